@@ -1,0 +1,133 @@
+/**
+ * One error type per failure kind. `toErrorResponse` is the only place that maps them to
+ * HTTP; anything that is not a TvmError becomes an opaque 500 so no internal text leaks.
+ */
+
+/** The stable, machine-readable codes clients switch on. */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_credentials'
+  | 'username_taken'
+  | 'too_many_attempts'
+  | 'service_unavailable'
+  | 'internal_error';
+
+/** Base class of every failure the TVM knows how to answer. */
+export abstract class TvmError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: ErrorCode;
+  /** Seconds a client should wait before retrying (sent as Retry-After), if any. */
+  readonly retryAfterSeconds?: number;
+  /** The message that may be sent to a client. Never contains AWS or stack text. */
+  get publicMessage(): string {
+    return this.message;
+  }
+}
+
+/** 400: the request is malformed; `field` names what was wrong. */
+export class ValidationError extends TvmError {
+  readonly status = 400;
+  readonly code = 'invalid_request' as const;
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+/** 401: one message for an unknown user, a wrong password and a bad or expired session. */
+export class AuthenticationError extends TvmError {
+  readonly status = 401;
+  readonly code = 'invalid_credentials' as const;
+  constructor(message = 'The username or password is incorrect, or the session has expired.') {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** 409: the username already belongs to someone. */
+export class UsernameTakenError extends TvmError {
+  readonly status = 409;
+  readonly code = 'username_taken' as const;
+  constructor() {
+    super('That username is already taken.');
+    this.name = 'UsernameTakenError';
+  }
+}
+
+/** 429: the account is cooling down after too many failed attempts. */
+export class TooManyAttemptsError extends TvmError {
+  readonly status = 429;
+  readonly code = 'too_many_attempts' as const;
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`);
+    this.name = 'TooManyAttemptsError';
+  }
+}
+
+/** 503: a backend (DynamoDB, STS) failed or throttled. The cause is logged, never sent. */
+export class BackendUnavailableError extends TvmError {
+  readonly status = 503;
+  readonly code = 'service_unavailable' as const;
+  constructor(
+    readonly backend: string,
+    options?: { cause?: unknown },
+    override readonly retryAfterSeconds = 2,
+  ) {
+    super(`${backend} is unavailable`, options);
+    this.name = 'BackendUnavailableError';
+  }
+  override get publicMessage(): string {
+    return 'The service is temporarily unavailable. Please retry shortly.';
+  }
+}
+
+/** 500: a rendered session policy exceeds what AssumeRole accepts. A deployment bug, not user input. */
+export class PolicyTooLargeError extends TvmError {
+  readonly status = 500;
+  readonly code = 'internal_error' as const;
+  constructor(readonly size: number, readonly limit: number) {
+    super(`The rendered session policy is ${size} characters; AssumeRole accepts at most ${limit}.`);
+    this.name = 'PolicyTooLargeError';
+  }
+  override get publicMessage(): string {
+    return 'Internal error.';
+  }
+}
+
+/** Thrown at cold start when configuration is missing or invalid. Never reaches a client. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
+}
+
+/** An error turned into what the client sees. */
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: ErrorBody;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Maps any thrown value to the response a client may see: the one error-to-HTTP mapping. */
+export function toErrorResponse(error: unknown): ErrorResponse {
+  if (!(error instanceof TvmError)) {
+    return { status: 500, body: { error: { code: 'internal_error', message: 'Internal error.' } }, headers: {} };
+  }
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
+  const field = error instanceof ValidationError ? error.field : undefined;
+  return {
+    status: error.status,
+    body: { error: { code: error.code, message: error.publicMessage, ...(field ? { field } : {}) } },
+    headers,
+  };
+}

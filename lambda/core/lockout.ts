@@ -1,0 +1,38 @@
+import type { LockoutState } from './ports';
+
+/** How long an idle failure counter is kept before it starts again: one day. */
+export const LOCKOUT_COUNTER_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** What to do when a reservation was refused. */
+export type RefusedReservation =
+  | { readonly action: 'restart' }
+  | { readonly action: 'locked'; readonly retryAfterSeconds: number };
+
+/**
+ * Decides, from the counter a refused reservation saw, whether the account is locked (and
+ * for how long) or whether the counter is over (cool-down ended, counter stale, or gone) and
+ * may start again.
+ */
+export function decideRefusedReservation(
+  state: LockoutState | undefined,
+  now: number,
+  cooldownMs: number,
+): RefusedReservation {
+  if (state === undefined || state.expiresAt <= now) return { action: 'restart' };
+  if (state.lockedUntil !== undefined) {
+    if (state.lockedUntil <= now) return { action: 'restart' };
+    return { action: 'locked', retryAfterSeconds: Math.max(1, Math.ceil((state.lockedUntil - now) / 1000)) };
+  }
+  // The threshold is taken by checks still running; the lock is about to be written.
+  return { action: 'locked', retryAfterSeconds: Math.ceil(cooldownMs / 1000) };
+}
+
+/** True when a failed check that took attempt number `attempts` must lock the account. */
+export function failureLocks(attempts: number, threshold: number): boolean {
+  return attempts >= threshold;
+}
+
+/** When a counter touched at `now` goes stale. */
+export function counterExpiry(now: number, lockedUntil?: number): number {
+  return Math.max(now, lockedUntil ?? now) + LOCKOUT_COUNTER_WINDOW_MS;
+}

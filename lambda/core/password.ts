@@ -1,0 +1,73 @@
+import bcrypt from 'bcryptjs';
+import { ConfigurationError, ValidationError } from './errors';
+
+/** Shortest password, in Unicode code points after normalisation. */
+export const PASSWORD_MIN_CHARACTERS = 8;
+/** Longest password in UTF-8 bytes: bcrypt reads only the first 72, so more would be silently ignored. */
+export const PASSWORD_MAX_BYTES = 72;
+/** The lowest bcrypt cost the TVM accepts from configuration. */
+export const BCRYPT_MIN_COST = 10;
+/** bcrypt's own upper bound. */
+export const BCRYPT_MAX_COST = 31;
+
+/** A password that passed {@link parsePassword}: NFKC-normalised and within limits. */
+export type Password = string & { readonly __brand: 'Password' };
+
+// eslint-disable-next-line no-control-regex -- the point is to find control characters.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Normalises a password (NFKC, so the same text typed on two keyboards matches) and checks
+ * its limits. `field` names the body field in the error.
+ */
+export function parsePassword(raw: unknown, field = 'password'): Password {
+  if (typeof raw !== 'string') throw new ValidationError(`${field} must be a string.`, field);
+  const normalised = raw.normalize('NFKC');
+  if ([...normalised].length < PASSWORD_MIN_CHARACTERS) {
+    throw new ValidationError(`${field} must be at least ${PASSWORD_MIN_CHARACTERS} characters.`, field);
+  }
+  if (Buffer.byteLength(normalised, 'utf8') > PASSWORD_MAX_BYTES) {
+    throw new ValidationError(`${field} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8.`, field);
+  }
+  if (CONTROL_CHARACTERS.test(normalised)) {
+    throw new ValidationError(`${field} must not contain control characters.`, field);
+  }
+  return normalised as Password;
+}
+
+/** Hashes and verifies passwords. The hash never leaves the store and is never logged. */
+export interface PasswordHasher {
+  hash(password: Password): Promise<string>;
+  verify(password: Password, hash: string): Promise<boolean>;
+  /**
+   * Spends the same time as a real {@link verify} against a fixed dummy hash, so an unknown
+   * username costs as long as a wrong password. Always resolves false.
+   */
+  verifyAgainstDummy(password: Password): Promise<false>;
+}
+
+/** bcrypt (bcryptjs, pure JS) at a fixed cost. */
+export class BcryptPasswordHasher implements PasswordHasher {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(readonly cost: number) {
+    if (!Number.isInteger(cost) || cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) {
+      throw new ConfigurationError(`bcrypt cost must be an integer from ${BCRYPT_MIN_COST} to ${BCRYPT_MAX_COST}.`);
+    }
+  }
+
+  hash(password: Password): Promise<string> {
+    return bcrypt.hash(password, this.cost);
+  }
+
+  verify(password: Password, hash: string): Promise<boolean> {
+    return bcrypt.compare(password, hash);
+  }
+
+  async verifyAgainstDummy(password: Password): Promise<false> {
+    // Made once, at the same cost as real hashes, so comparing against it takes as long.
+    this.dummyHash ??= bcrypt.hash('dummy password for timing', this.cost);
+    await bcrypt.compare(password, await this.dummyHash);
+    return false;
+  }
+}

@@ -1,0 +1,89 @@
+import { ValidationError } from './errors';
+import { PASSWORD_MAX_BYTES, parsePassword, type Password } from './password';
+import { isWellFormedSessionToken } from './session-token';
+import { parseUsername, type Username } from './username';
+
+/** Largest request body the API reads, in bytes. Real bodies are a few hundred. */
+export const MAX_BODY_BYTES = 4096;
+/** Longest device label, in characters. */
+export const DEVICE_MAX_CHARACTERS = 64;
+
+/** A validated `POST /register` body. */
+export interface RegisterRequest {
+  readonly username: Username;
+  readonly password: Password;
+}
+
+/** A validated `POST /login` body. */
+export interface LoginRequest {
+  readonly username: Username;
+  /** Only normalised and size-checked: rules for new passwords do not apply to old ones. */
+  readonly password: Password;
+  readonly device?: string;
+}
+
+function asObject(body: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationError('The body must be a JSON object.');
+  }
+  const record = body as Record<string, unknown>;
+  const extra = Object.keys(record).filter((key) => !allowed.includes(key));
+  if (extra.length > 0) {
+    throw new ValidationError(`Unexpected field "${extra[0]}"; allowed: ${allowed.join(', ')}.`, extra[0]);
+  }
+  return record;
+}
+
+function requiredField(record: Record<string, unknown>, field: string): unknown {
+  if (record[field] === undefined) throw new ValidationError(`${field} is required.`, field);
+  return record[field];
+}
+
+/** Validates a register body: exactly `username` and `password`, both on their rules. */
+export function parseRegisterRequest(body: unknown): RegisterRequest {
+  const record = asObject(body, ['username', 'password']);
+  return {
+    username: parseUsername(requiredField(record, 'username')),
+    password: parsePassword(requiredField(record, 'password')),
+  };
+}
+
+/** Normalises a password given at login; too long to be any password bcrypt could check is a 400. */
+export function parseLoginPassword(raw: unknown, field = 'password'): Password {
+  if (typeof raw !== 'string') throw new ValidationError(`${field} must be a string.`, field);
+  const normalised = raw.normalize('NFKC');
+  if (normalised.length === 0) throw new ValidationError(`${field} must not be empty.`, field);
+  if (Buffer.byteLength(normalised, 'utf8') > PASSWORD_MAX_BYTES) {
+    throw new ValidationError(`${field} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8.`, field);
+  }
+  return normalised as Password;
+}
+
+/** Validates a login body: `username`, `password` and an optional `device` label. */
+export function parseLoginRequest(body: unknown): LoginRequest {
+  const record = asObject(body, ['username', 'password', 'device']);
+  const username = parseUsername(requiredField(record, 'username'));
+  const password = parseLoginPassword(requiredField(record, 'password'));
+  const device = record.device;
+  if (device === undefined) return { username, password };
+  if (typeof device !== 'string') throw new ValidationError('device must be a string.', 'device');
+  const label = device.normalize('NFKC').trim();
+  // Printable text only: the label is shown in session lists and written to logs.
+  if (label.length === 0 || [...label].length > DEVICE_MAX_CHARACTERS || /[\p{Cc}\p{Cf}]/u.test(label)) {
+    throw new ValidationError(
+      `device must be 1-${DEVICE_MAX_CHARACTERS} printable characters.`,
+      'device',
+    );
+  }
+  return { username, password, device: label };
+}
+
+/**
+ * Extracts the session token from an `Authorization: Bearer <token>` header. A missing or
+ * malformed header is a 401, the same as a wrong token, so probing learns nothing.
+ */
+export function parseBearerToken(authorization: string | undefined): string | undefined {
+  const match = /^Bearer ([^\s]+)$/i.exec(authorization?.trim() ?? '');
+  const token = match?.[1];
+  return token !== undefined && isWellFormedSessionToken(token) ? token : undefined;
+}

@@ -1,0 +1,70 @@
+/**
+ * The one route table. The CDK stack makes one API Gateway resource, method and function per
+ * entry; the local sandbox serves the same handlers from it. Neither keeps its own list.
+ */
+
+/** A JSON Schema (draft 4, as API Gateway request models use) for a request body. */
+export interface BodySchema {
+  readonly type: 'object';
+  readonly required: readonly string[];
+  readonly additionalProperties: false;
+  readonly properties: Readonly<Record<string, { readonly type: 'string'; readonly minLength?: number; readonly maxLength?: number }>>;
+}
+
+/** One API route. */
+export interface RouteDefinition {
+  /** Stable identifier, used for function and construct names. */
+  readonly name: 'register' | 'login' | 'token' | 'logout';
+  readonly method: 'POST' | 'GET' | 'DELETE';
+  readonly path: string;
+  /** The handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  /** `bearer`: needs `Authorization: Bearer <session token>`. */
+  readonly auth: 'none' | 'bearer';
+  /** The body model, for routes that take a JSON body. */
+  readonly body?: BodySchema;
+  /** Whether the function calls STS AssumeRole on the vending role. */
+  readonly vendsCredentials: boolean;
+}
+
+const usernameProperty = { type: 'string', minLength: 2, maxLength: 64 } as const;
+// Upper bound in characters; the handler checks the real 72-byte limit after normalisation.
+const passwordProperty = { type: 'string', minLength: 1, maxLength: 72 } as const;
+
+/** Every route the TVM serves. */
+export const ROUTES: readonly RouteDefinition[] = [
+  {
+    name: 'register',
+    method: 'POST',
+    path: '/register',
+    entry: 'lambda/handlers/register.ts',
+    auth: 'none',
+    vendsCredentials: true,
+    body: {
+      type: 'object',
+      required: ['username', 'password'],
+      additionalProperties: false,
+      properties: { username: usernameProperty, password: passwordProperty },
+    },
+  },
+  {
+    name: 'login',
+    method: 'POST',
+    path: '/login',
+    entry: 'lambda/handlers/login.ts',
+    auth: 'none',
+    vendsCredentials: true,
+    body: {
+      type: 'object',
+      required: ['username', 'password'],
+      additionalProperties: false,
+      properties: {
+        username: usernameProperty,
+        password: passwordProperty,
+        device: { type: 'string', minLength: 1, maxLength: 64 },
+      },
+    },
+  },
+  { name: 'token', method: 'POST', path: '/token', entry: 'lambda/handlers/token.ts', auth: 'bearer', vendsCredentials: true },
+  { name: 'logout', method: 'POST', path: '/logout', entry: 'lambda/handlers/logout.ts', auth: 'bearer', vendsCredentials: false },
+];
