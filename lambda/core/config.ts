@@ -23,6 +23,11 @@ export interface TvmConfig {
   readonly lockoutThreshold: number;
   /** LOCKOUT_MINUTES: length of the cool-down; default 15. */
   readonly lockoutMinutes: number;
+  /**
+   * ALLOWED_ORIGINS: comma-separated browser origins for CORS; default `*`. Safe as a default
+   * because the API uses bearer tokens, never cookies.
+   */
+  readonly allowedOrigins: readonly string[];
   /** S3_ENDPOINT: optional; reported as `storage.endpoint` when S3 is not AWS's own (the sandbox). */
   readonly s3Endpoint?: string;
 }
@@ -60,6 +65,12 @@ export function loadConfig(env: Environment): TvmConfig {
   if (!roleArn) throw new ConfigurationError(`VENDING_ROLE_ARN is not an IAM role ARN: "${vendingRoleArn}".`);
   if (!BUCKET_NAME.test(bucketName)) throw new ConfigurationError(`BUCKET_NAME is not a valid bucket name: "${bucketName}".`);
   const s3Endpoint = env.S3_ENDPOINT?.trim();
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of allowedOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^\s/]+$/.test(origin)) {
+      throw new ConfigurationError(`ALLOWED_ORIGINS has an invalid origin: "${origin}".`);
+    }
+  }
   return {
     tableName,
     bucketName,
@@ -71,6 +82,7 @@ export function loadConfig(env: Environment): TvmConfig {
     credentialSeconds: integer(env, 'CREDENTIAL_SECONDS', 3600, 900, 3600),
     lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
     lockoutMinutes: integer(env, 'LOCKOUT_MINUTES', 15, 1, 24 * 60),
+    allowedOrigins: allowedOrigins.length > 0 ? allowedOrigins : ['*'],
     ...(s3Endpoint ? { s3Endpoint } : {}),
   };
 }

@@ -1,0 +1,21 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
+
+/**
+ * Timeouts well inside the function's timeout, so a slow backend becomes a 503 while the
+ * function can still answer. Endpoints come from the SDK's own environment settings
+ * (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_STS), which is how the local sandbox plugs in.
+ */
+const REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 2_000 } as const;
+/** One retry: the SDK's backoff for throttling, without spending the whole timeout on it. */
+const MAX_ATTEMPTS = 2;
+
+/** The DynamoDB client, built once per function instance. */
+export function createDynamoDbClient(region: string): DynamoDBClient {
+  return new DynamoDBClient({ region, maxAttempts: MAX_ATTEMPTS, requestHandler: REQUEST_HANDLER });
+}
+
+/** The STS client, built once per function instance. */
+export function createStsClient(region: string): STSClient {
+  return new STSClient({ region, maxAttempts: MAX_ATTEMPTS, requestHandler: REQUEST_HANDLER });
+}

@@ -1,0 +1,43 @@
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { BackendUnavailableError } from '../core/errors';
+import type { CredentialIssuer, CredentialRequest, IssuedCredentials } from '../core/ports';
+
+/** The session tag carrying the username; policies and CloudTrail can match on it. */
+export const USERNAME_SESSION_TAG = 'username';
+
+/** Vends credentials by AssumeRole on the vending role, narrowed by the user's session policy. */
+export class StsCredentialIssuer implements CredentialIssuer {
+  constructor(
+    private readonly sts: STSClient,
+    private readonly vendingRoleArn: string,
+  ) {}
+
+  async issue(request: CredentialRequest): Promise<IssuedCredentials> {
+    let credentials;
+    try {
+      const result = await this.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: this.vendingRoleArn,
+          // Both carry the username so CloudTrail shows who did what, even through role chaining.
+          RoleSessionName: request.username,
+          SourceIdentity: request.username,
+          Policy: request.sessionPolicy,
+          DurationSeconds: request.durationSeconds,
+          Tags: [{ Key: USERNAME_SESSION_TAG, Value: request.username }],
+        }),
+      );
+      credentials = result.Credentials;
+    } catch (error) {
+      throw new BackendUnavailableError('STS', { cause: error });
+    }
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
+      throw new BackendUnavailableError('STS (incomplete credentials)');
+    }
+    return {
+      accessKeyId: credentials.AccessKeyId,
+      secretAccessKey: credentials.SecretAccessKey,
+      sessionToken: credentials.SessionToken,
+      expiration: credentials.Expiration.toISOString(),
+    };
+  }
+}

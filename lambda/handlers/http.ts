@@ -1,0 +1,131 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
+import { MAX_BODY_BYTES } from '../core/requests';
+import { getRuntime } from './runtime';
+
+/** What an endpoint's own code returns: a status and an optional JSON body. */
+export interface EndpointResult {
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+/** An API Gateway proxy event whose body the JSON parser may have replaced with the parsed value. */
+export type ParsedEvent = Omit<APIGatewayProxyEvent, 'body'> & { body: unknown };
+
+/** A Lambda handler for one API route. */
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+type Request = middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
+
+/** Refuses bodies over MAX_BODY_BYTES before anything parses them. */
+const bodySizeLimit = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: async (request) => {
+    const { body, isBase64Encoded } = request.event;
+    if (typeof body !== 'string') return;
+    const bytes = isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body, 'utf8');
+    if (bytes > MAX_BODY_BYTES) throw new ValidationError(`The body must be at most ${MAX_BODY_BYTES} bytes.`);
+  },
+});
+
+/**
+ * Drops headers that other middlewares blanked (security headers sets `Server` and
+ * `X-Powered-By` to undefined to remove them), so no adapter ever sees an undefined value.
+ */
+const dropBlankHeaders = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+  const clean = async (request: Request) => {
+    const headers = request.response?.headers;
+    if (!headers) return;
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined || value === '') delete headers[name];
+    }
+  };
+  return { after: clean, onError: clean };
+};
+
+/** The JSON body parser's own 4xx errors, restated as our 400s with a clear reason. */
+function fromMiddyError(error: Error & { statusCode?: number }): Error {
+  if (error instanceof TvmError || typeof error.statusCode !== 'number' || error.statusCode >= 500) return error;
+  if (error.message === 'Unsupported Media Type') return new ValidationError('Content-Type must be application/json.');
+  if (error.message.startsWith('Invalid or malformed JSON')) return new ValidationError('The body is not valid JSON.');
+  return new ValidationError('The request is not valid.');
+}
+
+/**
+ * Turns whatever was thrown into an exposed HTTP error carrying our JSON error body, for
+ * middy's error handler to send. Logs it once, without anything secret.
+ */
+const errorMapping = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  onError: async (request: Request) => {
+    const { logger } = getRuntime();
+    const error = fromMiddyError(request.error as Error & { statusCode?: number });
+    const response = toErrorResponse(error);
+    if (error instanceof BackendUnavailableError) {
+      logger.error('Backend unavailable', { backend: error.backend, cause: describeCause(error.cause) });
+    } else if (response.status >= 500) {
+      logger.error('Unexpected error', { errorName: error.name, errorMessage: error.message });
+    } else {
+      logger.info('Request refused', { status: response.status, code: response.body.error.code });
+    }
+    request.error = Object.assign(new Error(JSON.stringify(response.body)), {
+      statusCode: response.status,
+      expose: true,
+      headers: { ...response.headers, 'Cache-Control': 'no-store' },
+    });
+  },
+});
+
+/** An AWS error's name and message, for logs only: they never reach a client. */
+function describeCause(cause: unknown): Record<string, string> | undefined {
+  return cause instanceof Error ? { name: cause.name, message: cause.message } : undefined;
+}
+
+/**
+ * Wraps an endpoint in the shared middleware chain: Lambda context in logs, header
+ * normalisation, security headers, CORS, the error handler, then body limits and parsing.
+ */
+export function httpEndpoint(
+  options: { readonly jsonBody: boolean },
+  endpoint: (event: ParsedEvent) => Promise<EndpointResult>,
+): ApiHandler {
+  const { config, logger } = getRuntime();
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // Used first so its after/onError run last, once every header is set.
+    .use(dropBlankHeaders())
+    .use(httpHeaderNormalizer())
+    .use(httpSecurityHeaders())
+    .use(
+      httpCors({
+        origins: [...config.allowedOrigins],
+        headers: 'Authorization,Content-Type',
+        methods: 'GET,POST,DELETE,OPTIONS',
+        exposeHeaders: 'Retry-After',
+        maxAge: 600,
+      }),
+    )
+    .use(httpErrorHandler({ logger: false }))
+    .use(errorMapping())
+    .use(bodySizeLimit());
+  if (options.jsonBody) chain.use(httpJsonBodyParser());
+  return chain.handler(async (event) => {
+    const result = await endpoint(event as ParsedEvent);
+    return {
+      statusCode: result.status,
+      // Credentials and session tokens must never sit in a cache.
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+      body: result.body === undefined ? '' : JSON.stringify(result.body),
+    };
+  }) as unknown as ApiHandler;
+}
+
+/** The Authorization header, after middy lower-cased header names. */
+export function authorizationHeader(event: ParsedEvent): string | undefined {
+  return event.headers?.authorization ?? undefined;
+}

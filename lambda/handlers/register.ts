@@ -1,0 +1,12 @@
+import { parseRegisterRequest } from '../core/requests';
+import { httpEndpoint } from './http';
+import { getRuntime } from './runtime';
+
+const { service, logger } = getRuntime();
+
+/** `POST /register`: creates a user and answers 201 with a session, credentials and storage. */
+export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
+  const request = parseRegisterRequest(event.body);
+  logger.appendKeys({ username: request.username });
+  return { status: 201, body: await service.register(request) };
+});

@@ -1,0 +1,48 @@
+/**
+ * Everything a handler needs, built once per function instance at cold start: configuration
+ * (a missing value throws here, naming it), the logger, the AWS clients and the service.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
+import { DynamoTvmStore } from '../adapters/dynamo-store';
+import { StsCredentialIssuer } from '../adapters/sts-issuer';
+import { loadConfig, type TvmConfig } from '../core/config';
+import { BcryptPasswordHasher } from '../core/password';
+import { systemClock } from '../core/ports';
+import { TvmService, type DomainLog } from '../core/tvm-service';
+
+/** The pieces a handler module uses. */
+export interface Runtime {
+  readonly config: TvmConfig;
+  readonly logger: Logger;
+  readonly service: TvmService;
+}
+
+let runtime: Runtime | undefined;
+
+/** Builds the runtime on first call and returns the same one after. */
+export function getRuntime(): Runtime {
+  runtime ??= createRuntime(process.env);
+  return runtime;
+}
+
+function createRuntime(env: NodeJS.ProcessEnv): Runtime {
+  const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'tvm' });
+  const config = loadConfig(env);
+  const store = new DynamoTvmStore(createDynamoDbClient(config.region), config.tableName);
+  const domainLog: DomainLog = {
+    info: (message, attributes) => logger.info(message, attributes ?? {}),
+    warn: (message, attributes) => logger.warn(message, attributes ?? {}),
+  };
+  const service = new TvmService({
+    config,
+    users: store,
+    sessions: store,
+    lockout: store,
+    issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),
+    hasher: new BcryptPasswordHasher(config.bcryptCost),
+    clock: systemClock,
+    log: domainLog,
+  });
+  return { config, logger, service };
+}
