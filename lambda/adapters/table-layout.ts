@@ -14,3 +14,22 @@ export const TABLE_LAYOUT = {
   /** Epoch seconds; DynamoDB TTL deletes the item some time after it. Readers check expiry themselves. */
   timeToLiveAttribute: 'ttl',
 } as const;
+
+/**
+ * The CreateTable input for this layout (on-demand), for the local sandbox and the
+ * integration tests. The deployed table is defined by the CDK stack from TABLE_LAYOUT.
+ */
+export function createTableInput(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: TABLE_LAYOUT.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: TABLE_LAYOUT.sortKey, AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE_LAYOUT.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: TABLE_LAYOUT.sortKey, KeyType: 'RANGE' as const },
+    ],
+  };
+}
