@@ -1,0 +1,409 @@
+/**
+ * In-memory implementations of the ports in lambda/core/ports.ts, with the same semantics as
+ * the DynamoDB adapter (lambda/adapters/dynamo-store.ts): conditional user creation, the atomic
+ * conditional lockout reservation, compare-and-set restart, unconditional lock and clear, and
+ * sessions returned whether expired or not (the caller checks expiry, as with DynamoDB TTL).
+ *
+ * Every operation first yields to the event loop (like a network call would) and then checks
+ * its condition and writes in one synchronous step, which is what makes it atomic: parallel
+ * callers really interleave between operations, never inside one.
+ *
+ * For tests and benchmarks only. Failures can be injected per method with `failNext`.
+ */
+import { createHash } from 'node:crypto';
+import { BackendUnavailableError, UsernameTakenError } from '../../lambda/core/errors';
+import type { TvmConfig } from '../../lambda/core/config';
+import type { Password, PasswordHasher } from '../../lambda/core/password';
+import type {
+  Clock,
+  CredentialIssuer,
+  CredentialRequest,
+  IssuedCredentials,
+  LockoutState,
+  LockoutStore,
+  ReserveResult,
+  SessionRecord,
+  SessionStore,
+  UserRecord,
+  UserStore,
+} from '../../lambda/core/ports';
+import type { DomainLog, TvmServiceDependencies } from '../../lambda/core/tvm-service';
+import type { Username } from '../../lambda/core/username';
+
+/** A clock tests move by hand. Starts at a fixed instant so results are reproducible. */
+export class ManualClock implements Clock {
+  constructor(private current = Date.UTC(2026, 0, 1, 12, 0, 0)) {}
+  now(): number {
+    return this.current;
+  }
+  /** Moves the clock forward by `ms` milliseconds. */
+  advance(ms: number): void {
+    if (ms < 0) throw new RangeError('A clock only moves forward.');
+    this.current += ms;
+  }
+  set(epochMs: number): void {
+    this.current = epochMs;
+  }
+}
+
+/** Yields like a network round trip, so parallel callers interleave between operations. */
+function roundTrip(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Per-method one-shot failures, shared by the fakes. */
+class Faults<M extends string> {
+  private readonly pending = new Map<M, unknown[]>();
+  /** The next call of `method` rejects with `error` (queue several by calling again). */
+  failNext(method: M, error: unknown = new BackendUnavailableError('in-memory fake')): void {
+    const queue = this.pending.get(method) ?? [];
+    queue.push(error);
+    this.pending.set(method, queue);
+  }
+  async enter(method: M, calls: Map<M, number>, yieldFirst: boolean): Promise<void> {
+    calls.set(method, (calls.get(method) ?? 0) + 1);
+    if (yieldFirst) await roundTrip();
+    const queue = this.pending.get(method);
+    if (queue && queue.length > 0) throw queue.shift();
+  }
+}
+
+interface FakeOptions {
+  /** Yield to the event loop before each operation (default true). Benchmarks may turn it off. */
+  readonly yieldEachCall?: boolean;
+}
+
+type UserMethod = 'createUser' | 'getUser';
+
+/** Users, unique by username: `createUser` is a conditional write (attribute_not_exists). */
+export class InMemoryUserStore implements UserStore {
+  private readonly users = new Map<string, UserRecord>();
+  private readonly faults = new Faults<UserMethod>();
+  /** How often each method was called. */
+  readonly calls = new Map<UserMethod, number>();
+  private readonly yieldEachCall: boolean;
+
+  constructor(options: FakeOptions = {}) {
+    this.yieldEachCall = options.yieldEachCall ?? true;
+  }
+
+  failNext(method: UserMethod, error?: unknown): void {
+    this.faults.failNext(method, error);
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    await this.faults.enter('createUser', this.calls, this.yieldEachCall);
+    if (this.users.has(user.username)) throw new UsernameTakenError();
+    this.users.set(user.username, { ...user });
+  }
+
+  async getUser(username: Username): Promise<UserRecord | undefined> {
+    await this.faults.enter('getUser', this.calls, this.yieldEachCall);
+    const user = this.users.get(username);
+    return user ? { ...user } : undefined;
+  }
+
+  /** Test helper (no port method): what an administrator's deletion would do. */
+  remove(username: string): boolean {
+    return this.users.delete(username);
+  }
+
+  /** Test helper: every stored user, copied. */
+  all(): UserRecord[] {
+    return [...this.users.values()].map((user) => ({ ...user }));
+  }
+
+  get size(): number {
+    return this.users.size;
+  }
+}
+
+type SessionMethod = 'putSession' | 'getSession' | 'deleteSession';
+
+/** Sessions keyed by token hash; expired records stay until deleted (TTL deletes late). */
+export class InMemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly faults = new Faults<SessionMethod>();
+  readonly calls = new Map<SessionMethod, number>();
+  private readonly yieldEachCall: boolean;
+
+  constructor(options: FakeOptions = {}) {
+    this.yieldEachCall = options.yieldEachCall ?? true;
+  }
+
+  failNext(method: SessionMethod, error?: unknown): void {
+    this.faults.failNext(method, error);
+  }
+
+  async putSession(session: SessionRecord): Promise<void> {
+    await this.faults.enter('putSession', this.calls, this.yieldEachCall);
+    // The adapter writes with attribute_not_exists(pk) and maps any failure to a 503.
+    if (this.sessions.has(session.tokenHash)) throw new BackendUnavailableError('in-memory sessions (duplicate)');
+    this.sessions.set(session.tokenHash, { ...session });
+  }
+
+  async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    await this.faults.enter('getSession', this.calls, this.yieldEachCall);
+    const session = this.sessions.get(tokenHash);
+    return session ? { ...session } : undefined;
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.faults.enter('deleteSession', this.calls, this.yieldEachCall);
+    this.sessions.delete(tokenHash);
+  }
+
+  /** Test helper: every stored session, copied. */
+  all(): SessionRecord[] {
+    return [...this.sessions.values()].map((session) => ({ ...session }));
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}
+
+/** A stored counter. `attempts` is absent when `lock` created the item (an unconditional upsert). */
+interface CounterItem {
+  attempts?: number;
+  lockedUntil?: number;
+  expiresAt: number;
+}
+
+type LockoutMethod = 'tryReserve' | 'restart' | 'lock' | 'clear';
+
+/**
+ * Failed-login counters with DynamoDB's condition semantics. `tryReserve` is the adapter's
+ * UpdateItem with `attribute_not_exists(pk) OR (attempts < :threshold AND expiresAt > :now AND
+ * attribute_not_exists(lockedUntil))`, evaluated and applied in one step.
+ */
+export class InMemoryLockoutStore implements LockoutStore {
+  private readonly counters = new Map<string, CounterItem>();
+  private readonly faults = new Faults<LockoutMethod>();
+  readonly calls = new Map<LockoutMethod, number>();
+  private readonly yieldEachCall: boolean;
+
+  constructor(options: FakeOptions = {}) {
+    this.yieldEachCall = options.yieldEachCall ?? true;
+  }
+
+  failNext(method: LockoutMethod, error?: unknown): void {
+    this.faults.failNext(method, error);
+  }
+
+  async tryReserve(username: Username, threshold: number, now: number, expiresAt: number): Promise<ReserveResult> {
+    await this.faults.enter('tryReserve', this.calls, this.yieldEachCall);
+    const item = this.counters.get(username);
+    // In DynamoDB a comparison with a missing attribute is false, so an item without attempts is refused.
+    const open =
+      item === undefined ||
+      (item.attempts !== undefined && item.attempts < threshold && item.expiresAt > now && item.lockedUntil === undefined);
+    if (open) {
+      const attempts = (item?.attempts ?? 0) + 1;
+      this.counters.set(username, { ...item, attempts, expiresAt });
+      return { reserved: true, attempts };
+    }
+    return { reserved: false, state: this.state(username) };
+  }
+
+  async restart(username: Username, seen: LockoutState | undefined, expiresAt: number): Promise<boolean> {
+    await this.faults.enter('restart', this.calls, this.yieldEachCall);
+    const item = this.counters.get(username);
+    const matches =
+      seen === undefined
+        ? item === undefined
+        : item !== undefined &&
+          item.attempts === seen.attempts &&
+          item.expiresAt === seen.expiresAt &&
+          item.lockedUntil === seen.lockedUntil;
+    if (!matches) return false;
+    this.counters.set(username, { attempts: 1, expiresAt });
+    return true;
+  }
+
+  async lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void> {
+    await this.faults.enter('lock', this.calls, this.yieldEachCall);
+    const item = this.counters.get(username);
+    this.counters.set(username, { ...item, lockedUntil, expiresAt });
+  }
+
+  async clear(username: Username): Promise<void> {
+    await this.faults.enter('clear', this.calls, this.yieldEachCall);
+    this.counters.delete(username);
+  }
+
+  /** The counter as the adapter's read-back returns it (NaN attempts when the item has none). */
+  state(username: string): LockoutState | undefined {
+    const item = this.counters.get(username);
+    if (!item) return undefined;
+    return {
+      attempts: item.attempts ?? Number.NaN,
+      expiresAt: item.expiresAt,
+      ...(item.lockedUntil !== undefined ? { lockedUntil: item.lockedUntil } : {}),
+    };
+  }
+}
+
+/**
+ * Records every request and answers with fake credentials expiring `durationSeconds` after
+ * the clock's now. Secrets are distinct per call so tests can tell them apart.
+ */
+export class InMemoryCredentialIssuer implements CredentialIssuer {
+  readonly requests: CredentialRequest[] = [];
+  private readonly faults = new Faults<'issue'>();
+  readonly calls = new Map<'issue', number>();
+  private serial = 0;
+  private readonly yieldEachCall: boolean;
+
+  constructor(
+    private readonly clock: Clock,
+    options: FakeOptions = {},
+  ) {
+    this.yieldEachCall = options.yieldEachCall ?? true;
+  }
+
+  failNext(error?: unknown): void {
+    this.faults.failNext('issue', error ?? new BackendUnavailableError('STS'));
+  }
+
+  async issue(request: CredentialRequest): Promise<IssuedCredentials> {
+    await this.faults.enter('issue', this.calls, this.yieldEachCall);
+    this.requests.push({ ...request });
+    this.serial += 1;
+    const id = String(this.serial).padStart(8, '0');
+    return {
+      accessKeyId: `ASIAFAKE${id}`,
+      secretAccessKey: `fake-secret-${id}`,
+      sessionToken: `fake-session-token-${id}`,
+      expiration: new Date(this.clock.now() + request.durationSeconds * 1000).toISOString(),
+    };
+  }
+}
+
+/**
+ * A fast stand-in for bcrypt with the same contract: a salted hash that never equals the
+ * password, `verify` true only for the same password, `verifyAgainstDummy` always false.
+ * Counts its calls.
+ */
+export class FakePasswordHasher implements PasswordHasher {
+  readonly calls = { hash: 0, verify: 0, verifyAgainstDummy: 0 };
+  private salt = 0;
+
+  async hash(password: Password): Promise<string> {
+    this.calls.hash += 1;
+    const salt = `s${(this.salt += 1)}`;
+    return `fake$${salt}$${digest(salt, password)}`;
+  }
+
+  async verify(password: Password, hash: string): Promise<boolean> {
+    this.calls.verify += 1;
+    await roundTrip();
+    const [scheme, salt, stored] = hash.split('$');
+    return scheme === 'fake' && salt !== undefined && stored === digest(salt, password);
+  }
+
+  async verifyAgainstDummy(password: Password): Promise<false> {
+    this.calls.verifyAgainstDummy += 1;
+    await roundTrip();
+    digest('dummy', password);
+    return false;
+  }
+
+  /** All password checks so far, real or dummy. */
+  get checks(): number {
+    return this.calls.verify + this.calls.verifyAgainstDummy;
+  }
+}
+
+function digest(salt: string, password: string): string {
+  return createHash('sha256').update(`${salt}:${password}`, 'utf8').digest('hex');
+}
+
+/** Wraps any hasher and counts the password checks it runs (for the lockout bound). */
+export class CountingHasher implements PasswordHasher {
+  readonly calls = { hash: 0, verify: 0, verifyAgainstDummy: 0 };
+  constructor(private readonly inner: PasswordHasher) {}
+  hash(password: Password): Promise<string> {
+    this.calls.hash += 1;
+    return this.inner.hash(password);
+  }
+  verify(password: Password, hash: string): Promise<boolean> {
+    this.calls.verify += 1;
+    return this.inner.verify(password, hash);
+  }
+  verifyAgainstDummy(password: Password): Promise<false> {
+    this.calls.verifyAgainstDummy += 1;
+    return this.inner.verifyAgainstDummy(password);
+  }
+  get checks(): number {
+    return this.calls.verify + this.calls.verifyAgainstDummy;
+  }
+}
+
+/** One recorded log line. */
+export interface LogEntry {
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+  readonly attributes?: Record<string, unknown>;
+}
+
+/** A DomainLog that keeps what it was told, so tests can check nothing secret is logged. */
+export class MemoryLog implements DomainLog {
+  readonly entries: LogEntry[] = [];
+  info(message: string, attributes?: Record<string, unknown>): void {
+    this.entries.push({ level: 'info', message, ...(attributes ? { attributes } : {}) });
+  }
+  warn(message: string, attributes?: Record<string, unknown>): void {
+    this.entries.push({ level: 'warn', message, ...(attributes ? { attributes } : {}) });
+  }
+  /** Everything logged, as one string, for "does not contain" checks. */
+  text(): string {
+    return JSON.stringify(this.entries);
+  }
+}
+
+/** A complete, valid configuration with the documented defaults and the minimum bcrypt cost. */
+export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
+  return {
+    tableName: 'tvm-test-users',
+    bucketName: 'tvm-test-files',
+    vendingRoleArn: 'arn:aws:iam::123456789012:role/tvm-vending',
+    region: 'eu-west-1',
+    partition: 'aws',
+    bcryptCost: 10,
+    sessionDays: 30,
+    credentialSeconds: 3600,
+    lockoutThreshold: 5,
+    lockoutMinutes: 15,
+    allowedOrigins: ['*'],
+    ...overrides,
+  };
+}
+
+/** Everything TvmService needs, in memory, with the concrete fake types exposed. */
+export interface InMemoryBackend extends TvmServiceDependencies {
+  readonly users: InMemoryUserStore;
+  readonly sessions: InMemorySessionStore;
+  readonly lockout: InMemoryLockoutStore;
+  readonly issuer: InMemoryCredentialIssuer;
+  readonly clock: ManualClock;
+  readonly log: MemoryLog;
+}
+
+/** Builds a full in-memory backend; pass a hasher (e.g. BcryptPasswordHasher(10)) or get the fast fake. */
+export function inMemoryBackend(
+  options: { config?: Partial<TvmConfig>; hasher?: PasswordHasher; clock?: ManualClock } & FakeOptions = {},
+): InMemoryBackend {
+  const clock = options.clock ?? new ManualClock();
+  const fakeOptions = { yieldEachCall: options.yieldEachCall ?? true };
+  return {
+    config: testConfig(options.config),
+    users: new InMemoryUserStore(fakeOptions),
+    sessions: new InMemorySessionStore(fakeOptions),
+    lockout: new InMemoryLockoutStore(fakeOptions),
+    issuer: new InMemoryCredentialIssuer(clock, fakeOptions),
+    hasher: options.hasher ?? new FakePasswordHasher(),
+    clock,
+    log: new MemoryLog(),
+  };
+}
