@@ -1,0 +1,172 @@
+/**
+ * Typed client errors. The first six mirror the API's error codes one to one; the rest are
+ * failures that happen on the client's side of the wire. Apps switch on `code` (stable) or
+ * use `instanceof`; `message` is the API's human-readable text where there is one.
+ */
+import type { ApiErrorCode } from './types';
+
+/** Every code a {@link TvmClientError} can carry. */
+export type TvmClientErrorCode =
+  | ApiErrorCode
+  /** No session, or the TVM no longer accepts it: the person must log in again. */
+  | 'login_required'
+  /** The request could not reach the TVM (offline, DNS, TLS, CORS, connection reset). */
+  | 'network_error'
+  /** The TVM did not answer within the request timeout. */
+  | 'timeout'
+  /** The TVM answered with something that is not the documented contract. */
+  | 'unexpected_response';
+
+/** What every client error carries besides its message. */
+export interface TvmClientErrorDetails {
+  /** The HTTP status, when the TVM answered. */
+  readonly status?: number;
+  /** The request field that was wrong (400 only). */
+  readonly field?: string;
+  /** How long the TVM asked the client to wait before trying again (429, 503). */
+  readonly retryAfterSeconds?: number;
+  readonly cause?: unknown;
+}
+
+/** Base class of every error the client throws. */
+export class TvmClientError extends Error {
+  readonly status?: number;
+  readonly field?: string;
+  readonly retryAfterSeconds?: number;
+
+  constructor(
+    readonly code: TvmClientErrorCode,
+    message: string,
+    details: TvmClientErrorDetails = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'TvmClientError';
+    if (details.status !== undefined) this.status = details.status;
+    if (details.field !== undefined) this.field = details.field;
+    if (details.retryAfterSeconds !== undefined) this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}
+
+/** 400: the request was malformed; `field` says which field, `message` why. */
+export class InvalidRequestError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('invalid_request', message, details);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** 401 from register or login: the username or password is wrong (the API does not say which). */
+export class InvalidCredentialsError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('invalid_credentials', message, details);
+    this.name = 'InvalidCredentialsError';
+  }
+}
+
+/** 409: someone already registered this username. */
+export class UsernameTakenError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('username_taken', message, details);
+    this.name = 'UsernameTakenError';
+  }
+}
+
+/** 429: the account is cooling down after too many failed logins; see `retryAfterSeconds`. */
+export class TooManyAttemptsError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('too_many_attempts', message, details);
+    this.name = 'TooManyAttemptsError';
+  }
+}
+
+/** 503: a TVM backend is down; safe calls were already retried. See `retryAfterSeconds`. */
+export class ServiceUnavailableError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('service_unavailable', message, details);
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+/** 500: the TVM failed in a way retrying will not fix. */
+export class InternalServerError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('internal_error', message, details);
+    this.name = 'InternalServerError';
+  }
+}
+
+/**
+ * There is no session, or the TVM refused it (401 on `/token`: expired, revoked, or the user
+ * is gone). The stored session has been cleared; the app should show its login screen.
+ */
+export class LoginRequiredError extends TvmClientError {
+  constructor(message = 'Login required: there is no valid session. Log in again.', details: TvmClientErrorDetails = {}) {
+    super('login_required', message, details);
+    this.name = 'LoginRequiredError';
+  }
+}
+
+/** The request never got an answer: offline, DNS, TLS, CORS or a dropped connection. */
+export class NetworkError extends TvmClientError {
+  constructor(message = 'Could not reach the token vending machine.', details: TvmClientErrorDetails = {}) {
+    super('network_error', message, details);
+    this.name = 'NetworkError';
+  }
+}
+
+/** The TVM did not answer within the request timeout. */
+export class TimeoutError extends TvmClientError {
+  constructor(timeoutMs: number, details: TvmClientErrorDetails = {}) {
+    super('timeout', `The token vending machine did not answer within ${timeoutMs} ms.`, details);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The TVM (or a proxy in front of it) answered outside the documented contract. */
+export class UnexpectedResponseError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('unexpected_response', message, details);
+    this.name = 'UnexpectedResponseError';
+  }
+}
+
+const errorClassByCode: Record<
+  ApiErrorCode,
+  new (message: string, details?: TvmClientErrorDetails) => TvmClientError
+> = {
+  invalid_request: InvalidRequestError,
+  invalid_credentials: InvalidCredentialsError,
+  username_taken: UsernameTakenError,
+  too_many_attempts: TooManyAttemptsError,
+  service_unavailable: ServiceUnavailableError,
+  internal_error: InternalServerError,
+};
+
+// When a proxy (API Gateway itself, a CDN) answers without the TVM's body, the status still says enough.
+const codeByStatus: Readonly<Record<number, ApiErrorCode>> = {
+  400: 'invalid_request',
+  401: 'invalid_credentials',
+  409: 'username_taken',
+  429: 'too_many_attempts',
+  500: 'internal_error',
+  503: 'service_unavailable',
+};
+
+function isApiErrorCode(value: unknown): value is ApiErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(errorClassByCode, value);
+}
+
+/** Builds the typed error for a non-2xx answer from its status, parsed body and Retry-After. */
+export function errorFromResponse(status: number, body: unknown, retryAfterSeconds: number | undefined): TvmClientError {
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  const fields = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+  const message = typeof fields['message'] === 'string' ? fields['message'] : `The token vending machine answered HTTP ${status}.`;
+  const details: TvmClientErrorDetails = {
+    status,
+    ...(typeof fields['field'] === 'string' ? { field: fields['field'] } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  };
+  const code = isApiErrorCode(fields['code']) ? fields['code'] : codeByStatus[status];
+  if (code === undefined) return new UnexpectedResponseError(message, details);
+  return new errorClassByCode[code](message, details);
+}

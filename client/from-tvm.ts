@@ -1,0 +1,158 @@
+/**
+ * An AWS SDK v3 credential provider backed by the TVM:
+ *
+ * ```ts
+ * const credentials = fromTvm(tvm);
+ * const s3 = new S3Client({ credentials, region: (await credentials.storage()).region });
+ * ```
+ *
+ * The provider's shape is AWS SDK v3's `AwsCredentialIdentityProvider` (from `@smithy/types`),
+ * restated here structurally so the client package depends on nothing.
+ */
+import { LoginRequiredError } from './errors';
+import { isTransient } from './retry';
+import type { SessionEvent, TvmClient } from './tvm-client';
+import type { StorageInfo, VendResult } from './types';
+
+/** AWS SDK v3's `AwsCredentialIdentity`, as this provider fills it. */
+export interface TvmCredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** When AWS stops accepting these credentials. */
+  readonly expiration: Date;
+}
+
+/** Options of {@link fromTvm}. */
+export interface FromTvmOptions {
+  /**
+   * Fetch new credentials this long before the current ones expire, so no request is ever
+   * signed with credentials about to lapse in flight. Default 300,000 ms (five minutes),
+   * which matches when the AWS SDK itself starts asking for fresh credentials.
+   */
+  readonly refreshBeforeExpiryMs?: number;
+  /**
+   * When a refresh fails transiently (503, network, timeout) and the cached credentials are
+   * still valid for at least this long, they are returned instead of the error, so a short
+   * TVM outage does not stop S3 calls. Default 60,000 ms.
+   */
+  readonly minimumRemainingMs?: number;
+  /** The current time in epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** A snapshot of what the provider holds, read without any network call. */
+export interface TvmCredentialSnapshot {
+  readonly expiration: Date;
+  readonly storage: StorageInfo;
+}
+
+/**
+ * An `AwsCredentialIdentityProvider` for AWS SDK v3 clients, plus the storage details that
+ * came with the credentials.
+ */
+export interface TvmCredentialProvider {
+  /** Resolves credentials: cached while fresh, else one shared `/token` call. */
+  (identityProperties?: Record<string, unknown>): Promise<TvmCredentialIdentity>;
+  /** This user's bucket, prefix, region and (locally) endpoint; fetches credentials first if none are cached. */
+  storage(): Promise<StorageInfo>;
+  /** What is cached now, or undefined. Never calls the TVM; for display ("valid until 14:05"). */
+  cached(): TvmCredentialSnapshot | undefined;
+  /** Drops the cached credentials; the next call fetches new ones. Logout does this by itself. */
+  forget(): void;
+  /** Stops listening to the client's login and logout events. */
+  dispose(): void;
+}
+
+interface CacheEntry {
+  readonly identity: TvmCredentialIdentity;
+  readonly storage: StorageInfo;
+}
+
+/**
+ * Creates a credential provider for AWS SDK v3 clients from a {@link TvmClient}.
+ *
+ * - Caches the credentials and refreshes them `refreshBeforeExpiryMs` before they expire.
+ * - However many calls wait at once, only one `/token` request is in flight.
+ * - A register or login seeds the cache with the credentials it returned (no extra round
+ *   trip); a logout or a refused session forgets them at once, and a `/token` answer that
+ *   arrives after the logout is thrown away.
+ * - With no session, or when the TVM refuses it (401), it throws {@link LoginRequiredError}
+ *   (`code: 'login_required'`): show the login screen.
+ */
+export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCredentialProvider {
+  const refreshBeforeExpiryMs = options.refreshBeforeExpiryMs ?? 300_000;
+  const minimumRemainingMs = options.minimumRemainingMs ?? 60_000;
+  const now = options.now ?? Date.now;
+
+  let cache: CacheEntry | undefined;
+  let inFlight: Promise<TvmCredentialIdentity> | undefined;
+  // Bumped on every login and logout; a /token answer from an older generation is discarded.
+  let generation = 0;
+
+  const remainingMs = (entry: CacheEntry): number => entry.identity.expiration.getTime() - now();
+
+  const refresh = (): Promise<TvmCredentialIdentity> => {
+    const started = generation;
+    const previous = cache;
+    const request = client
+      .token()
+      .then(
+        (vend) => {
+          if (started !== generation) throw new LoginRequiredError('Login required: the session ended while credentials were being fetched.');
+          cache = toCacheEntry(vend);
+          return cache.identity;
+        },
+        (error: unknown) => {
+          if (started === generation && previous && isTransient(error) && remainingMs(previous) >= minimumRemainingMs) {
+            return previous.identity;
+          }
+          throw error;
+        },
+      )
+      .finally(() => {
+        if (inFlight === request) inFlight = undefined;
+      });
+    inFlight = request;
+    return request;
+  };
+
+  const provider = ((): Promise<TvmCredentialIdentity> => {
+    if (cache && remainingMs(cache) > refreshBeforeExpiryMs) return Promise.resolve(cache.identity);
+    return inFlight ?? refresh();
+  }) as TvmCredentialProvider;
+
+  const forget = (): void => {
+    generation++;
+    cache = undefined;
+    inFlight = undefined;
+  };
+
+  const unsubscribe = client.onSessionChange((event: SessionEvent) => {
+    forget();
+    if (event.type === 'signedIn') cache = toCacheEntry(event.result);
+  });
+
+  // A function, not a read of `cache`, because TypeScript keeps its narrowing across an await.
+  const current = (): CacheEntry | undefined => cache;
+
+  provider.storage = async () => {
+    await provider();
+    // A logout can land between the fetch and here.
+    const entry = current();
+    if (!entry) throw new LoginRequiredError();
+    return entry.storage;
+  };
+  provider.cached = () => (cache ? { expiration: cache.identity.expiration, storage: cache.storage } : undefined);
+  provider.forget = forget;
+  provider.dispose = unsubscribe;
+  return provider;
+}
+
+function toCacheEntry(vend: VendResult): CacheEntry {
+  const { accessKeyId, secretAccessKey, sessionToken, expiration } = vend.credentials;
+  return {
+    identity: { accessKeyId, secretAccessKey, sessionToken, expiration: new Date(expiration) },
+    storage: vend.storage,
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * The TVM client SDK: `TvmClient` for register, login, token and logout, and `fromTvm` for
+ * AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports.
+ */
+export * from './errors';
+export { fromTvm } from './from-tvm';
+export type { FromTvmOptions, TvmCredentialIdentity, TvmCredentialProvider, TvmCredentialSnapshot } from './from-tvm';
+export { DEFAULT_RETRY_POLICY, isTransient, parseRetryAfterMs, retryDelayMs } from './retry';
+export type { RetryPolicy } from './retry';
+export { LocalStorageSessionStore, MemorySessionStore } from './session-store';
+export type { KeyValueStorage, LocalStorageSessionStoreOptions, SessionStore, StoredSession } from './session-store';
+export { TvmClient } from './tvm-client';
+export type { FetchFunction, SessionEvent, SessionListener, TvmClientOptions } from './tvm-client';
+export type { ApiErrorBody, ApiErrorCode, SessionInfo, SessionResult, StorageInfo, TvmCredentials, VendResult } from './types';

@@ -1,0 +1,74 @@
+/**
+ * When and how long to wait before trying a safe request again. Pure functions, so the rules
+ * are tested without a network or a clock.
+ */
+import { NetworkError, ServiceUnavailableError, TimeoutError, TvmClientError } from './errors';
+
+/** How the client retries requests that are safe to repeat (`/token`, `/logout`). */
+export interface RetryPolicy {
+  /** Attempts in total, the first included. Default 3. `1` turns retries off. */
+  readonly maxAttempts: number;
+  /** The backoff before the second attempt; it doubles each time. Default 250 ms. */
+  readonly baseDelayMs: number;
+  /** The longest backoff between two attempts. Default 4,000 ms. */
+  readonly maxDelayMs: number;
+  /**
+   * The longest Retry-After the client waits for. When the TVM asks for more, the client
+   * stops retrying and throws, with `retryAfterSeconds` set, rather than wait less than
+   * asked or hang a caller for minutes. Default 30,000 ms.
+   */
+  readonly maxRetryAfterMs: number;
+}
+
+/** The defaults of {@link RetryPolicy}. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 4_000,
+  maxRetryAfterMs: 30_000,
+};
+
+/**
+ * Whether an error is transient: a 503, a network failure or a timeout. Everything else (any
+ * 4xx, a 500, a malformed answer) would fail the same way again.
+ */
+export function isTransient(error: unknown): boolean {
+  return error instanceof ServiceUnavailableError || error instanceof NetworkError || error instanceof TimeoutError;
+}
+
+/**
+ * Parses a Retry-After header, either delay-seconds or an HTTP date, into milliseconds from
+ * `nowMs`. Returns undefined when the header is absent or unreadable.
+ */
+export function parseRetryAfterMs(header: string | null | undefined, nowMs: number): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
+/**
+ * The wait before attempt `nextAttempt` (2 for the first retry), or undefined when the
+ * request must not be retried.
+ *
+ * Exponential backoff with full jitter spreads many clients out after a shared outage. A
+ * Retry-After is a floor: the client waits at least that long, plus jitter so a crowd told
+ * the same number does not return in the same millisecond.
+ */
+export function retryDelayMs(
+  error: unknown,
+  nextAttempt: number,
+  policy: RetryPolicy,
+  random: () => number,
+): number | undefined {
+  if (nextAttempt > policy.maxAttempts || !isTransient(error)) return undefined;
+  const retryAfterSeconds = error instanceof TvmClientError ? error.retryAfterSeconds : undefined;
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (nextAttempt - 2));
+  const jitter = random() * ceiling;
+  if (retryAfterSeconds === undefined) return jitter;
+  const retryAfterMs = retryAfterSeconds * 1000;
+  if (retryAfterMs > policy.maxRetryAfterMs) return undefined;
+  return retryAfterMs + random() * policy.baseDelayMs;
+}

@@ -1,0 +1,304 @@
+/**
+ * The app-side client of the TVM API. It uses `fetch` and nothing else, so it runs in
+ * browsers, React Native and Node 20+.
+ */
+import {
+  errorFromResponse,
+  InvalidCredentialsError,
+  LoginRequiredError,
+  NetworkError,
+  TimeoutError,
+  TvmClientError,
+  UnexpectedResponseError,
+} from './errors';
+import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
+import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
+import type { SessionResult, StorageInfo, TvmCredentials, VendResult } from './types';
+
+/** The subset of `fetch` the client uses; pass your own to add headers, logging or a test double. */
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+/** Options of {@link TvmClient}. */
+export interface TvmClientOptions {
+  /** The API's base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod`. Trailing slash optional. */
+  readonly baseUrl: string;
+  /** Where the login session is kept between app starts. Default: in memory only ({@link MemorySessionStore}). */
+  readonly sessionStore?: SessionStore;
+  /** How long one attempt may take, body included, before it is abandoned. Default 10,000 ms. */
+  readonly timeoutMs?: number;
+  /** Retry rules for the calls that are safe to repeat. Default {@link DEFAULT_RETRY_POLICY}. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** A label for this device, sent with every login (the TVM stores it with the session). Default: none. */
+  readonly device?: string;
+  /** Default `globalThis.fetch`. */
+  readonly fetch?: FetchFunction;
+  /** The jitter source, in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+  /** The current time in epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** What {@link TvmClient.onSessionChange} listeners are told. */
+export type SessionEvent =
+  /** A register or login succeeded; `result` carries its fresh credentials. */
+  | { readonly type: 'signedIn'; readonly username: string; readonly result: SessionResult }
+  /** The session ended: the app logged out, or the TVM refused the session (`rejected`). */
+  | { readonly type: 'signedOut'; readonly reason: 'logout' | 'rejected' | 'expired' };
+
+/** A listener of {@link TvmClient.onSessionChange}. */
+export type SessionListener = (event: SessionEvent) => void;
+
+interface RequestPlan {
+  readonly path: string;
+  readonly body?: unknown;
+  readonly bearer?: string;
+  /** Whether the call may be sent again after a transient failure. */
+  readonly retry: boolean;
+}
+
+/**
+ * Registers, logs in, vends credentials and logs out against one TVM.
+ *
+ * Retry rules: `token()` and `logout()` are retried on 503 (honouring Retry-After), network
+ * errors and timeouts, with exponential backoff and jitter, up to `retry.maxAttempts`.
+ * `register()` and `login()` are never retried: a login attempt counts against the account's
+ * lockout and a lost answer may already have created a session or a user. No 4xx is retried.
+ *
+ * For AWS SDK v3 clients, wrap the client in {@link fromTvm}.
+ */
+export class TvmClient {
+  private readonly baseUrl: string;
+  private readonly store: SessionStore;
+  private readonly timeoutMs: number;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly device: string | undefined;
+  private readonly fetchFn: FetchFunction;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly listeners = new Set<SessionListener>();
+  /** The session in memory, once read from the store. */
+  private session: Promise<StoredSession | undefined> | undefined;
+
+  constructor(options: TvmClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.store = options.sessionStore ?? new MemorySessionStore();
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.device = options.device;
+    const globalFetch = globalThis.fetch as FetchFunction | undefined;
+    // Bound, because browsers throw "Illegal invocation" when fetch is called off `window`.
+    this.fetchFn = options.fetch ?? ((input, init) => (globalFetch ? globalFetch(input, init) : Promise.reject(new Error('No fetch here: pass options.fetch.'))));
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Creates an account and logs it in. Never retried.
+   * @throws InvalidRequestError (which field, why), UsernameTakenError, ServiceUnavailableError, NetworkError, TimeoutError.
+   */
+  async register(username: string, password: string): Promise<SessionResult> {
+    const result = parseSessionResult(await this.send({ path: '/register', body: { username, password }, retry: false }));
+    await this.signIn(result);
+    return result;
+  }
+
+  /**
+   * Logs in and keeps the session. Never retried.
+   * @param options.device overrides the client's `device` label for this login.
+   * @throws InvalidCredentialsError (one answer for unknown user and wrong password),
+   *   TooManyAttemptsError (with `retryAfterSeconds`), InvalidRequestError, ServiceUnavailableError, NetworkError, TimeoutError.
+   */
+  async login(username: string, password: string, options: { readonly device?: string } = {}): Promise<SessionResult> {
+    const device = options.device ?? this.device;
+    const body = { username, password, ...(device !== undefined ? { device } : {}) };
+    const result = parseSessionResult(await this.send({ path: '/login', body, retry: false }));
+    await this.signIn(result);
+    return result;
+  }
+
+  /**
+   * Vends fresh credentials for the current session. Retried on transient failures.
+   * @throws LoginRequiredError when there is no session or the TVM refuses it (the session is then cleared).
+   */
+  async token(): Promise<VendResult> {
+    const session = await this.getSession();
+    if (!session) throw new LoginRequiredError();
+    try {
+      return parseVendResult(await this.send({ path: '/token', bearer: session.token, retry: true }));
+    } catch (error) {
+      if (!(error instanceof InvalidCredentialsError)) throw error;
+      await this.endSession(session, 'rejected');
+      throw new LoginRequiredError('Login required: the session has expired or was revoked. Log in again.', {
+        status: 401,
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Ends the session. It is forgotten on this device first (listeners hear `signedOut` at
+   * once, so credential providers drop their keys), then revoked at the TVM. The revocation
+   * is retried on transient failures: it is idempotent, and a repeat that finds the session
+   * already gone (401) counts as done. If it still fails, the error is thrown so the app can
+   * say the session may stay valid on the server until it expires; locally it is gone anyway.
+   * Without a session, this does nothing.
+   */
+  async logout(): Promise<void> {
+    const session = await this.getSession();
+    if (!session) return;
+    await this.endSession(session, 'logout');
+    try {
+      await this.send({ path: '/logout', bearer: session.token, retry: true });
+    } catch (error) {
+      if (!(error instanceof InvalidCredentialsError)) throw error;
+    }
+  }
+
+  /** The current session, read from the store on first use; undefined when logged out or expired. */
+  async getSession(): Promise<StoredSession | undefined> {
+    this.session ??= Promise.resolve(this.store.load()).catch(() => undefined);
+    const session = await this.session;
+    if (session && !(Date.parse(session.expiresAt) > this.now())) {
+      await this.endSession(session, 'expired');
+      return undefined;
+    }
+    return session;
+  }
+
+  /**
+   * Calls `listener` whenever someone logs in or the session ends. Returns the unsubscribe
+   * function. Listeners run synchronously; a throwing listener does not stop the others.
+   */
+  onSessionChange(listener: SessionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async signIn(result: SessionResult): Promise<void> {
+    const session: StoredSession = { username: result.username, token: result.session.token, expiresAt: result.session.expiresAt };
+    this.session = Promise.resolve(session);
+    this.emit({ type: 'signedIn', username: result.username, result });
+    await this.store.save(session);
+  }
+
+  /** Forgets `session` unless a newer login has replaced it meanwhile. */
+  private async endSession(session: StoredSession, reason: 'logout' | 'rejected' | 'expired'): Promise<void> {
+    const current = await this.session;
+    if (current?.token !== session.token) return;
+    this.session = Promise.resolve(undefined);
+    this.emit({ type: 'signedOut', reason });
+    await this.store.clear();
+  }
+
+  private emit(event: SessionEvent): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // One broken listener must not keep the others (or the caller) from hearing about a logout.
+      }
+    }
+  }
+
+  private async send(plan: RequestPlan): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(plan);
+      } catch (error) {
+        const delay = plan.retry ? retryDelayMs(error, attempt + 1, this.retryPolicy, this.random) : undefined;
+        if (delay === undefined) throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** One HTTP exchange, body included, under the timeout. */
+  private async attempt(plan: RequestPlan): Promise<unknown> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (plan.body !== undefined) headers['content-type'] = 'application/json';
+    if (plan.bearer !== undefined) headers['authorization'] = `Bearer ${plan.bearer}`;
+    try {
+      const response = await this.fetchFn(this.baseUrl + plan.path, {
+        method: 'POST',
+        headers,
+        ...(plan.body !== undefined ? { body: JSON.stringify(plan.body) } : {}),
+        signal: controller.signal,
+      });
+      const text = await response.text();
+      const body = parseJson(text);
+      if (response.ok) {
+        if (response.status !== 204 && body === undefined) {
+          throw new UnexpectedResponseError(`The token vending machine answered HTTP ${response.status} without a JSON body.`, {
+            status: response.status,
+          });
+        }
+        return body;
+      }
+      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now());
+      throw errorFromResponse(response.status, body, retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000));
+    } catch (error) {
+      if (error instanceof TvmClientError) throw error;
+      if (controller.signal.aborted) throw new TimeoutError(this.timeoutMs, { cause: error });
+      throw new NetworkError(undefined, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function allStrings<K extends string>(value: unknown, keys: readonly K[]): value is Record<K, string> & Record<string, unknown> {
+  return isRecord(value) && keys.every((key) => typeof value[key] === 'string');
+}
+
+function parseVendResult(body: unknown): VendResult {
+  if (!isRecord(body)) throw new UnexpectedResponseError('The token vending machine sent no credentials.');
+  const { credentials, storage } = body;
+  if (!allStrings(credentials, ['accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration']) || Number.isNaN(Date.parse(credentials.expiration))) {
+    throw new UnexpectedResponseError('The token vending machine sent malformed credentials.');
+  }
+  if (!allStrings(storage, ['bucket', 'prefix', 'region'])) {
+    throw new UnexpectedResponseError('The token vending machine sent malformed storage details.');
+  }
+  const endpoint = storage['endpoint'];
+  const typedCredentials: TvmCredentials = {
+    accessKeyId: credentials.accessKeyId,
+    secretAccessKey: credentials.secretAccessKey,
+    sessionToken: credentials.sessionToken,
+    expiration: credentials.expiration,
+  };
+  const typedStorage: StorageInfo = {
+    bucket: storage.bucket,
+    prefix: storage.prefix,
+    region: storage.region,
+    ...(typeof endpoint === 'string' ? { endpoint } : {}),
+  };
+  return { credentials: typedCredentials, storage: typedStorage };
+}
+
+function parseSessionResult(body: unknown): SessionResult {
+  const vend = parseVendResult(body);
+  const { username, session } = body as Record<string, unknown>;
+  if (typeof username !== 'string' || !allStrings(session, ['token', 'expiresAt'])) {
+    throw new UnexpectedResponseError('The token vending machine sent a malformed session.');
+  }
+  return { ...vend, username, session: { token: session.token, expiresAt: session.expiresAt } };
+}

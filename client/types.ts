@@ -1,0 +1,57 @@
+/**
+ * The TVM's wire shapes, as an app sees them. Duplicated from the server on purpose: the
+ * client is a standalone package for browsers, React Native and Node, and must never pull in
+ * server code.
+ */
+
+/** The stable, machine-readable error codes the API sends in `{error: {code}}`. */
+export type ApiErrorCode =
+  | 'invalid_request'
+  | 'invalid_credentials'
+  | 'username_taken'
+  | 'too_many_attempts'
+  | 'service_unavailable'
+  | 'internal_error';
+
+/** The JSON body of every API error response. */
+export interface ApiErrorBody {
+  readonly error: { readonly code: ApiErrorCode; readonly message: string; readonly field?: string };
+}
+
+/** Short-lived AWS credentials, as the API sends them (`expiration` is ISO 8601). */
+export interface TvmCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: string;
+}
+
+/** Where this user's files live: apps never hard-code the bucket. */
+export interface StorageInfo {
+  readonly bucket: string;
+  /** `<username>/`, always ending in `/`. Every key the user may touch starts with it. */
+  readonly prefix: string;
+  readonly region: string;
+  /** Present only when S3 is not AWS's own endpoint (the local sandbox). */
+  readonly endpoint?: string;
+}
+
+/** A login session: the bearer token for `/token` and `/logout`, and when it stops working. */
+export interface SessionInfo {
+  readonly token: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+}
+
+/** `POST /token`'s answer. */
+export interface VendResult {
+  readonly credentials: TvmCredentials;
+  readonly storage: StorageInfo;
+}
+
+/** `POST /register` and `POST /login`'s answer. */
+export interface SessionResult extends VendResult {
+  /** The username as the TVM stores it (normalised to lower case). */
+  readonly username: string;
+  readonly session: SessionInfo;
+}

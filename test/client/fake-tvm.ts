@@ -1,0 +1,87 @@
+/**
+ * A scripted stand-in for the TVM API, as a fetch function: each call takes the next answer
+ * from a queue (or a default), and every request is recorded for assertions.
+ */
+import type { FetchFunction, SessionResult, VendResult } from '../../client';
+
+export interface RecordedRequest {
+  readonly path: string;
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+/** One scripted answer: a Response, an Error to throw (a network failure), or 'hang' (never answers, until aborted). */
+export type Answer = Response | Error | 'hang' | ((request: RecordedRequest) => Response | Promise<Response>);
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+export function apiError(status: number, code: string, message: string, headers: Record<string, string> = {}, field?: string): Response {
+  return json(status, { error: { code, message, ...(field ? { field } : {}) } }, headers);
+}
+
+export const storage = { bucket: 'files-bucket', prefix: 'alice/', region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000' };
+
+let serial = 0;
+
+/** Credentials that expire `lifetimeMs` after Date.now() (which fake timers control). */
+export function vendResult(lifetimeMs = 3_600_000): VendResult {
+  serial++;
+  return {
+    credentials: {
+      accessKeyId: `ASIAFAKE${serial}`,
+      secretAccessKey: `secret-${serial}`,
+      sessionToken: `session-token-${serial}`,
+      expiration: new Date(Date.now() + lifetimeMs).toISOString(),
+    },
+    storage,
+  };
+}
+
+export function sessionResult(username = 'alice', lifetimeMs = 3_600_000): SessionResult {
+  return {
+    ...vendResult(lifetimeMs),
+    username,
+    session: { token: `bearer-${username}-${serial}`, expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString() },
+  };
+}
+
+export class FakeTvm {
+  readonly requests: RecordedRequest[] = [];
+  private readonly queue: Answer[] = [];
+
+  constructor(private readonly fallback: (request: RecordedRequest) => Answer = () => new Error('no answer scripted')) {}
+
+  /** Queues answers for the next calls, in order. */
+  answer(...answers: Answer[]): this {
+    this.queue.push(...answers);
+    return this;
+  }
+
+  callsTo(path: string): RecordedRequest[] {
+    return this.requests.filter((request) => request.path === path);
+  }
+
+  readonly fetch: FetchFunction = async (input, init) => {
+    const url = new URL(input);
+    const headers = Object.fromEntries(new Headers(init.headers).entries());
+    const request: RecordedRequest = {
+      path: url.pathname,
+      method: init.method ?? 'GET',
+      headers,
+      body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+    };
+    this.requests.push(request);
+    const answer = this.queue.shift() ?? this.fallback(request);
+    if (answer === 'hang') {
+      return new Promise<Response>((_resolve, reject) => {
+        init.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')));
+      });
+    }
+    if (answer instanceof Error) throw answer;
+    if (typeof answer === 'function') return answer(request);
+    return answer;
+  };
+}
