@@ -1,0 +1,111 @@
+import { loadConfig } from '../../lambda/core/config';
+import { ConfigurationError } from '../../lambda/core/errors';
+
+const BASE = {
+  TABLE_NAME: 'tvm-users',
+  BUCKET_NAME: 'tvm-files',
+  VENDING_ROLE_ARN: 'arn:aws:iam::123456789012:role/tvm-vending',
+  AWS_REGION: 'eu-west-1',
+} as const;
+
+function configError(env: Record<string, string | undefined>): ConfigurationError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig', () => {
+  it.each(['TABLE_NAME', 'BUCKET_NAME', 'VENDING_ROLE_ARN', 'AWS_REGION'] as const)(
+    'fails loudly naming %s when it is missing or blank',
+    (name) => {
+      expect(configError({ ...BASE, [name]: undefined }).message).toContain(name);
+      expect(configError({ ...BASE, [name]: '  ' }).message).toContain(name);
+    },
+  );
+
+  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, ALLOWED_ORIGINS *', () => {
+    expect(loadConfig(BASE)).toEqual({
+      tableName: 'tvm-users',
+      bucketName: 'tvm-files',
+      vendingRoleArn: BASE.VENDING_ROLE_ARN,
+      region: 'eu-west-1',
+      partition: 'aws',
+      bcryptCost: 12,
+      sessionDays: 30,
+      credentialSeconds: 3600,
+      lockoutThreshold: 5,
+      lockoutMinutes: 15,
+      allowedOrigins: ['*'],
+    });
+  });
+
+  it('rule 7: refuses CREDENTIAL_SECONDS 899 and 3601, accepts 900 and 3600', () => {
+    expect(configError({ ...BASE, CREDENTIAL_SECONDS: '899' }).message).toContain('CREDENTIAL_SECONDS');
+    expect(configError({ ...BASE, CREDENTIAL_SECONDS: '3601' }).message).toContain('CREDENTIAL_SECONDS');
+    expect(loadConfig({ ...BASE, CREDENTIAL_SECONDS: '900' }).credentialSeconds).toBe(900);
+    expect(loadConfig({ ...BASE, CREDENTIAL_SECONDS: '3600' }).credentialSeconds).toBe(3600);
+  });
+
+  it('rule 3: refuses BCRYPT_COST 9 and accepts 10', () => {
+    expect(configError({ ...BASE, BCRYPT_COST: '9' }).message).toContain('BCRYPT_COST');
+    expect(loadConfig({ ...BASE, BCRYPT_COST: '10' }).bcryptCost).toBe(10);
+  });
+
+  it.each(['abc', '12.5', '-3', '1e3', '0x10'])('refuses a non-integer value %p naming the variable', (raw) => {
+    expect(configError({ ...BASE, SESSION_DAYS: raw }).message).toContain('SESSION_DAYS');
+  });
+
+  it('reads overrides of every tunable', () => {
+    const config = loadConfig({
+      ...BASE,
+      BCRYPT_COST: '11',
+      SESSION_DAYS: '7',
+      CREDENTIAL_SECONDS: '1800',
+      LOCKOUT_THRESHOLD: '3',
+      LOCKOUT_MINUTES: '60',
+      ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:3000',
+      S3_ENDPOINT: 'http://127.0.0.1:4569',
+    });
+    expect(config).toMatchObject({
+      bcryptCost: 11,
+      sessionDays: 7,
+      credentialSeconds: 1800,
+      lockoutThreshold: 3,
+      lockoutMinutes: 60,
+      allowedOrigins: ['https://app.example.com', 'http://localhost:3000'],
+      s3Endpoint: 'http://127.0.0.1:4569',
+    });
+  });
+
+  it.each([
+    ['aws', 'arn:aws:iam::123456789012:role/tvm-vending'],
+    ['aws-cn', 'arn:aws-cn:iam::123456789012:role/tvm-vending'],
+    ['aws-us-gov', 'arn:aws-us-gov:iam::123456789012:role/path/tvm-vending'],
+  ])('takes the partition %s from the vending role ARN', (partition, arn) => {
+    expect(loadConfig({ ...BASE, VENDING_ROLE_ARN: arn }).partition).toBe(partition);
+  });
+
+  it.each([
+    'arn:aws:iam::123456789012:user/tvm',
+    'arn:aws:iam::12345:role/tvm',
+    'arn:aws:sts::123456789012:assumed-role/tvm/x',
+    'tvm-vending',
+  ])('refuses a VENDING_ROLE_ARN that is not an IAM role ARN: %s', (arn) => {
+    expect(configError({ ...BASE, VENDING_ROLE_ARN: arn }).message).toContain('VENDING_ROLE_ARN');
+  });
+
+  it.each(['Tvm-Files', 'a', 'files/../x', 'my_bucket'])('refuses an invalid BUCKET_NAME %p', (bucket) => {
+    expect(configError({ ...BASE, BUCKET_NAME: bucket }).message).toContain('BUCKET_NAME');
+  });
+
+  it.each(['*.example.com', 'example.com', 'https://app.example.com/path', 'ftp://x'])(
+    'refuses an invalid origin %p in ALLOWED_ORIGINS',
+    (origin) => {
+      expect(configError({ ...BASE, ALLOWED_ORIGINS: origin }).message).toContain('ALLOWED_ORIGINS');
+    },
+  );
+});
