@@ -1,0 +1,105 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  HttpMethods,
+  ObjectOwnership,
+  type CorsRule,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Props of {@link FileBucket}. */
+export interface FileBucketProps {
+  /** Browser origins allowed to call S3 directly with vended credentials; `['*']` for any. */
+  readonly allowedOrigins: readonly string[];
+  /**
+   * Whether the buckets and their objects are deleted with the stack (a `dev` stage).
+   * @default false (both buckets are retained)
+   */
+  readonly disposable?: boolean;
+  /**
+   * Days an overwritten or deleted object version is kept before S3 expires it.
+   * @default 30
+   */
+  readonly noncurrentVersionDays?: number;
+  /**
+   * Days the server access logs are kept.
+   * @default 365
+   */
+  readonly accessLogDays?: number;
+}
+
+/**
+ * The bucket holding every user's folder, plus the bucket receiving its server access logs.
+ * Both block all public access, refuse plain HTTP by bucket policy and are encrypted with
+ * S3-managed keys (SSE-S3: a KMS key would need kms:* rights in the vending role and the
+ * session policy, and would bill per request).
+ */
+export class FileBucket extends Construct {
+  /** The users' file bucket. */
+  readonly bucket: Bucket;
+  /** Receives the file bucket's server access logs. */
+  readonly accessLogBucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: FileBucketProps) {
+    super(scope, id);
+    const disposable = props.disposable ?? false;
+    const removal = {
+      removalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      autoDeleteObjects: false,
+    };
+
+    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      // Server access log delivery supports SSE-S3 only.
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        { id: 'ExpireAccessLogs', expiration: Duration.days(props.accessLogDays ?? 365) },
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      ...removal,
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This is the access-log bucket itself: logging it to itself would log its own log writes forever, and a third bucket would only move the finding.',
+    });
+
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      bucketKeyEnabled: false,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'file-bucket/',
+      cors: props.allowedOrigins.length > 0 ? [browserCorsRule(props.allowedOrigins)] : undefined,
+      lifecycleRules: [
+        {
+          id: 'ExpireNoncurrentVersions',
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30),
+          expiredObjectDeleteMarker: true,
+        },
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+      ...removal,
+    });
+  }
+}
+
+/** What a browser app may do against its own folder with vended credentials. */
+function browserCorsRule(allowedOrigins: readonly string[]): CorsRule {
+  return {
+    allowedOrigins: [...allowedOrigins],
+    allowedMethods: [HttpMethods.GET, HttpMethods.HEAD, HttpMethods.PUT, HttpMethods.POST, HttpMethods.DELETE],
+    // SigV4 signing adds authorization, x-amz-* and content headers; listing them one by one breaks with every SDK release.
+    allowedHeaders: ['*'],
+    // ETag is needed to complete multipart uploads from a browser.
+    exposedHeaders: ['ETag', 'x-amz-version-id', 'x-amz-request-id'],
+    maxAge: 3600,
+  };
+}

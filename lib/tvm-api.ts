@@ -1,0 +1,372 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseType,
+  RestApi,
+  type JsonSchema,
+  type Model,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
+import type { TvmSettings } from './settings';
+import type { VendingRole } from './vending-role';
+
+/** The repository root: route entries and the lockfile are relative to it. */
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The DynamoDB actions the store adapter uses (consistent GetItem, conditional Put/Update/
+ * Delete). Named one by one on the table ARN alone: no Query or Scan, no index, no other table.
+ */
+export const TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/**
+ * Memory per function, in MB. Lambda allots CPU in proportion to memory and gives one full
+ * vCPU at 1,769 MB. bcrypt runs on the event loop and is pure CPU: cost 12 takes about 350 ms
+ * on a full vCPU and about 2.5 s at 256 MB, so register and login get exactly one full vCPU
+ * (more memory would add a second vCPU that single-threaded bcrypt cannot use). At Lambda's
+ * GB-second price, 1,769 MB for 0.35 s also costs less than 256 MB for 2.5 s. token and
+ * logout only call DynamoDB and STS; 512 MB keeps their cold start (AWS SDK init) short.
+ */
+export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
+  register: 1769,
+  login: 1769,
+  token: 512,
+  logout: 512,
+};
+
+/** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */
+const FUNCTION_TIMEOUT = Duration.seconds(10);
+
+/** The newest Node.js runtime aws-cdk-lib knows; esbuild targets the same version. */
+const RUNTIME = Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
+
+/** The API Gateway stage name; environments are separate stacks, so one stage per API. */
+export const API_STAGE_NAME = 'v1';
+
+/** Props of {@link TvmApi}. */
+export interface TvmApiProps {
+  /** Holds users, sessions and lockout counters; every function reads and writes it. */
+  readonly table: ITable;
+  /** The users' file bucket, reported to apps in `storage.bucket`. */
+  readonly bucket: IBucket;
+  /** Validated stack settings (durations, bcrypt cost, lockout, throttling, origins, logs). */
+  readonly settings: TvmSettings;
+  /**
+   * Routes to serve; one resource, method and function each.
+   * @default ROUTES from lambda/routes.ts
+   */
+  readonly routes?: readonly RouteDefinition[];
+}
+
+/**
+ * The REST API and its functions: one NodejsFunction per route of the shared route table.
+ * The functions that vend credentials share one execution role, so the vending role's trust
+ * policy names exactly one principal; the others (logout) share a role without STS rights.
+ * Call {@link connectVendingRole} once the vending role exists (it trusts
+ * {@link vendingFunctionsRole}, so it is made after this construct).
+ */
+export class TvmApi extends Construct {
+  /** The REST API. */
+  readonly api: RestApi;
+  /** Execution role of the functions that call AssumeRole on the vending role. */
+  readonly vendingFunctionsRole: Role;
+  /** Execution role of the functions that never vend credentials. */
+  readonly sessionFunctionsRole: Role;
+  /** Each route's function, by route name. */
+  readonly functions: ReadonlyMap<RouteDefinition['name'], NodejsFunction>;
+  /** The API's access log group (JSON lines, one per request). */
+  readonly accessLogGroup: LogGroup;
+  private readonly routes: readonly RouteDefinition[];
+  private vendingRoleConnected = false;
+
+  constructor(scope: Construct, id: string, props: TvmApiProps) {
+    super(scope, id);
+    const { settings } = props;
+    this.routes = props.routes ?? ROUTES;
+    const removalPolicy = settings.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.vendingFunctionsRole = this.executionRole('VendingFunctionsRole', 'register, login and token: may vend credentials');
+    this.sessionFunctionsRole = this.executionRole('SessionFunctionsRole', 'logout: table only, no STS');
+    for (const role of [this.vendingFunctionsRole, this.sessionFunctionsRole]) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ sid: 'UserTable', actions: [...TABLE_ACTIONS], resources: [props.table.tableArn] }),
+      );
+    }
+
+    const functions = new Map<RouteDefinition['name'], NodejsFunction>();
+    for (const route of this.routes) {
+      functions.set(route.name, this.routeFunction(route, props, removalPolicy));
+    }
+    this.functions = functions;
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: `tvm-${settings.stage}`,
+      description: 'Token Vending Machine: register, log in and get short-lived S3 credentials.',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Access logs need the region's API Gateway CloudWatch role. It is an account-wide
+      // setting, so it is retained on stack deletion (other APIs may rely on it) and can be
+      // switched off where the account already has one.
+      cloudWatchRole: settings.apiGatewayCloudWatchRole,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        throttlingRateLimit: settings.throttlingRateLimit,
+        throttlingBurstLimit: settings.throttlingBurstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        // Errors only, and never request or response bodies: those carry passwords and credentials.
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: accessLogFormat(),
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: [...settings.allowedOrigins],
+        allowMethods: [...new Set(this.routes.map((route) => route.method)), 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        exposeHeaders: ['Retry-After'],
+        maxAge: Duration.minutes(10),
+      },
+    });
+    if (settings.apiGatewayCloudWatchRole) {
+      Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The role API Gateway itself assumes to write logs of every API in the region; AWS maintains this service-role policy for exactly that purpose and nothing else.',
+      });
+    }
+
+    const validator = this.api.addRequestValidator('Validator', {
+      requestValidatorName: 'body-and-headers',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    for (const route of this.routes) {
+      const handler = functions.get(route.name);
+      if (!handler) throw new Error(`No function for route ${route.name}`);
+      const model = route.body ? this.bodyModel(route, route.body) : undefined;
+      this.api.root.resourceForPath(route.path).addMethod(
+        route.method,
+        // No test-invoke permission: the console's test button is not worth a second invoke grant.
+        new LambdaIntegration(handler, { proxy: true, allowTestInvoke: false }),
+        {
+          operationName: route.name,
+          authorizationType: AuthorizationType.NONE,
+          requestValidator: validator,
+          ...(model ? { requestModels: { 'application/json': model } } : {}),
+          ...(route.auth === 'bearer' ? { requestParameters: { 'method.request.header.Authorization': true } } : {}),
+        },
+      );
+    }
+    this.addErrorResponses(settings.allowedOrigins);
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'register and login are how a caller authenticates, so they cannot require auth; token and logout require an Authorization header (enforced by the request validator) holding a session token the function checks against its hash in DynamoDB. OPTIONS is the CORS preflight.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'The TVM is its own identity provider (users, bcrypt hashes and sessions in DynamoDB); there is no Cognito user pool.',
+    });
+
+    this.node.addValidation({
+      validate: () => (this.vendingRoleConnected ? [] : ['TvmApi: call connectVendingRole() so the functions know the vending role.']),
+    });
+  }
+
+  /** The functions' stage URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/v1/`. */
+  get url(): string {
+    return this.api.url;
+  }
+
+  /**
+   * Gives every function the vending role's ARN (configuration requires it) and lets only the
+   * vending functions' role assume it.
+   */
+  connectVendingRole(vendingRole: VendingRole): void {
+    if (this.vendingRoleConnected) throw new Error('connectVendingRole() was already called.');
+    vendingRole.grantVending(this.vendingFunctionsRole);
+    for (const handler of this.functions.values()) handler.addEnvironment('VENDING_ROLE_ARN', vendingRole.role.roleArn);
+    this.vendingRoleConnected = true;
+  }
+
+  private executionRole(id: string, purpose: string): Role {
+    // No AWSLambdaBasicExecutionRole: its logs rights reach every log group in the account.
+    // Each function gets CreateLogStream/PutLogEvents on its own log group instead.
+    return new Role(this, id, {
+      description: `TVM functions' execution role (${purpose}).`,
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    });
+  }
+
+  private routeFunction(route: RouteDefinition, props: TvmApiProps, removalPolicy: RemovalPolicy): NodejsFunction {
+    const { settings } = props;
+    const id = `${pascalCase(route.name)}Function`;
+    const role = route.vendsCredentials ? this.vendingFunctionsRole : this.sessionFunctionsRole;
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays, removalPolicy });
+    logGroup.grantWrite(role);
+    return new NodejsFunction(this, id, {
+      description: `TVM ${route.method} ${route.path}`,
+      entry: path.join(PROJECT_ROOT, route.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: MEMORY_MB[route.name],
+      timeout: FUNCTION_TIMEOUT,
+      role,
+      logGroup,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        BUCKET_NAME: props.bucket.bucketName,
+        BCRYPT_COST: String(settings.bcryptCost),
+        SESSION_DAYS: String(settings.sessionDays),
+        CREDENTIAL_SECONDS: String(settings.credentialSeconds),
+        LOCKOUT_THRESHOLD: String(settings.lockoutThreshold),
+        LOCKOUT_MINUTES: String(settings.lockoutMinutes),
+        ALLOWED_ORIGINS: settings.allowedOrigins.join(','),
+        POWERTOOLS_SERVICE_NAME: 'tvm',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        // The source map's mappings are enough for stack traces; embedding sources only adds size.
+        sourcesContent: false,
+        target: ESBUILD_TARGET,
+        format: OutputFormat.CJS,
+        // The runtime ships the AWS SDK v3; whether to bundle it is a separate decision.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+  }
+
+  private bodyModel(route: RouteDefinition, body: BodySchema): Model {
+    return this.api.addModel(`${pascalCase(route.name)}Body`, {
+      modelName: `${pascalCase(route.name)}Body`,
+      contentType: 'application/json',
+      description: `The JSON body of ${route.method} ${route.path}`,
+      schema: toApiGatewaySchema(route.name, body),
+    });
+  }
+
+  /**
+   * Errors API Gateway answers itself (validation, throttling, WAF) in the TVM's error shape,
+   * `{error: {code, message}}`, so clients parse one format.
+   */
+  private addErrorResponses(allowedOrigins: readonly string[]): void {
+    // With one origin (or "*") the header can be static; a list cannot be matched here, so
+    // browsers then see these errors as network errors while the functions' own errors work.
+    const cors: Record<string, string> =
+      allowedOrigins.length === 1 ? { 'Access-Control-Allow-Origin': `'${allowedOrigins[0]}'` } : {};
+    const noStore = { 'Cache-Control': "'no-store'" };
+    const json = (code: string, message: string): Record<string, string> => ({
+      'application/json': `{"error":{"code":"${code}","message":${message}}}`,
+    });
+    this.api.addGatewayResponse('InvalidBody', {
+      type: ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      responseHeaders: { ...cors, ...noStore },
+      templates: json('invalid_request', '"The body must be a JSON object with the documented fields, types and lengths, and no others."'),
+    });
+    this.api.addGatewayResponse('MissingAuthorization', {
+      type: ResponseType.BAD_REQUEST_PARAMETERS,
+      statusCode: '401',
+      responseHeaders: { ...cors, ...noStore, 'WWW-Authenticate': "'Bearer'" },
+      templates: json('invalid_credentials', '"Send the session token as Authorization: Bearer <token>."'),
+    });
+    this.api.addGatewayResponse('Throttled', {
+      type: ResponseType.THROTTLED,
+      statusCode: '429',
+      responseHeaders: { ...cors, ...noStore, 'Retry-After': "'1'" },
+      templates: json('too_many_attempts', '"Too many requests. Try again shortly."'),
+    });
+    this.api.addGatewayResponse('Default4xx', {
+      type: ResponseType.DEFAULT_4XX,
+      responseHeaders: { ...cors, ...noStore },
+      templates: json('invalid_request', '$context.error.messageString'),
+    });
+    this.api.addGatewayResponse('Default5xx', {
+      type: ResponseType.DEFAULT_5XX,
+      responseHeaders: { ...cors, ...noStore, 'Retry-After': "'2'" },
+      templates: json('service_unavailable', '"The service is unavailable. Try again shortly."'),
+    });
+  }
+}
+
+/** One JSON line per request; no headers, so the Authorization header never reaches a log. */
+function accessLogFormat(): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      extendedRequestId: AccessLogField.contextExtendedRequestId(),
+      time: AccessLogField.contextRequestTime(),
+      ip: AccessLogField.contextIdentitySourceIp(),
+      userAgent: AccessLogField.contextIdentityUserAgent(),
+      method: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      status: AccessLogField.contextStatus(),
+      protocol: AccessLogField.contextProtocol(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      integrationStatus: AccessLogField.contextIntegrationStatus(),
+      errorType: AccessLogField.contextErrorResponseType(),
+      error: AccessLogField.contextErrorMessage(),
+      validationError: AccessLogField.contextErrorValidationErrorString(),
+      wafStatus: AccessLogField.contextWafResponseCode(),
+      xrayTraceId: AccessLogField.contextXrayTraceId(),
+    }),
+  );
+}
+
+/** The route table's draft-4 body schema as API Gateway's JsonSchema type. */
+export function toApiGatewaySchema(name: string, body: BodySchema): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [property, schema] of Object.entries(body.properties)) {
+    properties[property] = {
+      type: JsonSchemaType.STRING,
+      ...(schema.minLength !== undefined ? { minLength: schema.minLength } : {}),
+      ...(schema.maxLength !== undefined ? { maxLength: schema.maxLength } : {}),
+    };
+  }
+  return {
+    schema: JsonSchemaVersion.DRAFT4,
+    title: `${pascalCase(name)}Body`,
+    type: JsonSchemaType.OBJECT,
+    required: [...body.required],
+    additionalProperties: body.additionalProperties,
+    properties,
+  };
+}
+
+function pascalCase(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+

@@ -1,0 +1,70 @@
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ROUTES } from '../lambda/routes';
+import { ApiFirewall } from './api-firewall';
+import { FileBucket } from './file-bucket';
+import { isDisposableStage, resolveSettings, settingsFromContext, type TvmSettings, type TvmSettingsInput } from './settings';
+import { TvmApi } from './tvm-api';
+import { UserTable } from './user-table';
+import { VendingRole } from './vending-role';
+
+/** Props of {@link TvmStack}. */
+export interface TvmStackProps extends StackProps {
+  /**
+   * Settings that take precedence over CDK context (cdk.json, `-c key=value`); each key left
+   * out falls back to context, then to {@link DEFAULT_SETTINGS}.
+   * @default {} (context and defaults only)
+   */
+  readonly settings?: TvmSettingsInput;
+}
+
+/**
+ * The Token Vending Machine: user table, file bucket, API with its functions, vending role,
+ * and optionally a WAF web ACL. It only wires the constructs together and states the outputs
+ * an app or operator needs.
+ */
+export class TvmStack extends Stack {
+  /** The validated settings this stack was built with. */
+  readonly settings: TvmSettings;
+
+  constructor(scope: Construct, id: string, props: TvmStackProps = {}) {
+    super(scope, id, props);
+    const settings = resolveSettings(mergeDefined(settingsFromContext(this.node), props.settings ?? {}));
+    this.settings = settings;
+    const disposable = isDisposableStage(settings);
+
+    const users = new UserTable(this, 'UserTable', { disposable });
+    const files = new FileBucket(this, 'FileBucket', { allowedOrigins: settings.allowedOrigins, disposable });
+    const api = new TvmApi(this, 'Api', { table: users.table, bucket: files.bucket, settings, routes: ROUTES });
+    const vendingRole = new VendingRole(this, 'VendingRole', { bucket: files.bucket, trustedRole: api.vendingFunctionsRole });
+    api.connectVendingRole(vendingRole);
+
+    if (settings.waf) {
+      new ApiFirewall(this, 'Firewall', {
+        stageArn: api.api.deploymentStage.stageArn,
+        rateLimitedPaths: ROUTES.filter((route) => route.body?.properties.password !== undefined).map((route) => route.path),
+        requestsPerFiveMinutes: settings.wafRateLimit,
+        metricPrefix: `tvm-${settings.stage}`,
+      });
+    } else {
+      Validations.of(api.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is off by choice (context waf=false, saves about US$6 a month): stage throttling bounds the request rate and per-account lockout bounds password guessing. Set waf=true to attach the per-IP rate-limit web ACL.',
+      });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the TVM API (append register, login, token, logout).' });
+    new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName, description: "The users' file bucket." });
+    new CfnOutput(this, 'TableName', { value: users.table.tableName, description: 'The DynamoDB table of users and sessions.' });
+    new CfnOutput(this, 'Region', { value: this.region, description: 'The region of the API, bucket and table.' });
+    new CfnOutput(this, 'VendingRoleArn', { value: vendingRole.role.roleArn, description: 'The role vended credentials belong to.' });
+  }
+}
+
+/** `base` overlaid with the keys of `override` whose value is defined. */
+function mergeDefined(base: TvmSettingsInput, override: TvmSettingsInput): TvmSettingsInput {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) if (value !== undefined) merged[key] = value;
+  return merged;
+}
