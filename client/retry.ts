@@ -44,6 +44,8 @@ export function parseRetryAfterMs(header: string | null | undefined, nowMs: numb
   if (header === null || header === undefined) return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP date always names its day and month; this keeps "-3" from parsing as year -3.
+  if (!/[a-z]/i.test(value)) return undefined;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);

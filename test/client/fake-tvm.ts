@@ -52,7 +52,7 @@ export class FakeTvm {
   readonly requests: RecordedRequest[] = [];
   private readonly queue: Answer[] = [];
 
-  constructor(private readonly fallback: (request: RecordedRequest) => Answer = () => new Error('no answer scripted')) {}
+  constructor(private readonly fallback: (request: RecordedRequest) => Answer | Promise<Response> = () => new Error('no answer scripted')) {}
 
   /** Queues answers for the next calls, in order. */
   answer(...answers: Answer[]): this {
@@ -80,6 +80,7 @@ export class FakeTvm {
         init.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')));
       });
     }
+    if (answer instanceof Promise) return answer;
     if (answer instanceof Error) throw answer;
     if (typeof answer === 'function') return answer(request);
     return answer;

@@ -1,0 +1,71 @@
+import {
+  DEFAULT_RETRY_POLICY,
+  InvalidRequestError,
+  NetworkError,
+  parseRetryAfterMs,
+  retryDelayMs,
+  ServiceUnavailableError,
+  TimeoutError,
+  TooManyAttemptsError,
+  UnexpectedResponseError,
+} from '../../client';
+
+const NOW = Date.parse('2026-11-26T12:00:00Z');
+
+describe('parseRetryAfterMs', () => {
+  it('reads delay-seconds', () => {
+    expect(parseRetryAfterMs('2', NOW)).toBe(2_000);
+    expect(parseRetryAfterMs(' 0 ', NOW)).toBe(0);
+  });
+
+  it('reads an HTTP date as the time left until it', () => {
+    expect(parseRetryAfterMs(new Date(NOW + 7_000).toUTCString(), NOW)).toBe(7_000);
+  });
+
+  it('reads an HTTP date in the past as no wait', () => {
+    expect(parseRetryAfterMs(new Date(NOW - 7_000).toUTCString(), NOW)).toBe(0);
+  });
+
+  it('ignores an absent or unreadable header', () => {
+    expect(parseRetryAfterMs(null, NOW)).toBeUndefined();
+    expect(parseRetryAfterMs('soon', NOW)).toBeUndefined();
+    expect(parseRetryAfterMs('-3', NOW)).toBeUndefined();
+  });
+});
+
+describe('retryDelayMs', () => {
+  const policy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 1_000 };
+
+  it('retries 503s, network errors and timeouts', () => {
+    for (const error of [new ServiceUnavailableError('down'), new NetworkError(), new TimeoutError(10)]) {
+      expect(retryDelayMs(error, 2, policy, () => 0.5)).toBe(50);
+    }
+  });
+
+  it('never retries a 4xx, a malformed answer or an unknown error', () => {
+    for (const error of [new InvalidRequestError('bad'), new TooManyAttemptsError('slow', { retryAfterSeconds: 1 }), new UnexpectedResponseError('?'), new Error('x')]) {
+      expect(retryDelayMs(error, 2, policy, () => 0.5)).toBeUndefined();
+    }
+  });
+
+  it('doubles the backoff ceiling each attempt up to maxDelayMs, with full jitter', () => {
+    const ceilings = [2, 3, 4, 5, 6].map((attempt) => retryDelayMs(new NetworkError(), attempt, policy, () => 0.999_999));
+    expect(ceilings.map((delay) => Math.round(delay ?? -1))).toEqual([100, 200, 400, 800, 1_000]);
+    expect(retryDelayMs(new NetworkError(), 4, policy, () => 0)).toBe(0);
+  });
+
+  it('stops after maxAttempts', () => {
+    expect(retryDelayMs(new NetworkError(), 7, policy, () => 0.5)).toBeUndefined();
+  });
+
+  it('waits at least the Retry-After, plus a little jitter', () => {
+    const error = new ServiceUnavailableError('down', { retryAfterSeconds: 3 });
+    expect(retryDelayMs(error, 2, policy, () => 0)).toBe(3_000);
+    expect(retryDelayMs(error, 2, policy, () => 0.5)).toBe(3_050);
+  });
+
+  it('gives up instead of waiting longer than maxRetryAfterMs', () => {
+    const error = new ServiceUnavailableError('down', { retryAfterSeconds: 31 });
+    expect(retryDelayMs(error, 2, { ...policy, maxRetryAfterMs: 30_000 }, () => 0.5)).toBeUndefined();
+  });
+});
