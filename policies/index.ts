@@ -1,10 +1,12 @@
 /**
  * The one source of every IAM policy the TVM uses. The JSON files are templates with two
  * placeholders that only ever appear as whole path segments of string values:
- * `__BUCKET_ARN__` (the file bucket's ARN) and `__USERNAME__` (a validated username).
+ * `__BUCKET_ARN__` (the file bucket's ARN) and `__USERNAME__` (a validated username); the
+ * revocation statement also has `__SID__` and `__REVOKED_AT__` (an ISO 8601 instant).
  * They are filled in by walking the parsed object (see lambda/core/policy.ts), never by
  * replacing text in raw JSON.
  */
+import revokedUserStatementTemplate from './revoked-user-statement.json';
 import sessionPolicyTemplate from './session-policy.json';
 import vendingRolePolicyTemplate from './vending-role-policy.json';
 
@@ -32,3 +34,18 @@ export const USERNAME_PLACEHOLDER = '__USERNAME__';
 export const VENDING_ROLE_POLICY_TEMPLATE = vendingRolePolicyTemplate as PolicyDocument;
 /** The per-user session policy passed to every AssumeRole call. */
 export const SESSION_POLICY_TEMPLATE = sessionPolicyTemplate as PolicyDocument;
+
+/** Placeholder for a statement id. */
+export const SID_PLACEHOLDER = '__SID__';
+/** Placeholder for the instant before which a user's credentials are cut off (ISO 8601). */
+export const REVOKED_AT_PLACEHOLDER = '__REVOKED_AT__';
+
+/**
+ * One statement of the vending role's `tvm-revoked-users` policy, maintained by
+ * `tvm-admin revoke-credentials`: it denies everything to credentials carrying the user's
+ * `username` session tag that were issued before the revocation.
+ */
+export const REVOKED_USER_STATEMENT_TEMPLATE = revokedUserStatementTemplate as PolicyStatement;
+
+/** The name of the vending role's inline policy that holds the revocation statements. */
+export const REVOKED_USERS_POLICY_NAME = 'tvm-revoked-users';

@@ -18,8 +18,8 @@ export function bucketArn(bucketName: string, partition = 'aws'): string {
 
 type Replacements = Readonly<Record<string, string>>;
 
-/** Copies a template, replacing placeholders inside string values only; keys and structure stay. */
-function fillTemplate<T>(value: T, replacements: Replacements): T {
+/** Copies a policy template, replacing placeholders inside string values only; keys and structure stay. */
+export function fillTemplate<T>(value: T, replacements: Replacements): T {
   if (typeof value === 'string') {
     let filled: string = value;
     for (const [placeholder, replacement] of Object.entries(replacements)) {

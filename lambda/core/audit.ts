@@ -1,0 +1,56 @@
+import type { Username } from './username';
+
+/** Every security event the TVM records per user. */
+export const AUDIT_EVENT_TYPES = [
+  'registered',
+  'login_ok',
+  'login_failed',
+  'locked',
+  'token_issued',
+  'logout',
+  'password_changed',
+  'reset_issued',
+  'reset_used',
+  'session_revoked',
+  'disabled',
+  'enabled',
+  'deleted',
+  'credentials_revoked',
+] as const;
+
+/** One kind of security event. */
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Where a request came from, as API Gateway reports it. */
+export interface RequestOrigin {
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+}
+
+/** An operator's command, when the event was not caused by an API request. */
+export const OPERATOR_ORIGIN: RequestOrigin = { sourceIp: 'operator', userAgent: 'tvm-admin' };
+
+/** One entry of a user's audit trail. */
+export interface AuditEvent extends RequestOrigin {
+  readonly username: Username;
+  readonly type: AuditEventType;
+  /** Epoch ms. */
+  readonly at: number;
+  /** Small, non-secret facts: a session id, an attempt number, a device label. */
+  readonly details?: Readonly<Record<string, string | number>>;
+}
+
+/** Default retention of audit entries, in days. */
+export const AUDIT_RETENTION_DAYS = 90;
+
+/** Longest user agent kept, in characters: enough to identify a client, bounded for storage. */
+export const USER_AGENT_MAX_CHARACTERS = 256;
+
+/** Trims what a client sent about itself to something safe to store and log. */
+export function requestOrigin(sourceIp: string | undefined, userAgent: string | undefined): RequestOrigin {
+  const agent = userAgent?.replace(/[\p{Cc}\p{Cf}]/gu, '').slice(0, USER_AGENT_MAX_CHARACTERS);
+  return {
+    ...(sourceIp ? { sourceIp: sourceIp.slice(0, 64) } : {}),
+    ...(agent ? { userAgent: agent } : {}),
+  };
+}
