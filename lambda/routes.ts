@@ -14,7 +14,7 @@ export interface BodySchema {
 /** One API route. */
 export interface RouteDefinition {
   /** Stable identifier, used for function and construct names. */
-  readonly name: 'register' | 'login' | 'token' | 'logout';
+  readonly name: 'register' | 'login' | 'token' | 'logout' | 'password' | 'passwordReset' | 'sessionsList' | 'sessionRevoke';
   readonly method: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
   /** The handler module, relative to the repository root; it exports `handler`. */
@@ -25,7 +25,15 @@ export interface RouteDefinition {
   readonly body?: BodySchema;
   /** Whether the function calls STS AssumeRole on the vending role. */
   readonly vendsCredentials: boolean;
+  /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
+  readonly tableActions: readonly TableAction[];
 }
+
+/** DynamoDB actions a function may be granted. */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+
+const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 const usernameProperty = { type: 'string', minLength: 2, maxLength: 64 } as const;
 // Upper bound in characters; the handler checks the real 72-byte limit after normalisation.
@@ -40,6 +48,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/register.ts',
     auth: 'none',
     vendsCredentials: true,
+    tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
       required: ['username', 'password'],
@@ -54,6 +63,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/login.ts',
     auth: 'none',
     vendsCredentials: true,
+    tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
       required: ['username', 'password'],
@@ -65,6 +75,74 @@ export const ROUTES: readonly RouteDefinition[] = [
       },
     },
   },
-  { name: 'token', method: 'POST', path: '/token', entry: 'lambda/handlers/token.ts', auth: 'bearer', vendsCredentials: true },
-  { name: 'logout', method: 'POST', path: '/logout', entry: 'lambda/handlers/logout.ts', auth: 'bearer', vendsCredentials: false },
+  {
+    name: 'token',
+    method: 'POST',
+    path: '/token',
+    entry: 'lambda/handlers/token.ts',
+    auth: 'bearer',
+    vendsCredentials: true,
+    tableActions: ['GetItem', 'UpdateItem', 'PutItem'],
+  },
+  {
+    name: 'logout',
+    method: 'POST',
+    path: '/logout',
+    entry: 'lambda/handlers/logout.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    tableActions: ['GetItem', 'DeleteItem', 'PutItem'],
+  },
+  {
+    name: 'password',
+    method: 'POST',
+    path: '/password',
+    entry: 'lambda/handlers/password.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    tableActions: SESSION_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['currentPassword', 'newPassword'],
+      additionalProperties: false,
+      properties: { currentPassword: passwordProperty, newPassword: passwordProperty },
+    },
+  },
+  {
+    name: 'passwordReset',
+    method: 'POST',
+    path: '/password/reset',
+    entry: 'lambda/handlers/password-reset.ts',
+    auth: 'none',
+    vendsCredentials: true,
+    tableActions: SESSION_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['username', 'resetCode', 'newPassword'],
+      additionalProperties: false,
+      properties: {
+        username: usernameProperty,
+        resetCode: { type: 'string', minLength: 16, maxLength: 40 },
+        newPassword: passwordProperty,
+      },
+    },
+  },
+  {
+    name: 'sessionsList',
+    method: 'GET',
+    path: '/sessions',
+    entry: 'lambda/handlers/sessions-list.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    tableActions: ['GetItem', 'Query'],
+  },
+  {
+    name: 'sessionRevoke',
+    method: 'DELETE',
+    path: '/sessions/{id}',
+    entry: 'lambda/handlers/session-revoke.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
+  },
 ];

@@ -4,15 +4,22 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
+  paginateScan,
 } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../core/audit';
 import { BackendUnavailableError, UsernameTakenError } from '../core/errors';
 import type {
+  AuditTrail,
   LockoutState,
   LockoutStore,
   ReserveResult,
+  ResetCodeStore,
   SessionRecord,
   SessionStore,
+  UserChanges,
   UserRecord,
   UserStore,
 } from '../core/ports';
@@ -22,10 +29,14 @@ import { TABLE_LAYOUT } from './table-layout';
 const PROFILE = 'PROFILE';
 const LOCKOUT = 'LOCKOUT';
 const SESSION = 'SESSION';
+const RESET = 'RESET';
+const AUDIT = 'AUDIT#';
 
 const userKey = (username: Username) => ({ pk: `USER#${username}`, sk: PROFILE });
 const lockoutKey = (username: Username) => ({ pk: `USER#${username}`, sk: LOCKOUT });
 const sessionKey = (tokenHash: string) => ({ pk: `SESSION#${tokenHash}`, sk: SESSION });
+const resetKey = (username: Username) => ({ pk: `USER#${username}`, sk: RESET });
+const sessionOwner = (username: Username) => `USER#${username}`;
 /** DynamoDB TTL reads epoch seconds. */
 const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
 
@@ -45,7 +56,7 @@ function unavailable(error: unknown): BackendUnavailableError {
  * Users, sessions and lockout counters in one DynamoDB table (layout in table-layout.ts).
  * Every write that must not race is conditional; no transactions are used.
  */
-export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore {
+export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, ResetCodeStore, AuditTrail {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(
@@ -72,20 +83,91 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore {
 
   async getUser(username: Username): Promise<UserRecord | undefined> {
     const item = await this.get(userKey(username));
-    if (!item) return undefined;
-    return {
-      username: storedUsername(item.username),
-      userId: String(item.userId),
-      passwordHash: String(item.passwordHash),
-      createdAt: Number(item.createdAt),
-    };
+    return item ? toUser(item) : undefined;
+  }
+
+  async updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { ':userId': userId };
+    let condition = 'userId = :userId';
+    if (changes.passwordHash !== undefined) {
+      sets.push('passwordHash = :passwordHash');
+      values[':passwordHash'] = changes.passwordHash;
+    }
+    if (changes.disabled !== undefined) {
+      sets.push('disabled = :disabled');
+      values[':disabled'] = changes.disabled;
+    }
+    if (changes.sessionGeneration !== undefined) {
+      sets.push('sessionGeneration = :toGeneration');
+      values[':toGeneration'] = changes.sessionGeneration.to;
+      values[':fromGeneration'] = changes.sessionGeneration.from;
+      condition += ' AND sessionGeneration = :fromGeneration';
+    }
+    if (sets.length === 0) return this.getUser(username);
+    try {
+      const result = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: userKey(username),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? toUser(result.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw unavailable(error);
+    }
+  }
+
+  async deleteUser(username: Username, userId: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: userKey(username),
+          ConditionExpression: 'userId = :userId',
+          ExpressionAttributeValues: { ':userId': userId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw unavailable(error);
+    }
+  }
+
+  async *listUsers(): AsyncIterable<UserRecord> {
+    try {
+      const pages = paginateScan(
+        { client: this.documents, pageSize: 100 },
+        {
+          TableName: this.tableName,
+          FilterExpression: 'sk = :profile',
+          ExpressionAttributeValues: { ':profile': PROFILE },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) yield toUser(item);
+      }
+    } catch (error) {
+      throw error instanceof BackendUnavailableError ? error : unavailable(error);
+    }
   }
 
   async putSession(session: SessionRecord): Promise<void> {
     await this.run(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...sessionKey(session.tokenHash), ...session, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(session.expiresAt) },
+        Item: {
+          ...sessionKey(session.tokenHash),
+          ...session,
+          [TABLE_LAYOUT.sessionsByOwnerIndex.partitionKey]: sessionOwner(session.username),
+          [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(session.expiresAt),
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -93,15 +175,119 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore {
 
   async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
     const item = await this.get(sessionKey(tokenHash));
-    if (!item) return undefined;
-    return {
-      tokenHash: String(item.tokenHash),
-      username: storedUsername(item.username),
-      userId: String(item.userId),
-      createdAt: Number(item.createdAt),
-      expiresAt: Number(item.expiresAt),
-      ...(typeof item.device === 'string' ? { device: item.device } : {}),
-    };
+    return item ? toSession(item) : undefined;
+  }
+
+  async listSessions(username: Username): Promise<SessionRecord[]> {
+    const index = TABLE_LAYOUT.sessionsByOwnerIndex;
+    const sessions: SessionRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index.name,
+            KeyConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: { '#owner': index.partitionKey },
+            ExpressionAttributeValues: { ':owner': sessionOwner(username) },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        sessions.push(...(page.Items ?? []).map(toSession));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw error instanceof BackendUnavailableError ? error : unavailable(error);
+    }
+    return sessions;
+  }
+
+  async touchSession(tokenHash: string, at: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sessionKey(tokenHash),
+          UpdateExpression: 'SET lastUsedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
+      // A session revoked a moment ago: nothing to record.
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
+  }
+
+  async putResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void> {
+    await this.run(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...resetKey(username), codeHash, expiresAt, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+      }),
+    );
+  }
+
+  async redeemResetCode(username: Username, codeHash: string, now: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: resetKey(username),
+          ConditionExpression: 'codeHash = :codeHash AND expiresAt > :now',
+          ExpressionAttributeValues: { ':codeHash': codeHash, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw unavailable(error);
+    }
+  }
+
+  async restoreResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void> {
+    await this.run(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...resetKey(username), codeHash, expiresAt, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+        // A newer code issued meanwhile wins.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ).catch((error: unknown) => {
+      if (!(error instanceof BackendUnavailableError && isConditionFailure(error.cause))) throw error;
+    });
+  }
+
+  async record(event: AuditEvent, expiresAt: number): Promise<void> {
+    // Time-ordered sort key. Within one millisecond the process's monotonic clock keeps this
+    // instance's events in order (login_failed before locked); the random tail keeps
+    // events of two instances apart.
+    const tick = (process.hrtime.bigint() % 1_000_000_000_000n).toString().padStart(12, '0');
+    const sk = `${AUDIT}${String(event.at).padStart(13, '0')}#${tick}#${randomBytes(4).toString('hex')}`;
+    await this.run(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `USER#${event.username}`, sk, ...event, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+      }),
+    );
+  }
+
+  async list(username: Username, limit: number): Promise<AuditEvent[]> {
+    try {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+          ExpressionAttributeValues: { ':pk': `USER#${username}`, ':audit': AUDIT },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      return (page.Items ?? []).map(toAuditEvent);
+    } catch (error) {
+      throw unavailable(error);
+    }
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
@@ -181,6 +367,14 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore {
     await this.run(new DeleteCommand({ TableName: this.tableName, Key: lockoutKey(username) }));
   }
 
+  async peek(username: Username): Promise<LockoutState | undefined> {
+    return this.getLockout(username);
+  }
+
+  async deleteResetCode(username: Username): Promise<void> {
+    await this.run(new DeleteCommand({ TableName: this.tableName, Key: resetKey(username) }));
+  }
+
   private async getLockout(username: Username): Promise<LockoutState | undefined> {
     const item = await this.get(lockoutKey(username));
     if (!item) return undefined;
@@ -208,6 +402,44 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore {
       throw unavailable(error);
     }
   }
+}
+
+function toUser(item: Record<string, unknown>): UserRecord {
+  return {
+    username: storedUsername(item.username),
+    userId: String(item.userId),
+    passwordHash: String(item.passwordHash),
+    createdAt: Number(item.createdAt),
+    disabled: item.disabled === true,
+    sessionGeneration: Number(item.sessionGeneration ?? 0),
+  };
+}
+
+function toSession(item: Record<string, unknown>): SessionRecord {
+  return {
+    tokenHash: String(item.tokenHash),
+    sessionId: String(item.sessionId),
+    username: storedUsername(item.username),
+    userId: String(item.userId),
+    generation: Number(item.generation ?? 0),
+    createdAt: Number(item.createdAt),
+    expiresAt: Number(item.expiresAt),
+    ...(item.lastUsedAt !== undefined ? { lastUsedAt: Number(item.lastUsedAt) } : {}),
+    ...(typeof item.device === 'string' ? { device: item.device } : {}),
+  };
+}
+
+function toAuditEvent(item: Record<string, unknown>): AuditEvent {
+  const type = item.type as AuditEventType;
+  if (!AUDIT_EVENT_TYPES.includes(type)) throw new BackendUnavailableError('DynamoDB (corrupt audit item)');
+  return {
+    username: storedUsername(item.username),
+    type,
+    at: Number(item.at),
+    ...(typeof item.sourceIp === 'string' ? { sourceIp: item.sourceIp } : {}),
+    ...(typeof item.userAgent === 'string' ? { userAgent: item.userAgent } : {}),
+    ...(item.details && typeof item.details === 'object' ? { details: item.details as Record<string, string | number> } : {}),
+  };
 }
 
 /** Usernames read back are re-checked: a tampered item must not reach a policy. */

@@ -14,6 +14,7 @@ export const AUDIT_EVENT_TYPES = [
   'session_revoked',
   'disabled',
   'enabled',
+  'unlocked',
   'deleted',
   'credentials_revoked',
 ] as const;

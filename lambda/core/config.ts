@@ -1,3 +1,4 @@
+import { AUDIT_RETENTION_DAYS } from './audit';
 import { BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './password';
 import { ConfigurationError } from './errors';
 
@@ -23,6 +24,8 @@ export interface TvmConfig {
   readonly lockoutThreshold: number;
   /** LOCKOUT_MINUTES: length of the cool-down; default 15. */
   readonly lockoutMinutes: number;
+  /** AUDIT_RETENTION_DAYS: how long audit entries are kept; default 90. */
+  readonly auditRetentionDays: number;
   /**
    * ALLOWED_ORIGINS: comma-separated browser origins for CORS; default `*`. Safe as a default
    * because the API uses bearer tokens, never cookies.
@@ -82,6 +85,7 @@ export function loadConfig(env: Environment): TvmConfig {
     credentialSeconds: integer(env, 'CREDENTIAL_SECONDS', 3600, 900, 3600),
     lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
     lockoutMinutes: integer(env, 'LOCKOUT_MINUTES', 15, 1, 24 * 60),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', AUDIT_RETENTION_DAYS, 1, 3650),
     allowedOrigins: allowedOrigins.length > 0 ? allowedOrigins : ['*'],
     ...(s3Endpoint ? { s3Endpoint } : {}),
   };

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_credentials'
   | 'username_taken'
+  | 'not_found'
   | 'too_many_attempts'
   | 'service_unavailable'
   | 'internal_error';
@@ -54,6 +55,16 @@ export class UsernameTakenError extends TvmError {
   constructor() {
     super('That username is already taken.');
     this.name = 'UsernameTakenError';
+  }
+}
+
+/** 404: the thing asked for does not exist, or is not the caller's (they look the same). */
+export class NotFoundError extends TvmError {
+  readonly status = 404;
+  readonly code = 'not_found' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
   }
 }
 

@@ -2,6 +2,7 @@
  * What the domain logic needs from the outside world. lambda/adapters implements these on
  * DynamoDB and STS; tests and benchmarks implement them in memory.
  */
+import type { AuditEvent } from './audit';
 import type { Username } from './username';
 
 /** The current time in epoch milliseconds. Injected so tests can move it. */
@@ -19,17 +20,38 @@ export interface UserRecord {
   readonly passwordHash: string;
   /** Epoch ms. */
   readonly createdAt: number;
+  /** A disabled user can neither log in nor get credentials. */
+  readonly disabled: boolean;
+  /**
+   * Sessions of any other generation are refused, so raising it revokes every session at
+   * once, with one strongly consistent write (password change, reset, disable).
+   */
+  readonly sessionGeneration: number;
+}
+
+/** Changes {@link UserStore.updateUser} applies together. */
+export interface UserChanges {
+  readonly passwordHash?: string;
+  readonly disabled?: boolean;
+  /** Moves the user to this session generation; applied only if the current one is `fromGeneration`. */
+  readonly sessionGeneration?: { readonly from: number; readonly to: number };
 }
 
 /** A login session. Only the SHA-256 of its token is stored. */
 export interface SessionRecord {
   readonly tokenHash: string;
+  /** A public identifier for lists and `DELETE /sessions/{id}`; not a credential. */
+  readonly sessionId: string;
   readonly username: Username;
   readonly userId: string;
+  /** The user's session generation when the session was opened. */
+  readonly generation: number;
   /** Epoch ms. */
   readonly createdAt: number;
   /** Epoch ms; the session is refused at or after this instant, whatever TTL has or has not deleted. */
   readonly expiresAt: number;
+  /** Epoch ms of the last /token call, if any. */
+  readonly lastUsedAt?: number;
   /** A free-text device label the app sent at login, if any. */
   readonly device?: string;
 }
@@ -55,6 +77,16 @@ export interface UserStore {
   createUser(user: UserRecord): Promise<void>;
   /** Reads a user with strong consistency. */
   getUser(username: Username): Promise<UserRecord | undefined>;
+  /**
+   * Applies `changes` only if the stored user is still registration `userId` (and, for a
+   * generation change, still at `from`). Returns the updated user, or undefined when the
+   * condition failed.
+   */
+  updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined>;
+  /** Deletes the user if it is still registration `userId`. Returns whether it did. */
+  deleteUser(username: Username, userId: string): Promise<boolean>;
+  /** Every user, page by page (an operator's listing; a table scan). */
+  listUsers(): AsyncIterable<UserRecord>;
 }
 
 /** Login sessions, keyed by token hash. */
@@ -63,6 +95,29 @@ export interface SessionStore {
   /** The stored record, expired or not: the caller checks expiry. */
   getSession(tokenHash: string): Promise<SessionRecord | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
+  /** One user's sessions, expired or not, oldest first (an index query: eventually consistent). */
+  listSessions(username: Username): Promise<SessionRecord[]>;
+  /** Records a use of the session at `at` (epoch ms), if it still exists. */
+  touchSession(tokenHash: string, at: number): Promise<void>;
+}
+
+/** One-time password reset codes, stored only as hashes, one per user (a new one replaces the old). */
+export interface ResetCodeStore {
+  putResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void>;
+  /** Atomically deletes the user's code if its hash matches and it has not expired at `now`. */
+  redeemResetCode(username: Username, codeHash: string, now: number): Promise<boolean>;
+  /** Puts a redeemed code back (used when the reset could not be completed). */
+  restoreResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void>;
+  /** Removes the user's code, if any. */
+  deleteResetCode(username: Username): Promise<void>;
+}
+
+/** The per-user audit trail. */
+export interface AuditTrail {
+  /** Stores one event; it expires after `expiresAt` (epoch ms). */
+  record(event: AuditEvent, expiresAt: number): Promise<void>;
+  /** A user's events, newest first, at most `limit`. */
+  list(username: Username, limit: number): Promise<AuditEvent[]>;
 }
 
 /**
@@ -81,6 +136,8 @@ export interface LockoutStore {
   lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void>;
   /** Forgets the counter after a successful login. */
   clear(username: Username): Promise<void>;
+  /** Reads the counter without taking an attempt (for operators). */
+  peek(username: Username): Promise<LockoutState | undefined>;
 }
 
 /** Temporary AWS credentials as the API returns them. */

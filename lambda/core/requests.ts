@@ -1,5 +1,6 @@
 import { ValidationError } from './errors';
 import { PASSWORD_MAX_BYTES, parsePassword, type Password } from './password';
+import { parseResetCode } from './reset-code';
 import { isWellFormedSessionToken } from './session-token';
 import { parseUsername, type Username } from './username';
 
@@ -37,6 +38,49 @@ function asObject(body: unknown, allowed: readonly string[]): Record<string, unk
 function requiredField(record: Record<string, unknown>, field: string): unknown {
   if (record[field] === undefined) throw new ValidationError(`${field} is required.`, field);
   return record[field];
+}
+
+/** A validated `POST /password` body. */
+export interface ChangePasswordRequest {
+  readonly currentPassword: Password;
+  readonly newPassword: Password;
+}
+
+/** A validated `POST /password/reset` body. */
+export interface ResetPasswordRequest {
+  readonly username: Username;
+  /** Normalised: upper case, no separators. */
+  readonly resetCode: string;
+  readonly newPassword: Password;
+}
+
+/** Validates a password change: the current password as at login, the new one on the full rules. */
+export function parseChangePasswordRequest(body: unknown): ChangePasswordRequest {
+  const record = asObject(body, ['currentPassword', 'newPassword']);
+  return {
+    currentPassword: parseLoginPassword(requiredField(record, 'currentPassword'), 'currentPassword'),
+    newPassword: parsePassword(requiredField(record, 'newPassword'), 'newPassword'),
+  };
+}
+
+/** Validates a reset: username, the operator's code and a new password on the full rules. */
+export function parseResetPasswordRequest(body: unknown): ResetPasswordRequest {
+  const record = asObject(body, ['username', 'resetCode', 'newPassword']);
+  return {
+    username: parseUsername(requiredField(record, 'username')),
+    resetCode: parseResetCode(requiredField(record, 'resetCode')),
+    newPassword: parsePassword(requiredField(record, 'newPassword'), 'newPassword'),
+  };
+}
+
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** Checks a session id from a path (`DELETE /sessions/{id}`). */
+export function parseSessionId(raw: unknown): string {
+  if (typeof raw !== 'string' || !SESSION_ID_PATTERN.test(raw)) {
+    throw new ValidationError('The session id is not valid.', 'id');
+  }
+  return raw;
 }
 
 /** Validates a register body: exactly `username` and `password`, both on their rules. */

@@ -6,6 +6,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { requestOrigin, type RequestOrigin } from '../core/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
 import { MAX_BODY_BYTES } from '../core/requests';
 import { getRuntime } from './runtime';
@@ -128,4 +129,9 @@ export function httpEndpoint(
 /** The Authorization header, after middy lower-cased header names. */
 export function authorizationHeader(event: ParsedEvent): string | undefined {
   return event.headers?.authorization ?? undefined;
+}
+
+/** Where the request came from, for the audit trail: API Gateway's source IP and the user agent. */
+export function originOf(event: ParsedEvent): RequestOrigin {
+  return requestOrigin(event.requestContext?.identity?.sourceIp ?? undefined, event.headers?.['user-agent'] ?? undefined);
 }

@@ -1,5 +1,5 @@
 import { parseLoginRequest } from '../core/requests';
-import { httpEndpoint } from './http';
+import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { service, logger } = getRuntime();
@@ -8,5 +8,5 @@ const { service, logger } = getRuntime();
 export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
   const request = parseLoginRequest(event.body);
   logger.appendKeys({ username: request.username });
-  return { status: 200, body: await service.login(request) };
+  return { status: 200, body: await service.login(request, originOf(event)) };
 });

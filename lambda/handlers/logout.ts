@@ -1,11 +1,11 @@
 import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint } from './http';
+import { authorizationHeader, httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { service } = getRuntime();
 
 /** `POST /logout`: revokes the caller's session and answers 204. */
 export const handler = httpEndpoint({ jsonBody: false }, async (event) => {
-  await service.logout(parseBearerToken(authorizationHeader(event)));
+  await service.logout(parseBearerToken(authorizationHeader(event)), originOf(event));
   return { status: 204 };
 });

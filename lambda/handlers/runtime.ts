@@ -33,12 +33,15 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   const domainLog: DomainLog = {
     info: (message, attributes) => logger.info(message, attributes ?? {}),
     warn: (message, attributes) => logger.warn(message, attributes ?? {}),
+    error: (message, attributes) => logger.error(message, attributes ?? {}),
   };
   const service = new TvmService({
     config,
     users: store,
     sessions: store,
     lockout: store,
+    resetCodes: store,
+    audit: store,
     issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),
     hasher: new BcryptPasswordHasher(config.bcryptCost),
     clock: systemClock,

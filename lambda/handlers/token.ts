@@ -1,5 +1,5 @@
 import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint } from './http';
+import { authorizationHeader, httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { service } = getRuntime();
@@ -7,5 +7,5 @@ const { service } = getRuntime();
 /** `POST /token`: fresh credentials for a live session. Any body is ignored. */
 export const handler = httpEndpoint({ jsonBody: false }, async (event) => ({
   status: 200,
-  body: await service.token(parseBearerToken(authorizationHeader(event))),
+  body: await service.token(parseBearerToken(authorizationHeader(event)), originOf(event)),
 }));

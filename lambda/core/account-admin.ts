@@ -1,0 +1,177 @@
+import { OPERATOR_ORIGIN, type AuditEvent } from './audit';
+import { NotFoundError } from './errors';
+import { newResetCode, hashResetCode, RESET_CODE_TTL_MS } from './reset-code';
+import type { SessionRecord, UserRecord } from './ports';
+import { AuditRecorder, isSessionLive, type TvmServiceDependencies } from './tvm-service';
+import type { Username } from './username';
+
+/** What an operator sees of a user: never the hash. */
+export interface UserSummary {
+  readonly username: Username;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly disabled: boolean;
+  /** Whether the lockout counter currently refuses logins. */
+  readonly locked: boolean;
+}
+
+/** What an operator sees of a session. */
+export interface OperatorSessionView {
+  readonly id: string;
+  readonly device?: string;
+  readonly createdAt: string;
+  readonly lastUsedAt?: string;
+  readonly expiresAt: string;
+}
+
+/** What {@link AccountAdmin} needs: the service's stores, without STS or bcrypt. */
+export type AccountAdminDependencies = Pick<
+  TvmServiceDependencies,
+  'users' | 'sessions' | 'lockout' | 'resetCodes' | 'audit' | 'clock' | 'log' | 'config'
+>;
+
+/**
+ * The operator's side of accounts (used by `tvm-admin`): listing, disabling, unlocking,
+ * deleting, reset codes, session revocation and the audit trail. Every change is audited.
+ */
+export class AccountAdmin {
+  private readonly auditor: AuditRecorder;
+
+  constructor(private readonly deps: AccountAdminDependencies) {
+    this.auditor = new AuditRecorder(deps);
+  }
+
+  /** Every user, with whether they are disabled or locked. */
+  async listUsers(): Promise<UserSummary[]> {
+    const users: UserSummary[] = [];
+    for await (const user of this.deps.users.listUsers()) users.push(await this.summary(user));
+    return users.sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  /** One user, or NotFoundError. */
+  async showUser(username: Username): Promise<UserSummary & { liveSessions: number }> {
+    const user = await this.requireUser(username);
+    const live = (await this.deps.sessions.listSessions(username)).filter((session) =>
+      isSessionLive(session, user, this.deps.clock.now()),
+    );
+    return { ...(await this.summary(user)), liveSessions: live.length };
+  }
+
+  /** Disables the user and revokes every session at once (a new session generation). */
+  async disable(username: Username): Promise<void> {
+    const user = await this.requireUser(username);
+    await this.update(user, { disabled: true, sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
+    await this.auditor.record('disabled', username, OPERATOR_ORIGIN);
+  }
+
+  /** Lets a disabled user log in again (old sessions stay revoked). */
+  async enable(username: Username): Promise<void> {
+    const user = await this.requireUser(username);
+    await this.update(user, { disabled: false });
+    await this.auditor.record('enabled', username, OPERATOR_ORIGIN);
+  }
+
+  /** Clears the failed-login counter, ending a lockout now. */
+  async unlock(username: Username): Promise<void> {
+    await this.requireUser(username);
+    await this.deps.lockout.clear(username);
+    await this.auditor.record('unlocked', username, OPERATOR_ORIGIN);
+  }
+
+  /**
+   * Issues a one-time reset code valid for one hour, replacing any earlier one. The code is
+   * returned once, for the operator to pass on; only its hash is stored.
+   */
+  async issueResetCode(username: Username): Promise<{ code: string; expiresAt: string }> {
+    await this.requireUser(username);
+    const code = newResetCode();
+    const expiresAt = this.deps.clock.now() + RESET_CODE_TTL_MS;
+    await this.deps.resetCodes.putResetCode(username, hashResetCode(code), expiresAt);
+    await this.auditor.record('reset_issued', username, OPERATOR_ORIGIN);
+    return { code, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** The user's live sessions. */
+  async listSessions(username: Username): Promise<OperatorSessionView[]> {
+    const user = await this.requireUser(username);
+    const sessions = await this.deps.sessions.listSessions(username);
+    return sessions.filter((session) => isSessionLive(session, user, this.deps.clock.now())).map(operatorView);
+  }
+
+  /**
+   * Revokes one session by id, or all of them (`'all'`: a new session generation, so even a
+   * session the index has not shown yet is refused). Returns how many were revoked.
+   */
+  async revokeSessions(username: Username, which: string | 'all'): Promise<number> {
+    const user = await this.requireUser(username);
+    const live = (await this.deps.sessions.listSessions(username)).filter((session) =>
+      isSessionLive(session, user, this.deps.clock.now()),
+    );
+    const targets = which === 'all' ? live : live.filter((session) => session.sessionId === which);
+    if (which !== 'all' && targets.length === 0) throw new NotFoundError(`No live session ${which} for ${username}.`);
+    if (which === 'all') {
+      await this.update(user, { sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
+    }
+    await Promise.all(targets.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
+    await this.auditor.record('session_revoked', username, OPERATOR_ORIGIN, { sessions: which === 'all' ? 'all' : which });
+    return targets.length;
+  }
+
+  /**
+   * Deletes the user's account: sessions, counters, reset code and the user record. The
+   * audit trail stays until its retention ends, with a `deleted` entry last. Objects in the
+   * bucket are the caller's to remove (tvm-admin does, with an explicit flag).
+   */
+  async deleteUser(username: Username): Promise<void> {
+    const user = await this.requireUser(username);
+    // Revoke first, so nothing works during the deletion.
+    await this.update(user, { disabled: true, sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
+    const sessions = await this.deps.sessions.listSessions(username);
+    await Promise.all(sessions.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
+    await this.deps.lockout.clear(username);
+    await this.deps.resetCodes.deleteResetCode(username);
+    await this.deps.users.deleteUser(username, user.userId);
+    await this.auditor.record('deleted', username, OPERATOR_ORIGIN);
+  }
+
+  /** Records that the user's STS credentials were cut off (the IAM change is tvm-admin's). */
+  async recordCredentialsRevoked(username: Username, revokedAt: number): Promise<void> {
+    await this.auditor.record('credentials_revoked', username, OPERATOR_ORIGIN, { before: new Date(revokedAt).toISOString() });
+  }
+
+  /** The audit trail, newest first. */
+  async audit(username: Username, limit = 100): Promise<AuditEvent[]> {
+    return this.deps.audit.list(username, limit);
+  }
+
+  private async requireUser(username: Username): Promise<UserRecord> {
+    const user = await this.deps.users.getUser(username);
+    if (!user) throw new NotFoundError(`No user ${username}.`);
+    return user;
+  }
+
+  private async update(user: UserRecord, changes: Parameters<AccountAdminDependencies['users']['updateUser']>[2]): Promise<void> {
+    const updated = await this.deps.users.updateUser(user.username, user.userId, changes);
+    if (!updated) throw new NotFoundError(`${user.username} changed meanwhile; run the command again.`);
+  }
+
+  private async summary(user: UserRecord): Promise<UserSummary> {
+    const state = await this.deps.lockout.peek(user.username);
+    return {
+      username: user.username,
+      createdAt: new Date(user.createdAt).toISOString(),
+      disabled: user.disabled,
+      locked: state?.lockedUntil !== undefined && state.lockedUntil > this.deps.clock.now(),
+    };
+  }
+}
+
+function operatorView(session: SessionRecord): OperatorSessionView {
+  return {
+    id: session.sessionId,
+    ...(session.device !== undefined ? { device: session.device } : {}),
+    createdAt: new Date(session.createdAt).toISOString(),
+    ...(session.lastUsedAt !== undefined ? { lastUsedAt: new Date(session.lastUsedAt).toISOString() } : {}),
+    expiresAt: new Date(session.expiresAt).toISOString(),
+  };
+}
