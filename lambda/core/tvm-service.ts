@@ -111,7 +111,7 @@ export class AuditRecorder {
   ): Promise<void> {
     const { audit, clock, log, config } = this.deps;
     const event = { username, type, at: clock.now(), ...origin, ...(details ? { details } : {}) };
-    log.info(`audit: ${type}`, { audit: event });
+    log.info(`audit: ${type}`, { username, audit: event });
     try {
       await audit.record(event, event.at + config.auditRetentionDays * 86_400_000);
     } catch (error) {

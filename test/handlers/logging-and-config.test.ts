@@ -66,7 +66,7 @@ describe('rule 8: nothing secret is logged', () => {
       expect(lines.length).toBeGreaterThan(4);
       const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(entries).toContainEqual(
-        expect.objectContaining({ message: 'Login succeeded', username: 'carol', function_request_id: 'request-id-for-logs' }),
+        expect.objectContaining({ message: 'audit: login_ok', username: 'carol', function_request_id: 'request-id-for-logs' }),
       );
       expect(entries).toContainEqual(expect.objectContaining({ message: 'Backend unavailable', backend: 'STS', level: 'ERROR' }));
     } finally {
