@@ -208,6 +208,11 @@ export class InMemoryLockoutStore implements LockoutStore {
 
   async restart(username: Username, seen: LockoutState | undefined, expiresAt: number): Promise<boolean> {
     await this.faults.enter('restart', this.calls, this.yieldEachCall);
+    // The adapter puts `seen` into ExpressionAttributeValues; the document client refuses to
+    // marshal NaN or Infinity, and the adapter maps that to a 503.
+    if (seen && ![seen.attempts, seen.expiresAt, seen.lockedUntil ?? 0].every(Number.isFinite)) {
+      throw new BackendUnavailableError('in-memory lockout (unmarshallable number)');
+    }
     const item = this.counters.get(username);
     const matches =
       seen === undefined
