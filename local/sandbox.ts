@@ -61,6 +61,11 @@ export interface SandboxOptions {
   readonly log?: boolean;
   /** Serves non-API GET requests (e.g. a web app at `/`); resolve false to fall through to a 404. */
   readonly staticHandler?: StaticHandler;
+  /**
+   * The clock of the local STS and the S3 gate (not of the handlers), for tests that need
+   * credentials to expire. Default Date.now.
+   */
+  readonly now?: () => number;
 }
 
 /** A running sandbox. */
@@ -216,7 +221,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
     sessions.open();
     cleanup.push(() => sessions.close());
-    const sts = await startSts({ sessions, port: internalPorts?.sts ?? 0 });
+    const sts = await startSts({ sessions, port: internalPorts?.sts ?? 0, ...(options.now ? { now: options.now } : {}) });
     cleanup.push(() => closeServer(sts.server));
 
     let gate: S3Gate;
@@ -226,6 +231,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
         upstreamPort: s3rverPort,
         port: options.s3Port ?? 3001,
+        ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),
       });
     } catch (error) {
