@@ -241,12 +241,13 @@ describe('requests S3 would not authenticate', () => {
 
   test('a request whose body was changed after signing is refused with XAmzContentSHA256Mismatch', async () => {
     const client = s3ClientFor(alice);
+    const tamperBody: Parameters<typeof client.middlewareStack.addRelativeTo>[0] = (next) => async (args) => {
+      const request = args.request as { body?: unknown };
+      request.body = 'tampered';
+      return next(args);
+    };
     client.middlewareStack.addRelativeTo(
-      (next) => async (args) => {
-        const request = args.request as { body?: unknown };
-        request.body = 'tampered';
-        return next(args);
-      },
+      tamperBody,
       { relation: 'after', toMiddleware: 'awsAuthMiddleware', name: 'tamperBody' },
     );
     try {
