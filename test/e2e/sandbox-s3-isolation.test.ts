@@ -241,13 +241,13 @@ describe('requests S3 would not authenticate', () => {
 
   test('a request whose body was changed after signing is refused with XAmzContentSHA256Mismatch', async () => {
     const client = s3ClientFor(alice);
-    const tamperBody: Parameters<typeof client.middlewareStack.addRelativeTo>[0] = (next) => async (args) => {
-      const request = args.request as { body?: unknown };
-      request.body = 'tampered';
+    type FinalizeArgs = { request: { body?: unknown } };
+    const tamperBody = (next: (args: FinalizeArgs) => Promise<unknown>) => async (args: FinalizeArgs) => {
+      args.request.body = 'tampered';
       return next(args);
     };
     client.middlewareStack.addRelativeTo(
-      tamperBody,
+      tamperBody as never,
       { relation: 'after', toMiddleware: 'awsAuthMiddleware', name: 'tamperBody' },
     );
     try {
