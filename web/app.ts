@@ -69,6 +69,8 @@ function showStatus(message: string): void {
 }
 
 function showError(error: unknown): void {
+  // The person sees plain words; a developer with the console open sees the real failure.
+  console.error(error);
   const plain = plainError(error);
   ui.status.textContent = '';
   ui.error.textContent = plain.message;
@@ -118,7 +120,7 @@ function showSignedIn(username: string): void {
   renderExpiry();
 }
 
-/** "Access expires at 13:47 (in 59 min); renews automatically." */
+/** "Access until 13:47:02 (59 min left), renewed automatically." */
 function renderExpiry(): void {
   const snapshot = credentials.cached();
   if (!snapshot) {
@@ -127,17 +129,22 @@ function renderExpiry(): void {
   }
   const minutesLeft = Math.max(0, Math.round((snapshot.expiration.getTime() - Date.now()) / 60_000));
   const at = snapshot.expiration.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  ui.expiry.textContent = `Access expires at ${at} (in ${minutesLeft} min); it renews automatically.`;
+  ui.expiry.textContent = `Access until ${at} (${minutesLeft} min left), renewed automatically.`;
+  ui.expiry.title = 'Your short-lived AWS credentials expire then; the app fetches new ones before they do.';
   ui.expiry.dataset['expiration'] = snapshot.expiration.toISOString();
 }
-
-tvm.onSessionChange((event) => {
-  if (event.type === 'signedOut' && event.reason !== 'logout') showSignedOut();
-});
 
 // ---- storage --------------------------------------------------------------------------
 
 let s3: { client: S3Client; endpoint: string | undefined; region: string } | undefined;
+
+tvm.onSessionChange((event) => {
+  // fromTvm already makes the S3 client follow a user switch; a fresh client per login also
+  // guarantees it should an SDK release start caching credentials per client again.
+  s3?.client.destroy();
+  s3 = undefined;
+  if (event.type === 'signedOut' && event.reason !== 'logout') showSignedOut();
+});
 
 /** An S3 client for the current user's storage, rebuilt only if the endpoint or region changes. */
 async function storage(): Promise<{ client: S3Client; info: StorageInfo }> {
