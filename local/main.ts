@@ -4,6 +4,7 @@
  * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
  * (default `.tvm-local/`), BCRYPT_COST (default 12), TVM_LOG (`0` silences request logs).
  */
+import { createWebAppHandler } from '../web/serve';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
 
 function portFrom(name: string, fallback: number): number {
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   const bcryptCost = costFrom(process.env.BCRYPT_COST);
   let sandbox;
   try {
-    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', ...(bcryptCost !== undefined ? { bcryptCost } : {}) });
+    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(bcryptCost !== undefined ? { bcryptCost } : {}) });
   } catch (error) {
     console.error(error instanceof SandboxPortInUseError ? error.message : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     [
       '',
       'TVM sandbox running (loopback only). Ctrl-C stops it.',
+      `  Web app     ${apiUrl}/  (the Personal File Store)`,
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
       `  data        ${dataDir}`,
