@@ -1,7 +1,7 @@
 /**
  * In-memory implementations of the ports in lambda/core/ports.ts, with the same semantics as
  * the DynamoDB adapter (lambda/adapters/dynamo-store.ts): conditional user creation, the atomic
- * conditional lockout reservation, compare-and-set restart, unconditional lock and clear, and
+ * conditional lockout reservation, compare-and-set restart, lock only of an existing counter, clear, and
  * sessions returned whether expired or not (the caller checks expiry, as with DynamoDB TTL).
  *
  * Every operation first yields to the event loop (like a network call would) and then checks
@@ -173,7 +173,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 }
 
-/** A stored counter. `attempts` is absent when `lock` created the item (an unconditional upsert). */
+/** A stored counter. */
 interface CounterItem {
   attempts?: number;
   lockedUntil?: number;
@@ -239,6 +239,8 @@ export class InMemoryLockoutStore implements LockoutStore {
   async lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void> {
     await this.faults.enter('lock', this.calls, this.wait);
     const item = this.counters.get(username);
+    // The adapter's condition attribute_exists(attempts): a counter cleared meanwhile stays cleared.
+    if (item?.attempts === undefined) return;
     this.counters.set(username, { ...item, lockedUntil, expiresAt });
   }
 

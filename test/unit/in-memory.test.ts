@@ -86,12 +86,12 @@ describe('in-memory fakes (same semantics as lambda/adapters/dynamo-store.ts)', 
     await expect(lockout.restart(alice, undefined, NOW + DAY)).resolves.toBe(true);
   });
 
-  it('lock on a missing counter creates one without attempts, which tryReserve then refuses (as DynamoDB would)', async () => {
+  it('lock on a missing counter (cleared by a success meanwhile) leaves it cleared, as the adapter\'s condition does', async () => {
     const lockout = new InMemoryLockoutStore();
     await lockout.lock(alice, NOW + 1000, NOW + DAY);
+    expect(lockout.state(alice)).toBeUndefined();
     const result = await lockout.tryReserve(alice, 5, NOW + 2000, NOW + DAY);
-    expect(result.reserved).toBe(false);
-    expect(result.reserved === false && Number.isNaN(result.state?.attempts)).toBe(true);
+    expect(result).toEqual({ reserved: true, attempts: 1 });
   });
 
   it('failNext makes the next call of one method fail once', async () => {
