@@ -52,7 +52,7 @@ export interface TvmCredentialSnapshot {
  * came with the credentials.
  */
 export interface TvmCredentialProvider {
-  /** Resolves credentials: cached while fresh, else one shared `/token` call. */
+  /** Resolves credentials: cached while fresh, else one shared `/token` call. `{forceRefresh: true}` skips the cache. */
   (identityProperties?: Record<string, unknown>): Promise<TvmCredentialIdentity>;
   /** This user's bucket, prefix, region and (locally) endpoint; fetches credentials first if none are cached. */
   storage(): Promise<StorageInfo>;
@@ -117,10 +117,16 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
     return request;
   };
 
-  const provider = ((): Promise<TvmCredentialIdentity> => {
-    if (cache && remainingMs(cache) > refreshBeforeExpiryMs) return Promise.resolve(cache.identity);
+  const provider = ((identityProperties?: Record<string, unknown>): Promise<TvmCredentialIdentity> => {
+    const forceRefresh = identityProperties?.['forceRefresh'] === true;
+    if (cache && !forceRefresh && remainingMs(cache) > refreshBeforeExpiryMs) return Promise.resolve(cache.identity);
     return inFlight ?? refresh();
   }) as TvmCredentialProvider;
+  // The AWS SDK wraps a plain provider in a cache of its own, kept per client until five minutes
+  // before expiry, which would keep signing with the previous user's keys after a logout and a
+  // new login. This flag (the one the SDK's own self-caching providers carry) tells it that the
+  // provider caches already, so every request asks this provider and sees login and logout.
+  Object.defineProperty(provider, 'memoized', { value: true, writable: true, configurable: true });
 
   const forget = (): void => {
     generation++;

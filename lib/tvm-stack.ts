@@ -26,6 +26,16 @@ export interface TvmStackProps extends StackProps {
 export class TvmStack extends Stack {
   /** The validated settings this stack was built with. */
   readonly settings: TvmSettings;
+  /** Users, sessions and lockout counters. */
+  readonly userTable: UserTable;
+  /** The users' file bucket and its access-log bucket. */
+  readonly fileBucket: FileBucket;
+  /** The REST API, its functions and their execution roles. */
+  readonly api: TvmApi;
+  /** The role vended credentials belong to. */
+  readonly vendingRole: VendingRole;
+  /** The WAF web ACL, when the `waf` setting is on. */
+  readonly firewall?: ApiFirewall;
 
   constructor(scope: Construct, id: string, props: TvmStackProps = {}) {
     super(scope, id, props);
@@ -33,14 +43,17 @@ export class TvmStack extends Stack {
     this.settings = settings;
     const disposable = isDisposableStage(settings);
 
-    const users = new UserTable(this, 'UserTable', { disposable });
-    const files = new FileBucket(this, 'FileBucket', { allowedOrigins: settings.allowedOrigins, disposable });
-    const api = new TvmApi(this, 'Api', { table: users.table, bucket: files.bucket, settings, routes: ROUTES });
-    const vendingRole = new VendingRole(this, 'VendingRole', { bucket: files.bucket, trustedRole: api.vendingFunctionsRole });
+    const users = (this.userTable = new UserTable(this, 'UserTable', { disposable }));
+    const files = (this.fileBucket = new FileBucket(this, 'FileBucket', { allowedOrigins: settings.allowedOrigins, disposable }));
+    const api = (this.api = new TvmApi(this, 'Api', { table: users.table, bucket: files.bucket, settings, routes: ROUTES }));
+    const vendingRole = (this.vendingRole = new VendingRole(this, 'VendingRole', {
+      bucket: files.bucket,
+      trustedRole: api.vendingFunctionsRole,
+    }));
     api.connectVendingRole(vendingRole);
 
     if (settings.waf) {
-      new ApiFirewall(this, 'Firewall', {
+      this.firewall = new ApiFirewall(this, 'Firewall', {
         stageArn: api.api.deploymentStage.stageArn,
         rateLimitedPaths: ROUTES.filter((route) => route.body?.properties.password !== undefined).map((route) => route.path),
         requestsPerFiveMinutes: settings.wafRateLimit,

@@ -352,15 +352,21 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
   }
 
   async lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void> {
-    await this.run(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: lockoutKey(username),
-        UpdateExpression: 'SET lockedUntil = :lockedUntil, expiresAt = :expiresAt, #ttl = :ttl',
-        ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
-        ExpressionAttributeValues: { ':lockedUntil': lockedUntil, ':expiresAt': expiresAt, ':ttl': ttlSeconds(expiresAt) },
-      }),
-    );
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: lockoutKey(username),
+          UpdateExpression: 'SET lockedUntil = :lockedUntil, expiresAt = :expiresAt, #ttl = :ttl',
+          // A success cleared the counter while this failure was checked: that success wins.
+          ConditionExpression: 'attribute_exists(attempts)',
+          ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
+          ExpressionAttributeValues: { ':lockedUntil': lockedUntil, ':expiresAt': expiresAt, ':ttl': ttlSeconds(expiresAt) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
   }
 
   async clear(username: Username): Promise<void> {

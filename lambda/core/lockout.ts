@@ -6,23 +6,27 @@ export const LOCKOUT_COUNTER_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** What to do when a reservation was refused. */
 export type RefusedReservation =
   | { readonly action: 'restart' }
+  | { readonly action: 'retry' }
   | { readonly action: 'locked'; readonly retryAfterSeconds: number };
 
 /**
  * Decides, from the counter a refused reservation saw, whether the account is locked (and
- * for how long) or whether the counter is over (cool-down ended, counter stale, or gone) and
- * may start again.
+ * for how long), whether the counter is over (cool-down ended, counter stale, or gone) and
+ * may start again, or whether it changed between the two reads (another request cleared or
+ * restarted it) so the reservation should simply be tried again.
  */
 export function decideRefusedReservation(
   state: LockoutState | undefined,
   now: number,
   cooldownMs: number,
+  threshold: number,
 ): RefusedReservation {
   if (state === undefined || state.expiresAt <= now) return { action: 'restart' };
   if (state.lockedUntil !== undefined) {
     if (state.lockedUntil <= now) return { action: 'restart' };
     return { action: 'locked', retryAfterSeconds: Math.max(1, Math.ceil((state.lockedUntil - now) / 1000)) };
   }
+  if (state.attempts < threshold) return { action: 'retry' };
   // The threshold is taken by checks still running; the lock is about to be written.
   return { action: 'locked', retryAfterSeconds: Math.ceil(cooldownMs / 1000) };
 }

@@ -46,6 +46,19 @@ export interface PasswordHasher {
   verifyAgainstDummy(password: Password): Promise<false>;
 }
 
+/**
+ * Hashes of a random, discarded password, one per common cost: comparing against one takes
+ * as long as against a real hash of that cost, from the very first login of an instance,
+ * without spending a hash at cold start. Other costs make theirs on first use.
+ */
+export const DUMMY_HASHES: Readonly<Record<number, string>> = {
+  10: '$2b$10$zt9d1vaP3hwWbBzp4s88NuIsu1ez4echFYQXykV1oepc9XhmOMNaK',
+  11: '$2b$11$ukmx/.WpXREXT6A8ZAX3F.31wpkO5fGwJvzTFZIN.ka5sKzx8miS2',
+  12: '$2b$12$rip5MniVGpC3CyOcptrQ4OMJu2VpWNdoFu1ErCltovcLR/JAKpM8e',
+  13: '$2b$13$mEacPtgQRdh0TLfO9Ir4k.pZWCgL.hh4PdG.tpaRtt34UAHV1wWla',
+  14: '$2b$14$dyvDFEtuGevrBu1MEIdOa.NqUlpSZgPfnT4Yor44Z6MKLUj97in.W',
+};
+
 /** bcrypt (bcryptjs, pure JS) at a fixed cost. */
 export class BcryptPasswordHasher implements PasswordHasher {
   private dummyHash: Promise<string> | undefined;
@@ -65,8 +78,8 @@ export class BcryptPasswordHasher implements PasswordHasher {
   }
 
   async verifyAgainstDummy(password: Password): Promise<false> {
-    // Made once, at the same cost as real hashes, so comparing against it takes as long.
-    this.dummyHash ??= bcrypt.hash('dummy password for timing', this.cost);
+    const known = DUMMY_HASHES[this.cost];
+    this.dummyHash ??= known !== undefined ? Promise.resolve(known) : bcrypt.hash('dummy password for timing', this.cost);
     await bcrypt.compare(password, await this.dummyHash);
     return false;
   }

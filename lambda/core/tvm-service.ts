@@ -371,9 +371,9 @@ export class TvmService {
       const now = clock.now();
       const result = await lockout.tryReserve(username, config.lockoutThreshold, now, counterExpiry(now));
       if (result.reserved) return result.attempts;
-      const decision = decideRefusedReservation(result.state, now, cooldownMs);
+      const decision = decideRefusedReservation(result.state, now, cooldownMs, config.lockoutThreshold);
       if (decision.action === 'locked') throw new TooManyAttemptsError(decision.retryAfterSeconds);
-      if (await lockout.restart(username, result.state, counterExpiry(now))) return 1;
+      if (decision.action === 'restart' && (await lockout.restart(username, result.state, counterExpiry(now)))) return 1;
     }
     // Others keep winning the race for this counter: that is a burst, so treat it as one.
     throw new TooManyAttemptsError(Math.ceil(cooldownMs / 1000));

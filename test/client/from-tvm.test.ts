@@ -201,6 +201,28 @@ describe('fromTvm', () => {
     expect(tvm.requests).toHaveLength(2);
   });
 
+  it('skips the cache when the AWS SDK asks for a forced refresh', async () => {
+    const tvm = new FakeTvm(() => json(200, vendResult(HOUR)));
+    const provider = fromTvm(loggedInClient(tvm));
+
+    const first = await provider();
+    const forced = await provider({ forceRefresh: true });
+
+    expect(forced.accessKeyId).not.toBe(first.accessKeyId);
+    expect(tvm.requests).toHaveLength(2);
+  });
+
+  it('marks itself as caching for the AWS SDK, in a way the SDK may set again', () => {
+    'use strict';
+    const provider = fromTvm(loggedInClient(new FakeTvm())) as unknown as { memoized: boolean };
+
+    expect(provider.memoized).toBe(true);
+    // The SDK's browser build assigns the flag again in strict mode; a read-only flag made it throw.
+    expect(() => {
+      provider.memoized = true;
+    }).not.toThrow();
+  });
+
   it('stops following logins after dispose', async () => {
     const tvm = new FakeTvm().answer(json(200, sessionResult('bob', HOUR)));
     const client = new TvmClient({ baseUrl: 'https://tvm.example.com', fetch: tvm.fetch });
@@ -220,6 +242,7 @@ describe('fromTvm with a real S3Client', () => {
 
   beforeEach(async () => {
     jest.useRealTimers();
+    authorizations.length = 0;
     server = createServer((request, response) => {
       authorizations.push(String(request.headers['authorization']));
       response.writeHead(200, { 'content-type': 'application/xml' });
@@ -247,5 +270,26 @@ describe('fromTvm with a real S3Client', () => {
     expect(tvm.callsTo('/token')).toHaveLength(1);
     expect(authorizations).toHaveLength(20);
     expect(authorizations.every((header) => header.includes(`Credential=${vend.credentials.accessKeyId}/`))).toBe(true);
+  });
+
+  it('an S3Client signs with the new user\'s keys after a logout and another login, without being rebuilt', async () => {
+    const aliceLogin = sessionResult('alice', HOUR);
+    const bobLogin = sessionResult('bob', HOUR);
+    const tvm = new FakeTvm().answer(json(200, aliceLogin), new Response(null, { status: 204 }), json(200, bobLogin));
+    const client = new TvmClient({ baseUrl: 'https://tvm.example.com', fetch: tvm.fetch });
+    const s3 = new S3Client({ credentials: fromTvm(client), region: 'eu-west-1', endpoint, forcePathStyle: true });
+    const list = () => s3.send(new ListObjectsV2Command({ Bucket: 'files-bucket', Prefix: 'x/' }));
+
+    await client.login('alice', 'pw');
+    await list();
+    await client.logout();
+    await expect(list()).rejects.toBeInstanceOf(LoginRequiredError);
+    await client.login('bob', 'pw');
+    await list();
+    s3.destroy();
+
+    expect(authorizations).toHaveLength(2);
+    expect(authorizations[0]).toContain(`Credential=${aliceLogin.credentials.accessKeyId}/`);
+    expect(authorizations[1]).toContain(`Credential=${bobLogin.credentials.accessKeyId}/`);
   });
 });

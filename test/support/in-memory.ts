@@ -1,7 +1,7 @@
 /**
  * In-memory implementations of the ports in lambda/core/ports.ts, with the same semantics as
  * the DynamoDB adapter (lambda/adapters/dynamo-store.ts): conditional user creation, the atomic
- * conditional lockout reservation, compare-and-set restart, unconditional lock and clear, and
+ * conditional lockout reservation, compare-and-set restart, lock only of an existing counter, clear, and
  * sessions returned whether expired or not (the caller checks expiry, as with DynamoDB TTL).
  *
  * Every operation first yields to the event loop (like a network call would) and then checks
@@ -60,17 +60,27 @@ class Faults<M extends string> {
     queue.push(error);
     this.pending.set(method, queue);
   }
-  async enter(method: M, calls: Map<M, number>, yieldFirst: boolean): Promise<void> {
+  async enter(method: M, calls: Map<M, number>, wait: (() => Promise<void>) | undefined): Promise<void> {
     calls.set(method, (calls.get(method) ?? 0) + 1);
-    if (yieldFirst) await roundTrip();
+    if (wait) await wait();
     const queue = this.pending.get(method);
     if (queue && queue.length > 0) throw queue.shift();
   }
 }
 
-interface FakeOptions {
+export interface FakeOptions {
   /** Yield to the event loop before each operation (default true). Benchmarks may turn it off. */
   readonly yieldEachCall?: boolean;
+  /**
+   * Replaces the default yield (setImmediate) before each operation, e.g. with a fast-check
+   * scheduler's `() => s.schedule(Promise.resolve())` to explore interleavings.
+   */
+  readonly roundTrip?: () => Promise<void>;
+}
+
+function waitFor(options: FakeOptions): (() => Promise<void>) | undefined {
+  if (options.roundTrip) return options.roundTrip;
+  return (options.yieldEachCall ?? true) ? roundTrip : undefined;
 }
 
 type UserMethod = 'createUser' | 'getUser';
@@ -81,10 +91,10 @@ export class InMemoryUserStore implements UserStore {
   private readonly faults = new Faults<UserMethod>();
   /** How often each method was called. */
   readonly calls = new Map<UserMethod, number>();
-  private readonly yieldEachCall: boolean;
+  private readonly wait: (() => Promise<void>) | undefined;
 
   constructor(options: FakeOptions = {}) {
-    this.yieldEachCall = options.yieldEachCall ?? true;
+    this.wait = waitFor(options);
   }
 
   failNext(method: UserMethod, error?: unknown): void {
@@ -92,13 +102,13 @@ export class InMemoryUserStore implements UserStore {
   }
 
   async createUser(user: UserRecord): Promise<void> {
-    await this.faults.enter('createUser', this.calls, this.yieldEachCall);
+    await this.faults.enter('createUser', this.calls, this.wait);
     if (this.users.has(user.username)) throw new UsernameTakenError();
     this.users.set(user.username, { ...user });
   }
 
   async getUser(username: Username): Promise<UserRecord | undefined> {
-    await this.faults.enter('getUser', this.calls, this.yieldEachCall);
+    await this.faults.enter('getUser', this.calls, this.wait);
     const user = this.users.get(username);
     return user ? { ...user } : undefined;
   }
@@ -125,10 +135,10 @@ export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly faults = new Faults<SessionMethod>();
   readonly calls = new Map<SessionMethod, number>();
-  private readonly yieldEachCall: boolean;
+  private readonly wait: (() => Promise<void>) | undefined;
 
   constructor(options: FakeOptions = {}) {
-    this.yieldEachCall = options.yieldEachCall ?? true;
+    this.wait = waitFor(options);
   }
 
   failNext(method: SessionMethod, error?: unknown): void {
@@ -136,20 +146,20 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async putSession(session: SessionRecord): Promise<void> {
-    await this.faults.enter('putSession', this.calls, this.yieldEachCall);
+    await this.faults.enter('putSession', this.calls, this.wait);
     // The adapter writes with attribute_not_exists(pk) and maps any failure to a 503.
     if (this.sessions.has(session.tokenHash)) throw new BackendUnavailableError('in-memory sessions (duplicate)');
     this.sessions.set(session.tokenHash, { ...session });
   }
 
   async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
-    await this.faults.enter('getSession', this.calls, this.yieldEachCall);
+    await this.faults.enter('getSession', this.calls, this.wait);
     const session = this.sessions.get(tokenHash);
     return session ? { ...session } : undefined;
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
-    await this.faults.enter('deleteSession', this.calls, this.yieldEachCall);
+    await this.faults.enter('deleteSession', this.calls, this.wait);
     this.sessions.delete(tokenHash);
   }
 
@@ -163,7 +173,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 }
 
-/** A stored counter. `attempts` is absent when `lock` created the item (an unconditional upsert). */
+/** A stored counter. */
 interface CounterItem {
   attempts?: number;
   lockedUntil?: number;
@@ -181,10 +191,10 @@ export class InMemoryLockoutStore implements LockoutStore {
   private readonly counters = new Map<string, CounterItem>();
   private readonly faults = new Faults<LockoutMethod>();
   readonly calls = new Map<LockoutMethod, number>();
-  private readonly yieldEachCall: boolean;
+  private readonly wait: (() => Promise<void>) | undefined;
 
   constructor(options: FakeOptions = {}) {
-    this.yieldEachCall = options.yieldEachCall ?? true;
+    this.wait = waitFor(options);
   }
 
   failNext(method: LockoutMethod, error?: unknown): void {
@@ -192,7 +202,7 @@ export class InMemoryLockoutStore implements LockoutStore {
   }
 
   async tryReserve(username: Username, threshold: number, now: number, expiresAt: number): Promise<ReserveResult> {
-    await this.faults.enter('tryReserve', this.calls, this.yieldEachCall);
+    await this.faults.enter('tryReserve', this.calls, this.wait);
     const item = this.counters.get(username);
     // In DynamoDB a comparison with a missing attribute is false, so an item without attempts is refused.
     const open =
@@ -207,7 +217,12 @@ export class InMemoryLockoutStore implements LockoutStore {
   }
 
   async restart(username: Username, seen: LockoutState | undefined, expiresAt: number): Promise<boolean> {
-    await this.faults.enter('restart', this.calls, this.yieldEachCall);
+    await this.faults.enter('restart', this.calls, this.wait);
+    // The adapter puts `seen` into ExpressionAttributeValues; the document client refuses to
+    // marshal NaN or Infinity, and the adapter maps that to a 503.
+    if (seen && ![seen.attempts, seen.expiresAt, seen.lockedUntil ?? 0].every(Number.isFinite)) {
+      throw new BackendUnavailableError('in-memory lockout (unmarshallable number)');
+    }
     const item = this.counters.get(username);
     const matches =
       seen === undefined
@@ -222,13 +237,15 @@ export class InMemoryLockoutStore implements LockoutStore {
   }
 
   async lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void> {
-    await this.faults.enter('lock', this.calls, this.yieldEachCall);
+    await this.faults.enter('lock', this.calls, this.wait);
     const item = this.counters.get(username);
+    // The adapter's condition attribute_exists(attempts): a counter cleared meanwhile stays cleared.
+    if (item?.attempts === undefined) return;
     this.counters.set(username, { ...item, lockedUntil, expiresAt });
   }
 
   async clear(username: Username): Promise<void> {
-    await this.faults.enter('clear', this.calls, this.yieldEachCall);
+    await this.faults.enter('clear', this.calls, this.wait);
     this.counters.delete(username);
   }
 
@@ -253,13 +270,13 @@ export class InMemoryCredentialIssuer implements CredentialIssuer {
   private readonly faults = new Faults<'issue'>();
   readonly calls = new Map<'issue', number>();
   private serial = 0;
-  private readonly yieldEachCall: boolean;
+  private readonly wait: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly clock: Clock,
     options: FakeOptions = {},
   ) {
-    this.yieldEachCall = options.yieldEachCall ?? true;
+    this.wait = waitFor(options);
   }
 
   failNext(error?: unknown): void {
@@ -267,7 +284,7 @@ export class InMemoryCredentialIssuer implements CredentialIssuer {
   }
 
   async issue(request: CredentialRequest): Promise<IssuedCredentials> {
-    await this.faults.enter('issue', this.calls, this.yieldEachCall);
+    await this.faults.enter('issue', this.calls, this.wait);
     this.requests.push({ ...request });
     this.serial += 1;
     const id = String(this.serial).padStart(8, '0');
@@ -288,6 +305,11 @@ export class InMemoryCredentialIssuer implements CredentialIssuer {
 export class FakePasswordHasher implements PasswordHasher {
   readonly calls = { hash: 0, verify: 0, verifyAgainstDummy: 0 };
   private salt = 0;
+  private readonly wait: () => Promise<void>;
+
+  constructor(options: Pick<FakeOptions, 'roundTrip'> = {}) {
+    this.wait = options.roundTrip ?? roundTrip;
+  }
 
   async hash(password: Password): Promise<string> {
     this.calls.hash += 1;
@@ -297,14 +319,14 @@ export class FakePasswordHasher implements PasswordHasher {
 
   async verify(password: Password, hash: string): Promise<boolean> {
     this.calls.verify += 1;
-    await roundTrip();
+    await this.wait();
     const [scheme, salt, stored] = hash.split('$');
     return scheme === 'fake' && salt !== undefined && stored === digest(salt, password);
   }
 
   async verifyAgainstDummy(password: Password): Promise<false> {
     this.calls.verifyAgainstDummy += 1;
-    await roundTrip();
+    await this.wait();
     digest('dummy', password);
     return false;
   }
@@ -395,14 +417,17 @@ export function inMemoryBackend(
   options: { config?: Partial<TvmConfig>; hasher?: PasswordHasher; clock?: ManualClock } & FakeOptions = {},
 ): InMemoryBackend {
   const clock = options.clock ?? new ManualClock();
-  const fakeOptions = { yieldEachCall: options.yieldEachCall ?? true };
+  const fakeOptions: FakeOptions = {
+    yieldEachCall: options.yieldEachCall ?? true,
+    ...(options.roundTrip ? { roundTrip: options.roundTrip } : {}),
+  };
   return {
     config: testConfig(options.config),
     users: new InMemoryUserStore(fakeOptions),
     sessions: new InMemorySessionStore(fakeOptions),
     lockout: new InMemoryLockoutStore(fakeOptions),
     issuer: new InMemoryCredentialIssuer(clock, fakeOptions),
-    hasher: options.hasher ?? new FakePasswordHasher(),
+    hasher: options.hasher ?? new FakePasswordHasher(fakeOptions),
     clock,
     log: new MemoryLog(),
   };

@@ -6,37 +6,44 @@ const COOLDOWN = 15 * 60_000;
 describe('lockout arithmetic (rule 5)', () => {
   describe('decideRefusedReservation', () => {
     it('restarts when there is no counter', () => {
-      expect(decideRefusedReservation(undefined, NOW, COOLDOWN)).toEqual({ action: 'restart' });
+      expect(decideRefusedReservation(undefined, NOW, COOLDOWN, 5)).toEqual({ action: 'restart' });
     });
 
     it('restarts when the counter is stale (expiresAt at or before now)', () => {
-      expect(decideRefusedReservation({ attempts: 5, expiresAt: NOW }, NOW, COOLDOWN)).toEqual({ action: 'restart' });
-      expect(decideRefusedReservation({ attempts: 5, lockedUntil: NOW + COOLDOWN, expiresAt: NOW - 1 }, NOW, COOLDOWN)).toEqual({
+      expect(decideRefusedReservation({ attempts: 5, expiresAt: NOW }, NOW, COOLDOWN, 5)).toEqual({ action: 'restart' });
+      expect(decideRefusedReservation({ attempts: 5, lockedUntil: NOW + COOLDOWN, expiresAt: NOW - 1 }, NOW, COOLDOWN, 5)).toEqual({
         action: 'restart',
       });
     });
 
     it('rule 5: is locked for the remaining whole seconds (rounded up) while lockedUntil is ahead', () => {
       const state = { attempts: 5, lockedUntil: NOW + COOLDOWN, expiresAt: NOW + LOCKOUT_COUNTER_WINDOW_MS };
-      expect(decideRefusedReservation(state, NOW, COOLDOWN)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
-      expect(decideRefusedReservation(state, NOW + 1, COOLDOWN)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
-      expect(decideRefusedReservation(state, NOW + 1000, COOLDOWN)).toEqual({ action: 'locked', retryAfterSeconds: 899 });
+      expect(decideRefusedReservation(state, NOW, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
+      expect(decideRefusedReservation(state, NOW + 1, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
+      expect(decideRefusedReservation(state, NOW + 1000, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 899 });
     });
 
     it('rule 5: never tells a locked client to retry in 0 seconds (at least 1)', () => {
       const state = { attempts: 5, lockedUntil: NOW + 1, expiresAt: NOW + LOCKOUT_COUNTER_WINDOW_MS };
-      expect(decideRefusedReservation(state, NOW, COOLDOWN)).toEqual({ action: 'locked', retryAfterSeconds: 1 });
+      expect(decideRefusedReservation(state, NOW, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 1 });
     });
 
     it('rule 5: restarts once the cool-down has ended (lockedUntil at or before now)', () => {
       const state = { attempts: 5, lockedUntil: NOW, expiresAt: NOW + LOCKOUT_COUNTER_WINDOW_MS };
-      expect(decideRefusedReservation(state, NOW, COOLDOWN)).toEqual({ action: 'restart' });
+      expect(decideRefusedReservation(state, NOW, COOLDOWN, 5)).toEqual({ action: 'restart' });
     });
 
     it('rule 5: a full counter whose lock is not yet written (checks still running) counts as locked for the whole cool-down', () => {
       const state = { attempts: 5, expiresAt: NOW + LOCKOUT_COUNTER_WINDOW_MS };
-      expect(decideRefusedReservation(state, NOW, COOLDOWN)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
-      expect(decideRefusedReservation(state, NOW, 90_500)).toEqual({ action: 'locked', retryAfterSeconds: 91 });
+      expect(decideRefusedReservation(state, NOW, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
+      expect(decideRefusedReservation(state, NOW, 90_500, 5)).toEqual({ action: 'locked', retryAfterSeconds: 91 });
+    });
+  });
+
+  describe('a counter that changed between the refused reservation and the read', () => {
+    it('rule 5: a counter below the threshold and unlocked means "try again", never a false 429', () => {
+      const state = { attempts: 1, expiresAt: NOW + LOCKOUT_COUNTER_WINDOW_MS };
+      expect(decideRefusedReservation(state, NOW, COOLDOWN, 5)).toEqual({ action: 'retry' });
     });
   });
 

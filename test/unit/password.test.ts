@@ -1,5 +1,6 @@
+import bcrypt from 'bcryptjs';
 import { ConfigurationError, ValidationError } from '../../lambda/core/errors';
-import { BcryptPasswordHasher, parsePassword, type Password } from '../../lambda/core/password';
+import { BcryptPasswordHasher, DUMMY_HASHES, parsePassword, type Password } from '../../lambda/core/password';
 
 function refusal(raw: unknown): ValidationError {
   try {
@@ -128,5 +129,11 @@ describe('BcryptPasswordHasher (rule 3: cost never below 10)', () => {
       await expect(hasher.verifyAgainstDummy(password)).resolves.toBe(false);
       await expect(hasher.verifyAgainstDummy('dummy password for timing' as Password)).resolves.toBe(false);
     });
+  });
+});
+
+describe('rule 4: the dummy hash matches the configured cost', () => {
+  it.each(Object.entries(DUMMY_HASHES))('the precomputed dummy hash for cost %s has that cost', (cost, hash) => {
+    expect(bcrypt.getRounds(hash)).toBe(Number(cost));
   });
 });

@@ -1,0 +1,259 @@
+/**
+ * The sandbox's API Gateway: an HTTP server that serves the routes of lambda/routes.ts by
+ * building API Gateway proxy events and calling the same handler modules the stack deploys.
+ * What API Gateway itself does in the stack (route matching, the body model check, CORS
+ * preflight, a 502 for a crashed function) is done here; everything else is the handler's.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { BodySchema, RouteDefinition } from '../lambda/routes';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
+
+/** A Lambda proxy handler as the handler modules export it. */
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** Serves a non-API request (e.g. a web app at `GET /`); resolves false when it has nothing. */
+export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** A route with its loaded handler. */
+export interface LoadedRoute {
+  readonly route: RouteDefinition;
+  readonly handler: ProxyHandler;
+}
+
+/** Options of {@link createApiServer}. */
+export interface ApiServerOptions {
+  readonly routes: readonly LoadedRoute[];
+  readonly staticHandler?: StaticHandler;
+  /** Print one line per request (method, path, status, ms); never bodies or headers. */
+  readonly log?: boolean;
+  /** Browser origins for the preflight answer; `*` by default, like the handlers' ALLOWED_ORIGINS. */
+  readonly allowedOrigins?: readonly string[];
+}
+
+/** API Gateway's payload limit is 10 MB; the handlers refuse far less. */
+const MAX_API_BODY_BYTES = 1024 * 1024;
+/** The functions' timeout in the stack; reported by context.getRemainingTimeInMillis. */
+const FUNCTION_TIMEOUT_MS = 29_000;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function apiError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { error: { code, message } }, headers);
+}
+
+/**
+ * Checks a JSON body against a route's model the way API Gateway's request validator does
+ * (type, required, additionalProperties, string lengths). Returns the first problem, if any.
+ */
+export function bodyModelProblem(schema: BodySchema, body: string | null): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body ?? '');
+  } catch {
+    return 'the body is not valid JSON';
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'the body must be a JSON object';
+  const record = value as Record<string, unknown>;
+  for (const name of schema.required) if (!(name in record)) return `"${name}" is required`;
+  for (const [name, field] of Object.entries(record)) {
+    const property = schema.properties[name];
+    if (!property) {
+      if (schema.additionalProperties === false) return `"${name}" is not allowed`;
+      continue;
+    }
+    if (typeof field !== 'string') return `"${name}" must be a string`;
+    const length = [...field].length;
+    if (property.minLength !== undefined && length < property.minLength) return `"${name}" must be at least ${property.minLength} characters`;
+    if (property.maxLength !== undefined && length > property.maxLength) return `"${name}" must be at most ${property.maxLength} characters`;
+  }
+  return undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_API_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function multiValue(pairs: [string, string][]): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const [name, value] of pairs) (result[name] ??= []).push(value);
+  return result;
+}
+
+/** Builds the API Gateway (REST, proxy integration) event API Gateway would send. */
+export function buildProxyEvent(req: IncomingMessage, route: RouteDefinition, body: string | null, requestId: string): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const headerPairs: [string, string][] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headerPairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+  const queryPairs = [...url.searchParams.entries()];
+  const multiValueHeaders = multiValue(headerPairs);
+  const multiValueQuery = multiValue(queryPairs);
+  const last = (record: Record<string, string[]>) => Object.fromEntries(Object.entries(record).map(([name, values]) => [name, values[values.length - 1] as string]));
+  const now = Date.now();
+  const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers: last(multiValueHeaders),
+    multiValueHeaders,
+    queryStringParameters: queryPairs.length > 0 ? last(multiValueQuery) : null,
+    multiValueQueryStringParameters: queryPairs.length > 0 ? multiValueQuery : null,
+    pathParameters: null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: SANDBOX_ACCOUNT_ID,
+      apiId: 'sandbox',
+      authorizer: null,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: req.method ?? 'GET',
+      path: `/local${url.pathname}`,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: now,
+      resourceId: route.name,
+      resourcePath: route.path,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+/** A Lambda context for one invocation. */
+export function buildLambdaContext(route: RouteDefinition, requestId: string): Context {
+  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
+  const functionName = `tvm-sandbox-${route.name}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${SANDBOX_REGION}:${SANDBOX_ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'sandbox',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function writeProxyResult(res: ServerResponse, result: APIGatewayProxyResult): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  headers['Content-Length'] = String(body.length);
+  res.writeHead(result.statusCode, headers);
+  res.end(body);
+}
+
+function preflightHeaders(origin: string | undefined, allowed: readonly string[], route: RouteDefinition): Record<string, string> {
+  const allowOrigin = allowed.includes('*') ? '*' : origin !== undefined && allowed.includes(origin) ? origin : undefined;
+  return {
+    ...(allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': allowOrigin } : {}),
+    'Access-Control-Allow-Methods': `${route.method},OPTIONS`,
+    'Access-Control-Allow-Headers': 'Authorization,Content-Type',
+    'Access-Control-Max-Age': '600',
+    Vary: 'Origin',
+  };
+}
+
+/** Creates (does not start) the API server. */
+export function createApiServer(options: ApiServerOptions): Server {
+  const allowedOrigins = options.allowedOrigins ?? ['*'];
+  return createServer((req, res) => {
+    const started = Date.now();
+    const requestId = randomUUID();
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (options.log) {
+      res.on('finish', () => console.log(`[sandbox api] ${req.method} ${path} ${res.statusCode} ${Date.now() - started}ms`));
+    }
+    void (async () => {
+      try {
+        const atPath = options.routes.filter(({ route }) => route.path === path);
+        const match = atPath.find(({ route }) => route.method === req.method);
+        if (!match) {
+          if (req.method === 'OPTIONS' && atPath[0]) {
+            res.writeHead(204, preflightHeaders(req.headers.origin, allowedOrigins, atPath[0].route));
+            res.end();
+            return;
+          }
+          if ((req.method === 'GET' || req.method === 'HEAD') && options.staticHandler && (await options.staticHandler(req, res))) return;
+          if (atPath.length > 0) {
+            apiError(res, 405, 'method_not_allowed', `${path} accepts ${atPath.map(({ route }) => route.method).join(', ')}.`, {
+              Allow: atPath.map(({ route }) => route.method).join(', '),
+            });
+          } else {
+            apiError(res, 404, 'not_found', `No route for ${req.method} ${path}.`);
+          }
+          return;
+        }
+        const raw = await readBody(req);
+        if (raw === undefined) {
+          apiError(res, 413, 'invalid_request', `The body must be at most ${MAX_API_BODY_BYTES} bytes.`);
+          return;
+        }
+        const body = raw.length > 0 ? raw.toString('utf8') : null;
+        const { route, handler } = match;
+        // API Gateway's request validator checks JSON bodies against the route's model first.
+        const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
+        if (route.body && contentType === 'application/json') {
+          const problem = bodyModelProblem(route.body, body);
+          if (problem !== undefined) {
+            apiError(res, 400, 'invalid_request', `Invalid request body: ${problem}.`);
+            return;
+          }
+        }
+        let result: APIGatewayProxyResult;
+        try {
+          result = await handler(buildProxyEvent(req, route, body, requestId), buildLambdaContext(route, requestId));
+        } catch (error) {
+          // A function that throws is a 502 from API Gateway, with no detail for the client.
+          console.error(`[sandbox api] ${route.name} handler threw:`, error instanceof Error ? error.message : 'unknown error');
+          sendJson(res, 502, { message: 'Internal server error' });
+          return;
+        }
+        writeProxyResult(res, result);
+      } catch (error) {
+        console.error('[sandbox api] unexpected error:', error instanceof Error ? error.message : 'unknown error');
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal_error', message: 'The sandbox failed to serve the request.' } });
+        else res.destroy();
+      }
+    })();
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * `npm start`: runs the sandbox in the foreground until Ctrl-C or SIGTERM.
+ *
+ * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
+ * (default `.tvm-local/`), BCRYPT_COST (default 12), TVM_LOG (`0` silences request logs).
+ */
+import { createWebAppHandler } from '../web/serve';
+import { SandboxPortInUseError, startSandbox } from './sandbox';
+
+function portFrom(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) {
+    console.error(`${name} must be a port number from 0 to 65535, got "${raw}".`);
+    process.exit(2);
+  }
+  return port;
+}
+
+function costFrom(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const cost = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || cost < 10 || cost > 15) {
+    console.error(`BCRYPT_COST must be a whole number from 10 to 15, got "${raw}".`);
+    process.exit(2);
+  }
+  return cost;
+}
+
+async function main(): Promise<void> {
+  const port = portFrom('PORT', 3000);
+  const s3Port = portFrom('S3_PORT', 3001);
+  const dataDir = process.env.TVM_DATA_DIR?.trim() || '.tvm-local';
+  const bcryptCost = costFrom(process.env.BCRYPT_COST);
+  let sandbox;
+  try {
+    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(bcryptCost !== undefined ? { bcryptCost } : {}) });
+  } catch (error) {
+    console.error(error instanceof SandboxPortInUseError ? error.message : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+
+  const { apiUrl, s3Url, bucket, region } = sandbox;
+  console.log(
+    [
+      '',
+      'TVM sandbox running (loopback only). Ctrl-C stops it.',
+      `  Web app     ${apiUrl}/  (the Personal File Store)`,
+      `  API         ${apiUrl}`,
+      `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
+      `  data        ${dataDir}`,
+      '',
+      'Quickstart:',
+      `  curl -s -X POST ${apiUrl}/register -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery staple"}'`,
+      `  curl -s -X POST ${apiUrl}/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery staple"}'`,
+      `  curl -s -X POST ${apiUrl}/token -H "Authorization: Bearer <session.token from login>"`,
+      '',
+      `Then use the returned credentials with the AWS CLI or SDK against ${s3Url} (see README, "Local sandbox").`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`Second ${signal}: exiting now.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping the sandbox...`);
+    // A hung close must not keep the terminal: give up after ten seconds.
+    const deadline = setTimeout(() => {
+      console.error('The sandbox did not stop within 10 s; exiting.');
+      process.exit(1);
+    }, 10_000);
+    deadline.unref();
+    sandbox.stop().then(
+      () => {
+        console.log('Stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('Error while stopping:', error instanceof Error ? error.message : error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();

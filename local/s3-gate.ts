@@ -1,0 +1,417 @@
+/**
+ * The S3 gate: the only way to the S3 emulator (s3rver, which listens on an internal
+ * loopback port and checks nothing). For every request it does what S3 does before it
+ * touches data: verify the SigV4 signature (header or presigned URL, including aws-chunked
+ * uploads), the session token and its expiry; work out the IAM action, resource and
+ * condition keys of the operation; and evaluate the vending role's policy together with the
+ * session's own policy in a real IAM policy engine (@cloud-copilot/iam-simulate). Refusals
+ * get S3's own XML errors; allowed requests are forwarded without their auth parts.
+ *
+ * Nothing is cached between requests: every request looks its session up again and is
+ * evaluated from scratch.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import type { PolicyDocument } from '../policies';
+import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
+import { deleteObjectsChecks, describeS3Operation, type AuthorisationCheck, type S3Operation } from './s3-operations';
+import type { SessionStore, StsSession } from './session-store';
+import {
+  AwsAuthError,
+  checkClaimScopeAndTime,
+  credentialScope,
+  headerValue,
+  parseAmzDate,
+  parseQuery,
+  readSignatureClaim,
+  sha256Hex,
+  signaturesEqual,
+  verifySignature,
+  wireRequest,
+  type SignatureClaim,
+  type WireRequest,
+} from './sigv4';
+import { listenOnLoopback } from './sts';
+import { escapeXml, xmlElements } from './xml';
+
+/** The largest single request body the gate buffers (S3 allows 5 GiB; use multipart above this). */
+export const MAX_GATE_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Query parameters that carry presigned-URL authentication and are never forwarded. */
+const AUTH_QUERY_PARAMETERS = new Set([
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+  'X-Amz-Content-Sha256',
+]);
+
+/** Request headers that belong to authentication, framing or this hop only. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  'authorization',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
+  'x-amz-decoded-content-length',
+  'x-amz-trailer',
+  'content-length',
+  'transfer-encoding',
+  'expect',
+  'connection',
+  'keep-alive',
+  'host',
+]);
+
+/** Response headers a browser app may read (S3's usual CORS ExposeHeaders). */
+const EXPOSED_HEADERS = [
+  'ETag',
+  'Content-Length',
+  'Content-Type',
+  'Content-Range',
+  'Last-Modified',
+  'x-amz-request-id',
+  'x-amz-id-2',
+  'x-amz-version-id',
+  'x-amz-delete-marker',
+  'x-amz-checksum-crc32',
+].join(', ');
+
+/** Options of {@link startS3Gate}. */
+export interface S3GateOptions {
+  /** The sessions the local STS issued. */
+  readonly sessions: SessionStore;
+  /** The vending role's own policy (its identity policy). */
+  readonly vendingRolePolicy: PolicyDocument;
+  /** Where s3rver listens. */
+  readonly upstreamPort: number;
+  /** The gate's own port; 0 = any free port. */
+  readonly port?: number;
+  /** Print one line per refused request. */
+  readonly log?: boolean;
+  /** The clock, injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** The gate server and its base URL. */
+export interface S3Gate {
+  readonly server: Server;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function corsHeaders(req: IncomingMessage): Record<string, string> {
+  if (req.headers.origin === undefined) return {};
+  // The sandbox serves any origin: requests are authorised by their signatures, never by cookies.
+  return { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED_HEADERS, Vary: 'Origin' };
+}
+
+function sendError(req: IncomingMessage, res: ServerResponse, requestId: string, error: AwsAuthError, resource: string): void {
+  const hostId = randomBytes(24).toString('base64');
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' +
+    xmlElements({ Code: error.code, Message: error.message, ...error.details }) +
+    (resource ? `<Resource>${escapeXml(resource)}</Resource>` : '') +
+    xmlElements({ RequestId: requestId, HostId: hostId }) +
+    '</Error>';
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(error.status, {
+    'Content-Type': 'application/xml',
+    'x-amz-request-id': requestId,
+    'x-amz-id-2': hostId,
+    ...corsHeaders(req),
+    ...(req.method === 'HEAD' ? {} : { 'Content-Length': Buffer.byteLength(body) }),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new AwsAuthError(400, 'EntityTooLarge', `Your proposed upload exceeds the sandbox's single-request limit of ${limit} bytes; use a multipart upload.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The query string without presigned-URL auth parameters, keeping the client's own encoding. */
+function forwardedQuery(rawQuery: string): string {
+  if (rawQuery === '') return '';
+  const kept = rawQuery.split('&').filter((pair) => {
+    const name = pair.split('=', 1)[0] ?? '';
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name);
+    } catch {
+      // Already refused at parse time; keep the pair as it is.
+    }
+    return !AUTH_QUERY_PARAMETERS.has(decoded);
+  });
+  return kept.length > 0 ? `?${kept.join('&')}` : '';
+}
+
+/** Request-wide condition keys: who is asking, how and when. */
+function requestContext(session: StsSession, claim: SignatureClaim, req: IncomingMessage, now: number): Record<string, string> {
+  const context: Record<string, string> = {
+    'aws:CurrentTime': new Date(now).toISOString(),
+    'aws:EpochTime': String(Math.floor(now / 1000)),
+    // The sandbox speaks plain HTTP on loopback.
+    'aws:SecureTransport': 'false',
+    'aws:PrincipalArn': session.roleArn,
+    'aws:PrincipalAccount': SANDBOX_ACCOUNT_ID,
+    'aws:PrincipalType': 'AssumedRole',
+    'aws:userid': session.assumedRoleId,
+    'aws:TokenIssueTime': new Date(session.issuedAt).toISOString(),
+    'aws:MultiFactorAuthPresent': 'false',
+    'aws:ViaAWSService': 'false',
+    'aws:RequestedRegion': SANDBOX_REGION,
+    'aws:SourceIp': req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+    's3:authType': claim.kind === 'header' ? 'REST-HEADER' : 'REST-QUERY-STRING',
+    's3:signatureversion': 'AWS4-HMAC-SHA256',
+    's3:signatureAge': String(Math.max(0, now - parseAmzDate(claim.amzDate))),
+  };
+  if (claim.contentSha256 !== undefined) context['s3:x-amz-content-sha256'] = claim.contentSha256;
+  const userAgent = req.headers['user-agent'];
+  if (userAgent !== undefined) context['aws:UserAgent'] = userAgent;
+  if (session.sourceIdentity !== undefined) context['aws:SourceIdentity'] = session.sourceIdentity;
+  for (const [key, value] of Object.entries(session.tags)) context[`aws:PrincipalTag/${key}`] = value;
+  return context;
+}
+
+/** Evaluates one check; anything but Allowed (including an engine error) refuses. */
+async function isAllowed(
+  check: AuthorisationCheck,
+  session: StsSession,
+  vendingRolePolicy: PolicyDocument,
+  context: Record<string, string>,
+): Promise<boolean> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: session.assumedRoleArn,
+        action: check.action,
+        resource: { resource: check.resource, accountId: SANDBOX_ACCOUNT_ID },
+        contextVariables: { ...context, ...check.context },
+      },
+      identityPolicies: [{ name: 'tvm-vending', policy: vendingRolePolicy }],
+      sessionPolicy: session.sessionPolicy === undefined ? undefined : JSON.parse(session.sessionPolicy),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType === 'error') {
+    console.error(`[sandbox s3 gate] policy engine refused to evaluate ${check.action} on ${check.displayResource}: ${result.errors.message}`);
+    return false;
+  }
+  return result.overallResult === 'Allowed';
+}
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+/** Checks the declared payload hash and returns the hash the canonical request uses. */
+function declaredPayloadHash(claim: SignatureClaim): string {
+  if (claim.kind === 'query') return claim.contentSha256 ?? 'UNSIGNED-PAYLOAD';
+  const declared = claim.contentSha256;
+  if (declared === undefined) throw new AwsAuthError(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  if (declared !== 'UNSIGNED-PAYLOAD' && !HEX_SHA256.test(declared) && !STREAMING_PAYLOADS.has(declared)) {
+    throw new AwsAuthError(400, 'InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER), or a valid sha256 value.');
+  }
+  return declared;
+}
+
+/** Turns the raw body into the object bytes, checking what its declared hash promises. */
+function verifiedPayload(wire: WireRequest, claim: SignatureClaim, payloadHash: string, body: Buffer, signingKey: Buffer): Buffer {
+  let payload = body;
+  const checksums = new Map<string, string>();
+  for (const [name, values] of Object.entries(wire.headers)) {
+    if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm' && values[0] !== undefined) {
+      checksums.set(name, values[0]);
+    }
+  }
+  if (HEX_SHA256.test(payloadHash)) {
+    if (!signaturesEqual(sha256Hex(body), payloadHash)) {
+      throw new AwsAuthError(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
+  } else if (STREAMING_PAYLOADS.has(payloadHash)) {
+    const signed = payloadHash.startsWith('STREAMING-AWS4-HMAC-SHA256');
+    const decoded = decodeAwsChunked(
+      body,
+      signed ? { key: signingKey, amzDate: claim.amzDate, scope: credentialScope(claim), seedSignature: claim.signature } : undefined,
+      payloadHash.endsWith('-TRAILER'),
+    );
+    const declaredLength = headerValue(wire, 'x-amz-decoded-content-length');
+    if (declaredLength !== undefined && Number(declaredLength) !== decoded.payload.length) {
+      throw new AwsAuthError(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header');
+    }
+    for (const [name, value] of decoded.trailers) if (name.startsWith('x-amz-checksum-')) checksums.set(name, value);
+    payload = decoded.payload;
+  }
+  verifyChecksums(payload, checksums);
+  return payload;
+}
+
+/** Forwards an authorised request to s3rver and streams the answer back. */
+function forward(req: IncomingMessage, res: ServerResponse, wire: WireRequest, payload: Buffer, upstreamPort: number, agent: Agent, requestId: string): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(wire.headers)) {
+    if (DROPPED_REQUEST_HEADERS.has(name)) continue;
+    if (name === 'content-encoding') {
+      const rest = values.join(',').split(',').map((v) => v.trim()).filter((v) => v !== '' && v !== 'aws-chunked');
+      if (rest.length > 0) headers[name] = rest.join(', ');
+      continue;
+    }
+    headers[name] = values.length === 1 ? (values[0] as string) : [...values];
+  }
+  headers.host = `127.0.0.1:${upstreamPort}`;
+  if (payload.length > 0 || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(payload.length);
+  const upstream = httpRequest(
+    { host: '127.0.0.1', port: upstreamPort, method: req.method, path: wire.rawPath + forwardedQuery(wire.rawQuery), headers, agent },
+    (answer) => {
+      const responseHeaders: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value !== undefined && name !== 'connection' && name !== 'keep-alive' && !name.startsWith('access-control-')) responseHeaders[name] = value;
+      }
+      responseHeaders['x-amz-request-id'] = requestId;
+      res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...corsHeaders(req) });
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', () => sendError(req, res, requestId, new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.'), ''));
+  upstream.end(payload);
+}
+
+/** Handles one request end to end. */
+async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, agent: Agent): Promise<void> {
+  const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+  const now = (options.now ?? Date.now)();
+  let resource = '';
+  try {
+    if (req.method === 'OPTIONS') {
+      const origin = req.headers.origin;
+      const method = req.headers['access-control-request-method'];
+      if (origin === undefined) throw new AwsAuthError(400, 'BadRequest', 'Insufficient information. Origin request header needed.');
+      if (method === undefined) throw new AwsAuthError(400, 'BadRequest', 'Invalid Access-Control-Request-Method: null');
+      res.writeHead(200, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, PUT, POST, DELETE, HEAD',
+        'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? '*',
+        'Access-Control-Expose-Headers': EXPOSED_HEADERS,
+        'Access-Control-Max-Age': '3000',
+        Vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+        'Content-Length': '0',
+      });
+      res.end();
+      return;
+    }
+    const wire = wireRequest(req);
+    let queryPairs: [string, string][];
+    try {
+      queryPairs = parseQuery(wire.rawQuery);
+    } catch {
+      throw new AwsAuthError(400, 'InvalidArgument', 'The query string is malformed.');
+    }
+    const claim = readSignatureClaim(wire, queryPairs);
+    // Anonymous requests meet a private bucket: S3 answers AccessDenied.
+    if (!claim) throw new AwsAuthError(403, 'AccessDenied', 'Access Denied');
+    checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service: 's3' }, now);
+
+    const session = options.sessions.get(claim.accessKeyId);
+    if (!session || claim.securityToken === undefined) {
+      throw new AwsAuthError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: claim.accessKeyId });
+    }
+    if (!signaturesEqual(session.sessionToken, claim.securityToken)) {
+      throw new AwsAuthError(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+    }
+    if (now >= session.expiresAt) throw new AwsAuthError(400, 'ExpiredToken', 'The provided token has expired.');
+
+    const payloadHash = declaredPayloadHash(claim);
+    const signingKey = verifySignature(wire, queryPairs, claim, payloadHash, session.secretAccessKey);
+
+    const query = new Map<string, string>();
+    for (const [name, value] of queryPairs) if (!query.has(name)) query.set(name, value);
+    const operation: S3Operation = describeS3Operation({
+      method: wire.method,
+      rawPath: wire.rawPath,
+      query,
+      header: (name) => headerValue(wire, name),
+    });
+    resource = operation.key !== undefined ? `/${operation.bucket}/${operation.key}` : operation.bucket !== undefined ? `/${operation.bucket}` : '/';
+
+    const context = requestContext(session, claim, req, now);
+    const authorise = async (checks: readonly AuthorisationCheck[]) => {
+      for (const check of checks) {
+        if (!(await isAllowed(check, session, options.vendingRolePolicy, context))) {
+          if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${session.roleSessionName} ${check.action} ${check.displayResource}`);
+          throw new AwsAuthError(
+            403,
+            'AccessDenied',
+            `User: ${session.assumedRoleArn} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" because no session policy allows the ${check.action} action`,
+          );
+        }
+      }
+    };
+
+    let payload: Buffer;
+    if (operation.needsDeleteKeysFromBody) {
+      const body = await readBody(req, MAX_GATE_BODY_BYTES);
+      payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
+      await authorise(deleteObjectsChecks(operation.bucket ?? '', payload.toString('utf8')));
+    } else {
+      // S3 authorises before it reads the body: a refused upload costs nothing.
+      await authorise(operation.checks);
+      const body = await readBody(req, MAX_GATE_BODY_BYTES);
+      payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
+    }
+    forward(req, res, wire, payload, options.upstreamPort, agent, requestId);
+  } catch (error) {
+    if (error instanceof AwsAuthError) {
+      sendError(req, res, requestId, error, resource);
+    } else {
+      console.error('[sandbox s3 gate] unexpected error', error);
+      sendError(req, res, requestId, new AwsAuthError(500, 'InternalError', 'We encountered an internal error. Please try again.'), resource);
+    }
+  }
+}
+
+/** Starts the gate on a loopback port in front of s3rver. */
+export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+  const server = createServer((req, res) => {
+    void handle(req, res, options, agent);
+  });
+  let port: number;
+  try {
+    port = await listenOnLoopback(server, options.port ?? 0);
+  } catch (error) {
+    agent.destroy();
+    throw error;
+  }
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,370 @@
+/**
+ * Maps an S3 REST request (path-style) to the IAM authorisation checks S3 makes for it:
+ * action, resource ARN and the S3 condition keys. Follows the "Actions, resources, and
+ * condition keys for Amazon S3" reference. Anything it does not recognise is refused, so
+ * a request can never reach the emulator without a matching check.
+ */
+import { AwsAuthError } from './sigv4';
+
+/** One IAM check: every check of an operation must be allowed. */
+export interface AuthorisationCheck {
+  /** `s3:GetObject`, ... */
+  readonly action: string;
+  /** The ARN as IAM sees it (keys decoded, never wildcards: see {@link literalForIam}). */
+  readonly resource: string;
+  /** The same resource as S3 reports it in messages. */
+  readonly displayResource: string;
+  /** Operation-specific condition keys. */
+  readonly context: Readonly<Record<string, string>>;
+}
+
+/** The operation behind a request. */
+export interface S3Operation {
+  /** S3's operation name, for logs. */
+  readonly name: string;
+  readonly bucket?: string;
+  readonly key?: string;
+  readonly checks: readonly AuthorisationCheck[];
+  /** POST ?delete: each key needs s3:DeleteObject; the gate reads them from the body. */
+  readonly needsDeleteKeysFromBody?: boolean;
+}
+
+/** The parsed request the mapper needs. */
+export interface S3RequestShape {
+  readonly method: string;
+  readonly rawPath: string;
+  readonly query: ReadonlyMap<string, string>;
+  readonly header: (name: string) => string | undefined;
+}
+
+/**
+ * iam-simulate treats `*` in a request resource as a pattern to expand and `?` may be read
+ * as a wildcard. In a request, S3 keys are literal: replacing each with a private-use
+ * character that no policy contains keeps IAM's semantics (a policy `*` still matches it,
+ * no literal in a policy can) and keeps the engine in single-resource mode.
+ */
+export function literalForIam(text: string): string {
+  return text.replace(/\*/g, '\uE000').replace(/\?/g, '\uE001');
+}
+
+const BUCKET_SUBRESOURCES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  GET: {
+    uploads: 's3:ListBucketMultipartUploads',
+    versions: 's3:ListBucketVersions',
+    location: 's3:GetBucketLocation',
+    acl: 's3:GetBucketAcl',
+    cors: 's3:GetBucketCORS',
+    policy: 's3:GetBucketPolicy',
+    policyStatus: 's3:GetBucketPolicyStatus',
+    website: 's3:GetBucketWebsite',
+    tagging: 's3:GetBucketTagging',
+    versioning: 's3:GetBucketVersioning',
+    lifecycle: 's3:GetLifecycleConfiguration',
+    encryption: 's3:GetEncryptionConfiguration',
+    publicAccessBlock: 's3:GetBucketPublicAccessBlock',
+    logging: 's3:GetBucketLogging',
+    notification: 's3:GetBucketNotification',
+    'object-lock': 's3:GetBucketObjectLockConfiguration',
+    ownershipControls: 's3:GetBucketOwnershipControls',
+    replication: 's3:GetReplicationConfiguration',
+    requestPayment: 's3:GetBucketRequestPayment',
+    accelerate: 's3:GetAccelerateConfiguration',
+    analytics: 's3:GetAnalyticsConfiguration',
+    inventory: 's3:GetInventoryConfiguration',
+    metrics: 's3:GetMetricsConfiguration',
+    'intelligent-tiering': 's3:GetIntelligentTieringConfiguration',
+  },
+  PUT: {
+    acl: 's3:PutBucketAcl',
+    cors: 's3:PutBucketCORS',
+    policy: 's3:PutBucketPolicy',
+    website: 's3:PutBucketWebsite',
+    tagging: 's3:PutBucketTagging',
+    versioning: 's3:PutBucketVersioning',
+    lifecycle: 's3:PutLifecycleConfiguration',
+    encryption: 's3:PutEncryptionConfiguration',
+    publicAccessBlock: 's3:PutBucketPublicAccessBlock',
+    logging: 's3:PutBucketLogging',
+    notification: 's3:PutBucketNotification',
+    'object-lock': 's3:PutBucketObjectLockConfiguration',
+    ownershipControls: 's3:PutBucketOwnershipControls',
+    replication: 's3:PutReplicationConfiguration',
+    requestPayment: 's3:PutBucketRequestPayment',
+    accelerate: 's3:PutAccelerateConfiguration',
+    analytics: 's3:PutAnalyticsConfiguration',
+    inventory: 's3:PutInventoryConfiguration',
+    metrics: 's3:PutMetricsConfiguration',
+    'intelligent-tiering': 's3:PutIntelligentTieringConfiguration',
+  },
+  DELETE: {
+    cors: 's3:PutBucketCORS',
+    policy: 's3:DeleteBucketPolicy',
+    website: 's3:DeleteBucketWebsite',
+    tagging: 's3:PutBucketTagging',
+    lifecycle: 's3:PutLifecycleConfiguration',
+    encryption: 's3:PutEncryptionConfiguration',
+    publicAccessBlock: 's3:PutBucketPublicAccessBlock',
+    ownershipControls: 's3:PutBucketOwnershipControls',
+    replication: 's3:PutReplicationConfiguration',
+    analytics: 's3:PutAnalyticsConfiguration',
+    inventory: 's3:PutInventoryConfiguration',
+    metrics: 's3:PutMetricsConfiguration',
+    'intelligent-tiering': 's3:PutIntelligentTieringConfiguration',
+  },
+};
+
+/** Query parameters that name a sub-resource (anything else is an ordinary parameter). */
+const SUBRESOURCES = new Set([
+  ...Object.values(BUCKET_SUBRESOURCES).flatMap((table) => Object.keys(table)),
+  'delete',
+  'uploadId',
+  'partNumber',
+  'restore',
+  'select',
+  'attributes',
+  'legal-hold',
+  'retention',
+  'torrent',
+  'versionId',
+  'renameObject',
+]);
+
+function bucketArn(bucket: string): string {
+  return `arn:aws:s3:::${bucket}`;
+}
+
+function check(action: string, bucket: string, key: string | undefined, context: Record<string, string> = {}): AuthorisationCheck {
+  const display = key === undefined ? bucketArn(bucket) : `${bucketArn(bucket)}/${key}`;
+  return {
+    action,
+    resource: key === undefined ? bucketArn(literalForIam(bucket)) : `${bucketArn(literalForIam(bucket))}/${literalForIam(key)}`,
+    displayResource: display,
+    context,
+  };
+}
+
+function notImplemented(what: string): AwsAuthError {
+  return new AwsAuthError(501, 'NotImplemented', `A header or parameter you provided implies functionality that is not implemented: ${what}`);
+}
+
+function methodNotAllowed(): AwsAuthError {
+  return new AwsAuthError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+}
+
+/**
+ * Refuses keys the S3 emulator could not store literally. S3 keeps `a/../b` as one literal
+ * key; s3rver joins keys into file paths, where `..` would step into another folder.
+ */
+export function assertStorableKey(key: string): void {
+  if (key.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new AwsAuthError(
+      400,
+      'InvalidArgument',
+      'The local sandbox refuses object keys with "." or ".." path segments: its storage emulator cannot store them literally.',
+    );
+  }
+  if (key.includes('\0')) throw new AwsAuthError(400, 'InvalidArgument', 'Object keys must not contain NUL.');
+}
+
+/** Reads `x-amz-copy-source` (`[/]bucket/key[?versionId=v]`) the way both S3 and the emulator agree on. */
+function copySource(raw: string): { bucket: string; key: string; versionId?: string } {
+  const [pathPart = '', queryPart] = raw.split('?', 2);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathPart);
+    // The emulator decodes with decodeURI: refuse anything the two would read differently.
+    if (decodeURI(pathPart) !== decoded) throw new Error('ambiguous');
+  } catch {
+    throw new AwsAuthError(400, 'InvalidArgument', 'Invalid copy source encoding.');
+  }
+  const trimmed = decoded.startsWith('/') ? decoded.slice(1) : decoded;
+  const slash = trimmed.indexOf('/');
+  if (slash <= 0 || slash === trimmed.length - 1) throw new AwsAuthError(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.');
+  const key = trimmed.slice(slash + 1);
+  assertStorableKey(key);
+  const versionId = queryPart ? new URLSearchParams(queryPart).get('versionId') ?? undefined : undefined;
+  return { bucket: trimmed.slice(0, slash), key, ...(versionId !== undefined ? { versionId } : {}) };
+}
+
+/** Condition keys S3 sets from request headers on writes. */
+function writeHeaderContext(header: S3RequestShape['header']): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const name of [
+    'x-amz-acl',
+    'x-amz-server-side-encryption',
+    'x-amz-server-side-encryption-aws-kms-key-id',
+    'x-amz-storage-class',
+    'x-amz-copy-source',
+    'x-amz-metadata-directive',
+    'x-amz-grant-read',
+    'x-amz-grant-write',
+    'x-amz-grant-read-acp',
+    'x-amz-grant-write-acp',
+    'x-amz-grant-full-control',
+    'x-amz-object-lock-mode',
+    'x-amz-object-lock-retain-until-date',
+    'x-amz-object-lock-legal-hold',
+    'x-amz-website-redirect-location',
+  ]) {
+    const value = header(name);
+    if (value !== undefined) context[`s3:${name}`] = value;
+  }
+  return context;
+}
+
+/** Extra actions a write needs when it also sets an ACL or tags through headers. */
+function writeSideEffects(bucket: string, key: string, header: S3RequestShape['header']): AuthorisationCheck[] {
+  const extra: AuthorisationCheck[] = [];
+  const setsAcl = ['x-amz-acl', 'x-amz-grant-read', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'].some(
+    (name) => header(name) !== undefined,
+  );
+  if (setsAcl) extra.push(check('s3:PutObjectAcl', bucket, key));
+  if (header('x-amz-tagging') !== undefined) extra.push(check('s3:PutObjectTagging', bucket, key));
+  if (header('x-amz-object-lock-retain-until-date') !== undefined) extra.push(check('s3:PutObjectRetention', bucket, key));
+  if (header('x-amz-object-lock-legal-hold') !== undefined) extra.push(check('s3:PutObjectLegalHold', bucket, key));
+  return extra;
+}
+
+function splitPath(rawPath: string): { bucket?: string; key?: string } {
+  const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+  if (path === '') return {};
+  const slash = path.indexOf('/');
+  try {
+    if (slash === -1) return { bucket: decodeURIComponent(path) };
+    const bucket = decodeURIComponent(path.slice(0, slash));
+    const key = decodeURIComponent(path.slice(slash + 1));
+    return key === '' ? { bucket } : { bucket, key };
+  } catch {
+    throw new AwsAuthError(400, 'InvalidURI', "Couldn't parse the specified URI.");
+  }
+}
+
+/** The operation and its IAM checks for one path-style S3 request. */
+export function describeS3Operation(request: S3RequestShape): S3Operation {
+  const { method, query, header } = request;
+  const { bucket, key } = splitPath(request.rawPath);
+  const subresources = [...query.keys()].filter((name) => SUBRESOURCES.has(name));
+  const has = (name: string) => query.has(name);
+  const versioned = has('versionId');
+
+  if (bucket === undefined) {
+    if (method === 'GET' || method === 'HEAD') {
+      return { name: 'ListBuckets', checks: [{ action: 's3:ListAllMyBuckets', resource: '*', displayResource: '*', context: {} }] };
+    }
+    throw methodNotAllowed();
+  }
+
+  if (key === undefined) {
+    const sub = subresources[0];
+    if (subresources.length > 1) throw new AwsAuthError(400, 'InvalidArgument', `Conflicting query string parameters: ${subresources.join(', ')}`);
+    if ((method === 'GET' || method === 'HEAD') && sub === undefined) {
+      const context: Record<string, string> = {};
+      for (const name of ['prefix', 'delimiter', 'max-keys']) {
+        const value = query.get(name);
+        if (value !== undefined) context[`s3:${name}`] = literalForIam(value);
+      }
+      // HeadBucket is authorised as ListBucket without a prefix.
+      if (method === 'HEAD') return { name: 'HeadBucket', bucket, checks: [check('s3:ListBucket', bucket, undefined)] };
+      return { name: query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects', bucket, checks: [check('s3:ListBucket', bucket, undefined, context)] };
+    }
+    if (method === 'PUT' && sub === undefined) return { name: 'CreateBucket', bucket, checks: [check('s3:CreateBucket', bucket, undefined)] };
+    if (method === 'DELETE' && sub === undefined) return { name: 'DeleteBucket', bucket, checks: [check('s3:DeleteBucket', bucket, undefined)] };
+    if (method === 'POST' && sub === 'delete') return { name: 'DeleteObjects', bucket, checks: [], needsDeleteKeysFromBody: true };
+    if (method === 'POST' && sub === undefined) throw notImplemented('browser POST uploads');
+    const action = sub === undefined ? undefined : BUCKET_SUBRESOURCES[method === 'HEAD' ? 'GET' : method]?.[sub];
+    if (action === undefined) throw methodNotAllowed();
+    return { name: `${method} ?${sub}`, bucket, checks: [check(action, bucket, undefined)] };
+  }
+
+  assertStorableKey(key);
+  const versionedAction = (plain: string, version: string) => (versioned ? version : plain);
+  switch (method) {
+    case 'GET':
+    case 'HEAD': {
+      if (has('uploadId')) return { name: 'ListParts', bucket, key, checks: [check('s3:ListMultipartUploadParts', bucket, key)] };
+      if (has('acl')) return { name: 'GetObjectAcl', bucket, key, checks: [check(versionedAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), bucket, key)] };
+      if (has('tagging')) return { name: 'GetObjectTagging', bucket, key, checks: [check(versionedAction('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), bucket, key)] };
+      if (has('attributes')) {
+        return { name: 'GetObjectAttributes', bucket, key, checks: [check(versionedAction('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), bucket, key)] };
+      }
+      if (has('legal-hold')) return { name: 'GetObjectLegalHold', bucket, key, checks: [check('s3:GetObjectLegalHold', bucket, key)] };
+      if (has('retention')) return { name: 'GetObjectRetention', bucket, key, checks: [check('s3:GetObjectRetention', bucket, key)] };
+      if (has('torrent')) return { name: 'GetObjectTorrent', bucket, key, checks: [check('s3:GetObjectTorrent', bucket, key)] };
+      if (subresources.some((s) => s !== 'versionId' && s !== 'partNumber')) throw methodNotAllowed();
+      return {
+        name: method === 'HEAD' ? 'HeadObject' : 'GetObject',
+        bucket,
+        key,
+        checks: [check(versionedAction('s3:GetObject', 's3:GetObjectVersion'), bucket, key)],
+      };
+    }
+    case 'PUT': {
+      if (has('acl')) return { name: 'PutObjectAcl', bucket, key, checks: [check(versionedAction('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), bucket, key, writeHeaderContext(header))] };
+      if (has('tagging')) return { name: 'PutObjectTagging', bucket, key, checks: [check(versionedAction('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), bucket, key)] };
+      if (has('legal-hold')) return { name: 'PutObjectLegalHold', bucket, key, checks: [check('s3:PutObjectLegalHold', bucket, key)] };
+      if (has('retention')) return { name: 'PutObjectRetention', bucket, key, checks: [check('s3:PutObjectRetention', bucket, key)] };
+      const isPart = has('uploadId') || has('partNumber');
+      if (isPart && !(has('uploadId') && has('partNumber'))) throw new AwsAuthError(400, 'InvalidArgument', 'UploadPart needs both uploadId and partNumber.');
+      if (subresources.some((s) => s !== 'uploadId' && s !== 'partNumber')) throw methodNotAllowed();
+      const checks = [check('s3:PutObject', bucket, key, writeHeaderContext(header))];
+      const source = header('x-amz-copy-source');
+      if (source !== undefined) {
+        const from = copySource(source);
+        checks.push(check(from.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject', from.bucket, from.key));
+      }
+      if (!isPart) checks.push(...writeSideEffects(bucket, key, header));
+      const name = isPart ? (source !== undefined ? 'UploadPartCopy' : 'UploadPart') : source !== undefined ? 'CopyObject' : 'PutObject';
+      return { name, bucket, key, checks };
+    }
+    case 'POST': {
+      if (has('uploads')) {
+        return { name: 'CreateMultipartUpload', bucket, key, checks: [check('s3:PutObject', bucket, key, writeHeaderContext(header)), ...writeSideEffects(bucket, key, header)] };
+      }
+      if (has('uploadId')) return { name: 'CompleteMultipartUpload', bucket, key, checks: [check('s3:PutObject', bucket, key)] };
+      if (has('restore')) return { name: 'RestoreObject', bucket, key, checks: [check('s3:RestoreObject', bucket, key)] };
+      if (has('select')) return { name: 'SelectObjectContent', bucket, key, checks: [check('s3:GetObject', bucket, key)] };
+      throw methodNotAllowed();
+    }
+    case 'DELETE': {
+      if (has('uploadId')) return { name: 'AbortMultipartUpload', bucket, key, checks: [check('s3:AbortMultipartUpload', bucket, key)] };
+      if (has('tagging')) return { name: 'DeleteObjectTagging', bucket, key, checks: [check(versionedAction('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), bucket, key)] };
+      if (subresources.some((s) => s !== 'versionId')) throw methodNotAllowed();
+      return { name: 'DeleteObject', bucket, key, checks: [check(versionedAction('s3:DeleteObject', 's3:DeleteObjectVersion'), bucket, key)] };
+    }
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+/** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body. */
+export function deleteObjectsChecks(bucket: string, xml: string): AuthorisationCheck[] {
+  const objects = [...xml.matchAll(/<Object>([\s\S]*?)<\/Object>/g)];
+  if (objects.length === 0 || objects.length > 1000) throw new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  return objects.map(([, inner = '']) => {
+    const keyMatch = /<Key>([\s\S]*?)<\/Key>/.exec(inner);
+    if (!keyMatch) throw new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    const key = unescapeXml(keyMatch[1] ?? '');
+    assertStorableKey(key);
+    const versioned = /<VersionId>/.test(inner);
+    return check(versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', bucket, key);
+  });
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|amp|apos|quot|#\d+|#x[0-9a-fA-F]+);/g, (_, entity: string) => {
+    switch (entity) {
+      case 'lt':
+        return '<';
+      case 'gt':
+        return '>';
+      case 'amp':
+        return '&';
+      case 'apos':
+        return "'";
+      case 'quot':
+        return '"';
+      default:
+        return String.fromCodePoint(entity.startsWith('#x') ? Number.parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
+    }
+  });
+}

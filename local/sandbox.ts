@@ -1,0 +1,287 @@
+/**
+ * The local sandbox: the whole TVM on one machine, with no AWS account.
+ *
+ * - DynamoDB: dynalite, in this process, on disk under the data folder.
+ * - STS: the local STS ({@link startSts}), remembering every session it issues.
+ * - S3: s3rver on an internal port, reachable only through the S3 gate, which verifies
+ *   SigV4 and evaluates the role and session policies with a real IAM policy engine.
+ * - API: the handlers of lambda/handlers/, served from the route table in lambda/routes.ts.
+ *
+ * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
+ * AWS SDK's endpoint variables, set here before the handler modules are loaded.
+ */
+import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createTableInput } from '../lambda/adapters/table-layout';
+import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
+import { ROUTES } from '../lambda/routes';
+import { createApiServer, type LoadedRoute, type ProxyHandler, type StaticHandler } from './api-server';
+import {
+  SANDBOX_BUCKET,
+  SANDBOX_FUNCTION_CREDENTIALS,
+  SANDBOX_REGION,
+  SANDBOX_TABLE,
+  SANDBOX_VENDING_ROLE_ARN,
+} from './names';
+import { startS3Gate, type S3Gate } from './s3-gate';
+import { SessionStore } from './session-store';
+import { listenOnLoopback, startSts } from './sts';
+
+// dynalite and s3rver ship no types; these are the parts of their APIs the sandbox uses.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs?: number; path?: string }) => Server;
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver') as new (options: {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+  vhostBuckets: boolean;
+  configureBuckets: { name: string; configs: string[] }[];
+}) => S3rverInstance;
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  /** The API's port on 127.0.0.1; 0 = any free port. Default 3000. */
+  readonly port?: number;
+  /** The S3 gate's port on 127.0.0.1; 0 = any free port. Default 3001. */
+  readonly s3Port?: number;
+  /** Where DynamoDB, S3 objects and STS sessions persist. Default `.tvm-local/`. */
+  readonly dataDir?: string;
+  /** bcrypt cost for new passwords (10-15). Default 12, as deployed. */
+  readonly bcryptCost?: number;
+  /** Print one line per API request and per refused S3 request, and the handlers' logs. Default false. */
+  readonly log?: boolean;
+  /** Serves non-API GET requests (e.g. a web app at `/`); resolve false to fall through to a 404. */
+  readonly staticHandler?: StaticHandler;
+  /**
+   * The clock of the local STS and the S3 gate (not of the handlers), for tests that need
+   * credentials to expire. Default Date.now.
+   */
+  readonly now?: () => number;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** The API's base URL, e.g. `http://127.0.0.1:3000`. */
+  readonly apiUrl: string;
+  /** The S3 endpoint (the gate), e.g. `http://127.0.0.1:3001`; use path-style addressing. */
+  readonly s3Url: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Stops every server and closes the database; resolves when all are closed. */
+  stop(): Promise<void>;
+}
+
+/** A public port that could not be bound; `message` is one line fit for a terminal. */
+export class SandboxPortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly what: string,
+    readonly variable: string,
+  ) {
+    super(`Port ${port} on 127.0.0.1 (${what}) is already in use; stop what uses it or set ${variable} to another port.`);
+    this.name = 'SandboxPortInUseError';
+  }
+}
+
+const REPOSITORY_ROOT = resolve(__dirname, '..');
+
+/**
+ * The handler modules read their environment once, at load, like a warm Lambda: within one
+ * process a restarted sandbox must give them the same endpoints. This remembers them.
+ */
+let loadedEnvironment: Readonly<Record<string, string>> | undefined;
+let loadedHandlers: LoadedRoute[] | undefined;
+let internalPorts: { dynamo: number; sts: number } | undefined;
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    if (!server.listening) {
+      resolveClose();
+      return;
+    }
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+}
+
+async function ensureTable(endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: SANDBOX_REGION,
+    credentials: SANDBOX_FUNCTION_CREDENTIALS,
+  });
+  try {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: SANDBOX_TABLE }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      await client.send(new CreateTableCommand(createTableInput(SANDBOX_TABLE)));
+    }
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: SANDBOX_TABLE }));
+      if (Table?.TableStatus === 'ACTIVE') return;
+      await new Promise((wait) => setTimeout(wait, 100));
+    }
+    throw new Error(`The table ${SANDBOX_TABLE} did not become ACTIVE.`);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function loadHandlers(): Promise<LoadedRoute[]> {
+  const loaded: LoadedRoute[] = [];
+  for (const route of ROUTES) {
+    const file = join(REPOSITORY_ROOT, route.entry);
+    let module: { handler?: unknown; default?: { handler?: unknown } };
+    try {
+      module = (await import(file)) as typeof module;
+    } catch (error) {
+      throw new Error(`Could not load the ${route.name} handler (${route.entry}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const handler = module.handler ?? module.default?.handler;
+    if (typeof handler !== 'function') throw new Error(`${route.entry} does not export a handler function.`);
+    loaded.push({ route, handler: handler as ProxyHandler });
+  }
+  return loaded;
+}
+
+async function listenPublic(server: Server, port: number, what: string, variable: string): Promise<number> {
+  try {
+    return await listenOnLoopback(server, port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortInUseError(port, what, variable);
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') throw new Error(`Port ${port} on 127.0.0.1 (${what}) needs privileges; set ${variable} to a port above 1023.`);
+    throw error;
+  }
+}
+
+/**
+ * Starts the sandbox: dynalite, s3rver, the local STS, the S3 gate and the API, creating
+ * the table and the bucket if missing. On failure everything already started is stopped.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const dataDir = resolve(options.dataDir ?? '.tvm-local');
+  const bcryptCost = options.bcryptCost ?? 12;
+  mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
+
+  const cleanup: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const step of cleanup.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        console.error('[sandbox] error while stopping:', error instanceof Error ? error.message : error);
+      }
+    }
+  };
+
+  try {
+    // The public ports first, so "port in use" fails before anything else starts.
+    // Filled once the handlers are loaded; until then every API path is a 404.
+    const routes: LoadedRoute[] = [];
+    const apiServer = createApiServer({
+      routes,
+      ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
+      ...(options.log !== undefined ? { log: options.log } : {}),
+      allowedOrigins: (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean),
+    });
+    const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
+    cleanup.push(() => closeServer(apiServer));
+
+    const database = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0 });
+    const dynamoPort = await listenOnLoopback(database, internalPorts?.dynamo ?? 0);
+    cleanup.push(() => new Promise<void>((done, fail) => {
+      database.close((error) => (error ? fail(error) : done()));
+      database.closeAllConnections();
+    }));
+    const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+    await ensureTable(dynamoEndpoint);
+
+    const s3rver = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: join(dataDir, 's3'),
+      vhostBuckets: false,
+      configureBuckets: [{ name: SANDBOX_BUCKET, configs: [] }],
+    });
+    const { port: s3rverPort } = await s3rver.run();
+    cleanup.push(() => s3rver.close());
+
+    const sessions = new SessionStore(SessionStore.fileIn(dataDir));
+    sessions.open();
+    cleanup.push(() => sessions.close());
+    const sts = await startSts({ sessions, port: internalPorts?.sts ?? 0, ...(options.now ? { now: options.now } : {}) });
+    cleanup.push(() => closeServer(sts.server));
+
+    let gate: S3Gate;
+    try {
+      gate = await startS3Gate({
+        sessions,
+        vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+        upstreamPort: s3rverPort,
+        port: options.s3Port ?? 3001,
+        ...(options.now ? { now: options.now } : {}),
+        ...(options.log !== undefined ? { log: options.log } : {}),
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortInUseError(options.s3Port ?? 3001, 'S3', 'S3_PORT');
+      throw error;
+    }
+    cleanup.push(() => gate.close());
+
+    const environment: Record<string, string> = {
+      TABLE_NAME: SANDBOX_TABLE,
+      BUCKET_NAME: SANDBOX_BUCKET,
+      VENDING_ROLE_ARN: SANDBOX_VENDING_ROLE_ARN,
+      AWS_REGION: SANDBOX_REGION,
+      AWS_DEFAULT_REGION: SANDBOX_REGION,
+      AWS_ACCESS_KEY_ID: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_STS: sts.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      S3_ENDPOINT: gate.url,
+      BCRYPT_COST: String(bcryptCost),
+    };
+    if (loadedEnvironment) {
+      const changed = Object.keys(environment).filter((name) => loadedEnvironment?.[name] !== environment[name]);
+      if (changed.length > 0) {
+        throw new Error(
+          `The handlers are already loaded in this process with other settings (${changed.join(', ')}); ` +
+            'start the sandbox again with the same ports and bcrypt cost, or in a fresh process.',
+        );
+      }
+    }
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    Object.assign(process.env, environment);
+    if (process.env.POWERTOOLS_LOG_LEVEL === undefined) process.env.POWERTOOLS_LOG_LEVEL = options.log ? 'INFO' : 'SILENT';
+    loadedHandlers ??= await loadHandlers();
+    loadedEnvironment = environment;
+    internalPorts = { dynamo: dynamoPort, sts: Number(new URL(sts.url).port) };
+    routes.push(...loadedHandlers);
+
+    let stopped: Promise<void> | undefined;
+    return {
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      s3Url: gate.url,
+      bucket: SANDBOX_BUCKET,
+      region: SANDBOX_REGION,
+      stop: () => (stopped ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * A local STS for the sandbox: the AssumeRole (and GetCallerIdentity) query API with AWS's
+ * XML responses and error codes. It verifies the caller's SigV4 signature, validates the
+ * parameters as AWS documents them, issues `ASIA...` credentials and remembers each session
+ * in a {@link SessionStore} for the S3 gate.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { deflateRawSync } from 'node:zlib';
+import {
+  SANDBOX_ACCOUNT_ID,
+  SANDBOX_FUNCTION_CREDENTIALS,
+  SANDBOX_FUNCTION_ROLE_ARN,
+  SANDBOX_REGION,
+  SANDBOX_VENDING_ROLE_ARN,
+  SANDBOX_VENDING_ROLE_ID,
+  assumedRoleArn,
+} from './names';
+import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, type SessionStore, type StsSession } from './session-store';
+import {
+  AwsAuthError,
+  checkClaimScopeAndTime,
+  parseQuery,
+  readSignatureClaim,
+  sha256Hex,
+  verifySignature,
+  wireRequest,
+} from './sigv4';
+import { escapeXml, xmlElements } from './xml';
+
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const STS_VERSION = '2011-06-15';
+/** A larger form than this is not an STS request. */
+const MAX_FORM_BYTES = 64 * 1024;
+/** AssumeRole's API limit on the plaintext session policy. */
+const MAX_POLICY_CHARACTERS = 2048;
+/** The vending role is assumed by a Lambda role session: role chaining caps sessions at one hour. */
+const ROLE_CHAINING_MAX_SECONDS = 3600;
+const MAX_SESSION_TAGS = 50;
+/** STS's limit on the packed (compressed) form of policy and tags; reported as a percentage. */
+const PACKED_POLICY_LIMIT_BYTES = 2048;
+
+/** An STS error as AWS answers it. */
+class StsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function validationError(message: string): StsError {
+  return new StsError(400, 'ValidationError', message);
+}
+
+const SESSION_NAME = /^[\w+=,.@-]*$/;
+// AWS's tag pattern: letters, separators, numbers and _.:/=+-@
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+// AWS's pattern for Policy: tab, line feed, carriage return and U+0020-U+00FF.
+// eslint-disable-next-line no-control-regex
+const POLICY_CHARACTERS = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
+
+/** Checks that a session policy is JSON shaped like an IAM policy, as STS does before accepting it. */
+function checkPolicyDocument(text: string): void {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new StsError(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
+  }
+  const malformed = (why: string) => new StsError(400, 'MalformedPolicyDocument', why);
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) throw malformed('The policy must be a JSON object.');
+  const { Version, Statement } = document as { Version?: unknown; Statement?: unknown };
+  if (Version !== undefined && Version !== '2012-10-17' && Version !== '2008-10-17') throw malformed('The policy must contain a valid version string.');
+  const statements = Array.isArray(Statement) ? Statement : Statement === undefined ? [] : [Statement];
+  if (statements.length === 0) throw malformed('Syntax errors in policy.');
+  for (const statement of statements as unknown[]) {
+    if (statement === null || typeof statement !== 'object') throw malformed('Syntax errors in policy.');
+    const s = statement as Record<string, unknown>;
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw malformed('Syntax errors in policy: Effect must be Allow or Deny.');
+    if ((s.Action === undefined) === (s.NotAction === undefined)) throw malformed('Syntax errors in policy: a statement needs Action or NotAction.');
+    if ((s.Resource === undefined) === (s.NotResource === undefined)) throw malformed('Syntax errors in policy: a statement needs Resource or NotResource.');
+    if (s.Principal !== undefined || s.NotPrincipal !== undefined) throw malformed('Policy document should not specify a principal.');
+  }
+}
+
+/** The member list `Prefix.member.N.Field` of a query-protocol request, in N order. */
+function memberList(params: ReadonlyMap<string, string>, prefix: string, fields: readonly string[]): Record<string, string | undefined>[] {
+  const members = new Map<number, Record<string, string | undefined>>();
+  for (const [name, value] of params) {
+    const m = new RegExp(`^${prefix}\\.member\\.(\\d+)\\.(\\w+)$`).exec(name);
+    if (!m || !fields.includes(m[2] as string)) continue;
+    const index = Number(m[1]);
+    const member = members.get(index) ?? {};
+    member[m[2] as string] = value;
+    members.set(index, member);
+  }
+  return [...members.entries()].sort(([a], [b]) => a - b).map(([, member]) => member);
+}
+
+/** Validates AssumeRole's parameters and returns the session it would create. */
+function assumeRole(params: ReadonlyMap<string, string>, callerArn: string, now: number): StsSession {
+  const roleArn = params.get('RoleArn');
+  const roleSessionName = params.get('RoleSessionName');
+  if (roleArn === undefined) throw validationError("1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+  if (roleSessionName === undefined) {
+    throw validationError("1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+  }
+  if (roleArn.length < 20 || roleArn.length > 2048) {
+    throw validationError(`1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length between 20 and 2048`);
+  }
+  if (roleSessionName.length < 2 || roleSessionName.length > 64) {
+    throw validationError(`1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64`);
+  }
+  if (!SESSION_NAME.test(roleSessionName)) {
+    throw validationError(`1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+  }
+
+  const durationText = params.get('DurationSeconds');
+  let durationSeconds = 3600;
+  if (durationText !== undefined) {
+    if (!/^\d{1,9}$/.test(durationText)) throw validationError(`Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+    durationSeconds = Number(durationText);
+    if (durationSeconds < 900) {
+      throw validationError(`1 validation error detected: Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+    }
+    if (durationSeconds > 43200) {
+      throw validationError(`1 validation error detected: Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`);
+    }
+    if (durationSeconds > ROLE_CHAINING_MAX_SECONDS) {
+      throw validationError('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+    }
+  }
+
+  const policy = params.get('Policy');
+  if (policy !== undefined) {
+    if (policy.length < 1 || policy.length > MAX_POLICY_CHARACTERS) {
+      throw validationError(`1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to ${MAX_POLICY_CHARACTERS}`);
+    }
+    if (!POLICY_CHARACTERS.test(policy)) {
+      throw validationError("1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+    }
+    checkPolicyDocument(policy);
+  }
+  if ([...params.keys()].some((name) => name.startsWith('PolicyArns.'))) {
+    throw new StsError(400, 'InvalidParameterValue', 'The sandbox STS does not resolve managed policy ARNs; pass an inline session policy.');
+  }
+
+  const sourceIdentity = params.get('SourceIdentity');
+  if (sourceIdentity !== undefined) {
+    if (sourceIdentity.length < 2 || sourceIdentity.length > 64) {
+      throw validationError(`1 validation error detected: Value '${sourceIdentity}' at 'sourceIdentity' failed to satisfy constraint: Member must have length between 2 and 64`);
+    }
+    if (!SESSION_NAME.test(sourceIdentity)) {
+      throw validationError(`1 validation error detected: Value '${sourceIdentity}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+    }
+    if (sourceIdentity.toLowerCase().startsWith('aws:')) throw validationError('SourceIdentity must not start with the text aws:.');
+  }
+
+  const tagMembers = memberList(params, 'Tags', ['Key', 'Value']);
+  if (tagMembers.length > MAX_SESSION_TAGS) {
+    throw validationError(`1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SESSION_TAGS}`);
+  }
+  const tags: Record<string, string> = {};
+  const seenKeys = new Set<string>();
+  for (const { Key: key, Value: value } of tagMembers) {
+    if (key === undefined || value === undefined) throw validationError('Each session tag needs a Key and a Value.');
+    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key)) {
+      throw validationError(`1 validation error detected: Value '${key}' at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
+    }
+    if (value.length > 256 || !TAG_TEXT.test(value)) {
+      throw validationError(`1 validation error detected: Value '${value}' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`);
+    }
+    if (key.toLowerCase().startsWith('aws:')) throw new StsError(400, 'InvalidParameterValue', 'Tag keys must not start with aws:.');
+    if (seenKeys.has(key.toLowerCase())) {
+      throw new StsError(400, 'InvalidParameterValue', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
+    }
+    seenKeys.add(key.toLowerCase());
+    tags[key] = value;
+  }
+  const packedBytes = deflateRawSync(JSON.stringify([policy ?? '', tags])).length;
+  if (packedBytes > PACKED_POLICY_LIMIT_BYTES) {
+    throw new StsError(400, 'PackedPolicyTooLarge', `Packed policy consumes ${Math.ceil((packedBytes / PACKED_POLICY_LIMIT_BYTES) * 100)}% of allotted space, please use smaller policy.`);
+  }
+
+  if (roleArn !== SANDBOX_VENDING_ROLE_ARN) {
+    throw new StsError(403, 'AccessDenied', `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+  }
+  return {
+    accessKeyId: newTemporaryAccessKeyId(),
+    secretAccessKey: newSecretAccessKey(),
+    sessionToken: newSessionToken(),
+    issuedAt: now,
+    // AWS reports expiry to the second.
+    expiresAt: Math.floor(now / 1000) * 1000 + durationSeconds * 1000,
+    roleArn,
+    roleSessionName,
+    assumedRoleArn: assumedRoleArn(roleSessionName),
+    assumedRoleId: `${SANDBOX_VENDING_ROLE_ID}:${roleSessionName}`,
+    ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+    ...(policy !== undefined ? { sessionPolicy: policy } : {}),
+    tags,
+  };
+}
+
+function isoSeconds(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function assumeRoleXml(session: StsSession, requestId: string): string {
+  const packedPercent = Math.max(
+    1,
+    Math.ceil((deflateRawSync(JSON.stringify([session.sessionPolicy ?? '', session.tags])).length / PACKED_POLICY_LIMIT_BYTES) * 100),
+  );
+  return (
+    `<AssumeRoleResponse xmlns="${STS_NAMESPACE}"><AssumeRoleResult>` +
+    (session.sourceIdentity !== undefined ? xmlElements({ SourceIdentity: session.sourceIdentity }) : '') +
+    `<AssumedRoleUser>${xmlElements({ Arn: session.assumedRoleArn, AssumedRoleId: session.assumedRoleId })}</AssumedRoleUser>` +
+    `<Credentials>${xmlElements({
+      AccessKeyId: session.accessKeyId,
+      SecretAccessKey: session.secretAccessKey,
+      SessionToken: session.sessionToken,
+      Expiration: isoSeconds(session.expiresAt),
+    })}</Credentials>` +
+    `<PackedPolicySize>${packedPercent}</PackedPolicySize>` +
+    `</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`
+  );
+}
+
+function errorXml(error: StsError, requestId: string): string {
+  const type = error.status >= 500 ? 'Receiver' : 'Sender';
+  return (
+    `<ErrorResponse xmlns="${STS_NAMESPACE}"><Error><Type>${type}</Type>` +
+    `${xmlElements({ Code: error.code, Message: error.message })}</Error>` +
+    `<RequestId>${requestId}</RequestId></ErrorResponse>`
+  );
+}
+
+/** Who signed a request: the function's long-term key, or a session this STS issued. */
+interface Caller {
+  readonly arn: string;
+  readonly userId: string;
+  readonly kind: 'function' | 'session';
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new StsError(413, 'RequestEntityTooLarge', 'The request is too large.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Options of {@link createStsServer}. */
+export interface StsServerOptions {
+  readonly sessions: SessionStore;
+  /** The clock, injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** Authenticates a request by its SigV4 signature, as STS does before anything else. */
+function authenticate(req: IncomingMessage, body: Buffer, sessions: SessionStore, now: number): Caller {
+  const wire = wireRequest(req);
+  let query: [string, string][];
+  try {
+    query = parseQuery(wire.rawQuery);
+  } catch {
+    throw new StsError(400, 'MalformedQueryString', 'The query string is malformed.');
+  }
+  let claim;
+  try {
+    claim = readSignatureClaim(wire, query);
+  } catch (error) {
+    if (error instanceof AwsAuthError) throw new StsError(400, 'IncompleteSignature', error.message);
+    throw error;
+  }
+  if (!claim) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+  try {
+    checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service: 'sts' }, now);
+  } catch (error) {
+    if (error instanceof AwsAuthError) {
+      const code = error.code === 'RequestTimeTooSkewed' ? 'SignatureDoesNotMatch' : 'IncompleteSignature';
+      throw new StsError(error.status === 400 ? 400 : 403, code, error.message);
+    }
+    throw error;
+  }
+  let secret: string;
+  let caller: Caller;
+  if (claim.accessKeyId === SANDBOX_FUNCTION_CREDENTIALS.accessKeyId) {
+    secret = SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey;
+    caller = { arn: SANDBOX_FUNCTION_ROLE_ARN, userId: 'AROAQSANDBOXFUNCTION1:sandbox', kind: 'function' };
+  } else {
+    const session = sessions.get(claim.accessKeyId);
+    if (!session || claim.securityToken !== session.sessionToken) {
+      throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    }
+    if (now >= session.expiresAt) throw new StsError(400, 'ExpiredToken', 'The security token included in the request is expired');
+    secret = session.secretAccessKey;
+    caller = { arn: session.assumedRoleArn, userId: session.assumedRoleId, kind: 'session' };
+  }
+  const payloadHash = claim.kind === 'query' ? 'UNSIGNED-PAYLOAD' : sha256Hex(body);
+  try {
+    verifySignature(wire, query, claim, claim.contentSha256 ?? payloadHash, secret);
+  } catch (error) {
+    if (error instanceof AwsAuthError) {
+      throw new StsError(
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+      );
+    }
+    throw error;
+  }
+  if (claim.contentSha256 !== undefined && claim.kind === 'header' && claim.contentSha256 !== payloadHash) {
+    throw new StsError(400, 'SignatureDoesNotMatch', 'The provided x-amz-content-sha256 header does not match what was computed.');
+  }
+  return caller;
+}
+
+/**
+ * The STS request handler. Exported for tests; {@link startSts} wraps it in a server.
+ */
+export function createStsHandler(options: StsServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const now = options.now ?? Date.now;
+  return (req, res) => {
+    const requestId = randomUUID();
+    const send = (status: number, xml: string) => {
+      res.writeHead(status, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId, 'Content-Length': Buffer.byteLength(xml) });
+      res.end(xml);
+    };
+    void (async () => {
+      try {
+        if (req.method !== 'POST' && req.method !== 'GET') throw new StsError(405, 'InvalidAction', 'STS accepts GET and POST only.');
+        const body = await readBody(req, MAX_FORM_BYTES);
+        const at = now();
+        const caller = authenticate(req, body, options.sessions, at);
+        const params = new Map<string, string>();
+        const queryStart = (req.url ?? '').indexOf('?');
+        for (const [name, value] of new URLSearchParams(queryStart === -1 ? '' : (req.url ?? '').slice(queryStart + 1))) params.set(name, value);
+        for (const [name, value] of new URLSearchParams(body.toString('utf8'))) params.set(name, value);
+        const action = params.get('Action');
+        if (action === undefined) throw new StsError(400, 'MissingAction', 'Missing Action');
+        if (params.get('Version') !== STS_VERSION) throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`);
+        if (action === 'AssumeRole') {
+          if (caller.kind !== 'function') {
+            throw new StsError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.get('RoleArn') ?? ''}`);
+          }
+          const session = assumeRole(params, caller.arn, at);
+          options.sessions.add(session);
+          send(200, assumeRoleXml(session, requestId));
+        } else if (action === 'GetCallerIdentity') {
+          send(
+            200,
+            `<GetCallerIdentityResponse xmlns="${STS_NAMESPACE}"><GetCallerIdentityResult>` +
+              xmlElements({ Arn: caller.arn, UserId: caller.userId, Account: SANDBOX_ACCOUNT_ID }) +
+              `</GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+          );
+        } else {
+          throw new StsError(400, 'InvalidAction', `Could not find operation ${escapeXml(action)} for version ${STS_VERSION}`);
+        }
+      } catch (error) {
+        const stsError = error instanceof StsError ? error : new StsError(500, 'InternalFailure', 'The request processing has failed because of an unknown error.');
+        if (!(error instanceof StsError)) console.error('[sandbox sts] unexpected error', error);
+        if (!res.headersSent) send(stsError.status, errorXml(stsError, requestId));
+      }
+    })();
+  };
+}
+
+/** Starts the local STS on a loopback port (0 = any free port). */
+export async function startSts(options: StsServerOptions & { port?: number }): Promise<{ server: Server; url: string }> {
+  const server = createServer(createStsHandler(options));
+  const port = await listenOnLoopback(server, options.port ?? 0);
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+/** Listens on 127.0.0.1 only and resolves with the bound port; rejects on EADDRINUSE and the like. */
+export function listenOnLoopback(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}

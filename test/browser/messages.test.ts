@@ -1,0 +1,46 @@
+import {
+  InvalidCredentialsError,
+  InvalidRequestError,
+  LoginRequiredError,
+  NetworkError,
+  ServiceUnavailableError,
+  TooManyAttemptsError,
+  UsernameTakenError,
+} from '../../client';
+import { plainError, UserMistake } from '../../web/messages';
+
+function s3Error(name: string, status: number): Error {
+  return Object.assign(new Error(`${name} from S3`), { name, $metadata: { httpStatusCode: status } });
+}
+
+describe('plainError', () => {
+  it.each([
+    ['a wrong password', new InvalidCredentialsError('The username or password is incorrect.'), "That username and password don't match"],
+    ['a taken username', new UsernameTakenError('taken'), 'That username is already taken'],
+    ['a lockout, in minutes', new TooManyAttemptsError('locked', { retryAfterSeconds: 600 }), 'wait 10 minutes'],
+    ['an outage', new ServiceUnavailableError('down'), 'having trouble right now'],
+    ['no network', new NetworkError(), "Can't reach the server"],
+    ['an ended session', new LoginRequiredError(), 'Please log in again'],
+    ['S3 refusing access', s3Error('AccessDenied', 403), "You don't have permission"],
+    ['a file deleted elsewhere', s3Error('NoSuchKey', 404), 'no longer there'],
+    ['an S3 outage', s3Error('InternalError', 500), 'file store is having trouble'],
+    ['the browser failing to reach S3', new TypeError('Failed to fetch'), "Can't reach the file store"],
+  ])('explains %s in plain words', (_what, error, expected) => {
+    expect(plainError(error).message).toContain(expected);
+  });
+
+  it('passes a validation message through, capitalised, and points at the field', () => {
+    expect(plainError(new InvalidRequestError('password must be at least 8 characters.', { field: 'password' }))).toEqual({
+      message: 'Password must be at least 8 characters.',
+      field: 'password',
+    });
+  });
+
+  it('shows a mistake the person can fix as written', () => {
+    expect(plainError(new UserMistake('Choose one or more files to upload first.')).message).toBe('Choose one or more files to upload first.');
+  });
+
+  it('never shows a raw value that is not an error', () => {
+    expect(plainError('<stack trace>').message).toBe('Something went wrong. Please try again.');
+  });
+});

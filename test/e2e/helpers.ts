@@ -1,0 +1,104 @@
+/**
+ * Shared pieces of the end-to-end tests: talking to the sandbox API over HTTP and building
+ * S3 clients from vended credentials the way an app would.
+ */
+import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { createServer } from 'node:net';
+
+/** What register and login return (the API contract). */
+export interface VendResponse {
+  readonly username: string;
+  readonly session: { readonly token: string; readonly expiresAt: string };
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string; readonly expiration: string };
+  readonly storage: { readonly bucket: string; readonly prefix: string; readonly region: string; readonly endpoint?: string };
+}
+
+/** POSTs JSON to the API and returns status and parsed body. */
+export async function postJson(url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/** Registers a user and returns the vend response; fails the test on anything but 201. */
+export async function register(apiUrl: string, username: string, password: string): Promise<VendResponse> {
+  const { status, body } = await postJson(`${apiUrl}/register`, { username, password });
+  if (status !== 201) throw new Error(`register ${username} answered ${status}: ${JSON.stringify(body)}`);
+  return body as VendResponse;
+}
+
+/** Logs a user in and returns the vend response; fails the test on anything but 200. */
+export async function login(apiUrl: string, username: string, password: string): Promise<VendResponse> {
+  const { status, body } = await postJson(`${apiUrl}/login`, { username, password });
+  if (status !== 200) throw new Error(`login ${username} answered ${status}: ${JSON.stringify(body)}`);
+  return body as VendResponse;
+}
+
+/** An S3 client for vended credentials, configured as the README tells apps to. */
+export function s3ClientFor(vended: Pick<VendResponse, 'credentials' | 'storage'>, extra: Partial<S3ClientConfig> = {}): S3Client {
+  const endpoint = vended.storage.endpoint;
+  if (!endpoint) throw new Error('the sandbox must report storage.endpoint');
+  return new S3Client({
+    region: vended.storage.region,
+    endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: vended.credentials.accessKeyId,
+      secretAccessKey: vended.credentials.secretAccessKey,
+      sessionToken: vended.credentials.sessionToken,
+    },
+    ...extra,
+  });
+}
+
+/**
+ * The S3 error code a promise rejects with, or `resolved` if it did not reject. HEAD
+ * answers have no body, so S3 (and the sandbox) can only say 403: that is reported as
+ * `HEAD 403`.
+ */
+export async function s3ErrorCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    if (error instanceof S3ServiceException) {
+      return error.name === 'Unknown' && error.$metadata.httpStatusCode !== undefined ? `HEAD ${error.$metadata.httpStatusCode}` : error.name;
+    }
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return String(error);
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
+
+/** The value of `<Code>` in an S3 XML error body. */
+export function xmlErrorCode(xml: string): string | undefined {
+  return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
+}

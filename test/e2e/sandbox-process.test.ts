@@ -1,0 +1,147 @@
+/**
+ * `npm start` as a user runs it: the sandbox in its own process (`npx tsx local/main.ts`),
+ * stopped the way a terminal's Ctrl-C stops it (SIGINT to the whole process group).
+ * Proves that data survives a restart, that nothing is left running and that a busy port
+ * gives a one-line error.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort, isListening, login, register, s3ClientFor, type VendResponse } from './helpers';
+
+const REPOSITORY_ROOT = resolve(__dirname, '../..');
+const PASSWORD = 'correct horse battery staple';
+
+interface RunningSandbox {
+  readonly child: ChildProcess;
+  readonly apiUrl: string;
+  readonly s3Url: string;
+  readonly ports: readonly number[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+/** Spawns the sandbox in a new process group and waits for its banner. */
+function spawnSandbox(env: Record<string, string>): { child: ChildProcess; exited: RunningSandbox['exited']; output: () => string } {
+  const child = spawn('npx', ['tsx', 'local/main.ts'], {
+    cwd: REPOSITORY_ROOT,
+    env: { ...process.env, BCRYPT_COST: '10', TVM_LOG: '0', ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  return { child, exited, output: () => output };
+}
+
+async function startSandboxProcess(dataDir: string): Promise<RunningSandbox> {
+  const [port, s3Port] = [await freePort(), await freePort()];
+  const spawned = spawnSandbox({ PORT: String(port), S3_PORT: String(s3Port), TVM_DATA_DIR: dataDir });
+  const deadline = Date.now() + 45_000;
+  while (!spawned.output().includes('TVM sandbox running')) {
+    if (spawned.child.exitCode !== null || Date.now() > deadline) throw new Error(`the sandbox did not start:\n${spawned.output()}`);
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  return { ...spawned, apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, ports: [port, s3Port] };
+}
+
+/** Whether any process of the group is still alive. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends a signal to the whole process group (Ctrl-C in a terminal does this with SIGINT)
+ * and waits until no process of the group is left. npx itself may die of the signal; the
+ * sandbox must shut down and say so.
+ */
+async function signalGroupAndWait(sandbox: RunningSandbox, signal: NodeJS.Signals): Promise<void> {
+  const pid = sandbox.child.pid as number;
+  process.kill(-pid, signal);
+  await sandbox.exited;
+  const deadline = Date.now() + 15_000;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((wait) => setTimeout(wait, 100));
+}
+
+let dataDir: string;
+const started: RunningSandbox[] = [];
+
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tvm-e2e-process-'));
+});
+
+afterAll(() => {
+  // Only if a test failed half-way: never leave a sandbox behind.
+  for (const sandbox of started) if (sandbox.child.pid && groupAlive(sandbox.child.pid)) process.kill(-sandbox.child.pid, 'SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a restart keeps users, files and issued credentials; Ctrl-C leaves no process and no port behind', async () => {
+  const first = await startSandboxProcess(dataDir);
+  started.push(first);
+  const carol: VendResponse = await register(first.apiUrl, 'carol', PASSWORD);
+  expect(carol.storage.endpoint).toBe(first.s3Url);
+  const s3 = s3ClientFor(carol);
+  await s3.send(new PutObjectCommand({ Bucket: carol.storage.bucket, Key: 'carol/diary.txt', Body: 'dear diary' }));
+  s3.destroy();
+
+  await signalGroupAndWait(first, 'SIGINT');
+  expect(groupAlive(first.child.pid as number)).toBe(false);
+  expect(first.output()).toContain('Stopped.');
+  for (const port of first.ports) expect(await isListening(port)).toBe(false);
+
+  const second = await startSandboxProcess(dataDir);
+  started.push(second);
+  const again = await login(second.apiUrl, 'carol', PASSWORD);
+  const s3Again = s3ClientFor(again);
+  const diary = await s3Again.send(new GetObjectCommand({ Bucket: again.storage.bucket, Key: 'carol/diary.txt' }));
+  expect(await diary.Body?.transformToString()).toBe('dear diary');
+  s3Again.destroy();
+  // Credentials vended before the restart stay valid until they expire, as in AWS.
+  const oldCredentials = s3ClientFor({ ...carol, storage: { ...carol.storage, endpoint: second.s3Url } });
+  await expect(oldCredentials.send(new GetObjectCommand({ Bucket: carol.storage.bucket, Key: 'carol/diary.txt' }))).resolves.toBeDefined();
+  oldCredentials.destroy();
+
+  await signalGroupAndWait(second, 'SIGINT');
+  expect(groupAlive(second.child.pid as number)).toBe(false);
+  expect(second.output()).toContain('Stopped.');
+  for (const port of second.ports) expect(await isListening(port)).toBe(false);
+}, 120_000);
+
+test('SIGTERM stops the sandbox cleanly too', async () => {
+  const sandbox = await startSandboxProcess(dataDir);
+  started.push(sandbox);
+  await signalGroupAndWait(sandbox, 'SIGTERM');
+  expect(groupAlive(sandbox.child.pid as number)).toBe(false);
+  expect(sandbox.output()).toContain('SIGTERM: stopping the sandbox');
+  expect(sandbox.output()).toContain('Stopped.');
+  for (const port of sandbox.ports) expect(await isListening(port)).toBe(false);
+}, 60_000);
+
+test('a port already in use gives a one-line error and a non-zero exit', async () => {
+  const blocker: Server = createServer();
+  await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done));
+  const busy = (blocker.address() as { port: number }).port;
+  try {
+    const spawned = spawnSandbox({ PORT: String(busy), S3_PORT: String(await freePort()), TVM_DATA_DIR: dataDir });
+    const exit = await spawned.exited;
+    expect(exit.code).toBe(1);
+    const errorLines = spawned
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(String(busy)));
+    expect(errorLines).toEqual([`Port ${busy} on 127.0.0.1 (API) is already in use; stop what uses it or set PORT to another port.`]);
+  } finally {
+    await new Promise<void>((done) => blocker.close(() => done()));
+  }
+}, 60_000);

@@ -1,0 +1,189 @@
+/**
+ * Configuration: the dev stage, the WAF flag, settings from context and props, and the
+ * synth-time errors for bad values. Bundling is skipped here: the code is the same as in
+ * tvm-stack.test.ts, only the infrastructure varies.
+ */
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { Match } from 'aws-cdk-lib/assertions';
+import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
+import {
+  assertAllResourcesProperties,
+  assertHasResource,
+  assertHasResourceProperties,
+  assertResourceCount,
+  synthesiseTvm,
+  unacknowledgedFindings, type SynthesisedTvm } from './synth';
+
+// CDK's built-in CloudFormation schema validation (a WebAssembly engine, slow to start) runs
+// on the CLI synth and in tvm-stack.test.ts; here only the infrastructure varies.
+process.env.CDK_VALIDATION = 'false';
+
+describe('the dev stage', () => {
+  let dev: SynthesisedTvm;
+  beforeAll(() => {
+    dev = synthesiseTvm({ context: { stage: 'dev' }, bundle: false });
+  }, 60_000);
+
+  it('passes cdk-nag with no unacknowledged finding', () => {
+    expect(unacknowledgedFindings(dev.app)).toEqual([]);
+  });
+
+  it('is named tvm-dev', () => {
+    expect(dev.stack.stackName).toBe('tvm-dev');
+  });
+
+  it('deletes the table and buckets with the stack and turns off deletion protection', () => {
+    assertHasResource(dev.template, 'AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
+    const buckets = dev.template.findResources('AWS::S3::Bucket');
+    expect(Object.values(buckets).map((bucket) => bucket.DeletionPolicy)).toEqual(['Delete', 'Delete']);
+  });
+
+  it('keeps point-in-time recovery on', () => {
+    assertHasResourceProperties(dev.template, 'AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+});
+
+describe('the waf setting', () => {
+  let withWaf: SynthesisedTvm;
+  beforeAll(() => {
+    withWaf = synthesiseTvm({ context: { waf: 'true', wafRateLimit: '200' }, bundle: false });
+  }, 60_000);
+
+  it('passes cdk-nag with no unacknowledged finding (the web ACL satisfies APIG3)', () => {
+    expect(unacknowledgedFindings(withWaf.app)).toEqual([]);
+  });
+
+  it('attaches a web ACL with a per-IP rate-based rule on login and register to the API stage', () => {
+    assertHasResourceProperties(withWaf.template, 'AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Action: { Block: Match.objectLike({ CustomResponse: Match.objectLike({ ResponseCode: 429 }) }) },
+          Statement: {
+            RateBasedStatement: Match.objectLike({
+              AggregateKeyType: 'IP',
+              Limit: 200,
+              ScopeDownStatement: {
+                OrStatement: {
+                  Statements: [
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/register', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login', PositionalConstraint: 'ENDS_WITH' }) }),
+                  ],
+                },
+              },
+            }),
+          },
+        }),
+      ],
+    });
+    const stageId = Object.keys(withWaf.template.findResources('AWS::ApiGateway::Stage'))[0];
+    const webAclId = Object.keys(withWaf.template.findResources('AWS::WAFv2::WebACL'))[0];
+    assertHasResourceProperties(withWaf.template, 'AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { 'Fn::GetAtt': [webAclId, 'Arn'] },
+      ResourceArn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: stageId }])] },
+    });
+  });
+});
+
+describe('settings from context and props', () => {
+  let custom: SynthesisedTvm;
+  beforeAll(() => {
+    custom = synthesiseTvm({
+      context: {
+        throttlingRateLimit: '7',
+        throttlingBurstLimit: 14,
+        allowedOrigins: 'https://app.example.com,http://localhost:5173',
+        credentialSeconds: '900',
+        bcryptCost: 13,
+        apiGatewayCloudWatchRole: 'false',
+        logRetentionDays: 30,
+      },
+      // Props win over context.
+      settings: { lockoutThreshold: 3, bcryptCost: 11 },
+      bundle: false,
+    });
+  }, 60_000);
+
+  it('passes cdk-nag with no unacknowledged finding', () => {
+    expect(unacknowledgedFindings(custom.app)).toEqual([]);
+  });
+
+  it('throttles the stage with the configured rate and burst', () => {
+    assertHasResourceProperties(custom.template, 'AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 14 })],
+    });
+  });
+
+  it('passes durations, bcrypt cost and lockout to the functions, props taking precedence over context', () => {
+    assertAllResourcesProperties(custom.template, 'AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          CREDENTIAL_SECONDS: '900',
+          BCRYPT_COST: '11',
+          LOCKOUT_THRESHOLD: '3',
+          ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
+        }),
+      },
+    });
+  });
+
+  it('allows CORS from exactly the configured origins on the bucket', () => {
+    assertHasResourceProperties(custom.template, 'AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'] })] },
+    });
+  });
+
+  it('leaves the account-wide API Gateway CloudWatch role alone when told to', () => {
+    assertResourceCount(custom.template, 'AWS::ApiGateway::Account', 0);
+  });
+
+  it('sets the log retention on every log group', () => {
+    assertAllResourcesProperties(custom.template, 'AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+});
+
+describe('settings validation', () => {
+  it('fills in the documented defaults', () => {
+    expect(resolveSettings()).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it.each([
+    ['stage', 'Prod!', /"stage"/],
+    ['stage', 'a-very-long-stage-name', /at most 16/],
+    ['credentialSeconds', 600, /from 900 to 3600/],
+    ['credentialSeconds', '7200', /from 900 to 3600/],
+    ['bcryptCost', 9, /from 10 to 15/],
+    ['bcryptCost', '12.5', /whole number/],
+    ['lockoutThreshold', 0, /from 1 to 100/],
+    ['lockoutMinutes', 'ten', /whole number/],
+    ['throttlingRateLimit', -1, /from 1 to 10000/],
+    ['throttlingBurstLimit', 6000, /from 1 to 5000/],
+    ['waf', 'yes', /true or false/],
+    ['wafRateLimit', 5, /from 10 to/],
+    ['logRetentionDays', 42, /retention periods/],
+    ['allowedOrigins', 'http://evil.example.com', /not an origin/],
+    ['allowedOrigins', 'https://app.example.com/', /not an origin/],
+    ['allowedOrigins', '*,https://app.example.com', /cannot be combined/],
+    ['allowedOrigins', '', /at least one origin/],
+  ])('refuses %s = %j with a message naming the key', (key, value, message) => {
+    const attempt = () => resolveSettings({ [key]: value });
+    expect(attempt).toThrow(InvalidSettingError);
+    expect(attempt).toThrow(message);
+  });
+
+  it('refuses an unknown setting', () => {
+    expect(() => resolveSettings({ bcryptCosts: 12 } as never)).toThrow(/Unknown TVM setting "bcryptCosts"/);
+  });
+
+  it('stops the synth with the message when a context value is bad', () => {
+    expect(() => synthesiseTvm({ context: { credentialSeconds: '5000' }, bundle: false })).toThrow(
+      /Invalid TVM setting "credentialSeconds": "5000"/,
+    );
+  });
+});

@@ -1,0 +1,441 @@
+/**
+ * The deployed shape of the TVM, synthesised once with real esbuild bundling and cdk-nag on:
+ * a snapshot (asset hashes masked) plus one assertion per security property the issue names.
+ */
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
+import { renderVendingRolePolicy } from '../../lambda/core/policy';
+import { ROUTES } from '../../lambda/routes';
+import { MEMORY_MB, TABLE_ACTIONS, toApiGatewaySchema } from '../../lib/tvm-api';
+import { VENDING_ACTIONS } from '../../lib/vending-role';
+import { maskAssetHashes } from './mask-asset-hashes';
+import {
+  assertHasResourceProperties,
+  assertResourceCount,
+  synthesiseTvm,
+  unacknowledgedFindings, type SynthesisedTvm, type TemplateJson } from './synth';
+
+expect.addSnapshotSerializer(maskAssetHashes);
+
+let tvm: SynthesisedTvm;
+beforeAll(() => {
+  tvm = synthesiseTvm();
+}, 120_000);
+
+/** The logical ID CloudFormation knows a construct's resource by. */
+function idOf(construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return Stack.of(construct).getLogicalId(element);
+}
+
+function resource(json: TemplateJson, id: string): { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string } {
+  const found = json.Resources[id];
+  if (!found) throw new Error(`No resource ${id}`);
+  return { ...found, Properties: found.Properties ?? {} };
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+  Sid?: string;
+}
+
+const asList = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
+
+/** Every Allow statement granted to a role, from its AWS::IAM::Policy resources and inline policies. */
+function allowStatementsOf(json: TemplateJson, roleId: string): Statement[] {
+  const statements: Statement[] = [];
+  for (const item of Object.values(json.Resources)) {
+    const properties = item.Properties ?? {};
+    if (item.Type === 'AWS::IAM::Policy') {
+      const roles = (properties.Roles as unknown[]) ?? [];
+      if (roles.some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId }))) {
+        statements.push(...((properties.PolicyDocument as { Statement: Statement[] }).Statement ?? []));
+      }
+    }
+  }
+  const role = resource(json, roleId).Properties;
+  for (const policy of (role.Policies as { PolicyDocument: { Statement: Statement[] } }[]) ?? []) {
+    statements.push(...policy.PolicyDocument.Statement);
+  }
+  return statements.filter((statement) => statement.Effect === 'Allow');
+}
+
+/** Replaces the bucket's ARN token with a literal and joins Fn::Join, so a policy compares with a rendered one. */
+function withLiteralBucketArn(value: unknown, bucketId: string, literalArn: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => withLiteralBucketArn(item, bucketId, literalArn));
+  if (value !== null && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    if (JSON.stringify(object) === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] })) return literalArn;
+    const join = object['Fn::Join'] as [string, unknown[]] | undefined;
+    if (join) return (join[1].map((part) => withLiteralBucketArn(part, bucketId, literalArn)) as string[]).join(join[0]);
+    return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, withLiteralBucketArn(item, bucketId, literalArn)]));
+  }
+  return value;
+}
+
+describe('the synthesised TVM stack', () => {
+  it('matches the snapshot (asset hashes masked)', () => {
+    expect(tvm.json).toMatchSnapshot();
+  });
+
+  it('passes cdk-nag AwsSolutions checks with no unacknowledged finding', () => {
+    expect(unacknowledgedFindings(tvm.app)).toEqual([]);
+  });
+
+  it('names the stack after the stage and defaults the stage to prod', () => {
+    expect(tvm.stack.stackName).toBe('tvm-prod');
+    expect(tvm.stack.settings.stage).toBe('prod');
+  });
+
+  describe('file bucket', () => {
+    it('blocks all public access', () => {
+      expect(resource(tvm.json, idOf(tvm.stack.fileBucket.bucket)).Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    });
+
+    it('denies every request that does not use TLS, by bucket policy', () => {
+      const bucketId = idOf(tvm.stack.fileBucket.bucket);
+      assertHasResourceProperties(tvm.template, 'AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Resource: [
+                { 'Fn::GetAtt': [bucketId, 'Arn'] },
+                { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] },
+              ],
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('is encrypted, versioned, and expires noncurrent versions and incomplete uploads', () => {
+      const bucket = resource(tvm.json, idOf(tvm.stack.fileBucket.bucket)).Properties;
+      expect(bucket.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      });
+      expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.LifecycleConfiguration).toEqual({
+        Rules: expect.arrayContaining([
+          expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
+          expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }),
+        ]),
+      });
+    });
+
+    it('sends server access logs to the log bucket, which is itself private and TLS-only', () => {
+      const logBucketId = idOf(tvm.stack.fileBucket.accessLogBucket);
+      expect(resource(tvm.json, idOf(tvm.stack.fileBucket.bucket)).Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: logBucketId },
+        LogFilePrefix: 'file-bucket/',
+      });
+      expect(resource(tvm.json, logBucketId).Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicPolicy: true });
+      assertHasResourceProperties(tvm.template, 'AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logBucketId },
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    });
+
+    it('allows CORS from the configured origins', () => {
+      expect(resource(tvm.json, idOf(tvm.stack.fileBucket.bucket)).Properties.CorsConfiguration).toEqual({
+        CorsRules: [expect.objectContaining({ AllowedOrigins: ['*'], AllowedMethods: expect.arrayContaining(['GET', 'PUT', 'DELETE']) })],
+      });
+    });
+
+    it('is retained when the stack is deleted outside dev', () => {
+      expect(resource(tvm.json, idOf(tvm.stack.fileBucket.bucket)).DeletionPolicy).toBe('Retain');
+      expect(resource(tvm.json, idOf(tvm.stack.fileBucket.accessLogBucket)).DeletionPolicy).toBe('Retain');
+    });
+  });
+
+  describe('user table', () => {
+    it('is on-demand with point-in-time recovery, the TTL attribute and deletion protection, and retained', () => {
+      const table = resource(tvm.json, idOf(tvm.stack.userTable.table));
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        DeletionProtectionEnabled: true,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      });
+      expect(table.DeletionPolicy).toBe('Retain');
+    });
+  });
+
+  describe('vending role', () => {
+    it('is trusted by exactly the vending functions’ execution role, for AssumeRole, TagSession and SetSourceIdentity', () => {
+      const role = resource(tvm.json, idOf(tvm.stack.vendingRole.role)).Properties;
+      expect(role.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: [...VENDING_ACTIONS].sort(),
+            Principal: { AWS: { 'Fn::GetAtt': [idOf(tvm.stack.api.vendingFunctionsRole), 'Arn'] } },
+          },
+        ],
+      });
+      expect(JSON.stringify(role.AssumeRolePolicyDocument)).not.toMatch(/:root|AWS::AccountId/);
+    });
+
+    it('allows sessions of at most one hour', () => {
+      expect(resource(tvm.json, idOf(tvm.stack.vendingRole.role)).Properties.MaxSessionDuration).toBe(3600);
+    });
+
+    it('has exactly the policies/ vending-role policy, with the real bucket ARN', () => {
+      const role = resource(tvm.json, idOf(tvm.stack.vendingRole.role)).Properties;
+      const policies = role.Policies as { PolicyName: string; PolicyDocument: unknown }[];
+      expect(policies).toHaveLength(1);
+      const literalArn = 'arn:aws:s3:::tvm-test-bucket';
+      const deployed = withLiteralBucketArn(policies[0]?.PolicyDocument, idOf(tvm.stack.fileBucket.bucket), literalArn);
+      expect(deployed).toEqual(renderVendingRolePolicy(literalArn));
+      expect(role.ManagedPolicyArns).toBeUndefined();
+      expect(allowStatementsOf(tvm.json, idOf(tvm.stack.vendingRole.role))).toHaveLength(
+        renderVendingRolePolicy(literalArn).Statement.length,
+      );
+    });
+  });
+
+  describe('function execution roles', () => {
+    const roles = (): [string, string][] => [
+      ['vending', idOf(tvm.stack.api.vendingFunctionsRole)],
+      ['session', idOf(tvm.stack.api.sessionFunctionsRole)],
+    ];
+
+    it('never allow an action with a wildcard, and use no managed policy', () => {
+      for (const [, roleId] of roles()) {
+        const actions = allowStatementsOf(tvm.json, roleId).flatMap((statement) => asList(statement.Action));
+        expect(actions.length).toBeGreaterThan(0);
+        expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+        expect(resource(tvm.json, roleId).Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it('allow no action with a wildcard anywhere in the stack', () => {
+      const policyResources = Object.values(tvm.json.Resources).filter((item) => item.Type === 'AWS::IAM::Policy');
+      const actions = policyResources.flatMap((item) =>
+        ((item.Properties?.PolicyDocument as { Statement: Statement[] }).Statement ?? [])
+          .filter((statement) => statement.Effect === 'Allow')
+          .flatMap((statement) => asList(statement.Action)),
+      );
+      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+
+    it('name each DynamoDB action, on the table ARN alone', () => {
+      const tableArn = { 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] };
+      for (const [, roleId] of roles()) {
+        const dynamo = allowStatementsOf(tvm.json, roleId).filter((statement) => asList(statement.Action).some((a) => a.startsWith('dynamodb:')));
+        expect(dynamo).toEqual([{ Sid: 'UserTable', Effect: 'Allow', Action: [...TABLE_ACTIONS].sort(), Resource: tableArn }]);
+      }
+    });
+
+    it('let only the vending functions’ role call AssumeRole, TagSession and SetSourceIdentity, on the vending role alone', () => {
+      const stsOf = (roleId: string) =>
+        allowStatementsOf(tvm.json, roleId).filter((statement) => asList(statement.Action).some((a) => a.startsWith('sts:')));
+      expect(stsOf(idOf(tvm.stack.api.vendingFunctionsRole))).toEqual([
+        { Effect: 'Allow', Action: [...VENDING_ACTIONS].sort(), Resource: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] } },
+      ]);
+      expect(stsOf(idOf(tvm.stack.api.sessionFunctionsRole))).toEqual([]);
+    });
+
+    it('write logs only to their own functions’ log groups', () => {
+      for (const [, roleId] of roles()) {
+        const logs = allowStatementsOf(tvm.json, roleId).filter((statement) => asList(statement.Action).some((a) => a.startsWith('logs:')));
+        expect(logs).toHaveLength(1);
+        expect(asList(logs[0]?.Action ?? [])).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        for (const arn of [logs[0]?.Resource].flat()) expect(arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionLogs/), 'Arn'] });
+      }
+    });
+  });
+
+  describe('functions', () => {
+    it('run one function per route on the newest Node.js runtime, arm64, with a timeout inside API Gateway’s 29 s', () => {
+      const newestNode = Runtime.ALL.map((runtime) => runtime.name)
+        .filter((name) => /^nodejs\d+\.x$/.test(name))
+        .sort((a, b) => Number.parseInt(a.slice(6), 10) - Number.parseInt(b.slice(6), 10))
+        .at(-1);
+      for (const route of ROUTES) {
+        const fn = tvm.stack.api.functions.get(route.name);
+        if (!fn) throw new Error(`no function for ${route.name}`);
+        const properties = resource(tvm.json, idOf(fn)).Properties;
+        expect(properties).toMatchObject({
+          Runtime: newestNode,
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          MemorySize: MEMORY_MB[route.name],
+        });
+        expect(properties.Timeout).toBeLessThan(29);
+      }
+    });
+
+    it('give the password routes one full vCPU (1,769 MB) for bcrypt', () => {
+      expect(MEMORY_MB.register).toBe(1769);
+      expect(MEMORY_MB.login).toBe(1769);
+    });
+
+    it('get their configuration from the constructs, and never set AWS_REGION', () => {
+      for (const fn of tvm.stack.api.functions.values()) {
+        const variables = (resource(tvm.json, idOf(fn)).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(variables).toEqual({
+          TABLE_NAME: { Ref: idOf(tvm.stack.userTable.table) },
+          BUCKET_NAME: { Ref: idOf(tvm.stack.fileBucket.bucket) },
+          VENDING_ROLE_ARN: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
+          BCRYPT_COST: '12',
+          SESSION_DAYS: '30',
+          CREDENTIAL_SECONDS: '3600',
+          LOCKOUT_THRESHOLD: '5',
+          LOCKOUT_MINUTES: '15',
+          ALLOWED_ORIGINS: '*',
+          POWERTOOLS_SERVICE_NAME: 'tvm',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        });
+      }
+    });
+
+    it('log to their own log group with a retention', () => {
+      for (const fn of tvm.stack.api.functions.values()) {
+        const logging = resource(tvm.json, idOf(fn)).Properties.LoggingConfig as { LogGroup: { Ref: string } };
+        expect(resource(tvm.json, logging.LogGroup.Ref).Properties.RetentionInDays).toBe(90);
+      }
+    });
+
+    it('run with the role matching whether they vend credentials', () => {
+      for (const route of ROUTES) {
+        const fn = tvm.stack.api.functions.get(route.name);
+        if (!fn) throw new Error(`no function for ${route.name}`);
+        const roleId = route.vendsCredentials ? idOf(tvm.stack.api.vendingFunctionsRole) : idOf(tvm.stack.api.sessionFunctionsRole);
+        expect(resource(tvm.json, idOf(fn)).Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+      }
+    });
+  });
+
+  describe('REST API', () => {
+    it('has one resource and method per route, each proxying to its own function', () => {
+      for (const route of ROUTES) {
+        const fn = tvm.stack.api.functions.get(route.name);
+        if (!fn) throw new Error(`no function for ${route.name}`);
+        const pathPart = route.path.split('/').at(-1);
+        const resourceIds = Object.entries(tvm.json.Resources)
+          .filter(([, item]) => item.Type === 'AWS::ApiGateway::Resource' && item.Properties?.PathPart === pathPart)
+          .map(([id]) => id);
+        expect(resourceIds).toHaveLength(1);
+        assertHasResourceProperties(tvm.template, 'AWS::ApiGateway::Method', {
+          HttpMethod: route.method,
+          ResourceId: { Ref: resourceIds[0] },
+          OperationName: route.name,
+          Integration: Match.objectLike({
+            Type: 'AWS_PROXY',
+            Uri: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [idOf(fn), 'Arn'] }])] },
+          }),
+        });
+      }
+      const routeMethods = Object.values(tvm.json.Resources).filter(
+        (item) => item.Type === 'AWS::ApiGateway::Method' && item.Properties?.HttpMethod !== 'OPTIONS',
+      );
+      expect(routeMethods).toHaveLength(ROUTES.length);
+    });
+
+    it('validates JSON bodies against the route table’s schemas and requires Authorization on bearer routes', () => {
+      assertHasResourceProperties(tvm.template, 'AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: true,
+        ValidateRequestParameters: true,
+      });
+      const methodOf = (name: string) =>
+        Object.values(tvm.json.Resources).find(
+          (item) => item.Type === 'AWS::ApiGateway::Method' && item.Properties?.OperationName === name,
+        );
+      for (const route of ROUTES) expect(methodOf(route.name)?.Properties?.RequestValidatorId).toBeDefined();
+      const withBody = ROUTES.flatMap((route) => (route.body ? [{ name: route.name, body: route.body }] : []));
+      expect(withBody.map((route) => route.name)).toEqual(['register', 'login']);
+      for (const route of withBody) {
+        const modelId = (methodOf(route.name)?.Properties?.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
+        // CloudFormation spells the CDK's `schema` key `$schema`.
+        const { schema, ...expected } = toApiGatewaySchema(route.name, route.body);
+        expect(resource(tvm.json, modelId).Properties.Schema).toEqual({ $schema: schema, ...expected });
+        expect(resource(tvm.json, modelId).Properties.Schema).toMatchObject({
+          $schema: 'http://json-schema.org/draft-04/schema#',
+          additionalProperties: false,
+          required: [...route.body.required],
+        });
+      }
+      const bearer = ROUTES.filter((route) => route.auth === 'bearer');
+      expect(bearer.length).toBeGreaterThan(0);
+      for (const route of bearer) {
+        expect(methodOf(route.name)?.Properties?.RequestParameters).toEqual({ 'method.request.header.Authorization': true });
+      }
+    });
+
+    it('throttles the stage, writes JSON access logs, traces with X-Ray, and never logs bodies', () => {
+      const stage = Object.values(tvm.json.Resources).find((item) => item.Type === 'AWS::ApiGateway::Stage');
+      expect(stage?.Properties).toMatchObject({
+        StageName: 'v1',
+        TracingEnabled: true,
+        MethodSettings: [
+          expect.objectContaining({
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            ThrottlingRateLimit: 50,
+            ThrottlingBurstLimit: 100,
+            DataTraceEnabled: false,
+            LoggingLevel: 'ERROR',
+          }),
+        ],
+        AccessLogSetting: { DestinationArn: expect.anything(), Format: expect.any(String) },
+      });
+      const format = (stage?.Properties?.AccessLogSetting as { Format: string }).Format;
+      // Fill the placeholders as API Gateway would (messageString arrives quoted) and parse it.
+      const line = format.replace('$context.error.messageString', '"Invalid request body"').replace(/\$context\.[a-zA-Z.]+/g, 'x');
+      expect(JSON.parse(line)).toMatchObject({ requestId: 'x', status: 'x', ip: 'x', error: 'Invalid request body' });
+      expect(format).not.toMatch(/header|authorization/i);
+    });
+
+    it('answers CORS preflight for the configured origins', () => {
+      const options = Object.values(tvm.json.Resources).filter(
+        (item) => item.Type === 'AWS::ApiGateway::Method' && item.Properties?.HttpMethod === 'OPTIONS',
+      );
+      expect(options.length).toBeGreaterThanOrEqual(ROUTES.length);
+      expect(JSON.stringify(options)).toContain("'Authorization,Content-Type'");
+    });
+
+    it('answers API Gateway’s own errors in the TVM error shape', () => {
+      assertHasResourceProperties(tvm.template, 'AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'BAD_REQUEST_BODY',
+        StatusCode: '400',
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"invalid_request"') },
+      });
+      assertHasResourceProperties(tvm.template, 'AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'BAD_REQUEST_PARAMETERS',
+        StatusCode: '401',
+      });
+    });
+
+    it('has no WAF web ACL unless the waf setting is on', () => {
+      assertResourceCount(tvm.template, 'AWS::WAFv2::WebACL', 0);
+    });
+  });
+
+  it('outputs the API URL, bucket name, table name, region and vending role ARN', () => {
+    expect(Object.keys(tvm.json.Outputs ?? {}).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName', 'VendingRoleArn']);
+    expect(tvm.json.Outputs?.Region?.Value).toEqual({ Ref: 'AWS::Region' });
+  });
+});

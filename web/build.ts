@@ -1,0 +1,65 @@
+/**
+ * Builds the web app in memory with esbuild: `app.ts` (with the AWS SDK's browser build of
+ * S3 and the client SDK) into one minified ES module, plus its stylesheet and page.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+/** One file of the built app. */
+export interface WebAsset {
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+/** The built app, keyed by URL path (`/`, `/app.js`, `/app.css`). */
+export interface WebAppBuild {
+  readonly assets: ReadonlyMap<string, WebAsset>;
+  /** Wall-clock time of the build. */
+  readonly buildMs: number;
+}
+
+/** Options of {@link buildWebApp}. */
+export interface BuildWebAppOptions {
+  /**
+   * The TVM API URL the page calls, written into its `tvm-api-url` meta tag. Default: empty,
+   * which makes the page call its own origin (the sandbox serves both).
+   */
+  readonly apiUrl?: string;
+  /** Minify the script and stylesheet. Default true. */
+  readonly minify?: boolean;
+}
+
+const WEB_DIR = __dirname;
+
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Bundles the app and returns its files, nothing written to disk. */
+export async function buildWebApp(options: BuildWebAppOptions = {}): Promise<WebAppBuild> {
+  const started = performance.now();
+  const [result, html] = await Promise.all([
+    build({
+      entryPoints: { app: join(WEB_DIR, 'app.ts'), style: join(WEB_DIR, 'app.css') },
+      outdir: 'out',
+      bundle: true,
+      write: false,
+      platform: 'browser',
+      format: 'esm',
+      target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+      minify: options.minify ?? true,
+      legalComments: 'none',
+      logLevel: 'silent',
+    }),
+    readFile(join(WEB_DIR, 'index.html'), 'utf8'),
+  ]);
+  const assets = new Map<string, WebAsset>();
+  for (const file of result.outputFiles) {
+    if (file.path.endsWith('.js')) assets.set('/app.js', { contentType: 'text/javascript; charset=utf-8', body: Buffer.from(file.contents) });
+    if (file.path.endsWith('.css')) assets.set('/app.css', { contentType: 'text/css; charset=utf-8', body: Buffer.from(file.contents) });
+  }
+  const page = Buffer.from(html.replace('%TVM_API_URL%', escapeAttribute(options.apiUrl ?? '')));
+  assets.set('/', { contentType: 'text/html; charset=utf-8', body: page });
+  return { assets, buildMs: performance.now() - started };
+}

@@ -1,0 +1,88 @@
+/**
+ * Turns any failure into one sentence a person can act on. Never shows a stack, an AWS error
+ * code on its own, or a key.
+ */
+import { TvmClientError } from '../client';
+
+/** What went wrong, in plain words, and which form field (if any) to point at. */
+export interface PlainError {
+  readonly message: string;
+  readonly field?: 'username' | 'password';
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function minutes(seconds: number): string {
+  const whole = Math.max(1, Math.ceil(seconds / 60));
+  return whole === 1 ? 'a minute' : `${whole} minutes`;
+}
+
+/** An error from the TVM client (login, register, credentials). */
+function fromTvmError(error: TvmClientError): PlainError {
+  switch (error.code) {
+    case 'invalid_request': {
+      const field = error.field === 'username' || error.field === 'password' ? error.field : undefined;
+      return { message: capitalise(error.message), ...(field ? { field } : {}) };
+    }
+    case 'invalid_credentials':
+      return { message: "That username and password don't match. Check them and try again." };
+    case 'username_taken':
+      return { message: 'That username is already taken. Pick another one, or log in if it is yours.', field: 'username' };
+    case 'too_many_attempts':
+      return {
+        message: `Too many failed attempts for this account. Please wait ${minutes(error.retryAfterSeconds ?? 900)} and try again.`,
+      };
+    case 'service_unavailable':
+      return { message: 'The service is having trouble right now. Please try again in a moment.' };
+    case 'login_required':
+      return { message: 'Your session has ended. Please log in again.' };
+    case 'network_error':
+      return { message: "Can't reach the server. Check your connection and try again." };
+    case 'timeout':
+      return { message: 'The server took too long to answer. Please try again.' };
+    case 'internal_error':
+    case 'unexpected_response':
+      return { message: 'Something went wrong on our side. Please try again later.' };
+  }
+}
+
+/** An error from S3 (the AWS SDK names its errors after S3's codes). */
+function fromStorageError(error: Error & { $metadata?: { httpStatusCode?: number } }): PlainError {
+  switch (error.name) {
+    case 'AccessDenied':
+    case 'Forbidden':
+      return { message: "You don't have permission to do that. Only your own folder is open to you." };
+    case 'NoSuchKey':
+    case 'NotFound':
+      return { message: 'That file is no longer there. It may have been deleted elsewhere.' };
+    case 'ExpiredToken':
+    case 'InvalidToken':
+    case 'InvalidAccessKeyId':
+      return { message: 'Your access to the file store has expired. Please log in again.' };
+    case 'EntityTooLarge':
+      return { message: 'That file is too large to upload.' };
+    case 'TypeError':
+      return { message: "Can't reach the file store. Check your connection and try again." };
+  }
+  const status = error.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return { message: 'The file store is having trouble right now. Please try again in a moment.' };
+  return { message: 'Something went wrong with the file store. Please try again.' };
+}
+
+/** A mistake the person can fix (nothing chosen to upload): its message is already plain words. */
+export class UserMistake extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserMistake';
+  }
+}
+
+/** The plain-words version of any thrown value. */
+export function plainError(error: unknown): PlainError {
+  if (error instanceof UserMistake) return { message: error.message };
+  if (error instanceof TvmClientError) return fromTvmError(error);
+  if (error instanceof Error) return fromStorageError(error);
+  return { message: 'Something went wrong. Please try again.' };
+}

@@ -1,0 +1,59 @@
+/**
+ * Serves the web app from the local sandbox: `startSandbox({ staticHandler: await
+ * createWebAppHandler() })`. The app is built once, in memory, when the handler is created.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { buildWebApp, type BuildWebAppOptions } from './build';
+
+/** Answers a request if it is for the web app; resolves false to let the API handle it. */
+export type StaticHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+/** Options of {@link createWebAppHandler}. */
+export interface WebAppHandlerOptions extends BuildWebAppOptions {
+  /**
+   * Where the page may send requests (CSP `connect-src`), besides its own origin. It must
+   * include S3: the app talks to S3 directly. Default: any HTTPS origin and loopback HTTP
+   * (the sandbox's S3 gate listens on a port of its own).
+   */
+  readonly connectSources?: readonly string[];
+}
+
+/** The same-origin page and assets; `/index.html` is an alias of `/`. */
+const PATHS: Readonly<Record<string, string>> = { '/': '/', '/index.html': '/', '/app.js': '/app.js', '/app.css': '/app.css' };
+
+/**
+ * Builds the app and returns the sandbox's static handler. It serves `GET`/`HEAD` of `/`,
+ * `/index.html`, `/app.js` and `/app.css`, and leaves every other request to the API.
+ */
+export async function createWebAppHandler(options: WebAppHandlerOptions = {}): Promise<StaticHandler & { readonly buildMs: number }> {
+  const { assets, buildMs } = await buildWebApp(options);
+  const connectSources = options.connectSources ?? ['https:', 'http://127.0.0.1:*', 'http://localhost:*'];
+  const securityHeaders = {
+    'content-security-policy': [
+      "default-src 'self'",
+      `connect-src 'self' ${connectSources.join(' ')}`,
+      "img-src 'self' data: blob:",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    // The bundle is rebuilt at every sandbox start; never serve a stale one.
+    'cache-control': 'no-cache',
+  };
+
+  const handler = async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const assetPath = PATHS[path];
+    const asset = assetPath === undefined ? undefined : assets.get(assetPath);
+    if (!asset) return false;
+    response.writeHead(200, { ...securityHeaders, 'content-type': asset.contentType, 'content-length': asset.body.length });
+    response.end(request.method === 'HEAD' ? undefined : asset.body);
+    return true;
+  };
+  return Object.assign(handler, { buildMs });
+}
