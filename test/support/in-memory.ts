@@ -14,7 +14,9 @@ import { createHash } from 'node:crypto';
 import { BackendUnavailableError, UsernameTakenError } from '../../lambda/core/errors';
 import type { TvmConfig } from '../../lambda/core/config';
 import type { Password, PasswordHasher } from '../../lambda/core/password';
+import type { AuditEvent } from '../../lambda/core/audit';
 import type {
+  AuditTrail,
   Clock,
   CredentialIssuer,
   CredentialRequest,
@@ -22,8 +24,10 @@ import type {
   LockoutState,
   LockoutStore,
   ReserveResult,
+  ResetCodeStore,
   SessionRecord,
   SessionStore,
+  UserChanges,
   UserRecord,
   UserStore,
 } from '../../lambda/core/ports';
@@ -83,7 +87,7 @@ function waitFor(options: FakeOptions): (() => Promise<void>) | undefined {
   return (options.yieldEachCall ?? true) ? roundTrip : undefined;
 }
 
-type UserMethod = 'createUser' | 'getUser';
+type UserMethod = 'createUser' | 'getUser' | 'updateUser' | 'deleteUser';
 
 /** Users, unique by username: `createUser` is a conditional write (attribute_not_exists). */
 export class InMemoryUserStore implements UserStore {
@@ -113,6 +117,32 @@ export class InMemoryUserStore implements UserStore {
     return user ? { ...user } : undefined;
   }
 
+  async updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
+    await this.faults.enter('updateUser', this.calls, this.wait);
+    const user = this.users.get(username);
+    // The adapter's condition: same registration and, for a generation change, still at `from`.
+    if (!user || user.userId !== userId) return undefined;
+    if (changes.sessionGeneration && user.sessionGeneration !== changes.sessionGeneration.from) return undefined;
+    const updated: UserRecord = {
+      ...user,
+      ...(changes.passwordHash !== undefined ? { passwordHash: changes.passwordHash } : {}),
+      ...(changes.disabled !== undefined ? { disabled: changes.disabled } : {}),
+      ...(changes.sessionGeneration ? { sessionGeneration: changes.sessionGeneration.to } : {}),
+    };
+    this.users.set(username, updated);
+    return { ...updated };
+  }
+
+  async deleteUser(username: Username, userId: string): Promise<boolean> {
+    await this.faults.enter('deleteUser', this.calls, this.wait);
+    if (this.users.get(username)?.userId !== userId) return false;
+    return this.users.delete(username);
+  }
+
+  async *listUsers(): AsyncIterable<UserRecord> {
+    for (const user of [...this.users.values()]) yield { ...user };
+  }
+
   /** Test helper (no port method): what an administrator's deletion would do. */
   remove(username: string): boolean {
     return this.users.delete(username);
@@ -128,7 +158,7 @@ export class InMemoryUserStore implements UserStore {
   }
 }
 
-type SessionMethod = 'putSession' | 'getSession' | 'deleteSession';
+type SessionMethod = 'putSession' | 'getSession' | 'deleteSession' | 'listSessions' | 'touchSession';
 
 /** Sessions keyed by token hash; expired records stay until deleted (TTL deletes late). */
 export class InMemorySessionStore implements SessionStore {
@@ -163,6 +193,20 @@ export class InMemorySessionStore implements SessionStore {
     this.sessions.delete(tokenHash);
   }
 
+  async listSessions(username: Username): Promise<SessionRecord[]> {
+    await this.faults.enter('listSessions', this.calls, this.wait);
+    return [...this.sessions.values()]
+      .filter((session) => session.username === username)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((session) => ({ ...session }));
+  }
+
+  async touchSession(tokenHash: string, at: number): Promise<void> {
+    await this.faults.enter('touchSession', this.calls, this.wait);
+    const session = this.sessions.get(tokenHash);
+    if (session) this.sessions.set(tokenHash, { ...session, lastUsedAt: at });
+  }
+
   /** Test helper: every stored session, copied. */
   all(): SessionRecord[] {
     return [...this.sessions.values()].map((session) => ({ ...session }));
@@ -180,7 +224,7 @@ interface CounterItem {
   expiresAt: number;
 }
 
-type LockoutMethod = 'tryReserve' | 'restart' | 'lock' | 'clear';
+type LockoutMethod = 'tryReserve' | 'restart' | 'lock' | 'clear' | 'peek';
 
 /**
  * Failed-login counters with DynamoDB's condition semantics. `tryReserve` is the adapter's
@@ -247,6 +291,11 @@ export class InMemoryLockoutStore implements LockoutStore {
   async clear(username: Username): Promise<void> {
     await this.faults.enter('clear', this.calls, this.wait);
     this.counters.delete(username);
+  }
+
+  async peek(username: Username): Promise<LockoutState | undefined> {
+    await this.faults.enter('peek', this.calls, this.wait);
+    return this.state(username);
   }
 
   /** The counter as the adapter's read-back returns it (NaN attempts when the item has none). */
@@ -362,9 +411,90 @@ export class CountingHasher implements PasswordHasher {
   }
 }
 
+type ResetMethod = 'putResetCode' | 'redeemResetCode' | 'restoreResetCode' | 'deleteResetCode';
+
+/** One reset code per user; redeeming is an atomic conditional delete, as in the adapter. */
+export class InMemoryResetCodeStore implements ResetCodeStore {
+  private readonly codes = new Map<string, { codeHash: string; expiresAt: number }>();
+  private readonly faults = new Faults<ResetMethod>();
+  readonly calls = new Map<ResetMethod, number>();
+  private readonly wait: (() => Promise<void>) | undefined;
+
+  constructor(options: FakeOptions = {}) {
+    this.wait = waitFor(options);
+  }
+
+  failNext(method: ResetMethod, error?: unknown): void {
+    this.faults.failNext(method, error);
+  }
+
+  async putResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void> {
+    await this.faults.enter('putResetCode', this.calls, this.wait);
+    this.codes.set(username, { codeHash, expiresAt });
+  }
+
+  async redeemResetCode(username: Username, codeHash: string, now: number): Promise<boolean> {
+    await this.faults.enter('redeemResetCode', this.calls, this.wait);
+    const code = this.codes.get(username);
+    if (!code || code.codeHash !== codeHash || code.expiresAt <= now) return false;
+    this.codes.delete(username);
+    return true;
+  }
+
+  async restoreResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void> {
+    await this.faults.enter('restoreResetCode', this.calls, this.wait);
+    if (!this.codes.has(username)) this.codes.set(username, { codeHash, expiresAt });
+  }
+
+  async deleteResetCode(username: Username): Promise<void> {
+    await this.faults.enter('deleteResetCode', this.calls, this.wait);
+    this.codes.delete(username);
+  }
+
+  /** Test helper: whether the user has a code stored. */
+  has(username: string): boolean {
+    return this.codes.has(username);
+  }
+}
+
+/** The audit trail in memory: newest first on listing, like the adapter's reverse query. */
+export class InMemoryAuditTrail implements AuditTrail {
+  readonly events: Array<AuditEvent & { expiresAt: number }> = [];
+  private readonly faults = new Faults<'record' | 'list'>();
+  readonly calls = new Map<'record' | 'list', number>();
+  private readonly wait: (() => Promise<void>) | undefined;
+
+  constructor(options: FakeOptions = {}) {
+    this.wait = waitFor(options);
+  }
+
+  failNext(method: 'record' | 'list', error?: unknown): void {
+    this.faults.failNext(method, error);
+  }
+
+  async record(event: AuditEvent, expiresAt: number): Promise<void> {
+    await this.faults.enter('record', this.calls, this.wait);
+    this.events.push({ ...event, expiresAt });
+  }
+
+  async list(username: Username, limit: number): Promise<AuditEvent[]> {
+    await this.faults.enter('list', this.calls, this.wait);
+    return this.events
+      .filter((event) => event.username === username)
+      .reverse()
+      .slice(0, limit)
+      .map(({ expiresAt: _expiresAt, ...event }) => event);
+  }
+
+  /** Test helper: the event types recorded for a user, oldest first. */
+  types(username: string): string[] {
+    return this.events.filter((event) => event.username === username).map((event) => event.type);
+  }
+}
+
 /** One recorded log line. */
 export interface LogEntry {
-  readonly level: 'info' | 'warn';
+  readonly level: 'info' | 'warn' | 'error';
   readonly message: string;
   readonly attributes?: Record<string, unknown>;
 }
@@ -377,6 +507,9 @@ export class MemoryLog implements DomainLog {
   }
   warn(message: string, attributes?: Record<string, unknown>): void {
     this.entries.push({ level: 'warn', message, ...(attributes ? { attributes } : {}) });
+  }
+  error(message: string, attributes?: Record<string, unknown>): void {
+    this.entries.push({ level: 'error', message, ...(attributes ? { attributes } : {}) });
   }
   /** Everything logged, as one string, for "does not contain" checks. */
   text(): string {
@@ -397,6 +530,7 @@ export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
     credentialSeconds: 3600,
     lockoutThreshold: 5,
     lockoutMinutes: 15,
+    auditRetentionDays: 90,
     allowedOrigins: ['*'],
     ...overrides,
   };
@@ -407,6 +541,8 @@ export interface InMemoryBackend extends TvmServiceDependencies {
   readonly users: InMemoryUserStore;
   readonly sessions: InMemorySessionStore;
   readonly lockout: InMemoryLockoutStore;
+  readonly resetCodes: InMemoryResetCodeStore;
+  readonly audit: InMemoryAuditTrail;
   readonly issuer: InMemoryCredentialIssuer;
   readonly clock: ManualClock;
   readonly log: MemoryLog;
@@ -426,6 +562,8 @@ export function inMemoryBackend(
     users: new InMemoryUserStore(fakeOptions),
     sessions: new InMemorySessionStore(fakeOptions),
     lockout: new InMemoryLockoutStore(fakeOptions),
+    resetCodes: new InMemoryResetCodeStore(fakeOptions),
+    audit: new InMemoryAuditTrail(fakeOptions),
     issuer: new InMemoryCredentialIssuer(clock, fakeOptions),
     hasher: options.hasher ?? new FakePasswordHasher(fakeOptions),
     clock,

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     },
   );
 
-  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, ALLOWED_ORIGINS *', () => {
+  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, AUDIT_RETENTION_DAYS 90, ALLOWED_ORIGINS *', () => {
     expect(loadConfig(BASE)).toEqual({
       tableName: 'tvm-users',
       bucketName: 'tvm-files',
@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       lockoutThreshold: 5,
       lockoutMinutes: 15,
       allowedOrigins: ['*'],
+      auditRetentionDays: 90,
     });
   });
 

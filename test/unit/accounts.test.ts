@@ -1,0 +1,263 @@
+/**
+ * Accounts in lambda/core on the in-memory fakes, without mocks: password change and reset,
+ * device sessions, disabled users, the audit trail, the operator's AccountAdmin, reset codes
+ * and the credential cut-off policy.
+ */
+import { AccountAdmin } from '../../lambda/core/account-admin';
+import { AuthenticationError, NotFoundError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
+import { bucketArn } from '../../lambda/core/policy';
+import {
+  parseChangePasswordRequest,
+  parseLoginRequest,
+  parseRegisterRequest,
+  parseResetPasswordRequest,
+} from '../../lambda/core/requests';
+import { RESET_CODE_TTL_MS, hashResetCode, newResetCode, parseResetCode } from '../../lambda/core/reset-code';
+import {
+  RevocationPolicyFullError,
+  liveRevocations,
+  parseRevokedUsersPolicy,
+  renderRevokedUsersPolicy,
+} from '../../lambda/core/revocation';
+import { TvmService } from '../../lambda/core/tvm-service';
+import { parseUsername } from '../../lambda/core/username';
+import { inMemoryBackend } from '../support/in-memory';
+
+const PASSWORD = 'correct horse battery';
+const NEW_PASSWORD = 'a brand new passphrase';
+const alice = parseUsername('alice');
+
+function setup() {
+  const backend = inMemoryBackend();
+  return { backend, service: new TvmService(backend), admin: new AccountAdmin(backend) };
+}
+
+async function thrown(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('password change', () => {
+  it('revokes every session including the caller\'s and hands the caller a new one', async () => {
+    const { service } = setup();
+    const first = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const other = await service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const changed = await service.changePassword(
+      first.session.token,
+      parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
+    );
+    expect(await thrown(service.token(first.session.token))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(service.token(other.session.token))).toBeInstanceOf(AuthenticationError);
+    await expect(service.token(changed.session.token)).resolves.toMatchObject({ storage: { prefix: 'alice/' } });
+    await expect(service.login(parseLoginRequest({ username: 'alice', password: NEW_PASSWORD }))).resolves.toBeDefined();
+  });
+
+  it('leaves everything as it was when the user update fails, and removes the new session', async () => {
+    const { service, backend } = setup();
+    const first = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const sessionsBefore = backend.sessions.size;
+    backend.users.failNext('updateUser');
+    await thrown(service.changePassword(first.session.token, parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })));
+    expect(backend.sessions.size).toBe(sessionsBefore);
+    await expect(service.token(first.session.token)).resolves.toBeDefined();
+    await expect(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+  });
+
+  it('refuses a new password that breaks the rules with 400 on the newPassword field', () => {
+    expect(() => parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: 'short' })).toThrow(ValidationError);
+  });
+});
+
+describe('password reset', () => {
+  it('redeems a code once, within the hour, and counts wrong codes in the lockout', async () => {
+    const { service, admin, backend } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { code } = await admin.issueResetCode(alice);
+    const reset = (resetCode: string) =>
+      service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: NEW_PASSWORD }));
+    await expect(reset(code)).resolves.toMatchObject({ username: 'alice' });
+    expect(await thrown(reset(code))).toBeInstanceOf(AuthenticationError);
+
+    const second = await admin.issueResetCode(alice);
+    backend.clock.advance(RESET_CODE_TTL_MS);
+    expect(await thrown(reset(second.code))).toBeInstanceOf(AuthenticationError);
+
+    for (let attempt = 0; attempt < 3; attempt++) await thrown(reset('0000-0000-0000-0000'));
+    expect(await thrown(reset('0000-0000-0000-0000'))).toBeInstanceOf(TooManyAttemptsError);
+  });
+
+  it('gives the code back when the password update fails, so it can be used once the backend recovers', async () => {
+    const { service, admin, backend } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { code } = await admin.issueResetCode(alice);
+    backend.users.failNext('updateUser');
+    const request = parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: NEW_PASSWORD });
+    await thrown(service.resetPassword(request));
+    expect(backend.resetCodes.has('alice')).toBe(true);
+    await expect(service.resetPassword(request)).resolves.toMatchObject({ username: 'alice' });
+  });
+
+  it('refuses a code for a disabled account', async () => {
+    const { service, admin } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { code } = await admin.issueResetCode(alice);
+    await admin.disable(alice);
+    const request = parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: NEW_PASSWORD });
+    expect(await thrown(service.resetPassword(request))).toBeInstanceOf(AuthenticationError);
+  });
+});
+
+describe('reset codes', () => {
+  it('are 16 Crockford base32 characters in four groups, and typed look-alikes still match', () => {
+    const code = newResetCode();
+    expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+    const typed = code.toLowerCase().replace(/-/g, ' ').replace(/0/g, 'o').replace(/1/g, 'l');
+    expect(hashResetCode(typed)).toBe(hashResetCode(code));
+  });
+
+  it('refuse anything that is not a code with a 400 on resetCode', () => {
+    for (const bad of ['', 'ABCD', 'ABCD-EFGH-JKMN-PQR*', 42, null]) {
+      expect(() => parseResetCode(bad)).toThrow(ValidationError);
+    }
+  });
+
+  it('are stored only as a hash', async () => {
+    const { service, admin, backend } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { code } = await admin.issueResetCode(alice);
+    expect(JSON.stringify(backend.audit.events)).not.toContain(code);
+    expect(backend.log.text()).not.toContain(code);
+  });
+});
+
+describe('device sessions', () => {
+  it('lists live sessions with device and last use, and revokes only the caller\'s own', async () => {
+    const { service, backend } = setup();
+    const aliceFirst = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    backend.clock.advance(1000);
+    const phone = await service.login(parseLoginRequest({ username: 'alice', password: PASSWORD, device: 'Phone' }));
+    const bob = await service.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
+    await service.token(phone.session.token);
+    const listed = await service.listSessions(aliceFirst.session.token);
+    expect(listed).toHaveLength(2);
+    expect(listed[0]).toMatchObject({ current: true });
+    expect(listed[1]).toMatchObject({ device: 'Phone', current: false, lastUsedAt: expect.any(String) });
+    const phoneId = listed[1]!.id;
+    expect(await thrown(service.revokeSession(bob.session.token, phoneId))).toBeInstanceOf(NotFoundError);
+    expect(await thrown(service.revokeSession(aliceFirst.session.token, 'not an id'))).toBeInstanceOf(ValidationError);
+    await service.revokeSession(aliceFirst.session.token, phoneId);
+    expect(await thrown(service.token(phone.session.token))).toBeInstanceOf(AuthenticationError);
+  });
+});
+
+describe('disabled accounts and operators', () => {
+  it('a disabled user cannot log in or get credentials; enable lets them log in again', async () => {
+    const { service, admin } = setup();
+    const registered = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await admin.disable(alice);
+    expect(await thrown(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(service.token(registered.session.token))).toBeInstanceOf(AuthenticationError);
+    await admin.enable(alice);
+    await expect(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+  });
+
+  it('unlock ends a lockout at once; delete removes the user, sessions and code but keeps the trail', async () => {
+    const { service, admin, backend } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    for (let attempt = 0; attempt < 5; attempt++) await thrown(service.login(parseLoginRequest({ username: 'alice', password: 'wrong guess' })));
+    expect((await admin.showUser(alice)).locked).toBe(true);
+    await admin.unlock(alice);
+    await expect(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await admin.issueResetCode(alice);
+    await admin.deleteUser(alice);
+    expect(backend.users.size).toBe(0);
+    expect(backend.sessions.all().filter((session) => session.username === 'alice')).toHaveLength(0);
+    expect(backend.resetCodes.has('alice')).toBe(false);
+    expect((await admin.audit(alice))[0]).toMatchObject({ type: 'deleted', sourceIp: 'operator' });
+    expect(await thrown(admin.showUser(alice))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('revokes all sessions, even ones the listing has not shown, by moving to a new generation', async () => {
+    const { service, admin } = setup();
+    const first = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const second = await service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    expect(await admin.revokeSessions(alice, 'all')).toBe(2);
+    expect(await thrown(service.token(first.session.token))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(service.token(second.session.token))).toBeInstanceOf(AuthenticationError);
+    expect(await admin.listSessions(alice)).toEqual([]);
+  });
+});
+
+describe('audit trail', () => {
+  it('records every security event in order with the request origin', async () => {
+    const { service, admin, backend } = setup();
+    const origin = { sourceIp: '192.0.2.1', userAgent: 'Test/1' };
+    const registered = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }), origin);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await thrown(service.login(parseLoginRequest({ username: 'alice', password: 'wrong guess' }), origin));
+    }
+    await admin.unlock(alice);
+    await service.token(registered.session.token, origin);
+    await service.logout(registered.session.token, origin);
+    expect(backend.audit.types('alice')).toEqual([
+      'registered',
+      'login_failed', 'login_failed', 'login_failed', 'login_failed', 'login_failed', 'locked',
+      'unlocked', 'token_issued', 'logout',
+    ]);
+    expect(backend.audit.events[0]).toMatchObject(origin);
+    expect(backend.audit.events.every((event) => event.expiresAt === event.at + 90 * 86_400_000)).toBe(true);
+  });
+
+  it('does not fail the request when the trail cannot be written, and logs the whole event as an error', async () => {
+    const { service, backend } = setup();
+    backend.audit.failNext('record');
+    await expect(service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    expect(backend.log.entries).toContainEqual(
+      expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ audit: expect.objectContaining({ type: 'registered' }) }) }),
+    );
+  });
+});
+
+describe('credential cut-off policy', () => {
+  const NOW = Date.UTC(2026, 10, 26, 12);
+
+  it('renders one Deny per revoked user on the username tag and the token issue time, and reads it back', () => {
+    const entries = [{ username: alice, revokedAt: NOW }];
+    const policy = renderRevokedUsersPolicy(entries)!;
+    expect(policy.Statement[0]).toEqual({
+      Sid: 'Revoked616c696365',
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:PrincipalTag/username': 'alice' },
+        DateLessThan: { 'aws:TokenIssueTime': new Date(NOW).toISOString() },
+      },
+    });
+    expect(parseRevokedUsersPolicy(policy)).toEqual(entries);
+    expect(renderRevokedUsersPolicy([])).toBeUndefined();
+  });
+
+  it('drops entries whose credentials have all expired and keeps the newest per user', () => {
+    const bob = parseUsername('bob');
+    const entries = [
+      { username: alice, revokedAt: NOW - 2 * 3_600_000 },
+      { username: bob, revokedAt: NOW - 60_000 },
+      { username: bob, revokedAt: NOW - 30_000 },
+    ];
+    expect(liveRevocations(entries, NOW, 3600)).toEqual([{ username: bob, revokedAt: NOW - 30_000 }]);
+  });
+
+  it('refuses a policy over IAM\'s 10,240-character limit', () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ username: parseUsername(`user-number-${i}`), revokedAt: NOW }));
+    expect(() => renderRevokedUsersPolicy(many)).toThrow(RevocationPolicyFullError);
+  });
+
+  it('is independent of the bucket (it names no resource)', () => {
+    expect(JSON.stringify(renderRevokedUsersPolicy([{ username: alice, revokedAt: NOW }]))).not.toContain(bucketArn('x'));
+  });
+});
