@@ -1,0 +1,229 @@
+/**
+ * tvm-admin: the operator's tool. Parses the command line, resolves the target, runs one
+ * command, prints a table for people or JSON for scripts, and exits non-zero with one line
+ * on any error.
+ */
+import { parseArgs } from 'node:util';
+import { TvmError } from '../lambda/core/errors';
+import { RevocationPolicyFullError } from '../lambda/core/revocation';
+import type { DomainLog } from '../lambda/core/tvm-service';
+import { parseUsername, type Username } from '../lambda/core/username';
+import {
+  accountAdmin,
+  bucketUsage,
+  currentRevocations,
+  deleteFolder,
+  revokeCredentials,
+  sessionPolicyFor,
+} from './operations';
+import { AdminError, deployedTarget, localTarget, type AdminTarget } from './target';
+
+/** Where the CLI writes; tests pass buffers. */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** How a command's result is shown. */
+type Rendered = { json: unknown; table: string };
+
+export const USAGE = `Usage: tvm-admin [--local | --stack NAME] [--region R] [--profile P] [--json] <command>
+
+Commands:
+  users list                         every user, with disabled and locked flags
+  users show <user>                  one user and their live session count
+  users disable <user>               refuse logins and revoke every session
+  users enable <user>                allow logins again
+  users unlock <user>                end a lockout now
+  users delete <user> [--delete-files]
+                                     delete the account; with the flag, its files too
+  reset-code <user>                  a one-time password reset code, valid for an hour
+  sessions list <user>               the user's live sessions
+  sessions revoke <user> <id>|--all  revoke one session, or all of them
+  revoke-credentials <user>          revoke every session and cut off issued AWS credentials
+  audit <user> [--limit N]           the audit trail, newest first (default 50)
+  usage <user> | usage --all         objects and bytes per folder
+  policy <user>                      the session policy the TVM passes for that user
+
+Targets: --local uses the running sandbox (TVM_DATA_DIR, default .tvm-local); otherwise the
+deployed stack --stack (default TVM_STACK or tvm-dev), read with your AWS profile and region.`;
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  if (rows.length === 0) return '(none)';
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
+  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+function need(positionals: string[], index: number, what: string): string {
+  const value = positionals[index];
+  if (value === undefined) throw new AdminError(`Missing ${what}. Run tvm-admin --help.`);
+  return value;
+}
+
+function user(positionals: string[], index: number): Username {
+  try {
+    return parseUsername(need(positionals, index, '<user>'));
+  } catch (error) {
+    if (error instanceof AdminError) throw error;
+    throw new AdminError(`Invalid username: ${(error as Error).message}`);
+  }
+}
+
+/** Runs tvm-admin with `argv` (without node and script); resolves the exit code. */
+export async function runCli(argv: string[], io: CliIo, resolveTarget?: (local: boolean, stack: string, region?: string) => Promise<AdminTarget>): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        local: { type: 'boolean', default: false },
+        stack: { type: 'string' },
+        region: { type: 'string' },
+        profile: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        'delete-files': { type: 'boolean', default: false },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    io.err(`tvm-admin: ${(error as Error).message}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    (values.help ? io.out : io.err)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (values.profile) process.env.AWS_PROFILE = values.profile;
+  const progress = (message: string) => io.err(message);
+  const log: DomainLog = { info: () => undefined, warn: (message) => io.err(`warning: ${message}`), error: (message) => io.err(`error: ${message}`) };
+  let target: AdminTarget | undefined;
+  try {
+    const stack = values.stack ?? process.env.TVM_STACK ?? 'tvm-dev';
+    target = resolveTarget
+      ? await resolveTarget(values.local, stack, values.region)
+      : values.local
+        ? localTarget()
+        : await deployedTarget(stack, values.region);
+    const rendered = await runCommand(target, positionals, values, log, progress);
+    io.out(values.json ? JSON.stringify(rendered.json, null, 2) : rendered.table);
+    return 0;
+  } catch (error) {
+    io.err(`tvm-admin: ${describe(error)}`);
+    return 1;
+  } finally {
+    target?.close();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof TvmError) return error.publicMessage === 'The service is temporarily unavailable. Please retry shortly.' ? `${error.message}.` : error.message;
+  if (error instanceof AdminError || error instanceof RevocationPolicyFullError) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0]!;
+  return String(error).split('\n')[0]!;
+}
+
+async function runCommand(
+  target: AdminTarget,
+  positionals: string[],
+  options: { all?: boolean; 'delete-files'?: boolean; limit?: string },
+  log: DomainLog,
+  progress: (message: string) => void,
+): Promise<Rendered> {
+  const admin = accountAdmin(target, log);
+  const [command, sub] = positionals;
+  const key = ['users', 'sessions'].includes(command ?? '') ? `${command} ${sub ?? ''}` : command;
+  const userAt = command === 'users' || command === 'sessions' ? 2 : 1;
+  switch (key) {
+    case 'users list': {
+      const users = await admin.listUsers();
+      return { json: users, table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED'], users.map((u) => [u.username, u.createdAt, u.disabled ? 'yes' : 'no', u.locked ? 'yes' : 'no'])) };
+    }
+    case 'users show': {
+      const shown = await admin.showUser(user(positionals, userAt));
+      return {
+        json: shown,
+        table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED', 'LIVE SESSIONS'], [[shown.username, shown.createdAt, shown.disabled ? 'yes' : 'no', shown.locked ? 'yes' : 'no', shown.liveSessions]]),
+      };
+    }
+    case 'users disable':
+    case 'users enable':
+    case 'users unlock': {
+      const name = user(positionals, userAt);
+      await admin[sub as 'disable' | 'enable' | 'unlock'](name);
+      return { json: { username: name, done: sub }, table: `${name}: ${sub}d` };
+    }
+    case 'users delete': {
+      const name = user(positionals, userAt);
+      await admin.showUser(name);
+      const files = await bucketUsage(target, name, progress);
+      const held = files.reduce((sum, folder) => sum + folder.objects, 0);
+      if (held > 0 && !options['delete-files']) {
+        throw new AdminError(`${name}/ still holds ${held} objects; pass --delete-files to delete them with the account (a new user of that name would otherwise see them).`);
+      }
+      const deletedFiles = held > 0 ? await deleteFolder(target, name, progress) : 0;
+      await admin.deleteUser(name);
+      return { json: { username: name, deleted: true, deletedFiles }, table: `${name}: deleted (${deletedFiles} files)` };
+    }
+    case 'reset-code': {
+      const name = user(positionals, userAt);
+      const issued = await admin.issueResetCode(name);
+      return { json: { username: name, ...issued }, table: `Reset code for ${name}: ${issued.code}\nValid once, until ${issued.expiresAt}. Pass it to the user privately.` };
+    }
+    case 'sessions list': {
+      const sessions = await admin.listSessions(user(positionals, userAt));
+      return {
+        json: sessions,
+        table: table(['ID', 'DEVICE', 'CREATED', 'LAST USED', 'EXPIRES'], sessions.map((s) => [s.id, s.device ?? '-', s.createdAt, s.lastUsedAt ?? '-', s.expiresAt])),
+      };
+    }
+    case 'sessions revoke': {
+      const name = user(positionals, userAt);
+      const which = options.all ? 'all' : need(positionals, userAt + 1, '<session id> or --all');
+      const count = await admin.revokeSessions(name, which);
+      return { json: { username: name, revoked: count }, table: `${name}: revoked ${count} session(s)` };
+    }
+    case 'revoke-credentials': {
+      const name = user(positionals, userAt);
+      const revokedAt = Date.now();
+      const sessions = await admin.revokeSessions(name, 'all');
+      const entries = await revokeCredentials(target, name, revokedAt);
+      await admin.recordCredentialsRevoked(name, revokedAt);
+      return {
+        json: { username: name, revokedSessions: sessions, credentialsIssuedBefore: new Date(revokedAt).toISOString(), revokedUsers: entries.length },
+        table: `${name}: ${sessions} session(s) revoked; AWS credentials issued before ${new Date(revokedAt).toISOString()} are denied (${entries.length} user(s) on the revocation list).`,
+      };
+    }
+    case 'revocations': {
+      const entries = await currentRevocations(target);
+      return { json: entries, table: table(['USER', 'CREDENTIALS ISSUED BEFORE'], entries.map((e) => [e.username, new Date(e.revokedAt).toISOString()])) };
+    }
+    case 'audit': {
+      const limit = Number(options.limit ?? 50);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AdminError('--limit must be a whole number from 1 to 1000.');
+      const events = await admin.audit(user(positionals, userAt), limit);
+      return {
+        json: events,
+        table: table(
+          ['TIME', 'EVENT', 'SOURCE IP', 'USER AGENT', 'DETAILS'],
+          events.map((e) => [new Date(e.at).toISOString(), e.type, e.sourceIp ?? '-', e.userAgent ?? '-', e.details ? JSON.stringify(e.details) : '']),
+        ),
+      };
+    }
+    case 'usage': {
+      if (!options.all && positionals[1] === undefined) throw new AdminError('usage needs <user> or --all.');
+      const usage = await bucketUsage(target, options.all ? undefined : user(positionals, 1), progress);
+      return { json: usage, table: table(['FOLDER', 'OBJECTS', 'BYTES'], usage.map((u) => [u.folder, u.objects, u.bytes])) };
+    }
+    case 'policy': {
+      const policy = sessionPolicyFor(target, user(positionals, 1));
+      return { json: policy, table: JSON.stringify(policy, null, 2) };
+    }
+    default:
+      throw new AdminError(`Unknown command "${positionals.join(' ')}". Run tvm-admin --help.`);
+  }
+}

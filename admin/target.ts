@@ -1,0 +1,133 @@
+/**
+ * Where tvm-admin points: a deployed stack (its outputs read from CloudFormation with the
+ * operator's own AWS profile and region) or the running local sandbox (`--local`).
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Everything the commands need to reach one TVM. */
+export interface AdminTarget {
+  /** One line naming the target, for people. */
+  readonly description: string;
+  readonly tableName: string;
+  readonly bucketName: string;
+  readonly region: string;
+  readonly partition: string;
+  readonly vendingRoleName: string;
+  /** The longest credential lifetime the TVM vends, for pruning revocations. */
+  readonly maxCredentialSeconds: number;
+  readonly dynamo: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly iam: IAMClient;
+  close(): void;
+}
+
+/** What the sandbox writes to `<TVM_DATA_DIR>/sandbox.json` while it runs. */
+export interface SandboxManifest {
+  readonly pid: number;
+  readonly region: string;
+  readonly tableName: string;
+  readonly bucketName: string;
+  readonly vendingRoleArn: string;
+  readonly dynamoEndpoint: string;
+  /** The local STS, which also answers the IAM role-policy calls. */
+  readonly iamEndpoint: string;
+  /** The S3 emulator itself, behind the gate: the operator acts as the bucket owner. */
+  readonly s3OwnerEndpoint: string;
+  readonly operatorCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** The file name of the sandbox manifest inside the data folder. */
+export const SANDBOX_MANIFEST = 'sandbox.json';
+
+/** A problem the operator can fix; printed as one line. */
+export class AdminError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdminError';
+  }
+}
+
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
+
+function roleParts(arn: string): { partition: string; name: string } {
+  const match = ROLE_ARN.exec(arn);
+  if (!match) throw new AdminError(`"${arn}" is not an IAM role ARN.`);
+  return { partition: match[1]!, name: match[2]! };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running sandbox whose data folder is `dataDir` (default TVM_DATA_DIR or `.tvm-local`). */
+export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'): AdminTarget {
+  const file = join(resolve(dataDir), SANDBOX_MANIFEST);
+  if (!existsSync(file)) throw new AdminError(`No sandbox is running with data in ${resolve(dataDir)} (start it with npm start).`);
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as SandboxManifest;
+  if (!processAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} is not running (start it with npm start).`);
+  const credentials = manifest.operatorCredentials;
+  const common = { region: manifest.region, credentials, maxAttempts: 2 };
+  const dynamo = new DynamoDBClient({ ...common, endpoint: manifest.dynamoEndpoint });
+  const s3 = new S3Client({ ...common, endpoint: manifest.s3OwnerEndpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const iam = new IAMClient({ ...common, endpoint: manifest.iamEndpoint });
+  const role = roleParts(manifest.vendingRoleArn);
+  return {
+    description: `local sandbox (${resolve(dataDir)})`,
+    tableName: manifest.tableName,
+    bucketName: manifest.bucketName,
+    region: manifest.region,
+    partition: role.partition,
+    vendingRoleName: role.name,
+    maxCredentialSeconds: 3600,
+    dynamo,
+    s3,
+    iam,
+    close: () => [dynamo, s3, iam].forEach((client) => client.destroy()),
+  };
+}
+
+/** A deployed stack, found by name with the operator's credentials (AWS_PROFILE, --profile, --region). */
+export async function deployedTarget(stackName: string, region: string | undefined): Promise<AdminTarget> {
+  const cloudFormation = new CloudFormationClient(region ? { region } : {});
+  let outputs: Record<string, string>;
+  try {
+    const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+  } catch (error) {
+    throw new AdminError(`Could not read stack ${stackName}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    cloudFormation.destroy();
+  }
+  for (const key of ['TableName', 'BucketName', 'Region', 'VendingRoleArn']) {
+    if (!outputs[key]) throw new AdminError(`Stack ${stackName} has no ${key} output; is it a TVM stack?`);
+  }
+  const stackRegion = outputs.Region!;
+  const role = roleParts(outputs.VendingRoleArn!);
+  const dynamo = new DynamoDBClient({ region: stackRegion });
+  const s3 = new S3Client({ region: stackRegion });
+  // IAM is global; its endpoint lives in the partition's main region.
+  const iam = new IAMClient({ region: stackRegion });
+  return {
+    description: `stack ${stackName} in ${stackRegion}`,
+    tableName: outputs.TableName!,
+    bucketName: outputs.BucketName!,
+    region: stackRegion,
+    partition: role.partition,
+    vendingRoleName: role.name,
+    maxCredentialSeconds: 3600,
+    dynamo,
+    s3,
+    iam,
+    close: () => [dynamo, s3, iam].forEach((client) => client.destroy()),
+  };
+}
