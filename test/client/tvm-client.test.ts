@@ -380,6 +380,21 @@ describe('TvmClient session persistence', () => {
     });
   });
 
+  it('a store that cannot write (private browsing) still leaves the person logged in for this run', async () => {
+    const failingStorage = {
+      getItem: () => null,
+      setItem: () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      },
+      removeItem: () => undefined,
+    };
+    const tvm = new FakeTvm().answer(json(200, sessionResult('alice')), json(200, vendResult()));
+    const client = clientFor(tvm, { sessionStore: new LocalStorageSessionStore({ storage: failingStorage }) });
+
+    await expect(client.login('alice', 'pw')).resolves.toMatchObject({ username: 'alice' });
+    await expect(client.token()).resolves.toBeDefined();
+  });
+
   it('a listener that throws does not keep the others from hearing a logout', async () => {
     const client = clientFor(new FakeTvm().answer(new Response(null, { status: 204 })), { sessionStore: new MemorySessionStore(liveSession()) });
     const heard: string[] = [];
