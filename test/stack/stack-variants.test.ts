@@ -64,7 +64,17 @@ describe('the waf setting', () => {
       DefaultAction: { Allow: {} },
       Rules: [
         Match.objectLike({
-          Action: { Block: Match.objectLike({ CustomResponse: Match.objectLike({ ResponseCode: 429 }) }) },
+          Action: {
+            Block: {
+              CustomResponse: Match.objectLike({
+                ResponseCode: 429,
+                ResponseHeaders: [
+                  { Name: 'Retry-After', Value: '300' },
+                  { Name: 'Access-Control-Allow-Origin', Value: '*' },
+                ],
+              }),
+            },
+          },
           Statement: {
             RateBasedStatement: Match.objectLike({
               AggregateKeyType: 'IP',
