@@ -160,7 +160,10 @@ export class TvmClient {
 
   /** The current session, read from the store on first use; undefined when logged out or expired. */
   async getSession(): Promise<StoredSession | undefined> {
-    this.session ??= Promise.resolve(this.store.load()).catch(() => undefined);
+    // A store that fails to read counts as "no session", whether it throws or rejects.
+    this.session ??= Promise.resolve()
+      .then(() => this.store.load())
+      .catch(() => undefined);
     const session = await this.session;
     if (session && !(Date.parse(session.expiresAt) > this.now())) {
       await this.endSession(session, 'expired');
