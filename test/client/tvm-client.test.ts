@@ -395,6 +395,20 @@ describe('TvmClient session persistence', () => {
     await expect(client.token()).resolves.toBeDefined();
   });
 
+  it('a store that throws on reading counts as no session', async () => {
+    const brokenStore = {
+      load: () => {
+        throw new Error('SecurityError: storage is disabled');
+      },
+      save: () => undefined,
+      clear: () => undefined,
+    };
+    const tvm = new FakeTvm();
+
+    await expect(clientFor(tvm, { sessionStore: brokenStore }).token()).rejects.toBeInstanceOf(LoginRequiredError);
+    expect(tvm.requests).toHaveLength(0);
+  });
+
   it('a listener that throws does not keep the others from hearing a logout', async () => {
     const client = clientFor(new FakeTvm().answer(new Response(null, { status: 204 })), { sessionStore: new MemorySessionStore(liveSession()) });
     const heard: string[] = [];
