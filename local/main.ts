@@ -61,13 +61,16 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // Ctrl-C reaches this process twice: from the terminal (the whole process group) and
+      // relayed by npm/tsx. Only a later, deliberate second press forces the exit.
+      if (Date.now() - stoppingSince < 2000) return;
       console.error(`Second ${signal}: exiting now.`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n${signal}: stopping the sandbox...`);
     // A hung close must not keep the terminal: give up after ten seconds.
     const deadline = setTimeout(() => {

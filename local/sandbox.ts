@@ -1,7 +1,7 @@
 /**
  * The local sandbox: the whole TVM on one machine, with no AWS account.
  *
- * - DynamoDB: dynalite, in this process, on disk under the data folder.
+ * - DynamoDB: dynalite, on its own worker thread, on disk under the data folder.
  * - STS: the local STS ({@link startSts}), remembering every session it issues.
  * - S3: s3rver on an internal port, reachable only through the S3 gate, which verifies
  *   SigV4 and evaluates the role and session policies with a real IAM policy engine.
@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { ROUTES } from '../lambda/routes';
+import { startDynamoDbThread } from './dynamodb-thread';
 import { createApiServer, type LoadedRoute, type ProxyHandler, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
@@ -30,9 +31,7 @@ import { startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
 
-// dynalite and s3rver ship no types; these are the parts of their APIs the sandbox uses.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number; path?: string }) => Server;
+// s3rver ships no types; this is the part of its API the sandbox uses.
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
@@ -198,13 +197,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
 
-    const database = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0 });
-    const dynamoPort = await listenOnLoopback(database, internalPorts?.dynamo ?? 0);
-    cleanup.push(() => new Promise<void>((done, fail) => {
-      database.close((error) => (error ? fail(error) : done()));
-      database.closeAllConnections();
-    }));
-    const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), internalPorts?.dynamo ?? 0);
+    cleanup.push(() => database.stop());
+    const { endpoint: dynamoEndpoint, port: dynamoPort } = database;
     await ensureTable(dynamoEndpoint);
 
     const s3rver = new S3rver({

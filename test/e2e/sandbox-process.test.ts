@@ -35,7 +35,8 @@ function spawnSandbox(env: Record<string, string>): { child: ChildProcess; exite
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  // 'close' waits for the output pipes too, which the sandbox (a grandchild) shares.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })));
   return { child, exited, output: () => output };
 }
 
