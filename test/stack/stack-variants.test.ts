@@ -11,6 +11,7 @@ import {
   assertHasResource,
   assertHasResourceProperties,
   assertResourceCount,
+  staleAcknowledgements,
   synthesiseTvm,
   unacknowledgedFindings, type SynthesisedTvm } from './synth';
 
@@ -56,6 +57,7 @@ describe('the waf setting', () => {
 
   it('passes cdk-nag with no unacknowledged finding (the web ACL satisfies APIG3)', () => {
     expect(unacknowledgedFindings(withWaf.app)).toEqual([]);
+    expect(staleAcknowledgements(withWaf.app)).toEqual([]);
   });
 
   it('attaches a web ACL with a per-IP rate-based rule on login and register to the API stage', () => {
@@ -122,6 +124,7 @@ describe('settings from context and props', () => {
 
   it('passes cdk-nag with no unacknowledged finding', () => {
     expect(unacknowledgedFindings(custom.app)).toEqual([]);
+    expect(staleAcknowledgements(custom.app)).toEqual([]);
   });
 
   it('throttles the stage with the configured rate and burst', () => {
