@@ -21,6 +21,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require(workerData.dynalitePath);
 const server = dynalite({ path: workerData.path, createTableMs: 0 });
 server.once('error', (error) => parentPort.postMessage({ type: 'error', code: error.code, message: error.message }));
+// A LevelDB failure (e.g. the folder's lock taken by another process) must not crash the sandbox's main thread.
+process.on('uncaughtException', (error) => console.error('[sandbox dynamodb] ' + error.message));
 server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
@@ -45,6 +47,7 @@ export function startDynamoDbThread(path: string, port: number): Promise<DynamoD
     worker.once('error', onStartFailure);
     worker.once('message', (message: WorkerMessage) => {
       worker.off('error', onStartFailure);
+      worker.on('error', (error) => console.error(`[sandbox dynamodb] ${error.message}`));
       if (message.type !== 'listening') {
         void worker.terminate();
         reject(Object.assign(new Error(`dynalite could not start: ${message.message ?? 'unknown error'}`), { code: message.type === 'error' ? message.code : undefined }));

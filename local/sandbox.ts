@@ -11,7 +11,7 @@
  * AWS SDK's endpoint variables, set here before the handler modules are loaded.
  */
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -112,6 +112,38 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * Takes the data folder for this process: LevelDB allows one opener, and two sandboxes on
+ * one folder would also race on the S3 files. A lock left by a dead process is taken over.
+ * Returns the release function.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = join(dataDir, 'sandbox.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
+        throw new Error(`The data folder ${dataDir} is in use by another sandbox (pid ${owner}); stop it or set TVM_DATA_DIR to another folder.`);
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dataDir}.`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function ensureTable(endpoint: string): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
@@ -173,7 +205,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
 
-  const cleanup: (() => Promise<void>)[] = [];
+  const releaseLock = lockDataDir(dataDir);
+  const cleanup: (() => Promise<void>)[] = [async () => releaseLock()];
   const stopAll = async () => {
     for (const step of cleanup.splice(0).reverse()) {
       try {
