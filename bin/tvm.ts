@@ -4,6 +4,14 @@
  * comes from cdk.json context and `-c key=value`; see the README's deploy section.
  */
 import { createTvmApp } from '../lib/app';
+import { InvalidSettingError } from '../lib/settings';
 
-const { app } = createTvmApp();
-app.synth();
+try {
+  const { app } = createTvmApp();
+  app.synth();
+} catch (error) {
+  // A bad setting is the operator's input, not a bug: state it without a stack trace.
+  if (!(error instanceof InvalidSettingError)) throw error;
+  console.error(`\n${error.message}\nSee "Configuration (CDK context)" in the README.\n`);
+  process.exitCode = 1;
+}

@@ -99,7 +99,13 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
       .token()
       .then(
         (vend) => {
-          if (started !== generation) throw new LoginRequiredError('Login required: the session ended while credentials were being fetched.');
+          if (started !== generation) {
+            // The session changed meanwhile: these credentials belong to the previous one. A new
+            // login has seeded the cache with its own; after a logout there is nothing to give.
+            const current = cache;
+            if (current) return current.identity;
+            throw new LoginRequiredError('Login required: the session ended while credentials were being fetched.');
+          }
           cache = toCacheEntry(vend);
           return cache.identity;
         },

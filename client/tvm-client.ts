@@ -22,7 +22,11 @@ export type FetchFunction = (input: string, init: RequestInit) => Promise<Respon
 export interface TvmClientOptions {
   /** The API's base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod`. Trailing slash optional. */
   readonly baseUrl: string;
-  /** Where the login session is kept between app starts. Default: in memory only ({@link MemorySessionStore}). */
+  /**
+   * Where the login session is kept between app starts. Default: in memory only
+   * ({@link MemorySessionStore}). A store that fails to write is tolerated: the session then
+   * lives in memory only.
+   */
   readonly sessionStore?: SessionStore;
   /** How long one attempt may take, body included, before it is abandoned. Default 10,000 ms. */
   readonly timeoutMs?: number;
@@ -156,7 +160,10 @@ export class TvmClient {
 
   /** The current session, read from the store on first use; undefined when logged out or expired. */
   async getSession(): Promise<StoredSession | undefined> {
-    this.session ??= Promise.resolve(this.store.load()).catch(() => undefined);
+    // A store that fails to read counts as "no session", whether it throws or rejects.
+    this.session ??= Promise.resolve()
+      .then(() => this.store.load())
+      .catch(() => undefined);
     const session = await this.session;
     if (session && !(Date.parse(session.expiresAt) > this.now())) {
       await this.endSession(session, 'expired');
@@ -178,7 +185,11 @@ export class TvmClient {
     const session: StoredSession = { username: result.username, token: result.session.token, expiresAt: result.session.expiresAt };
     this.session = Promise.resolve(session);
     this.emit({ type: 'signedIn', username: result.username, result });
-    await this.store.save(session);
+    // A store that cannot write (private browsing, a full quota) keeps the session in memory
+    // only: the person stays logged in until the app closes, rather than seeing a failed login.
+    await Promise.resolve()
+      .then(() => this.store.save(session))
+      .catch(() => undefined);
   }
 
   /** Forgets `session` unless a newer login has replaced it meanwhile. */
@@ -187,7 +198,10 @@ export class TvmClient {
     if (current?.token !== session.token) return;
     this.session = Promise.resolve(undefined);
     this.emit({ type: 'signedOut', reason });
-    await this.store.clear();
+    // Best effort, like save: the session is already gone from memory, which is what counts here.
+    await Promise.resolve()
+      .then(() => this.store.clear())
+      .catch(() => undefined);
   }
 
   private emit(event: SessionEvent): void {

@@ -11,6 +11,12 @@ export interface ApiFirewallProps {
   readonly requestsPerFiveMinutes: number;
   /** Prefix of the CloudWatch metric names. */
   readonly metricPrefix: string;
+  /**
+   * `Access-Control-Allow-Origin` for the block response, so a browser app can read the 429
+   * (only a single origin or `*` can be stated statically).
+   * @default no CORS header
+   */
+  readonly corsAllowOrigin?: string;
 }
 
 /**
@@ -65,7 +71,10 @@ export class ApiFirewall extends Construct {
               customResponse: {
                 responseCode: 429,
                 customResponseBodyKey: 'TooManyRequests',
-                responseHeaders: [{ name: 'Retry-After', value: '300' }],
+                responseHeaders: [
+                  { name: 'Retry-After', value: '300' },
+                  ...(props.corsAllowOrigin ? [{ name: 'Access-Control-Allow-Origin', value: props.corsAllowOrigin }] : []),
+                ],
               },
             },
           },

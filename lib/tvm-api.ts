@@ -23,7 +23,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
-import type { TvmSettings } from './settings';
+import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
 
 /** The repository root: route entries and the lockfile are relative to it. */
@@ -106,10 +106,10 @@ export class TvmApi extends Construct {
     super(scope, id);
     const { settings } = props;
     this.routes = props.routes ?? ROUTES;
-    const removalPolicy = settings.stage === 'dev' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const removalPolicy = isDisposableStage(settings) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    this.vendingFunctionsRole = this.executionRole('VendingFunctionsRole', 'register, login and token: may vend credentials');
-    this.sessionFunctionsRole = this.executionRole('SessionFunctionsRole', 'logout: table only, no STS');
+    this.vendingFunctionsRole = this.executionRole('VendingFunctionsRole', 'functions that vend credentials: table and the vending role');
+    this.sessionFunctionsRole = this.executionRole('SessionFunctionsRole', 'functions that never vend credentials: table only, no STS');
     for (const role of [this.vendingFunctionsRole, this.sessionFunctionsRole]) {
       role.addToPrincipalPolicy(
         new PolicyStatement({ sid: 'UserTable', actions: [...TABLE_ACTIONS], resources: [props.table.tableArn] }),

@@ -58,6 +58,7 @@ export class TvmStack extends Stack {
         rateLimitedPaths: ROUTES.filter((route) => route.body?.properties.password !== undefined).map((route) => route.path),
         requestsPerFiveMinutes: settings.wafRateLimit,
         metricPrefix: `tvm-${settings.stage}`,
+        ...(settings.allowedOrigins.length === 1 ? { corsAllowOrigin: settings.allowedOrigins[0] } : {}),
       });
     } else {
       Validations.of(api.api.deploymentStage).acknowledge({

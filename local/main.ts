@@ -51,23 +51,26 @@ async function main(): Promise<void> {
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
       `  data        ${dataDir}`,
       '',
-      'Quickstart:',
+      'Quickstart (bash or zsh; register once, then log in and vend fresh credentials):',
       `  curl -s -X POST ${apiUrl}/register -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery staple"}'`,
-      `  curl -s -X POST ${apiUrl}/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery staple"}'`,
-      `  curl -s -X POST ${apiUrl}/token -H "Authorization: Bearer <session.token from login>"`,
+      `  TOKEN=$(curl -s -X POST ${apiUrl}/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery staple"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).session.token')`,
+      `  curl -s -X POST ${apiUrl}/token -H "Authorization: Bearer $TOKEN"`,
       '',
-      `Then use the returned credentials with the AWS CLI or SDK against ${s3Url} (see README, "Local sandbox").`,
+      `Then use the credentials with the AWS CLI or SDK: endpoint ${s3Url}, path-style (README, "Local sandbox").`,
       '',
     ].join('\n'),
   );
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // Ctrl-C reaches this process twice: from the terminal (the whole process group) and
+      // relayed by npm/tsx. Only a later, deliberate second press forces the exit.
+      if (Date.now() - stoppingSince < 2000) return;
       console.error(`Second ${signal}: exiting now.`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n${signal}: stopping the sandbox...`);
     // A hung close must not keep the terminal: give up after ten seconds.
     const deadline = setTimeout(() => {

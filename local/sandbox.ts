@@ -1,7 +1,7 @@
 /**
  * The local sandbox: the whole TVM on one machine, with no AWS account.
  *
- * - DynamoDB: dynalite, in this process, on disk under the data folder.
+ * - DynamoDB: dynalite, on its own worker thread, on disk under the data folder.
  * - STS: the local STS ({@link startSts}), remembering every session it issues.
  * - S3: s3rver on an internal port, reachable only through the S3 gate, which verifies
  *   SigV4 and evaluates the role and session policies with a real IAM policy engine.
@@ -11,13 +11,14 @@
  * AWS SDK's endpoint variables, set here before the handler modules are loaded.
  */
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { ROUTES } from '../lambda/routes';
+import { startDynamoDbThread } from './dynamodb-thread';
 import { createApiServer, type LoadedRoute, type ProxyHandler, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
@@ -30,9 +31,7 @@ import { startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
 
-// dynalite and s3rver ship no types; these are the parts of their APIs the sandbox uses.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number; path?: string }) => Server;
+// s3rver ships no types; this is the part of its API the sandbox uses.
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
@@ -113,6 +112,38 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * Takes the data folder for this process: LevelDB allows one opener, and two sandboxes on
+ * one folder would also race on the S3 files. A lock left by a dead process is taken over.
+ * Returns the release function.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = join(dataDir, 'sandbox.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
+        throw new Error(`The data folder ${dataDir} is in use by another sandbox (pid ${owner}); stop it or set TVM_DATA_DIR to another folder.`);
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dataDir}.`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function ensureTable(endpoint: string): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
@@ -174,7 +205,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
 
-  const cleanup: (() => Promise<void>)[] = [];
+  const releaseLock = lockDataDir(dataDir);
+  const cleanup: (() => Promise<void>)[] = [async () => releaseLock()];
   const stopAll = async () => {
     for (const step of cleanup.splice(0).reverse()) {
       try {
@@ -198,13 +230,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
 
-    const database = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0 });
-    const dynamoPort = await listenOnLoopback(database, internalPorts?.dynamo ?? 0);
-    cleanup.push(() => new Promise<void>((done, fail) => {
-      database.close((error) => (error ? fail(error) : done()));
-      database.closeAllConnections();
-    }));
-    const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), internalPorts?.dynamo ?? 0);
+    cleanup.push(() => database.stop());
+    const { endpoint: dynamoEndpoint, port: dynamoPort } = database;
     await ensureTable(dynamoEndpoint);
 
     const s3rver = new S3rver({

@@ -101,7 +101,7 @@ function memberList(params: ReadonlyMap<string, string>, prefix: string, fields:
 }
 
 /** Validates AssumeRole's parameters and returns the session it would create. */
-function assumeRole(params: ReadonlyMap<string, string>, callerArn: string, now: number): StsSession {
+function assumeRole(params: ReadonlyMap<string, string>, callerArn: string, now: number): { session: StsSession; packedPercent: number } {
   const roleArn = params.get('RoleArn');
   const roleSessionName = params.get('RoleSessionName');
   if (roleArn === undefined) throw validationError("1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
@@ -188,7 +188,7 @@ function assumeRole(params: ReadonlyMap<string, string>, callerArn: string, now:
   if (roleArn !== SANDBOX_VENDING_ROLE_ARN) {
     throw new StsError(403, 'AccessDenied', `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
   }
-  return {
+  const session: StsSession = {
     accessKeyId: newTemporaryAccessKeyId(),
     secretAccessKey: newSecretAccessKey(),
     sessionToken: newSessionToken(),
@@ -203,17 +203,14 @@ function assumeRole(params: ReadonlyMap<string, string>, callerArn: string, now:
     ...(policy !== undefined ? { sessionPolicy: policy } : {}),
     tags,
   };
+  return { session, packedPercent: Math.max(1, Math.ceil((packedBytes / PACKED_POLICY_LIMIT_BYTES) * 100)) };
 }
 
 function isoSeconds(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function assumeRoleXml(session: StsSession, requestId: string): string {
-  const packedPercent = Math.max(
-    1,
-    Math.ceil((deflateRawSync(JSON.stringify([session.sessionPolicy ?? '', session.tags])).length / PACKED_POLICY_LIMIT_BYTES) * 100),
-  );
+function assumeRoleXml(session: StsSession, packedPercent: number, requestId: string): string {
   return (
     `<AssumeRoleResponse xmlns="${STS_NAMESPACE}"><AssumeRoleResult>` +
     (session.sourceIdentity !== undefined ? xmlElements({ SourceIdentity: session.sourceIdentity }) : '') +
@@ -357,9 +354,9 @@ export function createStsHandler(options: StsServerOptions): (req: IncomingMessa
           if (caller.kind !== 'function') {
             throw new StsError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.get('RoleArn') ?? ''}`);
           }
-          const session = assumeRole(params, caller.arn, at);
+          const { session, packedPercent } = assumeRole(params, caller.arn, at);
           options.sessions.add(session);
-          send(200, assumeRoleXml(session, requestId));
+          send(200, assumeRoleXml(session, packedPercent, requestId));
         } else if (action === 'GetCallerIdentity') {
           send(
             200,

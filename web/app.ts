@@ -11,7 +11,7 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { fromTvm, LocalStorageSessionStore, LoginRequiredError, TvmClient, type StorageInfo } from '../client';
+import { fromTvm, LocalStorageSessionStore, LoginRequiredError, MemorySessionStore, TvmClient, type SessionStore, type StorageInfo } from '../client';
 import { plainError, UserMistake } from './messages';
 
 /** The TVM API's URL: the page's own origin unless the server named another in a meta tag. */
@@ -20,11 +20,16 @@ function apiBaseUrl(): string {
   return configured === '' || configured.startsWith('%') ? window.location.origin : new URL(configured, window.location.href).href;
 }
 
-const tvm = new TvmClient({
-  baseUrl: apiBaseUrl(),
-  sessionStore: new LocalStorageSessionStore({ key: 'personal-file-store.session' }),
-  device: 'web',
-});
+/** localStorage, so a reload stays logged in; memory only where the browser blocks storage. */
+function sessionStore(): SessionStore {
+  try {
+    return new LocalStorageSessionStore({ key: 'personal-file-store.session' });
+  } catch {
+    return new MemorySessionStore();
+  }
+}
+
+const tvm = new TvmClient({ baseUrl: apiBaseUrl(), sessionStore: sessionStore(), device: 'web' });
 const credentials = fromTvm(tvm);
 
 function element<T extends HTMLElement>(id: string): T {

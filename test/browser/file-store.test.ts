@@ -181,6 +181,7 @@ describe('Personal File Store in Chromium', () => {
 
     await page.locator('#error').filter({ hasText: "That username and password don't match" }).waitFor();
     expect(await page.locator('#files-view').isVisible()).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-app-login-error.png') });
   });
 
   it('alice logs in with the keyboard alone, deletes her file and sees her folder empty', async () => {

@@ -161,6 +161,25 @@ describe('fromTvm', () => {
     expect(provider.cached()).toBeUndefined();
   });
 
+  it('gives callers waiting on the previous session\'s /token the credentials of a login that happened meanwhile', async () => {
+    const bobLogin = sessionResult('bob', HOUR);
+    const tvm = new FakeTvm()
+      .answer(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return json(200, vendResult(HOUR));
+      })
+      .answer(json(200, bobLogin));
+    const client = loggedInClient(tvm);
+    const provider = fromTvm(client);
+
+    const pending = provider();
+    await jest.advanceTimersByTimeAsync(10);
+    await client.login('bob', 'pw');
+    await jest.advanceTimersByTimeAsync(100);
+
+    await expect(pending).resolves.toMatchObject({ accessKeyId: bobLogin.credentials.accessKeyId });
+  });
+
   it('uses the credentials a login returned, with no extra /token call', async () => {
     const result = sessionResult('bob', HOUR);
     const tvm = new FakeTvm().answer(json(200, result));

@@ -380,6 +380,35 @@ describe('TvmClient session persistence', () => {
     });
   });
 
+  it('a store that cannot write (private browsing) still leaves the person logged in for this run', async () => {
+    const failingStorage = {
+      getItem: () => null,
+      setItem: () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      },
+      removeItem: () => undefined,
+    };
+    const tvm = new FakeTvm().answer(json(200, sessionResult('alice')), json(200, vendResult()));
+    const client = clientFor(tvm, { sessionStore: new LocalStorageSessionStore({ storage: failingStorage }) });
+
+    await expect(client.login('alice', 'pw')).resolves.toMatchObject({ username: 'alice' });
+    await expect(client.token()).resolves.toBeDefined();
+  });
+
+  it('a store that throws on reading counts as no session', async () => {
+    const brokenStore = {
+      load: () => {
+        throw new Error('SecurityError: storage is disabled');
+      },
+      save: () => undefined,
+      clear: () => undefined,
+    };
+    const tvm = new FakeTvm();
+
+    await expect(clientFor(tvm, { sessionStore: brokenStore }).token()).rejects.toBeInstanceOf(LoginRequiredError);
+    expect(tvm.requests).toHaveLength(0);
+  });
+
   it('a listener that throws does not keep the others from hearing a logout', async () => {
     const client = clientFor(new FakeTvm().answer(new Response(null, { status: 204 })), { sessionStore: new MemorySessionStore(liveSession()) });
     const heard: string[] = [];

@@ -5,7 +5,7 @@
  * gives a one-line error.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,8 @@ function spawnSandbox(env: Record<string, string>): { child: ChildProcess; exite
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  // 'close' waits for the output pipes too, which the sandbox (a grandchild) shares.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })));
   return { child, exited, output: () => output };
 }
 
@@ -89,6 +90,18 @@ afterAll(() => {
 test('a restart keeps users, files and issued credentials; Ctrl-C leaves no process and no port behind', async () => {
   const first = await startSandboxProcess(dataDir);
   started.push(first);
+  // The quickstart works exactly as printed.
+  const quickstart = first
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('  curl ') || line.startsWith('  TOKEN='))
+    .join('\n');
+  expect(quickstart.split('\n')).toHaveLength(3);
+  // curl -s prints no newline: the /token answer is the last JSON object of the output.
+  const printed = execFileSync('bash', ['-c', quickstart], { encoding: 'utf8' });
+  const vended = JSON.parse(printed.slice(printed.lastIndexOf('{"credentials"'))) as VendResponse;
+  expect(vended.credentials.accessKeyId).toMatch(/^ASIA/);
+  expect(vended.storage).toMatchObject({ bucket: 'tvm-files', prefix: 'alice/', endpoint: first.s3Url });
   const carol: VendResponse = await register(first.apiUrl, 'carol', PASSWORD);
   expect(carol.storage.endpoint).toBe(first.s3Url);
   const s3 = s3ClientFor(carol);

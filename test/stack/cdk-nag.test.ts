@@ -7,7 +7,7 @@ import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { unacknowledgedFindings } from './synth';
+import { staleAcknowledgements, unacknowledgedFindings } from './synth';
 
 // Only cdk-nag is under test; CDK's built-in CloudFormation validation is slow to start.
 process.env.CDK_VALIDATION = 'false';
@@ -28,5 +28,16 @@ describe('the cdk-nag harness', () => {
     const bucket = new Bucket(stack, 'PlainBucket', { enforceSSL: true });
     Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S10', reason: 'wrong finding on purpose' });
     expect(unacknowledgedFindings(app)).toEqual([expect.stringMatching(/^AwsSolutions-S1 /)]);
+  });
+
+  it('report an acknowledgement that covers no finding as stale', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stale');
+    const bucket = new Bucket(stack, 'LoggedBucket', {
+      enforceSSL: true,
+      serverAccessLogsBucket: new Bucket(stack, 'Logs', { enforceSSL: true }),
+    });
+    Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'not needed: the bucket logs' });
+    expect(staleAcknowledgements(app)).toEqual(['AwsSolutions-S1 at Stale/LoggedBucket']);
   });
 });

@@ -5,12 +5,15 @@
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
-import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_SETTINGS, InvalidSettingError, SETTINGS_KEYS, resolveSettings } from '../../lib/settings';
 import {
   assertAllResourcesProperties,
   assertHasResource,
   assertHasResourceProperties,
   assertResourceCount,
+  staleAcknowledgements,
   synthesiseTvm,
   unacknowledgedFindings, type SynthesisedTvm } from './synth';
 
@@ -56,6 +59,7 @@ describe('the waf setting', () => {
 
   it('passes cdk-nag with no unacknowledged finding (the web ACL satisfies APIG3)', () => {
     expect(unacknowledgedFindings(withWaf.app)).toEqual([]);
+    expect(staleAcknowledgements(withWaf.app)).toEqual([]);
   });
 
   it('attaches a web ACL with a per-IP rate-based rule on login and register to the API stage', () => {
@@ -64,7 +68,17 @@ describe('the waf setting', () => {
       DefaultAction: { Allow: {} },
       Rules: [
         Match.objectLike({
-          Action: { Block: Match.objectLike({ CustomResponse: Match.objectLike({ ResponseCode: 429 }) }) },
+          Action: {
+            Block: {
+              CustomResponse: Match.objectLike({
+                ResponseCode: 429,
+                ResponseHeaders: [
+                  { Name: 'Retry-After', Value: '300' },
+                  { Name: 'Access-Control-Allow-Origin', Value: '*' },
+                ],
+              }),
+            },
+          },
           Statement: {
             RateBasedStatement: Match.objectLike({
               AggregateKeyType: 'IP',
@@ -112,6 +126,7 @@ describe('settings from context and props', () => {
 
   it('passes cdk-nag with no unacknowledged finding', () => {
     expect(unacknowledgedFindings(custom.app)).toEqual([]);
+    expect(staleAcknowledgements(custom.app)).toEqual([]);
   });
 
   it('throttles the stage with the configured rate and burst', () => {
@@ -175,6 +190,14 @@ describe('settings validation', () => {
     const attempt = () => resolveSettings({ [key]: value });
     expect(attempt).toThrow(InvalidSettingError);
     expect(attempt).toThrow(message);
+  });
+
+  it('documents every setting with its default in the README context table', () => {
+    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const key of SETTINGS_KEYS) {
+      const shown = key === 'allowedOrigins' ? DEFAULT_SETTINGS.allowedOrigins.join(',') : String(DEFAULT_SETTINGS[key]);
+      expect(readme).toContain(`| \`${key}\` | \`${shown}\` |`);
+    }
   });
 
   it('refuses an unknown setting', () => {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -91,4 +92,34 @@ export function assertAllResourcesProperties(template: Template, type: string, p
 /** `template.resourceCountIs`, named so the lint rule sees an assertion. */
 export function assertResourceCount(template: Template, type: string, count: number): void {
   template.resourceCountIs(type, count);
+}
+
+/**
+ * cdk-nag acknowledgements that cover no finding: each `id at path` listed would still be there if
+ * it were deleted, so it only adds noise (or hides a future finding). Found by running the
+ * checks with acknowledgements ignored and matching each one to a finding at or under the
+ * construct it is on.
+ */
+export function staleAcknowledgements(scope: IConstruct): string[] {
+  const pack = new AwsSolutionsChecks();
+  // cdk-nag has no public switch for this; its private check is replaced on this one instance.
+  (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+  const findings = pack.validateScope(scope).violations.flatMap((violation) =>
+    violation.violatingResources.map((found) => ({ rule: violation.ruleName, path: found.constructPath ?? '' })),
+  );
+  const stale: string[] = [];
+  for (const construct of scope.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const qualifiedId of Object.keys(entry.data as Record<string, string>)) {
+        const rule = qualifiedId.slice(qualifiedId.indexOf('::') + 2);
+        // Only cdk-nag's; the CDK acknowledges some of its own template checks (e.g. W3045).
+        if (!rule.startsWith('AwsSolutions-')) continue;
+        const at = construct.node.path;
+        const covers = findings.some((finding) => finding.rule === rule && (finding.path === at || finding.path.startsWith(`${at}/`)));
+        if (!covers) stale.push(`${rule} at ${at}`);
+      }
+    }
+  }
+  return stale;
 }
