@@ -25,6 +25,8 @@ export interface RouteDefinition {
   readonly body?: BodySchema;
   /** Whether the function calls STS AssumeRole on the vending role. */
   readonly vendsCredentials: boolean;
+  /** Whether the route checks a password or reset code: the optional WAF rate-limits these per IP. */
+  readonly checksSecret: boolean;
   /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
   readonly tableActions: readonly TableAction[];
 }
@@ -48,6 +50,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/register.ts',
     auth: 'none',
     vendsCredentials: true,
+    checksSecret: true,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -63,6 +66,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/login.ts',
     auth: 'none',
     vendsCredentials: true,
+    checksSecret: true,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -82,6 +86,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/token.ts',
     auth: 'bearer',
     vendsCredentials: true,
+    checksSecret: false,
     tableActions: ['GetItem', 'UpdateItem', 'PutItem'],
   },
   {
@@ -91,6 +96,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/logout.ts',
     auth: 'bearer',
     vendsCredentials: false,
+    checksSecret: false,
     tableActions: ['GetItem', 'DeleteItem', 'PutItem'],
   },
   {
@@ -100,6 +106,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/password.ts',
     auth: 'bearer',
     vendsCredentials: false,
+    checksSecret: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -115,6 +122,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/password-reset.ts',
     auth: 'none',
     vendsCredentials: true,
+    checksSecret: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -134,6 +142,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/sessions-list.ts',
     auth: 'bearer',
     vendsCredentials: false,
+    checksSecret: false,
     tableActions: ['GetItem', 'Query'],
   },
   {
@@ -143,6 +152,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/session-revoke.ts',
     auth: 'bearer',
     vendsCredentials: false,
+    checksSecret: false,
     tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
   },
 ];

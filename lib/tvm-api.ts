@@ -22,6 +22,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
@@ -30,15 +31,19 @@ import type { VendingRole } from './vending-role';
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /**
- * The DynamoDB actions the store adapter uses (consistent GetItem, conditional Put/Update/
- * Delete). Named one by one on the table ARN alone: no Query or Scan, no index, no other table.
+ * The DynamoDB item actions a set of routes needs, from the route table: each named one by
+ * one, on the table ARN alone. `Query` is never granted on the table: the only query the
+ * functions run is on the sessions-by-owner index, granted separately on that index's ARN.
  */
-export const TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-] as const;
+export function tableActionsFor(routes: readonly RouteDefinition[]): string[] {
+  const actions = new Set(routes.flatMap((route) => route.tableActions).filter((action) => action !== 'Query'));
+  return [...actions].map((action) => `dynamodb:${action}`).sort();
+}
+
+/** Whether any of the routes lists a user's sessions (a Query on the sessions-by-owner index). */
+export function queriesSessionIndex(routes: readonly RouteDefinition[]): boolean {
+  return routes.some((route) => route.tableActions.includes('Query'));
+}
 
 /**
  * Memory per function, in MB. Lambda allots CPU in proportion to memory and gives one full
@@ -52,8 +57,12 @@ export const TABLE_ACTIONS = [
 export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
   register: 1769,
   login: 1769,
+  password: 1769,
+  passwordReset: 1769,
   token: 512,
   logout: 512,
+  sessionsList: 512,
+  sessionRevoke: 512,
 };
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */
@@ -110,10 +119,20 @@ export class TvmApi extends Construct {
 
     this.vendingFunctionsRole = this.executionRole('VendingFunctionsRole', 'functions that vend credentials: table and the vending role');
     this.sessionFunctionsRole = this.executionRole('SessionFunctionsRole', 'functions that never vend credentials: table only, no STS');
-    for (const role of [this.vendingFunctionsRole, this.sessionFunctionsRole]) {
+    for (const [role, vends] of [[this.vendingFunctionsRole, true], [this.sessionFunctionsRole, false]] as const) {
+      const routes = this.routes.filter((route) => route.vendsCredentials === vends);
       role.addToPrincipalPolicy(
-        new PolicyStatement({ sid: 'UserTable', actions: [...TABLE_ACTIONS], resources: [props.table.tableArn] }),
+        new PolicyStatement({ sid: 'UserTable', actions: tableActionsFor(routes), resources: [props.table.tableArn] }),
       );
+      if (queriesSessionIndex(routes)) {
+        role.addToPrincipalPolicy(
+          new PolicyStatement({
+            sid: 'SessionsByOwnerIndex',
+            actions: ['dynamodb:Query'],
+            resources: [`${props.table.tableArn}/index/${TABLE_LAYOUT.sessionsByOwnerIndex.name}`],
+          }),
+        );
+      }
     }
 
     const functions = new Map<RouteDefinition['name'], NodejsFunction>();

@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 
@@ -14,7 +14,8 @@ export interface UserTableProps {
 }
 
 /**
- * The single DynamoDB table holding users, sessions and lockout counters (layout in
+ * The single DynamoDB table holding users, sessions, lockout counters, reset codes and the
+ * audit trail (layout in
  * lambda/adapters/table-layout.ts). On-demand, because sign-in traffic is spiky and small;
  * point-in-time recovery, because it holds every account; TTL, so expired sessions and
  * lockout counters clean themselves up.
@@ -36,6 +37,14 @@ export class UserTable extends Construct {
       encryption: TableEncryption.DEFAULT,
       deletionProtection: !disposable,
       removalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    const index = TABLE_LAYOUT.sessionsByOwnerIndex;
+    // Lists one user's sessions (GET /sessions, tvm-admin); ALL, because the list shows most fields.
+    this.table.addGlobalSecondaryIndex({
+      indexName: index.name,
+      partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: index.sortKey, type: AttributeType.NUMBER },
+      projectionType: ProjectionType.ALL,
     });
   }
 }

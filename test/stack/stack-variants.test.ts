@@ -62,7 +62,7 @@ describe('the waf setting', () => {
     expect(staleAcknowledgements(withWaf.app)).toEqual([]);
   });
 
-  it('attaches a web ACL with a per-IP rate-based rule on login and register to the API stage', () => {
+  it('attaches a web ACL with a per-IP rate-based rule on every route that checks a password or reset code to the API stage', () => {
     assertHasResourceProperties(withWaf.template, 'AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
@@ -88,6 +88,8 @@ describe('the waf setting', () => {
                   Statements: [
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/register', PositionalConstraint: 'ENDS_WITH' }) }),
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/password', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/password/reset', PositionalConstraint: 'ENDS_WITH' }) }),
                   ],
                 },
               },

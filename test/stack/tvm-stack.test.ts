@@ -9,7 +9,7 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { renderVendingRolePolicy } from '../../lambda/core/policy';
 import { ROUTES } from '../../lambda/routes';
-import { MEMORY_MB, TABLE_ACTIONS, toApiGatewaySchema } from '../../lib/tvm-api';
+import { MEMORY_MB, queriesSessionIndex, tableActionsFor, toApiGatewaySchema } from '../../lib/tvm-api';
 import { VENDING_ACTIONS } from '../../lib/vending-role';
 import { maskAssetHashes } from './mask-asset-hashes';
 import {
@@ -245,11 +245,17 @@ describe('the synthesised TVM stack', () => {
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('name each DynamoDB action, on the table ARN alone', () => {
+    it('name each DynamoDB item action its routes need on the table ARN alone, and Query only on the sessions index', () => {
       const tableArn = { 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] };
+      const indexArn = { 'Fn::Join': ['', [tableArn, '/index/sessionsByOwner']] };
+      const vendingRoleId = idOf(tvm.stack.api.vendingFunctionsRole);
       for (const [, roleId] of roles()) {
+        const routes = ROUTES.filter((route) => route.vendsCredentials === (roleId === vendingRoleId));
         const dynamo = allowStatementsOf(tvm.json, roleId).filter((statement) => asList(statement.Action).some((a) => a.startsWith('dynamodb:')));
-        expect(dynamo).toEqual([{ Sid: 'UserTable', Effect: 'Allow', Action: [...TABLE_ACTIONS].sort(), Resource: tableArn }]);
+        const expected: unknown[] = [{ Sid: 'UserTable', Effect: 'Allow', Action: tableActionsFor(routes), Resource: tableArn }];
+        if (queriesSessionIndex(routes)) expected.push({ Sid: 'SessionsByOwnerIndex', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn });
+        expect(dynamo).toEqual(expected);
+        expect(dynamo.flatMap((statement) => asList(statement.Action))).not.toContain('dynamodb:Scan');
       }
     });
 
@@ -371,7 +377,7 @@ describe('the synthesised TVM stack', () => {
         );
       for (const route of ROUTES) expect(methodOf(route.name)?.Properties?.RequestValidatorId).toBeDefined();
       const withBody = ROUTES.flatMap((route) => (route.body ? [{ name: route.name, body: route.body }] : []));
-      expect(withBody.map((route) => route.name)).toEqual(['register', 'login']);
+      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset']);
       for (const route of withBody) {
         const modelId = (methodOf(route.name)?.Properties?.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
         // CloudFormation spells the CDK's `schema` key `$schema`.
