@@ -16,7 +16,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
-import { deleteObjectsChecks, describeS3Operation, type AuthorisationCheck, type S3Operation } from './s3-operations';
+import { describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
 import type { SessionStore, StsSession } from './session-store';
 import {
   AwsAuthError,
@@ -297,6 +297,52 @@ function forward(req: IncomingMessage, res: ServerResponse, wire: WireRequest, p
   upstream.end(payload);
 }
 
+/** One DELETE to s3rver; resolves with its status. */
+function deleteUpstream(bucket: string, key: string, upstreamPort: number, agent: Agent): Promise<number> {
+  const path = `/${uriEncodePath(bucket)}/${key.split('/').map(uriEncodePath).join('/')}`;
+  return new Promise((resolve, reject) => {
+    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: 'DELETE', path, agent }, (answer) => {
+      answer.resume();
+      answer.on('end', () => resolve(answer.statusCode ?? 502));
+    });
+    upstream.on('error', reject);
+    upstream.end();
+  });
+}
+
+function uriEncodePath(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+/**
+ * DeleteObjects, once every key is authorised: s3rver's own DeleteObjects deletes keys in
+ * parallel and fails when two share a folder, so the gate deletes them one by one and
+ * answers S3's DeleteResult itself.
+ */
+async function deleteObjectsOneByOne(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bucket: string,
+  keys: readonly string[],
+  quiet: boolean,
+  upstreamPort: number,
+  agent: Agent,
+  requestId: string,
+): Promise<void> {
+  let entries = '';
+  for (const key of keys) {
+    const status = await deleteUpstream(bucket, key, upstreamPort, agent);
+    if (status === 204 || status === 200 || status === 404) {
+      if (!quiet) entries += `<Deleted><Key>${escapeXml(key)}</Key></Deleted>`;
+    } else {
+      entries += `<Error><Key>${escapeXml(key)}</Key><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`;
+    }
+  }
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${entries}</DeleteResult>`;
+  res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body), 'x-amz-request-id': requestId, ...corsHeaders(req) });
+  res.end(body);
+}
+
 /** Handles one request end to end. */
 async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, agent: Agent): Promise<void> {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
@@ -368,17 +414,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
       }
     };
 
-    let payload: Buffer;
     if (operation.needsDeleteKeysFromBody) {
       const body = await readBody(req, MAX_GATE_BODY_BYTES);
-      payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
-      await authorise(deleteObjectsChecks(operation.bucket ?? '', payload.toString('utf8')));
-    } else {
-      // S3 authorises before it reads the body: a refused upload costs nothing.
-      await authorise(operation.checks);
-      const body = await readBody(req, MAX_GATE_BODY_BYTES);
-      payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
+      const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey).toString('utf8'));
+      await authorise(plan.checks);
+      await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, options.upstreamPort, agent, requestId);
+      return;
     }
+    // S3 authorises before it reads the body: a refused upload costs nothing.
+    await authorise(operation.checks);
+    const body = await readBody(req, MAX_GATE_BODY_BYTES);
+    const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
     forward(req, res, wire, payload, options.upstreamPort, agent, requestId);
   } catch (error) {
     if (error instanceof AwsAuthError) {

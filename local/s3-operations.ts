@@ -336,18 +336,45 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
   }
 }
 
+/**
+ * DeleteObjects as the gate checked it: one check per key, and exactly those keys to delete.
+ * The gate acts on this list, never on the client's XML, so no difference between how the
+ * gate and the emulator parse a body (repeated Key elements, attributes, comments, CDATA)
+ * can delete an unchecked key.
+ */
+export interface DeleteObjectsPlan {
+  readonly checks: AuthorisationCheck[];
+  /** The keys, in request order. */
+  readonly keys: readonly string[];
+  /** Whether the client asked for Quiet mode (only errors reported). */
+  readonly quiet: boolean;
+}
+
+function malformedXml(): AwsAuthError {
+  return new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+}
+
 /** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body. */
-export function deleteObjectsChecks(bucket: string, xml: string): AuthorisationCheck[] {
+export function planDeleteObjects(bucket: string, xml: string): DeleteObjectsPlan {
+  // Comments, CDATA and DTDs are legal XML but never needed here; refusing them keeps parsing simple and exact.
+  if (xml.includes('<!')) throw malformedXml();
   const objects = [...xml.matchAll(/<Object>([\s\S]*?)<\/Object>/g)];
-  if (objects.length === 0 || objects.length > 1000) throw new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-  return objects.map(([, inner = '']) => {
-    const keyMatch = /<Key>([\s\S]*?)<\/Key>/.exec(inner);
-    if (!keyMatch) throw new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const tagCount = (name: string) => (xml.match(new RegExp(`<${name}[\\s/>]`, 'g')) ?? []).length;
+  if (objects.length === 0 || objects.length > 1000 || tagCount('Object') !== objects.length || tagCount('Key') !== objects.length) throw malformedXml();
+  const quiet = /<Quiet>\s*true\s*<\/Quiet>/.test(xml);
+  const checks: AuthorisationCheck[] = [];
+  const keys: string[] = [];
+  for (const [, inner = ''] of objects) {
+    const keyMatch = /<Key>([^<]*)<\/Key>/.exec(inner);
+    if (!keyMatch) throw malformedXml();
     const key = unescapeXml(keyMatch[1] ?? '');
     assertStorableKey(key);
-    const versioned = /<VersionId>/.test(inner);
-    return check(versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', bucket, key);
-  });
+    const versionId = /<VersionId>([^<]*)<\/VersionId>/.exec(inner)?.[1];
+    checks.push(check(versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject', bucket, key));
+    if (versionId !== undefined) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions.');
+    keys.push(key);
+  }
+  return { checks, keys, quiet };
 }
 
 function unescapeXml(text: string): string {

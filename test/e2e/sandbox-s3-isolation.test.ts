@@ -140,6 +140,16 @@ describe('alice in her own folder', () => {
     }
   });
 
+  test('alice can delete several of her own objects with DeleteObjects', async () => {
+    const Bucket = sandbox.bucket;
+    await aliceS3.send(new PutObjectCommand({ Bucket, Key: 'alice/tmp/a.txt', Body: 'a' }));
+    await aliceS3.send(new PutObjectCommand({ Bucket, Key: 'alice/tmp/b.txt', Body: 'b' }));
+    const result = await aliceS3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'alice/tmp/a.txt' }, { Key: 'alice/tmp/b.txt' }] } }));
+    expect(result.Deleted?.map((d) => d.Key).sort()).toEqual(['alice/tmp/a.txt', 'alice/tmp/b.txt']);
+    const listed = await aliceS3.send(new ListObjectsV2Command({ Bucket, Prefix: 'alice/tmp/' }));
+    expect(listed.KeyCount).toBe(0);
+  });
+
   test('a presigned GET URL for alice/ works without any other credentials', async () => {
     await aliceS3.send(new PutObjectCommand({ Bucket: sandbox.bucket, Key: 'alice/shared.txt', Body: 'shared' }));
     const url = await getSignedUrl(aliceS3, new GetObjectCommand({ Bucket: sandbox.bucket, Key: 'alice/shared.txt' }), { expiresIn: 60 });
@@ -188,6 +198,22 @@ describe("alice cannot touch bob's folder, the bucket root, or list without a pr
 
   test.each(refused)('%s', async (_name, attempt) => {
     expect(['AccessDenied', 'HEAD 403']).toContain(await s3ErrorCode(attempt()));
+  });
+
+  test('alice cannot smuggle bob/ into DeleteObjects with a second Key element', async () => {
+    const client = s3ClientFor(alice);
+    type SerializedArgs = { request: { body?: unknown } };
+    // Replaces the serialised XML before checksums and signing, so the request is validly signed.
+    const smuggle = (next: (args: SerializedArgs) => Promise<unknown>) => async (args: SerializedArgs) => {
+      args.request.body = `<Delete><Object><Key>alice/v1.txt</Key><Key>${BOB_SECRET}</Key></Object></Delete>`;
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(smuggle as never, { relation: 'after', toMiddleware: 'serializerMiddleware', name: 'smuggle' });
+    try {
+      expect(await s3ErrorCode(client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'alice/v1.txt' }] } })))).toBe('MalformedXML');
+    } finally {
+      client.destroy();
+    }
   });
 
   test('alice cannot reach bob/ through a "alice/../bob/" key', async () => {
