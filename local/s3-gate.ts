@@ -12,6 +12,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
@@ -94,7 +96,28 @@ export interface S3GateOptions {
   readonly log?: boolean;
   /** The clock, injectable for tests. */
   readonly now?: () => number;
+  /**
+   * The key a multipart upload was started for, as the emulator recorded it; undefined if
+   * there is no such upload. s3rver itself ignores the key in UploadPart and
+   * CompleteMultipartUpload URLs and trusts the upload id alone, so the gate must check that
+   * the upload belongs to the key it authorised. Without it, every upload-id request is refused.
+   */
+  readonly multipartUploadKey?: (bucket: string, uploadId: string) => Promise<string | undefined>;
 }
+
+/** The key file s3rver's filesystem store keeps for each multipart upload. */
+export function s3rverUploadKeyReader(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<string | undefined> {
+  return async (bucket, uploadId) => {
+    try {
+      return await readFile(join(s3rverDirectory, bucket, '._S3rver_uploads', uploadId, 'key'), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** s3rver's upload ids: 16 random bytes in hex. Anything else never reaches a file path. */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 /** The gate server and its base URL. */
 export interface S3Gate {
@@ -423,6 +446,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     }
     // S3 authorises before it reads the body: a refused upload costs nothing.
     await authorise(operation.checks);
+    // Only after authorisation, as S3 does: the upload must belong to the key just authorised.
+    const uploadId = query.get('uploadId');
+    if (uploadId !== undefined && operation.key !== undefined) {
+      const recordedKey = UPLOAD_ID.test(uploadId) && options.multipartUploadKey ? await options.multipartUploadKey(operation.bucket ?? '', uploadId) : undefined;
+      if (recordedKey !== operation.key) {
+        throw new AwsAuthError(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
+          UploadId: uploadId,
+        });
+      }
+    }
     const body = await readBody(req, MAX_GATE_BODY_BYTES);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
     forward(req, res, wire, payload, options.upstreamPort, agent, requestId);

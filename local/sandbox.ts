@@ -27,7 +27,7 @@ import {
   SANDBOX_TABLE,
   SANDBOX_VENDING_ROLE_ARN,
 } from './names';
-import { startS3Gate, type S3Gate } from './s3-gate';
+import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
 
@@ -258,6 +258,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         sessions,
         vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
         upstreamPort: s3rverPort,
+        multipartUploadKey: s3rverUploadKeyReader(join(dataDir, 's3')),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),

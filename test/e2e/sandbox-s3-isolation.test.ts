@@ -216,6 +216,27 @@ describe("alice cannot touch bob's folder, the bucket root, or list without a pr
     }
   });
 
+  test("alice cannot write into bob's multipart upload through her own key", async () => {
+    // s3rver trusts the upload id alone; the gate must tie it to the key it authorised.
+    const { UploadId: bobsUpload } = await bobS3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'bob/upload.bin' }));
+    const Key = 'alice/hijack.bin';
+    expect(await s3ErrorCode(aliceS3.send(new UploadPartCommand({ Bucket, Key, UploadId: bobsUpload, PartNumber: 1, Body: 'evil' })))).toBe('NoSuchUpload');
+    expect(
+      await s3ErrorCode(
+        aliceS3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: bobsUpload, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } })),
+      ),
+    ).toBe('NoSuchUpload');
+    expect(await s3ErrorCode(aliceS3.send(new UploadPartCommand({ Bucket, Key, UploadId: '../../bob', PartNumber: 1, Body: 'evil' })))).toBe('NoSuchUpload');
+    // bob's own upload still completes with his part.
+    const part = await bobS3.send(new UploadPartCommand({ Bucket, Key: 'bob/upload.bin', UploadId: bobsUpload, PartNumber: 1, Body: 'bob part' }));
+    await bobS3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key: 'bob/upload.bin', UploadId: bobsUpload, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+    );
+    const got = await bobS3.send(new GetObjectCommand({ Bucket, Key: 'bob/upload.bin' }));
+    expect(await got.Body?.transformToString()).toBe('bob part');
+    await bobS3.send(new DeleteObjectCommand({ Bucket, Key: 'bob/upload.bin' }));
+  });
+
   test('alice cannot reach bob/ through a "alice/../bob/" key', async () => {
     expect(await s3ErrorCode(aliceS3.send(new PutObjectCommand({ Bucket, Key: 'alice/../bob/secret.txt', Body: 'x' })))).toBe('InvalidArgument');
     expect(await s3ErrorCode(aliceS3.send(new GetObjectCommand({ Bucket, Key: 'alice/../bob/secret.txt' })))).toBe('InvalidArgument');
