@@ -237,6 +237,29 @@ describe("alice cannot touch bob's folder, the bucket root, or list without a pr
     await bobS3.send(new DeleteObjectCommand({ Bucket, Key: 'bob/upload.bin' }));
   });
 
+  test('alice cannot reach bob/ through an encoded slash in the bucket name', async () => {
+    const client = s3ClientFor(alice);
+    type BuiltArgs = { request: { path?: string } };
+    // Rewrites the path before signing, so the request is validly signed for it.
+    const rewrite = (next: (args: BuiltArgs) => Promise<unknown>) => async (args: BuiltArgs) => {
+      args.request.path = `/tvm-files%2Falice%2F..%2Fbob/secret.txt`;
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(rewrite as never, { relation: 'before', toMiddleware: 'awsAuthMiddleware', name: 'rewrite' });
+    try {
+      expect(await s3ErrorCode(client.send(new GetObjectCommand({ Bucket, Key: 'alice/v1.txt' })))).toBe('InvalidBucketName');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('alice cannot copy from bob/ through a "?" in the copy source', async () => {
+    expect(await s3ErrorCode(aliceS3.send(new CopyObjectCommand({ Bucket, Key: 'alice/copy.txt', CopySource: `${Bucket}/alice/v1.txt?/../../bob/secret.txt` })))).not.toBe(
+      'resolved',
+    );
+    expect(await s3ErrorCode(aliceS3.send(new GetObjectCommand({ Bucket, Key: 'alice/copy.txt' })))).toBe('NoSuchKey');
+  });
+
   test('alice cannot reach bob/ through a "alice/../bob/" key', async () => {
     expect(await s3ErrorCode(aliceS3.send(new PutObjectCommand({ Bucket, Key: 'alice/../bob/secret.txt', Body: 'x' })))).toBe('InvalidArgument');
     expect(await s3ErrorCode(aliceS3.send(new GetObjectCommand({ Bucket, Key: 'alice/../bob/secret.txt' })))).toBe('InvalidArgument');
