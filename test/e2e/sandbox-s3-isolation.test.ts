@@ -45,7 +45,20 @@ let clockOffsetMs = 0;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tvm-e2e-'));
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, now: () => Date.now() + clockOffsetMs });
+  sandbox = await startSandbox({
+    port: 0,
+    s3Port: 0,
+    dataDir,
+    bcryptCost: 10,
+    now: () => Date.now() + clockOffsetMs,
+    // Stands in for the web app: serves one page and declines everything else.
+    staticHandler: async (req, res) => {
+      if (req.url !== '/static-check') return false;
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('static');
+      return true;
+    },
+  });
   [alice, bob] = await Promise.all([register(sandbox.apiUrl, 'alice', PASSWORD), register(sandbox.apiUrl, 'bob', PASSWORD)]);
   aliceS3 = s3ClientFor(alice);
   bobS3 = s3ClientFor(bob);
@@ -76,6 +89,25 @@ describe('the API through the sandbox', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
     expect((await fetch(`${sandbox.apiUrl}/register`)).status).toBe(405);
+  });
+
+  test('a non-API GET goes to the static handler, and what it declines is a 404 JSON error', async () => {
+    const served = await fetch(`${sandbox.apiUrl}/static-check`);
+    expect(served.status).toBe(200);
+    expect(await served.text()).toBe('static');
+    const declined = await fetch(`${sandbox.apiUrl}/declined`);
+    expect(declined.status).toBe(404);
+    expect(await declined.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  test('a CORS preflight for an API route is answered as API Gateway would', async () => {
+    const response = await fetch(`${sandbox.apiUrl}/token`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')).toContain('Authorization');
   });
 
   test('a body that breaks the route model is refused with 400 before the handler', async () => {
