@@ -198,6 +198,12 @@ async function listenPublic(server: Server, port: number, what: string, variable
 /**
  * Starts the sandbox: dynalite, s3rver, the local STS, the S3 gate and the API, creating
  * the table and the bucket if missing. On failure everything already started is stopped.
+ *
+ * It sets the handlers' environment in `process.env` (table, bucket, role, region, endpoints,
+ * a stand-in function key) and loads the handler modules, which read it once, like a warm
+ * Lambda. So within one process a second start after `stop()` must use the same S3 port and
+ * bcrypt cost (internal ports are reused automatically); otherwise it throws, naming what
+ * differs. Use a fresh process for other settings.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
