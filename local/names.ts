@@ -11,8 +11,9 @@ export const SANDBOX_REGION = 'us-east-1';
 export const SANDBOX_BUCKET = 'tvm-files';
 /** The DynamoDB table, created in dynalite on start. */
 export const SANDBOX_TABLE = 'tvm-users';
-/** The vending role's name and ARN; AssumeRole on any other role is refused. */
+/** The vending role's name. */
 export const SANDBOX_VENDING_ROLE_NAME = 'tvm-vending';
+/** The vending role's ARN; the local STS refuses AssumeRole on any other role. */
 export const SANDBOX_VENDING_ROLE_ARN = `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:role/${SANDBOX_VENDING_ROLE_NAME}`;
 /** A stable role id, as IAM gives every role one (`AROA...`); it appears in AssumedRoleId. */
 export const SANDBOX_VENDING_ROLE_ID = 'AROAQSANDBOXVENDING01';

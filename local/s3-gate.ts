@@ -12,11 +12,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
-import { deleteObjectsChecks, describeS3Operation, type AuthorisationCheck, type S3Operation } from './s3-operations';
+import { describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
 import type { SessionStore, StsSession } from './session-store';
 import {
   AwsAuthError,
@@ -94,7 +96,28 @@ export interface S3GateOptions {
   readonly log?: boolean;
   /** The clock, injectable for tests. */
   readonly now?: () => number;
+  /**
+   * The key a multipart upload was started for, as the emulator recorded it; undefined if
+   * there is no such upload. s3rver itself ignores the key in UploadPart and
+   * CompleteMultipartUpload URLs and trusts the upload id alone, so the gate must check that
+   * the upload belongs to the key it authorised. Without it, every upload-id request is refused.
+   */
+  readonly multipartUploadKey?: (bucket: string, uploadId: string) => Promise<string | undefined>;
 }
+
+/** The key file s3rver's filesystem store keeps for each multipart upload. */
+export function s3rverUploadKeyReader(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<string | undefined> {
+  return async (bucket, uploadId) => {
+    try {
+      return await readFile(join(s3rverDirectory, bucket, '._S3rver_uploads', uploadId, 'key'), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** s3rver's upload ids: 16 random bytes in hex. Anything else never reaches a file path. */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 /** The gate server and its base URL. */
 export interface S3Gate {
@@ -297,6 +320,52 @@ function forward(req: IncomingMessage, res: ServerResponse, wire: WireRequest, p
   upstream.end(payload);
 }
 
+/** One DELETE to s3rver; resolves with its status. */
+function deleteUpstream(bucket: string, key: string, upstreamPort: number, agent: Agent): Promise<number> {
+  const path = `/${uriEncodePath(bucket)}/${key.split('/').map(uriEncodePath).join('/')}`;
+  return new Promise((resolve, reject) => {
+    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: 'DELETE', path, agent }, (answer) => {
+      answer.resume();
+      answer.on('end', () => resolve(answer.statusCode ?? 502));
+    });
+    upstream.on('error', reject);
+    upstream.end();
+  });
+}
+
+function uriEncodePath(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+/**
+ * DeleteObjects, once every key is authorised: s3rver's own DeleteObjects deletes keys in
+ * parallel and fails when two share a folder, so the gate deletes them one by one and
+ * answers S3's DeleteResult itself.
+ */
+async function deleteObjectsOneByOne(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bucket: string,
+  keys: readonly string[],
+  quiet: boolean,
+  upstreamPort: number,
+  agent: Agent,
+  requestId: string,
+): Promise<void> {
+  let entries = '';
+  for (const key of keys) {
+    const status = await deleteUpstream(bucket, key, upstreamPort, agent);
+    if (status === 204 || status === 200 || status === 404) {
+      if (!quiet) entries += `<Deleted><Key>${escapeXml(key)}</Key></Deleted>`;
+    } else {
+      entries += `<Error><Key>${escapeXml(key)}</Key><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`;
+    }
+  }
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${entries}</DeleteResult>`;
+  res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body), 'x-amz-request-id': requestId, ...corsHeaders(req) });
+  res.end(body);
+}
+
 /** Handles one request end to end. */
 async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, agent: Agent): Promise<void> {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
@@ -368,17 +437,27 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
       }
     };
 
-    let payload: Buffer;
     if (operation.needsDeleteKeysFromBody) {
       const body = await readBody(req, MAX_GATE_BODY_BYTES);
-      payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
-      await authorise(deleteObjectsChecks(operation.bucket ?? '', payload.toString('utf8')));
-    } else {
-      // S3 authorises before it reads the body: a refused upload costs nothing.
-      await authorise(operation.checks);
-      const body = await readBody(req, MAX_GATE_BODY_BYTES);
-      payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
+      const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey).toString('utf8'));
+      await authorise(plan.checks);
+      await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, options.upstreamPort, agent, requestId);
+      return;
     }
+    // S3 authorises before it reads the body: a refused upload costs nothing.
+    await authorise(operation.checks);
+    // Only after authorisation, as S3 does: the upload must belong to the key just authorised.
+    const uploadId = query.get('uploadId');
+    if (uploadId !== undefined && operation.key !== undefined) {
+      const recordedKey = UPLOAD_ID.test(uploadId) && options.multipartUploadKey ? await options.multipartUploadKey(operation.bucket ?? '', uploadId) : undefined;
+      if (recordedKey !== operation.key) {
+        throw new AwsAuthError(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
+          UploadId: uploadId,
+        });
+      }
+    }
+    const body = await readBody(req, MAX_GATE_BODY_BYTES);
+    const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
     forward(req, res, wire, payload, options.upstreamPort, agent, requestId);
   } catch (error) {
     if (error instanceof AwsAuthError) {

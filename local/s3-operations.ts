@@ -168,7 +168,9 @@ export function assertStorableKey(key: string): void {
 
 /** Reads `x-amz-copy-source` (`[/]bucket/key[?versionId=v]`) the way both S3 and the emulator agree on. */
 function copySource(raw: string): { bucket: string; key: string; versionId?: string } {
-  const [pathPart = '', queryPart] = raw.split('?', 2);
+  // The emulator does not split off `?versionId=`; a `?` would make the two read different keys.
+  if (raw.includes('?')) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions: copy sources cannot carry a versionId.');
+  const pathPart = raw;
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathPart);
@@ -181,9 +183,10 @@ function copySource(raw: string): { bucket: string; key: string; versionId?: str
   const slash = trimmed.indexOf('/');
   if (slash <= 0 || slash === trimmed.length - 1) throw new AwsAuthError(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.');
   const key = trimmed.slice(slash + 1);
+  const bucket = trimmed.slice(0, slash);
+  assertBucketName(bucket);
   assertStorableKey(key);
-  const versionId = queryPart ? new URLSearchParams(queryPart).get('versionId') ?? undefined : undefined;
-  return { bucket: trimmed.slice(0, slash), key, ...(versionId !== undefined ? { versionId } : {}) };
+  return { bucket, key };
 }
 
 /** Condition keys S3 sets from request headers on writes. */
@@ -225,18 +228,29 @@ function writeSideEffects(bucket: string, key: string, header: S3RequestShape['h
   return extra;
 }
 
+/** S3's bucket naming rules. Anything else (an encoded `/`, `..`) must never reach the emulator's file paths. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function assertBucketName(bucket: string): void {
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
+    throw new AwsAuthError(400, 'InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
+  }
+}
+
 function splitPath(rawPath: string): { bucket?: string; key?: string } {
   const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
   if (path === '') return {};
   const slash = path.indexOf('/');
+  let bucket: string;
+  let key: string;
   try {
-    if (slash === -1) return { bucket: decodeURIComponent(path) };
-    const bucket = decodeURIComponent(path.slice(0, slash));
-    const key = decodeURIComponent(path.slice(slash + 1));
-    return key === '' ? { bucket } : { bucket, key };
+    bucket = decodeURIComponent(slash === -1 ? path : path.slice(0, slash));
+    key = slash === -1 ? '' : decodeURIComponent(path.slice(slash + 1));
   } catch {
     throw new AwsAuthError(400, 'InvalidURI', "Couldn't parse the specified URI.");
   }
+  assertBucketName(bucket);
+  return key === '' ? { bucket } : { bucket, key };
 }
 
 /** The operation and its IAM checks for one path-style S3 request. */
@@ -336,18 +350,45 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
   }
 }
 
+/**
+ * DeleteObjects as the gate checked it: one check per key, and exactly those keys to delete.
+ * The gate acts on this list, never on the client's XML, so no difference between how the
+ * gate and the emulator parse a body (repeated Key elements, attributes, comments, CDATA)
+ * can delete an unchecked key.
+ */
+export interface DeleteObjectsPlan {
+  readonly checks: AuthorisationCheck[];
+  /** The keys, in request order. */
+  readonly keys: readonly string[];
+  /** Whether the client asked for Quiet mode (only errors reported). */
+  readonly quiet: boolean;
+}
+
+function malformedXml(): AwsAuthError {
+  return new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+}
+
 /** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body. */
-export function deleteObjectsChecks(bucket: string, xml: string): AuthorisationCheck[] {
+export function planDeleteObjects(bucket: string, xml: string): DeleteObjectsPlan {
+  // Comments, CDATA and DTDs are legal XML but never needed here; refusing them keeps parsing simple and exact.
+  if (xml.includes('<!')) throw malformedXml();
   const objects = [...xml.matchAll(/<Object>([\s\S]*?)<\/Object>/g)];
-  if (objects.length === 0 || objects.length > 1000) throw new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-  return objects.map(([, inner = '']) => {
-    const keyMatch = /<Key>([\s\S]*?)<\/Key>/.exec(inner);
-    if (!keyMatch) throw new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const tagCount = (name: string) => (xml.match(new RegExp(`<${name}[\\s/>]`, 'g')) ?? []).length;
+  if (objects.length === 0 || objects.length > 1000 || tagCount('Object') !== objects.length || tagCount('Key') !== objects.length) throw malformedXml();
+  const quiet = /<Quiet>\s*true\s*<\/Quiet>/.test(xml);
+  const checks: AuthorisationCheck[] = [];
+  const keys: string[] = [];
+  for (const [, inner = ''] of objects) {
+    const keyMatch = /<Key>([^<]*)<\/Key>/.exec(inner);
+    if (!keyMatch) throw malformedXml();
     const key = unescapeXml(keyMatch[1] ?? '');
     assertStorableKey(key);
-    const versioned = /<VersionId>/.test(inner);
-    return check(versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', bucket, key);
-  });
+    const versionId = /<VersionId>([^<]*)<\/VersionId>/.exec(inner)?.[1];
+    checks.push(check(versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject', bucket, key));
+    if (versionId !== undefined) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions.');
+    keys.push(key);
+  }
+  return { checks, keys, quiet };
 }
 
 function unescapeXml(text: string): string {

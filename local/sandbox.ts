@@ -27,7 +27,7 @@ import {
   SANDBOX_TABLE,
   SANDBOX_VENDING_ROLE_ARN,
 } from './names';
-import { startS3Gate, type S3Gate } from './s3-gate';
+import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
 
@@ -198,6 +198,12 @@ async function listenPublic(server: Server, port: number, what: string, variable
 /**
  * Starts the sandbox: dynalite, s3rver, the local STS, the S3 gate and the API, creating
  * the table and the bucket if missing. On failure everything already started is stopped.
+ *
+ * It sets the handlers' environment in `process.env` (table, bucket, role, region, endpoints,
+ * a stand-in function key) and loads the handler modules, which read it once, like a warm
+ * Lambda. So within one process a second start after `stop()` must use the same S3 port and
+ * bcrypt cost (internal ports are reused automatically); otherwise it throws, naming what
+ * differs. Use a fresh process for other settings.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
@@ -258,6 +264,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         sessions,
         vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
         upstreamPort: s3rverPort,
+        multipartUploadKey: s3rverUploadKeyReader(join(dataDir, 's3')),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),

@@ -6,7 +6,7 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -74,6 +74,40 @@ async function signalGroupAndWait(sandbox: RunningSandbox, signal: NodeJS.Signal
   while (groupAlive(pid) && Date.now() < deadline) await new Promise((wait) => setTimeout(wait, 100));
 }
 
+/** Linux: the listening TCP sockets (local address as `ip:port`) of every process in a process group. */
+function listeningAddressesOfGroup(pgid: number): string[] {
+  const inodes = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      // Field 5 of /proc/<pid>/stat is the process group; the command name (field 2) may contain spaces.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+        if (inode) inodes.add(inode);
+      }
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const addresses: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const [local, state, inode] = [fields[1], fields[3], fields[9]];
+      if (state !== '0A' || !local || !inode || !inodes.has(inode)) continue;
+      const [hexAddress = '', hexPort = ''] = local.split(':');
+      const address =
+        hexAddress.length === 8
+          ? (hexAddress.match(/../g) ?? []).reverse().map((byte) => Number.parseInt(byte, 16)).join('.')
+          : `[ipv6 ${hexAddress}]`;
+      addresses.push(`${address}:${Number.parseInt(hexPort, 16)}`);
+    }
+  }
+  return addresses;
+}
+
 let dataDir: string;
 const started: RunningSandbox[] = [];
 
@@ -102,6 +136,10 @@ test('a restart keeps users, files and issued credentials; Ctrl-C leaves no proc
   const vended = JSON.parse(printed.slice(printed.lastIndexOf('{"credentials"'))) as VendResponse;
   expect(vended.credentials.accessKeyId).toMatch(/^ASIA/);
   expect(vended.storage).toMatchObject({ bucket: 'tvm-files', prefix: 'alice/', endpoint: first.s3Url });
+  // API, S3 gate, s3rver, local STS and dynalite: every one on loopback, none anywhere else (read from Linux's /proc).
+  const listening = listeningAddressesOfGroup(first.child.pid as number);
+  expect(listening.length).toBeGreaterThanOrEqual(5);
+  expect(listening.filter((address) => !/^127\.0\.0\.1:\d+$/.test(address))).toEqual([]);
   const carol: VendResponse = await register(first.apiUrl, 'carol', PASSWORD);
   expect(carol.storage.endpoint).toBe(first.s3Url);
   const s3 = s3ClientFor(carol);

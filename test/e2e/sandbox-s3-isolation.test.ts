@@ -45,7 +45,20 @@ let clockOffsetMs = 0;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tvm-e2e-'));
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, now: () => Date.now() + clockOffsetMs });
+  sandbox = await startSandbox({
+    port: 0,
+    s3Port: 0,
+    dataDir,
+    bcryptCost: 10,
+    now: () => Date.now() + clockOffsetMs,
+    // Stands in for the web app: serves one page and declines everything else.
+    staticHandler: async (req, res) => {
+      if (req.url !== '/static-check') return false;
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('static');
+      return true;
+    },
+  });
   [alice, bob] = await Promise.all([register(sandbox.apiUrl, 'alice', PASSWORD), register(sandbox.apiUrl, 'bob', PASSWORD)]);
   aliceS3 = s3ClientFor(alice);
   bobS3 = s3ClientFor(bob);
@@ -76,6 +89,25 @@ describe('the API through the sandbox', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
     expect((await fetch(`${sandbox.apiUrl}/register`)).status).toBe(405);
+  });
+
+  test('a non-API GET goes to the static handler, and what it declines is a 404 JSON error', async () => {
+    const served = await fetch(`${sandbox.apiUrl}/static-check`);
+    expect(served.status).toBe(200);
+    expect(await served.text()).toBe('static');
+    const declined = await fetch(`${sandbox.apiUrl}/declined`);
+    expect(declined.status).toBe(404);
+    expect(await declined.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  test('a CORS preflight for an API route is answered as API Gateway would', async () => {
+    const response = await fetch(`${sandbox.apiUrl}/token`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')).toContain('Authorization');
   });
 
   test('a body that breaks the route model is refused with 400 before the handler', async () => {
@@ -140,6 +172,16 @@ describe('alice in her own folder', () => {
     }
   });
 
+  test('alice can delete several of her own objects with DeleteObjects', async () => {
+    const Bucket = sandbox.bucket;
+    await aliceS3.send(new PutObjectCommand({ Bucket, Key: 'alice/tmp/a.txt', Body: 'a' }));
+    await aliceS3.send(new PutObjectCommand({ Bucket, Key: 'alice/tmp/b.txt', Body: 'b' }));
+    const result = await aliceS3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'alice/tmp/a.txt' }, { Key: 'alice/tmp/b.txt' }] } }));
+    expect(result.Deleted?.map((d) => d.Key).sort()).toEqual(['alice/tmp/a.txt', 'alice/tmp/b.txt']);
+    const listed = await aliceS3.send(new ListObjectsV2Command({ Bucket, Prefix: 'alice/tmp/' }));
+    expect(listed.KeyCount).toBe(0);
+  });
+
   test('a presigned GET URL for alice/ works without any other credentials', async () => {
     await aliceS3.send(new PutObjectCommand({ Bucket: sandbox.bucket, Key: 'alice/shared.txt', Body: 'shared' }));
     const url = await getSignedUrl(aliceS3, new GetObjectCommand({ Bucket: sandbox.bucket, Key: 'alice/shared.txt' }), { expiresIn: 60 });
@@ -188,6 +230,66 @@ describe("alice cannot touch bob's folder, the bucket root, or list without a pr
 
   test.each(refused)('%s', async (_name, attempt) => {
     expect(['AccessDenied', 'HEAD 403']).toContain(await s3ErrorCode(attempt()));
+  });
+
+  test('alice cannot smuggle bob/ into DeleteObjects with a second Key element', async () => {
+    const client = s3ClientFor(alice);
+    type SerializedArgs = { request: { body?: unknown } };
+    // Replaces the serialised XML before checksums and signing, so the request is validly signed.
+    const smuggle = (next: (args: SerializedArgs) => Promise<unknown>) => async (args: SerializedArgs) => {
+      args.request.body = `<Delete><Object><Key>alice/v1.txt</Key><Key>${BOB_SECRET}</Key></Object></Delete>`;
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(smuggle as never, { relation: 'after', toMiddleware: 'serializerMiddleware', name: 'smuggle' });
+    try {
+      expect(await s3ErrorCode(client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'alice/v1.txt' }] } })))).toBe('MalformedXML');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test("alice cannot write into bob's multipart upload through her own key", async () => {
+    // s3rver trusts the upload id alone; the gate must tie it to the key it authorised.
+    const { UploadId: bobsUpload } = await bobS3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'bob/upload.bin' }));
+    const Key = 'alice/hijack.bin';
+    expect(await s3ErrorCode(aliceS3.send(new UploadPartCommand({ Bucket, Key, UploadId: bobsUpload, PartNumber: 1, Body: 'evil' })))).toBe('NoSuchUpload');
+    expect(
+      await s3ErrorCode(
+        aliceS3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: bobsUpload, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } })),
+      ),
+    ).toBe('NoSuchUpload');
+    expect(await s3ErrorCode(aliceS3.send(new UploadPartCommand({ Bucket, Key, UploadId: '../../bob', PartNumber: 1, Body: 'evil' })))).toBe('NoSuchUpload');
+    // bob's own upload still completes with his part.
+    const part = await bobS3.send(new UploadPartCommand({ Bucket, Key: 'bob/upload.bin', UploadId: bobsUpload, PartNumber: 1, Body: 'bob part' }));
+    await bobS3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key: 'bob/upload.bin', UploadId: bobsUpload, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+    );
+    const got = await bobS3.send(new GetObjectCommand({ Bucket, Key: 'bob/upload.bin' }));
+    expect(await got.Body?.transformToString()).toBe('bob part');
+    await bobS3.send(new DeleteObjectCommand({ Bucket, Key: 'bob/upload.bin' }));
+  });
+
+  test('alice cannot reach bob/ through an encoded slash in the bucket name', async () => {
+    const client = s3ClientFor(alice);
+    type BuiltArgs = { request: { path?: string } };
+    // Rewrites the path before signing, so the request is validly signed for it.
+    const rewrite = (next: (args: BuiltArgs) => Promise<unknown>) => async (args: BuiltArgs) => {
+      args.request.path = `/tvm-files%2Falice%2F..%2Fbob/secret.txt`;
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(rewrite as never, { relation: 'before', toMiddleware: 'awsAuthMiddleware', name: 'rewrite' });
+    try {
+      expect(await s3ErrorCode(client.send(new GetObjectCommand({ Bucket, Key: 'alice/v1.txt' })))).toBe('InvalidBucketName');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('alice cannot copy from bob/ through a "?" in the copy source', async () => {
+    expect(await s3ErrorCode(aliceS3.send(new CopyObjectCommand({ Bucket, Key: 'alice/copy.txt', CopySource: `${Bucket}/alice/v1.txt?/../../bob/secret.txt` })))).not.toBe(
+      'resolved',
+    );
+    expect(await s3ErrorCode(aliceS3.send(new GetObjectCommand({ Bucket, Key: 'alice/copy.txt' })))).toBe('NoSuchKey');
   });
 
   test('alice cannot reach bob/ through a "alice/../bob/" key', async () => {
