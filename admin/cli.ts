@@ -41,6 +41,7 @@ Commands:
   sessions list <user>               the user's live sessions
   sessions revoke <user> <id>|--all  revoke one session, or all of them
   revoke-credentials <user>          revoke every session and cut off issued AWS credentials
+  revocations                        who is on the vending role's cut-off list, and since when
   audit <user> [--limit N]           the audit trail, newest first (default 50)
   usage <user> | usage --all         objects and bytes per folder
   policy <user>                      the session policy the TVM passes for that user

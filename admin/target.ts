@@ -8,6 +8,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
 
 /** Everything the commands need to reach one TVM. */
 export interface AdminTarget {
@@ -25,24 +26,6 @@ export interface AdminTarget {
   readonly iam: IAMClient;
   close(): void;
 }
-
-/** What the sandbox writes to `<TVM_DATA_DIR>/sandbox.json` while it runs. */
-export interface SandboxManifest {
-  readonly pid: number;
-  readonly region: string;
-  readonly tableName: string;
-  readonly bucketName: string;
-  readonly vendingRoleArn: string;
-  readonly dynamoEndpoint: string;
-  /** The local STS, which also answers the IAM role-policy calls. */
-  readonly iamEndpoint: string;
-  /** The S3 emulator itself, behind the gate: the operator acts as the bucket owner. */
-  readonly s3OwnerEndpoint: string;
-  readonly operatorCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-}
-
-/** The file name of the sandbox manifest inside the data folder. */
-export const SANDBOX_MANIFEST = 'sandbox.json';
 
 /** A problem the operator can fix; printed as one line. */
 export class AdminError extends Error {
@@ -78,7 +61,13 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
   const credentials = manifest.operatorCredentials;
   const common = { region: manifest.region, credentials, maxAttempts: 2 };
   const dynamo = new DynamoDBClient({ ...common, endpoint: manifest.dynamoEndpoint });
-  const s3 = new S3Client({ ...common, endpoint: manifest.s3OwnerEndpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const s3 = new S3Client({
+    ...common,
+    credentials: manifest.s3OwnerCredentials,
+    endpoint: manifest.s3OwnerEndpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   const iam = new IAMClient({ ...common, endpoint: manifest.iamEndpoint });
   const role = roleParts(manifest.vendingRoleArn);
   return {

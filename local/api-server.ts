@@ -96,6 +96,33 @@ function multiValue(pairs: [string, string][]): Record<string, string[]> {
   return result;
 }
 
+/**
+ * Matches a request path against a route template such as `/sessions/{id}`, as API Gateway
+ * does: a `{name}` stands for exactly one non-empty path segment. Returns the decoded path
+ * parameters, or undefined when the path does not match.
+ */
+export function matchRoutePath(template: string, path: string): Record<string, string> | undefined {
+  const templateParts = template.split('/');
+  const pathParts = path.split('/');
+  if (templateParts.length !== pathParts.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [index, part] of templateParts.entries()) {
+    const actual = pathParts[index] ?? '';
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (name === undefined) {
+      if (part !== actual) return undefined;
+      continue;
+    }
+    if (actual === '') return undefined;
+    try {
+      parameters[name] = decodeURIComponent(actual);
+    } catch {
+      return undefined;
+    }
+  }
+  return parameters;
+}
+
 /** Builds the API Gateway (REST, proxy integration) event API Gateway would send. */
 export function buildProxyEvent(req: IncomingMessage, route: RouteDefinition, body: string | null, requestId: string): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -115,7 +142,10 @@ export function buildProxyEvent(req: IncomingMessage, route: RouteDefinition, bo
     multiValueHeaders,
     queryStringParameters: queryPairs.length > 0 ? last(multiValueQuery) : null,
     multiValueQueryStringParameters: queryPairs.length > 0 ? multiValueQuery : null,
-    pathParameters: null,
+    pathParameters: (() => {
+      const parameters = matchRoutePath(route.path, url.pathname);
+      return parameters && Object.keys(parameters).length > 0 ? parameters : null;
+    })(),
     stageVariables: null,
     body,
     isBase64Encoded: false,
@@ -205,7 +235,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
     void (async () => {
       try {
-        const atPath = options.routes.filter(({ route }) => route.path === path);
+        const atPath = options.routes.filter(({ route }) => matchRoutePath(route.path, path) !== undefined);
         const match = atPath.find(({ route }) => route.method === req.method);
         if (!match) {
           if (req.method === 'OPTIONS' && atPath[0]) {

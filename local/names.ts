@@ -33,3 +33,12 @@ export const SANDBOX_FUNCTION_ROLE_ARN = `arn:aws:sts::${SANDBOX_ACCOUNT_ID}:ass
 export function assumedRoleArn(roleSessionName: string): string {
   return `arn:aws:sts::${SANDBOX_ACCOUNT_ID}:assumed-role/${SANDBOX_VENDING_ROLE_NAME}/${roleSessionName}`;
 }
+
+/**
+ * The operator's long-term key for `tvm-admin --local`: the local IAM accepts role-policy
+ * changes only from it, and the S3 emulator behind the gate takes it as the bucket owner.
+ */
+export const SANDBOX_OPERATOR_CREDENTIALS = {
+  accessKeyId: 'AKIAQSANDBOXOPERATOR',
+  secretAccessKey: 'sandbox-operator-secret-not-a-real-aws-key',
+} as const;

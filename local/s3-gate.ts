@@ -88,6 +88,11 @@ export interface S3GateOptions {
   readonly sessions: SessionStore;
   /** The vending role's own policy (its identity policy). */
   readonly vendingRolePolicy: PolicyDocument;
+  /**
+   * The role's other inline policies as they are now (the operator's credential cut-off),
+   * read on every request so a change applies at once, as IAM applies it within seconds.
+   */
+  readonly inlineRolePolicies?: () => readonly { readonly name: string; readonly policy: PolicyDocument }[];
   /** Where s3rver listens. */
   readonly upstreamPort: number;
   /** The gate's own port; 0 = any free port. */
@@ -221,7 +226,7 @@ function requestContext(session: StsSession, claim: SignatureClaim, req: Incomin
 async function isAllowed(
   check: AuthorisationCheck,
   session: StsSession,
-  vendingRolePolicy: PolicyDocument,
+  identityPolicies: readonly { readonly name: string; readonly policy: PolicyDocument }[],
   context: Record<string, string>,
 ): Promise<boolean> {
   const result = await runSimulation(
@@ -232,7 +237,7 @@ async function isAllowed(
         resource: { resource: check.resource, accountId: SANDBOX_ACCOUNT_ID },
         contextVariables: { ...context, ...check.context },
       },
-      identityPolicies: [{ name: 'tvm-vending', policy: vendingRolePolicy }],
+      identityPolicies: identityPolicies.map(({ name, policy }) => ({ name, policy })),
       sessionPolicy: session.sessionPolicy === undefined ? undefined : JSON.parse(session.sessionPolicy),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
@@ -426,7 +431,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     const context = requestContext(session, claim, req, now);
     const authorise = async (checks: readonly AuthorisationCheck[]) => {
       for (const check of checks) {
-        if (!(await isAllowed(check, session, options.vendingRolePolicy, context))) {
+        const identityPolicies = [{ name: 'tvm-vending', policy: options.vendingRolePolicy }, ...(options.inlineRolePolicies?.() ?? [])];
+        if (!(await isAllowed(check, session, identityPolicies, context))) {
           if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${session.roleSessionName} ${check.action} ${check.displayResource}`);
           throw new AwsAuthError(
             403,

@@ -23,10 +23,14 @@ import { createApiServer, type LoadedRoute, type ProxyHandler, type StaticHandle
 import {
   SANDBOX_BUCKET,
   SANDBOX_FUNCTION_CREDENTIALS,
+  SANDBOX_OPERATOR_CREDENTIALS,
   SANDBOX_REGION,
   SANDBOX_TABLE,
   SANDBOX_VENDING_ROLE_ARN,
 } from './names';
+import { startIam } from './iam';
+import { SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
+import { RolePolicyStore } from './role-policies';
 import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
@@ -252,6 +256,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const { port: s3rverPort } = await s3rver.run();
     cleanup.push(() => s3rver.close());
 
+    const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));
+    const iam = await startIam({ policies: rolePolicies, ...(options.now ? { now: options.now } : {}) });
+    cleanup.push(() => closeServer(iam.server));
+
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
     sessions.open();
     cleanup.push(() => sessions.close());
@@ -263,6 +271,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       gate = await startS3Gate({
         sessions,
         vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+        inlineRolePolicies: () => rolePolicies.all(),
         upstreamPort: s3rverPort,
         multipartUploadKey: s3rverUploadKeyReader(join(dataDir, 's3')),
         port: options.s3Port ?? 3001,
@@ -306,6 +315,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     loadedEnvironment = environment;
     internalPorts = { dynamo: dynamoPort, sts: Number(new URL(sts.url).port) };
     routes.push(...loadedHandlers);
+
+    // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
+    const manifestFile = join(dataDir, SANDBOX_MANIFEST);
+    const manifest: SandboxManifest = {
+      pid: process.pid,
+      region: SANDBOX_REGION,
+      tableName: SANDBOX_TABLE,
+      bucketName: SANDBOX_BUCKET,
+      vendingRoleArn: SANDBOX_VENDING_ROLE_ARN,
+      dynamoEndpoint,
+      iamEndpoint: iam.url,
+      s3OwnerEndpoint: `http://127.0.0.1:${s3rverPort}`,
+      s3OwnerCredentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      operatorCredentials: SANDBOX_OPERATOR_CREDENTIALS,
+    };
+    writeFileSync(manifestFile, JSON.stringify(manifest, null, 2), { mode: 0o600 });
+    cleanup.push(async () => rmSync(manifestFile, { force: true }));
 
     let stopped: Promise<void> | undefined;
     return {

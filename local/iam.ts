@@ -1,0 +1,119 @@
+/**
+ * The part of IAM the TVM's operator uses: PutRolePolicy, GetRolePolicy and DeleteRolePolicy
+ * on the vending role (tvm-admin's credential cut-off), over IAM's query API with its XML
+ * shapes and error codes. Only the operator's key may call it, with a valid SigV4 signature.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { PolicyDocument } from '../policies';
+import { SANDBOX_OPERATOR_CREDENTIALS, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from './names';
+import type { RolePolicyStore } from './role-policies';
+import { AwsAuthError, checkClaimScopeAndTime, parseQuery, readSignatureClaim, sha256Hex, verifySignature, wireRequest } from './sigv4';
+import { listenOnLoopback, readBody } from './sts';
+import { xmlElements } from './xml';
+
+const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const IAM_VERSION = '2010-05-08';
+/** IAM's limit on one role's inline policies, in characters. */
+const INLINE_POLICY_MAX_CHARACTERS = 10_240;
+const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
+
+class IamError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function authenticate(req: IncomingMessage, body: Buffer, now: number): void {
+  const wire = wireRequest(req);
+  const query = parseQuery(wire.rawQuery);
+  const claim = readSignatureClaim(wire, query);
+  if (!claim) throw new IamError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+  try {
+    checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service: 'iam' }, now);
+  } catch (error) {
+    if (error instanceof AwsAuthError) throw new IamError(403, 'SignatureDoesNotMatch', error.message);
+    throw error;
+  }
+  if (claim.accessKeyId !== SANDBOX_OPERATOR_CREDENTIALS.accessKeyId) {
+    throw new IamError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  }
+  try {
+    verifySignature(wire, query, claim, claim.contentSha256 ?? sha256Hex(body), SANDBOX_OPERATOR_CREDENTIALS.secretAccessKey);
+  } catch {
+    throw new IamError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  }
+}
+
+function roleAndPolicy(params: URLSearchParams): { policyName: string } {
+  const roleName = params.get('RoleName') ?? '';
+  const policyName = params.get('PolicyName') ?? '';
+  if (roleName !== SANDBOX_VENDING_ROLE_NAME) throw new IamError(404, 'NoSuchEntity', `The role with name ${roleName} cannot be found.`);
+  if (!POLICY_NAME.test(policyName)) throw new IamError(400, 'ValidationError', 'The specified value for policyName is invalid.');
+  return { policyName };
+}
+
+function parsePolicy(text: string): PolicyDocument {
+  let policy: PolicyDocument;
+  try {
+    policy = JSON.parse(text) as PolicyDocument;
+  } catch {
+    throw new IamError(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  }
+  if (policy?.Version !== '2012-10-17' || !Array.isArray(policy.Statement) || policy.Statement.length === 0) {
+    throw new IamError(400, 'MalformedPolicyDocument', 'The policy needs Version 2012-10-17 and at least one statement.');
+  }
+  if (text.replace(/\s/g, '').length > INLINE_POLICY_MAX_CHARACTERS) {
+    throw new IamError(409, 'LimitExceeded', `Maximum policy size of ${INLINE_POLICY_MAX_CHARACTERS} bytes exceeded for role ${SANDBOX_VENDING_ROLE_NAME}`);
+  }
+  return policy;
+}
+
+/** Starts the local IAM on a loopback port (0 = any free port). */
+export async function startIam(options: { policies: RolePolicyStore; port?: number; now?: () => number }): Promise<{ server: Server; url: string }> {
+  const now = options.now ?? Date.now;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    const send = (status: number, xml: string) => {
+      res.writeHead(status, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId });
+      res.end(xml);
+    };
+    const respond = (action: string, result = '') =>
+      send(200, `<${action}Response xmlns="${IAM_NAMESPACE}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
+    void (async () => {
+      try {
+        const body = await readBody(req, 64 * 1024);
+        authenticate(req, body, now());
+        const params = new URLSearchParams(body.toString('utf8'));
+        const action = params.get('Action') ?? '';
+        if (params.get('Version') !== IAM_VERSION) throw new IamError(400, 'InvalidAction', `Could not find operation ${action}.`);
+        const { policyName } = roleAndPolicy(params);
+        if (action === 'PutRolePolicy') {
+          options.policies.put(policyName, parsePolicy(params.get('PolicyDocument') ?? ''));
+          respond(action);
+        } else if (action === 'GetRolePolicy') {
+          const policy = options.policies.get(policyName);
+          if (!policy) throw new IamError(404, 'NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
+          // IAM returns the document URL-encoded.
+          const fields = xmlElements({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: policyName, PolicyDocument: encodeURIComponent(JSON.stringify(policy)) });
+          respond(action, `<GetRolePolicyResult>${fields}</GetRolePolicyResult>`);
+        } else if (action === 'DeleteRolePolicy') {
+          if (!options.policies.delete(policyName)) throw new IamError(404, 'NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
+          respond(action);
+        } else {
+          throw new IamError(400, 'InvalidAction', `Could not find operation ${action} in the sandbox's IAM.`);
+        }
+      } catch (error) {
+        const iamError = error instanceof IamError ? error : new IamError(500, 'ServiceFailure', 'The request processing has failed because of an unknown error.');
+        const type = iamError.status >= 500 ? 'Receiver' : 'Sender';
+        send(iamError.status, `<ErrorResponse xmlns="${IAM_NAMESPACE}"><Error><Type>${type}</Type>${xmlElements({ Code: iamError.code, Message: iamError.message })}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+      }
+    })();
+  });
+  const port = await listenOnLoopback(server, options.port ?? 0);
+  return { server, url: `http://127.0.0.1:${port}` };
+}

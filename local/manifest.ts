@@ -1,0 +1,26 @@
+/**
+ * How `tvm-admin --local` finds a running sandbox: the sandbox writes this file into its data
+ * folder on start and removes it on stop. It names internal loopback endpoints only.
+ */
+
+/** What the sandbox writes to `<TVM_DATA_DIR>/sandbox.json` while it runs. */
+export interface SandboxManifest {
+  readonly pid: number;
+  readonly region: string;
+  readonly tableName: string;
+  readonly bucketName: string;
+  readonly vendingRoleArn: string;
+  readonly dynamoEndpoint: string;
+  /** The local IAM: the vending role's inline policies (the credential cut-off). */
+  readonly iamEndpoint: string;
+  /** The S3 emulator itself, behind the gate: the operator acts as the bucket owner. */
+  readonly s3OwnerEndpoint: string;
+  /** The S3 emulator's own fixed owner key (s3rver knows no other). */
+  readonly s3OwnerCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The operator's key for the local IAM and DynamoDB. */
+  readonly operatorCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** The file name of the sandbox manifest inside the data folder. */
+export const SANDBOX_MANIFEST = 'sandbox.json';
+
