@@ -265,10 +265,19 @@ function declaredPayloadHash(claim: SignatureClaim): string {
 }
 
 /** Turns the raw body into the object bytes, checking what its declared hash promises. */
-function verifiedPayload(wire: WireRequest, claim: SignatureClaim, payloadHash: string, body: Buffer, signingKey: Buffer): Buffer {
+function verifiedPayload(
+  wire: WireRequest,
+  claim: SignatureClaim,
+  payloadHash: string,
+  body: Buffer,
+  signingKey: Buffer,
+  /** Whether x-amz-checksum-* headers describe this body (PutObject, UploadPart, DeleteObjects) rather than a whole object (CompleteMultipartUpload). */
+  headerChecksumsDescribeBody: boolean,
+): Buffer {
   let payload = body;
   const checksums = new Map<string, string>();
   for (const [name, values] of Object.entries(wire.headers)) {
+    if (!headerChecksumsDescribeBody) break;
     if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm' && values[0] !== undefined) {
       checksums.set(name, values[0]);
     }
@@ -445,7 +454,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
 
     if (operation.needsDeleteKeysFromBody) {
       const body = await readBody(req, MAX_GATE_BODY_BYTES);
-      const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey).toString('utf8'));
+      const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey, true).toString('utf8'));
       await authorise(plan.checks);
       await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, options.upstreamPort, agent, requestId);
       return;
@@ -463,7 +472,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
       }
     }
     const body = await readBody(req, MAX_GATE_BODY_BYTES);
-    const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey);
+    const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, ['PutObject', 'UploadPart'].includes(operation.name));
     forward(req, res, wire, payload, options.upstreamPort, agent, requestId);
   } catch (error) {
     if (error instanceof AwsAuthError) {

@@ -166,8 +166,8 @@ export function assertStorableKey(key: string): void {
   if (key.includes('\0')) throw new AwsAuthError(400, 'InvalidArgument', 'Object keys must not contain NUL.');
 }
 
-/** Reads `x-amz-copy-source` (`[/]bucket/key[?versionId=v]`) the way both S3 and the emulator agree on. */
-function copySource(raw: string): { bucket: string; key: string; versionId?: string } {
+/** Reads `x-amz-copy-source` (`[/]bucket/key`) the way both S3 and the emulator agree on. */
+function copySource(raw: string): { bucket: string; key: string } {
   // The emulator does not split off `?versionId=`; a `?` would make the two read different keys.
   if (raw.includes('?')) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions: copy sources cannot carry a versionId.');
   const pathPart = raw;
@@ -324,7 +324,7 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
       const source = header('x-amz-copy-source');
       if (source !== undefined) {
         const from = copySource(source);
-        checks.push(check(from.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject', from.bucket, from.key));
+        checks.push(check('s3:GetObject', from.bucket, from.key));
       }
       if (!isPart) checks.push(...writeSideEffects(bucket, key, header));
       const name = isPart ? (source !== undefined ? 'UploadPartCopy' : 'UploadPart') : source !== undefined ? 'CopyObject' : 'PutObject';

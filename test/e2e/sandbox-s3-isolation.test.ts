@@ -138,15 +138,19 @@ describe('alice in her own folder', () => {
     expect(listed.Contents?.map((o) => o.Key)).toContain('alice/v1.txt');
   });
 
-  test('alice can upload to alice/ in several parts', async () => {
+  test.each([
+    ['checksums only when required', 'WHEN_REQUIRED'],
+    ['the SDK default checksums', 'WHEN_SUPPORTED'],
+  ] as const)('alice can upload to alice/ in several parts (%s)', async (_name, checksums) => {
     const Bucket = sandbox.bucket;
-    const Key = 'alice/big.bin';
-    const { UploadId } = await aliceS3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const Key = `alice/big-${checksums}.bin`;
+    const client = s3ClientFor(alice, { requestChecksumCalculation: checksums, responseChecksumValidation: checksums });
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
     const first = Buffer.alloc(5 * 1024 * 1024, 1);
     const second = Buffer.from('tail');
-    const one = await aliceS3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: first }));
-    const two = await aliceS3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: second }));
-    await aliceS3.send(
+    const one = await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: first }));
+    const two = await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: second }));
+    await client.send(
       new CompleteMultipartUploadCommand({
         Bucket,
         Key,
@@ -154,8 +158,9 @@ describe('alice in her own folder', () => {
         MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] },
       }),
     );
-    const head = await aliceS3.send(new HeadObjectCommand({ Bucket, Key }));
+    const head = await client.send(new HeadObjectCommand({ Bucket, Key }));
     expect(head.ContentLength).toBe(first.length + second.length);
+    client.destroy();
   });
 
   test('a streamed upload with the SDK default checksums (aws-chunked) stores the bytes, not the framing', async () => {
@@ -222,6 +227,14 @@ describe("alice cannot touch bob's folder, the bucket root, or list without a pr
     ['alice cannot abort a multipart upload in bob/', () => aliceS3.send(new AbortMultipartUploadCommand({ Bucket, Key: 'bob/big.bin', UploadId: 'x' }))],
     ['alice cannot list the parts of an upload in bob/', () => aliceS3.send(new ListPartsCommand({ Bucket, Key: 'bob/big.bin', UploadId: 'x' }))],
     ['alice cannot start a multipart upload at the bucket root', () => aliceS3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'root.bin' }))],
+    ['alice cannot upload a part at the bucket root', () => aliceS3.send(new UploadPartCommand({ Bucket, Key: 'root.bin', UploadId: 'x', PartNumber: 1, Body: 'x' }))],
+    [
+      'alice cannot complete a multipart upload at the bucket root',
+      () => aliceS3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'root.bin', UploadId: 'x', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } })),
+    ],
+    ['alice cannot abort a multipart upload at the bucket root', () => aliceS3.send(new AbortMultipartUploadCommand({ Bucket, Key: 'root.bin', UploadId: 'x' }))],
+    ['alice cannot list the parts of an upload at the bucket root', () => aliceS3.send(new ListPartsCommand({ Bucket, Key: 'root.bin', UploadId: 'x' }))],
+    ['alice cannot list the multipart uploads of the bucket without a prefix', () => aliceS3.send(new ListMultipartUploadsCommand({ Bucket }))],
     ['alice cannot list the multipart uploads of the bucket', () => aliceS3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'alice/' }))],
     ['alice cannot delete bob/secret.txt through DeleteObjects', () => aliceS3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'alice/v1.txt' }, { Key: BOB_SECRET }] } }))],
     ['alice cannot list all buckets', () => aliceS3.send(new ListBucketsCommand({}))],
