@@ -163,7 +163,15 @@ async function ensureTable(endpoint: string): Promise<void> {
     }
     for (let attempt = 0; attempt < 50; attempt++) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: SANDBOX_TABLE }));
-      if (Table?.TableStatus === 'ACTIVE') return;
+      if (Table?.TableStatus === 'ACTIVE') {
+        // dynalite cannot add an index to an existing table: say so rather than fail later on a query.
+        const present = new Set((Table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+        const missing = (createTableInput(SANDBOX_TABLE).GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !present.has(name));
+        if (missing.length > 0) {
+          console.warn(`[sandbox] The table in the data folder predates the index ${missing.join(', ')}; delete the data folder to recreate it.`);
+        }
+        return;
+      }
       await new Promise((wait) => setTimeout(wait, 100));
     }
     throw new Error(`The table ${SANDBOX_TABLE} did not become ACTIVE.`);
