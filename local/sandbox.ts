@@ -28,6 +28,7 @@ import {
   SANDBOX_TABLE,
   SANDBOX_VENDING_ROLE_ARN,
 } from './names';
+import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { startIam } from './iam';
 import { SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
 import { RolePolicyStore } from './role-policies';
@@ -69,6 +70,12 @@ export interface SandboxOptions {
    * credentials to expire. Default Date.now.
    */
   readonly now?: () => number;
+  /**
+   * Put a fault proxy between the handlers and DynamoDB, and one between them and STS, so
+   * tests can make either backend fail, throttle, hang or vanish (see `Sandbox.faults`).
+   * Default false.
+   */
+  readonly faultInjection?: boolean;
 }
 
 /** A running sandbox. */
@@ -79,6 +86,8 @@ export interface Sandbox {
   readonly s3Url: string;
   readonly bucket: string;
   readonly region: string;
+  /** The handlers' fault proxies, when started with `faultInjection`. */
+  readonly faults?: { readonly dynamodb: FaultProxy; readonly sts: FaultProxy };
   /** Stops every server and closes the database; resolves when all are closed. */
   stop(): Promise<void>;
 }
@@ -292,6 +301,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     cleanup.push(() => gate.close());
 
+    let faults: { dynamodb: FaultProxy; sts: FaultProxy } | undefined;
+    if (options.faultInjection) {
+      faults = { dynamodb: await startFaultProxy(dynamoEndpoint, 'dynamodb'), sts: await startFaultProxy(sts.url, 'sts') };
+      const started = faults;
+      cleanup.push(() => started.dynamodb.stop());
+      cleanup.push(() => started.sts.stop());
+    }
+
     const environment: Record<string, string> = {
       TABLE_NAME: SANDBOX_TABLE,
       BUCKET_NAME: SANDBOX_BUCKET,
@@ -300,8 +317,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_DEFAULT_REGION: SANDBOX_REGION,
       AWS_ACCESS_KEY_ID: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-      AWS_ENDPOINT_URL_STS: sts.url,
+      AWS_ENDPOINT_URL_DYNAMODB: faults?.dynamodb.endpoint ?? dynamoEndpoint,
+      AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
       BCRYPT_COST: String(bcryptCost),
@@ -347,6 +364,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       s3Url: gate.url,
       bucket: SANDBOX_BUCKET,
       region: SANDBOX_REGION,
+      ...(faults ? { faults } : {}),
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

@@ -6,7 +6,9 @@ import { STSClient } from '@aws-sdk/client-sts';
  * function can still answer. Endpoints come from the SDK's own environment settings
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_STS), which is how the local sandbox plugs in.
  */
-const REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 2_000 } as const;
+// throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes and
+// keeps waiting, so a hung backend would hold the function until Lambda kills it.
+const REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true } as const;
 /** One retry: the SDK's backoff for throttling, without spending the whole timeout on it. */
 const MAX_ATTEMPTS = 2;
 

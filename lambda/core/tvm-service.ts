@@ -185,10 +185,9 @@ export class TvmService {
   /** Vends fresh credentials for a live session, and records the use. */
   async token(sessionToken: string | undefined, origin: RequestOrigin = {}): Promise<VendResult> {
     const { session } = await this.liveSession(sessionToken);
-    const [credentials] = await Promise.all([
-      this.vend(session.username),
-      this.deps.sessions.touchSession(session.tokenHash, this.deps.clock.now()),
-    ]);
+    // Vend first: if STS fails, nothing is written.
+    const credentials = await this.vend(session.username);
+    await this.deps.sessions.touchSession(session.tokenHash, this.deps.clock.now());
     await this.auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId });
     return { credentials, storage: this.storage(session.username) };
   }

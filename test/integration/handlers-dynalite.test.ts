@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { startFaultProxy, type FaultProxy } from '../../local/fault-proxy';
 
 const TABLE = 'tvm-integration-users';
 const PASSWORD = 'correct horse battery';
@@ -278,8 +278,7 @@ describe('rule 9: a failing backend gives 503 and leaves nothing half-written', 
 
   it('removes the new session when writing the user fails, so a retry can register the name', async () => {
     const username = newUsername();
-    faults.rule = (operation, body) =>
-      operation === 'PutItem' && JSON.stringify(body).includes(`"USER#${username}"`) ? 'fail' : 'pass';
+    faults.rule = (operation, body) => (operation === 'PutItem' && body.includes(`"USER#${username}"`) ? 'fail' : 'pass');
     const before = await tableItems();
     const result = await register(jsonPost('/register', { username, password: PASSWORD }), context);
     expect(result.statusCode).toBe(503);

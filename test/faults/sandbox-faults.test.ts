@@ -1,0 +1,104 @@
+/**
+ * Fault injection against the sandbox (rule 9): DynamoDB stopped, slow and throttling; STS
+ * stopped and slow. Each gives 503 with Retry-After well inside the Lambda timeout (10 s),
+ * writes nothing, and the TVM recovers fully when the backend returns.
+ */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FaultMode, FaultProxy } from '../../local/fault-proxy';
+import type { SandboxManifest } from '../../local/manifest';
+import { startSandbox, type Sandbox } from '../../local/sandbox';
+import { postJson, register } from '../e2e/helpers';
+
+const PASSWORD = 'correct horse battery';
+/** The functions' timeout in the stack; a 503 must come well before it. */
+const LAMBDA_TIMEOUT_MS = 10_000;
+let sandbox: Sandbox;
+let dataDir: string;
+let table: DynamoDBClient;
+let sessionToken: string;
+let counter = 0;
+
+/** Every item's key in the real table, read behind the fault proxies. */
+async function tableKeys(): Promise<string[]> {
+  const { Items } = await table.send(new ScanCommand({ TableName: 'tvm-users', ConsistentRead: true }));
+  return (Items ?? []).map((item) => `${item.pk?.S}|${item.sk?.S}`).sort();
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = Date.now();
+  const result = await run();
+  return { result, ms: Date.now() - started };
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tvm-faults-'));
+  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, faultInjection: true });
+  const manifest = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as SandboxManifest;
+  table = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: manifest.operatorCredentials });
+  sessionToken = (await register(sandbox.apiUrl, 'faults-owner', PASSWORD)).session.token;
+}, 60_000);
+
+afterEach(() => {
+  sandbox.faults?.dynamodb.setMode('pass');
+  sandbox.faults?.sts.setMode('pass');
+});
+
+afterAll(async () => {
+  table?.destroy();
+  await sandbox?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const cases: Array<[backend: 'dynamodb' | 'sts', mode: FaultMode, label: string]> = [
+  ['dynamodb', 'down', 'DynamoDB stopped'],
+  ['dynamodb', 'slow', 'DynamoDB slow'],
+  ['dynamodb', 'throttle', 'DynamoDB throttling'],
+  ['sts', 'down', 'STS stopped'],
+  ['sts', 'slow', 'STS slow'],
+];
+
+describe('rule 9: a failing backend gives 503 and leaves nothing half-written', () => {
+  it.each(cases)('%s %s: 503 with Retry-After within the Lambda timeout, nothing written, full recovery (%s)', async (backend, mode) => {
+    const proxy = sandbox.faults?.[backend] as FaultProxy;
+    const username = `faulty-${++counter}`;
+    const before = await tableKeys();
+    // Longer than the handlers' 2 s request timeout, so each attempt times out.
+    proxy.delayMs = 3_000;
+    proxy.setMode(mode);
+
+    const registered = await timed(() => postJson(`${sandbox.apiUrl}/register`, { username, password: PASSWORD }));
+    expect(registered.result.status).toBe(503);
+    expect(registered.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
+    expect(registered.result.body).toEqual({
+      error: { code: 'service_unavailable', message: 'The service is temporarily unavailable. Please retry shortly.' },
+    });
+
+    const vended = await timed(() => postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` }));
+    expect(vended.result.status).toBe(503);
+    expect(vended.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
+    expect(proxy.refused.length).toBeGreaterThan(0);
+
+    // Let any request the proxy was still holding run out before looking.
+    await new Promise((resolve) => setTimeout(resolve, mode === 'slow' ? proxy.delayMs : 100));
+    expect(await tableKeys()).toEqual(before);
+
+    proxy.setMode('pass');
+    expect((await postJson(`${sandbox.apiUrl}/register`, { username, password: PASSWORD })).status).toBe(201);
+    expect((await postJson(`${sandbox.apiUrl}/login`, { username, password: PASSWORD })).status).toBe(200);
+    expect((await postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` })).status).toBe(200);
+  }, 40_000);
+
+  it('sends Retry-After with every 503', async () => {
+    sandbox.faults?.dynamodb.setMode('fail');
+    const response = await fetch(`${sandbox.apiUrl}/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'faults-owner', password: PASSWORD }),
+    });
+    expect(response.status).toBe(503);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
