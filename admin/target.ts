@@ -69,20 +69,7 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
   const iam = new IAMClient({ ...common, endpoint: manifest.iamEndpoint });
-  const role = roleParts(manifest.vendingRoleArn);
-  return {
-    description: `local sandbox (${resolve(dataDir)})`,
-    tableName: manifest.tableName,
-    bucketName: manifest.bucketName,
-    region: manifest.region,
-    partition: role.partition,
-    vendingRoleName: role.name,
-    maxCredentialSeconds: 3600,
-    dynamo,
-    s3,
-    iam,
-    close: () => [dynamo, s3, iam].forEach((client) => client.destroy()),
-  };
+  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam });
 }
 
 /** A deployed stack, found by name with the operator's credentials (AWS_PROFILE, --profile, --region). */
@@ -101,22 +88,29 @@ export async function deployedTarget(stackName: string, region: string | undefin
     if (!outputs[key]) throw new AdminError(`Stack ${stackName} has no ${key} output; is it a TVM stack?`);
   }
   const stackRegion = outputs.Region!;
-  const role = roleParts(outputs.VendingRoleArn!);
-  const dynamo = new DynamoDBClient({ region: stackRegion });
-  const s3 = new S3Client({ region: stackRegion });
-  // IAM is global; its endpoint lives in the partition's main region.
-  const iam = new IAMClient({ region: stackRegion });
+  const names = { region: stackRegion, tableName: outputs.TableName!, bucketName: outputs.BucketName!, vendingRoleArn: outputs.VendingRoleArn! };
+  // IAM is global; the SDK resolves its endpoint from the partition of the region.
+  const clients = { dynamo: new DynamoDBClient({ region: stackRegion }), s3: new S3Client({ region: stackRegion }), iam: new IAMClient({ region: stackRegion }) };
+  return assembleTarget(`stack ${stackName} in ${stackRegion}`, names, clients);
+}
+
+/** One target from its names and clients; closing it destroys the clients. */
+function assembleTarget(
+  description: string,
+  names: Pick<SandboxManifest, 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
+  clients: { dynamo: DynamoDBClient; s3: S3Client; iam: IAMClient },
+): AdminTarget {
+  const role = roleParts(names.vendingRoleArn);
   return {
-    description: `stack ${stackName} in ${stackRegion}`,
-    tableName: outputs.TableName!,
-    bucketName: outputs.BucketName!,
-    region: stackRegion,
+    description,
+    tableName: names.tableName,
+    bucketName: names.bucketName,
+    region: names.region,
     partition: role.partition,
     vendingRoleName: role.name,
+    // CREDENTIAL_SECONDS can be lower, never higher: pruning by the maximum is always safe.
     maxCredentialSeconds: 3600,
-    dynamo,
-    s3,
-    iam,
-    close: () => [dynamo, s3, iam].forEach((client) => client.destroy()),
+    ...clients,
+    close: () => [clients.dynamo, clients.s3, clients.iam].forEach((client) => client.destroy()),
   };
 }

@@ -9,7 +9,8 @@ import type { PolicyDocument } from '../policies';
 import { SANDBOX_OPERATOR_CREDENTIALS, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from './names';
 import type { RolePolicyStore } from './role-policies';
 import { AwsAuthError, checkClaimScopeAndTime, parseQuery, readSignatureClaim, sha256Hex, verifySignature, wireRequest } from './sigv4';
-import { listenOnLoopback, readBody } from './sts';
+import { readBody } from './http-body';
+import { listenOnLoopback } from './sts';
 import { xmlElements } from './xml';
 
 const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -86,7 +87,7 @@ export async function startIam(options: { policies: RolePolicyStore; port?: numb
       send(200, `<${action}Response xmlns="${IAM_NAMESPACE}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
     void (async () => {
       try {
-        const body = await readBody(req, 64 * 1024);
+        const body = await readBody(req, 64 * 1024, () => new IamError(413, 'RequestEntityTooLarge', 'The request is too large.'));
         authenticate(req, body, now());
         const params = new URLSearchParams(body.toString('utf8'));
         const action = params.get('Action') ?? '';

@@ -10,6 +10,7 @@
  * Nothing is cached between requests: every request looks its session up again and is
  * evaluated from scratch.
  */
+import { readBody } from './http-body';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -159,23 +160,8 @@ function sendError(req: IncomingMessage, res: ServerResponse, requestId: string,
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new AwsAuthError(400, 'EntityTooLarge', `Your proposed upload exceeds the sandbox's single-request limit of ${limit} bytes; use a multipart upload.`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+function entityTooLarge(): AwsAuthError {
+  return new AwsAuthError(400, 'EntityTooLarge', `Your proposed upload exceeds the sandbox's single-request limit of ${MAX_GATE_BODY_BYTES} bytes; use a multipart upload.`);
 }
 
 /** The query string without presigned-URL auth parameters, keeping the client's own encoding. */
@@ -453,7 +439,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     };
 
     if (operation.needsDeleteKeysFromBody) {
-      const body = await readBody(req, MAX_GATE_BODY_BYTES);
+      const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
       const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey, true).toString('utf8'));
       await authorise(plan.checks);
       await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, options.upstreamPort, agent, requestId);
@@ -471,7 +457,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
         });
       }
     }
-    const body = await readBody(req, MAX_GATE_BODY_BYTES);
+    const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, ['PutObject', 'UploadPart'].includes(operation.name));
     forward(req, res, wire, payload, options.upstreamPort, agent, requestId);
   } catch (error) {

@@ -4,6 +4,7 @@
  * parameters as AWS documents them, issues `ASIA...` credentials and remembers each session
  * in a {@link SessionStore} for the S3 gate.
  */
+import { readBody } from './http-body';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { deflateRawSync } from 'node:zlib';
@@ -242,24 +243,6 @@ interface Caller {
   readonly kind: 'function' | 'session';
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new StsError(413, 'RequestEntityTooLarge', 'The request is too large.'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** Options of {@link createStsServer}. */
 export interface StsServerOptions {
   readonly sessions: SessionStore;
@@ -340,7 +323,7 @@ export function createStsHandler(options: StsServerOptions): (req: IncomingMessa
     void (async () => {
       try {
         if (req.method !== 'POST' && req.method !== 'GET') throw new StsError(405, 'InvalidAction', 'STS accepts GET and POST only.');
-        const body = await readBody(req, MAX_FORM_BYTES);
+        const body = await readBody(req, MAX_FORM_BYTES, () => new StsError(413, 'RequestEntityTooLarge', 'The request is too large.'));
         const at = now();
         const caller = authenticate(req, body, options.sessions, at);
         const params = new Map<string, string>();

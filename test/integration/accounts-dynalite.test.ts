@@ -14,6 +14,7 @@ import { systemClock } from '../../lambda/core/ports';
 import { parseUsername } from '../../lambda/core/username';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
+import { fakeDateOnly } from '../support/async';
 
 const TABLE = 'tvm-accounts-users';
 const PASSWORD = 'correct horse battery';
@@ -48,17 +49,6 @@ async function registerUser(username: string): Promise<string> {
 
 async function loginUser(username: string, password = PASSWORD, device?: string) {
   return handlers.login!(jsonPost('/login', { username, password, ...(device ? { device } : {}) }), context);
-}
-
-function fakeDateOnly(now: number): void {
-  jest.useFakeTimers({
-    doNotFake: [
-      'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame',
-      'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval',
-      'clearInterval', 'setTimeout', 'clearTimeout',
-    ],
-    now,
-  });
 }
 
 beforeAll(async () => {

@@ -11,6 +11,7 @@ import bcrypt from 'bcryptjs';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 import { startFaultProxy, type FaultProxy } from '../../local/fault-proxy';
+import { fakeDateOnly } from '../support/async';
 
 const TABLE = 'tvm-integration-users';
 const PASSWORD = 'correct horse battery';
@@ -49,18 +50,6 @@ async function registerUser(username: string): Promise<string> {
   const result = await register(jsonPost('/register', { username, password: PASSWORD }), context);
   expect(result.statusCode).toBe(201);
   return bodyOf<{ session: { token: string } }>(result).session.token;
-}
-
-/** Fakes only Date, so timers, sockets and bcrypt keep running while the clock is moved. */
-function fakeDateOnly(now: number): void {
-  jest.useFakeTimers({
-    doNotFake: [
-      'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame',
-      'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval',
-      'clearInterval', 'setTimeout', 'clearTimeout',
-    ],
-    now,
-  });
 }
 
 beforeAll(async () => {

@@ -22,6 +22,7 @@ import {
 import { TvmService } from '../../lambda/core/tvm-service';
 import { parseUsername } from '../../lambda/core/username';
 import { inMemoryBackend } from '../support/in-memory';
+import { thrown } from '../support/async';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a brand new passphrase';
@@ -30,15 +31,6 @@ const alice = parseUsername('alice');
 function setup() {
   const backend = inMemoryBackend();
   return { backend, service: new TvmService(backend), admin: new AccountAdmin(backend) };
-}
-
-async function thrown(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('password change', () => {

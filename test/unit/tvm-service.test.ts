@@ -15,6 +15,7 @@ import { hashSessionToken } from '../../lambda/core/session-token';
 import { TvmService } from '../../lambda/core/tvm-service';
 import { parseUsername } from '../../lambda/core/username';
 import { CountingHasher, FakePasswordHasher, inMemoryBackend } from '../support/in-memory';
+import { thrown } from '../support/async';
 
 const PASSWORD = 'correct horse battery';
 const WRONG = 'wrong password 1';
@@ -30,16 +31,6 @@ const register = (service: TvmService, username = 'alice', password = PASSWORD) 
   service.register(parseRegisterRequest({ username, password }));
 const login = (service: TvmService, username = 'alice', password = PASSWORD, device?: string) =>
   service.login(parseLoginRequest({ username, password, ...(device ? { device } : {}) }));
-
-/** Runs `promise` to its end and returns what it threw (or fails if it did not throw). */
-async function thrown(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('TvmService on in-memory fakes', () => {
   describe('register, login, token, logout', () => {
