@@ -95,6 +95,14 @@ export class InternalServerError extends TvmClientError {
   }
 }
 
+/** 404: the session to revoke is not one of the caller's, or is already gone. */
+export class NotFoundError extends TvmClientError {
+  constructor(message = 'Not found.', details: TvmClientErrorDetails = {}) {
+    super('not_found', message, details);
+    this.name = 'NotFoundError';
+  }
+}
+
 /**
  * There is no session, or the TVM refused it (401 on `/token`: expired, revoked, or the user
  * is gone). The stored session has been cleared; the app should show its login screen.
@@ -137,6 +145,7 @@ const errorClassByCode: Record<
   invalid_request: InvalidRequestError,
   invalid_credentials: InvalidCredentialsError,
   username_taken: UsernameTakenError,
+  not_found: NotFoundError,
   too_many_attempts: TooManyAttemptsError,
   service_unavailable: ServiceUnavailableError,
   internal_error: InternalServerError,
@@ -146,6 +155,7 @@ const errorClassByCode: Record<
 const codeByStatus: Readonly<Record<number, ApiErrorCode>> = {
   400: 'invalid_request',
   401: 'invalid_credentials',
+  404: 'not_found',
   409: 'username_taken',
   429: 'too_many_attempts',
   500: 'internal_error',

@@ -1,5 +1,5 @@
 /**
- * The TVM client SDK: `TvmClient` for register, login, token and logout, and `fromTvm` for
+ * The TVM client SDK: `TvmClient` for register, login, token, logout, passwords and sessions, and `fromTvm` for
  * AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports.
  */
 export * from './errors';
@@ -11,4 +11,4 @@ export { LocalStorageSessionStore, MemorySessionStore } from './session-store';
 export type { KeyValueStorage, LocalStorageSessionStoreOptions, SessionStore, StoredSession } from './session-store';
 export { TvmClient } from './tvm-client';
 export type { FetchFunction, SessionEvent, SessionListener, TvmClientOptions } from './tvm-client';
-export type { ApiErrorBody, ApiErrorCode, SessionInfo, SessionResult, StorageInfo, TvmCredentials, VendResult } from './types';
+export type { ApiErrorBody, ApiErrorCode, SessionInfo, SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';

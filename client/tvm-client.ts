@@ -13,7 +13,7 @@ import {
 } from './errors';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
-import type { SessionResult, StorageInfo, TvmCredentials, VendResult } from './types';
+import type { SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
 
 /** The subset of `fetch` the client uses; pass your own to add headers, logging or a test double. */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -53,6 +53,8 @@ export type SessionEvent =
 export type SessionListener = (event: SessionEvent) => void;
 
 interface RequestPlan {
+  /** Default POST. */
+  readonly method?: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
   readonly body?: unknown;
   readonly bearer?: string;
@@ -158,6 +160,63 @@ export class TvmClient {
     }
   }
 
+  /**
+   * Changes the password. The TVM revokes every session, this one included, and answers with
+   * a new session, which the client keeps. Never retried (a wrong current password counts in
+   * the lockout).
+   * @throws LoginRequiredError without a session; InvalidCredentialsError for a wrong current
+   *   password; InvalidRequestError when the new one breaks the rules (field `newPassword`).
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    const session = await this.requireSession();
+    const body = await this.send({ path: '/password', body: { currentPassword, newPassword }, bearer: session.token, retry: false });
+    const fresh = isRecord(body) ? body['session'] : undefined;
+    if (!allStrings(fresh, ['token', 'expiresAt'])) throw new UnexpectedResponseError('The token vending machine sent a malformed session.');
+    const replaced: StoredSession = { username: session.username, token: fresh.token, expiresAt: fresh.expiresAt };
+    this.session = Promise.resolve(replaced);
+    await Promise.resolve()
+      .then(() => this.store.save(replaced))
+      .catch(() => undefined);
+  }
+
+  /**
+   * Redeems a one-time reset code from an operator and logs in with the new password, like
+   * {@link login}. Never retried (a wrong code counts in the lockout).
+   */
+  async resetPassword(username: string, resetCode: string, newPassword: string): Promise<SessionResult> {
+    const result = parseSessionResult(
+      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword }, retry: false }),
+    );
+    await this.signIn(result);
+    return result;
+  }
+
+  /** This user's live sessions (devices), oldest first. Retried on transient failures. */
+  async listSessions(): Promise<SessionSummary[]> {
+    const session = await this.requireSession();
+    const body = await this.send({ method: 'GET', path: '/sessions', bearer: session.token, retry: true });
+    const sessions = isRecord(body) ? body['sessions'] : undefined;
+    if (!Array.isArray(sessions)) throw new UnexpectedResponseError('The token vending machine sent a malformed session list.');
+    return sessions as SessionSummary[];
+  }
+
+  /**
+   * Revokes one of this user's sessions by id (e.g. a lost phone's). Retried on transient
+   * failures; revoking this client's own session is the same as {@link logout}.
+   * @throws NotFoundError when the id is not one of this user's live sessions.
+   */
+  async revokeSession(sessionId: string): Promise<void> {
+    const session = await this.requireSession();
+    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: true });
+  }
+
+  /** The current session or LoginRequiredError. */
+  private async requireSession(): Promise<StoredSession> {
+    const session = await this.getSession();
+    if (!session) throw new LoginRequiredError();
+    return session;
+  }
+
   /** The current session, read from the store on first use; undefined when logged out or expired. */
   async getSession(): Promise<StoredSession | undefined> {
     // A store that fails to read counts as "no session", whether it throws or rejects.
@@ -235,7 +294,7 @@ export class TvmClient {
     if (plan.bearer !== undefined) headers['authorization'] = `Bearer ${plan.bearer}`;
     try {
       const response = await this.fetchFn(this.baseUrl + plan.path, {
-        method: 'POST',
+        method: plan.method ?? 'POST',
         headers,
         ...(plan.body !== undefined ? { body: JSON.stringify(plan.body) } : {}),
         signal: controller.signal,

@@ -9,6 +9,7 @@ export type ApiErrorCode =
   | 'invalid_request'
   | 'invalid_credentials'
   | 'username_taken'
+  | 'not_found'
   | 'too_many_attempts'
   | 'service_unavailable'
   | 'internal_error';
@@ -54,4 +55,16 @@ export interface SessionResult extends VendResult {
   /** The username as the TVM stores it (normalised to lower case). */
   readonly username: string;
   readonly session: SessionInfo;
+}
+
+/** One of the caller's sessions, as `GET /sessions` lists them (times are ISO 8601). */
+export interface SessionSummary {
+  readonly id: string;
+  readonly device?: string;
+  readonly createdAt: string;
+  /** Absent until the session's first /token call. */
+  readonly lastUsedAt?: string;
+  readonly expiresAt: string;
+  /** True for the session this client holds. */
+  readonly current: boolean;
 }

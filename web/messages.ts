@@ -36,6 +36,8 @@ function fromTvmError(error: TvmClientError): PlainError {
       };
     case 'service_unavailable':
       return { message: 'The service is having trouble right now. Please try again in a moment.' };
+    case 'not_found':
+      return { message: 'That session no longer exists.' };
     case 'login_required':
       return { message: 'Your session has ended. Please log in again.' };
     case 'network_error':

@@ -1,0 +1,63 @@
+/**
+ * The client SDK's account calls against the sandbox: change password, reset with an
+ * operator's code, list and revoke sessions. fetch is Node's own, as an app's would be.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../admin/cli';
+import { InvalidCredentialsError, LoginRequiredError, NotFoundError, TvmClient } from '../../client';
+import { startSandbox, type Sandbox } from '../../local/sandbox';
+
+const PASSWORD = 'correct horse battery';
+let sandbox: Sandbox;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tvm-client-accounts-'));
+  process.env.TVM_DATA_DIR = dataDir;
+  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10 });
+}, 60_000);
+
+afterAll(async () => {
+  await sandbox?.stop();
+  delete process.env.TVM_DATA_DIR;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const client = (device?: string) => new TvmClient({ baseUrl: sandbox.apiUrl, ...(device ? { device } : {}) });
+
+it('changePassword keeps the client signed in with the new session and refuses the old password', async () => {
+  const app = client();
+  await app.register('client-kate', PASSWORD);
+  await app.changePassword(PASSWORD, 'a brand new passphrase');
+  await expect(app.token()).resolves.toMatchObject({ storage: { prefix: 'client-kate/' } });
+  await expect(client().login('client-kate', PASSWORD)).rejects.toBeInstanceOf(InvalidCredentialsError);
+  await expect(client().login('client-kate', 'a brand new passphrase')).resolves.toMatchObject({ username: 'client-kate' });
+});
+
+it('listSessions shows each device and revokeSession ends another device\'s session', async () => {
+  const laptop = client('Laptop');
+  const phone = client('Phone');
+  await laptop.register('client-liam', PASSWORD);
+  await phone.login('client-liam', PASSWORD);
+  const sessions = await laptop.listSessions();
+  expect(sessions.map((session) => [session.device ?? null, session.current])).toEqual([
+    [null, true],
+    ['Phone', false],
+  ]);
+  await laptop.revokeSession(sessions[1]!.id);
+  await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
+  await expect(laptop.revokeSession(sessions[1]!.id)).rejects.toBeInstanceOf(NotFoundError);
+});
+
+it('resetPassword redeems an operator\'s code and signs the client in', async () => {
+  await client().register('client-mia', PASSWORD);
+  let out = '';
+  expect(await runCli(['--local', '--json', 'reset-code', 'client-mia'], { out: (text) => (out += text), err: () => undefined })).toBe(0);
+  const { code } = JSON.parse(out) as { code: string };
+  const app = client();
+  await expect(app.resetPassword('client-mia', code, 'reset passphrase ok')).resolves.toMatchObject({ username: 'client-mia' });
+  await expect(app.token()).resolves.toBeDefined();
+  await expect(client().resetPassword('client-mia', code, 'second try fails')).rejects.toBeInstanceOf(InvalidCredentialsError);
+});
