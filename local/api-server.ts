@@ -123,9 +123,20 @@ export function matchRoutePath(template: string, path: string): Record<string, s
   return parameters;
 }
 
+/**
+ * The path and query of a request target, split without URL parsing: `new URL('//x', base)`
+ * reads `//x` as a host and throws, and a request must never be able to crash the server.
+ */
+export function requestTarget(rawUrl: string | undefined): { path: string; query: URLSearchParams } {
+  const raw = rawUrl ?? '/';
+  const mark = raw.indexOf('?');
+  return { path: mark === -1 ? raw : raw.slice(0, mark), query: new URLSearchParams(mark === -1 ? '' : raw.slice(mark + 1)) };
+}
+
 /** Builds the API Gateway (REST, proxy integration) event API Gateway would send. */
 export function buildProxyEvent(req: IncomingMessage, route: RouteDefinition, body: string | null, requestId: string): APIGatewayProxyEvent {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const target = requestTarget(req.url);
+  const url = { pathname: target.path, searchParams: target.query };
   const headerPairs: [string, string][] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) headerPairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
   const queryPairs = [...url.searchParams.entries()];
@@ -229,7 +240,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   return createServer((req, res) => {
     const started = Date.now();
     const requestId = randomUUID();
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const { path } = requestTarget(req.url);
     if (options.log) {
       res.on('finish', () => console.log(`[sandbox api] ${req.method} ${path} ${res.statusCode} ${Date.now() - started}ms`));
     }

@@ -2,6 +2,7 @@
  * Serves the web app from the local sandbox: `startSandbox({ staticHandler: await
  * createWebAppHandler() })`. The app is built once, in memory, when the handler is created.
  */
+import { requestTarget } from '../local/api-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildWebApp, type BuildWebAppOptions } from './build';
 
@@ -47,7 +48,7 @@ export async function createWebAppHandler(options: WebAppHandlerOptions = {}): P
 
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const { path } = requestTarget(request.url);
     const assetPath = PATHS[path];
     const asset = assetPath === undefined ? undefined : assets.get(assetPath);
     if (!asset) return false;
