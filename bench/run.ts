@@ -1,0 +1,658 @@
+/**
+ * `npm run bench`: the figures of issue #7. A benchmark, never part of `npm test`; writes
+ * bench/results.json (git-ignored) and prints a table. Loopback only; bounded in time.
+ *
+ * 1. bundleBytes: each function's bundle as `cdk synth` builds it (the CDK app run in-process
+ *    into a temporary cloud assembly; asset folder per function from the template metadata),
+ *    and the same entry rebuilt with esbuild with the AWS SDK bundled in, for comparison.
+ * 2. coldStartMs: a fresh `node` process requires the bundle and answers one first event
+ *    (median of BENCH_COLD_RUNS, default 20, runs interleaved). The backends are the local
+ *    sandbox's DynamoDB (dynalite) and STS, reached through AWS_ENDPOINT_URL_*, as in the
+ *    sandbox. coldStartRatio divides by the same for a baseline bundle that only requires the
+ *    same @aws-sdk/* modules, built the same way, measured in the same run. The SDK stays
+ *    external, as in the stack, and resolves from node_modules (NODE_PATH) for both.
+ * 3. tokenRps / tokenP99Ms / loginRps: autocannon against a sandbox child process.
+ * 4. soak: BENCH_SOAK_SECONDS (default 60) of mixed register, login, token and S3 traffic
+ *    from BENCH_VUS (default 50) virtual users against the same child sandbox (`npx tsx
+ *    local/main.ts`): errors, p99, and the sandbox process's RSS after a warm-up and at the end.
+ */
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { App } from 'aws-cdk-lib';
+import autocannon from 'autocannon';
+import { build } from 'esbuild';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createTvmApp } from '../lib/app';
+import { ROUTES, type RouteDefinition } from '../lambda/routes';
+import { SANDBOX_BUCKET, SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_TABLE, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
+import { startSandbox } from '../local/sandbox';
+
+const ROOT = resolve(__dirname, '..');
+const COLD_RUNS = integerEnv('BENCH_COLD_RUNS', 20);
+const LOAD_SECONDS = integerEnv('BENCH_SECONDS', 10);
+const SOAK_SECONDS = integerEnv('BENCH_SOAK_SECONDS', 60);
+const WARMUP_SECONDS = integerEnv('BENCH_WARMUP_SECONDS', 15);
+const VUS = integerEnv('BENCH_VUS', 50);
+const BCRYPT_COST = 10;
+const PASSWORD = 'correct horse battery staple';
+
+function integerEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+// ---- 1. bundles ---------------------------------------------------------------------------
+
+interface FunctionBundle {
+  readonly route: RouteDefinition;
+  /** The asset folder cdk synth wrote. */
+  readonly assetDir: string;
+  readonly bundlePath: string;
+  readonly bundleBytes: number;
+  /** Everything in the asset (bundle plus source map), what the zip holds. */
+  readonly assetBytes: number;
+  /** The @aws-sdk/* modules the bundle requires at run time. */
+  readonly sdkModules: readonly string[];
+}
+
+function synthesiseBundles(outdir: string): FunctionBundle[] {
+  const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const { app, stack } = createTvmApp({ appProps: { outdir, context: cdkJson.context ?? {} } });
+  const assembly = (app as App).synth();
+  const template = assembly.getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Metadata?: Record<string, unknown>; Properties?: { Code?: { S3Key?: unknown } } }>;
+  };
+  return ROUTES.map((route) => {
+    const fn = stack.api.functions.get(route.name);
+    if (!fn) throw new Error(`no function for ${route.name}`);
+    const id = stack.getLogicalId(fn.node.defaultChild as never);
+    // The CLI adds aws:asset:path metadata; in-process, the asset's hash is the S3 key's name.
+    const resource = template.Resources[id];
+    const s3Key = resource?.Properties?.Code?.S3Key;
+    const assetPath = resource?.Metadata?.['aws:asset:path'] ?? (typeof s3Key === 'string' ? `asset.${s3Key.replace(/\.zip$/, '')}` : undefined);
+    if (typeof assetPath !== 'string') throw new Error(`no asset path for ${route.name} (${id})`);
+    const assetDir = join(outdir, assetPath);
+    const bundlePath = join(assetDir, 'index.js');
+    const text = readFileSync(bundlePath, 'utf8');
+    const sdkModules = [...new Set([...text.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((match) => match[1] as string))].sort();
+    const assetBytes = readdirSync(assetDir).reduce((sum, file) => sum + statSync(join(assetDir, file)).size, 0);
+    return { route, assetDir, bundlePath, bundleBytes: statSync(bundlePath).size, assetBytes, sdkModules };
+  });
+}
+
+/** esbuild with the options NodejsFunction uses in lib/tvm-api.ts; `bundleSdk` drops the @aws-sdk/* external. */
+async function esbuildLikeCdk(entry: { path?: string; contents?: string }, outfile: string, bundleSdk: boolean): Promise<number> {
+  await build({
+    ...(entry.path ? { entryPoints: [entry.path] } : { stdin: { contents: entry.contents ?? '', resolveDir: ROOT, loader: 'ts' } }),
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: bundleSdk ? [] : ['@aws-sdk/*'],
+    logLevel: 'error',
+  });
+  return statSync(outfile).size;
+}
+
+/** A handler that only requires the given SDK modules (and keeps them), as the baseline. */
+function baselineSource(modules: readonly string[]): string {
+  const lines = modules.map((name, index) => `import * as sdk${index} from '${name}';`);
+  const keep = modules.map((_, index) => `Object.keys(sdk${index}).length`).join(' + ') || '0';
+  return `${lines.join('\n')}\nexport const handler = async () => ({ statusCode: 200, body: String(${keep}) });\n`;
+}
+
+// ---- 2. cold starts -----------------------------------------------------------------------
+
+const HARNESS = `
+const { performance } = require('node:perf_hooks');
+const t0 = performance.now();
+const mod = require(process.argv[2]);
+const t1 = performance.now();
+const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 10000, callbackWaitsForEmptyEventLoop: false };
+Promise.resolve(mod.handler(JSON.parse(process.env.BENCH_EVENT), context)).then((result) => {
+  const t2 = performance.now();
+  process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify({ initMs: t1 - t0, firstEventMs: t2 - t1, sinceProcessStartMs: t2, status: result && result.statusCode }) + '\\n');
+  process.exit(0);
+}, (error) => {
+  process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify({ error: String(error) }) + '\\n');
+  process.exit(1);
+});
+`;
+
+interface ColdSample {
+  readonly initMs: number;
+  readonly firstEventMs: number;
+  readonly sinceProcessStartMs: number;
+  readonly status?: number;
+  readonly error?: string;
+}
+
+function runCold(harness: string, bundlePath: string, env: Record<string, string>, event: unknown): Promise<ColdSample> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', harness, bundlePath], {
+      env: { ...env, BENCH_EVENT: JSON.stringify(event) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      const line = out.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
+      if (!line) return reject(new Error(`no result from ${bundlePath}: ${err.slice(-500)}`));
+      resolveRun(JSON.parse(line.slice('BENCH_RESULT '.length)) as ColdSample);
+    });
+  });
+}
+
+function proxyEvent(route: RouteDefinition, body: unknown, token?: string): Record<string, unknown> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const path = route.path.replace(/\{\w+\}/g, 'bench');
+  const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => [match[1] as string, 'bench']);
+  return {
+    resource: route.path,
+    path,
+    httpMethod: route.method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: parameters.length > 0 ? Object.fromEntries(parameters) : null,
+    stageVariables: null,
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000', apiId: 'bench', httpMethod: route.method, path, stage: 'v1', requestId: 'bench',
+      requestTimeEpoch: Date.now(), resourceId: route.name, resourcePath: route.path, protocol: 'HTTP/1.1', authorizer: null,
+      identity: { sourceIp: '127.0.0.1', userAgent: 'bench' },
+    },
+  };
+}
+
+async function postJson(url: string, body: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function sessionToken(apiUrl: string, username: string): Promise<string> {
+  const { status, json } = await postJson(`${apiUrl}/login`, { username, password: PASSWORD });
+  if (status !== 200) throw new Error(`login ${username}: ${status}`);
+  return (json.session as { token: string }).token;
+}
+
+interface ColdResult {
+  readonly coldStartMs: number;
+  readonly initMs: number;
+  readonly firstEventMs: number;
+  readonly sinceProcessStartMs: number;
+  readonly statuses: readonly number[];
+}
+
+function summarise(samples: readonly ColdSample[]): ColdResult {
+  const failed = samples.find((sample) => sample.error !== undefined);
+  if (failed) throw new Error(`a cold start failed: ${failed.error}`);
+  return {
+    coldStartMs: round(median(samples.map((sample) => sample.initMs + sample.firstEventMs))),
+    initMs: round(median(samples.map((sample) => sample.initMs))),
+    firstEventMs: round(median(samples.map((sample) => sample.firstEventMs))),
+    sinceProcessStartMs: round(median(samples.map((sample) => sample.sinceProcessStartMs))),
+    statuses: [...new Set(samples.map((sample) => sample.status ?? 0))],
+  };
+}
+
+async function measureColdStarts(work: string, bundles: readonly FunctionBundle[]) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-cold-'));
+  const sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: BCRYPT_COST });
+  try {
+    const harness = join(work, 'harness.cjs');
+    writeFileSync(harness, HARNESS);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: join(ROOT, 'node_modules'),
+      TABLE_NAME: SANDBOX_TABLE,
+      BUCKET_NAME: SANDBOX_BUCKET,
+      VENDING_ROLE_ARN: SANDBOX_VENDING_ROLE_ARN,
+      AWS_REGION: SANDBOX_REGION,
+      AWS_ACCESS_KEY_ID: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? '',
+      AWS_ENDPOINT_URL_STS: process.env.AWS_ENDPOINT_URL_STS ?? '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      BCRYPT_COST: String(BCRYPT_COST),
+      POWERTOOLS_SERVICE_NAME: 'tvm',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-login', password: PASSWORD });
+    await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-token', password: PASSWORD });
+    await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-other', password: PASSWORD });
+    const tokenSession = await sessionToken(sandbox.apiUrl, 'bench-token');
+
+    // What each variant loads: the CDK bundle, the same with the SDK inside, and the baselines.
+    const variants: { key: string; route?: RouteDefinition; path: string }[] = [];
+    const baselineFor = new Map<string, string>();
+    for (const bundle of bundles) {
+      variants.push({ key: `${bundle.route.name}`, route: bundle.route, path: bundle.bundlePath });
+      const bundled = join(work, `bundled-sdk-${bundle.route.name}`, 'index.js');
+      variants.push({ key: `${bundle.route.name}+sdk`, route: bundle.route, path: bundled });
+      const modulesKey = bundle.sdkModules.join(',');
+      if (!baselineFor.has(modulesKey)) {
+        const baseline = join(work, `baseline-${baselineFor.size}`, 'index.js');
+        await esbuildLikeCdk({ contents: baselineSource(bundle.sdkModules) }, baseline, false);
+        baselineFor.set(modulesKey, baseline);
+        variants.push({ key: `baseline:${modulesKey}`, path: baseline });
+      }
+    }
+
+    const samples = new Map<string, ColdSample[]>(variants.map((variant) => [variant.key, []]));
+    let counter = 0;
+    for (let run = 0; run < COLD_RUNS; run++) {
+      // Interleaved, so machine noise spreads over every variant alike.
+      for (const variant of variants) {
+        let event: unknown = {};
+        const route = variant.route;
+        if (route) {
+          counter++;
+          if (route.name === 'register') event = proxyEvent(route, { username: `bench-r${counter}`, password: PASSWORD });
+          else if (route.name === 'login') event = proxyEvent(route, { username: 'bench-login', password: PASSWORD });
+          else if (route.name === 'token') event = proxyEvent(route, undefined, tokenSession);
+          else if (route.auth === 'bearer') event = proxyEvent(route, route.body ? {} : undefined, await sessionToken(sandbox.apiUrl, 'bench-other'));
+          else event = proxyEvent(route, route.body ? {} : undefined);
+        }
+        samples.get(variant.key)?.push(await runCold(harness, variant.path, env, event));
+      }
+      if ((run + 1) % 5 === 0) log(`cold starts: ${run + 1}/${COLD_RUNS} rounds`);
+    }
+    const results: Record<string, ColdResult> = {};
+    for (const [key, list] of samples) results[key] = summarise(list);
+    return { results, baselineFor };
+  } finally {
+    await sandbox.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---- 3 and 4. the sandbox as a child process ---------------------------------------------
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** The node process actually running local/main.ts, below npx and tsx's launcher. */
+function sandboxPid(rootPid: number): number | undefined {
+  const queue = [rootPid];
+  let found: number | undefined;
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    // The deepest process naming local/main.ts is node itself (it may have an esbuild child).
+    if (cmdline.includes('local/main.ts')) found = pid;
+    queue.push(...childrenOf(pid));
+  }
+  return found;
+}
+
+function rssKb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : 0;
+}
+
+async function startChildSandbox(): Promise<{ child: ChildProcess; apiUrl: string; pid: number; dataDir: string }> {
+  const [port, s3Port] = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-sandbox-'));
+  const child = spawn('npx', ['tsx', 'local/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), S3_PORT: String(s3Port), TVM_DATA_DIR: dataDir, BCRYPT_COST: String(BCRYPT_COST), TVM_LOG: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the sandbox did not start in 60 s: ${output.slice(-500)}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('TVM sandbox running')) {
+        clearTimeout(timer);
+        ready();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => fail(new Error(`the sandbox exited (${code}): ${output.slice(-500)}`)));
+  });
+  const pid = sandboxPid(child.pid as number);
+  if (pid === undefined) {
+    await stopChildSandbox(child);
+    throw new Error('could not find the sandbox process under npx');
+  }
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return { child, apiUrl: `http://127.0.0.1:${port}`, pid, dataDir };
+}
+
+async function stopChildSandbox(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  process.kill(-child.pid, 'SIGTERM'); // the process group this script started
+  await Promise.race([exited, new Promise((wait) => setTimeout(wait, 15_000))]);
+}
+
+async function cannon(url: string, body: string | undefined, headers: Record<string, string>, connections: number) {
+  const options = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, ...(body ? { body } : {}), connections };
+  await autocannon({ ...options, duration: 2 }); // warm-up
+  const result = await autocannon({ ...options, duration: LOAD_SECONDS });
+  return {
+    rps: round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    connections,
+    seconds: LOAD_SECONDS,
+  };
+}
+
+interface SoakStats {
+  ops: number;
+  errors: number;
+  errorSamples: string[];
+  latencies: Record<string, number[]>;
+}
+
+/** One virtual user: registers, then loops over weighted operations with a think time. */
+async function virtualUser(apiUrl: string, index: number, until: () => boolean, stats: () => SoakStats): Promise<void> {
+  const username = `soak-${index}-${Date.now().toString(36)}`;
+  type Vended = { session: { token: string }; credentials: Record<string, string>; storage: { bucket: string; prefix: string; region: string; endpoint?: string } };
+  let vended = {} as Vended;
+  let s3: S3Client | undefined;
+  const record = async (op: string, action: () => Promise<boolean>) => {
+    const started = performance.now();
+    const current = stats();
+    try {
+      const ok = await action();
+      if (!ok) throw new Error(`${op} answered unexpectedly`);
+    } catch (error) {
+      current.errors++;
+      if (current.errorSamples.length < 10) current.errorSamples.push(`${op}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      current.ops++;
+      (current.latencies[op] ??= []).push(performance.now() - started);
+    }
+  };
+  const useCredentials = () => {
+    s3?.destroy();
+    s3 = new S3Client({
+      region: vended.storage.region,
+      endpoint: vended.storage.endpoint,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 1,
+      credentials: { accessKeyId: vended.credentials.accessKeyId as string, secretAccessKey: vended.credentials.secretAccessKey as string, sessionToken: vended.credentials.sessionToken as string },
+    });
+  };
+  await record('register', async () => {
+    const { status, json } = await postJson(`${apiUrl}/register`, { username, password: PASSWORD });
+    vended = json as Vended;
+    return status === 201;
+  });
+  if (!vended.session) return;
+  useCredentials();
+  let object = 0;
+  while (!until()) {
+    const dice = Math.random() * 100;
+    const bucket = vended.storage.bucket;
+    const key = `${vended.storage.prefix}file-${object % 5}.txt`;
+    if (dice < 40) {
+      await record('token', async () => {
+        const { status, json } = await postJson(`${apiUrl}/token`, undefined, vended.session.token);
+        if (status === 200) {
+          vended = { ...vended, credentials: json.credentials as Record<string, string> };
+          useCredentials();
+        }
+        return status === 200;
+      });
+    } else if (dice < 60) {
+      object++;
+      await record('s3-put', async () => (await s3!.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `hello ${object}` }))).$metadata.httpStatusCode === 200);
+    } else if (dice < 80) {
+      await record('s3-get', async () => {
+        try {
+          const answer = await s3!.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          await answer.Body?.transformToString();
+          return true;
+        } catch (error) {
+          return (error as { name?: string }).name === 'NoSuchKey';
+        }
+      });
+    } else if (dice < 94) {
+      await record('s3-list', async () => (await s3!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: vended.storage.prefix }))).$metadata.httpStatusCode === 200);
+    } else if (dice < 96) {
+      await record('s3-delete', async () => (await s3!.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))).$metadata.httpStatusCode === 204);
+    } else if (dice < 98.5) {
+      await record('login', async () => (await postJson(`${apiUrl}/login`, { username, password: PASSWORD })).status === 200);
+    } else {
+      await record('register', async () => (await postJson(`${apiUrl}/register`, { username: `${username}-${++object}`, password: PASSWORD })).status === 201);
+    }
+    await new Promise((wait) => setTimeout(wait, 200 + Math.random() * 400));
+  }
+  s3?.destroy();
+}
+
+async function soak(apiUrl: string, pid: number) {
+  const fresh = (): SoakStats => ({ ops: 0, errors: 0, errorSamples: [], latencies: {} });
+  let stats = fresh();
+  const warmupEnds = Date.now() + WARMUP_SECONDS * 1000;
+  const soakEnds = warmupEnds + SOAK_SECONDS * 1000;
+  const users = Array.from({ length: VUS }, (_, index) => virtualUser(apiUrl, index, () => Date.now() >= soakEnds, () => stats));
+  await new Promise((wait) => setTimeout(wait, Math.max(0, warmupEnds - Date.now())));
+  const warmup = stats;
+  stats = fresh();
+  const rssAfterWarmupKb = rssKb(pid);
+  const rssSamplesKb: number[] = [rssAfterWarmupKb];
+  const sampler = setInterval(() => rssSamplesKb.push(rssKb(pid)), 5000);
+  await Promise.all(users);
+  clearInterval(sampler);
+  const rssEndKb = rssKb(pid);
+  rssSamplesKb.push(rssEndKb);
+  const all = Object.values(stats.latencies).flat();
+  const byOp = Object.fromEntries(
+    Object.entries(stats.latencies).map(([op, values]) => [op, { count: values.length, p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)) }]),
+  );
+  return {
+    virtualUsers: VUS,
+    seconds: SOAK_SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    warmupOps: warmup.ops,
+    warmupErrors: warmup.errors,
+    ops: stats.ops,
+    opsPerSecond: round(stats.ops / SOAK_SECONDS),
+    errors: stats.errors,
+    errorSamples: stats.errorSamples,
+    p50Ms: round(percentile(all, 50)),
+    p99Ms: round(percentile(all, 99)),
+    byOperation: byOp,
+    rssAfterWarmupMb: round(rssAfterWarmupKb / 1024),
+    rssEndMb: round(rssEndKb / 1024),
+    rssGrowthPercent: round(((rssEndKb - rssAfterWarmupKb) / rssAfterWarmupKb) * 100),
+    rssSamplesMb: rssSamplesKb.map((kb) => round(kb / 1024)),
+  };
+}
+
+// ---- main ---------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const machine = {
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadAverageAtStart: loadavg().map((value) => round(value, 2)),
+  };
+  log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
+  const work = mkdtempSync(join(tmpdir(), 'tvm-bench-'));
+  try {
+    log('cdk synth (in-process, bundling every function with esbuild)...');
+    process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
+    process.env.CDK_DISABLE_VERSION_CHECK = '1';
+    const bundles = synthesiseBundles(join(work, 'cdk.out'));
+    const bundleReport: Record<string, unknown> = {};
+    for (const bundle of bundles) {
+      const bundledDir = join(work, `bundled-sdk-${bundle.route.name}`);
+      mkdirSync(bundledDir, { recursive: true });
+      const withSdk = await esbuildLikeCdk({ path: join(ROOT, bundle.route.entry) }, join(bundledDir, 'index.js'), true);
+      const rebuilt = await esbuildLikeCdk({ path: join(ROOT, bundle.route.entry) }, join(work, `rebuilt-${bundle.route.name}`, 'index.js'), false);
+      bundleReport[bundle.route.name] = {
+        bundleBytes: bundle.bundleBytes,
+        assetBytes: bundle.assetBytes,
+        sdkModules: bundle.sdkModules,
+        rebuiltHereBytes: rebuilt,
+        withSdkBundledBytes: withSdk,
+        under300KB: bundle.bundleBytes < 300 * 1024,
+      };
+    }
+    log(`bundles: ${bundles.map((bundle) => `${bundle.route.name} ${bundle.bundleBytes} B`).join(', ')}`);
+
+    log(`cold starts: ${COLD_RUNS} rounds, each variant in a fresh node process...`);
+    const { results: cold, baselineFor } = await measureColdStarts(work, bundles);
+    const coldReport: Record<string, unknown> = {};
+    for (const bundle of bundles) {
+      const own = cold[bundle.route.name] as ColdResult;
+      const withSdk = cold[`${bundle.route.name}+sdk`] as ColdResult;
+      const baseline = cold[`baseline:${bundle.sdkModules.join(',')}`] as ColdResult;
+      coldReport[bundle.route.name] = {
+        coldStartMs: own.coldStartMs,
+        initMs: own.initMs,
+        firstEventMs: own.firstEventMs,
+        firstEventStatuses: own.statuses,
+        baselineColdStartMs: baseline.coldStartMs,
+        coldStartRatio: round(own.coldStartMs / baseline.coldStartMs, 2),
+        initRatio: round(own.initMs / baseline.initMs, 2),
+        withSdkBundled: { coldStartMs: withSdk.coldStartMs, initMs: withSdk.initMs, firstEventMs: withSdk.firstEventMs },
+        sinceProcessStartMs: own.sinceProcessStartMs,
+      };
+    }
+    const baselines = Object.fromEntries([...baselineFor.keys()].map((modules) => [modules, cold[`baseline:${modules}`]]));
+
+    log('starting the sandbox as a child process (npx tsx local/main.ts)...');
+    const sandbox = await startChildSandbox();
+    let throughput: Record<string, unknown>;
+    let soakReport: Awaited<ReturnType<typeof soak>>;
+    try {
+      await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-load', password: PASSWORD });
+      const token = await sessionToken(sandbox.apiUrl, 'bench-load');
+      log(`autocannon POST /token, ${LOAD_SECONDS} s...`);
+      const tokenLoad = await cannon(`${sandbox.apiUrl}/token`, undefined, { authorization: `Bearer ${token}` }, 10);
+      log(`autocannon POST /login, ${LOAD_SECONDS} s...`);
+      const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4);
+      throughput = { token: tokenLoad, login: loginLoad };
+      log(`soak: ${WARMUP_SECONDS} s warm-up, then ${SOAK_SECONDS} s with ${VUS} virtual users...`);
+      soakReport = await soak(sandbox.apiUrl, sandbox.pid);
+    } finally {
+      await stopChildSandbox(sandbox.child);
+      rmSync(sandbox.dataDir, { recursive: true, force: true });
+    }
+
+    const token = throughput.token as { rps: number; p99Ms: number };
+    const login = throughput.login as { rps: number; p99Ms: number };
+    const ratios = Object.values(coldReport).map((entry) => (entry as { coldStartRatio: number }).coldStartRatio);
+    const results = {
+      measuredAt: new Date().toISOString(),
+      machine: { ...machine, loadAverageAtEnd: loadavg().map((value) => round(value, 2)) },
+      settings: { bcryptCost: BCRYPT_COST, coldRuns: COLD_RUNS, loadSeconds: LOAD_SECONDS, soakSeconds: SOAK_SECONDS, warmupSeconds: WARMUP_SECONDS, virtualUsers: VUS },
+      bundles: bundleReport,
+      coldStart: coldReport,
+      baselines,
+      tokenRps: token.rps,
+      tokenP99Ms: token.p99Ms,
+      loginRps: login.rps,
+      loginP99Ms: login.p99Ms,
+      throughput,
+      soak: soakReport,
+      goals: {
+        coldStartRatioAtMost1_3: ratios.every((ratio) => ratio <= 1.3),
+        bundlesUnder300KB: bundles.every((bundle) => bundle.bundleBytes < 300 * 1024),
+        zeroSoakErrors: soakReport.errors === 0,
+        rssGrowthUnder10Percent: soakReport.rssGrowthPercent < 10,
+      },
+      durationSeconds: round((Date.now() - started) / 1000),
+    };
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    printTable(results, bundles);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function printTable(results: Record<string, unknown> & { goals: Record<string, boolean> }, bundles: readonly FunctionBundle[]): void {
+  const bundleReport = results.bundles as Record<string, { bundleBytes: number; withSdkBundledBytes: number }>;
+  const coldReport = results.coldStart as Record<string, { coldStartMs: number; baselineColdStartMs: number; coldStartRatio: number; initMs: number; firstEventStatuses: number[]; withSdkBundled: { coldStartMs: number } }>;
+  console.log('\n| function | bundleBytes | SDK bundled | coldStartMs | baseline ms | coldStartRatio | SDK bundled ms | first answer |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const { route } of bundles) {
+    const bundle = bundleReport[route.name];
+    const cold = coldReport[route.name];
+    if (!bundle || !cold) continue;
+    console.log(`| ${route.name} | ${bundle.bundleBytes} | ${bundle.withSdkBundledBytes} | ${cold.coldStartMs} | ${cold.baselineColdStartMs} | ${cold.coldStartRatio} | ${cold.withSdkBundled.coldStartMs} | ${cold.firstEventStatuses.join(',')} |`);
+  }
+  const soakReport = results.soak as { errors: number; p99Ms: number; opsPerSecond: number; rssAfterWarmupMb: number; rssEndMb: number; rssGrowthPercent: number; virtualUsers: number; seconds: number };
+  console.log(`\n| measure | value |\n|---|---:|`);
+  console.log(`| tokenRps | ${results.tokenRps} |\n| tokenP99Ms | ${results.tokenP99Ms} |\n| loginRps (bcrypt ${BCRYPT_COST}) | ${results.loginRps} |`);
+  console.log(`| soak: ${soakReport.virtualUsers} users, ${soakReport.seconds} s, ops/s | ${soakReport.opsPerSecond} |`);
+  console.log(`| soak errors | ${soakReport.errors} |\n| soak p99 ms | ${soakReport.p99Ms} |`);
+  console.log(`| soak RSS after warm-up -> end (MB) | ${soakReport.rssAfterWarmupMb} -> ${soakReport.rssEndMb} (${soakReport.rssGrowthPercent} %) |`);
+  console.log(`\ngoals: ${Object.entries(results.goals).map(([goal, met]) => `${goal} ${met ? 'met' : 'MISSED'}`).join('; ')}`);
+  console.log(`written to bench/results.json (${results.durationSeconds} s)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
