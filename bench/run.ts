@@ -124,6 +124,23 @@ function baselineSource(modules: readonly string[]): string {
   return `${lines.join('\n')}\nexport const handler = async () => ({ statusCode: 200, body: String(${keep}) });\n`;
 }
 
+/**
+ * A second baseline: the same SDK modules, plus one DynamoDB GetItem and one STS AssumeRole
+ * against the same backends, i.e. the SDK's first-call work that /token also does.
+ */
+const BASELINE_WITH_CALLS = `
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import * as documentClient from '@aws-sdk/lib-dynamodb';
+const dynamodb = new DynamoDBClient({ region: process.env.AWS_REGION });
+const sts = new STSClient({ region: process.env.AWS_REGION });
+export const handler = async () => {
+  await dynamodb.send(new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: 'USER#nobody' }, sk: { S: 'PROFILE' } }, ConsistentRead: true }));
+  await sts.send(new AssumeRoleCommand({ RoleArn: process.env.VENDING_ROLE_ARN, RoleSessionName: 'bench-baseline', DurationSeconds: 900 }));
+  return { statusCode: 200, body: String(Object.keys(documentClient).length) };
+};
+`;
+
 // ---- 2. cold starts -----------------------------------------------------------------------
 
 const HARNESS = `
@@ -272,6 +289,9 @@ async function measureColdStarts(work: string, bundles: readonly FunctionBundle[
       }
     }
 
+    const withCalls = join(work, 'baseline-with-calls', 'index.js');
+    await esbuildLikeCdk({ contents: BASELINE_WITH_CALLS }, withCalls, false);
+    variants.push({ key: 'baseline-with-sdk-calls', path: withCalls });
     const samples = new Map<string, ColdSample[]>(variants.map((variant) => [variant.key, []]));
     let counter = 0;
     for (let run = 0; run < COLD_RUNS; run++) {
@@ -574,12 +594,16 @@ async function main(): Promise<void> {
         firstEventStatuses: own.statuses,
         baselineColdStartMs: baseline.coldStartMs,
         coldStartRatio: round(own.coldStartMs / baseline.coldStartMs, 2),
+        ratioToBaselineWithSdkCalls: round(own.coldStartMs / (cold['baseline-with-sdk-calls'] as ColdResult).coldStartMs, 2),
         initRatio: round(own.initMs / baseline.initMs, 2),
         withSdkBundled: { coldStartMs: withSdk.coldStartMs, initMs: withSdk.initMs, firstEventMs: withSdk.firstEventMs },
         sinceProcessStartMs: own.sinceProcessStartMs,
       };
     }
-    const baselines = Object.fromEntries([...baselineFor.keys()].map((modules) => [modules, cold[`baseline:${modules}`]]));
+    const baselines = {
+      ...Object.fromEntries([...baselineFor.keys()].map((modules) => [modules, cold[`baseline:${modules}`]])),
+      withSdkCalls: cold['baseline-with-sdk-calls'],
+    };
 
     log('starting the sandbox as a child process (npx tsx local/main.ts)...');
     const sandbox = await startChildSandbox();
