@@ -90,6 +90,9 @@ export interface TvmServiceDependencies {
   readonly log: DomainLog;
 }
 
+/** How stale a session's "last used" time may get before /token records a new one. */
+export const LAST_USED_RESOLUTION_MS = 5 * 60_000;
+
 /** How often a lost compare-and-set on the lockout counter is retried before giving up. */
 const MAX_LOCKOUT_RACES = 3;
 
@@ -187,7 +190,11 @@ export class TvmService {
     const { session } = await this.liveSession(sessionToken);
     // Vend first: if STS fails, nothing is written.
     const credentials = await this.vend(session.username);
-    await this.deps.sessions.touchSession(session.tokenHash, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    // "Last used" to the nearest few minutes is all a session list needs; it saves a write per call.
+    if (session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+      await this.deps.sessions.touchSession(session.tokenHash, now);
+    }
     await this.auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId });
     return { credentials, storage: this.storage(session.username) };
   }

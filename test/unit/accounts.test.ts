@@ -253,3 +253,18 @@ describe('credential cut-off policy', () => {
     expect(JSON.stringify(renderRevokedUsersPolicy([{ username: alice, revokedAt: NOW }]))).not.toContain(bucketArn('x'));
   });
 });
+
+describe('last used', () => {
+  it('records a session\'s last use at most every five minutes, saving a write per /token', async () => {
+    const { service, backend } = setup();
+    const registered = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await service.token(registered.session.token);
+    const first = backend.sessions.all()[0]!.lastUsedAt;
+    backend.clock.advance(60_000);
+    await service.token(registered.session.token);
+    expect(backend.sessions.all()[0]!.lastUsedAt).toBe(first);
+    backend.clock.advance(4 * 60_000);
+    await service.token(registered.session.token);
+    expect(backend.sessions.all()[0]!.lastUsedAt).toBe(first! + 5 * 60_000);
+  });
+});
