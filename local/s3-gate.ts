@@ -304,20 +304,31 @@ function forward(req: IncomingMessage, res: ServerResponse, wire: WireRequest, p
   }
   headers.host = `127.0.0.1:${upstreamPort}`;
   if (payload.length > 0 || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(payload.length);
-  const upstream = httpRequest(
-    { host: '127.0.0.1', port: upstreamPort, method: req.method, path: wire.rawPath + forwardedQuery(wire.rawQuery), headers, agent },
-    (answer) => {
-      const responseHeaders: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value !== undefined && name !== 'connection' && name !== 'keep-alive' && !name.startsWith('access-control-')) responseHeaders[name] = value;
+  const send = (retried: boolean) => {
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: wire.rawPath + forwardedQuery(wire.rawQuery), headers, agent },
+      (answer) => {
+        const responseHeaders: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (value !== undefined && name !== 'connection' && name !== 'keep-alive' && !name.startsWith('access-control-')) responseHeaders[name] = value;
+        }
+        responseHeaders['x-amz-request-id'] = requestId;
+        res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...corsHeaders(req) });
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the emulator closed just as it was reused: send once more on a new
+      // one. Not for POST (creating a multipart upload twice would leave a stray upload).
+      if (!retried && !res.headersSent && req.method !== 'POST' && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+        send(true);
+        return;
       }
-      responseHeaders['x-amz-request-id'] = requestId;
-      res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...corsHeaders(req) });
-      answer.pipe(res);
-    },
-  );
-  upstream.on('error', () => sendError(req, res, requestId, new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.'), ''));
-  upstream.end(payload);
+      sendError(req, res, requestId, new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.'), '');
+    });
+    upstream.end(payload);
+  };
+  send(false);
 }
 
 /** One DELETE to s3rver; resolves with its status. */

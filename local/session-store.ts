@@ -57,6 +57,7 @@ export function newSessionToken(): string {
 export class SessionStore {
   private readonly sessions = new Map<string, StsSession>();
   private log: WriteStream | undefined;
+  private added = 0;
 
   /** @param file the JSON-lines file, or undefined to keep sessions in memory only. */
   constructor(private readonly file: string | undefined) {}
@@ -86,10 +87,23 @@ export class SessionStore {
     this.log = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
   }
 
-  /** Remembers a new session. */
+  /** Remembers a new session; every 1,000 additions, forgets those expired over a day ago. */
   add(session: StsSession): void {
     this.sessions.set(session.accessKeyId, session);
     this.log?.write(`${JSON.stringify(session)}\n`);
+    if (++this.added % 1000 === 0) this.forgetLongExpired(session.issuedAt);
+  }
+
+  /**
+   * Drops sessions that expired more than a day before `now`, so a long-running sandbox does
+   * not grow with every credential it ever issued. Recently expired ones stay, so their keys
+   * still get ExpiredToken (as from AWS) rather than InvalidAccessKeyId. The file is compacted
+   * at the next start.
+   */
+  forgetLongExpired(now: number): void {
+    for (const [accessKeyId, stored] of this.sessions) {
+      if (stored.expiresAt < now - 86_400_000) this.sessions.delete(accessKeyId);
+    }
   }
 
   /** The session an access key belongs to, expired or not: the caller decides. */
