@@ -20,7 +20,7 @@ import type { AdminTarget } from './target';
 export type Progress = (message: string) => void;
 
 /** The operator's account tools on the target's table. */
-export function accountAdmin(target: AdminTarget, log: DomainLog): AccountAdmin {
+export function accountAdmin(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, log: DomainLog): AccountAdmin {
   const store = new DynamoTvmStore(target.dynamo, target.tableName);
   // AccountAdmin reads only the audit retention from the configuration.
   const config = { auditRetentionDays: Number(process.env.AUDIT_RETENTION_DAYS ?? AUDIT_RETENTION_DAYS) } as TvmConfig;

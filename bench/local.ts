@@ -26,6 +26,7 @@ import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessi
 import type { Username } from '../lambda/core/username';
 import { SANDBOX_BUCKET, SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
 import { startS3Gate } from '../local/s3-gate';
+import { startS3Emulator } from '../local/s3-emulator';
 import { startSandbox } from '../local/sandbox';
 import { SessionStore } from '../local/session-store';
 import { startSts } from '../local/sts';
@@ -38,8 +39,6 @@ function positiveInteger(raw: string | undefined, fallback: number): number {
   return Number.isInteger(value) && value > 0 && value <= 600 ? value : fallback;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
 
 function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof data === 'string') return data;
@@ -153,15 +152,8 @@ interface S3Result {
 }
 
 async function benchS3(dataDir: string): Promise<S3Result> {
-  const s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: join(dataDir, 's3'),
-    vhostBuckets: false,
-    configureBuckets: [{ name: SANDBOX_BUCKET, configs: [] }],
-  });
-  const { port: s3rverPort } = await s3rver.run();
+  const s3rver = await startS3Emulator(join(dataDir, 's3'));
+  const s3rverPort = s3rver.port;
   const sessions = new SessionStore(undefined);
   const sts = await startSts({ sessions });
   const gate = await startS3Gate({ sessions, vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)), upstreamPort: s3rverPort });

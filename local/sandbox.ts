@@ -13,7 +13,6 @@
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
@@ -32,24 +31,11 @@ import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { startIam } from './iam';
 import { SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
 import { RolePolicyStore } from './role-policies';
+import { startS3Emulator } from './s3-emulator';
 import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
 
-// s3rver ships no types; this is the part of its API the sandbox uses.
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as new (options: {
-  address: string;
-  port: number;
-  silent: boolean;
-  directory: string;
-  vhostBuckets: boolean;
-  configureBuckets: { name: string; configs: string[] }[];
-}) => S3rverInstance;
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -262,15 +248,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const { endpoint: dynamoEndpoint, port: dynamoPort } = database;
     await ensureTable(dynamoEndpoint);
 
-    const s3rver = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: join(dataDir, 's3'),
-      vhostBuckets: false,
-      configureBuckets: [{ name: SANDBOX_BUCKET, configs: [] }],
-    });
-    const { port: s3rverPort } = await s3rver.run();
+    const s3rver = await startS3Emulator(join(dataDir, 's3'));
+    const s3rverPort = s3rver.port;
     cleanup.push(() => s3rver.close());
 
     const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));

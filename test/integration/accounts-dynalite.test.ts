@@ -7,10 +7,8 @@ import '../support/handler-env';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { AccountAdmin } from '../../lambda/core/account-admin';
-import { loadConfig } from '../../lambda/core/config';
-import { systemClock } from '../../lambda/core/ports';
+import { accountAdmin } from '../../admin/operations';
+import type { AccountAdmin } from '../../lambda/core/account-admin';
 import { parseUsername } from '../../lambda/core/username';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
@@ -58,18 +56,8 @@ beforeAll(async () => {
   for (const name of ['register', 'login', 'token', 'logout', 'password', 'password-reset', 'sessions-list', 'session-revoke']) {
     handlers[name] = (await import(`../../lambda/handlers/${name}`)).handler as Handler;
   }
-  const store = new DynamoTvmStore(dynamo.client, TABLE);
-  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  admin = new AccountAdmin({
-    users: store,
-    sessions: store,
-    lockout: store,
-    resetCodes: store,
-    audit: store,
-    clock: systemClock,
-    log: quiet,
-    config: loadConfig(process.env),
-  });
+  // The same AccountAdmin tvm-admin builds for a target.
+  admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
 });
 
 beforeEach(() => {
