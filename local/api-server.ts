@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { buildLambdaContext } from './lambda-context';
 import type { BodySchema, RouteDefinition } from '../lambda/routes';
-import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
+import { SANDBOX_ACCOUNT_ID } from './names';
 
 /** A Lambda proxy handler as the handler modules export it. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -34,8 +35,6 @@ export interface ApiServerOptions {
 
 /** API Gateway's payload limit is 10 MB; the handlers refuse far less. */
 const MAX_API_BODY_BYTES = 1024 * 1024;
-/** The functions' timeout in the stack; reported by context.getRemainingTimeInMillis. */
-const FUNCTION_TIMEOUT_MS = 29_000;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -193,26 +192,6 @@ export function buildProxyEvent(req: IncomingMessage, route: RouteDefinition, bo
   };
 }
 
-/** A Lambda context for one invocation. */
-export function buildLambdaContext(route: RouteDefinition, requestId: string): Context {
-  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
-  const functionName = `tvm-sandbox-${route.name}`;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${SANDBOX_REGION}:${SANDBOX_ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'sandbox',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 function writeProxyResult(res: ServerResponse, result: APIGatewayProxyResult): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
@@ -282,7 +261,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         }
         let result: APIGatewayProxyResult;
         try {
-          result = await handler(buildProxyEvent(req, route, body, requestId), buildLambdaContext(route, requestId));
+          result = await handler(buildProxyEvent(req, route, body, requestId), buildLambdaContext(route.name, requestId));
         } catch (error) {
           // A function that throws is a 502 from API Gateway, with no detail for the client.
           console.error(`[sandbox api] ${route.name} handler threw:`, error instanceof Error ? error.message : 'unknown error');

@@ -2,7 +2,8 @@
  * `npm start`: runs the sandbox in the foreground until Ctrl-C or SIGTERM.
  *
  * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
- * (default `.tvm-local/`), BCRYPT_COST (default 12), TVM_LOG (`0` silences request logs).
+ * (default `.tvm-local/`), BCRYPT_COST (default 12), TVM_LOG (`0` silences request logs),
+ * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2).
  */
 import { createWebAppHandler } from '../web/serve';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
@@ -16,6 +17,16 @@ function portFrom(name: string, fallback: number): number {
     process.exit(2);
   }
   return port;
+}
+
+function threadsFrom(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const threads = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || threads < 1 || threads > 8) {
+    console.error(`TVM_FUNCTION_THREADS must be a whole number from 1 to 8, got "${raw}".`);
+    process.exit(2);
+  }
+  return threads;
 }
 
 function costFrom(raw: string | undefined): number | undefined {
@@ -33,9 +44,10 @@ async function main(): Promise<void> {
   const s3Port = portFrom('S3_PORT', 3001);
   const dataDir = process.env.TVM_DATA_DIR?.trim() || '.tvm-local';
   const bcryptCost = costFrom(process.env.BCRYPT_COST);
+  const functionThreads = threadsFrom(process.env.TVM_FUNCTION_THREADS);
   let sandbox;
   try {
-    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(bcryptCost !== undefined ? { bcryptCost } : {}) });
+    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(bcryptCost !== undefined ? { bcryptCost } : {}), ...(functionThreads !== undefined ? { functionThreads } : {}) });
   } catch (error) {
     console.error(error instanceof SandboxPortInUseError ? error.message : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

@@ -5,10 +5,11 @@
  * - STS: the local STS ({@link startSts}), remembering every session it issues.
  * - S3: s3rver on an internal port, reachable only through the S3 gate, which verifies
  *   SigV4 and evaluates the role and session policies with a real IAM policy engine.
- * - API: the handlers of lambda/handlers/, served from the route table in lambda/routes.ts.
+ * - API: the handlers of lambda/handlers/, served from the route table in lambda/routes.ts,
+ *   running on worker threads like Lambda instances (function-threads.ts).
  *
  * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
- * AWS SDK's endpoint variables, set here before the handler modules are loaded.
+ * AWS SDK's endpoint variables, in the environment their threads are given.
  */
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +18,9 @@ import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { ROUTES } from '../lambda/routes';
+import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
-import { createApiServer, type LoadedRoute, type ProxyHandler, type StaticHandler } from './api-server';
+import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
   SANDBOX_FUNCTION_CREDENTIALS,
@@ -62,6 +64,11 @@ export interface SandboxOptions {
    * Default false.
    */
   readonly faultInjection?: boolean;
+  /**
+   * How many function instances (worker threads) run the handlers; each serves any route,
+   * and an invocation goes to the least busy. Default 2.
+   */
+  readonly functionThreads?: number;
 }
 
 /** A running sandbox. */
@@ -74,6 +81,8 @@ export interface Sandbox {
   readonly region: string;
   /** The handlers' fault proxies, when started with `faultInjection`. */
   readonly faults?: { readonly dynamodb: FaultProxy; readonly sts: FaultProxy };
+  /** The environment the handlers run with: table, bucket, role, region and the internal endpoints. */
+  readonly functionEnvironment: Readonly<Record<string, string>>;
   /** Stops every server and closes the database; resolves when all are closed. */
   stop(): Promise<void>;
 }
@@ -89,16 +98,6 @@ export class SandboxPortInUseError extends Error {
     this.name = 'SandboxPortInUseError';
   }
 }
-
-const REPOSITORY_ROOT = resolve(__dirname, '..');
-
-/**
- * The handler modules read their environment once, at load, like a warm Lambda: within one
- * process a restarted sandbox must give them the same endpoints. This remembers them.
- */
-let loadedEnvironment: Readonly<Record<string, string>> | undefined;
-let loadedHandlers: LoadedRoute[] | undefined;
-let internalPorts: { dynamo: number; sts: number } | undefined;
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolveClose) => {
@@ -175,21 +174,10 @@ async function ensureTable(endpoint: string): Promise<void> {
   }
 }
 
-async function loadHandlers(): Promise<LoadedRoute[]> {
-  const loaded: LoadedRoute[] = [];
-  for (const route of ROUTES) {
-    const file = join(REPOSITORY_ROOT, route.entry);
-    let module: { handler?: unknown; default?: { handler?: unknown } };
-    try {
-      module = (await import(file)) as typeof module;
-    } catch (error) {
-      throw new Error(`Could not load the ${route.name} handler (${route.entry}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    const handler = module.handler ?? module.default?.handler;
-    if (typeof handler !== 'function') throw new Error(`${route.entry} does not export a handler function.`);
-    loaded.push({ route, handler: handler as ProxyHandler });
-  }
-  return loaded;
+const REPOSITORY_ROOT = resolve(__dirname, '..');
+
+function definedVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 async function listenPublic(server: Server, port: number, what: string, variable: string): Promise<number> {
@@ -206,11 +194,9 @@ async function listenPublic(server: Server, port: number, what: string, variable
  * Starts the sandbox: dynalite, s3rver, the local STS, the S3 gate and the API, creating
  * the table and the bucket if missing. On failure everything already started is stopped.
  *
- * It sets the handlers' environment in `process.env` (table, bucket, role, region, endpoints,
- * a stand-in function key) and loads the handler modules, which read it once, like a warm
- * Lambda. So within one process a second start after `stop()` must use the same S3 port and
- * bcrypt cost (internal ports are reused automatically); otherwise it throws, naming what
- * differs. Use a fresh process for other settings.
+ * The handlers run on their own threads with their own environment (this process's, plus
+ * table, bucket, role, region, endpoints and a stand-in function key); `process.env` is not
+ * changed, so one process may start, stop and start sandboxes with any settings.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
@@ -243,9 +229,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
 
-    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), internalPorts?.dynamo ?? 0);
+    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0);
     cleanup.push(() => database.stop());
-    const { endpoint: dynamoEndpoint, port: dynamoPort } = database;
+    const { endpoint: dynamoEndpoint } = database;
     await ensureTable(dynamoEndpoint);
 
     const s3rver = await startS3Emulator(join(dataDir, 's3'));
@@ -259,7 +245,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
     sessions.open();
     cleanup.push(() => sessions.close());
-    const sts = await startSts({ sessions, port: internalPorts?.sts ?? 0, ...(options.now ? { now: options.now } : {}) });
+    const sts = await startSts({ sessions, ...(options.now ? { now: options.now } : {}) });
     cleanup.push(() => closeServer(sts.server));
 
     let gate: S3Gate;
@@ -302,23 +288,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       S3_ENDPOINT: gate.url,
       BCRYPT_COST: String(bcryptCost),
     };
-    if (loadedEnvironment) {
-      const changed = Object.keys(environment).filter((name) => loadedEnvironment?.[name] !== environment[name]);
-      if (changed.length > 0) {
-        throw new Error(
-          `The handlers are already loaded in this process with other settings (${changed.join(', ')}); ` +
-            'start the sandbox again with the same ports and bcrypt cost, or in a fresh process.',
-        );
-      }
-    }
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    Object.assign(process.env, environment);
-    if (process.env.POWERTOOLS_LOG_LEVEL === undefined) process.env.POWERTOOLS_LOG_LEVEL = options.log ? 'INFO' : 'SILENT';
-    loadedHandlers ??= await loadHandlers();
-    loadedEnvironment = environment;
-    internalPorts = { dynamo: dynamoPort, sts: Number(new URL(sts.url).port) };
-    routes.push(...loadedHandlers);
+    const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
+    // The function's own role, never a developer's profile or session.
+    delete functionEnvironment.AWS_SESSION_TOKEN;
+    delete functionEnvironment.AWS_PROFILE;
+    functionEnvironment.POWERTOOLS_LOG_LEVEL ??= options.log ? 'INFO' : 'SILENT';
+    const functions = await startFunctionThreads({
+      functions: ROUTES.map((route) => ({ name: route.name, file: join(REPOSITORY_ROOT, route.entry) })),
+      environment: functionEnvironment,
+      threads: options.functionThreads ?? 2,
+    });
+    cleanup.push(() => functions.stop());
+    routes.push(...ROUTES.map((route): LoadedRoute => ({ route, handler: (event, context) => functions.invoke(route.name, event, context.awsRequestId) })));
 
     // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);
@@ -344,6 +325,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       bucket: SANDBOX_BUCKET,
       region: SANDBOX_REGION,
       ...(faults ? { faults } : {}),
+      functionEnvironment,
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

@@ -13,7 +13,7 @@
  *   cannot log in, and every one that did can.
  *
  * The table is read through the sandbox's own DynamoDB endpoint, which the sandbox publishes
- * to the handlers as AWS_ENDPOINT_URL_DYNAMODB in this process.
+ * to its handlers as AWS_ENDPOINT_URL_DYNAMODB (`sandbox.functionEnvironment`).
  */
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
@@ -248,7 +248,7 @@ function describeRequest(req: FuzzRequest): string {
 }
 
 async function scanTable(): Promise<Record<string, AttributeValue>[]> {
-  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  const endpoint = sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB;
   if (!endpoint) throw new Error('the sandbox did not publish its DynamoDB endpoint');
   const client = new DynamoDBClient({ endpoint, region: SANDBOX_REGION, credentials: SANDBOX_FUNCTION_CREDENTIALS });
   try {
