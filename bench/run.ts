@@ -11,18 +11,17 @@
  *    sandbox. coldStartRatio divides by the same for a baseline bundle that only requires the
  *    same @aws-sdk/* modules, built the same way, measured in the same run. The SDK stays
  *    external, as in the stack, and resolves from node_modules (NODE_PATH) for both.
- * 3. tokenRps / tokenP99Ms / loginRps: autocannon against a sandbox child process.
+ * 3. tokenRps / tokenP99Ms / loginRps: autocannon against a sandbox child process, after
+ *    BENCH_LOAD_WARMUP_SECONDS (default 10) of the same load.
  * 4. soak: BENCH_SOAK_SECONDS (default 60) of mixed register, login, token and S3 traffic
- *    from BENCH_VUS (default 50) virtual users against the same child sandbox (`npx tsx
+ *    from BENCH_VUS (default 50) virtual users against the same child sandbox (`node --import tsx
  *    local/main.ts`): errors, p99, and the sandbox process's RSS after a warm-up and at the end.
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { App } from 'aws-cdk-lib';
-import autocannon from 'autocannon';
 import { build } from 'esbuild';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,10 +29,13 @@ import { createTvmApp } from '../lib/app';
 import { ROUTES, type RouteDefinition } from '../lambda/routes';
 import { SANDBOX_BUCKET, SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_TABLE, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
 import { startSandbox } from '../local/sandbox';
+import { loadPhase } from './load-phase';
+import { rssKb, startSandboxProcess } from './sandbox-process';
 
 const ROOT = resolve(__dirname, '..');
 const COLD_RUNS = integerEnv('BENCH_COLD_RUNS', 20);
 const LOAD_SECONDS = integerEnv('BENCH_SECONDS', 10);
+const LOAD_WARMUP_SECONDS = integerEnv('BENCH_LOAD_WARMUP_SECONDS', 10);
 const SOAK_SECONDS = integerEnv('BENCH_SOAK_SECONDS', 60);
 const WARMUP_SECONDS = integerEnv('BENCH_WARMUP_SECONDS', 15);
 const VUS = integerEnv('BENCH_VUS', 50);
@@ -322,101 +324,9 @@ async function measureColdStarts(work: string, bundles: readonly FunctionBundle[
 
 // ---- 3 and 4. the sandbox as a child process ---------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
-    );
-  } catch {
-    return [];
-  }
-}
-
-/** The node process actually running local/main.ts, below npx and tsx's launcher. */
-function sandboxPid(rootPid: number): number | undefined {
-  const queue = [rootPid];
-  let found: number | undefined;
-  while (queue.length > 0) {
-    const pid = queue.shift() as number;
-    const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
-    // The deepest process naming local/main.ts is node itself (it may have an esbuild child).
-    if (cmdline.includes('local/main.ts')) found = pid;
-    queue.push(...childrenOf(pid));
-  }
-  return found;
-}
-
-function rssKb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : 0;
-}
-
-async function startChildSandbox(): Promise<{ child: ChildProcess; apiUrl: string; pid: number; dataDir: string }> {
-  const [port, s3Port] = [await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-sandbox-'));
-  const child = spawn('npx', ['tsx', 'local/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), S3_PORT: String(s3Port), TVM_DATA_DIR: dataDir, BCRYPT_COST: String(BCRYPT_COST), TVM_LOG: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the sandbox did not start in 60 s: ${output.slice(-500)}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('TVM sandbox running')) {
-        clearTimeout(timer);
-        ready();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => fail(new Error(`the sandbox exited (${code}): ${output.slice(-500)}`)));
-  });
-  const pid = sandboxPid(child.pid as number);
-  if (pid === undefined) {
-    await stopChildSandbox(child);
-    throw new Error('could not find the sandbox process under npx');
-  }
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { child, apiUrl: `http://127.0.0.1:${port}`, pid, dataDir };
-}
-
-async function stopChildSandbox(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  process.kill(-child.pid, 'SIGTERM'); // the process group this script started
-  await Promise.race([exited, new Promise((wait) => setTimeout(wait, 15_000))]);
-}
-
-async function cannon(url: string, body: string | undefined, headers: Record<string, string>, connections: number) {
-  const options = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, ...(body ? { body } : {}), connections };
-  await autocannon({ ...options, duration: 2 }); // warm-up
-  const result = await autocannon({ ...options, duration: LOAD_SECONDS });
-  return {
-    rps: round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    connections,
-    seconds: LOAD_SECONDS,
-  };
+function cannon(url: string, body: string | undefined, headers: Record<string, string>, connections: number) {
+  const options = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, ...(body ? { body } : {}) };
+  return loadPhase(`POST ${new URL(url).pathname}`, options, { connections, seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS });
 }
 
 interface SoakStats {
@@ -605,23 +515,22 @@ async function main(): Promise<void> {
       withSdkCalls: cold['baseline-with-sdk-calls'],
     };
 
-    log('starting the sandbox as a child process (npx tsx local/main.ts)...');
-    const sandbox = await startChildSandbox();
+    log('starting the sandbox as a child process (node --import tsx local/main.ts)...');
+    const sandbox = await startSandboxProcess({ bcryptCost: BCRYPT_COST });
     let throughput: Record<string, unknown>;
     let soakReport: Awaited<ReturnType<typeof soak>>;
     try {
       await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-load', password: PASSWORD });
       const token = await sessionToken(sandbox.apiUrl, 'bench-load');
-      log(`autocannon POST /token, ${LOAD_SECONDS} s...`);
+      log(`autocannon POST /token, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
       const tokenLoad = await cannon(`${sandbox.apiUrl}/token`, undefined, { authorization: `Bearer ${token}` }, 10);
-      log(`autocannon POST /login, ${LOAD_SECONDS} s...`);
+      log(`autocannon POST /login, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
       const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4);
       throughput = { token: tokenLoad, login: loginLoad };
       log(`soak: ${WARMUP_SECONDS} s warm-up, then ${SOAK_SECONDS} s with ${VUS} virtual users...`);
       soakReport = await soak(sandbox.apiUrl, sandbox.pid);
     } finally {
-      await stopChildSandbox(sandbox.child);
-      rmSync(sandbox.dataDir, { recursive: true, force: true });
+      await sandbox.stop();
     }
 
     const token = throughput.token as { rps: number; p99Ms: number };
@@ -630,7 +539,7 @@ async function main(): Promise<void> {
     const results = {
       measuredAt: new Date().toISOString(),
       machine: { ...machine, loadAverageAtEnd: loadavg().map((value) => round(value, 2)) },
-      settings: { bcryptCost: BCRYPT_COST, coldRuns: COLD_RUNS, loadSeconds: LOAD_SECONDS, soakSeconds: SOAK_SECONDS, warmupSeconds: WARMUP_SECONDS, virtualUsers: VUS },
+      settings: { bcryptCost: BCRYPT_COST, coldRuns: COLD_RUNS, loadSeconds: LOAD_SECONDS, loadWarmupSeconds: LOAD_WARMUP_SECONDS, soakSeconds: SOAK_SECONDS, warmupSeconds: WARMUP_SECONDS, virtualUsers: VUS },
       bundles: bundleReport,
       coldStart: coldReport,
       baselines,

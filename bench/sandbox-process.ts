@@ -1,0 +1,103 @@
+/**
+ * The sandbox as users run it (`npm start`, i.e. local/main.ts in its own node process), for
+ * the benchmarks: the load generator then never shares an event loop or a thread with what
+ * it measures, and the process's RSS is the sandbox's alone.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+
+/** A sandbox running in a child process, in a temporary data folder. */
+export interface SandboxProcess {
+  readonly apiUrl: string;
+  readonly s3Url: string;
+  /** The node process running local/main.ts. */
+  readonly pid: number;
+  /** Stops it with SIGTERM (as Ctrl-C would) and deletes its data folder. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startSandboxProcess}. */
+export interface SandboxProcessOptions {
+  /** BCRYPT_COST for new passwords. */
+  readonly bcryptCost: number;
+  /** TVM_FUNCTION_THREADS; default the sandbox's own. */
+  readonly functionThreads?: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Resident set size of a process, in KiB (Linux). */
+export function rssKb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : 0;
+}
+
+/** Starts `node --import tsx local/main.ts` on free loopback ports; resolves once it prints that it runs. */
+export async function startSandboxProcess(options: SandboxProcessOptions): Promise<SandboxProcess> {
+  const [port, s3Port] = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-sandbox-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      S3_PORT: String(s3Port),
+      TVM_DATA_DIR: dataDir,
+      BCRYPT_COST: String(options.bcryptCost),
+      TVM_LOG: '0',
+      ...(options.functionThreads !== undefined ? { TVM_FUNCTION_THREADS: String(options.functionThreads) } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((wait) => setTimeout(wait, 15_000))]);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let output = '';
+  try {
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(() => fail(new Error(`the sandbox did not start in 60 s: ${output.slice(-500)}`)), 60_000);
+      // Only the start-up output is kept, for the error message.
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (output.length < 20_000) output += chunk.toString();
+        if (output.includes('TVM sandbox running')) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        if (output.length < 20_000) output += chunk.toString();
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`the sandbox exited (${code}): ${output.slice(-500)}`));
+      });
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Keep draining its output so a full pipe never stalls it.
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return { apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, pid: child.pid as number, stop };
+}
