@@ -20,9 +20,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 // Static, so it is the same module instance lambda/core/password.ts requires (a dynamic import
 // would load bcryptjs's separate ESM build, and stubbing it would not reach the handlers).
 import bcryptModule from 'bcryptjs';
+import { FakeTable, fakeAssumeRole } from './fake-backends';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-type Item = Record<string, unknown>;
 
 // Configuration must be in place before the handler modules load (they read it at import).
 process.env.BCRYPT_COST ??= '12';
@@ -35,198 +35,6 @@ const PHASE_BUDGET_MS = 20_000;
 function positiveInteger(raw: string | undefined, fallback: number): number {
   const value = Number(raw);
   return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-// ---------------------------------------------------------------------------------------------
-// A DynamoDB table in a Map, at the DocumentClient level (native JS values, no marshalling).
-
-class ConditionFailed extends Error {
-  override readonly name = 'ConditionalCheckFailedException';
-}
-
-interface ExpressionInput {
-  readonly ExpressionAttributeNames?: Record<string, string>;
-  readonly ExpressionAttributeValues?: Record<string, unknown>;
-}
-
-class FakeTable {
-  readonly items = new Map<string, Item>();
-  readonly counts: Record<string, number> = {};
-
-  static key(key: Item): string {
-    return `${String(key.pk)}\u0000${String(key.sk)}`;
-  }
-
-  get(input: { Key: Item }): { Item?: Item } {
-    this.count('Get');
-    const item = this.items.get(FakeTable.key(input.Key));
-    return item ? { Item: structuredClone(item) } : {};
-  }
-
-  put(input: { Item: Item; ConditionExpression?: string } & ExpressionInput): object {
-    this.count('Put');
-    const key = FakeTable.key(input.Item);
-    this.check(this.items.get(key), input.ConditionExpression, input);
-    this.items.set(key, structuredClone(input.Item));
-    return {};
-  }
-
-  delete(input: { Key: Item }): object {
-    this.count('Delete');
-    this.items.delete(FakeTable.key(input.Key));
-    return {};
-  }
-
-  update(input: { Key: Item; UpdateExpression: string; ConditionExpression?: string; ReturnValues?: string } & ExpressionInput): {
-    Attributes?: Item;
-  } {
-    this.count('Update');
-    const key = FakeTable.key(input.Key);
-    const current = this.items.get(key);
-    this.check(current, input.ConditionExpression, input);
-    const next: Item = current ? { ...current } : { ...input.Key };
-    const updated: Item = {};
-    const { set, remove } = splitUpdate(input.UpdateExpression);
-    for (const assignment of set) {
-      const [left, right] = assignment.split(/\s*=\s*/, 2) as [string, string];
-      const name = resolveName(left, input);
-      next[name] = evaluateValue(right, next, input);
-      updated[name] = next[name];
-    }
-    for (const name of remove) delete next[resolveName(name, input)];
-    this.items.set(key, next);
-    return input.ReturnValues === 'UPDATED_NEW' ? { Attributes: updated } : {};
-  }
-
-  private check(item: Item | undefined, condition: string | undefined, input: ExpressionInput): void {
-    if (condition !== undefined && !evaluateCondition(condition, item ?? {}, input)) {
-      throw new ConditionFailed('The conditional request failed');
-    }
-  }
-
-  private count(operation: string): void {
-    this.counts[operation] = (this.counts[operation] ?? 0) + 1;
-  }
-}
-
-function resolveName(token: string, input: ExpressionInput): string {
-  const trimmed = token.trim();
-  return trimmed.startsWith('#') ? (input.ExpressionAttributeNames?.[trimmed] ?? trimmed) : trimmed;
-}
-
-function resolveValue(token: string, input: ExpressionInput): unknown {
-  const values = input.ExpressionAttributeValues ?? {};
-  if (!(token in values)) throw new Error(`The fake table has no value for ${token}`);
-  const value = values[token];
-  // What the document client's marshaller would refuse before DynamoDB is ever called.
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`Special numeric value ${value} is not allowed`);
-  return value;
-}
-
-/** `SET a = x, b = y REMOVE c, d` (either clause optional). */
-function splitUpdate(expression: string): { set: string[]; remove: string[] } {
-  const match = /^\s*(?:SET\s+(.*?))?\s*(?:REMOVE\s+(.*))?$/i.exec(expression);
-  if (!match) throw new Error(`Unsupported UpdateExpression: ${expression}`);
-  const list = (clause: string | undefined) => (clause ? splitTopLevel(clause, ',') : []);
-  return { set: list(match[1]), remove: list(match[2]) };
-}
-
-function splitTopLevel(text: string, separator: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const character of text) {
-    if (character === '(') depth += 1;
-    if (character === ')') depth -= 1;
-    if (character === separator && depth === 0) {
-      parts.push(current.trim());
-      current = '';
-    } else {
-      current += character;
-    }
-  }
-  if (current.trim()) parts.push(current.trim());
-  return parts;
-}
-
-/** `:v`, `name`, `if_not_exists(name, :v)`, and `+` between them. */
-function evaluateValue(expression: string, item: Item, input: ExpressionInput): unknown {
-  const terms = splitTopLevel(expression, '+');
-  if (terms.length > 1) return terms.reduce((sum, term) => sum + Number(evaluateValue(term, item, input)), 0);
-  const term = expression.trim();
-  const ifNotExists = /^if_not_exists\(\s*([#\w]+)\s*,\s*(:\w+)\s*\)$/.exec(term);
-  if (ifNotExists) {
-    const existing = item[resolveName(ifNotExists[1] ?? '', input)];
-    return existing !== undefined ? existing : resolveValue(ifNotExists[2] ?? '', input);
-  }
-  if (term.startsWith(':')) return resolveValue(term, input);
-  return item[resolveName(term, input)];
-}
-
-/** OR of ANDs of `attribute_(not_)exists(x)` and `x <op> :v`, with parentheses. */
-function evaluateCondition(expression: string, item: Item, input: ExpressionInput): boolean {
-  let text = expression.trim();
-  while (text.startsWith('(') && text.endsWith(')') && balanced(text.slice(1, -1))) {
-    text = text.slice(1, -1).trim();
-  }
-  const ors = splitKeyword(text, 'OR');
-  if (ors.length > 1) return ors.some((part) => evaluateCondition(part, item, input));
-  const ands = splitKeyword(text, 'AND');
-  if (ands.length > 1) return ands.every((part) => evaluateCondition(part, item, input));
-  const exists = /^attribute_(not_)?exists\(\s*([#\w]+)\s*\)$/.exec(text);
-  if (exists) {
-    const present = item[resolveName(exists[2] ?? '', input)] !== undefined;
-    return exists[1] ? !present : present;
-  }
-  const comparison = /^([#\w]+)\s*(<=|>=|<>|=|<|>)\s*(:\w+)$/.exec(text);
-  if (!comparison) throw new Error(`Unsupported ConditionExpression: ${text}`);
-  const left = item[resolveName(comparison[1] ?? '', input)];
-  const right = resolveValue(comparison[3] ?? '', input);
-  // A comparison with a missing attribute is false in DynamoDB.
-  if (left === undefined) return false;
-  switch (comparison[2]) {
-    case '=':
-      return left === right;
-    case '<>':
-      return left !== right;
-    case '<':
-      return (left as number) < (right as number);
-    case '<=':
-      return (left as number) <= (right as number);
-    case '>':
-      return (left as number) > (right as number);
-    default:
-      return (left as number) >= (right as number);
-  }
-}
-
-function balanced(text: string): boolean {
-  let depth = 0;
-  for (const character of text) {
-    if (character === '(') depth += 1;
-    if (character === ')' && --depth < 0) return false;
-  }
-  return depth === 0;
-}
-
-function splitKeyword(text: string, keyword: 'AND' | 'OR'): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  const pattern = new RegExp(`\\s${keyword}\\s`, 'y');
-  for (let index = 0; index < text.length; index++) {
-    const character = text[index];
-    if (character === '(') depth += 1;
-    if (character === ')') depth -= 1;
-    pattern.lastIndex = index;
-    if (depth === 0 && pattern.test(text)) {
-      parts.push(text.slice(start, index).trim());
-      start = pattern.lastIndex;
-      index = start - 1;
-    }
-  }
-  parts.push(text.slice(start).trim());
-  return parts;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,18 +134,7 @@ async function main(): Promise<void> {
   dynamo.on(DeleteCommand).callsFake((input) => table.delete(input));
   let issued = 0;
   const sts = mockClient(STSClient);
-  sts.on(AssumeRoleCommand).callsFake((input: { DurationSeconds?: number; Policy?: string }) => {
-    if (!input.Policy) throw new Error('AssumeRole without a session policy');
-    issued += 1;
-    return {
-      Credentials: {
-        AccessKeyId: `ASIABENCH${String(issued).padStart(11, '0')}`,
-        SecretAccessKey: 'bench-secret-access-key-0000000000000000',
-        SessionToken: 'bench-session-token',
-        Expiration: new Date(Date.now() + (input.DurationSeconds ?? 3600) * 1000),
-      },
-    };
-  });
+  sts.on(AssumeRoleCommand).callsFake((input: { DurationSeconds?: number; Policy?: string }) => fakeAssumeRole(input, ++issued));
 
   const register = (await import('../lambda/handlers/register')).handler as Handler;
   const login = (await import('../lambda/handlers/login')).handler as Handler;
