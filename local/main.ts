@@ -19,32 +19,24 @@ function portFrom(name: string, fallback: number): number {
   return port;
 }
 
-function threadsFrom(raw: string | undefined): number | undefined {
+/** An optional whole-number setting within [min, max]; anything else exits with a one-line error. */
+function wholeNumberFrom(name: string, min: number, max: number): number | undefined {
+  const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
-  const threads = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || threads < 1 || threads > 8) {
-    console.error(`TVM_FUNCTION_THREADS must be a whole number from 1 to 8, got "${raw}".`);
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    console.error(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
     process.exit(2);
   }
-  return threads;
-}
-
-function costFrom(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const cost = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || cost < 10 || cost > 15) {
-    console.error(`BCRYPT_COST must be a whole number from 10 to 15, got "${raw}".`);
-    process.exit(2);
-  }
-  return cost;
+  return value;
 }
 
 async function main(): Promise<void> {
   const port = portFrom('PORT', 3000);
   const s3Port = portFrom('S3_PORT', 3001);
   const dataDir = process.env.TVM_DATA_DIR?.trim() || '.tvm-local';
-  const bcryptCost = costFrom(process.env.BCRYPT_COST);
-  const functionThreads = threadsFrom(process.env.TVM_FUNCTION_THREADS);
+  const bcryptCost = wholeNumberFrom('BCRYPT_COST', 10, 15);
+  const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
   let sandbox;
   try {
     sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(bcryptCost !== undefined ? { bcryptCost } : {}), ...(functionThreads !== undefined ? { functionThreads } : {}) });

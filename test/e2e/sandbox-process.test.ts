@@ -196,3 +196,14 @@ test('a port already in use gives a one-line error and a non-zero exit', async (
     await new Promise<void>((done) => blocker.close(() => done()));
   }
 }, 60_000);
+
+test('an invalid setting (TVM_FUNCTION_THREADS=0) gives a one-line error and exit 2, before anything starts', async () => {
+  const spawned = spawnSandbox({ PORT: String(await freePort()), S3_PORT: String(await freePort()), TVM_DATA_DIR: dataDir, TVM_FUNCTION_THREADS: '0' });
+  const exit = await spawned.exited;
+  expect(exit.code).toBe(2);
+  const errorLines = spawned
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('TVM_FUNCTION_THREADS'));
+  expect(errorLines).toEqual(['TVM_FUNCTION_THREADS must be a whole number from 1 to 8, got "0".']);
+}, 60_000);
