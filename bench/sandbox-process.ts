@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../test/e2e/helpers';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -27,18 +27,6 @@ export interface SandboxProcessOptions {
   readonly bcryptCost: number;
   /** TVM_FUNCTION_THREADS; default the sandbox's own. */
   readonly functionThreads?: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Resident set size of a process, in KiB (Linux). */
