@@ -6,21 +6,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { buildLambdaContext } from './lambda-context';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { BodySchema, RouteDefinition } from '../lambda/routes';
 import { SANDBOX_ACCOUNT_ID } from './names';
-
-/** A Lambda proxy handler as the handler modules export it. */
-export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** Serves a non-API request (e.g. a web app at `GET /`); resolves false when it has nothing. */
 export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-/** A route with its loaded handler. */
+/**
+ * A route and how to invoke its function with a proxy event. The function gets its Lambda
+ * context where it runs (a function thread), so only the request id crosses.
+ */
 export interface LoadedRoute {
   readonly route: RouteDefinition;
-  readonly handler: ProxyHandler;
+  readonly invoke: (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>;
 }
 
 /** Options of {@link createApiServer}. */
@@ -249,7 +248,7 @@ export function createApiServer(options: ApiServerOptions): Server {
           return;
         }
         const body = raw.length > 0 ? raw.toString('utf8') : null;
-        const { route, handler } = match;
+        const { route, invoke } = match;
         // API Gateway's request validator checks JSON bodies against the route's model first.
         const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
         if (route.body && contentType === 'application/json') {
@@ -261,7 +260,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         }
         let result: APIGatewayProxyResult;
         try {
-          result = await handler(buildProxyEvent(req, route, body, requestId), buildLambdaContext(route.name, requestId));
+          result = await invoke(buildProxyEvent(req, route, body, requestId), requestId);
         } catch (error) {
           // A function that throws is a 502 from API Gateway, with no detail for the client.
           console.error(`[sandbox api] ${route.name} handler threw:`, error instanceof Error ? error.message : 'unknown error');

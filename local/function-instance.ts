@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { buildLambdaContext } from './lambda-context';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
 
 /** A function an instance serves: the route name and the handler module's absolute path. */
 export interface FunctionModule {
@@ -31,6 +31,29 @@ export type InstanceMessage =
 /** What the instance is given when its thread starts. */
 export interface InstanceData {
   readonly functions: readonly FunctionModule[];
+}
+
+/** The functions' timeout in the stack; reported by context.getRemainingTimeInMillis. */
+const FUNCTION_TIMEOUT_MS = 29_000;
+
+/** A Lambda context for one invocation of the function serving route `routeName`. */
+function buildLambdaContext(routeName: string, requestId: string): Context {
+  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
+  const functionName = `tvm-sandbox-${routeName}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${SANDBOX_REGION}:${SANDBOX_ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'sandbox',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
 }
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
