@@ -8,7 +8,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
+import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
 
 /** Everything the commands need to reach one TVM. */
 export interface AdminTarget {
@@ -43,21 +43,12 @@ function roleParts(arn: string): { partition: string; name: string } {
   return { partition: match[1]!, name: match[2]! };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The running sandbox whose data folder is `dataDir` (default TVM_DATA_DIR or `.tvm-local`). */
 export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'): AdminTarget {
   const file = join(resolve(dataDir), SANDBOX_MANIFEST);
   if (!existsSync(file)) throw new AdminError(`No sandbox is running with data in ${resolve(dataDir)} (start it with npm start).`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as SandboxManifest;
-  if (!processAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} is not running (start it with npm start).`);
+  if (!processIsAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} is not running (start it with npm start).`);
   const credentials = manifest.operatorCredentials;
   const common = { region: manifest.region, credentials, maxAttempts: 2 };
   const dynamo = new DynamoDBClient({ ...common, endpoint: manifest.dynamoEndpoint });

@@ -24,3 +24,15 @@ export interface SandboxManifest {
 /** The file name of the sandbox manifest inside the data folder. */
 export const SANDBOX_MANIFEST = 'sandbox.json';
 
+/**
+ * Whether a process with this pid exists (signal 0 checks without signalling). Used to tell a
+ * running sandbox's manifest or data-folder lock from one a dead process left behind.
+ */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

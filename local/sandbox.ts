@@ -31,7 +31,7 @@ import {
 } from './names';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { startIam } from './iam';
-import { SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
+import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
 import { RolePolicyStore } from './role-policies';
 import { startS3Emulator } from './s3-emulator';
 import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
@@ -131,15 +131,6 @@ function lockDataDir(dataDir: string): () => void {
     }
   }
   throw new Error(`Could not lock the data folder ${dataDir}.`);
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function ensureTable(endpoint: string): Promise<void> {
@@ -299,7 +290,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       threads: options.functionThreads ?? 2,
     });
     cleanup.push(() => functions.stop());
-    routes.push(...ROUTES.map((route): LoadedRoute => ({ route, handler: (event, context) => functions.invoke(route.name, event, context.awsRequestId) })));
+    routes.push(...ROUTES.map((route): LoadedRoute => ({ route, invoke: (event, requestId) => functions.invoke(route.name, event, requestId) })));
 
     // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);
