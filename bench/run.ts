@@ -34,7 +34,7 @@ import { ROUTES, type RouteDefinition } from '../lambda/routes';
 import type { AccountAdmin } from '../lambda/core/account-admin';
 import type { Username } from '../lambda/core/username';
 import { accountAdmin } from '../admin/operations';
-import { SANDBOX_BUCKET, SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_TABLE, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
+import { SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
 import { startSandbox } from '../local/sandbox';
 import { loadPhase } from './load-phase';
 import { rssKb, startSandboxProcess } from './sandbox-process';
@@ -269,6 +269,20 @@ const EXPECTED_FIRST_STATUS: Record<RouteDefinition['name'], number> = {
   sessionRevoke: 204,
 };
 
+/** What a cold-start process takes from the sandbox's function environment. */
+const FUNCTION_SETTINGS = [
+  'TABLE_NAME',
+  'BUCKET_NAME',
+  'VENDING_ROLE_ARN',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_EC2_METADATA_DISABLED',
+  'BCRYPT_COST',
+] as const;
+
 /** Users the cold starts act as, one per purpose, so no event spoils another's state. */
 const COLD_USERS = ['bench-login', 'bench-token', 'bench-logout', 'bench-password', 'bench-reset', 'bench-list', 'bench-sessions'] as const;
 
@@ -343,19 +357,11 @@ async function measureColdStarts(work: string, bundles: readonly FunctionBundle[
     const fakes = join(work, 'cold-start-fakes.cjs');
     await build({ entryPoints: [join(ROOT, 'bench', 'cold-start-fakes.ts')], outfile: fakes, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
     const seedFile = join(work, 'fake-seed.json');
+    // A clean environment, as Lambda's: the sandbox's function settings, and nothing of ours.
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       NODE_PATH: join(ROOT, 'node_modules'),
-      TABLE_NAME: SANDBOX_TABLE,
-      BUCKET_NAME: SANDBOX_BUCKET,
-      VENDING_ROLE_ARN: SANDBOX_VENDING_ROLE_ARN,
-      AWS_REGION: SANDBOX_REGION,
-      AWS_ACCESS_KEY_ID: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB ?? '',
-      AWS_ENDPOINT_URL_STS: sandbox.functionEnvironment.AWS_ENDPOINT_URL_STS ?? '',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      BCRYPT_COST: String(BCRYPT_COST),
+      ...Object.fromEntries(FUNCTION_SETTINGS.map((name) => [name, sandbox.functionEnvironment[name] ?? ''])),
       POWERTOOLS_SERVICE_NAME: 'tvm',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       BENCH_FAKE_SEED: seedFile,

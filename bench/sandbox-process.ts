@@ -25,8 +25,6 @@ export interface SandboxProcess {
 export interface SandboxProcessOptions {
   /** BCRYPT_COST for new passwords. */
   readonly bcryptCost: number;
-  /** TVM_FUNCTION_THREADS; default the sandbox's own. */
-  readonly functionThreads?: number;
 }
 
 /** Resident set size of a process, in KiB (Linux). */
@@ -48,7 +46,6 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
       TVM_DATA_DIR: dataDir,
       BCRYPT_COST: String(options.bcryptCost),
       TVM_LOG: '0',
-      ...(options.functionThreads !== undefined ? { TVM_FUNCTION_THREADS: String(options.functionThreads) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -65,16 +62,16 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     await new Promise<void>((ready, fail) => {
       const timer = setTimeout(() => fail(new Error(`the sandbox did not start in 60 s: ${output.slice(-500)}`)), 60_000);
       // Only the start-up output is kept, for the error message.
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (output.length < 20_000) output += chunk.toString();
-        if (output.includes('TVM sandbox running')) {
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        if (output.length < 20_000) output += chunk.toString();
-      });
+      const collect = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (!output.includes('TVM sandbox running')) return;
+        clearTimeout(timer);
+        child.stdout?.off('data', collect);
+        child.stderr?.off('data', collect);
+        ready();
+      };
+      child.stdout?.on('data', collect);
+      child.stderr?.on('data', collect);
       child.once('exit', (code) => {
         clearTimeout(timer);
         fail(new Error(`the sandbox exited (${code}): ${output.slice(-500)}`));
