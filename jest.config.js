@@ -11,8 +11,6 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
-  // middy 7 exports only an "import" condition, which jest's CommonJS resolver never matches.
-  moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 30000,
 };
