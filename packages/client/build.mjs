@@ -11,7 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
-const entryPoints = { index: join(here, 'src/index.ts') };
+const entryPoints = { index: join(here, 'src/index.ts'), storage: join(here, 'src/storage/index.ts') };
 const common = {
   entryPoints,
   outdir: dist,

@@ -11,6 +11,7 @@ import {
   TvmClientError,
   UnexpectedResponseError,
 } from './errors';
+import { Connectivity } from './connectivity';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
 import type { SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
@@ -40,13 +41,18 @@ export interface TvmClientOptions {
   readonly random?: () => number;
   /** The current time in epoch ms. Default `Date.now`. */
   readonly now?: () => number;
+  /** Where the client reports whether the TVM answered. Default: a new {@link Connectivity}. */
+  readonly connectivity?: Connectivity;
 }
 
 /** What {@link TvmClient.onSessionChange} listeners are told. */
 export type SessionEvent =
   /** A register or login succeeded; `result` carries its fresh credentials. */
   | { readonly type: 'signedIn'; readonly username: string; readonly result: SessionResult }
-  /** The session ended: the app logged out, or the TVM refused the session (`rejected`). */
+  /**
+   * The session ended: the app logged out, the TVM refused the session (`rejected`: a 401 from
+   * `/token`, after a revocation, a disable or a delete), or it ran out (`expired`).
+   */
   | { readonly type: 'signedOut'; readonly reason: 'logout' | 'rejected' | 'expired' };
 
 /** A listener of {@link TvmClient.onSessionChange}. */
@@ -82,6 +88,11 @@ export class TvmClient {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly listeners = new Set<SessionListener>();
+  /**
+   * Online or offline, as the last request found the TVM (storage helpers report S3 here too).
+   * Offline never ends the session: only a 401 from `/token` does.
+   */
+  readonly connectivity: Connectivity;
   /** The session in memory, once read from the store. */
   private session: Promise<StoredSession | undefined> | undefined;
 
@@ -96,6 +107,7 @@ export class TvmClient {
     this.fetchFn = options.fetch ?? ((input, init) => (globalFetch ? globalFetch(input, init) : Promise.reject(new Error('No fetch here: pass options.fetch.'))));
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.connectivity = options.connectivity ?? new Connectivity();
   }
 
   /**
@@ -300,6 +312,7 @@ export class TvmClient {
         signal: controller.signal,
       });
       const text = await response.text();
+      this.connectivity.markOnline();
       const body = parseJson(text);
       if (response.ok) {
         if (response.status !== 204 && body === undefined) {
@@ -313,6 +326,7 @@ export class TvmClient {
       throw errorFromResponse(response.status, body, retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000));
     } catch (error) {
       if (error instanceof TvmClientError) throw error;
+      this.connectivity.markOffline();
       if (controller.signal.aborted) throw new TimeoutError(this.timeoutMs, { cause: error });
       throw new NetworkError(undefined, { cause: error });
     } finally {
