@@ -10,14 +10,15 @@ export const BLOCK_BYTES = 1024 * 1024;
 
 export interface PatternBody {
   readonly sizeBytes: number;
+  /** The random block every block is made from (to rebuild the same body elsewhere, e.g. in a page). */
+  readonly base: Buffer;
   /** A fresh stream of the whole body, made block by block. */
   stream(): Readable;
   /** The expected bytes at [offset, offset + length). */
   bytesAt(offset: number, length: number): Buffer;
 }
 
-export function patternBody(sizeBytes: number): PatternBody {
-  const base = randomBytes(BLOCK_BYTES);
+export function patternBody(sizeBytes: number, base: Buffer = randomBytes(BLOCK_BYTES)): PatternBody {
   const block = (index: number): Buffer => {
     const copy = Buffer.from(base);
     copy.writeBigUInt64BE(BigInt(index), 0);
@@ -36,6 +37,7 @@ export function patternBody(sizeBytes: number): PatternBody {
   };
   return {
     sizeBytes,
+    base,
     bytesAt,
     stream: () => {
       let offset = 0;

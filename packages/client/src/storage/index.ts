@@ -8,5 +8,5 @@ export type { StorageErrorCode } from './errors';
 export { checkSize, keyFor, partSizeFor, S3_LIMITS, utf8Bytes } from './limits';
 export { DEFAULT_RECOVERY_POLICY, isCredentialRefusal, isNoAnswer, isWorthWaitingFor, sendWithRecovery } from './recovery';
 export type { RecoveryContext, RecoveryPolicy } from './recovery';
-export { TvmStorage } from './tvm-storage';
+export { DEFAULT_PART_SIZE_BYTES, TvmStorage } from './tvm-storage';
 export type { Download, FileInfo, ListOptions, ListPage, TvmStorageOptions, UploadBody, UploadOptions, UploadProgress, UploadTask } from './tvm-storage';
