@@ -5,6 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { DEFAULT_STAGE } from './stack-name';
 
 /** The validated configuration every construct reads. */
 export interface TvmSettings {
@@ -70,7 +71,7 @@ export const SETTINGS_KEYS = [
 
 /** The defaults, applied when neither context nor props give a value. */
 export const DEFAULT_SETTINGS: TvmSettings = {
-  stage: 'prod',
+  stage: DEFAULT_STAGE,
   allowedOrigins: ['*'],
   credentialSeconds: 3600,
   sessionDays: 30,

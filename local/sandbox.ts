@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { ROUTES } from '../lambda/routes';
+import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
@@ -230,7 +231,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanup.push(() => s3rver.close());
 
     const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));
-    const iam = await startIam({ policies: rolePolicies, ...(options.now ? { now: options.now } : {}) });
+    const vendingRolePolicy = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
+    const iam = await startIam({
+      policies: rolePolicies,
+      ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: vendingRolePolicy }],
+      ...(options.now ? { now: options.now } : {}),
+    });
     cleanup.push(() => closeServer(iam.server));
 
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
@@ -243,7 +249,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       gate = await startS3Gate({
         sessions,
-        vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+        vendingRolePolicy,
         inlineRolePolicies: () => rolePolicies.all(),
         upstreamPort: s3rverPort,
         multipartUploadKey: s3rverUploadKeyReader(join(dataDir, 's3')),

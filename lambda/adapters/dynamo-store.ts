@@ -72,7 +72,9 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
         new PutCommand({
           TableName: this.tableName,
           Item: { ...userKey(user.username), ...user },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          // A deleted name's hold is the same item: the name is free only once the hold is over.
+          ConditionExpression: 'attribute_not_exists(pk) OR heldUntil < :now',
+          ExpressionAttributeValues: { ':now': user.createdAt },
         }),
       );
     } catch (error) {
@@ -83,7 +85,12 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
 
   async getUser(username: Username): Promise<UserRecord | undefined> {
     const item = await this.get(userKey(username));
-    return item ? toUser(item) : undefined;
+    return item && !isHold(item) ? toUser(item) : undefined;
+  }
+
+  async nameHeldUntil(username: Username): Promise<number | undefined> {
+    const item = await this.get(userKey(username));
+    return item && isHold(item) ? Number(item.heldUntil) : undefined;
   }
 
   async updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
@@ -123,12 +130,12 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     }
   }
 
-  async deleteUser(username: Username, userId: string): Promise<boolean> {
+  async holdName(username: Username, userId: string, heldUntil: number): Promise<boolean> {
     try {
       await this.documents.send(
-        new DeleteCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: userKey(username),
+          Item: { ...userKey(username), username, heldUntil, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(heldUntil) },
           ConditionExpression: 'userId = :userId',
           ExpressionAttributeValues: { ':userId': userId },
         }),
@@ -151,7 +158,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
         },
       );
       for await (const page of pages) {
-        for (const item of page.Items ?? []) yield toUser(item);
+        for (const item of page.Items ?? []) if (!isHold(item)) yield toUser(item);
       }
     } catch (error) {
       throw error instanceof BackendUnavailableError ? error : unavailable(error);
@@ -408,6 +415,11 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
       throw unavailable(error);
     }
   }
+}
+
+/** A deleted name's hold, stored in the user's place (see {@link DynamoTvmStore.holdName}). */
+function isHold(item: Record<string, unknown>): boolean {
+  return item.heldUntil !== undefined;
 }
 
 function toUser(item: Record<string, unknown>): UserRecord {

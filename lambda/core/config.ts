@@ -2,6 +2,13 @@ import { AUDIT_RETENTION_DAYS } from './audit';
 import { BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './password';
 import { ConfigurationError } from './errors';
 
+/**
+ * How long one function invocation may run, in seconds (the stack sets it on every function).
+ * It bounds how long after its session check a /token call can still reach STS, which the
+ * credential cut-off's margin must cover.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = 10;
+
 /** Everything the functions need from their environment, read once at cold start. */
 export interface TvmConfig {
   /** TABLE_NAME: the DynamoDB table holding users, sessions and lockout counters. */
