@@ -154,7 +154,7 @@ describe('cutting off', () => {
 describe('IAM\'s aggregate inline-policy quota', () => {
   it('the sandbox IAM refuses one character over 10,240 (FileBucketAccess included) with LimitExceeded, and accepts exactly the limit', async () => {
     const room = ROLE_INLINE_POLICY_MAX_CHARACTERS - policyCharacters(VENDING_POLICY);
-    const shell = { Version: '2012-10-17', Statement: [{ Sid: 'Pad', Effect: 'Deny', Action: 'none:None', Resource: '' }] };
+    const shell = { Version: '2012-10-17' as const, Statement: [{ Sid: 'Pad', Effect: 'Deny' as const, Action: 'none:None', Resource: '' }] };
     const padded = (size: number) => JSON.stringify({ ...shell, Statement: [{ ...shell.Statement[0], Resource: 'x'.repeat(size - policyCharacters(shell)) }] });
     const put = (text: string) => iam.send(new PutRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: 'padding', PolicyDocument: text }));
     await expect(put(padded(room + 1))).rejects.toMatchObject({ name: 'LimitExceededException', message: expect.stringContaining('Maximum policy size of 10240 bytes exceeded') });

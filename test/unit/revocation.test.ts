@@ -81,7 +81,7 @@ describe('the cut-off Deny, judged by IAM', () => {
     expect(await canRead(bob, cutOffAt - 1000, policy)).toBe(true);
   });
 
-  it('matches by revocation group once the names do not fit: every revoked user's credentials are denied, fresh ones work', async () => {
+  it('matches by revocation group once the names do not fit: every revoked user\'s credentials are denied, fresh ones work', async () => {
     const many = Array.from({ length: 10_000 }, (_, index): RevokedUser => ({ username: longName(index), cutOffAt: cutOffAt - (index % 50) * 1000 }));
     const rendered = renderRevocationPolicy(many, BUDGET);
     expect(rendered.matchedBy).toBe('groups');
