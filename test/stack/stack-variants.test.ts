@@ -5,9 +5,7 @@
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { DEFAULT_SETTINGS, InvalidSettingError, SETTINGS_KEYS, resolveSettings } from '../../lib/settings';
+import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
 import {
   assertAllResourcesProperties,
   assertHasResource,
@@ -192,14 +190,6 @@ describe('settings validation', () => {
     const attempt = () => resolveSettings({ [key]: value });
     expect(attempt).toThrow(InvalidSettingError);
     expect(attempt).toThrow(message);
-  });
-
-  it('documents every setting with its default in the README context table', () => {
-    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    for (const key of SETTINGS_KEYS) {
-      const shown = key === 'allowedOrigins' ? DEFAULT_SETTINGS.allowedOrigins.join(',') : String(DEFAULT_SETTINGS[key]);
-      expect(readme).toContain(`| \`${key}\` | \`${shown}\` |`);
-    }
   });
 
   it('refuses an unknown setting', () => {
