@@ -19,10 +19,11 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
+import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
@@ -159,7 +160,7 @@ export class TvmApi extends Construct {
     }
     this.functions = functions;
 
-    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy });
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays as RetentionDays, removalPolicy });
     this.api = new RestApi(this, 'Api', {
       restApiName: `tvm-${settings.stage}`,
       description: 'Token Vending Machine: register, log in and get short-lived S3 credentials.',
@@ -274,7 +275,7 @@ export class TvmApi extends Construct {
     const { settings } = props;
     const id = `${pascalCase(route.name)}Function`;
     const role = route.vendsCredentials ? this.vendingFunctionsRole : this.sessionFunctionsRole;
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays, removalPolicy });
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays as RetentionDays, removalPolicy });
     logGroup.grantWrite(role);
     return new NodejsFunction(this, id, {
       description: `TVM ${route.method} ${route.path}`,
@@ -291,12 +292,8 @@ export class TvmApi extends Construct {
       environment: {
         TABLE_NAME: props.table.tableName,
         BUCKET_NAME: props.bucket.bucketName,
-        BCRYPT_COST: String(settings.bcryptCost),
-        SESSION_DAYS: String(settings.sessionDays),
-        CREDENTIAL_SECONDS: String(settings.credentialSeconds),
-        LOCKOUT_THRESHOLD: String(settings.lockoutThreshold),
-        LOCKOUT_MINUTES: String(settings.lockoutMinutes),
-        ALLOWED_ORIGINS: settings.allowedOrigins.join(','),
+        // Every runtime setting of the settings table, so no function falls back to a default.
+        ...settingsEnvironment(settings),
         POWERTOOLS_SERVICE_NAME: 'tvm',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

@@ -5,6 +5,9 @@
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/core/config';
+import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/core/settings';
 import { ROUTES } from '../../lambda/routes';
 import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
 import {
@@ -106,6 +109,23 @@ describe('the waf setting', () => {
   });
 });
 
+/** Every non-default runtime value the custom synth configures (context, then props). */
+const CUSTOM_SETTINGS = {
+  allowedOrigins: 'https://app.example.com,http://localhost:5173',
+  credentialSeconds: '900',
+  sessionDays: 7,
+  lockoutMinutes: 20,
+  auditRetentionDays: 400,
+  lockoutThreshold: 3,
+  bcryptCost: 11,
+};
+
+const PLACEHOLDERS: Record<string, string> = {
+  TABLE_NAME: 'tvm-table',
+  BUCKET_NAME: 'tvm-bucket',
+  VENDING_ROLE_ARN: 'arn:aws:iam::123456789012:role/tvm-vending',
+};
+
 describe('settings from context and props', () => {
   let custom: SynthesisedTvm;
   beforeAll(() => {
@@ -118,6 +138,9 @@ describe('settings from context and props', () => {
         bcryptCost: 13,
         apiGatewayCloudWatchRole: 'false',
         logRetentionDays: 30,
+        sessionDays: 7,
+        lockoutMinutes: 20,
+        auditRetentionDays: 400,
       },
       // Props win over context.
       settings: { lockoutThreshold: 3, bcryptCost: 11 },
@@ -128,6 +151,25 @@ describe('settings from context and props', () => {
   it('passes cdk-nag with no unacknowledged finding', () => {
     expect(unacknowledgedFindings(custom.app)).toEqual([]);
     expect(staleAcknowledgements(custom.app)).toEqual([]);
+  });
+
+  it('sets every field of the functions\' TvmConfig: each function loads exactly the configured settings, none falls back to a default', () => {
+    const expected = resolveSettings(CUSTOM_SETTINGS);
+    // The route functions (the stack's clean-up function reads no TvmConfig).
+    const functions = Object.values(custom.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::Lambda::Function' && /^TVM (GET|POST|DELETE) \//.test(String(resource.Properties?.Description)),
+    );
+    expect(functions).toHaveLength(ROUTES.length);
+    for (const fn of functions) {
+      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      // References to resources become placeholders; Lambda itself sets AWS_REGION.
+      const environment = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : PLACEHOLDERS[name] ?? 'unresolved']),
+      );
+      expect(Object.keys(variables)).toEqual(expect.arrayContaining([...RESOURCE_VARIABLES]));
+      const config = loadConfig({ ...environment, AWS_REGION: 'eu-west-1' });
+      for (const key of RUNTIME_SETTING_KEYS) expect([key, config[key]]).toEqual([key, expected[key]]);
+    }
   });
 
   it('throttles the stage with the configured rate and burst', () => {
@@ -193,6 +235,19 @@ describe('settings validation', () => {
     const attempt = () => resolveSettings({ [key]: value });
     expect(attempt).toThrow(InvalidSettingError);
     expect(attempt).toThrow(message);
+  });
+
+  it('accepts allowedOrigins as a JSON array from -c, as the docs say', () => {
+    expect(resolveSettings({ allowedOrigins: '["https://app.example.com", "https://admin.example.com"]' }).allowedOrigins).toEqual([
+      'https://app.example.com',
+      'https://admin.example.com',
+    ]);
+    expect(() => resolveSettings({ allowedOrigins: '["https://app.example.com"' })).toThrow(/not valid JSON/);
+  });
+
+  it("knows exactly CloudWatch Logs' retention periods, as CDK lists them", () => {
+    const cdkValues = Object.values(RetentionDays).filter((value): value is number => typeof value === 'number');
+    expect([...LOG_RETENTION_DAYS].sort((a, b) => a - b)).toEqual([...new Set(cdkValues)].sort((a, b) => a - b));
   });
 
   it('refuses an unknown setting', () => {
