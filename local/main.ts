@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       `  TOKEN=$(curl -s -X POST ${apiUrl}/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery staple"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).session.token')`,
       `  curl -s -X POST ${apiUrl}/token -H "Authorization: Bearer $TOKEN"`,
       '',
-      `Then use the credentials with the AWS CLI or SDK: endpoint ${s3Url}, path-style (README, "Local sandbox").`,
+      `Then use the credentials with the AWS CLI or SDK: endpoint ${s3Url}, path-style (docs/testing.md, "The local sandbox").`,
       '',
     ].join('\n'),
   );

@@ -8,6 +8,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/core/config';
 import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/core/settings';
+import { ROUTES } from '../../lambda/routes';
 import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
 import {
   assertAllResourcesProperties,
@@ -154,8 +155,11 @@ describe('settings from context and props', () => {
 
   it('sets every field of the functions\' TvmConfig: each function loads exactly the configured settings, none falls back to a default', () => {
     const expected = resolveSettings(CUSTOM_SETTINGS);
-    const functions = Object.values(custom.json.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Handler === 'index.handler');
-    expect(functions.length).toBeGreaterThan(0);
+    // The route functions (the stack's clean-up function reads no TvmConfig).
+    const functions = Object.values(custom.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::Lambda::Function' && /^TVM (GET|POST|DELETE) \//.test(String(resource.Properties?.Description)),
+    );
+    expect(functions).toHaveLength(ROUTES.length);
     for (const fn of functions) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       // References to resources become placeholders; Lambda itself sets AWS_REGION.
@@ -175,16 +179,18 @@ describe('settings from context and props', () => {
   });
 
   it('passes durations, bcrypt cost and lockout to the functions, props taking precedence over context', () => {
-    assertAllResourcesProperties(custom.template, 'AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          CREDENTIAL_SECONDS: '900',
-          BCRYPT_COST: '11',
-          LOCKOUT_THRESHOLD: '3',
-          ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
-        }),
-      },
-    });
+    const routeFunctions = Object.values(
+      custom.template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^TVM (GET|POST|DELETE) /') } }),
+    );
+    expect(routeFunctions).toHaveLength(ROUTES.length);
+    for (const routeFunction of routeFunctions) {
+      expect(routeFunction.Properties.Environment.Variables).toMatchObject({
+        CREDENTIAL_SECONDS: '900',
+        BCRYPT_COST: '11',
+        LOCKOUT_THRESHOLD: '3',
+        ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      });
+    }
   });
 
   it('allows CORS from exactly the configured origins on the bucket', () => {
