@@ -28,6 +28,8 @@ const base = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 30000,
+  // The client package is consumed from its build, as an app would; rebuilt here when stale.
+  globalSetup: '<rootDir>/test/support/build-client.ts',
 };
 
 /** @type {import('jest').Config} */
