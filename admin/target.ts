@@ -9,14 +9,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
-import { DEFAULT_STAGE, stackNameFor } from '../lib/stack-name';
-import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/config';
+import { stackNameFor } from '../lib/stack-name';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { CLOCK_SKEW_ALLOWANCE_MS } from '../lambda/core/revocation';
+import { CREDENTIAL_MAX_SECONDS, DEFAULT_SETTINGS } from '../lambda/core/settings';
 import type { PolicyDocument } from '../policies';
 
 /** The stack tvm-admin acts on without --stack or TVM_STACK: the CDK app's default stage. */
-export const DEFAULT_STACK = stackNameFor(DEFAULT_STAGE);
+export const DEFAULT_STACK = stackNameFor(DEFAULT_SETTINGS.stage);
 
 /**
  * How long AWS may take to apply a change to the vending role's policy everywhere. AWS
@@ -128,7 +129,7 @@ function assembleTarget(
     partition: role.partition,
     vendingRoleName: role.name,
     // CREDENTIAL_SECONDS can be lower, never higher: pruning by the maximum is always safe.
-    maxCredentialSeconds: 3600,
+    maxCredentialSeconds: CREDENTIAL_MAX_SECONDS,
     vendingRolePolicy: renderVendingRolePolicy(bucketArn(names.bucketName, role.partition)),
     ...timing,
     ...clients,
