@@ -2,14 +2,16 @@
  * An account's whole life against the sandbox, with tvm-admin run in-process: delete, disable
  * and revoke-credentials leave no credential that still works at the S3 gate, a deleted name
  * cannot inherit anyone's folder, concurrent revocations both hold, a /token racing a
- * revocation never yields working credentials, and a password reset with STS failing changes
- * nothing.
+ * revocation never yields working credentials, a list too long to name everyone is matched by
+ * revocation group at the S3 gate, and a password reset with STS failing changes nothing.
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoRevocationStore } from '../../lambda/adapters/revocation-store';
+import { parseUsername } from '../../lambda/core/username';
 import type { SandboxManifest } from '../../local/manifest';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, type VendResponse } from './helpers';
@@ -161,6 +163,26 @@ describe('revoke-credentials', () => {
     }
     const listed = (await adminJson<Array<{ username: string }>>('revocations')).map((row) => row.username);
     expect(listed).toEqual(expect.arrayContaining(['life-pair-1', 'life-pair-2']));
+  });
+});
+
+describe('a revocation list too long to name everyone', () => {
+  it('is matched by revocation group at the S3 gate: the revoked user is cut off, new credentials work', async () => {
+    const manifest = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as SandboxManifest;
+    const store = new DynamoRevocationStore(table, manifest.tableName);
+    // More 64-character names than the by-name policy can hold, cut off a while ago.
+    const past = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const filler = Array.from({ length: 150 }, (_, index) => ({ username: parseUsername(`${String(index).padStart(6, '0')}-${'f'.repeat(57)}`), cutOffAt: past }));
+    for (const entry of filler) await store.record(entry, past + 7_200_000);
+    const victim = await register(sandbox.apiUrl, 'life-grouped', PASSWORD);
+    const revoked = await adminJson<{ matchedBy: string; credentialsIssuedBefore: string }>('revoke-credentials', 'life-grouped');
+    expect(revoked.matchedBy).toBe('groups');
+    expect(await s3ErrorCode(s3For(victim).send(new ListObjectsV2Command({ Bucket: victim.storage.bucket, Prefix: victim.storage.prefix })))).toBe('AccessDenied');
+    await passInstant(revoked.credentialsIssuedBefore);
+    const again = await login(sandbox.apiUrl, 'life-grouped', PASSWORD);
+    await expect(s3For(again).send(new PutObjectCommand({ Bucket: again.storage.bucket, Key: `${again.storage.prefix}ok.txt`, Body: 'ok' }))).resolves.toBeDefined();
+    for (const entry of filler) await store.remove(entry);
+    expect((await adminJson<{ matchedBy: string }>('revocations', 'prune')).matchedBy).toBe('users');
   });
 });
 
