@@ -40,7 +40,8 @@ const sessionOwner = (username: Username) => `USER#${username}`;
 /** DynamoDB TTL reads epoch seconds. */
 const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
 
-function isConditionFailure(error: unknown): boolean {
+/** Whether DynamoDB refused a write because its condition failed. */
+export function isConditionFailure(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
     (error instanceof Error && error.name === 'ConditionalCheckFailedException')
@@ -48,7 +49,7 @@ function isConditionFailure(error: unknown): boolean {
 }
 
 /** Any DynamoDB fault other than a failed condition is a 503: the cause is kept for logs only. */
-function unavailable(error: unknown): BackendUnavailableError {
+export function unavailable(error: unknown): BackendUnavailableError {
   return new BackendUnavailableError('DynamoDB', { cause: error });
 }
 

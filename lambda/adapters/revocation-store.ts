@@ -8,6 +8,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { BackendUnavailableError } from '../core/errors';
 import type { RevokedUser } from '../core/revocation';
 import { isUsername, type Username } from '../core/username';
+import { isConditionFailure, unavailable } from './dynamo-store';
 import { TABLE_LAYOUT } from './table-layout';
 
 const PARTITION = 'REVOCATIONS';
@@ -15,15 +16,11 @@ const ENTRY = 'USER#';
 const lockKey = { pk: PARTITION, sk: 'LOCK' };
 const entryKey = (username: Username) => ({ pk: PARTITION, sk: `${ENTRY}${username}` });
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
 async function guarded<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw error instanceof BackendUnavailableError ? error : new BackendUnavailableError('DynamoDB', { cause: error });
+    throw error instanceof BackendUnavailableError ? error : unavailable(error);
   }
 }
 
@@ -79,7 +76,7 @@ export class DynamoRevocationStore {
         }),
       );
     } catch (error) {
-      if (!isConditionFailure(error)) throw new BackendUnavailableError('DynamoDB', { cause: error });
+      if (!isConditionFailure(error)) throw unavailable(error);
     }
   }
 
@@ -123,7 +120,7 @@ export class DynamoRevocationStore {
         }),
       );
     } catch (error) {
-      if (!isConditionFailure(error)) throw new BackendUnavailableError('DynamoDB', { cause: error });
+      if (!isConditionFailure(error)) throw unavailable(error);
     }
   }
 
@@ -145,7 +142,7 @@ export class DynamoRevocationStore {
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
-      throw new BackendUnavailableError('DynamoDB', { cause: error });
+      throw unavailable(error);
     }
   }
 
@@ -164,7 +161,7 @@ export class DynamoRevocationStore {
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
-      throw new BackendUnavailableError('DynamoDB', { cause: error });
+      throw unavailable(error);
     }
   }
 }
