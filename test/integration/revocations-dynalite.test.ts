@@ -10,7 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { revokeCredentials } from '../../admin/lifecycle';
+import { accountAdmin } from '../../admin/operations';
 import { LOCK_LEASE_MS, RevocationList } from '../../admin/revocations';
+import { AdminError } from '../../admin/target';
+import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
 import { DynamoRevocationStore } from '../../lambda/adapters/revocation-store';
 import { bucketArn, renderVendingRolePolicy } from '../../lambda/core/policy';
 import {
@@ -148,6 +152,26 @@ describe('cutting off', () => {
     const applied = await list({ maxCredentialSeconds: -100 }).apply();
     expect(applied.pruned).toBe(1);
     expect(await policyOnRole()).toBeUndefined();
+  });
+});
+
+describe('revoke-credentials when IAM fails', () => {
+  it('leaves the sessions revoked, says that credentials are not cut off yet and to rerun, and a rerun completes it', async () => {
+    const users = new DynamoTvmStore(dynamo.client, TABLE);
+    const carol = user();
+    await users.createUser({ username: carol, userId: 'carol-1', passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
+    const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0 };
+    const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
+    const failed = revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, carol);
+    await expect(failed).rejects.toThrow(AdminError);
+    await expect(failed).rejects.toThrow(
+      `${carol}: every session is revoked, but the AWS credentials already issued are NOT cut off yet (Rate exceeded). Run the same command again: every step is safe to repeat.`,
+    );
+    expect((await users.getUser(carol))?.sessionGeneration).toBe(1);
+    await revokeCredentials({ admin, revocations: list(), target, progress: () => undefined }, carol);
+    expect(namedOnRole(await policyOnRole())).toContain(carol);
+    expect((await admin.audit(carol, 5)).map((event) => event.type)).toContain('credentials_revoked');
   });
 });
 
