@@ -7,7 +7,7 @@
  * Why a child process: the emulator builds ListObjectsV2 continuation tokens with DES, which
  * Node's OpenSSL 3 offers only from its legacy provider (`--openssl-legacy-provider`, a
  * process-wide switch). Only the emulator's process turns it on; the tokens are opaque
- * bookmarks, not protection.
+ * bookmarks, not protection. The child also fixes the emulator's double escaping of XML text.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +19,10 @@ import { SANDBOX_BUCKET } from './names';
 const CHILD_SOURCE = `
 const http = require('node:http');
 const config = JSON.parse(process.argv[1]);
+// The emulator escapes XML text with he.escape and then its XML builder escapes it again, so a
+// key with & < > ' or a backtick would be listed wrong (&amp;#x27; for '). One escape is enough.
+const he = require(require.resolve('he', { paths: [require('node:path').dirname(config.modulePath)] }));
+he.escape = (text) => text;
 const S3rver = require(config.modulePath);
 const s3rver = new S3rver({ silent: true, directory: config.directory, vhostBuckets: false, configureBuckets: [{ name: config.bucket, configs: [] }] });
 s3rver.configureBuckets().then(() => {

@@ -89,6 +89,26 @@ export interface S3GateOptions {
    * the upload belongs to the key it authorised. Without it, every upload-id request is refused.
    */
   readonly multipartUploadKey?: (bucket: string, uploadId: string) => Promise<string | undefined>;
+  /**
+   * Told of every request the gate sends the emulator, with what it authorised: the
+   * differential test compares it with what the emulator then did.
+   */
+  readonly onForward?: (forwarded: ForwardedRequest) => void;
+}
+
+/** What the gate authorised and sent on, for {@link S3GateOptions.onForward}. */
+export interface ForwardedRequest {
+  /** S3's operation name (`GetObject`, `DeleteObjects`, ...). */
+  readonly operation: string;
+  readonly bucket?: string;
+  readonly key?: string;
+  /** The list prefix the policy was evaluated with, for listings. */
+  readonly prefix?: string;
+  readonly copySource?: { readonly bucket: string; readonly key: string };
+  /** DeleteObjects: the keys authorised and deleted. */
+  readonly deletedKeys?: readonly string[];
+  /** The request-target sent to the emulator (DeleteObjects: one per key). */
+  readonly target: string;
 }
 
 /** The key file s3rver's filesystem store keeps for each multipart upload. */
@@ -408,6 +428,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
       const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
       const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey, true).toString('utf8'));
       await authorise(plan.checks);
+      options.onForward?.({ operation: operation.name, bucket: operation.bucket, deletedKeys: plan.keys, target: rebuiltTarget(parsed) });
       await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, upstream, requestId);
       return;
     }
@@ -431,7 +452,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
       return;
     }
     const sendsBody = payload.length > 0 || parsed.method === 'PUT' || parsed.method === 'POST';
-    forward(req, res, rebuiltTarget(parsed), forwardedHeaders(parsed, operation.copySource, sendsBody ? payload.length : undefined), payload, upstream, requestId);
+    const target = rebuiltTarget(parsed);
+    options.onForward?.({
+      operation: operation.name,
+      ...(parsed.bucket !== undefined ? { bucket: parsed.bucket } : {}),
+      ...(parsed.key !== undefined ? { key: parsed.key } : {}),
+      ...(parsed.query.has('prefix') && parsed.key === undefined ? { prefix: parsed.query.get('prefix') } : {}),
+      ...(operation.copySource ? { copySource: operation.copySource } : {}),
+      target,
+    });
+    forward(req, res, target, forwardedHeaders(parsed, operation.copySource, sendsBody ? payload.length : undefined), payload, upstream, requestId);
   } catch (error) {
     if (error instanceof AwsAuthError) {
       sendError(req, res, requestId, error, resource);

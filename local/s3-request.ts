@@ -178,6 +178,8 @@ export function assertRepresentableKey(key: string): void {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) throw invalidArgument('The sandbox refuses object keys with control characters.', 'key');
   if (key.includes('\\') || key.includes('#')) throw invalidArgument('The sandbox refuses object keys with a backslash or "#".', 'key');
+  // The emulator turns the text `&quot;` in any XML value into `"` (its listing would show another key).
+  if (key.includes('&quot;')) throw invalidArgument('The sandbox refuses object keys containing the text "&quot;": its storage emulator lists them altered.', 'key');
   if (key.includes(EMULATOR_RESERVED)) throw invalidArgument(`The sandbox refuses object keys containing "${EMULATOR_RESERVED}", its storage's own marker.`, 'key');
   const segments = key.split('/');
   // A trailing `/` (a folder marker such as `alice/photos/`) is one object; an empty segment elsewhere is not representable.
