@@ -15,7 +15,7 @@
  * evaluated from scratch.
  */
 import { readBody } from './http-body';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LongTermKey } from './secrets';
 import { readFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_REGION } from './names';
 import { canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './s3-request';
-import { describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
+import { aclNotSupported, describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
 import type { SessionStore, StsSession } from './session-store';
 import {
   AwsAuthError,
@@ -306,11 +306,11 @@ function forward(req: IncomingMessage, res: ServerResponse, target: string, head
   send(false);
 }
 
-/** One DELETE to the emulator; resolves with its status. */
-function deleteUpstream(bucket: string, key: string, upstream: Upstream): Promise<number> {
+/** One bodiless request (DELETE, HEAD) for an object to the emulator; resolves with its status. */
+function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, upstream: Upstream): Promise<number> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { socketPath: upstream.socketPath, method: 'DELETE', path: canonicalObjectPath(bucket, key), headers: { host: 'localhost' }, agent: upstream.agent },
+      { socketPath: upstream.socketPath, method, path: canonicalObjectPath(bucket, key), headers: { host: 'localhost' }, agent: upstream.agent },
       (answer) => {
         answer.resume();
         answer.on('end', () => resolve(answer.statusCode ?? 502));
@@ -337,7 +337,7 @@ async function deleteObjectsOneByOne(
 ): Promise<void> {
   let entries = '';
   for (const key of keys) {
-    const status = await deleteUpstream(bucket, key, upstream);
+    const status = await objectRequest('DELETE', bucket, key, upstream);
     if (status === 204 || status === 200 || status === 404) {
       if (!quiet) entries += `<Deleted><Key>${escapeXml(key)}</Key></Deleted>`;
     } else {
@@ -347,6 +347,52 @@ async function deleteObjectsOneByOne(
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${entries}</DeleteResult>`;
   res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body), 'x-amz-request-id': requestId, ...corsHeaders(req) });
   res.end(body);
+}
+
+/** The bucket owner's canonical user id in the sandbox (any stable 64-hex id). */
+const OWNER_CANONICAL_ID = createHash('sha256').update(`tvm-sandbox-owner:${SANDBOX_ACCOUNT_ID}`).digest('hex');
+
+/**
+ * ACL requests on an object, answered as a bucket with Object Ownership "bucket owner
+ * enforced" answers them: reading shows full control for the bucket owner; writing an
+ * owner-only ACL (checked in s3-operations.ts) changes nothing. Both need the object to exist.
+ */
+async function answerAcl(req: IncomingMessage, res: ServerResponse, answer: 'acl-unchanged' | 'owner-acl', bucket: string, key: string, upstream: Upstream, requestId: string): Promise<void> {
+  const status = await objectRequest('HEAD', bucket, key, upstream).catch(() => 503);
+  if (status === 404) throw new AwsAuthError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
+  if (status !== 200) throw new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.');
+  const owner = `<Owner><ID>${OWNER_CANONICAL_ID}</ID></Owner>`;
+  const body =
+    answer === 'acl-unchanged'
+      ? ''
+      : '<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `${owner}<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>${OWNER_CANONICAL_ID}</ID></Grantee>` +
+        '<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>';
+  res.writeHead(200, {
+    'x-amz-request-id': requestId,
+    'Content-Length': String(Buffer.byteLength(body)),
+    ...(body ? { 'Content-Type': 'application/xml' } : {}),
+    ...corsHeaders(req),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Whether an AccessControlPolicy body grants full control to the bucket owner and nothing
+ * else: the "equivalent form expressed in XML" of bucket-owner-full-control that a bucket
+ * with ACLs disabled accepts (s3cmd sends one after every copy).
+ */
+function grantsOwnerOnly(xml: string): boolean {
+  if (xml.includes('<!')) return false;
+  const grants = [...xml.matchAll(/<Grant>([\s\S]*?)<\/Grant>/g)].map((match) => match[1] ?? '');
+  if (grants.length === 0 || (xml.match(/<Grant[\s>]/g) ?? []).length !== grants.length) return false;
+  return grants.every(
+    (grant) =>
+      (grant.match(/<ID>/g) ?? []).length === 1 &&
+      grant.includes(`<ID>${OWNER_CANONICAL_ID}</ID>`) &&
+      /<Permission>\s*FULL_CONTROL\s*<\/Permission>/.test(grant) &&
+      !/<(URI|EmailAddress)>/.test(grant),
+  );
 }
 
 /** Who signed a request the gate accepted: a session the local STS issued, or the operator. */
@@ -446,9 +492,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     }
     const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, ['PutObject', 'UploadPart'].includes(operation.name));
-    if (operation.answeredByGate) {
-      res.writeHead(200, { 'x-amz-request-id': requestId, 'Content-Length': '0', ...corsHeaders(req) });
-      res.end();
+    if (operation.name === 'PutObjectAcl' && header('x-amz-acl') === undefined && !grantsOwnerOnly(payload.toString('utf8'))) throw aclNotSupported();
+    if (operation.answeredByGate !== undefined) {
+      await answerAcl(req, res, operation.answeredByGate, parsed.bucket ?? '', parsed.key ?? '', upstream, requestId);
       return;
     }
     const sendsBody = payload.length > 0 || parsed.method === 'PUT' || parsed.method === 'POST';

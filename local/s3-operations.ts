@@ -30,8 +30,12 @@ export interface S3Operation {
   readonly needsDeleteKeysFromBody?: boolean;
   /** CopyObject and UploadPartCopy: the source as authorised, from which the gate rebuilds x-amz-copy-source. */
   readonly copySource?: { readonly bucket: string; readonly key: string };
-  /** Authorised, then answered by the gate itself without the emulator (PutObjectAcl of an owner-only ACL). */
-  readonly answeredByGate?: boolean;
+  /**
+   * Authorised, then answered by the gate itself, as a bucket with ACLs disabled answers:
+   * `acl-unchanged` (PutObjectAcl of an owner-only ACL) or `owner-acl` (GetObjectAcl: full
+   * control for the bucket owner, always).
+   */
+  readonly answeredByGate?: 'acl-unchanged' | 'owner-acl';
 }
 
 /** The parsed request the mapper needs. */
@@ -188,7 +192,7 @@ const RAW_COPY_SOURCE = /^[A-Za-z0-9\-._~!$&'()*,=:@/%]+$/;
 const OWNER_ONLY_CANNED_ACLS = new Set(['bucket-owner-full-control', 'private']);
 
 /** As S3 with ACLs disabled answers an ACL that grants anyone but the bucket owner. */
-function aclNotSupported(): AwsAuthError {
+export function aclNotSupported(): AwsAuthError {
   return new AwsAuthError(400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
 }
 
@@ -282,7 +286,9 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
     case 'GET':
     case 'HEAD': {
       if (has('uploadId')) return { name: 'ListParts', bucket, key, checks: [check('s3:ListMultipartUploadParts', bucket, key)] };
-      if (has('acl')) return { name: 'GetObjectAcl', bucket, key, checks: [check(versionedAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), bucket, key)] };
+      if (has('acl')) {
+        return { name: 'GetObjectAcl', bucket, key, answeredByGate: 'owner-acl', checks: [check(versionedAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), bucket, key)] };
+      }
       if (has('tagging')) return { name: 'GetObjectTagging', bucket, key, checks: [check(versionedAction('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), bucket, key)] };
       if (has('attributes')) {
         return { name: 'GetObjectAttributes', bucket, key, checks: [check(versionedAction('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), bucket, key)] };
@@ -300,14 +306,14 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
     }
     case 'PUT': {
       if (has('acl')) {
-        // ACLs are disabled (BucketOwnerEnforced): only an owner-only canned ACL is accepted, and it changes nothing.
-        if (header('x-amz-acl') === undefined) throw aclNotSupported();
+        // ACLs are disabled (BucketOwnerEnforced): only an owner-only ACL is accepted (a canned one
+        // here, one in the body checked by the gate once it has read it), and it changes nothing.
         assertOwnerOnlyAcl(header);
         return {
           name: 'PutObjectAcl',
           bucket,
           key,
-          answeredByGate: true,
+          answeredByGate: 'acl-unchanged',
           checks: [check(versionedAction('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), bucket, key, writeHeaderContext(header))],
         };
       }
