@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
+import { readSandboxSecrets } from '../local/secrets';
 import { stackNameFor } from '../lib/stack-name';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
@@ -73,13 +74,12 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
   if (!existsSync(file)) throw new AdminError(`No sandbox is running with data in ${resolve(dataDir)} (start it with npm start).`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as SandboxManifest;
   if (!processIsAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} is not running (start it with npm start).`);
-  const credentials = manifest.operatorCredentials;
+  const credentials = readSandboxSecrets(resolve(dataDir)).operatorKey;
   const common = { region: manifest.region, credentials, maxAttempts: 2 };
   const dynamo = new DynamoDBClient({ ...common, endpoint: manifest.dynamoEndpoint });
   const s3 = new S3Client({
     ...common,
-    credentials: manifest.s3OwnerCredentials,
-    endpoint: manifest.s3OwnerEndpoint,
+    endpoint: manifest.s3Endpoint,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });

@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { policyCharacters, ROLE_INLINE_POLICY_MAX_CHARACTERS } from '../lambda/core/revocation';
 import type { PolicyDocument } from '../policies';
-import { SANDBOX_OPERATOR_CREDENTIALS, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from './names';
+import { SANDBOX_VENDING_ROLE_NAME } from './names';
 import type { InlineRolePolicy, RolePolicyStore } from './role-policies';
-import { AwsAuthError, checkClaimScopeAndTime, parseQuery, readSignatureClaim, sha256Hex, verifySignature, wireRequest } from './sigv4';
+import type { LongTermKey } from './secrets';
+import { authenticateLongTermKey, ServiceAuthError } from './service-auth';
 import { readBody } from './http-body';
 import { listenOnLoopback } from './sts';
 import { xmlElements } from './xml';
@@ -28,24 +29,20 @@ class IamError extends Error {
   }
 }
 
-function authenticate(req: IncomingMessage, body: Buffer, now: number): void {
-  const wire = wireRequest(req);
-  const query = parseQuery(wire.rawQuery);
-  const claim = readSignatureClaim(wire, query);
-  if (!claim) throw new IamError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+/** IAM's answer to a request the operator's key did not sign (a user's vended credentials get AccessDenied, as their session policy denies iam:*). */
+function authenticate(req: IncomingMessage, body: Buffer, operatorKey: LongTermKey, now: number): void {
   try {
-    checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service: 'iam' }, now);
+    authenticateLongTermKey(req, body, 'iam', [operatorKey], now);
   } catch (error) {
-    if (error instanceof AwsAuthError) throw new IamError(403, 'SignatureDoesNotMatch', error.message);
-    throw error;
-  }
-  if (claim.accessKeyId !== SANDBOX_OPERATOR_CREDENTIALS.accessKeyId) {
-    throw new IamError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-  }
-  try {
-    verifySignature(wire, query, claim, claim.contentSha256 ?? sha256Hex(body), SANDBOX_OPERATOR_CREDENTIALS.secretAccessKey);
-  } catch {
-    throw new IamError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    if (!(error instanceof ServiceAuthError)) throw error;
+    const [status, code] = ({
+      missing: [403, 'MissingAuthenticationToken'],
+      malformed: [403, 'IncompleteSignature'],
+      'temporary-key': [403, 'AccessDenied'],
+      'unknown-key': [403, 'InvalidClientTokenId'],
+      signature: [403, 'SignatureDoesNotMatch'],
+    } as const)[error.reason];
+    throw new IamError(status, code, error.message);
   }
 }
 
@@ -86,6 +83,7 @@ function checkAggregateSize(policyName: string, text: string, ownPolicies: reado
 /** Starts the local IAM on a loopback port (0 = any free port). */
 export async function startIam(options: {
   policies: RolePolicyStore;
+  operatorKey: LongTermKey;
   /** The role's own inline policies (FileBucketAccess), which count against the size quota too. */
   ownPolicies?: readonly InlineRolePolicy[];
   port?: number;
@@ -103,7 +101,7 @@ export async function startIam(options: {
     void (async () => {
       try {
         const body = await readBody(req, 64 * 1024, () => new IamError(413, 'RequestEntityTooLarge', 'The request is too large.'));
-        authenticate(req, body, now());
+        authenticate(req, body, options.operatorKey, now());
         const params = new URLSearchParams(body.toString('utf8'));
         const action = params.get('Action') ?? '';
         if (params.get('Version') !== IAM_VERSION) throw new IamError(400, 'InvalidAction', `Could not find operation ${action}.`);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { DynamoRevocationStore } from '../../lambda/adapters/revocation-store';
 import { parseUsername } from '../../lambda/core/username';
 import type { SandboxManifest } from '../../local/manifest';
+import { readSandboxSecrets } from '../../local/secrets';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, type VendResponse } from './helpers';
 
@@ -58,7 +59,7 @@ beforeAll(async () => {
   process.env.TVM_DATA_DIR = dataDir;
   sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, faultInjection: true });
   const manifest = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as SandboxManifest;
-  table = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: manifest.operatorCredentials });
+  table = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: readSandboxSecrets(dataDir).operatorKey });
 }, 60_000);
 
 afterAll(async () => {
