@@ -23,6 +23,7 @@ import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/routes';
+import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
@@ -246,7 +247,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanup.push(() => emulator.close());
 
     const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));
-    const iam = await startIam({ policies: rolePolicies, operatorKey: secrets.operatorKey, ...(options.now ? { now: options.now } : {}) });
+    const vendingRolePolicy = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
+    const iam = await startIam({
+      policies: rolePolicies,
+      operatorKey: secrets.operatorKey,
+      ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: vendingRolePolicy }],
+      ...(options.now ? { now: options.now } : {}),
+    });
     cleanup.push(() => closeServer(iam.server));
 
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
@@ -259,7 +266,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       gate = await startS3Gate({
         sessions,
-        vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+        vendingRolePolicy,
         inlineRolePolicies: () => rolePolicies.all(),
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,

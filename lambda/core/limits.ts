@@ -27,3 +27,10 @@ export const MAX_BODY_BYTES = 4096;
 
 /** Longest user agent kept in the audit trail, in characters: enough to identify a client. */
 export const USER_AGENT_MAX_CHARACTERS = 256;
+
+/**
+ * How long one function invocation may run, in seconds (the stack sets it on every function).
+ * It also bounds how long after its session check a /token call can still reach STS, which
+ * the credential cut-off's margin must cover.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = 10;
