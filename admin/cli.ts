@@ -13,9 +13,10 @@ import {
   bucketUsage,
   currentRevocations,
   deleteFolder,
-  revokeCredentials,
+  revokeUser,
   sessionPolicyFor,
 } from './operations';
+import { runSmoke } from './smoke';
 import { AdminError, deployedTarget, localTarget, type AdminTarget } from './target';
 
 /** Where the CLI writes; tests pass buffers. */
@@ -45,6 +46,8 @@ Commands:
   audit <user> [--limit N]           the audit trail, newest first (default 50)
   usage <user> | usage --all         objects and bytes per folder
   policy <user>                      the session policy the TVM passes for that user
+  smoke                              post-deploy check with a throwaway user: isolation,
+                                     revocation cut-off, removal; names the first failed step
 
 Targets: --local uses the running sandbox (TVM_DATA_DIR, default .tvm-local); otherwise the
 deployed stack --stack (default TVM_STACK or tvm-dev), read with your AWS profile and region.`;
@@ -190,10 +193,7 @@ async function runCommand(
     }
     case 'revoke-credentials': {
       const name = user(positionals, userAt);
-      const revokedAt = Date.now();
-      const sessions = await admin.revokeSessions(name, 'all');
-      const entries = await revokeCredentials(target, name, revokedAt);
-      await admin.recordCredentialsRevoked(name, revokedAt);
+      const { revokedAt, revokedSessions: sessions, revokedUsers: entries } = await revokeUser(target, admin, name);
       return {
         json: { username: name, revokedSessions: sessions, credentialsIssuedBefore: new Date(revokedAt).toISOString(), revokedUsers: entries.length },
         table: `${name}: ${sessions} session(s) revoked; AWS credentials issued before ${new Date(revokedAt).toISOString()} are denied (${entries.length} user(s) on the revocation list).`,
@@ -219,6 +219,10 @@ async function runCommand(
       if (!options.all && positionals[1] === undefined) throw new AdminError('usage needs <user> or --all.');
       const usage = await bucketUsage(target, options.all ? undefined : user(positionals, 1), progress);
       return { json: usage, table: table(['FOLDER', 'OBJECTS', 'BYTES'], usage.map((u) => [u.folder, u.objects, u.bytes])) };
+    }
+    case 'smoke': {
+      const report = await runSmoke(target, { progress, log });
+      return { json: report, table: [`smoke test passed against ${report.target}`, ...report.steps.map((s) => `  ok  ${s.step} (${s.ms} ms)`)].join('\n') };
     }
     case 'policy': {
       const policy = sessionPolicyFor(target, user(positionals, 1));

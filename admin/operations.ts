@@ -128,6 +128,26 @@ export async function revokeCredentials(target: AdminTarget, username: Username,
   return entries;
 }
 
+/** What {@link revokeUser} did. */
+export interface UserRevocation {
+  readonly revokedAt: number;
+  readonly revokedSessions: number;
+  /** Everyone on the cut-off list afterwards. */
+  readonly revokedUsers: readonly RevokedUser[];
+}
+
+/**
+ * `tvm-admin revoke-credentials`: revokes every session of the user, cuts off every AWS
+ * credential issued to them before now, and records it in their audit trail.
+ */
+export async function revokeUser(target: AdminTarget, admin: AccountAdmin, username: Username): Promise<UserRevocation> {
+  const revokedAt = Date.now();
+  const revokedSessions = await admin.revokeSessions(username, 'all');
+  const revokedUsers = await revokeCredentials(target, username, revokedAt);
+  await admin.recordCredentialsRevoked(username, revokedAt);
+  return { revokedAt, revokedSessions, revokedUsers };
+}
+
 /** The exact session policy the TVM passes to AssumeRole for this user on this target. */
 export function sessionPolicyFor(target: AdminTarget, username: Username): PolicyDocument {
   return renderSessionPolicy(bucketArn(target.bucketName, target.partition), username);

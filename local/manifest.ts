@@ -6,6 +6,8 @@
 /** What the sandbox writes to `<TVM_DATA_DIR>/sandbox.json` while it runs. */
 export interface SandboxManifest {
   readonly pid: number;
+  /** The API's base URL, as apps see it (tvm-admin smoke calls it). */
+  readonly apiUrl: string;
   readonly region: string;
   readonly tableName: string;
   readonly bucketName: string;
