@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   console.log(
     [
       '',
-      'TVM sandbox running (loopback only). Ctrl-C stops it.',
+      `TVM sandbox running (loopback only, Node.js ${process.version}). Ctrl-C stops it.`,
       `  Web app     ${apiUrl}/  (the Personal File Store)`,
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,

@@ -103,6 +103,9 @@ export const BCRYPT_MAX_COST = 15;
 
 const bcryptCost = integer(BCRYPT_MIN_COST, BCRYPT_MAX_COST);
 
+/** The longest credential lifetime: AssumeRole from a Lambda role is role chaining, capped at one hour. */
+export const CREDENTIAL_MAX_SECONDS = 3600;
+
 /** Every setting, in the order the docs list them. */
 export const SETTINGS = {
   stage: {
@@ -130,7 +133,7 @@ export const SETTINGS = {
     description: 'Lifetime of vended STS credentials (role chaining caps it at one hour).',
     variable: 'CREDENTIAL_SECONDS',
     defaultValue: 3600,
-    ...integer(900, 3600),
+    ...integer(900, CREDENTIAL_MAX_SECONDS),
   },
   sessionDays: {
     description: 'Lifetime of a login session, in days.',

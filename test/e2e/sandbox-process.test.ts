@@ -150,6 +150,9 @@ test('a restart keeps users, files and issued credentials; Ctrl-C leaves no proc
   expect(groupAlive(first.child.pid as number)).toBe(false);
   expect(first.output()).toContain('Stopped.');
   for (const port of first.ports) expect(await isListening(port)).toBe(false);
+  // The sandbox runs on the Node.js major the stack deploys, with no SDK warning about an old Node.
+  expect(first.output()).toMatch(/Node\.js v24\.\d+\.\d+/);
+  expect(first.output()).not.toContain('NodeVersionSupportWarning');
 
   const second = await startSandboxProcess(dataDir);
   started.push(second);
