@@ -13,6 +13,8 @@ export interface SandboxManifest {
   readonly bucketName: string;
   readonly vendingRoleArn: string;
   readonly dynamoEndpoint: string;
+  /** The local STS the functions call (the benchmark's floor calls it too). */
+  readonly stsEndpoint: string;
   /** The local IAM: the vending role's inline policies (the credential cut-off). */
   readonly iamEndpoint: string;
   /** The S3 emulator itself, behind the gate: the operator acts as the bucket owner. */

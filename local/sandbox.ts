@@ -311,6 +311,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       bucketName: SANDBOX_BUCKET,
       vendingRoleArn: SANDBOX_VENDING_ROLE_ARN,
       dynamoEndpoint,
+      stsEndpoint: sts.url,
       iamEndpoint: iam.url,
       s3OwnerEndpoint: `http://127.0.0.1:${s3rverPort}`,
       s3OwnerCredentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
