@@ -33,6 +33,8 @@ export const IAM_PROPAGATION_MS = 5 * 60_000;
 export interface AdminTarget {
   /** One line naming the target, for people. */
   readonly description: string;
+  /** The API's base URL, without a trailing slash. */
+  readonly apiUrl: string;
   readonly tableName: string;
   readonly bucketName: string;
   readonly region: string;
@@ -100,11 +102,11 @@ export async function deployedTarget(stackName: string, region: string | undefin
   } finally {
     cloudFormation.destroy();
   }
-  for (const key of ['TableName', 'BucketName', 'Region', 'VendingRoleArn']) {
+  for (const key of ['ApiUrl', 'TableName', 'BucketName', 'Region', 'VendingRoleArn']) {
     if (!outputs[key]) throw new AdminError(`Stack ${stackName} has no ${key} output; is it a TVM stack?`);
   }
   const stackRegion = outputs.Region!;
-  const names = { region: stackRegion, tableName: outputs.TableName!, bucketName: outputs.BucketName!, vendingRoleArn: outputs.VendingRoleArn! };
+  const names = { apiUrl: outputs.ApiUrl!, region: stackRegion, tableName: outputs.TableName!, bucketName: outputs.BucketName!, vendingRoleArn: outputs.VendingRoleArn! };
   // IAM is global; the SDK resolves its endpoint from the partition of the region.
   const clients = { dynamo: new DynamoDBClient({ region: stackRegion }), s3: new S3Client({ region: stackRegion }), iam: new IAMClient({ region: stackRegion }) };
   return assembleTarget(`stack ${stackName} in ${stackRegion}`, names, clients, {
@@ -116,13 +118,14 @@ export async function deployedTarget(stackName: string, region: string | undefin
 /** One target from its names and clients; closing it destroys the clients. */
 function assembleTarget(
   description: string,
-  names: Pick<SandboxManifest, 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
+  names: Pick<SandboxManifest, 'apiUrl' | 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
   clients: { dynamo: DynamoDBClient; s3: S3Client; iam: IAMClient },
   timing: Pick<AdminTarget, 'cutOffMarginMs' | 'propagationMs'>,
 ): AdminTarget {
   const role = roleParts(names.vendingRoleArn);
   return {
     description,
+    apiUrl: names.apiUrl.replace(/\/+$/, ''),
     tableName: names.tableName,
     bucketName: names.bucketName,
     region: names.region,

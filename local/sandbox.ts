@@ -250,8 +250,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const vendingRolePolicy = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
     const iam = await startIam({
       policies: rolePolicies,
-      ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: vendingRolePolicy }],
       operatorKey: secrets.operatorKey,
+      ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: vendingRolePolicy }],
       ...(options.now ? { now: options.now } : {}),
     });
     cleanup.push(() => closeServer(iam.server));
@@ -321,11 +321,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);
     const manifest: SandboxManifest = {
       pid: process.pid,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
       region: SANDBOX_REGION,
       tableName: SANDBOX_TABLE,
       bucketName: SANDBOX_BUCKET,
       vendingRoleArn: SANDBOX_VENDING_ROLE_ARN,
       dynamoEndpoint,
+      stsEndpoint: sts.url,
       iamEndpoint: iam.url,
       s3Endpoint: gate.url,
     };

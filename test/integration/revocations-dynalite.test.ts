@@ -27,13 +27,12 @@ import {
 import { parseUsername, type Username } from '../../lambda/core/username';
 import { startIam } from '../../local/iam';
 import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from '../../local/names';
+import { loadOrCreateSandboxSecrets } from '../../local/secrets';
 import { RolePolicyStore } from '../../local/role-policies';
 import { REVOKED_USERS_POLICY_NAME, VENDING_ROLE_POLICY_NAME, type PolicyDocument } from '../../policies';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
 const TABLE = 'tvm-revocations';
-/** The operator's key the in-process IAM accepts (the sandbox makes a random one per data folder). */
-const OPERATOR_KEY = { accessKeyId: 'AKIAREVOCATIONSTESTS', secretAccessKey: 'revocations-test-operator-secret' };
 const VENDING_POLICY = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
 let dynamo: TestDynamoDb;
 let dataDir: string;
@@ -45,13 +44,14 @@ let counter = 0;
 beforeAll(async () => {
   dynamo = await startDynalite(TABLE);
   dataDir = mkdtempSync(join(tmpdir(), 'tvm-revocations-'));
+  const { operatorKey } = loadOrCreateSandboxSecrets(dataDir);
   const started = await startIam({
     policies: new RolePolicyStore(RolePolicyStore.fileIn(dataDir)),
-    operatorKey: OPERATOR_KEY,
+    operatorKey,
     ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: VENDING_POLICY }],
   });
   iamServer = started.server;
-  iam = new IAMClient({ endpoint: started.url, region: SANDBOX_REGION, credentials: OPERATOR_KEY, maxAttempts: 1 });
+  iam = new IAMClient({ endpoint: started.url, region: SANDBOX_REGION, credentials: operatorKey, maxAttempts: 1 });
   store = new DynamoRevocationStore(dynamo.client, TABLE);
 });
 
