@@ -164,7 +164,7 @@ describe('revoke-credentials when IAM fails', () => {
     const carol = user();
     await users.createUser({ username: carol, userId: 'carol-1', passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
     const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
-    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0 };
+    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 };
     const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
     const failed = revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, carol);
     await expect(failed).rejects.toThrow(AdminError);
