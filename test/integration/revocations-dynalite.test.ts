@@ -145,6 +145,16 @@ describe('cutting off', () => {
     expect(namedOnRole(await policyOnRole())).toContain(bob);
   });
 
+  it('adopts the entries of a policy written before the list moved into the table, so none is dropped', async () => {
+    const legacy = user();
+    const before = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    const statement = { Sid: 'RevokedLegacy', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/username': legacy }, DateLessThan: { 'aws:TokenIssueTime': before } } };
+    await iam.send(new PutRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: REVOKED_USERS_POLICY_NAME, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) }));
+    await list().cutOff(user());
+    expect((await store.get(legacy))?.cutOffAt).toBe(Date.parse(before));
+    expect(namedOnRole(await policyOnRole())).toContain(legacy);
+  });
+
   it('prunes entries whose credentials have all expired, and deletes the policy when none is left', async () => {
     const old = user();
     await store.record({ username: old, cutOffAt: Date.now() - 2 * 3_600_000 }, Date.now() - 3_600_000);
