@@ -44,7 +44,8 @@ Commands (what each does to sessions and to AWS credentials already issued):
   sessions revoke <user> <id>|--all  revoke one session, or all of them; issued AWS
                                      credentials keep working until they expire (up to 1 h)
   revoke-credentials <user>          revoke every session and cut off every AWS credential
-                                     issued to the user; they can log in again at once
+                                     issued to the user; they can log in again at once (what
+                                     is vended in the next ~20 s is refused too; refetch)
   revocations [list]                 the cut-off list on the vending role: who, and since when
   revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default 50)
