@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { policyCharacters, ROLE_INLINE_POLICY_MAX_CHARACTERS } from '../lambda/core/revocation';
 import type { PolicyDocument } from '../policies';
 import { SANDBOX_VENDING_ROLE_NAME } from './names';
-import type { RolePolicyStore } from './role-policies';
+import type { InlineRolePolicy, RolePolicyStore } from './role-policies';
 import type { LongTermKey } from './secrets';
 import { authenticateLongTermKey, ServiceAuthError } from './service-auth';
 import { readBody } from './http-body';
@@ -16,8 +17,6 @@ import { xmlElements } from './xml';
 
 const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const IAM_VERSION = '2010-05-08';
-/** IAM's limit on one role's inline policies, in characters. */
-const INLINE_POLICY_MAX_CHARACTERS = 10_240;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
 class IamError extends Error {
@@ -65,14 +64,31 @@ function parsePolicy(text: string): PolicyDocument {
   if (policy?.Version !== '2012-10-17' || !Array.isArray(policy.Statement) || policy.Statement.length === 0) {
     throw new IamError(400, 'MalformedPolicyDocument', 'The policy needs Version 2012-10-17 and at least one statement.');
   }
-  if (text.replace(/\s/g, '').length > INLINE_POLICY_MAX_CHARACTERS) {
-    throw new IamError(409, 'LimitExceeded', `Maximum policy size of ${INLINE_POLICY_MAX_CHARACTERS} bytes exceeded for role ${SANDBOX_VENDING_ROLE_NAME}`);
-  }
   return policy;
 }
 
+/**
+ * IAM's quota on the aggregate size of a role's inline policies, whitespace not counted: the
+ * role's own policy, every other inline policy, and the one being put (replacing its
+ * namesake). IAM answers 409 LimitExceeded.
+ */
+function checkAggregateSize(policyName: string, text: string, ownPolicies: readonly InlineRolePolicy[], store: RolePolicyStore): void {
+  const others = [...ownPolicies, ...store.all()].filter((entry) => entry.name !== policyName);
+  const total = others.reduce((sum, entry) => sum + policyCharacters(entry.policy), 0) + policyCharacters(text);
+  if (total > ROLE_INLINE_POLICY_MAX_CHARACTERS) {
+    throw new IamError(409, 'LimitExceeded', `Maximum policy size of ${ROLE_INLINE_POLICY_MAX_CHARACTERS} bytes exceeded for role ${SANDBOX_VENDING_ROLE_NAME}`);
+  }
+}
+
 /** Starts the local IAM on a loopback port (0 = any free port). */
-export async function startIam(options: { policies: RolePolicyStore; operatorKey: LongTermKey; port?: number; now?: () => number }): Promise<{ server: Server; url: string }> {
+export async function startIam(options: {
+  policies: RolePolicyStore;
+  operatorKey: LongTermKey;
+  /** The role's own inline policies (FileBucketAccess), which count against the size quota too. */
+  ownPolicies?: readonly InlineRolePolicy[];
+  port?: number;
+  now?: () => number;
+}): Promise<{ server: Server; url: string }> {
   const now = options.now ?? Date.now;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
@@ -91,7 +107,10 @@ export async function startIam(options: { policies: RolePolicyStore; operatorKey
         if (params.get('Version') !== IAM_VERSION) throw new IamError(400, 'InvalidAction', `Could not find operation ${action}.`);
         const { policyName } = roleAndPolicy(params);
         if (action === 'PutRolePolicy') {
-          options.policies.put(policyName, parsePolicy(params.get('PolicyDocument') ?? ''));
+          const text = params.get('PolicyDocument') ?? '';
+          const policy = parsePolicy(text);
+          checkAggregateSize(policyName, text, options.ownPolicies ?? [], options.policies);
+          options.policies.put(policyName, policy);
           respond(action);
         } else if (action === 'GetRolePolicy') {
           const policy = options.policies.get(policyName);

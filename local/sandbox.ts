@@ -20,7 +20,10 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
+import { readRuntimeSettings } from '../lambda/core/config';
+import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/routes';
+import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
@@ -49,7 +52,11 @@ export interface SandboxOptions {
   readonly s3Port?: number;
   /** Where DynamoDB, S3 objects and STS sessions persist. Default `.tvm-local/`. */
   readonly dataDir?: string;
-  /** bcrypt cost for new passwords (10-15). Default 12, as deployed. */
+  /**
+   * bcrypt cost for new passwords, overriding BCRYPT_COST. The functions' other settings come
+   * from this process's environment (SESSION_DAYS, LOCKOUT_THRESHOLD, ...), checked by the
+   * settings table; each unset one takes its deployed default.
+   */
   readonly bcryptCost?: number;
   /** Print one line per API request and per refused S3 request, and the handlers' logs. Default false. */
   readonly log?: boolean;
@@ -193,7 +200,7 @@ async function listenPublic(server: Server, port: number, what: string, variable
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
-  const bcryptCost = options.bcryptCost ?? 12;
+  const runtimeSettings = { ...readRuntimeSettings(process.env), ...(options.bcryptCost !== undefined ? { bcryptCost: options.bcryptCost } : {}) };
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
 
@@ -217,14 +224,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   try {
-    // The public ports first, so "port in use" fails before anything else starts.
-    // Filled once the handlers are loaded; until then every API path is a 404.
+    // The public ports first, so "port in use" fails before anything else starts. Until the
+    // handlers are loaded every request answers 503 with Retry-After (never a 404).
     const routes: LoadedRoute[] = [];
+    let functionsLoaded = false;
     const apiServer = createApiServer({
       routes,
+      isReady: () => functionsLoaded,
       ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
       ...(options.log !== undefined ? { log: options.log } : {}),
-      allowedOrigins: (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean),
+      allowedOrigins: runtimeSettings.allowedOrigins,
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
@@ -238,7 +247,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanup.push(() => emulator.close());
 
     const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));
-    const iam = await startIam({ policies: rolePolicies, operatorKey: secrets.operatorKey, ...(options.now ? { now: options.now } : {}) });
+    const vendingRolePolicy = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
+    const iam = await startIam({
+      policies: rolePolicies,
+      operatorKey: secrets.operatorKey,
+      ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: vendingRolePolicy }],
+      ...(options.now ? { now: options.now } : {}),
+    });
     cleanup.push(() => closeServer(iam.server));
 
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
@@ -251,7 +266,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       gate = await startS3Gate({
         sessions,
-        vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+        vendingRolePolicy,
         inlineRolePolicies: () => rolePolicies.all(),
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,
@@ -286,7 +301,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
-      BCRYPT_COST: String(bcryptCost),
+      ...settingsEnvironment(runtimeSettings),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
     // The function's own role, never a developer's profile or session.
@@ -300,6 +315,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanup.push(() => functions.stop());
     routes.push(...ROUTES.map((route): LoadedRoute => ({ route, invoke: (event, requestId) => functions.invoke(route.name, event, requestId) })));
+    functionsLoaded = true;
 
     // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);

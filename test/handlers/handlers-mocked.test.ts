@@ -85,7 +85,11 @@ describe('rule 7: the exact AssumeRole call', () => {
     RoleSessionName: 'alice',
     SourceIdentity: 'alice',
     DurationSeconds: 3600,
-    Tags: [{ Key: 'username', Value: 'alice' }],
+    Tags: [
+      { Key: 'username', Value: 'alice' },
+      // The first byte of SHA-256("alice"), 2bd806c9...: alice's revocation group.
+      { Key: 'revocationGroup', Value: '2b' },
+    ],
   };
 
   function assumeRoleInput() {
