@@ -111,6 +111,19 @@ function expectRefused(result: Run, what: string, refusal = /AccessDenied|403|Fo
   expect({ what, refused, out: refused ? '' : result.out.slice(-400) }).toEqual({ what, refused: true, out: '' });
 }
 
+/** What each neighbour test tries, in this order. */
+const ATTEMPTS = ['list', 'get', 'put', 'copy-from', 'delete', 'multi-delete'] as const;
+
+/** Runs one client's six attempts at once; each must be refused (`refusals` overrides the pattern of one). */
+async function expectEachRefused(attempts: readonly Promise<Run>[], refusals: Partial<Record<(typeof ATTEMPTS)[number], RegExp>> = {}): Promise<void> {
+  const results = await Promise.all(attempts);
+  expect(results).toHaveLength(ATTEMPTS.length);
+  results.forEach((result, index) => {
+    const what = ATTEMPTS[index]!;
+    expectRefused(result, what, refusals[what]);
+  });
+}
+
 /** Keys, sizes and ETags in a user's folder, read with that user's own credentials. */
 async function folder(user: User): Promise<string[]> {
   const listed = await sdk.get(user)!.send(new ListObjectsV2Command({ Bucket: sandbox.bucket, Prefix: `${user}/` }));
@@ -236,7 +249,7 @@ describe.each(PAIRS)("$attacker in $victim's folder", ({ attacker, victim }) => 
   };
 
   test('the AWS CLI is refused list, get, put, copy-from, delete and multi-delete', async () => {
-    const [list, get, put, copyFrom, remove, multiDelete] = await Promise.all([
+    await expectEachRefused([
       aws(attacker, 's3', 'ls', `s3://tvm-files/${victim}/`),
       aws(attacker, 's3', 'cp', secret, '-'),
       aws(attacker, 's3', 'cp', join(work, 'small.txt'), `s3://tvm-files/${victim}/planted.txt`),
@@ -244,12 +257,6 @@ describe.each(PAIRS)("$attacker in $victim's folder", ({ attacker, victim }) => 
       aws(attacker, 's3', 'rm', secret),
       aws(attacker, 's3api', 'delete-objects', '--bucket', 'tvm-files', '--delete', JSON.stringify({ Objects: [{ Key: `${victim}/secret.txt` }] })),
     ]);
-    expectRefused(list, 'list');
-    expectRefused(get, 'get');
-    expectRefused(put, 'put');
-    expectRefused(copyFrom, 'copy-from');
-    expectRefused(remove, 'delete');
-    expectRefused(multiDelete, 'multi-delete');
     await expectVictimUntouched();
   }, 90_000);
 
@@ -282,26 +289,23 @@ for name, attempt in attempts.items():
 
   test('rclone is refused list, get, put, copy-from, delete and multi-delete', async () => {
     const remote = `sb:tvm-files/${victim}`;
-    const [list, get, put, copyFrom, remove, multiDelete] = await Promise.all([
-      rclone(attacker, 'lsf', remote),
-      rclone(attacker, 'cat', `${remote}/secret.txt`),
-      rclone(attacker, 'copyto', join(work, 'small.txt'), `${remote}/planted.txt`),
-      rclone(attacker, 'copyto', `${remote}/secret.txt`, `sb:tvm-files/${attacker}/stolen.txt`),
-      rclone(attacker, 'deletefile', `${remote}/secret.txt`),
-      rclone(attacker, 'delete', '--include', 'secret.txt', remote),
-    ]);
-    expectRefused(list, 'list');
-    expectRefused(get, 'get');
-    expectRefused(put, 'put');
-    expectRefused(copyFrom, 'copy-from');
-    // rclone checks the object with a HEAD first; its 403 (as on AWS) reads to rclone as "doesn't exist", and no DELETE follows.
-    expectRefused(remove, 'delete', /doesn't exist/);
-    expectRefused(multiDelete, 'multi-delete');
+    await expectEachRefused(
+      [
+        rclone(attacker, 'lsf', remote),
+        rclone(attacker, 'cat', `${remote}/secret.txt`),
+        rclone(attacker, 'copyto', join(work, 'small.txt'), `${remote}/planted.txt`),
+        rclone(attacker, 'copyto', `${remote}/secret.txt`, `sb:tvm-files/${attacker}/stolen.txt`),
+        rclone(attacker, 'deletefile', `${remote}/secret.txt`),
+        rclone(attacker, 'delete', '--include', 'secret.txt', remote),
+      ],
+      // rclone checks the object with a HEAD first; its 403 (as on AWS) reads to rclone as "doesn't exist", and no DELETE follows.
+      { delete: /doesn't exist/ },
+    );
     await expectVictimUntouched();
   }, 90_000);
 
   test('s3cmd is refused list, get, put, copy-from, delete and multi-delete', async () => {
-    const [list, get, put, copyFrom, remove, multiDelete] = await Promise.all([
+    await expectEachRefused([
       s3cmd(attacker, 'ls', `s3://tvm-files/${victim}/`),
       s3cmd(attacker, 'get', '--force', secret, join(work, `s3cmd-stolen-${attacker}.txt`)),
       s3cmd(attacker, 'put', join(work, 'small.txt'), `s3://tvm-files/${victim}/planted.txt`),
@@ -310,12 +314,6 @@ for name, attempt in attempts.items():
       // A recursive del deletes with DeleteObjects, after listing: both refused.
       s3cmd(attacker, 'del', '--recursive', '--force', `s3://tvm-files/${victim}/`),
     ]);
-    expectRefused(list, 'list');
-    expectRefused(get, 'get');
-    expectRefused(put, 'put');
-    expectRefused(copyFrom, 'copy-from');
-    expectRefused(remove, 'delete');
-    expectRefused(multiDelete, 'multi-delete');
     await expectVictimUntouched();
   }, 90_000);
 });
