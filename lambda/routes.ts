@@ -2,6 +2,7 @@
  * The one route table. The CDK stack makes one API Gateway resource, method and function per
  * entry; the local sandbox serves the same handlers from it. Neither keeps its own list.
  */
+import { PASSWORD_MAX_BYTES } from './core/password';
 
 /** A JSON Schema (draft 4, as API Gateway request models use) for a request body. */
 export interface BodySchema {
@@ -27,6 +28,8 @@ export interface RouteDefinition {
   readonly vendsCredentials: boolean;
   /** Whether the route checks a password or reset code: the optional WAF rate-limits these per IP. */
   readonly checksSecret: boolean;
+  /** Whether the route sets a password: only these functions carry and load the common-password list. */
+  readonly setsPassword: boolean;
   /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
   readonly tableActions: readonly TableAction[];
 }
@@ -38,8 +41,8 @@ const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem
 const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 const usernameProperty = { type: 'string', minLength: 2, maxLength: 64 } as const;
-// Upper bound in characters; the handler checks the real 72-byte limit after normalisation.
-const passwordProperty = { type: 'string', minLength: 1, maxLength: 72 } as const;
+// Upper bound in characters (never more than bytes); the handler checks the byte limit after normalisation.
+const passwordProperty = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES } as const;
 
 /** Every route the TVM serves. */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -51,6 +54,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -67,6 +71,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: false,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -76,6 +81,7 @@ export const ROUTES: readonly RouteDefinition[] = [
         username: usernameProperty,
         password: passwordProperty,
         device: { type: 'string', minLength: 1, maxLength: 64 },
+        deviceToken: { type: 'string', minLength: 43, maxLength: 43 },
       },
     },
   },
@@ -87,6 +93,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: true,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'UpdateItem', 'PutItem'],
   },
   {
@@ -97,6 +104,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'DeleteItem', 'PutItem'],
   },
   {
@@ -107,6 +115,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -123,6 +132,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -143,6 +153,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'Query'],
   },
   {
@@ -153,6 +164,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
   },
 ];

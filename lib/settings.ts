@@ -24,6 +24,12 @@ export interface TvmSettings {
   readonly credentialSeconds: number;
   /** Lifetime of a login session in days, 1-365. Default 30. */
   readonly sessionDays: number;
+  /** Days a session may sit unused before it is refused, 1-365 (ASVS 7.3.1). Default 14. */
+  readonly sessionIdleDays: number;
+  /** Live sessions one user may hold, 1-1000; a login past it ends the oldest (ASVS 7.1.2). Default 50. */
+  readonly maxSessions: number;
+  /** Shortest new password in characters, 8-64. Default 8; NIST SP 800-63B-4 asks 15 where the password is the only factor. */
+  readonly passwordMinCharacters: number;
   /** bcrypt cost, 10-15 (each step doubles the time; 15 takes about 2.8 s on one vCPU). Default 12. */
   readonly bcryptCost: number;
   /** Consecutive failed logins before a cool-down, 1-100. Default 5. */
@@ -57,6 +63,9 @@ export const SETTINGS_KEYS = [
   'allowedOrigins',
   'credentialSeconds',
   'sessionDays',
+  'sessionIdleDays',
+  'maxSessions',
+  'passwordMinCharacters',
   'bcryptCost',
   'lockoutThreshold',
   'lockoutMinutes',
@@ -74,6 +83,9 @@ export const DEFAULT_SETTINGS: TvmSettings = {
   allowedOrigins: ['*'],
   credentialSeconds: 3600,
   sessionDays: 30,
+  sessionIdleDays: 14,
+  maxSessions: 50,
+  passwordMinCharacters: 8,
   bcryptCost: 12,
   lockoutThreshold: 5,
   lockoutMinutes: 15,
@@ -179,6 +191,9 @@ export function resolveSettings(input: TvmSettingsInput = {}): TvmSettings {
     allowedOrigins: originsSetting(given('allowedOrigins')),
     credentialSeconds: integerSetting('credentialSeconds', given('credentialSeconds'), 900, 3600),
     sessionDays: integerSetting('sessionDays', given('sessionDays'), 1, 365),
+    sessionIdleDays: integerSetting('sessionIdleDays', given('sessionIdleDays'), 1, 365),
+    maxSessions: integerSetting('maxSessions', given('maxSessions'), 1, 1000),
+    passwordMinCharacters: integerSetting('passwordMinCharacters', given('passwordMinCharacters'), 8, 64),
     bcryptCost: integerSetting('bcryptCost', given('bcryptCost'), 10, 15),
     lockoutThreshold: integerSetting('lockoutThreshold', given('lockoutThreshold'), 1, 100),
     lockoutMinutes: integerSetting('lockoutMinutes', given('lockoutMinutes'), 1, 24 * 60),

@@ -18,10 +18,11 @@ import {
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/adapters/common-passwords';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
@@ -70,6 +71,18 @@ const FUNCTION_TIMEOUT = Duration.seconds(10);
 
 /** The newest Node.js runtime aws-cdk-lib knows; esbuild targets the same version. */
 const RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * Copies the common-password list (1.7 MB gzip) beside the bundle of each function that sets
+ * passwords; the others never carry it.
+ */
+const commonPasswordListHook: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [
+    `cp "${path.join(inputDir, 'node_modules', COMMON_PASSWORDS_PACKAGE_FILE)}" "${path.join(outputDir, COMMON_PASSWORDS_FILE)}"`,
+  ],
+};
 const ESBUILD_TARGET = 'node24';
 
 /** The API Gateway stage name; environments are separate stacks, so one stage per API. */
@@ -268,6 +281,9 @@ export class TvmApi extends Construct {
         BUCKET_NAME: props.bucket.bucketName,
         BCRYPT_COST: String(settings.bcryptCost),
         SESSION_DAYS: String(settings.sessionDays),
+        SESSION_IDLE_DAYS: String(settings.sessionIdleDays),
+        MAX_SESSIONS: String(settings.maxSessions),
+        PASSWORD_MIN_CHARACTERS: String(settings.passwordMinCharacters),
         CREDENTIAL_SECONDS: String(settings.credentialSeconds),
         LOCKOUT_THRESHOLD: String(settings.lockoutThreshold),
         LOCKOUT_MINUTES: String(settings.lockoutMinutes),
@@ -285,6 +301,7 @@ export class TvmApi extends Construct {
         format: OutputFormat.CJS,
         // The runtime ships the AWS SDK v3; whether to bundle it is a separate decision.
         externalModules: ['@aws-sdk/*'],
+        ...(route.setsPassword ? { commandHooks: commonPasswordListHook } : {}),
       },
     });
   }

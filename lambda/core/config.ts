@@ -1,5 +1,6 @@
 import { AUDIT_RETENTION_DAYS } from './audit';
-import { BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './password';
+import { BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './password-hash';
+import { PASSWORD_MIN_CHARACTERS } from './password';
 import { ConfigurationError } from './errors';
 
 /** Everything the functions need from their environment, read once at cold start. */
@@ -18,6 +19,12 @@ export interface TvmConfig {
   readonly bcryptCost: number;
   /** SESSION_DAYS: lifetime of a login session; default 30. */
   readonly sessionDays: number;
+  /** SESSION_IDLE_DAYS: a session unused this long is refused, whatever its lifetime; default 14. */
+  readonly sessionIdleDays: number;
+  /** MAX_SESSIONS: live sessions one user may hold; a login past it ends the oldest. Default 50. */
+  readonly maxSessions: number;
+  /** PASSWORD_MIN_CHARACTERS: shortest new password, 8-64 code points; default 8 (NIST: 15 where passwords are the only factor). */
+  readonly passwordMinCharacters: number;
   /** CREDENTIAL_SECONDS: STS credential lifetime, 900-3600; default 3600. */
   readonly credentialSeconds: number;
   /** LOCKOUT_THRESHOLD: consecutive failures before a cool-down; default 5. */
@@ -82,6 +89,9 @@ export function loadConfig(env: Environment): TvmConfig {
     partition: roleArn[1] ?? 'aws',
     bcryptCost: integer(env, 'BCRYPT_COST', 12, BCRYPT_MIN_COST, BCRYPT_MAX_COST),
     sessionDays: integer(env, 'SESSION_DAYS', 30, 1, 365),
+    sessionIdleDays: integer(env, 'SESSION_IDLE_DAYS', 14, 1, 365),
+    maxSessions: integer(env, 'MAX_SESSIONS', 50, 1, 1000),
+    passwordMinCharacters: integer(env, 'PASSWORD_MIN_CHARACTERS', PASSWORD_MIN_CHARACTERS, PASSWORD_MIN_CHARACTERS, 64),
     credentialSeconds: integer(env, 'CREDENTIAL_SECONDS', 3600, 900, 3600),
     lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
     lockoutMinutes: integer(env, 'LOCKOUT_MINUTES', 15, 1, 24 * 60),
