@@ -2,7 +2,15 @@
  * The one route table. The CDK stack makes one API Gateway resource, method and function per
  * entry; the local sandbox serves the same handlers from it. Neither keeps its own list.
  */
-import { PASSWORD_MAX_BYTES } from './core/password';
+import {
+  DEVICE_MAX_CHARACTERS,
+  DEVICE_TOKEN_CHARACTERS,
+  PASSWORD_MAX_BYTES,
+  RESET_CODE_CHARACTERS,
+  RESET_CODE_INPUT_MAX_CHARACTERS,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+} from './core/limits';
 
 /** A JSON Schema (draft 4, as API Gateway request models use) for a request body. */
 export interface BodySchema {
@@ -40,8 +48,9 @@ export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 
 const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
-const usernameProperty = { type: 'string', minLength: 2, maxLength: 64 } as const;
-// Upper bound in characters (never more than bytes); the handler checks the byte limit after normalisation.
+const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
+// A schema counts characters, and a character is at least one UTF-8 byte, so the byte limit
+// bounds the characters too; the handler checks the bytes after normalisation.
 const passwordProperty = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES } as const;
 
 /** Every route the TVM serves. */
@@ -80,8 +89,8 @@ export const ROUTES: readonly RouteDefinition[] = [
       properties: {
         username: usernameProperty,
         password: passwordProperty,
-        device: { type: 'string', minLength: 1, maxLength: 64 },
-        deviceToken: { type: 'string', minLength: 43, maxLength: 43 },
+        device: { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS },
+        deviceToken: { type: 'string', minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS },
       },
     },
   },
@@ -140,7 +149,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       additionalProperties: false,
       properties: {
         username: usernameProperty,
-        resetCode: { type: 'string', minLength: 16, maxLength: 40 },
+        resetCode: { type: 'string', minLength: RESET_CODE_CHARACTERS, maxLength: RESET_CODE_INPUT_MAX_CHARACTERS },
         newPassword: passwordProperty,
       },
     },

@@ -14,11 +14,7 @@ import bcrypt from 'bcryptjs';
 import { createHmac } from 'node:crypto';
 import { ConfigurationError } from './errors';
 import type { Password, PasswordHasher } from './password';
-
-/** The lowest bcrypt cost the TVM accepts from configuration. */
-export const BCRYPT_MIN_COST = 10;
-/** bcrypt's own upper bound. */
-export const BCRYPT_MAX_COST = 31;
+import { BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './settings';
 /** The bytes bcrypt reads; a scheme-1 hash cannot vouch for anything past them. */
 export const BCRYPT_INPUT_BYTES = 72;
 /** The scheme new hashes are made in. */

@@ -1,16 +1,5 @@
 import { ValidationError } from './errors';
-
-/**
- * The floor of the minimum password length, in Unicode code points after normalisation.
- * The configured minimum (PASSWORD_MIN_CHARACTERS, see {@link TvmConfig}) may only raise it.
- */
-export const PASSWORD_MIN_CHARACTERS = 8;
-/**
- * Longest password in UTF-8 bytes after normalisation. Passwords are prehashed before bcrypt,
- * so every byte counts; the cap only bounds the work (normalisation, HMAC, the common-password
- * scan) and leaves room for 256 characters of any script (at most 4 bytes each).
- */
-export const PASSWORD_MAX_BYTES = 1024;
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from './limits';
 
 /** A password that passed {@link parsePassword}: NFKC-normalised and within limits. */
 export type Password = string & { readonly __brand: 'Password' };

@@ -1,18 +1,11 @@
 import { ValidationError } from './errors';
-import { PASSWORD_MAX_BYTES, parsePassword, type Password } from './password';
+import { DEVICE_MAX_CHARACTERS, PASSWORD_MAX_BYTES } from './limits';
+import { parsePassword, type Password } from './password';
 import { parseResetCode } from './reset-code';
 import { isWellFormedDeviceToken } from './device-trust';
 import { isWellFormedSessionToken } from './session-token';
 import { parseUsername, type Username } from './username';
 
-/**
- * Largest request body the API reads, in bytes. Real bodies are a few hundred; two passwords
- * of PASSWORD_MAX_BYTES each, even JSON-escaped as `\uXXXX` by clients that escape non-ASCII
- * (Python's json does), need about 6 KiB.
- */
-export const MAX_BODY_BYTES = 8192;
-/** Longest device label, in characters. */
-export const DEVICE_MAX_CHARACTERS = 64;
 
 /** A validated `POST /register` body. */
 export interface RegisterRequest {

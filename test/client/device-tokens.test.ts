@@ -1,4 +1,4 @@
-import { MemoryDeviceTokenStore, TvmClient, type DeviceTokenStore } from '../../client';
+import { MemoryDeviceTokenStore, TvmClient, type DeviceTokenStore } from '@serverless-tvm/client';
 import { FakeTvm, json, sessionResult } from './fake-tvm';
 
 const BASE_URL = 'https://tvm.example.com/prod/';

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../lambda/core/errors';
-import { PASSWORD_MAX_BYTES, parsePassword } from '../../lambda/core/password';
+import { PASSWORD_MAX_BYTES } from '../../lambda/core/limits';
+import { parsePassword } from '../../lambda/core/password';
 
 function refusal(raw: unknown): ValidationError {
   try {
