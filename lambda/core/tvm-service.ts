@@ -1,4 +1,4 @@
-import type { AuditEventType, RequestOrigin } from './audit';
+import type { AuditEvent, AuditEventType, RequestOrigin } from './audit';
 import type { TvmConfig } from './config';
 import { AuthenticationError, BackendUnavailableError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
 import { hashDeviceToken, isTrustedDevice, loginLockoutScope, newDeviceToken, withTrustedDevice } from './device-trust';
@@ -123,11 +123,11 @@ export class AuditRecorder {
     origin: RequestOrigin,
     details?: Record<string, string | number>,
   ): Promise<void> {
-    const { audit, clock, log, config } = this.deps;
-    const event = { username, type, at: clock.now(), ...origin, ...(details ? { details } : {}) };
+    const { audit, log } = this.deps;
+    const { event, expiresAt } = this.event(type, username, origin, details);
     log.info(`audit: ${type}`, { username, audit: event });
     try {
-      await audit.record(event, event.at + config.auditRetentionDays * 86_400_000);
+      await audit.record(event, expiresAt);
     } catch (error) {
       log.error('Audit trail write failed; the event above is the record', {
         audit: event,
@@ -147,10 +147,15 @@ export class AuditRecorder {
     origin: RequestOrigin,
     details?: Record<string, string | number>,
   ): Promise<void> {
-    const { audit, clock, log, config } = this.deps;
-    const event = { username, type, at: clock.now(), ...origin, ...(details ? { details } : {}) };
-    log.info(`unregistered name: ${type}`, { username, event });
-    await audit.recordNothing(event, event.at + config.auditRetentionDays * 86_400_000).catch(() => undefined);
+    const { event, expiresAt } = this.event(type, username, origin, details);
+    this.deps.log.info(`unregistered name: ${type}`, { username, event });
+    await this.deps.audit.recordNothing(event, expiresAt).catch(() => undefined);
+  }
+
+  private event(type: AuditEventType, username: Username, origin: RequestOrigin, details?: Record<string, string | number>) {
+    const at = this.deps.clock.now();
+    const event: AuditEvent = { username, type, at, ...origin, ...(details ? { details } : {}) };
+    return { event, expiresAt: at + this.deps.config.auditRetentionDays * 86_400_000 };
   }
 }
 

@@ -3,31 +3,13 @@
  * breached and context passwords refused with a plain 400, a stranger's lockout that spares
  * the owner's trusted device, and an operator's reset code that works for a locked-out user.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InvalidCredentialsError, InvalidRequestError, TooManyAttemptsError, TvmClient } from '@serverless-tvm/client';
 import { runCli } from '../../admin/cli';
-import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { postJson } from './helpers';
+import { postJson, sandboxForThisFile } from './helpers';
 
 const PASSWORD = 'correct horse battery';
-let sandbox: Sandbox;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tvm-password-lockout-'));
-  process.env.TVM_DATA_DIR = dataDir;
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10 });
-}, 60_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  delete process.env.TVM_DATA_DIR;
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const client = () => new TvmClient({ baseUrl: sandbox.apiUrl });
+const sandbox = sandboxForThisFile('tvm-password-lockout-');
+const client = () => new TvmClient({ baseUrl: sandbox().apiUrl });
 
 it('registers with a 256-character Greek passphrase and logs in with exactly it, not with its first 72 bytes', async () => {
   const passphrase = 'λόγος'.repeat(51) + 'ω';
@@ -39,10 +21,10 @@ it('registers with a 256-character Greek passphrase and logs in with exactly it,
 });
 
 it('refuses password1234 and a password built on the username with a 400 that says why', async () => {
-  const common = await postJson(`${sandbox.apiUrl}/register`, { username: 'e2e-common', password: 'password1234' });
+  const common = await postJson(`${sandbox().apiUrl}/register`, { username: 'e2e-common', password: 'password1234' });
   expect(common).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', field: 'password' } } });
   expect(JSON.stringify(common.body)).toMatch(/most common passwords/);
-  const context = await postJson(`${sandbox.apiUrl}/register`, { username: 'e2e-zoe', password: 'e2e-zoe!2024' });
+  const context = await postJson(`${sandbox().apiUrl}/register`, { username: 'e2e-zoe', password: 'e2e-zoe!2024' });
   expect(JSON.stringify(context.body)).toMatch(/too close to your username/);
 });
 
