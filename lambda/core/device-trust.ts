@@ -5,21 +5,28 @@
  * never lock the owner's devices out (ASVS 6.1.1). The token is not a credential: it opens
  * nothing and only chooses a counter. Only its SHA-256 is stored, on the user record.
  */
-import type { LockoutScope } from './lockout';
-import { UNKNOWN_DEVICE_SCOPE } from './lockout';
+import { randomBytes } from 'node:crypto';
+import { DEVICE_TOKEN_CHARACTERS } from './limits';
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from './lockout';
 import type { UserRecord } from './ports';
-import { hashSessionToken, isWellFormedSessionToken, newSessionToken } from './session-token';
+import { hashSessionToken } from './session-token';
 
 /** The devices an account trusts at most; a login from another one forgets the oldest. */
 export const MAX_TRUSTED_DEVICES = 10;
 
-/** A new device token: 256 random bits, base64url, the same shape as a session token. */
-export const newDeviceToken: () => string = newSessionToken;
+const DEVICE_TOKEN_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${DEVICE_TOKEN_CHARACTERS}}$`);
+
+/** A new device token: 256 random bits in base64url ({@link DEVICE_TOKEN_CHARACTERS} characters). */
+export function newDeviceToken(): string {
+  return randomBytes(32).toString('base64url');
+}
 
 /** True when `token` has the shape of a device token. */
-export const isWellFormedDeviceToken: (token: string) => boolean = isWellFormedSessionToken;
+export function isWellFormedDeviceToken(token: string): boolean {
+  return DEVICE_TOKEN_PATTERN.test(token);
+}
 
-/** The stored form of a device token. */
+/** The stored form of a device token: SHA-256, hex, as for session tokens. */
 export const hashDeviceToken: (token: string) => string = hashSessionToken;
 
 /** Whether `user` trusts the device that sent `deviceToken`. */

@@ -37,8 +37,15 @@ export const RESET_CODE_INPUT_MAX_CHARACTERS = 40;
  */
 export const MAX_BODY_BYTES = 8192;
 
-/** A device token: 32 random bytes in base64url (device-trust.ts), the same shape as a session token. */
+/** A device token: 32 random bytes in base64url (device-trust.ts). */
 export const DEVICE_TOKEN_CHARACTERS = 43;
 
 /** Longest user agent kept in the audit trail, in characters: enough to identify a client. */
 export const USER_AGENT_MAX_CHARACTERS = 256;
+
+/**
+ * How long one function invocation may run, in seconds (the stack sets it on every function).
+ * It also bounds how long after its session check a /token call can still reach STS, which
+ * the credential cut-off's margin must cover.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = 10;

@@ -28,7 +28,7 @@ import {
 } from './requests';
 import { RESET_CODE_TTL_MS, hashResetCode } from './reset-code';
 import { isSessionLive, sessionsOverCap } from './session-rules';
-import { hashSessionToken, newId, newSessionToken } from './session-token';
+import { hashSessionToken, newId, newSessionToken, sessionTokenUsername } from './session-token';
 import type { Username } from './username';
 
 /** Where an app's files live: apps never hard-code the bucket. */
@@ -231,11 +231,13 @@ export class TvmService {
     // Vend first: if STS fails, nothing is written.
     const credentials = await this.vend(session.username);
     const now = this.deps.clock.now();
-    // "Last used" to the nearest few minutes is all a session list needs; it saves a write per call.
-    if (session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
-      await this.deps.sessions.touchSession(session.tokenHash, now);
-    }
-    await this.auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId });
+    // "Last used" to the nearest few minutes is all a session list needs; it saves a write per
+    // call. The two writes are independent, so they go together: one round trip.
+    const touch =
+      session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS
+        ? this.deps.sessions.touchSession(session.tokenHash, now)
+        : undefined;
+    await Promise.all([touch, this.auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId })]);
     return { credentials, storage: this.storage(session.username) };
   }
 
@@ -288,8 +290,11 @@ export class TvmService {
       throw new AuthenticationError('The username or reset code is incorrect, or the code has expired.');
     }
     let replaced;
+    let credentials;
     try {
       const passwordHash = await hasher.hash(request.newPassword);
+      // Vend before the commit, as register and login do: if STS fails, the old password stays.
+      credentials = await this.vend(username);
       replaced = await this.replaceCredentials(user, passwordHash);
     } catch (error) {
       // Give the code back, so the person can try again once the backend recovers.
@@ -300,7 +305,6 @@ export class TvmService {
     await Promise.all([lockout.clear(username, 'reset'), lockout.clear(username, UNKNOWN_DEVICE_SCOPE)]);
     await this.auditor.record('reset_used', username, origin, { sessionId: replaced.record.sessionId });
     await this.removeStaleSessions(username, replaced.record.generation);
-    const credentials = await this.vend(username);
     return this.sessionResult(username, replaced.token, replaced.record, credentials);
   }
 
@@ -472,9 +476,15 @@ export class TvmService {
   /** The session behind a token and its user, if it is live: not expired, same registration and generation, user enabled. */
   private async liveSession(sessionToken: string | undefined): Promise<{ session: SessionRecord; user: UserRecord }> {
     if (sessionToken === undefined) throw new AuthenticationError();
-    const session = await this.deps.sessions.getSession(hashSessionToken(sessionToken));
-    if (!session) throw new AuthenticationError();
-    const user = await this.deps.users.getUser(session.username);
+    // A current token names its user, so the session and the user are read in one round
+    // trip; a legacy token (no username) needs the session first to find the user.
+    const named = sessionTokenUsername(sessionToken);
+    const [session, namedUser] = await Promise.all([
+      this.deps.sessions.getSession(hashSessionToken(sessionToken)),
+      named === undefined ? undefined : this.deps.users.getUser(named),
+    ]);
+    if (!session || (named !== undefined && session.username !== named)) throw new AuthenticationError();
+    const user = named === undefined ? await this.deps.users.getUser(session.username) : namedUser;
     if (!user || !isSessionLive(session, user, this.deps.clock.now(), this.deps.config)) throw new AuthenticationError();
     return { session, user };
   }
@@ -507,7 +517,7 @@ export class TvmService {
 
   private newSession(user: UserRecord, generation: number, device?: string): { token: string; record: SessionRecord } {
     const now = this.deps.clock.now();
-    const token = newSessionToken();
+    const token = newSessionToken(user.username);
     const record: SessionRecord = {
       tokenHash: hashSessionToken(token),
       sessionId: newId(),

@@ -4,8 +4,7 @@
  * the owner's trusted device, and an operator's reset code that works for a locked-out user.
  */
 import { InvalidCredentialsError, InvalidRequestError, TooManyAttemptsError, TvmClient } from '@serverless-tvm/client';
-import { runCli } from '../../admin/cli';
-import { postJson, sandboxForThisFile } from './helpers';
+import { postJson, runAdmin, sandboxForThisFile } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 const sandbox = sandboxForThisFile('tvm-password-lockout-');
@@ -37,9 +36,9 @@ it("a stranger's five wrong guesses lock unknown devices, but not the owner's ph
   // The phone kept its device token across the logout and sends it: not locked out.
   await expect(phone.login('e2e-owner', PASSWORD)).resolves.toMatchObject({ username: 'e2e-owner' });
 
-  let out = '';
-  expect(await runCli(['--local', '--json', 'reset-code', 'e2e-owner'], { out: (text) => (out += text), err: () => undefined })).toBe(0);
-  const { code } = JSON.parse(out) as { code: string };
+  const issued = await runAdmin(['--json', 'reset-code', 'e2e-owner']);
+  expect(issued.code).toBe(0);
+  const { code } = JSON.parse(issued.out) as { code: string };
   await expect(client().resetPassword('e2e-owner', code, 'password1234')).rejects.toBeInstanceOf(InvalidRequestError);
   await expect(client().resetPassword('e2e-owner', code, 'a fresh long passphrase')).resolves.toMatchObject({ username: 'e2e-owner' });
   await expect(client().login('e2e-owner', 'a fresh long passphrase')).resolves.toMatchObject({ username: 'e2e-owner' });

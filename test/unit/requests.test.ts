@@ -1,6 +1,7 @@
 import { ValidationError } from '../../lambda/core/errors';
 import { parseBearerToken, parseLoginPassword, parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
 import { newSessionToken } from '../../lambda/core/session-token';
+import type { Username } from '../../lambda/core/username';
 
 function refusal(parse: (body: unknown) => unknown, body: unknown): ValidationError {
   try {
@@ -118,9 +119,9 @@ describe('parseLoginRequest', () => {
 });
 
 describe('parseBearerToken (rule 6)', () => {
-  const token = newSessionToken();
+  const token = newSessionToken('alice' as Username);
 
-  it('accepts "Bearer <43 base64url characters>" and returns the token', () => {
+  it('accepts "Bearer <username>.<43 base64url characters>", and a legacy 43-character token, and returns the token', () => {
     expect(parseBearerToken(`Bearer ${token}`)).toBe(token);
     expect(parseBearerToken(`Bearer ${'A'.repeat(21)}-_${'z'.repeat(20)}`)).toHaveLength(43);
   });
