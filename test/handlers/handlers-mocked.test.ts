@@ -65,7 +65,7 @@ function happyBackends(sessionToken?: string): void {
   dynamo.on(GetCommand, { Key: { pk: 'USER#alice', sk: 'PROFILE' } }).resolves({ Item: aliceItem() });
   if (sessionToken) {
     dynamo.on(GetCommand, { Key: { pk: `SESSION#${hashSessionToken(sessionToken)}`, sk: 'SESSION' } }).resolves({
-      Item: { tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: 1, expiresAt: Date.now() + 60_000 },
+      Item: { tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: Date.now() - 60_000, expiresAt: Date.now() + 60_000 },
     });
   }
   dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
@@ -147,6 +147,7 @@ describe('success bodies follow the API contract', () => {
         expiration: '2030-01-01T00:00:00.000Z',
       },
       storage: { bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' },
+      deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(result.body).not.toContain('passwordHash');
     expect(result.body).not.toContain(aliceHash);
