@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { revokeCredentials } from '../../admin/lifecycle';
+import { deleteUser, revokeCredentials } from '../../admin/lifecycle';
 import { accountAdmin } from '../../admin/operations';
 import { LOCK_LEASE_MS, RevocationList } from '../../admin/revocations';
 import { AdminError } from '../../admin/target';
@@ -185,6 +185,43 @@ describe('revoke-credentials when IAM fails', () => {
     await revokeCredentials({ admin, revocations: list(), target, progress: () => undefined }, carol);
     expect(namedOnRole(await policyOnRole())).toContain(carol);
     expect((await admin.audit(carol, 5)).map((event) => event.type)).toContain('credentials_revoked');
+  });
+});
+
+describe('users delete that fails half-way', () => {
+  it('is completed by running it again: files gone, records gone, the name held', async () => {
+    const users = new DynamoTvmStore(dynamo.client, TABLE);
+    const dave = user();
+    await users.createUser({ username: dave, userId: 'dave-1', passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
+    const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+    // A versioned folder of three versions; S3 drops the connection on the first delete.
+    let versions = [1, 2, 3].map((n) => ({ Key: `${dave}/photo.jpg`, VersionId: `v${n}` }));
+    let failDelete = true;
+    const s3 = {
+      send: async (command: { constructor: { name: string }; input: { Delete?: { Objects: Array<{ Key: string; VersionId?: string }> } } }) => {
+        const kind = command.constructor.name;
+        if (kind === 'ListObjectVersionsCommand') return { Versions: versions };
+        if (kind === 'ListMultipartUploadsCommand') return { Uploads: [] };
+        if (kind === 'DeleteObjectsCommand') {
+          if (failDelete) throw new Error('socket hang up');
+          versions = versions.filter((version) => !command.input.Delete!.Objects.some((object) => object.VersionId === version.VersionId));
+          return {};
+        }
+        throw new Error(`unexpected ${kind}`);
+      },
+    };
+    const context = { admin, revocations: list(), target: { s3: s3 as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 }, progress: () => undefined };
+    await expect(deleteUser(context, dave, true)).rejects.toThrow('socket hang up');
+    expect(await users.getUser(dave)).toMatchObject({ disabled: true });
+    expect(namedOnRole(await policyOnRole())).toContain(dave);
+    failDelete = false;
+    const done = await deleteUser(context, dave, true);
+    expect(versions).toEqual([]);
+    expect(await users.getUser(dave)).toBeUndefined();
+    expect(await users.nameHeldUntil(dave)).toBe(done.heldUntil);
+    expect(done.heldUntil).toBeGreaterThan(Date.now() + 3_600_000);
+    // And once more: it reports the hold and changes nothing.
+    expect((await deleteUser(context, dave, false)).heldUntil).toBe(done.heldUntil);
   });
 });
 
