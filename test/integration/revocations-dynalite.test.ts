@@ -168,12 +168,18 @@ describe('cutting off', () => {
   });
 });
 
+/** A stored user and the operator's AccountAdmin on the same table, as tvm-admin builds it. */
+async function newAccount() {
+  const users = new DynamoTvmStore(dynamo.client, TABLE);
+  const username = user();
+  await users.createUser({ username, userId: `${username}-1`, passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
+  const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  return { users, admin, username };
+}
+
 describe('revoke-credentials when IAM fails', () => {
   it('leaves the sessions revoked, says that credentials are not cut off yet and to rerun, and a rerun completes it', async () => {
-    const users = new DynamoTvmStore(dynamo.client, TABLE);
-    const carol = user();
-    await users.createUser({ username: carol, userId: 'carol-1', passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
-    const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+    const { users, admin, username: carol } = await newAccount();
     const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 };
     const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
     const failed = revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, carol);
@@ -190,10 +196,7 @@ describe('revoke-credentials when IAM fails', () => {
 
 describe('users delete that fails half-way', () => {
   it('is completed by running it again: files gone, records gone, the name held', async () => {
-    const users = new DynamoTvmStore(dynamo.client, TABLE);
-    const dave = user();
-    await users.createUser({ username: dave, userId: 'dave-1', passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
-    const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+    const { users, admin, username: dave } = await newAccount();
     // A versioned folder of three versions; S3 drops the connection on the first delete.
     let versions = [1, 2, 3].map((n) => ({ Key: `${dave}/photo.jpg`, VersionId: `v${n}` }));
     let failDelete = true;
