@@ -2,6 +2,15 @@
  * The one route table. The CDK stack makes one API Gateway resource, method and function per
  * entry; the local sandbox serves the same handlers from it. Neither keeps its own list.
  */
+import {
+  DEVICE_MAX_CHARACTERS,
+  DEVICE_TOKEN_CHARACTERS,
+  PASSWORD_MAX_BYTES,
+  RESET_CODE_CHARACTERS,
+  RESET_CODE_INPUT_MAX_CHARACTERS,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+} from './core/limits';
 
 /** A JSON Schema (draft 4, as API Gateway request models use) for a request body. */
 export interface BodySchema {
@@ -27,6 +36,8 @@ export interface RouteDefinition {
   readonly vendsCredentials: boolean;
   /** Whether the route checks a password or reset code: the optional WAF rate-limits these per IP. */
   readonly checksSecret: boolean;
+  /** Whether the route sets a password: only these functions carry and load the common-password list. */
+  readonly setsPassword: boolean;
   /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
   readonly tableActions: readonly TableAction[];
 }
@@ -37,9 +48,10 @@ export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 
 const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
-const usernameProperty = { type: 'string', minLength: 2, maxLength: 64 } as const;
-// Upper bound in characters; the handler checks the real 72-byte limit after normalisation.
-const passwordProperty = { type: 'string', minLength: 1, maxLength: 72 } as const;
+const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
+// A schema counts characters, and a character is at least one UTF-8 byte, so the byte limit
+// bounds the characters too; the handler checks the bytes after normalisation.
+const passwordProperty = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES } as const;
 
 /** Every route the TVM serves. */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -51,6 +63,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -67,6 +80,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: false,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -75,7 +89,8 @@ export const ROUTES: readonly RouteDefinition[] = [
       properties: {
         username: usernameProperty,
         password: passwordProperty,
-        device: { type: 'string', minLength: 1, maxLength: 64 },
+        device: { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS },
+        deviceToken: { type: 'string', minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS },
       },
     },
   },
@@ -87,6 +102,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: true,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'UpdateItem', 'PutItem'],
   },
   {
@@ -97,6 +113,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'DeleteItem', 'PutItem'],
   },
   {
@@ -107,6 +124,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -123,6 +141,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -130,7 +149,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       additionalProperties: false,
       properties: {
         username: usernameProperty,
-        resetCode: { type: 'string', minLength: 16, maxLength: 40 },
+        resetCode: { type: 'string', minLength: RESET_CODE_CHARACTERS, maxLength: RESET_CODE_INPUT_MAX_CHARACTERS },
         newPassword: passwordProperty,
       },
     },
@@ -143,6 +162,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'Query'],
   },
   {
@@ -153,6 +173,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
   },
 ];

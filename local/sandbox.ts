@@ -3,8 +3,11 @@
  *
  * - DynamoDB: dynalite, on its own worker thread, on disk under the data folder.
  * - STS: the local STS ({@link startSts}), remembering every session it issues.
- * - S3: s3rver on an internal port, reachable only through the S3 gate, which verifies
- *   SigV4 and evaluates the role and session policies with a real IAM policy engine.
+ * - S3: an emulator on a Unix socket in a private folder, reachable only through the S3 gate,
+ *   which verifies SigV4, evaluates the role and session policies with a real IAM policy
+ *   engine, and forwards a request rebuilt from what it authorised.
+ * - Keys: the functions' and the operator's, random per data folder (secrets.ts); DynamoDB,
+ *   STS and IAM answer only requests signed with them.
  * - API: the handlers of lambda/handlers/, served from the route table in lambda/routes.ts,
  *   running on worker threads like Lambda instances (function-threads.ts).
  *
@@ -17,14 +20,15 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
+import { readRuntimeSettings } from '../lambda/core/config';
+import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/routes';
+import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
-  SANDBOX_FUNCTION_CREDENTIALS,
-  SANDBOX_OPERATOR_CREDENTIALS,
   SANDBOX_REGION,
   SANDBOX_TABLE,
   SANDBOX_VENDING_ROLE_ARN,
@@ -34,6 +38,7 @@ import { startIam } from './iam';
 import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
 import { RolePolicyStore } from './role-policies';
 import { startS3Emulator } from './s3-emulator';
+import { loadOrCreateSandboxSecrets, type LongTermKey } from './secrets';
 import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
@@ -47,7 +52,11 @@ export interface SandboxOptions {
   readonly s3Port?: number;
   /** Where DynamoDB, S3 objects and STS sessions persist. Default `.tvm-local/`. */
   readonly dataDir?: string;
-  /** bcrypt cost for new passwords (10-15). Default 12, as deployed. */
+  /**
+   * bcrypt cost for new passwords, overriding BCRYPT_COST. The functions' other settings come
+   * from this process's environment (SESSION_DAYS, LOCKOUT_THRESHOLD, ...), checked by the
+   * settings table; each unset one takes its deployed default.
+   */
   readonly bcryptCost?: number;
   /** Print one line per API request and per refused S3 request, and the handlers' logs. Default false. */
   readonly log?: boolean;
@@ -133,11 +142,11 @@ function lockDataDir(dataDir: string): () => void {
   throw new Error(`Could not lock the data folder ${dataDir}.`);
 }
 
-async function ensureTable(endpoint: string): Promise<void> {
+async function ensureTable(endpoint: string, credentials: LongTermKey): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
     region: SANDBOX_REGION,
-    credentials: SANDBOX_FUNCTION_CREDENTIALS,
+    credentials,
   });
   try {
     try {
@@ -182,7 +191,7 @@ async function listenPublic(server: Server, port: number, what: string, variable
 }
 
 /**
- * Starts the sandbox: dynalite, s3rver, the local STS, the S3 gate and the API, creating
+ * Starts the sandbox: dynalite, the S3 emulator, the local STS, the S3 gate and the API, creating
  * the table and the bucket if missing. On failure everything already started is stopped.
  *
  * The handlers run on their own threads with their own environment (this process's, plus
@@ -191,11 +200,18 @@ async function listenPublic(server: Server, port: number, what: string, variable
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
-  const bcryptCost = options.bcryptCost ?? 12;
+  const runtimeSettings = { ...readRuntimeSettings(process.env), ...(options.bcryptCost !== undefined ? { bcryptCost: options.bcryptCost } : {}) };
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
 
   const releaseLock = lockDataDir(dataDir);
+  let secrets: ReturnType<typeof loadOrCreateSandboxSecrets>;
+  try {
+    secrets = loadOrCreateSandboxSecrets(dataDir);
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
   const cleanup: (() => Promise<void>)[] = [async () => releaseLock()];
   const stopAll = async () => {
     for (const step of cleanup.splice(0).reverse()) {
@@ -208,45 +224,53 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   try {
-    // The public ports first, so "port in use" fails before anything else starts.
-    // Filled once the handlers are loaded; until then every API path is a 404.
+    // The public ports first, so "port in use" fails before anything else starts. Until the
+    // handlers are loaded every request answers 503 with Retry-After (never a 404).
     const routes: LoadedRoute[] = [];
+    let functionsLoaded = false;
     const apiServer = createApiServer({
       routes,
+      isReady: () => functionsLoaded,
       ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
       ...(options.log !== undefined ? { log: options.log } : {}),
-      allowedOrigins: (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean),
+      allowedOrigins: runtimeSettings.allowedOrigins,
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
 
-    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0);
+    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [secrets.functionKey, secrets.operatorKey]);
     cleanup.push(() => database.stop());
     const { endpoint: dynamoEndpoint } = database;
-    await ensureTable(dynamoEndpoint);
+    await ensureTable(dynamoEndpoint, secrets.functionKey);
 
-    const s3rver = await startS3Emulator(join(dataDir, 's3'));
-    const s3rverPort = s3rver.port;
-    cleanup.push(() => s3rver.close());
+    const emulator = await startS3Emulator(join(dataDir, 's3'));
+    cleanup.push(() => emulator.close());
 
     const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));
-    const iam = await startIam({ policies: rolePolicies, ...(options.now ? { now: options.now } : {}) });
+    const vendingRolePolicy = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
+    const iam = await startIam({
+      policies: rolePolicies,
+      operatorKey: secrets.operatorKey,
+      ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: vendingRolePolicy }],
+      ...(options.now ? { now: options.now } : {}),
+    });
     cleanup.push(() => closeServer(iam.server));
 
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
     sessions.open();
     cleanup.push(() => sessions.close());
-    const sts = await startSts({ sessions, ...(options.now ? { now: options.now } : {}) });
+    const sts = await startSts({ sessions, functionKey: secrets.functionKey, ...(options.now ? { now: options.now } : {}) });
     cleanup.push(() => closeServer(sts.server));
 
     let gate: S3Gate;
     try {
       gate = await startS3Gate({
         sessions,
-        vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+        vendingRolePolicy,
         inlineRolePolicies: () => rolePolicies.all(),
-        upstreamPort: s3rverPort,
-        multipartUploadKey: s3rverUploadKeyReader(join(dataDir, 's3')),
+        upstreamSocket: emulator.socketPath,
+        operatorKey: secrets.operatorKey,
+        multipartUploadKey: s3rverUploadKeyReader(emulator.directory),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),
@@ -271,13 +295,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       VENDING_ROLE_ARN: SANDBOX_VENDING_ROLE_ARN,
       AWS_REGION: SANDBOX_REGION,
       AWS_DEFAULT_REGION: SANDBOX_REGION,
-      AWS_ACCESS_KEY_ID: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: secrets.functionKey.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secrets.functionKey.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: faults?.dynamodb.endpoint ?? dynamoEndpoint,
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
-      BCRYPT_COST: String(bcryptCost),
+      ...settingsEnvironment(runtimeSettings),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
     // The function's own role, never a developer's profile or session.
@@ -291,20 +315,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanup.push(() => functions.stop());
     routes.push(...ROUTES.map((route): LoadedRoute => ({ route, invoke: (event, requestId) => functions.invoke(route.name, event, requestId) })));
+    functionsLoaded = true;
 
     // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);
     const manifest: SandboxManifest = {
       pid: process.pid,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
       region: SANDBOX_REGION,
       tableName: SANDBOX_TABLE,
       bucketName: SANDBOX_BUCKET,
       vendingRoleArn: SANDBOX_VENDING_ROLE_ARN,
       dynamoEndpoint,
+      stsEndpoint: sts.url,
       iamEndpoint: iam.url,
-      s3OwnerEndpoint: `http://127.0.0.1:${s3rverPort}`,
-      s3OwnerCredentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      operatorCredentials: SANDBOX_OPERATOR_CREDENTIALS,
+      s3Endpoint: gate.url,
     };
     writeFileSync(manifestFile, JSON.stringify(manifest, null, 2), { mode: 0o600 });
     cleanup.push(async () => rmSync(manifestFile, { force: true }));

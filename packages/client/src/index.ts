@@ -5,6 +5,8 @@
  */
 export { Connectivity } from './connectivity';
 export type { ConnectivityListener, ConnectivityState } from './connectivity';
+export { MemoryDeviceTokenStore } from './device-tokens';
+export type { DeviceTokenStore } from './device-tokens';
 export * from './errors';
 export { fromTvm } from './from-tvm';
 export type { FromTvmOptions, TvmCredentialIdentity, TvmCredentialProvider, TvmCredentialSnapshot } from './from-tvm';

@@ -1,0 +1,51 @@
+/**
+ * Every request limit of the TVM, stated once. The parsers in lambda/core check them, the
+ * route table's body schemas (API Gateway's request models, and the sandbox's validator)
+ * are built from them, and the docs quote them; nothing else writes these numbers.
+ */
+
+/** Shortest username: AssumeRole's RoleSessionName and SourceIdentity need at least 2 characters. */
+export const USERNAME_MIN_LENGTH = 2;
+/** Longest username: it must fit RoleSessionName and SourceIdentity (64 characters). */
+export const USERNAME_MAX_LENGTH = 64;
+
+/**
+ * The floor of the minimum password length, in Unicode code points after normalisation. The
+ * configured minimum (the `passwordMinCharacters` setting) may only raise it.
+ */
+export const PASSWORD_MIN_CHARACTERS = 8;
+/**
+ * Longest password in UTF-8 bytes after normalisation. Passwords are prehashed before bcrypt
+ * (lambda/core/password-hash.ts), so every byte counts; the cap only bounds the work
+ * (normalisation, HMAC, the common-password scan) and leaves room for 256 characters of any
+ * script (at most 4 bytes each).
+ */
+export const PASSWORD_MAX_BYTES = 1024;
+
+/** Longest device label, in characters. */
+export const DEVICE_MAX_CHARACTERS = 64;
+
+/** Characters of a reset code (Crockford base32, 5 bits each: 80 bits). */
+export const RESET_CODE_CHARACTERS = 16;
+/** Longest reset code as typed: the code with room for the dashes and spaces people add. */
+export const RESET_CODE_INPUT_MAX_CHARACTERS = 40;
+
+/**
+ * Largest request body the functions read, in bytes. Real bodies are a few hundred; two
+ * passwords of PASSWORD_MAX_BYTES each, even JSON-escaped as `\uXXXX` by clients that escape
+ * non-ASCII (Python's json does), need about 6 KiB.
+ */
+export const MAX_BODY_BYTES = 8192;
+
+/** A device token: 32 random bytes in base64url (device-trust.ts). */
+export const DEVICE_TOKEN_CHARACTERS = 43;
+
+/** Longest user agent kept in the audit trail, in characters: enough to identify a client. */
+export const USER_AGENT_MAX_CHARACTERS = 256;
+
+/**
+ * How long one function invocation may run, in seconds (the stack sets it on every function).
+ * It also bounds how long after its session check a /token call can still reach STS, which
+ * the credential cut-off's margin must cover.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = 10;
