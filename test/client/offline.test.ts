@@ -1,17 +1,10 @@
-import { fromTvm, LoginRequiredError, MemorySessionStore, NetworkError, TvmClient, type ConnectivityState, type SessionEvent } from '@serverless-tvm/client';
-import { apiError, FakeTvm, json, vendResult } from './fake-tvm';
+import { fromTvm, LoginRequiredError, NetworkError, type ConnectivityState, type SessionEvent } from '@serverless-tvm/client';
+import { apiError, FakeTvm, json, loggedInClient as sharedLoggedInClient, vendResult } from './fake-tvm';
+
+/** No retries: each test scripts every answer. */
+const loggedInClient = (tvm: FakeTvm) => sharedLoggedInClient(tvm, { random: () => 0, retry: { maxAttempts: 1 } });
 
 const MINUTE = 60_000;
-
-function loggedInClient(tvm: FakeTvm): TvmClient {
-  return new TvmClient({
-    baseUrl: 'https://tvm.example.com',
-    fetch: tvm.fetch,
-    sessionStore: new MemorySessionStore({ username: 'alice', token: 'bearer-stored', expiresAt: new Date(Date.now() + 86_400_000).toISOString() }),
-    random: () => 0,
-    retry: { maxAttempts: 1 },
-  });
-}
 
 beforeEach(() => {
   jest.useFakeTimers({ now: new Date('2026-11-26T12:00:00Z') });

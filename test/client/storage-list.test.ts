@@ -1,21 +1,14 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MemorySessionStore, TvmClient } from '@serverless-tvm/client';
 import { TvmStorage } from '@serverless-tvm/client/storage';
-import { FakeTvm, json, vendResult } from './fake-tvm';
+import { FakeTvm, json, loggedInClient, vendResult } from './fake-tvm';
 
 const s3 = mockClient(S3Client);
 
 afterEach(() => s3.reset());
 
 function storageFor(): TvmStorage {
-  const tvm = new FakeTvm(() => json(200, vendResult()));
-  const client = new TvmClient({
-    baseUrl: 'https://tvm.example.com',
-    fetch: tvm.fetch,
-    sessionStore: new MemorySessionStore({ username: 'alice', token: 'bearer', expiresAt: new Date(Date.now() + 86_400_000).toISOString() }),
-  });
-  return new TvmStorage({ client });
+  return new TvmStorage({ client: loggedInClient(new FakeTvm(() => json(200, vendResult()))) });
 }
 
 describe('TvmStorage.list', () => {

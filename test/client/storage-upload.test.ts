@@ -11,9 +11,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MemorySessionStore, TvmClient } from '@serverless-tvm/client';
 import { AbortedError, TvmStorage } from '@serverless-tvm/client/storage';
-import { FakeTvm, json, vendResult } from './fake-tvm';
+import { FakeTvm, json, loggedInClient, vendResult } from './fake-tvm';
 
 const MiB = 1024 * 1024;
 const s3 = mockClient(S3Client);
@@ -21,12 +20,7 @@ const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
 
 function storageFor(tvm: FakeTvm): TvmStorage {
-  const client = new TvmClient({
-    baseUrl: 'https://tvm.example.com',
-    fetch: tvm.fetch,
-    sessionStore: new MemorySessionStore({ username: 'alice', token: 'bearer', expiresAt: new Date(Date.now() + 86_400_000).toISOString() }),
-  });
-  return new TvmStorage({ client, partSizeBytes: 5 * MiB, queueSize: 2, recovery: { initialDelayMs: 1, maxDelayMs: 2 } });
+  return new TvmStorage({ client: loggedInClient(tvm), partSizeBytes: 5 * MiB, queueSize: 2, recovery: { initialDelayMs: 1, maxDelayMs: 2 } });
 }
 
 function delayed<T>(value: T, ms = 20): Promise<T> {
