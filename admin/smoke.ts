@@ -16,7 +16,8 @@ import {
 import { randomBytes } from 'node:crypto';
 import type { DomainLog } from '../lambda/core/tvm-service';
 import { parseUsername, type Username } from '../lambda/core/username';
-import { accountAdmin, deleteFolder, revokeUser, type Progress } from './operations';
+import { deleteUser, revokeCredentials, type LifecycleContext } from './lifecycle';
+import { accountAdmin, revocationList, type Progress } from './operations';
 import { AdminError, type AdminTarget } from './target';
 
 /** How the smoke test runs. */
@@ -138,7 +139,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Runs the smoke test against `target`; throws {@link SmokeFailedError} at the first failed step. */
 export async function runSmoke(target: AdminTarget, options: SmokeOptions): Promise<SmokeReport> {
   const { progress } = options;
-  const admin = accountAdmin(target, options.log);
+  const lifecycle: LifecycleContext = { admin: accountAdmin(target, options.log), revocations: revocationList(target, progress), target, progress };
   // Random, so parallel runs and leftovers never collide; never a real user's name shape.
   const username: Username = parseUsername(`smoke-${randomBytes(6).toString('hex')}`);
   const password = `smoke ${randomBytes(18).toString('base64url')}`;
@@ -212,7 +213,7 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
       }
     });
 
-    await step('6 revoke the user', () => revokeUser(target, admin, username));
+    await step('6 revoke the user', () => revokeCredentials(lifecycle, username));
 
     await step('7 the cut-off is observed', async () => {
       const token = await callApi(target, '/token', { token: session });
@@ -232,8 +233,7 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
     });
 
     await step('8 delete the user', async () => {
-      await deleteFolder(target, username, progress);
-      await admin.deleteUser(username);
+      await deleteUser(lifecycle, username, true);
       registered = false;
     });
     return { target: target.description, username, steps };
@@ -242,8 +242,7 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
     if (registered) {
       // A failed run still removes its throwaway user (best effort: the failure is the news).
       try {
-        await deleteFolder(target, username, progress);
-        await admin.deleteUser(username);
+        await deleteUser(lifecycle, username, true);
         progress(`smoke: removed the throwaway user ${username}`);
       } catch (error) {
         options.log.warn(`could not remove the throwaway user ${username}: ${error instanceof Error ? error.message : String(error)}`);

@@ -39,7 +39,8 @@ import { createTvmApp } from '../lib/app';
 import { BUNDLING } from '../lib/tvm-api';
 import { ROUTES, type RouteDefinition } from '../lambda/routes';
 import { accountAdmin } from '../admin/operations';
-import { SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
+import { SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
+import { readSandboxSecrets, type LongTermKey } from '../local/secrets';
 import { startSandbox } from '../local/sandbox';
 import { COLD_USERS, EXPECTED_FIRST_STATUS, PASSWORD, coldEvent, postJson, sessionToken } from './first-events';
 import { loadPhase } from './load-phase';
@@ -300,7 +301,7 @@ async function tableItems(documents: DynamoDBDocumentClient): Promise<Record<str
 async function measureColdStarts(work: string, bundles: readonly MeasuredBundle[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-cold-'));
   const sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: BCRYPT_COST });
-  const dynamo = new DynamoDBClient({ region: SANDBOX_REGION, endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB, credentials: SANDBOX_FUNCTION_CREDENTIALS });
+  const dynamo = new DynamoDBClient({ region: SANDBOX_REGION, endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB, credentials: readSandboxSecrets(dataDir).operatorKey });
   const documents = DynamoDBDocumentClient.from(dynamo);
   const admin = accountAdmin({ dynamo, tableName: SANDBOX_TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
   try {
@@ -532,15 +533,15 @@ async function soak(apiUrl: string, pid: number) {
  * The floor's throughput: floor-handler.ts served on function threads by floor-server.ts (a
  * child process), against the sandbox child's own DynamoDB and STS, with /token's load shape.
  */
-async function floorLoad(manifest: SandboxManifest) {
+async function floorLoad(manifest: SandboxManifest, functionKey: LongTermKey) {
   const port = await freePort();
   const environment = {
     PATH: process.env.PATH ?? '',
     TABLE_NAME: manifest.tableName,
     VENDING_ROLE_ARN: manifest.vendingRoleArn,
     AWS_REGION: manifest.region,
-    AWS_ACCESS_KEY_ID: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: functionKey.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: functionKey.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: manifest.dynamoEndpoint,
     AWS_ENDPOINT_URL_STS: manifest.stsEndpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
@@ -649,7 +650,7 @@ async function main(): Promise<void> {
       log(`autocannon POST /token, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
       const tokenLoad = await cannon(`${sandbox.apiUrl}/token`, undefined, { authorization: `Bearer ${token}` }, 10);
       log(`autocannon the floor (GetItem + AssumeRole on function threads, same backends), ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
-      const floor = await floorLoad(sandbox.manifest);
+      const floor = await floorLoad(sandbox.manifest, readSandboxSecrets(sandbox.dataDir).functionKey);
       log(`autocannon POST /login, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
       const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4);
       throughput = { token: tokenLoad, floor, login: loginLoad };

@@ -20,6 +20,8 @@ export interface SandboxProcess {
   readonly pid: number;
   /** What it wrote to its data folder for tvm-admin: names and internal endpoints. */
   readonly manifest: SandboxManifest;
+  /** Its data folder (secrets.json holds the functions' key). */
+  readonly dataDir: string;
   /** Stops it with SIGTERM (as Ctrl-C would) and deletes its data folder. */
   stop(): Promise<void>;
 }
@@ -103,5 +105,5 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     rmSync(dataDir, { recursive: true, force: true });
   };
   const manifest = JSON.parse(readFileSync(join(dataDir, SANDBOX_MANIFEST), 'utf8')) as SandboxManifest;
-  return { apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, pid: child.pid, manifest, stop };
+  return { apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, pid: child.pid, manifest, dataDir, stop };
 }

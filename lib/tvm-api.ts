@@ -18,10 +18,12 @@ import {
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/adapters/common-passwords';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
@@ -67,10 +69,22 @@ export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
 };
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */
-const FUNCTION_TIMEOUT = Duration.seconds(10);
+const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 /** The newest Node.js runtime aws-cdk-lib knows; esbuild targets the same version. */
 export const RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * Copies the common-password list (1.7 MB gzip) beside the bundle of each function that sets
+ * passwords; the others never carry it.
+ */
+const commonPasswordListHook: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [
+    `cp "${path.join(inputDir, 'node_modules', COMMON_PASSWORDS_PACKAGE_FILE)}" "${path.join(outputDir, COMMON_PASSWORDS_FILE)}"`,
+  ],
+};
 const ESBUILD_TARGET = 'node24';
 
 /** How every function of the stack is bundled. */
@@ -302,7 +316,7 @@ export class TvmApi extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: BUNDLING,
+      bundling: route.setsPassword ? { ...BUNDLING, commandHooks: commonPasswordListHook } : BUNDLING,
     });
   }
 

@@ -2,7 +2,8 @@ import { OPERATOR_ORIGIN, type AuditEvent } from './audit';
 import { NotFoundError } from './errors';
 import { newResetCode, hashResetCode, RESET_CODE_TTL_MS } from './reset-code';
 import type { SessionRecord, UserRecord } from './ports';
-import { AuditRecorder, isSessionLive, type TvmServiceDependencies } from './tvm-service';
+import { isSessionLive } from './session-rules';
+import { AuditRecorder, type TvmServiceDependencies } from './tvm-service';
 import type { Username } from './username';
 
 /** What an operator sees of a user: never the hash. */
@@ -52,12 +53,15 @@ export class AccountAdmin {
   async showUser(username: Username): Promise<UserSummary & { liveSessions: number }> {
     const user = await this.requireUser(username);
     const live = (await this.deps.sessions.listSessions(username)).filter((session) =>
-      isSessionLive(session, user, this.deps.clock.now()),
+      isSessionLive(session, user, this.deps.clock.now(), this.deps.config),
     );
     return { ...(await this.summary(user)), liveSessions: live.length };
   }
 
-  /** Disables the user and revokes every session at once (a new session generation). */
+  /**
+   * Disables the user and revokes every session at once (a new session generation). Issued
+   * AWS credentials are tvm-admin's to cut off, after this commit.
+   */
   async disable(username: Username): Promise<void> {
     const user = await this.requireUser(username);
     await this.update(user, { disabled: true, sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
@@ -71,10 +75,10 @@ export class AccountAdmin {
     await this.auditor.record('enabled', username, OPERATOR_ORIGIN);
   }
 
-  /** Clears the failed-login counter, ending a lockout now. */
+  /** Clears the failed-login counters of unknown devices and of reset codes, ending a lockout now. */
   async unlock(username: Username): Promise<void> {
     await this.requireUser(username);
-    await this.deps.lockout.clear(username);
+    await Promise.all([this.deps.lockout.clear(username), this.deps.lockout.clear(username, 'reset')]);
     await this.auditor.record('unlocked', username, OPERATOR_ORIGIN);
   }
 
@@ -95,7 +99,7 @@ export class AccountAdmin {
   async listSessions(username: Username): Promise<OperatorSessionView[]> {
     const user = await this.requireUser(username);
     const sessions = await this.deps.sessions.listSessions(username);
-    return sessions.filter((session) => isSessionLive(session, user, this.deps.clock.now())).map(operatorView);
+    return sessions.filter((session) => isSessionLive(session, user, this.deps.clock.now(), this.deps.config)).map(operatorView);
   }
 
   /**
@@ -105,7 +109,7 @@ export class AccountAdmin {
   async revokeSessions(username: Username, which: string | 'all'): Promise<number> {
     const user = await this.requireUser(username);
     const live = (await this.deps.sessions.listSessions(username)).filter((session) =>
-      isSessionLive(session, user, this.deps.clock.now()),
+      isSessionLive(session, user, this.deps.clock.now(), this.deps.config),
     );
     const targets = which === 'all' ? live : live.filter((session) => session.sessionId === which);
     if (which !== 'all' && targets.length === 0) throw new NotFoundError(`No live session ${which} for ${username}.`);
@@ -118,25 +122,32 @@ export class AccountAdmin {
   }
 
   /**
-   * Deletes the user's account: sessions, counters, reset code and the user record. The
-   * audit trail stays until its retention ends, with a `deleted` entry last. Objects in the
-   * bucket are the caller's to remove (tvm-admin does, with an explicit flag).
+   * Deletes the user's records: sessions, counters, reset code, and the user record, which is
+   * replaced by a hold on the name until `heldUntil`, so nobody can register it while
+   * credentials issued to this account may still exist. Call it on a disabled user whose
+   * credentials are cut off and whose files are gone (tvm-admin's `users delete` does it in
+   * that order). The audit trail stays until its retention ends, with a `deleted` entry last.
    */
-  async deleteUser(username: Username): Promise<void> {
+  async deleteUser(username: Username, heldUntil: number): Promise<void> {
     const user = await this.requireUser(username);
-    // Revoke first, so nothing works during the deletion.
-    await this.update(user, { disabled: true, sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
     const sessions = await this.deps.sessions.listSessions(username);
     await Promise.all(sessions.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
-    await this.deps.lockout.clear(username);
+    await Promise.all([this.deps.lockout.clear(username), this.deps.lockout.clear(username, 'reset')]);
     await this.deps.resetCodes.deleteResetCode(username);
-    await this.deps.users.deleteUser(username, user.userId);
-    await this.auditor.record('deleted', username, OPERATOR_ORIGIN);
+    if (!(await this.deps.users.holdName(username, user.userId, heldUntil))) {
+      throw new NotFoundError(`${username} changed meanwhile; run the command again.`);
+    }
+    await this.auditor.record('deleted', username, OPERATOR_ORIGIN, { heldUntil: new Date(heldUntil).toISOString() });
   }
 
-  /** Records that the user's STS credentials were cut off (the IAM change is tvm-admin's). */
-  async recordCredentialsRevoked(username: Username, revokedAt: number): Promise<void> {
-    await this.auditor.record('credentials_revoked', username, OPERATOR_ORIGIN, { before: new Date(revokedAt).toISOString() });
+  /** Until when a deleted name is held, if it is. */
+  async nameHeldUntil(username: Username): Promise<number | undefined> {
+    return this.deps.users.nameHeldUntil(username);
+  }
+
+  /** Records that the user's STS credentials issued before `cutOffAt` were cut off (the IAM change is tvm-admin's). */
+  async recordCredentialsRevoked(username: Username, cutOffAt: number): Promise<void> {
+    await this.auditor.record('credentials_revoked', username, OPERATOR_ORIGIN, { before: new Date(cutOffAt).toISOString() });
   }
 
   /** The audit trail, newest first. */

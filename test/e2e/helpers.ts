@@ -3,7 +3,11 @@
  * S3 clients from vended credentials the way an app would.
  */
 import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, type Sandbox } from '../../local/sandbox';
 
 /** What register and login return (the API contract). */
 export interface VendResponse {
@@ -101,4 +105,63 @@ export function isListening(port: number): Promise<boolean> {
 /** The value of `<Code>` in an S3 XML error body. */
 export function xmlErrorCode(xml: string): string | undefined {
   return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
+}
+
+/**
+ * Starts a sandbox (bcrypt cost 10) in a fresh data folder before the tests of the calling
+ * file and removes both after them. TVM_DATA_DIR points at the folder, so `tvm-admin --local`
+ * reaches this sandbox. Returns a getter for the running sandbox.
+ */
+export function sandboxForThisFile(prefix: string): () => Sandbox {
+  let sandbox: Sandbox | undefined;
+  let dataDir: string | undefined;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), prefix));
+    process.env.TVM_DATA_DIR = dataDir;
+    sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10 });
+  }, 60_000);
+  afterAll(async () => {
+    await sandbox?.stop();
+    delete process.env.TVM_DATA_DIR;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!sandbox) throw new Error('the sandbox is not running');
+    return sandbox;
+  };
+}
+
+/** What one in-process tvm-admin run printed. */
+export interface AdminRun {
+  readonly code: number;
+  readonly out: string;
+  /** Everything on stderr, the "acting on" line included. */
+  readonly err: string;
+  /** stderr without the "acting on" line: progress and errors. */
+  readonly errors: string[];
+}
+
+/**
+ * Runs `tvm-admin --local` in-process against the sandbox in TVM_DATA_DIR. `cutOffMarginMs`
+ * shortens the cut-off margin (the functions' timeout plus a second by default) so a test
+ * need not wait for it; the sandbox's /token calls take milliseconds.
+ */
+export async function runAdmin(args: readonly string[], options: { cutOffMarginMs?: number } = {}): Promise<AdminRun> {
+  const { runCli } = await import('../../admin/cli');
+  const { localTarget } = await import('../../admin/target');
+  let out = '';
+  let err = '';
+  const code = await runCli(
+    ['--local', ...args],
+    { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
+    async () => ({ ...localTarget(), ...(options.cutOffMarginMs !== undefined ? { cutOffMarginMs: options.cutOffMarginMs } : {}) }),
+  );
+  const errors = err.split('\n').filter((line) => line !== '' && !line.startsWith('tvm-admin: acting on '));
+  return { code, out, err, errors };
+}
+
+/** Resolves once this machine's clock has passed `iso` (a cut-off instant tvm-admin printed). */
+export async function passInstant(iso: string): Promise<void> {
+  const wait = Date.parse(iso) - Date.now() + 50;
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }

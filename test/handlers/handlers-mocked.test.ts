@@ -30,7 +30,17 @@ const EXPECTED_SESSION_POLICY = {
     {
       Sid: 'OwnFolderObjects',
       Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Action: [
+        's3:GetObject',
+        's3:PutObject',
+        's3:DeleteObject',
+        's3:AbortMultipartUpload',
+        's3:ListMultipartUploadParts',
+        's3:GetObjectTagging',
+        's3:PutObjectTagging',
+        's3:GetObjectAcl',
+        's3:PutObjectAcl',
+      ],
       Resource: 'arn:aws:s3:::tvm-test-files/alice/*',
     },
     {
@@ -55,7 +65,7 @@ function happyBackends(sessionToken?: string): void {
   dynamo.on(GetCommand, { Key: { pk: 'USER#alice', sk: 'PROFILE' } }).resolves({ Item: aliceItem() });
   if (sessionToken) {
     dynamo.on(GetCommand, { Key: { pk: `SESSION#${hashSessionToken(sessionToken)}`, sk: 'SESSION' } }).resolves({
-      Item: { tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: 1, expiresAt: Date.now() + 60_000 },
+      Item: { tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: Date.now() - 60_000, expiresAt: Date.now() + 60_000 },
     });
   }
   dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
@@ -78,7 +88,11 @@ describe('rule 7: the exact AssumeRole call', () => {
     RoleSessionName: 'alice',
     SourceIdentity: 'alice',
     DurationSeconds: 3600,
-    Tags: [{ Key: 'username', Value: 'alice' }],
+    Tags: [
+      { Key: 'username', Value: 'alice' },
+      // The first byte of SHA-256("alice"), 2bd806c9...: alice's revocation group.
+      { Key: 'revocationGroup', Value: '2b' },
+    ],
   };
 
   function assumeRoleInput() {
@@ -133,6 +147,7 @@ describe('success bodies follow the API contract', () => {
         expiration: '2030-01-01T00:00:00.000Z',
       },
       storage: { bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' },
+      deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(result.body).not.toContain('passwordHash');
     expect(result.body).not.toContain(aliceHash);

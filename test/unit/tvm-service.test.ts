@@ -8,7 +8,8 @@ import {
   UsernameTakenError,
   ValidationError,
 } from '../../lambda/core/errors';
-import { BcryptPasswordHasher, type Password, type PasswordHasher } from '../../lambda/core/password';
+import type { Password, PasswordHasher } from '../../lambda/core/password';
+import { BcryptPasswordHasher } from '../../lambda/core/password-hash';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
 import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
 import { hashSessionToken } from '../../lambda/core/session-token';
@@ -48,7 +49,7 @@ describe('TvmService on in-memory fakes', () => {
       });
       expect(result.storage).toEqual({ bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' });
       expect(backend.users.all()).toEqual([
-        { username: 'alice', userId: expect.any(String), passwordHash: expect.any(String), createdAt: backend.clock.now(), disabled: false, sessionGeneration: 0 },
+        { username: 'alice', userId: expect.any(String), passwordHash: expect.any(String), createdAt: backend.clock.now(), disabled: false, sessionGeneration: 0, trustedDevices: [expect.stringMatching(/^[0-9a-f]{64}$/)] },
       ]);
     });
 
@@ -166,7 +167,8 @@ describe('TvmService on in-memory fakes', () => {
     });
 
     it('rule 6: a session works until just before SESSION_DAYS and is refused at and after expiry, though still stored', async () => {
-      const { backend, service } = setup({ config: { sessionDays: 30 } });
+      // An inactivity timeout longer than the lifetime, so only the lifetime ends the session here.
+      const { backend, service } = setup({ config: { sessionDays: 30, sessionIdleDays: 60 } });
       const { session } = await register(service);
       backend.clock.advance(30 * DAY - 1);
       await expect(service.token(session.token)).resolves.toBeDefined();
@@ -504,6 +506,9 @@ class GatedHasher implements PasswordHasher {
   }
   async verifyAgainstDummy(_password: Password): Promise<false> {
     await this.gate();
+    return false;
+  }
+  needsRehash(_hash: string): boolean {
     return false;
   }
   async waitForHeld(count: number): Promise<void> {
