@@ -77,9 +77,13 @@ const TARGET_PATH = fc.oneof(
   { weight: 1, arbitrary: PATH_TAIL.map((tail) => `//${SANDBOX_BUCKET}/alice/${tail}`) },
   { weight: 1, arbitrary: fc.constant(`/${SANDBOX_BUCKET}`) },
 );
-const QUERY_NAME = fc.constantFrom('prefix', 'delimiter', 'list-type', 'max-keys', 'x-id', 'PREFIX', 'prefix%00', 'pre%66ix', 'acl', 'tagging', 'uploads', 'junk', 'x-amz-acl', 'X-Amz-Date', 'start-after', 'encoding-type');
+const QUERY_NAME = fc.constantFrom(
+  'prefix', 'delimiter', 'list-type', 'max-keys', 'x-id', 'PREFIX', 'prefix%00', 'pre%66ix', 'acl', 'tagging', 'uploads', 'junk', 'x-amz-acl', 'X-Amz-Date',
+  'start-after', 'encoding-type', 'x-amz-copy-source', 'X-Amz-Copy-Source', 'x-amz-metadata-directive',
+);
 const QUERY_VALUE = fc.oneof(
   PATH_TAIL.map((tail) => `alice/${tail}`),
+  PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/alice/${tail}`),
   PATH_TAIL,
   fc.constantFrom('', '2', '1', '/', 'url', 'private'),
 );
