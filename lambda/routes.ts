@@ -4,6 +4,7 @@
  */
 import {
   DEVICE_MAX_CHARACTERS,
+  DEVICE_TOKEN_CHARACTERS,
   PASSWORD_MAX_BYTES,
   RESET_CODE_CHARACTERS,
   RESET_CODE_INPUT_MAX_CHARACTERS,
@@ -35,6 +36,8 @@ export interface RouteDefinition {
   readonly vendsCredentials: boolean;
   /** Whether the route checks a password or reset code: the optional WAF rate-limits these per IP. */
   readonly checksSecret: boolean;
+  /** Whether the route sets a password: only these functions carry and load the common-password list. */
+  readonly setsPassword: boolean;
   /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
   readonly tableActions: readonly TableAction[];
 }
@@ -60,6 +63,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -76,6 +80,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: false,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -85,6 +90,7 @@ export const ROUTES: readonly RouteDefinition[] = [
         username: usernameProperty,
         password: passwordProperty,
         device: { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS },
+        deviceToken: { type: 'string', minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS },
       },
     },
   },
@@ -96,6 +102,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: true,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'UpdateItem', 'PutItem'],
   },
   {
@@ -106,6 +113,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'DeleteItem', 'PutItem'],
   },
   {
@@ -116,6 +124,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -132,6 +141,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -152,6 +162,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'Query'],
   },
   {
@@ -162,6 +173,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
   },
 ];

@@ -4,10 +4,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
+import { GzipCommonPasswordList } from '../adapters/common-passwords';
 import { DynamoTvmStore } from '../adapters/dynamo-store';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import { loadConfig, type TvmConfig } from '../core/config';
-import { BcryptPasswordHasher } from '../core/password';
+import { BcryptPasswordHasher } from '../core/password-hash';
+import { NewPasswordPolicy } from '../core/password-policy';
 import { systemClock } from '../core/ports';
 import { TvmService, type DomainLog } from '../core/tvm-service';
 
@@ -44,6 +46,8 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     audit: store,
     issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),
     hasher: new BcryptPasswordHasher(config.bcryptCost),
+    // The list is read on first use: only the functions that set passwords ever load it.
+    passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
     clock: systemClock,
     log: domainLog,
   });
