@@ -169,7 +169,10 @@ async function runCommand(
       return { json: users, table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED'], users.map((u) => [u.username, u.createdAt, u.disabled ? 'yes' : 'no', u.locked ? 'yes' : 'no'])) };
     }
     case 'users show': {
-      const shown = await admin.showUser(user(positionals, userAt));
+      const name = user(positionals, userAt);
+      const heldUntil = await admin.nameHeldUntil(name);
+      if (heldUntil !== undefined) throw new AdminError(`${name} was deleted; the name is held until ${new Date(heldUntil).toISOString()}.`);
+      const shown = await admin.showUser(name);
       return {
         json: shown,
         table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED', 'LIVE SESSIONS'], [[shown.username, shown.createdAt, shown.disabled ? 'yes' : 'no', shown.locked ? 'yes' : 'no', shown.liveSessions]]),

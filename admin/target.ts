@@ -48,6 +48,8 @@ export interface AdminTarget {
   readonly cutOffMarginMs: number;
   /** How long a change to the role's policy may take to apply everywhere. */
   readonly propagationMs: number;
+  /** How far STS's clock may trail the clock tvm-admin reads (DynamoDB's). */
+  readonly clockSkewMs: number;
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
   readonly iam: IAMClient;
@@ -87,7 +89,11 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
   });
   const iam = new IAMClient({ ...common, endpoint: manifest.iamEndpoint });
   // The sandbox's IAM applies a policy at once, and its clocks are this machine's.
-  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam }, { cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + 1000, propagationMs: 0 });
+  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam }, {
+    cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + 1000,
+    propagationMs: 0,
+    clockSkewMs: 0,
+  });
 }
 
 /** A deployed stack, found by name with the operator's credentials (AWS_PROFILE, --profile, --region). */
@@ -112,6 +118,7 @@ export async function deployedTarget(stackName: string, region: string | undefin
   return assembleTarget(`stack ${stackName} in ${stackRegion}`, names, clients, {
     cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS,
     propagationMs: IAM_PROPAGATION_MS,
+    clockSkewMs: CLOCK_SKEW_ALLOWANCE_MS,
   });
 }
 
@@ -120,7 +127,7 @@ function assembleTarget(
   description: string,
   names: Pick<SandboxManifest, 'apiUrl' | 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
   clients: { dynamo: DynamoDBClient; s3: S3Client; iam: IAMClient },
-  timing: Pick<AdminTarget, 'cutOffMarginMs' | 'propagationMs'>,
+  timing: Pick<AdminTarget, 'cutOffMarginMs' | 'propagationMs' | 'clockSkewMs'>,
 ): AdminTarget {
   const role = roleParts(names.vendingRoleArn);
   return {

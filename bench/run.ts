@@ -31,11 +31,12 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { build, type Plugin } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createTvmApp } from '../lib/app';
+import { BUNDLING } from '../lib/tvm-api';
 import { ROUTES, type RouteDefinition } from '../lambda/routes';
 import { accountAdmin } from '../admin/operations';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
@@ -87,7 +88,14 @@ interface FunctionBundle {
   readonly bundleBytes: number;
   /** Everything in the asset (bundle plus source map), what the zip holds. */
   readonly assetBytes: number;
-  /** The @aws-sdk/* modules the bundle requires at run time. */
+}
+
+/** A production bundle with its SDK-external twin (for the fake backends, which hook `require`). */
+interface MeasuredBundle extends FunctionBundle {
+  /** The same entry built with the AWS SDK left out, as the stack used to ship it. */
+  readonly externalPath: string;
+  readonly externalBytes: number;
+  /** The @aws-sdk/* modules the external build requires at run time. */
   readonly sdkModules: readonly string[];
 }
 
@@ -109,14 +117,21 @@ function synthesiseBundles(outdir: string): FunctionBundle[] {
     if (typeof assetPath !== 'string') throw new Error(`no asset path for ${route.name} (${id})`);
     const assetDir = join(outdir, assetPath);
     const bundlePath = join(assetDir, 'index.js');
-    const text = readFileSync(bundlePath, 'utf8');
-    const sdkModules = [...new Set([...text.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((match) => match[1] as string))].sort();
     const assetBytes = readdirSync(assetDir).reduce((sum, file) => sum + statSync(join(assetDir, file)).size, 0);
-    return { route, assetDir, bundlePath, bundleBytes: statSync(bundlePath).size, assetBytes, sdkModules };
+    return { route, assetDir, bundlePath, bundleBytes: statSync(bundlePath).size, assetBytes };
   });
 }
 
-/** esbuild with the options NodejsFunction uses in lib/tvm-api.ts; `bundleSdk` drops the @aws-sdk/* external. */
+/** The @aws-sdk/* modules a bundle requires at run time. */
+function requiredSdkModules(bundlePath: string): string[] {
+  const text = readFileSync(bundlePath, 'utf8');
+  return [...new Set([...text.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((match) => match[1] as string))].sort();
+}
+
+/**
+ * esbuild with the options NodejsFunction uses (lib/tvm-api.ts BUNDLING): `bundleSdk` as the
+ * stack ships (the SDK inside, ESM entry points first), or the SDK left external.
+ */
 async function esbuildLikeCdk(entry: { path?: string; contents?: string }, outfile: string, bundleSdk: boolean, plugins: Plugin[] = []): Promise<number> {
   await build({
     plugins,
@@ -130,6 +145,7 @@ async function esbuildLikeCdk(entry: { path?: string; contents?: string }, outfi
     sourcemap: true,
     sourcesContent: false,
     external: bundleSdk ? [] : ['@aws-sdk/*'],
+    ...(bundleSdk ? { mainFields: [...(BUNDLING.mainFields ?? [])] } : {}),
     logLevel: 'error',
   });
   return statSync(outfile).size;
@@ -282,7 +298,7 @@ async function tableItems(documents: DynamoDBDocumentClient): Promise<Record<str
  * Every first event takes its route's success path (checked); the state it needs is created
  * in the sandbox just before, and the fakes' seed is read after that.
  */
-async function measureColdStarts(work: string, bundles: readonly FunctionBundle[]) {
+async function measureColdStarts(work: string, bundles: readonly MeasuredBundle[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-cold-'));
   const sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: BCRYPT_COST });
   const dynamo = new DynamoDBClient({ region: SANDBOX_REGION, endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB, credentials: readSandboxSecrets(dataDir).operatorKey });
@@ -314,6 +330,8 @@ async function measureColdStarts(work: string, bundles: readonly FunctionBundle[
       if (baselineFor.has(modulesKey)) continue;
       const baseline = join(work, `baseline-${baselineFor.size}`, 'index.js');
       await esbuildLikeCdk({ contents: baselineSource(bundle.sdkModules) }, baseline, false);
+      // The same imports with the SDK inside, as the stack bundles: the production bundles' baseline.
+      await esbuildLikeCdk({ contents: baselineSource(bundle.sdkModules) }, join(work, `baseline-bundled-${baselineFor.size}`, 'index.js'), true);
       baselineFor.set(modulesKey, baseline);
     }
     const withCalls = join(work, 'baseline-with-calls', 'index.js');
@@ -346,9 +364,12 @@ async function measureColdStarts(work: string, bundles: readonly FunctionBundle[
       for (const { route } of bundles) events.set(route.name, await coldEvent(route, sandbox.apiUrl, admin, ++serial));
       writeFileSync(seedFile, JSON.stringify(await tableItems(documents)));
       for (const bundle of bundles) {
-        record(bundle.route.name, await runCold(harness, bundle.bundlePath, env, events.get(bundle.route.name), fakes), bundle.route);
+        record(bundle.route.name, await runCold(harness, bundle.externalPath, env, events.get(bundle.route.name), fakes), bundle.route);
       }
-      for (const [modulesKey, baseline] of baselineFor) record(`baseline:${modulesKey}`, await runCold(harness, baseline, env, {}, fakes));
+      for (const [modulesKey, baseline] of baselineFor) {
+        record(`baseline:${modulesKey}`, await runCold(harness, baseline, env, {}, fakes));
+        record(`baseline-bundled:${modulesKey}`, await runCold(harness, baseline.replace(/baseline-(\d+)/, 'baseline-bundled-$1'), env, {}));
+      }
       // Each process starts from the same seed, so the same event takes the same path again.
       for (const { route } of bundles) {
         const timed = bcryptTimed.get(route.name);
@@ -356,9 +377,8 @@ async function measureColdStarts(work: string, bundles: readonly FunctionBundle[
       }
       // Against the sandbox: each run changes its state, so each gets a fresh event.
       for (const bundle of bundles) {
-        const bundled = join(work, `bundled-sdk-${bundle.route.name}`, 'index.js');
-        record(`${bundle.route.name}@sandbox`, await runCold(harness, bundle.bundlePath, env, await coldEvent(bundle.route, sandbox.apiUrl, admin, ++serial)), bundle.route);
-        record(`${bundle.route.name}+sdk`, await runCold(harness, bundled, env, await coldEvent(bundle.route, sandbox.apiUrl, admin, ++serial)), bundle.route);
+        record(`${bundle.route.name}@sandbox`, await runCold(harness, bundle.externalPath, env, await coldEvent(bundle.route, sandbox.apiUrl, admin, ++serial)), bundle.route);
+        record(`${bundle.route.name}+sdk`, await runCold(harness, bundle.bundlePath, env, await coldEvent(bundle.route, sandbox.apiUrl, admin, ++serial)), bundle.route);
       }
       record('baseline-with-sdk-calls', await runCold(harness, withCalls, env, {}));
       if ((run + 1) % 5 === 0) log(`cold starts: ${run + 1}/${COLD_RUNS} rounds`);
@@ -550,19 +570,19 @@ async function main(): Promise<void> {
     log('cdk synth (in-process, bundling every function with esbuild)...');
     process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
     process.env.CDK_DISABLE_VERSION_CHECK = '1';
-    const bundles = synthesiseBundles(join(work, 'cdk.out'));
+    const bundles: MeasuredBundle[] = [];
     const bundleReport: Record<string, unknown> = {};
-    for (const bundle of bundles) {
-      const bundledDir = join(work, `bundled-sdk-${bundle.route.name}`);
-      mkdirSync(bundledDir, { recursive: true });
-      const withSdk = await esbuildLikeCdk({ path: join(ROOT, bundle.route.entry) }, join(bundledDir, 'index.js'), true);
-      const rebuilt = await esbuildLikeCdk({ path: join(ROOT, bundle.route.entry) }, join(work, `rebuilt-${bundle.route.name}`, 'index.js'), false);
+    for (const bundle of synthesiseBundles(join(work, 'cdk.out'))) {
+      const externalPath = join(work, `external-${bundle.route.name}`, 'index.js');
+      const externalBytes = await esbuildLikeCdk({ path: join(ROOT, bundle.route.entry) }, externalPath, false);
+      const measured = { ...bundle, externalPath, externalBytes, sdkModules: requiredSdkModules(externalPath) };
+      bundles.push(measured);
       bundleReport[bundle.route.name] = {
+        // As the stack ships it: the AWS SDK inside.
         bundleBytes: bundle.bundleBytes,
         assetBytes: bundle.assetBytes,
-        sdkModules: bundle.sdkModules,
-        rebuiltHereBytes: rebuilt,
-        withSdkBundledBytes: withSdk,
+        sdkExternalBytes: externalBytes,
+        sdkModulesOfExternalBuild: measured.sdkModules,
         under300KB: bundle.bundleBytes < 300 * 1024,
       };
     }
@@ -577,7 +597,16 @@ async function main(): Promise<void> {
       const withSdk = cold[`${bundle.route.name}+sdk`] as ColdResult;
       const baseline = cold[`baseline:${bundle.sdkModules.join(',')}`] as ColdResult;
       const baselineWithCalls = cold['baseline-with-sdk-calls'] as ColdResult;
+      const bundledBaseline = cold[`baseline-bundled:${bundle.sdkModules.join(',')}`] as ColdResult;
       coldReport[bundle.route.name] = {
+        // As shipped (the SDK inside), against the sandbox: loading against the same imports, bundled the same way.
+        production: {
+          initMs: withSdk.initMs,
+          coldStartMs: withSdk.coldStartMs,
+          baselineInitMs: bundledBaseline.initMs,
+          loadRatio: round(withSdk.initMs / bundledBaseline.initMs, 2),
+        },
+        // The rest: the SDK external (the fake backends hook its require), fake backends.
         coldStartMs: own.coldStartMs,
         initMs: own.initMs,
         firstEventMs: own.firstEventMs,
@@ -586,6 +615,7 @@ async function main(): Promise<void> {
         coldStartRatio: round(own.coldStartMs / baseline.coldStartMs, 2),
         // Loading alone: the bundle's init against the imports-only baseline's.
         loadRatio: round(own.initMs / baseline.initMs, 2),
+        loadRatioAsShipped: round(withSdk.initMs / bundledBaseline.initMs, 2),
         ...withoutBcrypt(cold[`${bundle.route.name}~bcrypt-timed`], baseline),
         withSandboxBackends: {
           coldStartMs: againstSandbox.coldStartMs,
@@ -594,20 +624,19 @@ async function main(): Promise<void> {
           ratioToBaseline: round(againstSandbox.coldStartMs / baseline.coldStartMs, 2),
           ratioToBaselineWithSdkCalls: round(againstSandbox.coldStartMs / baselineWithCalls.coldStartMs, 2),
         },
-        withSdkBundled: { coldStartMs: withSdk.coldStartMs, initMs: withSdk.initMs, firstEventMs: withSdk.firstEventMs },
         sinceProcessStartMs: own.sinceProcessStartMs,
       };
     }
     const sdkBundling = Object.fromEntries(
       bundles.map((bundle) => {
-        const entry = bundleReport[bundle.route.name] as { bundleBytes: number; withSdkBundledBytes: number };
         const own = cold[bundle.route.name] as ColdResult;
         const withSdk = cold[`${bundle.route.name}+sdk`] as ColdResult;
-        return [bundle.route.name, { externalSdk: { bundleBytes: entry.bundleBytes, initMs: own.initMs }, bundledSdk: { bundleBytes: entry.withSdkBundledBytes, initMs: withSdk.initMs } }];
+        return [bundle.route.name, { externalSdk: { bundleBytes: bundle.externalBytes, initMs: own.initMs }, bundledSdk: { bundleBytes: bundle.bundleBytes, initMs: withSdk.initMs } }];
       }),
     );
     const baselines = {
       ...Object.fromEntries([...baselineFor.keys()].map((modules) => [modules, cold[`baseline:${modules}`]])),
+      ...Object.fromEntries([...baselineFor.keys()].map((modules) => [`${modules} (SDK bundled)`, cold[`baseline-bundled:${modules}`]])),
       withSdkCalls: cold['baseline-with-sdk-calls'],
     };
 
@@ -677,7 +706,7 @@ async function main(): Promise<void> {
 }
 
 function printTable(results: Record<string, unknown> & { goals: Record<string, boolean> }, bundles: readonly FunctionBundle[]): void {
-  const bundleReport = results.bundles as Record<string, { bundleBytes: number; withSdkBundledBytes: number }>;
+  const bundleReport = results.bundles as Record<string, { bundleBytes: number; sdkExternalBytes: number }>;
   const coldReport = results.coldStart as Record<
     string,
     {
@@ -690,19 +719,20 @@ function printTable(results: Record<string, unknown> & { goals: Record<string, b
       firstEventMs: number;
       firstEventStatuses: number[];
       withSandboxBackends: { coldStartMs: number; ratioToBaselineWithSdkCalls: number };
-      withSdkBundled: { coldStartMs: number };
+      production: { initMs: number; coldStartMs: number; loadRatio: number };
     }
   >;
   const trips = (results.roundTrips as { routes: Record<string, { stages: number; calls: number }> }).routes;
-  console.log('\n| function | bundleBytes | SDK bundled | coldStartMs (init + first event) | baseline ms | loadRatio | coldStartRatio | first event without bcrypt ms | sandbox backends ms (vs SDK calls) | SDK bundled ms | backend stages (calls) | first answer |');
+  console.log('\n| function | bundle bytes (SDK inside, as shipped) | SDK external | as shipped: init ms, loadRatio, cold start ms (sandbox) | SDK external, fakes: cold start ms (init + first event) | baseline ms | loadRatio | coldStartRatio | first event without bcrypt ms | SDK external, sandbox ms (vs SDK calls) | backend stages (calls) | first answer |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const { route } of bundles) {
     const bundle = bundleReport[route.name];
     const cold = coldReport[route.name];
     if (!bundle || !cold) continue;
     console.log(
-      `| ${route.name} | ${bundle.bundleBytes} | ${bundle.withSdkBundledBytes} | ${cold.coldStartMs} (${cold.initMs} + ${cold.firstEventMs}) | ${cold.baselineColdStartMs} | ${cold.loadRatio} | ${cold.coldStartRatio} | ` +
-        `${cold.firstEventWithoutBcryptMs ?? '-'} | ${cold.withSandboxBackends.coldStartMs} (${cold.withSandboxBackends.ratioToBaselineWithSdkCalls}) | ${cold.withSdkBundled.coldStartMs} | ` +
+      `| ${route.name} | ${bundle.bundleBytes} | ${bundle.sdkExternalBytes} | ${cold.production.initMs}, ${cold.production.loadRatio}, ${cold.production.coldStartMs} | ` +
+        `${cold.coldStartMs} (${cold.initMs} + ${cold.firstEventMs}) | ${cold.baselineColdStartMs} | ${cold.loadRatio} | ${cold.coldStartRatio} | ` +
+        `${cold.firstEventWithoutBcryptMs ?? '-'} | ${cold.withSandboxBackends.coldStartMs} (${cold.withSandboxBackends.ratioToBaselineWithSdkCalls}) | ` +
         `${trips[route.name]?.stages} (${trips[route.name]?.calls}) | ${cold.firstEventStatuses.join(',')} |`,
     );
   }

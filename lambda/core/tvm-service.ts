@@ -175,8 +175,11 @@ export class TvmService {
     const { users, sessions, hasher, log, passwordPolicy } = this.deps;
     const { username } = request;
     passwordPolicy.check(request.password, { username, field: 'password' });
-    // A fast path only; the conditional write below is what guarantees uniqueness.
-    if (await users.getUser(username)) throw new UsernameTakenError();
+    // A fast path only; the conditional write below is what guarantees uniqueness. A deleted
+    // name's hold answers exactly like a taken name, without vending (so not 503 if STS is down).
+    if ((await users.getUser(username)) || ((await users.nameHeldUntil(username)) ?? -1) >= this.deps.clock.now()) {
+      throw new UsernameTakenError();
+    }
     const passwordHash = await hasher.hash(request.password);
     const credentials = await this.vend(username);
     const deviceToken = newDeviceToken();

@@ -145,6 +145,16 @@ describe('cutting off', () => {
     expect(namedOnRole(await policyOnRole())).toContain(bob);
   });
 
+  it('adopts the entries of a policy written before the list moved into the table, so none is dropped', async () => {
+    const legacy = user();
+    const before = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    const statement = { Sid: 'RevokedLegacy', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/username': legacy }, DateLessThan: { 'aws:TokenIssueTime': before } } };
+    await iam.send(new PutRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: REVOKED_USERS_POLICY_NAME, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) }));
+    await list().cutOff(user());
+    expect((await store.get(legacy))?.cutOffAt).toBe(Date.parse(before));
+    expect(namedOnRole(await policyOnRole())).toContain(legacy);
+  });
+
   it('prunes entries whose credentials have all expired, and deletes the policy when none is left', async () => {
     const old = user();
     await store.record({ username: old, cutOffAt: Date.now() - 2 * 3_600_000 }, Date.now() - 3_600_000);
@@ -164,7 +174,7 @@ describe('revoke-credentials when IAM fails', () => {
     const carol = user();
     await users.createUser({ username: carol, userId: 'carol-1', passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
     const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
-    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0 };
+    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 };
     const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
     const failed = revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, carol);
     await expect(failed).rejects.toThrow(AdminError);
