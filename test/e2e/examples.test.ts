@@ -38,9 +38,13 @@ async function runExample(file: string): Promise<string> {
   return stdout;
 }
 
-/** Each `<!-- example: examples/x -->` marker in a doc, with the fenced block after it. */
-function documentedExamples(doc: string): Array<{ file: string; shown: string }> {
-  const text = readFileSync(join(ROOT, 'docs', doc), 'utf8');
+/** Each `<!-- example: examples/x -->` marker in any page of docs/, with the fenced block after it. */
+function documentedExamples(): Array<{ file: string; shown: string }> {
+  const pages = readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md'));
+  return pages.flatMap((page) => examplesIn(readFileSync(join(ROOT, 'docs', page), 'utf8')));
+}
+
+function examplesIn(text: string): Array<{ file: string; shown: string }> {
   return [...text.matchAll(/<!-- example: examples\/([\w.-]+) -->\n```\w*\n([\s\S]*?)```\n/g)].map((match) => ({ file: match[1] ?? '', shown: match[2] ?? '' }));
 }
 
@@ -66,6 +70,10 @@ describe('examples', () => {
     expect(out).toContain('clip.bin is gone: true');
   }, 60_000);
 
+  it('raw-credentials.mts logs in with fetch and hands the credentials, expiration as a Date, to an S3Client', async () => {
+    expect(await runExample('raw-credentials.mts')).toContain("'alice/notes.txt'");
+  }, 60_000);
+
   it('offline-and-errors.mts tells a wrong password apart and lists alice\'s folder', async () => {
     const out = await runExample('offline-and-errors.mts');
     expect(out).toContain('Wrong username or password: invalid_credentials');
@@ -74,8 +82,8 @@ describe('examples', () => {
 
   it('every example file runs in a test above, and the docs show each one exactly as it is', () => {
     const files = readdirSync(join(ROOT, 'examples')).sort();
-    expect(files).toEqual(['credentials.mts', 'offline-and-errors.mts', 'quickstart.sh', 'storage.mts']);
-    const shown = [...documentedExamples('client.md'), ...documentedExamples('web-app.md')];
+    expect(files).toEqual(['credentials.mts', 'offline-and-errors.mts', 'quickstart.sh', 'raw-credentials.mts', 'storage.mts']);
+    const shown = documentedExamples();
     expect(shown.map((example) => example.file).sort()).toEqual(expect.arrayContaining(files));
     for (const { file, shown: text } of shown) {
       expect({ file, text }).toEqual({ file, text: readFileSync(join(ROOT, 'examples', file), 'utf8') });
