@@ -260,7 +260,7 @@ const PARAMETER_VALUES: Readonly<Record<string, (value: string) => boolean>> = {
 
 // A header value Node can send and S3 can read: visible US-ASCII, space and tab (user metadata
 // in other scripts travels RFC 2047-encoded, as the SDKs send it).
-const HEADER_VALUE = /^[	 -~]*$/;
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
 /** Single-valued headers: a header sent twice is refused rather than read one of two ways. */
 function readHeaders(headers: Readonly<Record<string, readonly string[] | undefined>>): Map<string, string> {
