@@ -1,4 +1,5 @@
 import type { AuditEventType, RequestOrigin } from './audit';
+import type { SecondFactorGate } from './mfa/second-factor';
 import type { TvmConfig } from './config';
 import { AuthenticationError, BackendUnavailableError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
 import { counterExpiry, decideRefusedReservation, failureLocks } from './lockout';
@@ -88,6 +89,8 @@ export interface TvmServiceDependencies {
   readonly hasher: PasswordHasher;
   readonly clock: Clock;
   readonly log: DomainLog;
+  /** Second factors (lambda/core/mfa): asked for at login and at a password reset when set up. */
+  readonly secondFactor?: Pick<SecondFactorGate, 'requireChallengeIfEnrolled' | 'verifyForReset'>;
 }
 
 /** How stale a session's "last used" time may get before /token records a new one. */
@@ -173,16 +176,34 @@ export class TvmService {
    * the same path as a wrong password.
    */
   async login(request: LoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
-    const { username } = request;
-    const user = await this.checkPassword(username, request.password, origin);
+    const user = await this.checkPassword(request.username, request.password, origin);
+    // A user with a second factor gets a challenge (thrown as SecondFactorRequired), not a session.
+    await this.deps.secondFactor?.requireChallengeIfEnrolled(user, request.device, origin);
+    return this.completeLogin(user, request.device, origin);
+  }
+
+  /** Opens a session with credentials for a user whose every factor was checked. */
+  async completeLogin(user: UserRecord, device: string | undefined, origin: RequestOrigin, details: Record<string, string> = {}): Promise<SessionResult> {
+    const { username } = user;
     const credentials = await this.vend(username);
-    const { token, record } = this.newSession(user, user.sessionGeneration, request.device);
+    const { token, record } = this.newSession(user, user.sessionGeneration, device);
     await this.deps.sessions.putSession(record);
     await this.auditor.record('login_ok', username, origin, {
       sessionId: record.sessionId,
-      ...(request.device ? { device: request.device } : {}),
+      ...(device ? { device } : {}),
+      ...details,
     });
     return this.sessionResult(username, token, record, credentials);
+  }
+
+  /** The live session behind a bearer token, and its user; AuthenticationError otherwise. */
+  authenticate(sessionToken: string | undefined): Promise<{ session: SessionRecord; user: UserRecord }> {
+    return this.liveSession(sessionToken);
+  }
+
+  /** Step-up with the current password, under the lockout like a login. */
+  async reauthenticate(user: UserRecord, password: LoginRequest['password'], origin: RequestOrigin = {}): Promise<void> {
+    await this.checkPassword(user.username, password, origin);
   }
 
   /** Vends fresh credentials for a live session, and records the use. */
@@ -244,6 +265,7 @@ export class TvmService {
     }
     let replaced;
     try {
+      await this.deps.secondFactor?.verifyForReset(user, request.secondFactor ?? {}, origin);
       const passwordHash = await hasher.hash(request.newPassword);
       replaced = await this.replaceCredentials(user, passwordHash);
     } catch (error) {

@@ -1,0 +1,117 @@
+/** Validation of the second-factor request bodies. Each throws ValidationError naming the field. */
+import { ValidationError } from '../errors';
+import { parseLoginPassword } from '../requests';
+import type { Password } from '../password';
+import type { SecondFactorProof } from './second-factor';
+
+/** Longest recovery code accepted as typed (12 characters, dashes and spaces). */
+export const RECOVERY_CODE_MAX_CHARACTERS = 20;
+/** Challenge tokens are 43 base64url characters. */
+const CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** Longest passkey label. */
+export const PASSKEY_NAME_MAX_CHARACTERS = 64;
+
+function asRecord(body: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('The body must be a JSON object.');
+  const record = body as Record<string, unknown>;
+  const extra = Object.keys(record).find((key) => !allowed.includes(key));
+  if (extra !== undefined) throw new ValidationError(`Unexpected field "${extra}"; allowed: ${allowed.join(', ')}.`, extra);
+  return record;
+}
+
+/** A six-digit code; spaces typed between the groups are dropped. */
+export function parseTotpCode(raw: unknown, field = 'code'): string {
+  if (typeof raw !== 'string') throw new ValidationError(`${field} must be a string.`, field);
+  const code = raw.replace(/\s/g, '');
+  if (!/^\d{6}$/.test(code)) throw new ValidationError(`${field} must be the 6-digit code from your authenticator app.`, field);
+  return code;
+}
+
+function parseRecoveryCode(raw: unknown): string {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > RECOVERY_CODE_MAX_CHARACTERS) {
+    throw new ValidationError('recoveryCode must be one of your recovery codes.', 'recoveryCode');
+  }
+  return raw;
+}
+
+/**
+ * `code` or `recoveryCode` from a record whose other fields were checked, or neither when
+ * `optional`. Both at once is a 400.
+ */
+export function proofFrom(record: Record<string, unknown>, optional: boolean): SecondFactorProof {
+  const hasCode = record.code !== undefined;
+  const hasRecovery = record.recoveryCode !== undefined;
+  if (hasCode && hasRecovery) throw new ValidationError('Give either code or recoveryCode, not both.', 'recoveryCode');
+  if (hasCode) return { code: parseTotpCode(record.code) };
+  if (hasRecovery) return { recoveryCode: parseRecoveryCode(record.recoveryCode) };
+  if (optional) return {};
+  throw new ValidationError('code (from your authenticator app) or recoveryCode is required.', 'code');
+}
+
+/** Step-up proof: the current password, or a fresh second factor. */
+export type StepUpProof = { readonly currentPassword: Password } | SecondFactorProof;
+
+/** A step-up body: exactly one of `currentPassword`, `code`, `recoveryCode` (plus `extra` fields the caller reads). */
+export function parseStepUp(body: unknown, extra: readonly string[] = []): { proof: StepUpProof; record: Record<string, unknown> } {
+  const record = asRecord(body ?? {}, ['currentPassword', 'code', 'recoveryCode', ...extra]);
+  if (record.currentPassword !== undefined) {
+    if (record.code !== undefined || record.recoveryCode !== undefined) {
+      throw new ValidationError('Give the current password or a code, not both.', 'currentPassword');
+    }
+    return { proof: { currentPassword: parseLoginPassword(record.currentPassword, 'currentPassword') }, record };
+  }
+  if (record.code === undefined && record.recoveryCode === undefined) {
+    throw new ValidationError('Confirm it is you: give currentPassword, code or recoveryCode.', 'currentPassword');
+  }
+  return { proof: proofFrom(record, false), record };
+}
+
+/** `POST /mfa/totp`: `{currentPassword}`. */
+export function parseTotpStart(body: unknown): Password {
+  const record = asRecord(body, ['currentPassword']);
+  if (record.currentPassword === undefined) throw new ValidationError('currentPassword is required.', 'currentPassword');
+  return parseLoginPassword(record.currentPassword, 'currentPassword');
+}
+
+/** `POST /mfa/totp/confirm`: `{code}`. */
+export function parseTotpConfirm(body: unknown): string {
+  const record = asRecord(body, ['code']);
+  if (record.code === undefined) throw new ValidationError('code is required.', 'code');
+  return parseTotpCode(record.code);
+}
+
+/** `DELETE /mfa/totp`: `{code}` or `{recoveryCode}`. */
+export function parseTotpRemove(body: unknown): SecondFactorProof {
+  return proofFrom(asRecord(body, ['code', 'recoveryCode']), false);
+}
+
+/** A validated `POST /login/mfa` body. */
+export interface MfaLoginRequest {
+  readonly challenge: string;
+  readonly proof: SecondFactorProof;
+  /** A WebAuthn authentication response, for a passkey answer. */
+  readonly passkey?: unknown;
+}
+
+/** `POST /login/mfa`: `{challenge, code}`, `{challenge, recoveryCode}` or `{challenge, passkey}`. */
+export function parseMfaLogin(body: unknown): MfaLoginRequest {
+  const record = asRecord(body, ['challenge', 'code', 'recoveryCode', 'passkey']);
+  const challenge = parseChallengeToken(record.challenge);
+  if (record.passkey !== undefined) {
+    if (record.code !== undefined || record.recoveryCode !== undefined) throw new ValidationError('Give one second factor.', 'passkey');
+    return { challenge, proof: {}, passkey: record.passkey };
+  }
+  return { challenge, proof: proofFrom(record, false) };
+}
+
+/** A challenge token from a body; its shape only (a wrong one is a 401 later). */
+export function parseChallengeToken(raw: unknown): string {
+  if (raw === undefined) throw new ValidationError('challenge is required.', 'challenge');
+  if (typeof raw !== 'string' || !CHALLENGE_PATTERN.test(raw)) throw new ValidationError('challenge is not a sign-in challenge.', 'challenge');
+  return raw;
+}
+
+/** The second factor a reset body may carry next to the reset code. */
+export function parseResetSecondFactor(record: Record<string, unknown>): SecondFactorProof {
+  return proofFrom(record, true);
+}
