@@ -16,6 +16,7 @@ import {
   revokeCredentials,
   sessionPolicyFor,
 } from './operations';
+import { deleteFactorsOf, MFA_USAGE, mfaCommand } from './mfa';
 import { AdminError, deployedTarget, localTarget, type AdminTarget } from './target';
 
 /** Where the CLI writes; tests pass buffers. */
@@ -45,6 +46,7 @@ Commands:
   audit <user> [--limit N]           the audit trail, newest first (default 50)
   usage <user> | usage --all         objects and bytes per folder
   policy <user>                      the session policy the TVM passes for that user
+${MFA_USAGE}
 
 Targets: --local uses the running sandbox (TVM_DATA_DIR, default .tvm-local); otherwise the
 deployed stack --stack (default TVM_STACK or tvm-dev), read with your AWS profile and region.`;
@@ -137,6 +139,7 @@ async function runCommand(
 ): Promise<Rendered> {
   const admin = accountAdmin(target, log);
   const [command, sub] = positionals;
+  if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   const key = ['users', 'sessions'].includes(command ?? '') ? `${command} ${sub ?? ''}` : command;
   const userAt = command === 'users' || command === 'sessions' ? 2 : 1;
   switch (key) {
@@ -168,6 +171,7 @@ async function runCommand(
       }
       const deletedFiles = held > 0 ? await deleteFolder(target, name, progress) : 0;
       await admin.deleteUser(name);
+      await deleteFactorsOf(target, name);
       return { json: { username: name, deleted: true, deletedFiles }, table: `${name}: deleted (${deletedFiles} files)` };
     }
     case 'reset-code': {

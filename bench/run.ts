@@ -90,7 +90,7 @@ function synthesiseBundles(outdir: string): FunctionBundle[] {
   const template = assembly.getStackByName(stack.stackName).template as {
     Resources: Record<string, { Metadata?: Record<string, unknown>; Properties?: { Code?: { S3Key?: unknown } } }>;
   };
-  return ROUTES.map((route) => {
+  return ROUTES.filter((route) => EXPECTED_FIRST_STATUS[route.name] !== undefined).map((route) => {
     const fn = stack.api.functions.get(route.name);
     if (!fn) throw new Error(`no function for ${route.name}`);
     const id = stack.getLogicalId(fn.node.defaultChild as never);
@@ -257,8 +257,12 @@ function summarise(samples: readonly ColdSample[]): ColdResult {
   };
 }
 
-/** The answer each function's first event must get: the success path, never a refusal. */
-const EXPECTED_FIRST_STATUS: Record<RouteDefinition['name'], number> = {
+/**
+ * The answer each function's first event must get: the success path, never a refusal. The
+ * second-factor routes (docs/mfa.md) are not measured yet: their success paths need TOTP
+ * state the fake table does not model (string sets, nested updates).
+ */
+const EXPECTED_FIRST_STATUS: Partial<Record<RouteDefinition['name'], number>> = {
   register: 201,
   login: 200,
   token: 200,
@@ -317,6 +321,8 @@ async function coldEvent(route: RouteDefinition, apiUrl: string, admin: AccountA
       if (!id) throw new Error('no current session to revoke');
       return proxyEvent(route, undefined, caller, { id });
     }
+    default:
+      throw new Error(`no cold-start event for ${route.name}`);
   }
 }
 

@@ -14,7 +14,16 @@ export interface BodySchema {
 /** One API route. */
 export interface RouteDefinition {
   /** Stable identifier, used for function and construct names. */
-  readonly name: 'register' | 'login' | 'token' | 'logout' | 'password' | 'passwordReset' | 'sessionsList' | 'sessionRevoke';
+  readonly name:
+    | 'register'
+    | 'login'
+    | 'token'
+    | 'logout'
+    | 'password'
+    | 'passwordReset'
+    | 'sessionsList'
+    | 'sessionRevoke'
+    | MfaRouteName;
   readonly method: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
   /** The handler module, relative to the repository root; it exports `handler`. */
@@ -36,6 +45,15 @@ export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 
 
 const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+
+/** The second-factor routes (docs/mfa.md). */
+type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa';
+
+/** Reads and conditional updates of a user's factors, their attempt counter and the audit trail. */
+const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+// Six digits, with room for a space typed between the groups; the handler checks the digits.
+const totpCodeProperty = { type: 'string', minLength: 6, maxLength: 8 } as const;
+const recoveryCodeProperty = { type: 'string', minLength: 12, maxLength: 20 } as const;
 
 const usernameProperty = { type: 'string', minLength: 2, maxLength: 64 } as const;
 // Upper bound in characters; the handler checks the real 72-byte limit after normalisation.
@@ -132,6 +150,9 @@ export const ROUTES: readonly RouteDefinition[] = [
         username: usernameProperty,
         resetCode: { type: 'string', minLength: 16, maxLength: 40 },
         newPassword: passwordProperty,
+        // Required by the handler when the account has a second factor (docs/mfa.md).
+        code: totpCodeProperty,
+        recoveryCode: recoveryCodeProperty,
       },
     },
   },
@@ -154,5 +175,64 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: false,
     tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
+  },
+  {
+    name: 'mfaStatus',
+    method: 'GET',
+    path: '/mfa',
+    entry: 'lambda/handlers/mfa-status.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: false,
+    tableActions: ['GetItem'],
+  },
+  {
+    name: 'totpStart',
+    method: 'POST',
+    path: '/mfa/totp',
+    entry: 'lambda/handlers/mfa-totp-start.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    tableActions: MFA_ACTIONS,
+    body: { type: 'object', required: ['currentPassword'], additionalProperties: false, properties: { currentPassword: passwordProperty } },
+  },
+  {
+    name: 'totpConfirm',
+    method: 'POST',
+    path: '/mfa/totp/confirm',
+    entry: 'lambda/handlers/mfa-totp-confirm.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    tableActions: MFA_ACTIONS,
+    body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: totpCodeProperty } },
+  },
+  {
+    name: 'totpRemove',
+    method: 'DELETE',
+    path: '/mfa/totp',
+    entry: 'lambda/handlers/mfa-totp-remove.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    tableActions: MFA_ACTIONS,
+    body: { type: 'object', required: [], additionalProperties: false, properties: { code: totpCodeProperty, recoveryCode: recoveryCodeProperty } },
+  },
+  {
+    name: 'loginMfa',
+    method: 'POST',
+    path: '/login/mfa',
+    entry: 'lambda/handlers/login-mfa.ts',
+    auth: 'none',
+    vendsCredentials: true,
+    checksSecret: true,
+    tableActions: MFA_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['challenge'],
+      additionalProperties: false,
+      properties: { challenge: { type: 'string', minLength: 43, maxLength: 43 }, code: totpCodeProperty, recoveryCode: recoveryCodeProperty },
+    },
   },
 ];

@@ -1,0 +1,242 @@
+/**
+ * Second factors and login challenges in the TVM's table (layout in table-layout.ts):
+ *
+ * | item | pk | sk |
+ * |---|---|---|
+ * | factors | `USER#<username>` | `MFA` |
+ * | factor attempt counter | `USER#<username>` | `MFALOCK` |
+ * | login challenge | `MFA#<sha256 of token>` | `CHALLENGE` |
+ *
+ * Every change that could race is one conditional write; no transactions (dynalite has none).
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BackendUnavailableError } from '../core/errors';
+import type { ChallengeRecord, ChallengeStore, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../core/mfa/ports';
+import { isUsername, type Username } from '../core/username';
+import { TABLE_LAYOUT } from './table-layout';
+
+const factorsKey = (username: Username) => ({ pk: `USER#${username}`, sk: 'MFA' });
+const attemptsKey = (username: Username) => ({ pk: `USER#${username}`, sk: 'MFALOCK' });
+const challengeKey = (tokenHash: string) => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' });
+const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
+const TTL = TABLE_LAYOUT.timeToLiveAttribute;
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+}
+
+/** Second factors, their attempt counters and login challenges on DynamoDB. */
+export class DynamoMfaStore implements FactorStore, ChallengeStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async getFactors(username: Username): Promise<FactorRecord | undefined> {
+    const item = await this.get(factorsKey(username));
+    return item ? toFactors(item) : undefined;
+  }
+
+  async putPendingTotp(username: Username, userId: string, pending: PendingTotp): Promise<void> {
+    const updated = await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: 'SET username = :username, userId = :userId, pendingTotp = :pending',
+        ConditionExpression: 'attribute_not_exists(pk) OR userId = :userId',
+        ExpressionAttributeValues: { ':username': username, ':userId': userId, ':pending': pending },
+      }),
+    );
+    // A record of an earlier registration of this name: replace it whole.
+    if (!updated) await this.conditional(new PutCommand({ TableName: this.tableName, Item: { ...factorsKey(username), username, userId, pendingTotp: pending } }));
+  }
+
+  confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+    const values: Record<string, unknown> = { ':userId': userId, ':secret': pendingSecret, ':totp': totp };
+    let set = 'SET totp = :totp';
+    if (recoveryCodeHashes && recoveryCodeHashes.length > 0) {
+      set += ', recoveryCodes = :codes';
+      values[':codes'] = new Set(recoveryCodeHashes);
+    }
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: `${set} REMOVE pendingTotp`,
+        ConditionExpression: 'userId = :userId AND pendingTotp.secret = :secret AND attribute_not_exists(totp)',
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  useTotpStep(username: Username, userId: string, step: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: 'SET totp.lastUsedStep = :step',
+        ConditionExpression: 'userId = :userId AND totp.lastUsedStep < :step',
+        ExpressionAttributeValues: { ':userId': userId, ':step': step },
+      }),
+    );
+  }
+
+  redeemRecoveryCode(username: Username, userId: string, codeHash: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: 'DELETE recoveryCodes :used',
+        ConditionExpression: 'userId = :userId AND contains(recoveryCodes, :hash)',
+        ExpressionAttributeValues: { ':userId': userId, ':hash': codeHash, ':used': new Set([codeHash]) },
+      }),
+    );
+  }
+
+  removeTotp(username: Username, userId: string, withRecoveryCodes: boolean): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: `REMOVE totp, pendingTotp${withRecoveryCodes ? ', recoveryCodes' : ''}`,
+        ConditionExpression: 'userId = :userId AND attribute_exists(totp)',
+        ExpressionAttributeValues: { ':userId': userId },
+      }),
+    );
+  }
+
+  async deleteFactors(username: Username): Promise<void> {
+    await this.run(new DeleteCommand({ TableName: this.tableName, Key: factorsKey(username) }));
+    await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username) }));
+  }
+
+  async tryReserveAttempt(username: Username, max: number, now: number, windowEndsAt: number): Promise<FactorAttemptResult> {
+    const reserved = await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: attemptsKey(username),
+        UpdateExpression: 'SET attempts = if_not_exists(attempts, :zero) + :one, windowEndsAt = if_not_exists(windowEndsAt, :ends), #ttl = if_not_exists(#ttl, :ttl)',
+        ConditionExpression: 'attribute_not_exists(pk) OR (attempts < :max AND windowEndsAt > :now)',
+        ExpressionAttributeNames: { '#ttl': TTL },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':ends': windowEndsAt, ':ttl': ttlSeconds(windowEndsAt), ':max': max, ':now': now },
+      }),
+    );
+    if (reserved) return { reserved: true };
+    const item = await this.get(attemptsKey(username));
+    return { reserved: false, windowEndsAt: item ? Number(item.windowEndsAt) : undefined };
+  }
+
+  restartAttempts(username: Username, seenWindowEndsAt: number, windowEndsAt: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: attemptsKey(username),
+        UpdateExpression: 'SET attempts = :one, windowEndsAt = :ends, #ttl = :ttl',
+        ConditionExpression: 'windowEndsAt = :seen',
+        ExpressionAttributeNames: { '#ttl': TTL },
+        ExpressionAttributeValues: { ':one': 1, ':ends': windowEndsAt, ':ttl': ttlSeconds(windowEndsAt), ':seen': seenWindowEndsAt },
+      }),
+    );
+  }
+
+  async clearAttempts(username: Username): Promise<void> {
+    await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username) }));
+  }
+
+  async putChallenge(challenge: ChallengeRecord): Promise<void> {
+    await this.run(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...challengeKey(challenge.tokenHash), ...challenge, [TTL]: ttlSeconds(challenge.expiresAt) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async takeChallengeAttempt(tokenHash: string, max: number, now: number): Promise<ChallengeRecord | undefined> {
+    try {
+      const result = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: challengeKey(tokenHash),
+          UpdateExpression: 'SET attempts = attempts + :one',
+          ConditionExpression: 'attempts < :max AND expiresAt > :now',
+          ExpressionAttributeValues: { ':one': 1, ':max': max, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? toChallenge(result.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw new BackendUnavailableError('DynamoDB', { cause: error });
+    }
+  }
+
+  consumeChallenge(tokenHash: string): Promise<boolean> {
+    return this.conditional(new DeleteCommand({ TableName: this.tableName, Key: challengeKey(tokenHash), ConditionExpression: 'attribute_exists(pk)' }));
+  }
+
+  /** Runs a conditional write: false when its condition failed, 503 on any other fault. */
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
+    try {
+      // The union confuses send's overloads; each member is a valid document command.
+      await this.documents.send(command as UpdateCommand);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw new BackendUnavailableError('DynamoDB', { cause: error });
+    }
+  }
+
+  private async run(command: PutCommand | UpdateCommand | DeleteCommand): Promise<void> {
+    if (!(await this.conditional(command))) throw new BackendUnavailableError('DynamoDB (condition failed)');
+  }
+
+  private async get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    try {
+      return (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item;
+    } catch (error) {
+      throw new BackendUnavailableError('DynamoDB', { cause: error });
+    }
+  }
+}
+
+/** Usernames read back are re-checked: a tampered item must not reach a policy or a log. */
+function storedUsername(value: unknown): Username {
+  if (typeof value !== 'string' || !isUsername(value)) throw new BackendUnavailableError('DynamoDB (corrupt MFA item)');
+  return value;
+}
+
+function toFactors(item: Record<string, unknown>): FactorRecord {
+  const totp = item.totp as Record<string, unknown> | undefined;
+  const pending = item.pendingTotp as Record<string, unknown> | undefined;
+  const passkeys = (item.passkeys ?? {}) as Record<string, PasskeyRecord>;
+  const codes = item.recoveryCodes instanceof Set ? [...(item.recoveryCodes as Set<string>)] : [];
+  return {
+    username: storedUsername(item.username),
+    userId: String(item.userId),
+    ...(totp ? { totp: { secret: String(totp.secret), confirmedAt: Number(totp.confirmedAt), lastUsedStep: Number(totp.lastUsedStep) } } : {}),
+    ...(pending ? { pendingTotp: { secret: String(pending.secret), expiresAt: Number(pending.expiresAt) } } : {}),
+    recoveryCodeHashes: codes,
+    passkeys: Object.values(passkeys).sort((a, b) => a.createdAt - b.createdAt),
+  };
+}
+
+function toChallenge(item: Record<string, unknown>): ChallengeRecord {
+  return {
+    tokenHash: String(item.tokenHash),
+    username: item.username === '' ? ('' as Username) : storedUsername(item.username),
+    userId: String(item.userId ?? ''),
+    generation: Number(item.generation ?? 0),
+    expiresAt: Number(item.expiresAt),
+    attempts: Number(item.attempts),
+    ...(typeof item.device === 'string' ? { device: item.device } : {}),
+    ...(typeof item.webauthnChallenge === 'string' ? { webauthnChallenge: item.webauthnChallenge } : {}),
+    ...(item.kind === 'passkey' || item.kind === 'login' ? { kind: item.kind } : {}),
+  };
+}
