@@ -4,8 +4,7 @@
  */
 import { DynamoMfaStore } from '../lambda/adapters/dynamo-mfa-store';
 import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
-import { AUDIT_RETENTION_DAYS } from '../lambda/core/audit';
-import type { TvmConfig } from '../lambda/core/config';
+import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
 import { MfaAdmin } from '../lambda/core/mfa/admin';
 import type { FactorSummary } from '../lambda/core/mfa/mfa-service';
 import { systemClock } from '../lambda/core/ports';
@@ -36,7 +35,7 @@ export async function mfaCommand(
 ): Promise<{ json: unknown; table: string }> {
   const users = new DynamoTvmStore(target.dynamo, target.tableName);
   // The recorder reads only the audit retention from the configuration.
-  const config = { auditRetentionDays: Number(process.env.AUDIT_RETENTION_DAYS ?? AUDIT_RETENTION_DAYS) } as TvmConfig;
+  const config = { auditRetentionDays: readRuntimeSettings(process.env).auditRetentionDays } as TvmConfig;
   const admin = new MfaAdmin({
     users,
     factors: new DynamoMfaStore(target.dynamo, target.tableName),

@@ -7,8 +7,7 @@ import { DeleteObjectsCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3'
 import { REVOKED_USERS_POLICY_NAME, type PolicyDocument } from '../policies';
 import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
 import { AccountAdmin } from '../lambda/core/account-admin';
-import { AUDIT_RETENTION_DAYS } from '../lambda/core/audit';
-import type { TvmConfig } from '../lambda/core/config';
+import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
 import { bucketArn, renderSessionPolicy, userPrefix } from '../lambda/core/policy';
 import { systemClock } from '../lambda/core/ports';
 import { liveRevocations, parseRevokedUsersPolicy, renderRevokedUsersPolicy, type RevokedUser } from '../lambda/core/revocation';
@@ -23,7 +22,7 @@ export type Progress = (message: string) => void;
 export function accountAdmin(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, log: DomainLog): AccountAdmin {
   const store = new DynamoTvmStore(target.dynamo, target.tableName);
   // AccountAdmin reads only the audit retention from the configuration.
-  const config = { auditRetentionDays: Number(process.env.AUDIT_RETENTION_DAYS ?? AUDIT_RETENTION_DAYS) } as TvmConfig;
+  const config = { auditRetentionDays: readRuntimeSettings(process.env).auditRetentionDays } as TvmConfig;
   return new AccountAdmin({
     users: store,
     sessions: store,

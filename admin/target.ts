@@ -2,6 +2,7 @@
  * Where tvm-admin points: a deployed stack (its outputs read from CloudFormation with the
  * operator's own AWS profile and region) or the running local sandbox (`--local`).
  */
+import { CREDENTIAL_MAX_SECONDS } from '../lambda/core/settings';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -100,7 +101,7 @@ function assembleTarget(
     partition: role.partition,
     vendingRoleName: role.name,
     // CREDENTIAL_SECONDS can be lower, never higher: pruning by the maximum is always safe.
-    maxCredentialSeconds: 3600,
+    maxCredentialSeconds: CREDENTIAL_MAX_SECONDS,
     ...clients,
     close: () => [clients.dynamo, clients.s3, clients.iam].forEach((client) => client.destroy()),
   };

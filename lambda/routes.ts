@@ -2,6 +2,19 @@
  * The one route table. The CDK stack makes one API Gateway resource, method and function per
  * entry; the local sandbox serves the same handlers from it. Neither keeps its own list.
  */
+import {
+  CHALLENGE_TOKEN_CHARACTERS,
+  DEVICE_MAX_CHARACTERS,
+  PASSWORD_MAX_BYTES,
+  RESET_CODE_CHARACTERS,
+  RECOVERY_CODE_CHARACTERS,
+  RECOVERY_CODE_INPUT_MAX_CHARACTERS,
+  RESET_CODE_INPUT_MAX_CHARACTERS,
+  TOTP_CODE_INPUT_MAX_CHARACTERS,
+  TOTP_DIGITS,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+} from './core/limits';
 
 /** A JSON Schema (draft 4, as API Gateway request models use) for a request body. */
 export interface BodySchema {
@@ -51,13 +64,14 @@ type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | '
 
 /** Reads and conditional updates of a user's factors, their attempt counter and the audit trail. */
 const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
-// Six digits, with room for a space typed between the groups; the handler checks the digits.
-const totpCodeProperty = { type: 'string', minLength: 6, maxLength: 8 } as const;
-const recoveryCodeProperty = { type: 'string', minLength: 12, maxLength: 20 } as const;
+const totpCodeProperty = { type: 'string', minLength: TOTP_DIGITS, maxLength: TOTP_CODE_INPUT_MAX_CHARACTERS } as const;
+const recoveryCodeProperty = { type: 'string', minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS } as const;
+const challengeProperty = { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS } as const;
 
-const usernameProperty = { type: 'string', minLength: 2, maxLength: 64 } as const;
-// Upper bound in characters; the handler checks the real 72-byte limit after normalisation.
-const passwordProperty = { type: 'string', minLength: 1, maxLength: 72 } as const;
+const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
+// A schema counts characters, and a character is at least one UTF-8 byte, so the byte limit
+// bounds the characters too; the handler checks the bytes after normalisation.
+const passwordProperty = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES } as const;
 
 /** Every route the TVM serves. */
 export const ROUTES: readonly RouteDefinition[] = [
@@ -93,7 +107,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       properties: {
         username: usernameProperty,
         password: passwordProperty,
-        device: { type: 'string', minLength: 1, maxLength: 64 },
+        device: { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS },
       },
     },
   },
@@ -148,7 +162,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       additionalProperties: false,
       properties: {
         username: usernameProperty,
-        resetCode: { type: 'string', minLength: 16, maxLength: 40 },
+        resetCode: { type: 'string', minLength: RESET_CODE_CHARACTERS, maxLength: RESET_CODE_INPUT_MAX_CHARACTERS },
         newPassword: passwordProperty,
         // Required by the handler when the account has a second factor (docs/mfa.md).
         code: totpCodeProperty,
@@ -232,7 +246,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       type: 'object',
       required: ['challenge'],
       additionalProperties: false,
-      properties: { challenge: { type: 'string', minLength: 43, maxLength: 43 }, code: totpCodeProperty, recoveryCode: recoveryCodeProperty },
+      properties: { challenge: challengeProperty, code: totpCodeProperty, recoveryCode: recoveryCodeProperty },
     },
   },
 ];

@@ -45,9 +45,12 @@ export class FileBucket extends Construct {
   constructor(scope: Construct, id: string, props: FileBucketProps) {
     super(scope, id);
     const disposable = props.disposable ?? false;
+    // A versioned bucket, and a log bucket that receives a log of every request (the
+    // deletion's own included), are never empty: CloudFormation cannot delete them unless a
+    // custom resource first denies new writes and deletes every object version.
     const removal = {
       removalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      autoDeleteObjects: false,
+      autoDeleteObjects: disposable,
     };
 
     this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
@@ -83,6 +86,12 @@ export class FileBucket extends Construct {
       ],
       ...removal,
     });
+
+    // A retained bucket keeps its bucket policy (TLS only, log delivery), so what stays
+    // behind after `cdk destroy` is still refused over plain HTTP.
+    if (!disposable) {
+      for (const bucket of [this.accessLogBucket, this.bucket]) bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
   }
 }
 

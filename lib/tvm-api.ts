@@ -18,11 +18,12 @@ import {
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
+import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
@@ -75,8 +76,20 @@ export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
 const FUNCTION_TIMEOUT = Duration.seconds(10);
 
 /** The newest Node.js runtime aws-cdk-lib knows; esbuild targets the same version. */
-const RUNTIME = Runtime.NODEJS_24_X;
+export const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
+
+/** How every function of the stack is bundled. */
+export const BUNDLING: BundlingOptions = {
+  minify: true,
+  sourceMap: true,
+  // The source map's mappings are enough for stack traces; embedding sources only adds size.
+  sourcesContent: false,
+  target: ESBUILD_TARGET,
+  format: OutputFormat.CJS,
+  // The runtime ships the AWS SDK v3; whether to bundle it is a separate decision.
+  externalModules: ['@aws-sdk/*'],
+};
 
 /** The API Gateway stage name; environments are separate stacks, so one stage per API. */
 export const API_STAGE_NAME = 'v1';
@@ -114,6 +127,12 @@ export class TvmApi extends Construct {
   readonly functions: ReadonlyMap<RouteDefinition['name'], NodejsFunction>;
   /** The API's access log group (JSON lines, one per request). */
   readonly accessLogGroup: LogGroup;
+  /**
+   * The stage's execution log group, `API-Gateway-Execution-Logs_<api-id>/<stage>`. API
+   * Gateway would create it itself, with no retention and outside the stack; made here first,
+   * it gets the configured retention and goes with the stack like the other log groups.
+   */
+  readonly executionLogGroup: LogGroup;
   private readonly routes: readonly RouteDefinition[];
   private vendingRoleConnected = false;
 
@@ -147,7 +166,7 @@ export class TvmApi extends Construct {
     }
     this.functions = functions;
 
-    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy });
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays as RetentionDays, removalPolicy });
     this.api = new RestApi(this, 'Api', {
       restApiName: `tvm-${settings.stage}`,
       description: 'Token Vending Machine: register, log in and get short-lived S3 credentials.',
@@ -177,6 +196,13 @@ export class TvmApi extends Construct {
         maxAge: Duration.minutes(10),
       },
     });
+    this.executionLogGroup = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
+      retention: settings.logRetentionDays,
+      removalPolicy,
+    });
+    // The stage turns execution logging on; the group must exist before it does.
+    this.api.deploymentStage.node.addDependency(this.executionLogGroup);
     // The stack states its own ApiUrl output; the RestApi's automatic one would duplicate it.
     this.api.node.tryRemoveChild('Endpoint');
     if (settings.apiGatewayCloudWatchRole) {
@@ -255,7 +281,7 @@ export class TvmApi extends Construct {
     const { settings } = props;
     const id = `${pascalCase(route.name)}Function`;
     const role = route.vendsCredentials ? this.vendingFunctionsRole : this.sessionFunctionsRole;
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays, removalPolicy });
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays as RetentionDays, removalPolicy });
     logGroup.grantWrite(role);
     return new NodejsFunction(this, id, {
       description: `TVM ${route.method} ${route.path}`,
@@ -272,26 +298,13 @@ export class TvmApi extends Construct {
       environment: {
         TABLE_NAME: props.table.tableName,
         BUCKET_NAME: props.bucket.bucketName,
-        BCRYPT_COST: String(settings.bcryptCost),
-        SESSION_DAYS: String(settings.sessionDays),
-        CREDENTIAL_SECONDS: String(settings.credentialSeconds),
-        LOCKOUT_THRESHOLD: String(settings.lockoutThreshold),
-        LOCKOUT_MINUTES: String(settings.lockoutMinutes),
-        ALLOWED_ORIGINS: settings.allowedOrigins.join(','),
+        // Every runtime setting of the settings table, so no function falls back to a default.
+        ...settingsEnvironment(settings),
         POWERTOOLS_SERVICE_NAME: 'tvm',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        // The source map's mappings are enough for stack traces; embedding sources only adds size.
-        sourcesContent: false,
-        target: ESBUILD_TARGET,
-        format: OutputFormat.CJS,
-        // The runtime ships the AWS SDK v3; whether to bundle it is a separate decision.
-        externalModules: ['@aws-sdk/*'],
-      },
+      bundling: BUNDLING,
     });
   }
 

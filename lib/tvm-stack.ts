@@ -1,10 +1,12 @@
-import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../lambda/routes';
+import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
 import { ApiFirewall } from './api-firewall';
 import { FileBucket } from './file-bucket';
 import { isDisposableStage, resolveSettings, settingsFromContext, type TvmSettings, type TvmSettingsInput } from './settings';
-import { TvmApi } from './tvm-api';
+import { RolePolicyCleanup } from './role-policy-cleanup';
+import { BUNDLING, RUNTIME, TvmApi } from './tvm-api';
 import { UserTable } from './user-table';
 import { VendingRole } from './vending-role';
 
@@ -51,6 +53,15 @@ export class TvmStack extends Stack {
       trustedRole: api.vendingFunctionsRole,
     }));
     api.connectVendingRole(vendingRole);
+    // tvm-admin's cut-off list lives on the vending role; it must go before the role can.
+    new RolePolicyCleanup(this, 'VendingRoleCleanup', {
+      role: vendingRole.role,
+      policyNamePrefix: CLI_MANAGED_POLICY_PREFIX,
+      runtime: RUNTIME,
+      bundling: BUNDLING,
+      logRetention: settings.logRetentionDays,
+      logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
 
     if (settings.waf) {
       this.firewall = new ApiFirewall(this, 'Firewall', {

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { BodySchema, RouteDefinition } from '../lambda/routes';
+import type { RouteDefinition } from '../lambda/routes';
+import { bodyModelProblem } from './body-validator';
 import { SANDBOX_ACCOUNT_ID } from './names';
 
 /** Serves a non-API request (e.g. a web app at `GET /`); resolves false when it has nothing. */
@@ -30,7 +31,16 @@ export interface ApiServerOptions {
   readonly log?: boolean;
   /** Browser origins for the preflight answer; `*` by default, like the handlers' ALLOWED_ORIGINS. */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Whether the functions are loaded. Until it says true every request, on any path, answers
+   * 503 with Retry-After in the TVM's error shape, so nothing that connects early ever meets
+   * a 404 for a real route. Default: always ready.
+   */
+  readonly isReady?: () => boolean;
 }
+
+/** Seconds a client is asked to wait while the sandbox is still starting. */
+const STARTING_RETRY_AFTER_SECONDS = 1;
 
 /** API Gateway's payload limit is 10 MB; the handlers refuse far less. */
 const MAX_API_BODY_BYTES = 1024 * 1024;
@@ -43,34 +53,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 function apiError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   sendJson(res, status, { error: { code, message } }, headers);
-}
-
-/**
- * Checks a JSON body against a route's model the way API Gateway's request validator does
- * (type, required, additionalProperties, string lengths). Returns the first problem, if any.
- */
-export function bodyModelProblem(schema: BodySchema, body: string | null): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body ?? '');
-  } catch {
-    return 'the body is not valid JSON';
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'the body must be a JSON object';
-  const record = value as Record<string, unknown>;
-  for (const name of schema.required) if (!(name in record)) return `"${name}" is required`;
-  for (const [name, field] of Object.entries(record)) {
-    const property = schema.properties[name];
-    if (!property) {
-      if (schema.additionalProperties === false) return `"${name}" is not allowed`;
-      continue;
-    }
-    if (typeof field !== 'string') return `"${name}" must be a string`;
-    const length = [...field].length;
-    if (property.minLength !== undefined && length < property.minLength) return `"${name}" must be at least ${property.minLength} characters`;
-    if (property.maxLength !== undefined && length > property.maxLength) return `"${name}" must be at most ${property.maxLength} characters`;
-  }
-  return undefined;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -224,6 +206,12 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
     void (async () => {
       try {
+        if (options.isReady && !options.isReady()) {
+          apiError(res, 503, 'service_unavailable', 'The sandbox is still starting; try again in a moment.', {
+            'Retry-After': String(STARTING_RETRY_AFTER_SECONDS),
+          });
+          return;
+        }
         const atPath = options.routes.filter(({ route }) => matchRoutePath(route.path, path) !== undefined);
         const match = atPath.find(({ route }) => route.method === req.method);
         if (!match) {

@@ -2,9 +2,11 @@
  * `npm start`: runs the sandbox in the foreground until Ctrl-C or SIGTERM.
  *
  * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
- * (default `.tvm-local/`), BCRYPT_COST (default 12), TVM_LOG (`0` silences request logs),
+ * (default `.tvm-local/`), TVM_LOG (`0` silences request logs), the functions' settings of
+ * lambda/core/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
  * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2).
  */
+import { readRuntimeSettings } from '../lambda/core/config';
 import { createWebAppHandler } from '../web/serve';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
 
@@ -35,11 +37,18 @@ async function main(): Promise<void> {
   const port = portFrom('PORT', 3000);
   const s3Port = portFrom('S3_PORT', 3001);
   const dataDir = process.env.TVM_DATA_DIR?.trim() || '.tvm-local';
-  const bcryptCost = wholeNumberFrom('BCRYPT_COST', 10, 15);
+  // The functions' settings (BCRYPT_COST, SESSION_DAYS, ALLOWED_ORIGINS, ...) are checked by
+  // the same table the stack uses, so a bad one stops here with one line, not in a thread.
+  try {
+    readRuntimeSettings(process.env);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
   let sandbox;
   try {
-    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(bcryptCost !== undefined ? { bcryptCost } : {}), ...(functionThreads !== undefined ? { functionThreads } : {}) });
+    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(functionThreads !== undefined ? { functionThreads } : {}) });
   } catch (error) {
     console.error(error instanceof SandboxPortInUseError ? error.message : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
@@ -49,7 +58,7 @@ async function main(): Promise<void> {
   console.log(
     [
       '',
-      'TVM sandbox running (loopback only). Ctrl-C stops it.',
+      `TVM sandbox running (loopback only, Node.js ${process.version}). Ctrl-C stops it.`,
       `  Web app     ${apiUrl}/  (the Personal File Store)`,
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
@@ -60,7 +69,7 @@ async function main(): Promise<void> {
       `  TOKEN=$(curl -s -X POST ${apiUrl}/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery staple"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).session.token')`,
       `  curl -s -X POST ${apiUrl}/token -H "Authorization: Bearer $TOKEN"`,
       '',
-      `Then use the credentials with the AWS CLI or SDK: endpoint ${s3Url}, path-style (README, "Local sandbox").`,
+      `Then use the credentials with the AWS CLI or SDK: endpoint ${s3Url}, path-style (docs/testing.md, "The local sandbox").`,
       '',
     ].join('\n'),
   );

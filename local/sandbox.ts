@@ -17,6 +17,8 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
+import { readRuntimeSettings } from '../lambda/core/config';
+import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/routes';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
@@ -47,7 +49,11 @@ export interface SandboxOptions {
   readonly s3Port?: number;
   /** Where DynamoDB, S3 objects and STS sessions persist. Default `.tvm-local/`. */
   readonly dataDir?: string;
-  /** bcrypt cost for new passwords (10-15). Default 12, as deployed. */
+  /**
+   * bcrypt cost for new passwords, overriding BCRYPT_COST. The functions' other settings come
+   * from this process's environment (SESSION_DAYS, LOCKOUT_THRESHOLD, ...), checked by the
+   * settings table; each unset one takes its deployed default.
+   */
   readonly bcryptCost?: number;
   /** Print one line per API request and per refused S3 request, and the handlers' logs. Default false. */
   readonly log?: boolean;
@@ -191,7 +197,7 @@ async function listenPublic(server: Server, port: number, what: string, variable
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
-  const bcryptCost = options.bcryptCost ?? 12;
+  const runtimeSettings = { ...readRuntimeSettings(process.env), ...(options.bcryptCost !== undefined ? { bcryptCost: options.bcryptCost } : {}) };
   mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
 
@@ -208,14 +214,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   try {
-    // The public ports first, so "port in use" fails before anything else starts.
-    // Filled once the handlers are loaded; until then every API path is a 404.
+    // The public ports first, so "port in use" fails before anything else starts. Until the
+    // handlers are loaded every request answers 503 with Retry-After (never a 404).
     const routes: LoadedRoute[] = [];
+    let functionsLoaded = false;
     const apiServer = createApiServer({
       routes,
+      isReady: () => functionsLoaded,
       ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
       ...(options.log !== undefined ? { log: options.log } : {}),
-      allowedOrigins: (process.env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean),
+      allowedOrigins: runtimeSettings.allowedOrigins,
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
@@ -277,7 +285,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
-      BCRYPT_COST: String(bcryptCost),
+      ...settingsEnvironment(runtimeSettings),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
     // The function's own role, never a developer's profile or session.
@@ -291,6 +299,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanup.push(() => functions.stop());
     routes.push(...ROUTES.map((route): LoadedRoute => ({ route, invoke: (event, requestId) => functions.invoke(route.name, event, requestId) })));
+    functionsLoaded = true;
 
     // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);

@@ -47,5 +47,13 @@ export const REVOKED_AT_PLACEHOLDER = '__REVOKED_AT__';
  */
 export const REVOKED_USER_STATEMENT_TEMPLATE = revokedUserStatementTemplate as PolicyStatement;
 
+/**
+ * Every inline policy that tvm-admin puts on the vending role has a name starting with this
+ * prefix, and no policy the stack defines does. Before CloudFormation deletes the role, the
+ * stack's clean-up removes every inline policy with the prefix (IAM refuses to delete a role
+ * that still has inline policies CloudFormation does not know).
+ */
+export const CLI_MANAGED_POLICY_PREFIX = 'tvm-';
+
 /** The name of the vending role's inline policy that holds the revocation statements. */
-export const REVOKED_USERS_POLICY_NAME = 'tvm-revoked-users';
+export const REVOKED_USERS_POLICY_NAME = `${CLI_MANAGED_POLICY_PREFIX}revoked-users`;

@@ -11,7 +11,7 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { fromTvm, LocalStorageSessionStore, LoginRequiredError, MemorySessionStore, TvmClient, type SessionStore, type StorageInfo } from '../client';
+import { fromTvm, LocalStorageSessionStore, LoginRequiredError, MemorySessionStore, TvmClient, type SessionStore, type StorageInfo } from '@serverless-tvm/client';
 import { plainError, UserMistake } from './messages';
 
 /** The TVM API's URL: the page's own origin unless the server named another in a meta tag. */

@@ -2,7 +2,7 @@
  * Turns any failure into one sentence a person can act on. Never shows a stack, an AWS error
  * code on its own, or a key.
  */
-import { TvmClientError } from '../client';
+import { TvmClientError } from '@serverless-tvm/client';
 
 /** What went wrong, in plain words, and which form field (if any) to point at. */
 export interface PlainError {

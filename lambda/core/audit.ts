@@ -1,4 +1,5 @@
 import type { Username } from './username';
+import { USER_AGENT_MAX_CHARACTERS } from './limits';
 
 /** Every security event the TVM records per user. */
 export const AUDIT_EVENT_TYPES = [
@@ -52,11 +53,7 @@ export interface AuditEvent extends RequestOrigin {
   readonly details?: Readonly<Record<string, string | number>>;
 }
 
-/** Default retention of audit entries, in days. */
-export const AUDIT_RETENTION_DAYS = 90;
 
-/** Longest user agent kept, in characters: enough to identify a client, bounded for storage. */
-export const USER_AGENT_MAX_CHARACTERS = 256;
 
 /** Trims what a client sent about itself to something safe to store and log. */
 export function requestOrigin(sourceIp: string | undefined, userAgent: string | undefined): RequestOrigin {

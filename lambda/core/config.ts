@@ -1,41 +1,39 @@
-import { AUDIT_RETENTION_DAYS } from './audit';
-import { BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './password';
 import { ConfigurationError } from './errors';
+import {
+  RUNTIME_SETTING_KEYS,
+  SettingRuleError,
+  settingDefinition,
+  type RuntimeSettingKey,
+  type TvmSettings,
+} from './settings';
 
-/** Everything the functions need from their environment, read once at cold start. */
-export interface TvmConfig {
+/** The settings the functions read from their environment (see lambda/core/settings.ts). */
+export type RuntimeSettings = Pick<TvmSettings, RuntimeSettingKey>;
+
+/**
+ * Everything the functions need from their environment, read once at cold start: the
+ * resources the stack wires in, and the runtime settings of the settings table (bcrypt cost,
+ * lifetimes, lockout, audit retention, CORS origins).
+ */
+export interface TvmConfig extends RuntimeSettings {
   /** TABLE_NAME: the DynamoDB table holding users, sessions and lockout counters. */
   readonly tableName: string;
   /** BUCKET_NAME: the file bucket users' folders live in. */
   readonly bucketName: string;
   /** VENDING_ROLE_ARN: the restricted role AssumeRole is called on. */
   readonly vendingRoleArn: string;
-  /** AWS_REGION: reported to apps in `storage.region`. */
+  /** AWS_REGION (set by Lambda itself): reported to apps in `storage.region`. */
   readonly region: string;
   /** The AWS partition, taken from the vending role's ARN. */
   readonly partition: string;
-  /** BCRYPT_COST: default 12, at least 10. */
-  readonly bcryptCost: number;
-  /** SESSION_DAYS: lifetime of a login session; default 30. */
-  readonly sessionDays: number;
-  /** CREDENTIAL_SECONDS: STS credential lifetime, 900-3600; default 3600. */
-  readonly credentialSeconds: number;
-  /** LOCKOUT_THRESHOLD: consecutive failures before a cool-down; default 5. */
-  readonly lockoutThreshold: number;
-  /** LOCKOUT_MINUTES: length of the cool-down; default 15. */
-  readonly lockoutMinutes: number;
-  /** AUDIT_RETENTION_DAYS: how long audit entries are kept; default 90. */
-  readonly auditRetentionDays: number;
-  /**
-   * ALLOWED_ORIGINS: comma-separated browser origins for CORS; default `*`. Safe as a default
-   * because the API uses bearer tokens, never cookies.
-   */
-  readonly allowedOrigins: readonly string[];
   /** S3_ENDPOINT: optional; reported as `storage.endpoint` when S3 is not AWS's own (the sandbox). */
   readonly s3Endpoint?: string;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The environment variables the stack must set on every function (AWS_REGION is Lambda's own). */
+export const RESOURCE_VARIABLES = ['TABLE_NAME', 'BUCKET_NAME', 'VENDING_ROLE_ARN'] as const;
 
 function required(env: Environment, name: string): string {
   const value = env[name]?.trim();
@@ -43,13 +41,24 @@ function required(env: Environment, name: string): string {
   return value;
 }
 
-function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigurationError(`${name} must be a whole number, got "${raw}".`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigurationError(`${name} must be from ${min} to ${max}, got ${value}.`);
-  return value;
+/**
+ * Reads the runtime settings from an environment: each variable of the settings table, or
+ * its default when unset. Throws {@link ConfigurationError} naming the variable and the rule.
+ */
+export function readRuntimeSettings(env: Environment): RuntimeSettings {
+  const settings: Record<string, unknown> = {};
+  for (const key of RUNTIME_SETTING_KEYS) {
+    const definition = settingDefinition(key);
+    const variable = definition.variable as string;
+    const raw = env[variable]?.trim();
+    try {
+      settings[key] = raw === undefined || raw === '' ? definition.defaultValue : definition.parse(raw);
+    } catch (error) {
+      if (error instanceof SettingRuleError) throw new ConfigurationError(`${variable} is invalid ("${raw}"). ${error.rule}`);
+      throw error;
+    }
+  }
+  return settings as unknown as RuntimeSettings;
 }
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -68,25 +77,13 @@ export function loadConfig(env: Environment): TvmConfig {
   if (!roleArn) throw new ConfigurationError(`VENDING_ROLE_ARN is not an IAM role ARN: "${vendingRoleArn}".`);
   if (!BUCKET_NAME.test(bucketName)) throw new ConfigurationError(`BUCKET_NAME is not a valid bucket name: "${bucketName}".`);
   const s3Endpoint = env.S3_ENDPOINT?.trim();
-  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '*').split(',').map((origin) => origin.trim()).filter(Boolean);
-  for (const origin of allowedOrigins) {
-    if (origin !== '*' && !/^https?:\/\/[^\s/]+$/.test(origin)) {
-      throw new ConfigurationError(`ALLOWED_ORIGINS has an invalid origin: "${origin}".`);
-    }
-  }
   return {
     tableName,
     bucketName,
     vendingRoleArn,
     region,
     partition: roleArn[1] ?? 'aws',
-    bcryptCost: integer(env, 'BCRYPT_COST', 12, BCRYPT_MIN_COST, BCRYPT_MAX_COST),
-    sessionDays: integer(env, 'SESSION_DAYS', 30, 1, 365),
-    credentialSeconds: integer(env, 'CREDENTIAL_SECONDS', 3600, 900, 3600),
-    lockoutThreshold: integer(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
-    lockoutMinutes: integer(env, 'LOCKOUT_MINUTES', 15, 1, 24 * 60),
-    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', AUDIT_RETENTION_DAYS, 1, 3650),
-    allowedOrigins: allowedOrigins.length > 0 ? allowedOrigins : ['*'],
+    ...readRuntimeSettings(env),
     ...(s3Endpoint ? { s3Endpoint } : {}),
   };
 }

@@ -1,14 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { ConfigurationError, ValidationError } from './errors';
-
-/** Shortest password, in Unicode code points after normalisation. */
-export const PASSWORD_MIN_CHARACTERS = 8;
-/** Longest password in UTF-8 bytes: bcrypt reads only the first 72, so more would be silently ignored. */
-export const PASSWORD_MAX_BYTES = 72;
-/** The lowest bcrypt cost the TVM accepts from configuration. */
-export const BCRYPT_MIN_COST = 10;
-/** bcrypt's own upper bound. */
-export const BCRYPT_MAX_COST = 31;
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from './limits';
+import { BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './settings';
 
 /** A password that passed {@link parsePassword}: NFKC-normalised and within limits. */
 export type Password = string & { readonly __brand: 'Password' };

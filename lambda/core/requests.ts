@@ -1,15 +1,12 @@
 import { ValidationError } from './errors';
+import { DEVICE_MAX_CHARACTERS, PASSWORD_MAX_BYTES } from './limits';
 import { parseResetSecondFactor } from './mfa/requests';
 import type { SecondFactorProof } from './mfa/second-factor';
-import { PASSWORD_MAX_BYTES, parsePassword, type Password } from './password';
+import { parsePassword, type Password } from './password';
 import { parseResetCode } from './reset-code';
 import { isWellFormedSessionToken } from './session-token';
 import { parseUsername, type Username } from './username';
 
-/** Largest request body the API reads, in bytes. Real bodies are a few hundred. */
-export const MAX_BODY_BYTES = 4096;
-/** Longest device label, in characters. */
-export const DEVICE_MAX_CHARACTERS = 64;
 
 /** A validated `POST /register` body. */
 export interface RegisterRequest {

@@ -1,16 +1,15 @@
 import { createHash, randomInt } from 'node:crypto';
 import { ValidationError } from './errors';
+import { RESET_CODE_CHARACTERS, RESET_CODE_INPUT_MAX_CHARACTERS } from './limits';
 
 /** Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-/** 16 characters of 5 bits: 80 bits, far beyond guessing within an hour under the lockout. */
-const CODE_CHARACTERS = 16;
 /** A reset code is valid for one hour. */
 export const RESET_CODE_TTL_MS = 60 * 60 * 1000;
 
 /** A new one-time reset code, grouped for reading: `ABCD-EFGH-JKMN-PQRS`. */
 export function newResetCode(): string {
-  const characters = Array.from({ length: CODE_CHARACTERS }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+  const characters = Array.from({ length: RESET_CODE_CHARACTERS }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
   return characters.match(/.{4}/g)!.join('-');
 }
 
@@ -20,8 +19,11 @@ export function newResetCode(): string {
  */
 export function parseResetCode(raw: unknown): string {
   if (typeof raw !== 'string') throw new ValidationError('resetCode must be a string.', 'resetCode');
+  if (raw.length > RESET_CODE_INPUT_MAX_CHARACTERS) {
+    throw new ValidationError(`resetCode must be at most ${RESET_CODE_INPUT_MAX_CHARACTERS} characters.`, 'resetCode');
+  }
   const normalised = raw.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  if (normalised.length !== CODE_CHARACTERS || [...normalised].some((character) => !ALPHABET.includes(character))) {
+  if (normalised.length !== RESET_CODE_CHARACTERS || [...normalised].some((character) => !ALPHABET.includes(character))) {
     throw new ValidationError('resetCode must be the 16-character code from your operator.', 'resetCode');
   }
   return normalised;

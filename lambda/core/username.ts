@@ -1,9 +1,5 @@
 import { ValidationError } from './errors';
-
-/** Shortest username: AssumeRole's RoleSessionName and SourceIdentity need at least 2 characters. */
-export const USERNAME_MIN_LENGTH = 2;
-/** Longest username: it must fit RoleSessionName and SourceIdentity (64 characters). */
-export const USERNAME_MAX_LENGTH = 64;
+import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from './limits';
 
 /**
  * Letters and digits, with single `.`, `_` or `-` between them: so no leading, trailing or

@@ -8,7 +8,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { requestOrigin, type RequestOrigin } from '../core/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
-import { MAX_BODY_BYTES } from '../core/requests';
+import { MAX_BODY_BYTES } from '../core/limits';
 import { getRuntime } from './runtime';
 
 /** What an endpoint's own code returns: a status and an optional JSON body. */

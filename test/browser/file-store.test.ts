@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { fromTvm, MemorySessionStore, TvmClient, type StoredSession } from '../../client';
+import { fromTvm, MemorySessionStore, TvmClient, type StoredSession } from '@serverless-tvm/client';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { createWebAppHandler } from '../../web/serve';
 

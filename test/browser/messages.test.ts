@@ -6,7 +6,7 @@ import {
   ServiceUnavailableError,
   TooManyAttemptsError,
   UsernameTakenError,
-} from '../../client';
+} from '@serverless-tvm/client';
 import { plainError, UserMistake } from '../../web/messages';
 
 function s3Error(name: string, status: number): Error {

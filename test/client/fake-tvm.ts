@@ -2,7 +2,7 @@
  * A scripted stand-in for the TVM API, as a fetch function: each call takes the next answer
  * from a queue (or a default), and every request is recorded for assertions.
  */
-import type { FetchFunction, SessionResult, VendResult } from '../../client';
+import type { FetchFunction, SessionResult, VendResult } from '@serverless-tvm/client';
 
 export interface RecordedRequest {
   readonly path: string;
@@ -34,7 +34,8 @@ export function vendResult(lifetimeMs = 3_600_000): VendResult {
       accessKeyId: `ASIAFAKE${serial}`,
       secretAccessKey: `secret-${serial}`,
       sessionToken: `session-token-${serial}`,
-      expiration: new Date(Date.now() + lifetimeMs).toISOString(),
+      // A Date, as the client hands it out; JSON.stringify sends it as the API does, in ISO 8601.
+      expiration: new Date(Date.now() + lifetimeMs),
     },
     storage,
   };

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { fromTvm, LoginRequiredError, MemorySessionStore, ServiceUnavailableError, TvmClient, type StoredSession } from '../../client';
+import { fromTvm, LoginRequiredError, MemorySessionStore, ServiceUnavailableError, TvmClient, type StoredSession } from '@serverless-tvm/client';
 import { apiError, FakeTvm, json, sessionResult, storage, vendResult } from './fake-tvm';
 
 const HOUR = 3_600_000;

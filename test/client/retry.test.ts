@@ -8,7 +8,7 @@ import {
   TimeoutError,
   TooManyAttemptsError,
   UnexpectedResponseError,
-} from '../../client';
+} from '@serverless-tvm/client';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 

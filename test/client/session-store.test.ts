@@ -1,4 +1,4 @@
-import { LocalStorageSessionStore, MemorySessionStore, type KeyValueStorage } from '../../client';
+import { LocalStorageSessionStore, MemorySessionStore, type KeyValueStorage } from '@serverless-tvm/client';
 
 const session = { username: 'alice', token: 'bearer-1', expiresAt: '2026-12-26T12:00:00.000Z' };
 

@@ -4,9 +4,9 @@ import { build } from 'esbuild';
 const ROOT = resolve(__dirname, '../..');
 
 describe('the client package', () => {
-  it('bundles for a platform without Node from client/ files alone: no server code, no Node built-ins, no dependencies', async () => {
+  it('bundles for a platform without Node from packages/client/src files alone: no server code, no Node built-ins, no dependencies', async () => {
     const result = await build({
-      entryPoints: [resolve(ROOT, 'client/index.ts')],
+      entryPoints: [resolve(ROOT, 'packages/client/src/index.ts')],
       bundle: true,
       write: false,
       // 'neutral' resolves no Node built-ins: importing one would fail the build.
@@ -18,7 +18,7 @@ describe('the client package', () => {
 
     const inputs = Object.keys(result.metafile.inputs).map((input) => relative(ROOT, resolve(ROOT, input)));
     expect(inputs.length).toBeGreaterThan(0);
-    expect(inputs.filter((input) => !input.startsWith('client/'))).toEqual([]);
+    expect(inputs.filter((input) => !input.startsWith('packages/client/src/'))).toEqual([]);
     const code = result.outputFiles[0]?.text ?? '';
     expect(code).not.toMatch(/\b(require|process|Buffer)\b/);
   });

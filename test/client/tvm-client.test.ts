@@ -16,7 +16,7 @@ import {
   type SessionEvent,
   type StoredSession,
   type TvmClientOptions,
-} from '../../client';
+} from '@serverless-tvm/client';
 import { apiError, FakeTvm, json, sessionResult, vendResult } from './fake-tvm';
 
 const BASE_URL = 'https://tvm.example.com/prod/';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../admin/cli';
-import { InvalidCredentialsError, LoginRequiredError, NotFoundError, TvmClient } from '../../client';
+import { InvalidCredentialsError, LoginRequiredError, NotFoundError, TvmClient } from '@serverless-tvm/client';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 
 const PASSWORD = 'correct horse battery';

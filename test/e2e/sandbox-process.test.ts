@@ -150,6 +150,9 @@ test('a restart keeps users, files and issued credentials; Ctrl-C leaves no proc
   expect(groupAlive(first.child.pid as number)).toBe(false);
   expect(first.output()).toContain('Stopped.');
   for (const port of first.ports) expect(await isListening(port)).toBe(false);
+  // The sandbox runs on the Node.js major the stack deploys, with no SDK warning about an old Node.
+  expect(first.output()).toMatch(/Node\.js v24\.\d+\.\d+/);
+  expect(first.output()).not.toContain('NodeVersionSupportWarning');
 
   const second = await startSandboxProcess(dataDir);
   started.push(second);
@@ -197,13 +200,17 @@ test('a port already in use gives a one-line error and a non-zero exit', async (
   }
 }, 60_000);
 
-test('an invalid setting (TVM_FUNCTION_THREADS=0) gives a one-line error and exit 2, before anything starts', async () => {
-  const spawned = spawnSandbox({ PORT: String(await freePort()), S3_PORT: String(await freePort()), TVM_DATA_DIR: dataDir, TVM_FUNCTION_THREADS: '0' });
+test.each([
+  ['TVM_FUNCTION_THREADS', '0', 'TVM_FUNCTION_THREADS must be a whole number from 1 to 8, got "0".'],
+  ['BCRYPT_COST', '9', 'BCRYPT_COST is invalid ("9"). It must be a whole number from 10 to 15.'],
+  ['ALLOWED_ORIGINS', 'http://evil.example', 'ALLOWED_ORIGINS is invalid ("http://evil.example"). "http://evil.example" is not an origin: use https://host[:port] (lower case, no path or trailing slash); http only for localhost.'],
+])('an invalid setting (%s=%s) gives a one-line error and exit 2, before anything starts', async (variable, value, message) => {
+  const spawned = spawnSandbox({ PORT: String(await freePort()), S3_PORT: String(await freePort()), TVM_DATA_DIR: dataDir, [variable]: value });
   const exit = await spawned.exited;
   expect(exit.code).toBe(2);
   const errorLines = spawned
     .output()
     .split('\n')
-    .filter((line) => line.includes('TVM_FUNCTION_THREADS'));
-  expect(errorLines).toEqual(['TVM_FUNCTION_THREADS must be a whole number from 1 to 8, got "0".']);
+    .filter((line) => line.includes(variable));
+  expect(errorLines).toEqual([message]);
 }, 60_000);

@@ -97,7 +97,7 @@ describe('configuration is read once at cold start and fails loudly', () => {
     try {
       jest.isolateModules(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module load is the point
-        expect(() => require('../../lambda/handlers/login')).toThrow('CREDENTIAL_SECONDS must be from 900 to 3600');
+        expect(() => require('../../lambda/handlers/login')).toThrow('CREDENTIAL_SECONDS is invalid ("43200"). It must be a whole number from 900 to 3600.');
       });
     } finally {
       delete process.env.CREDENTIAL_SECONDS;

@@ -20,7 +20,8 @@ import fc from 'fast-check';
 import type { IConstruct } from 'constructs';
 import type { PolicyDocument } from '../../policies';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
-import { isUsername, parseUsername, USERNAME_MAX_LENGTH } from '../../lambda/core/username';
+import { USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
+import { isUsername, parseUsername } from '../../lambda/core/username';
 import { synthesiseTvm, type TemplateJson } from '../stack/synth';
 
 // The template is what matters here; CDK's CloudFormation schema validation runs in test/stack.

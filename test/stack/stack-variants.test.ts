@@ -5,9 +5,11 @@
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { DEFAULT_SETTINGS, InvalidSettingError, SETTINGS_KEYS, resolveSettings } from '../../lib/settings';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/core/config';
+import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/core/settings';
+import { ROUTES } from '../../lambda/routes';
+import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
 import {
   assertAllResourcesProperties,
   assertHasResource,
@@ -110,6 +112,23 @@ describe('the waf setting', () => {
   });
 });
 
+/** Every non-default runtime value the custom synth configures (context, then props). */
+const CUSTOM_SETTINGS = {
+  allowedOrigins: 'https://app.example.com,http://localhost:5173',
+  credentialSeconds: '900',
+  sessionDays: 7,
+  lockoutMinutes: 20,
+  auditRetentionDays: 400,
+  lockoutThreshold: 3,
+  bcryptCost: 11,
+};
+
+const PLACEHOLDERS: Record<string, string> = {
+  TABLE_NAME: 'tvm-table',
+  BUCKET_NAME: 'tvm-bucket',
+  VENDING_ROLE_ARN: 'arn:aws:iam::123456789012:role/tvm-vending',
+};
+
 describe('settings from context and props', () => {
   let custom: SynthesisedTvm;
   beforeAll(() => {
@@ -122,6 +141,9 @@ describe('settings from context and props', () => {
         bcryptCost: 13,
         apiGatewayCloudWatchRole: 'false',
         logRetentionDays: 30,
+        sessionDays: 7,
+        lockoutMinutes: 20,
+        auditRetentionDays: 400,
       },
       // Props win over context.
       settings: { lockoutThreshold: 3, bcryptCost: 11 },
@@ -134,6 +156,25 @@ describe('settings from context and props', () => {
     expect(staleAcknowledgements(custom.app)).toEqual([]);
   });
 
+  it('sets every field of the functions\' TvmConfig: each function loads exactly the configured settings, none falls back to a default', () => {
+    const expected = resolveSettings(CUSTOM_SETTINGS);
+    // The route functions (the stack's clean-up function reads no TvmConfig).
+    const functions = Object.values(custom.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::Lambda::Function' && /^TVM (GET|POST|DELETE) \//.test(String(resource.Properties?.Description)),
+    );
+    expect(functions).toHaveLength(ROUTES.length);
+    for (const fn of functions) {
+      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      // References to resources become placeholders; Lambda itself sets AWS_REGION.
+      const environment = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : PLACEHOLDERS[name] ?? 'unresolved']),
+      );
+      expect(Object.keys(variables)).toEqual(expect.arrayContaining([...RESOURCE_VARIABLES]));
+      const config = loadConfig({ ...environment, AWS_REGION: 'eu-west-1' });
+      for (const key of RUNTIME_SETTING_KEYS) expect([key, config[key]]).toEqual([key, expected[key]]);
+    }
+  });
+
   it('throttles the stage with the configured rate and burst', () => {
     assertHasResourceProperties(custom.template, 'AWS::ApiGateway::Stage', {
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 14 })],
@@ -141,16 +182,18 @@ describe('settings from context and props', () => {
   });
 
   it('passes durations, bcrypt cost and lockout to the functions, props taking precedence over context', () => {
-    assertAllResourcesProperties(custom.template, 'AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          CREDENTIAL_SECONDS: '900',
-          BCRYPT_COST: '11',
-          LOCKOUT_THRESHOLD: '3',
-          ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
-        }),
-      },
-    });
+    const routeFunctions = Object.values(
+      custom.template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^TVM (GET|POST|DELETE) /') } }),
+    );
+    expect(routeFunctions).toHaveLength(ROUTES.length);
+    for (const routeFunction of routeFunctions) {
+      expect(routeFunction.Properties.Environment.Variables).toMatchObject({
+        CREDENTIAL_SECONDS: '900',
+        BCRYPT_COST: '11',
+        LOCKOUT_THRESHOLD: '3',
+        ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      });
+    }
   });
 
   it('allows CORS from exactly the configured origins on the bucket', () => {
@@ -197,12 +240,17 @@ describe('settings validation', () => {
     expect(attempt).toThrow(message);
   });
 
-  it('documents every setting with its default in the README context table', () => {
-    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    for (const key of SETTINGS_KEYS) {
-      const shown = key === 'allowedOrigins' ? DEFAULT_SETTINGS.allowedOrigins.join(',') : String(DEFAULT_SETTINGS[key]);
-      expect(readme).toContain(`| \`${key}\` | \`${shown}\` |`);
-    }
+  it('accepts allowedOrigins as a JSON array from -c, as the docs say', () => {
+    expect(resolveSettings({ allowedOrigins: '["https://app.example.com", "https://admin.example.com"]' }).allowedOrigins).toEqual([
+      'https://app.example.com',
+      'https://admin.example.com',
+    ]);
+    expect(() => resolveSettings({ allowedOrigins: '["https://app.example.com"' })).toThrow(/not valid JSON/);
+  });
+
+  it("knows exactly CloudWatch Logs' retention periods, as CDK lists them", () => {
+    const cdkValues = Object.values(RetentionDays).filter((value): value is number => typeof value === 'number');
+    expect([...LOG_RETENTION_DAYS].sort((a, b) => a - b)).toEqual([...new Set(cdkValues)].sort((a, b) => a - b));
   });
 
   it('refuses an unknown setting', () => {

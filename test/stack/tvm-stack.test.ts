@@ -7,6 +7,7 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
+import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/core/settings';
 import { renderVendingRolePolicy } from '../../lambda/core/policy';
 import { ROUTES } from '../../lambda/routes';
 import { MEMORY_MB, queriesSessionIndex, tableActionsFor, toApiGatewaySchema } from '../../lib/tvm-api';
@@ -310,12 +311,7 @@ describe('the synthesised TVM stack', () => {
           TABLE_NAME: { Ref: idOf(tvm.stack.userTable.table) },
           BUCKET_NAME: { Ref: idOf(tvm.stack.fileBucket.bucket) },
           VENDING_ROLE_ARN: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
-          BCRYPT_COST: '12',
-          SESSION_DAYS: '30',
-          CREDENTIAL_SECONDS: '3600',
-          LOCKOUT_THRESHOLD: '5',
-          LOCKOUT_MINUTES: '15',
-          ALLOWED_ORIGINS: '*',
+          ...settingsEnvironment(DEFAULT_SETTINGS),
           POWERTOOLS_SERVICE_NAME: 'tvm',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',

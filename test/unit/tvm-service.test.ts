@@ -193,32 +193,6 @@ describe('TvmService on in-memory fakes', () => {
       await thrown(login(service, 'alice', WRONG));
       expect(hasher.calls).toMatchObject({ verify: 1, verifyAgainstDummy: 1 });
     });
-
-    it('rule 4: with real bcrypt (cost 10) an unknown user and a wrong password take comparable time', async () => {
-      const { service } = setup({ hasher: new BcryptPasswordHasher(10) });
-      await register(service);
-      await thrown(login(service, 'warmup', PASSWORD)); // builds the dummy hash once
-      const time = async (username: string) => {
-        const start = performance.now();
-        await thrown(login(service, username, WRONG));
-        return performance.now() - start;
-      };
-      // Alternate the two so machine load drifts over both alike; compare medians of 4 (under the threshold of 5).
-      const unknownTimes: number[] = [];
-      const wrongTimes: number[] = [];
-      for (const name of ['mallory', 'trudy', 'oscar', 'peggy']) {
-        unknownTimes.push(await time(name));
-        wrongTimes.push(await time('alice'));
-      }
-      const median = (values: number[]) => {
-        const sorted = [...values].sort((a, b) => a - b);
-        return ((sorted[1] ?? 0) + (sorted[2] ?? 0)) / 2;
-      };
-      const ratio = median(unknownTimes) / median(wrongTimes);
-      // A skipped check would be near 0, a hash-then-compare near 2.
-      expect(ratio).toBeGreaterThan(0.5);
-      expect(ratio).toBeLessThan(1.8);
-    });
   });
 
   describe('rule 5: lockout', () => {

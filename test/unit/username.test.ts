@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { ValidationError } from '../../lambda/core/errors';
-import { USERNAME_MAX_LENGTH, isUsername, parseUsername } from '../../lambda/core/username';
+import { USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
+import { isUsername, parseUsername } from '../../lambda/core/username';
 
 function refusal(raw: unknown): ValidationError {
   try {

@@ -4,13 +4,12 @@
  * each, a hash cannot be searched back and guessing is bounded by the factor lockout.
  */
 import { createHash, randomInt } from 'node:crypto';
+import { RECOVERY_CODE_CHARACTERS as CODE_CHARACTERS } from '../limits';
 
 /** How many codes one enrolment issues. */
 export const RECOVERY_CODE_COUNT = 10;
 /** Crockford's base32, as reset codes use: no I, L, O or U. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-/** 12 characters of 5 bits: 60 bits. */
-const CODE_CHARACTERS = 12;
 
 /** One new code, grouped for reading: `ABCD-EFGH-JKMN`. */
 export function newRecoveryCode(): string {

@@ -1,13 +1,11 @@
 /** Validation of the second-factor request bodies. Each throws ValidationError naming the field. */
 import { ValidationError } from '../errors';
+import { CHALLENGE_TOKEN_CHARACTERS, RECOVERY_CODE_CHARACTERS, RECOVERY_CODE_INPUT_MAX_CHARACTERS, TOTP_CODE_INPUT_MAX_CHARACTERS, TOTP_DIGITS } from '../limits';
 import { parseLoginPassword } from '../requests';
 import type { Password } from '../password';
 import type { SecondFactorProof } from './second-factor';
 
-/** Longest recovery code accepted as typed (12 characters, dashes and spaces). */
-export const RECOVERY_CODE_MAX_CHARACTERS = 20;
-/** Challenge tokens are 43 base64url characters. */
-const CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const CHALLENGE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${CHALLENGE_TOKEN_CHARACTERS}}$`);
 /** Longest passkey label. */
 export const PASSKEY_NAME_MAX_CHARACTERS = 64;
 
@@ -22,13 +20,16 @@ function asRecord(body: unknown, allowed: readonly string[]): Record<string, unk
 /** A six-digit code; spaces typed between the groups are dropped. */
 export function parseTotpCode(raw: unknown, field = 'code'): string {
   if (typeof raw !== 'string') throw new ValidationError(`${field} must be a string.`, field);
+  if (raw.length > TOTP_CODE_INPUT_MAX_CHARACTERS) throw new ValidationError(`${field} must be the ${TOTP_DIGITS}-digit code from your authenticator app.`, field);
   const code = raw.replace(/\s/g, '');
-  if (!/^\d{6}$/.test(code)) throw new ValidationError(`${field} must be the 6-digit code from your authenticator app.`, field);
+  if (!new RegExp(`^\\d{${TOTP_DIGITS}}$`).test(code)) {
+    throw new ValidationError(`${field} must be the ${TOTP_DIGITS}-digit code from your authenticator app.`, field);
+  }
   return code;
 }
 
 function parseRecoveryCode(raw: unknown): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > RECOVERY_CODE_MAX_CHARACTERS) {
+  if (typeof raw !== 'string' || [...raw].length < RECOVERY_CODE_CHARACTERS || [...raw].length > RECOVERY_CODE_INPUT_MAX_CHARACTERS) {
     throw new ValidationError('recoveryCode must be one of your recovery codes.', 'recoveryCode');
   }
   return raw;

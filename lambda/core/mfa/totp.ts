@@ -3,11 +3,10 @@
  * every authenticator app supports. Pure: the caller passes the time and stores what is used.
  */
 import { Secret, TOTP } from 'otpauth';
+import { TOTP_DIGITS } from '../limits';
 
 /** Seconds per time step. */
 export const TOTP_PERIOD_SECONDS = 30;
-/** Digits per code. */
-export const TOTP_DIGITS = 6;
 /** Steps either side of now that are still accepted, for clock drift and typing time. */
 export const TOTP_WINDOW = 1;
 /** 160-bit secrets, as RFC 4226 recommends for SHA-1. */
@@ -52,7 +51,7 @@ export function totpCode(secretBase32: string, now: number): string {
  * the returned step (compare-and-set) so the same code, or an older one, is refused after.
  */
 export function matchTotp(secretBase32: string, code: string, now: number, lastUsedStep: number | undefined): number | undefined {
-  if (!/^\d{6}$/.test(code)) return undefined;
+  if (code.length !== TOTP_DIGITS || !/^\d+$/.test(code)) return undefined;
   const delta = totp(secretBase32).validate({ token: code, timestamp: now, window: TOTP_WINDOW });
   if (delta === null) return undefined;
   const step = totpStep(now) + delta;

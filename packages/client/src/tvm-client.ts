@@ -20,7 +20,7 @@ export type FetchFunction = (input: string, init: RequestInit) => Promise<Respon
 
 /** Options of {@link TvmClient}. */
 export interface TvmClientOptions {
-  /** The API's base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod`. Trailing slash optional. */
+  /** The API's base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/v1`. Trailing slash optional. */
   readonly baseUrl: string;
   /**
    * Where the login session is kept between app starts. Default: in memory only
@@ -356,7 +356,7 @@ function parseVendResult(body: unknown): VendResult {
     accessKeyId: credentials.accessKeyId,
     secretAccessKey: credentials.secretAccessKey,
     sessionToken: credentials.sessionToken,
-    expiration: credentials.expiration,
+    expiration: new Date(credentials.expiration),
   };
   const typedStorage: StorageInfo = {
     bucket: storage.bucket,

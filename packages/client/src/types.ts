@@ -19,12 +19,17 @@ export interface ApiErrorBody {
   readonly error: { readonly code: ApiErrorCode; readonly message: string; readonly field?: string };
 }
 
-/** Short-lived AWS credentials, as the API sends them (`expiration` is ISO 8601). */
+/**
+ * Short-lived AWS credentials. The API sends `expiration` as ISO 8601; the client always hands
+ * it out as a `Date`, the type AWS SDK v3 expects, so these credentials can be passed to an
+ * SDK client as they are.
+ */
 export interface TvmCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken: string;
-  readonly expiration: string;
+  /** When AWS stops accepting these credentials. */
+  readonly expiration: Date;
 }
 
 /** Where this user's files live: apps never hard-code the bucket. */

@@ -164,7 +164,7 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
 function toCacheEntry(vend: VendResult): CacheEntry {
   const { accessKeyId, secretAccessKey, sessionToken, expiration } = vend.credentials;
   return {
-    identity: { accessKeyId, secretAccessKey, sessionToken, expiration: new Date(expiration) },
+    identity: { accessKeyId, secretAccessKey, sessionToken, expiration: new Date(expiration.getTime()) },
     storage: vend.storage,
   };
 }

@@ -1,0 +1,40 @@
+/**
+ * Every request limit of the TVM, stated once. The parsers in lambda/core check them, the
+ * route table's body schemas (API Gateway's request models, and the sandbox's validator)
+ * are built from them, and the docs quote them; nothing else writes these numbers.
+ */
+
+/** Shortest username: AssumeRole's RoleSessionName and SourceIdentity need at least 2 characters. */
+export const USERNAME_MIN_LENGTH = 2;
+/** Longest username: it must fit RoleSessionName and SourceIdentity (64 characters). */
+export const USERNAME_MAX_LENGTH = 64;
+
+/** Shortest password, in Unicode code points after normalisation. */
+export const PASSWORD_MIN_CHARACTERS = 8;
+/** Longest password in UTF-8 bytes: bcrypt reads only the first 72, so more would be silently ignored. */
+export const PASSWORD_MAX_BYTES = 72;
+
+/** Longest device label, in characters. */
+export const DEVICE_MAX_CHARACTERS = 64;
+
+/** Characters of a reset code (Crockford base32, 5 bits each: 80 bits). */
+export const RESET_CODE_CHARACTERS = 16;
+/** Longest reset code as typed: the code with room for the dashes and spaces people add. */
+export const RESET_CODE_INPUT_MAX_CHARACTERS = 40;
+
+/** Largest request body the functions read, in bytes. Real bodies are a few hundred. */
+export const MAX_BODY_BYTES = 4096;
+
+/** Longest user agent kept in the audit trail, in characters: enough to identify a client. */
+export const USER_AGENT_MAX_CHARACTERS = 256;
+
+/** Digits of a TOTP code (RFC 6238 with every authenticator app's default). */
+export const TOTP_DIGITS = 6;
+/** Longest TOTP code as typed: six digits with room for a space between the groups. */
+export const TOTP_CODE_INPUT_MAX_CHARACTERS = 8;
+/** Characters of a recovery code (Crockford base32, 5 bits each: 60 bits). */
+export const RECOVERY_CODE_CHARACTERS = 12;
+/** Longest recovery code as typed: the code with room for dashes and spaces. */
+export const RECOVERY_CODE_INPUT_MAX_CHARACTERS = 20;
+/** Characters of a second-factor challenge token (256 bits, base64url). */
+export const CHALLENGE_TOKEN_CHARACTERS = 43;

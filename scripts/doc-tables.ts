@@ -1,0 +1,59 @@
+/**
+ * Tables in the docs that are generated from the code, so they cannot drift: each sits
+ * between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in a Markdown file.
+ * `npm run docs` rewrites them; test/unit/doc-tables.test.ts fails when one is stale.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SETTINGS, SETTING_KEYS, settingDefinition } from '../lambda/core/settings';
+
+const ROOT = resolve(__dirname, '..');
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function shownDefault(value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** The settings table: key, default, rule, what it sets and the functions' variable. */
+export function settingsTable(): string {
+  const rows = SETTING_KEYS.map((key) => {
+    const definition = settingDefinition(key);
+    const variable = 'variable' in SETTINGS[key] ? ` (\`${definition.variable}\`)` : '';
+    return `| \`${key}\` | \`${shownDefault(definition.defaultValue)}\` | ${cell(definition.rule)} | ${cell(definition.description)}${variable} |`;
+  });
+  return ['| key | default | allowed | what it sets (function variable) |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Every generated table by name. */
+export const GENERATED_TABLES: Readonly<Record<string, () => string>> = { settings: settingsTable };
+
+/** The Markdown files that may hold generated tables: the README and docs/. */
+export function markdownFiles(): string[] {
+  const docs = join(ROOT, 'docs');
+  return [join(ROOT, 'README.md'), ...readdirSync(docs).filter((name) => name.endsWith('.md')).map((name) => join(docs, name))];
+}
+
+const REGION = /(<!-- generated:([a-z-]+) -->\n)([\s\S]*?)(<!-- \/generated:\2 -->)/g;
+
+/** The text with every generated region rewritten; throws on an unknown table name. */
+export function refreshGeneratedRegions(text: string): string {
+  return text.replace(REGION, (_whole, open: string, name: string, _old: string, close: string) => {
+    const render = GENERATED_TABLES[name];
+    if (!render) throw new Error(`Unknown generated table "${name}".`);
+    return `${open}${render()}\n${close}`;
+  });
+}
+
+if (require.main === module) {
+  for (const file of markdownFiles()) {
+    const text = readFileSync(file, 'utf8');
+    const refreshed = refreshGeneratedRegions(text);
+    if (refreshed !== text) {
+      writeFileSync(file, refreshed);
+      console.log(`updated ${file.slice(ROOT.length + 1)}`);
+    }
+  }
+}
