@@ -10,7 +10,10 @@ import {
   TimeoutError,
   TvmClientError,
   UnexpectedResponseError,
+  SecondFactorRequiredError,
+  type MfaChallenge,
 } from './errors';
+import type { SecondFactor } from './mfa';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
 import type { SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
@@ -52,7 +55,8 @@ export type SessionEvent =
 /** A listener of {@link TvmClient.onSessionChange}. */
 export type SessionListener = (event: SessionEvent) => void;
 
-interface RequestPlan {
+/** One API call: method, path, body, auth and whether it may be retried. */
+export interface RequestPlan {
   /** Default POST. */
   readonly method?: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
@@ -117,9 +121,32 @@ export class TvmClient {
   async login(username: string, password: string, options: { readonly device?: string } = {}): Promise<SessionResult> {
     const device = options.device ?? this.device;
     const body = { username, password, ...(device !== undefined ? { device } : {}) };
-    const result = parseSessionResult(await this.send({ path: '/login', body, retry: false }));
+    const answer = await this.send({ path: '/login', body, retry: false });
+    // An account with a second factor answers a challenge instead (docs/mfa.md).
+    const challenge = parseMfaChallenge(answer);
+    if (challenge) throw new SecondFactorRequiredError('Enter the code from your authenticator app.', { status: 200, challenge });
+    return this.acceptLogin(answer);
+  }
+
+  /**
+   * Keeps the session of a login answered by another route (`POST /login/mfa`). For
+   * companion modules of this package (mfa.ts); apps call those.
+   * @internal
+   */
+  async acceptLogin(answer: unknown): Promise<SessionResult> {
+    const result = parseSessionResult(answer);
     await this.signIn(result);
     return result;
+  }
+
+  /**
+   * One API call over this client's transport (timeouts, typed errors, retries when `retry`),
+   * with the session's bearer token when `bearer` is true. For companion modules (mfa.ts).
+   * @internal
+   */
+  async call(plan: Omit<RequestPlan, 'bearer'> & { readonly bearer?: boolean }): Promise<unknown> {
+    const { bearer, ...rest } = plan;
+    return this.send({ ...rest, ...(bearer ? { bearer: (await this.requireSession()).token } : {}) });
   }
 
   /**
@@ -183,9 +210,10 @@ export class TvmClient {
    * Redeems a one-time reset code from an operator and logs in with the new password, like
    * {@link login}. Never retried (a wrong code counts in the lockout).
    */
-  async resetPassword(username: string, resetCode: string, newPassword: string): Promise<SessionResult> {
+  async resetPassword(username: string, resetCode: string, newPassword: string, secondFactor?: SecondFactor): Promise<SessionResult> {
+    // An account with a second factor also needs a code or recovery code (SecondFactorRequiredError otherwise).
     const result = parseSessionResult(
-      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword }, retry: false }),
+      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword, ...secondFactor }, retry: false }),
     );
     await this.signIn(result);
     return result;
@@ -374,4 +402,13 @@ function parseSessionResult(body: unknown): SessionResult {
     throw new UnexpectedResponseError('The token vending machine sent a malformed session.');
   }
   return { ...vend, username, session: { token: session.token, expiresAt: session.expiresAt } };
+}
+
+function parseMfaChallenge(body: unknown): MfaChallenge | undefined {
+  if (!isRecord(body) || body['mfaRequired'] !== true) return undefined;
+  const { challenge, methods } = body;
+  if (!allStrings(challenge, ['token', 'expiresAt']) || !Array.isArray(methods)) {
+    throw new UnexpectedResponseError('The token vending machine sent a malformed second-factor challenge.');
+  }
+  return { token: challenge.token, expiresAt: challenge.expiresAt, methods: methods.filter((method): method is MfaChallenge['methods'][number] => typeof method === 'string') };
 }
