@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { fromTvm, LocalStorageSessionStore, LoginRequiredError, MemorySessionStore, TvmClient, type SessionStore, type StorageInfo } from '@serverless-tvm/client';
 import { plainError, UserMistake } from './messages';
+import { createMfaUi } from './mfa';
 
 /** The TVM API's URL: the page's own origin unless the server named another in a meta tag. */
 function apiBaseUrl(): string {
@@ -297,6 +298,8 @@ async function remove(file: FileEntry): Promise<void> {
 
 // ---- wiring ---------------------------------------------------------------------------
 
+const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError, busy });
+
 ui.authForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const submitter = (event as SubmitEvent).submitter;
@@ -315,7 +318,9 @@ ui.authForm.addEventListener('submit', (event) => {
   }
   void busy(button, async () => {
     showStatus(registering ? 'Creating your account…' : 'Logging in…');
-    const result = registering ? await tvm.register(username, password) : await tvm.login(username, password);
+    const result = registering ? await tvm.register(username, password) : await mfaUi.login(username, password);
+    // Cancelled at the second-factor step: the login form is back.
+    if (!result) return;
     ui.password.value = '';
     showSignedIn(result.username);
     await refreshList();

@@ -70,7 +70,7 @@ afterAll(async () => {
 /** Submits the login form as a person would: fields by their labels, the button by its name. */
 async function submitAuthForm(user: { username: string; password: string }, button: 'Log in' | 'Create account'): Promise<void> {
   await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: button }).click();
 }
 

@@ -1,0 +1,233 @@
+/**
+ * The web app's second-factor screens: the code step of a login, and the "Sign-in security"
+ * card (set up an authenticator app with a QR code, show the recovery codes once, turn it
+ * off). app.ts hands it its message helpers and calls {@link MfaUi.login} instead of
+ * `tvm.login`; everything else here follows the client's session events.
+ */
+import { InvalidCredentialsError, SecondFactorRequiredError, TvmMfa, type MfaChallenge, type SecondFactor, type SessionResult, type TvmClient } from '@serverless-tvm/client';
+import QRCode from 'qrcode';
+import { UserMistake } from './messages';
+
+/** What the app lends this module: its message banner and busy-button helpers. */
+export interface MfaUiHooks {
+  clearMessages(): void;
+  showStatus(message: string): void;
+  showError(error: unknown): void;
+  busy(button: HTMLButtonElement, action: () => Promise<void>): Promise<void>;
+}
+
+/** The second-factor parts of the page. */
+export interface MfaUi {
+  /** Logs in; asks for the second factor when the account has one. Undefined if the person cancelled. */
+  login(username: string, password: string): Promise<SessionResult | undefined>;
+}
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`The page has no #${id}.`);
+  return found as T;
+}
+
+/** A recovery code has letters or dashes; an app's code is six digits. */
+function factorFrom(typed: string): SecondFactor {
+  const value = typed.trim();
+  return /^[\d\s]+$/.test(value) ? { code: value.replace(/\s/g, '') } : { recoveryCode: value };
+}
+
+/** Wires the second-factor screens to `tvm` and returns the login step. */
+export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
+  const mfa = new TvmMfa(tvm);
+  const ui = {
+    authView: element<HTMLElement>('auth-view'),
+    mfaView: element<HTMLElement>('mfa-view'),
+    mfaForm: element<HTMLFormElement>('mfa-form'),
+    mfaHint: element<HTMLParagraphElement>('mfa-hint'),
+    mfaCodeLabel: element<HTMLLabelElement>('mfa-code-label'),
+    mfaCode: element<HTMLInputElement>('mfa-code'),
+    mfaVerify: element<HTMLButtonElement>('mfa-verify-button'),
+    mfaRecoveryToggle: element<HTMLButtonElement>('mfa-recovery-toggle'),
+    mfaCancel: element<HTMLButtonElement>('mfa-cancel-button'),
+    securityView: element<HTMLElement>('security-view'),
+    securityState: element<HTMLParagraphElement>('security-state'),
+    setupButton: element<HTMLButtonElement>('totp-setup-button'),
+    passwordForm: element<HTMLFormElement>('totp-password-form'),
+    currentPassword: element<HTMLInputElement>('totp-current-password'),
+    passwordButton: element<HTMLButtonElement>('totp-password-button'),
+    confirmForm: element<HTMLFormElement>('totp-confirm-form'),
+    qr: element<HTMLImageElement>('totp-qr'),
+    secret: element<HTMLElement>('totp-secret'),
+    uri: element<HTMLElement>('totp-uri'),
+    confirmCode: element<HTMLInputElement>('totp-confirm-code'),
+    confirmButton: element<HTMLButtonElement>('totp-confirm-button'),
+    codesView: element<HTMLDivElement>('recovery-codes-view'),
+    codesList: element<HTMLOListElement>('recovery-codes'),
+    codesDone: element<HTMLButtonElement>('recovery-codes-done'),
+    removeForm: element<HTMLFormElement>('totp-remove-form'),
+    removeCode: element<HTMLInputElement>('totp-remove-code'),
+    removeButton: element<HTMLButtonElement>('totp-remove-button'),
+  };
+
+  // ---- the login step ------------------------------------------------------------------
+
+  let pending: { challenge: MfaChallenge; resolve: (result: SessionResult | undefined) => void } | undefined;
+  let recoveryMode = false;
+
+  function setRecoveryMode(on: boolean): void {
+    recoveryMode = on;
+    ui.mfaCodeLabel.textContent = on ? 'Recovery code' : 'Authentication code';
+    ui.mfaHint.textContent = on ? 'Enter one of the recovery codes you saved. Each works once.' : 'Enter the 6-digit code from your authenticator app.';
+    ui.mfaRecoveryToggle.textContent = on ? 'Use the authenticator app' : 'Use a recovery code';
+    ui.mfaCode.inputMode = on ? 'text' : 'numeric';
+    ui.mfaCode.value = '';
+  }
+
+  function closeCodeStep(result: SessionResult | undefined): void {
+    ui.mfaView.hidden = true;
+    ui.mfaCode.value = '';
+    const resolve = pending?.resolve;
+    pending = undefined;
+    resolve?.(result);
+  }
+
+  ui.mfaForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    const current = pending;
+    const typed = ui.mfaCode.value.trim();
+    if (!current || typed === '') return;
+    void hooks.busy(ui.mfaVerify, async () => {
+      try {
+        const factor: SecondFactor = recoveryMode ? { recoveryCode: typed } : factorFrom(typed);
+        closeCodeStep(await mfa.completeLogin(current.challenge, factor));
+      } catch (error) {
+        ui.mfaCode.select();
+        if (error instanceof InvalidCredentialsError) {
+          throw new UserMistake('That code did not work. Wait for the next code and try again, or cancel and log in again.');
+        }
+        throw error;
+      }
+    });
+  });
+  ui.mfaRecoveryToggle.addEventListener('click', () => {
+    setRecoveryMode(!recoveryMode);
+    ui.mfaCode.focus();
+  });
+  ui.mfaCancel.addEventListener('click', () => {
+    hooks.clearMessages();
+    closeCodeStep(undefined);
+    ui.authView.hidden = false;
+  });
+
+  async function login(username: string, password: string): Promise<SessionResult | undefined> {
+    try {
+      return await tvm.login(username, password);
+    } catch (error) {
+      if (!(error instanceof SecondFactorRequiredError) || !error.challenge) throw error;
+      const challenge = error.challenge;
+      ui.authView.hidden = true;
+      setRecoveryMode(!challenge.methods.includes('totp'));
+      ui.mfaRecoveryToggle.hidden = !(challenge.methods.includes('totp') && challenge.methods.includes('recovery_code'));
+      ui.mfaView.hidden = false;
+      hooks.showStatus('Password accepted. One more step.');
+      ui.mfaCode.focus();
+      return new Promise((resolve) => {
+        pending = { challenge, resolve };
+      });
+    }
+  }
+
+  // ---- the sign-in security card -------------------------------------------------------
+
+  function resetCard(): void {
+    for (const form of [ui.passwordForm, ui.confirmForm, ui.removeForm]) form.reset();
+    ui.passwordForm.hidden = true;
+    ui.confirmForm.hidden = true;
+    ui.codesView.hidden = true;
+    ui.codesList.replaceChildren();
+    ui.qr.removeAttribute('src');
+    ui.secret.textContent = '';
+    ui.uri.textContent = '';
+  }
+
+  async function renderStatus(): Promise<void> {
+    const status = await mfa.status();
+    const on = status.totp.enrolled;
+    ui.securityState.textContent = on
+      ? `Two-step verification is on: authenticator app. ${status.recoveryCodesLeft} recovery codes left.`
+      : 'Two-step verification is off. Add an authenticator app so that a stolen password is not enough.';
+    ui.securityView.dataset['mfa'] = on ? 'on' : 'off';
+    ui.setupButton.hidden = on;
+    ui.removeForm.hidden = !on;
+  }
+
+  function showCard(): void {
+    ui.securityView.hidden = false;
+    resetCard();
+    renderStatus().catch(hooks.showError);
+  }
+
+  function hideCard(): void {
+    ui.securityView.hidden = true;
+    resetCard();
+    closeCodeStep(undefined);
+  }
+
+  ui.setupButton.addEventListener('click', () => {
+    hooks.clearMessages();
+    ui.setupButton.hidden = true;
+    ui.passwordForm.hidden = false;
+    ui.currentPassword.focus();
+  });
+
+  ui.passwordForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    void hooks.busy(ui.passwordButton, async () => {
+      const enrolment = await mfa.startTotp(ui.currentPassword.value);
+      ui.passwordForm.reset();
+      ui.passwordForm.hidden = true;
+      ui.qr.src = await QRCode.toDataURL(enrolment.otpauthUri, { margin: 1, width: 200 });
+      ui.secret.textContent = enrolment.secret.replace(/(.{4})/g, '$1 ').trim();
+      ui.uri.textContent = enrolment.otpauthUri;
+      ui.confirmForm.hidden = false;
+      ui.confirmCode.focus();
+    });
+  });
+
+  ui.confirmForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    void hooks.busy(ui.confirmButton, async () => {
+      const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, ''));
+      resetCard();
+      ui.codesList.replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
+      ui.codesView.hidden = false;
+      ui.setupButton.hidden = true;
+      ui.securityState.textContent = 'Two-step verification is on: authenticator app.';
+      hooks.showStatus('Authenticator app turned on. Save your recovery codes.');
+      ui.codesDone.focus();
+    });
+  });
+
+  ui.codesDone.addEventListener('click', () => {
+    hooks.clearMessages();
+    resetCard();
+    renderStatus().catch(hooks.showError);
+  });
+
+  ui.removeForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    void hooks.busy(ui.removeButton, async () => {
+      await mfa.removeTotp(factorFrom(ui.removeCode.value));
+      resetCard();
+      await renderStatus();
+      hooks.showStatus('Authenticator app turned off. Your password alone now signs you in.');
+    });
+  });
+
+  tvm.onSessionChange((event) => (event.type === 'signedIn' ? showCard() : hideCard()));
+  void tvm.getSession().then((session) => (session ? showCard() : hideCard()));
+
+  return { login };
+}
