@@ -187,8 +187,10 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/session-revoke.ts',
     auth: 'bearer',
     vendsCredentials: false,
+    // Ending another session takes a step-up (docs/mfa.md), checked under the lockouts; the
+    // WAF matches fixed path suffixes, and this path has a parameter.
     checksSecret: false,
-    tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
+    tableActions: SESSION_ACTIONS,
   },
   {
     name: 'mfaStatus',

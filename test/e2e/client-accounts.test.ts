@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../admin/cli';
-import { InvalidCredentialsError, LoginRequiredError, NotFoundError, TvmClient } from '@serverless-tvm/client';
+import { InvalidCredentialsError, InvalidRequestError, LoginRequiredError, NotFoundError, TvmClient } from '@serverless-tvm/client';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 
 const PASSWORD = 'correct horse battery';
@@ -46,9 +46,10 @@ it('listSessions shows each device and revokeSession ends another device\'s sess
     [null, true],
     ['Phone', false],
   ]);
-  await laptop.revokeSession(sessions[1]!.id);
+  await expect(laptop.revokeSession(sessions[1]!.id)).rejects.toBeInstanceOf(InvalidRequestError);
+  await laptop.revokeSession(sessions[1]!.id, { currentPassword: PASSWORD });
   await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
-  await expect(laptop.revokeSession(sessions[1]!.id)).rejects.toBeInstanceOf(NotFoundError);
+  await expect(laptop.revokeSession(sessions[1]!.id, { currentPassword: PASSWORD })).rejects.toBeInstanceOf(NotFoundError);
 });
 
 it('resetPassword redeems an operator\'s code and signs the client in', async () => {

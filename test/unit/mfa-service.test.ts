@@ -263,3 +263,31 @@ describe('password reset for a user with a second factor', () => {
     await expect(s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' }))).resolves.toMatchObject({ username: 'alice' });
   });
 });
+
+describe('step-up before ending another session', () => {
+  it('ends the caller\'s own session without a proof, another one only with the password or a fresh code', async () => {
+    const s = setup();
+    const { token, secret } = await registerWithTotp(s);
+    const { challenge } = await passwordLogin(s);
+    const phone = await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const phoneId = (await s.service.listSessions(phone.session.token)).find((session) => session.current)!.id;
+    expect(await thrown(s.mfa.revokeSession(token, phoneId, undefined))).toBeInstanceOf(ValidationError);
+    expect(await thrown(s.mfa.revokeSession(token, phoneId, { currentPassword: 'wrong password' as Password }))).toBeInstanceOf(AuthenticationError);
+    await expect(s.service.token(phone.session.token)).resolves.toBeDefined();
+    s.backend.clock.advance(STEP);
+    await s.mfa.revokeSession(token, phoneId, { code: totpCode(secret, s.backend.clock.now()) });
+    expect(await thrown(s.service.token(phone.session.token))).toBeInstanceOf(AuthenticationError);
+    const ownId = (await s.service.listSessions(token)).find((session) => session.current)!.id;
+    await s.mfa.revokeSession(token, ownId, undefined);
+    expect(await thrown(s.service.token(token))).toBeInstanceOf(AuthenticationError);
+  });
+
+  it('answers 404 for another user\'s session before any proof is checked', async () => {
+    const s = setup();
+    const alice = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const bob = await s.service.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
+    const bobId = (await s.service.listSessions(bob.session.token))[0]!.id;
+    expect(await thrown(s.mfa.revokeSession(alice.session.token, bobId, undefined))).toBeInstanceOf(NotFoundError);
+    expect(s.backend.lockout.state('alice')).toBeUndefined();
+  });
+});

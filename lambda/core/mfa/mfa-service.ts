@@ -3,9 +3,10 @@
  * a login with a second factor, and what a user has set up. Free of HTTP and AWS.
  */
 import type { RequestOrigin } from '../audit';
-import { AlreadyEnrolledError, AuthenticationError, NotFoundError } from '../errors';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, ValidationError } from '../errors';
 import type { Password } from '../password';
 import type { Clock, UserRecord, UserStore } from '../ports';
+import { parseSessionId } from '../requests';
 import type { AuditRecorder, SessionResult, TvmService } from '../tvm-service';
 import { MFA_CHALLENGE_MAX_ATTEMPTS, hashChallengeToken } from './challenge';
 import type { ChallengeRecord, ChallengeStore, FactorRecord, FactorStore } from './ports';
@@ -19,7 +20,7 @@ export const TOTP_PENDING_MS = 10 * 60_000;
 
 /** What {@link MfaService} needs. */
 export interface MfaServiceDependencies {
-  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin'>;
+  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession'>;
   readonly gate: SecondFactorGate;
   readonly factors: FactorStore;
   readonly challenges: ChallengeStore;
@@ -127,6 +128,23 @@ export class MfaService {
     const { challenge, user } = await this.takeChallenge(request.challenge);
     await this.deps.gate.verify(user, request.proof, origin, 'login');
     return this.finishLogin(request.challenge, user, challenge.device, origin, request.proof.code !== undefined ? 'totp' : 'recovery_code');
+  }
+
+  /**
+   * `DELETE /sessions/{id}`: ending this session needs nothing more (it is a logout); ending
+   * another one needs a step-up, so a stolen session cannot lock the owner's devices out.
+   * Someone else's session, or one that is gone, is a 404 before any proof is spent.
+   */
+  async revokeSession(sessionToken: string | undefined, rawSessionId: unknown, proof: StepUpProof | undefined, origin: RequestOrigin = {}): Promise<void> {
+    const { tvm } = this.deps;
+    const { session, user } = await tvm.authenticate(sessionToken);
+    const sessionId = parseSessionId(rawSessionId);
+    if (sessionId !== session.sessionId) {
+      if (!(await tvm.listSessions(sessionToken)).some((candidate) => candidate.id === sessionId)) throw new NotFoundError('No such session.');
+      if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code or recoveryCode.', 'currentPassword');
+      await this.stepUp(user, proof, origin, 'session revoke');
+    }
+    await tvm.revokeSession(sessionToken, sessionId, origin);
   }
 
   /**

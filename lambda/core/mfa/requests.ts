@@ -116,3 +116,15 @@ export function parseChallengeToken(raw: unknown): string {
 export function parseResetSecondFactor(record: Record<string, unknown>): SecondFactorProof {
   return proofFrom(record, true);
 }
+
+/** An optional step-up body of a route without a body model (`DELETE /sessions/{id}`): raw JSON text or nothing. */
+export function parseOptionalStepUp(rawBody: string | null | undefined): StepUpProof | undefined {
+  if (rawBody === null || rawBody === undefined || rawBody.trim() === '') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody) as unknown;
+  } catch {
+    throw new ValidationError('The body is not valid JSON.');
+  }
+  return parseStepUp(body).proof;
+}

@@ -229,13 +229,15 @@ export class TvmClient {
   }
 
   /**
-   * Revokes one of this user's sessions by id (e.g. a lost phone's). Retried on transient
-   * failures; revoking this client's own session is the same as {@link logout}.
+   * Revokes one of this user's sessions by id (e.g. a lost phone's). Another session than this
+   * client's needs `stepUp` (the current password, or a second factor). Retried on transient
+   * failures when no password or code is sent; revoking this client's own session is the same as {@link logout}.
    * @throws NotFoundError when the id is not one of this user's live sessions.
    */
-  async revokeSession(sessionId: string): Promise<void> {
+  async revokeSession(sessionId: string, stepUp?: { readonly currentPassword: string } | SecondFactor): Promise<void> {
     const session = await this.requireSession();
-    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: true });
+    // Another device's session needs the step-up: the current password, or a code.
+    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: stepUp === undefined, ...(stepUp ? { body: stepUp } : {}) });
   }
 
   /** The current session or LoginRequiredError. */
