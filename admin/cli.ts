@@ -8,16 +8,11 @@ import { TvmError } from '../lambda/core/errors';
 import { RevocationPolicyFullError } from '../lambda/core/revocation';
 import type { DomainLog } from '../lambda/core/tvm-service';
 import { parseUsername, type Username } from '../lambda/core/username';
-import {
-  accountAdmin,
-  bucketUsage,
-  currentRevocations,
-  deleteFolder,
-  revokeCredentials,
-  sessionPolicyFor,
-} from './operations';
+import { revocationExpiresAt } from '../lambda/core/revocation';
+import { deleteUser, disableUser, enableUser, revokeCredentials, type CutOffResult } from './lifecycle';
 import { deleteFactorsOf, MFA_USAGE, mfaCommand } from './mfa';
-import { AdminError, deployedTarget, localTarget, type AdminTarget } from './target';
+import { accountAdmin, bucketUsage, revocationList, sessionPolicyFor } from './operations';
+import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarget } from './target';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -30,26 +25,36 @@ type Rendered = { json: unknown; table: string };
 
 export const USAGE = `Usage: tvm-admin [--local | --stack NAME] [--region R] [--profile P] [--json] <command>
 
-Commands:
+Commands (what each does to sessions and to AWS credentials already issued):
   users list                         every user, with disabled and locked flags
   users show <user>                  one user and their live session count
-  users disable <user>               refuse logins and revoke every session
-  users enable <user>                allow logins again
-  users unlock <user>                end a lockout now
+  users disable <user>               refuse logins, revoke every session, and cut off every
+                                     AWS credential issued to the user
+  users enable <user>                allow logins again; credentials from the next login work
+                                     (waits if a cut-off instant is still a few seconds ahead)
+  users unlock <user>                end a lockout now; sessions and credentials untouched
   users delete <user> [--delete-files]
-                                     delete the account; with the flag, its files too
+                                     revoke sessions, cut off credentials, delete every version
+                                     of the user's files (needs the flag if there are any), then
+                                     the records; the name stays taken until every credential
+                                     ever issued to it has expired. Run it again to finish a
+                                     deletion that failed half-way.
   reset-code <user>                  a one-time password reset code, valid for an hour
   sessions list <user>               the user's live sessions
-  sessions revoke <user> <id>|--all  revoke one session, or all of them
-  revoke-credentials <user>          revoke every session and cut off issued AWS credentials
-  revocations                        who is on the vending role's cut-off list, and since when
+  sessions revoke <user> <id>|--all  revoke one session, or all of them; issued AWS
+                                     credentials keep working until they expire (up to 1 h)
+  revoke-credentials <user>          revoke every session and cut off every AWS credential
+                                     issued to the user; they can log in again at once
+  revocations [list]                 the cut-off list on the vending role: who, and since when
+  revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default 50)
   usage <user> | usage --all         objects and bytes per folder
   policy <user>                      the session policy the TVM passes for that user
 ${MFA_USAGE}
 
 Targets: --local uses the running sandbox (TVM_DATA_DIR, default .tvm-local); otherwise the
-deployed stack --stack (default TVM_STACK or tvm-dev), read with your AWS profile and region.`;
+deployed stack --stack NAME, else TVM_STACK, else ${DEFAULT_STACK} (the CDK app's default stage),
+read with your AWS profile and region. The target is printed on stderr before each command.`;
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
   if (rows.length === 0) return '(none)';
@@ -74,7 +79,11 @@ function user(positionals: string[], index: number): Username {
 }
 
 /** Runs tvm-admin with `argv` (without node and script); resolves the exit code. */
-export async function runCli(argv: string[], io: CliIo, resolveTarget?: (local: boolean, stack: string, region?: string) => Promise<AdminTarget>): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  resolveTarget?: (local: boolean, stack: string, region?: string) => Promise<AdminTarget>,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -106,12 +115,13 @@ export async function runCli(argv: string[], io: CliIo, resolveTarget?: (local: 
   const log: DomainLog = { info: () => undefined, warn: (message) => io.err(`warning: ${message}`), error: (message) => io.err(`error: ${message}`) };
   let target: AdminTarget | undefined;
   try {
-    const stack = values.stack ?? process.env.TVM_STACK ?? 'tvm-dev';
+    const stack = values.stack ?? process.env.TVM_STACK ?? DEFAULT_STACK;
     target = resolveTarget
       ? await resolveTarget(values.local, stack, values.region)
       : values.local
         ? localTarget()
         : await deployedTarget(stack, values.region);
+    io.err(`tvm-admin: acting on ${target.description}`);
     const rendered = await runCommand(target, positionals, values, log, progress);
     io.out(values.json ? JSON.stringify(rendered.json, null, 2) : rendered.table);
     return 0;
@@ -121,6 +131,15 @@ export async function runCli(argv: string[], io: CliIo, resolveTarget?: (local: 
   } finally {
     target?.close();
   }
+}
+
+function cutOffJson(cut: CutOffResult) {
+  return { credentialsIssuedBefore: new Date(cut.cutOffAt).toISOString(), revokedUsers: cut.revokedUsers, matchedBy: cut.matchedBy };
+}
+
+function cutOffLine(cut: CutOffResult): string {
+  const grouped = cut.matchedBy === 'groups' ? ', matched by revocation group because the list is long' : '';
+  return `AWS credentials issued before ${new Date(cut.cutOffAt).toISOString()} are denied (${cut.revokedUsers} user(s) on the revocation list${grouped}).`;
 }
 
 function describe(error: unknown): string {
@@ -138,9 +157,11 @@ async function runCommand(
   progress: (message: string) => void,
 ): Promise<Rendered> {
   const admin = accountAdmin(target, log);
+  const revocations = revocationList(target, progress);
+  const lifecycle = { admin, revocations, target, progress };
   const [command, sub] = positionals;
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
-  const key = ['users', 'sessions'].includes(command ?? '') ? `${command} ${sub ?? ''}` : command;
+  const key = ['users', 'sessions', 'revocations'].includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
   const userAt = command === 'users' || command === 'sessions' ? 2 : 1;
   switch (key) {
     case 'users list': {
@@ -154,25 +175,31 @@ async function runCommand(
         table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED', 'LIVE SESSIONS'], [[shown.username, shown.createdAt, shown.disabled ? 'yes' : 'no', shown.locked ? 'yes' : 'no', shown.liveSessions]]),
       };
     }
-    case 'users disable':
-    case 'users enable':
+    case 'users disable': {
+      const name = user(positionals, userAt);
+      const cut = await disableUser(lifecycle, name);
+      return { json: { username: name, disabled: true, ...cutOffJson(cut) }, table: `${name}: disabled; every session revoked; ${cutOffLine(cut)}` };
+    }
+    case 'users enable': {
+      const name = user(positionals, userAt);
+      await enableUser(lifecycle, name);
+      return { json: { username: name, done: 'enable' }, table: `${name}: enabled; a login now gets working credentials` };
+    }
     case 'users unlock': {
       const name = user(positionals, userAt);
-      await admin[sub as 'disable' | 'enable' | 'unlock'](name);
-      return { json: { username: name, done: sub }, table: `${name}: ${sub}d` };
+      await admin.unlock(name);
+      return { json: { username: name, done: 'unlock' }, table: `${name}: unlocked` };
     }
     case 'users delete': {
       const name = user(positionals, userAt);
-      await admin.showUser(name);
-      const files = await bucketUsage(target, name, progress);
-      const held = files.reduce((sum, folder) => sum + folder.objects, 0);
-      if (held > 0 && !options['delete-files']) {
-        throw new AdminError(`${name}/ still holds ${held} objects; pass --delete-files to delete them with the account (a new user of that name would otherwise see them).`);
-      }
-      const deletedFiles = held > 0 ? await deleteFolder(target, name, progress) : 0;
-      await admin.deleteUser(name);
+      const deleted = await deleteUser(lifecycle, name, options['delete-files'] === true);
+      // Its TOTP secret and recovery code hashes must not outlive the account.
       await deleteFactorsOf(target, name);
-      return { json: { username: name, deleted: true, deletedFiles }, table: `${name}: deleted (${deletedFiles} files)` };
+      const heldUntil = new Date(deleted.heldUntil).toISOString();
+      return {
+        json: { username: name, deleted: true, deletedFiles: deleted.deletedEntries, nameHeldUntil: heldUntil },
+        table: `${name}: deleted (${deleted.deletedEntries} object versions and delete markers); the name is held until ${heldUntil}`,
+      };
     }
     case 'reset-code': {
       const name = user(positionals, userAt);
@@ -194,18 +221,32 @@ async function runCommand(
     }
     case 'revoke-credentials': {
       const name = user(positionals, userAt);
-      const revokedAt = Date.now();
-      const sessions = await admin.revokeSessions(name, 'all');
-      const entries = await revokeCredentials(target, name, revokedAt);
-      await admin.recordCredentialsRevoked(name, revokedAt);
+      const cut = await revokeCredentials(lifecycle, name);
       return {
-        json: { username: name, revokedSessions: sessions, credentialsIssuedBefore: new Date(revokedAt).toISOString(), revokedUsers: entries.length },
-        table: `${name}: ${sessions} session(s) revoked; AWS credentials issued before ${new Date(revokedAt).toISOString()} are denied (${entries.length} user(s) on the revocation list).`,
+        json: { username: name, revokedSessions: cut.revokedSessions, ...cutOffJson(cut) },
+        table: `${name}: ${cut.revokedSessions} session(s) revoked; ${cutOffLine(cut)}`,
       };
     }
-    case 'revocations': {
-      const entries = await currentRevocations(target);
-      return { json: entries, table: table(['USER', 'CREDENTIALS ISSUED BEFORE'], entries.map((e) => [e.username, new Date(e.revokedAt).toISOString()])) };
+    case 'revocations':
+    case 'revocations list': {
+      const { now, entries } = await revocations.list();
+      const rows = entries.map((entry) => ({
+        username: entry.username,
+        credentialsIssuedBefore: new Date(entry.cutOffAt).toISOString(),
+        prunableAfter: new Date(revocationExpiresAt(entry.cutOffAt, target.maxCredentialSeconds)).toISOString(),
+        expired: revocationExpiresAt(entry.cutOffAt, target.maxCredentialSeconds) <= now,
+      }));
+      return {
+        json: rows,
+        table: table(['USER', 'CREDENTIALS ISSUED BEFORE', 'PRUNABLE AFTER'], rows.map((row) => [row.username, row.credentialsIssuedBefore, row.expired ? `${row.prunableAfter} (now)` : row.prunableAfter])),
+      };
+    }
+    case 'revocations prune': {
+      const applied = await revocations.apply();
+      return {
+        json: { pruned: applied.pruned, remaining: applied.entries.length, matchedBy: applied.matchedBy, policyCharacters: applied.characters },
+        table: `pruned ${applied.pruned} expired entries; ${applied.entries.length} remain (policy: ${applied.characters} characters, matched by ${applied.matchedBy})`,
+      };
     }
     case 'audit': {
       const limit = Number(options.limit ?? 50);

@@ -1,18 +1,18 @@
 /**
- * What tvm-admin does beyond AccountAdmin: bucket usage and folder deletion in S3, and the
- * credential cut-off on the vending role in IAM. Each works the same on AWS and the sandbox.
+ * What tvm-admin builds on a target: AccountAdmin on its table, bucket usage in S3, the
+ * credential cut-off list, and the session policy. Each works the same on AWS and the sandbox.
  */
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { DeleteObjectsCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { REVOKED_USERS_POLICY_NAME, type PolicyDocument } from '../policies';
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import type { PolicyDocument } from '../policies';
 import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
+import { DynamoRevocationStore } from '../lambda/adapters/revocation-store';
 import { AccountAdmin } from '../lambda/core/account-admin';
 import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
 import { bucketArn, renderSessionPolicy, userPrefix } from '../lambda/core/policy';
 import { systemClock } from '../lambda/core/ports';
-import { liveRevocations, parseRevokedUsersPolicy, renderRevokedUsersPolicy, type RevokedUser } from '../lambda/core/revocation';
 import type { DomainLog } from '../lambda/core/tvm-service';
 import type { Username } from '../lambda/core/username';
+import { RevocationList } from './revocations';
 import type { AdminTarget } from './target';
 
 /** Progress reports for long operations; tvm-admin prints them to stderr. */
@@ -69,63 +69,18 @@ export async function bucketUsage(target: AdminTarget, username: Username | unde
   return [...totals].map(([folder, total]) => ({ folder, ...total })).sort((a, b) => a.folder.localeCompare(b.folder));
 }
 
-/** Deletes every object under `<username>/`, 1,000 at a time; returns how many. */
-export async function deleteFolder(target: AdminTarget, username: Username, progress: Progress): Promise<number> {
-  let deleted = 0;
-  const pages = paginateListObjectsV2({ client: target.s3, pageSize: 1000 }, { Bucket: target.bucketName, Prefix: userPrefix(username) });
-  for await (const page of pages) {
-    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
-    if (keys.length === 0) continue;
-    const result = await target.s3.send(
-      new DeleteObjectsCommand({ Bucket: target.bucketName, Delete: { Objects: keys, Quiet: true } }),
-    );
-    if (result.Errors && result.Errors.length > 0) {
-      throw new Error(`S3 refused to delete ${result.Errors.length} objects, e.g. ${result.Errors[0]?.Key}: ${result.Errors[0]?.Code}`);
-    }
-    deleted += keys.length;
-    progress(`deleted ${deleted} objects...`);
-  }
-  return deleted;
-}
-
-/** The vending role's current revocation entries. */
-export async function currentRevocations(target: AdminTarget): Promise<RevokedUser[]> {
-  try {
-    const { PolicyDocument: document } = await target.iam.send(
-      new GetRolePolicyCommand({ RoleName: target.vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME }),
-    );
-    return parseRevokedUsersPolicy(document ? (JSON.parse(decodeURIComponent(document)) as PolicyDocument) : undefined);
-  } catch (error) {
-    if (error instanceof NoSuchEntityException || (error as Error).name === 'NoSuchEntity') return [];
-    throw error;
-  }
-}
-
-/**
- * Cuts off every credential the user holds now: adds a Deny on the vending role for
- * credentials tagged with the username and issued before this moment, and drops entries
- * whose credentials have all expired. IAM applies it within seconds; AWS documents up to a
- * minute or so of propagation.
- */
-export async function revokeCredentials(target: AdminTarget, username: Username, revokedAt: number): Promise<RevokedUser[]> {
-  const entries = liveRevocations(
-    [...(await currentRevocations(target)), { username, revokedAt }],
-    revokedAt,
-    target.maxCredentialSeconds,
-  );
-  const policy = renderRevokedUsersPolicy(entries);
-  if (policy) {
-    await target.iam.send(
-      new PutRolePolicyCommand({
-        RoleName: target.vendingRoleName,
-        PolicyName: REVOKED_USERS_POLICY_NAME,
-        PolicyDocument: JSON.stringify(policy),
-      }),
-    );
-  } else {
-    await target.iam.send(new DeleteRolePolicyCommand({ RoleName: target.vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME }));
-  }
-  return entries;
+/** The vending role's cut-off list on the target. */
+export function revocationList(target: AdminTarget, progress: Progress, sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))): RevocationList {
+  return new RevocationList({
+    store: new DynamoRevocationStore(target.dynamo, target.tableName),
+    iam: target.iam,
+    vendingRoleName: target.vendingRoleName,
+    vendingRolePolicy: target.vendingRolePolicy,
+    maxCredentialSeconds: target.maxCredentialSeconds,
+    cutOffMarginMs: target.cutOffMarginMs,
+    sleep,
+    progress,
+  });
 }
 
 /** The exact session policy the TVM passes to AssumeRole for this user on this target. */

@@ -2,7 +2,6 @@
  * Where tvm-admin points: a deployed stack (its outputs read from CloudFormation with the
  * operator's own AWS profile and region) or the running local sandbox (`--local`).
  */
-import { CREDENTIAL_MAX_SECONDS } from '../lambda/core/settings';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -10,6 +9,25 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
+import { readSandboxSecrets } from '../local/secrets';
+import { stackNameFor } from '../lib/stack-name';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
+import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
+import { CLOCK_SKEW_ALLOWANCE_MS } from '../lambda/core/revocation';
+import { CREDENTIAL_MAX_SECONDS, DEFAULT_SETTINGS } from '../lambda/core/settings';
+import type { PolicyDocument } from '../policies';
+
+/** The stack tvm-admin acts on without --stack or TVM_STACK: the CDK app's default stage. */
+export const DEFAULT_STACK = stackNameFor(DEFAULT_SETTINGS.stage);
+
+/**
+ * How long AWS may take to apply a change to the vending role's policy everywhere. AWS
+ * documents IAM changes as eventually consistent, taking time to become visible
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency);
+ * `users delete` waits this long after the cut-off before it deletes files, so nothing
+ * uploaded in that time survives.
+ */
+export const IAM_PROPAGATION_MS = 5 * 60_000;
 
 /** Everything the commands need to reach one TVM. */
 export interface AdminTarget {
@@ -20,8 +38,14 @@ export interface AdminTarget {
   readonly region: string;
   readonly partition: string;
   readonly vendingRoleName: string;
-  /** The longest credential lifetime the TVM vends, for pruning revocations. */
+  /** The longest credential lifetime the TVM vends, for pruning revocations and holding names. */
   readonly maxCredentialSeconds: number;
+  /** The vending role's own inline policy, which shares IAM's size budget with the revocations. */
+  readonly vendingRolePolicy: PolicyDocument;
+  /** Added to a cut-off instant: the functions' timeout (a /token call in flight) plus clock skew. */
+  readonly cutOffMarginMs: number;
+  /** How long a change to the role's policy may take to apply everywhere. */
+  readonly propagationMs: number;
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
   readonly iam: IAMClient;
@@ -50,18 +74,18 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
   if (!existsSync(file)) throw new AdminError(`No sandbox is running with data in ${resolve(dataDir)} (start it with npm start).`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as SandboxManifest;
   if (!processIsAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} is not running (start it with npm start).`);
-  const credentials = manifest.operatorCredentials;
+  const credentials = readSandboxSecrets(resolve(dataDir)).operatorKey;
   const common = { region: manifest.region, credentials, maxAttempts: 2 };
   const dynamo = new DynamoDBClient({ ...common, endpoint: manifest.dynamoEndpoint });
   const s3 = new S3Client({
     ...common,
-    credentials: manifest.s3OwnerCredentials,
-    endpoint: manifest.s3OwnerEndpoint,
+    endpoint: manifest.s3Endpoint,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
   const iam = new IAMClient({ ...common, endpoint: manifest.iamEndpoint });
-  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam });
+  // The sandbox's IAM applies a policy at once, and its clocks are this machine's.
+  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam }, { cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + 1000, propagationMs: 0 });
 }
 
 /** A deployed stack, found by name with the operator's credentials (AWS_PROFILE, --profile, --region). */
@@ -83,7 +107,10 @@ export async function deployedTarget(stackName: string, region: string | undefin
   const names = { region: stackRegion, tableName: outputs.TableName!, bucketName: outputs.BucketName!, vendingRoleArn: outputs.VendingRoleArn! };
   // IAM is global; the SDK resolves its endpoint from the partition of the region.
   const clients = { dynamo: new DynamoDBClient({ region: stackRegion }), s3: new S3Client({ region: stackRegion }), iam: new IAMClient({ region: stackRegion }) };
-  return assembleTarget(`stack ${stackName} in ${stackRegion}`, names, clients);
+  return assembleTarget(`stack ${stackName} in ${stackRegion}`, names, clients, {
+    cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS,
+    propagationMs: IAM_PROPAGATION_MS,
+  });
 }
 
 /** One target from its names and clients; closing it destroys the clients. */
@@ -91,6 +118,7 @@ function assembleTarget(
   description: string,
   names: Pick<SandboxManifest, 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
   clients: { dynamo: DynamoDBClient; s3: S3Client; iam: IAMClient },
+  timing: Pick<AdminTarget, 'cutOffMarginMs' | 'propagationMs'>,
 ): AdminTarget {
   const role = roleParts(names.vendingRoleArn);
   return {
@@ -102,6 +130,8 @@ function assembleTarget(
     vendingRoleName: role.name,
     // CREDENTIAL_SECONDS can be lower, never higher: pruning by the maximum is always safe.
     maxCredentialSeconds: CREDENTIAL_MAX_SECONDS,
+    vendingRolePolicy: renderVendingRolePolicy(bucketArn(names.bucketName, role.partition)),
+    ...timing,
     ...clients,
     close: () => [clients.dynamo, clients.s3, clients.iam].forEach((client) => client.destroy()),
   };

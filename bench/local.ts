@@ -26,7 +26,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessionPolicy } from '../lambda/core/policy';
 import type { Username } from '../lambda/core/username';
-import { SANDBOX_BUCKET, SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
+import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
+import { loadOrCreateSandboxSecrets } from '../local/secrets';
 import { startS3Gate } from '../local/s3-gate';
 import { startS3Emulator } from '../local/s3-emulator';
 import { SessionStore } from '../local/session-store';
@@ -67,7 +68,7 @@ class NodeSha256 {
 }
 
 /** One request at a time over a kept-alive connection, timed to the microsecond. */
-async function sequentialLatency(url: string, headers: Record<string, string>, count: number): Promise<{ p50: number; p99: number }> {
+async function sequentialLatency(url: string, headers: Record<string, string>, count: number, socketPath?: string): Promise<{ p50: number; p99: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const timings: number[] = [];
   const deadline = Date.now() + SECONDS * 1000;
@@ -75,7 +76,7 @@ async function sequentialLatency(url: string, headers: Record<string, string>, c
     for (let i = 0; i < count && Date.now() < deadline; i++) {
       const started = performance.now();
       await new Promise<void>((done, fail) => {
-        const req = request(url, { headers, agent }, (res) => {
+        const req = request(url, { headers, agent, ...(socketPath ? { socketPath } : {}) }, (res) => {
           if (res.statusCode !== 200) fail(new Error(`${url} answered ${res.statusCode}`));
           res.resume();
           res.on('end', () => done());
@@ -129,21 +130,29 @@ async function benchToken(): Promise<LoadPhaseResult> {
 
 interface S3Result {
   readonly rows: LoadPhaseResult[];
-  /** Sequential p50/p99 in ms, s3rver alone and through the gate. */
+  /** Sequential p50/p99 in ms, the emulator alone and through the gate. */
   readonly direct: { p50: number; p99: number };
   readonly gated: { p50: number; p99: number };
 }
 
 async function benchS3(dataDir: string): Promise<S3Result> {
-  const s3rver = await startS3Emulator(join(dataDir, 's3'));
-  const s3rverPort = s3rver.port;
+  const emulator = await startS3Emulator(join(dataDir, 's3'));
+  const { functionKey } = loadOrCreateSandboxSecrets(dataDir);
   const sessions = new SessionStore(undefined);
-  const sts = await startSts({ sessions });
-  const gate = await startS3Gate({ sessions, vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)), upstreamPort: s3rverPort });
-  const stsClient = new STSClient({ region: SANDBOX_REGION, endpoint: sts.url, credentials: SANDBOX_FUNCTION_CREDENTIALS });
+  const sts = await startSts({ sessions, functionKey });
+  const gate = await startS3Gate({ sessions, vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)), upstreamSocket: emulator.socketPath });
+  const stsClient = new STSClient({ region: SANDBOX_REGION, endpoint: sts.url, credentials: functionKey });
   try {
     const path = `/${SANDBOX_BUCKET}/bench/object.bin`;
-    await fetch(`http://127.0.0.1:${s3rverPort}${path}`, { method: 'PUT', body: Buffer.alloc(1024, 7) });
+    // The emulator serves a Unix socket only: the direct phases talk to it there.
+    await new Promise<void>((done, fail) => {
+      const put = request({ socketPath: emulator.socketPath, path, method: 'PUT', headers: { host: 'localhost', 'content-length': '1024' } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? done() : fail(new Error(`the emulator answered ${res.statusCode} to the seed PUT`))));
+      });
+      put.on('error', fail);
+      put.end(Buffer.alloc(1024, 7));
+    });
 
     const { Credentials } = await stsClient.send(
       new AssumeRoleCommand({
@@ -176,19 +185,20 @@ async function benchS3(dataDir: string): Promise<S3Result> {
     const check = await fetch(`${gate.url}${path}`, { headers: signed.headers });
     if (check.status !== 200) throw new Error(`the signed GET through the gate answered ${check.status}: ${await check.text()}`);
 
-    const directUrl = `http://127.0.0.1:${s3rverPort}${path}`;
+    const directUrl = `http://localhost${path}`;
+    const direct = { url: directUrl, socketPath: emulator.socketPath };
     const rows = [
-      await load('S3 GET, s3rver alone', { url: directUrl }),
+      await load('S3 GET, emulator alone', direct),
       await load('S3 GET, through the gate', { url: `${gate.url}${path}`, headers: signed.headers }),
       // One connection: the latency the gate adds per request, without queueing.
-      await load('S3 GET, s3rver alone, 1 connection', { url: directUrl }, 1),
+      await load('S3 GET, emulator alone, 1 connection', direct, 1),
       await load('S3 GET, through the gate, 1 connection', { url: `${gate.url}${path}`, headers: signed.headers }, 1),
     ];
     // autocannon reports whole milliseconds; time the same requests finer, alternating rounds so drift hits both.
     const directRuns: { p50: number; p99: number }[] = [];
     const gatedRuns: { p50: number; p99: number }[] = [];
     for (let round = 0; round < 3; round++) {
-      directRuns.push(await sequentialLatency(directUrl, {}, 1000));
+      directRuns.push(await sequentialLatency(directUrl, {}, 1000, emulator.socketPath));
       gatedRuns.push(await sequentialLatency(`${gate.url}${path}`, signed.headers, 1000));
     }
     const median = (runs: { p50: number; p99: number }[], key: 'p50' | 'p99') => [...runs].sort((a, b) => a[key] - b[key])[1]?.[key] ?? Number.NaN;
@@ -204,7 +214,7 @@ async function benchS3(dataDir: string): Promise<S3Result> {
     await gate.close();
     sts.server.closeAllConnections();
     await new Promise<void>((done) => sts.server.close(() => done()));
-    await s3rver.close();
+    await emulator.close();
   }
 }
 
@@ -221,12 +231,12 @@ async function main(): Promise<void> {
     printTable([token, ...s3.rows]);
     console.log('');
     console.log(
-      `S3 GET one at a time (median of 3 x 1000): s3rver alone p50 ${s3.direct.p50.toFixed(3)} ms p99 ${s3.direct.p99.toFixed(3)} ms; ` +
+      `S3 GET one at a time (median of 3 x 1000): emulator alone p50 ${s3.direct.p50.toFixed(3)} ms p99 ${s3.direct.p99.toFixed(3)} ms; ` +
         `through the gate p50 ${s3.gated.p50.toFixed(3)} ms p99 ${s3.gated.p99.toFixed(3)} ms`,
     );
     const added = s3.gated.p50 - s3.direct.p50;
     console.log(`/token: ${token.rps.toFixed(0)} req/s (goal >= 300), p99 ${token.p99Ms.toFixed(1)} ms (goal < 100): ${token.rps >= 300 && token.p99Ms < 100 ? 'met' : 'NOT met'}`);
-    console.log(`the gate adds ${added.toFixed(3)} ms at p50 over s3rver alone (goal < 2 ms): ${added < 2 ? 'met' : 'NOT met'}`);
+    console.log(`the gate adds ${added.toFixed(3)} ms at p50 over the emulator alone (goal < 2 ms): ${added < 2 ? 'met' : 'NOT met'}`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

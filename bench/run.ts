@@ -34,7 +34,8 @@ import { ROUTES, type RouteDefinition } from '../lambda/routes';
 import type { AccountAdmin } from '../lambda/core/account-admin';
 import type { Username } from '../lambda/core/username';
 import { accountAdmin } from '../admin/operations';
-import { SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
+import { SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
+import { readSandboxSecrets } from '../local/secrets';
 import { startSandbox } from '../local/sandbox';
 import { loadPhase } from './load-phase';
 import { rssKb, startSandboxProcess } from './sandbox-process';
@@ -354,7 +355,7 @@ async function tableItems(documents: DynamoDBDocumentClient): Promise<Record<str
 async function measureColdStarts(work: string, bundles: readonly FunctionBundle[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-cold-'));
   const sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: BCRYPT_COST });
-  const dynamo = new DynamoDBClient({ region: SANDBOX_REGION, endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB, credentials: SANDBOX_FUNCTION_CREDENTIALS });
+  const dynamo = new DynamoDBClient({ region: SANDBOX_REGION, endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB, credentials: readSandboxSecrets(dataDir).operatorKey });
   const documents = DynamoDBDocumentClient.from(dynamo);
   const admin = accountAdmin({ dynamo, tableName: SANDBOX_TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
   try {

@@ -1,6 +1,7 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { resolveSettings, settingsFromContext, type TvmSettingsInput } from './settings';
+import { stackNameFor } from './stack-name';
 import { TvmStack } from './tvm-stack';
 
 /** What {@link createTvmApp} builds. */
@@ -26,7 +27,7 @@ export function createTvmApp(options: TvmAppOptions = {}): TvmApp {
   const app = new App(options.appProps);
   // Resolved here too so a bad stage fails before it becomes part of a stack name.
   const { stage } = resolveSettings({ ...settingsFromContext(app.node), ...definedOnly(options.settings ?? {}) });
-  const stack = new TvmStack(app, `tvm-${stage}`, {
+  const stack = new TvmStack(app, stackNameFor(stage), {
     description: `serverless-tvm (${stage}): token vending machine for per-user S3 folders`,
     settings: options.settings ?? {},
   });

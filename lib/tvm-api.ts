@@ -22,6 +22,7 @@ import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
@@ -73,7 +74,7 @@ export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
 };
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */
-const FUNCTION_TIMEOUT = Duration.seconds(10);
+const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 /** The newest Node.js runtime aws-cdk-lib knows; esbuild targets the same version. */
 export const RUNTIME = Runtime.NODEJS_24_X;

@@ -12,6 +12,7 @@ import {
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { renderVendingRolePolicy } from '../lambda/core/policy';
+import { VENDING_ROLE_POLICY_NAME } from '../policies';
 
 /**
  * The STS actions a vending function calls on the vending role: AssumeRole itself, TagSession
@@ -61,7 +62,7 @@ export class VendingRole extends Construct {
     // and action order included (the L2 PolicyDocument would sort and merge it). Grants made
     // with addToPolicy land in a separate AWS::IAM::Policy and are unaffected.
     (this.role.node.defaultChild as CfnRole).policies = [
-      { policyName: 'FileBucketAccess', policyDocument: renderVendingRolePolicy(props.bucket.bucketArn) },
+      { policyName: VENDING_ROLE_POLICY_NAME, policyDocument: renderVendingRolePolicy(props.bucket.bucketArn) },
     ];
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalIdHint(props.bucket)}.Arn>/*]`,

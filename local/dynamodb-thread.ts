@@ -1,10 +1,14 @@
 /**
  * dynalite in a worker thread. It does LevelDB reads and request validation for every call,
  * about a quarter of the CPU of a /token request in a profile; on its own thread that work
- * uses the second core instead of queueing on the handlers' event loop. It still listens on
- * 127.0.0.1 only, and stopping it closes the LevelDB before the thread ends.
+ * uses the second core instead of queueing on the handlers' event loop. It listens on
+ * 127.0.0.1 only and answers only requests SigV4-signed with a key it trusts (the functions',
+ * the operator's): a user's vended credentials get AccessDeniedException, as their session
+ * policy denies dynamodb:* on AWS. Stopping it closes the LevelDB before the thread ends.
  */
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { LongTermKey } from './secrets';
 
 /** A dynalite server running on its own thread. */
 export interface DynamoDbThread {
@@ -14,11 +18,53 @@ export interface DynamoDbThread {
   stop(): Promise<void>;
 }
 
-// Plain CommonJS so the thread needs no TypeScript loader (under tsx, jest or node alike).
+// Plain CommonJS that installs tsx's loader for the authentication module, so the thread starts
+// the same under tsx, jest and node.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+require(workerData.tsxApi).register();
+const { Readable } = require('node:stream');
+const { authenticateLongTermKey, ServiceAuthError } = require(workerData.authModule);
 const dynalite = require(workerData.dynalitePath);
 const server = dynalite({ path: workerData.path, createTableMs: 0 });
+// dynalite checks no signature: every request is authenticated first, then replayed to it.
+const [serve] = server.listeners('request');
+server.removeAllListeners('request');
+const ERRORS = {
+  missing: 'MissingAuthenticationTokenException',
+  malformed: 'IncompleteSignatureException',
+  'temporary-key': 'AccessDeniedException',
+  'unknown-key': 'UnrecognizedClientException',
+  signature: 'InvalidSignatureException',
+};
+server.on('request', (req, res) => {
+  const chunks = [];
+  let size = 0;
+  req.on('data', (chunk) => {
+    size += chunk.length;
+    if (size <= 16 * 1024 * 1024) chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (size > 16 * 1024 * 1024) {
+      res.writeHead(413, { 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    const body = Buffer.concat(chunks);
+    try {
+      authenticateLongTermKey(req, body, 'dynamodb', workerData.keys, Date.now());
+    } catch (error) {
+      if (!(error instanceof ServiceAuthError)) throw error;
+      const answer = JSON.stringify({ __type: 'com.amazon.coral.service#' + ERRORS[error.reason], message: error.message });
+      res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(answer) });
+      res.end(answer);
+      return;
+    }
+    const replay = Readable.from([body]);
+    Object.assign(replay, { headers: req.headers, method: req.method, url: req.url, socket: req.socket });
+    serve(replay, res);
+  });
+});
 server.once('error', (error) => parentPort.postMessage({ type: 'error', code: error.code, message: error.message }));
 // A LevelDB failure (e.g. the folder's lock taken by another process) must not crash the sandbox's main thread.
 process.on('uncaughtException', (error) => console.error('[sandbox dynamodb] ' + error.message));
@@ -38,9 +84,17 @@ type WorkerMessage =
   | { type: 'error'; code?: string; message: string }
   | { type: 'stopped'; message?: string };
 
-/** Starts dynalite on `port` (0 = any free port) with its LevelDB at `path`. */
-export function startDynamoDbThread(path: string, port: number): Promise<DynamoDbThread> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { dynalitePath: require.resolve('dynalite'), path, port } });
+/** Starts dynalite on `port` (0 = any free port) with its LevelDB at `path`, answering requests signed with `keys` only. */
+export function startDynamoDbThread(path: string, port: number, keys: readonly LongTermKey[]): Promise<DynamoDbThread> {
+  const workerData = {
+    dynalitePath: require.resolve('dynalite'),
+    tsxApi: require.resolve('tsx/cjs/api'),
+    authModule: join(__dirname, 'service-auth.ts'),
+    path,
+    port,
+    keys: keys.map(({ accessKeyId, secretAccessKey }) => ({ accessKeyId, secretAccessKey })),
+  };
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
   return new Promise((resolve, reject) => {
     const onStartFailure = (error: Error) => reject(error);
     worker.once('error', onStartFailure);

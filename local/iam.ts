@@ -5,18 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { policyCharacters, ROLE_INLINE_POLICY_MAX_CHARACTERS } from '../lambda/core/revocation';
 import type { PolicyDocument } from '../policies';
-import { SANDBOX_OPERATOR_CREDENTIALS, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from './names';
-import type { RolePolicyStore } from './role-policies';
-import { AwsAuthError, checkClaimScopeAndTime, parseQuery, readSignatureClaim, sha256Hex, verifySignature, wireRequest } from './sigv4';
+import { SANDBOX_VENDING_ROLE_NAME } from './names';
+import type { InlineRolePolicy, RolePolicyStore } from './role-policies';
+import type { LongTermKey } from './secrets';
+import { authenticateLongTermKey, ServiceAuthError } from './service-auth';
 import { readBody } from './http-body';
 import { listenOnLoopback } from './sts';
 import { xmlElements } from './xml';
 
 const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const IAM_VERSION = '2010-05-08';
-/** IAM's limit on one role's inline policies, in characters. */
-const INLINE_POLICY_MAX_CHARACTERS = 10_240;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
 class IamError extends Error {
@@ -29,24 +29,20 @@ class IamError extends Error {
   }
 }
 
-function authenticate(req: IncomingMessage, body: Buffer, now: number): void {
-  const wire = wireRequest(req);
-  const query = parseQuery(wire.rawQuery);
-  const claim = readSignatureClaim(wire, query);
-  if (!claim) throw new IamError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+/** IAM's answer to a request the operator's key did not sign (a user's vended credentials get AccessDenied, as their session policy denies iam:*). */
+function authenticate(req: IncomingMessage, body: Buffer, operatorKey: LongTermKey, now: number): void {
   try {
-    checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service: 'iam' }, now);
+    authenticateLongTermKey(req, body, 'iam', [operatorKey], now);
   } catch (error) {
-    if (error instanceof AwsAuthError) throw new IamError(403, 'SignatureDoesNotMatch', error.message);
-    throw error;
-  }
-  if (claim.accessKeyId !== SANDBOX_OPERATOR_CREDENTIALS.accessKeyId) {
-    throw new IamError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-  }
-  try {
-    verifySignature(wire, query, claim, claim.contentSha256 ?? sha256Hex(body), SANDBOX_OPERATOR_CREDENTIALS.secretAccessKey);
-  } catch {
-    throw new IamError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    if (!(error instanceof ServiceAuthError)) throw error;
+    const [status, code] = ({
+      missing: [403, 'MissingAuthenticationToken'],
+      malformed: [403, 'IncompleteSignature'],
+      'temporary-key': [403, 'AccessDenied'],
+      'unknown-key': [403, 'InvalidClientTokenId'],
+      signature: [403, 'SignatureDoesNotMatch'],
+    } as const)[error.reason];
+    throw new IamError(status, code, error.message);
   }
 }
 
@@ -68,14 +64,31 @@ function parsePolicy(text: string): PolicyDocument {
   if (policy?.Version !== '2012-10-17' || !Array.isArray(policy.Statement) || policy.Statement.length === 0) {
     throw new IamError(400, 'MalformedPolicyDocument', 'The policy needs Version 2012-10-17 and at least one statement.');
   }
-  if (text.replace(/\s/g, '').length > INLINE_POLICY_MAX_CHARACTERS) {
-    throw new IamError(409, 'LimitExceeded', `Maximum policy size of ${INLINE_POLICY_MAX_CHARACTERS} bytes exceeded for role ${SANDBOX_VENDING_ROLE_NAME}`);
-  }
   return policy;
 }
 
+/**
+ * IAM's quota on the aggregate size of a role's inline policies, whitespace not counted: the
+ * role's own policy, every other inline policy, and the one being put (replacing its
+ * namesake). IAM answers 409 LimitExceeded.
+ */
+function checkAggregateSize(policyName: string, text: string, ownPolicies: readonly InlineRolePolicy[], store: RolePolicyStore): void {
+  const others = [...ownPolicies, ...store.all()].filter((entry) => entry.name !== policyName);
+  const total = others.reduce((sum, entry) => sum + policyCharacters(entry.policy), 0) + policyCharacters(text);
+  if (total > ROLE_INLINE_POLICY_MAX_CHARACTERS) {
+    throw new IamError(409, 'LimitExceeded', `Maximum policy size of ${ROLE_INLINE_POLICY_MAX_CHARACTERS} bytes exceeded for role ${SANDBOX_VENDING_ROLE_NAME}`);
+  }
+}
+
 /** Starts the local IAM on a loopback port (0 = any free port). */
-export async function startIam(options: { policies: RolePolicyStore; port?: number; now?: () => number }): Promise<{ server: Server; url: string }> {
+export async function startIam(options: {
+  policies: RolePolicyStore;
+  operatorKey: LongTermKey;
+  /** The role's own inline policies (FileBucketAccess), which count against the size quota too. */
+  ownPolicies?: readonly InlineRolePolicy[];
+  port?: number;
+  now?: () => number;
+}): Promise<{ server: Server; url: string }> {
   const now = options.now ?? Date.now;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
@@ -88,13 +101,16 @@ export async function startIam(options: { policies: RolePolicyStore; port?: numb
     void (async () => {
       try {
         const body = await readBody(req, 64 * 1024, () => new IamError(413, 'RequestEntityTooLarge', 'The request is too large.'));
-        authenticate(req, body, now());
+        authenticate(req, body, options.operatorKey, now());
         const params = new URLSearchParams(body.toString('utf8'));
         const action = params.get('Action') ?? '';
         if (params.get('Version') !== IAM_VERSION) throw new IamError(400, 'InvalidAction', `Could not find operation ${action}.`);
         const { policyName } = roleAndPolicy(params);
         if (action === 'PutRolePolicy') {
-          options.policies.put(policyName, parsePolicy(params.get('PolicyDocument') ?? ''));
+          const text = params.get('PolicyDocument') ?? '';
+          const policy = parsePolicy(text);
+          checkAggregateSize(policyName, text, options.ownPolicies ?? [], options.policies);
+          options.policies.put(policyName, policy);
           respond(action);
         } else if (action === 'GetRolePolicy') {
           const policy = options.policies.get(policyName);

@@ -13,12 +13,8 @@ export interface SandboxManifest {
   readonly dynamoEndpoint: string;
   /** The local IAM: the vending role's inline policies (the credential cut-off). */
   readonly iamEndpoint: string;
-  /** The S3 emulator itself, behind the gate: the operator acts as the bucket owner. */
-  readonly s3OwnerEndpoint: string;
-  /** The S3 emulator's own fixed owner key (s3rver knows no other). */
-  readonly s3OwnerCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** The operator's key for the local IAM and DynamoDB. */
-  readonly operatorCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The S3 gate, where the operator's key acts as the bucket owner. The operator's key itself is in secrets.json (secrets.ts). */
+  readonly s3Endpoint: string;
 }
 
 /** The file name of the sandbox manifest inside the data folder. */

@@ -1,6 +1,6 @@
 /**
- * The fixed names of the local sandbox's stand-ins for AWS resources. They are not secrets:
- * the sandbox listens on loopback only and its "AWS account" is the documentation account.
+ * The fixed names of the local sandbox's stand-ins for AWS resources. They are not secrets;
+ * the sandbox's keys are random per data folder (secrets.ts).
  */
 
 /** The sandbox's pretend AWS account. */
@@ -18,14 +18,6 @@ export const SANDBOX_VENDING_ROLE_ARN = `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:role
 /** A stable role id, as IAM gives every role one (`AROA...`); it appears in AssumedRoleId. */
 export const SANDBOX_VENDING_ROLE_ID = 'AROAQSANDBOXVENDING01';
 
-/**
- * The long-term key the handlers' own SDK clients sign with, standing in for the Lambda
- * execution role. The local STS accepts AssumeRole only from this key.
- */
-export const SANDBOX_FUNCTION_CREDENTIALS = {
-  accessKeyId: 'AKIAQSANDBOXFUNCTION',
-  secretAccessKey: 'sandbox-function-secret-not-a-real-aws-key',
-} as const;
 /** The execution role the function key stands for, reported by GetCallerIdentity. */
 export const SANDBOX_FUNCTION_ROLE_ARN = `arn:aws:sts::${SANDBOX_ACCOUNT_ID}:assumed-role/tvm-function/sandbox`;
 
@@ -33,12 +25,3 @@ export const SANDBOX_FUNCTION_ROLE_ARN = `arn:aws:sts::${SANDBOX_ACCOUNT_ID}:ass
 export function assumedRoleArn(roleSessionName: string): string {
   return `arn:aws:sts::${SANDBOX_ACCOUNT_ID}:assumed-role/${SANDBOX_VENDING_ROLE_NAME}/${roleSessionName}`;
 }
-
-/**
- * The operator's long-term key for `tvm-admin --local`: the local IAM accepts role-policy
- * changes only from it, and the S3 emulator behind the gate takes it as the bucket owner.
- */
-export const SANDBOX_OPERATOR_CREDENTIALS = {
-  accessKeyId: 'AKIAQSANDBOXOPERATOR',
-  secretAccessKey: 'sandbox-operator-secret-not-a-real-aws-key',
-} as const;

@@ -1,25 +1,31 @@
 /**
- * The S3 gate: the only way to the S3 emulator (s3rver, which listens on an internal
- * loopback port and checks nothing). For every request it does what S3 does before it
- * touches data: verify the SigV4 signature (header or presigned URL, including aws-chunked
- * uploads), the session token and its expiry; work out the IAM action, resource and
- * condition keys of the operation; and evaluate the vending role's policy together with the
- * session's own policy in a real IAM policy engine (@cloud-copilot/iam-simulate). Refusals
- * get S3's own XML errors; allowed requests are forwarded without their auth parts.
+ * The S3 gate: the only way to the S3 emulator (which serves a Unix socket in a private
+ * folder and checks nothing). For every request it does what S3 does before it touches data:
+ * parse the request once (s3-request.ts), verify the SigV4 signature (header or presigned URL,
+ * including aws-chunked uploads), the session token and its expiry; work out the IAM action,
+ * resource and condition keys of the operation; and evaluate the vending role's policy
+ * together with the session's own policy in a real IAM policy engine
+ * (@cloud-copilot/iam-simulate). Refusals get S3's own XML errors. An allowed request is not
+ * passed on: the gate sends the emulator a request rebuilt from what it authorised.
+ *
+ * The operator's long-term key (tvm-admin --local) acts as the bucket owner: any operation on
+ * the sandbox's bucket, through the same parse and rebuild.
  *
  * Nothing is cached between requests: every request looks its session up again and is
  * evaluated from scratch.
  */
 import { readBody } from './http-body';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { LongTermKey } from './secrets';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
-import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
-import { describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_REGION } from './names';
+import { canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './s3-request';
+import { aclNotSupported, describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
 import type { SessionStore, StsSession } from './session-store';
 import {
   AwsAuthError,
@@ -27,7 +33,6 @@ import {
   credentialScope,
   headerValue,
   parseAmzDate,
-  parseQuery,
   readSignatureClaim,
   sha256Hex,
   signaturesEqual,
@@ -41,33 +46,6 @@ import { escapeXml, xmlElements } from './xml';
 
 /** The largest single request body the gate buffers (S3 allows 5 GiB; use multipart above this). */
 export const MAX_GATE_BODY_BYTES = 64 * 1024 * 1024;
-
-/** Query parameters that carry presigned-URL authentication and are never forwarded. */
-const AUTH_QUERY_PARAMETERS = new Set([
-  'X-Amz-Algorithm',
-  'X-Amz-Credential',
-  'X-Amz-Date',
-  'X-Amz-Expires',
-  'X-Amz-SignedHeaders',
-  'X-Amz-Signature',
-  'X-Amz-Security-Token',
-  'X-Amz-Content-Sha256',
-]);
-
-/** Request headers that belong to authentication, framing or this hop only. */
-const DROPPED_REQUEST_HEADERS = new Set([
-  'authorization',
-  'x-amz-security-token',
-  'x-amz-content-sha256',
-  'x-amz-decoded-content-length',
-  'x-amz-trailer',
-  'content-length',
-  'transfer-encoding',
-  'expect',
-  'connection',
-  'keep-alive',
-  'host',
-]);
 
 /** Response headers a browser app may read (S3's usual CORS ExposeHeaders). */
 const EXPOSED_HEADERS = [
@@ -94,8 +72,10 @@ export interface S3GateOptions {
    * read on every request so a change applies at once, as IAM applies it within seconds.
    */
   readonly inlineRolePolicies?: () => readonly { readonly name: string; readonly policy: PolicyDocument }[];
-  /** Where s3rver listens. */
-  readonly upstreamPort: number;
+  /** The emulator's Unix socket. */
+  readonly upstreamSocket: string;
+  /** The operator's key (tvm-admin --local): the bucket owner, allowed any operation on the sandbox's bucket. */
+  readonly operatorKey?: LongTermKey;
   /** The gate's own port; 0 = any free port. */
   readonly port?: number;
   /** Print one line per refused request. */
@@ -109,6 +89,26 @@ export interface S3GateOptions {
    * the upload belongs to the key it authorised. Without it, every upload-id request is refused.
    */
   readonly multipartUploadKey?: (bucket: string, uploadId: string) => Promise<string | undefined>;
+  /**
+   * Told of every request the gate sends the emulator, with what it authorised: the
+   * differential test compares it with what the emulator then did.
+   */
+  readonly onForward?: (forwarded: ForwardedRequest) => void;
+}
+
+/** What the gate authorised and sent on, for {@link S3GateOptions.onForward}. */
+export interface ForwardedRequest {
+  /** S3's operation name (`GetObject`, `DeleteObjects`, ...). */
+  readonly operation: string;
+  readonly bucket?: string;
+  readonly key?: string;
+  /** The list prefix the policy was evaluated with, for listings. */
+  readonly prefix?: string;
+  readonly copySource?: { readonly bucket: string; readonly key: string };
+  /** DeleteObjects: the keys authorised and deleted. */
+  readonly deletedKeys?: readonly string[];
+  /** The request-target sent to the emulator (DeleteObjects: one per key). */
+  readonly target: string;
 }
 
 /** The key file s3rver's filesystem store keeps for each multipart upload. */
@@ -162,22 +162,6 @@ function sendError(req: IncomingMessage, res: ServerResponse, requestId: string,
 
 function entityTooLarge(): AwsAuthError {
   return new AwsAuthError(400, 'EntityTooLarge', `Your proposed upload exceeds the sandbox's single-request limit of ${MAX_GATE_BODY_BYTES} bytes; use a multipart upload.`);
-}
-
-/** The query string without presigned-URL auth parameters, keeping the client's own encoding. */
-function forwardedQuery(rawQuery: string): string {
-  if (rawQuery === '') return '';
-  const kept = rawQuery.split('&').filter((pair) => {
-    const name = pair.split('=', 1)[0] ?? '';
-    let decoded = name;
-    try {
-      decoded = decodeURIComponent(name);
-    } catch {
-      // Already refused at parse time; keep the pair as it is.
-    }
-    return !AUTH_QUERY_PARAMETERS.has(decoded);
-  });
-  return kept.length > 0 ? `?${kept.join('&')}` : '';
 }
 
 /** Request-wide condition keys: who is asking, how and when. */
@@ -290,34 +274,25 @@ function verifiedPayload(
   return payload;
 }
 
-/** Forwards an authorised request to s3rver and streams the answer back. */
-function forward(req: IncomingMessage, res: ServerResponse, wire: WireRequest, payload: Buffer, upstreamPort: number, agent: Agent, requestId: string): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(wire.headers)) {
-    if (DROPPED_REQUEST_HEADERS.has(name)) continue;
-    if (name === 'content-encoding') {
-      const rest = values.join(',').split(',').map((v) => v.trim()).filter((v) => v !== '' && v !== 'aws-chunked');
-      if (rest.length > 0) headers[name] = rest.join(', ');
-      continue;
-    }
-    headers[name] = values.length === 1 ? (values[0] as string) : [...values];
-  }
-  headers.host = `127.0.0.1:${upstreamPort}`;
-  if (payload.length > 0 || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(payload.length);
+/** Where and how the gate reaches the emulator. */
+interface Upstream {
+  readonly socketPath: string;
+  readonly agent: Agent;
+}
+
+/** Sends the emulator the request rebuilt from what was authorised and streams the answer back. */
+function forward(req: IncomingMessage, res: ServerResponse, target: string, headers: Record<string, string>, payload: Buffer, upstream: Upstream, requestId: string): void {
   const send = (retried: boolean) => {
-    const upstream = httpRequest(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: wire.rawPath + forwardedQuery(wire.rawQuery), headers, agent },
-      (answer) => {
-        const responseHeaders: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value !== undefined && name !== 'connection' && name !== 'keep-alive' && !name.startsWith('access-control-')) responseHeaders[name] = value;
-        }
-        responseHeaders['x-amz-request-id'] = requestId;
-        res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...corsHeaders(req) });
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', (error: NodeJS.ErrnoException) => {
+    const outgoing = httpRequest({ socketPath: upstream.socketPath, method: req.method, path: target, headers, agent: upstream.agent }, (answer) => {
+      const responseHeaders: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value !== undefined && name !== 'connection' && name !== 'keep-alive' && !name.startsWith('access-control-')) responseHeaders[name] = value;
+      }
+      responseHeaders['x-amz-request-id'] = requestId;
+      res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...corsHeaders(req) });
+      answer.pipe(res);
+    });
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
       // A kept-alive socket the emulator closed just as it was reused: send once more on a new
       // one. Not for POST (creating a multipart upload twice would leave a stray upload).
       if (!retried && !res.headersSent && req.method !== 'POST' && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
@@ -326,30 +301,28 @@ function forward(req: IncomingMessage, res: ServerResponse, wire: WireRequest, p
       }
       sendError(req, res, requestId, new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.'), '');
     });
-    upstream.end(payload);
+    outgoing.end(payload);
   };
   send(false);
 }
 
-/** One DELETE to s3rver; resolves with its status. */
-function deleteUpstream(bucket: string, key: string, upstreamPort: number, agent: Agent): Promise<number> {
-  const path = `/${uriEncodePath(bucket)}/${key.split('/').map(uriEncodePath).join('/')}`;
+/** One bodiless request (DELETE, HEAD) for an object to the emulator; resolves with its status. */
+function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, upstream: Upstream): Promise<number> {
   return new Promise((resolve, reject) => {
-    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: 'DELETE', path, agent }, (answer) => {
-      answer.resume();
-      answer.on('end', () => resolve(answer.statusCode ?? 502));
-    });
-    upstream.on('error', reject);
-    upstream.end();
+    const outgoing = httpRequest(
+      { socketPath: upstream.socketPath, method, path: canonicalObjectPath(bucket, key), headers: { host: 'localhost' }, agent: upstream.agent },
+      (answer) => {
+        answer.resume();
+        answer.on('end', () => resolve(answer.statusCode ?? 502));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
   });
 }
 
-function uriEncodePath(segment: string): string {
-  return encodeURIComponent(segment);
-}
-
 /**
- * DeleteObjects, once every key is authorised: s3rver's own DeleteObjects deletes keys in
+ * DeleteObjects, once every key is authorised: the emulator's own DeleteObjects deletes keys in
  * parallel and fails when two share a folder, so the gate deletes them one by one and
  * answers S3's DeleteResult itself.
  */
@@ -359,13 +332,12 @@ async function deleteObjectsOneByOne(
   bucket: string,
   keys: readonly string[],
   quiet: boolean,
-  upstreamPort: number,
-  agent: Agent,
+  upstream: Upstream,
   requestId: string,
 ): Promise<void> {
   let entries = '';
   for (const key of keys) {
-    const status = await deleteUpstream(bucket, key, upstreamPort, agent);
+    const status = await objectRequest('DELETE', bucket, key, upstream);
     if (status === 204 || status === 200 || status === 404) {
       if (!quiet) entries += `<Deleted><Key>${escapeXml(key)}</Key></Deleted>`;
     } else {
@@ -377,8 +349,84 @@ async function deleteObjectsOneByOne(
   res.end(body);
 }
 
+/** The bucket owner's canonical user id in the sandbox (any stable 64-hex id). */
+const OWNER_CANONICAL_ID = createHash('sha256').update(`tvm-sandbox-owner:${SANDBOX_ACCOUNT_ID}`).digest('hex');
+
+/**
+ * ACL requests on an object, answered as a bucket with Object Ownership "bucket owner
+ * enforced" answers them: reading shows full control for the bucket owner; writing an
+ * owner-only ACL (checked in s3-operations.ts) changes nothing. Both need the object to exist.
+ */
+async function answerAcl(req: IncomingMessage, res: ServerResponse, answer: 'acl-unchanged' | 'owner-acl', bucket: string, key: string, upstream: Upstream, requestId: string): Promise<void> {
+  const status = await objectRequest('HEAD', bucket, key, upstream).catch(() => 503);
+  if (status === 404) throw new AwsAuthError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
+  if (status !== 200) throw new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.');
+  const owner = `<Owner><ID>${OWNER_CANONICAL_ID}</ID></Owner>`;
+  const body =
+    answer === 'acl-unchanged'
+      ? ''
+      : '<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `${owner}<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>${OWNER_CANONICAL_ID}</ID></Grantee>` +
+        '<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>';
+  res.writeHead(200, {
+    'x-amz-request-id': requestId,
+    'Content-Length': String(Buffer.byteLength(body)),
+    ...(body ? { 'Content-Type': 'application/xml' } : {}),
+    ...corsHeaders(req),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Whether an AccessControlPolicy body grants full control to the bucket owner and nothing
+ * else: the "equivalent form expressed in XML" of bucket-owner-full-control that a bucket
+ * with ACLs disabled accepts (s3cmd sends one after every copy).
+ */
+function grantsOwnerOnly(xml: string): boolean {
+  if (xml.includes('<!')) return false;
+  const grants = [...xml.matchAll(/<Grant>([\s\S]*?)<\/Grant>/g)].map((match) => match[1] ?? '');
+  if (grants.length === 0 || (xml.match(/<Grant[\s>]/g) ?? []).length !== grants.length) return false;
+  return grants.every(
+    (grant) =>
+      (grant.match(/<ID>/g) ?? []).length === 1 &&
+      grant.includes(`<ID>${OWNER_CANONICAL_ID}</ID>`) &&
+      /<Permission>\s*FULL_CONTROL\s*<\/Permission>/.test(grant) &&
+      !/<(URI|EmailAddress)>/.test(grant),
+  );
+}
+
+/** Who signed a request the gate accepted: a session the local STS issued, or the operator. */
+type Principal = { readonly kind: 'session'; readonly session: StsSession } | { readonly kind: 'operator' };
+
+/** Finds the signer and checks the signature, token and expiry, as S3 does before anything else. */
+function authenticate(wire: WireRequest, parsed: ParsedS3Request, claim: SignatureClaim, options: S3GateOptions, now: number): { principal: Principal; payloadHash: string; signingKey: Buffer } {
+  checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service: 's3' }, now);
+  const payloadHash = declaredPayloadHash(claim);
+  const operator = options.operatorKey;
+  if (operator && claim.accessKeyId === operator.accessKeyId && claim.securityToken === undefined) {
+    return { principal: { kind: 'operator' }, payloadHash, signingKey: verifySignature(wire, parsed.queryPairs, claim, payloadHash, operator.secretAccessKey) };
+  }
+  const session = options.sessions.get(claim.accessKeyId);
+  if (!session || claim.securityToken === undefined) {
+    throw new AwsAuthError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: claim.accessKeyId });
+  }
+  if (!signaturesEqual(session.sessionToken, claim.securityToken)) {
+    throw new AwsAuthError(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+  }
+  if (now >= session.expiresAt) throw new AwsAuthError(400, 'ExpiredToken', 'The provided token has expired.');
+  return { principal: { kind: 'session', session }, payloadHash, signingKey: verifySignature(wire, parsed.queryPairs, claim, payloadHash, session.secretAccessKey) };
+}
+
+/** The bucket owner may do anything to the sandbox's bucket and its objects, nothing elsewhere. */
+function ownerMayDo(check: AuthorisationCheck): boolean {
+  const bucket = `arn:aws:s3:::${SANDBOX_BUCKET}`;
+  return check.resource === '*' || check.resource === bucket || check.resource.startsWith(`${bucket}/`);
+}
+
+const GATE_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE']);
+
 /** Handles one request end to end. */
-async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, agent: Agent): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, upstream: Upstream): Promise<void> {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
   const now = (options.now ?? Date.now)();
   let resource = '';
@@ -400,52 +448,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
       res.end();
       return;
     }
+    if (!GATE_METHODS.has(req.method ?? '')) throw new AwsAuthError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+    // The one parse: everything below (signature, authorisation, forwarding) works from it.
+    const parsed = parseS3Request(req.method ?? 'GET', req.url ?? '/', req.headersDistinct);
     const wire = wireRequest(req);
-    let queryPairs: [string, string][];
-    try {
-      queryPairs = parseQuery(wire.rawQuery);
-    } catch {
-      throw new AwsAuthError(400, 'InvalidArgument', 'The query string is malformed.');
-    }
-    const claim = readSignatureClaim(wire, queryPairs);
+    const claim = readSignatureClaim(wire, parsed.queryPairs);
     // Anonymous requests meet a private bucket: S3 answers AccessDenied.
     if (!claim) throw new AwsAuthError(403, 'AccessDenied', 'Access Denied');
-    checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service: 's3' }, now);
+    const { principal, payloadHash, signingKey } = authenticate(wire, parsed, claim, options, now);
 
-    const session = options.sessions.get(claim.accessKeyId);
-    if (!session || claim.securityToken === undefined) {
-      throw new AwsAuthError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: claim.accessKeyId });
-    }
-    if (!signaturesEqual(session.sessionToken, claim.securityToken)) {
-      throw new AwsAuthError(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
-    }
-    if (now >= session.expiresAt) throw new AwsAuthError(400, 'ExpiredToken', 'The provided token has expired.');
-
-    const payloadHash = declaredPayloadHash(claim);
-    const signingKey = verifySignature(wire, queryPairs, claim, payloadHash, session.secretAccessKey);
-
-    const query = new Map<string, string>();
-    for (const [name, value] of queryPairs) if (!query.has(name)) query.set(name, value);
-    const operation: S3Operation = describeS3Operation({
-      method: wire.method,
-      rawPath: wire.rawPath,
-      query,
-      header: (name) => headerValue(wire, name),
-    });
+    const header = (name: string) => parsed.headers.get(name);
+    const operation: S3Operation = describeS3Operation({ method: parsed.method, ...(parsed.bucket !== undefined ? { bucket: parsed.bucket } : {}), ...(parsed.key !== undefined ? { key: parsed.key } : {}), query: parsed.query, header });
     resource = operation.key !== undefined ? `/${operation.bucket}/${operation.key}` : operation.bucket !== undefined ? `/${operation.bucket}` : '/';
 
-    const context = requestContext(session, claim, req, now);
     const authorise = async (checks: readonly AuthorisationCheck[]) => {
       for (const check of checks) {
-        const identityPolicies = [{ name: 'tvm-vending', policy: options.vendingRolePolicy }, ...(options.inlineRolePolicies?.() ?? [])];
-        if (!(await isAllowed(check, session, identityPolicies, context))) {
-          if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${session.roleSessionName} ${check.action} ${check.displayResource}`);
-          throw new AwsAuthError(
-            403,
-            'AccessDenied',
-            `User: ${session.assumedRoleArn} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" because no session policy allows the ${check.action} action`,
-          );
-        }
+        if (principal.kind === 'operator' ? ownerMayDo(check) : await isAllowed(check, principal.session, identityPolicies(options), requestContext(principal.session, claim, req, now))) continue;
+        const who = principal.kind === 'operator' ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : principal.session.assumedRoleArn;
+        if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource}`);
+        throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" because no session policy allows the ${check.action} action`);
       }
     };
 
@@ -453,13 +474,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
       const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
       const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey, true).toString('utf8'));
       await authorise(plan.checks);
-      await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, options.upstreamPort, agent, requestId);
+      options.onForward?.({ operation: operation.name, bucket: operation.bucket, deletedKeys: plan.keys, target: rebuiltTarget(parsed) });
+      await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, upstream, requestId);
       return;
     }
     // S3 authorises before it reads the body: a refused upload costs nothing.
     await authorise(operation.checks);
     // Only after authorisation, as S3 does: the upload must belong to the key just authorised.
-    const uploadId = query.get('uploadId');
+    const uploadId = parsed.query.get('uploadId');
     if (uploadId !== undefined && operation.key !== undefined) {
       const recordedKey = UPLOAD_ID.test(uploadId) && options.multipartUploadKey ? await options.multipartUploadKey(operation.bucket ?? '', uploadId) : undefined;
       if (recordedKey !== operation.key) {
@@ -470,7 +492,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     }
     const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, ['PutObject', 'UploadPart'].includes(operation.name));
-    forward(req, res, wire, payload, options.upstreamPort, agent, requestId);
+    if (operation.name === 'PutObjectAcl' && header('x-amz-acl') === undefined && !grantsOwnerOnly(payload.toString('utf8'))) throw aclNotSupported();
+    if (operation.answeredByGate !== undefined) {
+      await answerAcl(req, res, operation.answeredByGate, parsed.bucket ?? '', parsed.key ?? '', upstream, requestId);
+      return;
+    }
+    const sendsBody = payload.length > 0 || parsed.method === 'PUT' || parsed.method === 'POST';
+    const target = rebuiltTarget(parsed);
+    options.onForward?.({
+      operation: operation.name,
+      ...(parsed.bucket !== undefined ? { bucket: parsed.bucket } : {}),
+      ...(parsed.key !== undefined ? { key: parsed.key } : {}),
+      ...(parsed.query.has('prefix') && parsed.key === undefined ? { prefix: parsed.query.get('prefix') } : {}),
+      ...(operation.copySource ? { copySource: operation.copySource } : {}),
+      target,
+    });
+    forward(req, res, target, forwardedHeaders(parsed, operation.copySource, sendsBody ? payload.length : undefined), payload, upstream, requestId);
   } catch (error) {
     if (error instanceof AwsAuthError) {
       sendError(req, res, requestId, error, resource);
@@ -481,17 +518,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
   }
 }
 
-/** Starts the gate on a loopback port in front of s3rver. */
+/** The vending role's policies as they are now. */
+function identityPolicies(options: S3GateOptions): { name: string; policy: PolicyDocument }[] {
+  return [{ name: 'tvm-vending', policy: options.vendingRolePolicy }, ...(options.inlineRolePolicies?.() ?? [])];
+}
+
+/** Starts the gate on a loopback port in front of the emulator's socket. */
 export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+  const upstream: Upstream = { socketPath: options.upstreamSocket, agent: new Agent({ keepAlive: true, maxSockets: 128 }) };
   const server = createServer((req, res) => {
-    void handle(req, res, options, agent);
+    void handle(req, res, options, upstream);
   });
   let port: number;
   try {
     port = await listenOnLoopback(server, options.port ?? 0);
   } catch (error) {
-    agent.destroy();
+    upstream.agent.destroy();
     throw error;
   }
   return {
@@ -502,7 +544,7 @@ export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      agent.destroy();
+      upstream.agent.destroy();
     },
   };
 }

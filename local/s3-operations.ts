@@ -4,6 +4,7 @@
  * condition keys for Amazon S3" reference. Anything it does not recognise is refused, so
  * a request can never reach the emulator without a matching check.
  */
+import { assertBucketName, assertRepresentableKey, strictDecode } from './s3-request';
 import { AwsAuthError } from './sigv4';
 
 /** One IAM check: every check of an operation must be allowed. */
@@ -27,12 +28,22 @@ export interface S3Operation {
   readonly checks: readonly AuthorisationCheck[];
   /** POST ?delete: each key needs s3:DeleteObject; the gate reads them from the body. */
   readonly needsDeleteKeysFromBody?: boolean;
+  /** CopyObject and UploadPartCopy: the source as authorised, from which the gate rebuilds x-amz-copy-source. */
+  readonly copySource?: { readonly bucket: string; readonly key: string };
+  /**
+   * Authorised, then answered by the gate itself, as a bucket with ACLs disabled answers:
+   * `acl-unchanged` (PutObjectAcl of an owner-only ACL) or `owner-acl` (GetObjectAcl: full
+   * control for the bucket owner, always).
+   */
+  readonly answeredByGate?: 'acl-unchanged' | 'owner-acl';
 }
 
 /** The parsed request the mapper needs. */
 export interface S3RequestShape {
   readonly method: string;
-  readonly rawPath: string;
+  /** Already parsed and checked (s3-request.ts). */
+  readonly bucket?: string;
+  readonly key?: string;
   readonly query: ReadonlyMap<string, string>;
   readonly header: (name: string) => string | undefined;
 }
@@ -152,41 +163,46 @@ function methodNotAllowed(): AwsAuthError {
 }
 
 /**
- * Refuses keys the S3 emulator could not store literally. S3 keeps `a/../b` as one literal
- * key; s3rver joins keys into file paths, where `..` would step into another folder.
+ * Reads `x-amz-copy-source` (`[/]bucket/key`, URL-encoded) once, strictly, as the request
+ * path is read. The emulator gets a header rebuilt from the result, never this one.
  */
-export function assertStorableKey(key: string): void {
-  if (key.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw new AwsAuthError(
-      400,
-      'InvalidArgument',
-      'The local sandbox refuses object keys with "." or ".." path segments: its storage emulator cannot store them literally.',
-    );
-  }
-  if (key.includes('\0')) throw new AwsAuthError(400, 'InvalidArgument', 'Object keys must not contain NUL.');
-}
-
-/** Reads `x-amz-copy-source` (`[/]bucket/key`) the way both S3 and the emulator agree on. */
 function copySource(raw: string): { bucket: string; key: string } {
-  // The emulator does not split off `?versionId=`; a `?` would make the two read different keys.
+  // Versions do not exist in the sandbox, and a `?` left raw would be read as part of the key by the emulator.
   if (raw.includes('?')) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions: copy sources cannot carry a versionId.');
-  const pathPart = raw;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathPart);
-    // The emulator decodes with decodeURI: refuse anything the two would read differently.
-    if (decodeURI(pathPart) !== decoded) throw new Error('ambiguous');
-  } catch {
-    throw new AwsAuthError(400, 'InvalidArgument', 'Invalid copy source encoding.');
-  }
+  if (!RAW_COPY_SOURCE.test(raw)) throw new AwsAuthError(400, 'InvalidArgument', 'Invalid copy source encoding.', { ArgumentName: 'x-amz-copy-source' });
+  const decoded = strictDecode(raw);
   const trimmed = decoded.startsWith('/') ? decoded.slice(1) : decoded;
   const slash = trimmed.indexOf('/');
   if (slash <= 0 || slash === trimmed.length - 1) throw new AwsAuthError(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.');
   const key = trimmed.slice(slash + 1);
   const bucket = trimmed.slice(0, slash);
   assertBucketName(bucket);
-  assertStorableKey(key);
+  assertRepresentableKey(key);
   return { bucket, key };
+}
+
+// As for request paths: RFC 3986 characters, no raw `+` or `;`.
+const RAW_COPY_SOURCE = /^[A-Za-z0-9\-._~!$&'()*,=:@/%]+$/;
+
+/**
+ * Canned ACLs a bucket with Object Ownership "bucket owner enforced" accepts on a write: AWS
+ * documents `bucket-owner-full-control`; `private` grants the same single grant (full control
+ * to the object owner, who is the bucket owner) and is what rclone sends by default.
+ */
+const OWNER_ONLY_CANNED_ACLS = new Set(['bucket-owner-full-control', 'private']);
+
+/** As S3 with ACLs disabled answers an ACL that grants anyone but the bucket owner. */
+export function aclNotSupported(): AwsAuthError {
+  return new AwsAuthError(400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
+}
+
+/** Refuses ACL headers other than an owner-only canned ACL, as a BucketOwnerEnforced bucket does. */
+function assertOwnerOnlyAcl(header: S3RequestShape['header']): void {
+  const canned = header('x-amz-acl');
+  if (canned !== undefined && !OWNER_ONLY_CANNED_ACLS.has(canned)) throw aclNotSupported();
+  if (['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'].some((name) => header(name) !== undefined)) {
+    throw aclNotSupported();
+  }
 }
 
 /** Condition keys S3 sets from request headers on writes. */
@@ -228,35 +244,10 @@ function writeSideEffects(bucket: string, key: string, header: S3RequestShape['h
   return extra;
 }
 
-/** S3's bucket naming rules. Anything else (an encoded `/`, `..`) must never reach the emulator's file paths. */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function assertBucketName(bucket: string): void {
-  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
-    throw new AwsAuthError(400, 'InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
-  }
-}
-
-function splitPath(rawPath: string): { bucket?: string; key?: string } {
-  const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
-  if (path === '') return {};
-  const slash = path.indexOf('/');
-  let bucket: string;
-  let key: string;
-  try {
-    bucket = decodeURIComponent(slash === -1 ? path : path.slice(0, slash));
-    key = slash === -1 ? '' : decodeURIComponent(path.slice(slash + 1));
-  } catch {
-    throw new AwsAuthError(400, 'InvalidURI', "Couldn't parse the specified URI.");
-  }
-  assertBucketName(bucket);
-  return key === '' ? { bucket } : { bucket, key };
-}
-
 /** The operation and its IAM checks for one path-style S3 request. */
 export function describeS3Operation(request: S3RequestShape): S3Operation {
   const { method, query, header } = request;
-  const { bucket, key } = splitPath(request.rawPath);
+  const { bucket, key } = request;
   const subresources = [...query.keys()].filter((name) => SUBRESOURCES.has(name));
   const has = (name: string) => query.has(name);
   const versioned = has('versionId');
@@ -290,13 +281,14 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
     return { name: `${method} ?${sub}`, bucket, checks: [check(action, bucket, undefined)] };
   }
 
-  assertStorableKey(key);
   const versionedAction = (plain: string, version: string) => (versioned ? version : plain);
   switch (method) {
     case 'GET':
     case 'HEAD': {
       if (has('uploadId')) return { name: 'ListParts', bucket, key, checks: [check('s3:ListMultipartUploadParts', bucket, key)] };
-      if (has('acl')) return { name: 'GetObjectAcl', bucket, key, checks: [check(versionedAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), bucket, key)] };
+      if (has('acl')) {
+        return { name: 'GetObjectAcl', bucket, key, answeredByGate: 'owner-acl', checks: [check(versionedAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), bucket, key)] };
+      }
       if (has('tagging')) return { name: 'GetObjectTagging', bucket, key, checks: [check(versionedAction('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), bucket, key)] };
       if (has('attributes')) {
         return { name: 'GetObjectAttributes', bucket, key, checks: [check(versionedAction('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), bucket, key)] };
@@ -313,7 +305,18 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
       };
     }
     case 'PUT': {
-      if (has('acl')) return { name: 'PutObjectAcl', bucket, key, checks: [check(versionedAction('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), bucket, key, writeHeaderContext(header))] };
+      if (has('acl')) {
+        // ACLs are disabled (BucketOwnerEnforced): only an owner-only ACL is accepted (a canned one
+        // here, one in the body checked by the gate once it has read it), and it changes nothing.
+        assertOwnerOnlyAcl(header);
+        return {
+          name: 'PutObjectAcl',
+          bucket,
+          key,
+          answeredByGate: 'acl-unchanged',
+          checks: [check(versionedAction('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), bucket, key, writeHeaderContext(header))],
+        };
+      }
       if (has('tagging')) return { name: 'PutObjectTagging', bucket, key, checks: [check(versionedAction('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), bucket, key)] };
       if (has('legal-hold')) return { name: 'PutObjectLegalHold', bucket, key, checks: [check('s3:PutObjectLegalHold', bucket, key)] };
       if (has('retention')) return { name: 'PutObjectRetention', bucket, key, checks: [check('s3:PutObjectRetention', bucket, key)] };
@@ -322,16 +325,18 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
       if (subresources.some((s) => s !== 'uploadId' && s !== 'partNumber')) throw methodNotAllowed();
       const checks = [check('s3:PutObject', bucket, key, writeHeaderContext(header))];
       const source = header('x-amz-copy-source');
-      if (source !== undefined) {
-        const from = copySource(source);
-        checks.push(check('s3:GetObject', from.bucket, from.key));
+      const from = source === undefined ? undefined : copySource(source);
+      if (from) checks.push(check('s3:GetObject', from.bucket, from.key));
+      if (!isPart) {
+        assertOwnerOnlyAcl(header);
+        checks.push(...writeSideEffects(bucket, key, header));
       }
-      if (!isPart) checks.push(...writeSideEffects(bucket, key, header));
-      const name = isPart ? (source !== undefined ? 'UploadPartCopy' : 'UploadPart') : source !== undefined ? 'CopyObject' : 'PutObject';
-      return { name, bucket, key, checks };
+      const name = isPart ? (from ? 'UploadPartCopy' : 'UploadPart') : from ? 'CopyObject' : 'PutObject';
+      return { name, bucket, key, checks, ...(from ? { copySource: from } : {}) };
     }
     case 'POST': {
       if (has('uploads')) {
+        assertOwnerOnlyAcl(header);
         return { name: 'CreateMultipartUpload', bucket, key, checks: [check('s3:PutObject', bucket, key, writeHeaderContext(header)), ...writeSideEffects(bucket, key, header)] };
       }
       if (has('uploadId')) return { name: 'CompleteMultipartUpload', bucket, key, checks: [check('s3:PutObject', bucket, key)] };
@@ -382,7 +387,7 @@ export function planDeleteObjects(bucket: string, xml: string): DeleteObjectsPla
     const keyMatch = /<Key>([^<]*)<\/Key>/.exec(inner);
     if (!keyMatch) throw malformedXml();
     const key = unescapeXml(keyMatch[1] ?? '');
-    assertStorableKey(key);
+    assertRepresentableKey(key);
     const versionId = /<VersionId>([^<]*)<\/VersionId>/.exec(inner)?.[1];
     checks.push(check(versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject', bucket, key));
     if (versionId !== undefined) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions.');

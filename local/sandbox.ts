@@ -3,8 +3,11 @@
  *
  * - DynamoDB: dynalite, on its own worker thread, on disk under the data folder.
  * - STS: the local STS ({@link startSts}), remembering every session it issues.
- * - S3: s3rver on an internal port, reachable only through the S3 gate, which verifies
- *   SigV4 and evaluates the role and session policies with a real IAM policy engine.
+ * - S3: an emulator on a Unix socket in a private folder, reachable only through the S3 gate,
+ *   which verifies SigV4, evaluates the role and session policies with a real IAM policy
+ *   engine, and forwards a request rebuilt from what it authorised.
+ * - Keys: the functions' and the operator's, random per data folder (secrets.ts); DynamoDB,
+ *   STS and IAM answer only requests signed with them.
  * - API: the handlers of lambda/handlers/, served from the route table in lambda/routes.ts,
  *   running on worker threads like Lambda instances (function-threads.ts).
  *
@@ -20,13 +23,12 @@ import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/routes';
+import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
-  SANDBOX_FUNCTION_CREDENTIALS,
-  SANDBOX_OPERATOR_CREDENTIALS,
   SANDBOX_REGION,
   SANDBOX_TABLE,
   SANDBOX_VENDING_ROLE_ARN,
@@ -36,6 +38,7 @@ import { startIam } from './iam';
 import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
 import { RolePolicyStore } from './role-policies';
 import { startS3Emulator } from './s3-emulator';
+import { loadOrCreateSandboxSecrets, type LongTermKey } from './secrets';
 import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
@@ -139,11 +142,11 @@ function lockDataDir(dataDir: string): () => void {
   throw new Error(`Could not lock the data folder ${dataDir}.`);
 }
 
-async function ensureTable(endpoint: string): Promise<void> {
+async function ensureTable(endpoint: string, credentials: LongTermKey): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
     region: SANDBOX_REGION,
-    credentials: SANDBOX_FUNCTION_CREDENTIALS,
+    credentials,
   });
   try {
     try {
@@ -188,7 +191,7 @@ async function listenPublic(server: Server, port: number, what: string, variable
 }
 
 /**
- * Starts the sandbox: dynalite, s3rver, the local STS, the S3 gate and the API, creating
+ * Starts the sandbox: dynalite, the S3 emulator, the local STS, the S3 gate and the API, creating
  * the table and the bucket if missing. On failure everything already started is stopped.
  *
  * The handlers run on their own threads with their own environment (this process's, plus
@@ -202,6 +205,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
 
   const releaseLock = lockDataDir(dataDir);
+  let secrets: ReturnType<typeof loadOrCreateSandboxSecrets>;
+  try {
+    secrets = loadOrCreateSandboxSecrets(dataDir);
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
   const cleanup: (() => Promise<void>)[] = [async () => releaseLock()];
   const stopAll = async () => {
     for (const step of cleanup.splice(0).reverse()) {
@@ -228,33 +238,39 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
 
-    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0);
+    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [secrets.functionKey, secrets.operatorKey]);
     cleanup.push(() => database.stop());
     const { endpoint: dynamoEndpoint } = database;
-    await ensureTable(dynamoEndpoint);
+    await ensureTable(dynamoEndpoint, secrets.functionKey);
 
-    const s3rver = await startS3Emulator(join(dataDir, 's3'));
-    const s3rverPort = s3rver.port;
-    cleanup.push(() => s3rver.close());
+    const emulator = await startS3Emulator(join(dataDir, 's3'));
+    cleanup.push(() => emulator.close());
 
     const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));
-    const iam = await startIam({ policies: rolePolicies, ...(options.now ? { now: options.now } : {}) });
+    const vendingRolePolicy = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
+    const iam = await startIam({
+      policies: rolePolicies,
+      operatorKey: secrets.operatorKey,
+      ownPolicies: [{ name: VENDING_ROLE_POLICY_NAME, policy: vendingRolePolicy }],
+      ...(options.now ? { now: options.now } : {}),
+    });
     cleanup.push(() => closeServer(iam.server));
 
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
     sessions.open();
     cleanup.push(() => sessions.close());
-    const sts = await startSts({ sessions, ...(options.now ? { now: options.now } : {}) });
+    const sts = await startSts({ sessions, functionKey: secrets.functionKey, ...(options.now ? { now: options.now } : {}) });
     cleanup.push(() => closeServer(sts.server));
 
     let gate: S3Gate;
     try {
       gate = await startS3Gate({
         sessions,
-        vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+        vendingRolePolicy,
         inlineRolePolicies: () => rolePolicies.all(),
-        upstreamPort: s3rverPort,
-        multipartUploadKey: s3rverUploadKeyReader(join(dataDir, 's3')),
+        upstreamSocket: emulator.socketPath,
+        operatorKey: secrets.operatorKey,
+        multipartUploadKey: s3rverUploadKeyReader(emulator.directory),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),
@@ -279,8 +295,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       VENDING_ROLE_ARN: SANDBOX_VENDING_ROLE_ARN,
       AWS_REGION: SANDBOX_REGION,
       AWS_DEFAULT_REGION: SANDBOX_REGION,
-      AWS_ACCESS_KEY_ID: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: secrets.functionKey.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secrets.functionKey.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: faults?.dynamodb.endpoint ?? dynamoEndpoint,
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
@@ -311,9 +327,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       vendingRoleArn: SANDBOX_VENDING_ROLE_ARN,
       dynamoEndpoint,
       iamEndpoint: iam.url,
-      s3OwnerEndpoint: `http://127.0.0.1:${s3rverPort}`,
-      s3OwnerCredentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      operatorCredentials: SANDBOX_OPERATOR_CREDENTIALS,
+      s3Endpoint: gate.url,
     };
     writeFileSync(manifestFile, JSON.stringify(manifest, null, 2), { mode: 0o600 });
     cleanup.push(async () => rmSync(manifestFile, { force: true }));

@@ -10,13 +10,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { deflateRawSync } from 'node:zlib';
 import {
   SANDBOX_ACCOUNT_ID,
-  SANDBOX_FUNCTION_CREDENTIALS,
   SANDBOX_FUNCTION_ROLE_ARN,
   SANDBOX_REGION,
   SANDBOX_VENDING_ROLE_ARN,
   SANDBOX_VENDING_ROLE_ID,
   assumedRoleArn,
 } from './names';
+import type { LongTermKey } from './secrets';
 import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, type SessionStore, type StsSession } from './session-store';
 import {
   AwsAuthError,
@@ -246,12 +246,14 @@ interface Caller {
 /** Options of {@link createStsServer}. */
 export interface StsServerOptions {
   readonly sessions: SessionStore;
+  /** The functions' long-term key (random per data folder): the only caller AssumeRole accepts. */
+  readonly functionKey: LongTermKey;
   /** The clock, injectable for tests. */
   readonly now?: () => number;
 }
 
 /** Authenticates a request by its SigV4 signature, as STS does before anything else. */
-function authenticate(req: IncomingMessage, body: Buffer, sessions: SessionStore, now: number): Caller {
+function authenticate(req: IncomingMessage, body: Buffer, { sessions, functionKey }: StsServerOptions, now: number): Caller {
   const wire = wireRequest(req);
   let query: [string, string][];
   try {
@@ -278,8 +280,8 @@ function authenticate(req: IncomingMessage, body: Buffer, sessions: SessionStore
   }
   let secret: string;
   let caller: Caller;
-  if (claim.accessKeyId === SANDBOX_FUNCTION_CREDENTIALS.accessKeyId) {
-    secret = SANDBOX_FUNCTION_CREDENTIALS.secretAccessKey;
+  if (claim.accessKeyId === functionKey.accessKeyId && claim.securityToken === undefined) {
+    secret = functionKey.secretAccessKey;
     caller = { arn: SANDBOX_FUNCTION_ROLE_ARN, userId: 'AROAQSANDBOXFUNCTION1:sandbox', kind: 'function' };
   } else {
     const session = sessions.get(claim.accessKeyId);
@@ -292,7 +294,7 @@ function authenticate(req: IncomingMessage, body: Buffer, sessions: SessionStore
   }
   const payloadHash = claim.kind === 'query' ? 'UNSIGNED-PAYLOAD' : sha256Hex(body);
   try {
-    verifySignature(wire, query, claim, claim.contentSha256 ?? payloadHash, secret);
+    verifySignature(wire, query, claim, payloadHash, secret);
   } catch (error) {
     if (error instanceof AwsAuthError) {
       throw new StsError(
@@ -325,7 +327,7 @@ export function createStsHandler(options: StsServerOptions): (req: IncomingMessa
         if (req.method !== 'POST' && req.method !== 'GET') throw new StsError(405, 'InvalidAction', 'STS accepts GET and POST only.');
         const body = await readBody(req, MAX_FORM_BYTES, () => new StsError(413, 'RequestEntityTooLarge', 'The request is too large.'));
         const at = now();
-        const caller = authenticate(req, body, options.sessions, at);
+        const caller = authenticate(req, body, options, at);
         const params = new Map<string, string>();
         const queryStart = (req.url ?? '').indexOf('?');
         for (const [name, value] of new URLSearchParams(queryStart === -1 ? '' : (req.url ?? '').slice(queryStart + 1))) params.set(name, value);

@@ -40,7 +40,8 @@ const sessionOwner = (username: Username) => `USER#${username}`;
 /** DynamoDB TTL reads epoch seconds. */
 const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
 
-function isConditionFailure(error: unknown): boolean {
+/** Whether DynamoDB refused a write because its condition failed. */
+export function isConditionFailure(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
     (error instanceof Error && error.name === 'ConditionalCheckFailedException')
@@ -48,7 +49,7 @@ function isConditionFailure(error: unknown): boolean {
 }
 
 /** Any DynamoDB fault other than a failed condition is a 503: the cause is kept for logs only. */
-function unavailable(error: unknown): BackendUnavailableError {
+export function unavailable(error: unknown): BackendUnavailableError {
   return new BackendUnavailableError('DynamoDB', { cause: error });
 }
 
@@ -72,7 +73,9 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
         new PutCommand({
           TableName: this.tableName,
           Item: { ...userKey(user.username), ...user },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          // A deleted name's hold is the same item: the name is free only once the hold is over.
+          ConditionExpression: 'attribute_not_exists(pk) OR heldUntil < :now',
+          ExpressionAttributeValues: { ':now': user.createdAt },
         }),
       );
     } catch (error) {
@@ -83,7 +86,12 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
 
   async getUser(username: Username): Promise<UserRecord | undefined> {
     const item = await this.get(userKey(username));
-    return item ? toUser(item) : undefined;
+    return item && !isHold(item) ? toUser(item) : undefined;
+  }
+
+  async nameHeldUntil(username: Username): Promise<number | undefined> {
+    const item = await this.get(userKey(username));
+    return item && isHold(item) ? Number(item.heldUntil) : undefined;
   }
 
   async updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
@@ -123,12 +131,12 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     }
   }
 
-  async deleteUser(username: Username, userId: string): Promise<boolean> {
+  async holdName(username: Username, userId: string, heldUntil: number): Promise<boolean> {
     try {
       await this.documents.send(
-        new DeleteCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: userKey(username),
+          Item: { ...userKey(username), username, heldUntil, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(heldUntil) },
           ConditionExpression: 'userId = :userId',
           ExpressionAttributeValues: { ':userId': userId },
         }),
@@ -151,7 +159,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
         },
       );
       for await (const page of pages) {
-        for (const item of page.Items ?? []) yield toUser(item);
+        for (const item of page.Items ?? []) if (!isHold(item)) yield toUser(item);
       }
     } catch (error) {
       throw error instanceof BackendUnavailableError ? error : unavailable(error);
@@ -408,6 +416,11 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
       throw unavailable(error);
     }
   }
+}
+
+/** A deleted name's hold, stored in the user's place (see {@link DynamoTvmStore.holdName}). */
+function isHold(item: Record<string, unknown>): boolean {
+  return item.heldUntil !== undefined;
 }
 
 function toUser(item: Record<string, unknown>): UserRecord {

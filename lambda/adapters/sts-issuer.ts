@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { BackendUnavailableError } from '../core/errors';
 import type { CredentialIssuer, CredentialRequest, IssuedCredentials } from '../core/ports';
+import { REVOCATION_GROUP_SESSION_TAG, revocationGroup } from '../core/revocation';
 
 /** The session tag carrying the username; policies and CloudTrail can match on it. */
 export const USERNAME_SESSION_TAG = 'username';
@@ -23,7 +24,11 @@ export class StsCredentialIssuer implements CredentialIssuer {
           SourceIdentity: request.username,
           Policy: request.sessionPolicy,
           DurationSeconds: request.durationSeconds,
-          Tags: [{ Key: USERNAME_SESSION_TAG, Value: request.username }],
+          // The revocation group lets a long cut-off list match users by group (lambda/core/revocation.ts).
+          Tags: [
+            { Key: USERNAME_SESSION_TAG, Value: request.username },
+            { Key: REVOCATION_GROUP_SESSION_TAG, Value: revocationGroup(request.username) },
+          ],
         }),
       );
       credentials = result.Credentials;

@@ -4,11 +4,13 @@
  *
  * | item | pk | sk |
  * |---|---|---|
- * | user | `USER#<username>` | `PROFILE` |
+ * | user, or the hold on a deleted name (`heldUntil`) | `USER#<username>` | `PROFILE` |
  * | lockout counter | `USER#<username>` | `LOCKOUT` |
  * | session | `SESSION#<sha256 of token>` | `SESSION` |
  * | reset code | `USER#<username>` | `RESET` |
  * | audit entry | `USER#<username>` | `AUDIT#<epoch ms, 13 digits>#<random>` |
+ * | credential cut-off | `REVOCATIONS` | `USER#<username>` |
+ * | revocation lock | `REVOCATIONS` | `LOCK` |
  *
  * Sessions also carry `sessionOwner` (`USER#<username>`) and `createdAt`, the keys of the
  * `sessionsByOwner` index, which lists one user's sessions.

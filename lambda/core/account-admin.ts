@@ -57,7 +57,10 @@ export class AccountAdmin {
     return { ...(await this.summary(user)), liveSessions: live.length };
   }
 
-  /** Disables the user and revokes every session at once (a new session generation). */
+  /**
+   * Disables the user and revokes every session at once (a new session generation). Issued
+   * AWS credentials are tvm-admin's to cut off, after this commit.
+   */
   async disable(username: Username): Promise<void> {
     const user = await this.requireUser(username);
     await this.update(user, { disabled: true, sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
@@ -118,25 +121,32 @@ export class AccountAdmin {
   }
 
   /**
-   * Deletes the user's account: sessions, counters, reset code and the user record. The
-   * audit trail stays until its retention ends, with a `deleted` entry last. Objects in the
-   * bucket are the caller's to remove (tvm-admin does, with an explicit flag).
+   * Deletes the user's records: sessions, counters, reset code, and the user record, which is
+   * replaced by a hold on the name until `heldUntil`, so nobody can register it while
+   * credentials issued to this account may still exist. Call it on a disabled user whose
+   * credentials are cut off and whose files are gone (tvm-admin's `users delete` does it in
+   * that order). The audit trail stays until its retention ends, with a `deleted` entry last.
    */
-  async deleteUser(username: Username): Promise<void> {
+  async deleteUser(username: Username, heldUntil: number): Promise<void> {
     const user = await this.requireUser(username);
-    // Revoke first, so nothing works during the deletion.
-    await this.update(user, { disabled: true, sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
     const sessions = await this.deps.sessions.listSessions(username);
     await Promise.all(sessions.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
     await this.deps.lockout.clear(username);
     await this.deps.resetCodes.deleteResetCode(username);
-    await this.deps.users.deleteUser(username, user.userId);
-    await this.auditor.record('deleted', username, OPERATOR_ORIGIN);
+    if (!(await this.deps.users.holdName(username, user.userId, heldUntil))) {
+      throw new NotFoundError(`${username} changed meanwhile; run the command again.`);
+    }
+    await this.auditor.record('deleted', username, OPERATOR_ORIGIN, { heldUntil: new Date(heldUntil).toISOString() });
   }
 
-  /** Records that the user's STS credentials were cut off (the IAM change is tvm-admin's). */
-  async recordCredentialsRevoked(username: Username, revokedAt: number): Promise<void> {
-    await this.auditor.record('credentials_revoked', username, OPERATOR_ORIGIN, { before: new Date(revokedAt).toISOString() });
+  /** Until when a deleted name is held, if it is. */
+  async nameHeldUntil(username: Username): Promise<number | undefined> {
+    return this.deps.users.nameHeldUntil(username);
+  }
+
+  /** Records that the user's STS credentials issued before `cutOffAt` were cut off (the IAM change is tvm-admin's). */
+  async recordCredentialsRevoked(username: Username, cutOffAt: number): Promise<void> {
+    await this.auditor.record('credentials_revoked', username, OPERATOR_ORIGIN, { before: new Date(cutOffAt).toISOString() });
   }
 
   /** The audit trail, newest first. */

@@ -38,3 +38,9 @@ export const RECOVERY_CODE_CHARACTERS = 12;
 export const RECOVERY_CODE_INPUT_MAX_CHARACTERS = 20;
 /** Characters of a second-factor challenge token (256 bits, base64url). */
 export const CHALLENGE_TOKEN_CHARACTERS = 43;
+/**
+ * How long one function invocation may run, in seconds (the stack sets it on every function).
+ * It also bounds how long after its session check a /token call can still reach STS, which
+ * the credential cut-off's margin must cover.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = 10;

@@ -73,9 +73,12 @@ export type ReserveResult =
 
 /** Users, unique by username. */
 export interface UserStore {
-  /** Creates the user only if the name is free; throws UsernameTakenError otherwise. */
+  /**
+   * Creates the user only if the name is free: no user, and no hold on a deleted name that
+   * lasts past `user.createdAt`. Throws UsernameTakenError otherwise (a held name is taken).
+   */
   createUser(user: UserRecord): Promise<void>;
-  /** Reads a user with strong consistency. */
+  /** Reads a user with strong consistency (a held name has no user). */
   getUser(username: Username): Promise<UserRecord | undefined>;
   /**
    * Applies `changes` only if the stored user is still registration `userId` (and, for a
@@ -83,8 +86,13 @@ export interface UserStore {
    * condition failed.
    */
   updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined>;
-  /** Deletes the user if it is still registration `userId`. Returns whether it did. */
-  deleteUser(username: Username, userId: string): Promise<boolean>;
+  /**
+   * Replaces the user, if it is still registration `userId`, by a hold on the name until
+   * `heldUntil` (epoch ms): the name stays taken until then. Returns whether it did.
+   */
+  holdName(username: Username, userId: string, heldUntil: number): Promise<boolean>;
+  /** Until when a deleted name is held (epoch ms), if it is. */
+  nameHeldUntil(username: Username): Promise<number | undefined>;
   /** Every user, page by page (an operator's listing; a table scan). */
   listUsers(): AsyncIterable<UserRecord>;
 }

@@ -264,9 +264,12 @@ export class TvmService {
       throw new AuthenticationError('The username or reset code is incorrect, or the code has expired.');
     }
     let replaced;
+    let credentials;
     try {
       await this.deps.secondFactor?.verifyForReset(user, request.secondFactor ?? {}, origin);
       const passwordHash = await hasher.hash(request.newPassword);
+      // Vend before the commit, as register and login do: if STS fails, the old password stays.
+      credentials = await this.vend(username);
       replaced = await this.replaceCredentials(user, passwordHash);
     } catch (error) {
       // Give the code back, so the person can try again once the backend recovers.
@@ -276,7 +279,6 @@ export class TvmService {
     await lockout.clear(username);
     await this.auditor.record('reset_used', username, origin, { sessionId: replaced.record.sessionId });
     await this.removeStaleSessions(username, replaced.record.generation);
-    const credentials = await this.vend(username);
     return this.sessionResult(username, replaced.token, replaced.record, credentials);
   }
 

@@ -5,7 +5,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../admin/cli';
-import { AdminError, deployedTarget } from '../../admin/target';
+import { AdminError, DEFAULT_STACK, deployedTarget } from '../../admin/target';
 
 const cloudFormation = mockClient(CloudFormationClient);
 const OUTPUTS = [
@@ -55,4 +55,41 @@ it('policy prints the session policy for the deployed bucket', async () => {
   expect(code).toBe(0);
   const policy = JSON.parse(out) as { Statement: Array<{ Resource: string }> };
   expect(policy.Statement[0]?.Resource).toBe('arn:aws:s3:::tvm-prod-files-1/alice/*');
+});
+
+describe('which stack', () => {
+  const saved = process.env.TVM_STACK;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TVM_STACK;
+    else process.env.TVM_STACK = saved;
+  });
+
+  async function actingOn(args: string[]): Promise<{ asked: string | undefined; err: string }> {
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'any', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS }] });
+    let err = '';
+    const code = await runCli([...args, '--region', 'eu-west-1', 'policy', 'alice'], { out: () => undefined, err: (text) => (err += `${text}\n`) });
+    expect(code).toBe(0);
+    return { asked: cloudFormation.commandCalls(DescribeStacksCommand)[0]?.args[0].input.StackName, err };
+  }
+
+  it('acts on the CDK app\'s default stack, tvm-prod, without --stack or TVM_STACK, and says so', async () => {
+    delete process.env.TVM_STACK;
+    expect(DEFAULT_STACK).toBe('tvm-prod');
+    const { asked, err } = await actingOn([]);
+    expect(asked).toBe('tvm-prod');
+    expect(err).toBe('tvm-admin: acting on stack tvm-prod in eu-west-1\n');
+  });
+
+  it('takes TVM_STACK, and --stack over it', async () => {
+    process.env.TVM_STACK = 'tvm-staging';
+    expect((await actingOn([])).asked).toBe('tvm-staging');
+    cloudFormation.reset();
+    expect((await actingOn(['--stack', 'tvm-dev'])).asked).toBe('tvm-dev');
+  });
+
+  it('names the default in --help', async () => {
+    let out = '';
+    await runCli(['--help'], { out: (text) => (out += text), err: () => undefined });
+    expect(out).toContain('else TVM_STACK, else tvm-prod');
+  });
 });

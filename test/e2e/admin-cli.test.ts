@@ -7,22 +7,16 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../admin/cli';
 import { SessionStore } from '../../local/session-store';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { login, postJson, register, s3ClientFor, s3ErrorCode, type VendResponse } from './helpers';
+import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, type VendResponse } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 let sandbox: Sandbox;
 let dataDir: string;
 
-/** Runs tvm-admin --local in-process; resolves exit code, stdout and stderr. */
-async function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--local', ...args], { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) });
-  return { code, out, err };
-}
+/** Runs tvm-admin --local in-process, with a one-second cut-off margin so fresh logins need not wait long. */
+const admin = (...args: string[]) => runAdmin(args, { cutOffMarginMs: 1000 });
 
 async function adminJson<T>(...args: string[]): Promise<T> {
   const result = await admin('--json', ...args);
@@ -152,7 +146,7 @@ describe('tvm-admin --local', () => {
     expect(await adminJson<Array<{ folder: string }>>('usage', '--all')).toContainEqual({ folder: 'cli-heidi/', objects: 2, bytes: 11 });
     const refused = await admin('users', 'delete', 'cli-heidi');
     expect(refused.code).toBe(1);
-    expect(refused.err.trim().split('\n')).toHaveLength(1);
+    expect(refused.errors).toHaveLength(1);
     expect(refused.err).toContain('--delete-files');
     expect((await admin('users', 'delete', 'cli-heidi', '--delete-files')).code).toBe(0);
     expect(await adminJson('usage', 'cli-heidi')).toEqual([{ folder: 'cli-heidi/', objects: 0, bytes: 0 }]);
@@ -167,20 +161,20 @@ describe('tvm-admin --local', () => {
     const judyS3 = s3ClientFor(judy);
     const ivanKey = `${ivan.storage.prefix}photo.jpg`;
     await ivanS3.send(new PutObjectCommand({ Bucket: ivan.storage.bucket, Key: ivanKey, Body: 'ivan' }));
-    // Token issue times have one-second resolution; let the revocation instant be later.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const revoked = await admin('revoke-credentials', 'cli-ivan');
+    const revoked = await admin('--json', 'revoke-credentials', 'cli-ivan');
     expect(revoked.code).toBe(0);
+    const { credentialsIssuedBefore } = JSON.parse(revoked.out) as { credentialsIssuedBefore: string };
     expect(await s3ErrorCode(ivanS3.send(new GetObjectCommand({ Bucket: ivan.storage.bucket, Key: ivanKey })))).toBe('AccessDenied');
     expect(await s3ErrorCode(ivanS3.send(new ListObjectsV2Command({ Bucket: ivan.storage.bucket, Prefix: ivan.storage.prefix })))).toBe('AccessDenied');
     await expect(judyS3.send(new PutObjectCommand({ Bucket: judy.storage.bucket, Key: `${judy.storage.prefix}ok.txt`, Body: 'fine' }))).resolves.toBeDefined();
     expect((await postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${ivan.session.token}` })).status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Credentials issued once the cut-off instant has passed work again.
+    await passInstant(credentialsIssuedBefore);
     const again = await login(sandbox.apiUrl, 'cli-ivan', PASSWORD);
     const freshS3 = s3ClientFor(again);
     const object = await freshS3.send(new GetObjectCommand({ Bucket: again.storage.bucket, Key: ivanKey }));
     expect(await object.Body?.transformToString()).toBe('ivan');
-    expect(await adminJson<Array<{ username: string }>>('revocations')).toEqual([expect.objectContaining({ username: 'cli-ivan' })]);
+    expect(await adminJson<Array<{ username: string }>>('revocations')).toContainEqual(expect.objectContaining({ username: 'cli-ivan', credentialsIssuedBefore }));
     const trail = await adminJson<Array<{ type: string }>>('audit', 'cli-ivan');
     expect(trail.slice(0, 3).map((event) => event.type)).toEqual(['login_ok', 'credentials_revoked', 'session_revoked']);
     const persisted = JSON.parse(readFileSync(join(dataDir, 'role-policies.json'), 'utf8')) as Record<string, unknown>;
@@ -192,8 +186,13 @@ describe('tvm-admin --local', () => {
     for (const args of [['users', 'show', 'nobody-here'], ['frobnicate'], ['users', 'show', 'Bad/Name']]) {
       const result = await admin(...args);
       expect(result.code).toBe(1);
-      expect(result.err.trim().split('\n')).toHaveLength(1);
-      expect(result.err).toMatch(/^tvm-admin: /);
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors[0]).toMatch(/^tvm-admin: /);
     }
+  });
+
+  it('names the sandbox it acts on, on stderr, before every command', async () => {
+    const result = await admin('users', 'list');
+    expect(result.err.split('\n')[0]).toBe(`tvm-admin: acting on local sandbox (${dataDir})`);
   });
 });

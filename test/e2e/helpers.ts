@@ -102,3 +102,38 @@ export function isListening(port: number): Promise<boolean> {
 export function xmlErrorCode(xml: string): string | undefined {
   return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
 }
+
+/** What one in-process tvm-admin run printed. */
+export interface AdminRun {
+  readonly code: number;
+  readonly out: string;
+  /** Everything on stderr, the "acting on" line included. */
+  readonly err: string;
+  /** stderr without the "acting on" line: progress and errors. */
+  readonly errors: string[];
+}
+
+/**
+ * Runs `tvm-admin --local` in-process against the sandbox in TVM_DATA_DIR. `cutOffMarginMs`
+ * shortens the cut-off margin (the functions' timeout plus a second by default) so a test
+ * need not wait for it; the sandbox's /token calls take milliseconds.
+ */
+export async function runAdmin(args: readonly string[], options: { cutOffMarginMs?: number } = {}): Promise<AdminRun> {
+  const { runCli } = await import('../../admin/cli');
+  const { localTarget } = await import('../../admin/target');
+  let out = '';
+  let err = '';
+  const code = await runCli(
+    ['--local', ...args],
+    { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
+    async () => ({ ...localTarget(), ...(options.cutOffMarginMs !== undefined ? { cutOffMarginMs: options.cutOffMarginMs } : {}) }),
+  );
+  const errors = err.split('\n').filter((line) => line !== '' && !line.startsWith('tvm-admin: acting on '));
+  return { code, out, err, errors };
+}
+
+/** Resolves once this machine's clock has passed `iso` (a cut-off instant tvm-admin printed). */
+export async function passInstant(iso: string): Promise<void> {
+  const wait = Date.parse(iso) - Date.now() + 50;
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}

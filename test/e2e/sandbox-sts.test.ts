@@ -5,11 +5,14 @@
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import type { Server } from 'node:http';
-import { SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
+import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
+import { newSecretAccessKey } from '../../local/session-store';
 import { SessionStore } from '../../local/session-store';
 import { startSts } from '../../local/sts';
 
 const sessions = new SessionStore(undefined);
+/** The functions' key, random as in a data folder (secrets.ts). */
+const functionKey = { accessKeyId: 'AKIAQFUNCTIONKEY2345', secretAccessKey: newSecretAccessKey() };
 let server: Server;
 let sts: STSClient;
 let endpoint: string;
@@ -41,8 +44,8 @@ async function errorCode(promise: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  ({ server, url: endpoint } = await startSts({ sessions }));
-  sts = client(SANDBOX_FUNCTION_CREDENTIALS);
+  ({ server, url: endpoint } = await startSts({ sessions, functionKey }));
+  sts = client(functionKey);
 });
 
 afterAll(async () => {
@@ -103,7 +106,7 @@ test.each([
 
 test('AssumeRole refuses an unknown access key and a wrong secret', async () => {
   const stranger = client({ accessKeyId: 'AKIAQSTRANGERSTRANGE', secretAccessKey: 'x' });
-  const forger = client({ accessKeyId: SANDBOX_FUNCTION_CREDENTIALS.accessKeyId, secretAccessKey: 'wrong' });
+  const forger = client({ accessKeyId: functionKey.accessKeyId, secretAccessKey: 'wrong' });
   try {
     expect(await errorCode(stranger.send(new AssumeRoleCommand(valid)))).toBe('InvalidClientTokenId');
     expect(await errorCode(forger.send(new AssumeRoleCommand(valid)))).toBe('SignatureDoesNotMatch');

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FaultMode, FaultProxy } from '../../local/fault-proxy';
+import { readSandboxSecrets } from '../../local/secrets';
 import type { SandboxManifest } from '../../local/manifest';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { postJson, register } from '../e2e/helpers';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tvm-faults-'));
   sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, faultInjection: true });
   const manifest = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as SandboxManifest;
-  table = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: manifest.operatorCredentials });
+  table = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: readSandboxSecrets(dataDir).operatorKey });
   sessionToken = (await register(sandbox.apiUrl, 'faults-owner', PASSWORD)).session.token;
 }, 60_000);
 

@@ -23,7 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUsername } from '../../lambda/core/username';
 import { ROUTES } from '../../lambda/routes';
-import { SANDBOX_FUNCTION_CREDENTIALS, SANDBOX_REGION, SANDBOX_TABLE } from '../../local/names';
+import { SANDBOX_REGION, SANDBOX_TABLE } from '../../local/names';
+import { readSandboxSecrets } from '../../local/secrets';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { postJson, register, type VendResponse } from '../e2e/helpers';
 
@@ -250,7 +251,7 @@ function describeRequest(req: FuzzRequest): string {
 async function scanTable(): Promise<Record<string, AttributeValue>[]> {
   const endpoint = sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB;
   if (!endpoint) throw new Error('the sandbox did not publish its DynamoDB endpoint');
-  const client = new DynamoDBClient({ endpoint, region: SANDBOX_REGION, credentials: SANDBOX_FUNCTION_CREDENTIALS });
+  const client = new DynamoDBClient({ endpoint, region: SANDBOX_REGION, credentials: readSandboxSecrets(dataDir).operatorKey });
   try {
     const items: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;

@@ -27,7 +27,17 @@ const EXPECTED_SESSION_POLICY = {
     {
       Sid: 'OwnFolderObjects',
       Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Action: [
+        's3:GetObject',
+        's3:PutObject',
+        's3:DeleteObject',
+        's3:AbortMultipartUpload',
+        's3:ListMultipartUploadParts',
+        's3:GetObjectTagging',
+        's3:PutObjectTagging',
+        's3:GetObjectAcl',
+        's3:PutObjectAcl',
+      ],
       Resource: 'arn:aws:s3:::tvm-test-files/alice/*',
     },
     {
@@ -75,7 +85,11 @@ describe('rule 7: the exact AssumeRole call', () => {
     RoleSessionName: 'alice',
     SourceIdentity: 'alice',
     DurationSeconds: 3600,
-    Tags: [{ Key: 'username', Value: 'alice' }],
+    Tags: [
+      { Key: 'username', Value: 'alice' },
+      // The first byte of SHA-256("alice"), 2bd806c9...: alice's revocation group.
+      { Key: 'revocationGroup', Value: '2b' },
+    ],
   };
 
   function assumeRoleInput() {

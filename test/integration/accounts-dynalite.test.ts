@@ -134,6 +134,19 @@ describe('POST /password/reset', () => {
     expect((await loginUser(username)).statusCode).toBe(200);
   });
 
+  it('vends before it commits: with STS failing it answers 503 and the old password and the code stay valid', async () => {
+    const username = newUsername();
+    await registerUser(username);
+    const { code } = await admin.issueResetCode(parseUsername(username));
+    sts.on(AssumeRoleCommand).rejects(new Error('STS is down'));
+    expect((await reset(username, code)).statusCode).toBe(503);
+    sts.reset();
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAAGAIN', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) } });
+    expect((await loginUser(username)).statusCode).toBe(200);
+    expect((await reset(username, code)).statusCode).toBe(200);
+    expect((await loginUser(username, NEW_PASSWORD)).statusCode).toBe(200);
+  });
+
   it('counts wrong codes in the lockout like logins: the sixth attempt gets 429', async () => {
     const username = newUsername();
     await registerUser(username);
@@ -195,6 +208,29 @@ describe('disabled accounts', () => {
     expect((await loginUser(username)).statusCode).toBe(200);
     // Sessions revoked by the disable stay revoked.
     expect((await handlers.token!(bearerPost('/token', token), context)).statusCode).toBe(401);
+  });
+});
+
+describe('deleted accounts', () => {
+  it('answers a registration of a held name exactly as for a taken one, and frees it when the hold ends', async () => {
+    const start = Date.now();
+    fakeDateOnly(start);
+    const taken = newUsername();
+    await registerUser(taken);
+    const asTaken = await handlers.register!(jsonPost('/register', { username: taken, password: PASSWORD }), context);
+    const username = parseUsername(newUsername());
+    await registerUser(username);
+    await admin.disable(username);
+    await admin.deleteUser(username, start + 3_600_000);
+    const held = await handlers.register!(jsonPost('/register', { username, password: PASSWORD }), context);
+    expect({ status: held.statusCode, body: bodyOf(held) }).toEqual({ status: asTaken.statusCode, body: bodyOf(asTaken) });
+    expect(held.statusCode).toBe(409);
+    expect((await loginUser(username)).statusCode).toBe(401);
+    expect((await admin.listUsers()).map((user) => user.username)).not.toContain(username);
+    jest.setSystemTime(start + 3_600_001);
+    const freed = await handlers.register!(jsonPost('/register', { username, password: NEW_PASSWORD }), context);
+    expect(freed.statusCode).toBe(201);
+    expect(await admin.nameHeldUntil(username)).toBeUndefined();
   });
 });
 

@@ -87,11 +87,13 @@ function waitFor(options: FakeOptions): (() => Promise<void>) | undefined {
   return (options.yieldEachCall ?? true) ? roundTrip : undefined;
 }
 
-type UserMethod = 'createUser' | 'getUser' | 'updateUser' | 'deleteUser';
+type UserMethod = 'createUser' | 'getUser' | 'updateUser' | 'holdName';
 
 /** Users, unique by username: `createUser` is a conditional write (attribute_not_exists). */
 export class InMemoryUserStore implements UserStore {
   private readonly users = new Map<string, UserRecord>();
+  /** Deleted names and until when they are held (the adapter keeps these in the user's item). */
+  private readonly holds = new Map<string, number>();
   private readonly faults = new Faults<UserMethod>();
   /** How often each method was called. */
   readonly calls = new Map<UserMethod, number>();
@@ -107,7 +109,9 @@ export class InMemoryUserStore implements UserStore {
 
   async createUser(user: UserRecord): Promise<void> {
     await this.faults.enter('createUser', this.calls, this.wait);
-    if (this.users.has(user.username)) throw new UsernameTakenError();
+    const heldUntil = this.holds.get(user.username);
+    if (this.users.has(user.username) || (heldUntil !== undefined && heldUntil >= user.createdAt)) throw new UsernameTakenError();
+    this.holds.delete(user.username);
     this.users.set(user.username, { ...user });
   }
 
@@ -133,10 +137,17 @@ export class InMemoryUserStore implements UserStore {
     return { ...updated };
   }
 
-  async deleteUser(username: Username, userId: string): Promise<boolean> {
-    await this.faults.enter('deleteUser', this.calls, this.wait);
+  async holdName(username: Username, userId: string, heldUntil: number): Promise<boolean> {
+    await this.faults.enter('holdName', this.calls, this.wait);
     if (this.users.get(username)?.userId !== userId) return false;
-    return this.users.delete(username);
+    this.users.delete(username);
+    this.holds.set(username, heldUntil);
+    return true;
+  }
+
+  async nameHeldUntil(username: Username): Promise<number | undefined> {
+    await roundTrip();
+    return this.holds.get(username);
   }
 
   async *listUsers(): AsyncIterable<UserRecord> {

@@ -1,11 +1,17 @@
 /**
  * Accounts in lambda/core on the in-memory fakes, without mocks: password change and reset,
- * device sessions, disabled users, the audit trail, the operator's AccountAdmin, reset codes
- * and the credential cut-off policy.
+ * device sessions, disabled users, the audit trail, the operator's AccountAdmin (including the
+ * hold on a deleted name) and reset codes.
  */
 import { AccountAdmin } from '../../lambda/core/account-admin';
-import { AuthenticationError, NotFoundError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
-import { bucketArn } from '../../lambda/core/policy';
+import {
+  AuthenticationError,
+  BackendUnavailableError,
+  NotFoundError,
+  TooManyAttemptsError,
+  UsernameTakenError,
+  ValidationError,
+} from '../../lambda/core/errors';
 import {
   parseChangePasswordRequest,
   parseLoginRequest,
@@ -13,12 +19,6 @@ import {
   parseResetPasswordRequest,
 } from '../../lambda/core/requests';
 import { RESET_CODE_TTL_MS, hashResetCode, newResetCode, parseResetCode } from '../../lambda/core/reset-code';
-import {
-  RevocationPolicyFullError,
-  liveRevocations,
-  parseRevokedUsersPolicy,
-  renderRevokedUsersPolicy,
-} from '../../lambda/core/revocation';
 import { TvmService } from '../../lambda/core/tvm-service';
 import { parseUsername } from '../../lambda/core/username';
 import { inMemoryBackend } from '../support/in-memory';
@@ -93,6 +93,19 @@ describe('password reset', () => {
     await expect(service.resetPassword(request)).resolves.toMatchObject({ username: 'alice' });
   });
 
+  it('vends before it commits: with STS failing, the old password and the code stay valid', async () => {
+    const { service, admin, backend } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { code } = await admin.issueResetCode(alice);
+    backend.issuer.failNext();
+    const request = parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: NEW_PASSWORD });
+    expect(await thrown(service.resetPassword(request))).toBeInstanceOf(BackendUnavailableError);
+    await expect(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    expect(backend.resetCodes.has('alice')).toBe(true);
+    await expect(service.resetPassword(request)).resolves.toMatchObject({ username: 'alice' });
+    await expect(service.login(parseLoginRequest({ username: 'alice', password: NEW_PASSWORD }))).resolves.toBeDefined();
+  });
+
   it('refuses a code for a disabled account', async () => {
     const { service, admin } = setup();
     await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
@@ -165,12 +178,30 @@ describe('disabled accounts and operators', () => {
     await admin.unlock(alice);
     await expect(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
     await admin.issueResetCode(alice);
-    await admin.deleteUser(alice);
+    await admin.disable(alice);
+    await admin.deleteUser(alice, backend.clock.now() + 3_600_000);
     expect(backend.users.size).toBe(0);
     expect(backend.sessions.all().filter((session) => session.username === 'alice')).toHaveLength(0);
     expect(backend.resetCodes.has('alice')).toBe(false);
     expect((await admin.audit(alice))[0]).toMatchObject({ type: 'deleted', sourceIp: 'operator' });
     expect(await thrown(admin.showUser(alice))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('holds a deleted name: registration is refused as taken until the hold ends, then the name is free', async () => {
+    const { service, admin, backend } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const heldUntil = backend.clock.now() + 3_600_000;
+    await admin.disable(alice);
+    await admin.deleteUser(alice, heldUntil);
+    expect(await admin.nameHeldUntil(alice)).toBe(heldUntil);
+    const again = () => service.register(parseRegisterRequest({ username: 'alice', password: NEW_PASSWORD }));
+    expect(await thrown(again())).toBeInstanceOf(UsernameTakenError);
+    expect(await thrown(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
+    backend.clock.set(heldUntil);
+    expect(await thrown(again())).toBeInstanceOf(UsernameTakenError);
+    backend.clock.advance(1);
+    await expect(again()).resolves.toMatchObject({ username: 'alice' });
+    expect(await admin.nameHeldUntil(alice)).toBeUndefined();
   });
 
   it('revokes all sessions, even ones the listing has not shown, by moving to a new generation', async () => {
@@ -211,46 +242,6 @@ describe('audit trail', () => {
     expect(backend.log.entries).toContainEqual(
       expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ audit: expect.objectContaining({ type: 'registered' }) }) }),
     );
-  });
-});
-
-describe('credential cut-off policy', () => {
-  const NOW = Date.UTC(2026, 10, 26, 12);
-
-  it('renders one Deny per revoked user on the username tag and the token issue time, and reads it back', () => {
-    const entries = [{ username: alice, revokedAt: NOW }];
-    const policy = renderRevokedUsersPolicy(entries)!;
-    expect(policy.Statement[0]).toEqual({
-      Sid: 'Revoked616c696365',
-      Effect: 'Deny',
-      Action: '*',
-      Resource: '*',
-      Condition: {
-        StringEquals: { 'aws:PrincipalTag/username': 'alice' },
-        DateLessThan: { 'aws:TokenIssueTime': new Date(NOW).toISOString() },
-      },
-    });
-    expect(parseRevokedUsersPolicy(policy)).toEqual(entries);
-    expect(renderRevokedUsersPolicy([])).toBeUndefined();
-  });
-
-  it('drops entries whose credentials have all expired and keeps the newest per user', () => {
-    const bob = parseUsername('bob');
-    const entries = [
-      { username: alice, revokedAt: NOW - 2 * 3_600_000 },
-      { username: bob, revokedAt: NOW - 60_000 },
-      { username: bob, revokedAt: NOW - 30_000 },
-    ];
-    expect(liveRevocations(entries, NOW, 3600)).toEqual([{ username: bob, revokedAt: NOW - 30_000 }]);
-  });
-
-  it('refuses a policy over IAM\'s 10,240-character limit', () => {
-    const many = Array.from({ length: 60 }, (_, i) => ({ username: parseUsername(`user-number-${i}`), revokedAt: NOW }));
-    expect(() => renderRevokedUsersPolicy(many)).toThrow(RevocationPolicyFullError);
-  });
-
-  it('is independent of the bucket (it names no resource)', () => {
-    expect(JSON.stringify(renderRevokedUsersPolicy([{ username: alice, revokedAt: NOW }]))).not.toContain(bucketArn('x'));
   });
 });
 

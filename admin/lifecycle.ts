@@ -1,0 +1,105 @@
+/**
+ * The account commands that cut off issued AWS credentials: revoke-credentials, disable,
+ * enable and delete. Each first commits the change in the table (so no new session or
+ * credential is vended), then puts the cut-off on the vending role, and says what is done
+ * if a later step fails: every step can be run again.
+ */
+import type { AccountAdmin } from '../lambda/core/account-admin';
+import { nameHeldUntil } from '../lambda/core/revocation';
+import type { Username } from '../lambda/core/username';
+import { folderEntries, purgeFolder } from './folder-purge';
+import type { RevocationList } from './revocations';
+import { AdminError, type AdminTarget } from './target';
+
+/** What the lifecycle commands need. */
+export interface LifecycleContext {
+  readonly admin: AccountAdmin;
+  readonly revocations: RevocationList;
+  readonly target: Pick<AdminTarget, 's3' | 'bucketName' | 'maxCredentialSeconds' | 'propagationMs'>;
+  readonly progress: (message: string) => void;
+}
+
+/** A credential cut-off that is in force. */
+export interface CutOffResult {
+  /** Epoch ms: AWS credentials issued to the user before it are denied. */
+  readonly cutOffAt: number;
+  /** How many users the vending role's list holds now. */
+  readonly revokedUsers: number;
+  /** How the list matches them (`groups` when too many are revoked to name). */
+  readonly matchedBy: 'users' | 'groups';
+}
+
+/** Runs the cut-off after `committed` describes what is already done, so a failure says so. */
+async function cutOff(context: LifecycleContext, username: Username, committed: string): Promise<CutOffResult> {
+  let result;
+  try {
+    result = await context.revocations.cutOff(username);
+  } catch (error) {
+    const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new AdminError(
+      `${committed}, but the AWS credentials already issued are NOT cut off yet (${cause}). ` +
+        'Run the same command again: every step is safe to repeat.',
+    );
+  }
+  await context.admin.recordCredentialsRevoked(username, result.cutOffAt);
+  return { cutOffAt: result.cutOffAt, revokedUsers: result.applied.entries.length, matchedBy: result.applied.matchedBy };
+}
+
+/** Revokes every session of the user, then cuts off every AWS credential issued to them. */
+export async function revokeCredentials(context: LifecycleContext, username: Username): Promise<CutOffResult & { revokedSessions: number }> {
+  const revokedSessions = await context.admin.revokeSessions(username, 'all');
+  return { revokedSessions, ...(await cutOff(context, username, `${username}: every session is revoked`)) };
+}
+
+/** Refuses the user's logins and sessions, then cuts off their issued AWS credentials. */
+export async function disableUser(context: LifecycleContext, username: Username): Promise<CutOffResult> {
+  await context.admin.disable(username);
+  return cutOff(context, username, `${username}: disabled and every session revoked`);
+}
+
+/**
+ * Allows logins again. If the user's cut-off instant is still ahead (a recent disable),
+ * waits for it, so credentials from the next login work at once.
+ */
+export async function enableUser(context: LifecycleContext, username: Username): Promise<void> {
+  await context.admin.enable(username);
+  const cutOffAt = await context.revocations.cutOffOf(username);
+  if (cutOffAt !== undefined) await context.revocations.waitUntil(cutOffAt, 'for the cut-off instant to pass, so new credentials work');
+}
+
+/** What `users delete` did. */
+export interface DeleteResult {
+  readonly deletedEntries: number;
+  /** Epoch ms until which the name stays taken. */
+  readonly heldUntil: number;
+}
+
+/**
+ * Deletes an account without a gap: (1) disable and revoke every session; (2) cut off every
+ * issued credential; (3) wait until the cut-off applies everywhere; (4) delete every object
+ * version, delete marker and unfinished upload under `<username>/`; (5) delete the records,
+ * holding the name until every credential ever issued to it has expired. A user with files
+ * needs `deleteFiles`. Run again after a failure, it completes the deletion.
+ */
+export async function deleteUser(context: LifecycleContext, username: Username, deleteFiles: boolean): Promise<DeleteResult> {
+  const { admin, revocations, target, progress } = context;
+  const heldUntil = await admin.nameHeldUntil(username);
+  if (heldUntil !== undefined) return { deletedEntries: 0, heldUntil };
+  await admin.showUser(username);
+  const entries = await folderEntries(target.s3, target.bucketName, username);
+  if (entries > 0 && !deleteFiles) {
+    throw new AdminError(`${username}/ still holds files (or earlier versions of files); pass --delete-files to delete them with the account.`);
+  }
+  progress(`${username}: disabling and revoking every session...`);
+  await admin.disable(username);
+  progress(`${username}: cutting off issued AWS credentials...`);
+  const { cutOffAt } = await cutOff(context, username, `${username}: disabled and every session revoked`);
+  // From here no credential of the account can write once IAM applies the Deny everywhere.
+  if (target.propagationMs > 0) await revocations.waitFor(target.propagationMs, 'for IAM to apply the cut-off everywhere before deleting files');
+  progress(`${username}: deleting every object version under ${username}/...`);
+  const deletedEntries = await purgeFolder(target.s3, target.bucketName, username, progress);
+  const held = nameHeldUntil(cutOffAt, target.maxCredentialSeconds);
+  progress(`${username}: deleting the records...`);
+  await admin.deleteUser(username, held);
+  return { deletedEntries, heldUntil: held };
+}

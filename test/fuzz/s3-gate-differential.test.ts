@@ -1,0 +1,229 @@
+/**
+ * The S3 gate against the emulator behind it, differentially: fast-check writes request-targets,
+ * queries, copy sources and DeleteObjects bodies (encodings, double encodings, backslashes,
+ * dot segments, `#`, `?`, `;`, `+`, parameter floods and repeats, Unicode, overlong UTF-8,
+ * absolute-form targets), signs them as alice, and sends them byte for byte. For every
+ * request the gate lets through, what the emulator did is read back from its storage and its
+ * answer: the key it wrote, read, copied or deleted, and the keys it listed, must be exactly
+ * the key or prefix the gate authorised. For every request, allowed or refused, nothing
+ * outside alice's folder in the storage, and nothing outside the storage, may change.
+ */
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { SANDBOX_BUCKET } from '../../local/names';
+import type { ForwardedRequest } from '../../local/s3-gate';
+import type { StsSession } from '../../local/session-store';
+import { startGateHarness, type GateHarness, type RawAnswer, type RawRequest } from '../support/s3-gate-harness';
+
+const RUNS = 2_000;
+const OBJECT_SUFFIX = '._S3rver_object';
+
+let root: string;
+let harness: GateHarness;
+let alice: StsSession;
+const bucketFolder = () => join(root, 's3', SANDBOX_BUCKET);
+
+/** Every file under the root (relative path -> content hash); alice's own folder is left out when asked. */
+function snapshot(withoutAlice: boolean): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const rel = relative(root, path);
+      if (withoutAlice && (rel.startsWith(join('s3', SANDBOX_BUCKET, 'alice') + '/') || rel.startsWith(join('s3', SANDBOX_BUCKET, '._S3rver_uploads')))) continue;
+      if (entry.isDirectory()) walk(path);
+      else files.set(rel, createHash('sha256').update(readFileSync(path)).digest('hex'));
+    }
+  };
+  walk(root);
+  return files;
+}
+
+/** The objects in the bucket, key -> body, read from the emulator's files. */
+function objects(): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const [rel] of snapshot(false)) {
+    const inBucket = relative(join('s3', SANDBOX_BUCKET), rel);
+    if (inBucket.startsWith('..') || !inBucket.endsWith(OBJECT_SUFFIX)) continue;
+    found.set(inBucket.slice(0, -OBJECT_SUFFIX.length), readFileSync(join(bucketFolder(), inBucket), 'utf8'));
+  }
+  return found;
+}
+
+/** Keys whose stored objects differ between two readings (added, removed or changed). */
+function changedKeys(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key)).sort();
+}
+
+function mapsEqual(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([key, value]) => b.get(key) === value);
+}
+
+// Pieces a request-target is built from: what makes parsers disagree.
+const FRAGMENT = fc.constantFrom(
+  'alice', 'alice/', 'bob', 'bob/', 'al', 'x', 'a.txt', '/', '//', '.', '..', '../', '..%2f', '%2e%2e', '%2E%2e/', '%252e%252e', '%2f', '%2F', '%5c', '\\',
+  '%5C..%5C', '#', '%23', '?', '%3F', ';', '%3B', '+', '%2B', '%20', ' ', '%00', '%0a', '%7f', '%25', '%', '%zz', 'é', '%C3%A9', '%C0%AE', '%C0%AF', '%E0%80%AE',
+  '%ED%A0%80', '%FF', '%E2%80%AE', '~', '*', '%2A', "'", '(', '!', '$', '&', '=', '@', ':', ',', '._S3rver_object', '%2e', 'sub/', 'sub/b.txt',
+);
+const PATH_TAIL = fc.array(FRAGMENT, { maxLength: 6 }).map((parts) => parts.join(''));
+const TARGET_PATH = fc.oneof(
+  { weight: 6, arbitrary: PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/alice/${tail}`) },
+  { weight: 2, arbitrary: PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/${tail}`) },
+  { weight: 1, arbitrary: PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}%2Falice/${tail}`) },
+  { weight: 1, arbitrary: PATH_TAIL.map((tail) => `http://127.0.0.1/${SANDBOX_BUCKET}/alice/${tail}`) },
+  { weight: 1, arbitrary: PATH_TAIL.map((tail) => `//${SANDBOX_BUCKET}/alice/${tail}`) },
+  { weight: 1, arbitrary: fc.constant(`/${SANDBOX_BUCKET}`) },
+);
+const QUERY_NAME = fc.constantFrom('prefix', 'delimiter', 'list-type', 'max-keys', 'x-id', 'PREFIX', 'prefix%00', 'pre%66ix', 'acl', 'tagging', 'uploads', 'junk', 'x-amz-acl', 'X-Amz-Date', 'start-after', 'encoding-type');
+const QUERY_VALUE = fc.oneof(
+  PATH_TAIL.map((tail) => `alice/${tail}`),
+  PATH_TAIL,
+  fc.constantFrom('', '2', '1', '/', 'url', 'private'),
+);
+const QUERY = fc
+  .tuple(
+    fc.array(fc.tuple(QUERY_NAME, QUERY_VALUE, fc.boolean()), { maxLength: 4 }),
+    // A flood of throwaway parameters in front (the whole-bucket listing attack).
+    fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 60 }) }),
+    fc.constantFrom('&', ';', '&&'),
+  )
+  .map(([pairs, flood, separator]) => {
+    const parts = [...Array.from({ length: flood }, (_, i) => `z${i}=1`), ...pairs.map(([name, value, bare]) => (bare && value === '' ? name : `${name}=${value}`))];
+    return parts.join(separator);
+  });
+
+type Operation = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'COPY' | 'DELETE_OBJECTS' | 'LIST';
+const REQUEST = fc.record({
+  operation: fc.constantFrom<Operation>('GET', 'HEAD', 'PUT', 'DELETE', 'COPY', 'DELETE_OBJECTS', 'LIST', 'GET', 'PUT'),
+  path: TARGET_PATH,
+  query: fc.option(QUERY, { nil: undefined }),
+  copySource: fc.oneof(PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/alice/${tail}`), PATH_TAIL.map((tail) => `${SANDBOX_BUCKET}/${tail}`)),
+  deleteKeys: fc.array(PATH_TAIL.map((tail) => `alice/${tail}`), { minLength: 1, maxLength: 3 }),
+  xmlEscape: fc.boolean(),
+});
+type GeneratedRequest = typeof REQUEST extends fc.Arbitrary<infer T> ? T : never;
+
+let counter = 0;
+
+function toRawRequest(generated: GeneratedRequest): RawRequest & { bodyText: string } {
+  const bodyText = `body-${++counter}`;
+  switch (generated.operation) {
+    case 'LIST':
+      return { method: 'GET', target: `/${SANDBOX_BUCKET}?${generated.query ?? 'list-type=2&prefix=alice/'}`, bodyText };
+    case 'PUT':
+      return { method: 'PUT', target: generated.path + (generated.query ? `?${generated.query}` : ''), body: Buffer.from(bodyText), bodyText };
+    case 'COPY':
+      return { method: 'PUT', target: generated.path, headers: { 'x-amz-copy-source': generated.copySource }, bodyText };
+    case 'DELETE_OBJECTS': {
+      const escape = (key: string) => (generated.xmlEscape ? key.replace(/&/g, '&amp;').replace(/</g, '&lt;') : key);
+      const xml = `<Delete>${generated.deleteKeys.map((key) => `<Object><Key>${escape(key)}</Key></Object>`).join('')}</Delete>`;
+      return { method: 'POST', target: `/${SANDBOX_BUCKET}?delete`, body: Buffer.from(xml), bodyText };
+    }
+    default:
+      return { method: generated.operation, target: generated.path + (generated.query ? `?${generated.query}` : ''), bodyText };
+  }
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'tvm-gate-diff-'));
+  // Files outside the storage, and objects of other users, that no request may touch.
+  mkdirSync(join(root, 'outside'), { recursive: true });
+  writeFileSync(join(root, 'outside', 'secret.txt'), 'outside');
+  writeFileSync(join(root, 'top.txt'), 'top');
+  harness = await startGateHarness(root);
+  alice = harness.sessionFor('alice');
+  for (const key of ['alice/a.txt', 'alice/x', 'alice/sub/b.txt', 'alice/sub/', 'bob/secret.txt', 'bob/x', 'al/x', 'alice.b/x', 'top.txt', 'x']) {
+    await harness.seed(key, `seed:${key}`);
+  }
+}, 30_000);
+
+afterAll(async () => {
+  await harness?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+const unescapeXml = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
+/**
+ * How what the emulator did differs from what the gate authorised: an empty list when it did
+ * exactly that. `changed` are the keys whose stored objects changed during the request.
+ */
+function differences(sent: ForwardedRequest, answer: RawAnswer, bodyText: string, before: Map<string, string>, after: Map<string, string>, changed: string[]): string[] {
+  const found: string[] = [];
+  const only = (allowed: readonly string[]) => {
+    for (const key of changed) if (!allowed.includes(key)) found.push(`changed ${JSON.stringify(key)}, authorised ${JSON.stringify(allowed)}`);
+  };
+  if (sent.bucket !== SANDBOX_BUCKET) found.push(`bucket ${sent.bucket}`);
+  switch (sent.operation) {
+    case 'GetObject':
+    case 'HeadObject':
+      only([]);
+      if (answer.status === 200 && sent.operation === 'GetObject' && answer.body.toString('utf8') !== before.get(sent.key!)) found.push(`read ${answer.body.toString('utf8')}, not ${sent.key}`);
+      if (answer.status === 404 && before.has(sent.key!)) found.push(`404 for the existing ${sent.key}`);
+      break;
+    case 'PutObject':
+      only(answer.status === 200 ? [sent.key!] : []);
+      if (answer.status === 200 && after.get(sent.key!) !== bodyText) found.push(`${sent.key} does not hold the body put`);
+      break;
+    case 'CopyObject':
+      only([sent.key!]);
+      if (answer.status === 200 && after.get(sent.key!) !== before.get(sent.copySource!.key)) found.push(`${sent.key} is not a copy of ${sent.copySource!.key}`);
+      break;
+    case 'DeleteObject':
+      only([sent.key!]);
+      break;
+    case 'DeleteObjects':
+      only(sent.deletedKeys!);
+      for (const key of sent.deletedKeys!) if (after.has(key)) found.push(`${key} was not deleted`);
+      break;
+    case 'ListObjects':
+    case 'ListObjectsV2': {
+      only([]);
+      const prefix = sent.prefix ?? '';
+      const xml = answer.body.toString('utf8');
+      // Every listed key and common prefix (and the echoed prefix) starts with the authorised prefix.
+      for (const [, entry = ''] of xml.matchAll(/<(?:Key|Prefix)>([^<]*)<\/(?:Key|Prefix)>/g)) if (!unescapeXml(entry).startsWith(prefix)) found.push(`listed ${entry} for prefix ${prefix}`);
+      if (answer.status === 200 && !/[?&](delimiter|max-keys|start-after|marker|continuation-token)=/.test(sent.target)) {
+        const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map(([, key = '']) => unescapeXml(key)).sort();
+        const expected = [...before.keys()].filter((key) => key.startsWith(prefix)).sort();
+        if (JSON.stringify(keys) !== JSON.stringify(expected)) found.push(`listed ${JSON.stringify(keys)}, stored under ${prefix}: ${JSON.stringify(expected)}`);
+      }
+      break;
+    }
+    default:
+      // Sub-resources (acl, tagging, uploads): alice's own key only.
+      only(sent.key === undefined ? [] : [sent.key]);
+  }
+  return found;
+}
+
+test(`every request the gate lets through acts on exactly what it authorised, and nothing outside alice's folder changes (${RUNS} cases)`, async () => {
+  let forwardedCount = 0;
+  await fc.assert(
+    fc.asyncProperty(REQUEST, async (generated) => {
+      const request = toRawRequest(generated);
+      const outsideBefore = snapshot(true);
+      const before = objects();
+      harness.takeForwarded();
+      const answer = await harness.sendSigned(alice, request);
+      const forwarded = harness.takeForwarded();
+      const after = objects();
+      const changed = changedKeys(before, after);
+      forwardedCount += forwarded.length;
+      const found: string[] = [];
+      // Allowed or refused: nothing outside alice's folder (in the storage or beside it) changes.
+      if (!mapsEqual(outsideBefore, snapshot(true))) found.push('a file outside alice/ changed');
+      if (forwarded.length === 0 && changed.length > 0) found.push(`refused, yet ${JSON.stringify(changed)} changed`);
+      if (forwarded.length > 1) found.push('one request, several forwarded');
+      for (const sent of forwarded) found.push(...differences(sent, answer, request.bodyText, before, after, changed));
+      const context = `${request.method} ${request.target} -> ${answer.status} ${answer.body.toString('utf8').slice(0, 300)}; forwarded ${JSON.stringify(forwarded)}`;
+      expect({ context, found }).toEqual({ context, found: [] });
+    }),
+    { numRuns: RUNS },
+  );
+  // The property means little unless many requests got through.
+  expect(forwardedCount).toBeGreaterThan(RUNS / 10);
+}, 600_000);
