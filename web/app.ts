@@ -12,6 +12,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { fromTvm, LocalStorageSessionStore, LoginRequiredError, MemorySessionStore, TvmClient, type SessionStore, type StorageInfo } from '@serverless-tvm/client';
+import { element } from './dom';
 import { plainError, UserMistake } from './messages';
 import { createMfaUi } from './mfa';
 
@@ -32,12 +33,6 @@ function sessionStore(): SessionStore {
 
 const tvm = new TvmClient({ baseUrl: apiBaseUrl(), sessionStore: sessionStore(), device: 'web' });
 const credentials = fromTvm(tvm);
-
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`The page has no #${id}.`);
-  return found as T;
-}
 
 const ui = {
   main: element<HTMLElement>('main'),

@@ -6,6 +6,7 @@
  */
 import { InvalidCredentialsError, SecondFactorRequiredError, TvmMfa, type MfaChallenge, type SecondFactor, type SessionResult, type TvmClient } from '@serverless-tvm/client';
 import QRCode from 'qrcode';
+import { element } from './dom';
 import { UserMistake } from './messages';
 
 /** What the app lends this module: its message banner and busy-button helpers. */
@@ -20,12 +21,6 @@ export interface MfaUiHooks {
 export interface MfaUi {
   /** Logs in; asks for the second factor when the account has one. Undefined if the person cancelled. */
   login(username: string, password: string): Promise<SessionResult | undefined>;
-}
-
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`The page has no #${id}.`);
-  return found as T;
 }
 
 /** A recovery code has letters or dashes; an app's code is six digits. */

@@ -3,24 +3,20 @@
  * authenticator app from the QR code's setup link, see the recovery codes once, log in with a
  * code computed here as the app would, log in with a recovery code, and turn it off.
  *
- * Without Chromium this file FAILS (see file-store.test.ts): a skipped browser test would let CI go green untested.
+ * Without Chromium this file FAILS (web-app-fixture.ts): a skipped browser test would let CI go green untested.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
-import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { createWebAppHandler } from '../../web/serve';
+import type { Sandbox } from '../../local/sandbox';
+import { startWebApp, type WebAppFixture } from './web-app-fixture';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 const carol = { username: 'carol', password: 'correct horse battery staple' };
 
-let workDir: string;
+let fixture: WebAppFixture | undefined;
 let sandbox: Sandbox | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
 const pageErrors: string[] = [];
 /** What the authenticator app knows: the secret, and the last step it gave a code for. */
@@ -36,27 +32,12 @@ async function nextCode(): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}; install it with "apt-get install -y chromium" or set CHROMIUM_PATH.`);
-  workDir = await mkdtemp(join(tmpdir(), 'tvm-browser-mfa-'));
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir: join(workDir, 'data'), bcryptCost: 10, log: false, staticHandler: await createWebAppHandler() });
-  context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  fixture = await startWebApp({ pageErrors, viewport: { width: 1200, height: 900 } });
+  ({ sandbox, page } = fixture);
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  await sandbox?.stop();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 async function submitPassword(button: 'Log in' | 'Create account'): Promise<void> {
