@@ -5,6 +5,8 @@
 import {
   CHALLENGE_TOKEN_CHARACTERS,
   DEVICE_MAX_CHARACTERS,
+  PASSKEY_NAME_MAX_CHARACTERS,
+  PASSKEY_RESPONSE_MAX_CHARACTERS,
   PASSWORD_MAX_BYTES,
   RESET_CODE_CHARACTERS,
   RECOVERY_CODE_CHARACTERS,
@@ -60,12 +62,19 @@ const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem
 const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 /** The second-factor routes (docs/mfa.md). */
-type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa';
+type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa' | 'passkeyOptions' | 'passkeyAdd' | 'passkeyRemove';
 
 /** Reads and conditional updates of a user's factors, their attempt counter and the audit trail. */
 const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 const totpCodeProperty = { type: 'string', minLength: TOTP_DIGITS, maxLength: TOTP_CODE_INPUT_MAX_CHARACTERS } as const;
 const recoveryCodeProperty = { type: 'string', minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS } as const;
+const passkeyResponseProperty = { type: 'string', minLength: 2, maxLength: PASSKEY_RESPONSE_MAX_CHARACTERS } as const;
+const stepUpBody = {
+  type: 'object',
+  required: [],
+  additionalProperties: false,
+  properties: { currentPassword: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES }, code: totpCodeProperty, recoveryCode: recoveryCodeProperty },
+} as const;
 const challengeProperty = { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS } as const;
 
 const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
@@ -248,7 +257,45 @@ export const ROUTES: readonly RouteDefinition[] = [
       type: 'object',
       required: ['challenge'],
       additionalProperties: false,
-      properties: { challenge: challengeProperty, code: totpCodeProperty, recoveryCode: recoveryCodeProperty },
+      properties: { challenge: challengeProperty, code: totpCodeProperty, recoveryCode: recoveryCodeProperty, passkey: passkeyResponseProperty },
     },
+  },
+  {
+    name: 'passkeyOptions',
+    method: 'POST',
+    path: '/mfa/passkeys/options',
+    entry: 'lambda/handlers/mfa-passkey-options.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    tableActions: MFA_ACTIONS,
+    body: stepUpBody,
+  },
+  {
+    name: 'passkeyAdd',
+    method: 'POST',
+    path: '/mfa/passkeys',
+    entry: 'lambda/handlers/mfa-passkey-add.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: false,
+    tableActions: MFA_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['credential'],
+      additionalProperties: false,
+      properties: { credential: passkeyResponseProperty, name: { type: 'string', minLength: 1, maxLength: PASSKEY_NAME_MAX_CHARACTERS } },
+    },
+  },
+  {
+    name: 'passkeyRemove',
+    method: 'DELETE',
+    path: '/mfa/passkeys/{id}',
+    entry: 'lambda/handlers/mfa-passkey-remove.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
+    checksSecret: false,
+    tableActions: MFA_ACTIONS,
   },
 ];

@@ -71,6 +71,10 @@ export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
   totpConfirm: 512,
   totpRemove: 512,
   loginMfa: 512,
+  // The step-up may check a password.
+  passkeyOptions: 1769,
+  passkeyAdd: 512,
+  passkeyRemove: 1769,
 };
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */

@@ -4,7 +4,17 @@
  * off). app.ts hands it its message helpers and calls {@link MfaUi.login} instead of
  * `tvm.login`; everything else here follows the client's session events.
  */
-import { InvalidCredentialsError, SecondFactorRequiredError, TvmMfa, type MfaChallenge, type SecondFactor, type SessionResult, type TvmClient } from '@serverless-tvm/client';
+import {
+  InvalidCredentialsError,
+  SecondFactorRequiredError,
+  TvmMfa,
+  type MfaChallenge,
+  type MfaStatus,
+  type SecondFactor,
+  type SessionResult,
+  type TvmClient,
+} from '@serverless-tvm/client';
+import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import QRCode from 'qrcode';
 import { element } from './dom';
 import { UserMistake } from './messages';
@@ -41,6 +51,9 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     mfaCode: element<HTMLInputElement>('mfa-code'),
     mfaVerify: element<HTMLButtonElement>('mfa-verify-button'),
     mfaRecoveryToggle: element<HTMLButtonElement>('mfa-recovery-toggle'),
+    mfaPasskey: element<HTMLButtonElement>('mfa-passkey-button'),
+    passkeyAdd: element<HTMLButtonElement>('passkey-add-button'),
+    passkeyList: element<HTMLUListElement>('passkey-list'),
     mfaCancel: element<HTMLButtonElement>('mfa-cancel-button'),
     securityView: element<HTMLElement>('security-view'),
     securityState: element<HTMLParagraphElement>('security-state'),
@@ -103,6 +116,16 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
       }
     });
   });
+  ui.mfaPasskey.addEventListener('click', () => {
+    hooks.clearMessages();
+    const current = pending;
+    const options = current?.challenge.passkeyOptions;
+    if (!current || !options) return;
+    void hooks.busy(ui.mfaPasskey, async () => {
+      const answer = await startAuthentication({ optionsJSON: options as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+      closeCodeStep(await mfa.completeLogin(current.challenge, { passkey: answer }));
+    });
+  });
   ui.mfaRecoveryToggle.addEventListener('click', () => {
     setRecoveryMode(!recoveryMode);
     ui.mfaCode.focus();
@@ -122,6 +145,7 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
       ui.authView.hidden = true;
       setRecoveryMode(!challenge.methods.includes('totp'));
       ui.mfaRecoveryToggle.hidden = !(challenge.methods.includes('totp') && challenge.methods.includes('recovery_code'));
+      ui.mfaPasskey.hidden = !challenge.passkeyOptions;
       ui.mfaView.hidden = false;
       hooks.showStatus('Password accepted. One more step.');
       ui.mfaCode.focus();
@@ -146,13 +170,16 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
 
   async function renderStatus(): Promise<void> {
     const status = await mfa.status();
-    const on = status.totp.enrolled;
+    const app = status.totp.enrolled;
+    const on = app || status.passkeys.length > 0;
+    const factors = [...(app ? ['authenticator app'] : []), ...(status.passkeys.length > 0 ? [`${status.passkeys.length} passkey(s)`] : [])];
     ui.securityState.textContent = on
-      ? `Two-step verification is on: authenticator app. ${status.recoveryCodesLeft} recovery codes left.`
-      : 'Two-step verification is off. Add an authenticator app so that a stolen password is not enough.';
+      ? `Two-step verification is on: ${factors.join(' and ')}. ${status.recoveryCodesLeft} recovery codes left.`
+      : 'Two-step verification is off. Add an authenticator app or a passkey so that a stolen password is not enough.';
     ui.securityView.dataset['mfa'] = on ? 'on' : 'off';
-    ui.setupButton.hidden = on;
-    ui.removeForm.hidden = !on;
+    ui.setupButton.hidden = app;
+    ui.removeForm.hidden = !app;
+    renderPasskeys(status.passkeys);
   }
 
   function showCard(): void {
@@ -167,18 +194,60 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     closeCodeStep(undefined);
   }
 
-  ui.setupButton.addEventListener('click', () => {
+  /** What the current-password form confirms: setting up the app, adding a passkey, or removing one. */
+  let stepUpFor: { readonly kind: 'totp' } | { readonly kind: 'passkey' } | { readonly kind: 'remove-passkey'; readonly id: string; readonly name: string } = { kind: 'totp' };
+
+  function askPassword(purpose: typeof stepUpFor, buttonText: string): void {
     hooks.clearMessages();
-    ui.setupButton.hidden = true;
+    stepUpFor = purpose;
+    ui.passwordButton.textContent = buttonText;
     ui.passwordForm.hidden = false;
     ui.currentPassword.focus();
+  }
+
+  ui.setupButton.addEventListener('click', () => {
+    ui.setupButton.hidden = true;
+    askPassword({ kind: 'totp' }, 'Continue');
   });
+  ui.passkeyAdd.addEventListener('click', () => askPassword({ kind: 'passkey' }, 'Create passkey'));
+
+  function renderPasskeys(passkeys: MfaStatus['passkeys']): void {
+    ui.passkeyList.replaceChildren(
+      ...passkeys.map((passkey) => {
+        const item = document.createElement('li');
+        const remove = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary', textContent: `Remove ${passkey.name}` });
+        remove.addEventListener('click', () => askPassword({ kind: 'remove-passkey', id: passkey.id, name: passkey.name }, 'Confirm removal'));
+        item.append(`Passkey "${passkey.name}", added ${new Date(passkey.createdAt).toLocaleDateString()} `, remove);
+        return item;
+      }),
+    );
+  }
+
+  async function addPasskey(currentPassword: string): Promise<void> {
+    const options = await mfa.passkeyRegistrationOptions({ currentPassword });
+    const created = await startRegistration({ optionsJSON: options as Parameters<typeof startRegistration>[0]['optionsJSON'] });
+    const added = await mfa.addPasskey(created, `${navigator.platform || 'This device'} passkey`);
+    resetCard();
+    if (added.recoveryCodes.length > 0) showRecoveryCodes(added.recoveryCodes);
+    else await renderStatus();
+    hooks.showStatus('Passkey added. You can use it to confirm your sign-in.');
+  }
 
   ui.passwordForm.addEventListener('submit', (event) => {
     event.preventDefault();
     hooks.clearMessages();
+    const purpose = stepUpFor;
+    const currentPassword = ui.currentPassword.value;
     void hooks.busy(ui.passwordButton, async () => {
-      const enrolment = await mfa.startTotp(ui.currentPassword.value);
+      if (purpose.kind === 'passkey') return addPasskey(currentPassword);
+      if (purpose.kind === 'remove-passkey') {
+        await mfa.removePasskey(purpose.id, { currentPassword });
+        resetCard();
+        await renderStatus();
+        hooks.showStatus(`Removed ${purpose.name}.`);
+        return;
+      }
+      const enrolment = await mfa.startTotp(currentPassword);
       ui.passwordForm.reset();
       ui.passwordForm.hidden = true;
       ui.qr.src = await QRCode.toDataURL(enrolment.otpauthUri, { margin: 1, width: 200 });
@@ -195,14 +264,19 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     void hooks.busy(ui.confirmButton, async () => {
       const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, ''));
       resetCard();
-      ui.codesList.replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
-      ui.codesView.hidden = false;
       ui.setupButton.hidden = true;
-      ui.securityState.textContent = 'Two-step verification is on: authenticator app.';
+      showRecoveryCodes(codes);
       hooks.showStatus('Authenticator app turned on. Save your recovery codes.');
-      ui.codesDone.focus();
     });
   });
+
+  /** Shows the recovery codes, once; they leave the page with "I have saved them". */
+  function showRecoveryCodes(codes: readonly string[]): void {
+    ui.codesList.replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
+    ui.codesView.hidden = false;
+    ui.securityState.textContent = 'Two-step verification is on.';
+    ui.codesDone.focus();
+  }
 
   ui.codesDone.addEventListener('click', () => {
     hooks.clearMessages();

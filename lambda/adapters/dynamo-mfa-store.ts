@@ -42,18 +42,72 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
     return item ? toFactors(item) : undefined;
   }
 
-  async putPendingTotp(username: Username, userId: string, pending: PendingTotp): Promise<void> {
+  putPendingTotp(username: Username, userId: string, pending: PendingTotp): Promise<void> {
+    return this.putPending(username, userId, 'pendingTotp', pending);
+  }
+
+  putPendingPasskey(username: Username, userId: string, pending: { challenge: string; expiresAt: number }): Promise<void> {
+    return this.putPending(username, userId, 'pendingPasskey', pending);
+  }
+
+  /** Sets a pending enrolment, creating the record (with an empty passkey map) if needed. */
+  private async putPending(username: Username, userId: string, attribute: 'pendingTotp' | 'pendingPasskey', pending: object): Promise<void> {
     const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: factorsKey(username),
-        UpdateExpression: 'SET username = :username, userId = :userId, pendingTotp = :pending',
+        UpdateExpression: `SET username = :username, userId = :userId, ${attribute} = :pending, passkeys = if_not_exists(passkeys, :empty)`,
         ConditionExpression: 'attribute_not_exists(pk) OR userId = :userId',
-        ExpressionAttributeValues: { ':username': username, ':userId': userId, ':pending': pending },
+        ExpressionAttributeValues: { ':username': username, ':userId': userId, ':pending': pending, ':empty': {} },
       }),
     );
     // A record of an earlier registration of this name: replace it whole.
-    if (!updated) await this.conditional(new PutCommand({ TableName: this.tableName, Item: { ...factorsKey(username), username, userId, pendingTotp: pending } }));
+    if (!updated) await this.run(new PutCommand({ TableName: this.tableName, Item: { ...factorsKey(username), username, userId, [attribute]: pending, passkeys: {} } }));
+  }
+
+  addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+    const values: Record<string, unknown> = { ':userId': userId, ':challenge': challenge, ':passkey': passkey };
+    let set = 'SET passkeys.#id = :passkey';
+    if (recoveryCodeHashes && recoveryCodeHashes.length > 0) {
+      set += ', recoveryCodes = :codes';
+      values[':codes'] = new Set(recoveryCodeHashes);
+    }
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: `${set} REMOVE pendingPasskey`,
+        ConditionExpression: 'userId = :userId AND pendingPasskey.challenge = :challenge AND attribute_not_exists(passkeys.#id)',
+        ExpressionAttributeNames: { '#id': passkey.id },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: 'SET passkeys.#id.#counter = :counter, passkeys.#id.lastUsedAt = :at',
+        ConditionExpression: 'userId = :userId AND attribute_exists(passkeys.#id)',
+        ExpressionAttributeNames: { '#id': passkeyId, '#counter': 'counter' },
+        ExpressionAttributeValues: { ':userId': userId, ':counter': counter, ':at': at },
+      }),
+    );
+  }
+
+  removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: factorsKey(username),
+        UpdateExpression: `REMOVE passkeys.#id${withRecoveryCodes ? ', recoveryCodes' : ''}`,
+        ConditionExpression: 'userId = :userId AND attribute_exists(passkeys.#id)',
+        ExpressionAttributeNames: { '#id': passkeyId },
+        ExpressionAttributeValues: { ':userId': userId },
+      }),
+    );
   }
 
   confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
@@ -215,15 +269,30 @@ function storedUsername(value: unknown): Username {
 function toFactors(item: Record<string, unknown>): FactorRecord {
   const totp = item.totp as Record<string, unknown> | undefined;
   const pending = item.pendingTotp as Record<string, unknown> | undefined;
-  const passkeys = (item.passkeys ?? {}) as Record<string, PasskeyRecord>;
+  const pendingPasskey = item.pendingPasskey as Record<string, unknown> | undefined;
+  const passkeys = (item.passkeys ?? {}) as Record<string, Record<string, unknown>>;
   const codes = item.recoveryCodes instanceof Set ? [...(item.recoveryCodes as Set<string>)] : [];
   return {
     username: storedUsername(item.username),
     userId: String(item.userId),
     ...(totp ? { totp: { secret: String(totp.secret), confirmedAt: Number(totp.confirmedAt), lastUsedStep: Number(totp.lastUsedStep) } } : {}),
     ...(pending ? { pendingTotp: { secret: String(pending.secret), expiresAt: Number(pending.expiresAt) } } : {}),
+    ...(pendingPasskey ? { pendingPasskey: { challenge: String(pendingPasskey.challenge), expiresAt: Number(pendingPasskey.expiresAt) } } : {}),
     recoveryCodeHashes: codes,
-    passkeys: Object.values(passkeys).sort((a, b) => a.createdAt - b.createdAt),
+    passkeys: Object.values(passkeys).map(toPasskey).sort((a, b) => a.createdAt - b.createdAt),
+  };
+}
+
+function toPasskey(item: Record<string, unknown>): PasskeyRecord {
+  const transports = item.transports;
+  return {
+    id: String(item.id),
+    publicKey: String(item.publicKey),
+    counter: Number(item.counter ?? 0),
+    name: String(item.name ?? 'Passkey'),
+    createdAt: Number(item.createdAt),
+    ...(Array.isArray(transports) ? { transports: transports.map(String) } : {}),
+    ...(item.lastUsedAt !== undefined ? { lastUsedAt: Number(item.lastUsedAt) } : {}),
   };
 }
 

@@ -95,6 +95,7 @@ describe('the waf setting', () => {
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/totp', PositionalConstraint: 'ENDS_WITH' }) }),
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/totp/confirm', PositionalConstraint: 'ENDS_WITH' }) }),
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/mfa', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/passkeys/options', PositionalConstraint: 'ENDS_WITH' }) }),
                   ],
                 },
               },

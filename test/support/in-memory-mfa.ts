@@ -3,7 +3,7 @@
  * (lambda/adapters/dynamo-mfa-store.ts), each evaluated and applied in one synchronous step
  * after a yield, so parallel callers interleave between operations as over a network.
  */
-import type { ChallengeRecord, ChallengeStore, FactorAttemptResult, FactorRecord, FactorStore, PendingTotp, TotpFactor } from '../../lambda/core/mfa/ports';
+import type { ChallengeRecord, ChallengeStore, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../lambda/core/mfa/ports';
 import type { Username } from '../../lambda/core/username';
 
 const roundTrip = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -58,6 +58,42 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     if (record?.userId !== userId || !record.totp) return false;
     const { totp: _, pendingTotp: __, ...rest } = record;
     this.records.set(username, { ...rest, ...(withRecoveryCodes ? { recoveryCodeHashes: [] } : {}) });
+    return true;
+  }
+
+  async putPendingPasskey(username: Username, userId: string, pendingPasskey: { challenge: string; expiresAt: number }): Promise<void> {
+    await roundTrip();
+    const record = this.records.get(username);
+    const base: FactorRecord = record?.userId === userId ? record : { username, userId, recoveryCodeHashes: [], passkeys: [] };
+    this.records.set(username, { ...base, pendingPasskey });
+  }
+
+  async addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || record.pendingPasskey?.challenge !== challenge || record.passkeys.some((known) => known.id === passkey.id)) return false;
+    const { pendingPasskey: _, ...rest } = record;
+    this.records.set(username, { ...rest, passkeys: [...rest.passkeys, passkey], ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
+    return true;
+  }
+
+  async usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || !record.passkeys.some((passkey) => passkey.id === passkeyId)) return false;
+    this.records.set(username, { ...record, passkeys: record.passkeys.map((passkey) => (passkey.id === passkeyId ? { ...passkey, counter, lastUsedAt: at } : passkey)) });
+    return true;
+  }
+
+  async removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || !record.passkeys.some((passkey) => passkey.id === passkeyId)) return false;
+    this.records.set(username, {
+      ...record,
+      passkeys: record.passkeys.filter((passkey) => passkey.id !== passkeyId),
+      ...(withRecoveryCodes ? { recoveryCodeHashes: [] } : {}),
+    });
     return true;
   }
 

@@ -12,7 +12,7 @@ import {
   parseResetPasswordRequest,
 } from '../../lambda/core/requests';
 import { newResetCode } from '../../lambda/core/reset-code';
-import { parseMfaLogin, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parsePasskeyAdd, parsePasskeyOptions, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
 import { newRecoveryCode } from '../../lambda/core/mfa/recovery-codes';
 import { newSessionToken } from '../../lambda/core/session-token';
 import { PASSWORD_MAX_BYTES, RESET_CODE_INPUT_MAX_CHARACTERS, USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
@@ -26,6 +26,8 @@ const PARSERS: Record<string, (body: unknown) => unknown> = {
   totpConfirm: parseTotpConfirm,
   totpRemove: parseTotpRemove,
   loginMfa: parseMfaLogin,
+  passkeyOptions: parsePasskeyOptions,
+  passkeyAdd: parsePasskeyAdd,
 };
 
 const routesWithBodies = ROUTES.filter((route): route is RouteDefinition & { body: NonNullable<RouteDefinition['body']> } => route.body !== undefined);
@@ -59,6 +61,10 @@ function fieldShaped(field: string): fc.Arbitrary<unknown> {
     code: fc.string({ unit: fc.constantFrom('1', '2', '9', ' '), minLength: 5, maxLength: 10 }),
     recoveryCode: fc.oneof(fc.constant(null).map(() => newRecoveryCode()), fc.string({ unit: fc.constantFrom('A', '7', '-', ' ', 'o'), maxLength: 24 })),
     challenge: fc.oneof(fc.constant(null).map(() => newSessionToken()), fc.string({ maxLength: 45 })),
+    credential: fc.oneof(fc.json().filter((text) => text.startsWith('{')), fc.string({ maxLength: 10 })),
+    // Mostly absent, so the bodies with a code or recovery code are reached too.
+    passkey: fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: fc.json().filter((text) => text.startsWith('{')), weight: 1 }),
+    name: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 70 }),
   };
   const password = fc.string({ unit: fc.constantFrom('a', 'é', '中', '😀', ' ', 'Z', '9'), minLength: 8, maxLength: PASSWORD_MAX_BYTES });
   return fc.oneof({ arbitrary: shaped[field] ?? password, weight: 4 }, { arbitrary: fieldValue, weight: 1 });

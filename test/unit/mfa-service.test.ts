@@ -291,3 +291,42 @@ describe('step-up before ending another session', () => {
     expect(s.backend.lockout.state('alice')).toBeUndefined();
   });
 });
+
+describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-passkey.test.ts)', () => {
+  it('hands out registration options only after a step-up, bound to the configured relying party', async () => {
+    const s = setup();
+    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    expect(await thrown(s.mfa.passkeyOptions(session.token, { currentPassword: 'wrong password' as Password }))).toBeInstanceOf(AuthenticationError);
+    const options = (await s.mfa.passkeyOptions(session.token, { currentPassword: PASSWORD as Password })) as { rp: { id: string }; challenge: string; user: { name: string } };
+    expect(options.rp.id).toBe('localhost');
+    expect(options.user.name).toBe('alice');
+    expect(s.store.records.get('alice')!.pendingPasskey?.challenge).toBe(options.challenge);
+  });
+
+  it('refuses a forged registration answer (401, audited) and adds nothing', async () => {
+    const s = setup();
+    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await s.mfa.passkeyOptions(session.token, { currentPassword: PASSWORD as Password });
+    const forged = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'oA' }, clientExtensionResults: {} };
+    expect(await thrown(s.mfa.addPasskey(session.token, forged, 'Laptop'))).toBeInstanceOf(AuthenticationError);
+    expect(s.store.records.get('alice')!.passkeys).toEqual([]);
+    expect(s.backend.audit.types('alice')).toContain('mfa_failed');
+    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+  });
+
+  it('refuses a forged passkey answer to a login challenge, counted toward the factor lockout', async () => {
+    const s = setup();
+    await registerWithTotp(s);
+    const { challenge } = await passwordLogin(s);
+    const forged = JSON.stringify({ id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} });
+    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, passkey: forged })))).toBeInstanceOf(AuthenticationError);
+    expect(s.store.attempts.get('alice')?.attempts).toBe(1);
+  });
+
+  it('answers 404 for removing a passkey the user does not have, before any proof is checked', async () => {
+    const s = setup();
+    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    expect(await thrown(s.mfa.removePasskey(session.token, 'AAAA', { currentPassword: 'wrong password' as Password }))).toBeInstanceOf(NotFoundError);
+    expect(s.backend.lockout.state('alice')).toBeUndefined();
+  });
+});

@@ -13,6 +13,7 @@ import type { ChallengeRecord, ChallengeStore, FactorRecord, FactorStore } from 
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
 import type { MfaLoginRequest, StepUpProof } from './requests';
 import type { SecondFactorGate } from './second-factor';
+import { PASSKEY_CEREMONY_MS, passkeyRegistrationOptions, verifyPasskeyRegistration, type RelyingParty } from './passkeys';
 import { matchTotp, newTotpSecret, totpUri } from './totp';
 
 /** How long a TOTP secret handed out waits for its confirming code. */
@@ -27,6 +28,8 @@ export interface MfaServiceDependencies {
   readonly users: Pick<UserStore, 'getUser'>;
   readonly clock: Clock;
   readonly auditor: AuditRecorder;
+  /** Where passkeys are valid. */
+  readonly relyingParty: RelyingParty;
 }
 
 /** `GET /mfa`: what the caller has set up. Never a secret. */
@@ -126,8 +129,65 @@ export class MfaService {
    */
   async completeLogin(request: MfaLoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
     const { challenge, user } = await this.takeChallenge(request.challenge);
-    await this.deps.gate.verify(user, request.proof, origin, 'login');
-    return this.finishLogin(request.challenge, user, challenge.device, origin, request.proof.code !== undefined ? 'totp' : 'recovery_code');
+    // A passkey answer must sign the WebAuthn challenge this login challenge was issued with.
+    const proof = request.passkey !== undefined ? { passkey: { response: request.passkey, challenge: challenge.webauthnChallenge ?? '' } } : request.proof;
+    await this.deps.gate.verify(user, proof, origin, 'login');
+    const method = proof.passkey ? 'passkey' : proof.code !== undefined ? 'totp' : 'recovery_code';
+    return this.finishLogin(request.challenge, user, challenge.device, origin, method);
+  }
+
+  /**
+   * `POST /mfa/passkeys/options`: after a step-up, WebAuthn options for registering a new
+   * passkey; their challenge is kept five minutes for {@link addPasskey}.
+   */
+  async passkeyOptions(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<unknown> {
+    const { tvm, factors, clock } = this.deps;
+    const { user } = await tvm.authenticate(sessionToken);
+    const record = await this.stepUp(user, proof, origin, 'passkey options');
+    const options = await passkeyRegistrationOptions(this.deps.relyingParty, user, record?.passkeys ?? []);
+    await factors.putPendingPasskey(user.username, user.userId, { challenge: options.challenge, expiresAt: clock.now() + PASSKEY_CEREMONY_MS });
+    return options;
+  }
+
+  /**
+   * `POST /mfa/passkeys`: verifies the browser's registration answer and adds the passkey.
+   * The first factor of an account also brings its ten recovery codes, shown once.
+   */
+  async addPasskey(sessionToken: string | undefined, response: unknown, name: string, origin: RequestOrigin = {}): Promise<{ id: string; name: string; recoveryCodes: string[] }> {
+    const { tvm, gate, factors, clock, auditor } = this.deps;
+    const { user } = await tvm.authenticate(sessionToken);
+    const record = await gate.factorsOf(user);
+    const pending = record?.pendingPasskey;
+    if (!record || !pending || pending.expiresAt <= clock.now()) throw new NotFoundError('No passkey registration is waiting; start again.');
+    const verified = await verifyPasskeyRegistration(this.deps.relyingParty, response, pending.challenge);
+    if (!verified) {
+      await auditor.record('mfa_failed', user.username, origin, { purpose: 'passkey add', reason: 'passkey' });
+      throw new AuthenticationError('The passkey could not be verified.');
+    }
+    const recoveryCodes = record.recoveryCodeHashes.length === 0 ? newRecoveryCodes() : [];
+    const added = await factors.addPasskey(
+      user.username,
+      user.userId,
+      pending.challenge,
+      { ...verified, name, createdAt: clock.now() },
+      recoveryCodes.length > 0 ? recoveryCodes.map(hashRecoveryCode) : undefined,
+    );
+    if (!added) throw new NotFoundError('No passkey registration is waiting, or this passkey is already registered.');
+    await auditor.record('passkey_added', user.username, origin, { passkey: verified.id.slice(0, 16), recoveryCodes: recoveryCodes.length });
+    return { id: verified.id, name, recoveryCodes };
+  }
+
+  /** `DELETE /mfa/passkeys/{id}`: removes a passkey after a step-up. */
+  async removePasskey(sessionToken: string | undefined, passkeyId: string, proof: StepUpProof, origin: RequestOrigin = {}): Promise<void> {
+    const { tvm, factors, auditor } = this.deps;
+    const { user } = await tvm.authenticate(sessionToken);
+    const known = (await this.deps.gate.factorsOf(user))?.passkeys.some((passkey) => passkey.id === passkeyId);
+    // Someone else's or an unknown passkey is a 404 before any proof is spent.
+    if (!known) throw new NotFoundError('No such passkey.');
+    const record = await this.stepUp(user, proof, origin, 'passkey remove');
+    const last = record !== undefined && !record.totp && record.passkeys.length === 1;
+    if (!(await factors.removePasskey(user.username, user.userId, passkeyId, last))) throw new NotFoundError('No such passkey.');
+    await auditor.record('passkey_removed', user.username, origin, { passkey: passkeyId.slice(0, 16) });
   }
 
   /**

@@ -91,6 +91,14 @@ export interface FactorStore {
   redeemRecoveryCode(username: Username, userId: string, codeHash: string): Promise<boolean>;
   /** Removes the TOTP factor (and the recovery codes when `withRecoveryCodes`). Returns whether it was there. */
   removeTotp(username: Username, userId: string, withRecoveryCodes: boolean): Promise<boolean>;
+  /** Stores a registration challenge for a new passkey, replacing any pending one (a record of another registration is replaced whole). */
+  putPendingPasskey(username: Username, userId: string, pending: { readonly challenge: string; readonly expiresAt: number }): Promise<void>;
+  /** Adds a passkey, consuming the pending challenge `challenge`; stores the recovery code hashes when given. Returns whether it did. */
+  addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
+  /** Records a passkey's use: its new signature counter and the time. Returns whether the passkey was there. */
+  usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean>;
+  /** Removes a passkey (and the recovery codes when `withRecoveryCodes`). Returns whether it was there. */
+  removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean>;
   /** Deletes every factor of the user (an operator's reset, an account's deletion). */
   deleteFactors(username: Username): Promise<void>;
   /**

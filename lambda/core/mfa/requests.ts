@@ -1,13 +1,14 @@
 /** Validation of the second-factor request bodies. Each throws ValidationError naming the field. */
 import { ValidationError } from '../errors';
-import { CHALLENGE_TOKEN_CHARACTERS, RECOVERY_CODE_CHARACTERS, RECOVERY_CODE_INPUT_MAX_CHARACTERS, TOTP_CODE_INPUT_MAX_CHARACTERS, TOTP_DIGITS } from '../limits';
+import {
+  PASSKEY_NAME_MAX_CHARACTERS,
+  PASSKEY_RESPONSE_MAX_CHARACTERS,
+  CHALLENGE_TOKEN_CHARACTERS, RECOVERY_CODE_CHARACTERS, RECOVERY_CODE_INPUT_MAX_CHARACTERS, TOTP_CODE_INPUT_MAX_CHARACTERS, TOTP_DIGITS } from '../limits';
 import { parseLoginPassword } from '../requests';
 import type { Password } from '../password';
 import type { SecondFactorProof } from './second-factor';
 
 const CHALLENGE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${CHALLENGE_TOKEN_CHARACTERS}}$`);
-/** Longest passkey label. */
-export const PASSKEY_NAME_MAX_CHARACTERS = 64;
 
 function asRecord(body: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('The body must be a JSON object.');
@@ -100,7 +101,7 @@ export function parseMfaLogin(body: unknown): MfaLoginRequest {
   const challenge = parseChallengeToken(record.challenge);
   if (record.passkey !== undefined) {
     if (record.code !== undefined || record.recoveryCode !== undefined) throw new ValidationError('Give one second factor.', 'passkey');
-    return { challenge, proof: {}, passkey: record.passkey };
+    return { challenge, proof: {}, passkey: parsePasskeyResponse(record.passkey, 'passkey') };
   }
   return { challenge, proof: proofFrom(record, false) };
 }
@@ -120,6 +121,12 @@ export function parseResetSecondFactor(record: Record<string, unknown>): SecondF
 /** An optional step-up body of a route without a body model (`DELETE /sessions/{id}`): raw JSON text or nothing. */
 export function parseOptionalStepUp(rawBody: string | null | undefined): StepUpProof | undefined {
   if (rawBody === null || rawBody === undefined || rawBody.trim() === '') return undefined;
+  return parseStepUpText(rawBody);
+}
+
+/** A required step-up body as raw JSON text (routes without a body model). */
+export function parseStepUpText(rawBody: string | undefined): StepUpProof {
+  if (rawBody === undefined || rawBody.trim() === '') return parseStepUp({}).proof;
   let body: unknown;
   try {
     body = JSON.parse(rawBody) as unknown;
@@ -127,4 +134,43 @@ export function parseOptionalStepUp(rawBody: string | null | undefined): StepUpP
     throw new ValidationError('The body is not valid JSON.');
   }
   return parseStepUp(body).proof;
+}
+
+/** A WebAuthn response sent as JSON text (the route models hold strings only): the parsed object. */
+export function parsePasskeyResponse(raw: unknown, field: string): Record<string, unknown> {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > PASSKEY_RESPONSE_MAX_CHARACTERS) {
+    throw new ValidationError(`${field} must be the browser's WebAuthn answer as JSON text, at most ${PASSKEY_RESPONSE_MAX_CHARACTERS} characters.`, field);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw) as unknown;
+  } catch {
+    throw new ValidationError(`${field} is not valid JSON.`, field);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ValidationError(`${field} must be a JSON object.`, field);
+  return parsed as Record<string, unknown>;
+}
+
+/** `POST /mfa/passkeys/options`: a step-up body. */
+export function parsePasskeyOptions(body: unknown): StepUpProof {
+  return parseStepUp(body).proof;
+}
+
+/** `POST /mfa/passkeys`: `{credential, name?}`. */
+export function parsePasskeyAdd(body: unknown): { credential: Record<string, unknown>; name: string } {
+  const record = asRecord(body, ['credential', 'name']);
+  const credential = parsePasskeyResponse(record.credential, 'credential');
+  if (record.name === undefined) return { credential, name: 'Passkey' };
+  if (typeof record.name !== 'string') throw new ValidationError('name must be a string.', 'name');
+  const name = record.name.normalize('NFKC').trim();
+  if (name.length === 0 || [...name].length > PASSKEY_NAME_MAX_CHARACTERS || /[\p{Cc}\p{Cf}]/u.test(name)) {
+    throw new ValidationError(`name must be 1-${PASSKEY_NAME_MAX_CHARACTERS} printable characters.`, 'name');
+  }
+  return { credential, name };
+}
+
+/** A passkey id from a path (`DELETE /mfa/passkeys/{id}`): base64url. */
+export function parsePasskeyId(raw: unknown): string {
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_-]{1,1024}$/.test(raw)) throw new ValidationError('The passkey id is not valid.', 'id');
+  return raw;
 }

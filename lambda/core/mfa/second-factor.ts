@@ -10,6 +10,7 @@ import type { AuditRecorder } from '../tvm-service';
 import { MFA_CHALLENGE_TTL_MS, newChallengeToken, SecondFactorRequired, type MfaMethod } from './challenge';
 import type { ChallengeStore, FactorRecord, FactorStore } from './ports';
 import { hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes';
+import { passkeyAuthenticationOptions, passkeyIdOf, verifyPasskeyAuthentication, type RelyingParty } from './passkeys';
 import { matchTotp } from './totp';
 
 /** A second factor as a request gives it: exactly one of the fields. */
@@ -18,6 +19,8 @@ export interface SecondFactorProof {
   readonly code?: string;
   /** One of the recovery codes. */
   readonly recoveryCode?: string;
+  /** A passkey's WebAuthn answer to `challenge` (a login challenge's). */
+  readonly passkey?: { readonly response: unknown; readonly challenge: string };
 }
 
 /** What {@link SecondFactorGate} needs. */
@@ -27,6 +30,8 @@ export interface SecondFactorDependencies {
   readonly clock: Clock;
   readonly config: Pick<TvmConfig, 'lockoutThreshold' | 'lockoutMinutes'>;
   readonly auditor: AuditRecorder;
+  /** Where passkeys are valid. */
+  readonly relyingParty: RelyingParty;
 }
 
 /** How often a lost compare-and-set on the factor counter is retried before giving up. */
@@ -65,7 +70,10 @@ export class SecondFactorGate {
     if (!hasSecondFactor(record)) return;
     const expiresAt = this.deps.clock.now() + MFA_CHALLENGE_TTL_MS;
     const { token, tokenHash } = newChallengeToken();
+    // A user with passkeys gets WebAuthn options whose challenge this login challenge keeps.
+    const passkeyOptions = record.passkeys.length > 0 ? await passkeyAuthenticationOptions(this.deps.relyingParty, record.passkeys) : undefined;
     await this.deps.challenges.putChallenge({
+      ...(passkeyOptions ? { webauthnChallenge: passkeyOptions.challenge } : {}),
       tokenHash,
       username: user.username,
       userId: user.userId,
@@ -80,6 +88,7 @@ export class SecondFactorGate {
       mfaRequired: true,
       challenge: { token, expiresAt: new Date(expiresAt).toISOString() },
       methods: methodsOf(record),
+      ...(passkeyOptions ? { passkeyOptions } : {}),
     });
   }
 
@@ -116,6 +125,8 @@ export class SecondFactorGate {
     if (proof.code !== undefined && record.totp) {
       const step = matchTotp(record.totp.secret, proof.code, clock.now(), record.totp.lastUsedStep);
       if (step !== undefined && (await factors.useTotpStep(user.username, user.userId, step))) method = 'totp';
+    } else if (proof.passkey !== undefined) {
+      if (await this.checkPasskey(user, record, proof.passkey)) method = 'passkey';
     } else if (proof.recoveryCode !== undefined) {
       const normalised = normaliseRecoveryCode(proof.recoveryCode);
       const hash = normalised === undefined ? undefined : hashRecoveryCode(normalised);
@@ -124,13 +135,26 @@ export class SecondFactorGate {
       }
     }
     if (method === undefined) {
-      await auditor.record('mfa_failed', user.username, origin, { purpose, reason: proof.recoveryCode !== undefined ? 'recovery code' : 'code' });
+      const reason = proof.passkey !== undefined ? 'passkey' : proof.recoveryCode !== undefined ? 'recovery code' : 'code';
+      await auditor.record('mfa_failed', user.username, origin, { purpose, reason });
       throw new AuthenticationError('The code is incorrect.');
     }
     await factors.clearAttempts(user.username);
     if (method === 'recovery_code') {
       await auditor.record('recovery_code_used', user.username, origin, { purpose, left: record.recoveryCodeHashes.length - 1 });
     }
+  }
+
+  /**
+   * Whether a passkey answer is a registered passkey's signature over the challenge, with a
+   * signature counter that grew (authenticators without a counter send 0 every time).
+   */
+  private async checkPasskey(user: UserRecord, record: FactorRecord, answer: NonNullable<SecondFactorProof['passkey']>): Promise<boolean> {
+    const passkey = record.passkeys.find((candidate) => candidate.id === passkeyIdOf(answer.response));
+    if (!passkey) return false;
+    const counter = await verifyPasskeyAuthentication(this.deps.relyingParty, answer.response, answer.challenge, passkey);
+    if (counter === undefined || ((counter > 0 || passkey.counter > 0) && counter <= passkey.counter)) return false;
+    return this.deps.factors.usePasskey(user.username, user.userId, passkey.id, counter, this.deps.clock.now());
   }
 
   /** Takes one attempt at the user's factor, or throws TooManyAttemptsError (each refusal audited). */

@@ -15,8 +15,9 @@ export function withSecondFactors(
   deps: Omit<TvmServiceDependencies, 'secondFactor'> & { readonly factors: FactorStore; readonly challenges: ChallengeStore },
 ): SecondFactorServices {
   const auditor = new AuditRecorder(deps);
-  const gate = new SecondFactorGate({ factors: deps.factors, challenges: deps.challenges, clock: deps.clock, config: deps.config, auditor });
+  const relyingParty = { id: deps.config.passkeyRpId, origins: deps.config.passkeyOrigins };
+  const gate = new SecondFactorGate({ factors: deps.factors, challenges: deps.challenges, clock: deps.clock, config: deps.config, auditor, relyingParty });
   const service = new TvmService({ ...deps, secondFactor: gate });
-  const mfa = new MfaService({ tvm: service, gate, factors: deps.factors, challenges: deps.challenges, users: deps.users, clock: deps.clock, auditor });
+  const mfa = new MfaService({ tvm: service, gate, factors: deps.factors, challenges: deps.challenges, users: deps.users, clock: deps.clock, auditor, relyingParty });
   return { service, gate, mfa };
 }

@@ -79,6 +79,8 @@ export interface MfaChallenge {
   readonly expiresAt: string;
   /** What this user can answer with. */
   readonly methods: readonly ('totp' | 'recovery_code' | 'passkey')[];
+  /** WebAuthn request options for `startAuthentication({ optionsJSON })`, when `methods` has `passkey`. */
+  readonly passkeyOptions?: object;
 }
 
 /**

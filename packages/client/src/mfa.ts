@@ -18,6 +18,12 @@ import type { SessionResult } from './types';
 /** A second factor as a person gives it: a code from the app, or one recovery code. */
 export type SecondFactor = { readonly code: string } | { readonly recoveryCode: string };
 
+/** A login's second factor: also a passkey's answer (`startAuthentication` of @simplewebauthn/browser) to `challenge.passkeyOptions`. */
+export type LoginFactor = SecondFactor | { readonly passkey: object };
+
+/** Proof for a sensitive change: the current password, or a second factor. */
+export type StepUp = { readonly currentPassword: string } | SecondFactor;
+
 /** `GET /mfa`: what this user has set up. */
 export interface MfaStatus {
   readonly totp: { readonly enrolled: boolean; readonly confirmedAt?: string };
@@ -38,6 +44,18 @@ function record(body: unknown, what: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/**
+ * A registration answer as JSON text, without the copies of the public key and authenticator
+ * data that browsers add for convenience (the attestation object holds both), so it fits the
+ * API's 4 KiB body limit.
+ */
+function compactRegistration(credential: object): string {
+  const { response, ...rest } = credential as { response?: Record<string, unknown> };
+  if (!response) return JSON.stringify(credential);
+  const { publicKey: _publicKey, authenticatorData: _authenticatorData, ...needed } = response;
+  return JSON.stringify({ ...rest, response: needed });
+}
+
 /** Second-factor calls on a {@link TvmClient}'s transport and session. */
 export class TvmMfa {
   constructor(private readonly client: TvmClient) {}
@@ -47,8 +65,10 @@ export class TvmMfa {
    * @throws InvalidCredentialsError for a wrong or used code, or a challenge that expired
    *   (log in again); TooManyAttemptsError while the factor is locked.
    */
-  async completeLogin(challenge: MfaChallenge, factor: SecondFactor): Promise<SessionResult> {
-    const answer = await this.client.call({ path: '/login/mfa', body: { challenge: challenge.token, ...factor }, retry: false });
+  async completeLogin(challenge: MfaChallenge, factor: LoginFactor): Promise<SessionResult> {
+    // The route's body model holds strings only, so a passkey answer travels as JSON text.
+    const answerField = 'passkey' in factor ? { passkey: JSON.stringify(factor.passkey) } : factor;
+    const answer = await this.client.call({ path: '/login/mfa', body: { challenge: challenge.token, ...answerField }, retry: false });
     return this.client.acceptLogin(answer);
   }
 
@@ -90,5 +110,30 @@ export class TvmMfa {
   /** Removes the authenticator app, after a fresh code or a recovery code (step-up). */
   async removeTotp(factor: SecondFactor): Promise<void> {
     await this.client.call({ method: 'DELETE', path: '/mfa/totp', body: factor, bearer: true, retry: false });
+  }
+
+  /**
+   * WebAuthn options for registering a passkey, after a step-up; pass them to
+   * `startRegistration({ optionsJSON })` of @simplewebauthn/browser, then to {@link addPasskey}.
+   */
+  async passkeyRegistrationOptions(stepUp: StepUp): Promise<object> {
+    return record(await this.client.call({ path: '/mfa/passkeys/options', body: stepUp, bearer: true, retry: false }), 'passkey options');
+  }
+
+  /** Adds the passkey the browser created. The account's first factor also brings ten recovery codes (else none). */
+  async addPasskey(credential: object, name?: string): Promise<{ id: string; name: string; recoveryCodes: string[] }> {
+    const body = record(
+      await this.client.call({ path: '/mfa/passkeys', body: { credential: compactRegistration(credential), ...(name ? { name } : {}) }, bearer: true, retry: false }),
+      'passkey',
+    );
+    if (typeof body['id'] !== 'string' || typeof body['name'] !== 'string' || !Array.isArray(body['recoveryCodes'])) {
+      throw new UnexpectedResponseError('The token vending machine sent a malformed passkey.');
+    }
+    return { id: body['id'], name: body['name'], recoveryCodes: body['recoveryCodes'] as string[] };
+  }
+
+  /** Removes a passkey, after a step-up. */
+  async removePasskey(id: string, stepUp: StepUp): Promise<void> {
+    await this.client.call({ method: 'DELETE', path: `/mfa/passkeys/${encodeURIComponent(id)}`, body: stepUp, bearer: true, retry: false });
   }
 }

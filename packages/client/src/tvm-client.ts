@@ -412,5 +412,11 @@ function parseMfaChallenge(body: unknown): MfaChallenge | undefined {
   if (!allStrings(challenge, ['token', 'expiresAt']) || !Array.isArray(methods)) {
     throw new UnexpectedResponseError('The token vending machine sent a malformed second-factor challenge.');
   }
-  return { token: challenge.token, expiresAt: challenge.expiresAt, methods: methods.filter((method): method is MfaChallenge['methods'][number] => typeof method === 'string') };
+  const passkeyOptions = body['passkeyOptions'];
+  return {
+    token: challenge.token,
+    expiresAt: challenge.expiresAt,
+    methods: methods.filter((method): method is MfaChallenge['methods'][number] => typeof method === 'string'),
+    ...(isRecord(passkeyOptions) ? { passkeyOptions } : {}),
+  };
 }
