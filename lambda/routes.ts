@@ -62,7 +62,7 @@ const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem
 const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 /** The second-factor routes (docs/mfa.md). */
-type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa' | 'passkeyOptions' | 'passkeyAdd' | 'passkeyRemove';
+type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa' | 'passkeyOptions' | 'passkeyAdd' | 'passkeyRemove' | 'passkeyLoginOptions' | 'passkeyLogin';
 
 /** Reads and conditional updates of a user's factors, their attempt counter and the audit trail. */
 const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
@@ -297,5 +297,32 @@ export const ROUTES: readonly RouteDefinition[] = [
     // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
     checksSecret: false,
     tableActions: MFA_ACTIONS,
+  },
+  {
+    name: 'passkeyLoginOptions',
+    method: 'POST',
+    path: '/login/passkey/options',
+    entry: 'lambda/handlers/login-passkey-options.ts',
+    auth: 'none',
+    vendsCredentials: false,
+    // Writes a short-lived challenge for anyone: rate-limited per IP with the secret-checking routes.
+    checksSecret: true,
+    tableActions: ['PutItem'],
+  },
+  {
+    name: 'passkeyLogin',
+    method: 'POST',
+    path: '/login/passkey',
+    entry: 'lambda/handlers/login-passkey.ts',
+    auth: 'none',
+    vendsCredentials: true,
+    checksSecret: true,
+    tableActions: MFA_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['challenge', 'credential'],
+      additionalProperties: false,
+      properties: { challenge: challengeProperty, credential: passkeyResponseProperty },
+    },
   },
 ];

@@ -75,6 +75,8 @@ export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
   passkeyOptions: 1769,
   passkeyAdd: 512,
   passkeyRemove: 1769,
+  passkeyLoginOptions: 512,
+  passkeyLogin: 512,
 };
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */

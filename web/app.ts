@@ -324,6 +324,17 @@ ui.authForm.addEventListener('submit', (event) => {
   });
 });
 
+const passkeyLoginButton = element<HTMLButtonElement>('passkey-login-button');
+passkeyLoginButton.addEventListener('click', () => {
+  clearMessages();
+  void busy(passkeyLoginButton, async () => {
+    const result = await mfaUi.loginWithPasskey();
+    showSignedIn(result.username);
+    await refreshList();
+    showStatus(`Welcome back, ${result.username}.`);
+  });
+});
+
 ui.uploadForm.addEventListener('submit', (event) => {
   event.preventDefault();
   clearMessages();

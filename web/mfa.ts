@@ -31,6 +31,8 @@ export interface MfaUiHooks {
 export interface MfaUi {
   /** Logs in; asks for the second factor when the account has one. Undefined if the person cancelled. */
   login(username: string, password: string): Promise<SessionResult | undefined>;
+  /** Signs in with a passkey alone (the browser asks which one). */
+  loginWithPasskey(): Promise<SessionResult>;
 }
 
 /** A recovery code has letters or dashes; an app's code is six digits. */
@@ -298,5 +300,11 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
   tvm.onSessionChange((event) => (event.type === 'signedIn' ? showCard() : hideCard()));
   void tvm.getSession().then((session) => (session ? showCard() : hideCard()));
 
-  return { login };
+  async function loginWithPasskey(): Promise<SessionResult> {
+    const { challenge, passkeyOptions } = await mfa.passkeyLoginOptions();
+    const answer = await startAuthentication({ optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+    return mfa.loginWithPasskey(challenge, answer);
+  }
+
+  return { login, loginWithPasskey };
 }

@@ -6,6 +6,7 @@
  * | factors | `USER#<username>` | `MFA` |
  * | factor attempt counter | `USER#<username>` | `MFALOCK` |
  * | login challenge | `MFA#<sha256 of token>` | `CHALLENGE` |
+ * | passkey owner | `PASSKEY#<credential id>` | `OWNER` |
  *
  * Every change that could race is one conditional write; no transactions (dynalite has none).
  */
@@ -19,6 +20,7 @@ import { TABLE_LAYOUT } from './table-layout';
 const factorsKey = (username: Username) => ({ pk: `USER#${username}`, sk: 'MFA' });
 const attemptsKey = (username: Username) => ({ pk: `USER#${username}`, sk: 'MFALOCK' });
 const challengeKey = (tokenHash: string) => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' });
+const ownerKey = (passkeyId: string) => ({ pk: `PASSKEY#${passkeyId}`, sk: 'OWNER' });
 const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
 const TTL = TABLE_LAYOUT.timeToLiveAttribute;
 
@@ -65,7 +67,19 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
     if (!updated) await this.run(new PutCommand({ TableName: this.tableName, Item: { ...factorsKey(username), username, userId, [attribute]: pending, passkeys: {} } }));
   }
 
-  addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+  async passkeyOwner(passkeyId: string): Promise<{ username: Username; userId: string } | undefined> {
+    const item = await this.get(ownerKey(passkeyId));
+    return item ? { username: storedUsername(item.username), userId: String(item.userId) } : undefined;
+  }
+
+  async addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+    if (!(await this.addToRecord(username, userId, challenge, passkey, recoveryCodeHashes))) return false;
+    // The owner is written after the factor: a passkey without an owner item is only not usable passwordless.
+    await this.run(new PutCommand({ TableName: this.tableName, Item: { ...ownerKey(passkey.id), username, userId } }));
+    return true;
+  }
+
+  private addToRecord(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':challenge': challenge, ':passkey': passkey };
     let set = 'SET passkeys.#id = :passkey';
     if (recoveryCodeHashes && recoveryCodeHashes.length > 0) {
@@ -97,8 +111,8 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
     );
   }
 
-  removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
-    return this.conditional(
+  async removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
+    const removed = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: factorsKey(username),
@@ -108,6 +122,8 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
         ExpressionAttributeValues: { ':userId': userId },
       }),
     );
+    if (removed) await this.run(new DeleteCommand({ TableName: this.tableName, Key: ownerKey(passkeyId) }));
+    return removed;
   }
 
   confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
@@ -165,6 +181,8 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   async deleteFactors(username: Username): Promise<void> {
+    const record = await this.getFactors(username);
+    for (const passkey of record?.passkeys ?? []) await this.run(new DeleteCommand({ TableName: this.tableName, Key: ownerKey(passkey.id) }));
     await this.run(new DeleteCommand({ TableName: this.tableName, Key: factorsKey(username) }));
     await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username) }));
   }

@@ -45,6 +45,6 @@ export const CHALLENGE_TOKEN_CHARACTERS = 43;
  */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 /** Longest WebAuthn response a body may carry, as JSON text: attestation "none" answers are about 1 KB. */
-export const PASSKEY_RESPONSE_MAX_CHARACTERS = 3800;
+export const PASSKEY_RESPONSE_MAX_CHARACTERS = 3000;
 /** Longest passkey label, in characters. */
 export const PASSKEY_NAME_MAX_CHARACTERS = 64;

@@ -79,6 +79,13 @@ describe('passkeys in Chromium', () => {
     expect(await page.locator('#account-name').textContent()).toBe(dave.username);
   });
 
+  it('signs in with the passkey alone (passwordless), the browser choosing it', async () => {
+    await logOut();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await waitForWelcome();
+    expect(await page.locator('#account-name').textContent()).toBe(dave.username);
+  });
+
   it('removes the passkey after the current password; the password alone then signs in', async () => {
     await page.locator('#passkey-list').getByRole('button', { name: /^Remove / }).click();
     await page.getByLabel('Current password').fill(dave.password);

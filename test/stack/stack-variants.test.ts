@@ -96,6 +96,8 @@ describe('the waf setting', () => {
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/totp/confirm', PositionalConstraint: 'ENDS_WITH' }) }),
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/mfa', PositionalConstraint: 'ENDS_WITH' }) }),
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/passkeys/options', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/passkey/options', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/passkey', PositionalConstraint: 'ENDS_WITH' }) }),
                   ],
                 },
               },

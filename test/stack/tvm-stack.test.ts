@@ -381,7 +381,7 @@ describe('the synthesised TVM stack', () => {
         );
       for (const route of ROUTES) expect(methodOf(route.name)?.Properties?.RequestValidatorId).toBeDefined();
       const withBody = ROUTES.flatMap((route) => (route.body ? [{ name: route.name, body: route.body }] : []));
-      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset', 'totpStart', 'totpConfirm', 'totpRemove', 'loginMfa', 'passkeyOptions', 'passkeyAdd']);
+      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset', 'totpStart', 'totpConfirm', 'totpRemove', 'loginMfa', 'passkeyOptions', 'passkeyAdd', 'passkeyLogin']);
       for (const route of withBody) {
         const modelId = (methodOf(route.name)?.Properties?.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
         // CloudFormation spells the CDK's `schema` key `$schema`.

@@ -13,6 +13,7 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
   readonly records = new Map<string, FactorRecord>();
   readonly attempts = new Map<string, { attempts: number; windowEndsAt: number }>();
   readonly challenges = new Map<string, ChallengeRecord>();
+  readonly owners = new Map<string, { username: Username; userId: string }>();
 
   async getFactors(username: Username): Promise<FactorRecord | undefined> {
     await roundTrip();
@@ -74,7 +75,13 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     if (record?.userId !== userId || record.pendingPasskey?.challenge !== challenge || record.passkeys.some((known) => known.id === passkey.id)) return false;
     const { pendingPasskey: _, ...rest } = record;
     this.records.set(username, { ...rest, passkeys: [...rest.passkeys, passkey], ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
+    this.owners.set(passkey.id, { username, userId });
     return true;
+  }
+
+  async passkeyOwner(passkeyId: string): Promise<{ username: Username; userId: string } | undefined> {
+    await roundTrip();
+    return this.owners.get(passkeyId);
   }
 
   async usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
@@ -94,11 +101,13 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
       passkeys: record.passkeys.filter((passkey) => passkey.id !== passkeyId),
       ...(withRecoveryCodes ? { recoveryCodeHashes: [] } : {}),
     });
+    this.owners.delete(passkeyId);
     return true;
   }
 
   async deleteFactors(username: Username): Promise<void> {
     await roundTrip();
+    for (const passkey of this.records.get(username)?.passkeys ?? []) this.owners.delete(passkey.id);
     this.records.delete(username);
     this.attempts.delete(username);
   }

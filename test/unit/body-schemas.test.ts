@@ -12,7 +12,7 @@ import {
   parseResetPasswordRequest,
 } from '../../lambda/core/requests';
 import { newResetCode } from '../../lambda/core/reset-code';
-import { parseMfaLogin, parsePasskeyAdd, parsePasskeyOptions, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parsePasskeyAdd, parsePasskeyLogin, parsePasskeyOptions, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
 import { newRecoveryCode } from '../../lambda/core/mfa/recovery-codes';
 import { newSessionToken } from '../../lambda/core/session-token';
 import { PASSWORD_MAX_BYTES, RESET_CODE_INPUT_MAX_CHARACTERS, USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
@@ -28,6 +28,7 @@ const PARSERS: Record<string, (body: unknown) => unknown> = {
   loginMfa: parseMfaLogin,
   passkeyOptions: parsePasskeyOptions,
   passkeyAdd: parsePasskeyAdd,
+  passkeyLogin: parsePasskeyLogin,
 };
 
 const routesWithBodies = ROUTES.filter((route): route is RouteDefinition & { body: NonNullable<RouteDefinition['body']> } => route.body !== undefined);

@@ -330,3 +330,23 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-p
     expect(s.backend.lockout.state('alice')).toBeUndefined();
   });
 });
+
+describe('passwordless sign-in', () => {
+  it('gives options for any passkey with user verification required, and a challenge that reveals nobody', async () => {
+    const s = setup();
+    const { challenge, passkeyOptions } = await s.mfa.passkeyLoginOptions();
+    expect(challenge.token).toMatch(/^[\w-]{43}$/);
+    expect(passkeyOptions).toMatchObject({ rpId: 'localhost', userVerification: 'required', allowCredentials: [] });
+  });
+
+  it('refuses a passkey nobody registered, and a login challenge used at the passwordless route', async () => {
+    const s = setup();
+    await registerWithTotp(s);
+    const { challenge } = await s.mfa.passkeyLoginOptions();
+    const unknown = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} };
+    expect(await thrown(s.mfa.passkeyLogin(challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
+    const login = await passwordLogin(s);
+    expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
+    expect(s.backend.sessions.size).toBe(1);
+  });
+});

@@ -8,12 +8,19 @@ import type { Password } from '../password';
 import type { Clock, UserRecord, UserStore } from '../ports';
 import { parseSessionId } from '../requests';
 import type { AuditRecorder, SessionResult, TvmService } from '../tvm-service';
-import { MFA_CHALLENGE_MAX_ATTEMPTS, hashChallengeToken } from './challenge';
+import { MFA_CHALLENGE_MAX_ATTEMPTS, MFA_CHALLENGE_TTL_MS, hashChallengeToken, newChallengeToken } from './challenge';
 import type { ChallengeRecord, ChallengeStore, FactorRecord, FactorStore } from './ports';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
 import type { MfaLoginRequest, StepUpProof } from './requests';
 import type { SecondFactorGate } from './second-factor';
-import { PASSKEY_CEREMONY_MS, passkeyRegistrationOptions, verifyPasskeyRegistration, type RelyingParty } from './passkeys';
+import {
+  PASSKEY_CEREMONY_MS,
+  passkeyAuthenticationOptions,
+  passkeyIdOf,
+  passkeyRegistrationOptions,
+  verifyPasskeyRegistration,
+  type RelyingParty,
+} from './passkeys';
 import { matchTotp, newTotpSecret, totpUri } from './totp';
 
 /** How long a TOTP secret handed out waits for its confirming code. */
@@ -175,6 +182,38 @@ export class MfaService {
     if (!added) throw new NotFoundError('No passkey registration is waiting, or this passkey is already registered.');
     await auditor.record('passkey_added', user.username, origin, { passkey: verified.id.slice(0, 16), recoveryCodes: recoveryCodes.length });
     return { id: verified.id, name, recoveryCodes };
+  }
+
+  /**
+   * `POST /login/passkey/options`: a passwordless sign-in starts with WebAuthn options for any
+   * passkey of this site, and a challenge (five minutes, three answers) that keeps their
+   * WebAuthn challenge. Nothing about any user is read or revealed.
+   */
+  async passkeyLoginOptions(): Promise<{ challenge: { token: string; expiresAt: string }; passkeyOptions: unknown }> {
+    const { challenges, clock } = this.deps;
+    const passkeyOptions = await passkeyAuthenticationOptions(this.deps.relyingParty, []);
+    const expiresAt = clock.now() + MFA_CHALLENGE_TTL_MS;
+    const { token, tokenHash } = newChallengeToken();
+    await challenges.putChallenge({ tokenHash, username: '' as UserRecord['username'], userId: '', generation: 0, expiresAt, attempts: 0, kind: 'passkey', webauthnChallenge: passkeyOptions.challenge });
+    return { challenge: { token, expiresAt: new Date(expiresAt).toISOString() }, passkeyOptions };
+  }
+
+  /**
+   * `POST /login/passkey`: a passkey alone signs in, if it verified the person (PIN or
+   * biometrics): it is then two factors in one device. The passkey's owner comes from its
+   * credential id; a wrong answer counts in that user's factor lockout.
+   */
+  async passkeyLogin(token: string, credential: unknown, origin: RequestOrigin = {}): Promise<SessionResult> {
+    const { challenges, factors, users, clock, gate } = this.deps;
+    const refused = () => new AuthenticationError('The passkey was not accepted. Try again, or log in with your password.');
+    const challenge = await challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, clock.now());
+    if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw refused();
+    const passkeyId = passkeyIdOf(credential);
+    const owner = passkeyId === undefined ? undefined : await factors.passkeyOwner(passkeyId);
+    const user = owner ? await users.getUser(owner.username) : undefined;
+    if (!owner || !user || user.disabled || user.userId !== owner.userId) throw refused();
+    await gate.verify(user, { passkey: { response: credential, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, 'passkey login');
+    return this.finishLogin(token, user, undefined, origin, 'passkey (passwordless)');
   }
 
   /** `DELETE /mfa/passkeys/{id}`: removes a passkey after a step-up. */

@@ -23,6 +23,13 @@ export interface RelyingParty {
   readonly origins: readonly string[];
 }
 
+/**
+ * Signature algorithms offered: Ed25519, ES256 and RS256, what authenticators implement. The
+ * post-quantum ML-DSA ones the library also knows sign with 2.4 KB or more, which would not
+ * fit the API's 4 KiB bodies.
+ */
+const SUPPORTED_ALGORITHMS = [-8, -7, -257];
+
 /** How long a browser has to answer a WebAuthn ceremony, in ms. */
 export const PASSKEY_CEREMONY_MS = 5 * 60_000;
 
@@ -39,6 +46,7 @@ export async function passkeyRegistrationOptions(
     // The registration's random id, not the name: authenticators may show or sync the handle.
     userID: new TextEncoder().encode(user.userId),
     attestationType: 'none',
+    supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
     timeout: PASSKEY_CEREMONY_MS,
     excludeCredentials: existing.map((passkey) => ({ id: passkey.id, ...(passkey.transports ? { transports: [...passkey.transports] } : {}) })),
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
@@ -54,6 +62,7 @@ export async function verifyPasskeyRegistration(rp: RelyingParty, response: unkn
       expectedOrigin: [...rp.origins],
       expectedRPID: rp.id,
       requireUserVerification: false,
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
     });
     if (!result.verified) return undefined;
     const { credential } = result.registrationInfo;
@@ -69,12 +78,15 @@ export async function verifyPasskeyRegistration(rp: RelyingParty, response: unkn
   }
 }
 
-/** Options for `navigator.credentials.get`; `allowed` empty means any passkey of this site (passwordless). */
+/**
+ * Options for `navigator.credentials.get`; `allowed` empty means any passkey of this site
+ * (passwordless, where the passkey is the only factor and must verify the person: PIN or biometrics).
+ */
 export async function passkeyAuthenticationOptions(rp: RelyingParty, allowed: readonly PasskeyRecord[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: rp.id,
     timeout: PASSKEY_CEREMONY_MS,
-    userVerification: 'preferred',
+    userVerification: allowed.length === 0 ? 'required' : 'preferred',
     allowCredentials: allowed.map((passkey) => ({ id: passkey.id, ...(passkey.transports ? { transports: [...passkey.transports] } : {}) })),
   });
 }
@@ -90,7 +102,13 @@ export function passkeyIdOf(response: unknown): string | undefined {
  * undefined otherwise. A counter that did not grow (a cloned authenticator) is refused,
  * except that authenticators without a counter always send 0.
  */
-export async function verifyPasskeyAuthentication(rp: RelyingParty, response: unknown, challenge: string, passkey: PasskeyRecord): Promise<number | undefined> {
+export async function verifyPasskeyAuthentication(
+  rp: RelyingParty,
+  response: unknown,
+  challenge: string,
+  passkey: PasskeyRecord,
+  requireUserVerification = false,
+): Promise<number | undefined> {
   try {
     const result = await verifyAuthenticationResponse({
       response: response as AuthenticationResponseJSON,
@@ -103,7 +121,7 @@ export async function verifyPasskeyAuthentication(rp: RelyingParty, response: un
         counter: passkey.counter,
         ...(passkey.transports ? { transports: [...passkey.transports] } : {}),
       },
-      requireUserVerification: false,
+      requireUserVerification,
     });
     return result.verified ? result.authenticationInfo.newCounter : undefined;
   } catch {

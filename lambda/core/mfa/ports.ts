@@ -93,8 +93,13 @@ export interface FactorStore {
   removeTotp(username: Username, userId: string, withRecoveryCodes: boolean): Promise<boolean>;
   /** Stores a registration challenge for a new passkey, replacing any pending one (a record of another registration is replaced whole). */
   putPendingPasskey(username: Username, userId: string, pending: { readonly challenge: string; readonly expiresAt: number }): Promise<void>;
-  /** Adds a passkey, consuming the pending challenge `challenge`; stores the recovery code hashes when given. Returns whether it did. */
+  /**
+   * Adds a passkey, consuming the pending challenge `challenge`, and records its owner by
+   * credential id; stores the recovery code hashes when given. Returns whether it did.
+   */
   addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
+  /** Who registered a passkey (for a passwordless sign-in), by credential id. */
+  passkeyOwner(passkeyId: string): Promise<{ readonly username: Username; readonly userId: string } | undefined>;
   /** Records a passkey's use: its new signature counter and the time. Returns whether the passkey was there. */
   usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean>;
   /** Removes a passkey (and the recovery codes when `withRecoveryCodes`). Returns whether it was there. */

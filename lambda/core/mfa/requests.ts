@@ -174,3 +174,9 @@ export function parsePasskeyId(raw: unknown): string {
   if (typeof raw !== 'string' || !/^[A-Za-z0-9_-]{1,1024}$/.test(raw)) throw new ValidationError('The passkey id is not valid.', 'id');
   return raw;
 }
+
+/** `POST /login/passkey`: `{challenge, credential}`. */
+export function parsePasskeyLogin(body: unknown): { challenge: string; credential: Record<string, unknown> } {
+  const record = asRecord(body, ['challenge', 'credential']);
+  return { challenge: parseChallengeToken(record.challenge), credential: parsePasskeyResponse(record.credential, 'credential') };
+}

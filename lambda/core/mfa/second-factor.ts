@@ -19,8 +19,8 @@ export interface SecondFactorProof {
   readonly code?: string;
   /** One of the recovery codes. */
   readonly recoveryCode?: string;
-  /** A passkey's WebAuthn answer to `challenge` (a login challenge's). */
-  readonly passkey?: { readonly response: unknown; readonly challenge: string };
+  /** A passkey's WebAuthn answer to `challenge` (a login challenge's); passwordless sign-in also requires user verification. */
+  readonly passkey?: { readonly response: unknown; readonly challenge: string; readonly userVerification?: boolean };
 }
 
 /** What {@link SecondFactorGate} needs. */
@@ -152,7 +152,7 @@ export class SecondFactorGate {
   private async checkPasskey(user: UserRecord, record: FactorRecord, answer: NonNullable<SecondFactorProof['passkey']>): Promise<boolean> {
     const passkey = record.passkeys.find((candidate) => candidate.id === passkeyIdOf(answer.response));
     if (!passkey) return false;
-    const counter = await verifyPasskeyAuthentication(this.deps.relyingParty, answer.response, answer.challenge, passkey);
+    const counter = await verifyPasskeyAuthentication(this.deps.relyingParty, answer.response, answer.challenge, passkey, answer.userVerification === true);
     if (counter === undefined || ((counter > 0 || passkey.counter > 0) && counter <= passkey.counter)) return false;
     return this.deps.factors.usePasskey(user.username, user.userId, passkey.id, counter, this.deps.clock.now());
   }

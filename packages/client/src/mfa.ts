@@ -136,4 +136,24 @@ export class TvmMfa {
   async removePasskey(id: string, stepUp: StepUp): Promise<void> {
     await this.client.call({ method: 'DELETE', path: `/mfa/passkeys/${encodeURIComponent(id)}`, body: stepUp, bearer: true, retry: false });
   }
+
+  /**
+   * Starts a passwordless sign-in: a challenge and WebAuthn options for any passkey of this
+   * site. Pass `passkeyOptions` to `startAuthentication({ optionsJSON })`, then the answer to
+   * {@link loginWithPasskey}.
+   */
+  async passkeyLoginOptions(): Promise<{ challenge: { token: string; expiresAt: string }; passkeyOptions: object }> {
+    const body = record(await this.client.call({ path: '/login/passkey/options', retry: false }), 'passkey sign-in');
+    const challenge = record(body['challenge'], 'passkey sign-in');
+    if (typeof challenge['token'] !== 'string' || typeof challenge['expiresAt'] !== 'string' || typeof body['passkeyOptions'] !== 'object' || body['passkeyOptions'] === null) {
+      throw new UnexpectedResponseError('The token vending machine sent a malformed passkey sign-in.');
+    }
+    return { challenge: { token: challenge['token'], expiresAt: challenge['expiresAt'] }, passkeyOptions: body['passkeyOptions'] };
+  }
+
+  /** Signs in with a passkey alone and keeps the session, like `login`. Never retried. */
+  async loginWithPasskey(challenge: { readonly token: string }, answer: object): Promise<SessionResult> {
+    const body = { challenge: challenge.token, credential: JSON.stringify(answer) };
+    return this.client.acceptLogin(await this.client.call({ path: '/login/passkey', body, retry: false }));
+  }
 }
