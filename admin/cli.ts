@@ -13,6 +13,7 @@ import { deleteUser, disableUser, enableUser, revokeCredentials, type CutOffResu
 import { deleteFactorsOf, MFA_USAGE, mfaCommand } from './mfa';
 import { accountAdmin, bucketUsage, revocationList, sessionPolicyFor } from './operations';
 import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarget } from './target';
+import { runSmoke } from './smoke';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -44,12 +45,15 @@ Commands (what each does to sessions and to AWS credentials already issued):
   sessions revoke <user> <id>|--all  revoke one session, or all of them; issued AWS
                                      credentials keep working until they expire (up to 1 h)
   revoke-credentials <user>          revoke every session and cut off every AWS credential
-                                     issued to the user; they can log in again at once
+                                     issued to the user; they can log in again at once (what
+                                     is vended in the next ~20 s is refused too; refetch)
   revocations [list]                 the cut-off list on the vending role: who, and since when
   revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default 50)
   usage <user> | usage --all         objects and bytes per folder
   policy <user>                      the session policy the TVM passes for that user
+  smoke                              post-deploy check with a throwaway user: isolation,
+                                     revocation cut-off, removal; names the first failed step
 ${MFA_USAGE}
 
 Targets: --local uses the running sandbox (TVM_DATA_DIR, default .tvm-local); otherwise the
@@ -169,7 +173,10 @@ async function runCommand(
       return { json: users, table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED'], users.map((u) => [u.username, u.createdAt, u.disabled ? 'yes' : 'no', u.locked ? 'yes' : 'no'])) };
     }
     case 'users show': {
-      const shown = await admin.showUser(user(positionals, userAt));
+      const name = user(positionals, userAt);
+      const heldUntil = await admin.nameHeldUntil(name);
+      if (heldUntil !== undefined) throw new AdminError(`${name} was deleted; the name is held until ${new Date(heldUntil).toISOString()}.`);
+      const shown = await admin.showUser(name);
       return {
         json: shown,
         table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED', 'LIVE SESSIONS'], [[shown.username, shown.createdAt, shown.disabled ? 'yes' : 'no', shown.locked ? 'yes' : 'no', shown.liveSessions]]),
@@ -264,6 +271,10 @@ async function runCommand(
       if (!options.all && positionals[1] === undefined) throw new AdminError('usage needs <user> or --all.');
       const usage = await bucketUsage(target, options.all ? undefined : user(positionals, 1), progress);
       return { json: usage, table: table(['FOLDER', 'OBJECTS', 'BYTES'], usage.map((u) => [u.folder, u.objects, u.bytes])) };
+    }
+    case 'smoke': {
+      const report = await runSmoke(target, { progress, log });
+      return { json: report, table: [`smoke test passed against ${report.target}`, ...report.steps.map((s) => `  ok  ${s.step} (${s.ms} ms)`)].join('\n') };
     }
     case 'policy': {
       const policy = sessionPolicyFor(target, user(positionals, 1));

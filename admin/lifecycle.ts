@@ -15,7 +15,7 @@ import { AdminError, type AdminTarget } from './target';
 export interface LifecycleContext {
   readonly admin: AccountAdmin;
   readonly revocations: RevocationList;
-  readonly target: Pick<AdminTarget, 's3' | 'bucketName' | 'maxCredentialSeconds' | 'propagationMs'>;
+  readonly target: Pick<AdminTarget, 's3' | 'bucketName' | 'maxCredentialSeconds' | 'propagationMs' | 'clockSkewMs'>;
   readonly progress: (message: string) => void;
 }
 
@@ -64,7 +64,10 @@ export async function disableUser(context: LifecycleContext, username: Username)
 export async function enableUser(context: LifecycleContext, username: Username): Promise<void> {
   await context.admin.enable(username);
   const cutOffAt = await context.revocations.cutOffOf(username);
-  if (cutOffAt !== undefined) await context.revocations.waitUntil(cutOffAt, 'for the cut-off instant to pass, so new credentials work');
+  // STS stamps the issue time with its own clock, which may trail DynamoDB's by the skew.
+  if (cutOffAt !== undefined) {
+    await context.revocations.waitUntil(cutOffAt + context.target.clockSkewMs, 'for the cut-off instant to pass, so new credentials work');
+  }
 }
 
 /** What `users delete` did. */

@@ -21,8 +21,9 @@ export type Progress = (message: string) => void;
 /** The operator's account tools on the target's table. */
 export function accountAdmin(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, log: DomainLog): AccountAdmin {
   const store = new DynamoTvmStore(target.dynamo, target.tableName);
-  // AccountAdmin reads only the audit retention from the configuration.
-  const config = { auditRetentionDays: readRuntimeSettings(process.env).auditRetentionDays } as TvmConfig;
+  // AccountAdmin reads only runtime settings (audit retention, session lifetime limits), from
+  // the operator's environment or their defaults, as the functions do.
+  const config = readRuntimeSettings(process.env) as TvmConfig;
   return new AccountAdmin({
     users: store,
     sessions: store,

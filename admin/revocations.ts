@@ -8,7 +8,7 @@
  * holder blocks others for at most a minute; and a holder that finds its lease taken when it
  * releases renders again, so a stale write never stands.
  */
-import { DeleteRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { randomUUID } from 'node:crypto';
 import { REVOKED_USERS_POLICY_NAME, type PolicyDocument } from '../policies';
 import type { DynamoRevocationStore } from '../lambda/adapters/revocation-store';
@@ -21,7 +21,7 @@ import {
   type RenderedRevocations,
   type RevokedUser,
 } from '../lambda/core/revocation';
-import type { Username } from '../lambda/core/username';
+import { isUsername, type Username } from '../lambda/core/username';
 import { AdminError } from './target';
 
 /** How long one holder may keep the revocation lock before others may take it. */
@@ -132,8 +132,34 @@ export class RevocationList {
     }
   }
 
+  /**
+   * Entries that exist only in the role's policy, written by a tvm-admin from before the list
+   * moved into the table (one statement per user, the username as a single string): recorded
+   * in the table, so rendering from the table never drops them.
+   */
+  private async adoptLegacyEntries(): Promise<void> {
+    const { store, iam, vendingRoleName, maxCredentialSeconds } = this.deps;
+    let text: string | undefined;
+    try {
+      text = (await iam.send(new GetRolePolicyCommand({ RoleName: vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME }))).PolicyDocument;
+    } catch (error) {
+      if (error instanceof NoSuchEntityException || (error as Error).name === 'NoSuchEntity') return;
+      throw error;
+    }
+    const policy = text ? (JSON.parse(decodeURIComponent(text)) as PolicyDocument) : undefined;
+    for (const statement of policy?.Statement ?? []) {
+      const username = statement.Condition?.StringEquals?.['aws:PrincipalTag/username'];
+      const before = statement.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+      if (statement.Effect !== 'Deny' || typeof username !== 'string' || typeof before !== 'string') continue;
+      const cutOffAt = Date.parse(before);
+      if (!isUsername(username) || Number.isNaN(cutOffAt)) continue;
+      await store.record({ username, cutOffAt }, revocationExpiresAt(cutOffAt, maxCredentialSeconds));
+    }
+  }
+
   private async renderAndPut(): Promise<AppliedRevocations> {
     const { store, iam, vendingRoleName, vendingRolePolicy, maxCredentialSeconds } = this.deps;
+    await this.adoptLegacyEntries();
     const [now, stored] = await Promise.all([store.serverDate(), store.list()]);
     const live = liveRevocations(stored, now, maxCredentialSeconds);
     const expired = stored.filter((entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt));

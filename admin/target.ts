@@ -33,6 +33,8 @@ export const IAM_PROPAGATION_MS = 5 * 60_000;
 export interface AdminTarget {
   /** One line naming the target, for people. */
   readonly description: string;
+  /** The API's base URL, without a trailing slash. */
+  readonly apiUrl: string;
   readonly tableName: string;
   readonly bucketName: string;
   readonly region: string;
@@ -46,6 +48,8 @@ export interface AdminTarget {
   readonly cutOffMarginMs: number;
   /** How long a change to the role's policy may take to apply everywhere. */
   readonly propagationMs: number;
+  /** How far STS's clock may trail the clock tvm-admin reads (DynamoDB's). */
+  readonly clockSkewMs: number;
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
   readonly iam: IAMClient;
@@ -85,7 +89,11 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
   });
   const iam = new IAMClient({ ...common, endpoint: manifest.iamEndpoint });
   // The sandbox's IAM applies a policy at once, and its clocks are this machine's.
-  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam }, { cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + 1000, propagationMs: 0 });
+  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam }, {
+    cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + 1000,
+    propagationMs: 0,
+    clockSkewMs: 0,
+  });
 }
 
 /** A deployed stack, found by name with the operator's credentials (AWS_PROFILE, --profile, --region). */
@@ -100,29 +108,31 @@ export async function deployedTarget(stackName: string, region: string | undefin
   } finally {
     cloudFormation.destroy();
   }
-  for (const key of ['TableName', 'BucketName', 'Region', 'VendingRoleArn']) {
+  for (const key of ['ApiUrl', 'TableName', 'BucketName', 'Region', 'VendingRoleArn']) {
     if (!outputs[key]) throw new AdminError(`Stack ${stackName} has no ${key} output; is it a TVM stack?`);
   }
   const stackRegion = outputs.Region!;
-  const names = { region: stackRegion, tableName: outputs.TableName!, bucketName: outputs.BucketName!, vendingRoleArn: outputs.VendingRoleArn! };
+  const names = { apiUrl: outputs.ApiUrl!, region: stackRegion, tableName: outputs.TableName!, bucketName: outputs.BucketName!, vendingRoleArn: outputs.VendingRoleArn! };
   // IAM is global; the SDK resolves its endpoint from the partition of the region.
   const clients = { dynamo: new DynamoDBClient({ region: stackRegion }), s3: new S3Client({ region: stackRegion }), iam: new IAMClient({ region: stackRegion }) };
   return assembleTarget(`stack ${stackName} in ${stackRegion}`, names, clients, {
     cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS,
     propagationMs: IAM_PROPAGATION_MS,
+    clockSkewMs: CLOCK_SKEW_ALLOWANCE_MS,
   });
 }
 
 /** One target from its names and clients; closing it destroys the clients. */
 function assembleTarget(
   description: string,
-  names: Pick<SandboxManifest, 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
+  names: Pick<SandboxManifest, 'apiUrl' | 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
   clients: { dynamo: DynamoDBClient; s3: S3Client; iam: IAMClient },
-  timing: Pick<AdminTarget, 'cutOffMarginMs' | 'propagationMs'>,
+  timing: Pick<AdminTarget, 'cutOffMarginMs' | 'propagationMs' | 'clockSkewMs'>,
 ): AdminTarget {
   const role = roleParts(names.vendingRoleArn);
   return {
     description,
+    apiUrl: names.apiUrl.replace(/\/+$/, ''),
     tableName: names.tableName,
     bucketName: names.bucketName,
     region: names.region,

@@ -20,6 +20,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 // Static, so it is the same module instance lambda/core/password.ts requires (a dynamic import
 // would load bcryptjs's separate ESM build, and stubbing it would not reach the handlers).
 import bcryptModule from 'bcryptjs';
+import type { Username } from '../lambda/core/username';
 import { FakeTable, fakeAssumeRole } from './fake-backends';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
 
     // Sessions for logout are written straight into the table: one per iteration.
     const user = table.get({ Key: { pk: 'USER#tokenuser', sk: 'PROFILE' } }).Item ?? {};
-    const tokens = Array.from({ length: warmups + TOKEN_ITERATIONS }, () => newSessionToken());
+    const tokens = Array.from({ length: warmups + TOKEN_ITERATIONS }, () => newSessionToken('tokenuser' as Username));
     for (const t of tokens) {
       const tokenHash = hashSessionToken(t);
       const now = Date.now();

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
 import { freePort } from '../test/e2e/helpers';
 
 const ROOT = resolve(__dirname, '..');
@@ -17,6 +18,10 @@ export interface SandboxProcess {
   readonly s3Url: string;
   /** The node process running local/main.ts. */
   readonly pid: number;
+  /** What it wrote to its data folder for tvm-admin: names and internal endpoints. */
+  readonly manifest: SandboxManifest;
+  /** Its data folder (secrets.json holds the functions' key). */
+  readonly dataDir: string;
   /** Stops it with SIGTERM (as Ctrl-C would) and deletes its data folder. */
   stop(): Promise<void>;
 }
@@ -33,38 +38,34 @@ export function rssKb(pid: number): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** Starts `node --import tsx local/main.ts` on free loopback ports; resolves once it prints that it runs. */
-export async function startSandboxProcess(options: SandboxProcessOptions): Promise<SandboxProcess> {
-  const [port, s3Port] = [await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-sandbox-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      S3_PORT: String(s3Port),
-      TVM_DATA_DIR: dataDir,
-      BCRYPT_COST: String(options.bcryptCost),
-      TVM_LOG: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** A node child process of the benchmark that runs until stopped. */
+interface ChildProcess {
+  readonly pid: number;
+  /** SIGTERM, as Ctrl-C would; resolves once it exited (or after 15 s). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node --import tsx <script>` from the repository root with `env`; resolves once it
+ * prints `readyText`, rejects (and stops it) if it exits or does not within 60 s.
+ */
+export async function startNodeScript(script: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((wait) => setTimeout(wait, 15_000))]);
     }
-    rmSync(dataDir, { recursive: true, force: true });
   };
   let output = '';
   try {
     await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error(`the sandbox did not start in 60 s: ${output.slice(-500)}`)), 60_000);
+      const timer = setTimeout(() => fail(new Error(`${script} did not start in 60 s: ${output.slice(-500)}`)), 60_000);
       // Only the start-up output is kept, for the error message.
       const collect = (chunk: Buffer) => {
         output += chunk.toString();
-        if (!output.includes('TVM sandbox running')) return;
+        if (!output.includes(readyText)) return;
         clearTimeout(timer);
         child.stdout?.off('data', collect);
         child.stderr?.off('data', collect);
@@ -74,7 +75,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
       child.stderr?.on('data', collect);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        fail(new Error(`the sandbox exited (${code}): ${output.slice(-500)}`));
+        fail(new Error(`${script} exited (${code}): ${output.slice(-500)}`));
       });
     });
   } catch (error) {
@@ -84,5 +85,25 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
   // Keep draining its output so a full pipe never stalls it.
   child.stdout?.resume();
   child.stderr?.resume();
-  return { apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, pid: child.pid as number, stop };
+  return { pid: child.pid as number, stop };
+}
+
+/** Starts `node --import tsx local/main.ts` on free loopback ports; resolves once it prints that it runs. */
+export async function startSandboxProcess(options: SandboxProcessOptions): Promise<SandboxProcess> {
+  const [port, s3Port] = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-sandbox-'));
+  const env = { ...process.env, PORT: String(port), S3_PORT: String(s3Port), TVM_DATA_DIR: dataDir, BCRYPT_COST: String(options.bcryptCost), TVM_LOG: '0' };
+  let child: ChildProcess;
+  try {
+    child = await startNodeScript('local/main.ts', env, 'TVM sandbox running');
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const stop = async () => {
+    await child.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const manifest = JSON.parse(readFileSync(join(dataDir, SANDBOX_MANIFEST), 'utf8')) as SandboxManifest;
+  return { apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, pid: child.pid, manifest, dataDir, stop };
 }

@@ -5,6 +5,7 @@
 import {
   CHALLENGE_TOKEN_CHARACTERS,
   DEVICE_MAX_CHARACTERS,
+  DEVICE_TOKEN_CHARACTERS,
   PASSKEY_NAME_MAX_CHARACTERS,
   PASSKEY_RESPONSE_MAX_CHARACTERS,
   PASSWORD_MAX_BYTES,
@@ -51,6 +52,8 @@ export interface RouteDefinition {
   readonly vendsCredentials: boolean;
   /** Whether the route checks a password or reset code: the optional WAF rate-limits these per IP. */
   readonly checksSecret: boolean;
+  /** Whether the route sets a password: only these functions carry and load the common-password list. */
+  readonly setsPassword: boolean;
   /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
   readonly tableActions: readonly TableAction[];
 }
@@ -92,6 +95,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -108,6 +112,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: false,
     tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
@@ -117,6 +122,7 @@ export const ROUTES: readonly RouteDefinition[] = [
         username: usernameProperty,
         password: passwordProperty,
         device: { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS },
+        deviceToken: { type: 'string', minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS },
       },
     },
   },
@@ -128,6 +134,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: true,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'UpdateItem', 'PutItem'],
   },
   {
@@ -138,6 +145,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'DeleteItem', 'PutItem'],
   },
   {
@@ -148,6 +156,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -164,6 +173,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: true,
     tableActions: SESSION_ACTIONS,
     body: {
       type: 'object',
@@ -187,6 +197,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem', 'Query'],
   },
   {
@@ -199,6 +210,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     // Ending another session takes a step-up (docs/mfa.md), checked under the lockouts; the
     // WAF matches fixed path suffixes, and this path has a parameter.
     checksSecret: false,
+    setsPassword: false,
     tableActions: SESSION_ACTIONS,
   },
   {
@@ -209,6 +221,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: ['GetItem'],
   },
   {
@@ -219,6 +232,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
     body: { type: 'object', required: ['currentPassword'], additionalProperties: false, properties: { currentPassword: passwordProperty } },
   },
@@ -230,6 +244,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
     body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: totpCodeProperty } },
   },
@@ -241,6 +256,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
     body: { type: 'object', required: [], additionalProperties: false, properties: { code: totpCodeProperty, recoveryCode: recoveryCodeProperty } },
   },
@@ -252,6 +268,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
     body: {
       type: 'object',
@@ -268,6 +285,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: true,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
     body: stepUpBody,
   },
@@ -279,6 +297,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'bearer',
     vendsCredentials: false,
     checksSecret: false,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
     body: {
       type: 'object',
@@ -296,6 +315,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
     checksSecret: false,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
   },
   {
@@ -307,6 +327,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     // Writes a short-lived challenge for anyone: rate-limited per IP with the secret-checking routes.
     checksSecret: true,
+    setsPassword: false,
     tableActions: ['PutItem'],
   },
   {
@@ -317,6 +338,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'none',
     vendsCredentials: true,
     checksSecret: true,
+    setsPassword: false,
     tableActions: MFA_ACTIONS,
     body: {
       type: 'object',

@@ -18,10 +18,11 @@ import {
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/adapters/common-passwords';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
@@ -84,6 +85,18 @@ const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 /** The newest Node.js runtime aws-cdk-lib knows; esbuild targets the same version. */
 export const RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * Copies the common-password list (1.7 MB gzip) beside the bundle of each function that sets
+ * passwords; the others never carry it.
+ */
+const commonPasswordListHook: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [
+    `cp "${path.join(inputDir, 'node_modules', COMMON_PASSWORDS_PACKAGE_FILE)}" "${path.join(outputDir, COMMON_PASSWORDS_FILE)}"`,
+  ],
+};
 const ESBUILD_TARGET = 'node24';
 
 /** How every function of the stack is bundled. */
@@ -94,8 +107,12 @@ export const BUNDLING: BundlingOptions = {
   sourcesContent: false,
   target: ESBUILD_TARGET,
   format: OutputFormat.CJS,
-  // The runtime ships the AWS SDK v3; whether to bundle it is a separate decision.
-  externalModules: ['@aws-sdk/*'],
+  // The AWS SDK goes into the bundle: production then runs the SDK of package-lock.json, the
+  // one every test ran (the Lambda runtime's own copy moves with AWS's releases, and the 503 on
+  // a slow backend needs a recent client option). ESM entry points first, so esbuild can
+  // tree-shake it: about 450 KB instead of 665 KB. docs/benchmarks.md has the measurement.
+  bundleAwsSDK: true,
+  mainFields: ['module', 'main'],
 };
 
 /** The API Gateway stage name; environments are separate stacks, so one stage per API. */
@@ -311,7 +328,7 @@ export class TvmApi extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: BUNDLING,
+      bundling: route.setsPassword ? { ...BUNDLING, commandHooks: commonPasswordListHook } : BUNDLING,
     });
   }
 

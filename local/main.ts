@@ -46,9 +46,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
-  let sandbox;
+  let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
+  // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
+  const staticHandler = await createWebAppHandler({ s3Endpoint: () => sandbox?.s3Url });
   try {
-    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler: await createWebAppHandler(), ...(functionThreads !== undefined ? { functionThreads } : {}) });
+    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler, ...(functionThreads !== undefined ? { functionThreads } : {}) });
   } catch (error) {
     console.error(error instanceof SandboxPortInUseError ? error.message : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

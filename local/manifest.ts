@@ -6,11 +6,15 @@
 /** What the sandbox writes to `<TVM_DATA_DIR>/sandbox.json` while it runs. */
 export interface SandboxManifest {
   readonly pid: number;
+  /** The API's base URL, as apps see it (tvm-admin smoke calls it). */
+  readonly apiUrl: string;
   readonly region: string;
   readonly tableName: string;
   readonly bucketName: string;
   readonly vendingRoleArn: string;
   readonly dynamoEndpoint: string;
+  /** The local STS the functions call (the benchmark's floor calls it too). */
+  readonly stsEndpoint: string;
   /** The local IAM: the vending role's inline policies (the credential cut-off). */
   readonly iamEndpoint: string;
   /** The S3 gate, where the operator's key acts as the bucket owner. The operator's key itself is in secrets.json (secrets.ts). */

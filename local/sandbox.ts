@@ -325,11 +325,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);
     const manifest: SandboxManifest = {
       pid: process.pid,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
       region: SANDBOX_REGION,
       tableName: SANDBOX_TABLE,
       bucketName: SANDBOX_BUCKET,
       vendingRoleArn: SANDBOX_VENDING_ROLE_ARN,
       dynamoEndpoint,
+      stsEndpoint: sts.url,
       iamEndpoint: iam.url,
       s3Endpoint: gate.url,
     };

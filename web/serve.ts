@@ -5,6 +5,7 @@
 import { requestTarget } from '../local/api-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildWebApp, type BuildWebAppOptions } from './build';
+import { contentSecurityPolicy } from './csp';
 
 /** Answers a request if it is for the web app; resolves false to let the API handle it. */
 export type StaticHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
@@ -12,11 +13,11 @@ export type StaticHandler = (request: IncomingMessage, response: ServerResponse)
 /** Options of {@link createWebAppHandler}. */
 export interface WebAppHandlerOptions extends BuildWebAppOptions {
   /**
-   * Where the page may send requests (CSP `connect-src`), besides its own origin. It must
-   * include S3: the app talks to S3 directly. Default: any HTTPS origin and loopback HTTP
-   * (the sandbox's S3 gate listens on a port of its own).
+   * The S3 endpoint the page talks to directly, the only origin besides the API that CSP
+   * `connect-src` allows: a URL, or a function read per request (the sandbox knows its S3
+   * port only once started). Default: any loopback port.
    */
-  readonly connectSources?: readonly string[];
+  readonly s3Endpoint?: string | (() => string | undefined);
 }
 
 /** The same-origin page and assets; `/index.html` is an alias of `/`. */
@@ -28,17 +29,11 @@ const PATHS: Readonly<Record<string, string>> = { '/': '/', '/index.html': '/', 
  */
 export async function createWebAppHandler(options: WebAppHandlerOptions = {}): Promise<StaticHandler & { readonly buildMs: number }> {
   const { assets, buildMs } = await buildWebApp(options);
-  const connectSources = options.connectSources ?? ['https:', 'http://127.0.0.1:*', 'http://localhost:*'];
+  const policy = () => {
+    const s3Endpoint = typeof options.s3Endpoint === 'function' ? options.s3Endpoint() : options.s3Endpoint;
+    return contentSecurityPolicy({ ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}), ...(s3Endpoint ? { s3Endpoint } : {}) });
+  };
   const securityHeaders = {
-    'content-security-policy': [
-      "default-src 'self'",
-      `connect-src 'self' ${connectSources.join(' ')}`,
-      "img-src 'self' data: blob:",
-      "object-src 'none'",
-      "base-uri 'none'",
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-    ].join('; '),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',
@@ -52,7 +47,7 @@ export async function createWebAppHandler(options: WebAppHandlerOptions = {}): P
     const assetPath = PATHS[path];
     const asset = assetPath === undefined ? undefined : assets.get(assetPath);
     if (!asset) return false;
-    response.writeHead(200, { ...securityHeaders, 'content-type': asset.contentType, 'content-length': asset.body.length });
+    response.writeHead(200, { ...securityHeaders, 'content-security-policy': policy(), 'content-type': asset.contentType, 'content-length': asset.body.length });
     response.end(request.method === 'HEAD' ? undefined : asset.body);
     return true;
   };

@@ -11,6 +11,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../core/audit';
 import { BackendUnavailableError, UsernameTakenError } from '../core/errors';
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../core/lockout';
 import type {
   AuditTrail,
   LockoutState,
@@ -33,7 +34,11 @@ const RESET = 'RESET';
 const AUDIT = 'AUDIT#';
 
 const userKey = (username: Username) => ({ pk: `USER#${username}`, sk: PROFILE });
-const lockoutKey = (username: Username) => ({ pk: `USER#${username}`, sk: LOCKOUT });
+/** The unknown-device counter keeps the original sort key, so counters written before scopes still count. */
+const lockoutKey = (username: Username, scope: LockoutScope = UNKNOWN_DEVICE_SCOPE) => ({
+  pk: `USER#${username}`,
+  sk: scope === UNKNOWN_DEVICE_SCOPE ? LOCKOUT : `${LOCKOUT}#${scope}`,
+});
 const sessionKey = (tokenHash: string) => ({ pk: `SESSION#${tokenHash}`, sk: SESSION });
 const resetKey = (username: Username) => ({ pk: `USER#${username}`, sk: RESET });
 const sessionOwner = (username: Username) => `USER#${username}`;
@@ -105,6 +110,14 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     if (changes.disabled !== undefined) {
       sets.push('disabled = :disabled');
       values[':disabled'] = changes.disabled;
+    }
+    if (changes.trustedDevices !== undefined) {
+      sets.push('trustedDevices = :trustedDevices');
+      values[':trustedDevices'] = [...changes.trustedDevices];
+    }
+    if (changes.ifPasswordHash !== undefined) {
+      values[':ifPasswordHash'] = changes.ifPasswordHash;
+      condition += ' AND passwordHash = :ifPasswordHash';
     }
     if (changes.sessionGeneration !== undefined) {
       sets.push('sessionGeneration = :toGeneration');
@@ -268,17 +281,27 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
   }
 
   async record(event: AuditEvent, expiresAt: number): Promise<void> {
-    // Time-ordered sort key. Within one millisecond the process's monotonic clock keeps this
-    // instance's events in order (login_failed before locked); the random tail keeps
-    // events of two instances apart.
-    const tick = (process.hrtime.bigint() % 1_000_000_000_000n).toString().padStart(12, '0');
-    const sk = `${AUDIT}${String(event.at).padStart(13, '0')}#${tick}#${randomBytes(4).toString('hex')}`;
     await this.run(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `USER#${event.username}`, sk, ...event, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+        Item: { pk: `USER#${event.username}`, sk: auditSortKey(event.at), ...event, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
       }),
     );
+  }
+
+  async recordNothing(event: AuditEvent, expiresAt: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `USER#${event.username}`, sk: auditSortKey(event.at), ...event, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+          // The sort key is new and random, so the item cannot exist: the write always fails.
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
   }
 
   async list(username: Username, limit: number): Promise<AuditEvent[]> {
@@ -302,12 +325,12 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     await this.run(new DeleteCommand({ TableName: this.tableName, Key: sessionKey(tokenHash) }));
   }
 
-  async tryReserve(username: Username, threshold: number, now: number, expiresAt: number): Promise<ReserveResult> {
+  async tryReserve(username: Username, threshold: number, now: number, expiresAt: number, scope?: LockoutScope): Promise<ReserveResult> {
     try {
       const result = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: lockoutKey(username),
+          Key: lockoutKey(username, scope),
           UpdateExpression: 'SET attempts = if_not_exists(attempts, :zero) + :one, expiresAt = :expiresAt, #ttl = :ttl',
           // A counter that is full, locked or stale is refused; the caller decides what that means.
           ConditionExpression:
@@ -328,10 +351,10 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     } catch (error) {
       if (!isConditionFailure(error)) throw unavailable(error);
     }
-    return { reserved: false, state: await this.getLockout(username) };
+    return { reserved: false, state: await this.getLockout(username, scope) };
   }
 
-  async restart(username: Username, seen: LockoutState | undefined, expiresAt: number): Promise<boolean> {
+  async restart(username: Username, seen: LockoutState | undefined, expiresAt: number, scope?: LockoutScope): Promise<boolean> {
     const values: Record<string, unknown> = { ':one': 1, ':expiresAt': expiresAt, ':ttl': ttlSeconds(expiresAt) };
     let condition = 'attribute_not_exists(pk)';
     if (seen) {
@@ -345,7 +368,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: lockoutKey(username),
+          Key: lockoutKey(username, scope),
           UpdateExpression: 'SET attempts = :one, expiresAt = :expiresAt, #ttl = :ttl REMOVE lockedUntil',
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
@@ -359,12 +382,12 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     }
   }
 
-  async lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void> {
+  async lock(username: Username, lockedUntil: number, expiresAt: number, scope?: LockoutScope): Promise<void> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: lockoutKey(username),
+          Key: lockoutKey(username, scope),
           UpdateExpression: 'SET lockedUntil = :lockedUntil, expiresAt = :expiresAt, #ttl = :ttl',
           // A success cleared the counter while this failure was checked: that success wins.
           ConditionExpression: 'attribute_exists(attempts)',
@@ -377,20 +400,20 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     }
   }
 
-  async clear(username: Username): Promise<void> {
-    await this.run(new DeleteCommand({ TableName: this.tableName, Key: lockoutKey(username) }));
+  async clear(username: Username, scope?: LockoutScope): Promise<void> {
+    await this.run(new DeleteCommand({ TableName: this.tableName, Key: lockoutKey(username, scope) }));
   }
 
-  async peek(username: Username): Promise<LockoutState | undefined> {
-    return this.getLockout(username);
+  async peek(username: Username, scope?: LockoutScope): Promise<LockoutState | undefined> {
+    return this.getLockout(username, scope);
   }
 
   async deleteResetCode(username: Username): Promise<void> {
     await this.run(new DeleteCommand({ TableName: this.tableName, Key: resetKey(username) }));
   }
 
-  private async getLockout(username: Username): Promise<LockoutState | undefined> {
-    const item = await this.get(lockoutKey(username));
+  private async getLockout(username: Username, scope?: LockoutScope): Promise<LockoutState | undefined> {
+    const item = await this.get(lockoutKey(username, scope));
     if (!item) return undefined;
     return {
       attempts: Number(item.attempts),
@@ -418,6 +441,16 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
   }
 }
 
+/**
+ * Time-ordered audit sort key. Within one millisecond the process's monotonic clock keeps this
+ * instance's events in order (login_failed before locked); the random tail keeps events of
+ * two instances apart.
+ */
+function auditSortKey(at: number): string {
+  const tick = (process.hrtime.bigint() % 1_000_000_000_000n).toString().padStart(12, '0');
+  return `${AUDIT}${String(at).padStart(13, '0')}#${tick}#${randomBytes(4).toString('hex')}`;
+}
+
 /** A deleted name's hold, stored in the user's place (see {@link DynamoTvmStore.holdName}). */
 function isHold(item: Record<string, unknown>): boolean {
   return item.heldUntil !== undefined;
@@ -431,6 +464,7 @@ function toUser(item: Record<string, unknown>): UserRecord {
     createdAt: Number(item.createdAt),
     disabled: item.disabled === true,
     sessionGeneration: Number(item.sessionGeneration ?? 0),
+    ...(Array.isArray(item.trustedDevices) ? { trustedDevices: item.trustedDevices.map(String) } : {}),
   };
 }
 

@@ -5,7 +5,8 @@
  * | item | pk | sk |
  * |---|---|---|
  * | user, or the hold on a deleted name (`heldUntil`) | `USER#<username>` | `PROFILE` |
- * | lockout counter | `USER#<username>` | `LOCKOUT` |
+ * | lockout counter, unknown devices | `USER#<username>` | `LOCKOUT` |
+ * | lockout counter, one trusted device, session or reset | `USER#<username>` | `LOCKOUT#<scope>` |
  * | session | `SESSION#<sha256 of token>` | `SESSION` |
  * | reset code | `USER#<username>` | `RESET` |
  * | audit entry | `USER#<username>` | `AUDIT#<epoch ms, 13 digits>#<random>` |

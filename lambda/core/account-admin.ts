@@ -2,7 +2,8 @@ import { OPERATOR_ORIGIN, type AuditEvent } from './audit';
 import { NotFoundError } from './errors';
 import { newResetCode, hashResetCode, RESET_CODE_TTL_MS } from './reset-code';
 import type { SessionRecord, UserRecord } from './ports';
-import { AuditRecorder, isSessionLive, type TvmServiceDependencies } from './tvm-service';
+import { isSessionLive } from './session-rules';
+import { AuditRecorder, type TvmServiceDependencies } from './tvm-service';
 import type { Username } from './username';
 
 /** What an operator sees of a user: never the hash. */
@@ -52,7 +53,7 @@ export class AccountAdmin {
   async showUser(username: Username): Promise<UserSummary & { liveSessions: number }> {
     const user = await this.requireUser(username);
     const live = (await this.deps.sessions.listSessions(username)).filter((session) =>
-      isSessionLive(session, user, this.deps.clock.now()),
+      isSessionLive(session, user, this.deps.clock.now(), this.deps.config),
     );
     return { ...(await this.summary(user)), liveSessions: live.length };
   }
@@ -74,10 +75,10 @@ export class AccountAdmin {
     await this.auditor.record('enabled', username, OPERATOR_ORIGIN);
   }
 
-  /** Clears the failed-login counter, ending a lockout now. */
+  /** Clears the failed-login counters of unknown devices and of reset codes, ending a lockout now. */
   async unlock(username: Username): Promise<void> {
     await this.requireUser(username);
-    await this.deps.lockout.clear(username);
+    await Promise.all([this.deps.lockout.clear(username), this.deps.lockout.clear(username, 'reset')]);
     await this.auditor.record('unlocked', username, OPERATOR_ORIGIN);
   }
 
@@ -98,7 +99,7 @@ export class AccountAdmin {
   async listSessions(username: Username): Promise<OperatorSessionView[]> {
     const user = await this.requireUser(username);
     const sessions = await this.deps.sessions.listSessions(username);
-    return sessions.filter((session) => isSessionLive(session, user, this.deps.clock.now())).map(operatorView);
+    return sessions.filter((session) => isSessionLive(session, user, this.deps.clock.now(), this.deps.config)).map(operatorView);
   }
 
   /**
@@ -108,7 +109,7 @@ export class AccountAdmin {
   async revokeSessions(username: Username, which: string | 'all'): Promise<number> {
     const user = await this.requireUser(username);
     const live = (await this.deps.sessions.listSessions(username)).filter((session) =>
-      isSessionLive(session, user, this.deps.clock.now()),
+      isSessionLive(session, user, this.deps.clock.now(), this.deps.config),
     );
     const targets = which === 'all' ? live : live.filter((session) => session.sessionId === which);
     if (which !== 'all' && targets.length === 0) throw new NotFoundError(`No live session ${which} for ${username}.`);
@@ -131,7 +132,7 @@ export class AccountAdmin {
     const user = await this.requireUser(username);
     const sessions = await this.deps.sessions.listSessions(username);
     await Promise.all(sessions.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
-    await this.deps.lockout.clear(username);
+    await Promise.all([this.deps.lockout.clear(username), this.deps.lockout.clear(username, 'reset')]);
     await this.deps.resetCodes.deleteResetCode(username);
     if (!(await this.deps.users.holdName(username, user.userId, heldUntil))) {
       throw new NotFoundError(`${username} changed meanwhile; run the command again.`);

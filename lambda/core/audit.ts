@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'reset_issued',
   'reset_used',
   'session_revoked',
+  'session_ended_over_cap',
   'disabled',
   'enabled',
   'unlocked',

@@ -9,10 +9,18 @@ export const USERNAME_MIN_LENGTH = 2;
 /** Longest username: it must fit RoleSessionName and SourceIdentity (64 characters). */
 export const USERNAME_MAX_LENGTH = 64;
 
-/** Shortest password, in Unicode code points after normalisation. */
+/**
+ * The floor of the minimum password length, in Unicode code points after normalisation. The
+ * configured minimum (the `passwordMinCharacters` setting) may only raise it.
+ */
 export const PASSWORD_MIN_CHARACTERS = 8;
-/** Longest password in UTF-8 bytes: bcrypt reads only the first 72, so more would be silently ignored. */
-export const PASSWORD_MAX_BYTES = 72;
+/**
+ * Longest password in UTF-8 bytes after normalisation. Passwords are prehashed before bcrypt
+ * (lambda/core/password-hash.ts), so every byte counts; the cap only bounds the work
+ * (normalisation, HMAC, the common-password scan) and leaves room for 256 characters of any
+ * script (at most 4 bytes each).
+ */
+export const PASSWORD_MAX_BYTES = 1024;
 
 /** Longest device label, in characters. */
 export const DEVICE_MAX_CHARACTERS = 64;
@@ -22,8 +30,15 @@ export const RESET_CODE_CHARACTERS = 16;
 /** Longest reset code as typed: the code with room for the dashes and spaces people add. */
 export const RESET_CODE_INPUT_MAX_CHARACTERS = 40;
 
-/** Largest request body the functions read, in bytes. Real bodies are a few hundred. */
-export const MAX_BODY_BYTES = 4096;
+/**
+ * Largest request body the functions read, in bytes. Real bodies are a few hundred; two
+ * passwords of PASSWORD_MAX_BYTES each, even JSON-escaped as `\uXXXX` by clients that escape
+ * non-ASCII (Python's json does), need about 6 KiB.
+ */
+export const MAX_BODY_BYTES = 8192;
+
+/** A device token: 32 random bytes in base64url (device-trust.ts). */
+export const DEVICE_TOKEN_CHARACTERS = 43;
 
 /** Longest user agent kept in the audit trail, in characters: enough to identify a client. */
 export const USER_AGENT_MAX_CHARACTERS = 256;

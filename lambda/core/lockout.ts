@@ -40,3 +40,16 @@ export function failureLocks(attempts: number, threshold: number): boolean {
 export function counterExpiry(now: number, lockedUntil?: number): number {
   return Math.max(now, lockedUntil ?? now) + LOCKOUT_COUNTER_WINDOW_MS;
 }
+
+/**
+ * Which failure counter an attempt is charged to (ASVS 6.1.1, 6.3.1). Each counter locks on
+ * its own, so guesses from one source never lock out another:
+ * - `unknown-device`: logins from devices the account does not trust (one counter per name);
+ * - `device:<id>`: logins presenting a device token the account issued (one per device);
+ * - `session:<id>`: a signed-in session confirming the current password (one per session);
+ * - `reset`: redeeming an operator's reset code.
+ */
+export type LockoutScope = 'unknown-device' | 'reset' | `device:${string}` | `session:${string}`;
+
+/** The counter of logins from unknown devices: the one an operator's listing and unlock address. */
+export const UNKNOWN_DEVICE_SCOPE: LockoutScope = 'unknown-device';

@@ -3,6 +3,7 @@
  * DynamoDB and STS; tests and benchmarks implement them in memory.
  */
 import type { AuditEvent } from './audit';
+import type { LockoutScope } from './lockout';
 import type { Username } from './username';
 
 /** The current time in epoch milliseconds. Injected so tests can move it. */
@@ -27,11 +28,16 @@ export interface UserRecord {
    * once, with one strongly consistent write (password change, reset, disable).
    */
   readonly sessionGeneration: number;
+  /** SHA-256 of the device tokens this account trusts, newest last (see device-trust.ts). */
+  readonly trustedDevices?: readonly string[];
 }
 
 /** Changes {@link UserStore.updateUser} applies together. */
 export interface UserChanges {
   readonly passwordHash?: string;
+  /** Applies the changes only if the stored hash is still this one (a re-hash must not undo a password change). */
+  readonly ifPasswordHash?: string;
+  readonly trustedDevices?: readonly string[];
   readonly disabled?: boolean;
   /** Moves the user to this session generation; applied only if the current one is `fromGeneration`. */
   readonly sessionGeneration?: { readonly from: number; readonly to: number };
@@ -126,26 +132,33 @@ export interface AuditTrail {
   record(event: AuditEvent, expiresAt: number): Promise<void>;
   /** A user's events, newest first, at most `limit`. */
   list(username: Username, limit: number): Promise<AuditEvent[]>;
+  /**
+   * Sends the same write as {@link record} but stores nothing (a conditional write whose
+   * condition cannot hold). Used for names never registered, so they cost the same backend
+   * work as registered ones and leave no item behind.
+   */
+  recordNothing(event: AuditEvent, expiresAt: number): Promise<void>;
 }
 
 /**
  * Failed-login counters with atomic updates: the reservation is what bounds a burst of
- * parallel guesses to `threshold` password checks.
+ * parallel guesses to `threshold` password checks. A username has one counter per
+ * {@link LockoutScope}; `scope` defaults to `unknown-device`.
  */
 export interface LockoutStore {
   /**
    * Atomically takes one attempt if fewer than `threshold` are taken and the counter is not
    * stale at `now`; refreshes its expiry to `expiresAt`. Otherwise returns the current state.
    */
-  tryReserve(username: Username, threshold: number, now: number, expiresAt: number): Promise<ReserveResult>;
+  tryReserve(username: Username, threshold: number, now: number, expiresAt: number, scope?: LockoutScope): Promise<ReserveResult>;
   /** Starts the counter again at one taken attempt, only if it still equals `seen` (compare-and-set). */
-  restart(username: Username, seen: LockoutState | undefined, expiresAt: number): Promise<boolean>;
+  restart(username: Username, seen: LockoutState | undefined, expiresAt: number, scope?: LockoutScope): Promise<boolean>;
   /** Locks the username until `lockedUntil`. */
-  lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void>;
+  lock(username: Username, lockedUntil: number, expiresAt: number, scope?: LockoutScope): Promise<void>;
   /** Forgets the counter after a successful login. */
-  clear(username: Username): Promise<void>;
+  clear(username: Username, scope?: LockoutScope): Promise<void>;
   /** Reads the counter without taking an attempt (for operators). */
-  peek(username: Username): Promise<LockoutState | undefined>;
+  peek(username: Username, scope?: LockoutScope): Promise<LockoutState | undefined>;
 }
 
 /** Temporary AWS credentials as the API returns them. */

@@ -4,6 +4,7 @@ import { parseResetSecondFactor } from './mfa/requests';
 import type { SecondFactorProof } from './mfa/second-factor';
 import { parsePassword, type Password } from './password';
 import { parseResetCode } from './reset-code';
+import { isWellFormedDeviceToken } from './device-trust';
 import { isWellFormedSessionToken } from './session-token';
 import { parseUsername, type Username } from './username';
 
@@ -20,6 +21,8 @@ export interface LoginRequest {
   /** Only normalised and size-checked: rules for new passwords do not apply to old ones. */
   readonly password: Password;
   readonly device?: string;
+  /** The device token a previous login returned, if the app kept one. */
+  readonly deviceToken?: string;
 }
 
 function asObject(body: unknown, allowed: readonly string[]): Record<string, unknown> {
@@ -94,7 +97,7 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
   };
 }
 
-/** Normalises a password given at login; too long to be any password bcrypt could check is a 400. */
+/** Normalises a password given at login; longer than any password could be set is a 400. */
 export function parseLoginPassword(raw: unknown, field = 'password'): Password {
   if (typeof raw !== 'string') throw new ValidationError(`${field} must be a string.`, field);
   const normalised = raw.normalize('NFKC');
@@ -105,13 +108,15 @@ export function parseLoginPassword(raw: unknown, field = 'password'): Password {
   return normalised as Password;
 }
 
-/** Validates a login body: `username`, `password` and an optional `device` label. */
+/** Validates a login body: `username`, `password`, an optional `device` label and `deviceToken`. */
 export function parseLoginRequest(body: unknown): LoginRequest {
-  const record = asObject(body, ['username', 'password', 'device']);
+  const record = asObject(body, ['username', 'password', 'device', 'deviceToken']);
   const username = parseUsername(requiredField(record, 'username'));
   const password = parseLoginPassword(requiredField(record, 'password'));
+  const deviceToken = parseDeviceToken(record.deviceToken);
+  const withToken = deviceToken === undefined ? {} : { deviceToken };
   const device = record.device;
-  if (device === undefined) return { username, password };
+  if (device === undefined) return { username, password, ...withToken };
   if (typeof device !== 'string') throw new ValidationError('device must be a string.', 'device');
   const label = device.normalize('NFKC').trim();
   // Printable text only: the label is shown in session lists and written to logs.
@@ -121,7 +126,16 @@ export function parseLoginRequest(body: unknown): LoginRequest {
       'device',
     );
   }
-  return { username, password, device: label };
+  return { username, password, device: label, ...withToken };
+}
+
+/** An optional device token: absent, or the shape this TVM issues (anything else is a 400). */
+function parseDeviceToken(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !isWellFormedDeviceToken(raw)) {
+    throw new ValidationError('deviceToken must be a device token this service issued (43 characters).', 'deviceToken');
+  }
+  return raw;
 }
 
 /**

@@ -6,6 +6,8 @@
  * is written here and nowhere else.
  */
 
+import { PASSWORD_MIN_CHARACTERS } from './limits';
+
 /** A value that breaks a setting's rule; `rule` says what the value must be. */
 export class SettingRuleError extends Error {
   constructor(readonly rule: string) {
@@ -141,6 +143,26 @@ export const SETTINGS = {
     variable: 'SESSION_DAYS',
     defaultValue: 30,
     ...integer(1, 365),
+  },
+  sessionIdleDays: {
+    description:
+      'Days a session may sit unused before it is refused, whatever its lifetime (ASVS 7.3.1). Each /token call counts as a use (recorded to the nearest five minutes).',
+    variable: 'SESSION_IDLE_DAYS',
+    defaultValue: 14,
+    ...integer(1, 365),
+  },
+  maxSessions: {
+    description: 'Live sessions one user may hold (ASVS 7.1.2); a login past it ends the oldest, recorded in the audit trail.',
+    variable: 'MAX_SESSIONS',
+    defaultValue: 50,
+    ...integer(1, 1000),
+  },
+  passwordMinCharacters: {
+    description:
+      'Shortest new password, in characters. NIST SP 800-63B-4 asks 15 where the password is the only factor, 8 where it is one of two (see docs/asvs.md).',
+    variable: 'PASSWORD_MIN_CHARACTERS',
+    defaultValue: PASSWORD_MIN_CHARACTERS,
+    ...integer(PASSWORD_MIN_CHARACTERS, 64),
   },
   bcryptCost: {
     description: 'bcrypt cost for new password hashes (each step doubles the time).',

@@ -1,9 +1,11 @@
-import type { AuditEventType, RequestOrigin } from './audit';
+import type { AuditEvent, AuditEventType, RequestOrigin } from './audit';
 import type { SecondFactorGate } from './mfa/second-factor';
 import type { TvmConfig } from './config';
 import { AuthenticationError, BackendUnavailableError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
-import { counterExpiry, decideRefusedReservation, failureLocks } from './lockout';
-import type { PasswordHasher } from './password';
+import { hashDeviceToken, isTrustedDevice, loginLockoutScope, newDeviceToken, withTrustedDevice } from './device-trust';
+import { UNKNOWN_DEVICE_SCOPE, counterExpiry, decideRefusedReservation, failureLocks, type LockoutScope } from './lockout';
+import type { Password, PasswordHasher } from './password';
+import type { NewPasswordPolicy } from './password-policy';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy, userPrefix } from './policy';
 import type {
   AuditTrail,
@@ -14,6 +16,7 @@ import type {
   ResetCodeStore,
   SessionRecord,
   SessionStore,
+  UserChanges,
   UserRecord,
   UserStore,
 } from './ports';
@@ -25,7 +28,8 @@ import {
   type ResetPasswordRequest,
 } from './requests';
 import { RESET_CODE_TTL_MS, hashResetCode } from './reset-code';
-import { hashSessionToken, newId, newSessionToken } from './session-token';
+import { isSessionLive, sessionsOverCap } from './session-rules';
+import { hashSessionToken, newId, newSessionToken, sessionTokenUsername } from './session-token';
 import type { Username } from './username';
 
 /** Where an app's files live: apps never hard-code the bucket. */
@@ -55,6 +59,11 @@ export interface SessionGrant {
 export interface SessionResult extends VendResult {
   readonly username: Username;
   readonly session: SessionGrant;
+  /**
+   * Register and login: the token of the device this account now trusts. The app keeps it and
+   * sends it as `deviceToken` on later logins, so a stranger's guesses never lock it out.
+   */
+  readonly deviceToken?: string;
 }
 
 /** One entry of `GET /sessions`. */
@@ -87,6 +96,8 @@ export interface TvmServiceDependencies {
   readonly audit: AuditTrail;
   readonly issuer: CredentialIssuer;
   readonly hasher: PasswordHasher;
+  /** The rules for new passwords (register, change, reset). */
+  readonly passwordPolicy: NewPasswordPolicy;
   readonly clock: Clock;
   readonly log: DomainLog;
   /** Second factors (lambda/core/mfa): asked for at login and at a password reset when set up. */
@@ -115,17 +126,39 @@ export class AuditRecorder {
     origin: RequestOrigin,
     details?: Record<string, string | number>,
   ): Promise<void> {
-    const { audit, clock, log, config } = this.deps;
-    const event = { username, type, at: clock.now(), ...origin, ...(details ? { details } : {}) };
+    const { audit, log } = this.deps;
+    const { event, expiresAt } = this.event(type, username, origin, details);
     log.info(`audit: ${type}`, { username, audit: event });
     try {
-      await audit.record(event, event.at + config.auditRetentionDays * 86_400_000);
+      await audit.record(event, expiresAt);
     } catch (error) {
       log.error('Audit trail write failed; the event above is the record', {
         audit: event,
         cause: error instanceof BackendUnavailableError ? error.backend : 'unknown',
       });
     }
+  }
+
+  /**
+   * An event about a name nobody registered: a log line only, no audit item (anyone could
+   * otherwise create items under any name). The same write is sent and refused by its
+   * condition, so the backend work, and the time, match a registered name's.
+   */
+  async recordUnregistered(
+    type: AuditEventType,
+    username: Username,
+    origin: RequestOrigin,
+    details?: Record<string, string | number>,
+  ): Promise<void> {
+    const { event, expiresAt } = this.event(type, username, origin, details);
+    this.deps.log.info(`unregistered name: ${type}`, { username, event });
+    await this.deps.audit.recordNothing(event, expiresAt).catch(() => undefined);
+  }
+
+  private event(type: AuditEventType, username: Username, origin: RequestOrigin, details?: Record<string, string | number>) {
+    const at = this.deps.clock.now();
+    const event: AuditEvent = { username, type, at, ...origin, ...(details ? { details } : {}) };
+    return { event, expiresAt: at + this.deps.config.auditRetentionDays * 86_400_000 };
   }
 }
 
@@ -142,12 +175,17 @@ export class TvmService {
    * written, and the user record is the last write: a failure at any step leaves no user.
    */
   async register(request: RegisterRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
-    const { users, sessions, hasher, log } = this.deps;
+    const { users, sessions, hasher, log, passwordPolicy } = this.deps;
     const { username } = request;
-    // A fast path only; the conditional write below is what guarantees uniqueness.
-    if (await users.getUser(username)) throw new UsernameTakenError();
+    passwordPolicy.check(request.password, { username, field: 'password' });
+    // A fast path only; the conditional write below is what guarantees uniqueness. A deleted
+    // name's hold answers exactly like a taken name, without vending (so not 503 if STS is down).
+    if ((await users.getUser(username)) || ((await users.nameHeldUntil(username)) ?? -1) >= this.deps.clock.now()) {
+      throw new UsernameTakenError();
+    }
     const passwordHash = await hasher.hash(request.password);
     const credentials = await this.vend(username);
+    const deviceToken = newDeviceToken();
     const user: UserRecord = {
       username,
       userId: newId(),
@@ -155,6 +193,7 @@ export class TvmService {
       createdAt: this.deps.clock.now(),
       disabled: false,
       sessionGeneration: 0,
+      trustedDevices: [hashDeviceToken(deviceToken)],
     };
     const { token, record } = this.newSession(user, user.sessionGeneration);
     await sessions.putSession(record);
@@ -168,7 +207,7 @@ export class TvmService {
       throw error;
     }
     await this.auditor.record('registered', username, origin, { sessionId: record.sessionId });
-    return this.sessionResult(username, token, record, credentials);
+    return { ...this.sessionResult(username, token, record, credentials), deviceToken };
   }
 
   /**
@@ -176,10 +215,14 @@ export class TvmService {
    * the same path as a wrong password.
    */
   async login(request: LoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
-    const user = await this.checkPassword(request.username, request.password, origin);
+    const { username } = request;
+    const user = await this.checkPassword(username, request.password, origin, (found) =>
+      loginLockoutScope(found, request.deviceToken),
+    );
+    const deviceToken = await this.trustDeviceAndUpgradeHash(user, request.password, request.deviceToken);
     // A user with a second factor gets a challenge (thrown as SecondFactorRequired), not a session.
-    await this.deps.secondFactor?.requireChallengeIfEnrolled(user, request.device, origin);
-    return this.completeLogin(user, request.device, origin);
+    await this.deps.secondFactor?.requireChallengeIfEnrolled(user, request.device, origin, deviceToken);
+    return { ...(await this.completeLogin(user, request.device, origin)), deviceToken };
   }
 
   /** Opens a session with credentials for a user whose every factor was checked. */
@@ -193,6 +236,7 @@ export class TvmService {
       ...(device ? { device } : {}),
       ...details,
     });
+    await this.endSessionsOverCap(user, record, origin);
     return this.sessionResult(username, token, record, credentials);
   }
 
@@ -201,9 +245,9 @@ export class TvmService {
     return this.liveSession(sessionToken);
   }
 
-  /** Step-up with the current password, under the lockout like a login. */
-  async reauthenticate(user: UserRecord, password: LoginRequest['password'], origin: RequestOrigin = {}): Promise<void> {
-    await this.checkPassword(user.username, password, origin);
+  /** Step-up with the current password in a live session, under that session's lockout counter (as a password change). */
+  async reauthenticate(session: SessionRecord, password: LoginRequest['password'], origin: RequestOrigin = {}): Promise<void> {
+    await this.checkPassword(session.username, password, origin, () => `session:${session.sessionId}`);
   }
 
   /** Vends fresh credentials for a live session, and records the use. */
@@ -212,11 +256,13 @@ export class TvmService {
     // Vend first: if STS fails, nothing is written.
     const credentials = await this.vend(session.username);
     const now = this.deps.clock.now();
-    // "Last used" to the nearest few minutes is all a session list needs; it saves a write per call.
-    if (session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
-      await this.deps.sessions.touchSession(session.tokenHash, now);
-    }
-    await this.auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId });
+    // "Last used" to the nearest few minutes is all a session list needs; it saves a write per
+    // call. The two writes are independent, so they go together: one round trip.
+    const touch =
+      session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS
+        ? this.deps.sessions.touchSession(session.tokenHash, now)
+        : undefined;
+    await Promise.all([touch, this.auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId })]);
     return { credentials, storage: this.storage(session.username) };
   }
 
@@ -239,7 +285,9 @@ export class TvmService {
     origin: RequestOrigin = {},
   ): Promise<{ session: SessionGrant }> {
     const { session, user } = await this.liveSession(sessionToken);
-    await this.checkPassword(user.username, request.currentPassword, origin);
+    this.deps.passwordPolicy.check(request.newPassword, { username: user.username, field: 'newPassword' });
+    // Charged to this session's own counter: a stranger's login guesses cannot block it.
+    await this.checkPassword(user.username, request.currentPassword, origin, () => `session:${session.sessionId}`);
     const passwordHash = await this.deps.hasher.hash(request.newPassword);
     const { token, record } = await this.replaceCredentials(user, passwordHash, session.device);
     await this.auditor.record('password_changed', user.username, origin, { sessionId: record.sessionId });
@@ -249,18 +297,21 @@ export class TvmService {
 
   /**
    * Redeems an operator's one-time reset code: single use (an atomic conditional delete),
-   * valid for an hour, and counted by the lockout like a login. Every existing session is
-   * revoked; the answer is a new session with credentials, as from login.
+   * valid for an hour, and rate-limited by a lockout counter of its own, so a stranger who
+   * locked the owner's logins does not also block the owner's recovery. Unknown and disabled
+   * names take the same calls (the redemption is tried, and finds no code). Every existing
+   * session is revoked; the answer is a new session with credentials, as from login.
    */
   async resetPassword(request: ResetPasswordRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
-    const { users, resetCodes, clock, hasher, lockout } = this.deps;
+    const { users, resetCodes, clock, hasher, lockout, passwordPolicy } = this.deps;
     const { username } = request;
-    const attempts = await this.reserveAttempt(username);
+    passwordPolicy.check(request.newPassword, { username, field: 'newPassword' });
+    const attempts = await this.reserveAttempt(username, 'reset');
     const user = await users.getUser(username);
     const codeHash = hashResetCode(request.resetCode);
-    const redeemed = user !== undefined && !user.disabled && (await resetCodes.redeemResetCode(username, codeHash, clock.now()));
+    const redeemed = (await resetCodes.redeemResetCode(username, codeHash, clock.now())) && user !== undefined && !user.disabled;
     if (!redeemed || !user) {
-      await this.recordFailure(username, attempts, origin, 'reset code');
+      await this.recordFailure(username, user !== undefined, attempts, origin, 'reset code', 'reset');
       throw new AuthenticationError('The username or reset code is incorrect, or the code has expired.');
     }
     let replaced;
@@ -276,7 +327,8 @@ export class TvmService {
       await resetCodes.restoreResetCode(username, codeHash, clock.now() + RESET_CODE_TTL_MS).catch(() => undefined);
       throw error;
     }
-    await lockout.clear(username);
+    // Recovery ends a stranger's lock too.
+    await Promise.all([lockout.clear(username, 'reset'), lockout.clear(username, UNKNOWN_DEVICE_SCOPE)]);
     await this.auditor.record('reset_used', username, origin, { sessionId: replaced.record.sessionId });
     await this.removeStaleSessions(username, replaced.record.generation);
     return this.sessionResult(username, replaced.token, replaced.record, credentials);
@@ -288,7 +340,7 @@ export class TvmService {
     const now = this.deps.clock.now();
     const sessions = await this.deps.sessions.listSessions(user.username);
     return sessions
-      .filter((candidate) => isSessionLive(candidate, user, now))
+      .filter((candidate) => isSessionLive(candidate, user, now, this.deps.config))
       .map((candidate) => ({
         id: candidate.sessionId,
         ...(candidate.device !== undefined ? { device: candidate.device } : {}),
@@ -306,7 +358,7 @@ export class TvmService {
     const sessionId = parseSessionId(rawSessionId);
     const sessions = await this.deps.sessions.listSessions(user.username);
     const target = sessions.find(
-      (candidate) => candidate.sessionId === sessionId && isSessionLive(candidate, user, this.deps.clock.now()),
+      (candidate) => candidate.sessionId === sessionId && isSessionLive(candidate, user, this.deps.clock.now(), this.deps.config),
     );
     if (!target) throw new NotFoundError('No such session.');
     await this.deps.sessions.deleteSession(target.tokenHash);
@@ -315,31 +367,93 @@ export class TvmService {
 
   /**
    * Checks a password under the lockout: an attempt slot is taken atomically before bcrypt
-   * runs, so parallel guesses get at most `lockoutThreshold` checks. Unknown and disabled
-   * users are checked against a dummy hash, so they look and time the same as a wrong password.
+   * runs, so parallel guesses get at most `lockoutThreshold` checks per counter; `scopeOf`
+   * picks the counter (see {@link LockoutScope}). Unknown and disabled users are checked
+   * against a dummy hash, so they look and time the same as a wrong password.
    */
-  private async checkPassword(username: Username, password: RegisterRequest['password'], origin: RequestOrigin): Promise<UserRecord> {
+  private async checkPassword(
+    username: Username,
+    password: Password,
+    origin: RequestOrigin,
+    scopeOf: (user: UserRecord | undefined) => LockoutScope,
+  ): Promise<UserRecord> {
     const { users, lockout, hasher } = this.deps;
     const user = await users.getUser(username);
-    const attempts = await this.reserveAttempt(username);
+    const scope = scopeOf(user);
+    const attempts = await this.reserveAttempt(username, scope);
     const usable = user !== undefined && !user.disabled;
     const valid = usable ? await hasher.verify(password, user.passwordHash) : await hasher.verifyAgainstDummy(password);
     if (!valid || !usable) {
-      await this.recordFailure(username, attempts, origin, user?.disabled ? 'disabled' : 'password');
+      await this.recordFailure(username, user !== undefined, attempts, origin, user?.disabled ? 'disabled' : 'password', scope);
       throw new AuthenticationError();
     }
-    await lockout.clear(username);
+    await lockout.clear(username, scope);
     return user;
   }
 
-  /** Counts a failed check; the one that reaches the threshold locks the username. */
-  private async recordFailure(username: Username, attempts: number, origin: RequestOrigin, reason: string): Promise<void> {
+  /**
+   * After a correct password at login: re-hashes a hash weaker than the configuration, and
+   * makes the device trusted, in one conditional write (lost to a concurrent password change,
+   * which wins). Returns the device token the app keeps: the one it sent, if trusted, or a new one.
+   * A failed write costs the login nothing: the hash stays valid and the device asks again.
+   */
+  private async trustDeviceAndUpgradeHash(user: UserRecord, password: Password, sentToken: string | undefined): Promise<string> {
+    const { hasher, users, log } = this.deps;
+    const trusted = sentToken !== undefined && isTrustedDevice(user, sentToken);
+    const deviceToken = trusted ? sentToken : newDeviceToken();
+    const changes: UserChanges = {
+      ...(trusted ? {} : { trustedDevices: withTrustedDevice(user.trustedDevices, hashDeviceToken(deviceToken)) }),
+      ...(hasher.needsRehash(user.passwordHash) ? { passwordHash: await hasher.hash(password) } : {}),
+    };
+    if (Object.keys(changes).length === 0) return deviceToken;
+    try {
+      const updated = await users.updateUser(user.username, user.userId, { ...changes, ifPasswordHash: user.passwordHash });
+      if (!updated) log.warn('The user changed during login; device trust and re-hash wait for the next login.', { username: user.username });
+      else if (changes.passwordHash) log.info('Password hash upgraded to the configured scheme and cost.', { username: user.username });
+    } catch {
+      log.warn('Could not store device trust or the upgraded hash; the login goes on.', { username: user.username });
+    }
+    return deviceToken;
+  }
+
+  /** Ends the oldest live sessions past `maxSessions`, each recorded in the audit trail. */
+  private async endSessionsOverCap(user: UserRecord, kept: SessionRecord, origin: RequestOrigin): Promise<void> {
+    const { sessions, config, clock, log } = this.deps;
+    try {
+      const ended = sessionsOverCap(await sessions.listSessions(user.username), user, kept, clock.now(), config);
+      for (const session of ended) {
+        await sessions.deleteSession(session.tokenHash);
+        await this.auditor.record('session_ended_over_cap', user.username, origin, {
+          sessionId: session.sessionId,
+          maxSessions: config.maxSessions,
+        });
+      }
+    } catch {
+      // The index is eventually consistent anyway: the next login trims again.
+      log.warn('Could not end sessions over the cap; the next login tries again.', { username: user.username });
+    }
+  }
+
+  /**
+   * Counts a failed check; the one that reaches the threshold locks the counter. A name
+   * nobody registered gets log lines, not audit items (see {@link AuditRecorder.recordUnregistered}).
+   */
+  private async recordFailure(
+    username: Username,
+    registered: boolean,
+    attempts: number,
+    origin: RequestOrigin,
+    reason: string,
+    scope: LockoutScope,
+  ): Promise<void> {
     const { config, clock, lockout } = this.deps;
-    await this.auditor.record('login_failed', username, origin, { attempts, reason });
+    const record = (type: AuditEventType, details: Record<string, string | number>) =>
+      registered ? this.auditor.record(type, username, origin, details) : this.auditor.recordUnregistered(type, username, origin, details);
+    await record('login_failed', { attempts, reason, counter: scope });
     if (!failureLocks(attempts, config.lockoutThreshold)) return;
     const lockedUntil = clock.now() + config.lockoutMinutes * 60_000;
-    await lockout.lock(username, lockedUntil, counterExpiry(clock.now(), lockedUntil));
-    await this.auditor.record('locked', username, origin, { until: new Date(lockedUntil).toISOString() });
+    await lockout.lock(username, lockedUntil, counterExpiry(clock.now(), lockedUntil), scope);
+    await record('locked', { until: new Date(lockedUntil).toISOString(), counter: scope });
   }
 
   /**
@@ -360,6 +474,8 @@ export class TvmService {
       updated = await users.updateUser(user.username, user.userId, {
         passwordHash,
         sessionGeneration: { from: user.sessionGeneration, to: nextGeneration },
+        // A new password starts trust afresh: devices are trusted again at their next login.
+        trustedDevices: [],
       });
     } catch (error) {
       await sessions.deleteSession(fresh.record.tokenHash).catch(() => undefined);
@@ -386,24 +502,30 @@ export class TvmService {
   /** The session behind a token and its user, if it is live: not expired, same registration and generation, user enabled. */
   private async liveSession(sessionToken: string | undefined): Promise<{ session: SessionRecord; user: UserRecord }> {
     if (sessionToken === undefined) throw new AuthenticationError();
-    const session = await this.deps.sessions.getSession(hashSessionToken(sessionToken));
-    if (!session) throw new AuthenticationError();
-    const user = await this.deps.users.getUser(session.username);
-    if (!user || !isSessionLive(session, user, this.deps.clock.now())) throw new AuthenticationError();
+    // A current token names its user, so the session and the user are read in one round
+    // trip; a legacy token (no username) needs the session first to find the user.
+    const named = sessionTokenUsername(sessionToken);
+    const [session, namedUser] = await Promise.all([
+      this.deps.sessions.getSession(hashSessionToken(sessionToken)),
+      named === undefined ? undefined : this.deps.users.getUser(named),
+    ]);
+    if (!session || (named !== undefined && session.username !== named)) throw new AuthenticationError();
+    const user = named === undefined ? await this.deps.users.getUser(session.username) : namedUser;
+    if (!user || !isSessionLive(session, user, this.deps.clock.now(), this.deps.config)) throw new AuthenticationError();
     return { session, user };
   }
 
   /** Takes one attempt slot or throws TooManyAttemptsError. Returns the attempt's number. */
-  private async reserveAttempt(username: Username): Promise<number> {
+  private async reserveAttempt(username: Username, scope: LockoutScope): Promise<number> {
     const { lockout, config, clock } = this.deps;
     const cooldownMs = config.lockoutMinutes * 60_000;
     for (let race = 0; race < MAX_LOCKOUT_RACES; race++) {
       const now = clock.now();
-      const result = await lockout.tryReserve(username, config.lockoutThreshold, now, counterExpiry(now));
+      const result = await lockout.tryReserve(username, config.lockoutThreshold, now, counterExpiry(now), scope);
       if (result.reserved) return result.attempts;
       const decision = decideRefusedReservation(result.state, now, cooldownMs, config.lockoutThreshold);
       if (decision.action === 'locked') throw new TooManyAttemptsError(decision.retryAfterSeconds);
-      if (decision.action === 'restart' && (await lockout.restart(username, result.state, counterExpiry(now)))) return 1;
+      if (decision.action === 'restart' && (await lockout.restart(username, result.state, counterExpiry(now), scope))) return 1;
     }
     // Others keep winning the race for this counter: that is a burst, so treat it as one.
     throw new TooManyAttemptsError(Math.ceil(cooldownMs / 1000));
@@ -421,7 +543,7 @@ export class TvmService {
 
   private newSession(user: UserRecord, generation: number, device?: string): { token: string; record: SessionRecord } {
     const now = this.deps.clock.now();
-    const token = newSessionToken();
+    const token = newSessionToken(user.username);
     const record: SessionRecord = {
       tokenHash: hashSessionToken(token),
       sessionId: newId(),
@@ -458,14 +580,3 @@ export class TvmService {
     return { username, session: this.grant(token, record), credentials, storage: this.storage(username) };
   }
 }
-
-/** A session counts only while unexpired, for the same registration and generation, of an enabled user. */
-export function isSessionLive(session: SessionRecord, user: UserRecord, now: number): boolean {
-  return (
-    session.expiresAt > now &&
-    session.userId === user.userId &&
-    session.generation === user.sessionGeneration &&
-    !user.disabled
-  );
-}
-

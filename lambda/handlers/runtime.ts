@@ -4,13 +4,15 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
+import { GzipCommonPasswordList } from '../adapters/common-passwords';
 import { DynamoMfaStore } from '../adapters/dynamo-mfa-store';
 import { DynamoTvmStore } from '../adapters/dynamo-store';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import { loadConfig, type TvmConfig } from '../core/config';
 import type { MfaService } from '../core/mfa/mfa-service';
 import { withSecondFactors } from '../core/mfa/wiring';
-import { BcryptPasswordHasher } from '../core/password';
+import { BcryptPasswordHasher } from '../core/password-hash';
+import { NewPasswordPolicy } from '../core/password-policy';
 import { systemClock } from '../core/ports';
 import type { DomainLog, TvmService } from '../core/tvm-service';
 
@@ -53,6 +55,8 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     audit: store,
     issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),
     hasher: new BcryptPasswordHasher(config.bcryptCost),
+    // The list is read on first use: only the functions that set passwords ever load it.
+    passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
     clock: systemClock,
     log: domainLog,
   });

@@ -34,7 +34,9 @@ describe('createWebAppHandler', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(html).toContain('<meta name="tvm-api-url" content="https://api.example.com/prod" />');
-    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'.*connect-src 'self' https:/);
+    expect(response.headers.get('content-security-policy')).toMatch(
+      /default-src 'self'.*connect-src 'self' https:\/\/api\.example\.com http:\/\/127\.0\.0\.1:\* http:\/\/localhost:\*;/,
+    );
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 

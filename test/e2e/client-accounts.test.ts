@@ -2,30 +2,14 @@
  * The client SDK's account calls against the sandbox: change password, reset with an
  * operator's code, list and revoke sessions. fetch is Node's own, as an app's would be.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runCli } from '../../admin/cli';
 import { InvalidCredentialsError, InvalidRequestError, LoginRequiredError, NotFoundError, TvmClient } from '@serverless-tvm/client';
-import { startSandbox, type Sandbox } from '../../local/sandbox';
+import { sandboxForThisFile } from './helpers';
 
 const PASSWORD = 'correct horse battery';
-let sandbox: Sandbox;
-let dataDir: string;
+const sandbox = sandboxForThisFile('tvm-client-accounts-');
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tvm-client-accounts-'));
-  process.env.TVM_DATA_DIR = dataDir;
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10 });
-}, 60_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  delete process.env.TVM_DATA_DIR;
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const client = (device?: string) => new TvmClient({ baseUrl: sandbox.apiUrl, ...(device ? { device } : {}) });
+const client = (device?: string) => new TvmClient({ baseUrl: sandbox().apiUrl, ...(device ? { device } : {}) });
 
 it('changePassword keeps the client signed in with the new session and refuses the old password', async () => {
   const app = client();

@@ -3,7 +3,11 @@
  * S3 clients from vended credentials the way an app would.
  */
 import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, type Sandbox } from '../../local/sandbox';
 
 /** What register and login return (the API contract). */
 export interface VendResponse {
@@ -101,6 +105,30 @@ export function isListening(port: number): Promise<boolean> {
 /** The value of `<Code>` in an S3 XML error body. */
 export function xmlErrorCode(xml: string): string | undefined {
   return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
+}
+
+/**
+ * Starts a sandbox (bcrypt cost 10) in a fresh data folder before the tests of the calling
+ * file and removes both after them. TVM_DATA_DIR points at the folder, so `tvm-admin --local`
+ * reaches this sandbox. Returns a getter for the running sandbox.
+ */
+export function sandboxForThisFile(prefix: string): () => Sandbox {
+  let sandbox: Sandbox | undefined;
+  let dataDir: string | undefined;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), prefix));
+    process.env.TVM_DATA_DIR = dataDir;
+    sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10 });
+  }, 60_000);
+  afterAll(async () => {
+    await sandbox?.stop();
+    delete process.env.TVM_DATA_DIR;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!sandbox) throw new Error('the sandbox is not running');
+    return sandbox;
+  };
 }
 
 /** What one in-process tvm-admin run printed. */

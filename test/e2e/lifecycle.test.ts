@@ -90,6 +90,7 @@ describe('users delete', () => {
     expect(held.status).toBe(409);
     // Running it again finds the deletion complete.
     expect((await admin('users', 'delete', 'life-del')).code).toBe(0);
+    expect((await admin('users', 'show', 'life-del')).errors).toEqual([`tvm-admin: life-del was deleted; the name is held until ${nameHeldUntil}.`]);
 
     // The hold's end, without waiting the hour: move heldUntil into the past, as time would.
     await table.send(

@@ -106,7 +106,14 @@ it('enrols TOTP after the current password, and then login answers a challenge w
 
   const login = await postJson(api('/login'), { username: 'mfa-alice', password: PASSWORD });
   expect(login.status).toBe(200);
-  expect(login.body).toEqual({ mfaRequired: true, challenge: { token: expect.any(String), expiresAt: expect.any(String) }, methods: ['totp', 'recovery_code'] });
+  expect(login.body).toEqual({
+    mfaRequired: true,
+    challenge: { token: expect.any(String), expiresAt: expect.any(String) },
+    methods: ['totp', 'recovery_code'],
+    deviceToken: expect.any(String),
+  });
+  expect(login.body).not.toHaveProperty('session');
+  expect(login.body).not.toHaveProperty('credentials');
   expect(Date.parse((login.body as { challenge: { expiresAt: string } }).challenge.expiresAt) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
 
   const wrongPassword = await postJson(api('/login'), { username: 'mfa-alice', password: 'not the password' });

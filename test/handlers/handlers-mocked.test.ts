@@ -12,6 +12,9 @@ import { handler as logout } from '../../lambda/handlers/logout';
 import { handler as register } from '../../lambda/handlers/register';
 import { handler as token } from '../../lambda/handlers/token';
 import { hashSessionToken, newSessionToken } from '../../lambda/core/session-token';
+import type { Username } from '../../lambda/core/username';
+
+const ALICE = 'alice' as Username;
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';
 
 const sts = mockClient(STSClient);
@@ -62,7 +65,7 @@ function happyBackends(sessionToken?: string): void {
   dynamo.on(GetCommand, { Key: { pk: 'USER#alice', sk: 'PROFILE' } }).resolves({ Item: aliceItem() });
   if (sessionToken) {
     dynamo.on(GetCommand, { Key: { pk: `SESSION#${hashSessionToken(sessionToken)}`, sk: 'SESSION' } }).resolves({
-      Item: { tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: 1, expiresAt: Date.now() + 60_000 },
+      Item: { tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: Date.now() - 60_000, expiresAt: Date.now() + 60_000 },
     });
   }
   dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
@@ -113,7 +116,7 @@ describe('rule 7: the exact AssumeRole call', () => {
   });
 
   it('token passes the same input for the session owner', async () => {
-    const sessionToken = newSessionToken();
+    const sessionToken = newSessionToken(ALICE);
     happyBackends(sessionToken);
     const result = await token(bearerPost('/token', sessionToken), context);
     expect(result.statusCode).toBe(200);
@@ -121,7 +124,7 @@ describe('rule 7: the exact AssumeRole call', () => {
   });
 
   it('logout never calls STS', async () => {
-    const sessionToken = newSessionToken();
+    const sessionToken = newSessionToken(ALICE);
     happyBackends(sessionToken);
     expect((await logout(bearerPost('/logout', sessionToken), context)).statusCode).toBe(204);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
@@ -136,7 +139,7 @@ describe('success bodies follow the API contract', () => {
     expect(result.headers?.['Cache-Control']).toBe('no-store');
     expect(bodyOf(result)).toEqual({
       username: 'alice',
-      session: { token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) },
+      session: { token: expect.stringMatching(/^alice\.[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) },
       credentials: {
         accessKeyId: 'ASIAEXAMPLE',
         secretAccessKey: 'sts-secret',
@@ -144,6 +147,7 @@ describe('success bodies follow the API contract', () => {
         expiration: '2030-01-01T00:00:00.000Z',
       },
       storage: { bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' },
+      deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(result.body).not.toContain('passwordHash');
     expect(result.body).not.toContain(aliceHash);
@@ -161,8 +165,8 @@ describe('error paths: status and body', () => {
     ['login with a non-string device', 400, 'invalid_request', () => login(jsonPost('/login', { username: 'alice', password: PASSWORD, device: 7 }), context)],
     ['token without Authorization', 401, 'invalid_credentials', () => token(bearerPost('/token', undefined), context)],
     ['token with a malformed bearer', 401, 'invalid_credentials', () => token(bearerPost('/token', 'not-a-token'), context)],
-    ['token with an unknown session', 401, 'invalid_credentials', () => token(bearerPost('/token', newSessionToken()), context)],
-    ['logout with an unknown session', 401, 'invalid_credentials', () => logout(bearerPost('/logout', newSessionToken()), context)],
+    ['token with an unknown session', 401, 'invalid_credentials', () => token(bearerPost('/token', newSessionToken(ALICE)), context)],
+    ['logout with an unknown session', 401, 'invalid_credentials', () => logout(bearerPost('/logout', newSessionToken(ALICE)), context)],
   ];
 
   it.each(cases)('%s answers %i %s', async (_label, status, code, run) => {
@@ -213,7 +217,7 @@ describe('error paths: status and body', () => {
     dynamo.on(GetCommand).callsFake(() => {
       throw new TypeError('Cannot read properties of undefined (reading secretThing)');
     });
-    const result = await token(bearerPost('/token', newSessionToken()), context);
+    const result = await token(bearerPost('/token', newSessionToken(ALICE)), context);
     expect(result.statusCode).toBe(503);
     expect(result.body).not.toContain('secretThing');
   });

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { revokeCredentials } from '../../admin/lifecycle';
+import { deleteUser, revokeCredentials } from '../../admin/lifecycle';
 import { accountAdmin } from '../../admin/operations';
 import { LOCK_LEASE_MS, RevocationList } from '../../admin/revocations';
 import { AdminError } from '../../admin/target';
@@ -145,6 +145,16 @@ describe('cutting off', () => {
     expect(namedOnRole(await policyOnRole())).toContain(bob);
   });
 
+  it('adopts the entries of a policy written before the list moved into the table, so none is dropped', async () => {
+    const legacy = user();
+    const before = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    const statement = { Sid: 'RevokedLegacy', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/username': legacy }, DateLessThan: { 'aws:TokenIssueTime': before } } };
+    await iam.send(new PutRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: REVOKED_USERS_POLICY_NAME, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) }));
+    await list().cutOff(user());
+    expect((await store.get(legacy))?.cutOffAt).toBe(Date.parse(before));
+    expect(namedOnRole(await policyOnRole())).toContain(legacy);
+  });
+
   it('prunes entries whose credentials have all expired, and deletes the policy when none is left', async () => {
     const old = user();
     await store.record({ username: old, cutOffAt: Date.now() - 2 * 3_600_000 }, Date.now() - 3_600_000);
@@ -158,13 +168,19 @@ describe('cutting off', () => {
   });
 });
 
+/** A stored user and the operator's AccountAdmin on the same table, as tvm-admin builds it. */
+async function newAccount() {
+  const users = new DynamoTvmStore(dynamo.client, TABLE);
+  const username = user();
+  await users.createUser({ username, userId: `${username}-1`, passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
+  const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  return { users, admin, username };
+}
+
 describe('revoke-credentials when IAM fails', () => {
   it('leaves the sessions revoked, says that credentials are not cut off yet and to rerun, and a rerun completes it', async () => {
-    const users = new DynamoTvmStore(dynamo.client, TABLE);
-    const carol = user();
-    await users.createUser({ username: carol, userId: 'carol-1', passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
-    const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
-    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0 };
+    const { users, admin, username: carol } = await newAccount();
+    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 };
     const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
     const failed = revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, carol);
     await expect(failed).rejects.toThrow(AdminError);
@@ -175,6 +191,40 @@ describe('revoke-credentials when IAM fails', () => {
     await revokeCredentials({ admin, revocations: list(), target, progress: () => undefined }, carol);
     expect(namedOnRole(await policyOnRole())).toContain(carol);
     expect((await admin.audit(carol, 5)).map((event) => event.type)).toContain('credentials_revoked');
+  });
+});
+
+describe('users delete that fails half-way', () => {
+  it('is completed by running it again: files gone, records gone, the name held', async () => {
+    const { users, admin, username: dave } = await newAccount();
+    // A versioned folder of three versions; S3 drops the connection on the first delete.
+    let versions = [1, 2, 3].map((n) => ({ Key: `${dave}/photo.jpg`, VersionId: `v${n}` }));
+    let failDelete = true;
+    const s3 = {
+      send: async (command: { constructor: { name: string }; input: { Delete?: { Objects: Array<{ Key: string; VersionId?: string }> } } }) => {
+        const kind = command.constructor.name;
+        if (kind === 'ListObjectVersionsCommand') return { Versions: versions };
+        if (kind === 'ListMultipartUploadsCommand') return { Uploads: [] };
+        if (kind === 'DeleteObjectsCommand') {
+          if (failDelete) throw new Error('socket hang up');
+          versions = versions.filter((version) => !command.input.Delete!.Objects.some((object) => object.VersionId === version.VersionId));
+          return {};
+        }
+        throw new Error(`unexpected ${kind}`);
+      },
+    };
+    const context = { admin, revocations: list(), target: { s3: s3 as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 }, progress: () => undefined };
+    await expect(deleteUser(context, dave, true)).rejects.toThrow('socket hang up');
+    expect(await users.getUser(dave)).toMatchObject({ disabled: true });
+    expect(namedOnRole(await policyOnRole())).toContain(dave);
+    failDelete = false;
+    const done = await deleteUser(context, dave, true);
+    expect(versions).toEqual([]);
+    expect(await users.getUser(dave)).toBeUndefined();
+    expect(await users.nameHeldUntil(dave)).toBe(done.heldUntil);
+    expect(done.heldUntil).toBeGreaterThan(Date.now() + 3_600_000);
+    // And once more: it reports the hold and changes nothing.
+    expect((await deleteUser(context, dave, false)).heldUntil).toBe(done.heldUntil);
   });
 });
 

@@ -242,7 +242,7 @@ async function decide(request: Request, layers: Layers = {}): Promise<Decision> 
 
 /**
  * The specification, written independently of the policy text: what design.md says a user's
- * credentials may do. With both layers (or the session policy alone): the five object actions
+ * credentials may do. With both layers (or the session policy alone): the own-folder object actions
  * on keys under `<username>/` of the file bucket, and ListBucket on the file bucket with an
  * `s3:prefix` under `<username>/`; nothing else. The role alone: those object actions on any
  * key of the file bucket and ListBucket on it; nothing else.
@@ -334,7 +334,7 @@ const FIXED_PAIRS: [string, string][] = [
 describe('rules 1 and 2: the adversarial pairs, every S3 object and bucket action (exhaustive)', () => {
   const pairs = FIXED_PAIRS.flatMap(([a, b]) => [[a, b], [b, a]] as [string, string][]);
 
-  it.each(pairs)('rule 2: %s reaches exactly the five own-folder object actions on its own keys and nothing on %s/, the bucket root or another bucket', async (owner, other) => {
+  it.each(pairs)('rule 2: %s reaches exactly the own-folder object actions on its own keys and nothing on %s/, the bucket root or another bucket', async (owner, other) => {
     for (const action of actions.object) {
       await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${owner}/notes.txt` }, OWN_OBJECT_ACTIONS.has(action));
       await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}/notes.txt` }, false);

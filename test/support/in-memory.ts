@@ -14,6 +14,9 @@ import { createHash } from 'node:crypto';
 import { BackendUnavailableError, UsernameTakenError } from '../../lambda/core/errors';
 import type { TvmConfig } from '../../lambda/core/config';
 import type { Password, PasswordHasher } from '../../lambda/core/password';
+import { NewPasswordPolicy } from '../../lambda/core/password-policy';
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../../lambda/core/lockout';
+import { GzipCommonPasswordList } from '../../lambda/adapters/common-passwords';
 import type { AuditEvent } from '../../lambda/core/audit';
 import type {
   AuditTrail,
@@ -127,9 +130,11 @@ export class InMemoryUserStore implements UserStore {
     // The adapter's condition: same registration and, for a generation change, still at `from`.
     if (!user || user.userId !== userId) return undefined;
     if (changes.sessionGeneration && user.sessionGeneration !== changes.sessionGeneration.from) return undefined;
+    if (changes.ifPasswordHash !== undefined && user.passwordHash !== changes.ifPasswordHash) return undefined;
     const updated: UserRecord = {
       ...user,
       ...(changes.passwordHash !== undefined ? { passwordHash: changes.passwordHash } : {}),
+      ...(changes.trustedDevices !== undefined ? { trustedDevices: [...changes.trustedDevices] } : {}),
       ...(changes.disabled !== undefined ? { disabled: changes.disabled } : {}),
       ...(changes.sessionGeneration ? { sessionGeneration: changes.sessionGeneration.to } : {}),
     };
@@ -228,6 +233,11 @@ export class InMemorySessionStore implements SessionStore {
   }
 }
 
+/** The adapter's key: the unknown-device counter is the name alone, others carry their scope. */
+function counterKey(username: string, scope: LockoutScope = UNKNOWN_DEVICE_SCOPE): string {
+  return scope === UNKNOWN_DEVICE_SCOPE ? username : `${username}#${scope}`;
+}
+
 /** A stored counter. */
 interface CounterItem {
   attempts?: number;
@@ -256,29 +266,31 @@ export class InMemoryLockoutStore implements LockoutStore {
     this.faults.failNext(method, error);
   }
 
-  async tryReserve(username: Username, threshold: number, now: number, expiresAt: number): Promise<ReserveResult> {
+  async tryReserve(username: Username, threshold: number, now: number, expiresAt: number, scope?: LockoutScope): Promise<ReserveResult> {
     await this.faults.enter('tryReserve', this.calls, this.wait);
-    const item = this.counters.get(username);
+    const key = counterKey(username, scope);
+    const item = this.counters.get(key);
     // In DynamoDB a comparison with a missing attribute is false, so an item without attempts is refused.
     const open =
       item === undefined ||
       (item.attempts !== undefined && item.attempts < threshold && item.expiresAt > now && item.lockedUntil === undefined);
     if (open) {
       const attempts = (item?.attempts ?? 0) + 1;
-      this.counters.set(username, { ...item, attempts, expiresAt });
+      this.counters.set(key, { ...item, attempts, expiresAt });
       return { reserved: true, attempts };
     }
-    return { reserved: false, state: this.state(username) };
+    return { reserved: false, state: this.state(username, scope) };
   }
 
-  async restart(username: Username, seen: LockoutState | undefined, expiresAt: number): Promise<boolean> {
+  async restart(username: Username, seen: LockoutState | undefined, expiresAt: number, scope?: LockoutScope): Promise<boolean> {
     await this.faults.enter('restart', this.calls, this.wait);
     // The adapter puts `seen` into ExpressionAttributeValues; the document client refuses to
     // marshal NaN or Infinity, and the adapter maps that to a 503.
     if (seen && ![seen.attempts, seen.expiresAt, seen.lockedUntil ?? 0].every(Number.isFinite)) {
       throw new BackendUnavailableError('in-memory lockout (unmarshallable number)');
     }
-    const item = this.counters.get(username);
+    const key = counterKey(username, scope);
+    const item = this.counters.get(key);
     const matches =
       seen === undefined
         ? item === undefined
@@ -287,31 +299,37 @@ export class InMemoryLockoutStore implements LockoutStore {
           item.expiresAt === seen.expiresAt &&
           item.lockedUntil === seen.lockedUntil;
     if (!matches) return false;
-    this.counters.set(username, { attempts: 1, expiresAt });
+    this.counters.set(key, { attempts: 1, expiresAt });
     return true;
   }
 
-  async lock(username: Username, lockedUntil: number, expiresAt: number): Promise<void> {
+  async lock(username: Username, lockedUntil: number, expiresAt: number, scope?: LockoutScope): Promise<void> {
     await this.faults.enter('lock', this.calls, this.wait);
-    const item = this.counters.get(username);
+    const key = counterKey(username, scope);
+    const item = this.counters.get(key);
     // The adapter's condition attribute_exists(attempts): a counter cleared meanwhile stays cleared.
     if (item?.attempts === undefined) return;
-    this.counters.set(username, { ...item, lockedUntil, expiresAt });
+    this.counters.set(key, { ...item, lockedUntil, expiresAt });
   }
 
-  async clear(username: Username): Promise<void> {
+  async clear(username: Username, scope?: LockoutScope): Promise<void> {
     await this.faults.enter('clear', this.calls, this.wait);
-    this.counters.delete(username);
+    this.counters.delete(counterKey(username, scope));
   }
 
-  async peek(username: Username): Promise<LockoutState | undefined> {
+  async peek(username: Username, scope?: LockoutScope): Promise<LockoutState | undefined> {
     await this.faults.enter('peek', this.calls, this.wait);
-    return this.state(username);
+    return this.state(username, scope);
+  }
+
+  /** Test helper: the keys of every stored counter (`<username>` or `<username>#<scope>`). */
+  keys(): string[] {
+    return [...this.counters.keys()];
   }
 
   /** The counter as the adapter's read-back returns it (NaN attempts when the item has none). */
-  state(username: string): LockoutState | undefined {
-    const item = this.counters.get(username);
+  state(username: string, scope?: LockoutScope): LockoutState | undefined {
+    const item = this.counters.get(counterKey(username, scope));
     if (!item) return undefined;
     return {
       attempts: item.attempts ?? Number.NaN,
@@ -391,6 +409,11 @@ export class FakePasswordHasher implements PasswordHasher {
     return false;
   }
 
+  /** Hashes of another scheme (as tests plant them) count as weaker. */
+  needsRehash(hash: string): boolean {
+    return !hash.startsWith('fake$');
+  }
+
   /** All password checks so far, real or dummy. */
   get checks(): number {
     return this.calls.verify + this.calls.verifyAgainstDummy;
@@ -416,6 +439,9 @@ export class CountingHasher implements PasswordHasher {
   verifyAgainstDummy(password: Password): Promise<false> {
     this.calls.verifyAgainstDummy += 1;
     return this.inner.verifyAgainstDummy(password);
+  }
+  needsRehash(hash: string): boolean {
+    return this.inner.needsRehash(hash);
   }
   get checks(): number {
     return this.calls.verify + this.calls.verifyAgainstDummy;
@@ -488,6 +514,15 @@ export class InMemoryAuditTrail implements AuditTrail {
     this.events.push({ ...event, expiresAt });
   }
 
+  /** Counted like a write (the adapter sends one), stored nowhere. */
+  async recordNothing(event: AuditEvent, _expiresAt: number): Promise<void> {
+    await this.faults.enter('record', this.calls, this.wait);
+    this.refused.push(event.type);
+  }
+
+  /** Test helper: the types of the writes refused by {@link recordNothing}. */
+  readonly refused: string[] = [];
+
   async list(username: Username, limit: number): Promise<AuditEvent[]> {
     await this.faults.enter('list', this.calls, this.wait);
     return this.events
@@ -538,6 +573,9 @@ export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
     partition: 'aws',
     bcryptCost: 10,
     sessionDays: 30,
+    sessionIdleDays: 14,
+    maxSessions: 50,
+    passwordMinCharacters: 8,
     credentialSeconds: 3600,
     lockoutThreshold: 5,
     lockoutMinutes: 15,
@@ -561,6 +599,9 @@ export interface InMemoryBackend extends TvmServiceDependencies {
   readonly log: MemoryLog;
 }
 
+/** The real list, loaded once per test file on first use. */
+const sharedCommonPasswords = new GzipCommonPasswordList();
+
 /** Builds a full in-memory backend; pass a hasher (e.g. BcryptPasswordHasher(10)) or get the fast fake. */
 export function inMemoryBackend(
   options: { config?: Partial<TvmConfig>; hasher?: PasswordHasher; clock?: ManualClock } & FakeOptions = {},
@@ -579,6 +620,7 @@ export function inMemoryBackend(
     audit: new InMemoryAuditTrail(fakeOptions),
     issuer: new InMemoryCredentialIssuer(clock, fakeOptions),
     hasher: options.hasher ?? new FakePasswordHasher(fakeOptions),
+    passwordPolicy: new NewPasswordPolicy(options.config?.passwordMinCharacters ?? 8, sharedCommonPasswords),
     clock,
     log: new MemoryLog(),
   };

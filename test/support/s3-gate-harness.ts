@@ -5,6 +5,7 @@
  * request-target, and signed with SigV4 as a client would sign them.
  */
 import { mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
@@ -178,11 +179,12 @@ export async function startGateHarness(root: string): Promise<GateHarness> {
     seed: (key, body) =>
       new Promise((resolve, reject) => {
         const path = `/${SANDBOX_BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`;
-        const socket = connect(emulator.socketPath);
-        socket.on('error', reject);
-        socket.on('data', () => undefined);
-        socket.on('end', () => resolve());
-        socket.end(`PUT ${path} HTTP/1.1\r\nhost: localhost\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        const put = request({ socketPath: emulator.socketPath, method: 'PUT', path, headers: { host: 'localhost', 'content-length': String(Buffer.byteLength(body)) } }, (answer) => {
+          answer.resume();
+          answer.on('end', () => (answer.statusCode === 200 ? resolve() : reject(new Error(`seeding ${key}: the emulator answered ${answer.statusCode}`))));
+        });
+        put.on('error', reject);
+        put.end(body);
       }),
     close: async () => {
       await gate.close();

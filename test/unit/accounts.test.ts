@@ -195,7 +195,10 @@ describe('disabled accounts and operators', () => {
     await admin.deleteUser(alice, heldUntil);
     expect(await admin.nameHeldUntil(alice)).toBe(heldUntil);
     const again = () => service.register(parseRegisterRequest({ username: 'alice', password: NEW_PASSWORD }));
+    const vended = backend.issuer.calls.get('issue');
     expect(await thrown(again())).toBeInstanceOf(UsernameTakenError);
+    // Refused before STS, as a taken name is: a held name never gets a 503 when STS is down.
+    expect(backend.issuer.calls.get('issue')).toBe(vended);
     expect(await thrown(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
     backend.clock.set(heldUntil);
     expect(await thrown(again())).toBeInstanceOf(UsernameTakenError);

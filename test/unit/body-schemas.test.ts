@@ -14,7 +14,7 @@ import {
 import { newResetCode } from '../../lambda/core/reset-code';
 import { parseMfaLogin, parsePasskeyAdd, parsePasskeyLogin, parsePasskeyOptions, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
 import { newRecoveryCode } from '../../lambda/core/mfa/recovery-codes';
-import { newSessionToken } from '../../lambda/core/session-token';
+import { newChallengeToken } from '../../lambda/core/mfa/challenge';
 import { PASSWORD_MAX_BYTES, RESET_CODE_INPUT_MAX_CHARACTERS, USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
 
 const PARSERS: Record<string, (body: unknown) => unknown> = {
@@ -61,7 +61,7 @@ function fieldShaped(field: string): fc.Arbitrary<unknown> {
     device: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 70 }),
     code: fc.string({ unit: fc.constantFrom('1', '2', '9', ' '), minLength: 5, maxLength: 10 }),
     recoveryCode: fc.oneof(fc.constant(null).map(() => newRecoveryCode()), fc.string({ unit: fc.constantFrom('A', '7', '-', ' ', 'o'), maxLength: 24 })),
-    challenge: fc.oneof(fc.constant(null).map(() => newSessionToken()), fc.string({ maxLength: 45 })),
+    challenge: fc.oneof(fc.constant(null).map(() => newChallengeToken().token), fc.string({ maxLength: 45 })),
     credential: fc.oneof(fc.json().filter((text) => text.startsWith('{')), fc.string({ maxLength: 10 })),
     // Mostly absent, so the bodies with a code or recovery code are reached too.
     passkey: fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: fc.json().filter((text) => text.startsWith('{')), weight: 1 }),

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     },
   );
 
-  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, AUDIT_RETENTION_DAYS 90, ALLOWED_ORIGINS *', () => {
+  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, SESSION_IDLE_DAYS 14, MAX_SESSIONS 50, PASSWORD_MIN_CHARACTERS 8, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, AUDIT_RETENTION_DAYS 90, ALLOWED_ORIGINS *', () => {
     expect(loadConfig(BASE)).toEqual({
       tableName: 'tvm-users',
       bucketName: 'tvm-files',
@@ -36,6 +36,9 @@ describe('loadConfig', () => {
       partition: 'aws',
       bcryptCost: 12,
       sessionDays: 30,
+      sessionIdleDays: 14,
+      maxSessions: 50,
+      passwordMinCharacters: 8,
       credentialSeconds: 3600,
       lockoutThreshold: 5,
       lockoutMinutes: 15,
@@ -76,6 +79,9 @@ describe('loadConfig', () => {
       ...BASE,
       BCRYPT_COST: '11',
       SESSION_DAYS: '7',
+      SESSION_IDLE_DAYS: '3',
+      MAX_SESSIONS: '5',
+      PASSWORD_MIN_CHARACTERS: '15',
       CREDENTIAL_SECONDS: '1800',
       LOCKOUT_THRESHOLD: '3',
       LOCKOUT_MINUTES: '60',
@@ -85,12 +91,20 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       bcryptCost: 11,
       sessionDays: 7,
+      sessionIdleDays: 3,
+      maxSessions: 5,
+      passwordMinCharacters: 15,
       credentialSeconds: 1800,
       lockoutThreshold: 3,
       lockoutMinutes: 60,
       allowedOrigins: ['https://app.example.com', 'http://localhost:3000'],
       s3Endpoint: 'http://127.0.0.1:4569',
     });
+  });
+
+  it('refuses PASSWORD_MIN_CHARACTERS below 8 (the floor) or above 64', () => {
+    expect(configError({ ...BASE, PASSWORD_MIN_CHARACTERS: '7' }).message).toContain('PASSWORD_MIN_CHARACTERS');
+    expect(configError({ ...BASE, PASSWORD_MIN_CHARACTERS: '65' }).message).toContain('PASSWORD_MIN_CHARACTERS');
   });
 
   it.each([

@@ -62,7 +62,9 @@ describe('TOTP enrolment', () => {
     const s = setup();
     const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.startTotp(session.token, 'not my password' as Password))).toBeInstanceOf(AuthenticationError);
-    expect(s.backend.lockout.state('alice')?.attempts).toBe(1);
+    // Counted on the session's own counter, as a password change is.
+    const sessionId = (await s.service.listSessions(session.token))[0]!.id;
+    expect(s.backend.lockout.state('alice', `session:${sessionId}`)?.attempts).toBe(1);
     expect(s.store.records.get('alice')).toBeUndefined();
   });
 
@@ -93,7 +95,13 @@ describe('login with a second factor', () => {
     const vendsBefore = s.backend.issuer.requests.length;
     const sessionsBefore = s.backend.sessions.size;
     const result = await passwordLogin(s);
-    expect(result).toEqual({ mfaRequired: true, challenge: { token: expect.stringMatching(/^[\w-]{43}$/), expiresAt: expect.any(String) }, methods: ['totp', 'recovery_code'] });
+    expect(result).toEqual({
+      mfaRequired: true,
+      challenge: { token: expect.stringMatching(/^[\w-]{43}$/), expiresAt: expect.any(String) },
+      methods: ['totp', 'recovery_code'],
+      // The right password makes the device trusted for the password lockout, as a login does.
+      deviceToken: expect.any(String),
+    });
     expect(Date.parse(result.challenge.expiresAt) - s.backend.clock.now()).toBeLessThanOrEqual(5 * 60_000);
     expect(s.backend.issuer.requests.length).toBe(vendsBefore);
     expect(s.backend.sessions.size).toBe(sessionsBefore);

@@ -1,6 +1,7 @@
 import { ValidationError } from '../../lambda/core/errors';
 import { parseBearerToken, parseLoginPassword, parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
 import { newSessionToken } from '../../lambda/core/session-token';
+import type { Username } from '../../lambda/core/username';
 
 function refusal(parse: (body: unknown) => unknown, body: unknown): ValidationError {
   try {
@@ -80,11 +81,19 @@ describe('parseLoginRequest', () => {
     expect(parseLoginRequest({ username: 'bob', password: 'password12' })).toEqual({ username: 'bob', password: 'password12' });
   });
 
-  it('applies no new-password rules to a login password (short is fine), but refuses empty and over 72 bytes', () => {
+  it('applies no new-password rules to a login password (short is fine), but refuses empty and over 1024 bytes', () => {
     expect(parseLoginRequest({ username: 'bob', password: 'short' }).password).toBe('short');
     expect(refusal(parseLoginRequest, { username: 'bob', password: '' }).field).toBe('password');
-    expect(refusal(parseLoginRequest, { username: 'bob', password: 'a'.repeat(73) }).field).toBe('password');
-    expect(parseLoginPassword('a'.repeat(72))).toHaveLength(72);
+    expect(refusal(parseLoginRequest, { username: 'bob', password: 'a'.repeat(1025) }).field).toBe('password');
+    expect(parseLoginPassword('a'.repeat(1024))).toHaveLength(1024);
+  });
+
+  it('takes a device token of the issued shape and refuses any other with a 400 naming deviceToken', () => {
+    const deviceToken = 'A'.repeat(43);
+    expect(parseLoginRequest({ username: 'bob', password: 'pw', deviceToken })).toEqual({ username: 'bob', password: 'pw', deviceToken });
+    for (const bad of ['short', 'A'.repeat(44), 'A'.repeat(42) + '*', 42]) {
+      expect(refusal(parseLoginRequest, { username: 'bob', password: 'pw', deviceToken: bad }).field).toBe('deviceToken');
+    }
   });
 
   it.each([
@@ -110,9 +119,9 @@ describe('parseLoginRequest', () => {
 });
 
 describe('parseBearerToken (rule 6)', () => {
-  const token = newSessionToken();
+  const token = newSessionToken('alice' as Username);
 
-  it('accepts "Bearer <43 base64url characters>" and returns the token', () => {
+  it('accepts "Bearer <username>.<43 base64url characters>", and a legacy 43-character token, and returns the token', () => {
     expect(parseBearerToken(`Bearer ${token}`)).toBe(token);
     expect(parseBearerToken(`Bearer ${'A'.repeat(21)}-_${'z'.repeat(20)}`)).toHaveLength(43);
   });

@@ -8,7 +8,8 @@ import {
   UsernameTakenError,
   ValidationError,
 } from '../../lambda/core/errors';
-import { BcryptPasswordHasher, type Password, type PasswordHasher } from '../../lambda/core/password';
+import type { Password, PasswordHasher } from '../../lambda/core/password';
+import { BcryptPasswordHasher } from '../../lambda/core/password-hash';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
 import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
 import { hashSessionToken } from '../../lambda/core/session-token';
@@ -38,7 +39,7 @@ describe('TvmService on in-memory fakes', () => {
       const { backend, service } = setup();
       const result = await register(service, 'Alice');
       expect(result.username).toBe('alice');
-      expect(result.session.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(result.session.token).toMatch(/^alice\.[A-Za-z0-9_-]{43}$/);
       expect(result.session.expiresAt).toBe(new Date(backend.clock.now() + 30 * DAY).toISOString());
       expect(result.credentials).toEqual({
         accessKeyId: expect.any(String),
@@ -48,7 +49,7 @@ describe('TvmService on in-memory fakes', () => {
       });
       expect(result.storage).toEqual({ bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' });
       expect(backend.users.all()).toEqual([
-        { username: 'alice', userId: expect.any(String), passwordHash: expect.any(String), createdAt: backend.clock.now(), disabled: false, sessionGeneration: 0 },
+        { username: 'alice', userId: expect.any(String), passwordHash: expect.any(String), createdAt: backend.clock.now(), disabled: false, sessionGeneration: 0, trustedDevices: [expect.stringMatching(/^[0-9a-f]{64}$/)] },
       ]);
     });
 
@@ -95,6 +96,51 @@ describe('TvmService on in-memory fakes', () => {
       expect(backend.issuer.requests).toHaveLength(2);
     });
 
+    it('token makes three sequential backend stages: session and user read together, AssumeRole, last use and audit written together', async () => {
+      // Every fake backend call waits one "round trip"; a stage starts when nothing was in flight.
+      let inFlight = 0;
+      let stages = 0;
+      const roundTrip = async (): Promise<void> => {
+        if (inFlight === 0) stages += 1;
+        inFlight += 1;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        inFlight -= 1;
+      };
+      const backend = inMemoryBackend({ roundTrip });
+      const service = new TvmService(backend);
+      const { session } = await register(service);
+      const before = backend.audit.events.length;
+
+      stages = 0;
+      await service.token(session.token);
+      expect(stages).toBe(3);
+      expect(backend.issuer.requests).toHaveLength(2);
+      expect(backend.audit.events.slice(before).map((event) => event.type)).toEqual(['token_issued']);
+      const stored = () => backend.sessions.all().find((record) => record.tokenHash === hashSessionToken(session.token))!;
+      expect(stored().lastUsedAt).toBe(backend.clock.now());
+
+      // A token issued before tokens named their user needs the session first: one stage more.
+      const legacy = session.token.slice(session.token.indexOf('.') + 1);
+      await backend.sessions.putSession({ ...stored(), tokenHash: hashSessionToken(legacy) });
+      backend.clock.advance(DAY);
+      stages = 0;
+      await service.token(legacy);
+      expect(stages).toBe(4);
+    });
+
+    it('refuses a token whose username was changed, and a session record that names another user than its token', async () => {
+      const { backend, service } = setup();
+      const alice = await register(service);
+      await register(service, 'bob');
+      const secret = alice.session.token.slice('alice.'.length);
+      await expect(service.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
+      // Even if a record were stored under the hash of "bob.<secret>", it names alice: refused.
+      const aliceSession = backend.sessions.all().find((record) => record.tokenHash === hashSessionToken(alice.session.token))!;
+      await backend.sessions.putSession({ ...aliceSession, tokenHash: hashSessionToken(`bob.${secret}`) });
+      await expect(service.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.token(alice.session.token)).resolves.toBeDefined();
+    });
+
     it('rule 6: logout revokes the session: token and logout then answer 401', async () => {
       const { backend, service } = setup();
       const { session } = await register(service);
@@ -121,7 +167,8 @@ describe('TvmService on in-memory fakes', () => {
     });
 
     it('rule 6: a session works until just before SESSION_DAYS and is refused at and after expiry, though still stored', async () => {
-      const { backend, service } = setup({ config: { sessionDays: 30 } });
+      // An inactivity timeout longer than the lifetime, so only the lifetime ends the session here.
+      const { backend, service } = setup({ config: { sessionDays: 30, sessionIdleDays: 60 } });
       const { session } = await register(service);
       backend.clock.advance(30 * DAY - 1);
       await expect(service.token(session.token)).resolves.toBeDefined();
@@ -459,6 +506,9 @@ class GatedHasher implements PasswordHasher {
   }
   async verifyAgainstDummy(_password: Password): Promise<false> {
     await this.gate();
+    return false;
+  }
+  needsRehash(_hash: string): boolean {
     return false;
   }
   async waitForHeld(count: number): Promise<void> {

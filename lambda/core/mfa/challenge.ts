@@ -1,5 +1,6 @@
 /** Second-factor challenges: what `POST /login` answers instead of a session when a factor is set up. */
-import { hashSessionToken, newSessionToken } from '../session-token';
+import { randomBytes } from 'node:crypto';
+import { hashSessionToken } from '../session-token';
 
 /** A challenge lives five minutes (ASVS asks for a short-lived out-of-band step; NIST for minutes). */
 export const MFA_CHALLENGE_TTL_MS = 5 * 60_000;
@@ -22,6 +23,8 @@ export interface MfaChallengeResult {
   readonly methods: readonly MfaMethod[];
   /** WebAuthn request options for a passkey answer, when the user has passkeys. */
   readonly passkeyOptions?: unknown;
+  /** The device token a right password earns (the password lockout's trusted device), as from a login. */
+  readonly deviceToken?: string;
 }
 
 /**
@@ -36,9 +39,9 @@ export class SecondFactorRequired extends Error {
   }
 }
 
-/** A new challenge token and its stored hash. Same shape as a session token, never accepted as one. */
+/** A new challenge token (256 random bits, base64url) and its stored hash. Never accepted as a session token. */
 export function newChallengeToken(): { token: string; tokenHash: string } {
-  const token = newSessionToken();
+  const token = randomBytes(32).toString('base64url');
   return { token, tokenHash: hashChallengeToken(token) };
 }
 

@@ -5,7 +5,7 @@
 import type { RequestOrigin } from '../audit';
 import { AlreadyEnrolledError, AuthenticationError, NotFoundError, ValidationError } from '../errors';
 import type { Password } from '../password';
-import type { Clock, UserRecord, UserStore } from '../ports';
+import type { Clock, SessionRecord, UserRecord, UserStore } from '../ports';
 import { parseSessionId } from '../requests';
 import type { AuditRecorder, SessionResult, TvmService } from '../tvm-service';
 import { MFA_CHALLENGE_MAX_ATTEMPTS, MFA_CHALLENGE_TTL_MS, hashChallengeToken, newChallengeToken } from './challenge';
@@ -76,8 +76,8 @@ export class MfaService {
    */
   async startTotp(sessionToken: string | undefined, currentPassword: Password, origin: RequestOrigin = {}): Promise<{ secret: string; otpauthUri: string }> {
     const { tvm, gate, factors, clock, auditor } = this.deps;
-    const { user } = await tvm.authenticate(sessionToken);
-    await tvm.reauthenticate(user, currentPassword, origin);
+    const { session, user } = await tvm.authenticate(sessionToken);
+    await tvm.reauthenticate(session, currentPassword, origin);
     if ((await gate.factorsOf(user))?.totp) throw new AlreadyEnrolledError('An authenticator app is already set up; remove it first.');
     const secret = newTotpSecret();
     await factors.putPendingTotp(user.username, user.userId, { secret, expiresAt: clock.now() + TOTP_PENDING_MS });
@@ -121,8 +121,9 @@ export class MfaService {
   /** `DELETE /mfa/totp`: removes the authenticator app after a fresh code or recovery code (step-up). */
   async removeTotp(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<void> {
     const { tvm, factors, auditor } = this.deps;
-    const { user } = await tvm.authenticate(sessionToken);
-    const record = await this.stepUp(user, proof, origin, 'totp remove');
+    const live = await tvm.authenticate(sessionToken);
+    const { user } = live;
+    const record = await this.stepUp(live, proof, origin, 'totp remove');
     if (!record?.totp) throw new NotFoundError('No authenticator app is set up.');
     const removed = await factors.removeTotp(user.username, user.userId, record.passkeys.length === 0);
     if (!removed) throw new NotFoundError('No authenticator app is set up.');
@@ -149,8 +150,9 @@ export class MfaService {
    */
   async passkeyOptions(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<unknown> {
     const { tvm, factors, clock } = this.deps;
-    const { user } = await tvm.authenticate(sessionToken);
-    const record = await this.stepUp(user, proof, origin, 'passkey options');
+    const live = await tvm.authenticate(sessionToken);
+    const { user } = live;
+    const record = await this.stepUp(live, proof, origin, 'passkey options');
     const options = await passkeyRegistrationOptions(this.deps.relyingParty, user, record?.passkeys ?? []);
     await factors.putPendingPasskey(user.username, user.userId, { challenge: options.challenge, expiresAt: clock.now() + PASSKEY_CEREMONY_MS });
     return options;
@@ -219,11 +221,12 @@ export class MfaService {
   /** `DELETE /mfa/passkeys/{id}`: removes a passkey after a step-up. */
   async removePasskey(sessionToken: string | undefined, passkeyId: string, proof: StepUpProof, origin: RequestOrigin = {}): Promise<void> {
     const { tvm, factors, auditor } = this.deps;
-    const { user } = await tvm.authenticate(sessionToken);
+    const live = await tvm.authenticate(sessionToken);
+    const { user } = live;
     const known = (await this.deps.gate.factorsOf(user))?.passkeys.some((passkey) => passkey.id === passkeyId);
     // Someone else's or an unknown passkey is a 404 before any proof is spent.
     if (!known) throw new NotFoundError('No such passkey.');
-    const record = await this.stepUp(user, proof, origin, 'passkey remove');
+    const record = await this.stepUp(live, proof, origin, 'passkey remove');
     const last = record !== undefined && !record.totp && record.passkeys.length === 1;
     if (!(await factors.removePasskey(user.username, user.userId, passkeyId, last))) throw new NotFoundError('No such passkey.');
     await auditor.record('passkey_removed', user.username, origin, { passkey: passkeyId.slice(0, 16) });
@@ -236,12 +239,12 @@ export class MfaService {
    */
   async revokeSession(sessionToken: string | undefined, rawSessionId: unknown, proof: StepUpProof | undefined, origin: RequestOrigin = {}): Promise<void> {
     const { tvm } = this.deps;
-    const { session, user } = await tvm.authenticate(sessionToken);
+    const live = await tvm.authenticate(sessionToken);
     const sessionId = parseSessionId(rawSessionId);
-    if (sessionId !== session.sessionId) {
+    if (sessionId !== live.session.sessionId) {
       if (!(await tvm.listSessions(sessionToken)).some((candidate) => candidate.id === sessionId)) throw new NotFoundError('No such session.');
       if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code or recoveryCode.', 'currentPassword');
-      await this.stepUp(user, proof, origin, 'session revoke');
+      await this.stepUp(live, proof, origin, 'session revoke');
     }
     await tvm.revokeSession(sessionToken, sessionId, origin);
   }
@@ -250,9 +253,10 @@ export class MfaService {
    * Step-up: the current password (under the password lockout), or a fresh second factor
    * (under the factor lockout). Returns the user's factors.
    */
-  async stepUp(user: UserRecord, proof: StepUpProof, origin: RequestOrigin, purpose: string): Promise<FactorRecord | undefined> {
+  async stepUp(live: { session: SessionRecord; user: UserRecord }, proof: StepUpProof, origin: RequestOrigin, purpose: string): Promise<FactorRecord | undefined> {
+    const { user } = live;
     const record = await this.deps.gate.factorsOf(user);
-    if ('currentPassword' in proof) await this.deps.tvm.reauthenticate(user, proof.currentPassword, origin);
+    if ('currentPassword' in proof) await this.deps.tvm.reauthenticate(live.session, proof.currentPassword, origin);
     else await this.deps.gate.verify(user, proof, origin, purpose, record);
     // A recovery code used for step-up is gone: read again so the caller sees what is left.
     return 'recoveryCode' in proof ? this.deps.gate.factorsOf(user) : record;

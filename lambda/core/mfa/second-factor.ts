@@ -63,9 +63,10 @@ export class SecondFactorGate {
 
   /**
    * Called by login once the password is right: for a user with a factor, stores a challenge
-   * and throws {@link SecondFactorRequired} carrying it; otherwise returns.
+   * and throws {@link SecondFactorRequired} carrying it (and the device token login issued);
+   * otherwise returns.
    */
-  async requireChallengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin): Promise<void> {
+  async requireChallengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin, deviceToken?: string): Promise<void> {
     const record = await this.factorsOf(user);
     if (!hasSecondFactor(record)) return;
     const expiresAt = this.deps.clock.now() + MFA_CHALLENGE_TTL_MS;
@@ -89,6 +90,8 @@ export class SecondFactorGate {
       challenge: { token, expiresAt: new Date(expiresAt).toISOString() },
       methods: methodsOf(record),
       ...(passkeyOptions ? { passkeyOptions } : {}),
+      // The password was right, so the device is trusted for the password lockout (docs/mfa.md).
+      ...(deviceToken !== undefined ? { deviceToken } : {}),
     });
   }
 

@@ -2,6 +2,8 @@
  * The TVM client SDK: `TvmClient` for register, login, token, logout, passwords and sessions, and `fromTvm` for
  * AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports.
  */
+export { MemoryDeviceTokenStore } from './device-tokens';
+export type { DeviceTokenStore } from './device-tokens';
 export * from './errors';
 export { fromTvm } from './from-tvm';
 export type { FromTvmOptions, TvmCredentialIdentity, TvmCredentialProvider, TvmCredentialSnapshot } from './from-tvm';

@@ -15,6 +15,7 @@ import {
 } from './errors';
 import type { SecondFactor } from './mfa';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
+import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
 import type { SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
 
@@ -37,6 +38,8 @@ export interface TvmClientOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** A label for this device, sent with every login (the TVM stores it with the session). Default: none. */
   readonly device?: string;
+  /** Where the device tokens logins return are kept, per username. Default: in memory ({@link MemoryDeviceTokenStore}). */
+  readonly deviceTokens?: DeviceTokenStore;
   /** Default `globalThis.fetch`. */
   readonly fetch?: FetchFunction;
   /** The jitter source, in [0, 1). Default `Math.random`. */
@@ -82,6 +85,7 @@ export class TvmClient {
   private readonly timeoutMs: number;
   private readonly retryPolicy: RetryPolicy;
   private readonly device: string | undefined;
+  private readonly deviceTokens: DeviceTokenStore;
   private readonly fetchFn: FetchFunction;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -95,6 +99,7 @@ export class TvmClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.device = options.device;
+    this.deviceTokens = options.deviceTokens ?? new MemoryDeviceTokenStore();
     const globalFetch = globalThis.fetch as FetchFunction | undefined;
     // Bound, because browsers throw "Illegal invocation" when fetch is called off `window`.
     this.fetchFn = options.fetch ?? ((input, init) => (globalFetch ? globalFetch(input, init) : Promise.reject(new Error('No fetch here: pass options.fetch.'))));
@@ -108,6 +113,7 @@ export class TvmClient {
    */
   async register(username: string, password: string): Promise<SessionResult> {
     const result = parseSessionResult(await this.send({ path: '/register', body: { username, password }, retry: false }));
+    await this.keepDeviceToken(result);
     await this.signIn(result);
     return result;
   }
@@ -120,11 +126,17 @@ export class TvmClient {
    */
   async login(username: string, password: string, options: { readonly device?: string } = {}): Promise<SessionResult> {
     const device = options.device ?? this.device;
-    const body = { username, password, ...(device !== undefined ? { device } : {}) };
+    const deviceToken = await Promise.resolve(this.deviceTokens.load(username.toLowerCase())).catch(() => undefined);
+    const body = { username, password, ...(device !== undefined ? { device } : {}), ...(deviceToken ? { deviceToken } : {}) };
     const answer = await this.send({ path: '/login', body, retry: false });
-    // An account with a second factor answers a challenge instead (docs/mfa.md).
+    // An account with a second factor answers a challenge instead (docs/mfa.md); the right
+    // password still earns the device its trust.
     const challenge = parseMfaChallenge(answer);
-    if (challenge) throw new SecondFactorRequiredError('Enter the code from your authenticator app.', { status: 200, challenge });
+    if (challenge) {
+      const earned = isRecord(answer) ? answer['deviceToken'] : undefined;
+      if (typeof earned === 'string') await Promise.resolve(this.deviceTokens.save(username.toLowerCase(), earned)).catch(() => undefined);
+      throw new SecondFactorRequiredError('Enter the code from your authenticator app.', { status: 200, challenge });
+    }
     return this.acceptLogin(answer);
   }
 
@@ -135,8 +147,15 @@ export class TvmClient {
    */
   async acceptLogin(answer: unknown): Promise<SessionResult> {
     const result = parseSessionResult(answer);
+    await this.keepDeviceToken(result);
     await this.signIn(result);
     return result;
+  }
+
+  /** Keeps the device token of a register or login; a store that fails only costs the device its trust. */
+  private async keepDeviceToken(result: SessionResult): Promise<void> {
+    if (result.deviceToken === undefined) return;
+    await Promise.resolve(this.deviceTokens.save(result.username, result.deviceToken)).catch(() => undefined);
   }
 
   /**
@@ -403,7 +422,13 @@ function parseSessionResult(body: unknown): SessionResult {
   if (typeof username !== 'string' || !allStrings(session, ['token', 'expiresAt'])) {
     throw new UnexpectedResponseError('The token vending machine sent a malformed session.');
   }
-  return { ...vend, username, session: { token: session.token, expiresAt: session.expiresAt } };
+  const { deviceToken } = body as Record<string, unknown>;
+  return {
+    ...vend,
+    username,
+    session: { token: session.token, expiresAt: session.expiresAt },
+    ...(typeof deviceToken === 'string' ? { deviceToken } : {}),
+  };
 }
 
 function parseMfaChallenge(body: unknown): MfaChallenge | undefined {

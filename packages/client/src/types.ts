@@ -62,6 +62,8 @@ export interface SessionResult extends VendResult {
   /** The username as the TVM stores it (normalised to lower case). */
   readonly username: string;
   readonly session: SessionInfo;
+  /** This device's token, for later logins (see {@link DeviceTokenStore}); the client keeps it itself. */
+  readonly deviceToken?: string;
 }
 
 /** One of the caller's sessions, as `GET /sessions` lists them (times are ISO 8601). */

@@ -1,0 +1,26 @@
+/**
+ * The floor of `npm run bench`: the least a credential vending call can do against the same
+ * backends as /token. One consistent GetItem (the caller's record) and one AssumeRole, with
+ * the functions' own SDK clients and settings, and nothing else: no middleware, no session
+ * check, no session policy, no write. /token's throughput is reported against it.
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { createDynamoDbClient, createStsClient } from '../lambda/adapters/aws-clients';
+
+const region = process.env.AWS_REGION ?? 'us-east-1';
+const dynamodb = createDynamoDbClient(region);
+const sts = createStsClient(region);
+let serial = 0;
+
+/** One GetItem, then one AssumeRole; answers the credentials. */
+export async function handler(): Promise<APIGatewayProxyResult> {
+  await dynamodb.send(
+    new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: 'USER#bench-load' }, sk: { S: 'PROFILE' } }, ConsistentRead: true }),
+  );
+  const { Credentials } = await sts.send(
+    new AssumeRoleCommand({ RoleArn: process.env.VENDING_ROLE_ARN, RoleSessionName: `bench-floor-${++serial}`, DurationSeconds: 900 }),
+  );
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credentials: Credentials }) };
+}

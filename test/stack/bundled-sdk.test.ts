@@ -1,0 +1,54 @@
+/**
+ * Production runs the AWS SDK the tests ran: every function's bundle, as `cdk synth` builds
+ * it, carries the SDK clients of node_modules (package-lock.json's versions) inside, and
+ * requires no `@aws-sdk/*` module from the Lambda runtime.
+ */
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
+import { ROUTES } from '../../lambda/routes';
+import { synthesiseTvm, type SynthesisedTvm } from './synth';
+
+process.env.CDK_VALIDATION = 'false';
+
+const installedVersion = (name: string): string =>
+  (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * The SDK asks for the CRT signer only inside a try/catch, for SigV4a, which the TVM never
+ * uses; it is not installed here, so the tests ran without it, as production does.
+ */
+const OPTIONAL_CRT_SIGNER = '@aws-sdk/signature-v4-crt';
+
+it('the optional CRT signer is not installed, so tests and production both run without it', () => {
+  expect(() => require.resolve(OPTIONAL_CRT_SIGNER)).toThrow();
+});
+
+let tvm: SynthesisedTvm;
+beforeAll(() => {
+  tvm = synthesiseTvm();
+}, 120_000);
+
+/** The bundle cdk synth wrote for a route's function (its asset folder is named after the S3 key's hash). */
+function bundleOf(routeName: string): string {
+  const fn = tvm.stack.api.functions.get(routeName as never);
+  if (!fn) throw new Error(`no function for ${routeName}`);
+  const code = tvm.json.Resources[tvm.stack.getLogicalId(fn.node.defaultChild as CfnElement)]?.Properties?.Code as { S3Key: string };
+  return readFileSync(path.join(tvm.app.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+}
+
+describe.each(ROUTES.map((route) => route.name))('the %s bundle', (name) => {
+  it('requires no @aws-sdk module from the runtime (but the optional CRT signer, absent in tests too) and carries the installed DynamoDB client inside', () => {
+    const bundle = bundleOf(name);
+    const required = new Set([...bundle.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((match) => match[1]));
+    expect([...required].filter((module) => module !== OPTIONAL_CRT_SIGNER)).toEqual([]);
+    expect(bundle).toContain(`"${installedVersion('@aws-sdk/client-dynamodb')}"`);
+  });
+});
+
+it('the bundles that vend credentials carry the installed STS client inside', () => {
+  for (const route of ROUTES.filter((candidate) => candidate.vendsCredentials)) {
+    expect([route.name, bundleOf(route.name).includes(`"${installedVersion('@aws-sdk/client-sts')}"`)]).toEqual([route.name, true]);
+  }
+});

@@ -1,0 +1,166 @@
+/**
+ * The GitHub Actions workflows shipped for adopters: valid by action-validator (offline,
+ * from npm), running the README's commands, and deploying with OIDC only (no stored AWS
+ * keys), through a role whose documented trust policy is pinned to one repository and branch.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+
+const ROOT = path.join(__dirname, '..', '..');
+const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+const VALIDATOR = path.join(ROOT, 'node_modules', '@action-validator', 'cli', 'cli.mjs');
+
+interface Step {
+  readonly uses?: string;
+  readonly run?: string;
+  readonly with?: Record<string, string>;
+}
+interface Workflow {
+  readonly on: Record<string, unknown>;
+  readonly permissions: Record<string, string>;
+  readonly jobs: Record<string, { steps: Step[]; environment?: unknown; if?: string }>;
+}
+
+/** Runs action-validator on one file; resolves its exit code and output. */
+function validate(file: string): { code: number; output: string } {
+  try {
+    const output = execFileSync(process.execPath, [VALIDATOR, file], { encoding: 'utf8', stdio: 'pipe' });
+    return { code: 0, output };
+  } catch (error) {
+    const failed = error as { status: number; stdout: string; stderr: string };
+    return { code: failed.status, output: `${failed.stdout}${failed.stderr}` };
+  }
+}
+
+function workflow(name: string): Workflow {
+  return parse(read(`.github/workflows/${name}`)) as Workflow;
+}
+
+function runCommands(flow: Workflow): string[] {
+  return Object.values(flow.jobs).flatMap((job) => job.steps.flatMap((step) => (step.run ?? '').split('\n').map((line) => line.trim()).filter(Boolean)));
+}
+
+/** The shell lines of the fenced `sh` blocks of a Markdown file, comments dropped. */
+function documentedCommands(file: string): string[] {
+  const blocks = [...read(file).matchAll(/```sh\n([\s\S]*?)```/g)].map(([, body]) => body ?? '');
+  return blocks.flatMap((block) =>
+    block
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .map((line) => line.replace(/\s+#.*$/, '').trim())
+      .filter((line) => line !== '' && !line.startsWith('#')),
+  );
+}
+
+describe('the workflows', () => {
+  it.each(['ci.yml', 'deploy.yml'])('%s passes action-validator', (file) => {
+    expect(validate(path.join(ROOT, '.github', 'workflows', file))).toEqual({ code: 0, output: '' });
+  });
+
+  it('action-validator refuses a broken workflow (negative control)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tvm-workflow-'));
+    try {
+      const broken = path.join(dir, 'broken.yml');
+      writeFileSync(broken, 'name: broken\non:\n  pull_request:\njobs:\n  test:\n    steps:\n      - run: npm test\n');
+      expect(validate(broken).code).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ci.yml', () => {
+  const ci = workflow('ci.yml');
+  const commands = runCommands(ci);
+
+  it('runs on every pull request with read-only repository rights', () => {
+    expect(Object.keys(ci.on)).toEqual(['pull_request']);
+    expect(ci.permissions).toEqual({ contents: 'read' });
+  });
+
+  it("installs from the lockfile, then runs the README's test command and the documented synth", () => {
+    const readme = documentedCommands('README.md');
+    expect(readme).toEqual(expect.arrayContaining(['npm ci && npm start', 'npm test']));
+    expect(documentedCommands('docs/deploying.md')).toContain('npm run synth');
+    const install = commands.findIndex((command) => command.startsWith('npm ci'));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(commands.slice(install + 1)).toEqual(['npm test', 'npm run synth']);
+    // .ci/run, the repository's own CI entry, runs the same two commands.
+    expect(read('.ci/run')).toMatch(/^npm ci --no-audit --no-fund\nnpm test$/m);
+  });
+
+  it('uploads the synthesised template as an artifact, even when a step failed', () => {
+    const upload = Object.values(ci.jobs).flatMap((job) => job.steps).find((step) => step.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload?.with?.path).toContain('cdk.out/*.template.json');
+    expect(upload).toMatchObject({ if: 'always()' });
+  });
+});
+
+describe('deploy.yml', () => {
+  const text = read('.github/workflows/deploy.yml');
+  const deploy = workflow('deploy.yml');
+  const steps = Object.values(deploy.jobs).flatMap((job) => job.steps);
+
+  it('deploys only from main', () => {
+    expect(deploy.on).toEqual({ push: { branches: ['main'] }, workflow_dispatch: null });
+    expect(Object.values(deploy.jobs).map((job) => job.if)).toEqual(["github.ref == 'refs/heads/main'"]);
+  });
+
+  it('gets AWS credentials from GitHub OIDC only: an id-token, a role to assume, no stored keys', () => {
+    expect(deploy.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    const assume = steps.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    expect(assume?.with?.['role-to-assume']).toBe('${{ vars.AWS_DEPLOY_ROLE_ARN }}');
+    expect(assume?.with).not.toHaveProperty('aws-access-key-id');
+    expect(text).not.toMatch(/secrets\.|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+    // A GitHub environment would change the token's subject away from the pinned branch.
+    expect(Object.values(deploy.jobs).every((job) => job.environment === undefined)).toBe(true);
+  });
+
+  it('runs the documented install, deploy and smoke commands', () => {
+    const commands = runCommands(deploy);
+    expect(commands[0]).toMatch(/^npm ci\b/);
+    expect(commands.slice(1)).toEqual([
+      'npm run cdk -- deploy -c "stage=$TVM_STAGE" --require-approval never --outputs-file cdk-outputs.json',
+      'npx tvm-admin smoke --stack "tvm-$TVM_STAGE" --region "$AWS_REGION"',
+    ]);
+    const documented = documentedCommands('docs/deploying.md');
+    expect(documented.some((line) => line.startsWith('npm run cdk -- deploy') && line.includes('--outputs-file cdk-outputs.json'))).toBe(true);
+    expect(documented.some((line) => line.startsWith('npx tvm-admin smoke --stack tvm-'))).toBe(true);
+  });
+});
+
+describe('the documented deploy role', () => {
+  const blocks = [...read('docs/deploying.md').matchAll(/```json\n([\s\S]*?)```/g)].map(([, body]) => JSON.parse((body ?? '').replace(/^ {3}/gm, '')) as {
+    Statement: { Effect: string; Action: string | string[]; Principal?: unknown; Condition?: Record<string, Record<string, string>>; Resource?: string | string[] }[];
+  });
+  const trust = blocks.find((document) => document.Statement.some((statement) => statement.Action === 'sts:AssumeRoleWithWebIdentity'));
+  const permissions = blocks.find((document) => document.Statement.some((statement) => statement.Action === 'cloudformation:DescribeStacks'));
+
+  it('trusts GitHub OIDC tokens of one repository on main only, with exact matches', () => {
+    expect(trust?.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Federated: 'arn:aws:iam::<account-id>:oidc-provider/token.actions.githubusercontent.com' },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            'token.actions.githubusercontent.com:sub': 'repo:<owner>/<repo>:ref:refs/heads/main',
+          },
+        },
+      },
+    ]);
+  });
+
+  it('allows no wildcard action and nothing but Allow statements on named resources', () => {
+    expect(permissions).toBeDefined();
+    for (const statement of permissions?.Statement ?? []) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
+      for (const resource of [statement.Resource ?? '*'].flat()) expect(resource).not.toBe('*');
+    }
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * Lockout that cannot be used against the owner (ASVS 6.1.1, 6.3.1) and recovery under attack
+ * (issue 14 items 6 and 9), on the in-memory fakes: trusted-device counters, the reset
+ * counter, and what a never-registered name leaves behind.
+ */
+import { AccountAdmin } from '../../lambda/core/account-admin';
+import { AuthenticationError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
+import { MAX_TRUSTED_DEVICES } from '../../lambda/core/device-trust';
+import { parseChangePasswordRequest, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
+import { TvmService } from '../../lambda/core/tvm-service';
+import { parseUsername } from '../../lambda/core/username';
+import { thrown } from '../support/async';
+import { FakePasswordHasher, inMemoryBackend } from '../support/in-memory';
+
+const PASSWORD = 'correct horse battery';
+const WRONG = 'wrong password 1';
+const NEW_PASSWORD = 'a brand new passphrase';
+
+function setup() {
+  const backend = inMemoryBackend();
+  return { backend, service: new TvmService(backend), admin: new AccountAdmin(backend) };
+}
+
+const login = (service: TvmService, password: string, deviceToken?: string, username = 'alice') =>
+  service.login(parseLoginRequest({ username, password, ...(deviceToken ? { deviceToken } : {}) }));
+
+async function lockOutUnknownDevices(service: TvmService): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(login(service, WRONG))).toBeInstanceOf(AuthenticationError);
+  expect(await thrown(login(service, PASSWORD))).toBeInstanceOf(TooManyAttemptsError);
+}
+
+describe('device tokens', () => {
+  it('register and login return a device token; a login with a trusted one returns the same token', async () => {
+    const { service } = setup();
+    const registered = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    expect(registered.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await expect(login(service, PASSWORD, registered.deviceToken)).resolves.toMatchObject({ deviceToken: registered.deviceToken });
+    const other = await login(service, PASSWORD);
+    expect(other.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(other.deviceToken).not.toBe(registered.deviceToken);
+  });
+
+  it('stores only SHA-256 hashes of device tokens, at most 10, newest last', async () => {
+    const { backend, service } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const tokens: string[] = [];
+    for (let i = 0; i < 12; i++) tokens.push((await login(service, PASSWORD)).deviceToken!);
+    const [user] = backend.users.all();
+    expect(user?.trustedDevices).toHaveLength(MAX_TRUSTED_DEVICES);
+    expect(JSON.stringify(user)).not.toContain(tokens.at(-1));
+    // The oldest dropped out: it counts as an unknown device again and gets a new token.
+    await expect(login(service, PASSWORD, tokens[0])).resolves.not.toMatchObject({ deviceToken: tokens[0] });
+    await expect(login(service, PASSWORD, tokens.at(-1))).resolves.toMatchObject({ deviceToken: tokens.at(-1) });
+  });
+});
+
+describe('ASVS 6.1.1: a stranger cannot lock the owner out', () => {
+  it("issue 14: five wrong guesses from an unknown device lock unknown devices, but not the owner's trusted phone", async () => {
+    const { service } = setup();
+    const { deviceToken } = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await lockOutUnknownDevices(service);
+    await expect(login(service, PASSWORD, deviceToken)).resolves.toMatchObject({ username: 'alice' });
+    // The owner's success does not reopen the stranger's counter.
+    expect(await thrown(login(service, WRONG))).toBeInstanceOf(TooManyAttemptsError);
+  });
+
+  it('a made-up or foreign device token counts as an unknown device', async () => {
+    const { service } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const bob = await service.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
+    await lockOutUnknownDevices(service);
+    expect(await thrown(login(service, PASSWORD, 'A'.repeat(43)))).toBeInstanceOf(TooManyAttemptsError);
+    expect(await thrown(login(service, PASSWORD, bob.deviceToken))).toBeInstanceOf(TooManyAttemptsError);
+  });
+
+  it('a trusted device has its own cap: five wrong passwords from it lock only that device', async () => {
+    const { backend, service } = setup();
+    const phone = (await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }))).deviceToken!;
+    const laptop = (await login(service, PASSWORD)).deviceToken!;
+    const hasher = backend.hasher as FakePasswordHasher;
+    const checksBefore = hasher.checks;
+    for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(login(service, WRONG, phone))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(login(service, PASSWORD, phone))).toBeInstanceOf(TooManyAttemptsError);
+    expect(hasher.checks - checksBefore).toBe(5);
+    await expect(login(service, PASSWORD, laptop)).resolves.toBeDefined();
+    await expect(login(service, PASSWORD)).resolves.toBeDefined();
+  });
+
+  it('a password change confirmed by a session is not blocked by a stranger lock, and has its own cap', async () => {
+    const { service } = setup();
+    const { session } = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await lockOutUnknownDevices(service);
+    const change = (currentPassword: string) =>
+      service.changePassword(session.token, parseChangePasswordRequest({ currentPassword, newPassword: NEW_PASSWORD }));
+    for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(change(WRONG))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(change(PASSWORD))).toBeInstanceOf(TooManyAttemptsError);
+  });
+
+  it('a new password ends device trust: the old device tokens count as unknown devices again', async () => {
+    const { backend, service } = setup();
+    const { session, deviceToken } = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await service.changePassword(session.token, parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }));
+    expect(backend.users.all()[0]?.trustedDevices).toEqual([]);
+    await expect(login(service, NEW_PASSWORD, deviceToken)).resolves.not.toMatchObject({ deviceToken });
+  });
+});
+
+describe('issue 14 item 9: recovery under attack', () => {
+  it("an operator's reset code works for a user a stranger locked out, and ends the stranger's lock", async () => {
+    const { service, admin } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await lockOutUnknownDevices(service);
+    const { code } = await admin.issueResetCode(parseUsername('alice'));
+    const reset = await service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: NEW_PASSWORD }));
+    expect(reset.username).toBe('alice');
+    await expect(login(service, NEW_PASSWORD)).resolves.toBeDefined();
+  });
+
+  it('the reset stays rate-limited on its own counter: five wrong codes, then 429 even for the right one', async () => {
+    const { service, admin } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { code } = await admin.issueResetCode(parseUsername('alice'));
+    const reset = (resetCode: string) =>
+      service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: NEW_PASSWORD }));
+    for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(reset('0000-0000-0000-0000'))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(reset(code))).toBeInstanceOf(TooManyAttemptsError);
+    // Logins are not blocked by a reset guesser either.
+    await expect(login(service, PASSWORD)).resolves.toBeDefined();
+  });
+
+  it('issue 14: a breached new password is refused at reset with a 400, and the code is not spent', async () => {
+    const { backend, service, admin } = setup();
+    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { code } = await admin.issueResetCode(parseUsername('alice'));
+    const error = await thrown(
+      service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'password1234' })),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(backend.resetCodes.has('alice')).toBe(true);
+  });
+});
+
+describe('issue 14 item 9: write bounds for never-registered names', () => {
+  it('failed logins and resets for a never-registered name leave only counters: no audit item, a log line instead', async () => {
+    const { backend, service } = setup();
+    for (let attempt = 0; attempt < 6; attempt++) await thrown(login(service, WRONG, undefined, 'mallory'));
+    for (let attempt = 0; attempt < 6; attempt++) {
+      await thrown(service.resetPassword(parseResetPasswordRequest({ username: 'mallory', resetCode: '0000-0000-0000-0000', newPassword: NEW_PASSWORD })));
+    }
+    expect(backend.audit.events).toEqual([]);
+    expect(backend.users.size).toBe(0);
+    expect(backend.resetCodes.has('mallory')).toBe(false);
+    expect(backend.lockout.keys().sort()).toEqual(['mallory', 'mallory#reset']);
+    expect(backend.log.entries.filter((entry) => entry.message.startsWith('unregistered name:'))).toHaveLength(12);
+  });
+
+  it('issue 14 item 8: a never-registered name costs the same backend calls as a registered one, on login and on reset', async () => {
+    const calls = async (username: string, action: (service: TvmService) => Promise<unknown>) => {
+      const { backend, service, admin } = setup();
+      await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+      await admin.issueResetCode(parseUsername('alice'));
+      const count = () => ({
+        users: [...backend.users.calls.values()].reduce((a, b) => a + b, 0),
+        lockout: [...backend.lockout.calls.values()].reduce((a, b) => a + b, 0),
+        resetCodes: [...backend.resetCodes.calls.values()].reduce((a, b) => a + b, 0),
+        audit: [...backend.audit.calls.values()].reduce((a, b) => a + b, 0),
+        checks: (backend.hasher as FakePasswordHasher).checks,
+      });
+      const before = count();
+      await thrown(action(service));
+      const after = count();
+      return Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - before[key as keyof typeof before]]));
+    };
+    const wrongLogin = (username: string) => (service: TvmService) => login(service, WRONG, undefined, username);
+    expect(await calls('mallory', wrongLogin('mallory'))).toEqual(await calls('alice', wrongLogin('alice')));
+    const wrongReset = (username: string) => (service: TvmService) =>
+      service.resetPassword(parseResetPasswordRequest({ username, resetCode: '0000-0000-0000-0000', newPassword: NEW_PASSWORD }));
+    expect(await calls('mallory', wrongReset('mallory'))).toEqual(await calls('alice', wrongReset('alice')));
+  });
+});
