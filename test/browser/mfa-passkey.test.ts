@@ -6,7 +6,7 @@
  */
 import type { CDPSession, Page } from 'playwright-core';
 import type { Sandbox } from '../../local/sandbox';
-import { startWebApp, type WebAppFixture } from './web-app-fixture';
+import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
 
 const dave = { username: 'dave', password: 'correct horse battery staple' };
 
@@ -32,22 +32,9 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-async function submitPassword(button: 'Log in' | 'Create account'): Promise<void> {
-  await page.getByLabel('Username').fill(dave.username);
-  await page.getByLabel('Password', { exact: true }).fill(dave.password);
-  await page.getByRole('button', { name: button }).click();
-}
-
-async function waitForWelcome(): Promise<void> {
-  const error = page.locator('#error:not([hidden])');
-  await page.locator('#status').filter({ hasText: /Welcome/ }).or(error).waitFor();
-  if (await error.isVisible()) throw new Error(`The app showed an error: ${await error.textContent()}\n${pageErrors.join('\n')}`);
-}
-
-async function logOut(): Promise<void> {
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await page.locator('#auth-view').waitFor({ state: 'visible' });
-}
+const submitPassword = (button: 'Log in' | 'Create account') => submitAuthForm(page, dave, button);
+const waitForWelcome = () => waitForWelcomeIn(page, pageErrors);
+const logOut = () => logOutOf(page);
 
 describe('passkeys in Chromium', () => {
   it('registers a passkey after the current password and shows the recovery codes once', async () => {

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
 import type { Sandbox } from '../../local/sandbox';
-import { startWebApp, type WebAppFixture } from './web-app-fixture';
+import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
 
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 const carol = { username: 'carol', password: 'correct horse battery staple' };
@@ -40,23 +40,9 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-async function submitPassword(button: 'Log in' | 'Create account'): Promise<void> {
-  await page.getByLabel('Username').fill(carol.username);
-  await page.getByLabel('Password', { exact: true }).fill(carol.password);
-  await page.getByRole('button', { name: button }).click();
-}
-
-/** Waits for the folder view, or fails with what the page told the person. */
-async function waitForWelcome(): Promise<void> {
-  const error = page.locator('#error:not([hidden])');
-  await page.locator('#status').filter({ hasText: /Welcome/ }).or(error).waitFor();
-  if (await error.isVisible()) throw new Error(`The app showed an error: ${await error.textContent()}\n${pageErrors.join('\n')}`);
-}
-
-async function logOut(): Promise<void> {
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await page.locator('#auth-view').waitFor({ state: 'visible' });
-}
+const submitPassword = (button: 'Log in' | 'Create account') => submitAuthForm(page, carol, button);
+const waitForWelcome = () => waitForWelcomeIn(page, pageErrors);
+const logOut = () => logOutOf(page);
 
 describe('two-step verification in Chromium', () => {
   it('sets up an authenticator app: QR code and key shown, recovery codes shown once', async () => {

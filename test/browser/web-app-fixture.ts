@@ -59,3 +59,23 @@ export async function startWebApp(options: { readonly pageErrors: string[]; read
     throw error;
   }
 }
+
+/** Fills the login form as a person would (fields by their labels) and presses `button`. */
+export async function submitAuthForm(page: Page, user: { readonly username: string; readonly password: string }, button: 'Log in' | 'Create account'): Promise<void> {
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: button }).click();
+}
+
+/** Waits for the "Welcome" of a login, or fails with what the page told the person. */
+export async function waitForWelcome(page: Page, pageErrors: readonly string[]): Promise<void> {
+  const error = page.locator('#error:not([hidden])');
+  await page.locator('#status').filter({ hasText: /Welcome/ }).or(error).waitFor();
+  if (await error.isVisible()) throw new Error(`The app showed an error: ${await error.textContent()}\nConsole errors:\n${pageErrors.join('\n')}`);
+}
+
+/** Logs out with the button and waits for the login form. */
+export async function logOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#auth-view').waitFor({ state: 'visible' });
+}

@@ -4,33 +4,15 @@
  * reset rule, removal, and tvm-admin's `mfa show` and `mfa reset`. Codes are computed here as
  * an authenticator app would.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runCli } from '../../admin/cli';
 import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
-import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { postJson, register, s3ClientFor, type VendResponse } from './helpers';
+import { postJson, register, runAdmin, s3ClientFor, sandboxForThisFile, type VendResponse } from './helpers';
 
 const PASSWORD = 'correct horse battery';
-let sandbox: Sandbox;
-let dataDir: string;
+const sandbox = sandboxForThisFile('tvm-mfa-e2e-');
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tvm-mfa-e2e-'));
-  process.env.TVM_DATA_DIR = dataDir;
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, log: false });
-}, 60_000);
-
-afterAll(async () => {
-  await sandbox?.stop();
-  delete process.env.TVM_DATA_DIR;
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const api = (path: string) => `${sandbox.apiUrl}${path}`;
+const api = (path: string) => `${sandbox().apiUrl}${path}`;
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 // The answers are checked field by field with expect; a loose type keeps that readable.
@@ -65,7 +47,7 @@ class Authenticator {
 }
 
 async function enrol(username: string): Promise<{ session: VendResponse; app: Authenticator; recoveryCodes: string[] }> {
-  const session = await register(sandbox.apiUrl, username, PASSWORD);
+  const session = await register(sandbox().apiUrl, username, PASSWORD);
   const started = await send('POST', '/mfa/totp', { currentPassword: PASSWORD }, session.session.token);
   expect(started.status).toBe(200);
   const app = new Authenticator(started.body.secret);
@@ -80,14 +62,10 @@ async function challenge(username: string): Promise<string> {
   return (body as { challenge: { token: string } }).challenge.token;
 }
 
-async function admin(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const code = await runCli(['--local', ...args], { out: (text) => (out += text), err: () => undefined });
-  return { code, out };
-}
+const admin = (...args: string[]) => runAdmin(args);
 
 it('enrols TOTP after the current password, and then login answers a challenge with no session or credentials', async () => {
-  const session = await register(sandbox.apiUrl, 'mfa-alice', PASSWORD);
+  const session = await register(sandbox().apiUrl, 'mfa-alice', PASSWORD);
   const token = session.session.token;
   expect((await send('POST', '/mfa/totp', { currentPassword: 'not the password' }, token)).status).toBe(401);
   expect((await send('POST', '/mfa/totp', { currentPassword: PASSWORD })).status).toBe(401);
