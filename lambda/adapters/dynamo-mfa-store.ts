@@ -81,11 +81,7 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
 
   private addToRecord(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':challenge': challenge, ':passkey': passkey };
-    let set = 'SET passkeys.#id = :passkey';
-    if (recoveryCodeHashes && recoveryCodeHashes.length > 0) {
-      set += ', recoveryCodes = :codes';
-      values[':codes'] = new Set(recoveryCodeHashes);
-    }
+    const set = withRecoveryCodes('SET passkeys.#id = :passkey', values, recoveryCodeHashes);
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
@@ -128,11 +124,7 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
 
   confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':secret': pendingSecret, ':totp': totp };
-    let set = 'SET totp = :totp';
-    if (recoveryCodeHashes && recoveryCodeHashes.length > 0) {
-      set += ', recoveryCodes = :codes';
-      values[':codes'] = new Set(recoveryCodeHashes);
-    }
+    const set = withRecoveryCodes('SET totp = :totp', values, recoveryCodeHashes);
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
@@ -276,6 +268,13 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
       throw new BackendUnavailableError('DynamoDB', { cause: error });
     }
   }
+}
+
+/** Adds the first factor's recovery code hashes (a string set) to a SET clause, when there are any. */
+function withRecoveryCodes(set: string, values: Record<string, unknown>, hashes: readonly string[] | undefined): string {
+  if (!hashes || hashes.length === 0) return set;
+  values[':codes'] = new Set(hashes);
+  return `${set}, recoveryCodes = :codes`;
 }
 
 /** Usernames read back are re-checked: a tampered item must not reach a policy or a log. */
