@@ -305,7 +305,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
-      ...settingsEnvironment(runtimeSettings),
+      ...settingsEnvironment({
+        ...runtimeSettings,
+        // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
+        ...(process.env.WEBAUTHN_ORIGINS === undefined ? { passkeyOrigins: [`http://localhost:${apiPort}`] } : {}),
+      }),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
     // The function's own role, never a developer's profile or session.

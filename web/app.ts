@@ -12,7 +12,9 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { fromTvm, LocalStorageSessionStore, LoginRequiredError, MemorySessionStore, TvmClient, type SessionStore, type StorageInfo } from '@serverless-tvm/client';
+import { element } from './dom';
 import { plainError, UserMistake } from './messages';
+import { createMfaUi } from './mfa';
 
 /** The TVM API's URL: the page's own origin unless the server named another in a meta tag. */
 function apiBaseUrl(): string {
@@ -31,12 +33,6 @@ function sessionStore(): SessionStore {
 
 const tvm = new TvmClient({ baseUrl: apiBaseUrl(), sessionStore: sessionStore(), device: 'web' });
 const credentials = fromTvm(tvm);
-
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`The page has no #${id}.`);
-  return found as T;
-}
 
 const ui = {
   main: element<HTMLElement>('main'),
@@ -297,6 +293,8 @@ async function remove(file: FileEntry): Promise<void> {
 
 // ---- wiring ---------------------------------------------------------------------------
 
+const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError, busy });
+
 ui.authForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const submitter = (event as SubmitEvent).submitter;
@@ -315,12 +313,25 @@ ui.authForm.addEventListener('submit', (event) => {
   }
   void busy(button, async () => {
     showStatus(registering ? 'Creating your account…' : 'Logging in…');
-    const result = registering ? await tvm.register(username, password) : await tvm.login(username, password);
+    const result = registering ? await tvm.register(username, password) : await mfaUi.login(username, password);
+    // Cancelled at the second-factor step: the login form is back.
+    if (!result) return;
     ui.password.value = '';
     showSignedIn(result.username);
     await refreshList();
     showStatus(registering ? `Welcome, ${result.username}! Your folder is ready.` : `Welcome back, ${result.username}.`);
     ui.fileInput.focus();
+  });
+});
+
+const passkeyLoginButton = element<HTMLButtonElement>('passkey-login-button');
+passkeyLoginButton.addEventListener('click', () => {
+  clearMessages();
+  void busy(passkeyLoginButton, async () => {
+    const result = await mfaUi.loginWithPasskey();
+    showSignedIn(result.username);
+    await refreshList();
+    showStatus(`Welcome back, ${result.username}.`);
   });
 });
 

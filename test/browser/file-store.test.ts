@@ -5,17 +5,14 @@
  * Without Chromium this file FAILS: a skipped browser test would let CI go green untested.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { fromTvm, MemorySessionStore, TvmClient, type StoredSession } from '@serverless-tvm/client';
-import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { createWebAppHandler } from '../../web/serve';
+import type { Sandbox } from '../../local/sandbox';
+import { startWebApp, type WebAppFixture } from './web-app-fixture';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 const SESSION_KEY = 'personal-file-store.session';
 
@@ -26,51 +23,25 @@ const bob = { username: 'bob', password: 'tr0ub4dor&3-but-longer' };
 const fileBytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(300 * 1024)]);
 const fileName = 'holiday photos.bin';
 
-let workDir: string;
+let fixture: WebAppFixture | undefined;
 let sandbox: Sandbox | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
 /** What the page logged as errors, shown when a step fails. */
 const pageErrors: string[] = [];
 
-function mustHaveChromium(): void {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. Install it with "apt-get install -y chromium" ` +
-        '(.ci/run does this) or set CHROMIUM_PATH. The browser test fails rather than skips without it.',
-    );
-  }
-}
-
 beforeAll(async () => {
-  mustHaveChromium();
-  workDir = await mkdtemp(join(tmpdir(), 'tvm-browser-'));
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir: join(workDir, 'data'), bcryptCost: 10, log: false, staticHandler: await createWebAppHandler() });
-  context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1200, height: 700 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(10_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  fixture = await startWebApp({ pageErrors, viewport: { width: 1200, height: 700 }, acceptDownloads: true });
+  ({ sandbox, page } = fixture);
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  await sandbox?.stop();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 /** Submits the login form as a person would: fields by their labels, the button by its name. */
 async function submitAuthForm(user: { username: string; password: string }, button: 'Log in' | 'Create account'): Promise<void> {
   await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: button }).click();
 }
 
