@@ -10,6 +10,7 @@ import type { DomainLog } from '../lambda/core/tvm-service';
 import { parseUsername, type Username } from '../lambda/core/username';
 import { revocationExpiresAt } from '../lambda/core/revocation';
 import { deleteUser, disableUser, enableUser, revokeCredentials, type CutOffResult } from './lifecycle';
+import { deleteFactorsOf, MFA_USAGE, mfaCommand } from './mfa';
 import { accountAdmin, bucketUsage, revocationList, sessionPolicyFor } from './operations';
 import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarget } from './target';
 import { runSmoke } from './smoke';
@@ -53,6 +54,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
+${MFA_USAGE}
 
 Targets: --local uses the running sandbox (TVM_DATA_DIR, default .tvm-local); otherwise the
 deployed stack --stack NAME, else TVM_STACK, else ${DEFAULT_STACK} (the CDK app's default stage),
@@ -162,6 +164,7 @@ async function runCommand(
   const revocations = revocationList(target, progress);
   const lifecycle = { admin, revocations, target, progress };
   const [command, sub] = positionals;
+  if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   const key = ['users', 'sessions', 'revocations'].includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
   const userAt = command === 'users' || command === 'sessions' ? 2 : 1;
   switch (key) {
@@ -197,6 +200,8 @@ async function runCommand(
     case 'users delete': {
       const name = user(positionals, userAt);
       const deleted = await deleteUser(lifecycle, name, options['delete-files'] === true);
+      // Its TOTP secret and recovery code hashes must not outlive the account.
+      await deleteFactorsOf(target, name);
       const heldUntil = new Date(deleted.heldUntil).toISOString();
       return {
         json: { username: name, deleted: true, deletedFiles: deleted.deletedEntries, nameHeldUntil: heldUntil },

@@ -6,7 +6,7 @@
  */
 import type { AccountAdmin } from '../lambda/core/account-admin';
 import type { Username } from '../lambda/core/username';
-import type { RouteDefinition } from '../lambda/routes';
+import { ROUTES, type RouteDefinition } from '../lambda/routes';
 
 /** The password of every benchmark user. */
 export const PASSWORD = 'correct horse battery staple';
@@ -53,8 +53,12 @@ export async function sessionToken(apiUrl: string, username: string): Promise<st
 }
 
 
-/** The answer each function's first event must get: the success path, never a refusal. */
-export const EXPECTED_FIRST_STATUS: Record<RouteDefinition['name'], number> = {
+/**
+ * The answer each function's first event must get: the success path, never a refusal. The
+ * second-factor routes (docs/mfa.md) are not measured yet: their success paths need a TOTP
+ * code or a WebAuthn answer, and state the fake table does not model (string sets, nested updates).
+ */
+export const EXPECTED_FIRST_STATUS: Partial<Record<RouteDefinition['name'], number>> = {
   register: 201,
   login: 200,
   token: 200,
@@ -64,6 +68,9 @@ export const EXPECTED_FIRST_STATUS: Record<RouteDefinition['name'], number> = {
   sessionsList: 200,
   sessionRevoke: 204,
 };
+
+/** The routes the benchmarks measure: those with a first event. */
+export const MEASURED_ROUTES = ROUTES.filter((route) => EXPECTED_FIRST_STATUS[route.name] !== undefined);
 
 /** Users the cold starts act as, one per purpose, so no event spoils another's state. */
 export const COLD_USERS = ['bench-login', 'bench-token', 'bench-logout', 'bench-password', 'bench-reset', 'bench-list', 'bench-sessions'] as const;
@@ -99,6 +106,8 @@ export async function coldEvent(route: RouteDefinition, apiUrl: string, admin: A
       if (!id) throw new Error('no current session to revoke');
       return proxyEvent(route, undefined, caller, { id });
     }
+    default:
+      throw new Error(`no cold-start event for ${route.name}`);
   }
 }
 

@@ -37,12 +37,12 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createTvmApp } from '../lib/app';
 import { BUNDLING } from '../lib/tvm-api';
-import { ROUTES, type RouteDefinition } from '../lambda/routes';
+import type { RouteDefinition } from '../lambda/routes';
 import { accountAdmin } from '../admin/operations';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
 import { readSandboxSecrets, type LongTermKey } from '../local/secrets';
 import { startSandbox } from '../local/sandbox';
-import { COLD_USERS, EXPECTED_FIRST_STATUS, PASSWORD, coldEvent, postJson, sessionToken } from './first-events';
+import { COLD_USERS, EXPECTED_FIRST_STATUS, MEASURED_ROUTES, PASSWORD, coldEvent, postJson, sessionToken } from './first-events';
 import { loadPhase } from './load-phase';
 import { countRoundTrips } from './round-trips';
 import { rssKb, startNodeScript, startSandboxProcess } from './sandbox-process';
@@ -106,7 +106,7 @@ function synthesiseBundles(outdir: string): FunctionBundle[] {
   const template = assembly.getStackByName(stack.stackName).template as {
     Resources: Record<string, { Metadata?: Record<string, unknown>; Properties?: { Code?: { S3Key?: unknown } } }>;
   };
-  return ROUTES.map((route) => {
+  return MEASURED_ROUTES.map((route) => {
     const fn = stack.api.functions.get(route.name);
     if (!fn) throw new Error(`no function for ${route.name}`);
     const id = stack.getLogicalId(fn.node.defaultChild as never);

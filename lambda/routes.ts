@@ -3,11 +3,18 @@
  * entry; the local sandbox serves the same handlers from it. Neither keeps its own list.
  */
 import {
+  CHALLENGE_TOKEN_CHARACTERS,
   DEVICE_MAX_CHARACTERS,
   DEVICE_TOKEN_CHARACTERS,
+  PASSKEY_NAME_MAX_CHARACTERS,
+  PASSKEY_RESPONSE_MAX_CHARACTERS,
   PASSWORD_MAX_BYTES,
   RESET_CODE_CHARACTERS,
+  RECOVERY_CODE_CHARACTERS,
+  RECOVERY_CODE_INPUT_MAX_CHARACTERS,
   RESET_CODE_INPUT_MAX_CHARACTERS,
+  TOTP_CODE_INPUT_MAX_CHARACTERS,
+  TOTP_DIGITS,
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
 } from './core/limits';
@@ -23,7 +30,16 @@ export interface BodySchema {
 /** One API route. */
 export interface RouteDefinition {
   /** Stable identifier, used for function and construct names. */
-  readonly name: 'register' | 'login' | 'token' | 'logout' | 'password' | 'passwordReset' | 'sessionsList' | 'sessionRevoke';
+  readonly name:
+    | 'register'
+    | 'login'
+    | 'token'
+    | 'logout'
+    | 'password'
+    | 'passwordReset'
+    | 'sessionsList'
+    | 'sessionRevoke'
+    | MfaRouteName;
   readonly method: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
   /** The handler module, relative to the repository root; it exports `handler`. */
@@ -47,6 +63,22 @@ export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 
 
 const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+
+/** The second-factor routes (docs/mfa.md). */
+type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa' | 'passkeyOptions' | 'passkeyAdd' | 'passkeyRemove' | 'passkeyLoginOptions' | 'passkeyLogin';
+
+/** Reads and conditional updates of a user's factors, their attempt counter and the audit trail. */
+const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+const totpCodeProperty = { type: 'string', minLength: TOTP_DIGITS, maxLength: TOTP_CODE_INPUT_MAX_CHARACTERS } as const;
+const recoveryCodeProperty = { type: 'string', minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS } as const;
+const passkeyResponseProperty = { type: 'string', minLength: 2, maxLength: PASSKEY_RESPONSE_MAX_CHARACTERS } as const;
+const stepUpBody = {
+  type: 'object',
+  required: [],
+  additionalProperties: false,
+  properties: { currentPassword: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES }, code: totpCodeProperty, recoveryCode: recoveryCodeProperty },
+} as const;
+const challengeProperty = { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS } as const;
 
 const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
 // A schema counts characters, and a character is at least one UTF-8 byte, so the byte limit
@@ -151,6 +183,9 @@ export const ROUTES: readonly RouteDefinition[] = [
         username: usernameProperty,
         resetCode: { type: 'string', minLength: RESET_CODE_CHARACTERS, maxLength: RESET_CODE_INPUT_MAX_CHARACTERS },
         newPassword: passwordProperty,
+        // Required by the handler when the account has a second factor (docs/mfa.md).
+        code: totpCodeProperty,
+        recoveryCode: recoveryCodeProperty,
       },
     },
   },
@@ -172,8 +207,144 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'lambda/handlers/session-revoke.ts',
     auth: 'bearer',
     vendsCredentials: false,
+    // Ending another session takes a step-up (docs/mfa.md), checked under the lockouts; the
+    // WAF matches fixed path suffixes, and this path has a parameter.
     checksSecret: false,
     setsPassword: false,
-    tableActions: ['GetItem', 'Query', 'DeleteItem', 'PutItem'],
+    tableActions: SESSION_ACTIONS,
+  },
+  {
+    name: 'mfaStatus',
+    method: 'GET',
+    path: '/mfa',
+    entry: 'lambda/handlers/mfa-status.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: ['GetItem'],
+  },
+  {
+    name: 'totpStart',
+    method: 'POST',
+    path: '/mfa/totp',
+    entry: 'lambda/handlers/mfa-totp-start.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+    body: { type: 'object', required: ['currentPassword'], additionalProperties: false, properties: { currentPassword: passwordProperty } },
+  },
+  {
+    name: 'totpConfirm',
+    method: 'POST',
+    path: '/mfa/totp/confirm',
+    entry: 'lambda/handlers/mfa-totp-confirm.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+    body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: totpCodeProperty } },
+  },
+  {
+    name: 'totpRemove',
+    method: 'DELETE',
+    path: '/mfa/totp',
+    entry: 'lambda/handlers/mfa-totp-remove.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+    body: { type: 'object', required: [], additionalProperties: false, properties: { code: totpCodeProperty, recoveryCode: recoveryCodeProperty } },
+  },
+  {
+    name: 'loginMfa',
+    method: 'POST',
+    path: '/login/mfa',
+    entry: 'lambda/handlers/login-mfa.ts',
+    auth: 'none',
+    vendsCredentials: true,
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['challenge'],
+      additionalProperties: false,
+      properties: { challenge: challengeProperty, code: totpCodeProperty, recoveryCode: recoveryCodeProperty, passkey: passkeyResponseProperty },
+    },
+  },
+  {
+    name: 'passkeyOptions',
+    method: 'POST',
+    path: '/mfa/passkeys/options',
+    entry: 'lambda/handlers/mfa-passkey-options.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+    body: stepUpBody,
+  },
+  {
+    name: 'passkeyAdd',
+    method: 'POST',
+    path: '/mfa/passkeys',
+    entry: 'lambda/handlers/mfa-passkey-add.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['credential'],
+      additionalProperties: false,
+      properties: { credential: passkeyResponseProperty, name: { type: 'string', minLength: 1, maxLength: PASSKEY_NAME_MAX_CHARACTERS } },
+    },
+  },
+  {
+    name: 'passkeyRemove',
+    method: 'DELETE',
+    path: '/mfa/passkeys/{id}',
+    entry: 'lambda/handlers/mfa-passkey-remove.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+  },
+  {
+    name: 'passkeyLoginOptions',
+    method: 'POST',
+    path: '/login/passkey/options',
+    entry: 'lambda/handlers/login-passkey-options.ts',
+    auth: 'none',
+    vendsCredentials: false,
+    // Writes a short-lived challenge for anyone: rate-limited per IP with the secret-checking routes.
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: ['PutItem'],
+  },
+  {
+    name: 'passkeyLogin',
+    method: 'POST',
+    path: '/login/passkey',
+    entry: 'lambda/handlers/login-passkey.ts',
+    auth: 'none',
+    vendsCredentials: true,
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: MFA_ACTIONS,
+    body: {
+      type: 'object',
+      required: ['challenge', 'credential'],
+      additionalProperties: false,
+      properties: { challenge: challengeProperty, credential: passkeyResponseProperty },
+    },
   },
 ];

@@ -66,6 +66,18 @@ export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
   logout: 512,
   sessionsList: 512,
   sessionRevoke: 512,
+  // Only totpStart checks a password (step-up); the others check codes, which cost nothing.
+  totpStart: 1769,
+  mfaStatus: 512,
+  totpConfirm: 512,
+  totpRemove: 512,
+  loginMfa: 512,
+  // The step-up may check a password.
+  passkeyOptions: 1769,
+  passkeyAdd: 512,
+  passkeyRemove: 1769,
+  passkeyLoginOptions: 512,
+  passkeyLogin: 512,
 };
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */

@@ -66,7 +66,7 @@ export class TvmStack extends Stack {
     if (settings.waf) {
       this.firewall = new ApiFirewall(this, 'Firewall', {
         stageArn: api.api.deploymentStage.stageArn,
-        rateLimitedPaths: ROUTES.filter((route) => route.checksSecret).map((route) => route.path),
+        rateLimitedPaths: [...new Set(ROUTES.filter((route) => route.checksSecret).map((route) => route.path))],
         requestsPerFiveMinutes: settings.wafRateLimit,
         metricPrefix: `tvm-${settings.stage}`,
         ...(settings.allowedOrigins.length === 1 ? { corsAllowOrigin: settings.allowedOrigins[0] } : {}),

@@ -14,8 +14,9 @@
  * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
  * AWS SDK's endpoint variables, in the environment their threads are given.
  */
+import { s3rverUploadAborter, s3rverUploadsLister } from './s3-uploads';
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
@@ -201,8 +202,12 @@ async function listenPublic(server: Server, port: number, what: string, variable
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
   const runtimeSettings = { ...readRuntimeSettings(process.env), ...(options.bcryptCost !== undefined ? { bcryptCost: options.bcryptCost } : {}) };
-  mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
-  mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
+  // Owner-only, also for a folder that already existed (made by hand or an older sandbox): it
+  // holds password and session hashes, every user's files and the sandbox's keys.
+  for (const folder of [dataDir, join(dataDir, 'dynamodb'), join(dataDir, 's3')]) {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    chmodSync(folder, 0o700);
+  }
 
   const releaseLock = lockDataDir(dataDir);
   let secrets: ReturnType<typeof loadOrCreateSandboxSecrets>;
@@ -271,6 +276,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,
         multipartUploadKey: s3rverUploadKeyReader(emulator.directory),
+        multipartUploads: s3rverUploadsLister(emulator.directory),
+        abortMultipartUpload: s3rverUploadAborter(emulator.directory),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),
@@ -301,7 +308,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
-      ...settingsEnvironment(runtimeSettings),
+      ...settingsEnvironment({
+        ...runtimeSettings,
+        // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
+        ...(process.env.WEBAUTHN_ORIGINS === undefined ? { passkeyOrigins: [`http://localhost:${apiPort}`] } : {}),
+      }),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
     // The function's own role, never a developer's profile or session.

@@ -5,13 +5,15 @@
  * for credentials, never for files.
  *
  * Modules: dom (elements), feedback (messages), session (client, credentials, storage),
- * folder-view (folders and files), uploads (the queue), messages (plain words).
+ * folder-view (folders and files), uploads (the queue), messages (plain words), mfa (second
+ * factors: the code step of a login, passkeys, the sign-in security card).
  */
 import { LoginRequiredError } from '@serverless-tvm/client';
 import { element, ui } from './dom';
 import { clearMessages, showError, showErrorText, showStatus } from './feedback';
 import { createFolder, goUp, refreshFolder, resetFolder, setGuard } from './folder-view';
 import { SESSION_ENDED } from './messages';
+import { createMfaUi } from './mfa';
 import { credentials, tvm } from './session';
 import { cancelAll, wireUploads } from './uploads';
 
@@ -81,6 +83,17 @@ setGuard((control, action) => {
 
 // ---- wiring ---------------------------------------------------------------------------
 
+const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError, busy });
+
+/** After any login: the files view, the top folder, a welcome. */
+async function enterFolder(username: string, welcome: string): Promise<void> {
+  ui.password.value = '';
+  showSignedIn(username);
+  await refreshFolder();
+  showStatus(welcome);
+  element<HTMLHeadingElement>('files-title').focus();
+}
+
 tvm.onSessionChange((event) => {
   if (event.type === 'signedOut' && event.reason !== 'logout') sessionEnded();
 });
@@ -105,12 +118,19 @@ ui.authForm.addEventListener('submit', (event) => {
   }
   void busy(control, async () => {
     showStatus(registering ? 'Creating your account…' : 'Logging in…');
-    const result = registering ? await tvm.register(username, password) : await tvm.login(username, password);
-    ui.password.value = '';
-    showSignedIn(result.username);
-    await refreshFolder();
-    showStatus(registering ? `Welcome, ${result.username}! Your folder is ready.` : `Welcome back, ${result.username}.`);
-    element<HTMLHeadingElement>('files-title').focus();
+    const result = registering ? await tvm.register(username, password) : await mfaUi.login(username, password);
+    // Cancelled at the second-factor step: the login form is back.
+    if (!result) return;
+    await enterFolder(result.username, registering ? `Welcome, ${result.username}! Your folder is ready.` : `Welcome back, ${result.username}.`);
+  });
+});
+
+const passkeyLoginButton = element<HTMLButtonElement>('passkey-login-button');
+passkeyLoginButton.addEventListener('click', () => {
+  clearMessages();
+  void busy(passkeyLoginButton, async () => {
+    const result = await mfaUi.loginWithPasskey();
+    await enterFolder(result.username, `Welcome back, ${result.username}.`);
   });
 });
 

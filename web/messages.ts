@@ -39,6 +39,10 @@ function fromTvmError(error: TvmClientError): PlainError {
       return {
         message: `Too many failed attempts for this account. Please wait ${minutes(error.retryAfterSeconds ?? 900)} and try again.`,
       };
+    case 'second_factor_required':
+      return { message: 'This account also needs a code from your authenticator app or a recovery code.' };
+    case 'already_enrolled':
+      return { message: 'An authenticator app is already set up for this account.' };
     case 'service_unavailable':
       return { message: 'The service is having trouble right now. Please try again in a moment.' };
     case 'not_found':

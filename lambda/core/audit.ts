@@ -19,6 +19,17 @@ export const AUDIT_EVENT_TYPES = [
   'unlocked',
   'deleted',
   'credentials_revoked',
+  // Second factors (lambda/core/mfa): every change and every failure.
+  'mfa_challenge',
+  'mfa_failed',
+  'mfa_locked',
+  'recovery_code_used',
+  'totp_pending',
+  'totp_enrolled',
+  'totp_removed',
+  'passkey_added',
+  'passkey_removed',
+  'mfa_reset',
 ] as const;
 
 /** One kind of security event. */

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'username_taken'
   | 'not_found'
   | 'too_many_attempts'
+  | 'second_factor_required'
+  | 'already_enrolled'
   | 'service_unavailable'
   | 'internal_error';
 
@@ -65,6 +67,29 @@ export class NotFoundError extends TvmError {
   constructor(message: string) {
     super(message);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * 401: the account has a second factor and the request did not prove it (a password reset
+ * without a code). Only someone who already passed the first check sees it.
+ */
+export class SecondFactorMissingError extends TvmError {
+  readonly status = 401;
+  readonly code = 'second_factor_required' as const;
+  constructor() {
+    super('This account has a second factor: also give a code from the authenticator app or a recovery code.');
+    this.name = 'SecondFactorMissingError';
+  }
+}
+
+/** 409: the factor is already set up (remove it first to set it up again). */
+export class AlreadyEnrolledError extends TvmError {
+  readonly status = 409;
+  readonly code = 'already_enrolled' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'AlreadyEnrolledError';
   }
 }
 

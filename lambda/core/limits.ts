@@ -43,9 +43,23 @@ export const DEVICE_TOKEN_CHARACTERS = 43;
 /** Longest user agent kept in the audit trail, in characters: enough to identify a client. */
 export const USER_AGENT_MAX_CHARACTERS = 256;
 
+/** Digits of a TOTP code (RFC 6238 with every authenticator app's default). */
+export const TOTP_DIGITS = 6;
+/** Longest TOTP code as typed: six digits with room for a space between the groups. */
+export const TOTP_CODE_INPUT_MAX_CHARACTERS = 8;
+/** Characters of a recovery code (Crockford base32, 5 bits each: 60 bits). */
+export const RECOVERY_CODE_CHARACTERS = 12;
+/** Longest recovery code as typed: the code with room for dashes and spaces. */
+export const RECOVERY_CODE_INPUT_MAX_CHARACTERS = 20;
+/** Characters of a second-factor challenge token (256 bits, base64url). */
+export const CHALLENGE_TOKEN_CHARACTERS = 43;
 /**
  * How long one function invocation may run, in seconds (the stack sets it on every function).
  * It also bounds how long after its session check a /token call can still reach STS, which
  * the credential cut-off's margin must cover.
  */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
+/** Longest WebAuthn response a body may carry, as JSON text: attestation "none" answers are about 1 KB. */
+export const PASSKEY_RESPONSE_MAX_CHARACTERS = 3000;
+/** Longest passkey label, in characters. */
+export const PASSKEY_NAME_MAX_CHARACTERS = 64;

@@ -1,5 +1,7 @@
 import { ValidationError } from './errors';
 import { DEVICE_MAX_CHARACTERS, PASSWORD_MAX_BYTES } from './limits';
+import { parseResetSecondFactor } from './mfa/requests';
+import type { SecondFactorProof } from './mfa/second-factor';
 import { parsePassword, type Password } from './password';
 import { parseResetCode } from './reset-code';
 import { isWellFormedDeviceToken } from './device-trust';
@@ -52,6 +54,8 @@ export interface ResetPasswordRequest {
   /** Normalised: upper case, no separators. */
   readonly resetCode: string;
   readonly newPassword: Password;
+  /** For an account with a second factor: a TOTP or recovery code. */
+  readonly secondFactor?: SecondFactorProof;
 }
 
 /** Validates a password change: the current password as at login, the new one on the full rules. */
@@ -65,11 +69,12 @@ export function parseChangePasswordRequest(body: unknown): ChangePasswordRequest
 
 /** Validates a reset: username, the operator's code and a new password on the full rules. */
 export function parseResetPasswordRequest(body: unknown): ResetPasswordRequest {
-  const record = asObject(body, ['username', 'resetCode', 'newPassword']);
+  const record = asObject(body, ['username', 'resetCode', 'newPassword', 'code', 'recoveryCode']);
   return {
     username: parseUsername(requiredField(record, 'username')),
     resetCode: parseResetCode(requiredField(record, 'resetCode')),
     newPassword: parsePassword(requiredField(record, 'newPassword'), 'newPassword'),
+    secondFactor: parseResetSecondFactor(record),
   };
 }
 

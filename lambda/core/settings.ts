@@ -57,6 +57,7 @@ function boolean(): { rule: string; parse: (raw: unknown) => boolean } {
 const STAGE = /^[a-z][a-z0-9-]{0,15}$/;
 // An origin is scheme://host[:port] with nothing after it; plain http only for local development.
 const HTTPS_ORIGIN = /^https:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
+const RP_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const LOCAL_HTTP_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/;
 
 /**
@@ -186,6 +187,31 @@ export const SETTINGS = {
     variable: 'AUDIT_RETENTION_DAYS',
     defaultValue: 90,
     ...integer(1, 3650),
+  },
+  passkeyRpId: {
+    description:
+      'The WebAuthn relying-party id passkeys are bound to: the domain of the web app (or a parent domain of it). `localhost` for the sandbox.',
+    variable: 'WEBAUTHN_RP_ID',
+    defaultValue: 'localhost',
+    rule: 'a lower-case domain name (letters, digits, "-" and "."), not an IP address',
+    parse(raw: unknown): string {
+      if (typeof raw !== 'string' || !RP_ID.test(raw) || /^[\d.]+$/.test(raw)) {
+        throw new SettingRuleError('It must be a lower-case domain name such as example.com (WebAuthn refuses IP addresses).');
+      }
+      return raw;
+    },
+  },
+  passkeyOrigins: {
+    description: 'The web origins allowed to use passkeys: each must be on the relying-party id\'s domain.',
+    variable: 'WEBAUTHN_ORIGINS',
+    defaultValue: ['http://localhost:3000'] as readonly string[],
+    rule: 'a JSON array or comma-separated list of https://host[:port] origins (http only for localhost)',
+    parse(raw: unknown): readonly string[] {
+      const origins = originList(raw);
+      if (origins.includes('*')) throw new SettingRuleError('Passkeys need exact origins, not "*".');
+      return origins;
+    },
+    toVariable: (origins: readonly string[]) => origins.join(','),
   },
   throttlingRateLimit: {
     description: 'API Gateway stage steady-state rate limit, requests per second.',

@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditEventType, RequestOrigin } from './audit';
+import type { SecondFactorGate } from './mfa/second-factor';
 import type { TvmConfig } from './config';
 import { AuthenticationError, BackendUnavailableError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
 import { hashDeviceToken, isTrustedDevice, loginLockoutScope, newDeviceToken, withTrustedDevice } from './device-trust';
@@ -99,6 +100,8 @@ export interface TvmServiceDependencies {
   readonly passwordPolicy: NewPasswordPolicy;
   readonly clock: Clock;
   readonly log: DomainLog;
+  /** Second factors (lambda/core/mfa): asked for at login and at a password reset when set up. */
+  readonly secondFactor?: Pick<SecondFactorGate, 'requireChallengeIfEnrolled' | 'verifyForReset'>;
 }
 
 /** How stale a session's "last used" time may get before /token records a new one. */
@@ -217,15 +220,34 @@ export class TvmService {
       loginLockoutScope(found, request.deviceToken),
     );
     const deviceToken = await this.trustDeviceAndUpgradeHash(user, request.password, request.deviceToken);
+    // A user with a second factor gets a challenge (thrown as SecondFactorRequired), not a session.
+    await this.deps.secondFactor?.requireChallengeIfEnrolled(user, request.device, origin, deviceToken);
+    return { ...(await this.completeLogin(user, request.device, origin)), deviceToken };
+  }
+
+  /** Opens a session with credentials for a user whose every factor was checked. */
+  async completeLogin(user: UserRecord, device: string | undefined, origin: RequestOrigin, details: Record<string, string> = {}): Promise<SessionResult> {
+    const { username } = user;
     const credentials = await this.vend(username);
-    const { token, record } = this.newSession(user, user.sessionGeneration, request.device);
+    const { token, record } = this.newSession(user, user.sessionGeneration, device);
     await this.deps.sessions.putSession(record);
     await this.auditor.record('login_ok', username, origin, {
       sessionId: record.sessionId,
-      ...(request.device ? { device: request.device } : {}),
+      ...(device ? { device } : {}),
+      ...details,
     });
     await this.endSessionsOverCap(user, record, origin);
-    return { ...this.sessionResult(username, token, record, credentials), deviceToken };
+    return this.sessionResult(username, token, record, credentials);
+  }
+
+  /** The live session behind a bearer token, and its user; AuthenticationError otherwise. */
+  authenticate(sessionToken: string | undefined): Promise<{ session: SessionRecord; user: UserRecord }> {
+    return this.liveSession(sessionToken);
+  }
+
+  /** Step-up with the current password in a live session, under that session's lockout counter (as a password change). */
+  async reauthenticate(session: SessionRecord, password: LoginRequest['password'], origin: RequestOrigin = {}): Promise<void> {
+    await this.checkPassword(session.username, password, origin, () => `session:${session.sessionId}`);
   }
 
   /** Vends fresh credentials for a live session, and records the use. */
@@ -295,6 +317,7 @@ export class TvmService {
     let replaced;
     let credentials;
     try {
+      await this.deps.secondFactor?.verifyForReset(user, request.secondFactor ?? {}, origin);
       const passwordHash = await hasher.hash(request.newPassword);
       // Vend before the commit, as register and login do: if STS fails, the old password stays.
       credentials = await this.vend(username);

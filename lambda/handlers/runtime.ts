@@ -5,19 +5,24 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
+import { DynamoMfaStore } from '../adapters/dynamo-mfa-store';
 import { DynamoTvmStore } from '../adapters/dynamo-store';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import { loadConfig, type TvmConfig } from '../core/config';
+import type { MfaService } from '../core/mfa/mfa-service';
+import { withSecondFactors } from '../core/mfa/wiring';
 import { BcryptPasswordHasher } from '../core/password-hash';
 import { NewPasswordPolicy } from '../core/password-policy';
 import { systemClock } from '../core/ports';
-import { TvmService, type DomainLog } from '../core/tvm-service';
+import type { DomainLog, TvmService } from '../core/tvm-service';
 
 /** The pieces a handler module uses. */
 export interface Runtime {
   readonly config: TvmConfig;
   readonly logger: Logger;
   readonly service: TvmService;
+  /** Second factors (docs/mfa.md). */
+  readonly mfa: MfaService;
 }
 
 let runtime: Runtime | undefined;
@@ -31,13 +36,17 @@ export function getRuntime(): Runtime {
 function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'tvm' });
   const config = loadConfig(env);
-  const store = new DynamoTvmStore(createDynamoDbClient(config.region), config.tableName);
+  const dynamo = createDynamoDbClient(config.region);
+  const store = new DynamoTvmStore(dynamo, config.tableName);
   const domainLog: DomainLog = {
     info: (message, attributes) => logger.info(message, attributes ?? {}),
     warn: (message, attributes) => logger.warn(message, attributes ?? {}),
     error: (message, attributes) => logger.error(message, attributes ?? {}),
   };
-  const service = new TvmService({
+  const mfaStore = new DynamoMfaStore(dynamo, config.tableName);
+  const { service, mfa } = withSecondFactors({
+    factors: mfaStore,
+    challenges: mfaStore,
     config,
     users: store,
     sessions: store,
@@ -51,5 +60,5 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     clock: systemClock,
     log: domainLog,
   });
-  return { config, logger, service };
+  return { config, logger, service, mfa };
 }

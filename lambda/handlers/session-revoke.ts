@@ -1,12 +1,17 @@
+import { parseOptionalStepUp } from '../core/mfa/requests';
 import { parseBearerToken } from '../core/requests';
 import { authorizationHeader, httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service } = getRuntime();
+const { mfa } = getRuntime();
 
-/** `DELETE /sessions/{id}`: revokes one of the caller's own sessions and answers 204. */
+/**
+ * `DELETE /sessions/{id}`: revokes one of the caller's own sessions and answers 204. Another
+ * session than the caller's needs a step-up body: `{currentPassword}`, `{code}` or `{recoveryCode}`.
+ */
 export const handler = httpEndpoint({ jsonBody: false }, async (event) => {
   const token = parseBearerToken(authorizationHeader(event));
-  await service.revokeSession(token, event.pathParameters?.id, originOf(event));
+  const proof = parseOptionalStepUp(typeof event.body === 'string' ? event.body : undefined);
+  await mfa.revokeSession(token, event.pathParameters?.id, proof, originOf(event));
   return { status: 204 };
 });

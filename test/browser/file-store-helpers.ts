@@ -10,6 +10,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { createWebAppHandler } from '../../web/serve';
 
+export { submitAuthForm } from './web-app-fixture';
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where screenshots go: docs/images with UPDATE_SCREENSHOTS=1 (for the docs), else test-artifacts/. */
 const SCREENSHOTS = resolve(__dirname, process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/images' : '../../test-artifacts');
@@ -67,13 +69,6 @@ export async function startApp(viewport = { width: 1000, height: 720 }): Promise
       await rm(workDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Submits the login form as a person would: fields by their labels, the button by its name. */
-export async function submitAuthForm(page: Page, user: { username: string; password: string }, button: 'Log in' | 'Create account'): Promise<void> {
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: button }).click();
 }
 
 /** Waits for the folder view after a login, or fails with what the page told the person. */

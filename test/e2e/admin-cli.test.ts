@@ -24,8 +24,12 @@ async function adminJson<T>(...args: string[]): Promise<T> {
   return JSON.parse(result.out) as T;
 }
 
-async function request(method: string, path: string, token: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`${sandbox.apiUrl}${path}`, { method, headers: { Authorization: `Bearer ${token}` } });
+async function request(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${sandbox.apiUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
@@ -51,7 +55,9 @@ describe('account routes over HTTP', () => {
     const sessions = (listed.body as { sessions: Array<{ id: string; current: boolean }> }).sessions;
     expect(sessions).toHaveLength(2);
     const other = sessions.find((session) => !session.current)!;
-    expect((await request('DELETE', `/sessions/${other.id}`, first.session.token)).status).toBe(204);
+    // Another session than the caller's takes a step-up (docs/mfa.md).
+    expect((await request('DELETE', `/sessions/${other.id}`, first.session.token)).status).toBe(400);
+    expect((await request('DELETE', `/sessions/${other.id}`, first.session.token, { currentPassword: PASSWORD })).status).toBe(204);
     expect((await postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${second.session.token}` })).status).toBe(401);
   });
 

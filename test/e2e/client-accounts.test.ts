@@ -3,7 +3,7 @@
  * operator's code, list and revoke sessions. fetch is Node's own, as an app's would be.
  */
 import { runCli } from '../../admin/cli';
-import { InvalidCredentialsError, LoginRequiredError, NotFoundError, TvmClient } from '@serverless-tvm/client';
+import { InvalidCredentialsError, InvalidRequestError, LoginRequiredError, NotFoundError, TvmClient } from '@serverless-tvm/client';
 import { sandboxForThisFile } from './helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -30,9 +30,10 @@ it('listSessions shows each device and revokeSession ends another device\'s sess
     [null, true],
     ['Phone', false],
   ]);
-  await laptop.revokeSession(sessions[1]!.id);
+  await expect(laptop.revokeSession(sessions[1]!.id)).rejects.toBeInstanceOf(InvalidRequestError);
+  await laptop.revokeSession(sessions[1]!.id, { currentPassword: PASSWORD });
   await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
-  await expect(laptop.revokeSession(sessions[1]!.id)).rejects.toBeInstanceOf(NotFoundError);
+  await expect(laptop.revokeSession(sessions[1]!.id, { currentPassword: PASSWORD })).rejects.toBeInstanceOf(NotFoundError);
 });
 
 it('resetPassword redeems an operator\'s code and signs the client in', async () => {

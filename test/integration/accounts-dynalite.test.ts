@@ -186,7 +186,10 @@ describe('GET /sessions and DELETE /sessions/{id}', () => {
     const byBob = await handlers['session-revoke']!(bearerRequest('DELETE', `/sessions/${secondId}`, bobToken, { id: secondId }), context);
     expect(byBob.statusCode).toBe(404);
     expect((await handlers.token!(bearerPost('/token', aliceSecond), context)).statusCode).toBe(200);
-    const own = await handlers['session-revoke']!(bearerRequest('DELETE', `/sessions/${secondId}`, aliceFirst, { id: secondId }), context);
+    const withoutStepUp = await handlers['session-revoke']!(bearerRequest('DELETE', `/sessions/${secondId}`, aliceFirst, { id: secondId }), context);
+    expect(withoutStepUp.statusCode).toBe(400);
+    const stepUp = JSON.stringify({ currentPassword: PASSWORD });
+    const own = await handlers['session-revoke']!({ ...bearerRequest('DELETE', `/sessions/${secondId}`, aliceFirst, { id: secondId }), body: stepUp }, context);
     expect(own.statusCode).toBe(204);
     expect((await handlers.token!(bearerPost('/token', aliceSecond), context)).statusCode).toBe(401);
     expect((await handlers.token!(bearerPost('/token', aliceFirst), context)).statusCode).toBe(200);

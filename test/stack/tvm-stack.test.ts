@@ -341,11 +341,19 @@ describe('the synthesised TVM stack', () => {
       for (const route of ROUTES) {
         const fn = tvm.stack.api.functions.get(route.name);
         if (!fn) throw new Error(`no function for ${route.name}`);
-        const pathPart = route.path.split('/').at(-1);
-        const resourceIds = Object.entries(tvm.json.Resources)
-          .filter(([, item]) => item.Type === 'AWS::ApiGateway::Resource' && item.Properties?.PathPart === pathPart)
-          .map(([id]) => id);
-        expect(resourceIds).toHaveLength(1);
+        // Walk the path from the root: `/mfa` and `/login/mfa` share a last part.
+        let resourceIds: string[] = [];
+        for (const pathPart of route.path.split('/').filter(Boolean)) {
+          const parent = resourceIds[0];
+          resourceIds = Object.entries(tvm.json.Resources)
+            .filter(([, item]) => item.Type === 'AWS::ApiGateway::Resource' && item.Properties?.PathPart === pathPart)
+            .filter(([, item]) => {
+              const parentId = item.Properties?.ParentId as { Ref?: string } | undefined;
+              return parent === undefined ? parentId?.Ref === undefined : parentId?.Ref === parent;
+            })
+            .map(([id]) => id);
+          expect(resourceIds).toHaveLength(1);
+        }
         assertHasResourceProperties(tvm.template, 'AWS::ApiGateway::Method', {
           HttpMethod: route.method,
           ResourceId: { Ref: resourceIds[0] },
@@ -373,7 +381,7 @@ describe('the synthesised TVM stack', () => {
         );
       for (const route of ROUTES) expect(methodOf(route.name)?.Properties?.RequestValidatorId).toBeDefined();
       const withBody = ROUTES.flatMap((route) => (route.body ? [{ name: route.name, body: route.body }] : []));
-      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset']);
+      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset', 'totpStart', 'totpConfirm', 'totpRemove', 'loginMfa', 'passkeyOptions', 'passkeyAdd', 'passkeyLogin']);
       for (const route of withBody) {
         const modelId = (methodOf(route.name)?.Properties?.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
         // CloudFormation spells the CDK's `schema` key `$schema`.

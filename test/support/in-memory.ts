@@ -581,6 +581,8 @@ export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
     lockoutMinutes: 15,
     auditRetentionDays: 90,
     allowedOrigins: ['*'],
+    passkeyRpId: 'localhost',
+    passkeyOrigins: ['http://localhost:3000'],
     ...overrides,
   };
 }

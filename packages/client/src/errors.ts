@@ -71,6 +71,41 @@ export class UsernameTakenError extends TvmClientError {
   }
 }
 
+/** A second-factor challenge from `POST /login` (see docs/mfa.md). */
+export interface MfaChallenge {
+  /** Opaque; pass it back with the code. */
+  readonly token: string;
+  /** ISO 8601: at most five minutes after the password was checked. */
+  readonly expiresAt: string;
+  /** What this user can answer with. */
+  readonly methods: readonly ('totp' | 'recovery_code' | 'passkey')[];
+  /** WebAuthn request options for `startAuthentication({ optionsJSON })`, when `methods` has `passkey`. */
+  readonly passkeyOptions?: object;
+}
+
+/**
+ * The password was right, and the account also needs a second factor. From `login`,
+ * `challenge` is set: answer it with `new TvmMfa(client).completeLogin(...)`. From a
+ * password reset (401 `second_factor_required`) there is no challenge: send the reset again
+ * with a code or recovery code.
+ */
+export class SecondFactorRequiredError extends TvmClientError {
+  readonly challenge?: MfaChallenge;
+  constructor(message = 'A second factor is required.', details: TvmClientErrorDetails & { readonly challenge?: MfaChallenge } = {}) {
+    super('second_factor_required', message, details);
+    this.name = 'SecondFactorRequiredError';
+    if (details.challenge) this.challenge = details.challenge;
+  }
+}
+
+/** 409: an authenticator app is already set up (remove it before setting up another). */
+export class AlreadyEnrolledError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('already_enrolled', message, details);
+    this.name = 'AlreadyEnrolledError';
+  }
+}
+
 /** 429: the account is cooling down after too many failed logins; see `retryAfterSeconds`. */
 export class TooManyAttemptsError extends TvmClientError {
   constructor(message: string, details: TvmClientErrorDetails = {}) {
@@ -147,6 +182,8 @@ const errorClassByCode: Record<
   username_taken: UsernameTakenError,
   not_found: NotFoundError,
   too_many_attempts: TooManyAttemptsError,
+  second_factor_required: SecondFactorRequiredError,
+  already_enrolled: AlreadyEnrolledError,
   service_unavailable: ServiceUnavailableError,
   internal_error: InternalServerError,
 };

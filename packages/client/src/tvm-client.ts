@@ -10,8 +10,11 @@ import {
   TimeoutError,
   TvmClientError,
   UnexpectedResponseError,
+  SecondFactorRequiredError,
+  type MfaChallenge,
 } from './errors';
 import { Connectivity } from './connectivity';
+import type { SecondFactor } from './mfa';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
@@ -61,7 +64,8 @@ export type SessionEvent =
 /** A listener of {@link TvmClient.onSessionChange}. */
 export type SessionListener = (event: SessionEvent) => void;
 
-interface RequestPlan {
+/** One API call: method, path, body, auth and whether it may be retried. */
+export interface RequestPlan {
   /** Default POST. */
   readonly method?: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
@@ -136,7 +140,25 @@ export class TvmClient {
     const device = options.device ?? this.device;
     const deviceToken = await Promise.resolve(this.deviceTokens.load(username.toLowerCase())).catch(() => undefined);
     const body = { username, password, ...(device !== undefined ? { device } : {}), ...(deviceToken ? { deviceToken } : {}) };
-    const result = parseSessionResult(await this.send({ path: '/login', body, retry: false }));
+    const answer = await this.send({ path: '/login', body, retry: false });
+    // An account with a second factor answers a challenge instead (docs/mfa.md); the right
+    // password still earns the device its trust.
+    const challenge = parseMfaChallenge(answer);
+    if (challenge) {
+      const earned = isRecord(answer) ? answer['deviceToken'] : undefined;
+      if (typeof earned === 'string') await Promise.resolve(this.deviceTokens.save(username.toLowerCase(), earned)).catch(() => undefined);
+      throw new SecondFactorRequiredError('Enter the code from your authenticator app.', { status: 200, challenge });
+    }
+    return this.acceptLogin(answer);
+  }
+
+  /**
+   * Keeps the session of a login answered by another route (`POST /login/mfa`). For
+   * companion modules of this package (mfa.ts); apps call those.
+   * @internal
+   */
+  async acceptLogin(answer: unknown): Promise<SessionResult> {
+    const result = parseSessionResult(answer);
     await this.keepDeviceToken(result);
     await this.signIn(result);
     return result;
@@ -146,6 +168,16 @@ export class TvmClient {
   private async keepDeviceToken(result: SessionResult): Promise<void> {
     if (result.deviceToken === undefined) return;
     await Promise.resolve(this.deviceTokens.save(result.username, result.deviceToken)).catch(() => undefined);
+  }
+
+  /**
+   * One API call over this client's transport (timeouts, typed errors, retries when `retry`),
+   * with the session's bearer token when `bearer` is true. For companion modules (mfa.ts).
+   * @internal
+   */
+  async call(plan: Omit<RequestPlan, 'bearer'> & { readonly bearer?: boolean }): Promise<unknown> {
+    const { bearer, ...rest } = plan;
+    return this.send({ ...rest, ...(bearer ? { bearer: (await this.requireSession()).token } : {}) });
   }
 
   /**
@@ -209,9 +241,10 @@ export class TvmClient {
    * Redeems a one-time reset code from an operator and logs in with the new password, like
    * {@link login}. Never retried (a wrong code counts in the lockout).
    */
-  async resetPassword(username: string, resetCode: string, newPassword: string): Promise<SessionResult> {
+  async resetPassword(username: string, resetCode: string, newPassword: string, secondFactor?: SecondFactor): Promise<SessionResult> {
+    // An account with a second factor also needs a code or recovery code (SecondFactorRequiredError otherwise).
     const result = parseSessionResult(
-      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword }, retry: false }),
+      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword, ...secondFactor }, retry: false }),
     );
     await this.signIn(result);
     return result;
@@ -227,13 +260,15 @@ export class TvmClient {
   }
 
   /**
-   * Revokes one of this user's sessions by id (e.g. a lost phone's). Retried on transient
-   * failures; revoking this client's own session is the same as {@link logout}.
+   * Revokes one of this user's sessions by id (e.g. a lost phone's). Another session than this
+   * client's needs `stepUp` (the current password, or a second factor). Retried on transient
+   * failures when no password or code is sent; revoking this client's own session is the same as {@link logout}.
    * @throws NotFoundError when the id is not one of this user's live sessions.
    */
-  async revokeSession(sessionId: string): Promise<void> {
+  async revokeSession(sessionId: string, stepUp?: { readonly currentPassword: string } | SecondFactor): Promise<void> {
     const session = await this.requireSession();
-    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: true });
+    // Another device's session needs the step-up: the current password, or a code.
+    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: stepUp === undefined, ...(stepUp ? { body: stepUp } : {}) });
   }
 
   /** The current session or LoginRequiredError. */
@@ -407,5 +442,20 @@ function parseSessionResult(body: unknown): SessionResult {
     username,
     session: { token: session.token, expiresAt: session.expiresAt },
     ...(typeof deviceToken === 'string' ? { deviceToken } : {}),
+  };
+}
+
+function parseMfaChallenge(body: unknown): MfaChallenge | undefined {
+  if (!isRecord(body) || body['mfaRequired'] !== true) return undefined;
+  const { challenge, methods } = body;
+  if (!allStrings(challenge, ['token', 'expiresAt']) || !Array.isArray(methods)) {
+    throw new UnexpectedResponseError('The token vending machine sent a malformed second-factor challenge.');
+  }
+  const passkeyOptions = body['passkeyOptions'];
+  return {
+    token: challenge.token,
+    expiresAt: challenge.expiresAt,
+    methods: methods.filter((method): method is MfaChallenge['methods'][number] => typeof method === 'string'),
+    ...(isRecord(passkeyOptions) ? { passkeyOptions } : {}),
   };
 }

@@ -11,6 +11,8 @@ export type ApiErrorCode =
   | 'username_taken'
   | 'not_found'
   | 'too_many_attempts'
+  | 'second_factor_required'
+  | 'already_enrolled'
   | 'service_unavailable'
   | 'internal_error';
 

@@ -1,0 +1,285 @@
+/**
+ * The second-factor endpoints' logic: TOTP enrolment and removal (with step-up), completing
+ * a login with a second factor, and what a user has set up. Free of HTTP and AWS.
+ */
+import type { RequestOrigin } from '../audit';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, ValidationError } from '../errors';
+import type { Password } from '../password';
+import type { Clock, SessionRecord, UserRecord, UserStore } from '../ports';
+import { parseSessionId } from '../requests';
+import type { AuditRecorder, SessionResult, TvmService } from '../tvm-service';
+import { MFA_CHALLENGE_MAX_ATTEMPTS, MFA_CHALLENGE_TTL_MS, hashChallengeToken, newChallengeToken } from './challenge';
+import type { ChallengeRecord, ChallengeStore, FactorRecord, FactorStore } from './ports';
+import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
+import type { MfaLoginRequest, StepUpProof } from './requests';
+import type { SecondFactorGate } from './second-factor';
+import {
+  PASSKEY_CEREMONY_MS,
+  passkeyAuthenticationOptions,
+  passkeyIdOf,
+  passkeyRegistrationOptions,
+  verifyPasskeyRegistration,
+  type RelyingParty,
+} from './passkeys';
+import { matchTotp, newTotpSecret, totpUri } from './totp';
+
+/** How long a TOTP secret handed out waits for its confirming code. */
+export const TOTP_PENDING_MS = 10 * 60_000;
+
+/** What {@link MfaService} needs. */
+export interface MfaServiceDependencies {
+  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession'>;
+  readonly gate: SecondFactorGate;
+  readonly factors: FactorStore;
+  readonly challenges: ChallengeStore;
+  readonly users: Pick<UserStore, 'getUser'>;
+  readonly clock: Clock;
+  readonly auditor: AuditRecorder;
+  /** Where passkeys are valid. */
+  readonly relyingParty: RelyingParty;
+}
+
+/** `GET /mfa`: what the caller has set up. Never a secret. */
+export interface FactorSummary {
+  readonly totp: { readonly enrolled: boolean; readonly confirmedAt?: string };
+  readonly recoveryCodesLeft: number;
+  readonly passkeys: ReadonlyArray<{ readonly id: string; readonly name: string; readonly createdAt: string; readonly lastUsedAt?: string }>;
+}
+
+/** Summarises a record for its owner or an operator. */
+export function summariseFactors(record: FactorRecord | undefined): FactorSummary {
+  return {
+    totp: record?.totp ? { enrolled: true, confirmedAt: new Date(record.totp.confirmedAt).toISOString() } : { enrolled: false },
+    recoveryCodesLeft: record?.recoveryCodeHashes.length ?? 0,
+    passkeys: (record?.passkeys ?? []).map((passkey) => ({
+      id: passkey.id,
+      name: passkey.name,
+      createdAt: new Date(passkey.createdAt).toISOString(),
+      ...(passkey.lastUsedAt !== undefined ? { lastUsedAt: new Date(passkey.lastUsedAt).toISOString() } : {}),
+    })),
+  };
+}
+
+/** TOTP enrolment, second-factor login and step-up. */
+export class MfaService {
+  constructor(private readonly deps: MfaServiceDependencies) {}
+
+  /** `GET /mfa`. */
+  async factors(sessionToken: string | undefined): Promise<FactorSummary> {
+    const { user } = await this.deps.tvm.authenticate(sessionToken);
+    return summariseFactors(await this.deps.gate.factorsOf(user));
+  }
+
+  /**
+   * `POST /mfa/totp`: after the current password (step-up), hands out a new secret, pending
+   * until a code from it confirms it. A second TOTP while one is confirmed is a 409.
+   */
+  async startTotp(sessionToken: string | undefined, currentPassword: Password, origin: RequestOrigin = {}): Promise<{ secret: string; otpauthUri: string }> {
+    const { tvm, gate, factors, clock, auditor } = this.deps;
+    const { session, user } = await tvm.authenticate(sessionToken);
+    await tvm.reauthenticate(session, currentPassword, origin);
+    if ((await gate.factorsOf(user))?.totp) throw new AlreadyEnrolledError('An authenticator app is already set up; remove it first.');
+    const secret = newTotpSecret();
+    await factors.putPendingTotp(user.username, user.userId, { secret, expiresAt: clock.now() + TOTP_PENDING_MS });
+    await auditor.record('totp_pending', user.username, origin);
+    return { secret, otpauthUri: totpUri(secret, user.username) };
+  }
+
+  /**
+   * `POST /mfa/totp/confirm`: a code from the pending secret confirms it. The answer carries
+   * ten recovery codes, shown once; only their hashes are stored. Wrong codes count toward
+   * the factor lockout.
+   */
+  async confirmTotp(sessionToken: string | undefined, code: string, origin: RequestOrigin = {}): Promise<{ recoveryCodes: string[] }> {
+    const { tvm, gate, factors, clock, auditor } = this.deps;
+    const { user } = await tvm.authenticate(sessionToken);
+    const record = await gate.factorsOf(user);
+    if (record?.totp) throw new AlreadyEnrolledError('An authenticator app is already set up.');
+    const pending = record?.pendingTotp;
+    if (!pending || pending.expiresAt <= clock.now()) throw new NotFoundError('No authenticator app set-up is waiting; start again.');
+    await gate.reserveAttempt(user, origin);
+    const step = matchTotp(pending.secret, code, clock.now(), undefined);
+    if (step === undefined) {
+      await auditor.record('mfa_failed', user.username, origin, { purpose: 'totp confirm', reason: 'code' });
+      throw new AuthenticationError('The code is incorrect. Check the time on your device and try the next code.');
+    }
+    // Recovery codes go with the first factor; a user who has them already keeps theirs.
+    const recoveryCodes = record.recoveryCodeHashes.length === 0 ? newRecoveryCodes() : [];
+    const confirmed = await factors.confirmTotp(
+      user.username,
+      user.userId,
+      pending.secret,
+      { secret: pending.secret, confirmedAt: clock.now(), lastUsedStep: step },
+      recoveryCodes.length > 0 ? recoveryCodes.map(hashRecoveryCode) : undefined,
+    );
+    if (!confirmed) throw new NotFoundError('No authenticator app set-up is waiting; start again.');
+    await factors.clearAttempts(user.username);
+    await auditor.record('totp_enrolled', user.username, origin, { recoveryCodes: recoveryCodes.length });
+    return { recoveryCodes };
+  }
+
+  /** `DELETE /mfa/totp`: removes the authenticator app after a fresh code or recovery code (step-up). */
+  async removeTotp(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<void> {
+    const { tvm, factors, auditor } = this.deps;
+    const live = await tvm.authenticate(sessionToken);
+    const { user } = live;
+    const record = await this.stepUp(live, proof, origin, 'totp remove');
+    if (!record?.totp) throw new NotFoundError('No authenticator app is set up.');
+    const removed = await factors.removeTotp(user.username, user.userId, record.passkeys.length === 0);
+    if (!removed) throw new NotFoundError('No authenticator app is set up.');
+    await auditor.record('totp_removed', user.username, origin);
+  }
+
+  /**
+   * `POST /login/mfa`: answers a login challenge with a TOTP or recovery code. The challenge
+   * takes at most {@link MFA_CHALLENGE_MAX_ATTEMPTS} answers, lives five minutes, and is used
+   * once; wrong codes also count toward the factor's own lockout.
+   */
+  async completeLogin(request: MfaLoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
+    const { challenge, user } = await this.takeChallenge(request.challenge);
+    // A passkey answer must sign the WebAuthn challenge this login challenge was issued with.
+    const proof = request.passkey !== undefined ? { passkey: { response: request.passkey, challenge: challenge.webauthnChallenge ?? '' } } : request.proof;
+    await this.deps.gate.verify(user, proof, origin, 'login');
+    const method = proof.passkey ? 'passkey' : proof.code !== undefined ? 'totp' : 'recovery_code';
+    return this.finishLogin(request.challenge, user, challenge.device, origin, method);
+  }
+
+  /**
+   * `POST /mfa/passkeys/options`: after a step-up, WebAuthn options for registering a new
+   * passkey; their challenge is kept five minutes for {@link addPasskey}.
+   */
+  async passkeyOptions(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<unknown> {
+    const { tvm, factors, clock } = this.deps;
+    const live = await tvm.authenticate(sessionToken);
+    const { user } = live;
+    const record = await this.stepUp(live, proof, origin, 'passkey options');
+    const options = await passkeyRegistrationOptions(this.deps.relyingParty, user, record?.passkeys ?? []);
+    await factors.putPendingPasskey(user.username, user.userId, { challenge: options.challenge, expiresAt: clock.now() + PASSKEY_CEREMONY_MS });
+    return options;
+  }
+
+  /**
+   * `POST /mfa/passkeys`: verifies the browser's registration answer and adds the passkey.
+   * The first factor of an account also brings its ten recovery codes, shown once.
+   */
+  async addPasskey(sessionToken: string | undefined, response: unknown, name: string, origin: RequestOrigin = {}): Promise<{ id: string; name: string; recoveryCodes: string[] }> {
+    const { tvm, gate, factors, clock, auditor } = this.deps;
+    const { user } = await tvm.authenticate(sessionToken);
+    const record = await gate.factorsOf(user);
+    const pending = record?.pendingPasskey;
+    if (!record || !pending || pending.expiresAt <= clock.now()) throw new NotFoundError('No passkey registration is waiting; start again.');
+    const verified = await verifyPasskeyRegistration(this.deps.relyingParty, response, pending.challenge);
+    if (!verified) {
+      await auditor.record('mfa_failed', user.username, origin, { purpose: 'passkey add', reason: 'passkey' });
+      throw new AuthenticationError('The passkey could not be verified.');
+    }
+    const recoveryCodes = record.recoveryCodeHashes.length === 0 ? newRecoveryCodes() : [];
+    const added = await factors.addPasskey(
+      user.username,
+      user.userId,
+      pending.challenge,
+      { ...verified, name, createdAt: clock.now() },
+      recoveryCodes.length > 0 ? recoveryCodes.map(hashRecoveryCode) : undefined,
+    );
+    if (!added) throw new NotFoundError('No passkey registration is waiting, or this passkey is already registered.');
+    await auditor.record('passkey_added', user.username, origin, { passkey: verified.id.slice(0, 16), recoveryCodes: recoveryCodes.length });
+    return { id: verified.id, name, recoveryCodes };
+  }
+
+  /**
+   * `POST /login/passkey/options`: a passwordless sign-in starts with WebAuthn options for any
+   * passkey of this site, and a challenge (five minutes, three answers) that keeps their
+   * WebAuthn challenge. Nothing about any user is read or revealed.
+   */
+  async passkeyLoginOptions(): Promise<{ challenge: { token: string; expiresAt: string }; passkeyOptions: unknown }> {
+    const { challenges, clock } = this.deps;
+    const passkeyOptions = await passkeyAuthenticationOptions(this.deps.relyingParty, []);
+    const expiresAt = clock.now() + MFA_CHALLENGE_TTL_MS;
+    const { token, tokenHash } = newChallengeToken();
+    await challenges.putChallenge({ tokenHash, username: '' as UserRecord['username'], userId: '', generation: 0, expiresAt, attempts: 0, kind: 'passkey', webauthnChallenge: passkeyOptions.challenge });
+    return { challenge: { token, expiresAt: new Date(expiresAt).toISOString() }, passkeyOptions };
+  }
+
+  /**
+   * `POST /login/passkey`: a passkey alone signs in, if it verified the person (PIN or
+   * biometrics): it is then two factors in one device. The passkey's owner comes from its
+   * credential id; a wrong answer counts in that user's factor lockout.
+   */
+  async passkeyLogin(token: string, credential: unknown, origin: RequestOrigin = {}): Promise<SessionResult> {
+    const { challenges, factors, users, clock, gate } = this.deps;
+    const refused = () => new AuthenticationError('The passkey was not accepted. Try again, or log in with your password.');
+    const challenge = await challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, clock.now());
+    if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw refused();
+    const passkeyId = passkeyIdOf(credential);
+    const owner = passkeyId === undefined ? undefined : await factors.passkeyOwner(passkeyId);
+    const user = owner ? await users.getUser(owner.username) : undefined;
+    if (!owner || !user || user.disabled || user.userId !== owner.userId) throw refused();
+    await gate.verify(user, { passkey: { response: credential, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, 'passkey login');
+    return this.finishLogin(token, user, undefined, origin, 'passkey (passwordless)');
+  }
+
+  /** `DELETE /mfa/passkeys/{id}`: removes a passkey after a step-up. */
+  async removePasskey(sessionToken: string | undefined, passkeyId: string, proof: StepUpProof, origin: RequestOrigin = {}): Promise<void> {
+    const { tvm, factors, auditor } = this.deps;
+    const live = await tvm.authenticate(sessionToken);
+    const { user } = live;
+    const known = (await this.deps.gate.factorsOf(user))?.passkeys.some((passkey) => passkey.id === passkeyId);
+    // Someone else's or an unknown passkey is a 404 before any proof is spent.
+    if (!known) throw new NotFoundError('No such passkey.');
+    const record = await this.stepUp(live, proof, origin, 'passkey remove');
+    const last = record !== undefined && !record.totp && record.passkeys.length === 1;
+    if (!(await factors.removePasskey(user.username, user.userId, passkeyId, last))) throw new NotFoundError('No such passkey.');
+    await auditor.record('passkey_removed', user.username, origin, { passkey: passkeyId.slice(0, 16) });
+  }
+
+  /**
+   * `DELETE /sessions/{id}`: ending this session needs nothing more (it is a logout); ending
+   * another one needs a step-up, so a stolen session cannot lock the owner's devices out.
+   * Someone else's session, or one that is gone, is a 404 before any proof is spent.
+   */
+  async revokeSession(sessionToken: string | undefined, rawSessionId: unknown, proof: StepUpProof | undefined, origin: RequestOrigin = {}): Promise<void> {
+    const { tvm } = this.deps;
+    const live = await tvm.authenticate(sessionToken);
+    const sessionId = parseSessionId(rawSessionId);
+    if (sessionId !== live.session.sessionId) {
+      if (!(await tvm.listSessions(sessionToken)).some((candidate) => candidate.id === sessionId)) throw new NotFoundError('No such session.');
+      if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code or recoveryCode.', 'currentPassword');
+      await this.stepUp(live, proof, origin, 'session revoke');
+    }
+    await tvm.revokeSession(sessionToken, sessionId, origin);
+  }
+
+  /**
+   * Step-up: the current password (under the password lockout), or a fresh second factor
+   * (under the factor lockout). Returns the user's factors.
+   */
+  async stepUp(live: { session: SessionRecord; user: UserRecord }, proof: StepUpProof, origin: RequestOrigin, purpose: string): Promise<FactorRecord | undefined> {
+    const { user } = live;
+    const record = await this.deps.gate.factorsOf(user);
+    if ('currentPassword' in proof) await this.deps.tvm.reauthenticate(live.session, proof.currentPassword, origin);
+    else await this.deps.gate.verify(user, proof, origin, purpose, record);
+    // A recovery code used for step-up is gone: read again so the caller sees what is left.
+    return 'recoveryCode' in proof ? this.deps.gate.factorsOf(user) : record;
+  }
+
+  /** Counts one answer to a challenge; the challenge's user if it is still usable. */
+  async takeChallenge(token: string): Promise<{ challenge: ChallengeRecord; user: UserRecord }> {
+    const { challenges, users, clock } = this.deps;
+    const challenge = await challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, clock.now());
+    if (!challenge) throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
+    const user = challenge.username === '' ? undefined : await users.getUser(challenge.username);
+    // A password change, reset or disable since the password was checked voids the challenge.
+    if (!user || user.disabled || user.userId !== challenge.userId || user.sessionGeneration !== challenge.generation) {
+      throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
+    }
+    return { challenge, user };
+  }
+
+  /** Uses the challenge up (only one answer can) and opens the session. */
+  async finishLogin(token: string, user: UserRecord, device: string | undefined, origin: RequestOrigin, method: string): Promise<SessionResult> {
+    if (!(await this.deps.challenges.consumeChallenge(hashChallengeToken(token)))) {
+      throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
+    }
+    return this.deps.tvm.completeLogin(user, device, origin, { method });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Passkeys (WebAuthn) with @simplewebauthn/server: registration and authentication options,
+ * and verification of what the browser answers. The relying party (id and origins) comes from
+ * the settings table; the challenges are stored by the caller and used once.
+ */
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import type { Username } from '../username';
+import type { PasskeyRecord } from './ports';
+import { TOTP_ISSUER } from './totp';
+
+/** Where passkeys are valid: the relying party id (a domain) and the page origins that may use it. */
+export interface RelyingParty {
+  readonly id: string;
+  readonly origins: readonly string[];
+}
+
+/**
+ * Signature algorithms offered: Ed25519, ES256 and RS256, what authenticators implement. The
+ * post-quantum ML-DSA ones the library also knows sign with 2.4 KB or more, which would not
+ * fit the API's 4 KiB bodies.
+ */
+const SUPPORTED_ALGORITHMS = [-8, -7, -257];
+
+/** How long a browser has to answer a WebAuthn ceremony, in ms. */
+export const PASSKEY_CEREMONY_MS = 5 * 60_000;
+
+/** Options for `navigator.credentials.create`, and the challenge to store until the answer. */
+export async function passkeyRegistrationOptions(
+  rp: RelyingParty,
+  user: { readonly username: Username; readonly userId: string },
+  existing: readonly PasskeyRecord[],
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  return generateRegistrationOptions({
+    rpName: TOTP_ISSUER,
+    rpID: rp.id,
+    userName: user.username,
+    // The registration's random id, not the name: authenticators may show or sync the handle.
+    userID: new TextEncoder().encode(user.userId),
+    attestationType: 'none',
+    supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
+    timeout: PASSKEY_CEREMONY_MS,
+    excludeCredentials: existing.map((passkey) => ({ id: passkey.id, ...(passkey.transports ? { transports: [...passkey.transports] } : {}) })),
+    authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+  });
+}
+
+/** The new passkey if `response` answers `challenge` for this relying party; undefined otherwise. */
+export async function verifyPasskeyRegistration(rp: RelyingParty, response: unknown, challenge: string): Promise<Omit<PasskeyRecord, 'name' | 'createdAt'> | undefined> {
+  try {
+    const result = await verifyRegistrationResponse({
+      response: response as RegistrationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: [...rp.origins],
+      expectedRPID: rp.id,
+      requireUserVerification: false,
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
+    });
+    if (!result.verified) return undefined;
+    const { credential } = result.registrationInfo;
+    return {
+      id: credential.id,
+      publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+      counter: credential.counter,
+      ...(credential.transports ? { transports: [...credential.transports] } : {}),
+    };
+  } catch {
+    // A malformed or forged answer is a wrong answer: the library's text never reaches a client.
+    return undefined;
+  }
+}
+
+/**
+ * Options for `navigator.credentials.get`; `allowed` empty means any passkey of this site
+ * (passwordless, where the passkey is the only factor and must verify the person: PIN or biometrics).
+ */
+export async function passkeyAuthenticationOptions(rp: RelyingParty, allowed: readonly PasskeyRecord[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return generateAuthenticationOptions({
+    rpID: rp.id,
+    timeout: PASSKEY_CEREMONY_MS,
+    userVerification: allowed.length === 0 ? 'required' : 'preferred',
+    allowCredentials: allowed.map((passkey) => ({ id: passkey.id, ...(passkey.transports ? { transports: [...passkey.transports] } : {}) })),
+  });
+}
+
+/** The id a passkey answer claims to be from, if it has the shape of one. */
+export function passkeyIdOf(response: unknown): string | undefined {
+  const id = typeof response === 'object' && response !== null ? (response as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && /^[A-Za-z0-9_-]{1,1024}$/.test(id) ? id : undefined;
+}
+
+/**
+ * The passkey's new signature counter if `response` is its signature over `challenge`;
+ * undefined otherwise. A counter that did not grow (a cloned authenticator) is refused,
+ * except that authenticators without a counter always send 0.
+ */
+export async function verifyPasskeyAuthentication(
+  rp: RelyingParty,
+  response: unknown,
+  challenge: string,
+  passkey: PasskeyRecord,
+  requireUserVerification = false,
+): Promise<number | undefined> {
+  try {
+    const result = await verifyAuthenticationResponse({
+      response: response as AuthenticationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: [...rp.origins],
+      expectedRPID: rp.id,
+      credential: {
+        id: passkey.id,
+        publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+        counter: passkey.counter,
+        ...(passkey.transports ? { transports: [...passkey.transports] } : {}),
+      },
+      requireUserVerification,
+    });
+    return result.verified ? result.authenticationInfo.newCounter : undefined;
+  } catch {
+    return undefined;
+  }
+}

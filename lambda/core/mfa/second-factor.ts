@@ -1,0 +1,180 @@
+/**
+ * The second-factor rules shared by login, password reset and step-up: who has a factor,
+ * checking a TOTP or recovery code under the factor lockout, and issuing login challenges.
+ */
+import type { RequestOrigin } from '../audit';
+import type { TvmConfig } from '../config';
+import { AuthenticationError, SecondFactorMissingError, TooManyAttemptsError } from '../errors';
+import type { Clock, UserRecord } from '../ports';
+import type { AuditRecorder } from '../tvm-service';
+import { MFA_CHALLENGE_TTL_MS, newChallengeToken, SecondFactorRequired, type MfaMethod } from './challenge';
+import type { ChallengeStore, FactorRecord, FactorStore } from './ports';
+import { hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes';
+import { passkeyAuthenticationOptions, passkeyIdOf, verifyPasskeyAuthentication, type RelyingParty } from './passkeys';
+import { matchTotp } from './totp';
+
+/** A second factor as a request gives it: exactly one of the fields. */
+export interface SecondFactorProof {
+  /** A six-digit TOTP code. */
+  readonly code?: string;
+  /** One of the recovery codes. */
+  readonly recoveryCode?: string;
+  /** A passkey's WebAuthn answer to `challenge` (a login challenge's); passwordless sign-in also requires user verification. */
+  readonly passkey?: { readonly response: unknown; readonly challenge: string; readonly userVerification?: boolean };
+}
+
+/** What {@link SecondFactorGate} needs. */
+export interface SecondFactorDependencies {
+  readonly factors: FactorStore;
+  readonly challenges: ChallengeStore;
+  readonly clock: Clock;
+  readonly config: Pick<TvmConfig, 'lockoutThreshold' | 'lockoutMinutes'>;
+  readonly auditor: AuditRecorder;
+  /** Where passkeys are valid. */
+  readonly relyingParty: RelyingParty;
+}
+
+/** How often a lost compare-and-set on the factor counter is retried before giving up. */
+const MAX_COUNTER_RACES = 3;
+
+/** Whether a record holds a factor that login must ask for. */
+export function hasSecondFactor(record: FactorRecord | undefined): record is FactorRecord {
+  return record !== undefined && (record.totp !== undefined || record.passkeys.length > 0);
+}
+
+/** The methods a user can answer a challenge with. */
+export function methodsOf(record: FactorRecord): MfaMethod[] {
+  return [
+    ...(record.totp ? (['totp'] as const) : []),
+    ...(record.recoveryCodeHashes.length > 0 ? (['recovery_code'] as const) : []),
+    ...(record.passkeys.length > 0 ? (['passkey'] as const) : []),
+  ];
+}
+
+/** Checks second factors; every failure is audited and counted toward the factor lockout. */
+export class SecondFactorGate {
+  constructor(private readonly deps: SecondFactorDependencies) {}
+
+  /** The user's factors, if they belong to this registration. */
+  async factorsOf(user: UserRecord): Promise<FactorRecord | undefined> {
+    const record = await this.deps.factors.getFactors(user.username);
+    return record?.userId === user.userId ? record : undefined;
+  }
+
+  /**
+   * Called by login once the password is right: for a user with a factor, stores a challenge
+   * and throws {@link SecondFactorRequired} carrying it (and the device token login issued);
+   * otherwise returns.
+   */
+  async requireChallengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin, deviceToken?: string): Promise<void> {
+    const record = await this.factorsOf(user);
+    if (!hasSecondFactor(record)) return;
+    const expiresAt = this.deps.clock.now() + MFA_CHALLENGE_TTL_MS;
+    const { token, tokenHash } = newChallengeToken();
+    // A user with passkeys gets WebAuthn options whose challenge this login challenge keeps.
+    const passkeyOptions = record.passkeys.length > 0 ? await passkeyAuthenticationOptions(this.deps.relyingParty, record.passkeys) : undefined;
+    await this.deps.challenges.putChallenge({
+      ...(passkeyOptions ? { webauthnChallenge: passkeyOptions.challenge } : {}),
+      tokenHash,
+      username: user.username,
+      userId: user.userId,
+      generation: user.sessionGeneration,
+      expiresAt,
+      attempts: 0,
+      kind: 'login',
+      ...(device !== undefined ? { device } : {}),
+    });
+    await this.deps.auditor.record('mfa_challenge', user.username, origin, { methods: methodsOf(record).join(',') });
+    throw new SecondFactorRequired({
+      mfaRequired: true,
+      challenge: { token, expiresAt: new Date(expiresAt).toISOString() },
+      methods: methodsOf(record),
+      ...(passkeyOptions ? { passkeyOptions } : {}),
+      // The password was right, so the device is trusted for the password lockout (docs/mfa.md).
+      ...(deviceToken !== undefined ? { deviceToken } : {}),
+    });
+  }
+
+  /**
+   * A password reset for a user with a second factor must prove it too, so a reset code
+   * alone never bypasses it. Without a factor this does nothing.
+   */
+  async verifyForReset(user: UserRecord, proof: SecondFactorProof, origin: RequestOrigin): Promise<void> {
+    const record = await this.factorsOf(user);
+    if (!hasSecondFactor(record)) return;
+    if (proof.code === undefined && proof.recoveryCode === undefined) {
+      await this.deps.auditor.record('mfa_failed', user.username, origin, { purpose: 'reset', reason: 'missing' });
+      throw new SecondFactorMissingError();
+    }
+    await this.verify(user, proof, origin, 'reset', record);
+  }
+
+  /**
+   * Checks a TOTP or recovery code under the factor lockout: an attempt is taken atomically
+   * before the check, so parallel guesses get at most `lockoutThreshold` per window. A TOTP
+   * code is accepted once (its time step is recorded with a compare-and-set); a recovery
+   * code is deleted as it is used.
+   * @throws AuthenticationError for a wrong or reused code; TooManyAttemptsError while locked.
+   */
+  async verify(user: UserRecord, proof: SecondFactorProof, origin: RequestOrigin, purpose: string, known?: FactorRecord): Promise<void> {
+    const { factors, clock, auditor } = this.deps;
+    const record = known ?? (await this.factorsOf(user));
+    if (!record) {
+      await auditor.record('mfa_failed', user.username, origin, { purpose, reason: 'not enrolled' });
+      throw new AuthenticationError('The code is incorrect.');
+    }
+    await this.reserveAttempt(user, origin);
+    let method: MfaMethod | undefined;
+    if (proof.code !== undefined && record.totp) {
+      const step = matchTotp(record.totp.secret, proof.code, clock.now(), record.totp.lastUsedStep);
+      if (step !== undefined && (await factors.useTotpStep(user.username, user.userId, step))) method = 'totp';
+    } else if (proof.passkey !== undefined) {
+      if (await this.checkPasskey(user, record, proof.passkey)) method = 'passkey';
+    } else if (proof.recoveryCode !== undefined) {
+      const normalised = normaliseRecoveryCode(proof.recoveryCode);
+      const hash = normalised === undefined ? undefined : hashRecoveryCode(normalised);
+      if (hash !== undefined && record.recoveryCodeHashes.includes(hash) && (await factors.redeemRecoveryCode(user.username, user.userId, hash))) {
+        method = 'recovery_code';
+      }
+    }
+    if (method === undefined) {
+      const reason = proof.passkey !== undefined ? 'passkey' : proof.recoveryCode !== undefined ? 'recovery code' : 'code';
+      await auditor.record('mfa_failed', user.username, origin, { purpose, reason });
+      throw new AuthenticationError('The code is incorrect.');
+    }
+    await factors.clearAttempts(user.username);
+    if (method === 'recovery_code') {
+      await auditor.record('recovery_code_used', user.username, origin, { purpose, left: record.recoveryCodeHashes.length - 1 });
+    }
+  }
+
+  /**
+   * Whether a passkey answer is a registered passkey's signature over the challenge, with a
+   * signature counter that grew (authenticators without a counter send 0 every time).
+   */
+  private async checkPasskey(user: UserRecord, record: FactorRecord, answer: NonNullable<SecondFactorProof['passkey']>): Promise<boolean> {
+    const passkey = record.passkeys.find((candidate) => candidate.id === passkeyIdOf(answer.response));
+    if (!passkey) return false;
+    const counter = await verifyPasskeyAuthentication(this.deps.relyingParty, answer.response, answer.challenge, passkey, answer.userVerification === true);
+    if (counter === undefined || ((counter > 0 || passkey.counter > 0) && counter <= passkey.counter)) return false;
+    return this.deps.factors.usePasskey(user.username, user.userId, passkey.id, counter, this.deps.clock.now());
+  }
+
+  /** Takes one attempt at the user's factor, or throws TooManyAttemptsError (each refusal audited). */
+  async reserveAttempt(user: UserRecord, origin: RequestOrigin): Promise<void> {
+    const { factors, clock, config, auditor } = this.deps;
+    const windowMs = config.lockoutMinutes * 60_000;
+    for (let race = 0; race < MAX_COUNTER_RACES; race++) {
+      const now = clock.now();
+      const result = await factors.tryReserveAttempt(user.username, config.lockoutThreshold, now, now + windowMs);
+      if (result.reserved) return;
+      const ends = result.windowEndsAt;
+      if (ends !== undefined && ends > now) {
+        await auditor.record('mfa_locked', user.username, origin, { until: new Date(ends).toISOString() });
+        throw new TooManyAttemptsError(Math.ceil((ends - now) / 1000));
+      }
+      if (ends !== undefined && (await factors.restartAttempts(user.username, ends, now + windowMs))) return;
+    }
+    throw new TooManyAttemptsError(Math.ceil(windowMs / 1000));
+  }
+}

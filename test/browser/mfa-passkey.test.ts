@@ -1,0 +1,87 @@
+/**
+ * Passkeys in the web app, in Chromium with a CDP virtual authenticator (no real device):
+ * register one after the current password (its recovery codes shown once, as the first
+ * factor), answer a login's challenge with it, and remove it. The page is served at
+ * `localhost`, the sandbox's relying-party id (WebAuthn refuses IP addresses).
+ */
+import type { CDPSession, Page } from 'playwright-core';
+import type { Sandbox } from '../../local/sandbox';
+import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
+
+const dave = { username: 'dave', password: 'correct horse battery staple' };
+
+let fixture: WebAppFixture | undefined;
+let sandbox: Sandbox | undefined;
+let page: Page;
+let cdp: CDPSession;
+/** The virtual authenticator standing in for the person's device. */
+let authenticatorId: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  fixture = await startWebApp({ pageErrors, viewport: { width: 1200, height: 900 } });
+  ({ sandbox, page } = fixture);
+  cdp = await fixture.context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  }));
+}, 60_000);
+
+afterAll(async () => {
+  await fixture?.close();
+});
+
+const submitPassword = (button: 'Log in' | 'Create account') => submitAuthForm(page, dave, button);
+const waitForWelcome = () => waitForWelcomeIn(page, pageErrors);
+const logOut = () => logOutOf(page);
+
+describe('passkeys in Chromium', () => {
+  it('registers a passkey after the current password and shows the recovery codes once', async () => {
+    await page.goto(`${sandbox!.apiUrl.replace('127.0.0.1', 'localhost')}/`);
+    await page.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
+    await submitPassword('Create account');
+    await waitForWelcome();
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByLabel('Current password').fill(dave.password);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    const error = page.locator('#error:not([hidden])');
+    await page.locator('#recovery-codes-view:not([hidden])').or(error).waitFor();
+    if (await error.isVisible()) throw new Error(`The app showed an error: ${await error.textContent()}\n${pageErrors.join('\n')}`);
+    expect(await page.locator('#recovery-codes li').count()).toBe(10);
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.locator('#security-view[data-mfa="on"]').waitFor();
+    expect(await page.locator('#security-state').textContent()).toMatch(/1 passkey\(s\)\. 10 recovery codes left/);
+    expect(await page.locator('#passkey-list li').count()).toBe(1);
+  });
+
+  it('answers the login challenge with the passkey', async () => {
+    await logOut();
+    await submitPassword('Log in');
+    await page.locator('#mfa-view:not([hidden])').waitFor();
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await waitForWelcome();
+    expect(await page.locator('#account-name').textContent()).toBe(dave.username);
+  });
+
+  it('signs in with the passkey alone (passwordless), the browser choosing it', async () => {
+    await logOut();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await waitForWelcome();
+    expect(await page.locator('#account-name').textContent()).toBe(dave.username);
+  });
+
+  it('removes the passkey after the current password; the password alone then signs in', async () => {
+    await page.locator('#passkey-list').getByRole('button', { name: /^Remove / }).click();
+    await page.getByLabel('Current password').fill(dave.password);
+    await page.getByRole('button', { name: 'Confirm removal' }).click();
+    await page.locator('#security-view[data-mfa="off"]').waitFor();
+    expect(await page.locator('#passkey-list li').count()).toBe(0);
+    await logOut();
+    await submitPassword('Log in');
+    await waitForWelcome();
+  });
+});
+

@@ -1,0 +1,159 @@
+/**
+ * In-memory second-factor stores with the DynamoDB adapter's conditions
+ * (lambda/adapters/dynamo-mfa-store.ts), each evaluated and applied in one synchronous step
+ * after a yield, so parallel callers interleave between operations as over a network.
+ */
+import type { ChallengeRecord, ChallengeStore, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../lambda/core/mfa/ports';
+import type { Username } from '../../lambda/core/username';
+
+const roundTrip = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Factors, attempt counters and challenges in maps. */
+export class InMemoryMfaStore implements FactorStore, ChallengeStore {
+  readonly records = new Map<string, FactorRecord>();
+  readonly attempts = new Map<string, { attempts: number; windowEndsAt: number }>();
+  readonly challenges = new Map<string, ChallengeRecord>();
+  readonly owners = new Map<string, { username: Username; userId: string }>();
+
+  async getFactors(username: Username): Promise<FactorRecord | undefined> {
+    await roundTrip();
+    const record = this.records.get(username);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async putPendingTotp(username: Username, userId: string, pendingTotp: PendingTotp): Promise<void> {
+    await roundTrip();
+    const record = this.records.get(username);
+    const base: FactorRecord = record?.userId === userId ? record : { username, userId, recoveryCodeHashes: [], passkeys: [] };
+    this.records.set(username, { ...base, pendingTotp });
+  }
+
+  async confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || record.pendingTotp?.secret !== pendingSecret || record.totp) return false;
+    const { pendingTotp: _, ...rest } = record;
+    this.records.set(username, { ...rest, totp, ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
+    return true;
+  }
+
+  async useTotpStep(username: Username, userId: string, step: number): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || !record.totp || record.totp.lastUsedStep >= step) return false;
+    this.records.set(username, { ...record, totp: { ...record.totp, lastUsedStep: step } });
+    return true;
+  }
+
+  async redeemRecoveryCode(username: Username, userId: string, codeHash: string): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || !record.recoveryCodeHashes.includes(codeHash)) return false;
+    this.records.set(username, { ...record, recoveryCodeHashes: record.recoveryCodeHashes.filter((hash) => hash !== codeHash) });
+    return true;
+  }
+
+  async removeTotp(username: Username, userId: string, withRecoveryCodes: boolean): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || !record.totp) return false;
+    const { totp: _, pendingTotp: __, ...rest } = record;
+    this.records.set(username, { ...rest, ...(withRecoveryCodes ? { recoveryCodeHashes: [] } : {}) });
+    return true;
+  }
+
+  async putPendingPasskey(username: Username, userId: string, pendingPasskey: { challenge: string; expiresAt: number }): Promise<void> {
+    await roundTrip();
+    const record = this.records.get(username);
+    const base: FactorRecord = record?.userId === userId ? record : { username, userId, recoveryCodeHashes: [], passkeys: [] };
+    this.records.set(username, { ...base, pendingPasskey });
+  }
+
+  async addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || record.pendingPasskey?.challenge !== challenge || record.passkeys.some((known) => known.id === passkey.id)) return false;
+    const { pendingPasskey: _, ...rest } = record;
+    this.records.set(username, { ...rest, passkeys: [...rest.passkeys, passkey], ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
+    this.owners.set(passkey.id, { username, userId });
+    return true;
+  }
+
+  async passkeyOwner(passkeyId: string): Promise<{ username: Username; userId: string } | undefined> {
+    await roundTrip();
+    return this.owners.get(passkeyId);
+  }
+
+  async usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || !record.passkeys.some((passkey) => passkey.id === passkeyId)) return false;
+    this.records.set(username, { ...record, passkeys: record.passkeys.map((passkey) => (passkey.id === passkeyId ? { ...passkey, counter, lastUsedAt: at } : passkey)) });
+    return true;
+  }
+
+  async removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
+    await roundTrip();
+    const record = this.records.get(username);
+    if (record?.userId !== userId || !record.passkeys.some((passkey) => passkey.id === passkeyId)) return false;
+    this.records.set(username, {
+      ...record,
+      passkeys: record.passkeys.filter((passkey) => passkey.id !== passkeyId),
+      ...(withRecoveryCodes ? { recoveryCodeHashes: [] } : {}),
+    });
+    this.owners.delete(passkeyId);
+    return true;
+  }
+
+  async deleteFactors(username: Username): Promise<void> {
+    await roundTrip();
+    for (const passkey of this.records.get(username)?.passkeys ?? []) this.owners.delete(passkey.id);
+    this.records.delete(username);
+    this.attempts.delete(username);
+  }
+
+  async tryReserveAttempt(username: Username, max: number, now: number, windowEndsAt: number): Promise<FactorAttemptResult> {
+    await roundTrip();
+    const item = this.attempts.get(username);
+    if (!item) {
+      this.attempts.set(username, { attempts: 1, windowEndsAt });
+      return { reserved: true };
+    }
+    if (item.attempts < max && item.windowEndsAt > now) {
+      this.attempts.set(username, { ...item, attempts: item.attempts + 1 });
+      return { reserved: true };
+    }
+    return { reserved: false, windowEndsAt: item.windowEndsAt };
+  }
+
+  async restartAttempts(username: Username, seenWindowEndsAt: number, windowEndsAt: number): Promise<boolean> {
+    await roundTrip();
+    if (this.attempts.get(username)?.windowEndsAt !== seenWindowEndsAt) return false;
+    this.attempts.set(username, { attempts: 1, windowEndsAt });
+    return true;
+  }
+
+  async clearAttempts(username: Username): Promise<void> {
+    await roundTrip();
+    this.attempts.delete(username);
+  }
+
+  async putChallenge(challenge: ChallengeRecord): Promise<void> {
+    await roundTrip();
+    this.challenges.set(challenge.tokenHash, { ...challenge });
+  }
+
+  async takeChallengeAttempt(tokenHash: string, max: number, now: number): Promise<ChallengeRecord | undefined> {
+    await roundTrip();
+    const challenge = this.challenges.get(tokenHash);
+    if (!challenge || challenge.attempts >= max || challenge.expiresAt <= now) return undefined;
+    const updated = { ...challenge, attempts: challenge.attempts + 1 };
+    this.challenges.set(tokenHash, updated);
+    return { ...updated };
+  }
+
+  async consumeChallenge(tokenHash: string): Promise<boolean> {
+    await roundTrip();
+    return this.challenges.delete(tokenHash);
+  }
+}

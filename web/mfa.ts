@@ -1,0 +1,310 @@
+/**
+ * The web app's second-factor screens: the code step of a login, and the "Sign-in security"
+ * card (set up an authenticator app with a QR code, show the recovery codes once, turn it
+ * off). app.ts hands it its message helpers and calls {@link MfaUi.login} instead of
+ * `tvm.login`; everything else here follows the client's session events.
+ */
+import {
+  InvalidCredentialsError,
+  SecondFactorRequiredError,
+  TvmMfa,
+  type MfaChallenge,
+  type MfaStatus,
+  type SecondFactor,
+  type SessionResult,
+  type TvmClient,
+} from '@serverless-tvm/client';
+import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import QRCode from 'qrcode';
+import { element } from './dom';
+import { UserMistake } from './messages';
+
+/** What the app lends this module: its message banner and busy-button helpers. */
+export interface MfaUiHooks {
+  clearMessages(): void;
+  showStatus(message: string): void;
+  showError(error: unknown): void;
+  busy(button: HTMLButtonElement, action: () => Promise<void>): Promise<void>;
+}
+
+/** The second-factor parts of the page. */
+export interface MfaUi {
+  /** Logs in; asks for the second factor when the account has one. Undefined if the person cancelled. */
+  login(username: string, password: string): Promise<SessionResult | undefined>;
+  /** Signs in with a passkey alone (the browser asks which one). */
+  loginWithPasskey(): Promise<SessionResult>;
+}
+
+/** A recovery code has letters or dashes; an app's code is six digits. */
+function factorFrom(typed: string): SecondFactor {
+  const value = typed.trim();
+  return /^[\d\s]+$/.test(value) ? { code: value.replace(/\s/g, '') } : { recoveryCode: value };
+}
+
+/** Wires the second-factor screens to `tvm` and returns the login step. */
+export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
+  const mfa = new TvmMfa(tvm);
+  const ui = {
+    authView: element<HTMLElement>('auth-view'),
+    mfaView: element<HTMLElement>('mfa-view'),
+    mfaForm: element<HTMLFormElement>('mfa-form'),
+    mfaHint: element<HTMLParagraphElement>('mfa-hint'),
+    mfaCodeLabel: element<HTMLLabelElement>('mfa-code-label'),
+    mfaCode: element<HTMLInputElement>('mfa-code'),
+    mfaVerify: element<HTMLButtonElement>('mfa-verify-button'),
+    mfaRecoveryToggle: element<HTMLButtonElement>('mfa-recovery-toggle'),
+    mfaPasskey: element<HTMLButtonElement>('mfa-passkey-button'),
+    passkeyAdd: element<HTMLButtonElement>('passkey-add-button'),
+    passkeyList: element<HTMLUListElement>('passkey-list'),
+    mfaCancel: element<HTMLButtonElement>('mfa-cancel-button'),
+    securityView: element<HTMLElement>('security-view'),
+    securityState: element<HTMLParagraphElement>('security-state'),
+    setupButton: element<HTMLButtonElement>('totp-setup-button'),
+    passwordForm: element<HTMLFormElement>('totp-password-form'),
+    currentPassword: element<HTMLInputElement>('totp-current-password'),
+    passwordButton: element<HTMLButtonElement>('totp-password-button'),
+    confirmForm: element<HTMLFormElement>('totp-confirm-form'),
+    qr: element<HTMLImageElement>('totp-qr'),
+    secret: element<HTMLElement>('totp-secret'),
+    uri: element<HTMLElement>('totp-uri'),
+    confirmCode: element<HTMLInputElement>('totp-confirm-code'),
+    confirmButton: element<HTMLButtonElement>('totp-confirm-button'),
+    codesView: element<HTMLDivElement>('recovery-codes-view'),
+    codesList: element<HTMLOListElement>('recovery-codes'),
+    codesDone: element<HTMLButtonElement>('recovery-codes-done'),
+    removeForm: element<HTMLFormElement>('totp-remove-form'),
+    removeCode: element<HTMLInputElement>('totp-remove-code'),
+    removeButton: element<HTMLButtonElement>('totp-remove-button'),
+  };
+
+  // ---- the login step ------------------------------------------------------------------
+
+  let pending: { challenge: MfaChallenge; resolve: (result: SessionResult | undefined) => void } | undefined;
+  let recoveryMode = false;
+
+  function setRecoveryMode(on: boolean): void {
+    recoveryMode = on;
+    ui.mfaCodeLabel.textContent = on ? 'Recovery code' : 'Authentication code';
+    ui.mfaHint.textContent = on ? 'Enter one of the recovery codes you saved. Each works once.' : 'Enter the 6-digit code from your authenticator app.';
+    ui.mfaRecoveryToggle.textContent = on ? 'Use the authenticator app' : 'Use a recovery code';
+    ui.mfaCode.inputMode = on ? 'text' : 'numeric';
+    ui.mfaCode.value = '';
+  }
+
+  function closeCodeStep(result: SessionResult | undefined): void {
+    ui.mfaView.hidden = true;
+    ui.mfaCode.value = '';
+    const resolve = pending?.resolve;
+    pending = undefined;
+    resolve?.(result);
+  }
+
+  ui.mfaForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    const current = pending;
+    const typed = ui.mfaCode.value.trim();
+    if (!current || typed === '') return;
+    void hooks.busy(ui.mfaVerify, async () => {
+      try {
+        const factor: SecondFactor = recoveryMode ? { recoveryCode: typed } : factorFrom(typed);
+        closeCodeStep(await mfa.completeLogin(current.challenge, factor));
+      } catch (error) {
+        ui.mfaCode.select();
+        if (error instanceof InvalidCredentialsError) {
+          throw new UserMistake('That code did not work. Wait for the next code and try again, or cancel and log in again.');
+        }
+        throw error;
+      }
+    });
+  });
+  ui.mfaPasskey.addEventListener('click', () => {
+    hooks.clearMessages();
+    const current = pending;
+    const options = current?.challenge.passkeyOptions;
+    if (!current || !options) return;
+    void hooks.busy(ui.mfaPasskey, async () => {
+      const answer = await startAuthentication({ optionsJSON: options as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+      closeCodeStep(await mfa.completeLogin(current.challenge, { passkey: answer }));
+    });
+  });
+  ui.mfaRecoveryToggle.addEventListener('click', () => {
+    setRecoveryMode(!recoveryMode);
+    ui.mfaCode.focus();
+  });
+  ui.mfaCancel.addEventListener('click', () => {
+    hooks.clearMessages();
+    closeCodeStep(undefined);
+    ui.authView.hidden = false;
+  });
+
+  async function login(username: string, password: string): Promise<SessionResult | undefined> {
+    try {
+      return await tvm.login(username, password);
+    } catch (error) {
+      if (!(error instanceof SecondFactorRequiredError) || !error.challenge) throw error;
+      const challenge = error.challenge;
+      ui.authView.hidden = true;
+      setRecoveryMode(!challenge.methods.includes('totp'));
+      ui.mfaRecoveryToggle.hidden = !(challenge.methods.includes('totp') && challenge.methods.includes('recovery_code'));
+      ui.mfaPasskey.hidden = !challenge.passkeyOptions;
+      ui.mfaView.hidden = false;
+      hooks.showStatus('Password accepted. One more step.');
+      ui.mfaCode.focus();
+      return new Promise((resolve) => {
+        pending = { challenge, resolve };
+      });
+    }
+  }
+
+  // ---- the sign-in security card -------------------------------------------------------
+
+  function resetCard(): void {
+    for (const form of [ui.passwordForm, ui.confirmForm, ui.removeForm]) form.reset();
+    ui.passwordForm.hidden = true;
+    ui.confirmForm.hidden = true;
+    ui.codesView.hidden = true;
+    ui.codesList.replaceChildren();
+    ui.qr.removeAttribute('src');
+    ui.secret.textContent = '';
+    ui.uri.textContent = '';
+  }
+
+  async function renderStatus(): Promise<void> {
+    const status = await mfa.status();
+    const app = status.totp.enrolled;
+    const on = app || status.passkeys.length > 0;
+    const factors = [...(app ? ['authenticator app'] : []), ...(status.passkeys.length > 0 ? [`${status.passkeys.length} passkey(s)`] : [])];
+    ui.securityState.textContent = on
+      ? `Two-step verification is on: ${factors.join(' and ')}. ${status.recoveryCodesLeft} recovery codes left.`
+      : 'Two-step verification is off. Add an authenticator app or a passkey so that a stolen password is not enough.';
+    ui.securityView.dataset['mfa'] = on ? 'on' : 'off';
+    ui.setupButton.hidden = app;
+    ui.removeForm.hidden = !app;
+    renderPasskeys(status.passkeys);
+  }
+
+  function showCard(): void {
+    ui.securityView.hidden = false;
+    resetCard();
+    renderStatus().catch(hooks.showError);
+  }
+
+  function hideCard(): void {
+    ui.securityView.hidden = true;
+    resetCard();
+    closeCodeStep(undefined);
+  }
+
+  /** What the current-password form confirms: setting up the app, adding a passkey, or removing one. */
+  let stepUpFor: { readonly kind: 'totp' } | { readonly kind: 'passkey' } | { readonly kind: 'remove-passkey'; readonly id: string; readonly name: string } = { kind: 'totp' };
+
+  function askPassword(purpose: typeof stepUpFor, buttonText: string): void {
+    hooks.clearMessages();
+    stepUpFor = purpose;
+    ui.passwordButton.textContent = buttonText;
+    ui.passwordForm.hidden = false;
+    ui.currentPassword.focus();
+  }
+
+  ui.setupButton.addEventListener('click', () => {
+    ui.setupButton.hidden = true;
+    askPassword({ kind: 'totp' }, 'Continue');
+  });
+  ui.passkeyAdd.addEventListener('click', () => askPassword({ kind: 'passkey' }, 'Create passkey'));
+
+  function renderPasskeys(passkeys: MfaStatus['passkeys']): void {
+    ui.passkeyList.replaceChildren(
+      ...passkeys.map((passkey) => {
+        const item = document.createElement('li');
+        const remove = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary', textContent: `Remove ${passkey.name}` });
+        remove.addEventListener('click', () => askPassword({ kind: 'remove-passkey', id: passkey.id, name: passkey.name }, 'Confirm removal'));
+        item.append(`Passkey "${passkey.name}", added ${new Date(passkey.createdAt).toLocaleDateString()} `, remove);
+        return item;
+      }),
+    );
+  }
+
+  async function addPasskey(currentPassword: string): Promise<void> {
+    const options = await mfa.passkeyRegistrationOptions({ currentPassword });
+    const created = await startRegistration({ optionsJSON: options as Parameters<typeof startRegistration>[0]['optionsJSON'] });
+    const added = await mfa.addPasskey(created, `${navigator.platform || 'This device'} passkey`);
+    resetCard();
+    if (added.recoveryCodes.length > 0) showRecoveryCodes(added.recoveryCodes);
+    else await renderStatus();
+    hooks.showStatus('Passkey added. You can use it to confirm your sign-in.');
+  }
+
+  ui.passwordForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    const purpose = stepUpFor;
+    const currentPassword = ui.currentPassword.value;
+    void hooks.busy(ui.passwordButton, async () => {
+      if (purpose.kind === 'passkey') return addPasskey(currentPassword);
+      if (purpose.kind === 'remove-passkey') {
+        await mfa.removePasskey(purpose.id, { currentPassword });
+        resetCard();
+        await renderStatus();
+        hooks.showStatus(`Removed ${purpose.name}.`);
+        return;
+      }
+      const enrolment = await mfa.startTotp(currentPassword);
+      ui.passwordForm.reset();
+      ui.passwordForm.hidden = true;
+      ui.qr.src = await QRCode.toDataURL(enrolment.otpauthUri, { margin: 1, width: 200 });
+      ui.secret.textContent = enrolment.secret.replace(/(.{4})/g, '$1 ').trim();
+      ui.uri.textContent = enrolment.otpauthUri;
+      ui.confirmForm.hidden = false;
+      ui.confirmCode.focus();
+    });
+  });
+
+  ui.confirmForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    void hooks.busy(ui.confirmButton, async () => {
+      const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, ''));
+      resetCard();
+      ui.setupButton.hidden = true;
+      showRecoveryCodes(codes);
+      hooks.showStatus('Authenticator app turned on. Save your recovery codes.');
+    });
+  });
+
+  /** Shows the recovery codes, once; they leave the page with "I have saved them". */
+  function showRecoveryCodes(codes: readonly string[]): void {
+    ui.codesList.replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
+    ui.codesView.hidden = false;
+    ui.securityState.textContent = 'Two-step verification is on.';
+    ui.codesDone.focus();
+  }
+
+  ui.codesDone.addEventListener('click', () => {
+    hooks.clearMessages();
+    resetCard();
+    renderStatus().catch(hooks.showError);
+  });
+
+  ui.removeForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    hooks.clearMessages();
+    void hooks.busy(ui.removeButton, async () => {
+      await mfa.removeTotp(factorFrom(ui.removeCode.value));
+      resetCard();
+      await renderStatus();
+      hooks.showStatus('Authenticator app turned off. Your password alone now signs you in.');
+    });
+  });
+
+  tvm.onSessionChange((event) => (event.type === 'signedIn' ? showCard() : hideCard()));
+  void tvm.getSession().then((session) => (session ? showCard() : hideCard()));
+
+  async function loginWithPasskey(): Promise<SessionResult> {
+    const { challenge, passkeyOptions } = await mfa.passkeyLoginOptions();
+    const answer = await startAuthentication({ optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+    return mfa.loginWithPasskey(challenge, answer);
+  }
+
+  return { login, loginWithPasskey };
+}
