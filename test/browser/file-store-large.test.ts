@@ -131,7 +131,7 @@ describe('a large file in the Personal File Store', () => {
     await app.page.getByRole('button', { name: 'Cancel upload of cancel-me.bin' }).click();
 
     await app.page.locator('#upload-list li[data-name="cancel-me.bin"][data-state="cancelled"]').waitFor();
-    await app.page.locator('#status').filter({ hasText: /^Cancelled cancel-me\.bin/ }).waitFor();
+    await app.page.locator('#status').filter({ hasText: 'Cancelled cancel-me.bin; nothing of it was kept.' }).waitFor();
     await app.page.getByRole('button', { name: 'Refresh' }).click();
     await app.page.locator('#status').filter({ hasText: 'File list updated.' }).waitFor();
     expect(await entryNames(app.page)).toEqual(['video.bin']);

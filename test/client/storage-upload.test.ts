@@ -1,7 +1,7 @@
 /**
  * TvmStorage.upload with the S3 client mocked: what it sends to S3 when an upload is aborted,
- * when a part's connection resets, and when S3 refuses a part's credentials. (The sandbox's
- * S3 emulator has no AbortMultipartUpload, so the abort is proven here.)
+ * when a part's connection resets, and when S3 refuses a part's credentials. (Against the
+ * sandbox: test/e2e/client-storage.test.ts.)
  */
 import {
   AbortMultipartUploadCommand,

@@ -1,15 +1,16 @@
 /**
  * The client package's storage helpers against the sandbox (SigV4 and IAM checked at the S3
  * gate): a 200 MiB multipart upload with credentials rotated between parts, an upload through
- * a network outage, folders, and a credential cut-off.
+ * a network outage, an abort that leaves no upload behind, folders, and a credential cut-off.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LoginRequiredError, TvmClient, type ConnectivityState, type SessionEvent } from '@serverless-tvm/client';
-import { TvmStorage } from '@serverless-tvm/client/storage';
+import { AbortedError, TvmStorage } from '@serverless-tvm/client/storage';
+import { localTarget } from '../../admin/target';
 import { runCli } from '../../admin/cli';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { startPausableProxy } from '../support/pausable-proxy';
@@ -135,6 +136,30 @@ describe('TvmStorage against the sandbox', () => {
       await s3Proxy.stop();
     }
   }, 120_000);
+
+  it('aborts a multipart upload in the middle, leaving no upload (ListMultipartUploads as the operator) and no object behind', async () => {
+    const { storage } = await newUser('aborting-carol');
+    const pattern = patternBody(64 * MiB);
+    let aborting: Promise<void> | undefined;
+    const task = storage.upload('half.bin', pattern.stream(), {
+      sizeBytes: pattern.sizeBytes,
+      onProgress: () => {
+        aborting ??= task.abort();
+      },
+    });
+    await expect(task.done).rejects.toBeInstanceOf(AbortedError);
+    await aborting;
+
+    const operator = localTarget(dataDir);
+    try {
+      const pending = await operator.s3.send(new ListMultipartUploadsCommand({ Bucket: operator.bucketName, Prefix: 'aborting-carol/' }));
+      expect(pending.Uploads ?? []).toEqual([]);
+    } finally {
+      operator.close();
+    }
+    expect(await storage.stat('half.bin')).toBeUndefined();
+    storage.dispose();
+  }, 60_000);
 
   it('creates folders, lists a folder with its sub-folders and files, and deletes a file', async () => {
     const { storage } = await newUser('tidy-dave');
