@@ -71,7 +71,8 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 function multiValue(pairs: [string, string][]): Record<string, string[]> {
-  const result: Record<string, string[]> = {};
+  // No prototype: a header or parameter named `constructor` or `__proto__` is just a name (found by the API fuzz).
+  const result: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [name, value] of pairs) (result[name] ??= []).push(value);
   return result;
 }

@@ -409,8 +409,12 @@ function unescapeXml(text: string): string {
         return "'";
       case 'quot':
         return '"';
-      default:
-        return String.fromCodePoint(entity.startsWith('#x') ? Number.parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
+      default: {
+        const codePoint = entity.startsWith('#x') ? Number.parseInt(entity.slice(2), 16) : Number(entity.slice(1));
+        // XML's Char production: no NUL, no surrogate halves, nothing past U+10FFFF.
+        if (!(codePoint > 0 && codePoint <= 0x10ffff) || (codePoint >= 0xd800 && codePoint <= 0xdfff)) throw malformedXml();
+        return String.fromCodePoint(codePoint);
+      }
     }
   });
 }

@@ -172,6 +172,8 @@ export function strictDecode(raw: string): string {
 
 /** Refuses a key the gate cannot hand to the emulator so that it means one object only. */
 export function assertRepresentableKey(key: string): void {
+  // A lone surrogate has no UTF-8 form: no S3 key can hold one.
+  if (!key.isWellFormed()) throw invalidArgument('The object key is not valid Unicode.', 'key');
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
     throw new AwsAuthError(400, 'KeyTooLongError', 'Your key is too long');
   }
@@ -231,6 +233,35 @@ function parseQueryPairs(rawQuery: string): [string, string][] {
   });
 }
 
+/** The largest part number S3 accepts; part numbers are whole numbers from 1. */
+const MAX_PART_NUMBER = 10_000;
+const POSITIVE_INTEGER = /^[1-9][0-9]{0,9}$/;
+const WHOLE_NUMBER = /^(0|[1-9][0-9]{0,9})$/;
+// Upload ids are opaque to clients; the emulator makes them from hex, and names a folder after each.
+const UPLOAD_ID_VALUE = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * The syntax of each parameter whose value the emulator uses as a number, a flag or a file
+ * name: a value S3 would refuse is refused here too, so the emulator never acts on it (it
+ * builds a part's file path from `partNumber`, an upload's folder from `uploadId`).
+ */
+const PARAMETER_VALUES: Readonly<Record<string, (value: string) => boolean>> = {
+  partNumber: (value) => POSITIVE_INTEGER.test(value) && Number(value) <= MAX_PART_NUMBER,
+  uploadId: (value) => UPLOAD_ID_VALUE.test(value),
+  'upload-id-marker': (value) => value === '' || UPLOAD_ID_VALUE.test(value),
+  'part-number-marker': (value) => WHOLE_NUMBER.test(value) && Number(value) <= MAX_PART_NUMBER,
+  'max-keys': (value) => WHOLE_NUMBER.test(value),
+  'max-uploads': (value) => WHOLE_NUMBER.test(value),
+  'max-parts': (value) => WHOLE_NUMBER.test(value),
+  'list-type': (value) => value === '2',
+  'fetch-owner': (value) => value === 'true' || value === 'false',
+  'encoding-type': (value) => value === 'url',
+};
+
+// A header value Node can send and S3 can read: visible US-ASCII, space and tab (user metadata
+// in other scripts travels RFC 2047-encoded, as the SDKs send it).
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
 /** Single-valued headers: a header sent twice is refused rather than read one of two ways. */
 function readHeaders(headers: Readonly<Record<string, readonly string[] | undefined>>): Map<string, string> {
   const read = new Map<string, string>();
@@ -270,7 +301,14 @@ export function parseS3Request(method: string, target: string, rawHeaders: Reado
       continue;
     }
     if (!RECOGNISED_QUERY_PARAMETERS.has(name)) throw invalidArgument(`The sandbox does not recognise the query parameter ${name}.`, name);
+    const valid = PARAMETER_VALUES[name];
+    if (valid && !valid(value)) throw invalidArgument(`The value of ${name} is not valid.`, name);
     query.set(name, value);
+  }
+  for (const [name, value] of headers) {
+    if ((FORWARDED_HEADERS.has(name) || name.startsWith('x-amz-')) && !HEADER_VALUE.test(value)) {
+      throw invalidArgument(`The value of ${name} holds characters a header cannot carry.`, name);
+    }
   }
   return { method, ...(bucket !== undefined ? { bucket } : {}), ...(key !== undefined ? { key } : {}), queryPairs, query, headers };
 }

@@ -15,7 +15,7 @@
  * AWS SDK's endpoint variables, in the environment their threads are given.
  */
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createTableInput } from '../lambda/adapters/table-layout';
@@ -201,8 +201,12 @@ async function listenPublic(server: Server, port: number, what: string, variable
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
   const runtimeSettings = { ...readRuntimeSettings(process.env), ...(options.bcryptCost !== undefined ? { bcryptCost: options.bcryptCost } : {}) };
-  mkdirSync(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
-  mkdirSync(join(dataDir, 's3'), { recursive: true, mode: 0o700 });
+  // Owner-only, also for a folder that already existed (made by hand or an older sandbox): it
+  // holds password and session hashes, every user's files and the sandbox's keys.
+  for (const folder of [dataDir, join(dataDir, 'dynamodb'), join(dataDir, 's3')]) {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    chmodSync(folder, 0o700);
+  }
 
   const releaseLock = lockDataDir(dataDir);
   let secrets: ReturnType<typeof loadOrCreateSandboxSecrets>;

@@ -90,6 +90,8 @@ const PATH_TAIL = fc
   .map((parts) => parts.join(''));
 const TARGET_PATH = fc.oneof(
   { weight: 6, arbitrary: PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/alice/${tail}`) },
+  // alice's open upload, so generated part numbers and upload ids meet a real upload.
+  { weight: 1, arbitrary: fc.constant(`/${SANDBOX_BUCKET}/alice/multi`) },
   { weight: 2, arbitrary: PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/${tail}`) },
   { weight: 1, arbitrary: PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}%2Falice/${tail}`) },
   { weight: 1, arbitrary: PATH_TAIL.map((tail) => `http://127.0.0.1/${SANDBOX_BUCKET}/alice/${tail}`) },
@@ -99,12 +101,18 @@ const TARGET_PATH = fc.oneof(
 const QUERY_NAME = fc.constantFrom(
   'prefix', 'delimiter', 'list-type', 'max-keys', 'x-id', 'PREFIX', 'prefix%00', 'pre%66ix', 'acl', 'tagging', 'uploads', 'junk', 'x-amz-acl', 'X-Amz-Date',
   'start-after', 'encoding-type', 'x-amz-copy-source', 'X-Amz-Copy-Source', 'x-amz-metadata-directive',
+  // Multipart: the emulator names files after the part number and folders after the upload id.
+  'partNumber', 'uploadId', 'part-number-marker', 'max-parts', 'upload-id-marker',
 );
+/** Stands for alice's real upload id (of alice/multi), filled in when a request is built. */
+const ALICE_UPLOAD = '{alice-upload}';
 const QUERY_VALUE = fc.oneof(
   PATH_TAIL.map((tail) => `alice/${tail}`),
   PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/alice/${tail}`),
   PATH_TAIL,
-  fc.constantFrom('', '2', '1', '/', 'url', 'private'),
+  fc.constantFrom('', '2', '1', '/', 'url', 'private', '10000', '10001', '-1', '01', ALICE_UPLOAD),
+  PATH_TAIL.map((tail) => `../../${tail}._S3rver_object`),
+  PATH_TAIL.map((tail) => `..%2F..%2Fbob%2F${tail}`),
 );
 const QUERY = fc
   .tuple(
@@ -118,9 +126,19 @@ const QUERY = fc
     return parts.join(separator);
   });
 
-type Operation = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'COPY' | 'DELETE_OBJECTS' | 'LIST';
+/** Part numbers: S3's range, its edges, and file names the emulator would build a path from. */
+const PART_NUMBER = fc.oneof(
+  fc.integer({ min: 0, max: 10_001 }).map(String),
+  fc.constantFrom('-1', '01', '1e3', '0x10', '99999999999'),
+  PATH_TAIL.map((tail) => `..%2F..%2F${tail}._S3rver_object`),
+  PATH_TAIL.map((tail) => `../../bob/${tail}`),
+  PATH_TAIL.map((tail) => `..%2F..%2F..%2F..%2Foutside%2F${tail}`),
+);
+
+type Operation = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'COPY' | 'DELETE_OBJECTS' | 'LIST' | 'PART';
 const REQUEST = fc.record({
-  operation: fc.constantFrom<Operation>('GET', 'HEAD', 'PUT', 'DELETE', 'COPY', 'DELETE_OBJECTS', 'LIST', 'GET', 'PUT'),
+  operation: fc.constantFrom<Operation>('GET', 'HEAD', 'PUT', 'DELETE', 'COPY', 'DELETE_OBJECTS', 'LIST', 'GET', 'PUT', 'PART'),
+  partNumber: PART_NUMBER,
   path: TARGET_PATH,
   query: fc.option(QUERY, { nil: undefined, freq: 2 }),
   copySource: fc.oneof(PATH_TAIL.map((tail) => `/${SANDBOX_BUCKET}/alice/${tail}`), PATH_TAIL.map((tail) => `${SANDBOX_BUCKET}/${tail}`)),
@@ -130,14 +148,19 @@ const REQUEST = fc.record({
 type GeneratedRequest = typeof REQUEST extends fc.Arbitrary<infer T> ? T : never;
 
 let counter = 0;
+let aliceUploadId = '';
 
 function toRawRequest(generated: GeneratedRequest): RawRequest & { bodyText: string } {
   const bodyText = `body-${++counter}`;
+  if (generated.query?.includes(ALICE_UPLOAD)) generated = { ...generated, query: generated.query.replaceAll(ALICE_UPLOAD, aliceUploadId) };
   switch (generated.operation) {
     case 'LIST':
       return { method: 'GET', target: `/${SANDBOX_BUCKET}?${generated.query ?? 'list-type=2&prefix=alice/'}`, bodyText };
     case 'PUT':
       return { method: 'PUT', target: generated.path + (generated.query ? `?${generated.query}` : ''), body: Buffer.from(bodyText), bodyText };
+    case 'PART':
+      // UploadPart on alice's open upload.
+      return { method: 'PUT', target: `/${SANDBOX_BUCKET}/alice/multi?partNumber=${generated.partNumber}&uploadId=${aliceUploadId}`, body: Buffer.from(bodyText), bodyText };
     case 'COPY':
       return { method: 'PUT', target: generated.path, headers: { 'x-amz-copy-source': generated.copySource }, bodyText };
     case 'DELETE_OBJECTS': {
@@ -160,6 +183,9 @@ beforeAll(async () => {
   alice = harness.sessionFor('alice');
   for (const key of ['bob/secret.txt', 'bob/x', 'al/x', 'alice.b/x', 'top.txt', 'x']) await harness.seed(key, `seed:${key}`);
   await seedAlice();
+  const created = await harness.sendSigned(alice, { method: 'POST', target: `/${SANDBOX_BUCKET}/alice/multi?uploads` });
+  aliceUploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body.toString('utf8'))?.[1] ?? '';
+  if (aliceUploadId === '') throw new Error(`could not start alice's upload: ${created.body.toString('utf8')}`);
 }, 30_000);
 
 /** alice's own objects at the start, and again whenever the cases have made her folder large (it is walked twice a case). */
