@@ -14,6 +14,7 @@
  * Nothing is cached between requests: every request looks its session up again and is
  * evaluated from scratch.
  */
+import { listMultipartUploadsXml, type PendingUpload } from './s3-uploads';
 import { readBody } from './http-body';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -89,6 +90,13 @@ export interface S3GateOptions {
    * the upload belongs to the key it authorised. Without it, every upload-id request is refused.
    */
   readonly multipartUploadKey?: (bucket: string, uploadId: string) => Promise<string | undefined>;
+  /**
+   * The unfinished multipart uploads of a bucket, for ListMultipartUploads, which the gate
+   * answers itself (the emulator cannot). Without it, that listing is NotImplemented.
+   */
+  readonly multipartUploads?: (bucket: string) => Promise<PendingUpload[]>;
+  /** Aborts an upload the gate has checked belongs to the authorised key (the emulator cannot). */
+  readonly abortMultipartUpload?: (bucket: string, uploadId: string) => Promise<void>;
   /**
    * Told of every request the gate sends the emulator, with what it authorised: the
    * differential test compares it with what the emulator then did.
@@ -493,6 +501,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, ['PutObject', 'UploadPart'].includes(operation.name));
     if (operation.name === 'PutObjectAcl' && header('x-amz-acl') === undefined && !grantsOwnerOnly(payload.toString('utf8'))) throw aclNotSupported();
+    if (operation.name === 'AbortMultipartUpload' && options.abortMultipartUpload && uploadId !== undefined && UPLOAD_ID.test(uploadId)) {
+      await options.abortMultipartUpload(operation.bucket ?? '', uploadId);
+      res.writeHead(204, { 'x-amz-request-id': requestId, ...corsHeaders(req) });
+      res.end();
+      return;
+    }
+    if (operation.name === 'GET ?uploads' && options.multipartUploads) {
+      const xml = listMultipartUploadsXml(await options.multipartUploads(parsed.bucket ?? ''), {
+        bucket: parsed.bucket ?? '',
+        prefix: parsed.query.get('prefix') ?? '',
+        keyMarker: parsed.query.get('key-marker') ?? '',
+        uploadIdMarker: parsed.query.get('upload-id-marker') ?? '',
+        maxUploads: Math.min(Number(parsed.query.get('max-uploads') ?? 1000), 1000),
+      }, OWNER_CANONICAL_ID);
+      res.writeHead(200, { 'x-amz-request-id': requestId, 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(xml)), ...corsHeaders(req) });
+      res.end(xml);
+      return;
+    }
     if (operation.answeredByGate !== undefined) {
       await answerAcl(req, res, operation.answeredByGate, parsed.bucket ?? '', parsed.key ?? '', upstream, requestId);
       return;

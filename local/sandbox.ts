@@ -14,6 +14,7 @@
  * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
  * AWS SDK's endpoint variables, in the environment their threads are given.
  */
+import { s3rverUploadAborter, s3rverUploadsLister } from './s3-uploads';
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -275,6 +276,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,
         multipartUploadKey: s3rverUploadKeyReader(emulator.directory),
+        multipartUploads: s3rverUploadsLister(emulator.directory),
+        abortMultipartUpload: s3rverUploadAborter(emulator.directory),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),

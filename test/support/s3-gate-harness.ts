@@ -4,6 +4,7 @@
  * written byte for byte on a socket, so a test controls every character of the
  * request-target, and signed with SigV4 as a client would sign them.
  */
+import { s3rverUploadAborter, s3rverUploadsLister } from '../../local/s3-uploads';
 import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -141,6 +142,8 @@ export async function startGateHarness(root: string): Promise<GateHarness> {
     vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
     upstreamSocket: emulator.socketPath,
     multipartUploadKey: s3rverUploadKeyReader(emulator.directory),
+        multipartUploads: s3rverUploadsLister(emulator.directory),
+        abortMultipartUpload: s3rverUploadAborter(emulator.directory),
     onForward: (request) => forwarded.push(request),
   });
   const port = Number(new URL(gate.url).port);

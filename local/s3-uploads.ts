@@ -1,0 +1,85 @@
+/**
+ * ListMultipartUploads for the sandbox, answered by the S3 gate: the emulator has no such
+ * listing, yet tvm-admin's account deletion must find (and abort) a user's unfinished
+ * uploads, as it does on AWS. Read from the emulator's own record of each upload.
+ */
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { escapeXml } from './xml';
+
+/** One unfinished multipart upload. */
+export interface PendingUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly initiated: Date;
+}
+
+/** The emulator's unfinished uploads of a bucket (its `._S3rver_uploads/<id>/key` files). */
+export function s3rverUploadsLister(s3rverDirectory: string): (bucket: string) => Promise<PendingUpload[]> {
+  return async (bucket) => {
+    const folder = join(s3rverDirectory, bucket, '._S3rver_uploads');
+    let ids: string[];
+    try {
+      ids = await readdir(folder);
+    } catch {
+      return [];
+    }
+    const uploads: PendingUpload[] = [];
+    for (const uploadId of ids) {
+      try {
+        const keyFile = join(folder, uploadId, 'key');
+        uploads.push({ key: await readFile(keyFile, 'utf8'), uploadId, initiated: (await stat(keyFile)).mtime });
+      } catch {
+        // Completed or aborted while being read.
+      }
+    }
+    return uploads;
+  };
+}
+
+/**
+ * AbortMultipartUpload for the emulator, which has none: removes the upload's folder (its
+ * parts and its key record). The gate calls it only after checking that the upload belongs to
+ * the key it authorised, and only with an upload id of the emulator's own shape.
+ */
+export function s3rverUploadAborter(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<void> {
+  return async (bucket, uploadId) => {
+    await rm(join(s3rverDirectory, bucket, '._S3rver_uploads', uploadId), { recursive: true, force: true });
+  };
+}
+
+/** What a ListMultipartUploads request asks for. */
+export interface UploadListing {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly keyMarker: string;
+  readonly uploadIdMarker: string;
+  readonly maxUploads: number;
+}
+
+/** S3's ListMultipartUploadsResult: uploads by key, then upload id, after the markers. */
+export function listMultipartUploadsXml(uploads: readonly PendingUpload[], listing: UploadListing, ownerId: string): string {
+  const after = (upload: PendingUpload) =>
+    upload.key > listing.keyMarker || (upload.key === listing.keyMarker && listing.uploadIdMarker !== '' && upload.uploadId > listing.uploadIdMarker);
+  const matching = uploads
+    .filter((upload) => upload.key.startsWith(listing.prefix) && (listing.keyMarker === '' || after(upload)))
+    .sort((a, b) => (a.key === b.key ? (a.uploadId < b.uploadId ? -1 : 1) : a.key < b.key ? -1 : 1));
+  const page = matching.slice(0, listing.maxUploads);
+  const truncated = matching.length > page.length;
+  const last = page.at(-1);
+  const owner = `<ID>${escapeXml(ownerId)}</ID>`;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Bucket>${escapeXml(listing.bucket)}</Bucket><KeyMarker>${escapeXml(listing.keyMarker)}</KeyMarker><UploadIdMarker>${escapeXml(listing.uploadIdMarker)}</UploadIdMarker>` +
+    (truncated && last ? `<NextKeyMarker>${escapeXml(last.key)}</NextKeyMarker><NextUploadIdMarker>${escapeXml(last.uploadId)}</NextUploadIdMarker>` : '') +
+    `<Prefix>${escapeXml(listing.prefix)}</Prefix><MaxUploads>${listing.maxUploads}</MaxUploads><IsTruncated>${truncated}</IsTruncated>` +
+    page
+      .map(
+        (upload) =>
+          `<Upload><Key>${escapeXml(upload.key)}</Key><UploadId>${escapeXml(upload.uploadId)}</UploadId><Initiator>${owner}</Initiator><Owner>${owner}</Owner>` +
+          `<StorageClass>STANDARD</StorageClass><Initiated>${upload.initiated.toISOString()}</Initiated></Upload>`,
+      )
+      .join('') +
+    '</ListMultipartUploadsResult>'
+  );
+}
