@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.tvm-local/', 'coverage/', 'dist/', 'packages/*/dist/', 'bench/results.json', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.tvm-local/', 'coverage/', 'dist/', 'packages/*/dist/', 'packages/*/dist.*/', 'bench/results.json', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,6 +3,11 @@
  * code on its own, or a key.
  */
 import { TvmClientError } from '@serverless-tvm/client';
+import { FileTooLargeError, InvalidFileNameError, StorageError } from '@serverless-tvm/client/storage';
+import { formatSize, shortName } from './format';
+
+/** What the app says when the TVM refused the session (a 401 from /token: expired, revoked, disabled). */
+export const SESSION_ENDED = 'Your session has ended; log in again.';
 
 /** What went wrong, in plain words, and which form field (if any) to point at. */
 export interface PlainError {
@@ -43,7 +48,7 @@ function fromTvmError(error: TvmClientError): PlainError {
     case 'not_found':
       return { message: 'That session no longer exists.' };
     case 'login_required':
-      return { message: 'Your session has ended. Please log in again.' };
+      return { message: SESSION_ENDED };
     case 'network_error':
       return { message: "Can't reach the server. Check your connection and try again." };
     case 'timeout':
@@ -68,13 +73,29 @@ function fromStorageError(error: Error & { $metadata?: { httpStatusCode?: number
     case 'InvalidAccessKeyId':
       return { message: 'Your access to the file store has expired. Please log in again.' };
     case 'EntityTooLarge':
-      return { message: 'That file is too large to upload.' };
+      return { message: 'That file is too large for one request here. Please try again: large files are sent in parts.' };
     case 'TypeError':
       return { message: "Can't reach the file store. Check your connection and try again." };
   }
   const status = error.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return { message: 'The file store is having trouble right now. Please try again in a moment.' };
   return { message: 'Something went wrong with the file store. Please try again.' };
+}
+
+/** An error of the storage helpers: a file that cannot be stored says why, with the limit. */
+function fromStorageHelperError(error: StorageError): PlainError {
+  if (error instanceof FileTooLargeError) {
+    return { message: `"${shortName(error.fileName)}" is ${formatSize(error.sizeBytes)}, which is more than one file can be. The largest file you can store is ${formatSize(error.limitBytes)}.` };
+  }
+  if (error instanceof InvalidFileNameError) return { message: `"${shortName(error.fileName)}" cannot be stored under that name. ${error.reason}` };
+  switch (error.code) {
+    case 'aborted':
+      return { message: 'Cancelled.' };
+    case 'unreachable':
+      return { message: "The file store stayed unreachable, so the upload stopped. Check your connection and try again." };
+    default:
+      return { message: 'Something went wrong with the file store. Please try again.' };
+  }
 }
 
 /** A mistake the person can fix (nothing chosen to upload): its message is already plain words. */
@@ -89,6 +110,7 @@ export class UserMistake extends Error {
 export function plainError(error: unknown): PlainError {
   if (error instanceof UserMistake) return { message: error.message };
   if (error instanceof TvmClientError) return fromTvmError(error);
+  if (error instanceof StorageError) return fromStorageHelperError(error);
   if (error instanceof Error) return fromStorageError(error);
   return { message: 'Something went wrong. Please try again.' };
 }

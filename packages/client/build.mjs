@@ -1,7 +1,7 @@
 // Builds the package into dist/: an ES module and a CommonJS file per entry point (bundled
 // with esbuild, the AWS SDK left to the app), and type declarations (tsc).
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
@@ -9,12 +9,14 @@ import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
-rmSync(dist, { recursive: true, force: true });
+// Built aside and swapped in at the end, so a test run reading dist/ never sees it half-built.
+const staging = join(here, `dist.building-${process.pid}`);
+rmSync(staging, { recursive: true, force: true });
 
-const entryPoints = { index: join(here, 'src/index.ts') };
+const entryPoints = { index: join(here, 'src/index.ts'), storage: join(here, 'src/storage/index.ts') };
 const common = {
   entryPoints,
-  outdir: dist,
+  outdir: staging,
   bundle: true,
   // Browsers, React Native and Node alike: no Node built-ins (a test checks it).
   platform: 'neutral',
@@ -43,4 +45,13 @@ await Promise.all([
   build({ ...common, format: 'cjs', outExtension: { '.js': '.cjs' }, plugins: [coreAsSibling('index.cjs')] }),
 ]);
 const tsc = join(here, '../../node_modules/typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.json'), '--outDir', join(staging, 'types')], { stdio: 'inherit' });
+const previous = `${dist}.previous-${process.pid}`;
+rmSync(previous, { recursive: true, force: true });
+try {
+  renameSync(dist, previous);
+} catch {
+  // No previous build.
+}
+renameSync(staging, dist);
+rmSync(previous, { recursive: true, force: true });

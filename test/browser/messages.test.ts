@@ -7,6 +7,7 @@ import {
   TooManyAttemptsError,
   UsernameTakenError,
 } from '@serverless-tvm/client';
+import { FileTooLargeError, InvalidFileNameError, S3_LIMITS } from '@serverless-tvm/client/storage';
 import { plainError, UserMistake } from '../../web/messages';
 
 function s3Error(name: string, status: number): Error {
@@ -20,7 +21,7 @@ describe('plainError', () => {
     ['a lockout, in minutes', new TooManyAttemptsError('locked', { retryAfterSeconds: 600 }), 'wait 10 minutes'],
     ['an outage', new ServiceUnavailableError('down'), 'having trouble right now'],
     ['no network', new NetworkError(), "Can't reach the server"],
-    ['an ended session', new LoginRequiredError(), 'Please log in again'],
+    ['an ended session', new LoginRequiredError(), 'Your session has ended; log in again.'],
     ['S3 refusing access', s3Error('AccessDenied', 403), "You don't have permission"],
     ['a file deleted elsewhere', s3Error('NoSuchKey', 404), 'no longer there'],
     ['an S3 outage', s3Error('InternalError', 500), 'file store is having trouble'],
@@ -42,5 +43,18 @@ describe('plainError', () => {
 
   it('never shows a raw value that is not an error', () => {
     expect(plainError('<stack trace>').message).toBe('Something went wrong. Please try again.');
+  });
+});
+
+describe('plainError for files that cannot be stored', () => {
+  it('says how large a file may be, in units people read', () => {
+    expect(plainError(new FileTooLargeError('backup.img', 6 * 1024 ** 4, S3_LIMITS.maxObjectBytes)).message).toBe(
+      '"backup.img" is 6.0 TB, which is more than one file can be. The largest file you can store is 5.0 TB.',
+    );
+  });
+
+  it('gives the reason and the limit for a name, shortening a very long one', () => {
+    const message = plainError(new InvalidFileNameError('x'.repeat(2000), 'A name can be at most 1018 bytes long (in UTF-8) here.')).message;
+    expect(message).toMatch(/^"x{44}…x{15}" cannot be stored under that name\. A name can be at most 1018 bytes long/);
   });
 });

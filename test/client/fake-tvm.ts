@@ -2,7 +2,7 @@
  * A scripted stand-in for the TVM API, as a fetch function: each call takes the next answer
  * from a queue (or a default), and every request is recorded for assertions.
  */
-import type { FetchFunction, SessionResult, VendResult } from '@serverless-tvm/client';
+import { MemorySessionStore, TvmClient, type FetchFunction, type SessionResult, type TvmClientOptions, type VendResult } from '@serverless-tvm/client';
 
 export interface RecordedRequest {
   readonly path: string;
@@ -86,4 +86,14 @@ export class FakeTvm {
     if (typeof answer === 'function') return answer(request);
     return answer;
   };
+}
+
+/** A client of `tvm` whose stored session (alice's, valid for a day) is already logged in. */
+export function loggedInClient(tvm: FakeTvm, options: Partial<TvmClientOptions> = {}): TvmClient {
+  return new TvmClient({
+    baseUrl: 'https://tvm.example.com',
+    fetch: tvm.fetch,
+    sessionStore: new MemorySessionStore({ username: 'alice', token: 'bearer-stored', expiresAt: new Date(Date.now() + 86_400_000).toISOString() }),
+    ...options,
+  });
 }

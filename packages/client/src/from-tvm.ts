@@ -37,6 +37,14 @@ export interface FromTvmOptions {
    * TVM outage does not stop S3 calls. Default 60,000 ms.
    */
   readonly minimumRemainingMs?: number;
+  /**
+   * After a refresh failed transiently while the cached credentials still work, the next
+   * `/token` attempt waits this long, doubling per failure up to `maxRefreshBackoffMs`, so an
+   * offline app does not spend every S3 call waiting for the TVM. Default 2,000 ms.
+   */
+  readonly refreshBackoffMs?: number;
+  /** The longest wait between two refresh attempts while offline. Default 60,000 ms. */
+  readonly maxRefreshBackoffMs?: number;
   /** The current time in epoch ms. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -79,16 +87,24 @@ interface CacheEntry {
  *   arrives after the logout is thrown away.
  * - With no session, or when the TVM refuses it (401), it throws {@link LoginRequiredError}
  *   (`code: 'login_required'`): show the login screen.
+ * - Offline (the TVM unreachable or answering 503), it keeps handing out the cached
+ *   credentials while they still work, and tries `/token` again with a growing backoff; only
+ *   once they have run out does it throw the network error. It never ends the session itself.
  */
 export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCredentialProvider {
   const refreshBeforeExpiryMs = options.refreshBeforeExpiryMs ?? 300_000;
   const minimumRemainingMs = options.minimumRemainingMs ?? 60_000;
   const now = options.now ?? Date.now;
+  const refreshBackoffMs = options.refreshBackoffMs ?? 2_000;
+  const maxRefreshBackoffMs = options.maxRefreshBackoffMs ?? 60_000;
 
   let cache: CacheEntry | undefined;
   let inFlight: Promise<TvmCredentialIdentity> | undefined;
   // Bumped on every login and logout; a /token answer from an older generation is discarded.
   let generation = 0;
+  // While offline: no /token attempt before this instant, and the wait after the next failure.
+  let refreshNotBefore = 0;
+  let nextBackoffMs = refreshBackoffMs;
 
   const remainingMs = (entry: CacheEntry): number => entry.identity.expiration.getTime() - now();
 
@@ -107,10 +123,14 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
             throw new LoginRequiredError('Login required: the session ended while credentials were being fetched.');
           }
           cache = toCacheEntry(vend);
+          refreshNotBefore = 0;
+          nextBackoffMs = refreshBackoffMs;
           return cache.identity;
         },
         (error: unknown) => {
           if (started === generation && previous && isTransient(error) && remainingMs(previous) >= minimumRemainingMs) {
+            refreshNotBefore = now() + nextBackoffMs;
+            nextBackoffMs = Math.min(maxRefreshBackoffMs, nextBackoffMs * 2);
             return previous.identity;
           }
           throw error;
@@ -125,7 +145,11 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
 
   const provider = ((identityProperties?: Record<string, unknown>): Promise<TvmCredentialIdentity> => {
     const forceRefresh = identityProperties?.['forceRefresh'] === true;
-    if (cache && !forceRefresh && remainingMs(cache) > refreshBeforeExpiryMs) return Promise.resolve(cache.identity);
+    if (cache && !forceRefresh) {
+      const left = remainingMs(cache);
+      // Fresh; or due for renewal, but the TVM was unreachable a moment ago and these still work.
+      if (left > refreshBeforeExpiryMs || (now() < refreshNotBefore && left >= minimumRemainingMs)) return Promise.resolve(cache.identity);
+    }
     return inFlight ?? refresh();
   }) as TvmCredentialProvider;
   // The AWS SDK wraps a plain provider in a cache of its own, kept per client until five minutes
@@ -138,6 +162,8 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
     generation++;
     cache = undefined;
     inFlight = undefined;
+    refreshNotBefore = 0;
+    nextBackoffMs = refreshBackoffMs;
   };
 
   const unsubscribe = client.onSessionChange((event: SessionEvent) => {

@@ -1,7 +1,10 @@
 /**
  * The TVM client SDK: `TvmClient` for register, login, token, logout, passwords and sessions, and `fromTvm` for
- * AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports.
+ * AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports, no
+ * dependencies. The storage helpers (which need the AWS SDK) are in `@serverless-tvm/client/storage`.
  */
+export { Connectivity } from './connectivity';
+export type { ConnectivityListener, ConnectivityState } from './connectivity';
 export { MemoryDeviceTokenStore } from './device-tokens';
 export type { DeviceTokenStore } from './device-tokens';
 export * from './errors';

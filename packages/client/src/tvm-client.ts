@@ -13,6 +13,7 @@ import {
   SecondFactorRequiredError,
   type MfaChallenge,
 } from './errors';
+import { Connectivity } from './connectivity';
 import type { SecondFactor } from './mfa';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
@@ -46,13 +47,18 @@ export interface TvmClientOptions {
   readonly random?: () => number;
   /** The current time in epoch ms. Default `Date.now`. */
   readonly now?: () => number;
+  /** Where the client reports whether the TVM answered. Default: a new {@link Connectivity}. */
+  readonly connectivity?: Connectivity;
 }
 
 /** What {@link TvmClient.onSessionChange} listeners are told. */
 export type SessionEvent =
   /** A register or login succeeded; `result` carries its fresh credentials. */
   | { readonly type: 'signedIn'; readonly username: string; readonly result: SessionResult }
-  /** The session ended: the app logged out, or the TVM refused the session (`rejected`). */
+  /**
+   * The session ended: the app logged out, the TVM refused the session (`rejected`: a 401 from
+   * `/token`, after a revocation, a disable or a delete), or it ran out (`expired`).
+   */
   | { readonly type: 'signedOut'; readonly reason: 'logout' | 'rejected' | 'expired' };
 
 /** A listener of {@link TvmClient.onSessionChange}. */
@@ -90,6 +96,11 @@ export class TvmClient {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly listeners = new Set<SessionListener>();
+  /**
+   * Online or offline, as the last request found the TVM (storage helpers report S3 here too).
+   * Offline never ends the session: only a 401 from `/token` does.
+   */
+  readonly connectivity: Connectivity;
   /** The session in memory, once read from the store. */
   private session: Promise<StoredSession | undefined> | undefined;
 
@@ -105,6 +116,7 @@ export class TvmClient {
     this.fetchFn = options.fetch ?? ((input, init) => (globalFetch ? globalFetch(input, init) : Promise.reject(new Error('No fetch here: pass options.fetch.'))));
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.connectivity = options.connectivity ?? new Connectivity();
   }
 
   /**
@@ -349,6 +361,7 @@ export class TvmClient {
         signal: controller.signal,
       });
       const text = await response.text();
+      this.connectivity.markOnline();
       const body = parseJson(text);
       if (response.ok) {
         if (response.status !== 204 && body === undefined) {
@@ -362,6 +375,7 @@ export class TvmClient {
       throw errorFromResponse(response.status, body, retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000));
     } catch (error) {
       if (error instanceof TvmClientError) throw error;
+      this.connectivity.markOffline();
       if (controller.signal.aborted) throw new TimeoutError(this.timeoutMs, { cause: error });
       throw new NetworkError(undefined, { cause: error });
     } finally {

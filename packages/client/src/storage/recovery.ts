@@ -1,0 +1,152 @@
+/**
+ * How one S3 request survives what a phone or a laptop meets: credentials cut off or rotated
+ * under it (fetch fresh ones once and send again), and the network or the TVM dropping for a
+ * while (wait with backoff, report offline, send again when it is back). Only a 401 from the
+ * TVM ends the session; the wait never does.
+ */
+import { isTransient, LoginRequiredError, type Connectivity } from '../index';
+import { AbortedError, StorageUnreachableError } from './errors';
+
+/** How long and how often to try again while the network is down. */
+export interface RecoveryPolicy {
+  /** The first wait after a failure. Default 500 ms; it doubles per failure. */
+  readonly initialDelayMs: number;
+  /** The longest wait between two attempts. Default 15,000 ms. */
+  readonly maxDelayMs: number;
+  /** How long to keep trying before giving up with StorageUnreachableError. Default 15 minutes. */
+  readonly patienceMs: number;
+}
+
+/** The defaults of {@link RecoveryPolicy}. */
+export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, patienceMs: 15 * 60_000 };
+
+/** What {@link sendWithRecovery} needs besides the request. */
+export interface RecoveryContext {
+  readonly policy: RecoveryPolicy;
+  readonly connectivity: Connectivity;
+  /** Fetches fresh credentials, skipping the cache (the provider's `{forceRefresh: true}`). */
+  readonly refreshCredentials: () => Promise<unknown>;
+  readonly signal?: AbortSignal;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+/** S3's answers that mean "these credentials are no good (any more)". */
+const CREDENTIAL_REFUSALS = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
+
+/** Error codes of a request that got no answer at all (Node's sockets, browsers' fetch). */
+const NO_ANSWER_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+interface ErrorShape {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly message?: unknown;
+  readonly cause?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+function shape(error: unknown): ErrorShape {
+  return typeof error === 'object' && error !== null ? (error as ErrorShape) : {};
+}
+
+function statusOf(error: unknown): number | undefined {
+  return shape(error).$metadata?.httpStatusCode;
+}
+
+/** S3 refused the request's credentials (a 403 on one's own folder, an expired or unknown key). */
+export function isCredentialRefusal(error: unknown): boolean {
+  const { name } = shape(error);
+  if (typeof name === 'string' && CREDENTIAL_REFUSALS.has(name)) return true;
+  // A HEAD has no body, so S3 can only say 403.
+  return statusOf(error) === 403;
+}
+
+/** The request never got an answer: no network, a reset connection, a timeout. */
+export function isNoAnswer(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current !== undefined && depth < 4; current = shape(current).cause, depth++) {
+    const { name, code, message } = shape(current);
+    if (typeof code === 'string' && NO_ANSWER_CODES.has(code)) return true;
+    // Browsers' fetch says only "TypeError: Failed to fetch"; Node's says "fetch failed".
+    if (name === 'TypeError' && statusOf(current) === undefined) return true;
+    if (name === 'TimeoutError' || name === 'RequestTimeout') return true;
+    if (typeof message === 'string' && /socket hang up|network|ECONNRESET|ECONNREFUSED/i.test(message) && statusOf(current) === undefined) return true;
+  }
+  return false;
+}
+
+/** Worth waiting for: no answer, a 5xx or throttling from S3, or the TVM unreachable or busy. */
+export function isWorthWaitingFor(error: unknown): boolean {
+  if (isTransient(error) || isNoAnswer(error)) return true;
+  const status = statusOf(error);
+  return (status !== undefined && status >= 500) || shape(error).name === 'SlowDown';
+}
+
+/** Resolves after `ms`, or rejects with AbortedError as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortedError());
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortedError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Sends with recovery:
+ * - a credential refusal: fresh credentials are fetched once (a 401 there ends the session
+ *   with LoginRequiredError), then the request is sent again; a second refusal is thrown;
+ * - no answer, a 5xx, throttling, or the TVM unreachable: connectivity goes offline, and the
+ *   request is sent again after an exponential backoff with jitter, until it gets through
+ *   (online again) or `patienceMs` has passed (StorageUnreachableError);
+ * - an abort: AbortedError at once, also in the middle of a wait;
+ * - anything else (NoSuchKey, a 4xx): thrown as it is.
+ */
+export async function sendWithRecovery<T>(send: () => Promise<T>, context: RecoveryContext): Promise<T> {
+  const { policy, connectivity, signal } = context;
+  let refreshed = false;
+  let delayMs = policy.initialDelayMs;
+  let firstFailureAt: number | undefined;
+  for (;;) {
+    if (signal?.aborted) throw new AbortedError();
+    let failure: unknown;
+    try {
+      const result = await send();
+      connectivity.markOnline();
+      return result;
+    } catch (error) {
+      failure = error;
+    }
+    if (signal?.aborted) throw new AbortedError();
+    if (failure instanceof LoginRequiredError) throw failure;
+    if (isCredentialRefusal(failure) && !refreshed) {
+      refreshed = true;
+      try {
+        await context.refreshCredentials();
+        continue;
+      } catch (error) {
+        if (!isWorthWaitingFor(error)) throw error;
+        failure = error;
+      }
+    }
+    if (!isWorthWaitingFor(failure)) {
+      if (statusOf(failure) !== undefined) connectivity.markOnline();
+      throw failure;
+    }
+    if (isNoAnswer(failure)) connectivity.markOffline();
+    firstFailureAt ??= context.now();
+    const waitedMs = context.now() - firstFailureAt;
+    if (waitedMs >= policy.patienceMs) throw new StorageUnreachableError(waitedMs, failure);
+    // Half fixed, half random: a crowd coming back from one outage spreads out.
+    await sleep(delayMs / 2 + context.random() * (delayMs / 2), signal);
+    delayMs = Math.min(policy.maxDelayMs, delayMs * 2);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * What the Personal File Store's browser tests share: a sandbox serving the app, Debian's
+ * Chromium through playwright-core, an axe-core check, screenshots, and the person's actions.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startSandbox, type Sandbox } from '../../local/sandbox';
+import { createWebAppHandler } from '../../web/serve';
+
+export { submitAuthForm } from './web-app-fixture';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where screenshots go: docs/images with UPDATE_SCREENSHOTS=1 (for the docs), else test-artifacts/. */
+const SCREENSHOTS = resolve(__dirname, process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/images' : '../../test-artifacts');
+
+export const SESSION_KEY = 'personal-file-store.session';
+/** One password for alice in every test and document. */
+export const alice = { username: 'alice', password: 'correct horse battery staple' };
+
+export interface AppUnderTest {
+  readonly sandbox: Sandbox;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly dataDir: string;
+  /** What the page logged as errors, shown when a step fails. */
+  readonly pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a sandbox on a fresh data folder serving the app, and Chromium on its page. Fails (never skips) without Chromium. */
+export async function startApp(viewport = { width: 1000, height: 720 }): Promise<AppUnderTest> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}. Install it with "apt-get install -y chromium" ` +
+        '(the test command does this) or set CHROMIUM_PATH. The browser test fails rather than skips without it.',
+    );
+  }
+  const workDir = await mkdtemp(join(tmpdir(), 'tvm-browser-'));
+  const dataDir = join(workDir, 'data');
+  const sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, log: false, staticHandler: await createWebAppHandler() });
+  const context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  const pageErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(`${sandbox.apiUrl}/`);
+  await page.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
+  return {
+    sandbox,
+    context,
+    page,
+    dataDir,
+    pageErrors,
+    close: async () => {
+      await context.close();
+      await sandbox.stop();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits for the folder view after a login, or fails with what the page told the person. */
+export async function waitForFolder(app: AppUnderTest): Promise<void> {
+  const error = app.page.locator('#error:not([hidden])');
+  await app.page.locator('#status').filter({ hasText: /Welcome/ }).or(error).waitFor();
+  if (await error.isVisible()) {
+    throw new Error(`The app showed an error: ${await error.textContent()}\nConsole errors:\n${app.pageErrors.join('\n')}`);
+  }
+}
+
+/** The names shown in the folder, folders first (`photos/`), as a person reads them. */
+export async function entryNames(page: Page): Promise<string[]> {
+  return page.locator('#entries .entry-name').allTextContents();
+}
+
+/** axe-core's serious and critical violations on the page as it is now (rule id and targets). */
+export async function seriousAccessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's CSP (no inline scripts) does not govern.
+  await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: Array<{ id: string; impact?: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact ?? '', targets: violation.nodes.map((node) => JSON.stringify(node.target)) }));
+  });
+  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id}: ${violation.targets.join(', ')}`);
+}
+
+/** The elements that stick out of the viewport sideways (so the page would scroll), by tag, id and class. */
+export async function sidewaysOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= width) return [];
+    return [...document.querySelectorAll<HTMLElement>('body *')]
+      .filter((node) => node.getBoundingClientRect().right > width + 0.5)
+      .map((node) => `${node.tagName.toLowerCase()}#${node.id}.${node.className}`);
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, name) });
+}

@@ -1,0 +1,64 @@
+/**
+ * A TCP proxy on loopback that a test can take down and bring back, as a phone loses and
+ * regains its network: `down()` closes the listening socket (new connections are refused)
+ * and resets every open connection; `up()` listens again on the same port.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface PausableProxy {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Connections accepted so far. */
+  readonly accepted: () => number;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startPausableProxy(target: string): Promise<PausableProxy> {
+  const { hostname, port: targetPort } = new URL(target);
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  let server: Server | undefined;
+  let port = 0;
+
+  const listen = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const next = createServer((client) => {
+        accepted++;
+        const upstream = createConnection({ host: hostname, port: Number(targetPort) });
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => undefined);
+        }
+        client.pipe(upstream).pipe(client);
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      });
+      next.once('error', reject);
+      next.listen(port, '127.0.0.1', () => {
+        const address = next.address();
+        port = typeof address === 'object' && address ? address.port : port;
+        server = next;
+        resolve();
+      });
+    });
+
+  const down = async (): Promise<void> => {
+    const closing = server;
+    server = undefined;
+    // resetAndDestroy sends a TCP RST: the far end sees ECONNRESET, as on a dropped network.
+    for (const socket of sockets) socket.resetAndDestroy();
+    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  };
+
+  await listen();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    accepted: () => accepted,
+    down,
+    up: listen,
+    stop: down,
+  };
+}
