@@ -39,8 +39,9 @@ async function main(): Promise<void> {
   const dataDir = process.env.TVM_DATA_DIR?.trim() || '.tvm-local';
   // The functions' settings (BCRYPT_COST, SESSION_DAYS, ALLOWED_ORIGINS, ...) are checked by
   // the same table the stack uses, so a bad one stops here with one line, not in a thread.
+  let runtimeSettings: ReturnType<typeof readRuntimeSettings>;
   try {
-    readRuntimeSettings(process.env);
+    runtimeSettings = readRuntimeSettings(process.env);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(2);
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
-  const staticHandler = await createWebAppHandler({ s3Endpoint: () => sandbox?.s3Url });
+  const staticHandler = await createWebAppHandler({ s3Endpoint: () => sandbox?.s3Url, passwordMinCharacters: runtimeSettings.passwordMinCharacters });
   try {
     sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler, ...(functionThreads !== undefined ? { functionThreads } : {}) });
   } catch (error) {

@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../lambda/core/limits';
+import { DEFAULT_SETTINGS } from '../lambda/core/settings';
 
 /** One file of the built app. */
 export interface WebAsset {
@@ -28,6 +30,8 @@ export interface BuildWebAppOptions {
   readonly apiUrl?: string;
   /** Minify the script and stylesheet. Default true. */
   readonly minify?: boolean;
+  /** The shortest password the TVM accepts, shown in the page's hint. Default: the setting's default. */
+  readonly passwordMinCharacters?: number;
 }
 
 const WEB_DIR = __dirname;
@@ -73,7 +77,14 @@ export async function buildWebApp(options: BuildWebAppOptions = {}): Promise<Web
     if (file.path.endsWith('.js')) assets.set('/app.js', { contentType: 'text/javascript; charset=utf-8', body: Buffer.from(file.contents) });
     if (file.path.endsWith('.css')) assets.set('/app.css', { contentType: 'text/css; charset=utf-8', body: Buffer.from(file.contents) });
   }
-  const page = Buffer.from(html.replace('%TVM_API_URL%', escapeAttribute(options.apiUrl ?? '')));
+  // The page states the limits the TVM checks, from the one place they are written.
+  const values: Record<string, string> = {
+    TVM_API_URL: escapeAttribute(options.apiUrl ?? ''),
+    USERNAME_MIN_LENGTH: String(USERNAME_MIN_LENGTH),
+    USERNAME_MAX_LENGTH: String(USERNAME_MAX_LENGTH),
+    PASSWORD_MIN_CHARACTERS: String(options.passwordMinCharacters ?? DEFAULT_SETTINGS.passwordMinCharacters),
+  };
+  const page = Buffer.from(html.replace(/%([A-Z_]+)%/g, (whole, name: string) => values[name] ?? whole));
   assets.set('/', { contentType: 'text/html; charset=utf-8', body: page });
   return { assets, buildMs: performance.now() - started };
 }

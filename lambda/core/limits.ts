@@ -47,10 +47,14 @@ export const USER_AGENT_MAX_CHARACTERS = 256;
 export const TOTP_DIGITS = 6;
 /** Longest TOTP code as typed: six digits with room for a space between the groups. */
 export const TOTP_CODE_INPUT_MAX_CHARACTERS = 8;
-/** Characters of a recovery code (Crockford base32, 5 bits each: 60 bits). */
-export const RECOVERY_CODE_CHARACTERS = 12;
+/**
+ * Characters of a recovery code (Crockford base32, 5 bits each: 120 bits). ASVS 6.5.2 lets a
+ * lookup secret of 112 bits or more be stored with a plain hash; a shorter one would need a
+ * salted password hash per code.
+ */
+export const RECOVERY_CODE_CHARACTERS = 24;
 /** Longest recovery code as typed: the code with room for dashes and spaces. */
-export const RECOVERY_CODE_INPUT_MAX_CHARACTERS = 20;
+export const RECOVERY_CODE_INPUT_MAX_CHARACTERS = 40;
 /** Characters of a second-factor challenge token (256 bits, base64url). */
 export const CHALLENGE_TOKEN_CHARACTERS = 43;
 /**

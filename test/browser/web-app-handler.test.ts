@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../../lambda/core/limits';
+import { DEFAULT_SETTINGS } from '../../lambda/core/settings';
 import { createWebAppHandler } from '../../web/serve';
 
 let server: Server;
@@ -25,6 +27,13 @@ afterAll(async () => {
 describe('createWebAppHandler', () => {
   it('builds the app in memory in well under the time a sandbox start can spare', () => {
     expect(buildMs).toBeLessThan(10_000);
+  });
+
+  it('states the username and password limits the TVM checks, from lambda/core', async () => {
+    const page = await (await fetch(`${baseUrl}/`)).text();
+    expect(page).toContain(`${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} characters.`);
+    expect(page).toContain(`At least ${DEFAULT_SETTINGS.passwordMinCharacters} characters.`);
+    expect(page).not.toMatch(/%[A-Z_]+%/);
   });
 
   it('serves the page at / with the API URL and a content security policy', async () => {

@@ -89,5 +89,7 @@ describe('README and docs/', () => {
     const markdown = read(page);
     expect(markdown).not.toMatch(/(^|\s)#\d+\b/m);
     expect(markdown).not.toMatch(/design rule/i);
+    // Nor the names of the branches the work was done on.
+    expect(markdown).not.toMatch(/\bi1\d[a-z]?\b/);
   });
 });
