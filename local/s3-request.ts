@@ -243,11 +243,11 @@ const UPLOAD_ID_VALUE = /^[A-Za-z0-9._-]{1,128}$/;
 /**
  * The syntax of each parameter whose value the emulator uses as a number, a flag or a file
  * name: a value S3 would refuse is refused here too, so the emulator never acts on it (it
- * builds a part's file path from `partNumber`, an upload's folder from `uploadId`).
+ * builds a part's file path from `partNumber`). An `uploadId` of any other shape than the
+ * emulator's is answered NoSuchUpload by the gate, as S3 answers an unknown id.
  */
 const PARAMETER_VALUES: Readonly<Record<string, (value: string) => boolean>> = {
   partNumber: (value) => POSITIVE_INTEGER.test(value) && Number(value) <= MAX_PART_NUMBER,
-  uploadId: (value) => UPLOAD_ID_VALUE.test(value),
   'upload-id-marker': (value) => value === '' || UPLOAD_ID_VALUE.test(value),
   'part-number-marker': (value) => WHOLE_NUMBER.test(value) && Number(value) <= MAX_PART_NUMBER,
   'max-keys': (value) => WHOLE_NUMBER.test(value),
