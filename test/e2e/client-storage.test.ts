@@ -124,7 +124,11 @@ describe('TvmStorage against the sandbox', () => {
       await task.done;
       await outage;
 
-      expect(states).toEqual(['offline', 'online']);
+      // Offline during the outage, online after it; a retry racing the proxies' return may
+      // flip it once more, never ending offline.
+      expect(states.length % 2).toBe(0);
+      expect(states).toEqual(states.map((_, index) => (index % 2 === 0 ? 'offline' : 'online')));
+      expect(states.length).toBeGreaterThanOrEqual(2);
       expect(tvm.connectivity.state).toBe('online');
       expect(sessionEvents).toEqual([]);
       expect(await tvm.getSession()).toBeDefined();

@@ -48,8 +48,9 @@ export async function startPausableProxy(target: string): Promise<PausableProxy>
   const down = async (): Promise<void> => {
     const closing = server;
     server = undefined;
-    // resetAndDestroy sends a TCP RST: the far end sees ECONNRESET, as on a dropped network.
-    for (const socket of sockets) socket.resetAndDestroy();
+    // Not resetAndDestroy (a TCP RST): on Node 24 a socket reset with a write still pending
+    // leaves a request libuv never completes, and the test process then spins at exit.
+    for (const socket of sockets) socket.destroy();
     if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
   };
 
