@@ -104,7 +104,8 @@ export async function coldEvent(route: RouteDefinition, apiUrl: string, admin: A
       const { sessions } = (await listed.json()) as { sessions: { id: string; current: boolean }[] };
       const id = sessions.find((session) => session.current)?.id;
       if (!id) throw new Error('no current session to revoke');
-      return proxyEvent(route, undefined, caller, { id });
+      // Ending another device's session takes a step-up: the current password.
+      return proxyEvent(route, { currentPassword: PASSWORD }, caller, { id });
     }
     default:
       throw new Error(`no cold-start event for ${route.name}`);
