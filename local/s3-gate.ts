@@ -19,8 +19,6 @@ import { readBody } from './http-body';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LongTermKey } from './secrets';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
@@ -117,17 +115,6 @@ export interface ForwardedRequest {
   readonly deletedKeys?: readonly string[];
   /** The request-target sent to the emulator (DeleteObjects: one per key). */
   readonly target: string;
-}
-
-/** The key file s3rver's filesystem store keeps for each multipart upload. */
-export function s3rverUploadKeyReader(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<string | undefined> {
-  return async (bucket, uploadId) => {
-    try {
-      return await readFile(join(s3rverDirectory, bucket, '._S3rver_uploads', uploadId, 'key'), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
 }
 
 /** s3rver's upload ids: 16 random bytes in hex. Anything else never reaches a file path. */
@@ -501,7 +488,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, ['PutObject', 'UploadPart'].includes(operation.name));
     if (operation.name === 'PutObjectAcl' && header('x-amz-acl') === undefined && !grantsOwnerOnly(payload.toString('utf8'))) throw aclNotSupported();
-    if (operation.name === 'AbortMultipartUpload' && options.abortMultipartUpload && uploadId !== undefined && UPLOAD_ID.test(uploadId)) {
+    // Reached only for an upload of the emulator's id shape that belongs to the authorised key (checked above).
+    if (operation.name === 'AbortMultipartUpload' && options.abortMultipartUpload && uploadId !== undefined) {
       await options.abortMultipartUpload(operation.bucket ?? '', uploadId);
       res.writeHead(204, { 'x-amz-request-id': requestId, ...corsHeaders(req) });
       res.end();

@@ -1,7 +1,8 @@
 /**
- * ListMultipartUploads for the sandbox, answered by the S3 gate: the emulator has no such
- * listing, yet tvm-admin's account deletion must find (and abort) a user's unfinished
- * uploads, as it does on AWS. Read from the emulator's own record of each upload.
+ * The emulator's records of unfinished multipart uploads (`._S3rver_uploads/<id>/key` in its
+ * storage folder), as the S3 gate needs them: the key an upload belongs to, and
+ * ListMultipartUploads and AbortMultipartUpload, which the emulator itself lacks and the gate
+ * answers (tvm-admin's account deletion must find and abort a user's uploads, as on AWS).
  */
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,10 +15,23 @@ export interface PendingUpload {
   readonly initiated: Date;
 }
 
-/** The emulator's unfinished uploads of a bucket (its `._S3rver_uploads/<id>/key` files). */
-export function s3rverUploadsLister(s3rverDirectory: string): (bucket: string) => Promise<PendingUpload[]> {
+const uploadsFolder = (s3rverDirectory: string, bucket: string) => join(s3rverDirectory, bucket, '._S3rver_uploads');
+
+/** The key an upload was started for, as the emulator recorded it; undefined if there is no such upload. */
+function s3rverUploadKeyReader(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<string | undefined> {
+  return async (bucket, uploadId) => {
+    try {
+      return await readFile(join(uploadsFolder(s3rverDirectory, bucket), uploadId, 'key'), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** The emulator's unfinished uploads of a bucket. */
+function s3rverUploadsLister(s3rverDirectory: string): (bucket: string) => Promise<PendingUpload[]> {
   return async (bucket) => {
-    const folder = join(s3rverDirectory, bucket, '._S3rver_uploads');
+    const folder = uploadsFolder(s3rverDirectory, bucket);
     let ids: string[];
     try {
       ids = await readdir(folder);
@@ -42,9 +56,18 @@ export function s3rverUploadsLister(s3rverDirectory: string): (bucket: string) =
  * parts and its key record). The gate calls it only after checking that the upload belongs to
  * the key it authorised, and only with an upload id of the emulator's own shape.
  */
-export function s3rverUploadAborter(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<void> {
+function s3rverUploadAborter(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<void> {
   return async (bucket, uploadId) => {
-    await rm(join(s3rverDirectory, bucket, '._S3rver_uploads', uploadId), { recursive: true, force: true });
+    await rm(join(uploadsFolder(s3rverDirectory, bucket), uploadId), { recursive: true, force: true });
+  };
+}
+
+/** The S3 gate's options for the emulator's multipart uploads, read from its storage folder. */
+export function s3rverUploadRecords(s3rverDirectory: string) {
+  return {
+    multipartUploadKey: s3rverUploadKeyReader(s3rverDirectory),
+    multipartUploads: s3rverUploadsLister(s3rverDirectory),
+    abortMultipartUpload: s3rverUploadAborter(s3rverDirectory),
   };
 }
 

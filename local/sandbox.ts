@@ -14,7 +14,7 @@
  * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
  * AWS SDK's endpoint variables, in the environment their threads are given.
  */
-import { s3rverUploadAborter, s3rverUploadsLister } from './s3-uploads';
+import { s3rverUploadRecords } from './s3-uploads';
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -40,7 +40,7 @@ import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from './manife
 import { RolePolicyStore } from './role-policies';
 import { startS3Emulator } from './s3-emulator';
 import { loadOrCreateSandboxSecrets, type LongTermKey } from './secrets';
-import { s3rverUploadKeyReader, startS3Gate, type S3Gate } from './s3-gate';
+import { startS3Gate, type S3Gate } from './s3-gate';
 import { SessionStore } from './session-store';
 import { listenOnLoopback, startSts } from './sts';
 
@@ -275,9 +275,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         inlineRolePolicies: () => rolePolicies.all(),
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,
-        multipartUploadKey: s3rverUploadKeyReader(emulator.directory),
-        multipartUploads: s3rverUploadsLister(emulator.directory),
-        abortMultipartUpload: s3rverUploadAborter(emulator.directory),
+        ...s3rverUploadRecords(emulator.directory),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),

@@ -4,7 +4,7 @@
  * written byte for byte on a socket, so a test controls every character of the
  * request-target, and signed with SigV4 as a client would sign them.
  */
-import { s3rverUploadAborter, s3rverUploadsLister } from '../../local/s3-uploads';
+import { s3rverUploadRecords } from '../../local/s3-uploads';
 import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -13,7 +13,7 @@ import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessi
 import { parseUsername } from '../../lambda/core/username';
 import { SANDBOX_BUCKET, SANDBOX_VENDING_ROLE_ARN, SANDBOX_VENDING_ROLE_ID, assumedRoleArn } from '../../local/names';
 import { startS3Emulator, type S3Emulator } from '../../local/s3-emulator';
-import { s3rverUploadKeyReader, startS3Gate, type ForwardedRequest, type S3Gate } from '../../local/s3-gate';
+import { startS3Gate, type ForwardedRequest, type S3Gate } from '../../local/s3-gate';
 import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, SessionStore, type StsSession } from '../../local/session-store';
 import { canonicalRequest, credentialScope, formatAmzDate, parseQuery, sha256Hex, signingKey, signString, type SignatureClaim } from '../../local/sigv4';
 
@@ -141,9 +141,7 @@ export async function startGateHarness(root: string): Promise<GateHarness> {
     sessions,
     vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
     upstreamSocket: emulator.socketPath,
-    multipartUploadKey: s3rverUploadKeyReader(emulator.directory),
-        multipartUploads: s3rverUploadsLister(emulator.directory),
-        abortMultipartUpload: s3rverUploadAborter(emulator.directory),
+    ...s3rverUploadRecords(emulator.directory),
     onForward: (request) => forwarded.push(request),
   });
   const port = Number(new URL(gate.url).port);
