@@ -34,6 +34,21 @@ export class FakeTable {
     return item ? { Item: structuredClone(item) } : {};
   }
 
+  /** Every key of every table's request is answered from this one table; nothing is left unprocessed. */
+  batchGet(input: { RequestItems: Record<string, { Keys: Item[] }> }): object {
+    this.count('BatchGet');
+    const responses = Object.fromEntries(
+      Object.entries(input.RequestItems).map(([table, { Keys }]) => [
+        table,
+        Keys.flatMap((key) => {
+          const item = this.items.get(FakeTable.key(key));
+          return item ? [structuredClone(item)] : [];
+        }),
+      ]),
+    );
+    return { Responses: responses, UnprocessedKeys: {} };
+  }
+
   put(input: { Item: Item; ConditionExpression?: string } & ExpressionInput): object {
     this.count('Put');
     const key = FakeTable.key(input.Item);
@@ -119,6 +134,8 @@ export class FakeTable {
     switch (commandName) {
       case 'GetCommand':
         return this.get(input);
+      case 'BatchGetCommand':
+        return this.batchGet(input);
       case 'PutCommand':
         return this.put(input);
       case 'UpdateCommand':

@@ -40,14 +40,12 @@ import { BUNDLING } from '../lib/tvm-api';
 import type { RouteDefinition } from '../lambda/routes';
 import { accountAdmin } from '../admin/operations';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
-import { readSandboxSecrets, type LongTermKey } from '../local/secrets';
+import { readSandboxSecrets } from '../local/secrets';
 import { startSandbox } from '../local/sandbox';
-import { COLD_USERS, EXPECTED_FIRST_STATUS, MEASURED_ROUTES, PASSWORD, coldEvent, postJson, sessionToken } from './first-events';
-import { loadPhase } from './load-phase';
+import { COLD_USERS, EXPECTED_FIRST_STATUS, MEASURED_ROUTES, PASSWORD, coldEvent, postJson } from './first-events';
 import { countRoundTrips } from './round-trips';
-import { rssKb, startNodeScript, startSandboxProcess } from './sandbox-process';
-import type { SandboxManifest } from '../local/manifest';
-import { freePort } from '../test/e2e/helpers';
+import { cannon, floorLoad, tokenLoad } from './token-floor';
+import { rssKb, startSandboxProcess } from './sandbox-process';
 
 const ROOT = resolve(__dirname, '..');
 const COLD_RUNS = integerEnv('BENCH_COLD_RUNS', 20);
@@ -397,10 +395,7 @@ async function measureColdStarts(work: string, bundles: readonly MeasuredBundle[
 
 // ---- 3 and 4. the sandbox as a child process ---------------------------------------------
 
-function cannon(url: string, body: string | undefined, headers: Record<string, string>, connections: number) {
-  const options = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, ...(body ? { body } : {}) };
-  return loadPhase(`POST ${new URL(url).pathname}`, options, { connections, seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS });
-}
+const LOAD_TIMING = { seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS };
 
 interface SoakStats {
   ops: number;
@@ -529,31 +524,6 @@ async function soak(apiUrl: string, pid: number) {
   };
 }
 
-/**
- * The floor's throughput: floor-handler.ts served on function threads by floor-server.ts (a
- * child process), against the sandbox child's own DynamoDB and STS, with /token's load shape.
- */
-async function floorLoad(manifest: SandboxManifest, functionKey: LongTermKey) {
-  const port = await freePort();
-  const environment = {
-    PATH: process.env.PATH ?? '',
-    TABLE_NAME: manifest.tableName,
-    VENDING_ROLE_ARN: manifest.vendingRoleArn,
-    AWS_REGION: manifest.region,
-    AWS_ACCESS_KEY_ID: functionKey.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: functionKey.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: manifest.dynamoEndpoint,
-    AWS_ENDPOINT_URL_STS: manifest.stsEndpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-  const server = await startNodeScript('bench/floor-server.ts', { ...process.env, FLOOR_PORT: String(port), FLOOR_ENVIRONMENT: JSON.stringify(environment) }, 'floor ready');
-  try {
-    return await cannon(`http://127.0.0.1:${port}/floor`, undefined, {}, 10);
-  } finally {
-    await server.stop();
-  }
-}
-
 // ---- main ---------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -645,15 +615,13 @@ async function main(): Promise<void> {
     let throughput: Record<string, unknown>;
     let soakReport: Awaited<ReturnType<typeof soak>>;
     try {
-      await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-load', password: PASSWORD });
-      const token = await sessionToken(sandbox.apiUrl, 'bench-load');
       log(`autocannon POST /token, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
-      const tokenLoad = await cannon(`${sandbox.apiUrl}/token`, undefined, { authorization: `Bearer ${token}` }, 10);
+      const token = await tokenLoad(sandbox, LOAD_TIMING);
       log(`autocannon the floor (GetItem + AssumeRole on function threads, same backends), ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
-      const floor = await floorLoad(sandbox.manifest, readSandboxSecrets(sandbox.dataDir).functionKey);
+      const floor = await floorLoad(sandbox, LOAD_TIMING);
       log(`autocannon POST /login, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
-      const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4);
-      throughput = { token: tokenLoad, floor, login: loginLoad };
+      const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4, LOAD_TIMING);
+      throughput = { token, floor, login: loginLoad };
       log(`soak: ${WARMUP_SECONDS} s warm-up, then ${SOAK_SECONDS} s with ${VUS} virtual users...`);
       soakReport = await soak(sandbox.apiUrl, sandbox.pid);
     } finally {

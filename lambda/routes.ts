@@ -59,16 +59,25 @@ export interface RouteDefinition {
 }
 
 /** DynamoDB actions a function may be granted. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
-const LOGIN_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
-const SESSION_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+/** A bearer route's first read: the session and the user its token names, in one BatchGetItem. */
+const READ_SESSION: TableAction = 'BatchGetItem';
+
+const REGISTER_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+/** A login also ends the user's sessions over the cap, which it finds with a Query on the sessions-by-owner index. */
+const LOGIN_ACTIONS: readonly TableAction[] = [...REGISTER_ACTIONS, 'Query'];
+const SESSION_ACTIONS: readonly TableAction[] = [READ_SESSION, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 /** The second-factor routes (docs/mfa.md). */
 type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa' | 'passkeyOptions' | 'passkeyAdd' | 'passkeyRemove' | 'passkeyLoginOptions' | 'passkeyLogin';
 
 /** Reads and conditional updates of a user's factors, their attempt counter and the audit trail. */
 const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+/** The same, for a signed-in user's factor changes. */
+const MFA_SESSION_ACTIONS: readonly TableAction[] = [READ_SESSION, ...MFA_ACTIONS];
+/** The same, for a login's second step, which ends sessions over the cap as a login does. */
+const MFA_LOGIN_ACTIONS: readonly TableAction[] = [...MFA_ACTIONS, 'Query'];
 const totpCodeProperty = { type: 'string', minLength: TOTP_DIGITS, maxLength: TOTP_CODE_INPUT_MAX_CHARACTERS } as const;
 const recoveryCodeProperty = { type: 'string', minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS } as const;
 const passkeyResponseProperty = { type: 'string', minLength: 2, maxLength: PASSKEY_RESPONSE_MAX_CHARACTERS } as const;
@@ -96,7 +105,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: true,
-    tableActions: LOGIN_ACTIONS,
+    tableActions: REGISTER_ACTIONS,
     body: {
       type: 'object',
       required: ['username', 'password'],
@@ -135,7 +144,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: true,
     checksSecret: false,
     setsPassword: false,
-    tableActions: ['GetItem', 'UpdateItem', 'PutItem'],
+    tableActions: [READ_SESSION, 'GetItem', 'UpdateItem', 'PutItem'],
   },
   {
     name: 'logout',
@@ -146,7 +155,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: ['GetItem', 'DeleteItem', 'PutItem'],
+    tableActions: [READ_SESSION, 'GetItem', 'DeleteItem', 'PutItem'],
   },
   {
     name: 'password',
@@ -174,7 +183,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: true,
-    tableActions: SESSION_ACTIONS,
+    tableActions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     body: {
       type: 'object',
       required: ['username', 'resetCode', 'newPassword'],
@@ -198,7 +207,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: ['GetItem', 'Query'],
+    tableActions: [READ_SESSION, 'GetItem', 'Query'],
   },
   {
     name: 'sessionRevoke',
@@ -222,7 +231,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: ['GetItem'],
+    tableActions: [READ_SESSION, 'GetItem'],
   },
   {
     name: 'totpStart',
@@ -233,7 +242,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_SESSION_ACTIONS,
     body: { type: 'object', required: ['currentPassword'], additionalProperties: false, properties: { currentPassword: passwordProperty } },
   },
   {
@@ -245,7 +254,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_SESSION_ACTIONS,
     body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: totpCodeProperty } },
   },
   {
@@ -257,7 +266,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_SESSION_ACTIONS,
     body: { type: 'object', required: [], additionalProperties: false, properties: { code: totpCodeProperty, recoveryCode: recoveryCodeProperty } },
   },
   {
@@ -269,7 +278,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_LOGIN_ACTIONS,
     body: {
       type: 'object',
       required: ['challenge'],
@@ -286,7 +295,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_SESSION_ACTIONS,
     body: stepUpBody,
   },
   {
@@ -298,7 +307,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_SESSION_ACTIONS,
     body: {
       type: 'object',
       required: ['credential'],
@@ -316,7 +325,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
     checksSecret: false,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_SESSION_ACTIONS,
   },
   {
     name: 'passkeyLoginOptions',
@@ -339,7 +348,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
-    tableActions: MFA_ACTIONS,
+    tableActions: MFA_LOGIN_ACTIONS,
     body: {
       type: 'object',
       required: ['challenge', 'credential'],

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -20,6 +21,8 @@ import type {
   ResetCodeStore,
   SessionRecord,
   SessionStore,
+  SessionWithUser,
+  SessionWithUserReader,
   UserChanges,
   UserRecord,
   UserStore,
@@ -45,6 +48,9 @@ const sessionOwner = (username: Username) => `USER#${username}`;
 /** DynamoDB TTL reads epoch seconds. */
 const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
 
+/** How often a BatchGetItem is sent before keys it leaves unprocessed make a 503. */
+const BATCH_GET_ATTEMPTS = 3;
+
 /** Whether DynamoDB refused a write because its condition failed. */
 export function isConditionFailure(error: unknown): boolean {
   return (
@@ -62,7 +68,7 @@ export function unavailable(error: unknown): BackendUnavailableError {
  * Users, sessions and lockout counters in one DynamoDB table (layout in table-layout.ts).
  * Every write that must not race is conditional; no transactions are used.
  */
-export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, ResetCodeStore, AuditTrail {
+export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserReader, LockoutStore, ResetCodeStore, AuditTrail {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(
@@ -197,6 +203,20 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
   async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
     const item = await this.get(sessionKey(tokenHash));
     return item ? toSession(item) : undefined;
+  }
+
+  /** One consistent BatchGetItem for both items. */
+  async getSessionWithUser(tokenHash: string, username: Username): Promise<SessionWithUser> {
+    const wantedSession = sessionKey(tokenHash);
+    const wantedUser = userKey(username);
+    const items = await this.batchGet([wantedSession, wantedUser]);
+    const find = (key: { pk: string; sk: string }) => items.find((item) => item.pk === key.pk && item.sk === key.sk);
+    const sessionItem = find(wantedSession);
+    const userItem = find(wantedUser);
+    return {
+      ...(sessionItem ? { session: toSession(sessionItem) } : {}),
+      ...(userItem && !isHold(userItem) ? { user: toUser(userItem) } : {}),
+    };
   }
 
   async listSessions(username: Username): Promise<SessionRecord[]> {
@@ -429,6 +449,28 @@ export class DynamoTvmStore implements UserStore, SessionStore, LockoutStore, Re
     } catch (error) {
       throw unavailable(error);
     }
+  }
+
+  /**
+   * A consistent BatchGetItem of a few keys. Keys DynamoDB leaves unprocessed (throttling) are
+   * asked again, at most BATCH_GET_ATTEMPTS times in all; any still left make a 503.
+   */
+  private async batchGet(keys: readonly { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let pending: Record<string, unknown>[] = [...keys];
+    try {
+      for (let attempt = 0; attempt < BATCH_GET_ATTEMPTS && pending.length > 0; attempt++) {
+        const result = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        items.push(...(result.Responses?.[this.tableName] ?? []));
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    } catch (error) {
+      throw unavailable(error);
+    }
+    if (pending.length > 0) throw unavailable(new Error(`BatchGetItem left ${pending.length} keys unprocessed`));
+    return items;
   }
 
   private async run(command: PutCommand | UpdateCommand | DeleteCommand): Promise<void> {

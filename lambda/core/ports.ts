@@ -115,6 +115,21 @@ export interface SessionStore {
   touchSession(tokenHash: string, at: number): Promise<void>;
 }
 
+/** A session and the user its token names, read together. */
+export interface SessionWithUser {
+  readonly session?: SessionRecord;
+  readonly user?: UserRecord;
+}
+
+/**
+ * Reads a session and a user in one round trip where the store can batch reads (/token's
+ * first stage). Both with strong consistency, as {@link SessionStore.getSession} and
+ * {@link UserStore.getUser} read them; a held name has no user.
+ */
+export interface SessionWithUserReader {
+  getSessionWithUser(tokenHash: string, username: Username): Promise<SessionWithUser>;
+}
+
 /** One-time password reset codes, stored only as hashes, one per user (a new one replaces the old). */
 export interface ResetCodeStore {
   putResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void>;

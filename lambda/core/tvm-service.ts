@@ -16,6 +16,7 @@ import type {
   ResetCodeStore,
   SessionRecord,
   SessionStore,
+  SessionWithUserReader,
   UserChanges,
   UserRecord,
   UserStore,
@@ -91,6 +92,8 @@ export interface TvmServiceDependencies {
   readonly config: TvmConfig;
   readonly users: UserStore;
   readonly sessions: SessionStore;
+  /** The session and user of a current token in one read (/token and every authenticated route). */
+  readonly sessionWithUser: SessionWithUserReader;
   readonly lockout: LockoutStore;
   readonly resetCodes: ResetCodeStore;
   readonly audit: AuditTrail;
@@ -505,10 +508,9 @@ export class TvmService {
     // A current token names its user, so the session and the user are read in one round
     // trip; a legacy token (no username) needs the session first to find the user.
     const named = sessionTokenUsername(sessionToken);
-    const [session, namedUser] = await Promise.all([
-      this.deps.sessions.getSession(hashSessionToken(sessionToken)),
-      named === undefined ? undefined : this.deps.users.getUser(named),
-    ]);
+    const tokenHash = hashSessionToken(sessionToken);
+    const { session, user: namedUser } =
+      named === undefined ? { session: await this.deps.sessions.getSession(tokenHash) } : await this.deps.sessionWithUser.getSessionWithUser(tokenHash, named);
     if (!session || (named !== undefined && session.username !== named)) throw new AuthenticationError();
     const user = named === undefined ? await this.deps.users.getUser(session.username) : namedUser;
     if (!user || !isSessionLive(session, user, this.deps.clock.now(), this.deps.config)) throw new AuthenticationError();

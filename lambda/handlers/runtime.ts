@@ -50,6 +50,7 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     config,
     users: store,
     sessions: store,
+    sessionWithUser: store,
     lockout: store,
     resetCodes: store,
     audit: store,

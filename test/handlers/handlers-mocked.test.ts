@@ -4,7 +4,7 @@
  */
 import '../support/handler-env';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { handler as login } from '../../lambda/handlers/login';
@@ -61,13 +61,23 @@ function happyBackends(sessionToken?: string): void {
   dynamo.reset();
   sts.reset();
   // The catch-all first: aws-sdk-client-mock lets a later, narrower matcher win.
-  dynamo.on(GetCommand).resolves({});
-  dynamo.on(GetCommand, { Key: { pk: 'USER#alice', sk: 'PROFILE' } }).resolves({ Item: aliceItem() });
+  const items = new Map<string, Record<string, unknown>>([['USER#alice', aliceItem()]]);
   if (sessionToken) {
-    dynamo.on(GetCommand, { Key: { pk: `SESSION#${hashSessionToken(sessionToken)}`, sk: 'SESSION' } }).resolves({
-      Item: { tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: Date.now() - 60_000, expiresAt: Date.now() + 60_000 },
+    items.set(`SESSION#${hashSessionToken(sessionToken)}`, {
+      tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: Date.now() - 60_000, expiresAt: Date.now() + 60_000,
     });
   }
+  const item = (key: { pk: string; sk: string }) => (key.sk === 'PROFILE' || key.sk === 'SESSION' ? items.get(key.pk) : undefined);
+  dynamo.on(GetCommand).callsFake((input: { Key: { pk: string; sk: string } }) => {
+    const found = item(input.Key);
+    return found ? { Item: { ...input.Key, ...found } } : {};
+  });
+  // /token and the other session routes read the session and its user in one BatchGetItem.
+  dynamo.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { pk: string; sk: string }[] }> }) => ({
+    Responses: Object.fromEntries(
+      Object.entries(input.RequestItems).map(([table, { Keys }]) => [table, Keys.flatMap((key) => { const found = item(key); return found ? [{ ...key, ...found }] : []; })]),
+    ),
+  }));
   dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
   dynamo.on(PutCommand).resolves({});
   dynamo.on(DeleteCommand).resolves({});
@@ -214,7 +224,7 @@ describe('error paths: status and body', () => {
   });
 
   it('answers 503 without the text of an error thrown inside the DynamoDB client', async () => {
-    dynamo.on(GetCommand).callsFake(() => {
+    dynamo.on(BatchGetCommand).callsFake(() => {
       throw new TypeError('Cannot read properties of undefined (reading secretThing)');
     });
     const result = await token(bearerPost('/token', newSessionToken(ALICE)), context);

@@ -6,7 +6,7 @@
 import '../support/debug-logs';
 import '../support/handler-env';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';
@@ -25,10 +25,12 @@ describe('rule 8: nothing secret is logged', () => {
     const { handler: logout } = await import('../../lambda/handlers/logout');
     const passwordHash = await bcrypt.hash(PASSWORD, 10);
     const sessions = new Map<string, Record<string, unknown>>();
-    dynamo.on(GetCommand).callsFake(async (input: { Key: { pk: string } }) => {
-      if (input.Key.pk === 'USER#carol') return { Item: { username: 'carol', userId: 'id-1', passwordHash, createdAt: 1 } };
-      return { Item: sessions.get(input.Key.pk) };
-    });
+    const item = (key: { pk: string; sk: string }) =>
+      key.pk === 'USER#carol' ? (key.sk === 'PROFILE' ? { ...key, username: 'carol', userId: 'id-1', passwordHash, createdAt: 1 } : undefined) : sessions.get(key.pk);
+    dynamo.on(GetCommand).callsFake(async (input: { Key: { pk: string; sk: string } }) => ({ Item: item(input.Key) }));
+    dynamo.on(BatchGetCommand).callsFake(async (input: { RequestItems: Record<string, { Keys: { pk: string; sk: string }[] }> }) => ({
+      Responses: Object.fromEntries(Object.entries(input.RequestItems).map(([table, { Keys }]) => [table, Keys.map(item).filter((found) => found !== undefined)])),
+    }));
     dynamo.on(PutCommand).callsFake(async (input: { Item: Record<string, unknown> & { pk: string } }) => {
       if (input.Item.pk.startsWith('SESSION#')) sessions.set(input.Item.pk, { ...input.Item, userId: 'id-1' });
       return {};

@@ -48,6 +48,7 @@ async function timedResets(withShortcut: boolean, prefix: string, rounds = ROUND
     ...backend,
     users: store,
     sessions: store,
+    sessionWithUser: store,
     lockout: store,
     resetCodes: withShortcut ? skippingUnknownNames(store) : store,
     audit: store,

@@ -30,6 +30,7 @@ import type {
   ResetCodeStore,
   SessionRecord,
   SessionStore,
+  SessionWithUserReader,
   UserChanges,
   UserRecord,
   UserStore,
@@ -599,6 +600,19 @@ export interface InMemoryBackend extends TvmServiceDependencies {
   readonly log: MemoryLog;
 }
 
+/**
+ * The in-memory stores have no batch read: the two reads are issued together, which is the
+ * same single stage a BatchGetItem is.
+ */
+export function inMemorySessionWithUser(sessions: SessionStore, users: UserStore): SessionWithUserReader {
+  return {
+    async getSessionWithUser(tokenHash, username) {
+      const [session, user] = await Promise.all([sessions.getSession(tokenHash), users.getUser(username)]);
+      return { ...(session ? { session } : {}), ...(user ? { user } : {}) };
+    },
+  };
+}
+
 /** The real list, loaded once per test file on first use. */
 const sharedCommonPasswords = new GzipCommonPasswordList();
 
@@ -611,10 +625,13 @@ export function inMemoryBackend(
     yieldEachCall: options.yieldEachCall ?? true,
     ...(options.roundTrip ? { roundTrip: options.roundTrip } : {}),
   };
+  const users = new InMemoryUserStore(fakeOptions);
+  const sessions = new InMemorySessionStore(fakeOptions);
   return {
     config: testConfig(options.config),
-    users: new InMemoryUserStore(fakeOptions),
-    sessions: new InMemorySessionStore(fakeOptions),
+    users,
+    sessions,
+    sessionWithUser: inMemorySessionWithUser(sessions, users),
     lockout: new InMemoryLockoutStore(fakeOptions),
     resetCodes: new InMemoryResetCodeStore(fakeOptions),
     audit: new InMemoryAuditTrail(fakeOptions),

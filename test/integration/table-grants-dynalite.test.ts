@@ -1,0 +1,125 @@
+/**
+ * Least privilege that still works: each function's IAM policy grants exactly the DynamoDB
+ * actions its route lists (lambda/routes.ts, `tableActions`), so an action a handler sends
+ * but its route does not list is an AccessDenied (a 503) on AWS that no sandbox would show.
+ * Every route's success path runs here against dynalite with the SDK clients recording what
+ * they send, and each call must be one its route grants.
+ */
+import '../support/handler-env';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { join } from 'node:path';
+import { accountAdmin } from '../../admin/operations';
+import { parseUsername } from '../../lambda/core/username';
+import { ROUTES, type RouteDefinition, type TableAction } from '../../lambda/routes';
+import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
+import { startDynalite, type TestDynamoDb } from '../support/dynalite';
+
+const TABLE = 'tvm-grants-users';
+const PASSWORD = 'correct horse battery';
+const sts = mockClient(STSClient);
+const context = lambdaContext();
+let dynamo: TestDynamoDb;
+
+/** The table action each command class needs, document-level and low-level names alike. */
+const ACTION_OF: Record<string, TableAction> = {
+  Get: 'GetItem',
+  GetItem: 'GetItem',
+  BatchGet: 'BatchGetItem',
+  BatchGetItem: 'BatchGetItem',
+  Put: 'PutItem',
+  PutItem: 'PutItem',
+  Update: 'UpdateItem',
+  UpdateItem: 'UpdateItem',
+  Delete: 'DeleteItem',
+  DeleteItem: 'DeleteItem',
+  Query: 'Query',
+};
+
+let sent: string[] = [];
+type Send = (this: unknown, command: { constructor: { name: string } }, ...rest: unknown[]) => Promise<unknown>;
+for (const client of [DynamoDBDocumentClient, DynamoDBClient] as unknown as { prototype: { send: Send } }[]) {
+  const original = client.prototype.send;
+  client.prototype.send = function recordingSend(this: unknown, command, ...rest) {
+    sent.push(command.constructor.name.replace(/Command$/, ''));
+    return original.call(this, command, ...rest);
+  };
+}
+
+const route = (name: RouteDefinition['name']) => ROUTES.find((candidate) => candidate.name === name) as RouteDefinition;
+const handlers = new Map<string, Handler>();
+
+/** Runs `name`'s handler on `event`, expects `status`, and returns the answer with the actions it sent. */
+async function call(name: RouteDefinition['name'], event: APIGatewayProxyEvent, status: number) {
+  const definition = route(name);
+  let handler = handlers.get(name);
+  if (!handler) {
+    handler = ((await import(join('..', '..', definition.entry))) as { handler: Handler }).handler;
+    handlers.set(name, handler);
+  }
+  sent = [];
+  const result = await handler({ ...event, httpMethod: definition.method }, context);
+  expect({ name, status: result.statusCode }).toEqual({ name, status });
+  const actions = [...new Set(sent.map((command) => ACTION_OF[command] ?? `unknown command ${command}`))];
+  return { result, actions };
+}
+
+const exercised = new Map<RouteDefinition['name'], string[]>();
+async function expectGranted(name: RouteDefinition['name'], event: APIGatewayProxyEvent, status: number) {
+  const { result, actions } = await call(name, event, status);
+  exercised.set(name, actions);
+  expect({ name, notGranted: actions.filter((action) => !route(name).tableActions.includes(action as TableAction)) }).toEqual({ name, notGranted: [] });
+  return result;
+}
+
+const withBody = (event: APIGatewayProxyEvent, body: unknown, pathParameters?: Record<string, string>): APIGatewayProxyEvent => ({
+  ...event,
+  headers: { ...event.headers, 'Content-Type': 'application/json' },
+  body: JSON.stringify(body),
+  pathParameters: pathParameters ?? null,
+});
+
+beforeAll(async () => {
+  dynamo = await startDynalite(TABLE);
+  process.env.TABLE_NAME = TABLE;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  sts.on(AssumeRoleCommand).callsFake(async () => ({
+    Credentials: { AccessKeyId: 'ASIAGRANTS', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) },
+  }));
+});
+
+afterAll(async () => {
+  delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  sts.restore();
+  await dynamo.stop();
+});
+
+it('every DynamoDB call of the account routes is one its route grants', async () => {
+  const username = `grants-${Date.now().toString(36)}`;
+  const registered = await expectGranted('register', jsonPost('/register', { username, password: PASSWORD }), 201);
+  const first = bodyOf<{ session: { token: string } }>(registered).session.token;
+  const login = await expectGranted('login', jsonPost('/login', { username, password: PASSWORD, device: 'Phone' }), 200);
+  const second = bodyOf<{ session: { token: string } }>(login).session.token;
+  await expectGranted('token', bearerPost('/token', first), 200);
+  const listed = await expectGranted('sessionsList', bearerPost('/sessions', first), 200);
+  const other = bodyOf<{ sessions: { id: string; current: boolean }[] }>(listed).sessions.find((session) => !session.current)?.id as string;
+  await expectGranted('sessionRevoke', withBody(bearerPost(`/sessions/${other}`, first), { currentPassword: PASSWORD }, { id: other }), 204);
+  expect(second).not.toBe(first);
+  await expectGranted('mfaStatus', bearerPost('/mfa', first), 200);
+  await expectGranted('totpStart', withBody(bearerPost('/mfa/totp', first), { currentPassword: PASSWORD }), 200);
+  const changed = await expectGranted('password', withBody(bearerPost('/password', first), { currentPassword: PASSWORD, newPassword: 'battery staple horse correct' }), 200);
+  const third = bodyOf<{ session: { token: string } }>(changed).session.token;
+  const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  const { code } = await admin.issueResetCode(parseUsername(username));
+  await expectGranted('passwordReset', jsonPost('/password/reset', { username, resetCode: code, newPassword: 'staple horse correct battery' }), 200);
+  await expectGranted('logout', bearerPost('/logout', third), 401);
+  const fresh = await call('login', jsonPost('/login', { username, password: 'staple horse correct battery' }), 200);
+  await expectGranted('logout', bearerPost('/logout', bodyOf<{ session: { token: string } }>(fresh.result).session.token), 204);
+  // The bearer routes read the session and its user in one BatchGetItem: the grant that needs.
+  for (const name of ['token', 'sessionsList', 'sessionRevoke', 'mfaStatus', 'totpStart', 'password', 'logout'] as const) {
+    expect({ name, actions: exercised.get(name) }).toEqual({ name, actions: expect.arrayContaining(['BatchGetItem']) });
+  }
+});
