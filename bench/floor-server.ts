@@ -1,5 +1,6 @@
 /**
- * Serves the floor handler (floor-handler.ts) over HTTP on 127.0.0.1:FLOOR_PORT, on function
+ * Serves the floor handlers over HTTP on 127.0.0.1:FLOOR_PORT, `/floor` (floor-handler.ts) and
+ * `/floor-write` (floor-writing-handler.ts, the same and one PutItem), on function
  * threads as the sandbox serves its routes (local/function-threads.ts, the same number of
  * threads), with the environment in FLOOR_ENVIRONMENT (JSON): the sandbox's own backends.
  * Run as a child process by bench/run.ts; prints "floor ready" once it listens.
@@ -12,7 +13,10 @@ import { startFunctionThreads } from '../local/function-threads';
 async function main(): Promise<void> {
   const environment = JSON.parse(process.env.FLOOR_ENVIRONMENT ?? '{}') as Record<string, string>;
   const functions = await startFunctionThreads({
-    functions: [{ name: 'floor', file: join(__dirname, 'floor-handler.ts') }],
+    functions: [
+      { name: 'floor', file: join(__dirname, 'floor-handler.ts') },
+      { name: 'floor-write', file: join(__dirname, 'floor-writing-handler.ts') },
+    ],
     environment,
     threads: Number(process.env.FLOOR_THREADS ?? 2),
   });
@@ -21,7 +25,7 @@ async function main(): Promise<void> {
     request.on('end', () => {
       const requestId = randomUUID();
       const event = { httpMethod: request.method, path: request.url, headers: request.headers, body: null, requestContext: { requestId } };
-      functions.invoke('floor', event as never, requestId).then(
+      functions.invoke(request.url === '/floor-write' ? 'floor-write' : 'floor', event as never, requestId).then(
         (result) => response.writeHead(result.statusCode, { 'content-type': 'application/json' }).end(result.body),
         () => response.writeHead(502).end(),
       );

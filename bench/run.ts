@@ -17,10 +17,12 @@
  *    For the routes that check a password, a variant with bcryptjs timed (timed-bcrypt.ts)
  *    gives the first event's time without bcrypt. Round trips: every route's first event run
  *    in this process with the SDK clients instrumented (round-trips.ts), and the floor's.
- * 3. tokenRps / tokenP99Ms / loginRps: autocannon against a sandbox child process, after
- *    BENCH_LOAD_WARMUP_SECONDS (default 10) of the same load; floorRps / floorP99Ms: the same
- *    load on the floor (floor-handler.ts: one GetItem and one AssumeRole) served on function
- *    threads by a child process against the same sandbox's DynamoDB and STS.
+ * 3. tokenRps / tokenP99Ms: autocannon against a sandbox child process; floorRps / floorP99Ms:
+ *    the same load on the floor (floor-handler.ts: one GetItem and one AssumeRole) served on
+ *    function threads by a child process against the same sandbox's DynamoDB and STS;
+ *    floorWithWriteRps: the floor and one PutItem. Each gets BENCH_LOAD_WARMUP_SECONDS
+ *    (default 10) of warm-up, then BENCH_ROUNDS (6) interleaved rounds of BENCH_ROUND_SECONDS
+ *    (5) each (token-floor.ts). loginRps: /login after BENCH_LOAD_WARMUP_SECONDS, for BENCH_SECONDS.
  * 4. soak: BENCH_SOAK_SECONDS (default 60) of mixed register, login, token and S3 traffic
  *    from BENCH_VUS (default 50) virtual users against the same child sandbox (`node --import tsx
  *    local/main.ts`): errors, p99, and the sandbox process's RSS after a warm-up and at the end.
@@ -44,7 +46,7 @@ import { readSandboxSecrets } from '../local/secrets';
 import { startSandbox } from '../local/sandbox';
 import { COLD_USERS, EXPECTED_FIRST_STATUS, MEASURED_ROUTES, PASSWORD, coldEvent, postJson } from './first-events';
 import { countRoundTrips } from './round-trips';
-import { cannon, floorLoad, tokenLoad } from './token-floor';
+import { cannon, tokenAgainstFloor } from './token-floor';
 import { rssKb, startSandboxProcess } from './sandbox-process';
 
 const ROOT = resolve(__dirname, '..');
@@ -396,6 +398,8 @@ async function measureColdStarts(work: string, bundles: readonly MeasuredBundle[
 // ---- 3 and 4. the sandbox as a child process ---------------------------------------------
 
 const LOAD_TIMING = { seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS };
+const TOKEN_ROUNDS = integerEnv('BENCH_ROUNDS', 6);
+const TOKEN_PHASE_SECONDS = integerEnv('BENCH_ROUND_SECONDS', 5);
 
 interface SoakStats {
   ops: number;
@@ -615,21 +619,18 @@ async function main(): Promise<void> {
     let throughput: Record<string, unknown>;
     let soakReport: Awaited<ReturnType<typeof soak>>;
     try {
-      log(`autocannon POST /token, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
-      const token = await tokenLoad(sandbox, LOAD_TIMING);
-      log(`autocannon the floor (GetItem + AssumeRole on function threads, same backends), ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
-      const floor = await floorLoad(sandbox, LOAD_TIMING);
+      log(`autocannon POST /token against the floor (GetItem + AssumeRole on function threads, same backends): ${LOAD_WARMUP_SECONDS} s warm-up each, then ${TOKEN_ROUNDS} interleaved rounds of ${TOKEN_PHASE_SECONDS} s each...`);
+      const tokenAndFloor = await tokenAgainstFloor(sandbox, { seconds: TOKEN_PHASE_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS, rounds: TOKEN_ROUNDS });
       log(`autocannon POST /login, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
       const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4, LOAD_TIMING);
-      throughput = { token, floor, login: loginLoad };
+      throughput = { tokenAgainstFloor: tokenAndFloor, login: loginLoad };
       log(`soak: ${WARMUP_SECONDS} s warm-up, then ${SOAK_SECONDS} s with ${VUS} virtual users...`);
       soakReport = await soak(sandbox.apiUrl, sandbox.pid);
     } finally {
       await sandbox.stop();
     }
 
-    const token = throughput.token as { rps: number; p99Ms: number };
-    const floor = throughput.floor as { rps: number; p99Ms: number };
+    const { token, floor, floorWithWrite, ratio: tokenToFloorRps, ratioToFloorWithWrite, roundRatios } = throughput.tokenAgainstFloor as Awaited<ReturnType<typeof tokenAgainstFloor>>;
     const tokenStages = roundTrips.routes.token?.stages ?? Number.NaN;
     const login = throughput.login as { rps: number; p99Ms: number };
     const ratios = Object.values(coldReport).map((entry) => (entry as { coldStartRatio: number }).coldStartRatio);
@@ -651,7 +652,11 @@ async function main(): Promise<void> {
       tokenP99Ms: token.p99Ms,
       floorRps: floor.rps,
       floorP99Ms: floor.p99Ms,
-      tokenToFloorRps: round(token.rps / floor.rps, 2),
+      tokenToFloorRps,
+      tokenToFloorRoundRatios: roundRatios,
+      floorWithWriteRps: floorWithWrite.rps,
+      floorWithWriteP99Ms: floorWithWrite.p99Ms,
+      tokenToFloorWithWriteRps: ratioToFloorWithWrite,
       loginRps: login.rps,
       loginP99Ms: login.p99Ms,
       throughput,
@@ -662,7 +667,7 @@ async function main(): Promise<void> {
         zeroSoakErrors: soakReport.errors === 0,
         rssGrowthUnder10Percent: soakReport.rssGrowthPercent < 10,
         tokenAtMost3SequentialStages: tokenStages <= 3,
-        tokenRpsAtLeast80PercentOfFloor: token.rps >= 0.8 * floor.rps,
+        tokenRpsAtLeast80PercentOfFloor: tokenToFloorRps >= 0.8,
       },
       durationSeconds: round((Date.now() - started) / 1000),
     };
@@ -707,7 +712,8 @@ function printTable(results: Record<string, unknown> & { goals: Record<string, b
   const soakReport = results.soak as { errors: number; p99Ms: number; opsPerSecond: number; rssAfterWarmupMb: number; rssEndMb: number; rssGrowthPercent: number; virtualUsers: number; seconds: number };
   console.log(`\n| measure | value |\n|---|---:|`);
   console.log(`| tokenRps | ${results.tokenRps} |\n| tokenP99Ms | ${results.tokenP99Ms} |`);
-  console.log(`| floorRps (GetItem + AssumeRole) | ${results.floorRps} |\n| floorP99Ms | ${results.floorP99Ms} |\n| tokenRps / floorRps | ${results.tokenToFloorRps} |`);
+  console.log(`| floorRps (GetItem + AssumeRole) | ${results.floorRps} |\n| floorP99Ms | ${results.floorP99Ms} |\n| tokenRps / floorRps | ${results.tokenToFloorRps} (rounds ${(results.tokenToFloorRoundRatios as number[]).join(", ")}) |`);
+  console.log(`| floorWithWriteRps (GetItem + AssumeRole + PutItem) | ${results.floorWithWriteRps} |\n| floorWithWriteP99Ms | ${results.floorWithWriteP99Ms} |\n| tokenRps / floorWithWriteRps | ${results.tokenToFloorWithWriteRps} |`);
   console.log(`| loginRps (bcrypt ${BCRYPT_COST}) | ${results.loginRps} |`);
   console.log(`| soak: ${soakReport.virtualUsers} users, ${soakReport.seconds} s, ops/s | ${soakReport.opsPerSecond} |`);
   console.log(`| soak errors | ${soakReport.errors} |\n| soak p99 ms | ${soakReport.p99Ms} |`);

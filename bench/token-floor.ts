@@ -1,8 +1,9 @@
 /**
  * /token against its floor: the same autocannon load on a sandbox's POST /token and on the
  * floor (floor-handler.ts: one GetItem and one AssumeRole) served on function threads by a
- * child process against the same sandbox's DynamoDB and STS. Used by `npm run bench`; on its
- * own, `npm run bench:token` runs only this part (about a minute) and prints the ratio.
+ * child process against the same sandbox's DynamoDB and STS; and on the floor with the one
+ * write /token must make (floor-write: the same and one PutItem). Used by `npm run bench`; on
+ * its own, `npm run bench:token` runs only this part (under two minutes) and prints the ratios.
  */
 import { loadavg } from 'node:os';
 import type { SandboxManifest } from '../local/manifest';
@@ -39,35 +40,113 @@ function floorEnvironment(manifest: SandboxManifest, functionKey: LongTermKey): 
   };
 }
 
-/** The floor's throughput against `sandbox`'s backends, with /token's load shape. */
-export async function floorLoad(sandbox: SandboxProcess, timing: LoadTiming): Promise<LoadPhaseResult> {
+/** The floor served on function threads by a child process, against `sandbox`'s backends. */
+async function startFloor(sandbox: SandboxProcess): Promise<{ url: string; writeUrl: string; stop(): Promise<void> }> {
   const port = await freePort();
   const environment = floorEnvironment(sandbox.manifest, readSandboxSecrets(sandbox.dataDir).functionKey);
   const server = await startNodeScript('bench/floor-server.ts', { ...process.env, FLOOR_PORT: String(port), FLOOR_ENVIRONMENT: JSON.stringify(environment) }, 'floor ready');
+  return { url: `http://127.0.0.1:${port}/floor`, writeUrl: `http://127.0.0.1:${port}/floor-write`, stop: () => server.stop() };
+}
+
+/** One target's phases combined: requests per second over every round, the median round's p99. */
+export interface CombinedLoad {
+  readonly rps: number;
+  readonly p99Ms: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+/** What {@link tokenAgainstFloor} measured. */
+export interface TokenAgainstFloor {
+  readonly token: CombinedLoad;
+  /** GetItem + AssumeRole. */
+  readonly floor: CombinedLoad;
+  /** GetItem + AssumeRole + PutItem: the floor with /token's one write. */
+  readonly floorWithWrite: CombinedLoad;
+  /** token rps / floor rps over all rounds. */
+  readonly ratio: number;
+  /** token rps / floorWithWrite rps over all rounds. */
+  readonly ratioToFloorWithWrite: number;
+  /** Each round's own token / floor ratio, to show the spread. */
+  readonly roundRatios: readonly number[];
+  readonly rounds: number;
+  readonly secondsPerPhase: number;
+  readonly warmupSeconds: number;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+function combine(phases: readonly LoadPhaseResult[]): CombinedLoad {
+  const requests = phases.reduce((sum, phase) => sum + phase.requests, 0);
+  const seconds = phases.reduce((sum, phase) => sum + phase.seconds, 0);
+  return {
+    rps: Math.round((requests / seconds) * 10) / 10,
+    p99Ms: median(phases.map((phase) => phase.p99Ms)),
+    non2xx: phases.reduce((sum, phase) => sum + phase.non2xx, 0),
+    errors: phases.reduce((sum, phase) => sum + phase.errors, 0),
+  };
+}
+
+type Target = 'token' | 'floor' | 'floorWithWrite';
+const TARGETS: readonly Target[] = ['token', 'floor', 'floorWithWrite'];
+
+/**
+ * /token (a fresh session of `bench-load`, registered here) against both floors, with the same
+ * load, in `rounds` rounds of one phase each, the order rotating every round, after one
+ * warm-up phase of each. A shared machine's load drifts over a minute; interleaving gives
+ * each target the same share of it, which one long phase after another does not.
+ */
+export async function tokenAgainstFloor(sandbox: SandboxProcess, timing: LoadTiming & { readonly rounds: number }): Promise<TokenAgainstFloor> {
+  await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-load', password: PASSWORD });
+  const session = await sessionToken(sandbox.apiUrl, 'bench-load');
+  const floor = await startFloor(sandbox);
   try {
-    return await cannon(`http://127.0.0.1:${port}/floor`, undefined, {}, 10, timing);
+    const urls: Record<Target, string> = { token: `${sandbox.apiUrl}/token`, floor: floor.url, floorWithWrite: floor.writeUrl };
+    const phase = (which: Target, seconds: number) =>
+      cannon(urls[which], undefined, which === 'token' ? { authorization: `Bearer ${session}` } : {}, CONNECTIONS, { seconds, warmupSeconds: 0 });
+    for (const which of TARGETS) await phase(which, timing.warmupSeconds);
+    const measured: Record<Target, LoadPhaseResult[]> = { token: [], floor: [], floorWithWrite: [] };
+    for (let index = 0; index < timing.rounds; index++) {
+      const order = [...TARGETS.slice(index % TARGETS.length), ...TARGETS.slice(0, index % TARGETS.length)];
+      if (Math.floor(index / TARGETS.length) % 2 === 1) order.reverse();
+      for (const which of order) measured[which].push(await phase(which, timing.seconds));
+    }
+    const [token, floorOnly, floorWithWrite] = TARGETS.map((which) => combine(measured[which])) as [CombinedLoad, CombinedLoad, CombinedLoad];
+    return {
+      token,
+      floor: floorOnly,
+      floorWithWrite,
+      ratio: round2(token.rps / floorOnly.rps),
+      ratioToFloorWithWrite: round2(token.rps / floorWithWrite.rps),
+      roundRatios: measured.token.map((phase, index) => round2(phase.rps / (measured.floor[index] as LoadPhaseResult).rps)),
+      rounds: timing.rounds,
+      secondsPerPhase: timing.seconds,
+      warmupSeconds: timing.warmupSeconds,
+    };
   } finally {
-    await server.stop();
+    await floor.stop();
   }
 }
 
-/** /token's throughput for a fresh session of the user `bench-load` (registered here). */
-export async function tokenLoad(sandbox: SandboxProcess, timing: LoadTiming): Promise<LoadPhaseResult> {
-  await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-load', password: PASSWORD });
-  const token = await sessionToken(sandbox.apiUrl, 'bench-load');
-  return cannon(`${sandbox.apiUrl}/token`, undefined, { authorization: `Bearer ${token}` }, 10, timing);
-}
+/** Connections per phase: enough to keep both function threads busy. */
+const CONNECTIONS = 10;
 
 async function main(): Promise<void> {
-  const timing = { seconds: Number(process.env.BENCH_SECONDS ?? 10), warmupSeconds: Number(process.env.BENCH_LOAD_WARMUP_SECONDS ?? 10) };
+  const timing = {
+    seconds: Number(process.env.BENCH_ROUND_SECONDS ?? 5),
+    warmupSeconds: Number(process.env.BENCH_LOAD_WARMUP_SECONDS ?? 10),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 6),
+  };
   console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
   const sandbox = await startSandboxProcess({ bcryptCost: 10 });
   try {
-    const token = await tokenLoad(sandbox, timing);
-    const floor = await floorLoad(sandbox, timing);
-    console.log(`/token ${token.rps} req/s (p99 ${token.p99Ms} ms, non-2xx ${token.non2xx}, errors ${token.errors})`);
-    console.log(`floor  ${floor.rps} req/s (p99 ${floor.p99Ms} ms, non-2xx ${floor.non2xx}, errors ${floor.errors})`);
-    console.log(`tokenRps / floorRps = ${(token.rps / floor.rps).toFixed(2)} (goal at least 0.8)`);
+    const result = await tokenAgainstFloor(sandbox, timing);
+    console.log(`/token ${result.token.rps} req/s (p99 ${result.token.p99Ms} ms, non-2xx ${result.token.non2xx}, errors ${result.token.errors})`);
+    console.log(`floor  ${result.floor.rps} req/s (p99 ${result.floor.p99Ms} ms, non-2xx ${result.floor.non2xx}, errors ${result.floor.errors})`);
+    console.log(`floor with the write ${result.floorWithWrite.rps} req/s (p99 ${result.floorWithWrite.p99Ms} ms, non-2xx ${result.floorWithWrite.non2xx}, errors ${result.floorWithWrite.errors})`);
+    console.log(`tokenRps / floorWithWriteRps = ${result.ratioToFloorWithWrite}`);
+    console.log(`tokenRps / floorRps = ${result.ratio} over ${result.rounds} rounds of ${result.secondsPerPhase} s (each round: ${result.roundRatios.join(', ')}; goal at least 0.8)`);
   } finally {
     await sandbox.stop();
   }
