@@ -3,15 +3,11 @@
  * and verification of what the browser answers. The relying party (id and origins) comes from
  * the settings table; the challenges are stored by the caller and used once.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Username } from '../username';
 import type { PasskeyRecord } from './ports';
@@ -30,6 +26,19 @@ export interface RelyingParty {
  */
 const SUPPORTED_ALGORITHMS = [-8, -7, -257];
 
+type WebAuthnLibrary = typeof import('@simplewebauthn/server');
+let loadedLibrary: Promise<WebAuthnLibrary> | undefined;
+
+/**
+ * The library, loaded on first use. Every function bundles this module (they share one
+ * runtime), but only a passkey ceremony needs the library: a few hundred KB of code that the
+ * other functions' cold starts then never evaluate.
+ */
+function webAuthn(): Promise<WebAuthnLibrary> {
+  loadedLibrary ??= import('@simplewebauthn/server');
+  return loadedLibrary;
+}
+
 /** How long a browser has to answer a WebAuthn ceremony, in ms. */
 export const PASSKEY_CEREMONY_MS = 5 * 60_000;
 
@@ -39,7 +48,7 @@ export async function passkeyRegistrationOptions(
   user: { readonly username: Username; readonly userId: string },
   existing: readonly PasskeyRecord[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  return generateRegistrationOptions({
+  return (await webAuthn()).generateRegistrationOptions({
     rpName: TOTP_ISSUER,
     rpID: rp.id,
     userName: user.username,
@@ -56,7 +65,7 @@ export async function passkeyRegistrationOptions(
 /** The new passkey if `response` answers `challenge` for this relying party; undefined otherwise. */
 export async function verifyPasskeyRegistration(rp: RelyingParty, response: unknown, challenge: string): Promise<Omit<PasskeyRecord, 'name' | 'createdAt'> | undefined> {
   try {
-    const result = await verifyRegistrationResponse({
+    const result = await (await webAuthn()).verifyRegistrationResponse({
       response: response as RegistrationResponseJSON,
       expectedChallenge: challenge,
       expectedOrigin: [...rp.origins],
@@ -83,7 +92,7 @@ export async function verifyPasskeyRegistration(rp: RelyingParty, response: unkn
  * (passwordless, where the passkey is the only factor and must verify the person: PIN or biometrics).
  */
 export async function passkeyAuthenticationOptions(rp: RelyingParty, allowed: readonly PasskeyRecord[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  return generateAuthenticationOptions({
+  return (await webAuthn()).generateAuthenticationOptions({
     rpID: rp.id,
     timeout: PASSKEY_CEREMONY_MS,
     userVerification: allowed.length === 0 ? 'required' : 'preferred',
@@ -110,7 +119,7 @@ export async function verifyPasskeyAuthentication(
   requireUserVerification = false,
 ): Promise<number | undefined> {
   try {
-    const result = await verifyAuthenticationResponse({
+    const result = await (await webAuthn()).verifyAuthenticationResponse({
       response: response as AuthenticationResponseJSON,
       expectedChallenge: challenge,
       expectedOrigin: [...rp.origins],
