@@ -185,19 +185,31 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
     }
   }
 
+  /**
+   * Writes a new session. Its token hash is random, so the condition can only fail because
+   * this very write already happened: the SDK retried an attempt that timed out after DynamoDB
+   * applied it. The stored item is then read back, and the write counts as done if it is this
+   * session; anything else is a 503.
+   */
   async putSession(session: SessionRecord): Promise<void> {
-    await this.run(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...sessionKey(session.tokenHash),
-          ...session,
-          [TABLE_LAYOUT.sessionsByOwnerIndex.partitionKey]: sessionOwner(session.username),
-          [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(session.expiresAt),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...sessionKey(session.tokenHash),
+            ...session,
+            [TABLE_LAYOUT.sessionsByOwnerIndex.partitionKey]: sessionOwner(session.username),
+            [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(session.expiresAt),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+      const stored = await this.get(sessionKey(session.tokenHash));
+      if (stored?.sessionId !== session.sessionId || stored.userId !== session.userId) throw unavailable(error);
+    }
   }
 
   async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
