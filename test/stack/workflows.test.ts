@@ -60,6 +60,13 @@ describe('the workflows', () => {
     expect(validate(path.join(ROOT, '.github', 'workflows', file))).toEqual({ code: 0, output: '' });
   });
 
+  it.each(['ci.yml', 'deploy.yml'])('%s pins every action to a full commit SHA, its release named beside it', (file) => {
+    // A tag can be moved to other code; a commit cannot. The comment keeps it readable and updatable.
+    const lines = read(`.github/workflows/${file}`).split('\n').filter((line) => /^\s*(-\s+)?uses:/.test(line));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+  });
+
   it('action-validator refuses a broken workflow (negative control)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tvm-workflow-'));
     try {
