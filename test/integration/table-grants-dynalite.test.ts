@@ -3,7 +3,8 @@
  * actions its route lists (lambda/routes.ts, `tableActions`), so an action a handler sends
  * but its route does not list is an AccessDenied (a 503) on AWS that no sandbox would show.
  * Every route's success path runs here against dynalite with the SDK clients recording what
- * they send, and each call must be one its route grants.
+ * they send, and each call must be one its route grants. The passkey routes need a WebAuthn
+ * authenticator (test/browser/mfa-passkey.test.ts) and are not run here.
  */
 import '../support/handler-env';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { join } from 'node:path';
 import { accountAdmin } from '../../admin/operations';
+import { totpCode } from '../../lambda/core/mfa/totp';
 import { parseUsername } from '../../lambda/core/username';
 import { ROUTES, type RouteDefinition, type TableAction } from '../../lambda/routes';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
@@ -120,6 +122,23 @@ it('every DynamoDB call of the account routes is one its route grants', async ()
   await expectGranted('logout', bearerPost('/logout', bodyOf<{ session: { token: string } }>(fresh.result).session.token), 204);
   // The bearer routes read the session and its user in one BatchGetItem: the grant that needs.
   for (const name of ['token', 'sessionsList', 'sessionRevoke', 'mfaStatus', 'totpStart', 'password', 'logout'] as const) {
+    expect({ name, actions: exercised.get(name) }).toEqual({ name, actions: expect.arrayContaining(['BatchGetItem']) });
+  }
+});
+
+it('every DynamoDB call of the TOTP routes, and of a login finished with a second factor, is one its route grants', async () => {
+  const username = `grants-mfa-${Date.now().toString(36)}`;
+  const registered = await call('register', jsonPost('/register', { username, password: PASSWORD }), 201);
+  const token = bodyOf<{ session: { token: string } }>(registered.result).session.token;
+  const started = await expectGranted('totpStart', withBody(bearerPost('/mfa/totp', token), { currentPassword: PASSWORD }), 200);
+  const { secret } = bodyOf<{ secret: string }>(started);
+  const confirmed = await expectGranted('totpConfirm', withBody(bearerPost('/mfa/totp/confirm', token), { code: totpCode(secret, Date.now()) }), 200);
+  const { recoveryCodes } = bodyOf<{ recoveryCodes: string[] }>(confirmed);
+  const login = await expectGranted('login', jsonPost('/login', { username, password: PASSWORD }), 200);
+  const { challenge } = bodyOf<{ challenge: { token: string } }>(login);
+  await expectGranted('loginMfa', jsonPost('/login/mfa', { challenge: challenge.token, recoveryCode: recoveryCodes[0] }), 200);
+  await expectGranted('totpRemove', withBody(bearerPost('/mfa/totp', token), { recoveryCode: recoveryCodes[1] }), 204);
+  for (const name of ['totpConfirm', 'totpRemove'] as const) {
     expect({ name, actions: exercised.get(name) }).toEqual({ name, actions: expect.arrayContaining(['BatchGetItem']) });
   }
 });
