@@ -1,14 +1,21 @@
 /**
- * Serves the floor handlers over HTTP on 127.0.0.1:FLOOR_PORT, `/floor` (floor-handler.ts) and
- * `/floor-write` (floor-writing-handler.ts, the same and one PutItem), on function
- * threads as the sandbox serves its routes (local/function-threads.ts, the same number of
- * threads), with the environment in FLOOR_ENVIRONMENT (JSON): the sandbox's own backends.
- * Run as a child process by bench/run.ts; prints "floor ready" once it listens.
+ * Serves, over HTTP on 127.0.0.1:FLOOR_PORT, the floor handlers, `/floor` (floor-handler.ts)
+ * and `/floor-write` (floor-writing-handler.ts, the same and one PutItem), and `/token`, the
+ * TVM's own token handler, on function threads as the sandbox serves its routes
+ * (local/function-threads.ts, the same number of threads), with the environment in
+ * FLOOR_ENVIRONMENT (JSON): the sandbox's own backends. All three get the same front: the
+ * sandbox's proxy event (buildProxyEvent), and none of its routing, validation or CORS. So
+ * `/token` here is the handler's own cost, next to the floors', without the API adapter.
+ * Run as a child process by bench/token-floor.ts; prints "floor ready" once it listens.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { ROUTES, type RouteDefinition } from '../lambda/routes';
+import { buildProxyEvent } from '../local/api-server';
 import { startFunctionThreads } from '../local/function-threads';
+
+const TOKEN_ROUTE = ROUTES.find((route) => route.name === 'token') as RouteDefinition;
 
 async function main(): Promise<void> {
   const environment = JSON.parse(process.env.FLOOR_ENVIRONMENT ?? '{}') as Record<string, string>;
@@ -16,6 +23,7 @@ async function main(): Promise<void> {
     functions: [
       { name: 'floor', file: join(__dirname, 'floor-handler.ts') },
       { name: 'floor-write', file: join(__dirname, 'floor-writing-handler.ts') },
+      { name: 'token', file: join(__dirname, '..', TOKEN_ROUTE.entry) },
     ],
     environment,
     threads: Number(process.env.FLOOR_THREADS ?? 2),
@@ -24,8 +32,9 @@ async function main(): Promise<void> {
     request.resume();
     request.on('end', () => {
       const requestId = randomUUID();
-      const event = { httpMethod: request.method, path: request.url, headers: request.headers, body: null, requestContext: { requestId } };
-      functions.invoke(request.url === '/floor-write' ? 'floor-write' : 'floor', event as never, requestId).then(
+      const event = buildProxyEvent(request, TOKEN_ROUTE, null, requestId);
+      const name = request.url === '/token' ? 'token' : request.url === '/floor-write' ? 'floor-write' : 'floor';
+      functions.invoke(name, event, requestId).then(
         (result) => response.writeHead(result.statusCode, { 'content-type': 'application/json' }).end(result.body),
         () => response.writeHead(502).end(),
       );

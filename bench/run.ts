@@ -20,8 +20,9 @@
  * 3. tokenRps / tokenP99Ms: autocannon against a sandbox child process; floorRps / floorP99Ms:
  *    the same load on the floor (floor-handler.ts: one GetItem and one AssumeRole) served on
  *    function threads by a child process against the same sandbox's DynamoDB and STS;
- *    floorWithWriteRps: the floor and one PutItem. Each gets BENCH_LOAD_WARMUP_SECONDS
- *    (default 10) of warm-up, then BENCH_ROUNDS (6) interleaved rounds of BENCH_ROUND_SECONDS
+ *    floorWithWriteRps: the floor and one PutItem; tokenHandlerRps: the token handler served the
+ *    floors' way, without the sandbox's API adapter. Each gets BENCH_LOAD_WARMUP_SECONDS
+ *    (default 10) of warm-up, then BENCH_ROUNDS (4) interleaved rounds of BENCH_ROUND_SECONDS
  *    (5) each (token-floor.ts). loginRps: /login after BENCH_LOAD_WARMUP_SECONDS, for BENCH_SECONDS.
  * 4. soak: BENCH_SOAK_SECONDS (default 60) of mixed register, login, token and S3 traffic
  *    from BENCH_VUS (default 50) virtual users against the same child sandbox (`node --import tsx
@@ -398,7 +399,7 @@ async function measureColdStarts(work: string, bundles: readonly MeasuredBundle[
 // ---- 3 and 4. the sandbox as a child process ---------------------------------------------
 
 const LOAD_TIMING = { seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS };
-const TOKEN_ROUNDS = integerEnv('BENCH_ROUNDS', 6);
+const TOKEN_ROUNDS = integerEnv('BENCH_ROUNDS', 4);
 const TOKEN_PHASE_SECONDS = integerEnv('BENCH_ROUND_SECONDS', 5);
 
 interface SoakStats {
@@ -630,7 +631,8 @@ async function main(): Promise<void> {
       await sandbox.stop();
     }
 
-    const { token, floor, floorWithWrite, ratio: tokenToFloorRps, ratioToFloorWithWrite, roundRatios } = throughput.tokenAgainstFloor as Awaited<ReturnType<typeof tokenAgainstFloor>>;
+    const { token, floor, floorWithWrite, tokenHandler, ratio: tokenToFloorRps, ratioToFloorWithWrite, handlerToFloorWithWrite, roundRatios } =
+      throughput.tokenAgainstFloor as Awaited<ReturnType<typeof tokenAgainstFloor>>;
     const tokenStages = roundTrips.routes.token?.stages ?? Number.NaN;
     const login = throughput.login as { rps: number; p99Ms: number };
     const ratios = Object.values(coldReport).map((entry) => (entry as { coldStartRatio: number }).coldStartRatio);
@@ -657,6 +659,8 @@ async function main(): Promise<void> {
       floorWithWriteRps: floorWithWrite.rps,
       floorWithWriteP99Ms: floorWithWrite.p99Ms,
       tokenToFloorWithWriteRps: ratioToFloorWithWrite,
+      tokenHandlerRps: tokenHandler.rps,
+      tokenHandlerToFloorWithWriteRps: handlerToFloorWithWrite,
       loginRps: login.rps,
       loginP99Ms: login.p99Ms,
       throughput,
@@ -714,6 +718,7 @@ function printTable(results: Record<string, unknown> & { goals: Record<string, b
   console.log(`| tokenRps | ${results.tokenRps} |\n| tokenP99Ms | ${results.tokenP99Ms} |`);
   console.log(`| floorRps (GetItem + AssumeRole) | ${results.floorRps} |\n| floorP99Ms | ${results.floorP99Ms} |\n| tokenRps / floorRps | ${results.tokenToFloorRps} (rounds ${(results.tokenToFloorRoundRatios as number[]).join(", ")}) |`);
   console.log(`| floorWithWriteRps (GetItem + AssumeRole + PutItem) | ${results.floorWithWriteRps} |\n| floorWithWriteP99Ms | ${results.floorWithWriteP99Ms} |\n| tokenRps / floorWithWriteRps | ${results.tokenToFloorWithWriteRps} |`);
+  console.log(`| tokenHandlerRps (the token handler on the floors' front, no API adapter) | ${results.tokenHandlerRps} |\n| tokenHandlerRps / floorWithWriteRps | ${results.tokenHandlerToFloorWithWriteRps} |`);
   console.log(`| loginRps (bcrypt ${BCRYPT_COST}) | ${results.loginRps} |`);
   console.log(`| soak: ${soakReport.virtualUsers} users, ${soakReport.seconds} s, ops/s | ${soakReport.opsPerSecond} |`);
   console.log(`| soak errors | ${soakReport.errors} |\n| soak p99 ms | ${soakReport.p99Ms} |`);

@@ -2,8 +2,9 @@
  * /token against its floor: the same autocannon load on a sandbox's POST /token and on the
  * floor (floor-handler.ts: one GetItem and one AssumeRole) served on function threads by a
  * child process against the same sandbox's DynamoDB and STS; and on the floor with the one
- * write /token must make (floor-write: the same and one PutItem). Used by `npm run bench`; on
- * its own, `npm run bench:token` runs only this part (under two minutes) and prints the ratios.
+ * write /token must make (floor-write: the same and one PutItem); and on the token handler
+ * itself served the floors' way, without the sandbox's API adapter. Used by `npm run bench`; on
+ * its own, `npm run bench:token` runs only this part (about two minutes) and prints the ratios.
  */
 import { loadavg } from 'node:os';
 import type { SandboxManifest } from '../local/manifest';
@@ -30,6 +31,10 @@ function floorEnvironment(manifest: SandboxManifest, functionKey: LongTermKey): 
   return {
     PATH: process.env.PATH ?? '',
     TABLE_NAME: manifest.tableName,
+    // The token handler's settings are the defaults, as the sandbox's; its logs are off, as there.
+    BUCKET_NAME: manifest.bucketName,
+    S3_ENDPOINT: manifest.s3Endpoint,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
     VENDING_ROLE_ARN: manifest.vendingRoleArn,
     AWS_REGION: manifest.region,
     AWS_ACCESS_KEY_ID: functionKey.accessKeyId,
@@ -41,11 +46,12 @@ function floorEnvironment(manifest: SandboxManifest, functionKey: LongTermKey): 
 }
 
 /** The floor served on function threads by a child process, against `sandbox`'s backends. */
-async function startFloor(sandbox: SandboxProcess): Promise<{ url: string; writeUrl: string; stop(): Promise<void> }> {
+async function startFloor(sandbox: SandboxProcess): Promise<{ url: string; writeUrl: string; tokenUrl: string; stop(): Promise<void> }> {
   const port = await freePort();
   const environment = floorEnvironment(sandbox.manifest, readSandboxSecrets(sandbox.dataDir).functionKey);
   const server = await startNodeScript('bench/floor-server.ts', { ...process.env, FLOOR_PORT: String(port), FLOOR_ENVIRONMENT: JSON.stringify(environment) }, 'floor ready');
-  return { url: `http://127.0.0.1:${port}/floor`, writeUrl: `http://127.0.0.1:${port}/floor-write`, stop: () => server.stop() };
+  const base = `http://127.0.0.1:${port}`;
+  return { url: `${base}/floor`, writeUrl: `${base}/floor-write`, tokenUrl: `${base}/token`, stop: () => server.stop() };
 }
 
 /** One target's phases combined: requests per second over every round, the median round's p99. */
@@ -63,10 +69,14 @@ export interface TokenAgainstFloor {
   readonly floor: CombinedLoad;
   /** GetItem + AssumeRole + PutItem: the floor with /token's one write. */
   readonly floorWithWrite: CombinedLoad;
+  /** The token handler on the floors' front (no sandbox API adapter): the handler's own cost. */
+  readonly tokenHandler: CombinedLoad;
   /** token rps / floor rps over all rounds. */
   readonly ratio: number;
   /** token rps / floorWithWrite rps over all rounds. */
   readonly ratioToFloorWithWrite: number;
+  /** tokenHandler rps / floorWithWrite rps over all rounds. */
+  readonly handlerToFloorWithWrite: number;
   /** Each round's own token / floor ratio, to show the spread. */
   readonly roundRatios: readonly number[];
   readonly rounds: number;
@@ -88,8 +98,8 @@ function combine(phases: readonly LoadPhaseResult[]): CombinedLoad {
   };
 }
 
-type Target = 'token' | 'floor' | 'floorWithWrite';
-const TARGETS: readonly Target[] = ['token', 'floor', 'floorWithWrite'];
+type Target = 'token' | 'floor' | 'floorWithWrite' | 'tokenHandler';
+const TARGETS: readonly Target[] = ['token', 'floor', 'floorWithWrite', 'tokenHandler'];
 
 /**
  * /token (a fresh session of `bench-load`, registered here) against both floors, with the same
@@ -102,23 +112,25 @@ export async function tokenAgainstFloor(sandbox: SandboxProcess, timing: LoadTim
   const session = await sessionToken(sandbox.apiUrl, 'bench-load');
   const floor = await startFloor(sandbox);
   try {
-    const urls: Record<Target, string> = { token: `${sandbox.apiUrl}/token`, floor: floor.url, floorWithWrite: floor.writeUrl };
-    const phase = (which: Target, seconds: number) =>
-      cannon(urls[which], undefined, which === 'token' ? { authorization: `Bearer ${session}` } : {}, CONNECTIONS, { seconds, warmupSeconds: 0 });
+    const urls: Record<Target, string> = { token: `${sandbox.apiUrl}/token`, floor: floor.url, floorWithWrite: floor.writeUrl, tokenHandler: floor.tokenUrl };
+    // Every target gets the session token: the floors ignore it.
+    const phase = (which: Target, seconds: number) => cannon(urls[which], undefined, { authorization: `Bearer ${session}` }, CONNECTIONS, { seconds, warmupSeconds: 0 });
     for (const which of TARGETS) await phase(which, timing.warmupSeconds);
-    const measured: Record<Target, LoadPhaseResult[]> = { token: [], floor: [], floorWithWrite: [] };
+    const measured: Record<Target, LoadPhaseResult[]> = { token: [], floor: [], floorWithWrite: [], tokenHandler: [] };
     for (let index = 0; index < timing.rounds; index++) {
       const order = [...TARGETS.slice(index % TARGETS.length), ...TARGETS.slice(0, index % TARGETS.length)];
       if (Math.floor(index / TARGETS.length) % 2 === 1) order.reverse();
       for (const which of order) measured[which].push(await phase(which, timing.seconds));
     }
-    const [token, floorOnly, floorWithWrite] = TARGETS.map((which) => combine(measured[which])) as [CombinedLoad, CombinedLoad, CombinedLoad];
+    const [token, floorOnly, floorWithWrite, tokenHandler] = TARGETS.map((which) => combine(measured[which])) as [CombinedLoad, CombinedLoad, CombinedLoad, CombinedLoad];
     return {
       token,
       floor: floorOnly,
       floorWithWrite,
+      tokenHandler,
       ratio: round2(token.rps / floorOnly.rps),
       ratioToFloorWithWrite: round2(token.rps / floorWithWrite.rps),
+      handlerToFloorWithWrite: round2(tokenHandler.rps / floorWithWrite.rps),
       roundRatios: measured.token.map((phase, index) => round2(phase.rps / (measured.floor[index] as LoadPhaseResult).rps)),
       rounds: timing.rounds,
       secondsPerPhase: timing.seconds,
@@ -136,7 +148,7 @@ async function main(): Promise<void> {
   const timing = {
     seconds: Number(process.env.BENCH_ROUND_SECONDS ?? 5),
     warmupSeconds: Number(process.env.BENCH_LOAD_WARMUP_SECONDS ?? 10),
-    rounds: Number(process.env.BENCH_ROUNDS ?? 6),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 4),
   };
   console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
   const sandbox = await startSandboxProcess({ bcryptCost: 10 });
@@ -145,7 +157,8 @@ async function main(): Promise<void> {
     console.log(`/token ${result.token.rps} req/s (p99 ${result.token.p99Ms} ms, non-2xx ${result.token.non2xx}, errors ${result.token.errors})`);
     console.log(`floor  ${result.floor.rps} req/s (p99 ${result.floor.p99Ms} ms, non-2xx ${result.floor.non2xx}, errors ${result.floor.errors})`);
     console.log(`floor with the write ${result.floorWithWrite.rps} req/s (p99 ${result.floorWithWrite.p99Ms} ms, non-2xx ${result.floorWithWrite.non2xx}, errors ${result.floorWithWrite.errors})`);
-    console.log(`tokenRps / floorWithWriteRps = ${result.ratioToFloorWithWrite}`);
+    console.log(`token handler without the API adapter ${result.tokenHandler.rps} req/s (p99 ${result.tokenHandler.p99Ms} ms, non-2xx ${result.tokenHandler.non2xx}, errors ${result.tokenHandler.errors})`);
+    console.log(`tokenRps / floorWithWriteRps = ${result.ratioToFloorWithWrite}; token handler / floorWithWrite = ${result.handlerToFloorWithWrite}`);
     console.log(`tokenRps / floorRps = ${result.ratio} over ${result.rounds} rounds of ${result.secondsPerPhase} s (each round: ${result.roundRatios.join(', ')}; goal at least 0.8)`);
   } finally {
     await sandbox.stop();
