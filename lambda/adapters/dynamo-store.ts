@@ -10,6 +10,7 @@ import {
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../core/audit';
 import { BackendUnavailableError, UsernameTakenError } from '../core/errors';
 import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../core/lockout';
@@ -50,6 +51,8 @@ const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
 
 /** How often a BatchGetItem is sent before keys it leaves unprocessed make a 503. */
 const BATCH_GET_ATTEMPTS = 3;
+/** The wait before asking again for unprocessed keys, doubled each time (AWS advises backing off). */
+const BATCH_GET_BACKOFF_MS = 25;
 
 /** Whether DynamoDB refused a write because its condition failed. */
 export function isConditionFailure(error: unknown): boolean {
@@ -465,13 +468,15 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
 
   /**
    * A consistent BatchGetItem of a few keys. Keys DynamoDB leaves unprocessed (throttling) are
-   * asked again, at most BATCH_GET_ATTEMPTS times in all; any still left make a 503.
+   * asked again after a short, doubling wait, at most BATCH_GET_ATTEMPTS times in all; any
+   * still left make a 503.
    */
   private async batchGet(keys: readonly { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let pending: Record<string, unknown>[] = [...keys];
     try {
       for (let attempt = 0; attempt < BATCH_GET_ATTEMPTS && pending.length > 0; attempt++) {
+        if (attempt > 0) await sleep(BATCH_GET_BACKOFF_MS * 2 ** (attempt - 1));
         const result = await this.documents.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
         );
