@@ -357,3 +357,18 @@ export const ROUTES: readonly RouteDefinition[] = [
     },
   },
 ];
+
+/**
+ * The DynamoDB item actions a set of routes needs, from the route table: each named one by
+ * one, on the table ARN alone. `Query` is never granted on the table: the only query the
+ * functions run is on the sessions-by-owner index, granted separately on that index's ARN.
+ */
+export function tableActionsFor(routes: readonly RouteDefinition[]): string[] {
+  const actions = new Set(routes.flatMap((route) => route.tableActions).filter((action) => action !== 'Query'));
+  return [...actions].map((action) => `dynamodb:${action}`).sort();
+}
+
+/** Whether any of the routes lists a user's sessions (a Query on the sessions-by-owner index). */
+export function queriesSessionIndex(routes: readonly RouteDefinition[]): boolean {
+  return routes.some((route) => route.tableActions.includes('Query'));
+}

@@ -26,27 +26,12 @@ import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { ROUTES, type BodySchema, type RouteDefinition } from '../lambda/routes';
+import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
 
 /** The repository root: route entries and the lockfile are relative to it. */
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-
-/**
- * The DynamoDB item actions a set of routes needs, from the route table: each named one by
- * one, on the table ARN alone. `Query` is never granted on the table: the only query the
- * functions run is on the sessions-by-owner index, granted separately on that index's ARN.
- */
-export function tableActionsFor(routes: readonly RouteDefinition[]): string[] {
-  const actions = new Set(routes.flatMap((route) => route.tableActions).filter((action) => action !== 'Query'));
-  return [...actions].map((action) => `dynamodb:${action}`).sort();
-}
-
-/** Whether any of the routes lists a user's sessions (a Query on the sessions-by-owner index). */
-export function queriesSessionIndex(routes: readonly RouteDefinition[]): boolean {
-  return routes.some((route) => route.tableActions.includes('Query'));
-}
 
 /**
  * Memory per function, in MB. Lambda allots CPU in proportion to memory and gives one full

@@ -4,11 +4,14 @@
  * uses the second core instead of queueing on the handlers' event loop. It listens on
  * 127.0.0.1 only and answers only requests SigV4-signed with a key it trusts (the functions',
  * the operator's): a user's vended credentials get AccessDeniedException, as their session
- * policy denies dynamodb:* on AWS. Stopping it closes the LevelDB before the thread ends.
+ * policy denies dynamodb:* on AWS, and so does the functions' key for an action or a table
+ * their roles are not granted (table-grant.ts). Stopping it closes the LevelDB before the
+ * thread ends.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LongTermKey } from './secrets';
+import type { TableGrant } from './table-grant';
 
 /** A dynalite server running on its own thread. */
 export interface DynamoDbThread {
@@ -25,6 +28,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 require(workerData.tsxApi).register();
 const { Readable } = require('node:stream');
 const { authenticateLongTermKey, ServiceAuthError } = require(workerData.authModule);
+const { tableGrantRefusal } = require(workerData.grantModule);
 const dynalite = require(workerData.dynalitePath);
 const server = dynalite({ path: workerData.path, createTableMs: 0 });
 // dynalite checks no signature: every request is authenticated first, then replayed to it.
@@ -51,13 +55,23 @@ server.on('request', (req, res) => {
       return;
     }
     const body = Buffer.concat(chunks);
-    try {
-      authenticateLongTermKey(req, body, 'dynamodb', workerData.keys, Date.now());
-    } catch (error) {
-      if (!(error instanceof ServiceAuthError)) throw error;
-      const answer = JSON.stringify({ __type: 'com.amazon.coral.service#' + ERRORS[error.reason], message: error.message });
+    const refuse = (type, message) => {
+      const answer = JSON.stringify({ __type: 'com.amazon.coral.service#' + type, message });
       res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(answer) });
       res.end(answer);
+    };
+    let key;
+    try {
+      key = authenticateLongTermKey(req, body, 'dynamodb', workerData.keys, Date.now());
+    } catch (error) {
+      if (!(error instanceof ServiceAuthError)) throw error;
+      refuse(ERRORS[error.reason], error.message);
+      return;
+    }
+    // The functions' key may do what their roles may (table-grant.ts); the operator's, anything.
+    const refusal = key.grant ? tableGrantRefusal(req.headers['x-amz-target'], body, key.grant) : undefined;
+    if (refusal) {
+      refuse('AccessDeniedException', refusal);
       return;
     }
     const replay = Readable.from([body]);
@@ -84,15 +98,21 @@ type WorkerMessage =
   | { type: 'error'; code?: string; message: string }
   | { type: 'stopped'; message?: string };
 
-/** Starts dynalite on `port` (0 = any free port) with its LevelDB at `path`, answering requests signed with `keys` only. */
-export function startDynamoDbThread(path: string, port: number, keys: readonly LongTermKey[]): Promise<DynamoDbThread> {
+/** A key DynamoDB trusts, and what it may do there (everything when no grant is given). */
+export interface TrustedKey extends LongTermKey {
+  readonly grant?: TableGrant;
+}
+
+/** Starts dynalite on `port` (0 = any free port) with its LevelDB at `path`, answering requests signed with `keys` only, each within its grant. */
+export function startDynamoDbThread(path: string, port: number, keys: readonly TrustedKey[]): Promise<DynamoDbThread> {
   const workerData = {
     dynalitePath: require.resolve('dynalite'),
     tsxApi: require.resolve('tsx/cjs/api'),
     authModule: join(__dirname, 'service-auth.ts'),
+    grantModule: join(__dirname, 'table-grant.ts'),
     path,
     port,
-    keys: keys.map(({ accessKeyId, secretAccessKey }) => ({ accessKeyId, secretAccessKey })),
+    keys: keys.map(({ accessKeyId, secretAccessKey, grant }) => ({ accessKeyId, secretAccessKey, ...(grant ? { grant } : {}) })),
   };
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
   return new Promise((resolve, reject) => {

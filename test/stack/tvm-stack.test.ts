@@ -10,7 +10,8 @@ import type { IConstruct } from 'constructs';
 import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/core/settings';
 import { renderVendingRolePolicy } from '../../lambda/core/policy';
 import { ROUTES } from '../../lambda/routes';
-import { MEMORY_MB, queriesSessionIndex, tableActionsFor, toApiGatewaySchema } from '../../lib/tvm-api';
+import { MEMORY_MB, toApiGatewaySchema } from '../../lib/tvm-api';
+import { queriesSessionIndex, tableActionsFor } from '../../lambda/routes';
 import { VENDING_ACTIONS } from '../../lib/vending-role';
 import { maskAssetHashes } from './mask-asset-hashes';
 import {
