@@ -1,7 +1,8 @@
 /**
  * Least privilege that still works: each function's IAM policy grants exactly the DynamoDB
- * actions its route lists (lambda/routes.ts, `tableActions`), so an action a handler sends
- * but its route does not list is an AccessDenied (a 503) on AWS that no sandbox would show.
+ * actions its route lists (lambda/routes.ts, `tableActions`), and STS AssumeRole only to the
+ * routes that vend credentials, so a call a handler makes but its route does not list is an
+ * AccessDenied (a 503) on AWS.
  * Every route's success path runs here against dynalite with the SDK clients recording what
  * they send, and each call must be one its route grants. The passkey routes need a WebAuthn
  * authenticator (test/browser/mfa-passkey.test.ts) and are not run here.
@@ -42,6 +43,7 @@ const ACTION_OF: Record<string, TableAction> = {
 };
 
 let sent: string[] = [];
+let assumedRole = false;
 type Send = (this: unknown, command: { constructor: { name: string } }, ...rest: unknown[]) => Promise<unknown>;
 for (const client of [DynamoDBDocumentClient, DynamoDBClient] as unknown as { prototype: { send: Send } }[]) {
   const original = client.prototype.send;
@@ -50,6 +52,12 @@ for (const client of [DynamoDBDocumentClient, DynamoDBClient] as unknown as { pr
     return original.call(this, command, ...rest);
   };
 }
+// STS too (over the mock): only the functions that vend credentials get sts:AssumeRole.
+const mockedStsSend = (STSClient as unknown as { prototype: { send: Send } }).prototype.send;
+(STSClient as unknown as { prototype: { send: Send } }).prototype.send = function recordingStsSend(this: unknown, command, ...rest) {
+  if (command.constructor.name === 'AssumeRoleCommand') assumedRole = true;
+  return mockedStsSend.call(this, command, ...rest);
+};
 
 const route = (name: RouteDefinition['name']) => ROUTES.find((candidate) => candidate.name === name) as RouteDefinition;
 const handlers = new Map<string, Handler>();
@@ -63,6 +71,7 @@ async function call(name: RouteDefinition['name'], event: APIGatewayProxyEvent, 
     handlers.set(name, handler);
   }
   sent = [];
+  assumedRole = false;
   const result = await handler({ ...event, httpMethod: definition.method }, context);
   expect({ name, status: result.statusCode }).toEqual({ name, status });
   const actions = [...new Set(sent.map((command) => ACTION_OF[command] ?? `unknown command ${command}`))];
@@ -70,10 +79,16 @@ async function call(name: RouteDefinition['name'], event: APIGatewayProxyEvent, 
 }
 
 const exercised = new Map<RouteDefinition['name'], string[]>();
+const assumedRoleIn = new Set<RouteDefinition['name']>();
 async function expectGranted(name: RouteDefinition['name'], event: APIGatewayProxyEvent, status: number) {
   const { result, actions } = await call(name, event, status);
   exercised.set(name, actions);
   expect({ name, notGranted: actions.filter((action) => !route(name).tableActions.includes(action as TableAction)) }).toEqual({ name, notGranted: [] });
+  // The functions that do not vend credentials run under a role with no STS rights at all.
+  if (assumedRole) {
+    assumedRoleIn.add(name);
+    expect({ name, vendsCredentials: route(name).vendsCredentials }).toEqual({ name, vendsCredentials: true });
+  }
   return result;
 }
 
@@ -124,6 +139,8 @@ it('every DynamoDB call of the account routes is one its route grants', async ()
   for (const name of ['token', 'sessionsList', 'sessionRevoke', 'mfaStatus', 'totpStart', 'password', 'logout'] as const) {
     expect({ name, actions: exercised.get(name) }).toEqual({ name, actions: expect.arrayContaining(['BatchGetItem']) });
   }
+  // The STS check above saw the vending routes vend (it is not vacuous).
+  expect([...assumedRoleIn].sort()).toEqual(['login', 'passwordReset', 'register', 'token']);
 });
 
 it('every DynamoDB call of the TOTP routes, and of a login finished with a second factor, is one its route grants', async () => {
