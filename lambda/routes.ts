@@ -183,7 +183,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: true,
-    tableActions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    // As a login's: it also ends the user's other sessions, found with a Query.
+    tableActions: LOGIN_ACTIONS,
     body: {
       type: 'object',
       required: ['username', 'resetCode', 'newPassword'],
@@ -359,13 +360,20 @@ export const ROUTES: readonly RouteDefinition[] = [
 ];
 
 /**
- * The DynamoDB item actions a set of routes needs, from the route table: each named one by
- * one, on the table ARN alone. `Query` is never granted on the table: the only query the
- * functions run is on the sessions-by-owner index, granted separately on that index's ARN.
+ * The DynamoDB item actions a set of routes needs on the table itself, from the route table,
+ * sorted: every action they list but `Query`, which the functions run only on the
+ * sessions-by-owner index (see {@link queriesSessionIndex}).
+ */
+export function tableItemActions(routes: readonly RouteDefinition[]): TableAction[] {
+  return [...new Set(routes.flatMap((route) => route.tableActions).filter((action) => action !== 'Query'))].sort();
+}
+
+/**
+ * The same as IAM actions (`dynamodb:GetItem`, ...), each named one by one, for the table ARN
+ * alone. `Query` is never granted on the table: it is granted separately on the index's ARN.
  */
 export function tableActionsFor(routes: readonly RouteDefinition[]): string[] {
-  const actions = new Set(routes.flatMap((route) => route.tableActions).filter((action) => action !== 'Query'));
-  return [...actions].map((action) => `dynamodb:${action}`).sort();
+  return tableItemActions(routes).map((action) => `dynamodb:${action}`);
 }
 
 /** Whether any of the routes lists a user's sessions (a Query on the sessions-by-owner index). */

@@ -19,15 +19,15 @@ import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFo
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { TABLE_LAYOUT, createTableInput } from '../lambda/adapters/table-layout';
+import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { ROUTES, queriesSessionIndex, tableActionsFor } from '../lambda/routes';
+import { ROUTES } from '../lambda/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
-import type { TableGrant } from './table-grant';
+import { functionsTableGrant } from './functions-grant';
 import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
@@ -244,12 +244,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
 
-    const functionsGrant: TableGrant = {
-      actions: tableActionsFor(ROUTES).map((action) => action.replace(/^dynamodb:/, '')),
-      table: SANDBOX_TABLE,
-      ...(queriesSessionIndex(ROUTES) ? { queryIndex: TABLE_LAYOUT.sessionsByOwnerIndex.name } : {}),
-    };
-    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [{ ...secrets.functionKey, grant: functionsGrant }, secrets.operatorKey]);
+    const functionsKey = { ...secrets.functionKey, grant: functionsTableGrant(ROUTES, SANDBOX_TABLE) };
+    const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [functionsKey, secrets.operatorKey]);
     cleanup.push(() => database.stop());
     const { endpoint: dynamoEndpoint } = database;
     await ensureTable(dynamoEndpoint, secrets.operatorKey);

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
 import { ROUTES, tableActionsFor } from '../../lambda/routes';
+import { functionsTableGrant } from '../../local/functions-grant';
 import { tableGrantRefusal, type TableGrant } from '../../local/table-grant';
 
 const grant: TableGrant = { actions: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], table: 'tvm-local-users', queryIndex: 'sessionsByOwner' };
@@ -53,10 +54,12 @@ it('never allows what it was not granted, whatever the target and body (property
 });
 
 it('is built from the route table the stack grants from', () => {
-  // local/sandbox.ts builds the grant this way; the stack's roles get the same actions (lib/tvm-api.ts).
-  const actions = tableActionsFor(ROUTES).map((action) => action.replace(/^dynamodb:/, ''));
-  expect(actions).toEqual(expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']));
-  expect(actions).not.toContain('Scan');
-  expect(actions).not.toContain('Query');
-  expect(TABLE_LAYOUT.sessionsByOwnerIndex.name).toBe(grant.queryIndex);
+  // The grant the sandbox gives its functions' key (local/sandbox.ts); the stack's roles get the same actions (lib/tvm-api.ts).
+  const built = functionsTableGrant(ROUTES, grant.table);
+  expect(built.actions.map((action) => `dynamodb:${action}`)).toEqual(tableActionsFor(ROUTES));
+  expect(built.actions).toEqual(expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']));
+  expect(built.actions).not.toContain('Scan');
+  expect(built.actions).not.toContain('Query');
+  expect(built).toMatchObject({ table: grant.table, queryIndex: TABLE_LAYOUT.sessionsByOwnerIndex.name });
+  expect(grant.queryIndex).toBe(TABLE_LAYOUT.sessionsByOwnerIndex.name);
 });
