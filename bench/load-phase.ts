@@ -1,5 +1,9 @@
 /** One autocannon phase of a benchmark: a warm-up that is not counted, then the measured run. */
 import autocannon from 'autocannon';
+import { integerEnv } from './numbers';
+
+/** The warm-up of every load phase, in seconds: BENCH_LOAD_WARMUP_SECONDS, default 10. */
+export const LOAD_WARMUP_SECONDS = integerEnv('BENCH_LOAD_WARMUP_SECONDS', 10);
 
 /** What a phase measured. Latencies are autocannon's, in whole milliseconds. */
 export interface LoadPhaseResult {

@@ -47,28 +47,18 @@ import { readSandboxSecrets } from '../local/secrets';
 import { startSandbox } from '../local/sandbox';
 import { COLD_USERS, EXPECTED_FIRST_STATUS, MEASURED_ROUTES, PASSWORD, coldEvent, postJson } from './first-events';
 import { countRoundTrips } from './round-trips';
-import { cannon, tokenAgainstFloor } from './token-floor';
+import { LOAD_WARMUP_SECONDS } from './load-phase';
+import { integerEnv, median } from './numbers';
+import { TOKEN_FLOOR_TIMING, cannon, tokenAgainstFloor } from './token-floor';
 import { rssKb, startSandboxProcess } from './sandbox-process';
 
 const ROOT = resolve(__dirname, '..');
 const COLD_RUNS = integerEnv('BENCH_COLD_RUNS', 20);
 const LOAD_SECONDS = integerEnv('BENCH_SECONDS', 10);
-const LOAD_WARMUP_SECONDS = integerEnv('BENCH_LOAD_WARMUP_SECONDS', 10);
 const SOAK_SECONDS = integerEnv('BENCH_SOAK_SECONDS', 60);
 const WARMUP_SECONDS = integerEnv('BENCH_WARMUP_SECONDS', 15);
 const VUS = integerEnv('BENCH_VUS', 50);
 const BCRYPT_COST = 10;
-
-function integerEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0;
@@ -399,8 +389,6 @@ async function measureColdStarts(work: string, bundles: readonly MeasuredBundle[
 // ---- 3 and 4. the sandbox as a child process ---------------------------------------------
 
 const LOAD_TIMING = { seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS };
-const TOKEN_ROUNDS = integerEnv('BENCH_ROUNDS', 4);
-const TOKEN_PHASE_SECONDS = integerEnv('BENCH_ROUND_SECONDS', 5);
 
 interface SoakStats {
   ops: number;
@@ -620,8 +608,8 @@ async function main(): Promise<void> {
     let throughput: Record<string, unknown>;
     let soakReport: Awaited<ReturnType<typeof soak>>;
     try {
-      log(`autocannon POST /token against the floor (GetItem + AssumeRole on function threads, same backends): ${LOAD_WARMUP_SECONDS} s warm-up each, then ${TOKEN_ROUNDS} interleaved rounds of ${TOKEN_PHASE_SECONDS} s each...`);
-      const tokenAndFloor = await tokenAgainstFloor(sandbox, { seconds: TOKEN_PHASE_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS, rounds: TOKEN_ROUNDS });
+      log(`autocannon POST /token against the floor (GetItem + AssumeRole on function threads, same backends): ${TOKEN_FLOOR_TIMING.warmupSeconds} s warm-up each, then ${TOKEN_FLOOR_TIMING.rounds} interleaved rounds of ${TOKEN_FLOOR_TIMING.seconds} s each...`);
+      const tokenAndFloor = await tokenAgainstFloor(sandbox, TOKEN_FLOOR_TIMING);
       log(`autocannon POST /login, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
       const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4, LOAD_TIMING);
       throughput = { tokenAgainstFloor: tokenAndFloor, login: loginLoad };

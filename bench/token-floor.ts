@@ -11,7 +11,8 @@ import type { SandboxManifest } from '../local/manifest';
 import { readSandboxSecrets, type LongTermKey } from '../local/secrets';
 import { freePort } from '../test/e2e/helpers';
 import { PASSWORD, postJson, sessionToken } from './first-events';
-import { loadPhase, type LoadPhaseResult } from './load-phase';
+import { LOAD_WARMUP_SECONDS, loadPhase, type LoadPhaseResult } from './load-phase';
+import { integerEnv, median } from './numbers';
 import { startNodeScript, startSandboxProcess, type SandboxProcess } from './sandbox-process';
 
 /** How long each measured load runs, and its uncounted warm-up. */
@@ -85,7 +86,6 @@ export interface TokenAgainstFloor {
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 function combine(phases: readonly LoadPhaseResult[]): CombinedLoad {
   const requests = phases.reduce((sum, phase) => sum + phase.requests, 0);
@@ -144,16 +144,18 @@ export async function tokenAgainstFloor(sandbox: SandboxProcess, timing: LoadTim
 /** Connections per phase: enough to keep both function threads busy. */
 const CONNECTIONS = 10;
 
+/** The rounds' shape: BENCH_ROUNDS (4) rounds of BENCH_ROUND_SECONDS (5) per target, after the load warm-up. */
+export const TOKEN_FLOOR_TIMING = {
+  seconds: integerEnv('BENCH_ROUND_SECONDS', 5),
+  warmupSeconds: LOAD_WARMUP_SECONDS,
+  rounds: integerEnv('BENCH_ROUNDS', 4),
+} as const;
+
 async function main(): Promise<void> {
-  const timing = {
-    seconds: Number(process.env.BENCH_ROUND_SECONDS ?? 5),
-    warmupSeconds: Number(process.env.BENCH_LOAD_WARMUP_SECONDS ?? 10),
-    rounds: Number(process.env.BENCH_ROUNDS ?? 4),
-  };
   console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
   const sandbox = await startSandboxProcess({ bcryptCost: 10 });
   try {
-    const result = await tokenAgainstFloor(sandbox, timing);
+    const result = await tokenAgainstFloor(sandbox, TOKEN_FLOOR_TIMING);
     console.log(`/token ${result.token.rps} req/s (p99 ${result.token.p99Ms} ms, non-2xx ${result.token.non2xx}, errors ${result.token.errors})`);
     console.log(`floor  ${result.floor.rps} req/s (p99 ${result.floor.p99Ms} ms, non-2xx ${result.floor.non2xx}, errors ${result.floor.errors})`);
     console.log(`floor with the write ${result.floorWithWrite.rps} req/s (p99 ${result.floorWithWrite.p99Ms} ms, non-2xx ${result.floorWithWrite.non2xx}, errors ${result.floorWithWrite.errors})`);
