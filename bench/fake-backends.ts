@@ -5,6 +5,7 @@
  * The table keeps items in a Map and evaluates the adapter's condition and update expressions,
  * so the handlers take their real success and refusal paths.
  */
+import { answerBatchGet, type BatchGetRequestItems } from '../test/support/batch-get';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 
 /** An item as the DocumentClient sees it. */
@@ -24,7 +25,7 @@ export class FakeTable {
   readonly items = new Map<string, Item>();
   readonly counts: Record<string, number> = {};
 
-  static key(key: Item): string {
+  static key(key: { readonly pk?: unknown; readonly sk?: unknown }): string {
     return `${String(key.pk)}\u0000${String(key.sk)}`;
   }
 
@@ -35,18 +36,12 @@ export class FakeTable {
   }
 
   /** Every key of every table's request is answered from this one table; nothing is left unprocessed. */
-  batchGet(input: { RequestItems: Record<string, { Keys: Item[] }> }): object {
+  batchGet(input: { RequestItems: BatchGetRequestItems }): object {
     this.count('BatchGet');
-    const responses = Object.fromEntries(
-      Object.entries(input.RequestItems).map(([table, { Keys }]) => [
-        table,
-        Keys.flatMap((key) => {
-          const item = this.items.get(FakeTable.key(key));
-          return item ? [structuredClone(item)] : [];
-        }),
-      ]),
-    );
-    return { Responses: responses, UnprocessedKeys: {} };
+    return answerBatchGet(input.RequestItems, (key) => {
+      const item = this.items.get(FakeTable.key(key));
+      return item ? structuredClone(item) : undefined;
+    });
   }
 
   put(input: { Item: Item; ConditionExpression?: string } & ExpressionInput): object {

@@ -16,6 +16,7 @@ import type { Username } from '../../lambda/core/username';
 
 const ALICE = 'alice' as Username;
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';
+import { answerBatchGet, type BatchGetRequestItems } from '../support/batch-get';
 
 const sts = mockClient(STSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -73,11 +74,12 @@ function happyBackends(sessionToken?: string): void {
     return found ? { Item: { ...input.Key, ...found } } : {};
   });
   // /token and the other session routes read the session and its user in one BatchGetItem.
-  dynamo.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { pk: string; sk: string }[] }> }) => ({
-    Responses: Object.fromEntries(
-      Object.entries(input.RequestItems).map(([table, { Keys }]) => [table, Keys.flatMap((key) => { const found = item(key); return found ? [{ ...key, ...found }] : []; })]),
-    ),
-  }));
+  dynamo.on(BatchGetCommand).callsFake((input: { RequestItems: BatchGetRequestItems }) =>
+    answerBatchGet(input.RequestItems, (key) => {
+      const found = item(key);
+      return found ? { ...key, ...found } : undefined;
+    }),
+  );
   dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
   dynamo.on(PutCommand).resolves({});
   dynamo.on(DeleteCommand).resolves({});

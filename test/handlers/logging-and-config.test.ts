@@ -10,6 +10,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, Update
 import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';
+import { answerBatchGet, type BatchGetRequestItems } from '../support/batch-get';
 
 const sts = mockClient(STSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -28,9 +29,7 @@ describe('rule 8: nothing secret is logged', () => {
     const item = (key: { pk: string; sk: string }) =>
       key.pk === 'USER#carol' ? (key.sk === 'PROFILE' ? { ...key, username: 'carol', userId: 'id-1', passwordHash, createdAt: 1 } : undefined) : sessions.get(key.pk);
     dynamo.on(GetCommand).callsFake(async (input: { Key: { pk: string; sk: string } }) => ({ Item: item(input.Key) }));
-    dynamo.on(BatchGetCommand).callsFake(async (input: { RequestItems: Record<string, { Keys: { pk: string; sk: string }[] }> }) => ({
-      Responses: Object.fromEntries(Object.entries(input.RequestItems).map(([table, { Keys }]) => [table, Keys.map(item).filter((found) => found !== undefined)])),
-    }));
+    dynamo.on(BatchGetCommand).callsFake(async (input: { RequestItems: BatchGetRequestItems }) => answerBatchGet(input.RequestItems, item));
     dynamo.on(PutCommand).callsFake(async (input: { Item: Record<string, unknown> & { pk: string } }) => {
       if (input.Item.pk.startsWith('SESSION#')) sessions.set(input.Item.pk, { ...input.Item, userId: 'id-1' });
       return {};
