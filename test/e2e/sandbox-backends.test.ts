@@ -5,13 +5,16 @@
  * AccessDenied from each, as their session policy makes AWS answer. The operator's key
  * reaches what tvm-admin --local needs, the S3 bucket through the gate included.
  */
-import { DeleteTableCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeLimitsCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import fc from 'fast-check';
+import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
+import { ROUTES, tableItemActions } from '../../lambda/routes';
 import type { SandboxManifest } from '../../local/manifest';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
@@ -174,6 +177,48 @@ describe('DynamoDB (dynalite)', () => {
       await expect(
         functions.send(new QueryCommand({ TableName: manifest.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'USER#nobody-here' } } })),
       ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    } finally {
+      functions.destroy();
+    }
+  });
+
+  test("differential: whatever action, table or index the functions' key sends, the sandbox runs it only if their grant allows it", async () => {
+    // The grant modelled here from the route table, independently of local/table-grant.ts.
+    const granted = new Set(tableItemActions(ROUTES) as string[]);
+    const allowedByModel = (action: string, table: string | undefined, index: string | undefined) =>
+      table === manifest.tableName && (action === 'Query' ? index === TABLE_LAYOUT.sessionsByOwnerIndex.name : granted.has(action));
+    const functions = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: readSandboxSecrets(dataDir).functionKey, maxAttempts: 1 });
+    let sending: { target: string; body: string } = { target: '', body: '' };
+    // Rewrites the request before it is signed: any target, any body, signed with the functions' key.
+    functions.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers: Record<string, string>; body: string };
+        request.headers['x-amz-target'] = sending.target;
+        request.body = sending.body;
+        request.headers['content-length'] = String(Buffer.byteLength(sending.body));
+        return next(args);
+      },
+      { step: 'build', name: 'anyTargetAnyBody' },
+    );
+    const actions = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchWriteItem', 'TransactGetItems', 'TransactWriteItems', 'DescribeTable', 'DeleteTable', 'UpdateTable', 'CreateTable', 'ListTables'];
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...actions),
+          fc.constantFrom(manifest.tableName, 'tvm-other-table', undefined),
+          fc.constantFrom(TABLE_LAYOUT.sessionsByOwnerIndex.name, 'another-index', undefined),
+          async (action, table, index) => {
+            const input = action === 'BatchGetItem' || action === 'BatchWriteItem' ? { RequestItems: table === undefined ? {} : { [table]: {} } } : { TableName: table, IndexName: index };
+            sending = { target: `DynamoDB_20120810.${action}`, body: JSON.stringify(input) };
+            const name = await functions.send(new DescribeLimitsCommand({})).then(
+              () => 'answered',
+              (error: unknown) => (error as Error).name,
+            );
+            expect({ action, table, index, refused: name === 'AccessDeniedException' }).toEqual({ action, table, index, refused: !allowedByModel(action, table, index) });
+          },
+        ),
+        { numRuns: 150 },
+      );
     } finally {
       functions.destroy();
     }
