@@ -85,9 +85,16 @@ const stepUpBody = {
   type: 'object',
   required: [],
   additionalProperties: false,
-  properties: { currentPassword: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES }, code: totpCodeProperty, recoveryCode: recoveryCodeProperty },
+  properties: {
+    currentPassword: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES },
+    code: totpCodeProperty,
+    recoveryCode: recoveryCodeProperty,
+    // A passkey step-up: the answer to a `POST /login/passkey/options` challenge (docs/mfa.md).
+    passkey: passkeyResponseProperty,
+    challenge: { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS },
+  },
 } as const;
-const challengeProperty = { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS } as const;
+const challengeProperty = stepUpBody.properties.challenge;
 
 const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
 // A schema counts characters, and a character is at least one UTF-8 byte, so the byte limit
@@ -171,7 +178,8 @@ export const ROUTES: readonly RouteDefinition[] = [
       type: 'object',
       required: ['currentPassword', 'newPassword'],
       additionalProperties: false,
-      properties: { currentPassword: passwordProperty, newPassword: passwordProperty },
+      // With a second factor, also one of its proofs (the step-up fields; docs/mfa.md).
+      properties: { ...stepUpBody.properties, currentPassword: passwordProperty, newPassword: passwordProperty },
     },
   },
   {
@@ -244,7 +252,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
-    body: { type: 'object', required: ['currentPassword'], additionalProperties: false, properties: { currentPassword: passwordProperty } },
+    body: stepUpBody,
   },
   {
     name: 'totpConfirm',
@@ -268,7 +276,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
-    body: { type: 'object', required: [], additionalProperties: false, properties: { code: totpCodeProperty, recoveryCode: recoveryCodeProperty } },
+    body: stepUpBody,
   },
   {
     name: 'loginMfa',

@@ -4,7 +4,8 @@
  * | item | pk | sk |
  * |---|---|---|
  * | factors | `USER#<username>` | `MFA` |
- * | factor attempt counter | `USER#<username>` | `MFALOCK` |
+ * | factor attempt counter, unknown devices | `USER#<username>` | `MFALOCK` |
+ * | factor attempt counter, one trusted device, session or reset | `USER#<username>` | `MFALOCK#<scope>` |
  * | login challenge | `MFA#<sha256 of token>` | `CHALLENGE` |
  * | passkey owner | `PASSKEY#<credential id>` | `OWNER` |
  *
@@ -13,12 +14,13 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BackendUnavailableError } from '../core/errors';
-import type { ChallengeRecord, ChallengeStore, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../core/mfa/ports';
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../core/lockout';
+import type { ChallengeRecord, ChallengeStore, FactorAttemptLimits, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../core/mfa/ports';
 import { isUsername, type Username } from '../core/username';
 import { TABLE_LAYOUT } from './table-layout';
 
 const factorsKey = (username: Username) => ({ pk: `USER#${username}`, sk: 'MFA' });
-const attemptsKey = (username: Username) => ({ pk: `USER#${username}`, sk: 'MFALOCK' });
+const attemptsKey = (username: Username, scope: LockoutScope) => ({ pk: `USER#${username}`, sk: scope === UNKNOWN_DEVICE_SCOPE ? 'MFALOCK' : `MFALOCK#${scope}` });
 const challengeKey = (tokenHash: string) => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' });
 const ownerKey = (passkeyId: string) => ({ pk: `PASSKEY#${passkeyId}`, sk: 'OWNER' });
 const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
@@ -72,14 +74,21 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
     return item ? { username: storedUsername(item.username), userId: String(item.userId) } : undefined;
   }
 
-  async addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
-    if (!(await this.addToRecord(username, userId, challenge, passkey, recoveryCodeHashes))) return false;
-    // The owner is written after the factor: a passkey without an owner item is only not usable passwordless.
-    await this.run(new PutCommand({ TableName: this.tableName, Item: { ...ownerKey(passkey.id), username, userId } }));
-    return true;
+  claimPasskeyId(passkeyId: string, username: Username, userId: string): Promise<boolean> {
+    // Only one account can ever hold an id: the authenticator chooses it, so anyone could send any.
+    return this.conditional(
+      new PutCommand({ TableName: this.tableName, Item: { ...ownerKey(passkeyId), username, userId }, ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
   }
 
-  private addToRecord(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+  async releasePasskeyId(passkeyId: string, userId: string): Promise<void> {
+    // Only the claim of this registration: never another account's owner item.
+    await this.conditional(
+      new DeleteCommand({ TableName: this.tableName, Key: ownerKey(passkeyId), ConditionExpression: 'userId = :userId', ExpressionAttributeValues: { ':userId': userId } }),
+    );
+  }
+
+  addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':challenge': challenge, ':passkey': passkey };
     const set = withRecoveryCodes('SET passkeys.#id = :passkey', values, recoveryCodeHashes);
     return this.conditional(
@@ -118,7 +127,7 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
         ExpressionAttributeValues: { ':userId': userId },
       }),
     );
-    if (removed) await this.run(new DeleteCommand({ TableName: this.tableName, Key: ownerKey(passkeyId) }));
+    if (removed) await this.releasePasskeyId(passkeyId, userId);
     return removed;
   }
 
@@ -174,42 +183,65 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
 
   async deleteFactors(username: Username): Promise<void> {
     const record = await this.getFactors(username);
-    for (const passkey of record?.passkeys ?? []) await this.run(new DeleteCommand({ TableName: this.tableName, Key: ownerKey(passkey.id) }));
+    if (record) for (const passkey of record.passkeys) await this.releasePasskeyId(passkey.id, record.userId);
     await this.run(new DeleteCommand({ TableName: this.tableName, Key: factorsKey(username) }));
-    await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username) }));
+    // The counters named by the account alone; device and session counters are random names that expire.
+    for (const scope of [UNKNOWN_DEVICE_SCOPE, 'reset'] as const) await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username, scope) }));
   }
 
-  async tryReserveAttempt(username: Username, max: number, now: number, windowEndsAt: number): Promise<FactorAttemptResult> {
+  async tryReserveAttempt(username: Username, scope: LockoutScope, limits: FactorAttemptLimits, now: number, windowEndsAt: number, keepUntil: number): Promise<FactorAttemptResult> {
+    const key = attemptsKey(username, scope);
     const reserved = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: attemptsKey(username),
-        UpdateExpression: 'SET attempts = if_not_exists(attempts, :zero) + :one, windowEndsAt = if_not_exists(windowEndsAt, :ends), #ttl = if_not_exists(#ttl, :ttl)',
-        ConditionExpression: 'attribute_not_exists(pk) OR (attempts < :max AND windowEndsAt > :now)',
+        Key: key,
+        UpdateExpression:
+          'SET attempts = if_not_exists(attempts, :zero) + :one, consecutive = if_not_exists(consecutive, :zero) + :one, windowEndsAt = if_not_exists(windowEndsAt, :ends), keepUntil = :keep, #ttl = :ttl',
+        // keepUntil is checked here, not left to TTL: TTL deletes late (and dynalite never).
+        ConditionExpression:
+          'attribute_not_exists(pk) OR (attempts < :max AND windowEndsAt > :now AND keepUntil > :now AND (attribute_not_exists(consecutive) OR consecutive < :ceiling))',
         ExpressionAttributeNames: { '#ttl': TTL },
-        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':ends': windowEndsAt, ':ttl': ttlSeconds(windowEndsAt), ':max': max, ':now': now },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':ends': windowEndsAt, ':keep': keepUntil, ':ttl': ttlSeconds(keepUntil), ':max': limits.perWindow, ':now': now, ':ceiling': limits.consecutive },
       }),
     );
     if (reserved) return { reserved: true };
-    const item = await this.get(attemptsKey(username));
-    return { reserved: false, windowEndsAt: item ? Number(item.windowEndsAt) : undefined };
+    const item = await this.get(key);
+    if (!item) return { reserved: false, state: undefined };
+    const windowEnds = Number(item.windowEndsAt);
+    return {
+      reserved: false,
+      state: {
+        attempts: Number(item.attempts),
+        windowEndsAt: windowEnds,
+        consecutive: Number(item.consecutive ?? item.attempts),
+        // A counter from before keepUntil existed lives as long as its window.
+        keepUntil: item.keepUntil === undefined ? windowEnds : Number(item.keepUntil),
+      },
+    };
   }
 
-  restartAttempts(username: Username, seenWindowEndsAt: number, windowEndsAt: number): Promise<boolean> {
+  restartAttempts(username: Username, scope: LockoutScope, seenWindowEndsAt: number, windowEndsAt: number, keepUntil: number, consecutiveLimit: number, fresh: boolean): Promise<boolean> {
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: attemptsKey(username),
-        UpdateExpression: 'SET attempts = :one, windowEndsAt = :ends, #ttl = :ttl',
-        ConditionExpression: 'windowEndsAt = :seen',
+        Key: attemptsKey(username, scope),
+        UpdateExpression: `SET attempts = :one, windowEndsAt = :ends, keepUntil = :keep, #ttl = :ttl, consecutive = ${fresh ? ':one' : 'if_not_exists(consecutive, :zero) + :one'}`,
+        ConditionExpression: fresh ? 'windowEndsAt = :seen' : 'windowEndsAt = :seen AND (attribute_not_exists(consecutive) OR consecutive < :ceiling)',
         ExpressionAttributeNames: { '#ttl': TTL },
-        ExpressionAttributeValues: { ':one': 1, ':ends': windowEndsAt, ':ttl': ttlSeconds(windowEndsAt), ':seen': seenWindowEndsAt },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':ends': windowEndsAt,
+          ':keep': keepUntil,
+          ':ttl': ttlSeconds(keepUntil),
+          ':seen': seenWindowEndsAt,
+          ...(fresh ? {} : { ':zero': 0, ':ceiling': consecutiveLimit }),
+        },
       }),
     );
   }
 
-  async clearAttempts(username: Username): Promise<void> {
-    await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username) }));
+  async clearAttempts(username: Username, scope: LockoutScope): Promise<void> {
+    await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username, scope) }));
   }
 
   async putChallenge(challenge: ChallengeRecord): Promise<void> {
@@ -277,6 +309,11 @@ function withRecoveryCodes(set: string, values: Record<string, unknown>, hashes:
   return `${set}, recoveryCodes = :codes`;
 }
 
+/** A scope read back: one of the shapes {@link LockoutScope} names (anything else falls back to unknown devices). */
+function isLockoutScope(value: string): value is LockoutScope {
+  return value === UNKNOWN_DEVICE_SCOPE || value === 'reset' || /^(device|session):[A-Za-z0-9_-]{1,64}$/.test(value);
+}
+
 /** Usernames read back are re-checked: a tampered item must not reach a policy or a log. */
 function storedUsername(value: unknown): Username {
   if (typeof value !== 'string' || !isUsername(value)) throw new BackendUnavailableError('DynamoDB (corrupt MFA item)');
@@ -324,5 +361,7 @@ function toChallenge(item: Record<string, unknown>): ChallengeRecord {
     ...(typeof item.device === 'string' ? { device: item.device } : {}),
     ...(typeof item.webauthnChallenge === 'string' ? { webauthnChallenge: item.webauthnChallenge } : {}),
     ...(item.kind === 'passkey' || item.kind === 'login' ? { kind: item.kind } : {}),
+    ...(typeof item.lockoutScope === 'string' && isLockoutScope(item.lockoutScope) ? { lockoutScope: item.lockoutScope } : {}),
+    ...(typeof item.trustedDeviceHash === 'string' ? { trustedDeviceHash: item.trustedDeviceHash } : {}),
   };
 }

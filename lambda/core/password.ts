@@ -7,6 +7,14 @@ export type Password = string & { readonly __brand: 'Password' };
 // eslint-disable-next-line no-control-regex -- the point is to find control characters.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * Refuses text that is not valid Unicode (a lone UTF-16 surrogate): it has no UTF-8 form, so
+ * two different inputs would otherwise be stored or compared as the same U+FFFD.
+ */
+export function checkWellFormed(text: string, field: string): void {
+  if (!text.isWellFormed()) throw new ValidationError(`${field} is not valid Unicode text (it holds a lone surrogate).`, field);
+}
+
 /** Characters (code points) in a normalised password. */
 export function passwordCharacters(password: string): number {
   return [...password].length;
@@ -19,6 +27,7 @@ export function passwordCharacters(password: string): number {
  */
 export function parsePassword(raw: unknown, field = 'password'): Password {
   if (typeof raw !== 'string') throw new ValidationError(`${field} must be a string.`, field);
+  checkWellFormed(raw, field);
   const normalised = raw.normalize('NFKC');
   if (passwordCharacters(normalised) < PASSWORD_MIN_CHARACTERS) {
     throw new ValidationError(`${field} must be at least ${PASSWORD_MIN_CHARACTERS} characters.`, field);

@@ -2,7 +2,7 @@ import { ValidationError } from './errors';
 import { DEVICE_MAX_CHARACTERS, PASSWORD_MAX_BYTES } from './limits';
 import { parseResetSecondFactor } from './mfa/requests';
 import type { SecondFactorProof } from './mfa/second-factor';
-import { parsePassword, type Password } from './password';
+import { checkWellFormed, parsePassword, type Password } from './password';
 import { parseResetCode } from './reset-code';
 import { isWellFormedDeviceToken } from './device-trust';
 import { isWellFormedSessionToken } from './session-token';
@@ -100,6 +100,7 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
 /** Normalises a password given at login; longer than any password could be set is a 400. */
 export function parseLoginPassword(raw: unknown, field = 'password'): Password {
   if (typeof raw !== 'string') throw new ValidationError(`${field} must be a string.`, field);
+  checkWellFormed(raw, field);
   const normalised = raw.normalize('NFKC');
   if (normalised.length === 0) throw new ValidationError(`${field} must not be empty.`, field);
   if (Buffer.byteLength(normalised, 'utf8') > PASSWORD_MAX_BYTES) {
@@ -118,6 +119,7 @@ export function parseLoginRequest(body: unknown): LoginRequest {
   const device = record.device;
   if (device === undefined) return { username, password, ...withToken };
   if (typeof device !== 'string') throw new ValidationError('device must be a string.', 'device');
+  checkWellFormed(device, 'device');
   const label = device.normalize('NFKC').trim();
   // Printable text only: the label is shown in session lists and written to logs.
   if (label.length === 0 || [...label].length > DEVICE_MAX_CHARACTERS || /[\p{Cc}\p{Cf}]/u.test(label)) {

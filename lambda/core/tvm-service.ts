@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditEventType, RequestOrigin } from './audit';
+import { SecondFactorRequired } from './mfa/challenge';
 import type { SecondFactorGate } from './mfa/second-factor';
 import type { TvmConfig } from './config';
 import { AuthenticationError, BackendUnavailableError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
@@ -222,9 +223,15 @@ export class TvmService {
     const user = await this.checkPassword(username, request.password, origin, (found) =>
       loginLockoutScope(found, request.deviceToken),
     );
-    const deviceToken = await this.trustDeviceAndUpgradeHash(user, request.password, request.deviceToken);
-    // A user with a second factor gets a challenge (thrown as SecondFactorRequired), not a session.
-    await this.deps.secondFactor?.requireChallengeIfEnrolled(user, request.device, origin, deviceToken);
+    // A user with a second factor gets a challenge (thrown as SecondFactorRequired), not a
+    // session, and no device token: a device is trusted only once every factor is proven.
+    try {
+      await this.deps.secondFactor?.requireChallengeIfEnrolled(user, request.device, origin, request.deviceToken);
+    } catch (error) {
+      if (error instanceof SecondFactorRequired) await this.trustDeviceAndUpgradeHash(user, request.password, undefined, false);
+      throw error;
+    }
+    const deviceToken = await this.trustDeviceAndUpgradeHash(user, request.password, request.deviceToken, true);
     return { ...(await this.completeLogin(user, request.device, origin)), deviceToken };
   }
 
@@ -286,11 +293,14 @@ export class TvmService {
     sessionToken: string | undefined,
     request: ChangePasswordRequest,
     origin: RequestOrigin = {},
+    secondFactor?: (live: { session: SessionRecord; user: UserRecord }) => Promise<void>,
   ): Promise<{ session: SessionGrant }> {
     const { session, user } = await this.liveSession(sessionToken);
     this.deps.passwordPolicy.check(request.newPassword, { username: user.username, field: 'newPassword' });
     // Charged to this session's own counter: a stranger's login guesses cannot block it.
     await this.checkPassword(user.username, request.currentPassword, origin, () => `session:${session.sessionId}`);
+    // An account with a second factor also proves it (MfaService.changePassword's step-up).
+    await secondFactor?.({ session, user });
     const passwordHash = await this.deps.hasher.hash(request.newPassword);
     const { token, record } = await this.replaceCredentials(user, passwordHash, session.device);
     await this.auditor.record('password_changed', user.username, origin, { sessionId: record.sessionId });
@@ -400,13 +410,13 @@ export class TvmService {
    * which wins). Returns the device token the app keeps: the one it sent, if trusted, or a new one.
    * A failed write costs the login nothing: the hash stays valid and the device asks again.
    */
-  private async trustDeviceAndUpgradeHash(user: UserRecord, password: Password, sentToken: string | undefined): Promise<string> {
+  private async trustDeviceAndUpgradeHash(user: UserRecord, password: Password | undefined, sentToken: string | undefined, trust: boolean): Promise<string> {
     const { hasher, users, log } = this.deps;
     const trusted = sentToken !== undefined && isTrustedDevice(user, sentToken);
     const deviceToken = trusted ? sentToken : newDeviceToken();
     const changes: UserChanges = {
-      ...(trusted ? {} : { trustedDevices: withTrustedDevice(user.trustedDevices, hashDeviceToken(deviceToken)) }),
-      ...(hasher.needsRehash(user.passwordHash) ? { passwordHash: await hasher.hash(password) } : {}),
+      ...(trusted || !trust ? {} : { trustedDevices: withTrustedDevice(user.trustedDevices, hashDeviceToken(deviceToken)) }),
+      ...(password !== undefined && hasher.needsRehash(user.passwordHash) ? { passwordHash: await hasher.hash(password) } : {}),
     };
     if (Object.keys(changes).length === 0) return deviceToken;
     try {
@@ -417,6 +427,16 @@ export class TvmService {
       log.warn('Could not store device trust or the upgraded hash; the login goes on.', { username: user.username });
     }
     return deviceToken;
+  }
+
+  /**
+   * After a login's second factor: trusts the device, unless the login came from a device the
+   * account still trusts (`trustedDeviceHash`), whose app keeps its token. Returns the new
+   * device token, if one was issued.
+   */
+  async trustDeviceAfterSecondFactor(user: UserRecord, trustedDeviceHash: string | undefined): Promise<string | undefined> {
+    if (trustedDeviceHash !== undefined && (user.trustedDevices ?? []).includes(trustedDeviceHash)) return undefined;
+    return this.trustDeviceAndUpgradeHash(user, undefined, undefined, true);
   }
 
   /** Ends the oldest live sessions past `maxSessions`, each recorded in the audit trail. */

@@ -1,15 +1,17 @@
-import { parseBearerToken, parseChangePasswordRequest } from '../core/requests';
+import { parsePasswordChange } from '../core/mfa/requests';
+import { parseBearerToken } from '../core/requests';
 import { authorizationHeader, httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service } = getRuntime();
+const { mfa } = getRuntime();
 
 /**
- * `POST /password`: changes the password, revokes every session and answers 200 with a new
- * session for the caller (`{session}`); the old token stops working.
+ * `POST /password`: changes the password (the current one, and on an account with a second
+ * factor also that factor), revokes every session and answers 200 with a new session for the
+ * caller (`{session}`); the old token stops working.
  */
 export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
   const token = parseBearerToken(authorizationHeader(event));
-  const request = parseChangePasswordRequest(event.body);
-  return { status: 200, body: await service.changePassword(token, request, originOf(event)) };
+  const { request, factor } = parsePasswordChange(event.body);
+  return { status: 200, body: await mfa.changePassword(token, request, factor, originOf(event)) };
 });

@@ -3,7 +3,8 @@
  * (lambda/adapters/dynamo-mfa-store.ts), each evaluated and applied in one synchronous step
  * after a yield, so parallel callers interleave between operations as over a network.
  */
-import type { ChallengeRecord, ChallengeStore, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../lambda/core/mfa/ports';
+import type { LockoutScope } from '../../lambda/core/lockout';
+import type { ChallengeRecord, ChallengeStore, FactorAttemptLimits, FactorAttemptResult, FactorAttemptState, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../lambda/core/mfa/ports';
 import type { Username } from '../../lambda/core/username';
 
 const roundTrip = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -11,7 +12,8 @@ const roundTrip = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Factors, attempt counters and challenges in maps. */
 export class InMemoryMfaStore implements FactorStore, ChallengeStore {
   readonly records = new Map<string, FactorRecord>();
-  readonly attempts = new Map<string, { attempts: number; windowEndsAt: number }>();
+  /** Factor counters by `<username> <scope>`. */
+  readonly attempts = new Map<string, FactorAttemptState>();
   readonly challenges = new Map<string, ChallengeRecord>();
   readonly owners = new Map<string, { username: Username; userId: string }>();
 
@@ -75,8 +77,19 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     if (record?.userId !== userId || record.pendingPasskey?.challenge !== challenge || record.passkeys.some((known) => known.id === passkey.id)) return false;
     const { pendingPasskey: _, ...rest } = record;
     this.records.set(username, { ...rest, passkeys: [...rest.passkeys, passkey], ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
-    this.owners.set(passkey.id, { username, userId });
     return true;
+  }
+
+  async claimPasskeyId(passkeyId: string, username: Username, userId: string): Promise<boolean> {
+    await roundTrip();
+    if (this.owners.has(passkeyId)) return false;
+    this.owners.set(passkeyId, { username, userId });
+    return true;
+  }
+
+  async releasePasskeyId(passkeyId: string, userId: string): Promise<void> {
+    await roundTrip();
+    if (this.owners.get(passkeyId)?.userId === userId) this.owners.delete(passkeyId);
   }
 
   async passkeyOwner(passkeyId: string): Promise<{ username: Username; userId: string } | undefined> {
@@ -101,41 +114,45 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
       passkeys: record.passkeys.filter((passkey) => passkey.id !== passkeyId),
       ...(withRecoveryCodes ? { recoveryCodeHashes: [] } : {}),
     });
-    this.owners.delete(passkeyId);
+    if (this.owners.get(passkeyId)?.userId === userId) this.owners.delete(passkeyId);
     return true;
   }
 
   async deleteFactors(username: Username): Promise<void> {
     await roundTrip();
-    for (const passkey of this.records.get(username)?.passkeys ?? []) this.owners.delete(passkey.id);
+    const record = this.records.get(username);
+    for (const passkey of record?.passkeys ?? []) if (this.owners.get(passkey.id)?.userId === record?.userId) this.owners.delete(passkey.id);
     this.records.delete(username);
-    this.attempts.delete(username);
+    for (const scope of ['unknown-device', 'reset']) this.attempts.delete(`${username} ${scope}`);
   }
 
-  async tryReserveAttempt(username: Username, max: number, now: number, windowEndsAt: number): Promise<FactorAttemptResult> {
+  async tryReserveAttempt(username: Username, scope: LockoutScope, limits: FactorAttemptLimits, now: number, windowEndsAt: number, keepUntil: number): Promise<FactorAttemptResult> {
     await roundTrip();
-    const item = this.attempts.get(username);
+    const key = `${username} ${scope}`;
+    const item = this.attempts.get(key);
     if (!item) {
-      this.attempts.set(username, { attempts: 1, windowEndsAt });
+      this.attempts.set(key, { attempts: 1, windowEndsAt, consecutive: 1, keepUntil });
       return { reserved: true };
     }
-    if (item.attempts < max && item.windowEndsAt > now) {
-      this.attempts.set(username, { ...item, attempts: item.attempts + 1 });
+    if (item.attempts < limits.perWindow && item.windowEndsAt > now && item.keepUntil > now && item.consecutive < limits.consecutive) {
+      this.attempts.set(key, { ...item, attempts: item.attempts + 1, consecutive: item.consecutive + 1, keepUntil });
       return { reserved: true };
     }
-    return { reserved: false, windowEndsAt: item.windowEndsAt };
+    return { reserved: false, state: { ...item } };
   }
 
-  async restartAttempts(username: Username, seenWindowEndsAt: number, windowEndsAt: number): Promise<boolean> {
+  async restartAttempts(username: Username, scope: LockoutScope, seenWindowEndsAt: number, windowEndsAt: number, keepUntil: number, consecutiveLimit: number, fresh: boolean): Promise<boolean> {
     await roundTrip();
-    if (this.attempts.get(username)?.windowEndsAt !== seenWindowEndsAt) return false;
-    this.attempts.set(username, { attempts: 1, windowEndsAt });
+    const key = `${username} ${scope}`;
+    const item = this.attempts.get(key);
+    if (item?.windowEndsAt !== seenWindowEndsAt || (!fresh && item.consecutive >= consecutiveLimit)) return false;
+    this.attempts.set(key, { attempts: 1, windowEndsAt, keepUntil, consecutive: fresh ? 1 : item.consecutive + 1 });
     return true;
   }
 
-  async clearAttempts(username: Username): Promise<void> {
+  async clearAttempts(username: Username, scope: LockoutScope): Promise<void> {
     await roundTrip();
-    this.attempts.delete(username);
+    this.attempts.delete(`${username} ${scope}`);
   }
 
   async putChallenge(challenge: ChallengeRecord): Promise<void> {

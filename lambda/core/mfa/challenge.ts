@@ -23,8 +23,6 @@ export interface MfaChallengeResult {
   readonly methods: readonly MfaMethod[];
   /** WebAuthn request options for a passkey answer, when the user has passkeys. */
   readonly passkeyOptions?: unknown;
-  /** The device token a right password earns (the password lockout's trusted device), as from a login. */
-  readonly deviceToken?: string;
 }
 
 /**

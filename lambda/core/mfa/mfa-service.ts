@@ -3,32 +3,40 @@
  * a login with a second factor, and what a user has set up. Free of HTTP and AWS.
  */
 import type { RequestOrigin } from '../audit';
-import { AlreadyEnrolledError, AuthenticationError, NotFoundError, ValidationError } from '../errors';
-import type { Password } from '../password';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, ValidationError } from '../errors';
+import { UNKNOWN_DEVICE_SCOPE } from '../lockout';
 import type { Clock, SessionRecord, UserRecord, UserStore } from '../ports';
-import { parseSessionId } from '../requests';
-import type { AuditRecorder, SessionResult, TvmService } from '../tvm-service';
+import { parseSessionId, type ChangePasswordRequest } from '../requests';
+import type { AuditRecorder, SessionGrant, SessionResult, TvmService } from '../tvm-service';
+import type { Username } from '../username';
 import { MFA_CHALLENGE_MAX_ATTEMPTS, MFA_CHALLENGE_TTL_MS, hashChallengeToken, newChallengeToken } from './challenge';
 import type { ChallengeRecord, ChallengeStore, FactorRecord, FactorStore } from './ports';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
 import type { MfaLoginRequest, StepUpProof } from './requests';
-import type { SecondFactorGate } from './second-factor';
+import { hasSecondFactor, sessionFactorScope, type SecondFactorGate } from './second-factor';
 import {
   PASSKEY_CEREMONY_MS,
   passkeyAuthenticationOptions,
   passkeyIdOf,
   passkeyRegistrationOptions,
+  verifyAgainstDummyPasskey,
   verifyPasskeyRegistration,
   type RelyingParty,
 } from './passkeys';
 import { matchTotp, newTotpSecret, totpUri } from './totp';
+
+/** What a passwordless sign-in answers for every refused passkey, registered or not. */
+export const PASSKEY_REFUSED_MESSAGE = 'The passkey was not accepted. Try again, or log in with your password.';
+
+/** A name no account can have (usernames are never empty): the reads of an unknown passkey's sign-in. */
+const NOBODY = '' as Username;
 
 /** How long a TOTP secret handed out waits for its confirming code. */
 export const TOTP_PENDING_MS = 10 * 60_000;
 
 /** What {@link MfaService} needs. */
 export interface MfaServiceDependencies {
-  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession'>;
+  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession' | 'changePassword' | 'trustDeviceAfterSecondFactor'>;
   readonly gate: SecondFactorGate;
   readonly factors: FactorStore;
   readonly challenges: ChallengeStore;
@@ -71,14 +79,16 @@ export class MfaService {
   }
 
   /**
-   * `POST /mfa/totp`: after the current password (step-up), hands out a new secret, pending
-   * until a code from it confirms it. A second TOTP while one is confirmed is a 409.
+   * `POST /mfa/totp`: after a step-up (the password, or on an account with passkeys one of
+   * its factors), hands out a new secret, pending until a code from it confirms it. A second
+   * TOTP while one is confirmed is a 409.
    */
-  async startTotp(sessionToken: string | undefined, currentPassword: Password, origin: RequestOrigin = {}): Promise<{ secret: string; otpauthUri: string }> {
-    const { tvm, gate, factors, clock, auditor } = this.deps;
-    const { session, user } = await tvm.authenticate(sessionToken);
-    await tvm.reauthenticate(session, currentPassword, origin);
-    if ((await gate.factorsOf(user))?.totp) throw new AlreadyEnrolledError('An authenticator app is already set up; remove it first.');
+  async startTotp(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<{ secret: string; otpauthUri: string }> {
+    const { tvm, factors, clock, auditor } = this.deps;
+    const live = await tvm.authenticate(sessionToken);
+    const { user } = live;
+    const record = await this.stepUp(live, proof, origin, 'totp start');
+    if (record?.totp) throw new AlreadyEnrolledError('An authenticator app is already set up; remove it first.');
     const secret = newTotpSecret();
     await factors.putPendingTotp(user.username, user.userId, { secret, expiresAt: clock.now() + TOTP_PENDING_MS });
     await auditor.record('totp_pending', user.username, origin);
@@ -92,12 +102,13 @@ export class MfaService {
    */
   async confirmTotp(sessionToken: string | undefined, code: string, origin: RequestOrigin = {}): Promise<{ recoveryCodes: string[] }> {
     const { tvm, gate, factors, clock, auditor } = this.deps;
-    const { user } = await tvm.authenticate(sessionToken);
+    const { session, user } = await tvm.authenticate(sessionToken);
     const record = await gate.factorsOf(user);
     if (record?.totp) throw new AlreadyEnrolledError('An authenticator app is already set up.');
     const pending = record?.pendingTotp;
     if (!pending || pending.expiresAt <= clock.now()) throw new NotFoundError('No authenticator app set-up is waiting; start again.');
-    await gate.reserveAttempt(user, origin);
+    const scope = sessionFactorScope(session.sessionId);
+    await gate.reserveAttempt(user, scope, origin);
     const step = matchTotp(pending.secret, code, clock.now(), undefined);
     if (step === undefined) {
       await auditor.record('mfa_failed', user.username, origin, { purpose: 'totp confirm', reason: 'code' });
@@ -113,12 +124,12 @@ export class MfaService {
       recoveryCodes.length > 0 ? recoveryCodes.map(hashRecoveryCode) : undefined,
     );
     if (!confirmed) throw new NotFoundError('No authenticator app set-up is waiting; start again.');
-    await factors.clearAttempts(user.username);
+    await factors.clearAttempts(user.username, scope);
     await auditor.record('totp_enrolled', user.username, origin, { recoveryCodes: recoveryCodes.length });
     return { recoveryCodes };
   }
 
-  /** `DELETE /mfa/totp`: removes the authenticator app after a fresh code or recovery code (step-up). */
+  /** `DELETE /mfa/totp`: removes the authenticator app after a step-up with a factor (a fresh code, a recovery code or a passkey). */
   async removeTotp(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<void> {
     const { tvm, factors, auditor } = this.deps;
     const live = await tvm.authenticate(sessionToken);
@@ -133,15 +144,20 @@ export class MfaService {
   /**
    * `POST /login/mfa`: answers a login challenge with a TOTP or recovery code. The challenge
    * takes at most {@link MFA_CHALLENGE_MAX_ATTEMPTS} answers, lives five minutes, and is used
-   * once; wrong codes also count toward the factor's own lockout.
+   * once; wrong codes also count toward the factor counter of the device the password came
+   * from (its own for a trusted device, else the unknown devices'), never another device's.
+   * Completing it trusts the device (a new device token in the answer).
    */
   async completeLogin(request: MfaLoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
     const { challenge, user } = await this.takeChallenge(request.challenge);
+    if (challenge.kind === 'passkey') throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
     // A passkey answer must sign the WebAuthn challenge this login challenge was issued with.
     const proof = request.passkey !== undefined ? { passkey: { response: request.passkey, challenge: challenge.webauthnChallenge ?? '' } } : request.proof;
-    await this.deps.gate.verify(user, proof, origin, 'login');
+    await this.deps.gate.verify(user, proof, origin, 'login', challenge.lockoutScope ?? UNKNOWN_DEVICE_SCOPE);
     const method = proof.passkey ? 'passkey' : proof.code !== undefined ? 'totp' : 'recovery_code';
-    return this.finishLogin(request.challenge, user, challenge.device, origin, method);
+    const result = await this.finishLogin(request.challenge, user, challenge.device, origin, method);
+    const deviceToken = await this.deps.tvm.trustDeviceAfterSecondFactor(user, challenge.trustedDeviceHash);
+    return { ...result, ...(deviceToken !== undefined ? { deviceToken } : {}) };
   }
 
   /**
@@ -173,6 +189,11 @@ export class MfaService {
       await auditor.record('mfa_failed', user.username, origin, { purpose: 'passkey add', reason: 'passkey' });
       throw new AuthenticationError('The passkey could not be verified.');
     }
+    // The authenticator chooses the id, so anyone can send any: an id is owned once, by the first account to claim it.
+    if (!(await factors.claimPasskeyId(verified.id, user.username, user.userId))) {
+      await auditor.record('mfa_failed', user.username, origin, { purpose: 'passkey add', reason: 'id taken' });
+      throw new AlreadyEnrolledError('This passkey is already registered.');
+    }
     const recoveryCodes = record.recoveryCodeHashes.length === 0 ? newRecoveryCodes() : [];
     const added = await factors.addPasskey(
       user.username,
@@ -181,7 +202,10 @@ export class MfaService {
       { ...verified, name, createdAt: clock.now() },
       recoveryCodes.length > 0 ? recoveryCodes.map(hashRecoveryCode) : undefined,
     );
-    if (!added) throw new NotFoundError('No passkey registration is waiting, or this passkey is already registered.');
+    if (!added) {
+      await factors.releasePasskeyId(verified.id, user.userId);
+      throw new NotFoundError('No passkey registration is waiting; start again.');
+    }
     await auditor.record('passkey_added', user.username, origin, { passkey: verified.id.slice(0, 16), recoveryCodes: recoveryCodes.length });
     return { id: verified.id, name, recoveryCodes };
   }
@@ -203,18 +227,30 @@ export class MfaService {
   /**
    * `POST /login/passkey`: a passkey alone signs in, if it verified the person (PIN or
    * biometrics): it is then two factors in one device. The passkey's owner comes from its
-   * credential id; a wrong answer counts in that user's factor lockout.
+   * credential id. A refused answer spends only the challenge (three answers), never its
+   * owner's factor counter: it proves nothing, and a stranger must not lock the owner out.
+   * Registered and unknown ids take the same reads, one signature check (against a dummy key
+   * for an unknown id) and the same refusal, so the answer reveals no registration.
    */
   async passkeyLogin(token: string, credential: unknown, origin: RequestOrigin = {}): Promise<SessionResult> {
-    const { challenges, factors, users, clock, gate } = this.deps;
-    const refused = () => new AuthenticationError('The passkey was not accepted. Try again, or log in with your password.');
+    const { challenges, factors, users, clock, gate, auditor, relyingParty } = this.deps;
+    const refused = () => new AuthenticationError(PASSKEY_REFUSED_MESSAGE);
     const challenge = await challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, clock.now());
     if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw refused();
     const passkeyId = passkeyIdOf(credential);
     const owner = passkeyId === undefined ? undefined : await factors.passkeyOwner(passkeyId);
-    const user = owner ? await users.getUser(owner.username) : undefined;
-    if (!owner || !user || user.disabled || user.userId !== owner.userId) throw refused();
-    await gate.verify(user, { passkey: { response: credential, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, 'passkey login');
+    const found = await users.getUser(owner?.username ?? NOBODY);
+    const user = owner && found && !found.disabled && found.userId === owner.userId ? found : undefined;
+    const stored = await factors.getFactors(user?.username ?? NOBODY);
+    const record = user && stored?.userId === user.userId ? stored : undefined;
+    const answer = { response: credential, challenge: challenge.webauthnChallenge, userVerification: true };
+    const accepted = user && record ? await gate.checkPasskey(user, record, answer) : ((await verifyAgainstDummyPasskey(relyingParty, credential, answer.challenge, true)) ?? false);
+    if (!accepted || !user) {
+      const details = { purpose: 'passkey login', reason: 'passkey' };
+      if (user) await auditor.record('mfa_failed', user.username, origin, details);
+      else await auditor.recordUnregistered('mfa_failed', NOBODY, origin, details);
+      throw refused();
+    }
     return this.finishLogin(token, user, undefined, origin, 'passkey (passwordless)');
   }
 
@@ -250,16 +286,55 @@ export class MfaService {
   }
 
   /**
-   * Step-up: the current password (under the password lockout), or a fresh second factor
-   * (under the factor lockout). Returns the user's factors.
+   * `POST /password` on behalf of the account's factors: the current password always, and on
+   * an account with a second factor also that factor ({@link stepUp}), checked after the
+   * password and before anything changes. A changed password ends a stranger's lock on
+   * unknown devices (the password they had is gone).
+   */
+  async changePassword(sessionToken: string | undefined, request: ChangePasswordRequest, factor: StepUpProof | undefined, origin: RequestOrigin = {}): Promise<{ session: SessionGrant }> {
+    const result = await this.deps.tvm.changePassword(sessionToken, request, origin, async (live) => {
+      if (!hasSecondFactor(await this.deps.gate.factorsOf(live.user))) return;
+      if (factor === undefined) throw new SecondFactorMissingError();
+      await this.stepUp(live, factor, origin, 'password change');
+    });
+    const { user } = await this.deps.tvm.authenticate(result.session.token);
+    await this.deps.factors.clearAttempts(user.username, UNKNOWN_DEVICE_SCOPE);
+    return result;
+  }
+
+  /**
+   * Step-up, the one place its rule lives (every route that changes factors, sessions, the
+   * password or the account calls it): on an account with a second factor, a fresh factor (a
+   * code, a recovery code or a passkey of this account) under this session's own factor
+   * counter, never the password alone (ASVS 7.5.1 asks for the factors the account has); on
+   * an account without one, the current password under this session's password counter.
+   * Returns the user's factors (read again after a recovery code was spent).
    */
   async stepUp(live: { session: SessionRecord; user: UserRecord }, proof: StepUpProof, origin: RequestOrigin, purpose: string): Promise<FactorRecord | undefined> {
-    const { user } = live;
-    const record = await this.deps.gate.factorsOf(user);
-    if ('currentPassword' in proof) await this.deps.tvm.reauthenticate(live.session, proof.currentPassword, origin);
-    else await this.deps.gate.verify(user, proof, origin, purpose, record);
+    const { user, session } = live;
+    const { gate, auditor } = this.deps;
+    const record = await gate.factorsOf(user);
+    const scope = sessionFactorScope(session.sessionId);
+    if ('currentPassword' in proof) {
+      if (hasSecondFactor(record)) {
+        await auditor.record('mfa_failed', user.username, origin, { purpose, reason: 'password alone' });
+        throw new SecondFactorMissingError();
+      }
+      await this.deps.tvm.reauthenticate(session, proof.currentPassword, origin);
+      return record;
+    }
+    if ('passkeyAssertion' in proof) {
+      const { challenge: token, response } = proof.passkeyAssertion;
+      const challenge = await this.deps.challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, this.deps.clock.now());
+      if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
+      await gate.verify(user, { passkey: { response, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, purpose, scope, record);
+      // Used once: the same answer cannot prove another change.
+      await this.deps.challenges.consumeChallenge(hashChallengeToken(token));
+      return record;
+    }
+    await gate.verify(user, proof, origin, purpose, scope, record);
     // A recovery code used for step-up is gone: read again so the caller sees what is left.
-    return 'recoveryCode' in proof ? this.deps.gate.factorsOf(user) : record;
+    return proof.recoveryCode !== undefined ? gate.factorsOf(user) : record;
   }
 
   /** Counts one answer to a challenge; the challenge's user if it is still usable. */

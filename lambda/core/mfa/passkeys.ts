@@ -9,6 +9,7 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { generateKeyPairSync } from 'node:crypto';
 import type { Username } from '../username';
 import type { PasskeyRecord } from './ports';
 import { TOTP_ISSUER } from './totp';
@@ -104,6 +105,46 @@ export async function passkeyAuthenticationOptions(rp: RelyingParty, allowed: re
 export function passkeyIdOf(response: unknown): string | undefined {
   const id = typeof response === 'object' && response !== null ? (response as { id?: unknown }).id : undefined;
   return typeof id === 'string' && /^[A-Za-z0-9_-]{1,1024}$/.test(id) ? id : undefined;
+}
+
+/**
+ * The registration id an answer's `userHandle` names (registration sets it to the UTF-8 of
+ * the user's `userId`), if the authenticator sent one; undefined otherwise.
+ */
+export function passkeyUserHandleOf(response: unknown): string | undefined {
+  const inner = typeof response === 'object' && response !== null ? (response as { response?: unknown }).response : undefined;
+  const handle = typeof inner === 'object' && inner !== null ? (inner as { userHandle?: unknown }).userHandle : undefined;
+  if (typeof handle !== 'string' || handle.length === 0) return undefined;
+  // Anything that is not base64url names no registration: it can never equal a userId.
+  return /^[A-Za-z0-9_-]+$/.test(handle) ? Buffer.from(handle, 'base64url').toString('utf8') : '\u0000';
+}
+
+let dummyPublicKey: string | undefined;
+
+/**
+ * A COSE ES256 public key nobody holds the private key of (made once per process): an answer
+ * for a credential id nobody registered is checked against it, so it costs what a forged
+ * answer for a registered id costs, and fails the same way.
+ */
+function dummyKey(): string {
+  if (dummyPublicKey === undefined) {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    const coordinate = (value: string | undefined) => [0x58, 0x20, ...Buffer.from(value ?? '', 'base64url')];
+    // CBOR map {1: 2 (EC2), 3: -7 (ES256), -1: 1 (P-256), -2: x, -3: y}.
+    const cose = [0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, ...coordinate(jwk.x), 0x22, ...coordinate(jwk.y)];
+    dummyPublicKey = Buffer.from(cose).toString('base64url');
+  }
+  return dummyPublicKey;
+}
+
+/**
+ * The same work as {@link verifyPasskeyAuthentication} for an answer whose credential id is
+ * not registered (or not usable): a signature check against a key nobody holds. Always undefined.
+ */
+export async function verifyAgainstDummyPasskey(rp: RelyingParty, response: unknown, challenge: string, requireUserVerification: boolean): Promise<undefined> {
+  const id = passkeyIdOf(response) ?? 'AAAA';
+  await verifyPasskeyAuthentication(rp, response, challenge, { id, publicKey: dummyKey(), counter: 0, name: '', createdAt: 0 }, requireUserVerification);
+  return undefined;
 }
 
 /**

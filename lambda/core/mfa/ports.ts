@@ -2,6 +2,7 @@
  * What the second-factor logic needs from storage. lambda/adapters/dynamo-mfa-store.ts
  * implements it on DynamoDB; test/support/in-memory-mfa.ts in memory, with the same conditions.
  */
+import type { LockoutScope } from '../lockout';
 import type { Username } from '../username';
 
 /** A confirmed TOTP factor. The secret must be readable to check codes, so it is stored as is. */
@@ -65,14 +66,39 @@ export interface ChallengeRecord {
   readonly attempts: number;
   /** The WebAuthn challenge a passkey must sign to answer it (second factor or passwordless sign-in). */
   readonly webauthnChallenge?: string;
-  /** `passkey`: a passwordless sign-in, answered only by a passkey; `username` may be empty then. */
+  /** `passkey`: a passwordless sign-in (or a passkey step-up), answered only by a passkey; `username` may be empty then. */
   readonly kind?: 'login' | 'passkey';
+  /**
+   * The factor counter a login challenge's answers are charged to: the trusted device the
+   * password came from (`device:<id>`), else `unknown-device`. Absent means `unknown-device`.
+   */
+  readonly lockoutScope?: LockoutScope;
+  /** SHA-256 of the trusted device token the login presented: that device stays trusted, no new token is issued. */
+  readonly trustedDeviceHash?: string;
+}
+
+/** A factor attempt counter as stored: one per user and {@link LockoutScope}. */
+export interface FactorAttemptState {
+  /** Attempts taken in the current window. */
+  readonly attempts: number;
+  /** Epoch ms: the window's end. */
+  readonly windowEndsAt: number;
+  /** Attempts taken since the last success, across windows (the NIST ceiling counts these). */
+  readonly consecutive: number;
+  /** Epoch ms after which the counter is forgotten whole (its TTL). */
+  readonly keepUntil: number;
+}
+
+/** Limits of one reservation: per window, and consecutive across windows. */
+export interface FactorAttemptLimits {
+  readonly perWindow: number;
+  readonly consecutive: number;
 }
 
 /** Outcome of {@link FactorStore.tryReserveAttempt}. */
 export type FactorAttemptResult =
   | { readonly reserved: true }
-  | { readonly reserved: false; readonly windowEndsAt: number | undefined };
+  | { readonly reserved: false; readonly state: FactorAttemptState | undefined };
 
 /** Second factors, one record per user. Every change that could race is conditional. */
 export interface FactorStore {
@@ -94,27 +120,40 @@ export interface FactorStore {
   /** Stores a registration challenge for a new passkey, replacing any pending one (a record of another registration is replaced whole). */
   putPendingPasskey(username: Username, userId: string, pending: { readonly challenge: string; readonly expiresAt: number }): Promise<void>;
   /**
-   * Adds a passkey, consuming the pending challenge `challenge`, and records its owner by
-   * credential id; stores the recovery code hashes when given. Returns whether it did.
+   * Adds a passkey whose id this user claimed ({@link claimPasskeyId}), consuming the pending
+   * challenge `challenge`; stores the recovery code hashes when given. Returns whether it did.
    */
   addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
   /** Who registered a passkey (for a passwordless sign-in), by credential id. */
   passkeyOwner(passkeyId: string): Promise<{ readonly username: Username; readonly userId: string } | undefined>;
   /** Records a passkey's use: its new signature counter and the time. Returns whether the passkey was there. */
   usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean>;
-  /** Removes a passkey (and the recovery codes when `withRecoveryCodes`). Returns whether it was there. */
+  /**
+   * Claims a credential id for a user: only if no account (this one included) holds it.
+   * Returns whether it did. {@link addPasskey} runs only after a successful claim.
+   */
+  claimPasskeyId(passkeyId: string, username: Username, userId: string): Promise<boolean>;
+  /** Gives up a claim, only if it is still this registration's (a failed add, a removal). */
+  releasePasskeyId(passkeyId: string, userId: string): Promise<void>;
+  /** Removes a passkey (and the recovery codes when `withRecoveryCodes`) and releases its id. Returns whether it was there. */
   removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean>;
   /** Deletes every factor of the user (an operator's reset, an account's deletion). */
   deleteFactors(username: Username): Promise<void>;
   /**
-   * Atomically takes one attempt at the user's second factor if fewer than `max` are taken in
-   * the current window; a new window (ending at `windowEndsAt`) starts with the first attempt.
+   * Atomically takes one attempt on the user's factor counter `scope` if fewer than
+   * `limits.perWindow` are taken in the current window and fewer than `limits.consecutive`
+   * since the last success; a new counter starts with this attempt, its window ending at
+   * `windowEndsAt`. Every reservation keeps the counter until `keepUntil`.
    */
-  tryReserveAttempt(username: Username, max: number, now: number, windowEndsAt: number): Promise<FactorAttemptResult>;
-  /** Starts a new window with one attempt, only if the stored window still ends at `seenWindowEndsAt`. */
-  restartAttempts(username: Username, seenWindowEndsAt: number, windowEndsAt: number): Promise<boolean>;
-  /** Forgets the attempts after a success. */
-  clearAttempts(username: Username): Promise<void>;
+  tryReserveAttempt(username: Username, scope: LockoutScope, limits: FactorAttemptLimits, now: number, windowEndsAt: number, keepUntil: number): Promise<FactorAttemptResult>;
+  /**
+   * Starts a new window with one attempt, only if the stored window still ends at
+   * `seenWindowEndsAt` and the consecutive count is under `consecutiveLimit`; `fresh` also
+   * restarts the consecutive count (a counter past its `keepUntil`).
+   */
+  restartAttempts(username: Username, scope: LockoutScope, seenWindowEndsAt: number, windowEndsAt: number, keepUntil: number, consecutiveLimit: number, fresh: boolean): Promise<boolean>;
+  /** Forgets a counter after a success (or a change that proves the owner). */
+  clearAttempts(username: Username, scope: LockoutScope): Promise<void>;
 }
 
 /** Pending second-factor challenges, keyed by token hash. */

@@ -4,7 +4,8 @@ import {
   PASSKEY_NAME_MAX_CHARACTERS,
   PASSKEY_RESPONSE_MAX_CHARACTERS,
   CHALLENGE_TOKEN_CHARACTERS, RECOVERY_CODE_CHARACTERS, RECOVERY_CODE_INPUT_MAX_CHARACTERS, TOTP_CODE_INPUT_MAX_CHARACTERS, TOTP_DIGITS } from '../limits';
-import { parseLoginPassword } from '../requests';
+import { parseChangePasswordRequest, parseLoginPassword, type ChangePasswordRequest } from '../requests';
+import { checkWellFormed } from '../password';
 import type { Password } from '../password';
 import type { SecondFactorProof } from './second-factor';
 
@@ -50,29 +51,67 @@ export function proofFrom(record: Record<string, unknown>, optional: boolean): S
   throw new ValidationError('code (from your authenticator app) or recoveryCode is required.', 'code');
 }
 
-/** Step-up proof: the current password, or a fresh second factor. */
-export type StepUpProof = { readonly currentPassword: Password } | SecondFactorProof;
-
-/** A step-up body: exactly one of `currentPassword`, `code`, `recoveryCode` (plus `extra` fields the caller reads). */
-export function parseStepUp(body: unknown, extra: readonly string[] = []): { proof: StepUpProof; record: Record<string, unknown> } {
-  const record = asRecord(body ?? {}, ['currentPassword', 'code', 'recoveryCode', ...extra]);
-  if (record.currentPassword !== undefined) {
-    if (record.code !== undefined || record.recoveryCode !== undefined) {
-      throw new ValidationError('Give the current password or a code, not both.', 'currentPassword');
-    }
-    return { proof: { currentPassword: parseLoginPassword(record.currentPassword, 'currentPassword') }, record };
-  }
-  if (record.code === undefined && record.recoveryCode === undefined) {
-    throw new ValidationError('Confirm it is you: give currentPassword, code or recoveryCode.', 'currentPassword');
-  }
-  return { proof: proofFrom(record, false), record };
+/**
+ * A passkey as step-up: an answer to a challenge from `POST /login/passkey/options` (any
+ * passkey of this site, user verification required); it must be one of the caller's passkeys.
+ */
+export interface PasskeyStepUp {
+  /** The challenge token `POST /login/passkey/options` answered. */
+  readonly challenge: string;
+  /** The browser's WebAuthn answer, parsed. */
+  readonly response: Record<string, unknown>;
 }
 
-/** `POST /mfa/totp`: `{currentPassword}`. */
-export function parseTotpStart(body: unknown): Password {
-  const record = asRecord(body, ['currentPassword']);
-  if (record.currentPassword === undefined) throw new ValidationError('currentPassword is required.', 'currentPassword');
-  return parseLoginPassword(record.currentPassword, 'currentPassword');
+/**
+ * Step-up proof: the current password (accounts without a second factor), or a fresh second
+ * factor: a code, a recovery code or a passkey (accounts with one; MfaService.stepUp).
+ */
+export type StepUpProof = { readonly currentPassword: Password } | SecondFactorProof | { readonly passkeyAssertion: PasskeyStepUp };
+
+/** The fields a step-up body may carry. */
+export const STEP_UP_FIELDS = ['currentPassword', 'code', 'recoveryCode', 'passkey', 'challenge'] as const;
+
+/** The second factor of a step-up record (`code`, `recoveryCode`, or `passkey` with `challenge`), if it has one. */
+function factorProofFrom(record: Record<string, unknown>): StepUpProof | undefined {
+  if (record.passkey !== undefined || record.challenge !== undefined) {
+    if (record.code !== undefined || record.recoveryCode !== undefined) throw new ValidationError('Give one second factor.', 'passkey');
+    if (record.passkey === undefined) throw new ValidationError('passkey (the WebAuthn answer to challenge) is required with challenge.', 'passkey');
+    return { passkeyAssertion: { challenge: parseChallengeToken(record.challenge), response: parsePasskeyResponse(record.passkey, 'passkey') } };
+  }
+  if (record.code === undefined && record.recoveryCode === undefined) return undefined;
+  return proofFrom(record, false);
+}
+
+/**
+ * A step-up body: exactly one of `currentPassword`, `code`, `recoveryCode` or
+ * `passkey`+`challenge` (plus `extra` fields the caller reads).
+ */
+export function parseStepUp(body: unknown, extra: readonly string[] = []): { proof: StepUpProof; record: Record<string, unknown> } {
+  const record = asRecord(body ?? {}, [...STEP_UP_FIELDS, ...extra]);
+  const factor = factorProofFrom(record);
+  if (record.currentPassword !== undefined) {
+    if (factor !== undefined) throw new ValidationError('Give the current password or a second factor, not both.', 'currentPassword');
+    return { proof: { currentPassword: parseLoginPassword(record.currentPassword, 'currentPassword') }, record };
+  }
+  if (factor === undefined) {
+    throw new ValidationError('Confirm it is you: give currentPassword, or with a second factor code, recoveryCode or passkey.', 'currentPassword');
+  }
+  return { proof: factor, record };
+}
+
+/**
+ * `POST /password`: `{currentPassword, newPassword}` and, on an account with a second factor,
+ * one of `code`, `recoveryCode` or `passkey`+`challenge`.
+ */
+export function parsePasswordChange(body: unknown): { request: ChangePasswordRequest; factor: StepUpProof | undefined } {
+  const record = asRecord(body, ['currentPassword', 'newPassword', 'code', 'recoveryCode', 'passkey', 'challenge']);
+  const { code: _code, recoveryCode: _recoveryCode, passkey: _passkey, challenge: _challenge, ...passwords } = record;
+  return { request: parseChangePasswordRequest(passwords), factor: factorProofFrom(record) };
+}
+
+/** `POST /mfa/totp`: a step-up body (the password, or a factor the account already has). */
+export function parseTotpStart(body: unknown): StepUpProof {
+  return parseStepUp(body).proof;
 }
 
 /** `POST /mfa/totp/confirm`: `{code}`. */
@@ -82,9 +121,9 @@ export function parseTotpConfirm(body: unknown): string {
   return parseTotpCode(record.code);
 }
 
-/** `DELETE /mfa/totp`: `{code}` or `{recoveryCode}`. */
-export function parseTotpRemove(body: unknown): SecondFactorProof {
-  return proofFrom(asRecord(body, ['code', 'recoveryCode']), false);
+/** `DELETE /mfa/totp`: a step-up body; the account has a factor, so a code, a recovery code or a passkey. */
+export function parseTotpRemove(body: unknown): StepUpProof {
+  return parseStepUp(body).proof;
 }
 
 /** A validated `POST /login/mfa` body. */
@@ -162,6 +201,7 @@ export function parsePasskeyAdd(body: unknown): { credential: Record<string, unk
   const credential = parsePasskeyResponse(record.credential, 'credential');
   if (record.name === undefined) return { credential, name: 'Passkey' };
   if (typeof record.name !== 'string') throw new ValidationError('name must be a string.', 'name');
+  checkWellFormed(record.name, 'name');
   const name = record.name.normalize('NFKC').trim();
   if (name.length === 0 || [...name].length > PASSKEY_NAME_MAX_CHARACTERS || /[\p{Cc}\p{Cf}]/u.test(name)) {
     throw new ValidationError(`name must be 1-${PASSKEY_NAME_MAX_CHARACTERS} printable characters.`, 'name');

@@ -5,12 +5,14 @@
 import type { RequestOrigin } from '../audit';
 import type { TvmConfig } from '../config';
 import { AuthenticationError, SecondFactorMissingError, TooManyAttemptsError } from '../errors';
+import { hashDeviceToken, isTrustedDevice, loginLockoutScope } from '../device-trust';
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../lockout';
 import type { Clock, UserRecord } from '../ports';
 import type { AuditRecorder } from '../tvm-service';
 import { MFA_CHALLENGE_TTL_MS, newChallengeToken, SecondFactorRequired, type MfaMethod } from './challenge';
 import type { ChallengeStore, FactorRecord, FactorStore } from './ports';
 import { hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes';
-import { passkeyAuthenticationOptions, passkeyIdOf, verifyPasskeyAuthentication, type RelyingParty } from './passkeys';
+import { passkeyAuthenticationOptions, passkeyIdOf, passkeyUserHandleOf, verifyAgainstDummyPasskey, verifyPasskeyAuthentication, type RelyingParty } from './passkeys';
 import { matchTotp } from './totp';
 
 /** A second factor as a request gives it: exactly one of the fields. */
@@ -36,6 +38,21 @@ export interface SecondFactorDependencies {
 
 /** How often a lost compare-and-set on the factor counter is retried before giving up. */
 const MAX_COUNTER_RACES = 3;
+
+/**
+ * Consecutive failures one factor counter takes before it refuses every answer (NIST SP
+ * 800-63B 5.2.2: at most 100 on one account). A success on that counter restarts the count;
+ * otherwise only a password change or reset, an operator's `mfa reset`, or
+ * {@link FACTOR_COUNTER_MEMORY_MS} without an attempt does (docs/mfa.md).
+ */
+export const FACTOR_CONSECUTIVE_LIMIT = 100;
+/** How long a factor counter (and with it the consecutive count) is kept after its last attempt. */
+export const FACTOR_COUNTER_MEMORY_MS = 30 * 24 * 60 * 60_000;
+
+/** The factor counter a step-up in a session is charged to: that session's own. */
+export function sessionFactorScope(sessionId: string): LockoutScope {
+  return `session:${sessionId}`;
+}
 
 /** Whether a record holds a factor that login must ask for. */
 export function hasSecondFactor(record: FactorRecord | undefined): record is FactorRecord {
@@ -63,14 +80,17 @@ export class SecondFactorGate {
 
   /**
    * Called by login once the password is right: for a user with a factor, stores a challenge
-   * and throws {@link SecondFactorRequired} carrying it (and the device token login issued);
-   * otherwise returns.
+   * and throws {@link SecondFactorRequired} carrying it; otherwise returns. The challenge
+   * remembers which factor counter its answers are charged to: the device's own when the
+   * login presented a device token the account trusts, else the unknown devices' one. No
+   * device token is issued here: only a completed second factor earns one.
    */
-  async requireChallengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin, deviceToken?: string): Promise<void> {
+  async requireChallengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin, sentDeviceToken?: string): Promise<void> {
     const record = await this.factorsOf(user);
     if (!hasSecondFactor(record)) return;
     const expiresAt = this.deps.clock.now() + MFA_CHALLENGE_TTL_MS;
     const { token, tokenHash } = newChallengeToken();
+    const trusted = isTrustedDevice(user, sentDeviceToken);
     // A user with passkeys gets WebAuthn options whose challenge this login challenge keeps.
     const passkeyOptions = record.passkeys.length > 0 ? await passkeyAuthenticationOptions(this.deps.relyingParty, record.passkeys) : undefined;
     await this.deps.challenges.putChallenge({
@@ -82,6 +102,8 @@ export class SecondFactorGate {
       expiresAt,
       attempts: 0,
       kind: 'login',
+      lockoutScope: loginLockoutScope(user, sentDeviceToken),
+      ...(trusted && sentDeviceToken !== undefined ? { trustedDeviceHash: hashDeviceToken(sentDeviceToken) } : {}),
       ...(device !== undefined ? { device } : {}),
     });
     await this.deps.auditor.record('mfa_challenge', user.username, origin, { methods: methodsOf(record).join(',') });
@@ -90,8 +112,6 @@ export class SecondFactorGate {
       challenge: { token, expiresAt: new Date(expiresAt).toISOString() },
       methods: methodsOf(record),
       ...(passkeyOptions ? { passkeyOptions } : {}),
-      // The password was right, so the device is trusted for the password lockout (docs/mfa.md).
-      ...(deviceToken !== undefined ? { deviceToken } : {}),
     });
   }
 
@@ -106,24 +126,27 @@ export class SecondFactorGate {
       await this.deps.auditor.record('mfa_failed', user.username, origin, { purpose: 'reset', reason: 'missing' });
       throw new SecondFactorMissingError();
     }
-    await this.verify(user, proof, origin, 'reset', record);
+    await this.verify(user, proof, origin, 'reset', 'reset', record);
+    // The reset code and a factor prove the owner: a stranger's lock on unknown devices ends.
+    await this.deps.factors.clearAttempts(user.username, UNKNOWN_DEVICE_SCOPE);
   }
 
   /**
-   * Checks a TOTP or recovery code under the factor lockout: an attempt is taken atomically
-   * before the check, so parallel guesses get at most `lockoutThreshold` per window. A TOTP
-   * code is accepted once (its time step is recorded with a compare-and-set); a recovery
-   * code is deleted as it is used.
+   * Checks a TOTP code, recovery code or passkey answer under the factor counter `scope`
+   * (the login's device, the session's, or the reset's; see {@link LockoutScope}): an attempt
+   * is taken atomically before the check, so parallel guesses get at most `lockoutThreshold`
+   * per window on that counter, and never spend another counter. A TOTP code is accepted once
+   * (its time step is recorded with a compare-and-set); a recovery code is deleted as it is used.
    * @throws AuthenticationError for a wrong or reused code; TooManyAttemptsError while locked.
    */
-  async verify(user: UserRecord, proof: SecondFactorProof, origin: RequestOrigin, purpose: string, known?: FactorRecord): Promise<void> {
+  async verify(user: UserRecord, proof: SecondFactorProof, origin: RequestOrigin, purpose: string, scope: LockoutScope, known?: FactorRecord): Promise<void> {
     const { factors, clock, auditor } = this.deps;
     const record = known ?? (await this.factorsOf(user));
     if (!record) {
       await auditor.record('mfa_failed', user.username, origin, { purpose, reason: 'not enrolled' });
       throw new AuthenticationError('The code is incorrect.');
     }
-    await this.reserveAttempt(user, origin);
+    await this.reserveAttempt(user, scope, origin);
     let method: MfaMethod | undefined;
     if (proof.code !== undefined && record.totp) {
       const step = matchTotp(record.totp.secret, proof.code, clock.now(), record.totp.lastUsedStep);
@@ -142,38 +165,56 @@ export class SecondFactorGate {
       await auditor.record('mfa_failed', user.username, origin, { purpose, reason });
       throw new AuthenticationError('The code is incorrect.');
     }
-    await factors.clearAttempts(user.username);
+    await factors.clearAttempts(user.username, scope);
     if (method === 'recovery_code') {
       await auditor.record('recovery_code_used', user.username, origin, { purpose, left: record.recoveryCodeHashes.length - 1 });
     }
   }
 
   /**
-   * Whether a passkey answer is a registered passkey's signature over the challenge, with a
-   * signature counter that grew (authenticators without a counter send 0 every time).
+   * Whether a passkey answer is a registered passkey's signature over the challenge, from this
+   * registration (a `userHandle`, when sent, must name it), with a signature counter that grew
+   * (authenticators without a counter send 0 every time). Records the use. An id the record
+   * does not hold is checked against a dummy key: the same work, the same refusal.
    */
-  private async checkPasskey(user: UserRecord, record: FactorRecord, answer: NonNullable<SecondFactorProof['passkey']>): Promise<boolean> {
+  async checkPasskey(user: UserRecord, record: FactorRecord, answer: NonNullable<SecondFactorProof['passkey']>): Promise<boolean> {
+    const { relyingParty, factors, clock } = this.deps;
+    const requireUv = answer.userVerification === true;
     const passkey = record.passkeys.find((candidate) => candidate.id === passkeyIdOf(answer.response));
-    if (!passkey) return false;
-    const counter = await verifyPasskeyAuthentication(this.deps.relyingParty, answer.response, answer.challenge, passkey, answer.userVerification === true);
+    if (!passkey) return (await verifyAgainstDummyPasskey(relyingParty, answer.response, answer.challenge, requireUv)) ?? false;
+    const counter = await verifyPasskeyAuthentication(relyingParty, answer.response, answer.challenge, passkey, requireUv);
     if (counter === undefined || ((counter > 0 || passkey.counter > 0) && counter <= passkey.counter)) return false;
-    return this.deps.factors.usePasskey(user.username, user.userId, passkey.id, counter, this.deps.clock.now());
+    // Checked after the signature, so a wrong handle costs what a wrong signature does.
+    const handle = passkeyUserHandleOf(answer.response);
+    if (handle !== undefined && handle !== user.userId) return false;
+    return factors.usePasskey(user.username, user.userId, passkey.id, counter, clock.now());
   }
 
-  /** Takes one attempt at the user's factor, or throws TooManyAttemptsError (each refusal audited). */
-  async reserveAttempt(user: UserRecord, origin: RequestOrigin): Promise<void> {
+  /**
+   * Takes one attempt on the user's factor counter `scope`, or throws TooManyAttemptsError
+   * (each refusal audited): `lockoutThreshold` per window of `lockoutMinutes`, and
+   * {@link FACTOR_CONSECUTIVE_LIMIT} in a row without a success.
+   */
+  async reserveAttempt(user: UserRecord, scope: LockoutScope, origin: RequestOrigin): Promise<void> {
     const { factors, clock, config, auditor } = this.deps;
     const windowMs = config.lockoutMinutes * 60_000;
+    const limits = { perWindow: config.lockoutThreshold, consecutive: FACTOR_CONSECUTIVE_LIMIT };
+    const refuse = async (until: number, now: number, reason: string) => {
+      await auditor.record('mfa_locked', user.username, origin, { until: new Date(until).toISOString(), counter: scope, reason });
+      return new TooManyAttemptsError(Math.max(1, Math.ceil((until - now) / 1000)));
+    };
     for (let race = 0; race < MAX_COUNTER_RACES; race++) {
       const now = clock.now();
-      const result = await factors.tryReserveAttempt(user.username, config.lockoutThreshold, now, now + windowMs);
+      const keepUntil = now + FACTOR_COUNTER_MEMORY_MS;
+      const result = await factors.tryReserveAttempt(user.username, scope, limits, now, now + windowMs, keepUntil);
       if (result.reserved) return;
-      const ends = result.windowEndsAt;
-      if (ends !== undefined && ends > now) {
-        await auditor.record('mfa_locked', user.username, origin, { until: new Date(ends).toISOString() });
-        throw new TooManyAttemptsError(Math.ceil((ends - now) / 1000));
-      }
-      if (ends !== undefined && (await factors.restartAttempts(user.username, ends, now + windowMs))) return;
+      const state = result.state;
+      // Gone between the two reads (a success cleared it): try again.
+      if (state === undefined) continue;
+      const stale = state.keepUntil <= now;
+      if (!stale && state.consecutive >= limits.consecutive) throw await refuse(state.keepUntil, now, 'consecutive');
+      if (!stale && state.windowEndsAt > now) throw await refuse(state.windowEndsAt, now, 'window');
+      if (await factors.restartAttempts(user.username, scope, state.windowEndsAt, now + windowMs, keepUntil, limits.consecutive, stale)) return;
     }
     throw new TooManyAttemptsError(Math.ceil(windowMs / 1000));
   }
