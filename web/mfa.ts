@@ -12,6 +12,7 @@ import {
   type MfaStatus,
   type SecondFactor,
   type SessionResult,
+  type StepUp,
   type TvmClient,
 } from '@serverless-tvm/client';
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
@@ -76,6 +77,12 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     removeCode: element<HTMLInputElement>('totp-remove-code'),
     removeButton: element<HTMLButtonElement>('totp-remove-button'),
   };
+  const stepUpLabel = document.querySelector<HTMLLabelElement>('label[for="totp-current-password"]');
+  // Built here (not in index.html): the step-up form's passkey choice, shown when the account has passkeys.
+  const stepUpPasskey = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary', textContent: 'Use a passkey instead', hidden: true });
+  ui.passwordButton.after(stepUpPasskey);
+  /** What the account has, from the last status: a step-up asks for these (the password alone is refused with a factor). */
+  let factorsOn = { totp: false, passkeys: false, recoveryCodes: false };
 
   // ---- the login step ------------------------------------------------------------------
 
@@ -179,6 +186,7 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
       ? `Two-step verification is on: ${factors.join(' and ')}. ${status.recoveryCodesLeft} recovery codes left.`
       : 'Two-step verification is off. Add an authenticator app or a passkey so that a stolen password is not enough.';
     ui.securityView.dataset['mfa'] = on ? 'on' : 'off';
+    factorsOn = { totp: app, passkeys: status.passkeys.length > 0, recoveryCodes: status.recoveryCodesLeft > 0 };
     ui.setupButton.hidden = app;
     ui.removeForm.hidden = !app;
     renderPasskeys(status.passkeys);
@@ -199,12 +207,30 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
   /** What the current-password form confirms: setting up the app, adding a passkey, or removing one. */
   let stepUpFor: { readonly kind: 'totp' } | { readonly kind: 'passkey' } | { readonly kind: 'remove-passkey'; readonly id: string; readonly name: string } = { kind: 'totp' };
 
+  /** Whether a step-up needs a second factor: the account has one (the server refuses the password alone then). */
+  const needsFactor = () => factorsOn.totp || factorsOn.passkeys;
+
   function askPassword(purpose: typeof stepUpFor, buttonText: string): void {
     hooks.clearMessages();
     stepUpFor = purpose;
     ui.passwordButton.textContent = buttonText;
+    const factor = needsFactor();
+    // With a second factor the same field takes a code or a recovery code, and a passkey is offered beside it.
+    ui.currentPassword.type = factor ? 'text' : 'password';
+    ui.currentPassword.autocomplete = factor ? 'one-time-code' : 'current-password';
+    ui.currentPassword.required = !factor || factorsOn.totp || factorsOn.recoveryCodes;
+    if (stepUpLabel) {
+      stepUpLabel.textContent = !factor ? 'Current password' : factorsOn.totp ? 'Code from your authenticator app, or a recovery code' : 'A recovery code';
+    }
+    ui.currentPassword.hidden = factor && !factorsOn.totp && !factorsOn.recoveryCodes;
+    stepUpPasskey.hidden = !factorsOn.passkeys;
     ui.passwordForm.hidden = false;
     ui.currentPassword.focus();
+  }
+
+  /** The proof the step-up form holds: the password, or a code or recovery code on an account with a factor. */
+  function typedStepUp(): StepUp {
+    return needsFactor() ? factorFrom(ui.currentPassword.value) : { currentPassword: ui.currentPassword.value };
   }
 
   ui.setupButton.addEventListener('click', () => {
@@ -225,8 +251,8 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     );
   }
 
-  async function addPasskey(currentPassword: string): Promise<void> {
-    const options = await mfa.passkeyRegistrationOptions({ currentPassword });
+  async function addPasskey(proof: StepUp): Promise<void> {
+    const options = await mfa.passkeyRegistrationOptions(proof);
     const created = await startRegistration({ optionsJSON: options as Parameters<typeof startRegistration>[0]['optionsJSON'] });
     const added = await mfa.addPasskey(created, `${navigator.platform || 'This device'} passkey`);
     resetCard();
@@ -235,28 +261,41 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     hooks.showStatus('Passkey added. You can use it to confirm your sign-in.');
   }
 
+  /** Does what the step-up form confirms (set up the app, add or remove a passkey) with `proof`. */
+  async function confirmWith(purpose: typeof stepUpFor, proof: StepUp): Promise<void> {
+    if (purpose.kind === 'passkey') return addPasskey(proof);
+    if (purpose.kind === 'remove-passkey') {
+      await mfa.removePasskey(purpose.id, proof);
+      resetCard();
+      await renderStatus();
+      hooks.showStatus(`Removed ${purpose.name}.`);
+      return;
+    }
+    const enrolment = await mfa.startTotp(proof);
+    ui.passwordForm.reset();
+    ui.passwordForm.hidden = true;
+    ui.qr.src = await QRCode.toDataURL(enrolment.otpauthUri, { margin: 1, width: 200 });
+    ui.secret.textContent = enrolment.secret.replace(/(.{4})/g, '$1 ').trim();
+    ui.uri.textContent = enrolment.otpauthUri;
+    ui.confirmForm.hidden = false;
+    ui.confirmCode.focus();
+  }
+
   ui.passwordForm.addEventListener('submit', (event) => {
     event.preventDefault();
     hooks.clearMessages();
     const purpose = stepUpFor;
-    const currentPassword = ui.currentPassword.value;
-    void hooks.busy(ui.passwordButton, async () => {
-      if (purpose.kind === 'passkey') return addPasskey(currentPassword);
-      if (purpose.kind === 'remove-passkey') {
-        await mfa.removePasskey(purpose.id, { currentPassword });
-        resetCard();
-        await renderStatus();
-        hooks.showStatus(`Removed ${purpose.name}.`);
-        return;
-      }
-      const enrolment = await mfa.startTotp(currentPassword);
-      ui.passwordForm.reset();
-      ui.passwordForm.hidden = true;
-      ui.qr.src = await QRCode.toDataURL(enrolment.otpauthUri, { margin: 1, width: 200 });
-      ui.secret.textContent = enrolment.secret.replace(/(.{4})/g, '$1 ').trim();
-      ui.uri.textContent = enrolment.otpauthUri;
-      ui.confirmForm.hidden = false;
-      ui.confirmCode.focus();
+    const proof = typedStepUp();
+    void hooks.busy(ui.passwordButton, () => confirmWith(purpose, proof));
+  });
+
+  stepUpPasskey.addEventListener('click', () => {
+    hooks.clearMessages();
+    const purpose = stepUpFor;
+    void hooks.busy(stepUpPasskey, async () => {
+      const { challenge, passkeyOptions } = await mfa.passkeyStepUpOptions();
+      const answer = await startAuthentication({ optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+      await confirmWith(purpose, { passkey: answer, challenge });
     });
   });
 

@@ -14,8 +14,8 @@ export { DEFAULT_RETRY_POLICY, isTransient, parseRetryAfterMs, retryDelayMs } fr
 export type { RetryPolicy } from './retry';
 export { LocalStorageSessionStore, MemorySessionStore } from './session-store';
 export type { KeyValueStorage, LocalStorageSessionStoreOptions, SessionStore, StoredSession } from './session-store';
-export { TvmMfa } from './mfa';
-export type { LoginFactor, MfaStatus, SecondFactor, StepUp, TotpEnrolment } from './mfa';
+export { TvmMfa, stepUpBody } from './mfa';
+export type { LoginFactor, MfaStatus, PasskeyStepUp, SecondFactor, StepUp, TotpEnrolment } from './mfa';
 export { TvmClient } from './tvm-client';
 export type { FetchFunction, SessionEvent, SessionListener, TvmClientOptions } from './tvm-client';
 export type { ApiErrorBody, ApiErrorCode, SessionInfo, SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';

@@ -21,8 +21,28 @@ export type SecondFactor = { readonly code: string } | { readonly recoveryCode: 
 /** A login's second factor: also a passkey's answer (`startAuthentication` of @simplewebauthn/browser) to `challenge.passkeyOptions`. */
 export type LoginFactor = SecondFactor | { readonly passkey: object };
 
-/** Proof for a sensitive change: the current password, or a second factor. */
-export type StepUp = { readonly currentPassword: string } | SecondFactor;
+/**
+ * A passkey as proof for a sensitive change: the browser's answer (`startAuthentication` of
+ * @simplewebauthn/browser) to the options {@link TvmMfa.passkeyStepUpOptions} gave, with their challenge.
+ */
+export interface PasskeyStepUp {
+  readonly passkey: object;
+  readonly challenge: { readonly token: string };
+}
+
+/**
+ * Proof for a sensitive change (a factor added or removed, another session ended, the
+ * password changed): on an account with a second factor, a code, a recovery code or a
+ * passkey, since the password alone is refused (`SecondFactorRequiredError`); on an account
+ * without one, the current password.
+ */
+export type StepUp = { readonly currentPassword: string } | SecondFactor | PasskeyStepUp;
+
+/** The request body fields of a step-up (a passkey answer travels as JSON text: the route models hold strings). */
+export function stepUpBody(stepUp: StepUp): Record<string, string> {
+  if ('passkey' in stepUp) return { challenge: stepUp.challenge.token, passkey: JSON.stringify(stepUp.passkey) };
+  return { ...stepUp };
+}
 
 /** `GET /mfa`: what this user has set up. */
 export interface MfaStatus {
@@ -82,12 +102,14 @@ export class TvmMfa {
   }
 
   /**
-   * Starts setting up an authenticator app, after the current password (step-up). The secret
-   * is pending until {@link confirmTotp}.
-   * @throws InvalidCredentialsError for a wrong password; AlreadyEnrolledError when one is set up.
+   * Starts setting up an authenticator app, after a step-up (the current password; on an
+   * account with passkeys, one of its factors). The secret is pending until {@link confirmTotp}.
+   * @throws InvalidCredentialsError for a wrong proof; SecondFactorRequiredError for the
+   *   password alone on an account with a factor; AlreadyEnrolledError when one is set up.
    */
-  async startTotp(currentPassword: string): Promise<TotpEnrolment> {
-    const body = record(await this.client.call({ path: '/mfa/totp', body: { currentPassword }, bearer: true, retry: false }), 'TOTP secret');
+  async startTotp(stepUp: StepUp | string): Promise<TotpEnrolment> {
+    const proof = typeof stepUp === 'string' ? { currentPassword: stepUp } : stepUp;
+    const body = record(await this.client.call({ path: '/mfa/totp', body: stepUpBody(proof), bearer: true, retry: false }), 'TOTP secret');
     if (typeof body['secret'] !== 'string' || typeof body['otpauthUri'] !== 'string') {
       throw new UnexpectedResponseError('The token vending machine sent a malformed TOTP secret.');
     }
@@ -107,9 +129,17 @@ export class TvmMfa {
     return codes as string[];
   }
 
-  /** Removes the authenticator app, after a fresh code or a recovery code (step-up). */
-  async removeTotp(factor: SecondFactor): Promise<void> {
-    await this.client.call({ method: 'DELETE', path: '/mfa/totp', body: factor, bearer: true, retry: false });
+  /** Removes the authenticator app, after a fresh code, a recovery code or a passkey (step-up). */
+  async removeTotp(factor: SecondFactor | PasskeyStepUp): Promise<void> {
+    await this.client.call({ method: 'DELETE', path: '/mfa/totp', body: stepUpBody(factor), bearer: true, retry: false });
+  }
+
+  /**
+   * Options for a passkey step-up: pass `passkeyOptions` to `startAuthentication({ optionsJSON })`
+   * and give the answer with `challenge` as a {@link PasskeyStepUp}. Used once; five minutes.
+   */
+  async passkeyStepUpOptions(): Promise<{ challenge: { token: string; expiresAt: string }; passkeyOptions: object }> {
+    return this.passkeyLoginOptions();
   }
 
   /**
@@ -117,7 +147,7 @@ export class TvmMfa {
    * `startRegistration({ optionsJSON })` of @simplewebauthn/browser, then to {@link addPasskey}.
    */
   async passkeyRegistrationOptions(stepUp: StepUp): Promise<object> {
-    return record(await this.client.call({ path: '/mfa/passkeys/options', body: stepUp, bearer: true, retry: false }), 'passkey options');
+    return record(await this.client.call({ path: '/mfa/passkeys/options', body: stepUpBody(stepUp), bearer: true, retry: false }), 'passkey options');
   }
 
   /** Adds the passkey the browser created. The account's first factor also brings ten recovery codes (else none). */
@@ -134,7 +164,7 @@ export class TvmMfa {
 
   /** Removes a passkey, after a step-up. */
   async removePasskey(id: string, stepUp: StepUp): Promise<void> {
-    await this.client.call({ method: 'DELETE', path: `/mfa/passkeys/${encodeURIComponent(id)}`, body: stepUp, bearer: true, retry: false });
+    await this.client.call({ method: 'DELETE', path: `/mfa/passkeys/${encodeURIComponent(id)}`, body: stepUpBody(stepUp), bearer: true, retry: false });
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   type MfaChallenge,
 } from './errors';
 import { Connectivity } from './connectivity';
-import type { SecondFactor } from './mfa';
+import { stepUpBody, type PasskeyStepUp, type SecondFactor, type StepUp } from './mfa';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
@@ -222,12 +222,15 @@ export class TvmClient {
    * Changes the password. The TVM revokes every session, this one included, and answers with
    * a new session, which the client keeps. Never retried (a wrong current password counts in
    * the lockout).
+   * An account with a second factor also gives `secondFactor` (a code, a recovery code or a passkey).
    * @throws LoginRequiredError without a session; InvalidCredentialsError for a wrong current
-   *   password; InvalidRequestError when the new one breaks the rules (field `newPassword`).
+   *   password or factor; SecondFactorRequiredError without the factor the account has;
+   *   InvalidRequestError when the new one breaks the rules (field `newPassword`).
    */
-  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(currentPassword: string, newPassword: string, secondFactor?: SecondFactor | PasskeyStepUp): Promise<void> {
     const session = await this.requireSession();
-    const body = await this.send({ path: '/password', body: { currentPassword, newPassword }, bearer: session.token, retry: false });
+    const factor = secondFactor ? stepUpBody(secondFactor) : {};
+    const body = await this.send({ path: '/password', body: { currentPassword, newPassword, ...factor }, bearer: session.token, retry: false });
     const fresh = isRecord(body) ? body['session'] : undefined;
     if (!allStrings(fresh, ['token', 'expiresAt'])) throw new UnexpectedResponseError('The token vending machine sent a malformed session.');
     const replaced: StoredSession = { username: session.username, token: fresh.token, expiresAt: fresh.expiresAt };
@@ -261,14 +264,15 @@ export class TvmClient {
 
   /**
    * Revokes one of this user's sessions by id (e.g. a lost phone's). Another session than this
-   * client's needs `stepUp` (the current password, or a second factor). Retried on transient
+   * client's needs `stepUp` (on an account with a second factor a code, a recovery code or a
+   * passkey; otherwise the current password). Retried on transient
    * failures when no password or code is sent; revoking this client's own session is the same as {@link logout}.
    * @throws NotFoundError when the id is not one of this user's live sessions.
    */
-  async revokeSession(sessionId: string, stepUp?: { readonly currentPassword: string } | SecondFactor): Promise<void> {
+  async revokeSession(sessionId: string, stepUp?: StepUp): Promise<void> {
     const session = await this.requireSession();
-    // Another device's session needs the step-up: the current password, or a code.
-    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: stepUp === undefined, ...(stepUp ? { body: stepUp } : {}) });
+    // Another device's session needs the step-up: the account's factor, or the password without one.
+    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: stepUp === undefined, ...(stepUp ? { body: stepUpBody(stepUp) } : {}) });
   }
 
   /** The current session or LoginRequiredError. */
