@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { SoftAuthenticator } from '../support/soft-authenticator';
 import { postJson, register, runAdmin, s3ClientFor, sandboxForThisFile, type VendResponse } from './helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -88,8 +89,9 @@ it('enrols TOTP after the current password, and then login answers a challenge w
     mfaRequired: true,
     challenge: { token: expect.any(String), expiresAt: expect.any(String) },
     methods: ['totp', 'recovery_code'],
-    deviceToken: expect.any(String),
   });
+  // The right password alone earns no device token: only the completed second factor does.
+  expect(login.body).not.toHaveProperty('deviceToken');
   expect(login.body).not.toHaveProperty('session');
   expect(login.body).not.toHaveProperty('credentials');
   expect(Date.parse((login.body as { challenge: { expiresAt: string } }).challenge.expiresAt) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
@@ -156,4 +158,82 @@ it('tvm-admin shows a user\'s factors and resets them, audited', async () => {
   const types = (JSON.parse(audit.out) as Array<{ type: string }>).map((event) => event.type);
   expect(types).toEqual(expect.arrayContaining(['totp_pending', 'totp_enrolled', 'mfa_reset']));
   expect((await admin('mfa', 'show', 'nobody-here')).code).toBe(1);
+});
+
+describe('issue 21: attackers against the sandbox', () => {
+  const origin = () => `http://localhost:${new URL(sandbox().apiUrl).port}`;
+
+  /** Registers a passkey held by `key` for `token` after `proof`; the answer's status and body. */
+  async function addPasskey(token: string, key: SoftAuthenticator, proof: object) {
+    const options = await send('POST', '/mfa/passkeys/options', proof, token);
+    if (options.status !== 200) return options;
+    return send('POST', '/mfa/passkeys', { credential: JSON.stringify(key.register(options.body, origin())), name: 'key' }, token);
+  }
+
+  async function passwordless(key: SoftAuthenticator, as: Parameters<SoftAuthenticator['assert']>[2] = {}) {
+    const started = await send('POST', '/login/passkey/options');
+    const answer = key.assert(started.body.passkeyOptions.challenge, origin(), as);
+    return send('POST', '/login/passkey', { challenge: started.body.challenge.token, credential: JSON.stringify(answer) });
+  }
+
+  it('a password thief\'s wrong codes and a stranger\'s forged passkey answers never lock the owner\'s trusted device', async () => {
+    // Recovery codes where a code would make the test wait for the next time step.
+    const { session, app, recoveryCodes } = await enrol('mfa-grace');
+    const key = new SoftAuthenticator();
+    expect((await addPasskey(session.session.token, key, { recoveryCode: recoveryCodes[0] })).status).toBe(201);
+    // The owner's device earns its token by completing the second factor.
+    const ownerLogin = await postJson(api('/login'), { username: 'mfa-grace', password: PASSWORD });
+    const owned = await send('POST', '/login/mfa', { challenge: (ownerLogin.body as { challenge: { token: string } }).challenge.token, recoveryCode: recoveryCodes[1] });
+    expect(owned.status).toBe(200);
+    const deviceToken: string = owned.body.deviceToken;
+    expect(deviceToken).toMatch(/^[\w-]{43}$/);
+    // The thief: ten password-only logins (no token earned) and five wrong codes; then 429.
+    for (let i = 0; i < 10; i++) expect((await postJson(api('/login'), { username: 'mfa-grace', password: PASSWORD })).body).not.toHaveProperty('deviceToken');
+    for (let i = 0; i < 5; i++) expect((await send('POST', '/login/mfa', { challenge: await challenge('mfa-grace'), code: app.wrongCode() })).status).toBe(401);
+    expect((await send('POST', '/login/mfa', { challenge: await challenge('mfa-grace'), code: app.wrongCode() })).status).toBe(429);
+    // The stranger, no password: forged answers carrying the owner's credential id.
+    const forger = new SoftAuthenticator();
+    for (let i = 0; i < 6; i++) expect((await passwordless(forger, { id: key.id })).status).toBe(401);
+    // The owner, on the trusted device, with the password and a code; and with the passkey alone.
+    const back = await postJson(api('/login'), { username: 'mfa-grace', password: PASSWORD, deviceToken });
+    expect((await send('POST', '/login/mfa', { challenge: (back.body as { challenge: { token: string } }).challenge.token, code: await app.code() })).status).toBe(200);
+    expect((await passwordless(key)).status).toBe(200);
+  });
+
+  it('another account cannot take a passkey\'s credential id, and a forged answer for it reads as one for an unknown id', async () => {
+    const alice = await register(sandbox().apiUrl, 'mfa-heidi', PASSWORD);
+    const key = new SoftAuthenticator();
+    expect((await addPasskey(alice.session.token, key, { currentPassword: PASSWORD })).status).toBe(201);
+    const mallory = await register(sandbox().apiUrl, 'mfa-mallory', PASSWORD);
+    const taken = await addPasskey(mallory.session.token, new SoftAuthenticator({ id: key.id }), { currentPassword: PASSWORD });
+    expect(taken).toMatchObject({ status: 409, body: { error: { code: 'already_enrolled' } } });
+    const forger = new SoftAuthenticator();
+    const registered = await passwordless(forger, { id: key.id });
+    const unknown = await passwordless(forger);
+    expect(registered).toEqual(unknown);
+    expect((await passwordless(key)).body).toMatchObject({ username: 'mfa-heidi' });
+  });
+
+  it('a stolen session with the phished password cannot add a passkey, end the owner\'s sessions or change the password', async () => {
+    const { session, app, recoveryCodes } = await enrol('mfa-ivan');
+    const other = await send('POST', '/login/mfa', { challenge: await challenge('mfa-ivan'), recoveryCode: recoveryCodes[0] });
+    const stolen = other.body.session.token as string;
+    const refused = { status: 401, body: { error: { code: 'second_factor_required' } } };
+    expect(await send('POST', '/mfa/passkeys/options', { currentPassword: PASSWORD }, stolen)).toMatchObject(refused);
+    const sessions = await send('GET', '/sessions', undefined, stolen);
+    const ownerId = (sessions.body.sessions as Array<{ id: string; current: boolean }>).find((entry) => !entry.current)!.id;
+    expect(await send('DELETE', `/sessions/${ownerId}`, { currentPassword: PASSWORD }, stolen)).toMatchObject(refused);
+    expect(await send('POST', '/password', { currentPassword: PASSWORD, newPassword: 'the thief\'s new password' }, stolen)).toMatchObject(refused);
+    expect((await send('GET', '/mfa', undefined, session.session.token)).status).toBe(200);
+    // The owner, with a code, changes the password.
+    expect((await send('POST', '/password', { currentPassword: PASSWORD, newPassword: 'the owner\'s new password', code: await app.code() }, session.session.token)).status).toBe(200);
+  });
+
+  it('refuses passwords and labels with a lone surrogate (400), where they used to equal U+FFFD', async () => {
+    const refused = await postJson(api('/register'), { username: 'mfa-judy', password: '\ud800X long password' });
+    expect(refused).toMatchObject({ status: 400, body: { error: { field: 'password' } } });
+    await register(sandbox().apiUrl, 'mfa-judy', '\ufffdX long password');
+    expect(await postJson(api('/login'), { username: 'mfa-judy', password: '\udfffX long password' })).toMatchObject({ status: 400 });
+    expect(await postJson(api('/login'), { username: 'mfa-judy', password: '\ufffdX long password', device: 'phone \udc00' })).toMatchObject({ status: 400, body: { error: { field: 'device' } } });
+  });
 });
