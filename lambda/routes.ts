@@ -81,20 +81,15 @@ const MFA_LOGIN_ACTIONS: readonly TableAction[] = [...MFA_ACTIONS, 'Query'];
 const totpCodeProperty = { type: 'string', minLength: TOTP_DIGITS, maxLength: TOTP_CODE_INPUT_MAX_CHARACTERS } as const;
 const recoveryCodeProperty = { type: 'string', minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS } as const;
 const passkeyResponseProperty = { type: 'string', minLength: 2, maxLength: PASSKEY_RESPONSE_MAX_CHARACTERS } as const;
+const challengeProperty = { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS } as const;
+/** The second-factor proofs of a step-up; a passkey answers a `POST /login/passkey/options` challenge (docs/mfa.md). */
+const stepUpFactorProperties = { code: totpCodeProperty, recoveryCode: recoveryCodeProperty, passkey: passkeyResponseProperty, challenge: challengeProperty } as const;
 const stepUpBody = {
   type: 'object',
   required: [],
   additionalProperties: false,
-  properties: {
-    currentPassword: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES },
-    code: totpCodeProperty,
-    recoveryCode: recoveryCodeProperty,
-    // A passkey step-up: the answer to a `POST /login/passkey/options` challenge (docs/mfa.md).
-    passkey: passkeyResponseProperty,
-    challenge: { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS },
-  },
+  properties: { currentPassword: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES }, ...stepUpFactorProperties },
 } as const;
-const challengeProperty = stepUpBody.properties.challenge;
 
 const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
 // A schema counts characters, and a character is at least one UTF-8 byte, so the byte limit
@@ -179,7 +174,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       required: ['currentPassword', 'newPassword'],
       additionalProperties: false,
       // With a second factor, also one of its proofs (the step-up fields; docs/mfa.md).
-      properties: { ...stepUpBody.properties, currentPassword: passwordProperty, newPassword: passwordProperty },
+      properties: { currentPassword: passwordProperty, newPassword: passwordProperty, ...stepUpFactorProperties },
     },
   },
   {
