@@ -292,13 +292,14 @@ export class MfaService {
    * unknown devices (the password they had is gone).
    */
   async changePassword(sessionToken: string | undefined, request: ChangePasswordRequest, factor: StepUpProof | undefined, origin: RequestOrigin = {}): Promise<{ session: SessionGrant }> {
+    let username: Username | undefined;
     const result = await this.deps.tvm.changePassword(sessionToken, request, origin, async (live) => {
+      username = live.user.username;
       if (!hasSecondFactor(await this.deps.gate.factorsOf(live.user))) return;
       if (factor === undefined) throw new SecondFactorMissingError();
       await this.stepUp(live, factor, origin, 'password change');
     });
-    const { user } = await this.deps.tvm.authenticate(result.session.token);
-    await this.deps.factors.clearAttempts(user.username, UNKNOWN_DEVICE_SCOPE);
+    if (username !== undefined) await this.deps.factors.clearAttempts(username, UNKNOWN_DEVICE_SCOPE);
     return result;
   }
 
