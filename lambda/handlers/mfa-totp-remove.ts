@@ -5,7 +5,7 @@ import { getRuntime } from './runtime';
 
 const { mfa } = getRuntime();
 
-/** `DELETE /mfa/totp` (`{code}` or `{recoveryCode}`, a step-up): removes the authenticator app; 204. */
+/** `DELETE /mfa/totp` (a step-up with a factor: `{code}`, `{recoveryCode}` or `{challenge, passkey}`): removes the authenticator app; 204. */
 export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
   const token = parseBearerToken(authorizationHeader(event));
   const proof = parseTotpRemove(event.body);

@@ -5,9 +5,9 @@ import { getRuntime } from './runtime';
 
 const { mfa } = getRuntime();
 
-/** `POST /mfa/totp` (`{currentPassword}`): a pending TOTP secret, `{secret, otpauthUri}`. */
+/** `POST /mfa/totp` (a step-up body, docs/mfa.md#step-up): a pending TOTP secret, `{secret, otpauthUri}`. */
 export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
   const token = parseBearerToken(authorizationHeader(event));
-  const currentPassword = parseTotpStart(event.body);
-  return { status: 200, body: await mfa.startTotp(token, currentPassword, originOf(event)) };
+  const proof = parseTotpStart(event.body);
+  return { status: 200, body: await mfa.startTotp(token, proof, originOf(event)) };
 });

@@ -7,7 +7,7 @@ const { mfa } = getRuntime();
 
 /**
  * `DELETE /sessions/{id}`: revokes one of the caller's own sessions and answers 204. Another
- * session than the caller's needs a step-up body: `{currentPassword}`, `{code}` or `{recoveryCode}`.
+ * session than the caller's needs a step-up body (docs/mfa.md#step-up): a second factor on an account with one, else `{currentPassword}`.
  */
 export const handler = httpEndpoint({ jsonBody: false }, async (event) => {
   const token = parseBearerToken(authorizationHeader(event));
