@@ -10,7 +10,9 @@ import { hashDeviceToken } from '../../lambda/core/device-trust';
 import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
 import { parseMfaLogin, parsePasskeyAdd, parsePasswordChange, parseStepUp } from '../../lambda/core/mfa/requests';
-import { FACTOR_CONSECUTIVE_LIMIT } from '../../lambda/core/mfa/second-factor';
+import { MfaAdmin } from '../../lambda/core/mfa/admin';
+import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/core/mfa/second-factor';
+import { AuditRecorder } from '../../lambda/core/tvm-service';
 import { totpCode } from '../../lambda/core/mfa/totp';
 import { withSecondFactors } from '../../lambda/core/mfa/wiring';
 import { parsePassword, type Password } from '../../lambda/core/password';
@@ -151,6 +153,35 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     const fresh = (error as SecondFactorRequired).result;
     await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: fresh.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   }, 60_000);
+});
+
+describe('the consecutive-failure ceiling ends only as documented', () => {
+  async function atCeiling() {
+    const s = setup();
+    await aliceWithTotp(s);
+    const alice = s.backend.users.all().find((user) => user.username === 'alice')!;
+    for (let attempt = 1; attempt <= FACTOR_CONSECUTIVE_LIMIT; attempt++) {
+      await s.gate.reserveAttempt(alice, 'unknown-device', {});
+      if (attempt % 5 === 0) s.backend.clock.advance(WINDOW);
+    }
+    expect(await thrown(s.gate.reserveAttempt(alice, 'unknown-device', {}))).toBeInstanceOf(TooManyAttemptsError);
+    return { s, alice };
+  }
+
+  it('after 30 days without an attempt the counter is forgotten, not before', async () => {
+    const { s, alice } = await atCeiling();
+    s.backend.clock.advance(FACTOR_COUNTER_MEMORY_MS - 2 * WINDOW);
+    expect(await thrown(s.gate.reserveAttempt(alice, 'unknown-device', {}))).toBeInstanceOf(TooManyAttemptsError);
+    s.backend.clock.advance(2 * WINDOW);
+    await expect(s.gate.reserveAttempt(alice, 'unknown-device', {})).resolves.toBeUndefined();
+  });
+
+  it('an operator\'s mfa reset clears it; other counters (a session\'s) never felt it', async () => {
+    const { s, alice } = await atCeiling();
+    await expect(s.gate.reserveAttempt(alice, 'session:some-session', {})).resolves.toBeUndefined();
+    await new MfaAdmin({ users: s.backend.users, factors: s.store, auditor: new AuditRecorder(s.backend) }).reset(alice.username);
+    await expect(s.gate.reserveAttempt(alice, 'unknown-device', {})).resolves.toBeUndefined();
+  });
 });
 
 describe('device tokens are earned by the second factor and cannot be pushed out by a password thief', () => {
