@@ -77,8 +77,8 @@ export class NotFoundError extends TvmError {
 export class SecondFactorMissingError extends TvmError {
   readonly status = 401;
   readonly code = 'second_factor_required' as const;
-  constructor() {
-    super('This account has a second factor: also give a code from the authenticator app or a recovery code.');
+  constructor(message = 'This account has a second factor: also give a code from the authenticator app or a recovery code.') {
+    super(message);
     this.name = 'SecondFactorMissingError';
   }
 }

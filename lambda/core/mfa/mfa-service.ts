@@ -25,6 +25,9 @@ import {
 } from './passkeys';
 import { matchTotp, newTotpSecret, totpUri } from './totp';
 
+/** What a step-up with the password alone answers on an account with a second factor. */
+const FACTOR_NEEDED = 'This account has a second factor: confirm with a code from your authenticator app, a recovery code or a passkey, not the password alone.';
+
 /** What a passwordless sign-in answers for every refused passkey, registered or not. */
 export const PASSKEY_REFUSED_MESSAGE = 'The passkey was not accepted. Try again, or log in with your password.';
 
@@ -296,7 +299,7 @@ export class MfaService {
     const result = await this.deps.tvm.changePassword(sessionToken, request, origin, async (live) => {
       username = live.user.username;
       if (!hasSecondFactor(await this.deps.gate.factorsOf(live.user))) return;
-      if (factor === undefined) throw new SecondFactorMissingError();
+      if (factor === undefined) throw new SecondFactorMissingError(FACTOR_NEEDED);
       await this.stepUp(live, factor, origin, 'password change');
     });
     if (username !== undefined) await this.deps.factors.clearAttempts(username, UNKNOWN_DEVICE_SCOPE);
@@ -319,7 +322,7 @@ export class MfaService {
     if ('currentPassword' in proof) {
       if (hasSecondFactor(record)) {
         await auditor.record('mfa_failed', user.username, origin, { purpose, reason: 'password alone' });
-        throw new SecondFactorMissingError();
+        throw new SecondFactorMissingError(FACTOR_NEEDED);
       }
       await this.deps.tvm.reauthenticate(session, proof.currentPassword, origin);
       return record;
