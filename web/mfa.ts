@@ -255,6 +255,7 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     const options = await mfa.passkeyRegistrationOptions(proof);
     const created = await startRegistration({ optionsJSON: options as Parameters<typeof startRegistration>[0]['optionsJSON'] });
     const added = await mfa.addPasskey(created, `${navigator.platform || 'This device'} passkey`);
+    factorsOn = { ...factorsOn, passkeys: true, recoveryCodes: added.recoveryCodes.length > 0 || factorsOn.recoveryCodes };
     resetCard();
     if (added.recoveryCodes.length > 0) showRecoveryCodes(added.recoveryCodes);
     else await renderStatus();
@@ -304,6 +305,8 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     hooks.clearMessages();
     void hooks.busy(ui.confirmButton, async () => {
       const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, ''));
+      // From now on a step-up needs the factor, even before the status is read again.
+      factorsOn = { ...factorsOn, totp: true, recoveryCodes: codes.length > 0 || factorsOn.recoveryCodes };
       resetCard();
       ui.setupButton.hidden = true;
       showRecoveryCodes(codes);
