@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     [
       '',
       `TVM sandbox running (loopback only, Node.js ${process.version}). Ctrl-C stops it.`,
-      `  Web app     ${apiUrl}/  (the Personal File Store)`,
+      `  Web app     ${apiUrl.replace('127.0.0.1', 'localhost')}/  (the Personal File Store; localhost, which passkeys need: WebAuthn refuses IP addresses)`,
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
       `  data        ${dataDir}`,

@@ -264,7 +264,10 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     event.preventDefault();
     hooks.clearMessages();
     void hooks.busy(ui.confirmButton, async () => {
-      const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, ''));
+      const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, '')).catch((error: unknown) => {
+        // A wrong code is the person's to fix, not a password mismatch.
+        throw error instanceof InvalidCredentialsError ? new UserMistake('That code did not work. Enter the newest code your authenticator app shows, and check that the phone\'s clock is right.') : error;
+      });
       resetCard();
       ui.setupButton.hidden = true;
       showRecoveryCodes(codes);
