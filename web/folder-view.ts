@@ -57,7 +57,7 @@ function renderBreadcrumbs(): void {
       here.setAttribute('aria-current', 'location');
       item.append(here);
     } else {
-      item.append(button(label, `Open ${label === 'My files' ? 'your top folder' : `folder ${label}`}`, 'link', (control) => guard(control, () => openFolder(target))));
+      item.append(button(label, `Open ${label === 'My files' ? 'My files, your top folder' : `folder ${label}`}`, 'link', (control) => guard(control, () => openFolder(target))));
     }
     crumbs.push(item);
   };
