@@ -57,12 +57,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const { apiUrl, s3Url, bucket, region } = sandbox;
+  const { apiUrl, webAppUrl, s3Url, bucket, region } = sandbox;
   console.log(
     [
       '',
       `TVM sandbox running (loopback only, Node.js ${process.version}). Ctrl-C stops it.`,
-      `  Web app     ${apiUrl.replace('127.0.0.1', 'localhost')}/  (the Personal File Store; localhost, which passkeys need: WebAuthn refuses IP addresses)`,
+      `  Web app     ${webAppUrl}  (the Personal File Store; at localhost, since passkeys refuse an IP address)`,
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
       `  data        ${dataDir}`,

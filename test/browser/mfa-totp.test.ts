@@ -69,7 +69,15 @@ describe('two-step verification in Chromium', () => {
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-app-totp-setup.png'), fullPage: true });
-    await page.getByLabel('Code from the app').fill(await nextCode());
+    // A wrong code first: it is called a wrong code, not a wrong username and password.
+    const setupCode = await nextCode();
+    await page.getByLabel('Code from the app').fill(setupCode === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.locator('#error:not([hidden])').waitFor();
+    expect(await page.locator('#error').textContent()).toBe(
+      "That code did not work. Enter the newest code your authenticator app shows, and check that the phone's clock is right.",
+    );
+    await page.getByLabel('Code from the app').fill(setupCode);
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.locator('#recovery-codes-view:not([hidden])').waitFor();
     app.recoveryCodes = await page.locator('#recovery-codes li').allTextContents();
