@@ -4,7 +4,7 @@
  * on the login screen. Ending another session and deleting the account take a step-up: the
  * current password, or a code (which an account with two-step verification needs).
  */
-import type { SecondFactor, SessionResult, SessionSummary } from '@serverless-tvm/client';
+import { InvalidCredentialsError, type SecondFactor, type SessionResult, type SessionSummary } from '@serverless-tvm/client';
 import { button, element } from './dom';
 import { clearMessages, showErrorText, showStatus } from './feedback';
 import { UserMistake } from './messages';
@@ -239,7 +239,11 @@ export function wireAccount(hooks: AccountHooks): void {
     const factor = ui.resetFactor.value.trim();
     void hooks.busy(ui.resetButton, async () => {
       showStatus('Setting your new password…');
-      const result = await tvm.resetPassword(username, code, password, factor === '' ? undefined : factorFrom(factor));
+      const result = await tvm.resetPassword(username, code, password, factor === '' ? undefined : factorFrom(factor)).catch((error: unknown) => {
+        throw error instanceof InvalidCredentialsError
+          ? new UserMistake('That reset code did not work: check the username and the code, which works once and for an hour. Ask your administrator for a new one if it has expired.')
+          : error;
+      });
       resetResetForm();
       await hooks.enter(result, `Welcome back, ${result.username}. Your new password is set; your other sessions have ended.`);
     });

@@ -107,6 +107,8 @@ function renderConnectivity(): void {
 /** Runs an action with its button disabled, and turns any failure into a message. */
 async function busy(control: HTMLButtonElement, action: () => Promise<void>): Promise<void> {
   control.disabled = true;
+  // A login, passkey sign-in or reset starts afresh: its 401 is its own.
+  if (ui.authView.contains(control)) endedNoticeShown = false;
   try {
     await action();
     renderExpiry();

@@ -183,8 +183,11 @@ describe('the account card', () => {
     await app.page.getByLabel('Username').fill(dave.username);
     await app.page.getByRole('button', { name: 'I have a password reset code' }).click();
     expect(await seriousAccessibilityViolations(app.page)).toEqual([]);
-    await app.page.getByLabel('Reset code').fill(code);
+    await app.page.getByLabel('Reset code').fill(code.split('').reverse().join(''));
     await app.page.getByLabel('Choose a new password').fill(newPassword);
+    await app.page.getByRole('button', { name: 'Set new password and log in' }).click();
+    await app.page.locator('#error').filter({ hasText: 'That reset code did not work' }).waitFor();
+    await app.page.getByLabel('Reset code').fill(code);
     await app.page.getByRole('button', { name: 'Set new password and log in' }).click();
     await waitForFolder(app);
     expect(await app.page.locator('#account-name').textContent()).toBe(dave.username);
