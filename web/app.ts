@@ -19,7 +19,7 @@ import { clearMessages, showError, showErrorText, showStatus } from './feedback'
 import { createFolder, goUp, refreshFolder, resetFolder, setFolderShownListener, setGuard } from './folder-view';
 import { SESSION_ENDED } from './messages';
 import { createMfaUi } from './mfa';
-import { credentials, tvm } from './session';
+import { credentials, SESSION_KEY, tvm } from './session';
 import { activeUploads, cancelAll, forgetUploads, showFolderUploads, wireUploads } from './uploads';
 
 // ---- views ----------------------------------------------------------------------------
@@ -140,6 +140,12 @@ async function enterFolder(username: string, welcome: string): Promise<void> {
 
 tvm.onSessionChange((event) => {
   if (event.type === 'signedOut' && event.reason !== 'logout') sessionEnded();
+});
+// Another tab logged out, or logged someone else in: this tab's page holds the last person's
+// names and credentials, so it stops their uploads and starts again from the stored session.
+window.addEventListener('storage', (event) => {
+  if ((event.key !== SESSION_KEY && event.key !== null) || event.oldValue === event.newValue) return;
+  void cancelAll().finally(() => window.location.reload());
 });
 tvm.connectivity.onChange(renderConnectivity);
 window.addEventListener('online', renderConnectivity);

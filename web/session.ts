@@ -13,10 +13,13 @@ function apiBaseUrl(): string {
   return configured === '' || configured.startsWith('%') ? window.location.origin : new URL(configured, window.location.href).href;
 }
 
+/** The localStorage key of the session (the app's tabs share it). */
+export const SESSION_KEY = 'personal-file-store.session';
+
 /** localStorage, so a reload stays logged in; memory only where the browser blocks storage. */
 function sessionStore(): SessionStore {
   try {
-    return new LocalStorageSessionStore({ key: 'personal-file-store.session' });
+    return new LocalStorageSessionStore({ key: SESSION_KEY });
   } catch {
     return new MemorySessionStore();
   }

@@ -84,6 +84,31 @@ describe('the device token across reloads and tabs', () => {
   });
 });
 
+describe('two tabs', () => {
+  it('logging out in one tab clears the other: alice\'s names leave it too', async () => {
+    if (await app.page.locator('#auth-view').isVisible()) {
+      await submitAuthForm(app.page, alice, 'Log in');
+      await waitForFolder(app);
+    }
+    await app.page.getByRole('button', { name: 'New folder' }).click();
+    await app.page.getByLabel('Folder name').fill('tab-two-secret');
+    await app.page.getByRole('button', { name: 'Create folder' }).click();
+    await app.page.locator('#status').filter({ hasText: 'Created folder tab-two-secret.' }).waitFor();
+    const tab = await app.context.newPage();
+    try {
+      await tab.goto(`${app.sandbox.apiUrl}/`);
+      await tab.locator('#entries li[data-name="tab-two-secret/"]').waitFor();
+      await logOutOf(app);
+      await tab.locator('#auth-view').waitFor({ state: 'visible' });
+      await tab.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
+      expect(await tab.evaluate(() => document.documentElement.outerHTML)).not.toContain('tab-two-secret');
+      expect(await tab.locator('#account').isVisible()).toBe(false);
+    } finally {
+      await tab.close();
+    }
+  });
+});
+
 describe('a session revoked on the server', () => {
   it(`always says "Your session has ended; log in again." after a reload (${RUNS} runs)`, async () => {
     const seen: string[] = [];
