@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
+import { LoginRequiredError, MemorySessionStore, SecondFactorRequiredError, TvmClient, TvmMfa } from '@serverless-tvm/client';
 import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
 import type { Sandbox } from '../../local/sandbox';
 import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
@@ -126,6 +127,26 @@ describe('two-step verification in Chromium', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await waitForWelcome();
   });
+
+  it('ends another device\'s session with a code from the app as the step-up, instead of the password', async () => {
+    const phone = new TvmClient({ baseUrl: sandbox!.apiUrl, sessionStore: new MemorySessionStore(), device: 'phone' });
+    const challenge = await phone.login(carol.username, carol.password).then(
+      () => undefined,
+      (error: unknown) => (error instanceof SecondFactorRequiredError ? error.challenge : undefined),
+    );
+    expect(challenge).toBeDefined();
+    await new TvmMfa(phone).completeLogin(challenge!, { recoveryCode: app.recoveryCodes[3]! });
+
+    await page.getByRole('button', { name: 'Show my sessions' }).click();
+    await page.locator('#session-list li').nth(1).waitFor();
+    await page.getByRole('button', { name: /^End the session of phone/ }).click();
+    // Codes are one per 30 s step and never reused: wait for a step the app has not given yet.
+    while (app.lastStep + 1 > totpStep(Date.now()) + 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await page.getByLabel('Or a code from your authenticator app, or a recovery code').fill(await nextCode());
+    await page.getByRole('button', { name: 'End session', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended the session of phone.' }).waitFor();
+    await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
+  }, 60_000);
 
   it('turns the authenticator app off with a recovery code, after which the password alone signs in', async () => {
     await page.getByLabel('Code from your app, or a recovery code').fill(app.recoveryCodes[1]!);
