@@ -65,6 +65,7 @@ describe('rename, move and delete a folder', () => {
     await page.locator('#entries li.file[data-name="draft.txt"]').waitFor();
 
     await page.getByRole('button', { name: 'Rename or move draft.txt' }).click();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await page.getByLabel('New name for draft.txt').fill('final.txt');
     await page.getByRole('button', { name: 'Save the new name of draft.txt' }).click();
     await page.locator('#status').filter({ hasText: 'Renamed draft.txt to final.txt.' }).waitFor();
