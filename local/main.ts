@@ -57,12 +57,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const { apiUrl, s3Url, bucket, region } = sandbox;
+  const { apiUrl, webAppUrl, s3Url, bucket, region } = sandbox;
   console.log(
     [
       '',
       `TVM sandbox running (loopback only, Node.js ${process.version}). Ctrl-C stops it.`,
-      `  Web app     ${apiUrl}/  (the Personal File Store)`,
+      `  Web app     ${webAppUrl}  (the Personal File Store; at localhost, since passkeys refuse an IP address)`,
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
       `  data        ${dataDir}`,

@@ -86,6 +86,11 @@ export interface SandboxOptions {
 export interface Sandbox {
   /** The API's base URL, e.g. `http://127.0.0.1:3000`. */
   readonly apiUrl: string;
+  /**
+   * The web app's URL to open in a browser, `http://localhost:3000/`: localhost, not the IP
+   * address, because WebAuthn refuses IP addresses as relying-party ids (passkeys' default is `localhost`).
+   */
+  readonly webAppUrl: string;
   /** The S3 endpoint (the gate), e.g. `http://127.0.0.1:3001`; use path-style addressing. */
   readonly s3Url: string;
   readonly bucket: string;
@@ -348,6 +353,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     let stopped: Promise<void> | undefined;
     return {
       apiUrl: `http://127.0.0.1:${apiPort}`,
+      webAppUrl: `http://localhost:${apiPort}/`,
       s3Url: gate.url,
       bucket: SANDBOX_BUCKET,
       region: SANDBOX_REGION,

@@ -6,24 +6,39 @@
  *
  * Modules: dom (elements), feedback (messages), session (client, credentials, storage),
  * folder-view (folders and files), uploads (the queue), messages (plain words), mfa (second
- * factors: the code step of a login, passkeys, the sign-in security card).
+ * factors: the code step of a login, passkeys, the sign-in security card), account (sessions,
+ * password, deleting the account, reset codes), file-actions (rename, move, delete a folder).
+ *
+ * Logout forgets everything of the person in the page (names, uploads, credentials, downloads,
+ * the account card); only the device token stays, which names this browser, not the person.
  */
-import { LoginRequiredError } from '@serverless-tvm/client';
+import { InvalidCredentialsError, LoginRequiredError } from '@serverless-tvm/client';
+import { resetAccount, resetResetForm, showAccount, wireAccount } from './account';
 import { element, ui } from './dom';
 import { clearMessages, showError, showErrorText, showStatus } from './feedback';
-import { createFolder, goUp, refreshFolder, resetFolder, setGuard } from './folder-view';
+import { createFolder, goUp, refreshFolder, resetFolder, setFolderShownListener, setGuard } from './folder-view';
 import { SESSION_ENDED } from './messages';
 import { createMfaUi } from './mfa';
-import { credentials, tvm } from './session';
-import { cancelAll, wireUploads } from './uploads';
+import { credentials, SESSION_KEY, tvm } from './session';
+import { activeUploads, cancelAll, forgetUploads, showFolderUploads, wireUploads } from './uploads';
 
 // ---- views ----------------------------------------------------------------------------
 
+/** The login screen, with nothing of the last person left in the page. */
 function showSignedOut(): void {
   ui.account.hidden = true;
+  ui.accountName.textContent = '';
+  ui.expiry.textContent = '';
+  delete ui.expiry.dataset['expiration'];
   ui.filesView.hidden = true;
   ui.authView.hidden = false;
   resetFolder();
+  forgetUploads();
+  resetAccount();
+  resetResetForm();
+  ui.folderForm.reset();
+  ui.folderForm.hidden = true;
+  ui.username.value = '';
   ui.password.value = '';
   ui.username.focus();
 }
@@ -33,14 +48,41 @@ function showSignedIn(username: string): void {
   ui.account.hidden = false;
   ui.authView.hidden = true;
   ui.filesView.hidden = false;
+  showAccount();
   renderExpiry();
 }
 
+/**
+ * True from a session's end until the next login attempt: a 401 that a request sent before the
+ * end brings back later (the security card's, say) is the same ending, not a wrong password.
+ */
+let endedNoticeShown = false;
+
 /** The TVM refused the session (revoked, disabled, expired): back to the login screen, saying so. */
 function sessionEnded(): void {
-  void cancelAll();
+  void cancelAll().finally(forgetUploads);
   showSignedOut();
   showErrorText(SESSION_ENDED);
+  endedNoticeShown = true;
+}
+
+/**
+ * Shows a failure; a 401 is judged first. With no session left it is a session that ended.
+ * With one, fresh credentials tell whether the TVM still accepts it: if not, the session has
+ * ended (the client says so, and sessionEnded runs); if so, a password or code was wrong.
+ */
+async function report(error: unknown): Promise<void> {
+  if (error instanceof LoginRequiredError) return sessionEnded();
+  if (!(error instanceof InvalidCredentialsError)) return showError(error);
+  if (endedNoticeShown) return;
+  const session = await tvm.getSession();
+  if (!session) return showError(error);
+  try {
+    await credentials({ forceRefresh: true });
+  } catch (refusal) {
+    if (refusal instanceof LoginRequiredError) return sessionEnded();
+  }
+  showErrorText('That password or code is not right. Check it and try again.');
 }
 
 /** "Access until 13:47:02 (59 min left), renewed automatically." */
@@ -65,12 +107,13 @@ function renderConnectivity(): void {
 /** Runs an action with its button disabled, and turns any failure into a message. */
 async function busy(control: HTMLButtonElement, action: () => Promise<void>): Promise<void> {
   control.disabled = true;
+  // A login, passkey sign-in or reset starts afresh: its 401 is its own.
+  if (ui.authView.contains(control)) endedNoticeShown = false;
   try {
     await action();
     renderExpiry();
   } catch (error) {
-    if (error instanceof LoginRequiredError) sessionEnded();
-    else showError(error);
+    await report(error);
   } finally {
     control.disabled = false;
   }
@@ -83,11 +126,12 @@ setGuard((control, action) => {
 
 // ---- wiring ---------------------------------------------------------------------------
 
-const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError, busy });
+const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError: (error) => void report(error), busy });
 
 /** After any login: the files view, the top folder, a welcome. */
 async function enterFolder(username: string, welcome: string): Promise<void> {
   ui.password.value = '';
+  resetResetForm();
   showSignedIn(username);
   await refreshFolder();
   showStatus(welcome);
@@ -96,6 +140,12 @@ async function enterFolder(username: string, welcome: string): Promise<void> {
 
 tvm.onSessionChange((event) => {
   if (event.type === 'signedOut' && event.reason !== 'logout') sessionEnded();
+});
+// Another tab logged out, or logged someone else in: this tab's page holds the last person's
+// names and credentials, so it stops their uploads and starts again from the stored session.
+window.addEventListener('storage', (event) => {
+  if ((event.key !== SESSION_KEY && event.key !== null) || event.oldValue === event.newValue) return;
+  void cancelAll().finally(() => window.location.reload());
 });
 tvm.connectivity.onChange(renderConnectivity);
 window.addEventListener('online', renderConnectivity);
@@ -107,6 +157,7 @@ ui.authForm.addEventListener('submit', (event) => {
   const registering = submitter instanceof HTMLButtonElement && submitter.value === 'register';
   const control = submitter instanceof HTMLButtonElement ? submitter : ui.loginButton;
   clearMessages();
+  endedNoticeShown = false;
   const username = ui.username.value.trim();
   const password = ui.password.value;
   if (username === '' || password === '') {
@@ -128,6 +179,7 @@ ui.authForm.addEventListener('submit', (event) => {
 const passkeyLoginButton = element<HTMLButtonElement>('passkey-login-button');
 passkeyLoginButton.addEventListener('click', () => {
   clearMessages();
+  endedNoticeShown = false;
   void busy(passkeyLoginButton, async () => {
     const result = await mfaUi.loginWithPasskey();
     await enterFolder(result.username, `Welcome back, ${result.username}.`);
@@ -181,6 +233,8 @@ ui.folderForm.addEventListener('submit', (event) => {
 
 ui.logoutButton.addEventListener('click', () => {
   clearMessages();
+  const active = activeUploads();
+  if (active > 0 && !window.confirm(`Log out and cancel ${active === 1 ? 'the upload' : `${active} uploads`} in progress? What has not finished is not kept.`)) return;
   void busy(ui.logoutButton, async () => {
     await cancelAll();
     try {
@@ -195,6 +249,16 @@ ui.logoutButton.addEventListener('click', () => {
 });
 
 wireUploads();
+setFolderShownListener(showFolderUploads);
+wireAccount({
+  busy,
+  enter: (result, welcome) => enterFolder(result.username, welcome),
+  deleted: (message) => {
+    void cancelAll().finally(forgetUploads);
+    showSignedOut();
+    showStatus(message);
+  },
+});
 window.setInterval(renderExpiry, 15_000);
 
 async function start(): Promise<void> {
@@ -209,8 +273,7 @@ async function start(): Promise<void> {
     await refreshFolder();
     renderExpiry();
   } catch (error) {
-    if (error instanceof LoginRequiredError) sessionEnded();
-    else showError(error);
+    await report(error);
   }
 }
 

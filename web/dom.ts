@@ -33,6 +33,7 @@ export const ui = {
   overallText: element<HTMLSpanElement>('overall-text'),
   overallProgress: element<HTMLProgressElement>('overall-progress'),
   uploadList: element<HTMLUListElement>('upload-list'),
+  clearUploadsButton: element<HTMLButtonElement>('clear-uploads-button'),
   entries: element<HTMLUListElement>('entries'),
   emptyFolder: element<HTMLParagraphElement>('empty-folder'),
 };

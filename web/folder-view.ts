@@ -1,9 +1,11 @@
 /**
  * The folder the person is in: breadcrumbs, up, sub-folders to open, files to download or
- * delete, and a new folder. Folders are S3 prefixes; names are relative to the user's folder.
+ * delete, rename or move, a new folder, and deleting a folder. Folders are S3 prefixes; names
+ * are relative to the user's folder.
  */
 import type { FileInfo, ListPage } from '@serverless-tvm/client/storage';
 import { button, ui } from './dom';
+import { countFiles, deleteFolder, moveFile, targetName } from './file-actions';
 import { showStatus } from './feedback';
 import { formatSize } from './format';
 import { storage } from './session';
@@ -12,6 +14,16 @@ import { storage } from './session';
 let currentFolder = '';
 /** Names of the files in the current folder, for the overwrite check. */
 let currentFiles = new Set<string>();
+/** Bumped at logout: a listing that answers after it belongs to the person who left, and is dropped. */
+let generation = 0;
+/** Object URLs of downloads not yet revoked; logout revokes them. */
+const objectUrls = new Set<string>();
+/** Told when a folder has been shown (the upload list follows the folder). */
+let onShown: () => void = () => undefined;
+
+export function setFolderShownListener(listener: () => void): void {
+  onShown = listener;
+}
 
 export function folder(): string {
   return currentFolder;
@@ -45,7 +57,7 @@ function renderBreadcrumbs(): void {
       here.setAttribute('aria-current', 'location');
       item.append(here);
     } else {
-      item.append(button(label, `Open ${label === 'My files' ? 'your top folder' : `folder ${label}`}`, 'link', (control) => guard(control, () => openFolder(target))));
+      item.append(button(label, `Open ${label === 'My files' ? 'My files, your top folder' : `folder ${label}`}`, 'link', (control) => guard(control, () => openFolder(target))));
     }
     crumbs.push(item);
   };
@@ -73,10 +85,59 @@ function fileItem(file: FileInfo): HTMLLIElement {
   const label = baseName(file.name);
   actions.append(
     button('Download', `Download ${label}`, 'secondary small', (control) => guard(control, () => download(file))),
+    button('Rename or move', `Rename or move ${label}`, 'secondary small', () => openRenameForm(file, item, actions)),
     button('Delete', `Delete ${label}`, 'danger small', (control) => guard(control, () => remove(file))),
   );
   item.append(details, actions);
   return item;
+}
+
+/** An inline form in the file's row: a new name here, or a path from the top folder to move it. */
+function openRenameForm(file: FileInfo, item: HTMLLIElement, actions: HTMLElement): void {
+  const label = baseName(file.name);
+  const form = document.createElement('form');
+  form.className = 'rename-form inline-row';
+  form.noValidate = true;
+  const inputId = `rename-${Math.random().toString(36).slice(2)}`;
+  const caption = document.createElement('label');
+  caption.htmlFor = inputId;
+  caption.textContent = `New name for ${label} (a path such as photos/${label} moves it)`;
+  const input = document.createElement('input');
+  input.id = inputId;
+  input.autocomplete = 'off';
+  input.spellcheck = false;
+  input.value = file.name;
+  const save = document.createElement('button');
+  save.type = 'submit';
+  save.textContent = 'Save';
+  save.setAttribute('aria-label', `Save the new name of ${label}`);
+  const close = (): void => {
+    form.remove();
+    actions.hidden = false;
+    actions.querySelector<HTMLButtonElement>('button')?.focus();
+  };
+  const cancel = button('Cancel', `Cancel renaming ${label}`, 'secondary', close);
+  form.append(caption, input, save, cancel);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    guard(save, async () => {
+      const target = targetName(input.value, currentFolder);
+      if (target === file.name) {
+        close();
+        return;
+      }
+      if ((await storage.stat(target)) !== undefined && !window.confirm(`"${target}" already exists. Replace it with ${label}?`)) return;
+      await moveFile(file.name, target, file.sizeBytes);
+      await refreshFolder();
+      const sameFolder = target.slice(0, target.lastIndexOf('/') + 1) === currentFolder;
+      showStatus(sameFolder ? `Renamed ${label} to ${baseName(target)}.` : `Moved ${label} to ${target}.`);
+      ui.fileInput.focus();
+    });
+  });
+  actions.hidden = true;
+  item.append(form);
+  input.focus();
+  input.setSelectionRange(file.name.length - label.length, file.name.length);
 }
 
 function folderItem(name: string): HTMLLIElement {
@@ -85,8 +146,22 @@ function folderItem(name: string): HTMLLIElement {
   item.dataset['name'] = name;
   const label = baseName(name);
   const open = button(`${label}/`, `Open folder ${label}`, 'link entry-name', (control) => guard(control, () => openFolder(name)));
-  item.append(open);
+  const actions = document.createElement('div');
+  actions.className = 'entry-actions';
+  actions.append(button('Delete folder', `Delete folder ${label}`, 'danger small', (control) => guard(control, () => removeFolder(name))));
+  item.append(open, actions);
   return item;
+}
+
+async function removeFolder(name: string): Promise<void> {
+  const label = baseName(name);
+  const files = await countFiles(name);
+  const contents = files === 0 ? 'It is empty.' : `Everything in it goes: ${files} ${files === 1 ? 'file' : 'files'}, sub-folders included.`;
+  if (!window.confirm(`Delete folder "${label}"? ${contents} This cannot be undone.`)) return;
+  await deleteFolder(name);
+  await refreshFolder();
+  showStatus(`Deleted folder ${label} and the ${files} ${files === 1 ? 'file' : 'files'} in it.`);
+  ui.fileInput.focus();
 }
 
 function render(pages: readonly ListPage[]): void {
@@ -100,9 +175,12 @@ function render(pages: readonly ListPage[]): void {
 
 /** Lists the current folder again, every page of it. */
 export async function refreshFolder(): Promise<void> {
+  const started = generation;
   const pages: ListPage[] = [];
   for await (const page of storage.pages({ folder: currentFolder })) pages.push(page);
+  if (started !== generation) return;
   render(pages);
+  onShown();
 }
 
 export async function openFolder(target: string): Promise<void> {
@@ -131,19 +209,29 @@ export async function createFolder(name: string): Promise<void> {
   showStatus(`Created folder ${baseName(created)}.`);
 }
 
-/** Forgets the folder on logout, so the next person starts at the top. */
+/** Forgets the folder, its names and its downloads on logout, so the next person starts at the top with nothing of this one's. */
 export function resetFolder(): void {
+  generation++;
   currentFolder = '';
   currentFiles = new Set();
   ui.entries.replaceChildren();
+  ui.breadcrumbs.replaceChildren();
+  ui.emptyFolder.hidden = true;
+  ui.upButton.hidden = true;
+  for (const url of objectUrls) URL.revokeObjectURL(url);
+  objectUrls.clear();
 }
 
 async function download(file: FileInfo): Promise<void> {
   showStatus(`Downloading ${baseName(file.name)}…`);
+  const started = generation;
   const object = await storage.download(file.name);
   // Through a Response into a Blob: the browser keeps a large file on disk, not in the page's memory.
   const blob = await new Response(object.body.transformToWebStream(), { headers: { 'content-type': object.contentType ?? 'application/octet-stream' } }).blob();
+  // Logged out meanwhile: the file was the last person's; the next one must not receive it.
+  if (started !== generation) return;
   const url = URL.createObjectURL(blob);
+  objectUrls.add(url);
   const link = document.createElement('a');
   link.href = url;
   link.download = baseName(file.name);
@@ -151,7 +239,10 @@ async function download(file: FileInfo): Promise<void> {
   link.click();
   link.remove();
   // The browser has taken its copy once the click has been handled.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  setTimeout(() => {
+    URL.revokeObjectURL(url);
+    objectUrls.delete(url);
+  }, 60_000);
   showStatus(`Downloaded ${baseName(file.name)}.`);
 }
 

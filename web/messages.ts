@@ -76,6 +76,11 @@ function fromStorageError(error: Error & { $metadata?: { httpStatusCode?: number
       return { message: 'That file is too large for one request here. Please try again: large files are sent in parts.' };
     case 'TypeError':
       return { message: "Can't reach the file store. Check your connection and try again." };
+    // The browser's WebAuthn refusals (as @simplewebauthn/browser names them).
+    case 'SecurityError':
+      return { message: 'Passkeys do not work at this address: a browser refuses them at an IP address such as 127.0.0.1. Open the app at its name (for the sandbox, http://localhost:3000/) and try again.' };
+    case 'NotAllowedError':
+      return { message: 'No passkey was used: the request was cancelled or timed out. Try again when you are ready.' };
   }
   const status = error.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return { message: 'The file store is having trouble right now. Please try again in a moment.' };

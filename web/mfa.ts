@@ -304,7 +304,10 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     event.preventDefault();
     hooks.clearMessages();
     void hooks.busy(ui.confirmButton, async () => {
-      const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, ''));
+      const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, '')).catch((error: unknown) => {
+        // A wrong code is the person's to fix, not a password mismatch.
+        throw error instanceof InvalidCredentialsError ? new UserMistake('That code did not work. Enter the newest code your authenticator app shows, and check that the phone\'s clock is right.') : error;
+      });
       // From now on a step-up needs the factor, even before the status is read again.
       factorsOn = { ...factorsOn, totp: true, recoveryCodes: codes.length > 0 || factorsOn.recoveryCodes };
       resetCard();

@@ -2,6 +2,8 @@
  * The upload queue: files from the picker or a drop go up one after another (each in parallel
  * parts), each with its own progress bar and Cancel button, under one overall bar. A file of
  * the same name asks before it replaces; one that cannot be stored says why, with the limit.
+ * The list shows the current folder's uploads only; finished ones go with "Clear list" or when
+ * the person opens another folder, and logout forgets them all.
  */
 import { checkSize, keyFor, type UploadTask } from '@serverless-tvm/client/storage';
 import { button, ui } from './dom';
@@ -9,7 +11,7 @@ import { clearMessages, showErrorText, showStatus } from './feedback';
 import { fileExistsHere, folder, refreshFolder } from './folder-view';
 import { formatSize, shortName } from './format';
 import { plainError } from './messages';
-import { credentials, storage } from './session';
+import { credentials, storage, uploadStorage } from './session';
 
 type UploadState = 'waiting' | 'uploading' | 'done' | 'cancelled' | 'failed' | 'skipped';
 
@@ -17,6 +19,8 @@ interface QueuedUpload {
   readonly file: File;
   /** The name relative to the user's folder, the current folder included. */
   readonly name: string;
+  /** The folder it goes into (relative, `''` for the top). */
+  readonly folder: string;
   loaded: number;
   state: UploadState;
   task?: UploadTask;
@@ -59,14 +63,84 @@ function render(upload: QueuedUpload): void {
   renderOverall();
 }
 
+function isActive(upload: QueuedUpload): boolean {
+  return upload.state === 'waiting' || upload.state === 'uploading';
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}`;
+}
+
+/** The summary line of the current folder's uploads; it never calls a cancelled queue "finished: 0 B". */
+function summary(shown: readonly QueuedUpload[]): { text: string; value: number } {
+  const sending = shown.filter((upload) => isActive(upload) || upload.state === 'done');
+  const total = sending.reduce((sum, upload) => sum + upload.file.size, 0);
+  const loaded = sending.reduce((sum, upload) => sum + (upload.state === 'done' ? upload.file.size : upload.loaded), 0);
+  const remaining = shown.filter(isActive).length;
+  if (remaining > 0) {
+    return { text: `Uploading ${count(remaining, remaining === 1 ? 'file' : 'files')}: ${formatSize(loaded)} of ${formatSize(total)} (${percent(loaded, total)}).`, value: total === 0 ? 0 : loaded / total };
+  }
+  const done = shown.filter((upload) => upload.state === 'done');
+  const others = [
+    [shown.filter((upload) => upload.state === 'cancelled').length, 'cancelled'],
+    [shown.filter((upload) => upload.state === 'failed').length, 'failed'],
+    [shown.filter((upload) => upload.state === 'skipped').length, 'kept the existing file'],
+  ] as const;
+  const notes = others.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  if (notes.length === 0) return { text: `All uploads finished: ${formatSize(loaded)}.`, value: 1 };
+  if (done.length === 0) return { text: `No files uploaded: ${notes.join(', ')}.`, value: 0 };
+  return { text: `Uploads finished: ${done.length} uploaded (${formatSize(loaded)}), ${notes.join(', ')}.`, value: 1 };
+}
+
 function renderOverall(): void {
-  const active = queue.filter((upload) => upload.state !== 'cancelled' && upload.state !== 'skipped' && upload.state !== 'failed');
-  const total = active.reduce((sum, upload) => sum + upload.file.size, 0);
-  const loaded = active.reduce((sum, upload) => sum + (upload.state === 'done' ? upload.file.size : upload.loaded), 0);
-  const remaining = active.filter((upload) => upload.state === 'waiting' || upload.state === 'uploading').length;
-  ui.overallProgress.value = total === 0 ? (remaining === 0 ? 1 : 0) : loaded / total;
-  ui.overallText.textContent =
-    remaining === 0 ? `All uploads finished: ${formatSize(loaded)}.` : `Uploading ${remaining} ${remaining === 1 ? 'file' : 'files'}: ${formatSize(loaded)} of ${formatSize(total)} (${percent(loaded, total)}).`;
+  const here = folder();
+  const shown = queue.filter((upload) => upload.folder === here);
+  const elsewhere = queue.filter((upload) => upload.folder !== here && isActive(upload)).length;
+  const { text, value } = summary(shown);
+  ui.overallProgress.value = value;
+  ui.overallText.textContent = elsewhere === 0 ? text : `${shown.length > 0 ? `${text} ` : ''}${count(elsewhere, elsewhere === 1 ? 'upload' : 'uploads')} under way in other folders.`;
+  ui.uploads.hidden = queue.length === 0 || (shown.length === 0 && elsewhere === 0);
+  ui.clearUploadsButton.hidden = !shown.some((upload) => !isActive(upload));
+}
+
+/** Shows the current folder's uploads and drops the finished ones of other folders (on opening a folder). */
+export function showFolderUploads(): void {
+  const here = folder();
+  for (const upload of [...queue]) {
+    if (upload.folder !== here && !isActive(upload)) remove(upload);
+  }
+  for (const upload of queue) upload.item.hidden = upload.folder !== here;
+  renderOverall();
+}
+
+function remove(upload: QueuedUpload): void {
+  queue.splice(queue.indexOf(upload), 1);
+  upload.item.remove();
+}
+
+/** "Clear list": removes this folder's finished uploads from the list. */
+function clearFinished(): void {
+  const here = folder();
+  for (const upload of [...queue]) {
+    if (upload.folder === here && !isActive(upload)) remove(upload);
+  }
+  renderOverall();
+  showStatus('Cleared the finished uploads from the list.');
+  ui.fileInput.focus();
+}
+
+/** How many uploads are waiting or under way, in any folder (logout asks before it cancels them). */
+export function activeUploads(): number {
+  return queue.filter(isActive).length;
+}
+
+/** Forgets every upload and its names (at logout or when the session ends); cancel them first. */
+export function forgetUploads(): void {
+  for (const upload of [...queue]) remove(upload);
+  ui.uploadList.replaceChildren();
+  ui.overallText.textContent = '';
+  ui.overallProgress.value = 0;
+  ui.uploads.hidden = true;
 }
 
 function createItem(file: File, name: string): QueuedUpload {
@@ -83,7 +157,7 @@ function createItem(file: File, name: string): QueuedUpload {
   progress.setAttribute('aria-label', `Upload of ${file.name}`);
   const text = document.createElement('span');
   text.className = 'upload-text';
-  const upload = { file, name, loaded: 0, state: 'waiting' as UploadState, item, progress, text } as Omit<QueuedUpload, 'cancel'> & { cancel?: HTMLButtonElement };
+  const upload = { file, name, folder: folder(), loaded: 0, state: 'waiting' as UploadState, item, progress, text } as Omit<QueuedUpload, 'cancel'> & { cancel?: HTMLButtonElement };
   const cancel = button('Cancel', `Cancel upload of ${file.name}`, 'danger small', () => void cancelUpload(upload as QueuedUpload));
   upload.cancel = cancel;
   item.append(title, progress, text, cancel);
@@ -135,7 +209,6 @@ export function enqueue(files: readonly File[]): void {
       fail(upload, error);
     }
   }
-  ui.uploads.hidden = false;
   renderOverall();
   void drain();
 }
@@ -163,7 +236,7 @@ async function send(upload: QueuedUpload): Promise<void> {
   if (upload.state !== 'waiting') return;
   upload.state = 'uploading';
   render(upload);
-  upload.task = storage.upload(upload.name, upload.file, {
+  upload.task = uploadStorage.upload(upload.name, upload.file, {
     contentType: upload.file.type || 'application/octet-stream',
     onProgress: ({ loadedBytes }) => {
       upload.loaded = loadedBytes;
@@ -190,6 +263,7 @@ export async function cancelAll(): Promise<void> {
 
 /** Wires the file picker and the drop zone. */
 export function wireUploads(): void {
+  ui.clearUploadsButton.addEventListener('click', clearFinished);
   ui.fileInput.addEventListener('change', () => {
     enqueue([...(ui.fileInput.files ?? [])]);
     ui.fileInput.value = '';

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { runCli } from '../../admin/cli';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { createWebAppHandler } from '../../web/serve';
 
@@ -111,4 +112,24 @@ export async function sidewaysOverflow(page: Page): Promise<string[]> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, name) });
+}
+
+/** Runs `tvm-admin --local <args>` against the app's sandbox, as an operator would; resolves with its exit code and output. */
+export async function operator(app: AppUnderTest, args: readonly string[]): Promise<{ code: number; out: string }> {
+  const previous = process.env.TVM_DATA_DIR;
+  process.env.TVM_DATA_DIR = app.dataDir;
+  const lines: string[] = [];
+  try {
+    const code = await runCli(['--local', ...args], { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) });
+    return { code, out: lines.join('\n') };
+  } finally {
+    if (previous === undefined) delete process.env.TVM_DATA_DIR;
+    else process.env.TVM_DATA_DIR = previous;
+  }
+}
+
+/** Logs out with the button and waits for the login form. */
+export async function logOutOf(app: AppUnderTest): Promise<void> {
+  await app.page.getByRole('button', { name: 'Log out' }).click();
+  await app.page.locator('#auth-view').waitFor({ state: 'visible' });
 }

@@ -26,6 +26,8 @@ describe('plainError', () => {
     ['a file deleted elsewhere', s3Error('NoSuchKey', 404), 'no longer there'],
     ['an S3 outage', s3Error('InternalError', 500), 'file store is having trouble'],
     ['the browser failing to reach S3', new TypeError('Failed to fetch'), "Can't reach the file store"],
+    ['a passkey at an IP address', Object.assign(new Error('127.0.0.1 is an invalid domain'), { name: 'SecurityError' }), 'Passkeys do not work at this address'],
+    ['a cancelled passkey prompt', Object.assign(new Error('The operation either timed out or was not allowed.'), { name: 'NotAllowedError' }), 'No passkey was used'],
   ])('explains %s in plain words', (_what, error, expected) => {
     expect(plainError(error).message).toContain(expected);
   });

@@ -1,8 +1,8 @@
 /**
  * Passkeys in the web app, in Chromium with a CDP virtual authenticator (no real device):
  * register one after the current password (its recovery codes shown once, as the first
- * factor), answer a login's challenge with it, and remove it. The page is served at
- * `localhost`, the sandbox's relying-party id (WebAuthn refuses IP addresses).
+ * factor), answer a login's challenge with it, and remove it. The page is opened at the URL
+ * the sandbox prints (`webAppUrl`, at `localhost`, the default relying-party id: WebAuthn refuses IP addresses).
  */
 import type { CDPSession, Page } from 'playwright-core';
 import type { Sandbox } from '../../local/sandbox';
@@ -38,7 +38,8 @@ const logOut = () => logOutOf(page);
 
 describe('passkeys in Chromium', () => {
   it('registers a passkey after the current password and shows the recovery codes once', async () => {
-    await page.goto(`${sandbox!.apiUrl.replace('127.0.0.1', 'localhost')}/`);
+    // The URL the sandbox prints (npm start): passkeys must work there.
+    await page.goto(sandbox!.webAppUrl);
     await page.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
     await submitPassword('Create account');
     await waitForWelcome();
@@ -84,5 +85,13 @@ describe('passkeys in Chromium', () => {
     await submitPassword('Log in');
     await waitForWelcome();
   });
-});
 
+  it('at the IP address instead, says that passkeys need the app\'s name, not "Something went wrong"', async () => {
+    await page.goto(`${sandbox!.apiUrl}/`);
+    await page.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
+    if (await page.locator('#account').isVisible()) await logOut();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.locator('#error:not([hidden])').waitFor();
+    expect(await page.locator('#error').textContent()).toMatch(/^Passkeys do not work at this address/);
+  });
+});

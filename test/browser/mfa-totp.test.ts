@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
+import { LoginRequiredError, MemorySessionStore, SecondFactorRequiredError, TvmClient, TvmMfa } from '@serverless-tvm/client';
 import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
 import type { Sandbox } from '../../local/sandbox';
 import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
@@ -69,7 +70,15 @@ describe('two-step verification in Chromium', () => {
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-app-totp-setup.png'), fullPage: true });
-    await page.getByLabel('Code from the app').fill(await nextCode());
+    // A wrong code first: it is called a wrong code, not a wrong username and password.
+    const setupCode = await nextCode();
+    await page.getByLabel('Code from the app').fill(setupCode === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.locator('#error:not([hidden])').waitFor();
+    expect(await page.locator('#error').textContent()).toBe(
+      "That code did not work. Enter the newest code your authenticator app shows, and check that the phone's clock is right.",
+    );
+    await page.getByLabel('Code from the app').fill(setupCode);
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.locator('#recovery-codes-view:not([hidden])').waitFor();
     app.recoveryCodes = await page.locator('#recovery-codes li').allTextContents();
@@ -118,6 +127,26 @@ describe('two-step verification in Chromium', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await waitForWelcome();
   });
+
+  it('ends another device\'s session with a code from the app as the step-up, instead of the password', async () => {
+    const phone = new TvmClient({ baseUrl: sandbox!.apiUrl, sessionStore: new MemorySessionStore(), device: 'phone' });
+    const challenge = await phone.login(carol.username, carol.password).then(
+      () => undefined,
+      (error: unknown) => (error instanceof SecondFactorRequiredError ? error.challenge : undefined),
+    );
+    expect(challenge).toBeDefined();
+    await new TvmMfa(phone).completeLogin(challenge!, { recoveryCode: app.recoveryCodes[3]! });
+
+    await page.getByRole('button', { name: 'Show my sessions' }).click();
+    await page.locator('#session-list li').nth(1).waitFor();
+    await page.getByRole('button', { name: /^End the session of phone/ }).click();
+    // Codes are one per 30 s step and never reused: wait for a step the app has not given yet.
+    while (app.lastStep + 1 > totpStep(Date.now()) + 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await page.getByLabel('Or a code from your authenticator app, or a recovery code').fill(await nextCode());
+    await page.getByRole('button', { name: 'End session', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended the session of phone.' }).waitFor();
+    await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
+  }, 60_000);
 
   it('turns the authenticator app off with a recovery code, after which the password alone signs in', async () => {
     await page.getByLabel('Code from your app, or a recovery code').fill(app.recoveryCodes[1]!);

@@ -275,6 +275,25 @@ export class TvmClient {
     await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: stepUp === undefined, ...(stepUp ? { body: stepUpBody(stepUp) } : {}) });
   }
 
+  /**
+   * Deletes this user's account (`DELETE /account`), proven by `stepUp`: the current password,
+   * or a second factor on an account that has one. The TVM answers 202 and runs the same
+   * deletion as the operator's; the session is then over, so the client forgets it (listeners
+   * hear `signedOut` with reason `logout`). Never retried (a wrong password counts in the lockout).
+   * @returns when the deletion completes at the latest (ISO 8601), as the TVM said.
+   * @throws InvalidCredentialsError for a wrong password or code; LoginRequiredError without a session.
+   */
+  async deleteAccount(stepUp: { readonly currentPassword: string } | SecondFactor): Promise<{ readonly status: 'pending'; readonly completesAfter: string }> {
+    const session = await this.requireSession();
+    const body = await this.send({ method: 'DELETE', path: '/account', body: stepUp, bearer: session.token, retry: false });
+    const deletion = isRecord(body) ? body['deletion'] : undefined;
+    if (!allStrings(deletion, ['status', 'completesAfter']) || deletion.status !== 'pending') {
+      throw new UnexpectedResponseError('The token vending machine sent a malformed deletion answer.');
+    }
+    await this.endSession(session, 'logout');
+    return { status: 'pending', completesAfter: deletion.completesAfter };
+  }
+
   /** The current session or LoginRequiredError. */
   private async requireSession(): Promise<StoredSession> {
     const session = await this.getSession();
