@@ -131,11 +131,11 @@ describe('deploy.yml', () => {
     expect(commands[0]).toMatch(/^npm ci\b/);
     expect(commands.slice(1)).toEqual([
       'npm run cdk -- deploy -c "stage=$TVM_STAGE" --require-approval never --outputs-file cdk-outputs.json',
-      'npx tvm-admin smoke --stack "tvm-$TVM_STAGE" --region "$AWS_REGION"',
+      './bin/tvm-admin.cjs smoke --stack "tvm-$TVM_STAGE" --region "$AWS_REGION"',
     ]);
     const documented = documentedCommands('docs/deploying.md');
     expect(documented.some((line) => line.startsWith('npm run cdk -- deploy') && line.includes('--outputs-file cdk-outputs.json'))).toBe(true);
-    expect(documented.some((line) => line.startsWith('npx tvm-admin smoke --stack tvm-'))).toBe(true);
+    expect(documented.some((line) => line.startsWith('./bin/tvm-admin.cjs smoke --stack tvm-'))).toBe(true);
   });
 });
 
