@@ -5,11 +5,12 @@
  */
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { runCli } from '../../admin/cli';
 import { STATE_CHANGING_COMMANDS } from '../../admin/dry-run';
 import { localTarget } from '../../admin/target';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SessionStore } from '../../local/session-store';
 import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, sandboxForThisFile, type VendResponse } from './helpers';
 
@@ -214,6 +215,24 @@ async function sandboxState(): Promise<{ items: Array<Record<string, AttributeVa
   }
 }
 
+/** Runs a command with `input` on its stdin, without blocking this process (the sandbox answers from it). */
+function runWithInput(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', fail);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      done({ status, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
 /** tvm-admin --local in-process, as on a terminal where the operator answers `answer`. */
 async function adminOnTerminal(answer: string, ...args: string[]): Promise<{ code: number; out: string; err: string; asked: string[] }> {
   let out = '';
@@ -296,4 +315,19 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     // Deleting it again has nothing to do, so nothing to confirm.
     expect((await admin('users', 'delete', 'cli-lee')).code).toBe(0);
   });
+
+  it('bin/tvm-admin.cjs asks on a real terminal (a pseudo-terminal from script(1)) and refuses when its input is a pipe', async () => {
+    await register(runningSandbox().apiUrl, 'cli-pty', PASSWORD);
+    const root = resolve(__dirname, '../..');
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TVM_DATA_DIR: dataDir() };
+    const command = `${join(root, 'bin/tvm-admin.cjs')} --local users delete cli-pty`;
+    const onTerminal = await runWithInput('script', ['-qec', command, '/dev/null'], root, env, 'not-the-name\n');
+    expect(onTerminal.stdout).toContain('users delete cli-pty would:');
+    expect(onTerminal.stdout).toContain('Type cli-pty to delete it for good, or anything else to stop: ');
+    expect(onTerminal.stdout).toContain('tvm-admin: Not confirmed; nothing was changed.');
+    const piped = await runWithInput(join(root, 'bin/tvm-admin.cjs'), ['--local', 'users', 'delete', 'cli-pty'], root, env, 'cli-pty\n');
+    expect(piped.status).toBe(1);
+    expect(piped.stderr).toContain('in a script pass --yes');
+    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-pty', password: PASSWORD })).status).toBe(200);
+  }, 90_000);
 });
