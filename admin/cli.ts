@@ -11,7 +11,8 @@ import { parseUsername, type Username } from '../lambda/core/username';
 import { revocationExpiresAt } from '../lambda/core/revocation';
 import { deleteUser, disableUser, enableUser, revokeCredentials, type CutOffResult } from './lifecycle';
 import { deleteFactorsOf, MFA_USAGE, mfaCommand } from './mfa';
-import { accountAdmin, bucketUsage, revocationList, sessionPolicyFor } from './operations';
+import { accountAdmin, bucketUsage, lockoutOf, revocationList, sessionPolicyFor } from './operations';
+import { describeLockout, planCommand, renderPlan, STATE_CHANGING_COMMANDS, type Plan } from './dry-run';
 import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarget } from './target';
 import { runSmoke } from './smoke';
 
@@ -19,6 +20,11 @@ import { runSmoke } from './smoke';
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /**
+   * Asks the operator a question and resolves their answer; given only when stdin and stderr
+   * are a terminal. Without it, `users delete` needs `--yes`.
+   */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 /** How a command's result is shown. */
@@ -33,13 +39,15 @@ Commands (what each does to sessions and to AWS credentials already issued):
                                      AWS credential issued to the user
   users enable <user>                allow logins again; credentials from the next login work
                                      (waits if a cut-off instant is still a few seconds ahead)
-  users unlock <user>                end a lockout now; sessions and credentials untouched
-  users delete <user> [--delete-files]
+  users unlock <user>                end a lockout now, saying whether there was one; sessions and
+                                     credentials untouched
+  users delete <user> [--delete-files] [--yes]
                                      revoke sessions, cut off credentials, delete every version
                                      of the user's files (needs the flag if there are any), then
                                      the records; the name stays taken until every credential
                                      ever issued to it has expired. Run it again to finish a
-                                     deletion that failed half-way.
+                                     deletion that failed half-way. On a terminal it shows what it
+                                     will do and asks for the username; a script passes --yes.
   reset-code <user>                  a one-time password reset code, valid for an hour
   sessions list <user>               the user's live sessions
   sessions revoke <user> <id>|--all  revoke one session, or all of them; issued AWS
@@ -55,6 +63,9 @@ Commands (what each does to sessions and to AWS credentials already issued):
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
 ${MFA_USAGE}
+
+--dry-run, on every command that changes something (${STATE_CHANGING_COMMANDS.join(', ')}),
+reads what it needs, prints exactly what the command would do, and changes nothing.
 
 Targets: --local uses the running sandbox (TVM_DATA_DIR, default .tvm-local); otherwise the
 deployed stack --stack NAME, else TVM_STACK, else ${DEFAULT_STACK} (the CDK app's default stage),
@@ -101,6 +112,8 @@ export async function runCli(
         json: { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
         'delete-files': { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        yes: { type: 'boolean', default: false },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -126,7 +139,7 @@ export async function runCli(
         ? localTarget()
         : await deployedTarget(stack, values.region);
     io.err(`tvm-admin: acting on ${target.description}`);
-    const rendered = await runCommand(target, positionals, values, log, progress);
+    const rendered = await runCommand(target, positionals, values, log, progress, io.ask);
     io.out(values.json ? JSON.stringify(rendered.json, null, 2) : rendered.table);
     return 0;
   } catch (error) {
@@ -135,6 +148,24 @@ export async function runCli(
   } finally {
     target?.close();
   }
+}
+
+/** Commands whose argument after the command is a username. */
+const NAMED = new Set(['users disable', 'users enable', 'users unlock', 'users delete', 'reset-code', 'sessions revoke', 'revoke-credentials', 'mfa reset']);
+
+/**
+ * `users delete` without --yes: on a terminal, shows the plan and asks for the username;
+ * elsewhere refuses, before anything changed. A deletion with nothing left to do needs neither.
+ */
+async function confirmDelete(plan: Plan, target: AdminTarget, ask: CliIo['ask'], progress: (message: string) => void): Promise<void> {
+  if (plan.nothingToDo) return;
+  const username = plan.command.split(' ')[2] ?? '';
+  if (!ask) {
+    throw new AdminError(`users delete asks for confirmation on a terminal; in a script pass --yes (nothing was changed; --dry-run shows what it would do).`);
+  }
+  progress(renderPlan(plan, target).table.replace(/^dry run on [^;]*; nothing was changed\. /, `On ${target.description}, `));
+  const answer = (await ask(`Type ${username} to delete it for good, or anything else to stop: `)).trim();
+  if (answer !== username) throw new AdminError('Not confirmed; nothing was changed.');
 }
 
 function cutOffJson(cut: CutOffResult) {
@@ -156,17 +187,28 @@ function describe(error: unknown): string {
 async function runCommand(
   target: AdminTarget,
   positionals: string[],
-  options: { all?: boolean; 'delete-files'?: boolean; limit?: string },
+  options: { all?: boolean; 'delete-files'?: boolean; 'dry-run'?: boolean; yes?: boolean; limit?: string },
   log: DomainLog,
   progress: (message: string) => void,
+  ask: CliIo['ask'],
 ): Promise<Rendered> {
   const admin = accountAdmin(target, log);
   const revocations = revocationList(target, progress);
   const lifecycle = { admin, revocations, target, progress };
   const [command, sub] = positionals;
+  const key = ['users', 'sessions', 'revocations', 'mfa'].includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
+  const userAt = command === 'users' || command === 'sessions' || command === 'mfa' ? 2 : 1;
+  const planFor = () =>
+    planCommand({ admin, revocations, target, log, progress }, key ?? '', NAMED.has(key ?? '') ? user(positionals, userAt) : undefined, {
+      all: options.all === true,
+      'delete-files': options['delete-files'] === true,
+      ...(positionals[userAt + 1] !== undefined ? { sessionId: positionals[userAt + 1] } : {}),
+    });
+  if (options['dry-run'] && (STATE_CHANGING_COMMANDS as readonly string[]).includes(key ?? '')) {
+    if (key === 'sessions revoke' && !options.all) need(positionals, userAt + 1, '<session id> or --all');
+    return renderPlan(await planFor(), target);
+  }
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
-  const key = ['users', 'sessions', 'revocations'].includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
-  const userAt = command === 'users' || command === 'sessions' ? 2 : 1;
   switch (key) {
     case 'users list': {
       const users = await admin.listUsers();
@@ -194,11 +236,17 @@ async function runCommand(
     }
     case 'users unlock': {
       const name = user(positionals, userAt);
-      await admin.unlock(name);
-      return { json: { username: name, done: 'unlock' }, table: `${name}: unlocked` };
+      await admin.showUser(name);
+      const found = await lockoutOf(target, name);
+      const changed = found.locked || found.failedAttempts > 0;
+      if (changed) await admin.unlock(name);
+      const json = { username: name, wasLocked: found.locked, ...(found.lockedUntil ? { lockedUntil: new Date(found.lockedUntil).toISOString() } : {}), failedAttempts: found.failedAttempts, changed };
+      if (found.locked) return { json, table: `${name}: was ${describeLockout(found)}; unlocked, logins allowed again` };
+      return { json, table: changed ? `${name}: was not locked (${found.failedAttempts} failed attempt(s) counted); counters cleared` : `${name}: was not locked; nothing to do` };
     }
     case 'users delete': {
       const name = user(positionals, userAt);
+      if (!options.yes) await confirmDelete(await planFor(), target, ask, progress);
       const deleted = await deleteUser(lifecycle, name, options['delete-files'] === true);
       // Its TOTP secret and recovery code hashes must not outlive the account.
       await deleteFactorsOf(target, name);

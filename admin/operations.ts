@@ -88,3 +88,25 @@ export function revocationList(target: AdminTarget, progress: Progress, sleep = 
 export function sessionPolicyFor(target: AdminTarget, username: Username): PolicyDocument {
   return renderSessionPolicy(bucketArn(target.bucketName, target.partition), username);
 }
+
+/** What `users unlock` finds: the counters an unlock clears (unknown devices' logins, reset codes). */
+export interface LockoutFound {
+  readonly locked: boolean;
+  /** Epoch ms, the later of the two counters' locks, when locked. */
+  readonly lockedUntil?: number;
+  /** Failed attempts counted on both counters. */
+  readonly failedAttempts: number;
+}
+
+/** Reads the two counters `users unlock` clears, without taking an attempt. */
+export async function lockoutOf(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, username: Username, now = Date.now()): Promise<LockoutFound> {
+  const store = new DynamoTvmStore(target.dynamo, target.tableName);
+  const states = await Promise.all([store.peek(username), store.peek(username, 'reset')]);
+  const live = states.filter((state) => state !== undefined && state.expiresAt > now);
+  const locks = live.map((state) => state!.lockedUntil ?? 0).filter((until) => until > now);
+  return {
+    locked: locks.length > 0,
+    ...(locks.length > 0 ? { lockedUntil: Math.max(...locks) } : {}),
+    failedAttempts: live.reduce((sum, state) => sum + state!.attempts, 0),
+  };
+}

@@ -103,14 +103,17 @@ export class RevocationList {
     return (await this.deps.store.get(username))?.cutOffAt;
   }
 
-  /** Waits until DynamoDB's clock has passed `instant`, reporting what it waits for. */
+  /** Waits until DynamoDB's clock has reached `instant`, reporting once what it waits for and how long. */
   async waitUntil(instant: number, reason: string): Promise<void> {
+    let reported = false;
     for (;;) {
-      // The Date header is truncated to the second: the true time is at least this.
+      // The Date header is truncated to the second: the true time is at least this, so a
+      // header equal to a whole-second instant means it has come (credentials issued at it pass).
       const remaining = instant - (await this.deps.store.serverDate());
-      if (remaining < 0) return;
-      this.deps.progress(`waiting ${Math.ceil(remaining / 1000)} s ${reason}...`);
-      await this.deps.sleep(Math.min(remaining + 1, 30_000));
+      if (remaining <= 0) return;
+      if (!reported) this.deps.progress(`waiting ${Math.ceil(remaining / 1000)} s ${reason}...`);
+      reported = true;
+      await this.deps.sleep(Math.min(remaining, 30_000));
     }
   }
 

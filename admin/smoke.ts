@@ -227,7 +227,10 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
         if (waited >= timeoutMs) {
           throw new Error(`credentials issued before the revocation still read ${ownKey} after ${Math.round(waited / 1000)} s (${read})`);
         }
-        progress(`smoke: issued credentials still work after ${Math.round(waited / 1000)} s (attempt ${attempt}); waiting up to ${Math.round(timeoutMs / 1000)} s...`);
+        // One line for the whole wait, saying how long it may last.
+        if (attempt === 1) {
+          progress(`smoke: issued credentials still work after ${Math.round(waited / 1000)} s (attempt ${attempt}); waiting up to ${Math.round(timeoutMs / 1000)} s, checking every ${Math.round((options.pollIntervalMs ?? 2_000) / 100) / 10} s...`);
+        }
         await sleep(options.pollIntervalMs ?? 2_000);
       }
     });

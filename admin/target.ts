@@ -75,9 +75,13 @@ function roleParts(arn: string): { partition: string; name: string } {
 /** The running sandbox whose data folder is `dataDir` (default TVM_DATA_DIR or `.tvm-local`). */
 export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'): AdminTarget {
   const file = join(resolve(dataDir), SANDBOX_MANIFEST);
-  if (!existsSync(file)) throw new AdminError(`No sandbox is running with data in ${resolve(dataDir)} (start it with npm start).`);
+  if (!existsSync(file)) {
+    throw new AdminError(
+      `No sandbox is running with data in ${resolve(dataDir)} (TVM_DATA_DIR, default .tvm-local): start it with npm start, or set TVM_DATA_DIR to the folder the running sandbox uses.`,
+    );
+  }
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as SandboxManifest;
-  if (!processIsAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} is not running (start it with npm start).`);
+  if (!processIsAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} (TVM_DATA_DIR) is not running (start it with npm start).`);
   const credentials = readSandboxSecrets(resolve(dataDir)).operatorKey;
   const common = { region: manifest.region, credentials, maxAttempts: 2 };
   const dynamo = new DynamoDBClient({ ...common, endpoint: manifest.dynamoEndpoint });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npx tvm-admin` lands here: run the TypeScript entry through tsx, passing every argument on,
+// `npm exec --no -- tvm-admin` (or ./bin/tvm-admin.cjs) lands here: run the TypeScript entry through tsx, passing every argument on,
 // on the project's pinned Node.js (node_modules/.bin/node) whichever `node` started this file.
 const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');

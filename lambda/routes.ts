@@ -96,6 +96,9 @@ const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLe
 // bounds the characters too; the handler checks the bytes after normalisation.
 const passwordProperty = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES } as const;
 
+// A device label: the handler trims and checks it is printable.
+const deviceProperty = { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS } as const;
+
 /** Every route the TVM serves. */
 export const ROUTES: readonly RouteDefinition[] = [
   {
@@ -112,7 +115,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       type: 'object',
       required: ['username', 'password'],
       additionalProperties: false,
-      properties: { username: usernameProperty, password: passwordProperty },
+      properties: { username: usernameProperty, password: passwordProperty, device: deviceProperty },
     },
   },
   {
@@ -132,7 +135,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       properties: {
         username: usernameProperty,
         password: passwordProperty,
-        device: { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS },
+        device: deviceProperty,
         deviceToken: { type: 'string', minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS },
       },
     },

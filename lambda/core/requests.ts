@@ -13,6 +13,8 @@ import { parseUsername, type Username } from './username';
 export interface RegisterRequest {
   readonly username: Username;
   readonly password: Password;
+  /** A label for the device, kept with the session the registration opens (as at login). */
+  readonly device?: string;
 }
 
 /** A validated `POST /login` body. */
@@ -88,13 +90,13 @@ export function parseSessionId(raw: unknown): string {
   return raw;
 }
 
-/** Validates a register body: exactly `username` and `password`, both on their rules. */
+/** Validates a register body: `username` and `password`, both on their rules, and an optional `device` label. */
 export function parseRegisterRequest(body: unknown): RegisterRequest {
-  const record = asObject(body, ['username', 'password']);
-  return {
-    username: parseUsername(requiredField(record, 'username')),
-    password: parsePassword(requiredField(record, 'password')),
-  };
+  const record = asObject(body, ['username', 'password', 'device']);
+  const username = parseUsername(requiredField(record, 'username'));
+  const password = parsePassword(requiredField(record, 'password'));
+  const device = parseDeviceLabel(record.device);
+  return { username, password, ...(device !== undefined ? { device } : {}) };
 }
 
 /** Normalises a password given at login; longer than any password could be set is a 400. */
@@ -116,8 +118,14 @@ export function parseLoginRequest(body: unknown): LoginRequest {
   const password = parseLoginPassword(requiredField(record, 'password'));
   const deviceToken = parseDeviceToken(record.deviceToken);
   const withToken = deviceToken === undefined ? {} : { deviceToken };
-  const device = record.device;
+  const device = parseDeviceLabel(record.device);
   if (device === undefined) return { username, password, ...withToken };
+  return { username, password, device, ...withToken };
+}
+
+/** An optional device label (register and login): absent, or 1-64 printable characters after NFKC and trimming. */
+function parseDeviceLabel(device: unknown): string | undefined {
+  if (device === undefined) return undefined;
   if (typeof device !== 'string') throw new ValidationError('device must be a string.', 'device');
   checkWellFormed(device, 'device');
   const label = device.normalize('NFKC').trim();
@@ -128,7 +136,7 @@ export function parseLoginRequest(body: unknown): LoginRequest {
       'device',
     );
   }
-  return { username, password, device: label, ...withToken };
+  return label;
 }
 
 /** An optional device token: absent, or the shape this TVM issues (anything else is a 400). */

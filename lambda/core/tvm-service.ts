@@ -199,7 +199,7 @@ export class TvmService {
       sessionGeneration: 0,
       trustedDevices: [hashDeviceToken(deviceToken)],
     };
-    const { token, record } = this.newSession(user, user.sessionGeneration);
+    const { token, record } = this.newSession(user, user.sessionGeneration, request.device);
     await sessions.putSession(record);
     try {
       await users.createUser(user);
@@ -210,7 +210,7 @@ export class TvmService {
       });
       throw error;
     }
-    await this.auditor.record('registered', username, origin, { sessionId: record.sessionId });
+    await this.auditor.record('registered', username, origin, { sessionId: record.sessionId, ...(request.device ? { device: request.device } : {}) });
     return { ...this.sessionResult(username, token, record, credentials), deviceToken };
   }
 

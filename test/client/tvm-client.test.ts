@@ -68,6 +68,19 @@ describe('TvmClient register and login', () => {
     expect(store.load()).toEqual({ username: 'alice', token: result.session.token, expiresAt: result.session.expiresAt });
   });
 
+  it('register sends the device label, so the session it opens carries it; an explicit label wins', async () => {
+    const tvm = new FakeTvm().answer(json(201, sessionResult('alice'))).answer(json(201, sessionResult('bob')));
+    const client = clientFor(tvm, { device: 'phone' });
+
+    await client.register('alice', 'correct horse');
+    await client.register('bob', 'correct horse', { device: 'tablet' });
+
+    expect(tvm.requests.map((request) => request.body)).toEqual([
+      { username: 'alice', password: 'correct horse', device: 'phone' },
+      { username: 'bob', password: 'correct horse', device: 'tablet' },
+    ]);
+  });
+
   it('login sends the device label and keeps the session', async () => {
     const result = sessionResult('alice');
     const tvm = new FakeTvm().answer(json(200, result));

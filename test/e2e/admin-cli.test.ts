@@ -3,9 +3,14 @@
  * the reset code used once, device sessions, the audit trail, and the credential cut-off
  * enforced by the sandbox's S3 gate while other users' credentials keep working.
  */
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { runCli } from '../../admin/cli';
+import { STATE_CHANGING_COMMANDS } from '../../admin/dry-run';
+import { localTarget } from '../../admin/target';
+import { join, resolve } from 'node:path';
 import { SessionStore } from '../../local/session-store';
 import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, sandboxForThisFile, type VendResponse } from './helpers';
 
@@ -70,10 +75,15 @@ describe('tvm-admin --local', () => {
     expect((await admin('users', 'disable', 'cli-carol')).code).toBe(0);
     expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: PASSWORD })).status).toBe(401);
     expect(await adminJson('users', 'show', 'cli-carol')).toMatchObject({ disabled: true, liveSessions: 0 });
-    expect((await admin('users', 'enable', 'cli-carol')).code).toBe(0);
+    const enabled = await admin('users', 'enable', 'cli-carol');
+    expect(enabled.code).toBe(0);
+    // The cut-off instant of the disable lies a few seconds ahead: one line says how long it waits.
+    expect(enabled.errors).toEqual([expect.stringMatching(/^waiting [1-9]\d* s for the cut-off instant to pass/)]);
     for (let attempt = 0; attempt < 5; attempt++) await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: 'wrong guess' });
     expect(await adminJson('users', 'show', 'cli-carol')).toMatchObject({ locked: true });
-    expect((await admin('users', 'unlock', 'cli-carol')).code).toBe(0);
+    const unlocked = await admin('users', 'unlock', 'cli-carol');
+    expect(unlocked).toMatchObject({ code: 0, out: expect.stringMatching(/^cli-carol: was locked until \S+Z, 5 failed attempt\(s\) counted; unlocked/) });
+    expect((await admin('users', 'unlock', 'cli-carol')).out).toBe('cli-carol: was not locked; nothing to do\n');
     expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: PASSWORD })).status).toBe(200);
     const table = await admin('users', 'list');
     expect(table.out).toMatch(/^USER\s+CREATED\s+DISABLED\s+LOCKED/);
@@ -135,7 +145,7 @@ describe('tvm-admin --local', () => {
     expect(refused.code).toBe(1);
     expect(refused.errors).toHaveLength(1);
     expect(refused.err).toContain('--delete-files');
-    expect((await admin('users', 'delete', 'cli-heidi', '--delete-files')).code).toBe(0);
+    expect((await admin('users', 'delete', 'cli-heidi', '--delete-files', '--yes')).code).toBe(0);
     expect(await adminJson('usage', 'cli-heidi')).toEqual([{ folder: 'cli-heidi/', objects: 0, bytes: 0 }]);
     expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-heidi', password: PASSWORD })).status).toBe(401);
     s3.destroy();
@@ -182,4 +192,142 @@ describe('tvm-admin --local', () => {
     const result = await admin('users', 'list');
     expect(result.err.split('\n')[0]).toBe(`tvm-admin: acting on local sandbox (${dataDir()})`);
   });
+});
+
+/** Everything tvm-admin could change: every table item, every object in the bucket, and the role's policies. */
+async function sandboxState(): Promise<{ items: Array<Record<string, AttributeValue>>; objects: string[]; rolePolicies: string }> {
+  const target = localTarget();
+  try {
+    const items: Array<Record<string, AttributeValue>> = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await target.dynamo.send(new ScanCommand({ TableName: target.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const listed = await target.s3.send(new ListObjectsV2Command({ Bucket: target.bucketName }));
+    const objects = (listed.Contents ?? []).map((object) => `${object.Key} ${object.Size} ${object.ETag}`);
+    const policies = join(dataDir(), 'role-policies.json');
+    const sort = (item: Record<string, AttributeValue>) => JSON.stringify([item.pk, item.sk]);
+    return { items: items.sort((a, b) => sort(a).localeCompare(sort(b))), objects: objects.sort(), rolePolicies: existsSync(policies) ? readFileSync(policies, 'utf8') : '' };
+  } finally {
+    target.close();
+  }
+}
+
+/** Runs a command with `input` on its stdin, without blocking this process (the sandbox answers from it). */
+function runWithInput(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', fail);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      done({ status, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** tvm-admin --local in-process, as on a terminal where the operator answers `answer`. */
+async function adminOnTerminal(answer: string, ...args: string[]): Promise<{ code: number; out: string; err: string; asked: string[] }> {
+  let out = '';
+  let err = '';
+  const asked: string[] = [];
+  const code = await runCli(
+    ['--local', ...args],
+    { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`), ask: async (question) => (asked.push(question), answer) },
+    async () => ({ ...localTarget(), cutOffMarginMs: 1000 }),
+  );
+  return { code, out, err, asked };
+}
+
+describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
+  it('every state-changing command with --dry-run prints its plan and leaves the table, the bucket and the role policy exactly as they were', async () => {
+    const kim = await register(runningSandbox().apiUrl, 'cli-kim', PASSWORD);
+    await login(runningSandbox().apiUrl, 'cli-kim', PASSWORD);
+    const s3 = s3ClientFor(kim);
+    await s3.send(new PutObjectCommand({ Bucket: kim.storage.bucket, Key: `${kim.storage.prefix}plan.txt`, Body: 'rehearse' }));
+    s3.destroy();
+    for (let attempt = 0; attempt < 5; attempt++) await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-kim', password: 'wrong guess' });
+    await register(runningSandbox().apiUrl, 'cli-lou', PASSWORD);
+    expect((await admin('revoke-credentials', 'cli-lou')).code).toBe(0);
+    const [session] = await adminJson<Array<{ id: string }>>('sessions', 'list', 'cli-kim');
+    const commands = [
+      ['users', 'disable', 'cli-kim'],
+      ['users', 'enable', 'cli-kim'],
+      ['users', 'unlock', 'cli-kim'],
+      ['users', 'delete', 'cli-kim', '--delete-files'],
+      ['reset-code', 'cli-kim'],
+      ['sessions', 'revoke', 'cli-kim', session!.id],
+      ['sessions', 'revoke', 'cli-kim', '--all'],
+      ['revoke-credentials', 'cli-kim'],
+      ['revocations', 'prune'],
+      ['mfa', 'reset', 'cli-kim'],
+      ['smoke'],
+    ];
+    // Every command that changes something is rehearsed here.
+    expect(new Set(commands.map((args) => args.filter((arg) => !arg.startsWith('cli-') && !arg.startsWith('--') && arg !== session!.id).join(' ')))).toEqual(new Set(STATE_CHANGING_COMMANDS));
+
+    const before = await sandboxState();
+    const plans = new Map<string, string>();
+    for (const args of commands) {
+      const result = await admin('--dry-run', ...args);
+      expect({ args, code: result.code, errors: result.errors }).toEqual({ args, code: 0, errors: [] });
+      expect(result.out).toMatch(/^dry run on local sandbox \(.*\); nothing was changed\. .* would:\n {2}1\. /);
+      plans.set(args.slice(0, 2).join(' '), result.out);
+    }
+    expect(await sandboxState()).toEqual(before);
+
+    expect(plans.get('users delete')).toContain('delete every object version and delete marker under cli-kim/ (1 now)');
+    expect(plans.get('users delete')).toContain('revoke every session (2 live)');
+    expect(plans.get('users unlock')).toMatch(/clear the failed-login counters of cli-kim \(locked until \S+Z, 5 failed attempt\(s\) counted\)/);
+    expect(plans.get('revoke-credentials cli-kim')).toMatch(/cut off every AWS credential issued to cli-kim before about \S+Z/);
+    const json = await adminJson<{ dryRun: boolean; steps: string[] }>('--dry-run', 'sessions', 'revoke', 'cli-kim', session!.id);
+    expect(json).toMatchObject({ dryRun: true, steps: [`revoke the session ${session!.id} of cli-kim`, expect.stringContaining('leave the AWS credentials')] });
+    // The same snapshot sees a real change: the comparison above is not blind.
+    expect((await admin('users', 'unlock', 'cli-kim')).code).toBe(0);
+    expect(await sandboxState()).not.toEqual(before);
+  });
+
+  it('users delete refuses in a script without --yes, asks on a terminal for the username, and changes nothing until it is typed', async () => {
+    await register(runningSandbox().apiUrl, 'cli-lee', PASSWORD);
+    const before = await sandboxState();
+    const scripted = await admin('users', 'delete', 'cli-lee');
+    expect(scripted.code).toBe(1);
+    expect(scripted.errors).toEqual(['tvm-admin: users delete asks for confirmation on a terminal; in a script pass --yes (nothing was changed; --dry-run shows what it would do).']);
+    const declined = await adminOnTerminal('y', 'users', 'delete', 'cli-lee');
+    expect(declined.code).toBe(1);
+    expect(declined.asked).toEqual(['Type cli-lee to delete it for good, or anything else to stop: ']);
+    expect(declined.err).toContain('users delete cli-lee would:\n  1. disable cli-lee and revoke every session (1 live)');
+    expect(declined.err).toContain('tvm-admin: Not confirmed; nothing was changed.');
+    expect(await sandboxState()).toEqual(before);
+    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-lee', password: PASSWORD })).status).toBe(200);
+
+    const confirmed = await adminOnTerminal('cli-lee', 'users', 'delete', 'cli-lee');
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.out).toMatch(/^cli-lee: deleted/);
+    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-lee', password: PASSWORD })).status).toBe(401);
+    // Deleting it again has nothing to do, so nothing to confirm.
+    expect((await admin('users', 'delete', 'cli-lee')).code).toBe(0);
+  });
+
+  it('bin/tvm-admin.cjs asks on a real terminal (a pseudo-terminal from script(1)) and refuses when its input is a pipe', async () => {
+    await register(runningSandbox().apiUrl, 'cli-pty', PASSWORD);
+    const root = resolve(__dirname, '../..');
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TVM_DATA_DIR: dataDir() };
+    const command = `${join(root, 'bin/tvm-admin.cjs')} --local users delete cli-pty`;
+    const onTerminal = await runWithInput('script', ['-qec', command, '/dev/null'], root, env, 'not-the-name\n');
+    expect(onTerminal.stdout).toContain('users delete cli-pty would:');
+    expect(onTerminal.stdout).toContain('Type cli-pty to delete it for good, or anything else to stop: ');
+    expect(onTerminal.stdout).toContain('tvm-admin: Not confirmed; nothing was changed.');
+    const piped = await runWithInput(join(root, 'bin/tvm-admin.cjs'), ['--local', 'users', 'delete', 'cli-pty'], root, env, 'cli-pty\n');
+    expect(piped.status).toBe(1);
+    expect(piped.stderr).toContain('in a script pass --yes');
+    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-pty', password: PASSWORD })).status).toBe(200);
+  }, 90_000);
 });

@@ -20,14 +20,14 @@ it('changePassword keeps the client signed in with the new session and refuses t
   await expect(client().login('client-kate', 'a brand new passphrase')).resolves.toMatchObject({ username: 'client-kate' });
 });
 
-it('listSessions shows each device and revokeSession ends another device\'s session', async () => {
+it('listSessions shows each device, the registering one included, and revokeSession ends another device\'s session', async () => {
   const laptop = client('Laptop');
   const phone = client('Phone');
   await laptop.register('client-liam', PASSWORD);
   await phone.login('client-liam', PASSWORD);
   const sessions = await laptop.listSessions();
   expect(sessions.map((session) => [session.device ?? null, session.current])).toEqual([
-    [null, true],
+    ['Laptop', true],
     ['Phone', false],
   ]);
   await expect(laptop.revokeSession(sessions[1]!.id)).rejects.toBeInstanceOf(InvalidRequestError);

@@ -75,7 +75,7 @@ describe('users delete', () => {
     const old = await register(sandbox.apiUrl, 'life-del', PASSWORD);
     const key = `${old.storage.prefix}diary.txt`;
     await s3For(old).send(new PutObjectCommand({ Bucket: old.storage.bucket, Key: key, Body: 'private' }));
-    const deleted = await admin('--json', 'users', 'delete', 'life-del', '--delete-files');
+    const deleted = await admin('--json', 'users', 'delete', 'life-del', '--delete-files', '--yes');
     expect(deleted.code).toBe(0);
     expect(deleted.errors.join('\n')).toMatch(/cutting off issued AWS credentials[\s\S]*deleting every object version[\s\S]*deleting the records/);
     const { nameHeldUntil } = JSON.parse(deleted.out) as { nameHeldUntil: string };

@@ -19,7 +19,7 @@ const redeem = (username: string, code: string) => postJson(`${sandbox().apiUrl}
 
 test.each([
   ['disabled', ['users', 'disable']],
-  ['deleted', ['users', 'delete']],
+  ['deleted', ['users', 'delete', '--yes']],
 ])('a reset code issued before the account was %s is refused and vends no credentials', async (state, command) => {
   const username = `qa-${state}`;
   await register(sandbox().apiUrl, username, PASSWORD);

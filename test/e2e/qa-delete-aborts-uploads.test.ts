@@ -26,7 +26,7 @@ test("users delete --delete-files leaves none of the user's unfinished multipart
     s3.destroy();
   }
   expect(uploadsFor('qa-uploader/')).toHaveLength(1);
-  const deleted = await runAdmin(['users', 'delete', 'qa-uploader', '--delete-files'], { cutOffMarginMs: 1000 });
+  const deleted = await runAdmin(['users', 'delete', 'qa-uploader', '--delete-files', '--yes'], { cutOffMarginMs: 1000 });
   expect(deleted.errors.filter((line) => line.startsWith('tvm-admin:'))).toEqual([]);
   expect(deleted.code).toBe(0);
   expect(uploadsFor('qa-uploader/')).toEqual([]);

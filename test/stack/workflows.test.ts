@@ -56,11 +56,11 @@ function documentedCommands(file: string): string[] {
 }
 
 describe('the workflows', () => {
-  it.each(['ci.yml', 'deploy.yml'])('%s passes action-validator', (file) => {
+  it.each(['ci.yml', 'deploy.yml', 'release.yml'])('%s passes action-validator', (file) => {
     expect(validate(path.join(ROOT, '.github', 'workflows', file))).toEqual({ code: 0, output: '' });
   });
 
-  it.each(['ci.yml', 'deploy.yml'])('%s pins every action to a full commit SHA, its release named beside it', (file) => {
+  it.each(['ci.yml', 'deploy.yml', 'release.yml'])('%s pins every action to a full commit SHA, its release named beside it', (file) => {
     // A tag can be moved to other code; a commit cannot. The comment keeps it readable and updatable.
     const lines = read(`.github/workflows/${file}`).split('\n').filter((line) => /^\s*(-\s+)?uses:/.test(line));
     expect(lines.length).toBeGreaterThan(0);
@@ -131,11 +131,11 @@ describe('deploy.yml', () => {
     expect(commands[0]).toMatch(/^npm ci\b/);
     expect(commands.slice(1)).toEqual([
       'npm run cdk -- deploy -c "stage=$TVM_STAGE" --require-approval never --outputs-file cdk-outputs.json',
-      'npx tvm-admin smoke --stack "tvm-$TVM_STAGE" --region "$AWS_REGION"',
+      './bin/tvm-admin.cjs smoke --stack "tvm-$TVM_STAGE" --region "$AWS_REGION"',
     ]);
     const documented = documentedCommands('docs/deploying.md');
     expect(documented.some((line) => line.startsWith('npm run cdk -- deploy') && line.includes('--outputs-file cdk-outputs.json'))).toBe(true);
-    expect(documented.some((line) => line.startsWith('npx tvm-admin smoke --stack tvm-'))).toBe(true);
+    expect(documented.some((line) => line.startsWith('./bin/tvm-admin.cjs smoke --stack tvm-'))).toBe(true);
   });
 });
 
@@ -169,5 +169,27 @@ describe('the documented deploy role', () => {
       for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
       for (const resource of [statement.Resource ?? '*'].flat()) expect(resource).not.toBe('*');
     }
+  });
+});
+
+describe('release.yml', () => {
+  const release = workflow('release.yml');
+  const jobs = Object.values(release.jobs) as Array<{ steps: Step[]; permissions?: Record<string, string> }>;
+  const steps = jobs.flatMap((job) => job.steps);
+
+  it('runs only when a version tag is pushed, with an id-token only for the publishing job', () => {
+    expect(release.on).toEqual({ push: { tags: ['v*.*.*'] } });
+    expect(release.permissions).toEqual({ contents: 'read' });
+    expect(jobs.map((job) => job.permissions)).toEqual([{ contents: 'read', 'id-token': 'write' }]);
+  });
+
+  it('checks the tag against the client\'s version, tests, then publishes packages/client with provenance, publicly', () => {
+    const commands = runCommands(release);
+    expect(commands[0]).toBe('test "$GITHUB_REF_NAME" = "v$(node -p "require(\'./packages/client/package.json\').version")"');
+    expect(commands.indexOf('npm ci --no-audit --no-fund')).toBeLessThan(commands.indexOf('npx jest --selectProjects unit test/client'));
+    expect(commands.at(-1)).toBe('npm publish --provenance --access public');
+    const publish = steps.at(-1) as Step & { 'working-directory'?: string };
+    expect(publish['working-directory']).toBe('packages/client');
+    expect(steps.find((step) => step.uses?.startsWith('actions/setup-node@'))?.with).toMatchObject({ 'registry-url': 'https://registry.npmjs.org' });
   });
 });

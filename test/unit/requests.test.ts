@@ -30,10 +30,18 @@ describe('parseRegisterRequest (rule 9: bad input gets a 400 with a clear reason
     expect(error.message).toMatch(/required/);
   });
 
-  it('refuses an extra field (device is a login field), naming it', () => {
-    const error = refusal(parseRegisterRequest, { username: 'alice', password: 'password12', device: 'phone' });
-    expect(error.field).toBe('device');
-    expect(error.message).toMatch(/Unexpected field "device"/);
+  it('refuses an extra field (deviceToken is a login field), naming it', () => {
+    const error = refusal(parseRegisterRequest, { username: 'alice', password: 'password12', deviceToken: 'x'.repeat(43) });
+    expect(error.field).toBe('deviceToken');
+    expect(error.message).toMatch(/Unexpected field "deviceToken"/);
+  });
+
+  it('keeps a device label as login does (trimmed, NFKC) and refuses one that is not printable, naming device', () => {
+    expect(parseRegisterRequest({ username: 'alice', password: 'password12', device: '  phone ' }).device).toBe('phone');
+    expect(parseRegisterRequest({ username: 'alice', password: 'password12' })).not.toHaveProperty('device');
+    for (const bad of [5, '   ', 'x'.repeat(65), 'phone\nINFO forged']) {
+      expect(refusal(parseRegisterRequest, { username: 'alice', password: 'password12', device: bad }).field).toBe('device');
+    }
   });
 
   it('refuses a prototype-pollution key as an extra field', () => {

@@ -120,11 +120,14 @@ export class TvmClient {
   }
 
   /**
-   * Creates an account and logs it in. Never retried.
+   * Creates an account and logs it in, with the client's `device` label on the session. Never retried.
+   * @param options.device overrides the client's `device` label for this session.
    * @throws InvalidRequestError (which field, why), UsernameTakenError, ServiceUnavailableError, NetworkError, TimeoutError.
    */
-  async register(username: string, password: string): Promise<SessionResult> {
-    const result = parseSessionResult(await this.send({ path: '/register', body: { username, password }, retry: false }));
+  async register(username: string, password: string, options: { readonly device?: string } = {}): Promise<SessionResult> {
+    const device = options.device ?? this.device;
+    const body = { username, password, ...(device !== undefined ? { device } : {}) };
+    const result = parseSessionResult(await this.send({ path: '/register', body, retry: false }));
     await this.keepDeviceToken(result);
     await this.signIn(result);
     return result;

@@ -1,3 +1,4 @@
+// @ts-check
 // Log alice in and use her credentials with any AWS SDK v3 client: fromTvm keeps them fresh.
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromTvm, LoginRequiredError, TvmClient } from '@serverless-tvm/client';

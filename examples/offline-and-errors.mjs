@@ -1,3 +1,4 @@
+// @ts-check
 // What an app shows when the network drops or the session ends.
 import { InvalidCredentialsError, LoginRequiredError, TvmClient } from '@serverless-tvm/client';
 import { StorageUnreachableError, TvmStorage } from '@serverless-tvm/client/storage';

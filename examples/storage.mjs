@@ -1,3 +1,4 @@
+// @ts-check
 // Files in alice's folder with the storage helpers: upload (multipart above 7 MiB, with
 // progress), list a folder, download, delete.
 import { TvmClient } from '@serverless-tvm/client';

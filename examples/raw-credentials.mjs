@@ -1,3 +1,4 @@
+// @ts-check
 // The API without the client package: log in with fetch, then hand the credentials to the AWS
 // SDK. The API sends `expiration` as ISO 8601 text; the SDK needs a Date.
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
