@@ -98,7 +98,8 @@ function decodeEntities(text: string): string {
 function normalise(value: unknown): XmlNode {
   if (typeof value === 'string') return decodeEntities(value);
   if (value === null || typeof value !== 'object') return '';
-  const entries = Object.entries(value as Record<string, unknown[]>);
+  // fast-xml-parser gives lists for elements, and for text a list or a single value.
+  const entries = Object.entries(value as Record<string, unknown>).map(([name, list]) => [name, Array.isArray(list) ? list : [list]] as const);
   // A leaf that is only text (fast-xml-parser gives `{ '#text': ... }` for some leaves).
   if (entries.every(([name]) => name === TEXT)) return decodeEntities(entries.flatMap(([, list]) => list).join(''));
   const element: Record<string, XmlNode[]> = Object.create(null) as Record<string, XmlNode[]>;
@@ -135,9 +136,9 @@ export function parseXmlBody(body: Buffer | string, limits: XmlLimits): { readon
   } catch {
     throw new XmlBodyError('malformed');
   }
-  const roots = Object.entries(document as Record<string, unknown[]>).filter(([name]) => name !== TEXT);
+  const roots = Object.entries(document as Record<string, unknown>).filter(([name]) => name !== TEXT);
   const [first] = roots;
-  if (roots.length !== 1 || !first || first[1].length !== 1) throw new XmlBodyError('malformed');
+  if (roots.length !== 1 || !first || !Array.isArray(first[1]) || first[1].length !== 1) throw new XmlBodyError('malformed');
   return { root: first[0], content: normalise(first[1][0]) };
 }
 
