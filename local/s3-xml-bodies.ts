@@ -8,6 +8,8 @@ import { children, childNames, parseXmlBody, XmlBodyError, type XmlNode } from '
 
 /** The largest XML body the gate reads (10,000 Complete parts or 1,000 DeleteObjects keys fit). */
 export const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
+/** The largest ACL, tagging or other small XML body (10 tags of 128 and 256 characters, escaped, fit many times). */
+export const MAX_SMALL_XML_BODY_BYTES = 64 * 1024;
 /** S3's request schemas nest at most 5 elements deep; a little room, nothing more. */
 const MAX_XML_DEPTH = 8;
 /** DeleteObjects: at most this many keys per request (S3's limit). */
@@ -24,15 +26,30 @@ export function malformedXml(): AwsAuthError {
   return new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
 }
 
-/** S3's answer to an XML body past {@link MAX_XML_BODY_BYTES}. */
+/** S3's answer to an XML body past its size limit. */
 export function xmlTooLarge(): AwsAuthError {
   return new AwsAuthError(400, 'MaxMessageLengthExceeded', 'Your request was too big.');
 }
 
+/** Size limits of one kind of body: bytes, and elements (from S3's own limits on its lists). */
+interface BodyLimits {
+  readonly maxBytes: number;
+  readonly maxElements: number;
+}
+// Delete + Quiet + (Object, Key, VersionId) per key.
+const DELETE_LIMITS: BodyLimits = { maxBytes: MAX_XML_BODY_BYTES, maxElements: 2 + 3 * MAX_DELETE_KEYS };
+// CompleteMultipartUpload + (Part, PartNumber, ETag and up to five checksums) per part.
+const COMPLETE_LIMITS: BodyLimits = { maxBytes: MAX_XML_BODY_BYTES, maxElements: 1 + 8 * MAX_PARTS };
+// Tagging, TagSet + (Tag, Key, Value) per tag; room for a few more, refused with S3's tag-count error.
+const TAGGING_LIMITS: BodyLimits = { maxBytes: MAX_SMALL_XML_BODY_BYTES, maxElements: 2 + 3 * 4 * MAX_OBJECT_TAGS };
+// S3 allows 100 grants: each Grant, Grantee, ID, DisplayName, Permission, plus the policy and owner.
+const ACL_LIMITS: BodyLimits = { maxBytes: MAX_SMALL_XML_BODY_BYTES, maxElements: 5 + 5 * 100 };
+const OTHER_LIMITS: BodyLimits = { maxBytes: MAX_SMALL_XML_BODY_BYTES, maxElements: 1000 };
+
 /** Reads a body whose root must be `root`; S3's errors for anything else. */
-function readRoot(body: Buffer | string, root: string | undefined): XmlNode {
+function readRoot(body: Buffer | string, root: string | undefined, limits: BodyLimits): XmlNode {
   try {
-    const document = parseXmlBody(body, { maxBytes: MAX_XML_BODY_BYTES, maxDepth: MAX_XML_DEPTH });
+    const document = parseXmlBody(body, { ...limits, maxDepth: MAX_XML_DEPTH });
     if (root !== undefined && document.root !== root) throw malformedXml();
     return document.content;
   } catch (error) {
@@ -87,7 +104,7 @@ export interface DeleteObjectsBody {
 
 /** Reads `<Delete><Object><Key>..</Key></Object>...<Quiet>..</Quiet></Delete>`. */
 export function parseDeleteObjectsBody(body: Buffer | string): DeleteObjectsBody {
-  const root = readRoot(body, 'Delete');
+  const root = readRoot(body, 'Delete', DELETE_LIMITS);
   onlyChildren(root, ['Object', 'Quiet']);
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
@@ -112,7 +129,7 @@ export function parseDeleteObjectsBody(body: Buffer | string): DeleteObjectsBody
  * with ACLs disabled accepts (s3cmd sends one after every copy). Malformed XML is refused.
  */
 export function aclBodyGrantsOnlyTo(body: Buffer | string, ownerCanonicalId: string): boolean {
-  const root = readRoot(body, 'AccessControlPolicy');
+  const root = readRoot(body, 'AccessControlPolicy', ACL_LIMITS);
   onlyChildren(root, ['Owner', 'AccessControlList']);
   const owner = single(root, 'Owner', false);
   if (owner !== undefined) onlyChildren(owner, ['ID', 'DisplayName']);
@@ -144,7 +161,7 @@ function invalidTag(message: string): AwsAuthError {
 
 /** Reads and checks `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>` (PutObjectTagging). */
 export function parseTaggingBody(body: Buffer | string): ObjectTag[] {
-  const root = readRoot(body, 'Tagging');
+  const root = readRoot(body, 'Tagging', TAGGING_LIMITS);
   onlyChildren(root, ['TagSet']);
   const tagSet = single(root, 'TagSet', true) as XmlNode;
   onlyChildren(tagSet, ['Tag']);
@@ -178,7 +195,7 @@ const CHECKSUM_ELEMENTS = ['ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME
  * in order and large enough is the store's to check.
  */
 export function parseCompleteMultipartUploadBody(body: Buffer | string): CompletedPart[] {
-  const root = readRoot(body, 'CompleteMultipartUpload');
+  const root = readRoot(body, 'CompleteMultipartUpload', COMPLETE_LIMITS);
   onlyChildren(root, ['Part']);
   const parts = children(root, 'Part');
   if (parts.length === 0 || parts.length > MAX_PARTS) throw malformedXml();
@@ -197,5 +214,5 @@ export function parseCompleteMultipartUploadBody(body: Buffer | string): Complet
 
 /** Any other XML body the gate passes on: well-formed, within the limits (and its root as expected, if given). */
 export function checkXmlBody(body: Buffer | string, root?: string): void {
-  readRoot(body, root);
+  readRoot(body, root, OTHER_LIMITS);
 }

@@ -27,8 +27,8 @@ export interface XmlElement {
 
 /** Why a body could not be read as XML; callers turn it into their service's error. */
 export class XmlBodyError extends Error {
-  constructor(readonly reason: 'malformed' | 'too-large') {
-    super(reason === 'malformed' ? 'The XML is not well-formed.' : 'The XML body is too large.');
+  constructor(readonly reason: 'malformed' | 'too-large' | 'too-many-elements') {
+    super(reason === 'malformed' ? 'The XML is not well-formed.' : reason === 'too-large' ? 'The XML body is too large.' : 'The XML body has too many elements.');
     this.name = 'XmlBodyError';
   }
 }
@@ -39,6 +39,18 @@ export interface XmlLimits {
   readonly maxBytes: number;
   /** Nesting depth of elements (S3's request schemas need at most 5). */
   readonly maxDepth: number;
+  /**
+   * Elements in the whole body. Checked by counting `<` before parsing (each element needs
+   * one or two), so a body of many thousands of repeated elements costs one scan, not a parse.
+   */
+  readonly maxElements: number;
+}
+
+/** How many `<` a text holds, up to `stopAt`. */
+function countMarkup(text: string, stopAt: number): number {
+  let count = 0;
+  for (let at = text.indexOf('<'); at !== -1 && count <= stopAt; at = text.indexOf('<', at + 1)) count += 1;
+  return count;
 }
 
 const TEXT = '#text';
@@ -129,6 +141,9 @@ export function parseXmlBody(body: Buffer | string, limits: XmlLimits): { readon
     throw new XmlBodyError('malformed');
   }
   if (text.includes('<!')) throw new XmlBodyError('malformed');
+  // Past the element limit even if every element were self-closing (plus an XML declaration).
+  const markupLimit = 2 * limits.maxElements + 1;
+  if (countMarkup(text, markupLimit) > markupLimit) throw new XmlBodyError('too-many-elements');
   if (XMLValidator.validate(text) !== true) throw new XmlBodyError('malformed');
   let document: unknown;
   try {
