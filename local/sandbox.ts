@@ -28,7 +28,7 @@ import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { functionsTableGrant } from './functions-grant';
-import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
+import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
   SANDBOX_REGION,
@@ -239,7 +239,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       isReady: () => functionsLoaded,
       ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
       ...(options.log !== undefined ? { log: options.log } : {}),
-      allowedOrigins: runtimeSettings.allowedOrigins,
+      // CORS grants the configured origins, or by default only the sandbox's own (its web app's).
+      ...(process.env.ALLOWED_ORIGINS !== undefined ? { allowedOrigins: runtimeSettings.allowedOrigins } : {}),
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
@@ -312,6 +313,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...runtimeSettings,
         // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
         ...(process.env.WEBAUTHN_ORIGINS === undefined ? { passkeyOrigins: [`http://localhost:${apiPort}`] } : {}),
+        ...(process.env.ALLOWED_ORIGINS === undefined ? { allowedOrigins: ownOrigins(apiPort) } : {}),
       }),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
