@@ -294,7 +294,8 @@ export function createApiServer(options: ApiServerOptions): Server {
       }
     })();
   });
-  // Headers must arrive within seconds too (Node's default allows a minute).
-  server.headersTimeout = 10_000;
+  // Headers must arrive within seconds too (Node's default allows a minute); generous enough
+  // that a busy moment of this process is not taken for a slow client.
+  server.headersTimeout = 20_000;
   return server;
 }

@@ -69,12 +69,16 @@ export function readBody(req: IncomingMessage, limit: number, tooLarge: () => Er
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    // Bytes already taken from the budget: a declared length is taken whole, up front, so
+    // concurrent uploads are admitted or refused at once rather than all starved halfway.
+    let reserved = 0;
     const finish = (error: Error | undefined) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       if (error) {
         chunks.length = 0;
+        lease?.release();
         req.removeListener('data', onData);
         req.resume();
         reject(error);
@@ -86,9 +90,18 @@ export function readBody(req: IncomingMessage, limit: number, tooLarge: () => Er
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return finish(tooLarge());
-      if (lease && !lease.take(chunk.length)) return finish((overBudget ?? tooLarge)());
+      if (size > reserved) {
+        if (lease && !lease.take(size - reserved)) return finish((overBudget ?? tooLarge)());
+        reserved = size;
+      }
       chunks.push(chunk);
     };
+    const declared = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 0) : 0;
+    if (Number.isSafeInteger(declared) && declared > 0) {
+      if (declared > limit) return finish(tooLarge());
+      if (lease && !lease.take(declared)) return finish((overBudget ?? tooLarge)());
+      reserved = declared;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     req.on('data', onData);
     req.on('end', () => finish(undefined));
@@ -109,8 +122,8 @@ export interface BodyRateOptions {
 }
 
 /**
- * Watches a request's body as it arrives: when a window passes with fewer than
- * `minBytesPerWindow` new bytes (a stalled or trickling, "slowloris", body) the returned
+ * Watches a request's body as it arrives: when two windows in a row pass with fewer than
+ * `minBytesPerWindow` new bytes each (a stalled or trickling, "slowloris", body) the returned
  * signal aborts, so a pending {@link readBody} rejects at once; if the answer has already
  * been sent (a request refused before its body was read), the connection is closed. So a
  * slow body holds neither memory nor a connection for more than a window or two. Stops by
@@ -122,24 +135,42 @@ export function watchBodyRate(req: IncomingMessage, res: ServerResponse, options
   if (req.complete || !hasBody) return controller.signal;
   const socket = req.socket;
   let last = socket.bytesRead;
+  let lastTick = Date.now();
+  let slowWindows = 0;
   const timer = setInterval(() => {
     if (req.complete || socket.destroyed) {
-      clearInterval(timer);
+      stop();
       return;
     }
-    const now = socket.bytesRead;
-    if (now - last >= options.minBytesPerWindow) {
-      last = now;
+    const now = Date.now();
+    const bytes = socket.bytesRead;
+    // Not the client's fault, so not judged: this process was too busy to run the timer on
+    // time (or to read the socket), or it is not reading the body yet (the body waits in
+    // the request's buffer, e.g. during authorisation).
+    const ourStall = now - lastTick > options.windowMs * 1.5 || (req.readableFlowing !== true && req.readableLength > 0);
+    lastTick = now;
+    if (ourStall || bytes - last >= options.minBytesPerWindow) {
+      last = bytes;
+      slowWindows = 0;
       return;
     }
-    clearInterval(timer);
+    // Two slow windows in a row, so one unlucky window never cuts a client off.
+    slowWindows += 1;
+    if (slowWindows < 2) return;
+    stop();
     controller.abort(options.timedOut());
     // Refused earlier, or the abort found nothing reading: nobody else will end this connection.
     if (res.writableEnded) socket.destroy();
     else res.once('finish', () => socket.destroy());
   }, options.windowMs);
   timer.unref();
-  req.once('end', () => clearInterval(timer));
-  socket.once('close', () => clearInterval(timer));
+  const stop = () => {
+    clearInterval(timer);
+    req.removeListener('end', stop);
+    socket.removeListener('close', stop);
+  };
+  req.once('end', stop);
+  // A kept-alive socket serves many requests: its listener goes with this request's body.
+  socket.once('close', stop);
   return controller.signal;
 }

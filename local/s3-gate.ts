@@ -547,8 +547,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     forward(req, res, target, forwardedHeaders(parsed, operation.copySource, sendsBody ? payload.length : undefined), payload, upstream, requestId);
   } catch (error) {
     if (error instanceof AwsAuthError) {
-      // A refused body that is still arriving: close the connection after the answer rather than read it.
-      if (!req.complete) res.setHeader('Connection', 'close');
+      // A small refused body still arriving is read to its end and dropped (only as long as it
+      // keeps its rate), so the client reads the answer instead of a reset. A large one is not
+      // read at all: the answer goes out and the connection is closed, as S3 closes it.
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      if (!req.complete && !bodySignal.aborted && declared <= MAX_DRAINED_BODY_BYTES) await drained(req, bodySignal);
+      if (!req.complete) {
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.socket.destroySoon());
+      }
       sendError(req, res, requestId, error, resource);
     } else {
       console.error('[sandbox s3 gate] unexpected error', error);
@@ -558,6 +565,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     // The payload was handed to the upstream request (which copies it to the socket) or dropped.
     lease.release();
   }
+}
+
+/** The largest refused body the gate reads to its end (to answer cleanly) rather than close the connection on. */
+const MAX_DRAINED_BODY_BYTES = 1024 * 1024;
+
+/** Resolves once a request's body has been read and dropped, or cut off, or has timed out. */
+function drained(req: IncomingMessage, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    req.once('end', done);
+    req.once('close', done);
+    signal.addEventListener('abort', done, { once: true });
+    req.resume();
+  });
 }
 
 /**
@@ -596,8 +617,9 @@ export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
   const server = createServer((req, res) => {
     void handle(req, res, options, upstream, limits);
   });
-  // Headers must arrive within seconds too (Node's default allows a minute).
-  server.headersTimeout = 10_000;
+  // Headers must arrive within seconds too (Node's default allows a minute); generous enough
+  // that a busy moment of this process is not taken for a slow client.
+  server.headersTimeout = 20_000;
   let port: number;
   try {
     port = await listenOnLoopback(server, options.port ?? 0);

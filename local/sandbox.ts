@@ -80,6 +80,8 @@ export interface SandboxOptions {
    * and an invocation goes to the least busy. Default 2.
    */
   readonly functionThreads?: number;
+  /** The S3 gate's budget of request-body bytes held at once, across requests (tests); see MAX_GATE_BUFFERED_BYTES. */
+  readonly s3MaxBufferedBytes?: number;
 }
 
 /** A running sandbox. */
@@ -282,6 +284,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),
+        ...(options.s3MaxBufferedBytes !== undefined ? { maxBufferedBytes: options.s3MaxBufferedBytes } : {}),
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortInUseError(options.s3Port ?? 3001, 'S3', 'S3_PORT');
