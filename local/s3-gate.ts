@@ -24,7 +24,8 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_REGION } from './names';
-import { canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './s3-request';
+import { assertRepresentableKey, canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './s3-request';
+import { parsePostForm, readPostClaim, verifyPostPolicy } from './s3-post-upload';
 import { aclNotSupported, describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
 import type { SessionStore, StsSession } from './session-store';
 import {
@@ -464,6 +465,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     if (!GATE_METHODS.has(req.method ?? '')) throw new AwsAuthError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     // The one parse: everything below (signature, authorisation, forwarding) works from it.
     const parsed = parseS3Request(req.method ?? 'GET', req.url ?? '/', req.headersDistinct);
+    // A browser POST upload (a form with a POST policy) is signed in its body, not its headers.
+    if (parsed.method === 'POST' && parsed.bucket !== undefined && parsed.key === undefined && parsed.queryPairs.length === 0 && /^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
+      resource = `/${parsed.bucket}`;
+      await postUpload(req, res, parsed.bucket, options, upstream, requestId, now, read);
+      return;
+    }
     const wire = wireRequest(req);
     const claim = readSignatureClaim(wire, parsed.queryPairs);
     // Anonymous requests meet a private bucket: S3 answers AccessDenied.
@@ -600,6 +607,96 @@ function checkRequestXml(operation: string, payload: Buffer, cannedAcl: boolean)
     default:
       if (payload.length > 0) checkXmlBody(payload);
   }
+}
+
+/**
+ * A browser POST upload: the form read with busboy, its policy's signature and conditions
+ * checked (s3-post-upload.ts), then the PutObject it amounts to authorised with IAM like any
+ * other and stored through the emulator; answered as S3 answers (204 by default, or the
+ * form's success_action_status).
+ */
+async function postUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bucket: string,
+  options: S3GateOptions,
+  upstream: Upstream,
+  requestId: string,
+  now: number,
+  read: (limit: number, tooLarge: () => AwsAuthError) => Promise<Buffer>,
+): Promise<void> {
+  // The file, plus room for the form's fields and multipart framing.
+  const body = await read(MAX_GATE_BODY_BYTES + 64 * 1024, entityTooLarge);
+  const form = await parsePostForm(body, req.headers['content-type'] ?? '', MAX_GATE_BODY_BYTES);
+  const claimed = readPostClaim(form, SANDBOX_REGION);
+  const operator = options.operatorKey;
+  let secret: string;
+  let session: StsSession | undefined;
+  if (operator && claimed.accessKeyId === operator.accessKeyId && claimed.securityToken === undefined) {
+    secret = operator.secretAccessKey;
+  } else {
+    session = options.sessions.get(claimed.accessKeyId);
+    if (!session || claimed.securityToken === undefined) {
+      throw new AwsAuthError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: claimed.accessKeyId });
+    }
+    if (!signaturesEqual(session.sessionToken, claimed.securityToken)) throw new AwsAuthError(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+    if (now >= session.expiresAt) throw new AwsAuthError(400, 'ExpiredToken', 'The provided token has expired.');
+    secret = session.secretAccessKey;
+  }
+  const upload = verifyPostPolicy(form, bucket, secret, SANDBOX_REGION, now);
+  if (upload.key === '') throw new AwsAuthError(400, 'InvalidArgument', 'User key must have a length greater than 0.');
+  assertRepresentableKey(upload.key);
+  // The PutObject the form amounts to, with its headers: the same checks as a signed PUT.
+  const operation = describeS3Operation({ method: 'PUT', bucket, key: upload.key, query: new Map(), header: (name) => upload.headers.get(name) });
+  for (const check of operation.checks) {
+    if (session === undefined ? ownerMayDo(check) : await isAllowed(check, session, identityPolicies(options), postContext(session, upload.accessKeyId, upload.amzDate, req, now))) continue;
+    const who = session === undefined ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : session.assumedRoleArn;
+    if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource} (POST upload)`);
+    throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" because no session policy allows the ${check.action} action`);
+  }
+  const target = canonicalObjectPath(bucket, upload.key);
+  options.onForward?.({ operation: 'PostObject', bucket, key: upload.key, target });
+  const payload = form.file.data;
+  const headers = forwardedHeaders({ headers: upload.headers }, undefined, payload.length);
+  await new Promise<void>((resolve) => {
+    const outgoing = httpRequest({ socketPath: upstream.socketPath, method: 'PUT', path: target, headers, agent: upstream.agent }, (answer) => {
+      if (answer.statusCode !== 200) {
+        // The emulator's own refusal, passed on as the forward stage passes it on.
+        res.writeHead(answer.statusCode ?? 502, { 'Content-Type': 'application/xml', 'x-amz-request-id': requestId, ...corsHeaders(req) });
+        answer.pipe(res);
+        answer.on('end', resolve);
+        return;
+      }
+      answer.resume();
+      const etag = String(answer.headers.etag ?? '');
+      const location = `/${bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
+      const xml =
+        upload.successStatus === 201
+          ? `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>${xmlElements({ Location: location, Bucket: bucket, Key: upload.key, ETag: etag })}</PostResponse>`
+          : '';
+      res.writeHead(upload.successStatus, {
+        'x-amz-request-id': requestId,
+        ETag: etag,
+        Location: location,
+        'Content-Length': String(Buffer.byteLength(xml)),
+        ...(xml ? { 'Content-Type': 'application/xml' } : {}),
+        ...corsHeaders(req),
+      });
+      res.end(xml);
+      resolve();
+    });
+    outgoing.on('error', () => {
+      sendError(req, res, requestId, new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.'), `/${bucket}/${upload.key}`);
+      resolve();
+    });
+    outgoing.end(payload);
+  });
+}
+
+/** The request context of a POST upload: as for a signed request, authorised as S3's POST auth type. */
+function postContext(session: StsSession, accessKeyId: string, amzDate: string, req: IncomingMessage, now: number): Record<string, string> {
+  const claim: SignatureClaim = { kind: 'header', accessKeyId, scopeDate: amzDate.slice(0, 8), region: SANDBOX_REGION, service: 's3', amzDate, signedHeaders: [], signature: '' };
+  return { ...requestContext(session, claim, req, now), 's3:authType': 'POST' };
 }
 
 /** The vending role's policies as they are now. */
