@@ -95,6 +95,33 @@ function malloryPutUrl(key: string): Promise<string> {
   return getSignedUrl(malloryS3, new PutObjectCommand({ Bucket: mallory.storage.bucket, Key: `${mallory.storage.prefix}${key}` }), { expiresIn: 600 });
 }
 
+describe("the sandbox API's edge", () => {
+  test('a request for another Host name (a rebound DNS name) is refused 421 and reaches no function', async () => {
+    const port = Number(new URL(sandbox.apiUrl).port);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      const body = JSON.stringify({ username: 'bob', password: 'wrong password here' });
+      socket.end(`POST /login HTTP/1.1\r\nHost: evil.example:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 421/);
+    expect(answer).toContain('"code":"invalid_request"');
+    // The wrong password never reached the login function: bob is not a step closer to a lockout.
+    await expect(login(sandbox.apiUrl, 'bob', PASSWORD)).resolves.toMatchObject({ username: 'bob' });
+  });
+
+  test("the functions' CORS grants the sandbox's own origins and no other, never *", async () => {
+    const post = (origin: string) => fetch(`${sandbox.apiUrl}/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: PASSWORD }) });
+    const own = sandbox.apiUrl.replace('127.0.0.1', 'localhost');
+    expect((await post(own)).headers.get('access-control-allow-origin')).toBe(own);
+    expect((await post(sandbox.apiUrl)).headers.get('access-control-allow-origin')).toBe(sandbox.apiUrl);
+    // Null, or (as middy answers an unknown origin) one of the sandbox's own: never the page's, never *.
+    expect([null, own, sandbox.apiUrl]).toContain((await post('http://evil.example')).headers.get('access-control-allow-origin'));
+  });
+});
+
 describe('while bob logs in and reads his file', () => {
   test('700 kB of repeated <Grant> is refused (400 MaxMessageLengthExceeded) and bob is not held up', async () => {
     const grant = '<Grant><Grantee><ID>x</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>';
