@@ -12,8 +12,10 @@
  * PutObject into a CopyObject) are refused with S3's 403, and never reach the emulator; XML
  * bodies (tagging, ACL, CompleteMultipartUpload, DeleteObjects), whole or broken (truncated,
  * nested deep, a DTD, an unknown entity, the wrong root, a part without an ETag or with a
- * non-numeric number), get S3's 4xx (MalformedXML for what is not well-formed); and no
- * request at all gets a 5xx other than S3's own 501 NotImplemented.
+ * non-numeric number), get S3's 4xx (MalformedXML for what is not well-formed); browser POST
+ * uploads (a POST policy signed as alice, for her keys, others', traversals, `${filename}`,
+ * with the key, policy or fields tampered with) store only at an authorised key of hers; and
+ * no request at all gets a 5xx other than S3's own 501 NotImplemented.
  */
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
@@ -23,7 +25,8 @@ import { join, relative } from 'node:path';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET } from '../../local/names';
 import type { ForwardedRequest } from '../../local/s3-gate';
 import type { StsSession } from '../../local/session-store';
-import { startGateHarness, type GateHarness, type RawAnswer, type RawRequest } from '../support/s3-gate-harness';
+import { formatAmzDate, signingKey, signString } from '../../local/sigv4';
+import { sendRaw, startGateHarness, type GateHarness, type RawAnswer, type RawRequest } from '../support/s3-gate-harness';
 
 const RUNS = 2_000;
 const OBJECT_SUFFIX = '._S3rver_object';
@@ -216,11 +219,32 @@ const COMPLETE_BODY = fc
   });
 const DELETE_BODY_BREAKAGE = XML_BREAKAGE.filter((breakage) => breakage !== 'none');
 
-type Operation = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'COPY' | 'DELETE_OBJECTS' | 'LIST' | 'PART' | 'TAGGING' | 'ACL' | 'COMPLETE' | 'BROKEN_DELETE_OBJECTS';
+/** Keys for a browser POST upload form: alice's, others', traversals, and ${filename}. */
+const POST_KEY = fc.oneof(
+  PATH_TAIL.map((tail) => `alice/${decodeURIComponentSafe(tail)}`),
+  fc.constantFrom('alice/${filename}', 'alice/../bob/x', 'bob/x', 'al/x', 'alice', '', '${filename}', 'alice/sub/${filename}'),
+);
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+const POST_FORM = fc.record({
+  key: POST_KEY,
+  keyCondition: fc.constantFrom<'eq' | 'starts-with-alice' | 'starts-with-empty'>('eq', 'starts-with-alice', 'starts-with-empty'),
+  filename: fc.constantFrom('f.txt', '../x', 'a/b', ''),
+  /** A field changed after signing. */
+  tamper: fc.constantFrom<'none' | 'key' | 'policy' | 'extra-field'>('none', 'none', 'key', 'policy', 'extra-field'),
+});
+
+type Operation = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'COPY' | 'DELETE_OBJECTS' | 'LIST' | 'PART' | 'TAGGING' | 'ACL' | 'COMPLETE' | 'BROKEN_DELETE_OBJECTS' | 'POST_FORM';
 /** The operations whose XML bodies are generated, and how (their targets are always alice's own, so the body is what is judged). */
 const XML_OPERATIONS: ReadonlySet<Operation> = new Set(['TAGGING', 'ACL', 'COMPLETE', 'BROKEN_DELETE_OBJECTS']);
 const REQUEST = fc.record({
-  operation: fc.constantFrom<Operation>('GET', 'HEAD', 'PUT', 'DELETE', 'COPY', 'DELETE_OBJECTS', 'LIST', 'GET', 'PUT', 'PART', 'TAGGING', 'ACL', 'COMPLETE', 'BROKEN_DELETE_OBJECTS'),
+  operation: fc.constantFrom<Operation>('GET', 'HEAD', 'PUT', 'DELETE', 'COPY', 'DELETE_OBJECTS', 'LIST', 'GET', 'PUT', 'PART', 'TAGGING', 'ACL', 'COMPLETE', 'BROKEN_DELETE_OBJECTS', 'POST_FORM'),
+  postForm: POST_FORM,
   partNumber: PART_NUMBER,
   path: TARGET_PATH,
   query: fc.option(QUERY, { nil: undefined, freq: 2 }),
@@ -242,7 +266,8 @@ let aliceUploadId = '';
 
 function toRawRequest(generated: GeneratedRequest): RawRequest & { bodyText: string } {
   const request = requestWithoutTampering(generated);
-  return generated.unsigned === undefined ? request : { ...request, unsignedHeaders: generated.unsigned };
+  // A POST upload is signed in its form, not its headers: sent as a browser sends it.
+  return generated.unsigned === undefined || generated.operation === 'POST_FORM' ? request : { ...request, unsignedHeaders: generated.unsigned };
 }
 
 function requestWithoutTampering(generated: GeneratedRequest): RawRequest & { bodyText: string } {
@@ -256,6 +281,8 @@ function requestWithoutTampering(generated: GeneratedRequest): RawRequest & { bo
       return { method: 'PUT', target: `${plainTarget}?acl`, body: Buffer.from(generated.acl.xml), bodyText };
     case 'COMPLETE':
       return { method: 'POST', target: `/${SANDBOX_BUCKET}/alice/multi?uploadId=${aliceUploadId}`, body: Buffer.from(generated.complete.xml), bodyText };
+    case 'POST_FORM':
+      return { ...postFormRequest(generated.postForm, bodyText), bodyText };
     case 'BROKEN_DELETE_OBJECTS':
       return { method: 'POST', target: `/${SANDBOX_BUCKET}?delete`, body: Buffer.from(breakXml('Delete', `<Object><Key>${generated.plainKey}</Key></Object>`, generated.deleteBreakage)), bodyText };
     case 'LIST':
@@ -275,6 +302,32 @@ function requestWithoutTampering(generated: GeneratedRequest): RawRequest & { bo
     default:
       return { method: generated.operation, target: generated.path + (generated.query ? `?${generated.query}` : ''), bodyText };
   }
+}
+
+/** A browser POST upload form signed with alice's credentials, as createPresignedPost signs it, then tampered with as told. */
+function postFormRequest(form: GeneratedRequest['postForm'], content: string): RawRequest {
+  const amzDate = formatAmzDate(Date.now());
+  const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+  const fields: Record<string, string> = {
+    bucket: SANDBOX_BUCKET,
+    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+    'X-Amz-Credential': `${alice.accessKeyId}/${scope}`,
+    'X-Amz-Date': amzDate,
+    'X-Amz-Security-Token': alice.sessionToken,
+    key: form.key,
+  };
+  const keyCondition = form.keyCondition === 'eq' ? { key: form.key } : ['starts-with', '$key', form.keyCondition === 'starts-with-alice' ? 'alice/' : ''];
+  const conditions = [...Object.entries(fields).filter(([name]) => name !== 'key').map(([name, value]) => ({ [name]: value })), keyCondition];
+  const policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + 600_000).toISOString(), conditions })).toString('base64');
+  fields.Policy = policy;
+  fields['X-Amz-Signature'] = signString(signingKey(alice.secretAccessKey, amzDate.slice(0, 8), 'us-east-1', 's3'), policy);
+  if (form.tamper === 'key') fields.key = form.key.startsWith('alice/') ? `bob/${form.key.slice(6)}` : 'alice/moved';
+  if (form.tamper === 'policy') fields.Policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + 600_000).toISOString(), conditions: [...conditions.slice(0, -1), ['starts-with', '$key', '']] })).toString('base64');
+  if (form.tamper === 'extra-field') fields['x-amz-meta-extra'] = 'x';
+  const boundary = `----fuzz${counter}`;
+  const parts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const body = Buffer.from(`${parts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${form.filename}"\r\nContent-Type: text/plain\r\n\r\n${content}\r\n--${boundary}--\r\n`);
+  return { method: 'POST', target: `/${SANDBOX_BUCKET}`, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body };
 }
 
 beforeAll(async () => {
@@ -321,6 +374,11 @@ function differences(sent: ForwardedRequest, answer: RawAnswer, bodyText: string
       only([]);
       if (answer.status === 200 && sent.operation === 'GetObject' && answer.body.toString('utf8') !== content(sent.key!)) found.push(`read ${answer.body.toString('utf8')}, not ${sent.key}`);
       if (answer.status === 404 && before.has(sent.key!)) found.push(`404 for the existing ${sent.key}`);
+      break;
+    case 'PostObject':
+      only(answer.status === 204 ? [sent.key!] : []);
+      if (answer.status === 204 && content(sent.key!) !== bodyText) found.push(`${sent.key} does not hold the body posted`);
+      if (!sent.key!.startsWith('alice/')) found.push(`a POST upload to ${sent.key} got through`);
       break;
     case 'PutObject':
       only(answer.status === 200 ? [sent.key!] : []);
@@ -369,7 +427,7 @@ test(`every request the gate lets through acts on exactly what it authorised, an
       const outsideBefore = outsideAlice();
       const before = objects();
       harness.takeForwarded();
-      const answer = await harness.sendSigned(alice, request);
+      const answer = generated.operation === 'POST_FORM' ? await sendRaw(harness.port, request) : await harness.sendSigned(alice, request);
       const forwarded = harness.takeForwarded();
       const after = objects();
       const changed = changedKeys(before, after);
@@ -378,7 +436,7 @@ test(`every request the gate lets through acts on exactly what it authorised, an
       const code = /<Code>([^<]*)<\/Code>/.exec(answer.body.toString('utf8'))?.[1];
       // Malformed input is a 4xx: the only 5xx is S3's own "not implemented".
       if (answer.status >= 500 && !(answer.status === 501 && code === 'NotImplemented')) found.push(`a ${answer.status} ${code ?? ''}`);
-      if (generated.unsigned !== undefined) {
+      if (generated.unsigned !== undefined && generated.operation !== 'POST_FORM') {
         // Refused before anything is done: 403 for the unsigned headers (or an earlier 4xx for the target itself).
         if (forwarded.length > 0 || answer.status < 400 || answer.status >= 500) found.push('a request with unsigned x-amz-* headers got through');
         if (answer.status === 403 && request.method !== 'HEAD' && code !== 'SignatureDoesNotMatch' && !answer.body.toString('utf8').includes('<HeadersNotSigned>')) found.push('403 without HeadersNotSigned');
