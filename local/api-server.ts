@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RouteDefinition } from '../lambda/routes';
 import { bodyModelProblem } from './body-validator';
+import { readBody as readLimitedBody, watchBodyRate } from './http-body';
 import { SANDBOX_ACCOUNT_ID } from './names';
 
 /** Serves a non-API request (e.g. a web app at `GET /`); resolves false when it has nothing. */
@@ -29,8 +30,14 @@ export interface ApiServerOptions {
   readonly staticHandler?: StaticHandler;
   /** Print one line per request (method, path, status, ms); never bodies or headers. */
   readonly log?: boolean;
-  /** Browser origins for the preflight answer; `*` by default, like the handlers' ALLOWED_ORIGINS. */
+  /**
+   * Browser origins CORS grants (the preflight answer; the handlers answer the rest from
+   * their ALLOWED_ORIGINS). By default the sandbox's own: http://127.0.0.1:<port> and
+   * http://localhost:<port>, where its web app is served.
+   */
   readonly allowedOrigins?: readonly string[];
+  /** Overrides how fast a request body must arrive (tests); see {@link API_BODY_RATE}. */
+  readonly bodyRate?: { readonly windowMs: number; readonly minBytesPerWindow: number };
   /**
    * Whether the functions are loaded. Until it says true every request, on any path, answers
    * 503 with Retry-After in the TVM's error shape, so nothing that connects early ever meets
@@ -45,6 +52,25 @@ const STARTING_RETRY_AFTER_SECONDS = 1;
 /** API Gateway's payload limit is 10 MB; the handlers refuse far less. */
 const MAX_API_BODY_BYTES = 1024 * 1024;
 
+/** A body must bring this many bytes per window, or the request is refused (408) and its connection closed. */
+export const API_BODY_RATE = { windowMs: 5000, minBytesPerWindow: 1024 };
+
+/** The sandbox's own origins on a port: what its web app is served from. */
+export function ownOrigins(port: number): string[] {
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+}
+
+/**
+ * Whether a Host header names this server: its loopback address or `localhost`, with its
+ * port. Anything else (a name rebound to 127.0.0.1 by a web page, say) is refused, so only
+ * pages of the sandbox's own origins can drive its API.
+ */
+export function isOwnHost(host: string | undefined, port: number): boolean {
+  if (host === undefined) return false;
+  const given = host.toLowerCase();
+  return ['127.0.0.1', 'localhost'].some((name) => given === `${name}:${port}` || (port === 80 && given === name));
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
@@ -55,19 +81,11 @@ function apiError(res: ServerResponse, status: number, code: string, message: st
   sendJson(res, status, { error: { code, message } }, headers);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_API_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+/** Why a body was not read: too large (413) or too slow (408). */
+class BodyRefused extends Error {
+  constructor(readonly status: 408 | 413) {
+    super(status === 413 ? `The body must be at most ${MAX_API_BODY_BYTES} bytes.` : 'The request body did not arrive in time.');
+  }
 }
 
 function multiValue(pairs: [string, string][]): Record<string, string[]> {
@@ -197,16 +215,25 @@ function preflightHeaders(origin: string | undefined, allowed: readonly string[]
 
 /** Creates (does not start) the API server. */
 export function createApiServer(options: ApiServerOptions): Server {
-  const allowedOrigins = options.allowedOrigins ?? ['*'];
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const started = Date.now();
     const requestId = randomUUID();
     const { path } = requestTarget(req.url);
+    const port = req.socket.localPort ?? 0;
+    const allowedOrigins = options.allowedOrigins ?? ownOrigins(port);
     if (options.log) {
       res.on('finish', () => console.log(`[sandbox api] ${req.method} ${path} ${res.statusCode} ${Date.now() - started}ms`));
     }
+    const bodySignal = watchBodyRate(req, res, { ...(options.bodyRate ?? API_BODY_RATE), timedOut: () => new BodyRefused(408) });
     void (async () => {
       try {
+        if (!isOwnHost(req.headers.host, port)) {
+          // Before anything else: a page on another name (DNS rebinding) must not reach any route.
+          apiError(res, 421, 'invalid_request', `This sandbox answers only for ${ownOrigins(port).join(' and ')}; the Host ${JSON.stringify(req.headers.host ?? '')} is not one of them.`, {
+            Connection: 'close',
+          });
+          return;
+        }
         if (options.isReady && !options.isReady()) {
           apiError(res, 503, 'service_unavailable', 'The sandbox is still starting; try again in a moment.', {
             'Retry-After': String(STARTING_RETRY_AFTER_SECONDS),
@@ -231,9 +258,12 @@ export function createApiServer(options: ApiServerOptions): Server {
           }
           return;
         }
-        const raw = await readBody(req);
-        if (raw === undefined) {
-          apiError(res, 413, 'invalid_request', `The body must be at most ${MAX_API_BODY_BYTES} bytes.`);
+        let raw: Buffer;
+        try {
+          raw = await readLimitedBody(req, MAX_API_BODY_BYTES, () => new BodyRefused(413), { signal: bodySignal });
+        } catch (error) {
+          if (!(error instanceof BodyRefused)) throw error;
+          apiError(res, error.status, 'invalid_request', error.message, { Connection: 'close' });
           return;
         }
         const body = raw.length > 0 ? raw.toString('utf8') : null;
@@ -264,4 +294,8 @@ export function createApiServer(options: ApiServerOptions): Server {
       }
     })();
   });
+  // Headers must arrive within seconds too (Node's default allows a minute); generous enough
+  // that a busy moment of this process is not taken for a slow client.
+  server.headersTimeout = 20_000;
+  return server;
 }

@@ -15,7 +15,8 @@
  * evaluated from scratch.
  */
 import { listMultipartUploadsXml, type PendingUpload } from './s3-uploads';
-import { readBody } from './http-body';
+import { ByteBudget, readBody, watchBodyRate, type BudgetLease } from './http-body';
+import { aclBodyGrantsOnlyTo, checkXmlBody, MAX_XML_BODY_BYTES, parseCompleteMultipartUploadBody, parseTaggingBody, xmlTooLarge } from './s3-xml-bodies';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LongTermKey } from './secrets';
@@ -23,7 +24,8 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_REGION } from './names';
-import { canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './s3-request';
+import { assertRepresentableKey, canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './s3-request';
+import { parsePostForm, readPostClaim, verifyPostPolicy } from './s3-post-upload';
 import { aclNotSupported, describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
 import type { SessionStore, StsSession } from './session-store';
 import {
@@ -35,6 +37,8 @@ import {
   readSignatureClaim,
   sha256Hex,
   signaturesEqual,
+  headersNotSigned,
+  unsignedAmzHeaders,
   verifySignature,
   wireRequest,
   type SignatureClaim,
@@ -45,6 +49,15 @@ import { escapeXml, xmlElements } from './xml';
 
 /** The largest single request body the gate buffers (S3 allows 5 GiB; use multipart above this). */
 export const MAX_GATE_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The most request-body bytes the gate holds at once across all requests: past it a request is
+ * refused with 503 SlowDown, as S3 refuses a client it must slow down, and the SDKs retry.
+ */
+export const MAX_GATE_BUFFERED_BYTES = 160 * 1024 * 1024;
+/** A body must bring at least {@link MIN_BODY_BYTES_PER_WINDOW} bytes per window, else RequestTimeout. */
+export const BODY_WINDOW_MS = 5000;
+export const MIN_BODY_BYTES_PER_WINDOW = 8 * 1024;
 
 /** Response headers a browser app may read (S3's usual CORS ExposeHeaders). */
 const EXPOSED_HEADERS = [
@@ -100,6 +113,10 @@ export interface S3GateOptions {
    * differential test compares it with what the emulator then did.
    */
   readonly onForward?: (forwarded: ForwardedRequest) => void;
+  /** Overrides {@link MAX_GATE_BUFFERED_BYTES} (tests). */
+  readonly maxBufferedBytes?: number;
+  /** Overrides {@link BODY_WINDOW_MS} and {@link MIN_BODY_BYTES_PER_WINDOW} (tests). */
+  readonly bodyRate?: { readonly windowMs: number; readonly minBytesPerWindow: number };
 }
 
 /** What the gate authorised and sent on, for {@link S3GateOptions.onForward}. */
@@ -153,6 +170,14 @@ function sendError(req: IncomingMessage, res: ServerResponse, requestId: string,
     ...(req.method === 'HEAD' ? {} : { 'Content-Length': Buffer.byteLength(body) }),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function slowDown(): AwsAuthError {
+  return new AwsAuthError(503, 'SlowDown', 'Please reduce your request rate.');
+}
+
+function requestTimeout(): AwsAuthError {
+  return new AwsAuthError(400, 'RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.');
 }
 
 function entityTooLarge(): AwsAuthError {
@@ -372,24 +397,6 @@ async function answerAcl(req: IncomingMessage, res: ServerResponse, answer: 'acl
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/**
- * Whether an AccessControlPolicy body grants full control to the bucket owner and nothing
- * else: the "equivalent form expressed in XML" of bucket-owner-full-control that a bucket
- * with ACLs disabled accepts (s3cmd sends one after every copy).
- */
-function grantsOwnerOnly(xml: string): boolean {
-  if (xml.includes('<!')) return false;
-  const grants = [...xml.matchAll(/<Grant>([\s\S]*?)<\/Grant>/g)].map((match) => match[1] ?? '');
-  if (grants.length === 0 || (xml.match(/<Grant[\s>]/g) ?? []).length !== grants.length) return false;
-  return grants.every(
-    (grant) =>
-      (grant.match(/<ID>/g) ?? []).length === 1 &&
-      grant.includes(`<ID>${OWNER_CANONICAL_ID}</ID>`) &&
-      /<Permission>\s*FULL_CONTROL\s*<\/Permission>/.test(grant) &&
-      !/<(URI|EmailAddress)>/.test(grant),
-  );
-}
-
 /** Who signed a request the gate accepted: a session the local STS issued, or the operator. */
 type Principal = { readonly kind: 'session'; readonly session: StsSession } | { readonly kind: 'operator' };
 
@@ -420,11 +427,23 @@ function ownerMayDo(check: AuthorisationCheck): boolean {
 
 const GATE_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE']);
 
+/** Operations whose body is object data; every other body the gate reads is XML. */
+const DATA_OPERATIONS = new Set(['PutObject', 'UploadPart']);
+
+/** What bounds request bodies: the shared budget and the rate a body must keep up. */
+interface BodyLimits {
+  readonly budget: ByteBudget;
+  readonly rate: { readonly windowMs: number; readonly minBytesPerWindow: number };
+}
+
 /** Handles one request end to end. */
-async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, upstream: Upstream): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, upstream: Upstream, limits: BodyLimits): Promise<void> {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
   const now = (options.now ?? Date.now)();
   let resource = '';
+  const lease: BudgetLease = limits.budget.lease();
+  const bodySignal = watchBodyRate(req, res, { ...limits.rate, timedOut: requestTimeout });
+  const read = (limit: number, tooLarge: () => AwsAuthError) => readBody(req, limit, tooLarge, { signal: bodySignal, lease, overBudget: slowDown });
   try {
     if (req.method === 'OPTIONS') {
       const origin = req.headers.origin;
@@ -446,11 +465,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     if (!GATE_METHODS.has(req.method ?? '')) throw new AwsAuthError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     // The one parse: everything below (signature, authorisation, forwarding) works from it.
     const parsed = parseS3Request(req.method ?? 'GET', req.url ?? '/', req.headersDistinct);
+    // A browser POST upload (a form with a POST policy) is signed in its body, not its headers.
+    if (parsed.method === 'POST' && parsed.bucket !== undefined && parsed.key === undefined && parsed.queryPairs.length === 0 && /^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
+      resource = `/${parsed.bucket}`;
+      await postUpload(req, res, parsed.bucket, options, upstream, requestId, now, read);
+      return;
+    }
     const wire = wireRequest(req);
     const claim = readSignatureClaim(wire, parsed.queryPairs);
     // Anonymous requests meet a private bucket: S3 answers AccessDenied.
     if (!claim) throw new AwsAuthError(403, 'AccessDenied', 'Access Denied');
     const { principal, payloadHash, signingKey } = authenticate(wire, parsed, claim, options, now);
+    // As S3: every x-amz-* header must be signed, or it could change what the request does.
+    const unsigned = unsignedAmzHeaders(wire, claim);
+    if (unsigned.length > 0) throw headersNotSigned(unsigned);
 
     const header = (name: string) => parsed.headers.get(name);
     const operation: S3Operation = describeS3Operation({ method: parsed.method, ...(parsed.bucket !== undefined ? { bucket: parsed.bucket } : {}), ...(parsed.key !== undefined ? { key: parsed.key } : {}), query: parsed.query, header });
@@ -466,8 +494,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     };
 
     if (operation.needsDeleteKeysFromBody) {
-      const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
-      const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey, true).toString('utf8'));
+      const body = await read(2 * MAX_XML_BODY_BYTES, xmlTooLarge);
+      const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey, true));
       await authorise(plan.checks);
       options.onForward?.({ operation: operation.name, bucket: operation.bucket, deletedKeys: plan.keys, target: rebuiltTarget(parsed) });
       await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, upstream, requestId);
@@ -485,9 +513,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
         });
       }
     }
-    const body = await readBody(req, MAX_GATE_BODY_BYTES, entityTooLarge);
-    const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, ['PutObject', 'UploadPart'].includes(operation.name));
-    if (operation.name === 'PutObjectAcl' && header('x-amz-acl') === undefined && !grantsOwnerOnly(payload.toString('utf8'))) throw aclNotSupported();
+    const isData = DATA_OPERATIONS.has(operation.name);
+    // XML bodies are small: reading one stops well before the data limit (aws-chunked framing allowed for).
+    const body = await read(isData ? MAX_GATE_BODY_BYTES : 2 * MAX_XML_BODY_BYTES, isData ? entityTooLarge : xmlTooLarge);
+    const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, isData);
+    if (!isData && (parsed.method === 'PUT' || parsed.method === 'POST')) checkRequestXml(operation.name, payload, header('x-amz-acl') !== undefined);
     // Reached only for an upload of the emulator's id shape that belongs to the authorised key (checked above).
     if (operation.name === 'AbortMultipartUpload' && options.abortMultipartUpload && uploadId !== undefined) {
       await options.abortMultipartUpload(operation.bucket ?? '', uploadId);
@@ -524,12 +554,149 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     forward(req, res, target, forwardedHeaders(parsed, operation.copySource, sendsBody ? payload.length : undefined), payload, upstream, requestId);
   } catch (error) {
     if (error instanceof AwsAuthError) {
+      // A small refused body still arriving is read to its end and dropped (only as long as it
+      // keeps its rate), so the client reads the answer instead of a reset. A large one is not
+      // read at all: the answer goes out and the connection is closed, as S3 closes it.
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      if (!req.complete && !bodySignal.aborted && declared <= MAX_DRAINED_BODY_BYTES) await drained(req, bodySignal);
+      if (!req.complete) {
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.socket.destroySoon());
+      }
       sendError(req, res, requestId, error, resource);
     } else {
       console.error('[sandbox s3 gate] unexpected error', error);
       sendError(req, res, requestId, new AwsAuthError(500, 'InternalError', 'We encountered an internal error. Please try again.'), resource);
     }
+  } finally {
+    // The payload was handed to the upstream request (which copies it to the socket) or dropped.
+    lease.release();
   }
+}
+
+/** The largest refused body the gate reads to its end (to answer cleanly) rather than close the connection on. */
+const MAX_DRAINED_BODY_BYTES = 1024 * 1024;
+
+/** Resolves once a request's body has been read and dropped, or cut off, or has timed out. */
+function drained(req: IncomingMessage, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    req.once('end', done);
+    req.once('close', done);
+    signal.addEventListener('abort', done, { once: true });
+    req.resume();
+  });
+}
+
+/**
+ * Reads the XML body of a non-data operation with a real parser under S3's limits, and checks
+ * it against the operation's schema: malformed or oversized input is S3's 4xx here, never
+ * something the emulator has to survive.
+ */
+function checkRequestXml(operation: string, payload: Buffer, cannedAcl: boolean): void {
+  switch (operation) {
+    case 'PutObjectAcl':
+      if (!cannedAcl && !aclBodyGrantsOnlyTo(payload, OWNER_CANONICAL_ID)) throw aclNotSupported();
+      return;
+    case 'PutObjectTagging':
+      parseTaggingBody(payload);
+      return;
+    case 'CompleteMultipartUpload':
+      parseCompleteMultipartUploadBody(payload);
+      return;
+    default:
+      if (payload.length > 0) checkXmlBody(payload);
+  }
+}
+
+/**
+ * A browser POST upload: the form read with busboy, its policy's signature and conditions
+ * checked (s3-post-upload.ts), then the PutObject it amounts to authorised with IAM like any
+ * other and stored through the emulator; answered as S3 answers (204 by default, or the
+ * form's success_action_status).
+ */
+async function postUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bucket: string,
+  options: S3GateOptions,
+  upstream: Upstream,
+  requestId: string,
+  now: number,
+  read: (limit: number, tooLarge: () => AwsAuthError) => Promise<Buffer>,
+): Promise<void> {
+  // The file, plus room for the form's fields and multipart framing.
+  const body = await read(MAX_GATE_BODY_BYTES + 64 * 1024, entityTooLarge);
+  const form = await parsePostForm(body, req.headers['content-type'] ?? '', MAX_GATE_BODY_BYTES);
+  const claimed = readPostClaim(form, SANDBOX_REGION);
+  const operator = options.operatorKey;
+  let secret: string;
+  let session: StsSession | undefined;
+  if (operator && claimed.accessKeyId === operator.accessKeyId && claimed.securityToken === undefined) {
+    secret = operator.secretAccessKey;
+  } else {
+    session = options.sessions.get(claimed.accessKeyId);
+    if (!session || claimed.securityToken === undefined) {
+      throw new AwsAuthError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: claimed.accessKeyId });
+    }
+    if (!signaturesEqual(session.sessionToken, claimed.securityToken)) throw new AwsAuthError(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+    if (now >= session.expiresAt) throw new AwsAuthError(400, 'ExpiredToken', 'The provided token has expired.');
+    secret = session.secretAccessKey;
+  }
+  const upload = verifyPostPolicy(form, bucket, secret, SANDBOX_REGION, now);
+  if (upload.key === '') throw new AwsAuthError(400, 'InvalidArgument', 'User key must have a length greater than 0.');
+  assertRepresentableKey(upload.key);
+  // The PutObject the form amounts to, with its headers: the same checks as a signed PUT.
+  const operation = describeS3Operation({ method: 'PUT', bucket, key: upload.key, query: new Map(), header: (name) => upload.headers.get(name) });
+  for (const check of operation.checks) {
+    if (session === undefined ? ownerMayDo(check) : await isAllowed(check, session, identityPolicies(options), postContext(session, upload.accessKeyId, upload.amzDate, req, now))) continue;
+    const who = session === undefined ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : session.assumedRoleArn;
+    if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource} (POST upload)`);
+    throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" because no session policy allows the ${check.action} action`);
+  }
+  const target = canonicalObjectPath(bucket, upload.key);
+  options.onForward?.({ operation: 'PostObject', bucket, key: upload.key, target });
+  const payload = form.file.data;
+  const headers = forwardedHeaders({ headers: upload.headers }, undefined, payload.length);
+  await new Promise<void>((resolve) => {
+    const outgoing = httpRequest({ socketPath: upstream.socketPath, method: 'PUT', path: target, headers, agent: upstream.agent }, (answer) => {
+      if (answer.statusCode !== 200) {
+        // The emulator's own refusal, passed on as the forward stage passes it on.
+        res.writeHead(answer.statusCode ?? 502, { 'Content-Type': 'application/xml', 'x-amz-request-id': requestId, ...corsHeaders(req) });
+        answer.pipe(res);
+        answer.on('end', resolve);
+        return;
+      }
+      answer.resume();
+      const etag = String(answer.headers.etag ?? '');
+      const location = `/${bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
+      const xml =
+        upload.successStatus === 201
+          ? `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>${xmlElements({ Location: location, Bucket: bucket, Key: upload.key, ETag: etag })}</PostResponse>`
+          : '';
+      res.writeHead(upload.successStatus, {
+        'x-amz-request-id': requestId,
+        ETag: etag,
+        Location: location,
+        'Content-Length': String(Buffer.byteLength(xml)),
+        ...(xml ? { 'Content-Type': 'application/xml' } : {}),
+        ...corsHeaders(req),
+      });
+      res.end(xml);
+      resolve();
+    });
+    outgoing.on('error', () => {
+      sendError(req, res, requestId, new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.'), `/${bucket}/${upload.key}`);
+      resolve();
+    });
+    outgoing.end(payload);
+  });
+}
+
+/** The request context of a POST upload: as for a signed request, authorised as S3's POST auth type. */
+function postContext(session: StsSession, accessKeyId: string, amzDate: string, req: IncomingMessage, now: number): Record<string, string> {
+  const claim: SignatureClaim = { kind: 'header', accessKeyId, scopeDate: amzDate.slice(0, 8), region: SANDBOX_REGION, service: 's3', amzDate, signedHeaders: [], signature: '' };
+  return { ...requestContext(session, claim, req, now), 's3:authType': 'POST' };
 }
 
 /** The vending role's policies as they are now. */
@@ -540,9 +707,16 @@ function identityPolicies(options: S3GateOptions): { name: string; policy: Polic
 /** Starts the gate on a loopback port in front of the emulator's socket. */
 export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
   const upstream: Upstream = { socketPath: options.upstreamSocket, agent: new Agent({ keepAlive: true, maxSockets: 128 }) };
+  const limits: BodyLimits = {
+    budget: new ByteBudget(options.maxBufferedBytes ?? MAX_GATE_BUFFERED_BYTES),
+    rate: options.bodyRate ?? { windowMs: BODY_WINDOW_MS, minBytesPerWindow: MIN_BODY_BYTES_PER_WINDOW },
+  };
   const server = createServer((req, res) => {
-    void handle(req, res, options, upstream);
+    void handle(req, res, options, upstream, limits);
   });
+  // Headers must arrive within seconds too (Node's default allows a minute); generous enough
+  // that a busy moment of this process is not taken for a slow client.
+  server.headersTimeout = 20_000;
   let port: number;
   try {
     port = await listenOnLoopback(server, options.port ?? 0);

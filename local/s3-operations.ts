@@ -6,6 +6,7 @@
  */
 import { assertBucketName, assertRepresentableKey, strictDecode } from './s3-request';
 import { AwsAuthError } from './sigv4';
+import { parseDeleteObjectsBody } from './s3-xml-bodies';
 
 /** One IAM check: every check of an operation must be allowed. */
 export interface AuthorisationCheck {
@@ -369,52 +370,16 @@ export interface DeleteObjectsPlan {
   readonly quiet: boolean;
 }
 
-function malformedXml(): AwsAuthError {
-  return new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-}
-
-/** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body. */
-export function planDeleteObjects(bucket: string, xml: string): DeleteObjectsPlan {
-  // Comments, CDATA and DTDs are legal XML but never needed here; refusing them keeps parsing simple and exact.
-  if (xml.includes('<!')) throw malformedXml();
-  const objects = [...xml.matchAll(/<Object>([\s\S]*?)<\/Object>/g)];
-  const tagCount = (name: string) => (xml.match(new RegExp(`<${name}[\\s/>]`, 'g')) ?? []).length;
-  if (objects.length === 0 || objects.length > 1000 || tagCount('Object') !== objects.length || tagCount('Key') !== objects.length) throw malformedXml();
-  const quiet = /<Quiet>\s*true\s*<\/Quiet>/.test(xml);
+/** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body (read by s3-xml-bodies.ts). */
+export function planDeleteObjects(bucket: string, xml: Buffer | string): DeleteObjectsPlan {
+  const body = parseDeleteObjectsBody(xml);
   const checks: AuthorisationCheck[] = [];
   const keys: string[] = [];
-  for (const [, inner = ''] of objects) {
-    const keyMatch = /<Key>([^<]*)<\/Key>/.exec(inner);
-    if (!keyMatch) throw malformedXml();
-    const key = unescapeXml(keyMatch[1] ?? '');
+  for (const { key, versionId } of body.objects) {
     assertRepresentableKey(key);
-    const versionId = /<VersionId>([^<]*)<\/VersionId>/.exec(inner)?.[1];
     checks.push(check(versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject', bucket, key));
     if (versionId !== undefined) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions.');
     keys.push(key);
   }
-  return { checks, keys, quiet };
-}
-
-function unescapeXml(text: string): string {
-  return text.replace(/&(lt|gt|amp|apos|quot|#\d+|#x[0-9a-fA-F]+);/g, (_, entity: string) => {
-    switch (entity) {
-      case 'lt':
-        return '<';
-      case 'gt':
-        return '>';
-      case 'amp':
-        return '&';
-      case 'apos':
-        return "'";
-      case 'quot':
-        return '"';
-      default: {
-        const codePoint = entity.startsWith('#x') ? Number.parseInt(entity.slice(2), 16) : Number(entity.slice(1));
-        // XML's Char production: no NUL, no surrogate halves, nothing past U+10FFFF.
-        if (!(codePoint > 0 && codePoint <= 0x10ffff) || (codePoint >= 0xd800 && codePoint <= 0xdfff)) throw malformedXml();
-        return String.fromCodePoint(codePoint);
-      }
-    }
-  });
+  return { checks, keys, quiet: body.quiet };
 }

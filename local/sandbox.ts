@@ -28,7 +28,7 @@ import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { functionsTableGrant } from './functions-grant';
-import { createApiServer, type LoadedRoute, type StaticHandler } from './api-server';
+import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-server';
 import {
   SANDBOX_BUCKET,
   SANDBOX_REGION,
@@ -80,6 +80,8 @@ export interface SandboxOptions {
    * and an invocation goes to the least busy. Default 2.
    */
   readonly functionThreads?: number;
+  /** The S3 gate's budget of request-body bytes held at once, across requests (tests); see MAX_GATE_BUFFERED_BYTES. */
+  readonly s3MaxBufferedBytes?: number;
 }
 
 /** A running sandbox. */
@@ -244,7 +246,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       isReady: () => functionsLoaded,
       ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
       ...(options.log !== undefined ? { log: options.log } : {}),
-      allowedOrigins: runtimeSettings.allowedOrigins,
+      // CORS grants the configured origins, or by default only the sandbox's own (its web app's).
+      ...(process.env.ALLOWED_ORIGINS !== undefined ? { allowedOrigins: runtimeSettings.allowedOrigins } : {}),
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     cleanup.push(() => closeServer(apiServer));
@@ -286,6 +289,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
         ...(options.log !== undefined ? { log: options.log } : {}),
+        ...(options.s3MaxBufferedBytes !== undefined ? { maxBufferedBytes: options.s3MaxBufferedBytes } : {}),
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortInUseError(options.s3Port ?? 3001, 'S3', 'S3_PORT');
@@ -317,6 +321,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...runtimeSettings,
         // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
         ...(process.env.WEBAUTHN_ORIGINS === undefined ? { passkeyOrigins: [`http://localhost:${apiPort}`] } : {}),
+        ...(process.env.ALLOWED_ORIGINS === undefined ? { allowedOrigins: ownOrigins(apiPort) } : {}),
       }),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };

@@ -350,3 +350,20 @@ export function verifySignature(
   }
   return key;
 }
+
+/**
+ * S3 only: the `x-amz-*` headers present on the request but not covered by its signature
+ * (SignedHeaders, or X-Amz-SignedHeaders of a presigned URL). S3 refuses such a request, since
+ * an unsigned `x-amz-copy-source`, `x-amz-tagging` or `x-amz-acl` would change what a signed
+ * request does. `x-amz-content-sha256` is the exception S3 makes: its value is in the
+ * canonical request as the payload hash, so it is signed either way.
+ */
+export function unsignedAmzHeaders(request: WireRequest, claim: SignatureClaim): string[] {
+  const signed = new Set(claim.signedHeaders);
+  return Object.keys(request.headers).filter((name) => name.startsWith('x-amz-') && name !== 'x-amz-content-sha256' && !signed.has(name));
+}
+
+/** S3's refusal of a request with unsigned `x-amz-*` headers (see {@link unsignedAmzHeaders}). */
+export function headersNotSigned(names: readonly string[]): AwsAuthError {
+  return new AwsAuthError(403, 'AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: names.join(', ') });
+}

@@ -96,7 +96,7 @@ describe('TvmStorage against the sandbox', () => {
   }, 240_000);
 
   it('keeps uploading through a network outage of several seconds: it waits, resumes, reports offline then online, and keeps the session', async () => {
-    const apiProxy = await startPausableProxy(sandbox.apiUrl);
+    const apiProxy = await startPausableProxy(sandbox.apiUrl, { rewriteHost: true });
     const s3Proxy = await startPausableProxy(sandbox.s3Url);
     try {
       const { tvm, storage } = await newUser('offline-bob', { apiUrl: apiProxy.url, s3Endpoint: s3Proxy.url });

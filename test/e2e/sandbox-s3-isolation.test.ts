@@ -100,14 +100,18 @@ describe('the API through the sandbox', () => {
     expect(await declined.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
   });
 
-  test('a CORS preflight for an API route is answered as API Gateway would', async () => {
-    const response = await fetch(`${sandbox.apiUrl}/token`, {
-      method: 'OPTIONS',
-      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
-    });
+  test('a CORS preflight for an API route is answered as API Gateway would, granting only the sandbox\'s own origins', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${sandbox.apiUrl}/token`, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+      });
+    const own = sandbox.apiUrl.replace('127.0.0.1', 'localhost');
+    const response = await preflight(own);
     expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-origin')).toBe(own);
     expect(response.headers.get('access-control-allow-headers')).toContain('Authorization');
+    expect((await preflight('http://localhost:5173')).headers.get('access-control-allow-origin')).toBeNull();
   });
 
   test('a body that breaks the route model is refused with 400 before the handler', async () => {

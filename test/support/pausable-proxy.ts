@@ -4,6 +4,7 @@
  * and resets every open connection; `up()` listens again on the same port.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Transform } from 'node:stream';
 
 export interface PausableProxy {
   /** `http://127.0.0.1:<port>`. */
@@ -15,8 +16,13 @@ export interface PausableProxy {
   stop(): Promise<void>;
 }
 
-export async function startPausableProxy(target: string): Promise<PausableProxy> {
-  const { hostname, port: targetPort } = new URL(target);
+/**
+ * Starts the proxy. `rewriteHost`: put the target's own host in every request's Host header
+ * line, as an HTTP reverse proxy does (the sandbox API answers only its own Host names);
+ * leave it off for SigV4-signed traffic, whose signature covers the Host the client sent.
+ */
+export async function startPausableProxy(target: string, options: { rewriteHost?: boolean } = {}): Promise<PausableProxy> {
+  const { hostname, port: targetPort, host: targetHost } = new URL(target);
   const sockets = new Set<Socket>();
   let accepted = 0;
   let server: Server | undefined;
@@ -32,7 +38,15 @@ export async function startPausableProxy(target: string): Promise<PausableProxy>
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => undefined);
         }
-        client.pipe(upstream).pipe(client);
+        const toUpstream = options.rewriteHost
+          ? new Transform({
+              transform(chunk: Buffer, _encoding, done) {
+                // Header lines only ever start a line; the API's JSON bodies hold no line breaks.
+                done(null, Buffer.from(chunk.toString('latin1').replace(/^host: [^\r\n]*\r$/gim, `host: ${targetHost}\r`), 'latin1'));
+              },
+            })
+          : undefined;
+        (toUpstream ? client.pipe(toUpstream) : client).pipe(upstream).pipe(client);
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
       });

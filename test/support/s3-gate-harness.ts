@@ -31,6 +31,8 @@ export interface RawRequest {
   readonly target: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Buffer;
+  /** Headers added after signing (left out of SignedHeaders), as a tampering client adds them. */
+  readonly unsignedHeaders?: Readonly<Record<string, string>>;
 }
 
 /** A running gate over an emulator whose storage is under `root/s3`. */
@@ -175,7 +177,7 @@ export async function startGateHarness(root: string): Promise<GateHarness> {
     },
     sendSigned: (session, request) => {
       const body = request.body ?? Buffer.alloc(0);
-      return sendRaw(port, { ...request, headers: sign(session, port, request, body), body });
+      return sendRaw(port, { ...request, headers: { ...sign(session, port, request, body), ...request.unsignedHeaders }, body });
     },
     seed: (key, body) =>
       new Promise((resolve, reject) => {
