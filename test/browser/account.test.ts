@@ -239,7 +239,7 @@ describe('the account card', () => {
 });
 
 /** Erin's authenticator app: the secret, and the last 30 s step it gave a code for. */
-const erin = { username: 'erin', password: 'erin keeps two factors close', secret: '', lastStep: -1 };
+const erin = { username: 'erin', password: 'erin keeps two factors close', secret: '', lastStep: -1, recoveryCodes: [] as string[] };
 
 /** The next code erin's app shows: for a later step than the last one used (the server refuses a code twice), waiting for it if need be. */
 async function erinsNextCode(): Promise<string> {
@@ -262,7 +262,7 @@ describe('the account card on an account with an authenticator app', () => {
     phone = await otherDevice(erin, 'phone');
     const phoneMfa = new TvmMfa(phone);
     erin.secret = (await phoneMfa.startTotp({ currentPassword: erin.password })).secret;
-    await phoneMfa.confirmTotp(await erinsNextCode());
+    erin.recoveryCodes = await phoneMfa.confirmTotp(await erinsNextCode());
 
     await page.getByRole('button', { name: 'Show my sessions' }).click();
     await page.locator('#session-list li').nth(1).waitFor();
@@ -324,4 +324,53 @@ describe('the account card on an account with an authenticator app', () => {
     await expect(check.login(erin.username, newPassword)).rejects.toBeInstanceOf(SecondFactorRequiredError);
     erin.password = newPassword;
   }, 60_000);
+
+  it('ends all other sessions with one-time codes: each ends one session, and the page says so rather than spending a code twice', async () => {
+    const page = app.page;
+    const devices: TvmClient[] = [];
+    for (const [index, device] of ['tablet', 'laptop'].entries()) {
+      const client = new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore(), device });
+      const challenge = await client.login(erin.username, erin.password).then(
+        () => undefined,
+        (error: unknown) => (error instanceof SecondFactorRequiredError ? error.challenge : undefined),
+      );
+      await new TvmMfa(client).completeLogin(challenge!, { recoveryCode: erin.recoveryCodes[index]! });
+      devices.push(client);
+    }
+    await page.getByRole('button', { name: 'Refresh the list' }).click();
+    await page.locator('#session-list li').nth(2).waitFor();
+    await page.getByRole('button', { name: 'End all other sessions' }).click();
+    await page.getByLabel('Confirmation code').fill(erin.recoveryCodes[2]!);
+    await page.getByRole('button', { name: 'End other sessions', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended 1 of 2 other sessions.' }).waitFor();
+    expect(await page.locator('#session-list li').count()).toBe(2);
+    expect(await page.locator('#step-up-form').isVisible()).toBe(true);
+    await page.getByLabel('Confirmation code').fill(erin.recoveryCodes[3]!);
+    await page.getByRole('button', { name: 'End other sessions', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended 1 other session.' }).waitFor();
+    for (const device of devices) await expect(device.token()).rejects.toBeInstanceOf(LoginRequiredError);
+    // The recovery codes the step-ups spent are counted on the security card.
+    await page.locator('#security-state').filter({ hasText: ' 6 recovery codes left' }).waitFor();
+  });
+
+  it('deletes erin\'s account with a recovery code as the step-up (DELETE /account stood in for, as above): the body is the shared step-up body', async () => {
+    const sent: unknown[] = [];
+    const completesAfter = new Date(Date.now() + 60_000).toISOString();
+    await app.page.route(`${app.sandbox.apiUrl}/account`, async (route) => {
+      sent.push(JSON.parse(route.request().postData() ?? 'null'));
+      await route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ deletion: { status: 'pending', completesAfter } }) });
+    });
+    try {
+      app.page.once('dialog', (dialog) => void dialog.accept());
+      await app.page.getByRole('button', { name: 'Delete my account…' }).click();
+      await app.page.getByLabel('Confirmation code').fill(erin.recoveryCodes[4]!);
+      await app.page.getByRole('button', { name: 'Delete my account', exact: true }).click();
+      await app.page.locator('#auth-view').waitFor({ state: 'visible' });
+      expect(sent).toEqual([{ recoveryCode: erin.recoveryCodes[4] }]);
+      expect(await app.page.locator('#status').textContent()).toMatch(/^Your account is being deleted\./);
+      expect(await pageText()).not.toContain('erin');
+    } finally {
+      await app.page.unroute(`${app.sandbox.apiUrl}/account`);
+    }
+  });
 });
