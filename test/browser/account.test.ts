@@ -310,8 +310,15 @@ describe('the account card on an account with an authenticator app', () => {
     const newPassword = 'erin changed it with her app';
     await page.getByLabel('Old password').fill(erin.password);
     await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    const passwordRequests: string[] = [];
+    const listener = (request: { url(): string }) => {
+      if (request.url().endsWith('/password')) passwordRequests.push(request.url());
+    };
+    page.on('request', listener);
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.locator('#error:not([hidden])').filter({ hasText: 'Enter a code from your authenticator app or a recovery code.' }).waitFor();
+    page.off('request', listener);
+    expect(passwordRequests).toEqual([]);
 
     await page.getByLabel('Two-step code').fill(await erinsNextCode());
     await page.getByRole('button', { name: 'Change password' }).click();
@@ -372,5 +379,28 @@ describe('the account card on an account with an authenticator app', () => {
     } finally {
       await app.page.unroute(`${app.sandbox.apiUrl}/account`);
     }
+  });
+
+  it('the security card too: adding a passkey with the password alone, after an app was set up elsewhere, asks for the code and switches its form to it', async () => {
+    const page = app.page;
+    const frank = { username: 'frank', password: 'frank sets it up on his phone' };
+    await submitAuthForm(page, frank, 'Create account');
+    await waitForFolder(app);
+    await page.locator('#security-view[data-mfa="off"]').waitFor();
+    const phone = await otherDevice(frank, 'phone');
+    const phoneMfa = new TvmMfa(phone);
+    const secret = (await phoneMfa.startTotp({ currentPassword: frank.password })).secret;
+    await phoneMfa.confirmTotp(totpCode(secret, Date.now()));
+
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByLabel('Current password').fill(frank.password);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.locator('#error:not([hidden])').waitFor();
+    expect(await page.locator('#error').textContent()).toBe(
+      'Two-step verification is on for this account, so your password alone is not enough here. Confirm with a code from your authenticator app or a recovery code.',
+    );
+    expect(await page.locator('label[for="totp-current-password"]').textContent()).toBe('Code from your authenticator app, or a recovery code');
+    expect(await page.locator('#totp-current-password').getAttribute('type')).toBe('text');
+    await page.locator('#security-view[data-mfa="on"]').waitFor();
   });
 });
