@@ -13,7 +13,7 @@
  * the account card); only the device token stays, which names this browser, not the person.
  */
 import { InvalidCredentialsError, LoginRequiredError } from '@serverless-tvm/client';
-import { resetAccount, resetResetForm, showAccount, wireAccount } from './account';
+import { resetAccount, resetResetForm, setAccountFactors, showAccount, wireAccount } from './account';
 import { element, ui } from './dom';
 import { clearMessages, showError, showErrorText, showStatus } from './feedback';
 import { createFolder, goUp, refreshFolder, resetFolder, setFolderShownListener, setGuard } from './folder-view';
@@ -126,7 +126,7 @@ setGuard((control, action) => {
 
 // ---- wiring ---------------------------------------------------------------------------
 
-const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError: (error) => void report(error), busy });
+const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError: (error) => void report(error), busy, factorsChanged: setAccountFactors });
 
 /** After any login: the files view, the top folder, a welcome. */
 async function enterFolder(username: string, welcome: string): Promise<void> {
@@ -253,6 +253,7 @@ setFolderShownListener(showFolderUploads);
 wireAccount({
   busy,
   enter: (result, welcome) => enterFolder(result.username, welcome),
+  refreshFactors: () => mfaUi.refreshFactors(),
   deleted: (message) => {
     void cancelAll().finally(forgetUploads);
     showSignedOut();

@@ -10,6 +10,7 @@ import {
   TvmMfa,
   type MfaChallenge,
   type MfaStatus,
+  type PasskeyStepUp,
   type SecondFactor,
   type SessionResult,
   type StepUp,
@@ -26,6 +27,34 @@ export interface MfaUiHooks {
   showStatus(message: string): void;
   showError(error: unknown): void;
   busy(button: HTMLButtonElement, action: () => Promise<void>): Promise<void>;
+  /** The account's factors changed (read from the server, set up, or signed out: undefined). */
+  factorsChanged?(factors: AccountFactors | undefined): void;
+}
+
+/** What the signed-in account can prove a step-up with (the password alone is refused when it has a factor). */
+export interface AccountFactors {
+  readonly totp: boolean;
+  readonly passkeys: boolean;
+  readonly recoveryCodes: boolean;
+}
+
+/** Whether a step-up needs a second factor: the account has one (the server refuses the password alone then). */
+export function hasFactor(factors: AccountFactors): boolean {
+  return factors.totp || factors.passkeys;
+}
+
+/** What to say when the server refused the password alone (401 second_factor_required): which proofs it takes. */
+export function factorNeededMessage(factors: AccountFactors): string {
+  const typed = factors.totp ? 'a code from your authenticator app or a recovery code' : 'a recovery code';
+  const ways = factors.passkeys ? `${typed}, or use your passkey` : typed;
+  return `Two-step verification is on for this account, so your password alone is not enough here. Confirm with ${ways}.`;
+}
+
+/** A passkey as step-up: a fresh challenge, answered by the browser (it asks which passkey). */
+export async function passkeyStepUp(mfa: TvmMfa): Promise<PasskeyStepUp> {
+  const { challenge, passkeyOptions } = await mfa.passkeyStepUpOptions();
+  const answer = await startAuthentication({ optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+  return { passkey: answer, challenge };
 }
 
 /** The second-factor parts of the page. */
@@ -34,10 +63,12 @@ export interface MfaUi {
   login(username: string, password: string): Promise<SessionResult | undefined>;
   /** Signs in with a passkey alone (the browser asks which one). */
   loginWithPasskey(): Promise<SessionResult>;
+  /** Reads the account's factors again (after a step-up spent a recovery code, or the server asked for a factor). */
+  refreshFactors(): Promise<AccountFactors>;
 }
 
 /** A recovery code has letters or dashes; an app's code is six digits. */
-function factorFrom(typed: string): SecondFactor {
+export function factorFrom(typed: string): SecondFactor {
   const value = typed.trim();
   return /^[\d\s]+$/.test(value) ? { code: value.replace(/\s/g, '') } : { recoveryCode: value };
 }
@@ -82,7 +113,11 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
   const stepUpPasskey = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary', textContent: 'Use a passkey instead', hidden: true });
   ui.passwordButton.after(stepUpPasskey);
   /** What the account has, from the last status: a step-up asks for these (the password alone is refused with a factor). */
-  let factorsOn = { totp: false, passkeys: false, recoveryCodes: false };
+  let factorsOn: AccountFactors = { totp: false, passkeys: false, recoveryCodes: false };
+  function setFactors(factors: AccountFactors): void {
+    factorsOn = factors;
+    hooks.factorsChanged?.(factors);
+  }
 
   // ---- the login step ------------------------------------------------------------------
 
@@ -177,7 +212,7 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     ui.uri.textContent = '';
   }
 
-  async function renderStatus(): Promise<void> {
+  async function renderStatus(): Promise<AccountFactors> {
     const status = await mfa.status();
     const app = status.totp.enrolled;
     const on = app || status.passkeys.length > 0;
@@ -186,10 +221,11 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
       ? `Two-step verification is on: ${factors.join(' and ')}. ${status.recoveryCodesLeft} recovery codes left.`
       : 'Two-step verification is off. Add an authenticator app or a passkey so that a stolen password is not enough.';
     ui.securityView.dataset['mfa'] = on ? 'on' : 'off';
-    factorsOn = { totp: app, passkeys: status.passkeys.length > 0, recoveryCodes: status.recoveryCodesLeft > 0 };
+    setFactors({ totp: app, passkeys: status.passkeys.length > 0, recoveryCodes: status.recoveryCodesLeft > 0 });
     ui.setupButton.hidden = app;
     ui.removeForm.hidden = !app;
     renderPasskeys(status.passkeys);
+    return factorsOn;
   }
 
   function showCard(): void {
@@ -202,13 +238,15 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     ui.securityView.hidden = true;
     resetCard();
     closeCodeStep(undefined);
+    // The next person's factors are unknown until their status is read.
+    factorsOn = { totp: false, passkeys: false, recoveryCodes: false };
+    hooks.factorsChanged?.(undefined);
   }
 
   /** What the current-password form confirms: setting up the app, adding a passkey, or removing one. */
   let stepUpFor: { readonly kind: 'totp' } | { readonly kind: 'passkey' } | { readonly kind: 'remove-passkey'; readonly id: string; readonly name: string } = { kind: 'totp' };
 
-  /** Whether a step-up needs a second factor: the account has one (the server refuses the password alone then). */
-  const needsFactor = () => factorsOn.totp || factorsOn.passkeys;
+  const needsFactor = () => hasFactor(factorsOn);
 
   function askPassword(purpose: typeof stepUpFor, buttonText: string): void {
     hooks.clearMessages();
@@ -255,7 +293,7 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     const options = await mfa.passkeyRegistrationOptions(proof);
     const created = await startRegistration({ optionsJSON: options as Parameters<typeof startRegistration>[0]['optionsJSON'] });
     const added = await mfa.addPasskey(created, `${navigator.platform || 'This device'} passkey`);
-    factorsOn = { ...factorsOn, passkeys: true, recoveryCodes: added.recoveryCodes.length > 0 || factorsOn.recoveryCodes };
+    setFactors({ ...factorsOn, passkeys: true, recoveryCodes: added.recoveryCodes.length > 0 || factorsOn.recoveryCodes });
     resetCard();
     if (added.recoveryCodes.length > 0) showRecoveryCodes(added.recoveryCodes);
     else await renderStatus();
@@ -287,17 +325,24 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     hooks.clearMessages();
     const purpose = stepUpFor;
     const proof = typedStepUp();
-    void hooks.busy(ui.passwordButton, () => confirmWith(purpose, proof));
+    const buttonText = ui.passwordButton.textContent ?? 'Continue';
+    void hooks.busy(ui.passwordButton, async () => {
+      try {
+        await confirmWith(purpose, proof);
+      } catch (error) {
+        if (!(error instanceof SecondFactorRequiredError)) throw error;
+        // A factor set up elsewhere since the status was read: ask for it now, never leave the password form up.
+        const factors = await renderStatus();
+        askPassword(purpose, buttonText);
+        throw new UserMistake(factorNeededMessage(factors));
+      }
+    });
   });
 
   stepUpPasskey.addEventListener('click', () => {
     hooks.clearMessages();
     const purpose = stepUpFor;
-    void hooks.busy(stepUpPasskey, async () => {
-      const { challenge, passkeyOptions } = await mfa.passkeyStepUpOptions();
-      const answer = await startAuthentication({ optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
-      await confirmWith(purpose, { passkey: answer, challenge });
-    });
+    void hooks.busy(stepUpPasskey, async () => confirmWith(purpose, await passkeyStepUp(mfa)));
   });
 
   ui.confirmForm.addEventListener('submit', (event) => {
@@ -309,7 +354,7 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
         throw error instanceof InvalidCredentialsError ? new UserMistake('That code did not work. Enter the newest code your authenticator app shows, and check that the phone\'s clock is right.') : error;
       });
       // From now on a step-up needs the factor, even before the status is read again.
-      factorsOn = { ...factorsOn, totp: true, recoveryCodes: codes.length > 0 || factorsOn.recoveryCodes };
+      setFactors({ ...factorsOn, totp: true, recoveryCodes: codes.length > 0 || factorsOn.recoveryCodes });
       resetCard();
       ui.setupButton.hidden = true;
       showRecoveryCodes(codes);
@@ -351,5 +396,5 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     return mfa.loginWithPasskey(challenge, answer);
   }
 
-  return { login, loginWithPasskey };
+  return { login, loginWithPasskey, refreshFactors: renderStatus };
 }

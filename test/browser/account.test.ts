@@ -4,7 +4,8 @@
  * next person logs in in the same tab; the sessions list (end one, end all others, with the
  * step-up), a password change, redeeming an operator's reset code, and deleting one's account.
  */
-import { MemorySessionStore, TvmClient, LoginRequiredError, InvalidCredentialsError } from '@serverless-tvm/client';
+import { MemorySessionStore, TvmClient, TvmMfa, LoginRequiredError, InvalidCredentialsError, SecondFactorRequiredError } from '@serverless-tvm/client';
+import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
 import {
   logOutOf,
   operator,
@@ -120,6 +121,9 @@ describe('the account card', () => {
     expect(await app.page.locator('#session-list li[data-current="false"]').textContent()).toMatch(/^phone · signed in/);
 
     await app.page.getByRole('button', { name: /^End the session of phone/ }).click();
+    // Dave has no second factor: the step-up asks for his password, and for no code.
+    expect(await app.page.locator('#step-up-code').isVisible()).toBe(false);
+    expect(await app.page.locator('#step-up-passkey').isVisible()).toBe(false);
     await confirmStepUp('not his password at all', 'End session');
     await app.page.locator('#error').filter({ hasText: 'That password or code is not right.' }).waitFor();
     await confirmStepUp(dave.password, 'End session');
@@ -158,6 +162,7 @@ describe('the account card', () => {
 
   it('changes dave\'s password: the new one logs in, the old one no longer does, and this tab stays signed in', async () => {
     const newPassword = 'a brand new passphrase for dave';
+    expect(await app.page.locator('#password-code').isVisible()).toBe(false);
     await app.page.getByLabel('Old password').fill(dave.password);
     await app.page.getByLabel('New password', { exact: true }).fill(newPassword);
     await app.page.getByRole('button', { name: 'Change password' }).click();
@@ -230,5 +235,172 @@ describe('the account card', () => {
     } finally {
       await app.page.unroute(`${app.sandbox.apiUrl}/account`);
     }
+  });
+});
+
+/** Erin's authenticator app: the secret, and the last 30 s step it gave a code for. */
+const erin = { username: 'erin', password: 'erin keeps two factors close', secret: '', lastStep: -1, recoveryCodes: [] as string[] };
+
+/** The next code erin's app shows: for a later step than the last one used (the server refuses a code twice), waiting for it if need be. */
+async function erinsNextCode(): Promise<string> {
+  // The server accepts one step ahead of its clock; a later step must wait for the clock.
+  while (erin.lastStep + 1 > totpStep(Date.now()) + 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
+  erin.lastStep = Math.max(totpStep(Date.now()), erin.lastStep + 1);
+  return totpCode(erin.secret, erin.lastStep * 30_000);
+}
+
+describe('the account card on an account with an authenticator app', () => {
+  let phone: TvmClient;
+
+  it('asks for the code, with a clear message, when the password alone meets an app set up elsewhere; a code then ends the phone\'s session', async () => {
+    const page = app.page;
+    await page.locator('#auth-view').waitFor({ state: 'visible' });
+    await submitAuthForm(page, erin, 'Create account');
+    await waitForFolder(app);
+    await page.locator('#security-view[data-mfa="off"]').waitFor();
+    // Erin turns on an authenticator app from her phone: this tab still believes she has none.
+    phone = await otherDevice(erin, 'phone');
+    const phoneMfa = new TvmMfa(phone);
+    erin.secret = (await phoneMfa.startTotp({ currentPassword: erin.password })).secret;
+    erin.recoveryCodes = await phoneMfa.confirmTotp(await erinsNextCode());
+
+    await page.getByRole('button', { name: 'Show my sessions' }).click();
+    await page.locator('#session-list li').nth(1).waitFor();
+    await page.getByRole('button', { name: /^End the session of phone/ }).click();
+    await confirmStepUp(erin.password, 'End session');
+    // Not "wrong password", and not stuck on the password: the message asks for the code and the form takes one.
+    await page.locator('#error:not([hidden])').waitFor();
+    expect(await page.locator('#error').textContent()).toBe(
+      'Two-step verification is on for this account, so your password alone is not enough here. Confirm with a code from your authenticator app or a recovery code.',
+    );
+    expect(await page.locator('#step-up-password').isVisible()).toBe(false);
+    await page.locator('#security-view[data-mfa="on"]').waitFor();
+    await expect(phone.token()).resolves.toBeDefined();
+
+    await page.getByLabel('Confirmation code').fill(await erinsNextCode());
+    await page.getByRole('button', { name: 'End session', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended the session of phone.' }).waitFor();
+    await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
+    expect(await page.locator('#session-list li').count()).toBe(1);
+  }, 60_000);
+
+  it('asks an account with a factor for a code in the step-up and the password form, with no serious accessibility violations at 1280 and 390 px', async () => {
+    const page = app.page;
+    await page.getByRole('button', { name: 'Delete my account…' }).click();
+    expect(await page.getByLabel('Confirmation code').isVisible()).toBe(true);
+    expect(await page.locator('#step-up-password').isVisible()).toBe(false);
+    expect(await page.getByLabel('Two-step code').isVisible()).toBe(true);
+    // An empty code is caught in the page, before any request could count as a failure.
+    await page.getByRole('button', { name: 'Delete my account', exact: true }).click();
+    await page.locator('#error:not([hidden])').filter({ hasText: 'Enter a code from your authenticator app or a recovery code.' }).waitFor();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      expect(await sidewaysOverflow(page)).toEqual([]);
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    expect(await page.locator('#step-up-form').isVisible()).toBe(false);
+  });
+
+  it('changes erin\'s password with the old one and a code: without the code nothing is sent; the new password then needs her code to log in', async () => {
+    const page = app.page;
+    const newPassword = 'erin changed it with her app';
+    await page.getByLabel('Old password').fill(erin.password);
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    const passwordRequests: string[] = [];
+    const listener = (request: { url(): string }) => {
+      if (request.url().endsWith('/password')) passwordRequests.push(request.url());
+    };
+    page.on('request', listener);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.locator('#error:not([hidden])').filter({ hasText: 'Enter a code from your authenticator app or a recovery code.' }).waitFor();
+    page.off('request', listener);
+    expect(passwordRequests).toEqual([]);
+
+    await page.getByLabel('Two-step code').fill(await erinsNextCode());
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.locator('#status').filter({ hasText: 'Password changed.' }).waitFor();
+    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'File list updated.' }).waitFor();
+
+    const check = new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore() });
+    await expect(check.login(erin.username, erin.password)).rejects.toBeInstanceOf(InvalidCredentialsError);
+    await expect(check.login(erin.username, newPassword)).rejects.toBeInstanceOf(SecondFactorRequiredError);
+    erin.password = newPassword;
+  }, 60_000);
+
+  it('ends all other sessions with one-time codes: each ends one session, and the page says so rather than spending a code twice', async () => {
+    const page = app.page;
+    const devices: TvmClient[] = [];
+    for (const [index, device] of ['tablet', 'laptop'].entries()) {
+      const client = new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore(), device });
+      const challenge = await client.login(erin.username, erin.password).then(
+        () => undefined,
+        (error: unknown) => (error instanceof SecondFactorRequiredError ? error.challenge : undefined),
+      );
+      await new TvmMfa(client).completeLogin(challenge!, { recoveryCode: erin.recoveryCodes[index]! });
+      devices.push(client);
+    }
+    await page.getByRole('button', { name: 'Refresh the list' }).click();
+    await page.locator('#session-list li').nth(2).waitFor();
+    await page.getByRole('button', { name: 'End all other sessions' }).click();
+    await page.getByLabel('Confirmation code').fill(erin.recoveryCodes[2]!);
+    await page.getByRole('button', { name: 'End other sessions', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended 1 of 2 other sessions.' }).waitFor();
+    expect(await page.locator('#session-list li').count()).toBe(2);
+    expect(await page.locator('#step-up-form').isVisible()).toBe(true);
+    await page.getByLabel('Confirmation code').fill(erin.recoveryCodes[3]!);
+    await page.getByRole('button', { name: 'End other sessions', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended 1 other session.' }).waitFor();
+    for (const device of devices) await expect(device.token()).rejects.toBeInstanceOf(LoginRequiredError);
+    // The recovery codes the step-ups spent are counted on the security card.
+    await page.locator('#security-state').filter({ hasText: ' 6 recovery codes left' }).waitFor();
+  });
+
+  it('deletes erin\'s account with a recovery code as the step-up (DELETE /account stood in for, as above): the body is the shared step-up body', async () => {
+    const sent: unknown[] = [];
+    const completesAfter = new Date(Date.now() + 60_000).toISOString();
+    await app.page.route(`${app.sandbox.apiUrl}/account`, async (route) => {
+      sent.push(JSON.parse(route.request().postData() ?? 'null'));
+      await route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ deletion: { status: 'pending', completesAfter } }) });
+    });
+    try {
+      app.page.once('dialog', (dialog) => void dialog.accept());
+      await app.page.getByRole('button', { name: 'Delete my account…' }).click();
+      await app.page.getByLabel('Confirmation code').fill(erin.recoveryCodes[4]!);
+      await app.page.getByRole('button', { name: 'Delete my account', exact: true }).click();
+      await app.page.locator('#auth-view').waitFor({ state: 'visible' });
+      expect(sent).toEqual([{ recoveryCode: erin.recoveryCodes[4] }]);
+      expect(await app.page.locator('#status').textContent()).toMatch(/^Your account is being deleted\./);
+      expect(await pageText()).not.toContain('erin');
+    } finally {
+      await app.page.unroute(`${app.sandbox.apiUrl}/account`);
+    }
+  });
+
+  it('the security card too: adding a passkey with the password alone, after an app was set up elsewhere, asks for the code and switches its form to it', async () => {
+    const page = app.page;
+    const frank = { username: 'frank', password: 'frank sets it up on his phone' };
+    await submitAuthForm(page, frank, 'Create account');
+    await waitForFolder(app);
+    await page.locator('#security-view[data-mfa="off"]').waitFor();
+    const phone = await otherDevice(frank, 'phone');
+    const phoneMfa = new TvmMfa(phone);
+    const secret = (await phoneMfa.startTotp({ currentPassword: frank.password })).secret;
+    await phoneMfa.confirmTotp(totpCode(secret, Date.now()));
+
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByLabel('Current password').fill(frank.password);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.locator('#error:not([hidden])').waitFor();
+    expect(await page.locator('#error').textContent()).toBe(
+      'Two-step verification is on for this account, so your password alone is not enough here. Confirm with a code from your authenticator app or a recovery code.',
+    );
+    expect(await page.locator('label[for="totp-current-password"]').textContent()).toBe('Code from your authenticator app, or a recovery code');
+    expect(await page.locator('#totp-current-password').getAttribute('type')).toBe('text');
+    await page.locator('#security-view[data-mfa="on"]').waitFor();
   });
 });

@@ -5,6 +5,7 @@
  * the sandbox prints (`webAppUrl`, at `localhost`, the default relying-party id: WebAuthn refuses IP addresses).
  */
 import type { CDPSession, Page } from 'playwright-core';
+import { LoginRequiredError, MemorySessionStore, SecondFactorRequiredError, TvmClient, TvmMfa } from '@serverless-tvm/client';
 import type { Sandbox } from '../../local/sandbox';
 import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
 
@@ -17,6 +18,8 @@ let cdp: CDPSession;
 /** The virtual authenticator standing in for the person's device. */
 let authenticatorId: string;
 const pageErrors: string[] = [];
+/** The recovery codes the page showed once. */
+let recoveryCodes: string[] = [];
 
 beforeAll(async () => {
   fixture = await startWebApp({ pageErrors, viewport: { width: 1200, height: 900 } });
@@ -49,7 +52,8 @@ describe('passkeys in Chromium', () => {
     const error = page.locator('#error:not([hidden])');
     await page.locator('#recovery-codes-view:not([hidden])').or(error).waitFor();
     if (await error.isVisible()) throw new Error(`The app showed an error: ${await error.textContent()}\n${pageErrors.join('\n')}`);
-    expect(await page.locator('#recovery-codes li').count()).toBe(10);
+    recoveryCodes = await page.locator('#recovery-codes li').allTextContents();
+    expect(recoveryCodes).toHaveLength(10);
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
     await page.getByRole('button', { name: 'I have saved them' }).click();
@@ -72,6 +76,34 @@ describe('passkeys in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await waitForWelcome();
     expect(await page.locator('#account-name').textContent()).toBe(dave.username);
+  });
+
+  it('in the account card, ends the phone\'s session and changes the password with the passkey as the step-up', async () => {
+    const phone = new TvmClient({ baseUrl: sandbox!.apiUrl, sessionStore: new MemorySessionStore(), device: 'phone' });
+    const challenge = await phone.login(dave.username, dave.password).then(
+      () => undefined,
+      (error: unknown) => (error instanceof SecondFactorRequiredError ? error.challenge : undefined),
+    );
+    await new TvmMfa(phone).completeLogin(challenge!, { recoveryCode: recoveryCodes[0]! });
+
+    await page.getByRole('button', { name: 'Show my sessions' }).click();
+    await page.locator('#session-list li').nth(1).waitFor();
+    await page.getByRole('button', { name: /^End the session of phone/ }).click();
+    // A passkey account without an app: a recovery code or the passkey, never the password.
+    expect(await page.locator('#step-up-password').isVisible()).toBe(false);
+    expect(await page.locator('#step-up-code-label').textContent()).toBe('Confirmation code: a recovery code');
+    await page.getByRole('button', { name: 'Confirm with a passkey', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Ended the session of phone.' }).or(page.locator('#error:not([hidden])')).waitFor();
+    expect(await page.locator('#status').textContent()).toBe('Ended the session of phone.');
+    await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
+
+    const newPassword = 'dave changed it with his passkey';
+    await page.getByLabel('Old password').fill(dave.password);
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByRole('button', { name: 'Change password with a passkey', exact: true }).click();
+    await page.locator('#status').filter({ hasText: 'Password changed.' }).or(page.locator('#error:not([hidden])')).waitFor();
+    expect(await page.locator('#status').textContent()).toMatch(/^Password changed\./);
+    dave.password = newPassword;
   });
 
   it('removes the passkey after confirming with a factor (the passkey itself), not the password; the password alone then signs in', async () => {

@@ -142,7 +142,7 @@ describe('two-step verification in Chromium', () => {
     await page.getByRole('button', { name: /^End the session of phone/ }).click();
     // Codes are one per 30 s step and never reused: wait for a step the app has not given yet.
     while (app.lastStep + 1 > totpStep(Date.now()) + 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await page.getByLabel('Or a code from your authenticator app, or a recovery code').fill(await nextCode());
+    await page.getByLabel('Confirmation code').fill(await nextCode());
     await page.getByRole('button', { name: 'End session', exact: true }).click();
     await page.locator('#status').filter({ hasText: 'Ended the session of phone.' }).waitFor();
     await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);

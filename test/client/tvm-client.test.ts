@@ -436,3 +436,37 @@ describe('TvmClient session persistence', () => {
     expect(heard).toEqual(['signedOut']);
   });
 });
+
+describe('TvmClient deleteAccount', () => {
+  const completesAfter = '2026-11-26T12:05:00.000Z';
+  const accepted = () => json(202, { deletion: { status: 'pending', completesAfter } });
+
+  it('sends the same step-up body as the other routes (a passkey answer as JSON text with its challenge), then forgets the session', async () => {
+    const store = new MemorySessionStore(liveSession('bearer-7'));
+    const tvm = new FakeTvm().answer(accepted()).answer(accepted()).answer(accepted());
+    const client = clientFor(tvm, { sessionStore: store });
+    const answer = { id: 'cred-1', response: { signature: 'sig' } };
+
+    await expect(client.deleteAccount({ passkey: answer, challenge: { token: 'challenge-1' } })).resolves.toEqual({ status: 'pending', completesAfter });
+    expect(store.load()).toBeUndefined();
+    await clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) }).deleteAccount({ code: '123456' });
+    await clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) }).deleteAccount({ currentPassword: 'correct horse' });
+
+    expect(tvm.requests.map(({ method, path, body }) => ({ method, path, body }))).toEqual([
+      { method: 'DELETE', path: '/prod/account', body: { challenge: 'challenge-1', passkey: JSON.stringify(answer) } },
+      { method: 'DELETE', path: '/prod/account', body: { code: '123456' } },
+      { method: 'DELETE', path: '/prod/account', body: { currentPassword: 'correct horse' } },
+    ]);
+    expect(tvm.requests[0]?.headers['authorization']).toBe('Bearer bearer-7');
+  });
+
+  it('keeps the session when the step-up is refused, and never retries', async () => {
+    const store = new MemorySessionStore(liveSession());
+    const tvm = new FakeTvm().answer(apiError(401, 'second_factor_required', 'This account has a second factor.'));
+    const client = clientFor(tvm, { sessionStore: store });
+
+    await expect(client.deleteAccount({ currentPassword: 'correct horse' })).rejects.toMatchObject({ code: 'second_factor_required' });
+    expect(tvm.requests).toHaveLength(1);
+    expect(store.load()).toBeDefined();
+  });
+});

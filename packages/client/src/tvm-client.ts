@@ -279,16 +279,18 @@ export class TvmClient {
   }
 
   /**
-   * Deletes this user's account (`DELETE /account`), proven by `stepUp`: the current password,
-   * or a second factor on an account that has one. The TVM answers 202 and runs the same
+   * Deletes this user's account (`DELETE /account`), proven by `stepUp` as the other step-up
+   * routes are (the same body, {@link stepUpBody}): on an account with a second factor a code, a
+   * recovery code or a passkey; otherwise the current password. The TVM answers 202 and runs the same
    * deletion as the operator's; the session is then over, so the client forgets it (listeners
    * hear `signedOut` with reason `logout`). Never retried (a wrong password counts in the lockout).
    * @returns when the deletion completes at the latest (ISO 8601), as the TVM said.
-   * @throws InvalidCredentialsError for a wrong password or code; LoginRequiredError without a session.
+   * @throws InvalidCredentialsError for a wrong password or code; SecondFactorRequiredError for
+   *   the password alone on an account with a factor; LoginRequiredError without a session.
    */
-  async deleteAccount(stepUp: { readonly currentPassword: string } | SecondFactor): Promise<{ readonly status: 'pending'; readonly completesAfter: string }> {
+  async deleteAccount(stepUp: StepUp): Promise<{ readonly status: 'pending'; readonly completesAfter: string }> {
     const session = await this.requireSession();
-    const body = await this.send({ method: 'DELETE', path: '/account', body: stepUp, bearer: session.token, retry: false });
+    const body = await this.send({ method: 'DELETE', path: '/account', body: stepUpBody(stepUp), bearer: session.token, retry: false });
     const deletion = isRecord(body) ? body['deletion'] : undefined;
     if (!allStrings(deletion, ['status', 'completesAfter']) || deletion.status !== 'pending') {
       throw new UnexpectedResponseError('The token vending machine sent a malformed deletion answer.');
