@@ -28,7 +28,7 @@ export const TOTP_PENDING_MS = 10 * 60_000;
 
 /** What {@link MfaService} needs. */
 export interface MfaServiceDependencies {
-  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession'>;
+  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession' | 'checkCutOff'>;
   readonly gate: SecondFactorGate;
   readonly factors: FactorStore;
   readonly challenges: ChallengeStore;
@@ -137,6 +137,8 @@ export class MfaService {
    */
   async completeLogin(request: MfaLoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
     const { challenge, user } = await this.takeChallenge(request.challenge);
+    // A login that could vend nothing yet (a cut-off ahead) is a 503 before the code is spent.
+    this.deps.tvm.checkCutOff(user);
     // A passkey answer must sign the WebAuthn challenge this login challenge was issued with.
     const proof = request.passkey !== undefined ? { passkey: { response: request.passkey, challenge: challenge.webauthnChallenge ?? '' } } : request.proof;
     await this.deps.gate.verify(user, proof, origin, 'login');
@@ -214,6 +216,7 @@ export class MfaService {
     const owner = passkeyId === undefined ? undefined : await factors.passkeyOwner(passkeyId);
     const user = owner ? await users.getUser(owner.username) : undefined;
     if (!owner || !user || user.disabled || user.userId !== owner.userId) throw refused();
+    this.deps.tvm.checkCutOff(user);
     await gate.verify(user, { passkey: { response: credential, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, 'passkey login');
     return this.finishLogin(token, user, undefined, origin, 'passkey (passwordless)');
   }
