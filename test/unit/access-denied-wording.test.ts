@@ -30,6 +30,7 @@ async function verdicts(resource: string, issuedAt: number, cutOffAt: number | u
     },
     {},
   );
+  if (result.resultType === 'error') throw new Error(result.errors.message);
   const analysis = result.resultType === 'single' ? result.result.analysis : undefined;
   return { overall: result.overallResult, identity: analysis?.identityAnalysis?.result, session: analysis?.sessionAnalysis?.result };
 }
