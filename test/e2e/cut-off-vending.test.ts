@@ -45,21 +45,19 @@ describe('logging in right after revoke-credentials', () => {
 
     // Every login until the instant has passed is either refused with a wait or fully working.
     const outcomes: string[] = [];
-    for (;;) {
+    for (let attempt = 0; attempt < 20; attempt++) {
       const answer = await postJson(`${apiUrl}/login`, { username: 'cut-alice', password: PASSWORD });
       if (answer.status === 200) {
-        const listed = await listOwnFolder(answer.body as VendResponse);
-        outcomes.push(listed);
-        expect(listed).toBe('listed 1');
+        outcomes.push(`200, ${await listOwnFolder(answer.body as VendResponse)}`);
         break;
       }
-      expect(answer.status).toBe(503);
-      expect((answer.body as { error: { code: string } }).error.code).toBe('service_unavailable');
-      outcomes.push('503');
+      outcomes.push(`${answer.status} ${(answer.body as { error: { code: string } }).error.code}`);
       // The raw API gives the wait; a second later is close enough for this loop.
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    expect(outcomes[0]).toBe('503');
+    expect(outcomes.length).toBeGreaterThan(1);
+    expect(outcomes.slice(0, -1)).toEqual(outcomes.slice(0, -1).map(() => '503 service_unavailable'));
+    expect(outcomes.at(-1)).toBe('200, listed 1');
     expect(Date.now()).toBeGreaterThanOrEqual(cutOffAt);
 
     // The old credentials stay cut off, refused with AWS's wording for an explicit deny.
@@ -88,7 +86,7 @@ describe('logging in right after revoke-credentials', () => {
     const started = Date.now();
     const result = await client.login('cut-carol', PASSWORD);
     expect(Date.now() - started).toBeGreaterThan(1000);
-    expect(await listOwnFolder(result)).toBe('listed 0');
+    expect(await listOwnFolder({ credentials: { ...result.credentials, expiration: result.credentials.expiration.toISOString() }, storage: result.storage })).toBe('listed 0');
     const storage = new TvmStorage({ client });
     try {
       await expect(storage.list()).resolves.toMatchObject({ files: [] });
