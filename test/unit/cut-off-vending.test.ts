@@ -8,10 +8,15 @@ import { AccountAdmin } from '../../lambda/core/account-admin';
 import { CutOffPendingError, toErrorResponse } from '../../lambda/core/errors';
 import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
 import { SECOND_RESOLUTION_MS, VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs, provisionalCutOff, cutOffInstant } from '../../lambda/core/revocation';
+import { SecondFactorRequired } from '../../lambda/core/mfa/challenge';
+import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/core/mfa/requests';
+import { totpCode } from '../../lambda/core/mfa/totp';
+import { withSecondFactors } from '../../lambda/core/mfa/wiring';
 import { TvmService } from '../../lambda/core/tvm-service';
 import { parseUsername } from '../../lambda/core/username';
 import { thrown } from '../support/async';
 import { InMemoryCredentialIssuer, inMemoryBackend, type InMemoryBackend } from '../support/in-memory';
+import { InMemoryMfaStore } from '../support/in-memory-mfa';
 
 const PASSWORD = 'correct horse battery';
 const alice = parseUsername('alice');
@@ -167,5 +172,27 @@ describe('the cut-off arithmetic', () => {
     expect(cutOffDelayMs(undefined, 5)).toBe(0);
     expect(cutOffDelayMs(10_000, 11_000)).toBe(0);
     expect(cutOffDelayMs(10_000, 10_500)).toBe(500);
+  });
+});
+
+describe('the second-factor login while a cut-off instant lies ahead', () => {
+  it('answers 503 before the code or the challenge is used up, so the same code logs in once the instant has passed', async () => {
+    const backend = inMemoryBackend();
+    const store = new InMemoryMfaStore();
+    const { service, mfa } = withSecondFactors({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
+    const { session } = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { secret } = await mfa.startTotp(session.token, parseTotpStart({ currentPassword: PASSWORD }));
+    await mfa.confirmTotp(session.token, parseTotpConfirm({ code: totpCode(secret, backend.clock.now()) }));
+    backend.clock.advance(30_000);
+    const challenged = await thrown(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })));
+    expect(challenged).toBeInstanceOf(SecondFactorRequired);
+    const challenge = (challenged as SecondFactorRequired).result.challenge.token;
+    // A revocation commits now, with its instant 10 s ahead.
+    const cutOffAt = await cutOffAhead(backend, 10_000);
+    const code = totpCode(secret, backend.clock.now());
+    expect(await thrown(mfa.completeLogin(parseMfaLogin({ challenge, code })))).toBeInstanceOf(CutOffPendingError);
+    backend.clock.advance(cutOffAt + SECOND_RESOLUTION_MS - backend.clock.now());
+    const result = await mfa.completeLogin(parseMfaLogin({ challenge, code }));
+    expect(issuedAtOf(result.credentials.expiration)).toBeGreaterThanOrEqual(cutOffAt + SECOND_RESOLUTION_MS);
   });
 });
