@@ -24,7 +24,10 @@ export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = { initialDelayMs: 500, ma
 export interface RecoveryContext {
   readonly policy: RecoveryPolicy;
   readonly connectivity: Connectivity;
-  /** Fetches fresh credentials, skipping the cache (the provider's `{forceRefresh: true}`). */
+  /**
+   * Fetches fresh credentials, skipping the cache and never falling back to it (the provider's
+   * `{forceRefresh: true, credentialsRefused: true}`).
+   */
   readonly refreshCredentials: () => Promise<unknown>;
   readonly signal?: AbortSignal;
   readonly now: () => number;
