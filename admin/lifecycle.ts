@@ -5,7 +5,7 @@
  * if a later step fails: every step can be run again.
  */
 import type { AccountAdmin } from '../lambda/core/account-admin';
-import { nameHeldUntil } from '../lambda/core/revocation';
+import { COMMIT_ALLOWANCE_MS, nameHeldUntil } from '../lambda/core/revocation';
 import type { Username } from '../lambda/core/username';
 import { folderEntries, purgeFolder } from './folder-purge';
 import type { RevocationList } from './revocations';
@@ -29,11 +29,24 @@ export interface CutOffResult {
   readonly matchedBy: 'users' | 'groups';
 }
 
+/**
+ * Runs `commit` (the write that revokes the sessions) with the cut-off instant it stores on
+ * the user record, so from that write on no route vends credentials the cut-off denies. The
+ * instant is kept if the commit completed within COMMIT_ALLOWANCE_MS of reading the clock
+ * (it then covers the commit); otherwise undefined, and the cut-off takes a later one.
+ */
+async function commitWithCutOff(context: LifecycleContext, commit: (cutOffAt: number) => Promise<unknown>): Promise<number | undefined> {
+  const started = performance.now();
+  const cutOffAt = await context.revocations.provisionalCutOff();
+  await commit(cutOffAt);
+  return performance.now() - started <= COMMIT_ALLOWANCE_MS ? cutOffAt : undefined;
+}
+
 /** Runs the cut-off after `committed` describes what is already done, so a failure says so. */
-async function cutOff(context: LifecycleContext, username: Username, committed: string): Promise<CutOffResult> {
+async function cutOff(context: LifecycleContext, username: Username, committed: string, committedCutOffAt?: number): Promise<CutOffResult> {
   let result;
   try {
-    result = await context.revocations.cutOff(username);
+    result = await context.revocations.cutOff(username, committedCutOffAt);
   } catch (error) {
     const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new AdminError(
@@ -47,14 +60,15 @@ async function cutOff(context: LifecycleContext, username: Username, committed: 
 
 /** Revokes every session of the user, then cuts off every AWS credential issued to them. */
 export async function revokeCredentials(context: LifecycleContext, username: Username): Promise<CutOffResult & { revokedSessions: number }> {
-  const revokedSessions = await context.admin.revokeSessions(username, 'all');
-  return { revokedSessions, ...(await cutOff(context, username, `${username}: every session is revoked`)) };
+  let revokedSessions = 0;
+  const committedCutOffAt = await commitWithCutOff(context, async (at) => (revokedSessions = await context.admin.revokeSessions(username, 'all', at)));
+  return { revokedSessions, ...(await cutOff(context, username, `${username}: every session is revoked`, committedCutOffAt)) };
 }
 
 /** Refuses the user's logins and sessions, then cuts off their issued AWS credentials. */
 export async function disableUser(context: LifecycleContext, username: Username): Promise<CutOffResult> {
-  await context.admin.disable(username);
-  return cutOff(context, username, `${username}: disabled and every session revoked`);
+  const committedCutOffAt = await commitWithCutOff(context, (at) => context.admin.disable(username, at));
+  return cutOff(context, username, `${username}: disabled and every session revoked`, committedCutOffAt);
 }
 
 /**
@@ -94,9 +108,9 @@ export async function deleteUser(context: LifecycleContext, username: Username, 
     throw new AdminError(`${username}/ still holds files (or earlier versions of files); pass --delete-files to delete them with the account.`);
   }
   progress(`${username}: disabling and revoking every session...`);
-  await admin.disable(username);
+  const committedCutOffAt = await commitWithCutOff(context, (at) => admin.disable(username, at));
   progress(`${username}: cutting off issued AWS credentials...`);
-  const { cutOffAt } = await cutOff(context, username, `${username}: disabled and every session revoked`);
+  const { cutOffAt } = await cutOff(context, username, `${username}: disabled and every session revoked`, committedCutOffAt);
   // From here no credential of the account can write once IAM applies the Deny everywhere.
   if (target.propagationMs > 0) await revocations.waitFor(target.propagationMs, 'for IAM to apply the cut-off everywhere before deleting files');
   progress(`${username}: deleting every object version under ${username}/...`);

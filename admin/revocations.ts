@@ -15,6 +15,7 @@ import type { DynamoRevocationStore } from '../lambda/adapters/revocation-store'
 import {
   cutOffInstant,
   liveRevocations,
+  provisionalCutOff,
   renderRevocationPolicy,
   revocationBudget,
   revocationExpiresAt,
@@ -59,16 +60,27 @@ export class RevocationList {
 
   /**
    * Cuts off every credential issued to the user so far, and any a /token call already past
-   * its session check may still get: call it after the session revocation committed. Returns
+   * its session check may still get: call it after the session revocation committed, with the
+   * instant that commit carried if it covers it (otherwise a new one is taken now). Returns
    * the cut-off instant.
    */
-  async cutOff(username: Username): Promise<{ cutOffAt: number; applied: AppliedRevocations }> {
+  async cutOff(username: Username, committedCutOffAt?: number): Promise<{ cutOffAt: number; applied: AppliedRevocations }> {
     const { store, maxCredentialSeconds, cutOffMarginMs } = this.deps;
-    const cutOffAt = cutOffInstant(await store.serverDate(), cutOffMarginMs);
+    // An instant the commit carried is used as it is (the caller checked it covers the commit).
+    const cutOffAt = committedCutOffAt ?? cutOffInstant(await store.serverDate(), cutOffMarginMs);
     await store.record({ username, cutOffAt }, revocationExpiresAt(cutOffAt, maxCredentialSeconds));
     // A later entry already there wins; report the cut-off that is in force.
     const inForce = (await store.get(username))?.cutOffAt ?? cutOffAt;
     return { cutOffAt: inForce, applied: await this.apply() };
+  }
+
+  /**
+   * A cut-off instant for a revocation whose commit is about to be sent, from DynamoDB's clock
+   * read now (see {@link provisionalCutOff}): it covers the commit if that completes within
+   * COMMIT_ALLOWANCE_MS of this call's start.
+   */
+  async provisionalCutOff(): Promise<number> {
+    return provisionalCutOff(await this.deps.store.serverDate(), this.deps.cutOffMarginMs);
   }
 
   /**

@@ -80,6 +80,24 @@ function checkAggregateSize(policyName: string, text: string, ownPolicies: reado
   }
 }
 
+/** How the IAM policy engine judged one kind of policy for a request. */
+export type PolicyVerdict = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied' | string;
+
+/**
+ * The end of AWS's AccessDenied message for a request a role session made, worded as IAM
+ * words it ("User: ... is not authorized to perform: <action> on resource: <resource> ..."):
+ * an explicit deny names the kind of policy that holds it ("with an explicit deny in an
+ * identity-based policy": the vending role's own inline policies, the credential cut-off
+ * among them), otherwise the kind of policy that allows nothing ("because no session policy
+ * allows the <action> action"). Explicit denies come first, as IAM evaluates them first.
+ */
+export function accessDeniedReason(action: string, verdicts: { readonly identity?: PolicyVerdict; readonly session?: PolicyVerdict }): string {
+  if (verdicts.identity === 'ExplicitlyDenied') return 'with an explicit deny in an identity-based policy';
+  if (verdicts.session === 'ExplicitlyDenied') return 'with an explicit deny in a session policy';
+  if (verdicts.identity !== undefined && verdicts.identity !== 'Allowed') return `because no identity-based policy allows the ${action} action`;
+  return `because no session policy allows the ${action} action`;
+}
+
 /** Starts the local IAM on a loopback port (0 = any free port). */
 export async function startIam(options: {
   policies: RolePolicyStore;

@@ -14,6 +14,7 @@
  * Nothing is cached between requests: every request looks its session up again and is
  * evaluated from scratch.
  */
+import { accessDeniedReason } from './iam';
 import { listMultipartUploadsXml, type PendingUpload } from './s3-uploads';
 import { ByteBudget, readBody, watchBodyRate, type BudgetLease } from './http-body';
 import { aclBodyGrantsOnlyTo, checkXmlBody, MAX_XML_BODY_BYTES, parseCompleteMultipartUploadBody, parseTaggingBody, xmlTooLarge } from './s3-xml-bodies';
@@ -212,13 +213,16 @@ function requestContext(session: StsSession, claim: SignatureClaim, req: Incomin
   return context;
 }
 
-/** Evaluates one check; anything but Allowed (including an engine error) refuses. */
-async function isAllowed(
+/**
+ * Evaluates one check: undefined when allowed, else the AccessDenied reason as AWS words it
+ * (local/iam.ts). Anything but Allowed (including an engine error) refuses.
+ */
+async function denial(
   check: AuthorisationCheck,
   session: StsSession,
   identityPolicies: readonly { readonly name: string; readonly policy: PolicyDocument }[],
   context: Record<string, string>,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const result = await runSimulation(
     {
       request: {
@@ -236,9 +240,11 @@ async function isAllowed(
   );
   if (result.resultType === 'error') {
     console.error(`[sandbox s3 gate] policy engine refused to evaluate ${check.action} on ${check.displayResource}: ${result.errors.message}`);
-    return false;
+    return accessDeniedReason(check.action, {});
   }
-  return result.overallResult === 'Allowed';
+  if (result.overallResult === 'Allowed') return undefined;
+  const analysis = result.resultType === 'single' ? result.result.analysis : undefined;
+  return accessDeniedReason(check.action, { identity: analysis?.identityAnalysis?.result, session: analysis?.sessionAnalysis?.result });
 }
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
@@ -486,10 +492,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
 
     const authorise = async (checks: readonly AuthorisationCheck[]) => {
       for (const check of checks) {
-        if (principal.kind === 'operator' ? ownerMayDo(check) : await isAllowed(check, principal.session, identityPolicies(options), requestContext(principal.session, claim, req, now))) continue;
+        const reason =
+          principal.kind === 'operator'
+            ? ownerMayDo(check) ? undefined : accessDeniedReason(check.action, {})
+            : await denial(check, principal.session, identityPolicies(options), requestContext(principal.session, claim, req, now));
+        if (reason === undefined) continue;
         const who = principal.kind === 'operator' ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : principal.session.assumedRoleArn;
         if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource}`);
-        throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" because no session policy allows the ${check.action} action`);
+        throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" ${reason}`);
       }
     };
 

@@ -9,6 +9,9 @@ import { formatSize, shortName } from './format';
 /** What the app says when the TVM refused the session (a 401 from /token: expired, revoked, disabled). */
 export const SESSION_ENDED = 'Your session has ended; log in again.';
 
+/** What the app says when S3 refused the user's own folder even with fresh credentials (AccessCutOffError). */
+export const ACCESS_CUT_OFF = 'Your access to your files was cut off. Log in again; if that does not work, your account may have been disabled.';
+
 /** What went wrong, in plain words, and which form field (if any) to point at. */
 export interface PlainError {
   readonly message: string;
@@ -49,6 +52,8 @@ function fromTvmError(error: TvmClientError): PlainError {
       return { message: 'That session no longer exists.' };
     case 'login_required':
       return { message: SESSION_ENDED };
+    case 'access_cut_off':
+      return { message: ACCESS_CUT_OFF };
     case 'network_error':
       return { message: "Can't reach the server. Check your connection and try again." };
     case 'timeout':

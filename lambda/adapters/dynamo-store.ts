@@ -128,6 +128,11 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
       values[':ifPasswordHash'] = changes.ifPasswordHash;
       condition += ' AND passwordHash = :ifPasswordHash';
     }
+    if (changes.cutOffAt !== undefined) {
+      sets.push('cutOffAt = :cutOffAt');
+      values[':cutOffAt'] = changes.cutOffAt;
+      condition += ' AND (attribute_not_exists(cutOffAt) OR cutOffAt <= :cutOffAt)';
+    }
     if (changes.sessionGeneration !== undefined) {
       sets.push('sessionGeneration = :toGeneration');
       values[':toGeneration'] = changes.sessionGeneration.to;
@@ -524,6 +529,7 @@ function toUser(item: Record<string, unknown>): UserRecord {
     disabled: item.disabled === true,
     sessionGeneration: Number(item.sessionGeneration ?? 0),
     ...(Array.isArray(item.trustedDevices) ? { trustedDevices: item.trustedDevices.map(String) } : {}),
+    ...(typeof item.cutOffAt === 'number' ? { cutOffAt: item.cutOffAt } : {}),
   };
 }
 

@@ -12,6 +12,7 @@
  * | audit entry | `USER#<username>` | `AUDIT#<epoch ms, 13 digits>#<random>` |
  * | credential cut-off | `REVOCATIONS` | `USER#<username>` |
  * | revocation lock | `REVOCATIONS` | `LOCK` |
+ * | self-service deletion waiting for its worker | `DELETIONS` | `USER#<username>` |
  *
  * Sessions also carry `sessionOwner` (`USER#<username>`) and `createdAt`, the keys of the
  * `sessionsByOwner` index, which lists one user's sessions.

@@ -60,11 +60,16 @@ export class AccountAdmin {
 
   /**
    * Disables the user and revokes every session at once (a new session generation). Issued
-   * AWS credentials are tvm-admin's to cut off, after this commit.
+   * AWS credentials are tvm-admin's to cut off, after this commit; `cutOffAt`, the instant it
+   * will use, is stored in the same write, so no route vends for the user before it passes.
    */
-  async disable(username: Username): Promise<void> {
+  async disable(username: Username, cutOffAt?: number): Promise<void> {
     const user = await this.requireUser(username);
-    await this.update(user, { disabled: true, sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
+    await this.update(user, {
+      disabled: true,
+      sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 },
+      ...(cutOffAt !== undefined ? { cutOffAt } : {}),
+    });
     await this.auditor.record('disabled', username, OPERATOR_ORIGIN);
   }
 
@@ -106,7 +111,7 @@ export class AccountAdmin {
    * Revokes one session by id, or all of them (`'all'`: a new session generation, so even a
    * session the index has not shown yet is refused). Returns how many were revoked.
    */
-  async revokeSessions(username: Username, which: string | 'all'): Promise<number> {
+  async revokeSessions(username: Username, which: string | 'all', cutOffAt?: number): Promise<number> {
     const user = await this.requireUser(username);
     const live = (await this.deps.sessions.listSessions(username)).filter((session) =>
       isSessionLive(session, user, this.deps.clock.now(), this.deps.config),
@@ -114,7 +119,11 @@ export class AccountAdmin {
     const targets = which === 'all' ? live : live.filter((session) => session.sessionId === which);
     if (which !== 'all' && targets.length === 0) throw new NotFoundError(`No live session ${which} for ${username}.`);
     if (which === 'all') {
-      await this.update(user, { sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 } });
+      // A cut-off instant to follow goes in the same write (see disable).
+      await this.update(user, {
+        sessionGeneration: { from: user.sessionGeneration, to: user.sessionGeneration + 1 },
+        ...(cutOffAt !== undefined ? { cutOffAt } : {}),
+      });
     }
     await Promise.all(targets.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
     await this.auditor.record('session_revoked', username, OPERATOR_ORIGIN, { sessions: which === 'all' ? 'all' : which });
@@ -145,8 +154,14 @@ export class AccountAdmin {
     return this.deps.users.nameHeldUntil(username);
   }
 
-  /** Records that the user's STS credentials issued before `cutOffAt` were cut off (the IAM change is tvm-admin's). */
+  /**
+   * Records that the user's STS credentials issued before `cutOffAt` were cut off (the IAM
+   * change is the caller's), and makes sure the user record carries that instant, so the
+   * vending routes wait for it (a record that already has a later one keeps it).
+   */
   async recordCredentialsRevoked(username: Username, cutOffAt: number): Promise<void> {
+    const user = await this.deps.users.getUser(username);
+    if (user && (user.cutOffAt ?? 0) < cutOffAt) await this.deps.users.updateUser(username, user.userId, { cutOffAt });
     await this.auditor.record('credentials_revoked', username, OPERATOR_ORIGIN, { before: new Date(cutOffAt).toISOString() });
   }
 

@@ -30,6 +30,8 @@ export const AUDIT_EVENT_TYPES = [
   'passkey_added',
   'passkey_removed',
   'mfa_reset',
+  // Self-service deletion (account-deletion.ts): the request; `deleted` follows when it completes.
+  'deletion_requested',
 ] as const;
 
 /** One kind of security event. */

@@ -120,6 +120,20 @@ export class BackendUnavailableError extends TvmError {
   }
 }
 
+/**
+ * 503: the user's credentials were cut off moments ago and the cut-off instant still lies
+ * ahead: credentials issued now would be denied at once, so none are issued. Retry-After says
+ * when they can be.
+ */
+export class CutOffPendingError extends TvmError {
+  readonly status = 503;
+  readonly code = 'service_unavailable' as const;
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`Access was cut off moments ago; new credentials can be issued in ${retryAfterSeconds} seconds. Retry then.`);
+    this.name = 'CutOffPendingError';
+  }
+}
+
 /** 500: a rendered session policy exceeds what AssumeRole accepts. A deployment bug, not user input. */
 export class PolicyTooLargeError extends TvmError {
   readonly status = 500;

@@ -30,6 +30,11 @@ export interface UserRecord {
   readonly sessionGeneration: number;
   /** SHA-256 of the device tokens this account trusts, newest last (see device-trust.ts). */
   readonly trustedDevices?: readonly string[];
+  /**
+   * Epoch ms, a whole second: the latest credential cut-off (revocation.ts). AWS credentials
+   * STS issues before it are denied, so while it lies ahead nothing is vended for this user.
+   */
+  readonly cutOffAt?: number;
 }
 
 /** Changes {@link UserStore.updateUser} applies together. */
@@ -41,6 +46,8 @@ export interface UserChanges {
   readonly disabled?: boolean;
   /** Moves the user to this session generation; applied only if the current one is `fromGeneration`. */
   readonly sessionGeneration?: { readonly from: number; readonly to: number };
+  /** Sets the credential cut-off instant; applied only if no later one is stored (it never moves back). */
+  readonly cutOffAt?: number;
 }
 
 /** A login session. Only the SHA-256 of its token is stored. */

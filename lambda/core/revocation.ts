@@ -49,6 +49,25 @@ export const REVOCATION_GROUPS = 256;
 export const CLOCK_SKEW_ALLOWANCE_MS = 10_000;
 
 /**
+ * How long a revocation's commit (the write that revokes the sessions and carries the cut-off
+ * instant on the user record) may take, measured by the caller's own monotonic clock, for the
+ * instant it wrote before the commit to be the one IAM enforces (see {@link provisionalCutOff}).
+ */
+export const COMMIT_ALLOWANCE_MS = 2_000;
+
+/**
+ * The resolution of the instants involved: an HTTP `Date` header and STS's `Expiration` are
+ * whole seconds, so each may lag the true time by up to this much.
+ */
+export const SECOND_RESOLUTION_MS = 1_000;
+
+/**
+ * The longest a vending route waits, inside one request, for a user's cut-off instant to pass
+ * (well within the function timeout); a longer wait is a 503 with Retry-After.
+ */
+export const VEND_WAIT_MAX_MS = 3_000;
+
+/**
  * How long a deleted name stays held after the last credential issued to it has expired:
  * a safety margin on top of the exact arithmetic.
  */
@@ -91,7 +110,37 @@ export function revocationBudget(vendingRolePolicy: PolicyDocument): number {
  * `marginMs` later (the function timeout plus clock skew). Rounded up to a whole second.
  */
 export function cutOffInstant(serverDate: number, marginMs: number): number {
-  return Math.ceil((serverDate + 1000 + marginMs) / 1000) * 1000;
+  return Math.ceil((serverDate + SECOND_RESOLUTION_MS + marginMs) / 1000) * 1000;
+}
+
+/**
+ * The cut-off instant a revocation writes on the user record in the same commit that revokes
+ * the sessions, from a TVM-side clock read just before (`serverDateBefore`): safe as long as
+ * the commit completes within {@link COMMIT_ALLOWANCE_MS} of that read, since the commit then
+ * happened before `serverDateBefore + 1 s + COMMIT_ALLOWANCE_MS`. The caller checks the time
+ * the commit took and, past the allowance, takes a later instant ({@link cutOffInstant}).
+ */
+export function provisionalCutOff(serverDateBefore: number, marginMs: number): number {
+  return cutOffInstant(serverDateBefore + COMMIT_ALLOWANCE_MS, marginMs);
+}
+
+/**
+ * When STS issued credentials, by STS's own clock, from the `Expiration` it returned: the
+ * issue time plus the duration asked for. `Expiration` is to the second, so the true issue
+ * time may be up to {@link SECOND_RESOLUTION_MS} earlier than this.
+ */
+export function credentialsIssuedAt(expiration: string, durationSeconds: number): number {
+  return Date.parse(expiration) - durationSeconds * 1000;
+}
+
+/**
+ * How long after `issuedAt` (see {@link credentialsIssuedAt}) credentials must be issued for
+ * a cut-off at `cutOffAt` not to deny them: 0 when these already escape it. The deny matches
+ * `aws:TokenIssueTime < cutOffAt`; the resolution of `Expiration` is allowed for.
+ */
+export function cutOffDelayMs(cutOffAt: number | undefined, issuedAt: number): number {
+  if (cutOffAt === undefined) return 0;
+  return Math.max(0, cutOffAt + SECOND_RESOLUTION_MS - issuedAt);
 }
 
 /** When every credential a cut-off covers has expired (plus clock skew): its entry can go. */

@@ -2,7 +2,7 @@ import type { AuditEvent, AuditEventType, RequestOrigin } from './audit';
 import { SecondFactorRequired } from './mfa/challenge';
 import type { SecondFactorGate } from './mfa/second-factor';
 import type { TvmConfig } from './config';
-import { AuthenticationError, BackendUnavailableError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
+import { AuthenticationError, BackendUnavailableError, CutOffPendingError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
 import { hashDeviceToken, isTrustedDevice, loginLockoutScope, newDeviceToken, withTrustedDevice } from './device-trust';
 import { UNKNOWN_DEVICE_SCOPE, counterExpiry, decideRefusedReservation, failureLocks, type LockoutScope } from './lockout';
 import type { Password, PasswordHasher } from './password';
@@ -30,6 +30,7 @@ import {
   type ResetPasswordRequest,
 } from './requests';
 import { RESET_CODE_TTL_MS, hashResetCode } from './reset-code';
+import { VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs } from './revocation';
 import { isSessionLive, sessionsOverCap } from './session-rules';
 import { hashSessionToken, newId, newSessionToken, sessionTokenUsername } from './session-token';
 import type { Username } from './username';
@@ -106,6 +107,8 @@ export interface TvmServiceDependencies {
   readonly log: DomainLog;
   /** Second factors (lambda/core/mfa): asked for at login and at a password reset when set up. */
   readonly secondFactor?: Pick<SecondFactorGate, 'requireChallengeIfEnrolled' | 'verifyForReset'>;
+  /** Waits `ms` (a vend waiting out a cut-off instant a few seconds ahead). Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** How stale a session's "last used" time may get before /token records a new one. */
@@ -238,7 +241,7 @@ export class TvmService {
   /** Opens a session with credentials for a user whose every factor was checked. */
   async completeLogin(user: UserRecord, device: string | undefined, origin: RequestOrigin, details: Record<string, string> = {}): Promise<SessionResult> {
     const { username } = user;
-    const credentials = await this.vend(username);
+    const credentials = await this.vend(username, user.cutOffAt);
     const { token, record } = this.newSession(user, user.sessionGeneration, device);
     await this.deps.sessions.putSession(record);
     await this.auditor.record('login_ok', username, origin, {
@@ -260,11 +263,21 @@ export class TvmService {
     await this.checkPassword(session.username, password, origin, () => `session:${session.sessionId}`);
   }
 
+  /**
+   * Throws {@link CutOffPendingError} (503 with Retry-After) when the user's cut-off instant
+   * lies further ahead than a vend waits: call it before spending a one-time proof (a
+   * second-factor code, a challenge) on a login that would then vend nothing.
+   */
+  checkCutOff(user: Pick<UserRecord, 'cutOffAt'>): void {
+    const aheadMs = cutOffDelayMs(user.cutOffAt, this.deps.clock.now());
+    if (aheadMs > VEND_WAIT_MAX_MS) throw new CutOffPendingError(Math.ceil(aheadMs / 1000));
+  }
+
   /** Vends fresh credentials for a live session, and records the use. */
   async token(sessionToken: string | undefined, origin: RequestOrigin = {}): Promise<VendResult> {
-    const { session } = await this.liveSession(sessionToken);
-    // Vend first: if STS fails, nothing is written.
-    const credentials = await this.vend(session.username);
+    const { session, user } = await this.liveSession(sessionToken);
+    // Vend first: if STS fails, nothing is written. The user read above carries the cut-off.
+    const credentials = await this.vend(session.username, user.cutOffAt);
     const now = this.deps.clock.now();
     // "Last used" to the nearest few minutes is all a session list needs; it saves a write per
     // call. The two writes are independent, so they go together: one round trip.
@@ -333,7 +346,7 @@ export class TvmService {
       await this.deps.secondFactor?.verifyForReset(user, request.secondFactor ?? {}, origin);
       const passwordHash = await hasher.hash(request.newPassword);
       // Vend before the commit, as register and login do: if STS fails, the old password stays.
-      credentials = await this.vend(username);
+      credentials = await this.vend(username, user.cutOffAt);
       replaced = await this.replaceCredentials(user, passwordHash);
     } catch (error) {
       // Give the code back, so the person can try again once the backend recovers.
@@ -553,14 +566,33 @@ export class TvmService {
     throw new TooManyAttemptsError(Math.ceil(cooldownMs / 1000));
   }
 
-  private vend(username: Username): Promise<IssuedCredentials> {
-    const { config, issuer } = this.deps;
+  /**
+   * Vends credentials that the user's cut-off (`cutOffAt`, from the user record the route
+   * already read) does not deny: while the instant lies ahead, waits when it is at most
+   * {@link VEND_WAIT_MAX_MS} away and otherwise throws {@link CutOffPendingError} (503 with
+   * Retry-After) before calling STS. STS's own clock has the last word: credentials it
+   * stamped before the cut-off (its clock trailing this one) are dropped and asked for again
+   * after the difference, once.
+   */
+  private async vend(username: Username, cutOffAt?: number): Promise<IssuedCredentials> {
+    const { config, issuer, clock, log } = this.deps;
     const policy = renderSessionPolicy(bucketArn(config.bucketName, config.partition), username);
-    return issuer.issue({
-      username,
-      sessionPolicy: serialiseSessionPolicy(policy),
-      durationSeconds: config.credentialSeconds,
-    });
+    const request = { username, sessionPolicy: serialiseSessionPolicy(policy), durationSeconds: config.credentialSeconds };
+    this.checkCutOff({ cutOffAt });
+    const aheadMs = cutOffDelayMs(cutOffAt, clock.now());
+    if (aheadMs > 0) await this.sleep(aheadMs);
+    for (let attempt = 1; ; attempt++) {
+      const credentials = await issuer.issue(request);
+      const missingMs = cutOffDelayMs(cutOffAt, credentialsIssuedAt(credentials.expiration, request.durationSeconds));
+      if (missingMs === 0) return credentials;
+      if (attempt > 1 || missingMs > VEND_WAIT_MAX_MS) throw new CutOffPendingError(Math.ceil(missingMs / 1000));
+      log.warn('STS issued credentials before the cut-off instant (its clock trails); asking again.', { username, missingMs });
+      await this.sleep(missingMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private newSession(user: UserRecord, generation: number, device?: string): { token: string; record: SessionRecord } {

@@ -1,4 +1,5 @@
 import {
+  AccessCutOffError,
   InvalidCredentialsError,
   InvalidRequestError,
   LoginRequiredError,
@@ -23,6 +24,7 @@ describe('plainError', () => {
     ['no network', new NetworkError(), "Can't reach the server"],
     ['an ended session', new LoginRequiredError(), 'Your session has ended; log in again.'],
     ['S3 refusing access', s3Error('AccessDenied', 403), "You don't have permission"],
+    ['access cut off (refused even with fresh credentials)', new AccessCutOffError(), 'Your access to your files was cut off. Log in again'],
     ['a file deleted elsewhere', s3Error('NoSuchKey', 404), 'no longer there'],
     ['an S3 outage', s3Error('InternalError', 500), 'file store is having trouble'],
     ['the browser failing to reach S3', new TypeError('Failed to fetch'), "Can't reach the file store"],

@@ -231,6 +231,18 @@ describe('fromTvm', () => {
     expect(tvm.requests).toHaveLength(2);
   });
 
+  it('a refresh for refused credentials never answers with them: a 503 with Retry-After is thrown to be waited out', async () => {
+    const first = vendResult(HOUR);
+    const tvm = new FakeTvm(() => apiError(503, 'service_unavailable', 'Access was cut off moments ago.', { 'retry-after': '90' })).answer(json(200, first));
+    const client = new TvmClient({ baseUrl: 'https://tvm.example.com', fetch: tvm.fetch, sessionStore: new MemorySessionStore(liveSession()), retry: { maxAttempts: 1 } });
+    const provider = fromTvm(client);
+    await provider();
+
+    await expect(provider({ forceRefresh: true, credentialsRefused: true })).rejects.toMatchObject({ code: 'service_unavailable', retryAfterSeconds: 90 });
+    // A plain forced refresh (offline, say) still falls back to them; only the caller that saw them refused is told.
+    await expect(provider({ forceRefresh: true })).resolves.toMatchObject({ accessKeyId: first.credentials.accessKeyId });
+  });
+
   it('marks itself as caching for the AWS SDK, in a way the SDK may set again', () => {
     'use strict';
     const provider = fromTvm(loggedInClient(new FakeTvm())) as unknown as { memoized: boolean };

@@ -3,6 +3,7 @@ import {
   InvalidRequestError,
   NetworkError,
   parseRetryAfterMs,
+  retryAfterOnlyDelayMs,
   retryDelayMs,
   ServiceUnavailableError,
   TimeoutError,
@@ -67,5 +68,22 @@ describe('retryDelayMs', () => {
   it('gives up instead of waiting longer than maxRetryAfterMs', () => {
     const error = new ServiceUnavailableError('down', { retryAfterSeconds: 31 });
     expect(retryDelayMs(error, 2, { ...policy, maxRetryAfterMs: 30_000 }, () => 0.5)).toBeUndefined();
+  });
+});
+
+describe('retryAfterOnlyDelayMs (register, login, reset: not safe to repeat in general)', () => {
+  const policy = DEFAULT_RETRY_POLICY;
+  it('retries only a 503 that carries Retry-After, and waits at least that long', () => {
+    expect(retryAfterOnlyDelayMs(new ServiceUnavailableError('cut off', { retryAfterSeconds: 12 }), 2, policy, () => 0.5)).toBeGreaterThanOrEqual(12_000);
+    expect(retryAfterOnlyDelayMs(new ServiceUnavailableError('down'), 2, policy, () => 0.5)).toBeUndefined();
+    expect(retryAfterOnlyDelayMs(new NetworkError(), 2, policy, () => 0.5)).toBeUndefined();
+    expect(retryAfterOnlyDelayMs(new TimeoutError(1000), 2, policy, () => 0.5)).toBeUndefined();
+    expect(retryAfterOnlyDelayMs(new TooManyAttemptsError('locked', { retryAfterSeconds: 5 }), 2, policy, () => 0.5)).toBeUndefined();
+  });
+
+  it('stops after maxAttempts and past maxRetryAfterMs', () => {
+    const error = new ServiceUnavailableError('cut off', { retryAfterSeconds: 3 });
+    expect(retryAfterOnlyDelayMs(error, policy.maxAttempts + 1, policy, () => 0.5)).toBeUndefined();
+    expect(retryAfterOnlyDelayMs(new ServiceUnavailableError('cut off', { retryAfterSeconds: 31 }), 2, policy, () => 0.5)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Connectivity, LoginRequiredError, NetworkError, ServiceUnavailableError, type ConnectivityState } from '@serverless-tvm/client';
+import { AccessCutOffError, Connectivity, LoginRequiredError, NetworkError, ServiceUnavailableError, type ConnectivityState } from '@serverless-tvm/client';
 import {
   AbortedError,
   FileTooLargeError,
@@ -66,13 +66,53 @@ describe('sendWithRecovery', () => {
     expect(request.calls()).toBe(2);
   });
 
-  it('refreshes only once: a second refusal with fresh credentials is thrown as S3 sent it', async () => {
+  it('refreshes only once: refused again with fresh credentials is AccessCutOffError (S3\'s error as its cause), not a loop', async () => {
     const ctx = context();
     const denied = s3Error('AccessDenied', 403);
     const request = scripted([denied, denied, denied], 'never');
-    await expect(sendWithRecovery(request.send, ctx)).rejects.toBe(denied);
+    const error = await sendWithRecovery(request.send, ctx).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AccessCutOffError);
+    expect(error).toMatchObject({ code: 'access_cut_off', status: 403, cause: denied });
     expect(ctx.refreshes()).toBe(1);
     expect(request.calls()).toBe(2);
+  });
+
+  it('waits out a refresh answered 503 with Retry-After (a cut-off instant ahead) for at least that long, then works with the fresh credentials', async () => {
+    let clock = 0;
+    const waits: number[] = [];
+    const realSetTimeout = global.setTimeout;
+    let refreshes = 0;
+    const ctx = context({
+      now: () => clock,
+      refreshCredentials: async () => {
+        refreshes++;
+        if (refreshes === 1) throw new ServiceUnavailableError('Access was cut off moments ago.', { status: 503, retryAfterSeconds: 3 });
+      },
+    });
+    const spy = jest.spyOn(global, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+      waits.push(ms ?? 0);
+      clock += ms ?? 0;
+      return realSetTimeout(callback, 0);
+    }) as typeof setTimeout);
+    try {
+      const denied = s3Error('AccessDenied', 403);
+      const request = scripted([denied, denied], 'listed');
+      await expect(sendWithRecovery(request.send, ctx)).resolves.toBe('listed');
+      expect(refreshes).toBe(2);
+      expect(waits).toHaveLength(1);
+      expect(waits[0]).toBeGreaterThanOrEqual(3_000);
+      expect(request.calls()).toBe(3);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('never retries an AccessCutOffError thrown by the request itself', async () => {
+    const ctx = context();
+    const request = scripted([new AccessCutOffError()], 'never');
+    await expect(sendWithRecovery(request.send, ctx)).rejects.toBeInstanceOf(AccessCutOffError);
+    expect(request.calls()).toBe(1);
+    expect(ctx.refreshes()).toBe(0);
   });
 
   it('ends with LoginRequiredError when the refresh gets a 401 from /token', async () => {

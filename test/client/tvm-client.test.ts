@@ -108,7 +108,7 @@ describe('TvmClient register and login', () => {
     ['invalid_credentials', apiError(401, 'invalid_credentials', 'The username or password is incorrect.'), InvalidCredentialsError],
     ['username_taken', apiError(409, 'username_taken', 'That username is already taken.'), UsernameTakenError],
     ['too_many_attempts', apiError(429, 'too_many_attempts', 'Too many failed attempts.', { 'retry-after': '900' }), TooManyAttemptsError],
-    ['service_unavailable', apiError(503, 'service_unavailable', 'Retry shortly.', { 'retry-after': '2' }), ServiceUnavailableError],
+    ['service_unavailable', apiError(503, 'service_unavailable', 'Retry shortly.'), ServiceUnavailableError],
     ['internal_error', apiError(500, 'internal_error', 'Internal error.'), InternalServerError],
   ])('maps the API error %s to its typed error', async (code, response, errorClass) => {
     const client = clientFor(new FakeTvm().answer(response));
@@ -157,8 +157,8 @@ describe('TvmClient register and login', () => {
     await expect(client.getSession()).resolves.toBeUndefined();
   });
 
-  it('never retries a login, even on 503 or a network error', async () => {
-    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Retry shortly.', { 'retry-after': '1' }), new TypeError('fetch failed'));
+  it('never retries a login on a 503 without Retry-After or on a network error', async () => {
+    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Down.'), new TypeError('fetch failed'));
     const client = clientFor(tvm);
 
     await expect(client.login('alice', 'pw')).rejects.toBeInstanceOf(ServiceUnavailableError);
@@ -166,13 +166,38 @@ describe('TvmClient register and login', () => {
     expect(tvm.callsTo('/prod/login')).toHaveLength(2);
   });
 
-  it('never retries a register, even on 503 or a network error', async () => {
-    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Retry shortly.', { 'retry-after': '1' }), new TypeError('fetch failed'));
+  it.each([
+    ['login', '/prod/login', (client: TvmClient) => client.login('alice', 'pw')],
+    ['register', '/prod/register', (client: TvmClient) => client.register('alice', 'pw')],
+    ['password reset', '/prod/password/reset', (client: TvmClient) => client.resetPassword('alice', 'ABCDEFGHJKMNPQRS', 'a new passphrase')],
+  ])('retries a %s on a 503 with Retry-After (a cut-off instant still ahead) no sooner than asked, and keeps the session', async (_what, path, call) => {
+    const result = sessionResult();
+    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Access was cut off moments ago; retry in 12 seconds.', { 'retry-after': '12' }), json(200, result));
     const client = clientFor(tvm);
 
-    await expect(client.register('alice', 'pw')).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const pending = track(call(client));
+    await jest.advanceTimersByTimeAsync(11_999);
+    expect(tvm.callsTo(path)).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1_000);
+
+    await expect(pending.result).resolves.toMatchObject({ username: 'alice' });
+    expect(tvm.callsTo(path)).toHaveLength(2);
+    expect((await client.getSession())?.token).toBe(result.session.token);
+  });
+
+  it('gives up on a login when the Retry-After is longer than the policy waits, and says how long', async () => {
+    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Retry later.', { 'retry-after': '120' }));
+    const client = clientFor(tvm);
+    await expect(client.login('alice', 'pw')).rejects.toMatchObject({ code: 'service_unavailable', retryAfterSeconds: 120 });
+    expect(tvm.callsTo('/prod/login')).toHaveLength(1);
+  });
+
+  it('never retries a register on a network error', async () => {
+    const tvm = new FakeTvm().answer(new TypeError('fetch failed'));
+    const client = clientFor(tvm);
+
     await expect(client.register('alice', 'pw')).rejects.toBeInstanceOf(NetworkError);
-    expect(tvm.callsTo('/prod/register')).toHaveLength(2);
+    expect(tvm.callsTo('/prod/register')).toHaveLength(1);
   });
 });
 

@@ -194,6 +194,24 @@ describe('revoke-credentials when IAM fails', () => {
   });
 });
 
+describe('the cut-off instant on the user record', () => {
+  it('revoke-credentials stores on the user record, in the write that revokes the sessions, the instant it puts on the role', async () => {
+    const { users, admin, username: erin } = await newAccount();
+    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 };
+    // IAM fails, so only the commit has happened: the record must already carry the instant.
+    const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
+    const before = await store.serverDate();
+    await expect(revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, erin)).rejects.toThrow(AdminError);
+    const committed = await users.getUser(erin);
+    expect(committed?.sessionGeneration).toBe(1);
+    expect(committed?.cutOffAt).toBeGreaterThanOrEqual(before + 11_000 + 1000);
+    const { cutOffAt } = await revokeCredentials({ admin, revocations: list(), target, progress: () => undefined }, erin);
+    expect((await users.getUser(erin))?.cutOffAt).toBe(cutOffAt);
+    const statement = (await policyOnRole())!.Statement.find((candidate) => namedOnRole({ Version: '2012-10-17', Statement: [candidate] }).includes(erin));
+    expect(statement!.Condition!.DateLessThan!['aws:TokenIssueTime']).toBe(new Date(cutOffAt).toISOString().replace('.000Z', 'Z'));
+  });
+});
+
 describe('users delete that fails half-way', () => {
   it('is completed by running it again: files gone, records gone, the name held', async () => {
     const { users, admin, username: dave } = await newAccount();

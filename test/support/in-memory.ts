@@ -132,12 +132,14 @@ export class InMemoryUserStore implements UserStore {
     if (!user || user.userId !== userId) return undefined;
     if (changes.sessionGeneration && user.sessionGeneration !== changes.sessionGeneration.from) return undefined;
     if (changes.ifPasswordHash !== undefined && user.passwordHash !== changes.ifPasswordHash) return undefined;
+    if (changes.cutOffAt !== undefined && (user.cutOffAt ?? 0) > changes.cutOffAt) return undefined;
     const updated: UserRecord = {
       ...user,
       ...(changes.passwordHash !== undefined ? { passwordHash: changes.passwordHash } : {}),
       ...(changes.trustedDevices !== undefined ? { trustedDevices: [...changes.trustedDevices] } : {}),
       ...(changes.disabled !== undefined ? { disabled: changes.disabled } : {}),
       ...(changes.sessionGeneration ? { sessionGeneration: changes.sessionGeneration.to } : {}),
+      ...(changes.cutOffAt !== undefined ? { cutOffAt: changes.cutOffAt } : {}),
     };
     this.users.set(username, updated);
     return { ...updated };

@@ -39,7 +39,7 @@ export const TOTP_PENDING_MS = 10 * 60_000;
 
 /** What {@link MfaService} needs. */
 export interface MfaServiceDependencies {
-  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession' | 'changePassword' | 'trustDeviceAfterSecondFactor'>;
+  readonly tvm: Pick<TvmService, 'authenticate' | 'reauthenticate' | 'completeLogin' | 'listSessions' | 'revokeSession' | 'changePassword' | 'trustDeviceAfterSecondFactor' | 'checkCutOff'>;
   readonly gate: SecondFactorGate;
   readonly factors: FactorStore;
   readonly challenges: ChallengeStore;
@@ -154,6 +154,8 @@ export class MfaService {
   async completeLogin(request: MfaLoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
     const { challenge, user } = await this.takeChallenge(request.challenge);
     if (challenge.kind === 'passkey') throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
+    // A login that could vend nothing yet (a cut-off ahead) is a 503 before the code is spent.
+    this.deps.tvm.checkCutOff(user);
     // A passkey answer must sign the WebAuthn challenge this login challenge was issued with.
     const proof = request.passkey !== undefined ? { passkey: { response: request.passkey, challenge: challenge.webauthnChallenge ?? '' } } : request.proof;
     await this.deps.gate.verify(user, proof, origin, 'login', challenge.lockoutScope ?? UNKNOWN_DEVICE_SCOPE);
@@ -254,6 +256,9 @@ export class MfaService {
       else await auditor.recordUnregistered('mfa_failed', NOBODY, origin, details);
       throw refused();
     }
+    // Only now, with the passkey proven: a 503 while a cut-off lies ahead, so the answer for an
+    // unknown id and a registered one stays the same.
+    this.deps.tvm.checkCutOff(user);
     return this.finishLogin(token, user, undefined, origin, 'passkey (passwordless)');
   }
 

@@ -15,7 +15,9 @@ export type TvmClientErrorCode =
   /** The TVM did not answer within the request timeout. */
   | 'timeout'
   /** The TVM answered with something that is not the documented contract. */
-  | 'unexpected_response';
+  | 'unexpected_response'
+  /** S3 refused the user's own folder even with credentials fetched just now: access was cut off. */
+  | 'access_cut_off';
 
 /** What every client error carries besides its message. */
 export interface TvmClientErrorDetails {
@@ -162,6 +164,20 @@ export class TimeoutError extends TvmClientError {
   constructor(timeoutMs: number, details: TvmClientErrorDetails = {}) {
     super('timeout', `The token vending machine did not answer within ${timeoutMs} ms.`, details);
     this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * S3 refused a request in the user's own folder, and again with credentials fetched from the
+ * TVM just after: access was cut off (the operator revoked the credentials, disabled or deleted
+ * the account) and is not coming back by itself. Retrying will not help: stop, say so, and
+ * offer to log in again (the next login says whether the account still works). `cause` is
+ * S3's own error.
+ */
+export class AccessCutOffError extends TvmClientError {
+  constructor(message = 'Access to your files was cut off. Log in again; if that fails, your account may be disabled.', details: TvmClientErrorDetails = {}) {
+    super('access_cut_off', message, details);
+    this.name = 'AccessCutOffError';
   }
 }
 

@@ -60,7 +60,11 @@ export interface TvmCredentialSnapshot {
  * came with the credentials.
  */
 export interface TvmCredentialProvider {
-  /** Resolves credentials: cached while fresh, else one shared `/token` call. `{forceRefresh: true}` skips the cache. */
+  /**
+   * Resolves credentials: cached while fresh, else one shared `/token` call. `{forceRefresh: true}`
+   * skips the cache; add `credentialsRefused: true` when S3 refused the cached ones, so a failed
+   * refresh is thrown rather than answered with them.
+   */
   (identityProperties?: Record<string, unknown>): Promise<TvmCredentialIdentity>;
   /** This user's bucket, prefix, region and (locally) endpoint; fetches credentials first if none are cached. */
   storage(): Promise<StorageInfo>;
@@ -90,6 +94,10 @@ interface CacheEntry {
  * - Offline (the TVM unreachable or answering 503), it keeps handing out the cached
  *   credentials while they still work, and tries `/token` again with a growing backoff; only
  *   once they have run out does it throw the network error. It never ends the session itself.
+ * - A refresh for credentials S3 refused (`{forceRefresh: true, credentialsRefused: true}`, as
+ *   the storage helpers send) never answers with the cached ones: a 503 (with the Retry-After
+ *   the TVM sent, e.g. while a credential cut-off instant still lies ahead) is thrown for the
+ *   caller to wait out.
  */
 export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCredentialProvider {
   const refreshBeforeExpiryMs = options.refreshBeforeExpiryMs ?? 300_000;
@@ -108,9 +116,10 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
 
   const remainingMs = (entry: CacheEntry): number => entry.identity.expiration.getTime() - now();
 
-  const refresh = (): Promise<TvmCredentialIdentity> => {
+  const refresh = (refused: boolean): Promise<TvmCredentialIdentity> => {
     const started = generation;
-    const previous = cache;
+    // Credentials S3 just refused are no fallback.
+    const previous = refused ? undefined : cache;
     const request = client
       .token()
       .then(
@@ -150,7 +159,7 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
       // Fresh; or due for renewal, but the TVM was unreachable a moment ago and these still work.
       if (left > refreshBeforeExpiryMs || (now() < refreshNotBefore && left >= minimumRemainingMs)) return Promise.resolve(cache.identity);
     }
-    return inFlight ?? refresh();
+    return inFlight ?? refresh(identityProperties?.['credentialsRefused'] === true);
   }) as TvmCredentialProvider;
   // The AWS SDK wraps a plain provider in a cache of its own, kept per client until five minutes
   // before expiry, which would keep signing with the previous user's keys after a logout and a

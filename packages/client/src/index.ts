@@ -10,7 +10,7 @@ export type { DeviceTokenStore } from './device-tokens';
 export * from './errors';
 export { fromTvm } from './from-tvm';
 export type { FromTvmOptions, TvmCredentialIdentity, TvmCredentialProvider, TvmCredentialSnapshot } from './from-tvm';
-export { DEFAULT_RETRY_POLICY, isTransient, parseRetryAfterMs, retryDelayMs } from './retry';
+export { DEFAULT_RETRY_POLICY, isTransient, parseRetryAfterMs, retryAfterOnlyDelayMs, retryDelayMs } from './retry';
 export type { RetryPolicy } from './retry';
 export { LocalStorageSessionStore, MemorySessionStore } from './session-store';
 export type { KeyValueStorage, LocalStorageSessionStoreOptions, SessionStore, StoredSession } from './session-store';

@@ -88,7 +88,7 @@ export class TvmMfa {
   async completeLogin(challenge: MfaChallenge, factor: LoginFactor): Promise<SessionResult> {
     // The route's body model holds strings only, so a passkey answer travels as JSON text.
     const answerField = 'passkey' in factor ? { passkey: JSON.stringify(factor.passkey) } : factor;
-    const answer = await this.client.call({ path: '/login/mfa', body: { challenge: challenge.token, ...answerField }, retry: false });
+    const answer = await this.client.call({ path: '/login/mfa', body: { challenge: challenge.token, ...answerField }, retry: 'retry-after' });
     return this.client.acceptLogin(answer);
   }
 
@@ -184,6 +184,6 @@ export class TvmMfa {
   /** Signs in with a passkey alone and keeps the session, like `login`. Never retried. */
   async loginWithPasskey(challenge: { readonly token: string }, answer: object): Promise<SessionResult> {
     const body = { challenge: challenge.token, credential: JSON.stringify(answer) };
-    return this.client.acceptLogin(await this.client.call({ path: '/login/passkey', body, retry: false }));
+    return this.client.acceptLogin(await this.client.call({ path: '/login/passkey', body, retry: 'retry-after' }));
   }
 }

@@ -52,6 +52,18 @@ export function parseRetryAfterMs(header: string | null | undefined, nowMs: numb
 }
 
 /**
+ * The wait before attempt `nextAttempt` of a request that is not safe to repeat in general
+ * (register, login, a password reset, a second-factor login), or undefined: only a 503 that
+ * carries a Retry-After is retried. The TVM sends that when it has done nothing yet (the
+ * user's credential cut-off still lies ahead, or a backend failed before any commit), so
+ * sending the same request again once the wait is over is what it asks for.
+ */
+export function retryAfterOnlyDelayMs(error: unknown, nextAttempt: number, policy: RetryPolicy, random: () => number): number | undefined {
+  if (!(error instanceof ServiceUnavailableError) || error.retryAfterSeconds === undefined) return undefined;
+  return retryDelayMs(error, nextAttempt, policy, random);
+}
+
+/**
  * The wait before attempt `nextAttempt` (2 for the first retry), or undefined when the
  * request must not be retried.
  *

@@ -15,7 +15,7 @@ import {
 } from './errors';
 import { Connectivity } from './connectivity';
 import { stepUpBody, type PasskeyStepUp, type SecondFactor, type StepUp } from './mfa';
-import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryAfterOnlyDelayMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
 import type { SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
@@ -71,8 +71,11 @@ export interface RequestPlan {
   readonly path: string;
   readonly body?: unknown;
   readonly bearer?: string;
-  /** Whether the call may be sent again after a transient failure. */
-  readonly retry: boolean;
+  /**
+   * Whether the call may be sent again after a transient failure; `'retry-after'`: only after
+   * a 503 carrying Retry-After, which the TVM sends when it did nothing (see retryAfterOnlyDelayMs).
+   */
+  readonly retry: boolean | 'retry-after';
 }
 
 /**
@@ -80,8 +83,11 @@ export interface RequestPlan {
  *
  * Retry rules: `token()` and `logout()` are retried on 503 (honouring Retry-After), network
  * errors and timeouts, with exponential backoff and jitter, up to `retry.maxAttempts`.
- * `register()` and `login()` are never retried: a login attempt counts against the account's
- * lockout and a lost answer may already have created a session or a user. No 4xx is retried.
+ * `register()`, `login()` and `resetPassword()` are retried only on a 503 that carries
+ * Retry-After (the TVM did nothing: e.g. the user's credentials were cut off moments ago and
+ * new ones can be issued in a few seconds), after waiting as asked: a login attempt counts
+ * against the account's lockout and a lost answer may already have created a session or a
+ * user. No 4xx is retried.
  *
  * For AWS SDK v3 clients, wrap the client in {@link fromTvm}.
  */
@@ -120,21 +126,21 @@ export class TvmClient {
   }
 
   /**
-   * Creates an account and logs it in, with the client's `device` label on the session. Never retried.
+   * Creates an account and logs it in, with the client's `device` label on the session. Retried only on a 503 with Retry-After, after that wait.
    * @param options.device overrides the client's `device` label for this session.
    * @throws InvalidRequestError (which field, why), UsernameTakenError, ServiceUnavailableError, NetworkError, TimeoutError.
    */
   async register(username: string, password: string, options: { readonly device?: string } = {}): Promise<SessionResult> {
     const device = options.device ?? this.device;
     const body = { username, password, ...(device !== undefined ? { device } : {}) };
-    const result = parseSessionResult(await this.send({ path: '/register', body, retry: false }));
+    const result = parseSessionResult(await this.send({ path: '/register', body, retry: 'retry-after' }));
     await this.keepDeviceToken(result);
     await this.signIn(result);
     return result;
   }
 
   /**
-   * Logs in and keeps the session. Never retried.
+   * Logs in and keeps the session. Retried only on a 503 with Retry-After, after that wait.
    * @param options.device overrides the client's `device` label for this login.
    * @throws InvalidCredentialsError (one answer for unknown user and wrong password),
    *   TooManyAttemptsError (with `retryAfterSeconds`), InvalidRequestError, ServiceUnavailableError, NetworkError, TimeoutError.
@@ -143,7 +149,7 @@ export class TvmClient {
     const device = options.device ?? this.device;
     const deviceToken = await Promise.resolve(this.deviceTokens.load(username.toLowerCase())).catch(() => undefined);
     const body = { username, password, ...(device !== undefined ? { device } : {}), ...(deviceToken ? { deviceToken } : {}) };
-    const answer = await this.send({ path: '/login', body, retry: false });
+    const answer = await this.send({ path: '/login', body, retry: 'retry-after' });
     // An account with a second factor answers a challenge instead (docs/mfa.md); the right
     // password still earns the device its trust.
     const challenge = parseMfaChallenge(answer);
@@ -245,12 +251,12 @@ export class TvmClient {
 
   /**
    * Redeems a one-time reset code from an operator and logs in with the new password, like
-   * {@link login}. Never retried (a wrong code counts in the lockout).
+   * {@link login}. Retried only on a 503 with Retry-After (a wrong code counts in the lockout).
    */
   async resetPassword(username: string, resetCode: string, newPassword: string, secondFactor?: SecondFactor): Promise<SessionResult> {
     // An account with a second factor also needs a code or recovery code (SecondFactorRequiredError otherwise).
     const result = parseSessionResult(
-      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword, ...secondFactor }, retry: false }),
+      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword, ...secondFactor }, retry: 'retry-after' }),
     );
     await this.signIn(result);
     return result;
@@ -367,7 +373,12 @@ export class TvmClient {
       try {
         return await this.attempt(plan);
       } catch (error) {
-        const delay = plan.retry ? retryDelayMs(error, attempt + 1, this.retryPolicy, this.random) : undefined;
+        const delay =
+          plan.retry === 'retry-after'
+            ? retryAfterOnlyDelayMs(error, attempt + 1, this.retryPolicy, this.random)
+            : plan.retry
+              ? retryDelayMs(error, attempt + 1, this.retryPolicy, this.random)
+              : undefined;
         if (delay === undefined) throw error;
         await sleep(delay);
       }

@@ -4,7 +4,7 @@
  * while (wait with backoff, report offline, send again when it is back). Only a 401 from the
  * TVM ends the session; the wait never does.
  */
-import { isTransient, LoginRequiredError, type Connectivity } from '../index';
+import { AccessCutOffError, isTransient, LoginRequiredError, TvmClientError, type Connectivity } from '../index';
 import { AbortedError, StorageUnreachableError } from './errors';
 
 /** How long and how often to try again while the network is down. */
@@ -24,7 +24,10 @@ export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = { initialDelayMs: 500, ma
 export interface RecoveryContext {
   readonly policy: RecoveryPolicy;
   readonly connectivity: Connectivity;
-  /** Fetches fresh credentials, skipping the cache (the provider's `{forceRefresh: true}`). */
+  /**
+   * Fetches fresh credentials, skipping the cache and never falling back to it (the provider's
+   * `{forceRefresh: true, credentialsRefused: true}`).
+   */
   readonly refreshCredentials: () => Promise<unknown>;
   readonly signal?: AbortSignal;
   readonly now: () => number;
@@ -103,7 +106,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Sends with recovery:
  * - a credential refusal: fresh credentials are fetched once (a 401 there ends the session
- *   with LoginRequiredError), then the request is sent again; a second refusal is thrown;
+ *   with LoginRequiredError; a 503, e.g. while a cut-off instant still lies ahead, is waited
+ *   out for at least its Retry-After and the fetch tried again), then the request is sent
+ *   again; refused again with those fresh credentials, access was cut off: AccessCutOffError,
+ *   never retried;
  * - no answer, a 5xx, throttling, or the TVM unreachable: connectivity goes offline, and the
  *   request is sent again after an exponential backoff with jitter, until it gets through
  *   (online again) or `patienceMs` has passed (StorageUnreachableError);
@@ -126,14 +132,17 @@ export async function sendWithRecovery<T>(send: () => Promise<T>, context: Recov
       failure = error;
     }
     if (signal?.aborted) throw new AbortedError();
-    if (failure instanceof LoginRequiredError) throw failure;
-    if (isCredentialRefusal(failure) && !refreshed) {
-      refreshed = true;
+    if (failure instanceof LoginRequiredError || failure instanceof AccessCutOffError) throw failure;
+    if (isCredentialRefusal(failure)) {
+      // Refused with credentials the TVM issued just now: no wait or retry will change that.
+      if (refreshed) throw new AccessCutOffError(undefined, { status: statusOf(failure) ?? 403, cause: failure });
       try {
         await context.refreshCredentials();
+        refreshed = true;
         continue;
       } catch (error) {
         if (!isWorthWaitingFor(error)) throw error;
+        // Waited out below; the next refusal fetches again.
         failure = error;
       }
     }
@@ -145,8 +154,10 @@ export async function sendWithRecovery<T>(send: () => Promise<T>, context: Recov
     firstFailureAt ??= context.now();
     const waitedMs = context.now() - firstFailureAt;
     if (waitedMs >= policy.patienceMs) throw new StorageUnreachableError(waitedMs, failure);
-    // Half fixed, half random: a crowd coming back from one outage spreads out.
-    await sleep(delayMs / 2 + context.random() * (delayMs / 2), signal);
+    // Half fixed, half random: a crowd coming back from one outage spreads out. A Retry-After
+    // from the TVM is a floor.
+    const retryAfterMs = failure instanceof TvmClientError && failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : 0;
+    await sleep(Math.max(retryAfterMs, delayMs / 2 + context.random() * (delayMs / 2)), signal);
     delayMs = Math.min(policy.maxDelayMs, delayMs * 2);
   }
 }

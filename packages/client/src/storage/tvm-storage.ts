@@ -377,7 +377,7 @@ export class TvmStorage {
     return sendWithRecovery(() => send(signal ? { abortSignal: signal } : {}), {
       policy: this.recovery,
       connectivity: this.connectivity,
-      refreshCredentials: () => this.credentials({ forceRefresh: true }),
+      refreshCredentials: () => this.credentials({ forceRefresh: true, credentialsRefused: true }),
       ...(signal ? { signal } : {}),
       now: this.now,
       random: this.random,

@@ -1,0 +1,190 @@
+/**
+ * Self-service deletion's domain logic on in-memory fakes (no mocks): the request commits
+ * "deletion pending" at once behind a real step-up, and the worker finishes the operator's
+ * lifecycle (cut-off on the role, the propagation wait, every file, the records, the name
+ * hold), each step idempotent.
+ */
+import { AccountAdmin } from '../../lambda/core/account-admin';
+import { AccountDeletion, type CredentialCutOff, type DeletionQueue, type DeletionRequest, type FolderPurger } from '../../lambda/core/account-deletion';
+import { AuthenticationError, CutOffPendingError, UsernameTakenError } from '../../lambda/core/errors';
+import { withSecondFactors } from '../../lambda/core/mfa/wiring';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
+import { nameHeldUntil } from '../../lambda/core/revocation';
+import { AuditRecorder } from '../../lambda/core/tvm-service';
+import { parseUsername, type Username } from '../../lambda/core/username';
+import { thrown } from '../support/async';
+import { inMemoryBackend } from '../support/in-memory';
+import { InMemoryMfaStore } from '../support/in-memory-mfa';
+
+const PASSWORD = 'correct horse battery';
+const PROPAGATION_MS = 5 * 60_000;
+const MARGIN_MS = 20_000;
+
+class MemoryQueue implements DeletionQueue {
+  readonly items = new Map<Username, DeletionRequest>();
+  async put(request: DeletionRequest) {
+    this.items.set(request.username, { ...request });
+  }
+  async get(username: Username) {
+    return this.items.get(username);
+  }
+  async list() {
+    return [...this.items.values()];
+  }
+  async remove(username: Username) {
+    this.items.delete(username);
+  }
+}
+
+/** The role's cut-off list as a map, on the backend's clock (to the second, as DynamoDB's Date header). */
+class MemoryCutOff implements CredentialCutOff {
+  readonly entries = new Map<Username, number>();
+  failNext = false;
+  constructor(private readonly now: () => number) {}
+  async serverDate() {
+    return Math.floor(this.now() / 1000) * 1000;
+  }
+  async cutOff(username: Username, cutOffAt: number) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('IAM throttled');
+    }
+    this.entries.set(username, Math.max(cutOffAt, this.entries.get(username) ?? 0));
+  }
+}
+
+class MemoryFolders implements FolderPurger {
+  readonly files = new Map<Username, string[]>();
+  async purge(username: Username) {
+    const count = this.files.get(username)?.length ?? 0;
+    this.files.delete(username);
+    return count;
+  }
+}
+
+function setup() {
+  const backend = inMemoryBackend();
+  const store = new InMemoryMfaStore();
+  const { service, mfa } = withSecondFactors({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
+  const queue = new MemoryQueue();
+  const cutOff = new MemoryCutOff(() => backend.clock.now());
+  const folders = new MemoryFolders();
+  const deletion = new AccountDeletion({
+    authenticate: (token) => service.authenticate(token),
+    stepUp: (live, proof, origin, purpose) => mfa.stepUp(live, proof, origin, purpose),
+    users: backend.users,
+    admin: new AccountAdmin(backend),
+    queue,
+    cutOff,
+    folder: folders,
+    auditor: new AuditRecorder(backend),
+    clock: backend.clock,
+    cutOffMarginMs: MARGIN_MS,
+    propagationMs: PROPAGATION_MS,
+    maxCredentialSeconds: 3600,
+  });
+  return { backend, service, deletion, queue, cutOff, folders };
+}
+
+type Setup = ReturnType<typeof setup>;
+const alice = parseUsername('alice');
+
+async function aliceWithFiles(s: Setup) {
+  const registered = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+  s.folders.files.set(alice, ['alice/a.txt', 'alice/b.txt (old version)']);
+  return registered.session.token;
+}
+
+describe('AccountDeletion.request (DELETE /account)', () => {
+  it('after the password, refuses logins and every session at once and stores the cut-off on the record; answers pending', async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    const other = (await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).session.token;
+    const pending = await s.deletion.request(token, { currentPassword: PASSWORD as never });
+    expect(pending.status).toBe('pending');
+    const user = await s.backend.users.getUser(alice);
+    expect(user).toMatchObject({ disabled: true, sessionGeneration: 1 });
+    expect(user!.cutOffAt).toBeGreaterThan(s.backend.clock.now() + MARGIN_MS);
+    expect(Date.parse(pending.completesAfter)).toBe(user!.cutOffAt! + PROPAGATION_MS);
+    for (const session of [token, other]) expect(await thrown(s.service.token(session))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
+    expect(s.queue.items.get(alice)).toMatchObject({ cutOffAt: user!.cutOffAt, userId: user!.userId });
+    expect((await s.backend.audit.list(alice, 10)).map((event) => event.type)).toContain('deletion_requested');
+  });
+
+  it('a thief with a stolen session but without the password deletes nothing', async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    expect(await thrown(s.deletion.request(token, { currentPassword: 'not the password' as never }))).toBeInstanceOf(AuthenticationError);
+    expect(s.queue.items.size).toBe(0);
+    expect(await s.backend.users.getUser(alice)).toMatchObject({ disabled: false, sessionGeneration: 0 });
+    expect((await s.service.token(token)).credentials).toBeDefined();
+  });
+
+  it('without a session it is a 401 before any step-up', async () => {
+    const s = setup();
+    await aliceWithFiles(s);
+    expect(await thrown(s.deletion.request(undefined, { currentPassword: PASSWORD as never }))).toBeInstanceOf(AuthenticationError);
+    expect(s.queue.items.size).toBe(0);
+  });
+});
+
+describe('AccountDeletion.advance (the worker)', () => {
+  it('cuts off, waits for IAM, then deletes every file and the records, and holds the name until every credential has expired', async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    await s.deletion.request(token, { currentPassword: PASSWORD as never });
+    const cutOffAt = (await s.backend.users.getUser(alice))!.cutOffAt!;
+
+    const first = await s.deletion.advance(alice);
+    expect(first).toEqual({ state: 'cut_off', purgeAfter: s.backend.clock.now() + PROPAGATION_MS });
+    expect(s.cutOff.entries.get(alice)).toBe(cutOffAt);
+    expect(s.folders.files.has(alice)).toBe(true);
+
+    s.backend.clock.advance(PROPAGATION_MS - 1);
+    expect(await s.deletion.advance(alice)).toMatchObject({ state: 'waiting' });
+    expect(s.folders.files.has(alice)).toBe(true);
+
+    s.backend.clock.advance(1);
+    const done = await s.deletion.advance(alice);
+    expect(done).toEqual({ state: 'deleted', deletedEntries: 2, heldUntil: nameHeldUntil(cutOffAt, 3600) });
+    expect(s.folders.files.has(alice)).toBe(false);
+    expect(await s.backend.users.getUser(alice)).toBeUndefined();
+    expect(s.queue.items.size).toBe(0);
+    expect(await thrown(s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
+    // Run again (a retried worker): nothing left to do.
+    expect(await s.deletion.advance(alice)).toBeUndefined();
+  });
+
+  it('a worker that fails at the cut-off is completed by the next run, and deletes nothing before it', async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    await s.deletion.request(token, { currentPassword: PASSWORD as never });
+    s.cutOff.failNext = true;
+    const outcomes = await s.deletion.sweep();
+    expect(outcomes[0]?.error).toBeInstanceOf(Error);
+    expect(s.folders.files.has(alice)).toBe(true);
+    expect((await s.deletion.sweep())[0]?.progress).toMatchObject({ state: 'cut_off' });
+    s.backend.clock.advance(PROPAGATION_MS);
+    expect((await s.deletion.sweep())[0]?.progress).toMatchObject({ state: 'deleted' });
+  });
+
+  it('an operator who enables the account before the purge cancels the deletion: nothing is deleted', async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    await s.deletion.request(token, { currentPassword: PASSWORD as never });
+    await new AccountAdmin(s.backend).enable(alice);
+    expect(await s.deletion.advance(alice)).toEqual({ state: 'cancelled' });
+    expect(s.folders.files.has(alice)).toBe(true);
+    expect(await s.backend.users.getUser(alice)).toBeDefined();
+  });
+
+  it('no login vends for the account while it is pending: it is disabled, and its cut-off lies ahead', async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    await s.deletion.request(token, { currentPassword: PASSWORD as never });
+    const user = (await s.backend.users.getUser(alice))!;
+    expect(user.disabled).toBe(true);
+    expect(() => s.service.checkCutOff(user)).toThrow(CutOffPendingError);
+  });
+});
