@@ -659,10 +659,11 @@ async function postUpload(
   // The PutObject the form amounts to, with its headers: the same checks as a signed PUT.
   const operation = describeS3Operation({ method: 'PUT', bucket, key: upload.key, query: new Map(), header: (name) => upload.headers.get(name) });
   for (const check of operation.checks) {
-    if (session === undefined ? ownerMayDo(check) : await isAllowed(check, session, identityPolicies(options), postContext(session, upload.accessKeyId, upload.amzDate, req, now))) continue;
+    const reason = session === undefined ? (ownerMayDo(check) ? undefined : accessDeniedReason(check.action, {})) : await denial(check, session, identityPolicies(options), postContext(session, upload.accessKeyId, upload.amzDate, req, now));
+    if (reason === undefined) continue;
     const who = session === undefined ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : session.assumedRoleArn;
     if (options.log) console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource} (POST upload)`);
-    throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" because no session policy allows the ${check.action} action`);
+    throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" ${reason}`);
   }
   const target = canonicalObjectPath(bucket, upload.key);
   options.onForward?.({ operation: 'PostObject', bucket, key: upload.key, target });
