@@ -241,10 +241,14 @@ async function getObject(store: SafeStore, req: IncomingMessage, res: ServerResp
       res.end();
       return;
     }
-    const body = opened.handle.createReadStream(range ?? {});
+    // The handle is closed here, once the response is over (sent or cut off), never left to the GC.
+    const body = opened.handle.createReadStream({ ...(range ?? {}), autoClose: false });
     streaming = true;
     body.on('error', () => res.destroy());
-    res.on('close', () => body.destroy());
+    res.once('close', () => {
+      body.destroy();
+      opened.handle.close().catch(() => undefined);
+    });
     body.pipe(res);
   } finally {
     if (!streaming) await opened.handle.close();

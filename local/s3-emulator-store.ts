@@ -9,15 +9,23 @@
  *   more files: a reader can see half an object, or new metadata over old bytes, and two
  *   writers of one key interleave. Here every file is written under a temporary name outside
  *   the bucket and renamed into place; the renames of one write, and every read of an
- *   object's files, happen under one lock per bucket, so a reader sees one whole version.
- *   Bodies are copied outside the lock; the lock is held only for renames, stats and opens.
+ *   object's files (metadata, then an open handle), happen under one lock per key, so a
+ *   reader sees one whole version. Bodies are copied outside the lock; the lock is held only
+ *   for renames, stats and opens.
  * - DeleteObject removed a folder that had just become empty with a recursive rm: a PutObject
  *   into that folder at the same moment answered 200 and was gone. Here folders are removed
- *   with rmdir (which refuses a folder that is not empty) under the same lock as the renames.
+ *   with rmdir, which refuses a folder that is not empty, and a write whose folder vanished
+ *   between its mkdir and its first rename makes the folder again and renames again.
+ * - A listing walks folders while other requests change them: a file or folder that vanishes
+ *   mid-walk makes the walk start over (a few times), instead of a 500.
  * - Tags survived DeleteObject and came back on the next object of that key: deleting an
  *   object (or writing a new one) removes its tags here, as in S3.
  * - Parts, Complete and Abort of one upload are serialised by a lock per upload; a part
  *   written to an aborted or completed upload is refused with NoSuchUpload.
+ *
+ * Locks are per key and per upload, never per bucket: one user's requests never wait for
+ * another user's (lock order: upload, then key; a copy holds its source's and its
+ * destination's one after the other, never both).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
@@ -52,6 +60,8 @@ export interface OpenedObject {
   readonly lastModified: Date;
   /** The object's S3 ETag, quoted. */
   readonly etag: string;
+  /** Its tags (only when asked for), read with the same version. */
+  readonly taggingXml?: string;
   readonly handle: FileHandle;
 }
 
@@ -98,6 +108,10 @@ class NamedLocks {
 }
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+/** Walks a listing starts before giving up on a bucket that keeps changing under it. */
+const LISTING_ATTEMPTS = 5;
+/** Times a write makes its folder again after a delete removed it (each time another delete must win a race). */
+const FOLDER_ATTEMPTS = 20;
 
 /** s3rver's FilesystemStore, with atomic writes, serialised commits and no lost writes. */
 export class SafeStore extends FilesystemStore {
@@ -112,9 +126,9 @@ export class SafeStore extends FilesystemStore {
     mkdirSync(this.temporary, { recursive: true, mode: 0o700 });
   }
 
-  /** The bucket's lock: every rename into the bucket and every read of an object's files. */
-  private bucketLocked<T>(bucket: string, section: () => Promise<T>): Promise<T> {
-    return this.locks.run(`bucket:${bucket}`, section);
+  /** One key's lock: every rename of its files and every read of them. */
+  private keyLocked<T>(bucket: string, key: string, section: () => Promise<T>): Promise<T> {
+    return this.locks.run(`key:${bucket}/${key}`, section);
   }
 
   /** One upload's lock: its parts, Complete and Abort. */
@@ -162,23 +176,47 @@ export class SafeStore extends FilesystemStore {
     return (await super.listBuckets()).filter((bucket) => bucket.name !== TEMPORARY_FOLDER);
   }
 
-  /** A listing sees the bucket between commits, never in the middle of one. */
-  override listObjects(bucket: string, options: unknown): Promise<unknown> {
-    return this.bucketLocked(bucket, () => super.listObjects(bucket, options));
+  /**
+   * s3rver's listing, started over if a file or folder vanished under its walk (a delete or
+   * an upload's end at the same moment); each key's metadata is read under that key's lock.
+   */
+  override async listObjects(bucket: string, options: unknown): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await super.listObjects(bucket, options);
+      } catch (error) {
+        if (!isMissing(error) || attempt >= LISTING_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /** Metadata (with etag, last-modified, content-length) of one whole version. */
   override getMetadata(bucket: string, key: string): Promise<Record<string, string | number>> {
-    return this.bucketLocked(bucket, () => super.getMetadata(bucket, key));
+    return this.keyLocked(bucket, key, () => super.getMetadata(bucket, key));
+  }
+
+  /** Renames `from` into `to`'s folder, making the folder first, and again if a delete removed it in between. */
+  private async renameIntoFolder(from: string, to: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mkdir(dirname(to), { recursive: true, mode: 0o755 });
+        await rename(from, to);
+        return;
+      } catch (error) {
+        if (!isMissing(error) || attempt >= FOLDER_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /** Opens the current version of an object, or undefined if there is none. */
-  async openObject(bucket: string, key: string): Promise<OpenedObject | undefined> {
-    return this.bucketLocked(bucket, async () => {
+  async openObject(bucket: string, key: string, withTags = false): Promise<OpenedObject | undefined> {
+    return this.keyLocked(bucket, key, async () => {
       let metadata: Record<string, string | number>;
+      let taggingXml: string | undefined;
       let handle: FileHandle;
       try {
         metadata = await super.getMetadata(bucket, key);
+        if (withTags) taggingXml = await readFile(this.getResourcePath(bucket, key, 'tagging.xml'), 'utf8').catch(ignoreMissing) ?? undefined;
         handle = await open(this.getResourcePath(bucket, key, 'object'), 'r');
       } catch (error) {
         if (isMissing(error)) return undefined;
@@ -186,7 +224,14 @@ export class SafeStore extends FilesystemStore {
       }
       const stored: Record<string, string> = {};
       for (const [name, value] of Object.entries(metadata)) if (!['etag', 'last-modified', 'content-length'].includes(name)) stored[name] = String(value);
-      return { metadata: stored, size: Number(metadata['content-length']), lastModified: new Date(String(metadata['last-modified'])), etag: String(metadata.etag), handle };
+      return {
+        metadata: stored,
+        size: Number(metadata['content-length']),
+        lastModified: new Date(String(metadata['last-modified'])),
+        etag: String(metadata.etag),
+        ...(taggingXml !== undefined ? { taggingXml } : {}),
+        handle,
+      };
     });
   }
 
@@ -215,7 +260,7 @@ export class SafeStore extends FilesystemStore {
    * Puts a whole object in place: bytes, MD5, metadata and tags, committed together under the
    * bucket's lock after `condition` (if any) has accepted the current version.
    */
-  async putObjectRecord(bucket: string, key: string, content: Buffer | Readable, record: ObjectRecord, condition?: WriteCondition): Promise<{ md5: string; size: number }> {
+  async putObjectRecord(bucket: string, key: string, content: Buffer | Readable, record: ObjectRecord, condition?: WriteCondition): Promise<{ md5: string; size: number; lastModified: Date }> {
     const body = await this.writeTemporary(content);
     const files = [body.path];
     try {
@@ -225,7 +270,7 @@ export class SafeStore extends FilesystemStore {
       files.push(metadataPath);
       const taggingPath = record.taggingXml === undefined ? undefined : await this.writeTemporaryText(record.taggingXml);
       if (taggingPath) files.push(taggingPath);
-      await this.bucketLocked(bucket, async () => {
+      const lastModified = await this.keyLocked(bucket, key, async () => {
         if (condition) {
           const current = await super.getMetadata(bucket, key).catch((error: unknown) => {
             if (isMissing(error)) return undefined;
@@ -234,47 +279,45 @@ export class SafeStore extends FilesystemStore {
           condition(current ? { etag: String(current.etag) } : undefined);
         }
         const objectPath = this.getResourcePath(bucket, key, 'object');
-        await mkdir(dirname(objectPath), { recursive: true, mode: 0o755 });
-        // Metadata first, bytes last: the object file is what makes a key exist.
-        await rename(md5Path, this.getResourcePath(bucket, key, 'object.md5'));
+        // Metadata first, bytes last: the object file is what makes a key exist. Once the
+        // first file is in, the folder is not empty, so no delete can remove it.
+        await this.renameIntoFolder(md5Path, this.getResourcePath(bucket, key, 'object.md5'));
         await rename(metadataPath, this.getResourcePath(bucket, key, 'metadata.json'));
         if (taggingPath) await rename(taggingPath, this.getResourcePath(bucket, key, 'tagging.xml'));
         else await unlink(this.getResourcePath(bucket, key, 'tagging.xml')).catch(ignoreMissing);
         await rename(body.path, objectPath);
+        return (await stat(objectPath)).mtime;
       });
-      return { md5: body.md5, size: body.size };
+      return { md5: body.md5, size: body.size, lastModified };
     } finally {
       await Promise.all(files.map((path) => rm(path, { force: true })));
     }
   }
 
   /** s3rver's putObject (its POST and PUT controllers): an object without tags. */
-  async putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: Record<string, string> }): Promise<{ md5: string; size: number }> {
+  async putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: Record<string, string> }): Promise<{ md5: string; size: number; lastModified: Date }> {
     return this.putObjectRecord(object.bucket, object.key, object.content, { metadata: storedMetadata(object.metadata) });
   }
 
   /** CopyObject: the source's bytes, its metadata (or the replacement) and its tags, as one new version. */
   async copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacementMetadata: Record<string, string> | null): Promise<Record<string, string | number>> {
-    const source = await this.openObject(srcBucket, srcKey);
+    const source = await this.openObject(srcBucket, srcKey, true);
     if (!source) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: srcKey });
-    let taggingXml: string | undefined;
-    try {
-      taggingXml = await readFile(this.getResourcePath(srcBucket, srcKey, 'tagging.xml'), 'utf8');
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-    }
+    const taggingXml = source.taggingXml;
     const metadata = replacementMetadata ? storedMetadata(new S3Object(destBucket, destKey, null, replacementMetadata).metadata) : source.metadata;
+    let written: { md5: string; size: number; lastModified: Date };
     try {
-      await this.putObjectRecord(destBucket, destKey, source.handle.createReadStream({ autoClose: false }), { metadata, ...(taggingXml !== undefined ? { taggingXml } : {}) });
+      written = await this.putObjectRecord(destBucket, destKey, source.handle.createReadStream({ autoClose: false }), { metadata, ...(taggingXml !== undefined ? { taggingXml } : {}) });
     } finally {
       await source.handle.close();
     }
-    return this.getMetadata(destBucket, destKey);
+    // What was written, not read back: a delete may already have followed it.
+    return { ...metadata, etag: `"${written.md5}"`, 'last-modified': written.lastModified.toUTCString(), 'content-length': written.size };
   }
 
   /** DeleteObject: the object's files and tags, then any folder left empty (never one that is not). */
   async deleteObject(bucket: string, key: string): Promise<void> {
-    await this.bucketLocked(bucket, async () => {
+    await this.keyLocked(bucket, key, async () => {
       for (const resource of ['object', 'object.md5', 'metadata.json', 'tagging.xml']) {
         await unlink(this.getResourcePath(bucket, key, resource)).catch(ignoreMissing);
       }
@@ -312,12 +355,9 @@ export class SafeStore extends FilesystemStore {
   /** CreateMultipartUpload: the headers first, the key last (an upload exists once its key file does). */
   async initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void> {
     const folder = this.uploadFolder(bucket, uploadId);
-    await this.bucketLocked(bucket, async () => {
-      await mkdir(folder, { recursive: true, mode: 0o755 });
-      const metadataPath = await this.writeTemporaryText(JSON.stringify(metadata));
-      await rename(metadataPath, join(folder, 'metadata'));
-      const keyPath = await this.writeTemporaryText(key);
-      await rename(keyPath, join(folder, 'key'));
+    await this.uploadLocked(bucket, uploadId, async () => {
+      await this.renameIntoFolder(await this.writeTemporaryText(JSON.stringify(metadata)), join(folder, 'metadata'));
+      await rename(await this.writeTemporaryText(key), join(folder, 'key'));
     });
   }
 
@@ -329,10 +369,12 @@ export class SafeStore extends FilesystemStore {
         if (!(await this.readUpload(bucket, uploadId))) throw noSuchUpload(uploadId);
         const partPath = join(this.uploadFolder(bucket, uploadId), String(partNumber));
         const md5Path = await this.writeTemporaryText(body.md5);
-        await this.bucketLocked(bucket, async () => {
+        try {
           await rename(md5Path, `${partPath}.md5`);
-          await rename(body.path, partPath);
-        });
+        } finally {
+          await rm(md5Path, { force: true });
+        }
+        await rename(body.path, partPath);
         return { md5: body.md5, size: body.size };
       });
     } finally {
@@ -357,20 +399,20 @@ export class SafeStore extends FilesystemStore {
   }
 
   /** Concatenates the chosen parts into the upload's object and removes the upload. Call under the upload's lock. */
-  async completeUpload(bucket: string, uploadId: string, key: string, partNumbers: readonly number[], record: ObjectRecord, condition?: WriteCondition): Promise<{ md5: string; size: number }> {
+  async completeUpload(bucket: string, uploadId: string, key: string, partNumbers: readonly number[], record: ObjectRecord, condition?: WriteCondition): Promise<{ md5: string; size: number; lastModified: Date }> {
     const folder = this.uploadFolder(bucket, uploadId);
     const paths = partNumbers.map((number) => join(folder, String(number)));
     async function* concatenated(): AsyncGenerator<Buffer> {
       for (const path of paths) for await (const chunk of createReadStream(path)) yield chunk as Buffer;
     }
     const result = await this.putObjectRecord(bucket, key, Readable.from(concatenated()), record, condition);
-    await this.bucketLocked(bucket, () => rm(folder, { recursive: true, force: true }));
+    await rm(folder, { recursive: true, force: true });
     return result;
   }
 
   /** AbortMultipartUpload: removes the upload's folder. Call under the upload's lock. */
   async abortUpload(bucket: string, uploadId: string): Promise<void> {
-    await this.bucketLocked(bucket, () => rm(this.uploadFolder(bucket, uploadId), { recursive: true, force: true }));
+    await rm(this.uploadFolder(bucket, uploadId), { recursive: true, force: true });
   }
 }
 

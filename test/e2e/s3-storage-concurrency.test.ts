@@ -256,6 +256,18 @@ describe('a hostile user cannot take the storage down or hold up another user', 
     expect(harness.emulator.pid()).toBe(pid);
   }, 60_000);
 
+  test('a flood of listings of a folder of 300 objects does not hold up bob (locks are per key, never per bucket)', async () => {
+    for (let index = 0; index < 300; index++) await harness.seed(`alice/many/${String(index).padStart(3, '0')}`, 'x');
+    const { slowest, statuses } = await bobsSlowestWhile(async () => {
+      for (let round = 0; round < 3; round++) {
+        const listings = await Promise.all(Array.from({ length: 20 }, () => harness.sendSigned(alice, { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice%2Fmany%2F' })));
+        expect(listings.map((listing) => listing.status)).toEqual(Array(20).fill(200));
+      }
+    });
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(slowest).toBeLessThan(3_000);
+  }, 60_000);
+
   test('if the emulator process dies anyway, it is started again, the event is logged, and stored objects are kept', async () => {
     const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
