@@ -143,12 +143,16 @@ export class SafeStore extends FilesystemStore {
   /** Streams `content` to a new temporary file; returns its path, size and MD5. */
   private async writeTemporary(content: Buffer | Readable): Promise<{ path: string; size: number; md5: string }> {
     const path = this.temporaryPath();
+    if (Buffer.isBuffer(content)) {
+      // A body the gate already holds: one write, no stream machinery.
+      await writeFile(path, content, { mode: 0o600 });
+      return { path, size: content.length, md5: createHash('md5').update(content).digest('hex') };
+    }
     const md5 = createHash('md5');
     let size = 0;
-    const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
     try {
       await pipeline(
-        source,
+        content,
         new Transform({
           transform(chunk: Buffer, _encoding, done) {
             md5.update(chunk);
@@ -262,14 +266,13 @@ export class SafeStore extends FilesystemStore {
    */
   async putObjectRecord(bucket: string, key: string, content: Buffer | Readable, record: ObjectRecord, condition?: WriteCondition): Promise<{ md5: string; size: number; lastModified: Date }> {
     const body = await this.writeTemporary(content);
-    const files = [body.path];
+    const [md5Path, metadataPath, taggingPath] = await Promise.all([
+      this.writeTemporaryText(body.md5),
+      this.writeTemporaryText(JSON.stringify(record.metadata, null, 2)),
+      record.taggingXml === undefined ? undefined : this.writeTemporaryText(record.taggingXml),
+    ]);
+    let committed = false;
     try {
-      const md5Path = await this.writeTemporaryText(body.md5);
-      files.push(md5Path);
-      const metadataPath = await this.writeTemporaryText(JSON.stringify(record.metadata, null, 2));
-      files.push(metadataPath);
-      const taggingPath = record.taggingXml === undefined ? undefined : await this.writeTemporaryText(record.taggingXml);
-      if (taggingPath) files.push(taggingPath);
       const lastModified = await this.keyLocked(bucket, key, async () => {
         if (condition) {
           const current = await super.getMetadata(bucket, key).catch((error: unknown) => {
@@ -282,15 +285,17 @@ export class SafeStore extends FilesystemStore {
         // Metadata first, bytes last: the object file is what makes a key exist. Once the
         // first file is in, the folder is not empty, so no delete can remove it.
         await this.renameIntoFolder(md5Path, this.getResourcePath(bucket, key, 'object.md5'));
-        await rename(metadataPath, this.getResourcePath(bucket, key, 'metadata.json'));
-        if (taggingPath) await rename(taggingPath, this.getResourcePath(bucket, key, 'tagging.xml'));
-        else await unlink(this.getResourcePath(bucket, key, 'tagging.xml')).catch(ignoreMissing);
+        await Promise.all([
+          rename(metadataPath, this.getResourcePath(bucket, key, 'metadata.json')),
+          taggingPath ? rename(taggingPath, this.getResourcePath(bucket, key, 'tagging.xml')) : unlink(this.getResourcePath(bucket, key, 'tagging.xml')).catch(ignoreMissing),
+        ]);
         await rename(body.path, objectPath);
+        committed = true;
         return (await stat(objectPath)).mtime;
       });
       return { md5: body.md5, size: body.size, lastModified };
     } finally {
-      await Promise.all(files.map((path) => rm(path, { force: true })));
+      if (!committed) await Promise.all([body.path, md5Path, metadataPath, taggingPath].map((path) => (path ? rm(path, { force: true }) : undefined)));
     }
   }
 
