@@ -8,6 +8,8 @@
  * 2. S3 GET of a 1 KiB object, against s3rver directly (unsigned) and through the S3 gate
  *    (SigV4 verification, session lookup, two-policy IAM evaluation, forwarding), in the
  *    same run against the same s3rver. Goal: the gate adds under 2 ms at p50.
+ * 3. S3 PUT of 1 KiB to one key through the gate (each one a whole atomic commit in the
+ *    emulator's store), the write throughput docs/sandbox.md records.
  *
  * The S3 comparison uses its own s3rver, gate and STS (the sandbox keeps s3rver internal),
  * built from the same modules, with credentials vended by the local STS for the real
@@ -185,6 +187,21 @@ async function benchS3(dataDir: string): Promise<S3Result> {
     const check = await fetch(`${gate.url}${path}`, { headers: signed.headers });
     if (check.status !== 200) throw new Error(`the signed GET through the gate answered ${check.status}: ${await check.text()}`);
 
+    // A PUT of 1 KiB to one key, signed once (UNSIGNED-PAYLOAD), overwriting it each time.
+    const putPath = `/${SANDBOX_BUCKET}/bench/put.bin`;
+    const putBody = Buffer.alloc(1024, 9);
+    const signedPut = await signer.sign({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: gatePort,
+      path: putPath,
+      query: {},
+      headers: { host: `127.0.0.1:${gatePort}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
+    const putCheck = await fetch(`${gate.url}${putPath}`, { method: 'PUT', headers: signedPut.headers, body: putBody });
+    if (putCheck.status !== 200) throw new Error(`the signed PUT through the gate answered ${putCheck.status}: ${await putCheck.text()}`);
+
     const directUrl = `http://localhost${path}`;
     const direct = { url: directUrl, socketPath: emulator.socketPath };
     const rows = [
@@ -193,6 +210,7 @@ async function benchS3(dataDir: string): Promise<S3Result> {
       // One connection: the latency the gate adds per request, without queueing.
       await load('S3 GET, emulator alone, 1 connection', direct, 1),
       await load('S3 GET, through the gate, 1 connection', { url: `${gate.url}${path}`, headers: signed.headers }, 1),
+      await load('S3 PUT 1 KiB, through the gate', { url: `${gate.url}${putPath}`, method: 'PUT', headers: signedPut.headers, body: putBody }),
     ];
     // autocannon reports whole milliseconds; time the same requests finer, alternating rounds so drift hits both.
     const directRuns: { p50: number; p99: number }[] = [];

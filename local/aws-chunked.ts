@@ -103,6 +103,37 @@ export function decodeAwsChunked(body: Buffer, signing: ChunkSigning | undefined
  * Checks any x-amz-checksum-* value (header or trailer) that the sandbox can compute:
  * CRC32, SHA-1 and SHA-256. CRC32C and CRC64NVME are passed through unchecked.
  */
+// Lookup tables of the two reflected CRCs S3 offers beyond node:zlib's CRC-32.
+const CRC32C_TABLE = Array.from({ length: 256 }, (_, index) => {
+  let value = index;
+  for (let bit = 0; bit < 8; bit++) value = value & 1 ? (value >>> 1) ^ 0x82f63b78 : value >>> 1;
+  return value >>> 0;
+});
+const CRC64NVME_TABLE = Array.from({ length: 256 }, (_, index) => {
+  let value = BigInt(index);
+  for (let bit = 0; bit < 8; bit++) value = value & 1n ? (value >> 1n) ^ 0x9a6c9329ac4bc9b5n : value >> 1n;
+  return value;
+});
+const MASK64 = 0xffffffffffffffffn;
+
+/** CRC-32C (Castagnoli), as S3's x-amz-checksum-crc32c: 4 bytes, big-endian. */
+export function crc32c(payload: Buffer): Buffer {
+  let crc = 0xffffffff;
+  for (const byte of payload) crc = ((CRC32C_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8)) >>> 0;
+  const digest = Buffer.alloc(4);
+  digest.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+  return digest;
+}
+
+/** CRC-64/NVME, as S3's x-amz-checksum-crc64nvme: 8 bytes, big-endian. */
+export function crc64nvme(payload: Buffer): Buffer {
+  let crc = MASK64;
+  for (const byte of payload) crc = (CRC64NVME_TABLE[Number((crc ^ BigInt(byte)) & 0xffn)] ?? 0n) ^ (crc >> 8n);
+  const digest = Buffer.alloc(8);
+  digest.writeBigUInt64BE(crc ^ MASK64);
+  return digest;
+}
+
 export function verifyChecksums(payload: Buffer, values: ReadonlyMap<string, string>): void {
   for (const [name, provided] of values) {
     let actual: string | undefined;
@@ -110,7 +141,9 @@ export function verifyChecksums(payload: Buffer, values: ReadonlyMap<string, str
       const digest = Buffer.alloc(4);
       digest.writeUInt32BE(crc32(payload) >>> 0);
       actual = digest.toString('base64');
-    } else if (name === 'x-amz-checksum-sha1') actual = createHash('sha1').update(payload).digest('base64');
+    } else if (name === 'x-amz-checksum-crc32c') actual = crc32c(payload).toString('base64');
+    else if (name === 'x-amz-checksum-crc64nvme') actual = crc64nvme(payload).toString('base64');
+    else if (name === 'x-amz-checksum-sha1') actual = createHash('sha1').update(payload).digest('base64');
     else if (name === 'x-amz-checksum-sha256') actual = createHash('sha256').update(payload).digest('base64');
     if (actual !== undefined && actual !== provided) {
       throw new AwsAuthError(400, 'BadDigest', `The ${name.slice('x-amz-checksum-'.length).toUpperCase()} you specified did not match the calculated checksum.`);

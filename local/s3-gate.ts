@@ -15,11 +15,11 @@
  * evaluated from scratch.
  */
 import { accessDeniedReason } from './iam';
-import { listMultipartUploadsXml, type PendingUpload } from './s3-uploads';
+import { listMultipartUploadsXml, OWNER_CANONICAL_ID, type PendingUpload } from './s3-uploads';
 import { ByteBudget, readBody, watchBodyRate, type BudgetLease } from './http-body';
 import { aclBodyGrantsOnlyTo, checkXmlBody, MAX_XML_BODY_BYTES, parseCompleteMultipartUploadBody, parseTaggingBody, xmlTooLarge } from './s3-xml-bodies';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LongTermKey } from './secrets';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../policies';
@@ -107,8 +107,6 @@ export interface S3GateOptions {
    * answers itself (the emulator cannot). Without it, that listing is NotImplemented.
    */
   readonly multipartUploads?: (bucket: string) => Promise<PendingUpload[]>;
-  /** Aborts an upload the gate has checked belongs to the authorised key (the emulator cannot). */
-  readonly abortMultipartUpload?: (bucket: string, uploadId: string) => Promise<void>;
   /**
    * Told of every request the gate sends the emulator, with what it authorised: the
    * differential test compares it with what the emulator then did.
@@ -306,9 +304,28 @@ interface Upstream {
   readonly agent: Agent;
 }
 
+/**
+ * While the emulator's process is being started again (s3-emulator.ts supervises it), its
+ * socket refuses connections or is absent: nothing was delivered, so any request may be sent
+ * again. The gate waits up to this long for it before answering 503.
+ */
+const UPSTREAM_RESTART_WAIT_MS = 10_000;
+
+/**
+ * Whether an upstream error means the request never reached a live emulator: its socket is
+ * absent or refuses connections (it is being restarted), or a kept-alive connection was
+ * found closed on reuse (it was idle, or its process died). Not for POST on a reused
+ * connection: creating a multipart upload twice would leave a stray upload.
+ */
+function notDelivered(error: NodeJS.ErrnoException, outgoing: ClientRequest, method: string | undefined): boolean {
+  if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') return true;
+  return outgoing.reusedSocket && method !== 'POST' && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+}
+
 /** Sends the emulator the request rebuilt from what was authorised and streams the answer back. */
 function forward(req: IncomingMessage, res: ServerResponse, target: string, headers: Record<string, string>, payload: Buffer, upstream: Upstream, requestId: string): void {
-  const send = (retried: boolean) => {
+  const started = Date.now();
+  const send = () => {
     const outgoing = httpRequest({ socketPath: upstream.socketPath, method: req.method, path: target, headers, agent: upstream.agent }, (answer) => {
       const responseHeaders: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(answer.headers)) {
@@ -319,21 +336,19 @@ function forward(req: IncomingMessage, res: ServerResponse, target: string, head
       answer.pipe(res);
     });
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      // A kept-alive socket the emulator closed just as it was reused: send once more on a new
-      // one. Not for POST (creating a multipart upload twice would leave a stray upload).
-      if (!retried && !res.headersSent && req.method !== 'POST' && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
-        send(true);
+      if (!res.headersSent && notDelivered(error, outgoing, req.method) && Date.now() - started < UPSTREAM_RESTART_WAIT_MS) {
+        setTimeout(send, outgoing.reusedSocket ? 0 : 100);
         return;
       }
       sendError(req, res, requestId, new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.'), '');
     });
     outgoing.end(payload);
   };
-  send(false);
+  send();
 }
 
 /** One bodiless request (DELETE, HEAD) for an object to the emulator; resolves with its status. */
-function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, upstream: Upstream): Promise<number> {
+function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, upstream: Upstream, started = Date.now()): Promise<number> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
       { socketPath: upstream.socketPath, method, path: canonicalObjectPath(bucket, key), headers: { host: 'localhost' }, agent: upstream.agent },
@@ -342,7 +357,13 @@ function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, u
         answer.on('end', () => resolve(answer.statusCode ?? 502));
       },
     );
-    outgoing.on('error', reject);
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      if (notDelivered(error, outgoing, method) && Date.now() - started < UPSTREAM_RESTART_WAIT_MS) {
+        setTimeout(() => objectRequest(method, bucket, key, upstream, started).then(resolve, reject), outgoing.reusedSocket ? 0 : 100);
+        return;
+      }
+      reject(error);
+    });
     outgoing.end();
   });
 }
@@ -374,9 +395,6 @@ async function deleteObjectsOneByOne(
   res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body), 'x-amz-request-id': requestId, ...corsHeaders(req) });
   res.end(body);
 }
-
-/** The bucket owner's canonical user id in the sandbox (any stable 64-hex id). */
-const OWNER_CANONICAL_ID = createHash('sha256').update(`tvm-sandbox-owner:${SANDBOX_ACCOUNT_ID}`).digest('hex');
 
 /**
  * ACL requests on an object, answered as a bucket with Object Ownership "bucket owner
@@ -528,13 +546,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     const body = await read(isData ? MAX_GATE_BODY_BYTES : 2 * MAX_XML_BODY_BYTES, isData ? entityTooLarge : xmlTooLarge);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, isData);
     if (!isData && (parsed.method === 'PUT' || parsed.method === 'POST')) checkRequestXml(operation.name, payload, header('x-amz-acl') !== undefined);
-    // Reached only for an upload of the emulator's id shape that belongs to the authorised key (checked above).
-    if (operation.name === 'AbortMultipartUpload' && options.abortMultipartUpload && uploadId !== undefined) {
-      await options.abortMultipartUpload(operation.bucket ?? '', uploadId);
-      res.writeHead(204, { 'x-amz-request-id': requestId, ...corsHeaders(req) });
-      res.end();
-      return;
-    }
     if (operation.name === 'GET ?uploads' && options.multipartUploads) {
       const xml = listMultipartUploadsXml(await options.multipartUploads(parsed.bucket ?? ''), {
         bucket: parsed.bucket ?? '',

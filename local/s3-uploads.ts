@@ -1,12 +1,18 @@
 /**
  * The emulator's records of unfinished multipart uploads (`._S3rver_uploads/<id>/key` in its
  * storage folder), as the S3 gate needs them: the key an upload belongs to, and
- * ListMultipartUploads and AbortMultipartUpload, which the emulator itself lacks and the gate
- * answers (tvm-admin's account deletion must find and abort a user's uploads, as on AWS).
+ * ListMultipartUploads, which the emulator itself lacks and the gate answers (tvm-admin's
+ * account deletion must find a user's uploads, as on AWS). AbortMultipartUpload is the
+ * emulator's process's own (s3-emulator-operations.ts), under the upload's lock.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SANDBOX_ACCOUNT_ID } from './names';
 import { escapeXml } from './xml';
+
+/** The bucket owner's canonical user id in the sandbox (any stable 64-hex id). */
+export const OWNER_CANONICAL_ID = createHash('sha256').update(`tvm-sandbox-owner:${SANDBOX_ACCOUNT_ID}`).digest('hex');
 
 /** One unfinished multipart upload. */
 export interface PendingUpload {
@@ -51,23 +57,11 @@ function s3rverUploadsLister(s3rverDirectory: string): (bucket: string) => Promi
   };
 }
 
-/**
- * AbortMultipartUpload for the emulator, which has none: removes the upload's folder (its
- * parts and its key record). The gate calls it only after checking that the upload belongs to
- * the key it authorised, and only with an upload id of the emulator's own shape.
- */
-function s3rverUploadAborter(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<void> {
-  return async (bucket, uploadId) => {
-    await rm(join(uploadsFolder(s3rverDirectory, bucket), uploadId), { recursive: true, force: true });
-  };
-}
-
 /** The S3 gate's options for the emulator's multipart uploads, read from its storage folder. */
 export function s3rverUploadRecords(s3rverDirectory: string) {
   return {
     multipartUploadKey: s3rverUploadKeyReader(s3rverDirectory),
     multipartUploads: s3rverUploadsLister(s3rverDirectory),
-    abortMultipartUpload: s3rverUploadAborter(s3rverDirectory),
   };
 }
 
