@@ -18,7 +18,7 @@ import { accessDeniedReason } from './iam';
 import { listMultipartUploadsXml, OWNER_CANONICAL_ID, type PendingUpload } from './s3-uploads';
 import { ByteBudget, readBody, watchBodyRate, type BudgetLease } from './http-body';
 import { aclBodyGrantsOnlyTo, checkXmlBody, MAX_XML_BODY_BYTES, parseCompleteMultipartUploadBody, parseTaggingBody, xmlTooLarge } from './s3-xml-bodies';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LongTermKey } from './secrets';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
