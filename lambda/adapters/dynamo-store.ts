@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../core/audit';
 import { BackendUnavailableError, UsernameTakenError } from '../core/errors';
 import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../core/lockout';
+import type { TrustedDevice } from '../core/device-trust';
 import type {
   AuditTrail,
   LockoutState,
@@ -122,7 +123,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
     }
     if (changes.trustedDevices !== undefined) {
       sets.push('trustedDevices = :trustedDevices');
-      values[':trustedDevices'] = [...changes.trustedDevices];
+      values[':trustedDevices'] = changes.trustedDevices.map(({ hash, seenAt }) => ({ hash, seenAt }));
     }
     if (changes.ifPasswordHash !== undefined) {
       values[':ifPasswordHash'] = changes.ifPasswordHash;
@@ -523,8 +524,17 @@ function toUser(item: Record<string, unknown>): UserRecord {
     createdAt: Number(item.createdAt),
     disabled: item.disabled === true,
     sessionGeneration: Number(item.sessionGeneration ?? 0),
-    ...(Array.isArray(item.trustedDevices) ? { trustedDevices: item.trustedDevices.map(String) } : {}),
+    ...(Array.isArray(item.trustedDevices) ? { trustedDevices: item.trustedDevices.map(toTrustedDevice) } : {}),
   };
+}
+
+/** A stored trusted device; a bare hash (stored before devices had `seenAt`) counts as long idle. */
+function toTrustedDevice(entry: unknown): TrustedDevice {
+  if (typeof entry === 'object' && entry !== null) {
+    const { hash, seenAt } = entry as { hash?: unknown; seenAt?: unknown };
+    return { hash: String(hash), seenAt: Number(seenAt ?? 0) };
+  }
+  return { hash: String(entry), seenAt: 0 };
 }
 
 function toSession(item: Record<string, unknown>): SessionRecord {

@@ -4,6 +4,7 @@
  */
 import type { AuditEvent } from './audit';
 import type { LockoutScope } from './lockout';
+import type { TrustedDevice } from './device-trust';
 import type { Username } from './username';
 
 /** The current time in epoch milliseconds. Injected so tests can move it. */
@@ -28,8 +29,8 @@ export interface UserRecord {
    * once, with one strongly consistent write (password change, reset, disable).
    */
   readonly sessionGeneration: number;
-  /** SHA-256 of the device tokens this account trusts, newest last (see device-trust.ts). */
-  readonly trustedDevices?: readonly string[];
+  /** The devices this account trusts: SHA-256 of their tokens, last login (see device-trust.ts). */
+  readonly trustedDevices?: readonly TrustedDevice[];
 }
 
 /** Changes {@link UserStore.updateUser} applies together. */
@@ -37,7 +38,7 @@ export interface UserChanges {
   readonly passwordHash?: string;
   /** Applies the changes only if the stored hash is still this one (a re-hash must not undo a password change). */
   readonly ifPasswordHash?: string;
-  readonly trustedDevices?: readonly string[];
+  readonly trustedDevices?: readonly TrustedDevice[];
   readonly disabled?: boolean;
   /** Moves the user to this session generation; applied only if the current one is `fromGeneration`. */
   readonly sessionGeneration?: { readonly from: number; readonly to: number };
