@@ -109,9 +109,12 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
         TableName: this.tableName,
         Key: factorsKey(username),
         UpdateExpression: 'SET passkeys.#id.#counter = :counter, passkeys.#id.lastUsedAt = :at',
-        ConditionExpression: 'userId = :userId AND attribute_exists(passkeys.#id)',
+        // The counter must grow (0 stays 0 for authenticators without one), checked on the
+        // stored value: two answers with one counter value (a cloned key) cannot both pass.
+        ConditionExpression:
+          'userId = :userId AND attribute_exists(passkeys.#id) AND (passkeys.#id.#counter < :counter OR (passkeys.#id.#counter = :zero AND :counter = :zero))',
         ExpressionAttributeNames: { '#id': passkeyId, '#counter': 'counter' },
-        ExpressionAttributeValues: { ':userId': userId, ':counter': counter, ':at': at },
+        ExpressionAttributeValues: { ':userId': userId, ':counter': counter, ':at': at, ':zero': 0 },
       }),
     );
   }

@@ -49,6 +49,21 @@ describe('a passkey credential id is owned once', () => {
   });
 });
 
+describe('a passkey signature counter only grows', () => {
+  it('of parallel uses with one counter value (a cloned key), exactly one is recorded; a counter-less key (0) may repeat 0', async () => {
+    const carol = parseUsername('carol');
+    await store.putPendingPasskey(carol, 'id-carol', { challenge: 'c2', expiresAt: NOW + 60_000 });
+    expect(await store.addPasskey(carol, 'id-carol', 'c2', passkey('carol-key'))).toBe(true);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 0, NOW)).toBe(true);
+    const uses = await Promise.all(Array.from({ length: 6 }, () => store.usePasskey(carol, 'id-carol', 'carol-key', 7, NOW)));
+    expect(uses.filter(Boolean)).toHaveLength(1);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 6, NOW)).toBe(false);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 0, NOW)).toBe(false);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 8, NOW)).toBe(true);
+    expect(await store.usePasskey(carol, 'id-other', 'carol-key', 9, NOW)).toBe(false);
+  });
+});
+
 describe('factor counters', () => {
   const limits = { perWindow: 5, consecutive: 100 };
 

@@ -100,7 +100,8 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
   async usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
     await roundTrip();
     const record = this.records.get(username);
-    if (record?.userId !== userId || !record.passkeys.some((passkey) => passkey.id === passkeyId)) return false;
+    const stored = record?.passkeys.find((passkey) => passkey.id === passkeyId);
+    if (record?.userId !== userId || !stored || !(stored.counter < counter || (stored.counter === 0 && counter === 0))) return false;
     this.records.set(username, { ...record, passkeys: record.passkeys.map((passkey) => (passkey.id === passkeyId ? { ...passkey, counter, lastUsedAt: at } : passkey)) });
     return true;
   }

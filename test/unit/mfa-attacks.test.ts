@@ -341,3 +341,97 @@ describe('text that is not valid Unicode is refused (400)', () => {
     );
   });
 });
+
+describe('one proof is spent once, even sent to several routes or challenges at once', () => {
+  const proofFrom = ({ token, answer }: { token: string; answer: object }) => parseStepUp({ challenge: token, passkey: JSON.stringify(answer) }).proof;
+  const settled = async (promises: Promise<unknown>[]) => (await Promise.allSettled(promises)).map((result) => result.status);
+
+  it('one passkey step-up answer (a key without a counter) sent to three routes in parallel proves exactly one change', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const aliceKey = new SoftAuthenticator({ withoutCounter: true });
+    await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
+    const other = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })).catch((error: unknown) => error);
+    expect(other).toBeInstanceOf(SecondFactorRequired);
+    const proof = proofFrom(await passwordlessAnswer(s, aliceKey));
+    const outcomes = await settled([
+      s.mfa.startTotp(alice.session.token, proof),
+      s.mfa.passkeyOptions(alice.session.token, proof),
+      s.mfa.startTotp(alice.session.token, proof),
+    ]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('a cloned passkey: two answers with the same counter, sent in parallel to two passwordless sign-ins, open one session', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const aliceKey = new SoftAuthenticator({ counter: 10 });
+    await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
+    const clone = aliceKey.clone();
+    const first = await passwordlessAnswer(s, aliceKey);
+    const second = await passwordlessAnswer(s, clone);
+    const outcomes = await settled([s.mfa.passkeyLogin(first.token, first.answer), s.mfa.passkeyLogin(second.token, second.answer)]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('one TOTP code sent to two login challenges and one step-up in parallel is accepted once', async () => {
+    const s = setup();
+    const { token, secret } = await aliceWithTotp(s);
+    const [a, b] = [await challengeFor(s, 'alice'), await challengeFor(s, 'alice')];
+    const code = totpCode(secret, s.backend.clock.now());
+    const outcomes = await settled([
+      s.mfa.completeLogin(parseMfaLogin({ challenge: a.challenge.token, code })),
+      s.mfa.completeLogin(parseMfaLogin({ challenge: b.challenge.token, code })),
+      s.mfa.passkeyOptions(token, { code }),
+    ]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('one recovery code sent to a login, a step-up and a password change in parallel is accepted once', async () => {
+    const s = setup();
+    const { token, recoveryCodes } = await aliceWithTotp(s);
+    const recoveryCode = recoveryCodes[0]!;
+    const { challenge } = await challengeFor(s, 'alice');
+    const change = parsePasswordChange({ currentPassword: PASSWORD, newPassword: 'another long passphrase', recoveryCode });
+    const outcomes = await settled([
+      s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode })),
+      s.mfa.passkeyOptions(token, { recoveryCode }),
+      s.mfa.changePassword(token, change.request, change.factor),
+    ]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+    expect(s.store.records.get('alice')?.recoveryCodeHashes).toHaveLength(9);
+  });
+
+  it('parallel right answers to one login challenge open one session (property: 2-6 answers, codes and recovery codes mixed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 2, maxLength: 6 }), async (useRecovery) => {
+        const s = setup();
+        const { secret, recoveryCodes } = await aliceWithTotp(s);
+        const { challenge } = await challengeFor(s, 'alice');
+        const code = totpCode(secret, s.backend.clock.now());
+        const outcomes = await settled(
+          useRecovery.map((recovery, i) =>
+            s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, ...(recovery ? { recoveryCode: recoveryCodes[i]! } : { code }) })),
+          ),
+        );
+        expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+        expect((await s.service.listSessions((await register(s, 'probe')).session.token)).length).toBe(1);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('a challenge serves only its own kind: a passwordless challenge opens no /login/mfa, a login challenge proves no step-up', async () => {
+    const s = setup();
+    const { token, secret } = await aliceWithTotp(s);
+    const aliceKey = new SoftAuthenticator();
+    await addPasskey(s, token, aliceKey, { code: totpCode(secret, s.backend.clock.now()) });
+    const passwordless = await passwordlessAnswer(s, aliceKey);
+    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: passwordless.token, passkey: JSON.stringify(passwordless.answer) })))).toBeInstanceOf(AuthenticationError);
+    const login = await challengeFor(s, 'alice');
+    const webauthnChallenge = (login.passkeyOptions as { challenge: string }).challenge;
+    const answer = aliceKey.assert(webauthnChallenge, ORIGIN);
+    expect(await thrown(s.mfa.passkeyOptions(token, proofFrom({ token: login.challenge.token, answer })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, answer))).toBeInstanceOf(AuthenticationError);
+  });
+});

@@ -332,8 +332,10 @@ export class MfaService {
       const challenge = await this.deps.challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, this.deps.clock.now());
       if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
       await gate.verify(user, { passkey: { response, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, purpose, scope, record);
-      // Used once: the same answer cannot prove another change.
-      await this.deps.challenges.consumeChallenge(hashChallengeToken(token));
+      // Used once: the same answer cannot prove another change, even sent to two routes at once.
+      if (!(await this.deps.challenges.consumeChallenge(hashChallengeToken(token)))) {
+        throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
+      }
       return record;
     }
     await gate.verify(user, proof, origin, purpose, scope, record);

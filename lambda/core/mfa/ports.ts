@@ -126,7 +126,10 @@ export interface FactorStore {
   addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
   /** Who registered a passkey (for a passwordless sign-in), by credential id. */
   passkeyOwner(passkeyId: string): Promise<{ readonly username: Username; readonly userId: string } | undefined>;
-  /** Records a passkey's use: its new signature counter and the time. Returns whether the passkey was there. */
+  /**
+   * Records a passkey's use: its new signature counter and the time, only if the stored counter
+   * is lower (or both are 0: an authenticator without a counter). Returns whether it did.
+   */
   usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean>;
   /**
    * Claims a credential id for a user: only if no account (this one included) holds it.
