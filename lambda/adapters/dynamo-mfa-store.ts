@@ -95,7 +95,7 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: factorsKey(username),
-        UpdateExpression: `${set} REMOVE pendingPasskey`,
+        UpdateExpression: `${set} REMOVE pendingPasskey, pendingTotp`,
         ConditionExpression: 'userId = :userId AND pendingPasskey.challenge = :challenge AND attribute_not_exists(passkeys.#id)',
         ExpressionAttributeNames: { '#id': passkey.id },
         ExpressionAttributeValues: values,
@@ -141,7 +141,8 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: factorsKey(username),
-        UpdateExpression: `${set} REMOVE pendingTotp`,
+        // A factor added voids the other pending ceremony: its step-up may have been the password alone.
+        UpdateExpression: `${set} REMOVE pendingTotp, pendingPasskey`,
         ConditionExpression: 'userId = :userId AND pendingTotp.secret = :secret AND attribute_not_exists(totp)',
         ExpressionAttributeValues: values,
       }),

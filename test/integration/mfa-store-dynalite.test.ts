@@ -64,6 +64,23 @@ describe('a passkey signature counter only grows', () => {
   });
 });
 
+describe('a factor added voids the other pending ceremony', () => {
+  it('confirming an app drops a pending passkey registration, and adding a passkey drops a pending app', async () => {
+    const dave = parseUsername('dave');
+    await store.putPendingPasskey(dave, 'id-dave', { challenge: 'c3', expiresAt: NOW + 60_000 });
+    await store.putPendingTotp(dave, 'id-dave', { secret: 'S1', expiresAt: NOW + 60_000 });
+    expect(await store.confirmTotp(dave, 'id-dave', 'S1', { secret: 'S1', confirmedAt: NOW, lastUsedStep: 1 })).toBe(true);
+    expect((await store.getFactors(dave))?.pendingPasskey).toBeUndefined();
+    expect(await store.addPasskey(dave, 'id-dave', 'c3', passkey('dave-key'))).toBe(false);
+    const erin = parseUsername('erin');
+    await store.putPendingTotp(erin, 'id-erin', { secret: 'S2', expiresAt: NOW + 60_000 });
+    await store.putPendingPasskey(erin, 'id-erin', { challenge: 'c4', expiresAt: NOW + 60_000 });
+    expect(await store.addPasskey(erin, 'id-erin', 'c4', passkey('erin-key'))).toBe(true);
+    expect((await store.getFactors(erin))?.pendingTotp).toBeUndefined();
+    expect(await store.confirmTotp(erin, 'id-erin', 'S2', { secret: 'S2', confirmedAt: NOW, lastUsedStep: 1 })).toBe(false);
+  });
+});
+
 describe('factor counters', () => {
   const limits = { perWindow: 5, consecutive: 100 };
 

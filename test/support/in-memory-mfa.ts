@@ -34,7 +34,7 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     await roundTrip();
     const record = this.records.get(username);
     if (record?.userId !== userId || record.pendingTotp?.secret !== pendingSecret || record.totp) return false;
-    const { pendingTotp: _, ...rest } = record;
+    const { pendingTotp: _, pendingPasskey: __, ...rest } = record;
     this.records.set(username, { ...rest, totp, ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
     return true;
   }
@@ -75,7 +75,7 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     await roundTrip();
     const record = this.records.get(username);
     if (record?.userId !== userId || record.pendingPasskey?.challenge !== challenge || record.passkeys.some((known) => known.id === passkey.id)) return false;
-    const { pendingPasskey: _, ...rest } = record;
+    const { pendingPasskey: _, pendingTotp: __, ...rest } = record;
     this.records.set(username, { ...rest, passkeys: [...rest.passkeys, passkey], ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
     return true;
   }

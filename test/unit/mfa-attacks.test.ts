@@ -5,7 +5,7 @@
  * passkey ceremonies are real (a software authenticator signs what a browser would send).
  */
 import fc from 'fast-check';
-import { AlreadyEnrolledError, AuthenticationError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
 import { hashDeviceToken } from '../../lambda/core/device-trust';
 import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
@@ -433,5 +433,31 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const answer = aliceKey.assert(webauthnChallenge, ORIGIN);
     expect(await thrown(s.mfa.passkeyOptions(token, proofFrom({ token: login.challenge.token, answer })))).toBeInstanceOf(AuthenticationError);
     expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, answer))).toBeInstanceOf(AuthenticationError);
+  });
+});
+
+describe('a step-up proven with the password alone does not outlive the account\'s first factor', () => {
+  it('a stolen session with the phished password starts a passkey registration; once the owner sets up an app, finishing it adds nothing', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const thiefKey = new SoftAuthenticator();
+    const options = (await s.mfa.passkeyOptions(stolen.session.token, { currentPassword: PASSWORD as Password })) as { challenge: string; rp: { id?: string } };
+    const { secret } = await s.mfa.startTotp(alice.session.token, { currentPassword: PASSWORD as Password });
+    await s.mfa.confirmTotp(alice.session.token, totpCode(secret, s.backend.clock.now()));
+    const { credential, name } = parsePasskeyAdd({ credential: JSON.stringify(thiefKey.register(options, ORIGIN)), name: 'thief' });
+    expect(await thrown(s.mfa.addPasskey(stolen.session.token, credential, name))).toBeInstanceOf(NotFoundError);
+    expect(s.store.records.get('alice')?.passkeys).toEqual([]);
+    expect(s.store.owners.has(thiefKey.id)).toBe(false);
+  });
+
+  it('a stolen session with the phished password starts an authenticator app; once the owner adds a passkey, its code confirms nothing', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const { secret } = await s.mfa.startTotp(stolen.session.token, { currentPassword: PASSWORD as Password });
+    await addPasskey(s, alice.session.token, new SoftAuthenticator(), { currentPassword: PASSWORD as Password });
+    expect(await thrown(s.mfa.confirmTotp(stolen.session.token, totpCode(secret, s.backend.clock.now())))).toBeInstanceOf(NotFoundError);
+    expect(s.store.records.get('alice')?.totp).toBeUndefined();
   });
 });
