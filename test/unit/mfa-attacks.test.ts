@@ -9,14 +9,14 @@ import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorM
 import { hashDeviceToken } from '../../lambda/core/device-trust';
 import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
-import { parseMfaLogin, parsePasskeyAdd, parsePasswordChange, parseStepUp } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/core/mfa/requests';
 import { MfaAdmin } from '../../lambda/core/mfa/admin';
 import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/core/mfa/second-factor';
 import { AuditRecorder } from '../../lambda/core/tvm-service';
 import { totpCode } from '../../lambda/core/mfa/totp';
 import { withSecondFactors } from '../../lambda/core/mfa/wiring';
 import { parsePassword, type Password } from '../../lambda/core/password';
-import { parseChangePasswordRequest, parseLoginPassword, parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
+import { parseChangePasswordRequest, parseLoginPassword, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
 import { thrown } from '../support/async';
 import { inMemoryBackend } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
@@ -459,5 +459,36 @@ describe('a step-up proven with the password alone does not outlive the account\
     await addPasskey(s, alice.session.token, new SoftAuthenticator(), { currentPassword: PASSWORD as Password });
     expect(await thrown(s.mfa.confirmTotp(stolen.session.token, totpCode(secret, s.backend.clock.now())))).toBeInstanceOf(NotFoundError);
     expect(s.store.records.get('alice')?.totp).toBeUndefined();
+  });
+});
+
+describe('every text field that reaches a password, label or name refuses a lone surrogate (fast-check)', () => {
+  const GOOD = 'a long good passphrase';
+  const fields: Array<[string, (bad: string) => unknown]> = [
+    ['register password', (bad) => parseRegisterRequest({ username: 'alice', password: bad })],
+    ['register device', (bad) => parseRegisterRequest({ username: 'alice', password: GOOD, device: bad })],
+    ['login password', (bad) => parseLoginRequest({ username: 'alice', password: bad })],
+    ['change currentPassword', (bad) => parsePasswordChange({ currentPassword: bad, newPassword: GOOD })],
+    ['change newPassword', (bad) => parsePasswordChange({ currentPassword: GOOD, newPassword: bad })],
+    ['core change currentPassword', (bad) => parseChangePasswordRequest({ currentPassword: bad, newPassword: GOOD })],
+    ['reset newPassword', (bad) => parseResetPasswordRequest({ username: 'alice', resetCode: 'ABCD-EFGH-JKMN-PQRS', newPassword: bad })],
+    ['step-up currentPassword', (bad) => parseStepUp({ currentPassword: bad })],
+    ['step-up text (DELETE bodies)', (bad) => parseStepUpText(JSON.stringify({ currentPassword: bad }))],
+    ['session revoke step-up', (bad) => parseOptionalStepUp(JSON.stringify({ currentPassword: bad }))],
+    ['passkey options step-up', (bad) => parsePasskeyOptions({ currentPassword: bad })],
+    ['authenticator app step-up', (bad) => parseTotpStart({ currentPassword: bad })],
+    ['passkey name', (bad) => parsePasskeyAdd({ credential: '{}', name: bad })],
+  ];
+
+  it.each(fields)('%s: 400 for any string holding a lone surrogate', (_, parse) => {
+    const lone = fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit));
+    fc.assert(
+      fc.property(fc.string({ minLength: 0, maxLength: 8 }), lone, fc.string({ minLength: 0, maxLength: 8 }), (before, surrogate, after) => {
+        const bad = `${before}${surrogate}${after} long enough text`;
+        fc.pre(!bad.isWellFormed());
+        expect(() => parse(bad)).toThrow(/is not valid Unicode text/);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
