@@ -253,13 +253,13 @@ describe('issue 21: attackers against the sandbox', () => {
   });
 
   it('password-only account: a thief\'s 20 logins, then 5 wrong guesses, leave the owner\'s trusted device able to log in', async () => {
-    const owner = await register(sandbox().apiUrl, 'mfa-peggy', PASSWORD);
+    const owner = (await send('POST', '/register', { username: 'mfa-peggy', password: PASSWORD })).body as { deviceToken: string };
     const thiefTokens = [];
-    for (let i = 0; i < 20; i++) thiefTokens.push((await postJson(api('/login'), { username: 'mfa-peggy', password: PASSWORD })).body.deviceToken);
+    for (let i = 0; i < 20; i++) thiefTokens.push((await send('POST', '/login', { username: 'mfa-peggy', password: PASSWORD })).body.deviceToken);
     expect(thiefTokens.filter((token) => token !== undefined)).toHaveLength(9);
-    for (let i = 0; i < 5; i++) expect((await postJson(api('/login'), { username: 'mfa-peggy', password: 'a wrong guess here' })).status).toBe(401);
-    expect((await postJson(api('/login'), { username: 'mfa-peggy', password: PASSWORD })).status).toBe(429);
-    const back = await postJson(api('/login'), { username: 'mfa-peggy', password: PASSWORD, deviceToken: owner.deviceToken });
+    for (let i = 0; i < 5; i++) expect((await send('POST', '/login', { username: 'mfa-peggy', password: 'a wrong guess here' })).status).toBe(401);
+    expect((await send('POST', '/login', { username: 'mfa-peggy', password: PASSWORD })).status).toBe(429);
+    const back = await send('POST', '/login', { username: 'mfa-peggy', password: PASSWORD, deviceToken: owner.deviceToken });
     expect(back).toMatchObject({ status: 200, body: { username: 'mfa-peggy', deviceToken: owner.deviceToken } });
   });
 
