@@ -282,7 +282,7 @@ export class MfaService {
     const sessionId = parseSessionId(rawSessionId);
     if (sessionId !== live.session.sessionId) {
       if (!(await tvm.listSessions(sessionToken)).some((candidate) => candidate.id === sessionId)) throw new NotFoundError('No such session.');
-      if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code or recoveryCode.', 'currentPassword');
+      if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code, recoveryCode or challenge and passkey.', 'currentPassword');
       await this.stepUp(live, proof, origin, 'session revoke');
     }
     await tvm.revokeSession(sessionToken, sessionId, origin);
