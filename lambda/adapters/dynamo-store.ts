@@ -112,6 +112,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
   async updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
     const sets: string[] = [];
     const values: Record<string, unknown> = { ':userId': userId };
+    const names: Record<string, string> = {};
     let condition = 'userId = :userId';
     if (changes.passwordHash !== undefined) {
       sets.push('passwordHash = :passwordHash');
@@ -124,6 +125,22 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
     if (changes.trustedDevices !== undefined) {
       sets.push('trustedDevices = :trustedDevices');
       values[':trustedDevices'] = changes.trustedDevices.map(({ hash, seenAt }) => ({ hash, seenAt }));
+    }
+    if (changes.ifTrustedDevices !== undefined) {
+      const { list } = changes.ifTrustedDevices;
+      // Every change appends (an added device) or grows the list, so its length and newest
+      // entry tell whether another login wrote it since it was read.
+      if (list === undefined) condition += ' AND attribute_not_exists(trustedDevices)';
+      else {
+        values[':devicesCount'] = list.length;
+        condition += ' AND size(trustedDevices) = :devicesCount';
+        const newest = list.at(-1);
+        if (newest !== undefined) {
+          values[':newestDevice'] = newest.hash;
+          names['#deviceHash'] = 'hash';
+          condition += ` AND trustedDevices[${list.length - 1}].#deviceHash = :newestDevice`;
+        }
+      }
     }
     if (changes.ifPasswordHash !== undefined) {
       values[':ifPasswordHash'] = changes.ifPasswordHash;
@@ -144,6 +161,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: condition,
           ExpressionAttributeValues: values,
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ReturnValues: 'ALL_NEW',
         }),
       );

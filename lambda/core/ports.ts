@@ -39,6 +39,12 @@ export interface UserChanges {
   /** Applies the changes only if the stored hash is still this one (a re-hash must not undo a password change). */
   readonly ifPasswordHash?: string;
   readonly trustedDevices?: readonly TrustedDevice[];
+  /**
+   * Applies the changes only if the stored trusted devices are still `list` as read
+   * (`undefined`: none stored), so parallel logins lose no device. Adapters may compare the
+   * length and the newest entry only: every change that matters appends.
+   */
+  readonly ifTrustedDevices?: { readonly list: readonly TrustedDevice[] | undefined };
   readonly disabled?: boolean;
   /** Moves the user to this session generation; applied only if the current one is `fromGeneration`. */
   readonly sessionGeneration?: { readonly from: number; readonly to: number };

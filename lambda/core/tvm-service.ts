@@ -426,9 +426,9 @@ export class TvmService {
       : trusted
         ? withDeviceSeen(user.trustedDevices, hashDeviceToken(candidate), clock.now())
         : withTrustedDevice(user.trustedDevices, hashDeviceToken(candidate), clock.now());
-    const deviceToken = trusted || devices !== undefined ? candidate : undefined;
+    let deviceToken = trusted || devices !== undefined ? candidate : undefined;
     const changes: UserChanges = {
-      ...(devices !== undefined ? { trustedDevices: devices } : {}),
+      ...(devices !== undefined ? { trustedDevices: devices, ifTrustedDevices: { list: user.trustedDevices } } : {}),
       ...(password !== undefined && hasher.needsRehash(user.passwordHash) ? { passwordHash: await hasher.hash(password) } : {}),
     };
     if (Object.keys(changes).length === 0) return deviceToken;
@@ -436,8 +436,11 @@ export class TvmService {
       const updated = await users.updateUser(user.username, user.userId, { ...changes, ifPasswordHash: user.passwordHash });
       if (!updated) log.warn('The user changed during login; device trust and re-hash wait for the next login.', { username: user.username });
       else if (changes.passwordHash) log.info('Password hash upgraded to the configured scheme and cost.', { username: user.username });
+      // A token the account does not hold would only mislead the app: none, and it asks again.
+      if (!updated && !trusted) deviceToken = undefined;
     } catch {
       log.warn('Could not store device trust or the upgraded hash; the login goes on.', { username: user.username });
+      if (!trusted) deviceToken = undefined;
     }
     return deviceToken;
   }
@@ -452,7 +455,7 @@ export class TvmService {
       const devices = withDeviceSeen(user.trustedDevices, trustedDeviceHash, this.deps.clock.now());
       if (devices !== undefined) {
         await this.deps.users
-          .updateUser(user.username, user.userId, { trustedDevices: devices, ifPasswordHash: user.passwordHash })
+          .updateUser(user.username, user.userId, { trustedDevices: devices, ifTrustedDevices: { list: user.trustedDevices }, ifPasswordHash: user.passwordHash })
           .catch(() => this.deps.log.warn('Could not note the trusted device; the login goes on.', { username: user.username }));
       }
       return undefined;

@@ -268,4 +268,16 @@ describe('trusted devices on DynamoDB', () => {
     expect(owner.statusCode).toBe(200);
     expect(bodyOf<{ deviceToken: string }>(owner).deviceToken).toBe(deviceToken);
   });
+
+  it('parallel logins from eight new devices: every device token handed out is one the account trusts (no lost write)', async () => {
+    const username = newUsername();
+    const registered = await handlers.register!(jsonPost('/register', { username, password: PASSWORD }), context);
+    const { deviceToken: first } = bodyOf<{ deviceToken: string }>(registered);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => loginUser(username)));
+    const tokens = answers.flatMap((answer) => bodyOf<{ deviceToken?: string }>(answer).deviceToken ?? []);
+    for (const token of [first, ...tokens]) {
+      const again = await handlers.login!(jsonPost('/login', { username, password: PASSWORD, deviceToken: token }), context);
+      expect(bodyOf<{ deviceToken: string }>(again).deviceToken).toBe(token);
+    }
+  });
 });

@@ -79,6 +79,17 @@ describe('device tokens', () => {
     expect((await login(service, PASSWORD, others[0])).deviceToken).toBeUndefined();
   });
 
+  it('parallel logins lose no device: every token handed out is trusted, and none is handed out unstored', async () => {
+    const { service } = setup();
+    const owner = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    // Four at a time: more parallel logins than the lockout threshold count as a burst (429).
+    const answers = await Promise.all(Array.from({ length: 4 }, () => login(service, PASSWORD)));
+    const tokens = answers.flatMap((answer) => (answer.deviceToken ? [answer.deviceToken] : []));
+    const again = [];
+    for (const token of [owner.deviceToken!, ...tokens]) again.push((await login(service, PASSWORD, token)).deviceToken === token);
+    expect(again).toEqual(again.map(() => true));
+  });
+
   it("attack: a password thief's 20 logins, then 5 wrong guesses from elsewhere, leave the owner's trusted device able to log in", async () => {
     const { service } = setup();
     const owner = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
