@@ -95,7 +95,7 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: factorsKey(username),
-        UpdateExpression: `${set} REMOVE pendingPasskey`,
+        UpdateExpression: `${set} REMOVE pendingPasskey, pendingTotp`,
         ConditionExpression: 'userId = :userId AND pendingPasskey.challenge = :challenge AND attribute_not_exists(passkeys.#id)',
         ExpressionAttributeNames: { '#id': passkey.id },
         ExpressionAttributeValues: values,
@@ -109,9 +109,12 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
         TableName: this.tableName,
         Key: factorsKey(username),
         UpdateExpression: 'SET passkeys.#id.#counter = :counter, passkeys.#id.lastUsedAt = :at',
-        ConditionExpression: 'userId = :userId AND attribute_exists(passkeys.#id)',
+        // The counter must grow (0 stays 0 for authenticators without one), checked on the
+        // stored value: two answers with one counter value (a cloned key) cannot both pass.
+        ConditionExpression:
+          'userId = :userId AND attribute_exists(passkeys.#id) AND (passkeys.#id.#counter < :counter OR (passkeys.#id.#counter = :zero AND :counter = :zero))',
         ExpressionAttributeNames: { '#id': passkeyId, '#counter': 'counter' },
-        ExpressionAttributeValues: { ':userId': userId, ':counter': counter, ':at': at },
+        ExpressionAttributeValues: { ':userId': userId, ':counter': counter, ':at': at, ':zero': 0 },
       }),
     );
   }
@@ -138,7 +141,8 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: factorsKey(username),
-        UpdateExpression: `${set} REMOVE pendingTotp`,
+        // A factor added voids the other pending ceremony: its step-up may have been the password alone.
+        UpdateExpression: `${set} REMOVE pendingTotp, pendingPasskey`,
         ConditionExpression: 'userId = :userId AND pendingTotp.secret = :secret AND attribute_not_exists(totp)',
         ExpressionAttributeValues: values,
       }),

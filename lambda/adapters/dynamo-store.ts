@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../core/audit';
 import { BackendUnavailableError, UsernameTakenError } from '../core/errors';
 import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../core/lockout';
+import type { TrustedDevice } from '../core/device-trust';
 import type {
   AuditTrail,
   LockoutState,
@@ -111,6 +112,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
   async updateUser(username: Username, userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
     const sets: string[] = [];
     const values: Record<string, unknown> = { ':userId': userId };
+    const names: Record<string, string> = {};
     let condition = 'userId = :userId';
     if (changes.passwordHash !== undefined) {
       sets.push('passwordHash = :passwordHash');
@@ -122,7 +124,23 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
     }
     if (changes.trustedDevices !== undefined) {
       sets.push('trustedDevices = :trustedDevices');
-      values[':trustedDevices'] = [...changes.trustedDevices];
+      values[':trustedDevices'] = changes.trustedDevices.map(({ hash, seenAt }) => ({ hash, seenAt }));
+    }
+    if (changes.ifTrustedDevices !== undefined) {
+      const { list } = changes.ifTrustedDevices;
+      // Every change appends (an added device) or grows the list, so its length and newest
+      // entry tell whether another login wrote it since it was read.
+      if (list === undefined) condition += ' AND attribute_not_exists(trustedDevices)';
+      else {
+        values[':devicesCount'] = list.length;
+        condition += ' AND size(trustedDevices) = :devicesCount';
+        const newest = list.at(-1);
+        if (newest !== undefined) {
+          values[':newestDevice'] = newest.hash;
+          names['#deviceHash'] = 'hash';
+          condition += ` AND trustedDevices[${list.length - 1}].#deviceHash = :newestDevice`;
+        }
+      }
     }
     if (changes.ifPasswordHash !== undefined) {
       values[':ifPasswordHash'] = changes.ifPasswordHash;
@@ -148,6 +166,7 @@ export class DynamoTvmStore implements UserStore, SessionStore, SessionWithUserR
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: condition,
           ExpressionAttributeValues: values,
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -528,9 +547,18 @@ function toUser(item: Record<string, unknown>): UserRecord {
     createdAt: Number(item.createdAt),
     disabled: item.disabled === true,
     sessionGeneration: Number(item.sessionGeneration ?? 0),
-    ...(Array.isArray(item.trustedDevices) ? { trustedDevices: item.trustedDevices.map(String) } : {}),
+    ...(Array.isArray(item.trustedDevices) ? { trustedDevices: item.trustedDevices.map(toTrustedDevice) } : {}),
     ...(typeof item.cutOffAt === 'number' ? { cutOffAt: item.cutOffAt } : {}),
   };
+}
+
+/** A stored trusted device; a bare hash (stored before devices had `seenAt`) counts as long idle. */
+function toTrustedDevice(entry: unknown): TrustedDevice {
+  if (typeof entry === 'object' && entry !== null) {
+    const { hash, seenAt } = entry as { hash?: unknown; seenAt?: unknown };
+    return { hash: String(hash), seenAt: Number(seenAt ?? 0) };
+  }
+  return { hash: String(entry), seenAt: 0 };
 }
 
 function toSession(item: Record<string, unknown>): SessionRecord {

@@ -4,6 +4,7 @@
  */
 import type { AuditEvent } from './audit';
 import type { LockoutScope } from './lockout';
+import type { TrustedDevice } from './device-trust';
 import type { Username } from './username';
 
 /** The current time in epoch milliseconds. Injected so tests can move it. */
@@ -28,8 +29,8 @@ export interface UserRecord {
    * once, with one strongly consistent write (password change, reset, disable).
    */
   readonly sessionGeneration: number;
-  /** SHA-256 of the device tokens this account trusts, newest last (see device-trust.ts). */
-  readonly trustedDevices?: readonly string[];
+  /** The devices this account trusts: SHA-256 of their tokens, last login (see device-trust.ts). */
+  readonly trustedDevices?: readonly TrustedDevice[];
   /**
    * Epoch ms, a whole second: the latest credential cut-off (revocation.ts). AWS credentials
    * STS issues before it are denied, so while it lies ahead nothing is vended for this user.
@@ -42,7 +43,13 @@ export interface UserChanges {
   readonly passwordHash?: string;
   /** Applies the changes only if the stored hash is still this one (a re-hash must not undo a password change). */
   readonly ifPasswordHash?: string;
-  readonly trustedDevices?: readonly string[];
+  readonly trustedDevices?: readonly TrustedDevice[];
+  /**
+   * Applies the changes only if the stored trusted devices are still `list` as read
+   * (`undefined`: none stored), so parallel logins lose no device. Adapters may compare the
+   * length and the newest entry only: every change that matters appends.
+   */
+  readonly ifTrustedDevices?: { readonly list: readonly TrustedDevice[] | undefined };
   readonly disabled?: boolean;
   /** Moves the user to this session generation; applied only if the current one is `fromGeneration`. */
   readonly sessionGeneration?: { readonly from: number; readonly to: number };

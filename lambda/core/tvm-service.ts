@@ -3,7 +3,7 @@ import { SecondFactorRequired } from './mfa/challenge';
 import type { SecondFactorGate } from './mfa/second-factor';
 import type { TvmConfig } from './config';
 import { AuthenticationError, BackendUnavailableError, CutOffPendingError, NotFoundError, TooManyAttemptsError, UsernameTakenError } from './errors';
-import { hashDeviceToken, isTrustedDevice, loginLockoutScope, newDeviceToken, withTrustedDevice } from './device-trust';
+import { hashDeviceToken, isTrustedDevice, isTrustedHash, loginLockoutScope, newDeviceToken, withDeviceSeen, withTrustedDevice } from './device-trust';
 import { UNKNOWN_DEVICE_SCOPE, counterExpiry, decideRefusedReservation, failureLocks, type LockoutScope } from './lockout';
 import type { Password, PasswordHasher } from './password';
 import type { NewPasswordPolicy } from './password-policy';
@@ -200,7 +200,7 @@ export class TvmService {
       createdAt: this.deps.clock.now(),
       disabled: false,
       sessionGeneration: 0,
-      trustedDevices: [hashDeviceToken(deviceToken)],
+      trustedDevices: [{ hash: hashDeviceToken(deviceToken), seenAt: this.deps.clock.now() }],
     };
     const { token, record } = this.newSession(user, user.sessionGeneration, request.device);
     await sessions.putSession(record);
@@ -235,7 +235,7 @@ export class TvmService {
       throw error;
     }
     const deviceToken = await this.trustDeviceAndUpgradeHash(user, request.password, request.deviceToken, true);
-    return { ...(await this.completeLogin(user, request.device, origin)), deviceToken };
+    return { ...(await this.completeLogin(user, request.device, origin)), ...(deviceToken !== undefined ? { deviceToken } : {}) };
   }
 
   /** Opens a session with credentials for a user whose every factor was checked. */
@@ -419,16 +419,29 @@ export class TvmService {
 
   /**
    * After a correct password at login: re-hashes a hash weaker than the configuration, and
-   * makes the device trusted, in one conditional write (lost to a concurrent password change,
-   * which wins). Returns the device token the app keeps: the one it sent, if trusted, or a new one.
-   * A failed write costs the login nothing: the hash stays valid and the device asks again.
+   * makes the device trusted (or notes that a trusted one was seen), in one conditional write
+   * (lost to a concurrent password change, which wins). Returns the device token the app
+   * keeps: the one it sent, if trusted, or a new one; none when the account's list is full of
+   * devices still in use (see {@link withTrustedDevice}). A failed write costs the login
+   * nothing: the hash stays valid and the device asks again.
    */
-  private async trustDeviceAndUpgradeHash(user: UserRecord, password: Password | undefined, sentToken: string | undefined, trust: boolean): Promise<string> {
-    const { hasher, users, log } = this.deps;
+  private async trustDeviceAndUpgradeHash(
+    user: UserRecord,
+    password: Password | undefined,
+    sentToken: string | undefined,
+    trust: boolean,
+  ): Promise<string | undefined> {
+    const { hasher, users, log, clock } = this.deps;
     const trusted = sentToken !== undefined && isTrustedDevice(user, sentToken);
-    const deviceToken = trusted ? sentToken : newDeviceToken();
+    const candidate = trusted ? sentToken : newDeviceToken();
+    const devices = !trust
+      ? undefined
+      : trusted
+        ? withDeviceSeen(user.trustedDevices, hashDeviceToken(candidate), clock.now())
+        : withTrustedDevice(user.trustedDevices, hashDeviceToken(candidate), clock.now());
+    let deviceToken = trusted || devices !== undefined ? candidate : undefined;
     const changes: UserChanges = {
-      ...(trusted || !trust ? {} : { trustedDevices: withTrustedDevice(user.trustedDevices, hashDeviceToken(deviceToken)) }),
+      ...(devices !== undefined ? { trustedDevices: devices, ifTrustedDevices: { list: user.trustedDevices } } : {}),
       ...(password !== undefined && hasher.needsRehash(user.passwordHash) ? { passwordHash: await hasher.hash(password) } : {}),
     };
     if (Object.keys(changes).length === 0) return deviceToken;
@@ -436,19 +449,30 @@ export class TvmService {
       const updated = await users.updateUser(user.username, user.userId, { ...changes, ifPasswordHash: user.passwordHash });
       if (!updated) log.warn('The user changed during login; device trust and re-hash wait for the next login.', { username: user.username });
       else if (changes.passwordHash) log.info('Password hash upgraded to the configured scheme and cost.', { username: user.username });
+      // A token the account does not hold would only mislead the app: none, and it asks again.
+      if (!updated && !trusted) deviceToken = undefined;
     } catch {
       log.warn('Could not store device trust or the upgraded hash; the login goes on.', { username: user.username });
+      if (!trusted) deviceToken = undefined;
     }
     return deviceToken;
   }
 
   /**
    * After a login's second factor: trusts the device, unless the login came from a device the
-   * account still trusts (`trustedDeviceHash`), whose app keeps its token. Returns the new
-   * device token, if one was issued.
+   * account still trusts (`trustedDeviceHash`), whose app keeps its token (its last login is
+   * noted). Returns the new device token, if one was issued.
    */
   async trustDeviceAfterSecondFactor(user: UserRecord, trustedDeviceHash: string | undefined): Promise<string | undefined> {
-    if (trustedDeviceHash !== undefined && (user.trustedDevices ?? []).includes(trustedDeviceHash)) return undefined;
+    if (trustedDeviceHash !== undefined && isTrustedHash(user, trustedDeviceHash)) {
+      const devices = withDeviceSeen(user.trustedDevices, trustedDeviceHash, this.deps.clock.now());
+      if (devices !== undefined) {
+        await this.deps.users
+          .updateUser(user.username, user.userId, { trustedDevices: devices, ifTrustedDevices: { list: user.trustedDevices }, ifPasswordHash: user.passwordHash })
+          .catch(() => this.deps.log.warn('Could not note the trusted device; the login goes on.', { username: user.username }));
+      }
+      return undefined;
+    }
     return this.trustDeviceAndUpgradeHash(user, undefined, undefined, true);
   }
 

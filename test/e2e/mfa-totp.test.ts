@@ -229,6 +229,54 @@ describe('issue 21: attackers against the sandbox', () => {
     expect((await send('POST', '/password', { currentPassword: PASSWORD, newPassword: 'the owner\'s new password', code: await app.code() }, session.session.token)).status).toBe(200);
   });
 
+  it('passwordless sign-in is no oracle: a registered id (with or without userHandle) and an unknown id get the same status, body and headers', async () => {
+    const owner = await register(sandbox().apiUrl, 'mfa-olivia', PASSWORD);
+    const key = new SoftAuthenticator();
+    expect((await addPasskey(owner.session.token, key, { currentPassword: PASSWORD })).status).toBe(201);
+    const shape = async (as: Parameters<SoftAuthenticator['assert']>[2]) => {
+      const started = await send('POST', '/login/passkey/options');
+      const answer = new SoftAuthenticator().assert(started.body.passkeyOptions.challenge, origin(), as);
+      const response = await fetch(api('/login/passkey'), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ challenge: started.body.challenge.token, credential: JSON.stringify(answer) }),
+      });
+      // Per-response values (date, request ids) differ for any two requests; everything else must not.
+      const headers = [...response.headers.entries()].filter(([name]) => !/^(date|x-amzn-requestid|x-request-id|apigw-requestid)$/i.test(name));
+      return { status: response.status, body: await response.text(), headers: headers.map(([name, value]) => (name === 'content-length' ? [name, ''] : [name, value])) };
+    };
+    const unknown = await shape({});
+    expect(unknown.status).toBe(401);
+    expect(await shape({ id: key.id })).toEqual(unknown);
+    expect(await shape({ id: key.id, userHandle: 'someone else' })).toEqual(unknown);
+    expect(await shape({ userHandle: 'someone else' })).toEqual(unknown);
+  });
+
+  it('password-only account: a thief\'s 20 logins, then 5 wrong guesses, leave the owner\'s trusted device able to log in', async () => {
+    const owner = (await send('POST', '/register', { username: 'mfa-peggy', password: PASSWORD })).body as { deviceToken: string };
+    const thiefTokens = [];
+    for (let i = 0; i < 20; i++) thiefTokens.push((await send('POST', '/login', { username: 'mfa-peggy', password: PASSWORD })).body.deviceToken);
+    expect(thiefTokens.filter((token) => token !== undefined)).toHaveLength(9);
+    for (let i = 0; i < 5; i++) expect((await send('POST', '/login', { username: 'mfa-peggy', password: 'a wrong guess here' })).status).toBe(401);
+    expect((await send('POST', '/login', { username: 'mfa-peggy', password: PASSWORD })).status).toBe(429);
+    const back = await send('POST', '/login', { username: 'mfa-peggy', password: PASSWORD, deviceToken: owner.deviceToken });
+    expect(back).toMatchObject({ status: 200, body: { username: 'mfa-peggy', deviceToken: owner.deviceToken } });
+  });
+
+  it('one passkey step-up answer sent to three routes at once proves one change', async () => {
+    const owner = await register(sandbox().apiUrl, 'mfa-rupert', PASSWORD);
+    const key = new SoftAuthenticator({ withoutCounter: true });
+    expect((await addPasskey(owner.session.token, key, { currentPassword: PASSWORD })).status).toBe(201);
+    const started = await send('POST', '/login/passkey/options');
+    const proof = { challenge: started.body.challenge.token, passkey: JSON.stringify(key.assert(started.body.passkeyOptions.challenge, origin())) };
+    const statuses = await Promise.all([
+      send('POST', '/mfa/totp', proof, owner.session.token),
+      send('POST', '/mfa/passkeys/options', proof, owner.session.token),
+      send('POST', '/mfa/totp', proof, owner.session.token),
+    ]).then((answers) => answers.map((answer) => answer.status));
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+  });
+
   it('refuses passwords and labels with a lone surrogate (400), where they used to equal U+FFFD', async () => {
     const refused = await postJson(api('/register'), { username: 'mfa-judy', password: '\ud800X long password' });
     expect(refused).toMatchObject({ status: 400, body: { error: { field: 'password' } } });

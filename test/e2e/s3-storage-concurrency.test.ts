@@ -231,7 +231,7 @@ describe('a hostile user cannot take the storage down or hold up another user', 
         [[['7', '"0123456789abcdef0123456789abcdef"']], 'InvalidPart'],
         [[['one', etags[0]]], 'MalformedXML'],
         [[['1', undefined]], 'MalformedXML'],
-        [[['10001', etags[0]]], 'MalformedXML'],
+        [[['10001', etags[0]]], 'InvalidArgument'],
       ] as const) {
         const answer = await complete(parts);
         outcomes.push(`${answer.status} ${xmlErrorCode(text(answer))} (expected ${expected})`);

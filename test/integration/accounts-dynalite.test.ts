@@ -253,3 +253,31 @@ describe('audit trail', () => {
     expect(trail[0]).toMatchObject({ sourceIp: 'operator', userAgent: 'tvm-admin' });
   });
 });
+
+describe('trusted devices on DynamoDB', () => {
+  it("a password thief's 12 logins fill the list without pushing out the owner's device, which still logs in after 5 wrong guesses", async () => {
+    const username = newUsername();
+    const registered = await handlers.register!(jsonPost('/register', { username, password: PASSWORD }), context);
+    const { deviceToken } = bodyOf<{ deviceToken: string }>(registered);
+    const tokens = [];
+    for (let i = 0; i < 12; i++) tokens.push(bodyOf<{ deviceToken?: string }>(await loginUser(username)).deviceToken);
+    expect(tokens.filter((token) => token !== undefined)).toHaveLength(9);
+    for (let i = 0; i < 5; i++) expect((await loginUser(username, 'wrong password')).statusCode).toBe(401);
+    expect((await loginUser(username)).statusCode).toBe(429);
+    const owner = await handlers.login!(jsonPost('/login', { username, password: PASSWORD, deviceToken }), context);
+    expect(owner.statusCode).toBe(200);
+    expect(bodyOf<{ deviceToken: string }>(owner).deviceToken).toBe(deviceToken);
+  });
+
+  it('parallel logins from eight new devices: every device token handed out is one the account trusts (no lost write)', async () => {
+    const username = newUsername();
+    const registered = await handlers.register!(jsonPost('/register', { username, password: PASSWORD }), context);
+    const { deviceToken: first } = bodyOf<{ deviceToken: string }>(registered);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => loginUser(username)));
+    const tokens = answers.flatMap((answer) => bodyOf<{ deviceToken?: string }>(answer).deviceToken ?? []);
+    for (const token of [first, ...tokens]) {
+      const again = await handlers.login!(jsonPost('/login', { username, password: PASSWORD, deviceToken: token }), context);
+      expect(bodyOf<{ deviceToken: string }>(again).deviceToken).toBe(token);
+    }
+  });
+});

@@ -49,6 +49,38 @@ describe('a passkey credential id is owned once', () => {
   });
 });
 
+describe('a passkey signature counter only grows', () => {
+  it('of parallel uses with one counter value (a cloned key), exactly one is recorded; a counter-less key (0) may repeat 0', async () => {
+    const carol = parseUsername('carol');
+    await store.putPendingPasskey(carol, 'id-carol', { challenge: 'c2', expiresAt: NOW + 60_000 });
+    expect(await store.addPasskey(carol, 'id-carol', 'c2', passkey('carol-key'))).toBe(true);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 0, NOW)).toBe(true);
+    const uses = await Promise.all(Array.from({ length: 6 }, () => store.usePasskey(carol, 'id-carol', 'carol-key', 7, NOW)));
+    expect(uses.filter(Boolean)).toHaveLength(1);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 6, NOW)).toBe(false);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 0, NOW)).toBe(false);
+    expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 8, NOW)).toBe(true);
+    expect(await store.usePasskey(carol, 'id-other', 'carol-key', 9, NOW)).toBe(false);
+  });
+});
+
+describe('a factor added voids the other pending ceremony', () => {
+  it('confirming an app drops a pending passkey registration, and adding a passkey drops a pending app', async () => {
+    const dave = parseUsername('dave');
+    await store.putPendingPasskey(dave, 'id-dave', { challenge: 'c3', expiresAt: NOW + 60_000 });
+    await store.putPendingTotp(dave, 'id-dave', { secret: 'S1', expiresAt: NOW + 60_000 });
+    expect(await store.confirmTotp(dave, 'id-dave', 'S1', { secret: 'S1', confirmedAt: NOW, lastUsedStep: 1 })).toBe(true);
+    expect((await store.getFactors(dave))?.pendingPasskey).toBeUndefined();
+    expect(await store.addPasskey(dave, 'id-dave', 'c3', passkey('dave-key'))).toBe(false);
+    const erin = parseUsername('erin');
+    await store.putPendingTotp(erin, 'id-erin', { secret: 'S2', expiresAt: NOW + 60_000 });
+    await store.putPendingPasskey(erin, 'id-erin', { challenge: 'c4', expiresAt: NOW + 60_000 });
+    expect(await store.addPasskey(erin, 'id-erin', 'c4', passkey('erin-key'))).toBe(true);
+    expect((await store.getFactors(erin))?.pendingTotp).toBeUndefined();
+    expect(await store.confirmTotp(erin, 'id-erin', 'S2', { secret: 'S2', confirmedAt: NOW, lastUsedStep: 1 })).toBe(false);
+  });
+});
+
 describe('factor counters', () => {
   const limits = { perWindow: 5, consecutive: 100 };
 

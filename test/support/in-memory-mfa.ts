@@ -34,7 +34,7 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     await roundTrip();
     const record = this.records.get(username);
     if (record?.userId !== userId || record.pendingTotp?.secret !== pendingSecret || record.totp) return false;
-    const { pendingTotp: _, ...rest } = record;
+    const { pendingTotp: _, pendingPasskey: __, ...rest } = record;
     this.records.set(username, { ...rest, totp, ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
     return true;
   }
@@ -75,7 +75,7 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     await roundTrip();
     const record = this.records.get(username);
     if (record?.userId !== userId || record.pendingPasskey?.challenge !== challenge || record.passkeys.some((known) => known.id === passkey.id)) return false;
-    const { pendingPasskey: _, ...rest } = record;
+    const { pendingPasskey: _, pendingTotp: __, ...rest } = record;
     this.records.set(username, { ...rest, passkeys: [...rest.passkeys, passkey], ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
     return true;
   }
@@ -100,7 +100,8 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
   async usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
     await roundTrip();
     const record = this.records.get(username);
-    if (record?.userId !== userId || !record.passkeys.some((passkey) => passkey.id === passkeyId)) return false;
+    const stored = record?.passkeys.find((passkey) => passkey.id === passkeyId);
+    if (record?.userId !== userId || !stored || !(stored.counter < counter || (stored.counter === 0 && counter === 0))) return false;
     this.records.set(username, { ...record, passkeys: record.passkeys.map((passkey) => (passkey.id === passkeyId ? { ...passkey, counter, lastUsedAt: at } : passkey)) });
     return true;
   }

@@ -133,6 +133,7 @@ export class InMemoryUserStore implements UserStore {
     if (changes.sessionGeneration && user.sessionGeneration !== changes.sessionGeneration.from) return undefined;
     if (changes.ifPasswordHash !== undefined && user.passwordHash !== changes.ifPasswordHash) return undefined;
     if (changes.cutOffAt !== undefined && (user.cutOffAt ?? 0) > changes.cutOffAt) return undefined;
+    if (changes.ifTrustedDevices !== undefined && !sameDevicesAsRead(user.trustedDevices, changes.ifTrustedDevices.list)) return undefined;
     const updated: UserRecord = {
       ...user,
       ...(changes.passwordHash !== undefined ? { passwordHash: changes.passwordHash } : {}),
@@ -643,4 +644,10 @@ export function inMemoryBackend(
     clock,
     log: new MemoryLog(),
   };
+}
+
+/** The adapter's trusted-devices condition: none stored as read, or the same length and newest entry. */
+function sameDevicesAsRead(stored: UserRecord['trustedDevices'], read: UserRecord['trustedDevices']): boolean {
+  if (read === undefined || stored === undefined) return read === stored;
+  return stored.length === read.length && stored.at(-1)?.hash === read.at(-1)?.hash;
 }

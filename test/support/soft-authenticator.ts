@@ -23,13 +23,21 @@ export class SoftAuthenticator {
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
   private counter = 0;
+  /** An authenticator without a signature counter: it sends 0 every time (many platform passkeys do). */
+  private readonly withoutCounter: boolean;
 
-  constructor(options: { id?: string; counter?: number } = {}) {
+  constructor(options: { id?: string; counter?: number; withoutCounter?: boolean } = {}) {
     const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.privateKey = pair.privateKey;
     this.publicKey = pair.publicKey;
     this.id = options.id ?? randomBytes(16).toString('base64url');
     this.counter = options.counter ?? 0;
+    this.withoutCounter = options.withoutCounter ?? false;
+  }
+
+  /** A copy holding the same key and counter: what a cloned authenticator would be. */
+  clone(): SoftAuthenticator {
+    return Object.assign(Object.create(SoftAuthenticator.prototype) as SoftAuthenticator, this);
   }
 
   /** The COSE form of the public key. */
@@ -74,7 +82,7 @@ export class SoftAuthenticator {
    * claiming `as.id` (default its own id) and `as.userHandle` (the UTF-8 of a userId) if given.
    */
   assert(challenge: string, origin: string, as: { id?: string; userHandle?: string; userVerified?: boolean; rpId?: string } = {}): object {
-    this.counter += 1;
+    if (!this.withoutCounter) this.counter += 1;
     const rpId = as.rpId ?? new URL(origin).hostname;
     const authData = this.authData(rpId, 0x01 | (as.userVerified === false ? 0 : 0x04));
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge, origin, crossOrigin: false }));

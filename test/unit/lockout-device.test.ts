@@ -5,7 +5,8 @@
  */
 import { AccountAdmin } from '../../lambda/core/account-admin';
 import { AuthenticationError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
-import { MAX_TRUSTED_DEVICES } from '../../lambda/core/device-trust';
+import fc from 'fast-check';
+import { DEVICE_IDLE_DAYS, MAX_TRUSTED_DEVICES } from '../../lambda/core/device-trust';
 import { parseChangePasswordRequest, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
 import { TvmService } from '../../lambda/core/tvm-service';
 import { parseUsername } from '../../lambda/core/username';
@@ -40,17 +41,85 @@ describe('device tokens', () => {
     expect(other.deviceToken).not.toBe(registered.deviceToken);
   });
 
-  it('stores only SHA-256 hashes of device tokens, at most 10, newest last', async () => {
+  it('stores only SHA-256 hashes of device tokens, at most 10; logins beyond a full list get no token and evict nobody', async () => {
     const { backend, service } = setup();
-    await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-    const tokens: string[] = [];
-    for (let i = 0; i < 12; i++) tokens.push((await login(service, PASSWORD)).deviceToken!);
+    const registered = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await login(service, PASSWORD));
     const [user] = backend.users.all();
     expect(user?.trustedDevices).toHaveLength(MAX_TRUSTED_DEVICES);
+    const tokens = answers.flatMap((answer) => (answer.deviceToken ? [answer.deviceToken] : []));
+    expect(tokens).toHaveLength(MAX_TRUSTED_DEVICES - 1);
+    expect(answers.slice(MAX_TRUSTED_DEVICES - 1).every((answer) => answer.deviceToken === undefined)).toBe(true);
     expect(JSON.stringify(user)).not.toContain(tokens.at(-1));
-    // The oldest dropped out: it counts as an unknown device again and gets a new token.
-    await expect(login(service, PASSWORD, tokens[0])).resolves.not.toMatchObject({ deviceToken: tokens[0] });
+    // The first device is still trusted and keeps its token.
+    await expect(login(service, PASSWORD, registered.deviceToken)).resolves.toMatchObject({ deviceToken: registered.deviceToken });
     await expect(login(service, PASSWORD, tokens.at(-1))).resolves.toMatchObject({ deviceToken: tokens.at(-1) });
+  });
+
+  it(`a full list gives a slot only from a device idle ${DEVICE_IDLE_DAYS} days, the longest-idle one; a device seen meanwhile stays`, async () => {
+    const { backend, service } = setup();
+    const owner = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const others: string[] = [];
+    for (let i = 0; i < MAX_TRUSTED_DEVICES - 1; i++) others.push((await login(service, PASSWORD)).deviceToken!);
+    backend.clock.advance(DEVICE_IDLE_DAYS * 24 * 60 * 60_000 - 60_000);
+    // The owner logs in just before the others go idle: that refreshes its last login.
+    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ deviceToken: owner.deviceToken });
+    expect((await login(service, PASSWORD)).deviceToken).toBeUndefined();
+    backend.clock.advance(120_000);
+    const fresh: string[] = [];
+    for (let i = 0; i < MAX_TRUSTED_DEVICES; i++) {
+      const token = (await login(service, PASSWORD)).deviceToken;
+      if (token) fresh.push(token);
+    }
+    // The nine idle devices gave their slots, the owner's did not.
+    expect(fresh).toHaveLength(MAX_TRUSTED_DEVICES - 1);
+    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ deviceToken: owner.deviceToken });
+    // An evicted device is unknown again: the full list gives it no token.
+    expect((await login(service, PASSWORD, others[0])).deviceToken).toBeUndefined();
+  });
+
+  it('parallel logins lose no device: every token handed out is trusted, and none is handed out unstored', async () => {
+    const { service } = setup();
+    const owner = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    // Four at a time: more parallel logins than the lockout threshold count as a burst (429).
+    const answers = await Promise.all(Array.from({ length: 4 }, () => login(service, PASSWORD)));
+    const tokens = answers.flatMap((answer) => (answer.deviceToken ? [answer.deviceToken] : []));
+    const again = [];
+    for (const token of [owner.deviceToken!, ...tokens]) again.push((await login(service, PASSWORD, token)).deviceToken === token);
+    expect(again).toEqual(again.map(() => true));
+  });
+
+  it("attack: a password thief's 20 logins, then 5 wrong guesses from elsewhere, leave the owner's trusted device able to log in", async () => {
+    const { service } = setup();
+    const owner = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    for (let i = 0; i < 20; i++) await login(service, PASSWORD);
+    await lockOutUnknownDevices(service);
+    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ username: 'alice', deviceToken: owner.deviceToken });
+  });
+
+  it('property: whatever logins a thief interleaves, a device its owner uses at least every 89 days stays trusted', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 30 })), { minLength: 1, maxLength: 25 }), async (steps) => {
+        const { backend, service } = setup();
+        const owner = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+        let sinceOwner = 0;
+        const ownerAnswers: (string | undefined)[] = [];
+        for (const [ownerLogs, days] of steps) {
+          backend.clock.advance(days * 24 * 60 * 60_000);
+          sinceOwner += days;
+          const byOwner = sinceOwner >= DEVICE_IDLE_DAYS - 1 || ownerLogs;
+          const answer = await login(service, PASSWORD, byOwner ? owner.deviceToken : undefined);
+          if (byOwner) {
+            ownerAnswers.push(answer.deviceToken);
+            sinceOwner = 0;
+          }
+        }
+        expect(ownerAnswers.every((token) => token === owner.deviceToken)).toBe(true);
+        await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ deviceToken: owner.deviceToken });
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

@@ -5,18 +5,18 @@
  * passkey ceremonies are real (a software authenticator signs what a browser would send).
  */
 import fc from 'fast-check';
-import { AlreadyEnrolledError, AuthenticationError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
 import { hashDeviceToken } from '../../lambda/core/device-trust';
 import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
-import { parseMfaLogin, parsePasskeyAdd, parsePasswordChange, parseStepUp } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/core/mfa/requests';
 import { MfaAdmin } from '../../lambda/core/mfa/admin';
 import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/core/mfa/second-factor';
 import { AuditRecorder } from '../../lambda/core/tvm-service';
 import { totpCode } from '../../lambda/core/mfa/totp';
 import { withSecondFactors } from '../../lambda/core/mfa/wiring';
 import { parsePassword, type Password } from '../../lambda/core/password';
-import { parseChangePasswordRequest, parseLoginPassword, parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
+import { parseChangePasswordRequest, parseLoginPassword, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
 import { thrown } from '../support/async';
 import { inMemoryBackend } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
@@ -190,7 +190,7 @@ describe('device tokens are earned by the second factor and cannot be pushed out
     const { secret, deviceToken } = await aliceWithTotp(s);
     for (let i = 0; i < 10; i++) expect(await challengeFor(s, 'alice')).not.toHaveProperty('deviceToken');
     const alice = () => s.backend.users.all().find((user) => user.username === 'alice')!;
-    expect(alice().trustedDevices).toEqual([hashDeviceToken(deviceToken)]);
+    expect(alice().trustedDevices?.map((device) => device.hash)).toEqual([hashDeviceToken(deviceToken)]);
     // Then five wrong codes from the thief: the owner's device is untouched.
     for (let i = 0; i < 5; i++) {
       const { challenge } = await challengeFor(s, 'alice');
@@ -200,7 +200,7 @@ describe('device tokens are earned by the second factor and cannot be pushed out
     const done = await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     // An already trusted device keeps its token: nothing new is issued.
     expect(done.deviceToken).toBeUndefined();
-    expect(alice().trustedDevices).toEqual([hashDeviceToken(deviceToken)]);
+    expect(alice().trustedDevices?.map((device) => device.hash)).toEqual([hashDeviceToken(deviceToken)]);
   });
 
   it('completing the second factor on a new device trusts it: the answer carries a device token the account now holds', async () => {
@@ -209,7 +209,7 @@ describe('device tokens are earned by the second factor and cannot be pushed out
     const { challenge } = await challengeFor(s, 'alice');
     const done = await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     expect(done.deviceToken).toMatch(/^[\w-]{43}$/);
-    expect(s.backend.users.all().find((user) => user.username === 'alice')!.trustedDevices).toContain(hashDeviceToken(done.deviceToken!));
+    expect(s.backend.users.all().find((user) => user.username === 'alice')!.trustedDevices?.map((device) => device.hash)).toContain(hashDeviceToken(done.deviceToken!));
   });
 });
 
@@ -338,6 +338,157 @@ describe('text that is not valid Unicode is refused (400)', () => {
         expect(() => parsePasskeyAdd({ credential: '{}', name: bad })).toThrow(/valid Unicode/);
         expect(() => parseLoginRequest({ username: 'alice', password: `${base} long password`, device: base })).not.toThrow();
       }),
+    );
+  });
+});
+
+describe('one proof is spent once, even sent to several routes or challenges at once', () => {
+  const proofFrom = ({ token, answer }: { token: string; answer: object }) => parseStepUp({ challenge: token, passkey: JSON.stringify(answer) }).proof;
+  const settled = async (promises: Promise<unknown>[]) => (await Promise.allSettled(promises)).map((result) => result.status);
+
+  it('one passkey step-up answer (a key without a counter) sent to three routes in parallel proves exactly one change', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const aliceKey = new SoftAuthenticator({ withoutCounter: true });
+    await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
+    const other = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })).catch((error: unknown) => error);
+    expect(other).toBeInstanceOf(SecondFactorRequired);
+    const proof = proofFrom(await passwordlessAnswer(s, aliceKey));
+    const outcomes = await settled([
+      s.mfa.startTotp(alice.session.token, proof),
+      s.mfa.passkeyOptions(alice.session.token, proof),
+      s.mfa.startTotp(alice.session.token, proof),
+    ]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('a cloned passkey: two answers with the same counter, sent in parallel to two passwordless sign-ins, open one session', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const aliceKey = new SoftAuthenticator({ counter: 10 });
+    await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
+    const clone = aliceKey.clone();
+    const first = await passwordlessAnswer(s, aliceKey);
+    const second = await passwordlessAnswer(s, clone);
+    const outcomes = await settled([s.mfa.passkeyLogin(first.token, first.answer), s.mfa.passkeyLogin(second.token, second.answer)]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('one TOTP code sent to two login challenges and one step-up in parallel is accepted once', async () => {
+    const s = setup();
+    const { token, secret } = await aliceWithTotp(s);
+    const [a, b] = [await challengeFor(s, 'alice'), await challengeFor(s, 'alice')];
+    const code = totpCode(secret, s.backend.clock.now());
+    const outcomes = await settled([
+      s.mfa.completeLogin(parseMfaLogin({ challenge: a.challenge.token, code })),
+      s.mfa.completeLogin(parseMfaLogin({ challenge: b.challenge.token, code })),
+      s.mfa.passkeyOptions(token, { code }),
+    ]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('one recovery code sent to a login, a step-up and a password change in parallel is accepted once', async () => {
+    const s = setup();
+    const { token, recoveryCodes } = await aliceWithTotp(s);
+    const recoveryCode = recoveryCodes[0]!;
+    const { challenge } = await challengeFor(s, 'alice');
+    const change = parsePasswordChange({ currentPassword: PASSWORD, newPassword: 'another long passphrase', recoveryCode });
+    const outcomes = await settled([
+      s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode })),
+      s.mfa.passkeyOptions(token, { recoveryCode }),
+      s.mfa.changePassword(token, change.request, change.factor),
+    ]);
+    expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+    expect(s.store.records.get('alice')?.recoveryCodeHashes).toHaveLength(9);
+  });
+
+  it('parallel right answers to one login challenge open one session (property: 2-6 answers, codes and recovery codes mixed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 2, maxLength: 6 }), async (useRecovery) => {
+        const s = setup();
+        const { secret, recoveryCodes } = await aliceWithTotp(s);
+        const { challenge } = await challengeFor(s, 'alice');
+        const code = totpCode(secret, s.backend.clock.now());
+        const outcomes = await settled(
+          useRecovery.map((recovery, i) =>
+            s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, ...(recovery ? { recoveryCode: recoveryCodes[i]! } : { code }) })),
+          ),
+        );
+        expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
+        expect((await s.service.listSessions((await register(s, 'probe')).session.token)).length).toBe(1);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('a challenge serves only its own kind: a passwordless challenge opens no /login/mfa, a login challenge proves no step-up', async () => {
+    const s = setup();
+    const { token, secret } = await aliceWithTotp(s);
+    const aliceKey = new SoftAuthenticator();
+    await addPasskey(s, token, aliceKey, { code: totpCode(secret, s.backend.clock.now()) });
+    const passwordless = await passwordlessAnswer(s, aliceKey);
+    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: passwordless.token, passkey: JSON.stringify(passwordless.answer) })))).toBeInstanceOf(AuthenticationError);
+    const login = await challengeFor(s, 'alice');
+    const webauthnChallenge = (login.passkeyOptions as { challenge: string }).challenge;
+    const answer = aliceKey.assert(webauthnChallenge, ORIGIN);
+    expect(await thrown(s.mfa.passkeyOptions(token, proofFrom({ token: login.challenge.token, answer })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, answer))).toBeInstanceOf(AuthenticationError);
+  });
+});
+
+describe('a step-up proven with the password alone does not outlive the account\'s first factor', () => {
+  it('a stolen session with the phished password starts a passkey registration; once the owner sets up an app, finishing it adds nothing', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const thiefKey = new SoftAuthenticator();
+    const options = (await s.mfa.passkeyOptions(stolen.session.token, { currentPassword: PASSWORD as Password })) as { challenge: string; rp: { id?: string } };
+    const { secret } = await s.mfa.startTotp(alice.session.token, { currentPassword: PASSWORD as Password });
+    await s.mfa.confirmTotp(alice.session.token, totpCode(secret, s.backend.clock.now()));
+    const { credential, name } = parsePasskeyAdd({ credential: JSON.stringify(thiefKey.register(options, ORIGIN)), name: 'thief' });
+    expect(await thrown(s.mfa.addPasskey(stolen.session.token, credential, name))).toBeInstanceOf(NotFoundError);
+    expect(s.store.records.get('alice')?.passkeys).toEqual([]);
+    expect(s.store.owners.has(thiefKey.id)).toBe(false);
+  });
+
+  it('a stolen session with the phished password starts an authenticator app; once the owner adds a passkey, its code confirms nothing', async () => {
+    const s = setup();
+    const alice = await register(s, 'alice');
+    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const { secret } = await s.mfa.startTotp(stolen.session.token, { currentPassword: PASSWORD as Password });
+    await addPasskey(s, alice.session.token, new SoftAuthenticator(), { currentPassword: PASSWORD as Password });
+    expect(await thrown(s.mfa.confirmTotp(stolen.session.token, totpCode(secret, s.backend.clock.now())))).toBeInstanceOf(NotFoundError);
+    expect(s.store.records.get('alice')?.totp).toBeUndefined();
+  });
+});
+
+describe('every text field that reaches a password, label or name refuses a lone surrogate (fast-check)', () => {
+  const GOOD = 'a long good passphrase';
+  const fields: Array<[string, (bad: string) => unknown]> = [
+    ['register password', (bad) => parseRegisterRequest({ username: 'alice', password: bad })],
+    ['register device', (bad) => parseRegisterRequest({ username: 'alice', password: GOOD, device: bad })],
+    ['login password', (bad) => parseLoginRequest({ username: 'alice', password: bad })],
+    ['change currentPassword', (bad) => parsePasswordChange({ currentPassword: bad, newPassword: GOOD })],
+    ['change newPassword', (bad) => parsePasswordChange({ currentPassword: GOOD, newPassword: bad })],
+    ['core change currentPassword', (bad) => parseChangePasswordRequest({ currentPassword: bad, newPassword: GOOD })],
+    ['reset newPassword', (bad) => parseResetPasswordRequest({ username: 'alice', resetCode: 'ABCD-EFGH-JKMN-PQRS', newPassword: bad })],
+    ['step-up currentPassword', (bad) => parseStepUp({ currentPassword: bad })],
+    ['step-up text (DELETE bodies)', (bad) => parseStepUpText(JSON.stringify({ currentPassword: bad }))],
+    ['session revoke step-up', (bad) => parseOptionalStepUp(JSON.stringify({ currentPassword: bad }))],
+    ['passkey options step-up', (bad) => parsePasskeyOptions({ currentPassword: bad })],
+    ['authenticator app step-up', (bad) => parseTotpStart({ currentPassword: bad })],
+    ['passkey name', (bad) => parsePasskeyAdd({ credential: '{}', name: bad })],
+  ];
+
+  it.each(fields)('%s: 400 for any string holding a lone surrogate', (_, parse) => {
+    const lone = fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit));
+    fc.assert(
+      fc.property(fc.string({ minLength: 0, maxLength: 8 }), lone, fc.string({ minLength: 0, maxLength: 8 }), (before, surrogate, after) => {
+        const bad = `${before}${surrogate}${after} long enough text`;
+        fc.pre(!bad.isWellFormed());
+        expect(() => parse(bad)).toThrow(/is not valid Unicode text/);
+      }),
+      { numRuns: 60 },
     );
   });
 });

@@ -49,7 +49,7 @@ describe('TvmService on in-memory fakes', () => {
       });
       expect(result.storage).toEqual({ bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' });
       expect(backend.users.all()).toEqual([
-        { username: 'alice', userId: expect.any(String), passwordHash: expect.any(String), createdAt: backend.clock.now(), disabled: false, sessionGeneration: 0, trustedDevices: [expect.stringMatching(/^[0-9a-f]{64}$/)] },
+        { username: 'alice', userId: expect.any(String), passwordHash: expect.any(String), createdAt: backend.clock.now(), disabled: false, sessionGeneration: 0, trustedDevices: [{ hash: expect.stringMatching(/^[0-9a-f]{64}$/), seenAt: backend.clock.now() }] },
       ]);
     });
 

@@ -287,7 +287,7 @@ export class MfaService {
     const sessionId = parseSessionId(rawSessionId);
     if (sessionId !== live.session.sessionId) {
       if (!(await tvm.listSessions(sessionToken)).some((candidate) => candidate.id === sessionId)) throw new NotFoundError('No such session.');
-      if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code or recoveryCode.', 'currentPassword');
+      if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code, recoveryCode or challenge and passkey.', 'currentPassword');
       await this.stepUp(live, proof, origin, 'session revoke');
     }
     await tvm.revokeSession(sessionToken, sessionId, origin);
@@ -337,8 +337,10 @@ export class MfaService {
       const challenge = await this.deps.challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, this.deps.clock.now());
       if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
       await gate.verify(user, { passkey: { response, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, purpose, scope, record);
-      // Used once: the same answer cannot prove another change.
-      await this.deps.challenges.consumeChallenge(hashChallengeToken(token));
+      // Used once: the same answer cannot prove another change, even sent to two routes at once.
+      if (!(await this.deps.challenges.consumeChallenge(hashChallengeToken(token)))) {
+        throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
+      }
       return record;
     }
     await gate.verify(user, proof, origin, purpose, scope, record);

@@ -108,7 +108,8 @@ export interface FactorStore {
   putPendingTotp(username: Username, userId: string, pending: PendingTotp): Promise<void>;
   /**
    * Confirms the pending TOTP only if it is still `pendingSecret` and no TOTP is confirmed;
-   * stores the recovery code hashes when given. Returns whether it did.
+   * stores the recovery code hashes when given, and drops a pending passkey registration (its
+   * step-up may have been the password alone, which no longer suffices). Returns whether it did.
    */
   confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
   /** Records `step` as used only if it is later than the stored last used step. Returns whether it did. */
@@ -121,12 +122,16 @@ export interface FactorStore {
   putPendingPasskey(username: Username, userId: string, pending: { readonly challenge: string; readonly expiresAt: number }): Promise<void>;
   /**
    * Adds a passkey whose id this user claimed ({@link claimPasskeyId}), consuming the pending
-   * challenge `challenge`; stores the recovery code hashes when given. Returns whether it did.
+   * challenge `challenge`; stores the recovery code hashes when given, and drops a pending
+   * TOTP (as {@link confirmTotp} drops a pending passkey). Returns whether it did.
    */
   addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
   /** Who registered a passkey (for a passwordless sign-in), by credential id. */
   passkeyOwner(passkeyId: string): Promise<{ readonly username: Username; readonly userId: string } | undefined>;
-  /** Records a passkey's use: its new signature counter and the time. Returns whether the passkey was there. */
+  /**
+   * Records a passkey's use: its new signature counter and the time, only if the stored counter
+   * is lower (or both are 0: an authenticator without a counter). Returns whether it did.
+   */
   usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean>;
   /**
    * Claims a credential id for a user: only if no account (this one included) holds it.
