@@ -17,7 +17,8 @@
 import { accessDeniedReason } from './iam';
 import { listMultipartUploadsXml, OWNER_CANONICAL_ID, type PendingUpload } from './s3-uploads';
 import { ByteBudget, readBody, watchBodyRate, type BudgetLease } from './http-body';
-import { aclBodyGrantsOnlyTo, checkXmlBody, MAX_XML_BODY_BYTES, parseCompleteMultipartUploadBody, parseTaggingBody, xmlTooLarge } from './s3-xml-bodies';
+import { MAX_XML_BODY_BYTES, xmlTooLarge } from './s3-xml-bodies';
+import { startXmlReader, type XmlReader } from './xml-thread';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LongTermKey } from './secrets';
@@ -461,7 +462,7 @@ interface BodyLimits {
 }
 
 /** Handles one request end to end. */
-async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, upstream: Upstream, limits: BodyLimits): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: S3GateOptions, upstream: Upstream, limits: BodyLimits, xml: XmlReader): Promise<void> {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
   const now = (options.now ?? Date.now)();
   let resource = '';
@@ -523,7 +524,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
 
     if (operation.needsDeleteKeysFromBody) {
       const body = await read(2 * MAX_XML_BODY_BYTES, xmlTooLarge);
-      const plan = planDeleteObjects(operation.bucket ?? '', verifiedPayload(wire, claim, payloadHash, body, signingKey, true));
+      const plan = planDeleteObjects(operation.bucket ?? '', await xml.read('DeleteObjects', verifiedPayload(wire, claim, payloadHash, body, signingKey, true)));
       await authorise(plan.checks);
       options.onForward?.({ operation: operation.name, bucket: operation.bucket, deletedKeys: plan.keys, target: rebuiltTarget(parsed) });
       await deleteObjectsOneByOne(req, res, operation.bucket ?? '', plan.keys, plan.quiet, upstream, requestId);
@@ -545,7 +546,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: S3Gate
     // XML bodies are small: reading one stops well before the data limit (aws-chunked framing allowed for).
     const body = await read(isData ? MAX_GATE_BODY_BYTES : 2 * MAX_XML_BODY_BYTES, isData ? entityTooLarge : xmlTooLarge);
     const payload = verifiedPayload(wire, claim, payloadHash, body, signingKey, isData);
-    if (!isData && (parsed.method === 'PUT' || parsed.method === 'POST')) checkRequestXml(operation.name, payload, header('x-amz-acl') !== undefined);
+    if (!isData && (parsed.method === 'PUT' || parsed.method === 'POST')) await checkRequestXml(xml, operation.name, payload, header('x-amz-acl') !== undefined);
     if (operation.name === 'GET ?uploads' && options.multipartUploads) {
       const xml = listMultipartUploadsXml(await options.multipartUploads(parsed.bucket ?? ''), {
         bucket: parsed.bucket ?? '',
@@ -614,19 +615,17 @@ function drained(req: IncomingMessage, signal: AbortSignal): Promise<void> {
  * it against the operation's schema: malformed or oversized input is S3's 4xx here, never
  * something the emulator has to survive.
  */
-function checkRequestXml(operation: string, payload: Buffer, cannedAcl: boolean): void {
+async function checkRequestXml(xml: XmlReader, operation: string, payload: Buffer, cannedAcl: boolean): Promise<void> {
   switch (operation) {
     case 'PutObjectAcl':
-      if (!cannedAcl && !aclBodyGrantsOnlyTo(payload, OWNER_CANONICAL_ID)) throw aclNotSupported();
+      if (!cannedAcl && !(await xml.read('PutObjectAcl', payload))) throw aclNotSupported();
       return;
     case 'PutObjectTagging':
-      parseTaggingBody(payload);
-      return;
     case 'CompleteMultipartUpload':
-      parseCompleteMultipartUploadBody(payload);
+      await xml.read(operation, payload);
       return;
     default:
-      if (payload.length > 0) checkXmlBody(payload);
+      if (payload.length > 0) await xml.read('other', payload);
   }
 }
 
@@ -733,8 +732,10 @@ export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
     budget: new ByteBudget(options.maxBufferedBytes ?? MAX_GATE_BUFFERED_BYTES),
     rate: options.bodyRate ?? { windowMs: BODY_WINDOW_MS, minBytesPerWindow: MIN_BODY_BYTES_PER_WINDOW },
   };
+  // XML bodies are read off the event loop, so a large one holds no other user's request.
+  const xml = startXmlReader({ ownerCanonicalId: OWNER_CANONICAL_ID, busy: slowDown });
   const server = createServer((req, res) => {
-    void handle(req, res, options, upstream, limits);
+    void handle(req, res, options, upstream, limits, xml);
   });
   // Headers must arrive within seconds too (Node's default allows a minute); generous enough
   // that a busy moment of this process is not taken for a slow client.
@@ -755,6 +756,7 @@ export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
         server.closeAllConnections();
       });
       upstream.agent.destroy();
+      await xml.stop();
     },
   };
 }

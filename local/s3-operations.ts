@@ -6,7 +6,7 @@
  */
 import { assertBucketName, assertRepresentableKey, strictDecode } from './s3-request';
 import { AwsAuthError } from './sigv4';
-import { parseDeleteObjectsBody } from './s3-xml-bodies';
+import { parseDeleteObjectsBody, type DeleteObjectsBody } from './s3-xml-bodies';
 
 /** One IAM check: every check of an operation must be allowed. */
 export interface AuthorisationCheck {
@@ -370,9 +370,9 @@ export interface DeleteObjectsPlan {
   readonly quiet: boolean;
 }
 
-/** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body (read by s3-xml-bodies.ts). */
-export function planDeleteObjects(bucket: string, xml: Buffer | string): DeleteObjectsPlan {
-  const body = parseDeleteObjectsBody(xml);
+/** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body (read by s3-xml-bodies.ts, here or already). */
+export function planDeleteObjects(bucket: string, xml: Buffer | string | DeleteObjectsBody): DeleteObjectsPlan {
+  const body = typeof xml === 'string' || Buffer.isBuffer(xml) ? parseDeleteObjectsBody(xml) : xml;
   const checks: AuthorisationCheck[] = [];
   const keys: string[] = [];
   for (const { key, versionId } of body.objects) {

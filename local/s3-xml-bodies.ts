@@ -216,3 +216,32 @@ export function parseCompleteMultipartUploadBody(body: Buffer | string): Complet
 export function checkXmlBody(body: Buffer | string, root?: string): void {
   readRoot(body, root, OTHER_LIMITS);
 }
+
+/** What reading each kind of XML body gives the gate (only what it acts on, so little crosses threads). */
+export interface XmlBodyResults {
+  readonly DeleteObjects: DeleteObjectsBody;
+  /** Whether the ACL grants only the owner full control. */
+  readonly PutObjectAcl: boolean;
+  readonly PutObjectTagging: ObjectTag[];
+  /** How many parts (the gate checks the form; the emulator reads the parts). */
+  readonly CompleteMultipartUpload: number;
+  /** The parts, for the emulator. */
+  readonly CompletedParts: CompletedPart[];
+  /** Any other body: only checked. */
+  readonly other: null;
+}
+/** The kinds of XML body the gate reads. */
+export type XmlBodyKind = keyof XmlBodyResults;
+
+/** The reader of each kind of body; `ownerCanonicalId` is the bucket owner's (for ACLs). Throws S3's errors. */
+export const XML_BODY_READERS: { readonly [K in XmlBodyKind]: (body: Buffer, ownerCanonicalId: string) => XmlBodyResults[K] } = {
+  DeleteObjects: (body) => parseDeleteObjectsBody(body),
+  PutObjectAcl: (body, owner) => aclBodyGrantsOnlyTo(body, owner),
+  PutObjectTagging: (body) => parseTaggingBody(body),
+  CompleteMultipartUpload: (body) => parseCompleteMultipartUploadBody(body).length,
+  CompletedParts: (body) => parseCompleteMultipartUploadBody(body),
+  other: (body) => {
+    checkXmlBody(body);
+    return null;
+  },
+};

@@ -1,12 +1,12 @@
 /**
  * A hostile user cannot make the sandbox unavailable to others. While mallory sends each of
  * the requests that used to freeze or bloat the sandbox (700 kB of repeated <Grant>, of
- * repeated <Object>, deeply nested tagging XML, several concurrent 60 MiB PUTs, a body that
- * trickles in), bob keeps logging in and reading his small file; each of bob's round trips
+ * repeated <Object>, deeply nested tagging XML, the largest valid CompleteMultipartUpload
+ * bodies back to back, several concurrent 60 MiB PUTs, a body that trickles in), bob keeps logging in and reading his small file; each of bob's round trips
  * stays under a couple of seconds, mallory gets S3's 4xx or 503 SlowDown, and the process's
  * memory grows by far less than the bodies sent.
  */
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectAclCommand, PutObjectCommand, PutObjectTaggingCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectAclCommand, PutObjectCommand, PutObjectTaggingCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -161,6 +161,26 @@ describe('while bob logs in and reads his file', () => {
     expect(slowestMs).toBeLessThan(victimLimitMs());
   }, 60_000);
 
+  test('the largest valid CompleteMultipartUpload bodies (10,000 parts), four at a time and back to back, get S3\'s 4xx or 503 SlowDown and bob is not held up', async () => {
+    const key = `${mallory.storage.prefix}complete-target.bin`;
+    const created = await malloryS3.send(new CreateMultipartUploadCommand({ Bucket: mallory.storage.bucket, Key: key }));
+    // As an SDK writes it: every part with its ETag and a checksum, about 1.3 MB.
+    const part = (n: number) => `<Part><ChecksumCRC32>AAAAAA==</ChecksumCRC32><ETag>"${n.toString(16).padStart(32, '0')}"</ETag><PartNumber>${n}</PartNumber></Part>`;
+    const body = `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${Array.from({ length: 10_000 }, (_, i) => part(i + 1)).join('')}</CompleteMultipartUpload>`;
+    expect(body.length).toBeGreaterThan(1_200_000);
+    const command = () => new CompleteMultipartUploadCommand({ Bucket: mallory.storage.bucket, Key: key, UploadId: created.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } });
+    const { result, slowestMs } = await whileBobWorks(async () => {
+      const answers = [];
+      // Parsed on the gate's event loop, four such bodies arriving together held it for seconds.
+      for (let round = 0; round < 3; round++) answers.push(...(await Promise.all(Array.from({ length: 4 }, () => sendWithBody(command(), body)))));
+      return answers;
+    });
+    // No part was uploaded: S3's InvalidPart, or SlowDown when the XML reader is full.
+    expect(result.every(({ status, code }) => (status === 400 && code === 'InvalidPart') || (status === 503 && code === 'SlowDown'))).toBe(true);
+    expect(result.some(({ code }) => code === 'InvalidPart')).toBe(true);
+    expect(slowestMs).toBeLessThan(victimLimitMs());
+  }, 120_000);
+
   test('six concurrent 20 MiB PUTs against a 48 MiB budget: past it they are refused 503 SlowDown, memory stays bounded, and bob is not held up', async () => {
     const urls = await Promise.all(Array.from({ length: 6 }, (_, i) => malloryPutUrl(`big-${i}.bin`)));
     const rssBefore = process.memoryUsage().rss;
@@ -209,13 +229,15 @@ describe('while bob logs in and reads his file', () => {
 
 /** The body mallory's next request carries instead of the one the SDK serialised, if set. */
 let replacementBody: string | undefined;
+let replacing = 0;
 
 /**
  * Sends an SDK command signed as mallory with `body` in place of the one the SDK serialised
  * (the body is made before the measurement starts, so building it costs bob nothing).
  */
-async function sendWithBody(command: DeleteObjectsCommand | PutObjectAclCommand | PutObjectTaggingCommand, body: string): Promise<{ status: number | undefined; code: string | undefined }> {
+async function sendWithBody(command: CompleteMultipartUploadCommand | DeleteObjectsCommand | PutObjectAclCommand | PutObjectTaggingCommand, body: string): Promise<{ status: number | undefined; code: string | undefined }> {
   replacementBody = body;
+  replacing += 1;
   try {
     await (malloryS3.send as (command: unknown) => Promise<unknown>)(command);
     return { status: 200, code: undefined };
@@ -223,7 +245,8 @@ async function sendWithBody(command: DeleteObjectsCommand | PutObjectAclCommand 
     if (error instanceof S3ServiceException) return { status: error.$metadata.httpStatusCode, code: error.name };
     throw error;
   } finally {
-    replacementBody = undefined;
+    // Several requests with the same body may be in flight at once.
+    if (--replacing === 0) replacementBody = undefined;
   }
 }
 
