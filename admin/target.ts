@@ -16,18 +16,14 @@ import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { CLOCK_SKEW_ALLOWANCE_MS } from '../lambda/core/revocation';
 import { CREDENTIAL_MAX_SECONDS, DEFAULT_SETTINGS } from '../lambda/core/settings';
 import type { PolicyDocument } from '../policies';
+import { AdminError } from '../lambda/adapters/admin-error';
+import { IAM_PROPAGATION_MS } from '../lambda/adapters/account-deletion-wiring';
 
 /** The stack tvm-admin acts on without --stack or TVM_STACK: the CDK app's default stage. */
 export const DEFAULT_STACK = stackNameFor(DEFAULT_SETTINGS.stage);
 
-/**
- * How long AWS may take to apply a change to the vending role's policy everywhere. AWS
- * documents IAM changes as eventually consistent, taking time to become visible
- * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency);
- * `users delete` waits this long after the cut-off before it deletes files, so nothing
- * uploaded in that time survives.
- */
-export const IAM_PROPAGATION_MS = 5 * 60_000;
+/** How long AWS may take to apply a vending role policy change everywhere (shared with the deletion worker). */
+export { IAM_PROPAGATION_MS };
 
 /** Everything the commands need to reach one TVM. */
 export interface AdminTarget {
@@ -56,13 +52,8 @@ export interface AdminTarget {
   close(): void;
 }
 
-/** A problem the operator can fix; printed as one line. */
-export class AdminError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdminError';
-  }
-}
+/** A problem the operator can fix; printed as one line (shared with the deletion worker's adapters). */
+export { AdminError };
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
 

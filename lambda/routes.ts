@@ -39,7 +39,8 @@ export interface RouteDefinition {
     | 'passwordReset'
     | 'sessionsList'
     | 'sessionRevoke'
-    | MfaRouteName;
+    | MfaRouteName
+    | 'accountDelete';
   readonly method: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
   /** The handler module, relative to the repository root; it exports `handler`. */
@@ -362,6 +363,22 @@ export const ROUTES: readonly RouteDefinition[] = [
       additionalProperties: false,
       properties: { challenge: challengeProperty, credential: passkeyResponseProperty },
     },
+  },
+  {
+    name: 'accountDelete',
+    method: 'DELETE',
+    path: '/account',
+    entry: 'lambda/handlers/account-delete.ts',
+    auth: 'bearer',
+    vendsCredentials: false,
+    // A step-up: the password, or the account's second factor.
+    checksSecret: true,
+    setsPassword: false,
+    // The step-up's reads and writes, DynamoDB's clock (a GetItem), the queued request (Put,
+    // Delete when the commit loses a race) and the commit (one UpdateItem). No Query: the
+    // worker lists the queue (lib/deletion-worker.ts).
+    tableActions: MFA_SESSION_ACTIONS,
+    body: stepUpBody,
   },
 ];
 

@@ -63,6 +63,8 @@ export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
   passkeyRemove: 1769,
   passkeyLoginOptions: 512,
   passkeyLogin: 512,
+  // The step-up may check a password.
+  accountDelete: 1769,
 };
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */

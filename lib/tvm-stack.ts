@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ROUTES } from '../lambda/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
 import { ApiFirewall } from './api-firewall';
+import { DeletionWorker } from './deletion-worker';
 import { FileBucket } from './file-bucket';
 import { isDisposableStage, resolveSettings, settingsFromContext, type TvmSettings, type TvmSettingsInput } from './settings';
 import { RolePolicyCleanup } from './role-policy-cleanup';
@@ -36,6 +37,8 @@ export class TvmStack extends Stack {
   readonly api: TvmApi;
   /** The role vended credentials belong to. */
   readonly vendingRole: VendingRole;
+  /** Finishes self-service account deletions on a schedule. */
+  readonly deletionWorker: DeletionWorker;
   /** The WAF web ACL, when the `waf` setting is on. */
   readonly firewall?: ApiFirewall;
 
@@ -53,6 +56,13 @@ export class TvmStack extends Stack {
       trustedRole: api.vendingFunctionsRole,
     }));
     api.connectVendingRole(vendingRole);
+    this.deletionWorker = new DeletionWorker(this, 'DeletionWorker', {
+      table: users.table,
+      bucket: files.bucket,
+      vendingRole: vendingRole.role,
+      settings,
+      logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
     // tvm-admin's cut-off list lives on the vending role; it must go before the role can.
     new RolePolicyCleanup(this, 'VendingRoleCleanup', {
       role: vendingRole.role,

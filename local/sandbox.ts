@@ -25,6 +25,7 @@ import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
+import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';
 import { startFunctionThreads } from './function-threads';
 import { startDynamoDbThread } from './dynamodb-thread';
 import { functionsTableGrant } from './functions-grant';
@@ -82,6 +83,11 @@ export interface SandboxOptions {
   readonly functionThreads?: number;
   /** The S3 gate's budget of request-body bytes held at once, across requests (tests); see MAX_GATE_BUFFERED_BYTES. */
   readonly s3MaxBufferedBytes?: number;
+  /**
+   * How often the deletion worker sweeps the queue of self-service deletions, in ms; 0 = only
+   * when `sweepDeletions()` is called (tests). Default 2,000.
+   */
+  readonly deletionSweepMs?: number;
 }
 
 /** A running sandbox. */
@@ -101,6 +107,8 @@ export interface Sandbox {
   readonly faults?: { readonly dynamodb: FaultProxy; readonly sts: FaultProxy };
   /** The environment the handlers run with: table, bucket, role, region and the internal endpoints. */
   readonly functionEnvironment: Readonly<Record<string, string>>;
+  /** Runs the deletion worker's sweep once now (it also runs on its timer) and resolves with what it did. */
+  sweepDeletions(): Promise<SweepOutcome[]>;
   /** Stops every server and closes the database; resolves when all are closed. */
   stop(): Promise<void>;
 }
@@ -317,6 +325,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
+      // DELETE /account's completesAfter: the sandbox's IAM applies a policy at once.
+      IAM_PROPAGATION_SECONDS: '0',
       ...settingsEnvironment({
         ...runtimeSettings,
         // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
@@ -337,6 +347,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanup.push(() => functions.stop());
     routes.push(...ROUTES.map((route): LoadedRoute => ({ route, invoke: (event, requestId) => functions.invoke(route.name, event, requestId) })));
     functionsLoaded = true;
+
+    const deletions = startDeletionSweep({
+      dynamoEndpoint,
+      iamEndpoint: iam.url,
+      s3Endpoint: gate.url,
+      operatorKey: secrets.operatorKey,
+      intervalMs: options.deletionSweepMs ?? 2_000,
+      log: options.log ?? false,
+    });
+    cleanup.push(() => deletions.stop());
 
     // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);
@@ -364,6 +384,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       region: SANDBOX_REGION,
       ...(faults ? { faults } : {}),
       functionEnvironment,
+      sweepDeletions: () => deletions.sweep(),
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

@@ -3,11 +3,13 @@
  * (a missing value throws here, naming it), the logger, the AWS clients and the service.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
 import { DynamoMfaStore } from '../adapters/dynamo-mfa-store';
 import { DynamoTvmStore } from '../adapters/dynamo-store';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
+import type { AccountAdminDependencies } from '../core/account-admin';
 import { loadConfig, type TvmConfig } from '../core/config';
 import type { MfaService } from '../core/mfa/mfa-service';
 import { withSecondFactors } from '../core/mfa/wiring';
@@ -23,6 +25,9 @@ export interface Runtime {
   readonly service: TvmService;
   /** Second factors (docs/mfa.md). */
   readonly mfa: MfaService;
+  /** The table's client and stores, for the functions that build more on them (the account deletion). */
+  readonly dynamo: DynamoDBClient;
+  readonly stores: AccountAdminDependencies;
 }
 
 let runtime: Runtime | undefined;
@@ -44,22 +49,25 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     error: (message, attributes) => logger.error(message, attributes ?? {}),
   };
   const mfaStore = new DynamoMfaStore(dynamo, config.tableName);
-  const { service, mfa } = withSecondFactors({
-    factors: mfaStore,
-    challenges: mfaStore,
+  const stores = {
     config,
     users: store,
     sessions: store,
-    sessionWithUser: store,
     lockout: store,
     resetCodes: store,
     audit: store,
+    clock: systemClock,
+    log: domainLog,
+  };
+  const { service, mfa } = withSecondFactors({
+    ...stores,
+    factors: mfaStore,
+    challenges: mfaStore,
+    sessionWithUser: store,
     issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),
     hasher: new BcryptPasswordHasher(config.bcryptCost),
     // The list is read on first use: only the functions that set passwords ever load it.
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
-    clock: systemClock,
-    log: domainLog,
   });
-  return { config, logger, service, mfa };
+  return { config, logger, service, mfa, dynamo, stores };
 }

@@ -205,20 +205,8 @@ describe('the account card', () => {
     dave.password = newPassword;
   });
 
-  /*
-   * DELETE /account is being added to the server on another branch. Until it is merged, this
-   * test answers that one route in the browser with its agreed contract (202 and
-   * `{deletion: {status: 'pending', completesAfter}}`) and checks what the app sends and does.
-   * Once the route is merged, drop the page.route below and check that dave can no longer log in.
-   */
-  it('deletes dave\'s account after his password (server route stood in for until DELETE /account is merged), then forgets him', async () => {
-    const sent: Array<{ method: string; body: unknown }> = [];
-    const completesAfter = new Date(Date.now() + 60_000).toISOString();
-    await app.page.route(`${app.sandbox.apiUrl}/account`, async (route) => {
-      sent.push({ method: route.request().method(), body: JSON.parse(route.request().postData() ?? 'null') });
-      await route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ deletion: { status: 'pending', completesAfter } }) });
-    });
-    try {
+  it('deletes dave\'s account after his password, then forgets him; the server refuses his password and, once the worker ran, holds his name', async () => {
+    const sent = await requestsTo('/account', async () => {
       const questions: string[] = [];
       app.page.once('dialog', (dialog) => {
         questions.push(dialog.message());
@@ -228,15 +216,51 @@ describe('the account card', () => {
       await confirmStepUp(dave.password, 'Delete my account');
       await app.page.locator('#auth-view').waitFor({ state: 'visible' });
       expect(questions).toEqual(['Delete your account and all your files for good?']);
-      expect(sent).toEqual([{ method: 'DELETE', body: { currentPassword: dave.password } }]);
-      expect(await app.page.locator('#status').textContent()).toMatch(/^Your account is being deleted\. It is gone for good by /);
-      expect(await app.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)).toBeNull();
-      expect(await pageText()).not.toContain('dave');
-    } finally {
-      await app.page.unroute(`${app.sandbox.apiUrl}/account`);
-    }
+    });
+    expect(sent).toEqual([{ method: 'DELETE', body: { currentPassword: dave.password }, status: 202 }]);
+    expect(await app.page.locator('#status').textContent()).toMatch(/^Your account is being deleted\. It is gone for good by /);
+    expect(await app.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)).toBeNull();
+    expect(await pageText()).not.toContain('dave');
+    await expectDeletedOnServer(dave);
   });
 });
+
+/** The requests the page sent to an API path while `act` ran: method, JSON body and the status it got. */
+async function requestsTo(path: string, act: () => Promise<void>): Promise<Array<{ method: string; body: unknown; status?: number }>> {
+  const seen: Array<{ method: string; body: unknown; status?: number }> = [];
+  const pending: Promise<void>[] = [];
+  const listener = (request: { url(): string; method(): string; postData(): string | null; response(): Promise<{ status(): number } | null> }) => {
+    if (request.url() !== `${app.sandbox.apiUrl}${path}` || request.method() === 'OPTIONS') return;
+    const entry: { method: string; body: unknown; status?: number } = { method: request.method(), body: JSON.parse(request.postData() ?? 'null') };
+    seen.push(entry);
+    pending.push(request.response().then((response) => void (entry.status = response?.status())));
+  };
+  app.page.on('request', listener);
+  try {
+    await act();
+    await Promise.all(pending);
+  } finally {
+    app.page.off('request', listener);
+  }
+  return seen;
+}
+
+/** The account is gone on the server: the password no longer logs in, and after the worker's sweeps the name is held. */
+async function expectDeletedOnServer(user: { username: string; password: string }): Promise<void> {
+  const client = new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore() });
+  await expect(client.login(user.username, user.password)).rejects.toBeInstanceOf(InvalidCredentialsError);
+  // The worker's two steps (cut-off, then files and records); the sandbox's timer may run them too.
+  await app.sandbox.sweepDeletions();
+  await app.sandbox.sweepDeletions();
+  // Nothing of hers is left in the queue: the deletion finished (the 409 below is the name hold).
+  expect((await app.sandbox.sweepDeletions()).filter((outcome) => outcome.username === user.username)).toEqual([]);
+  const again = await fetch(`${app.sandbox.apiUrl}/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: user.username, password: 'a fresh start for this name' }),
+  });
+  expect(again.status).toBe(409);
+}
 
 /** Erin's authenticator app: the secret, and the last 30 s step it gave a code for. */
 const erin = { username: 'erin', password: 'erin keeps two factors close', secret: '', lastStep: -1, recoveryCodes: [] as string[] };
@@ -360,25 +384,18 @@ describe('the account card on an account with an authenticator app', () => {
     await page.locator('#security-state').filter({ hasText: ' 6 recovery codes left' }).waitFor();
   });
 
-  it('deletes erin\'s account with a recovery code as the step-up (DELETE /account stood in for, as above): the body is the shared step-up body', async () => {
-    const sent: unknown[] = [];
-    const completesAfter = new Date(Date.now() + 60_000).toISOString();
-    await app.page.route(`${app.sandbox.apiUrl}/account`, async (route) => {
-      sent.push(JSON.parse(route.request().postData() ?? 'null'));
-      await route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ deletion: { status: 'pending', completesAfter } }) });
-    });
-    try {
+  it('deletes erin\'s account with a recovery code as the step-up: the body is the shared step-up body, and the server deletes her', async () => {
+    const sent = await requestsTo('/account', async () => {
       app.page.once('dialog', (dialog) => void dialog.accept());
       await app.page.getByRole('button', { name: 'Delete my account…' }).click();
       await app.page.getByLabel('Confirmation code').fill(erin.recoveryCodes[4]!);
       await app.page.getByRole('button', { name: 'Delete my account', exact: true }).click();
       await app.page.locator('#auth-view').waitFor({ state: 'visible' });
-      expect(sent).toEqual([{ recoveryCode: erin.recoveryCodes[4] }]);
-      expect(await app.page.locator('#status').textContent()).toMatch(/^Your account is being deleted\./);
-      expect(await pageText()).not.toContain('erin');
-    } finally {
-      await app.page.unroute(`${app.sandbox.apiUrl}/account`);
-    }
+    });
+    expect(sent).toEqual([{ method: 'DELETE', body: { recoveryCode: erin.recoveryCodes[4] }, status: 202 }]);
+    expect(await app.page.locator('#status').textContent()).toMatch(/^Your account is being deleted\./);
+    expect(await pageText()).not.toContain('erin');
+    await expectDeletedOnServer(erin);
   });
 
   it('the security card too: adding a passkey with the password alone, after an app was set up elsewhere, asks for the code and switches its form to it', async () => {

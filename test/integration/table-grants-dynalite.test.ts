@@ -159,3 +159,13 @@ it('every DynamoDB call of the TOTP routes, and of a login finished with a secon
     expect({ name, actions: exercised.get(name) }).toEqual({ name, actions: expect.arrayContaining(['BatchGetItem']) });
   }
 });
+
+it('every DynamoDB call of DELETE /account is one its route grants, and it vends nothing', async () => {
+  const username = `grants-del-${Date.now().toString(36)}`;
+  const registered = await call('register', jsonPost('/register', { username, password: PASSWORD }), 201);
+  const token = bodyOf<{ session: { token: string } }>(registered.result).session.token;
+  const answer = await expectGranted('accountDelete', withBody(bearerPost('/account', token), { currentPassword: PASSWORD }), 202);
+  expect(bodyOf<{ deletion: { status: string } }>(answer).deletion.status).toBe('pending');
+  expect(exercised.get('accountDelete')).toEqual(expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem']));
+  expect(assumedRoleIn.has('accountDelete')).toBe(false);
+});

@@ -32,13 +32,13 @@ beforeAll(() => {
 
 /** The bundle cdk synth wrote for a route's function (its asset folder is named after the S3 key's hash). */
 function bundleOf(routeName: string): string {
-  const fn = tvm.stack.api.functions.get(routeName as never);
+  const fn = routeName === 'deletionWorker' ? tvm.stack.deletionWorker.function : tvm.stack.api.functions.get(routeName as never);
   if (!fn) throw new Error(`no function for ${routeName}`);
   const code = tvm.json.Resources[tvm.stack.getLogicalId(fn.node.defaultChild as CfnElement)]?.Properties?.Code as { S3Key: string };
   return readFileSync(path.join(tvm.app.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
 }
 
-describe.each(ROUTES.map((route) => route.name))('the %s bundle', (name) => {
+describe.each([...ROUTES.map((route) => route.name), 'deletionWorker'])('the %s bundle', (name) => {
   it('requires no @aws-sdk module from the runtime (but the optional CRT signer, absent in tests too) and carries the installed DynamoDB client inside', () => {
     const bundle = bundleOf(name);
     const required = new Set([...bundle.matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((match) => match[1]));
@@ -51,4 +51,11 @@ it('the bundles that vend credentials carry the installed STS client inside', ()
   for (const route of ROUTES.filter((candidate) => candidate.vendsCredentials)) {
     expect([route.name, bundleOf(route.name).includes(`"${installedVersion('@aws-sdk/client-sts')}"`)]).toEqual([route.name, true]);
   }
+});
+
+it('the deletion worker carries the IAM and S3 operations it calls inside; token carries none of them', () => {
+  // The SDK names each operation's shapes in strings ("PutRolePolicyRequest", ...), which minifying keeps.
+  const commands = ['PutRolePolicy', 'ListObjectVersions', 'DeleteObjects'];
+  expect(commands.filter((command) => !bundleOf('deletionWorker').includes(command))).toEqual([]);
+  expect(commands.filter((command) => bundleOf('token').includes(command))).toEqual([]);
 });

@@ -98,6 +98,7 @@ describe('the waf setting', () => {
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/passkeys/options', PositionalConstraint: 'ENDS_WITH' }) }),
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/passkey/options', PositionalConstraint: 'ENDS_WITH' }) }),
                     Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/passkey', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/account', PositionalConstraint: 'ENDS_WITH' }) }),
                   ],
                 },
               },

@@ -382,7 +382,7 @@ describe('the synthesised TVM stack', () => {
         );
       for (const route of ROUTES) expect(methodOf(route.name)?.Properties?.RequestValidatorId).toBeDefined();
       const withBody = ROUTES.flatMap((route) => (route.body ? [{ name: route.name, body: route.body }] : []));
-      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset', 'totpStart', 'totpConfirm', 'totpRemove', 'loginMfa', 'passkeyOptions', 'passkeyAdd', 'passkeyLogin']);
+      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset', 'totpStart', 'totpConfirm', 'totpRemove', 'loginMfa', 'passkeyOptions', 'passkeyAdd', 'passkeyLogin', 'accountDelete']);
       for (const route of withBody) {
         const modelId = (methodOf(route.name)?.Properties?.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
         // CloudFormation spells the CDK's `schema` key `$schema`.
@@ -447,6 +447,51 @@ describe('the synthesised TVM stack', () => {
 
     it('has no WAF web ACL unless the waf setting is on', () => {
       assertResourceCount(tvm.template, 'AWS::WAFv2::WebACL', 0);
+    });
+  });
+
+  describe('deletion worker', () => {
+    const roleId = () => idOf(tvm.stack.deletionWorker.role);
+    const statement = (sid: string) => allowStatementsOf(tvm.json, roleId()).find((candidate) => candidate.Sid === sid);
+
+    it('may touch exactly the table, the vending role’s inline policies and object deletion in the file bucket, nothing else', () => {
+      const tableArn = { 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] };
+      const bucketArn = { 'Fn::GetAtt': [idOf(tvm.stack.fileBucket.bucket), 'Arn'] };
+      expect(statement('UserTable')).toEqual({
+        Sid: 'UserTable',
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: tableArn,
+      });
+      expect(statement('SessionsByOwnerIndex')).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/sessionsByOwner']] } });
+      expect(statement('VendingRoleCutOffList')).toMatchObject({
+        Action: ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
+        Resource: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
+      });
+      expect(statement('FileBucketListings')).toMatchObject({ Action: ['s3:ListBucketMultipartUploads', 's3:ListBucketVersions'], Resource: bucketArn });
+      expect(statement('FileBucketPurge')).toMatchObject({
+        Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
+      });
+      const actions = allowStatementsOf(tvm.json, roleId()).flatMap((granted) => asList(granted.Action));
+      // It never reads or writes a file, never vends, and has no other IAM right.
+      expect(actions.filter((action) => /^(s3:(Get|Put)|sts:|iam:(?!(Get|Put|Delete)RolePolicy$))/.test(action))).toEqual([]);
+      expect(resource(tvm.json, roleId()).Properties.ManagedPolicyArns).toBeUndefined();
+    });
+
+    it('runs every minute from an EventBridge schedule, with the stack’s configuration and its own log group', () => {
+      const fn = resource(tvm.json, idOf(tvm.stack.deletionWorker.function)).Properties;
+      expect(fn.Role).toEqual({ 'Fn::GetAtt': [roleId(), 'Arn'] });
+      expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        TABLE_NAME: { Ref: idOf(tvm.stack.userTable.table) },
+        BUCKET_NAME: { Ref: idOf(tvm.stack.fileBucket.bucket) },
+        VENDING_ROLE_ARN: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
+      });
+      const rule = resource(tvm.json, idOf(tvm.stack.deletionWorker.schedule)).Properties;
+      expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+      expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [idOf(tvm.stack.deletionWorker.function), 'Arn'] } })]);
+      const logging = fn.LoggingConfig as { LogGroup: { Ref: string } };
+      expect(resource(tvm.json, logging.LogGroup.Ref).Properties.RetentionInDays).toBe(90);
     });
   });
 

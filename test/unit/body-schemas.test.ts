@@ -11,7 +11,7 @@ import {
   parseResetPasswordRequest,
 } from '../../lambda/core/requests';
 import { newResetCode } from '../../lambda/core/reset-code';
-import { parseMfaLogin, parsePasswordChange, parsePasskeyAdd, parsePasskeyLogin, parsePasskeyOptions, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parsePasswordChange, parseStepUp, parsePasskeyAdd, parsePasskeyLogin, parsePasskeyOptions, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
 import { newRecoveryCode } from '../../lambda/core/mfa/recovery-codes';
 import { newChallengeToken } from '../../lambda/core/mfa/challenge';
 import { PASSWORD_MAX_BYTES, RESET_CODE_INPUT_MAX_CHARACTERS, USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
@@ -28,6 +28,8 @@ const PARSERS: Record<string, (body: unknown) => unknown> = {
   passkeyOptions: parsePasskeyOptions,
   passkeyAdd: parsePasskeyAdd,
   passkeyLogin: parsePasskeyLogin,
+  // DELETE /account's handler reads the shared step-up body.
+  accountDelete: (body) => parseStepUp(body),
 };
 
 const routesWithBodies = ROUTES.filter((route): route is RouteDefinition & { body: NonNullable<RouteDefinition['body']> } => route.body !== undefined);

@@ -1,0 +1,108 @@
+/**
+ * Self-service deletion (lambda/core/account-deletion.ts) on the TVM's own resources: the
+ * queue and records in the table, the cut-off through the operator's {@link RevocationList},
+ * the folder through the operator's {@link purgeFolder}. The `DELETE /account` function, the
+ * worker function and the sandbox's timer all build it here, so they run the same steps.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { AccountAdmin, type AccountAdminDependencies } from '../core/account-admin';
+import { AccountDeletion, type AccountDeletionDependencies } from '../core/account-deletion';
+import type { TvmConfig } from '../core/config';
+import { FUNCTION_TIMEOUT_SECONDS } from '../core/limits';
+import { bucketArn, renderVendingRolePolicy } from '../core/policy';
+import { CLOCK_SKEW_ALLOWANCE_MS } from '../core/revocation';
+import { CREDENTIAL_MAX_SECONDS } from '../core/settings';
+import { AuditRecorder } from '../core/tvm-service';
+import { DynamoDeletionQueue } from './deletion-queue';
+import { purgeFolder } from './folder-purge';
+import { RevocationList } from './revocation-list';
+import { DynamoRevocationStore } from './revocation-store';
+
+/**
+ * How long AWS may take to apply a change to the vending role's policy everywhere. AWS
+ * documents IAM changes as eventually consistent
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency);
+ * a deletion waits this long after the cut-off before it deletes files, so nothing uploaded
+ * in that time survives.
+ */
+export const IAM_PROPAGATION_MS = 5 * 60_000;
+
+/**
+ * A cut-off instant's margin on AWS: the functions' timeout (a /token call already past its
+ * session check) plus the clock skew allowance.
+ */
+export const CUT_OFF_MARGIN_MS = FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS;
+
+/**
+ * `IAM_PROPAGATION_SECONDS` when set (the sandbox's IAM applies a policy at once: 0), else
+ * {@link IAM_PROPAGATION_MS}.
+ */
+export function propagationFromEnvironment(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.IAM_PROPAGATION_SECONDS?.trim();
+  if (raw === undefined || raw === '') return IAM_PROPAGATION_MS;
+  if (!/^\d{1,4}$/.test(raw)) throw new Error(`IAM_PROPAGATION_SECONDS is invalid ("${raw}"): whole seconds, 0 to 9999.`);
+  return Number(raw) * 1000;
+}
+
+/** The IAM role name in a role ARN (after `role/` and any path). */
+function roleName(roleArn: string): string {
+  return roleArn.slice(roleArn.lastIndexOf('/') + 1);
+}
+
+/** What {@link createAccountDeletion} needs. */
+export interface AccountDeletionWiring {
+  readonly config: Pick<TvmConfig, 'tableName' | 'bucketName' | 'vendingRoleArn' | 'partition'>;
+  readonly dynamo: DynamoDBClient;
+  /** The table's stores, as the operator's account operations use them. */
+  readonly stores: AccountAdminDependencies;
+  /** The request side (the route); the worker leaves it out and never takes requests. */
+  readonly requests?: Pick<AccountDeletionDependencies, 'authenticate' | 'stepUp'>;
+  /** The worker's: IAM for the vending role's cut-off list, S3 for the folder. */
+  readonly iam?: Pick<IAMClient, 'send'>;
+  readonly s3?: Pick<S3Client, 'send'>;
+  readonly propagationMs: number;
+  readonly cutOffMarginMs?: number;
+  readonly log: (message: string) => void;
+}
+
+const workerOnly = (what: string) => (): never => {
+  throw new Error(`${what} is the deletion worker's step; this function has no client for it.`);
+};
+
+/** Self-service deletion wired to the table, the vending role and the bucket. */
+export function createAccountDeletion(wiring: AccountDeletionWiring): AccountDeletion {
+  const { config, dynamo, stores, requests, iam, s3, log } = wiring;
+  const cutOffMarginMs = wiring.cutOffMarginMs ?? CUT_OFF_MARGIN_MS;
+  const revocationStore = new DynamoRevocationStore(dynamo, config.tableName);
+  const revocations = iam
+    ? new RevocationList({
+        store: revocationStore,
+        iam,
+        vendingRoleName: roleName(config.vendingRoleArn),
+        vendingRolePolicy: renderVendingRolePolicy(bucketArn(config.bucketName, config.partition)),
+        maxCredentialSeconds: CREDENTIAL_MAX_SECONDS,
+        cutOffMarginMs,
+        sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+        progress: log,
+      })
+    : undefined;
+  return new AccountDeletion({
+    authenticate: requests?.authenticate ?? workerOnly('taking a request'),
+    stepUp: requests?.stepUp ?? workerOnly('taking a request'),
+    users: stores.users,
+    admin: new AccountAdmin(stores),
+    queue: new DynamoDeletionQueue(dynamo, config.tableName),
+    cutOff: {
+      serverDate: () => revocationStore.serverDate(),
+      cutOff: revocations ? async (username, cutOffAt) => void (await revocations.cutOff(username, cutOffAt)) : workerOnly('the role cut-off'),
+    },
+    folder: { purge: s3 ? (username) => purgeFolder(s3, config.bucketName, username, log) : workerOnly('the folder purge') },
+    auditor: new AuditRecorder(stores),
+    clock: stores.clock,
+    cutOffMarginMs,
+    propagationMs: wiring.propagationMs,
+    maxCredentialSeconds: CREDENTIAL_MAX_SECONDS,
+  });
+}

@@ -1,0 +1,28 @@
+import { createAccountDeletion, propagationFromEnvironment } from '../adapters/account-deletion-wiring';
+import { parseStepUp } from '../core/mfa/requests';
+import { parseBearerToken } from '../core/requests';
+import { authorizationHeader, httpEndpoint, originOf } from './http';
+import { getRuntime } from './runtime';
+
+const { config, dynamo, stores, service, mfa, logger } = getRuntime();
+// The request side only: the cut-off on the vending role and the purge are the worker's.
+const deletion = createAccountDeletion({
+  config,
+  dynamo,
+  stores,
+  requests: { authenticate: (token) => service.authenticate(token), stepUp: (live, proof, origin, purpose) => mfa.stepUp(live, proof, origin, purpose) },
+  propagationMs: propagationFromEnvironment(process.env),
+  log: (message) => logger.info(message),
+});
+
+/**
+ * `DELETE /account` (a step-up body, docs/mfa.md#step-up): deletes the caller's own account.
+ * At once the account refuses logins and every session, and nothing more is vended; the
+ * deletion worker then cuts off its credentials, deletes its files and holds its name.
+ * 202 `{deletion: {status: 'pending', completesAfter}}`.
+ */
+export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
+  const token = parseBearerToken(authorizationHeader(event));
+  const { proof } = parseStepUp(event.body);
+  return { status: 202, body: { deletion: await deletion.request(token, proof, originOf(event)) } };
+});

@@ -1,0 +1,20 @@
+/**
+ * The TVM's scheduled functions (not routes): what each runs and the table rights it needs.
+ * The stack (lib/deletion-worker.ts) grants exactly these; test/integration checks them.
+ */
+import type { TableAction } from './routes';
+
+/** The self-service deletion worker (lambda/core/account-deletion.ts, `sweep`). */
+export const DELETION_WORKER = {
+  /** The handler module, relative to the repository root; it exports `handler`. */
+  entry: 'lambda/handlers/deletion-worker.ts',
+  /**
+   * On the table: the queue (Query on the DELETIONS partition, Get, Put, Delete), the user
+   * record and name hold, the revocation list (entries, lock and DynamoDB's clock) and the
+   * records the operator's delete removes. `Query` here is on the table itself; the
+   * sessions-by-owner index is queried too, for the sessions a delete removes.
+   */
+  tableActions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] as readonly TableAction[],
+  /** How often the schedule runs it, in minutes: a deletion completes within this after the propagation wait. */
+  everyMinutes: 1,
+} as const;
