@@ -93,7 +93,7 @@ describe.each(routesWithBodies.map((route) => [route.name, route] as const))('th
         acceptedByFunction++;
         expect(bodyModelProblem(route.body, JSON.stringify(candidate))).toBeUndefined();
       }),
-      { numRuns: 1500 },
+      { numRuns: 4000 },
     );
     // The comparison means something only if the generator reaches bodies the function takes.
     expect(acceptedByFunction).toBeGreaterThan(20);
