@@ -207,8 +207,9 @@ async function getObject(store: SafeStore, req: IncomingMessage, res: ServerResp
     if (!(name in RESPONSE_OVERRIDES)) {
       throw new S3Failure(400, 'InvalidArgument', `${name} is not in the set of overridable response headers. Please refer to the S3 API documentation for a complete list of overridable response headers.`, { ArgumentName: name });
     }
-    // A header carries no control character (it would end the header) and, in Node, nothing past Latin-1: refused, not a 500.
-    if ([...(query.get(name) ?? '')].some((char) => (char < ' ' && char !== '\t') || char === '\x7f' || char > '\xff')) {
+    // A header carries no control character (it would end the header), and the gate passes on only visible
+    // US-ASCII, space and tab (as it accepts in request headers): anything else is refused, not a cut connection.
+    if ([...(query.get(name) ?? '')].some((char) => (char < ' ' && char !== '\t') || char > '\x7e')) {
       throw new S3Failure(400, 'InvalidArgument', `The value of ${name} is not a valid header value.`, { ArgumentName: name });
     }
   }
