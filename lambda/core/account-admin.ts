@@ -1,4 +1,4 @@
-import { OPERATOR_ORIGIN, type AuditEvent } from './audit';
+import { OPERATOR_ORIGIN, type AuditEvent, type RequestOrigin } from './audit';
 import { NotFoundError } from './errors';
 import { newResetCode, hashResetCode, RESET_CODE_TTL_MS } from './reset-code';
 import type { SessionRecord, UserRecord } from './ports';
@@ -136,8 +136,9 @@ export class AccountAdmin {
    * credentials issued to this account may still exist. Call it on a disabled user whose
    * credentials are cut off and whose files are gone (tvm-admin's `users delete` does it in
    * that order). The audit trail stays until its retention ends, with a `deleted` entry last.
+   * @param origin who caused it, for the audit trail; default: the operator's command.
    */
-  async deleteUser(username: Username, heldUntil: number): Promise<void> {
+  async deleteUser(username: Username, heldUntil: number, origin: RequestOrigin = OPERATOR_ORIGIN): Promise<void> {
     const user = await this.requireUser(username);
     const sessions = await this.deps.sessions.listSessions(username);
     await Promise.all(sessions.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
@@ -146,7 +147,7 @@ export class AccountAdmin {
     if (!(await this.deps.users.holdName(username, user.userId, heldUntil))) {
       throw new NotFoundError(`${username} changed meanwhile; run the command again.`);
     }
-    await this.auditor.record('deleted', username, OPERATOR_ORIGIN, { heldUntil: new Date(heldUntil).toISOString() });
+    await this.auditor.record('deleted', username, origin, { heldUntil: new Date(heldUntil).toISOString() });
   }
 
   /** Until when a deleted name is held, if it is. */
@@ -158,11 +159,12 @@ export class AccountAdmin {
    * Records that the user's STS credentials issued before `cutOffAt` were cut off (the IAM
    * change is the caller's), and makes sure the user record carries that instant, so the
    * vending routes wait for it (a record that already has a later one keeps it).
+   * @param origin who caused it, for the audit trail; default: the operator's command.
    */
-  async recordCredentialsRevoked(username: Username, cutOffAt: number): Promise<void> {
+  async recordCredentialsRevoked(username: Username, cutOffAt: number, origin: RequestOrigin = OPERATOR_ORIGIN): Promise<void> {
     const user = await this.deps.users.getUser(username);
     if (user && (user.cutOffAt ?? 0) < cutOffAt) await this.deps.users.updateUser(username, user.userId, { cutOffAt });
-    await this.auditor.record('credentials_revoked', username, OPERATOR_ORIGIN, { before: new Date(cutOffAt).toISOString() });
+    await this.auditor.record('credentials_revoked', username, origin, { before: new Date(cutOffAt).toISOString() });
   }
 
   /** The audit trail, newest first. */

@@ -14,7 +14,7 @@
  *
  * Pure: the queue, the cut-off, the folder and the clock are ports.
  */
-import type { RequestOrigin } from './audit';
+import { SELF_DELETION_ORIGIN, type RequestOrigin } from './audit';
 import type { AccountAdmin } from './account-admin';
 import { AuthenticationError } from './errors';
 import type { StepUpProof } from './mfa/requests';
@@ -156,7 +156,7 @@ export class AccountDeletion {
     }
     if (request.cutOffAppliedAt === undefined) {
       await cutOff.cutOff(username, request.cutOffAt);
-      await admin.recordCredentialsRevoked(username, request.cutOffAt);
+      await admin.recordCredentialsRevoked(username, request.cutOffAt, SELF_DELETION_ORIGIN);
       const appliedAt = clock.now();
       await queue.put({ ...request, cutOffAppliedAt: appliedAt });
       return { state: 'cut_off', purgeAfter: appliedAt + propagationMs };
@@ -165,7 +165,7 @@ export class AccountDeletion {
     if (clock.now() < purgeAfter) return { state: 'waiting', purgeAfter };
     const deletedEntries = await folder.purge(username);
     const heldUntil = nameHeldUntil(request.cutOffAt, maxCredentialSeconds);
-    await admin.deleteUser(username, heldUntil);
+    await admin.deleteUser(username, heldUntil, SELF_DELETION_ORIGIN);
     await queue.remove(username);
     return { state: 'deleted', deletedEntries, heldUntil };
   }

@@ -46,6 +46,9 @@ export interface RequestOrigin {
 /** An operator's command, when the event was not caused by an API request. */
 export const OPERATOR_ORIGIN: RequestOrigin = { sourceIp: 'operator', userAgent: 'tvm-admin' };
 
+/** The deletion worker finishing a deletion the user asked for (`DELETE /account`), not an operator. */
+export const SELF_DELETION_ORIGIN: RequestOrigin = { sourceIp: 'deletion worker', userAgent: 'self-service deletion' };
+
 /** One entry of a user's audit trail. */
 export interface AuditEvent extends RequestOrigin {
   readonly username: Username;

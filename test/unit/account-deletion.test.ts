@@ -151,6 +151,12 @@ describe('AccountDeletion.advance (the worker)', () => {
     expect(s.folders.files.has(alice)).toBe(false);
     expect(await s.backend.users.getUser(alice)).toBeUndefined();
     expect(s.queue.items.size).toBe(0);
+    // The trail says the user's own request finished it, not an operator's command.
+    const finished = (await s.backend.audit.list(alice, 10)).filter((event) => event.type === 'credentials_revoked' || event.type === 'deleted');
+    expect(finished.map((event) => [event.type, event.sourceIp, event.userAgent]).sort()).toEqual([
+      ['credentials_revoked', 'deletion worker', 'self-service deletion'],
+      ['deleted', 'deletion worker', 'self-service deletion'],
+    ]);
     expect(await thrown(s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
     // Run again (a retried worker): nothing left to do.
     expect(await s.deletion.advance(alice)).toBeUndefined();
