@@ -70,3 +70,8 @@ s3rver.configureBuckets().then(
 );
 // The sandbox is gone (even killed): the emulator goes with it.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C (or a SIGTERM to the process group) reaches this process together with the sandbox;
+// dying of it would race the sandbox's own stop and look like a crash to the supervisor, which
+// would start it again. The sandbox stops it with 'stop', or by disconnecting when it dies.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
