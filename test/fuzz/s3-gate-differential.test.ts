@@ -638,7 +638,9 @@ test(`every request the gate lets through acts on exactly what it authorised, an
   expect(forwardedCount).toBeGreaterThan(RUNS / 10);
   expect(unsignedRefused).toBeGreaterThan(RUNS / 20);
   expect(malformedRefused).toBeGreaterThan(RUNS / 20);
-  expect(partialReads).toBeGreaterThan(RUNS / 500);
+  // About 9 partial reads a run on average, so a floor of 5 failed about one run in twenty; the
+  // byte-exact range answers themselves are pinned in s3-storage-fidelity.test.ts.
+  expect(partialReads).toBeGreaterThan(0);
   expect(oddListingsAnswered).toBeGreaterThan(RUNS / 100);
 }, 600_000);
 
