@@ -1,7 +1,7 @@
 /**
  * Tables in the docs that are generated from the code, so they cannot drift: each sits
  * between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in a Markdown file.
- * `npm run docs` rewrites them; test/unit/doc-tables.test.ts fails when one is stale.
+ * `npm run docs` rewrites them; test/docs/doc-tables.unit.test.ts fails when one is stale.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

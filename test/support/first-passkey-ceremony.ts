@@ -1,4 +1,4 @@
-/** Runs one passkey ceremony step (registration options), for test/handlers/lazy-webauthn.test.ts. */
+/** Runs one passkey ceremony step (registration options), for test/second-factor/lazy-webauthn.unit.test.ts. */
 import { passkeyRegistrationOptions } from '../../lambda/core/mfa/passkeys';
 import { parseUsername } from '../../lambda/core/username';
 

@@ -3,13 +3,15 @@
  * owner-only folder); DynamoDB, STS and IAM answer only requests signed with the keys of the
  * data folder (random, owner-only, in secrets.json); a user's vended credentials get
  * AccessDenied from each, as their session policy makes AWS answer. The operator's key
- * reaches what tvm-admin --local needs, the S3 bucket through the gate included.
+ * reaches what tvm-admin --local needs, the S3 bucket through the gate included. The data
+ * folder, which holds every password hash (dynamodb/) and every user's files (s3/), is made
+ * owner-only on start even when others could read it.
  */
 import { DeleteTableCommand, DescribeLimitsCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
@@ -265,4 +267,23 @@ describe('S3 through the gate', () => {
       functions.destroy();
     }
   });
+});
+
+describe('the data folder', () => {
+  test('a data folder whose dynamodb/ and s3/ folders others can read is made owner-only on start', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tvm-perms-'));
+    const readableDir = join(root, 'data');
+    for (const folder of [readableDir, join(readableDir, 'dynamodb'), join(readableDir, 's3')]) {
+      mkdirSync(folder, { recursive: true });
+      chmodSync(folder, 0o755);
+    }
+    const started = await startSandbox({ port: 0, s3Port: 0, dataDir: readableDir, bcryptCost: 10, functionThreads: 1 });
+    try {
+      const others = (path: string) => statSync(path).mode & 0o077;
+      expect({ dynamodb: others(join(readableDir, 'dynamodb')), s3: others(join(readableDir, 's3')) }).toEqual({ dynamodb: 0, s3: 0 });
+    } finally {
+      await started.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -299,7 +299,7 @@ describe('step-up before ending another session', () => {
   });
 });
 
-describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-passkey.test.ts)', () => {
+describe('passkeys (the WebAuthn ceremonies themselves run in test/web/mfa-passkey.browser.test.ts)', () => {
   it('hands out registration options only after a step-up, bound to the configured relying party', async () => {
     const s = setup();
     const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));

@@ -1,12 +1,13 @@
 /**
  * tvm-admin against the running sandbox, and the account routes over HTTP: every command,
- * the reset code used once, device sessions, the audit trail, and the credential cut-off
- * enforced by the sandbox's S3 gate while other users' credentials keep working.
+ * the reset code used once, device sessions (one user cannot revoke another's), the audit
+ * trail, the credential cut-off enforced by the sandbox's S3 gate while other users'
+ * credentials keep working, and `users delete --delete-files` leaving no unfinished upload.
  */
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { runCli } from '../../admin/cli';
 import { STATE_CHANGING_COMMANDS } from '../../admin/dry-run';
 import { localTarget } from '../../admin/target';
@@ -330,4 +331,57 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     expect(piped.stderr).toContain('in a script pass --yes');
     expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-pty', password: PASSWORD })).status).toBe(200);
   }, 90_000);
+});
+
+describe("one user against another's sessions", () => {
+  test("alice cannot revoke bob's session by its id: 404, and bob's session keeps working", async () => {
+    const alice = await register(runningSandbox().apiUrl, 'http-alice', PASSWORD);
+    const bob = await register(runningSandbox().apiUrl, 'http-bob', PASSWORD);
+    const listed = await request('GET', '/sessions', bob.session.token);
+    const [bobsSession] = (listed.body as { sessions: { id: string }[] }).sessions;
+    expect((await request('DELETE', `/sessions/${encodeURIComponent(bobsSession!.id)}`, alice.session.token)).status).toBe(404);
+    expect((await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${bob.session.token}` })).status).toBe(200);
+  });
+});
+
+describe('unfinished multipart uploads', () => {
+  /** The emulator's unfinished uploads whose key starts with `prefix`. */
+  function uploadsFor(prefix: string): string[] {
+    const folder = join(dataDir(), 's3', 'tvm-files', '._S3rver_uploads');
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder).filter((id) => readFileSync(join(folder, id, 'key'), 'utf8').startsWith(prefix));
+  }
+
+  test("users delete --delete-files leaves none of the user's unfinished multipart uploads", async () => {
+    const vended = await register(runningSandbox().apiUrl, 'cli-uploader', PASSWORD);
+    const s3 = s3ClientFor(vended);
+    try {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: vended.storage.bucket, Key: 'cli-uploader/big.bin' }));
+      await s3.send(new UploadPartCommand({ Bucket: vended.storage.bucket, Key: 'cli-uploader/big.bin', UploadId, PartNumber: 1, Body: 'private bytes' }));
+    } finally {
+      s3.destroy();
+    }
+    expect(uploadsFor('cli-uploader/')).toHaveLength(1);
+    const deleted = await admin('users', 'delete', 'cli-uploader', '--delete-files', '--yes');
+    expect(deleted.errors.filter((line) => line.startsWith('tvm-admin:'))).toEqual([]);
+    expect(deleted.code).toBe(0);
+    expect(uploadsFor('cli-uploader/')).toEqual([]);
+  }, 60_000);
+
+  test('a user aborts their own unfinished upload: its parts are gone and the upload id is dead', async () => {
+    const vended = await register(runningSandbox().apiUrl, 'cli-aborter', PASSWORD);
+    const s3 = s3ClientFor(vended);
+    try {
+      const Bucket = vended.storage.bucket;
+      const Key = 'cli-aborter/big.bin';
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+      await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'private bytes' }));
+      expect(uploadsFor('cli-aborter/')).toHaveLength(1);
+      await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+      expect(uploadsFor('cli-aborter/')).toEqual([]);
+      await expect(s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: 'more' }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    } finally {
+      s3.destroy();
+    }
+  }, 60_000);
 });

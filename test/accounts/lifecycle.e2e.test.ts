@@ -204,3 +204,20 @@ describe('password reset', () => {
     expect((await postJson(`${sandbox.apiUrl}/login`, { username: 'life-reset', password: 'the new passphrase' })).status).toBe(200);
   });
 });
+
+describe('a reset code issued before the operator acted', () => {
+  test.each([
+    ['disabled', ['users', 'disable']],
+    ['deleted', ['users', 'delete', '--yes']],
+  ])('a reset code issued before the account was %s is refused and vends no credentials', async (state, command) => {
+    const username = `life-code-${state}`;
+    const newPassword = 'a brand new passphrase here';
+    await register(sandbox.apiUrl, username, PASSWORD);
+    const { code } = await adminJson<{ code: string }>('reset-code', username);
+    expect((await admin(...command, username)).code).toBe(0);
+    const redeemed = await postJson(`${sandbox.apiUrl}/password/reset`, { username, resetCode: code, newPassword });
+    expect(redeemed.status).toBe(401);
+    expect(JSON.stringify(redeemed.body)).not.toContain('accessKeyId');
+    expect((await postJson(`${sandbox.apiUrl}/login`, { username, password: newPassword })).status).toBe(401);
+  });
+});

@@ -5,7 +5,7 @@
  * AccessDenied (a 503) on AWS.
  * Every route's success path runs here against dynalite with the SDK clients recording what
  * they send, and each call must be one its route grants. The passkey routes need a WebAuthn
- * authenticator (test/browser/mfa-passkey.test.ts) and are not run here.
+ * authenticator (test/web/mfa-passkey.browser.test.ts) and are not run here.
  */
 import '../support/handler-env';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -9,10 +9,16 @@
  *   that are not numbers, concurrent Completes, an Abort during a Complete) get S3's 4xx, the
  *   emulator never dies, and another user working at the same time is not held up;
  * - if the emulator's process dies anyway, it is started again, the event is logged, and
- *   nothing stored is lost.
+ *   nothing stored is lost;
+ * - whatever alice sends, bob's folder is untouched and nothing breaks: bad input is a 4xx that
+ *   changes nothing (never a 500), DeleteObjects acts only on the keys the gate read, another
+ *   user's upload id reaches nothing, listings and copies stay inside alice/, and a partNumber
+ *   (a file name in the emulator's upload folder) is only what S3 accepts, 1 to 10,000, so a
+ *   `../` in it never writes outside the upload.
  */
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -285,4 +291,180 @@ describe('a hostile user cannot take the storage down or hold up another user', 
       logged.mockRestore();
     }
   }, 30_000);
+});
+
+describe("alice's attacks leave bob's folder untouched and break nothing", () => {
+  const outcome = (answer: RawAnswer) => ({ status: answer.status, code: xmlErrorCode(text(answer)) });
+  const keysIn = (answer: RawAnswer) => [...text(answer).matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1]);
+
+  beforeAll(async () => {
+    await harness.seed('alice/a.txt', 'alice');
+    await harness.seed('bob/secret.txt', 'bob');
+  });
+
+  // Each test counts what reached the emulator from its own requests only.
+  beforeEach(() => {
+    harness.takeForwarded();
+  });
+
+  async function bobsSecret(): Promise<string> {
+    const answer = await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files/bob/secret.txt' });
+    harness.takeForwarded();
+    return `${answer.status} ${text(answer)}`;
+  }
+
+  /** A DeleteObjects request from alice with this XML body (and its Content-MD5). */
+  function deleteObjects(xml: string) {
+    const body = Buffer.from(xml);
+    return harness.sendSigned(alice, {
+      method: 'POST',
+      target: '/tvm-files?delete',
+      headers: { 'content-md5': createHash('md5').update(body).digest('base64') },
+      body,
+    });
+  }
+
+  describe('bad input gets a 4xx and changes nothing, never a 500', () => {
+    test.each([
+      ['a reference beyond U+10FFFF', '&#x110000;'],
+      ['a lone surrogate', '&#xD800;'],
+    ])('a Key with %s is refused with a 4xx and deletes nothing before it', async (_name, reference) => {
+      await harness.seed('alice/first.txt', 'keep me');
+      const answer = await deleteObjects(`<Delete><Object><Key>alice/first.txt</Key></Object><Object><Key>alice/y${reference}</Key></Object></Delete>`);
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+      expect(xmlErrorCode(text(answer))).toMatch(/^(MalformedXML|InvalidArgument)$/);
+      const kept = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files/alice/first.txt' });
+      expect(text(kept)).toBe('keep me');
+    });
+
+    test.each([
+      ['a CR LF in x-amz-meta-*', 'x-amz-meta-a=x%0D%0Ax-amz-meta-b:1'],
+      ['a NUL in x-amz-meta-*', 'x-amz-meta-a=%00'],
+      ['a character above U+00FF in x-amz-meta-*', 'x-amz-meta-a=%E2%98%83'],
+      ['a CR LF in x-amz-tagging', 'x-amz-tagging=a%3Db%0D%0Ax:1'],
+    ])('a PUT whose query carries %s is refused with 400 and stores nothing', async (_name, query) => {
+      const answer = await harness.sendSigned(alice, { method: 'PUT', target: `/tvm-files/alice/headers.txt?${query}`, body: Buffer.from('x') });
+      expect(answer.status).toBe(400);
+      const stored = await harness.sendSigned(alice, { method: 'HEAD', target: '/tvm-files/alice/headers.txt' });
+      expect(stored.status).toBe(404);
+    });
+  });
+
+  describe('DeleteObjects acts only on the keys the gate read and authorised', () => {
+    test('an Object element with a namespace prefix is refused as MalformedXML, nothing is deleted, and bob/secret.txt survives', async () => {
+      const answer = await deleteObjects(
+        '<Delete><Object><Key>alice/gone.txt</Key></Object><x:Object xmlns:x="http://s3.amazonaws.com/doc/2006-03-01/"><x:Key>bob/secret.txt</x:Key></x:Object></Delete>',
+      );
+      expect(outcome(answer)).toEqual({ status: 400, code: 'MalformedXML' });
+      expect(harness.takeForwarded()).toEqual([]);
+      expect(await bobsSecret()).toBe('200 bob');
+    });
+
+    test('a ".." spelled with XML character references is refused as a dot segment', async () => {
+      const answer = await deleteObjects('<Delete><Object><Key>alice/&#x2e;&#x2e;/bob/secret.txt</Key></Object></Delete>');
+      expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
+      expect(harness.takeForwarded()).toEqual([]);
+      expect(await bobsSecret()).toBe('200 bob');
+    });
+  });
+
+  describe("another user's multipart upload id, used on one's own key", () => {
+    let bobsUpload: string;
+
+    beforeAll(async () => {
+      const created = await harness.sendSigned(bob, { method: 'POST', target: '/tvm-files/bob/big?uploads' });
+      bobsUpload = /<UploadId>([^<]+)<\/UploadId>/.exec(text(created))?.[1] ?? '';
+      const part = await harness.sendSigned(bob, { method: 'PUT', target: `/tvm-files/bob/big?partNumber=1&uploadId=${bobsUpload}`, body: Buffer.from('bob part') });
+      if (!/^[0-9a-f]{32}$/.test(bobsUpload) || part.status !== 200) throw new Error(`bob could not start his upload: ${text(created)}`);
+    });
+
+    test.each([
+      ['ListParts', 'GET', ''],
+      ['AbortMultipartUpload', 'DELETE', ''],
+      ['CompleteMultipartUpload', 'POST', '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>'],
+    ])('%s is NoSuchUpload and reaches nothing', async (_name, method, body) => {
+      const answer = await harness.sendSigned(alice, { method, target: `/tvm-files/alice/big?uploadId=${bobsUpload}`, body: Buffer.from(body) });
+      expect(outcome(answer)).toEqual({ status: 404, code: 'NoSuchUpload' });
+      expect(harness.takeForwarded()).toEqual([]);
+    });
+
+    test("bob's upload is intact afterwards: he can still complete it", async () => {
+      const complete = await harness.sendSigned(bob, {
+        method: 'POST',
+        target: `/tvm-files/bob/big?uploadId=${bobsUpload}`,
+        body: Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${createHash('md5').update('bob part').digest('hex')}"</ETag></Part></CompleteMultipartUpload>`),
+      });
+      expect(complete.status).toBe(200);
+      expect(text(await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files/bob/big' }))).toBe('bob part');
+    });
+  });
+
+  describe('listing and copying stay inside alice/', () => {
+    test.each([
+      ['a prefix with ../ in it, which S3 reads literally', '/tvm-files?list-type=2&prefix=alice%2F..%2Fbob%2F'],
+      ['a start-after pointing into bob/', '/tvm-files?list-type=2&prefix=alice%2F&start-after=bob%2F'],
+      ['a V1 marker pointing into bob/', '/tvm-files?prefix=alice%2F&marker=bob%2F'],
+    ])('%s lists no key outside alice/', async (_name, target) => {
+      const answer = await harness.sendSigned(alice, { method: 'GET', target });
+      expect(answer.status).toBe(200);
+      expect(keysIn(answer).every((key) => key?.startsWith('alice/'))).toBe(true);
+    });
+
+    test('a parameter whose case differs from S3\'s (Prefix=bob/) is refused, not ignored', async () => {
+      const answer = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice%2F&Prefix=bob%2F' });
+      expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
+    });
+
+    test.each([
+      ['wholly percent-encoded', '%2Ftvm-files%2Fbob%2Fsecret.txt'],
+      ['with an encoded slash before the key', '/tvm-files/bob%2Fsecret.txt'],
+      ['without the leading slash', 'tvm-files/bob/secret.txt'],
+    ])("a copy source naming bob's object %s is AccessDenied", async (_name, source) => {
+      const answer = await harness.sendSigned(alice, { method: 'PUT', target: '/tvm-files/alice/stolen.txt', headers: { 'x-amz-copy-source': source } });
+      expect(outcome(answer)).toEqual({ status: 403, code: 'AccessDenied' });
+      const stolen = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files/alice/stolen.txt' });
+      expect(stolen.status).toBe(404);
+    });
+  });
+
+  describe('UploadPart part numbers', () => {
+    let uploadId: string;
+
+    beforeAll(async () => {
+      const created = await harness.sendSigned(alice, { method: 'POST', target: '/tvm-files/alice/big?uploads' });
+      uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(text(created))?.[1] ?? '';
+      if (!/^[0-9a-f]{32}$/.test(uploadId)) throw new Error(`could not start an upload: ${text(created)}`);
+    });
+
+    test.each([
+      ['into bob/ (overwriting bob/secret.txt)', '..%2F..%2Fbob%2Fsecret.txt._S3rver_object'],
+      ['outside the storage folder', '..%2F..%2F..%2F..%2Fqa-outside'],
+      ['a negative part number', '-1'],
+      ['a part number above 10,000', '10001'],
+      ['a part number that is not a number', 'x'],
+    ])('UploadPart with a partNumber %s is refused with InvalidArgument and writes nothing', async (_name, partNumber) => {
+      const answer = await harness.sendSigned(alice, {
+        method: 'PUT',
+        target: `/tvm-files/alice/big?partNumber=${partNumber}&uploadId=${uploadId}`,
+        body: Buffer.from('written by alice'),
+      });
+      expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
+      const bobsFile = await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files/bob/secret.txt' });
+      expect(text(bobsFile)).toBe('bob');
+      expect(existsSync(join(root, 'qa-outside'))).toBe(false);
+      expect(readdirSync(root)).toEqual(['s3']);
+    });
+
+    test('an UploadPartCopy with a traversing partNumber is refused too', async () => {
+      const answer = await harness.sendSigned(alice, {
+        method: 'PUT',
+        target: `/tvm-files/alice/big?partNumber=..%2F..%2Fbob%2Fcopied.txt._S3rver_object&uploadId=${uploadId}`,
+        headers: { 'x-amz-copy-source': '/tvm-files/alice/a.txt' },
+      });
+      expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
+      const listing = await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files?list-type=2&prefix=bob%2F' });
+      expect(text(listing)).not.toContain('bob/copied.txt');
+    });
+  });
 });

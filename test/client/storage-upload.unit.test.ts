@@ -1,7 +1,7 @@
 /**
  * TvmStorage.upload with the S3 client mocked: what it sends to S3 when an upload is aborted,
  * when a part's connection resets, and when S3 refuses a part's credentials. (Against the
- * sandbox: test/e2e/client-storage.test.ts.)
+ * sandbox: test/client/client-storage.e2e.test.ts.)
  */
 import {
   AbortMultipartUploadCommand,
