@@ -12,40 +12,55 @@ import { performance } from 'node:perf_hooks';
 export interface ExcludedTime {
   /** Wall time while at least one wait was in flight, in ms. */
   totalMs: number;
-  /** Each kind's own wall time (kinds may overlap), in ms. */
+  /** Each kind's wall time while at least one wait of that kind was in flight, in ms (kinds may overlap). */
   byKind: Record<string, number>;
 }
 
-interface Ledger extends ExcludedTime {
+/** Wall time while at least one of some waits is in flight. */
+interface Clock {
   inFlight: number;
   since: number;
+  ms: number;
+}
+
+interface Ledger {
+  all: Clock;
+  kinds: Record<string, Clock>;
 }
 
 const LEDGER_KEY = '__tvmBenchExcluded';
 
 function ledger(): Ledger {
   const global = globalThis as { [LEDGER_KEY]?: Ledger };
-  return (global[LEDGER_KEY] ??= { totalMs: 0, byKind: {}, inFlight: 0, since: 0 });
+  return (global[LEDGER_KEY] ??= { all: { inFlight: 0, since: 0, ms: 0 }, kinds: {} });
+}
+
+function start(clock: Clock, at: number): void {
+  if (clock.inFlight++ === 0) clock.since = at;
+}
+
+function stop(clock: Clock, at: number): void {
+  if (--clock.inFlight === 0) clock.ms += at - clock.since;
 }
 
 /** Runs `run`, counting the time until it settles as excluded time of `kind`. */
 export async function excluded<T>(kind: string, run: () => Promise<T>): Promise<T> {
   const book = ledger();
+  const clocks = [book.all, (book.kinds[kind] ??= { inFlight: 0, since: 0, ms: 0 })];
   const started = performance.now();
-  if (book.inFlight++ === 0) book.since = started;
+  for (const clock of clocks) start(clock, started);
   try {
     return await run();
   } finally {
     const ended = performance.now();
-    book.byKind[kind] = (book.byKind[kind] ?? 0) + ended - started;
-    if (--book.inFlight === 0) book.totalMs += ended - book.since;
+    for (const clock of clocks) stop(clock, ended);
   }
 }
 
 /** A copy of what has been left out so far (waits still in flight not counted). */
 export function excludedTime(): ExcludedTime {
-  const { totalMs, byKind } = ledger();
-  return { totalMs, byKind: { ...byKind } };
+  const { all, kinds } = ledger();
+  return { totalMs: all.ms, byKind: Object.fromEntries(Object.entries(kinds).map(([kind, clock]) => [kind, clock.ms])) };
 }
 
 type Send = (this: unknown, ...args: unknown[]) => Promise<unknown>;
