@@ -56,7 +56,7 @@ export async function sessionToken(apiUrl: string, username: string): Promise<st
 /**
  * The answer each function's first event must get: the success path, never a refusal. The
  * second-factor routes (docs/mfa.md) are not measured yet: their success paths need a TOTP
- * code or a WebAuthn answer, and state the fake table does not model (string sets, nested updates).
+ * code or a WebAuthn answer made for each event.
  */
 export const EXPECTED_FIRST_STATUS: Partial<Record<RouteDefinition['name'], number>> = {
   register: 201,

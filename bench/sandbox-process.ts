@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
-import { freePort } from '../test/e2e/helpers';
+import { freePort } from '../scripts/dev/free-port';
 
 const ROOT = resolve(__dirname, '..');
 

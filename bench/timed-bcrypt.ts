@@ -1,22 +1,13 @@
 /**
  * bcryptjs with a stopwatch, swapped in for `bcryptjs` in the cold-start variants of the
- * password routes (bench/run.ts): the time spent in hash and compare accumulates in
- * `globalThis.__tvmBenchBcryptMs`, so the first event's time without bcrypt can be reported.
+ * password routes (bench/cold-starts.ts): the time spent in hash and compare is excluded time
+ * of kind `bcrypt` (excluded-time.ts), so the first event's time without bcrypt can be reported.
  */
 import bcrypt from 'bcryptjs';
-import { performance } from 'node:perf_hooks';
-
-const timing = globalThis as { __tvmBenchBcryptMs?: number };
+import { excluded } from './excluded-time';
 
 function timed<A extends unknown[], R>(run: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args: A) => {
-    const started = performance.now();
-    try {
-      return await run(...args);
-    } finally {
-      timing.__tvmBenchBcryptMs = (timing.__tvmBenchBcryptMs ?? 0) + performance.now() - started;
-    }
-  };
+  return (...args: A) => excluded('bcrypt', () => run(...args));
 }
 
 export default {

@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import type { SandboxManifest } from '../local/manifest';
 import { readSandboxSecrets, type LongTermKey } from '../local/secrets';
-import { freePort } from '../test/e2e/helpers';
+import { freePort } from '../scripts/dev/free-port';
 import { PASSWORD, postJson, sessionToken } from './first-events';
 import { LOAD_WARMUP_SECONDS, loadPhase, type LoadPhaseResult } from './load-phase';
 import { integerEnv, median } from './numbers';

@@ -80,18 +80,7 @@ export async function s3ErrorCode(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../scripts/dev/free-port';
 
 /** Whether something accepts connections on 127.0.0.1:port. */
 export function isListening(port: number): Promise<boolean> {
