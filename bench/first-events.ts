@@ -6,7 +6,7 @@
  */
 import type { AccountAdmin } from '../lambda/core/account-admin';
 import type { Username } from '../lambda/core/username';
-import { ROUTES, type RouteDefinition } from '../lambda/routes';
+import { ROUTES, type RouteDefinition } from '../lambda/contract/routes';
 
 /** The password of every benchmark user. */
 export const PASSWORD = 'correct horse battery staple';

@@ -40,7 +40,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createTvmApp } from '../lib/app';
 import { BUNDLING } from '../lib/tvm-api';
-import type { RouteDefinition } from '../lambda/routes';
+import type { RouteDefinition } from '../lambda/contract/routes';
 import { accountAdmin } from '../admin/operations';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
 import { readSandboxSecrets } from '../local/secrets';

@@ -3,7 +3,7 @@
  * stack grants the functions' roles, from the same route table (lambda/routes.ts).
  */
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
-import { queriesSessionIndex, tableItemActions, type RouteDefinition } from '../lambda/routes';
+import { queriesSessionIndex, tableItemActions, type RouteDefinition } from '../lambda/contract/routes';
 import type { TableGrant } from './table-grant';
 
 /** The union of what `routes` may do on `table`: their item actions, and Query on the sessions index if any of them queries. */

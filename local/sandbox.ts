@@ -23,7 +23,7 @@ import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { ROUTES } from '../lambda/routes';
+import { ROUTES } from '../lambda/contract/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';
 import { startFunctionThreads } from './function-threads';

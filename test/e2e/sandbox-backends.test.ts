@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
-import { ROUTES, tableItemActions } from '../../lambda/routes';
+import { ROUTES, tableItemActions } from '../../lambda/contract/routes';
 import type { SandboxManifest } from '../../local/manifest';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
 import { startSandbox, type Sandbox } from '../../local/sandbox';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { accountAdmin } from '../../admin/operations';
 import { totpCode } from '../../lambda/core/mfa/totp';
 import { parseUsername } from '../../lambda/core/username';
-import { ROUTES, type RouteDefinition, type TableAction } from '../../lambda/routes';
+import { ROUTES, type RouteDefinition, type TableAction } from '../../lambda/contract/routes';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
