@@ -82,7 +82,7 @@ export interface TvmApiProps {
   readonly settings: TvmSettings;
   /**
    * Routes to serve; one resource, method and function each.
-   * @default ROUTES from lambda/routes.ts
+   * @default ROUTES from lambda/contract/routes.ts
    */
   readonly routes?: readonly RouteDefinition[];
 }
