@@ -1,7 +1,8 @@
 /**
  * Every request body, declared once with TypeBox. From each declaration come the API Gateway
  * request model (lib/tvm-api.ts), the sandbox's validation (local/body-validator.ts, ajv), the
- * check in the function (lambda/handlers/http.ts, ajv) and the type the handler receives
+ * check in the function (lambda/core/body-check.ts, ajv, run by the middleware in
+ * lambda/handlers/http.ts) and the type the handler receives
  * (`Static<>`). Only JSON objects of string fields with length bounds: that is all the draft-4
  * subset API Gateway models take here, and the validators count lengths in characters (code
  * points), as API Gateway does. What a field means (NFKC, lower case, a code's digits, a

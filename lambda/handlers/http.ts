@@ -12,7 +12,8 @@ import { routeNamed, type RouteName, type RouteNamed } from '../contract/routes'
 import { requestOrigin, type RequestOrigin } from '../core/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
 import { MAX_BODY_BYTES } from '../contract/limits';
-import { checkBody, parseBearerToken } from '../core/requests';
+import { checkBody } from '../core/body-check';
+import { parseBearerToken } from '../core/requests';
 import { getRuntime } from './runtime';
 
 /** What an endpoint's own code returns: a status and an optional JSON body. */

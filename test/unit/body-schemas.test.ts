@@ -8,7 +8,7 @@ import Ajv from 'ajv';
 import fc from 'fast-check';
 import { bodyModelProblem } from '../../local/body-validator';
 import { ROUTES, type RouteDefinition } from '../../lambda/contract/routes';
-import { checkBody } from '../../lambda/core/requests';
+import { checkBody } from '../../lambda/core/body-check';
 import { ValidationError } from '../../lambda/core/errors';
 import { newResetCode } from '../../lambda/core/reset-code';
 import { newRecoveryCode } from '../../lambda/core/mfa/recovery-codes';

@@ -1,6 +1,7 @@
 import { LoginBody, RegisterBody } from '../../lambda/contract/bodies';
 import { ValidationError } from '../../lambda/core/errors';
-import { checkBody, parseBearerToken, parseLoginPassword, parseLoginRequest as normaliseLogin, parseRegisterRequest as normaliseRegister } from '../../lambda/core/requests';
+import { checkBody } from '../../lambda/core/body-check';
+import { parseBearerToken, parseLoginPassword, parseLoginRequest as normaliseLogin, parseRegisterRequest as normaliseRegister } from '../../lambda/core/requests';
 import { newSessionToken } from '../../lambda/core/session-token';
 import type { Username } from '../../lambda/core/username';
 
