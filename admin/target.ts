@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
 import { readSandboxSecrets } from '../local/secrets';
 import { stackNameFor } from '../lib/stack-name';
-import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { CLOCK_SKEW_ALLOWANCE_MS } from '../lambda/core/revocation';
 import { CREDENTIAL_MAX_SECONDS, DEFAULT_SETTINGS } from '../lambda/core/settings';

@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createTvmApp } from '../lib/app';
 import { BUNDLING } from '../lib/tvm-api';
-import type { RouteDefinition } from '../lambda/routes';
+import type { RouteDefinition } from '../lambda/contract/routes';
 import { MEASURED_ROUTES } from './first-events';
 
 /** The repository's root. */

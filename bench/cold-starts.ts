@@ -22,7 +22,7 @@ import { build, type Plugin } from 'esbuild';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RouteDefinition } from '../lambda/routes';
+import type { RouteDefinition } from '../lambda/contract/routes';
 import { accountAdmin } from '../admin/operations';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../local/names';
 import { readSandboxSecrets } from '../local/secrets';

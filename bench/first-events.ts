@@ -1,12 +1,12 @@
 /**
- * First events for each route of lambda/routes.ts that take the route's success path against
+ * First events for each route of lambda/contract/routes.ts that take the route's success path against
  * a sandbox's current state (creating what they need there: a fresh session, a reset code, a
  * second session to revoke), as API Gateway proxy events. Used by the cold starts and the
  * round-trip count of `npm run bench`.
  */
 import type { AccountAdmin } from '../lambda/core/account-admin';
 import type { Username } from '../lambda/core/username';
-import { ROUTES, type RouteDefinition } from '../lambda/routes';
+import { ROUTES, type RouteDefinition } from '../lambda/contract/routes';
 
 /** The password of every benchmark user. */
 export const PASSWORD = 'correct horse battery staple';

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { ROUTES, type RouteDefinition } from '../lambda/routes';
+import { ROUTES, type RouteDefinition } from '../lambda/contract/routes';
 import { buildProxyEvent } from '../local/api-server';
 import { startFunctionThreads } from '../local/function-threads';
 

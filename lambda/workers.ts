@@ -2,7 +2,7 @@
  * The TVM's scheduled functions (not routes): what each runs and the table rights it needs.
  * The stack (lib/deletion-worker.ts) grants exactly these; test/integration checks them.
  */
-import type { TableAction } from './routes';
+import type { TableAction } from './contract/routes';
 
 /** The self-service deletion worker (lambda/core/account-deletion.ts, `sweep`). */
 export const DELETION_WORKER = {

@@ -1,5 +1,6 @@
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ERROR } from '../lambda/contract/error-codes';
 
 /** Props of {@link ApiFirewall}. */
 export interface ApiFirewallProps {
@@ -58,7 +59,7 @@ export class ApiFirewall extends Construct {
         TooManyRequests: {
           contentType: 'APPLICATION_JSON',
           content: JSON.stringify({
-            error: { code: 'too_many_attempts', message: 'Too many requests from this address. Try again in a few minutes.' },
+            error: { code: ERROR.too_many_attempts, message: 'Too many requests from this address. Try again in a few minutes.' },
           }),
         },
       },

@@ -23,49 +23,16 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/adapters/common-passwords';
-import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/routes';
+import { ERROR, type ErrorCode } from '../lambda/contract/error-codes';
+import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/contract/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
 
 /** The repository root: route entries and the lockfile are relative to it. */
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-
-/**
- * Memory per function, in MB. Lambda allots CPU in proportion to memory and gives one full
- * vCPU at 1,769 MB. bcrypt runs on the event loop and is pure CPU: cost 12 takes about 350 ms
- * on a full vCPU and about 2.5 s at 256 MB, so register and login get exactly one full vCPU
- * (more memory would add a second vCPU that single-threaded bcrypt cannot use). Lambda bills
- * GB-seconds, so 1,769 MB for 0.35 s costs about what 256 MB for 2.5 s does: seven times
- * faster logins for the same price. token and logout only call DynamoDB and STS; 512 MB
- * keeps their cold start (AWS SDK initialisation) short.
- */
-export const MEMORY_MB: Readonly<Record<RouteDefinition['name'], number>> = {
-  register: 1769,
-  login: 1769,
-  password: 1769,
-  passwordReset: 1769,
-  token: 512,
-  logout: 512,
-  sessionsList: 512,
-  sessionRevoke: 512,
-  // Only totpStart checks a password (step-up); the others check codes, which cost nothing.
-  totpStart: 1769,
-  mfaStatus: 512,
-  totpConfirm: 512,
-  totpRemove: 512,
-  loginMfa: 512,
-  // The step-up may check a password.
-  passkeyOptions: 1769,
-  passkeyAdd: 512,
-  passkeyRemove: 1769,
-  passkeyLoginOptions: 512,
-  passkeyLogin: 512,
-  // The step-up may check a password.
-  accountDelete: 1769,
-};
 
 /** Well inside API Gateway's 29 s integration limit; a cost-15 hash (about 2.8 s) still fits. */
 const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
@@ -115,7 +82,7 @@ export interface TvmApiProps {
   readonly settings: TvmSettings;
   /**
    * Routes to serve; one resource, method and function each.
-   * @default ROUTES from lambda/routes.ts
+   * @default ROUTES from lambda/contract/routes.ts
    */
   readonly routes?: readonly RouteDefinition[];
 }
@@ -248,11 +215,7 @@ export class TvmApi extends Construct {
     }
     this.addErrorResponses(settings.allowedOrigins);
 
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'register and login are how a caller authenticates, so they cannot require auth; token and logout require an Authorization header (enforced by the request validator) holding a session token the function checks against its hash in DynamoDB. OPTIONS is the CORS preflight.',
-    });
+    Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: authorizationReason(this.routes) });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason: 'The TVM is its own identity provider (users, bcrypt hashes and sessions in DynamoDB); there is no Cognito user pool.',
@@ -266,6 +229,11 @@ export class TvmApi extends Construct {
   /** The functions' stage URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/v1/`. */
   get url(): string {
     return this.api.url;
+  }
+
+  /** What {@link url} serves, for the stack's output: every route of the table. */
+  get urlDescription(): string {
+    return apiUrlDescription(this.routes);
   }
 
   /**
@@ -302,7 +270,7 @@ export class TvmApi extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: RUNTIME,
       architecture: Architecture.ARM_64,
-      memorySize: MEMORY_MB[route.name],
+      memorySize: route.memoryMb,
       timeout: FUNCTION_TIMEOUT,
       role,
       logGroup,
@@ -338,36 +306,36 @@ export class TvmApi extends Construct {
     const cors: Record<string, string> =
       allowedOrigins.length === 1 ? { 'Access-Control-Allow-Origin': `'${allowedOrigins[0]}'` } : {};
     const noStore = { 'Cache-Control': "'no-store'" };
-    const json = (code: string, message: string): Record<string, string> => ({
+    const json = (code: ErrorCode, message: string): Record<string, string> => ({
       'application/json': `{"error":{"code":"${code}","message":${message}}}`,
     });
     this.api.addGatewayResponse('InvalidBody', {
       type: ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',
       responseHeaders: { ...cors, ...noStore },
-      templates: json('invalid_request', '"The body must be a JSON object with the documented fields, types and lengths, and no others."'),
+      templates: json(ERROR.invalid_request, '"The body must be a JSON object with the documented fields, types and lengths, and no others."'),
     });
     this.api.addGatewayResponse('MissingAuthorization', {
       type: ResponseType.BAD_REQUEST_PARAMETERS,
       statusCode: '401',
       responseHeaders: { ...cors, ...noStore, 'WWW-Authenticate': "'Bearer'" },
-      templates: json('invalid_credentials', '"Send the session token as Authorization: Bearer <token>."'),
+      templates: json(ERROR.invalid_credentials, '"Send the session token as Authorization: Bearer <token>."'),
     });
     this.api.addGatewayResponse('Throttled', {
       type: ResponseType.THROTTLED,
       statusCode: '429',
       responseHeaders: { ...cors, ...noStore, 'Retry-After': "'1'" },
-      templates: json('too_many_attempts', '"Too many requests. Try again shortly."'),
+      templates: json(ERROR.too_many_attempts, '"Too many requests. Try again shortly."'),
     });
     this.api.addGatewayResponse('Default4xx', {
       type: ResponseType.DEFAULT_4XX,
       responseHeaders: { ...cors, ...noStore },
-      templates: json('invalid_request', '$context.error.messageString'),
+      templates: json(ERROR.invalid_request, '$context.error.messageString'),
     });
     this.api.addGatewayResponse('Default5xx', {
       type: ResponseType.DEFAULT_5XX,
       responseHeaders: { ...cors, ...noStore, 'Retry-After': "'2'" },
-      templates: json('service_unavailable', '"The service is unavailable. Try again shortly."'),
+      templates: json(ERROR.service_unavailable, '"The service is unavailable. Try again shortly."'),
     });
   }
 }
@@ -413,10 +381,35 @@ export function toApiGatewaySchema(name: string, body: BodySchema): JsonSchema {
     schema: JsonSchemaVersion.DRAFT4,
     title: `${pascalCase(name)}Body`,
     type: JsonSchemaType.OBJECT,
-    required: [...body.required],
+    required: [...(body.required ?? [])],
     additionalProperties: body.additionalProperties,
     properties,
   };
+}
+
+/** A route as a client calls it, e.g. `POST /login`. */
+function routeLabel(route: RouteDefinition): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** The description of the stack's `ApiUrl` output: the base URL, and every route it serves. */
+export function apiUrlDescription(routes: readonly RouteDefinition[]): string {
+  return `Base URL of the TVM API; append a route's path: ${routes.map(routeLabel).join(', ')}.`;
+}
+
+/**
+ * Why the API's methods use no API Gateway authorizer (cdk-nag AwsSolutions-APIG4), naming the
+ * routes from the route table so the reason cannot drift from what is deployed.
+ */
+export function authorizationReason(routes: readonly RouteDefinition[]): string {
+  const open = routes.filter((route) => route.auth === 'none').map(routeLabel);
+  const bearer = routes.filter((route) => route.auth === 'bearer').map(routeLabel);
+  return (
+    `The routes without auth (${open.join(', ')}) are how a caller gets a session (registering, logging in, a second factor or passkey ` +
+    'sign-in, a password reset), so they cannot require one. ' +
+    `The bearer routes (${bearer.join(', ')}) require an Authorization header (enforced by the request validator) holding a ` +
+    'session token the function checks against its hash in DynamoDB. OPTIONS is the CORS preflight.'
+  );
 }
 
 function pascalCase(name: string): string {

@@ -1,6 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../lambda/routes';
+import { ROUTES } from '../lambda/contract/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
 import { ApiFirewall } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
@@ -89,7 +89,7 @@ export class TvmStack extends Stack {
       });
     }
 
-    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the TVM API (append register, login, token, logout).' });
+    new CfnOutput(this, 'ApiUrl', { value: api.url, description: api.urlDescription });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName, description: "The users' file bucket." });
     new CfnOutput(this, 'TableName', { value: users.table.tableName, description: 'The DynamoDB table of users and sessions.' });
     new CfnOutput(this, 'Region', { value: this.region, description: 'The region of the API, bucket and table.' });

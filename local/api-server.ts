@@ -1,5 +1,5 @@
 /**
- * The sandbox's API Gateway: an HTTP server that serves the routes of lambda/routes.ts by
+ * The sandbox's API Gateway: an HTTP server that serves the routes of lambda/contract/routes.ts by
  * building API Gateway proxy events and calling the same handler modules the stack deploys.
  * What API Gateway itself does in the stack (route matching, the body model check, CORS
  * preflight, a 502 for a crashed function) is done here; everything else is the handler's.
@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { RouteDefinition } from '../lambda/routes';
+import { ERROR } from '../lambda/contract/error-codes';
+import type { RouteDefinition } from '../lambda/contract/routes';
 import { bodyModelProblem } from './body-validator';
 import { readBody as readLimitedBody, watchBodyRate } from './http-body';
 import { SANDBOX_ACCOUNT_ID } from './names';
@@ -229,13 +230,13 @@ export function createApiServer(options: ApiServerOptions): Server {
       try {
         if (!isOwnHost(req.headers.host, port)) {
           // Before anything else: a page on another name (DNS rebinding) must not reach any route.
-          apiError(res, 421, 'invalid_request', `This sandbox answers only for ${ownOrigins(port).join(' and ')}; the Host ${JSON.stringify(req.headers.host ?? '')} is not one of them.`, {
+          apiError(res, 421, ERROR.invalid_request, `This sandbox answers only for ${ownOrigins(port).join(' and ')}; the Host ${JSON.stringify(req.headers.host ?? '')} is not one of them.`, {
             Connection: 'close',
           });
           return;
         }
         if (options.isReady && !options.isReady()) {
-          apiError(res, 503, 'service_unavailable', 'The sandbox is still starting; try again in a moment.', {
+          apiError(res, 503, ERROR.service_unavailable, 'The sandbox is still starting; try again in a moment.', {
             'Retry-After': String(STARTING_RETRY_AFTER_SECONDS),
           });
           return;
@@ -254,7 +255,7 @@ export function createApiServer(options: ApiServerOptions): Server {
               Allow: atPath.map(({ route }) => route.method).join(', '),
             });
           } else {
-            apiError(res, 404, 'not_found', `No route for ${req.method} ${path}.`);
+            apiError(res, 404, ERROR.not_found, `No route for ${req.method} ${path}.`);
           }
           return;
         }
@@ -263,7 +264,7 @@ export function createApiServer(options: ApiServerOptions): Server {
           raw = await readLimitedBody(req, MAX_API_BODY_BYTES, () => new BodyRefused(413), { signal: bodySignal });
         } catch (error) {
           if (!(error instanceof BodyRefused)) throw error;
-          apiError(res, error.status, 'invalid_request', error.message, { Connection: 'close' });
+          apiError(res, error.status, ERROR.invalid_request, error.message, { Connection: 'close' });
           return;
         }
         const body = raw.length > 0 ? raw.toString('utf8') : null;
@@ -273,7 +274,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         if (route.body && contentType === 'application/json') {
           const problem = bodyModelProblem(route.body, body);
           if (problem !== undefined) {
-            apiError(res, 400, 'invalid_request', `Invalid request body: ${problem}.`);
+            apiError(res, 400, ERROR.invalid_request, `Invalid request body: ${problem}.`);
             return;
           }
         }
@@ -289,7 +290,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         writeProxyResult(res, result);
       } catch (error) {
         console.error('[sandbox api] unexpected error:', error instanceof Error ? error.message : 'unknown error');
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal_error', message: 'The sandbox failed to serve the request.' } });
+        if (!res.headersSent) sendJson(res, 500, { error: { code: ERROR.internal_error, message: 'The sandbox failed to serve the request.' } });
         else res.destroy();
       }
     })();

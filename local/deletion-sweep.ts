@@ -12,7 +12,7 @@ import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
 import { AccountAdmin } from '../lambda/core/account-admin';
 import type { DeletionProgress } from '../lambda/core/account-deletion';
 import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
-import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
 import { systemClock } from '../lambda/core/ports';
 import type { DomainLog } from '../lambda/core/tvm-service';
 import type { Username } from '../lambda/core/username';

@@ -19,7 +19,7 @@ export type { FunctionModule } from './function-instance';
 
 /** Options of {@link startFunctionThreads}. */
 export interface FunctionThreadsOptions {
-  /** The functions every instance loads (the sandbox: one per route of lambda/routes.ts). */
+  /** The functions every instance loads (the sandbox: one per route of lambda/contract/routes.ts). */
   readonly functions: readonly FunctionModule[];
   /** The functions' environment: each thread's process.env is exactly this. */
   readonly environment: Readonly<Record<string, string>>;

@@ -8,7 +8,7 @@
  *   engine, and forwards a request rebuilt from what it authorised.
  * - Keys: the functions' and the operator's, random per data folder (secrets.ts); DynamoDB,
  *   STS and IAM answer only requests signed with them.
- * - API: the handlers of lambda/handlers/, served from the route table in lambda/routes.ts,
+ * - API: the handlers of lambda/handlers/, served from the route table in lambda/contract/routes.ts,
  *   running on worker threads like Lambda instances (function-threads.ts).
  *
  * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
@@ -23,7 +23,7 @@ import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { ROUTES } from '../lambda/routes';
+import { ROUTES } from '../lambda/contract/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';
 import { startFunctionThreads } from './function-threads';

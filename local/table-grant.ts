@@ -1,6 +1,6 @@
 /**
  * What the sandbox's DynamoDB lets the functions' key do: what the stack grants the functions'
- * roles (`tableActions` in lambda/routes.ts; lib/tvm-api.ts turns the same into IAM), on the
+ * roles (`tableActions` in lambda/contract/routes.ts; lib/tvm-api.ts turns the same into IAM), on the
  * one table, and Query only on the sessions-by-owner index. A handler that sends an action no
  * route lists then fails here as it would on AWS, instead of only once deployed. The sandbox
  * has one key for both function roles, so it allows their union: whatever it refuses, AWS

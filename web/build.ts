@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../lambda/core/limits';
+import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../lambda/contract/limits';
 import { DEFAULT_SETTINGS } from '../lambda/core/settings';
 
 /** One file of the built app. */

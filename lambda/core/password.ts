@@ -1,5 +1,5 @@
 import { ValidationError } from './errors';
-import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from './limits';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from '../contract/limits';
 
 /** A password that passed {@link parsePassword}: NFKC-normalised and within limits. */
 export type Password = string & { readonly __brand: 'Password' };

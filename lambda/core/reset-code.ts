@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { ValidationError } from './errors';
-import { RESET_CODE_CHARACTERS, RESET_CODE_INPUT_MAX_CHARACTERS } from './limits';
+import { RESET_CODE_CHARACTERS, RESET_CODE_INPUT_MAX_CHARACTERS } from '../contract/limits';
 
 /** Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

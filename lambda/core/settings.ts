@@ -6,7 +6,7 @@
  * is written here and nowhere else.
  */
 
-import { PASSWORD_MIN_CHARACTERS } from './limits';
+import { PASSWORD_MIN_CHARACTERS } from '../contract/limits';
 
 /** A value that breaks a setting's rule; `rule` says what the value must be. */
 export class SettingRuleError extends Error {

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors';
-import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from './limits';
+import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../contract/limits';
 
 /**
  * Letters and digits, with single `.`, `_` or `-` between them: so no leading, trailing or

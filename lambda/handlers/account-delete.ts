@@ -1,7 +1,6 @@
 import { createAccountDeletion, propagationFromEnvironment } from '../adapters/account-deletion-wiring';
-import { parseStepUp } from '../core/mfa/requests';
-import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint, originOf } from './http';
+import { parseStepUp } from '../core/requests';
+import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { config, dynamo, stores, service, mfa, logger } = getRuntime();
@@ -21,8 +20,7 @@ const deletion = createAccountDeletion({
  * deletion worker then cuts off its credentials, deletes its files and holds its name.
  * 202 `{deletion: {status: 'pending', completesAfter}}`.
  */
-export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
-  const token = parseBearerToken(authorizationHeader(event));
-  const { proof } = parseStepUp(event.body);
+export const handler = httpEndpoint('accountDelete', async (event, { token, body }) => {
+  const { proof } = parseStepUp(body);
   return { status: 202, body: { deletion: await deletion.request(token, proof, originOf(event)) } };
 });

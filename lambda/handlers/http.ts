@@ -5,10 +5,15 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
+import type { Static } from '@sinclair/typebox';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { BodySchema } from '../contract/bodies';
+import { routeNamed, type RouteName, type RouteNamed } from '../contract/routes';
 import { requestOrigin, type RequestOrigin } from '../core/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
-import { MAX_BODY_BYTES } from '../core/limits';
+import { MAX_BODY_BYTES } from '../contract/limits';
+import { checkBody } from '../core/body-check';
+import { parseBearerToken } from '../core/requests';
 import { getRuntime } from './runtime';
 
 /** What an endpoint's own code returns: a status and an optional JSON body. */
@@ -19,6 +24,18 @@ export interface EndpointResult {
 
 /** An API Gateway proxy event whose body the JSON parser may have replaced with the parsed value. */
 export type ParsedEvent = Omit<APIGatewayProxyEvent, 'body'> & { body: unknown };
+
+/**
+ * What the route's middleware hands the endpoint, chosen from its route entry: the checked,
+ * typed body for a route with a body declaration, the bearer token for a `bearer` route
+ * (undefined when the header is missing or malformed: the domain answers 401 for it as for a
+ * wrong token, so probing learns nothing).
+ */
+export type RouteInput<R> = (R extends { readonly body: infer B extends BodySchema } ? { readonly body: Static<B> } : unknown) &
+  (R extends { readonly auth: 'bearer' } ? { readonly token: string | undefined } : unknown);
+
+/** The event as the route's middleware leaves it: with the route's input beside it. */
+type RouteEvent = ParsedEvent & { routeInput?: { body?: unknown; token?: string | undefined } };
 
 /** A Lambda handler for one API route. */
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -32,6 +49,22 @@ const bodySizeLimit = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRes
     if (typeof body !== 'string') return;
     const bytes = isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body, 'utf8');
     if (bytes > MAX_BODY_BYTES) throw new ValidationError(`The body must be at most ${MAX_BODY_BYTES} bytes.`);
+  },
+});
+
+/** Checks the parsed body against the route's one declaration (lambda/contract/bodies.ts): a 400 naming the field otherwise. */
+const bodyCheck = (schema: BodySchema): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: async (request) => {
+    const event = request.event as unknown as RouteEvent;
+    event.routeInput = { ...event.routeInput, body: checkBody(schema, event.body) };
+  },
+});
+
+/** Bearer authentication's first step: the session token from `Authorization: Bearer <token>`, for the domain to check. */
+const bearerToken = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: async (request) => {
+    const event = request.event as unknown as RouteEvent;
+    event.routeInput = { ...event.routeInput, token: parseBearerToken(authorizationHeader(event)) };
   },
 });
 
@@ -88,14 +121,18 @@ function describeCause(cause: unknown): Record<string, string> | undefined {
 }
 
 /**
- * Wraps an endpoint in the shared middleware chain: Lambda context in logs, header
- * normalisation, security headers, CORS, the error handler, then body limits and parsing.
+ * Wraps the endpoint of the route named `name` in the shared middleware chain: Lambda context
+ * in logs, header normalisation, security headers, CORS, the error handler, the body limit,
+ * then what the route entry asks for: JSON parsing and the check against the body's
+ * declaration (`body`), the bearer token (`auth: 'bearer'`). The endpoint gets them as its
+ * second argument.
  */
-export function httpEndpoint(
-  options: { readonly jsonBody: boolean },
-  endpoint: (event: ParsedEvent) => Promise<EndpointResult>,
+export function httpEndpoint<N extends RouteName>(
+  name: N,
+  endpoint: (event: ParsedEvent, input: RouteInput<RouteNamed<N>>) => Promise<EndpointResult>,
 ): ApiHandler {
   const { config, logger } = getRuntime();
+  const route: { readonly auth: string; readonly body?: BodySchema } = routeNamed(name);
   const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     // Used first so its after/onError run last, once every header is set.
@@ -114,9 +151,11 @@ export function httpEndpoint(
     .use(httpErrorHandler({ logger: false }))
     .use(errorMapping())
     .use(bodySizeLimit());
-  if (options.jsonBody) chain.use(httpJsonBodyParser());
+  if (route.body) chain.use(httpJsonBodyParser()).use(bodyCheck(route.body));
+  if (route.auth === 'bearer') chain.use(bearerToken());
   return chain.handler(async (event) => {
-    const result = await endpoint(event as ParsedEvent);
+    const routeEvent = event as unknown as RouteEvent;
+    const result = await endpoint(routeEvent, (routeEvent.routeInput ?? {}) as RouteInput<RouteNamed<N>>);
     return {
       statusCode: result.status,
       // Credentials and session tokens must never sit in a cache.

@@ -1,12 +1,12 @@
-import { parseMfaLogin } from '../core/mfa/requests';
+import { parseMfaLogin } from '../core/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { mfa, logger } = getRuntime();
 
 /** `POST /login/mfa` (`{challenge, code}` or `{challenge, recoveryCode}`): 200 like a login. */
-export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
-  const request = parseMfaLogin(event.body);
+export const handler = httpEndpoint('loginMfa', async (event, { body }) => {
+  const request = parseMfaLogin(body);
   const result = await mfa.completeLogin(request, originOf(event));
   logger.appendKeys({ username: result.username });
   return { status: 200, body: result };

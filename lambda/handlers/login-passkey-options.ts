@@ -4,4 +4,4 @@ import { getRuntime } from './runtime';
 const { mfa } = getRuntime();
 
 /** `POST /login/passkey/options`: a passwordless sign-in's `{challenge, passkeyOptions}`. */
-export const handler = httpEndpoint({ jsonBody: false }, async () => ({ status: 200, body: await mfa.passkeyLoginOptions() }));
+export const handler = httpEndpoint('passkeyLoginOptions', async () => ({ status: 200, body: await mfa.passkeyLoginOptions() }));

@@ -1,11 +1,10 @@
-import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint, originOf } from './http';
+import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { service } = getRuntime();
 
 /** `POST /logout`: revokes the caller's session and answers 204. */
-export const handler = httpEndpoint({ jsonBody: false }, async (event) => {
-  await service.logout(parseBearerToken(authorizationHeader(event)), originOf(event));
+export const handler = httpEndpoint('logout', async (event, { token }) => {
+  await service.logout(token, originOf(event));
   return { status: 204 };
 });

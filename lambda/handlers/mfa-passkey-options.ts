@@ -1,13 +1,11 @@
-import { parsePasskeyOptions } from '../core/mfa/requests';
-import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint, originOf } from './http';
+import { parsePasskeyOptions } from '../core/requests';
+import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { mfa } = getRuntime();
 
 /** `POST /mfa/passkeys/options` (a step-up body): WebAuthn options for `navigator.credentials.create`. */
-export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
-  const token = parseBearerToken(authorizationHeader(event));
-  const proof = parsePasskeyOptions(event.body);
+export const handler = httpEndpoint('passkeyOptions', async (event, { token, body }) => {
+  const proof = parsePasskeyOptions(body);
   return { status: 200, body: await mfa.passkeyOptions(token, proof, originOf(event)) };
 });

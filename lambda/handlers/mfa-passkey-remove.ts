@@ -1,13 +1,11 @@
-import { parsePasskeyId, parseStepUpText } from '../core/mfa/requests';
-import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint, originOf } from './http';
+import { parsePasskeyId, parseStepUpText } from '../core/requests';
+import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { mfa } = getRuntime();
 
 /** `DELETE /mfa/passkeys/{id}` (a step-up body): removes the passkey; 204. */
-export const handler = httpEndpoint({ jsonBody: false }, async (event) => {
-  const token = parseBearerToken(authorizationHeader(event));
+export const handler = httpEndpoint('passkeyRemove', async (event, { token }) => {
   const id = parsePasskeyId(event.pathParameters?.id);
   const proof = parseStepUpText(typeof event.body === 'string' ? event.body : undefined);
   await mfa.removePasskey(token, id, proof, originOf(event));

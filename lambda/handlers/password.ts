@@ -1,6 +1,5 @@
-import { parsePasswordChange } from '../core/mfa/requests';
-import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint, originOf } from './http';
+import { parsePasswordChange } from '../core/requests';
+import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { mfa } = getRuntime();
@@ -10,8 +9,7 @@ const { mfa } = getRuntime();
  * factor also that factor), revokes every session and answers 200 with a new session for the
  * caller (`{session}`); the old token stops working.
  */
-export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
-  const token = parseBearerToken(authorizationHeader(event));
-  const { request, factor } = parsePasswordChange(event.body);
+export const handler = httpEndpoint('password', async (event, { token, body }) => {
+  const { request, factor } = parsePasswordChange(body);
   return { status: 200, body: await mfa.changePassword(token, request, factor, originOf(event)) };
 });

@@ -5,8 +5,8 @@ import { getRuntime } from './runtime';
 const { service, logger } = getRuntime();
 
 /** `POST /register`: creates a user and answers 201 with a session, credentials and storage. */
-export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
-  const request = parseRegisterRequest(event.body);
+export const handler = httpEndpoint('register', async (event, { body }) => {
+  const request = parseRegisterRequest(body);
   logger.appendKeys({ username: request.username });
   return { status: 201, body: await service.register(request, originOf(event)) };
 });

@@ -1,6 +1,5 @@
-import { parseOptionalStepUp } from '../core/mfa/requests';
-import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint, originOf } from './http';
+import { parseOptionalStepUp } from '../core/requests';
+import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
 const { mfa } = getRuntime();
@@ -9,8 +8,7 @@ const { mfa } = getRuntime();
  * `DELETE /sessions/{id}`: revokes one of the caller's own sessions and answers 204. Another
  * session than the caller's needs a step-up body (docs/mfa.md#step-up): a second factor on an account with one, else `{currentPassword}`.
  */
-export const handler = httpEndpoint({ jsonBody: false }, async (event) => {
-  const token = parseBearerToken(authorizationHeader(event));
+export const handler = httpEndpoint('sessionRevoke', async (event, { token }) => {
   const proof = parseOptionalStepUp(typeof event.body === 'string' ? event.body : undefined);
   await mfa.revokeSession(token, event.pathParameters?.id, proof, originOf(event));
   return { status: 204 };

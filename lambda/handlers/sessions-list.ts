@@ -1,11 +1,10 @@
-import { parseBearerToken } from '../core/requests';
-import { authorizationHeader, httpEndpoint } from './http';
+import { httpEndpoint } from './http';
 import { getRuntime } from './runtime';
 
 const { service } = getRuntime();
 
 /** `GET /sessions`: the caller's live sessions (`{sessions: [...]}`). */
-export const handler = httpEndpoint({ jsonBody: false }, async (event) => ({
+export const handler = httpEndpoint('sessionsList', async (_event, { token }) => ({
   status: 200,
-  body: { sessions: await service.listSessions(parseBearerToken(authorizationHeader(event))) },
+  body: { sessions: await service.listSessions(token) },
 }));

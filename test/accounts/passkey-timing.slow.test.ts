@@ -11,7 +11,7 @@ import { AuthenticationError } from '../../lambda/core/errors';
 import { hashChallengeToken } from '../../lambda/core/mfa/challenge';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
 import { passkeyIdOf } from '../../lambda/core/mfa/passkeys';
-import { parsePasskeyAdd } from '../../lambda/core/mfa/requests';
+import { parsePasskeyAdd } from '../../lambda/core/requests';
 import { withSecondFactors } from '../../lambda/core/mfa/wiring';
 import type { Password } from '../../lambda/core/password';
 import { parseRegisterRequest } from '../../lambda/core/requests';

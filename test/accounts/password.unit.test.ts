@@ -1,5 +1,5 @@
 import { ValidationError } from '../../lambda/core/errors';
-import { PASSWORD_MAX_BYTES } from '../../lambda/core/limits';
+import { PASSWORD_MAX_BYTES } from '../../lambda/contract/limits';
 import { parsePassword } from '../../lambda/core/password';
 
 function refusal(raw: unknown): ValidationError {

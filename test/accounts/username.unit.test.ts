@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ValidationError } from '../../lambda/core/errors';
-import { USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
+import { USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
 import { isUsername, parseUsername } from '../../lambda/core/username';
 
 function refusal(raw: unknown): ValidationError {

@@ -22,7 +22,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUsername } from '../../lambda/core/username';
-import { ROUTES } from '../../lambda/routes';
+import { ROUTES } from '../../lambda/contract/routes';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../../local/names';
 import { readSandboxSecrets } from '../../local/secrets';
 import { startSandbox, type Sandbox } from '../../local/sandbox';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import { createApiServer, type LoadedRoute } from '../../local/api-server';
-import type { RouteDefinition } from '../../lambda/routes';
+import type { RouteDefinition } from '../../lambda/contract/routes';
 
 let server: Server;
 let port: number;

@@ -1,7 +1,14 @@
+import { LoginBody, RegisterBody } from '../../lambda/contract/bodies';
 import { ValidationError } from '../../lambda/core/errors';
-import { parseBearerToken, parseLoginPassword, parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
+import { checkBody } from '../../lambda/core/body-check';
+import { parseBearerToken, parseLoginPassword, parseLoginRequest as normaliseLogin, parseRegisterRequest as normaliseRegister } from '../../lambda/core/requests';
 import { newSessionToken } from '../../lambda/core/session-token';
 import type { Username } from '../../lambda/core/username';
+
+// What the function does with a body: the check against the route's one declaration (the
+// middleware's), then the domain's normalisation.
+const parseRegisterRequest = (body: unknown) => normaliseRegister(checkBody(RegisterBody, body));
+const parseLoginRequest = (body: unknown) => normaliseLogin(checkBody(LoginBody, body));
 
 function refusal(parse: (body: unknown) => unknown, body: unknown): ValidationError {
   try {
@@ -13,7 +20,7 @@ function refusal(parse: (body: unknown) => unknown, body: unknown): ValidationEr
   throw new Error(`accepted ${JSON.stringify(body)}`);
 }
 
-describe('parseRegisterRequest (rule 9: bad input gets a 400 with a clear reason)', () => {
+describe('a register body: its declaration, then normalisation (rule 9: bad input gets a 400 with a clear reason)', () => {
   it('returns the normalised username and password', () => {
     expect(parseRegisterRequest({ username: 'Alice', password: 'ｐａｓｓｗｏｒｄ１２' })).toEqual({
       username: 'alice',
@@ -76,7 +83,7 @@ describe('parseRegisterRequest (rule 9: bad input gets a 400 with a clear reason
   });
 });
 
-describe('parseLoginRequest', () => {
+describe('a login body: its declaration, then normalisation', () => {
   it('returns username, password and a trimmed, normalised device label', () => {
     expect(parseLoginRequest({ username: 'Bob', password: 'x', device: '  Ｐｈｏｎｅ  ' })).toEqual({
       username: 'bob',

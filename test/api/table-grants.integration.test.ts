@@ -1,6 +1,6 @@
 /**
  * Least privilege that still works: each function's IAM policy grants exactly the DynamoDB
- * actions its route lists (lambda/routes.ts, `tableActions`), and STS AssumeRole only to the
+ * actions its route lists (lambda/contract/routes.ts, `tableActions`), and STS AssumeRole only to the
  * routes that vend credentials, so a call a handler makes but its route does not list is an
  * AccessDenied (a 503) on AWS.
  * Every route's success path runs here against dynalite with the SDK clients recording what
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { accountAdmin } from '../../admin/operations';
 import { totpCode } from '../../lambda/core/mfa/totp';
 import { parseUsername } from '../../lambda/core/username';
-import { ROUTES, type RouteDefinition, type TableAction } from '../../lambda/routes';
+import { ROUTES, type RouteDefinition, type TableAction } from '../../lambda/contract/routes';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 

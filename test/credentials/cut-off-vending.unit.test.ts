@@ -9,7 +9,7 @@ import { CutOffPendingError, toErrorResponse } from '../../lambda/core/errors';
 import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
 import { SECOND_RESOLUTION_MS, VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs, provisionalCutOff, cutOffInstant } from '../../lambda/core/revocation';
 import { SecondFactorRequired } from '../../lambda/core/mfa/challenge';
-import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/core/requests';
 import { totpCode } from '../../lambda/core/mfa/totp';
 import { withSecondFactors } from '../../lambda/core/mfa/wiring';
 import { TvmService } from '../../lambda/core/tvm-service';

@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import type { IConstruct } from 'constructs';
 import type { PolicyDocument } from '../../policies';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
-import { USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
+import { USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
 import { isUsername, parseUsername } from '../../lambda/core/username';
 import { synthesiseTvm, type TemplateJson } from '../stack/synth';
 

@@ -1,12 +1,12 @@
 /**
  * The documentation is checked against the code it describes, so it cannot drift: the route
- * table in docs/api.md against lambda/routes.ts (the settings table in docs/deploying.md is
+ * table in docs/api.md against lambda/contract/routes.ts (the settings table in docs/deploying.md is
  * generated, see scripts/doc-tables.ts). Every relative link in the README and docs/ must
  * lead to a file (and heading) that exists.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ROUTES } from '../../lambda/routes';
+import { ROUTES } from '../../lambda/contract/routes';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -46,7 +46,7 @@ function headingAnchors(markdown: string): Set<string> {
 describe('docs/api.md route table', () => {
   const rows = tableRows(read('docs/api.md'), '| route | auth | body | success |');
 
-  it('lists every route of lambda/routes.ts, in its order, and nothing else', () => {
+  it('lists every route of lambda/contract/routes.ts, in its order, and nothing else', () => {
     expect(rows.map(([route]) => route)).toEqual(ROUTES.map((route) => `\`${route.method} ${route.path}\``));
   });
 
@@ -58,7 +58,7 @@ describe('docs/api.md route table', () => {
     const documented = rows.map(([, , body]) => body);
     const expected = ROUTES.map((route) => {
       if (!route.body) return 'none';
-      const fields = Object.keys(route.body.properties).map((field) => (route.body?.required.includes(field) ? field : `${field}?`));
+      const fields = Object.keys(route.body.properties).map((field) => (route.body?.required?.includes(field) ? field : `${field}?`));
       return `\`{${fields.join(', ')}}\``;
     });
     expect(documented).toEqual(expected);
@@ -91,5 +91,15 @@ describe('README and docs/', () => {
     expect(markdown).not.toMatch(/design rule/i);
     // Nor the names of the branches the work was done on.
     expect(markdown).not.toMatch(/\bi1\d[a-z]?\b/);
+  });
+});
+
+describe('pointers from code to the docs', () => {
+  it('the CDK app sends an operator with a bad setting to a docs section that exists', () => {
+    const pointers = [...read('bin/tvm.ts').matchAll(/"([^"]+)" in (docs\/[\w-]+\.md)/g)];
+    expect(pointers.length).toBeGreaterThan(0);
+    for (const [, section = '', page = ''] of pointers) {
+      expect(headingAnchors(read(page))).toContain(anchorOf(section));
+    }
   });
 });

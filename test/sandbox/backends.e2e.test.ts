@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
-import { ROUTES, tableItemActions } from '../../lambda/routes';
+import { ROUTES, tableItemActions } from '../../lambda/contract/routes';
 import type { SandboxManifest } from '../../local/manifest';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
@@ -165,7 +165,7 @@ describe('DynamoDB (dynalite)', () => {
   test("answers the operator's key for anything, and the functions' key only within their roles' grants", async () => {
     const { functionKey, operatorKey } = readSandboxSecrets(dataDir);
     expect((await scan(operatorKey)).Items?.length).toBeGreaterThan(0);
-    // No function is granted Scan (lambda/routes.ts), so on AWS it is AccessDenied; here too.
+    // No function is granted Scan (lambda/contract/routes.ts), so on AWS it is AccessDenied; here too.
     expect(await errorName(scan(functionKey))).toBe('AccessDeniedException');
     const functions = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: functionKey, maxAttempts: 1 });
     try {

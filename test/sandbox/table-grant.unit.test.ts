@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
-import { ROUTES, tableActionsFor } from '../../lambda/routes';
+import { ROUTES, tableActionsFor } from '../../lambda/contract/routes';
 import { functionsTableGrant } from '../../local/functions-grant';
 import { tableGrantRefusal, type TableGrant } from '../../local/table-grant';
 

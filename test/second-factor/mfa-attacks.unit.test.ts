@@ -9,7 +9,7 @@ import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorM
 import { hashDeviceToken } from '../../lambda/core/device-trust';
 import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
-import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/core/requests';
 import { MfaAdmin } from '../../lambda/core/mfa/admin';
 import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/core/mfa/second-factor';
 import { AuditRecorder } from '../../lambda/core/tvm-service';

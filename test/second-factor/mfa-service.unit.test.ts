@@ -4,7 +4,7 @@
  */
 import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
 import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
-import { parseMfaLogin, parseStepUp, parseTotpConfirm, parseTotpStart } from '../../lambda/core/mfa/requests';
+import { parseMfaLogin, parseStepUp, parseTotpConfirm, parseTotpStart } from '../../lambda/core/requests';
 import { totpCode } from '../../lambda/core/mfa/totp';
 import { withSecondFactors } from '../../lambda/core/mfa/wiring';
 import type { Password } from '../../lambda/core/password';

@@ -7,7 +7,7 @@ import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
-import { ROUTES } from '../../lambda/routes';
+import { ROUTES } from '../../lambda/contract/routes';
 import { synthesiseTvm, type SynthesisedTvm } from './synth';
 
 process.env.CDK_VALIDATION = 'false';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMON_PASSWORDS_FILE } from '../../lambda/adapters/common-passwords';
-import { ROUTES } from '../../lambda/routes';
+import { ROUTES } from '../../lambda/contract/routes';
 import { synthesiseTvm } from './synth';
 
 describe('the common-password list in the function bundles (issue 14 item 2)', () => {

@@ -8,7 +8,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/core/config';
 import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/core/settings';
-import { ROUTES } from '../../lambda/routes';
+import { ROUTES } from '../../lambda/contract/routes';
 import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
 import {
   assertAllResourcesProperties,

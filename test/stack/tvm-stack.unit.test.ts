@@ -3,15 +3,15 @@
  * a snapshot (asset hashes masked) plus one assertion per security property the issue names.
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
-import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/core/settings';
 import { renderVendingRolePolicy } from '../../lambda/core/policy';
-import { ROUTES } from '../../lambda/routes';
-import { MEMORY_MB, toApiGatewaySchema } from '../../lib/tvm-api';
-import { queriesSessionIndex, tableActionsFor } from '../../lambda/routes';
+import { ROUTES } from '../../lambda/contract/routes';
+import { toApiGatewaySchema } from '../../lib/tvm-api';
+import { queriesSessionIndex, tableActionsFor } from '../../lambda/contract/routes';
 import { VENDING_ACTIONS } from '../../lib/vending-role';
 import { maskAssetHashes } from './mask-asset-hashes';
 import {
@@ -294,15 +294,16 @@ describe('the synthesised TVM stack', () => {
           Runtime: newestNode,
           Architectures: ['arm64'],
           Handler: 'index.handler',
-          MemorySize: MEMORY_MB[route.name],
+          MemorySize: route.memoryMb,
         });
         expect(properties.Timeout).toBeLessThan(29);
       }
     });
 
     it('give the password routes one full vCPU (1,769 MB) for bcrypt', () => {
-      expect(MEMORY_MB.register).toBe(1769);
-      expect(MEMORY_MB.login).toBe(1769);
+      const memoryOf = (name: string) => ROUTES.find((route) => route.name === name)?.memoryMb;
+      expect(memoryOf('register')).toBe(1769);
+      expect(memoryOf('login')).toBe(1769);
     });
 
     it('get their configuration from the constructs, and never set AWS_REGION', () => {
@@ -391,7 +392,7 @@ describe('the synthesised TVM stack', () => {
         expect(resource(tvm.json, modelId).Properties.Schema).toMatchObject({
           $schema: 'http://json-schema.org/draft-04/schema#',
           additionalProperties: false,
-          required: [...route.body.required],
+          required: [...(route.body.required ?? [])],
         });
       }
       const bearer = ROUTES.filter((route) => route.auth === 'bearer');
@@ -498,5 +499,34 @@ describe('the synthesised TVM stack', () => {
   it('outputs the API URL, bucket name, table name, region and vending role ARN', () => {
     expect(Object.keys(tvm.json.Outputs ?? {}).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName', 'VendingRoleArn']);
     expect(tvm.json.Outputs?.Region?.Value).toEqual({ Ref: 'AWS::Region' });
+  });
+});
+
+describe('texts that name routes come from the route table', () => {
+  const label = (route: { method: string; path: string }) => `${route.method} ${route.path}`;
+  /** Every `METHOD /path` a text names, in order. */
+  const routesNamedIn = (text: string): string[] => text.match(/\b(?:GET|POST|DELETE) \/[^\s,;.)]*/g) ?? [];
+
+  /** The reason the stack gives for a cdk-nag rule it acknowledges on a construct. */
+  function acknowledgement(construct: IConstruct, rule: string): string {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      const found = Object.entries(entry.data as Record<string, string>).find(([id]) => id.endsWith(`::${rule}`) || id === rule);
+      if (found) return found[1];
+    }
+    throw new Error(`${construct.node.path} acknowledges no ${rule}`);
+  }
+
+  it('the ApiUrl output describes exactly the routes the route table declares, in its order', () => {
+    const description = (tvm.json.Outputs?.ApiUrl as { Description?: string } | undefined)?.Description ?? '';
+    expect(routesNamedIn(description)).toEqual(ROUTES.map(label));
+  });
+
+  it('the cdk-nag reason for methods without an authorizer names exactly the unauthenticated routes as such, and the bearer ones', () => {
+    const reason = acknowledgement(tvm.stack.api.api, 'AwsSolutions-APIG4');
+    const [withoutAuth = '', bearer = ''] = reason.split('The bearer routes');
+    expect(routesNamedIn(withoutAuth)).toEqual(ROUTES.filter((route) => route.auth === 'none').map(label));
+    expect(routesNamedIn(bearer)).toEqual(ROUTES.filter((route) => route.auth === 'bearer').map(label));
+    expect(routesNamedIn(withoutAuth).length).toBeGreaterThan(2);
   });
 });

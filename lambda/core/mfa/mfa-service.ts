@@ -12,7 +12,7 @@ import type { Username } from '../username';
 import { MFA_CHALLENGE_MAX_ATTEMPTS, MFA_CHALLENGE_TTL_MS, hashChallengeToken, newChallengeToken } from './challenge';
 import type { ChallengeRecord, ChallengeStore, FactorRecord, FactorStore } from './ports';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
-import type { MfaLoginRequest, StepUpProof } from './requests';
+import type { MfaLoginRequest, StepUpProof } from '../requests';
 import { hasSecondFactor, sessionFactorScope, type SecondFactorGate } from './second-factor';
 import {
   PASSKEY_CEREMONY_MS,

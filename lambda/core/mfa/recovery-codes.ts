@@ -5,7 +5,7 @@
  * and guessing is bounded by the factor lockout besides.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { RECOVERY_CODE_CHARACTERS as CODE_CHARACTERS } from '../limits';
+import { RECOVERY_CODE_CHARACTERS as CODE_CHARACTERS } from '../../contract/limits';
 
 /** How many codes one enrolment issues. */
 export const RECOVERY_CODE_COUNT = 10;

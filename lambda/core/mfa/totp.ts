@@ -3,7 +3,7 @@
  * every authenticator app supports. Pure: the caller passes the time and stores what is used.
  */
 import { Secret, TOTP } from 'otpauth';
-import { TOTP_DIGITS } from '../limits';
+import { TOTP_DIGITS } from '../../contract/limits';
 
 /** Seconds per time step. */
 export const TOTP_PERIOD_SECONDS = 30;

@@ -4,7 +4,10 @@
  * server code.
  */
 
-/** The stable, machine-readable error codes the API sends in `{error: {code}}`. */
+/**
+ * The stable, machine-readable error codes the API sends in `{error: {code}}`: a copy of the
+ * server's one list (lambda/contract/error-codes.ts), held to it by test/unit/error-codes.test.ts.
+ */
 export type ApiErrorCode =
   | 'invalid_request'
   | 'invalid_credentials'

@@ -1,54 +1,49 @@
 /**
  * The one route table. The CDK stack makes one API Gateway resource, method and function per
- * entry; the local sandbox serves the same handlers from it. Neither keeps its own list.
+ * entry; the local sandbox serves the same handlers from it; each handler finds its entry by
+ * name, and the shared middleware reads the entry's `auth` and `body`. Nobody keeps another list.
  */
 import {
-  CHALLENGE_TOKEN_CHARACTERS,
-  DEVICE_MAX_CHARACTERS,
-  DEVICE_TOKEN_CHARACTERS,
-  PASSKEY_NAME_MAX_CHARACTERS,
-  PASSKEY_RESPONSE_MAX_CHARACTERS,
-  PASSWORD_MAX_BYTES,
-  RESET_CODE_CHARACTERS,
-  RECOVERY_CODE_CHARACTERS,
-  RECOVERY_CODE_INPUT_MAX_CHARACTERS,
-  RESET_CODE_INPUT_MAX_CHARACTERS,
-  TOTP_CODE_INPUT_MAX_CHARACTERS,
-  TOTP_DIGITS,
-  USERNAME_MAX_LENGTH,
-  USERNAME_MIN_LENGTH,
-} from './core/limits';
+  MfaLoginBody,
+  LoginBody,
+  PasskeyAddBody,
+  PasskeyLoginBody,
+  PasswordChangeBody,
+  PasswordResetBody,
+  RegisterBody,
+  StepUpBody,
+  TotpConfirmBody,
+  type BodySchema,
+} from './bodies';
 
-/** A JSON Schema (draft 4, as API Gateway request models use) for a request body. */
-export interface BodySchema {
-  readonly type: 'object';
-  readonly required: readonly string[];
-  readonly additionalProperties: false;
-  readonly properties: Readonly<Record<string, { readonly type: 'string'; readonly minLength?: number; readonly maxLength?: number }>>;
-}
+export type { BodySchema } from './bodies';
 
 /** One API route. */
 export interface RouteDefinition {
-  /** Stable identifier, used for function and construct names. */
-  readonly name:
-    | 'register'
-    | 'login'
-    | 'token'
-    | 'logout'
-    | 'password'
-    | 'passwordReset'
-    | 'sessionsList'
-    | 'sessionRevoke'
-    | MfaRouteName
-    | 'accountDelete';
+  /** Stable identifier, used for function and construct names (see {@link RouteName}). */
+  readonly name: string;
   readonly method: 'POST' | 'GET' | 'DELETE';
   readonly path: string;
   /** The handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
-  /** `bearer`: needs `Authorization: Bearer <session token>`. */
+  /**
+   * `bearer`: needs `Authorization: Bearer <session token>`; the stack makes API Gateway require
+   * the header, and the function's middleware hands the token to the handler.
+   */
   readonly auth: 'none' | 'bearer';
-  /** The body model, for routes that take a JSON body. */
+  /** The body's one declaration (lambda/contract/bodies.ts), for routes that take a JSON body. */
   readonly body?: BodySchema;
+  /**
+   * The function's memory, in MB. Lambda allots CPU in proportion to memory and gives one full
+   * vCPU at 1,769 MB. bcrypt runs on the event loop and is pure CPU: cost 12 takes about 350 ms
+   * on a full vCPU and about 2.5 s at 256 MB, so a route that may check or set a password gets
+   * exactly one full vCPU ({@link PASSWORD_MEMORY_MB}; more memory would add a second vCPU that
+   * single-threaded bcrypt cannot use). Lambda bills GB-seconds, so 1,769 MB for 0.35 s costs
+   * about what 256 MB for 2.5 s does: seven times faster logins for the same price. The others
+   * only call DynamoDB and STS: {@link LIGHT_MEMORY_MB} keeps their cold start (AWS SDK
+   * initialisation) short.
+   */
+  readonly memoryMb: number;
   /** Whether the function calls STS AssumeRole on the vending role. */
   readonly vendsCredentials: boolean;
   /** Whether the route checks a password or reset code: the optional WAF rate-limits these per IP. */
@@ -62,6 +57,11 @@ export interface RouteDefinition {
 /** DynamoDB actions a function may be granted. */
 export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
+/** Memory of a function that may run bcrypt: one full vCPU (see {@link RouteDefinition.memoryMb}). */
+export const PASSWORD_MEMORY_MB = 1769;
+/** Memory of a function that only calls DynamoDB and STS (see {@link RouteDefinition.memoryMb}). */
+export const LIGHT_MEMORY_MB = 512;
+
 /** A bearer route's first read: the session and the user its token names, in one BatchGetItem. */
 const READ_SESSION: TableAction = 'BatchGetItem';
 
@@ -70,54 +70,27 @@ const REGISTER_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateI
 const LOGIN_ACTIONS: readonly TableAction[] = [...REGISTER_ACTIONS, 'Query'];
 const SESSION_ACTIONS: readonly TableAction[] = [READ_SESSION, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
-/** The second-factor routes (docs/mfa.md). */
-type MfaRouteName = 'mfaStatus' | 'totpStart' | 'totpConfirm' | 'totpRemove' | 'loginMfa' | 'passkeyOptions' | 'passkeyAdd' | 'passkeyRemove' | 'passkeyLoginOptions' | 'passkeyLogin';
-
-/** Reads and conditional updates of a user's factors, their attempt counter and the audit trail. */
+/** Reads and conditional updates of a user's factors, their attempt counter and the audit trail (docs/mfa.md). */
 const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 /** The same, for a signed-in user's factor changes. */
 const MFA_SESSION_ACTIONS: readonly TableAction[] = [READ_SESSION, ...MFA_ACTIONS];
 /** The same, for a login's second step, which ends sessions over the cap as a login does. */
 const MFA_LOGIN_ACTIONS: readonly TableAction[] = [...MFA_ACTIONS, 'Query'];
-const totpCodeProperty = { type: 'string', minLength: TOTP_DIGITS, maxLength: TOTP_CODE_INPUT_MAX_CHARACTERS } as const;
-const recoveryCodeProperty = { type: 'string', minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS } as const;
-const passkeyResponseProperty = { type: 'string', minLength: 2, maxLength: PASSKEY_RESPONSE_MAX_CHARACTERS } as const;
-const challengeProperty = { type: 'string', minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS } as const;
-/** The second-factor proofs of a step-up; a passkey answers a `POST /login/passkey/options` challenge (docs/mfa.md). */
-const stepUpFactorProperties = { code: totpCodeProperty, recoveryCode: recoveryCodeProperty, passkey: passkeyResponseProperty, challenge: challengeProperty } as const;
-const stepUpBody = {
-  type: 'object',
-  required: [],
-  additionalProperties: false,
-  properties: { currentPassword: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES }, ...stepUpFactorProperties },
-} as const;
 
-const usernameProperty = { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH } as const;
-// A schema counts characters, and a character is at least one UTF-8 byte, so the byte limit
-// bounds the characters too; the handler checks the bytes after normalisation.
-const passwordProperty = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_BYTES } as const;
-
-// A device label: the handler trims and checks it is printable.
-const deviceProperty = { type: 'string', minLength: 1, maxLength: DEVICE_MAX_CHARACTERS } as const;
-
-/** Every route the TVM serves. */
-export const ROUTES: readonly RouteDefinition[] = [
+/** Every route the TVM serves, with its literal types (names, auth, body declarations). */
+const ROUTE_TABLE = [
   {
     name: 'register',
     method: 'POST',
     path: '/register',
     entry: 'lambda/handlers/register.ts',
     auth: 'none',
+    body: RegisterBody,
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: true,
     tableActions: REGISTER_ACTIONS,
-    body: {
-      type: 'object',
-      required: ['username', 'password'],
-      additionalProperties: false,
-      properties: { username: usernameProperty, password: passwordProperty, device: deviceProperty },
-    },
   },
   {
     name: 'login',
@@ -125,21 +98,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/login',
     entry: 'lambda/handlers/login.ts',
     auth: 'none',
+    body: LoginBody,
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
     tableActions: LOGIN_ACTIONS,
-    body: {
-      type: 'object',
-      required: ['username', 'password'],
-      additionalProperties: false,
-      properties: {
-        username: usernameProperty,
-        password: passwordProperty,
-        device: deviceProperty,
-        deviceToken: { type: 'string', minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS },
-      },
-    },
   },
   {
     name: 'token',
@@ -147,6 +111,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/token',
     entry: 'lambda/handlers/token.ts',
     auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: true,
     checksSecret: false,
     setsPassword: false,
@@ -158,6 +123,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/logout',
     entry: 'lambda/handlers/logout.ts',
     auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -169,17 +135,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/password',
     entry: 'lambda/handlers/password.ts',
     auth: 'bearer',
+    body: PasswordChangeBody,
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: true,
     tableActions: SESSION_ACTIONS,
-    body: {
-      type: 'object',
-      required: ['currentPassword', 'newPassword'],
-      additionalProperties: false,
-      // With a second factor, also one of its proofs (the step-up fields; docs/mfa.md).
-      properties: { currentPassword: passwordProperty, newPassword: passwordProperty, ...stepUpFactorProperties },
-    },
   },
   {
     name: 'passwordReset',
@@ -187,24 +148,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/password/reset',
     entry: 'lambda/handlers/password-reset.ts',
     auth: 'none',
+    body: PasswordResetBody,
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: true,
     // As a login's: it also ends the user's other sessions, found with a Query.
     tableActions: LOGIN_ACTIONS,
-    body: {
-      type: 'object',
-      required: ['username', 'resetCode', 'newPassword'],
-      additionalProperties: false,
-      properties: {
-        username: usernameProperty,
-        resetCode: { type: 'string', minLength: RESET_CODE_CHARACTERS, maxLength: RESET_CODE_INPUT_MAX_CHARACTERS },
-        newPassword: passwordProperty,
-        // Required by the handler when the account has a second factor (docs/mfa.md).
-        code: totpCodeProperty,
-        recoveryCode: recoveryCodeProperty,
-      },
-    },
   },
   {
     name: 'sessionsList',
@@ -212,6 +162,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/sessions',
     entry: 'lambda/handlers/sessions-list.ts',
     auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -223,6 +174,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/sessions/{id}',
     entry: 'lambda/handlers/session-revoke.ts',
     auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     // Ending another session takes a step-up (docs/mfa.md), checked under the lockouts; the
     // WAF matches fixed path suffixes, and this path has a parameter.
@@ -236,6 +188,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/mfa',
     entry: 'lambda/handlers/mfa-status.ts',
     auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -247,11 +200,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/mfa/totp',
     entry: 'lambda/handlers/mfa-totp-start.ts',
     auth: 'bearer',
+    body: StepUpBody,
+    // A step-up: it may check a password. The other authenticator-app routes check codes, which cost nothing.
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
-    body: stepUpBody,
   },
   {
     name: 'totpConfirm',
@@ -259,11 +214,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/mfa/totp/confirm',
     entry: 'lambda/handlers/mfa-totp-confirm.ts',
     auth: 'bearer',
+    body: TotpConfirmBody,
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
-    body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: totpCodeProperty } },
   },
   {
     name: 'totpRemove',
@@ -271,11 +227,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/mfa/totp',
     entry: 'lambda/handlers/mfa-totp-remove.ts',
     auth: 'bearer',
+    body: StepUpBody,
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
-    body: stepUpBody,
   },
   {
     name: 'loginMfa',
@@ -283,16 +240,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/login/mfa',
     entry: 'lambda/handlers/login-mfa.ts',
     auth: 'none',
+    body: MfaLoginBody,
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_LOGIN_ACTIONS,
-    body: {
-      type: 'object',
-      required: ['challenge'],
-      additionalProperties: false,
-      properties: { challenge: challengeProperty, code: totpCodeProperty, recoveryCode: recoveryCodeProperty, passkey: passkeyResponseProperty },
-    },
   },
   {
     name: 'passkeyOptions',
@@ -300,11 +253,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/mfa/passkeys/options',
     entry: 'lambda/handlers/mfa-passkey-options.ts',
     auth: 'bearer',
+    body: StepUpBody,
+    // The step-up may check a password.
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
-    body: stepUpBody,
   },
   {
     name: 'passkeyAdd',
@@ -312,16 +267,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/mfa/passkeys',
     entry: 'lambda/handlers/mfa-passkey-add.ts',
     auth: 'bearer',
+    body: PasskeyAddBody,
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
-    body: {
-      type: 'object',
-      required: ['credential'],
-      additionalProperties: false,
-      properties: { credential: passkeyResponseProperty, name: { type: 'string', minLength: 1, maxLength: PASSKEY_NAME_MAX_CHARACTERS } },
-    },
   },
   {
     name: 'passkeyRemove',
@@ -329,6 +280,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/mfa/passkeys/{id}',
     entry: 'lambda/handlers/mfa-passkey-remove.ts',
     auth: 'bearer',
+    // The step-up may check a password.
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: false,
     // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
     checksSecret: false,
@@ -341,6 +294,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/login/passkey/options',
     entry: 'lambda/handlers/login-passkey-options.ts',
     auth: 'none',
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: false,
     // Writes a short-lived challenge for anyone: rate-limited per IP with the secret-checking routes.
     checksSecret: true,
@@ -353,16 +307,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/login/passkey',
     entry: 'lambda/handlers/login-passkey.ts',
     auth: 'none',
+    body: PasskeyLoginBody,
+    memoryMb: LIGHT_MEMORY_MB,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
     tableActions: MFA_LOGIN_ACTIONS,
-    body: {
-      type: 'object',
-      required: ['challenge', 'credential'],
-      additionalProperties: false,
-      properties: { challenge: challengeProperty, credential: passkeyResponseProperty },
-    },
   },
   {
     name: 'accountDelete',
@@ -370,6 +320,9 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/account',
     entry: 'lambda/handlers/account-delete.ts',
     auth: 'bearer',
+    body: StepUpBody,
+    // The step-up may check a password.
+    memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: false,
     // A step-up: the password, or the account's second factor.
     checksSecret: true,
@@ -378,9 +331,24 @@ export const ROUTES: readonly RouteDefinition[] = [
     // Delete when the commit loses a race) and the commit (one UpdateItem). No Query: the
     // worker lists the queue (lib/deletion-worker.ts).
     tableActions: MFA_SESSION_ACTIONS,
-    body: stepUpBody,
   },
-];
+] as const satisfies readonly RouteDefinition[];
+
+/** Every route the TVM serves. */
+export const ROUTES: readonly RouteDefinition[] = ROUTE_TABLE;
+
+/** The name of a route of the table. */
+export type RouteName = (typeof ROUTE_TABLE)[number]['name'];
+
+/** The table's entry named `N`, with its literal types (its `auth`, its body's declaration). */
+export type RouteNamed<N extends RouteName> = Extract<(typeof ROUTE_TABLE)[number], { readonly name: N }>;
+
+/** The route table's entry named `name`. */
+export function routeNamed<N extends RouteName>(name: N): RouteNamed<N> {
+  const route = ROUTE_TABLE.find((candidate) => candidate.name === name);
+  if (route === undefined) throw new Error(`No route named ${name}`);
+  return route as RouteNamed<N>;
+}
 
 /**
  * The DynamoDB item actions a set of routes needs on the table itself, from the route table,
