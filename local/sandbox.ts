@@ -14,7 +14,7 @@
  * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
  * AWS SDK's endpoint variables, in the environment their threads are given.
  */
-import { s3rverUploadRecords } from './s3-uploads';
+import { s3rverUploadRecords } from './s3/uploads';
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -26,10 +26,10 @@ import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';
-import { startFunctionThreads } from './function-threads';
-import { startDynamoDbThread } from './dynamodb-thread';
-import { functionsTableGrant } from './functions-grant';
-import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-server';
+import { startFunctionThreads } from './api-gateway/function-threads';
+import { startDynamoDbThread } from './dynamodb/thread';
+import { functionsTableGrant } from './dynamodb/functions-grant';
+import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-gateway/api-server';
 import {
   SANDBOX_BUCKET,
   SANDBOX_REGION,
@@ -37,14 +37,15 @@ import {
   SANDBOX_VENDING_ROLE_ARN,
 } from './names';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
-import { startIam } from './iam';
+import { startIam } from './iam/server';
 import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
-import { RolePolicyStore } from './role-policies';
-import { startS3Emulator } from './s3-emulator';
+import { RolePolicyStore } from './iam/role-policies';
+import { startS3Emulator } from './s3/emulator/supervisor';
 import { loadOrCreateSandboxSecrets, type LongTermKey } from './secrets';
-import { startS3Gate, type S3Gate } from './s3-gate';
-import { SessionStore } from './session-store';
-import { listenOnLoopback, startSts } from './sts';
+import { startS3Gate, type S3Gate } from './s3/gate';
+import { SessionStore } from './sts/session-store';
+import { listenOnLoopback } from './shared/listen';
+import { startSts } from './sts/server';
 
 
 /** Options of {@link startSandbox}. */

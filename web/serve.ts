@@ -2,7 +2,7 @@
  * Serves the web app from the local sandbox: `startSandbox({ staticHandler: await
  * createWebAppHandler() })`. The app is built once, in memory, when the handler is created.
  */
-import { requestTarget } from '../local/api-server';
+import { requestTarget } from '../local/api-gateway/api-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildWebApp, type BuildWebAppOptions } from './build';
 import { contentSecurityPolicy } from './csp';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StsSession } from '../../local/session-store';
+import type { StsSession } from '../../local/sts/session-store';
 import { startGateHarness, type GateHarness } from '../support/s3-gate-harness';
 import { xmlErrorCode } from './helpers';
 

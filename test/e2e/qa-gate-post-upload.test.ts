@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX_BUCKET, SANDBOX_REGION } from '../../local/names';
-import type { StsSession } from '../../local/session-store';
+import type { StsSession } from '../../local/sts/session-store';
 import { startGateHarness, type GateHarness } from '../support/s3-gate-harness';
 import { xmlErrorCode } from './helpers';
 

@@ -3,7 +3,7 @@
  * built from lambda/core/limits.ts, and never refuse a body the function itself accepts.
  */
 import fc from 'fast-check';
-import { bodyModelProblem } from '../../local/body-validator';
+import { bodyModelProblem } from '../../local/api-gateway/body-validator';
 import { ROUTES, type RouteDefinition } from '../../lambda/routes';
 import {
   parseLoginRequest,

@@ -5,15 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { policyCharacters, ROLE_INLINE_POLICY_MAX_CHARACTERS } from '../lambda/core/revocation';
-import type { PolicyDocument } from '../policies';
-import { SANDBOX_VENDING_ROLE_NAME } from './names';
+import { policyCharacters, ROLE_INLINE_POLICY_MAX_CHARACTERS } from '../../lambda/core/revocation';
+import type { PolicyDocument } from '../../policies';
+import { SANDBOX_VENDING_ROLE_NAME } from '../names';
 import type { InlineRolePolicy, RolePolicyStore } from './role-policies';
-import type { LongTermKey } from './secrets';
-import { authenticateLongTermKey, ServiceAuthError } from './service-auth';
-import { readBody } from './http-body';
-import { listenOnLoopback } from './sts';
-import { xmlElements } from './xml';
+import type { LongTermKey } from '../secrets';
+import { authenticateLongTermKey, ServiceAuthError } from '../shared/service-auth';
+import { readBody } from '../shared/http-body';
+import { listenOnLoopback } from '../shared/listen';
+import { xmlElements } from '../shared/xml';
 
 const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const IAM_VERSION = '2010-05-08';

@@ -4,9 +4,10 @@
  * parameters as AWS documents them, issues `ASIA...` credentials and remembers each session
  * in a {@link SessionStore} for the S3 gate.
  */
-import { readBody } from './http-body';
+import { readBody } from '../shared/http-body';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenOnLoopback } from '../shared/listen';
 import { deflateRawSync } from 'node:zlib';
 import {
   SANDBOX_ACCOUNT_ID,
@@ -15,8 +16,8 @@ import {
   SANDBOX_VENDING_ROLE_ARN,
   SANDBOX_VENDING_ROLE_ID,
   assumedRoleArn,
-} from './names';
-import type { LongTermKey } from './secrets';
+} from '../names';
+import type { LongTermKey } from '../secrets';
 import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, type SessionStore, type StsSession } from './session-store';
 import {
   AwsAuthError,
@@ -26,8 +27,8 @@ import {
   sha256Hex,
   verifySignature,
   wireRequest,
-} from './sigv4';
-import { escapeXml, xmlElements } from './xml';
+} from '../shared/sigv4';
+import { escapeXml, xmlElements } from '../shared/xml';
 
 const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const STS_VERSION = '2011-06-15';
@@ -366,17 +367,4 @@ export async function startSts(options: StsServerOptions & { port?: number }): P
   const server = createServer(createStsHandler(options));
   const port = await listenOnLoopback(server, options.port ?? 0);
   return { server, url: `http://127.0.0.1:${port}` };
-}
-
-/** Listens on 127.0.0.1 only and resolves with the bound port; rejects on EADDRINUSE and the like. */
-export function listenOnLoopback(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
 }

@@ -3,13 +3,13 @@
  * storage folder), as the S3 gate needs them: the key an upload belongs to, and
  * ListMultipartUploads, which the emulator itself lacks and the gate answers (tvm-admin's
  * account deletion must find a user's uploads, as on AWS). AbortMultipartUpload is the
- * emulator's process's own (s3-emulator-operations.ts), under the upload's lock.
+ * emulator's process's own (emulator/operations.ts), under the upload's lock.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SANDBOX_ACCOUNT_ID } from './names';
-import { escapeXml } from './xml';
+import { SANDBOX_ACCOUNT_ID } from '../names';
+import { escapeXml } from '../shared/xml';
 
 /** The bucket owner's canonical user id in the sandbox (any stable 64-hex id). */
 export const OWNER_CANONICAL_ID = createHash('sha256').update(`tvm-sandbox-owner:${SANDBOX_ACCOUNT_ID}`).digest('hex');

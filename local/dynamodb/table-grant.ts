@@ -4,7 +4,7 @@
  * one table, and Query only on the sessions-by-owner index. A handler that sends an action no
  * route lists then fails here as it would on AWS, instead of only once deployed. The sandbox
  * has one key for both function roles, so it allows their union: whatever it refuses, AWS
- * refuses to either role. Loaded by the DynamoDB thread (dynamodb-thread.ts); no imports.
+ * refuses to either role. Loaded by the DynamoDB thread (thread.ts); no imports.
  */
 
 /** The actions a key may send, and where. */

@@ -1,7 +1,7 @@
 /**
  * The S3 emulator's storage, made safe for concurrent requests: a subclass of
  * @20minutes/s3rver's FilesystemStore, loaded in the emulator's own process
- * (s3-emulator-child.ts), keeping its on-disk layout (`<key>._S3rver_object`, `.md5`,
+ * (child.ts), keeping its on-disk layout (`<key>._S3rver_object`, `.md5`,
  * `metadata.json`, `tagging.xml`, `._S3rver_uploads/<id>/`).
  *
  * What the original does wrong under concurrency, and what this does instead:

@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { RouteDefinition } from '../lambda/routes';
+import type { RouteDefinition } from '../../lambda/routes';
 import { bodyModelProblem } from './body-validator';
-import { readBody as readLimitedBody, watchBodyRate } from './http-body';
-import { SANDBOX_ACCOUNT_ID } from './names';
+import { readBody as readLimitedBody, watchBodyRate } from '../shared/http-body';
+import { SANDBOX_ACCOUNT_ID } from '../names';
 
 /** Serves a non-API request (e.g. a web app at `GET /`); resolves false when it has nothing. */
 export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;

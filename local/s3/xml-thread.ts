@@ -11,8 +11,8 @@
  */
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AwsAuthError } from './sigv4';
-import { XML_BODY_READERS, type XmlBodyKind, type XmlBodyResults } from './s3-xml-bodies';
+import { AwsAuthError } from '../shared/sigv4';
+import { XML_BODY_READERS, type XmlBodyKind, type XmlBodyResults } from './xml-bodies';
 
 /** Bodies up to this size are read on the caller's thread (a few milliseconds at most). */
 export const XML_INLINE_MAX_BYTES = 16 * 1024;
@@ -81,7 +81,7 @@ export function startXmlReader(options: XmlReaderOptions): XmlReader {
     if (worker) return worker;
     const started = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { tsxApi: require.resolve('tsx/cjs/api'), bodiesModule: resolve(__dirname, 's3-xml-bodies.ts'), owner: options.ownerCanonicalId },
+      workerData: { tsxApi: require.resolve('tsx/cjs/api'), bodiesModule: resolve(__dirname, 'xml-bodies.ts'), owner: options.ownerCanonicalId },
     });
     // Idle, it keeps no process alive; while it holds a body, the caller waits on it anyway.
     started.unref();

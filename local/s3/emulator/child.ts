@@ -1,7 +1,7 @@
 /**
- * The S3 emulator's own process (started by s3-emulator.ts with `--openssl-legacy-provider`
+ * The S3 emulator's own process (started by supervisor.ts with `--openssl-legacy-provider`
  * and tsx's loader): @20minutes/s3rver on a Unix socket, over {@link SafeStore}, with the
- * operations s3rver gets wrong or lacks answered here first (s3-emulator-operations.ts).
+ * operations s3rver gets wrong or lacks answered here first (operations.ts).
  *
  * Why a child process: s3rver builds ListObjectsV2 continuation tokens with DES, which Node's
  * OpenSSL 3 offers only from its legacy provider (a process-wide switch). Only this process
@@ -10,8 +10,8 @@
 import { createServer } from 'node:http';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SafeStore } from './s3-emulator-store';
-import { answerOwnOperation } from './s3-emulator-operations';
+import { SafeStore } from './store';
+import { answerOwnOperation } from './operations';
 
 interface ChildConfig {
   readonly directory: string;

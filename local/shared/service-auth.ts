@@ -4,8 +4,8 @@
  * operator's; see secrets.ts). Each service turns a refusal into its own error shape.
  */
 import type { IncomingMessage } from 'node:http';
-import type { LongTermKey } from './secrets';
-import { SANDBOX_REGION } from './names';
+import type { LongTermKey } from '../secrets';
+import { SANDBOX_REGION } from '../names';
 import { AwsAuthError, checkClaimScopeAndTime, parseQuery, readSignatureClaim, sha256Hex, verifySignature, wireRequest } from './sigv4';
 
 /** Why a request was refused. */

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from './names';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_REGION } from '../names';
 
 /** A function an instance serves: the route name and the handler module's absolute path. */
 export interface FunctionModule {

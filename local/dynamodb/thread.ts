@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { LongTermKey } from './secrets';
+import type { LongTermKey } from '../secrets';
 import type { TableGrant } from './table-grant';
 
 /** A dynalite server running on its own thread. */
@@ -108,7 +108,7 @@ export function startDynamoDbThread(path: string, port: number, keys: readonly T
   const workerData = {
     dynalitePath: require.resolve('dynalite'),
     tsxApi: require.resolve('tsx/cjs/api'),
-    authModule: join(__dirname, 'service-auth.ts'),
+    authModule: join(__dirname, '../shared/service-auth.ts'),
     grantModule: join(__dirname, 'table-grant.ts'),
     path,
     port,

@@ -3,8 +3,8 @@
  * own limits, and checked against S3's schemas: a body that is not well-formed, too deep, or
  * not of its operation's shape is refused with S3's error code before anything is done.
  */
-import { AwsAuthError } from './sigv4';
-import { children, childNames, parseXmlBody, XmlBodyError, type XmlNode } from './xml';
+import { AwsAuthError } from '../shared/sigv4';
+import { children, childNames, parseXmlBody, XmlBodyError, type XmlNode } from '../shared/xml';
 
 /** The largest XML body the gate reads (10,000 Complete parts or 1,000 DeleteObjects keys fit). */
 export const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { AwsAuthError, EMPTY_SHA256, sha256Hex, signString, signaturesEqual } from './sigv4';
+import { AwsAuthError, EMPTY_SHA256, sha256Hex, signString, signaturesEqual } from '../shared/sigv4';
 
 /** The x-amz-content-sha256 values that announce an aws-chunked body. */
 export const STREAMING_PAYLOADS = new Set([

@@ -4,7 +4,7 @@
  * checks exactly the models the stack deploys and keeps no checker of its own.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import type { BodySchema } from '../lambda/routes';
+import type { BodySchema } from '../../lambda/routes';
 
 // ajv counts a string's length in code points, as API Gateway's validator does.
 const ajv = new Ajv({ allErrors: false, strict: true });

@@ -7,7 +7,7 @@
  */
 import busboy from 'busboy';
 import { Readable } from 'node:stream';
-import { AwsAuthError, parseAmzDate, signaturesEqual, signingKey, signString, SIGV4_ALGORITHM } from './sigv4';
+import { AwsAuthError, parseAmzDate, signaturesEqual, signingKey, signString, SIGV4_ALGORITHM } from '../shared/sigv4';
 
 /** S3's limit on the form fields of a POST upload (everything but the file). */
 const MAX_FORM_FIELD_BYTES = 20 * 1024;

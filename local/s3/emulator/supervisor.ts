@@ -1,7 +1,7 @@
 /**
  * The S3 emulator behind the gate: @20minutes/s3rver (the maintained fork of s3rver, Koa 3,
  * with UploadPartCopy) over a store made safe for concurrent requests, in a child process of
- * its own (s3-emulator-child.ts), serving HTTP on a Unix socket inside a fresh owner-only
+ * its own (child.ts), serving HTTP on a Unix socket inside a fresh owner-only
  * (0700) folder. It listens on no TCP port, so nothing on the machine but this process (the
  * gate, the operator's path through the gate) can reach it.
  *
@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SANDBOX_BUCKET } from './names';
+import { SANDBOX_BUCKET } from '../../names';
 
 /** A running emulator, reachable at `socketPath` only. */
 export interface S3Emulator {
@@ -38,7 +38,7 @@ const MAX_QUICK_RESTARTS = 10;
 async function startChild(config: { directory: string; bucket: string; socketPath: string }): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', '--require', require.resolve('tsx/cjs'), join(__dirname, 's3-emulator-child.ts'), JSON.stringify(config)],
+    ['--openssl-legacy-provider', '--require', require.resolve('tsx/cjs'), join(__dirname, 'child.ts'), JSON.stringify(config)],
     { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { PATH: process.env.PATH ?? '' } },
   );
   try {

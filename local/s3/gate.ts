@@ -1,7 +1,7 @@
 /**
  * The S3 gate: the only way to the S3 emulator (which serves a Unix socket in a private
  * folder and checks nothing). For every request it does what S3 does before it touches data:
- * parse the request once (s3-request.ts), verify the SigV4 signature (header or presigned URL,
+ * parse the request once (request.ts), verify the SigV4 signature (header or presigned URL,
  * including aws-chunked uploads), the session token and its expiry; work out the IAM action,
  * resource and condition keys of the operation; and evaluate the vending role's policy
  * together with the session's own policy in a real IAM policy engine
@@ -14,22 +14,22 @@
  * Nothing is cached between requests: every request looks its session up again and is
  * evaluated from scratch.
  */
-import { accessDeniedReason } from './iam';
-import { listMultipartUploadsXml, OWNER_CANONICAL_ID, type PendingUpload } from './s3-uploads';
-import { ByteBudget, readBody, watchBodyRate, type BudgetLease } from './http-body';
-import { MAX_XML_BODY_BYTES, xmlTooLarge } from './s3-xml-bodies';
+import { accessDeniedReason } from '../iam/server';
+import { listMultipartUploadsXml, OWNER_CANONICAL_ID, type PendingUpload } from './uploads';
+import { ByteBudget, readBody, watchBodyRate, type BudgetLease } from '../shared/http-body';
+import { MAX_XML_BODY_BYTES, xmlTooLarge } from './xml-bodies';
 import { startXmlReader, type XmlReader } from './xml-thread';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { LongTermKey } from './secrets';
+import type { LongTermKey } from '../secrets';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import type { PolicyDocument } from '../policies';
+import type { PolicyDocument } from '../../policies';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
-import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_REGION } from './names';
-import { assertRepresentableKey, canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './s3-request';
-import { parsePostForm, readPostClaim, verifyPostPolicy } from './s3-post-upload';
-import { aclNotSupported, describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './s3-operations';
-import type { SessionStore, StsSession } from './session-store';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_REGION } from '../names';
+import { assertRepresentableKey, canonicalObjectPath, forwardedHeaders, parseS3Request, rebuiltTarget, type ParsedS3Request } from './request';
+import { parsePostForm, readPostClaim, verifyPostPolicy } from './post-upload';
+import { aclNotSupported, describeS3Operation, planDeleteObjects, type AuthorisationCheck, type S3Operation } from './operations';
+import type { SessionStore, StsSession } from '../sts/session-store';
 import {
   AwsAuthError,
   checkClaimScopeAndTime,
@@ -45,9 +45,9 @@ import {
   wireRequest,
   type SignatureClaim,
   type WireRequest,
-} from './sigv4';
-import { listenOnLoopback } from './sts';
-import { escapeXml, xmlElements } from './xml';
+} from '../shared/sigv4';
+import { listenOnLoopback } from '../shared/listen';
+import { escapeXml, xmlElements } from '../shared/xml';
 
 /** The largest single request body the gate buffers (S3 allows 5 GiB; use multipart above this). */
 export const MAX_GATE_BODY_BYTES = 64 * 1024 * 1024;
@@ -214,7 +214,7 @@ function requestContext(session: StsSession, claim: SignatureClaim, req: Incomin
 
 /**
  * Evaluates one check: undefined when allowed, else the AccessDenied reason as AWS words it
- * (local/iam.ts). Anything but Allowed (including an engine error) refuses.
+ * (local/iam/server.ts). Anything but Allowed (including an engine error) refuses.
  */
 async function denial(
   check: AuthorisationCheck,
@@ -306,7 +306,7 @@ interface Upstream {
 }
 
 /**
- * While the emulator's process is being started again (s3-emulator.ts supervises it), its
+ * While the emulator's process is being started again (emulator/supervisor.ts supervises it), its
  * socket refuses connections or is absent: nothing was delivered, so any request may be sent
  * again. The gate waits up to this long for it before answering 503.
  */
@@ -400,7 +400,7 @@ async function deleteObjectsOneByOne(
 /**
  * ACL requests on an object, answered as a bucket with Object Ownership "bucket owner
  * enforced" answers them: reading shows full control for the bucket owner; writing an
- * owner-only ACL (checked in s3-operations.ts) changes nothing. Both need the object to exist.
+ * owner-only ACL (checked in operations.ts) changes nothing. Both need the object to exist.
  */
 async function answerAcl(req: IncomingMessage, res: ServerResponse, answer: 'acl-unchanged' | 'owner-acl', bucket: string, key: string, upstream: Upstream, requestId: string): Promise<void> {
   const status = await objectRequest('HEAD', bucket, key, upstream).catch(() => 503);
@@ -631,7 +631,7 @@ async function checkRequestXml(xml: XmlReader, operation: string, payload: Buffe
 
 /**
  * A browser POST upload: the form read with busboy, its policy's signature and conditions
- * checked (s3-post-upload.ts), then the PutObject it amounts to authorised with IAM like any
+ * checked (post-upload.ts), then the PutObject it amounts to authorised with IAM like any
  * other and stored through the emulator; answered as S3 answers (204 by default, or the
  * form's success_action_status).
  */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PolicyDocument } from '../policies';
+import type { PolicyDocument } from '../../policies';
 
 /** One inline policy of the vending role. */
 export interface InlineRolePolicy {

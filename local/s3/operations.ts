@@ -4,9 +4,9 @@
  * condition keys for Amazon S3" reference. Anything it does not recognise is refused, so
  * a request can never reach the emulator without a matching check.
  */
-import { assertBucketName, assertRepresentableKey, strictDecode } from './s3-request';
-import { AwsAuthError } from './sigv4';
-import { parseDeleteObjectsBody, type DeleteObjectsBody } from './s3-xml-bodies';
+import { assertBucketName, assertRepresentableKey, strictDecode } from './request';
+import { AwsAuthError } from '../shared/sigv4';
+import { parseDeleteObjectsBody, type DeleteObjectsBody } from './xml-bodies';
 
 /** One IAM check: every check of an operation must be allowed. */
 export interface AuthorisationCheck {
@@ -42,7 +42,7 @@ export interface S3Operation {
 /** The parsed request the mapper needs. */
 export interface S3RequestShape {
   readonly method: string;
-  /** Already parsed and checked (s3-request.ts). */
+  /** Already parsed and checked (request.ts). */
   readonly bucket?: string;
   readonly key?: string;
   readonly query: ReadonlyMap<string, string>;
@@ -370,7 +370,7 @@ export interface DeleteObjectsPlan {
   readonly quiet: boolean;
 }
 
-/** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body (read by s3-xml-bodies.ts, here or already). */
+/** The checks of DeleteObjects: s3:DeleteObject (or DeleteObjectVersion) on every key in the body (read by xml-bodies.ts, here or already). */
 export function planDeleteObjects(bucket: string, xml: Buffer | string | DeleteObjectsBody): DeleteObjectsPlan {
   const body = typeof xml === 'string' || Buffer.isBuffer(xml) ? parseDeleteObjectsBody(xml) : xml;
   const checks: AuthorisationCheck[] = [];

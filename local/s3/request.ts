@@ -8,7 +8,7 @@
  * difference between how the two would parse it can change what is acted on. Whatever this
  * parse cannot read one way only is refused with S3's own error codes (see docs/sandbox.md).
  */
-import { AwsAuthError, uriEncode } from './sigv4';
+import { AwsAuthError, uriEncode } from '../shared/sigv4';
 
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
@@ -68,7 +68,7 @@ const RECOGNISED_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'response-cache-control',
   'response-content-disposition',
   'response-content-encoding',
-  // Sub-resources (mapped to actions in s3-operations.ts)
+  // Sub-resources (mapped to actions in operations.ts)
   'acl',
   'tagging',
   'delete',

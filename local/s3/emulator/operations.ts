@@ -5,15 +5,15 @@
  * (Content-MD5, tags, conditional writes, atomic commits), CompleteMultipartUpload (S3's
  * checks, never a crash), AbortMultipartUpload, ListParts, and ListObjectsV2's
  * continuation-token check. Requests come from the gate only, already authorised and rebuilt
- * canonically (s3-request.ts); everything else goes on to s3rver.
+ * canonically (../request.ts); everything else goes on to s3rver.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { escapeXml } from './xml';
-import { OWNER_CANONICAL_ID } from './s3-uploads';
-import { startXmlReader, XML_INLINE_MAX_BYTES } from './xml-thread';
-import { storedMetadata, type ObjectRecord, type SafeStore, type WriteCondition } from './s3-emulator-store';
+import { escapeXml } from '../../shared/xml';
+import { OWNER_CANONICAL_ID } from '../uploads';
+import { startXmlReader, XML_INLINE_MAX_BYTES } from '../xml-thread';
+import { storedMetadata, type ObjectRecord, type SafeStore, type WriteCondition } from './store';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- s3rver is CommonJS without types */
 const { TaggingConfiguration } = require('@20minutes/s3rver/lib/models/config') as { TaggingConfiguration: { validate(xml: string): { toXML(space?: number): string } } };
