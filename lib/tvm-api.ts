@@ -26,6 +26,7 @@ import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
+import { API_CORS } from '../lambda/contract/cors';
 import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
@@ -201,10 +202,10 @@ export class TvmApi extends Construct {
       },
       defaultCorsPreflightOptions: {
         allowOrigins: [...settings.allowedOrigins],
-        allowMethods: [...new Set(this.routes.map((route) => route.method)), 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type'],
-        exposeHeaders: ['Retry-After'],
-        maxAge: Duration.minutes(10),
+        allowMethods: [...API_CORS.allowMethods],
+        allowHeaders: [...API_CORS.allowHeaders],
+        exposeHeaders: [...API_CORS.exposeHeaders],
+        maxAge: Duration.seconds(API_CORS.maxAgeSeconds),
       },
     });
     this.executionLogGroup = new LogGroup(this, 'ExecutionLogs', {

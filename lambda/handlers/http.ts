@@ -6,6 +6,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { API_CORS } from '../contract/cors';
 import { requestOrigin, type RequestOrigin } from '../core/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
 import { MAX_BODY_BYTES } from '../core/limits';
@@ -105,10 +106,10 @@ export function httpEndpoint(
     .use(
       httpCors({
         origins: [...config.allowedOrigins],
-        headers: 'Authorization,Content-Type',
-        methods: 'GET,POST,DELETE,OPTIONS',
-        exposeHeaders: 'Retry-After',
-        maxAge: 600,
+        headers: API_CORS.allowHeaders.join(','),
+        methods: API_CORS.allowMethods.join(','),
+        exposeHeaders: API_CORS.exposeHeaders.join(','),
+        maxAge: API_CORS.maxAgeSeconds,
       }),
     )
     .use(httpErrorHandler({ logger: false }))

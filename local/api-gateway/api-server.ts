@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { API_CORS } from '../../lambda/contract/cors';
 import type { RouteDefinition } from '../../lambda/routes';
 import { bodyModelProblem } from './body-validator';
 import { readBody as readLimitedBody, watchBodyRate } from '../shared/http-body';
@@ -202,14 +203,21 @@ function writeProxyResult(res: ServerResponse, result: APIGatewayProxyResult): v
   res.end(body);
 }
 
-function preflightHeaders(origin: string | undefined, allowed: readonly string[], route: RouteDefinition): Record<string, string> {
+/**
+ * The answer API Gateway's CORS method (a mock integration the stack configures from
+ * lambda/contract/cors.ts) gives every resource: the same methods for all, and the request's
+ * origin when it is one of the allowed (the deployed answer then names the first allowed
+ * origin instead, which a browser refuses just the same; here it is left out).
+ */
+function preflightHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
   const allowOrigin = allowed.includes('*') ? '*' : origin !== undefined && allowed.includes(origin) ? origin : undefined;
   return {
+    'Access-Control-Allow-Headers': API_CORS.allowHeaders.join(','),
     ...(allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': allowOrigin } : {}),
-    'Access-Control-Allow-Methods': `${route.method},OPTIONS`,
-    'Access-Control-Allow-Headers': 'Authorization,Content-Type',
-    'Access-Control-Max-Age': '600',
-    Vary: 'Origin',
+    ...(allowed.includes('*') ? {} : { Vary: 'Origin' }),
+    'Access-Control-Allow-Methods': API_CORS.allowMethods.join(','),
+    'Access-Control-Max-Age': String(API_CORS.maxAgeSeconds),
+    'Access-Control-Expose-Headers': API_CORS.exposeHeaders.join(','),
   };
 }
 
@@ -244,7 +252,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         const match = atPath.find(({ route }) => route.method === req.method);
         if (!match) {
           if (req.method === 'OPTIONS' && atPath[0]) {
-            res.writeHead(204, preflightHeaders(req.headers.origin, allowedOrigins, atPath[0].route));
+            res.writeHead(204, preflightHeaders(req.headers.origin, allowedOrigins));
             res.end();
             return;
           }
