@@ -1,14 +1,14 @@
 /**
- * The S3 gate's one parse of a request, and the request it forwards, rebuilt from that parse.
+ * The S3 gate's first stage: its one parse of a request (gate.ts runs the stages).
  *
  * The gate authorises what this module reads (bucket, key, query parameters, headers) and the
- * emulator receives only what {@link rebuiltTarget} and {@link forwardedHeaders} write from it:
- * the bucket and the key re-encoded canonically, the recognised query parameters once each,
- * an allowlist of headers. Nothing of the raw request-target reaches the emulator, so no
- * difference between how the two would parse it can change what is acted on. Whatever this
- * parse cannot read one way only is refused with S3's own error codes (see docs/sandbox.md).
+ * emulator receives only what rebuild.ts writes from it: the bucket and the key re-encoded
+ * canonically, the recognised query parameters once each, an allowlist of headers. Nothing of
+ * the raw request-target reaches the emulator, so no difference between how the two would
+ * parse it can change what is acted on. Whatever this parse cannot read one way only is
+ * refused with S3's own error codes (see docs/sandbox.md).
  */
-import { AwsAuthError, uriEncode } from '../shared/sigv4';
+import { AwsAuthError } from '../shared/sigv4';
 
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
@@ -106,7 +106,7 @@ const RECOGNISED_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Headers forwarded to the emulator when present (besides `x-amz-meta-*`); every other header stays at the gate. */
-const FORWARDED_HEADERS: ReadonlySet<string> = new Set([
+export const FORWARDED_HEADERS: ReadonlySet<string> = new Set([
   'content-type',
   'content-md5',
   'content-disposition',
@@ -311,53 +311,4 @@ export function parseS3Request(method: string, target: string, rawHeaders: Reado
     }
   }
   return { method, ...(bucket !== undefined ? { bucket } : {}), ...(key !== undefined ? { key } : {}), queryPairs, query, headers };
-}
-
-/** `/bucket/key` with every key segment encoded once, the SigV4 way (`/` kept as the separator). */
-export function canonicalObjectPath(bucket: string, key?: string): string {
-  const keyPart = key === undefined ? '' : `/${key.split('/').map(uriEncode).join('/')}`;
-  return `/${uriEncode(bucket)}${keyPart}`;
-}
-
-/** The request-target the emulator receives: the canonical path and the recognised parameters, once each, in a fixed order. */
-export function rebuiltTarget(request: Pick<ParsedS3Request, 'bucket' | 'key' | 'query'>): string {
-  const path = request.bucket === undefined ? '/' : canonicalObjectPath(request.bucket, request.key);
-  const query = [...request.query]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, value]) => (value === '' ? uriEncode(name) : `${uriEncode(name)}=${uriEncode(value)}`))
-    .join('&');
-  return query === '' ? path : `${path}?${query}`;
-}
-
-/** Characters `decodeURI` (the emulator's reading of x-amz-copy-source) leaves encoded: they must travel raw. */
-const DECODE_URI_RESERVED = new Set([';', '/', '?', ':', '@', '&', '=', '+', '$', ',', '#']);
-
-/** `x-amz-copy-source` as the emulator reads it (with decodeURI): exactly the authorised bucket and key. */
-export function copySourceHeader(bucket: string, key: string): string {
-  let encoded = '';
-  for (const character of key) {
-    if (/[A-Za-z0-9\-_.~!*'()]/.test(character) || DECODE_URI_RESERVED.has(character)) encoded += character;
-    else encoded += [...Buffer.from(character, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-  }
-  return `/${bucket}/${encoded}`;
-}
-
-/** The headers the emulator receives: the allowlist, with the copy source rebuilt from what was authorised. */
-export function forwardedHeaders(
-  request: Pick<ParsedS3Request, 'headers'>,
-  copySource: { readonly bucket: string; readonly key: string } | undefined,
-  contentLength: number | undefined,
-): Record<string, string> {
-  const out: Record<string, string> = { host: 'localhost' };
-  for (const [name, value] of request.headers) {
-    if (FORWARDED_HEADERS.has(name) || name.startsWith('x-amz-meta-')) out[name] = value;
-  }
-  const encoding = request.headers.get('content-encoding');
-  if (encoding !== undefined) {
-    const rest = encoding.split(',').map((part) => part.trim()).filter((part) => part !== '' && part !== 'aws-chunked');
-    if (rest.length > 0) out['content-encoding'] = rest.join(', ');
-  }
-  if (copySource) out['x-amz-copy-source'] = copySourceHeader(copySource.bucket, copySource.key);
-  if (contentLength !== undefined) out['content-length'] = String(contentLength);
-  return out;
 }
