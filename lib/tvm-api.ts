@@ -26,7 +26,7 @@ import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/core/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
-import { API_CORS } from '../lambda/contract/cors';
+import { API_CORS, gatewayResponseAllowOrigin } from '../lambda/contract/cors';
 import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
@@ -334,10 +334,9 @@ export class TvmApi extends Construct {
    * `{error: {code, message}}`, so clients parse one format.
    */
   private addErrorResponses(allowedOrigins: readonly string[]): void {
-    // With one origin (or "*") the header can be static; a list cannot be matched here, so
-    // browsers then see these errors as network errors while the functions' own errors work.
-    const cors: Record<string, string> =
-      allowedOrigins.length === 1 ? { 'Access-Control-Allow-Origin': `'${allowedOrigins[0]}'` } : {};
+    // Static headers: one origin (or "*") can be named, a list cannot (lambda/contract/cors.ts).
+    const allowOrigin = gatewayResponseAllowOrigin(allowedOrigins);
+    const cors: Record<string, string> = allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': `'${allowOrigin}'` } : {};
     const noStore = { 'Cache-Control': "'no-store'" };
     const json = (code: string, message: string): Record<string, string> => ({
       'application/json': `{"error":{"code":"${code}","message":${message}}}`,

@@ -259,6 +259,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(process.env.ALLOWED_ORIGINS !== undefined ? { allowedOrigins: runtimeSettings.allowedOrigins } : {}),
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
+    // Browsers' origins for the API and the bucket alike: the configured ones, or by default the sandbox's own (its web app's).
+    const allowedOrigins = process.env.ALLOWED_ORIGINS !== undefined ? runtimeSettings.allowedOrigins : ownOrigins(apiPort);
     cleanup.push(() => closeServer(apiServer));
 
     const functionsKey = { ...secrets.functionKey, grant: functionsTableGrant(ROUTES, SANDBOX_TABLE) };
@@ -294,6 +296,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         inlineRolePolicies: () => rolePolicies.all(),
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,
+        allowedOrigins,
         ...s3rverUploadRecords(emulator.directory),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
@@ -332,7 +335,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...runtimeSettings,
         // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
         ...(process.env.WEBAUTHN_ORIGINS === undefined ? { passkeyOrigins: [`http://localhost:${apiPort}`] } : {}),
-        ...(process.env.ALLOWED_ORIGINS === undefined ? { allowedOrigins: ownOrigins(apiPort) } : {}),
+        allowedOrigins,
       }),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };

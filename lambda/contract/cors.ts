@@ -21,6 +21,16 @@ export const API_CORS = {
   maxAgeSeconds: 600,
 } as const;
 
+/**
+ * The Access-Control-Allow-Origin of the errors API Gateway answers itself (its gateway
+ * responses: a body the model refuses, throttling, a failed function). Their headers are
+ * static, so only a single allowed origin (or `*`) can be named; with a list there is none,
+ * and a browser sees those errors as network errors (the functions' own errors still carry it).
+ */
+export function gatewayResponseAllowOrigin(allowedOrigins: readonly string[]): string | undefined {
+  return allowedOrigins.length === 1 ? allowedOrigins[0] : undefined;
+}
+
 /** The file bucket's CORS rule: what a page may do against its own folder with vended credentials. */
 export const BUCKET_CORS = {
   allowedMethods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { API_CORS } from '../../lambda/contract/cors';
+import { API_CORS, gatewayResponseAllowOrigin } from '../../lambda/contract/cors';
 import type { RouteDefinition } from '../../lambda/routes';
 import { bodyModelProblem } from './body-validator';
 import { readBody as readLimitedBody, watchBodyRate } from '../shared/http-body';
@@ -229,6 +229,9 @@ export function createApiServer(options: ApiServerOptions): Server {
     const { path } = requestTarget(req.url);
     const port = req.socket.localPort ?? 0;
     const allowedOrigins = options.allowedOrigins ?? ownOrigins(port);
+    // What API Gateway answers itself (its gateway responses) carries the stack's static CORS header.
+    const gatewayOrigin = gatewayResponseAllowOrigin(allowedOrigins);
+    const gatewayCors: Record<string, string> = gatewayOrigin !== undefined ? { 'Access-Control-Allow-Origin': gatewayOrigin } : {};
     if (options.log) {
       res.on('finish', () => console.log(`[sandbox api] ${req.method} ${path} ${res.statusCode} ${Date.now() - started}ms`));
     }
@@ -244,6 +247,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         }
         if (options.isReady && !options.isReady()) {
           apiError(res, 503, 'service_unavailable', 'The sandbox is still starting; try again in a moment.', {
+            ...gatewayCors,
             'Retry-After': String(STARTING_RETRY_AFTER_SECONDS),
           });
           return;
@@ -259,10 +263,11 @@ export function createApiServer(options: ApiServerOptions): Server {
           if ((req.method === 'GET' || req.method === 'HEAD') && options.staticHandler && (await options.staticHandler(req, res))) return;
           if (atPath.length > 0) {
             apiError(res, 405, 'method_not_allowed', `${path} accepts ${atPath.map(({ route }) => route.method).join(', ')}.`, {
+              ...gatewayCors,
               Allow: atPath.map(({ route }) => route.method).join(', '),
             });
           } else {
-            apiError(res, 404, 'not_found', `No route for ${req.method} ${path}.`);
+            apiError(res, 404, 'not_found', `No route for ${req.method} ${path}.`, gatewayCors);
           }
           return;
         }
@@ -271,7 +276,7 @@ export function createApiServer(options: ApiServerOptions): Server {
           raw = await readLimitedBody(req, MAX_API_BODY_BYTES, () => new BodyRefused(413), { signal: bodySignal });
         } catch (error) {
           if (!(error instanceof BodyRefused)) throw error;
-          apiError(res, error.status, 'invalid_request', error.message, { Connection: 'close' });
+          apiError(res, error.status, 'invalid_request', error.message, { ...gatewayCors, Connection: 'close' });
           return;
         }
         const body = raw.length > 0 ? raw.toString('utf8') : null;
@@ -281,7 +286,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         if (route.body && contentType === 'application/json') {
           const problem = bodyModelProblem(route.body, body);
           if (problem !== undefined) {
-            apiError(res, 400, 'invalid_request', `Invalid request body: ${problem}.`);
+            apiError(res, 400, 'invalid_request', `Invalid request body: ${problem}.`, gatewayCors);
             return;
           }
         }
@@ -291,7 +296,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         } catch (error) {
           // A function that throws is a 502 from API Gateway, with no detail for the client.
           console.error(`[sandbox api] ${route.name} handler threw:`, error instanceof Error ? error.message : 'unknown error');
-          sendJson(res, 502, { message: 'Internal server error' });
+          sendJson(res, 502, { message: 'Internal server error' }, gatewayCors);
           return;
         }
         writeProxyResult(res, result);

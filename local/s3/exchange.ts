@@ -58,8 +58,11 @@ export class Exchange {
     /** The request's time, read once: every check of this request uses it. */
     readonly now: number,
     limits: BodyLimits,
+    /** The origins the bucket's CORS rule allows. */
+    allowedOrigins: readonly string[],
   ) {
-    this.cors = corsHeaders(req.headers.origin);
+    // A refused preflight carries no CORS headers, as on S3 (an answered one sets its own).
+    this.cors = req.method === 'OPTIONS' ? {} : corsHeaders(req.headers.origin, allowedOrigins);
     this.lease = limits.budget.lease();
     this.bodySignal = watchBodyRate(req, res, { ...limits.rate, timedOut: requestTimeout });
   }

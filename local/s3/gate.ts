@@ -67,6 +67,12 @@ export interface S3GateOptions {
   readonly upstreamSocket: string;
   /** The operator's key (tvm-admin --local): the bucket owner, allowed any operation on the sandbox's bucket. */
   readonly operatorKey?: LongTermKey;
+  /**
+   * The origins the bucket's CORS rule allows (lambda/contract/cors.ts has the rest of the
+   * rule): the sandbox passes its configured ALLOWED_ORIGINS, by default its web app's own.
+   * Default: none, as a bucket with no CORS rule (a preflight is refused).
+   */
+  readonly allowedOrigins?: readonly string[];
   /** The gate's own port; 0 = any free port. */
   readonly port?: number;
   /** Print one line per refused request. */
@@ -120,9 +126,10 @@ function parse(req: IncomingMessage): ParsedS3Request {
 
 /** Handles one request end to end: the pipeline. */
 async function handle(req: IncomingMessage, res: ServerResponse, gate: Gate): Promise<void> {
-  const exchange = new Exchange(req, res, (gate.now ?? Date.now)(), gate.limits);
+  const allowedOrigins = gate.allowedOrigins ?? [];
+  const exchange = new Exchange(req, res, (gate.now ?? Date.now)(), gate.limits, allowedOrigins);
   try {
-    if (req.method === 'OPTIONS') return answerPreflight(req, res);
+    if (req.method === 'OPTIONS') return answerPreflight(req, res, allowedOrigins);
     const parsed = parse(req);
     if (isPostUpload(parsed, req.headers['content-type'])) return await postObject(exchange, parsed.bucket, gate);
     const signed = authenticate(req, parsed, gate, exchange.now);
