@@ -15,7 +15,8 @@ import type { StsSession } from '../sts/session-store';
 import type { Authenticated, Principal } from './authenticate';
 import { readDeletePlan } from './body';
 import type { Exchange } from './exchange';
-import { describeS3Operation, type AuthorisationCheck, type DeleteObjectsPlan, type S3Operation } from './operations';
+import type { AuthorisationCheck, DeleteObjectsPlan } from './checks';
+import { describeS3Operation, type S3Operation } from './operations';
 import type { ParsedS3Request } from './request';
 import type { XmlReader } from './xml-thread';
 

@@ -7,7 +7,8 @@
  */
 import { verifiedPayload, type Authenticated } from './authenticate';
 import { MAX_GATE_BODY_BYTES, entityTooLarge, type Exchange } from './exchange';
-import { aclNotSupported, planDeleteObjects, type DeleteObjectsPlan, type S3Operation } from './operations';
+import { aclNotSupported, planDeleteObjects, type DeleteObjectsPlan } from './checks';
+import type { S3Operation } from './operations';
 import type { ParsedS3Request } from './request';
 import { MAX_XML_BODY_BYTES, xmlTooLarge } from './xml-bodies';
 import type { XmlReader } from './xml-thread';
