@@ -15,11 +15,9 @@
  * AWS SDK's endpoint variables, in the environment their threads are given.
  */
 import { s3rverUploadRecords } from './s3/uploads';
-import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
@@ -27,6 +25,7 @@ import { ROUTES } from '../lambda/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';
 import { startFunctionThreads } from './api-gateway/function-threads';
+import { ensureSandboxTable } from './dynamodb/table';
 import { startDynamoDbThread } from './dynamodb/thread';
 import { functionsTableGrant } from './dynamodb/functions-grant';
 import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-gateway/api-server';
@@ -38,10 +37,10 @@ import {
 } from './names';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { startIam } from './iam/server';
-import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
+import { lockDataFolder, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
 import { RolePolicyStore } from './iam/role-policies';
 import { startS3Emulator } from './s3/emulator/supervisor';
-import { loadOrCreateSandboxSecrets, type LongTermKey } from './secrets';
+import { loadOrCreateSandboxSecrets } from './secrets';
 import { startS3Gate, type S3Gate } from './s3/gate';
 import { SessionStore } from './sts/session-store';
 import { listenOnLoopback } from './shared/listen';
@@ -137,61 +136,6 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/**
- * Takes the data folder for this process: LevelDB allows one opener, and two sandboxes on
- * one folder would also race on the S3 files. A lock left by a dead process is taken over.
- * Returns the release function.
- */
-function lockDataDir(dataDir: string): () => void {
-  const lockFile = join(dataDir, 'sandbox.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => rmSync(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(lockFile, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
-        throw new Error(`The data folder ${dataDir} is in use by another sandbox (pid ${owner}); stop it or set TVM_DATA_DIR to another folder.`);
-      }
-      rmSync(lockFile, { force: true });
-    }
-  }
-  throw new Error(`Could not lock the data folder ${dataDir}.`);
-}
-
-async function ensureTable(endpoint: string, credentials: LongTermKey): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: SANDBOX_REGION,
-    credentials,
-  });
-  try {
-    try {
-      await client.send(new DescribeTableCommand({ TableName: SANDBOX_TABLE }));
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-      await client.send(new CreateTableCommand(createTableInput(SANDBOX_TABLE)));
-    }
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: SANDBOX_TABLE }));
-      if (Table?.TableStatus === 'ACTIVE') {
-        // dynalite cannot add an index to an existing table: say so rather than fail later on a query.
-        const present = new Set((Table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-        const missing = (createTableInput(SANDBOX_TABLE).GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !present.has(name));
-        if (missing.length > 0) {
-          console.warn(`[sandbox] The table in the data folder predates the index ${missing.join(', ')}; delete the data folder to recreate it.`);
-        }
-        return;
-      }
-      await new Promise((wait) => setTimeout(wait, 100));
-    }
-    throw new Error(`The table ${SANDBOX_TABLE} did not become ACTIVE.`);
-  } finally {
-    client.destroy();
-  }
-}
-
 const REPOSITORY_ROOT = resolve(__dirname, '..');
 
 function definedVariables(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -226,7 +170,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     chmodSync(folder, 0o700);
   }
 
-  const releaseLock = lockDataDir(dataDir);
+  const releaseLock = lockDataFolder(dataDir);
   let secrets: ReturnType<typeof loadOrCreateSandboxSecrets>;
   try {
     secrets = loadOrCreateSandboxSecrets(dataDir);
@@ -267,7 +211,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [functionsKey, secrets.operatorKey]);
     cleanup.push(() => database.stop());
     const { endpoint: dynamoEndpoint } = database;
-    await ensureTable(dynamoEndpoint, secrets.operatorKey);
+    await ensureSandboxTable(dynamoEndpoint, secrets.operatorKey);
 
     const emulator = await startS3Emulator(join(dataDir, 's3'));
     cleanup.push(() => emulator.close());
