@@ -8,21 +8,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { LongTermKey } from '../secrets';
 import { SANDBOX_REGION } from '../names';
-import {
-  AwsAuthError,
-  checkClaimScopeAndTime,
-  credentialScope,
-  headersNotSigned,
-  headerValue,
-  readSignatureClaim,
-  sha256Hex,
-  signaturesEqual,
-  unsignedAmzHeaders,
-  verifySignature,
-  wireRequest,
-  type SignatureClaim,
-  type WireRequest,
-} from '../shared/sigv4';
+import { AwsAuthError, credentialScope, headerValue, sha256Hex, signaturesEqual, verifySignature, wireRequest, type SignatureClaim, type WireRequest } from '../shared/sigv4';
+import { checkClaimScopeAndTime, headersNotSigned, readSignatureClaim, unsignedAmzHeaders } from '../shared/sigv4-claim';
 import type { SessionStore, StsSession } from '../sts/session-store';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import type { ParsedS3Request } from './request';

@@ -7,7 +7,8 @@
  */
 import busboy from 'busboy';
 import { Readable } from 'node:stream';
-import { AwsAuthError, parseAmzDate, signaturesEqual, signingKey, signString, SIGV4_ALGORITHM } from '../shared/sigv4';
+import { AwsAuthError, signaturesEqual, signingKey, signString, SIGV4_ALGORITHM } from '../shared/sigv4';
+import { parseAmzDate } from '../shared/sigv4-claim';
 
 /** S3's limit on the form fields of a POST upload (everything but the file). */
 const MAX_FORM_FIELD_BYTES = 20 * 1024;

@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { LongTermKey } from '../secrets';
 import { SANDBOX_REGION } from '../names';
-import { AwsAuthError, checkClaimScopeAndTime, parseQuery, readSignatureClaim, sha256Hex, verifySignature, wireRequest } from './sigv4';
+import { AwsAuthError, parseQuery, sha256Hex, verifySignature, wireRequest } from './sigv4';
+import { checkClaimScopeAndTime, readSignatureClaim } from './sigv4-claim';
 
 /** Why a request was refused. */
 export type ServiceAuthReason =

@@ -11,15 +11,8 @@ import { listenOnLoopback } from '../shared/listen';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_FUNCTION_ROLE_ARN, SANDBOX_REGION } from '../names';
 import type { LongTermKey } from '../secrets';
 import type { SessionStore } from './session-store';
-import {
-  AwsAuthError,
-  checkClaimScopeAndTime,
-  parseQuery,
-  readSignatureClaim,
-  sha256Hex,
-  verifySignature,
-  wireRequest,
-} from '../shared/sigv4';
+import { AwsAuthError, parseQuery, sha256Hex, verifySignature, wireRequest } from '../shared/sigv4';
+import { checkClaimScopeAndTime, readSignatureClaim } from '../shared/sigv4-claim';
 import { escapeXml, xmlElements } from '../shared/xml';
 
 import { MAX_FORM_BYTES, STS_NAMESPACE, STS_VERSION, StsError, assumeRole, assumeRoleXml, errorXml } from './assume-role';

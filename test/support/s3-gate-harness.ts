@@ -15,7 +15,8 @@ import { SANDBOX_BUCKET, SANDBOX_VENDING_ROLE_ARN, SANDBOX_VENDING_ROLE_ID, assu
 import { startS3Emulator, type S3Emulator } from '../../local/s3/emulator/supervisor';
 import { startS3Gate, type ForwardedRequest, type S3Gate } from '../../local/s3/gate';
 import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, SessionStore, type StsSession } from '../../local/sts/session-store';
-import { canonicalRequest, credentialScope, formatAmzDate, parseQuery, sha256Hex, signingKey, signString, type SignatureClaim } from '../../local/shared/sigv4';
+import { canonicalRequest, credentialScope, parseQuery, sha256Hex, signingKey, signString, type SignatureClaim } from '../../local/shared/sigv4';
+import { formatAmzDate } from '../../local/shared/sigv4-claim';
 
 /** An HTTP answer read off the socket. */
 export interface RawAnswer {
