@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ROUTES, type RouteDefinition } from '../lambda/routes';
-import { buildProxyEvent } from '../local/api-gateway/api-server';
+import { buildProxyEvent } from '../local/api-gateway/proxy-event';
 import { startFunctionThreads } from '../local/api-gateway/function-threads';
 
 const TOKEN_ROUTE = ROUTES.find((route) => route.name === 'token') as RouteDefinition;
