@@ -35,4 +35,13 @@ export default tseslint.config(
       'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*'] }],
     },
   },
+  {
+    // The sandbox and the web app stay apart; bin/sandbox.ts (npm start) is the one place that joins them.
+    files: ['local/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/web', '**/web/**'], message: 'local/ must not import web/ (bin/sandbox.ts joins them).' }] }] },
+  },
+  {
+    files: ['web/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/local', '**/local/**'], message: 'web/ must not import local/ (bin/sandbox.ts joins them).' }] }] },
+  },
 );

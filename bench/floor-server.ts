@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ROUTES, type RouteDefinition } from '../lambda/contract/routes';
-import { buildProxyEvent } from '../local/api-server';
-import { startFunctionThreads } from '../local/function-threads';
+import { buildProxyEvent } from '../local/api-gateway/proxy-event';
+import { startFunctionThreads } from '../local/api-gateway/function-threads';
 
 const TOKEN_ROUTE = ROUTES.find((route) => route.name === 'token') as RouteDefinition;
 

@@ -30,10 +30,10 @@ import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessi
 import type { Username } from '../lambda/core/username';
 import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
 import { loadOrCreateSandboxSecrets } from '../local/secrets';
-import { startS3Gate } from '../local/s3-gate';
-import { startS3Emulator } from '../local/s3-emulator';
-import { SessionStore } from '../local/session-store';
-import { startSts } from '../local/sts';
+import { startS3Gate } from '../local/s3/gate';
+import { startS3Emulator } from '../local/s3/emulator/supervisor';
+import { SessionStore } from '../local/sts/session-store';
+import { startSts } from '../local/sts/server';
 import { loadPhase, type LoadPhaseResult } from './load-phase';
 import { startSandboxProcess } from './sandbox-process';
 

@@ -8,6 +8,7 @@ import {
   type CorsRule,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BUCKET_CORS } from '../lambda/contract/cors';
 
 /** Props of {@link FileBucket}. */
 export interface FileBucketProps {
@@ -95,15 +96,13 @@ export class FileBucket extends Construct {
   }
 }
 
-/** What a browser app may do against its own folder with vended credentials. */
+/** What a browser app may do against its own folder with vended credentials (lambda/contract/cors.ts). */
 function browserCorsRule(allowedOrigins: readonly string[]): CorsRule {
   return {
     allowedOrigins: [...allowedOrigins],
-    allowedMethods: [HttpMethods.GET, HttpMethods.HEAD, HttpMethods.PUT, HttpMethods.POST, HttpMethods.DELETE],
-    // SigV4 signing adds authorization, x-amz-* and content headers; listing them one by one breaks with every SDK release.
-    allowedHeaders: ['*'],
-    // ETag is needed to complete multipart uploads from a browser.
-    exposedHeaders: ['ETag', 'x-amz-version-id', 'x-amz-request-id'],
-    maxAge: 3600,
+    allowedMethods: BUCKET_CORS.allowedMethods.map((method) => HttpMethods[method]),
+    allowedHeaders: [...BUCKET_CORS.allowedHeaders],
+    exposedHeaders: [...BUCKET_CORS.exposedHeaders],
+    maxAge: BUCKET_CORS.maxAgeSeconds,
   };
 }

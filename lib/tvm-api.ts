@@ -26,6 +26,7 @@ import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
 import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
 import { settingsEnvironment } from '../lambda/core/settings';
+import { API_CORS, gatewayResponseAllowOrigin } from '../lambda/contract/cors';
 import { ERROR, type ErrorCode } from '../lambda/contract/error-codes';
 import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/contract/routes';
 import { isDisposableStage, type TvmSettings } from './settings';
@@ -168,10 +169,10 @@ export class TvmApi extends Construct {
       },
       defaultCorsPreflightOptions: {
         allowOrigins: [...settings.allowedOrigins],
-        allowMethods: [...new Set(this.routes.map((route) => route.method)), 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type'],
-        exposeHeaders: ['Retry-After'],
-        maxAge: Duration.minutes(10),
+        allowMethods: [...API_CORS.allowMethods],
+        allowHeaders: [...API_CORS.allowHeaders],
+        exposeHeaders: [...API_CORS.exposeHeaders],
+        maxAge: Duration.seconds(API_CORS.maxAgeSeconds),
       },
     });
     this.executionLogGroup = new LogGroup(this, 'ExecutionLogs', {
@@ -301,10 +302,9 @@ export class TvmApi extends Construct {
    * `{error: {code, message}}`, so clients parse one format.
    */
   private addErrorResponses(allowedOrigins: readonly string[]): void {
-    // With one origin (or "*") the header can be static; a list cannot be matched here, so
-    // browsers then see these errors as network errors while the functions' own errors work.
-    const cors: Record<string, string> =
-      allowedOrigins.length === 1 ? { 'Access-Control-Allow-Origin': `'${allowedOrigins[0]}'` } : {};
+    // Static headers: one origin (or "*") can be named, a list cannot (lambda/contract/cors.ts).
+    const allowOrigin = gatewayResponseAllowOrigin(allowedOrigins);
+    const cors: Record<string, string> = allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': `'${allowOrigin}'` } : {};
     const noStore = { 'Cache-Control': "'no-store'" };
     const json = (code: ErrorCode, message: string): Record<string, string> => ({
       'application/json': `{"error":{"code":"${code}","message":${message}}}`,

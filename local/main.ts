@@ -1,5 +1,7 @@
 /**
- * `npm start`: runs the sandbox in the foreground until Ctrl-C or SIGTERM.
+ * The sandbox's command line: runs it in the foreground until Ctrl-C or SIGTERM. `npm start`
+ * runs it through bin/sandbox.ts, which hands it the web app (local/ imports nothing of web/);
+ * run directly (`tsx local/main.ts`), it serves the API, S3, STS, IAM and DynamoDB without the page.
  *
  * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
  * (default `.tvm-local/`), TVM_LOG (`0` silences request logs), the functions' settings of
@@ -7,8 +9,19 @@
  * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2).
  */
 import { readRuntimeSettings } from '../lambda/core/config';
-import { createWebAppHandler } from '../web/serve';
+import type { StaticHandler } from './api-gateway/api-server';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
+
+/**
+ * Builds the page the sandbox serves beside its API (web/serve's createWebAppHandler fits).
+ * The seam between local/ and web/: the caller that knows both passes it in.
+ */
+export type WebAppFactory = (options: {
+  /** The S3 gate's URL, read per request (known once the sandbox has started). */
+  readonly s3Endpoint: () => string | undefined;
+  /** The shortest password the functions accept, for the page's hint. */
+  readonly passwordMinCharacters: number;
+}) => Promise<StaticHandler>;
 
 function portFrom(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
@@ -33,7 +46,8 @@ function wholeNumberFrom(name: string, min: number, max: number): number | undef
   return value;
 }
 
-async function main(): Promise<void> {
+/** Runs the sandbox from the environment's settings, serving the page `webApp` builds if given. */
+export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   const port = portFrom('PORT', 3000);
   const s3Port = portFrom('S3_PORT', 3001);
   const dataDir = process.env.TVM_DATA_DIR?.trim() || '.tvm-local';
@@ -49,9 +63,16 @@ async function main(): Promise<void> {
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
-  const staticHandler = await createWebAppHandler({ s3Endpoint: () => sandbox?.s3Url, passwordMinCharacters: runtimeSettings.passwordMinCharacters });
+  const staticHandler = webApp ? await webApp({ s3Endpoint: () => sandbox?.s3Url, passwordMinCharacters: runtimeSettings.passwordMinCharacters }) : undefined;
   try {
-    sandbox = await startSandbox({ port, s3Port, dataDir, log: process.env.TVM_LOG !== '0', staticHandler, ...(functionThreads !== undefined ? { functionThreads } : {}) });
+    sandbox = await startSandbox({
+      port,
+      s3Port,
+      dataDir,
+      log: process.env.TVM_LOG !== '0',
+      ...(staticHandler ? { staticHandler } : {}),
+      ...(functionThreads !== undefined ? { functionThreads } : {}),
+    });
   } catch (error) {
     console.error(error instanceof SandboxPortInUseError ? error.message : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
@@ -62,7 +83,9 @@ async function main(): Promise<void> {
     [
       '',
       `TVM sandbox running (loopback only, Node.js ${process.version}). Ctrl-C stops it.`,
-      `  Web app     ${webAppUrl}  (the Personal File Store; at localhost, since passkeys refuse an IP address)`,
+      staticHandler
+        ? `  Web app     ${webAppUrl}  (the Personal File Store; at localhost, since passkeys refuse an IP address)`
+        : '  Web app     not served (npm start serves it: bin/sandbox.ts)',
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
       `  data        ${dataDir}`,
@@ -109,4 +132,4 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-void main();
+if (require.main === module) void runSandboxCli();

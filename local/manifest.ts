@@ -1,7 +1,10 @@
 /**
- * How `tvm-admin --local` finds a running sandbox: the sandbox writes this file into its data
- * folder on start and removes it on stop. It names internal loopback endpoints only.
+ * A running sandbox's marks in its data folder: the lock that keeps a second sandbox out, and
+ * the manifest by which `tvm-admin --local` finds it (written on start, removed on stop; it
+ * names internal loopback endpoints only).
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** What the sandbox writes to `<TVM_DATA_DIR>/sandbox.json` while it runs. */
 export interface SandboxManifest {
@@ -35,4 +38,27 @@ export function processIsAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Takes the data folder for this process: LevelDB allows one opener, and two sandboxes on
+ * one folder would also race on the S3 files. A lock left by a dead process is taken over.
+ * Returns the release function.
+ */
+export function lockDataFolder(dataDir: string): () => void {
+  const lockFile = join(dataDir, 'sandbox.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
+        throw new Error(`The data folder ${dataDir} is in use by another sandbox (pid ${owner}); stop it or set TVM_DATA_DIR to another folder.`);
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dataDir}.`);
 }

@@ -14,22 +14,21 @@
  * Every server listens on 127.0.0.1 only. The handlers reach the local services through the
  * AWS SDK's endpoint variables, in the environment their threads are given.
  */
-import { s3rverUploadRecords } from './s3-uploads';
-import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { s3rverUploadRecords } from './s3/uploads';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { createTableInput } from '../lambda/adapters/table-layout';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
 import { readRuntimeSettings } from '../lambda/core/config';
 import { settingsEnvironment } from '../lambda/core/settings';
 import { ROUTES } from '../lambda/contract/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';
-import { startFunctionThreads } from './function-threads';
-import { startDynamoDbThread } from './dynamodb-thread';
-import { functionsTableGrant } from './functions-grant';
-import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-server';
+import { startFunctionThreads } from './api-gateway/function-threads';
+import { ensureSandboxTable } from './dynamodb/table';
+import { startDynamoDbThread } from './dynamodb/thread';
+import { functionsTableGrant } from './dynamodb/functions-grant';
+import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-gateway/api-server';
 import {
   SANDBOX_BUCKET,
   SANDBOX_REGION,
@@ -37,14 +36,15 @@ import {
   SANDBOX_VENDING_ROLE_ARN,
 } from './names';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
-import { startIam } from './iam';
-import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
-import { RolePolicyStore } from './role-policies';
-import { startS3Emulator } from './s3-emulator';
-import { loadOrCreateSandboxSecrets, type LongTermKey } from './secrets';
-import { startS3Gate, type S3Gate } from './s3-gate';
-import { SessionStore } from './session-store';
-import { listenOnLoopback, startSts } from './sts';
+import { startIam } from './iam/server';
+import { lockDataFolder, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
+import { RolePolicyStore } from './iam/role-policies';
+import { startS3Emulator } from './s3/emulator/supervisor';
+import { loadOrCreateSandboxSecrets } from './secrets';
+import { startS3Gate, type S3Gate } from './s3/gate';
+import { SessionStore } from './sts/session-store';
+import { listenOnLoopback } from './shared/listen';
+import { startSts } from './sts/server';
 
 
 /** Options of {@link startSandbox}. */
@@ -136,61 +136,6 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/**
- * Takes the data folder for this process: LevelDB allows one opener, and two sandboxes on
- * one folder would also race on the S3 files. A lock left by a dead process is taken over.
- * Returns the release function.
- */
-function lockDataDir(dataDir: string): () => void {
-  const lockFile = join(dataDir, 'sandbox.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => rmSync(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(lockFile, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
-        throw new Error(`The data folder ${dataDir} is in use by another sandbox (pid ${owner}); stop it or set TVM_DATA_DIR to another folder.`);
-      }
-      rmSync(lockFile, { force: true });
-    }
-  }
-  throw new Error(`Could not lock the data folder ${dataDir}.`);
-}
-
-async function ensureTable(endpoint: string, credentials: LongTermKey): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: SANDBOX_REGION,
-    credentials,
-  });
-  try {
-    try {
-      await client.send(new DescribeTableCommand({ TableName: SANDBOX_TABLE }));
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-      await client.send(new CreateTableCommand(createTableInput(SANDBOX_TABLE)));
-    }
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: SANDBOX_TABLE }));
-      if (Table?.TableStatus === 'ACTIVE') {
-        // dynalite cannot add an index to an existing table: say so rather than fail later on a query.
-        const present = new Set((Table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-        const missing = (createTableInput(SANDBOX_TABLE).GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !present.has(name));
-        if (missing.length > 0) {
-          console.warn(`[sandbox] The table in the data folder predates the index ${missing.join(', ')}; delete the data folder to recreate it.`);
-        }
-        return;
-      }
-      await new Promise((wait) => setTimeout(wait, 100));
-    }
-    throw new Error(`The table ${SANDBOX_TABLE} did not become ACTIVE.`);
-  } finally {
-    client.destroy();
-  }
-}
-
 const REPOSITORY_ROOT = resolve(__dirname, '..');
 
 function definedVariables(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -225,7 +170,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     chmodSync(folder, 0o700);
   }
 
-  const releaseLock = lockDataDir(dataDir);
+  const releaseLock = lockDataFolder(dataDir);
   let secrets: ReturnType<typeof loadOrCreateSandboxSecrets>;
   try {
     secrets = loadOrCreateSandboxSecrets(dataDir);
@@ -258,13 +203,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(process.env.ALLOWED_ORIGINS !== undefined ? { allowedOrigins: runtimeSettings.allowedOrigins } : {}),
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
+    // Browsers' origins for the API and the bucket alike: the configured ones, or by default the sandbox's own (its web app's).
+    const allowedOrigins = process.env.ALLOWED_ORIGINS !== undefined ? runtimeSettings.allowedOrigins : ownOrigins(apiPort);
     cleanup.push(() => closeServer(apiServer));
 
     const functionsKey = { ...secrets.functionKey, grant: functionsTableGrant(ROUTES, SANDBOX_TABLE) };
     const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [functionsKey, secrets.operatorKey]);
     cleanup.push(() => database.stop());
     const { endpoint: dynamoEndpoint } = database;
-    await ensureTable(dynamoEndpoint, secrets.operatorKey);
+    await ensureSandboxTable(dynamoEndpoint, secrets.operatorKey);
 
     const emulator = await startS3Emulator(join(dataDir, 's3'));
     cleanup.push(() => emulator.close());
@@ -293,6 +240,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         inlineRolePolicies: () => rolePolicies.all(),
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,
+        allowedOrigins,
         ...s3rverUploadRecords(emulator.directory),
         port: options.s3Port ?? 3001,
         ...(options.now ? { now: options.now } : {}),
@@ -331,7 +279,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...runtimeSettings,
         // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
         ...(process.env.WEBAUTHN_ORIGINS === undefined ? { passkeyOrigins: [`http://localhost:${apiPort}`] } : {}),
-        ...(process.env.ALLOWED_ORIGINS === undefined ? { allowedOrigins: ownOrigins(apiPort) } : {}),
+        allowedOrigins,
       }),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newSecretAccessKey } from './session-store';
+import { newSecretAccessKey } from './sts/session-store';
 
 /** An access key and its secret. */
 export interface LongTermKey {

@@ -1,8 +1,8 @@
 /**
  * Serves the web app from the local sandbox: `startSandbox({ staticHandler: await
  * createWebAppHandler() })`. The app is built once, in memory, when the handler is created.
+ * Imports nothing of local/ (bin/sandbox.ts hands the handler to the sandbox).
  */
-import { requestTarget } from '../local/api-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildWebApp, type BuildWebAppOptions } from './build';
 import { contentSecurityPolicy } from './csp';
@@ -43,7 +43,9 @@ export async function createWebAppHandler(options: WebAppHandlerOptions = {}): P
 
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    const { path } = requestTarget(request.url);
+    // The path as sent, query cut off and nothing decoded: only the exact asset paths match.
+    const url = request.url ?? '/';
+    const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
     const assetPath = PATHS[path];
     const asset = assetPath === undefined ? undefined : assets.get(assetPath);
     if (!asset) return false;

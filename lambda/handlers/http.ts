@@ -9,6 +9,7 @@ import type { Static } from '@sinclair/typebox';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { BodySchema } from '../contract/bodies';
 import { routeNamed, type RouteName, type RouteNamed } from '../contract/routes';
+import { API_CORS } from '../contract/cors';
 import { requestOrigin, type RequestOrigin } from '../core/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
 import { MAX_BODY_BYTES } from '../contract/limits';
@@ -142,10 +143,10 @@ export function httpEndpoint<N extends RouteName>(
     .use(
       httpCors({
         origins: [...config.allowedOrigins],
-        headers: 'Authorization,Content-Type',
-        methods: 'GET,POST,DELETE,OPTIONS',
-        exposeHeaders: 'Retry-After',
-        maxAge: 600,
+        headers: API_CORS.allowHeaders.join(','),
+        methods: API_CORS.allowMethods.join(','),
+        exposeHeaders: API_CORS.exposeHeaders.join(','),
+        maxAge: API_CORS.maxAgeSeconds,
       }),
     )
     .use(httpErrorHandler({ logger: false }))

@@ -12,7 +12,7 @@ import { runCli } from '../../admin/cli';
 import { STATE_CHANGING_COMMANDS } from '../../admin/dry-run';
 import { localTarget } from '../../admin/target';
 import { join, resolve } from 'node:path';
-import { SessionStore } from '../../local/session-store';
+import { SessionStore } from '../../local/sts/session-store';
 import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, sandboxForThisFile, type VendResponse } from './helpers';
 
 const PASSWORD = 'correct horse battery';

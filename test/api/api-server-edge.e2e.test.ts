@@ -8,7 +8,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import type { Server } from 'node:http';
-import { createApiServer, type LoadedRoute } from '../../local/api-server';
+import { createApiServer, type LoadedRoute } from '../../local/api-gateway/api-server';
 import type { RouteDefinition } from '../../lambda/contract/routes';
 
 let server: Server;

@@ -6,7 +6,7 @@
  */
 import Ajv from 'ajv';
 import fc from 'fast-check';
-import { bodyModelProblem } from '../../local/body-validator';
+import { bodyModelProblem } from '../../local/api-gateway/body-validator';
 import { ROUTES, type RouteDefinition } from '../../lambda/contract/routes';
 import { checkBody } from '../../lambda/core/body-check';
 import { ValidationError } from '../../lambda/core/errors';

@@ -25,10 +25,10 @@ import {
   type RevokedUser,
 } from '../../lambda/core/revocation';
 import { parseUsername, type Username } from '../../lambda/core/username';
-import { startIam } from '../../local/iam';
+import { startIam } from '../../local/iam/server';
 import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from '../../local/names';
 import { loadOrCreateSandboxSecrets } from '../../local/secrets';
-import { RolePolicyStore } from '../../local/role-policies';
+import { RolePolicyStore } from '../../local/iam/role-policies';
 import { REVOKED_USERS_POLICY_NAME, VENDING_ROLE_POLICY_NAME, type PolicyDocument } from '../../policies';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 

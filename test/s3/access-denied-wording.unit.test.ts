@@ -4,7 +4,7 @@
  * policy engine the S3 gate uses, with the vending role's cut-off statement.
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { accessDeniedReason } from '../../local/iam';
+import { accessDeniedReason } from '../../local/iam/server';
 import { bucketArn, renderSessionPolicy, renderVendingRolePolicy } from '../../lambda/core/policy';
 import { renderRevocationPolicy } from '../../lambda/core/revocation';
 import { parseUsername } from '../../lambda/core/username';

@@ -4,7 +4,9 @@
  * does not fit S3's schema).
  */
 import fc from 'fast-check';
-import { byteRange, completeParts, S3Failure } from '../../local/s3-emulator-operations';
+import { S3Failure } from '../../local/s3/emulator/answers';
+import { completeParts } from '../../local/s3/emulator/multipart';
+import { byteRange } from '../../local/s3/emulator/operations';
 
 /** The range S3 serves for a well-formed single range, or 'whole' / 416, from RFC 7233 and S3's leniency. */
 function model(first: number | undefined, last: number | undefined, size: number): { start: number; end: number } | 'whole' | 416 {

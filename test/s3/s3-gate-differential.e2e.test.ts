@@ -29,9 +29,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET } from '../../local/names';
-import type { ForwardedRequest } from '../../local/s3-gate';
-import type { StsSession } from '../../local/session-store';
-import { formatAmzDate, signingKey, signString } from '../../local/sigv4';
+import type { ForwardedRequest } from '../../local/s3/gate';
+import type { StsSession } from '../../local/sts/session-store';
+import { signingKey, signString } from '../../local/shared/sigv4';
+import { formatAmzDate } from '../../local/shared/sigv4-claim';
 import { sendRaw, startGateHarness, type GateHarness, type RawAnswer, type RawRequest } from '../support/s3-gate-harness';
 
 const RUNS = 2_000;

@@ -15,7 +15,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StsSession } from '../../local/session-store';
+import type { StsSession } from '../../local/sts/session-store';
 import { sendRaw, startGateHarness, type GateHarness, type RawRequest } from '../support/s3-gate-harness';
 import { xmlErrorCode } from './helpers';
 import { SANDBOX_BUCKET, SANDBOX_REGION } from '../../local/names';

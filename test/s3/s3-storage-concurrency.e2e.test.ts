@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { StsSession } from '../../local/session-store';
+import type { StsSession } from '../../local/sts/session-store';
 import { startGateHarness, type GateHarness, type RawAnswer } from '../support/s3-gate-harness';
 import { xmlErrorCode } from './helpers';
 

@@ -13,8 +13,8 @@ import {
   parseCompleteMultipartUploadBody,
   parseDeleteObjectsBody,
   parseTaggingBody,
-} from '../../local/s3-xml-bodies';
-import { AwsAuthError } from '../../local/sigv4';
+} from '../../local/s3/xml-bodies';
+import { AwsAuthError } from '../../local/shared/sigv4';
 
 const OWNER = 'a'.repeat(64);
 const NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';

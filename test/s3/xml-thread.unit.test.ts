@@ -3,9 +3,9 @@
  * same answer as in place, S3's errors cross the thread intact, and past its queue a body is
  * refused with the caller's busy error instead of waiting.
  */
-import { XML_BODY_READERS } from '../../local/s3-xml-bodies';
-import { AwsAuthError } from '../../local/sigv4';
-import { startXmlReader, XML_INLINE_MAX_BYTES, XML_THREAD_MAX_QUEUED, type XmlReader } from '../../local/xml-thread';
+import { XML_BODY_READERS } from '../../local/s3/xml-bodies';
+import { AwsAuthError } from '../../local/shared/sigv4';
+import { startXmlReader, XML_INLINE_MAX_BYTES, XML_THREAD_MAX_QUEUED, type XmlReader } from '../../local/s3/xml-thread';
 
 const busy = () => new AwsAuthError(503, 'SlowDown', 'Please reduce your request rate.');
 const completeBody = (parts: number, etag = '"abc"') =>

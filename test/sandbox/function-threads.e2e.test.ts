@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { startFunctionThreads, type FunctionThreads } from '../../local/function-threads';
+import { startFunctionThreads, type FunctionThreads } from '../../local/api-gateway/function-threads';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 
 const FIXTURES = join(__dirname, '..', 'support', 'functions');

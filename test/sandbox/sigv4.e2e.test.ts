@@ -4,8 +4,9 @@
  * for Transferring Payload in Multiple Chunks" in the S3 API reference). Matching them
  * proves the gate computes what AWS computes, independently of the SDK that signs.
  */
-import { decodeAwsChunked } from '../../local/aws-chunked';
-import { AwsAuthError, readSignatureClaim, signingKey, verifySignature, type WireRequest } from '../../local/sigv4';
+import { decodeAwsChunked } from '../../local/s3/aws-chunked';
+import { AwsAuthError, signingKey, verifySignature, type WireRequest } from '../../local/shared/sigv4';
+import { readSignatureClaim } from '../../local/shared/sigv4-claim';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

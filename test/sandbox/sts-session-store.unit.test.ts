@@ -1,4 +1,4 @@
-import { SessionStore, type StsSession } from '../../local/session-store';
+import { SessionStore, type StsSession } from '../../local/sts/session-store';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

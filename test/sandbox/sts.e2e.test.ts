@@ -6,9 +6,9 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import type { Server } from 'node:http';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
-import { newSecretAccessKey } from '../../local/session-store';
-import { SessionStore } from '../../local/session-store';
-import { startSts } from '../../local/sts';
+import { newSecretAccessKey } from '../../local/sts/session-store';
+import { SessionStore } from '../../local/sts/session-store';
+import { startSts } from '../../local/sts/server';
 
 const sessions = new SessionStore(undefined);
 /** The functions' key, random as in a data folder (secrets.ts). */

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
 import { ROUTES, tableActionsFor } from '../../lambda/contract/routes';
-import { functionsTableGrant } from '../../local/functions-grant';
-import { tableGrantRefusal, type TableGrant } from '../../local/table-grant';
+import { functionsTableGrant } from '../../local/dynamodb/functions-grant';
+import { tableGrantRefusal, type TableGrant } from '../../local/dynamodb/table-grant';
 
 const grant: TableGrant = { actions: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], table: 'tvm-local-users', queryIndex: 'sessionsByOwner' };
 const request = (action: string, input: unknown) => tableGrantRefusal(`DynamoDB_20120810.${action}`, Buffer.from(JSON.stringify(input)), grant);

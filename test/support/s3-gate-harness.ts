@@ -4,7 +4,7 @@
  * written byte for byte on a socket, so a test controls every character of the
  * request-target, and signed with SigV4 as a client would sign them.
  */
-import { s3rverUploadRecords } from '../../local/s3-uploads';
+import { s3rverUploadRecords } from '../../local/s3/uploads';
 import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
 import { parseUsername } from '../../lambda/core/username';
 import { SANDBOX_BUCKET, SANDBOX_VENDING_ROLE_ARN, SANDBOX_VENDING_ROLE_ID, assumedRoleArn } from '../../local/names';
-import { startS3Emulator, type S3Emulator } from '../../local/s3-emulator';
-import { startS3Gate, type ForwardedRequest, type S3Gate } from '../../local/s3-gate';
-import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, SessionStore, type StsSession } from '../../local/session-store';
-import { canonicalRequest, credentialScope, formatAmzDate, parseQuery, sha256Hex, signingKey, signString, type SignatureClaim } from '../../local/sigv4';
+import { startS3Emulator, type S3Emulator } from '../../local/s3/emulator/supervisor';
+import { startS3Gate, type ForwardedRequest, type S3Gate } from '../../local/s3/gate';
+import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, SessionStore, type StsSession } from '../../local/sts/session-store';
+import { canonicalRequest, credentialScope, parseQuery, sha256Hex, signingKey, signString, type SignatureClaim } from '../../local/shared/sigv4';
+import { formatAmzDate } from '../../local/shared/sigv4-claim';
 
 /** An HTTP answer read off the socket. */
 export interface RawAnswer {
