@@ -2,14 +2,14 @@
  * `tvm-admin mfa show <user>` and `tvm-admin mfa reset <user>`: a user's second factors, and
  * their removal by an operator (audited) for a person who lost their device.
  */
-import { DynamoMfaStore } from '../lambda/adapters/dynamo-mfa-store';
-import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
-import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
-import { MfaAdmin } from '../lambda/core/mfa/admin';
-import type { FactorSummary } from '../lambda/core/mfa/mfa-service';
-import { systemClock } from '../lambda/core/ports';
-import { AuditRecorder, type DomainLog } from '../lambda/core/tvm-service';
-import type { Username } from '../lambda/core/username';
+import { DynamoMfaStore } from '../lambda/adapters/dynamo/factor-store';
+import { DynamoTvmStore } from '../lambda/adapters/dynamo/user-store';
+import { readRuntimeSettings, type TvmConfig } from '../lambda/platform/config';
+import { MfaAdmin } from '../lambda/operator/second-factor-admin';
+import type { FactorSummary } from '../lambda/second-factor/mfa-service';
+import { systemClock } from '../lambda/platform/clock';
+import { AuditRecorder, type DomainLog } from '../lambda/platform/audit';
+import type { Username } from '../lambda/accounts/username';
 import { AdminError, type AdminTarget } from './target';
 
 /** The usage lines tvm-admin prints for these commands. */

@@ -4,14 +4,14 @@
  */
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { PolicyDocument } from '../policies';
-import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
-import { DynamoRevocationStore } from '../lambda/adapters/revocation-store';
-import { AccountAdmin } from '../lambda/core/account-admin';
-import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
-import { bucketArn, renderSessionPolicy, userPrefix } from '../lambda/core/policy';
-import { systemClock } from '../lambda/core/ports';
-import type { DomainLog } from '../lambda/core/tvm-service';
-import type { Username } from '../lambda/core/username';
+import { DynamoTvmStore } from '../lambda/adapters/dynamo/user-store';
+import { DynamoRevocationStore } from '../lambda/operator/revocation-store';
+import { AccountAdmin } from '../lambda/operator/account-admin';
+import { readRuntimeSettings, type TvmConfig } from '../lambda/platform/config';
+import { bucketArn, renderSessionPolicy, userPrefix } from '../lambda/credentials/policy';
+import { systemClock } from '../lambda/platform/clock';
+import type { DomainLog } from '../lambda/platform/audit';
+import type { Username } from '../lambda/accounts/username';
 import { RevocationList } from './revocations';
 import type { AdminTarget } from './target';
 

@@ -6,7 +6,7 @@
  * so the handlers take their real success and refusal paths.
  */
 import { answerBatchGet, type BatchGetRequestItems } from '../test/support/batch-get';
-import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
+import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
 
 /** An item as the DocumentClient sees it. */
 export type Item = Record<string, unknown>;

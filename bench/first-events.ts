@@ -4,8 +4,8 @@
  * second session to revoke), as API Gateway proxy events. Used by the cold starts and the
  * round-trip count of `npm run bench`.
  */
-import type { AccountAdmin } from '../lambda/core/account-admin';
-import type { Username } from '../lambda/core/username';
+import type { AccountAdmin } from '../lambda/operator/account-admin';
+import type { Username } from '../lambda/accounts/username';
 import { ROUTES, type RouteDefinition } from '../lambda/routes';
 
 /** The password of every benchmark user. */

@@ -21,7 +21,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 // Static, so it is the same module instance lambda/core/password.ts requires (a dynamic import
 // would load bcryptjs's separate ESM build, and stubbing it would not reach the handlers).
 import bcryptModule from 'bcryptjs';
-import type { Username } from '../lambda/core/username';
+import type { Username } from '../lambda/accounts/username';
 import { FakeTable, fakeAssumeRole } from './fake-backends';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
   const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
   const bcrypt = bcryptModule as unknown as Record<'hash' | 'compare', unknown>;
-  const { hashSessionToken, newSessionToken } = await import('../lambda/core/session-token');
+  const { hashSessionToken, newSessionToken } = await import('../lambda/sessions/session-token');
 
   const table = new FakeTable();
   const dynamo = mockClient(DynamoDBDocumentClient);

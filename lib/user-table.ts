@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
+import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
 
 /** Props of {@link UserTable}. */
 export interface UserTableProps {

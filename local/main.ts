@@ -6,7 +6,7 @@
  * lambda/core/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
  * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2).
  */
-import { readRuntimeSettings } from '../lambda/core/config';
+import { readRuntimeSettings } from '../lambda/platform/config';
 import { createWebAppHandler } from '../web/serve';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
 

@@ -19,10 +19,10 @@ import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, ResourceNotFo
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { createTableInput } from '../lambda/adapters/table-layout';
-import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
-import { readRuntimeSettings } from '../lambda/core/config';
-import { settingsEnvironment } from '../lambda/core/settings';
+import { createTableInput } from '../lambda/adapters/dynamo/table-layout';
+import { bucketArn, renderVendingRolePolicy } from '../lambda/credentials/policy';
+import { readRuntimeSettings } from '../lambda/platform/config';
+import { settingsEnvironment } from '../lambda/platform/settings';
 import { ROUTES } from '../lambda/routes';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';

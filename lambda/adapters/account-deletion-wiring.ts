@@ -7,18 +7,18 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AccountAdmin, type AccountAdminDependencies } from '../core/account-admin';
-import { AccountDeletion, type AccountDeletionDependencies } from '../core/account-deletion';
-import type { TvmConfig } from '../core/config';
+import { AccountAdmin, type AccountAdminDependencies } from '../operator/account-admin';
+import { AccountDeletion, type AccountDeletionDependencies } from '../accounts/account-deletion';
+import type { TvmConfig } from '../platform/config';
 import { FUNCTION_TIMEOUT_SECONDS } from '../core/limits';
-import { bucketArn, renderVendingRolePolicy } from '../core/policy';
-import { CLOCK_SKEW_ALLOWANCE_MS } from '../core/revocation';
-import { CREDENTIAL_MAX_SECONDS } from '../core/settings';
-import { AuditRecorder } from '../core/tvm-service';
+import { bucketArn, renderVendingRolePolicy } from '../credentials/policy';
+import { CLOCK_SKEW_ALLOWANCE_MS } from '../credentials/revocation';
+import { CREDENTIAL_MAX_SECONDS } from '../platform/settings';
+import { AuditRecorder } from '../platform/audit';
 import { DynamoDeletionQueue } from './deletion-queue';
 import { purgeFolder } from './folder-purge';
 import { RevocationList } from './revocation-list';
-import { DynamoRevocationStore } from './revocation-store';
+import { DynamoRevocationStore } from '../operator/revocation-store';
 
 /**
  * How long AWS may take to apply a change to the vending role's policy everywhere. AWS

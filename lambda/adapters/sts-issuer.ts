@@ -1,7 +1,8 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { BackendUnavailableError } from '../core/errors';
-import type { CredentialIssuer, CredentialRequest, IssuedCredentials } from '../core/ports';
-import { REVOCATION_GROUP_SESSION_TAG, revocationGroup } from '../core/revocation';
+import { BackendUnavailableError } from '../platform/errors';
+import type { CredentialIssuer, CredentialRequest } from '../credentials/ports';
+import type { IssuedCredentials } from '../contract/wire';
+import { REVOCATION_GROUP_SESSION_TAG, revocationGroup } from '../credentials/revocation';
 
 /** The session tag carrying the username; policies and CloudTrail can match on it. */
 export const USERNAME_SESSION_TAG = 'username';

@@ -1,12 +1,12 @@
-import { ValidationError } from './errors';
+import { ValidationError } from '../platform/errors';
 import { DEVICE_MAX_CHARACTERS, PASSWORD_MAX_BYTES } from './limits';
 import { parseResetSecondFactor } from './mfa/requests';
-import type { SecondFactorProof } from './mfa/second-factor';
-import { checkWellFormed, parsePassword, type Password } from './password';
-import { parseResetCode } from './reset-code';
-import { isWellFormedDeviceToken } from './device-trust';
-import { isWellFormedSessionToken } from './session-token';
-import { parseUsername, type Username } from './username';
+import type { SecondFactorProof } from '../second-factor/gate';
+import { checkWellFormed, parsePassword, type Password } from '../accounts/password';
+import { parseResetCode } from '../accounts/reset-code';
+import { isWellFormedDeviceToken } from '../accounts/device-trust';
+import { isWellFormedSessionToken } from '../sessions/session-token';
+import { parseUsername, type Username } from '../accounts/username';
 
 
 /** A validated `POST /register` body. */

@@ -6,8 +6,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { requestOrigin, type RequestOrigin } from '../core/audit';
-import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
+import { requestOrigin, type RequestOrigin } from '../platform/audit';
+import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../platform/errors';
 import { MAX_BODY_BYTES } from '../core/limits';
 import { getRuntime } from './runtime';
 

@@ -2,11 +2,11 @@ import { parseRegisterRequest } from '../core/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service, logger } = getRuntime();
+const { accounts, logger } = getRuntime();
 
 /** `POST /register`: creates a user and answers 201 with a session, credentials and storage. */
 export const handler = httpEndpoint({ jsonBody: true }, async (event) => {
   const request = parseRegisterRequest(event.body);
   logger.appendKeys({ username: request.username });
-  return { status: 201, body: await service.register(request, originOf(event)) };
+  return { status: 201, body: await accounts.register(request, originOf(event)) };
 });

@@ -6,23 +6,24 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
-import { DynamoMfaStore } from '../adapters/dynamo-mfa-store';
-import { DynamoTvmStore } from '../adapters/dynamo-store';
+import { DynamoMfaStore } from '../adapters/dynamo/factor-store';
+import { DynamoTvmStore } from '../adapters/dynamo/user-store';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
-import type { AccountAdminDependencies } from '../core/account-admin';
-import { loadConfig, type TvmConfig } from '../core/config';
-import type { MfaService } from '../core/mfa/mfa-service';
-import { withSecondFactors } from '../core/mfa/wiring';
-import { BcryptPasswordHasher } from '../core/password-hash';
-import { NewPasswordPolicy } from '../core/password-policy';
-import { systemClock } from '../core/ports';
-import type { DomainLog, TvmService } from '../core/tvm-service';
+import type { AccountAdminDependencies } from '../operator/account-admin';
+import { loadConfig, type TvmConfig } from '../platform/config';
+import type { MfaService } from '../second-factor/mfa-service';
+import { createServices, type Services } from '../services';
+import { BcryptPasswordHasher } from '../accounts/password-hash';
+import { NewPasswordPolicy } from '../accounts/password-policy';
+import { systemClock } from '../platform/clock';
+import type { DomainLog } from '../platform/audit';
 
 /** The pieces a handler module uses. */
 export interface Runtime {
   readonly config: TvmConfig;
   readonly logger: Logger;
-  readonly service: TvmService;
+  readonly accounts: Services['accounts'];
+  readonly sessions: Services['sessions'];
   /** Second factors (docs/mfa.md). */
   readonly mfa: MfaService;
   /** The table's client and stores, for the functions that build more on them (the account deletion). */
@@ -59,7 +60,7 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     clock: systemClock,
     log: domainLog,
   };
-  const { service, mfa } = withSecondFactors({
+  const { accounts, sessions, mfa } = createServices({
     ...stores,
     factors: mfaStore,
     challenges: mfaStore,
@@ -69,5 +70,5 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     // The list is read on first use: only the functions that set passwords ever load it.
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
   });
-  return { config, logger, service, mfa, dynamo, stores };
+  return { config, logger, accounts, sessions, mfa, dynamo, stores };
 }

@@ -3,7 +3,7 @@ import { parseBearerToken } from '../core/requests';
 import { authorizationHeader, httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { mfa } = getRuntime();
+const { sessions } = getRuntime();
 
 /**
  * `DELETE /sessions/{id}`: revokes one of the caller's own sessions and answers 204. Another
@@ -12,6 +12,6 @@ const { mfa } = getRuntime();
 export const handler = httpEndpoint({ jsonBody: false }, async (event) => {
   const token = parseBearerToken(authorizationHeader(event));
   const proof = parseOptionalStepUp(typeof event.body === 'string' ? event.body : undefined);
-  await mfa.revokeSession(token, event.pathParameters?.id, proof, originOf(event));
+  await sessions.revokeSession(token, event.pathParameters?.id, proof, originOf(event));
   return { status: 204 };
 });

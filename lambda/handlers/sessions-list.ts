@@ -2,10 +2,10 @@ import { parseBearerToken } from '../core/requests';
 import { authorizationHeader, httpEndpoint } from './http';
 import { getRuntime } from './runtime';
 
-const { service } = getRuntime();
+const { sessions } = getRuntime();
 
 /** `GET /sessions`: the caller's live sessions (`{sessions: [...]}`). */
 export const handler = httpEndpoint({ jsonBody: false }, async (event) => ({
   status: 200,
-  body: { sessions: await service.listSessions(parseBearerToken(authorizationHeader(event))) },
+  body: { sessions: await sessions.listSessions(parseBearerToken(authorizationHeader(event))) },
 }));

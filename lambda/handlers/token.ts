@@ -2,10 +2,10 @@ import { parseBearerToken } from '../core/requests';
 import { authorizationHeader, httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service } = getRuntime();
+const { sessions } = getRuntime();
 
 /** `POST /token`: fresh credentials for a live session. Any body is ignored. */
 export const handler = httpEndpoint({ jsonBody: false }, async (event) => ({
   status: 200,
-  body: await service.token(parseBearerToken(authorizationHeader(event)), originOf(event)),
+  body: await sessions.token(parseBearerToken(authorizationHeader(event)), originOf(event)),
 }));

@@ -13,7 +13,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
+import { TABLE_LAYOUT } from '../../lambda/adapters/dynamo/table-layout';
 import { ROUTES, tableItemActions } from '../../lambda/routes';
 import type { SandboxManifest } from '../../local/manifest';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';

@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isUsername } from '../../lambda/core/username';
+import { isUsername } from '../../lambda/accounts/username';
 import { ROUTES } from '../../lambda/routes';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../../local/names';
 import { readSandboxSecrets } from '../../local/secrets';

@@ -5,9 +5,9 @@
  * a login challenge keeps the counter its answers are charged to.
  */
 import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoMfaStore } from '../../lambda/adapters/dynamo-mfa-store';
-import type { PasskeyRecord } from '../../lambda/core/mfa/ports';
-import { parseUsername } from '../../lambda/core/username';
+import { DynamoMfaStore } from '../../lambda/adapters/dynamo/factor-store';
+import type { PasskeyRecord } from '../../lambda/second-factor/ports';
+import { parseUsername } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
 const TABLE = 'tvm-mfa-store';

@@ -7,10 +7,10 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { BackendUnavailableError } from '../../lambda/core/errors';
-import type { SessionRecord } from '../../lambda/core/ports';
-import { parseUsername } from '../../lambda/core/username';
+import { DynamoTvmStore } from '../../lambda/adapters/dynamo/user-store';
+import { BackendUnavailableError } from '../../lambda/platform/errors';
+import type { SessionRecord } from '../../lambda/sessions/ports';
+import { parseUsername } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
 const TABLE = 'tvm-put-session-retry';

@@ -14,17 +14,17 @@ import { deleteUser, revokeCredentials } from '../../admin/lifecycle';
 import { accountAdmin } from '../../admin/operations';
 import { LOCK_LEASE_MS, RevocationList } from '../../admin/revocations';
 import { AdminError } from '../../admin/target';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { DynamoRevocationStore } from '../../lambda/adapters/revocation-store';
-import { bucketArn, renderVendingRolePolicy } from '../../lambda/core/policy';
+import { DynamoTvmStore } from '../../lambda/adapters/dynamo/user-store';
+import { DynamoRevocationStore } from '../../lambda/operator/revocation-store';
+import { bucketArn, renderVendingRolePolicy } from '../../lambda/credentials/policy';
 import {
   policyCharacters,
   renderRevocationPolicy,
   revocationBudget,
   ROLE_INLINE_POLICY_MAX_CHARACTERS,
   type RevokedUser,
-} from '../../lambda/core/revocation';
-import { parseUsername, type Username } from '../../lambda/core/username';
+} from '../../lambda/credentials/revocation';
+import { parseUsername, type Username } from '../../lambda/accounts/username';
 import { startIam } from '../../local/iam';
 import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from '../../local/names';
 import { loadOrCreateSandboxSecrets } from '../../local/secrets';

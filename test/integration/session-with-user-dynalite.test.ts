@@ -6,10 +6,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { BackendUnavailableError } from '../../lambda/core/errors';
-import type { SessionRecord, UserRecord } from '../../lambda/core/ports';
-import { parseUsername } from '../../lambda/core/username';
+import { DynamoTvmStore } from '../../lambda/adapters/dynamo/user-store';
+import { BackendUnavailableError } from '../../lambda/platform/errors';
+import type { SessionRecord } from '../../lambda/sessions/ports';
+import type { UserRecord } from '../../lambda/accounts/ports';
+import { parseUsername } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
 const TABLE = 'tvm-session-with-user';

@@ -7,13 +7,13 @@
  * check, as before issue 21) shows the test detects the oracle the issue reported.
  */
 import { randomBytes } from 'node:crypto';
-import { AuthenticationError } from '../../lambda/core/errors';
-import { hashChallengeToken } from '../../lambda/core/mfa/challenge';
-import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
-import { passkeyIdOf } from '../../lambda/core/mfa/passkeys';
+import { AuthenticationError } from '../../lambda/platform/errors';
+import { hashChallengeToken } from '../../lambda/second-factor/challenge';
+import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-service';
+import { passkeyIdOf } from '../../lambda/second-factor/passkeys';
 import { parsePasskeyAdd } from '../../lambda/core/mfa/requests';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import type { Password } from '../../lambda/core/password';
+import { createServices } from '../../lambda/services';
+import type { Password } from '../../lambda/accounts/password';
 import { parseRegisterRequest } from '../../lambda/core/requests';
 import { inMemoryBackend } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
@@ -27,8 +27,9 @@ const ALPHA = 0.001;
 async function timedPasskeyLogin() {
   const backend = inMemoryBackend({ yieldEachCall: false });
   const store = new InMemoryMfaStore();
-  const { service, mfa } = withSecondFactors({ ...backend, factors: store, challenges: store });
-  const alice = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+  const service = createServices({ ...backend, factors: store, challenges: store });
+  const { mfa } = service;
+  const alice = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
   const aliceKey = new SoftAuthenticator();
   const options = (await mfa.passkeyOptions(alice.session.token, { currentPassword: PASSWORD as Password })) as { challenge: string; rp: { id?: string } };
   const { credential, name } = parsePasskeyAdd({ credential: JSON.stringify(aliceKey.register(options, ORIGIN)), name: 'key' });

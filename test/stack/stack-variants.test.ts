@@ -6,8 +6,8 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/core/config';
-import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/core/settings';
+import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/platform/config';
+import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/platform/settings';
 import { ROUTES } from '../../lambda/routes';
 import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
 import {

@@ -11,32 +11,23 @@
  * For tests and benchmarks only. Failures can be injected per method with `failNext`.
  */
 import { createHash } from 'node:crypto';
-import { BackendUnavailableError, UsernameTakenError } from '../../lambda/core/errors';
-import type { TvmConfig } from '../../lambda/core/config';
-import type { Password, PasswordHasher } from '../../lambda/core/password';
-import { NewPasswordPolicy } from '../../lambda/core/password-policy';
-import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../../lambda/core/lockout';
+import { BackendUnavailableError, UsernameTakenError } from '../../lambda/platform/errors';
+import type { TvmConfig } from '../../lambda/platform/config';
+import type { Password, PasswordHasher } from '../../lambda/accounts/password';
+import { NewPasswordPolicy } from '../../lambda/accounts/password-policy';
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../../lambda/accounts/lockout';
 import { GzipCommonPasswordList } from '../../lambda/adapters/common-passwords';
-import type { AuditEvent } from '../../lambda/core/audit';
-import type {
-  AuditTrail,
-  Clock,
-  CredentialIssuer,
-  CredentialRequest,
-  IssuedCredentials,
-  LockoutState,
-  LockoutStore,
-  ReserveResult,
-  ResetCodeStore,
-  SessionRecord,
-  SessionStore,
-  SessionWithUserReader,
-  UserChanges,
-  UserRecord,
-  UserStore,
-} from '../../lambda/core/ports';
-import type { DomainLog, TvmServiceDependencies } from '../../lambda/core/tvm-service';
-import type { Username } from '../../lambda/core/username';
+import type { AuditEvent, AuditTrail, DomainLog } from '../../lambda/platform/audit';
+import type { Clock } from '../../lambda/platform/clock';
+import type { CredentialIssuer, CredentialRequest } from '../../lambda/credentials/ports';
+import type { IssuedCredentials } from '../../lambda/contract/wire';
+import type { LockoutState, LockoutStore, ReserveResult, ResetCodeStore, UserChanges, UserRecord, UserStore } from '../../lambda/accounts/ports';
+import type { SessionRecord, SessionStore, SessionWithUserReader } from '../../lambda/sessions/ports';
+import type { LoginRequest } from '../../lambda/core/requests';
+import type { MfaChallengeResult, SessionResult } from '../../lambda/contract/wire';
+import type { ServiceDependencies, Services } from '../../lambda/services';
+import { InMemoryMfaStore } from './in-memory-mfa';
+import type { Username } from '../../lambda/accounts/username';
 
 /** A clock tests move by hand. Starts at a fixed instant so results are reproducible. */
 export class ManualClock implements Clock {
@@ -591,8 +582,8 @@ export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
   };
 }
 
-/** Everything TvmService needs, in memory, with the concrete fake types exposed. */
-export interface InMemoryBackend extends TvmServiceDependencies {
+/** Everything the services need (lambda/services.ts), in memory, with the concrete fake types exposed. */
+export interface InMemoryBackend extends ServiceDependencies {
   readonly users: InMemoryUserStore;
   readonly sessions: InMemorySessionStore;
   readonly lockout: InMemoryLockoutStore;
@@ -601,6 +592,9 @@ export interface InMemoryBackend extends TvmServiceDependencies {
   readonly issuer: InMemoryCredentialIssuer;
   readonly clock: ManualClock;
   readonly log: MemoryLog;
+  /** One store for both second-factor ports, as in DynamoDB. */
+  readonly factors: InMemoryMfaStore;
+  readonly challenges: InMemoryMfaStore;
 }
 
 /**
@@ -630,6 +624,7 @@ export function inMemoryBackend(
   };
   const users = new InMemoryUserStore(fakeOptions);
   const sessions = new InMemorySessionStore(fakeOptions);
+  const mfa = new InMemoryMfaStore();
   return {
     config: testConfig(options.config),
     users,
@@ -643,7 +638,23 @@ export function inMemoryBackend(
     passwordPolicy: new NewPasswordPolicy(options.config?.passwordMinCharacters ?? 8, sharedCommonPasswords),
     clock,
     log: new MemoryLog(),
+    factors: mfa,
+    challenges: mfa,
   };
+}
+
+/** A login that must open a session: its result, or a failure if a second factor was asked for instead. */
+export async function loginSession(services: Pick<Services, 'sessions'>, request: LoginRequest, origin?: Parameters<Services['sessions']['login']>[1]): Promise<SessionResult> {
+  const outcome = await services.sessions.login(request, origin);
+  if (outcome.kind !== 'session') throw new Error('expected a session, got a second-factor challenge');
+  return outcome.result;
+}
+
+/** A login that must stop at its second factor: the challenge, or a failure if a session was opened. */
+export async function loginChallenge(services: Pick<Services, 'sessions'>, request: LoginRequest, origin?: Parameters<Services['sessions']['login']>[1]): Promise<MfaChallengeResult> {
+  const outcome = await services.sessions.login(request, origin);
+  if (outcome.kind !== 'second-factor-required') throw new Error('expected a second-factor challenge, got a session');
+  return outcome.result;
 }
 
 /** The adapter's trusted-devices condition: none stored as read, or the same length and newest entry. */

@@ -10,10 +10,10 @@ import {
   parseRegisterRequest,
   parseResetPasswordRequest,
 } from '../../lambda/core/requests';
-import { newResetCode } from '../../lambda/core/reset-code';
+import { newResetCode } from '../../lambda/accounts/reset-code';
 import { parseMfaLogin, parsePasswordChange, parseStepUp, parsePasskeyAdd, parsePasskeyLogin, parsePasskeyOptions, parseTotpConfirm, parseTotpRemove, parseTotpStart } from '../../lambda/core/mfa/requests';
-import { newRecoveryCode } from '../../lambda/core/mfa/recovery-codes';
-import { newChallengeToken } from '../../lambda/core/mfa/challenge';
+import { newRecoveryCode } from '../../lambda/second-factor/recovery-codes';
+import { newChallengeToken } from '../../lambda/second-factor/challenge';
 import { PASSWORD_MAX_BYTES, RESET_CODE_INPUT_MAX_CHARACTERS, USERNAME_MAX_LENGTH } from '../../lambda/core/limits';
 
 const PARSERS: Record<string, (body: unknown) => unknown> = {

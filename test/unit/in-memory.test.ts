@@ -1,6 +1,6 @@
 /** The in-memory fakes behave like the DynamoDB adapter, so tests built on them mean something. */
-import { BackendUnavailableError, UsernameTakenError } from '../../lambda/core/errors';
-import { parseUsername } from '../../lambda/core/username';
+import { BackendUnavailableError, UsernameTakenError } from '../../lambda/platform/errors';
+import { parseUsername } from '../../lambda/accounts/username';
 import {
   InMemoryCredentialIssuer,
   InMemoryLockoutStore,

@@ -5,20 +5,20 @@
  * passkey ceremonies are real (a software authenticator signs what a browser would send).
  */
 import fc from 'fast-check';
-import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
-import { hashDeviceToken } from '../../lambda/core/device-trust';
-import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
-import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/platform/errors';
+import { hashDeviceToken } from '../../lambda/accounts/device-trust';
+import { type MfaChallengeResult } from '../../lambda/contract/wire';
+import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-service';
 import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/core/mfa/requests';
-import { MfaAdmin } from '../../lambda/core/mfa/admin';
-import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/core/mfa/second-factor';
-import { AuditRecorder } from '../../lambda/core/tvm-service';
-import { totpCode } from '../../lambda/core/mfa/totp';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import { parsePassword, type Password } from '../../lambda/core/password';
+import { MfaAdmin } from '../../lambda/operator/second-factor-admin';
+import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/second-factor/gate';
+import { AuditRecorder } from '../../lambda/platform/audit';
+import { totpCode } from '../../lambda/second-factor/totp';
+import { createServices } from '../../lambda/services';
+import { parsePassword, type Password } from '../../lambda/accounts/password';
 import { parseChangePasswordRequest, parseLoginPassword, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
 import { thrown } from '../support/async';
-import { inMemoryBackend } from '../support/in-memory';
+import { inMemoryBackend, loginChallenge, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 
@@ -30,12 +30,13 @@ const WINDOW = 15 * 60_000;
 function setup() {
   const backend = inMemoryBackend();
   const store = new InMemoryMfaStore();
-  return { backend, store, ...withSecondFactors({ ...backend, factors: store, challenges: store }) };
+  const services = createServices({ ...backend, factors: store, challenges: store });
+  return { backend, store, service: services, ...services };
 }
 type Setup = ReturnType<typeof setup>;
 
 async function register(s: Setup, username: string) {
-  return s.service.register(parseRegisterRequest({ username, password: PASSWORD }));
+  return s.service.accounts.register(parseRegisterRequest({ username, password: PASSWORD }));
 }
 
 /** Alice with an authenticator app; her first device (the registering one) is trusted. */
@@ -56,9 +57,7 @@ async function addPasskey(s: Setup, token: string, authenticator: SoftAuthentica
 }
 
 async function challengeFor(s: Setup, username: string, deviceToken?: string): Promise<MfaChallengeResult> {
-  const error = await thrown(s.service.login(parseLoginRequest({ username, password: PASSWORD, ...(deviceToken ? { deviceToken } : {}) })));
-  if (!(error instanceof SecondFactorRequired)) throw new Error(`expected a challenge, got ${String(error)}`);
-  return error.result;
+  return loginChallenge(s.service, parseLoginRequest({ username, password: PASSWORD, ...(deviceToken ? { deviceToken } : {}) }));
 }
 
 const wrongCode = (s: Setup, secret: string) => (totpCode(secret, s.backend.clock.now()) === '000000' ? '111111' : '000000');
@@ -88,18 +87,18 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     const { token, secret, deviceToken } = await aliceWithTotp(s);
     const stolen = await s.mfa.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const ownerSessionId = (await s.service.listSessions(token)).find((session) => session.current)!.id;
+    const ownerSessionId = (await s.service.sessions.listSessions(token)).find((session) => session.current)!.id;
     for (let i = 0; i < 5; i++) {
-      expect(await thrown(s.mfa.revokeSession(stolen.session.token, ownerSessionId, { code: wrongCode(s, secret) }))).toBeInstanceOf(AuthenticationError);
+      expect(await thrown(s.service.sessions.revokeSession(stolen.session.token, ownerSessionId, { code: wrongCode(s, secret) }))).toBeInstanceOf(AuthenticationError);
     }
-    expect(await thrown(s.mfa.revokeSession(stolen.session.token, ownerSessionId, { code: totpCode(secret, s.backend.clock.now()) }))).toBeInstanceOf(TooManyAttemptsError);
+    expect(await thrown(s.service.sessions.revokeSession(stolen.session.token, ownerSessionId, { code: totpCode(secret, s.backend.clock.now()) }))).toBeInstanceOf(TooManyAttemptsError);
     // The owner, from the trusted device and from the own session, is unaffected.
     const owner = await challengeFor(s, 'alice', deviceToken);
     await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const stolenId = (await s.service.listSessions(stolen.session.token)).find((session) => session.current)!.id;
-    await s.mfa.revokeSession(token, stolenId, { code: totpCode(secret, s.backend.clock.now()) });
-    expect(await thrown(s.service.token(stolen.session.token))).toBeInstanceOf(AuthenticationError);
+    const stolenId = (await s.service.sessions.listSessions(stolen.session.token)).find((session) => session.current)!.id;
+    await s.service.sessions.revokeSession(token, stolenId, { code: totpCode(secret, s.backend.clock.now()) });
+    expect(await thrown(s.service.sessions.token(stolen.session.token))).toBeInstanceOf(AuthenticationError);
   });
 
   it('forged passwordless answers carrying the owner\'s credential id spend no counter of the owner, whose password, code and passkey keep working', async () => {
@@ -149,8 +148,7 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     const { request, factor } = parsePasswordChange({ currentPassword: PASSWORD, newPassword: 'a different long password', code: totpCode(secret, s.backend.clock.now()) });
     await s.mfa.changePassword(token, request, factor);
     s.backend.clock.advance(STEP);
-    const error = await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: 'a different long password' })));
-    const fresh = (error as SecondFactorRequired).result;
+    const fresh = await loginChallenge(s.service, parseLoginRequest({ username: 'alice', password: 'a different long password' }));
     await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: fresh.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   }, 60_000);
 });
@@ -265,18 +263,18 @@ describe('step-up with the factors the account has', () => {
     expect(await thrown(s.mfa.removePasskey(token, added.id, password))).toBeInstanceOf(SecondFactorMissingError);
     const other = await s.mfa.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const otherId = (await s.service.listSessions(other.session.token)).find((session) => session.current)!.id;
-    expect(await thrown(s.mfa.revokeSession(token, otherId, password))).toBeInstanceOf(SecondFactorMissingError);
+    const otherId = (await s.service.sessions.listSessions(other.session.token)).find((session) => session.current)!.id;
+    expect(await thrown(s.service.sessions.revokeSession(token, otherId, password))).toBeInstanceOf(SecondFactorMissingError);
     const change = parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: 'a different long password' });
     expect(await thrown(s.mfa.changePassword(token, change, undefined))).toBeInstanceOf(SecondFactorMissingError);
     expect(await thrown(s.mfa.changePassword(token, change, password))).toBeInstanceOf(SecondFactorMissingError);
     // Nothing changed: the passkey, the other session and the password are all still there.
     expect(s.store.records.get('alice')!.passkeys).toHaveLength(1);
-    await expect(s.service.token(other.session.token)).resolves.toBeDefined();
+    await expect(s.service.sessions.token(other.session.token)).resolves.toBeDefined();
     expect(await challengeFor(s, 'alice')).toHaveProperty('mfaRequired', true);
     // With the factor, each goes through.
     await s.mfa.changePassword(token, change, { code: totpCode(secret, s.backend.clock.now()) });
-    expect(await thrown(s.service.token(other.session.token))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.service.sessions.token(other.session.token))).toBeInstanceOf(AuthenticationError);
   });
 
   it('a passkey-only account steps up with its passkey (a fresh passwordless challenge, used once); another account\'s passkey proves nothing', async () => {
@@ -351,8 +349,8 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const alice = await register(s, 'alice');
     const aliceKey = new SoftAuthenticator({ withoutCounter: true });
     await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
-    const other = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })).catch((error: unknown) => error);
-    expect(other).toBeInstanceOf(SecondFactorRequired);
+    const other = await s.service.sessions.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    expect(other.kind).toBe('second-factor-required');
     const proof = proofFrom(await passwordlessAnswer(s, aliceKey));
     const outcomes = await settled([
       s.mfa.startTotp(alice.session.token, proof),
@@ -415,7 +413,7 @@ describe('one proof is spent once, even sent to several routes or challenges at 
           ),
         );
         expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
-        expect((await s.service.listSessions((await register(s, 'probe')).session.token)).length).toBe(1);
+        expect((await s.service.sessions.listSessions((await register(s, 'probe')).session.token)).length).toBe(1);
       }),
       { numRuns: 15 },
     );
@@ -440,7 +438,7 @@ describe('a step-up proven with the password alone does not outlive the account\
   it('a stolen session with the phished password starts a passkey registration; once the owner sets up an app, finishing it adds nothing', async () => {
     const s = setup();
     const alice = await register(s, 'alice');
-    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const stolen = await loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }));
     const thiefKey = new SoftAuthenticator();
     const options = (await s.mfa.passkeyOptions(stolen.session.token, { currentPassword: PASSWORD as Password })) as { challenge: string; rp: { id?: string } };
     const { secret } = await s.mfa.startTotp(alice.session.token, { currentPassword: PASSWORD as Password });
@@ -454,7 +452,7 @@ describe('a step-up proven with the password alone does not outlive the account\
   it('a stolen session with the phished password starts an authenticator app; once the owner adds a passkey, its code confirms nothing', async () => {
     const s = setup();
     const alice = await register(s, 'alice');
-    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const stolen = await loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }));
     const { secret } = await s.mfa.startTotp(stolen.session.token, { currentPassword: PASSWORD as Password });
     await addPasskey(s, alice.session.token, new SoftAuthenticator(), { currentPassword: PASSWORD as Password });
     expect(await thrown(s.mfa.confirmTotp(stolen.session.token, totpCode(secret, s.backend.clock.now())))).toBeInstanceOf(NotFoundError);

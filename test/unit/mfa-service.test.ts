@@ -2,17 +2,17 @@
  * TOTP enrolment, second-factor login, step-up and the reset rule, on in-memory stores with
  * the adapter's conditions and a hand-moved clock. Codes are computed as an authenticator app would.
  */
-import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
-import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/platform/errors';
+import { type MfaChallengeResult } from '../../lambda/contract/wire';
 import { parseMfaLogin, parseStepUp, parseTotpConfirm, parseTotpStart } from '../../lambda/core/mfa/requests';
-import { totpCode } from '../../lambda/core/mfa/totp';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import type { Password } from '../../lambda/core/password';
+import { totpCode } from '../../lambda/second-factor/totp';
+import { createServices } from '../../lambda/services';
+import type { Password } from '../../lambda/accounts/password';
 import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
-import { hashResetCode } from '../../lambda/core/reset-code';
-import { parseUsername } from '../../lambda/core/username';
+import { hashResetCode } from '../../lambda/accounts/reset-code';
+import { parseUsername } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
-import { inMemoryBackend } from '../support/in-memory';
+import { inMemoryBackend, loginChallenge, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 
 const PASSWORD = 'correct horse battery';
@@ -21,13 +21,13 @@ const STEP = 30_000;
 function setup() {
   const backend = inMemoryBackend();
   const store = new InMemoryMfaStore();
-  const services = withSecondFactors({ ...backend, factors: store, challenges: store });
-  return { backend, store, ...services };
+  const services = createServices({ ...backend, factors: store, challenges: store });
+  return { backend, store, service: services, ...services };
 }
 type Setup = ReturnType<typeof setup>;
 
 async function registerWithTotp(s: Setup, username = 'alice') {
-  const registered = await s.service.register(parseRegisterRequest({ username, password: PASSWORD }));
+  const registered = await s.service.accounts.register(parseRegisterRequest({ username, password: PASSWORD }));
   const token = registered.session.token;
   const { secret, otpauthUri } = await s.mfa.startTotp(token, parseTotpStart({ currentPassword: PASSWORD }));
   const { recoveryCodes } = await s.mfa.confirmTotp(token, parseTotpConfirm({ code: totpCode(secret, s.backend.clock.now()) }));
@@ -37,18 +37,16 @@ async function registerWithTotp(s: Setup, username = 'alice') {
 }
 
 async function passwordLogin(s: Setup, username = 'alice', password = PASSWORD): Promise<MfaChallengeResult> {
-  const error = await thrown(s.service.login(parseLoginRequest({ username, password })));
-  if (!(error instanceof SecondFactorRequired)) throw new Error(`expected a challenge, got ${String(error)}`);
-  return error.result;
+  return loginChallenge(s.service, parseLoginRequest({ username, password }));
 }
 
 describe('TOTP enrolment', () => {
   it('hands out a pending secret after the password, and login needs no second factor until a code confirms it', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { secret, otpauthUri } = await s.mfa.startTotp(session.token, parseTotpStart({ currentPassword: PASSWORD }));
     expect(otpauthUri).toContain(`secret=${secret}`);
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
     const { recoveryCodes } = await s.mfa.confirmTotp(session.token, totpCode(secret, s.backend.clock.now()));
     expect(recoveryCodes).toHaveLength(10);
     const stored = s.store.records.get('alice')!;
@@ -60,17 +58,17 @@ describe('TOTP enrolment', () => {
 
   it('refuses to start without the right current password, counting it in the password lockout', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.startTotp(session.token, { currentPassword: 'not my password' as Password }))).toBeInstanceOf(AuthenticationError);
     // Counted on the session's own counter, as a password change is.
-    const sessionId = (await s.service.listSessions(session.token))[0]!.id;
+    const sessionId = (await s.service.sessions.listSessions(session.token))[0]!.id;
     expect(s.backend.lockout.state('alice', `session:${sessionId}`)?.attempts).toBe(1);
     expect(s.store.records.get('alice')).toBeUndefined();
   });
 
   it('refuses a wrong confirming code, a second enrolment (409) and a confirmation with nothing pending (404)', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.confirmTotp(session.token, '123456'))).toBeInstanceOf(NotFoundError);
     const { secret } = await s.mfa.startTotp(session.token, { currentPassword: PASSWORD as Password });
     const wrong = totpCode(secret, s.backend.clock.now() + 10 * STEP);
@@ -82,7 +80,7 @@ describe('TOTP enrolment', () => {
 
   it('lets a pending secret lapse after ten minutes', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { secret } = await s.mfa.startTotp(session.token, { currentPassword: PASSWORD as Password });
     s.backend.clock.advance(10 * 60_000);
     expect(await thrown(s.mfa.confirmTotp(session.token, totpCode(secret, s.backend.clock.now())))).toBeInstanceOf(NotFoundError);
@@ -110,8 +108,8 @@ describe('login with a second factor', () => {
   it('gives a wrong password the same 401 as for anyone, enrolled or not', async () => {
     const s = setup();
     await registerWithTotp(s);
-    const enrolled = await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: 'wrong password' })));
-    const unknown = await thrown(s.service.login(parseLoginRequest({ username: 'nobody', password: 'wrong password' })));
+    const enrolled = await thrown(loginSession(s.service, parseLoginRequest({ username: 'alice', password: 'wrong password' })));
+    const unknown = await thrown(loginSession(s.service, parseLoginRequest({ username: 'nobody', password: 'wrong password' })));
     expect(enrolled).toBeInstanceOf(AuthenticationError);
     expect((enrolled as Error).message).toBe((unknown as Error).message);
   });
@@ -197,7 +195,7 @@ describe('login with a second factor', () => {
     const s = setup();
     const { token, secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    await s.service.changePassword(token, { currentPassword: PASSWORD as Password, newPassword: 'another long password' as Password });
+    await s.service.accounts.changePassword(token, { currentPassword: PASSWORD as Password, newPassword: 'another long password' as Password });
     expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(AuthenticationError);
   });
 });
@@ -207,7 +205,7 @@ describe('step-up and removal', () => {
     const s = setup();
     const { token, secret } = await registerWithTotp(s);
     await s.mfa.removeTotp(token, parseStepUp({ code: totpCode(secret, s.backend.clock.now()) }).proof);
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
     expect(s.backend.audit.types('alice')).toContain('totp_removed');
     expect(s.store.records.get('alice')!.recoveryCodeHashes).toEqual([]);
   });
@@ -228,8 +226,8 @@ describe('step-up and removal', () => {
     const s = setup();
     await registerWithTotp(s);
     s.backend.users.remove('alice');
-    await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
   });
 });
 
@@ -243,10 +241,10 @@ describe('password reset for a user with a second factor', () => {
     const s = setup();
     const { secret } = await registerWithTotp(s);
     const resetCode = await withResetCode(s);
-    const alone = await thrown(s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' })));
+    const alone = await thrown(s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' })));
     expect(alone).toBeInstanceOf(SecondFactorMissingError);
-    expect(await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: 'a new passphrase' })))).toBeInstanceOf(AuthenticationError);
-    const done = await s.service.resetPassword(
+    expect(await thrown(loginSession(s.service, parseLoginRequest({ username: 'alice', password: 'a new passphrase' })))).toBeInstanceOf(AuthenticationError);
+    const done = await s.service.accounts.resetPassword(
       parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', code: totpCode(secret, s.backend.clock.now()) }),
     );
     expect(done.username).toBe('alice');
@@ -256,18 +254,18 @@ describe('password reset for a user with a second factor', () => {
     const s = setup();
     const { recoveryCodes } = await registerWithTotp(s);
     const resetCode = await withResetCode(s);
-    const wrong = await thrown(s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', code: '000000' })));
+    const wrong = await thrown(s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', code: '000000' })));
     expect(wrong).toBeInstanceOf(AuthenticationError);
     await expect(
-      s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', recoveryCode: recoveryCodes[3] })),
+      s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', recoveryCode: recoveryCodes[3] })),
     ).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('still resets a user without a second factor with the code alone', async () => {
     const s = setup();
-    await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const resetCode = await withResetCode(s);
-    await expect(s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' }))).resolves.toMatchObject({ username: 'alice' });
   });
 });
 
@@ -277,24 +275,24 @@ describe('step-up before ending another session', () => {
     const { token, secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
     const phone = await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
-    const phoneId = (await s.service.listSessions(phone.session.token)).find((session) => session.current)!.id;
-    expect(await thrown(s.mfa.revokeSession(token, phoneId, undefined))).toBeInstanceOf(ValidationError);
-    expect(await thrown(s.mfa.revokeSession(token, phoneId, { currentPassword: PASSWORD as Password }))).toBeInstanceOf(SecondFactorMissingError);
-    await expect(s.service.token(phone.session.token)).resolves.toBeDefined();
+    const phoneId = (await s.service.sessions.listSessions(phone.session.token)).find((session) => session.current)!.id;
+    expect(await thrown(s.service.sessions.revokeSession(token, phoneId, undefined))).toBeInstanceOf(ValidationError);
+    expect(await thrown(s.service.sessions.revokeSession(token, phoneId, { currentPassword: PASSWORD as Password }))).toBeInstanceOf(SecondFactorMissingError);
+    await expect(s.service.sessions.token(phone.session.token)).resolves.toBeDefined();
     s.backend.clock.advance(STEP);
-    await s.mfa.revokeSession(token, phoneId, { code: totpCode(secret, s.backend.clock.now()) });
-    expect(await thrown(s.service.token(phone.session.token))).toBeInstanceOf(AuthenticationError);
-    const ownId = (await s.service.listSessions(token)).find((session) => session.current)!.id;
-    await s.mfa.revokeSession(token, ownId, undefined);
-    expect(await thrown(s.service.token(token))).toBeInstanceOf(AuthenticationError);
+    await s.service.sessions.revokeSession(token, phoneId, { code: totpCode(secret, s.backend.clock.now()) });
+    expect(await thrown(s.service.sessions.token(phone.session.token))).toBeInstanceOf(AuthenticationError);
+    const ownId = (await s.service.sessions.listSessions(token)).find((session) => session.current)!.id;
+    await s.service.sessions.revokeSession(token, ownId, undefined);
+    expect(await thrown(s.service.sessions.token(token))).toBeInstanceOf(AuthenticationError);
   });
 
   it('answers 404 for another user\'s session before any proof is checked', async () => {
     const s = setup();
-    const alice = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-    const bob = await s.service.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
-    const bobId = (await s.service.listSessions(bob.session.token))[0]!.id;
-    expect(await thrown(s.mfa.revokeSession(alice.session.token, bobId, undefined))).toBeInstanceOf(NotFoundError);
+    const alice = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const bob = await s.service.accounts.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
+    const bobId = (await s.service.sessions.listSessions(bob.session.token))[0]!.id;
+    expect(await thrown(s.service.sessions.revokeSession(alice.session.token, bobId, undefined))).toBeInstanceOf(NotFoundError);
     expect(s.backend.lockout.state('alice')).toBeUndefined();
   });
 });
@@ -302,7 +300,7 @@ describe('step-up before ending another session', () => {
 describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-passkey.test.ts)', () => {
   it('hands out registration options only after a step-up, bound to the configured relying party', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.passkeyOptions(session.token, { currentPassword: 'wrong password' as Password }))).toBeInstanceOf(AuthenticationError);
     const options = (await s.mfa.passkeyOptions(session.token, { currentPassword: PASSWORD as Password })) as { rp: { id: string }; challenge: string; user: { name: string } };
     expect(options.rp.id).toBe('localhost');
@@ -312,13 +310,13 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-p
 
   it('refuses a forged registration answer (401, audited) and adds nothing', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     await s.mfa.passkeyOptions(session.token, { currentPassword: PASSWORD as Password });
     const forged = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'oA' }, clientExtensionResults: {} };
     expect(await thrown(s.mfa.addPasskey(session.token, forged, 'Laptop'))).toBeInstanceOf(AuthenticationError);
     expect(s.store.records.get('alice')!.passkeys).toEqual([]);
     expect(s.backend.audit.types('alice')).toContain('mfa_failed');
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('refuses a forged passkey answer to a login challenge, counted toward the factor lockout', async () => {
@@ -332,7 +330,7 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-p
 
   it('answers 404 for removing a passkey the user does not have, before any proof is checked', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.removePasskey(session.token, 'AAAA', { currentPassword: 'wrong password' as Password }))).toBeInstanceOf(NotFoundError);
     expect(s.backend.lockout.state('alice')).toBeUndefined();
   });

@@ -1,6 +1,6 @@
-import { ValidationError } from '../../lambda/core/errors';
+import { ValidationError } from '../../lambda/platform/errors';
 import { PASSWORD_MAX_BYTES } from '../../lambda/core/limits';
-import { parsePassword } from '../../lambda/core/password';
+import { parsePassword } from '../../lambda/accounts/password';
 
 function refusal(raw: unknown): ValidationError {
   try {

@@ -1,7 +1,7 @@
-import { ValidationError } from '../../lambda/core/errors';
+import { ValidationError } from '../../lambda/platform/errors';
 import { parseBearerToken, parseLoginPassword, parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
-import { newSessionToken } from '../../lambda/core/session-token';
-import type { Username } from '../../lambda/core/username';
+import { newSessionToken } from '../../lambda/sessions/session-token';
+import type { Username } from '../../lambda/accounts/username';
 
 function refusal(parse: (body: unknown) => unknown, body: unknown): ValidationError {
   try {

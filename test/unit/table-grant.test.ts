@@ -3,7 +3,7 @@
  * what the stack grants the functions' roles, on the one table, Query on the index only.
  */
 import fc from 'fast-check';
-import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
+import { TABLE_LAYOUT } from '../../lambda/adapters/dynamo/table-layout';
 import { ROUTES, tableActionsFor } from '../../lambda/routes';
 import { functionsTableGrant } from '../../local/functions-grant';
 import { tableGrantRefusal, type TableGrant } from '../../local/table-grant';

@@ -1,13 +1,13 @@
 /** Validation of the second-factor request bodies. Each throws ValidationError naming the field. */
-import { ValidationError } from '../errors';
+import { ValidationError } from '../../platform/errors';
 import {
   PASSKEY_NAME_MAX_CHARACTERS,
   PASSKEY_RESPONSE_MAX_CHARACTERS,
   CHALLENGE_TOKEN_CHARACTERS, RECOVERY_CODE_CHARACTERS, RECOVERY_CODE_INPUT_MAX_CHARACTERS, TOTP_CODE_INPUT_MAX_CHARACTERS, TOTP_DIGITS } from '../limits';
 import { parseChangePasswordRequest, parseLoginPassword, type ChangePasswordRequest } from '../requests';
-import { checkWellFormed } from '../password';
-import type { Password } from '../password';
-import type { SecondFactorProof } from './second-factor';
+import { checkWellFormed } from '../../accounts/password';
+import type { Password } from '../../accounts/password';
+import type { SecondFactorProof } from '../../second-factor/gate';
 
 const CHALLENGE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${CHALLENGE_TOKEN_CHARACTERS}}$`);
 
