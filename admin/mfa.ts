@@ -2,8 +2,8 @@
  * `tvm-admin mfa show <user>` and `tvm-admin mfa reset <user>`: a user's second factors, and
  * their removal by an operator (audited) for a person who lost their device.
  */
-import { DynamoMfaStore } from '../lambda/adapters/dynamo/factor-store';
-import { DynamoTvmStore } from '../lambda/adapters/dynamo/user-store';
+import { DynamoFactorStore } from '../lambda/adapters/dynamo/factor-store';
+import { dynamoStores } from '../lambda/adapters/dynamo/stores';
 import { readRuntimeSettings, type TvmConfig } from '../lambda/platform/config';
 import { MfaAdmin } from '../lambda/operator/second-factor-admin';
 import type { FactorSummary } from '../lambda/second-factor/mfa-service';
@@ -33,13 +33,13 @@ export async function mfaCommand(
   username: Username,
   log: DomainLog,
 ): Promise<{ json: unknown; table: string }> {
-  const users = new DynamoTvmStore(target.dynamo, target.tableName);
+  const { users, factors, audit } = dynamoStores(target.dynamo, target.tableName);
   // The recorder reads only the audit retention from the configuration.
   const config = { auditRetentionDays: readRuntimeSettings(process.env).auditRetentionDays } as TvmConfig;
   const admin = new MfaAdmin({
     users,
-    factors: new DynamoMfaStore(target.dynamo, target.tableName),
-    auditor: new AuditRecorder({ audit: users, clock: systemClock, log, config }),
+    factors,
+    auditor: new AuditRecorder({ audit, clock: systemClock, log, config }),
   });
   switch (sub) {
     case 'show': {
@@ -58,5 +58,5 @@ export async function mfaCommand(
 
 /** Deletes a deleted account's second factors (its TOTP secret must not outlive it). */
 export async function deleteFactorsOf(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, username: Username): Promise<void> {
-  await new DynamoMfaStore(target.dynamo, target.tableName).deleteFactors(username);
+  await new DynamoFactorStore(target.dynamo, target.tableName).deleteFactors(username);
 }

@@ -1,5 +1,5 @@
 /**
- * Self-service deletion (lambda/core/account-deletion.ts) on the TVM's own resources: the
+ * Self-service deletion (lambda/accounts/account-deletion.ts) on the TVM's own resources: the
  * queue and records in the table, the cut-off through the operator's {@link RevocationList},
  * the folder through the operator's {@link purgeFolder}. The `DELETE /account` function, the
  * worker function and the sandbox's timer all build it here, so they run the same steps.
@@ -14,7 +14,9 @@ import { FUNCTION_TIMEOUT_SECONDS } from '../core/limits';
 import { bucketArn, renderVendingRolePolicy } from '../credentials/policy';
 import { CLOCK_SKEW_ALLOWANCE_MS } from '../credentials/revocation';
 import { CREDENTIAL_MAX_SECONDS } from '../platform/settings';
-import { AuditRecorder } from '../platform/audit';
+import { AuditRecorder, type DomainLog } from '../platform/audit';
+import { systemClock } from '../platform/clock';
+import { dynamoStores } from './dynamo/stores';
 import { DynamoDeletionQueue } from './deletion-queue';
 import { purgeFolder } from './folder-purge';
 import { RevocationList } from './revocation-list';
@@ -51,11 +53,20 @@ function roleName(roleArn: string): string {
   return roleArn.slice(roleArn.lastIndexOf('/') + 1);
 }
 
+/**
+ * The table's stores as the operator's account operations use them (AccountAdmin, and the
+ * deletion that builds on it): the one wiring the functions, tvm-admin and the sandbox share.
+ */
+export function accountStores(dynamo: DynamoDBClient, tableName: string, log: DomainLog, config: TvmConfig): AccountAdminDependencies {
+  const { users, sessions, lockout, resetCodes, audit } = dynamoStores(dynamo, tableName);
+  return { users, sessions, lockout, resetCodes, audit, clock: systemClock, log, config };
+}
+
 /** What {@link createAccountDeletion} needs. */
 export interface AccountDeletionWiring {
   readonly config: Pick<TvmConfig, 'tableName' | 'bucketName' | 'vendingRoleArn' | 'partition'>;
   readonly dynamo: DynamoDBClient;
-  /** The table's stores, as the operator's account operations use them. */
+  /** The table's stores, as the operator's account operations use them ({@link accountStores}). */
   readonly stores: AccountAdminDependencies;
   /** The request side (the route); the worker leaves it out and never takes requests. */
   readonly requests?: Pick<AccountDeletionDependencies, 'authenticate' | 'stepUp'>;

@@ -1,5 +1,5 @@
 /**
- * Self-service deletions waiting for the worker (lambda/core/account-deletion.ts), in the
+ * Self-service deletions waiting for the worker (lambda/accounts/account-deletion.ts), in the
  * TVM's table (layout in table-layout.ts): one item per user under the `DELETIONS` partition,
  * so the worker finds every one with one Query.
  */
@@ -9,10 +9,9 @@ import { BackendUnavailableError } from '../platform/errors';
 import type { DeletionQueue, DeletionRequest } from '../accounts/account-deletion';
 import { isUsername, type Username } from '../accounts/username';
 import { documentClient, guarded, queryPartition } from './dynamo/helpers';
+import { KEYS } from './dynamo/table-layout';
 
-const PARTITION = 'DELETIONS';
-const ENTRY = 'USER#';
-const requestKey = (username: Username) => ({ pk: PARTITION, sk: `${ENTRY}${username}` });
+const requestKey = KEYS.deletion;
 
 /** {@link DeletionQueue} on DynamoDB: strongly consistent reads, one item per user. */
 export class DynamoDeletionQueue implements DeletionQueue {
@@ -35,7 +34,7 @@ export class DynamoDeletionQueue implements DeletionQueue {
   }
 
   async list(): Promise<DeletionRequest[]> {
-    return (await queryPartition(this.documents, this.tableName, PARTITION, ENTRY)).map(toRequest);
+    return (await queryPartition(this.documents, this.tableName, KEYS.deletionEntries.pk, KEYS.deletionEntries.skPrefix)).map(toRequest);
   }
 
   async remove(username: Username): Promise<void> {

@@ -9,12 +9,10 @@ import { BackendUnavailableError } from '../platform/errors';
 import type { RevokedUser } from '../credentials/revocation';
 import { isUsername, type Username } from '../accounts/username';
 import { documentClient, guarded, isConditionFailure, queryPartition, unavailable } from '../adapters/dynamo/helpers';
-import { TABLE_LAYOUT } from '../adapters/dynamo/table-layout';
+import { KEYS, TABLE_LAYOUT } from '../adapters/dynamo/table-layout';
 
-const PARTITION = 'REVOCATIONS';
-const ENTRY = 'USER#';
-const lockKey = { pk: PARTITION, sk: 'LOCK' };
-const entryKey = (username: Username) => ({ pk: PARTITION, sk: `${ENTRY}${username}` });
+const lockKey = KEYS.revocationLock;
+const entryKey = KEYS.revocation;
 
 /** Revocation entries and the revocation lock, in the TVM's table (layout in table-layout.ts). */
 export class DynamoRevocationStore {
@@ -80,7 +78,7 @@ export class DynamoRevocationStore {
 
   /** Every entry, expired or not (pruning is the caller's, by its own rule). */
   async list(): Promise<RevokedUser[]> {
-    return (await queryPartition(this.documents, this.tableName, PARTITION, ENTRY)).map(toEntry);
+    return (await queryPartition(this.documents, this.tableName, KEYS.revocationEntries.pk, KEYS.revocationEntries.skPrefix)).map(toEntry);
   }
 
   /** Removes an entry only if it still has this cut-off (a newer revocation keeps it). */

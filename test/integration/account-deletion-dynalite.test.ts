@@ -6,14 +6,13 @@
 import { AccountDeletion, type CredentialCutOff, type FolderPurger } from '../../lambda/accounts/account-deletion';
 import { AccountAdmin } from '../../lambda/operator/account-admin';
 import { DynamoDeletionQueue } from '../../lambda/adapters/deletion-queue';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo/user-store';
 import { AuthenticationError, UsernameTakenError } from '../../lambda/platform/errors';
 import { BcryptPasswordHasher } from '../../lambda/accounts/password-hash';
 import { systemClock } from '../../lambda/platform/clock';
 import { parseRegisterRequest } from '../../lambda/core/requests';
 import { AuditRecorder } from '../../lambda/platform/audit';
 import { createServices, type ServiceDependencies } from '../../lambda/services';
-import { DynamoMfaStore } from '../../lambda/adapters/dynamo/factor-store';
+import { dynamoStores } from '../../lambda/adapters/dynamo/stores';
 import { parseUsername, type Username } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
@@ -34,18 +33,10 @@ afterAll(async () => {
 });
 
 function setup() {
-  const store = new DynamoTvmStore(dynamo.client, TABLE);
-  const factors = new DynamoMfaStore(dynamo.client, TABLE);
+  const store = dynamoStores(dynamo.client, TABLE);
   const deps: ServiceDependencies = {
     config: testConfig({ bcryptCost: 10 }),
-    users: store,
-    sessions: store,
-    sessionWithUser: store,
-    lockout: store,
-    resetCodes: store,
-    audit: store,
-    factors,
-    challenges: factors,
+    ...store,
     issuer: new InMemoryCredentialIssuer(systemClock),
     hasher: new BcryptPasswordHasher(10),
     passwordPolicy: new NewPasswordPolicy(8, new GzipCommonPasswordList()),
@@ -64,7 +55,7 @@ function setup() {
   const deletion = new AccountDeletion({
     authenticate: (token) => service.sessions.authenticate(token),
     stepUp: (live, proof) => ('currentPassword' in proof ? service.sessions.reauthenticate(live.session, proof.currentPassword) : Promise.reject(new AuthenticationError())),
-    users: store,
+    users: store.users,
     admin: new AccountAdmin(deps),
     queue,
     cutOff,
@@ -88,7 +79,7 @@ describe('self-service deletion on DynamoDB', () => {
     const { session } = await s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD }));
     const pending = await s.deletion.request(session.token, { currentPassword: PASSWORD as never });
     expect(pending.status).toBe('pending');
-    const user = await s.store.getUser(name);
+    const user = await s.store.users.getUser(name);
     expect(user).toMatchObject({ disabled: true, sessionGeneration: 1 });
     expect(user?.cutOffAt).toBeGreaterThan(Date.now());
     expect(await s.queue.get(name)).toMatchObject({ username: name, userId: user!.userId, cutOffAt: user!.cutOffAt });
@@ -99,7 +90,7 @@ describe('self-service deletion on DynamoDB', () => {
     expect((await s.queue.get(name))?.cutOffAppliedAt).toEqual(expect.any(Number));
     expect(await s.deletion.advance(name)).toMatchObject({ state: 'deleted', deletedEntries: 3 });
     expect(s.purged).toEqual([name]);
-    expect(await s.store.getUser(name)).toBeUndefined();
+    expect(await s.store.users.getUser(name)).toBeUndefined();
     expect(await s.queue.list()).toEqual([]);
     expect(await thrown(s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
   });
@@ -110,6 +101,6 @@ describe('self-service deletion on DynamoDB', () => {
     const { session } = await s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD }));
     expect(await thrown(s.deletion.request(session.token, { currentPassword: 'not the password' as never }))).toBeInstanceOf(AuthenticationError);
     expect(await s.queue.get(name)).toBeUndefined();
-    expect(await s.store.getUser(name)).toMatchObject({ disabled: false, sessionGeneration: 0 });
+    expect(await s.store.users.getUser(name)).toMatchObject({ disabled: false, sessionGeneration: 0 });
   });
 });

@@ -14,7 +14,7 @@ import { deleteUser, revokeCredentials } from '../../admin/lifecycle';
 import { accountAdmin } from '../../admin/operations';
 import { LOCK_LEASE_MS, RevocationList } from '../../admin/revocations';
 import { AdminError } from '../../admin/target';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo/user-store';
+import { DynamoUserStore } from '../../lambda/adapters/dynamo/user-store';
 import { DynamoRevocationStore } from '../../lambda/operator/revocation-store';
 import { bucketArn, renderVendingRolePolicy } from '../../lambda/credentials/policy';
 import {
@@ -170,7 +170,7 @@ describe('cutting off', () => {
 
 /** A stored user and the operator's AccountAdmin on the same table, as tvm-admin builds it. */
 async function newAccount() {
-  const users = new DynamoTvmStore(dynamo.client, TABLE);
+  const users = new DynamoUserStore(dynamo.client, TABLE);
   const username = user();
   await users.createUser({ username, userId: `${username}-1`, passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
   const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });

@@ -5,7 +5,7 @@
  * The negative control puts back the old shortcut (no redemption call for an unknown name,
  * one DynamoDB call less) and shows the test detects it (p < 0.001), as the issue did.
  */
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo/user-store';
+import { dynamoStores, type DynamoStores } from '../../lambda/adapters/dynamo/stores';
 import { AuthenticationError } from '../../lambda/platform/errors';
 import { systemClock } from '../../lambda/platform/clock';
 import { type ResetCodeStore } from '../../lambda/accounts/ports';
@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 /** The shortcut issue 14 found: an unknown name skipped the redemption call. */
-function skippingUnknownNames(store: DynamoTvmStore): ResetCodeStore {
+function skippingUnknownNames(store: DynamoStores['resetCodes']): ResetCodeStore {
   return {
     putResetCode: (...args) => store.putResetCode(...args),
     restoreResetCode: (...args) => store.restoreResetCode(...args),
@@ -43,16 +43,16 @@ function skippingUnknownNames(store: DynamoTvmStore): ResetCodeStore {
 }
 
 async function timedResets(withShortcut: boolean, prefix: string, rounds = ROUNDS) {
-  const store = new DynamoTvmStore(dynamo.client, TABLE);
+  const store = dynamoStores(dynamo.client, TABLE);
   const backend = inMemoryBackend({ config: { lockoutThreshold: 1000 }, yieldEachCall: false });
   const service = createServices({
     ...backend,
-    users: store,
-    sessions: store,
-    sessionWithUser: store,
-    lockout: store,
-    resetCodes: withShortcut ? skippingUnknownNames(store) : store,
-    audit: store,
+    users: store.users,
+    sessions: store.sessions,
+    sessionWithUser: store.sessionWithUser,
+    lockout: store.lockout,
+    resetCodes: withShortcut ? skippingUnknownNames(store.resetCodes) : store.resetCodes,
+    audit: store.audit,
     clock: systemClock,
   });
   const known = `${prefix}known`;

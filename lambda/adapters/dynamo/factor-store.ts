@@ -1,48 +1,29 @@
 /**
- * Second factors and login challenges in the TVM's table (layout in table-layout.ts):
- *
- * | item | pk | sk |
- * |---|---|---|
- * | factors | `USER#<username>` | `MFA` |
- * | factor attempt counter, unknown devices | `USER#<username>` | `MFALOCK` |
- * | factor attempt counter, one trusted device, session or reset | `USER#<username>` | `MFALOCK#<scope>` |
- * | login challenge | `MFA#<sha256 of token>` | `CHALLENGE` |
- * | passkey owner | `PASSKEY#<credential id>` | `OWNER` |
- *
- * Every change that could race is one conditional write; no transactions (dynalite has none).
+ * Second factors and their attempt counters on DynamoDB (layout in table-layout.ts). Every
+ * change that could race is one conditional write; no transactions (dynalite has none).
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { BackendUnavailableError } from '../../platform/errors';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../../accounts/lockout';
-import type { ChallengeRecord, ChallengeStore, FactorAttemptLimits, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../second-factor/ports';
-import { isUsername, type Username } from '../../accounts/username';
-import { TABLE_LAYOUT } from './table-layout';
+import type { Username } from '../../accounts/username';
+import { BackendUnavailableError } from '../../platform/errors';
+import type { FactorAttemptLimits, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../second-factor/ports';
+import { DynamoTable, storedUsername, ttlSeconds, type WriteCommand } from './helpers';
+import { KEYS, TABLE_LAYOUT } from './table-layout';
 
-const factorsKey = (username: Username) => ({ pk: `USER#${username}`, sk: 'MFA' });
-const attemptsKey = (username: Username, scope: LockoutScope) => ({ pk: `USER#${username}`, sk: scope === UNKNOWN_DEVICE_SCOPE ? 'MFALOCK' : `MFALOCK#${scope}` });
-const challengeKey = (tokenHash: string) => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' });
-const ownerKey = (passkeyId: string) => ({ pk: `PASSKEY#${passkeyId}`, sk: 'OWNER' });
-const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
 const TTL = TABLE_LAYOUT.timeToLiveAttribute;
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-}
+/** {@link FactorStore} on DynamoDB: one record per user, passkey ids owned by one account each. */
+export class DynamoFactorStore implements FactorStore {
+  private readonly table: DynamoTable;
 
-/** Second factors, their attempt counters and login challenges on DynamoDB. */
-export class DynamoMfaStore implements FactorStore, ChallengeStore {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.table = new DynamoTable(client, tableName);
   }
 
+
   async getFactors(username: Username): Promise<FactorRecord | undefined> {
-    const item = await this.get(factorsKey(username));
+    const item = await this.table.get(KEYS.factors(username));
     return item ? toFactors(item) : undefined;
   }
 
@@ -56,45 +37,45 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
 
   /** Sets a pending enrolment, creating the record (with an empty passkey map) if needed. */
   private async putPending(username: Username, userId: string, attribute: 'pendingTotp' | 'pendingPasskey', pending: object): Promise<void> {
-    const updated = await this.conditional(
+    const updated = await this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         UpdateExpression: `SET username = :username, userId = :userId, ${attribute} = :pending, passkeys = if_not_exists(passkeys, :empty)`,
         ConditionExpression: 'attribute_not_exists(pk) OR userId = :userId',
         ExpressionAttributeValues: { ':username': username, ':userId': userId, ':pending': pending, ':empty': {} },
       }),
     );
     // A record of an earlier registration of this name: replace it whole.
-    if (!updated) await this.run(new PutCommand({ TableName: this.tableName, Item: { ...factorsKey(username), username, userId, [attribute]: pending, passkeys: {} } }));
+    if (!updated) await this.run(new PutCommand({ TableName: this.table.name, Item: { ...KEYS.factors(username), username, userId, [attribute]: pending, passkeys: {} } }));
   }
 
   async passkeyOwner(passkeyId: string): Promise<{ username: Username; userId: string } | undefined> {
-    const item = await this.get(ownerKey(passkeyId));
-    return item ? { username: storedUsername(item.username), userId: String(item.userId) } : undefined;
+    const item = await this.table.get(KEYS.passkeyOwner(passkeyId));
+    return item ? { username: storedUsername(item.username, 'MFA'), userId: String(item.userId) } : undefined;
   }
 
   claimPasskeyId(passkeyId: string, username: Username, userId: string): Promise<boolean> {
     // Only one account can ever hold an id: the authenticator chooses it, so anyone could send any.
-    return this.conditional(
-      new PutCommand({ TableName: this.tableName, Item: { ...ownerKey(passkeyId), username, userId }, ConditionExpression: 'attribute_not_exists(pk)' }),
+    return this.table.conditional(
+      new PutCommand({ TableName: this.table.name, Item: { ...KEYS.passkeyOwner(passkeyId), username, userId }, ConditionExpression: 'attribute_not_exists(pk)' }),
     );
   }
 
   async releasePasskeyId(passkeyId: string, userId: string): Promise<void> {
     // Only the claim of this registration: never another account's owner item.
-    await this.conditional(
-      new DeleteCommand({ TableName: this.tableName, Key: ownerKey(passkeyId), ConditionExpression: 'userId = :userId', ExpressionAttributeValues: { ':userId': userId } }),
+    await this.table.conditional(
+      new DeleteCommand({ TableName: this.table.name, Key: KEYS.passkeyOwner(passkeyId), ConditionExpression: 'userId = :userId', ExpressionAttributeValues: { ':userId': userId } }),
     );
   }
 
   addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':challenge': challenge, ':passkey': passkey };
     const set = withRecoveryCodes('SET passkeys.#id = :passkey', values, recoveryCodeHashes);
-    return this.conditional(
+    return this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         UpdateExpression: `${set} REMOVE pendingPasskey, pendingTotp`,
         ConditionExpression: 'userId = :userId AND pendingPasskey.challenge = :challenge AND attribute_not_exists(passkeys.#id)',
         ExpressionAttributeNames: { '#id': passkey.id },
@@ -104,10 +85,10 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
-    return this.conditional(
+    return this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         UpdateExpression: 'SET passkeys.#id.#counter = :counter, passkeys.#id.lastUsedAt = :at',
         // The counter must grow (0 stays 0 for authenticators without one), checked on the
         // stored value: two answers with one counter value (a cloned key) cannot both pass.
@@ -120,10 +101,10 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   async removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
-    const removed = await this.conditional(
+    const removed = await this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         UpdateExpression: `REMOVE passkeys.#id${withRecoveryCodes ? ', recoveryCodes' : ''}`,
         ConditionExpression: 'userId = :userId AND attribute_exists(passkeys.#id)',
         ExpressionAttributeNames: { '#id': passkeyId },
@@ -137,10 +118,10 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':secret': pendingSecret, ':totp': totp };
     const set = withRecoveryCodes('SET totp = :totp', values, recoveryCodeHashes);
-    return this.conditional(
+    return this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         // A factor added voids the other pending ceremony: its step-up may have been the password alone.
         UpdateExpression: `${set} REMOVE pendingTotp, pendingPasskey`,
         ConditionExpression: 'userId = :userId AND pendingTotp.secret = :secret AND attribute_not_exists(totp)',
@@ -150,10 +131,10 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   useTotpStep(username: Username, userId: string, step: number): Promise<boolean> {
-    return this.conditional(
+    return this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         UpdateExpression: 'SET totp.lastUsedStep = :step',
         ConditionExpression: 'userId = :userId AND totp.lastUsedStep < :step',
         ExpressionAttributeValues: { ':userId': userId, ':step': step },
@@ -162,10 +143,10 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   redeemRecoveryCode(username: Username, userId: string, codeHash: string): Promise<boolean> {
-    return this.conditional(
+    return this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         UpdateExpression: 'DELETE recoveryCodes :used',
         ConditionExpression: 'userId = :userId AND contains(recoveryCodes, :hash)',
         ExpressionAttributeValues: { ':userId': userId, ':hash': codeHash, ':used': new Set([codeHash]) },
@@ -174,10 +155,10 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   removeTotp(username: Username, userId: string, withRecoveryCodes: boolean): Promise<boolean> {
-    return this.conditional(
+    return this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: factorsKey(username),
+        TableName: this.table.name,
+        Key: KEYS.factors(username),
         UpdateExpression: `REMOVE totp, pendingTotp${withRecoveryCodes ? ', recoveryCodes' : ''}`,
         ConditionExpression: 'userId = :userId AND attribute_exists(totp)',
         ExpressionAttributeValues: { ':userId': userId },
@@ -188,16 +169,16 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   async deleteFactors(username: Username): Promise<void> {
     const record = await this.getFactors(username);
     if (record) for (const passkey of record.passkeys) await this.releasePasskeyId(passkey.id, record.userId);
-    await this.run(new DeleteCommand({ TableName: this.tableName, Key: factorsKey(username) }));
+    await this.run(new DeleteCommand({ TableName: this.table.name, Key: KEYS.factors(username) }));
     // The counters named by the account alone; device and session counters are random names that expire.
-    for (const scope of [UNKNOWN_DEVICE_SCOPE, 'reset'] as const) await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username, scope) }));
+    for (const scope of [UNKNOWN_DEVICE_SCOPE, 'reset'] as const) await this.run(new DeleteCommand({ TableName: this.table.name, Key: KEYS.factorAttempts(username, scope) }));
   }
 
   async tryReserveAttempt(username: Username, scope: LockoutScope, limits: FactorAttemptLimits, now: number, windowEndsAt: number, keepUntil: number): Promise<FactorAttemptResult> {
-    const key = attemptsKey(username, scope);
-    const reserved = await this.conditional(
+    const key = KEYS.factorAttempts(username, scope);
+    const reserved = await this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
+        TableName: this.table.name,
         Key: key,
         UpdateExpression:
           'SET attempts = if_not_exists(attempts, :zero) + :one, consecutive = if_not_exists(consecutive, :zero) + :one, windowEndsAt = if_not_exists(windowEndsAt, :ends), keepUntil = :keep, #ttl = :ttl',
@@ -209,7 +190,7 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
       }),
     );
     if (reserved) return { reserved: true };
-    const item = await this.get(key);
+    const item = await this.table.get(key);
     if (!item) return { reserved: false, state: undefined };
     const windowEnds = Number(item.windowEndsAt);
     return {
@@ -225,10 +206,10 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   restartAttempts(username: Username, scope: LockoutScope, seenWindowEndsAt: number, windowEndsAt: number, keepUntil: number, consecutiveLimit: number, fresh: boolean): Promise<boolean> {
-    return this.conditional(
+    return this.table.conditional(
       new UpdateCommand({
-        TableName: this.tableName,
-        Key: attemptsKey(username, scope),
+        TableName: this.table.name,
+        Key: KEYS.factorAttempts(username, scope),
         UpdateExpression: `SET attempts = :one, windowEndsAt = :ends, keepUntil = :keep, #ttl = :ttl, consecutive = ${fresh ? ':one' : 'if_not_exists(consecutive, :zero) + :one'}`,
         ConditionExpression: fresh ? 'windowEndsAt = :seen' : 'windowEndsAt = :seen AND (attribute_not_exists(consecutive) OR consecutive < :ceiling)',
         ExpressionAttributeNames: { '#ttl': TTL },
@@ -245,83 +226,21 @@ export class DynamoMfaStore implements FactorStore, ChallengeStore {
   }
 
   async clearAttempts(username: Username, scope: LockoutScope): Promise<void> {
-    await this.run(new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(username, scope) }));
+    await this.run(new DeleteCommand({ TableName: this.table.name, Key: KEYS.factorAttempts(username, scope) }));
   }
 
-  async putChallenge(challenge: ChallengeRecord): Promise<void> {
-    await this.run(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...challengeKey(challenge.tokenHash), ...challenge, [TTL]: ttlSeconds(challenge.expiresAt) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  }
-
-  async takeChallengeAttempt(tokenHash: string, max: number, now: number): Promise<ChallengeRecord | undefined> {
-    try {
-      const result = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: challengeKey(tokenHash),
-          UpdateExpression: 'SET attempts = attempts + :one',
-          ConditionExpression: 'attempts < :max AND expiresAt > :now',
-          ExpressionAttributeValues: { ':one': 1, ':max': max, ':now': now },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return result.Attributes ? toChallenge(result.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw new BackendUnavailableError('DynamoDB', { cause: error });
-    }
-  }
-
-  consumeChallenge(tokenHash: string): Promise<boolean> {
-    return this.conditional(new DeleteCommand({ TableName: this.tableName, Key: challengeKey(tokenHash), ConditionExpression: 'attribute_exists(pk)' }));
-  }
-
-  /** Runs a conditional write: false when its condition failed, 503 on any other fault. */
-  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
-    try {
-      // The union confuses send's overloads; each member is a valid document command.
-      await this.documents.send(command as UpdateCommand);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw new BackendUnavailableError('DynamoDB', { cause: error });
-    }
-  }
-
-  private async run(command: PutCommand | UpdateCommand | DeleteCommand): Promise<void> {
-    if (!(await this.conditional(command))) throw new BackendUnavailableError('DynamoDB (condition failed)');
-  }
-
-  private async get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
-    try {
-      return (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item;
-    } catch (error) {
-      throw new BackendUnavailableError('DynamoDB', { cause: error });
-    }
+  /** A write that must apply: a failed condition is a 503 too. */
+  private async run(command: WriteCommand): Promise<void> {
+    if (!(await this.table.conditional(command))) throw new BackendUnavailableError('DynamoDB (condition failed)');
   }
 }
+
 
 /** Adds the first factor's recovery code hashes (a string set) to a SET clause, when there are any. */
 function withRecoveryCodes(set: string, values: Record<string, unknown>, hashes: readonly string[] | undefined): string {
   if (!hashes || hashes.length === 0) return set;
   values[':codes'] = new Set(hashes);
   return `${set}, recoveryCodes = :codes`;
-}
-
-/** A scope read back: one of the shapes {@link LockoutScope} names (anything else falls back to unknown devices). */
-function isLockoutScope(value: string): value is LockoutScope {
-  return value === UNKNOWN_DEVICE_SCOPE || value === 'reset' || /^(device|session):[A-Za-z0-9_-]{1,64}$/.test(value);
-}
-
-/** Usernames read back are re-checked: a tampered item must not reach a policy or a log. */
-function storedUsername(value: unknown): Username {
-  if (typeof value !== 'string' || !isUsername(value)) throw new BackendUnavailableError('DynamoDB (corrupt MFA item)');
-  return value;
 }
 
 function toFactors(item: Record<string, unknown>): FactorRecord {
@@ -331,7 +250,7 @@ function toFactors(item: Record<string, unknown>): FactorRecord {
   const passkeys = (item.passkeys ?? {}) as Record<string, Record<string, unknown>>;
   const codes = item.recoveryCodes instanceof Set ? [...(item.recoveryCodes as Set<string>)] : [];
   return {
-    username: storedUsername(item.username),
+    username: storedUsername(item.username, 'MFA'),
     userId: String(item.userId),
     ...(totp ? { totp: { secret: String(totp.secret), confirmedAt: Number(totp.confirmedAt), lastUsedStep: Number(totp.lastUsedStep) } } : {}),
     ...(pending ? { pendingTotp: { secret: String(pending.secret), expiresAt: Number(pending.expiresAt) } } : {}),
@@ -351,21 +270,5 @@ function toPasskey(item: Record<string, unknown>): PasskeyRecord {
     createdAt: Number(item.createdAt),
     ...(Array.isArray(transports) ? { transports: transports.map(String) } : {}),
     ...(item.lastUsedAt !== undefined ? { lastUsedAt: Number(item.lastUsedAt) } : {}),
-  };
-}
-
-function toChallenge(item: Record<string, unknown>): ChallengeRecord {
-  return {
-    tokenHash: String(item.tokenHash),
-    username: item.username === '' ? ('' as Username) : storedUsername(item.username),
-    userId: String(item.userId ?? ''),
-    generation: Number(item.generation ?? 0),
-    expiresAt: Number(item.expiresAt),
-    attempts: Number(item.attempts),
-    ...(typeof item.device === 'string' ? { device: item.device } : {}),
-    ...(typeof item.webauthnChallenge === 'string' ? { webauthnChallenge: item.webauthnChallenge } : {}),
-    ...(item.kind === 'passkey' || item.kind === 'login' ? { kind: item.kind } : {}),
-    ...(typeof item.lockoutScope === 'string' && isLockoutScope(item.lockoutScope) ? { lockoutScope: item.lockoutScope } : {}),
-    ...(typeof item.trustedDeviceHash === 'string' ? { trustedDeviceHash: item.trustedDeviceHash } : {}),
   };
 }
