@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEVICE_TOKEN_CHARACTERS } from '../core/limits';
 import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from './lockout';
-import type { UserRecord } from './ports';
+import type { TrustedDevice, UserRecord } from './ports';
 import { hashSessionToken } from '../sessions/session-token';
 
 /** The devices an account trusts at most. */
@@ -24,12 +24,6 @@ const DEVICE_IDLE_MS = DEVICE_IDLE_DAYS * 24 * 60 * 60_000;
 
 /** How stale `seenAt` may get before a login refreshes it (saves a write per login). */
 const SEEN_REFRESH_MS = 24 * 60 * 60_000;
-
-/** One trusted device: the SHA-256 of its token and when it last logged in (epoch ms). */
-export interface TrustedDevice {
-  readonly hash: string;
-  readonly seenAt: number;
-}
 
 const DEVICE_TOKEN_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${DEVICE_TOKEN_CHARACTERS}}$`);
 

@@ -1,4 +1,3 @@
-import type { LockoutState } from './ports';
 
 /** How long an idle failure counter is kept before it starts again: one day. */
 export const LOCKOUT_COUNTER_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -53,3 +52,18 @@ export type LockoutScope = 'unknown-device' | 'reset' | `device:${string}` | `se
 
 /** The counter of logins from unknown devices: the one an operator's listing and unlock address. */
 export const UNKNOWN_DEVICE_SCOPE: LockoutScope = 'unknown-device';
+
+/** The failed-login counter of one username (known or not, so both behave alike). */
+export interface LockoutState {
+  /** Attempts taken since the last success, including ones whose password check is still running. */
+  readonly attempts: number;
+  /** Epoch ms until which logins are refused, once the threshold was reached. */
+  readonly lockedUntil?: number;
+  /** Epoch ms after which the counter is stale and starts again. */
+  readonly expiresAt: number;
+}
+
+/** Outcome of {@link LockoutStore.tryReserve}. */
+export type ReserveResult =
+  | { readonly reserved: true; readonly attempts: number }
+  | { readonly reserved: false; readonly state: LockoutState | undefined };

@@ -2,9 +2,14 @@
  * What the domain logic needs from the outside world. lambda/adapters implements these on
  * DynamoDB and STS; tests and benchmarks implement them in memory.
  */
-import type { LockoutScope } from './lockout';
-import type { TrustedDevice } from './device-trust';
+import type { LockoutScope, LockoutState, ReserveResult } from './lockout';
 import type { Username } from './username';
+
+/** One trusted device: the SHA-256 of its token and when it last logged in (epoch ms). */
+export interface TrustedDevice {
+  readonly hash: string;
+  readonly seenAt: number;
+}
 
 /** A registered user. `userId` is unique per registration, so a re-registered name never revives old sessions. */
 export interface UserRecord {
@@ -47,21 +52,6 @@ export interface UserChanges {
   /** Sets the credential cut-off instant; applied only if no later one is stored (it never moves back). */
   readonly cutOffAt?: number;
 }
-
-/** The failed-login counter of one username (known or not, so both behave alike). */
-export interface LockoutState {
-  /** Attempts taken since the last success, including ones whose password check is still running. */
-  readonly attempts: number;
-  /** Epoch ms until which logins are refused, once the threshold was reached. */
-  readonly lockedUntil?: number;
-  /** Epoch ms after which the counter is stale and starts again. */
-  readonly expiresAt: number;
-}
-
-/** Outcome of {@link LockoutStore.tryReserve}. */
-export type ReserveResult =
-  | { readonly reserved: true; readonly attempts: number }
-  | { readonly reserved: false; readonly state: LockoutState | undefined };
 
 /** Users, unique by username. */
 export interface UserStore {

@@ -1,7 +1,7 @@
 import { ValidationError } from '../platform/errors';
 import { DEVICE_MAX_CHARACTERS, PASSWORD_MAX_BYTES } from './limits';
 import { parseResetSecondFactor } from './mfa/requests';
-import type { SecondFactorProof } from '../second-factor/gate';
+import type { SecondFactorProof } from '../second-factor/ports';
 import { checkWellFormed, parsePassword, type Password } from '../accounts/password';
 import { parseResetCode } from '../accounts/reset-code';
 import { isWellFormedDeviceToken } from '../accounts/device-trust';

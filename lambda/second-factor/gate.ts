@@ -12,20 +12,10 @@ import type { TvmConfig } from '../platform/config';
 import { AuthenticationError, SecondFactorMissingError, TooManyAttemptsError } from '../platform/errors';
 import type { SecondFactorChallenger } from '../sessions/ports';
 import { MFA_CHALLENGE_TTL_MS, newChallengeToken } from './challenge';
-import type { ChallengeStore, FactorRecord, FactorStore } from './ports';
+import type { ChallengeStore, FactorRecord, FactorStore, SecondFactorProof } from './ports';
 import { hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes';
 import { passkeyAuthenticationOptions, passkeyIdOf, passkeyUserHandleOf, verifyAgainstDummyPasskey, verifyPasskeyAuthentication, type RelyingParty } from './passkeys';
 import { matchTotp } from './totp';
-
-/** A second factor as a request gives it: exactly one of the fields. */
-export interface SecondFactorProof {
-  /** A six-digit TOTP code. */
-  readonly code?: string;
-  /** One of the recovery codes. */
-  readonly recoveryCode?: string;
-  /** A passkey's WebAuthn answer to `challenge` (a login challenge's); passwordless sign-in also requires user verification. */
-  readonly passkey?: { readonly response: unknown; readonly challenge: string; readonly userVerification?: boolean };
-}
 
 /** What {@link SecondFactorGate} needs. */
 export interface SecondFactorDependencies {

@@ -169,3 +169,13 @@ export interface ChallengeStore {
   /** Deletes it if it is still there. Returns whether it did: only one answer can use it. */
   consumeChallenge(tokenHash: string): Promise<boolean>;
 }
+
+/** A second factor as a request gives it: exactly one of the fields. */
+export interface SecondFactorProof {
+  /** A six-digit TOTP code. */
+  readonly code?: string;
+  /** One of the recovery codes. */
+  readonly recoveryCode?: string;
+  /** A passkey's WebAuthn answer to `challenge` (a login challenge's); passwordless sign-in also requires user verification. */
+  readonly passkey?: { readonly response: unknown; readonly challenge: string; readonly userVerification?: boolean };
+}

@@ -15,13 +15,13 @@ import { BackendUnavailableError, UsernameTakenError } from '../../lambda/platfo
 import type { TvmConfig } from '../../lambda/platform/config';
 import type { Password, PasswordHasher } from '../../lambda/accounts/password';
 import { NewPasswordPolicy } from '../../lambda/accounts/password-policy';
-import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../../lambda/accounts/lockout';
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope, type LockoutState, type ReserveResult } from '../../lambda/accounts/lockout';
 import { GzipCommonPasswordList } from '../../lambda/adapters/common-passwords';
 import type { AuditEvent, AuditTrail, DomainLog } from '../../lambda/platform/audit';
 import type { Clock } from '../../lambda/platform/clock';
 import type { CredentialIssuer, CredentialRequest } from '../../lambda/credentials/ports';
 import type { IssuedCredentials } from '../../lambda/contract/wire';
-import type { LockoutState, LockoutStore, ReserveResult, ResetCodeStore, UserChanges, UserRecord, UserStore } from '../../lambda/accounts/ports';
+import type { LockoutStore, ResetCodeStore, UserChanges, UserRecord, UserStore } from '../../lambda/accounts/ports';
 import type { SessionRecord, SessionStore, SessionWithUserReader } from '../../lambda/sessions/ports';
 import type { LoginRequest } from '../../lambda/core/requests';
 import type { MfaChallengeResult, SessionResult } from '../../lambda/contract/wire';

@@ -1,8 +1,8 @@
 /** Failed-login counters on DynamoDB (layout in table-layout.ts): one item per user and scope. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { LockoutScope } from '../../accounts/lockout';
-import type { LockoutState, LockoutStore, ReserveResult } from '../../accounts/ports';
+import type { LockoutScope, LockoutState, ReserveResult } from '../../accounts/lockout';
+import type { LockoutStore } from '../../accounts/ports';
 import type { Username } from '../../accounts/username';
 import { DynamoTable, isConditionFailure, ttlSeconds, unavailable } from './helpers';
 import { KEYS, TABLE_LAYOUT } from './table-layout';

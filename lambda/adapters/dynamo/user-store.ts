@@ -1,8 +1,7 @@
 /** Users, and the holds on deleted names, on DynamoDB (layout in table-layout.ts). */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
-import type { TrustedDevice } from '../../accounts/device-trust';
-import type { UserChanges, UserRecord, UserStore } from '../../accounts/ports';
+import type { TrustedDevice, UserChanges, UserRecord, UserStore } from '../../accounts/ports';
 import type { Username } from '../../accounts/username';
 import { BackendUnavailableError, UsernameTakenError } from '../../platform/errors';
 import { DynamoTable, isConditionFailure, storedUsername, ttlSeconds, unavailable } from './helpers';

@@ -7,7 +7,7 @@ import {
 import { parseChangePasswordRequest, parseLoginPassword, type ChangePasswordRequest } from '../requests';
 import { checkWellFormed } from '../../accounts/password';
 import type { Password } from '../../accounts/password';
-import type { SecondFactorProof } from '../../second-factor/gate';
+import type { SecondFactorProof } from '../../second-factor/ports';
 
 const CHALLENGE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${CHALLENGE_TOKEN_CHARACTERS}}$`);
 
