@@ -15,8 +15,10 @@ import { AuditRecorder, type AuditTrail, type DomainLog } from './platform/audit
 import type { Clock } from './platform/clock';
 import type { TvmConfig } from './platform/config';
 import { SecondFactorGate } from './second-factor/gate';
+import { SecondFactorLogin } from './second-factor/mfa-login';
 import { MfaService } from './second-factor/mfa-service';
 import type { ChallengeStore, FactorStore } from './second-factor/ports';
+import { StepUpService } from './second-factor/step-up';
 import type { SessionStore, SessionWithUserReader } from './sessions/ports';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
@@ -47,7 +49,12 @@ export interface ServiceDependencies {
 export interface Services {
   readonly accounts: AccountService;
   readonly sessions: SessionService;
+  /** Setting up and removing second factors. */
   readonly mfa: MfaService;
+  /** Signing in with a second factor, or with a passkey alone. */
+  readonly mfaLogin: SecondFactorLogin;
+  /** The step-up every sensitive change asks for. */
+  readonly stepUp: StepUpService;
   readonly gate: SecondFactorGate;
   readonly vendor: CredentialVendor;
   readonly auditor: AuditRecorder;
@@ -63,10 +70,10 @@ export function createServices(deps: ServiceDependencies): Services {
   const trust = new LoginTrust({ users, hasher: deps.hasher, clock, log });
   const relyingParty = { id: config.passkeyRpId, origins: config.passkeyOrigins };
   const gate = new SecondFactorGate({ factors: deps.factors, challenges: deps.challenges, clock, config, auditor, relyingParty });
-  // The step-up is MfaService's, and MfaService needs the sessions: bound on first use.
-  const stepUp = { stepUp: (...args: Parameters<MfaService['stepUp']>) => mfa.stepUp(...args) };
+  const stepUp = new StepUpService({ passwords, gate, challenges: deps.challenges, clock, auditor });
   const sessions = new SessionService({ sessions: deps.sessions, keeper, passwords, trust, vendor, auditor, clock, secondFactor: gate, stepUp });
   const accounts = new AccountService({ ...deps, passwords, keeper, vendor, auditor, secondFactor: gate });
-  const mfa: MfaService = new MfaService({ sessions, accounts, vendor, trust, gate, factors: deps.factors, challenges: deps.challenges, users, clock, auditor, relyingParty });
-  return { accounts, sessions, mfa, gate, vendor, auditor };
+  const mfa = new MfaService({ sessions, accounts, stepUp, gate, factors: deps.factors, clock, auditor, relyingParty });
+  const mfaLogin = new SecondFactorLogin({ sessions, vendor, trust, gate, factors: deps.factors, challenges: deps.challenges, users, clock, auditor, relyingParty });
+  return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor };
 }

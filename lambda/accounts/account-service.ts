@@ -101,7 +101,7 @@ export class AccountService {
     const { session, user } = live;
     passwordPolicy.check(request.newPassword, { username: user.username, field: 'newPassword' });
     // Charged to this session's own counter: a stranger's login guesses cannot block it.
-    await passwords.check(user.username, request.currentPassword, origin, () => `session:${session.sessionId}`);
+    await passwords.inSession(session, request.currentPassword, origin);
     // An account with a second factor also proves it (MfaService.changePassword's step-up).
     await secondFactor?.(live);
     const passwordHash = await hasher.hash(request.newPassword);

@@ -54,6 +54,14 @@ export class PasswordCheck {
     return user;
   }
 
+  /**
+   * A password given inside a live session (a step-up, a password change), charged to that
+   * session's own counter: a stranger's login guesses cannot block it.
+   */
+  inSession(session: { readonly username: Username; readonly sessionId: string }, password: Password, origin: RequestOrigin): Promise<UserRecord> {
+    return this.check(session.username, password, origin, () => `session:${session.sessionId}`);
+  }
+
   /** Takes one attempt slot or throws TooManyAttemptsError. Returns the attempt's number. */
   async reserveAttempt(username: Username, scope: LockoutScope): Promise<number> {
     const { lockout, config, clock } = this.deps;

@@ -14,7 +14,6 @@ import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import type { AccountAdminDependencies } from '../operator/account-admin';
 import type { DomainLog } from '../platform/audit';
 import { loadConfig, type TvmConfig } from '../platform/config';
-import type { MfaService } from '../second-factor/mfa-service';
 import { createServices, type Services } from '../services';
 
 /** The pieces a handler module uses. */
@@ -23,8 +22,10 @@ export interface Runtime {
   readonly logger: Logger;
   readonly accounts: Services['accounts'];
   readonly sessions: Services['sessions'];
-  /** Second factors (docs/mfa.md). */
-  readonly mfa: MfaService;
+  /** Second factors (docs/mfa.md): setting them up, signing in with them, step-up. */
+  readonly mfa: Services['mfa'];
+  readonly mfaLogin: Services['mfaLogin'];
+  readonly stepUp: Services['stepUp'];
   /** The table's client and stores, for the functions that build more on them (the account deletion). */
   readonly dynamo: DynamoDBClient;
   readonly stores: AccountAdminDependencies;
@@ -49,7 +50,7 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   };
   const stores = accountStores(dynamo, config.tableName, domainLog, config);
   const { sessionWithUser, factors, challenges } = dynamoStores(dynamo, config.tableName);
-  const { accounts, sessions, mfa } = createServices({
+  const { accounts, sessions, mfa, mfaLogin, stepUp } = createServices({
     ...stores,
     sessionWithUser,
     factors,
@@ -59,5 +60,5 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     // The list is read on first use: only the functions that set passwords ever load it.
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
   });
-  return { config, logger, accounts, sessions, mfa, dynamo, stores };
+  return { config, logger, accounts, sessions, mfa, mfaLogin, stepUp, dynamo, stores };
 }

@@ -10,7 +10,7 @@ import type { CredentialVendor } from '../credentials/vending';
 import type { AuditRecorder, RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';
 import { NotFoundError, ValidationError } from '../platform/errors';
-import type { LiveSession, SecondFactorChallenger, SessionRecord, SessionStore, StepUpCheck } from './ports';
+import type { LiveSession, SecondFactorChallenger, SessionStore, StepUpCheck } from './ports';
 import type { SessionKeeper } from './session-keeper';
 
 /** How stale a session's "last used" time may get before /token records a new one. */
@@ -81,11 +81,6 @@ export class SessionService {
   /** The live session behind a bearer token, and its user; AuthenticationError otherwise. */
   authenticate(sessionToken: string | undefined): Promise<LiveSession> {
     return this.deps.keeper.live(sessionToken);
-  }
-
-  /** Step-up with the current password in a live session, under that session's lockout counter (as a password change). */
-  async reauthenticate(session: SessionRecord, password: LoginRequest['password'], origin: RequestOrigin = {}): Promise<void> {
-    await this.deps.passwords.check(session.username, password, origin, () => `session:${session.sessionId}`);
   }
 
   /** Vends fresh credentials for a live session, and records the use. */

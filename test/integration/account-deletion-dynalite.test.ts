@@ -54,7 +54,7 @@ function setup() {
   const folder: FolderPurger = { purge: async (username) => (purged.push(username), 3) };
   const deletion = new AccountDeletion({
     authenticate: (token) => service.sessions.authenticate(token),
-    stepUp: (live, proof) => ('currentPassword' in proof ? service.sessions.reauthenticate(live.session, proof.currentPassword) : Promise.reject(new AuthenticationError())),
+    stepUp: (live, proof) => ('currentPassword' in proof ? service.stepUp.stepUp(live, proof, {}, 'account delete') : Promise.reject(new AuthenticationError())),
     users: store.users,
     admin: new AccountAdmin(deps),
     queue,

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { AuthenticationError } from '../../lambda/platform/errors';
 import { hashChallengeToken } from '../../lambda/second-factor/challenge';
-import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-service';
+import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-login';
 import { passkeyIdOf } from '../../lambda/second-factor/passkeys';
 import { parsePasskeyAdd } from '../../lambda/core/mfa/requests';
 import { createServices } from '../../lambda/services';
@@ -44,12 +44,12 @@ async function timedPasskeyLogin() {
   };
 
   const sample = async (kind: string): Promise<number> => {
-    const { challenge, passkeyOptions } = await mfa.passkeyLoginOptions();
+    const { challenge, passkeyOptions } = await service.mfaLogin.passkeyLoginOptions();
     const webauthnChallenge = (passkeyOptions as { challenge: string }).challenge;
     // Both forged by a key that is not the owner's; only the id they claim differs.
     const answer = forger.assert(webauthnChallenge, ORIGIN, kind === 'registered' ? { id: aliceKey.id } : { id: randomBytes(16).toString('base64url') });
     const start = process.hrtime.bigint();
-    const error = await (kind === 'unguarded' ? withoutDummy(challenge.token, answer) : mfa.passkeyLogin(challenge.token, answer)).catch((e: unknown) => e);
+    const error = await (kind === 'unguarded' ? withoutDummy(challenge.token, answer) : service.mfaLogin.passkeyLogin(challenge.token, answer)).catch((e: unknown) => e);
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
     if (!(error instanceof AuthenticationError)) throw new Error(`expected a 401 for ${kind}`);
     if (kind !== 'unguarded' && error.message !== PASSKEY_REFUSED_MESSAGE) throw new Error(`a different refusal for ${kind}: ${error.message}`);

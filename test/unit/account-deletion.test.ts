@@ -66,13 +66,12 @@ function setup() {
   const backend = inMemoryBackend();
   const store = new InMemoryMfaStore();
   const service = createServices({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
-  const { mfa } = service;
   const queue = new MemoryQueue();
   const cutOff = new MemoryCutOff(() => backend.clock.now());
   const folders = new MemoryFolders();
   const deletion = new AccountDeletion({
     authenticate: (token) => service.sessions.authenticate(token),
-    stepUp: (live, proof, origin, purpose) => mfa.stepUp(live, proof, origin, purpose),
+    stepUp: (live, proof, origin, purpose) => service.stepUp.stepUp(live, proof, origin, purpose),
     users: backend.users,
     admin: new AccountAdmin(backend),
     queue,

@@ -189,9 +189,9 @@ describe('the second-factor login while a cut-off instant lies ahead', () => {
     // A revocation commits now, with its instant 10 s ahead.
     const cutOffAt = await cutOffAhead(backend, 10_000);
     const code = totpCode(secret, backend.clock.now());
-    expect(await thrown(mfa.completeLogin(parseMfaLogin({ challenge, code })))).toBeInstanceOf(CutOffPendingError);
+    expect(await thrown(service.mfaLogin.completeLogin(parseMfaLogin({ challenge, code })))).toBeInstanceOf(CutOffPendingError);
     backend.clock.advance(cutOffAt + SECOND_RESOLUTION_MS - backend.clock.now());
-    const result = await mfa.completeLogin(parseMfaLogin({ challenge, code }));
+    const result = await service.mfaLogin.completeLogin(parseMfaLogin({ challenge, code }));
     expect(issuedAtOf(result.credentials.expiration)).toBeGreaterThanOrEqual(cutOffAt + SECOND_RESOLUTION_MS);
   });
 });

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/platform/errors';
 import { hashDeviceToken } from '../../lambda/accounts/device-trust';
 import { type MfaChallengeResult } from '../../lambda/contract/wire';
-import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-service';
+import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-login';
 import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/core/mfa/requests';
 import { MfaAdmin } from '../../lambda/operator/second-factor-admin';
 import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/second-factor/gate';
@@ -63,7 +63,7 @@ async function challengeFor(s: Setup, username: string, deviceToken?: string): P
 const wrongCode = (s: Setup, secret: string) => (totpCode(secret, s.backend.clock.now()) === '000000' ? '111111' : '000000');
 
 async function passwordlessAnswer(s: Setup, authenticator: SoftAuthenticator, as: Parameters<SoftAuthenticator['assert']>[2] = {}) {
-  const { challenge, passkeyOptions } = await s.mfa.passkeyLoginOptions();
+  const { challenge, passkeyOptions } = await s.mfaLogin.passkeyLoginOptions();
   const answer = authenticator.assert((passkeyOptions as { challenge: string }).challenge, ORIGIN, as);
   return { token: challenge.token, answer };
 }
@@ -74,18 +74,18 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     const { secret, deviceToken } = await aliceWithTotp(s);
     for (let i = 0; i < 5; i++) {
       const { challenge } = await challengeFor(s, 'alice');
-      expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })))).toBeInstanceOf(AuthenticationError);
+      expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })))).toBeInstanceOf(AuthenticationError);
     }
     const stranger = await challengeFor(s, 'alice');
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: stranger.challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(TooManyAttemptsError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: stranger.challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(TooManyAttemptsError);
     const owner = await challengeFor(s, 'alice', deviceToken);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('a stolen session\'s five wrong step-up codes lock that session only: the owner\'s device signs in and the owner\'s session steps up', async () => {
     const s = setup();
     const { token, secret, deviceToken } = await aliceWithTotp(s);
-    const stolen = await s.mfa.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const stolen = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
     const ownerSessionId = (await s.service.sessions.listSessions(token)).find((session) => session.current)!.id;
     for (let i = 0; i < 5; i++) {
@@ -94,7 +94,7 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     expect(await thrown(s.service.sessions.revokeSession(stolen.session.token, ownerSessionId, { code: totpCode(secret, s.backend.clock.now()) }))).toBeInstanceOf(TooManyAttemptsError);
     // The owner, from the trusted device and from the own session, is unaffected.
     const owner = await challengeFor(s, 'alice', deviceToken);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
     const stolenId = (await s.service.sessions.listSessions(stolen.session.token)).find((session) => session.current)!.id;
     await s.service.sessions.revokeSession(token, stolenId, { code: totpCode(secret, s.backend.clock.now()) });
@@ -110,18 +110,18 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     const forger = new SoftAuthenticator();
     for (let i = 0; i < 20; i++) {
       const { token: challenge, answer } = await passwordlessAnswer(s, forger, { id: aliceKey.id });
-      const error = await thrown(s.mfa.passkeyLogin(challenge, answer));
+      const error = await thrown(s.mfaLogin.passkeyLogin(challenge, answer));
       expect(error).toBeInstanceOf(AuthenticationError);
     }
     expect([...s.store.attempts.keys()]).toEqual([]);
     const owner = await challengeFor(s, 'alice');
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
     const { token: challenge, answer } = await passwordlessAnswer(s, aliceKey, { userHandle: s.backend.users.all()[0]!.userId });
-    await expect(s.mfa.passkeyLogin(challenge, answer)).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.passkeyLogin(challenge, answer)).resolves.toMatchObject({ username: 'alice' });
     // And her trusted device never met a counter either.
     const trusted = await challengeFor(s, 'alice', deviceToken);
     s.backend.clock.advance(STEP);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: trusted.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: trusted.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it(`a consecutive-failure ceiling of ${FACTOR_CONSECUTIVE_LIMIT} holds across windows for unknown devices; trusted devices go on, and a password change lifts it`, async () => {
@@ -130,26 +130,26 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     for (let window = 0; window < FACTOR_CONSECUTIVE_LIMIT / 5; window++) {
       for (let i = 0; i < 5; i++) {
         const { challenge } = await challengeFor(s, 'alice');
-        await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
+        await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
       }
       s.backend.clock.advance(WINDOW);
     }
     expect(s.backend.audit.events.filter((event) => event.type === 'mfa_failed')).toHaveLength(FACTOR_CONSECUTIVE_LIMIT);
     // A new window has begun, yet the next answer, even the right code, is refused for days.
     const after = await challengeFor(s, 'alice');
-    const refused = await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
+    const refused = await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
     expect(refused).toBeInstanceOf(TooManyAttemptsError);
     expect((refused as TooManyAttemptsError).retryAfterSeconds).toBeGreaterThan(24 * 3600);
     // The owner's trusted device has its own counter.
     const owner = await challengeFor(s, 'alice', deviceToken);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
     // Changing the password (with the factor) ends the guesser's lock on unknown devices.
     const { request, factor } = parsePasswordChange({ currentPassword: PASSWORD, newPassword: 'a different long password', code: totpCode(secret, s.backend.clock.now()) });
     await s.mfa.changePassword(token, request, factor);
     s.backend.clock.advance(STEP);
     const fresh = await loginChallenge(s.service, parseLoginRequest({ username: 'alice', password: 'a different long password' }));
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: fresh.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: fresh.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   }, 60_000);
 });
 
@@ -192,10 +192,10 @@ describe('device tokens are earned by the second factor and cannot be pushed out
     // Then five wrong codes from the thief: the owner's device is untouched.
     for (let i = 0; i < 5; i++) {
       const { challenge } = await challengeFor(s, 'alice');
-      await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
+      await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
     }
     const owner = await challengeFor(s, 'alice', deviceToken);
-    const done = await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const done = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     // An already trusted device keeps its token: nothing new is issued.
     expect(done.deviceToken).toBeUndefined();
     expect(alice().trustedDevices?.map((device) => device.hash)).toEqual([hashDeviceToken(deviceToken)]);
@@ -205,7 +205,7 @@ describe('device tokens are earned by the second factor and cannot be pushed out
     const s = setup();
     const { secret } = await aliceWithTotp(s);
     const { challenge } = await challengeFor(s, 'alice');
-    const done = await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const done = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     expect(done.deviceToken).toMatch(/^[\w-]{43}$/);
     expect(s.backend.users.all().find((user) => user.username === 'alice')!.trustedDevices?.map((device) => device.hash)).toContain(hashDeviceToken(done.deviceToken!));
   });
@@ -223,7 +223,7 @@ describe('a passkey credential id is owned once', () => {
     expect(s.store.owners.get(aliceKey.id)).toMatchObject({ username: 'alice' });
     expect(s.store.records.get('mallory')?.passkeys ?? []).toEqual([]);
     const { token, answer } = await passwordlessAnswer(s, aliceKey);
-    await expect(s.mfa.passkeyLogin(token, answer)).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.passkeyLogin(token, answer)).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('removing a passkey releases only its own owner record: another account\'s claim on an id is never deleted', async () => {
@@ -244,10 +244,10 @@ describe('a passkey credential id is owned once', () => {
     await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
     const bobId = s.backend.users.all().find((user) => user.username === 'bob')!.userId;
     const forged = await passwordlessAnswer(s, aliceKey, { userHandle: bobId });
-    expect((await thrown(s.mfa.passkeyLogin(forged.token, forged.answer)) as Error).message).toBe(PASSKEY_REFUSED_MESSAGE);
+    expect((await thrown(s.mfaLogin.passkeyLogin(forged.token, forged.answer)) as Error).message).toBe(PASSKEY_REFUSED_MESSAGE);
     const aliceId = s.backend.users.all().find((user) => user.username === 'alice')!.userId;
     const right = await passwordlessAnswer(s, aliceKey, { userHandle: aliceId });
-    await expect(s.mfa.passkeyLogin(right.token, right.answer)).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.passkeyLogin(right.token, right.answer)).resolves.toMatchObject({ username: 'alice' });
   });
 });
 
@@ -261,7 +261,7 @@ describe('step-up with the factors the account has', () => {
     const password = { currentPassword: PASSWORD as Password };
     expect(await thrown(s.mfa.passkeyOptions(token, password))).toBeInstanceOf(SecondFactorMissingError);
     expect(await thrown(s.mfa.removePasskey(token, added.id, password))).toBeInstanceOf(SecondFactorMissingError);
-    const other = await s.mfa.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const other = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
     const otherId = (await s.service.sessions.listSessions(other.session.token)).find((session) => session.current)!.id;
     expect(await thrown(s.service.sessions.revokeSession(token, otherId, password))).toBeInstanceOf(SecondFactorMissingError);
@@ -306,7 +306,7 @@ describe('no oracle on passkey sign-in', () => {
     const forger = new SoftAuthenticator();
     const registered = await passwordlessAnswer(s, forger, { id: aliceKey.id });
     const unknown = await passwordlessAnswer(s, forger);
-    const errors = [await thrown(s.mfa.passkeyLogin(registered.token, registered.answer)), await thrown(s.mfa.passkeyLogin(unknown.token, unknown.answer))];
+    const errors = [await thrown(s.mfaLogin.passkeyLogin(registered.token, registered.answer)), await thrown(s.mfaLogin.passkeyLogin(unknown.token, unknown.answer))];
     expect(errors.map((error) => [error?.constructor.name, (error as Error).message])).toEqual([
       ['AuthenticationError', PASSKEY_REFUSED_MESSAGE],
       ['AuthenticationError', PASSKEY_REFUSED_MESSAGE],
@@ -368,7 +368,7 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const clone = aliceKey.clone();
     const first = await passwordlessAnswer(s, aliceKey);
     const second = await passwordlessAnswer(s, clone);
-    const outcomes = await settled([s.mfa.passkeyLogin(first.token, first.answer), s.mfa.passkeyLogin(second.token, second.answer)]);
+    const outcomes = await settled([s.mfaLogin.passkeyLogin(first.token, first.answer), s.mfaLogin.passkeyLogin(second.token, second.answer)]);
     expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
   });
 
@@ -378,8 +378,8 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const [a, b] = [await challengeFor(s, 'alice'), await challengeFor(s, 'alice')];
     const code = totpCode(secret, s.backend.clock.now());
     const outcomes = await settled([
-      s.mfa.completeLogin(parseMfaLogin({ challenge: a.challenge.token, code })),
-      s.mfa.completeLogin(parseMfaLogin({ challenge: b.challenge.token, code })),
+      s.mfaLogin.completeLogin(parseMfaLogin({ challenge: a.challenge.token, code })),
+      s.mfaLogin.completeLogin(parseMfaLogin({ challenge: b.challenge.token, code })),
       s.mfa.passkeyOptions(token, { code }),
     ]);
     expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
@@ -392,7 +392,7 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const { challenge } = await challengeFor(s, 'alice');
     const change = parsePasswordChange({ currentPassword: PASSWORD, newPassword: 'another long passphrase', recoveryCode });
     const outcomes = await settled([
-      s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode })),
+      s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode })),
       s.mfa.passkeyOptions(token, { recoveryCode }),
       s.mfa.changePassword(token, change.request, change.factor),
     ]);
@@ -409,7 +409,7 @@ describe('one proof is spent once, even sent to several routes or challenges at 
         const code = totpCode(secret, s.backend.clock.now());
         const outcomes = await settled(
           useRecovery.map((recovery, i) =>
-            s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, ...(recovery ? { recoveryCode: recoveryCodes[i]! } : { code }) })),
+            s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, ...(recovery ? { recoveryCode: recoveryCodes[i]! } : { code }) })),
           ),
         );
         expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
@@ -425,12 +425,12 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const aliceKey = new SoftAuthenticator();
     await addPasskey(s, token, aliceKey, { code: totpCode(secret, s.backend.clock.now()) });
     const passwordless = await passwordlessAnswer(s, aliceKey);
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: passwordless.token, passkey: JSON.stringify(passwordless.answer) })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: passwordless.token, passkey: JSON.stringify(passwordless.answer) })))).toBeInstanceOf(AuthenticationError);
     const login = await challengeFor(s, 'alice');
     const webauthnChallenge = (login.passkeyOptions as { challenge: string }).challenge;
     const answer = aliceKey.assert(webauthnChallenge, ORIGIN);
     expect(await thrown(s.mfa.passkeyOptions(token, proofFrom({ token: login.challenge.token, answer })))).toBeInstanceOf(AuthenticationError);
-    expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, answer))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.passkeyLogin(login.challenge.token, answer))).toBeInstanceOf(AuthenticationError);
   });
 });
 

@@ -119,10 +119,10 @@ describe('login with a second factor', () => {
     const { secret } = await registerWithTotp(s);
     const code = totpCode(secret, s.backend.clock.now());
     const first = await passwordLogin(s);
-    const result = await s.mfa.completeLogin(parseMfaLogin({ challenge: first.challenge.token, code }));
+    const result = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: first.challenge.token, code }));
     expect(result).toMatchObject({ username: 'alice', session: { token: expect.any(String) }, credentials: { accessKeyId: expect.any(String) } });
     const second = await passwordLogin(s);
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: second.challenge.token, code })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: second.challenge.token, code })))).toBeInstanceOf(AuthenticationError);
     expect(s.backend.audit.types('alice')).toContain('mfa_failed');
   });
 
@@ -130,9 +130,9 @@ describe('login with a second factor', () => {
     const s = setup();
     const { secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const again = await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
+    const again = await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
     expect(again).toBeInstanceOf(AuthenticationError);
   });
 
@@ -142,12 +142,12 @@ describe('login with a second factor', () => {
     const late = await passwordLogin(s);
     s.backend.clock.advance(5 * 60_000);
     const code = () => totpCode(secret, s.backend.clock.now());
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: late.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: late.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
     const tried = await passwordLogin(s);
     for (let i = 0; i < 3; i++) {
-      await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: '000000' === code() ? '111111' : '000000' })));
+      await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: '000000' === code() ? '111111' : '000000' })));
     }
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
   });
 
   it('locks the factor after lockoutThreshold wrong codes across challenges, even for the right code, until the window ends', async () => {
@@ -156,15 +156,15 @@ describe('login with a second factor', () => {
     const wrong = () => (totpCode(secret, s.backend.clock.now()) === '000000' ? '111111' : '000000');
     for (let i = 0; i < 5; i++) {
       const { challenge } = await passwordLogin(s);
-      expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrong() })))).toBeInstanceOf(AuthenticationError);
+      expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrong() })))).toBeInstanceOf(AuthenticationError);
     }
     const { challenge } = await passwordLogin(s);
-    const locked = await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
+    const locked = await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
     expect(locked).toBeInstanceOf(TooManyAttemptsError);
     expect(s.backend.audit.types('alice')).toContain('mfa_locked');
     s.backend.clock.advance(15 * 60_000);
     const after = await passwordLogin(s);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('bounds a burst of parallel guesses to lockoutThreshold code checks', async () => {
@@ -172,7 +172,7 @@ describe('login with a second factor', () => {
     await registerWithTotp(s);
     const challenges = await Promise.all(Array.from({ length: 4 }, () => passwordLogin(s)));
     const answers = await Promise.all(
-      challenges.flatMap(({ challenge }) => Array.from({ length: 3 }, (_, i) => thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: String(100000 + i) }))))),
+      challenges.flatMap(({ challenge }) => Array.from({ length: 3 }, (_, i) => thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: String(100000 + i) }))))),
     );
     const checked = s.backend.audit.events.filter((event) => event.type === 'mfa_failed').length;
     expect(checked).toBe(5);
@@ -183,10 +183,10 @@ describe('login with a second factor', () => {
     const s = setup();
     const { recoveryCodes } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode: recoveryCodes[0]!.toLowerCase() }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode: recoveryCodes[0]!.toLowerCase() }))).resolves.toMatchObject({ username: 'alice' });
     const again = await passwordLogin(s);
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[0] })))).toBeInstanceOf(AuthenticationError);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[1] }))).resolves.toMatchObject({ username: 'alice' });
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[0] })))).toBeInstanceOf(AuthenticationError);
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[1] }))).resolves.toMatchObject({ username: 'alice' });
     expect(s.store.records.get('alice')!.recoveryCodeHashes).toHaveLength(8);
     expect(s.backend.audit.types('alice')).toContain('recovery_code_used');
   });
@@ -196,7 +196,7 @@ describe('login with a second factor', () => {
     const { token, secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
     await s.service.accounts.changePassword(token, { currentPassword: PASSWORD as Password, newPassword: 'another long password' as Password });
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(AuthenticationError);
   });
 });
 
@@ -215,7 +215,7 @@ describe('step-up and removal', () => {
     const { token, secret } = await registerWithTotp(s);
     const code = totpCode(secret, s.backend.clock.now());
     const { challenge } = await passwordLogin(s);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code }));
     expect(await thrown(s.mfa.removeTotp(token, { code }))).toBeInstanceOf(AuthenticationError);
     expect(s.store.records.get('alice')!.totp).toBeDefined();
     expect(() => parseStepUp({})).toThrow(ValidationError);
@@ -274,7 +274,7 @@ describe('step-up before ending another session', () => {
     const s = setup();
     const { token, secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    const phone = await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const phone = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     const phoneId = (await s.service.sessions.listSessions(phone.session.token)).find((session) => session.current)!.id;
     expect(await thrown(s.service.sessions.revokeSession(token, phoneId, undefined))).toBeInstanceOf(ValidationError);
     expect(await thrown(s.service.sessions.revokeSession(token, phoneId, { currentPassword: PASSWORD as Password }))).toBeInstanceOf(SecondFactorMissingError);
@@ -324,7 +324,7 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-p
     await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
     const forged = JSON.stringify({ id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} });
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, passkey: forged })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, passkey: forged })))).toBeInstanceOf(AuthenticationError);
     expect(s.store.attempts.get('alice unknown-device')?.attempts).toBe(1);
   });
 
@@ -339,7 +339,7 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/browser/mfa-p
 describe('passwordless sign-in', () => {
   it('gives options for any passkey with user verification required, and a challenge that reveals nobody', async () => {
     const s = setup();
-    const { challenge, passkeyOptions } = await s.mfa.passkeyLoginOptions();
+    const { challenge, passkeyOptions } = await s.mfaLogin.passkeyLoginOptions();
     expect(challenge.token).toMatch(/^[\w-]{43}$/);
     expect(passkeyOptions).toMatchObject({ rpId: 'localhost', userVerification: 'required', allowCredentials: [] });
   });
@@ -347,11 +347,11 @@ describe('passwordless sign-in', () => {
   it('refuses a passkey nobody registered, and a login challenge used at the passwordless route', async () => {
     const s = setup();
     await registerWithTotp(s);
-    const { challenge } = await s.mfa.passkeyLoginOptions();
+    const { challenge } = await s.mfaLogin.passkeyLoginOptions();
     const unknown = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} };
-    expect(await thrown(s.mfa.passkeyLogin(challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.passkeyLogin(challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
     const login = await passwordLogin(s);
-    expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.passkeyLogin(login.challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
     expect(s.backend.sessions.size).toBe(1);
   });
 });
