@@ -25,7 +25,7 @@ export class StsCredentialIssuer implements CredentialIssuer {
           SourceIdentity: request.username,
           Policy: request.sessionPolicy,
           DurationSeconds: request.durationSeconds,
-          // The revocation group lets a long cut-off list match users by group (lambda/core/revocation.ts).
+          // The revocation group lets a long cut-off list match users by group (lambda/credentials/revocation.ts).
           Tags: [
             { Key: USERNAME_SESSION_TAG, Value: request.username },
             { Key: REVOCATION_GROUP_SESSION_TAG, Value: revocationGroup(request.username) },

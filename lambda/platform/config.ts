@@ -7,7 +7,7 @@ import {
   type TvmSettings,
 } from './settings';
 
-/** The settings the functions read from their environment (see lambda/core/settings.ts). */
+/** The settings the functions read from their environment (see lambda/platform/settings.ts). */
 export type RuntimeSettings = Pick<TvmSettings, RuntimeSettingKey>;
 
 /**

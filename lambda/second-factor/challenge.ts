@@ -1,4 +1,4 @@
-/** Second-factor challenges: what `POST /login` answers instead of a session when a factor is set up. */
+/** Second-factor challenge tokens: what a login with a second factor, or a passwordless sign-in, is answered with. */
 import { randomBytes } from 'node:crypto';
 import { hashSessionToken } from '../sessions/session-token';
 

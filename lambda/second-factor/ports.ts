@@ -1,6 +1,6 @@
 /**
- * What the second-factor logic needs from storage. lambda/adapters/dynamo-mfa-store.ts
- * implements it on DynamoDB; test/support/in-memory-mfa.ts in memory, with the same conditions.
+ * What the second-factor logic needs from storage. lambda/adapters/dynamo/factor-store.ts and
+ * challenge-store.ts implement it on DynamoDB; test/support/in-memory-mfa.ts in memory, with the same conditions.
  */
 import type { LockoutScope } from '../accounts/lockout';
 import type { Username } from '../accounts/username';

@@ -1,5 +1,5 @@
 /**
- * The credential cut-off policy (lambda/core/revocation.ts): what it denies, evaluated with a
+ * The credential cut-off policy (lambda/credentials/revocation.ts): what it denies, evaluated with a
  * real IAM engine together with the role's and the session's policies; that it always fits
  * IAM's aggregate inline-policy quota beside FileBucketAccess, by name while names fit and by
  * revocation group up to and beyond 10,000 revoked users; and that merging never cuts off less.

@@ -33,7 +33,7 @@ const register = (service: Services, username = 'alice', password = PASSWORD) =>
 const login = (service: Services, username = 'alice', password = PASSWORD, device?: string) =>
   loginSession(service, parseLoginRequest({ username, password, ...(device ? { device } : {}) }));
 
-describe('TvmService on in-memory fakes', () => {
+describe('accounts and sessions services on in-memory fakes', () => {
   describe('register, login, token, logout', () => {
     it('register answers username, a 30-day session, credentials and storage, and stores the user', async () => {
       const { backend, service } = setup();
