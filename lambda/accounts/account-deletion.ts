@@ -14,15 +14,13 @@
  *
  * Pure: the queue, the cut-off, the folder and the clock are ports.
  */
-import { SELF_DELETION_ORIGIN, type RequestOrigin } from '../platform/audit';
-import type { AccountAdmin } from '../operator/account-admin';
-import { AuthenticationError } from '../platform/errors';
 import type { StepUpProof } from '../core/mfa/requests';
-import type { Clock } from '../platform/clock';
-import type { SessionRecord } from '../sessions/ports';
-import type { UserRecord, UserStore } from './ports';
 import { COMMIT_ALLOWANCE_MS, cutOffInstant, nameHeldUntil, provisionalCutOff } from '../credentials/revocation';
-import type { AuditRecorder } from '../platform/audit';
+import { SELF_DELETION_ORIGIN, type AuditRecorder, type RequestOrigin } from '../platform/audit';
+import type { Clock } from '../platform/clock';
+import { AuthenticationError } from '../platform/errors';
+import type { LiveSession } from '../sessions/ports';
+import type { UserStore } from './ports';
 import type { Username } from './username';
 
 /** A queued deletion. */
@@ -61,14 +59,22 @@ export interface FolderPurger {
   purge(username: Username): Promise<number>;
 }
 
+/** The account's records as the operator removes them (lambda/operator/account-admin.ts implements it). */
+export interface AccountRemover {
+  /** Deletes the user's records and holds the name until `heldUntil`. */
+  deleteUser(username: Username, heldUntil: number, origin?: RequestOrigin): Promise<void>;
+  /** Stores the cut-off instant on the user (it never moves back) and audits it. */
+  recordCredentialsRevoked(username: Username, cutOffAt: number, origin?: RequestOrigin): Promise<void>;
+}
+
 /** What {@link AccountDeletion} needs. */
 export interface AccountDeletionDependencies {
-  readonly authenticate: (sessionToken: string | undefined) => Promise<{ session: SessionRecord; user: UserRecord }>;
-  /** The step-up every sensitive route takes (MfaService.stepUp): the second-factor rule applies. */
-  readonly stepUp: (live: { session: SessionRecord; user: UserRecord }, proof: StepUpProof, origin: RequestOrigin, purpose: string) => Promise<unknown>;
+  readonly authenticate: (sessionToken: string | undefined) => Promise<LiveSession>;
+  /** The step-up every sensitive route takes (StepUpService.stepUp): the second-factor rule applies. */
+  readonly stepUp: (live: LiveSession, proof: StepUpProof, origin: RequestOrigin, purpose: string) => Promise<unknown>;
   readonly users: Pick<UserStore, 'getUser' | 'updateUser' | 'nameHeldUntil'>;
   /** The operator's account operations: deleting the records and holding the name. */
-  readonly admin: Pick<AccountAdmin, 'deleteUser' | 'recordCredentialsRevoked'>;
+  readonly admin: AccountRemover;
   readonly queue: DeletionQueue;
   readonly cutOff: CredentialCutOff;
   readonly folder: FolderPurger;

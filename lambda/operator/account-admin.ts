@@ -4,6 +4,7 @@ import { newResetCode, hashResetCode, RESET_CODE_TTL_MS } from '../accounts/rese
 import type { SessionRecord, SessionStore } from '../sessions/ports';
 import type { LockoutStore, ResetCodeStore, UserRecord, UserStore } from '../accounts/ports';
 import { isSessionLive } from '../sessions/session-rules';
+import type { AccountRemover } from '../accounts/account-deletion';
 import { AuditRecorder, type AuditTrail, type DomainLog } from '../platform/audit';
 import type { Clock } from '../platform/clock';
 import type { TvmConfig } from '../platform/config';
@@ -44,7 +45,7 @@ export interface AccountAdminDependencies {
  * The operator's side of accounts (used by `tvm-admin`): listing, disabling, unlocking,
  * deleting, reset codes, session revocation and the audit trail. Every change is audited.
  */
-export class AccountAdmin {
+export class AccountAdmin implements AccountRemover {
   private readonly auditor: AuditRecorder;
 
   constructor(private readonly deps: AccountAdminDependencies) {
