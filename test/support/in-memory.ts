@@ -1,8 +1,8 @@
 /**
  * The port-level fakes for pure domain tests: a whole in-memory backend for lambda/services.ts,
  * built from the fakes of each capability (in-memory-accounts.ts, in-memory-sessions.ts,
- * in-memory-credentials.ts, in-memory-platform.ts, in-memory-mfa.ts), which this module also
- * re-exports, and the login helpers tests use.
+ * in-memory-credentials.ts, in-memory-hashers.ts, in-memory-platform.ts, in-memory-mfa.ts),
+ * which this module also re-exports, and the login helpers tests use.
  *
  * Every fake first yields to the event loop (like a network call would) and then checks its
  * condition and writes in one synchronous step, which is what makes it atomic: parallel
@@ -15,13 +15,15 @@ import type { MfaChallengeResult, SessionResult } from '../../lambda/contract/wi
 import type { LoginRequest } from '../../lambda/core/requests';
 import type { TvmConfig } from '../../lambda/platform/config';
 import type { ServiceDependencies, Services } from '../../lambda/services';
-import { FakePasswordHasher, InMemoryLockoutStore, InMemoryResetCodeStore, InMemoryUserStore } from './in-memory-accounts';
+import { InMemoryLockoutStore, InMemoryResetCodeStore, InMemoryUserStore } from './in-memory-accounts';
+import { FakePasswordHasher } from './in-memory-hashers';
 import { InMemoryCredentialIssuer } from './in-memory-credentials';
 import { InMemoryMfaStore } from './in-memory-mfa';
 import { InMemoryAuditTrail, ManualClock, MemoryLog, type FakeOptions } from './in-memory-platform';
 import { InMemorySessionStore, inMemorySessionWithUser } from './in-memory-sessions';
 
-export { CountingHasher, FakePasswordHasher, InMemoryLockoutStore, InMemoryResetCodeStore, InMemoryUserStore } from './in-memory-accounts';
+export { InMemoryLockoutStore, InMemoryResetCodeStore, InMemoryUserStore } from './in-memory-accounts';
+export { CountingHasher, FakePasswordHasher } from './in-memory-hashers';
 export { InMemoryCredentialIssuer } from './in-memory-credentials';
 export { InMemoryAuditTrail, ManualClock, MemoryLog, type FakeOptions, type LogEntry } from './in-memory-platform';
 export { InMemorySessionStore, inMemorySessionWithUser } from './in-memory-sessions';
