@@ -4,7 +4,7 @@
  * while (wait with backoff, report offline, send again when it is back). Only a 401 from the
  * TVM ends the session; the wait never does.
  */
-import { AccessCutOffError, isTransient, LoginRequiredError, TvmClientError, type Connectivity } from '..';
+import { AccessCutOffError, isTransient, LoginRequiredError, TvmClientError, type Connectivity } from '../index';
 import { AbortedError, StorageUnreachableError } from './errors';
 
 /** How long and how often to try again while the network is down. */

@@ -18,7 +18,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { fromTvm, type Connectivity, type StorageInfo, type TvmClient, type TvmCredentialProvider } from '..';
+import { fromTvm, type Connectivity, type StorageInfo, type TvmClient, type TvmCredentialProvider } from '../index';
 import { AbortedError } from './errors';
 import { checkSize, keyFor, partSizeFor } from './limits';
 import { DEFAULT_RECOVERY_POLICY, sendWithRecovery, type RecoveryPolicy } from './recovery';
