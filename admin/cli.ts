@@ -4,11 +4,11 @@
  * on any error.
  */
 import { parseArgs } from 'node:util';
-import { TvmError } from '../lambda/core/errors';
-import { RevocationPolicyFullError } from '../lambda/core/revocation';
-import type { DomainLog } from '../lambda/core/tvm-service';
-import { parseUsername, type Username } from '../lambda/core/username';
-import { revocationExpiresAt } from '../lambda/core/revocation';
+import { TvmError } from '../lambda/platform/errors';
+import { RevocationPolicyFullError } from '../lambda/credentials/revocation';
+import type { DomainLog } from '../lambda/platform/audit';
+import { parseUsername, type Username } from '../lambda/accounts/username';
+import { revocationExpiresAt } from '../lambda/credentials/revocation';
 import { deleteUser, disableUser, enableUser, revokeCredentials, type CutOffResult } from './lifecycle';
 import { deleteFactorsOf, MFA_USAGE, mfaCommand } from './mfa';
 import { accountAdmin, bucketUsage, lockoutOf, revocationList, sessionPolicyFor } from './operations';

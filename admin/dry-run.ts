@@ -3,14 +3,14 @@
  * (GetItem, Query, ListObjectVersions), so an operator can rehearse on production. The same
  * plan is shown before `users delete` asks for confirmation on a terminal.
  */
-import { NotFoundError } from '../lambda/core/errors';
-import { cutOffInstant, liveRevocations, nameHeldUntil } from '../lambda/core/revocation';
-import type { DomainLog } from '../lambda/core/tvm-service';
-import type { Username } from '../lambda/core/username';
+import { NotFoundError } from '../lambda/platform/errors';
+import { cutOffInstant, liveRevocations, nameHeldUntil } from '../lambda/credentials/revocation';
+import type { DomainLog } from '../lambda/platform/audit';
+import type { Username } from '../lambda/accounts/username';
 import { folderEntries } from './folder-purge';
 import { mfaCommand } from './mfa';
 import { lockoutOf, type Progress } from './operations';
-import type { AccountAdmin } from '../lambda/core/account-admin';
+import type { AccountAdmin } from '../lambda/operator/account-admin';
 import type { RevocationList } from './revocations';
 import { SMOKE_STEPS } from './smoke';
 import { AdminError, type AdminTarget } from './target';

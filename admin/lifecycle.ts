@@ -4,9 +4,9 @@
  * credential is vended), then puts the cut-off on the vending role, and says what is done
  * if a later step fails: every step can be run again.
  */
-import type { AccountAdmin } from '../lambda/core/account-admin';
-import { COMMIT_ALLOWANCE_MS, nameHeldUntil } from '../lambda/core/revocation';
-import type { Username } from '../lambda/core/username';
+import type { AccountAdmin } from '../lambda/operator/account-admin';
+import { COMMIT_ALLOWANCE_MS, nameHeldUntil } from '../lambda/credentials/revocation';
+import type { Username } from '../lambda/accounts/username';
 import { folderEntries, purgeFolder } from './folder-purge';
 import type { RevocationList } from './revocations';
 import { AdminError, type AdminTarget } from './target';

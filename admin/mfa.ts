@@ -2,14 +2,14 @@
  * `tvm-admin mfa show <user>` and `tvm-admin mfa reset <user>`: a user's second factors, and
  * their removal by an operator (audited) for a person who lost their device.
  */
-import { DynamoMfaStore } from '../lambda/adapters/dynamo-mfa-store';
-import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
-import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
-import { MfaAdmin } from '../lambda/core/mfa/admin';
-import type { FactorSummary } from '../lambda/core/mfa/mfa-service';
-import { systemClock } from '../lambda/core/ports';
-import { AuditRecorder, type DomainLog } from '../lambda/core/tvm-service';
-import type { Username } from '../lambda/core/username';
+import { DynamoFactorStore } from '../lambda/adapters/dynamo/factor-store';
+import { dynamoStores } from '../lambda/adapters/dynamo/stores';
+import { readRuntimeSettings, type TvmConfig } from '../lambda/platform/config';
+import { MfaAdmin } from '../lambda/operator/second-factor-admin';
+import type { FactorSummary } from '../lambda/second-factor/mfa-service';
+import { systemClock } from '../lambda/platform/clock';
+import { AuditRecorder, type DomainLog } from '../lambda/platform/audit';
+import type { Username } from '../lambda/accounts/username';
 import { AdminError, type AdminTarget } from './target';
 
 /** The usage lines tvm-admin prints for these commands. */
@@ -33,13 +33,13 @@ export async function mfaCommand(
   username: Username,
   log: DomainLog,
 ): Promise<{ json: unknown; table: string }> {
-  const users = new DynamoTvmStore(target.dynamo, target.tableName);
+  const { users, factors, audit } = dynamoStores(target.dynamo, target.tableName);
   // The recorder reads only the audit retention from the configuration.
   const config = { auditRetentionDays: readRuntimeSettings(process.env).auditRetentionDays } as TvmConfig;
   const admin = new MfaAdmin({
     users,
-    factors: new DynamoMfaStore(target.dynamo, target.tableName),
-    auditor: new AuditRecorder({ audit: users, clock: systemClock, log, config }),
+    factors,
+    auditor: new AuditRecorder({ audit, clock: systemClock, log, config }),
   });
   switch (sub) {
     case 'show': {
@@ -58,5 +58,5 @@ export async function mfaCommand(
 
 /** Deletes a deleted account's second factors (its TOTP secret must not outlive it). */
 export async function deleteFactorsOf(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, username: Username): Promise<void> {
-  await new DynamoMfaStore(target.dynamo, target.tableName).deleteFactors(username);
+  await new DynamoFactorStore(target.dynamo, target.tableName).deleteFactors(username);
 }

@@ -4,14 +4,14 @@
  */
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { PolicyDocument } from '../policies';
-import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
-import { DynamoRevocationStore } from '../lambda/adapters/revocation-store';
-import { AccountAdmin } from '../lambda/core/account-admin';
-import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
-import { bucketArn, renderSessionPolicy, userPrefix } from '../lambda/core/policy';
-import { systemClock } from '../lambda/core/ports';
-import type { DomainLog } from '../lambda/core/tvm-service';
-import type { Username } from '../lambda/core/username';
+import { accountStores } from '../lambda/adapters/account-deletion-wiring';
+import { DynamoLockoutStore } from '../lambda/adapters/dynamo/lockout-store';
+import { DynamoRevocationStore } from '../lambda/operator/revocation-store';
+import { AccountAdmin } from '../lambda/operator/account-admin';
+import { readRuntimeSettings, type TvmConfig } from '../lambda/platform/config';
+import { bucketArn, renderSessionPolicy, userPrefix } from '../lambda/credentials/policy';
+import type { DomainLog } from '../lambda/platform/audit';
+import type { Username } from '../lambda/accounts/username';
 import { RevocationList } from './revocations';
 import type { AdminTarget } from './target';
 
@@ -20,20 +20,10 @@ export type Progress = (message: string) => void;
 
 /** The operator's account tools on the target's table. */
 export function accountAdmin(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, log: DomainLog): AccountAdmin {
-  const store = new DynamoTvmStore(target.dynamo, target.tableName);
   // AccountAdmin reads only runtime settings (audit retention, session lifetime limits), from
   // the operator's environment or their defaults, as the functions do.
   const config = readRuntimeSettings(process.env) as TvmConfig;
-  return new AccountAdmin({
-    users: store,
-    sessions: store,
-    lockout: store,
-    resetCodes: store,
-    audit: store,
-    clock: systemClock,
-    log,
-    config,
-  });
+  return new AccountAdmin(accountStores(target.dynamo, target.tableName, log, config));
 }
 
 /** Objects and bytes under one folder. */
@@ -100,7 +90,7 @@ export interface LockoutFound {
 
 /** Reads the two counters `users unlock` clears, without taking an attempt. */
 export async function lockoutOf(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, username: Username, now = Date.now()): Promise<LockoutFound> {
-  const store = new DynamoTvmStore(target.dynamo, target.tableName);
+  const store = new DynamoLockoutStore(target.dynamo, target.tableName);
   const states = await Promise.all([store.peek(username), store.peek(username, 'reset')]);
   const live = states.filter((state) => state !== undefined && state.expiresAt > now);
   const locks = live.map((state) => state!.lockedUntil ?? 0).filter((until) => until > now);

@@ -14,8 +14,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import type { DomainLog } from '../lambda/core/tvm-service';
-import { parseUsername, type Username } from '../lambda/core/username';
+import type { DomainLog } from '../lambda/platform/audit';
+import { parseUsername, type Username } from '../lambda/accounts/username';
 import { deleteUser, revokeCredentials, type LifecycleContext } from './lifecycle';
 import { accountAdmin, revocationList, type Progress } from './operations';
 import { AdminError, type AdminTarget } from './target';

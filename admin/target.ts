@@ -12,9 +12,9 @@ import { processIsAlive, SANDBOX_MANIFEST, type SandboxManifest } from '../local
 import { readSandboxSecrets } from '../local/secrets';
 import { stackNameFor } from '../lib/stack-name';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
-import { bucketArn, renderVendingRolePolicy } from '../lambda/core/policy';
-import { CLOCK_SKEW_ALLOWANCE_MS } from '../lambda/core/revocation';
-import { CREDENTIAL_MAX_SECONDS, DEFAULT_SETTINGS } from '../lambda/core/settings';
+import { bucketArn, renderVendingRolePolicy } from '../lambda/credentials/policy';
+import { CLOCK_SKEW_ALLOWANCE_MS } from '../lambda/credentials/revocation';
+import { CREDENTIAL_MAX_SECONDS, DEFAULT_SETTINGS } from '../lambda/platform/settings';
 import type { PolicyDocument } from '../policies';
 import { AdminError } from '../lambda/adapters/admin-error';
 import { IAM_PROPAGATION_MS } from '../lambda/adapters/account-deletion-wiring';

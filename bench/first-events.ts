@@ -4,9 +4,9 @@
  * second session to revoke), as API Gateway proxy events. Used by the cold starts and the
  * round-trip count of `npm run bench`.
  */
-import type { AccountAdmin } from '../lambda/core/account-admin';
-import type { Username } from '../lambda/core/username';
 import { ROUTES, type RouteDefinition } from '../lambda/contract/routes';
+import type { AccountAdmin } from '../lambda/operator/account-admin';
+import type { Username } from '../lambda/accounts/username';
 
 /** The password of every benchmark user. */
 export const PASSWORD = 'correct horse battery staple';

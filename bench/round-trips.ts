@@ -10,7 +10,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { join, resolve } from 'node:path';
-import type { AccountAdmin } from '../lambda/core/account-admin';
+import type { AccountAdmin } from '../lambda/operator/account-admin';
 import { EXPECTED_FIRST_STATUS, MEASURED_ROUTES, coldEvent } from './first-events';
 
 const ROOT = resolve(__dirname, '..');

@@ -4,7 +4,7 @@
  */
 import type { TableAction } from './contract/routes';
 
-/** The self-service deletion worker (lambda/core/account-deletion.ts, `sweep`). */
+/** The self-service deletion worker (lambda/accounts/account-deletion.ts, `sweep`). */
 export const DELETION_WORKER = {
   /** The handler module, relative to the repository root; it exports `handler`. */
   entry: 'lambda/handlers/deletion-worker.ts',

@@ -12,9 +12,9 @@ import {
   settingDefinition,
   type SettingKey,
   type TvmSettings,
-} from '../lambda/core/settings';
+} from '../lambda/platform/settings';
 
-export { DEFAULT_SETTINGS, type TvmSettings } from '../lambda/core/settings';
+export { DEFAULT_SETTINGS, type TvmSettings } from '../lambda/platform/settings';
 
 /** The context keys the stack reads, in the order the docs list them. */
 export const SETTINGS_KEYS: readonly SettingKey[] = SETTING_KEYS;

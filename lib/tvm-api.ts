@@ -24,11 +24,11 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/adapters/common-passwords';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
-import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
-import { settingsEnvironment } from '../lambda/core/settings';
 import { API_CORS, gatewayResponseAllowOrigin } from '../lambda/contract/cors';
 import { ERROR, type ErrorCode } from '../lambda/contract/error-codes';
 import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/contract/routes';
+import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
+import { settingsEnvironment } from '../lambda/platform/settings';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
 

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_LAYOUT } from '../lambda/adapters/table-layout';
+import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
 
 /** Props of {@link UserTable}. */
 export interface UserTableProps {
@@ -16,7 +16,7 @@ export interface UserTableProps {
 /**
  * The single DynamoDB table holding users, sessions, lockout counters, reset codes and the
  * audit trail (layout in
- * lambda/adapters/table-layout.ts). On-demand, because sign-in traffic is spiky and small;
+ * lambda/adapters/dynamo/table-layout.ts). On-demand, because sign-in traffic is spiky and small;
  * point-in-time recovery, because it holds every account; TTL, so expired sessions and
  * lockout counters clean themselves up.
  */

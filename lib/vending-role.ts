@@ -11,7 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { renderVendingRolePolicy } from '../lambda/core/policy';
+import { renderVendingRolePolicy } from '../lambda/credentials/policy';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 
 /**

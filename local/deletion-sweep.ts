@@ -7,15 +7,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createAccountDeletion } from '../lambda/adapters/account-deletion-wiring';
-import { DynamoTvmStore } from '../lambda/adapters/dynamo-store';
-import { AccountAdmin } from '../lambda/core/account-admin';
-import type { DeletionProgress } from '../lambda/core/account-deletion';
-import { readRuntimeSettings, type TvmConfig } from '../lambda/core/config';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
-import { systemClock } from '../lambda/core/ports';
-import type { DomainLog } from '../lambda/core/tvm-service';
-import type { Username } from '../lambda/core/username';
+import { accountStores, createAccountDeletion } from '../lambda/adapters/account-deletion-wiring';
+import type { DeletionProgress } from '../lambda/accounts/account-deletion';
+import { readRuntimeSettings, type TvmConfig } from '../lambda/platform/config';
+import type { DomainLog } from '../lambda/platform/audit';
+import type { Username } from '../lambda/accounts/username';
 import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_TABLE, SANDBOX_VENDING_ROLE_ARN } from './names';
 import type { LongTermKey } from './secrets';
 
@@ -52,18 +49,8 @@ export function startDeletionSweep(options: DeletionSweepOptions): DeletionSweep
     if (options.log) console.error(`[sandbox] deletion: ${message}`);
   };
   const log: DomainLog = { info: say, warn: say, error: say };
-  const store = new DynamoTvmStore(dynamo, SANDBOX_TABLE);
-  const stores = {
-    users: store,
-    sessions: store,
-    lockout: store,
-    resetCodes: store,
-    audit: store,
-    clock: systemClock,
-    log,
-    // AccountAdmin reads only runtime settings, as tvm-admin's does.
-    config: readRuntimeSettings(process.env) as TvmConfig,
-  } satisfies ConstructorParameters<typeof AccountAdmin>[0];
+  // AccountAdmin reads only runtime settings, as tvm-admin's does.
+  const stores = accountStores(dynamo, SANDBOX_TABLE, log, readRuntimeSettings(process.env) as TvmConfig);
   const deletion = createAccountDeletion({
     config: { tableName: SANDBOX_TABLE, bucketName: SANDBOX_BUCKET, vendingRoleArn: SANDBOX_VENDING_ROLE_ARN, partition: 'aws' },
     dynamo,

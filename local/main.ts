@@ -8,8 +8,8 @@
  * lambda/core/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
  * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2).
  */
-import { readRuntimeSettings } from '../lambda/core/config';
 import type { StaticHandler } from './api-gateway/api-server';
+import { readRuntimeSettings } from '../lambda/platform/config';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
 
 /**

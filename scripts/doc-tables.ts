@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SETTINGS, SETTING_KEYS, settingDefinition } from '../lambda/core/settings';
+import { SETTINGS, SETTING_KEYS, settingDefinition } from '../lambda/platform/settings';
 
 const ROOT = resolve(__dirname, '..');
 

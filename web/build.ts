@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../lambda/contract/limits';
-import { DEFAULT_SETTINGS } from '../lambda/core/settings';
+import { DEFAULT_SETTINGS } from '../lambda/platform/settings';
 
 /** One file of the built app. */
 export interface WebAsset {

@@ -1,5 +1,5 @@
 /**
- * Self-service deletion (lambda/core/account-deletion.ts) on the TVM's own resources: the
+ * Self-service deletion (lambda/accounts/account-deletion.ts) on the TVM's own resources: the
  * queue and records in the table, the cut-off through the operator's {@link RevocationList},
  * the folder through the operator's {@link purgeFolder}. The `DELETE /account` function, the
  * worker function and the sandbox's timer all build it here, so they run the same steps.
@@ -7,18 +7,20 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AccountAdmin, type AccountAdminDependencies } from '../core/account-admin';
-import { AccountDeletion, type AccountDeletionDependencies } from '../core/account-deletion';
-import type { TvmConfig } from '../core/config';
 import { FUNCTION_TIMEOUT_SECONDS } from '../contract/limits';
-import { bucketArn, renderVendingRolePolicy } from '../core/policy';
-import { CLOCK_SKEW_ALLOWANCE_MS } from '../core/revocation';
-import { CREDENTIAL_MAX_SECONDS } from '../core/settings';
-import { AuditRecorder } from '../core/tvm-service';
+import { AccountAdmin, type AccountAdminDependencies } from '../operator/account-admin';
+import { AccountDeletion, type AccountDeletionDependencies } from '../accounts/account-deletion';
+import type { TvmConfig } from '../platform/config';
+import { bucketArn, renderVendingRolePolicy } from '../credentials/policy';
+import { CLOCK_SKEW_ALLOWANCE_MS } from '../credentials/revocation';
+import { CREDENTIAL_MAX_SECONDS } from '../platform/settings';
+import { AuditRecorder, type DomainLog } from '../platform/audit';
+import { systemClock } from '../platform/clock';
+import { dynamoStores } from './dynamo/stores';
 import { DynamoDeletionQueue } from './deletion-queue';
 import { purgeFolder } from './folder-purge';
 import { RevocationList } from './revocation-list';
-import { DynamoRevocationStore } from './revocation-store';
+import { DynamoRevocationStore } from '../operator/revocation-store';
 
 /**
  * How long AWS may take to apply a change to the vending role's policy everywhere. AWS
@@ -51,11 +53,20 @@ function roleName(roleArn: string): string {
   return roleArn.slice(roleArn.lastIndexOf('/') + 1);
 }
 
+/**
+ * The table's stores as the operator's account operations use them (AccountAdmin, and the
+ * deletion that builds on it): the one wiring the functions, tvm-admin and the sandbox share.
+ */
+export function accountStores(dynamo: DynamoDBClient, tableName: string, log: DomainLog, config: TvmConfig): AccountAdminDependencies {
+  const { users, sessions, lockout, resetCodes, audit } = dynamoStores(dynamo, tableName);
+  return { users, sessions, lockout, resetCodes, audit, clock: systemClock, log, config };
+}
+
 /** What {@link createAccountDeletion} needs. */
 export interface AccountDeletionWiring {
   readonly config: Pick<TvmConfig, 'tableName' | 'bucketName' | 'vendingRoleArn' | 'partition'>;
   readonly dynamo: DynamoDBClient;
-  /** The table's stores, as the operator's account operations use them. */
+  /** The table's stores, as the operator's account operations use them ({@link accountStores}). */
   readonly stores: AccountAdminDependencies;
   /** The request side (the route); the worker leaves it out and never takes requests. */
   readonly requests?: Pick<AccountDeletionDependencies, 'authenticate' | 'stepUp'>;

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ConfigurationError } from '../core/errors';
-import type { CommonPasswordList } from '../core/password-policy';
+import { ConfigurationError } from '../platform/errors';
+import type { CommonPasswordList } from '../accounts/password-policy';
 
 /** The list's file name inside a function bundle. */
 export const COMMON_PASSWORDS_FILE = 'common-passwords.txt.gz';

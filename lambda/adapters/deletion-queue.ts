@@ -1,26 +1,17 @@
 /**
- * Self-service deletions waiting for the worker (lambda/core/account-deletion.ts), in the
+ * Self-service deletions waiting for the worker (lambda/accounts/account-deletion.ts), in the
  * TVM's table (layout in table-layout.ts): one item per user under the `DELETIONS` partition,
  * so the worker finds every one with one Query.
  */
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BackendUnavailableError } from '../core/errors';
-import type { DeletionQueue, DeletionRequest } from '../core/account-deletion';
-import { isUsername, type Username } from '../core/username';
-import { unavailable } from './dynamo-store';
+import { BackendUnavailableError } from '../platform/errors';
+import type { DeletionQueue, DeletionRequest } from '../accounts/account-deletion';
+import { isUsername, type Username } from '../accounts/username';
+import { documentClient, guarded, queryPartition } from './dynamo/helpers';
+import { KEYS } from './dynamo/table-layout';
 
-const PARTITION = 'DELETIONS';
-const ENTRY = 'USER#';
-const requestKey = (username: Username) => ({ pk: PARTITION, sk: `${ENTRY}${username}` });
-
-async function guarded<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw error instanceof BackendUnavailableError ? error : unavailable(error);
-  }
-}
+const requestKey = KEYS.deletion;
 
 /** {@link DeletionQueue} on DynamoDB: strongly consistent reads, one item per user. */
 export class DynamoDeletionQueue implements DeletionQueue {
@@ -30,7 +21,7 @@ export class DynamoDeletionQueue implements DeletionQueue {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.documents = documentClient(client);
   }
 
   async put(request: DeletionRequest): Promise<void> {
@@ -43,24 +34,7 @@ export class DynamoDeletionQueue implements DeletionQueue {
   }
 
   async list(): Promise<DeletionRequest[]> {
-    const requests: DeletionRequest[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(() =>
-        this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
-            ExpressionAttributeValues: { ':pk': PARTITION, ':entry': ENTRY },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      requests.push(...(page.Items ?? []).map(toRequest));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return requests;
+    return (await queryPartition(this.documents, this.tableName, KEYS.deletionEntries.pk, KEYS.deletionEntries.skPrefix)).map(toRequest);
   }
 
   async remove(username: Username): Promise<void> {

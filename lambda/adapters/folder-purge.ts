@@ -15,8 +15,8 @@ import {
   ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { userPrefix } from '../core/policy';
-import type { Username } from '../core/username';
+import { userPrefix } from '../credentials/policy';
+import type { Username } from '../accounts/username';
 
 /** S3's limit on keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;

@@ -11,7 +11,7 @@
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { randomUUID } from 'node:crypto';
 import { REVOKED_USERS_POLICY_NAME, type PolicyDocument } from '../../policies';
-import type { DynamoRevocationStore } from './revocation-store';
+import type { DynamoRevocationStore } from '../operator/revocation-store';
 import {
   cutOffInstant,
   liveRevocations,
@@ -21,8 +21,8 @@ import {
   revocationExpiresAt,
   type RenderedRevocations,
   type RevokedUser,
-} from '../core/revocation';
-import { isUsername, type Username } from '../core/username';
+} from '../credentials/revocation';
+import { isUsername, type Username } from '../accounts/username';
 import { AdminError } from './admin-error';
 
 /** How long one holder may keep the revocation lock before others may take it. */

@@ -1,7 +1,8 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { BackendUnavailableError } from '../core/errors';
-import type { CredentialIssuer, CredentialRequest, IssuedCredentials } from '../core/ports';
-import { REVOCATION_GROUP_SESSION_TAG, revocationGroup } from '../core/revocation';
+import { BackendUnavailableError } from '../platform/errors';
+import type { CredentialIssuer, CredentialRequest } from '../credentials/ports';
+import type { IssuedCredentials } from '../contract/wire';
+import { REVOCATION_GROUP_SESSION_TAG, revocationGroup } from '../credentials/revocation';
 
 /** The session tag carrying the username; policies and CloudTrail can match on it. */
 export const USERNAME_SESSION_TAG = 'username';
@@ -24,7 +25,7 @@ export class StsCredentialIssuer implements CredentialIssuer {
           SourceIdentity: request.username,
           Policy: request.sessionPolicy,
           DurationSeconds: request.durationSeconds,
-          // The revocation group lets a long cut-off list match users by group (lambda/core/revocation.ts).
+          // The revocation group lets a long cut-off list match users by group (lambda/credentials/revocation.ts).
           Tags: [
             { Key: USERNAME_SESSION_TAG, Value: request.username },
             { Key: REVOCATION_GROUP_SESSION_TAG, Value: revocationGroup(request.username) },

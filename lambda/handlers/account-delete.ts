@@ -1,15 +1,15 @@
 import { createAccountDeletion, propagationFromEnvironment } from '../adapters/account-deletion-wiring';
-import { parseStepUp } from '../core/requests';
+import { parseStepUp } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { config, dynamo, stores, service, mfa, logger } = getRuntime();
+const { config, dynamo, stores, sessions, stepUp, logger } = getRuntime();
 // The request side only: the cut-off on the vending role and the purge are the worker's.
 const deletion = createAccountDeletion({
   config,
   dynamo,
   stores,
-  requests: { authenticate: (token) => service.authenticate(token), stepUp: (live, proof, origin, purpose) => mfa.stepUp(live, proof, origin, purpose) },
+  requests: { authenticate: (token) => sessions.authenticate(token), stepUp: (live, proof, origin, purpose) => stepUp.stepUp(live, proof, origin, purpose) },
   propagationMs: propagationFromEnvironment(process.env),
   log: (message) => logger.info(message),
 });

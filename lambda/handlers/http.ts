@@ -10,11 +10,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { BodySchema } from '../contract/bodies';
 import { routeNamed, type RouteName, type RouteNamed } from '../contract/routes';
 import { API_CORS } from '../contract/cors';
-import { requestOrigin, type RequestOrigin } from '../core/audit';
-import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../core/errors';
 import { MAX_BODY_BYTES } from '../contract/limits';
-import { checkBody } from '../core/body-check';
-import { parseBearerToken } from '../core/requests';
+import { checkBody } from '../platform/body-check';
+import { parseBearerToken } from '../platform/requests';
+import { requestOrigin, type RequestOrigin } from '../platform/audit';
+import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../platform/errors';
 import { getRuntime } from './runtime';
 
 /** What an endpoint's own code returns: a status and an optional JSON body. */

@@ -1,13 +1,13 @@
-import { parseMfaLogin } from '../core/requests';
+import { parseMfaLogin } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { mfa, logger } = getRuntime();
+const { mfaLogin, logger } = getRuntime();
 
 /** `POST /login/mfa` (`{challenge, code}` or `{challenge, recoveryCode}`): 200 like a login. */
 export const handler = httpEndpoint('loginMfa', async (event, { body }) => {
   const request = parseMfaLogin(body);
-  const result = await mfa.completeLogin(request, originOf(event));
+  const result = await mfaLogin.completeLogin(request, originOf(event));
   logger.appendKeys({ username: result.username });
   return { status: 200, body: result };
 });

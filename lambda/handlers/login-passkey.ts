@@ -1,13 +1,13 @@
-import { parsePasskeyLogin } from '../core/requests';
+import { parsePasskeyLogin } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { mfa, logger } = getRuntime();
+const { mfaLogin, logger } = getRuntime();
 
 /** `POST /login/passkey` (`{challenge, credential}`): signs in with a passkey alone; 200 like a login. */
 export const handler = httpEndpoint('passkeyLogin', async (event, { body }) => {
   const { challenge, credential } = parsePasskeyLogin(body);
-  const result = await mfa.passkeyLogin(challenge, credential, originOf(event));
+  const result = await mfaLogin.passkeyLogin(challenge, credential, originOf(event));
   logger.appendKeys({ username: result.username });
   return { status: 200, body: result };
 });

@@ -1,9 +1,8 @@
-import { SecondFactorRequired } from '../core/mfa/challenge';
-import { parseLoginRequest } from '../core/requests';
+import { parseLoginRequest } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service, logger } = getRuntime();
+const { sessions, logger } = getRuntime();
 
 /**
  * `POST /login`: checks the password under the lockout and answers 200 like register; for a
@@ -12,10 +11,7 @@ const { service, logger } = getRuntime();
 export const handler = httpEndpoint('login', async (event, { body }) => {
   const request = parseLoginRequest(body);
   logger.appendKeys({ username: request.username });
-  try {
-    return { status: 200, body: await service.login(request, originOf(event)) };
-  } catch (error) {
-    if (error instanceof SecondFactorRequired) return { status: 200, body: error.result };
-    throw error;
-  }
+  // Both outcomes answer 200: a session, or the challenge its second factor answers.
+  const outcome = await sessions.login(request, originOf(event));
+  return { status: 200, body: outcome.result };
 });

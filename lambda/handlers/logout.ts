@@ -1,10 +1,10 @@
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service } = getRuntime();
+const { sessions } = getRuntime();
 
 /** `POST /logout`: revokes the caller's session and answers 204. */
 export const handler = httpEndpoint('logout', async (event, { token }) => {
-  await service.logout(token, originOf(event));
+  await sessions.logout(token, originOf(event));
   return { status: 204 };
 });

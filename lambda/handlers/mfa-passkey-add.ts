@@ -1,4 +1,4 @@
-import { parsePasskeyAdd } from '../core/requests';
+import { parsePasskeyAdd } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

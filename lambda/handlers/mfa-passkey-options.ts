@@ -1,4 +1,4 @@
-import { parsePasskeyOptions } from '../core/requests';
+import { parsePasskeyOptions } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parsePasskeyId, parseStepUpText } from '../core/requests';
+import { parsePasskeyId, parseStepUpText } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parseTotpConfirm } from '../core/requests';
+import { parseTotpConfirm } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parseTotpRemove } from '../core/requests';
+import { parseTotpRemove } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

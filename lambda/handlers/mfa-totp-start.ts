@@ -1,4 +1,4 @@
-import { parseTotpStart } from '../core/requests';
+import { parseTotpStart } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parsePasswordChange } from '../core/requests';
+import { parsePasswordChange } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

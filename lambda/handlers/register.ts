@@ -1,12 +1,12 @@
-import { parseRegisterRequest } from '../core/requests';
+import { parseRegisterRequest } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service, logger } = getRuntime();
+const { accounts, logger } = getRuntime();
 
 /** `POST /register`: creates a user and answers 201 with a session, credentials and storage. */
 export const handler = httpEndpoint('register', async (event, { body }) => {
   const request = parseRegisterRequest(body);
   logger.appendKeys({ username: request.username });
-  return { status: 201, body: await service.register(request, originOf(event)) };
+  return { status: 201, body: await accounts.register(request, originOf(event)) };
 });

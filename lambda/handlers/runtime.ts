@@ -1,30 +1,31 @@
 /**
  * Everything a handler needs, built once per function instance at cold start: configuration
- * (a missing value throws here, naming it), the logger, the AWS clients and the service.
+ * (a missing value throws here, naming it), the logger, the AWS clients and the services.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BcryptPasswordHasher } from '../accounts/password-hash';
+import { NewPasswordPolicy } from '../accounts/password-policy';
+import { accountStores } from '../adapters/account-deletion-wiring';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
-import { DynamoMfaStore } from '../adapters/dynamo-mfa-store';
-import { DynamoTvmStore } from '../adapters/dynamo-store';
+import { dynamoStores } from '../adapters/dynamo/stores';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
-import type { AccountAdminDependencies } from '../core/account-admin';
-import { loadConfig, type TvmConfig } from '../core/config';
-import type { MfaService } from '../core/mfa/mfa-service';
-import { withSecondFactors } from '../core/mfa/wiring';
-import { BcryptPasswordHasher } from '../core/password-hash';
-import { NewPasswordPolicy } from '../core/password-policy';
-import { systemClock } from '../core/ports';
-import type { DomainLog, TvmService } from '../core/tvm-service';
+import type { AccountAdminDependencies } from '../operator/account-admin';
+import type { DomainLog } from '../platform/audit';
+import { loadConfig, type TvmConfig } from '../platform/config';
+import { createServices, type Services } from '../services';
 
 /** The pieces a handler module uses. */
 export interface Runtime {
   readonly config: TvmConfig;
   readonly logger: Logger;
-  readonly service: TvmService;
-  /** Second factors (docs/mfa.md). */
-  readonly mfa: MfaService;
+  readonly accounts: Services['accounts'];
+  readonly sessions: Services['sessions'];
+  /** Second factors (docs/mfa.md): setting them up, signing in with them, step-up. */
+  readonly mfa: Services['mfa'];
+  readonly mfaLogin: Services['mfaLogin'];
+  readonly stepUp: Services['stepUp'];
   /** The table's client and stores, for the functions that build more on them (the account deletion). */
   readonly dynamo: DynamoDBClient;
   readonly stores: AccountAdminDependencies;
@@ -42,32 +43,22 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'tvm' });
   const config = loadConfig(env);
   const dynamo = createDynamoDbClient(config.region);
-  const store = new DynamoTvmStore(dynamo, config.tableName);
   const domainLog: DomainLog = {
     info: (message, attributes) => logger.info(message, attributes ?? {}),
     warn: (message, attributes) => logger.warn(message, attributes ?? {}),
     error: (message, attributes) => logger.error(message, attributes ?? {}),
   };
-  const mfaStore = new DynamoMfaStore(dynamo, config.tableName);
-  const stores = {
-    config,
-    users: store,
-    sessions: store,
-    lockout: store,
-    resetCodes: store,
-    audit: store,
-    clock: systemClock,
-    log: domainLog,
-  };
-  const { service, mfa } = withSecondFactors({
+  const stores = accountStores(dynamo, config.tableName, domainLog, config);
+  const { sessionWithUser, factors, challenges } = dynamoStores(dynamo, config.tableName);
+  const { accounts, sessions, mfa, mfaLogin, stepUp } = createServices({
     ...stores,
-    factors: mfaStore,
-    challenges: mfaStore,
-    sessionWithUser: store,
+    sessionWithUser,
+    factors,
+    challenges,
     issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),
     hasher: new BcryptPasswordHasher(config.bcryptCost),
     // The list is read on first use: only the functions that set passwords ever load it.
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
   });
-  return { config, logger, service, mfa, dynamo, stores };
+  return { config, logger, accounts, sessions, mfa, mfaLogin, stepUp, dynamo, stores };
 }

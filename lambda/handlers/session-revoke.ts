@@ -1,8 +1,8 @@
-import { parseOptionalStepUp } from '../core/requests';
+import { parseOptionalStepUp } from '../platform/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { mfa } = getRuntime();
+const { sessions } = getRuntime();
 
 /**
  * `DELETE /sessions/{id}`: revokes one of the caller's own sessions and answers 204. Another
@@ -10,6 +10,6 @@ const { mfa } = getRuntime();
  */
 export const handler = httpEndpoint('sessionRevoke', async (event, { token }) => {
   const proof = parseOptionalStepUp(typeof event.body === 'string' ? event.body : undefined);
-  await mfa.revokeSession(token, event.pathParameters?.id, proof, originOf(event));
+  await sessions.revokeSession(token, event.pathParameters?.id, proof, originOf(event));
   return { status: 204 };
 });

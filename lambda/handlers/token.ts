@@ -1,10 +1,10 @@
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { service } = getRuntime();
+const { sessions } = getRuntime();
 
 /** `POST /token`: fresh credentials for a live session. Any body is ignored. */
 export const handler = httpEndpoint('token', async (event, { token }) => ({
   status: 200,
-  body: await service.token(token, originOf(event)),
+  body: await sessions.token(token, originOf(event)),
 }));

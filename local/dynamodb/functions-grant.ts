@@ -2,7 +2,7 @@
  * The sandbox's DynamoDB grant for the functions' key (checked by table-grant.ts): what the
  * stack grants the functions' roles, from the same route table (lambda/contract/routes.ts).
  */
-import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
+import { TABLE_LAYOUT } from '../../lambda/adapters/dynamo/table-layout';
 import { queriesSessionIndex, tableItemActions, type RouteDefinition } from '../../lambda/contract/routes';
 import type { TableGrant } from './table-grant';
 

@@ -1,6 +1,6 @@
 /** The sandbox's one table in dynalite, with the layout the stack deploys (lambda/adapters/table-layout.ts). */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../../lambda/adapters/table-layout';
+import { createTableInput } from '../../lambda/adapters/dynamo/table-layout';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../names';
 import type { LongTermKey } from '../secrets';
 

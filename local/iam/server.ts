@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { policyCharacters, ROLE_INLINE_POLICY_MAX_CHARACTERS } from '../../lambda/core/revocation';
+import { policyCharacters, ROLE_INLINE_POLICY_MAX_CHARACTERS } from '../../lambda/credentials/revocation';
 import type { PolicyDocument } from '../../policies';
 import { SANDBOX_VENDING_ROLE_NAME } from '../names';
 import type { InlineRolePolicy, RolePolicyStore } from './role-policies';

@@ -6,7 +6,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTableInput } from '../../lambda/adapters/table-layout';
+import { createTableInput } from '../../lambda/adapters/dynamo/table-layout';
 
 // dynalite ships no types; this is the part of its API used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

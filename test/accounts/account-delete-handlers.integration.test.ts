@@ -14,8 +14,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DELETION_WORKER } from '../../lambda/workers';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoDeletionQueue } from '../../lambda/adapters/deletion-queue';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { parseUsername } from '../../lambda/core/username';
+import { DynamoUserStore } from '../../lambda/adapters/dynamo/user-store';
+import { parseUsername } from '../../lambda/accounts/username';
 import { REVOKED_USERS_POLICY_NAME } from '../../policies';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
@@ -117,7 +117,7 @@ describe('DELETE /account handler', () => {
     expect((await accountDelete(deleteEvent(undefined, { currentPassword: PASSWORD }), context)).statusCode).toBe(401);
     // None of those queued anything or changed bob.
     expect(await new DynamoDeletionQueue(dynamo.client, TABLE).get(parseUsername('hd-bob'))).toBeUndefined();
-    expect(await new DynamoTvmStore(dynamo.client, TABLE).getUser(parseUsername('hd-bob'))).toMatchObject({ disabled: false, sessionGeneration: 0 });
+    expect(await new DynamoUserStore(dynamo.client, TABLE).getUser(parseUsername('hd-bob'))).toMatchObject({ disabled: false, sessionGeneration: 0 });
   });
 });
 
@@ -167,7 +167,7 @@ describe('deletion worker handler', () => {
     expect(await worker()).toEqual({ advanced: 1, failed: 0 });
     s3.on(ListObjectVersionsCommand).rejects(new Error('S3 is down'));
     expect(await worker()).toEqual({ advanced: 0, failed: 1 });
-    expect(await new DynamoTvmStore(dynamo.client, TABLE).getUser(parseUsername('hd-dave'))).toMatchObject({ disabled: true });
+    expect(await new DynamoUserStore(dynamo.client, TABLE).getUser(parseUsername('hd-dave'))).toMatchObject({ disabled: true });
     expect(await new DynamoDeletionQueue(dynamo.client, TABLE).get(parseUsername('hd-dave'))).toMatchObject({ cutOffAppliedAt: expect.any(Number) });
     s3.on(ListObjectVersionsCommand).resolves({});
     expect(await worker()).toEqual({ advanced: 1, failed: 0 });

@@ -6,7 +6,7 @@
  * an account with a second factor the password alone is refused.
  */
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { totpCode } from '../../lambda/core/mfa/totp';
+import { totpCode } from '../../lambda/second-factor/totp';
 import { postJson, register, s3ClientFor, s3ErrorCode, sandboxForThisFile, type VendResponse } from './helpers';
 
 const PASSWORD = 'correct horse battery';

@@ -3,20 +3,21 @@
  * sessions and the deletion queue in the real table through the real adapters (the cut-off
  * list and the folder are in memory here; revocations-dynalite and folder-purge test theirs).
  */
-import { AccountDeletion, type CredentialCutOff, type FolderPurger } from '../../lambda/core/account-deletion';
-import { AccountAdmin } from '../../lambda/core/account-admin';
+import { AccountDeletion, type CredentialCutOff, type FolderPurger } from '../../lambda/accounts/account-deletion';
+import { AccountAdmin } from '../../lambda/operator/account-admin';
 import { DynamoDeletionQueue } from '../../lambda/adapters/deletion-queue';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { AuthenticationError, UsernameTakenError } from '../../lambda/core/errors';
-import { BcryptPasswordHasher } from '../../lambda/core/password-hash';
-import { systemClock } from '../../lambda/core/ports';
-import { parseRegisterRequest } from '../../lambda/core/requests';
-import { AuditRecorder, TvmService, type TvmServiceDependencies } from '../../lambda/core/tvm-service';
-import { parseUsername, type Username } from '../../lambda/core/username';
+import { AuthenticationError, UsernameTakenError } from '../../lambda/platform/errors';
+import { BcryptPasswordHasher } from '../../lambda/accounts/password-hash';
+import { systemClock } from '../../lambda/platform/clock';
+import { parseRegisterRequest } from '../../lambda/platform/requests';
+import { AuditRecorder } from '../../lambda/platform/audit';
+import { createServices, type ServiceDependencies } from '../../lambda/services';
+import { dynamoStores } from '../../lambda/adapters/dynamo/stores';
+import { parseUsername, type Username } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 import { InMemoryCredentialIssuer, MemoryLog, testConfig } from '../support/in-memory';
-import { NewPasswordPolicy } from '../../lambda/core/password-policy';
+import { NewPasswordPolicy } from '../../lambda/accounts/password-policy';
 import { GzipCommonPasswordList } from '../../lambda/adapters/common-passwords';
 
 const TABLE = 'tvm-account-deletion';
@@ -32,22 +33,17 @@ afterAll(async () => {
 });
 
 function setup() {
-  const store = new DynamoTvmStore(dynamo.client, TABLE);
-  const deps: TvmServiceDependencies = {
+  const store = dynamoStores(dynamo.client, TABLE);
+  const deps: ServiceDependencies = {
     config: testConfig({ bcryptCost: 10 }),
-    users: store,
-    sessions: store,
-    sessionWithUser: store,
-    lockout: store,
-    resetCodes: store,
-    audit: store,
+    ...store,
     issuer: new InMemoryCredentialIssuer(systemClock),
     hasher: new BcryptPasswordHasher(10),
     passwordPolicy: new NewPasswordPolicy(8, new GzipCommonPasswordList()),
     clock: systemClock,
     log: new MemoryLog(),
   };
-  const service = new TvmService(deps);
+  const service = createServices(deps);
   const queue = new DynamoDeletionQueue(dynamo.client, TABLE);
   const cutOffs = new Map<Username, number>();
   const cutOff: CredentialCutOff = {
@@ -57,9 +53,9 @@ function setup() {
   const purged: Username[] = [];
   const folder: FolderPurger = { purge: async (username) => (purged.push(username), 3) };
   const deletion = new AccountDeletion({
-    authenticate: (token) => service.authenticate(token),
-    stepUp: (live, proof) => ('currentPassword' in proof ? service.reauthenticate(live.session, proof.currentPassword) : Promise.reject(new AuthenticationError())),
-    users: store,
+    authenticate: (token) => service.sessions.authenticate(token),
+    stepUp: (live, proof) => ('currentPassword' in proof ? service.stepUp.stepUp(live, proof, {}, 'account delete') : Promise.reject(new AuthenticationError())),
+    users: store.users,
     admin: new AccountAdmin(deps),
     queue,
     cutOff,
@@ -80,31 +76,31 @@ describe('self-service deletion on DynamoDB', () => {
   it('commits pending in the table (disabled, sessions revoked, cut-off on the record, request queued), then the worker finishes it and holds the name', async () => {
     const s = setup();
     const name = newName();
-    const { session } = await s.service.register(parseRegisterRequest({ username: name, password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD }));
     const pending = await s.deletion.request(session.token, { currentPassword: PASSWORD as never });
     expect(pending.status).toBe('pending');
-    const user = await s.store.getUser(name);
+    const user = await s.store.users.getUser(name);
     expect(user).toMatchObject({ disabled: true, sessionGeneration: 1 });
     expect(user?.cutOffAt).toBeGreaterThan(Date.now());
     expect(await s.queue.get(name)).toMatchObject({ username: name, userId: user!.userId, cutOffAt: user!.cutOffAt });
-    expect(await thrown(s.service.token(session.token))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.service.sessions.token(session.token))).toBeInstanceOf(AuthenticationError);
 
     expect(await s.deletion.advance(name)).toMatchObject({ state: 'cut_off' });
     expect(s.cutOffs.get(name)).toBe(user!.cutOffAt);
     expect((await s.queue.get(name))?.cutOffAppliedAt).toEqual(expect.any(Number));
     expect(await s.deletion.advance(name)).toMatchObject({ state: 'deleted', deletedEntries: 3 });
     expect(s.purged).toEqual([name]);
-    expect(await s.store.getUser(name)).toBeUndefined();
+    expect(await s.store.users.getUser(name)).toBeUndefined();
     expect(await s.queue.list()).toEqual([]);
-    expect(await thrown(s.service.register(parseRegisterRequest({ username: name, password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
+    expect(await thrown(s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
   });
 
   it('a stolen session without the password queues nothing and changes nothing', async () => {
     const s = setup();
     const name = newName();
-    const { session } = await s.service.register(parseRegisterRequest({ username: name, password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD }));
     expect(await thrown(s.deletion.request(session.token, { currentPassword: 'not the password' as never }))).toBeInstanceOf(AuthenticationError);
     expect(await s.queue.get(name)).toBeUndefined();
-    expect(await s.store.getUser(name)).toMatchObject({ disabled: false, sessionGeneration: 0 });
+    expect(await s.store.users.getUser(name)).toMatchObject({ disabled: false, sessionGeneration: 0 });
   });
 });

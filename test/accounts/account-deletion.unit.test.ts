@@ -4,16 +4,16 @@
  * lifecycle (cut-off on the role, the propagation wait, every file, the records, the name
  * hold), each step idempotent.
  */
-import { AccountAdmin } from '../../lambda/core/account-admin';
-import { AccountDeletion, type CredentialCutOff, type DeletionQueue, type DeletionRequest, type FolderPurger } from '../../lambda/core/account-deletion';
-import { AuthenticationError, CutOffPendingError, UsernameTakenError } from '../../lambda/core/errors';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
-import { nameHeldUntil } from '../../lambda/core/revocation';
-import { AuditRecorder } from '../../lambda/core/tvm-service';
-import { parseUsername, type Username } from '../../lambda/core/username';
+import { AccountAdmin } from '../../lambda/operator/account-admin';
+import { AccountDeletion, type CredentialCutOff, type DeletionQueue, type DeletionRequest, type FolderPurger } from '../../lambda/accounts/account-deletion';
+import { AuthenticationError, CutOffPendingError, UsernameTakenError } from '../../lambda/platform/errors';
+import { createServices } from '../../lambda/services';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { nameHeldUntil } from '../../lambda/credentials/revocation';
+import { AuditRecorder } from '../../lambda/platform/audit';
+import { parseUsername, type Username } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
-import { inMemoryBackend } from '../support/in-memory';
+import { inMemoryBackend, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 
 const PASSWORD = 'correct horse battery';
@@ -65,13 +65,13 @@ class MemoryFolders implements FolderPurger {
 function setup() {
   const backend = inMemoryBackend();
   const store = new InMemoryMfaStore();
-  const { service, mfa } = withSecondFactors({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
+  const service = createServices({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
   const queue = new MemoryQueue();
   const cutOff = new MemoryCutOff(() => backend.clock.now());
   const folders = new MemoryFolders();
   const deletion = new AccountDeletion({
-    authenticate: (token) => service.authenticate(token),
-    stepUp: (live, proof, origin, purpose) => mfa.stepUp(live, proof, origin, purpose),
+    authenticate: (token) => service.sessions.authenticate(token),
+    stepUp: (live, proof, origin, purpose) => service.stepUp.stepUp(live, proof, origin, purpose),
     users: backend.users,
     admin: new AccountAdmin(backend),
     queue,
@@ -90,7 +90,7 @@ type Setup = ReturnType<typeof setup>;
 const alice = parseUsername('alice');
 
 async function aliceWithFiles(s: Setup) {
-  const registered = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+  const registered = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
   s.folders.files.set(alice, ['alice/a.txt', 'alice/b.txt (old version)']);
   return registered.session.token;
 }
@@ -99,15 +99,15 @@ describe('AccountDeletion.request (DELETE /account)', () => {
   it('after the password, refuses logins and every session at once and stores the cut-off on the record; answers pending', async () => {
     const s = setup();
     const token = await aliceWithFiles(s);
-    const other = (await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).session.token;
+    const other = (await loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).session.token;
     const pending = await s.deletion.request(token, { currentPassword: PASSWORD as never });
     expect(pending.status).toBe('pending');
     const user = await s.backend.users.getUser(alice);
     expect(user).toMatchObject({ disabled: true, sessionGeneration: 1 });
     expect(user!.cutOffAt).toBeGreaterThan(s.backend.clock.now() + MARGIN_MS);
     expect(Date.parse(pending.completesAfter)).toBe(user!.cutOffAt! + PROPAGATION_MS);
-    for (const session of [token, other]) expect(await thrown(s.service.token(session))).toBeInstanceOf(AuthenticationError);
-    expect(await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
+    for (const session of [token, other]) expect(await thrown(s.service.sessions.token(session))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
     expect(s.queue.items.get(alice)).toMatchObject({ cutOffAt: user!.cutOffAt, userId: user!.userId });
     expect((await s.backend.audit.list(alice, 10)).map((event) => event.type)).toContain('deletion_requested');
   });
@@ -118,7 +118,7 @@ describe('AccountDeletion.request (DELETE /account)', () => {
     expect(await thrown(s.deletion.request(token, { currentPassword: 'not the password' as never }))).toBeInstanceOf(AuthenticationError);
     expect(s.queue.items.size).toBe(0);
     expect(await s.backend.users.getUser(alice)).toMatchObject({ disabled: false, sessionGeneration: 0 });
-    expect((await s.service.token(token)).credentials).toBeDefined();
+    expect((await s.service.sessions.token(token)).credentials).toBeDefined();
   });
 
   it('without a session it is a 401 before any step-up', async () => {
@@ -157,7 +157,7 @@ describe('AccountDeletion.advance (the worker)', () => {
       ['credentials_revoked', 'deletion worker', 'self-service deletion'],
       ['deleted', 'deletion worker', 'self-service deletion'],
     ]);
-    expect(await thrown(s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
+    expect(await thrown(s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
     // Run again (a retried worker): nothing left to do.
     expect(await s.deletion.advance(alice)).toBeUndefined();
   });
@@ -191,6 +191,6 @@ describe('AccountDeletion.advance (the worker)', () => {
     await s.deletion.request(token, { currentPassword: PASSWORD as never });
     const user = (await s.backend.users.getUser(alice))!;
     expect(user.disabled).toBe(true);
-    expect(() => s.service.checkCutOff(user)).toThrow(CutOffPendingError);
+    expect(() => s.service.vendor.checkCutOff(user)).toThrow(CutOffPendingError);
   });
 });

@@ -10,8 +10,8 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoRevocationStore } from '../../lambda/adapters/revocation-store';
-import { parseUsername } from '../../lambda/core/username';
+import { DynamoRevocationStore } from '../../lambda/operator/revocation-store';
+import { parseUsername } from '../../lambda/accounts/username';
 import type { SandboxManifest } from '../../local/manifest';
 import { readSandboxSecrets } from '../../local/secrets';
 import { startSandbox, type Sandbox } from '../../local/sandbox';

@@ -3,10 +3,10 @@
  * password check is a scheduling point, and fast-check's scheduler picks their order.
  */
 import fc from 'fast-check';
-import { AuthenticationError, TooManyAttemptsError } from '../../lambda/core/errors';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
-import { TvmService } from '../../lambda/core/tvm-service';
-import { FakePasswordHasher, inMemoryBackend } from '../support/in-memory';
+import { AuthenticationError, TooManyAttemptsError } from '../../lambda/platform/errors';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { createServices } from '../../lambda/services';
+import { FakePasswordHasher, inMemoryBackend, loginSession } from '../support/in-memory';
 
 const PASSWORD = 'correct horse battery';
 
@@ -18,7 +18,7 @@ function raceBackend() {
   return {
     backend,
     hasher,
-    service: new TvmService(backend),
+    service: createServices(backend),
     useScheduler: (next: fc.Scheduler | undefined) => {
       scheduler = next;
     },
@@ -30,12 +30,12 @@ describe('rule 5: the lockout is atomic under any interleaving', () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 6, max: 25 }), fc.boolean(), async (s, guesses, knownUser) => {
         const { backend, hasher, service, useScheduler } = raceBackend();
-        if (knownUser) await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+        if (knownUser) await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
         const username = knownUser ? 'alice' : 'mallory';
         const before = hasher.checks;
         useScheduler(s);
         const burst = Promise.allSettled(
-          Array.from({ length: guesses }, (_, i) => service.login(parseLoginRequest({ username, password: `wrong guess ${i}` }))),
+          Array.from({ length: guesses }, (_, i) => loginSession(service, parseLoginRequest({ username, password: `wrong guess ${i}` }))),
         );
         const results = await s.waitFor(burst);
         useScheduler(undefined);
@@ -44,7 +44,7 @@ describe('rule 5: the lockout is atomic under any interleaving', () => {
         expect(reasons.every((r) => r instanceof AuthenticationError || r instanceof TooManyAttemptsError)).toBe(true);
         expect(reasons.filter((r) => r instanceof AuthenticationError)).toHaveLength(hasher.checks - before);
         backend.clock.advance(15 * 60_000);
-        const after = await service.login(parseLoginRequest({ username, password: PASSWORD })).then(
+        const after = await loginSession(service, parseLoginRequest({ username, password: PASSWORD })).then(
           () => 'accepted',
           (error: unknown) => (error instanceof AuthenticationError ? 'refused' : String(error)),
         );
@@ -60,13 +60,13 @@ describe('rule 5: the lockout is atomic under any interleaving', () => {
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 6, max: 20 }), async (s, guesses) => {
         const { backend, hasher, service, useScheduler } = raceBackend();
         for (let i = 0; i < 5; i++) {
-          await service.login(parseLoginRequest({ username: 'mallory', password: 'first wave' })).catch(() => undefined);
+          await loginSession(service, parseLoginRequest({ username: 'mallory', password: 'first wave' })).catch(() => undefined);
         }
         backend.clock.advance(15 * 60_000);
         const before = hasher.checks;
         useScheduler(s);
         const burst = Promise.allSettled(
-          Array.from({ length: guesses }, () => service.login(parseLoginRequest({ username: 'mallory', password: 'second wave' }))),
+          Array.from({ length: guesses }, () => loginSession(service, parseLoginRequest({ username: 'mallory', password: 'second wave' }))),
         );
         await s.waitFor(burst);
         useScheduler(undefined);

@@ -1,4 +1,4 @@
-import { LOCKOUT_COUNTER_WINDOW_MS, counterExpiry, decideRefusedReservation, failureLocks } from '../../lambda/core/lockout';
+import { LOCKOUT_COUNTER_WINDOW_MS, counterExpiry, decideRefusedReservation, failureLocks } from '../../lambda/accounts/lockout';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 const COOLDOWN = 15 * 60_000;

@@ -7,12 +7,12 @@
  * the issue reported.
  */
 import bcrypt from 'bcryptjs';
-import { AuthenticationError } from '../../lambda/core/errors';
-import type { Password, PasswordHasher } from '../../lambda/core/password';
-import { BcryptPasswordHasher } from '../../lambda/core/password-hash';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
-import { TvmService } from '../../lambda/core/tvm-service';
-import { inMemoryBackend } from '../support/in-memory';
+import { AuthenticationError } from '../../lambda/platform/errors';
+import type { Password, PasswordHasher } from '../../lambda/accounts/password';
+import { BcryptPasswordHasher } from '../../lambda/accounts/password-hash';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { createServices } from '../../lambda/services';
+import { inMemoryBackend, loginSession } from '../support/in-memory';
 import { mannWhitney } from './mann-whitney';
 
 const COST = 10;
@@ -42,9 +42,9 @@ class UnpaddedHasher implements PasswordHasher {
 async function timedService(hasher: PasswordHasher) {
   // A high threshold: these samples measure the password check, not the lockout.
   const backend = inMemoryBackend({ hasher, config: { bcryptCost: COST, lockoutThreshold: 100 }, yieldEachCall: false });
-  const service = new TvmService(backend);
-  await service.register(parseRegisterRequest({ username: 'current', password: PASSWORD }));
-  await service.register(parseRegisterRequest({ username: 'weaker', password: PASSWORD }));
+  const service = createServices(backend);
+  await service.accounts.register(parseRegisterRequest({ username: 'current', password: PASSWORD }));
+  await service.accounts.register(parseRegisterRequest({ username: 'weaker', password: PASSWORD }));
   const weaker = backend.users.all().find((user) => user.username === 'weaker')!;
   await backend.users.updateUser(weaker.username, weaker.userId, { passwordHash: await bcrypt.hash(PASSWORD, WEAKER_COST) });
   let unknown = 0;
@@ -56,7 +56,7 @@ async function timedService(hasher: PasswordHasher) {
   };
   const sample = async (kind: string): Promise<number> => {
     const start = process.hrtime.bigint();
-    const error = await service.login(parseLoginRequest({ username: names[kind]!(), password: WRONG })).catch((e: unknown) => e);
+    const error = await loginSession(service, parseLoginRequest({ username: names[kind]!(), password: WRONG })).catch((e: unknown) => e);
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
     if (!(error instanceof AuthenticationError)) throw new Error(`expected a 401 for ${kind}`);
     return elapsed;

@@ -7,14 +7,14 @@
  * check, as before issue 21) shows the test detects the oracle the issue reported.
  */
 import { randomBytes } from 'node:crypto';
-import { AuthenticationError } from '../../lambda/core/errors';
-import { hashChallengeToken } from '../../lambda/core/mfa/challenge';
-import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
-import { passkeyIdOf } from '../../lambda/core/mfa/passkeys';
-import { parsePasskeyAdd } from '../../lambda/core/requests';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import type { Password } from '../../lambda/core/password';
-import { parseRegisterRequest } from '../../lambda/core/requests';
+import { parsePasskeyAdd } from '../../lambda/platform/requests';
+import { AuthenticationError } from '../../lambda/platform/errors';
+import { hashChallengeToken } from '../../lambda/second-factor/challenge';
+import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-login';
+import { passkeyIdOf } from '../../lambda/second-factor/passkeys';
+import { createServices } from '../../lambda/services';
+import type { Password } from '../../lambda/accounts/password';
+import { parseRegisterRequest } from '../../lambda/platform/requests';
 import { inMemoryBackend } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 import { SoftAuthenticator } from '../support/soft-authenticator';
@@ -27,8 +27,9 @@ const ALPHA = 0.001;
 async function timedPasskeyLogin() {
   const backend = inMemoryBackend({ yieldEachCall: false });
   const store = new InMemoryMfaStore();
-  const { service, mfa } = withSecondFactors({ ...backend, factors: store, challenges: store });
-  const alice = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+  const service = createServices({ ...backend, factors: store, challenges: store });
+  const { mfa } = service;
+  const alice = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
   const aliceKey = new SoftAuthenticator();
   const options = (await mfa.passkeyOptions(alice.session.token, { currentPassword: PASSWORD as Password })) as { challenge: string; rp: { id?: string } };
   const { credential, name } = parsePasskeyAdd({ credential: JSON.stringify(aliceKey.register(options, ORIGIN)), name: 'key' });
@@ -43,12 +44,12 @@ async function timedPasskeyLogin() {
   };
 
   const sample = async (kind: string): Promise<number> => {
-    const { challenge, passkeyOptions } = await mfa.passkeyLoginOptions();
+    const { challenge, passkeyOptions } = await service.mfaLogin.passkeyLoginOptions();
     const webauthnChallenge = (passkeyOptions as { challenge: string }).challenge;
     // Both forged by a key that is not the owner's; only the id they claim differs.
     const answer = forger.assert(webauthnChallenge, ORIGIN, kind === 'registered' ? { id: aliceKey.id } : { id: randomBytes(16).toString('base64url') });
     const start = process.hrtime.bigint();
-    const error = await (kind === 'unguarded' ? withoutDummy(challenge.token, answer) : mfa.passkeyLogin(challenge.token, answer)).catch((e: unknown) => e);
+    const error = await (kind === 'unguarded' ? withoutDummy(challenge.token, answer) : service.mfaLogin.passkeyLogin(challenge.token, answer)).catch((e: unknown) => e);
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
     if (!(error instanceof AuthenticationError)) throw new Error(`expected a 401 for ${kind}`);
     if (kind !== 'unguarded' && error.message !== PASSKEY_REFUSED_MESSAGE) throw new Error(`a different refusal for ${kind}: ${error.message}`);

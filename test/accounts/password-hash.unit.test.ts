@@ -1,15 +1,15 @@
 import bcrypt from 'bcryptjs';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { ConfigurationError } from '../../lambda/core/errors';
-import { parsePassword, type Password } from '../../lambda/core/password';
+import { ConfigurationError } from '../../lambda/platform/errors';
+import { parsePassword, type Password } from '../../lambda/accounts/password';
 import {
   BcryptPasswordHasher,
   DUMMY_HASHES,
   parsePasswordHash,
   prehashPassword,
   type BcryptPrimitives,
-} from '../../lambda/core/password-hash';
+} from '../../lambda/accounts/password-hash';
 
 const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -1,8 +1,8 @@
 import { GzipCommonPasswordList } from '../../lambda/adapters/common-passwords';
-import { ValidationError } from '../../lambda/core/errors';
-import { parsePassword } from '../../lambda/core/password';
-import { NewPasswordPolicy, contextWords, type CommonPasswordList } from '../../lambda/core/password-policy';
-import { parseUsername } from '../../lambda/core/username';
+import { ValidationError } from '../../lambda/platform/errors';
+import { parsePassword } from '../../lambda/accounts/password';
+import { NewPasswordPolicy, contextWords, type CommonPasswordList } from '../../lambda/accounts/password-policy';
+import { parseUsername } from '../../lambda/accounts/username';
 
 const list = new GzipCommonPasswordList();
 const policy = new NewPasswordPolicy(8, list);

@@ -3,19 +3,19 @@
  * is upgraded at the next successful login, and a re-hash never undoes a password change.
  */
 import bcrypt from 'bcryptjs';
-import { AuthenticationError } from '../../lambda/core/errors';
-import { BcryptPasswordHasher, parsePasswordHash } from '../../lambda/core/password-hash';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
-import { TvmService } from '../../lambda/core/tvm-service';
+import { AuthenticationError } from '../../lambda/platform/errors';
+import { BcryptPasswordHasher, parsePasswordHash } from '../../lambda/accounts/password-hash';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { createServices } from '../../lambda/services';
 import { thrown } from '../support/async';
-import { inMemoryBackend } from '../support/in-memory';
+import { inMemoryBackend, loginSession } from '../support/in-memory';
 
 const PASSWORD = 'correct horse battery';
 
 async function withLegacyHash() {
   const backend = inMemoryBackend({ hasher: new BcryptPasswordHasher(11), config: { bcryptCost: 11 } });
-  const service = new TvmService(backend);
-  await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+  const service = createServices(backend);
+  await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
   const [user] = backend.users.all();
   // What an older TVM stored: bare bcrypt of the password, at the cost of its day.
   const legacy = await bcrypt.hash(PASSWORD, 10);
@@ -26,15 +26,15 @@ async function withLegacyHash() {
 describe('legacy hashes (scheme 1) keep working and are upgraded', () => {
   it('a login with the right password is accepted and re-hashes to scheme 2 at the configured cost', async () => {
     const { backend, service } = await withLegacyHash();
-    await expect(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
     const stored = backend.users.all()[0]!.passwordHash;
     expect(parsePasswordHash(stored)).toMatchObject({ scheme: 2, cost: 11 });
-    await expect(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
   });
 
   it('a wrong password leaves the legacy hash as it was', async () => {
     const { backend, service, legacy } = await withLegacyHash();
-    expect(await thrown(service.login(parseLoginRequest({ username: 'alice', password: 'not the password' })))).toBeInstanceOf(
+    expect(await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: 'not the password' })))).toBeInstanceOf(
       AuthenticationError,
     );
     expect(backend.users.all()[0]!.passwordHash).toBe(legacy);

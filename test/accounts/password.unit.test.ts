@@ -1,6 +1,6 @@
-import { ValidationError } from '../../lambda/core/errors';
 import { PASSWORD_MAX_BYTES } from '../../lambda/contract/limits';
-import { parsePassword } from '../../lambda/core/password';
+import { ValidationError } from '../../lambda/platform/errors';
+import { parsePassword } from '../../lambda/accounts/password';
 
 function refusal(raw: unknown): ValidationError {
   try {

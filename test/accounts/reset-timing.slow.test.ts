@@ -5,12 +5,13 @@
  * The negative control puts back the old shortcut (no redemption call for an unknown name,
  * one DynamoDB call less) and shows the test detects it (p < 0.001), as the issue did.
  */
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { AuthenticationError } from '../../lambda/core/errors';
-import { systemClock, type ResetCodeStore } from '../../lambda/core/ports';
-import { parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
-import { TvmService } from '../../lambda/core/tvm-service';
-import type { Username } from '../../lambda/core/username';
+import { dynamoStores, type DynamoStores } from '../../lambda/adapters/dynamo/stores';
+import { AuthenticationError } from '../../lambda/platform/errors';
+import { systemClock } from '../../lambda/platform/clock';
+import { type ResetCodeStore } from '../../lambda/accounts/ports';
+import { parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
+import { createServices } from '../../lambda/services';
+import type { Username } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 import { inMemoryBackend } from '../support/in-memory';
 import { mannWhitney } from './mann-whitney';
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 /** The shortcut issue 14 found: an unknown name skipped the redemption call. */
-function skippingUnknownNames(store: DynamoTvmStore): ResetCodeStore {
+function skippingUnknownNames(store: DynamoStores['resetCodes']): ResetCodeStore {
   return {
     putResetCode: (...args) => store.putResetCode(...args),
     restoreResetCode: (...args) => store.restoreResetCode(...args),
@@ -42,26 +43,26 @@ function skippingUnknownNames(store: DynamoTvmStore): ResetCodeStore {
 }
 
 async function timedResets(withShortcut: boolean, prefix: string, rounds = ROUNDS) {
-  const store = new DynamoTvmStore(dynamo.client, TABLE);
+  const store = dynamoStores(dynamo.client, TABLE);
   const backend = inMemoryBackend({ config: { lockoutThreshold: 1000 }, yieldEachCall: false });
-  const service = new TvmService({
+  const service = createServices({
     ...backend,
-    users: store,
-    sessions: store,
-    sessionWithUser: store,
-    lockout: store,
-    resetCodes: withShortcut ? skippingUnknownNames(store) : store,
-    audit: store,
+    users: store.users,
+    sessions: store.sessions,
+    sessionWithUser: store.sessionWithUser,
+    lockout: store.lockout,
+    resetCodes: withShortcut ? skippingUnknownNames(store.resetCodes) : store.resetCodes,
+    audit: store.audit,
     clock: systemClock,
   });
   const known = `${prefix}known`;
-  await service.register(parseRegisterRequest({ username: known, password: 'correct horse battery' }));
+  await service.accounts.register(parseRegisterRequest({ username: known, password: 'correct horse battery' }));
   let unknown = 0;
   const sample = async (kind: 'known' | 'unknown'): Promise<number> => {
     const username = kind === 'known' ? known : `nobody${prefix}${(unknown += 1)}`;
     const request = parseResetPasswordRequest({ username, resetCode: WRONG_CODE, newPassword: 'a brand new passphrase' });
     const start = process.hrtime.bigint();
-    const error = await service.resetPassword(request).catch((e: unknown) => e);
+    const error = await service.accounts.resetPassword(request).catch((e: unknown) => e);
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
     if (!(error instanceof AuthenticationError)) throw new Error(`expected a 401 for ${kind}`);
     return elapsed;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { ValidationError } from '../../lambda/core/errors';
 import { USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
-import { isUsername, parseUsername } from '../../lambda/core/username';
+import { ValidationError } from '../../lambda/platform/errors';
+import { isUsername, parseUsername } from '../../lambda/accounts/username';
 
 function refusal(raw: unknown): ValidationError {
   try {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RevocationList } from '../../admin/revocations';
 import { AdminError, localTarget } from '../../admin/target';
-import { bucketArn, renderVendingRolePolicy } from '../../lambda/core/policy';
+import { bucketArn, renderVendingRolePolicy } from '../../lambda/credentials/policy';
 
 /** A RevocationList on a virtual clock: serverDate answers the time truncated to the second, sleep advances it. */
 function onVirtualClock(startMs: number) {

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { folderEntries, purgeFolder } from '../../admin/folder-purge';
-import { parseUsername } from '../../lambda/core/username';
+import { parseUsername } from '../../lambda/accounts/username';
 
 const BUCKET = 'files';
 const s3Mock = mockClient(S3Client);

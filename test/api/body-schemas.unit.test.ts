@@ -8,11 +8,11 @@ import Ajv from 'ajv';
 import fc from 'fast-check';
 import { bodyModelProblem } from '../../local/api-gateway/body-validator';
 import { ROUTES, type RouteDefinition } from '../../lambda/contract/routes';
-import { checkBody } from '../../lambda/core/body-check';
-import { ValidationError } from '../../lambda/core/errors';
-import { newResetCode } from '../../lambda/core/reset-code';
-import { newRecoveryCode } from '../../lambda/core/mfa/recovery-codes';
-import { newChallengeToken } from '../../lambda/core/mfa/challenge';
+import { checkBody } from '../../lambda/platform/body-check';
+import { ValidationError } from '../../lambda/platform/errors';
+import { newResetCode } from '../../lambda/accounts/reset-code';
+import { newRecoveryCode } from '../../lambda/second-factor/recovery-codes';
+import { newChallengeToken } from '../../lambda/second-factor/challenge';
 import { PASSWORD_MAX_BYTES, RESET_CODE_INPUT_MAX_CHARACTERS, USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
 import { toApiGatewaySchema } from '../../lib/tvm-api';
 

@@ -6,7 +6,7 @@ import {
   UsernameTakenError,
   ValidationError,
   toErrorResponse,
-} from '../../lambda/core/errors';
+} from '../../lambda/platform/errors';
 
 describe('toErrorResponse: the one error-to-HTTP mapping', () => {
   it.each([

@@ -11,8 +11,8 @@ import { handler as login } from '../../lambda/handlers/login';
 import { handler as logout } from '../../lambda/handlers/logout';
 import { handler as register } from '../../lambda/handlers/register';
 import { handler as token } from '../../lambda/handlers/token';
-import { hashSessionToken, newSessionToken } from '../../lambda/core/session-token';
-import type { Username } from '../../lambda/core/username';
+import { hashSessionToken, newSessionToken } from '../../lambda/sessions/session-token';
+import type { Username } from '../../lambda/accounts/username';
 
 const ALICE = 'alice' as Username;
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';

@@ -1,9 +1,9 @@
 import { LoginBody, RegisterBody } from '../../lambda/contract/bodies';
-import { ValidationError } from '../../lambda/core/errors';
-import { checkBody } from '../../lambda/core/body-check';
-import { parseBearerToken, parseLoginPassword, parseLoginRequest as normaliseLogin, parseRegisterRequest as normaliseRegister } from '../../lambda/core/requests';
-import { newSessionToken } from '../../lambda/core/session-token';
-import type { Username } from '../../lambda/core/username';
+import { checkBody } from '../../lambda/platform/body-check';
+import { parseBearerToken, parseLoginPassword, parseLoginRequest as normaliseLogin, parseRegisterRequest as normaliseRegister } from '../../lambda/platform/requests';
+import { ValidationError } from '../../lambda/platform/errors';
+import { newSessionToken } from '../../lambda/sessions/session-token';
+import type { Username } from '../../lambda/accounts/username';
 
 // What the function does with a body: the check against the route's one declaration (the
 // middleware's), then the domain's normalisation.

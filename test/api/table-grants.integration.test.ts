@@ -15,9 +15,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { join } from 'node:path';
 import { accountAdmin } from '../../admin/operations';
-import { totpCode } from '../../lambda/core/mfa/totp';
-import { parseUsername } from '../../lambda/core/username';
 import { ROUTES, type RouteDefinition, type TableAction } from '../../lambda/contract/routes';
+import { totpCode } from '../../lambda/second-factor/totp';
+import { parseUsername } from '../../lambda/accounts/username';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 

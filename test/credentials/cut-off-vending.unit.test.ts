@@ -4,18 +4,16 @@
  * away and answer 503 with Retry-After otherwise. Pure domain logic on in-memory fakes.
  */
 import fc from 'fast-check';
-import { AccountAdmin } from '../../lambda/core/account-admin';
-import { CutOffPendingError, toErrorResponse } from '../../lambda/core/errors';
-import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
-import { SECOND_RESOLUTION_MS, VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs, provisionalCutOff, cutOffInstant } from '../../lambda/core/revocation';
-import { SecondFactorRequired } from '../../lambda/core/mfa/challenge';
-import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/core/requests';
-import { totpCode } from '../../lambda/core/mfa/totp';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import { TvmService } from '../../lambda/core/tvm-service';
-import { parseUsername } from '../../lambda/core/username';
+import { AccountAdmin } from '../../lambda/operator/account-admin';
+import { CutOffPendingError, toErrorResponse } from '../../lambda/platform/errors';
+import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
+import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/platform/requests';
+import { SECOND_RESOLUTION_MS, VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs, provisionalCutOff, cutOffInstant } from '../../lambda/credentials/revocation';
+import { totpCode } from '../../lambda/second-factor/totp';
+import { createServices, type Services } from '../../lambda/services';
+import { parseUsername } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
-import { InMemoryCredentialIssuer, inMemoryBackend, type InMemoryBackend } from '../support/in-memory';
+import { InMemoryCredentialIssuer, inMemoryBackend, type InMemoryBackend, loginChallenge, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 
 const PASSWORD = 'correct horse battery';
@@ -34,11 +32,11 @@ function setup(stsLagMs = 0) {
       backend.clock.advance(ms);
     },
   };
-  return { backend: deps, service: new TvmService(deps), admin: new AccountAdmin(deps), slept, issuer };
+  return { backend: deps, service: createServices(deps), admin: new AccountAdmin(deps), slept, issuer };
 }
 
-async function registered(service: TvmService) {
-  return service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+async function registered(service: Services) {
+  return service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
 }
 
 /** Puts a cut-off `aheadMs` from now on alice's record, as a revocation's commit does. */
@@ -57,7 +55,7 @@ describe('vending while a cut-off instant lies ahead', () => {
     const { session } = await registered(service);
     const calls = issuer.requests.length;
     const cutOffAt = await cutOffAhead(backend, 20_000);
-    const error = await thrown(service.token(session.token));
+    const error = await thrown(service.sessions.token(session.token));
     expect(error).toBeInstanceOf(CutOffPendingError);
     const retryAfter = (error as CutOffPendingError).retryAfterSeconds;
     expect(retryAfter).toBe(Math.ceil((cutOffAt + SECOND_RESOLUTION_MS - backend.clock.now()) / 1000));
@@ -73,9 +71,9 @@ describe('vending while a cut-off instant lies ahead', () => {
     const { backend, service } = setup();
     const { session } = await registered(service);
     const cutOffAt = await cutOffAhead(backend, 20_000);
-    const error = (await thrown(service.token(session.token))) as CutOffPendingError;
+    const error = (await thrown(service.sessions.token(session.token))) as CutOffPendingError;
     backend.clock.advance(error.retryAfterSeconds * 1000);
-    const { credentials } = await service.token(session.token);
+    const { credentials } = await service.sessions.token(session.token);
     expect(issuedAtOf(credentials.expiration)).toBeGreaterThanOrEqual(cutOffAt + SECOND_RESOLUTION_MS);
   });
 
@@ -83,7 +81,7 @@ describe('vending while a cut-off instant lies ahead', () => {
     const { backend, service, slept } = setup();
     const { session } = await registered(service);
     const cutOffAt = await cutOffAhead(backend, 1_500);
-    const { credentials } = await service.token(session.token);
+    const { credentials } = await service.sessions.token(session.token);
     expect(slept).toHaveLength(1);
     expect(slept[0]).toBeLessThanOrEqual(VEND_WAIT_MAX_MS);
     expect(issuedAtOf(credentials.expiration)).toBeGreaterThanOrEqual(cutOffAt + SECOND_RESOLUTION_MS);
@@ -93,7 +91,7 @@ describe('vending while a cut-off instant lies ahead', () => {
     const { backend, service, slept } = setup();
     const { session } = await registered(service);
     await cutOffAhead(backend, -60_000);
-    await service.token(session.token);
+    await service.sessions.token(session.token);
     expect(slept).toEqual([]);
   });
 
@@ -101,13 +99,13 @@ describe('vending while a cut-off instant lies ahead', () => {
     const { backend, service, admin } = setup();
     await registered(service);
     await cutOffAhead(backend, 30_000);
-    expect(await thrown(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(CutOffPendingError);
+    expect(await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(CutOffPendingError);
     const { code } = await admin.issueResetCode(alice);
-    const reset = service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }));
+    const reset = service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }));
     expect(await thrown(reset)).toBeInstanceOf(CutOffPendingError);
     // The code was given back: the reset works once the instant has passed.
     backend.clock.advance(31_000);
-    const result = await service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }));
+    const result = await service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }));
     expect(result.username).toBe('alice');
   });
 
@@ -116,7 +114,7 @@ describe('vending while a cut-off instant lies ahead', () => {
     const { session } = await registered(service);
     const cutOffAt = await cutOffAhead(backend, 2_000);
     const before = issuer.requests.length;
-    const { credentials } = await service.token(session.token);
+    const { credentials } = await service.sessions.token(session.token);
     expect(issuer.requests.length - before).toBe(2);
     expect(slept).toHaveLength(2);
     expect(issuedAtOf(credentials.expiration)).toBeGreaterThanOrEqual(cutOffAt + SECOND_RESOLUTION_MS);
@@ -128,7 +126,7 @@ describe('vending while a cut-off instant lies ahead', () => {
         const { backend, service } = setup(stsLagMs);
         const { session } = await registered(service);
         const cutOffAt = await cutOffAhead(backend, aheadMs);
-        const outcome = await service.token(session.token).then(
+        const outcome = await service.sessions.token(session.token).then(
           ({ credentials }) => ({ issuedAt: issuedAtOf(credentials.expiration) }),
           (error: unknown) => ({ error }),
         );
@@ -179,20 +177,21 @@ describe('the second-factor login while a cut-off instant lies ahead', () => {
   it('answers 503 before the code or the challenge is used up, so the same code logs in once the instant has passed', async () => {
     const backend = inMemoryBackend();
     const store = new InMemoryMfaStore();
-    const { service, mfa } = withSecondFactors({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
-    const { session } = await service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const service = createServices({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
+  const { mfa } = service;
+    const { session } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { secret } = await mfa.startTotp(session.token, parseTotpStart({ currentPassword: PASSWORD }));
     await mfa.confirmTotp(session.token, parseTotpConfirm({ code: totpCode(secret, backend.clock.now()) }));
     backend.clock.advance(30_000);
-    const challenged = await thrown(service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })));
-    expect(challenged).toBeInstanceOf(SecondFactorRequired);
-    const challenge = (challenged as SecondFactorRequired).result.challenge.token;
+    const challenged = await loginChallenge(service, parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    expect(challenged.mfaRequired).toBe(true);
+    const challenge = challenged.challenge.token;
     // A revocation commits now, with its instant 10 s ahead.
     const cutOffAt = await cutOffAhead(backend, 10_000);
     const code = totpCode(secret, backend.clock.now());
-    expect(await thrown(mfa.completeLogin(parseMfaLogin({ challenge, code })))).toBeInstanceOf(CutOffPendingError);
+    expect(await thrown(service.mfaLogin.completeLogin(parseMfaLogin({ challenge, code })))).toBeInstanceOf(CutOffPendingError);
     backend.clock.advance(cutOffAt + SECOND_RESOLUTION_MS - backend.clock.now());
-    const result = await mfa.completeLogin(parseMfaLogin({ challenge, code }));
+    const result = await service.mfaLogin.completeLogin(parseMfaLogin({ challenge, code }));
     expect(issuedAtOf(result.credentials.expiration)).toBeGreaterThanOrEqual(cutOffAt + SECOND_RESOLUTION_MS);
   });
 });

@@ -19,9 +19,9 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import fc from 'fast-check';
 import type { IConstruct } from 'constructs';
 import type { PolicyDocument } from '../../policies';
-import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
 import { USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
-import { isUsername, parseUsername } from '../../lambda/core/username';
+import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/credentials/policy';
+import { isUsername, parseUsername } from '../../lambda/accounts/username';
 import { synthesiseTvm, type TemplateJson } from '../stack/synth';
 
 // The template is what matters here; CDK's CloudFormation schema validation runs in test/stack.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { BUCKET_ARN_PLACEHOLDER, USERNAME_PLACEHOLDER, type PolicyDocument } from '../../policies';
-import { PolicyTooLargeError } from '../../lambda/core/errors';
+import { PolicyTooLargeError } from '../../lambda/platform/errors';
 import {
   SESSION_POLICY_MAX_CHARACTERS,
   bucketArn,
@@ -11,8 +11,8 @@ import {
   renderVendingRolePolicy,
   serialiseSessionPolicy,
   userPrefix,
-} from '../../lambda/core/policy';
-import { parseUsername, type Username } from '../../lambda/core/username';
+} from '../../lambda/credentials/policy';
+import { parseUsername, type Username } from '../../lambda/accounts/username';
 
 const BUCKET = 'bucket';
 const BUCKET_ARN = bucketArn(BUCKET);

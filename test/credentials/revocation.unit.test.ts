@@ -1,5 +1,5 @@
 /**
- * The credential cut-off policy (lambda/core/revocation.ts): what it denies, evaluated with a
+ * The credential cut-off policy (lambda/credentials/revocation.ts): what it denies, evaluated with a
  * real IAM engine together with the role's and the session's policies; that it always fits
  * IAM's aggregate inline-policy quota beside FileBucketAccess, by name while names fit and by
  * revocation group up to and beyond 10,000 revoked users; and that merging never cuts off less.
@@ -7,7 +7,7 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { REVOKED_GROUPS_STATEMENT_TEMPLATE, REVOKED_USERS_STATEMENT_TEMPLATE, type PolicyDocument } from '../../policies';
-import { bucketArn, renderSessionPolicy, renderVendingRolePolicy } from '../../lambda/core/policy';
+import { bucketArn, renderSessionPolicy, renderVendingRolePolicy } from '../../lambda/credentials/policy';
 import {
   REVOCATION_GROUP_SESSION_TAG,
   ROLE_INLINE_POLICY_MAX_CHARACTERS,
@@ -21,8 +21,8 @@ import {
   revocationExpiresAt,
   revocationGroup,
   type RevokedUser,
-} from '../../lambda/core/revocation';
-import { parseUsername, type Username } from '../../lambda/core/username';
+} from '../../lambda/credentials/revocation';
+import { parseUsername, type Username } from '../../lambda/accounts/username';
 
 const ACCOUNT = '123456789012';
 // The longest bucket name S3 allows, so FileBucketAccess takes the most of the budget it can.

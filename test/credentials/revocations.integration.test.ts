@@ -14,18 +14,18 @@ import { deleteUser, revokeCredentials } from '../../admin/lifecycle';
 import { accountAdmin } from '../../admin/operations';
 import { LOCK_LEASE_MS, RevocationList } from '../../admin/revocations';
 import { AdminError } from '../../admin/target';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { DynamoRevocationStore } from '../../lambda/adapters/revocation-store';
-import { bucketArn, renderVendingRolePolicy } from '../../lambda/core/policy';
+import { DynamoUserStore } from '../../lambda/adapters/dynamo/user-store';
+import { DynamoRevocationStore } from '../../lambda/operator/revocation-store';
+import { bucketArn, renderVendingRolePolicy } from '../../lambda/credentials/policy';
 import {
   policyCharacters,
   renderRevocationPolicy,
   revocationBudget,
   ROLE_INLINE_POLICY_MAX_CHARACTERS,
   type RevokedUser,
-} from '../../lambda/core/revocation';
-import { parseUsername, type Username } from '../../lambda/core/username';
+} from '../../lambda/credentials/revocation';
 import { startIam } from '../../local/iam/server';
+import { parseUsername, type Username } from '../../lambda/accounts/username';
 import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_VENDING_ROLE_NAME } from '../../local/names';
 import { loadOrCreateSandboxSecrets } from '../../local/secrets';
 import { RolePolicyStore } from '../../local/iam/role-policies';
@@ -170,7 +170,7 @@ describe('cutting off', () => {
 
 /** A stored user and the operator's AccountAdmin on the same table, as tvm-admin builds it. */
 async function newAccount() {
-  const users = new DynamoTvmStore(dynamo.client, TABLE);
+  const users = new DynamoUserStore(dynamo.client, TABLE);
   const username = user();
   await users.createUser({ username, userId: `${username}-1`, passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
   const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });

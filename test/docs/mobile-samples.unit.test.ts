@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StsCredentialIssuer } from '../../lambda/adapters/sts-issuer';
-import type { Username } from '../../lambda/core/username';
+import type { Username } from '../../lambda/accounts/username';
 
 const API_DOC = readFileSync(join(resolve(__dirname, '../..'), 'docs/api.md'), 'utf8');
 

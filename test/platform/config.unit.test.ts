@@ -1,5 +1,5 @@
-import { loadConfig } from '../../lambda/core/config';
-import { ConfigurationError } from '../../lambda/core/errors';
+import { loadConfig } from '../../lambda/platform/config';
+import { ConfigurationError } from '../../lambda/platform/errors';
 
 const BASE = {
   TABLE_NAME: 'tvm-users',

@@ -1,6 +1,6 @@
 /** The in-memory fakes behave like the DynamoDB adapter, so tests built on them mean something. */
-import { BackendUnavailableError, UsernameTakenError } from '../../lambda/core/errors';
-import { parseUsername } from '../../lambda/core/username';
+import { BackendUnavailableError, UsernameTakenError } from '../../lambda/platform/errors';
+import { parseUsername } from '../../lambda/accounts/username';
 import {
   InMemoryCredentialIssuer,
   InMemoryLockoutStore,
@@ -13,7 +13,7 @@ const alice = parseUsername('alice');
 const NOW = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
 
-describe('in-memory fakes (same semantics as lambda/adapters/dynamo-store.ts)', () => {
+describe('in-memory fakes (same semantics as the stores in lambda/adapters/dynamo/)', () => {
   it('createUser is a conditional write: the second user with a name gets UsernameTakenError and the first stays', async () => {
     const users = new InMemoryUserStore();
     await users.createUser({ username: alice, userId: 'one', passwordHash: 'h1', createdAt: NOW, disabled: false, sessionGeneration: 0 });

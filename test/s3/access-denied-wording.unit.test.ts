@@ -5,9 +5,9 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { accessDeniedReason } from '../../local/iam/server';
-import { bucketArn, renderSessionPolicy, renderVendingRolePolicy } from '../../lambda/core/policy';
-import { renderRevocationPolicy } from '../../lambda/core/revocation';
-import { parseUsername } from '../../lambda/core/username';
+import { bucketArn, renderSessionPolicy, renderVendingRolePolicy } from '../../lambda/credentials/policy';
+import { renderRevocationPolicy } from '../../lambda/credentials/revocation';
+import { parseUsername } from '../../lambda/accounts/username';
 import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET } from '../../local/names';
 
 const alice = parseUsername('alice');

@@ -15,8 +15,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
 import { ROUTES, tableItemActions } from '../../lambda/contract/routes';
+import { TABLE_LAYOUT } from '../../lambda/adapters/dynamo/table-layout';
 import type { SandboxManifest } from '../../local/manifest';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
 import { startSandbox, type Sandbox } from '../../local/sandbox';

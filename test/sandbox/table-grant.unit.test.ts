@@ -3,10 +3,10 @@
  * what the stack grants the functions' roles, on the one table, Query on the index only.
  */
 import fc from 'fast-check';
-import { TABLE_LAYOUT } from '../../lambda/adapters/table-layout';
 import { ROUTES, tableActionsFor } from '../../lambda/contract/routes';
 import { functionsTableGrant } from '../../local/dynamodb/functions-grant';
 import { tableGrantRefusal, type TableGrant } from '../../local/dynamodb/table-grant';
+import { TABLE_LAYOUT } from '../../lambda/adapters/dynamo/table-layout';
 
 const grant: TableGrant = { actions: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], table: 'tvm-local-users', queryIndex: 'sessionsByOwner' };
 const request = (action: string, input: unknown) => tableGrantRefusal(`DynamoDB_20120810.${action}`, Buffer.from(JSON.stringify(input)), grant);

@@ -5,20 +5,20 @@
  * passkey ceremonies are real (a software authenticator signs what a browser would send).
  */
 import fc from 'fast-check';
-import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
-import { hashDeviceToken } from '../../lambda/core/device-trust';
-import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
-import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/core/mfa/mfa-service';
-import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/core/requests';
-import { MfaAdmin } from '../../lambda/core/mfa/admin';
-import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/core/mfa/second-factor';
-import { AuditRecorder } from '../../lambda/core/tvm-service';
-import { totpCode } from '../../lambda/core/mfa/totp';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import { parsePassword, type Password } from '../../lambda/core/password';
-import { parseChangePasswordRequest, parseLoginPassword, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
+import { parseMfaLogin, parseOptionalStepUp, parsePasskeyAdd, parsePasskeyOptions, parsePasswordChange, parseStepUp, parseStepUpText, parseTotpStart } from '../../lambda/platform/requests';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/platform/errors';
+import { hashDeviceToken } from '../../lambda/accounts/device-trust';
+import { type MfaChallengeResult } from '../../lambda/contract/wire';
+import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-login';
+import { MfaAdmin } from '../../lambda/operator/second-factor-admin';
+import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/second-factor/gate';
+import { AuditRecorder } from '../../lambda/platform/audit';
+import { totpCode } from '../../lambda/second-factor/totp';
+import { createServices } from '../../lambda/services';
+import { parsePassword, type Password } from '../../lambda/accounts/password';
+import { parseChangePasswordRequest, parseLoginPassword, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
 import { thrown } from '../support/async';
-import { inMemoryBackend } from '../support/in-memory';
+import { inMemoryBackend, loginChallenge, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 
@@ -30,12 +30,13 @@ const WINDOW = 15 * 60_000;
 function setup() {
   const backend = inMemoryBackend();
   const store = new InMemoryMfaStore();
-  return { backend, store, ...withSecondFactors({ ...backend, factors: store, challenges: store }) };
+  const services = createServices({ ...backend, factors: store, challenges: store });
+  return { backend, store, service: services, ...services };
 }
 type Setup = ReturnType<typeof setup>;
 
 async function register(s: Setup, username: string) {
-  return s.service.register(parseRegisterRequest({ username, password: PASSWORD }));
+  return s.service.accounts.register(parseRegisterRequest({ username, password: PASSWORD }));
 }
 
 /** Alice with an authenticator app; her first device (the registering one) is trusted. */
@@ -56,15 +57,13 @@ async function addPasskey(s: Setup, token: string, authenticator: SoftAuthentica
 }
 
 async function challengeFor(s: Setup, username: string, deviceToken?: string): Promise<MfaChallengeResult> {
-  const error = await thrown(s.service.login(parseLoginRequest({ username, password: PASSWORD, ...(deviceToken ? { deviceToken } : {}) })));
-  if (!(error instanceof SecondFactorRequired)) throw new Error(`expected a challenge, got ${String(error)}`);
-  return error.result;
+  return loginChallenge(s.service, parseLoginRequest({ username, password: PASSWORD, ...(deviceToken ? { deviceToken } : {}) }));
 }
 
 const wrongCode = (s: Setup, secret: string) => (totpCode(secret, s.backend.clock.now()) === '000000' ? '111111' : '000000');
 
 async function passwordlessAnswer(s: Setup, authenticator: SoftAuthenticator, as: Parameters<SoftAuthenticator['assert']>[2] = {}) {
-  const { challenge, passkeyOptions } = await s.mfa.passkeyLoginOptions();
+  const { challenge, passkeyOptions } = await s.mfaLogin.passkeyLoginOptions();
   const answer = authenticator.assert((passkeyOptions as { challenge: string }).challenge, ORIGIN, as);
   return { token: challenge.token, answer };
 }
@@ -75,31 +74,31 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     const { secret, deviceToken } = await aliceWithTotp(s);
     for (let i = 0; i < 5; i++) {
       const { challenge } = await challengeFor(s, 'alice');
-      expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })))).toBeInstanceOf(AuthenticationError);
+      expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })))).toBeInstanceOf(AuthenticationError);
     }
     const stranger = await challengeFor(s, 'alice');
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: stranger.challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(TooManyAttemptsError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: stranger.challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(TooManyAttemptsError);
     const owner = await challengeFor(s, 'alice', deviceToken);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('a stolen session\'s five wrong step-up codes lock that session only: the owner\'s device signs in and the owner\'s session steps up', async () => {
     const s = setup();
     const { token, secret, deviceToken } = await aliceWithTotp(s);
-    const stolen = await s.mfa.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const stolen = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const ownerSessionId = (await s.service.listSessions(token)).find((session) => session.current)!.id;
+    const ownerSessionId = (await s.service.sessions.listSessions(token)).find((session) => session.current)!.id;
     for (let i = 0; i < 5; i++) {
-      expect(await thrown(s.mfa.revokeSession(stolen.session.token, ownerSessionId, { code: wrongCode(s, secret) }))).toBeInstanceOf(AuthenticationError);
+      expect(await thrown(s.service.sessions.revokeSession(stolen.session.token, ownerSessionId, { code: wrongCode(s, secret) }))).toBeInstanceOf(AuthenticationError);
     }
-    expect(await thrown(s.mfa.revokeSession(stolen.session.token, ownerSessionId, { code: totpCode(secret, s.backend.clock.now()) }))).toBeInstanceOf(TooManyAttemptsError);
+    expect(await thrown(s.service.sessions.revokeSession(stolen.session.token, ownerSessionId, { code: totpCode(secret, s.backend.clock.now()) }))).toBeInstanceOf(TooManyAttemptsError);
     // The owner, from the trusted device and from the own session, is unaffected.
     const owner = await challengeFor(s, 'alice', deviceToken);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const stolenId = (await s.service.listSessions(stolen.session.token)).find((session) => session.current)!.id;
-    await s.mfa.revokeSession(token, stolenId, { code: totpCode(secret, s.backend.clock.now()) });
-    expect(await thrown(s.service.token(stolen.session.token))).toBeInstanceOf(AuthenticationError);
+    const stolenId = (await s.service.sessions.listSessions(stolen.session.token)).find((session) => session.current)!.id;
+    await s.service.sessions.revokeSession(token, stolenId, { code: totpCode(secret, s.backend.clock.now()) });
+    expect(await thrown(s.service.sessions.token(stolen.session.token))).toBeInstanceOf(AuthenticationError);
   });
 
   it('forged passwordless answers carrying the owner\'s credential id spend no counter of the owner, whose password, code and passkey keep working', async () => {
@@ -111,18 +110,18 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     const forger = new SoftAuthenticator();
     for (let i = 0; i < 20; i++) {
       const { token: challenge, answer } = await passwordlessAnswer(s, forger, { id: aliceKey.id });
-      const error = await thrown(s.mfa.passkeyLogin(challenge, answer));
+      const error = await thrown(s.mfaLogin.passkeyLogin(challenge, answer));
       expect(error).toBeInstanceOf(AuthenticationError);
     }
     expect([...s.store.attempts.keys()]).toEqual([]);
     const owner = await challengeFor(s, 'alice');
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
     const { token: challenge, answer } = await passwordlessAnswer(s, aliceKey, { userHandle: s.backend.users.all()[0]!.userId });
-    await expect(s.mfa.passkeyLogin(challenge, answer)).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.passkeyLogin(challenge, answer)).resolves.toMatchObject({ username: 'alice' });
     // And her trusted device never met a counter either.
     const trusted = await challengeFor(s, 'alice', deviceToken);
     s.backend.clock.advance(STEP);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: trusted.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: trusted.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it(`a consecutive-failure ceiling of ${FACTOR_CONSECUTIVE_LIMIT} holds across windows for unknown devices; trusted devices go on, and a password change lifts it`, async () => {
@@ -131,27 +130,26 @@ describe('a stranger cannot spend the owner\'s second-factor attempts', () => {
     for (let window = 0; window < FACTOR_CONSECUTIVE_LIMIT / 5; window++) {
       for (let i = 0; i < 5; i++) {
         const { challenge } = await challengeFor(s, 'alice');
-        await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
+        await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
       }
       s.backend.clock.advance(WINDOW);
     }
     expect(s.backend.audit.events.filter((event) => event.type === 'mfa_failed')).toHaveLength(FACTOR_CONSECUTIVE_LIMIT);
     // A new window has begun, yet the next answer, even the right code, is refused for days.
     const after = await challengeFor(s, 'alice');
-    const refused = await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
+    const refused = await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
     expect(refused).toBeInstanceOf(TooManyAttemptsError);
     expect((refused as TooManyAttemptsError).retryAfterSeconds).toBeGreaterThan(24 * 3600);
     // The owner's trusted device has its own counter.
     const owner = await challengeFor(s, 'alice', deviceToken);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
     // Changing the password (with the factor) ends the guesser's lock on unknown devices.
     const { request, factor } = parsePasswordChange({ currentPassword: PASSWORD, newPassword: 'a different long password', code: totpCode(secret, s.backend.clock.now()) });
     await s.mfa.changePassword(token, request, factor);
     s.backend.clock.advance(STEP);
-    const error = await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: 'a different long password' })));
-    const fresh = (error as SecondFactorRequired).result;
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: fresh.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    const fresh = await loginChallenge(s.service, parseLoginRequest({ username: 'alice', password: 'a different long password' }));
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: fresh.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   }, 60_000);
 });
 
@@ -194,10 +192,10 @@ describe('device tokens are earned by the second factor and cannot be pushed out
     // Then five wrong codes from the thief: the owner's device is untouched.
     for (let i = 0; i < 5; i++) {
       const { challenge } = await challengeFor(s, 'alice');
-      await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
+      await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrongCode(s, secret) })));
     }
     const owner = await challengeFor(s, 'alice', deviceToken);
-    const done = await s.mfa.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const done = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: owner.challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     // An already trusted device keeps its token: nothing new is issued.
     expect(done.deviceToken).toBeUndefined();
     expect(alice().trustedDevices?.map((device) => device.hash)).toEqual([hashDeviceToken(deviceToken)]);
@@ -207,7 +205,7 @@ describe('device tokens are earned by the second factor and cannot be pushed out
     const s = setup();
     const { secret } = await aliceWithTotp(s);
     const { challenge } = await challengeFor(s, 'alice');
-    const done = await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const done = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     expect(done.deviceToken).toMatch(/^[\w-]{43}$/);
     expect(s.backend.users.all().find((user) => user.username === 'alice')!.trustedDevices?.map((device) => device.hash)).toContain(hashDeviceToken(done.deviceToken!));
   });
@@ -225,7 +223,7 @@ describe('a passkey credential id is owned once', () => {
     expect(s.store.owners.get(aliceKey.id)).toMatchObject({ username: 'alice' });
     expect(s.store.records.get('mallory')?.passkeys ?? []).toEqual([]);
     const { token, answer } = await passwordlessAnswer(s, aliceKey);
-    await expect(s.mfa.passkeyLogin(token, answer)).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.passkeyLogin(token, answer)).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('removing a passkey releases only its own owner record: another account\'s claim on an id is never deleted', async () => {
@@ -246,10 +244,10 @@ describe('a passkey credential id is owned once', () => {
     await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
     const bobId = s.backend.users.all().find((user) => user.username === 'bob')!.userId;
     const forged = await passwordlessAnswer(s, aliceKey, { userHandle: bobId });
-    expect((await thrown(s.mfa.passkeyLogin(forged.token, forged.answer)) as Error).message).toBe(PASSKEY_REFUSED_MESSAGE);
+    expect((await thrown(s.mfaLogin.passkeyLogin(forged.token, forged.answer)) as Error).message).toBe(PASSKEY_REFUSED_MESSAGE);
     const aliceId = s.backend.users.all().find((user) => user.username === 'alice')!.userId;
     const right = await passwordlessAnswer(s, aliceKey, { userHandle: aliceId });
-    await expect(s.mfa.passkeyLogin(right.token, right.answer)).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.passkeyLogin(right.token, right.answer)).resolves.toMatchObject({ username: 'alice' });
   });
 });
 
@@ -263,20 +261,20 @@ describe('step-up with the factors the account has', () => {
     const password = { currentPassword: PASSWORD as Password };
     expect(await thrown(s.mfa.passkeyOptions(token, password))).toBeInstanceOf(SecondFactorMissingError);
     expect(await thrown(s.mfa.removePasskey(token, added.id, password))).toBeInstanceOf(SecondFactorMissingError);
-    const other = await s.mfa.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const other = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: (await challengeFor(s, 'alice', deviceToken)).challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const otherId = (await s.service.listSessions(other.session.token)).find((session) => session.current)!.id;
-    expect(await thrown(s.mfa.revokeSession(token, otherId, password))).toBeInstanceOf(SecondFactorMissingError);
+    const otherId = (await s.service.sessions.listSessions(other.session.token)).find((session) => session.current)!.id;
+    expect(await thrown(s.service.sessions.revokeSession(token, otherId, password))).toBeInstanceOf(SecondFactorMissingError);
     const change = parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: 'a different long password' });
     expect(await thrown(s.mfa.changePassword(token, change, undefined))).toBeInstanceOf(SecondFactorMissingError);
     expect(await thrown(s.mfa.changePassword(token, change, password))).toBeInstanceOf(SecondFactorMissingError);
     // Nothing changed: the passkey, the other session and the password are all still there.
     expect(s.store.records.get('alice')!.passkeys).toHaveLength(1);
-    await expect(s.service.token(other.session.token)).resolves.toBeDefined();
+    await expect(s.service.sessions.token(other.session.token)).resolves.toBeDefined();
     expect(await challengeFor(s, 'alice')).toHaveProperty('mfaRequired', true);
     // With the factor, each goes through.
     await s.mfa.changePassword(token, change, { code: totpCode(secret, s.backend.clock.now()) });
-    expect(await thrown(s.service.token(other.session.token))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.service.sessions.token(other.session.token))).toBeInstanceOf(AuthenticationError);
   });
 
   it('a passkey-only account steps up with its passkey (a fresh passwordless challenge, used once); another account\'s passkey proves nothing', async () => {
@@ -308,7 +306,7 @@ describe('no oracle on passkey sign-in', () => {
     const forger = new SoftAuthenticator();
     const registered = await passwordlessAnswer(s, forger, { id: aliceKey.id });
     const unknown = await passwordlessAnswer(s, forger);
-    const errors = [await thrown(s.mfa.passkeyLogin(registered.token, registered.answer)), await thrown(s.mfa.passkeyLogin(unknown.token, unknown.answer))];
+    const errors = [await thrown(s.mfaLogin.passkeyLogin(registered.token, registered.answer)), await thrown(s.mfaLogin.passkeyLogin(unknown.token, unknown.answer))];
     expect(errors.map((error) => [error?.constructor.name, (error as Error).message])).toEqual([
       ['AuthenticationError', PASSKEY_REFUSED_MESSAGE],
       ['AuthenticationError', PASSKEY_REFUSED_MESSAGE],
@@ -351,8 +349,8 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const alice = await register(s, 'alice');
     const aliceKey = new SoftAuthenticator({ withoutCounter: true });
     await addPasskey(s, alice.session.token, aliceKey, { currentPassword: PASSWORD as Password });
-    const other = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD })).catch((error: unknown) => error);
-    expect(other).toBeInstanceOf(SecondFactorRequired);
+    const other = await s.service.sessions.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    expect(other.kind).toBe('second-factor-required');
     const proof = proofFrom(await passwordlessAnswer(s, aliceKey));
     const outcomes = await settled([
       s.mfa.startTotp(alice.session.token, proof),
@@ -370,7 +368,7 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const clone = aliceKey.clone();
     const first = await passwordlessAnswer(s, aliceKey);
     const second = await passwordlessAnswer(s, clone);
-    const outcomes = await settled([s.mfa.passkeyLogin(first.token, first.answer), s.mfa.passkeyLogin(second.token, second.answer)]);
+    const outcomes = await settled([s.mfaLogin.passkeyLogin(first.token, first.answer), s.mfaLogin.passkeyLogin(second.token, second.answer)]);
     expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
   });
 
@@ -380,8 +378,8 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const [a, b] = [await challengeFor(s, 'alice'), await challengeFor(s, 'alice')];
     const code = totpCode(secret, s.backend.clock.now());
     const outcomes = await settled([
-      s.mfa.completeLogin(parseMfaLogin({ challenge: a.challenge.token, code })),
-      s.mfa.completeLogin(parseMfaLogin({ challenge: b.challenge.token, code })),
+      s.mfaLogin.completeLogin(parseMfaLogin({ challenge: a.challenge.token, code })),
+      s.mfaLogin.completeLogin(parseMfaLogin({ challenge: b.challenge.token, code })),
       s.mfa.passkeyOptions(token, { code }),
     ]);
     expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
@@ -394,7 +392,7 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const { challenge } = await challengeFor(s, 'alice');
     const change = parsePasswordChange({ currentPassword: PASSWORD, newPassword: 'another long passphrase', recoveryCode });
     const outcomes = await settled([
-      s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode })),
+      s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode })),
       s.mfa.passkeyOptions(token, { recoveryCode }),
       s.mfa.changePassword(token, change.request, change.factor),
     ]);
@@ -411,11 +409,11 @@ describe('one proof is spent once, even sent to several routes or challenges at 
         const code = totpCode(secret, s.backend.clock.now());
         const outcomes = await settled(
           useRecovery.map((recovery, i) =>
-            s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, ...(recovery ? { recoveryCode: recoveryCodes[i]! } : { code }) })),
+            s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, ...(recovery ? { recoveryCode: recoveryCodes[i]! } : { code }) })),
           ),
         );
         expect(outcomes.filter((status) => status === 'fulfilled')).toHaveLength(1);
-        expect((await s.service.listSessions((await register(s, 'probe')).session.token)).length).toBe(1);
+        expect((await s.service.sessions.listSessions((await register(s, 'probe')).session.token)).length).toBe(1);
       }),
       { numRuns: 15 },
     );
@@ -427,12 +425,12 @@ describe('one proof is spent once, even sent to several routes or challenges at 
     const aliceKey = new SoftAuthenticator();
     await addPasskey(s, token, aliceKey, { code: totpCode(secret, s.backend.clock.now()) });
     const passwordless = await passwordlessAnswer(s, aliceKey);
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: passwordless.token, passkey: JSON.stringify(passwordless.answer) })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: passwordless.token, passkey: JSON.stringify(passwordless.answer) })))).toBeInstanceOf(AuthenticationError);
     const login = await challengeFor(s, 'alice');
     const webauthnChallenge = (login.passkeyOptions as { challenge: string }).challenge;
     const answer = aliceKey.assert(webauthnChallenge, ORIGIN);
     expect(await thrown(s.mfa.passkeyOptions(token, proofFrom({ token: login.challenge.token, answer })))).toBeInstanceOf(AuthenticationError);
-    expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, answer))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.passkeyLogin(login.challenge.token, answer))).toBeInstanceOf(AuthenticationError);
   });
 });
 
@@ -440,7 +438,7 @@ describe('a step-up proven with the password alone does not outlive the account\
   it('a stolen session with the phished password starts a passkey registration; once the owner sets up an app, finishing it adds nothing', async () => {
     const s = setup();
     const alice = await register(s, 'alice');
-    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const stolen = await loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }));
     const thiefKey = new SoftAuthenticator();
     const options = (await s.mfa.passkeyOptions(stolen.session.token, { currentPassword: PASSWORD as Password })) as { challenge: string; rp: { id?: string } };
     const { secret } = await s.mfa.startTotp(alice.session.token, { currentPassword: PASSWORD as Password });
@@ -454,7 +452,7 @@ describe('a step-up proven with the password alone does not outlive the account\
   it('a stolen session with the phished password starts an authenticator app; once the owner adds a passkey, its code confirms nothing', async () => {
     const s = setup();
     const alice = await register(s, 'alice');
-    const stolen = await s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }));
+    const stolen = await loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }));
     const { secret } = await s.mfa.startTotp(stolen.session.token, { currentPassword: PASSWORD as Password });
     await addPasskey(s, alice.session.token, new SoftAuthenticator(), { currentPassword: PASSWORD as Password });
     expect(await thrown(s.mfa.confirmTotp(stolen.session.token, totpCode(secret, s.backend.clock.now())))).toBeInstanceOf(NotFoundError);

@@ -2,17 +2,17 @@
  * TOTP enrolment, second-factor login, step-up and the reset rule, on in-memory stores with
  * the adapter's conditions and a hand-moved clock. Codes are computed as an authenticator app would.
  */
-import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/core/errors';
-import { SecondFactorRequired, type MfaChallengeResult } from '../../lambda/core/mfa/challenge';
-import { parseMfaLogin, parseStepUp, parseTotpConfirm, parseTotpStart } from '../../lambda/core/requests';
-import { totpCode } from '../../lambda/core/mfa/totp';
-import { withSecondFactors } from '../../lambda/core/mfa/wiring';
-import type { Password } from '../../lambda/core/password';
-import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/core/requests';
-import { hashResetCode } from '../../lambda/core/reset-code';
-import { parseUsername } from '../../lambda/core/username';
+import { parseMfaLogin, parseStepUp, parseTotpConfirm, parseTotpStart } from '../../lambda/platform/requests';
+import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError, TooManyAttemptsError, ValidationError } from '../../lambda/platform/errors';
+import { type MfaChallengeResult } from '../../lambda/contract/wire';
+import { totpCode } from '../../lambda/second-factor/totp';
+import { createServices } from '../../lambda/services';
+import type { Password } from '../../lambda/accounts/password';
+import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
+import { hashResetCode } from '../../lambda/accounts/reset-code';
+import { parseUsername } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
-import { inMemoryBackend } from '../support/in-memory';
+import { inMemoryBackend, loginChallenge, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 
 const PASSWORD = 'correct horse battery';
@@ -21,13 +21,13 @@ const STEP = 30_000;
 function setup() {
   const backend = inMemoryBackend();
   const store = new InMemoryMfaStore();
-  const services = withSecondFactors({ ...backend, factors: store, challenges: store });
-  return { backend, store, ...services };
+  const services = createServices({ ...backend, factors: store, challenges: store });
+  return { backend, store, service: services, ...services };
 }
 type Setup = ReturnType<typeof setup>;
 
 async function registerWithTotp(s: Setup, username = 'alice') {
-  const registered = await s.service.register(parseRegisterRequest({ username, password: PASSWORD }));
+  const registered = await s.service.accounts.register(parseRegisterRequest({ username, password: PASSWORD }));
   const token = registered.session.token;
   const { secret, otpauthUri } = await s.mfa.startTotp(token, parseTotpStart({ currentPassword: PASSWORD }));
   const { recoveryCodes } = await s.mfa.confirmTotp(token, parseTotpConfirm({ code: totpCode(secret, s.backend.clock.now()) }));
@@ -37,18 +37,16 @@ async function registerWithTotp(s: Setup, username = 'alice') {
 }
 
 async function passwordLogin(s: Setup, username = 'alice', password = PASSWORD): Promise<MfaChallengeResult> {
-  const error = await thrown(s.service.login(parseLoginRequest({ username, password })));
-  if (!(error instanceof SecondFactorRequired)) throw new Error(`expected a challenge, got ${String(error)}`);
-  return error.result;
+  return loginChallenge(s.service, parseLoginRequest({ username, password }));
 }
 
 describe('TOTP enrolment', () => {
   it('hands out a pending secret after the password, and login needs no second factor until a code confirms it', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { secret, otpauthUri } = await s.mfa.startTotp(session.token, parseTotpStart({ currentPassword: PASSWORD }));
     expect(otpauthUri).toContain(`secret=${secret}`);
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
     const { recoveryCodes } = await s.mfa.confirmTotp(session.token, totpCode(secret, s.backend.clock.now()));
     expect(recoveryCodes).toHaveLength(10);
     const stored = s.store.records.get('alice')!;
@@ -60,17 +58,17 @@ describe('TOTP enrolment', () => {
 
   it('refuses to start without the right current password, counting it in the password lockout', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.startTotp(session.token, { currentPassword: 'not my password' as Password }))).toBeInstanceOf(AuthenticationError);
     // Counted on the session's own counter, as a password change is.
-    const sessionId = (await s.service.listSessions(session.token))[0]!.id;
+    const sessionId = (await s.service.sessions.listSessions(session.token))[0]!.id;
     expect(s.backend.lockout.state('alice', `session:${sessionId}`)?.attempts).toBe(1);
     expect(s.store.records.get('alice')).toBeUndefined();
   });
 
   it('refuses a wrong confirming code, a second enrolment (409) and a confirmation with nothing pending (404)', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.confirmTotp(session.token, '123456'))).toBeInstanceOf(NotFoundError);
     const { secret } = await s.mfa.startTotp(session.token, { currentPassword: PASSWORD as Password });
     const wrong = totpCode(secret, s.backend.clock.now() + 10 * STEP);
@@ -82,7 +80,7 @@ describe('TOTP enrolment', () => {
 
   it('lets a pending secret lapse after ten minutes', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { secret } = await s.mfa.startTotp(session.token, { currentPassword: PASSWORD as Password });
     s.backend.clock.advance(10 * 60_000);
     expect(await thrown(s.mfa.confirmTotp(session.token, totpCode(secret, s.backend.clock.now())))).toBeInstanceOf(NotFoundError);
@@ -110,8 +108,8 @@ describe('login with a second factor', () => {
   it('gives a wrong password the same 401 as for anyone, enrolled or not', async () => {
     const s = setup();
     await registerWithTotp(s);
-    const enrolled = await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: 'wrong password' })));
-    const unknown = await thrown(s.service.login(parseLoginRequest({ username: 'nobody', password: 'wrong password' })));
+    const enrolled = await thrown(loginSession(s.service, parseLoginRequest({ username: 'alice', password: 'wrong password' })));
+    const unknown = await thrown(loginSession(s.service, parseLoginRequest({ username: 'nobody', password: 'wrong password' })));
     expect(enrolled).toBeInstanceOf(AuthenticationError);
     expect((enrolled as Error).message).toBe((unknown as Error).message);
   });
@@ -121,10 +119,10 @@ describe('login with a second factor', () => {
     const { secret } = await registerWithTotp(s);
     const code = totpCode(secret, s.backend.clock.now());
     const first = await passwordLogin(s);
-    const result = await s.mfa.completeLogin(parseMfaLogin({ challenge: first.challenge.token, code }));
+    const result = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: first.challenge.token, code }));
     expect(result).toMatchObject({ username: 'alice', session: { token: expect.any(String) }, credentials: { accessKeyId: expect.any(String) } });
     const second = await passwordLogin(s);
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: second.challenge.token, code })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: second.challenge.token, code })))).toBeInstanceOf(AuthenticationError);
     expect(s.backend.audit.types('alice')).toContain('mfa_failed');
   });
 
@@ -132,9 +130,9 @@ describe('login with a second factor', () => {
     const s = setup();
     const { secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
     s.backend.clock.advance(STEP);
-    const again = await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
+    const again = await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
     expect(again).toBeInstanceOf(AuthenticationError);
   });
 
@@ -144,12 +142,12 @@ describe('login with a second factor', () => {
     const late = await passwordLogin(s);
     s.backend.clock.advance(5 * 60_000);
     const code = () => totpCode(secret, s.backend.clock.now());
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: late.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: late.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
     const tried = await passwordLogin(s);
     for (let i = 0; i < 3; i++) {
-      await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: '000000' === code() ? '111111' : '000000' })));
+      await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: '000000' === code() ? '111111' : '000000' })));
     }
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: tried.challenge.token, code: code() })))).toBeInstanceOf(AuthenticationError);
   });
 
   it('locks the factor after lockoutThreshold wrong codes across challenges, even for the right code, until the window ends', async () => {
@@ -158,15 +156,15 @@ describe('login with a second factor', () => {
     const wrong = () => (totpCode(secret, s.backend.clock.now()) === '000000' ? '111111' : '000000');
     for (let i = 0; i < 5; i++) {
       const { challenge } = await passwordLogin(s);
-      expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrong() })))).toBeInstanceOf(AuthenticationError);
+      expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: wrong() })))).toBeInstanceOf(AuthenticationError);
     }
     const { challenge } = await passwordLogin(s);
-    const locked = await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
+    const locked = await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })));
     expect(locked).toBeInstanceOf(TooManyAttemptsError);
     expect(s.backend.audit.types('alice')).toContain('mfa_locked');
     s.backend.clock.advance(15 * 60_000);
     const after = await passwordLogin(s);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: after.challenge.token, code: totpCode(secret, s.backend.clock.now()) }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('bounds a burst of parallel guesses to lockoutThreshold code checks', async () => {
@@ -174,7 +172,7 @@ describe('login with a second factor', () => {
     await registerWithTotp(s);
     const challenges = await Promise.all(Array.from({ length: 4 }, () => passwordLogin(s)));
     const answers = await Promise.all(
-      challenges.flatMap(({ challenge }) => Array.from({ length: 3 }, (_, i) => thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: String(100000 + i) }))))),
+      challenges.flatMap(({ challenge }) => Array.from({ length: 3 }, (_, i) => thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: String(100000 + i) }))))),
     );
     const checked = s.backend.audit.events.filter((event) => event.type === 'mfa_failed').length;
     expect(checked).toBe(5);
@@ -185,10 +183,10 @@ describe('login with a second factor', () => {
     const s = setup();
     const { recoveryCodes } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode: recoveryCodes[0]!.toLowerCase() }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, recoveryCode: recoveryCodes[0]!.toLowerCase() }))).resolves.toMatchObject({ username: 'alice' });
     const again = await passwordLogin(s);
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[0] })))).toBeInstanceOf(AuthenticationError);
-    await expect(s.mfa.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[1] }))).resolves.toMatchObject({ username: 'alice' });
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[0] })))).toBeInstanceOf(AuthenticationError);
+    await expect(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: again.challenge.token, recoveryCode: recoveryCodes[1] }))).resolves.toMatchObject({ username: 'alice' });
     expect(s.store.records.get('alice')!.recoveryCodeHashes).toHaveLength(8);
     expect(s.backend.audit.types('alice')).toContain('recovery_code_used');
   });
@@ -197,8 +195,8 @@ describe('login with a second factor', () => {
     const s = setup();
     const { token, secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    await s.service.changePassword(token, { currentPassword: PASSWORD as Password, newPassword: 'another long password' as Password });
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(AuthenticationError);
+    await s.service.accounts.changePassword(token, { currentPassword: PASSWORD as Password, newPassword: 'another long password' as Password });
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) })))).toBeInstanceOf(AuthenticationError);
   });
 });
 
@@ -207,7 +205,7 @@ describe('step-up and removal', () => {
     const s = setup();
     const { token, secret } = await registerWithTotp(s);
     await s.mfa.removeTotp(token, parseStepUp({ code: totpCode(secret, s.backend.clock.now()) }).proof);
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
     expect(s.backend.audit.types('alice')).toContain('totp_removed');
     expect(s.store.records.get('alice')!.recoveryCodeHashes).toEqual([]);
   });
@@ -217,7 +215,7 @@ describe('step-up and removal', () => {
     const { token, secret } = await registerWithTotp(s);
     const code = totpCode(secret, s.backend.clock.now());
     const { challenge } = await passwordLogin(s);
-    await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code }));
+    await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code }));
     expect(await thrown(s.mfa.removeTotp(token, { code }))).toBeInstanceOf(AuthenticationError);
     expect(s.store.records.get('alice')!.totp).toBeDefined();
     expect(() => parseStepUp({})).toThrow(ValidationError);
@@ -228,8 +226,8 @@ describe('step-up and removal', () => {
     const s = setup();
     await registerWithTotp(s);
     s.backend.users.remove('alice');
-    await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
   });
 });
 
@@ -243,10 +241,10 @@ describe('password reset for a user with a second factor', () => {
     const s = setup();
     const { secret } = await registerWithTotp(s);
     const resetCode = await withResetCode(s);
-    const alone = await thrown(s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' })));
+    const alone = await thrown(s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' })));
     expect(alone).toBeInstanceOf(SecondFactorMissingError);
-    expect(await thrown(s.service.login(parseLoginRequest({ username: 'alice', password: 'a new passphrase' })))).toBeInstanceOf(AuthenticationError);
-    const done = await s.service.resetPassword(
+    expect(await thrown(loginSession(s.service, parseLoginRequest({ username: 'alice', password: 'a new passphrase' })))).toBeInstanceOf(AuthenticationError);
+    const done = await s.service.accounts.resetPassword(
       parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', code: totpCode(secret, s.backend.clock.now()) }),
     );
     expect(done.username).toBe('alice');
@@ -256,18 +254,18 @@ describe('password reset for a user with a second factor', () => {
     const s = setup();
     const { recoveryCodes } = await registerWithTotp(s);
     const resetCode = await withResetCode(s);
-    const wrong = await thrown(s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', code: '000000' })));
+    const wrong = await thrown(s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', code: '000000' })));
     expect(wrong).toBeInstanceOf(AuthenticationError);
     await expect(
-      s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', recoveryCode: recoveryCodes[3] })),
+      s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase', recoveryCode: recoveryCodes[3] })),
     ).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('still resets a user without a second factor with the code alone', async () => {
     const s = setup();
-    await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const resetCode = await withResetCode(s);
-    await expect(s.service.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(s.service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: 'a new passphrase' }))).resolves.toMatchObject({ username: 'alice' });
   });
 });
 
@@ -276,25 +274,25 @@ describe('step-up before ending another session', () => {
     const s = setup();
     const { token, secret } = await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
-    const phone = await s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
-    const phoneId = (await s.service.listSessions(phone.session.token)).find((session) => session.current)!.id;
-    expect(await thrown(s.mfa.revokeSession(token, phoneId, undefined))).toBeInstanceOf(ValidationError);
-    expect(await thrown(s.mfa.revokeSession(token, phoneId, { currentPassword: PASSWORD as Password }))).toBeInstanceOf(SecondFactorMissingError);
-    await expect(s.service.token(phone.session.token)).resolves.toBeDefined();
+    const phone = await s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, code: totpCode(secret, s.backend.clock.now()) }));
+    const phoneId = (await s.service.sessions.listSessions(phone.session.token)).find((session) => session.current)!.id;
+    expect(await thrown(s.service.sessions.revokeSession(token, phoneId, undefined))).toBeInstanceOf(ValidationError);
+    expect(await thrown(s.service.sessions.revokeSession(token, phoneId, { currentPassword: PASSWORD as Password }))).toBeInstanceOf(SecondFactorMissingError);
+    await expect(s.service.sessions.token(phone.session.token)).resolves.toBeDefined();
     s.backend.clock.advance(STEP);
-    await s.mfa.revokeSession(token, phoneId, { code: totpCode(secret, s.backend.clock.now()) });
-    expect(await thrown(s.service.token(phone.session.token))).toBeInstanceOf(AuthenticationError);
-    const ownId = (await s.service.listSessions(token)).find((session) => session.current)!.id;
-    await s.mfa.revokeSession(token, ownId, undefined);
-    expect(await thrown(s.service.token(token))).toBeInstanceOf(AuthenticationError);
+    await s.service.sessions.revokeSession(token, phoneId, { code: totpCode(secret, s.backend.clock.now()) });
+    expect(await thrown(s.service.sessions.token(phone.session.token))).toBeInstanceOf(AuthenticationError);
+    const ownId = (await s.service.sessions.listSessions(token)).find((session) => session.current)!.id;
+    await s.service.sessions.revokeSession(token, ownId, undefined);
+    expect(await thrown(s.service.sessions.token(token))).toBeInstanceOf(AuthenticationError);
   });
 
   it('answers 404 for another user\'s session before any proof is checked', async () => {
     const s = setup();
-    const alice = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-    const bob = await s.service.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
-    const bobId = (await s.service.listSessions(bob.session.token))[0]!.id;
-    expect(await thrown(s.mfa.revokeSession(alice.session.token, bobId, undefined))).toBeInstanceOf(NotFoundError);
+    const alice = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const bob = await s.service.accounts.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
+    const bobId = (await s.service.sessions.listSessions(bob.session.token))[0]!.id;
+    expect(await thrown(s.service.sessions.revokeSession(alice.session.token, bobId, undefined))).toBeInstanceOf(NotFoundError);
     expect(s.backend.lockout.state('alice')).toBeUndefined();
   });
 });
@@ -302,7 +300,7 @@ describe('step-up before ending another session', () => {
 describe('passkeys (the WebAuthn ceremonies themselves run in test/web/mfa-passkey.browser.test.ts)', () => {
   it('hands out registration options only after a step-up, bound to the configured relying party', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.passkeyOptions(session.token, { currentPassword: 'wrong password' as Password }))).toBeInstanceOf(AuthenticationError);
     const options = (await s.mfa.passkeyOptions(session.token, { currentPassword: PASSWORD as Password })) as { rp: { id: string }; challenge: string; user: { name: string } };
     expect(options.rp.id).toBe('localhost');
@@ -312,13 +310,13 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/web/mfa-passk
 
   it('refuses a forged registration answer (401, audited) and adds nothing', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     await s.mfa.passkeyOptions(session.token, { currentPassword: PASSWORD as Password });
     const forged = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'oA' }, clientExtensionResults: {} };
     expect(await thrown(s.mfa.addPasskey(session.token, forged, 'Laptop'))).toBeInstanceOf(AuthenticationError);
     expect(s.store.records.get('alice')!.passkeys).toEqual([]);
     expect(s.backend.audit.types('alice')).toContain('mfa_failed');
-    await expect(s.service.login(parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
+    await expect(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('refuses a forged passkey answer to a login challenge, counted toward the factor lockout', async () => {
@@ -326,13 +324,13 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/web/mfa-passk
     await registerWithTotp(s);
     const { challenge } = await passwordLogin(s);
     const forged = JSON.stringify({ id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} });
-    expect(await thrown(s.mfa.completeLogin(parseMfaLogin({ challenge: challenge.token, passkey: forged })))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.completeLogin(parseMfaLogin({ challenge: challenge.token, passkey: forged })))).toBeInstanceOf(AuthenticationError);
     expect(s.store.attempts.get('alice unknown-device')?.attempts).toBe(1);
   });
 
   it('answers 404 for removing a passkey the user does not have, before any proof is checked', async () => {
     const s = setup();
-    const { session } = await s.service.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(await thrown(s.mfa.removePasskey(session.token, 'AAAA', { currentPassword: 'wrong password' as Password }))).toBeInstanceOf(NotFoundError);
     expect(s.backend.lockout.state('alice')).toBeUndefined();
   });
@@ -341,7 +339,7 @@ describe('passkeys (the WebAuthn ceremonies themselves run in test/web/mfa-passk
 describe('passwordless sign-in', () => {
   it('gives options for any passkey with user verification required, and a challenge that reveals nobody', async () => {
     const s = setup();
-    const { challenge, passkeyOptions } = await s.mfa.passkeyLoginOptions();
+    const { challenge, passkeyOptions } = await s.mfaLogin.passkeyLoginOptions();
     expect(challenge.token).toMatch(/^[\w-]{43}$/);
     expect(passkeyOptions).toMatchObject({ rpId: 'localhost', userVerification: 'required', allowCredentials: [] });
   });
@@ -349,11 +347,11 @@ describe('passwordless sign-in', () => {
   it('refuses a passkey nobody registered, and a login challenge used at the passwordless route', async () => {
     const s = setup();
     await registerWithTotp(s);
-    const { challenge } = await s.mfa.passkeyLoginOptions();
+    const { challenge } = await s.mfaLogin.passkeyLoginOptions();
     const unknown = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} };
-    expect(await thrown(s.mfa.passkeyLogin(challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.passkeyLogin(challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
     const login = await passwordLogin(s);
-    expect(await thrown(s.mfa.passkeyLogin(login.challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.mfaLogin.passkeyLogin(login.challenge.token, unknown))).toBeInstanceOf(AuthenticationError);
     expect(s.backend.sessions.size).toBe(1);
   });
 });

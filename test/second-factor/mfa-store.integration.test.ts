@@ -5,20 +5,23 @@
  * a login challenge keeps the counter its answers are charged to.
  */
 import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoMfaStore } from '../../lambda/adapters/dynamo-mfa-store';
-import type { PasskeyRecord } from '../../lambda/core/mfa/ports';
-import { parseUsername } from '../../lambda/core/username';
+import { DynamoChallengeStore } from '../../lambda/adapters/dynamo/challenge-store';
+import { DynamoFactorStore } from '../../lambda/adapters/dynamo/factor-store';
+import type { PasskeyRecord } from '../../lambda/second-factor/ports';
+import { parseUsername } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
 const TABLE = 'tvm-mfa-store';
 const NOW = Date.UTC(2026, 11, 7);
 const DAY = 86_400_000;
 let dynamo: TestDynamoDb;
-let store: DynamoMfaStore;
+let store: DynamoFactorStore;
+let challenges: DynamoChallengeStore;
 
 beforeAll(async () => {
   dynamo = await startDynalite(TABLE);
-  store = new DynamoMfaStore(dynamo.client, TABLE);
+  store = new DynamoFactorStore(dynamo.client, TABLE);
+  challenges = new DynamoChallengeStore(dynamo.client, TABLE);
 });
 afterAll(() => dynamo.stop());
 
@@ -120,7 +123,7 @@ describe('factor counters', () => {
 });
 
 it('a login challenge keeps the counter its answers are charged to and the trusted device it came from', async () => {
-  await store.putChallenge({
+  await challenges.putChallenge({
     tokenHash: 'h1',
     username: parseUsername('erin'),
     userId: 'id-erin',
@@ -131,5 +134,5 @@ it('a login challenge keeps the counter its answers are charged to and the trust
     lockoutScope: 'device:0123456789abcdef01234567',
     trustedDeviceHash: 'f'.repeat(64),
   });
-  expect(await store.takeChallengeAttempt('h1', 3, NOW)).toMatchObject({ lockoutScope: 'device:0123456789abcdef01234567', trustedDeviceHash: 'f'.repeat(64), attempts: 1 });
+  expect(await challenges.takeChallengeAttempt('h1', 3, NOW)).toMatchObject({ lockoutScope: 'device:0123456789abcdef01234567', trustedDeviceHash: 'f'.repeat(64), attempts: 1 });
 });

@@ -5,7 +5,7 @@
  * an authenticator app would.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
+import { totpCode, totpStep } from '../../lambda/second-factor/totp';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 import { postJson, register, runAdmin, s3ClientFor, sandboxForThisFile, type VendResponse } from './helpers';

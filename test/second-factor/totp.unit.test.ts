@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Secret, TOTP } from 'otpauth';
-import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode, RECOVERY_CODE_COUNT } from '../../lambda/core/mfa/recovery-codes';
-import { matchTotp, newTotpSecret, totpCode, totpStep, totpUri } from '../../lambda/core/mfa/totp';
+import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode, RECOVERY_CODE_COUNT } from '../../lambda/second-factor/recovery-codes';
+import { matchTotp, newTotpSecret, totpCode, totpStep, totpUri } from '../../lambda/second-factor/totp';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 

@@ -7,10 +7,10 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { BackendUnavailableError } from '../../lambda/core/errors';
-import type { SessionRecord } from '../../lambda/core/ports';
-import { parseUsername } from '../../lambda/core/username';
+import { DynamoSessionStore } from '../../lambda/adapters/dynamo/session-store';
+import { BackendUnavailableError } from '../../lambda/platform/errors';
+import type { SessionRecord } from '../../lambda/sessions/ports';
+import { parseUsername } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
 const TABLE = 'tvm-put-session-retry';
@@ -27,10 +27,10 @@ const session = (tokenHash: string, sessionId = `sid-${tokenHash}`): SessionReco
 
 describe('against dynalite', () => {
   let dynamo: TestDynamoDb;
-  let store: DynamoTvmStore;
+  let store: DynamoSessionStore;
   beforeAll(async () => {
     dynamo = await startDynalite(TABLE);
-    store = new DynamoTvmStore(dynamo.client, TABLE);
+    store = new DynamoSessionStore(dynamo.client, TABLE);
   });
   afterAll(() => dynamo.stop());
 
@@ -49,7 +49,7 @@ describe('against dynalite', () => {
 
 describe('when the SDK retries a write that went through', () => {
   let documents: AwsClientStub<DynamoDBDocumentClient>;
-  const store = new DynamoTvmStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE);
+  const store = new DynamoSessionStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE);
   const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
   beforeAll(() => {
     documents = mockClient(DynamoDBDocumentClient);

@@ -6,8 +6,8 @@ import {
   newId,
   newSessionToken,
   sessionTokenUsername,
-} from '../../lambda/core/session-token';
-import { parseUsername, type Username } from '../../lambda/core/username';
+} from '../../lambda/sessions/session-token';
+import { parseUsername, type Username } from '../../lambda/accounts/username';
 
 const ALICE = 'alice' as Username;
 const secretOf = (token: string): string => token.slice(token.lastIndexOf('.') + 1);

@@ -6,16 +6,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { DynamoTvmStore } from '../../lambda/adapters/dynamo-store';
-import { BackendUnavailableError } from '../../lambda/core/errors';
-import type { SessionRecord, UserRecord } from '../../lambda/core/ports';
-import { parseUsername } from '../../lambda/core/username';
+import { dynamoStores, type DynamoStores } from '../../lambda/adapters/dynamo/stores';
+import { BackendUnavailableError } from '../../lambda/platform/errors';
+import type { SessionRecord } from '../../lambda/sessions/ports';
+import type { UserRecord } from '../../lambda/accounts/ports';
+import { parseUsername } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
 const TABLE = 'tvm-session-with-user';
 const NOW = Date.UTC(2026, 11, 2);
 let dynamo: TestDynamoDb;
-let store: DynamoTvmStore;
+let store: DynamoStores;
 let serial = 0;
 
 const user = (name: string): UserRecord => ({
@@ -39,7 +40,7 @@ const fresh = (prefix: string) => `${prefix}-${++serial}`;
 
 beforeAll(async () => {
   dynamo = await startDynalite(TABLE);
-  store = new DynamoTvmStore(dynamo.client, TABLE);
+  store = dynamoStores(dynamo.client, TABLE);
 });
 
 afterAll(() => dynamo.stop());
@@ -47,46 +48,46 @@ afterAll(() => dynamo.stop());
 describe('getSessionWithUser against dynalite', () => {
   it('answers both records exactly as the single reads do', async () => {
     const name = fresh('both');
-    await store.createUser(user(name));
-    await store.putSession(session(name, `hash-${name}`));
-    const together = await store.getSessionWithUser(`hash-${name}`, parseUsername(name));
-    expect(together).toEqual({ session: await store.getSession(`hash-${name}`), user: await store.getUser(parseUsername(name)) });
+    await store.users.createUser(user(name));
+    await store.sessions.putSession(session(name, `hash-${name}`));
+    const together = await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name));
+    expect(together).toEqual({ session: await store.sessions.getSession(`hash-${name}`), user: await store.users.getUser(parseUsername(name)) });
     expect(together.user?.username).toBe(name);
     expect(together.session?.tokenHash).toBe(`hash-${name}`);
   });
 
   it('answers the user alone when the session is gone, and the session alone when the user is', async () => {
     const name = fresh('half');
-    await store.createUser(user(name));
-    expect(await store.getSessionWithUser(`hash-none-${name}`, parseUsername(name))).toEqual({ user: await store.getUser(parseUsername(name)) });
-    await store.putSession(session(name, `hash-${name}`));
+    await store.users.createUser(user(name));
+    expect(await store.sessions.getSessionWithUser(`hash-none-${name}`, parseUsername(name))).toEqual({ user: await store.users.getUser(parseUsername(name)) });
+    await store.sessions.putSession(session(name, `hash-${name}`));
     const other = parseUsername(fresh('nobody'));
-    expect(await store.getSessionWithUser(`hash-${name}`, other)).toEqual({ session: await store.getSession(`hash-${name}`) });
+    expect(await store.sessions.getSessionWithUser(`hash-${name}`, other)).toEqual({ session: await store.sessions.getSession(`hash-${name}`) });
   });
 
   it('answers no user for a held (deleted) name, as getUser does', async () => {
     const name = fresh('held');
-    await store.createUser(user(name));
-    await store.putSession(session(name, `hash-${name}`));
-    expect(await store.holdName(parseUsername(name), `id-${name}`, NOW + 3_600_000)).toBe(true);
-    const together = await store.getSessionWithUser(`hash-${name}`, parseUsername(name));
+    await store.users.createUser(user(name));
+    await store.sessions.putSession(session(name, `hash-${name}`));
+    expect(await store.users.holdName(parseUsername(name), `id-${name}`, NOW + 3_600_000)).toBe(true);
+    const together = await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name));
     expect(together.user).toBeUndefined();
     expect(together.session?.username).toBe(name);
   });
 
   it('reads a write made just before it (strongly consistent)', async () => {
     const name = fresh('fresh');
-    await store.createUser(user(name));
-    await store.putSession(session(name, `hash-${name}`));
-    await store.touchSession(`hash-${name}`, NOW + 5);
-    expect((await store.getSessionWithUser(`hash-${name}`, parseUsername(name))).session?.lastUsedAt).toBe(NOW + 5);
+    await store.users.createUser(user(name));
+    await store.sessions.putSession(session(name, `hash-${name}`));
+    await store.sessions.touchSession(`hash-${name}`, NOW + 5);
+    expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).session?.lastUsedAt).toBe(NOW + 5);
   });
 });
 
 describe('getSessionWithUser when DynamoDB leaves keys unprocessed', () => {
   // Mocking the class mocks every instance: only from here on, so the dynalite tests above are real.
   let documents: AwsClientStub<DynamoDBDocumentClient>;
-  const mocked = new DynamoTvmStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE);
+  const mocked = dynamoStores(new DynamoDBClient({ region: 'us-east-1' }), TABLE).sessions;
   const alice = parseUsername('alice');
   const aliceItem = { pk: 'USER#alice', sk: 'PROFILE', ...user('alice') };
   const sessionItem = { pk: 'SESSION#h', sk: 'SESSION', ...session('alice', 'h') };

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TvmConfig } from '../../lambda/core/config';
+import type { TvmConfig } from '../../lambda/platform/config';
 import {
   AuthenticationError,
   BackendUnavailableError,
   TooManyAttemptsError,
   UsernameTakenError,
   ValidationError,
-} from '../../lambda/core/errors';
-import type { Password, PasswordHasher } from '../../lambda/core/password';
-import { BcryptPasswordHasher } from '../../lambda/core/password-hash';
-import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/core/policy';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/core/requests';
-import { hashSessionToken } from '../../lambda/core/session-token';
-import { TvmService } from '../../lambda/core/tvm-service';
-import { parseUsername } from '../../lambda/core/username';
-import { CountingHasher, FakePasswordHasher, inMemoryBackend } from '../support/in-memory';
+} from '../../lambda/platform/errors';
+import type { Password, PasswordHasher } from '../../lambda/accounts/password';
+import { BcryptPasswordHasher } from '../../lambda/accounts/password-hash';
+import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/credentials/policy';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { hashSessionToken } from '../../lambda/sessions/session-token';
+import { createServices, type Services } from '../../lambda/services';
+import { parseUsername } from '../../lambda/accounts/username';
+import { CountingHasher, FakePasswordHasher, inMemoryBackend, loginSession } from '../support/in-memory';
 import { thrown } from '../support/async';
 
 const PASSWORD = 'correct horse battery';
@@ -25,15 +25,15 @@ const DAY = 24 * 60 * MINUTE;
 
 function setup(options: { config?: Partial<TvmConfig>; hasher?: PasswordHasher } = {}) {
   const backend = inMemoryBackend(options);
-  return { backend, service: new TvmService(backend) };
+  return { backend, service: createServices(backend) };
 }
 
-const register = (service: TvmService, username = 'alice', password = PASSWORD) =>
-  service.register(parseRegisterRequest({ username, password }));
-const login = (service: TvmService, username = 'alice', password = PASSWORD, device?: string) =>
-  service.login(parseLoginRequest({ username, password, ...(device ? { device } : {}) }));
+const register = (service: Services, username = 'alice', password = PASSWORD) =>
+  service.accounts.register(parseRegisterRequest({ username, password }));
+const login = (service: Services, username = 'alice', password = PASSWORD, device?: string) =>
+  loginSession(service, parseLoginRequest({ username, password, ...(device ? { device } : {}) }));
 
-describe('TvmService on in-memory fakes', () => {
+describe('accounts and sessions services on in-memory fakes', () => {
   describe('register, login, token, logout', () => {
     it('register answers username, a 30-day session, credentials and storage, and stores the user', async () => {
       const { backend, service } = setup();
@@ -90,7 +90,7 @@ describe('TvmService on in-memory fakes', () => {
     it('token vends fresh credentials and storage for a live session', async () => {
       const { backend, service } = setup();
       const { session, credentials } = await register(service);
-      const vended = await service.token(session.token);
+      const vended = await service.sessions.token(session.token);
       expect(vended.storage).toEqual({ bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' });
       expect(vended.credentials.accessKeyId).not.toBe(credentials.accessKeyId);
       expect(backend.issuer.requests).toHaveLength(2);
@@ -107,12 +107,12 @@ describe('TvmService on in-memory fakes', () => {
         inFlight -= 1;
       };
       const backend = inMemoryBackend({ roundTrip });
-      const service = new TvmService(backend);
+      const service = createServices(backend);
       const { session } = await register(service);
       const before = backend.audit.events.length;
 
       stages = 0;
-      await service.token(session.token);
+      await service.sessions.token(session.token);
       expect(stages).toBe(3);
       expect(backend.issuer.requests).toHaveLength(2);
       expect(backend.audit.events.slice(before).map((event) => event.type)).toEqual(['token_issued']);
@@ -124,7 +124,7 @@ describe('TvmService on in-memory fakes', () => {
       await backend.sessions.putSession({ ...stored(), tokenHash: hashSessionToken(legacy) });
       backend.clock.advance(DAY);
       stages = 0;
-      await service.token(legacy);
+      await service.sessions.token(legacy);
       expect(stages).toBe(4);
     });
 
@@ -133,37 +133,37 @@ describe('TvmService on in-memory fakes', () => {
       const alice = await register(service);
       await register(service, 'bob');
       const secret = alice.session.token.slice('alice.'.length);
-      await expect(service.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
       // Even if a record were stored under the hash of "bob.<secret>", it names alice: refused.
       const aliceSession = backend.sessions.all().find((record) => record.tokenHash === hashSessionToken(alice.session.token))!;
       await backend.sessions.putSession({ ...aliceSession, tokenHash: hashSessionToken(`bob.${secret}`) });
-      await expect(service.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
-      await expect(service.token(alice.session.token)).resolves.toBeDefined();
+      await expect(service.sessions.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(alice.session.token)).resolves.toBeDefined();
     });
 
     it('rule 6: logout revokes the session: token and logout then answer 401', async () => {
       const { backend, service } = setup();
       const { session } = await register(service);
-      await service.logout(session.token);
+      await service.sessions.logout(session.token);
       expect(backend.sessions.size).toBe(0);
-      await expect(service.token(session.token)).rejects.toBeInstanceOf(AuthenticationError);
-      await expect(service.logout(session.token)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(session.token)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.logout(session.token)).rejects.toBeInstanceOf(AuthenticationError);
     });
 
     it('rule 6: logout revokes one session only; another session of the same user still works', async () => {
       const { service } = setup();
       const first = await register(service);
       const second = await login(service);
-      await service.logout(first.session.token);
-      await expect(service.token(second.session.token)).resolves.toBeDefined();
+      await service.sessions.logout(first.session.token);
+      await expect(service.sessions.token(second.session.token)).resolves.toBeDefined();
     });
 
     it('rule 6: refuses a missing token and a well-formed token that was never issued', async () => {
       const { service } = setup();
       await register(service);
-      await expect(service.token(undefined)).rejects.toBeInstanceOf(AuthenticationError);
-      await expect(service.token('A'.repeat(43))).rejects.toBeInstanceOf(AuthenticationError);
-      await expect(service.logout(undefined)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(undefined)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token('A'.repeat(43))).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.logout(undefined)).rejects.toBeInstanceOf(AuthenticationError);
     });
 
     it('rule 6: a session works until just before SESSION_DAYS and is refused at and after expiry, though still stored', async () => {
@@ -171,12 +171,12 @@ describe('TvmService on in-memory fakes', () => {
       const { backend, service } = setup({ config: { sessionDays: 30, sessionIdleDays: 60 } });
       const { session } = await register(service);
       backend.clock.advance(30 * DAY - 1);
-      await expect(service.token(session.token)).resolves.toBeDefined();
+      await expect(service.sessions.token(session.token)).resolves.toBeDefined();
       backend.clock.advance(1);
-      await expect(service.token(session.token)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(session.token)).rejects.toBeInstanceOf(AuthenticationError);
       backend.clock.advance(DAY);
-      await expect(service.token(session.token)).rejects.toBeInstanceOf(AuthenticationError);
-      await expect(service.logout(session.token)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(session.token)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.logout(session.token)).rejects.toBeInstanceOf(AuthenticationError);
       expect(backend.sessions.size).toBe(1);
     });
 
@@ -184,10 +184,10 @@ describe('TvmService on in-memory fakes', () => {
       const { backend, service } = setup();
       const old = await register(service);
       expect(backend.users.remove('alice')).toBe(true);
-      await expect(service.token(old.session.token)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(old.session.token)).rejects.toBeInstanceOf(AuthenticationError);
       const renewed = await register(service, 'alice', 'another password');
-      await expect(service.token(old.session.token)).rejects.toBeInstanceOf(AuthenticationError);
-      await expect(service.token(renewed.session.token)).resolves.toBeDefined();
+      await expect(service.sessions.token(old.session.token)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(service.sessions.token(renewed.session.token)).resolves.toBeDefined();
     });
   });
 
@@ -369,7 +369,7 @@ describe('TvmService on in-memory fakes', () => {
       });
       const { session } = await register(service, 'Al');
       await login(service, 'al');
-      await service.token(session.token);
+      await service.sessions.token(session.token);
       const al = parseUsername('al');
       const expected = {
         username: 'al',
@@ -442,8 +442,8 @@ describe('TvmService on in-memory fakes', () => {
       const { backend, service } = setup();
       const { session } = await register(service);
       backend.issuer.failNext();
-      await expect(service.token(session.token)).rejects.toBeInstanceOf(BackendUnavailableError);
-      await expect(service.token(session.token)).resolves.toBeDefined();
+      await expect(service.sessions.token(session.token)).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(service.sessions.token(session.token)).resolves.toBeDefined();
     });
 
     it('rule 9: when the lockout store fails, login answers 503 without checking the password', async () => {
@@ -467,8 +467,8 @@ describe('TvmService on in-memory fakes', () => {
       const loggedIn = await login(service);
       await thrown(login(service, 'alice', WRONG));
       await thrown(login(service, 'mallory', PASSWORD));
-      const vended = await service.token(loggedIn.session.token);
-      await service.logout(loggedIn.session.token);
+      const vended = await service.sessions.token(loggedIn.session.token);
+      await service.sessions.logout(loggedIn.session.token);
       const text = backend.log.text();
       expect(backend.log.entries.length).toBeGreaterThan(0);
       const secrets = [

@@ -6,9 +6,9 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/core/config';
-import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/core/settings';
 import { ROUTES } from '../../lambda/contract/routes';
+import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/platform/config';
+import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/platform/settings';
 import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
 import {
   assertAllResourcesProperties,

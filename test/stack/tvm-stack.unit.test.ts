@@ -7,11 +7,11 @@ import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/core/settings';
-import { renderVendingRolePolicy } from '../../lambda/core/policy';
 import { ROUTES } from '../../lambda/contract/routes';
 import { toApiGatewaySchema } from '../../lib/tvm-api';
 import { queriesSessionIndex, tableActionsFor } from '../../lambda/contract/routes';
+import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/platform/settings';
+import { renderVendingRolePolicy } from '../../lambda/credentials/policy';
 import { VENDING_ACTIONS } from '../../lib/vending-role';
 import { maskAssetHashes } from './mask-asset-hashes';
 import {

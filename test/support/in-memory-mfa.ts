@@ -1,11 +1,11 @@
 /**
- * In-memory second-factor stores with the DynamoDB adapter's conditions
- * (lambda/adapters/dynamo-mfa-store.ts), each evaluated and applied in one synchronous step
- * after a yield, so parallel callers interleave between operations as over a network.
+ * In-memory second-factor stores with the DynamoDB stores' conditions
+ * (lambda/adapters/dynamo/factor-store.ts and challenge-store.ts), each evaluated and applied
+ * in one synchronous step after a yield, so parallel callers interleave as over a network.
  */
-import type { LockoutScope } from '../../lambda/core/lockout';
-import type { ChallengeRecord, ChallengeStore, FactorAttemptLimits, FactorAttemptResult, FactorAttemptState, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../lambda/core/mfa/ports';
-import type { Username } from '../../lambda/core/username';
+import type { LockoutScope } from '../../lambda/accounts/lockout';
+import type { ChallengeRecord, ChallengeStore, FactorAttemptLimits, FactorAttemptResult, FactorAttemptState, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../lambda/second-factor/ports';
+import type { Username } from '../../lambda/accounts/username';
 
 const roundTrip = () => new Promise<void>((resolve) => setImmediate(resolve));
 

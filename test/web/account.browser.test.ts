@@ -5,7 +5,7 @@
  * step-up), a password change, redeeming an operator's reset code, and deleting one's account.
  */
 import { MemorySessionStore, TvmClient, TvmMfa, LoginRequiredError, InvalidCredentialsError, SecondFactorRequiredError } from '@serverless-tvm/client';
-import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
+import { totpCode, totpStep } from '../../lambda/second-factor/totp';
 import {
   logOutOf,
   operator,

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LoginRequiredError, MemorySessionStore, SecondFactorRequiredError, TvmClient, TvmMfa } from '@serverless-tvm/client';
-import { totpCode, totpStep } from '../../lambda/core/mfa/totp';
+import { totpCode, totpStep } from '../../lambda/second-factor/totp';
 import type { Sandbox } from '../../local/sandbox';
 import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../../lambda/contract/limits';
-import { DEFAULT_SETTINGS } from '../../lambda/core/settings';
+import { DEFAULT_SETTINGS } from '../../lambda/platform/settings';
 import { createWebAppHandler } from '../../web/serve';
 
 let server: Server;

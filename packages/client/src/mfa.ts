@@ -12,8 +12,7 @@
  * ```
  */
 import { UnexpectedResponseError, type MfaChallenge } from './errors';
-import type { TvmClient } from './tvm-client';
-import type { SessionResult } from './types';
+import type { RequestPlan, SessionResult } from './types';
 
 /** A second factor as a person gives it: a code from the app, or one recovery code. */
 export type SecondFactor = { readonly code: string } | { readonly recoveryCode: string };
@@ -76,9 +75,18 @@ function compactRegistration(credential: object): string {
   return JSON.stringify({ ...rest, response: needed });
 }
 
-/** Second-factor calls on a {@link TvmClient}'s transport and session. */
+/**
+ * What {@link TvmMfa} needs of its client: the transport and the session it keeps (a
+ * `TvmClient`, named by shape so this module and the client's do not import each other).
+ */
+export interface MfaClientSide {
+  call(plan: Omit<RequestPlan, 'bearer'> & { readonly bearer?: boolean }): Promise<unknown>;
+  acceptLogin(answer: unknown): Promise<SessionResult>;
+}
+
+/** Second-factor calls on a `TvmClient`'s transport and session. */
 export class TvmMfa {
-  constructor(private readonly client: TvmClient) {}
+  constructor(private readonly client: MfaClientSide) {}
 
   /**
    * Answers a login's challenge and keeps the session, like `login` does. Never retried.

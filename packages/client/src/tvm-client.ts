@@ -18,7 +18,8 @@ import { stepUpBody, type PasskeyStepUp, type SecondFactor, type StepUp } from '
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryAfterOnlyDelayMs, retryDelayMs, type RetryPolicy } from './retry';
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
-import type { SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
+import type { RequestPlan, SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
+export type { RequestPlan } from './types';
 
 /** The subset of `fetch` the client uses; pass your own to add headers, logging or a test double. */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -63,20 +64,6 @@ export type SessionEvent =
 
 /** A listener of {@link TvmClient.onSessionChange}. */
 export type SessionListener = (event: SessionEvent) => void;
-
-/** One API call: method, path, body, auth and whether it may be retried. */
-export interface RequestPlan {
-  /** Default POST. */
-  readonly method?: 'POST' | 'GET' | 'DELETE';
-  readonly path: string;
-  readonly body?: unknown;
-  readonly bearer?: string;
-  /**
-   * Whether the call may be sent again after a transient failure; `'retry-after'`: only after
-   * a 503 carrying Retry-After, which the TVM sends when it did nothing (see retryAfterOnlyDelayMs).
-   */
-  readonly retry: boolean | 'retry-after';
-}
 
 /**
  * Registers, logs in, vends credentials and logs out against one TVM.

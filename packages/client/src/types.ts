@@ -80,3 +80,17 @@ export interface SessionSummary {
   /** True for the session this client holds. */
   readonly current: boolean;
 }
+
+/** One API call: method, path, body, auth and whether it may be retried. */
+export interface RequestPlan {
+  /** Default POST. */
+  readonly method?: 'POST' | 'GET' | 'DELETE';
+  readonly path: string;
+  readonly body?: unknown;
+  readonly bearer?: string;
+  /**
+   * Whether the call may be sent again after a transient failure; `'retry-after'`: only after
+   * a 503 carrying Retry-After, which the TVM sends when it did nothing (see retryAfterOnlyDelayMs).
+   */
+  readonly retry: boolean | 'retry-after';
+}

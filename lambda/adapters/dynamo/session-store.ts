@@ -1,0 +1,156 @@
+/** Login sessions on DynamoDB (layout in table-layout.ts), listed per user through the `sessionsByOwner` index. */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Username } from '../../accounts/username';
+import { BackendUnavailableError } from '../../platform/errors';
+import type { SessionRecord, SessionStore, SessionWithUser, SessionWithUserReader } from '../../sessions/ports';
+import { DynamoTable, isConditionFailure, storedUsername, ttlSeconds, unavailable } from './helpers';
+import { KEYS, TABLE_LAYOUT, type ItemKey } from './table-layout';
+import { isHold, toUser } from './user-store';
+
+/** How often a BatchGetItem is sent before keys it leaves unprocessed make a 503. */
+const BATCH_GET_ATTEMPTS = 3;
+/** The wait before asking again for unprocessed keys, doubled each time (AWS advises backing off). */
+const BATCH_GET_BACKOFF_MS = 25;
+
+/** {@link SessionStore} on DynamoDB, and the session-with-user read /token's first stage makes in one BatchGetItem. */
+export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
+  private readonly table: DynamoTable;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.table = new DynamoTable(client, tableName);
+  }
+
+
+  /**
+   * Writes a new session. Its token hash is random, so the condition can only fail because
+   * this very write already happened: the SDK retried an attempt that timed out after DynamoDB
+   * applied it. The stored item is then read back, and the write counts as done if it is this
+   * session; anything else is a 503.
+   */
+  async putSession(session: SessionRecord): Promise<void> {
+    try {
+      await this.table.documents.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...KEYS.session(session.tokenHash),
+            ...session,
+            [TABLE_LAYOUT.sessionsByOwnerIndex.partitionKey]: KEYS.sessionOwner(session.username),
+            [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(session.expiresAt),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+      const stored = await this.table.get(KEYS.session(session.tokenHash));
+      if (stored?.sessionId !== session.sessionId || stored.userId !== session.userId) throw unavailable(error);
+    }
+  }
+
+  async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    const item = await this.table.get(KEYS.session(tokenHash));
+    return item ? toSession(item) : undefined;
+  }
+
+  /** One consistent BatchGetItem for both items. */
+  async getSessionWithUser(tokenHash: string, username: Username): Promise<SessionWithUser> {
+    const wantedSession = KEYS.session(tokenHash);
+    const wantedUser = KEYS.user(username);
+    const items = await this.batchGet([wantedSession, wantedUser]);
+    const find = (key: ItemKey) => items.find((item) => item.pk === key.pk && item.sk === key.sk);
+    const sessionItem = find(wantedSession);
+    const userItem = find(wantedUser);
+    return {
+      ...(sessionItem ? { session: toSession(sessionItem) } : {}),
+      ...(userItem && !isHold(userItem) ? { user: toUser(userItem) } : {}),
+    };
+  }
+
+  async listSessions(username: Username): Promise<SessionRecord[]> {
+    const index = TABLE_LAYOUT.sessionsByOwnerIndex;
+    const sessions: SessionRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.table.documents.send(
+          new QueryCommand({
+            TableName: this.table.name,
+            IndexName: index.name,
+            KeyConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: { '#owner': index.partitionKey },
+            ExpressionAttributeValues: { ':owner': KEYS.sessionOwner(username) },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        sessions.push(...(page.Items ?? []).map(toSession));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw error instanceof BackendUnavailableError ? error : unavailable(error);
+    }
+    return sessions;
+  }
+
+  async touchSession(tokenHash: string, at: number): Promise<void> {
+    try {
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: KEYS.session(tokenHash),
+          UpdateExpression: 'SET lastUsedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
+      // A session revoked a moment ago: nothing to record.
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.table.write(new DeleteCommand({ TableName: this.table.name, Key: KEYS.session(tokenHash) }));
+  }
+
+  /**
+   * A consistent BatchGetItem of a few keys. Keys DynamoDB leaves unprocessed (throttling) are
+   * asked again after a short, doubling wait, at most BATCH_GET_ATTEMPTS times in all; any
+   * still left make a 503.
+   */
+  private async batchGet(keys: readonly ItemKey[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let pending: Record<string, unknown>[] = keys.map((key) => ({ ...key }));
+    try {
+      for (let attempt = 0; attempt < BATCH_GET_ATTEMPTS && pending.length > 0; attempt++) {
+        if (attempt > 0) await sleep(BATCH_GET_BACKOFF_MS * 2 ** (attempt - 1));
+        const result = await this.table.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        items.push(...(result.Responses?.[this.table.name] ?? []));
+        pending = result.UnprocessedKeys?.[this.table.name]?.Keys ?? [];
+      }
+    } catch (error) {
+      throw unavailable(error);
+    }
+    if (pending.length > 0) throw unavailable(new Error(`BatchGetItem left ${pending.length} keys unprocessed`));
+    return items;
+  }
+}
+
+
+function toSession(item: Record<string, unknown>): SessionRecord {
+  return {
+    tokenHash: String(item.tokenHash),
+    sessionId: String(item.sessionId),
+    username: storedUsername(item.username),
+    userId: String(item.userId),
+    generation: Number(item.generation ?? 0),
+    createdAt: Number(item.createdAt),
+    expiresAt: Number(item.expiresAt),
+    ...(item.lastUsedAt !== undefined ? { lastUsedAt: Number(item.lastUsedAt) } : {}),
+    ...(typeof item.device === 'string' ? { device: item.device } : {}),
+  };
+}

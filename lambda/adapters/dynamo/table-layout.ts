@@ -1,0 +1,113 @@
+/**
+ * The DynamoDB table's shape, shared by the stores, the CDK stack and the local sandbox: the
+ * one description of the item layout, and the only module that spells a key.
+ * Single-table design: every item has a string partition key and sort key.
+ *
+ * | item | pk | sk |
+ * |---|---|---|
+ * | user, or the hold on a deleted name (`heldUntil`) | `USER#<username>` | `PROFILE` |
+ * | lockout counter, unknown devices | `USER#<username>` | `LOCKOUT` |
+ * | lockout counter, one trusted device, session or reset | `USER#<username>` | `LOCKOUT#<scope>` |
+ * | session | `SESSION#<sha256 of token>` | `SESSION` |
+ * | reset code | `USER#<username>` | `RESET` |
+ * | audit entry | `USER#<username>` | `AUDIT#<epoch ms, 13 digits>#<tick>#<random>` |
+ * | second factors | `USER#<username>` | `MFA` |
+ * | factor attempt counter, unknown devices | `USER#<username>` | `MFALOCK` |
+ * | factor attempt counter, one trusted device, session or reset | `USER#<username>` | `MFALOCK#<scope>` |
+ * | login challenge | `MFA#<sha256 of token>` | `CHALLENGE` |
+ * | passkey owner | `PASSKEY#<credential id>` | `OWNER` |
+ * | credential cut-off | `REVOCATIONS` | `USER#<username>` |
+ * | revocation lock | `REVOCATIONS` | `LOCK` |
+ * | self-service deletion waiting for its worker | `DELETIONS` | `USER#<username>` |
+ *
+ * Sessions also carry `sessionOwner` (`USER#<username>`) and `createdAt`, the keys of the
+ * `sessionsByOwner` index, which lists one user's sessions; the index projects ALL attributes.
+ */
+import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../../accounts/lockout';
+import type { Username } from '../../accounts/username';
+
+/** One item's primary key. */
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+const userPartition = (username: Username) => `USER#${username}`;
+/** A counter per scope; the unknown-device one keeps the bare sort key (counters written before scopes still count). */
+const scoped = (base: string, scope: LockoutScope) => (scope === UNKNOWN_DEVICE_SCOPE ? base : `${base}#${scope}`);
+/** The sort key prefix of audit entries. */
+const AUDIT_PREFIX = 'AUDIT#';
+/** The sort key prefix of one user's entry in a list partition (revocations, deletions). */
+const LIST_ENTRY_PREFIX = 'USER#';
+
+/** Every key the stores read or write. */
+export const KEYS = {
+  user: (username: Username): ItemKey => ({ pk: userPartition(username), sk: 'PROFILE' }),
+  /** The sort key of user items, for the operator's listing (a scan). */
+  userSortKey: 'PROFILE',
+  lockout: (username: Username, scope: LockoutScope = UNKNOWN_DEVICE_SCOPE): ItemKey => ({ pk: userPartition(username), sk: scoped('LOCKOUT', scope) }),
+  session: (tokenHash: string): ItemKey => ({ pk: `SESSION#${tokenHash}`, sk: 'SESSION' }),
+  /** The `sessionsByOwner` index's partition key value of one user's sessions. */
+  sessionOwner: (username: Username): string => userPartition(username),
+  resetCode: (username: Username): ItemKey => ({ pk: userPartition(username), sk: 'RESET' }),
+  /** An audit entry at `sortKeyTail` (time-ordered, see audit-store.ts). */
+  audit: (username: Username, sortKeyTail: string): ItemKey => ({ pk: userPartition(username), sk: `${AUDIT_PREFIX}${sortKeyTail}` }),
+  /** The partition and sort key prefix that hold one user's audit entries. */
+  auditEntries: (username: Username) => ({ pk: userPartition(username), skPrefix: AUDIT_PREFIX }),
+  factors: (username: Username): ItemKey => ({ pk: userPartition(username), sk: 'MFA' }),
+  factorAttempts: (username: Username, scope: LockoutScope): ItemKey => ({ pk: userPartition(username), sk: scoped('MFALOCK', scope) }),
+  challenge: (tokenHash: string): ItemKey => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' }),
+  passkeyOwner: (passkeyId: string): ItemKey => ({ pk: `PASSKEY#${passkeyId}`, sk: 'OWNER' }),
+  revocation: (username: Username): ItemKey => ({ pk: 'REVOCATIONS', sk: `${LIST_ENTRY_PREFIX}${username}` }),
+  revocationLock: { pk: 'REVOCATIONS', sk: 'LOCK' } as ItemKey,
+  /** The partition and sort key prefix that hold every revocation entry. */
+  revocationEntries: { pk: 'REVOCATIONS', skPrefix: LIST_ENTRY_PREFIX },
+  deletion: (username: Username): ItemKey => ({ pk: 'DELETIONS', sk: `${LIST_ENTRY_PREFIX}${username}` }),
+  /** The partition and sort key prefix that hold every queued deletion. */
+  deletionEntries: { pk: 'DELETIONS', skPrefix: LIST_ENTRY_PREFIX },
+} as const;
+
+export const TABLE_LAYOUT = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB TTL deletes the item some time after it. Readers check expiry themselves. */
+  timeToLiveAttribute: 'ttl',
+  /** Global secondary index listing a user's sessions, oldest first; it projects ALL attributes (the list reads whole sessions). */
+  sessionsByOwnerIndex: {
+    name: 'sessionsByOwner',
+    partitionKey: 'sessionOwner',
+    sortKey: 'createdAt',
+  },
+} as const;
+
+/**
+ * The CreateTable input for this layout (on-demand), for the local sandbox and the
+ * integration tests. The deployed table is defined by the CDK stack from TABLE_LAYOUT.
+ */
+export function createTableInput(tableName: string) {
+  const index = TABLE_LAYOUT.sessionsByOwnerIndex;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: TABLE_LAYOUT.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: TABLE_LAYOUT.sortKey, AttributeType: 'S' as const },
+      { AttributeName: index.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: index.sortKey, AttributeType: 'N' as const },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE_LAYOUT.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: TABLE_LAYOUT.sortKey, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+    ],
+  };
+}

@@ -1,0 +1,75 @@
+import {
+  BUCKET_ARN_PLACEHOLDER,
+  SESSION_POLICY_TEMPLATE,
+  USERNAME_PLACEHOLDER,
+  VENDING_ROLE_POLICY_TEMPLATE,
+  type PolicyDocument,
+} from '../../policies';
+import { PolicyTooLargeError } from '../platform/errors';
+import { isUsername, type Username } from '../accounts/username';
+
+/** AssumeRole's limit on the plaintext session policy, in characters. */
+export const SESSION_POLICY_MAX_CHARACTERS = 2048;
+
+/** The ARN of an S3 bucket in a partition (`aws`, `aws-cn`, `aws-us-gov`). */
+export function bucketArn(bucketName: string, partition = 'aws'): string {
+  return `arn:${partition}:s3:::${bucketName}`;
+}
+
+type Replacements = Readonly<Record<string, string>>;
+
+/** Copies a policy template, replacing placeholders inside string values only; keys and structure stay. */
+export function fillTemplate<T>(value: T, replacements: Replacements): T {
+  if (typeof value === 'string') {
+    let filled: string = value;
+    for (const [placeholder, replacement] of Object.entries(replacements)) {
+      filled = filled.split(placeholder).join(replacement);
+    }
+    return filled as T;
+  }
+  if (Array.isArray(value)) return value.map((item) => fillTemplate(item, replacements)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, fillTemplate(item, replacements)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * The vending role's policy for one bucket ARN. The stack passes a CDK token for the ARN;
+ * the tests pass a literal one.
+ */
+export function renderVendingRolePolicy(fileBucketArn: string): PolicyDocument {
+  return fillTemplate(VENDING_ROLE_POLICY_TEMPLATE, { [BUCKET_ARN_PLACEHOLDER]: fileBucketArn });
+}
+
+/**
+ * The session policy for one user: object actions on `<bucket>/<username>/*` and ListBucket
+ * only under `<username>/`. The username is re-checked here because this is the last stop
+ * before it becomes part of a policy.
+ */
+export function renderSessionPolicy(fileBucketArn: string, username: Username): PolicyDocument {
+  if (!isUsername(username)) throw new TypeError('renderSessionPolicy needs a validated username');
+  return fillTemplate(SESSION_POLICY_TEMPLATE, {
+    [BUCKET_ARN_PLACEHOLDER]: fileBucketArn,
+    [USERNAME_PLACEHOLDER]: username,
+  });
+}
+
+/**
+ * Serialises a session policy compactly for AssumeRole and refuses one over the limit with
+ * {@link PolicyTooLargeError} rather than letting STS fail with its own text.
+ */
+export function serialiseSessionPolicy(policy: PolicyDocument): string {
+  const text = JSON.stringify(policy);
+  if (text.length > SESSION_POLICY_MAX_CHARACTERS) {
+    throw new PolicyTooLargeError(text.length, SESSION_POLICY_MAX_CHARACTERS);
+  }
+  return text;
+}
+
+/** The S3 key prefix a user's credentials reach. Always ends in `/`. */
+export function userPrefix(username: Username): string {
+  return `${username}/`;
+}

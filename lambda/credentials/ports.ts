@@ -1,0 +1,16 @@
+/** What vending needs from the outside: STS (lambda/adapters/sts-issuer.ts). */
+import type { Username } from '../accounts/username';
+import type { IssuedCredentials } from '../contract/wire';
+
+/** What one AssumeRole call needs. */
+export interface CredentialRequest {
+  readonly username: Username;
+  /** The serialised session policy. */
+  readonly sessionPolicy: string;
+  readonly durationSeconds: number;
+}
+
+/** Vends credentials (STS AssumeRole on the vending role). */
+export interface CredentialIssuer {
+  issue(request: CredentialRequest): Promise<IssuedCredentials>;
+}

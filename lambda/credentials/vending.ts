@@ -1,0 +1,78 @@
+/**
+ * Vending: STS credentials under the user's session policy, never ones the user's cut-off
+ * denies, and where the user's files live.
+ */
+import type { Username } from '../accounts/username';
+import type { IssuedCredentials, StorageInfo } from '../contract/wire';
+import type { DomainLog } from '../platform/audit';
+import type { Clock } from '../platform/clock';
+import type { TvmConfig } from '../platform/config';
+import { CutOffPendingError } from '../platform/errors';
+import { bucketArn, renderSessionPolicy, serialiseSessionPolicy, userPrefix } from './policy';
+import type { CredentialIssuer } from './ports';
+import { VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs } from './revocation';
+
+/** What {@link CredentialVendor} needs. */
+export interface CredentialVendorDependencies {
+  readonly config: Pick<TvmConfig, 'bucketName' | 'partition' | 'credentialSeconds' | 'region' | 's3Endpoint'>;
+  readonly issuer: CredentialIssuer;
+  readonly clock: Clock;
+  readonly log: DomainLog;
+  /** Waits `ms` (a vend waiting out a cut-off instant a few seconds ahead). Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Vends a user's credentials and says where their folder is. */
+export class CredentialVendor {
+  constructor(private readonly deps: CredentialVendorDependencies) {}
+
+  /**
+   * Throws {@link CutOffPendingError} (503 with Retry-After) when the user's cut-off instant
+   * lies further ahead than a vend waits: call it before spending a one-time proof (a
+   * second-factor code, a challenge) on a login that would then vend nothing.
+   */
+  checkCutOff(user: { readonly cutOffAt?: number }): void {
+    const aheadMs = cutOffDelayMs(user.cutOffAt, this.deps.clock.now());
+    if (aheadMs > VEND_WAIT_MAX_MS) throw new CutOffPendingError(Math.ceil(aheadMs / 1000));
+  }
+
+  /**
+   * Vends credentials that the user's cut-off (`cutOffAt`, from the user record the route
+   * already read) does not deny: while the instant lies ahead, waits when it is at most
+   * {@link VEND_WAIT_MAX_MS} away and otherwise throws {@link CutOffPendingError} (503 with
+   * Retry-After) before calling STS. STS's own clock has the last word: credentials it
+   * stamped before the cut-off (its clock trailing this one) are dropped and asked for again
+   * after the difference, once.
+   */
+  async vend(username: Username, cutOffAt?: number): Promise<IssuedCredentials> {
+    const { config, issuer, clock, log } = this.deps;
+    const policy = renderSessionPolicy(bucketArn(config.bucketName, config.partition), username);
+    const request = { username, sessionPolicy: serialiseSessionPolicy(policy), durationSeconds: config.credentialSeconds };
+    this.checkCutOff({ cutOffAt });
+    const aheadMs = cutOffDelayMs(cutOffAt, clock.now());
+    if (aheadMs > 0) await this.sleep(aheadMs);
+    for (let attempt = 1; ; attempt++) {
+      const credentials = await issuer.issue(request);
+      const missingMs = cutOffDelayMs(cutOffAt, credentialsIssuedAt(credentials.expiration, request.durationSeconds));
+      if (missingMs === 0) return credentials;
+      if (attempt > 1 || missingMs > VEND_WAIT_MAX_MS) throw new CutOffPendingError(Math.ceil(missingMs / 1000));
+      log.warn('STS issued credentials before the cut-off instant (its clock trails); asking again.', { username, missingMs });
+      await this.sleep(missingMs);
+    }
+  }
+
+  /** Where the user's files live: apps never hard-code the bucket. */
+  storage(username: Username): StorageInfo {
+    const { config } = this.deps;
+    return {
+      bucket: config.bucketName,
+      prefix: userPrefix(username),
+      region: config.region,
+      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+    };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The credential cut-off list in the TVM's table, the lock that serialises changes to the
+ * vending role's revocation policy, and DynamoDB's own clock: everything tvm-admin needs to
+ * revoke credentials without trusting the operator's clock or losing a concurrent entry.
+ */
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BackendUnavailableError } from '../platform/errors';
+import type { RevokedUser } from '../credentials/revocation';
+import { isUsername, type Username } from '../accounts/username';
+import { documentClient, guarded, isConditionFailure, queryPartition, unavailable } from '../adapters/dynamo/helpers';
+import { KEYS, TABLE_LAYOUT } from '../adapters/dynamo/table-layout';
+
+const lockKey = KEYS.revocationLock;
+const entryKey = KEYS.revocation;
+
+/** Revocation entries and the revocation lock, in the TVM's table (layout in table-layout.ts). */
+export class DynamoRevocationStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = documentClient(client);
+  }
+
+  /**
+   * DynamoDB's clock: the `Date` header of a strongly consistent read, sent after every
+   * write this caller made before has committed. Epoch ms, truncated to the second.
+   */
+  async serverDate(): Promise<number> {
+    let date: string | undefined;
+    const command = new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: lockKey.pk }, sk: { S: lockKey.sk } }, ConsistentRead: true });
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const headers = (result.response as { headers?: Record<string, string> }).headers ?? {};
+        date = headers.date ?? headers.Date;
+        return result;
+      },
+      { step: 'deserialize', name: 'tvmCaptureServerDate' },
+    );
+    await guarded(() => this.client.send(command));
+    const parsed = date === undefined ? Number.NaN : Date.parse(date);
+    if (Number.isNaN(parsed)) throw new BackendUnavailableError('DynamoDB (no Date header to read its clock from)');
+    return parsed;
+  }
+
+  /** Records a cut-off for the user; an entry with a later cut-off already there wins. */
+  async record(entry: RevokedUser, expiresAt: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: entryKey(entry.username),
+          UpdateExpression: 'SET username = :username, cutOffAt = :cutOffAt, expiresAt = :expiresAt, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(cutOffAt) OR cutOffAt < :cutOffAt',
+          ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
+          ExpressionAttributeValues: {
+            ':username': entry.username,
+            ':cutOffAt': entry.cutOffAt,
+            ':expiresAt': expiresAt,
+            ':ttl': Math.ceil(expiresAt / 1000),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
+  }
+
+  /** The user's entry, if any. */
+  async get(username: Username): Promise<RevokedUser | undefined> {
+    const { Item } = await guarded(() => this.documents.send(new GetCommand({ TableName: this.tableName, Key: entryKey(username), ConsistentRead: true })));
+    return Item ? toEntry(Item) : undefined;
+  }
+
+  /** Every entry, expired or not (pruning is the caller's, by its own rule). */
+  async list(): Promise<RevokedUser[]> {
+    return (await queryPartition(this.documents, this.tableName, KEYS.revocationEntries.pk, KEYS.revocationEntries.skPrefix)).map(toEntry);
+  }
+
+  /** Removes an entry only if it still has this cut-off (a newer revocation keeps it). */
+  async remove(entry: RevokedUser): Promise<void> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: entryKey(entry.username),
+          ConditionExpression: 'cutOffAt = :cutOffAt',
+          ExpressionAttributeValues: { ':cutOffAt': entry.cutOffAt },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
+  }
+
+  /**
+   * Takes the revocation lock for `owner` until `until` (DynamoDB clock, epoch ms) if nobody
+   * holds it or the holder's lease has run out. Returns whether it did.
+   */
+  async acquireLock(owner: string, now: number, until: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...lockKey, owner, until, [TABLE_LAYOUT.timeToLiveAttribute]: Math.ceil(until / 1000) + 3600 },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw unavailable(error);
+    }
+  }
+
+  /** Gives the lock back. False when it was no longer `owner`'s (its lease ran out and someone took it). */
+  async releaseLock(owner: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: lockKey,
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw unavailable(error);
+    }
+  }
+}
+
+function toEntry(item: Record<string, unknown>): RevokedUser {
+  if (typeof item.username !== 'string' || !isUsername(item.username) || typeof item.cutOffAt !== 'number') {
+    throw new BackendUnavailableError('DynamoDB (corrupt revocation item)');
+  }
+  return { username: item.username, cutOffAt: item.cutOffAt };
+}

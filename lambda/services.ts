@@ -1,0 +1,79 @@
+/**
+ * The composition root of the domain: builds each capability's service from its ports, for
+ * the functions (lambda/handlers/runtime.ts) and the tests alike. Free of AWS: the caller
+ * passes the adapters.
+ */
+import { AccountService } from './accounts/account-service';
+import { LoginTrust } from './accounts/login-trust';
+import type { PasswordHasher } from './accounts/password';
+import { PasswordCheck } from './accounts/password-check';
+import type { NewPasswordPolicy } from './accounts/password-policy';
+import type { LockoutStore, ResetCodeStore, UserStore } from './accounts/ports';
+import type { CredentialIssuer } from './credentials/ports';
+import { CredentialVendor } from './credentials/vending';
+import { AuditRecorder, type AuditTrail, type DomainLog } from './platform/audit';
+import type { Clock } from './platform/clock';
+import type { TvmConfig } from './platform/config';
+import { SecondFactorGate } from './second-factor/gate';
+import { SecondFactorLogin } from './second-factor/mfa-login';
+import { MfaService } from './second-factor/mfa-service';
+import type { ChallengeStore, FactorStore } from './second-factor/ports';
+import { StepUpService } from './second-factor/step-up';
+import type { SessionStore, SessionWithUserReader } from './sessions/ports';
+import { SessionKeeper } from './sessions/session-keeper';
+import { SessionService } from './sessions/session-service';
+
+/** Every port the services need. */
+export interface ServiceDependencies {
+  readonly config: TvmConfig;
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  /** The session and user of a current token in one read (/token and every authenticated route). */
+  readonly sessionWithUser: SessionWithUserReader;
+  readonly lockout: LockoutStore;
+  readonly resetCodes: ResetCodeStore;
+  readonly audit: AuditTrail;
+  readonly factors: FactorStore;
+  readonly challenges: ChallengeStore;
+  readonly issuer: CredentialIssuer;
+  readonly hasher: PasswordHasher;
+  /** The rules for new passwords (register, change, reset). */
+  readonly passwordPolicy: NewPasswordPolicy;
+  readonly clock: Clock;
+  readonly log: DomainLog;
+  /** Waits `ms` (a vend waiting out a cut-off instant a few seconds ahead). Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The TVM's services, wired to each other. */
+export interface Services {
+  readonly accounts: AccountService;
+  readonly sessions: SessionService;
+  /** Setting up and removing second factors. */
+  readonly mfa: MfaService;
+  /** Signing in with a second factor, or with a passkey alone. */
+  readonly mfaLogin: SecondFactorLogin;
+  /** The step-up every sensitive change asks for. */
+  readonly stepUp: StepUpService;
+  readonly gate: SecondFactorGate;
+  readonly vendor: CredentialVendor;
+  readonly auditor: AuditRecorder;
+}
+
+/** Builds every service over the given ports. */
+export function createServices(deps: ServiceDependencies): Services {
+  const { config, clock, log, users } = deps;
+  const auditor = new AuditRecorder(deps);
+  const vendor = new CredentialVendor({ config, issuer: deps.issuer, clock, log, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+  const keeper = new SessionKeeper({ config, users, sessions: deps.sessions, sessionWithUser: deps.sessionWithUser, clock, log, auditor });
+  const passwords = new PasswordCheck({ users, lockout: deps.lockout, hasher: deps.hasher, config, clock, auditor });
+  const trust = new LoginTrust({ users, hasher: deps.hasher, clock, log });
+  const relyingParty = { id: config.passkeyRpId, origins: config.passkeyOrigins };
+  const gate = new SecondFactorGate({ factors: deps.factors, challenges: deps.challenges, clock, config, auditor, relyingParty });
+  const stepUp = new StepUpService({ passwords, gate, challenges: deps.challenges, clock, auditor });
+  const sessions = new SessionService({ sessions: deps.sessions, keeper, passwords, trust, vendor, auditor, clock, secondFactor: gate, stepUp });
+  const accounts = new AccountService({ ...deps, passwords, keeper, vendor, auditor, secondFactor: gate });
+  const mfa = new MfaService({ sessions, accounts, stepUp, gate, factors: deps.factors, clock, auditor, relyingParty });
+  const mfaLogin = new SecondFactorLogin({ sessions, vendor, trust, gate, factors: deps.factors, challenges: deps.challenges, users, clock, auditor, relyingParty });
+  return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor };
+}

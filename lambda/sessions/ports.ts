@@ -1,0 +1,75 @@
+/**
+ * What the sessions capability needs from storage. lambda/adapters/dynamo/session-store.ts
+ * implements it on DynamoDB; test/support/in-memory.ts in memory.
+ */
+import type { UserRecord } from '../accounts/ports';
+import type { Username } from '../accounts/username';
+import type { MfaChallengeResult } from '../contract/wire';
+import type { StepUpProof } from '../platform/requests';
+import type { RequestOrigin } from '../platform/audit';
+
+/** A login session. Only the SHA-256 of its token is stored. */
+export interface SessionRecord {
+  readonly tokenHash: string;
+  /** A public identifier for lists and `DELETE /sessions/{id}`; not a credential. */
+  readonly sessionId: string;
+  readonly username: Username;
+  readonly userId: string;
+  /** The user's session generation when the session was opened. */
+  readonly generation: number;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms; the session is refused at or after this instant, whatever TTL has or has not deleted. */
+  readonly expiresAt: number;
+  /** Epoch ms of the last /token call, if any. */
+  readonly lastUsedAt?: number;
+  /** A free-text device label the app sent at login, if any. */
+  readonly device?: string;
+}
+
+/** Login sessions, keyed by token hash. */
+export interface SessionStore {
+  putSession(session: SessionRecord): Promise<void>;
+  /** The stored record, expired or not: the caller checks expiry. */
+  getSession(tokenHash: string): Promise<SessionRecord | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** One user's sessions, expired or not, oldest first (an index query: eventually consistent). */
+  listSessions(username: Username): Promise<SessionRecord[]>;
+  /** Records a use of the session at `at` (epoch ms), if it still exists. */
+  touchSession(tokenHash: string, at: number): Promise<void>;
+}
+
+/** A session and the user its token names, read together. */
+export interface SessionWithUser {
+  readonly session?: SessionRecord;
+  readonly user?: UserRecord;
+}
+
+/**
+ * Reads a session and a user in one round trip where the store can batch reads (/token's
+ * first stage). Both with strong consistency, as {@link SessionStore.getSession} and
+ * {@link UserStore.getUser} read them; a held name has no user.
+ */
+export interface SessionWithUserReader {
+  getSessionWithUser(tokenHash: string, username: Username): Promise<SessionWithUser>;
+}
+
+/** A session whose token was checked, and its user. */
+export interface LiveSession {
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+}
+
+/** A login's second factor as sessions see it (lambda/second-factor/gate.ts implements it). */
+export interface SecondFactorChallenger {
+  /**
+   * For a user with a second factor: stores a login challenge and returns what the login
+   * answers instead of a session. Undefined when the user has none.
+   */
+  challengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin, sentDeviceToken?: string): Promise<MfaChallengeResult | undefined>;
+}
+
+/** The step-up a session proves before ending another session (lambda/second-factor/mfa-service.ts implements it). */
+export interface StepUpCheck {
+  stepUp(live: LiveSession, proof: StepUpProof, origin: RequestOrigin, purpose: string): Promise<unknown>;
+}

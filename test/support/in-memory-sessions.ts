@@ -1,0 +1,82 @@
+/**
+ * In-memory fakes of the sessions ports (lambda/sessions/ports.ts): sessions keyed by token
+ * hash, returned whether expired or not (the caller checks expiry, as with DynamoDB TTL).
+ * For tests only.
+ */
+import { BackendUnavailableError } from '../../lambda/platform/errors';
+import type { UserStore } from '../../lambda/accounts/ports';
+import type { SessionRecord, SessionStore, SessionWithUserReader } from '../../lambda/sessions/ports';
+import type { Username } from '../../lambda/accounts/username';
+import { Faults, waitFor, type FakeOptions } from './in-memory-platform';
+
+type SessionMethod = 'putSession' | 'getSession' | 'deleteSession' | 'listSessions' | 'touchSession';
+
+/** Sessions keyed by token hash; expired records stay until deleted (TTL deletes late). */
+export class InMemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly faults = new Faults<SessionMethod>();
+  readonly calls = new Map<SessionMethod, number>();
+  private readonly wait: (() => Promise<void>) | undefined;
+
+  constructor(options: FakeOptions = {}) {
+    this.wait = waitFor(options);
+  }
+
+  failNext(method: SessionMethod, error?: unknown): void {
+    this.faults.failNext(method, error);
+  }
+
+  async putSession(session: SessionRecord): Promise<void> {
+    await this.faults.enter('putSession', this.calls, this.wait);
+    // The adapter writes with attribute_not_exists(pk) and maps any failure to a 503.
+    if (this.sessions.has(session.tokenHash)) throw new BackendUnavailableError('in-memory sessions (duplicate)');
+    this.sessions.set(session.tokenHash, { ...session });
+  }
+
+  async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    await this.faults.enter('getSession', this.calls, this.wait);
+    const session = this.sessions.get(tokenHash);
+    return session ? { ...session } : undefined;
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.faults.enter('deleteSession', this.calls, this.wait);
+    this.sessions.delete(tokenHash);
+  }
+
+  async listSessions(username: Username): Promise<SessionRecord[]> {
+    await this.faults.enter('listSessions', this.calls, this.wait);
+    return [...this.sessions.values()]
+      .filter((session) => session.username === username)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((session) => ({ ...session }));
+  }
+
+  async touchSession(tokenHash: string, at: number): Promise<void> {
+    await this.faults.enter('touchSession', this.calls, this.wait);
+    const session = this.sessions.get(tokenHash);
+    if (session) this.sessions.set(tokenHash, { ...session, lastUsedAt: at });
+  }
+
+  /** Test helper: every stored session, copied. */
+  all(): SessionRecord[] {
+    return [...this.sessions.values()].map((session) => ({ ...session }));
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}
+
+/**
+ * The in-memory stores have no batch read: the two reads are issued together, which is the
+ * same single stage a BatchGetItem is.
+ */
+export function inMemorySessionWithUser(sessions: SessionStore, users: UserStore): SessionWithUserReader {
+  return {
+    async getSessionWithUser(tokenHash, username) {
+      const [session, user] = await Promise.all([sessions.getSession(tokenHash), users.getUser(username)]);
+      return { ...(session ? { session } : {}), ...(user ? { user } : {}) };
+    },
+  };
+}
