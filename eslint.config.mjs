@@ -3,7 +3,19 @@ import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.tvm-local/', 'coverage/', 'dist/', 'packages/*/dist/', 'packages/*/dist.*/', 'bench/results.json', 'test-artifacts/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      '.tvm-local/',
+      'coverage/',
+      'dist/',
+      'packages/*/dist/',
+      'packages/*/dist.*/',
+      'bench/results.json',
+      'test-artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,13 +27,17 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // The examples are plain ES modules for Node (20+), type-checked by tsc through `// @ts-check`.
     files: ['examples/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', fetch: 'readonly', setTimeout: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', fetch: 'readonly', setTimeout: 'readonly' },
+    },
   },
   {
     files: ['test/**/*.ts'],
@@ -38,10 +54,28 @@ export default tseslint.config(
   {
     // The sandbox and the web app stay apart; bin/sandbox.ts (npm start) is the one place that joins them.
     files: ['local/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/web', '**/web/**'], message: 'local/ must not import web/ (bin/sandbox.ts joins them).' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/web', '**/web/**'], message: 'local/ must not import web/ (bin/sandbox.ts joins them).' },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['web/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/local', '**/local/**'], message: 'web/ must not import local/ (bin/sandbox.ts joins them).' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/local', '**/local/**'], message: 'web/ must not import local/ (bin/sandbox.ts joins them).' },
+          ],
+        },
+      ],
+    },
   },
 );

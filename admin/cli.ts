@@ -75,7 +75,14 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
   if (rows.length === 0) return '(none)';
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
-  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function need(positionals: string[], index: number, what: string): string {
@@ -129,7 +136,11 @@ export async function runCli(
   }
   if (values.profile) process.env.AWS_PROFILE = values.profile;
   const progress = (message: string) => io.err(message);
-  const log: DomainLog = { info: () => undefined, warn: (message) => io.err(`warning: ${message}`), error: (message) => io.err(`error: ${message}`) };
+  const log: DomainLog = {
+    info: () => undefined,
+    warn: (message) => io.err(`warning: ${message}`),
+    error: (message) => io.err(`error: ${message}`),
+  };
   let target: AdminTarget | undefined;
   try {
     const stack = values.stack ?? process.env.TVM_STACK ?? DEFAULT_STACK;
@@ -151,25 +162,47 @@ export async function runCli(
 }
 
 /** Commands whose argument after the command is a username. */
-const NAMED = new Set(['users disable', 'users enable', 'users unlock', 'users delete', 'reset-code', 'sessions revoke', 'revoke-credentials', 'mfa reset']);
+const NAMED = new Set([
+  'users disable',
+  'users enable',
+  'users unlock',
+  'users delete',
+  'reset-code',
+  'sessions revoke',
+  'revoke-credentials',
+  'mfa reset',
+]);
 
 /**
  * `users delete` without --yes: on a terminal, shows the plan and asks for the username;
  * elsewhere refuses, before anything changed. A deletion with nothing left to do needs neither.
  */
-async function confirmDelete(plan: Plan, target: AdminTarget, ask: CliIo['ask'], progress: (message: string) => void): Promise<void> {
+async function confirmDelete(
+  plan: Plan,
+  target: AdminTarget,
+  ask: CliIo['ask'],
+  progress: (message: string) => void,
+): Promise<void> {
   if (plan.nothingToDo) return;
   const username = plan.command.split(' ')[2] ?? '';
   if (!ask) {
-    throw new AdminError(`users delete asks for confirmation on a terminal; in a script pass --yes (nothing was changed; --dry-run shows what it would do).`);
+    throw new AdminError(
+      `users delete asks for confirmation on a terminal; in a script pass --yes (nothing was changed; --dry-run shows what it would do).`,
+    );
   }
-  progress(renderPlan(plan, target).table.replace(/^dry run on [^;]*; nothing was changed\. /, `On ${target.description}, `));
+  progress(
+    renderPlan(plan, target).table.replace(/^dry run on [^;]*; nothing was changed\. /, `On ${target.description}, `),
+  );
   const answer = (await ask(`Type ${username} to delete it for good, or anything else to stop: `)).trim();
   if (answer !== username) throw new AdminError('Not confirmed; nothing was changed.');
 }
 
 function cutOffJson(cut: CutOffResult) {
-  return { credentialsIssuedBefore: new Date(cut.cutOffAt).toISOString(), revokedUsers: cut.revokedUsers, matchedBy: cut.matchedBy };
+  return {
+    credentialsIssuedBefore: new Date(cut.cutOffAt).toISOString(),
+    revokedUsers: cut.revokedUsers,
+    matchedBy: cut.matchedBy,
+  };
 }
 
 function cutOffLine(cut: CutOffResult): string {
@@ -178,7 +211,10 @@ function cutOffLine(cut: CutOffResult): string {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof TvmError) return error.publicMessage === 'The service is temporarily unavailable. Please retry shortly.' ? `${error.message}.` : error.message;
+  if (error instanceof TvmError)
+    return error.publicMessage === 'The service is temporarily unavailable. Please retry shortly.'
+      ? `${error.message}.`
+      : error.message;
   if (error instanceof AdminError || error instanceof RevocationPolicyFullError) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0]!;
   return String(error).split('\n')[0]!;
@@ -196,14 +232,21 @@ async function runCommand(
   const revocations = revocationList(target, progress);
   const lifecycle = { admin, revocations, target, progress };
   const [command, sub] = positionals;
-  const key = ['users', 'sessions', 'revocations', 'mfa'].includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
+  const key = ['users', 'sessions', 'revocations', 'mfa'].includes(command ?? '')
+    ? `${command} ${sub ?? ''}`.trimEnd()
+    : command;
   const userAt = command === 'users' || command === 'sessions' || command === 'mfa' ? 2 : 1;
   const planFor = () =>
-    planCommand({ admin, revocations, target, log, progress }, key ?? '', NAMED.has(key ?? '') ? user(positionals, userAt) : undefined, {
-      all: options.all === true,
-      'delete-files': options['delete-files'] === true,
-      ...(positionals[userAt + 1] !== undefined ? { sessionId: positionals[userAt + 1] } : {}),
-    });
+    planCommand(
+      { admin, revocations, target, log, progress },
+      key ?? '',
+      NAMED.has(key ?? '') ? user(positionals, userAt) : undefined,
+      {
+        all: options.all === true,
+        'delete-files': options['delete-files'] === true,
+        ...(positionals[userAt + 1] !== undefined ? { sessionId: positionals[userAt + 1] } : {}),
+      },
+    );
   if (options['dry-run'] && (STATE_CHANGING_COMMANDS as readonly string[]).includes(key ?? '')) {
     if (key === 'sessions revoke' && !options.all) need(positionals, userAt + 1, '<session id> or --all');
     return renderPlan(await planFor(), target);
@@ -212,27 +255,51 @@ async function runCommand(
   switch (key) {
     case 'users list': {
       const users = await admin.listUsers();
-      return { json: users, table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED'], users.map((u) => [u.username, u.createdAt, u.disabled ? 'yes' : 'no', u.locked ? 'yes' : 'no'])) };
+      return {
+        json: users,
+        table: table(
+          ['USER', 'CREATED', 'DISABLED', 'LOCKED'],
+          users.map((u) => [u.username, u.createdAt, u.disabled ? 'yes' : 'no', u.locked ? 'yes' : 'no']),
+        ),
+      };
     }
     case 'users show': {
       const name = user(positionals, userAt);
       const heldUntil = await admin.nameHeldUntil(name);
-      if (heldUntil !== undefined) throw new AdminError(`${name} was deleted; the name is held until ${new Date(heldUntil).toISOString()}.`);
+      if (heldUntil !== undefined)
+        throw new AdminError(`${name} was deleted; the name is held until ${new Date(heldUntil).toISOString()}.`);
       const shown = await admin.showUser(name);
       return {
         json: shown,
-        table: table(['USER', 'CREATED', 'DISABLED', 'LOCKED', 'LIVE SESSIONS'], [[shown.username, shown.createdAt, shown.disabled ? 'yes' : 'no', shown.locked ? 'yes' : 'no', shown.liveSessions]]),
+        table: table(
+          ['USER', 'CREATED', 'DISABLED', 'LOCKED', 'LIVE SESSIONS'],
+          [
+            [
+              shown.username,
+              shown.createdAt,
+              shown.disabled ? 'yes' : 'no',
+              shown.locked ? 'yes' : 'no',
+              shown.liveSessions,
+            ],
+          ],
+        ),
       };
     }
     case 'users disable': {
       const name = user(positionals, userAt);
       const cut = await disableUser(lifecycle, name);
-      return { json: { username: name, disabled: true, ...cutOffJson(cut) }, table: `${name}: disabled; every session revoked; ${cutOffLine(cut)}` };
+      return {
+        json: { username: name, disabled: true, ...cutOffJson(cut) },
+        table: `${name}: disabled; every session revoked; ${cutOffLine(cut)}`,
+      };
     }
     case 'users enable': {
       const name = user(positionals, userAt);
       await enableUser(lifecycle, name);
-      return { json: { username: name, done: 'enable' }, table: `${name}: enabled; a login now gets working credentials` };
+      return {
+        json: { username: name, done: 'enable' },
+        table: `${name}: enabled; a login now gets working credentials`,
+      };
     }
     case 'users unlock': {
       const name = user(positionals, userAt);
@@ -240,9 +307,21 @@ async function runCommand(
       const found = await lockoutOf(target, name);
       const changed = found.locked || found.failedAttempts > 0;
       if (changed) await admin.unlock(name);
-      const json = { username: name, wasLocked: found.locked, ...(found.lockedUntil ? { lockedUntil: new Date(found.lockedUntil).toISOString() } : {}), failedAttempts: found.failedAttempts, changed };
-      if (found.locked) return { json, table: `${name}: was ${describeLockout(found)}; unlocked, logins allowed again` };
-      return { json, table: changed ? `${name}: was not locked (${found.failedAttempts} failed attempt(s) counted); counters cleared` : `${name}: was not locked; nothing to do` };
+      const json = {
+        username: name,
+        wasLocked: found.locked,
+        ...(found.lockedUntil ? { lockedUntil: new Date(found.lockedUntil).toISOString() } : {}),
+        failedAttempts: found.failedAttempts,
+        changed,
+      };
+      if (found.locked)
+        return { json, table: `${name}: was ${describeLockout(found)}; unlocked, logins allowed again` };
+      return {
+        json,
+        table: changed
+          ? `${name}: was not locked (${found.failedAttempts} failed attempt(s) counted); counters cleared`
+          : `${name}: was not locked; nothing to do`,
+      };
     }
     case 'users delete': {
       const name = user(positionals, userAt);
@@ -259,13 +338,19 @@ async function runCommand(
     case 'reset-code': {
       const name = user(positionals, userAt);
       const issued = await admin.issueResetCode(name);
-      return { json: { username: name, ...issued }, table: `Reset code for ${name}: ${issued.code}\nValid once, until ${issued.expiresAt}. Pass it to the user privately.` };
+      return {
+        json: { username: name, ...issued },
+        table: `Reset code for ${name}: ${issued.code}\nValid once, until ${issued.expiresAt}. Pass it to the user privately.`,
+      };
     }
     case 'sessions list': {
       const sessions = await admin.listSessions(user(positionals, userAt));
       return {
         json: sessions,
-        table: table(['ID', 'DEVICE', 'CREATED', 'LAST USED', 'EXPIRES'], sessions.map((s) => [s.id, s.device ?? '-', s.createdAt, s.lastUsedAt ?? '-', s.expiresAt])),
+        table: table(
+          ['ID', 'DEVICE', 'CREATED', 'LAST USED', 'EXPIRES'],
+          sessions.map((s) => [s.id, s.device ?? '-', s.createdAt, s.lastUsedAt ?? '-', s.expiresAt]),
+        ),
       };
     }
     case 'sessions revoke': {
@@ -293,36 +378,67 @@ async function runCommand(
       }));
       return {
         json: rows,
-        table: table(['USER', 'CREDENTIALS ISSUED BEFORE', 'PRUNABLE AFTER'], rows.map((row) => [row.username, row.credentialsIssuedBefore, row.expired ? `${row.prunableAfter} (now)` : row.prunableAfter])),
+        table: table(
+          ['USER', 'CREDENTIALS ISSUED BEFORE', 'PRUNABLE AFTER'],
+          rows.map((row) => [
+            row.username,
+            row.credentialsIssuedBefore,
+            row.expired ? `${row.prunableAfter} (now)` : row.prunableAfter,
+          ]),
+        ),
       };
     }
     case 'revocations prune': {
       const applied = await revocations.apply();
       return {
-        json: { pruned: applied.pruned, remaining: applied.entries.length, matchedBy: applied.matchedBy, policyCharacters: applied.characters },
+        json: {
+          pruned: applied.pruned,
+          remaining: applied.entries.length,
+          matchedBy: applied.matchedBy,
+          policyCharacters: applied.characters,
+        },
         table: `pruned ${applied.pruned} expired entries; ${applied.entries.length} remain (policy: ${applied.characters} characters, matched by ${applied.matchedBy})`,
       };
     }
     case 'audit': {
       const limit = Number(options.limit ?? 50);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AdminError('--limit must be a whole number from 1 to 1000.');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new AdminError('--limit must be a whole number from 1 to 1000.');
       const events = await admin.audit(user(positionals, userAt), limit);
       return {
         json: events,
         table: table(
           ['TIME', 'EVENT', 'SOURCE IP', 'USER AGENT', 'DETAILS'],
-          events.map((e) => [new Date(e.at).toISOString(), e.type, e.sourceIp ?? '-', e.userAgent ?? '-', e.details ? JSON.stringify(e.details) : '']),
+          events.map((e) => [
+            new Date(e.at).toISOString(),
+            e.type,
+            e.sourceIp ?? '-',
+            e.userAgent ?? '-',
+            e.details ? JSON.stringify(e.details) : '',
+          ]),
         ),
       };
     }
     case 'usage': {
       if (!options.all && positionals[1] === undefined) throw new AdminError('usage needs <user> or --all.');
       const usage = await bucketUsage(target, options.all ? undefined : user(positionals, 1), progress);
-      return { json: usage, table: table(['FOLDER', 'OBJECTS', 'BYTES'], usage.map((u) => [u.folder, u.objects, u.bytes])) };
+      return {
+        json: usage,
+        table: table(
+          ['FOLDER', 'OBJECTS', 'BYTES'],
+          usage.map((u) => [u.folder, u.objects, u.bytes]),
+        ),
+      };
     }
     case 'smoke': {
       const report = await runSmoke(target, { progress, log });
-      return { json: report, table: [`smoke test passed against ${report.target}`, ...report.steps.map((s) => `  ok  ${s.step} (${s.ms} ms)`)].join('\n') };
+      return {
+        json: report,
+        table: [
+          `smoke test passed against ${report.target}`,
+          ...report.steps.map((s) => `  ok  ${s.step} (${s.ms} ms)`),
+        ].join('\n'),
+      };
     }
     case 'policy': {
       const policy = sessionPolicyFor(target, user(positionals, 1));

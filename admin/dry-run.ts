@@ -92,17 +92,25 @@ export async function planCommand(
     case 'users unlock': {
       const user = await admin.showUser(need(name));
       const found = await lockoutOf(target, user.username);
-      if (!found.locked && found.failedAttempts === 0) return { command, steps: [], nothingToDo: `${user.username} is not locked and has no failed attempts counted` };
+      if (!found.locked && found.failedAttempts === 0)
+        return { command, steps: [], nothingToDo: `${user.username} is not locked and has no failed attempts counted` };
       return { command, steps: [`clear the failed-login counters of ${user.username} (${describeLockout(found)})`] };
     }
     case 'users delete': {
       const username = need(name);
       const heldUntil = await admin.nameHeldUntil(username);
-      if (heldUntil !== undefined) return { command, steps: [], nothingToDo: `${username} is already deleted; the name is held until ${iso(heldUntil)}` };
+      if (heldUntil !== undefined)
+        return {
+          command,
+          steps: [],
+          nothingToDo: `${username} is already deleted; the name is held until ${iso(heldUntil)}`,
+        };
       const user = await admin.showUser(username);
       const entries = await folderEntries(target.s3, target.bucketName, username);
       if (entries > 0 && options['delete-files'] !== true) {
-        throw new AdminError(`${username}/ still holds files (or earlier versions of files); pass --delete-files to delete them with the account.`);
+        throw new AdminError(
+          `${username}/ still holds files (or earlier versions of files); pass --delete-files to delete them with the account.`,
+        );
       }
       const { now } = await revocations.list();
       const count = entries >= 1000 ? 'at least 1,000' : String(entries);
@@ -111,7 +119,9 @@ export async function planCommand(
         steps: [
           `disable ${username} and revoke every session (${user.liveSessions} live)`,
           ...(await cutOffSteps(username)),
-          ...(target.propagationMs > 0 ? [`wait ${Math.round(target.propagationMs / 60_000)} min for IAM to apply the cut-off everywhere`] : []),
+          ...(target.propagationMs > 0
+            ? [`wait ${Math.round(target.propagationMs / 60_000)} min for IAM to apply the cut-off everywhere`]
+            : []),
           `delete every object version and delete marker under ${username}/ (${count} now) and abort its unfinished multipart uploads`,
           `delete the records (sessions, lockout counters, reset code) and second factors of ${username}`,
           `hold the name ${username} until about ${iso(nameHeldUntil(cutOffInstant(now, target.cutOffMarginMs), target.maxCredentialSeconds))}`,
@@ -120,13 +130,17 @@ export async function planCommand(
     }
     case 'reset-code': {
       const user = await admin.showUser(need(name));
-      return { command, steps: [`issue a one-time reset code for ${user.username}, valid for an hour, replacing any earlier one`] };
+      return {
+        command,
+        steps: [`issue a one-time reset code for ${user.username}, valid for an hour, replacing any earlier one`],
+      };
     }
     case 'sessions revoke': {
       const username = need(name);
       const sessions = await admin.listSessions(username);
       const which = options.all ? sessions : sessions.filter((session) => session.id === options.sessionId);
-      if (!options.all && which.length === 0) throw new NotFoundError(`No live session ${options.sessionId} for ${username}.`);
+      if (!options.all && which.length === 0)
+        throw new NotFoundError(`No live session ${options.sessionId} for ${username}.`);
       const listed = which.map((session) => `${session.id}${session.device ? ` (${session.device})` : ''}`).join(', ');
       return {
         command: `${command} ${options.all ? '--all' : options.sessionId}`,
@@ -141,7 +155,9 @@ export async function planCommand(
     case 'revocations prune': {
       const { now, entries } = await revocations.list();
       const live = liveRevocations(entries, now, target.maxCredentialSeconds);
-      const dropped = entries.filter((entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt));
+      const dropped = entries.filter(
+        (entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt),
+      );
       return {
         command,
         steps: [
@@ -189,10 +205,16 @@ export function describeLockout(found: { locked: boolean; lockedUntil?: number; 
 /** The plan as printed: numbered steps, and that nothing was changed. */
 export function renderPlan(plan: Plan, target: AdminTarget): { json: unknown; table: string } {
   if (plan.nothingToDo) {
-    return { json: { dryRun: true, command: plan.command, steps: [], nothingToDo: plan.nothingToDo }, table: `dry run: ${plan.nothingToDo}; ${plan.command} would change nothing.` };
+    return {
+      json: { dryRun: true, command: plan.command, steps: [], nothingToDo: plan.nothingToDo },
+      table: `dry run: ${plan.nothingToDo}; ${plan.command} would change nothing.`,
+    };
   }
   return {
     json: { dryRun: true, command: plan.command, target: target.description, steps: plan.steps },
-    table: [`dry run on ${target.description}; nothing was changed. ${plan.command} would:`, ...plan.steps.map((step, index) => `  ${index + 1}. ${step}`)].join('\n'),
+    table: [
+      `dry run on ${target.description}; nothing was changed. ${plan.command} would:`,
+      ...plan.steps.map((step, index) => `  ${index + 1}. ${step}`),
+    ].join('\n'),
   };
 }

@@ -35,7 +35,10 @@ export interface CutOffResult {
  * instant is kept if the commit completed within COMMIT_ALLOWANCE_MS of reading the clock
  * (it then covers the commit); otherwise undefined, and the cut-off takes a later one.
  */
-async function commitWithCutOff(context: LifecycleContext, commit: (cutOffAt: number) => Promise<unknown>): Promise<number | undefined> {
+async function commitWithCutOff(
+  context: LifecycleContext,
+  commit: (cutOffAt: number) => Promise<unknown>,
+): Promise<number | undefined> {
   const started = performance.now();
   const cutOffAt = await context.revocations.provisionalCutOff();
   await commit(cutOffAt);
@@ -43,7 +46,12 @@ async function commitWithCutOff(context: LifecycleContext, commit: (cutOffAt: nu
 }
 
 /** Runs the cut-off after `committed` describes what is already done, so a failure says so. */
-async function cutOff(context: LifecycleContext, username: Username, committed: string, committedCutOffAt?: number): Promise<CutOffResult> {
+async function cutOff(
+  context: LifecycleContext,
+  username: Username,
+  committed: string,
+  committedCutOffAt?: number,
+): Promise<CutOffResult> {
   let result;
   try {
     result = await context.revocations.cutOff(username, committedCutOffAt);
@@ -55,14 +63,27 @@ async function cutOff(context: LifecycleContext, username: Username, committed: 
     );
   }
   await context.admin.recordCredentialsRevoked(username, result.cutOffAt);
-  return { cutOffAt: result.cutOffAt, revokedUsers: result.applied.entries.length, matchedBy: result.applied.matchedBy };
+  return {
+    cutOffAt: result.cutOffAt,
+    revokedUsers: result.applied.entries.length,
+    matchedBy: result.applied.matchedBy,
+  };
 }
 
 /** Revokes every session of the user, then cuts off every AWS credential issued to them. */
-export async function revokeCredentials(context: LifecycleContext, username: Username): Promise<CutOffResult & { revokedSessions: number }> {
+export async function revokeCredentials(
+  context: LifecycleContext,
+  username: Username,
+): Promise<CutOffResult & { revokedSessions: number }> {
   let revokedSessions = 0;
-  const committedCutOffAt = await commitWithCutOff(context, async (at) => (revokedSessions = await context.admin.revokeSessions(username, 'all', at)));
-  return { revokedSessions, ...(await cutOff(context, username, `${username}: every session is revoked`, committedCutOffAt)) };
+  const committedCutOffAt = await commitWithCutOff(
+    context,
+    async (at) => (revokedSessions = await context.admin.revokeSessions(username, 'all', at)),
+  );
+  return {
+    revokedSessions,
+    ...(await cutOff(context, username, `${username}: every session is revoked`, committedCutOffAt)),
+  };
 }
 
 /** Refuses the user's logins and sessions, then cuts off their issued AWS credentials. */
@@ -80,7 +101,10 @@ export async function enableUser(context: LifecycleContext, username: Username):
   const cutOffAt = await context.revocations.cutOffOf(username);
   // STS stamps the issue time with its own clock, which may trail DynamoDB's by the skew.
   if (cutOffAt !== undefined) {
-    await context.revocations.waitUntil(cutOffAt + context.target.clockSkewMs, 'for the cut-off instant to pass, so new credentials work');
+    await context.revocations.waitUntil(
+      cutOffAt + context.target.clockSkewMs,
+      'for the cut-off instant to pass, so new credentials work',
+    );
   }
 }
 
@@ -98,21 +122,33 @@ export interface DeleteResult {
  * holding the name until every credential ever issued to it has expired. A user with files
  * needs `deleteFiles`. Run again after a failure, it completes the deletion.
  */
-export async function deleteUser(context: LifecycleContext, username: Username, deleteFiles: boolean): Promise<DeleteResult> {
+export async function deleteUser(
+  context: LifecycleContext,
+  username: Username,
+  deleteFiles: boolean,
+): Promise<DeleteResult> {
   const { admin, revocations, target, progress } = context;
   const heldUntil = await admin.nameHeldUntil(username);
   if (heldUntil !== undefined) return { deletedEntries: 0, heldUntil };
   await admin.showUser(username);
   const entries = await folderEntries(target.s3, target.bucketName, username);
   if (entries > 0 && !deleteFiles) {
-    throw new AdminError(`${username}/ still holds files (or earlier versions of files); pass --delete-files to delete them with the account.`);
+    throw new AdminError(
+      `${username}/ still holds files (or earlier versions of files); pass --delete-files to delete them with the account.`,
+    );
   }
   progress(`${username}: disabling and revoking every session...`);
   const committedCutOffAt = await commitWithCutOff(context, (at) => admin.disable(username, at));
   progress(`${username}: cutting off issued AWS credentials...`);
-  const { cutOffAt } = await cutOff(context, username, `${username}: disabled and every session revoked`, committedCutOffAt);
+  const { cutOffAt } = await cutOff(
+    context,
+    username,
+    `${username}: disabled and every session revoked`,
+    committedCutOffAt,
+  );
   // From here no credential of the account can write once IAM applies the Deny everywhere.
-  if (target.propagationMs > 0) await revocations.waitFor(target.propagationMs, 'for IAM to apply the cut-off everywhere before deleting files');
+  if (target.propagationMs > 0)
+    await revocations.waitFor(target.propagationMs, 'for IAM to apply the cut-off everywhere before deleting files');
   progress(`${username}: deleting every object version under ${username}/...`);
   const deletedEntries = await purgeFolder(target.s3, target.bucketName, username, progress);
   const held = nameHeldUntil(cutOffAt, target.maxCredentialSeconds);

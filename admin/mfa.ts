@@ -17,7 +17,9 @@ export const MFA_USAGE = `  mfa show <user>                    the user's second
   mfa reset <user>                   remove every second factor and recovery code (audited)`;
 
 function render(username: Username, summary: FactorSummary): string {
-  const passkeys = summary.passkeys.map((passkey) => `${passkey.name} (${passkey.id.slice(0, 8)}..., added ${passkey.createdAt})`);
+  const passkeys = summary.passkeys.map(
+    (passkey) => `${passkey.name} (${passkey.id.slice(0, 8)}..., added ${passkey.createdAt})`,
+  );
   return [
     `user:            ${username}`,
     `authenticator:   ${summary.totp.enrolled ? `yes, since ${summary.totp.confirmedAt}` : 'no'}`,
@@ -49,7 +51,10 @@ export async function mfaCommand(
     case 'reset': {
       const removed = await admin.reset(username);
       const what = `${removed.totp.enrolled ? 'the authenticator app, ' : ''}${removed.passkeys.length} passkey(s) and ${removed.recoveryCodesLeft} recovery code(s)`;
-      return { json: { username, reset: true, removed }, table: `${username}: removed ${what}; the next login needs only the password.` };
+      return {
+        json: { username, reset: true, removed },
+        table: `${username}: removed ${what}; the next login needs only the password.`,
+      };
     }
     default:
       throw new AdminError(`Unknown command "mfa ${sub ?? ''}". Run tvm-admin --help.`);
@@ -57,6 +62,9 @@ export async function mfaCommand(
 }
 
 /** Deletes a deleted account's second factors (its TOTP secret must not outlive it). */
-export async function deleteFactorsOf(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, username: Username): Promise<void> {
+export async function deleteFactorsOf(
+  target: Pick<AdminTarget, 'dynamo' | 'tableName'>,
+  username: Username,
+): Promise<void> {
   await new DynamoFactorStore(target.dynamo, target.tableName).deleteFactors(username);
 }

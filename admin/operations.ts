@@ -37,7 +37,11 @@ export interface FolderUsage {
  * Counts objects and bytes per top-level folder (`<username>/`), for one user or the whole
  * bucket; reports progress every 1,000 objects.
  */
-export async function bucketUsage(target: AdminTarget, username: Username | undefined, progress: Progress): Promise<FolderUsage[]> {
+export async function bucketUsage(
+  target: AdminTarget,
+  username: Username | undefined,
+  progress: Progress,
+): Promise<FolderUsage[]> {
   const totals = new Map<string, { objects: number; bytes: number }>();
   if (username) totals.set(userPrefix(username), { objects: 0, bytes: 0 });
   let seen = 0;
@@ -61,7 +65,11 @@ export async function bucketUsage(target: AdminTarget, username: Username | unde
 }
 
 /** The vending role's cut-off list on the target. */
-export function revocationList(target: AdminTarget, progress: Progress, sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))): RevocationList {
+export function revocationList(
+  target: AdminTarget,
+  progress: Progress,
+  sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms)),
+): RevocationList {
   return new RevocationList({
     store: new DynamoRevocationStore(target.dynamo, target.tableName),
     iam: target.iam,
@@ -89,7 +97,11 @@ export interface LockoutFound {
 }
 
 /** Reads the two counters `users unlock` clears, without taking an attempt. */
-export async function lockoutOf(target: Pick<AdminTarget, 'dynamo' | 'tableName'>, username: Username, now = Date.now()): Promise<LockoutFound> {
+export async function lockoutOf(
+  target: Pick<AdminTarget, 'dynamo' | 'tableName'>,
+  username: Username,
+  now = Date.now(),
+): Promise<LockoutFound> {
   const store = new DynamoLockoutStore(target.dynamo, target.tableName);
   const states = await Promise.all([store.peek(username), store.peek(username, 'reset')]);
   const live = states.filter((state) => state !== undefined && state.expiresAt > now);

@@ -73,11 +73,24 @@ type StepName = (typeof SMOKE_STEPS)[number];
 
 interface Vended {
   readonly session?: { readonly token: string };
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
-  readonly storage: { readonly bucket: string; readonly prefix: string; readonly region: string; readonly endpoint?: string };
+  readonly credentials: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken: string;
+  };
+  readonly storage: {
+    readonly bucket: string;
+    readonly prefix: string;
+    readonly region: string;
+    readonly endpoint?: string;
+  };
 }
 
-async function callApi(target: AdminTarget, path: string, init: { body?: unknown; token?: string }): Promise<{ status: number; body: unknown }> {
+async function callApi(
+  target: AdminTarget,
+  path: string,
+  init: { body?: unknown; token?: string },
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${target.apiUrl}${path}`, {
     method: 'POST',
     headers: {
@@ -110,7 +123,11 @@ function userS3(vended: Vended): S3Client {
   const { storage, credentials } = vended;
   return new S3Client({
     region: storage.region,
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
     ...(storage.endpoint ? { endpoint: storage.endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -124,7 +141,8 @@ async function outcome(call: Promise<unknown>): Promise<string> {
     await call;
     return 'allowed';
   } catch (error) {
-    if (error instanceof S3ServiceException) return error.$metadata.httpStatusCode === 403 ? 'AccessDenied' : error.name;
+    if (error instanceof S3ServiceException)
+      return error.$metadata.httpStatusCode === 403 ? 'AccessDenied' : error.name;
     throw error;
   }
 }
@@ -139,7 +157,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Runs the smoke test against `target`; throws {@link SmokeFailedError} at the first failed step. */
 export async function runSmoke(target: AdminTarget, options: SmokeOptions): Promise<SmokeReport> {
   const { progress } = options;
-  const lifecycle: LifecycleContext = { admin: accountAdmin(target, options.log), revocations: revocationList(target, progress), target, progress };
+  const lifecycle: LifecycleContext = {
+    admin: accountAdmin(target, options.log),
+    revocations: revocationList(target, progress),
+    target,
+    progress,
+  };
   // Random, so parallel runs and leftovers never collide; never a real user's name shape.
   const username: Username = parseUsername(`smoke-${randomBytes(6).toString('hex')}`);
   const password = `smoke ${randomBytes(18).toString('base64url')}`;
@@ -166,7 +189,8 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
       expectStatus(answer, 201, 'POST /register');
       registered = true;
       const vended = answer.body as Vended;
-      if (vended.storage?.prefix !== `${username}/`) throw new Error(`storage.prefix is ${JSON.stringify(vended.storage?.prefix)}, expected "${username}/"`);
+      if (vended.storage?.prefix !== `${username}/`)
+        throw new Error(`storage.prefix is ${JSON.stringify(vended.storage?.prefix)}, expected "${username}/"`);
       return vended;
     });
     const session = registeredAnswer.session?.token ?? '';
@@ -187,28 +211,46 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
       const read = await userS3Client.send(new GetObjectCommand({ Bucket: bucket, Key: ownKey }));
       const body = await read.Body?.transformToString();
       if (body !== content) throw new Error(`read back ${JSON.stringify(body)}, expected what was written`);
-      const listed = await userS3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: vended.storage.prefix }));
-      if (!(listed.Contents ?? []).some((object) => object.Key === ownKey)) throw new Error(`listing ${vended.storage.prefix} does not show ${ownKey}`);
+      const listed = await userS3Client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: vended.storage.prefix }),
+      );
+      if (!(listed.Contents ?? []).some((object) => object.Key === ownKey))
+        throw new Error(`listing ${vended.storage.prefix} does not show ${ownKey}`);
     });
 
     await step("4 a neighbour's folder is refused", async () => {
       // A prefix neighbour: the one a policy without the trailing "/" would let in.
       const neighbour = `${username}0/`;
-      await expectRefused(`listing ${neighbour}`, userS3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: neighbour })));
-      await expectRefused(`reading ${neighbour}smoke.txt`, userS3Client.send(new GetObjectCommand({ Bucket: bucket, Key: `${neighbour}smoke.txt` })));
-      const write = await outcome(userS3Client.send(new PutObjectCommand({ Bucket: bucket, Key: `${neighbour}smoke.txt`, Body: 'x' })));
+      await expectRefused(
+        `listing ${neighbour}`,
+        userS3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: neighbour })),
+      );
+      await expectRefused(
+        `reading ${neighbour}smoke.txt`,
+        userS3Client.send(new GetObjectCommand({ Bucket: bucket, Key: `${neighbour}smoke.txt` })),
+      );
+      const write = await outcome(
+        userS3Client.send(new PutObjectCommand({ Bucket: bucket, Key: `${neighbour}smoke.txt`, Body: 'x' })),
+      );
       if (write !== 'AccessDenied') {
-        if (write === 'allowed') await target.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${neighbour}smoke.txt` }));
+        if (write === 'allowed')
+          await target.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${neighbour}smoke.txt` }));
         throw new Error(`writing ${neighbour}smoke.txt: expected AccessDenied, got ${write}`);
       }
     });
 
     await step('5 the bucket root is refused', async () => {
       await expectRefused('listing the bucket root', userS3Client.send(new ListObjectsV2Command({ Bucket: bucket })));
-      await expectRefused('listing with an empty prefix', userS3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: '' })));
-      const write = await outcome(userS3Client.send(new PutObjectCommand({ Bucket: bucket, Key: `${username}.txt`, Body: 'x' })));
+      await expectRefused(
+        'listing with an empty prefix',
+        userS3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: '' })),
+      );
+      const write = await outcome(
+        userS3Client.send(new PutObjectCommand({ Bucket: bucket, Key: `${username}.txt`, Body: 'x' })),
+      );
       if (write !== 'AccessDenied') {
-        if (write === 'allowed') await target.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${username}.txt` }));
+        if (write === 'allowed')
+          await target.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${username}.txt` }));
         throw new Error(`writing ${username}.txt at the root: expected AccessDenied, got ${write}`);
       }
     });
@@ -225,11 +267,15 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
         if (read === 'AccessDenied') return;
         const waited = Date.now() - started;
         if (waited >= timeoutMs) {
-          throw new Error(`credentials issued before the revocation still read ${ownKey} after ${Math.round(waited / 1000)} s (${read})`);
+          throw new Error(
+            `credentials issued before the revocation still read ${ownKey} after ${Math.round(waited / 1000)} s (${read})`,
+          );
         }
         // One line for the whole wait, saying how long it may last.
         if (attempt === 1) {
-          progress(`smoke: issued credentials still work after ${Math.round(waited / 1000)} s (attempt ${attempt}); waiting up to ${Math.round(timeoutMs / 1000)} s, checking every ${Math.round((options.pollIntervalMs ?? 2_000) / 100) / 10} s...`);
+          progress(
+            `smoke: issued credentials still work after ${Math.round(waited / 1000)} s (attempt ${attempt}); waiting up to ${Math.round(timeoutMs / 1000)} s, checking every ${Math.round((options.pollIntervalMs ?? 2_000) / 100) / 10} s...`,
+          );
         }
         await sleep(options.pollIntervalMs ?? 2_000);
       }
@@ -248,7 +294,9 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
         await deleteUser(lifecycle, username, true);
         progress(`smoke: removed the throwaway user ${username}`);
       } catch (error) {
-        options.log.warn(`could not remove the throwaway user ${username}: ${error instanceof Error ? error.message : String(error)}`);
+        options.log.warn(
+          `could not remove the throwaway user ${username}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   }

@@ -72,7 +72,10 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
     );
   }
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as SandboxManifest;
-  if (!processIsAlive(manifest.pid)) throw new AdminError(`The sandbox for ${resolve(dataDir)} (TVM_DATA_DIR) is not running (start it with npm start).`);
+  if (!processIsAlive(manifest.pid))
+    throw new AdminError(
+      `The sandbox for ${resolve(dataDir)} (TVM_DATA_DIR) is not running (start it with npm start).`,
+    );
   const credentials = readSandboxSecrets(resolve(dataDir)).operatorKey;
   const common = { region: manifest.region, credentials, maxAttempts: 2 };
   const dynamo = new DynamoDBClient({ ...common, endpoint: manifest.dynamoEndpoint });
@@ -84,11 +87,16 @@ export function localTarget(dataDir = process.env.TVM_DATA_DIR ?? '.tvm-local'):
   });
   const iam = new IAMClient({ ...common, endpoint: manifest.iamEndpoint });
   // The sandbox's IAM applies a policy at once, and its clocks are this machine's.
-  return assembleTarget(`local sandbox (${resolve(dataDir)})`, manifest, { dynamo, s3, iam }, {
-    cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + 1000,
-    propagationMs: 0,
-    clockSkewMs: 0,
-  });
+  return assembleTarget(
+    `local sandbox (${resolve(dataDir)})`,
+    manifest,
+    { dynamo, s3, iam },
+    {
+      cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + 1000,
+      propagationMs: 0,
+      clockSkewMs: 0,
+    },
+  );
 }
 
 /** A deployed stack, found by name with the operator's credentials (AWS_PROFILE, --profile, --region). */
@@ -97,9 +105,13 @@ export async function deployedTarget(stackName: string, region: string | undefin
   let outputs: Record<string, string>;
   try {
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+    outputs = Object.fromEntries(
+      (Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']),
+    );
   } catch (error) {
-    throw new AdminError(`Could not read stack ${stackName}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AdminError(
+      `Could not read stack ${stackName}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     cloudFormation.destroy();
   }
@@ -107,9 +119,19 @@ export async function deployedTarget(stackName: string, region: string | undefin
     if (!outputs[key]) throw new AdminError(`Stack ${stackName} has no ${key} output; is it a TVM stack?`);
   }
   const stackRegion = outputs.Region!;
-  const names = { apiUrl: outputs.ApiUrl!, region: stackRegion, tableName: outputs.TableName!, bucketName: outputs.BucketName!, vendingRoleArn: outputs.VendingRoleArn! };
+  const names = {
+    apiUrl: outputs.ApiUrl!,
+    region: stackRegion,
+    tableName: outputs.TableName!,
+    bucketName: outputs.BucketName!,
+    vendingRoleArn: outputs.VendingRoleArn!,
+  };
   // IAM is global; the SDK resolves its endpoint from the partition of the region.
-  const clients = { dynamo: new DynamoDBClient({ region: stackRegion }), s3: new S3Client({ region: stackRegion }), iam: new IAMClient({ region: stackRegion }) };
+  const clients = {
+    dynamo: new DynamoDBClient({ region: stackRegion }),
+    s3: new S3Client({ region: stackRegion }),
+    iam: new IAMClient({ region: stackRegion }),
+  };
   return assembleTarget(`stack ${stackName} in ${stackRegion}`, names, clients, {
     cutOffMarginMs: FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS,
     propagationMs: IAM_PROPAGATION_MS,

@@ -50,7 +50,9 @@ function synthesiseBundles(outdir: string): FunctionBundle[] {
     // The CLI adds aws:asset:path metadata; in-process, the asset's hash is the S3 key's name.
     const resource = template.Resources[id];
     const s3Key = resource?.Properties?.Code?.S3Key;
-    const assetPath = resource?.Metadata?.['aws:asset:path'] ?? (typeof s3Key === 'string' ? `asset.${s3Key.replace(/\.zip$/, '')}` : undefined);
+    const assetPath =
+      resource?.Metadata?.['aws:asset:path'] ??
+      (typeof s3Key === 'string' ? `asset.${s3Key.replace(/\.zip$/, '')}` : undefined);
     if (typeof assetPath !== 'string') throw new Error(`no asset path for ${route.name} (${id})`);
     const assetDir = join(outdir, assetPath);
     const bundlePath = join(assetDir, 'index.js');
@@ -69,10 +71,17 @@ function requiredSdkModules(bundlePath: string): string[] {
  * esbuild with the options NodejsFunction uses (lib/tvm-api.ts BUNDLING): `bundleSdk` as the
  * stack ships (the SDK inside, ESM entry points first), or the SDK left external.
  */
-export async function esbuildLikeCdk(entry: { path?: string; contents?: string }, outfile: string, bundleSdk: boolean, plugins: Plugin[] = []): Promise<number> {
+export async function esbuildLikeCdk(
+  entry: { path?: string; contents?: string },
+  outfile: string,
+  bundleSdk: boolean,
+  plugins: Plugin[] = [],
+): Promise<number> {
   await build({
     plugins,
-    ...(entry.path ? { entryPoints: [entry.path] } : { stdin: { contents: entry.contents ?? '', resolveDir: ROOT, loader: 'ts' } }),
+    ...(entry.path
+      ? { entryPoints: [entry.path] }
+      : { stdin: { contents: entry.contents ?? '', resolveDir: ROOT, loader: 'ts' } }),
     outfile,
     bundle: true,
     platform: 'node',
@@ -116,7 +125,9 @@ export const handler = async () => {
  * Synthesises the stack into `work` and builds each measured function's SDK-external twin
  * there; returns the bundles and their report (bundles in bench/results.json).
  */
-export async function measureBundles(work: string): Promise<{ bundles: MeasuredBundle[]; report: Record<string, unknown> }> {
+export async function measureBundles(
+  work: string,
+): Promise<{ bundles: MeasuredBundle[]; report: Record<string, unknown> }> {
   const bundles: MeasuredBundle[] = [];
   const report: Record<string, unknown> = {};
   for (const bundle of synthesiseBundles(join(work, 'cdk.out'))) {

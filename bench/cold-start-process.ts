@@ -46,12 +46,22 @@ export interface ColdSample {
 }
 
 /** Runs `bundlePath`'s handler once on `event` in a fresh node process, optionally with a preload. */
-export function runCold(harness: string, bundlePath: string, env: Record<string, string>, event: unknown, preload?: string): Promise<ColdSample> {
+export function runCold(
+  harness: string,
+  bundlePath: string,
+  env: Record<string, string>,
+  event: unknown,
+  preload?: string,
+): Promise<ColdSample> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', ...(preload ? ['--require', preload] : []), harness, bundlePath], {
-      env: { ...env, BENCH_EVENT: JSON.stringify(event) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', ...(preload ? ['--require', preload] : []), harness, bundlePath],
+      {
+        env: { ...env, BENCH_EVENT: JSON.stringify(event) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -48,16 +48,35 @@ const FUNCTION_SETTINGS = [
 ] as const;
 
 /** Measures every variant `coldRuns` times; returns the medians by variant and the round trips. */
-export async function measureColdStarts(work: string, bundles: readonly MeasuredBundle[], options: { coldRuns: number; bcryptCost: number }) {
+export async function measureColdStarts(
+  work: string,
+  bundles: readonly MeasuredBundle[],
+  options: { coldRuns: number; bcryptCost: number },
+) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-cold-'));
   const sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: options.bcryptCost });
-  const dynamo = new DynamoDBClient({ region: SANDBOX_REGION, endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB, credentials: readSandboxSecrets(dataDir).operatorKey });
-  const admin = accountAdmin({ dynamo, tableName: SANDBOX_TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  const dynamo = new DynamoDBClient({
+    region: SANDBOX_REGION,
+    endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_DYNAMODB,
+    credentials: readSandboxSecrets(dataDir).operatorKey,
+  });
+  const admin = accountAdmin(
+    { dynamo, tableName: SANDBOX_TABLE },
+    { info: () => undefined, warn: () => undefined, error: () => undefined },
+  );
   try {
     const harness = join(work, 'harness.cjs');
     writeFileSync(harness, HARNESS);
     const timedBackends = join(work, 'timed-backends.cjs');
-    await build({ entryPoints: [join(ROOT, 'bench', 'timed-backends.ts')], outfile: timedBackends, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    await build({
+      entryPoints: [join(ROOT, 'bench', 'timed-backends.ts')],
+      outfile: timedBackends,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      logLevel: 'error',
+    });
     // A clean environment, as Lambda's: the sandbox's function settings, and nothing of ours.
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -78,7 +97,11 @@ export async function measureColdStarts(work: string, bundles: readonly Measured
       const baseline = join(work, `baseline-${baselineFor.size}`, 'index.js');
       await esbuildLikeCdk({ contents: baselineSource(bundle.sdkModules) }, baseline, false);
       // The same imports with the SDK inside, as the stack bundles: the production bundles' baseline.
-      await esbuildLikeCdk({ contents: baselineSource(bundle.sdkModules) }, join(work, `baseline-bundled-${baselineFor.size}`, 'index.js'), true);
+      await esbuildLikeCdk(
+        { contents: baselineSource(bundle.sdkModules) },
+        join(work, `baseline-bundled-${baselineFor.size}`, 'index.js'),
+        true,
+      );
       baselineFor.set(modulesKey, baseline);
     }
     const withCalls = join(work, 'baseline-with-calls', 'index.js');
@@ -88,7 +111,10 @@ export async function measureColdStarts(work: string, bundles: readonly Measured
     const timedBcrypt = join(ROOT, 'bench', 'timed-bcrypt.ts');
     const timedBcryptPlugin: Plugin = {
       name: 'timed-bcrypt',
-      setup: (esbuild) => esbuild.onResolve({ filter: /^bcryptjs$/ }, (args) => (args.importer === timedBcrypt ? undefined : { path: timedBcrypt })),
+      setup: (esbuild) =>
+        esbuild.onResolve({ filter: /^bcryptjs$/ }, (args) =>
+          args.importer === timedBcrypt ? undefined : { path: timedBcrypt },
+        ),
     };
     const bcryptTimed = new Map<string, string>();
     for (const { route } of bundles.filter((bundle) => bundle.route.checksSecret)) {
@@ -100,7 +126,9 @@ export async function measureColdStarts(work: string, bundles: readonly Measured
     const samples = new Map<string, ColdSample[]>();
     const record = (key: string, sample: ColdSample, route?: RouteDefinition) => {
       if (route && sample.status !== undefined && sample.status !== EXPECTED_FIRST_STATUS[route.name]) {
-        throw new Error(`${key}: the first event answered ${sample.status} ${sample.body ?? ''}, not ${EXPECTED_FIRST_STATUS[route.name]}; the cold start would time a refusal`);
+        throw new Error(
+          `${key}: the first event answered ${sample.status} ${sample.body ?? ''}, not ${EXPECTED_FIRST_STATUS[route.name]}; the cold start would time a refusal`,
+        );
       }
       (samples.get(key) ?? samples.set(key, []).get(key))?.push(sample);
     };
@@ -108,18 +136,35 @@ export async function measureColdStarts(work: string, bundles: readonly Measured
     // Each run changes the sandbox's state, so each process gets a fresh event.
     const freshEvent = (route: RouteDefinition) => coldEvent(route, sandbox.apiUrl, admin, ++serial);
     for (let run = 0; run < options.coldRuns; run++) {
-      for (const { route, externalPath } of bundles) record(route.name, await runCold(harness, externalPath, env, await freshEvent(route), timedBackends), route);
+      for (const { route, externalPath } of bundles)
+        record(route.name, await runCold(harness, externalPath, env, await freshEvent(route), timedBackends), route);
       for (const [modulesKey, baseline] of baselineFor) {
         record(`baseline:${modulesKey}`, await runCold(harness, baseline, env, {}, timedBackends));
-        record(`baseline-bundled:${modulesKey}`, await runCold(harness, baseline.replace(/baseline-(\d+)/, 'baseline-bundled-$1'), env, {}));
+        record(
+          `baseline-bundled:${modulesKey}`,
+          await runCold(harness, baseline.replace(/baseline-(\d+)/, 'baseline-bundled-$1'), env, {}),
+        );
       }
       for (const { route } of bundles) {
         const timed = bcryptTimed.get(route.name);
-        if (timed) record(`${route.name}~bcrypt-timed`, await runCold(harness, timed, env, await freshEvent(route), timedBackends), route);
+        if (timed)
+          record(
+            `${route.name}~bcrypt-timed`,
+            await runCold(harness, timed, env, await freshEvent(route), timedBackends),
+            route,
+          );
       }
       for (const bundle of bundles) {
-        record(`${bundle.route.name}@sandbox`, await runCold(harness, bundle.externalPath, env, await freshEvent(bundle.route)), bundle.route);
-        record(`${bundle.route.name}+sdk`, await runCold(harness, bundle.bundlePath, env, await freshEvent(bundle.route)), bundle.route);
+        record(
+          `${bundle.route.name}@sandbox`,
+          await runCold(harness, bundle.externalPath, env, await freshEvent(bundle.route)),
+          bundle.route,
+        );
+        record(
+          `${bundle.route.name}+sdk`,
+          await runCold(harness, bundle.bundlePath, env, await freshEvent(bundle.route)),
+          bundle.route,
+        );
       }
       record('baseline-with-sdk-calls', await runCold(harness, withCalls, env, {}));
       if ((run + 1) % 5 === 0) log(`cold starts: ${run + 1}/${options.coldRuns} rounds`);
@@ -137,7 +182,11 @@ export async function measureColdStarts(work: string, bundles: readonly Measured
 }
 
 /** The cold starts as bench/results.json reports them: `coldStart` per route, `sdkBundling` and `baselines`. */
-export function coldStartReport(bundles: readonly MeasuredBundle[], cold: Record<string, ColdResult>, baselineFor: ReadonlyMap<string, string>) {
+export function coldStartReport(
+  bundles: readonly MeasuredBundle[],
+  cold: Record<string, ColdResult>,
+  baselineFor: ReadonlyMap<string, string>,
+) {
   const coldStart: Record<string, unknown> = {};
   for (const bundle of bundles) {
     const own = cold[bundle.route.name] as ColdResult;
@@ -180,12 +229,20 @@ export function coldStartReport(bundles: readonly MeasuredBundle[], cold: Record
     bundles.map((bundle) => {
       const own = cold[bundle.route.name] as ColdResult;
       const withSdk = cold[`${bundle.route.name}+sdk`] as ColdResult;
-      return [bundle.route.name, { externalSdk: { bundleBytes: bundle.externalBytes, initMs: own.initMs }, bundledSdk: { bundleBytes: bundle.bundleBytes, initMs: withSdk.initMs } }];
+      return [
+        bundle.route.name,
+        {
+          externalSdk: { bundleBytes: bundle.externalBytes, initMs: own.initMs },
+          bundledSdk: { bundleBytes: bundle.bundleBytes, initMs: withSdk.initMs },
+        },
+      ];
     }),
   );
   const baselines = {
     ...Object.fromEntries([...baselineFor.keys()].map((modules) => [modules, cold[`baseline:${modules}`]])),
-    ...Object.fromEntries([...baselineFor.keys()].map((modules) => [`${modules} (SDK bundled)`, cold[`baseline-bundled:${modules}`]])),
+    ...Object.fromEntries(
+      [...baselineFor.keys()].map((modules) => [`${modules} (SDK bundled)`, cold[`baseline-bundled:${modules}`]]),
+    ),
     withSdkCalls: cold['baseline-with-sdk-calls'],
   };
   return { coldStart, sdkBundling, baselines };

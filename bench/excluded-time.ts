@@ -60,7 +60,10 @@ export async function excluded<T>(kind: string, run: () => Promise<T>): Promise<
 /** A copy of what has been left out so far (waits still in flight not counted). */
 export function excludedTime(): ExcludedTime {
   const { all, kinds } = ledger();
-  return { totalMs: all.ms, byKind: Object.fromEntries(Object.entries(kinds).map(([kind, clock]) => [kind, clock.ms])) };
+  return {
+    totalMs: all.ms,
+    byKind: Object.fromEntries(Object.entries(kinds).map(([kind, clock]) => [kind, clock.ms])),
+  };
 }
 
 type Send = (this: unknown, ...args: unknown[]) => Promise<unknown>;

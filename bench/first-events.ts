@@ -12,10 +12,21 @@ import type { Username } from '../lambda/accounts/username';
 export const PASSWORD = 'correct horse battery staple';
 
 /** An API Gateway proxy event for `route`. */
-export function proxyEvent(route: RouteDefinition, body: unknown, token?: string, pathValues: Record<string, string> = {}): Record<string, unknown> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+export function proxyEvent(
+  route: RouteDefinition,
+  body: unknown,
+  token?: string,
+  pathValues: Record<string, string> = {},
+): Record<string, unknown> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
   const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(pathValues[name] ?? 'bench'));
-  const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => [match[1] as string, pathValues[match[1] as string] ?? 'bench']);
+  const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => [
+    match[1] as string,
+    pathValues[match[1] as string] ?? 'bench',
+  ]);
   return {
     resource: route.path,
     path,
@@ -29,14 +40,27 @@ export function proxyEvent(route: RouteDefinition, body: unknown, token?: string
     body: body === undefined ? null : JSON.stringify(body),
     isBase64Encoded: false,
     requestContext: {
-      accountId: '000000000000', apiId: 'bench', httpMethod: route.method, path, stage: 'v1', requestId: 'bench',
-      requestTimeEpoch: Date.now(), resourceId: route.name, resourcePath: route.path, protocol: 'HTTP/1.1', authorizer: null,
+      accountId: '000000000000',
+      apiId: 'bench',
+      httpMethod: route.method,
+      path,
+      stage: 'v1',
+      requestId: 'bench',
+      requestTimeEpoch: Date.now(),
+      resourceId: route.name,
+      resourcePath: route.path,
+      protocol: 'HTTP/1.1',
+      authorizer: null,
       identity: { sourceIp: '127.0.0.1', userAgent: 'bench' },
     },
   };
 }
 
-export async function postJson(url: string, body: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -51,7 +75,6 @@ export async function sessionToken(apiUrl: string, username: string): Promise<st
   if (status !== 200) throw new Error(`login ${username}: ${status}`);
   return (json.session as { token: string }).token;
 }
-
 
 /**
  * The answer each function's first event must get: the success path, never a refusal. The
@@ -73,13 +96,26 @@ export const EXPECTED_FIRST_STATUS: Partial<Record<RouteDefinition['name'], numb
 export const MEASURED_ROUTES = ROUTES.filter((route) => EXPECTED_FIRST_STATUS[route.name] !== undefined);
 
 /** Users the cold starts act as, one per purpose, so no event spoils another's state. */
-export const COLD_USERS = ['bench-login', 'bench-token', 'bench-logout', 'bench-password', 'bench-reset', 'bench-list', 'bench-sessions'] as const;
+export const COLD_USERS = [
+  'bench-login',
+  'bench-token',
+  'bench-logout',
+  'bench-password',
+  'bench-reset',
+  'bench-list',
+  'bench-sessions',
+] as const;
 
 /**
  * A first event that takes the route's success path against the sandbox's current state,
  * creating what it needs there (a fresh session, a reset code, a second session to revoke).
  */
-export async function coldEvent(route: RouteDefinition, apiUrl: string, admin: AccountAdmin, serial: number): Promise<Record<string, unknown>> {
+export async function coldEvent(
+  route: RouteDefinition,
+  apiUrl: string,
+  admin: AccountAdmin,
+  serial: number,
+): Promise<Record<string, unknown>> {
   switch (route.name) {
     case 'register':
       return proxyEvent(route, { username: `bench-r${serial}`, password: PASSWORD });
@@ -90,7 +126,11 @@ export async function coldEvent(route: RouteDefinition, apiUrl: string, admin: A
     case 'logout':
       return proxyEvent(route, undefined, await sessionToken(apiUrl, 'bench-logout'));
     case 'password':
-      return proxyEvent(route, { currentPassword: PASSWORD, newPassword: PASSWORD }, await sessionToken(apiUrl, 'bench-password'));
+      return proxyEvent(
+        route,
+        { currentPassword: PASSWORD, newPassword: PASSWORD },
+        await sessionToken(apiUrl, 'bench-password'),
+      );
     case 'passwordReset': {
       const { code } = await admin.issueResetCode('bench-reset' as Username);
       return proxyEvent(route, { username: 'bench-reset', resetCode: code, newPassword: PASSWORD });
@@ -111,4 +151,3 @@ export async function coldEvent(route: RouteDefinition, apiUrl: string, admin: A
       throw new Error(`no cold-start event for ${route.name}`);
   }
 }
-

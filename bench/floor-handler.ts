@@ -44,10 +44,22 @@ export async function writingHandler(): Promise<APIGatewayProxyResult> {
 
 async function vend(call: number): Promise<APIGatewayProxyResult> {
   await dynamodb.send(
-    new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: 'USER#bench-load' }, sk: { S: 'PROFILE' } }, ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: process.env.TABLE_NAME,
+      Key: { pk: { S: 'USER#bench-load' }, sk: { S: 'PROFILE' } },
+      ConsistentRead: true,
+    }),
   );
   const { Credentials } = await sts.send(
-    new AssumeRoleCommand({ RoleArn: process.env.VENDING_ROLE_ARN, RoleSessionName: `bench-floor-${call}`, DurationSeconds: 900 }),
+    new AssumeRoleCommand({
+      RoleArn: process.env.VENDING_ROLE_ARN,
+      RoleSessionName: `bench-floor-${call}`,
+      DurationSeconds: 900,
+    }),
   );
-  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credentials: Credentials }) };
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ credentials: Credentials }),
+  };
 }

@@ -94,7 +94,8 @@ interface Stats {
 
 function stats(samples: readonly number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
   return { n: sorted.length, p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
 }
 
@@ -110,7 +111,12 @@ async function withoutStdout<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** Invokes `handler` `count` times (within the phase's time budget); `make` prepares each event, untimed. */
-async function timed(handler: Handler, make: (i: number) => APIGatewayProxyEvent | Promise<APIGatewayProxyEvent>, count: number, expect: number): Promise<Samples> {
+async function timed(
+  handler: Handler,
+  make: (i: number) => APIGatewayProxyEvent | Promise<APIGatewayProxyEvent>,
+  count: number,
+  expect: number,
+): Promise<Samples> {
   const samples: Samples = { full: [], own: [] };
   const deadline = performance.now() + PHASE_BUDGET_MS;
   for (let i = 0; i < count && performance.now() < deadline; i++) {
@@ -121,7 +127,8 @@ async function timed(handler: Handler, make: (i: number) => APIGatewayProxyEvent
     const elapsed = performance.now() - start;
     samples.full.push(elapsed);
     samples.own.push(elapsed - (excludedTime().totalMs - waitedBefore));
-    if (response.statusCode !== expect) throw new Error(`${request.path}: expected ${expect}, got ${response.statusCode}: ${response.body}`);
+    if (response.statusCode !== expect)
+      throw new Error(`${request.path}: expected ${expect}, got ${response.statusCode}: ${response.body}`);
   }
   return samples;
 }
@@ -152,7 +159,9 @@ async function main(): Promise<void> {
 
   let issued = 0;
   const sts = mockClient(STSClient);
-  sts.on(AssumeRoleCommand).callsFake((input: { DurationSeconds?: number; Policy?: string }) => fakeAssumeRole(input, ++issued));
+  sts
+    .on(AssumeRoleCommand)
+    .callsFake((input: { DurationSeconds?: number; Policy?: string }) => fakeAssumeRole(input, ++issued));
   // After the mock, so its answers count as backend time too.
   timeBackendCalls([DynamoDBDocumentClient, DynamoDBClient, STSClient]);
 
@@ -168,7 +177,8 @@ async function main(): Promise<void> {
   const realCompare = bcrypt.compare as (p: string, h: string) => Promise<boolean>;
   // Instant, but shaped like a bcrypt hash at the configured cost: the hasher refuses any other
   // stored shape (as the unknown-user path) before it ever compares.
-  const stubHash = (p: string) => `$2b$${String(cost).padStart(2, '0')}$${createHash('sha512').update(p).digest('base64').replace(/[+=]/g, '.').slice(0, 53)}`;
+  const stubHash = (p: string) =>
+    `$2b$${String(cost).padStart(2, '0')}$${createHash('sha512').update(p).digest('base64').replace(/[+=]/g, '.').slice(0, 53)}`;
   const stubBcrypt = () => {
     bcrypt.hash = async (p: string) => stubHash(p);
     bcrypt.compare = async (p: string, h: string) => h === stubHash(p);
@@ -200,7 +210,8 @@ async function main(): Promise<void> {
     stubBcrypt();
     const warmups = Math.min(200, TOKEN_ITERATIONS);
     const registerCount = Math.max(1, Math.floor(TOKEN_ITERATIONS / 2));
-    const registerEvent = (prefix: string) => (i: number) => event('/register', { body: { username: `${prefix}${i}`, password } });
+    const registerEvent = (prefix: string) => (i: number) =>
+      event('/register', { body: { username: `${prefix}${i}`, password } });
     await timed(register, registerEvent('warm'), warmups, 201);
     const registerOverhead = await timed(register, registerEvent('user'), registerCount, 201);
 
@@ -225,9 +236,23 @@ async function main(): Promise<void> {
 
     // --- A few full runs with real bcrypt, to check full ≈ overhead + bcrypt.
     const registerFull = await timed(register, registerEvent('full'), BCRYPT_RUNS, 201);
-    const loginFull = await timed(login, () => event('/login', { body: { username: 'full0', password } }), BCRYPT_RUNS, 200);
+    const loginFull = await timed(
+      login,
+      () => event('/login', { body: { username: 'full0', password } }),
+      BCRYPT_RUNS,
+      200,
+    );
 
-    return { hashTimes, compareTimes, registerOverhead, loginOverhead, tokenTimes, logoutTimes, registerFull, loginFull };
+    return {
+      hashTimes,
+      compareTimes,
+      registerOverhead,
+      loginOverhead,
+      tokenTimes,
+      logoutTimes,
+      registerFull,
+      loginFull,
+    };
   });
 
   const waitedMs = excludedTime().totalMs - waitedAtStart;
@@ -237,31 +262,60 @@ async function main(): Promise<void> {
   rows.push(['logout (handler, no bcrypt in path)', stats(results.logoutTimes.own), 'own time']);
   rows.push(['logout, with the backend calls', stats(results.logoutTimes.full), 'full']);
   rows.push(['register (handler excl. bcrypt)', stats(results.registerOverhead.own), 'own time, bcrypt.hash stubbed']);
-  rows.push(['register excl. bcrypt, with the backend calls', stats(results.registerOverhead.full), 'full, bcrypt.hash stubbed']);
+  rows.push([
+    'register excl. bcrypt, with the backend calls',
+    stats(results.registerOverhead.full),
+    'full, bcrypt.hash stubbed',
+  ]);
   rows.push(['login (handler excl. bcrypt)', stats(results.loginOverhead.own), 'own time, bcrypt.compare stubbed']);
-  rows.push(['login excl. bcrypt, with the backend calls', stats(results.loginOverhead.full), 'full, bcrypt.compare stubbed']);
+  rows.push([
+    'login excl. bcrypt, with the backend calls',
+    stats(results.loginOverhead.full),
+    'full, bcrypt.compare stubbed',
+  ]);
   rows.push([`bcrypt hash, cost ${cost}`, stats(results.hashTimes), 'bcryptjs alone']);
   rows.push([`bcrypt compare, cost ${cost}`, stats(results.compareTimes), 'bcryptjs alone']);
-  rows.push([`register full (real bcrypt ${cost})`, stats(results.registerFull.full), '≈ register excl. (full) + hash']);
+  rows.push([
+    `register full (real bcrypt ${cost})`,
+    stats(results.registerFull.full),
+    '≈ register excl. (full) + hash',
+  ]);
   rows.push([`login full (real bcrypt ${cost})`, stats(results.loginFull.full), '≈ login excl. (full) + compare']);
 
   const cpu = cpus()[0]?.model.trim() ?? 'unknown';
   console.log(`Handler latency, warm, in process (${new Date().toISOString()})`);
-  console.log(`node ${process.version}, ${cpus().length} CPUs (${cpu}), BCRYPT_COST ${cost}, log level ${process.env.POWERTOOLS_LOG_LEVEL} (discarded)`);
-  console.log(`load average before/after: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} / ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log('DynamoDB: dynalite in this process, over loopback HTTP; STS: AssumeRole faked at STSClient.send (aws-sdk-client-mock).');
-  console.log('"own time" is each call minus the wall time a DynamoDB or STS call was in flight (SDK work and dynalite left out);');
-  console.log('"full" includes them. register/login are timed with bcryptjs hash/compare stubbed; bcrypt is timed alone at the');
+  console.log(
+    `node ${process.version}, ${cpus().length} CPUs (${cpu}), BCRYPT_COST ${cost}, log level ${process.env.POWERTOOLS_LOG_LEVEL} (discarded)`,
+  );
+  console.log(
+    `load average before/after: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} / ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  console.log(
+    'DynamoDB: dynalite in this process, over loopback HTTP; STS: AssumeRole faked at STSClient.send (aws-sdk-client-mock).',
+  );
+  console.log(
+    '"own time" is each call minus the wall time a DynamoDB or STS call was in flight (SDK work and dynalite left out);',
+  );
+  console.log(
+    '"full" includes them. register/login are timed with bcryptjs hash/compare stubbed; bcrypt is timed alone at the',
+  );
   console.log('configured cost; the last two rows are a few real end-to-end runs.\n');
   const header = ['operation', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'method'];
   const lines = rows.map(([name, s, method]) => [name, String(s.n), ms(s.p50), ms(s.p99), ms(s.mean), method]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]?.length ?? 0)));
-  const format = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 || i === 5 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const format = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (i === 0 || i === 5 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(' | ')} |`;
   console.log(format(header));
-  console.log(`|${widths.map((w, i) => (i === 0 || i === 5 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  console.log(
+    `|${widths.map((w, i) => (i === 0 || i === 5 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  );
   for (const line of lines) console.log(format(line));
   const goal = tokenStats.p50 < 1;
-  console.log(`\nGoal: token handler overhead (own time) p50 < 1 ms: ${goal ? 'met' : 'NOT met'} (${ms(tokenStats.p50)} ms).`);
+  console.log(
+    `\nGoal: token handler overhead (own time) p50 < 1 ms: ${goal ? 'met' : 'NOT met'} (${ms(tokenStats.p50)} ms).`,
+  );
   console.log(`Backend waits over the whole run: ${(waitedMs / 1000).toFixed(1)} s; AssumeRole calls: ${issued}.`);
   sts.restore();
   await dynamo.stop();

@@ -31,8 +31,13 @@ export interface LoadPhaseShape {
 }
 
 /** Runs `options` for the warm-up, then again for the measured seconds. */
-export async function loadPhase(name: string, options: autocannon.Options, shape: LoadPhaseShape): Promise<LoadPhaseResult> {
-  if (shape.warmupSeconds > 0) await autocannon({ ...options, connections: shape.connections, duration: shape.warmupSeconds });
+export async function loadPhase(
+  name: string,
+  options: autocannon.Options,
+  shape: LoadPhaseShape,
+): Promise<LoadPhaseResult> {
+  if (shape.warmupSeconds > 0)
+    await autocannon({ ...options, connections: shape.connections, duration: shape.warmupSeconds });
   const result = await autocannon({ ...options, connections: shape.connections, duration: shape.seconds });
   return {
     name,

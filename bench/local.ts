@@ -26,7 +26,12 @@ import { performance } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessionPolicy } from '../lambda/credentials/policy';
+import {
+  bucketArn,
+  renderSessionPolicy,
+  renderVendingRolePolicy,
+  serialiseSessionPolicy,
+} from '../lambda/credentials/policy';
 import type { Username } from '../lambda/accounts/username';
 import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_VENDING_ROLE_ARN } from '../local/names';
 import { loadOrCreateSandboxSecrets } from '../local/secrets';
@@ -46,10 +51,11 @@ function positiveInteger(raw: string | undefined, fallback: number): number {
   return Number.isInteger(value) && value > 0 && value <= 600 ? value : fallback;
 }
 
-
 function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof data === 'string') return data;
-  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  return ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
 }
 
 /** node:crypto as the Hash the Smithy signer wants. */
@@ -70,7 +76,12 @@ class NodeSha256 {
 }
 
 /** One request at a time over a kept-alive connection, timed to the microsecond. */
-async function sequentialLatency(url: string, headers: Record<string, string>, count: number, socketPath?: string): Promise<{ p50: number; p99: number }> {
+async function sequentialLatency(
+  url: string,
+  headers: Record<string, string>,
+  count: number,
+  socketPath?: string,
+): Promise<{ p50: number; p99: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const timings: number[] = [];
   const deadline = Date.now() + SECONDS * 1000;
@@ -102,9 +113,18 @@ function load(name: string, options: autocannon.Options, connections = CONNECTIO
 
 function printTable(rows: readonly LoadPhaseResult[]): void {
   const header = ['phase', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
-  const lines = rows.map((r) => [r.name, String(r.requests), r.rps.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), String(r.errors), String(r.non2xx)]);
+  const lines = rows.map((r) => [
+    r.name,
+    String(r.requests),
+    r.rps.toFixed(0),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    String(r.errors),
+    String(r.non2xx),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const format = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const format = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   console.log(format(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const line of lines) console.log(format(line));
@@ -142,16 +162,32 @@ async function benchS3(dataDir: string): Promise<S3Result> {
   const { functionKey } = loadOrCreateSandboxSecrets(dataDir);
   const sessions = new SessionStore(undefined);
   const sts = await startSts({ sessions, functionKey });
-  const gate = await startS3Gate({ sessions, vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)), upstreamSocket: emulator.socketPath });
+  const gate = await startS3Gate({
+    sessions,
+    vendingRolePolicy: renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET)),
+    upstreamSocket: emulator.socketPath,
+  });
   const stsClient = new STSClient({ region: SANDBOX_REGION, endpoint: sts.url, credentials: functionKey });
   try {
     const path = `/${SANDBOX_BUCKET}/bench/object.bin`;
     // The emulator serves a Unix socket only: the direct phases talk to it there.
     await new Promise<void>((done, fail) => {
-      const put = request({ socketPath: emulator.socketPath, path, method: 'PUT', headers: { host: 'localhost', 'content-length': '1024' } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? done() : fail(new Error(`the emulator answered ${res.statusCode} to the seed PUT`))));
-      });
+      const put = request(
+        {
+          socketPath: emulator.socketPath,
+          path,
+          method: 'PUT',
+          headers: { host: 'localhost', 'content-length': '1024' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200
+              ? done()
+              : fail(new Error(`the emulator answered ${res.statusCode} to the seed PUT`)),
+          );
+        },
+      );
       put.on('error', fail);
       put.end(Buffer.alloc(1024, 7));
     });
@@ -172,7 +208,11 @@ async function benchS3(dataDir: string): Promise<S3Result> {
       region: SANDBOX_REGION,
       sha256: NodeSha256,
       uriEscapePath: false,
-      credentials: { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! },
+      credentials: {
+        accessKeyId: Credentials!.AccessKeyId!,
+        secretAccessKey: Credentials!.SecretAccessKey!,
+        sessionToken: Credentials!.SessionToken!,
+      },
     });
     // One signature serves the whole phase: S3 accepts a signed request for 15 minutes.
     const signed = await signer.sign({
@@ -185,7 +225,8 @@ async function benchS3(dataDir: string): Promise<S3Result> {
       headers: { host: `127.0.0.1:${gatePort}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
     const check = await fetch(`${gate.url}${path}`, { headers: signed.headers });
-    if (check.status !== 200) throw new Error(`the signed GET through the gate answered ${check.status}: ${await check.text()}`);
+    if (check.status !== 200)
+      throw new Error(`the signed GET through the gate answered ${check.status}: ${await check.text()}`);
 
     // A PUT of 1 KiB to one key, signed once (UNSIGNED-PAYLOAD), overwriting it each time.
     const putPath = `/${SANDBOX_BUCKET}/bench/put.bin`;
@@ -200,7 +241,8 @@ async function benchS3(dataDir: string): Promise<S3Result> {
       headers: { host: `127.0.0.1:${gatePort}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
     const putCheck = await fetch(`${gate.url}${putPath}`, { method: 'PUT', headers: signedPut.headers, body: putBody });
-    if (putCheck.status !== 200) throw new Error(`the signed PUT through the gate answered ${putCheck.status}: ${await putCheck.text()}`);
+    if (putCheck.status !== 200)
+      throw new Error(`the signed PUT through the gate answered ${putCheck.status}: ${await putCheck.text()}`);
 
     const directUrl = `http://localhost${path}`;
     const direct = { url: directUrl, socketPath: emulator.socketPath };
@@ -210,7 +252,12 @@ async function benchS3(dataDir: string): Promise<S3Result> {
       // One connection: the latency the gate adds per request, without queueing.
       await load('S3 GET, emulator alone, 1 connection', direct, 1),
       await load('S3 GET, through the gate, 1 connection', { url: `${gate.url}${path}`, headers: signed.headers }, 1),
-      await load('S3 PUT 1 KiB, through the gate', { url: `${gate.url}${putPath}`, method: 'PUT', headers: signedPut.headers, body: putBody }),
+      await load('S3 PUT 1 KiB, through the gate', {
+        url: `${gate.url}${putPath}`,
+        method: 'PUT',
+        headers: signedPut.headers,
+        body: putBody,
+      }),
     ];
     // autocannon reports whole milliseconds; time the same requests finer, alternating rounds so drift hits both.
     const directRuns: { p50: number; p99: number }[] = [];
@@ -219,7 +266,8 @@ async function benchS3(dataDir: string): Promise<S3Result> {
       directRuns.push(await sequentialLatency(directUrl, {}, 1000, emulator.socketPath));
       gatedRuns.push(await sequentialLatency(`${gate.url}${path}`, signed.headers, 1000));
     }
-    const median = (runs: { p50: number; p99: number }[], key: 'p50' | 'p99') => [...runs].sort((a, b) => a[key] - b[key])[1]?.[key] ?? Number.NaN;
+    const median = (runs: { p50: number; p99: number }[], key: 'p50' | 'p99') =>
+      [...runs].sort((a, b) => a[key] - b[key])[1]?.[key] ?? Number.NaN;
     return {
       rows,
       direct: { p50: median(directRuns, 'p50'), p99: median(directRuns, 'p99') },
@@ -239,8 +287,9 @@ async function benchS3(dataDir: string): Promise<S3Result> {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-'));
   console.log(
-    `bench:local on ${cpus().length} CPU(s), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ` +
-      `${WARMUP_SECONDS} s warm-up and ${SECONDS} s measured per phase, ${CONNECTIONS} connections`,
+    `bench:local on ${cpus().length} CPU(s), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ` + `${WARMUP_SECONDS} s warm-up and ${SECONDS} s measured per phase, ${CONNECTIONS} connections`,
   );
   try {
     const token = await benchToken();
@@ -253,8 +302,12 @@ async function main(): Promise<void> {
         `through the gate p50 ${s3.gated.p50.toFixed(3)} ms p99 ${s3.gated.p99.toFixed(3)} ms`,
     );
     const added = s3.gated.p50 - s3.direct.p50;
-    console.log(`/token: ${token.rps.toFixed(0)} req/s (goal >= 300), p99 ${token.p99Ms.toFixed(1)} ms (goal < 100): ${token.rps >= 300 && token.p99Ms < 100 ? 'met' : 'NOT met'}`);
-    console.log(`the gate adds ${added.toFixed(3)} ms at p50 over the emulator alone (goal < 2 ms): ${added < 2 ? 'met' : 'NOT met'}`);
+    console.log(
+      `/token: ${token.rps.toFixed(0)} req/s (goal >= 300), p99 ${token.p99Ms.toFixed(1)} ms (goal < 100): ${token.rps >= 300 && token.p99Ms < 100 ? 'met' : 'NOT met'}`,
+    );
+    console.log(
+      `the gate adds ${added.toFixed(3)} ms at p50 over the emulator alone (goal < 2 ms): ${added < 2 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

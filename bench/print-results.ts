@@ -2,7 +2,11 @@
 import type { FunctionBundle } from './bundles';
 
 /** Prints `npm run bench`'s results (as written to bench/results.json) as Markdown tables. */
-export function printTable(results: Record<string, unknown> & { goals: Record<string, boolean> }, bundles: readonly FunctionBundle[], bcryptCost: number): void {
+export function printTable(
+  results: Record<string, unknown> & { goals: Record<string, boolean> },
+  bundles: readonly FunctionBundle[],
+  bcryptCost: number,
+): void {
   const bundleReport = results.bundles as Record<string, { bundleBytes: number; sdkExternalBytes: number }>;
   const coldReport = results.coldStart as Record<
     string,
@@ -20,7 +24,9 @@ export function printTable(results: Record<string, unknown> & { goals: Record<st
     }
   >;
   const trips = (results.roundTrips as { routes: Record<string, { stages: number; calls: number }> }).routes;
-  console.log('\n| function | bundle bytes (SDK inside, as shipped) | SDK external | as shipped: init ms, loadRatio, cold start ms (sandbox) | SDK external, backend calls left out: cold start ms (init + first event) | baseline ms | loadRatio | coldStartRatio | first event without bcrypt ms | SDK external, sandbox ms (vs SDK calls) | backend stages (calls) | first answer |');
+  console.log(
+    '\n| function | bundle bytes (SDK inside, as shipped) | SDK external | as shipped: init ms, loadRatio, cold start ms (sandbox) | SDK external, backend calls left out: cold start ms (init + first event) | baseline ms | loadRatio | coldStartRatio | first event without bcrypt ms | SDK external, sandbox ms (vs SDK calls) | backend stages (calls) | first answer |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const { route } of bundles) {
     const bundle = bundleReport[route.name];
@@ -33,16 +39,39 @@ export function printTable(results: Record<string, unknown> & { goals: Record<st
         `${trips[route.name]?.stages} (${trips[route.name]?.calls}) | ${cold.firstEventStatuses.join(',')} |`,
     );
   }
-  const soakReport = results.soak as { errors: number; p99Ms: number; opsPerSecond: number; rssAfterWarmupMb: number; rssEndMb: number; rssGrowthPercent: number; virtualUsers: number; seconds: number };
+  const soakReport = results.soak as {
+    errors: number;
+    p99Ms: number;
+    opsPerSecond: number;
+    rssAfterWarmupMb: number;
+    rssEndMb: number;
+    rssGrowthPercent: number;
+    virtualUsers: number;
+    seconds: number;
+  };
   console.log(`\n| measure | value |\n|---|---:|`);
   console.log(`| tokenRps | ${results.tokenRps} |\n| tokenP99Ms | ${results.tokenP99Ms} |`);
-  console.log(`| floorRps (GetItem + AssumeRole) | ${results.floorRps} |\n| floorP99Ms | ${results.floorP99Ms} |\n| tokenRps / floorRps | ${results.tokenToFloorRps} (rounds ${(results.tokenToFloorRoundRatios as number[]).join(', ')}) |`);
-  console.log(`| floorWithWriteRps (GetItem + AssumeRole + PutItem) | ${results.floorWithWriteRps} |\n| floorWithWriteP99Ms | ${results.floorWithWriteP99Ms} |\n| tokenRps / floorWithWriteRps | ${results.tokenToFloorWithWriteRps} |`);
-  console.log(`| tokenHandlerRps (the token handler on the floors' front, no API adapter) | ${results.tokenHandlerRps} |\n| tokenHandlerRps / floorWithWriteRps | ${results.tokenHandlerToFloorWithWriteRps} |`);
+  console.log(
+    `| floorRps (GetItem + AssumeRole) | ${results.floorRps} |\n| floorP99Ms | ${results.floorP99Ms} |\n| tokenRps / floorRps | ${results.tokenToFloorRps} (rounds ${(results.tokenToFloorRoundRatios as number[]).join(', ')}) |`,
+  );
+  console.log(
+    `| floorWithWriteRps (GetItem + AssumeRole + PutItem) | ${results.floorWithWriteRps} |\n| floorWithWriteP99Ms | ${results.floorWithWriteP99Ms} |\n| tokenRps / floorWithWriteRps | ${results.tokenToFloorWithWriteRps} |`,
+  );
+  console.log(
+    `| tokenHandlerRps (the token handler on the floors' front, no API adapter) | ${results.tokenHandlerRps} |\n| tokenHandlerRps / floorWithWriteRps | ${results.tokenHandlerToFloorWithWriteRps} |`,
+  );
   console.log(`| loginRps (bcrypt ${bcryptCost}) | ${results.loginRps} |`);
-  console.log(`| soak: ${soakReport.virtualUsers} users, ${soakReport.seconds} s, ops/s | ${soakReport.opsPerSecond} |`);
+  console.log(
+    `| soak: ${soakReport.virtualUsers} users, ${soakReport.seconds} s, ops/s | ${soakReport.opsPerSecond} |`,
+  );
   console.log(`| soak errors | ${soakReport.errors} |\n| soak p99 ms | ${soakReport.p99Ms} |`);
-  console.log(`| soak RSS after warm-up -> end (MB) | ${soakReport.rssAfterWarmupMb} -> ${soakReport.rssEndMb} (${soakReport.rssGrowthPercent} %) |`);
-  console.log(`\ngoals: ${Object.entries(results.goals).map(([goal, met]) => `${goal} ${met ? 'met' : 'MISSED'}`).join('; ')}`);
+  console.log(
+    `| soak RSS after warm-up -> end (MB) | ${soakReport.rssAfterWarmupMb} -> ${soakReport.rssEndMb} (${soakReport.rssGrowthPercent} %) |`,
+  );
+  console.log(
+    `\ngoals: ${Object.entries(results.goals)
+      .map(([goal, met]) => `${goal} ${met ? 'met' : 'MISSED'}`)
+      .join('; ')}`,
+  );
   console.log(`written to bench/results.json (${results.durationSeconds} s)`);
 }

@@ -30,7 +30,9 @@ function instrumentClients(): { record<T>(run: () => Promise<T>): Promise<{ resu
   // Only calls made while an invocation is recorded count (not the operator calls that prepare the next event).
   let recording = false;
   let byStage: string[][] = [];
-  for (const client of [DynamoDBDocumentClient, DynamoDBClient, STSClient] as unknown as { prototype: { send: Send } }[]) {
+  for (const client of [DynamoDBDocumentClient, DynamoDBClient, STSClient] as unknown as {
+    prototype: { send: Send };
+  }[]) {
     const original = client.prototype.send;
     client.prototype.send = function instrumentedSend(this: unknown, command, ...rest) {
       if (!recording) return original.call(this, command, ...rest);
@@ -78,9 +80,17 @@ export async function countRoundTrips(
   }
 }
 
-async function countWithEnvironment(apiUrl: string, admin: AccountAdmin): Promise<{ routes: Record<string, RoundTrips>; floor: RoundTrips }> {
+async function countWithEnvironment(
+  apiUrl: string,
+  admin: AccountAdmin,
+): Promise<{ routes: Record<string, RoundTrips>; floor: RoundTrips }> {
   const recorder = instrumentClients();
-  const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 10_000, callbackWaitsForEmptyEventLoop: false };
+  const context = {
+    awsRequestId: 'bench',
+    functionName: 'bench',
+    getRemainingTimeInMillis: () => 10_000,
+    callbackWaitsForEmptyEventLoop: false,
+  };
   type Handler = (event: unknown, context: unknown) => Promise<APIGatewayProxyResult>;
   const routes: Record<string, RoundTrips> = {};
   let serial = 0;
@@ -89,11 +99,15 @@ async function countWithEnvironment(apiUrl: string, admin: AccountAdmin): Promis
     const event = await coldEvent(route, apiUrl, admin, 1_000_000 + ++serial);
     const { result, trips } = await recorder.record(() => handler(event, context));
     if (result.statusCode !== EXPECTED_FIRST_STATUS[route.name]) {
-      throw new Error(`round trips: ${route.name} answered ${result.statusCode} ${result.body}, not ${EXPECTED_FIRST_STATUS[route.name]}`);
+      throw new Error(
+        `round trips: ${route.name} answered ${result.statusCode} ${result.body}, not ${EXPECTED_FIRST_STATUS[route.name]}`,
+      );
     }
     routes[route.name] = trips;
   }
-  const floorModule = (await import(join(ROOT, 'bench', 'floor-handler.ts'))) as { handler: () => Promise<APIGatewayProxyResult> };
+  const floorModule = (await import(join(ROOT, 'bench', 'floor-handler.ts'))) as {
+    handler: () => Promise<APIGatewayProxyResult>;
+  };
   const { result, trips: floor } = await recorder.record(() => floorModule.handler());
   if (result.statusCode !== 200) throw new Error(`round trips: the floor answered ${result.statusCode}`);
   return { routes, floor };

@@ -46,7 +46,9 @@ async function main(): Promise<void> {
     node: process.version,
     loadAverageAtStart: loadavg().map((value) => round(value, 2)),
   };
-  log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
+  log(
+    `machine: ${machine.nproc} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`,
+  );
   const work = mkdtempSync(join(tmpdir(), 'tvm-bench-'));
   try {
     log('cdk synth (in-process, bundling every function with esbuild)...');
@@ -56,26 +58,54 @@ async function main(): Promise<void> {
     log(`bundles: ${bundles.map((bundle) => `${bundle.route.name} ${bundle.bundleBytes} B`).join(', ')}`);
 
     log(`cold starts: ${COLD_RUNS} rounds, each variant in a fresh node process...`);
-    const { results: cold, baselineFor, roundTrips } = await measureColdStarts(work, bundles, { coldRuns: COLD_RUNS, bcryptCost: BCRYPT_COST });
+    const {
+      results: cold,
+      baselineFor,
+      roundTrips,
+    } = await measureColdStarts(work, bundles, { coldRuns: COLD_RUNS, bcryptCost: BCRYPT_COST });
     const { coldStart: coldReport, sdkBundling, baselines } = coldStartReport(bundles, cold, baselineFor);
 
     log('starting the sandbox as a child process (node --import tsx local/main.ts)...');
     const sandbox = await startSandboxProcess({ bcryptCost: BCRYPT_COST });
-    let throughput: { tokenAgainstFloor: Awaited<ReturnType<typeof tokenAgainstFloor>>; login: Awaited<ReturnType<typeof cannon>> };
+    let throughput: {
+      tokenAgainstFloor: Awaited<ReturnType<typeof tokenAgainstFloor>>;
+      login: Awaited<ReturnType<typeof cannon>>;
+    };
     let soakReport: Awaited<ReturnType<typeof soak>>;
     try {
-      log(`autocannon POST /token against the floor (GetItem + AssumeRole on function threads, same backends): ${TOKEN_FLOOR_TIMING.warmupSeconds} s warm-up each, then ${TOKEN_FLOOR_TIMING.rounds} interleaved rounds of ${TOKEN_FLOOR_TIMING.seconds} s each...`);
+      log(
+        `autocannon POST /token against the floor (GetItem + AssumeRole on function threads, same backends): ${TOKEN_FLOOR_TIMING.warmupSeconds} s warm-up each, then ${TOKEN_FLOOR_TIMING.rounds} interleaved rounds of ${TOKEN_FLOOR_TIMING.seconds} s each...`,
+      );
       const tokenAndFloor = await tokenAgainstFloor(sandbox, TOKEN_FLOOR_TIMING);
       log(`autocannon POST /login, ${LOAD_WARMUP_SECONDS} s warm-up then ${LOAD_SECONDS} s...`);
-      const loginLoad = await cannon(`${sandbox.apiUrl}/login`, JSON.stringify({ username: 'bench-load', password: PASSWORD }), {}, 4, { seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS });
+      const loginLoad = await cannon(
+        `${sandbox.apiUrl}/login`,
+        JSON.stringify({ username: 'bench-load', password: PASSWORD }),
+        {},
+        4,
+        { seconds: LOAD_SECONDS, warmupSeconds: LOAD_WARMUP_SECONDS },
+      );
       throughput = { tokenAgainstFloor: tokenAndFloor, login: loginLoad };
       log(`soak: ${WARMUP_SECONDS} s warm-up, then ${SOAK_SECONDS} s with ${VUS} virtual users...`);
-      soakReport = await soak(sandbox.apiUrl, sandbox.pid, { seconds: SOAK_SECONDS, warmupSeconds: WARMUP_SECONDS, virtualUsers: VUS });
+      soakReport = await soak(sandbox.apiUrl, sandbox.pid, {
+        seconds: SOAK_SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        virtualUsers: VUS,
+      });
     } finally {
       await sandbox.stop();
     }
 
-    const { token, floor, floorWithWrite, tokenHandler, ratio: tokenToFloorRps, ratioToFloorWithWrite, handlerToFloorWithWrite, roundRatios } = throughput.tokenAgainstFloor;
+    const {
+      token,
+      floor,
+      floorWithWrite,
+      tokenHandler,
+      ratio: tokenToFloorRps,
+      ratioToFloorWithWrite,
+      handlerToFloorWithWrite,
+      roundRatios,
+    } = throughput.tokenAgainstFloor;
     const tokenStages = roundTrips.routes.token?.stages ?? Number.NaN;
     const ratios = Object.values(coldReport).map((entry) => (entry as { coldStartRatio: number }).coldStartRatio);
     const results = {
@@ -86,7 +116,15 @@ async function main(): Promise<void> {
         // Another job used at least half the cores when the run began: label the figures so.
         busyAtStart: (machine.loadAverageAtStart[0] ?? 0) >= machine.nproc / 2,
       },
-      settings: { bcryptCost: BCRYPT_COST, coldRuns: COLD_RUNS, loadSeconds: LOAD_SECONDS, loadWarmupSeconds: LOAD_WARMUP_SECONDS, soakSeconds: SOAK_SECONDS, warmupSeconds: WARMUP_SECONDS, virtualUsers: VUS },
+      settings: {
+        bcryptCost: BCRYPT_COST,
+        coldRuns: COLD_RUNS,
+        loadSeconds: LOAD_SECONDS,
+        loadWarmupSeconds: LOAD_WARMUP_SECONDS,
+        soakSeconds: SOAK_SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        virtualUsers: VUS,
+      },
       bundles: bundleReport,
       coldStart: coldReport,
       baselines,

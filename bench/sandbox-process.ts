@@ -49,8 +49,16 @@ interface ChildProcess {
  * Starts `node --import tsx <script>` from the repository root with `env`; resolves once it
  * prints `readyText`, rejects (and stops it) if it exits or does not within 60 s.
  */
-export async function startNodeScript(script: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startNodeScript(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyText: string,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -92,7 +100,14 @@ export async function startNodeScript(script: string, env: NodeJS.ProcessEnv, re
 export async function startSandboxProcess(options: SandboxProcessOptions): Promise<SandboxProcess> {
   const [port, s3Port] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'tvm-bench-sandbox-'));
-  const env = { ...process.env, PORT: String(port), S3_PORT: String(s3Port), TVM_DATA_DIR: dataDir, BCRYPT_COST: String(options.bcryptCost), TVM_LOG: '0' };
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    S3_PORT: String(s3Port),
+    TVM_DATA_DIR: dataDir,
+    BCRYPT_COST: String(options.bcryptCost),
+    TVM_LOG: '0',
+  };
   let child: ChildProcess;
   try {
     child = await startNodeScript('local/main.ts', env, 'TVM sandbox running');
@@ -105,5 +120,12 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     rmSync(dataDir, { recursive: true, force: true });
   };
   const manifest = JSON.parse(readFileSync(join(dataDir, SANDBOX_MANIFEST), 'utf8')) as SandboxManifest;
-  return { apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, pid: child.pid, manifest, dataDir, stop };
+  return {
+    apiUrl: `http://127.0.0.1:${port}`,
+    s3Url: `http://127.0.0.1:${s3Port}`,
+    pid: child.pid,
+    manifest,
+    dataDir,
+    stop,
+  };
 }

@@ -4,7 +4,13 @@
  * 2 % delete, 2.5 % login, 1.5 % register) with a think time of 0.2-0.6 s; errors, latencies,
  * and the sandbox process's RSS after the warm-up and at the end.
  */
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { performance } from 'node:perf_hooks';
 import { PASSWORD, postJson } from './first-events';
 import { percentile, round } from './numbers';
@@ -20,7 +26,11 @@ interface SoakStats {
 /** One virtual user: registers, then loops over weighted operations with a think time. */
 async function virtualUser(apiUrl: string, index: number, until: () => boolean, stats: () => SoakStats): Promise<void> {
   const username = `soak-${index}-${Date.now().toString(36)}`;
-  type Vended = { session: { token: string }; credentials: Record<string, string>; storage: { bucket: string; prefix: string; region: string; endpoint?: string } };
+  type Vended = {
+    session: { token: string };
+    credentials: Record<string, string>;
+    storage: { bucket: string; prefix: string; region: string; endpoint?: string };
+  };
   let vended = {} as Vended;
   let s3: S3Client | undefined;
   const record = async (op: string, action: () => Promise<boolean>) => {
@@ -31,7 +41,8 @@ async function virtualUser(apiUrl: string, index: number, until: () => boolean, 
       if (!ok) throw new Error(`${op} answered unexpectedly`);
     } catch (error) {
       current.errors++;
-      if (current.errorSamples.length < 10) current.errorSamples.push(`${op}: ${error instanceof Error ? error.message : String(error)}`);
+      if (current.errorSamples.length < 10)
+        current.errorSamples.push(`${op}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       current.ops++;
       (current.latencies[op] ??= []).push(performance.now() - started);
@@ -46,7 +57,11 @@ async function virtualUser(apiUrl: string, index: number, until: () => boolean, 
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 1,
-      credentials: { accessKeyId: vended.credentials.accessKeyId as string, secretAccessKey: vended.credentials.secretAccessKey as string, sessionToken: vended.credentials.sessionToken as string },
+      credentials: {
+        accessKeyId: vended.credentials.accessKeyId as string,
+        secretAccessKey: vended.credentials.secretAccessKey as string,
+        sessionToken: vended.credentials.sessionToken as string,
+      },
     });
   };
   await record('register', async () => {
@@ -72,7 +87,12 @@ async function virtualUser(apiUrl: string, index: number, until: () => boolean, 
       });
     } else if (dice < 60) {
       object++;
-      await record('s3-put', async () => (await s3!.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `hello ${object}` }))).$metadata.httpStatusCode === 200);
+      await record(
+        's3-put',
+        async () =>
+          (await s3!.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `hello ${object}` }))).$metadata
+            .httpStatusCode === 200,
+      );
     } else if (dice < 80) {
       await record('s3-get', async () => {
         try {
@@ -84,13 +104,30 @@ async function virtualUser(apiUrl: string, index: number, until: () => boolean, 
         }
       });
     } else if (dice < 94) {
-      await record('s3-list', async () => (await s3!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: vended.storage.prefix }))).$metadata.httpStatusCode === 200);
+      await record(
+        's3-list',
+        async () =>
+          (await s3!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: vended.storage.prefix }))).$metadata
+            .httpStatusCode === 200,
+      );
     } else if (dice < 96) {
-      await record('s3-delete', async () => (await s3!.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))).$metadata.httpStatusCode === 204);
+      await record(
+        's3-delete',
+        async () =>
+          (await s3!.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))).$metadata.httpStatusCode === 204,
+      );
     } else if (dice < 98.5) {
-      await record('login', async () => (await postJson(`${apiUrl}/login`, { username, password: PASSWORD })).status === 200);
+      await record(
+        'login',
+        async () => (await postJson(`${apiUrl}/login`, { username, password: PASSWORD })).status === 200,
+      );
     } else {
-      await record('register', async () => (await postJson(`${apiUrl}/register`, { username: `${username}-${++object}`, password: PASSWORD })).status === 201);
+      await record(
+        'register',
+        async () =>
+          (await postJson(`${apiUrl}/register`, { username: `${username}-${++object}`, password: PASSWORD })).status ===
+          201,
+      );
     }
     await new Promise((wait) => setTimeout(wait, 200 + Math.random() * 400));
   }
@@ -114,7 +151,14 @@ export async function soak(apiUrl: string, pid: number, shape: SoakShape) {
   let stats = fresh();
   const warmupEnds = Date.now() + warmupSeconds * 1000;
   const soakEnds = warmupEnds + seconds * 1000;
-  const users = Array.from({ length: virtualUsers }, (_, index) => virtualUser(apiUrl, index, () => Date.now() >= soakEnds, () => stats));
+  const users = Array.from({ length: virtualUsers }, (_, index) =>
+    virtualUser(
+      apiUrl,
+      index,
+      () => Date.now() >= soakEnds,
+      () => stats,
+    ),
+  );
   await new Promise((wait) => setTimeout(wait, Math.max(0, warmupEnds - Date.now())));
   const warmup = stats;
   stats = fresh();
@@ -127,7 +171,10 @@ export async function soak(apiUrl: string, pid: number, shape: SoakShape) {
   rssSamplesKb.push(rssEndKb);
   const all = Object.values(stats.latencies).flat();
   const byOp = Object.fromEntries(
-    Object.entries(stats.latencies).map(([op, values]) => [op, { count: values.length, p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)) }]),
+    Object.entries(stats.latencies).map(([op, values]) => [
+      op,
+      { count: values.length, p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)) },
+    ]),
   );
   return {
     virtualUsers,

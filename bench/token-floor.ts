@@ -22,8 +22,19 @@ export interface LoadTiming {
 }
 
 /** autocannon POSTs to `url` with `connections` connections. */
-export function cannon(url: string, body: string | undefined, headers: Record<string, string>, connections: number, timing: LoadTiming) {
-  const options = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, ...(body ? { body } : {}) };
+export function cannon(
+  url: string,
+  body: string | undefined,
+  headers: Record<string, string>,
+  connections: number,
+  timing: LoadTiming,
+) {
+  const options = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body ? { body } : {}),
+  };
   return loadPhase(`POST ${new URL(url).pathname}`, options, { connections, ...timing });
 }
 
@@ -47,12 +58,23 @@ function floorEnvironment(manifest: SandboxManifest, functionKey: LongTermKey): 
 }
 
 /** The floor served on function threads by a child process, against `sandbox`'s backends. */
-async function startFloor(sandbox: SandboxProcess): Promise<{ url: string; writeUrl: string; tokenUrl: string; stop(): Promise<void> }> {
+async function startFloor(
+  sandbox: SandboxProcess,
+): Promise<{ url: string; writeUrl: string; tokenUrl: string; stop(): Promise<void> }> {
   const port = await freePort();
   const environment = floorEnvironment(sandbox.manifest, readSandboxSecrets(sandbox.dataDir).functionKey);
-  const server = await startNodeScript('bench/floor-server.ts', { ...process.env, FLOOR_PORT: String(port), FLOOR_ENVIRONMENT: JSON.stringify(environment) }, 'floor ready');
+  const server = await startNodeScript(
+    'bench/floor-server.ts',
+    { ...process.env, FLOOR_PORT: String(port), FLOOR_ENVIRONMENT: JSON.stringify(environment) },
+    'floor ready',
+  );
   const base = `http://127.0.0.1:${port}`;
-  return { url: `${base}/floor`, writeUrl: `${base}/floor-write`, tokenUrl: `${base}/token`, stop: () => server.stop() };
+  return {
+    url: `${base}/floor`,
+    writeUrl: `${base}/floor-write`,
+    tokenUrl: `${base}/token`,
+    stop: () => server.stop(),
+  };
 }
 
 /** One target's phases combined: requests per second over every round, the median round's p99. */
@@ -107,14 +129,26 @@ const TARGETS: readonly Target[] = ['token', 'floor', 'floorWithWrite', 'tokenHa
  * warm-up phase of each. A shared machine's load drifts over a minute; interleaving gives
  * each target the same share of it, which one long phase after another does not.
  */
-export async function tokenAgainstFloor(sandbox: SandboxProcess, timing: LoadTiming & { readonly rounds: number }): Promise<TokenAgainstFloor> {
+export async function tokenAgainstFloor(
+  sandbox: SandboxProcess,
+  timing: LoadTiming & { readonly rounds: number },
+): Promise<TokenAgainstFloor> {
   await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-load', password: PASSWORD });
   const session = await sessionToken(sandbox.apiUrl, 'bench-load');
   const floor = await startFloor(sandbox);
   try {
-    const urls: Record<Target, string> = { token: `${sandbox.apiUrl}/token`, floor: floor.url, floorWithWrite: floor.writeUrl, tokenHandler: floor.tokenUrl };
+    const urls: Record<Target, string> = {
+      token: `${sandbox.apiUrl}/token`,
+      floor: floor.url,
+      floorWithWrite: floor.writeUrl,
+      tokenHandler: floor.tokenUrl,
+    };
     // Every target gets the session token: the floors ignore it.
-    const phase = (which: Target, seconds: number) => cannon(urls[which], undefined, { authorization: `Bearer ${session}` }, CONNECTIONS, { seconds, warmupSeconds: 0 });
+    const phase = (which: Target, seconds: number) =>
+      cannon(urls[which], undefined, { authorization: `Bearer ${session}` }, CONNECTIONS, {
+        seconds,
+        warmupSeconds: 0,
+      });
     for (const which of TARGETS) await phase(which, timing.warmupSeconds);
     const measured: Record<Target, LoadPhaseResult[]> = { token: [], floor: [], floorWithWrite: [], tokenHandler: [] };
     for (let index = 0; index < timing.rounds; index++) {
@@ -122,7 +156,12 @@ export async function tokenAgainstFloor(sandbox: SandboxProcess, timing: LoadTim
       if (Math.floor(index / TARGETS.length) % 2 === 1) order.reverse();
       for (const which of order) measured[which].push(await phase(which, timing.seconds));
     }
-    const [token, floorOnly, floorWithWrite, tokenHandler] = TARGETS.map((which) => combine(measured[which])) as [CombinedLoad, CombinedLoad, CombinedLoad, CombinedLoad];
+    const [token, floorOnly, floorWithWrite, tokenHandler] = TARGETS.map((which) => combine(measured[which])) as [
+      CombinedLoad,
+      CombinedLoad,
+      CombinedLoad,
+      CombinedLoad,
+    ];
     return {
       token,
       floor: floorOnly,
@@ -131,7 +170,9 @@ export async function tokenAgainstFloor(sandbox: SandboxProcess, timing: LoadTim
       ratio: round2(token.rps / floorOnly.rps),
       ratioToFloorWithWrite: round2(token.rps / floorWithWrite.rps),
       handlerToFloorWithWrite: round2(tokenHandler.rps / floorWithWrite.rps),
-      roundRatios: measured.token.map((phase, index) => round2(phase.rps / (measured.floor[index] as LoadPhaseResult).rps)),
+      roundRatios: measured.token.map((phase, index) =>
+        round2(phase.rps / (measured.floor[index] as LoadPhaseResult).rps),
+      ),
       rounds: timing.rounds,
       secondsPerPhase: timing.seconds,
       warmupSeconds: timing.warmupSeconds,
@@ -152,16 +193,32 @@ export const TOKEN_FLOOR_TIMING = {
 } as const;
 
 async function main(): Promise<void> {
-  console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   const sandbox = await startSandboxProcess({ bcryptCost: 10 });
   try {
     const result = await tokenAgainstFloor(sandbox, TOKEN_FLOOR_TIMING);
-    console.log(`/token ${result.token.rps} req/s (p99 ${result.token.p99Ms} ms, non-2xx ${result.token.non2xx}, errors ${result.token.errors})`);
-    console.log(`floor  ${result.floor.rps} req/s (p99 ${result.floor.p99Ms} ms, non-2xx ${result.floor.non2xx}, errors ${result.floor.errors})`);
-    console.log(`floor with the write ${result.floorWithWrite.rps} req/s (p99 ${result.floorWithWrite.p99Ms} ms, non-2xx ${result.floorWithWrite.non2xx}, errors ${result.floorWithWrite.errors})`);
-    console.log(`token handler without the API adapter ${result.tokenHandler.rps} req/s (p99 ${result.tokenHandler.p99Ms} ms, non-2xx ${result.tokenHandler.non2xx}, errors ${result.tokenHandler.errors})`);
-    console.log(`tokenRps / floorWithWriteRps = ${result.ratioToFloorWithWrite}; token handler / floorWithWrite = ${result.handlerToFloorWithWrite}`);
-    console.log(`tokenRps / floorRps = ${result.ratio} over ${result.rounds} rounds of ${result.secondsPerPhase} s (each round: ${result.roundRatios.join(', ')}; goal at least 0.8)`);
+    console.log(
+      `/token ${result.token.rps} req/s (p99 ${result.token.p99Ms} ms, non-2xx ${result.token.non2xx}, errors ${result.token.errors})`,
+    );
+    console.log(
+      `floor  ${result.floor.rps} req/s (p99 ${result.floor.p99Ms} ms, non-2xx ${result.floor.non2xx}, errors ${result.floor.errors})`,
+    );
+    console.log(
+      `floor with the write ${result.floorWithWrite.rps} req/s (p99 ${result.floorWithWrite.p99Ms} ms, non-2xx ${result.floorWithWrite.non2xx}, errors ${result.floorWithWrite.errors})`,
+    );
+    console.log(
+      `token handler without the API adapter ${result.tokenHandler.rps} req/s (p99 ${result.tokenHandler.p99Ms} ms, non-2xx ${result.tokenHandler.non2xx}, errors ${result.tokenHandler.errors})`,
+    );
+    console.log(
+      `tokenRps / floorWithWriteRps = ${result.ratioToFloorWithWrite}; token handler / floorWithWrite = ${result.handlerToFloorWithWrite}`,
+    );
+    console.log(
+      `tokenRps / floorRps = ${result.ratio} over ${result.rounds} rounds of ${result.secondsPerPhase} s (each round: ${result.roundRatios.join(', ')}; goal at least 0.8)`,
+    );
   } finally {
     await sandbox.stop();
   }

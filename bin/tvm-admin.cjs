@@ -8,5 +8,7 @@ const { join } = require('node:path');
 const pinnedNode = join(__dirname, '..', 'node_modules', '.bin', 'node');
 const node = existsSync(pinnedNode) ? pinnedNode : process.execPath;
 const tsxCli = require.resolve('tsx/cli');
-const result = spawnSync(node, [tsxCli, join(__dirname, 'tvm-admin.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+const result = spawnSync(node, [tsxCli, join(__dirname, 'tvm-admin.ts'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -6,7 +6,9 @@ import { StorageUnreachableError, TvmStorage } from '@serverless-tvm/client/stor
 const tvm = new TvmClient({ baseUrl: process.env.TVM_API_URL ?? 'http://127.0.0.1:3000' });
 
 // An offline banner: the client reports when the TVM or S3 stops answering, and when they are back.
-tvm.connectivity.onChange((state) => console.log(state === 'offline' ? 'Show the offline banner' : 'Hide the offline banner'));
+tvm.connectivity.onChange((state) =>
+  console.log(state === 'offline' ? 'Show the offline banner' : 'Hide the offline banner'),
+);
 
 // Only a 401 from /token ends the session (revoked, disabled, expired): back to the login screen.
 tvm.onSessionChange((event) => {

@@ -9,9 +9,16 @@ import { Secret, TOTP } from 'otpauth';
 // Your app's persistent storage (AsyncStorage, the Keychain, localStorage): the device token
 // outlives logout on purpose; it identifies this device, and opens nothing by itself.
 const saved = new Map();
-const deviceTokens = { load: (/** @type {string} */ user) => saved.get(user), save: (/** @type {string} */ user, /** @type {string} */ token) => void saved.set(user, token) };
+const deviceTokens = {
+  load: (/** @type {string} */ user) => saved.get(user),
+  save: (/** @type {string} */ user, /** @type {string} */ token) => void saved.set(user, token),
+};
 
-const tvm = new TvmClient({ baseUrl: process.env.TVM_API_URL ?? 'http://127.0.0.1:3000', device: 'laptop', deviceTokens });
+const tvm = new TvmClient({
+  baseUrl: process.env.TVM_API_URL ?? 'http://127.0.0.1:3000',
+  device: 'laptop',
+  deviceTokens,
+});
 const mfa = new TvmMfa(tvm);
 const username = `carol-${Date.now()}`;
 const password = 'correct horse battery staple';

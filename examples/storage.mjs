@@ -21,9 +21,17 @@ await storage.createFolder('notes');
 await storage.upload('notes/todo.txt', 'buy milk', { contentType: 'text/plain' }).done;
 
 const top = await storage.list(); // one page; storage.pages() walks them all
-console.log('folders', top.folders, 'files', top.files.map((file) => file.name));
+console.log(
+  'folders',
+  top.folders,
+  'files',
+  top.files.map((file) => file.name),
+);
 const notes = await storage.list({ folder: 'notes/' });
-console.log('in notes/', notes.files.map((file) => `${file.name} (${file.sizeBytes} bytes)`));
+console.log(
+  'in notes/',
+  notes.files.map((file) => `${file.name} (${file.sizeBytes} bytes)`),
+);
 
 const download = await storage.download('notes/todo.txt');
 console.log('todo.txt says', await download.body.transformToString());

@@ -64,16 +64,58 @@ export interface Services {
 export function createServices(deps: ServiceDependencies): Services {
   const { config, clock, log, users } = deps;
   const auditor = new AuditRecorder(deps);
-  const vendor = new CredentialVendor({ config, issuer: deps.issuer, clock, log, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
-  const keeper = new SessionKeeper({ config, users, sessions: deps.sessions, sessionWithUser: deps.sessionWithUser, clock, log, auditor });
+  const vendor = new CredentialVendor({
+    config,
+    issuer: deps.issuer,
+    clock,
+    log,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  const keeper = new SessionKeeper({
+    config,
+    users,
+    sessions: deps.sessions,
+    sessionWithUser: deps.sessionWithUser,
+    clock,
+    log,
+    auditor,
+  });
   const passwords = new PasswordCheck({ users, lockout: deps.lockout, hasher: deps.hasher, config, clock, auditor });
   const trust = new LoginTrust({ users, hasher: deps.hasher, clock, log });
   const relyingParty = { id: config.passkeyRpId, origins: config.passkeyOrigins };
-  const gate = new SecondFactorGate({ factors: deps.factors, challenges: deps.challenges, clock, config, auditor, relyingParty });
+  const gate = new SecondFactorGate({
+    factors: deps.factors,
+    challenges: deps.challenges,
+    clock,
+    config,
+    auditor,
+    relyingParty,
+  });
   const stepUp = new StepUpService({ passwords, gate, challenges: deps.challenges, clock, auditor });
-  const sessions = new SessionService({ sessions: deps.sessions, keeper, passwords, trust, vendor, auditor, clock, secondFactor: gate, stepUp });
+  const sessions = new SessionService({
+    sessions: deps.sessions,
+    keeper,
+    passwords,
+    trust,
+    vendor,
+    auditor,
+    clock,
+    secondFactor: gate,
+    stepUp,
+  });
   const accounts = new AccountService({ ...deps, passwords, keeper, vendor, auditor, secondFactor: gate });
   const mfa = new MfaService({ sessions, accounts, stepUp, gate, factors: deps.factors, clock, auditor, relyingParty });
-  const mfaLogin = new SecondFactorLogin({ sessions, vendor, trust, gate, factors: deps.factors, challenges: deps.challenges, users, clock, auditor, relyingParty });
+  const mfaLogin = new SecondFactorLogin({
+    sessions,
+    vendor,
+    trust,
+    gate,
+    factors: deps.factors,
+    challenges: deps.challenges,
+    users,
+    clock,
+    auditor,
+    relyingParty,
+  });
   return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor };
 }

@@ -44,7 +44,9 @@ export class ApiFirewall extends Construct {
       },
     }));
     const scopeDown: CfnWebACL.StatementProperty =
-      pathStatements.length === 1 && pathStatements[0] ? pathStatements[0] : { orStatement: { statements: pathStatements } };
+      pathStatements.length === 1 && pathStatements[0]
+        ? pathStatements[0]
+        : { orStatement: { statements: pathStatements } };
 
     this.webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
@@ -59,7 +61,10 @@ export class ApiFirewall extends Construct {
         TooManyRequests: {
           contentType: 'APPLICATION_JSON',
           content: JSON.stringify({
-            error: { code: ERROR.too_many_attempts, message: 'Too many requests from this address. Try again in a few minutes.' },
+            error: {
+              code: ERROR.too_many_attempts,
+              message: 'Too many requests from this address. Try again in a few minutes.',
+            },
           }),
         },
       },
@@ -74,7 +79,9 @@ export class ApiFirewall extends Construct {
                 customResponseBodyKey: 'TooManyRequests',
                 responseHeaders: [
                   { name: 'Retry-After', value: '300' },
-                  ...(props.corsAllowOrigin ? [{ name: 'Access-Control-Allow-Origin', value: props.corsAllowOrigin }] : []),
+                  ...(props.corsAllowOrigin
+                    ? [{ name: 'Access-Control-Allow-Origin', value: props.corsAllowOrigin }]
+                    : []),
                 ],
               },
             },

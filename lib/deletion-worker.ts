@@ -44,11 +44,20 @@ export class DeletionWorker extends Construct {
     super(scope, id);
     const { table, bucket, vendingRole, settings } = props;
     const role = (this.role = new Role(this, 'Role', {
-      description: 'TVM deletion worker: finishes self-service account deletions (table, the vending role cut-off, the file bucket).',
+      description:
+        'TVM deletion worker: finishes self-service account deletions (table, the vending role cut-off, the file bucket).',
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
     }));
-    const itemActions = DELETION_WORKER.tableActions.filter((action) => action !== 'Query').map((action) => `dynamodb:${action}`);
-    role.addToPrincipalPolicy(new PolicyStatement({ sid: 'UserTable', actions: [...itemActions, 'dynamodb:Query'], resources: [table.tableArn] }));
+    const itemActions = DELETION_WORKER.tableActions
+      .filter((action) => action !== 'Query')
+      .map((action) => `dynamodb:${action}`);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'UserTable',
+        actions: [...itemActions, 'dynamodb:Query'],
+        resources: [table.tableArn],
+      }),
+    );
     role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'SessionsByOwnerIndex',
@@ -81,9 +90,12 @@ export class DeletionWorker extends Construct {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(bucket.node.defaultChild as never)}.Arn>/*]`,
       reason:
-        "The worker deletes the folder of whichever user asked to delete their account, so it needs delete rights on every key; it never reads or writes objects, and each run deletes only under <username>/ of a queued request whose record it re-checked.",
+        'The worker deletes the folder of whichever user asked to delete their account, so it needs delete rights on every key; it never reads or writes objects, and each run deletes only under <username>/ of a queued request whose record it re-checked.',
     });
-    const logGroup = new LogGroup(this, 'Logs', { retention: settings.logRetentionDays as RetentionDays, removalPolicy: props.logRemovalPolicy });
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: settings.logRetentionDays as RetentionDays,
+      removalPolicy: props.logRemovalPolicy,
+    });
     logGroup.grantWrite(role);
     const projectRoot = path.resolve(__dirname, '..');
     this.function = new NodejsFunction(this, 'Function', {

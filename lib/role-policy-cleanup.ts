@@ -44,7 +44,10 @@ export class RolePolicyCleanup extends Construct {
         resources: [props.role.roleArn],
       }),
     );
-    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
     logGroup.grantWrite(role);
     this.function = new NodejsFunction(this, 'Function', {
       description: "TVM: removes tvm-admin's inline policies from the vending role before CloudFormation deletes it",
@@ -60,7 +63,10 @@ export class RolePolicyCleanup extends Construct {
       logGroup,
       bundling: props.bundling,
     });
-    const properties: RolePolicyCleanupProperties = { RoleName: props.role.roleName, PolicyNamePrefix: props.policyNamePrefix };
+    const properties: RolePolicyCleanupProperties = {
+      RoleName: props.role.roleName,
+      PolicyNamePrefix: props.policyNamePrefix,
+    };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.function.functionArn,
       resourceType: 'Custom::CliManagedRolePolicies',

@@ -26,7 +26,13 @@ import { COMMON_PASSWORDS_FILE, COMMON_PASSWORDS_PACKAGE_FILE } from '../lambda/
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
 import { API_CORS, gatewayResponseAllowOrigin } from '../lambda/contract/cors';
 import { ERROR, type ErrorCode } from '../lambda/contract/error-codes';
-import { ROUTES, queriesSessionIndex, tableActionsFor, type BodySchema, type RouteDefinition } from '../lambda/contract/routes';
+import {
+  ROUTES,
+  queriesSessionIndex,
+  tableActionsFor,
+  type BodySchema,
+  type RouteDefinition,
+} from '../lambda/contract/routes';
 import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
 import { settingsEnvironment } from '../lambda/platform/settings';
 import { isDisposableStage, type TvmSettings } from './settings';
@@ -121,9 +127,18 @@ export class TvmApi extends Construct {
     this.routes = props.routes ?? ROUTES;
     const removalPolicy = isDisposableStage(settings) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    this.vendingFunctionsRole = this.executionRole('VendingFunctionsRole', 'functions that vend credentials: table and the vending role');
-    this.sessionFunctionsRole = this.executionRole('SessionFunctionsRole', 'functions that never vend credentials: table only, no STS');
-    for (const [role, vends] of [[this.vendingFunctionsRole, true], [this.sessionFunctionsRole, false]] as const) {
+    this.vendingFunctionsRole = this.executionRole(
+      'VendingFunctionsRole',
+      'functions that vend credentials: table and the vending role',
+    );
+    this.sessionFunctionsRole = this.executionRole(
+      'SessionFunctionsRole',
+      'functions that never vend credentials: table only, no STS',
+    );
+    for (const [role, vends] of [
+      [this.vendingFunctionsRole, true],
+      [this.sessionFunctionsRole, false],
+    ] as const) {
       const routes = this.routes.filter((route) => route.vendsCredentials === vends);
       role.addToPrincipalPolicy(
         new PolicyStatement({ sid: 'UserTable', actions: tableActionsFor(routes), resources: [props.table.tableArn] }),
@@ -145,7 +160,10 @@ export class TvmApi extends Construct {
     }
     this.functions = functions;
 
-    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays as RetentionDays, removalPolicy });
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: settings.logRetentionDays as RetentionDays,
+      removalPolicy,
+    });
     this.api = new RestApi(this, 'Api', {
       restApiName: `tvm-${settings.stage}`,
       description: 'Token Vending Machine: register, log in and get short-lived S3 credentials.',
@@ -219,11 +237,13 @@ export class TvmApi extends Construct {
     Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: authorizationReason(this.routes) });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
-      reason: 'The TVM is its own identity provider (users, bcrypt hashes and sessions in DynamoDB); there is no Cognito user pool.',
+      reason:
+        'The TVM is its own identity provider (users, bcrypt hashes and sessions in DynamoDB); there is no Cognito user pool.',
     });
 
     this.node.addValidation({
-      validate: () => (this.vendingRoleConnected ? [] : ['TvmApi: call connectVendingRole() so the functions know the vending role.']),
+      validate: () =>
+        this.vendingRoleConnected ? [] : ['TvmApi: call connectVendingRole() so the functions know the vending role.'],
     });
   }
 
@@ -261,7 +281,10 @@ export class TvmApi extends Construct {
     const { settings } = props;
     const id = `${pascalCase(route.name)}Function`;
     const role = route.vendsCredentials ? this.vendingFunctionsRole : this.sessionFunctionsRole;
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention: settings.logRetentionDays as RetentionDays, removalPolicy });
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: settings.logRetentionDays as RetentionDays,
+      removalPolicy,
+    });
     logGroup.grantWrite(role);
     return new NodejsFunction(this, id, {
       description: `TVM ${route.method} ${route.path}`,
@@ -304,7 +327,8 @@ export class TvmApi extends Construct {
   private addErrorResponses(allowedOrigins: readonly string[]): void {
     // Static headers: one origin (or "*") can be named, a list cannot (lambda/contract/cors.ts).
     const allowOrigin = gatewayResponseAllowOrigin(allowedOrigins);
-    const cors: Record<string, string> = allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': `'${allowOrigin}'` } : {};
+    const cors: Record<string, string> =
+      allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': `'${allowOrigin}'` } : {};
     const noStore = { 'Cache-Control': "'no-store'" };
     const json = (code: ErrorCode, message: string): Record<string, string> => ({
       'application/json': `{"error":{"code":"${code}","message":${message}}}`,
@@ -313,7 +337,10 @@ export class TvmApi extends Construct {
       type: ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',
       responseHeaders: { ...cors, ...noStore },
-      templates: json(ERROR.invalid_request, '"The body must be a JSON object with the documented fields, types and lengths, and no others."'),
+      templates: json(
+        ERROR.invalid_request,
+        '"The body must be a JSON object with the documented fields, types and lengths, and no others."',
+      ),
     });
     this.api.addGatewayResponse('MissingAuthorization', {
       type: ResponseType.BAD_REQUEST_PARAMETERS,
@@ -415,4 +442,3 @@ export function authorizationReason(routes: readonly RouteDefinition[]): string 
 function pascalCase(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
-

@@ -5,7 +5,13 @@ import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
 import { ApiFirewall } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
 import { FileBucket } from './file-bucket';
-import { isDisposableStage, resolveSettings, settingsFromContext, type TvmSettings, type TvmSettingsInput } from './settings';
+import {
+  isDisposableStage,
+  resolveSettings,
+  settingsFromContext,
+  type TvmSettings,
+  type TvmSettingsInput,
+} from './settings';
 import { RolePolicyCleanup } from './role-policy-cleanup';
 import { BUNDLING, RUNTIME, TvmApi } from './tvm-api';
 import { UserTable } from './user-table';
@@ -49,8 +55,16 @@ export class TvmStack extends Stack {
     const disposable = isDisposableStage(settings);
 
     const users = (this.userTable = new UserTable(this, 'UserTable', { disposable }));
-    const files = (this.fileBucket = new FileBucket(this, 'FileBucket', { allowedOrigins: settings.allowedOrigins, disposable }));
-    const api = (this.api = new TvmApi(this, 'Api', { table: users.table, bucket: files.bucket, settings, routes: ROUTES }));
+    const files = (this.fileBucket = new FileBucket(this, 'FileBucket', {
+      allowedOrigins: settings.allowedOrigins,
+      disposable,
+    }));
+    const api = (this.api = new TvmApi(this, 'Api', {
+      table: users.table,
+      bucket: files.bucket,
+      settings,
+      routes: ROUTES,
+    }));
     const vendingRole = (this.vendingRole = new VendingRole(this, 'VendingRole', {
       bucket: files.bucket,
       trustedRole: api.vendingFunctionsRole,
@@ -91,9 +105,15 @@ export class TvmStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: api.urlDescription });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName, description: "The users' file bucket." });
-    new CfnOutput(this, 'TableName', { value: users.table.tableName, description: 'The DynamoDB table of users and sessions.' });
+    new CfnOutput(this, 'TableName', {
+      value: users.table.tableName,
+      description: 'The DynamoDB table of users and sessions.',
+    });
     new CfnOutput(this, 'Region', { value: this.region, description: 'The region of the API, bucket and table.' });
-    new CfnOutput(this, 'VendingRoleArn', { value: vendingRole.role.roleArn, description: 'The role vended credentials belong to.' });
+    new CfnOutput(this, 'VendingRoleArn', {
+      value: vendingRole.role.roleArn,
+      description: 'The role vended credentials belong to.',
+    });
   }
 }
 

@@ -44,7 +44,12 @@ export function startDeletionSweep(options: DeletionSweepOptions): DeletionSweep
   const common = { region: SANDBOX_REGION, credentials: options.operatorKey, maxAttempts: 2 };
   const dynamo = new DynamoDBClient({ ...common, endpoint: options.dynamoEndpoint });
   const iam = new IAMClient({ ...common, endpoint: options.iamEndpoint });
-  const s3 = new S3Client({ ...common, endpoint: options.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const s3 = new S3Client({
+    ...common,
+    endpoint: options.s3Endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   const say = (message: string) => {
     if (options.log) console.error(`[sandbox] deletion: ${message}`);
   };
@@ -52,7 +57,12 @@ export function startDeletionSweep(options: DeletionSweepOptions): DeletionSweep
   // AccountAdmin reads only runtime settings, as tvm-admin's does.
   const stores = accountStores(dynamo, SANDBOX_TABLE, log, readRuntimeSettings(process.env) as TvmConfig);
   const deletion = createAccountDeletion({
-    config: { tableName: SANDBOX_TABLE, bucketName: SANDBOX_BUCKET, vendingRoleArn: SANDBOX_VENDING_ROLE_ARN, partition: 'aws' },
+    config: {
+      tableName: SANDBOX_TABLE,
+      bucketName: SANDBOX_BUCKET,
+      vendingRoleArn: SANDBOX_VENDING_ROLE_ARN,
+      partition: 'aws',
+    },
     dynamo,
     stores,
     iam,
@@ -66,17 +76,28 @@ export function startDeletionSweep(options: DeletionSweepOptions): DeletionSweep
   // One sweep at a time: the timer's and a caller's queue behind each other.
   let running: Promise<SweepOutcome[]> = Promise.resolve([]);
   const sweep = (): Promise<SweepOutcome[]> => {
-    running = running.catch(() => []).then(async () => {
-      const outcomes = await deletion.sweep();
-      for (const { username, progress, error } of outcomes) {
-        if (error !== undefined) say(`${username}: step failed (${error instanceof Error ? error.message : String(error)}); the next sweep retries it`);
-        else if (progress) say(`${username}: ${progress.state}`);
-      }
-      return outcomes;
-    });
+    running = running
+      .catch(() => [])
+      .then(async () => {
+        const outcomes = await deletion.sweep();
+        for (const { username, progress, error } of outcomes) {
+          if (error !== undefined)
+            say(
+              `${username}: step failed (${error instanceof Error ? error.message : String(error)}); the next sweep retries it`,
+            );
+          else if (progress) say(`${username}: ${progress.state}`);
+        }
+        return outcomes;
+      });
     return running;
   };
-  const timer = options.intervalMs > 0 ? setInterval(() => void sweep().catch((error: unknown) => say(`sweep failed: ${String(error)}`)), options.intervalMs) : undefined;
+  const timer =
+    options.intervalMs > 0
+      ? setInterval(
+          () => void sweep().catch((error: unknown) => say(`sweep failed: ${String(error)}`)),
+          options.intervalMs,
+        )
+      : undefined;
   timer?.unref();
   return {
     sweep,

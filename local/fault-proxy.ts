@@ -45,21 +45,35 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 function operationOf(protocol: FaultProtocol, request: IncomingMessage, body: string): string {
-  if (protocol === 'dynamodb') return String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+  if (protocol === 'dynamodb')
+    return (
+      String(request.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? ''
+    );
   return new URLSearchParams(body).get('Action') ?? '';
 }
 
-const ERRORS: Record<FaultProtocol, Record<'fail' | 'throttle', { status: number; contentType: string; body: string }>> = {
+const ERRORS: Record<
+  FaultProtocol,
+  Record<'fail' | 'throttle', { status: number; contentType: string; body: string }>
+> = {
   dynamodb: {
     fail: {
       status: 500,
       contentType: 'application/x-amz-json-1.0',
-      body: JSON.stringify({ __type: 'com.amazon.coral.service#InternalServerError', message: 'Internal server error' }),
+      body: JSON.stringify({
+        __type: 'com.amazon.coral.service#InternalServerError',
+        message: 'Internal server error',
+      }),
     },
     throttle: {
       status: 400,
       contentType: 'application/x-amz-json-1.0',
-      body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'Rate exceeded' }),
+      body: JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+        message: 'Rate exceeded',
+      }),
     },
   },
   sts: {
@@ -98,7 +112,13 @@ export async function startFaultProxy(target: string, protocol: FaultProtocol = 
     }
     const forward = () => {
       const outgoing = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+        },
         (upstreamResponse) => {
           response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
           upstreamResponse.pipe(response);

@@ -63,7 +63,9 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
-  const staticHandler = webApp ? await webApp({ s3Endpoint: () => sandbox?.s3Url, passwordMinCharacters: runtimeSettings.passwordMinCharacters }) : undefined;
+  const staticHandler = webApp
+    ? await webApp({ s3Endpoint: () => sandbox?.s3Url, passwordMinCharacters: runtimeSettings.passwordMinCharacters })
+    : undefined;
   try {
     sandbox = await startSandbox({
       port,
@@ -74,7 +76,11 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
       ...(functionThreads !== undefined ? { functionThreads } : {}),
     });
   } catch (error) {
-    console.error(error instanceof SandboxPortInUseError ? error.message : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      error instanceof SandboxPortInUseError
+        ? error.message
+        : `The sandbox could not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(1);
   }
 

@@ -29,12 +29,7 @@ import { ensureSandboxTable } from './dynamodb/table';
 import { startDynamoDbThread } from './dynamodb/thread';
 import { functionsTableGrant } from './dynamodb/functions-grant';
 import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-gateway/api-server';
-import {
-  SANDBOX_BUCKET,
-  SANDBOX_REGION,
-  SANDBOX_TABLE,
-  SANDBOX_VENDING_ROLE_ARN,
-} from './names';
+import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_TABLE, SANDBOX_VENDING_ROLE_ARN } from './names';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { startIam } from './iam/server';
 import { lockDataFolder, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
@@ -45,7 +40,6 @@ import { startS3Gate, type S3Gate } from './s3/gate';
 import { SessionStore } from './sts/session-store';
 import { listenOnLoopback } from './shared/listen';
 import { startSts } from './sts/server';
-
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -120,7 +114,9 @@ export class SandboxPortInUseError extends Error {
     readonly what: string,
     readonly variable: string,
   ) {
-    super(`Port ${port} on 127.0.0.1 (${what}) is already in use; stop what uses it or set ${variable} to another port.`);
+    super(
+      `Port ${port} on 127.0.0.1 (${what}) is already in use; stop what uses it or set ${variable} to another port.`,
+    );
     this.name = 'SandboxPortInUseError';
   }
 }
@@ -147,7 +143,8 @@ async function listenPublic(server: Server, port: number, what: string, variable
     return await listenOnLoopback(server, port);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortInUseError(port, what, variable);
-    if ((error as NodeJS.ErrnoException).code === 'EACCES') throw new Error(`Port ${port} on 127.0.0.1 (${what}) needs privileges; set ${variable} to a port above 1023.`);
+    if ((error as NodeJS.ErrnoException).code === 'EACCES')
+      throw new Error(`Port ${port} on 127.0.0.1 (${what}) needs privileges; set ${variable} to a port above 1023.`);
     throw error;
   }
 }
@@ -162,7 +159,10 @@ async function listenPublic(server: Server, port: number, what: string, variable
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dataDir = resolve(options.dataDir ?? '.tvm-local');
-  const runtimeSettings = { ...readRuntimeSettings(process.env), ...(options.bcryptCost !== undefined ? { bcryptCost: options.bcryptCost } : {}) };
+  const runtimeSettings = {
+    ...readRuntimeSettings(process.env),
+    ...(options.bcryptCost !== undefined ? { bcryptCost: options.bcryptCost } : {}),
+  };
   // Owner-only, also for a folder that already existed (made by hand or an older sandbox): it
   // holds password and session hashes, every user's files and the sandbox's keys.
   for (const folder of [dataDir, join(dataDir, 'dynamodb'), join(dataDir, 's3')]) {
@@ -204,7 +204,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     const apiPort = await listenPublic(apiServer, options.port ?? 3000, 'API', 'PORT');
     // Browsers' origins for the API and the bucket alike: the configured ones, or by default the sandbox's own (its web app's).
-    const allowedOrigins = process.env.ALLOWED_ORIGINS !== undefined ? runtimeSettings.allowedOrigins : ownOrigins(apiPort);
+    const allowedOrigins =
+      process.env.ALLOWED_ORIGINS !== undefined ? runtimeSettings.allowedOrigins : ownOrigins(apiPort);
     cleanup.push(() => closeServer(apiServer));
 
     const functionsKey = { ...secrets.functionKey, grant: functionsTableGrant(ROUTES, SANDBOX_TABLE) };
@@ -229,7 +230,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const sessions = new SessionStore(SessionStore.fileIn(dataDir));
     sessions.open();
     cleanup.push(() => sessions.close());
-    const sts = await startSts({ sessions, functionKey: secrets.functionKey, ...(options.now ? { now: options.now } : {}) });
+    const sts = await startSts({
+      sessions,
+      functionKey: secrets.functionKey,
+      ...(options.now ? { now: options.now } : {}),
+    });
     cleanup.push(() => closeServer(sts.server));
 
     let gate: S3Gate;
@@ -248,14 +253,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...(options.s3MaxBufferedBytes !== undefined ? { maxBufferedBytes: options.s3MaxBufferedBytes } : {}),
       });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortInUseError(options.s3Port ?? 3001, 'S3', 'S3_PORT');
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new SandboxPortInUseError(options.s3Port ?? 3001, 'S3', 'S3_PORT');
       throw error;
     }
     cleanup.push(() => gate.close());
 
     let faults: { dynamodb: FaultProxy; sts: FaultProxy } | undefined;
     if (options.faultInjection) {
-      faults = { dynamodb: await startFaultProxy(dynamoEndpoint, 'dynamodb'), sts: await startFaultProxy(sts.url, 'sts') };
+      faults = {
+        dynamodb: await startFaultProxy(dynamoEndpoint, 'dynamodb'),
+        sts: await startFaultProxy(sts.url, 'sts'),
+      };
       const started = faults;
       cleanup.push(() => started.dynamodb.stop());
       cleanup.push(() => started.sts.stop());
@@ -293,7 +302,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       threads: options.functionThreads ?? 2,
     });
     cleanup.push(() => functions.stop());
-    routes.push(...ROUTES.map((route): LoadedRoute => ({ route, invoke: (event, requestId) => functions.invoke(route.name, event, requestId) })));
+    routes.push(
+      ...ROUTES.map(
+        (route): LoadedRoute => ({
+          route,
+          invoke: (event, requestId) => functions.invoke(route.name, event, requestId),
+        }),
+      ),
+    );
     functionsLoaded = true;
 
     const deletions = startDeletionSweep({

@@ -42,13 +42,19 @@ function newKey(): LongTermKey {
 
 function isKey(value: unknown): value is LongTermKey {
   const key = value as Partial<LongTermKey> | undefined;
-  return typeof key?.accessKeyId === 'string' && /^AKIA[A-Z2-7]{16}$/.test(key.accessKeyId) && typeof key.secretAccessKey === 'string' && key.secretAccessKey.length >= 40;
+  return (
+    typeof key?.accessKeyId === 'string' &&
+    /^AKIA[A-Z2-7]{16}$/.test(key.accessKeyId) &&
+    typeof key.secretAccessKey === 'string' &&
+    key.secretAccessKey.length >= 40
+  );
 }
 
 /** Reads the secrets of a data folder; throws if they are missing or malformed. */
 export function readSandboxSecrets(dataDir: string): SandboxSecrets {
   const parsed = JSON.parse(readFileSync(join(dataDir, SANDBOX_SECRETS_FILE), 'utf8')) as Partial<SandboxSecrets>;
-  if (!isKey(parsed.functionKey) || !isKey(parsed.operatorKey)) throw new Error(`${join(dataDir, SANDBOX_SECRETS_FILE)} is malformed; delete it to make new keys.`);
+  if (!isKey(parsed.functionKey) || !isKey(parsed.operatorKey))
+    throw new Error(`${join(dataDir, SANDBOX_SECRETS_FILE)} is malformed; delete it to make new keys.`);
   return { functionKey: parsed.functionKey, operatorKey: parsed.operatorKey };
 }
 

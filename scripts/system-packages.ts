@@ -31,12 +31,22 @@ export function planSystemPackages(
   if (missing.length === 0) return { action: 'none' };
   const list = missing.join(' ');
   if (!machine.hasApt) {
-    return { action: 'refuse', message: `The tests need these Debian packages, and this machine has no apt-get: ${list}. Install them by hand, then run npm test again.` };
+    return {
+      action: 'refuse',
+      message: `The tests need these Debian packages, and this machine has no apt-get: ${list}. Install them by hand, then run npm test again.`,
+    };
   }
   if (!machine.isRoot) {
-    return { action: 'refuse', message: `The tests need Debian packages that are missing: ${list}. Run: sudo apt-get update && sudo apt-get install -y ${list}` };
+    return {
+      action: 'refuse',
+      message: `The tests need Debian packages that are missing: ${list}. Run: sudo apt-get update && sudo apt-get install -y ${list}`,
+    };
   }
-  return { action: 'install', packages: missing, message: `Installing the Debian packages the tests need (once): ${list}` };
+  return {
+    action: 'install',
+    packages: missing,
+    message: `Installing the Debian packages the tests need (once): ${list}`,
+  };
 }
 
 /** The list in test/system-packages.json. */
@@ -67,7 +77,9 @@ function main(): void {
   }
   const still = required.filter((entry) => !existsSync(entry.provides));
   if (still.length > 0) {
-    console.error(`apt-get finished, but these files are still missing: ${still.map((entry) => `${entry.provides} (${entry.package})`).join(', ')}.`);
+    console.error(
+      `apt-get finished, but these files are still missing: ${still.map((entry) => `${entry.provides} (${entry.package})`).join(', ')}.`,
+    );
     process.exit(1);
   }
 }

@@ -149,9 +149,16 @@ async function withProof(hooks: AccountHooks, proof: StepUp | undefined, action:
 }
 
 /** What the step-up form confirms when submitted; `viaPasskey` when the proof is a passkey's answer. */
-let pendingStepUp: { readonly run: (proof: StepUp, viaPasskey: boolean) => Promise<void>; readonly from: HTMLButtonElement } | undefined;
+let pendingStepUp:
+  | { readonly run: (proof: StepUp, viaPasskey: boolean) => Promise<void>; readonly from: HTMLButtonElement }
+  | undefined;
 
-function askStepUp(purpose: string, confirmText: string, from: HTMLButtonElement, run: NonNullable<typeof pendingStepUp>['run']): void {
+function askStepUp(
+  purpose: string,
+  confirmText: string,
+  from: HTMLButtonElement,
+  run: NonNullable<typeof pendingStepUp>['run'],
+): void {
   clearMessages();
   pendingStepUp = { run, from };
   ui.stepUpPurpose.textContent = purpose;
@@ -190,13 +197,22 @@ function sessionItem(session: SessionSummary, hooks: AccountHooks): HTMLLIElemen
   text.textContent = `${device}${session.current ? ' (this browser)' : ''} · signed in ${when(session.createdAt)} · last used ${when(session.lastUsedAt)}`;
   item.append(text);
   if (!session.current) {
-    const end = button('End session', `End the session of ${device}, signed in ${when(session.createdAt)}`, 'secondary small', (control) =>
-      askStepUp(`End the session of ${device}? That device must log in again.`, 'End session', control, async (proof) => {
-        await tvm.revokeSession(session.id, proof);
-        closeStepUp();
-        await renderSessions(hooks);
-        showStatus(`Ended the session of ${device}.`);
-      }),
+    const end = button(
+      'End session',
+      `End the session of ${device}, signed in ${when(session.createdAt)}`,
+      'secondary small',
+      (control) =>
+        askStepUp(
+          `End the session of ${device}? That device must log in again.`,
+          'End session',
+          control,
+          async (proof) => {
+            await tvm.revokeSession(session.id, proof);
+            closeStepUp();
+            await renderSessions(hooks);
+            showStatus(`Ended the session of ${device}.`);
+          },
+        ),
     );
     item.append(end);
   }
@@ -246,37 +262,44 @@ export function wireAccount(hooks: AccountHooks): void {
   });
 
   ui.endOthers.addEventListener('click', () =>
-    askStepUp('End every session except this one? Every other device must log in again.', 'End other sessions', ui.endOthers, async (first, viaPasskey) => {
-      const others = (await tvm.listSessions()).filter((session) => !session.current);
-      let ended = 0;
-      // The password proves every revocation; a code or recovery code works once (the server
-      // refuses it again, and a refusal counts against this session's attempts), so it ends
-      // one session; a passkey is asked again for each.
-      let proof: StepUp | undefined = first;
-      try {
-        for (const session of others) {
-          if (!proof) break;
-          await tvm.revokeSession(session.id, proof);
-          ended++;
-          if ('currentPassword' in proof || ended === others.length) continue;
-          proof = viaPasskey ? await passkeyStepUp(mfa) : undefined;
+    askStepUp(
+      'End every session except this one? Every other device must log in again.',
+      'End other sessions',
+      ui.endOthers,
+      async (first, viaPasskey) => {
+        const others = (await tvm.listSessions()).filter((session) => !session.current);
+        let ended = 0;
+        // The password proves every revocation; a code or recovery code works once (the server
+        // refuses it again, and a refusal counts against this session's attempts), so it ends
+        // one session; a passkey is asked again for each.
+        let proof: StepUp | undefined = first;
+        try {
+          for (const session of others) {
+            if (!proof) break;
+            await tvm.revokeSession(session.id, proof);
+            ended++;
+            if ('currentPassword' in proof || ended === others.length) continue;
+            proof = viaPasskey ? await passkeyStepUp(mfa) : undefined;
+          }
+        } catch (error) {
+          if (ended === 0) throw error;
+          await renderSessions(hooks);
+          throw error;
         }
-      } catch (error) {
-        if (ended === 0) throw error;
+        if (ended < others.length) {
+          await renderSessions(hooks);
+          ui.stepUpCode.value = '';
+          focusProof();
+          showStatus(
+            `Ended ${ended} of ${others.length} other sessions. Each code works only once: confirm again with the next code from your authenticator app, a recovery code or your passkey to end the next one.`,
+          );
+          return;
+        }
+        closeStepUp();
         await renderSessions(hooks);
-        throw error;
-      }
-      if (ended < others.length) {
-        await renderSessions(hooks);
-        ui.stepUpCode.value = '';
-        focusProof();
-        showStatus(`Ended ${ended} of ${others.length} other sessions. Each code works only once: confirm again with the next code from your authenticator app, a recovery code or your passkey to end the next one.`);
-        return;
-      }
-      closeStepUp();
-      await renderSessions(hooks);
-      showStatus(others.length === 1 ? 'Ended 1 other session.' : `Ended ${others.length} other sessions.`);
-    }),
+        showStatus(others.length === 1 ? 'Ended 1 other session.' : `Ended ${others.length} other sessions.`);
+      },
+    ),
   );
 
   ui.stepUpForm.addEventListener('submit', (event) => {
@@ -314,7 +337,11 @@ export function wireAccount(hooks: AccountHooks): void {
   }
 
   /** Changes the password: the old one always, and on an account with a factor that factor too. */
-  async function changePassword(current: string, next: string, factor: SecondFactor | PasskeyStepUp | undefined): Promise<void> {
+  async function changePassword(
+    current: string,
+    next: string,
+    factor: SecondFactor | PasskeyStepUp | undefined,
+  ): Promise<void> {
     await withProof(hooks, factor, () => tvm.changePassword(current, next, factor));
     ui.passwordForm.reset();
     if (!ui.sessionList.hidden && ui.sessionList.childElementCount > 0) await renderSessions(hooks);
@@ -342,16 +369,25 @@ export function wireAccount(hooks: AccountHooks): void {
     clearMessages();
     const typed = typedPasswords();
     if (!typed) return;
-    void hooks.busy(ui.passwordPasskey, async () => changePassword(typed.current, typed.next, await passkeyStepUp(mfa)));
+    void hooks.busy(ui.passwordPasskey, async () =>
+      changePassword(typed.current, typed.next, await passkeyStepUp(mfa)),
+    );
   });
 
   ui.deleteButton.addEventListener('click', () =>
-    askStepUp('Delete your account, your files and every session? This cannot be undone.', 'Delete my account', ui.deleteButton, async (proof) => {
-      if (!window.confirm('Delete your account and all your files for good?')) return;
-      const deletion = await tvm.deleteAccount(proof);
-      closeStepUp();
-      hooks.deleted(`Your account is being deleted. It is gone for good by ${new Date(deletion.completesAfter).toLocaleString()}.`);
-    }),
+    askStepUp(
+      'Delete your account, your files and every session? This cannot be undone.',
+      'Delete my account',
+      ui.deleteButton,
+      async (proof) => {
+        if (!window.confirm('Delete your account and all your files for good?')) return;
+        const deletion = await tvm.deleteAccount(proof);
+        closeStepUp();
+        hooks.deleted(
+          `Your account is being deleted. It is gone for good by ${new Date(deletion.completesAfter).toLocaleString()}.`,
+        );
+      },
+    ),
   );
 
   ui.resetToggle.addEventListener('click', () => {
@@ -385,13 +421,20 @@ export function wireAccount(hooks: AccountHooks): void {
     const factor = ui.resetFactor.value.trim();
     void hooks.busy(ui.resetButton, async () => {
       showStatus('Setting your new password…');
-      const result = await tvm.resetPassword(username, code, password, factor === '' ? undefined : factorFrom(factor)).catch((error: unknown) => {
-        throw error instanceof InvalidCredentialsError
-          ? new UserMistake('That reset code did not work: check the username and the code, which works once and for an hour. Ask your administrator for a new one if it has expired.')
-          : error;
-      });
+      const result = await tvm
+        .resetPassword(username, code, password, factor === '' ? undefined : factorFrom(factor))
+        .catch((error: unknown) => {
+          throw error instanceof InvalidCredentialsError
+            ? new UserMistake(
+                'That reset code did not work: check the username and the code, which works once and for an hour. Ask your administrator for a new one if it has expired.',
+              )
+            : error;
+        });
       resetResetForm();
-      await hooks.enter(result, `Welcome back, ${result.username}. Your new password is set; your other sessions have ended.`);
+      await hooks.enter(
+        result,
+        `Welcome back, ${result.username}. Your new password is set; your other sessions have ended.`,
+      );
     });
   });
 }

@@ -126,7 +126,13 @@ setGuard((control, action) => {
 
 // ---- wiring ---------------------------------------------------------------------------
 
-const mfaUi = createMfaUi(tvm, { clearMessages, showStatus, showError: (error) => void report(error), busy, factorsChanged: setAccountFactors });
+const mfaUi = createMfaUi(tvm, {
+  clearMessages,
+  showStatus,
+  showError: (error) => void report(error),
+  busy,
+  factorsChanged: setAccountFactors,
+});
 
 /** After any login: the files view, the top folder, a welcome. */
 async function enterFolder(username: string, welcome: string): Promise<void> {
@@ -172,7 +178,10 @@ ui.authForm.addEventListener('submit', (event) => {
     const result = registering ? await tvm.register(username, password) : await mfaUi.login(username, password);
     // Cancelled at the second-factor step: the login form is back.
     if (!result) return;
-    await enterFolder(result.username, registering ? `Welcome, ${result.username}! Your folder is ready.` : `Welcome back, ${result.username}.`);
+    await enterFolder(
+      result.username,
+      registering ? `Welcome, ${result.username}! Your folder is ready.` : `Welcome back, ${result.username}.`,
+    );
   });
 });
 
@@ -234,7 +243,13 @@ ui.folderForm.addEventListener('submit', (event) => {
 ui.logoutButton.addEventListener('click', () => {
   clearMessages();
   const active = activeUploads();
-  if (active > 0 && !window.confirm(`Log out and cancel ${active === 1 ? 'the upload' : `${active} uploads`} in progress? What has not finished is not kept.`)) return;
+  if (
+    active > 0 &&
+    !window.confirm(
+      `Log out and cancel ${active === 1 ? 'the upload' : `${active} uploads`} in progress? What has not finished is not kept.`,
+    )
+  )
+    return;
   void busy(ui.logoutButton, async () => {
     await cancelAll();
     try {
@@ -243,7 +258,9 @@ ui.logoutButton.addEventListener('click', () => {
       showStatus('You are logged out.');
     } catch {
       showSignedOut();
-      showStatus('You are logged out on this device. The server could not be reached, so the session will end on its own when it expires.');
+      showStatus(
+        'You are logged out on this device. The server could not be reached, so the session will end on its own when it expires.',
+      );
     }
   });
 });

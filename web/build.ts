@@ -74,8 +74,10 @@ export async function buildWebApp(options: BuildWebAppOptions = {}): Promise<Web
   ]);
   const assets = new Map<string, WebAsset>();
   for (const file of result.outputFiles) {
-    if (file.path.endsWith('.js')) assets.set('/app.js', { contentType: 'text/javascript; charset=utf-8', body: Buffer.from(file.contents) });
-    if (file.path.endsWith('.css')) assets.set('/app.css', { contentType: 'text/css; charset=utf-8', body: Buffer.from(file.contents) });
+    if (file.path.endsWith('.js'))
+      assets.set('/app.js', { contentType: 'text/javascript; charset=utf-8', body: Buffer.from(file.contents) });
+    if (file.path.endsWith('.css'))
+      assets.set('/app.css', { contentType: 'text/css; charset=utf-8', body: Buffer.from(file.contents) });
   }
   // The page states the limits the TVM checks, from the one place they are written.
   const values: Record<string, string> = {

@@ -39,7 +39,12 @@ export const ui = {
 };
 
 /** A button with visible text and, where the text alone is ambiguous, a fuller accessible name. */
-export function button(label: string, accessibleName: string, className: string, onClick: (button: HTMLButtonElement) => void): HTMLButtonElement {
+export function button(
+  label: string,
+  accessibleName: string,
+  className: string,
+  onClick: (button: HTMLButtonElement) => void,
+): HTMLButtonElement {
   const created = document.createElement('button');
   created.type = 'button';
   created.textContent = label;

@@ -22,7 +22,8 @@ function copySource(bucket: string, key: string): string {
 /** Where `typed` points, relative to the user's folder: a bare name stays in `folder`, a path with `/` is from the top. */
 export function targetName(typed: string, folder: string): string {
   const trimmed = typed.trim().replace(/^\/+/, '');
-  if (trimmed === '' || trimmed.endsWith('/')) throw new UserMistake('Enter a file name, for example "notes.txt" or "photos/notes.txt".');
+  if (trimmed === '' || trimmed.endsWith('/'))
+    throw new UserMistake('Enter a file name, for example "notes.txt" or "photos/notes.txt".');
   return trimmed.includes('/') ? trimmed : folder + trimmed;
 }
 
@@ -31,12 +32,17 @@ export function targetName(typed: string, folder: string): string {
  * copy fails nothing changed; if the delete fails, both names exist and the error says so.
  */
 export async function moveFile(from: string, to: string, sizeBytes: number): Promise<void> {
-  if (sizeBytes > MAX_COPY_BYTES) throw new UserMistake('Files larger than 5 GB cannot be renamed here yet. Download it and upload it under the new name.');
+  if (sizeBytes > MAX_COPY_BYTES)
+    throw new UserMistake(
+      'Files larger than 5 GB cannot be renamed here yet. Download it and upload it under the new name.',
+    );
   const { client, info } = await storage.s3Client();
   const source = keyFor(info.prefix, from);
   const target = keyFor(info.prefix, to);
   if (source === target) return;
-  await client.send(new CopyObjectCommand({ Bucket: info.bucket, Key: target, CopySource: copySource(info.bucket, source) }));
+  await client.send(
+    new CopyObjectCommand({ Bucket: info.bucket, Key: target, CopySource: copySource(info.bucket, source) }),
+  );
   await client.send(new DeleteObjectCommand({ Bucket: info.bucket, Key: source }));
 }
 
@@ -47,7 +53,9 @@ async function keysUnder(folder: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: info.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: info.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+    );
     keys.push(...(page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : [])));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

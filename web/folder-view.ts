@@ -57,7 +57,14 @@ function renderBreadcrumbs(): void {
       here.setAttribute('aria-current', 'location');
       item.append(here);
     } else {
-      item.append(button(label, `Open ${label === 'My files' ? 'My files, your top folder' : `folder ${label}`}`, 'link', (control) => guard(control, () => openFolder(target))));
+      item.append(
+        button(
+          label,
+          `Open ${label === 'My files' ? 'My files, your top folder' : `folder ${label}`}`,
+          'link',
+          (control) => guard(control, () => openFolder(target)),
+        ),
+      );
     }
     crumbs.push(item);
   };
@@ -78,7 +85,9 @@ function fileItem(file: FileInfo): HTMLLIElement {
   name.textContent = baseName(file.name);
   const meta = document.createElement('span');
   meta.className = 'entry-meta';
-  meta.textContent = [formatSize(file.sizeBytes), file.lastModified?.toLocaleString() ?? ''].filter(Boolean).join(' · ');
+  meta.textContent = [formatSize(file.sizeBytes), file.lastModified?.toLocaleString() ?? '']
+    .filter(Boolean)
+    .join(' · ');
   details.append(name, meta);
   const actions = document.createElement('div');
   actions.className = 'entry-actions';
@@ -126,7 +135,11 @@ function openRenameForm(file: FileInfo, item: HTMLLIElement, actions: HTMLElemen
         close();
         return;
       }
-      if ((await storage.stat(target)) !== undefined && !window.confirm(`"${target}" already exists. Replace it with ${label}?`)) return;
+      if (
+        (await storage.stat(target)) !== undefined &&
+        !window.confirm(`"${target}" already exists. Replace it with ${label}?`)
+      )
+        return;
       await moveFile(file.name, target, file.sizeBytes);
       await refreshFolder();
       const sameFolder = target.slice(0, target.lastIndexOf('/') + 1) === currentFolder;
@@ -145,10 +158,16 @@ function folderItem(name: string): HTMLLIElement {
   item.className = 'entry folder';
   item.dataset['name'] = name;
   const label = baseName(name);
-  const open = button(`${label}/`, `Open folder ${label}`, 'link entry-name', (control) => guard(control, () => openFolder(name)));
+  const open = button(`${label}/`, `Open folder ${label}`, 'link entry-name', (control) =>
+    guard(control, () => openFolder(name)),
+  );
   const actions = document.createElement('div');
   actions.className = 'entry-actions';
-  actions.append(button('Delete folder', `Delete folder ${label}`, 'danger small', (control) => guard(control, () => removeFolder(name))));
+  actions.append(
+    button('Delete folder', `Delete folder ${label}`, 'danger small', (control) =>
+      guard(control, () => removeFolder(name)),
+    ),
+  );
   item.append(open, actions);
   return item;
 }
@@ -156,7 +175,10 @@ function folderItem(name: string): HTMLLIElement {
 async function removeFolder(name: string): Promise<void> {
   const label = baseName(name);
   const files = await countFiles(name);
-  const contents = files === 0 ? 'It is empty.' : `Everything in it goes: ${files} ${files === 1 ? 'file' : 'files'}, sub-folders included.`;
+  const contents =
+    files === 0
+      ? 'It is empty.'
+      : `Everything in it goes: ${files} ${files === 1 ? 'file' : 'files'}, sub-folders included.`;
   if (!window.confirm(`Delete folder "${label}"? ${contents} This cannot be undone.`)) return;
   await deleteFolder(name);
   await refreshFolder();
@@ -227,7 +249,9 @@ async function download(file: FileInfo): Promise<void> {
   const started = generation;
   const object = await storage.download(file.name);
   // Through a Response into a Blob: the browser keeps a large file on disk, not in the page's memory.
-  const blob = await new Response(object.body.transformToWebStream(), { headers: { 'content-type': object.contentType ?? 'application/octet-stream' } }).blob();
+  const blob = await new Response(object.body.transformToWebStream(), {
+    headers: { 'content-type': object.contentType ?? 'application/octet-stream' },
+  }).blob();
   // Logged out meanwhile: the file was the last person's; the next one must not receive it.
   if (started !== generation) return;
   const url = URL.createObjectURL(blob);

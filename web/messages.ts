@@ -10,7 +10,8 @@ import { formatSize, shortName } from './format';
 export const SESSION_ENDED = 'Your session has ended; log in again.';
 
 /** What the app says when S3 refused the user's own folder even with fresh credentials (AccessCutOffError). */
-export const ACCESS_CUT_OFF = 'Your access to your files was cut off. Log in again; if that does not work, your account may have been disabled.';
+export const ACCESS_CUT_OFF =
+  'Your access to your files was cut off. Log in again; if that does not work, your account may have been disabled.';
 
 /** What went wrong, in plain words, and which form field (if any) to point at. */
 export interface PlainError {
@@ -37,7 +38,10 @@ function fromTvmError(error: TvmClientError): PlainError {
     case 'invalid_credentials':
       return { message: "That username and password don't match. Check them and try again." };
     case 'username_taken':
-      return { message: 'That username is already taken. Pick another one, or log in if it is yours.', field: 'username' };
+      return {
+        message: 'That username is already taken. Pick another one, or log in if it is yours.',
+        field: 'username',
+      };
     case 'too_many_attempts':
       return {
         message: `Too many failed attempts for this account. Please wait ${minutes(error.retryAfterSeconds ?? 900)} and try again.`,
@@ -78,31 +82,42 @@ function fromStorageError(error: Error & { $metadata?: { httpStatusCode?: number
     case 'InvalidAccessKeyId':
       return { message: 'Your access to the file store has expired. Please log in again.' };
     case 'EntityTooLarge':
-      return { message: 'That file is too large for one request here. Please try again: large files are sent in parts.' };
+      return {
+        message: 'That file is too large for one request here. Please try again: large files are sent in parts.',
+      };
     case 'TypeError':
       return { message: "Can't reach the file store. Check your connection and try again." };
     // The browser's WebAuthn refusals (as @simplewebauthn/browser names them).
     case 'SecurityError':
-      return { message: 'Passkeys do not work at this address: a browser refuses them at an IP address such as 127.0.0.1. Open the app at its name (for the sandbox, http://localhost:3000/) and try again.' };
+      return {
+        message:
+          'Passkeys do not work at this address: a browser refuses them at an IP address such as 127.0.0.1. Open the app at its name (for the sandbox, http://localhost:3000/) and try again.',
+      };
     case 'NotAllowedError':
       return { message: 'No passkey was used: the request was cancelled or timed out. Try again when you are ready.' };
   }
   const status = error.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return { message: 'The file store is having trouble right now. Please try again in a moment.' };
+  if (status !== undefined && status >= 500)
+    return { message: 'The file store is having trouble right now. Please try again in a moment.' };
   return { message: 'Something went wrong with the file store. Please try again.' };
 }
 
 /** An error of the storage helpers: a file that cannot be stored says why, with the limit. */
 function fromStorageHelperError(error: StorageError): PlainError {
   if (error instanceof FileTooLargeError) {
-    return { message: `"${shortName(error.fileName)}" is ${formatSize(error.sizeBytes)}, which is more than one file can be. The largest file you can store is ${formatSize(error.limitBytes)}.` };
+    return {
+      message: `"${shortName(error.fileName)}" is ${formatSize(error.sizeBytes)}, which is more than one file can be. The largest file you can store is ${formatSize(error.limitBytes)}.`,
+    };
   }
-  if (error instanceof InvalidFileNameError) return { message: `"${shortName(error.fileName)}" cannot be stored under that name. ${error.reason}` };
+  if (error instanceof InvalidFileNameError)
+    return { message: `"${shortName(error.fileName)}" cannot be stored under that name. ${error.reason}` };
   switch (error.code) {
     case 'aborted':
       return { message: 'Cancelled.' };
     case 'unreachable':
-      return { message: "The file store stayed unreachable, so the upload stopped. Check your connection and try again." };
+      return {
+        message: 'The file store stayed unreachable, so the upload stopped. Check your connection and try again.',
+      };
     default:
       return { message: 'Something went wrong with the file store. Please try again.' };
   }

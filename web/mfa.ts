@@ -53,7 +53,9 @@ export function factorNeededMessage(factors: AccountFactors): string {
 /** A passkey as step-up: a fresh challenge, answered by the browser (it asks which passkey). */
 export async function passkeyStepUp(mfa: TvmMfa): Promise<PasskeyStepUp> {
   const { challenge, passkeyOptions } = await mfa.passkeyStepUpOptions();
-  const answer = await startAuthentication({ optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+  const answer = await startAuthentication({
+    optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'],
+  });
   return { passkey: answer, challenge };
 }
 
@@ -110,7 +112,12 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
   };
   const stepUpLabel = document.querySelector<HTMLLabelElement>('label[for="totp-current-password"]');
   // Built here (not in index.html): the step-up form's passkey choice, shown when the account has passkeys.
-  const stepUpPasskey = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary', textContent: 'Use a passkey instead', hidden: true });
+  const stepUpPasskey = Object.assign(document.createElement('button'), {
+    type: 'button',
+    className: 'secondary',
+    textContent: 'Use a passkey instead',
+    hidden: true,
+  });
   ui.passwordButton.after(stepUpPasskey);
   /** What the account has, from the last status: a step-up asks for these (the password alone is refused with a factor). */
   let factorsOn: AccountFactors = { totp: false, passkeys: false, recoveryCodes: false };
@@ -127,7 +134,9 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
   function setRecoveryMode(on: boolean): void {
     recoveryMode = on;
     ui.mfaCodeLabel.textContent = on ? 'Recovery code' : 'Authentication code';
-    ui.mfaHint.textContent = on ? 'Enter one of the recovery codes you saved. Each works once.' : 'Enter the 6-digit code from your authenticator app.';
+    ui.mfaHint.textContent = on
+      ? 'Enter one of the recovery codes you saved. Each works once.'
+      : 'Enter the 6-digit code from your authenticator app.';
     ui.mfaRecoveryToggle.textContent = on ? 'Use the authenticator app' : 'Use a recovery code';
     ui.mfaCode.inputMode = on ? 'text' : 'numeric';
     ui.mfaCode.value = '';
@@ -154,7 +163,9 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
       } catch (error) {
         ui.mfaCode.select();
         if (error instanceof InvalidCredentialsError) {
-          throw new UserMistake('That code did not work. Wait for the next code and try again, or cancel and log in again.');
+          throw new UserMistake(
+            'That code did not work. Wait for the next code and try again, or cancel and log in again.',
+          );
         }
         throw error;
       }
@@ -166,7 +177,9 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     const options = current?.challenge.passkeyOptions;
     if (!current || !options) return;
     void hooks.busy(ui.mfaPasskey, async () => {
-      const answer = await startAuthentication({ optionsJSON: options as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+      const answer = await startAuthentication({
+        optionsJSON: options as Parameters<typeof startAuthentication>[0]['optionsJSON'],
+      });
       closeCodeStep(await mfa.completeLogin(current.challenge, { passkey: answer }));
     });
   });
@@ -188,7 +201,9 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
       const challenge = error.challenge;
       ui.authView.hidden = true;
       setRecoveryMode(!challenge.methods.includes('totp'));
-      ui.mfaRecoveryToggle.hidden = !(challenge.methods.includes('totp') && challenge.methods.includes('recovery_code'));
+      ui.mfaRecoveryToggle.hidden = !(
+        challenge.methods.includes('totp') && challenge.methods.includes('recovery_code')
+      );
       ui.mfaPasskey.hidden = !challenge.passkeyOptions;
       ui.mfaView.hidden = false;
       hooks.showStatus('Password accepted. One more step.');
@@ -216,7 +231,10 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     const status = await mfa.status();
     const app = status.totp.enrolled;
     const on = app || status.passkeys.length > 0;
-    const factors = [...(app ? ['authenticator app'] : []), ...(status.passkeys.length > 0 ? [`${status.passkeys.length} passkey(s)`] : [])];
+    const factors = [
+      ...(app ? ['authenticator app'] : []),
+      ...(status.passkeys.length > 0 ? [`${status.passkeys.length} passkey(s)`] : []),
+    ];
     ui.securityState.textContent = on
       ? `Two-step verification is on: ${factors.join(' and ')}. ${status.recoveryCodesLeft} recovery codes left.`
       : 'Two-step verification is off. Add an authenticator app or a passkey so that a stolen password is not enough.';
@@ -244,7 +262,10 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
   }
 
   /** What the current-password form confirms: setting up the app, adding a passkey, or removing one. */
-  let stepUpFor: { readonly kind: 'totp' } | { readonly kind: 'passkey' } | { readonly kind: 'remove-passkey'; readonly id: string; readonly name: string } = { kind: 'totp' };
+  let stepUpFor:
+    | { readonly kind: 'totp' }
+    | { readonly kind: 'passkey' }
+    | { readonly kind: 'remove-passkey'; readonly id: string; readonly name: string } = { kind: 'totp' };
 
   const needsFactor = () => hasFactor(factorsOn);
 
@@ -258,7 +279,11 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     ui.currentPassword.autocomplete = factor ? 'one-time-code' : 'current-password';
     ui.currentPassword.required = !factor || factorsOn.totp || factorsOn.recoveryCodes;
     if (stepUpLabel) {
-      stepUpLabel.textContent = !factor ? 'Current password' : factorsOn.totp ? 'Code from your authenticator app, or a recovery code' : 'A recovery code';
+      stepUpLabel.textContent = !factor
+        ? 'Current password'
+        : factorsOn.totp
+          ? 'Code from your authenticator app, or a recovery code'
+          : 'A recovery code';
     }
     ui.currentPassword.hidden = factor && !factorsOn.totp && !factorsOn.recoveryCodes;
     stepUpPasskey.hidden = !factorsOn.passkeys;
@@ -281,8 +306,14 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     ui.passkeyList.replaceChildren(
       ...passkeys.map((passkey) => {
         const item = document.createElement('li');
-        const remove = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary', textContent: `Remove ${passkey.name}` });
-        remove.addEventListener('click', () => askPassword({ kind: 'remove-passkey', id: passkey.id, name: passkey.name }, 'Confirm removal'));
+        const remove = Object.assign(document.createElement('button'), {
+          type: 'button',
+          className: 'secondary',
+          textContent: `Remove ${passkey.name}`,
+        });
+        remove.addEventListener('click', () =>
+          askPassword({ kind: 'remove-passkey', id: passkey.id, name: passkey.name }, 'Confirm removal'),
+        );
         item.append(`Passkey "${passkey.name}", added ${new Date(passkey.createdAt).toLocaleDateString()} `, remove);
         return item;
       }),
@@ -291,9 +322,15 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
 
   async function addPasskey(proof: StepUp): Promise<void> {
     const options = await mfa.passkeyRegistrationOptions(proof);
-    const created = await startRegistration({ optionsJSON: options as Parameters<typeof startRegistration>[0]['optionsJSON'] });
+    const created = await startRegistration({
+      optionsJSON: options as Parameters<typeof startRegistration>[0]['optionsJSON'],
+    });
     const added = await mfa.addPasskey(created, `${navigator.platform || 'This device'} passkey`);
-    setFactors({ ...factorsOn, passkeys: true, recoveryCodes: added.recoveryCodes.length > 0 || factorsOn.recoveryCodes });
+    setFactors({
+      ...factorsOn,
+      passkeys: true,
+      recoveryCodes: added.recoveryCodes.length > 0 || factorsOn.recoveryCodes,
+    });
     resetCard();
     if (added.recoveryCodes.length > 0) showRecoveryCodes(added.recoveryCodes);
     else await renderStatus();
@@ -351,7 +388,11 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     void hooks.busy(ui.confirmButton, async () => {
       const codes = await mfa.confirmTotp(ui.confirmCode.value.replace(/\s/g, '')).catch((error: unknown) => {
         // A wrong code is the person's to fix, not a password mismatch.
-        throw error instanceof InvalidCredentialsError ? new UserMistake('That code did not work. Enter the newest code your authenticator app shows, and check that the phone\'s clock is right.') : error;
+        throw error instanceof InvalidCredentialsError
+          ? new UserMistake(
+              "That code did not work. Enter the newest code your authenticator app shows, and check that the phone's clock is right.",
+            )
+          : error;
       });
       // From now on a step-up needs the factor, even before the status is read again.
       setFactors({ ...factorsOn, totp: true, recoveryCodes: codes.length > 0 || factorsOn.recoveryCodes });
@@ -364,7 +405,9 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
 
   /** Shows the recovery codes, once; they leave the page with "I have saved them". */
   function showRecoveryCodes(codes: readonly string[]): void {
-    ui.codesList.replaceChildren(...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
+    ui.codesList.replaceChildren(
+      ...codes.map((code) => Object.assign(document.createElement('li'), { textContent: code })),
+    );
     ui.codesView.hidden = false;
     ui.securityState.textContent = 'Two-step verification is on.';
     ui.codesDone.focus();
@@ -392,7 +435,9 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
 
   async function loginWithPasskey(): Promise<SessionResult> {
     const { challenge, passkeyOptions } = await mfa.passkeyLoginOptions();
-    const answer = await startAuthentication({ optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
+    const answer = await startAuthentication({
+      optionsJSON: passkeyOptions as Parameters<typeof startAuthentication>[0]['optionsJSON'],
+    });
     return mfa.loginWithPasskey(challenge, answer);
   }
 

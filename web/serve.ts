@@ -21,17 +21,27 @@ export interface WebAppHandlerOptions extends BuildWebAppOptions {
 }
 
 /** The same-origin page and assets; `/index.html` is an alias of `/`. */
-const PATHS: Readonly<Record<string, string>> = { '/': '/', '/index.html': '/', '/app.js': '/app.js', '/app.css': '/app.css' };
+const PATHS: Readonly<Record<string, string>> = {
+  '/': '/',
+  '/index.html': '/',
+  '/app.js': '/app.js',
+  '/app.css': '/app.css',
+};
 
 /**
  * Builds the app and returns the sandbox's static handler. It serves `GET`/`HEAD` of `/`,
  * `/index.html`, `/app.js` and `/app.css`, and leaves every other request to the API.
  */
-export async function createWebAppHandler(options: WebAppHandlerOptions = {}): Promise<StaticHandler & { readonly buildMs: number }> {
+export async function createWebAppHandler(
+  options: WebAppHandlerOptions = {},
+): Promise<StaticHandler & { readonly buildMs: number }> {
   const { assets, buildMs } = await buildWebApp(options);
   const policy = () => {
     const s3Endpoint = typeof options.s3Endpoint === 'function' ? options.s3Endpoint() : options.s3Endpoint;
-    return contentSecurityPolicy({ ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}), ...(s3Endpoint ? { s3Endpoint } : {}) });
+    return contentSecurityPolicy({
+      ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+      ...(s3Endpoint ? { s3Endpoint } : {}),
+    });
   };
   const securityHeaders = {
     'x-content-type-options': 'nosniff',
@@ -49,7 +59,12 @@ export async function createWebAppHandler(options: WebAppHandlerOptions = {}): P
     const assetPath = PATHS[path];
     const asset = assetPath === undefined ? undefined : assets.get(assetPath);
     if (!asset) return false;
-    response.writeHead(200, { ...securityHeaders, 'content-security-policy': policy(), 'content-type': asset.contentType, 'content-length': asset.body.length });
+    response.writeHead(200, {
+      ...securityHeaders,
+      'content-security-policy': policy(),
+      'content-type': asset.contentType,
+      'content-length': asset.body.length,
+    });
     response.end(request.method === 'HEAD' ? undefined : asset.body);
     return true;
   };

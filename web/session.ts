@@ -4,13 +4,23 @@
  * keeps the device's trust); AWS credentials stay in memory. docs/web-app.md has the threat model.
  */
 import { XhrHttpHandler } from '@aws-sdk/xhr-http-handler';
-import { fromTvm, LocalStorageSessionStore, MemoryDeviceTokenStore, MemorySessionStore, TvmClient, type DeviceTokenStore, type SessionStore } from '@serverless-tvm/client';
+import {
+  fromTvm,
+  LocalStorageSessionStore,
+  MemoryDeviceTokenStore,
+  MemorySessionStore,
+  TvmClient,
+  type DeviceTokenStore,
+  type SessionStore,
+} from '@serverless-tvm/client';
 import { TvmStorage } from '@serverless-tvm/client/storage';
 
 /** The TVM API's URL: the page's own origin unless the server named another in a meta tag. */
 function apiBaseUrl(): string {
   const configured = document.querySelector<HTMLMetaElement>('meta[name="tvm-api-url"]')?.content.trim() ?? '';
-  return configured === '' || configured.startsWith('%') ? window.location.origin : new URL(configured, window.location.href).href;
+  return configured === '' || configured.startsWith('%')
+    ? window.location.origin
+    : new URL(configured, window.location.href).href;
 }
 
 /** The localStorage key of the session (the app's tabs share it). */
@@ -38,7 +48,9 @@ class LocalStorageDeviceTokenStore implements DeviceTokenStore {
   constructor(private readonly storage: Storage) {}
 
   private static async keyFor(username: string): Promise<string> {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(username.toLowerCase())));
+    const digest = new Uint8Array(
+      await crypto.subtle.digest('SHA-256', new TextEncoder().encode(username.toLowerCase())),
+    );
     return DEVICE_TOKEN_KEY_PREFIX + [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
   }
 
@@ -61,7 +73,12 @@ function deviceTokenStore(): DeviceTokenStore {
   }
 }
 
-export const tvm = new TvmClient({ baseUrl: apiBaseUrl(), sessionStore: sessionStore(), deviceTokens: deviceTokenStore(), device: 'web' });
+export const tvm = new TvmClient({
+  baseUrl: apiBaseUrl(),
+  sessionStore: sessionStore(),
+  deviceTokens: deviceTokenStore(),
+  device: 'web',
+});
 export const credentials = fromTvm(tvm);
 /** Files over one part (7 MiB) go multipart, four parts at a time. */
 export const storage = new TvmStorage({ client: tvm, credentials });
@@ -70,4 +87,8 @@ export const storage = new TvmStorage({ client: tvm, credentials });
  * (fetch cannot): lib-storage turns its progress events into progress within each 7 MiB part.
  * Downloads and listings keep fetch, which streams a response instead of buffering it.
  */
-export const uploadStorage = new TvmStorage({ client: tvm, credentials, s3: { requestHandler: new XhrHttpHandler({ requestTimeout: 60_000 }) } });
+export const uploadStorage = new TvmStorage({
+  client: tvm,
+  credentials,
+  s3: { requestHandler: new XhrHttpHandler({ requestTimeout: 60_000 }) },
+});

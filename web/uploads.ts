@@ -78,7 +78,10 @@ function summary(shown: readonly QueuedUpload[]): { text: string; value: number 
   const loaded = sending.reduce((sum, upload) => sum + (upload.state === 'done' ? upload.file.size : upload.loaded), 0);
   const remaining = shown.filter(isActive).length;
   if (remaining > 0) {
-    return { text: `Uploading ${count(remaining, remaining === 1 ? 'file' : 'files')}: ${formatSize(loaded)} of ${formatSize(total)} (${percent(loaded, total)}).`, value: total === 0 ? 0 : loaded / total };
+    return {
+      text: `Uploading ${count(remaining, remaining === 1 ? 'file' : 'files')}: ${formatSize(loaded)} of ${formatSize(total)} (${percent(loaded, total)}).`,
+      value: total === 0 ? 0 : loaded / total,
+    };
   }
   const done = shown.filter((upload) => upload.state === 'done');
   const others = [
@@ -98,7 +101,10 @@ function renderOverall(): void {
   const elsewhere = queue.filter((upload) => upload.folder !== here && isActive(upload)).length;
   const { text, value } = summary(shown);
   ui.overallProgress.value = value;
-  ui.overallText.textContent = elsewhere === 0 ? text : `${shown.length > 0 ? `${text} ` : ''}${count(elsewhere, elsewhere === 1 ? 'upload' : 'uploads')} under way in other folders.`;
+  ui.overallText.textContent =
+    elsewhere === 0
+      ? text
+      : `${shown.length > 0 ? `${text} ` : ''}${count(elsewhere, elsewhere === 1 ? 'upload' : 'uploads')} under way in other folders.`;
   ui.uploads.hidden = queue.length === 0 || (shown.length === 0 && elsewhere === 0);
   ui.clearUploadsButton.hidden = !shown.some((upload) => !isActive(upload));
 }
@@ -157,8 +163,22 @@ function createItem(file: File, name: string): QueuedUpload {
   progress.setAttribute('aria-label', `Upload of ${file.name}`);
   const text = document.createElement('span');
   text.className = 'upload-text';
-  const upload = { file, name, folder: folder(), loaded: 0, state: 'waiting' as UploadState, item, progress, text } as Omit<QueuedUpload, 'cancel'> & { cancel?: HTMLButtonElement };
-  const cancel = button('Cancel', `Cancel upload of ${file.name}`, 'danger small', () => void cancelUpload(upload as QueuedUpload));
+  const upload = {
+    file,
+    name,
+    folder: folder(),
+    loaded: 0,
+    state: 'waiting' as UploadState,
+    item,
+    progress,
+    text,
+  } as Omit<QueuedUpload, 'cancel'> & { cancel?: HTMLButtonElement };
+  const cancel = button(
+    'Cancel',
+    `Cancel upload of ${file.name}`,
+    'danger small',
+    () => void cancelUpload(upload as QueuedUpload),
+  );
   upload.cancel = cancel;
   item.append(title, progress, text, cancel);
   return upload as QueuedUpload;
@@ -217,7 +237,11 @@ async function drain(): Promise<void> {
   if (running) return;
   running = true;
   try {
-    for (let next = queue.find((upload) => upload.state === 'waiting'); next; next = queue.find((upload) => upload.state === 'waiting')) {
+    for (
+      let next = queue.find((upload) => upload.state === 'waiting');
+      next;
+      next = queue.find((upload) => upload.state === 'waiting')
+    ) {
       await send(next);
     }
   } finally {
@@ -258,7 +282,11 @@ async function send(upload: QueuedUpload): Promise<void> {
 
 /** Stops every upload (on logout, or when the session has ended). */
 export async function cancelAll(): Promise<void> {
-  await Promise.all(queue.filter((upload) => upload.state === 'waiting' || upload.state === 'uploading').map((upload) => cancelUpload(upload)));
+  await Promise.all(
+    queue
+      .filter((upload) => upload.state === 'waiting' || upload.state === 'uploading')
+      .map((upload) => cancelUpload(upload)),
+  );
 }
 
 /** Wires the file picker and the drop zone. */

@@ -112,7 +112,11 @@ export class AccountDeletion {
    * `DELETE /account`: after a step-up, the account refuses logins and every session at
    * once, and nothing more is vended for it; the rest is the worker's.
    */
-  async request(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<DeletionPending> {
+  async request(
+    sessionToken: string | undefined,
+    proof: StepUpProof,
+    origin: RequestOrigin = {},
+  ): Promise<DeletionPending> {
     const { users, queue, cutOff, clock, cutOffMarginMs, propagationMs, auditor } = this.deps;
     const monotonic = this.deps.monotonicNow ?? (() => performance.now());
     const live = await this.deps.authenticate(sessionToken);
@@ -138,8 +142,14 @@ export class AccountDeletion {
       await users.updateUser(user.username, user.userId, { cutOffAt });
       await queue.put({ username: user.username, userId: user.userId, cutOffAt, requestedAt: clock.now() });
     }
-    await auditor.record('deletion_requested', user.username, origin, { sessionId: live.session.sessionId, cutOffAt: new Date(cutOffAt).toISOString() });
-    return { status: 'pending', completesAfter: new Date(Math.max(cutOffAt, clock.now()) + propagationMs).toISOString() };
+    await auditor.record('deletion_requested', user.username, origin, {
+      sessionId: live.session.sessionId,
+      cutOffAt: new Date(cutOffAt).toISOString(),
+    });
+    return {
+      status: 'pending',
+      completesAfter: new Date(Math.max(cutOffAt, clock.now()) + propagationMs).toISOString(),
+    };
   }
 
   /**

@@ -18,7 +18,11 @@ import { RESET_CODE_TTL_MS, hashResetCode } from './reset-code';
 
 /** What a password reset asks of second factors: the account's factor too, when it has one. */
 export interface ResetSecondFactor {
-  verifyForReset(user: UserRecord, proof: NonNullable<ResetPasswordRequest['secondFactor']>, origin: RequestOrigin): Promise<void>;
+  verifyForReset(
+    user: UserRecord,
+    proof: NonNullable<ResetPasswordRequest['secondFactor']>,
+    origin: RequestOrigin,
+  ): Promise<void>;
 }
 
 /** What {@link AccountService} needs. */
@@ -80,7 +84,10 @@ export class AccountService {
       });
       throw error;
     }
-    await this.deps.auditor.record('registered', username, origin, { sessionId: opened.record.sessionId, ...(request.device ? { device: request.device } : {}) });
+    await this.deps.auditor.record('registered', username, origin, {
+      sessionId: opened.record.sessionId,
+      ...(request.device ? { device: request.device } : {}),
+    });
     return { username, session: keeper.grant(opened), credentials, storage: vendor.storage(username), deviceToken };
   }
 
@@ -125,7 +132,8 @@ export class AccountService {
     const attempts = await passwords.reserveAttempt(username, 'reset');
     const user = await users.getUser(username);
     const codeHash = hashResetCode(request.resetCode);
-    const redeemed = (await resetCodes.redeemResetCode(username, codeHash, clock.now())) && user !== undefined && !user.disabled;
+    const redeemed =
+      (await resetCodes.redeemResetCode(username, codeHash, clock.now())) && user !== undefined && !user.disabled;
     if (!redeemed || !user) {
       await passwords.recordFailure(username, user !== undefined, attempts, origin, 'reset code', 'reset');
       throw new AuthenticationError('The username or reset code is incorrect, or the code has expired.');

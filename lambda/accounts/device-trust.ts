@@ -62,7 +62,11 @@ export function loginLockoutScope(user: UserRecord | undefined, deviceToken: str
  * The list after a login from the trusted device `tokenHash` at `now`: its `seenAt` moved to
  * now, or `undefined` when it was refreshed less than a day ago (nothing to write).
  */
-export function withDeviceSeen(current: readonly TrustedDevice[] | undefined, tokenHash: string, now: number): TrustedDevice[] | undefined {
+export function withDeviceSeen(
+  current: readonly TrustedDevice[] | undefined,
+  tokenHash: string,
+  now: number,
+): TrustedDevice[] | undefined {
   const list = current ?? [];
   const device = list.find((candidate) => candidate.hash === tokenHash);
   if (device === undefined || now - device.seenAt < SEEN_REFRESH_MS) return undefined;
@@ -75,7 +79,11 @@ export function withDeviceSeen(current: readonly TrustedDevice[] | undefined, to
  * only its longest-idle device, and only one idle that long, so nobody's logins (the
  * password's holder included) can push out a device its owner still uses.
  */
-export function withTrustedDevice(current: readonly TrustedDevice[] | undefined, tokenHash: string, now: number): TrustedDevice[] | undefined {
+export function withTrustedDevice(
+  current: readonly TrustedDevice[] | undefined,
+  tokenHash: string,
+  now: number,
+): TrustedDevice[] | undefined {
   const list = (current ?? []).filter((device) => device.hash !== tokenHash);
   const added = { hash: tokenHash, seenAt: now };
   if (list.length < MAX_TRUSTED_DEVICES) return [...list, added];

@@ -1,4 +1,3 @@
-
 /** How long an idle failure counter is kept before it starts again: one day. */
 export const LOCKOUT_COUNTER_WINDOW_MS = 24 * 60 * 60 * 1000;
 

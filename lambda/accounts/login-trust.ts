@@ -4,7 +4,14 @@
  */
 import type { DomainLog } from '../platform/audit';
 import type { Clock } from '../platform/clock';
-import { hashDeviceToken, isTrustedDevice, isTrustedHash, newDeviceToken, withDeviceSeen, withTrustedDevice } from './device-trust';
+import {
+  hashDeviceToken,
+  isTrustedDevice,
+  isTrustedHash,
+  newDeviceToken,
+  withDeviceSeen,
+  withTrustedDevice,
+} from './device-trust';
 import type { Password, PasswordHasher } from './password';
 import type { UserChanges, UserRecord, UserStore } from './ports';
 
@@ -29,7 +36,12 @@ export class LoginTrust {
    * nothing: the hash stays valid and the device asks again. `trust` false only upgrades the
    * hash (a login that still owes its second factor earns no device token).
    */
-  async afterPassword(user: UserRecord, password: Password | undefined, sentToken: string | undefined, trust: boolean): Promise<string | undefined> {
+  async afterPassword(
+    user: UserRecord,
+    password: Password | undefined,
+    sentToken: string | undefined,
+    trust: boolean,
+  ): Promise<string | undefined> {
     const { hasher, users, log, clock } = this.deps;
     const trusted = sentToken !== undefined && isTrustedDevice(user, sentToken);
     const candidate = trusted ? sentToken : newDeviceToken();
@@ -41,13 +53,22 @@ export class LoginTrust {
     let deviceToken = trusted || devices !== undefined ? candidate : undefined;
     const changes: UserChanges = {
       ...(devices !== undefined ? { trustedDevices: devices, ifTrustedDevices: { list: user.trustedDevices } } : {}),
-      ...(password !== undefined && hasher.needsRehash(user.passwordHash) ? { passwordHash: await hasher.hash(password) } : {}),
+      ...(password !== undefined && hasher.needsRehash(user.passwordHash)
+        ? { passwordHash: await hasher.hash(password) }
+        : {}),
     };
     if (Object.keys(changes).length === 0) return deviceToken;
     try {
-      const updated = await users.updateUser(user.username, user.userId, { ...changes, ifPasswordHash: user.passwordHash });
-      if (!updated) log.warn('The user changed during login; device trust and re-hash wait for the next login.', { username: user.username });
-      else if (changes.passwordHash) log.info('Password hash upgraded to the configured scheme and cost.', { username: user.username });
+      const updated = await users.updateUser(user.username, user.userId, {
+        ...changes,
+        ifPasswordHash: user.passwordHash,
+      });
+      if (!updated)
+        log.warn('The user changed during login; device trust and re-hash wait for the next login.', {
+          username: user.username,
+        });
+      else if (changes.passwordHash)
+        log.info('Password hash upgraded to the configured scheme and cost.', { username: user.username });
       // A token the account does not hold would only mislead the app: none, and it asks again.
       if (!updated && !trusted) deviceToken = undefined;
     } catch {
@@ -67,8 +88,14 @@ export class LoginTrust {
       const devices = withDeviceSeen(user.trustedDevices, trustedDeviceHash, this.deps.clock.now());
       if (devices !== undefined) {
         await this.deps.users
-          .updateUser(user.username, user.userId, { trustedDevices: devices, ifTrustedDevices: { list: user.trustedDevices }, ifPasswordHash: user.passwordHash })
-          .catch(() => this.deps.log.warn('Could not note the trusted device; the login goes on.', { username: user.username }));
+          .updateUser(user.username, user.userId, {
+            trustedDevices: devices,
+            ifTrustedDevices: { list: user.trustedDevices },
+            ifPasswordHash: user.passwordHash,
+          })
+          .catch(() =>
+            this.deps.log.warn('Could not note the trusted device; the login goes on.', { username: user.username }),
+          );
       }
       return undefined;
     }

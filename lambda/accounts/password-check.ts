@@ -47,7 +47,14 @@ export class PasswordCheck {
     const usable = user !== undefined && !user.disabled;
     const valid = usable ? await hasher.verify(password, user.passwordHash) : await hasher.verifyAgainstDummy(password);
     if (!valid || !usable) {
-      await this.recordFailure(username, user !== undefined, attempts, origin, user?.disabled ? 'disabled' : 'password', scope);
+      await this.recordFailure(
+        username,
+        user !== undefined,
+        attempts,
+        origin,
+        user?.disabled ? 'disabled' : 'password',
+        scope,
+      );
       throw new AuthenticationError();
     }
     await lockout.clear(username, scope);
@@ -58,7 +65,11 @@ export class PasswordCheck {
    * A password given inside a live session (a step-up, a password change), charged to that
    * session's own counter: a stranger's login guesses cannot block it.
    */
-  inSession(session: { readonly username: Username; readonly sessionId: string }, password: Password, origin: RequestOrigin): Promise<UserRecord> {
+  inSession(
+    session: { readonly username: Username; readonly sessionId: string },
+    password: Password,
+    origin: RequestOrigin,
+  ): Promise<UserRecord> {
     return this.check(session.username, password, origin, () => `session:${session.sessionId}`);
   }
 
@@ -72,7 +83,8 @@ export class PasswordCheck {
       if (result.reserved) return result.attempts;
       const decision = decideRefusedReservation(result.state, now, cooldownMs, config.lockoutThreshold);
       if (decision.action === 'locked') throw new TooManyAttemptsError(decision.retryAfterSeconds);
-      if (decision.action === 'restart' && (await lockout.restart(username, result.state, counterExpiry(now), scope))) return 1;
+      if (decision.action === 'restart' && (await lockout.restart(username, result.state, counterExpiry(now), scope)))
+        return 1;
     }
     // Others keep winning the race for this counter: that is a burst, so treat it as one.
     throw new TooManyAttemptsError(Math.ceil(cooldownMs / 1000));
@@ -92,7 +104,9 @@ export class PasswordCheck {
   ): Promise<void> {
     const { config, clock, lockout, auditor } = this.deps;
     const record = (type: AuditEventType, details: Record<string, string | number>) =>
-      registered ? auditor.record(type, username, origin, details) : auditor.recordUnregistered(type, username, origin, details);
+      registered
+        ? auditor.record(type, username, origin, details)
+        : auditor.recordUnregistered(type, username, origin, details);
     await record('login_failed', { attempts, reason, counter: scope });
     if (!failureLocks(attempts, config.lockoutThreshold)) return;
     const lockedUntil = clock.now() + config.lockoutMinutes * 60_000;

@@ -12,7 +12,8 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
  * two different inputs would otherwise be stored or compared as the same U+FFFD.
  */
 export function checkWellFormed(text: string, field: string): void {
-  if (!text.isWellFormed()) throw new ValidationError(`${field} is not valid Unicode text (it holds a lone surrogate).`, field);
+  if (!text.isWellFormed())
+    throw new ValidationError(`${field} is not valid Unicode text (it holds a lone surrogate).`, field);
 }
 
 /** Characters (code points) in a normalised password. */

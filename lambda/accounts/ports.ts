@@ -100,9 +100,20 @@ export interface LockoutStore {
    * Atomically takes one attempt if fewer than `threshold` are taken and the counter is not
    * stale at `now`; refreshes its expiry to `expiresAt`. Otherwise returns the current state.
    */
-  tryReserve(username: Username, threshold: number, now: number, expiresAt: number, scope?: LockoutScope): Promise<ReserveResult>;
+  tryReserve(
+    username: Username,
+    threshold: number,
+    now: number,
+    expiresAt: number,
+    scope?: LockoutScope,
+  ): Promise<ReserveResult>;
   /** Starts the counter again at one taken attempt, only if it still equals `seen` (compare-and-set). */
-  restart(username: Username, seen: LockoutState | undefined, expiresAt: number, scope?: LockoutScope): Promise<boolean>;
+  restart(
+    username: Username,
+    seen: LockoutState | undefined,
+    expiresAt: number,
+    scope?: LockoutScope,
+  ): Promise<boolean>;
   /** Locks the username until `lockedUntil`. */
   lock(username: Username, lockedUntil: number, expiresAt: number, scope?: LockoutScope): Promise<void>;
   /** Forgets the counter after a successful login. */

@@ -23,7 +23,10 @@ export function parseResetCode(raw: unknown): string {
     throw new ValidationError(`resetCode must be at most ${RESET_CODE_INPUT_MAX_CHARACTERS} characters.`, 'resetCode');
   }
   const normalised = raw.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  if (normalised.length !== RESET_CODE_CHARACTERS || [...normalised].some((character) => !ALPHABET.includes(character))) {
+  if (
+    normalised.length !== RESET_CODE_CHARACTERS ||
+    [...normalised].some((character) => !ALPHABET.includes(character))
+  ) {
     throw new ValidationError('resetCode must be the 16-character code from your operator.', 'resetCode');
   }
   return normalised;

@@ -41,7 +41,5 @@ export function parseUsername(raw: unknown): Username {
 
 /** True when `value` is a valid, already-normalised username (e.g. read back from the store). */
 export function isUsername(value: string): value is Username {
-  return (
-    value.length >= USERNAME_MIN_LENGTH && value.length <= USERNAME_MAX_LENGTH && USERNAME_PATTERN.test(value)
-  );
+  return value.length >= USERNAME_MIN_LENGTH && value.length <= USERNAME_MAX_LENGTH && USERNAME_PATTERN.test(value);
 }

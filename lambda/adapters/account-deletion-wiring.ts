@@ -44,7 +44,8 @@ export const CUT_OFF_MARGIN_MS = FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_AL
 export function propagationFromEnvironment(env: Readonly<Record<string, string | undefined>>): number {
   const raw = env.IAM_PROPAGATION_SECONDS?.trim();
   if (raw === undefined || raw === '') return IAM_PROPAGATION_MS;
-  if (!/^\d{1,4}$/.test(raw)) throw new Error(`IAM_PROPAGATION_SECONDS is invalid ("${raw}"): whole seconds, 0 to 9999.`);
+  if (!/^\d{1,4}$/.test(raw))
+    throw new Error(`IAM_PROPAGATION_SECONDS is invalid ("${raw}"): whole seconds, 0 to 9999.`);
   return Number(raw) * 1000;
 }
 
@@ -57,7 +58,12 @@ function roleName(roleArn: string): string {
  * The table's stores as the operator's account operations use them (AccountAdmin, and the
  * deletion that builds on it): the one wiring the functions, tvm-admin and the sandbox share.
  */
-export function accountStores(dynamo: DynamoDBClient, tableName: string, log: DomainLog, config: TvmConfig): AccountAdminDependencies {
+export function accountStores(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  log: DomainLog,
+  config: TvmConfig,
+): AccountAdminDependencies {
   const { users, sessions, lockout, resetCodes, audit } = dynamoStores(dynamo, tableName);
   return { users, sessions, lockout, resetCodes, audit, clock: systemClock, log, config };
 }
@@ -107,9 +113,13 @@ export function createAccountDeletion(wiring: AccountDeletionWiring): AccountDel
     queue: new DynamoDeletionQueue(dynamo, config.tableName),
     cutOff: {
       serverDate: () => revocationStore.serverDate(),
-      cutOff: revocations ? async (username, cutOffAt) => void (await revocations.cutOff(username, cutOffAt)) : workerOnly('the role cut-off'),
+      cutOff: revocations
+        ? async (username, cutOffAt) => void (await revocations.cutOff(username, cutOffAt))
+        : workerOnly('the role cut-off'),
     },
-    folder: { purge: s3 ? (username) => purgeFolder(s3, config.bucketName, username, log) : workerOnly('the folder purge') },
+    folder: {
+      purge: s3 ? (username) => purgeFolder(s3, config.bucketName, username, log) : workerOnly('the folder purge'),
+    },
     auditor: new AuditRecorder(stores),
     clock: stores.clock,
     cutOffMarginMs,

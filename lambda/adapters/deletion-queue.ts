@@ -25,28 +25,52 @@ export class DynamoDeletionQueue implements DeletionQueue {
   }
 
   async put(request: DeletionRequest): Promise<void> {
-    await guarded(() => this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...requestKey(request.username), ...request } })));
+    await guarded(() =>
+      this.documents.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...requestKey(request.username), ...request } }),
+      ),
+    );
   }
 
   async get(username: Username): Promise<DeletionRequest | undefined> {
-    const { Item } = await guarded(() => this.documents.send(new GetCommand({ TableName: this.tableName, Key: requestKey(username), ConsistentRead: true })));
+    const { Item } = await guarded(() =>
+      this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: requestKey(username), ConsistentRead: true }),
+      ),
+    );
     return Item ? toRequest(Item) : undefined;
   }
 
   async list(): Promise<DeletionRequest[]> {
-    return (await queryPartition(this.documents, this.tableName, KEYS.deletionEntries.pk, KEYS.deletionEntries.skPrefix)).map(toRequest);
+    return (
+      await queryPartition(this.documents, this.tableName, KEYS.deletionEntries.pk, KEYS.deletionEntries.skPrefix)
+    ).map(toRequest);
   }
 
   async remove(username: Username): Promise<void> {
-    await guarded(() => this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: requestKey(username) })));
+    await guarded(() =>
+      this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: requestKey(username) })),
+    );
   }
 }
 
 /** A stored request, re-checked: a tampered item must never name a folder to delete. */
 function toRequest(item: Record<string, unknown>): DeletionRequest {
   const { username, userId, cutOffAt, requestedAt, cutOffAppliedAt } = item;
-  if (typeof username !== 'string' || !isUsername(username) || typeof userId !== 'string' || typeof cutOffAt !== 'number' || typeof requestedAt !== 'number') {
+  if (
+    typeof username !== 'string' ||
+    !isUsername(username) ||
+    typeof userId !== 'string' ||
+    typeof cutOffAt !== 'number' ||
+    typeof requestedAt !== 'number'
+  ) {
     throw new BackendUnavailableError('DynamoDB (corrupt deletion request)');
   }
-  return { username, userId, cutOffAt, requestedAt, ...(typeof cutOffAppliedAt === 'number' ? { cutOffAppliedAt } : {}) };
+  return {
+    username,
+    userId,
+    cutOffAt,
+    requestedAt,
+    ...(typeof cutOffAppliedAt === 'number' ? { cutOffAppliedAt } : {}),
+  };
 }

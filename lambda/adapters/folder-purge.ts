@@ -39,9 +39,15 @@ function notImplemented(error: unknown): boolean {
 }
 
 /** The first page of versions and delete markers under the prefix, or of plain objects in a store without versions. */
-async function listPage(s3: Pick<S3Client, 'send'>, bucket: string, prefix: string): Promise<{ items: Deletable[]; versioned: boolean }> {
+async function listPage(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  prefix: string,
+): Promise<{ items: Deletable[]; versioned: boolean }> {
   try {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, MaxKeys: DELETE_BATCH }));
+    const page = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, MaxKeys: DELETE_BATCH }),
+    );
     const items = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((entry) => ({
       key: entry.Key!,
       ...(entry.VersionId !== undefined ? { versionId: entry.VersionId } : {}),
@@ -63,7 +69,12 @@ export async function folderEntries(s3: Pick<S3Client, 'send'>, bucket: string, 
  * Deletes every version and delete marker under `<username>/` and aborts every unfinished
  * multipart upload there; returns how many versions and markers it deleted.
  */
-export async function purgeFolder(s3: Pick<S3Client, 'send'>, bucket: string, username: Username, progress: Progress): Promise<number> {
+export async function purgeFolder(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  username: Username,
+  progress: Progress,
+): Promise<number> {
   const prefix = userPrefix(username);
   let deleted = 0;
   let previousFirst = '';
@@ -72,19 +83,28 @@ export async function purgeFolder(s3: Pick<S3Client, 'send'>, bucket: string, us
     if (items.length === 0) break;
     // A store that acknowledges deletes but keeps listing the same entries must not loop forever.
     const first = `${items[0]!.key}\u0000${items[0]!.versionId ?? ''}\u0000${items.length}`;
-    if (first === previousFirst) throw new Error(`S3 still lists ${items[0]!.key} after deleting it; run the command again later.`);
+    if (first === previousFirst)
+      throw new Error(`S3 still lists ${items[0]!.key} after deleting it; run the command again later.`);
     previousFirst = first;
     for (let start = 0; start < items.length; start += DELETE_BATCH) {
       const batch = items.slice(start, start + DELETE_BATCH);
       const result = await s3.send(
         new DeleteObjectsCommand({
           Bucket: bucket,
-          Delete: { Objects: batch.map((item) => ({ Key: item.key, ...(item.versionId !== undefined ? { VersionId: item.versionId } : {}) })), Quiet: true },
+          Delete: {
+            Objects: batch.map((item) => ({
+              Key: item.key,
+              ...(item.versionId !== undefined ? { VersionId: item.versionId } : {}),
+            })),
+            Quiet: true,
+          },
         }),
       );
       const refused = result.Errors ?? [];
       if (refused.length > 0) {
-        throw new Error(`S3 refused to delete ${refused.length} of ${batch.length} entries, e.g. ${refused[0]?.Key}: ${refused[0]?.Code}`);
+        throw new Error(
+          `S3 refused to delete ${refused.length} of ${batch.length} entries, e.g. ${refused[0]?.Key}: ${refused[0]?.Code}`,
+        );
       }
       deleted += batch.length;
     }
@@ -101,7 +121,9 @@ async function abortUploads(s3: Pick<S3Client, 'send'>, bucket: string, prefix: 
   for (;;) {
     let uploads;
     try {
-      uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, MaxUploads: DELETE_BATCH }))).Uploads ?? [];
+      uploads =
+        (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, MaxUploads: DELETE_BATCH })))
+          .Uploads ?? [];
     } catch (error) {
       if (notImplemented(error)) return aborted;
       throw error;

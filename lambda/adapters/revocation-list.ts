@@ -8,7 +8,13 @@
  * holder blocks others for at most a minute; and a holder that finds its lease taken when it
  * releases renders again, so a stale write never stands.
  */
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import {
+  DeleteRolePolicyCommand,
+  GetRolePolicyCommand,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
 import { randomUUID } from 'node:crypto';
 import { REVOKED_USERS_POLICY_NAME, type PolicyDocument } from '../../policies';
 import type { DynamoRevocationStore } from '../operator/revocation-store';
@@ -35,7 +41,10 @@ const MAX_LOST_LEASES = 3;
 
 /** What a {@link RevocationList} needs. */
 export interface RevocationListDependencies {
-  readonly store: Pick<DynamoRevocationStore, 'serverDate' | 'record' | 'get' | 'list' | 'remove' | 'acquireLock' | 'releaseLock'>;
+  readonly store: Pick<
+    DynamoRevocationStore,
+    'serverDate' | 'record' | 'get' | 'list' | 'remove' | 'acquireLock' | 'releaseLock'
+  >;
   readonly iam: Pick<IAMClient, 'send'>;
   readonly vendingRoleName: string;
   /** The role's own inline policy, which shares IAM's size budget with the revocations. */
@@ -64,7 +73,10 @@ export class RevocationList {
    * instant that commit carried if it covers it (otherwise a new one is taken now). Returns
    * the cut-off instant.
    */
-  async cutOff(username: Username, committedCutOffAt?: number): Promise<{ cutOffAt: number; applied: AppliedRevocations }> {
+  async cutOff(
+    username: Username,
+    committedCutOffAt?: number,
+  ): Promise<{ cutOffAt: number; applied: AppliedRevocations }> {
     const { store, maxCredentialSeconds, cutOffMarginMs } = this.deps;
     // An instant the commit carried is used as it is (the caller checked it covers the commit).
     const cutOffAt = committedCutOffAt ?? cutOffInstant(await store.serverDate(), cutOffMarginMs);
@@ -141,7 +153,8 @@ export class RevocationList {
       const now = await store.serverDate();
       if (await store.acquireLock(owner, now, now + LOCK_LEASE_MS)) return;
       if (waited === 0) progress('another revocation is being written; waiting for it...');
-      if (waited >= LOCK_WAIT_MS) throw new AdminError('Another tvm-admin holds the revocation lock; run the command again in a minute.');
+      if (waited >= LOCK_WAIT_MS)
+        throw new AdminError('Another tvm-admin holds the revocation lock; run the command again in a minute.');
       await sleep(LOCK_RETRY_MS);
       waited += LOCK_RETRY_MS;
     }
@@ -156,7 +169,9 @@ export class RevocationList {
     const { store, iam, vendingRoleName, maxCredentialSeconds } = this.deps;
     let text: string | undefined;
     try {
-      text = (await iam.send(new GetRolePolicyCommand({ RoleName: vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME }))).PolicyDocument;
+      text = (
+        await iam.send(new GetRolePolicyCommand({ RoleName: vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME }))
+      ).PolicyDocument;
     } catch (error) {
       if (error instanceof NoSuchEntityException || (error as Error).name === 'NoSuchEntity') return;
       throw error;
@@ -177,15 +192,23 @@ export class RevocationList {
     await this.adoptLegacyEntries();
     const [now, stored] = await Promise.all([store.serverDate(), store.list()]);
     const live = liveRevocations(stored, now, maxCredentialSeconds);
-    const expired = stored.filter((entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt));
+    const expired = stored.filter(
+      (entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt),
+    );
     const rendered = renderRevocationPolicy(live, revocationBudget(vendingRolePolicy));
     if (rendered.policy) {
       await iam.send(
-        new PutRolePolicyCommand({ RoleName: vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME, PolicyDocument: JSON.stringify(rendered.policy) }),
+        new PutRolePolicyCommand({
+          RoleName: vendingRoleName,
+          PolicyName: REVOKED_USERS_POLICY_NAME,
+          PolicyDocument: JSON.stringify(rendered.policy),
+        }),
       );
     } else {
       try {
-        await iam.send(new DeleteRolePolicyCommand({ RoleName: vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME }));
+        await iam.send(
+          new DeleteRolePolicyCommand({ RoleName: vendingRoleName, PolicyName: REVOKED_USERS_POLICY_NAME }),
+        );
       } catch (error) {
         if (!(error instanceof NoSuchEntityException || (error as Error).name === 'NoSuchEntity')) throw error;
       }

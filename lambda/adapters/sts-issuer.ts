@@ -36,7 +36,12 @@ export class StsCredentialIssuer implements CredentialIssuer {
     } catch (error) {
       throw new BackendUnavailableError('STS', { cause: error });
     }
-    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
+    if (
+      !credentials?.AccessKeyId ||
+      !credentials.SecretAccessKey ||
+      !credentials.SessionToken ||
+      !credentials.Expiration
+    ) {
       throw new BackendUnavailableError('STS (incomplete credentials)');
     }
     return {

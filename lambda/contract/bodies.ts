@@ -9,7 +9,15 @@
  * printable label) is the domain's to check (lambda/core/requests.ts).
  */
 // Named imports, not the `Type` namespace: esbuild then bundles only these builders (3 KB, not 46 KB).
-import { Object as TypeObject, Optional, String as TypeString, type Static, type TObject, type TOptional, type TString } from '@sinclair/typebox';
+import {
+  Object as TypeObject,
+  Optional,
+  String as TypeString,
+  type Static,
+  type TObject,
+  type TOptional,
+  type TString,
+} from '@sinclair/typebox';
 import {
   CHALLENGE_TOKEN_CHARACTERS,
   DEVICE_MAX_CHARACTERS,
@@ -42,7 +50,8 @@ const password = () => TypeString({ minLength: 1, maxLength: PASSWORD_MAX_BYTES 
 // A device label: the domain trims it and checks it is printable.
 const device = () => Optional(TypeString({ minLength: 1, maxLength: DEVICE_MAX_CHARACTERS }));
 const totpCode = () => TypeString({ minLength: TOTP_DIGITS, maxLength: TOTP_CODE_INPUT_MAX_CHARACTERS });
-const recoveryCode = () => TypeString({ minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS });
+const recoveryCode = () =>
+  TypeString({ minLength: RECOVERY_CODE_CHARACTERS, maxLength: RECOVERY_CODE_INPUT_MAX_CHARACTERS });
 /** A WebAuthn answer as JSON text (the models hold strings only); the domain parses it. */
 const passkeyResponse = () => TypeString({ minLength: 2, maxLength: PASSKEY_RESPONSE_MAX_CHARACTERS });
 const challenge = () => TypeString({ minLength: CHALLENGE_TOKEN_CHARACTERS, maxLength: CHALLENGE_TOKEN_CHARACTERS });

@@ -24,4 +24,6 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * The codes by themselves, derived from the list: `ERROR.not_found` reads as the code it is,
  * and a misspelt one does not compile.
  */
-export const ERROR = Object.freeze(Object.fromEntries(ERROR_CODES.map((code) => [code, code]))) as { readonly [C in ErrorCode]: C };
+export const ERROR = Object.freeze(Object.fromEntries(ERROR_CODES.map((code) => [code, code]))) as {
+  readonly [C in ErrorCode]: C;
+};

@@ -68,7 +68,14 @@ const READ_SESSION: TableAction = 'BatchGetItem';
 const REGISTER_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 /** A login also ends the user's sessions over the cap, which it finds with a Query on the sessions-by-owner index. */
 const LOGIN_ACTIONS: readonly TableAction[] = [...REGISTER_ACTIONS, 'Query'];
-const SESSION_ACTIONS: readonly TableAction[] = [READ_SESSION, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+const SESSION_ACTIONS: readonly TableAction[] = [
+  READ_SESSION,
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+];
 
 /** Reads and conditional updates of a user's factors, their attempt counter and the audit trail (docs/mfa.md). */
 const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];

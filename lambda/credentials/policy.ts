@@ -29,9 +29,7 @@ export function fillTemplate<T>(value: T, replacements: Replacements): T {
   }
   if (Array.isArray(value)) return value.map((item) => fillTemplate(item, replacements)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, fillTemplate(item, replacements)]),
-    ) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillTemplate(item, replacements)])) as T;
   }
   return value;
 }

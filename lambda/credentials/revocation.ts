@@ -157,13 +157,19 @@ export function nameHeldUntil(cutOffAt: number, maxCredentialSeconds: number): n
  * Entries still needed at `now`: an entry whose credentials have all expired is dropped, and
  * of several entries for one user the latest cut-off wins (it covers the earlier ones).
  */
-export function liveRevocations(entries: readonly RevokedUser[], now: number, maxCredentialSeconds: number): RevokedUser[] {
+export function liveRevocations(
+  entries: readonly RevokedUser[],
+  now: number,
+  maxCredentialSeconds: number,
+): RevokedUser[] {
   const latest = new Map<Username, number>();
   for (const entry of entries) {
     if (revocationExpiresAt(entry.cutOffAt, maxCredentialSeconds) <= now) continue;
     latest.set(entry.username, Math.max(entry.cutOffAt, latest.get(entry.username) ?? 0));
   }
-  return [...latest].map(([username, cutOffAt]) => ({ username, cutOffAt })).sort((a, b) => a.username.localeCompare(b.username));
+  return [...latest]
+    .map(([username, cutOffAt]) => ({ username, cutOffAt }))
+    .sort((a, b) => a.username.localeCompare(b.username));
 }
 
 /** The rendered revocation policy and how it matches. */
@@ -197,7 +203,10 @@ function statements(template: PolicyStatement, items: ReadonlyMap<string, number
     .sort(([a], [b]) => a - b)
     .map(([cutOffAt, values]) => {
       const at = iamDate(cutOffAt);
-      const filled = fillTemplate(template, { [SID_PLACEHOLDER]: `CutOff${at.replace(/\D/g, '')}`, [REVOKED_AT_PLACEHOLDER]: at });
+      const filled = fillTemplate(template, {
+        [SID_PLACEHOLDER]: `CutOff${at.replace(/\D/g, '')}`,
+        [REVOKED_AT_PLACEHOLDER]: at,
+      });
       return withValues(filled, values.sort());
     });
 }
@@ -222,7 +231,11 @@ function document(statementList: PolicyStatement[]): PolicyDocument {
  * that rendering; undefined when even one statement does not fit. Size grows with the
  * number kept, so a binary search finds it in log n renderings.
  */
-function fitting(template: PolicyStatement, items: ReadonlyMap<string, number>, budget: number): PolicyDocument | undefined {
+function fitting(
+  template: PolicyStatement,
+  items: ReadonlyMap<string, number>,
+  budget: number,
+): PolicyDocument | undefined {
   const distinct = new Set(items.values()).size;
   const render = (kept: number) => document(statements(template, items, kept));
   if (policyCharacters(render(1)) > budget) return undefined;
@@ -256,5 +269,8 @@ export function renderRevocationPolicy(entries: readonly RevokedUser[], budget: 
   if (byName) return { policy: byName, matchedBy: 'users', characters: policyCharacters(byName) };
   const grouped = fitting(REVOKED_GROUPS_STATEMENT_TEMPLATE, byGroup, budget);
   if (grouped) return { policy: grouped, matchedBy: 'groups', characters: policyCharacters(grouped) };
-  throw new RevocationPolicyFullError(policyCharacters(document(statements(REVOKED_GROUPS_STATEMENT_TEMPLATE, byGroup, 1))), budget);
+  throw new RevocationPolicyFullError(
+    policyCharacters(document(statements(REVOKED_GROUPS_STATEMENT_TEMPLATE, byGroup, 1))),
+    budget,
+  );
 }

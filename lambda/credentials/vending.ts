@@ -47,7 +47,11 @@ export class CredentialVendor {
   async vend(username: Username, cutOffAt?: number): Promise<IssuedCredentials> {
     const { config, issuer, clock, log } = this.deps;
     const policy = renderSessionPolicy(bucketArn(config.bucketName, config.partition), username);
-    const request = { username, sessionPolicy: serialiseSessionPolicy(policy), durationSeconds: config.credentialSeconds };
+    const request = {
+      username,
+      sessionPolicy: serialiseSessionPolicy(policy),
+      durationSeconds: config.credentialSeconds,
+    };
     this.checkCutOff({ cutOffAt });
     const aheadMs = cutOffDelayMs(cutOffAt, clock.now());
     if (aheadMs > 0) await this.sleep(aheadMs);
@@ -56,7 +60,10 @@ export class CredentialVendor {
       const missingMs = cutOffDelayMs(cutOffAt, credentialsIssuedAt(credentials.expiration, request.durationSeconds));
       if (missingMs === 0) return credentials;
       if (attempt > 1 || missingMs > VEND_WAIT_MAX_MS) throw new CutOffPendingError(Math.ceil(missingMs / 1000));
-      log.warn('STS issued credentials before the cut-off instant (its clock trails); asking again.', { username, missingMs });
+      log.warn('STS issued credentials before the cut-off instant (its clock trails); asking again.', {
+        username,
+        missingMs,
+      });
       await this.sleep(missingMs);
     }
   }

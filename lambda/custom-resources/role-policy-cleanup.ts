@@ -5,7 +5,12 @@
  * has inline policies CloudFormation does not know, so without it `cdk destroy` would fail.
  * Create and Update do nothing. The answer goes to CloudFormation's presigned response URL.
  */
-import { DeleteRolePolicyCommand, IAMClient, NoSuchEntityException, paginateListRolePolicies } from '@aws-sdk/client-iam';
+import {
+  DeleteRolePolicyCommand,
+  IAMClient,
+  NoSuchEntityException,
+  paginateListRolePolicies,
+} from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 
 /** The custom resource's properties, as the stack sets them. */
@@ -50,11 +55,20 @@ export interface CustomResourceResponse {
 }
 
 /** Handles one event and returns the answer for CloudFormation (without sending it). */
-export async function answer(event: CloudFormationCustomResourceEvent, iam: IamSender): Promise<CustomResourceResponse> {
-  const { RoleName: roleName, PolicyNamePrefix: prefix } = event.ResourceProperties as unknown as RolePolicyCleanupProperties;
+export async function answer(
+  event: CloudFormationCustomResourceEvent,
+  iam: IamSender,
+): Promise<CustomResourceResponse> {
+  const { RoleName: roleName, PolicyNamePrefix: prefix } =
+    event.ResourceProperties as unknown as RolePolicyCleanupProperties;
   // The role name is the identity: a new role (replacement) gets a Delete for the old one.
   const physicalId = event.RequestType === 'Create' ? roleName : event.PhysicalResourceId;
-  const base = { PhysicalResourceId: physicalId, StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
+  const base = {
+    PhysicalResourceId: physicalId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+  };
   if (event.RequestType !== 'Delete') return { Status: 'SUCCESS', ...base };
   try {
     const removed = await removeInlinePolicies(iam, roleName, prefix);
@@ -63,7 +77,11 @@ export async function answer(event: CloudFormationCustomResourceEvent, iam: IamS
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     console.error(JSON.stringify({ message: 'could not remove inline policies', roleName, error: name }));
-    return { Status: 'FAILED', Reason: `Could not remove the ${prefix}* inline policies of ${roleName} (${name}); see the function's log.`, ...base };
+    return {
+      Status: 'FAILED',
+      Reason: `Could not remove the ${prefix}* inline policies of ${roleName} (${name}); see the function's log.`,
+      ...base,
+    };
   }
 }
 
@@ -73,6 +91,10 @@ const iam = new IAMClient({});
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
   const response = await answer(event, iam);
   // The presigned URL signs no content type; an empty one is what CloudFormation expects.
-  const sent = await fetch(event.ResponseURL, { method: 'PUT', headers: { 'content-type': '' }, body: JSON.stringify(response) });
+  const sent = await fetch(event.ResponseURL, {
+    method: 'PUT',
+    headers: { 'content-type': '' },
+    body: JSON.stringify(response),
+  });
   if (!sent.ok) throw new Error(`CloudFormation's response URL answered ${sent.status}.`);
 }

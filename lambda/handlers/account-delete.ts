@@ -9,7 +9,10 @@ const deletion = createAccountDeletion({
   config,
   dynamo,
   stores,
-  requests: { authenticate: (token) => sessions.authenticate(token), stepUp: (live, proof, origin, purpose) => stepUp.stepUp(live, proof, origin, purpose) },
+  requests: {
+    authenticate: (token) => sessions.authenticate(token),
+    stepUp: (live, proof, origin, purpose) => stepUp.stepUp(live, proof, origin, purpose),
+  },
   propagationMs: propagationFromEnvironment(process.env),
   log: (message) => logger.info(message),
 });

@@ -26,7 +26,10 @@ export async function handler(): Promise<{ advanced: number; failed: number }> {
     if (outcome.error !== undefined) {
       failed += 1;
       // For the operator's logs only: no client ever sees this.
-      const error = outcome.error instanceof Error ? { name: outcome.error.name, message: outcome.error.message } : { name: String(outcome.error) };
+      const error =
+        outcome.error instanceof Error
+          ? { name: outcome.error.name, message: outcome.error.message }
+          : { name: String(outcome.error) };
       logger.error('deletion step failed', { username: outcome.username, error });
     } else if (outcome.progress) {
       logger.info('deletion advanced', { username: outcome.username, state: outcome.progress.state });

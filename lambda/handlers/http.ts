@@ -32,7 +32,9 @@ export type ParsedEvent = Omit<APIGatewayProxyEvent, 'body'> & { body: unknown }
  * (undefined when the header is missing or malformed: the domain answers 401 for it as for a
  * wrong token, so probing learns nothing).
  */
-export type RouteInput<R> = (R extends { readonly body: infer B extends BodySchema } ? { readonly body: Static<B> } : unknown) &
+export type RouteInput<R> = (R extends { readonly body: infer B extends BodySchema }
+  ? { readonly body: Static<B> }
+  : unknown) &
   (R extends { readonly auth: 'bearer' } ? { readonly token: string | undefined } : unknown);
 
 /** The event as the route's middleware leaves it: with the route's input beside it. */
@@ -173,5 +175,8 @@ export function authorizationHeader(event: ParsedEvent): string | undefined {
 
 /** Where the request came from, for the audit trail: API Gateway's source IP and the user agent. */
 export function originOf(event: ParsedEvent): RequestOrigin {
-  return requestOrigin(event.requestContext?.identity?.sourceIp ?? undefined, event.headers?.['user-agent'] ?? undefined);
+  return requestOrigin(
+    event.requestContext?.identity?.sourceIp ?? undefined,
+    event.headers?.['user-agent'] ?? undefined,
+  );
 }

@@ -114,7 +114,9 @@ export class AccountAdmin implements AccountRemover {
   async listSessions(username: Username): Promise<OperatorSessionView[]> {
     const user = await this.requireUser(username);
     const sessions = await this.deps.sessions.listSessions(username);
-    return sessions.filter((session) => isSessionLive(session, user, this.deps.clock.now(), this.deps.config)).map(operatorView);
+    return sessions
+      .filter((session) => isSessionLive(session, user, this.deps.clock.now(), this.deps.config))
+      .map(operatorView);
   }
 
   /**
@@ -136,7 +138,9 @@ export class AccountAdmin implements AccountRemover {
       });
     }
     await Promise.all(targets.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
-    await this.auditor.record('session_revoked', username, OPERATOR_ORIGIN, { sessions: which === 'all' ? 'all' : which });
+    await this.auditor.record('session_revoked', username, OPERATOR_ORIGIN, {
+      sessions: which === 'all' ? 'all' : which,
+    });
     return targets.length;
   }
 
@@ -171,7 +175,11 @@ export class AccountAdmin implements AccountRemover {
    * vending routes wait for it (a record that already has a later one keeps it).
    * @param origin who caused it, for the audit trail; default: the operator's command.
    */
-  async recordCredentialsRevoked(username: Username, cutOffAt: number, origin: RequestOrigin = OPERATOR_ORIGIN): Promise<void> {
+  async recordCredentialsRevoked(
+    username: Username,
+    cutOffAt: number,
+    origin: RequestOrigin = OPERATOR_ORIGIN,
+  ): Promise<void> {
     const user = await this.deps.users.getUser(username);
     if (user && (user.cutOffAt ?? 0) < cutOffAt) await this.deps.users.updateUser(username, user.userId, { cutOffAt });
     await this.auditor.record('credentials_revoked', username, origin, { before: new Date(cutOffAt).toISOString() });
@@ -188,7 +196,10 @@ export class AccountAdmin implements AccountRemover {
     return user;
   }
 
-  private async update(user: UserRecord, changes: Parameters<AccountAdminDependencies['users']['updateUser']>[2]): Promise<void> {
+  private async update(
+    user: UserRecord,
+    changes: Parameters<AccountAdminDependencies['users']['updateUser']>[2],
+  ): Promise<void> {
     const updated = await this.deps.users.updateUser(user.username, user.userId, changes);
     if (!updated) throw new NotFoundError(`${user.username} changed meanwhile; run the command again.`);
   }

@@ -4,7 +4,13 @@
  * revoke credentials without trusting the operator's clock or losing a concurrent entry.
  */
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { BackendUnavailableError } from '../platform/errors';
 import type { RevokedUser } from '../credentials/revocation';
 import { isUsername, type Username } from '../accounts/username';
@@ -31,7 +37,11 @@ export class DynamoRevocationStore {
    */
   async serverDate(): Promise<number> {
     let date: string | undefined;
-    const command = new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: lockKey.pk }, sk: { S: lockKey.sk } }, ConsistentRead: true });
+    const command = new GetItemCommand({
+      TableName: this.tableName,
+      Key: { pk: { S: lockKey.pk }, sk: { S: lockKey.sk } },
+      ConsistentRead: true,
+    });
     command.middlewareStack.add(
       (next) => async (args) => {
         const result = await next(args);
@@ -72,13 +82,17 @@ export class DynamoRevocationStore {
 
   /** The user's entry, if any. */
   async get(username: Username): Promise<RevokedUser | undefined> {
-    const { Item } = await guarded(() => this.documents.send(new GetCommand({ TableName: this.tableName, Key: entryKey(username), ConsistentRead: true })));
+    const { Item } = await guarded(() =>
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: entryKey(username), ConsistentRead: true })),
+    );
     return Item ? toEntry(Item) : undefined;
   }
 
   /** Every entry, expired or not (pruning is the caller's, by its own rule). */
   async list(): Promise<RevokedUser[]> {
-    return (await queryPartition(this.documents, this.tableName, KEYS.revocationEntries.pk, KEYS.revocationEntries.skPrefix)).map(toEntry);
+    return (
+      await queryPartition(this.documents, this.tableName, KEYS.revocationEntries.pk, KEYS.revocationEntries.skPrefix)
+    ).map(toEntry);
   }
 
   /** Removes an entry only if it still has this cut-off (a newer revocation keeps it). */

@@ -8,7 +8,13 @@ import type { FactorStore } from '../second-factor/ports';
 
 /** The operator's view of and control over a user's second factors (`tvm-admin mfa`). */
 export class MfaAdmin {
-  constructor(private readonly deps: { readonly users: Pick<UserStore, 'getUser'>; readonly factors: FactorStore; readonly auditor: AuditRecorder }) {}
+  constructor(
+    private readonly deps: {
+      readonly users: Pick<UserStore, 'getUser'>;
+      readonly factors: FactorStore;
+      readonly auditor: AuditRecorder;
+    },
+  ) {}
 
   /** What the user has set up; never a secret. */
   async show(username: Username): Promise<FactorSummary> {

@@ -110,9 +110,7 @@ export interface AuditRecorderDependencies {
  * are the record of last resort); it is logged as an error with the whole event.
  */
 export class AuditRecorder {
-  constructor(
-    private readonly deps: AuditRecorderDependencies,
-  ) {}
+  constructor(private readonly deps: AuditRecorderDependencies) {}
 
   async record(
     type: AuditEventType,
@@ -149,7 +147,12 @@ export class AuditRecorder {
     await this.deps.audit.recordNothing(event, expiresAt).catch(() => undefined);
   }
 
-  private event(type: AuditEventType, username: Username, origin: RequestOrigin, details?: Record<string, string | number>) {
+  private event(
+    type: AuditEventType,
+    username: Username,
+    origin: RequestOrigin,
+    details?: Record<string, string | number>,
+  ) {
     const at = this.deps.clock.now();
     const event: AuditEvent = { username, type, at, ...origin, ...(details ? { details } : {}) };
     return { event, expiresAt: at + this.deps.config.auditRetentionDays * 86_400_000 };

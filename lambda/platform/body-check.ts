@@ -26,7 +26,9 @@ function firstProblem(schema: BodySchema, errors: readonly ErrorObject[]): Valid
     return new ValidationError(`Unexpected field "${field}"; allowed: ${allowed.join(', ')}.`, field);
   }
   const fieldOf = (error: ErrorObject): string =>
-    error.keyword === 'required' ? String((error.params as { missingProperty: string }).missingProperty) : error.instancePath.slice(1);
+    error.keyword === 'required'
+      ? String((error.params as { missingProperty: string }).missingProperty)
+      : error.instancePath.slice(1);
   const [error] = [...errors].sort((a, b) => allowed.indexOf(fieldOf(a)) - allowed.indexOf(fieldOf(b)));
   if (error === undefined) return new ValidationError('The body is not valid.');
   const field = fieldOf(error);

@@ -54,7 +54,8 @@ export function readRuntimeSettings(env: Environment): RuntimeSettings {
     try {
       settings[key] = raw === undefined || raw === '' ? definition.defaultValue : definition.parse(raw);
     } catch (error) {
-      if (error instanceof SettingRuleError) throw new ConfigurationError(`${variable} is invalid ("${raw}"). ${error.rule}`);
+      if (error instanceof SettingRuleError)
+        throw new ConfigurationError(`${variable} is invalid ("${raw}"). ${error.rule}`);
       throw error;
     }
   }
@@ -75,7 +76,8 @@ export function loadConfig(env: Environment): TvmConfig {
   const region = required(env, 'AWS_REGION');
   const roleArn = ROLE_ARN.exec(vendingRoleArn);
   if (!roleArn) throw new ConfigurationError(`VENDING_ROLE_ARN is not an IAM role ARN: "${vendingRoleArn}".`);
-  if (!BUCKET_NAME.test(bucketName)) throw new ConfigurationError(`BUCKET_NAME is not a valid bucket name: "${bucketName}".`);
+  if (!BUCKET_NAME.test(bucketName))
+    throw new ConfigurationError(`BUCKET_NAME is not a valid bucket name: "${bucketName}".`);
   const s3Endpoint = env.S3_ENDPOINT?.trim();
   return {
     tableName,

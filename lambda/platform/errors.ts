@@ -70,7 +70,9 @@ export class NotFoundError extends TvmError {
 export class SecondFactorMissingError extends TvmError {
   readonly status = 401;
   readonly code = ERROR.second_factor_required;
-  constructor(message = 'This account has a second factor: also give a code from the authenticator app or a recovery code.') {
+  constructor(
+    message = 'This account has a second factor: also give a code from the authenticator app or a recovery code.',
+  ) {
     super(message);
     this.name = 'SecondFactorMissingError';
   }
@@ -131,7 +133,10 @@ export class CutOffPendingError extends TvmError {
 export class PolicyTooLargeError extends TvmError {
   readonly status = 500;
   readonly code = ERROR.internal_error;
-  constructor(readonly size: number, readonly limit: number) {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
     super(`The rendered session policy is ${size} characters; AssumeRole accepts at most ${limit}.`);
     this.name = 'PolicyTooLargeError';
   }

@@ -67,7 +67,9 @@ export interface ResetPasswordRequest {
 }
 
 /** A password change's two passwords: the current one as at login, the new one on the full rules. */
-export function parseChangePasswordRequest(body: Pick<PasswordChangeBody, 'currentPassword' | 'newPassword'>): ChangePasswordRequest {
+export function parseChangePasswordRequest(
+  body: Pick<PasswordChangeBody, 'currentPassword' | 'newPassword'>,
+): ChangePasswordRequest {
   return {
     currentPassword: parseLoginPassword(body.currentPassword, 'currentPassword'),
     newPassword: parsePassword(body.newPassword, 'newPassword'),
@@ -165,7 +167,8 @@ const TOTP_PATTERN = new RegExp(`^\\d{${TOTP_DIGITS}}$`);
 /** A six-digit code; spaces typed between the groups are dropped. */
 export function parseTotpCode(raw: string, field = 'code'): string {
   const code = raw.replace(/\s/g, '');
-  if (!TOTP_PATTERN.test(code)) throw new ValidationError(`${field} must be the ${TOTP_DIGITS}-digit code from your authenticator app.`, field);
+  if (!TOTP_PATTERN.test(code))
+    throw new ValidationError(`${field} must be the ${TOTP_DIGITS}-digit code from your authenticator app.`, field);
   return code;
 }
 
@@ -179,7 +182,8 @@ interface FactorFields {
 
 /** `code` or `recoveryCode`, or neither when `optional`. Both at once is a 400. */
 function proofFrom(body: Pick<FactorFields, 'code' | 'recoveryCode'>, optional: boolean): SecondFactorProof {
-  if (body.code !== undefined && body.recoveryCode !== undefined) throw new ValidationError('Give either code or recoveryCode, not both.', 'recoveryCode');
+  if (body.code !== undefined && body.recoveryCode !== undefined)
+    throw new ValidationError('Give either code or recoveryCode, not both.', 'recoveryCode');
   if (body.code !== undefined) return { code: parseTotpCode(body.code) };
   // Its length is the body's declaration; the code itself is checked against the stored hashes.
   if (body.recoveryCode !== undefined) return { recoveryCode: body.recoveryCode };
@@ -202,14 +206,24 @@ export interface PasskeyStepUp {
  * Step-up proof: the current password (accounts without a second factor), or a fresh second
  * factor: a code, a recovery code or a passkey (accounts with one; MfaService.stepUp).
  */
-export type StepUpProof = { readonly currentPassword: Password } | SecondFactorProof | { readonly passkeyAssertion: PasskeyStepUp };
+export type StepUpProof =
+  | { readonly currentPassword: Password }
+  | SecondFactorProof
+  | { readonly passkeyAssertion: PasskeyStepUp };
 
 /** The second factor of a step-up (`code`, `recoveryCode`, or `passkey` with `challenge`), if it has one. */
 function factorProofFrom(body: FactorFields): StepUpProof | undefined {
   if (body.passkey !== undefined || body.challenge !== undefined) {
-    if (body.code !== undefined || body.recoveryCode !== undefined) throw new ValidationError('Give one second factor.', 'passkey');
-    if (body.passkey === undefined) throw new ValidationError('passkey (the WebAuthn answer to challenge) is required with challenge.', 'passkey');
-    return { passkeyAssertion: { challenge: parseChallengeToken(body.challenge), response: parsePasskeyResponse(body.passkey, 'passkey') } };
+    if (body.code !== undefined || body.recoveryCode !== undefined)
+      throw new ValidationError('Give one second factor.', 'passkey');
+    if (body.passkey === undefined)
+      throw new ValidationError('passkey (the WebAuthn answer to challenge) is required with challenge.', 'passkey');
+    return {
+      passkeyAssertion: {
+        challenge: parseChallengeToken(body.challenge),
+        response: parsePasskeyResponse(body.passkey, 'passkey'),
+      },
+    };
   }
   if (body.code === undefined && body.recoveryCode === undefined) return undefined;
   return proofFrom(body, false);
@@ -219,11 +233,15 @@ function factorProofFrom(body: FactorFields): StepUpProof | undefined {
 export function parseStepUp(body: StepUpBody): { proof: StepUpProof } {
   const factor = factorProofFrom(body);
   if (body.currentPassword !== undefined) {
-    if (factor !== undefined) throw new ValidationError('Give the current password or a second factor, not both.', 'currentPassword');
+    if (factor !== undefined)
+      throw new ValidationError('Give the current password or a second factor, not both.', 'currentPassword');
     return { proof: { currentPassword: parseLoginPassword(body.currentPassword, 'currentPassword') } };
   }
   if (factor === undefined) {
-    throw new ValidationError('Confirm it is you: give currentPassword, or with a second factor code, recoveryCode or passkey.', 'currentPassword');
+    throw new ValidationError(
+      'Confirm it is you: give currentPassword, or with a second factor code, recoveryCode or passkey.',
+      'currentPassword',
+    );
   }
   return { proof: factor };
 }
@@ -232,7 +250,10 @@ export function parseStepUp(body: StepUpBody): { proof: StepUpProof } {
  * `POST /password`: `{currentPassword, newPassword}` and, on an account with a second factor,
  * one of `code`, `recoveryCode` or `passkey`+`challenge`.
  */
-export function parsePasswordChange(body: PasswordChangeBody): { request: ChangePasswordRequest; factor: StepUpProof | undefined } {
+export function parsePasswordChange(body: PasswordChangeBody): {
+  request: ChangePasswordRequest;
+  factor: StepUpProof | undefined;
+} {
   return { request: parseChangePasswordRequest(body), factor: factorProofFrom(body) };
 }
 
@@ -263,7 +284,8 @@ export interface MfaLoginRequest {
 export function parseMfaLogin(body: MfaLoginBody): MfaLoginRequest {
   const challenge = parseChallengeToken(body.challenge);
   if (body.passkey !== undefined) {
-    if (body.code !== undefined || body.recoveryCode !== undefined) throw new ValidationError('Give one second factor.', 'passkey');
+    if (body.code !== undefined || body.recoveryCode !== undefined)
+      throw new ValidationError('Give one second factor.', 'passkey');
     return { challenge, proof: {}, passkey: parsePasskeyResponse(body.passkey, 'passkey') };
   }
   return { challenge, proof: proofFrom(body, false) };
@@ -302,7 +324,8 @@ function parsePasskeyResponse(raw: string, field: string): Record<string, unknow
   } catch {
     throw new ValidationError(`${field} is not valid JSON.`, field);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ValidationError(`${field} must be a JSON object.`, field);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ValidationError(`${field} must be a JSON object.`, field);
   return parsed as Record<string, unknown>;
 }
 
@@ -314,16 +337,23 @@ export function parsePasskeyOptions(body: StepUpBody): StepUpProof {
 /** `POST /mfa/passkeys`: `{credential, name?}`; the name is "Passkey" when none is given. */
 export function parsePasskeyAdd(body: PasskeyAddBody): { credential: Record<string, unknown>; name: string } {
   const credential = parsePasskeyResponse(body.credential, 'credential');
-  return { credential, name: body.name === undefined ? 'Passkey' : parseLabel(body.name, 'name', PASSKEY_NAME_MAX_CHARACTERS) };
+  return {
+    credential,
+    name: body.name === undefined ? 'Passkey' : parseLabel(body.name, 'name', PASSKEY_NAME_MAX_CHARACTERS),
+  };
 }
 
 /** A passkey id from a path (`DELETE /mfa/passkeys/{id}`): base64url. */
 export function parsePasskeyId(raw: unknown): string {
-  if (typeof raw !== 'string' || !/^[A-Za-z0-9_-]{1,1024}$/.test(raw)) throw new ValidationError('The passkey id is not valid.', 'id');
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_-]{1,1024}$/.test(raw))
+    throw new ValidationError('The passkey id is not valid.', 'id');
   return raw;
 }
 
 /** `POST /login/passkey`: `{challenge, credential}`. */
 export function parsePasskeyLogin(body: PasskeyLoginBody): { challenge: string; credential: Record<string, unknown> } {
-  return { challenge: parseChallengeToken(body.challenge), credential: parsePasskeyResponse(body.credential, 'credential') };
+  return {
+    challenge: parseChallengeToken(body.challenge),
+    credential: parsePasskeyResponse(body.credential, 'credential'),
+  };
 }

@@ -37,7 +37,8 @@ function integer(min: number, max: number): { rule: string; parse: (raw: unknown
     rule,
     parse(raw) {
       const value = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw.trim()) : raw;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new SettingRuleError(`It must be ${rule}.`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+        throw new SettingRuleError(`It must be ${rule}.`);
       return value;
     },
   };
@@ -88,7 +89,9 @@ function originList(raw: unknown): readonly string[] {
   }
   for (const origin of origins) {
     if (!HTTPS_ORIGIN.test(origin) && !LOCAL_HTTP_ORIGIN.test(origin)) {
-      throw new SettingRuleError(`"${origin}" is not an origin: use https://host[:port] (lower case, no path or trailing slash); http only for localhost.`);
+      throw new SettingRuleError(
+        `"${origin}" is not an origin: use https://host[:port] (lower case, no path or trailing slash); http only for localhost.`,
+      );
     }
   }
   return [...new Set(origins)];
@@ -113,12 +116,14 @@ export const CREDENTIAL_MAX_SECONDS = 3600;
 export const SETTINGS = {
   stage: {
     description:
-      'Deployment stage and the stack name `tvm-<stage>`. `dev` makes the table and buckets deletable with the stack; any other stage retains them and turns on the table\'s deletion protection.',
+      "Deployment stage and the stack name `tvm-<stage>`. `dev` makes the table and buckets deletable with the stack; any other stage retains them and turns on the table's deletion protection.",
     defaultValue: 'prod',
     rule: 'lower-case letters, digits and "-", starting with a letter, at most 16 characters',
     parse(raw: unknown): string {
       if (typeof raw !== 'string' || !STAGE.test(raw)) {
-        throw new SettingRuleError('It must start with a lower-case letter and hold only a-z, 0-9 and "-", at most 16 characters.');
+        throw new SettingRuleError(
+          'It must start with a lower-case letter and hold only a-z, 0-9 and "-", at most 16 characters.',
+        );
       }
       return raw;
     },
@@ -152,7 +157,8 @@ export const SETTINGS = {
     ...integer(1, 365),
   },
   maxSessions: {
-    description: 'Live sessions one user may hold (ASVS 7.1.2); a login past it ends the oldest, recorded in the audit trail.',
+    description:
+      'Live sessions one user may hold (ASVS 7.1.2); a login past it ends the oldest, recorded in the audit trail.',
     variable: 'MAX_SESSIONS',
     defaultValue: 50,
     ...integer(1, 1000),
@@ -183,7 +189,7 @@ export const SETTINGS = {
     ...integer(1, 24 * 60),
   },
   auditRetentionDays: {
-    description: 'How long each user\'s audit entries are kept, in days (DynamoDB TTL).',
+    description: "How long each user's audit entries are kept, in days (DynamoDB TTL).",
     variable: 'AUDIT_RETENTION_DAYS',
     defaultValue: 90,
     ...integer(1, 3650),
@@ -196,13 +202,15 @@ export const SETTINGS = {
     rule: 'a lower-case domain name (letters, digits, "-" and "."), not an IP address',
     parse(raw: unknown): string {
       if (typeof raw !== 'string' || !RP_ID.test(raw) || /^[\d.]+$/.test(raw)) {
-        throw new SettingRuleError('It must be a lower-case domain name such as example.com (WebAuthn refuses IP addresses).');
+        throw new SettingRuleError(
+          'It must be a lower-case domain name such as example.com (WebAuthn refuses IP addresses).',
+        );
       }
       return raw;
     },
   },
   passkeyOrigins: {
-    description: 'The web origins allowed to use passkeys: each must be on the relying-party id\'s domain.',
+    description: "The web origins allowed to use passkeys: each must be on the relying-party id's domain.",
     variable: 'WEBAUTHN_ORIGINS',
     defaultValue: ['http://localhost:3000'] as readonly string[],
     rule: 'a JSON array or comma-separated list of https://host[:port] origins (http only for localhost)',
@@ -234,20 +242,22 @@ export const SETTINGS = {
     ...integer(10, 2_000_000_000),
   },
   logRetentionDays: {
-    description: 'Retention of the functions\' and the API\'s log groups, in days.',
+    description: "Retention of the functions' and the API's log groups, in days.",
     defaultValue: 90,
     rule: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
     parse(raw: unknown): number {
       const days = integer(1, 9999).parse(raw);
       if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
-        throw new SettingRuleError(`CloudWatch Logs accepts only these retention periods: ${LOG_RETENTION_DAYS.join(', ')}.`);
+        throw new SettingRuleError(
+          `CloudWatch Logs accepts only these retention periods: ${LOG_RETENTION_DAYS.join(', ')}.`,
+        );
       }
       return days;
     },
   },
   apiGatewayCloudWatchRole: {
     description:
-      'Whether this stack sets the region\'s API Gateway CloudWatch role (an account-wide setting API Gateway needs before it can write access logs). Turn it off when the account already has one.',
+      "Whether this stack sets the region's API Gateway CloudWatch role (an account-wide setting API Gateway needs before it can write access logs). Turn it off when the account already has one.",
     defaultValue: true,
     ...boolean(),
   },

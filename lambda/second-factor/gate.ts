@@ -14,7 +14,14 @@ import type { SecondFactorChallenger } from '../sessions/ports';
 import { MFA_CHALLENGE_TTL_MS, newChallengeToken } from './challenge';
 import type { ChallengeStore, FactorRecord, FactorStore, SecondFactorProof } from './ports';
 import { hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes';
-import { passkeyAuthenticationOptions, passkeyIdOf, passkeyUserHandleOf, verifyAgainstDummyPasskey, verifyPasskeyAuthentication, type RelyingParty } from './passkeys';
+import {
+  passkeyAuthenticationOptions,
+  passkeyIdOf,
+  passkeyUserHandleOf,
+  verifyAgainstDummyPasskey,
+  verifyPasskeyAuthentication,
+  type RelyingParty,
+} from './passkeys';
 import { matchTotp } from './totp';
 
 /** What {@link SecondFactorGate} needs. */
@@ -77,14 +84,22 @@ export class SecondFactorGate implements SecondFactorChallenger {
    * when the login presented a device token the account trusts, else the unknown devices'
    * one. No device token is issued here: only a completed second factor earns one.
    */
-  async challengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin, sentDeviceToken?: string): Promise<MfaChallengeResult | undefined> {
+  async challengeIfEnrolled(
+    user: UserRecord,
+    device: string | undefined,
+    origin: RequestOrigin,
+    sentDeviceToken?: string,
+  ): Promise<MfaChallengeResult | undefined> {
     const record = await this.factorsOf(user);
     if (!hasSecondFactor(record)) return undefined;
     const expiresAt = this.deps.clock.now() + MFA_CHALLENGE_TTL_MS;
     const { token, tokenHash } = newChallengeToken();
     const trusted = isTrustedDevice(user, sentDeviceToken);
     // A user with passkeys gets WebAuthn options whose challenge this login challenge keeps.
-    const passkeyOptions = record.passkeys.length > 0 ? await passkeyAuthenticationOptions(this.deps.relyingParty, record.passkeys) : undefined;
+    const passkeyOptions =
+      record.passkeys.length > 0
+        ? await passkeyAuthenticationOptions(this.deps.relyingParty, record.passkeys)
+        : undefined;
     await this.deps.challenges.putChallenge({
       ...(passkeyOptions ? { webauthnChallenge: passkeyOptions.challenge } : {}),
       tokenHash,
@@ -131,7 +146,14 @@ export class SecondFactorGate implements SecondFactorChallenger {
    * (its time step is recorded with a compare-and-set); a recovery code is deleted as it is used.
    * @throws AuthenticationError for a wrong or reused code; TooManyAttemptsError while locked.
    */
-  async verify(user: UserRecord, proof: SecondFactorProof, origin: RequestOrigin, purpose: string, scope: LockoutScope, known?: FactorRecord): Promise<void> {
+  async verify(
+    user: UserRecord,
+    proof: SecondFactorProof,
+    origin: RequestOrigin,
+    purpose: string,
+    scope: LockoutScope,
+    known?: FactorRecord,
+  ): Promise<void> {
     const { factors, clock, auditor } = this.deps;
     const record = known ?? (await this.factorsOf(user));
     if (!record) {
@@ -148,18 +170,26 @@ export class SecondFactorGate implements SecondFactorChallenger {
     } else if (proof.recoveryCode !== undefined) {
       const normalised = normaliseRecoveryCode(proof.recoveryCode);
       const hash = normalised === undefined ? undefined : hashRecoveryCode(normalised);
-      if (hash !== undefined && record.recoveryCodeHashes.includes(hash) && (await factors.redeemRecoveryCode(user.username, user.userId, hash))) {
+      if (
+        hash !== undefined &&
+        record.recoveryCodeHashes.includes(hash) &&
+        (await factors.redeemRecoveryCode(user.username, user.userId, hash))
+      ) {
         method = 'recovery_code';
       }
     }
     if (method === undefined) {
-      const reason = proof.passkey !== undefined ? 'passkey' : proof.recoveryCode !== undefined ? 'recovery code' : 'code';
+      const reason =
+        proof.passkey !== undefined ? 'passkey' : proof.recoveryCode !== undefined ? 'recovery code' : 'code';
       await auditor.record('mfa_failed', user.username, origin, { purpose, reason });
       throw new AuthenticationError('The code is incorrect.');
     }
     await factors.clearAttempts(user.username, scope);
     if (method === 'recovery_code') {
-      await auditor.record('recovery_code_used', user.username, origin, { purpose, left: record.recoveryCodeHashes.length - 1 });
+      await auditor.record('recovery_code_used', user.username, origin, {
+        purpose,
+        left: record.recoveryCodeHashes.length - 1,
+      });
     }
   }
 
@@ -169,12 +199,23 @@ export class SecondFactorGate implements SecondFactorChallenger {
    * (authenticators without a counter send 0 every time). Records the use. An id the record
    * does not hold is checked against a dummy key: the same work, the same refusal.
    */
-  async checkPasskey(user: UserRecord, record: FactorRecord, answer: NonNullable<SecondFactorProof['passkey']>): Promise<boolean> {
+  async checkPasskey(
+    user: UserRecord,
+    record: FactorRecord,
+    answer: NonNullable<SecondFactorProof['passkey']>,
+  ): Promise<boolean> {
     const { relyingParty, factors, clock } = this.deps;
     const requireUv = answer.userVerification === true;
     const passkey = record.passkeys.find((candidate) => candidate.id === passkeyIdOf(answer.response));
-    if (!passkey) return (await verifyAgainstDummyPasskey(relyingParty, answer.response, answer.challenge, requireUv)) ?? false;
-    const counter = await verifyPasskeyAuthentication(relyingParty, answer.response, answer.challenge, passkey, requireUv);
+    if (!passkey)
+      return (await verifyAgainstDummyPasskey(relyingParty, answer.response, answer.challenge, requireUv)) ?? false;
+    const counter = await verifyPasskeyAuthentication(
+      relyingParty,
+      answer.response,
+      answer.challenge,
+      passkey,
+      requireUv,
+    );
     if (counter === undefined || ((counter > 0 || passkey.counter > 0) && counter <= passkey.counter)) return false;
     // Checked after the signature, so a wrong handle costs what a wrong signature does.
     const handle = passkeyUserHandleOf(answer.response);
@@ -192,7 +233,11 @@ export class SecondFactorGate implements SecondFactorChallenger {
     const windowMs = config.lockoutMinutes * 60_000;
     const limits = { perWindow: config.lockoutThreshold, consecutive: FACTOR_CONSECUTIVE_LIMIT };
     const refuse = async (until: number, now: number, reason: string) => {
-      await auditor.record('mfa_locked', user.username, origin, { until: new Date(until).toISOString(), counter: scope, reason });
+      await auditor.record('mfa_locked', user.username, origin, {
+        until: new Date(until).toISOString(),
+        counter: scope,
+        reason,
+      });
       return new TooManyAttemptsError(Math.max(1, Math.ceil((until - now) / 1000)));
     };
     for (let race = 0; race < MAX_COUNTER_RACES; race++) {
@@ -206,7 +251,18 @@ export class SecondFactorGate implements SecondFactorChallenger {
       const stale = state.keepUntil <= now;
       if (!stale && state.consecutive >= limits.consecutive) throw await refuse(state.keepUntil, now, 'consecutive');
       if (!stale && state.windowEndsAt > now) throw await refuse(state.windowEndsAt, now, 'window');
-      if (await factors.restartAttempts(user.username, scope, state.windowEndsAt, now + windowMs, keepUntil, limits.consecutive, stale)) return;
+      if (
+        await factors.restartAttempts(
+          user.username,
+          scope,
+          state.windowEndsAt,
+          now + windowMs,
+          keepUntil,
+          limits.consecutive,
+          stale,
+        )
+      )
+        return;
     }
     throw new TooManyAttemptsError(Math.ceil(windowMs / 1000));
   }

@@ -43,7 +43,6 @@ export interface SecondFactorLoginDependencies {
 export class SecondFactorLogin {
   constructor(private readonly deps: SecondFactorLoginDependencies) {}
 
-
   /**
    * `POST /login/mfa`: answers a login challenge with a TOTP or recovery code. The challenge
    * takes at most {@link MFA_CHALLENGE_MAX_ATTEMPTS} answers, lives five minutes, and is used
@@ -53,11 +52,15 @@ export class SecondFactorLogin {
    */
   async completeLogin(request: MfaLoginRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
     const { challenge, user } = await this.takeChallenge(request.challenge);
-    if (challenge.kind === 'passkey') throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
+    if (challenge.kind === 'passkey')
+      throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
     // A login that could vend nothing yet (a cut-off ahead) is a 503 before the code is spent.
     this.deps.vendor.checkCutOff(user);
     // A passkey answer must sign the WebAuthn challenge this login challenge was issued with.
-    const proof = request.passkey !== undefined ? { passkey: { response: request.passkey, challenge: challenge.webauthnChallenge ?? '' } } : request.proof;
+    const proof =
+      request.passkey !== undefined
+        ? { passkey: { response: request.passkey, challenge: challenge.webauthnChallenge ?? '' } }
+        : request.proof;
     await this.deps.gate.verify(user, proof, origin, 'login', challenge.lockoutScope ?? UNKNOWN_DEVICE_SCOPE);
     const method = proof.passkey ? 'passkey' : proof.code !== undefined ? 'totp' : 'recovery_code';
     const result = await this.finishLogin(request.challenge, user, challenge.device, origin, method);
@@ -75,7 +78,16 @@ export class SecondFactorLogin {
     const passkeyOptions = await passkeyAuthenticationOptions(this.deps.relyingParty, []);
     const expiresAt = clock.now() + MFA_CHALLENGE_TTL_MS;
     const { token, tokenHash } = newChallengeToken();
-    await challenges.putChallenge({ tokenHash, username: '' as UserRecord['username'], userId: '', generation: 0, expiresAt, attempts: 0, kind: 'passkey', webauthnChallenge: passkeyOptions.challenge });
+    await challenges.putChallenge({
+      tokenHash,
+      username: '' as UserRecord['username'],
+      userId: '',
+      generation: 0,
+      expiresAt,
+      attempts: 0,
+      kind: 'passkey',
+      webauthnChallenge: passkeyOptions.challenge,
+    });
     return { challenge: { token, expiresAt: new Date(expiresAt).toISOString() }, passkeyOptions };
   }
 
@@ -90,7 +102,11 @@ export class SecondFactorLogin {
   async passkeyLogin(token: string, credential: unknown, origin: RequestOrigin = {}): Promise<SessionResult> {
     const { challenges, factors, users, clock, gate, auditor, relyingParty } = this.deps;
     const refused = () => new AuthenticationError(PASSKEY_REFUSED_MESSAGE);
-    const challenge = await challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, clock.now());
+    const challenge = await challenges.takeChallengeAttempt(
+      hashChallengeToken(token),
+      MFA_CHALLENGE_MAX_ATTEMPTS,
+      clock.now(),
+    );
     if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw refused();
     const passkeyId = passkeyIdOf(credential);
     const owner = passkeyId === undefined ? undefined : await factors.passkeyOwner(passkeyId);
@@ -99,7 +115,10 @@ export class SecondFactorLogin {
     const stored = await factors.getFactors(user?.username ?? NOBODY);
     const record = user && stored?.userId === user.userId ? stored : undefined;
     const answer = { response: credential, challenge: challenge.webauthnChallenge, userVerification: true };
-    const accepted = user && record ? await gate.checkPasskey(user, record, answer) : ((await verifyAgainstDummyPasskey(relyingParty, credential, answer.challenge, true)) ?? false);
+    const accepted =
+      user && record
+        ? await gate.checkPasskey(user, record, answer)
+        : ((await verifyAgainstDummyPasskey(relyingParty, credential, answer.challenge, true)) ?? false);
     if (!accepted || !user) {
       const details = { purpose: 'passkey login', reason: 'passkey' };
       if (user) await auditor.record('mfa_failed', user.username, origin, details);
@@ -115,7 +134,11 @@ export class SecondFactorLogin {
   /** Counts one answer to a challenge; the challenge's user if it is still usable. */
   async takeChallenge(token: string): Promise<{ challenge: ChallengeRecord; user: UserRecord }> {
     const { challenges, users, clock } = this.deps;
-    const challenge = await challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, clock.now());
+    const challenge = await challenges.takeChallengeAttempt(
+      hashChallengeToken(token),
+      MFA_CHALLENGE_MAX_ATTEMPTS,
+      clock.now(),
+    );
     if (!challenge) throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
     const user = challenge.username === '' ? undefined : await users.getUser(challenge.username);
     // A password change, reset or disable since the password was checked voids the challenge.
@@ -126,9 +149,16 @@ export class SecondFactorLogin {
   }
 
   /** Uses the challenge up (only one answer can) and opens the session. */
-  async finishLogin(token: string, user: UserRecord, device: string | undefined, origin: RequestOrigin, method: string): Promise<SessionResult> {
+  async finishLogin(
+    token: string,
+    user: UserRecord,
+    device: string | undefined,
+    origin: RequestOrigin,
+    method: string,
+  ): Promise<SessionResult> {
     if (!(await this.deps.challenges.consumeChallenge(hashChallengeToken(token)))) {
       throw new AuthenticationError('The sign-in has expired or was tried too often. Log in again.');
     }
     return this.deps.sessions.completeLogin(user, device, origin, { method });
-  }}
+  }
+}

@@ -14,7 +14,12 @@ import type { Clock } from '../platform/clock';
 import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError } from '../platform/errors';
 import type { SessionService } from '../sessions/session-service';
 import { hasSecondFactor, sessionFactorScope, type SecondFactorGate } from './gate';
-import { PASSKEY_CEREMONY_MS, passkeyRegistrationOptions, verifyPasskeyRegistration, type RelyingParty } from './passkeys';
+import {
+  PASSKEY_CEREMONY_MS,
+  passkeyRegistrationOptions,
+  verifyPasskeyRegistration,
+  type RelyingParty,
+} from './passkeys';
 import type { FactorRecord, FactorStore } from './ports';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
 import { FACTOR_NEEDED, type StepUpService } from './step-up';
@@ -40,13 +45,20 @@ export interface MfaServiceDependencies {
 export interface FactorSummary {
   readonly totp: { readonly enrolled: boolean; readonly confirmedAt?: string };
   readonly recoveryCodesLeft: number;
-  readonly passkeys: ReadonlyArray<{ readonly id: string; readonly name: string; readonly createdAt: string; readonly lastUsedAt?: string }>;
+  readonly passkeys: ReadonlyArray<{
+    readonly id: string;
+    readonly name: string;
+    readonly createdAt: string;
+    readonly lastUsedAt?: string;
+  }>;
 }
 
 /** Summarises a record for its owner or an operator. */
 export function summariseFactors(record: FactorRecord | undefined): FactorSummary {
   return {
-    totp: record?.totp ? { enrolled: true, confirmedAt: new Date(record.totp.confirmedAt).toISOString() } : { enrolled: false },
+    totp: record?.totp
+      ? { enrolled: true, confirmedAt: new Date(record.totp.confirmedAt).toISOString() }
+      : { enrolled: false },
     recoveryCodesLeft: record?.recoveryCodeHashes.length ?? 0,
     passkeys: (record?.passkeys ?? []).map((passkey) => ({
       id: passkey.id,
@@ -72,7 +84,11 @@ export class MfaService {
    * its factors), hands out a new secret, pending until a code from it confirms it. A second
    * TOTP while one is confirmed is a 409.
    */
-  async startTotp(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<{ secret: string; otpauthUri: string }> {
+  async startTotp(
+    sessionToken: string | undefined,
+    proof: StepUpProof,
+    origin: RequestOrigin = {},
+  ): Promise<{ secret: string; otpauthUri: string }> {
     const { sessions, factors, clock, auditor } = this.deps;
     const live = await sessions.authenticate(sessionToken);
     const { user } = live;
@@ -89,13 +105,18 @@ export class MfaService {
    * ten recovery codes, shown once; only their hashes are stored. Wrong codes count toward
    * the factor lockout.
    */
-  async confirmTotp(sessionToken: string | undefined, code: string, origin: RequestOrigin = {}): Promise<{ recoveryCodes: string[] }> {
+  async confirmTotp(
+    sessionToken: string | undefined,
+    code: string,
+    origin: RequestOrigin = {},
+  ): Promise<{ recoveryCodes: string[] }> {
     const { sessions, gate, factors, clock, auditor } = this.deps;
     const { session, user } = await sessions.authenticate(sessionToken);
     const record = await gate.factorsOf(user);
     if (record?.totp) throw new AlreadyEnrolledError('An authenticator app is already set up.');
     const pending = record?.pendingTotp;
-    if (!pending || pending.expiresAt <= clock.now()) throw new NotFoundError('No authenticator app set-up is waiting; start again.');
+    if (!pending || pending.expiresAt <= clock.now())
+      throw new NotFoundError('No authenticator app set-up is waiting; start again.');
     const scope = sessionFactorScope(session.sessionId);
     await gate.reserveAttempt(user, scope, origin);
     const step = matchTotp(pending.secret, code, clock.now(), undefined);
@@ -134,13 +155,20 @@ export class MfaService {
    * `POST /mfa/passkeys/options`: after a step-up, WebAuthn options for registering a new
    * passkey; their challenge is kept five minutes for {@link addPasskey}.
    */
-  async passkeyOptions(sessionToken: string | undefined, proof: StepUpProof, origin: RequestOrigin = {}): Promise<unknown> {
+  async passkeyOptions(
+    sessionToken: string | undefined,
+    proof: StepUpProof,
+    origin: RequestOrigin = {},
+  ): Promise<unknown> {
     const { sessions, factors, clock } = this.deps;
     const live = await sessions.authenticate(sessionToken);
     const { user } = live;
     const record = await this.deps.stepUp.stepUp(live, proof, origin, 'passkey options');
     const options = await passkeyRegistrationOptions(this.deps.relyingParty, user, record?.passkeys ?? []);
-    await factors.putPendingPasskey(user.username, user.userId, { challenge: options.challenge, expiresAt: clock.now() + PASSKEY_CEREMONY_MS });
+    await factors.putPendingPasskey(user.username, user.userId, {
+      challenge: options.challenge,
+      expiresAt: clock.now() + PASSKEY_CEREMONY_MS,
+    });
     return options;
   }
 
@@ -148,12 +176,18 @@ export class MfaService {
    * `POST /mfa/passkeys`: verifies the browser's registration answer and adds the passkey.
    * The first factor of an account also brings its ten recovery codes, shown once.
    */
-  async addPasskey(sessionToken: string | undefined, response: unknown, name: string, origin: RequestOrigin = {}): Promise<{ id: string; name: string; recoveryCodes: string[] }> {
+  async addPasskey(
+    sessionToken: string | undefined,
+    response: unknown,
+    name: string,
+    origin: RequestOrigin = {},
+  ): Promise<{ id: string; name: string; recoveryCodes: string[] }> {
     const { sessions, gate, factors, clock, auditor } = this.deps;
     const { user } = await sessions.authenticate(sessionToken);
     const record = await gate.factorsOf(user);
     const pending = record?.pendingPasskey;
-    if (!record || !pending || pending.expiresAt <= clock.now()) throw new NotFoundError('No passkey registration is waiting; start again.');
+    if (!record || !pending || pending.expiresAt <= clock.now())
+      throw new NotFoundError('No passkey registration is waiting; start again.');
     const verified = await verifyPasskeyRegistration(this.deps.relyingParty, response, pending.challenge);
     if (!verified) {
       await auditor.record('mfa_failed', user.username, origin, { purpose: 'passkey add', reason: 'passkey' });
@@ -176,12 +210,20 @@ export class MfaService {
       await factors.releasePasskeyId(verified.id, user.userId);
       throw new NotFoundError('No passkey registration is waiting; start again.');
     }
-    await auditor.record('passkey_added', user.username, origin, { passkey: verified.id.slice(0, 16), recoveryCodes: recoveryCodes.length });
+    await auditor.record('passkey_added', user.username, origin, {
+      passkey: verified.id.slice(0, 16),
+      recoveryCodes: recoveryCodes.length,
+    });
     return { id: verified.id, name, recoveryCodes };
   }
 
   /** `DELETE /mfa/passkeys/{id}`: removes a passkey after a step-up. */
-  async removePasskey(sessionToken: string | undefined, passkeyId: string, proof: StepUpProof, origin: RequestOrigin = {}): Promise<void> {
+  async removePasskey(
+    sessionToken: string | undefined,
+    passkeyId: string,
+    proof: StepUpProof,
+    origin: RequestOrigin = {},
+  ): Promise<void> {
     const { sessions, factors, auditor } = this.deps;
     const live = await sessions.authenticate(sessionToken);
     const { user } = live;
@@ -190,7 +232,8 @@ export class MfaService {
     if (!known) throw new NotFoundError('No such passkey.');
     const record = await this.deps.stepUp.stepUp(live, proof, origin, 'passkey remove');
     const last = record !== undefined && !record.totp && record.passkeys.length === 1;
-    if (!(await factors.removePasskey(user.username, user.userId, passkeyId, last))) throw new NotFoundError('No such passkey.');
+    if (!(await factors.removePasskey(user.username, user.userId, passkeyId, last)))
+      throw new NotFoundError('No such passkey.');
     await auditor.record('passkey_removed', user.username, origin, { passkey: passkeyId.slice(0, 16) });
   }
 
@@ -200,7 +243,12 @@ export class MfaService {
    * password and before anything changes. A changed password ends a stranger's lock on
    * unknown devices (the password they had is gone).
    */
-  async changePassword(sessionToken: string | undefined, request: ChangePasswordRequest, factor: StepUpProof | undefined, origin: RequestOrigin = {}): Promise<{ session: SessionGrant }> {
+  async changePassword(
+    sessionToken: string | undefined,
+    request: ChangePasswordRequest,
+    factor: StepUpProof | undefined,
+    origin: RequestOrigin = {},
+  ): Promise<{ session: SessionGrant }> {
     let username: Username | undefined;
     const result = await this.deps.accounts.changePassword(sessionToken, request, origin, async (live) => {
       username = live.user.username;

@@ -58,13 +58,20 @@ export async function passkeyRegistrationOptions(
     attestationType: 'none',
     supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
     timeout: PASSKEY_CEREMONY_MS,
-    excludeCredentials: existing.map((passkey) => ({ id: passkey.id, ...(passkey.transports ? { transports: [...passkey.transports] } : {}) })),
+    excludeCredentials: existing.map((passkey) => ({
+      id: passkey.id,
+      ...(passkey.transports ? { transports: [...passkey.transports] } : {}),
+    })),
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
   });
 }
 
 /** The new passkey if `response` answers `challenge` for this relying party; undefined otherwise. */
-export async function verifyPasskeyRegistration(rp: RelyingParty, response: unknown, challenge: string): Promise<Omit<PasskeyRecord, 'name' | 'createdAt'> | undefined> {
+export async function verifyPasskeyRegistration(
+  rp: RelyingParty,
+  response: unknown,
+  challenge: string,
+): Promise<Omit<PasskeyRecord, 'name' | 'createdAt'> | undefined> {
   try {
     const result = await (await webAuthn()).verifyRegistrationResponse({
       response: response as RegistrationResponseJSON,
@@ -92,12 +99,18 @@ export async function verifyPasskeyRegistration(rp: RelyingParty, response: unkn
  * Options for `navigator.credentials.get`; `allowed` empty means any passkey of this site
  * (passwordless, where the passkey is the only factor and must verify the person: PIN or biometrics).
  */
-export async function passkeyAuthenticationOptions(rp: RelyingParty, allowed: readonly PasskeyRecord[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function passkeyAuthenticationOptions(
+  rp: RelyingParty,
+  allowed: readonly PasskeyRecord[],
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return (await webAuthn()).generateAuthenticationOptions({
     rpID: rp.id,
     timeout: PASSKEY_CEREMONY_MS,
     userVerification: allowed.length === 0 ? 'required' : 'preferred',
-    allowCredentials: allowed.map((passkey) => ({ id: passkey.id, ...(passkey.transports ? { transports: [...passkey.transports] } : {}) })),
+    allowCredentials: allowed.map((passkey) => ({
+      id: passkey.id,
+      ...(passkey.transports ? { transports: [...passkey.transports] } : {}),
+    })),
   });
 }
 
@@ -112,8 +125,10 @@ export function passkeyIdOf(response: unknown): string | undefined {
  * the user's `userId`), if the authenticator sent one; undefined otherwise.
  */
 export function passkeyUserHandleOf(response: unknown): string | undefined {
-  const inner = typeof response === 'object' && response !== null ? (response as { response?: unknown }).response : undefined;
-  const handle = typeof inner === 'object' && inner !== null ? (inner as { userHandle?: unknown }).userHandle : undefined;
+  const inner =
+    typeof response === 'object' && response !== null ? (response as { response?: unknown }).response : undefined;
+  const handle =
+    typeof inner === 'object' && inner !== null ? (inner as { userHandle?: unknown }).userHandle : undefined;
   if (typeof handle !== 'string' || handle.length === 0) return undefined;
   // Anything that is not base64url names no registration: it can never equal a userId.
   return /^[A-Za-z0-9_-]+$/.test(handle) ? Buffer.from(handle, 'base64url').toString('utf8') : '\u0000';
@@ -141,9 +156,20 @@ function dummyKey(): string {
  * The same work as {@link verifyPasskeyAuthentication} for an answer whose credential id is
  * not registered (or not usable): a signature check against a key nobody holds. Always undefined.
  */
-export async function verifyAgainstDummyPasskey(rp: RelyingParty, response: unknown, challenge: string, requireUserVerification: boolean): Promise<undefined> {
+export async function verifyAgainstDummyPasskey(
+  rp: RelyingParty,
+  response: unknown,
+  challenge: string,
+  requireUserVerification: boolean,
+): Promise<undefined> {
   const id = passkeyIdOf(response) ?? 'AAAA';
-  await verifyPasskeyAuthentication(rp, response, challenge, { id, publicKey: dummyKey(), counter: 0, name: '', createdAt: 0 }, requireUserVerification);
+  await verifyPasskeyAuthentication(
+    rp,
+    response,
+    challenge,
+    { id, publicKey: dummyKey(), counter: 0, name: '', createdAt: 0 },
+    requireUserVerification,
+  );
   return undefined;
 }
 

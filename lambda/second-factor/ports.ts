@@ -111,7 +111,13 @@ export interface FactorStore {
    * stores the recovery code hashes when given, and drops a pending passkey registration (its
    * step-up may have been the password alone, which no longer suffices). Returns whether it did.
    */
-  confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
+  confirmTotp(
+    username: Username,
+    userId: string,
+    pendingSecret: string,
+    totp: TotpFactor,
+    recoveryCodeHashes?: readonly string[],
+  ): Promise<boolean>;
   /** Records `step` as used only if it is later than the stored last used step. Returns whether it did. */
   useTotpStep(username: Username, userId: string, step: number): Promise<boolean>;
   /** Removes one recovery code hash only if present. Returns whether it did. */
@@ -119,13 +125,23 @@ export interface FactorStore {
   /** Removes the TOTP factor (and the recovery codes when `withRecoveryCodes`). Returns whether it was there. */
   removeTotp(username: Username, userId: string, withRecoveryCodes: boolean): Promise<boolean>;
   /** Stores a registration challenge for a new passkey, replacing any pending one (a record of another registration is replaced whole). */
-  putPendingPasskey(username: Username, userId: string, pending: { readonly challenge: string; readonly expiresAt: number }): Promise<void>;
+  putPendingPasskey(
+    username: Username,
+    userId: string,
+    pending: { readonly challenge: string; readonly expiresAt: number },
+  ): Promise<void>;
   /**
    * Adds a passkey whose id this user claimed ({@link claimPasskeyId}), consuming the pending
    * challenge `challenge`; stores the recovery code hashes when given, and drops a pending
    * TOTP (as {@link confirmTotp} drops a pending passkey). Returns whether it did.
    */
-  addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean>;
+  addPasskey(
+    username: Username,
+    userId: string,
+    challenge: string,
+    passkey: PasskeyRecord,
+    recoveryCodeHashes?: readonly string[],
+  ): Promise<boolean>;
   /** Who registered a passkey (for a passwordless sign-in), by credential id. */
   passkeyOwner(passkeyId: string): Promise<{ readonly username: Username; readonly userId: string } | undefined>;
   /**
@@ -150,13 +166,28 @@ export interface FactorStore {
    * since the last success; a new counter starts with this attempt, its window ending at
    * `windowEndsAt`. Every reservation keeps the counter until `keepUntil`.
    */
-  tryReserveAttempt(username: Username, scope: LockoutScope, limits: FactorAttemptLimits, now: number, windowEndsAt: number, keepUntil: number): Promise<FactorAttemptResult>;
+  tryReserveAttempt(
+    username: Username,
+    scope: LockoutScope,
+    limits: FactorAttemptLimits,
+    now: number,
+    windowEndsAt: number,
+    keepUntil: number,
+  ): Promise<FactorAttemptResult>;
   /**
    * Starts a new window with one attempt, only if the stored window still ends at
    * `seenWindowEndsAt` and the consecutive count is under `consecutiveLimit`; `fresh` also
    * restarts the consecutive count (a counter past its `keepUntil`).
    */
-  restartAttempts(username: Username, scope: LockoutScope, seenWindowEndsAt: number, windowEndsAt: number, keepUntil: number, consecutiveLimit: number, fresh: boolean): Promise<boolean>;
+  restartAttempts(
+    username: Username,
+    scope: LockoutScope,
+    seenWindowEndsAt: number,
+    windowEndsAt: number,
+    keepUntil: number,
+    consecutiveLimit: number,
+    fresh: boolean,
+  ): Promise<boolean>;
   /** Forgets a counter after a success (or a change that proves the owner). */
   clearAttempts(username: Username, scope: LockoutScope): Promise<void>;
 }

@@ -31,11 +31,14 @@ export function newRecoveryCodes(): string[] {
  */
 export function normaliseRecoveryCode(raw: string): string | undefined {
   const normalised = raw.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  if (normalised.length !== CODE_CHARACTERS || [...normalised].some((character) => !ALPHABET.includes(character))) return undefined;
+  if (normalised.length !== CODE_CHARACTERS || [...normalised].some((character) => !ALPHABET.includes(character)))
+    return undefined;
   return normalised;
 }
 
 /** The stored form of a code: SHA-256 (hex) of its normalised characters. */
 export function hashRecoveryCode(code: string): string {
-  return createHash('sha256').update(normaliseRecoveryCode(code) ?? code, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(normaliseRecoveryCode(code) ?? code, 'utf8')
+    .digest('hex');
 }

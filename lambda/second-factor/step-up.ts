@@ -13,7 +13,8 @@ import { hasSecondFactor, sessionFactorScope, type SecondFactorGate } from './ga
 import type { ChallengeStore, FactorRecord } from './ports';
 
 /** What a step-up with the password alone answers on an account with a second factor. */
-export const FACTOR_NEEDED = 'This account has a second factor: confirm with a code from your authenticator app, a recovery code or a passkey, not the password alone.';
+export const FACTOR_NEEDED =
+  'This account has a second factor: confirm with a code from your authenticator app, a recovery code or a passkey, not the password alone.';
 
 /** What {@link StepUpService} needs. */
 export interface StepUpDependencies {
@@ -28,7 +29,6 @@ export interface StepUpDependencies {
 export class StepUpService implements StepUpCheck {
   constructor(private readonly deps: StepUpDependencies) {}
 
-
   /**
    * Step-up, the one place its rule lives (every route that changes factors, sessions, the
    * password or the account calls it): on an account with a second factor, a fresh factor (a
@@ -37,7 +37,12 @@ export class StepUpService implements StepUpCheck {
    * an account without one, the current password under this session's password counter.
    * Returns the user's factors (read again after a recovery code was spent).
    */
-  async stepUp(live: LiveSession, proof: StepUpProof, origin: RequestOrigin, purpose: string): Promise<FactorRecord | undefined> {
+  async stepUp(
+    live: LiveSession,
+    proof: StepUpProof,
+    origin: RequestOrigin,
+    purpose: string,
+  ): Promise<FactorRecord | undefined> {
     const { user, session } = live;
     const { gate, auditor } = this.deps;
     const record = await gate.factorsOf(user);
@@ -52,9 +57,21 @@ export class StepUpService implements StepUpCheck {
     }
     if ('passkeyAssertion' in proof) {
       const { challenge: token, response } = proof.passkeyAssertion;
-      const challenge = await this.deps.challenges.takeChallengeAttempt(hashChallengeToken(token), MFA_CHALLENGE_MAX_ATTEMPTS, this.deps.clock.now());
-      if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge) throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
-      await gate.verify(user, { passkey: { response, challenge: challenge.webauthnChallenge, userVerification: true } }, origin, purpose, scope, record);
+      const challenge = await this.deps.challenges.takeChallengeAttempt(
+        hashChallengeToken(token),
+        MFA_CHALLENGE_MAX_ATTEMPTS,
+        this.deps.clock.now(),
+      );
+      if (!challenge || challenge.kind !== 'passkey' || !challenge.webauthnChallenge)
+        throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
+      await gate.verify(
+        user,
+        { passkey: { response, challenge: challenge.webauthnChallenge, userVerification: true } },
+        origin,
+        purpose,
+        scope,
+        record,
+      );
       // Used once: the same answer cannot prove another change, even sent to two routes at once.
       if (!(await this.deps.challenges.consumeChallenge(hashChallengeToken(token)))) {
         throw new AuthenticationError('The passkey challenge has expired; ask for a new one.');
@@ -64,4 +81,5 @@ export class StepUpService implements StepUpCheck {
     await gate.verify(user, proof, origin, purpose, scope, record);
     // A recovery code used for step-up is gone: read again so the caller sees what is left.
     return proof.recoveryCode !== undefined ? gate.factorsOf(user) : record;
-  }}
+  }
+}

@@ -50,7 +50,12 @@ export function totpCode(secretBase32: string, now: number): string {
  * is later than `lastUsedStep`; otherwise undefined. A code is good once: the caller stores
  * the returned step (compare-and-set) so the same code, or an older one, is refused after.
  */
-export function matchTotp(secretBase32: string, code: string, now: number, lastUsedStep: number | undefined): number | undefined {
+export function matchTotp(
+  secretBase32: string,
+  code: string,
+  now: number,
+  lastUsedStep: number | undefined,
+): number | undefined {
   if (code.length !== TOTP_DIGITS || !/^\d+$/.test(code)) return undefined;
   const delta = totp(secretBase32).validate({ token: code, timestamp: now, window: TOTP_WINDOW });
   if (delta === null) return undefined;

@@ -66,7 +66,12 @@ export interface SecondFactorChallenger {
    * For a user with a second factor: stores a login challenge and returns what the login
    * answers instead of a session. Undefined when the user has none.
    */
-  challengeIfEnrolled(user: UserRecord, device: string | undefined, origin: RequestOrigin, sentDeviceToken?: string): Promise<MfaChallengeResult | undefined>;
+  challengeIfEnrolled(
+    user: UserRecord,
+    device: string | undefined,
+    origin: RequestOrigin,
+    sentDeviceToken?: string,
+  ): Promise<MfaChallengeResult | undefined>;
 }
 
 /** The step-up a session proves before ending another session (lambda/second-factor/mfa-service.ts implements it). */

@@ -67,7 +67,9 @@ export class SessionKeeper {
     const named = sessionTokenUsername(sessionToken);
     const tokenHash = hashSessionToken(sessionToken);
     const { session, user: namedUser } =
-      named === undefined ? { session: await sessions.getSession(tokenHash) } : await sessionWithUser.getSessionWithUser(tokenHash, named);
+      named === undefined
+        ? { session: await sessions.getSession(tokenHash) }
+        : await sessionWithUser.getSessionWithUser(tokenHash, named);
     if (!session || (named !== undefined && session.username !== named)) throw new AuthenticationError();
     const user = named === undefined ? await users.getUser(session.username) : namedUser;
     if (!user || !isSessionLive(session, user, clock.now(), config)) throw new AuthenticationError();
@@ -77,7 +79,9 @@ export class SessionKeeper {
   /** The user's live sessions, oldest first (an index query: eventually consistent). */
   async liveSessionsOf(user: UserRecord): Promise<SessionRecord[]> {
     const now = this.deps.clock.now();
-    return (await this.deps.sessions.listSessions(user.username)).filter((candidate) => isSessionLive(candidate, user, now, this.deps.config));
+    return (await this.deps.sessions.listSessions(user.username)).filter((candidate) =>
+      isSessionLive(candidate, user, now, this.deps.config),
+    );
   }
 
   /** Ends the oldest live sessions past `maxSessions`, each recorded in the audit trail. */
@@ -130,7 +134,9 @@ export class SessionKeeper {
   /** Deletes sessions of older generations. They are already refused; this only tidies the list. */
   async removeStale(username: Username, generation: number): Promise<void> {
     try {
-      const stale = (await this.deps.sessions.listSessions(username)).filter((session) => session.generation !== generation);
+      const stale = (await this.deps.sessions.listSessions(username)).filter(
+        (session) => session.generation !== generation,
+      );
       await Promise.all(stale.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
     } catch {
       this.deps.log.warn('Could not delete revoked sessions; they are refused and expire by TTL.', { username });

@@ -49,7 +49,9 @@ export class SessionService {
    */
   async login(request: LoginRequest, origin: RequestOrigin = {}): Promise<LoginOutcome> {
     const { passwords, trust, secondFactor } = this.deps;
-    const user = await passwords.check(request.username, request.password, origin, (found) => loginLockoutScope(found, request.deviceToken));
+    const user = await passwords.check(request.username, request.password, origin, (found) =>
+      loginLockoutScope(found, request.deviceToken),
+    );
     // A user with a second factor gets a challenge, not a session, and no device token: a
     // device is trusted only once every factor is proven (the hash is upgraded all the same).
     const challenge = await secondFactor?.challengeIfEnrolled(user, request.device, origin, request.deviceToken);
@@ -63,7 +65,12 @@ export class SessionService {
   }
 
   /** Opens a session with credentials for a user whose every factor was checked. */
-  async completeLogin(user: UserRecord, device: string | undefined, origin: RequestOrigin, details: Record<string, string> = {}): Promise<SessionResult> {
+  async completeLogin(
+    user: UserRecord,
+    device: string | undefined,
+    origin: RequestOrigin,
+    details: Record<string, string> = {},
+  ): Promise<SessionResult> {
     const { keeper, vendor, sessions, auditor } = this.deps;
     const { username } = user;
     const credentials = await vendor.vend(username, user.cutOffAt);
@@ -93,8 +100,13 @@ export class SessionService {
     // "Last used" to the nearest few minutes is all a session list needs; it saves a write per
     // call. The two writes are independent, so they go together: one round trip.
     const touch =
-      session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS ? sessions.touchSession(session.tokenHash, now) : undefined;
-    await Promise.all([touch, auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId })]);
+      session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS
+        ? sessions.touchSession(session.tokenHash, now)
+        : undefined;
+    await Promise.all([
+      touch,
+      auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId }),
+    ]);
     return { credentials, storage: vendor.storage(session.username) };
   }
 
@@ -124,7 +136,12 @@ export class SessionService {
    * stolen session cannot lock the owner's devices out. Someone else's session, or one that is
    * gone, is a 404 before any proof is spent.
    */
-  async revokeSession(sessionToken: string | undefined, rawSessionId: unknown, proof: StepUpProof | undefined, origin: RequestOrigin = {}): Promise<void> {
+  async revokeSession(
+    sessionToken: string | undefined,
+    rawSessionId: unknown,
+    proof: StepUpProof | undefined,
+    origin: RequestOrigin = {},
+  ): Promise<void> {
     const { keeper, sessions, auditor, stepUp } = this.deps;
     const live = await keeper.live(sessionToken);
     // Checked after authentication, so a caller without a session learns nothing from a 400.
@@ -132,7 +149,11 @@ export class SessionService {
     const target = (await keeper.liveSessionsOf(live.user)).find((candidate) => candidate.sessionId === sessionId);
     if (sessionId !== live.session.sessionId) {
       if (!target) throw new NotFoundError('No such session.');
-      if (!proof) throw new ValidationError('Confirm it is you to end another session: give currentPassword, code, recoveryCode or challenge and passkey.', 'currentPassword');
+      if (!proof)
+        throw new ValidationError(
+          'Confirm it is you to end another session: give currentPassword, code, recoveryCode or challenge and passkey.',
+          'currentPassword',
+        );
       await stepUp.stepUp(live, proof, origin, 'session revoke');
     }
     if (!target) throw new NotFoundError('No such session.');

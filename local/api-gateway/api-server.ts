@@ -79,14 +79,24 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function apiError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+function apiError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error: { code, message } }, headers);
 }
 
 /** Why a body was not read: too large (413) or too slow (408). */
 class BodyRefused extends Error {
   constructor(readonly status: 408 | 413) {
-    super(status === 413 ? `The body must be at most ${MAX_API_BODY_BYTES} bytes.` : 'The request body did not arrive in time.');
+    super(
+      status === 413
+        ? `The body must be at most ${MAX_API_BODY_BYTES} bytes.`
+        : 'The request body did not arrive in time.',
+    );
   }
 }
 
@@ -97,7 +107,11 @@ class BodyRefused extends Error {
  * origin instead, which a browser refuses just the same; here it is left out).
  */
 function preflightHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
-  const allowOrigin = allowed.includes('*') ? '*' : origin !== undefined && allowed.includes(origin) ? origin : undefined;
+  const allowOrigin = allowed.includes('*')
+    ? '*'
+    : origin !== undefined && allowed.includes(origin)
+      ? origin
+      : undefined;
   return {
     'Access-Control-Allow-Headers': API_CORS.allowHeaders.join(','),
     ...(allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': allowOrigin } : {}),
@@ -118,18 +132,30 @@ export function createApiServer(options: ApiServerOptions): Server {
     const allowedOrigins = options.allowedOrigins ?? ownOrigins(port);
     // What API Gateway answers itself (its gateway responses) carries the stack's static CORS header.
     const gatewayOrigin = gatewayResponseAllowOrigin(allowedOrigins);
-    const gatewayCors: Record<string, string> = gatewayOrigin !== undefined ? { 'Access-Control-Allow-Origin': gatewayOrigin } : {};
+    const gatewayCors: Record<string, string> =
+      gatewayOrigin !== undefined ? { 'Access-Control-Allow-Origin': gatewayOrigin } : {};
     if (options.log) {
-      res.on('finish', () => console.log(`[sandbox api] ${req.method} ${path} ${res.statusCode} ${Date.now() - started}ms`));
+      res.on('finish', () =>
+        console.log(`[sandbox api] ${req.method} ${path} ${res.statusCode} ${Date.now() - started}ms`),
+      );
     }
-    const bodySignal = watchBodyRate(req, res, { ...(options.bodyRate ?? API_BODY_RATE), timedOut: () => new BodyRefused(408) });
+    const bodySignal = watchBodyRate(req, res, {
+      ...(options.bodyRate ?? API_BODY_RATE),
+      timedOut: () => new BodyRefused(408),
+    });
     void (async () => {
       try {
         if (!isOwnHost(req.headers.host, port)) {
           // Before anything else: a page on another name (DNS rebinding) must not reach any route.
-          apiError(res, 421, ERROR.invalid_request, `This sandbox answers only for ${ownOrigins(port).join(' and ')}; the Host ${JSON.stringify(req.headers.host ?? '')} is not one of them.`, {
-            Connection: 'close',
-          });
+          apiError(
+            res,
+            421,
+            ERROR.invalid_request,
+            `This sandbox answers only for ${ownOrigins(port).join(' and ')}; the Host ${JSON.stringify(req.headers.host ?? '')} is not one of them.`,
+            {
+              Connection: 'close',
+            },
+          );
           return;
         }
         if (options.isReady && !options.isReady()) {
@@ -147,12 +173,23 @@ export function createApiServer(options: ApiServerOptions): Server {
             res.end();
             return;
           }
-          if ((req.method === 'GET' || req.method === 'HEAD') && options.staticHandler && (await options.staticHandler(req, res))) return;
+          if (
+            (req.method === 'GET' || req.method === 'HEAD') &&
+            options.staticHandler &&
+            (await options.staticHandler(req, res))
+          )
+            return;
           if (atPath.length > 0) {
-            apiError(res, 405, ERROR.invalid_request, `${path} accepts ${atPath.map(({ route }) => route.method).join(', ')}.`, {
-              ...gatewayCors,
-              Allow: atPath.map(({ route }) => route.method).join(', '),
-            });
+            apiError(
+              res,
+              405,
+              ERROR.invalid_request,
+              `${path} accepts ${atPath.map(({ route }) => route.method).join(', ')}.`,
+              {
+                ...gatewayCors,
+                Allow: atPath.map(({ route }) => route.method).join(', '),
+              },
+            );
           } else {
             apiError(res, 404, ERROR.not_found, `No route for ${req.method} ${path}.`, gatewayCors);
           }
@@ -182,14 +219,20 @@ export function createApiServer(options: ApiServerOptions): Server {
           result = await invoke(buildProxyEvent(req, route, body, requestId), requestId);
         } catch (error) {
           // A function that throws is a 502 from API Gateway, with no detail for the client.
-          console.error(`[sandbox api] ${route.name} handler threw:`, error instanceof Error ? error.message : 'unknown error');
+          console.error(
+            `[sandbox api] ${route.name} handler threw:`,
+            error instanceof Error ? error.message : 'unknown error',
+          );
           sendJson(res, 502, { message: 'Internal server error' }, gatewayCors);
           return;
         }
         writeProxyResult(res, result);
       } catch (error) {
         console.error('[sandbox api] unexpected error:', error instanceof Error ? error.message : 'unknown error');
-        if (!res.headersSent) sendJson(res, 500, { error: { code: ERROR.internal_error, message: 'The sandbox failed to serve the request.' } });
+        if (!res.headersSent)
+          sendJson(res, 500, {
+            error: { code: ERROR.internal_error, message: 'The sandbox failed to serve the request.' },
+          });
         else res.destroy();
       }
     })();

@@ -19,7 +19,9 @@ function describe(error: ErrorObject): string {
     case 'additionalProperties':
       return `"${String(params.additionalProperty)}" is not allowed`;
     case 'type':
-      return field === '' ? `the body must be a JSON ${String(params.type)}` : `"${field}" must be a ${String(params.type)}`;
+      return field === ''
+        ? `the body must be a JSON ${String(params.type)}`
+        : `"${field}" must be a ${String(params.type)}`;
     case 'minLength':
       return `"${field}" must be at least ${String(params.limit)} characters`;
     case 'maxLength':

@@ -66,7 +66,9 @@ function loadHandlers(functions: readonly FunctionModule[]): Map<string, Handler
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the thread loads TypeScript through tsx's require hook
       module = require(file) as typeof module;
     } catch (error) {
-      throw new Error(`Could not load the ${name} handler (${file}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `Could not load the ${name} handler (${file}): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const handler = module.handler ?? module.default?.handler;
     if (typeof handler !== 'function') throw new Error(`${file} does not export a handler function.`);
@@ -96,7 +98,8 @@ function serve(port: NonNullable<typeof parentPort>, data: InstanceData): void {
       .then(
         (result) => send({ type: 'result', id: message.id, result }),
         // Only the message crosses: API Gateway shows a client nothing of a function's error.
-        (error: unknown) => send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : 'unknown error' }),
+        (error: unknown) =>
+          send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : 'unknown error' }),
       );
   });
   send({ type: 'ready' });

@@ -73,14 +73,20 @@ function whenReady(worker: Worker): Promise<void> {
       worker.off('error', onError);
       worker.off('exit', onExit);
       if (message.type === 'ready') ready();
-      else fail(new Error(message.type === 'load-failed' ? message.message : `unexpected message ${message.type} while loading`));
+      else
+        fail(
+          new Error(
+            message.type === 'load-failed' ? message.message : `unexpected message ${message.type} while loading`,
+          ),
+        );
     });
   });
 }
 
 /** Starts `threads` function instances and resolves once every one has loaded its handlers. */
 export async function startFunctionThreads(options: FunctionThreadsOptions): Promise<FunctionThreads> {
-  if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`threads must be a whole number from 1, got ${options.threads}.`);
+  if (!Number.isInteger(options.threads) || options.threads < 1)
+    throw new Error(`threads must be a whole number from 1, got ${options.threads}.`);
   const instances: Instance[] = [];
   let nextId = 1;
   let stopping = false;
@@ -112,7 +118,10 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
       const replacement = spawnInstance(options);
       whenReady(replacement).then(
         () => (stopping ? void replacement.terminate() : instances.push(adopt(replacement))),
-        (error: unknown) => console.error(`[sandbox functions] could not replace a function thread: ${error instanceof Error ? error.message : String(error)}`),
+        (error: unknown) =>
+          console.error(
+            `[sandbox functions] could not replace a function thread: ${error instanceof Error ? error.message : String(error)}`,
+          ),
       );
     });
     return instance;
@@ -129,8 +138,12 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
 
   return {
     invoke(name, event, requestId) {
-      const instance = instances.reduce<Instance | undefined>((least, candidate) => (!least || candidate.pending.size < least.pending.size ? candidate : least), undefined);
-      if (stopping || !instance) return Promise.reject(new Error(stopping ? 'the sandbox is stopping' : 'no function thread is running'));
+      const instance = instances.reduce<Instance | undefined>(
+        (least, candidate) => (!least || candidate.pending.size < least.pending.size ? candidate : least),
+        undefined,
+      );
+      if (stopping || !instance)
+        return Promise.reject(new Error(stopping ? 'the sandbox is stopping' : 'no function thread is running'));
       const id = nextId++;
       return new Promise((resolveResult, reject) => {
         instance.pending.set(id, { resolve: resolveResult, reject });

@@ -49,19 +49,29 @@ export function matchRoutePath(template: string, path: string): Record<string, s
 export function requestTarget(rawUrl: string | undefined): { path: string; query: URLSearchParams } {
   const raw = rawUrl ?? '/';
   const mark = raw.indexOf('?');
-  return { path: mark === -1 ? raw : raw.slice(0, mark), query: new URLSearchParams(mark === -1 ? '' : raw.slice(mark + 1)) };
+  return {
+    path: mark === -1 ? raw : raw.slice(0, mark),
+    query: new URLSearchParams(mark === -1 ? '' : raw.slice(mark + 1)),
+  };
 }
 
 /** Builds the API Gateway (REST, proxy integration) event API Gateway would send. */
-export function buildProxyEvent(req: IncomingMessage, route: RouteDefinition, body: string | null, requestId: string): APIGatewayProxyEvent {
+export function buildProxyEvent(
+  req: IncomingMessage,
+  route: RouteDefinition,
+  body: string | null,
+  requestId: string,
+): APIGatewayProxyEvent {
   const target = requestTarget(req.url);
   const url = { pathname: target.path, searchParams: target.query };
   const headerPairs: [string, string][] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headerPairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    headerPairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
   const queryPairs = [...url.searchParams.entries()];
   const multiValueHeaders = multiValue(headerPairs);
   const multiValueQuery = multiValue(queryPairs);
-  const last = (record: Record<string, string[]>) => Object.fromEntries(Object.entries(record).map(([name, values]) => [name, values[values.length - 1] as string]));
+  const last = (record: Record<string, string[]>) =>
+    Object.fromEntries(Object.entries(record).map(([name, values]) => [name, values[values.length - 1] as string]));
   const now = Date.now();
   const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
   return {

@@ -29,15 +29,19 @@ export function tableGrantRefusal(target: string | undefined, body: Buffer, gran
   } catch {
     input = {};
   }
-  const denied = (resource: string) => `The functions are not authorized to perform: dynamodb:${action} on resource: ${resource}`;
+  const denied = (resource: string) =>
+    `The functions are not authorized to perform: dynamodb:${action} on resource: ${resource}`;
   const tables =
     action === 'BatchGetItem' || action === 'BatchWriteItem'
       ? Object.keys(typeof input.RequestItems === 'object' && input.RequestItems !== null ? input.RequestItems : {})
       : [input.TableName];
   const foreign = tables.findIndex((table) => table !== grant.table);
-  if (tables.length === 0 || foreign !== -1) return denied(`table/${typeof tables[foreign] === 'string' ? tables[foreign] : ''}`);
+  if (tables.length === 0 || foreign !== -1)
+    return denied(`table/${typeof tables[foreign] === 'string' ? tables[foreign] : ''}`);
   if (action === 'Query') {
-    return grant.queryIndex !== undefined && input.IndexName === grant.queryIndex ? undefined : denied(`table/${grant.table}${typeof input.IndexName === 'string' ? `/index/${input.IndexName}` : ''}`);
+    return grant.queryIndex !== undefined && input.IndexName === grant.queryIndex
+      ? undefined
+      : denied(`table/${grant.table}${typeof input.IndexName === 'string' ? `/index/${input.IndexName}` : ''}`);
   }
   return grant.actions.includes(action) ? undefined : denied(`table/${grant.table}`);
 }

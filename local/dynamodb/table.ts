@@ -1,5 +1,10 @@
 /** The sandbox's one table in dynalite, with the layout the stack deploys (lambda/adapters/table-layout.ts). */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../../lambda/adapters/dynamo/table-layout';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../names';
 import type { LongTermKey } from '../secrets';
@@ -23,9 +28,13 @@ export async function ensureSandboxTable(endpoint: string, credentials: LongTerm
       if (Table?.TableStatus === 'ACTIVE') {
         // dynalite cannot add an index to an existing table: say so rather than fail later on a query.
         const present = new Set((Table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-        const missing = (createTableInput(SANDBOX_TABLE).GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !present.has(name));
+        const missing = (createTableInput(SANDBOX_TABLE).GlobalSecondaryIndexes ?? [])
+          .map((index) => index.IndexName)
+          .filter((name) => !present.has(name));
         if (missing.length > 0) {
-          console.warn(`[sandbox] The table in the data folder predates the index ${missing.join(', ')}; delete the data folder to recreate it.`);
+          console.warn(
+            `[sandbox] The table in the data folder predates the index ${missing.join(', ')}; delete the data folder to recreate it.`,
+          );
         }
         return;
       }

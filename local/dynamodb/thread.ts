@@ -112,7 +112,11 @@ export function startDynamoDbThread(path: string, port: number, keys: readonly T
     grantModule: join(__dirname, 'table-grant.ts'),
     path,
     port,
-    keys: keys.map(({ accessKeyId, secretAccessKey, grant }) => ({ accessKeyId, secretAccessKey, ...(grant ? { grant } : {}) })),
+    keys: keys.map(({ accessKeyId, secretAccessKey, grant }) => ({
+      accessKeyId,
+      secretAccessKey,
+      ...(grant ? { grant } : {}),
+    })),
   };
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
   return new Promise((resolve, reject) => {
@@ -123,7 +127,11 @@ export function startDynamoDbThread(path: string, port: number, keys: readonly T
       worker.on('error', (error) => console.error(`[sandbox dynamodb] ${error.message}`));
       if (message.type !== 'listening') {
         void worker.terminate();
-        reject(Object.assign(new Error(`dynalite could not start: ${message.message ?? 'unknown error'}`), { code: message.type === 'error' ? message.code : undefined }));
+        reject(
+          Object.assign(new Error(`dynalite could not start: ${message.message ?? 'unknown error'}`), {
+            code: message.type === 'error' ? message.code : undefined,
+          }),
+        );
         return;
       }
       resolve({
@@ -132,7 +140,8 @@ export function startDynamoDbThread(path: string, port: number, keys: readonly T
         stop: () =>
           new Promise<void>((done, fail) => {
             worker.once('message', (reply: WorkerMessage) => {
-              if (reply.type === 'stopped' && reply.message) fail(new Error(`dynalite did not close cleanly: ${reply.message}`));
+              if (reply.type === 'stopped' && reply.message)
+                fail(new Error(`dynalite did not close cleanly: ${reply.message}`));
             });
             worker.once('exit', () => done());
             worker.postMessage('stop');

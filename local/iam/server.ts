@@ -35,13 +35,15 @@ function authenticate(req: IncomingMessage, body: Buffer, operatorKey: LongTermK
     authenticateLongTermKey(req, body, 'iam', [operatorKey], now);
   } catch (error) {
     if (!(error instanceof ServiceAuthError)) throw error;
-    const [status, code] = ({
-      missing: [403, 'MissingAuthenticationToken'],
-      malformed: [403, 'IncompleteSignature'],
-      'temporary-key': [403, 'AccessDenied'],
-      'unknown-key': [403, 'InvalidClientTokenId'],
-      signature: [403, 'SignatureDoesNotMatch'],
-    } as const)[error.reason];
+    const [status, code] = (
+      {
+        missing: [403, 'MissingAuthenticationToken'],
+        malformed: [403, 'IncompleteSignature'],
+        'temporary-key': [403, 'AccessDenied'],
+        'unknown-key': [403, 'InvalidClientTokenId'],
+        signature: [403, 'SignatureDoesNotMatch'],
+      } as const
+    )[error.reason];
     throw new IamError(status, code, error.message);
   }
 }
@@ -49,8 +51,10 @@ function authenticate(req: IncomingMessage, body: Buffer, operatorKey: LongTermK
 function roleAndPolicy(params: URLSearchParams): { policyName: string } {
   const roleName = params.get('RoleName') ?? '';
   const policyName = params.get('PolicyName') ?? '';
-  if (roleName !== SANDBOX_VENDING_ROLE_NAME) throw new IamError(404, 'NoSuchEntity', `The role with name ${roleName} cannot be found.`);
-  if (!POLICY_NAME.test(policyName)) throw new IamError(400, 'ValidationError', 'The specified value for policyName is invalid.');
+  if (roleName !== SANDBOX_VENDING_ROLE_NAME)
+    throw new IamError(404, 'NoSuchEntity', `The role with name ${roleName} cannot be found.`);
+  if (!POLICY_NAME.test(policyName))
+    throw new IamError(400, 'ValidationError', 'The specified value for policyName is invalid.');
   return { policyName };
 }
 
@@ -62,7 +66,11 @@ function parsePolicy(text: string): PolicyDocument {
     throw new IamError(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
   }
   if (policy?.Version !== '2012-10-17' || !Array.isArray(policy.Statement) || policy.Statement.length === 0) {
-    throw new IamError(400, 'MalformedPolicyDocument', 'The policy needs Version 2012-10-17 and at least one statement.');
+    throw new IamError(
+      400,
+      'MalformedPolicyDocument',
+      'The policy needs Version 2012-10-17 and at least one statement.',
+    );
   }
   return policy;
 }
@@ -72,11 +80,20 @@ function parsePolicy(text: string): PolicyDocument {
  * role's own policy, every other inline policy, and the one being put (replacing its
  * namesake). IAM answers 409 LimitExceeded.
  */
-function checkAggregateSize(policyName: string, text: string, ownPolicies: readonly InlineRolePolicy[], store: RolePolicyStore): void {
+function checkAggregateSize(
+  policyName: string,
+  text: string,
+  ownPolicies: readonly InlineRolePolicy[],
+  store: RolePolicyStore,
+): void {
   const others = [...ownPolicies, ...store.all()].filter((entry) => entry.name !== policyName);
   const total = others.reduce((sum, entry) => sum + policyCharacters(entry.policy), 0) + policyCharacters(text);
   if (total > ROLE_INLINE_POLICY_MAX_CHARACTERS) {
-    throw new IamError(409, 'LimitExceeded', `Maximum policy size of ${ROLE_INLINE_POLICY_MAX_CHARACTERS} bytes exceeded for role ${SANDBOX_VENDING_ROLE_NAME}`);
+    throw new IamError(
+      409,
+      'LimitExceeded',
+      `Maximum policy size of ${ROLE_INLINE_POLICY_MAX_CHARACTERS} bytes exceeded for role ${SANDBOX_VENDING_ROLE_NAME}`,
+    );
   }
 }
 
@@ -91,10 +108,14 @@ export type PolicyVerdict = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied' 
  * among them), otherwise the kind of policy that allows nothing ("because no session policy
  * allows the <action> action"). Explicit denies come first, as IAM evaluates them first.
  */
-export function accessDeniedReason(action: string, verdicts: { readonly identity?: PolicyVerdict; readonly session?: PolicyVerdict }): string {
+export function accessDeniedReason(
+  action: string,
+  verdicts: { readonly identity?: PolicyVerdict; readonly session?: PolicyVerdict },
+): string {
   if (verdicts.identity === 'ExplicitlyDenied') return 'with an explicit deny in an identity-based policy';
   if (verdicts.session === 'ExplicitlyDenied') return 'with an explicit deny in a session policy';
-  if (verdicts.identity !== undefined && verdicts.identity !== 'Allowed') return `because no identity-based policy allows the ${action} action`;
+  if (verdicts.identity !== undefined && verdicts.identity !== 'Allowed')
+    return `because no identity-based policy allows the ${action} action`;
   return `because no session policy allows the ${action} action`;
 }
 
@@ -115,14 +136,22 @@ export async function startIam(options: {
       res.end(xml);
     };
     const respond = (action: string, result = '') =>
-      send(200, `<${action}Response xmlns="${IAM_NAMESPACE}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
+      send(
+        200,
+        `<${action}Response xmlns="${IAM_NAMESPACE}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+      );
     void (async () => {
       try {
-        const body = await readBody(req, 64 * 1024, () => new IamError(413, 'RequestEntityTooLarge', 'The request is too large.'));
+        const body = await readBody(
+          req,
+          64 * 1024,
+          () => new IamError(413, 'RequestEntityTooLarge', 'The request is too large.'),
+        );
         authenticate(req, body, options.operatorKey, now());
         const params = new URLSearchParams(body.toString('utf8'));
         const action = params.get('Action') ?? '';
-        if (params.get('Version') !== IAM_VERSION) throw new IamError(400, 'InvalidAction', `Could not find operation ${action}.`);
+        if (params.get('Version') !== IAM_VERSION)
+          throw new IamError(400, 'InvalidAction', `Could not find operation ${action}.`);
         const { policyName } = roleAndPolicy(params);
         if (action === 'PutRolePolicy') {
           const text = params.get('PolicyDocument') ?? '';
@@ -132,20 +161,32 @@ export async function startIam(options: {
           respond(action);
         } else if (action === 'GetRolePolicy') {
           const policy = options.policies.get(policyName);
-          if (!policy) throw new IamError(404, 'NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
+          if (!policy)
+            throw new IamError(404, 'NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
           // IAM returns the document URL-encoded.
-          const fields = xmlElements({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: policyName, PolicyDocument: encodeURIComponent(JSON.stringify(policy)) });
+          const fields = xmlElements({
+            RoleName: SANDBOX_VENDING_ROLE_NAME,
+            PolicyName: policyName,
+            PolicyDocument: encodeURIComponent(JSON.stringify(policy)),
+          });
           respond(action, `<GetRolePolicyResult>${fields}</GetRolePolicyResult>`);
         } else if (action === 'DeleteRolePolicy') {
-          if (!options.policies.delete(policyName)) throw new IamError(404, 'NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
+          if (!options.policies.delete(policyName))
+            throw new IamError(404, 'NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
           respond(action);
         } else {
           throw new IamError(400, 'InvalidAction', `Could not find operation ${action} in the sandbox's IAM.`);
         }
       } catch (error) {
-        const iamError = error instanceof IamError ? error : new IamError(500, 'ServiceFailure', 'The request processing has failed because of an unknown error.');
+        const iamError =
+          error instanceof IamError
+            ? error
+            : new IamError(500, 'ServiceFailure', 'The request processing has failed because of an unknown error.');
         const type = iamError.status >= 500 ? 'Receiver' : 'Sender';
-        send(iamError.status, `<ErrorResponse xmlns="${IAM_NAMESPACE}"><Error><Type>${type}</Type>${xmlElements({ Code: iamError.code, Message: iamError.message })}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+        send(
+          iamError.status,
+          `<ErrorResponse xmlns="${IAM_NAMESPACE}"><Error><Type>${type}</Type>${xmlElements({ Code: iamError.code, Message: iamError.message })}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        );
       }
     })();
   });

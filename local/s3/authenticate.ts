@@ -8,8 +8,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { LongTermKey } from '../secrets';
 import { SANDBOX_REGION } from '../names';
-import { AwsAuthError, credentialScope, headerValue, sha256Hex, signaturesEqual, verifySignature, wireRequest, type SignatureClaim, type WireRequest } from '../shared/sigv4';
-import { checkClaimScopeAndTime, headersNotSigned, readSignatureClaim, unsignedAmzHeaders } from '../shared/sigv4-claim';
+import {
+  AwsAuthError,
+  credentialScope,
+  headerValue,
+  sha256Hex,
+  signaturesEqual,
+  verifySignature,
+  wireRequest,
+  type SignatureClaim,
+  type WireRequest,
+} from '../shared/sigv4';
+import {
+  checkClaimScopeAndTime,
+  headersNotSigned,
+  readSignatureClaim,
+  unsignedAmzHeaders,
+} from '../shared/sigv4-claim';
 import type { SessionStore, StsSession } from '../sts/session-store';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import type { ParsedS3Request } from './request';
@@ -39,14 +54,24 @@ export interface Authenticated {
  * The signer of an access key and session token, and the secret its signature must be made
  * with: the operator's long-term key, or a live session of the local STS.
  */
-export function signerOf(accessKeyId: string, securityToken: string | undefined, credentials: GateCredentials, now: number): { principal: Principal; secretAccessKey: string } {
+export function signerOf(
+  accessKeyId: string,
+  securityToken: string | undefined,
+  credentials: GateCredentials,
+  now: number,
+): { principal: Principal; secretAccessKey: string } {
   const operator = credentials.operatorKey;
   if (operator && accessKeyId === operator.accessKeyId && securityToken === undefined) {
     return { principal: { kind: 'operator' }, secretAccessKey: operator.secretAccessKey };
   }
   const session = credentials.sessions.get(accessKeyId);
   if (!session || securityToken === undefined) {
-    throw new AwsAuthError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId });
+    throw new AwsAuthError(
+      403,
+      'InvalidAccessKeyId',
+      'The AWS Access Key Id you provided does not exist in our records.',
+      { AWSAccessKeyId: accessKeyId },
+    );
   }
   if (!signaturesEqual(session.sessionToken, securityToken)) {
     throw new AwsAuthError(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
@@ -56,7 +81,12 @@ export function signerOf(accessKeyId: string, securityToken: string | undefined,
 }
 
 /** Finds the signer and checks the signature, token and expiry, and that every x-amz-* header is signed. */
-export function authenticate(req: IncomingMessage, parsed: ParsedS3Request, credentials: GateCredentials, now: number): Authenticated {
+export function authenticate(
+  req: IncomingMessage,
+  parsed: ParsedS3Request,
+  credentials: GateCredentials,
+  now: number,
+): Authenticated {
   const wire = wireRequest(req);
   const claim = readSignatureClaim(wire, parsed.queryPairs);
   // Anonymous requests meet a private bucket: S3 answers AccessDenied.
@@ -77,9 +107,14 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
 function declaredPayloadHash(claim: SignatureClaim): string {
   if (claim.kind === 'query') return claim.contentSha256 ?? 'UNSIGNED-PAYLOAD';
   const declared = claim.contentSha256;
-  if (declared === undefined) throw new AwsAuthError(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  if (declared === undefined)
+    throw new AwsAuthError(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   if (declared !== 'UNSIGNED-PAYLOAD' && !HEX_SHA256.test(declared) && !STREAMING_PAYLOADS.has(declared)) {
-    throw new AwsAuthError(400, 'InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER), or a valid sha256 value.');
+    throw new AwsAuthError(
+      400,
+      'InvalidArgument',
+      'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER), or a valid sha256 value.',
+    );
   }
   return declared;
 }
@@ -95,24 +130,39 @@ export function verifiedPayload(
   const checksums = new Map<string, string>();
   for (const [name, values] of Object.entries(wire.headers)) {
     if (!headerChecksumsDescribeBody) break;
-    if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm' && values[0] !== undefined) {
+    if (
+      name.startsWith('x-amz-checksum-') &&
+      name !== 'x-amz-checksum-type' &&
+      name !== 'x-amz-checksum-algorithm' &&
+      values[0] !== undefined
+    ) {
       checksums.set(name, values[0]);
     }
   }
   if (HEX_SHA256.test(payloadHash)) {
     if (!signaturesEqual(sha256Hex(body), payloadHash)) {
-      throw new AwsAuthError(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      throw new AwsAuthError(
+        400,
+        'XAmzContentSHA256Mismatch',
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      );
     }
   } else if (STREAMING_PAYLOADS.has(payloadHash)) {
     const signed = payloadHash.startsWith('STREAMING-AWS4-HMAC-SHA256');
     const decoded = decodeAwsChunked(
       body,
-      signed ? { key: signingKey, amzDate: claim.amzDate, scope: credentialScope(claim), seedSignature: claim.signature } : undefined,
+      signed
+        ? { key: signingKey, amzDate: claim.amzDate, scope: credentialScope(claim), seedSignature: claim.signature }
+        : undefined,
       payloadHash.endsWith('-TRAILER'),
     );
     const declaredLength = headerValue(wire, 'x-amz-decoded-content-length');
     if (declaredLength !== undefined && Number(declaredLength) !== decoded.payload.length) {
-      throw new AwsAuthError(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header');
+      throw new AwsAuthError(
+        400,
+        'IncompleteBody',
+        'You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header',
+      );
     }
     for (const [name, value] of decoded.trailers) if (name.startsWith('x-amz-checksum-')) checksums.set(name, value);
     payload = decoded.payload;

@@ -43,10 +43,27 @@ export interface Authorised {
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 /** Works out the operation and authorises every check it needs; throws S3's AccessDenied (or NoSuchUpload) otherwise. */
-export async function authorise(exchange: Exchange, parsed: ParsedS3Request, signed: Authenticated, policies: GatePolicies, xml: XmlReader): Promise<Authorised> {
+export async function authorise(
+  exchange: Exchange,
+  parsed: ParsedS3Request,
+  signed: Authenticated,
+  policies: GatePolicies,
+  xml: XmlReader,
+): Promise<Authorised> {
   const header = (name: string) => parsed.headers.get(name);
-  const operation = describeS3Operation({ method: parsed.method, ...(parsed.bucket !== undefined ? { bucket: parsed.bucket } : {}), ...(parsed.key !== undefined ? { key: parsed.key } : {}), query: parsed.query, header });
-  exchange.resource = operation.key !== undefined ? `/${operation.bucket}/${operation.key}` : operation.bucket !== undefined ? `/${operation.bucket}` : '/';
+  const operation = describeS3Operation({
+    method: parsed.method,
+    ...(parsed.bucket !== undefined ? { bucket: parsed.bucket } : {}),
+    ...(parsed.key !== undefined ? { key: parsed.key } : {}),
+    query: parsed.query,
+    header,
+  });
+  exchange.resource =
+    operation.key !== undefined
+      ? `/${operation.bucket}/${operation.key}`
+      : operation.bucket !== undefined
+        ? `/${operation.bucket}`
+        : '/';
   const context = (session: StsSession) => requestContext(session, signed.claim, exchange.req, exchange.now);
   if (operation.needsDeleteKeysFromBody) {
     const deletePlan = await readDeletePlan(exchange, signed, operation, xml);
@@ -58,11 +75,19 @@ export async function authorise(exchange: Exchange, parsed: ParsedS3Request, sig
   // Only after authorisation, as S3 does: the upload must belong to the key just authorised.
   const uploadId = parsed.query.get('uploadId');
   if (uploadId !== undefined && operation.key !== undefined) {
-    const recordedKey = UPLOAD_ID.test(uploadId) && policies.multipartUploadKey ? await policies.multipartUploadKey(operation.bucket ?? '', uploadId) : undefined;
+    const recordedKey =
+      UPLOAD_ID.test(uploadId) && policies.multipartUploadKey
+        ? await policies.multipartUploadKey(operation.bucket ?? '', uploadId)
+        : undefined;
     if (recordedKey !== operation.key) {
-      throw new AwsAuthError(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
-        UploadId: uploadId,
-      });
+      throw new AwsAuthError(
+        404,
+        'NoSuchUpload',
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+        {
+          UploadId: uploadId,
+        },
+      );
     }
   }
   return { operation };
@@ -80,12 +105,20 @@ export async function authoriseChecks(
   for (const check of checks) {
     const reason =
       principal.kind === 'operator'
-        ? ownerMayDo(check) ? undefined : accessDeniedReason(check.action, {})
+        ? ownerMayDo(check)
+          ? undefined
+          : accessDeniedReason(check.action, {})
         : await denial(check, principal.session, identityPolicies(policies), context(principal.session));
     if (reason === undefined) continue;
-    const who = principal.kind === 'operator' ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : principal.session.assumedRoleArn;
-    if (policies.log) console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource}${note}`);
-    throw new AwsAuthError(403, 'AccessDenied', `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" ${reason}`);
+    const who =
+      principal.kind === 'operator' ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : principal.session.assumedRoleArn;
+    if (policies.log)
+      console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource}${note}`);
+    throw new AwsAuthError(
+      403,
+      'AccessDenied',
+      `User: ${who} is not authorized to perform: ${check.action} on resource: "${check.displayResource}" ${reason}`,
+    );
   }
 }
 
@@ -101,7 +134,12 @@ function identityPolicies(policies: GatePolicies): { name: string; policy: Polic
 }
 
 /** Request-wide condition keys: who is asking, how and when. */
-export function requestContext(session: StsSession, claim: SignatureClaim, req: IncomingMessage, now: number): Record<string, string> {
+export function requestContext(
+  session: StsSession,
+  claim: SignatureClaim,
+  req: IncomingMessage,
+  now: number,
+): Record<string, string> {
   const context: Record<string, string> = {
     'aws:CurrentTime': new Date(now).toISOString(),
     'aws:EpochTime': String(Math.floor(now / 1000)),
@@ -154,10 +192,15 @@ async function denial(
     {},
   );
   if (result.resultType === 'error') {
-    console.error(`[sandbox s3 gate] policy engine refused to evaluate ${check.action} on ${check.displayResource}: ${result.errors.message}`);
+    console.error(
+      `[sandbox s3 gate] policy engine refused to evaluate ${check.action} on ${check.displayResource}: ${result.errors.message}`,
+    );
     return accessDeniedReason(check.action, {});
   }
   if (result.overallResult === 'Allowed') return undefined;
   const analysis = result.resultType === 'single' ? result.result.analysis : undefined;
-  return accessDeniedReason(check.action, { identity: analysis?.identityAnalysis?.result, session: analysis?.sessionAnalysis?.result });
+  return accessDeniedReason(check.action, {
+    identity: analysis?.identityAnalysis?.result,
+    session: analysis?.sessionAnalysis?.result,
+  });
 }

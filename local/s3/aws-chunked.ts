@@ -56,10 +56,21 @@ export function decodeAwsChunked(body: Buffer, signing: ChunkSigning | undefined
     if (data.length !== size) throw incomplete();
     if (signing) {
       const provided = extensions.find((e) => e.startsWith('chunk-signature='))?.slice('chunk-signature='.length) ?? '';
-      const stringToSign = ['AWS4-HMAC-SHA256-PAYLOAD', signing.amzDate, signing.scope, previous, EMPTY_SHA256, sha256Hex(data)].join('\n');
+      const stringToSign = [
+        'AWS4-HMAC-SHA256-PAYLOAD',
+        signing.amzDate,
+        signing.scope,
+        previous,
+        EMPTY_SHA256,
+        sha256Hex(data),
+      ].join('\n');
       const expected = signString(signing.key, stringToSign);
       if (!signaturesEqual(expected, provided)) {
-        throw new AwsAuthError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+        throw new AwsAuthError(
+          403,
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided.',
+        );
       }
       previous = expected;
     }
@@ -88,9 +99,19 @@ export function decodeAwsChunked(body: Buffer, signing: ChunkSigning | undefined
       }
     }
     if (signing) {
-      const stringToSign = ['AWS4-HMAC-SHA256-TRAILER', signing.amzDate, signing.scope, previous, sha256Hex(trailerText)].join('\n');
+      const stringToSign = [
+        'AWS4-HMAC-SHA256-TRAILER',
+        signing.amzDate,
+        signing.scope,
+        previous,
+        sha256Hex(trailerText),
+      ].join('\n');
       if (!signaturesEqual(signString(signing.key, stringToSign), trailerSignature ?? '')) {
-        throw new AwsAuthError(403, 'SignatureDoesNotMatch', 'The trailer signature we calculated does not match the signature you provided.');
+        throw new AwsAuthError(
+          403,
+          'SignatureDoesNotMatch',
+          'The trailer signature we calculated does not match the signature you provided.',
+        );
       }
     }
   } else if (body.length > offset && body.toString('latin1', offset) !== '\r\n') {
@@ -146,7 +167,11 @@ export function verifyChecksums(payload: Buffer, values: ReadonlyMap<string, str
     else if (name === 'x-amz-checksum-sha1') actual = createHash('sha1').update(payload).digest('base64');
     else if (name === 'x-amz-checksum-sha256') actual = createHash('sha256').update(payload).digest('base64');
     if (actual !== undefined && actual !== provided) {
-      throw new AwsAuthError(400, 'BadDigest', `The ${name.slice('x-amz-checksum-'.length).toUpperCase()} you specified did not match the calculated checksum.`);
+      throw new AwsAuthError(
+        400,
+        'BadDigest',
+        `The ${name.slice('x-amz-checksum-'.length).toUpperCase()} you specified did not match the calculated checksum.`,
+      );
     }
   }
 }

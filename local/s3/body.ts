@@ -17,18 +17,36 @@ import type { XmlReader } from './xml-thread';
 const DATA_OPERATIONS = new Set(['PutObject', 'UploadPart']);
 
 /** Reads a DeleteObjects body and plans its deletes. */
-export async function readDeletePlan(exchange: Exchange, signed: Authenticated, operation: S3Operation, xml: XmlReader): Promise<DeleteObjectsPlan> {
+export async function readDeletePlan(
+  exchange: Exchange,
+  signed: Authenticated,
+  operation: S3Operation,
+  xml: XmlReader,
+): Promise<DeleteObjectsPlan> {
   const body = await exchange.read(2 * MAX_XML_BODY_BYTES, xmlTooLarge);
-  return planDeleteObjects(operation.bucket ?? '', await xml.read('DeleteObjects', verifiedPayload(signed, body, true)));
+  return planDeleteObjects(
+    operation.bucket ?? '',
+    await xml.read('DeleteObjects', verifiedPayload(signed, body, true)),
+  );
 }
 
 /** Reads the body of an authorised operation: the object bytes it carries, verified. */
-export async function receiveBody(exchange: Exchange, parsed: ParsedS3Request, signed: Authenticated, operation: S3Operation, xml: XmlReader): Promise<Buffer> {
+export async function receiveBody(
+  exchange: Exchange,
+  parsed: ParsedS3Request,
+  signed: Authenticated,
+  operation: S3Operation,
+  xml: XmlReader,
+): Promise<Buffer> {
   const isData = DATA_OPERATIONS.has(operation.name);
   // XML bodies are small: reading one stops well before the data limit (aws-chunked framing allowed for).
-  const body = await exchange.read(isData ? MAX_GATE_BODY_BYTES : 2 * MAX_XML_BODY_BYTES, isData ? entityTooLarge : xmlTooLarge);
+  const body = await exchange.read(
+    isData ? MAX_GATE_BODY_BYTES : 2 * MAX_XML_BODY_BYTES,
+    isData ? entityTooLarge : xmlTooLarge,
+  );
   const payload = verifiedPayload(signed, body, isData);
-  if (!isData && (parsed.method === 'PUT' || parsed.method === 'POST')) await checkRequestXml(xml, operation.name, payload, parsed.headers.get('x-amz-acl') !== undefined);
+  if (!isData && (parsed.method === 'PUT' || parsed.method === 'POST'))
+    await checkRequestXml(xml, operation.name, payload, parsed.headers.get('x-amz-acl') !== undefined);
   return payload;
 }
 

@@ -38,11 +38,19 @@ function bucketArn(bucket: string): string {
 }
 
 /** The check of one action on a bucket, or on a key in it. */
-export function check(action: string, bucket: string, key: string | undefined, context: Record<string, string> = {}): AuthorisationCheck {
+export function check(
+  action: string,
+  bucket: string,
+  key: string | undefined,
+  context: Record<string, string> = {},
+): AuthorisationCheck {
   const display = key === undefined ? bucketArn(bucket) : `${bucketArn(bucket)}/${key}`;
   return {
     action,
-    resource: key === undefined ? bucketArn(literalForIam(bucket)) : `${bucketArn(literalForIam(bucket))}/${literalForIam(key)}`,
+    resource:
+      key === undefined
+        ? bucketArn(literalForIam(bucket))
+        : `${bucketArn(literalForIam(bucket))}/${literalForIam(key)}`,
     displayResource: display,
     context,
   };
@@ -54,12 +62,25 @@ export function check(action: string, bucket: string, key: string | undefined, c
  */
 export function copySource(raw: string): { bucket: string; key: string } {
   // Versions do not exist in the sandbox, and a `?` left raw would be read as part of the key by the emulator.
-  if (raw.includes('?')) throw new AwsAuthError(501, 'NotImplemented', 'The sandbox has no object versions: copy sources cannot carry a versionId.');
-  if (!RAW_COPY_SOURCE.test(raw)) throw new AwsAuthError(400, 'InvalidArgument', 'Invalid copy source encoding.', { ArgumentName: 'x-amz-copy-source' });
+  if (raw.includes('?'))
+    throw new AwsAuthError(
+      501,
+      'NotImplemented',
+      'The sandbox has no object versions: copy sources cannot carry a versionId.',
+    );
+  if (!RAW_COPY_SOURCE.test(raw))
+    throw new AwsAuthError(400, 'InvalidArgument', 'Invalid copy source encoding.', {
+      ArgumentName: 'x-amz-copy-source',
+    });
   const decoded = strictDecode(raw);
   const trimmed = decoded.startsWith('/') ? decoded.slice(1) : decoded;
   const slash = trimmed.indexOf('/');
-  if (slash <= 0 || slash === trimmed.length - 1) throw new AwsAuthError(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.');
+  if (slash <= 0 || slash === trimmed.length - 1)
+    throw new AwsAuthError(
+      400,
+      'InvalidArgument',
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.',
+    );
   const key = trimmed.slice(slash + 1);
   const bucket = trimmed.slice(0, slash);
   assertBucketName(bucket);
@@ -86,7 +107,15 @@ export function aclNotSupported(): AwsAuthError {
 export function assertOwnerOnlyAcl(header: HeaderReader): void {
   const canned = header('x-amz-acl');
   if (canned !== undefined && !OWNER_ONLY_CANNED_ACLS.has(canned)) throw aclNotSupported();
-  if (['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'].some((name) => header(name) !== undefined)) {
+  if (
+    [
+      'x-amz-grant-read',
+      'x-amz-grant-write',
+      'x-amz-grant-read-acp',
+      'x-amz-grant-write-acp',
+      'x-amz-grant-full-control',
+    ].some((name) => header(name) !== undefined)
+  ) {
     throw aclNotSupported();
   }
 }
@@ -120,12 +149,17 @@ export function writeHeaderContext(header: HeaderReader): Record<string, string>
 /** Extra actions a write needs when it also sets an ACL or tags through headers. */
 export function writeSideEffects(bucket: string, key: string, header: HeaderReader): AuthorisationCheck[] {
   const extra: AuthorisationCheck[] = [];
-  const setsAcl = ['x-amz-acl', 'x-amz-grant-read', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'].some(
-    (name) => header(name) !== undefined,
-  );
+  const setsAcl = [
+    'x-amz-acl',
+    'x-amz-grant-read',
+    'x-amz-grant-read-acp',
+    'x-amz-grant-write-acp',
+    'x-amz-grant-full-control',
+  ].some((name) => header(name) !== undefined);
   if (setsAcl) extra.push(check('s3:PutObjectAcl', bucket, key));
   if (header('x-amz-tagging') !== undefined) extra.push(check('s3:PutObjectTagging', bucket, key));
-  if (header('x-amz-object-lock-retain-until-date') !== undefined) extra.push(check('s3:PutObjectRetention', bucket, key));
+  if (header('x-amz-object-lock-retain-until-date') !== undefined)
+    extra.push(check('s3:PutObjectRetention', bucket, key));
   if (header('x-amz-object-lock-legal-hold') !== undefined) extra.push(check('s3:PutObjectLegalHold', bucket, key));
   return extra;
 }

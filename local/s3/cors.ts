@@ -39,9 +39,11 @@ export function corsHeaders(origin: string | undefined, allowedOrigins: readonly
 export function answerPreflight(req: IncomingMessage, res: ServerResponse, allowedOrigins: readonly string[]): void {
   const origin = req.headers.origin;
   const method = req.headers['access-control-request-method'];
-  if (origin === undefined) throw new AwsAuthError(400, 'BadRequest', 'Insufficient information. Origin request header needed.');
+  if (origin === undefined)
+    throw new AwsAuthError(400, 'BadRequest', 'Insufficient information. Origin request header needed.');
   if (method === undefined) throw new AwsAuthError(400, 'BadRequest', 'Invalid Access-Control-Request-Method: null');
-  if (allowedOrigins.length === 0) throw new AwsAuthError(403, 'AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.');
+  if (allowedOrigins.length === 0)
+    throw new AwsAuthError(403, 'AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.');
   const granted = grantedOrigin(origin, allowedOrigins);
   // The rule allows every request header ('*'), so only the origin and the method can fail to match.
   if (granted === undefined || !(BUCKET_CORS.allowedMethods as readonly string[]).includes(method)) {

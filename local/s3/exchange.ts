@@ -28,12 +28,20 @@ export function slowDown(): AwsAuthError {
 }
 
 function requestTimeout(): AwsAuthError {
-  return new AwsAuthError(400, 'RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.');
+  return new AwsAuthError(
+    400,
+    'RequestTimeout',
+    'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+  );
 }
 
 /** A body over {@link MAX_GATE_BODY_BYTES}. */
 export function entityTooLarge(): AwsAuthError {
-  return new AwsAuthError(400, 'EntityTooLarge', `Your proposed upload exceeds the sandbox's single-request limit of ${MAX_GATE_BODY_BYTES} bytes; use a multipart upload.`);
+  return new AwsAuthError(
+    400,
+    'EntityTooLarge',
+    `Your proposed upload exceeds the sandbox's single-request limit of ${MAX_GATE_BODY_BYTES} bytes; use a multipart upload.`,
+  );
 }
 
 /** The emulator did not answer (not even after waiting for a restart). */
@@ -108,7 +116,8 @@ export class Exchange {
     // keeps its rate), so the client reads the answer instead of a reset. A large one is not
     // read at all: the answer goes out and the connection is closed, as S3 closes it.
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (!req.complete && !this.bodySignal.aborted && declared <= MAX_DRAINED_BODY_BYTES) await drained(req, this.bodySignal);
+    if (!req.complete && !this.bodySignal.aborted && declared <= MAX_DRAINED_BODY_BYTES)
+      await drained(req, this.bodySignal);
     if (!req.complete) {
       res.setHeader('Connection', 'close');
       res.once('finish', () => req.socket.destroySoon());

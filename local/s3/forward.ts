@@ -44,8 +44,17 @@ export async function forward(exchange: Exchange, rebuilt: Rebuilt, to: ForwardT
       return;
     case 'list-uploads': {
       const { bucket, prefix, keyMarker, uploadIdMarker, maxUploads } = rebuilt;
-      const xml = listMultipartUploadsXml(await rebuilt.uploads(bucket), { bucket, prefix, keyMarker, uploadIdMarker, maxUploads }, OWNER_CANONICAL_ID);
-      exchange.res.writeHead(200, { 'x-amz-request-id': exchange.requestId, 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(xml)), ...exchange.cors });
+      const xml = listMultipartUploadsXml(
+        await rebuilt.uploads(bucket),
+        { bucket, prefix, keyMarker, uploadIdMarker, maxUploads },
+        OWNER_CANONICAL_ID,
+      );
+      exchange.res.writeHead(200, {
+        'x-amz-request-id': exchange.requestId,
+        'Content-Type': 'application/xml',
+        'Content-Length': String(Buffer.byteLength(xml)),
+        ...exchange.cors,
+      });
       exchange.res.end(xml);
       return;
     }
@@ -61,27 +70,51 @@ export async function forward(exchange: Exchange, rebuilt: Rebuilt, to: ForwardT
  * found closed on reuse (it was idle, or its process died). Not for POST on a reused
  * connection: creating a multipart upload twice would leave a stray upload.
  */
-export function notDelivered(error: NodeJS.ErrnoException, outgoing: ClientRequest, method: string | undefined): boolean {
+export function notDelivered(
+  error: NodeJS.ErrnoException,
+  outgoing: ClientRequest,
+  method: string | undefined,
+): boolean {
   if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') return true;
   return outgoing.reusedSocket && method !== 'POST' && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
 }
 
 /** Sends the emulator the rebuilt request and streams its answer back. */
-function sendToEmulator(exchange: Exchange, method: string, target: string, headers: Record<string, string>, payload: Buffer, upstream: Upstream): void {
+function sendToEmulator(
+  exchange: Exchange,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  payload: Buffer,
+  upstream: Upstream,
+): void {
   const { res, requestId } = exchange;
   const started = Date.now();
   const send = () => {
-    const outgoing = httpRequest({ socketPath: upstream.socketPath, method, path: target, headers, agent: upstream.agent }, (answer) => {
-      const responseHeaders: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value !== undefined && name !== 'connection' && name !== 'keep-alive' && !name.startsWith('access-control-')) responseHeaders[name] = value;
-      }
-      responseHeaders['x-amz-request-id'] = requestId;
-      res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...exchange.cors });
-      answer.pipe(res);
-    });
+    const outgoing = httpRequest(
+      { socketPath: upstream.socketPath, method, path: target, headers, agent: upstream.agent },
+      (answer) => {
+        const responseHeaders: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (
+            value !== undefined &&
+            name !== 'connection' &&
+            name !== 'keep-alive' &&
+            !name.startsWith('access-control-')
+          )
+            responseHeaders[name] = value;
+        }
+        responseHeaders['x-amz-request-id'] = requestId;
+        res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...exchange.cors });
+        answer.pipe(res);
+      },
+    );
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      if (!res.headersSent && notDelivered(error, outgoing, method) && Date.now() - started < UPSTREAM_RESTART_WAIT_MS) {
+      if (
+        !res.headersSent &&
+        notDelivered(error, outgoing, method) &&
+        Date.now() - started < UPSTREAM_RESTART_WAIT_MS
+      ) {
         setTimeout(send, outgoing.reusedSocket ? 0 : 100);
         return;
       }
@@ -93,10 +126,22 @@ function sendToEmulator(exchange: Exchange, method: string, target: string, head
 }
 
 /** One bodiless request (DELETE, HEAD) for an object to the emulator; resolves with its status. */
-function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, upstream: Upstream, started = Date.now()): Promise<number> {
+function objectRequest(
+  method: 'DELETE' | 'HEAD',
+  bucket: string,
+  key: string,
+  upstream: Upstream,
+  started = Date.now(),
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { socketPath: upstream.socketPath, method, path: canonicalObjectPath(bucket, key), headers: { host: 'localhost' }, agent: upstream.agent },
+      {
+        socketPath: upstream.socketPath,
+        method,
+        path: canonicalObjectPath(bucket, key),
+        headers: { host: 'localhost' },
+        agent: upstream.agent,
+      },
       (answer) => {
         answer.resume();
         answer.on('end', () => resolve(answer.statusCode ?? 502));
@@ -104,7 +149,10 @@ function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, u
     );
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
       if (notDelivered(error, outgoing, method) && Date.now() - started < UPSTREAM_RESTART_WAIT_MS) {
-        setTimeout(() => objectRequest(method, bucket, key, upstream, started).then(resolve, reject), outgoing.reusedSocket ? 0 : 100);
+        setTimeout(
+          () => objectRequest(method, bucket, key, upstream, started).then(resolve, reject),
+          outgoing.reusedSocket ? 0 : 100,
+        );
         return;
       }
       reject(error);
@@ -114,7 +162,13 @@ function objectRequest(method: 'DELETE' | 'HEAD', bucket: string, key: string, u
 }
 
 /** DeleteObjects, once every key is authorised: deleted one by one, answered with S3's DeleteResult. */
-async function deleteEach(exchange: Exchange, bucket: string, keys: readonly string[], quiet: boolean, upstream: Upstream): Promise<void> {
+async function deleteEach(
+  exchange: Exchange,
+  bucket: string,
+  keys: readonly string[],
+  quiet: boolean,
+  upstream: Upstream,
+): Promise<void> {
   let entries = '';
   for (const key of keys) {
     const status = await objectRequest('DELETE', bucket, key, upstream);
@@ -125,7 +179,12 @@ async function deleteEach(exchange: Exchange, bucket: string, keys: readonly str
     }
   }
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${entries}</DeleteResult>`;
-  exchange.res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body), 'x-amz-request-id': exchange.requestId, ...exchange.cors });
+  exchange.res.writeHead(200, {
+    'Content-Type': 'application/xml',
+    'Content-Length': Buffer.byteLength(body),
+    'x-amz-request-id': exchange.requestId,
+    ...exchange.cors,
+  });
   exchange.res.end(body);
 }
 
@@ -134,7 +193,13 @@ async function deleteEach(exchange: Exchange, bucket: string, keys: readonly str
  * enforced" answers them: reading shows full control for the bucket owner; writing an
  * owner-only ACL (checked in operations.ts) changes nothing. Both need the object to exist.
  */
-async function answerAcl(exchange: Exchange, answer: 'acl-unchanged' | 'owner-acl', bucket: string, key: string, upstream: Upstream): Promise<void> {
+async function answerAcl(
+  exchange: Exchange,
+  answer: 'acl-unchanged' | 'owner-acl',
+  bucket: string,
+  key: string,
+  upstream: Upstream,
+): Promise<void> {
   const status = await objectRequest('HEAD', bucket, key, upstream).catch(() => 503);
   if (status === 404) throw new AwsAuthError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
   if (status !== 200) throw emulatorUnavailable();

@@ -120,7 +120,8 @@ const GATE_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE']);
 
 /** The parse stage: S3's methods only, then the one parse everything after works from. */
 function parse(req: IncomingMessage): ParsedS3Request {
-  if (!GATE_METHODS.has(req.method ?? '')) throw new AwsAuthError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  if (!GATE_METHODS.has(req.method ?? ''))
+    throw new AwsAuthError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
   return parseS3Request(req.method ?? 'GET', req.url ?? '/', req.headersDistinct);
 }
 
@@ -134,7 +135,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, gate: Gate): Pr
     if (isPostUpload(parsed, req.headers['content-type'])) return await postObject(exchange, parsed.bucket, gate);
     const signed = authenticate(req, parsed, gate, exchange.now);
     const authorised = await authorise(exchange, parsed, signed, gate, gate.xml);
-    const payload = authorised.deletePlan ? Buffer.alloc(0) : await receiveBody(exchange, parsed, signed, authorised.operation, gate.xml);
+    const payload = authorised.deletePlan
+      ? Buffer.alloc(0)
+      : await receiveBody(exchange, parsed, signed, authorised.operation, gate.xml);
     const rebuilt = rebuild(parsed, authorised, payload, gate.multipartUploads);
     await forward(exchange, rebuilt, gate);
   } catch (error) {
@@ -147,7 +150,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, gate: Gate): Pr
 
 /** Starts the gate on a loopback port in front of the emulator's socket. */
 export async function startS3Gate(options: S3GateOptions): Promise<S3Gate> {
-  const upstream: Upstream = { socketPath: options.upstreamSocket, agent: new Agent({ keepAlive: true, maxSockets: 128 }) };
+  const upstream: Upstream = {
+    socketPath: options.upstreamSocket,
+    agent: new Agent({ keepAlive: true, maxSockets: 128 }),
+  };
   const limits: BodyLimits = {
     budget: new ByteBudget(options.maxBufferedBytes ?? MAX_GATE_BUFFERED_BYTES),
     rate: options.bodyRate ?? { windowMs: BODY_WINDOW_MS, minBytesPerWindow: MIN_BODY_BYTES_PER_WINDOW },

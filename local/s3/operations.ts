@@ -5,7 +5,16 @@
  * a request can never reach the emulator without a matching check.
  */
 import { AwsAuthError } from '../shared/sigv4';
-import { assertOwnerOnlyAcl, check, copySource, literalForIam, writeHeaderContext, writeSideEffects, type AuthorisationCheck, type HeaderReader } from './checks';
+import {
+  assertOwnerOnlyAcl,
+  check,
+  copySource,
+  literalForIam,
+  writeHeaderContext,
+  writeSideEffects,
+  type AuthorisationCheck,
+  type HeaderReader,
+} from './checks';
 
 /** The operation behind a request. */
 export interface S3Operation {
@@ -119,7 +128,11 @@ const SUBRESOURCES = new Set([
 ]);
 
 function notImplemented(what: string): AwsAuthError {
-  return new AwsAuthError(501, 'NotImplemented', `A header or parameter you provided implies functionality that is not implemented: ${what}`);
+  return new AwsAuthError(
+    501,
+    'NotImplemented',
+    `A header or parameter you provided implies functionality that is not implemented: ${what}`,
+  );
 }
 
 function methodNotAllowed(): AwsAuthError {
@@ -136,14 +149,18 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
 
   if (bucket === undefined) {
     if (method === 'GET' || method === 'HEAD') {
-      return { name: 'ListBuckets', checks: [{ action: 's3:ListAllMyBuckets', resource: '*', displayResource: '*', context: {} }] };
+      return {
+        name: 'ListBuckets',
+        checks: [{ action: 's3:ListAllMyBuckets', resource: '*', displayResource: '*', context: {} }],
+      };
     }
     throw methodNotAllowed();
   }
 
   if (key === undefined) {
     const sub = subresources[0];
-    if (subresources.length > 1) throw new AwsAuthError(400, 'InvalidArgument', `Conflicting query string parameters: ${subresources.join(', ')}`);
+    if (subresources.length > 1)
+      throw new AwsAuthError(400, 'InvalidArgument', `Conflicting query string parameters: ${subresources.join(', ')}`);
     if ((method === 'GET' || method === 'HEAD') && sub === undefined) {
       const context: Record<string, string> = {};
       for (const name of ['prefix', 'delimiter', 'max-keys']) {
@@ -152,11 +169,18 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
       }
       // HeadBucket is authorised as ListBucket without a prefix.
       if (method === 'HEAD') return { name: 'HeadBucket', bucket, checks: [check('s3:ListBucket', bucket, undefined)] };
-      return { name: query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects', bucket, checks: [check('s3:ListBucket', bucket, undefined, context)] };
+      return {
+        name: query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects',
+        bucket,
+        checks: [check('s3:ListBucket', bucket, undefined, context)],
+      };
     }
-    if (method === 'PUT' && sub === undefined) return { name: 'CreateBucket', bucket, checks: [check('s3:CreateBucket', bucket, undefined)] };
-    if (method === 'DELETE' && sub === undefined) return { name: 'DeleteBucket', bucket, checks: [check('s3:DeleteBucket', bucket, undefined)] };
-    if (method === 'POST' && sub === 'delete') return { name: 'DeleteObjects', bucket, checks: [], needsDeleteKeysFromBody: true };
+    if (method === 'PUT' && sub === undefined)
+      return { name: 'CreateBucket', bucket, checks: [check('s3:CreateBucket', bucket, undefined)] };
+    if (method === 'DELETE' && sub === undefined)
+      return { name: 'DeleteBucket', bucket, checks: [check('s3:DeleteBucket', bucket, undefined)] };
+    if (method === 'POST' && sub === 'delete')
+      return { name: 'DeleteObjects', bucket, checks: [], needsDeleteKeysFromBody: true };
     if (method === 'POST' && sub === undefined) throw notImplemented('browser POST uploads');
     const action = sub === undefined ? undefined : BUCKET_SUBRESOURCES[method === 'HEAD' ? 'GET' : method]?.[sub];
     if (action === undefined) throw methodNotAllowed();
@@ -167,17 +191,38 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
   switch (method) {
     case 'GET':
     case 'HEAD': {
-      if (has('uploadId')) return { name: 'ListParts', bucket, key, checks: [check('s3:ListMultipartUploadParts', bucket, key)] };
+      if (has('uploadId'))
+        return { name: 'ListParts', bucket, key, checks: [check('s3:ListMultipartUploadParts', bucket, key)] };
       if (has('acl')) {
-        return { name: 'GetObjectAcl', bucket, key, answeredByGate: 'owner-acl', checks: [check(versionedAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), bucket, key)] };
+        return {
+          name: 'GetObjectAcl',
+          bucket,
+          key,
+          answeredByGate: 'owner-acl',
+          checks: [check(versionedAction('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), bucket, key)],
+        };
       }
-      if (has('tagging')) return { name: 'GetObjectTagging', bucket, key, checks: [check(versionedAction('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), bucket, key)] };
+      if (has('tagging'))
+        return {
+          name: 'GetObjectTagging',
+          bucket,
+          key,
+          checks: [check(versionedAction('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), bucket, key)],
+        };
       if (has('attributes')) {
-        return { name: 'GetObjectAttributes', bucket, key, checks: [check(versionedAction('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), bucket, key)] };
+        return {
+          name: 'GetObjectAttributes',
+          bucket,
+          key,
+          checks: [check(versionedAction('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), bucket, key)],
+        };
       }
-      if (has('legal-hold')) return { name: 'GetObjectLegalHold', bucket, key, checks: [check('s3:GetObjectLegalHold', bucket, key)] };
-      if (has('retention')) return { name: 'GetObjectRetention', bucket, key, checks: [check('s3:GetObjectRetention', bucket, key)] };
-      if (has('torrent')) return { name: 'GetObjectTorrent', bucket, key, checks: [check('s3:GetObjectTorrent', bucket, key)] };
+      if (has('legal-hold'))
+        return { name: 'GetObjectLegalHold', bucket, key, checks: [check('s3:GetObjectLegalHold', bucket, key)] };
+      if (has('retention'))
+        return { name: 'GetObjectRetention', bucket, key, checks: [check('s3:GetObjectRetention', bucket, key)] };
+      if (has('torrent'))
+        return { name: 'GetObjectTorrent', bucket, key, checks: [check('s3:GetObjectTorrent', bucket, key)] };
       if (subresources.some((s) => s !== 'versionId' && s !== 'partNumber')) throw methodNotAllowed();
       return {
         name: method === 'HEAD' ? 'HeadObject' : 'GetObject',
@@ -196,14 +241,30 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
           bucket,
           key,
           answeredByGate: 'acl-unchanged',
-          checks: [check(versionedAction('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), bucket, key, writeHeaderContext(header))],
+          checks: [
+            check(
+              versionedAction('s3:PutObjectAcl', 's3:PutObjectVersionAcl'),
+              bucket,
+              key,
+              writeHeaderContext(header),
+            ),
+          ],
         };
       }
-      if (has('tagging')) return { name: 'PutObjectTagging', bucket, key, checks: [check(versionedAction('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), bucket, key)] };
-      if (has('legal-hold')) return { name: 'PutObjectLegalHold', bucket, key, checks: [check('s3:PutObjectLegalHold', bucket, key)] };
-      if (has('retention')) return { name: 'PutObjectRetention', bucket, key, checks: [check('s3:PutObjectRetention', bucket, key)] };
+      if (has('tagging'))
+        return {
+          name: 'PutObjectTagging',
+          bucket,
+          key,
+          checks: [check(versionedAction('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), bucket, key)],
+        };
+      if (has('legal-hold'))
+        return { name: 'PutObjectLegalHold', bucket, key, checks: [check('s3:PutObjectLegalHold', bucket, key)] };
+      if (has('retention'))
+        return { name: 'PutObjectRetention', bucket, key, checks: [check('s3:PutObjectRetention', bucket, key)] };
       const isPart = has('uploadId') || has('partNumber');
-      if (isPart && !(has('uploadId') && has('partNumber'))) throw new AwsAuthError(400, 'InvalidArgument', 'UploadPart needs both uploadId and partNumber.');
+      if (isPart && !(has('uploadId') && has('partNumber')))
+        throw new AwsAuthError(400, 'InvalidArgument', 'UploadPart needs both uploadId and partNumber.');
       if (subresources.some((s) => s !== 'uploadId' && s !== 'partNumber')) throw methodNotAllowed();
       const checks = [check('s3:PutObject', bucket, key, writeHeaderContext(header))];
       const source = header('x-amz-copy-source');
@@ -219,18 +280,41 @@ export function describeS3Operation(request: S3RequestShape): S3Operation {
     case 'POST': {
       if (has('uploads')) {
         assertOwnerOnlyAcl(header);
-        return { name: 'CreateMultipartUpload', bucket, key, checks: [check('s3:PutObject', bucket, key, writeHeaderContext(header)), ...writeSideEffects(bucket, key, header)] };
+        return {
+          name: 'CreateMultipartUpload',
+          bucket,
+          key,
+          checks: [
+            check('s3:PutObject', bucket, key, writeHeaderContext(header)),
+            ...writeSideEffects(bucket, key, header),
+          ],
+        };
       }
-      if (has('uploadId')) return { name: 'CompleteMultipartUpload', bucket, key, checks: [check('s3:PutObject', bucket, key)] };
-      if (has('restore')) return { name: 'RestoreObject', bucket, key, checks: [check('s3:RestoreObject', bucket, key)] };
-      if (has('select')) return { name: 'SelectObjectContent', bucket, key, checks: [check('s3:GetObject', bucket, key)] };
+      if (has('uploadId'))
+        return { name: 'CompleteMultipartUpload', bucket, key, checks: [check('s3:PutObject', bucket, key)] };
+      if (has('restore'))
+        return { name: 'RestoreObject', bucket, key, checks: [check('s3:RestoreObject', bucket, key)] };
+      if (has('select'))
+        return { name: 'SelectObjectContent', bucket, key, checks: [check('s3:GetObject', bucket, key)] };
       throw methodNotAllowed();
     }
     case 'DELETE': {
-      if (has('uploadId')) return { name: 'AbortMultipartUpload', bucket, key, checks: [check('s3:AbortMultipartUpload', bucket, key)] };
-      if (has('tagging')) return { name: 'DeleteObjectTagging', bucket, key, checks: [check(versionedAction('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), bucket, key)] };
+      if (has('uploadId'))
+        return { name: 'AbortMultipartUpload', bucket, key, checks: [check('s3:AbortMultipartUpload', bucket, key)] };
+      if (has('tagging'))
+        return {
+          name: 'DeleteObjectTagging',
+          bucket,
+          key,
+          checks: [check(versionedAction('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), bucket, key)],
+        };
       if (subresources.some((s) => s !== 'versionId')) throw methodNotAllowed();
-      return { name: 'DeleteObject', bucket, key, checks: [check(versionedAction('s3:DeleteObject', 's3:DeleteObjectVersion'), bucket, key)] };
+      return {
+        name: 'DeleteObject',
+        bucket,
+        key,
+        checks: [check(versionedAction('s3:DeleteObject', 's3:DeleteObjectVersion'), bucket, key)],
+      };
     }
     default:
       throw methodNotAllowed();

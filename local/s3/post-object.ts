@@ -20,12 +20,25 @@ import { assertRepresentableKey, type ParsedS3Request } from './request';
 import { canonicalObjectPath, forwardedHeaders } from './rebuild';
 
 /** Whether a parsed request is a browser POST upload: a form POSTed to the bucket itself. */
-export function isPostUpload(parsed: ParsedS3Request, contentType: string | undefined): parsed is ParsedS3Request & { bucket: string } {
-  return parsed.method === 'POST' && parsed.bucket !== undefined && parsed.key === undefined && parsed.queryPairs.length === 0 && /^multipart\/form-data\s*;/i.test(contentType ?? '');
+export function isPostUpload(
+  parsed: ParsedS3Request,
+  contentType: string | undefined,
+): parsed is ParsedS3Request & { bucket: string } {
+  return (
+    parsed.method === 'POST' &&
+    parsed.bucket !== undefined &&
+    parsed.key === undefined &&
+    parsed.queryPairs.length === 0 &&
+    /^multipart\/form-data\s*;/i.test(contentType ?? '')
+  );
 }
 
 /** Carries out a browser POST upload to `bucket`. */
-export async function postObject(exchange: Exchange, bucket: string, gate: GateCredentials & GatePolicies & ForwardTo): Promise<void> {
+export async function postObject(
+  exchange: Exchange,
+  bucket: string,
+  gate: GateCredentials & GatePolicies & ForwardTo,
+): Promise<void> {
   const { req, res, requestId, now } = exchange;
   exchange.resource = `/${bucket}`;
   // Parse: the file, plus room for the form's fields and multipart framing.
@@ -38,7 +51,13 @@ export async function postObject(exchange: Exchange, bucket: string, gate: GateC
   if (upload.key === '') throw new AwsAuthError(400, 'InvalidArgument', 'User key must have a length greater than 0.');
   assertRepresentableKey(upload.key);
   // Authorise the PutObject the form amounts to, with its headers: the same checks as a signed PUT.
-  const operation = describeS3Operation({ method: 'PUT', bucket, key: upload.key, query: new Map(), header: (name) => upload.headers.get(name) });
+  const operation = describeS3Operation({
+    method: 'PUT',
+    bucket,
+    key: upload.key,
+    query: new Map(),
+    header: (name) => upload.headers.get(name),
+  });
   const context = (session: StsSession) => postContext(session, upload.accessKeyId, upload.amzDate, exchange);
   await authoriseChecks(operation.checks, principal, context, gate, ' (POST upload)');
   // Rebuild and forward.
@@ -47,32 +66,39 @@ export async function postObject(exchange: Exchange, bucket: string, gate: GateC
   const payload = form.file.data;
   const headers = forwardedHeaders({ headers: upload.headers }, undefined, payload.length);
   await new Promise<void>((resolve) => {
-    const outgoing = httpRequest({ socketPath: gate.upstream.socketPath, method: 'PUT', path: target, headers, agent: gate.upstream.agent }, (answer) => {
-      if (answer.statusCode !== 200) {
-        // The emulator's own refusal, passed on as the forward stage passes it on.
-        res.writeHead(answer.statusCode ?? 502, { 'Content-Type': 'application/xml', 'x-amz-request-id': requestId, ...exchange.cors });
-        answer.pipe(res);
-        answer.on('end', resolve);
-        return;
-      }
-      answer.resume();
-      const etag = String(answer.headers.etag ?? '');
-      const location = `/${bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
-      const xml =
-        upload.successStatus === 201
-          ? `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>${xmlElements({ Location: location, Bucket: bucket, Key: upload.key, ETag: etag })}</PostResponse>`
-          : '';
-      res.writeHead(upload.successStatus, {
-        'x-amz-request-id': requestId,
-        ETag: etag,
-        Location: location,
-        'Content-Length': String(Buffer.byteLength(xml)),
-        ...(xml ? { 'Content-Type': 'application/xml' } : {}),
-        ...exchange.cors,
-      });
-      res.end(xml);
-      resolve();
-    });
+    const outgoing = httpRequest(
+      { socketPath: gate.upstream.socketPath, method: 'PUT', path: target, headers, agent: gate.upstream.agent },
+      (answer) => {
+        if (answer.statusCode !== 200) {
+          // The emulator's own refusal, passed on as the forward stage passes it on.
+          res.writeHead(answer.statusCode ?? 502, {
+            'Content-Type': 'application/xml',
+            'x-amz-request-id': requestId,
+            ...exchange.cors,
+          });
+          answer.pipe(res);
+          answer.on('end', resolve);
+          return;
+        }
+        answer.resume();
+        const etag = String(answer.headers.etag ?? '');
+        const location = `/${bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
+        const xml =
+          upload.successStatus === 201
+            ? `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>${xmlElements({ Location: location, Bucket: bucket, Key: upload.key, ETag: etag })}</PostResponse>`
+            : '';
+        res.writeHead(upload.successStatus, {
+          'x-amz-request-id': requestId,
+          ETag: etag,
+          Location: location,
+          'Content-Length': String(Buffer.byteLength(xml)),
+          ...(xml ? { 'Content-Type': 'application/xml' } : {}),
+          ...exchange.cors,
+        });
+        res.end(xml);
+        resolve();
+      },
+    );
     outgoing.on('error', () => {
       exchange.sendError(emulatorUnavailable(), `/${bucket}/${upload.key}`);
       resolve();
@@ -82,7 +108,21 @@ export async function postObject(exchange: Exchange, bucket: string, gate: GateC
 }
 
 /** The request context of a POST upload: as for a signed request, authorised as S3's POST auth type. */
-function postContext(session: StsSession, accessKeyId: string, amzDate: string, exchange: Exchange): Record<string, string> {
-  const claim: SignatureClaim = { kind: 'header', accessKeyId, scopeDate: amzDate.slice(0, 8), region: SANDBOX_REGION, service: 's3', amzDate, signedHeaders: [], signature: '' };
+function postContext(
+  session: StsSession,
+  accessKeyId: string,
+  amzDate: string,
+  exchange: Exchange,
+): Record<string, string> {
+  const claim: SignatureClaim = {
+    kind: 'header',
+    accessKeyId,
+    scopeDate: amzDate.slice(0, 8),
+    region: SANDBOX_REGION,
+    service: 's3',
+    amzDate,
+    signedHeaders: [],
+    signature: '',
+  };
   return { ...requestContext(session, claim, exchange.req, exchange.now), 's3:authType': 'POST' };
 }

@@ -25,7 +25,11 @@ function invalidPost(message: string): AwsAuthError {
 }
 
 function malformedPost(): AwsAuthError {
-  return new AwsAuthError(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+  return new AwsAuthError(
+    400,
+    'MalformedPOSTRequest',
+    'The body of your POST request is not well-formed multipart/form-data.',
+  );
 }
 
 /** Reads a multipart/form-data body with busboy; S3 ignores fields after the file, and so does this. */
@@ -33,7 +37,16 @@ export function parsePostForm(body: Buffer, contentType: string, maxFileBytes: n
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: MAX_FORM_FIELD_BYTES, fields: MAX_FORM_FIELDS, files: 1, fileSize: maxFileBytes, parts: MAX_FORM_FIELDS + 1 } });
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: {
+          fieldSize: MAX_FORM_FIELD_BYTES,
+          fields: MAX_FORM_FIELDS,
+          files: 1,
+          fileSize: maxFileBytes,
+          parts: MAX_FORM_FIELDS + 1,
+        },
+      });
     } catch {
       reject(malformedPost());
       return;
@@ -43,7 +56,14 @@ export function parsePostForm(body: Buffer, contentType: string, maxFileBytes: n
     let failure: AwsAuthError | undefined;
     const fail = (error: AwsAuthError) => (failure ??= error);
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated || info.nameTruncated) fail(new AwsAuthError(400, 'MaxPostPreDataLengthExceeded', 'Your POST request fields preceding the upload file were too large.'));
+      if (info.valueTruncated || info.nameTruncated)
+        fail(
+          new AwsAuthError(
+            400,
+            'MaxPostPreDataLengthExceeded',
+            'Your POST request fields preceding the upload file were too large.',
+          ),
+        );
       const lower = name.toLowerCase();
       if (file !== undefined) return;
       if (fields.has(lower)) fail(invalidPost(`The form field ${name} is given more than once.`));
@@ -51,16 +71,35 @@ export function parsePostForm(body: Buffer, contentType: string, maxFileBytes: n
     });
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
-      if (name.toLowerCase() !== 'file') fail(invalidPost('POST requires exactly one file upload per request, in the field named file.'));
+      if (name.toLowerCase() !== 'file')
+        fail(invalidPost('POST requires exactly one file upload per request, in the field named file.'));
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => fail(new AwsAuthError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.')));
+      stream.on('limit', () =>
+        fail(new AwsAuthError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.')),
+      );
       stream.on('end', () => {
         file = { filename: info.filename ?? '', contentType: info.mimeType, data: Buffer.concat(chunks) };
       });
     });
     parser.on('filesLimit', () => fail(invalidPost('POST requires exactly one file upload per request.')));
-    parser.on('fieldsLimit', () => fail(new AwsAuthError(400, 'MaxPostPreDataLengthExceeded', 'Your POST request fields preceding the upload file were too large.')));
-    parser.on('partsLimit', () => fail(new AwsAuthError(400, 'MaxPostPreDataLengthExceeded', 'Your POST request fields preceding the upload file were too large.')));
+    parser.on('fieldsLimit', () =>
+      fail(
+        new AwsAuthError(
+          400,
+          'MaxPostPreDataLengthExceeded',
+          'Your POST request fields preceding the upload file were too large.',
+        ),
+      ),
+    );
+    parser.on('partsLimit', () =>
+      fail(
+        new AwsAuthError(
+          400,
+          'MaxPostPreDataLengthExceeded',
+          'Your POST request fields preceding the upload file were too large.',
+        ),
+      ),
+    );
     parser.on('error', () => reject(failure ?? malformedPost()));
     parser.on('close', () => {
       if (failure) reject(failure);
@@ -94,22 +133,41 @@ function policyFailure(detail: string): AwsAuthError {
 }
 
 /** Reads what the form claims (who signed, when, which key) before the secret is known. */
-export function readPostClaim(form: PostForm, region: string): { accessKeyId: string; scopeDate: string; amzDate: string; securityToken?: string } {
+export function readPostClaim(
+  form: PostForm,
+  region: string,
+): { accessKeyId: string; scopeDate: string; amzDate: string; securityToken?: string } {
   const field = (name: string) => form.fields.get(name);
   for (const required of ['key', 'policy', 'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-signature']) {
-    if (field(required) === undefined) throw invalidPost(`Bucket POST must contain a field named '${required}'. If it is specified, please check the order of the fields.`);
+    if (field(required) === undefined)
+      throw invalidPost(
+        `Bucket POST must contain a field named '${required}'. If it is specified, please check the order of the fields.`,
+      );
   }
-  if (field('x-amz-algorithm') !== SIGV4_ALGORITHM) throw invalidPost(`The x-amz-algorithm field must be ${SIGV4_ALGORITHM}.`);
+  if (field('x-amz-algorithm') !== SIGV4_ALGORITHM)
+    throw invalidPost(`The x-amz-algorithm field must be ${SIGV4_ALGORITHM}.`);
   const credential = CREDENTIAL.exec(field('x-amz-credential') ?? '');
   const amzDate = field('x-amz-date') ?? '';
-  if (!credential || credential[3] !== region || Number.isNaN(parseAmzDate(amzDate)) || amzDate.slice(0, 8) !== credential[2]) {
+  if (
+    !credential ||
+    credential[3] !== region ||
+    Number.isNaN(parseAmzDate(amzDate)) ||
+    amzDate.slice(0, 8) !== credential[2]
+  ) {
     throw invalidPost('The x-amz-credential or x-amz-date field is malformed, or names another region or day.');
   }
   const securityToken = field('x-amz-security-token');
-  return { accessKeyId: credential[1] as string, scopeDate: credential[2] as string, amzDate, ...(securityToken !== undefined ? { securityToken } : {}) };
+  return {
+    accessKeyId: credential[1] as string,
+    scopeDate: credential[2] as string,
+    amzDate,
+    ...(securityToken !== undefined ? { securityToken } : {}),
+  };
 }
 
-type Condition = { kind: 'eq' | 'starts-with'; field: string; value: string; text: string } | { kind: 'content-length-range'; min: number; max: number; text: string };
+type Condition =
+  | { kind: 'eq' | 'starts-with'; field: string; value: string; text: string }
+  | { kind: 'content-length-range'; min: number; max: number; text: string };
 
 function readConditions(raw: unknown): Condition[] {
   if (!Array.isArray(raw)) throw invalidPost('Invalid Policy: Invalid JSON.');
@@ -117,10 +175,23 @@ function readConditions(raw: unknown): Condition[] {
     const text = JSON.stringify(item);
     if (Array.isArray(item)) {
       const [op, a, b] = item as unknown[];
-      if (typeof op === 'string' && op.toLowerCase() === 'content-length-range' && Number.isSafeInteger(a) && Number.isSafeInteger(b) && item.length === 3) {
+      if (
+        typeof op === 'string' &&
+        op.toLowerCase() === 'content-length-range' &&
+        Number.isSafeInteger(a) &&
+        Number.isSafeInteger(b) &&
+        item.length === 3
+      ) {
         return { kind: 'content-length-range', min: a as number, max: b as number, text };
       }
-      if (typeof op === 'string' && ['eq', 'starts-with'].includes(op.toLowerCase()) && typeof a === 'string' && a.startsWith('$') && typeof b === 'string' && item.length === 3) {
+      if (
+        typeof op === 'string' &&
+        ['eq', 'starts-with'].includes(op.toLowerCase()) &&
+        typeof a === 'string' &&
+        a.startsWith('$') &&
+        typeof b === 'string' &&
+        item.length === 3
+      ) {
         return { kind: op.toLowerCase() as 'eq' | 'starts-with', field: a.slice(1).toLowerCase(), value: b, text };
       }
     } else if (item !== null && typeof item === 'object' && Object.keys(item).length === 1) {
@@ -136,12 +207,22 @@ function readConditions(raw: unknown): Condition[] {
  * expired, every condition met (the bucket counts as a field), and every form field (but
  * x-amz-signature, file, policy and x-ignore-*) named by a condition. S3's answers for each.
  */
-export function verifyPostPolicy(form: PostForm, bucket: string, secretAccessKey: string, region: string, now: number): PostUpload {
+export function verifyPostPolicy(
+  form: PostForm,
+  bucket: string,
+  secretAccessKey: string,
+  region: string,
+  now: number,
+): PostUpload {
   const claim = readPostClaim(form, region);
   const policy = form.fields.get('policy') ?? '';
   const key = signingKey(secretAccessKey, claim.scopeDate, region, 's3');
   if (!signaturesEqual(signString(key, policy), form.fields.get('x-amz-signature') ?? '')) {
-    throw new AwsAuthError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    throw new AwsAuthError(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
   }
   let document: { expiration?: unknown; conditions?: unknown };
   try {
@@ -150,7 +231,7 @@ export function verifyPostPolicy(form: PostForm, bucket: string, secretAccessKey
     throw invalidPost('Invalid Policy: Invalid JSON.');
   }
   const expiration = typeof document.expiration === 'string' ? Date.parse(document.expiration) : Number.NaN;
-  if (Number.isNaN(expiration)) throw invalidPost('Invalid Policy: Invalid \'expiration\' value.');
+  if (Number.isNaN(expiration)) throw invalidPost("Invalid Policy: Invalid 'expiration' value.");
   if (now > expiration) throw policyFailure('Policy expired.');
   const conditions = readConditions(document.conditions);
 
@@ -163,8 +244,10 @@ export function verifyPostPolicy(form: PostForm, bucket: string, secretAccessKey
   for (const condition of conditions) {
     if (condition.kind === 'content-length-range') {
       const size = form.file.data.length;
-      if (size > condition.max) throw new AwsAuthError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
-      if (size < condition.min) throw new AwsAuthError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
+      if (size > condition.max)
+        throw new AwsAuthError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+      if (size < condition.min)
+        throw new AwsAuthError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size');
       continue;
     }
     covered.add(condition.field);
@@ -172,19 +255,32 @@ export function verifyPostPolicy(form: PostForm, bucket: string, secretAccessKey
     const met = condition.kind === 'eq' ? value === condition.value : value.startsWith(condition.value);
     if (!met) throw policyFailure(`Policy Condition failed: ${condition.text}`);
   }
-  const extra = [...form.fields.keys()].filter((name) => !covered.has(name) && !['x-amz-signature', 'policy', 'file'].includes(name) && !name.startsWith('x-ignore-'));
+  const extra = [...form.fields.keys()].filter(
+    (name) =>
+      !covered.has(name) && !['x-amz-signature', 'policy', 'file'].includes(name) && !name.startsWith('x-ignore-'),
+  );
   if (extra.length > 0) throw policyFailure(`Extra input fields: ${extra.join(', ')}`);
 
   const status = form.fields.get('success_action_status');
   if (form.fields.has('success_action_redirect') || form.fields.has('redirect')) {
-    throw new AwsAuthError(501, 'NotImplemented', 'A header or parameter you provided implies functionality that is not implemented: success_action_redirect');
+    throw new AwsAuthError(
+      501,
+      'NotImplemented',
+      'A header or parameter you provided implies functionality that is not implemented: success_action_redirect',
+    );
   }
-  if (form.fields.has('tagging')) throw new AwsAuthError(501, 'NotImplemented', 'A header or parameter you provided implies functionality that is not implemented: tagging in a POST upload');
+  if (form.fields.has('tagging'))
+    throw new AwsAuthError(
+      501,
+      'NotImplemented',
+      'A header or parameter you provided implies functionality that is not implemented: tagging in a POST upload',
+    );
   const headers = new Map<string, string>();
   for (const [name, value] of form.fields) {
     if (HEADER_FIELDS.has(name) || name.startsWith('x-amz-meta-')) headers.set(name, value);
     if (name === 'acl') headers.set('x-amz-acl', value);
-    if (['x-amz-storage-class', 'x-amz-server-side-encryption', 'x-amz-website-redirect-location'].includes(name)) headers.set(name, value);
+    if (['x-amz-storage-class', 'x-amz-server-side-encryption', 'x-amz-website-redirect-location'].includes(name))
+      headers.set(name, value);
   }
   if (!headers.has('content-type') && form.file.contentType !== '') headers.set('content-type', form.file.contentType);
   return {

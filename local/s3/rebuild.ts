@@ -29,23 +29,65 @@ export interface ForwardedRequest {
 /** Where an authorised request goes, as the forward stage (forward.ts) carries it out. */
 export type Rebuilt =
   /** To the emulator, as rebuilt here. */
-  | { readonly to: 'emulator'; readonly method: string; readonly target: string; readonly headers: Record<string, string>; readonly payload: Buffer; readonly forwarded: ForwardedRequest }
+  | {
+      readonly to: 'emulator';
+      readonly method: string;
+      readonly target: string;
+      readonly headers: Record<string, string>;
+      readonly payload: Buffer;
+      readonly forwarded: ForwardedRequest;
+    }
   /** DeleteObjects: the emulator deletes keys in parallel and fails when two share a folder, so the gate deletes them one by one. */
-  | { readonly to: 'delete-each'; readonly bucket: string; readonly keys: readonly string[]; readonly quiet: boolean; readonly forwarded: ForwardedRequest }
+  | {
+      readonly to: 'delete-each';
+      readonly bucket: string;
+      readonly keys: readonly string[];
+      readonly quiet: boolean;
+      readonly forwarded: ForwardedRequest;
+    }
   /** ListMultipartUploads, which the emulator cannot answer. */
-  | { readonly to: 'list-uploads'; readonly uploads: (bucket: string) => Promise<PendingUpload[]>; readonly bucket: string; readonly prefix: string; readonly keyMarker: string; readonly uploadIdMarker: string; readonly maxUploads: number }
+  | {
+      readonly to: 'list-uploads';
+      readonly uploads: (bucket: string) => Promise<PendingUpload[]>;
+      readonly bucket: string;
+      readonly prefix: string;
+      readonly keyMarker: string;
+      readonly uploadIdMarker: string;
+      readonly maxUploads: number;
+    }
   /** Object ACLs, as a bucket with Object Ownership "bucket owner enforced" answers them. */
-  | { readonly to: 'acl'; readonly answer: 'acl-unchanged' | 'owner-acl'; readonly bucket: string; readonly key: string };
+  | {
+      readonly to: 'acl';
+      readonly answer: 'acl-unchanged' | 'owner-acl';
+      readonly bucket: string;
+      readonly key: string;
+    };
 
 /**
  * What the authorised request becomes. `payload` is its verified body (empty for
  * DeleteObjects, whose body was its plan); `uploads` lists a bucket's unfinished uploads, if
  * the gate can (S3GateOptions.multipartUploads).
  */
-export function rebuild(parsed: ParsedS3Request, { operation, deletePlan }: Authorised, payload: Buffer, uploads?: (bucket: string) => Promise<PendingUpload[]>): Rebuilt {
+export function rebuild(
+  parsed: ParsedS3Request,
+  { operation, deletePlan }: Authorised,
+  payload: Buffer,
+  uploads?: (bucket: string) => Promise<PendingUpload[]>,
+): Rebuilt {
   if (deletePlan) {
-    const forwarded = { operation: operation.name, bucket: operation.bucket, deletedKeys: deletePlan.keys, target: rebuiltTarget(parsed) };
-    return { to: 'delete-each', bucket: operation.bucket ?? '', keys: deletePlan.keys, quiet: deletePlan.quiet, forwarded };
+    const forwarded = {
+      operation: operation.name,
+      bucket: operation.bucket,
+      deletedKeys: deletePlan.keys,
+      target: rebuiltTarget(parsed),
+    };
+    return {
+      to: 'delete-each',
+      bucket: operation.bucket ?? '',
+      keys: deletePlan.keys,
+      quiet: deletePlan.quiet,
+      forwarded,
+    };
   }
   if (operation.name === 'GET ?uploads' && uploads) {
     return {
@@ -58,7 +100,8 @@ export function rebuild(parsed: ParsedS3Request, { operation, deletePlan }: Auth
       maxUploads: Math.min(Number(parsed.query.get('max-uploads') ?? 1000), 1000),
     };
   }
-  if (operation.answeredByGate !== undefined) return { to: 'acl', answer: operation.answeredByGate, bucket: parsed.bucket ?? '', key: parsed.key ?? '' };
+  if (operation.answeredByGate !== undefined)
+    return { to: 'acl', answer: operation.answeredByGate, bucket: parsed.bucket ?? '', key: parsed.key ?? '' };
   const sendsBody = payload.length > 0 || parsed.method === 'PUT' || parsed.method === 'POST';
   const target = rebuiltTarget(parsed);
   const forwarded: ForwardedRequest = {
@@ -69,9 +112,15 @@ export function rebuild(parsed: ParsedS3Request, { operation, deletePlan }: Auth
     ...(operation.copySource ? { copySource: operation.copySource } : {}),
     target,
   };
-  return { to: 'emulator', method: parsed.method, target, headers: forwardedHeaders(parsed, operation.copySource, sendsBody ? payload.length : undefined), payload, forwarded };
+  return {
+    to: 'emulator',
+    method: parsed.method,
+    target,
+    headers: forwardedHeaders(parsed, operation.copySource, sendsBody ? payload.length : undefined),
+    payload,
+    forwarded,
+  };
 }
-
 
 /** `/bucket/key` with every key segment encoded once, the SigV4 way (`/` kept as the separator). */
 export function canonicalObjectPath(bucket: string, key?: string): string {
@@ -97,7 +146,10 @@ export function copySourceHeader(bucket: string, key: string): string {
   let encoded = '';
   for (const character of key) {
     if (/[A-Za-z0-9\-_.~!*'()]/.test(character) || DECODE_URI_RESERVED.has(character)) encoded += character;
-    else encoded += [...Buffer.from(character, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    else
+      encoded += [...Buffer.from(character, 'utf8')]
+        .map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)
+        .join('');
   }
   return `/${bucket}/${encoded}`;
 }
@@ -114,7 +166,10 @@ export function forwardedHeaders(
   }
   const encoding = request.headers.get('content-encoding');
   if (encoding !== undefined) {
-    const rest = encoding.split(',').map((part) => part.trim()).filter((part) => part !== '' && part !== 'aws-chunked');
+    const rest = encoding
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '' && part !== 'aws-chunked');
     if (rest.length > 0) out['content-encoding'] = rest.join(', ');
   }
   if (copySource) out['x-amz-copy-source'] = copySourceHeader(copySource.bucket, copySource.key);

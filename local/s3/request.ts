@@ -178,20 +178,37 @@ export function assertRepresentableKey(key: string): void {
     throw new AwsAuthError(400, 'KeyTooLongError', 'Your key is too long');
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(key)) throw invalidArgument('The sandbox refuses object keys with control characters.', 'key');
-  if (key.includes('\\') || key.includes('#')) throw invalidArgument('The sandbox refuses object keys with a backslash or "#".', 'key');
+  if (/[\u0000-\u001f\u007f]/.test(key))
+    throw invalidArgument('The sandbox refuses object keys with control characters.', 'key');
+  if (key.includes('\\') || key.includes('#'))
+    throw invalidArgument('The sandbox refuses object keys with a backslash or "#".', 'key');
   // The emulator turns the text `&quot;` in any XML value into `"` (its listing would show another key).
-  if (key.includes('&quot;')) throw invalidArgument('The sandbox refuses object keys containing the text "&quot;": its storage emulator lists them altered.', 'key');
-  if (key.includes(EMULATOR_RESERVED)) throw invalidArgument(`The sandbox refuses object keys containing "${EMULATOR_RESERVED}", its storage's own marker.`, 'key');
+  if (key.includes('&quot;'))
+    throw invalidArgument(
+      'The sandbox refuses object keys containing the text "&quot;": its storage emulator lists them altered.',
+      'key',
+    );
+  if (key.includes(EMULATOR_RESERVED))
+    throw invalidArgument(
+      `The sandbox refuses object keys containing "${EMULATOR_RESERVED}", its storage's own marker.`,
+      'key',
+    );
   const segments = key.split('/');
   // A trailing `/` (a folder marker such as `alice/photos/`) is one object; an empty segment elsewhere is not representable.
   const inner = key.endsWith('/') ? segments.slice(0, -1) : segments;
   for (const segment of inner) {
     if (segment === '' || segment === '.' || segment === '..') {
-      throw invalidArgument('The sandbox refuses object keys with empty, "." or ".." path segments: its storage emulator cannot store them literally.', 'key');
+      throw invalidArgument(
+        'The sandbox refuses object keys with empty, "." or ".." path segments: its storage emulator cannot store them literally.',
+        'key',
+      );
     }
     if (Buffer.byteLength(segment, 'utf8') > MAX_KEY_SEGMENT_BYTES) {
-      throw new AwsAuthError(400, 'KeyTooLongError', `The sandbox stores each "/"-separated part of a key as a file name: at most ${MAX_KEY_SEGMENT_BYTES} bytes each.`);
+      throw new AwsAuthError(
+        400,
+        'KeyTooLongError',
+        `The sandbox stores each "/"-separated part of a key as a file name: at most ${MAX_KEY_SEGMENT_BYTES} bytes each.`,
+      );
     }
   }
 }
@@ -223,7 +240,8 @@ function parsePath(rawPath: string): { bucket?: string; key?: string } {
 function parseQueryPairs(rawQuery: string): [string, string][] {
   if (rawQuery === '') return [];
   const parts = rawQuery.split('&');
-  if (parts.length > MAX_QUERY_PARAMETERS) throw invalidArgument(`The sandbox reads at most ${MAX_QUERY_PARAMETERS} query parameters.`);
+  if (parts.length > MAX_QUERY_PARAMETERS)
+    throw invalidArgument(`The sandbox reads at most ${MAX_QUERY_PARAMETERS} query parameters.`);
   return parts.map((part) => {
     const equals = part.indexOf('=');
     const name = equals === -1 ? part : part.slice(0, equals);
@@ -267,7 +285,10 @@ function readHeaders(headers: Readonly<Record<string, readonly string[] | undefi
   const read = new Map<string, string>();
   for (const [name, values] of Object.entries(headers)) {
     if (!values || values.length === 0) continue;
-    if (values.length > 1 && (name.startsWith('x-amz-') || FORWARDED_HEADERS.has(name) || name.startsWith('content-'))) {
+    if (
+      values.length > 1 &&
+      (name.startsWith('x-amz-') || FORWARDED_HEADERS.has(name) || name.startsWith('content-'))
+    ) {
       throw invalidArgument(`The header ${name} was sent more than once.`, name);
     }
     read.set(name, values.join(','));
@@ -279,7 +300,11 @@ function readHeaders(headers: Readonly<Record<string, readonly string[] | undefi
  * Parses a request once: method, request-target and headers. Throws {@link AwsAuthError}
  * (InvalidURI, InvalidArgument, InvalidBucketName, KeyTooLongError) for what it refuses.
  */
-export function parseS3Request(method: string, target: string, rawHeaders: Readonly<Record<string, readonly string[] | undefined>>): ParsedS3Request {
+export function parseS3Request(
+  method: string,
+  target: string,
+  rawHeaders: Readonly<Record<string, readonly string[] | undefined>>,
+): ParsedS3Request {
   const queryStart = target.indexOf('?');
   const rawPath = queryStart === -1 ? target : target.slice(0, queryStart);
   const rawQuery = queryStart === -1 ? '' : target.slice(queryStart + 1);
@@ -296,11 +321,13 @@ export function parseS3Request(method: string, target: string, rawHeaders: Reado
     if (lower.startsWith('x-amz-')) {
       // A presigned URL carries signed headers as query parameters; S3 reads them as headers.
       const header = headers.get(lower);
-      if (header !== undefined && header !== value) throw invalidArgument(`${name} was given as a header and a query parameter with different values.`, name);
+      if (header !== undefined && header !== value)
+        throw invalidArgument(`${name} was given as a header and a query parameter with different values.`, name);
       headers.set(lower, value);
       continue;
     }
-    if (!RECOGNISED_QUERY_PARAMETERS.has(name)) throw invalidArgument(`The sandbox does not recognise the query parameter ${name}.`, name);
+    if (!RECOGNISED_QUERY_PARAMETERS.has(name))
+      throw invalidArgument(`The sandbox does not recognise the query parameter ${name}.`, name);
     const valid = PARAMETER_VALUES[name];
     if (valid && !valid(value)) throw invalidArgument(`The value of ${name} is not valid.`, name);
     query.set(name, value);
@@ -310,5 +337,12 @@ export function parseS3Request(method: string, target: string, rawHeaders: Reado
       throw invalidArgument(`The value of ${name} holds characters a header cannot carry.`, name);
     }
   }
-  return { method, ...(bucket !== undefined ? { bucket } : {}), ...(key !== undefined ? { key } : {}), queryPairs, query, headers };
+  return {
+    method,
+    ...(bucket !== undefined ? { bucket } : {}),
+    ...(key !== undefined ? { key } : {}),
+    queryPairs,
+    query,
+    headers,
+  };
 }

@@ -24,7 +24,9 @@ export interface PendingUpload {
 const uploadsFolder = (s3rverDirectory: string, bucket: string) => join(s3rverDirectory, bucket, '._S3rver_uploads');
 
 /** The key an upload was started for, as the emulator recorded it; undefined if there is no such upload. */
-function s3rverUploadKeyReader(s3rverDirectory: string): (bucket: string, uploadId: string) => Promise<string | undefined> {
+function s3rverUploadKeyReader(
+  s3rverDirectory: string,
+): (bucket: string, uploadId: string) => Promise<string | undefined> {
   return async (bucket, uploadId) => {
     try {
       return await readFile(join(uploadsFolder(s3rverDirectory, bucket), uploadId, 'key'), 'utf8');
@@ -75,9 +77,14 @@ export interface UploadListing {
 }
 
 /** S3's ListMultipartUploadsResult: uploads by key, then upload id, after the markers. */
-export function listMultipartUploadsXml(uploads: readonly PendingUpload[], listing: UploadListing, ownerId: string): string {
+export function listMultipartUploadsXml(
+  uploads: readonly PendingUpload[],
+  listing: UploadListing,
+  ownerId: string,
+): string {
   const after = (upload: PendingUpload) =>
-    upload.key > listing.keyMarker || (upload.key === listing.keyMarker && listing.uploadIdMarker !== '' && upload.uploadId > listing.uploadIdMarker);
+    upload.key > listing.keyMarker ||
+    (upload.key === listing.keyMarker && listing.uploadIdMarker !== '' && upload.uploadId > listing.uploadIdMarker);
   const matching = uploads
     .filter((upload) => upload.key.startsWith(listing.prefix) && (listing.keyMarker === '' || after(upload)))
     .sort((a, b) => (a.key === b.key ? (a.uploadId < b.uploadId ? -1 : 1) : a.key < b.key ? -1 : 1));
@@ -88,7 +95,9 @@ export function listMultipartUploadsXml(uploads: readonly PendingUpload[], listi
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
     `<Bucket>${escapeXml(listing.bucket)}</Bucket><KeyMarker>${escapeXml(listing.keyMarker)}</KeyMarker><UploadIdMarker>${escapeXml(listing.uploadIdMarker)}</UploadIdMarker>` +
-    (truncated && last ? `<NextKeyMarker>${escapeXml(last.key)}</NextKeyMarker><NextUploadIdMarker>${escapeXml(last.uploadId)}</NextUploadIdMarker>` : '') +
+    (truncated && last
+      ? `<NextKeyMarker>${escapeXml(last.key)}</NextKeyMarker><NextUploadIdMarker>${escapeXml(last.uploadId)}</NextUploadIdMarker>`
+      : '') +
     `<Prefix>${escapeXml(listing.prefix)}</Prefix><MaxUploads>${listing.maxUploads}</MaxUploads><IsTruncated>${truncated}</IsTruncated>` +
     page
       .map(

@@ -23,7 +23,11 @@ export const MAX_PARTS = 10000;
 
 /** S3's answer to a body that is not well-formed or does not fit the operation's schema. */
 export function malformedXml(): AwsAuthError {
-  return new AwsAuthError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  return new AwsAuthError(
+    400,
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema',
+  );
 }
 
 /** S3's answer to an XML body past its size limit. */
@@ -113,7 +117,11 @@ export function parseDeleteObjectsBody(body: Buffer | string): DeleteObjectsBody
     objects: objects.map((object) => {
       // ETag, LastModifiedTime and Size (conditional deletes) are not in the sandbox.
       if (childNames(object).some((name) => ['ETag', 'LastModifiedTime', 'Size'].includes(name))) {
-        throw new AwsAuthError(501, 'NotImplemented', 'A header or parameter you provided implies functionality that is not implemented: conditional deletes in DeleteObjects');
+        throw new AwsAuthError(
+          501,
+          'NotImplemented',
+          'A header or parameter you provided implies functionality that is not implemented: conditional deletes in DeleteObjects',
+        );
       }
       onlyChildren(object, ['Key', 'VersionId']);
       const key = requiredText(object, 'Key');
@@ -169,10 +177,12 @@ export function parseTaggingBody(body: Buffer | string): ObjectTag[] {
     onlyChildren(tag, ['Key', 'Value']);
     return { key: requiredText(tag, 'Key'), value: requiredText(tag, 'Value') };
   });
-  if (tags.length > MAX_OBJECT_TAGS) throw new AwsAuthError(400, 'BadRequest', `Object tags cannot be greater than ${MAX_OBJECT_TAGS}`);
+  if (tags.length > MAX_OBJECT_TAGS)
+    throw new AwsAuthError(400, 'BadRequest', `Object tags cannot be greater than ${MAX_OBJECT_TAGS}`);
   const seen = new Set<string>();
   for (const { key, value } of tags) {
-    if (key.length === 0 || [...key].length > MAX_TAG_KEY_CHARS) throw invalidTag('The TagKey you have provided is invalid');
+    if (key.length === 0 || [...key].length > MAX_TAG_KEY_CHARS)
+      throw invalidTag('The TagKey you have provided is invalid');
     if ([...value].length > MAX_TAG_VALUE_CHARS) throw invalidTag('The TagValue you have provided is invalid');
     if (seen.has(key)) throw invalidTag('Cannot provide multiple Tags with the same key');
     seen.add(key);
@@ -206,7 +216,12 @@ export function parseCompleteMultipartUploadBody(body: Buffer | string): Complet
     if (!/^\d{1,9}$/.test(number) || etag === '') throw malformedXml();
     const partNumber = Number(number);
     if (partNumber < 1 || partNumber > MAX_PARTS) {
-      throw new AwsAuthError(400, 'InvalidArgument', `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`, { ArgumentName: 'partNumber', ArgumentValue: number });
+      throw new AwsAuthError(
+        400,
+        'InvalidArgument',
+        `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`,
+        { ArgumentName: 'partNumber', ArgumentValue: number },
+      );
     }
     return { partNumber, etag };
   });
@@ -234,7 +249,9 @@ export interface XmlBodyResults {
 export type XmlBodyKind = keyof XmlBodyResults;
 
 /** The reader of each kind of body; `ownerCanonicalId` is the bucket owner's (for ACLs). Throws S3's errors. */
-export const XML_BODY_READERS: { readonly [K in XmlBodyKind]: (body: Buffer, ownerCanonicalId: string) => XmlBodyResults[K] } = {
+export const XML_BODY_READERS: {
+  readonly [K in XmlBodyKind]: (body: Buffer, ownerCanonicalId: string) => XmlBodyResults[K];
+} = {
   DeleteObjects: (body) => parseDeleteObjectsBody(body),
   PutObjectAcl: (body, owner) => aclBodyGrantsOnlyTo(body, owner),
   PutObjectTagging: (body) => parseTaggingBody(body),

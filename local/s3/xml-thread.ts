@@ -81,7 +81,11 @@ export function startXmlReader(options: XmlReaderOptions): XmlReader {
     if (worker) return worker;
     const started = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { tsxApi: require.resolve('tsx/cjs/api'), bodiesModule: resolve(__dirname, 'xml-bodies.ts'), owner: options.ownerCanonicalId },
+      workerData: {
+        tsxApi: require.resolve('tsx/cjs/api'),
+        bodiesModule: resolve(__dirname, 'xml-bodies.ts'),
+        owner: options.ownerCanonicalId,
+      },
     });
     // Idle, it keeps no process alive; while it holds a body, the caller waits on it anyway.
     started.unref();
@@ -89,7 +93,10 @@ export function startXmlReader(options: XmlReaderOptions): XmlReader {
       const found = waiting.get(answer.id);
       if (!found) return;
       waiting.delete(answer.id);
-      if (answer.error) found.reject(new AwsAuthError(answer.error.status, answer.error.code, answer.error.message, answer.error.details));
+      if (answer.error)
+        found.reject(
+          new AwsAuthError(answer.error.status, answer.error.code, answer.error.message, answer.error.details),
+        );
       else if (answer.failure !== undefined) {
         console.error(`[sandbox s3 gate] the XML reader failed: ${answer.failure}`);
         found.reject(options.busy());

@@ -59,7 +59,12 @@ export interface ReadBodyGuards {
  * error made for it, in the calling service's own shape. A body cut off or timed out rejects
  * too, so nothing waits on a body that will never come.
  */
-export function readBody(req: IncomingMessage, limit: number, tooLarge: () => Error, guards: ReadBodyGuards = {}): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+  tooLarge: () => Error,
+  guards: ReadBodyGuards = {},
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const { signal, lease, overBudget } = guards;
     if (signal?.aborted) {
@@ -147,7 +152,8 @@ export function watchBodyRate(req: IncomingMessage, res: ServerResponse, options
     // Not the client's fault, so not judged: this process was too busy to run the timer on
     // time (or to read the socket), or it is not reading the body yet (the body waits in
     // the request's buffer, e.g. during authorisation).
-    const ourStall = now - lastTick > options.windowMs * 1.5 || (req.readableFlowing !== true && req.readableLength > 0);
+    const ourStall =
+      now - lastTick > options.windowMs * 1.5 || (req.readableFlowing !== true && req.readableLength > 0);
     lastTick = now;
     if (ourStall || bytes - last >= options.minBytesPerWindow) {
       last = bytes;

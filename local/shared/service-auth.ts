@@ -37,7 +37,13 @@ export class ServiceAuthError extends Error {
  * Verifies a request's SigV4 signature (header or presigned) against the service's trusted
  * keys, over the body as received. Returns the key that signed it.
  */
-export function authenticateLongTermKey(req: IncomingMessage, body: Buffer, service: string, keys: readonly LongTermKey[], now: number): LongTermKey {
+export function authenticateLongTermKey(
+  req: IncomingMessage,
+  body: Buffer,
+  service: string,
+  keys: readonly LongTermKey[],
+  now: number,
+): LongTermKey {
   const wire = wireRequest(req);
   let claim;
   let query: [string, string][];
@@ -46,27 +52,38 @@ export function authenticateLongTermKey(req: IncomingMessage, body: Buffer, serv
     claim = readSignatureClaim(wire, query);
     if (claim) checkClaimScopeAndTime(claim, { region: SANDBOX_REGION, service }, now);
   } catch (error) {
-    if (error instanceof AwsAuthError || error instanceof URIError) throw new ServiceAuthError('malformed', error.message);
+    if (error instanceof AwsAuthError || error instanceof URIError)
+      throw new ServiceAuthError('malformed', error.message);
     throw error;
   }
   if (!claim) throw new ServiceAuthError('missing', 'Request is missing Authentication Token');
   const key = keys.find((candidate) => candidate.accessKeyId === claim.accessKeyId);
   if (!key) {
     if (claim.securityToken !== undefined || claim.accessKeyId.startsWith('ASIA')) {
-      throw new ServiceAuthError('temporary-key', `The credentials ${claim.accessKeyId} are not authorized to perform any ${service} action.`);
+      throw new ServiceAuthError(
+        'temporary-key',
+        `The credentials ${claim.accessKeyId} are not authorized to perform any ${service} action.`,
+      );
     }
     throw new ServiceAuthError('unknown-key', 'The security token included in the request is invalid.');
   }
-  if (claim.securityToken !== undefined) throw new ServiceAuthError('unknown-key', 'The security token included in the request is invalid.');
+  if (claim.securityToken !== undefined)
+    throw new ServiceAuthError('unknown-key', 'The security token included in the request is invalid.');
   const payloadHash = claim.kind === 'query' ? 'UNSIGNED-PAYLOAD' : sha256Hex(body);
   if (claim.contentSha256 !== undefined && claim.kind === 'header' && claim.contentSha256 !== payloadHash) {
-    throw new ServiceAuthError('signature', 'The provided x-amz-content-sha256 header does not match what was computed.');
+    throw new ServiceAuthError(
+      'signature',
+      'The provided x-amz-content-sha256 header does not match what was computed.',
+    );
   }
   try {
     verifySignature(wire, query, claim, payloadHash, key.secretAccessKey);
   } catch (error) {
     if (error instanceof AwsAuthError) {
-      throw new ServiceAuthError('signature', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+      throw new ServiceAuthError(
+        'signature',
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+      );
     }
     throw error;
   }

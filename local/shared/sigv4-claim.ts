@@ -4,7 +4,15 @@
  * signature is recomputed (sigv4.ts): scope, date, clock skew or expiry, and for S3 that every
  * x-amz-* header is signed.
  */
-import { AwsAuthError, MAX_CLOCK_SKEW_MS, MAX_PRESIGN_SECONDS, SIGV4_ALGORITHM, headerValue, type SignatureClaim, type WireRequest } from './sigv4';
+import {
+  AwsAuthError,
+  MAX_CLOCK_SKEW_MS,
+  MAX_PRESIGN_SECONDS,
+  SIGV4_ALGORITHM,
+  headerValue,
+  type SignatureClaim,
+  type WireRequest,
+} from './sigv4';
 
 const CREDENTIAL = /^([A-Z0-9]{16,128})\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
@@ -20,7 +28,10 @@ export function parseAmzDate(amzDate: string): number {
 
 /** `YYYYMMDDTHHMMSSZ` of an instant. */
 export function formatAmzDate(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function malformed(kind: SignatureClaim['kind'], message: string): AwsAuthError {
@@ -31,7 +42,11 @@ function malformed(kind: SignatureClaim['kind'], message: string): AwsAuthError 
 
 function parseCredential(kind: SignatureClaim['kind'], credential: string | undefined) {
   const m = credential === undefined ? null : CREDENTIAL.exec(credential);
-  if (!m) throw malformed(kind, `The credential "${credential ?? ''}" is malformed; expecting "<AccessKeyId>/<YYYYMMDD>/<region>/<service>/aws4_request".`);
+  if (!m)
+    throw malformed(
+      kind,
+      `The credential "${credential ?? ''}" is malformed; expecting "<AccessKeyId>/<YYYYMMDD>/<region>/<service>/aws4_request".`,
+    );
   return { accessKeyId: m[1] as string, scopeDate: m[2] as string, region: m[3] as string, service: m[4] as string };
 }
 
@@ -40,16 +55,27 @@ function parseCredential(kind: SignatureClaim['kind'], credential: string | unde
  * query parameters. Returns undefined for a request that carries no signature at all.
  * Throws {@link AwsAuthError} for a signature in a form AWS would not accept.
  */
-export function readSignatureClaim(request: WireRequest, query: readonly [string, string][]): SignatureClaim | undefined {
+export function readSignatureClaim(
+  request: WireRequest,
+  query: readonly [string, string][],
+): SignatureClaim | undefined {
   const authorization = headerValue(request, 'authorization');
   const queryParam = (name: string) => query.find(([key]) => key === name)?.[1];
   const algorithmParam = queryParam('X-Amz-Algorithm');
   if (authorization !== undefined && algorithmParam !== undefined) {
-    throw new AwsAuthError(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.');
+    throw new AwsAuthError(
+      400,
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.',
+    );
   }
   if (authorization !== undefined) {
     if (!authorization.startsWith(`${SIGV4_ALGORITHM} `)) {
-      throw new AwsAuthError(400, 'InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+      throw new AwsAuthError(
+        400,
+        'InvalidRequest',
+        'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+      );
     }
     const fields = new Map<string, string>();
     for (const part of authorization.slice(SIGV4_ALGORITHM.length + 1).split(',')) {
@@ -87,7 +113,8 @@ export function readSignatureClaim(request: WireRequest, query: readonly [string
     const expires = queryParam('X-Amz-Expires') ?? '';
     const signedHeaders = queryParam('X-Amz-SignedHeaders') ?? '';
     const signature = queryParam('X-Amz-Signature') ?? '';
-    if (Number.isNaN(parseAmzDate(amzDate))) throw malformed('query', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'".');
+    if (Number.isNaN(parseAmzDate(amzDate)))
+      throw malformed('query', "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".");
     if (!/^\d{1,6}$/.test(expires) || Number(expires) < 1 || Number(expires) > MAX_PRESIGN_SECONDS) {
       throw malformed('query', `X-Amz-Expires must be from 1 to ${MAX_PRESIGN_SECONDS} seconds.`);
     }
@@ -108,7 +135,11 @@ export function readSignatureClaim(request: WireRequest, query: readonly [string
     };
   }
   if (queryParam('Signature') !== undefined || queryParam('AWSAccessKeyId') !== undefined) {
-    throw new AwsAuthError(400, 'InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+    throw new AwsAuthError(
+      400,
+      'InvalidRequest',
+      'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+    );
   }
   return undefined;
 }
@@ -117,24 +148,42 @@ export function readSignatureClaim(request: WireRequest, query: readonly [string
  * Checks the claim's scope and time against what this service expects: region, service,
  * the scope date matching the request date, clock skew (header) or expiry (presigned).
  */
-export function checkClaimScopeAndTime(claim: SignatureClaim, expected: { region: string; service: string }, now: number): void {
+export function checkClaimScopeAndTime(
+  claim: SignatureClaim,
+  expected: { region: string; service: string },
+  now: number,
+): void {
   if (claim.region !== expected.region) {
-    throw malformed(claim.kind, `The authorization header is malformed; the region '${claim.region}' is wrong; expecting '${expected.region}'`);
+    throw malformed(
+      claim.kind,
+      `The authorization header is malformed; the region '${claim.region}' is wrong; expecting '${expected.region}'`,
+    );
   }
   if (claim.service !== expected.service) {
-    throw malformed(claim.kind, `The authorization header is malformed; incorrect service "${claim.service}". This endpoint belongs to "${expected.service}".`);
+    throw malformed(
+      claim.kind,
+      `The authorization header is malformed; incorrect service "${claim.service}". This endpoint belongs to "${expected.service}".`,
+    );
   }
   if (claim.amzDate.slice(0, 8) !== claim.scopeDate) {
-    throw malformed(claim.kind, `The authorization header is malformed; Invalid credential date "${claim.scopeDate}". This date is not the same as X-Amz-Date: "${claim.amzDate.slice(0, 8)}".`);
+    throw malformed(
+      claim.kind,
+      `The authorization header is malformed; Invalid credential date "${claim.scopeDate}". This date is not the same as X-Amz-Date: "${claim.amzDate.slice(0, 8)}".`,
+    );
   }
   const signedAt = parseAmzDate(claim.amzDate);
   if (claim.kind === 'header') {
     if (Math.abs(now - signedAt) > MAX_CLOCK_SKEW_MS) {
-      throw new AwsAuthError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {
-        RequestTime: claim.amzDate,
-        ServerTime: new Date(now).toISOString(),
-        MaxAllowedSkewMilliseconds: String(MAX_CLOCK_SKEW_MS),
-      });
+      throw new AwsAuthError(
+        403,
+        'RequestTimeTooSkewed',
+        'The difference between the request time and the current time is too large.',
+        {
+          RequestTime: claim.amzDate,
+          ServerTime: new Date(now).toISOString(),
+          MaxAllowedSkewMilliseconds: String(MAX_CLOCK_SKEW_MS),
+        },
+      );
     }
   } else {
     if (signedAt - now > MAX_CLOCK_SKEW_MS) throw new AwsAuthError(403, 'AccessDenied', 'Request is not valid yet');
@@ -160,10 +209,14 @@ export function checkClaimScopeAndTime(claim: SignatureClaim, expected: { region
  */
 export function unsignedAmzHeaders(request: WireRequest, claim: SignatureClaim): string[] {
   const signed = new Set(claim.signedHeaders);
-  return Object.keys(request.headers).filter((name) => name.startsWith('x-amz-') && name !== 'x-amz-content-sha256' && !signed.has(name));
+  return Object.keys(request.headers).filter(
+    (name) => name.startsWith('x-amz-') && name !== 'x-amz-content-sha256' && !signed.has(name),
+  );
 }
 
 /** S3's refusal of a request with unsigned `x-amz-*` headers (see {@link unsignedAmzHeaders}). */
 export function headersNotSigned(names: readonly string[]): AwsAuthError {
-  return new AwsAuthError(403, 'AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: names.join(', ') });
+  return new AwsAuthError(403, 'AccessDenied', 'There were headers present in the request which were not signed', {
+    HeadersNotSigned: names.join(', '),
+  });
 }

@@ -132,7 +132,9 @@ export function canonicalRequest(
   claim: SignatureClaim,
   payloadHash: string,
 ): string {
-  const headers = claim.signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers[name])}\n`).join('');
+  const headers = claim.signedHeaders
+    .map((name) => `${name}:${canonicalHeaderValue(request.headers[name])}\n`)
+    .join('');
   return [
     request.method,
     canonicalUri(request.rawPath, true),
@@ -200,7 +202,12 @@ export function verifySignature(
       403,
       'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-      { AWSAccessKeyId: claim.accessKeyId, StringToSign: stringToSign, SignatureProvided: claim.signature, CanonicalRequest: canonical },
+      {
+        AWSAccessKeyId: claim.accessKeyId,
+        StringToSign: stringToSign,
+        SignatureProvided: claim.signature,
+        CanonicalRequest: canonical,
+      },
     );
   }
   return key;

@@ -8,7 +8,10 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /** Escapes text for an XML element body or attribute. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string,
+  );
 }
 
 /** `<Name>escaped value</Name>` for each entry, in order. */
@@ -28,7 +31,13 @@ export interface XmlElement {
 /** Why a body could not be read as XML; callers turn it into their service's error. */
 export class XmlBodyError extends Error {
   constructor(readonly reason: 'malformed' | 'too-large' | 'too-many-elements') {
-    super(reason === 'malformed' ? 'The XML is not well-formed.' : reason === 'too-large' ? 'The XML body is too large.' : 'The XML body has too many elements.');
+    super(
+      reason === 'malformed'
+        ? 'The XML is not well-formed.'
+        : reason === 'too-large'
+          ? 'The XML body is too large.'
+          : 'The XML body has too many elements.',
+    );
     this.name = 'XmlBodyError';
   }
 }
@@ -95,10 +104,12 @@ function decodeEntities(text: string): string {
     if (decoded === undefined) {
       const hex = name.startsWith('#x');
       const digits = name.slice(hex ? 2 : 1);
-      if (!name.startsWith('#') || digits === '' || !(hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits)) throw new XmlBodyError('malformed');
+      if (!name.startsWith('#') || digits === '' || !(hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits))
+        throw new XmlBodyError('malformed');
       const codePoint = Number.parseInt(digits, hex ? 16 : 10);
       // XML's Char production: no NUL, no surrogate halves, nothing past U+10FFFF.
-      if (!(codePoint > 0 && codePoint <= 0x10ffff) || (codePoint >= 0xd800 && codePoint <= 0xdfff)) throw new XmlBodyError('malformed');
+      if (!(codePoint > 0 && codePoint <= 0x10ffff) || (codePoint >= 0xd800 && codePoint <= 0xdfff))
+        throw new XmlBodyError('malformed');
       decoded = String.fromCodePoint(codePoint);
     }
     out += text.slice(at, amp) + decoded;
@@ -111,7 +122,9 @@ function normalise(value: unknown): XmlNode {
   if (typeof value === 'string') return decodeEntities(value);
   if (value === null || typeof value !== 'object') return '';
   // fast-xml-parser gives lists for elements, and for text a list or a single value.
-  const entries = Object.entries(value as Record<string, unknown>).map(([name, list]) => [name, Array.isArray(list) ? list : [list]] as const);
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([name, list]) => [name, Array.isArray(list) ? list : [list]] as const,
+  );
   // A leaf that is only text (fast-xml-parser gives `{ '#text': ... }` for some leaves).
   if (entries.every(([name]) => name === TEXT)) return decodeEntities(entries.flatMap(([, list]) => list).join(''));
   const element: Record<string, XmlNode[]> = Object.create(null) as Record<string, XmlNode[]>;
@@ -132,7 +145,10 @@ function normalise(value: unknown): XmlNode {
  * and CDATA sections (no S3 client sends them, and refusing them keeps one reading of a body),
  * unknown entities, and nesting deeper than the limit.
  */
-export function parseXmlBody(body: Buffer | string, limits: XmlLimits): { readonly root: string; readonly content: XmlNode } {
+export function parseXmlBody(
+  body: Buffer | string,
+  limits: XmlLimits,
+): { readonly root: string; readonly content: XmlNode } {
   if (Buffer.byteLength(body) > limits.maxBytes) throw new XmlBodyError('too-large');
   let text: string;
   try {
@@ -153,7 +169,8 @@ export function parseXmlBody(body: Buffer | string, limits: XmlLimits): { readon
   }
   const roots = Object.entries(document as Record<string, unknown>).filter(([name]) => name !== TEXT);
   const [first] = roots;
-  if (roots.length !== 1 || !first || !Array.isArray(first[1]) || first[1].length !== 1) throw new XmlBodyError('malformed');
+  if (roots.length !== 1 || !first || !Array.isArray(first[1]) || first[1].length !== 1)
+    throw new XmlBodyError('malformed');
   return { root: first[0], content: normalise(first[1][0]) };
 }
 

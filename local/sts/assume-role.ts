@@ -52,23 +52,33 @@ function checkPolicyDocument(text: string): void {
     throw new StsError(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
   }
   const malformed = (why: string) => new StsError(400, 'MalformedPolicyDocument', why);
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) throw malformed('The policy must be a JSON object.');
+  if (document === null || typeof document !== 'object' || Array.isArray(document))
+    throw malformed('The policy must be a JSON object.');
   const { Version, Statement } = document as { Version?: unknown; Statement?: unknown };
-  if (Version !== undefined && Version !== '2012-10-17' && Version !== '2008-10-17') throw malformed('The policy must contain a valid version string.');
+  if (Version !== undefined && Version !== '2012-10-17' && Version !== '2008-10-17')
+    throw malformed('The policy must contain a valid version string.');
   const statements = Array.isArray(Statement) ? Statement : Statement === undefined ? [] : [Statement];
   if (statements.length === 0) throw malformed('Syntax errors in policy.');
   for (const statement of statements as unknown[]) {
     if (statement === null || typeof statement !== 'object') throw malformed('Syntax errors in policy.');
     const s = statement as Record<string, unknown>;
-    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw malformed('Syntax errors in policy: Effect must be Allow or Deny.');
-    if ((s.Action === undefined) === (s.NotAction === undefined)) throw malformed('Syntax errors in policy: a statement needs Action or NotAction.');
-    if ((s.Resource === undefined) === (s.NotResource === undefined)) throw malformed('Syntax errors in policy: a statement needs Resource or NotResource.');
-    if (s.Principal !== undefined || s.NotPrincipal !== undefined) throw malformed('Policy document should not specify a principal.');
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny')
+      throw malformed('Syntax errors in policy: Effect must be Allow or Deny.');
+    if ((s.Action === undefined) === (s.NotAction === undefined))
+      throw malformed('Syntax errors in policy: a statement needs Action or NotAction.');
+    if ((s.Resource === undefined) === (s.NotResource === undefined))
+      throw malformed('Syntax errors in policy: a statement needs Resource or NotResource.');
+    if (s.Principal !== undefined || s.NotPrincipal !== undefined)
+      throw malformed('Policy document should not specify a principal.');
   }
 }
 
 /** The member list `Prefix.member.N.Field` of a query-protocol request, in N order. */
-function memberList(params: ReadonlyMap<string, string>, prefix: string, fields: readonly string[]): Record<string, string | undefined>[] {
+function memberList(
+  params: ReadonlyMap<string, string>,
+  prefix: string,
+  fields: readonly string[],
+): Record<string, string | undefined>[] {
   const members = new Map<number, Record<string, string | undefined>>();
   for (const [name, value] of params) {
     const m = new RegExp(`^${prefix}\\.member\\.(\\d+)\\.(\\w+)$`).exec(name);
@@ -82,92 +92,148 @@ function memberList(params: ReadonlyMap<string, string>, prefix: string, fields:
 }
 
 /** Validates AssumeRole's parameters and returns the session it would create. */
-export function assumeRole(params: ReadonlyMap<string, string>, callerArn: string, now: number): { session: StsSession; packedPercent: number } {
+export function assumeRole(
+  params: ReadonlyMap<string, string>,
+  callerArn: string,
+  now: number,
+): { session: StsSession; packedPercent: number } {
   const roleArn = params.get('RoleArn');
   const roleSessionName = params.get('RoleSessionName');
-  if (roleArn === undefined) throw validationError("1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+  if (roleArn === undefined)
+    throw validationError(
+      "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+    );
   if (roleSessionName === undefined) {
-    throw validationError("1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+    throw validationError(
+      "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+    );
   }
   if (roleArn.length < 20 || roleArn.length > 2048) {
-    throw validationError(`1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length between 20 and 2048`);
+    throw validationError(
+      `1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length between 20 and 2048`,
+    );
   }
   if (roleSessionName.length < 2 || roleSessionName.length > 64) {
-    throw validationError(`1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64`);
+    throw validationError(
+      `1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64`,
+    );
   }
   if (!SESSION_NAME.test(roleSessionName)) {
-    throw validationError(`1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+    throw validationError(
+      `1 validation error detected: Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
   }
 
   const durationText = params.get('DurationSeconds');
   let durationSeconds = 3600;
   if (durationText !== undefined) {
-    if (!/^\d{1,9}$/.test(durationText)) throw validationError(`Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+    if (!/^\d{1,9}$/.test(durationText))
+      throw validationError(
+        `Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`,
+      );
     durationSeconds = Number(durationText);
     if (durationSeconds < 900) {
-      throw validationError(`1 validation error detected: Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+      throw validationError(
+        `1 validation error detected: Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
+      );
     }
     if (durationSeconds > 43200) {
-      throw validationError(`1 validation error detected: Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`);
+      throw validationError(
+        `1 validation error detected: Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`,
+      );
     }
     if (durationSeconds > ROLE_CHAINING_MAX_SECONDS) {
-      throw validationError('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+      throw validationError(
+        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      );
     }
   }
 
   const policy = params.get('Policy');
   if (policy !== undefined) {
     if (policy.length < 1 || policy.length > MAX_POLICY_CHARACTERS) {
-      throw validationError(`1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to ${MAX_POLICY_CHARACTERS}`);
+      throw validationError(
+        `1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to ${MAX_POLICY_CHARACTERS}`,
+      );
     }
     if (!POLICY_CHARACTERS.test(policy)) {
-      throw validationError("1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+      throw validationError(
+        "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+      );
     }
     checkPolicyDocument(policy);
   }
   if ([...params.keys()].some((name) => name.startsWith('PolicyArns.'))) {
-    throw new StsError(400, 'InvalidParameterValue', 'The sandbox STS does not resolve managed policy ARNs; pass an inline session policy.');
+    throw new StsError(
+      400,
+      'InvalidParameterValue',
+      'The sandbox STS does not resolve managed policy ARNs; pass an inline session policy.',
+    );
   }
 
   const sourceIdentity = params.get('SourceIdentity');
   if (sourceIdentity !== undefined) {
     if (sourceIdentity.length < 2 || sourceIdentity.length > 64) {
-      throw validationError(`1 validation error detected: Value '${sourceIdentity}' at 'sourceIdentity' failed to satisfy constraint: Member must have length between 2 and 64`);
+      throw validationError(
+        `1 validation error detected: Value '${sourceIdentity}' at 'sourceIdentity' failed to satisfy constraint: Member must have length between 2 and 64`,
+      );
     }
     if (!SESSION_NAME.test(sourceIdentity)) {
-      throw validationError(`1 validation error detected: Value '${sourceIdentity}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+      throw validationError(
+        `1 validation error detected: Value '${sourceIdentity}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
     }
-    if (sourceIdentity.toLowerCase().startsWith('aws:')) throw validationError('SourceIdentity must not start with the text aws:.');
+    if (sourceIdentity.toLowerCase().startsWith('aws:'))
+      throw validationError('SourceIdentity must not start with the text aws:.');
   }
 
   const tagMembers = memberList(params, 'Tags', ['Key', 'Value']);
   if (tagMembers.length > MAX_SESSION_TAGS) {
-    throw validationError(`1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SESSION_TAGS}`);
+    throw validationError(
+      `1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SESSION_TAGS}`,
+    );
   }
   const tags: Record<string, string> = {};
   const seenKeys = new Set<string>();
   for (const { Key: key, Value: value } of tagMembers) {
     if (key === undefined || value === undefined) throw validationError('Each session tag needs a Key and a Value.');
     if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key)) {
-      throw validationError(`1 validation error detected: Value '${key}' at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
+      throw validationError(
+        `1 validation error detected: Value '${key}' at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`,
+      );
     }
     if (value.length > 256 || !TAG_TEXT.test(value)) {
-      throw validationError(`1 validation error detected: Value '${value}' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`);
+      throw validationError(
+        `1 validation error detected: Value '${value}' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`,
+      );
     }
-    if (key.toLowerCase().startsWith('aws:')) throw new StsError(400, 'InvalidParameterValue', 'Tag keys must not start with aws:.');
+    if (key.toLowerCase().startsWith('aws:'))
+      throw new StsError(400, 'InvalidParameterValue', 'Tag keys must not start with aws:.');
     if (seenKeys.has(key.toLowerCase())) {
-      throw new StsError(400, 'InvalidParameterValue', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
+      throw new StsError(
+        400,
+        'InvalidParameterValue',
+        'Duplicate tag keys found. Please note that Tag keys are case insensitive.',
+      );
     }
     seenKeys.add(key.toLowerCase());
     tags[key] = value;
   }
   const packedBytes = deflateRawSync(JSON.stringify([policy ?? '', tags])).length;
   if (packedBytes > PACKED_POLICY_LIMIT_BYTES) {
-    throw new StsError(400, 'PackedPolicyTooLarge', `Packed policy consumes ${Math.ceil((packedBytes / PACKED_POLICY_LIMIT_BYTES) * 100)}% of allotted space, please use smaller policy.`);
+    throw new StsError(
+      400,
+      'PackedPolicyTooLarge',
+      `Packed policy consumes ${Math.ceil((packedBytes / PACKED_POLICY_LIMIT_BYTES) * 100)}% of allotted space, please use smaller policy.`,
+    );
   }
 
   if (roleArn !== SANDBOX_VENDING_ROLE_ARN) {
-    throw new StsError(403, 'AccessDenied', `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    throw new StsError(
+      403,
+      'AccessDenied',
+      `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    );
   }
   const session: StsSession = {
     accessKeyId: newTemporaryAccessKeyId(),
@@ -218,4 +284,3 @@ export function errorXml(error: StsError, requestId: string): string {
     `<RequestId>${requestId}</RequestId></ErrorResponse>`
   );
 }
-

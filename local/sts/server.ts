@@ -15,7 +15,15 @@ import { AwsAuthError, parseQuery, sha256Hex, verifySignature, wireRequest } fro
 import { checkClaimScopeAndTime, readSignatureClaim } from '../shared/sigv4-claim';
 import { escapeXml, xmlElements } from '../shared/xml';
 
-import { MAX_FORM_BYTES, STS_NAMESPACE, STS_VERSION, StsError, assumeRole, assumeRoleXml, errorXml } from './assume-role';
+import {
+  MAX_FORM_BYTES,
+  STS_NAMESPACE,
+  STS_VERSION,
+  StsError,
+  assumeRole,
+  assumeRoleXml,
+  errorXml,
+} from './assume-role';
 
 /** Who signed a request: the function's long-term key, or a session this STS issued. */
 interface Caller {
@@ -34,7 +42,12 @@ export interface StsServerOptions {
 }
 
 /** Authenticates a request by its SigV4 signature, as STS does before anything else. */
-function authenticate(req: IncomingMessage, body: Buffer, { sessions, functionKey }: StsServerOptions, now: number): Caller {
+function authenticate(
+  req: IncomingMessage,
+  body: Buffer,
+  { sessions, functionKey }: StsServerOptions,
+  now: number,
+): Caller {
   const wire = wireRequest(req);
   let query: [string, string][];
   try {
@@ -69,7 +82,8 @@ function authenticate(req: IncomingMessage, body: Buffer, { sessions, functionKe
     if (!session || claim.securityToken !== session.sessionToken) {
       throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     }
-    if (now >= session.expiresAt) throw new StsError(400, 'ExpiredToken', 'The security token included in the request is expired');
+    if (now >= session.expiresAt)
+      throw new StsError(400, 'ExpiredToken', 'The security token included in the request is expired');
     secret = session.secretAccessKey;
     caller = { arn: session.assumedRoleArn, userId: session.assumedRoleId, kind: 'session' };
   }
@@ -87,7 +101,11 @@ function authenticate(req: IncomingMessage, body: Buffer, { sessions, functionKe
     throw error;
   }
   if (claim.contentSha256 !== undefined && claim.kind === 'header' && claim.contentSha256 !== payloadHash) {
-    throw new StsError(400, 'SignatureDoesNotMatch', 'The provided x-amz-content-sha256 header does not match what was computed.');
+    throw new StsError(
+      400,
+      'SignatureDoesNotMatch',
+      'The provided x-amz-content-sha256 header does not match what was computed.',
+    );
   }
   return caller;
 }
@@ -100,25 +118,44 @@ export function createStsHandler(options: StsServerOptions): (req: IncomingMessa
   return (req, res) => {
     const requestId = randomUUID();
     const send = (status: number, xml: string) => {
-      res.writeHead(status, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': requestId, 'Content-Length': Buffer.byteLength(xml) });
+      res.writeHead(status, {
+        'Content-Type': 'text/xml',
+        'x-amzn-RequestId': requestId,
+        'Content-Length': Buffer.byteLength(xml),
+      });
       res.end(xml);
     };
     void (async () => {
       try {
-        if (req.method !== 'POST' && req.method !== 'GET') throw new StsError(405, 'InvalidAction', 'STS accepts GET and POST only.');
-        const body = await readBody(req, MAX_FORM_BYTES, () => new StsError(413, 'RequestEntityTooLarge', 'The request is too large.'));
+        if (req.method !== 'POST' && req.method !== 'GET')
+          throw new StsError(405, 'InvalidAction', 'STS accepts GET and POST only.');
+        const body = await readBody(
+          req,
+          MAX_FORM_BYTES,
+          () => new StsError(413, 'RequestEntityTooLarge', 'The request is too large.'),
+        );
         const at = now();
         const caller = authenticate(req, body, options, at);
         const params = new Map<string, string>();
         const queryStart = (req.url ?? '').indexOf('?');
-        for (const [name, value] of new URLSearchParams(queryStart === -1 ? '' : (req.url ?? '').slice(queryStart + 1))) params.set(name, value);
+        for (const [name, value] of new URLSearchParams(queryStart === -1 ? '' : (req.url ?? '').slice(queryStart + 1)))
+          params.set(name, value);
         for (const [name, value] of new URLSearchParams(body.toString('utf8'))) params.set(name, value);
         const action = params.get('Action');
         if (action === undefined) throw new StsError(400, 'MissingAction', 'Missing Action');
-        if (params.get('Version') !== STS_VERSION) throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`);
+        if (params.get('Version') !== STS_VERSION)
+          throw new StsError(
+            400,
+            'InvalidAction',
+            `Could not find operation ${action} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`,
+          );
         if (action === 'AssumeRole') {
           if (caller.kind !== 'function') {
-            throw new StsError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.get('RoleArn') ?? ''}`);
+            throw new StsError(
+              403,
+              'AccessDenied',
+              `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.get('RoleArn') ?? ''}`,
+            );
           }
           const { session, packedPercent } = assumeRole(params, caller.arn, at);
           options.sessions.add(session);
@@ -131,10 +168,17 @@ export function createStsHandler(options: StsServerOptions): (req: IncomingMessa
               `</GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
           );
         } else {
-          throw new StsError(400, 'InvalidAction', `Could not find operation ${escapeXml(action)} for version ${STS_VERSION}`);
+          throw new StsError(
+            400,
+            'InvalidAction',
+            `Could not find operation ${escapeXml(action)} for version ${STS_VERSION}`,
+          );
         }
       } catch (error) {
-        const stsError = error instanceof StsError ? error : new StsError(500, 'InternalFailure', 'The request processing has failed because of an unknown error.');
+        const stsError =
+          error instanceof StsError
+            ? error
+            : new StsError(500, 'InternalFailure', 'The request processing has failed because of an unknown error.');
         if (!(error instanceof StsError)) console.error('[sandbox sts] unexpected error', error);
         if (!res.headersSent) send(stsError.status, errorXml(stsError, requestId));
       }
@@ -143,7 +187,9 @@ export function createStsHandler(options: StsServerOptions): (req: IncomingMessa
 }
 
 /** Starts the local STS on a loopback port (0 = any free port). */
-export async function startSts(options: StsServerOptions & { port?: number }): Promise<{ server: Server; url: string }> {
+export async function startSts(
+  options: StsServerOptions & { port?: number },
+): Promise<{ server: Server; url: string }> {
   const server = createServer(createStsHandler(options));
   const port = await listenOnLoopback(server, options.port ?? 0);
   return { server, url: `http://127.0.0.1:${port}` };

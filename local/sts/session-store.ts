@@ -75,7 +75,8 @@ export class SessionStore {
         if (!line.trim()) continue;
         try {
           const session = JSON.parse(line) as StsSession;
-          if (typeof session.accessKeyId === 'string' && session.expiresAt > now) this.sessions.set(session.accessKeyId, session);
+          if (typeof session.accessKeyId === 'string' && session.expiresAt > now)
+            this.sessions.set(session.accessKeyId, session);
         } catch {
           // A line torn by a crash mid-write is skipped; the sessions before it still load.
         }

@@ -45,7 +45,9 @@ await Promise.all([
   build({ ...common, format: 'cjs', outExtension: { '.js': '.cjs' }, plugins: [coreAsSibling('index.cjs')] }),
 ]);
 const tsc = join(here, '../../node_modules/typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.json'), '--outDir', join(staging, 'types')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.json'), '--outDir', join(staging, 'types')], {
+  stdio: 'inherit',
+});
 const previous = `${dist}.previous-${process.pid}`;
 rmSync(previous, { recursive: true, force: true });
 try {

@@ -5,8 +5,19 @@
  * vending role and the bucket are seen.
  */
 import '../support/handler-env';
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { DeleteObjectsCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteRolePolicyCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -61,7 +72,12 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   process.env.IAM_PROPAGATION_SECONDS = '0';
   sts.on(AssumeRoleCommand).callsFake(async () => ({
-    Credentials: { AccessKeyId: 'ASIADELETE', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) },
+    Credentials: {
+      AccessKeyId: 'ASIADELETE',
+      SecretAccessKey: 's',
+      SessionToken: 't',
+      Expiration: new Date(Date.now() + 3_600_000),
+    },
   }));
   register = ((await import('../../lambda/handlers/register')) as { handler: Handler }).handler;
   accountDelete = ((await import('../../lambda/handlers/account-delete')) as { handler: Handler }).handler;
@@ -117,7 +133,10 @@ describe('DELETE /account handler', () => {
     expect((await accountDelete(deleteEvent(undefined, { currentPassword: PASSWORD }), context)).statusCode).toBe(401);
     // None of those queued anything or changed bob.
     expect(await new DynamoDeletionQueue(dynamo.client, TABLE).get(parseUsername('hd-bob'))).toBeUndefined();
-    expect(await new DynamoUserStore(dynamo.client, TABLE).getUser(parseUsername('hd-bob'))).toMatchObject({ disabled: false, sessionGeneration: 0 });
+    expect(await new DynamoUserStore(dynamo.client, TABLE).getUser(parseUsername('hd-bob'))).toMatchObject({
+      disabled: false,
+      sessionGeneration: 0,
+    });
   });
 });
 
@@ -132,7 +151,13 @@ describe('deletion worker handler', () => {
     const token = await newUser('hd-carol');
     expect((await accountDelete(deleteEvent(token, { currentPassword: PASSWORD }), context)).statusCode).toBe(202);
     s3.on(ListObjectVersionsCommand)
-      .resolvesOnce({ Versions: [{ Key: 'hd-carol/a.txt', VersionId: 'v1' }, { Key: 'hd-carol/a.txt', VersionId: 'v2' }], DeleteMarkers: [{ Key: 'hd-carol/b.txt', VersionId: 'm1' }] })
+      .resolvesOnce({
+        Versions: [
+          { Key: 'hd-carol/a.txt', VersionId: 'v1' },
+          { Key: 'hd-carol/a.txt', VersionId: 'v2' },
+        ],
+        DeleteMarkers: [{ Key: 'hd-carol/b.txt', VersionId: 'm1' }],
+      })
       .resolves({});
 
     sent = [];
@@ -143,7 +168,10 @@ describe('deletion worker handler', () => {
     expect(s3.commandCalls(DeleteObjectsCommand)).toEqual([]);
 
     expect(await worker()).toEqual({ advanced: 1, failed: 0 });
-    expect(s3.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input.Prefix)).toEqual(['hd-carol/', 'hd-carol/']);
+    expect(s3.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input.Prefix)).toEqual([
+      'hd-carol/',
+      'hd-carol/',
+    ]);
     expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete?.Objects)).toEqual([
       [
         { Key: 'hd-carol/a.txt', VersionId: 'v1' },
@@ -157,7 +185,9 @@ describe('deletion worker handler', () => {
     expect(await worker()).toEqual({ advanced: 0, failed: 0 });
     // Every DynamoDB call of the whole deletion is one the stack grants the worker.
     const actions = [...new Set(sent)].map((name) => (name === 'Query' ? name : `${name}Item`));
-    expect(actions.filter((action) => !(DELETION_WORKER.tableActions as readonly string[]).includes(action))).toEqual([]);
+    expect(actions.filter((action) => !(DELETION_WORKER.tableActions as readonly string[]).includes(action))).toEqual(
+      [],
+    );
     expect(actions).toEqual(expect.arrayContaining(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']));
   });
 
@@ -167,8 +197,12 @@ describe('deletion worker handler', () => {
     expect(await worker()).toEqual({ advanced: 1, failed: 0 });
     s3.on(ListObjectVersionsCommand).rejects(new Error('S3 is down'));
     expect(await worker()).toEqual({ advanced: 0, failed: 1 });
-    expect(await new DynamoUserStore(dynamo.client, TABLE).getUser(parseUsername('hd-dave'))).toMatchObject({ disabled: true });
-    expect(await new DynamoDeletionQueue(dynamo.client, TABLE).get(parseUsername('hd-dave'))).toMatchObject({ cutOffAppliedAt: expect.any(Number) });
+    expect(await new DynamoUserStore(dynamo.client, TABLE).getUser(parseUsername('hd-dave'))).toMatchObject({
+      disabled: true,
+    });
+    expect(await new DynamoDeletionQueue(dynamo.client, TABLE).get(parseUsername('hd-dave'))).toMatchObject({
+      cutOffAppliedAt: expect.any(Number),
+    });
     s3.on(ListObjectVersionsCommand).resolves({});
     expect(await worker()).toEqual({ advanced: 1, failed: 0 });
     expect(await worker()).toEqual({ advanced: 0, failed: 0 });

@@ -21,10 +21,19 @@ function s3For(vended: Pick<VendResponse, 'credentials' | 'storage'>): S3Client 
 }
 
 /** `DELETE /account` with a JSON body (or none) and a session token. */
-async function deleteAccount(token: string, body?: unknown): Promise<{ status: number; body: { deletion?: { status: string; completesAfter: string }; error?: { code: string } } }> {
+async function deleteAccount(
+  token: string,
+  body?: unknown,
+): Promise<{
+  status: number;
+  body: { deletion?: { status: string; completesAfter: string }; error?: { code: string } };
+}> {
   const response = await fetch(`${sandbox().apiUrl}/account`, {
     method: 'DELETE',
-    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
@@ -36,7 +45,9 @@ async function folderKeys(username: string): Promise<string[]> {
   const { localTarget } = await import('../../admin/target');
   const target = localTarget();
   try {
-    const { Contents } = await target.s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: `${username}/` }));
+    const { Contents } = await target.s3.send(
+      new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: `${username}/` }),
+    );
     return (Contents ?? []).map((object) => object.Key ?? '');
   } finally {
     target.close();
@@ -44,7 +55,9 @@ async function folderKeys(username: string): Promise<string[]> {
 }
 
 async function listOwn(vended: VendResponse): Promise<string> {
-  return s3ErrorCode(s3For(vended).send(new ListObjectsV2Command({ Bucket: vended.storage.bucket, Prefix: vended.storage.prefix })));
+  return s3ErrorCode(
+    s3For(vended).send(new ListObjectsV2Command({ Bucket: vended.storage.bucket, Prefix: vended.storage.prefix })),
+  );
 }
 
 /** Sweeps until the user's deletion has finished (the sandbox's timer may run some of the steps). */
@@ -54,7 +67,8 @@ async function sweepUntilDeleted(username: string): Promise<void> {
     const mine = outcomes.find((outcome) => outcome.username === username);
     if (mine?.error) throw mine.error;
     if (mine?.progress?.state === 'deleted') return;
-    if (!mine && (await postJson(`${sandbox().apiUrl}/register`, { username, password: PASSWORD })).status === 409) return;
+    if (!mine && (await postJson(`${sandbox().apiUrl}/register`, { username, password: PASSWORD })).status === 409)
+      return;
   }
   throw new Error(`${username}'s deletion did not finish in five sweeps`);
 }
@@ -65,7 +79,9 @@ describe('DELETE /account', () => {
     const alice = await register(apiUrl, 'del-alice', PASSWORD);
     const s3 = s3For(alice);
     for (const key of ['notes.txt', 'photos/cat.jpg']) {
-      await s3.send(new PutObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}${key}`, Body: key }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}${key}`, Body: key }),
+      );
     }
     expect(await folderKeys('del-alice')).toHaveLength(2);
 
@@ -75,13 +91,21 @@ describe('DELETE /account', () => {
     expect(Date.parse(answer.body.deletion?.completesAfter ?? '')).toBeGreaterThan(Date.now() - 60_000);
 
     // At once: the session is dead, the password no longer logs in, nothing more is vended.
-    expect((await postJson(`${apiUrl}/token`, undefined, { Authorization: `Bearer ${alice.session.token}` })).status).toBe(401);
+    expect(
+      (await postJson(`${apiUrl}/token`, undefined, { Authorization: `Bearer ${alice.session.token}` })).status,
+    ).toBe(401);
     expect((await postJson(`${apiUrl}/login`, { username: 'del-alice', password: PASSWORD })).status).toBe(401);
 
     // The worker's first step puts the cut-off on the vending role: her vended credentials are denied.
     await sandbox().sweepDeletions();
     expect(await listOwn(alice)).toBe('AccessDenied');
-    expect(await s3ErrorCode(s3.send(new PutObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}late.txt`, Body: 'x' })))).toBe('AccessDenied');
+    expect(
+      await s3ErrorCode(
+        s3.send(
+          new PutObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}late.txt`, Body: 'x' }),
+        ),
+      ),
+    ).toBe('AccessDenied');
 
     await sweepUntilDeleted('del-alice');
     expect(await folderKeys('del-alice')).toEqual([]);
@@ -92,14 +116,18 @@ describe('DELETE /account', () => {
   it('a thief with a stolen session but no password gets 401 (400 without a body), and nothing changes', async () => {
     const { apiUrl } = sandbox();
     const bob = await register(apiUrl, 'del-bob', PASSWORD);
-    await s3For(bob).send(new PutObjectCommand({ Bucket: bob.storage.bucket, Key: `${bob.storage.prefix}keep.txt`, Body: 'keep' }));
+    await s3For(bob).send(
+      new PutObjectCommand({ Bucket: bob.storage.bucket, Key: `${bob.storage.prefix}keep.txt`, Body: 'keep' }),
+    );
     expect((await deleteAccount(bob.session.token, { currentPassword: 'not the password' })).status).toBe(401);
     expect((await deleteAccount(bob.session.token)).status).toBe(400);
     expect((await deleteAccount('x'.repeat(43), { currentPassword: PASSWORD })).status).toBe(401);
 
     const outcomes = await sandbox().sweepDeletions();
     expect(outcomes.filter((outcome) => outcome.username === 'del-bob')).toEqual([]);
-    expect((await postJson(`${apiUrl}/token`, undefined, { Authorization: `Bearer ${bob.session.token}` })).status).toBe(200);
+    expect(
+      (await postJson(`${apiUrl}/token`, undefined, { Authorization: `Bearer ${bob.session.token}` })).status,
+    ).toBe(200);
     expect(await listOwn(bob)).toBe('resolved');
     expect(await folderKeys('del-bob')).toEqual(['del-bob/keep.txt']);
   });

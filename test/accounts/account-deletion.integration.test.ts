@@ -54,7 +54,10 @@ function setup() {
   const folder: FolderPurger = { purge: async (username) => (purged.push(username), 3) };
   const deletion = new AccountDeletion({
     authenticate: (token) => service.sessions.authenticate(token),
-    stepUp: (live, proof) => ('currentPassword' in proof ? service.stepUp.stepUp(live, proof, {}, 'account delete') : Promise.reject(new AuthenticationError())),
+    stepUp: (live, proof) =>
+      'currentPassword' in proof
+        ? service.stepUp.stepUp(live, proof, {}, 'account delete')
+        : Promise.reject(new AuthenticationError()),
     users: store.users,
     admin: new AccountAdmin(deps),
     queue,
@@ -92,14 +95,18 @@ describe('self-service deletion on DynamoDB', () => {
     expect(s.purged).toEqual([name]);
     expect(await s.store.users.getUser(name)).toBeUndefined();
     expect(await s.queue.list()).toEqual([]);
-    expect(await thrown(s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
+    expect(
+      await thrown(s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD }))),
+    ).toBeInstanceOf(UsernameTakenError);
   });
 
   it('a stolen session without the password queues nothing and changes nothing', async () => {
     const s = setup();
     const name = newName();
     const { session } = await s.service.accounts.register(parseRegisterRequest({ username: name, password: PASSWORD }));
-    expect(await thrown(s.deletion.request(session.token, { currentPassword: 'not the password' as never }))).toBeInstanceOf(AuthenticationError);
+    expect(
+      await thrown(s.deletion.request(session.token, { currentPassword: 'not the password' as never })),
+    ).toBeInstanceOf(AuthenticationError);
     expect(await s.queue.get(name)).toBeUndefined();
     expect(await s.store.users.getUser(name)).toMatchObject({ disabled: false, sessionGeneration: 0 });
   });

@@ -5,7 +5,13 @@
  * hold), each step idempotent.
  */
 import { AccountAdmin } from '../../lambda/operator/account-admin';
-import { AccountDeletion, type CredentialCutOff, type DeletionQueue, type DeletionRequest, type FolderPurger } from '../../lambda/accounts/account-deletion';
+import {
+  AccountDeletion,
+  type CredentialCutOff,
+  type DeletionQueue,
+  type DeletionRequest,
+  type FolderPurger,
+} from '../../lambda/accounts/account-deletion';
 import { AuthenticationError, CutOffPendingError, UsernameTakenError } from '../../lambda/platform/errors';
 import { createServices } from '../../lambda/services';
 import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
@@ -65,7 +71,12 @@ class MemoryFolders implements FolderPurger {
 function setup() {
   const backend = inMemoryBackend();
   const store = new InMemoryMfaStore();
-  const service = createServices({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
+  const service = createServices({
+    ...backend,
+    factors: store,
+    challenges: store,
+    sleep: async (ms) => backend.clock.advance(ms),
+  });
   const queue = new MemoryQueue();
   const cutOff = new MemoryCutOff(() => backend.clock.now());
   const folders = new MemoryFolders();
@@ -99,15 +110,19 @@ describe('AccountDeletion.request (DELETE /account)', () => {
   it('after the password, refuses logins and every session at once and stores the cut-off on the record; answers pending', async () => {
     const s = setup();
     const token = await aliceWithFiles(s);
-    const other = (await loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).session.token;
+    const other = (await loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).session
+      .token;
     const pending = await s.deletion.request(token, { currentPassword: PASSWORD as never });
     expect(pending.status).toBe('pending');
     const user = await s.backend.users.getUser(alice);
     expect(user).toMatchObject({ disabled: true, sessionGeneration: 1 });
     expect(user!.cutOffAt).toBeGreaterThan(s.backend.clock.now() + MARGIN_MS);
     expect(Date.parse(pending.completesAfter)).toBe(user!.cutOffAt! + PROPAGATION_MS);
-    for (const session of [token, other]) expect(await thrown(s.service.sessions.token(session))).toBeInstanceOf(AuthenticationError);
-    expect(await thrown(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
+    for (const session of [token, other])
+      expect(await thrown(s.service.sessions.token(session))).toBeInstanceOf(AuthenticationError);
+    expect(
+      await thrown(loginSession(s.service, parseLoginRequest({ username: 'alice', password: PASSWORD }))),
+    ).toBeInstanceOf(AuthenticationError);
     expect(s.queue.items.get(alice)).toMatchObject({ cutOffAt: user!.cutOffAt, userId: user!.userId });
     expect((await s.backend.audit.list(alice, 10)).map((event) => event.type)).toContain('deletion_requested');
   });
@@ -115,7 +130,9 @@ describe('AccountDeletion.request (DELETE /account)', () => {
   it('a thief with a stolen session but without the password deletes nothing', async () => {
     const s = setup();
     const token = await aliceWithFiles(s);
-    expect(await thrown(s.deletion.request(token, { currentPassword: 'not the password' as never }))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.deletion.request(token, { currentPassword: 'not the password' as never }))).toBeInstanceOf(
+      AuthenticationError,
+    );
     expect(s.queue.items.size).toBe(0);
     expect(await s.backend.users.getUser(alice)).toMatchObject({ disabled: false, sessionGeneration: 0 });
     expect((await s.service.sessions.token(token)).credentials).toBeDefined();
@@ -124,7 +141,9 @@ describe('AccountDeletion.request (DELETE /account)', () => {
   it('without a session it is a 401 before any step-up', async () => {
     const s = setup();
     await aliceWithFiles(s);
-    expect(await thrown(s.deletion.request(undefined, { currentPassword: PASSWORD as never }))).toBeInstanceOf(AuthenticationError);
+    expect(await thrown(s.deletion.request(undefined, { currentPassword: PASSWORD as never }))).toBeInstanceOf(
+      AuthenticationError,
+    );
     expect(s.queue.items.size).toBe(0);
   });
 });
@@ -152,12 +171,16 @@ describe('AccountDeletion.advance (the worker)', () => {
     expect(await s.backend.users.getUser(alice)).toBeUndefined();
     expect(s.queue.items.size).toBe(0);
     // The trail says the user's own request finished it, not an operator's command.
-    const finished = (await s.backend.audit.list(alice, 10)).filter((event) => event.type === 'credentials_revoked' || event.type === 'deleted');
+    const finished = (await s.backend.audit.list(alice, 10)).filter(
+      (event) => event.type === 'credentials_revoked' || event.type === 'deleted',
+    );
     expect(finished.map((event) => [event.type, event.sourceIp, event.userAgent]).sort()).toEqual([
       ['credentials_revoked', 'deletion worker', 'self-service deletion'],
       ['deleted', 'deletion worker', 'self-service deletion'],
     ]);
-    expect(await thrown(s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(UsernameTakenError);
+    expect(
+      await thrown(s.service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }))),
+    ).toBeInstanceOf(UsernameTakenError);
     // Run again (a retried worker): nothing left to do.
     expect(await s.deletion.advance(alice)).toBeUndefined();
   });

@@ -35,7 +35,12 @@ function withOrigin(event: APIGatewayProxyEvent, sourceIp: string, userAgent: st
   };
 }
 
-function bearerRequest(method: string, path: string, token: string, pathParameters?: Record<string, string>): APIGatewayProxyEvent {
+function bearerRequest(
+  method: string,
+  path: string,
+  token: string,
+  pathParameters?: Record<string, string>,
+): APIGatewayProxyEvent {
   return { ...bearerPost(path, token), httpMethod: method, pathParameters: pathParameters ?? null };
 }
 
@@ -53,17 +58,34 @@ beforeAll(async () => {
   dynamo = await startDynalite(TABLE);
   process.env.TABLE_NAME = TABLE;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  for (const name of ['register', 'login', 'token', 'logout', 'password', 'password-reset', 'sessions-list', 'session-revoke']) {
+  for (const name of [
+    'register',
+    'login',
+    'token',
+    'logout',
+    'password',
+    'password-reset',
+    'sessions-list',
+    'session-revoke',
+  ]) {
     handlers[name] = (await import(`../../lambda/handlers/${name}`)).handler as Handler;
   }
   // The same AccountAdmin tvm-admin builds for a target.
-  admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  admin = accountAdmin(
+    { dynamo: dynamo.client, tableName: TABLE },
+    { info: () => undefined, warn: () => undefined, error: () => undefined },
+  );
 });
 
 beforeEach(() => {
   sts.reset();
   sts.on(AssumeRoleCommand).callsFake(async () => ({
-    Credentials: { AccessKeyId: 'ASIAACCOUNTS', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) },
+    Credentials: {
+      AccessKeyId: 'ASIAACCOUNTS',
+      SecretAccessKey: 's',
+      SessionToken: 't',
+      Expiration: new Date(Date.now() + 3_600_000),
+    },
   }));
 });
 
@@ -80,7 +102,10 @@ describe('POST /password', () => {
     const first = await registerUser(username);
     const second = bodyOf<SessionBody>(await loginUser(username)).session.token;
     const changed = await handlers.password!(
-      { ...jsonPost('/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }), headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${first}` } },
+      {
+        ...jsonPost('/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${first}` },
+      },
       context,
     );
     expect(changed.statusCode).toBe(200);
@@ -96,7 +121,10 @@ describe('POST /password', () => {
     const username = newUsername();
     const token = await registerUser(username);
     const refused = await handlers.password!(
-      { ...jsonPost('/password', { currentPassword: 'not my password', newPassword: NEW_PASSWORD }), headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` } },
+      {
+        ...jsonPost('/password', { currentPassword: 'not my password', newPassword: NEW_PASSWORD }),
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      },
       context,
     );
     expect(refused.statusCode).toBe(401);
@@ -115,7 +143,11 @@ describe('POST /password/reset', () => {
     const { code } = await admin.issueResetCode(parseUsername(username));
     const redeemed = await reset(username, code.toLowerCase());
     expect(redeemed.statusCode).toBe(200);
-    expect(bodyOf(redeemed)).toMatchObject({ username, session: { token: expect.any(String) }, storage: { prefix: `${username}/` } });
+    expect(bodyOf(redeemed)).toMatchObject({
+      username,
+      session: { token: expect.any(String) },
+      storage: { prefix: `${username}/` },
+    });
     expect((await handlers.token!(bearerPost('/token', oldToken), context)).statusCode).toBe(401);
     expect((await loginUser(username, NEW_PASSWORD)).statusCode).toBe(200);
     const again = await reset(username, code, 'yet another new password');
@@ -141,7 +173,14 @@ describe('POST /password/reset', () => {
     sts.on(AssumeRoleCommand).rejects(new Error('STS is down'));
     expect((await reset(username, code)).statusCode).toBe(503);
     sts.reset();
-    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAAGAIN', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) } });
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIAAGAIN',
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+    });
     expect((await loginUser(username)).statusCode).toBe(200);
     expect((await reset(username, code)).statusCode).toBe(200);
     expect((await loginUser(username, NEW_PASSWORD)).statusCode).toBe(200);
@@ -152,20 +191,23 @@ describe('POST /password/reset', () => {
     await registerUser(username);
     await admin.issueResetCode(parseUsername(username));
     const statuses: number[] = [];
-    for (let attempt = 0; attempt < 6; attempt++) statuses.push((await reset(username, 'AAAA-BBBB-CCCC-DDDD')).statusCode);
+    for (let attempt = 0; attempt < 6; attempt++)
+      statuses.push((await reset(username, 'AAAA-BBBB-CCCC-DDDD')).statusCode);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 });
 
 describe('GET /sessions and DELETE /sessions/{id}', () => {
-  it('lists the caller\'s sessions with device, times and the current flag', async () => {
+  it("lists the caller's sessions with device, times and the current flag", async () => {
     const username = newUsername();
     await registerUser(username);
     const phone = bodyOf<SessionBody>(await loginUser(username, PASSWORD, 'Phone')).session.token;
     await handlers.token!(bearerPost('/token', phone), context);
     const listed = await handlers['sessions-list']!(bearerRequest('GET', '/sessions', phone), context);
     expect(listed.statusCode).toBe(200);
-    const { sessions } = bodyOf<{ sessions: Array<{ id: string; device?: string; current: boolean; lastUsedAt?: string }> }>(listed);
+    const { sessions } = bodyOf<{
+      sessions: Array<{ id: string; device?: string; current: boolean; lastUsedAt?: string }>;
+    }>(listed);
     expect(sessions).toHaveLength(2);
     const current = sessions.find((session) => session.current)!;
     expect(current.device).toBe('Phone');
@@ -173,7 +215,7 @@ describe('GET /sessions and DELETE /sessions/{id}', () => {
     expect(sessions.filter((session) => session.current)).toHaveLength(1);
   });
 
-  it('revokes one of the caller\'s own sessions and answers 404 for anyone else\'s', async () => {
+  it("revokes one of the caller's own sessions and answers 404 for anyone else's", async () => {
     const alice = newUsername();
     const bob = newUsername();
     const aliceFirst = await registerUser(alice);
@@ -183,13 +225,22 @@ describe('GET /sessions and DELETE /sessions/{id}', () => {
       await handlers['sessions-list']!(bearerRequest('GET', '/sessions', aliceFirst), context),
     );
     const secondId = sessions.find((session) => !session.current)!.id;
-    const byBob = await handlers['session-revoke']!(bearerRequest('DELETE', `/sessions/${secondId}`, bobToken, { id: secondId }), context);
+    const byBob = await handlers['session-revoke']!(
+      bearerRequest('DELETE', `/sessions/${secondId}`, bobToken, { id: secondId }),
+      context,
+    );
     expect(byBob.statusCode).toBe(404);
     expect((await handlers.token!(bearerPost('/token', aliceSecond), context)).statusCode).toBe(200);
-    const withoutStepUp = await handlers['session-revoke']!(bearerRequest('DELETE', `/sessions/${secondId}`, aliceFirst, { id: secondId }), context);
+    const withoutStepUp = await handlers['session-revoke']!(
+      bearerRequest('DELETE', `/sessions/${secondId}`, aliceFirst, { id: secondId }),
+      context,
+    );
     expect(withoutStepUp.statusCode).toBe(400);
     const stepUp = JSON.stringify({ currentPassword: PASSWORD });
-    const own = await handlers['session-revoke']!({ ...bearerRequest('DELETE', `/sessions/${secondId}`, aliceFirst, { id: secondId }), body: stepUp }, context);
+    const own = await handlers['session-revoke']!(
+      { ...bearerRequest('DELETE', `/sessions/${secondId}`, aliceFirst, { id: secondId }), body: stepUp },
+      context,
+    );
     expect(own.statusCode).toBe(204);
     expect((await handlers.token!(bearerPost('/token', aliceSecond), context)).statusCode).toBe(401);
     expect((await handlers.token!(bearerPost('/token', aliceFirst), context)).statusCode).toBe(200);
@@ -197,7 +248,7 @@ describe('GET /sessions and DELETE /sessions/{id}', () => {
 });
 
 describe('disabled accounts', () => {
-  it('refuses a disabled user\'s login and existing sessions, and lets them back after enable', async () => {
+  it("refuses a disabled user's login and existing sessions, and lets them back after enable", async () => {
     const username = newUsername();
     const token = await registerUser(username);
     await admin.disable(parseUsername(username));
@@ -223,7 +274,10 @@ describe('deleted accounts', () => {
     await admin.disable(username);
     await admin.deleteUser(username, start + 3_600_000);
     const held = await handlers.register!(jsonPost('/register', { username, password: PASSWORD }), context);
-    expect({ status: held.statusCode, body: bodyOf(held) }).toEqual({ status: asTaken.statusCode, body: bodyOf(asTaken) });
+    expect({ status: held.statusCode, body: bodyOf(held) }).toEqual({
+      status: asTaken.statusCode,
+      body: bodyOf(asTaken),
+    });
     expect(held.statusCode).toBe(409);
     expect((await loginUser(username)).statusCode).toBe(401);
     expect((await admin.listUsers()).map((user) => user.username)).not.toContain(username);
@@ -242,14 +296,27 @@ describe('audit trail', () => {
       context,
     );
     const token = bodyOf<SessionBody>(registered).session.token;
-    await handlers.login!(withOrigin(jsonPost('/login', { username, password: 'wrong password' }), '203.0.113.9', 'curl/8'), context);
+    await handlers.login!(
+      withOrigin(jsonPost('/login', { username, password: 'wrong password' }), '203.0.113.9', 'curl/8'),
+      context,
+    );
     await handlers.token!(bearerPost('/token', token), context);
     await handlers.logout!(bearerPost('/logout', token), context);
     await admin.disable(parseUsername(username));
     const trail = await admin.audit(parseUsername(username));
-    expect(trail.map((event) => event.type)).toEqual(['disabled', 'logout', 'token_issued', 'login_failed', 'registered']);
+    expect(trail.map((event) => event.type)).toEqual([
+      'disabled',
+      'logout',
+      'token_issued',
+      'login_failed',
+      'registered',
+    ]);
     expect(trail[4]).toMatchObject({ sourceIp: '198.51.100.7', userAgent: 'PhotoApp/1.0' });
-    expect(trail[3]).toMatchObject({ sourceIp: '203.0.113.9', userAgent: 'curl/8', details: { attempts: 1, reason: 'password' } });
+    expect(trail[3]).toMatchObject({
+      sourceIp: '203.0.113.9',
+      userAgent: 'curl/8',
+      details: { attempts: 1, reason: 'password' },
+    });
     expect(trail[0]).toMatchObject({ sourceIp: 'operator', userAgent: 'tvm-admin' });
   });
 });
@@ -276,7 +343,10 @@ describe('trusted devices on DynamoDB', () => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => loginUser(username)));
     const tokens = answers.flatMap((answer) => bodyOf<{ deviceToken?: string }>(answer).deviceToken ?? []);
     for (const token of [first, ...tokens]) {
-      const again = await handlers.login!(jsonPost('/login', { username, password: PASSWORD, deviceToken: token }), context);
+      const again = await handlers.login!(
+        jsonPost('/login', { username, password: PASSWORD, deviceToken: token }),
+        context,
+      );
       expect(bodyOf<{ deviceToken: string }>(again).deviceToken).toBe(token);
     }
   });

@@ -35,7 +35,7 @@ function setup() {
 }
 
 describe('password change', () => {
-  it('revokes every session including the caller\'s and hands the caller a new one', async () => {
+  it("revokes every session including the caller's and hands the caller a new one", async () => {
     const { service } = setup();
     const first = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const other = await loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }));
@@ -45,8 +45,12 @@ describe('password change', () => {
     );
     expect(await thrown(service.sessions.token(first.session.token))).toBeInstanceOf(AuthenticationError);
     expect(await thrown(service.sessions.token(other.session.token))).toBeInstanceOf(AuthenticationError);
-    await expect(service.sessions.token(changed.session.token)).resolves.toMatchObject({ storage: { prefix: 'alice/' } });
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: NEW_PASSWORD }))).resolves.toBeDefined();
+    await expect(service.sessions.token(changed.session.token)).resolves.toMatchObject({
+      storage: { prefix: 'alice/' },
+    });
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: NEW_PASSWORD })),
+    ).resolves.toBeDefined();
   });
 
   it('leaves everything as it was when the user update fails, and removes the new session', async () => {
@@ -54,14 +58,23 @@ describe('password change', () => {
     const first = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const sessionsBefore = backend.sessions.size;
     backend.users.failNext('updateUser');
-    await thrown(service.accounts.changePassword(first.session.token, parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })));
+    await thrown(
+      service.accounts.changePassword(
+        first.session.token,
+        parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
+      ),
+    );
     expect(backend.sessions.size).toBe(sessionsBefore);
     await expect(service.sessions.token(first.session.token)).resolves.toBeDefined();
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })),
+    ).resolves.toBeDefined();
   });
 
   it('refuses a new password that breaks the rules with 400 on the newPassword field', () => {
-    expect(() => parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: 'short' })).toThrow(ValidationError);
+    expect(() => parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: 'short' })).toThrow(
+      ValidationError,
+    );
   });
 });
 
@@ -71,7 +84,9 @@ describe('password reset', () => {
     await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { code } = await admin.issueResetCode(alice);
     const reset = (resetCode: string) =>
-      service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: NEW_PASSWORD }));
+      service.accounts.resetPassword(
+        parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: NEW_PASSWORD }),
+      );
     await expect(reset(code)).resolves.toMatchObject({ username: 'alice' });
     expect(await thrown(reset(code))).toBeInstanceOf(AuthenticationError);
 
@@ -101,10 +116,14 @@ describe('password reset', () => {
     backend.issuer.failNext();
     const request = parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: NEW_PASSWORD });
     expect(await thrown(service.accounts.resetPassword(request))).toBeInstanceOf(BackendUnavailableError);
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })),
+    ).resolves.toBeDefined();
     expect(backend.resetCodes.has('alice')).toBe(true);
     await expect(service.accounts.resetPassword(request)).resolves.toMatchObject({ username: 'alice' });
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: NEW_PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: NEW_PASSWORD })),
+    ).resolves.toBeDefined();
   });
 
   it('refuses a code for a disabled account', async () => {
@@ -141,11 +160,14 @@ describe('reset codes', () => {
 });
 
 describe('device sessions', () => {
-  it('lists live sessions with device and last use, and revokes only the caller\'s own', async () => {
+  it("lists live sessions with device and last use, and revokes only the caller's own", async () => {
     const { service, backend } = setup();
     const aliceFirst = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     backend.clock.advance(1000);
-    const phone = await loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD, device: 'Phone' }));
+    const phone = await loginSession(
+      service,
+      parseLoginRequest({ username: 'alice', password: PASSWORD, device: 'Phone' }),
+    );
     const bob = await service.accounts.register(parseRegisterRequest({ username: 'bob', password: PASSWORD }));
     await service.sessions.token(phone.session.token);
     const listed = await service.sessions.listSessions(aliceFirst.session.token);
@@ -153,10 +175,18 @@ describe('device sessions', () => {
     expect(listed[0]).toMatchObject({ current: true });
     expect(listed[1]).toMatchObject({ device: 'Phone', current: false, lastUsedAt: expect.any(String) });
     const phoneId = listed[1]!.id;
-    expect(await thrown(service.sessions.revokeSession(bob.session.token, phoneId, { currentPassword: parseLoginPassword(PASSWORD) }))).toBeInstanceOf(NotFoundError);
-    expect(await thrown(service.sessions.revokeSession(aliceFirst.session.token, 'not an id', undefined))).toBeInstanceOf(ValidationError);
+    expect(
+      await thrown(
+        service.sessions.revokeSession(bob.session.token, phoneId, { currentPassword: parseLoginPassword(PASSWORD) }),
+      ),
+    ).toBeInstanceOf(NotFoundError);
+    expect(
+      await thrown(service.sessions.revokeSession(aliceFirst.session.token, 'not an id', undefined)),
+    ).toBeInstanceOf(ValidationError);
     // Another device's session: the one revocation path asks for a step-up (here the password).
-    await service.sessions.revokeSession(aliceFirst.session.token, phoneId, { currentPassword: parseLoginPassword(PASSWORD) });
+    await service.sessions.revokeSession(aliceFirst.session.token, phoneId, {
+      currentPassword: parseLoginPassword(PASSWORD),
+    });
     expect(await thrown(service.sessions.token(phone.session.token))).toBeInstanceOf(AuthenticationError);
   });
 });
@@ -166,19 +196,26 @@ describe('disabled accounts and operators', () => {
     const { service, admin } = setup();
     const registered = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     await admin.disable(alice);
-    expect(await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
+    expect(
+      await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))),
+    ).toBeInstanceOf(AuthenticationError);
     expect(await thrown(service.sessions.token(registered.session.token))).toBeInstanceOf(AuthenticationError);
     await admin.enable(alice);
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })),
+    ).resolves.toBeDefined();
   });
 
   it('unlock ends a lockout at once; delete removes the user, sessions and code but keeps the trail', async () => {
     const { service, admin, backend } = setup();
     await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-    for (let attempt = 0; attempt < 5; attempt++) await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: 'wrong guess' })));
+    for (let attempt = 0; attempt < 5; attempt++)
+      await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: 'wrong guess' })));
     expect((await admin.showUser(alice)).locked).toBe(true);
     await admin.unlock(alice);
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })),
+    ).resolves.toBeDefined();
     await admin.issueResetCode(alice);
     await admin.disable(alice);
     await admin.deleteUser(alice, backend.clock.now() + 3_600_000);
@@ -201,7 +238,9 @@ describe('disabled accounts and operators', () => {
     expect(await thrown(again())).toBeInstanceOf(UsernameTakenError);
     // Refused before STS, as a taken name is: a held name never gets a 503 when STS is down.
     expect(backend.issuer.calls.get('issue')).toBe(vended);
-    expect(await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(AuthenticationError);
+    expect(
+      await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))),
+    ).toBeInstanceOf(AuthenticationError);
     backend.clock.set(heldUntil);
     expect(await thrown(again())).toBeInstanceOf(UsernameTakenError);
     backend.clock.advance(1);
@@ -224,7 +263,10 @@ describe('audit trail', () => {
   it('records every security event in order with the request origin', async () => {
     const { service, admin, backend } = setup();
     const origin = { sourceIp: '192.0.2.1', userAgent: 'Test/1' };
-    const registered = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }), origin);
+    const registered = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+      origin,
+    );
     for (let attempt = 0; attempt < 5; attempt++) {
       await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: 'wrong guess' }), origin));
     }
@@ -233,8 +275,15 @@ describe('audit trail', () => {
     await service.sessions.logout(registered.session.token, origin);
     expect(backend.audit.types('alice')).toEqual([
       'registered',
-      'login_failed', 'login_failed', 'login_failed', 'login_failed', 'login_failed', 'locked',
-      'unlocked', 'token_issued', 'logout',
+      'login_failed',
+      'login_failed',
+      'login_failed',
+      'login_failed',
+      'login_failed',
+      'locked',
+      'unlocked',
+      'token_issued',
+      'logout',
     ]);
     expect(backend.audit.events[0]).toMatchObject(origin);
     expect(backend.audit.events.every((event) => event.expiresAt === event.at + 90 * 86_400_000)).toBe(true);
@@ -243,15 +292,20 @@ describe('audit trail', () => {
   it('does not fail the request when the trail cannot be written, and logs the whole event as an error', async () => {
     const { service, backend } = setup();
     backend.audit.failNext('record');
-    await expect(service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD })),
+    ).resolves.toBeDefined();
     expect(backend.log.entries).toContainEqual(
-      expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ audit: expect.objectContaining({ type: 'registered' }) }) }),
+      expect.objectContaining({
+        level: 'error',
+        attributes: expect.objectContaining({ audit: expect.objectContaining({ type: 'registered' }) }),
+      }),
     );
   });
 });
 
 describe('last used', () => {
-  it('records a session\'s last use at most every five minutes, saving a write per /token', async () => {
+  it("records a session's last use at most every five minutes, saving a write per /token", async () => {
     const { service, backend } = setup();
     const registered = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     await service.sessions.token(registered.session.token);

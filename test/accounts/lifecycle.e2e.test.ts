@@ -6,7 +6,13 @@
  * revocation group at the S3 gate, and a password reset with STS failing changes nothing.
  */
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +21,16 @@ import { parseUsername } from '../../lambda/accounts/username';
 import type { SandboxManifest } from '../../local/manifest';
 import { readSandboxSecrets } from '../../local/secrets';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, type VendResponse } from './helpers';
+import {
+  login,
+  passInstant,
+  postJson,
+  register,
+  runAdmin,
+  s3ClientFor,
+  s3ErrorCode,
+  type VendResponse,
+} from './helpers';
 
 const PASSWORD = 'correct horse battery';
 let sandbox: Sandbox;
@@ -52,14 +67,19 @@ async function refusals(vended: VendResponse, key: string): Promise<Record<strin
 
 const ALL_DENIED = { get: 'AccessDenied', put: 'AccessDenied', list: 'AccessDenied', delete: 'AccessDenied' };
 
-const token = (session: string) => postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${session}` });
+const token = (session: string) =>
+  postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${session}` });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tvm-lifecycle-'));
   process.env.TVM_DATA_DIR = dataDir;
   sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, faultInjection: true });
   const manifest = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as SandboxManifest;
-  table = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: readSandboxSecrets(dataDir).operatorKey });
+  table = new DynamoDBClient({
+    endpoint: manifest.dynamoEndpoint,
+    region: manifest.region,
+    credentials: readSandboxSecrets(dataDir).operatorKey,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -77,7 +97,9 @@ describe('users delete', () => {
     await s3For(old).send(new PutObjectCommand({ Bucket: old.storage.bucket, Key: key, Body: 'private' }));
     const deleted = await admin('--json', 'users', 'delete', 'life-del', '--delete-files', '--yes');
     expect(deleted.code).toBe(0);
-    expect(deleted.errors.join('\n')).toMatch(/cutting off issued AWS credentials[\s\S]*deleting every object version[\s\S]*deleting the records/);
+    expect(deleted.errors.join('\n')).toMatch(
+      /cutting off issued AWS credentials[\s\S]*deleting every object version[\s\S]*deleting the records/,
+    );
     const { nameHeldUntil } = JSON.parse(deleted.out) as { nameHeldUntil: string };
     expect(Date.parse(nameHeldUntil)).toBeGreaterThan(Date.now() + 3_600_000);
 
@@ -90,7 +112,9 @@ describe('users delete', () => {
     expect(held.status).toBe(409);
     // Running it again finds the deletion complete.
     expect((await admin('users', 'delete', 'life-del')).code).toBe(0);
-    expect((await admin('users', 'show', 'life-del')).errors).toEqual([`tvm-admin: life-del was deleted; the name is held until ${nameHeldUntil}.`]);
+    expect((await admin('users', 'show', 'life-del')).errors).toEqual([
+      `tvm-admin: life-del was deleted; the name is held until ${nameHeldUntil}.`,
+    ]);
 
     // The hold's end, without waiting the hour: move heldUntil into the past, as time would.
     await table.send(
@@ -101,15 +125,21 @@ describe('users delete', () => {
         ExpressionAttributeValues: { ':past': { N: String(Date.now() - 1) } },
       }),
     );
-    const [entry] = (await adminJson<Array<{ username: string; credentialsIssuedBefore: string }>>('revocations')).filter((row) => row.username === 'life-del');
+    const [entry] = (
+      await adminJson<Array<{ username: string; credentialsIssuedBefore: string }>>('revocations')
+    ).filter((row) => row.username === 'life-del');
     await passInstant(entry!.credentialsIssuedBefore);
     const fresh = await register(sandbox.apiUrl, 'life-del', 'a different person entirely');
     const freshS3 = s3For(fresh);
-    const listed = await freshS3.send(new ListObjectsV2Command({ Bucket: fresh.storage.bucket, Prefix: fresh.storage.prefix }));
+    const listed = await freshS3.send(
+      new ListObjectsV2Command({ Bucket: fresh.storage.bucket, Prefix: fresh.storage.prefix }),
+    );
     expect(listed.KeyCount ?? 0).toBe(0);
     await freshS3.send(new PutObjectCommand({ Bucket: fresh.storage.bucket, Key: key, Body: 'mine' }));
     // The old credentials still cannot touch the new owner's files.
-    expect(await s3ErrorCode(s3For(old).send(new GetObjectCommand({ Bucket: old.storage.bucket, Key: key })))).toBe('AccessDenied');
+    expect(await s3ErrorCode(s3For(old).send(new GetObjectCommand({ Bucket: old.storage.bucket, Key: key })))).toBe(
+      'AccessDenied',
+    );
   });
 });
 
@@ -124,7 +154,9 @@ describe('users disable and enable', () => {
     expect((await postJson(`${sandbox.apiUrl}/login`, { username: 'life-dis', password: PASSWORD })).status).toBe(401);
     expect((await admin('users', 'enable', 'life-dis')).code).toBe(0);
     const again = await login(sandbox.apiUrl, 'life-dis', PASSWORD);
-    await expect(s3For(again).send(new PutObjectCommand({ Bucket: again.storage.bucket, Key: key, Body: 'back' }))).resolves.toBeDefined();
+    await expect(
+      s3For(again).send(new PutObjectCommand({ Bucket: again.storage.bucket, Key: key, Body: 'back' })),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -133,14 +165,18 @@ describe('revoke-credentials', () => {
     const user = await register(sandbox.apiUrl, 'life-race', PASSWORD);
     const before = await token(user.session.token);
     expect(before.status).toBe(200);
-    const vended: VendResponse[] = [user, { ...user, ...(before.body as Pick<VendResponse, 'credentials' | 'storage'>) }];
+    const vended: VendResponse[] = [
+      user,
+      { ...user, ...(before.body as Pick<VendResponse, 'credentials' | 'storage'>) },
+    ];
     const statuses: number[] = [];
     let revoking = true;
     const racer = async () => {
       while (revoking) {
         const answer = await token(user.session.token);
         statuses.push(answer.status);
-        if (answer.status === 200) vended.push({ ...user, ...(answer.body as Pick<VendResponse, 'credentials' | 'storage'>) });
+        if (answer.status === 200)
+          vended.push({ ...user, ...(answer.body as Pick<VendResponse, 'credentials' | 'storage'>) });
       }
     };
     const racers = [racer(), racer(), racer()];
@@ -151,17 +187,30 @@ describe('revoke-credentials', () => {
     expect(revoked.code).toBe(0);
     expect(statuses).toContain(401);
     for (const credentials of vended) {
-      expect(await s3ErrorCode(s3For(credentials).send(new ListObjectsV2Command({ Bucket: user.storage.bucket, Prefix: user.storage.prefix })))).toBe('AccessDenied');
+      expect(
+        await s3ErrorCode(
+          s3For(credentials).send(
+            new ListObjectsV2Command({ Bucket: user.storage.bucket, Prefix: user.storage.prefix }),
+          ),
+        ),
+      ).toBe('AccessDenied');
     }
   });
 
   it('holds both of two concurrent revocations', async () => {
     const first = await register(sandbox.apiUrl, 'life-pair-1', PASSWORD);
     const second = await register(sandbox.apiUrl, 'life-pair-2', PASSWORD);
-    const results = await Promise.all([admin('revoke-credentials', 'life-pair-1'), admin('revoke-credentials', 'life-pair-2')]);
+    const results = await Promise.all([
+      admin('revoke-credentials', 'life-pair-1'),
+      admin('revoke-credentials', 'life-pair-2'),
+    ]);
     expect(results.map((result) => result.code)).toEqual([0, 0]);
     for (const user of [first, second]) {
-      expect(await s3ErrorCode(s3For(user).send(new GetObjectCommand({ Bucket: user.storage.bucket, Key: `${user.storage.prefix}x` })))).toBe('AccessDenied');
+      expect(
+        await s3ErrorCode(
+          s3For(user).send(new GetObjectCommand({ Bucket: user.storage.bucket, Key: `${user.storage.prefix}x` })),
+        ),
+      ).toBe('AccessDenied');
     }
     const listed = (await adminJson<Array<{ username: string }>>('revocations')).map((row) => row.username);
     expect(listed).toEqual(expect.arrayContaining(['life-pair-1', 'life-pair-2']));
@@ -174,15 +223,29 @@ describe('a revocation list too long to name everyone', () => {
     const store = new DynamoRevocationStore(table, manifest.tableName);
     // More 64-character names than the by-name policy can hold, cut off a while ago.
     const past = Math.floor(Date.now() / 1000) * 1000 - 60_000;
-    const filler = Array.from({ length: 150 }, (_, index) => ({ username: parseUsername(`${String(index).padStart(6, '0')}-${'f'.repeat(57)}`), cutOffAt: past }));
+    const filler = Array.from({ length: 150 }, (_, index) => ({
+      username: parseUsername(`${String(index).padStart(6, '0')}-${'f'.repeat(57)}`),
+      cutOffAt: past,
+    }));
     for (const entry of filler) await store.record(entry, past + 7_200_000);
     const victim = await register(sandbox.apiUrl, 'life-grouped', PASSWORD);
-    const revoked = await adminJson<{ matchedBy: string; credentialsIssuedBefore: string }>('revoke-credentials', 'life-grouped');
+    const revoked = await adminJson<{ matchedBy: string; credentialsIssuedBefore: string }>(
+      'revoke-credentials',
+      'life-grouped',
+    );
     expect(revoked.matchedBy).toBe('groups');
-    expect(await s3ErrorCode(s3For(victim).send(new ListObjectsV2Command({ Bucket: victim.storage.bucket, Prefix: victim.storage.prefix })))).toBe('AccessDenied');
+    expect(
+      await s3ErrorCode(
+        s3For(victim).send(new ListObjectsV2Command({ Bucket: victim.storage.bucket, Prefix: victim.storage.prefix })),
+      ),
+    ).toBe('AccessDenied');
     await passInstant(revoked.credentialsIssuedBefore);
     const again = await login(sandbox.apiUrl, 'life-grouped', PASSWORD);
-    await expect(s3For(again).send(new PutObjectCommand({ Bucket: again.storage.bucket, Key: `${again.storage.prefix}ok.txt`, Body: 'ok' }))).resolves.toBeDefined();
+    await expect(
+      s3For(again).send(
+        new PutObjectCommand({ Bucket: again.storage.bucket, Key: `${again.storage.prefix}ok.txt`, Body: 'ok' }),
+      ),
+    ).resolves.toBeDefined();
     for (const entry of filler) await store.remove(entry);
     expect((await adminJson<{ matchedBy: string }>('revocations', 'prune')).matchedBy).toBe('users');
   });
@@ -199,9 +262,13 @@ describe('password reset', () => {
     } finally {
       sandbox.faults!.sts.setMode('pass');
     }
-    expect((await postJson(`${sandbox.apiUrl}/login`, { username: 'life-reset', password: PASSWORD })).status).toBe(200);
+    expect((await postJson(`${sandbox.apiUrl}/login`, { username: 'life-reset', password: PASSWORD })).status).toBe(
+      200,
+    );
     expect((await postJson(`${sandbox.apiUrl}/password/reset`, body)).status).toBe(200);
-    expect((await postJson(`${sandbox.apiUrl}/login`, { username: 'life-reset', password: 'the new passphrase' })).status).toBe(200);
+    expect(
+      (await postJson(`${sandbox.apiUrl}/login`, { username: 'life-reset', password: 'the new passphrase' })).status,
+    ).toBe(200);
   });
 });
 

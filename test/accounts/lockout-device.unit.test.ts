@@ -7,7 +7,12 @@ import { AccountAdmin } from '../../lambda/operator/account-admin';
 import { AuthenticationError, TooManyAttemptsError, ValidationError } from '../../lambda/platform/errors';
 import fc from 'fast-check';
 import { DEVICE_IDLE_DAYS, MAX_TRUSTED_DEVICES } from '../../lambda/accounts/device-trust';
-import { parseChangePasswordRequest, parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
+import {
+  parseChangePasswordRequest,
+  parseLoginRequest,
+  parseRegisterRequest,
+  parseResetPasswordRequest,
+} from '../../lambda/platform/requests';
 import { createServices, type Services } from '../../lambda/services';
 import { parseUsername } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
@@ -26,7 +31,8 @@ const login = (service: Services, password: string, deviceToken?: string, userna
   loginSession(service, parseLoginRequest({ username, password, ...(deviceToken ? { deviceToken } : {}) }));
 
 async function lockOutUnknownDevices(service: Services): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(login(service, WRONG))).toBeInstanceOf(AuthenticationError);
+  for (let attempt = 0; attempt < 5; attempt++)
+    expect(await thrown(login(service, WRONG))).toBeInstanceOf(AuthenticationError);
   expect(await thrown(login(service, PASSWORD))).toBeInstanceOf(TooManyAttemptsError);
 }
 
@@ -35,7 +41,9 @@ describe('device tokens', () => {
     const { service } = setup();
     const registered = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     expect(registered.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    await expect(login(service, PASSWORD, registered.deviceToken)).resolves.toMatchObject({ deviceToken: registered.deviceToken });
+    await expect(login(service, PASSWORD, registered.deviceToken)).resolves.toMatchObject({
+      deviceToken: registered.deviceToken,
+    });
     const other = await login(service, PASSWORD);
     expect(other.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(other.deviceToken).not.toBe(registered.deviceToken);
@@ -53,7 +61,9 @@ describe('device tokens', () => {
     expect(answers.slice(MAX_TRUSTED_DEVICES - 1).every((answer) => answer.deviceToken === undefined)).toBe(true);
     expect(JSON.stringify(user)).not.toContain(tokens.at(-1));
     // The first device is still trusted and keeps its token.
-    await expect(login(service, PASSWORD, registered.deviceToken)).resolves.toMatchObject({ deviceToken: registered.deviceToken });
+    await expect(login(service, PASSWORD, registered.deviceToken)).resolves.toMatchObject({
+      deviceToken: registered.deviceToken,
+    });
     await expect(login(service, PASSWORD, tokens.at(-1))).resolves.toMatchObject({ deviceToken: tokens.at(-1) });
   });
 
@@ -64,7 +74,9 @@ describe('device tokens', () => {
     for (let i = 0; i < MAX_TRUSTED_DEVICES - 1; i++) others.push((await login(service, PASSWORD)).deviceToken!);
     backend.clock.advance(DEVICE_IDLE_DAYS * 24 * 60 * 60_000 - 60_000);
     // The owner logs in just before the others go idle: that refreshes its last login.
-    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ deviceToken: owner.deviceToken });
+    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({
+      deviceToken: owner.deviceToken,
+    });
     expect((await login(service, PASSWORD)).deviceToken).toBeUndefined();
     backend.clock.advance(120_000);
     const fresh: string[] = [];
@@ -74,7 +86,9 @@ describe('device tokens', () => {
     }
     // The nine idle devices gave their slots, the owner's did not.
     expect(fresh).toHaveLength(MAX_TRUSTED_DEVICES - 1);
-    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ deviceToken: owner.deviceToken });
+    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({
+      deviceToken: owner.deviceToken,
+    });
     // An evicted device is unknown again: the full list gives it no token.
     expect((await login(service, PASSWORD, others[0])).deviceToken).toBeUndefined();
   });
@@ -86,7 +100,8 @@ describe('device tokens', () => {
     const answers = await Promise.all(Array.from({ length: 4 }, () => login(service, PASSWORD)));
     const tokens = answers.flatMap((answer) => (answer.deviceToken ? [answer.deviceToken] : []));
     const again = [];
-    for (const token of [owner.deviceToken!, ...tokens]) again.push((await login(service, PASSWORD, token)).deviceToken === token);
+    for (const token of [owner.deviceToken!, ...tokens])
+      again.push((await login(service, PASSWORD, token)).deviceToken === token);
     expect(again).toEqual(again.map(() => true));
   });
 
@@ -95,29 +110,39 @@ describe('device tokens', () => {
     const owner = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     for (let i = 0; i < 20; i++) await login(service, PASSWORD);
     await lockOutUnknownDevices(service);
-    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ username: 'alice', deviceToken: owner.deviceToken });
+    await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({
+      username: 'alice',
+      deviceToken: owner.deviceToken,
+    });
   });
 
   it('property: whatever logins a thief interleaves, a device its owner uses at least every 89 days stays trusted', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 30 })), { minLength: 1, maxLength: 25 }), async (steps) => {
-        const { backend, service } = setup();
-        const owner = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-        let sinceOwner = 0;
-        const ownerAnswers: (string | undefined)[] = [];
-        for (const [ownerLogs, days] of steps) {
-          backend.clock.advance(days * 24 * 60 * 60_000);
-          sinceOwner += days;
-          const byOwner = sinceOwner >= DEVICE_IDLE_DAYS - 1 || ownerLogs;
-          const answer = await login(service, PASSWORD, byOwner ? owner.deviceToken : undefined);
-          if (byOwner) {
-            ownerAnswers.push(answer.deviceToken);
-            sinceOwner = 0;
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 30 })), { minLength: 1, maxLength: 25 }),
+        async (steps) => {
+          const { backend, service } = setup();
+          const owner = await service.accounts.register(
+            parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+          );
+          let sinceOwner = 0;
+          const ownerAnswers: (string | undefined)[] = [];
+          for (const [ownerLogs, days] of steps) {
+            backend.clock.advance(days * 24 * 60 * 60_000);
+            sinceOwner += days;
+            const byOwner = sinceOwner >= DEVICE_IDLE_DAYS - 1 || ownerLogs;
+            const answer = await login(service, PASSWORD, byOwner ? owner.deviceToken : undefined);
+            if (byOwner) {
+              ownerAnswers.push(answer.deviceToken);
+              sinceOwner = 0;
+            }
           }
-        }
-        expect(ownerAnswers.every((token) => token === owner.deviceToken)).toBe(true);
-        await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({ deviceToken: owner.deviceToken });
-      }),
+          expect(ownerAnswers.every((token) => token === owner.deviceToken)).toBe(true);
+          await expect(login(service, PASSWORD, owner.deviceToken)).resolves.toMatchObject({
+            deviceToken: owner.deviceToken,
+          });
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -126,7 +151,9 @@ describe('device tokens', () => {
 describe('ASVS 6.1.1: a stranger cannot lock the owner out', () => {
   it("issue 14: five wrong guesses from an unknown device lock unknown devices, but not the owner's trusted phone", async () => {
     const { service } = setup();
-    const { deviceToken } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { deviceToken } = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+    );
     await lockOutUnknownDevices(service);
     await expect(login(service, PASSWORD, deviceToken)).resolves.toMatchObject({ username: 'alice' });
     // The owner's success does not reopen the stranger's counter.
@@ -144,11 +171,13 @@ describe('ASVS 6.1.1: a stranger cannot lock the owner out', () => {
 
   it('a trusted device has its own cap: five wrong passwords from it lock only that device', async () => {
     const { backend, service } = setup();
-    const phone = (await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }))).deviceToken!;
+    const phone = (await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD })))
+      .deviceToken!;
     const laptop = (await login(service, PASSWORD)).deviceToken!;
     const hasher = backend.hasher as FakePasswordHasher;
     const checksBefore = hasher.checks;
-    for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(login(service, WRONG, phone))).toBeInstanceOf(AuthenticationError);
+    for (let attempt = 0; attempt < 5; attempt++)
+      expect(await thrown(login(service, WRONG, phone))).toBeInstanceOf(AuthenticationError);
     expect(await thrown(login(service, PASSWORD, phone))).toBeInstanceOf(TooManyAttemptsError);
     expect(hasher.checks - checksBefore).toBe(5);
     await expect(login(service, PASSWORD, laptop)).resolves.toBeDefined();
@@ -157,18 +186,29 @@ describe('ASVS 6.1.1: a stranger cannot lock the owner out', () => {
 
   it('a password change confirmed by a session is not blocked by a stranger lock, and has its own cap', async () => {
     const { service } = setup();
-    const { session } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+    );
     await lockOutUnknownDevices(service);
     const change = (currentPassword: string) =>
-      service.accounts.changePassword(session.token, parseChangePasswordRequest({ currentPassword, newPassword: NEW_PASSWORD }));
-    for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(change(WRONG))).toBeInstanceOf(AuthenticationError);
+      service.accounts.changePassword(
+        session.token,
+        parseChangePasswordRequest({ currentPassword, newPassword: NEW_PASSWORD }),
+      );
+    for (let attempt = 0; attempt < 5; attempt++)
+      expect(await thrown(change(WRONG))).toBeInstanceOf(AuthenticationError);
     expect(await thrown(change(PASSWORD))).toBeInstanceOf(TooManyAttemptsError);
   });
 
   it('a new password ends device trust: the old device tokens count as unknown devices again', async () => {
     const { backend, service } = setup();
-    const { session, deviceToken } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
-    await service.accounts.changePassword(session.token, parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }));
+    const { session, deviceToken } = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+    );
+    await service.accounts.changePassword(
+      session.token,
+      parseChangePasswordRequest({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
+    );
     expect(backend.users.all()[0]?.trustedDevices).toEqual([]);
     await expect(login(service, NEW_PASSWORD, deviceToken)).resolves.not.toMatchObject({ deviceToken });
   });
@@ -180,7 +220,9 @@ describe('issue 14 item 9: recovery under attack', () => {
     await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     await lockOutUnknownDevices(service);
     const { code } = await admin.issueResetCode(parseUsername('alice'));
-    const reset = await service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: NEW_PASSWORD }));
+    const reset = await service.accounts.resetPassword(
+      parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: NEW_PASSWORD }),
+    );
     expect(reset.username).toBe('alice');
     await expect(login(service, NEW_PASSWORD)).resolves.toBeDefined();
   });
@@ -190,8 +232,11 @@ describe('issue 14 item 9: recovery under attack', () => {
     await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { code } = await admin.issueResetCode(parseUsername('alice'));
     const reset = (resetCode: string) =>
-      service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: NEW_PASSWORD }));
-    for (let attempt = 0; attempt < 5; attempt++) expect(await thrown(reset('0000-0000-0000-0000'))).toBeInstanceOf(AuthenticationError);
+      service.accounts.resetPassword(
+        parseResetPasswordRequest({ username: 'alice', resetCode, newPassword: NEW_PASSWORD }),
+      );
+    for (let attempt = 0; attempt < 5; attempt++)
+      expect(await thrown(reset('0000-0000-0000-0000'))).toBeInstanceOf(AuthenticationError);
     expect(await thrown(reset(code))).toBeInstanceOf(TooManyAttemptsError);
     // Logins are not blocked by a reset guesser either.
     await expect(login(service, PASSWORD)).resolves.toBeDefined();
@@ -202,7 +247,9 @@ describe('issue 14 item 9: recovery under attack', () => {
     await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     const { code } = await admin.issueResetCode(parseUsername('alice'));
     const error = await thrown(
-      service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'password1234' })),
+      service.accounts.resetPassword(
+        parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'password1234' }),
+      ),
     );
     expect(error).toBeInstanceOf(ValidationError);
     expect(backend.resetCodes.has('alice')).toBe(true);
@@ -214,7 +261,15 @@ describe('issue 14 item 9: write bounds for never-registered names', () => {
     const { backend, service } = setup();
     for (let attempt = 0; attempt < 6; attempt++) await thrown(login(service, WRONG, undefined, 'mallory'));
     for (let attempt = 0; attempt < 6; attempt++) {
-      await thrown(service.accounts.resetPassword(parseResetPasswordRequest({ username: 'mallory', resetCode: '0000-0000-0000-0000', newPassword: NEW_PASSWORD })));
+      await thrown(
+        service.accounts.resetPassword(
+          parseResetPasswordRequest({
+            username: 'mallory',
+            resetCode: '0000-0000-0000-0000',
+            newPassword: NEW_PASSWORD,
+          }),
+        ),
+      );
     }
     expect(backend.audit.events).toEqual([]);
     expect(backend.users.size).toBe(0);
@@ -238,12 +293,16 @@ describe('issue 14 item 9: write bounds for never-registered names', () => {
       const before = count();
       await thrown(action(service));
       const after = count();
-      return Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - before[key as keyof typeof before]]));
+      return Object.fromEntries(
+        Object.entries(after).map(([key, value]) => [key, value - before[key as keyof typeof before]]),
+      );
     };
     const wrongLogin = (username: string) => (service: Services) => login(service, WRONG, undefined, username);
     expect(await calls('mallory', wrongLogin('mallory'))).toEqual(await calls('alice', wrongLogin('alice')));
     const wrongReset = (username: string) => (service: Services) =>
-      service.accounts.resetPassword(parseResetPasswordRequest({ username, resetCode: '0000-0000-0000-0000', newPassword: NEW_PASSWORD }));
+      service.accounts.resetPassword(
+        parseResetPasswordRequest({ username, resetCode: '0000-0000-0000-0000', newPassword: NEW_PASSWORD }),
+      );
     expect(await calls('mallory', wrongReset('mallory'))).toEqual(await calls('alice', wrongReset('alice')));
   });
 });

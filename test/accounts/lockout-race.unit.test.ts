@@ -35,7 +35,9 @@ describe('rule 5: the lockout is atomic under any interleaving', () => {
         const before = hasher.checks;
         useScheduler(s);
         const burst = Promise.allSettled(
-          Array.from({ length: guesses }, (_, i) => loginSession(service, parseLoginRequest({ username, password: `wrong guess ${i}` }))),
+          Array.from({ length: guesses }, (_, i) =>
+            loginSession(service, parseLoginRequest({ username, password: `wrong guess ${i}` })),
+          ),
         );
         const results = await s.waitFor(burst);
         useScheduler(undefined);
@@ -60,13 +62,17 @@ describe('rule 5: the lockout is atomic under any interleaving', () => {
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 6, max: 20 }), async (s, guesses) => {
         const { backend, hasher, service, useScheduler } = raceBackend();
         for (let i = 0; i < 5; i++) {
-          await loginSession(service, parseLoginRequest({ username: 'mallory', password: 'first wave' })).catch(() => undefined);
+          await loginSession(service, parseLoginRequest({ username: 'mallory', password: 'first wave' })).catch(
+            () => undefined,
+          );
         }
         backend.clock.advance(15 * 60_000);
         const before = hasher.checks;
         useScheduler(s);
         const burst = Promise.allSettled(
-          Array.from({ length: guesses }, () => loginSession(service, parseLoginRequest({ username: 'mallory', password: 'second wave' }))),
+          Array.from({ length: guesses }, () =>
+            loginSession(service, parseLoginRequest({ username: 'mallory', password: 'second wave' })),
+          ),
         );
         await s.waitFor(burst);
         useScheduler(undefined);

@@ -1,4 +1,9 @@
-import { LOCKOUT_COUNTER_WINDOW_MS, counterExpiry, decideRefusedReservation, failureLocks } from '../../lambda/accounts/lockout';
+import {
+  LOCKOUT_COUNTER_WINDOW_MS,
+  counterExpiry,
+  decideRefusedReservation,
+  failureLocks,
+} from '../../lambda/accounts/lockout';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 const COOLDOWN = 15 * 60_000;
@@ -10,8 +15,12 @@ describe('lockout arithmetic (rule 5)', () => {
     });
 
     it('restarts when the counter is stale (expiresAt at or before now)', () => {
-      expect(decideRefusedReservation({ attempts: 5, expiresAt: NOW }, NOW, COOLDOWN, 5)).toEqual({ action: 'restart' });
-      expect(decideRefusedReservation({ attempts: 5, lockedUntil: NOW + COOLDOWN, expiresAt: NOW - 1 }, NOW, COOLDOWN, 5)).toEqual({
+      expect(decideRefusedReservation({ attempts: 5, expiresAt: NOW }, NOW, COOLDOWN, 5)).toEqual({
+        action: 'restart',
+      });
+      expect(
+        decideRefusedReservation({ attempts: 5, lockedUntil: NOW + COOLDOWN, expiresAt: NOW - 1 }, NOW, COOLDOWN, 5),
+      ).toEqual({
         action: 'restart',
       });
     });
@@ -19,8 +28,14 @@ describe('lockout arithmetic (rule 5)', () => {
     it('rule 5: is locked for the remaining whole seconds (rounded up) while lockedUntil is ahead', () => {
       const state = { attempts: 5, lockedUntil: NOW + COOLDOWN, expiresAt: NOW + LOCKOUT_COUNTER_WINDOW_MS };
       expect(decideRefusedReservation(state, NOW, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
-      expect(decideRefusedReservation(state, NOW + 1, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 900 });
-      expect(decideRefusedReservation(state, NOW + 1000, COOLDOWN, 5)).toEqual({ action: 'locked', retryAfterSeconds: 899 });
+      expect(decideRefusedReservation(state, NOW + 1, COOLDOWN, 5)).toEqual({
+        action: 'locked',
+        retryAfterSeconds: 900,
+      });
+      expect(decideRefusedReservation(state, NOW + 1000, COOLDOWN, 5)).toEqual({
+        action: 'locked',
+        retryAfterSeconds: 899,
+      });
     });
 
     it('rule 5: never tells a locked client to retry in 0 seconds (at least 1)', () => {

@@ -41,12 +41,18 @@ class UnpaddedHasher implements PasswordHasher {
 
 async function timedService(hasher: PasswordHasher) {
   // A high threshold: these samples measure the password check, not the lockout.
-  const backend = inMemoryBackend({ hasher, config: { bcryptCost: COST, lockoutThreshold: 100 }, yieldEachCall: false });
+  const backend = inMemoryBackend({
+    hasher,
+    config: { bcryptCost: COST, lockoutThreshold: 100 },
+    yieldEachCall: false,
+  });
   const service = createServices(backend);
   await service.accounts.register(parseRegisterRequest({ username: 'current', password: PASSWORD }));
   await service.accounts.register(parseRegisterRequest({ username: 'weaker', password: PASSWORD }));
   const weaker = backend.users.all().find((user) => user.username === 'weaker')!;
-  await backend.users.updateUser(weaker.username, weaker.userId, { passwordHash: await bcrypt.hash(PASSWORD, WEAKER_COST) });
+  await backend.users.updateUser(weaker.username, weaker.userId, {
+    passwordHash: await bcrypt.hash(PASSWORD, WEAKER_COST),
+  });
   let unknown = 0;
   const names: Record<string, () => string> = {
     current: () => 'current',
@@ -56,7 +62,9 @@ async function timedService(hasher: PasswordHasher) {
   };
   const sample = async (kind: string): Promise<number> => {
     const start = process.hrtime.bigint();
-    const error = await loginSession(service, parseLoginRequest({ username: names[kind]!(), password: WRONG })).catch((e: unknown) => e);
+    const error = await loginSession(service, parseLoginRequest({ username: names[kind]!(), password: WRONG })).catch(
+      (e: unknown) => e,
+    );
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
     if (!(error instanceof AuthenticationError)) throw new Error(`expected a 401 for ${kind}`);
     return elapsed;
@@ -81,7 +89,9 @@ describe('issue 14 item 8: no timing oracle on login (real bcrypt, Mann-Whitney 
   it('a wrong password for a current hash, for a weaker hash and for an unknown name are indistinguishable (p >= 0.001)', async () => {
     const { sample } = await timedService(new BcryptPasswordHasher(COST));
     const times = await measure(sample, ['unknown', 'current', 'weaker'], 24);
-    const report = Object.fromEntries(Object.entries(times).map(([kind, values]) => [kind, `${median(values).toFixed(1)} ms median`]));
+    const report = Object.fromEntries(
+      Object.entries(times).map(([kind, values]) => [kind, `${median(values).toFixed(1)} ms median`]),
+    );
     const currentVsUnknown = mannWhitney(times.current!, times.unknown!);
     const weakerVsUnknown = mannWhitney(times.weaker!, times.unknown!);
     expect({ report, p: currentVsUnknown.p > ALPHA }).toEqual({ report, p: true });

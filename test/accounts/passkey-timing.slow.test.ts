@@ -31,8 +31,14 @@ async function timedPasskeyLogin() {
   const { mfa } = service;
   const alice = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
   const aliceKey = new SoftAuthenticator();
-  const options = (await mfa.passkeyOptions(alice.session.token, { currentPassword: PASSWORD as Password })) as { challenge: string; rp: { id?: string } };
-  const { credential, name } = parsePasskeyAdd({ credential: JSON.stringify(aliceKey.register(options, ORIGIN)), name: 'key' });
+  const options = (await mfa.passkeyOptions(alice.session.token, { currentPassword: PASSWORD as Password })) as {
+    challenge: string;
+    rp: { id?: string };
+  };
+  const { credential, name } = parsePasskeyAdd({
+    credential: JSON.stringify(aliceKey.register(options, ORIGIN)),
+    name: 'key',
+  });
   await mfa.addPasskey(alice.session.token, credential, name);
   const forger = new SoftAuthenticator();
 
@@ -47,12 +53,20 @@ async function timedPasskeyLogin() {
     const { challenge, passkeyOptions } = await service.mfaLogin.passkeyLoginOptions();
     const webauthnChallenge = (passkeyOptions as { challenge: string }).challenge;
     // Both forged by a key that is not the owner's; only the id they claim differs.
-    const answer = forger.assert(webauthnChallenge, ORIGIN, kind === 'registered' ? { id: aliceKey.id } : { id: randomBytes(16).toString('base64url') });
+    const answer = forger.assert(
+      webauthnChallenge,
+      ORIGIN,
+      kind === 'registered' ? { id: aliceKey.id } : { id: randomBytes(16).toString('base64url') },
+    );
     const start = process.hrtime.bigint();
-    const error = await (kind === 'unguarded' ? withoutDummy(challenge.token, answer) : service.mfaLogin.passkeyLogin(challenge.token, answer)).catch((e: unknown) => e);
+    const error = await (kind === 'unguarded'
+      ? withoutDummy(challenge.token, answer)
+      : service.mfaLogin.passkeyLogin(challenge.token, answer)
+    ).catch((e: unknown) => e);
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
     if (!(error instanceof AuthenticationError)) throw new Error(`expected a 401 for ${kind}`);
-    if (kind !== 'unguarded' && error.message !== PASSKEY_REFUSED_MESSAGE) throw new Error(`a different refusal for ${kind}: ${error.message}`);
+    if (kind !== 'unguarded' && error.message !== PASSKEY_REFUSED_MESSAGE)
+      throw new Error(`a different refusal for ${kind}: ${error.message}`);
     return elapsed;
   };
   return { sample };
@@ -74,7 +88,9 @@ describe('issue 21 item 4: no oracle on passkey sign-in (real signatures, Mann-W
   it('a forged answer for a registered credential id and one for an unknown id are indistinguishable (p >= 0.001)', async () => {
     const { sample } = await timedPasskeyLogin();
     const times = await measure(sample, ['registered', 'unknown'], 48);
-    const report = Object.fromEntries(Object.entries(times).map(([kind, values]) => [kind, `${median(values).toFixed(2)} ms median`]));
+    const report = Object.fromEntries(
+      Object.entries(times).map(([kind, values]) => [kind, `${median(values).toFixed(2)} ms median`]),
+    );
     const { p } = mannWhitney(times.registered!, times.unknown!);
     expect({ report, p: p > ALPHA }).toEqual({ report, p: true });
   }, 120_000);

@@ -23,7 +23,10 @@ class CountingBcrypt implements BcryptPrimitives {
 
   static fake(input: string, cost: number): string {
     const digest = createHash('sha512').update(input).digest();
-    const body = [...digest].map((byte) => BCRYPT_ALPHABET[byte % 64]).join('').slice(0, 53);
+    const body = [...digest]
+      .map((byte) => BCRYPT_ALPHABET[byte % 64])
+      .join('')
+      .slice(0, 53);
     return `$2b$${String(cost).padStart(2, '0')}$${body}`;
   }
 
@@ -54,7 +57,8 @@ const wrong = parsePassword('incorrect horse battery');
 
 describe('BcryptPasswordHasher configuration (rule 3: cost never below 10)', () => {
   it('rule 3: refuses cost 9, a non-integer and above 31 with a ConfigurationError', () => {
-    for (const cost of [9, 10.5, 32, Number.NaN]) expect(() => new BcryptPasswordHasher(cost)).toThrow(ConfigurationError);
+    for (const cost of [9, 10.5, 32, Number.NaN])
+      expect(() => new BcryptPasswordHasher(cost)).toThrow(ConfigurationError);
     expect(new BcryptPasswordHasher(10).cost).toBe(10);
   });
 });
@@ -64,7 +68,8 @@ describe('stored hash format (ASVS 6.2.8, issue 14 item 8: hashes carry scheme a
     const inner = CountingBcrypt.fake('x', 12);
     expect(parsePasswordHash(`tvm2$${inner}`)).toEqual({ scheme: 2, cost: 12, bcryptHash: inner });
     expect(parsePasswordHash(DUMMY_HASHES[10]!)).toEqual({ scheme: 1, cost: 10, bcryptHash: DUMMY_HASHES[10] });
-    for (const junk of ['', 'tvm2$', 'fake$s1$abc', `tvm3$${inner}`, `${inner}x`]) expect(parsePasswordHash(junk)).toBeUndefined();
+    for (const junk of ['', 'tvm2$', 'fake$s1$abc', `tvm3$${inner}`, `${inner}x`])
+      expect(parsePasswordHash(junk)).toBeUndefined();
   });
 
   it('the prehash is 44 ASCII characters for any password, so bcrypt sees every byte of a 1024-byte one', () => {

@@ -31,7 +31,8 @@ it("a stranger's five wrong guesses lock unknown devices, but not the owner's ph
   const phone = client();
   await phone.register('e2e-owner', PASSWORD);
   await phone.logout();
-  for (let guess = 0; guess < 5; guess++) await expect(client().login('e2e-owner', `guess ${guess}!`)).rejects.toBeInstanceOf(InvalidCredentialsError);
+  for (let guess = 0; guess < 5; guess++)
+    await expect(client().login('e2e-owner', `guess ${guess}!`)).rejects.toBeInstanceOf(InvalidCredentialsError);
   await expect(client().login('e2e-owner', PASSWORD)).rejects.toBeInstanceOf(TooManyAttemptsError);
   // The phone kept its device token across the logout and sends it: not locked out.
   await expect(phone.login('e2e-owner', PASSWORD)).resolves.toMatchObject({ username: 'e2e-owner' });
@@ -40,6 +41,10 @@ it("a stranger's five wrong guesses lock unknown devices, but not the owner's ph
   expect(issued.code).toBe(0);
   const { code } = JSON.parse(issued.out) as { code: string };
   await expect(client().resetPassword('e2e-owner', code, 'password1234')).rejects.toBeInstanceOf(InvalidRequestError);
-  await expect(client().resetPassword('e2e-owner', code, 'a fresh long passphrase')).resolves.toMatchObject({ username: 'e2e-owner' });
-  await expect(client().login('e2e-owner', 'a fresh long passphrase')).resolves.toMatchObject({ username: 'e2e-owner' });
+  await expect(client().resetPassword('e2e-owner', code, 'a fresh long passphrase')).resolves.toMatchObject({
+    username: 'e2e-owner',
+  });
+  await expect(client().login('e2e-owner', 'a fresh long passphrase')).resolves.toMatchObject({
+    username: 'e2e-owner',
+  });
 });

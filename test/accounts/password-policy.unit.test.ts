@@ -10,7 +10,10 @@ const alice = parseUsername('alice.smith');
 
 function refusal(raw: string, minCharacters = 8, commonPasswords: CommonPasswordList = list): ValidationError {
   try {
-    new NewPasswordPolicy(minCharacters, commonPasswords).check(parsePassword(raw), { username: alice, field: 'newPassword' });
+    new NewPasswordPolicy(minCharacters, commonPasswords).check(parsePassword(raw), {
+      username: alice,
+      field: 'newPassword',
+    });
   } catch (error) {
     if (error instanceof ValidationError) return error;
     throw error;
@@ -74,8 +77,13 @@ describe('NewPasswordPolicy (ASVS 6.2.1, 6.2.4, 6.2.11, 6.2.12)', () => {
   });
 
   it('lists the username, its parts of three characters or more, and the service names, longest first', () => {
-    expect(contextWords(parseUsername('al.bo-carla'))).toEqual(
-      ['tokenvendingmachine', 'serverless-tvm', 'serverlesstvm', 'al.bo-carla', 'carla', 'tvm'],
-    );
+    expect(contextWords(parseUsername('al.bo-carla'))).toEqual([
+      'tokenvendingmachine',
+      'serverless-tvm',
+      'serverlesstvm',
+      'al.bo-carla',
+      'carla',
+      'tvm',
+    ]);
   });
 });

@@ -26,17 +26,21 @@ async function withLegacyHash() {
 describe('legacy hashes (scheme 1) keep working and are upgraded', () => {
   it('a login with the right password is accepted and re-hashes to scheme 2 at the configured cost', async () => {
     const { backend, service } = await withLegacyHash();
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })),
+    ).resolves.toBeDefined();
     const stored = backend.users.all()[0]!.passwordHash;
     expect(parsePasswordHash(stored)).toMatchObject({ scheme: 2, cost: 11 });
-    await expect(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))).resolves.toBeDefined();
+    await expect(
+      loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })),
+    ).resolves.toBeDefined();
   });
 
   it('a wrong password leaves the legacy hash as it was', async () => {
     const { backend, service, legacy } = await withLegacyHash();
-    expect(await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: 'not the password' })))).toBeInstanceOf(
-      AuthenticationError,
-    );
+    expect(
+      await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: 'not the password' }))),
+    ).toBeInstanceOf(AuthenticationError);
     expect(backend.users.all()[0]!.passwordHash).toBe(legacy);
   });
 

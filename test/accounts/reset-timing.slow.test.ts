@@ -60,7 +60,11 @@ async function timedResets(withShortcut: boolean, prefix: string, rounds = ROUND
   let unknown = 0;
   const sample = async (kind: 'known' | 'unknown'): Promise<number> => {
     const username = kind === 'known' ? known : `nobody${prefix}${(unknown += 1)}`;
-    const request = parseResetPasswordRequest({ username, resetCode: WRONG_CODE, newPassword: 'a brand new passphrase' });
+    const request = parseResetPasswordRequest({
+      username,
+      resetCode: WRONG_CODE,
+      newPassword: 'a brand new passphrase',
+    });
     const start = process.hrtime.bigint();
     const error = await service.accounts.resetPassword(request).catch((e: unknown) => e);
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;

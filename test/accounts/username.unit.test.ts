@@ -125,9 +125,7 @@ describe('parseUsername (rule 1: lower-case allowlist, at most 64 characters)', 
   const SAFE = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
 
   it('rule 1 (property): every accepted username matches the allowlist, is at most 64 characters and has none of *?${}/', () => {
-    const interesting = fc.constantFrom(
-      ...'abcxyzABCXYZ0189._-*?${}/:\\ \t\n\u0000\u212A\u0130\u0430ａ é'.split(''),
-    );
+    const interesting = fc.constantFrom(...'abcxyzABCXYZ0189._-*?${}/:\\ \t\n\u0000\u212A\u0130\u0430ａ é'.split(''));
     const candidates = fc.oneof(
       fc.string({ unit: interesting, maxLength: 70 }),
       fc.string({ maxLength: 70 }),
@@ -153,7 +151,11 @@ describe('parseUsername (rule 1: lower-case allowlist, at most 64 characters)', 
   });
 
   it('(property): every string on the allowlist of 2-64 characters is accepted unchanged', () => {
-    const segment = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')), minLength: 1, maxLength: 8 });
+    const segment = fc.string({
+      unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')),
+      minLength: 1,
+      maxLength: 8,
+    });
     const name = fc
       .tuple(segment, fc.array(fc.tuple(fc.constantFrom('.', '_', '-'), segment), { maxLength: 6 }))
       .map(([head, rest]) => head + rest.map(([sep, part]) => sep + part).join(''))

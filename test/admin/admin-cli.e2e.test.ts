@@ -5,7 +5,14 @@
  * credentials keep working, and `users delete --delete-files` leaving no unfinished upload.
  */
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { runCli } from '../../admin/cli';
@@ -13,7 +20,17 @@ import { STATE_CHANGING_COMMANDS } from '../../admin/dry-run';
 import { localTarget } from '../../admin/target';
 import { join, resolve } from 'node:path';
 import { SessionStore } from '../../local/sts/session-store';
-import { login, passInstant, postJson, register, runAdmin, s3ClientFor, s3ErrorCode, sandboxForThisFile, type VendResponse } from './helpers';
+import {
+  login,
+  passInstant,
+  postJson,
+  register,
+  runAdmin,
+  s3ClientFor,
+  s3ErrorCode,
+  sandboxForThisFile,
+  type VendResponse,
+} from './helpers';
 
 const PASSWORD = 'correct horse battery';
 const runningSandbox = sandboxForThisFile('tvm-admin-e2e-');
@@ -29,10 +46,18 @@ async function adminJson<T>(...args: string[]): Promise<T> {
   return JSON.parse(result.out) as T;
 }
 
-async function request(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+async function request(
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${runningSandbox().apiUrl}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
@@ -40,7 +65,7 @@ async function request(method: string, path: string, token: string, body?: unkno
 }
 
 describe('account routes over HTTP', () => {
-  it('lists the caller\'s sessions and revokes one of them by id at DELETE /sessions/{id}', async () => {
+  it("lists the caller's sessions and revokes one of them by id at DELETE /sessions/{id}", async () => {
     const first = await register(runningSandbox().apiUrl, 'http-sessions', PASSWORD);
     const second = await login(runningSandbox().apiUrl, 'http-sessions', PASSWORD);
     const listed = await request('GET', '/sessions', first.session.token);
@@ -50,8 +75,16 @@ describe('account routes over HTTP', () => {
     const other = sessions.find((session) => !session.current)!;
     // Another session than the caller's takes a step-up (docs/mfa.md).
     expect((await request('DELETE', `/sessions/${other.id}`, first.session.token)).status).toBe(400);
-    expect((await request('DELETE', `/sessions/${other.id}`, first.session.token, { currentPassword: PASSWORD })).status).toBe(204);
-    expect((await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${second.session.token}` })).status).toBe(401);
+    expect(
+      (await request('DELETE', `/sessions/${other.id}`, first.session.token, { currentPassword: PASSWORD })).status,
+    ).toBe(204);
+    expect(
+      (
+        await postJson(`${runningSandbox().apiUrl}/token`, undefined, {
+          Authorization: `Bearer ${second.session.token}`,
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it('changes the password at POST /password and hands back a new session', async () => {
@@ -62,9 +95,14 @@ describe('account routes over HTTP', () => {
       { Authorization: `Bearer ${user.session.token}` },
     );
     expect(changed.status).toBe(200);
-    expect((await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${user.session.token}` })).status).toBe(401);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${user.session.token}` }))
+        .status,
+    ).toBe(401);
     const token = (changed.body as { session: { token: string } }).session.token;
-    expect((await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${token}` })).status,
+    ).toBe(200);
   });
 });
 
@@ -74,18 +112,26 @@ describe('tvm-admin --local', () => {
     const users = await adminJson<Array<{ username: string; disabled: boolean }>>('users', 'list');
     expect(users).toContainEqual(expect.objectContaining({ username: 'cli-carol', disabled: false }));
     expect((await admin('users', 'disable', 'cli-carol')).code).toBe(0);
-    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: PASSWORD })).status).toBe(401);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: PASSWORD })).status,
+    ).toBe(401);
     expect(await adminJson('users', 'show', 'cli-carol')).toMatchObject({ disabled: true, liveSessions: 0 });
     const enabled = await admin('users', 'enable', 'cli-carol');
     expect(enabled.code).toBe(0);
     // The cut-off instant of the disable lies a few seconds ahead: one line says how long it waits.
     expect(enabled.errors).toEqual([expect.stringMatching(/^waiting [1-9]\d* s for the cut-off instant to pass/)]);
-    for (let attempt = 0; attempt < 5; attempt++) await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: 'wrong guess' });
+    for (let attempt = 0; attempt < 5; attempt++)
+      await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: 'wrong guess' });
     expect(await adminJson('users', 'show', 'cli-carol')).toMatchObject({ locked: true });
     const unlocked = await admin('users', 'unlock', 'cli-carol');
-    expect(unlocked).toMatchObject({ code: 0, out: expect.stringMatching(/^cli-carol: was locked until \S+Z, 5 failed attempt\(s\) counted; unlocked/) });
+    expect(unlocked).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^cli-carol: was locked until \S+Z, 5 failed attempt\(s\) counted; unlocked/),
+    });
     expect((await admin('users', 'unlock', 'cli-carol')).out).toBe('cli-carol: was not locked; nothing to do\n');
-    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: PASSWORD })).status).toBe(200);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-carol', password: PASSWORD })).status,
+    ).toBe(200);
     const table = await admin('users', 'list');
     expect(table.out).toMatch(/^USER\s+CREATED\s+DISABLED\s+LOCKED/);
   });
@@ -96,7 +142,10 @@ describe('tvm-admin --local', () => {
     const body = { username: 'cli-dave', resetCode: code, newPassword: 'reset to this one' };
     expect((await postJson(`${runningSandbox().apiUrl}/password/reset`, body)).status).toBe(200);
     expect((await postJson(`${runningSandbox().apiUrl}/password/reset`, body)).status).toBe(401);
-    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-dave', password: 'reset to this one' })).status).toBe(200);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-dave', password: 'reset to this one' }))
+        .status,
+    ).toBe(200);
   });
 
   it('lists and revokes sessions, one or all', async () => {
@@ -107,7 +156,13 @@ describe('tvm-admin --local', () => {
     expect((await admin('sessions', 'revoke', 'cli-erin', sessions[1]!.id)).code).toBe(0);
     expect(await adminJson<unknown[]>('sessions', 'list', 'cli-erin')).toHaveLength(1);
     expect((await admin('sessions', 'revoke', 'cli-erin', '--all')).code).toBe(0);
-    expect((await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${phone.session.token}` })).status).toBe(401);
+    expect(
+      (
+        await postJson(`${runningSandbox().apiUrl}/token`, undefined, {
+          Authorization: `Bearer ${phone.session.token}`,
+        })
+      ).status,
+    ).toBe(401);
     expect(await adminJson<unknown[]>('sessions', 'list', 'cli-erin')).toEqual([]);
   });
 
@@ -135,24 +190,34 @@ describe('tvm-admin --local', () => {
     }
   });
 
-  it('counts usage per folder and deletes a user\'s files only with --delete-files', async () => {
+  it("counts usage per folder and deletes a user's files only with --delete-files", async () => {
     const user = await register(runningSandbox().apiUrl, 'cli-heidi', PASSWORD);
     const s3 = s3ClientFor(user);
-    await s3.send(new PutObjectCommand({ Bucket: user.storage.bucket, Key: `${user.storage.prefix}a.txt`, Body: 'hello' }));
-    await s3.send(new PutObjectCommand({ Bucket: user.storage.bucket, Key: `${user.storage.prefix}b.txt`, Body: 'world!' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: user.storage.bucket, Key: `${user.storage.prefix}a.txt`, Body: 'hello' }),
+    );
+    await s3.send(
+      new PutObjectCommand({ Bucket: user.storage.bucket, Key: `${user.storage.prefix}b.txt`, Body: 'world!' }),
+    );
     expect(await adminJson('usage', 'cli-heidi')).toEqual([{ folder: 'cli-heidi/', objects: 2, bytes: 11 }]);
-    expect(await adminJson<Array<{ folder: string }>>('usage', '--all')).toContainEqual({ folder: 'cli-heidi/', objects: 2, bytes: 11 });
+    expect(await adminJson<Array<{ folder: string }>>('usage', '--all')).toContainEqual({
+      folder: 'cli-heidi/',
+      objects: 2,
+      bytes: 11,
+    });
     const refused = await admin('users', 'delete', 'cli-heidi');
     expect(refused.code).toBe(1);
     expect(refused.errors).toHaveLength(1);
     expect(refused.err).toContain('--delete-files');
     expect((await admin('users', 'delete', 'cli-heidi', '--delete-files', '--yes')).code).toBe(0);
     expect(await adminJson('usage', 'cli-heidi')).toEqual([{ folder: 'cli-heidi/', objects: 0, bytes: 0 }]);
-    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-heidi', password: PASSWORD })).status).toBe(401);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-heidi', password: PASSWORD })).status,
+    ).toBe(401);
     s3.destroy();
   });
 
-  it('cuts off a revoked user\'s issued credentials at the S3 gate while other users\' keep working', async () => {
+  it("cuts off a revoked user's issued credentials at the S3 gate while other users' keep working", async () => {
     const ivan: VendResponse = await register(runningSandbox().apiUrl, 'cli-ivan', PASSWORD);
     const judy: VendResponse = await register(runningSandbox().apiUrl, 'cli-judy', PASSWORD);
     const ivanS3 = s3ClientFor(ivan);
@@ -162,20 +227,42 @@ describe('tvm-admin --local', () => {
     const revoked = await admin('--json', 'revoke-credentials', 'cli-ivan');
     expect(revoked.code).toBe(0);
     const { credentialsIssuedBefore } = JSON.parse(revoked.out) as { credentialsIssuedBefore: string };
-    expect(await s3ErrorCode(ivanS3.send(new GetObjectCommand({ Bucket: ivan.storage.bucket, Key: ivanKey })))).toBe('AccessDenied');
-    expect(await s3ErrorCode(ivanS3.send(new ListObjectsV2Command({ Bucket: ivan.storage.bucket, Prefix: ivan.storage.prefix })))).toBe('AccessDenied');
-    await expect(judyS3.send(new PutObjectCommand({ Bucket: judy.storage.bucket, Key: `${judy.storage.prefix}ok.txt`, Body: 'fine' }))).resolves.toBeDefined();
-    expect((await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${ivan.session.token}` })).status).toBe(401);
+    expect(await s3ErrorCode(ivanS3.send(new GetObjectCommand({ Bucket: ivan.storage.bucket, Key: ivanKey })))).toBe(
+      'AccessDenied',
+    );
+    expect(
+      await s3ErrorCode(
+        ivanS3.send(new ListObjectsV2Command({ Bucket: ivan.storage.bucket, Prefix: ivan.storage.prefix })),
+      ),
+    ).toBe('AccessDenied');
+    await expect(
+      judyS3.send(
+        new PutObjectCommand({ Bucket: judy.storage.bucket, Key: `${judy.storage.prefix}ok.txt`, Body: 'fine' }),
+      ),
+    ).resolves.toBeDefined();
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${ivan.session.token}` }))
+        .status,
+    ).toBe(401);
     // Credentials issued once the cut-off instant has passed work again.
     await passInstant(credentialsIssuedBefore);
     const again = await login(runningSandbox().apiUrl, 'cli-ivan', PASSWORD);
     const freshS3 = s3ClientFor(again);
     const object = await freshS3.send(new GetObjectCommand({ Bucket: again.storage.bucket, Key: ivanKey }));
     expect(await object.Body?.transformToString()).toBe('ivan');
-    expect(await adminJson<Array<{ username: string }>>('revocations')).toContainEqual(expect.objectContaining({ username: 'cli-ivan', credentialsIssuedBefore }));
+    expect(await adminJson<Array<{ username: string }>>('revocations')).toContainEqual(
+      expect.objectContaining({ username: 'cli-ivan', credentialsIssuedBefore }),
+    );
     const trail = await adminJson<Array<{ type: string }>>('audit', 'cli-ivan');
-    expect(trail.slice(0, 3).map((event) => event.type)).toEqual(['login_ok', 'credentials_revoked', 'session_revoked']);
-    const persisted = JSON.parse(readFileSync(join(dataDir(), 'role-policies.json'), 'utf8')) as Record<string, unknown>;
+    expect(trail.slice(0, 3).map((event) => event.type)).toEqual([
+      'login_ok',
+      'credentials_revoked',
+      'session_revoked',
+    ]);
+    const persisted = JSON.parse(readFileSync(join(dataDir(), 'role-policies.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(persisted)).toEqual(['tvm-revoked-users']);
     [ivanS3, judyS3, freshS3].forEach((client) => client.destroy());
   });
@@ -196,13 +283,19 @@ describe('tvm-admin --local', () => {
 });
 
 /** Everything tvm-admin could change: every table item, every object in the bucket, and the role's policies. */
-async function sandboxState(): Promise<{ items: Array<Record<string, AttributeValue>>; objects: string[]; rolePolicies: string }> {
+async function sandboxState(): Promise<{
+  items: Array<Record<string, AttributeValue>>;
+  objects: string[];
+  rolePolicies: string;
+}> {
   const target = localTarget();
   try {
     const items: Array<Record<string, AttributeValue>> = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await target.dynamo.send(new ScanCommand({ TableName: target.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+      const page = await target.dynamo.send(
+        new ScanCommand({ TableName: target.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -210,14 +303,24 @@ async function sandboxState(): Promise<{ items: Array<Record<string, AttributeVa
     const objects = (listed.Contents ?? []).map((object) => `${object.Key} ${object.Size} ${object.ETag}`);
     const policies = join(dataDir(), 'role-policies.json');
     const sort = (item: Record<string, AttributeValue>) => JSON.stringify([item.pk, item.sk]);
-    return { items: items.sort((a, b) => sort(a).localeCompare(sort(b))), objects: objects.sort(), rolePolicies: existsSync(policies) ? readFileSync(policies, 'utf8') : '' };
+    return {
+      items: items.sort((a, b) => sort(a).localeCompare(sort(b))),
+      objects: objects.sort(),
+      rolePolicies: existsSync(policies) ? readFileSync(policies, 'utf8') : '',
+    };
   } finally {
     target.close();
   }
 }
 
 /** Runs a command with `input` on its stdin, without blocking this process (the sandbox answers from it). */
-function runWithInput(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runWithInput(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  input: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -235,13 +338,20 @@ function runWithInput(command: string, args: string[], cwd: string, env: NodeJS.
 }
 
 /** tvm-admin --local in-process, as on a terminal where the operator answers `answer`. */
-async function adminOnTerminal(answer: string, ...args: string[]): Promise<{ code: number; out: string; err: string; asked: string[] }> {
+async function adminOnTerminal(
+  answer: string,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string; asked: string[] }> {
   let out = '';
   let err = '';
   const asked: string[] = [];
   const code = await runCli(
     ['--local', ...args],
-    { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`), ask: async (question) => (asked.push(question), answer) },
+    {
+      out: (text) => (out += `${text}\n`),
+      err: (text) => (err += `${text}\n`),
+      ask: async (question) => (asked.push(question), answer),
+    },
     async () => ({ ...localTarget(), cutOffMarginMs: 1000 }),
   );
   return { code, out, err, asked };
@@ -252,9 +362,12 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     const kim = await register(runningSandbox().apiUrl, 'cli-kim', PASSWORD);
     await login(runningSandbox().apiUrl, 'cli-kim', PASSWORD);
     const s3 = s3ClientFor(kim);
-    await s3.send(new PutObjectCommand({ Bucket: kim.storage.bucket, Key: `${kim.storage.prefix}plan.txt`, Body: 'rehearse' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: kim.storage.bucket, Key: `${kim.storage.prefix}plan.txt`, Body: 'rehearse' }),
+    );
     s3.destroy();
-    for (let attempt = 0; attempt < 5; attempt++) await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-kim', password: 'wrong guess' });
+    for (let attempt = 0; attempt < 5; attempt++)
+      await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-kim', password: 'wrong guess' });
     await register(runningSandbox().apiUrl, 'cli-lou', PASSWORD);
     expect((await admin('revoke-credentials', 'cli-lou')).code).toBe(0);
     const [session] = await adminJson<Array<{ id: string }>>('sessions', 'list', 'cli-kim');
@@ -272,7 +385,13 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
       ['smoke'],
     ];
     // Every command that changes something is rehearsed here.
-    expect(new Set(commands.map((args) => args.filter((arg) => !arg.startsWith('cli-') && !arg.startsWith('--') && arg !== session!.id).join(' ')))).toEqual(new Set(STATE_CHANGING_COMMANDS));
+    expect(
+      new Set(
+        commands.map((args) =>
+          args.filter((arg) => !arg.startsWith('cli-') && !arg.startsWith('--') && arg !== session!.id).join(' '),
+        ),
+      ),
+    ).toEqual(new Set(STATE_CHANGING_COMMANDS));
 
     const before = await sandboxState();
     const plans = new Map<string, string>();
@@ -286,10 +405,23 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
 
     expect(plans.get('users delete')).toContain('delete every object version and delete marker under cli-kim/ (1 now)');
     expect(plans.get('users delete')).toContain('revoke every session (2 live)');
-    expect(plans.get('users unlock')).toMatch(/clear the failed-login counters of cli-kim \(locked until \S+Z, 5 failed attempt\(s\) counted\)/);
-    expect(plans.get('revoke-credentials cli-kim')).toMatch(/cut off every AWS credential issued to cli-kim before about \S+Z/);
-    const json = await adminJson<{ dryRun: boolean; steps: string[] }>('--dry-run', 'sessions', 'revoke', 'cli-kim', session!.id);
-    expect(json).toMatchObject({ dryRun: true, steps: [`revoke the session ${session!.id} of cli-kim`, expect.stringContaining('leave the AWS credentials')] });
+    expect(plans.get('users unlock')).toMatch(
+      /clear the failed-login counters of cli-kim \(locked until \S+Z, 5 failed attempt\(s\) counted\)/,
+    );
+    expect(plans.get('revoke-credentials cli-kim')).toMatch(
+      /cut off every AWS credential issued to cli-kim before about \S+Z/,
+    );
+    const json = await adminJson<{ dryRun: boolean; steps: string[] }>(
+      '--dry-run',
+      'sessions',
+      'revoke',
+      'cli-kim',
+      session!.id,
+    );
+    expect(json).toMatchObject({
+      dryRun: true,
+      steps: [`revoke the session ${session!.id} of cli-kim`, expect.stringContaining('leave the AWS credentials')],
+    });
     // The same snapshot sees a real change: the comparison above is not blind.
     expect((await admin('users', 'unlock', 'cli-kim')).code).toBe(0);
     expect(await sandboxState()).not.toEqual(before);
@@ -300,19 +432,27 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     const before = await sandboxState();
     const scripted = await admin('users', 'delete', 'cli-lee');
     expect(scripted.code).toBe(1);
-    expect(scripted.errors).toEqual(['tvm-admin: users delete asks for confirmation on a terminal; in a script pass --yes (nothing was changed; --dry-run shows what it would do).']);
+    expect(scripted.errors).toEqual([
+      'tvm-admin: users delete asks for confirmation on a terminal; in a script pass --yes (nothing was changed; --dry-run shows what it would do).',
+    ]);
     const declined = await adminOnTerminal('y', 'users', 'delete', 'cli-lee');
     expect(declined.code).toBe(1);
     expect(declined.asked).toEqual(['Type cli-lee to delete it for good, or anything else to stop: ']);
-    expect(declined.err).toContain('users delete cli-lee would:\n  1. disable cli-lee and revoke every session (1 live)');
+    expect(declined.err).toContain(
+      'users delete cli-lee would:\n  1. disable cli-lee and revoke every session (1 live)',
+    );
     expect(declined.err).toContain('tvm-admin: Not confirmed; nothing was changed.');
     expect(await sandboxState()).toEqual(before);
-    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-lee', password: PASSWORD })).status).toBe(200);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-lee', password: PASSWORD })).status,
+    ).toBe(200);
 
     const confirmed = await adminOnTerminal('cli-lee', 'users', 'delete', 'cli-lee');
     expect(confirmed.code).toBe(0);
     expect(confirmed.out).toMatch(/^cli-lee: deleted/);
-    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-lee', password: PASSWORD })).status).toBe(401);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-lee', password: PASSWORD })).status,
+    ).toBe(401);
     // Deleting it again has nothing to do, so nothing to confirm.
     expect((await admin('users', 'delete', 'cli-lee')).code).toBe(0);
   });
@@ -326,10 +466,18 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     expect(onTerminal.stdout).toContain('users delete cli-pty would:');
     expect(onTerminal.stdout).toContain('Type cli-pty to delete it for good, or anything else to stop: ');
     expect(onTerminal.stdout).toContain('tvm-admin: Not confirmed; nothing was changed.');
-    const piped = await runWithInput(join(root, 'bin/tvm-admin.cjs'), ['--local', 'users', 'delete', 'cli-pty'], root, env, 'cli-pty\n');
+    const piped = await runWithInput(
+      join(root, 'bin/tvm-admin.cjs'),
+      ['--local', 'users', 'delete', 'cli-pty'],
+      root,
+      env,
+      'cli-pty\n',
+    );
     expect(piped.status).toBe(1);
     expect(piped.stderr).toContain('in a script pass --yes');
-    expect((await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-pty', password: PASSWORD })).status).toBe(200);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/login`, { username: 'cli-pty', password: PASSWORD })).status,
+    ).toBe(200);
   }, 90_000);
 });
 
@@ -339,8 +487,13 @@ describe("one user against another's sessions", () => {
     const bob = await register(runningSandbox().apiUrl, 'http-bob', PASSWORD);
     const listed = await request('GET', '/sessions', bob.session.token);
     const [bobsSession] = (listed.body as { sessions: { id: string }[] }).sessions;
-    expect((await request('DELETE', `/sessions/${encodeURIComponent(bobsSession!.id)}`, alice.session.token)).status).toBe(404);
-    expect((await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${bob.session.token}` })).status).toBe(200);
+    expect(
+      (await request('DELETE', `/sessions/${encodeURIComponent(bobsSession!.id)}`, alice.session.token)).status,
+    ).toBe(404);
+    expect(
+      (await postJson(`${runningSandbox().apiUrl}/token`, undefined, { Authorization: `Bearer ${bob.session.token}` }))
+        .status,
+    ).toBe(200);
   });
 });
 
@@ -356,8 +509,18 @@ describe('unfinished multipart uploads', () => {
     const vended = await register(runningSandbox().apiUrl, 'cli-uploader', PASSWORD);
     const s3 = s3ClientFor(vended);
     try {
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: vended.storage.bucket, Key: 'cli-uploader/big.bin' }));
-      await s3.send(new UploadPartCommand({ Bucket: vended.storage.bucket, Key: 'cli-uploader/big.bin', UploadId, PartNumber: 1, Body: 'private bytes' }));
+      const { UploadId } = await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: vended.storage.bucket, Key: 'cli-uploader/big.bin' }),
+      );
+      await s3.send(
+        new UploadPartCommand({
+          Bucket: vended.storage.bucket,
+          Key: 'cli-uploader/big.bin',
+          UploadId,
+          PartNumber: 1,
+          Body: 'private bytes',
+        }),
+      );
     } finally {
       s3.destroy();
     }
@@ -379,7 +542,9 @@ describe('unfinished multipart uploads', () => {
       expect(uploadsFor('cli-aborter/')).toHaveLength(1);
       await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
       expect(uploadsFor('cli-aborter/')).toEqual([]);
-      await expect(s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: 'more' }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+      await expect(
+        s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: 'more' })),
+      ).rejects.toMatchObject({ name: 'NoSuchUpload' });
     } finally {
       s3.destroy();
     }

@@ -64,7 +64,9 @@ test('without a sandbox, --local says which folder it looked in and names TVM_DA
   const folder = mkdtempSync(join(tmpdir(), 'tvm-no-sandbox-'));
   try {
     expect(() => localTarget(folder)).toThrow(AdminError);
-    expect(() => localTarget(folder)).toThrow(`No sandbox is running with data in ${folder} (TVM_DATA_DIR, default .tvm-local)`);
+    expect(() => localTarget(folder)).toThrow(
+      `No sandbox is running with data in ${folder} (TVM_DATA_DIR, default .tvm-local)`,
+    );
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

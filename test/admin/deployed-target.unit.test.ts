@@ -19,7 +19,9 @@ const OUTPUTS = [
 beforeEach(() => cloudFormation.reset());
 
 it('reads the table, bucket, region and vending role from the stack outputs', async () => {
-  cloudFormation.on(DescribeStacksCommand, { StackName: 'tvm-prod' }).resolves({ Stacks: [{ StackName: 'tvm-prod', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS }] });
+  cloudFormation.on(DescribeStacksCommand, { StackName: 'tvm-prod' }).resolves({
+    Stacks: [{ StackName: 'tvm-prod', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS }],
+  });
   const target = await deployedTarget('tvm-prod', 'eu-west-1');
   try {
     expect(target).toMatchObject({
@@ -36,22 +38,36 @@ it('reads the table, bucket, region and vending role from the stack outputs', as
 });
 
 it('refuses a stack without the TVM outputs, naming the missing one', async () => {
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS.slice(0, 2) }] });
-  await expect(deployedTarget('other', 'eu-west-1')).rejects.toThrow(new AdminError('Stack other has no BucketName output; is it a TVM stack?'));
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      { StackName: 'other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS.slice(0, 2) },
+    ],
+  });
+  await expect(deployedTarget('other', 'eu-west-1')).rejects.toThrow(
+    new AdminError('Stack other has no BucketName output; is it a TVM stack?'),
+  );
 });
 
 it('turns a CloudFormation error into one line and exit code 1', async () => {
   cloudFormation.on(DescribeStacksCommand).rejects(new Error('Stack with id missing does not exist'));
   let err = '';
-  const code = await runCli(['--stack', 'missing', '--region', 'eu-west-1', 'users', 'list'], { out: () => undefined, err: (text) => (err += text) });
+  const code = await runCli(['--stack', 'missing', '--region', 'eu-west-1', 'users', 'list'], {
+    out: () => undefined,
+    err: (text) => (err += text),
+  });
   expect(code).toBe(1);
   expect(err).toBe('tvm-admin: Could not read stack missing: Stack with id missing does not exist');
 });
 
 it('policy prints the session policy for the deployed bucket', async () => {
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'tvm-prod', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS }] });
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [{ StackName: 'tvm-prod', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS }],
+  });
   let out = '';
-  const code = await runCli(['--stack', 'tvm-prod', '--json', 'policy', 'Alice'], { out: (text) => (out += text), err: () => undefined });
+  const code = await runCli(['--stack', 'tvm-prod', '--json', 'policy', 'Alice'], {
+    out: (text) => (out += text),
+    err: () => undefined,
+  });
   expect(code).toBe(0);
   const policy = JSON.parse(out) as { Statement: Array<{ Resource: string }> };
   expect(policy.Statement[0]?.Resource).toBe('arn:aws:s3:::tvm-prod-files-1/alice/*');
@@ -65,14 +81,19 @@ describe('which stack', () => {
   });
 
   async function actingOn(args: string[]): Promise<{ asked: string | undefined; err: string }> {
-    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'any', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS }] });
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'any', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: OUTPUTS }],
+    });
     let err = '';
-    const code = await runCli([...args, '--region', 'eu-west-1', 'policy', 'alice'], { out: () => undefined, err: (text) => (err += `${text}\n`) });
+    const code = await runCli([...args, '--region', 'eu-west-1', 'policy', 'alice'], {
+      out: () => undefined,
+      err: (text) => (err += `${text}\n`),
+    });
     expect(code).toBe(0);
     return { asked: cloudFormation.commandCalls(DescribeStacksCommand)[0]?.args[0].input.StackName, err };
   }
 
-  it('acts on the CDK app\'s default stack, tvm-prod, without --stack or TVM_STACK, and says so', async () => {
+  it("acts on the CDK app's default stack, tvm-prod, without --stack or TVM_STACK, and says so", async () => {
     delete process.env.TVM_STACK;
     expect(DEFAULT_STACK).toBe('tvm-prod');
     const { asked, err } = await actingOn([]);

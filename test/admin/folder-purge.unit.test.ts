@@ -37,25 +37,38 @@ class VersionedBucket {
 
   constructor() {
     s3Mock.on(ListObjectVersionsCommand).callsFake((input: { Prefix?: string; MaxKeys?: number }) => {
-      const listed = this.entries.filter((entry) => entry.key.startsWith(input.Prefix ?? '')).slice(0, input.MaxKeys ?? 1000);
+      const listed = this.entries
+        .filter((entry) => entry.key.startsWith(input.Prefix ?? ''))
+        .slice(0, input.MaxKeys ?? 1000);
       return {
-        Versions: listed.filter((entry) => !entry.marker).map((entry) => ({ Key: entry.key, VersionId: entry.versionId })),
-        DeleteMarkers: listed.filter((entry) => entry.marker).map((entry) => ({ Key: entry.key, VersionId: entry.versionId })),
+        Versions: listed
+          .filter((entry) => !entry.marker)
+          .map((entry) => ({ Key: entry.key, VersionId: entry.versionId })),
+        DeleteMarkers: listed
+          .filter((entry) => entry.marker)
+          .map((entry) => ({ Key: entry.key, VersionId: entry.versionId })),
         IsTruncated: this.entries.filter((entry) => entry.key.startsWith(input.Prefix ?? '')).length > listed.length,
       };
     });
-    s3Mock.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: Array<{ Key: string; VersionId?: string }> } }) => {
-      this.deleteRequests += 1;
-      if (this.failDeleteAfter !== undefined && this.deleteRequests > this.failDeleteAfter) throw new Error('connection reset');
-      for (const object of input.Delete.Objects) {
-        // Without a version id a versioned bucket only adds a delete marker: the purge must never do that.
-        if (object.VersionId === undefined) throw new Error(`DeleteObjects without a VersionId for ${object.Key}`);
-        this.entries = this.entries.filter((entry) => !(entry.key === object.Key && entry.versionId === object.VersionId));
-      }
-      return { Deleted: input.Delete.Objects };
-    });
+    s3Mock
+      .on(DeleteObjectsCommand)
+      .callsFake((input: { Delete: { Objects: Array<{ Key: string; VersionId?: string }> } }) => {
+        this.deleteRequests += 1;
+        if (this.failDeleteAfter !== undefined && this.deleteRequests > this.failDeleteAfter)
+          throw new Error('connection reset');
+        for (const object of input.Delete.Objects) {
+          // Without a version id a versioned bucket only adds a delete marker: the purge must never do that.
+          if (object.VersionId === undefined) throw new Error(`DeleteObjects without a VersionId for ${object.Key}`);
+          this.entries = this.entries.filter(
+            (entry) => !(entry.key === object.Key && entry.versionId === object.VersionId),
+          );
+        }
+        return { Deleted: input.Delete.Objects };
+      });
     s3Mock.on(ListMultipartUploadsCommand).callsFake((input: { Prefix?: string }) => ({
-      Uploads: this.uploads.filter((upload) => upload.key.startsWith(input.Prefix ?? '')).map((upload) => ({ Key: upload.key, UploadId: upload.uploadId })),
+      Uploads: this.uploads
+        .filter((upload) => upload.key.startsWith(input.Prefix ?? ''))
+        .map((upload) => ({ Key: upload.key, UploadId: upload.uploadId })),
     }));
     s3Mock.on(AbortMultipartUploadCommand).callsFake((input: { Key: string; UploadId: string }) => {
       this.uploads = this.uploads.filter((upload) => !(upload.key === input.Key && upload.uploadId === input.UploadId));
@@ -67,7 +80,8 @@ class VersionedBucket {
   fill(folder: string, keys: number, versions: number): void {
     for (let index = 0; index < keys; index++) {
       const key = `${folder}file-${String(index).padStart(5, '0')}.txt`;
-      for (let version = 0; version < versions; version++) this.entries.push({ key, versionId: `v${version}-${index}`, marker: false });
+      for (let version = 0; version < versions; version++)
+        this.entries.push({ key, versionId: `v${version}-${index}`, marker: false });
       if (index % 2 === 0) this.entries.push({ key, versionId: `m-${index}`, marker: true });
     }
     this.entries.sort((a, b) => a.key.localeCompare(b.key));
@@ -97,7 +111,10 @@ describe('purging a folder of a versioned bucket', () => {
 
   it('counts versions and markers, so a folder of only old versions still needs --delete-files', async () => {
     const bucket = new VersionedBucket();
-    bucket.entries.push({ key: 'alice/gone.txt', versionId: 'v1', marker: false }, { key: 'alice/gone.txt', versionId: 'm1', marker: true });
+    bucket.entries.push(
+      { key: 'alice/gone.txt', versionId: 'v1', marker: false },
+      { key: 'alice/gone.txt', versionId: 'm1', marker: true },
+    );
     expect(await folderEntries(s3, BUCKET, alice)).toBe(2);
   });
 
@@ -122,10 +139,12 @@ describe('purging a folder of a versioned bucket', () => {
   it('stops with an error when S3 refuses some deletions, instead of looping', async () => {
     new VersionedBucket().fill('alice/', 3, 1);
     s3Mock.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'alice/file-00000.txt', Code: 'AccessDenied' }] });
-    await expect(purgeFolder(s3, BUCKET, alice, () => undefined)).rejects.toThrow('S3 refused to delete 1 of 5 entries, e.g. alice/file-00000.txt: AccessDenied');
+    await expect(purgeFolder(s3, BUCKET, alice, () => undefined)).rejects.toThrow(
+      'S3 refused to delete 1 of 5 entries, e.g. alice/file-00000.txt: AccessDenied',
+    );
   });
 
-  it('falls back to plain objects in a store without versions (the sandbox\'s emulator)', async () => {
+  it("falls back to plain objects in a store without versions (the sandbox's emulator)", async () => {
     let objects = ['alice/a.txt', 'alice/b.txt'];
     const notImplemented = new S3ServiceException({ name: 'NotImplemented', $fault: 'server', $metadata: {} });
     s3Mock.on(ListObjectVersionsCommand).rejects(notImplemented);

@@ -19,7 +19,10 @@ let dataDir: string;
 async function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(['--local', ...args], { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) });
+  const code = await runCli(['--local', ...args], {
+    out: (text) => (out += `${text}\n`),
+    err: (text) => (err += `${text}\n`),
+  });
   return { code, out, err };
 }
 
@@ -56,7 +59,11 @@ describe('tvm-admin --local smoke', () => {
     const target = localTarget(dataDir);
     const unreachable: AdminTarget = { ...target, apiUrl: `http://127.0.0.1:${await freePort()}` };
     let err = '';
-    const code = await runCli(['smoke'], { out: () => undefined, err: (text) => (err += `${text}\n`) }, async () => unreachable);
+    const code = await runCli(
+      ['smoke'],
+      { out: () => undefined, err: (text) => (err += `${text}\n`) },
+      async () => unreachable,
+    );
     expect(code).toBe(1);
     expect(err).toContain(`tvm-admin: smoke test failed at step "${SMOKE_STEPS[0]}"`);
     const check = localTarget(dataDir);
@@ -73,9 +80,16 @@ describe('tvm-admin --local smoke', () => {
     const ignoringIam = { send: async () => ({}) } as unknown as AdminTarget['iam'];
     const progress: string[] = [];
     try {
-      const failure = runSmoke({ ...target, iam: ignoringIam }, { progress: (line) => progress.push(line), log: quietLog, cutoffTimeoutMs: 600, pollIntervalMs: 200 });
-      await expect(failure).rejects.toThrow(`smoke test failed at step "${SMOKE_STEPS[6]}": credentials issued before the revocation still read`);
-      expect(progress.filter((line) => line.includes('still work after'))).toEqual([expect.stringMatching(/still work after \d+ s \(attempt 1\); waiting up to 1 s, checking every 0.2 s/)]);
+      const failure = runSmoke(
+        { ...target, iam: ignoringIam },
+        { progress: (line) => progress.push(line), log: quietLog, cutoffTimeoutMs: 600, pollIntervalMs: 200 },
+      );
+      await expect(failure).rejects.toThrow(
+        `smoke test failed at step "${SMOKE_STEPS[6]}": credentials issued before the revocation still read`,
+      );
+      expect(progress.filter((line) => line.includes('still work after'))).toEqual([
+        expect.stringMatching(/still work after \d+ s \(attempt 1\); waiting up to 1 s, checking every 0.2 s/),
+      ]);
       expect(progress.some((line) => line.startsWith('smoke: removed the throwaway user'))).toBe(true);
       expect(await accountAdmin(target, quietLog).listUsers()).toEqual([]);
     } finally {

@@ -38,7 +38,11 @@ afterAll(async () => {
 });
 
 /** One raw request on its own connection; resolves with the status line, the headers and the body, and when the server closed it. */
-function raw(head: string, body = '', keepOpenMs = 0): Promise<{ status: number; text: string; closedAfterMs: number }> {
+function raw(
+  head: string,
+  body = '',
+  keepOpenMs = 0,
+): Promise<{ status: number; text: string; closedAfterMs: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const socket = connect(port, '127.0.0.1');
@@ -47,7 +51,11 @@ function raw(head: string, body = '', keepOpenMs = 0): Promise<{ status: number;
     socket.on('error', () => undefined);
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text, closedAfterMs: Date.now() - started });
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0),
+        text,
+        closedAfterMs: Date.now() - started,
+      });
     });
     socket.write(head + body);
     if (keepOpenMs === 0) socket.end();
@@ -56,16 +64,22 @@ function raw(head: string, body = '', keepOpenMs = 0): Promise<{ status: number;
   });
 }
 
-const post = (host: string, extra = '') => `POST /echo HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n${extra}\r\n`;
+const post = (host: string, extra = '') =>
+  `POST /echo HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n${extra}\r\n`;
 
 describe('Host names', () => {
-  test.each(['evil.example', 'evil.example:{port}', 'attacker.test:80', '127.0.0.2', '[::1]', ''])('Host %j is refused with a 4xx in the TVM error shape, and no function runs', async (host) => {
-    const before = invoked.length;
-    const answer = await raw(post(host.replace('{port}', String(port))), '{}');
-    expect(answer.status).toBe(421);
-    expect(JSON.parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'invalid_request', message: expect.stringContaining('127.0.0.1') } });
-    expect(invoked.length).toBe(before);
-  });
+  test.each(['evil.example', 'evil.example:{port}', 'attacker.test:80', '127.0.0.2', '[::1]', ''])(
+    'Host %j is refused with a 4xx in the TVM error shape, and no function runs',
+    async (host) => {
+      const before = invoked.length;
+      const answer = await raw(post(host.replace('{port}', String(port))), '{}');
+      expect(answer.status).toBe(421);
+      expect(JSON.parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: { code: 'invalid_request', message: expect.stringContaining('127.0.0.1') },
+      });
+      expect(invoked.length).toBe(before);
+    },
+  );
 
   test('the loopback address and localhost, with the port, are served', async () => {
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
@@ -81,7 +95,10 @@ describe('Host names', () => {
 
 describe('CORS', () => {
   const preflight = (origin: string) =>
-    fetch(`http://127.0.0.1:${port}/echo`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
+    fetch(`http://127.0.0.1:${port}/echo`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+    });
 
   test("the sandbox's own origins are granted by default", async () => {
     for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
@@ -101,7 +118,11 @@ describe('CORS', () => {
 
 describe('request bodies', () => {
   test('a stalled body is refused 408 within seconds and its connection closed', async () => {
-    const answer = await raw(`POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`, '{"a":', 30_000);
+    const answer = await raw(
+      `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+      '{"a":',
+      30_000,
+    );
     expect(answer.status).toBe(408);
     expect(answer.closedAfterMs).toBeLessThan(5_000);
   });
@@ -112,7 +133,9 @@ describe('request bodies', () => {
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => undefined);
-    socket.write(`POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+    socket.write(
+      `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+    );
     const drip = setInterval(() => socket.write('x'), 50);
     await new Promise<void>((resolve) => socket.on('close', () => resolve()));
     clearInterval(drip);

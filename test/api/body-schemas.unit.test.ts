@@ -16,7 +16,9 @@ import { newChallengeToken } from '../../lambda/second-factor/challenge';
 import { PASSWORD_MAX_BYTES, RESET_CODE_INPUT_MAX_CHARACTERS, USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
 import { toApiGatewaySchema } from '../../lib/tvm-api';
 
-const routesWithBodies = ROUTES.filter((route): route is RouteDefinition & { body: NonNullable<RouteDefinition['body']> } => route.body !== undefined);
+const routesWithBodies = ROUTES.filter(
+  (route): route is RouteDefinition & { body: NonNullable<RouteDefinition['body']> } => route.body !== undefined,
+);
 
 /** The function's verdict on a body: undefined when it takes it, else the field it names. */
 function functionProblem(route: { body: NonNullable<RouteDefinition['body']> }, body: unknown): string | undefined {
@@ -30,9 +32,15 @@ function functionProblem(route: { body: NonNullable<RouteDefinition['body']> }, 
 }
 
 /** The deployed API Gateway model, compiled as API Gateway's draft-4 validator would run it. */
-function gatewayModel(route: RouteDefinition & { body: NonNullable<RouteDefinition['body']> }): (body: unknown) => boolean {
+function gatewayModel(
+  route: RouteDefinition & { body: NonNullable<RouteDefinition['body']> },
+): (body: unknown) => boolean {
   // `schema` is CloudFormation's `$schema`, and `title` is a label; neither constrains a body.
-  const { schema: _version, title: _title, ...model } = toApiGatewaySchema(route.name, route.body) as Record<string, unknown>;
+  const {
+    schema: _version,
+    title: _title,
+    ...model
+  } = toApiGatewaySchema(route.name, route.body) as Record<string, unknown>;
   const validate = new Ajv({ strict: true }).compile(model);
   return (body) => validate(body);
 }
@@ -59,86 +67,132 @@ function fieldShaped(field: string): fc.Arbitrary<unknown> {
     // Astral characters count one each for API Gateway and ajv, two for String.length.
     device: fc.string({ unit: fc.constantFrom('a', '😀', ' ', 'é'), minLength: 1, maxLength: 70 }),
     code: fc.string({ unit: fc.constantFrom('1', '2', '9', ' '), minLength: 5, maxLength: 10 }),
-    recoveryCode: fc.oneof(fc.constant(null).map(() => newRecoveryCode()), fc.string({ unit: fc.constantFrom('A', '7', '-', ' ', 'o'), maxLength: 24 })),
-    challenge: fc.oneof(fc.constant(null).map(() => newChallengeToken().token), fc.string({ maxLength: 45 })),
-    credential: fc.oneof(fc.json().filter((text) => text.startsWith('{')), fc.string({ maxLength: 10 })),
+    recoveryCode: fc.oneof(
+      fc.constant(null).map(() => newRecoveryCode()),
+      fc.string({ unit: fc.constantFrom('A', '7', '-', ' ', 'o'), maxLength: 24 }),
+    ),
+    challenge: fc.oneof(
+      fc.constant(null).map(() => newChallengeToken().token),
+      fc.string({ maxLength: 45 }),
+    ),
+    credential: fc.oneof(
+      fc.json().filter((text) => text.startsWith('{')),
+      fc.string({ maxLength: 10 }),
+    ),
     // Mostly absent, so the bodies with a code or recovery code are reached too.
-    passkey: fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: fc.json().filter((text) => text.startsWith('{')), weight: 1 }),
+    passkey: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 5 },
+      { arbitrary: fc.json().filter((text) => text.startsWith('{')), weight: 1 },
+    ),
     name: fc.string({ unit: fc.constantFrom('k', '😀', ' '), minLength: 1, maxLength: 70 }),
   };
-  const password = fc.string({ unit: fc.constantFrom('a', 'é', '中', '😀', ' ', 'Z', '9'), minLength: 1, maxLength: PASSWORD_MAX_BYTES + 2 });
+  const password = fc.string({
+    unit: fc.constantFrom('a', 'é', '中', '😀', ' ', 'Z', '9'),
+    minLength: 1,
+    maxLength: PASSWORD_MAX_BYTES + 2,
+  });
   const value = fc.oneof({ arbitrary: shaped[field] ?? password, weight: 4 }, { arbitrary: fieldValue, weight: 1 });
   // A step-up takes one proof: its fields are mostly absent, so bodies with exactly one are reached.
-  return STEP_UP_PROOFS.has(field) ? fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: value, weight: 1 }) : value;
+  return STEP_UP_PROOFS.has(field)
+    ? fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: value, weight: 1 })
+    : value;
 }
 
-describe.each(routesWithBodies.map((route) => [route.name, route] as const))('the %s body declaration', (_name, route) => {
-  const gateway = gatewayModel(route);
+describe.each(routesWithBodies.map((route) => [route.name, route] as const))(
+  'the %s body declaration',
+  (_name, route) => {
+    const gateway = gatewayModel(route);
 
-  test('is one API Gateway model: the same fields, required ones and bounds, and no others allowed', () => {
-    const model = toApiGatewaySchema(route.name, route.body);
-    expect(model.additionalProperties).toBe(false);
-    expect(model.required).toEqual(route.body.required ?? []);
-    expect(Object.keys(model.properties ?? {})).toEqual(Object.keys(route.body.properties));
-    for (const [field, declared] of Object.entries(route.body.properties)) {
-      expect(model.properties?.[field]).toEqual({ type: 'string', minLength: declared.minLength, maxLength: declared.maxLength });
-    }
-  });
+    test('is one API Gateway model: the same fields, required ones and bounds, and no others allowed', () => {
+      const model = toApiGatewaySchema(route.name, route.body);
+      expect(model.additionalProperties).toBe(false);
+      expect(model.required).toEqual(route.body.required ?? []);
+      expect(Object.keys(model.properties ?? {})).toEqual(Object.keys(route.body.properties));
+      for (const [field, declared] of Object.entries(route.body.properties)) {
+        expect(model.properties?.[field]).toEqual({
+          type: 'string',
+          minLength: declared.minLength,
+          maxLength: declared.maxLength,
+        });
+      }
+    });
 
-  test('the API Gateway model, the sandbox and the function accept exactly the same bodies (differential, fast-check)', () => {
-    const fields = Object.keys(route.body.properties);
-    const body = fc.oneof(
-      { arbitrary: fc.record(Object.fromEntries(fields.map((field) => [field, fieldShaped(field)])), { requiredKeys: [] }), weight: 20 },
-      // Unknown fields, and bodies that are not objects (a left-out body, null, is tested below).
-      { arbitrary: fc.dictionary(fc.constantFrom('admin', '__proto__', ...fields), fieldValue), weight: 2 },
-      { arbitrary: fc.oneof(fc.array(fc.string()), fc.string(), fc.integer()), weight: 1 },
-    );
-    let accepted = 0;
-    let refused = 0;
-    fc.assert(
-      fc.property(body, (candidate) => {
-        const text = JSON.stringify(candidate);
-        // What travels is JSON text: a field set to undefined is not sent at all.
-        const sent = JSON.parse(text) as unknown;
-        const sandbox = bodyModelProblem(route.body, text);
-        expect(functionProblem(route, sent) === undefined).toBe(sandbox === undefined);
-        expect(gateway(sent)).toBe(sandbox === undefined);
-        if (sandbox === undefined) accepted++;
-        else refused++;
-      }),
-      { numRuns: 3000 },
-    );
-    // The comparison means something only if the generator reaches both verdicts.
-    expect(accepted).toBeGreaterThan(20);
-    expect(refused).toBeGreaterThan(20);
-  });
+    test('the API Gateway model, the sandbox and the function accept exactly the same bodies (differential, fast-check)', () => {
+      const fields = Object.keys(route.body.properties);
+      const body = fc.oneof(
+        {
+          arbitrary: fc.record(Object.fromEntries(fields.map((field) => [field, fieldShaped(field)])), {
+            requiredKeys: [],
+          }),
+          weight: 20,
+        },
+        // Unknown fields, and bodies that are not objects (a left-out body, null, is tested below).
+        { arbitrary: fc.dictionary(fc.constantFrom('admin', '__proto__', ...fields), fieldValue), weight: 2 },
+        { arbitrary: fc.oneof(fc.array(fc.string()), fc.string(), fc.integer()), weight: 1 },
+      );
+      let accepted = 0;
+      let refused = 0;
+      fc.assert(
+        fc.property(body, (candidate) => {
+          const text = JSON.stringify(candidate);
+          // What travels is JSON text: a field set to undefined is not sent at all.
+          const sent = JSON.parse(text) as unknown;
+          const sandbox = bodyModelProblem(route.body, text);
+          expect(functionProblem(route, sent) === undefined).toBe(sandbox === undefined);
+          expect(gateway(sent)).toBe(sandbox === undefined);
+          if (sandbox === undefined) accepted++;
+          else refused++;
+        }),
+        { numRuns: 3000 },
+      );
+      // The comparison means something only if the generator reaches both verdicts.
+      expect(accepted).toBeGreaterThan(20);
+      expect(refused).toBeGreaterThan(20);
+    });
 
-  test('refuses a missing required field, an unknown field and a non-string, naming the field (sandbox and function)', () => {
-    const required = route.body.required ?? [];
-    // A route whose fields are all optional (one of several step-up proofs) has nothing to require.
-    const [first = Object.keys(route.body.properties)[0] as string] = required;
-    expect(bodyModelProblem(route.body, JSON.stringify({}))).toBe(required.length > 0 ? `"${first}" is required` : undefined);
-    expect(functionProblem(route, {})).toBe(required.length > 0 ? `${first} is required.` : undefined);
-    const complete = Object.fromEntries(required.map((field) => [field, 'x'.repeat(route.body.properties[field]?.minLength ?? 1)]));
-    expect(bodyModelProblem(route.body, JSON.stringify({ ...complete, admin: 'true' }))).toBe('"admin" is not allowed');
-    expect(functionProblem(route, { ...complete, admin: 'true' })).toBe(`Unexpected field "admin"; allowed: ${Object.keys(route.body.properties).join(', ')}.`);
-    expect(bodyModelProblem(route.body, JSON.stringify({ ...complete, [first]: 7 }))).toBe(`"${first}" must be a string`);
-    expect(functionProblem(route, { ...complete, [first]: 7 })).toBe(`${first} must be a string.`);
-    expect(bodyModelProblem(route.body, '[]')).toBe('the body must be a JSON object');
-    expect(functionProblem(route, [])).toBe('The body must be a JSON object.');
-    expect(bodyModelProblem(route.body, '{')).toBe('the body is not valid JSON');
-  });
-});
+    test('refuses a missing required field, an unknown field and a non-string, naming the field (sandbox and function)', () => {
+      const required = route.body.required ?? [];
+      // A route whose fields are all optional (one of several step-up proofs) has nothing to require.
+      const [first = Object.keys(route.body.properties)[0] as string] = required;
+      expect(bodyModelProblem(route.body, JSON.stringify({}))).toBe(
+        required.length > 0 ? `"${first}" is required` : undefined,
+      );
+      expect(functionProblem(route, {})).toBe(required.length > 0 ? `${first} is required.` : undefined);
+      const complete = Object.fromEntries(
+        required.map((field) => [field, 'x'.repeat(route.body.properties[field]?.minLength ?? 1)]),
+      );
+      expect(bodyModelProblem(route.body, JSON.stringify({ ...complete, admin: 'true' }))).toBe(
+        '"admin" is not allowed',
+      );
+      expect(functionProblem(route, { ...complete, admin: 'true' })).toBe(
+        `Unexpected field "admin"; allowed: ${Object.keys(route.body.properties).join(', ')}.`,
+      );
+      expect(bodyModelProblem(route.body, JSON.stringify({ ...complete, [first]: 7 }))).toBe(
+        `"${first}" must be a string`,
+      );
+      expect(functionProblem(route, { ...complete, [first]: 7 })).toBe(`${first} must be a string.`);
+      expect(bodyModelProblem(route.body, '[]')).toBe('the body must be a JSON object');
+      expect(functionProblem(route, [])).toBe('The body must be a JSON object.');
+      expect(bodyModelProblem(route.body, '{')).toBe('the body is not valid JSON');
+    });
+  },
+);
 
 test('the username model is the allowlist length, counted in characters', () => {
   const register = ROUTES.find((route) => route.name === 'register')!.body!;
   const password = 'correct horse battery staple';
-  expect(bodyModelProblem(register, JSON.stringify({ username: 'a'.repeat(USERNAME_MAX_LENGTH), password }))).toBeUndefined();
+  expect(
+    bodyModelProblem(register, JSON.stringify({ username: 'a'.repeat(USERNAME_MAX_LENGTH), password })),
+  ).toBeUndefined();
   expect(bodyModelProblem(register, JSON.stringify({ username: 'a'.repeat(USERNAME_MAX_LENGTH + 1), password }))).toBe(
     `"username" must be at most ${USERNAME_MAX_LENGTH} characters`,
   );
-  expect(bodyModelProblem(register, JSON.stringify({ username: 'a', password }))).toBe('"username" must be at least 2 characters');
-  expect(functionProblem({ body: register }, { username: 'a', password })).toBe('username must be at least 2 characters.');
+  expect(bodyModelProblem(register, JSON.stringify({ username: 'a', password }))).toBe(
+    '"username" must be at least 2 characters',
+  );
+  expect(functionProblem({ body: register }, { username: 'a', password })).toBe(
+    'username must be at least 2 characters.',
+  );
 });
 
 test('a device label of 64 astral characters fits the model, as API Gateway counts characters, not UTF-16 units', () => {
@@ -146,7 +200,9 @@ test('a device label of 64 astral characters fits the model, as API Gateway coun
   const body = { username: 'alice', password: 'pw', device: '😀'.repeat(64) };
   expect(bodyModelProblem(login, JSON.stringify(body))).toBeUndefined();
   expect(functionProblem({ body: login }, body)).toBeUndefined();
-  expect(functionProblem({ body: login }, { ...body, device: '😀'.repeat(65) })).toBe('device must be at most 64 characters.');
+  expect(functionProblem({ body: login }, { ...body, device: '😀'.repeat(65) })).toBe(
+    'device must be at most 64 characters.',
+  );
 });
 
 test('a left-out body (API Gateway passes null) is an empty object to the function only where every field is optional', () => {

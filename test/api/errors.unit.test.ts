@@ -27,7 +27,9 @@ describe('toErrorResponse: the one error-to-HTTP mapping', () => {
     expect(toErrorResponse(new ValidationError('username must be a string.', 'username')).body).toEqual({
       error: { code: 'invalid_request', message: 'username must be a string.', field: 'username' },
     });
-    expect(toErrorResponse(new ValidationError('The body must be a JSON object.')).body.error).not.toHaveProperty('field');
+    expect(toErrorResponse(new ValidationError('The body must be a JSON object.')).body.error).not.toHaveProperty(
+      'field',
+    );
   });
 
   it('sends Retry-After for 429 with the remaining seconds', () => {
@@ -40,13 +42,21 @@ describe('toErrorResponse: the one error-to-HTTP mapping', () => {
   });
 
   it('sends no Retry-After for 400, 401, 409 and 500', () => {
-    for (const error of [new ValidationError('x'), new AuthenticationError(), new UsernameTakenError(), new PolicyTooLargeError(1, 0)]) {
+    for (const error of [
+      new ValidationError('x'),
+      new AuthenticationError(),
+      new UsernameTakenError(),
+      new PolicyTooLargeError(1, 0),
+    ]) {
       expect(toErrorResponse(error).headers).toEqual({});
     }
   });
 
   it.each([
-    ['a plain Error', new Error('ConditionalCheckFailedException at arn:aws:dynamodb:eu-west-1:123456789012:table/tvm-users')],
+    [
+      'a plain Error',
+      new Error('ConditionalCheckFailedException at arn:aws:dynamodb:eu-west-1:123456789012:table/tvm-users'),
+    ],
     ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'passwordHash')")],
     ['a thrown string', 'secret-token-abc'],
     ['undefined', undefined],
@@ -63,10 +73,13 @@ describe('toErrorResponse: the one error-to-HTTP mapping', () => {
     }
   });
 
-  it('BackendUnavailableError\'s public message contains no cause text and no backend name', () => {
-    const cause = Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform sts:AssumeRole'), {
-      name: 'AccessDenied',
-    });
+  it("BackendUnavailableError's public message contains no cause text and no backend name", () => {
+    const cause = Object.assign(
+      new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform sts:AssumeRole'),
+      {
+        name: 'AccessDenied',
+      },
+    );
     const error = new BackendUnavailableError('STS', { cause });
     expect(error.cause).toBe(cause);
     const response = toErrorResponse(error);

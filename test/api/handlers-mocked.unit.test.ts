@@ -4,7 +4,14 @@
  */
 import '../support/handler-env';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { handler as login } from '../../lambda/handlers/login';
@@ -65,10 +72,15 @@ function happyBackends(sessionToken?: string): void {
   const items = new Map<string, Record<string, unknown>>([['USER#alice', aliceItem()]]);
   if (sessionToken) {
     items.set(`SESSION#${hashSessionToken(sessionToken)}`, {
-      tokenHash: hashSessionToken(sessionToken), username: 'alice', userId: 'user-id-1', createdAt: Date.now() - 60_000, expiresAt: Date.now() + 60_000,
+      tokenHash: hashSessionToken(sessionToken),
+      username: 'alice',
+      userId: 'user-id-1',
+      createdAt: Date.now() - 60_000,
+      expiresAt: Date.now() + 60_000,
     });
   }
-  const item = (key: { pk: string; sk: string }) => (key.sk === 'PROFILE' || key.sk === 'SESSION' ? items.get(key.pk) : undefined);
+  const item = (key: { pk: string; sk: string }) =>
+    key.sk === 'PROFILE' || key.sk === 'SESSION' ? items.get(key.pk) : undefined;
   dynamo.on(GetCommand).callsFake((input: { Key: { pk: string; sk: string } }) => {
     const found = item(input.Key);
     return found ? { Item: { ...input.Key, ...found } } : {};
@@ -84,7 +96,12 @@ function happyBackends(sessionToken?: string): void {
   dynamo.on(PutCommand).resolves({});
   dynamo.on(DeleteCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({
-    Credentials: { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 'sts-secret', SessionToken: 'sts-token', Expiration: EXPIRATION },
+    Credentials: {
+      AccessKeyId: 'ASIAEXAMPLE',
+      SecretAccessKey: 'sts-secret',
+      SessionToken: 'sts-token',
+      Expiration: EXPIRATION,
+    },
   });
 }
 
@@ -170,15 +187,55 @@ describe('error paths: status and body', () => {
   type Case = [label: string, status: number, code: string, run: () => Promise<{ statusCode: number; body: string }>];
   const cases: Case[] = [
     ['register with malformed JSON', 400, 'invalid_request', () => register(jsonPost('/register', '{'), context)],
-    ['register with text/plain', 400, 'invalid_request', () => register(jsonPost('/register', 'hi', { 'Content-Type': 'text/plain' }), context)],
-    ['register with a taken name', 409, 'username_taken', () => register(jsonPost('/register', { username: 'alice', password: PASSWORD }), context)],
-    ['login with a wrong password', 401, 'invalid_credentials', () => login(jsonPost('/login', { username: 'alice', password: 'nope nope' }), context)],
-    ['login with an unknown user', 401, 'invalid_credentials', () => login(jsonPost('/login', { username: 'nobody', password: 'nope nope' }), context)],
-    ['login with a non-string device', 400, 'invalid_request', () => login(jsonPost('/login', { username: 'alice', password: PASSWORD, device: 7 }), context)],
+    [
+      'register with text/plain',
+      400,
+      'invalid_request',
+      () => register(jsonPost('/register', 'hi', { 'Content-Type': 'text/plain' }), context),
+    ],
+    [
+      'register with a taken name',
+      409,
+      'username_taken',
+      () => register(jsonPost('/register', { username: 'alice', password: PASSWORD }), context),
+    ],
+    [
+      'login with a wrong password',
+      401,
+      'invalid_credentials',
+      () => login(jsonPost('/login', { username: 'alice', password: 'nope nope' }), context),
+    ],
+    [
+      'login with an unknown user',
+      401,
+      'invalid_credentials',
+      () => login(jsonPost('/login', { username: 'nobody', password: 'nope nope' }), context),
+    ],
+    [
+      'login with a non-string device',
+      400,
+      'invalid_request',
+      () => login(jsonPost('/login', { username: 'alice', password: PASSWORD, device: 7 }), context),
+    ],
     ['token without Authorization', 401, 'invalid_credentials', () => token(bearerPost('/token', undefined), context)],
-    ['token with a malformed bearer', 401, 'invalid_credentials', () => token(bearerPost('/token', 'not-a-token'), context)],
-    ['token with an unknown session', 401, 'invalid_credentials', () => token(bearerPost('/token', newSessionToken(ALICE)), context)],
-    ['logout with an unknown session', 401, 'invalid_credentials', () => logout(bearerPost('/logout', newSessionToken(ALICE)), context)],
+    [
+      'token with a malformed bearer',
+      401,
+      'invalid_credentials',
+      () => token(bearerPost('/token', 'not-a-token'), context),
+    ],
+    [
+      'token with an unknown session',
+      401,
+      'invalid_credentials',
+      () => token(bearerPost('/token', newSessionToken(ALICE)), context),
+    ],
+    [
+      'logout with an unknown session',
+      401,
+      'invalid_credentials',
+      () => logout(bearerPost('/logout', newSessionToken(ALICE)), context),
+    ],
   ];
 
   it.each(cases)('%s answers %i %s', async (_label, status, code, run) => {
@@ -202,7 +259,9 @@ describe('error paths: status and body', () => {
   });
 
   it('answers 429 with Retry-After when the counter is locked', async () => {
-    dynamo.on(UpdateCommand).rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
+    dynamo
+      .on(UpdateCommand)
+      .rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
     dynamo.on(GetCommand, { Key: { pk: 'USER#alice', sk: 'LOCKOUT' } }).resolves({
       Item: { attempts: 5, lockedUntil: Date.now() + 600_000, expiresAt: Date.now() + 86_400_000 },
     });
@@ -213,8 +272,17 @@ describe('error paths: status and body', () => {
   });
 
   it.each([
-    ['DynamoDB', () => dynamo.on(GetCommand).rejects(new Error('socket hang up from dynamodb.eu-west-1.amazonaws.com'))],
-    ['STS', () => sts.on(AssumeRoleCommand).rejects(new Error('AccessDenied: User arn:aws:sts::123:assumed-role/x is not authorized'))],
+    [
+      'DynamoDB',
+      () => dynamo.on(GetCommand).rejects(new Error('socket hang up from dynamodb.eu-west-1.amazonaws.com')),
+    ],
+    [
+      'STS',
+      () =>
+        sts
+          .on(AssumeRoleCommand)
+          .rejects(new Error('AccessDenied: User arn:aws:sts::123:assumed-role/x is not authorized')),
+    ],
   ])('answers 503 with Retry-After and no AWS text when %s fails', async (_backend, breakIt) => {
     breakIt();
     const result = await login(jsonPost('/login', { username: 'alice', password: PASSWORD }), context);

@@ -103,7 +103,10 @@ describe('rule 1: usernames are unique by conditional write', () => {
   it('treats a name that differs only in case as taken (409)', async () => {
     const username = newUsername();
     await registerUser(username);
-    const result = await register(jsonPost('/register', { username: username.toUpperCase(), password: PASSWORD }), context);
+    const result = await register(
+      jsonPost('/register', { username: username.toUpperCase(), password: PASSWORD }),
+      context,
+    );
     expect(result.statusCode).toBe(409);
     expect(bodyOf(result)).toEqual({ error: { code: 'username_taken', message: 'That username is already taken.' } });
   });
@@ -172,7 +175,10 @@ describe('rule 4: unknown user and wrong password look the same', () => {
     const username = newUsername();
     await registerUser(username);
     const wrongPassword = await login(jsonPost('/login', { username, password: 'wrong password' }), context);
-    const unknownUser = await login(jsonPost('/login', { username: newUsername(), password: 'wrong password' }), context);
+    const unknownUser = await login(
+      jsonPost('/login', { username: newUsername(), password: 'wrong password' }),
+      context,
+    );
     expect(unknownUser.statusCode).toBe(401);
     expect(unknownUser.statusCode).toBe(wrongPassword.statusCode);
     expect(unknownUser.body).toBe(wrongPassword.body);
@@ -236,7 +242,10 @@ describe('rule 6: sessions', () => {
 describe('rule 9: bad input changes nothing', () => {
   const badRequests: Array<[string, ReturnType<typeof jsonPost>]> = [
     ['malformed JSON', jsonPost('/register', '{"username": "x"')],
-    ['a wrong content type', jsonPost('/register', 'username=alice', { 'Content-Type': 'application/x-www-form-urlencoded' })],
+    [
+      'a wrong content type',
+      jsonPost('/register', 'username=alice', { 'Content-Type': 'application/x-www-form-urlencoded' }),
+    ],
     ['a number as username', jsonPost('/register', { username: 42, password: PASSWORD })],
     ['a missing password', jsonPost('/register', { username: 'valid-name' })],
     ['an extra field', jsonPost('/register', { username: 'valid-name', password: PASSWORD, admin: true })],
@@ -275,7 +284,8 @@ describe('rule 9: a failing backend gives 503 and leaves nothing half-written', 
 
   it('removes the new session when writing the user fails, so a retry can register the name', async () => {
     const username = newUsername();
-    faults.rule = (operation, body) => (operation === 'PutItem' && body.includes(`"USER#${username}"`) ? 'fail' : 'pass');
+    faults.rule = (operation, body) =>
+      operation === 'PutItem' && body.includes(`"USER#${username}"`) ? 'fail' : 'pass';
     const before = await tableItems();
     const result = await register(jsonPost('/register', { username, password: PASSWORD }), context);
     expect(result.statusCode).toBe(503);

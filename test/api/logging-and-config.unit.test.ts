@@ -6,7 +6,14 @@
 import '../support/debug-logs';
 import '../support/handler-env';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  DeleteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';
@@ -27,9 +34,15 @@ describe('rule 8: nothing secret is logged', () => {
     const passwordHash = await bcrypt.hash(PASSWORD, 10);
     const sessions = new Map<string, Record<string, unknown>>();
     const item = (key: { pk: string; sk: string }) =>
-      key.pk === 'USER#carol' ? (key.sk === 'PROFILE' ? { ...key, username: 'carol', userId: 'id-1', passwordHash, createdAt: 1 } : undefined) : sessions.get(key.pk);
+      key.pk === 'USER#carol'
+        ? key.sk === 'PROFILE'
+          ? { ...key, username: 'carol', userId: 'id-1', passwordHash, createdAt: 1 }
+          : undefined
+        : sessions.get(key.pk);
     dynamo.on(GetCommand).callsFake(async (input: { Key: { pk: string; sk: string } }) => ({ Item: item(input.Key) }));
-    dynamo.on(BatchGetCommand).callsFake(async (input: { RequestItems: BatchGetRequestItems }) => answerBatchGet(input.RequestItems, item));
+    dynamo
+      .on(BatchGetCommand)
+      .callsFake(async (input: { RequestItems: BatchGetRequestItems }) => answerBatchGet(input.RequestItems, item));
     dynamo.on(PutCommand).callsFake(async (input: { Item: Record<string, unknown> & { pk: string } }) => {
       if (input.Item.pk.startsWith('SESSION#')) sessions.set(input.Item.pk, { ...input.Item, userId: 'id-1' });
       return {};
@@ -37,7 +50,12 @@ describe('rule 8: nothing secret is logged', () => {
     dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
     dynamo.on(DeleteCommand).resolves({});
     sts.on(AssumeRoleCommand).resolves({
-      Credentials: { AccessKeyId: 'ASIALOGTEST', SecretAccessKey: STS_SECRET, SessionToken: STS_SESSION_TOKEN, Expiration: new Date() },
+      Credentials: {
+        AccessKeyId: 'ASIALOGTEST',
+        SecretAccessKey: STS_SECRET,
+        SessionToken: STS_SESSION_TOKEN,
+        Expiration: new Date(),
+      },
     });
 
     const written: string[] = [];
@@ -67,9 +85,15 @@ describe('rule 8: nothing secret is logged', () => {
       expect(lines.length).toBeGreaterThan(4);
       const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(entries).toContainEqual(
-        expect.objectContaining({ message: 'audit: login_ok', username: 'carol', function_request_id: 'request-id-for-logs' }),
+        expect.objectContaining({
+          message: 'audit: login_ok',
+          username: 'carol',
+          function_request_id: 'request-id-for-logs',
+        }),
       );
-      expect(entries).toContainEqual(expect.objectContaining({ message: 'Backend unavailable', backend: 'STS', level: 'ERROR' }));
+      expect(entries).toContainEqual(
+        expect.objectContaining({ message: 'Backend unavailable', backend: 'STS', level: 'ERROR' }),
+      );
     } finally {
       jest.restoreAllMocks();
     }
@@ -85,7 +109,9 @@ describe('configuration is read once at cold start and fails loudly', () => {
       try {
         jest.isolateModules(() => {
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module load is the point
-          expect(() => require('../../lambda/handlers/token')).toThrow(`Missing required environment variable ${variable}.`);
+          expect(() => require('../../lambda/handlers/token')).toThrow(
+            `Missing required environment variable ${variable}.`,
+          );
         });
       } finally {
         process.env[variable] = saved;
@@ -98,7 +124,9 @@ describe('configuration is read once at cold start and fails loudly', () => {
     try {
       jest.isolateModules(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module load is the point
-        expect(() => require('../../lambda/handlers/login')).toThrow('CREDENTIAL_SECONDS is invalid ("43200"). It must be a whole number from 900 to 3600.');
+        expect(() => require('../../lambda/handlers/login')).toThrow(
+          'CREDENTIAL_SECONDS is invalid ("43200"). It must be a whole number from 900 to 3600.',
+        );
       });
     } finally {
       delete process.env.CREDENTIAL_SECONDS;

@@ -1,6 +1,11 @@
 import { LoginBody, RegisterBody } from '../../lambda/contract/bodies';
 import { checkBody } from '../../lambda/platform/body-check';
-import { parseBearerToken, parseLoginPassword, parseLoginRequest as normaliseLogin, parseRegisterRequest as normaliseRegister } from '../../lambda/platform/requests';
+import {
+  parseBearerToken,
+  parseLoginPassword,
+  parseLoginRequest as normaliseLogin,
+  parseRegisterRequest as normaliseRegister,
+} from '../../lambda/platform/requests';
 import { ValidationError } from '../../lambda/platform/errors';
 import { newSessionToken } from '../../lambda/sessions/session-token';
 import type { Username } from '../../lambda/accounts/username';
@@ -38,16 +43,24 @@ describe('a register body: its declaration, then normalisation (rule 9: bad inpu
   });
 
   it('refuses an extra field (deviceToken is a login field), naming it', () => {
-    const error = refusal(parseRegisterRequest, { username: 'alice', password: 'password12', deviceToken: 'x'.repeat(43) });
+    const error = refusal(parseRegisterRequest, {
+      username: 'alice',
+      password: 'password12',
+      deviceToken: 'x'.repeat(43),
+    });
     expect(error.field).toBe('deviceToken');
     expect(error.message).toMatch(/Unexpected field "deviceToken"/);
   });
 
   it('keeps a device label as login does (trimmed, NFKC) and refuses one that is not printable, naming device', () => {
-    expect(parseRegisterRequest({ username: 'alice', password: 'password12', device: '  phone ' }).device).toBe('phone');
+    expect(parseRegisterRequest({ username: 'alice', password: 'password12', device: '  phone ' }).device).toBe(
+      'phone',
+    );
     expect(parseRegisterRequest({ username: 'alice', password: 'password12' })).not.toHaveProperty('device');
     for (const bad of [5, '   ', 'x'.repeat(65), 'phone\nINFO forged']) {
-      expect(refusal(parseRegisterRequest, { username: 'alice', password: 'password12', device: bad }).field).toBe('device');
+      expect(refusal(parseRegisterRequest, { username: 'alice', password: 'password12', device: bad }).field).toBe(
+        'device',
+      );
     }
   });
 
@@ -68,7 +81,9 @@ describe('a register body: its declaration, then normalisation (rule 9: bad inpu
   });
 
   it('refuses an invalid username and a short password with their own fields', () => {
-    expect(refusal(parseRegisterRequest, { username: '${aws:username}', password: 'password12' }).field).toBe('username');
+    expect(refusal(parseRegisterRequest, { username: '${aws:username}', password: 'password12' }).field).toBe(
+      'username',
+    );
     expect(refusal(parseRegisterRequest, { username: 'alice', password: 'short' }).field).toBe('password');
   });
 
@@ -93,7 +108,10 @@ describe('a login body: its declaration, then normalisation', () => {
   });
 
   it('omits the device when none is sent', () => {
-    expect(parseLoginRequest({ username: 'bob', password: 'password12' })).toEqual({ username: 'bob', password: 'password12' });
+    expect(parseLoginRequest({ username: 'bob', password: 'password12' })).toEqual({
+      username: 'bob',
+      password: 'password12',
+    });
   });
 
   it('applies no new-password rules to a login password (short is fine), but refuses empty and over 1024 bytes', () => {
@@ -105,9 +123,15 @@ describe('a login body: its declaration, then normalisation', () => {
 
   it('takes a device token of the issued shape and refuses any other with a 400 naming deviceToken', () => {
     const deviceToken = 'A'.repeat(43);
-    expect(parseLoginRequest({ username: 'bob', password: 'pw', deviceToken })).toEqual({ username: 'bob', password: 'pw', deviceToken });
+    expect(parseLoginRequest({ username: 'bob', password: 'pw', deviceToken })).toEqual({
+      username: 'bob',
+      password: 'pw',
+      deviceToken,
+    });
     for (const bad of ['short', 'A'.repeat(44), 'A'.repeat(42) + '*', 42]) {
-      expect(refusal(parseLoginRequest, { username: 'bob', password: 'pw', deviceToken: bad }).field).toBe('deviceToken');
+      expect(refusal(parseLoginRequest, { username: 'bob', password: 'pw', deviceToken: bad }).field).toBe(
+        'deviceToken',
+      );
     }
   });
 

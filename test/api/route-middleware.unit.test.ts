@@ -40,33 +40,48 @@ beforeEach(() => {
 const withBodies = ROUTES.filter((route) => route.body !== undefined);
 const bearer = ROUTES.filter((route) => route.auth === 'bearer');
 
-describe.each(withBodies.map((route) => [`${route.method} ${route.path}`, route] as const))('%s (a body declaration)', (_label, route) => {
-  it('refuses an unknown field with a 400 naming it, before any backend call', async () => {
-    const handler = await handlerOf(route);
-    const result = await handler(eventFor(route, { admin: 'true' }, { Authorization: 'Bearer x' }), context);
-    expect(result.statusCode).toBe(400);
-    expect(bodyOf(result)).toEqual({
-      error: { code: 'invalid_request', field: 'admin', message: `Unexpected field "admin"; allowed: ${Object.keys(route.body!.properties).join(', ')}.` },
+describe.each(withBodies.map((route) => [`${route.method} ${route.path}`, route] as const))(
+  '%s (a body declaration)',
+  (_label, route) => {
+    it('refuses an unknown field with a 400 naming it, before any backend call', async () => {
+      const handler = await handlerOf(route);
+      const result = await handler(eventFor(route, { admin: 'true' }, { Authorization: 'Bearer x' }), context);
+      expect(result.statusCode).toBe(400);
+      expect(bodyOf(result)).toEqual({
+        error: {
+          code: 'invalid_request',
+          field: 'admin',
+          message: `Unexpected field "admin"; allowed: ${Object.keys(route.body!.properties).join(', ')}.`,
+        },
+      });
+      expect(dynamo.calls()).toHaveLength(0);
+      expect(sts.calls()).toHaveLength(0);
     });
-    expect(dynamo.calls()).toHaveLength(0);
-    expect(sts.calls()).toHaveLength(0);
-  });
-});
+  },
+);
 
-describe.each(bearer.map((route) => [`${route.method} ${route.path}`, route] as const))('%s (auth: bearer)', (_label, route) => {
-  it('answers 401 invalid_credentials to a request with no bearer token, before any backend call', async () => {
-    const handler = await handlerOf(route);
-    // A body the route accepts, so only the missing token is wrong: most take a step-up (the password).
-    const stepUp = { currentPassword: 'a long enough password' };
-    const bodies: Record<string, unknown> = {
-      password: { currentPassword: 'a long enough password', newPassword: 'another long password' },
-      totpConfirm: { code: '123456' },
-      passkeyAdd: { credential: '{}' },
-    };
-    const withoutToken = route.name in bodies ? bodies[route.name] : route.body !== undefined || route.method === 'DELETE' ? stepUp : null;
-    const result = await handler(eventFor(route, withoutToken), context);
-    expect(result.statusCode).toBe(401);
-    expect(bodyOf(result)).toMatchObject({ error: { code: 'invalid_credentials' } });
-    expect(dynamo.calls()).toHaveLength(0);
-  });
-});
+describe.each(bearer.map((route) => [`${route.method} ${route.path}`, route] as const))(
+  '%s (auth: bearer)',
+  (_label, route) => {
+    it('answers 401 invalid_credentials to a request with no bearer token, before any backend call', async () => {
+      const handler = await handlerOf(route);
+      // A body the route accepts, so only the missing token is wrong: most take a step-up (the password).
+      const stepUp = { currentPassword: 'a long enough password' };
+      const bodies: Record<string, unknown> = {
+        password: { currentPassword: 'a long enough password', newPassword: 'another long password' },
+        totpConfirm: { code: '123456' },
+        passkeyAdd: { credential: '{}' },
+      };
+      const withoutToken =
+        route.name in bodies
+          ? bodies[route.name]
+          : route.body !== undefined || route.method === 'DELETE'
+            ? stepUp
+            : null;
+      const result = await handler(eventFor(route, withoutToken), context);
+      expect(result.statusCode).toBe(401);
+      expect(bodyOf(result)).toMatchObject({ error: { code: 'invalid_credentials' } });
+      expect(dynamo.calls()).toHaveLength(0);
+    });
+  },
+);

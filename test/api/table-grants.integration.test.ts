@@ -54,7 +54,11 @@ for (const client of [DynamoDBDocumentClient, DynamoDBClient] as unknown as { pr
 }
 // STS too (over the mock): only the functions that vend credentials get sts:AssumeRole.
 const mockedStsSend = (STSClient as unknown as { prototype: { send: Send } }).prototype.send;
-(STSClient as unknown as { prototype: { send: Send } }).prototype.send = function recordingStsSend(this: unknown, command, ...rest) {
+(STSClient as unknown as { prototype: { send: Send } }).prototype.send = function recordingStsSend(
+  this: unknown,
+  command,
+  ...rest
+) {
   if (command.constructor.name === 'AssumeRoleCommand') assumedRole = true;
   return mockedStsSend.call(this, command, ...rest);
 };
@@ -83,7 +87,10 @@ const assumedRoleIn = new Set<RouteDefinition['name']>();
 async function expectGranted(name: RouteDefinition['name'], event: APIGatewayProxyEvent, status: number) {
   const { result, actions } = await call(name, event, status);
   exercised.set(name, actions);
-  expect({ name, notGranted: actions.filter((action) => !route(name).tableActions.includes(action as TableAction)) }).toEqual({ name, notGranted: [] });
+  expect({
+    name,
+    notGranted: actions.filter((action) => !route(name).tableActions.includes(action as TableAction)),
+  }).toEqual({ name, notGranted: [] });
   // The functions that do not vend credentials run under a role with no STS rights at all.
   if (assumedRole) {
     assumedRoleIn.add(name);
@@ -92,7 +99,11 @@ async function expectGranted(name: RouteDefinition['name'], event: APIGatewayPro
   return result;
 }
 
-const withBody = (event: APIGatewayProxyEvent, body: unknown, pathParameters?: Record<string, string>): APIGatewayProxyEvent => ({
+const withBody = (
+  event: APIGatewayProxyEvent,
+  body: unknown,
+  pathParameters?: Record<string, string>,
+): APIGatewayProxyEvent => ({
   ...event,
   headers: { ...event.headers, 'Content-Type': 'application/json' },
   body: JSON.stringify(body),
@@ -104,7 +115,12 @@ beforeAll(async () => {
   process.env.TABLE_NAME = TABLE;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   sts.on(AssumeRoleCommand).callsFake(async () => ({
-    Credentials: { AccessKeyId: 'ASIAGRANTS', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) },
+    Credentials: {
+      AccessKeyId: 'ASIAGRANTS',
+      SecretAccessKey: 's',
+      SessionToken: 't',
+      Expiration: new Date(Date.now() + 3_600_000),
+    },
   }));
 });
 
@@ -118,25 +134,61 @@ it('every DynamoDB call of the account routes is one its route grants', async ()
   const username = `grants-${Date.now().toString(36)}`;
   const registered = await expectGranted('register', jsonPost('/register', { username, password: PASSWORD }), 201);
   const first = bodyOf<{ session: { token: string } }>(registered).session.token;
-  const login = await expectGranted('login', jsonPost('/login', { username, password: PASSWORD, device: 'Phone' }), 200);
+  const login = await expectGranted(
+    'login',
+    jsonPost('/login', { username, password: PASSWORD, device: 'Phone' }),
+    200,
+  );
   const second = bodyOf<{ session: { token: string } }>(login).session.token;
   await expectGranted('token', bearerPost('/token', first), 200);
   const listed = await expectGranted('sessionsList', bearerPost('/sessions', first), 200);
-  const other = bodyOf<{ sessions: { id: string; current: boolean }[] }>(listed).sessions.find((session) => !session.current)?.id as string;
-  await expectGranted('sessionRevoke', withBody(bearerPost(`/sessions/${other}`, first), { currentPassword: PASSWORD }, { id: other }), 204);
+  const other = bodyOf<{ sessions: { id: string; current: boolean }[] }>(listed).sessions.find(
+    (session) => !session.current,
+  )?.id as string;
+  await expectGranted(
+    'sessionRevoke',
+    withBody(bearerPost(`/sessions/${other}`, first), { currentPassword: PASSWORD }, { id: other }),
+    204,
+  );
   expect(second).not.toBe(first);
   await expectGranted('mfaStatus', bearerPost('/mfa', first), 200);
   await expectGranted('totpStart', withBody(bearerPost('/mfa/totp', first), { currentPassword: PASSWORD }), 200);
-  const changed = await expectGranted('password', withBody(bearerPost('/password', first), { currentPassword: PASSWORD, newPassword: 'battery staple horse correct' }), 200);
+  const changed = await expectGranted(
+    'password',
+    withBody(bearerPost('/password', first), {
+      currentPassword: PASSWORD,
+      newPassword: 'battery staple horse correct',
+    }),
+    200,
+  );
   const third = bodyOf<{ session: { token: string } }>(changed).session.token;
-  const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  const admin = accountAdmin(
+    { dynamo: dynamo.client, tableName: TABLE },
+    { info: () => undefined, warn: () => undefined, error: () => undefined },
+  );
   const { code } = await admin.issueResetCode(parseUsername(username));
-  await expectGranted('passwordReset', jsonPost('/password/reset', { username, resetCode: code, newPassword: 'staple horse correct battery' }), 200);
+  await expectGranted(
+    'passwordReset',
+    jsonPost('/password/reset', { username, resetCode: code, newPassword: 'staple horse correct battery' }),
+    200,
+  );
   await expectGranted('logout', bearerPost('/logout', third), 401);
   const fresh = await call('login', jsonPost('/login', { username, password: 'staple horse correct battery' }), 200);
-  await expectGranted('logout', bearerPost('/logout', bodyOf<{ session: { token: string } }>(fresh.result).session.token), 204);
+  await expectGranted(
+    'logout',
+    bearerPost('/logout', bodyOf<{ session: { token: string } }>(fresh.result).session.token),
+    204,
+  );
   // The bearer routes read the session and its user in one BatchGetItem: the grant that needs.
-  for (const name of ['token', 'sessionsList', 'sessionRevoke', 'mfaStatus', 'totpStart', 'password', 'logout'] as const) {
+  for (const name of [
+    'token',
+    'sessionsList',
+    'sessionRevoke',
+    'mfaStatus',
+    'totpStart',
+    'password',
+    'logout',
+  ] as const) {
     expect({ name, actions: exercised.get(name) }).toEqual({ name, actions: expect.arrayContaining(['BatchGetItem']) });
   }
   // The STS check above saw the vending routes vend (it is not vacuous).
@@ -147,13 +199,25 @@ it('every DynamoDB call of the TOTP routes, and of a login finished with a secon
   const username = `grants-mfa-${Date.now().toString(36)}`;
   const registered = await call('register', jsonPost('/register', { username, password: PASSWORD }), 201);
   const token = bodyOf<{ session: { token: string } }>(registered.result).session.token;
-  const started = await expectGranted('totpStart', withBody(bearerPost('/mfa/totp', token), { currentPassword: PASSWORD }), 200);
+  const started = await expectGranted(
+    'totpStart',
+    withBody(bearerPost('/mfa/totp', token), { currentPassword: PASSWORD }),
+    200,
+  );
   const { secret } = bodyOf<{ secret: string }>(started);
-  const confirmed = await expectGranted('totpConfirm', withBody(bearerPost('/mfa/totp/confirm', token), { code: totpCode(secret, Date.now()) }), 200);
+  const confirmed = await expectGranted(
+    'totpConfirm',
+    withBody(bearerPost('/mfa/totp/confirm', token), { code: totpCode(secret, Date.now()) }),
+    200,
+  );
   const { recoveryCodes } = bodyOf<{ recoveryCodes: string[] }>(confirmed);
   const login = await expectGranted('login', jsonPost('/login', { username, password: PASSWORD }), 200);
   const { challenge } = bodyOf<{ challenge: { token: string } }>(login);
-  await expectGranted('loginMfa', jsonPost('/login/mfa', { challenge: challenge.token, recoveryCode: recoveryCodes[0] }), 200);
+  await expectGranted(
+    'loginMfa',
+    jsonPost('/login/mfa', { challenge: challenge.token, recoveryCode: recoveryCodes[0] }),
+    200,
+  );
   await expectGranted('totpRemove', withBody(bearerPost('/mfa/totp', token), { recoveryCode: recoveryCodes[1] }), 204);
   for (const name of ['totpConfirm', 'totpRemove'] as const) {
     expect({ name, actions: exercised.get(name) }).toEqual({ name, actions: expect.arrayContaining(['BatchGetItem']) });
@@ -164,8 +228,14 @@ it('every DynamoDB call of DELETE /account is one its route grants, and it vends
   const username = `grants-del-${Date.now().toString(36)}`;
   const registered = await call('register', jsonPost('/register', { username, password: PASSWORD }), 201);
   const token = bodyOf<{ session: { token: string } }>(registered.result).session.token;
-  const answer = await expectGranted('accountDelete', withBody(bearerPost('/account', token), { currentPassword: PASSWORD }), 202);
+  const answer = await expectGranted(
+    'accountDelete',
+    withBody(bearerPost('/account', token), { currentPassword: PASSWORD }),
+    202,
+  );
   expect(bodyOf<{ deletion: { status: string } }>(answer).deletion.status).toBe('pending');
-  expect(exercised.get('accountDelete')).toEqual(expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem']));
+  expect(exercised.get('accountDelete')).toEqual(
+    expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem']),
+  );
   expect(assumedRoleIn.has('accountDelete')).toBe(false);
 });

@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 /** A client registered as a new user, with its storage helpers. */
-async function newUser(username: string, options: { apiUrl?: string; s3Endpoint?: string } = {}): Promise<{ tvm: TvmClient; storage: TvmStorage }> {
+async function newUser(
+  username: string,
+  options: { apiUrl?: string; s3Endpoint?: string } = {},
+): Promise<{ tvm: TvmClient; storage: TvmStorage }> {
   const tvm = new TvmClient({ baseUrl: options.apiUrl ?? sandbox.apiUrl });
   await tvm.register(username, PASSWORD);
   const storage = new TvmStorage({
@@ -156,7 +159,9 @@ describe('TvmStorage against the sandbox', () => {
 
     const operator = localTarget(dataDir);
     try {
-      const pending = await operator.s3.send(new ListMultipartUploadsCommand({ Bucket: operator.bucketName, Prefix: 'aborting-carol/' }));
+      const pending = await operator.s3.send(
+        new ListMultipartUploadsCommand({ Bucket: operator.bucketName, Prefix: 'aborting-carol/' }),
+      );
       expect(pending.Uploads ?? []).toEqual([]);
     } finally {
       operator.close();
@@ -176,7 +181,11 @@ describe('TvmStorage against the sandbox', () => {
     expect(top.folders).toEqual(['photos/']);
     expect(top.files.map((file) => file.name)).toEqual(['notes.txt']);
     const photos = await storage.list({ folder: 'photos/' });
-    expect(photos).toMatchObject({ folder: 'photos/', folders: ['photos/2026/'], files: [{ name: 'photos/cat.txt', sizeBytes: 4 }] });
+    expect(photos).toMatchObject({
+      folder: 'photos/',
+      folders: ['photos/2026/'],
+      files: [{ name: 'photos/cat.txt', sizeBytes: 4 }],
+    });
 
     const download = await storage.download('photos/cat.txt');
     expect(await download.body.transformToString()).toBe('meow');
@@ -196,7 +205,9 @@ describe('TvmStorage against the sandbox', () => {
     const previous = process.env.TVM_DATA_DIR;
     process.env.TVM_DATA_DIR = dataDir;
     try {
-      expect(await runCli(['--local', 'revoke-credentials', 'cut-off-erin'], { out: () => undefined, err: () => undefined })).toBe(0);
+      expect(
+        await runCli(['--local', 'revoke-credentials', 'cut-off-erin'], { out: () => undefined, err: () => undefined }),
+      ).toBe(0);
     } finally {
       if (previous === undefined) delete process.env.TVM_DATA_DIR;
       else process.env.TVM_DATA_DIR = previous;

@@ -2,7 +2,14 @@
  * A scripted stand-in for the TVM API, as a fetch function: each call takes the next answer
  * from a queue (or a default), and every request is recorded for assertions.
  */
-import { MemorySessionStore, TvmClient, type FetchFunction, type SessionResult, type TvmClientOptions, type VendResult } from '@serverless-tvm/client';
+import {
+  MemorySessionStore,
+  TvmClient,
+  type FetchFunction,
+  type SessionResult,
+  type TvmClientOptions,
+  type VendResult,
+} from '@serverless-tvm/client';
 
 export interface RecordedRequest {
   readonly path: string;
@@ -18,11 +25,22 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-export function apiError(status: number, code: string, message: string, headers: Record<string, string> = {}, field?: string): Response {
+export function apiError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+  field?: string,
+): Response {
   return json(status, { error: { code, message, ...(field ? { field } : {}) } }, headers);
 }
 
-export const storage = { bucket: 'files-bucket', prefix: 'alice/', region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000' };
+export const storage = {
+  bucket: 'files-bucket',
+  prefix: 'alice/',
+  region: 'eu-west-1',
+  endpoint: 'http://127.0.0.1:9000',
+};
 
 let serial = 0;
 
@@ -53,7 +71,10 @@ export class FakeTvm {
   readonly requests: RecordedRequest[] = [];
   private readonly queue: Answer[] = [];
 
-  constructor(private readonly fallback: (request: RecordedRequest) => Answer | Promise<Response> = () => new Error('no answer scripted')) {}
+  constructor(
+    private readonly fallback: (request: RecordedRequest) => Answer | Promise<Response> = () =>
+      new Error('no answer scripted'),
+  ) {}
 
   /** Queues answers for the next calls, in order. */
   answer(...answers: Answer[]): this {
@@ -78,7 +99,9 @@ export class FakeTvm {
     const answer = this.queue.shift() ?? this.fallback(request);
     if (answer === 'hang') {
       return new Promise<Response>((_resolve, reject) => {
-        init.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')));
+        init.signal?.addEventListener('abort', () =>
+          reject(new DOMException('The operation was aborted.', 'AbortError')),
+        );
       });
     }
     if (answer instanceof Promise) return answer;
@@ -93,7 +116,11 @@ export function loggedInClient(tvm: FakeTvm, options: Partial<TvmClientOptions> 
   return new TvmClient({
     baseUrl: 'https://tvm.example.com',
     fetch: tvm.fetch,
-    sessionStore: new MemorySessionStore({ username: 'alice', token: 'bearer-stored', expiresAt: new Date(Date.now() + 86_400_000).toISOString() }),
+    sessionStore: new MemorySessionStore({
+      username: 'alice',
+      token: 'bearer-stored',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    }),
     ...options,
   });
 }

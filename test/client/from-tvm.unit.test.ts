@@ -1,7 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { fromTvm, LoginRequiredError, MemorySessionStore, ServiceUnavailableError, TvmClient, type StoredSession } from '@serverless-tvm/client';
+import {
+  fromTvm,
+  LoginRequiredError,
+  MemorySessionStore,
+  ServiceUnavailableError,
+  TvmClient,
+  type StoredSession,
+} from '@serverless-tvm/client';
 import { apiError, FakeTvm, json, sessionResult, storage, vendResult } from './fake-tvm';
 
 const HOUR = 3_600_000;
@@ -161,7 +168,7 @@ describe('fromTvm', () => {
     expect(provider.cached()).toBeUndefined();
   });
 
-  it('gives callers waiting on the previous session\'s /token the credentials of a login that happened meanwhile', async () => {
+  it("gives callers waiting on the previous session's /token the credentials of a login that happened meanwhile", async () => {
     const bobLogin = sessionResult('bob', HOUR);
     const tvm = new FakeTvm()
       .answer(async () => {
@@ -212,7 +219,9 @@ describe('fromTvm', () => {
   });
 
   it('does not cache a failure: the next call asks the TVM again', async () => {
-    const tvm = new FakeTvm(() => json(200, vendResult(HOUR))).answer(apiError(500, 'internal_error', 'Internal error.'));
+    const tvm = new FakeTvm(() => json(200, vendResult(HOUR))).answer(
+      apiError(500, 'internal_error', 'Internal error.'),
+    );
     const provider = fromTvm(loggedInClient(tvm));
 
     await expect(provider()).rejects.toMatchObject({ code: 'internal_error' });
@@ -233,14 +242,26 @@ describe('fromTvm', () => {
 
   it('a refresh for refused credentials never answers with them: a 503 with Retry-After is thrown to be waited out', async () => {
     const first = vendResult(HOUR);
-    const tvm = new FakeTvm(() => apiError(503, 'service_unavailable', 'Access was cut off moments ago.', { 'retry-after': '90' })).answer(json(200, first));
-    const client = new TvmClient({ baseUrl: 'https://tvm.example.com', fetch: tvm.fetch, sessionStore: new MemorySessionStore(liveSession()), retry: { maxAttempts: 1 } });
+    const tvm = new FakeTvm(() =>
+      apiError(503, 'service_unavailable', 'Access was cut off moments ago.', { 'retry-after': '90' }),
+    ).answer(json(200, first));
+    const client = new TvmClient({
+      baseUrl: 'https://tvm.example.com',
+      fetch: tvm.fetch,
+      sessionStore: new MemorySessionStore(liveSession()),
+      retry: { maxAttempts: 1 },
+    });
     const provider = fromTvm(client);
     await provider();
 
-    await expect(provider({ forceRefresh: true, credentialsRefused: true })).rejects.toMatchObject({ code: 'service_unavailable', retryAfterSeconds: 90 });
+    await expect(provider({ forceRefresh: true, credentialsRefused: true })).rejects.toMatchObject({
+      code: 'service_unavailable',
+      retryAfterSeconds: 90,
+    });
     // A plain forced refresh (offline, say) still falls back to them; only the caller that saw them refused is told.
-    await expect(provider({ forceRefresh: true })).resolves.toMatchObject({ accessKeyId: first.credentials.accessKeyId });
+    await expect(provider({ forceRefresh: true })).resolves.toMatchObject({
+      accessKeyId: first.credentials.accessKeyId,
+    });
   });
 
   it('marks itself as caching for the AWS SDK, in a way the SDK may set again', () => {
@@ -295,7 +316,9 @@ describe('fromTvm with a real S3Client', () => {
     const credentials: S3ClientConfig['credentials'] = fromTvm(loggedInClient(tvm));
     const s3 = new S3Client({ credentials, region: 'eu-west-1', endpoint, forcePathStyle: true });
 
-    await Promise.all(Array.from({ length: 20 }, () => s3.send(new ListObjectsV2Command({ Bucket: 'files-bucket', Prefix: 'alice/' }))));
+    await Promise.all(
+      Array.from({ length: 20 }, () => s3.send(new ListObjectsV2Command({ Bucket: 'files-bucket', Prefix: 'alice/' }))),
+    );
     s3.destroy();
 
     expect(tvm.callsTo('/token')).toHaveLength(1);
@@ -303,7 +326,7 @@ describe('fromTvm with a real S3Client', () => {
     expect(authorizations.every((header) => header.includes(`Credential=${vend.credentials.accessKeyId}/`))).toBe(true);
   });
 
-  it('an S3Client signs with the new user\'s keys after a logout and another login, without being rebuilt', async () => {
+  it("an S3Client signs with the new user's keys after a logout and another login, without being rebuilt", async () => {
     const aliceLogin = sessionResult('alice', HOUR);
     const bobLogin = sessionResult('bob', HOUR);
     const tvm = new FakeTvm().answer(json(200, aliceLogin), new Response(null, { status: 204 }), json(200, bobLogin));

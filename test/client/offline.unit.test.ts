@@ -1,4 +1,10 @@
-import { fromTvm, LoginRequiredError, NetworkError, type ConnectivityState, type SessionEvent } from '@serverless-tvm/client';
+import {
+  fromTvm,
+  LoginRequiredError,
+  NetworkError,
+  type ConnectivityState,
+  type SessionEvent,
+} from '@serverless-tvm/client';
 import { apiError, FakeTvm, json, loggedInClient as sharedLoggedInClient, vendResult } from './fake-tvm';
 
 /** No retries: each test scripts every answer. */
@@ -64,7 +70,10 @@ describe('offline', () => {
   });
 
   it('ends the session only on a 401 from /token', async () => {
-    const tvm = new FakeTvm().answer(json(200, vendResult(10 * MINUTE)), apiError(401, 'invalid_credentials', 'Session expired or revoked.'));
+    const tvm = new FakeTvm().answer(
+      json(200, vendResult(10 * MINUTE)),
+      apiError(401, 'invalid_credentials', 'Session expired or revoked.'),
+    );
     const client = loggedInClient(tvm);
     const events: SessionEvent[] = [];
     client.onSessionChange((event) => events.push(event));

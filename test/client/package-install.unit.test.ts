@@ -20,7 +20,9 @@ function exportedClasses(): Record<'.' | './storage', string[]> {
   const classesIn = (dir: string): string[] =>
     readdirSync(dir)
       .filter((file) => file.endsWith('.ts'))
-      .flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/^export class (\w+)/gm)].map((match) => match[1] ?? ''));
+      .flatMap((file) =>
+        [...readFileSync(join(dir, file), 'utf8').matchAll(/^export class (\w+)/gm)].map((match) => match[1] ?? ''),
+      );
   return { '.': classesIn(join(PACKAGE, 'src')).sort(), './storage': classesIn(join(PACKAGE, 'src/storage')).sort() };
 }
 
@@ -48,10 +50,15 @@ console.log(JSON.stringify({
 
 beforeAll(() => {
   app = mkdtempSync(join(tmpdir(), 'tvm-client-app-'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', app], { cwd: PACKAGE, encoding: 'utf8' })) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', app], { cwd: PACKAGE, encoding: 'utf8' }),
+  ) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = join(app, packed[0]?.filename ?? '');
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'an-app', version: '1.0.0', private: true }));
-  execFileSync('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, encoding: 'utf8' });
+  execFileSync('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    cwd: app,
+    encoding: 'utf8',
+  });
   // The AWS SDK is a peer dependency: the app brings its own. This one is the repository's.
   mkdirSync(join(app, 'node_modules'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules/@aws-sdk'), join(app, 'node_modules/@aws-sdk'));
@@ -64,21 +71,52 @@ afterAll(() => {
 describe('the packed client package', () => {
   it('holds only the built files, the manifest and the readme, and depends on nothing at run time', () => {
     const listed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-    expect(listed.filter((file) => !file.startsWith('package/dist/'))).toEqual(['package/README.md', 'package/package.json']);
-    expect(listed).toEqual(expect.arrayContaining(['package/dist/index.mjs', 'package/dist/index.cjs', 'package/dist/storage.mjs', 'package/dist/storage.cjs', 'package/dist/types/index.d.ts']));
-    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', NAME, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(listed.filter((file) => !file.startsWith('package/dist/'))).toEqual([
+      'package/README.md',
+      'package/package.json',
+    ]);
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        'package/dist/index.mjs',
+        'package/dist/index.cjs',
+        'package/dist/storage.mjs',
+        'package/dist/storage.cjs',
+        'package/dist/types/index.d.ts',
+      ]),
+    );
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', NAME, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(manifest['dependencies']).toBeUndefined();
-    expect(Object.keys(manifest['peerDependencies'] as object).sort()).toEqual(['@aws-sdk/client-s3', '@aws-sdk/lib-storage']);
+    expect(Object.keys(manifest['peerDependencies'] as object).sort()).toEqual([
+      '@aws-sdk/client-s3',
+      '@aws-sdk/lib-storage',
+    ]);
   });
 
   it('imports from an ES module and from CommonJS with every exported class of the sources, the same names in both', () => {
-    const esm = JSON.parse(node(['--input-type=module', '-e', probe(`import * as core from '${NAME}'; import * as storage from '${NAME}/storage';`)])) as Record<string, unknown>;
-    const cjs = JSON.parse(node(['-e', probe(`const core = require('${NAME}'); const storage = require('${NAME}/storage');`)])) as Record<string, unknown>;
+    const esm = JSON.parse(
+      node([
+        '--input-type=module',
+        '-e',
+        probe(`import * as core from '${NAME}'; import * as storage from '${NAME}/storage';`),
+      ]),
+    ) as Record<string, unknown>;
+    const cjs = JSON.parse(
+      node(['-e', probe(`const core = require('${NAME}'); const storage = require('${NAME}/storage');`)]),
+    ) as Record<string, unknown>;
     const expected = exportedClasses();
     expect(expected['.']).toEqual(expect.arrayContaining(['TvmClient', 'LoginRequiredError', 'Connectivity']));
     expect(expected['./storage']).toEqual(expect.arrayContaining(['TvmStorage', 'AbortedError', 'FileTooLargeError']));
     for (const loaded of [esm, cjs]) {
-      expect(loaded).toMatchObject({ core: expected['.'], storage: expected['./storage'], loginRequiredIsClientError: true, sharedClasses: true, storageOfClient: true });
+      expect(loaded).toMatchObject({
+        core: expected['.'],
+        storage: expected['./storage'],
+        loginRequiredIsClientError: true,
+        sharedClasses: true,
+        storageOfClient: true,
+      });
     }
     expect(esm['coreNames']).toEqual(cjs['coreNames']);
     expect(esm['storageNames']).toEqual(cjs['storageNames']);
@@ -102,11 +140,29 @@ export async function firstUpload(): Promise<Date> {
   return expiration;
 }
 `;
-    writeFileSync(join(app, 'esm.mts'), source(`import { LoginRequiredError, TvmClient } from '${NAME}';\nimport { TvmStorage } from '${NAME}/storage';`));
-    writeFileSync(join(app, 'cjs.cts'), source(`import { LoginRequiredError, TvmClient } from '${NAME}';\nimport { TvmStorage } from '${NAME}/storage';`));
+    writeFileSync(
+      join(app, 'esm.mts'),
+      source(`import { LoginRequiredError, TvmClient } from '${NAME}';\nimport { TvmStorage } from '${NAME}/storage';`),
+    );
+    writeFileSync(
+      join(app, 'cjs.cts'),
+      source(`import { LoginRequiredError, TvmClient } from '${NAME}';\nimport { TvmStorage } from '${NAME}/storage';`),
+    );
     writeFileSync(
       join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['esm.mts', 'cjs.cts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['esm.mts', 'cjs.cts'],
+      }),
     );
     expect(() => node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(app, 'tsconfig.json')])).not.toThrow();
   });

@@ -78,7 +78,9 @@ const REACT_NATIVE_FETCH = `{
 
 /** The polyfill block docs/api.md tells React Native apps to put first, as it is written there. */
 function documentedPolyfills(): string {
-  const block = /<!-- react-native-polyfills -->\n```js\n([\s\S]*?)```/.exec(readFileSync(join(ROOT, 'docs/api.md'), 'utf8'))?.[1];
+  const block = /<!-- react-native-polyfills -->\n```js\n([\s\S]*?)```/.exec(
+    readFileSync(join(ROOT, 'docs/api.md'), 'utf8'),
+  )?.[1];
   if (!block) throw new Error('docs/api.md has no <!-- react-native-polyfills --> block');
   return block;
 }
@@ -136,14 +138,19 @@ async function runAsReactNative(polyfills: string): Promise<Record<string, unkno
       {
         name: 'react-native-only',
         setup: (bundler) => {
-          bundler.onResolve({ filter: new RegExp(`^(${NATIVE_ONLY.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'native-only' }));
+          bundler.onResolve({ filter: new RegExp(`^(${NATIVE_ONLY.join('|')})$`) }, (args) => ({
+            path: args.path,
+            namespace: 'native-only',
+          }));
           bundler.onLoad({ filter: /.*/, namespace: 'native-only' }, () => ({ contents: '', loader: 'js' }));
         },
       },
     ],
     // The JavaScript runtime has none of them before the polyfills run, and its fetch, like
     // React Native's, hands back no body stream (the SDK then reads blob()): the banner comes first.
-    banner: { js: `${REACT_NATIVE_FETCH}\nfor (const name of ${JSON.stringify([...WEB_STREAM_GLOBALS, ...DOM_GLOBALS])}) delete globalThis[name];` },
+    banner: {
+      js: `${REACT_NATIVE_FETCH}\nfor (const name of ${JSON.stringify([...WEB_STREAM_GLOBALS, ...DOM_GLOBALS])}) delete globalThis[name];`,
+    },
     bundle: true,
     outfile,
     format: 'esm',
@@ -162,14 +169,27 @@ async function runAsReactNative(polyfills: string): Promise<Record<string, unkno
 
 it('with the documented polyfills first, TvmStorage uploads (multipart, with progress) and downloads byte for byte without native web streams or DOMParser', async () => {
   const polyfills = documentedPolyfills();
-  for (const name of [...NATIVE_ONLY, 'web-streams-polyfill/polyfill', '@xmldom/xmldom']) expect(polyfills).toContain(`'${name}'`);
+  for (const name of [...NATIVE_ONLY, 'web-streams-polyfill/polyfill', '@xmldom/xmldom'])
+    expect(polyfills).toContain(`'${name}'`);
   const result = await runAsReactNative(polyfills);
   expect(result).toEqual({
     // What the polyfills brought back; TextDecoderStream and the rest are not needed.
     present: [
-      'ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader', 'ReadableStreamDefaultController', 'ReadableByteStreamController',
-      'ReadableStreamBYOBRequest', 'WritableStream', 'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'TransformStream',
-      'TransformStreamDefaultController', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'DOMParser', 'Node',
+      'ReadableStream',
+      'ReadableStreamDefaultReader',
+      'ReadableStreamBYOBReader',
+      'ReadableStreamDefaultController',
+      'ReadableByteStreamController',
+      'ReadableStreamBYOBRequest',
+      'WritableStream',
+      'WritableStreamDefaultWriter',
+      'WritableStreamDefaultController',
+      'TransformStream',
+      'TransformStreamDefaultController',
+      'ByteLengthQueuingStrategy',
+      'CountQueuingStrategy',
+      'DOMParser',
+      'Node',
     ],
     polyfilled: 'polyfill',
     progress: 11 * 1024 * 1024,
@@ -184,6 +204,9 @@ it('without the polyfills the same app fails, so the test above does exercise th
 }, 120_000);
 
 it('with every polyfill but the web streams, the upload or download fails on a missing stream class', async () => {
-  const withoutStreams = documentedPolyfills().split('\n').filter((line) => !line.includes('web-streams-polyfill')).join('\n');
+  const withoutStreams = documentedPolyfills()
+    .split('\n')
+    .filter((line) => !line.includes('web-streams-polyfill'))
+    .join('\n');
   await expect(runAsReactNative(withoutStreams)).rejects.toThrow(/ReadableStream|WritableStream|TransformStream/);
 }, 120_000);

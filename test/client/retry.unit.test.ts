@@ -44,13 +44,20 @@ describe('retryDelayMs', () => {
   });
 
   it('never retries a 4xx, a malformed answer or an unknown error', () => {
-    for (const error of [new InvalidRequestError('bad'), new TooManyAttemptsError('slow', { retryAfterSeconds: 1 }), new UnexpectedResponseError('?'), new Error('x')]) {
+    for (const error of [
+      new InvalidRequestError('bad'),
+      new TooManyAttemptsError('slow', { retryAfterSeconds: 1 }),
+      new UnexpectedResponseError('?'),
+      new Error('x'),
+    ]) {
       expect(retryDelayMs(error, 2, policy, () => 0.5)).toBeUndefined();
     }
   });
 
   it('doubles the backoff ceiling each attempt up to maxDelayMs, with full jitter', () => {
-    const ceilings = [2, 3, 4, 5, 6].map((attempt) => retryDelayMs(new NetworkError(), attempt, policy, () => 0.999_999));
+    const ceilings = [2, 3, 4, 5, 6].map((attempt) =>
+      retryDelayMs(new NetworkError(), attempt, policy, () => 0.999_999),
+    );
     expect(ceilings.map((delay) => Math.round(delay ?? -1))).toEqual([100, 200, 400, 800, 1_000]);
     expect(retryDelayMs(new NetworkError(), 4, policy, () => 0)).toBe(0);
   });
@@ -74,16 +81,22 @@ describe('retryDelayMs', () => {
 describe('retryAfterOnlyDelayMs (register, login, reset: not safe to repeat in general)', () => {
   const policy = DEFAULT_RETRY_POLICY;
   it('retries only a 503 that carries Retry-After, and waits at least that long', () => {
-    expect(retryAfterOnlyDelayMs(new ServiceUnavailableError('cut off', { retryAfterSeconds: 12 }), 2, policy, () => 0.5)).toBeGreaterThanOrEqual(12_000);
+    expect(
+      retryAfterOnlyDelayMs(new ServiceUnavailableError('cut off', { retryAfterSeconds: 12 }), 2, policy, () => 0.5),
+    ).toBeGreaterThanOrEqual(12_000);
     expect(retryAfterOnlyDelayMs(new ServiceUnavailableError('down'), 2, policy, () => 0.5)).toBeUndefined();
     expect(retryAfterOnlyDelayMs(new NetworkError(), 2, policy, () => 0.5)).toBeUndefined();
     expect(retryAfterOnlyDelayMs(new TimeoutError(1000), 2, policy, () => 0.5)).toBeUndefined();
-    expect(retryAfterOnlyDelayMs(new TooManyAttemptsError('locked', { retryAfterSeconds: 5 }), 2, policy, () => 0.5)).toBeUndefined();
+    expect(
+      retryAfterOnlyDelayMs(new TooManyAttemptsError('locked', { retryAfterSeconds: 5 }), 2, policy, () => 0.5),
+    ).toBeUndefined();
   });
 
   it('stops after maxAttempts and past maxRetryAfterMs', () => {
     const error = new ServiceUnavailableError('cut off', { retryAfterSeconds: 3 });
     expect(retryAfterOnlyDelayMs(error, policy.maxAttempts + 1, policy, () => 0.5)).toBeUndefined();
-    expect(retryAfterOnlyDelayMs(new ServiceUnavailableError('cut off', { retryAfterSeconds: 31 }), 2, policy, () => 0.5)).toBeUndefined();
+    expect(
+      retryAfterOnlyDelayMs(new ServiceUnavailableError('cut off', { retryAfterSeconds: 31 }), 2, policy, () => 0.5),
+    ).toBeUndefined();
   });
 });

@@ -14,7 +14,15 @@ function storageFor(): TvmStorage {
 describe('TvmStorage.list', () => {
   it('pages through a folder with continuation tokens, in the own folder only, by names relative to it', async () => {
     s3.on(ListObjectsV2Command, { ContinuationToken: undefined })
-      .resolves({ IsTruncated: true, NextContinuationToken: 'page-2', CommonPrefixes: [{ Prefix: 'alice/photos/2026/' }], Contents: [{ Key: 'alice/photos/', Size: 0 }, { Key: 'alice/photos/a.jpg', Size: 1 }] })
+      .resolves({
+        IsTruncated: true,
+        NextContinuationToken: 'page-2',
+        CommonPrefixes: [{ Prefix: 'alice/photos/2026/' }],
+        Contents: [
+          { Key: 'alice/photos/', Size: 0 },
+          { Key: 'alice/photos/a.jpg', Size: 1 },
+        ],
+      })
       .on(ListObjectsV2Command, { ContinuationToken: 'page-2' })
       .resolves({ IsTruncated: false, Contents: [{ Key: 'alice/photos/b.jpg', Size: 2 }] });
     const storage = storageFor();
@@ -23,7 +31,12 @@ describe('TvmStorage.list', () => {
     for await (const page of storage.pages({ folder: 'photos/', pageSize: 2 })) pages.push(page);
 
     expect(pages).toEqual([
-      { folder: 'photos/', folders: ['photos/2026/'], files: [{ name: 'photos/a.jpg', sizeBytes: 1, lastModified: undefined }], nextPageToken: 'page-2' },
+      {
+        folder: 'photos/',
+        folders: ['photos/2026/'],
+        files: [{ name: 'photos/a.jpg', sizeBytes: 1, lastModified: undefined }],
+        nextPageToken: 'page-2',
+      },
       { folder: 'photos/', folders: [], files: [{ name: 'photos/b.jpg', sizeBytes: 2, lastModified: undefined }] },
     ]);
     const inputs = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);

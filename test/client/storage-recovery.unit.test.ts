@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { AccessCutOffError, Connectivity, LoginRequiredError, NetworkError, ServiceUnavailableError, type ConnectivityState } from '@serverless-tvm/client';
+import {
+  AccessCutOffError,
+  Connectivity,
+  LoginRequiredError,
+  NetworkError,
+  ServiceUnavailableError,
+  type ConnectivityState,
+} from '@serverless-tvm/client';
 import {
   AbortedError,
   FileTooLargeError,
@@ -25,7 +32,9 @@ function connectionError(code: string): Error {
   return Object.assign(new Error(`connect ${code} 127.0.0.1:9`), { code });
 }
 
-function context(overrides: Partial<RecoveryContext> = {}): RecoveryContext & { states: ConnectivityState[]; refreshes: () => number } {
+function context(
+  overrides: Partial<RecoveryContext> = {},
+): RecoveryContext & { states: ConnectivityState[]; refreshes: () => number } {
   const connectivity = new Connectivity();
   const states: ConnectivityState[] = [];
   connectivity.onChange((state) => states.push(state));
@@ -66,7 +75,7 @@ describe('sendWithRecovery', () => {
     expect(request.calls()).toBe(2);
   });
 
-  it('refreshes only once: refused again with fresh credentials is AccessCutOffError (S3\'s error as its cause), not a loop', async () => {
+  it("refreshes only once: refused again with fresh credentials is AccessCutOffError (S3's error as its cause), not a loop", async () => {
     const ctx = context();
     const denied = s3Error('AccessDenied', 403);
     const request = scripted([denied, denied, denied], 'never');
@@ -86,7 +95,8 @@ describe('sendWithRecovery', () => {
       now: () => clock,
       refreshCredentials: async () => {
         refreshes++;
-        if (refreshes === 1) throw new ServiceUnavailableError('Access was cut off moments ago.', { status: 503, retryAfterSeconds: 3 });
+        if (refreshes === 1)
+          throw new ServiceUnavailableError('Access was cut off moments ago.', { status: 503, retryAfterSeconds: 3 });
       },
     });
     const spy = jest.spyOn(global, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
@@ -128,7 +138,15 @@ describe('sendWithRecovery', () => {
 
   it('waits through refused and reset connections and the TVM being unreachable, going offline then online', async () => {
     const ctx = context();
-    const request = scripted([connectionError('ECONNREFUSED'), connectionError('ECONNRESET'), new NetworkError(), new TypeError('fetch failed')], 'stored');
+    const request = scripted(
+      [
+        connectionError('ECONNREFUSED'),
+        connectionError('ECONNRESET'),
+        new NetworkError(),
+        new TypeError('fetch failed'),
+      ],
+      'stored',
+    );
     await expect(sendWithRecovery(request.send, ctx)).resolves.toBe('stored');
     expect(request.calls()).toBe(5);
     expect(ctx.states).toEqual(['offline', 'online']);
@@ -137,7 +155,10 @@ describe('sendWithRecovery', () => {
 
   it('retries a 5xx, throttling and a 503 from the TVM without reporting offline (they are answers)', async () => {
     const ctx = context();
-    const request = scripted([s3Error('InternalError', 500), s3Error('SlowDown', 503), new ServiceUnavailableError('busy')], 'ok');
+    const request = scripted(
+      [s3Error('InternalError', 500), s3Error('SlowDown', 503), new ServiceUnavailableError('busy')],
+      'ok',
+    );
     await expect(sendWithRecovery(request.send, ctx)).resolves.toBe('ok');
     expect(ctx.states).toEqual([]);
   });
@@ -166,7 +187,10 @@ describe('sendWithRecovery', () => {
 
   it('stops waiting with AbortedError as soon as the signal aborts', async () => {
     const controller = new AbortController();
-    const ctx = context({ signal: controller.signal, policy: { initialDelayMs: 60_000, maxDelayMs: 60_000, patienceMs: 600_000 } });
+    const ctx = context({
+      signal: controller.signal,
+      policy: { initialDelayMs: 60_000, maxDelayMs: 60_000, patienceMs: 600_000 },
+    });
     const request = scripted([connectionError('ECONNREFUSED')], 'never');
     const sending = sendWithRecovery(request.send, ctx);
     setTimeout(() => controller.abort(), 10);
@@ -197,7 +221,11 @@ describe('storage names and limits', () => {
             return error instanceof InvalidFileNameError && error.reason !== '';
           }
           const segments = key.slice(prefix.length).replace(/\/$/, '').split('/');
-          return key.startsWith(prefix) && segments.every((segment) => !['', '.', '..'].includes(segment)) && utf8Bytes(key) <= S3_LIMITS.maxKeyBytes;
+          return (
+            key.startsWith(prefix) &&
+            segments.every((segment) => !['', '.', '..'].includes(segment)) &&
+            utf8Bytes(key) <= S3_LIMITS.maxKeyBytes
+          );
         }),
       ),
     ).not.toThrow();
@@ -213,7 +241,9 @@ describe('storage names and limits', () => {
 
   it('refuses a file over 5 TiB with the limit in the message, and grows the part size to stay within 10,000 parts', () => {
     expect(() => checkSize('huge.iso', S3_LIMITS.maxObjectBytes + 1)).toThrow(FileTooLargeError);
-    expect(() => checkSize('huge.iso', S3_LIMITS.maxObjectBytes + 1)).toThrow(`at most ${S3_LIMITS.maxObjectBytes} bytes`);
+    expect(() => checkSize('huge.iso', S3_LIMITS.maxObjectBytes + 1)).toThrow(
+      `at most ${S3_LIMITS.maxObjectBytes} bytes`,
+    );
     expect(partSizeFor(200 * 1024 ** 2, 8 * 1024 ** 2)).toBe(8 * 1024 ** 2);
     expect(partSizeFor(undefined, 1)).toBe(S3_LIMITS.minPartBytes);
     fc.assert(

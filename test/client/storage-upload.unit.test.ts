@@ -20,7 +20,12 @@ const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
 
 function storageFor(tvm: FakeTvm): TvmStorage {
-  return new TvmStorage({ client: loggedInClient(tvm), partSizeBytes: 5 * MiB, queueSize: 2, recovery: { initialDelayMs: 1, maxDelayMs: 2 } });
+  return new TvmStorage({
+    client: loggedInClient(tvm),
+    partSizeBytes: 5 * MiB,
+    queueSize: 2,
+    recovery: { initialDelayMs: 1, maxDelayMs: 2 },
+  });
 }
 
 function delayed<T>(value: T, ms = 20): Promise<T> {
@@ -42,7 +47,11 @@ describe('TvmStorage.upload', () => {
     await expect(task.done).rejects.toBeInstanceOf(AbortedError);
     await aborting;
 
-    expect(s3.commandCalls(AbortMultipartUploadCommand).map((call) => call.args[0].input)).toContainEqual({ Bucket: 'files-bucket', Key: 'alice/big.bin', UploadId: 'upload-1' });
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((call) => call.args[0].input)).toContainEqual({
+      Bucket: 'files-bucket',
+      Key: 'alice/big.bin',
+      UploadId: 'upload-1',
+    });
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
     storage.dispose();
   });
@@ -62,8 +71,17 @@ describe('TvmStorage.upload', () => {
 
     await storage.upload('big.bin', new Uint8Array(15 * MiB)).done;
 
-    expect(s3.commandCalls(UploadPartCommand).map((call) => call.args[0].input.PartNumber).sort()).toEqual([1, 2, 2, 3]);
-    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input.MultipartUpload?.Parts?.map((part) => part.ETag)).toEqual(['"etag-1"', '"etag-2"', '"etag-3"']);
+    expect(
+      s3
+        .commandCalls(UploadPartCommand)
+        .map((call) => call.args[0].input.PartNumber)
+        .sort(),
+    ).toEqual([1, 2, 2, 3]);
+    expect(
+      s3
+        .commandCalls(CompleteMultipartUploadCommand)[0]
+        ?.args[0].input.MultipartUpload?.Parts?.map((part) => part.ETag),
+    ).toEqual(['"etag-1"', '"etag-2"', '"etag-3"']);
     expect(storage.connectivity.state).toBe('online');
     storage.dispose();
   });

@@ -65,7 +65,11 @@ describe('TvmClient register and login', () => {
         body: { username: 'Alice', password: 'correct horse' },
       },
     ]);
-    expect(store.load()).toEqual({ username: 'alice', token: result.session.token, expiresAt: result.session.expiresAt });
+    expect(store.load()).toEqual({
+      username: 'alice',
+      token: result.session.token,
+      expiresAt: result.session.expiresAt,
+    });
   });
 
   it('register sends the device label, so the session it opens carries it; an explicit label wins', async () => {
@@ -104,10 +108,22 @@ describe('TvmClient register and login', () => {
   });
 
   it.each([
-    ['invalid_request', apiError(400, 'invalid_request', 'Usernames are 2 to 64 characters.', {}, 'username'), InvalidRequestError],
-    ['invalid_credentials', apiError(401, 'invalid_credentials', 'The username or password is incorrect.'), InvalidCredentialsError],
+    [
+      'invalid_request',
+      apiError(400, 'invalid_request', 'Usernames are 2 to 64 characters.', {}, 'username'),
+      InvalidRequestError,
+    ],
+    [
+      'invalid_credentials',
+      apiError(401, 'invalid_credentials', 'The username or password is incorrect.'),
+      InvalidCredentialsError,
+    ],
     ['username_taken', apiError(409, 'username_taken', 'That username is already taken.'), UsernameTakenError],
-    ['too_many_attempts', apiError(429, 'too_many_attempts', 'Too many failed attempts.', { 'retry-after': '900' }), TooManyAttemptsError],
+    [
+      'too_many_attempts',
+      apiError(429, 'too_many_attempts', 'Too many failed attempts.', { 'retry-after': '900' }),
+      TooManyAttemptsError,
+    ],
     ['service_unavailable', apiError(503, 'service_unavailable', 'Retry shortly.'), ServiceUnavailableError],
     ['internal_error', apiError(500, 'internal_error', 'Internal error.'), InternalServerError],
   ])('maps the API error %s to its typed error', async (code, response, errorClass) => {
@@ -124,7 +140,9 @@ describe('TvmClient register and login', () => {
     const client = clientFor(
       new FakeTvm().answer(
         apiError(400, 'invalid_request', 'Passwords are at most 72 bytes.', {}, 'password'),
-        apiError(429, 'too_many_attempts', 'Too many failed attempts. Try again in 900 seconds.', { 'retry-after': '900' }),
+        apiError(429, 'too_many_attempts', 'Too many failed attempts. Try again in 900 seconds.', {
+          'retry-after': '900',
+        }),
       ),
     );
 
@@ -150,7 +168,9 @@ describe('TvmClient register and login', () => {
   });
 
   it('refuses a success answer that is not the documented shape', async () => {
-    const client = clientFor(new FakeTvm().answer(json(200, { username: 'alice' }), new Response('ok', { status: 200 })));
+    const client = clientFor(
+      new FakeTvm().answer(json(200, { username: 'alice' }), new Response('ok', { status: 200 })),
+    );
 
     await expect(client.login('alice', 'pw')).rejects.toBeInstanceOf(UnexpectedResponseError);
     await expect(client.login('alice', 'pw')).rejects.toBeInstanceOf(UnexpectedResponseError);
@@ -169,26 +189,41 @@ describe('TvmClient register and login', () => {
   it.each([
     ['login', '/prod/login', (client: TvmClient) => client.login('alice', 'pw')],
     ['register', '/prod/register', (client: TvmClient) => client.register('alice', 'pw')],
-    ['password reset', '/prod/password/reset', (client: TvmClient) => client.resetPassword('alice', 'ABCDEFGHJKMNPQRS', 'a new passphrase')],
-  ])('retries a %s on a 503 with Retry-After (a cut-off instant still ahead) no sooner than asked, and keeps the session', async (_what, path, call) => {
-    const result = sessionResult();
-    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Access was cut off moments ago; retry in 12 seconds.', { 'retry-after': '12' }), json(200, result));
-    const client = clientFor(tvm);
+    [
+      'password reset',
+      '/prod/password/reset',
+      (client: TvmClient) => client.resetPassword('alice', 'ABCDEFGHJKMNPQRS', 'a new passphrase'),
+    ],
+  ])(
+    'retries a %s on a 503 with Retry-After (a cut-off instant still ahead) no sooner than asked, and keeps the session',
+    async (_what, path, call) => {
+      const result = sessionResult();
+      const tvm = new FakeTvm().answer(
+        apiError(503, 'service_unavailable', 'Access was cut off moments ago; retry in 12 seconds.', {
+          'retry-after': '12',
+        }),
+        json(200, result),
+      );
+      const client = clientFor(tvm);
 
-    const pending = track(call(client));
-    await jest.advanceTimersByTimeAsync(11_999);
-    expect(tvm.callsTo(path)).toHaveLength(1);
-    await jest.advanceTimersByTimeAsync(1_000);
+      const pending = track(call(client));
+      await jest.advanceTimersByTimeAsync(11_999);
+      expect(tvm.callsTo(path)).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(1_000);
 
-    await expect(pending.result).resolves.toMatchObject({ username: 'alice' });
-    expect(tvm.callsTo(path)).toHaveLength(2);
-    expect((await client.getSession())?.token).toBe(result.session.token);
-  });
+      await expect(pending.result).resolves.toMatchObject({ username: 'alice' });
+      expect(tvm.callsTo(path)).toHaveLength(2);
+      expect((await client.getSession())?.token).toBe(result.session.token);
+    },
+  );
 
   it('gives up on a login when the Retry-After is longer than the policy waits, and says how long', async () => {
     const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Retry later.', { 'retry-after': '120' }));
     const client = clientFor(tvm);
-    await expect(client.login('alice', 'pw')).rejects.toMatchObject({ code: 'service_unavailable', retryAfterSeconds: 120 });
+    await expect(client.login('alice', 'pw')).rejects.toMatchObject({
+      code: 'service_unavailable',
+      retryAfterSeconds: 120,
+    });
     expect(tvm.callsTo('/prod/login')).toHaveLength(1);
   });
 
@@ -209,7 +244,11 @@ describe('TvmClient token', () => {
 
     await expect(client.token()).resolves.toEqual(vend);
 
-    expect(tvm.requests[0]).toMatchObject({ path: '/prod/token', method: 'POST', headers: { authorization: 'Bearer bearer-123' } });
+    expect(tvm.requests[0]).toMatchObject({
+      path: '/prod/token',
+      method: 'POST',
+      headers: { authorization: 'Bearer bearer-123' },
+    });
   });
 
   it('throws LoginRequiredError without calling the TVM when there is no session', async () => {
@@ -221,7 +260,11 @@ describe('TvmClient token', () => {
   });
 
   it('treats a stored session past its expiry as no session, and clears it', async () => {
-    const store = new MemorySessionStore({ username: 'alice', token: 't', expiresAt: new Date(Date.now() - 1).toISOString() });
+    const store = new MemorySessionStore({
+      username: 'alice',
+      token: 't',
+      expiresAt: new Date(Date.now() - 1).toISOString(),
+    });
     const tvm = new FakeTvm();
     const client = clientFor(tvm, { sessionStore: store });
 
@@ -249,7 +292,10 @@ describe('TvmClient token', () => {
 
   it('retries a 503 no sooner than its Retry-After in seconds', async () => {
     const vend = vendResult();
-    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Retry shortly.', { 'retry-after': '2' }), json(200, vend));
+    const tvm = new FakeTvm().answer(
+      apiError(503, 'service_unavailable', 'Retry shortly.', { 'retry-after': '2' }),
+      json(200, vend),
+    );
     const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) });
 
     const call = track(client.token());
@@ -263,7 +309,10 @@ describe('TvmClient token', () => {
 
   it('retries a 503 no sooner than its Retry-After as an HTTP date', async () => {
     const retryAt = new Date(Date.now() + 5_000).toUTCString();
-    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Retry shortly.', { 'retry-after': retryAt }), json(200, vendResult()));
+    const tvm = new FakeTvm().answer(
+      apiError(503, 'service_unavailable', 'Retry shortly.', { 'retry-after': retryAt }),
+      json(200, vendResult()),
+    );
     const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) });
 
     const call = track(client.token());
@@ -277,7 +326,10 @@ describe('TvmClient token', () => {
 
   it('retries network errors with growing backoff, then gives up after maxAttempts', async () => {
     const tvm = new FakeTvm(() => new TypeError('fetch failed'));
-    const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()), retry: { maxAttempts: 3, baseDelayMs: 1_000 } });
+    const client = clientFor(tvm, {
+      sessionStore: new MemorySessionStore(liveSession()),
+      retry: { maxAttempts: 3, baseDelayMs: 1_000 },
+    });
 
     const call = track(client.token());
     await jest.advanceTimersByTimeAsync(0);
@@ -308,8 +360,13 @@ describe('TvmClient token', () => {
   });
 
   it('stops retrying when Retry-After is longer than the cap, and says how long to wait', async () => {
-    const tvm = new FakeTvm(() => json(200, vendResult())).answer(apiError(503, 'service_unavailable', 'Down.', { 'retry-after': '120' }));
-    const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()), retry: { maxRetryAfterMs: 30_000 } });
+    const tvm = new FakeTvm(() => json(200, vendResult())).answer(
+      apiError(503, 'service_unavailable', 'Down.', { 'retry-after': '120' }),
+    );
+    const client = clientFor(tvm, {
+      sessionStore: new MemorySessionStore(liveSession()),
+      retry: { maxRetryAfterMs: 30_000 },
+    });
 
     await expect(client.token()).rejects.toMatchObject({ code: 'service_unavailable', retryAfterSeconds: 120 });
     expect(tvm.requests).toHaveLength(1);
@@ -317,7 +374,11 @@ describe('TvmClient token', () => {
 
   it('abandons an attempt after the timeout, retries it, and throws TimeoutError when all time out', async () => {
     const tvm = new FakeTvm(() => 'hang');
-    const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()), timeoutMs: 3_000, retry: { maxAttempts: 2, baseDelayMs: 100 } });
+    const client = clientFor(tvm, {
+      sessionStore: new MemorySessionStore(liveSession()),
+      timeoutMs: 3_000,
+      retry: { maxAttempts: 2, baseDelayMs: 100 },
+    });
 
     const call = track(client.token());
     await jest.advanceTimersByTimeAsync(2_999);
@@ -352,7 +413,12 @@ describe('TvmClient logout', () => {
 
     await client.logout();
 
-    expect(tvm.requests).toEqual([expect.objectContaining({ path: '/prod/logout', headers: expect.objectContaining({ authorization: 'Bearer bearer-9' }) })]);
+    expect(tvm.requests).toEqual([
+      expect.objectContaining({
+        path: '/prod/logout',
+        headers: expect.objectContaining({ authorization: 'Bearer bearer-9' }),
+      }),
+    ]);
     expect(events).toEqual([{ type: 'signedOut', reason: 'logout' }]);
     expect(store.load()).toBeUndefined();
     await expect(client.getSession()).resolves.toBeUndefined();
@@ -367,7 +433,10 @@ describe('TvmClient logout', () => {
   });
 
   it('retries the revocation on 503, because revoking twice is harmless', async () => {
-    const tvm = new FakeTvm().answer(apiError(503, 'service_unavailable', 'Down.', { 'retry-after': '1' }), new Response(null, { status: 204 }));
+    const tvm = new FakeTvm().answer(
+      apiError(503, 'service_unavailable', 'Down.', { 'retry-after': '1' }),
+      new Response(null, { status: 204 }),
+    );
     const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) });
 
     const call = track(client.logout());
@@ -379,7 +448,10 @@ describe('TvmClient logout', () => {
 
   it('throws when the revocation keeps failing, but the session is gone on this device', async () => {
     const store = new MemorySessionStore(liveSession());
-    const client = clientFor(new FakeTvm(() => new TypeError('offline')), { sessionStore: store, retry: { maxAttempts: 1 } });
+    const client = clientFor(new FakeTvm(() => new TypeError('offline')), {
+      sessionStore: store,
+      retry: { maxAttempts: 1 },
+    });
 
     await expect(client.logout()).rejects.toBeInstanceOf(NetworkError);
     expect(store.load()).toBeUndefined();
@@ -403,7 +475,9 @@ describe('TvmClient session persistence', () => {
       removeItem: (key: string) => void backing.delete(key),
     };
     const result = sessionResult('alice');
-    const first = clientFor(new FakeTvm().answer(json(200, result)), { sessionStore: new LocalStorageSessionStore({ storage }) });
+    const first = clientFor(new FakeTvm().answer(json(200, result)), {
+      sessionStore: new LocalStorageSessionStore({ storage }),
+    });
     await first.login('alice', 'pw');
 
     const tvm = new FakeTvm().answer(json(200, vendResult()));
@@ -448,7 +522,9 @@ describe('TvmClient session persistence', () => {
   });
 
   it('a listener that throws does not keep the others from hearing a logout', async () => {
-    const client = clientFor(new FakeTvm().answer(new Response(null, { status: 204 })), { sessionStore: new MemorySessionStore(liveSession()) });
+    const client = clientFor(new FakeTvm().answer(new Response(null, { status: 204 })), {
+      sessionStore: new MemorySessionStore(liveSession()),
+    });
     const heard: string[] = [];
     client.onSessionChange(() => {
       throw new Error('broken listener');
@@ -472,10 +548,15 @@ describe('TvmClient deleteAccount', () => {
     const client = clientFor(tvm, { sessionStore: store });
     const answer = { id: 'cred-1', response: { signature: 'sig' } };
 
-    await expect(client.deleteAccount({ passkey: answer, challenge: { token: 'challenge-1' } })).resolves.toEqual({ status: 'pending', completesAfter });
+    await expect(client.deleteAccount({ passkey: answer, challenge: { token: 'challenge-1' } })).resolves.toEqual({
+      status: 'pending',
+      completesAfter,
+    });
     expect(store.load()).toBeUndefined();
     await clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) }).deleteAccount({ code: '123456' });
-    await clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) }).deleteAccount({ currentPassword: 'correct horse' });
+    await clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) }).deleteAccount({
+      currentPassword: 'correct horse',
+    });
 
     expect(tvm.requests.map(({ method, path, body }) => ({ method, path, body }))).toEqual([
       { method: 'DELETE', path: '/prod/account', body: { challenge: 'challenge-1', passkey: JSON.stringify(answer) } },
@@ -490,7 +571,9 @@ describe('TvmClient deleteAccount', () => {
     const tvm = new FakeTvm().answer(apiError(401, 'second_factor_required', 'This account has a second factor.'));
     const client = clientFor(tvm, { sessionStore: store });
 
-    await expect(client.deleteAccount({ currentPassword: 'correct horse' })).rejects.toMatchObject({ code: 'second_factor_required' });
+    await expect(client.deleteAccount({ currentPassword: 'correct horse' })).rejects.toMatchObject({
+      code: 'second_factor_required',
+    });
     expect(tvm.requests).toHaveLength(1);
     expect(store.load()).toBeDefined();
   });

@@ -25,7 +25,9 @@ function s3For(vended: Pick<VendResponse, 'credentials' | 'storage'>): S3Client 
 
 async function listOwnFolder(vended: Pick<VendResponse, 'credentials' | 'storage'>): Promise<string> {
   try {
-    const { KeyCount } = await s3For(vended).send(new ListObjectsV2Command({ Bucket: vended.storage.bucket, Prefix: vended.storage.prefix }));
+    const { KeyCount } = await s3For(vended).send(
+      new ListObjectsV2Command({ Bucket: vended.storage.bucket, Prefix: vended.storage.prefix }),
+    );
     return `listed ${KeyCount ?? 0}`;
   } catch (error) {
     return `${(error as Error).name}: ${(error as Error).message}`;
@@ -38,10 +40,14 @@ describe('logging in right after revoke-credentials', () => {
   it('never hands out dead credentials: a 503 with Retry-After while the cut-off lies ahead, then credentials that work at once', async () => {
     const { apiUrl } = sandbox();
     const old = await register(apiUrl, 'cut-alice', PASSWORD);
-    await s3For(old).send(new PutObjectCommand({ Bucket: old.storage.bucket, Key: `${old.storage.prefix}notes.txt`, Body: 'mine' }));
+    await s3For(old).send(
+      new PutObjectCommand({ Bucket: old.storage.bucket, Key: `${old.storage.prefix}notes.txt`, Body: 'mine' }),
+    );
     const revoked = await revoke('cut-alice');
     expect(revoked.code).toBe(0);
-    const cutOffAt = Date.parse((JSON.parse(revoked.out) as { credentialsIssuedBefore: string }).credentialsIssuedBefore);
+    const cutOffAt = Date.parse(
+      (JSON.parse(revoked.out) as { credentialsIssuedBefore: string }).credentialsIssuedBefore,
+    );
 
     // Every login until the instant has passed is either refused with a wait or fully working.
     const outcomes: string[] = [];
@@ -61,15 +67,23 @@ describe('logging in right after revoke-credentials', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(cutOffAt);
 
     // The old credentials stay cut off, refused with AWS's wording for an explicit deny.
-    expect(await listOwnFolder(old)).toMatch(/^AccessDenied: .* is not authorized to perform: s3:ListBucket on resource: .* with an explicit deny in an identity-based policy$/);
+    expect(await listOwnFolder(old)).toMatch(
+      /^AccessDenied: .* is not authorized to perform: s3:ListBucket on resource: .* with an explicit deny in an identity-based policy$/,
+    );
   }, 30_000);
 
   it('the 503 carries Retry-After: the seconds until new credentials can be issued', async () => {
     const { apiUrl } = sandbox();
     await register(apiUrl, 'cut-bob', PASSWORD);
     const revoked = await revoke('cut-bob');
-    const cutOffAt = Date.parse((JSON.parse(revoked.out) as { credentialsIssuedBefore: string }).credentialsIssuedBefore);
-    const response = await fetch(`${apiUrl}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'cut-bob', password: PASSWORD }) });
+    const cutOffAt = Date.parse(
+      (JSON.parse(revoked.out) as { credentialsIssuedBefore: string }).credentialsIssuedBefore,
+    );
+    const response = await fetch(`${apiUrl}/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'cut-bob', password: PASSWORD }),
+    });
     expect(response.status).toBe(503);
     const retryAfter = Number(response.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
@@ -86,7 +100,12 @@ describe('logging in right after revoke-credentials', () => {
     const started = Date.now();
     const result = await client.login('cut-carol', PASSWORD);
     expect(Date.now() - started).toBeGreaterThan(1000);
-    expect(await listOwnFolder({ credentials: { ...result.credentials, expiration: result.credentials.expiration.toISOString() }, storage: result.storage })).toBe('listed 0');
+    expect(
+      await listOwnFolder({
+        credentials: { ...result.credentials, expiration: result.credentials.expiration.toISOString() },
+        storage: result.storage,
+      }),
+    ).toBe('listed 0');
     const storage = new TvmStorage({ client });
     try {
       await expect(storage.list()).resolves.toMatchObject({ files: [] });
@@ -99,8 +118,12 @@ describe('logging in right after revoke-credentials', () => {
     const { apiUrl } = sandbox();
     const old = await register(apiUrl, 'cut-dave', PASSWORD);
     const revoked = await revoke('cut-dave');
-    const cutOffAt = Date.parse((JSON.parse(revoked.out) as { credentialsIssuedBefore: string }).credentialsIssuedBefore);
-    expect((await postJson(`${apiUrl}/token`, undefined, { Authorization: `Bearer ${old.session.token}` })).status).toBe(401);
+    const cutOffAt = Date.parse(
+      (JSON.parse(revoked.out) as { credentialsIssuedBefore: string }).credentialsIssuedBefore,
+    );
+    expect(
+      (await postJson(`${apiUrl}/token`, undefined, { Authorization: `Bearer ${old.session.token}` })).status,
+    ).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, cutOffAt + 1_100 - Date.now())));
     const fresh = await login(apiUrl, 'cut-dave', PASSWORD);
     expect(await listOwnFolder(fresh)).toBe('listed 0');

@@ -8,12 +8,25 @@ import { AccountAdmin } from '../../lambda/operator/account-admin';
 import { CutOffPendingError, toErrorResponse } from '../../lambda/platform/errors';
 import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
 import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/platform/requests';
-import { SECOND_RESOLUTION_MS, VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs, provisionalCutOff, cutOffInstant } from '../../lambda/credentials/revocation';
+import {
+  SECOND_RESOLUTION_MS,
+  VEND_WAIT_MAX_MS,
+  credentialsIssuedAt,
+  cutOffDelayMs,
+  provisionalCutOff,
+  cutOffInstant,
+} from '../../lambda/credentials/revocation';
 import { totpCode } from '../../lambda/second-factor/totp';
 import { createServices, type Services } from '../../lambda/services';
 import { parseUsername } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
-import { InMemoryCredentialIssuer, inMemoryBackend, type InMemoryBackend, loginChallenge, loginSession } from '../support/in-memory';
+import {
+  InMemoryCredentialIssuer,
+  inMemoryBackend,
+  type InMemoryBackend,
+  loginChallenge,
+  loginSession,
+} from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 
 const PASSWORD = 'correct horse battery';
@@ -99,13 +112,19 @@ describe('vending while a cut-off instant lies ahead', () => {
     const { backend, service, admin } = setup();
     await registered(service);
     await cutOffAhead(backend, 30_000);
-    expect(await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD })))).toBeInstanceOf(CutOffPendingError);
+    expect(
+      await thrown(loginSession(service, parseLoginRequest({ username: 'alice', password: PASSWORD }))),
+    ).toBeInstanceOf(CutOffPendingError);
     const { code } = await admin.issueResetCode(alice);
-    const reset = service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }));
+    const reset = service.accounts.resetPassword(
+      parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }),
+    );
     expect(await thrown(reset)).toBeInstanceOf(CutOffPendingError);
     // The code was given back: the reset works once the instant has passed.
     backend.clock.advance(31_000);
-    const result = await service.accounts.resetPassword(parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }));
+    const result = await service.accounts.resetPassword(
+      parseResetPasswordRequest({ username: 'alice', resetCode: code, newPassword: 'another long passphrase' }),
+    );
     expect(result.username).toBe('alice');
   });
 
@@ -122,19 +141,24 @@ describe('vending while a cut-off instant lies ahead', () => {
 
   it('whatever the cut-off and however far STS trails, a vend returns undenied credentials or a 503 (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: -5_000, max: 40_000 }), fc.integer({ min: 0, max: 5_000 }), async (aheadMs, stsLagMs) => {
-        const { backend, service } = setup(stsLagMs);
-        const { session } = await registered(service);
-        const cutOffAt = await cutOffAhead(backend, aheadMs);
-        const outcome = await service.sessions.token(session.token).then(
-          ({ credentials }) => ({ issuedAt: issuedAtOf(credentials.expiration) }),
-          (error: unknown) => ({ error }),
-        );
-        // The deny matches aws:TokenIssueTime < cutOffAt; Expiration's second resolution is allowed for.
-        const undenied = 'issuedAt' in outcome && outcome.issuedAt - SECOND_RESOLUTION_MS >= cutOffAt;
-        const pending = 'error' in outcome && outcome.error instanceof CutOffPendingError && outcome.error.retryAfterSeconds > 0;
-        expect(undenied || pending).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: -5_000, max: 40_000 }),
+        fc.integer({ min: 0, max: 5_000 }),
+        async (aheadMs, stsLagMs) => {
+          const { backend, service } = setup(stsLagMs);
+          const { session } = await registered(service);
+          const cutOffAt = await cutOffAhead(backend, aheadMs);
+          const outcome = await service.sessions.token(session.token).then(
+            ({ credentials }) => ({ issuedAt: issuedAtOf(credentials.expiration) }),
+            (error: unknown) => ({ error }),
+          );
+          // The deny matches aws:TokenIssueTime < cutOffAt; Expiration's second resolution is allowed for.
+          const undenied = 'issuedAt' in outcome && outcome.issuedAt - SECOND_RESOLUTION_MS >= cutOffAt;
+          const pending =
+            'error' in outcome && outcome.error instanceof CutOffPendingError && outcome.error.retryAfterSeconds > 0;
+          expect(undenied || pending).toBe(true);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -177,9 +201,16 @@ describe('the second-factor login while a cut-off instant lies ahead', () => {
   it('answers 503 before the code or the challenge is used up, so the same code logs in once the instant has passed', async () => {
     const backend = inMemoryBackend();
     const store = new InMemoryMfaStore();
-    const service = createServices({ ...backend, factors: store, challenges: store, sleep: async (ms) => backend.clock.advance(ms) });
-  const { mfa } = service;
-    const { session } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const service = createServices({
+      ...backend,
+      factors: store,
+      challenges: store,
+      sleep: async (ms) => backend.clock.advance(ms),
+    });
+    const { mfa } = service;
+    const { session } = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+    );
     const { secret } = await mfa.startTotp(session.token, parseTotpStart({ currentPassword: PASSWORD }));
     await mfa.confirmTotp(session.token, parseTotpConfirm({ code: totpCode(secret, backend.clock.now()) }));
     backend.clock.advance(30_000);
@@ -189,7 +220,9 @@ describe('the second-factor login while a cut-off instant lies ahead', () => {
     // A revocation commits now, with its instant 10 s ahead.
     const cutOffAt = await cutOffAhead(backend, 10_000);
     const code = totpCode(secret, backend.clock.now());
-    expect(await thrown(service.mfaLogin.completeLogin(parseMfaLogin({ challenge, code })))).toBeInstanceOf(CutOffPendingError);
+    expect(await thrown(service.mfaLogin.completeLogin(parseMfaLogin({ challenge, code })))).toBeInstanceOf(
+      CutOffPendingError,
+    );
     backend.clock.advance(cutOffAt + SECOND_RESOLUTION_MS - backend.clock.now());
     const result = await service.mfaLogin.completeLogin(parseMfaLogin({ challenge, code }));
     expect(issuedAtOf(result.credentials.expiration)).toBeGreaterThanOrEqual(cutOffAt + SECOND_RESOLUTION_MS);

@@ -64,7 +64,14 @@ const OWN_OBJECT_ACTIONS = new Set([
 ]);
 
 /** Runs per property; the properties below total well over 2,000 generated cases. */
-const RUNS = { ownKeys: 500, otherUsers: 600, rootAndOtherBuckets: 400, listPrefixes: 500, otherServices: 200, singleLayer: 200 };
+const RUNS = {
+  ownKeys: 500,
+  otherUsers: 600,
+  rootAndOtherBuckets: 400,
+  listPrefixes: 500,
+  otherServices: 200,
+  singleLayer: 200,
+};
 
 /**
  * AWS answers GetCallerIdentity whatever the policies say, even under an explicit deny
@@ -113,7 +120,11 @@ function logicalId(construct: IConstruct): string {
  * The vending role's identity policies as deployed: its inline policies plus any
  * AWS::IAM::Policy attached to it. A managed policy would be opaque here, so it fails the proof.
  */
-function vendingRolePolicies(json: TemplateJson, roleId: string, concrete: ReadonlyMap<string, string>): { name: string; policy: PolicyDocument }[] {
+function vendingRolePolicies(
+  json: TemplateJson,
+  roleId: string,
+  concrete: ReadonlyMap<string, string>,
+): { name: string; policy: PolicyDocument }[] {
   const role = json.Resources[roleId];
   if (!role || role.Type !== 'AWS::IAM::Role') throw new Error(`No vending role ${roleId} in the template`);
   const properties = role.Properties ?? {};
@@ -124,7 +135,10 @@ function vendingRolePolicies(json: TemplateJson, roleId: string, concrete: Reado
   const attached = Object.values(json.Resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy')
     .filter((resource) => JSON.stringify(resource.Properties?.Roles ?? []).includes(`"${roleId}"`))
-    .map((resource) => ({ PolicyName: String(resource.Properties?.PolicyName), PolicyDocument: resource.Properties?.PolicyDocument }));
+    .map((resource) => ({
+      PolicyName: String(resource.Properties?.PolicyName),
+      PolicyDocument: resource.Properties?.PolicyDocument,
+    }));
   const policies = [...inline, ...attached].map((entry) => ({
     name: entry.PolicyName,
     policy: resolveIntrinsics(entry.PolicyDocument, concrete) as PolicyDocument,
@@ -147,11 +161,20 @@ function resolveIntrinsics(value: unknown, concrete: ReadonlyMap<string, string>
       if (arn !== undefined) return arn;
     }
     if (intrinsic === 'Ref') {
-      const pseudo: Record<string, string> = { 'AWS::Partition': PARTITION, 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION };
+      const pseudo: Record<string, string> = {
+        'AWS::Partition': PARTITION,
+        'AWS::AccountId': ACCOUNT,
+        'AWS::Region': REGION,
+      };
       const resolved = pseudo[String(argument)];
       if (resolved !== undefined) return resolved;
     }
-    if (intrinsic === 'Fn::Join' && Array.isArray(argument) && typeof argument[0] === 'string' && Array.isArray(argument[1])) {
+    if (
+      intrinsic === 'Fn::Join' &&
+      Array.isArray(argument) &&
+      typeof argument[0] === 'string' &&
+      Array.isArray(argument[1])
+    ) {
       return (argument[1] as unknown[]).map((part) => String(resolveIntrinsics(part, concrete))).join(argument[0]);
     }
     throw new Error(`Cannot resolve ${JSON.stringify(value)} in the vending role's policy`);
@@ -175,7 +198,8 @@ async function actionLists(): Promise<Actions> {
       const action = `${service}:${details.name}`;
       if (action === ALWAYS_ALLOWED_BY_AWS) continue;
       if (details.resourceTypes.length === 0) otherServices.push({ action, resource: '*' });
-      for (const type of details.resourceTypes) otherServices.push({ action, resource: await concreteArn(service, type.name) });
+      for (const type of details.resourceTypes)
+        otherServices.push({ action, resource: await concreteArn(service, type.name) });
     }
   }
   return { object, bucket, otherServices };
@@ -186,7 +210,13 @@ async function concreteArn(service: string, resourceType: string): Promise<strin
   if (service === 'iam' && resourceType === 'role') return VENDING_ROLE_ARN;
   if (service === 'dynamodb' && resourceType === 'table') return TABLE_ARN;
   const { arn } = await iamResourceTypeDetails(service, resourceType);
-  const known: Record<string, string> = { Partition: PARTITION, Account: ACCOUNT, Region: REGION, TableName: TABLE, RoleNameWithPath: VENDING_ROLE_NAME };
+  const known: Record<string, string> = {
+    Partition: PARTITION,
+    Account: ACCOUNT,
+    Region: REGION,
+    TableName: TABLE,
+    RoleNameWithPath: VENDING_ROLE_NAME,
+  };
   return arn.replace(/\$\{(\w+)\}/g, (_, name: string) => known[name] ?? 'tvm-x');
 }
 
@@ -207,13 +237,18 @@ interface Layers {
   readonly mutate?: (policy: PolicyDocument) => PolicyDocument;
 }
 
-const ALLOW_ALL: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+const ALLOW_ALL: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+};
 
 /** Decides one request with the IAM engine: the role's policies AND the TVM's session policy for the user. */
 async function decide(request: Request, layers: Layers = {}): Promise<Decision> {
   const username = parseUsername(request.username);
   // Exactly what the TVM passes to AssumeRole: rendered, serialised (size-checked), parsed by IAM.
-  const sessionPolicy = JSON.parse(serialiseSessionPolicy(renderSessionPolicy(FILE_BUCKET_ARN, username))) as PolicyDocument;
+  const sessionPolicy = JSON.parse(
+    serialiseSessionPolicy(renderSessionPolicy(FILE_BUCKET_ARN, username)),
+  ) as PolicyDocument;
   const result = await runSimulation(
     {
       request: {
@@ -235,8 +270,10 @@ async function decide(request: Request, layers: Layers = {}): Promise<Decision> 
     {},
   );
   evaluations++;
-  if (result.resultType === 'error') throw new Error(`The IAM engine refused ${JSON.stringify(request)}: ${JSON.stringify(result.errors)}`);
-  if (result.resultType !== 'single') throw new Error(`Expected one result for ${JSON.stringify(request)}, got ${result.resultType}`);
+  if (result.resultType === 'error')
+    throw new Error(`The IAM engine refused ${JSON.stringify(request)}: ${JSON.stringify(result.errors)}`);
+  if (result.resultType !== 'single')
+    throw new Error(`Expected one result for ${JSON.stringify(request)}, got ${result.resultType}`);
   return result.overallResult as Decision;
 }
 
@@ -269,13 +306,16 @@ async function check(request: Request, layers: Layers = {}): Promise<void> {
   const allowed = specAllows(request, layers);
   const decision = await decide(request, layers);
   if ((decision === 'Allowed') !== allowed) {
-    throw new Error(`${allowed ? 'expected Allowed' : 'expected a denial'}, got ${decision} for ${JSON.stringify(request)} with layers ${JSON.stringify(layers)}`);
+    throw new Error(
+      `${allowed ? 'expected Allowed' : 'expected a denial'}, got ${decision} for ${JSON.stringify(request)} with layers ${JSON.stringify(layers)}`,
+    );
   }
 }
 
 /** As {@link check}, and also states the expected outcome, so a wrong generator cannot make a check vacuous. */
 async function expectDecision(request: Request, allowed: boolean, layers: Layers = {}): Promise<void> {
-  if (specAllows(request, layers) !== allowed) throw new Error(`test bug: the spec says ${!allowed} for ${JSON.stringify(request)}`);
+  if (specAllows(request, layers) !== allowed)
+    throw new Error(`test bug: the spec says ${!allowed} for ${JSON.stringify(request)}`);
   await check(request, layers);
 }
 
@@ -284,19 +324,35 @@ async function expectDecision(request: Request, allowed: boolean, layers: Layers
 const SEPARATORS = ['.', '_', '-'] as const;
 /** Small alphabet on purpose: collisions, shared prefixes and near-misses become likely. */
 const segment = fc.string({ unit: fc.constantFrom(...'abz019'.split('')), minLength: 1, maxLength: 5 });
-const wideSegment = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')), minLength: 1, maxLength: 12 });
+const wideSegment = fc.string({
+  unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')),
+  minLength: 1,
+  maxLength: 12,
+});
 
 /** A valid username by the allowlist's grammar, 2-64 characters. */
 const username: fc.Arbitrary<string> = fc
-  .tuple(fc.oneof(segment, wideSegment), fc.array(fc.tuple(fc.constantFrom(...SEPARATORS), fc.oneof(segment, wideSegment)), { maxLength: 4 }))
-  .map(([head, rest]) => (head + rest.map(([separator, part]) => separator + part).join('')).slice(0, USERNAME_MAX_LENGTH))
+  .tuple(
+    fc.oneof(segment, wideSegment),
+    fc.array(fc.tuple(fc.constantFrom(...SEPARATORS), fc.oneof(segment, wideSegment)), { maxLength: 4 }),
+  )
+  .map(([head, rest]) =>
+    (head + rest.map(([separator, part]) => separator + part).join('')).slice(0, USERNAME_MAX_LENGTH),
+  )
   .filter(isUsername);
 
 /** Names one edit away from `name` that an off-by-one prefix check would confuse with it. */
 function neighboursOf(name: string): string[] {
   const candidates = [
-    `${name}x`, `${name}1`, `${name}.c`, `${name}-x`, `${name}_x`, `${name}0`,
-    name.slice(0, -1), name.slice(0, -2), name.replace(/[^.\-_]+$/, ''),
+    `${name}x`,
+    `${name}1`,
+    `${name}.c`,
+    `${name}-x`,
+    `${name}_x`,
+    `${name}0`,
+    name.slice(0, -1),
+    name.slice(0, -2),
+    name.replace(/[^.\-_]+$/, ''),
     `${name.slice(0, -1)}${name.endsWith('z') ? 'y' : 'z'}`,
     ...SEPARATORS.flatMap((from) => SEPARATORS.map((to) => name.split(from).join(to))),
   ];
@@ -307,7 +363,12 @@ function neighboursOf(name: string): string[] {
 const ownerAndOther: fc.Arbitrary<[string, string]> = username.chain((owner) => {
   const neighbours = neighboursOf(owner);
   const other = username.filter((name) => name !== owner);
-  return fc.tuple(fc.constant(owner), neighbours.length > 0 ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...neighbours) }, { weight: 1, arbitrary: other }) : other);
+  return fc.tuple(
+    fc.constant(owner),
+    neighbours.length > 0
+      ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...neighbours) }, { weight: 1, arbitrary: other })
+      : other,
+  );
 });
 
 /**
@@ -316,7 +377,10 @@ const ownerAndOther: fc.Arbitrary<[string, string]> = username.chain((owner) => 
  * resource as a wildcard query, while S3 keys hold them literally; ListBucket prefixes
  * ({@link prefixRest}) do carry them, as condition values.
  */
-const keyUnit = fc.oneof(fc.constantFrom(...'abc/.-_$%{}[] =+~'.split('')), fc.constantFrom('${aws:username}', '../', '/', 'é', '\u212a', '\u0000'));
+const keyUnit = fc.oneof(
+  fc.constantFrom(...'abc/.-_$%{}[] =+~'.split('')),
+  fc.constantFrom('${aws:username}', '../', '/', 'é', '\u212a', '\u0000'),
+);
 const keyRest = fc.string({ unit: keyUnit, minLength: 1, maxLength: 20 });
 const prefixRest = fc.string({ unit: fc.oneof(keyUnit, fc.constantFrom('*', '?')), maxLength: 20 });
 
@@ -332,26 +396,64 @@ const FIXED_PAIRS: [string, string][] = [
 ];
 
 describe('rules 1 and 2: the adversarial pairs, every S3 object and bucket action (exhaustive)', () => {
-  const pairs = FIXED_PAIRS.flatMap(([a, b]) => [[a, b], [b, a]] as [string, string][]);
+  const pairs = FIXED_PAIRS.flatMap(
+    ([a, b]) =>
+      [
+        [a, b],
+        [b, a],
+      ] as [string, string][],
+  );
 
-  it.each(pairs)('rule 2: %s reaches exactly the own-folder object actions on its own keys and nothing on %s/, the bucket root or another bucket', async (owner, other) => {
-    for (const action of actions.object) {
-      await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${owner}/notes.txt` }, OWN_OBJECT_ACTIONS.has(action));
-      await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}/notes.txt` }, false);
-      await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/notes.txt` }, false);
-      await expectDecision({ username: owner, action, resource: `${bucketArn(OTHER_BUCKETS[0] as string)}/${owner}/notes.txt` }, false);
-    }
-    for (const action of actions.bucket) {
-      // ListBucket with the owner's own prefix is the one bucket-level request that is allowed.
-      await expectDecision({ username: owner, action, resource: FILE_BUCKET_ARN, prefix: `${owner}/` }, action === 's3:ListBucket');
-      await expectDecision({ username: owner, action, resource: FILE_BUCKET_ARN, prefix: `${other}/` }, false);
-      await expectDecision({ username: owner, action, resource: bucketArn(OTHER_BUCKETS[1] as string), prefix: `${owner}/` }, false);
-    }
-  });
+  it.each(pairs)(
+    'rule 2: %s reaches exactly the own-folder object actions on its own keys and nothing on %s/, the bucket root or another bucket',
+    async (owner, other) => {
+      for (const action of actions.object) {
+        await expectDecision(
+          { username: owner, action, resource: `${FILE_BUCKET_ARN}/${owner}/notes.txt` },
+          OWN_OBJECT_ACTIONS.has(action),
+        );
+        await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}/notes.txt` }, false);
+        await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/notes.txt` }, false);
+        await expectDecision(
+          { username: owner, action, resource: `${bucketArn(OTHER_BUCKETS[0] as string)}/${owner}/notes.txt` },
+          false,
+        );
+      }
+      for (const action of actions.bucket) {
+        // ListBucket with the owner's own prefix is the one bucket-level request that is allowed.
+        await expectDecision(
+          { username: owner, action, resource: FILE_BUCKET_ARN, prefix: `${owner}/` },
+          action === 's3:ListBucket',
+        );
+        await expectDecision({ username: owner, action, resource: FILE_BUCKET_ARN, prefix: `${other}/` }, false);
+        await expectDecision(
+          { username: owner, action, resource: bucketArn(OTHER_BUCKETS[1] as string), prefix: `${owner}/` },
+          false,
+        );
+      }
+    },
+  );
 
   it('rule 2: the action lists are the real ones (not vacuous): S3 object, bucket and configuration actions are all there', () => {
-    expect(actions.object).toEqual(expect.arrayContaining([...OWN_OBJECT_ACTIONS, 's3:PutObjectVersionAcl', 's3:GetObjectVersion', 's3:DeleteObjectVersion']));
-    expect(actions.bucket).toEqual(expect.arrayContaining(['s3:ListBucket', 's3:ListBucketVersions', 's3:PutBucketPolicy', 's3:DeleteBucket', 's3:PutBucketCORS', 's3:PutLifecycleConfiguration', 's3:PutEncryptionConfiguration']));
+    expect(actions.object).toEqual(
+      expect.arrayContaining([
+        ...OWN_OBJECT_ACTIONS,
+        's3:PutObjectVersionAcl',
+        's3:GetObjectVersion',
+        's3:DeleteObjectVersion',
+      ]),
+    );
+    expect(actions.bucket).toEqual(
+      expect.arrayContaining([
+        's3:ListBucket',
+        's3:ListBucketVersions',
+        's3:PutBucketPolicy',
+        's3:DeleteBucket',
+        's3:PutBucketCORS',
+        's3:PutLifecycleConfiguration',
+        's3:PutEncryptionConfiguration',
+      ]),
+    );
     expect(actions.object.length + actions.bucket.length).toBeGreaterThan(80);
     expect(actions.otherServices.length).toBeGreaterThan(200);
   });
@@ -361,7 +463,10 @@ describe('rule 2: generated users (fast-check), role policy from the template AN
   it('rule 2: a user may get, put, delete and manage multipart uploads on any key under <username>/, and no other object action there', async () => {
     await fc.assert(
       fc.asyncProperty(username, keyRest, fc.constantFrom(...actions.object), async (owner, rest, action) => {
-        await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${owner}/${rest}` }, OWN_OBJECT_ACTIONS.has(action));
+        await expectDecision(
+          { username: owner, action, resource: `${FILE_BUCKET_ARN}/${owner}/${rest}` },
+          OWN_OBJECT_ACTIONS.has(action),
+        );
       }),
       { numRuns: RUNS.ownKeys },
     );
@@ -369,11 +474,20 @@ describe('rule 2: generated users (fast-check), role policy from the template AN
 
   it("rule 2: a user's credentials reach no key of another user, even a prefix neighbour (al/alice, ab/ab.c, a-b/a_b, alice1/alice2)", async () => {
     await fc.assert(
-      fc.asyncProperty(ownerAndOther, keyRest, fc.constantFrom(...actions.object), async ([owner, other], rest, action) => {
-        await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}/${rest}` }, false);
-        // The key "<other>" itself and "<owner><rest>" without the slash are not in the folder either.
-        await check({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}${rest.startsWith('/') ? '' : rest}` });
-      }),
+      fc.asyncProperty(
+        ownerAndOther,
+        keyRest,
+        fc.constantFrom(...actions.object),
+        async ([owner, other], rest, action) => {
+          await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}/${rest}` }, false);
+          // The key "<other>" itself and "<owner><rest>" without the slash are not in the folder either.
+          await check({
+            username: owner,
+            action,
+            resource: `${FILE_BUCKET_ARN}/${other}${rest.startsWith('/') ? '' : rest}`,
+          });
+        },
+      ),
       { numRuns: RUNS.otherUsers },
     );
   });
@@ -382,13 +496,30 @@ describe('rule 2: generated users (fast-check), role policy from the template AN
     const rootKey = fc.tuple(fc.constantFrom('', 'x', '.', '-', '_', '/'), keyRest).map(([head, rest]) => head + rest);
     // (A root key that happens to start with "<owner>/" is skipped: that one is the owner's.)
     await fc.assert(
-      fc.asyncProperty(username, rootKey, fc.constantFrom(...actions.object), fc.constantFrom(...actions.bucket), fc.constantFrom(...OTHER_BUCKETS), async (owner, key, objectAction, bucketAction, other) => {
-        fc.pre(!key.startsWith(`${owner}/`));
-        await expectDecision({ username: owner, action: objectAction, resource: `${FILE_BUCKET_ARN}/${key}` }, false);
-        await expectDecision({ username: owner, action: objectAction, resource: `${bucketArn(other)}/${owner}/${key}` }, false);
-        await expectDecision({ username: owner, action: bucketAction, resource: bucketArn(other), prefix: `${owner}/` }, false);
-        if (bucketAction !== 's3:ListBucket') await expectDecision({ username: owner, action: bucketAction, resource: FILE_BUCKET_ARN, prefix: `${owner}/` }, false);
-      }),
+      fc.asyncProperty(
+        username,
+        rootKey,
+        fc.constantFrom(...actions.object),
+        fc.constantFrom(...actions.bucket),
+        fc.constantFrom(...OTHER_BUCKETS),
+        async (owner, key, objectAction, bucketAction, other) => {
+          fc.pre(!key.startsWith(`${owner}/`));
+          await expectDecision({ username: owner, action: objectAction, resource: `${FILE_BUCKET_ARN}/${key}` }, false);
+          await expectDecision(
+            { username: owner, action: objectAction, resource: `${bucketArn(other)}/${owner}/${key}` },
+            false,
+          );
+          await expectDecision(
+            { username: owner, action: bucketAction, resource: bucketArn(other), prefix: `${owner}/` },
+            false,
+          );
+          if (bucketAction !== 's3:ListBucket')
+            await expectDecision(
+              { username: owner, action: bucketAction, resource: FILE_BUCKET_ARN, prefix: `${owner}/` },
+              false,
+            );
+        },
+      ),
       { numRuns: RUNS.rootAndOtherBuckets },
     );
   });
@@ -396,11 +527,27 @@ describe('rule 2: generated users (fast-check), role policy from the template AN
   it("rule 2: ListBucket is allowed only with a prefix inside <username>/; another user's, a neighbour's, an empty, a slash-less and a missing prefix are denied", async () => {
     await fc.assert(
       fc.asyncProperty(ownerAndOther, prefixRest, fc.nat(7), async ([owner, other], rest, pick) => {
-        await expectDecision({ username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: `${owner}/${rest}` }, true);
-        await expectDecision({ username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: `${other}/${rest}` }, false);
-        await check({ username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: `${other}${rest.startsWith('/') ? '' : rest}` });
-        const outside = ['', owner, `${owner}*`, `${owner.slice(0, -1)}*`, '*', '/', `/${owner}/`, `${owner}%2F`][pick] as string;
-        await expectDecision({ username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: outside }, false);
+        await expectDecision(
+          { username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: `${owner}/${rest}` },
+          true,
+        );
+        await expectDecision(
+          { username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: `${other}/${rest}` },
+          false,
+        );
+        await check({
+          username: owner,
+          action: 's3:ListBucket',
+          resource: FILE_BUCKET_ARN,
+          prefix: `${other}${rest.startsWith('/') ? '' : rest}`,
+        });
+        const outside = ['', owner, `${owner}*`, `${owner.slice(0, -1)}*`, '*', '/', `/${owner}/`, `${owner}%2F`][
+          pick
+        ] as string;
+        await expectDecision(
+          { username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: outside },
+          false,
+        );
         await expectDecision({ username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN }, false);
       }),
       { numRuns: RUNS.listPrefixes },
@@ -417,51 +564,95 @@ describe('rule 2: generated users (fast-check), role policy from the template AN
   });
 
   it('rule 2: every STS, IAM and DynamoDB action is denied for a user (exhaustive, one user)', async () => {
-    for (const { action, resource } of actions.otherServices) await expectDecision({ username: 'alice', action, resource }, false);
+    for (const { action, resource } of actions.otherServices)
+      await expectDecision({ username: 'alice', action, resource }, false);
   });
 
   it('sts:GetCallerIdentity is the one exception, allowed by AWS under any policy (even the explicit deny): it reveals only the caller itself', async () => {
     expect(await decide({ username: 'alice', action: ALWAYS_ALLOWED_BY_AWS, resource: '*' })).toBe('Allowed');
-    expect(await decide({ username: 'alice', action: ALWAYS_ALLOWED_BY_AWS, resource: '*' }, { session: 'none' })).toBe('Allowed');
+    expect(await decide({ username: 'alice', action: ALWAYS_ALLOWED_BY_AWS, resource: '*' }, { session: 'none' })).toBe(
+      'Allowed',
+    );
   });
 });
 
 describe('negative controls: the same checks catch the bugs rule 2 exists to prevent', () => {
   /** Drops the "/" before the wildcard everywhere: `bucket/al*` and `s3:prefix` `al*`. */
-  const withoutTrailingSlash = (policy: PolicyDocument): PolicyDocument => JSON.parse(JSON.stringify(policy).replaceAll('/*"', '*"').replaceAll('/"', '"')) as PolicyDocument;
+  const withoutTrailingSlash = (policy: PolicyDocument): PolicyDocument =>
+    JSON.parse(JSON.stringify(policy).replaceAll('/*"', '*"').replaceAll('/"', '"')) as PolicyDocument;
 
   it('a session policy whose prefix lacks the trailing "/" lets al read alice/ and list alice/ (so the proof above is not vacuous)', async () => {
     const mutated: Layers = { mutate: withoutTrailingSlash };
-    expect(await decide({ username: 'al', action: 's3:GetObject', resource: `${FILE_BUCKET_ARN}/alice/notes.txt` }, mutated)).toBe('Allowed');
-    expect(await decide({ username: 'al', action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: 'alice/' }, mutated)).toBe('Allowed');
-    await expect(check({ username: 'al', action: 's3:GetObject', resource: `${FILE_BUCKET_ARN}/alice/notes.txt` }, mutated)).rejects.toThrow(/expected a denial, got Allowed/);
+    expect(
+      await decide({ username: 'al', action: 's3:GetObject', resource: `${FILE_BUCKET_ARN}/alice/notes.txt` }, mutated),
+    ).toBe('Allowed');
+    expect(
+      await decide({ username: 'al', action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: 'alice/' }, mutated),
+    ).toBe('Allowed');
+    await expect(
+      check({ username: 'al', action: 's3:GetObject', resource: `${FILE_BUCKET_ARN}/alice/notes.txt` }, mutated),
+    ).rejects.toThrow(/expected a denial, got Allowed/);
   });
 });
 
 describe('defence in depth: each layer holds on its own (design.md, "Two independent layers")', () => {
   it('layer 1: a leaked role session (the template policy, no session policy) reaches only the file bucket: no other bucket, no bucket configuration, no STS/IAM/DynamoDB', async () => {
     await fc.assert(
-      fc.asyncProperty(username, keyRest, fc.constantFrom(...actions.object), fc.constantFrom(...actions.bucket), fc.constantFrom(...OTHER_BUCKETS), fc.constantFrom(...actions.otherServices), async (owner, rest, objectAction, bucketAction, other, foreign) => {
-        const roleOnly: Layers = { session: 'none' };
-        await expectDecision({ username: owner, action: objectAction, resource: `${FILE_BUCKET_ARN}/${rest}` }, OWN_OBJECT_ACTIONS.has(objectAction), roleOnly);
-        await expectDecision({ username: owner, action: objectAction, resource: `${bucketArn(other)}/${rest}` }, false, roleOnly);
-        await expectDecision({ username: owner, action: bucketAction, resource: FILE_BUCKET_ARN }, bucketAction === 's3:ListBucket', roleOnly);
-        await expectDecision({ username: owner, ...foreign }, false, roleOnly);
-      }),
+      fc.asyncProperty(
+        username,
+        keyRest,
+        fc.constantFrom(...actions.object),
+        fc.constantFrom(...actions.bucket),
+        fc.constantFrom(...OTHER_BUCKETS),
+        fc.constantFrom(...actions.otherServices),
+        async (owner, rest, objectAction, bucketAction, other, foreign) => {
+          const roleOnly: Layers = { session: 'none' };
+          await expectDecision(
+            { username: owner, action: objectAction, resource: `${FILE_BUCKET_ARN}/${rest}` },
+            OWN_OBJECT_ACTIONS.has(objectAction),
+            roleOnly,
+          );
+          await expectDecision(
+            { username: owner, action: objectAction, resource: `${bucketArn(other)}/${rest}` },
+            false,
+            roleOnly,
+          );
+          await expectDecision(
+            { username: owner, action: bucketAction, resource: FILE_BUCKET_ARN },
+            bucketAction === 's3:ListBucket',
+            roleOnly,
+          );
+          await expectDecision({ username: owner, ...foreign }, false, roleOnly);
+        },
+      ),
       { numRuns: RUNS.singleLayer },
     );
   });
 
   it("layer 2: the session policy alone (under an allow-everything role) keeps a user out of other users' folders, the bucket root and STS/IAM/DynamoDB", async () => {
     await fc.assert(
-      fc.asyncProperty(ownerAndOther, keyRest, fc.constantFrom(...actions.object), fc.constantFrom(...actions.otherServices), async ([owner, other], rest, action, foreign) => {
-        const sessionOnly: Layers = { identity: 'allow-all' };
-        await expectDecision({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}/${rest}` }, false, sessionOnly);
-        await check({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${rest}` }, sessionOnly);
-        await expectDecision({ username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: `${other}/` }, false, sessionOnly);
-        // The session policy's explicit deny, not only the absence of an allow.
-        expect(await decide({ username: owner, ...foreign }, sessionOnly)).toBe('ExplicitlyDenied');
-      }),
+      fc.asyncProperty(
+        ownerAndOther,
+        keyRest,
+        fc.constantFrom(...actions.object),
+        fc.constantFrom(...actions.otherServices),
+        async ([owner, other], rest, action, foreign) => {
+          const sessionOnly: Layers = { identity: 'allow-all' };
+          await expectDecision(
+            { username: owner, action, resource: `${FILE_BUCKET_ARN}/${other}/${rest}` },
+            false,
+            sessionOnly,
+          );
+          await check({ username: owner, action, resource: `${FILE_BUCKET_ARN}/${rest}` }, sessionOnly);
+          await expectDecision(
+            { username: owner, action: 's3:ListBucket', resource: FILE_BUCKET_ARN, prefix: `${other}/` },
+            false,
+            sessionOnly,
+          );
+          // The session policy's explicit deny, not only the absence of an allow.
+          expect(await decide({ username: owner, ...foreign }, sessionOnly)).toBe('ExplicitlyDenied');
+        },
+      ),
       { numRuns: RUNS.singleLayer },
     );
   });

@@ -73,7 +73,7 @@ describe('rule 2: the prefix always ends in "/", so "al" never reaches "alice/"'
   const al = parseUsername('al');
   const policy = renderSessionPolicy(BUCKET_ARN, al);
 
-  it('rule 2: al\'s object Resource is exactly arn:aws:s3:::bucket/al/*', () => {
+  it("rule 2: al's object Resource is exactly arn:aws:s3:::bucket/al/*", () => {
     expect(statement(policy, 'OwnFolderObjects').Resource).toBe('arn:aws:s3:::bucket/al/*');
   });
 
@@ -84,7 +84,7 @@ describe('rule 2: the prefix always ends in "/", so "al" never reaches "alice/"'
     expect(userPrefix(al)).toBe('al/');
   });
 
-  it('rule 2: al\'s credentials cannot get, put or delete bucket/alice/x (IAM engine: role policy AND session policy)', async () => {
+  it("rule 2: al's credentials cannot get, put or delete bucket/alice/x (IAM engine: role policy AND session policy)", async () => {
     for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
       await expect(evaluate(al, action, 'arn:aws:s3:::bucket/alice/x')).resolves.not.toBe('Allowed');
       await expect(evaluate(al, action, 'arn:aws:s3:::bucket/al/x')).resolves.toBe('Allowed');
@@ -108,7 +108,7 @@ describe('rule 2: the prefix always ends in "/", so "al" never reaches "alice/"'
     ).resolves.not.toBe('Allowed');
   });
 
-  it('rule 2 (property): for any two distinct usernames, one\'s credentials never reach the other\'s folder, even when one name is a prefix of the other', async () => {
+  it("rule 2 (property): for any two distinct usernames, one's credentials never reach the other's folder, even when one name is a prefix of the other", async () => {
     const part = fc.string({ unit: fc.constantFrom(...'abz09'.split('')), minLength: 1, maxLength: 4 });
     const name = fc
       .tuple(part, fc.array(fc.tuple(fc.constantFrom('.', '_', '-', ''), part), { maxLength: 3 }))
@@ -131,7 +131,10 @@ describe('policy rendering (rule 2: policies are objects, never string-replaced 
   it('the session policy equals policies/session-policy.json with both placeholders filled', () => {
     const username = parseUsername('alice');
     expect(renderSessionPolicy(BUCKET_ARN, username)).toEqual(
-      fill(templateFile('session-policy.json'), { [BUCKET_ARN_PLACEHOLDER]: BUCKET_ARN, [USERNAME_PLACEHOLDER]: username }),
+      fill(templateFile('session-policy.json'), {
+        [BUCKET_ARN_PLACEHOLDER]: BUCKET_ARN,
+        [USERNAME_PLACEHOLDER]: username,
+      }),
     );
   });
 
@@ -225,7 +228,10 @@ describe('session policy size (AssumeRole accepts at most 2,048 characters)', ()
   it('accepts exactly 2,048 characters and refuses 2,049', () => {
     const base = renderSessionPolicy(BUCKET_ARN, parseUsername('alice'));
     const padded = (extra: number): PolicyDocument => {
-      const withSid = (sid: string): PolicyDocument => ({ ...base, Statement: [{ ...base.Statement[0]!, Sid: sid }, ...base.Statement.slice(1)] });
+      const withSid = (sid: string): PolicyDocument => ({
+        ...base,
+        Statement: [{ ...base.Statement[0]!, Sid: sid }, ...base.Statement.slice(1)],
+      });
       const current = JSON.stringify(withSid('')).length;
       return withSid('x'.repeat(extra - current));
     };

@@ -6,7 +6,11 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
-import { REVOKED_GROUPS_STATEMENT_TEMPLATE, REVOKED_USERS_STATEMENT_TEMPLATE, type PolicyDocument } from '../../policies';
+import {
+  REVOKED_GROUPS_STATEMENT_TEMPLATE,
+  REVOKED_USERS_STATEMENT_TEMPLATE,
+  type PolicyDocument,
+} from '../../policies';
 import { bucketArn, renderSessionPolicy, renderVendingRolePolicy } from '../../lambda/credentials/policy';
 import {
   REVOCATION_GROUP_SESSION_TAG,
@@ -34,7 +38,11 @@ const alice = parseUsername('alice');
 const bob = parseUsername('bob');
 
 /** A credential of `username` issued at `issuedAt` reading its own file, judged by IAM with the role's inline policies. */
-async function canRead(username: Username, issuedAt: number, revocations: PolicyDocument | undefined): Promise<boolean> {
+async function canRead(
+  username: Username,
+  issuedAt: number,
+  revocations: PolicyDocument | undefined,
+): Promise<boolean> {
   const result = await runSimulation(
     {
       request: {
@@ -71,18 +79,21 @@ describe('the cut-off Deny, judged by IAM', () => {
   const cutOffAt = NOW - 60_000;
   const policy = renderRevocationPolicy([{ username: alice, cutOffAt }], BUDGET).policy;
 
-  it('denies the revoked user\'s credentials issued before the cut-off', async () => {
+  it("denies the revoked user's credentials issued before the cut-off", async () => {
     expect(await canRead(alice, cutOffAt - 1000, undefined)).toBe(true);
     expect(await canRead(alice, cutOffAt - 1000, policy)).toBe(false);
   });
 
-  it('lets the revoked user\'s credentials issued at or after the cut-off work, and every other user\'s', async () => {
+  it("lets the revoked user's credentials issued at or after the cut-off work, and every other user's", async () => {
     expect(await canRead(alice, cutOffAt, policy)).toBe(true);
     expect(await canRead(bob, cutOffAt - 1000, policy)).toBe(true);
   });
 
-  it('matches by revocation group once the names do not fit: every revoked user\'s credentials are denied, fresh ones work', async () => {
-    const many = Array.from({ length: 10_000 }, (_, index): RevokedUser => ({ username: longName(index), cutOffAt: cutOffAt - (index % 50) * 1000 }));
+  it("matches by revocation group once the names do not fit: every revoked user's credentials are denied, fresh ones work", async () => {
+    const many = Array.from(
+      { length: 10_000 },
+      (_, index): RevokedUser => ({ username: longName(index), cutOffAt: cutOffAt - (index % 50) * 1000 }),
+    );
     const rendered = renderRevocationPolicy(many, BUDGET);
     expect(rendered.matchedBy).toBe('groups');
     for (const entry of [many[0]!, many[4_321]!, many[9_999]!]) {
@@ -96,14 +107,19 @@ describe('the cut-off Deny, judged by IAM', () => {
     expect(statement).toEqual({
       ...REVOKED_USERS_STATEMENT_TEMPLATE,
       Sid: 'CutOff20261202075900',
-      Condition: { StringEquals: { 'aws:PrincipalTag/username': ['alice'] }, DateLessThan: { 'aws:TokenIssueTime': '2026-12-02T07:59:00Z' } },
+      Condition: {
+        StringEquals: { 'aws:PrincipalTag/username': ['alice'] },
+        DateLessThan: { 'aws:TokenIssueTime': '2026-12-02T07:59:00Z' },
+      },
     });
-    expect(Object.keys(REVOKED_GROUPS_STATEMENT_TEMPLATE.Condition!.StringEquals!)).toEqual([`aws:PrincipalTag/${REVOCATION_GROUP_SESSION_TAG}`]);
+    expect(Object.keys(REVOKED_GROUPS_STATEMENT_TEMPLATE.Condition!.StringEquals!)).toEqual([
+      `aws:PrincipalTag/${REVOCATION_GROUP_SESSION_TAG}`,
+    ]);
     expect(renderRevocationPolicy([], BUDGET).policy).toBeUndefined();
   });
 });
 
-describe('size: within IAM\'s aggregate quota beside FileBucketAccess', () => {
+describe("size: within IAM's aggregate quota beside FileBucketAccess", () => {
   it('counts characters as IAM does, whitespace excluded', () => {
     expect(policyCharacters('{ "a" :\n\t"b" }')).toBe('{"a":"b"}'.length);
     expect(BUDGET).toBe(ROLE_INLINE_POLICY_MAX_CHARACTERS - policyCharacters(VENDING_POLICY));
@@ -120,17 +136,24 @@ describe('size: within IAM\'s aggregate quota beside FileBucketAccess', () => {
       named = entries.length;
     }
     // 64-character names: 67 characters each with quotes and comma, in one statement.
-    expect(named).toBe(Math.floor((BUDGET - policyCharacters(renderRevocationPolicy(entries.slice(0, 1), BUDGET).policy!) + 67) / 67));
+    expect(named).toBe(
+      Math.floor((BUDGET - policyCharacters(renderRevocationPolicy(entries.slice(0, 1), BUDGET).policy!) + 67) / 67),
+    );
     expect(named).toBeGreaterThan(100);
   });
 
   it('fits 10,000 revoked users with 10,000 distinct cut-offs', () => {
-    const many = Array.from({ length: 10_000 }, (_, index): RevokedUser => ({ username: longName(index), cutOffAt: NOW - index * 1000 }));
+    const many = Array.from(
+      { length: 10_000 },
+      (_, index): RevokedUser => ({ username: longName(index), cutOffAt: NOW - index * 1000 }),
+    );
     const rendered = renderRevocationPolicy(many, BUDGET);
     expect(rendered.characters).toBeLessThanOrEqual(BUDGET);
-    expect(rendered.policy!.Statement.flatMap((statement) => statement.Condition!.StringEquals![`aws:PrincipalTag/${REVOCATION_GROUP_SESSION_TAG}`])).toHaveLength(
-      new Set(many.map((entry) => revocationGroup(entry.username))).size,
-    );
+    expect(
+      rendered.policy!.Statement.flatMap(
+        (statement) => statement.Condition!.StringEquals![`aws:PrincipalTag/${REVOCATION_GROUP_SESSION_TAG}`],
+      ),
+    ).toHaveLength(new Set(many.map((entry) => revocationGroup(entry.username))).size);
   });
 
   it('refuses with a clear error only when the role leaves too little room for even one grouped statement', () => {
@@ -143,24 +166,39 @@ describe('size: within IAM\'s aggregate quota beside FileBucketAccess', () => {
       cutOffAt: fc.integer({ min: 0, max: 7200 }).map((seconds) => NOW - seconds * 1000),
     });
     fc.assert(
-      fc.property(fc.array(entry, { minLength: 1, maxLength: 400 }), fc.integer({ min: 1500, max: BUDGET }), (entries, budget) => {
-        const rendered = renderRevocationPolicy(entries, budget);
-        expect(rendered.characters).toBeLessThanOrEqual(budget);
-        const key = rendered.matchedBy === 'users' ? 'aws:PrincipalTag/username' : `aws:PrincipalTag/${REVOCATION_GROUP_SESSION_TAG}`;
-        for (const { username, cutOffAt } of entries) {
-          const value = rendered.matchedBy === 'users' ? username : revocationGroup(username);
-          const covering = rendered.policy!.Statement.filter((statement) => (statement.Condition!.StringEquals![key] as string[]).includes(value));
-          expect(covering.length).toBeGreaterThan(0);
-          expect(Math.max(...covering.map((statement) => Date.parse(statement.Condition!.DateLessThan!['aws:TokenIssueTime'] as string)))).toBeGreaterThanOrEqual(cutOffAt);
-        }
-      }),
+      fc.property(
+        fc.array(entry, { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 1500, max: BUDGET }),
+        (entries, budget) => {
+          const rendered = renderRevocationPolicy(entries, budget);
+          expect(rendered.characters).toBeLessThanOrEqual(budget);
+          const key =
+            rendered.matchedBy === 'users'
+              ? 'aws:PrincipalTag/username'
+              : `aws:PrincipalTag/${REVOCATION_GROUP_SESSION_TAG}`;
+          for (const { username, cutOffAt } of entries) {
+            const value = rendered.matchedBy === 'users' ? username : revocationGroup(username);
+            const covering = rendered.policy!.Statement.filter((statement) =>
+              (statement.Condition!.StringEquals![key] as string[]).includes(value),
+            );
+            expect(covering.length).toBeGreaterThan(0);
+            expect(
+              Math.max(
+                ...covering.map((statement) =>
+                  Date.parse(statement.Condition!.DateLessThan!['aws:TokenIssueTime'] as string),
+                ),
+              ),
+            ).toBeGreaterThanOrEqual(cutOffAt);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });
 });
 
 describe('instants', () => {
-  it('puts the cut-off after the server\'s second has ended plus the margin, on a whole second', () => {
+  it("puts the cut-off after the server's second has ended plus the margin, on a whole second", () => {
     const serverDate = Date.UTC(2026, 11, 2, 8, 0, 0);
     expect(cutOffInstant(serverDate, 20_000)).toBe(serverDate + 21_000);
     expect(cutOffInstant(serverDate, 20_500) % 1000).toBe(0);

@@ -86,7 +86,9 @@ const user = () => parseUsername(`revoked-${++counter}`);
 
 async function policyOnRole(): Promise<PolicyDocument | undefined> {
   try {
-    const { PolicyDocument: text } = await iam.send(new GetRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: REVOKED_USERS_POLICY_NAME }));
+    const { PolicyDocument: text } = await iam.send(
+      new GetRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: REVOKED_USERS_POLICY_NAME }),
+    );
     return JSON.parse(decodeURIComponent(text!)) as PolicyDocument;
   } catch (error) {
     if ((error as Error).name === 'NoSuchEntityException' || (error as Error).name === 'NoSuchEntity') return undefined;
@@ -95,11 +97,13 @@ async function policyOnRole(): Promise<PolicyDocument | undefined> {
 }
 
 function namedOnRole(policy: PolicyDocument | undefined): string[] {
-  return (policy?.Statement ?? []).flatMap((statement) => statement.Condition!.StringEquals!['aws:PrincipalTag/username'] as string[]);
+  return (policy?.Statement ?? []).flatMap(
+    (statement) => statement.Condition!.StringEquals!['aws:PrincipalTag/username'] as string[],
+  );
 }
 
-describe('DynamoDB\'s clock and the lock', () => {
-  it('reads DynamoDB\'s clock from the Date header of a read: whole seconds, never ahead of the real time', async () => {
+describe("DynamoDB's clock and the lock", () => {
+  it("reads DynamoDB's clock from the Date header of a read: whole seconds, never ahead of the real time", async () => {
     const before = Date.now();
     const serverDate = await store.serverDate();
     expect(serverDate % 1000).toBe(0);
@@ -118,7 +122,7 @@ describe('DynamoDB\'s clock and the lock', () => {
 });
 
 describe('cutting off', () => {
-  it('puts a cut-off from DynamoDB\'s clock plus the margin on the role', async () => {
+  it("puts a cut-off from DynamoDB's clock plus the margin on the role", async () => {
     const alice = user();
     const before = await store.serverDate();
     const { cutOffAt } = await list().cutOff(alice);
@@ -126,18 +130,26 @@ describe('cutting off', () => {
     expect(cutOffAt % 1000).toBe(0);
     const policy = await policyOnRole();
     expect(namedOnRole(policy)).toEqual([alice]);
-    expect(policy!.Statement[0]!.Condition!.DateLessThan!['aws:TokenIssueTime']).toBe(new Date(cutOffAt).toISOString().replace('.000Z', 'Z'));
+    expect(policy!.Statement[0]!.Condition!.DateLessThan!['aws:TokenIssueTime']).toBe(
+      new Date(cutOffAt).toISOString().replace('.000Z', 'Z'),
+    );
   });
 
   it('never loses an entry to concurrent revocations: all six end up on the role', async () => {
     const users = Array.from({ length: 6 }, user);
-    await Promise.all(users.map((name) => list({ sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20))) }).cutOff(name)));
+    await Promise.all(
+      users.map((name) =>
+        list({ sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20))) }).cutOff(name),
+      ),
+    );
     expect(namedOnRole(await policyOnRole()).sort()).toEqual([...users].sort());
   });
 
   it('keeps the entry when IAM fails; running again puts it on the role', async () => {
     const bob = user();
-    const failing = { send: () => Promise.reject(Object.assign(new Error('IAM is unavailable'), { name: 'ServiceFailureException' })) };
+    const failing = {
+      send: () => Promise.reject(Object.assign(new Error('IAM is unavailable'), { name: 'ServiceFailureException' })),
+    };
     await expect(list({ iam: failing }).cutOff(bob)).rejects.toThrow('IAM is unavailable');
     expect((await store.list()).map((entry) => entry.username)).toContain(bob);
     expect(namedOnRole(await policyOnRole())).not.toContain(bob);
@@ -148,8 +160,23 @@ describe('cutting off', () => {
   it('adopts the entries of a policy written before the list moved into the table, so none is dropped', async () => {
     const legacy = user();
     const before = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
-    const statement = { Sid: 'RevokedLegacy', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/username': legacy }, DateLessThan: { 'aws:TokenIssueTime': before } } };
-    await iam.send(new PutRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: REVOKED_USERS_POLICY_NAME, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) }));
+    const statement = {
+      Sid: 'RevokedLegacy',
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:PrincipalTag/username': legacy },
+        DateLessThan: { 'aws:TokenIssueTime': before },
+      },
+    };
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: SANDBOX_VENDING_ROLE_NAME,
+        PolicyName: REVOKED_USERS_POLICY_NAME,
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }),
+      }),
+    );
     await list().cutOff(user());
     expect((await store.get(legacy))?.cutOffAt).toBe(Date.parse(before));
     expect(namedOnRole(await policyOnRole())).toContain(legacy);
@@ -172,17 +199,36 @@ describe('cutting off', () => {
 async function newAccount() {
   const users = new DynamoUserStore(dynamo.client, TABLE);
   const username = user();
-  await users.createUser({ username, userId: `${username}-1`, passwordHash: 'x', createdAt: Date.now(), disabled: false, sessionGeneration: 0 });
-  const admin = accountAdmin({ dynamo: dynamo.client, tableName: TABLE }, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  await users.createUser({
+    username,
+    userId: `${username}-1`,
+    passwordHash: 'x',
+    createdAt: Date.now(),
+    disabled: false,
+    sessionGeneration: 0,
+  });
+  const admin = accountAdmin(
+    { dynamo: dynamo.client, tableName: TABLE },
+    { info: () => undefined, warn: () => undefined, error: () => undefined },
+  );
   return { users, admin, username };
 }
 
 describe('revoke-credentials when IAM fails', () => {
   it('leaves the sessions revoked, says that credentials are not cut off yet and to rerun, and a rerun completes it', async () => {
     const { users, admin, username: carol } = await newAccount();
-    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 };
+    const target = {
+      s3: undefined as never,
+      bucketName: SANDBOX_BUCKET,
+      maxCredentialSeconds: 3600,
+      propagationMs: 0,
+      clockSkewMs: 0,
+    };
     const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
-    const failed = revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, carol);
+    const failed = revokeCredentials(
+      { admin, revocations: list({ iam: failing }), target, progress: () => undefined },
+      carol,
+    );
     await expect(failed).rejects.toThrow(AdminError);
     await expect(failed).rejects.toThrow(
       `${carol}: every session is revoked, but the AWS credentials already issued are NOT cut off yet (Rate exceeded). Run the same command again: every step is safe to repeat.`,
@@ -197,18 +243,33 @@ describe('revoke-credentials when IAM fails', () => {
 describe('the cut-off instant on the user record', () => {
   it('revoke-credentials stores on the user record, in the write that revokes the sessions, the instant it puts on the role', async () => {
     const { users, admin, username: erin } = await newAccount();
-    const target = { s3: undefined as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 };
+    const target = {
+      s3: undefined as never,
+      bucketName: SANDBOX_BUCKET,
+      maxCredentialSeconds: 3600,
+      propagationMs: 0,
+      clockSkewMs: 0,
+    };
     // IAM fails, so only the commit has happened: the record must already carry the instant.
     const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
     const before = await store.serverDate();
-    await expect(revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, erin)).rejects.toThrow(AdminError);
+    await expect(
+      revokeCredentials({ admin, revocations: list({ iam: failing }), target, progress: () => undefined }, erin),
+    ).rejects.toThrow(AdminError);
     const committed = await users.getUser(erin);
     expect(committed?.sessionGeneration).toBe(1);
     expect(committed?.cutOffAt).toBeGreaterThanOrEqual(before + 11_000 + 1000);
-    const { cutOffAt } = await revokeCredentials({ admin, revocations: list(), target, progress: () => undefined }, erin);
+    const { cutOffAt } = await revokeCredentials(
+      { admin, revocations: list(), target, progress: () => undefined },
+      erin,
+    );
     expect((await users.getUser(erin))?.cutOffAt).toBe(cutOffAt);
-    const statement = (await policyOnRole())!.Statement.find((candidate) => namedOnRole({ Version: '2012-10-17', Statement: [candidate] }).includes(erin));
-    expect(statement!.Condition!.DateLessThan!['aws:TokenIssueTime']).toBe(new Date(cutOffAt).toISOString().replace('.000Z', 'Z'));
+    const statement = (await policyOnRole())!.Statement.find((candidate) =>
+      namedOnRole({ Version: '2012-10-17', Statement: [candidate] }).includes(erin),
+    );
+    expect(statement!.Condition!.DateLessThan!['aws:TokenIssueTime']).toBe(
+      new Date(cutOffAt).toISOString().replace('.000Z', 'Z'),
+    );
   });
 });
 
@@ -219,19 +280,35 @@ describe('users delete that fails half-way', () => {
     let versions = [1, 2, 3].map((n) => ({ Key: `${dave}/photo.jpg`, VersionId: `v${n}` }));
     let failDelete = true;
     const s3 = {
-      send: async (command: { constructor: { name: string }; input: { Delete?: { Objects: Array<{ Key: string; VersionId?: string }> } } }) => {
+      send: async (command: {
+        constructor: { name: string };
+        input: { Delete?: { Objects: Array<{ Key: string; VersionId?: string }> } };
+      }) => {
         const kind = command.constructor.name;
         if (kind === 'ListObjectVersionsCommand') return { Versions: versions };
         if (kind === 'ListMultipartUploadsCommand') return { Uploads: [] };
         if (kind === 'DeleteObjectsCommand') {
           if (failDelete) throw new Error('socket hang up');
-          versions = versions.filter((version) => !command.input.Delete!.Objects.some((object) => object.VersionId === version.VersionId));
+          versions = versions.filter(
+            (version) => !command.input.Delete!.Objects.some((object) => object.VersionId === version.VersionId),
+          );
           return {};
         }
         throw new Error(`unexpected ${kind}`);
       },
     };
-    const context = { admin, revocations: list(), target: { s3: s3 as never, bucketName: SANDBOX_BUCKET, maxCredentialSeconds: 3600, propagationMs: 0, clockSkewMs: 0 }, progress: () => undefined };
+    const context = {
+      admin,
+      revocations: list(),
+      target: {
+        s3: s3 as never,
+        bucketName: SANDBOX_BUCKET,
+        maxCredentialSeconds: 3600,
+        propagationMs: 0,
+        clockSkewMs: 0,
+      },
+      progress: () => undefined,
+    };
     await expect(deleteUser(context, dave, true)).rejects.toThrow('socket hang up');
     expect(await users.getUser(dave)).toMatchObject({ disabled: true });
     expect(namedOnRole(await policyOnRole())).toContain(dave);
@@ -246,13 +323,26 @@ describe('users delete that fails half-way', () => {
   });
 });
 
-describe('IAM\'s aggregate inline-policy quota', () => {
+describe("IAM's aggregate inline-policy quota", () => {
   it('the sandbox IAM refuses one character over 10,240 (FileBucketAccess included) with LimitExceeded, and accepts exactly the limit', async () => {
     const room = ROLE_INLINE_POLICY_MAX_CHARACTERS - policyCharacters(VENDING_POLICY);
-    const shell = { Version: '2012-10-17' as const, Statement: [{ Sid: 'Pad', Effect: 'Deny' as const, Action: 'none:None', Resource: '' }] };
-    const padded = (size: number) => JSON.stringify({ ...shell, Statement: [{ ...shell.Statement[0], Resource: 'x'.repeat(size - policyCharacters(shell)) }] });
-    const put = (text: string) => iam.send(new PutRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: 'padding', PolicyDocument: text }));
-    await expect(put(padded(room + 1))).rejects.toMatchObject({ name: 'LimitExceededException', message: expect.stringContaining('Maximum policy size of 10240 bytes exceeded') });
+    const shell = {
+      Version: '2012-10-17' as const,
+      Statement: [{ Sid: 'Pad', Effect: 'Deny' as const, Action: 'none:None', Resource: '' }],
+    };
+    const padded = (size: number) =>
+      JSON.stringify({
+        ...shell,
+        Statement: [{ ...shell.Statement[0], Resource: 'x'.repeat(size - policyCharacters(shell)) }],
+      });
+    const put = (text: string) =>
+      iam.send(
+        new PutRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: 'padding', PolicyDocument: text }),
+      );
+    await expect(put(padded(room + 1))).rejects.toMatchObject({
+      name: 'LimitExceededException',
+      message: expect.stringContaining('Maximum policy size of 10240 bytes exceeded'),
+    });
     // Whitespace does not count.
     await expect(put(padded(room).replace('{', '{ \n\t '))).resolves.toBeDefined();
     await iam.send(new DeleteRolePolicyCommand({ RoleName: SANDBOX_VENDING_ROLE_NAME, PolicyName: 'padding' }));

@@ -19,7 +19,12 @@ function tableRows(markdown: string, header: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -58,7 +63,9 @@ describe('docs/api.md route table', () => {
     const documented = rows.map(([, , body]) => body);
     const expected = ROUTES.map((route) => {
       if (!route.body) return 'none';
-      const fields = Object.keys(route.body.properties).map((field) => (route.body?.required?.includes(field) ? field : `${field}?`));
+      const fields = Object.keys(route.body.properties).map((field) =>
+        route.body?.required?.includes(field) ? field : `${field}?`,
+      );
       return `\`{${fields.join(', ')}}\``;
     });
     expect(documented).toEqual(expected);
@@ -66,7 +73,12 @@ describe('docs/api.md route table', () => {
 });
 
 describe('README and docs/', () => {
-  const pages = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+  const pages = [
+    'README.md',
+    ...readdirSync(path.join(ROOT, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
 
   it('keeps the README short enough to read in one sitting (at most 200 lines)', () => {
     expect(read('README.md').split('\n').length).toBeLessThanOrEqual(200);
@@ -80,7 +92,8 @@ describe('README and docs/', () => {
       const [file = '', anchor] = target.split('#');
       const resolved = file ? path.join(path.dirname(path.join(ROOT, page)), file) : path.join(ROOT, page);
       if (!existsSync(resolved)) broken.push(target);
-      else if (anchor && resolved.endsWith('.md') && !headingAnchors(readFileSync(resolved, 'utf8')).has(anchor)) broken.push(target);
+      else if (anchor && resolved.endsWith('.md') && !headingAnchors(readFileSync(resolved, 'utf8')).has(anchor))
+        broken.push(target);
     }
     expect(broken).toEqual([]);
   });

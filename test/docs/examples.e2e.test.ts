@@ -39,7 +39,11 @@ const NODES = [process.execPath, '/usr/bin/node', '/usr/local/bin/node']
 /** Runs an example file with the sandbox's URL, as `bash file` or `node file` on each Node; resolves each run's stdout. */
 async function runExample(file: string): Promise<string[]> {
   const path = join(ROOT, 'examples', file);
-  const env = { ...process.env, TVM_API_URL: sandbox.apiUrl, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH ?? ''}` };
+  const env = {
+    ...process.env,
+    TVM_API_URL: sandbox.apiUrl,
+    PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,
+  };
   if (file.endsWith('.sh')) return [(await run('bash', [path], { cwd: ROOT, env, timeout: 60_000 })).stdout];
   const outputs: string[] = [];
   for (const { node } of NODES) outputs.push((await run(node, [path], { cwd: ROOT, env, timeout: 60_000 })).stdout);
@@ -60,17 +64,25 @@ function documentedExamples(): Array<{ file: string; shown: string }> {
 }
 
 function examplesIn(text: string): Array<{ file: string; shown: string }> {
-  return [...text.matchAll(/<!-- example: examples\/([\w.-]+) -->\n```\w*\n([\s\S]*?)```\n/g)].map((match) => ({ file: match[1] ?? '', shown: match[2] ?? '' }));
+  return [...text.matchAll(/<!-- example: examples\/([\w.-]+) -->\n```\w*\n([\s\S]*?)```\n/g)].map((match) => ({
+    file: match[1] ?? '',
+    shown: match[2] ?? '',
+  }));
 }
 
 describe('examples', () => {
   it('run on the pinned Node.js and on every other Node.js this machine has, with no TypeScript loader', () => {
     expect(NODES.map((entry) => entry.version)).toContain(process.version);
     // The client claims Node 20 and later (packages/client/package.json): the examples use nothing newer.
-    const claimed = (JSON.parse(readFileSync(join(ROOT, 'packages/client/package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const claimed = (
+      JSON.parse(readFileSync(join(ROOT, 'packages/client/package.json'), 'utf8')) as { engines: { node: string } }
+    ).engines.node;
     expect(claimed).toBe('>=20');
     for (const file of readdirSync(join(ROOT, 'examples')).filter((name) => name.endsWith('.mjs'))) {
-      expect({ file, firstLine: readFileSync(join(ROOT, 'examples', file), 'utf8').split('\n')[0] }).toEqual({ file, firstLine: '// @ts-check' });
+      expect({ file, firstLine: readFileSync(join(ROOT, 'examples', file), 'utf8').split('\n')[0] }).toEqual({
+        file,
+        firstLine: '// @ts-check',
+      });
     }
   });
 
@@ -80,7 +92,7 @@ describe('examples', () => {
     await eachRun('quickstart.sh', (out) => expect(out).toMatch(/^alice\/ until /));
   }, 60_000);
 
-  it('credentials.mjs puts and lists a file with an ordinary S3Client on alice\'s credentials', async () => {
+  it("credentials.mjs puts and lists a file with an ordinary S3Client on alice's credentials", async () => {
     await eachRun('credentials.mjs', (out) => {
       expect(out).toContain("[ 'alice/hello.txt' ]");
       expect(out).toMatch(/expires \d{4}-/);
@@ -101,7 +113,7 @@ describe('examples', () => {
     await eachRun('raw-credentials.mjs', (out) => expect(out).toContain("'alice/notes.txt'"));
   }, 120_000);
 
-  it('offline-and-errors.mjs tells a wrong password apart and lists alice\'s folder', async () => {
+  it("offline-and-errors.mjs tells a wrong password apart and lists alice's folder", async () => {
     await eachRun('offline-and-errors.mjs', (out) => {
       expect(out).toContain('Wrong username or password: invalid_credentials');
       expect(out).toMatch(/alice has \d+ files at the top of her folder/);
@@ -121,7 +133,14 @@ describe('examples', () => {
 
   it('every example file runs in a test above, and the docs show each one exactly as it is', () => {
     const files = readdirSync(join(ROOT, 'examples')).sort();
-    expect(files).toEqual(['credentials.mjs', 'offline-and-errors.mjs', 'quickstart.sh', 'raw-credentials.mjs', 'second-factor.mjs', 'storage.mjs']);
+    expect(files).toEqual([
+      'credentials.mjs',
+      'offline-and-errors.mjs',
+      'quickstart.sh',
+      'raw-credentials.mjs',
+      'second-factor.mjs',
+      'storage.mjs',
+    ]);
     const shown = documentedExamples();
     expect(shown.map((example) => example.file).sort()).toEqual(expect.arrayContaining(files));
     for (const { file, shown: text } of shown) {

@@ -16,7 +16,9 @@ import type { Username } from '../../lambda/accounts/username';
 const API_DOC = readFileSync(join(resolve(__dirname, '../..'), 'docs/api.md'), 'utf8');
 
 function sample(language: 'swift' | 'kotlin'): string {
-  const block = new RegExp(`<!-- mobile-sample: ${language} -->\\n\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(API_DOC)?.[1];
+  const block = new RegExp(`<!-- mobile-sample: ${language} -->\\n\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(
+    API_DOC,
+  )?.[1];
   if (!block) throw new Error(`docs/api.md has no ${language} sample`);
   return block;
 }
@@ -30,7 +32,8 @@ function sample(language: 'swift' | 'kotlin'): string {
  */
 function formatterAccepts(options: readonly string[], text: string): boolean {
   const known = new Set(['.withInternetDateTime', '.withFractionalSeconds']);
-  for (const option of options) if (!known.has(option)) throw new Error(`no model for ISO8601DateFormatter option ${option}`);
+  for (const option of options)
+    if (!known.has(option)) throw new Error(`no model for ISO8601DateFormatter option ${option}`);
   if (!options.includes('.withInternetDateTime')) throw new Error('the model needs .withInternetDateTime');
   const fraction = options.includes('.withFractionalSeconds') ? '\\.\\d+' : '';
   return new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}${fraction}(Z|[+-]\\d{2}:\\d{2})$`).test(text);
@@ -38,7 +41,9 @@ function formatterAccepts(options: readonly string[], text: string): boolean {
 
 /** The formatOptions the Swift sample's date strategy tries, in order. */
 function swiftDateFormats(): string[][] {
-  return [...sample('swift').matchAll(/formatOptions = \[([^\]]*)\]/g)].map((match) => (match[1] ?? '').split(',').map((option) => option.trim()));
+  return [...sample('swift').matchAll(/formatOptions = \[([^\]]*)\]/g)].map((match) =>
+    (match[1] ?? '').split(',').map((option) => option.trim()),
+  );
 }
 
 /** The Swift sample decodes `text` when any of its formats accepts it. */
@@ -48,10 +53,18 @@ const swiftDecodes = (text: string) => swiftDateFormats().some((options) => form
 async function apiExpiration(expiration: Date): Promise<string> {
   const sts = mockClient(STSClient);
   sts.on(AssumeRoleCommand).resolves({
-    Credentials: { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: expiration },
+    Credentials: {
+      AccessKeyId: 'ASIAEXAMPLE',
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: expiration,
+    },
   });
   try {
-    const issued = await new StsCredentialIssuer(new STSClient({ region: 'eu-west-1' }), 'arn:aws:iam::123456789012:role/vending').issue({
+    const issued = await new StsCredentialIssuer(
+      new STSClient({ region: 'eu-west-1' }),
+      'arn:aws:iam::123456789012:role/vending',
+    ).issue({
       username: 'alice' as Username,
       sessionPolicy: '{}',
       durationSeconds: 3600,
@@ -74,23 +87,28 @@ function braced(text: string, from: number): string {
 }
 
 describe('the Swift sample', () => {
-  it('decodes the expiration the API really sends (with milliseconds) for any instant, and STS\'s own form without them', async () => {
+  it("decodes the expiration the API really sends (with milliseconds) for any instant, and STS's own form without them", async () => {
     expect(await apiExpiration(new Date('2026-12-07T14:49:04Z'))).toBe('2026-12-07T14:49:04.000Z');
     await fc.assert(
-      fc.asyncProperty(fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }), async (instant) => {
-        const sent = await apiExpiration(instant);
-        expect(swiftDecodes(sent)).toBe(true);
-        expect(swiftDecodes(sent.replace(/\.\d+Z$/, 'Z'))).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }),
+        async (instant) => {
+          const sent = await apiExpiration(instant);
+          expect(swiftDecodes(sent)).toBe(true);
+          expect(swiftDecodes(sent.replace(/\.\d+Z$/, 'Z'))).toBe(true);
+        },
+      ),
       { numRuns: 50 },
     );
   });
 
-  it('does not use .iso8601, which the model shows refuses the API\'s milliseconds (the bug it had)', async () => {
+  it("does not use .iso8601, which the model shows refuses the API's milliseconds (the bug it had)", async () => {
     expect(sample('swift')).not.toMatch(/dateDecodingStrategy = \.iso8601/);
     expect(sample('swift')).toMatch(/dateDecodingStrategy = \.custom/);
     // `.iso8601` is ISO8601DateFormatter with [.withInternetDateTime] alone.
-    expect(formatterAccepts(['.withInternetDateTime'], await apiExpiration(new Date('2026-12-07T14:49:04Z')))).toBe(false);
+    expect(formatterAccepts(['.withInternetDateTime'], await apiExpiration(new Date('2026-12-07T14:49:04Z')))).toBe(
+      false,
+    );
     expect(swiftDateFormats()[0]).toEqual(['.withInternetDateTime', '.withFractionalSeconds']);
   });
 
@@ -101,9 +119,19 @@ describe('the Swift sample', () => {
 
   it('asks for a new login only without a token or on 401, and retries 503 after Retry-After', () => {
     const swift = sample('swift');
-    const loginRequired = swift.split('\n').map((line, index, lines) => (line.includes('throw LoginRequired()') ? `${lines[index - 1]?.trim()} | ${line.trim()}` : undefined)).filter(Boolean);
-    expect(loginRequired).toEqual([expect.stringMatching(/guard let token = sessionToken\(\) else \{ throw LoginRequired\(\) \}$/), expect.stringMatching(/^case 401: \| throw LoginRequired\(\)/)]);
-    expect(swift).toMatch(/case 503 where attempt < 3:[\s\S]*value\(forHTTPHeaderField: "Retry-After"\)[\s\S]*Task\.sleep/);
+    const loginRequired = swift
+      .split('\n')
+      .map((line, index, lines) =>
+        line.includes('throw LoginRequired()') ? `${lines[index - 1]?.trim()} | ${line.trim()}` : undefined,
+      )
+      .filter(Boolean);
+    expect(loginRequired).toEqual([
+      expect.stringMatching(/guard let token = sessionToken\(\) else \{ throw LoginRequired\(\) \}$/),
+      expect.stringMatching(/^case 401: \| throw LoginRequired\(\)/),
+    ]);
+    expect(swift).toMatch(
+      /case 503 where attempt < 3:[\s\S]*value\(forHTTPHeaderField: "Retry-After"\)[\s\S]*Task\.sleep/,
+    );
     expect(swift).not.toMatch(/statusCode == 200 else/);
   });
 });
@@ -120,7 +148,9 @@ describe('the Kotlin sample', () => {
   });
 
   it('does its blocking HTTP only inside withContext(Dispatchers.IO)', () => {
-    const calls = [...kotlin.matchAll(/\bpost\(/g)].map((match) => kotlin.slice(Math.max(0, match.index - 40), match.index));
+    const calls = [...kotlin.matchAll(/\bpost\(/g)].map((match) =>
+      kotlin.slice(Math.max(0, match.index - 40), match.index),
+    );
     // The declaration, and one call, wrapped in withContext(Dispatchers.IO).
     expect(calls).toHaveLength(2);
     expect(calls.filter((before) => before.includes('withContext(Dispatchers.IO) {'))).toHaveLength(1);
@@ -130,7 +160,10 @@ describe('the Kotlin sample', () => {
   });
 
   it('asks for a new login only without a token or on 401, and retries 503 after Retry-After', () => {
-    const loginRequired = kotlin.split('\n').filter((line) => line.includes('throw LoginRequiredException()')).map((line) => line.trim());
+    const loginRequired = kotlin
+      .split('\n')
+      .filter((line) => line.includes('throw LoginRequiredException()'))
+      .map((line) => line.trim());
     expect(loginRequired).toEqual([
       'val token = sessionToken() ?: throw LoginRequiredException()',
       expect.stringMatching(/^status == 401 -> throw LoginRequiredException\(\)/),

@@ -25,5 +25,7 @@ test('no README, page under docs/ or workflow says `npx tvm-admin`', () => {
       .filter(({ line }) => /npx\s+(-\S+\s+)*tvm-admin/.test(line)),
   );
   expect(offending).toEqual([]);
-  expect(pages()).toEqual(expect.arrayContaining(['README.md', join('docs', 'operating.md'), join('docs', 'deploying.md')]));
+  expect(pages()).toEqual(
+    expect.arrayContaining(['README.md', join('docs', 'operating.md'), join('docs', 'deploying.md')]),
+  );
 });

@@ -13,12 +13,26 @@ import { startSandbox, type Sandbox } from '../../local/sandbox';
 export interface VendResponse {
   readonly username: string;
   readonly session: { readonly token: string; readonly expiresAt: string };
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string; readonly expiration: string };
-  readonly storage: { readonly bucket: string; readonly prefix: string; readonly region: string; readonly endpoint?: string };
+  readonly credentials: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken: string;
+    readonly expiration: string;
+  };
+  readonly storage: {
+    readonly bucket: string;
+    readonly prefix: string;
+    readonly region: string;
+    readonly endpoint?: string;
+  };
 }
 
 /** POSTs JSON to the API and returns status and parsed body. */
-export async function postJson(url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+export async function postJson(
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
@@ -43,7 +57,10 @@ export async function login(apiUrl: string, username: string, password: string):
 }
 
 /** An S3 client for vended credentials, configured as the README tells apps to. */
-export function s3ClientFor(vended: Pick<VendResponse, 'credentials' | 'storage'>, extra: Partial<S3ClientConfig> = {}): S3Client {
+export function s3ClientFor(
+  vended: Pick<VendResponse, 'credentials' | 'storage'>,
+  extra: Partial<S3ClientConfig> = {},
+): S3Client {
   const endpoint = vended.storage.endpoint;
   if (!endpoint) throw new Error('the sandbox must report storage.endpoint');
   return new S3Client({
@@ -73,7 +90,9 @@ export async function s3ErrorCode(promise: Promise<unknown>): Promise<string> {
     return 'resolved';
   } catch (error) {
     if (error instanceof S3ServiceException) {
-      return error.name === 'Unknown' && error.$metadata.httpStatusCode !== undefined ? `HEAD ${error.$metadata.httpStatusCode}` : error.name;
+      return error.name === 'Unknown' && error.$metadata.httpStatusCode !== undefined
+        ? `HEAD ${error.$metadata.httpStatusCode}`
+        : error.name;
     }
     if (error instanceof Error) return `${error.name}: ${error.message}`;
     return String(error);
@@ -143,7 +162,10 @@ export async function runAdmin(args: readonly string[], options: { cutOffMarginM
   const code = await runCli(
     ['--local', ...args],
     { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
-    async () => ({ ...localTarget(), ...(options.cutOffMarginMs !== undefined ? { cutOffMarginMs: options.cutOffMarginMs } : {}) }),
+    async () => ({
+      ...localTarget(),
+      ...(options.cutOffMarginMs !== undefined ? { cutOffMarginMs: options.cutOffMarginMs } : {}),
+    }),
   );
   const errors = err.split('\n').filter((line) => line !== '' && !line.startsWith('tvm-admin: acting on '));
   return { code, out, err, errors };

@@ -52,7 +52,9 @@ describe('loadConfig', () => {
   it('refuses a passkey relying-party id that is an IP address, and "*" as a passkey origin', () => {
     expect(configError({ ...BASE, WEBAUTHN_RP_ID: '127.0.0.1' }).message).toContain('WEBAUTHN_RP_ID');
     expect(configError({ ...BASE, WEBAUTHN_ORIGINS: '*' }).message).toContain('WEBAUTHN_ORIGINS');
-    expect(loadConfig({ ...BASE, WEBAUTHN_RP_ID: 'files.example.com', WEBAUTHN_ORIGINS: 'https://files.example.com' })).toMatchObject({
+    expect(
+      loadConfig({ ...BASE, WEBAUTHN_RP_ID: 'files.example.com', WEBAUTHN_ORIGINS: 'https://files.example.com' }),
+    ).toMatchObject({
       passkeyRpId: 'files.example.com',
       passkeyOrigins: ['https://files.example.com'],
     });

@@ -16,17 +16,40 @@ const DAY = 86_400_000;
 describe('in-memory fakes (same semantics as the stores in lambda/adapters/dynamo/)', () => {
   it('createUser is a conditional write: the second user with a name gets UsernameTakenError and the first stays', async () => {
     const users = new InMemoryUserStore();
-    await users.createUser({ username: alice, userId: 'one', passwordHash: 'h1', createdAt: NOW, disabled: false, sessionGeneration: 0 });
-    await expect(users.createUser({ username: alice, userId: 'two', passwordHash: 'h2', createdAt: NOW, disabled: false, sessionGeneration: 0 })).rejects.toBeInstanceOf(
-      UsernameTakenError,
-    );
+    await users.createUser({
+      username: alice,
+      userId: 'one',
+      passwordHash: 'h1',
+      createdAt: NOW,
+      disabled: false,
+      sessionGeneration: 0,
+    });
+    await expect(
+      users.createUser({
+        username: alice,
+        userId: 'two',
+        passwordHash: 'h2',
+        createdAt: NOW,
+        disabled: false,
+        sessionGeneration: 0,
+      }),
+    ).rejects.toBeInstanceOf(UsernameTakenError);
     await expect(users.getUser(alice)).resolves.toMatchObject({ userId: 'one', passwordHash: 'h1' });
   });
 
   it('of 20 parallel createUser calls for one name exactly one wins', async () => {
     const users = new InMemoryUserStore();
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => users.createUser({ username: alice, userId: `id${i}`, passwordHash: 'h', createdAt: NOW, disabled: false, sessionGeneration: 0 })),
+      Array.from({ length: 20 }, (_, i) =>
+        users.createUser({
+          username: alice,
+          userId: `id${i}`,
+          passwordHash: 'h',
+          createdAt: NOW,
+          disabled: false,
+          sessionGeneration: 0,
+        }),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(users.size).toBe(1);
@@ -34,7 +57,15 @@ describe('in-memory fakes (same semantics as the stores in lambda/adapters/dynam
 
   it('returns copies, so callers cannot change what is stored', async () => {
     const sessions = new InMemorySessionStore();
-    await sessions.putSession({ tokenHash: 'h', sessionId: 's', generation: 0, username: alice, userId: 'u', createdAt: NOW, expiresAt: NOW + DAY });
+    await sessions.putSession({
+      tokenHash: 'h',
+      sessionId: 's',
+      generation: 0,
+      username: alice,
+      userId: 'u',
+      createdAt: NOW,
+      expiresAt: NOW + DAY,
+    });
     const read = (await sessions.getSession('h')) as { expiresAt: number };
     read.expiresAt = NOW + 100 * DAY;
     await expect(sessions.getSession('h')).resolves.toMatchObject({ expiresAt: NOW + DAY });
@@ -42,7 +73,15 @@ describe('in-memory fakes (same semantics as the stores in lambda/adapters/dynam
 
   it('returns expired sessions (like DynamoDB before TTL deletes them) and deletes idempotently', async () => {
     const sessions = new InMemorySessionStore();
-    await sessions.putSession({ tokenHash: 'h', sessionId: 's', generation: 0, username: alice, userId: 'u', createdAt: NOW - 2 * DAY, expiresAt: NOW - DAY });
+    await sessions.putSession({
+      tokenHash: 'h',
+      sessionId: 's',
+      generation: 0,
+      username: alice,
+      userId: 'u',
+      createdAt: NOW - 2 * DAY,
+      expiresAt: NOW - DAY,
+    });
     await expect(sessions.getSession('h')).resolves.toBeDefined();
     await sessions.deleteSession('h');
     await sessions.deleteSession('h');
@@ -86,7 +125,7 @@ describe('in-memory fakes (same semantics as the stores in lambda/adapters/dynam
     await expect(lockout.restart(alice, undefined, NOW + DAY)).resolves.toBe(true);
   });
 
-  it('lock on a missing counter (cleared by a success meanwhile) leaves it cleared, as the adapter\'s condition does', async () => {
+  it("lock on a missing counter (cleared by a success meanwhile) leaves it cleared, as the adapter's condition does", async () => {
     const lockout = new InMemoryLockoutStore();
     await lockout.lock(alice, NOW + 1000, NOW + DAY);
     expect(lockout.state(alice)).toBeUndefined();

@@ -14,16 +14,24 @@ const alice = parseUsername('alice');
 const BUCKET = bucketArn(SANDBOX_BUCKET);
 
 async function verdicts(resource: string, issuedAt: number, cutOffAt: number | undefined) {
-  const revoked = cutOffAt === undefined ? undefined : renderRevocationPolicy([{ username: alice, cutOffAt }], 9_000).policy;
+  const revoked =
+    cutOffAt === undefined ? undefined : renderRevocationPolicy([{ username: alice, cutOffAt }], 9_000).policy;
   const result = await runSimulation(
     {
       request: {
         principal: `arn:aws:sts::${SANDBOX_ACCOUNT_ID}:assumed-role/tvm-vending/alice`,
         action: 's3:ListBucket',
         resource: { resource, accountId: SANDBOX_ACCOUNT_ID },
-        contextVariables: { 'aws:PrincipalTag/username': 'alice', 'aws:TokenIssueTime': new Date(issuedAt).toISOString(), 's3:prefix': 'alice/' },
+        contextVariables: {
+          'aws:PrincipalTag/username': 'alice',
+          'aws:TokenIssueTime': new Date(issuedAt).toISOString(),
+          's3:prefix': 'alice/',
+        },
       },
-      identityPolicies: [{ name: 'FileBucketAccess', policy: renderVendingRolePolicy(BUCKET) }, ...(revoked ? [{ name: 'tvm-revoked-users', policy: revoked }] : [])],
+      identityPolicies: [
+        { name: 'FileBucketAccess', policy: renderVendingRolePolicy(BUCKET) },
+        ...(revoked ? [{ name: 'tvm-revoked-users', policy: revoked }] : []),
+      ],
       sessionPolicy: renderSessionPolicy(BUCKET, alice),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
@@ -32,7 +40,11 @@ async function verdicts(resource: string, issuedAt: number, cutOffAt: number | u
   );
   if (result.resultType === 'error') throw new Error(result.errors.message);
   const analysis = result.resultType === 'single' ? result.result.analysis : undefined;
-  return { overall: result.overallResult, identity: analysis?.identityAnalysis?.result, session: analysis?.sessionAnalysis?.result };
+  return {
+    overall: result.overallResult,
+    identity: analysis?.identityAnalysis?.result,
+    session: analysis?.sessionAnalysis?.result,
+  };
 }
 
 describe('AccessDenied wording', () => {
@@ -43,16 +55,26 @@ describe('AccessDenied wording', () => {
     expect(accessDeniedReason('s3:ListBucket', judged)).toBe('with an explicit deny in an identity-based policy');
   });
 
-  it('still says no session policy allows it when the request leaves the user\'s folder', async () => {
+  it("still says no session policy allows it when the request leaves the user's folder", async () => {
     const judged = await verdicts('arn:aws:s3:::another-bucket', Date.now(), undefined);
     expect(judged.overall).not.toBe('Allowed');
-    expect(accessDeniedReason('s3:ListBucket', judged)).toMatch(/^because no (session|identity-based) policy allows the s3:ListBucket action$/);
+    expect(accessDeniedReason('s3:ListBucket', judged)).toMatch(
+      /^because no (session|identity-based) policy allows the s3:ListBucket action$/,
+    );
   });
 
   it('orders explicit denies first, as IAM evaluates them', () => {
-    expect(accessDeniedReason('s3:GetObject', { identity: 'ExplicitlyDenied', session: 'ImplicitlyDenied' })).toBe('with an explicit deny in an identity-based policy');
-    expect(accessDeniedReason('s3:GetObject', { identity: 'Allowed', session: 'ExplicitlyDenied' })).toBe('with an explicit deny in a session policy');
-    expect(accessDeniedReason('s3:GetObject', { identity: 'ImplicitlyDenied', session: 'Allowed' })).toBe('because no identity-based policy allows the s3:GetObject action');
-    expect(accessDeniedReason('s3:GetObject', { identity: 'Allowed', session: 'ImplicitlyDenied' })).toBe('because no session policy allows the s3:GetObject action');
+    expect(accessDeniedReason('s3:GetObject', { identity: 'ExplicitlyDenied', session: 'ImplicitlyDenied' })).toBe(
+      'with an explicit deny in an identity-based policy',
+    );
+    expect(accessDeniedReason('s3:GetObject', { identity: 'Allowed', session: 'ExplicitlyDenied' })).toBe(
+      'with an explicit deny in a session policy',
+    );
+    expect(accessDeniedReason('s3:GetObject', { identity: 'ImplicitlyDenied', session: 'Allowed' })).toBe(
+      'because no identity-based policy allows the s3:GetObject action',
+    );
+    expect(accessDeniedReason('s3:GetObject', { identity: 'Allowed', session: 'ImplicitlyDenied' })).toBe(
+      'because no session policy allows the s3:GetObject action',
+    );
   });
 });

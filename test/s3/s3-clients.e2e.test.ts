@@ -45,12 +45,23 @@ interface Run {
 }
 
 /** Runs a client with a clean environment; never rejects (the exit code is part of the answer). */
-function run(file: string, args: readonly string[], user: User, extraEnv: Record<string, string> = {}, stdin?: string): Promise<Run> {
+function run(
+  file: string,
+  args: readonly string[],
+  user: User,
+  extraEnv: Record<string, string> = {},
+  stdin?: string,
+): Promise<Run> {
   const credentials = vended.get(user)!.credentials;
   const home = join(work, `home-${user}`);
   mkdirSync(home, { recursive: true });
   const env: Record<string, string> = {
-    ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !entry[0].startsWith('AWS_') && !entry[0].startsWith('RCLONE_') && entry[1] !== undefined)),
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          !entry[0].startsWith('AWS_') && !entry[0].startsWith('RCLONE_') && entry[1] !== undefined,
+      ),
+    ),
     HOME: home,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: join(home, 'no-aws-config'),
@@ -63,9 +74,14 @@ function run(file: string, args: readonly string[], user: User, extraEnv: Record
     ...extraEnv,
   };
   return new Promise((resolve) => {
-    const child = execFile(file, [...args], { env, cwd: work, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}` });
-    });
+    const child = execFile(
+      file,
+      [...args],
+      { env, cwd: work, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}` });
+      },
+    );
     if (stdin !== undefined) child.stdin?.end(stdin);
   });
 }
@@ -74,23 +90,29 @@ const aws = (user: User, ...args: string[]) => run('/usr/bin/aws', ['--endpoint-
 
 /** rclone with an ordinary `provider = Other` remote named `sb`, defined in the environment. */
 const rclone = (user: User, ...args: string[]) =>
-  run('/usr/bin/rclone', ['--retries', '1', '--low-level-retries', '1', '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M', ...args], user, {
-    RCLONE_CONFIG: join(work, 'rclone.conf'),
-    RCLONE_CONFIG_SB_TYPE: 's3',
-    RCLONE_CONFIG_SB_PROVIDER: 'Other',
-    RCLONE_CONFIG_SB_ENV_AUTH: 'true',
-    RCLONE_CONFIG_SB_ENDPOINT: sandbox.s3Url,
-    RCLONE_CONFIG_SB_REGION: sandbox.region,
-    RCLONE_CONFIG_SB_FORCE_PATH_STYLE: 'true',
-    // The user may not create buckets, here as on AWS: rclone's documented setting for that.
-    RCLONE_CONFIG_SB_NO_CHECK_BUCKET: 'true',
-  });
+  run(
+    '/usr/bin/rclone',
+    ['--retries', '1', '--low-level-retries', '1', '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M', ...args],
+    user,
+    {
+      RCLONE_CONFIG: join(work, 'rclone.conf'),
+      RCLONE_CONFIG_SB_TYPE: 's3',
+      RCLONE_CONFIG_SB_PROVIDER: 'Other',
+      RCLONE_CONFIG_SB_ENV_AUTH: 'true',
+      RCLONE_CONFIG_SB_ENDPOINT: sandbox.s3Url,
+      RCLONE_CONFIG_SB_REGION: sandbox.region,
+      RCLONE_CONFIG_SB_FORCE_PATH_STYLE: 'true',
+      // The user may not create buckets, here as on AWS: rclone's documented setting for that.
+      RCLONE_CONFIG_SB_NO_CHECK_BUCKET: 'true',
+    },
+  );
 
 /** s3cmd with a config naming the endpoint only; the keys come from the environment. */
 const s3cmd = (user: User, ...args: string[]) => run('/usr/bin/s3cmd', ['-c', join(work, 's3cfg'), ...args], user);
 
 /** A boto3 script (/usr/bin/python3), given the endpoint in ENDPOINT. */
-const boto3 = (user: User, script: string) => run('/usr/bin/python3', ['-c', script], user, { ENDPOINT: sandbox.s3Url });
+const boto3 = (user: User, script: string) =>
+  run('/usr/bin/python3', ['-c', script], user, { ENDPOINT: sandbox.s3Url });
 
 const BOTO3_PRELUDE = `
 import os, sys, urllib.request, urllib.error
@@ -115,7 +137,10 @@ function expectRefused(result: Run, what: string, refusal = /AccessDenied|403|Fo
 const ATTEMPTS = ['list', 'get', 'put', 'copy-from', 'delete', 'multi-delete'] as const;
 
 /** Runs one client's six attempts at once; each must be refused (`refusals` overrides the pattern of one). */
-async function expectEachRefused(attempts: readonly Promise<Run>[], refusals: Partial<Record<(typeof ATTEMPTS)[number], RegExp>> = {}): Promise<void> {
+async function expectEachRefused(
+  attempts: readonly Promise<Run>[],
+  refusals: Partial<Record<(typeof ATTEMPTS)[number], RegExp>> = {},
+): Promise<void> {
   const results = await Promise.all(attempts);
   expect(results).toHaveLength(ATTEMPTS.length);
   results.forEach((result, index) => {
@@ -136,7 +161,9 @@ beforeAll(async () => {
   for (const user of USERS) {
     vended.set(user, await register(sandbox.apiUrl, user, PASSWORD));
     sdk.set(user, s3ClientFor(vended.get(user)!));
-    await sdk.get(user)!.send(new PutObjectCommand({ Bucket: sandbox.bucket, Key: `${user}/secret.txt`, Body: `${user}'s secret` }));
+    await sdk
+      .get(user)!
+      .send(new PutObjectCommand({ Bucket: sandbox.bucket, Key: `${user}/secret.txt`, Body: `${user}'s secret` }));
   }
   bigFile = join(work, 'big.bin');
   writeFileSync(bigFile, randomBytes(BIG_BYTES));
@@ -146,7 +173,10 @@ beforeAll(async () => {
   const endpoint = new URL(sandbox.s3Url).host;
   // rclone reads its remote from the environment; an empty file keeps it from any other config.
   writeFileSync(join(work, 'rclone.conf'), '');
-  writeFileSync(join(work, 's3cfg'), `[default]\nhost_base = ${endpoint}\nhost_bucket = ${endpoint}\nuse_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n`);
+  writeFileSync(
+    join(work, 's3cfg'),
+    `[default]\nhost_base = ${endpoint}\nhost_bucket = ${endpoint}\nuse_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n`,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -172,8 +202,20 @@ describe('in their own folder', () => {
     expect(readFileSync(join(work, 'cli-tree', 'sub', 'three.txt'), 'utf8')).toBe('sub/three.txt\n');
     const listed = await aws('alice', 's3', 'ls', '--recursive', '--page-size', '1', `${base}/`);
     expectOk(listed);
-    expect(listed.out.trim().split('\n').map((line) => line.split(/\s+/).pop())).toEqual(
-      ['alice/cli/big-copy.bin', 'alice/cli/big.bin', 'alice/cli/moved.txt', 'alice/cli/tree/one.txt', 'alice/cli/tree/sub/three.txt', 'alice/cli/tree/two.txt'].sort(),
+    expect(
+      listed.out
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/).pop()),
+    ).toEqual(
+      [
+        'alice/cli/big-copy.bin',
+        'alice/cli/big.bin',
+        'alice/cli/moved.txt',
+        'alice/cli/tree/one.txt',
+        'alice/cli/tree/sub/three.txt',
+        'alice/cli/tree/two.txt',
+      ].sort(),
     );
   }, 90_000);
 
@@ -214,7 +256,16 @@ print('ok')
     expect(readFileSync(join(work, 'rclone-tree', 'sub', 'three.txt'), 'utf8')).toBe('sub/three.txt\n');
     const listed = await rclone('alice', 'lsf', '-R', '--files-only', remote);
     expectOk(listed);
-    expect(listed.out.trim().split('\n').sort()).toEqual(['big-copy.bin', 'big.bin', 'copied/one.txt', 'copied/sub/three.txt', 'copied/two.txt', 'synced/one.txt', 'synced/sub/three.txt', 'synced/two.txt']);
+    expect(listed.out.trim().split('\n').sort()).toEqual([
+      'big-copy.bin',
+      'big.bin',
+      'copied/one.txt',
+      'copied/sub/three.txt',
+      'copied/two.txt',
+      'synced/one.txt',
+      'synced/sub/three.txt',
+      'synced/two.txt',
+    ]);
   }, 90_000);
 
   test('s3cmd: put, get, ls, cp, mv, sync and del', async () => {
@@ -228,9 +279,13 @@ print('ok')
     expectOk(await s3cmd('alice', 'del', `${base}/small.txt`));
     const listed = await s3cmd('alice', 'ls', '--recursive', `${base}/`);
     expectOk(listed);
-    expect(listed.out.trim().split('\n').map((line) => line.split(/\s+/).pop()).sort()).toEqual(
-      ['moved.txt', 'tree/one.txt', 'tree/sub/three.txt', 'tree/two.txt'].map((name) => `${base}/${name}`),
-    );
+    expect(
+      listed.out
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/).pop())
+        .sort(),
+    ).toEqual(['moved.txt', 'tree/one.txt', 'tree/sub/three.txt', 'tree/two.txt'].map((name) => `${base}/${name}`));
   }, 90_000);
 });
 
@@ -255,7 +310,15 @@ describe.each(PAIRS)("$attacker in $victim's folder", ({ attacker, victim }) => 
       aws(attacker, 's3', 'cp', join(work, 'small.txt'), `s3://tvm-files/${victim}/planted.txt`),
       aws(attacker, 's3', 'cp', secret, `s3://tvm-files/${attacker}/stolen.txt`),
       aws(attacker, 's3', 'rm', secret),
-      aws(attacker, 's3api', 'delete-objects', '--bucket', 'tvm-files', '--delete', JSON.stringify({ Objects: [{ Key: `${victim}/secret.txt` }] })),
+      aws(
+        attacker,
+        's3api',
+        'delete-objects',
+        '--bucket',
+        'tvm-files',
+        '--delete',
+        JSON.stringify({ Objects: [{ Key: `${victim}/secret.txt` }] }),
+      ),
     ]);
     await expectVictimUntouched();
   }, 90_000);
@@ -283,7 +346,9 @@ for name, attempt in attempts.items():
 `,
     );
     expectOk(result);
-    expect(result.out.trim().split('\n')).toEqual(['list', 'get', 'put', 'copy-from', 'delete', 'multi-delete'].map((name) => `${name} AccessDenied`));
+    expect(result.out.trim().split('\n')).toEqual(
+      ['list', 'get', 'put', 'copy-from', 'delete', 'multi-delete'].map((name) => `${name} AccessDenied`),
+    );
     await expectVictimUntouched();
   }, 90_000);
 

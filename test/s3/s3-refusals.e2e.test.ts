@@ -43,30 +43,97 @@ test.each<[string, RawRequest, number, string]>([
   ['a raw + in the key', { method: 'GET', target: '/tvm-files/alice/a+b' }, 400, 'InvalidURI'],
   ['a raw ; in the key', { method: 'GET', target: '/tvm-files/alice/a;b' }, 400, 'InvalidURI'],
   ['a raw backslash', { method: 'GET', target: '/tvm-files/alice/..\\bob\\secret.txt' }, 400, 'InvalidURI'],
-  ['an encoded backslash in the key', { method: 'GET', target: '/tvm-files/alice/..%5Cbob%5Csecret.txt' }, 400, 'InvalidArgument'],
+  [
+    'an encoded backslash in the key',
+    { method: 'GET', target: '/tvm-files/alice/..%5Cbob%5Csecret.txt' },
+    400,
+    'InvalidArgument',
+  ],
   ['a raw # (a fragment)', { method: 'GET', target: '/tvm-files/alice/x#frag' }, 400, 'InvalidURI'],
   ['an encoded # in the key', { method: 'GET', target: '/tvm-files/alice/x%23frag' }, 400, 'InvalidArgument'],
   ['a .. segment', { method: 'GET', target: '/tvm-files/alice/../bob/secret.txt' }, 400, 'InvalidArgument'],
-  ['an encoded .. segment', { method: 'GET', target: '/tvm-files/alice/%2e%2E/bob/secret.txt' }, 400, 'InvalidArgument'],
+  [
+    'an encoded .. segment',
+    { method: 'GET', target: '/tvm-files/alice/%2e%2E/bob/secret.txt' },
+    400,
+    'InvalidArgument',
+  ],
   ['a . segment', { method: 'GET', target: '/tvm-files/alice/./a.txt' }, 400, 'InvalidArgument'],
   ['an empty segment', { method: 'GET', target: '/tvm-files/alice//a.txt' }, 400, 'InvalidArgument'],
   ['an overlong UTF-8 dot', { method: 'GET', target: '/tvm-files/alice/%C0%AE%C0%AE/x' }, 400, 'InvalidURI'],
   ['an encoded surrogate', { method: 'GET', target: '/tvm-files/alice/%ED%A0%80' }, 400, 'InvalidURI'],
   ['a broken escape', { method: 'GET', target: '/tvm-files/alice/%zz' }, 400, 'InvalidURI'],
   ['a control character in the key', { method: 'GET', target: '/tvm-files/alice/a%0Ab' }, 400, 'InvalidArgument'],
-  ["the emulator's file marker in the key", { method: 'GET', target: '/tvm-files/alice/a.txt._S3rver_object' }, 400, 'InvalidArgument'],
-  ['a key part longer than a file name', { method: 'GET', target: `/tvm-files/alice/${'x'.repeat(240)}` }, 400, 'KeyTooLongError'],
+  [
+    "the emulator's file marker in the key",
+    { method: 'GET', target: '/tvm-files/alice/a.txt._S3rver_object' },
+    400,
+    'InvalidArgument',
+  ],
+  [
+    'a key part longer than a file name',
+    { method: 'GET', target: `/tvm-files/alice/${'x'.repeat(240)}` },
+    400,
+    'KeyTooLongError',
+  ],
   ['an absolute-form target', { method: 'GET', target: 'http://127.0.0.1/tvm-files/alice/a.txt' }, 400, 'InvalidURI'],
-  ['a parameter given twice', { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice/&prefix=bob/' }, 400, 'InvalidArgument'],
-  ['a parameter flood in front of the prefix', { method: 'GET', target: `/tvm-files?${flood}&list-type=2&prefix=alice/` }, 400, 'InvalidArgument'],
-  ['an unknown parameter', { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice/&junk=1' }, 400, 'InvalidArgument'],
+  [
+    'a parameter given twice',
+    { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice/&prefix=bob/' },
+    400,
+    'InvalidArgument',
+  ],
+  [
+    'a parameter flood in front of the prefix',
+    { method: 'GET', target: `/tvm-files?${flood}&list-type=2&prefix=alice/` },
+    400,
+    'InvalidArgument',
+  ],
+  [
+    'an unknown parameter',
+    { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice/&junk=1' },
+    400,
+    'InvalidArgument',
+  ],
   ['a raw ; between parameters', { method: 'GET', target: '/tvm-files?list-type=2;prefix=alice/' }, 400, 'InvalidURI'],
   ['a raw + in a parameter', { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice/a+b' }, 400, 'InvalidURI'],
   ['an empty parameter name', { method: 'GET', target: '/tvm-files?list-type=2&&prefix=alice/' }, 400, 'InvalidURI'],
-  ['a copy source with a versionId', { method: 'PUT', target: '/tvm-files/alice/copy.txt', headers: { 'x-amz-copy-source': '/tvm-files/alice/a.txt?versionId=1' } }, 501, 'NotImplemented'],
-  ['a copy source with ..', { method: 'PUT', target: '/tvm-files/alice/copy.txt', headers: { 'x-amz-copy-source': '/tvm-files/alice/../bob/secret.txt' } }, 400, 'InvalidArgument'],
-  ['a public-read ACL', { method: 'PUT', target: '/tvm-files/alice/new.txt', headers: { 'x-amz-acl': 'public-read' } }, 400, 'AccessControlListNotSupported'],
-  ['an ACL grant header', { method: 'PUT', target: '/tvm-files/alice/new.txt', headers: { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' } }, 400, 'AccessControlListNotSupported'],
+  [
+    'a copy source with a versionId',
+    {
+      method: 'PUT',
+      target: '/tvm-files/alice/copy.txt',
+      headers: { 'x-amz-copy-source': '/tvm-files/alice/a.txt?versionId=1' },
+    },
+    501,
+    'NotImplemented',
+  ],
+  [
+    'a copy source with ..',
+    {
+      method: 'PUT',
+      target: '/tvm-files/alice/copy.txt',
+      headers: { 'x-amz-copy-source': '/tvm-files/alice/../bob/secret.txt' },
+    },
+    400,
+    'InvalidArgument',
+  ],
+  [
+    'a public-read ACL',
+    { method: 'PUT', target: '/tvm-files/alice/new.txt', headers: { 'x-amz-acl': 'public-read' } },
+    400,
+    'AccessControlListNotSupported',
+  ],
+  [
+    'an ACL grant header',
+    {
+      method: 'PUT',
+      target: '/tvm-files/alice/new.txt',
+      headers: { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' },
+    },
+    400,
+    'AccessControlListNotSupported',
+  ],
   ['an unsupported method', { method: 'PATCH', target: '/tvm-files/alice/a.txt' }, 405, 'MethodNotAllowed'],
 ])('refuses %s (%i %s) and forwards nothing', async (_name, request, status, code) => {
   const answer = await harness.sendSigned(alice, request);
@@ -76,12 +143,36 @@ test.each<[string, RawRequest, number, string]>([
 
 test.each<[string, RawRequest, string]>([
   ['a GET of an ordinary key', { method: 'GET', target: '/tvm-files/alice/a.txt' }, '/tvm-files/alice/a.txt'],
-  ['an encoded + and an encoded space', { method: 'PUT', target: '/tvm-files/alice/a%2Bb%20c', body: Buffer.from('x') }, '/tvm-files/alice/a%2Bb%20c'],
-  ['an encoded slash, re-encoded as a separator', { method: 'PUT', target: '/tvm-files/alice%2Fslash.txt', body: Buffer.from('x') }, '/tvm-files/alice/slash.txt'],
-  ['a double-encoded dot segment, kept literal', { method: 'PUT', target: '/tvm-files/alice/%252e%252e/x', body: Buffer.from('x') }, '/tvm-files/alice/%252e%252e/x'],
-  ['unencoded sub-delimiters, encoded canonically', { method: 'PUT', target: "/tvm-files/alice/(a)!'*,=:@$&", body: Buffer.from('x') }, '/tvm-files/alice/%28a%29%21%27%2A%2C%3D%3A%40%24%26'],
-  ['a folder marker', { method: 'PUT', target: '/tvm-files/alice/photos/', body: Buffer.alloc(0) }, '/tvm-files/alice/photos/'],
-  ['a listing, SDK bookkeeping dropped and parameters sorted', { method: 'GET', target: '/tvm-files?x-id=ListObjectsV2&prefix=alice%2F&list-type=2' }, '/tvm-files?list-type=2&prefix=alice%2F'],
+  [
+    'an encoded + and an encoded space',
+    { method: 'PUT', target: '/tvm-files/alice/a%2Bb%20c', body: Buffer.from('x') },
+    '/tvm-files/alice/a%2Bb%20c',
+  ],
+  [
+    'an encoded slash, re-encoded as a separator',
+    { method: 'PUT', target: '/tvm-files/alice%2Fslash.txt', body: Buffer.from('x') },
+    '/tvm-files/alice/slash.txt',
+  ],
+  [
+    'a double-encoded dot segment, kept literal',
+    { method: 'PUT', target: '/tvm-files/alice/%252e%252e/x', body: Buffer.from('x') },
+    '/tvm-files/alice/%252e%252e/x',
+  ],
+  [
+    'unencoded sub-delimiters, encoded canonically',
+    { method: 'PUT', target: "/tvm-files/alice/(a)!'*,=:@$&", body: Buffer.from('x') },
+    '/tvm-files/alice/%28a%29%21%27%2A%2C%3D%3A%40%24%26',
+  ],
+  [
+    'a folder marker',
+    { method: 'PUT', target: '/tvm-files/alice/photos/', body: Buffer.alloc(0) },
+    '/tvm-files/alice/photos/',
+  ],
+  [
+    'a listing, SDK bookkeeping dropped and parameters sorted',
+    { method: 'GET', target: '/tvm-files?x-id=ListObjectsV2&prefix=alice%2F&list-type=2' },
+    '/tvm-files?list-type=2&prefix=alice%2F',
+  ],
 ])('forwards %s rebuilt canonically', async (_name, request, target) => {
   const answer = await harness.sendSigned(alice, request);
   expect(answer.status).toBe(200);
@@ -89,11 +180,17 @@ test.each<[string, RawRequest, string]>([
 });
 
 test("an owner-only ACL is accepted and changes nothing; reading an object's ACL shows the bucket owner's full control", async () => {
-  const put = await harness.sendSigned(alice, { method: 'PUT', target: '/tvm-files/alice/a.txt?acl', headers: { 'x-amz-acl': 'bucket-owner-full-control' } });
+  const put = await harness.sendSigned(alice, {
+    method: 'PUT',
+    target: '/tvm-files/alice/a.txt?acl',
+    headers: { 'x-amz-acl': 'bucket-owner-full-control' },
+  });
   expect(put.status).toBe(200);
   const read = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files/alice/a.txt?acl' });
   expect(read.status).toBe(200);
-  expect(read.body.toString('utf8')).toMatch(/<Grant><Grantee [^>]*xsi:type="CanonicalUser"><ID>[0-9a-f]{64}<\/ID><\/Grantee><Permission>FULL_CONTROL<\/Permission><\/Grant><\/AccessControlList>/);
+  expect(read.body.toString('utf8')).toMatch(
+    /<Grant><Grantee [^>]*xsi:type="CanonicalUser"><ID>[0-9a-f]{64}<\/ID><\/Grantee><Permission>FULL_CONTROL<\/Permission><\/Grant><\/AccessControlList>/,
+  );
   expect((read.body.toString('utf8').match(/<Grant>/g) ?? []).length).toBe(1);
   const missing = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files/alice/none.txt?acl' });
   expect(xmlErrorCode(missing.body.toString('utf8'))).toBe('NoSuchKey');
@@ -102,7 +199,10 @@ test("an owner-only ACL is accepted and changes nothing; reading an object's ACL
 
 test('an unsigned request to the gate is AccessDenied and reaches nothing', async () => {
   const answer = await sendRaw(harness.port, { method: 'GET', target: '/tvm-files?list-type=2' });
-  expect({ status: answer.status, code: xmlErrorCode(answer.body.toString('utf8')) }).toEqual({ status: 403, code: 'AccessDenied' });
+  expect({ status: answer.status, code: xmlErrorCode(answer.body.toString('utf8')) }).toEqual({
+    status: 403,
+    code: 'AccessDenied',
+  });
   expect(harness.takeForwarded()).toEqual([]);
 });
 
@@ -115,7 +215,11 @@ describe('headers added after signing', () => {
       endpoint: harness.gate.url,
       region: SANDBOX_REGION,
       forcePathStyle: true,
-      credentials: { accessKeyId: alice.accessKeyId, secretAccessKey: alice.secretAccessKey, sessionToken: alice.sessionToken },
+      credentials: {
+        accessKeyId: alice.accessKeyId,
+        secretAccessKey: alice.secretAccessKey,
+        sessionToken: alice.sessionToken,
+      },
     });
   });
 
@@ -132,16 +236,23 @@ describe('headers added after signing', () => {
 
   describe('a presigned PUT URL (the real SDK presigner)', () => {
     test('works as signed', async () => {
-      const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: SANDBOX_BUCKET, Key: 'alice/presigned.txt' }), { expiresIn: 300 });
+      const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: SANDBOX_BUCKET, Key: 'alice/presigned.txt' }), {
+        expiresIn: 300,
+      });
       const answer = await fetch(url, { method: 'PUT', body: 'presigned body' });
       expect(answer.status).toBe(200);
       expect(await aliceObject('alice/presigned.txt')).toBe('presigned body');
     });
 
     test('with an unsigned x-amz-copy-source added is refused 403 AccessDenied naming the header, and copies nothing', async () => {
-      const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: SANDBOX_BUCKET, Key: 'alice/copied.txt' }), { expiresIn: 300 });
+      const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: SANDBOX_BUCKET, Key: 'alice/copied.txt' }), {
+        expiresIn: 300,
+      });
       harness.takeForwarded();
-      const answer = await fetch(url, { method: 'PUT', headers: { 'x-amz-copy-source': `${SANDBOX_BUCKET}/alice/source.txt` } });
+      const answer = await fetch(url, {
+        method: 'PUT',
+        headers: { 'x-amz-copy-source': `${SANDBOX_BUCKET}/alice/source.txt` },
+      });
       const text = await answer.text();
       expect({ status: answer.status, code: xmlErrorCode(text) }).toEqual({ status: 403, code: 'AccessDenied' });
       expect(text).toContain('There were headers present in the request which were not signed');
@@ -151,18 +262,31 @@ describe('headers added after signing', () => {
     });
 
     test('with unsigned x-amz-tagging and x-amz-meta-* added is refused 403, naming both', async () => {
-      const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: SANDBOX_BUCKET, Key: 'alice/tagged.txt' }), { expiresIn: 300 });
-      const answer = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-tagging': 'a=b', 'x-amz-meta-note': 'n' } });
+      const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: SANDBOX_BUCKET, Key: 'alice/tagged.txt' }), {
+        expiresIn: 300,
+      });
+      const answer = await fetch(url, {
+        method: 'PUT',
+        body: 'x',
+        headers: { 'x-amz-tagging': 'a=b', 'x-amz-meta-note': 'n' },
+      });
       const text = await answer.text();
       expect(answer.status).toBe(403);
-      expect(/<HeadersNotSigned>([^<]*)<\/HeadersNotSigned>/.exec(text)?.[1]?.split(', ').sort()).toEqual(['x-amz-meta-note', 'x-amz-tagging']);
+      expect(/<HeadersNotSigned>([^<]*)<\/HeadersNotSigned>/.exec(text)?.[1]?.split(', ').sort()).toEqual([
+        'x-amz-meta-note',
+        'x-amz-tagging',
+      ]);
       expect(await aliceObject('alice/tagged.txt')).toBeUndefined();
     });
   });
 
   describe('a header-signed request', () => {
     test('with x-amz-copy-source signed is a CopyObject', async () => {
-      const answer = await harness.sendSigned(alice, { method: 'PUT', target: `/${SANDBOX_BUCKET}/alice/copy-signed.txt`, headers: { 'x-amz-copy-source': `${SANDBOX_BUCKET}/alice/source.txt` } });
+      const answer = await harness.sendSigned(alice, {
+        method: 'PUT',
+        target: `/${SANDBOX_BUCKET}/alice/copy-signed.txt`,
+        headers: { 'x-amz-copy-source': `${SANDBOX_BUCKET}/alice/source.txt` },
+      });
       expect(answer.status).toBe(200);
       expect(await aliceObject('alice/copy-signed.txt')).toBe('alice source');
     });
@@ -174,7 +298,10 @@ describe('headers added after signing', () => {
         target: `/${SANDBOX_BUCKET}/alice/copy-unsigned.txt`,
         unsignedHeaders: { 'x-amz-copy-source': `${SANDBOX_BUCKET}/alice/source.txt` },
       });
-      expect({ status: answer.status, code: xmlErrorCode(answer.body.toString('utf8')) }).toEqual({ status: 403, code: 'AccessDenied' });
+      expect({ status: answer.status, code: xmlErrorCode(answer.body.toString('utf8')) }).toEqual({
+        status: 403,
+        code: 'AccessDenied',
+      });
       expect(harness.takeForwarded()).toEqual([]);
       expect(await aliceObject('alice/copy-unsigned.txt')).toBeUndefined();
     });

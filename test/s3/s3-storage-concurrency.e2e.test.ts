@@ -59,7 +59,10 @@ type Operation =
 
 const key = fc.constantFrom(...KEYS);
 const operation: fc.Arbitrary<Operation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('put' as const), key, size: fc.constantFrom(1, 100, 70_000) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('put' as const), key, size: fc.constantFrom(1, 100, 70_000) }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('delete' as const), key }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('copy' as const), from: key, key }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('multipart' as const), key }) },
@@ -86,99 +89,140 @@ function uniqueBody(size: number): string {
 describe('no acknowledged write is lost under any interleaving on one folder', () => {
   test('puts, deletes, copies, multipart completes, reads and listings at once: every key ends as a last acknowledged operation left it', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(operation, { minLength: 2, maxLength: 12 }), { minLength: 1, maxLength: 4 }), async (batches) => {
-        for (const key of KEYS) await harness.sendSigned(alice, { method: 'DELETE', target: path(key) });
-        const effects: Effect[] = [];
-        const written = new Set<string>();
-        const failures: string[] = [];
-        for (const batch of batches) {
-          await Promise.all(
-            batch.map(async (op) => {
-              const start = performance.now();
-              const acknowledged = (values: (string | undefined)[], key: string) => effects.push({ key, start, end: performance.now(), values });
-              switch (op.kind) {
-                case 'put': {
-                  const body = uniqueBody(op.size);
-                  written.add(body);
-                  const answer = await harness.sendSigned(alice, { method: 'PUT', target: path(op.key), body: Buffer.from(body) });
-                  if (answer.status === 200) acknowledged([body], op.key);
-                  else failures.push(`PUT ${op.key}: ${answer.status} ${text(answer)}`);
-                  break;
+      fc.asyncProperty(
+        fc.array(fc.array(operation, { minLength: 2, maxLength: 12 }), { minLength: 1, maxLength: 4 }),
+        async (batches) => {
+          for (const key of KEYS) await harness.sendSigned(alice, { method: 'DELETE', target: path(key) });
+          const effects: Effect[] = [];
+          const written = new Set<string>();
+          const failures: string[] = [];
+          for (const batch of batches) {
+            await Promise.all(
+              batch.map(async (op) => {
+                const start = performance.now();
+                const acknowledged = (values: (string | undefined)[], key: string) =>
+                  effects.push({ key, start, end: performance.now(), values });
+                switch (op.kind) {
+                  case 'put': {
+                    const body = uniqueBody(op.size);
+                    written.add(body);
+                    const answer = await harness.sendSigned(alice, {
+                      method: 'PUT',
+                      target: path(op.key),
+                      body: Buffer.from(body),
+                    });
+                    if (answer.status === 200) acknowledged([body], op.key);
+                    else failures.push(`PUT ${op.key}: ${answer.status} ${text(answer)}`);
+                    break;
+                  }
+                  case 'delete': {
+                    const answer = await harness.sendSigned(alice, { method: 'DELETE', target: path(op.key) });
+                    if (answer.status === 204) acknowledged([undefined], op.key);
+                    else failures.push(`DELETE ${op.key}: ${answer.status} ${text(answer)}`);
+                    break;
+                  }
+                  case 'copy': {
+                    const answer = await harness.sendSigned(alice, {
+                      method: 'PUT',
+                      target: path(op.key),
+                      headers: { 'x-amz-copy-source': path(op.from), 'x-amz-metadata-directive': 'REPLACE' },
+                    });
+                    // A copy from an absent source is a NoSuchKey and changes nothing.
+                    if (answer.status === 200) acknowledged([...written], op.key);
+                    else if (answer.status !== 404)
+                      failures.push(`COPY ${op.from} -> ${op.key}: ${answer.status} ${text(answer)}`);
+                    break;
+                  }
+                  case 'multipart': {
+                    const body = uniqueBody(2_000);
+                    written.add(body);
+                    const created = await harness.sendSigned(alice, {
+                      method: 'POST',
+                      target: `${path(op.key)}?uploads`,
+                    });
+                    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(text(created))?.[1] ?? '';
+                    const part = await harness.sendSigned(alice, {
+                      method: 'PUT',
+                      target: `${path(op.key)}?partNumber=1&uploadId=${uploadId}`,
+                      body: Buffer.from(body),
+                    });
+                    const completeStart = performance.now();
+                    const complete = await harness.sendSigned(alice, {
+                      method: 'POST',
+                      target: `${path(op.key)}?uploadId=${uploadId}`,
+                      body: Buffer.from(
+                        `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${part.headers.etag ?? ''}</ETag></Part></CompleteMultipartUpload>`,
+                      ),
+                    });
+                    if (complete.status === 200)
+                      effects.push({ key: op.key, start: completeStart, end: performance.now(), values: [body] });
+                    else
+                      failures.push(
+                        `COMPLETE ${op.key}: ${created.status}/${part.status}/${complete.status} ${text(complete)}`,
+                      );
+                    break;
+                  }
+                  case 'get': {
+                    const answer = await harness.sendSigned(alice, { method: 'GET', target: path(op.key) });
+                    // A read sees a whole body that some write wrote, or no object: never a torn one.
+                    if (answer.status === 200 ? !written.has(text(answer)) : answer.status !== 404)
+                      failures.push(`GET ${op.key}: ${answer.status} ${text(answer).slice(0, 80)}`);
+                    break;
+                  }
+                  case 'list': {
+                    const answer = await harness.sendSigned(alice, {
+                      method: 'GET',
+                      target: '/tvm-files?list-type=2&prefix=alice%2F',
+                    });
+                    if (answer.status !== 200) failures.push(`LIST: ${answer.status} ${text(answer)}`);
+                    break;
+                  }
                 }
-                case 'delete': {
-                  const answer = await harness.sendSigned(alice, { method: 'DELETE', target: path(op.key) });
-                  if (answer.status === 204) acknowledged([undefined], op.key);
-                  else failures.push(`DELETE ${op.key}: ${answer.status} ${text(answer)}`);
-                  break;
-                }
-                case 'copy': {
-                  const answer = await harness.sendSigned(alice, { method: 'PUT', target: path(op.key), headers: { 'x-amz-copy-source': path(op.from), 'x-amz-metadata-directive': 'REPLACE' } });
-                  // A copy from an absent source is a NoSuchKey and changes nothing.
-                  if (answer.status === 200) acknowledged([...written], op.key);
-                  else if (answer.status !== 404) failures.push(`COPY ${op.from} -> ${op.key}: ${answer.status} ${text(answer)}`);
-                  break;
-                }
-                case 'multipart': {
-                  const body = uniqueBody(2_000);
-                  written.add(body);
-                  const created = await harness.sendSigned(alice, { method: 'POST', target: `${path(op.key)}?uploads` });
-                  const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(text(created))?.[1] ?? '';
-                  const part = await harness.sendSigned(alice, { method: 'PUT', target: `${path(op.key)}?partNumber=1&uploadId=${uploadId}`, body: Buffer.from(body) });
-                  const completeStart = performance.now();
-                  const complete = await harness.sendSigned(alice, {
-                    method: 'POST',
-                    target: `${path(op.key)}?uploadId=${uploadId}`,
-                    body: Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${part.headers.etag ?? ''}</ETag></Part></CompleteMultipartUpload>`),
-                  });
-                  if (complete.status === 200) effects.push({ key: op.key, start: completeStart, end: performance.now(), values: [body] });
-                  else failures.push(`COMPLETE ${op.key}: ${created.status}/${part.status}/${complete.status} ${text(complete)}`);
-                  break;
-                }
-                case 'get': {
-                  const answer = await harness.sendSigned(alice, { method: 'GET', target: path(op.key) });
-                  // A read sees a whole body that some write wrote, or no object: never a torn one.
-                  if (answer.status === 200 ? !written.has(text(answer)) : answer.status !== 404) failures.push(`GET ${op.key}: ${answer.status} ${text(answer).slice(0, 80)}`);
-                  break;
-                }
-                case 'list': {
-                  const answer = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice%2F' });
-                  if (answer.status !== 200) failures.push(`LIST: ${answer.status} ${text(answer)}`);
-                  break;
-                }
-              }
-            }),
-          );
-        }
-        expect(failures).toEqual([]);
-        for (const key of KEYS) {
-          const answer = await harness.sendSigned(alice, { method: 'GET', target: path(key) });
-          const final = answer.status === 200 ? text(answer) : undefined;
-          expect([200, 404]).toContain(answer.status);
-          const onKey = effects.filter((effect) => effect.key === key);
-          // The operations nothing acknowledged came strictly after: the key must hold what one of them left.
-          const last = onKey.filter((effect) => !onKey.some((other) => other.start > effect.end));
-          const allowed = last.length === 0 ? [undefined] : last.flatMap((effect) => effect.values);
-          if (!allowed.includes(final)) {
-            throw new Error(`${key} holds ${final === undefined ? 'nothing' : final.slice(0, 20)}; the last acknowledged operations left ${allowed.map((value) => (value === undefined ? 'nothing' : value.slice(0, 20))).join(' or ')}`);
+              }),
+            );
           }
-        }
-      }),
+          expect(failures).toEqual([]);
+          for (const key of KEYS) {
+            const answer = await harness.sendSigned(alice, { method: 'GET', target: path(key) });
+            const final = answer.status === 200 ? text(answer) : undefined;
+            expect([200, 404]).toContain(answer.status);
+            const onKey = effects.filter((effect) => effect.key === key);
+            // The operations nothing acknowledged came strictly after: the key must hold what one of them left.
+            const last = onKey.filter((effect) => !onKey.some((other) => other.start > effect.end));
+            const allowed = last.length === 0 ? [undefined] : last.flatMap((effect) => effect.values);
+            if (!allowed.includes(final)) {
+              throw new Error(
+                `${key} holds ${final === undefined ? 'nothing' : final.slice(0, 20)}; the last acknowledged operations left ${allowed.map((value) => (value === undefined ? 'nothing' : value.slice(0, 20))).join(' or ')}`,
+              );
+            }
+          }
+        },
+      ),
       { numRuns: 40 },
     );
   }, 240_000);
 
   test('20 folders, each emptied by a delete while a put writes into it (40 requests at once): every acknowledged put is readable', async () => {
     const folders = Array.from({ length: 20 }, (_, index) => `alice/burst/${index}`);
-    for (const folder of folders) expect((await harness.sendSigned(alice, { method: 'PUT', target: path(`${folder}/old`), body: Buffer.from('old') })).status).toBe(200);
+    for (const folder of folders)
+      expect(
+        (await harness.sendSigned(alice, { method: 'PUT', target: path(`${folder}/old`), body: Buffer.from('old') }))
+          .status,
+      ).toBe(200);
     const bodies = new Map(folders.map((folder) => [`${folder}/new`, uniqueBody(50)]));
     const answers = await Promise.all(
       folders.flatMap((folder) => [
         harness.sendSigned(alice, { method: 'DELETE', target: path(`${folder}/old`) }),
-        harness.sendSigned(alice, { method: 'PUT', target: path(`${folder}/new`), body: Buffer.from(bodies.get(`${folder}/new`) ?? '') }),
+        harness.sendSigned(alice, {
+          method: 'PUT',
+          target: path(`${folder}/new`),
+          body: Buffer.from(bodies.get(`${folder}/new`) ?? ''),
+        }),
       ]),
     );
     expect(answers.map((answer) => answer.status).sort()).toEqual([...Array(20).fill(200), ...Array(20).fill(204)]);
-    for (const [key, body] of bodies) expect(text(await harness.sendSigned(alice, { method: 'GET', target: path(key) }))).toBe(body);
+    for (const [key, body] of bodies)
+      expect(text(await harness.sendSigned(alice, { method: 'GET', target: path(key) }))).toBe(body);
   });
 });
 
@@ -191,7 +235,11 @@ async function bobsSlowestWhile(attack: () => Promise<void>): Promise<{ slowest:
     for (let round = 0; attacking || round < 3; round++) {
       const started = performance.now();
       const body = uniqueBody(1_000);
-      const put = await harness.sendSigned(bob, { method: 'PUT', target: path(`bob/work-${round % 3}`), body: Buffer.from(body) });
+      const put = await harness.sendSigned(bob, {
+        method: 'PUT',
+        target: path(`bob/work-${round % 3}`),
+        body: Buffer.from(body),
+      });
       const get = await harness.sendSigned(bob, { method: 'GET', target: path(`bob/work-${round % 3}`) });
       const list = await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files?list-type=2&prefix=bob%2F' });
       statuses.push(put.status, get.status, list.status);
@@ -214,7 +262,11 @@ async function aliceUpload(key: string): Promise<{ uploadId: string; etags: stri
   const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(text(created))?.[1] ?? '';
   const etags: string[] = [];
   for (const [number, body] of [Buffer.alloc(5 * 1024 * 1024, 1), Buffer.from('tail')].entries()) {
-    const part = await harness.sendSigned(alice, { method: 'PUT', target: `${path(key)}?partNumber=${number + 1}&uploadId=${uploadId}`, body });
+    const part = await harness.sendSigned(alice, {
+      method: 'PUT',
+      target: `${path(key)}?partNumber=${number + 1}&uploadId=${uploadId}`,
+      body,
+    });
     expect(part.status).toBe(200);
     etags.push(part.headers.etag ?? '');
   }
@@ -222,7 +274,9 @@ async function aliceUpload(key: string): Promise<{ uploadId: string; etags: stri
 }
 
 const completeBody = (parts: readonly (readonly [string, string | undefined])[]) =>
-  Buffer.from(`<CompleteMultipartUpload>${parts.map(([number, etag]) => `<Part><PartNumber>${number}</PartNumber>${etag === undefined ? '' : `<ETag>${etag}</ETag>`}</Part>`).join('')}</CompleteMultipartUpload>`);
+  Buffer.from(
+    `<CompleteMultipartUpload>${parts.map(([number, etag]) => `<Part><PartNumber>${number}</PartNumber>${etag === undefined ? '' : `<ETag>${etag}</ETag>`}</Part>`).join('')}</CompleteMultipartUpload>`,
+  );
 
 describe('a hostile user cannot take the storage down or hold up another user', () => {
   test("Completes naming parts never uploaded, non-numeric part numbers, no ETag, concurrent Completes and an Abort during a Complete: S3's 4xx, no crash, bob unaffected", async () => {
@@ -232,7 +286,11 @@ describe('a hostile user cannot take the storage down or hold up another user', 
     const { slowest, statuses } = await bobsSlowestWhile(async () => {
       const { uploadId, etags } = await aliceUpload('alice/hostile.bin');
       const complete = (parts: readonly (readonly [string, string | undefined])[]) =>
-        harness.sendSigned(alice, { method: 'POST', target: `${path('alice/hostile.bin')}?uploadId=${uploadId}`, body: completeBody(parts) });
+        harness.sendSigned(alice, {
+          method: 'POST',
+          target: `${path('alice/hostile.bin')}?uploadId=${uploadId}`,
+          body: completeBody(parts),
+        });
       for (const [parts, expected] of [
         [[['7', '"0123456789abcdef0123456789abcdef"']], 'InvalidPart'],
         [[['one', etags[0]]], 'MalformedXML'],
@@ -245,15 +303,23 @@ describe('a hostile user cannot take the storage down or hold up another user', 
       }
       // Five Completes and an Abort of the same upload at once: exactly one Complete wins or the Abort does; the rest are NoSuchUpload.
       const racing = await Promise.all([
-        ...Array.from({ length: 5 }, () => complete([['1', etags[0]], ['2', etags[1]]])),
+        ...Array.from({ length: 5 }, () =>
+          complete([
+            ['1', etags[0]],
+            ['2', etags[1]],
+          ]),
+        ),
         harness.sendSigned(alice, { method: 'DELETE', target: `${path('alice/hostile.bin')}?uploadId=${uploadId}` }),
       ]);
       const won = racing.filter((answer) => answer.status === 200 || answer.status === 204);
       expect(won.length).toBe(1);
-      for (const answer of racing.filter((answer) => !won.includes(answer))) expect(xmlErrorCode(text(answer))).toBe('NoSuchUpload');
+      for (const answer of racing.filter((answer) => !won.includes(answer)))
+        expect(xmlErrorCode(text(answer))).toBe('NoSuchUpload');
       const head = await harness.sendSigned(alice, { method: 'HEAD', target: path('alice/hostile.bin') });
       const completed = won[0]?.status === 200;
-      expect([head.status, head.headers['content-length']]).toEqual(completed ? [200, String(5 * 1024 * 1024 + 4)] : [404, undefined]);
+      expect([head.status, head.headers['content-length']]).toEqual(
+        completed ? [200, String(5 * 1024 * 1024 + 4)] : [404, undefined],
+      );
     });
     expect(statuses.every((status) => status === 200)).toBe(true);
     // Generous for a shared 2-core machine: a frozen emulator or a crash-and-restart takes seconds.
@@ -266,7 +332,11 @@ describe('a hostile user cannot take the storage down or hold up another user', 
     for (let index = 0; index < 300; index++) await harness.seed(`alice/many/${String(index).padStart(3, '0')}`, 'x');
     const { slowest, statuses } = await bobsSlowestWhile(async () => {
       for (let round = 0; round < 3; round++) {
-        const listings = await Promise.all(Array.from({ length: 20 }, () => harness.sendSigned(alice, { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice%2Fmany%2F' })));
+        const listings = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            harness.sendSigned(alice, { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice%2Fmany%2F' }),
+          ),
+        );
         expect(listings.map((listing) => listing.status)).toEqual(Array(20).fill(200));
       }
     });
@@ -277,7 +347,10 @@ describe('a hostile user cannot take the storage down or hold up another user', 
   test('if the emulator process dies anyway, it is started again, the event is logged, and stored objects are kept', async () => {
     const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      expect((await harness.sendSigned(bob, { method: 'PUT', target: path('bob/kept.txt'), body: Buffer.from('kept') })).status).toBe(200);
+      expect(
+        (await harness.sendSigned(bob, { method: 'PUT', target: path('bob/kept.txt'), body: Buffer.from('kept') }))
+          .status,
+      ).toBe(200);
       const pid = harness.emulator.pid();
       process.kill(pid ?? 0, 'SIGKILL');
       // Sent while the emulator is down: the gate waits for the new process.
@@ -330,7 +403,9 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
       ['a lone surrogate', '&#xD800;'],
     ])('a Key with %s is refused with a 4xx and deletes nothing before it', async (_name, reference) => {
       await harness.seed('alice/first.txt', 'keep me');
-      const answer = await deleteObjects(`<Delete><Object><Key>alice/first.txt</Key></Object><Object><Key>alice/y${reference}</Key></Object></Delete>`);
+      const answer = await deleteObjects(
+        `<Delete><Object><Key>alice/first.txt</Key></Object><Object><Key>alice/y${reference}</Key></Object></Delete>`,
+      );
       expect(answer.status).toBeGreaterThanOrEqual(400);
       expect(answer.status).toBeLessThan(500);
       expect(xmlErrorCode(text(answer))).toMatch(/^(MalformedXML|InvalidArgument)$/);
@@ -344,7 +419,11 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
       ['a character above U+00FF in x-amz-meta-*', 'x-amz-meta-a=%E2%98%83'],
       ['a CR LF in x-amz-tagging', 'x-amz-tagging=a%3Db%0D%0Ax:1'],
     ])('a PUT whose query carries %s is refused with 400 and stores nothing', async (_name, query) => {
-      const answer = await harness.sendSigned(alice, { method: 'PUT', target: `/tvm-files/alice/headers.txt?${query}`, body: Buffer.from('x') });
+      const answer = await harness.sendSigned(alice, {
+        method: 'PUT',
+        target: `/tvm-files/alice/headers.txt?${query}`,
+        body: Buffer.from('x'),
+      });
       expect(answer.status).toBe(400);
       const stored = await harness.sendSigned(alice, { method: 'HEAD', target: '/tvm-files/alice/headers.txt' });
       expect(stored.status).toBe(404);
@@ -362,7 +441,9 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
     });
 
     test('a ".." spelled with XML character references is refused as a dot segment', async () => {
-      const answer = await deleteObjects('<Delete><Object><Key>alice/&#x2e;&#x2e;/bob/secret.txt</Key></Object></Delete>');
+      const answer = await deleteObjects(
+        '<Delete><Object><Key>alice/&#x2e;&#x2e;/bob/secret.txt</Key></Object></Delete>',
+      );
       expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
       expect(harness.takeForwarded()).toEqual([]);
       expect(await bobsSecret()).toBe('200 bob');
@@ -375,16 +456,29 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
     beforeAll(async () => {
       const created = await harness.sendSigned(bob, { method: 'POST', target: '/tvm-files/bob/big?uploads' });
       bobsUpload = /<UploadId>([^<]+)<\/UploadId>/.exec(text(created))?.[1] ?? '';
-      const part = await harness.sendSigned(bob, { method: 'PUT', target: `/tvm-files/bob/big?partNumber=1&uploadId=${bobsUpload}`, body: Buffer.from('bob part') });
-      if (!/^[0-9a-f]{32}$/.test(bobsUpload) || part.status !== 200) throw new Error(`bob could not start his upload: ${text(created)}`);
+      const part = await harness.sendSigned(bob, {
+        method: 'PUT',
+        target: `/tvm-files/bob/big?partNumber=1&uploadId=${bobsUpload}`,
+        body: Buffer.from('bob part'),
+      });
+      if (!/^[0-9a-f]{32}$/.test(bobsUpload) || part.status !== 200)
+        throw new Error(`bob could not start his upload: ${text(created)}`);
     });
 
     test.each([
       ['ListParts', 'GET', ''],
       ['AbortMultipartUpload', 'DELETE', ''],
-      ['CompleteMultipartUpload', 'POST', '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>'],
+      [
+        'CompleteMultipartUpload',
+        'POST',
+        '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>',
+      ],
     ])('%s is NoSuchUpload and reaches nothing', async (_name, method, body) => {
-      const answer = await harness.sendSigned(alice, { method, target: `/tvm-files/alice/big?uploadId=${bobsUpload}`, body: Buffer.from(body) });
+      const answer = await harness.sendSigned(alice, {
+        method,
+        target: `/tvm-files/alice/big?uploadId=${bobsUpload}`,
+        body: Buffer.from(body),
+      });
       expect(outcome(answer)).toEqual({ status: 404, code: 'NoSuchUpload' });
       expect(harness.takeForwarded()).toEqual([]);
     });
@@ -393,7 +487,9 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
       const complete = await harness.sendSigned(bob, {
         method: 'POST',
         target: `/tvm-files/bob/big?uploadId=${bobsUpload}`,
-        body: Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${createHash('md5').update('bob part').digest('hex')}"</ETag></Part></CompleteMultipartUpload>`),
+        body: Buffer.from(
+          `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${createHash('md5').update('bob part').digest('hex')}"</ETag></Part></CompleteMultipartUpload>`,
+        ),
       });
       expect(complete.status).toBe(200);
       expect(text(await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files/bob/big' }))).toBe('bob part');
@@ -411,8 +507,11 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
       expect(keysIn(answer).every((key) => key?.startsWith('alice/'))).toBe(true);
     });
 
-    test('a parameter whose case differs from S3\'s (Prefix=bob/) is refused, not ignored', async () => {
-      const answer = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files?list-type=2&prefix=alice%2F&Prefix=bob%2F' });
+    test("a parameter whose case differs from S3's (Prefix=bob/) is refused, not ignored", async () => {
+      const answer = await harness.sendSigned(alice, {
+        method: 'GET',
+        target: '/tvm-files?list-type=2&prefix=alice%2F&Prefix=bob%2F',
+      });
       expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
     });
 
@@ -421,7 +520,11 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
       ['with an encoded slash before the key', '/tvm-files/bob%2Fsecret.txt'],
       ['without the leading slash', 'tvm-files/bob/secret.txt'],
     ])("a copy source naming bob's object %s is AccessDenied", async (_name, source) => {
-      const answer = await harness.sendSigned(alice, { method: 'PUT', target: '/tvm-files/alice/stolen.txt', headers: { 'x-amz-copy-source': source } });
+      const answer = await harness.sendSigned(alice, {
+        method: 'PUT',
+        target: '/tvm-files/alice/stolen.txt',
+        headers: { 'x-amz-copy-source': source },
+      });
       expect(outcome(answer)).toEqual({ status: 403, code: 'AccessDenied' });
       const stolen = await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files/alice/stolen.txt' });
       expect(stolen.status).toBe(404);
@@ -443,18 +546,21 @@ describe("alice's attacks leave bob's folder untouched and break nothing", () =>
       ['a negative part number', '-1'],
       ['a part number above 10,000', '10001'],
       ['a part number that is not a number', 'x'],
-    ])('UploadPart with a partNumber %s is refused with InvalidArgument and writes nothing', async (_name, partNumber) => {
-      const answer = await harness.sendSigned(alice, {
-        method: 'PUT',
-        target: `/tvm-files/alice/big?partNumber=${partNumber}&uploadId=${uploadId}`,
-        body: Buffer.from('written by alice'),
-      });
-      expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
-      const bobsFile = await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files/bob/secret.txt' });
-      expect(text(bobsFile)).toBe('bob');
-      expect(existsSync(join(root, 'qa-outside'))).toBe(false);
-      expect(readdirSync(root)).toEqual(['s3']);
-    });
+    ])(
+      'UploadPart with a partNumber %s is refused with InvalidArgument and writes nothing',
+      async (_name, partNumber) => {
+        const answer = await harness.sendSigned(alice, {
+          method: 'PUT',
+          target: `/tvm-files/alice/big?partNumber=${partNumber}&uploadId=${uploadId}`,
+          body: Buffer.from('written by alice'),
+        });
+        expect(outcome(answer)).toEqual({ status: 400, code: 'InvalidArgument' });
+        const bobsFile = await harness.sendSigned(bob, { method: 'GET', target: '/tvm-files/bob/secret.txt' });
+        expect(text(bobsFile)).toBe('bob');
+        expect(existsSync(join(root, 'qa-outside'))).toBe(false);
+        expect(readdirSync(root)).toEqual(['s3']);
+      },
+    );
 
     test('an UploadPartCopy with a traversing partNumber is refused too', async () => {
       const answer = await harness.sendSigned(alice, {

@@ -39,8 +39,16 @@ const text = (answer: RawAnswer) => answer.body.toString('utf8');
 const code = (answer: RawAnswer) => xmlErrorCode(text(answer));
 const md5 = (body: string | Buffer) => createHash('md5').update(body).digest();
 const send = (method: string, target: string, headers: Record<string, string> = {}, body?: string | Buffer) =>
-  harness.sendSigned(alice, { method, target: `/tvm-files/alice/${target}`, headers, ...(body !== undefined ? { body: Buffer.from(body) } : {}) });
-const tagsOf = async (key: string) => [...text(await send('GET', `${key}?tagging`)).matchAll(/<Key>([^<]*)<\/Key><Value>([^<]*)<\/Value>/g)].map(([, name, value]) => `${name}=${value}`);
+  harness.sendSigned(alice, {
+    method,
+    target: `/tvm-files/alice/${target}`,
+    headers,
+    ...(body !== undefined ? { body: Buffer.from(body) } : {}),
+  });
+const tagsOf = async (key: string) =>
+  [...text(await send('GET', `${key}?tagging`)).matchAll(/<Key>([^<]*)<\/Key><Value>([^<]*)<\/Value>/g)].map(
+    ([, name, value]) => `${name}=${value}`,
+  );
 
 describe('reads', () => {
   beforeAll(async () => {
@@ -53,7 +61,13 @@ describe('reads', () => {
     ['bytes=0-4', 'bytes=0-4', 206, 'hello', 'bytes 0-4/11'],
     ['bytes=6- : from byte 6 to the end', 'bytes=6-', 206, 'world', 'bytes 6-10/11'],
     ['bytes=6-99 : the end clamped to the object', 'bytes=6-99', 206, 'world', 'bytes 6-10/11'],
-    ['bytes=-50 : a suffix longer than the object is the whole object', 'bytes=-50', 206, 'hello world', 'bytes 0-10/11'],
+    [
+      'bytes=-50 : a suffix longer than the object is the whole object',
+      'bytes=-50',
+      206,
+      'hello world',
+      'bytes 0-10/11',
+    ],
     ['bytes=1.5- (malformed): ignored, the whole object', 'bytes=1.5-', 200, 'hello world', undefined],
     ['bytes=4-2 (last before first): ignored', 'bytes=4-2', 200, 'hello world', undefined],
     ['two ranges: ignored', 'bytes=0-1,3-4', 200, 'hello world', undefined],
@@ -65,11 +79,14 @@ describe('reads', () => {
     expect(answer.headers['content-range']).toBe(contentRange);
   });
 
-  test.each([['bytes=11-'], ['bytes=50-60'], ['bytes=-0']])('Range %s that no byte satisfies is 416 InvalidRange', async (range) => {
-    const answer = await send('GET', 'eleven.txt', { range });
-    expect(answer.status).toBe(416);
-    expect(code(answer)).toBe('InvalidRange');
-  });
+  test.each([['bytes=11-'], ['bytes=50-60'], ['bytes=-0']])(
+    'Range %s that no byte satisfies is 416 InvalidRange',
+    async (range) => {
+      const answer = await send('GET', 'eleven.txt', { range });
+      expect(answer.status).toBe(416);
+      expect(code(answer)).toBe('InvalidRange');
+    },
+  );
 
   test('every response override sets its header on GET and HEAD', async () => {
     const overrides = {
@@ -81,12 +98,16 @@ describe('reads', () => {
       'response-content-encoding': 'identity',
     };
     const query = Object.entries(overrides)
-      .map(([name, value]) => `${name}=${encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`)
+      .map(
+        ([name, value]) =>
+          `${name}=${encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
+      )
       .join('&');
     for (const method of ['GET', 'HEAD']) {
       const answer = await send(method, `eleven.txt?${query}`);
       expect(answer.status).toBe(200);
-      for (const [name, value] of Object.entries(overrides)) expect(answer.headers[name.slice('response-'.length)]).toBe(value);
+      for (const [name, value] of Object.entries(overrides))
+        expect(answer.headers[name.slice('response-'.length)]).toBe(value);
     }
   });
 
@@ -98,7 +119,9 @@ describe('reads', () => {
     expect((await send('HEAD', 'eleven.txt', { 'if-match': '"00000000000000000000000000000000"' })).status).toBe(412);
     expect((await send('GET', 'eleven.txt', { 'if-none-match': etag })).status).toBe(304);
     expect((await send('HEAD', 'eleven.txt', { 'if-none-match': etag })).status).toBe(304);
-    expect((await send('GET', 'eleven.txt', { 'if-none-match': '"00000000000000000000000000000000"' })).status).toBe(200);
+    expect((await send('GET', 'eleven.txt', { 'if-none-match': '"00000000000000000000000000000000"' })).status).toBe(
+      200,
+    );
   });
 
   test('If-Modified-Since and If-Unmodified-Since on GET: 304 and 412 as S3; If-Match wins over If-Unmodified-Since', async () => {
@@ -115,7 +138,9 @@ describe('reads', () => {
 
 describe('writes', () => {
   test('tags given with PutObject (x-amz-tagging) are kept', async () => {
-    expect((await send('PUT', 'tagged.txt', { 'x-amz-tagging': 'project=blue&owner=alice%20s' }, 'tagged')).status).toBe(200);
+    expect(
+      (await send('PUT', 'tagged.txt', { 'x-amz-tagging': 'project=blue&owner=alice%20s' }, 'tagged')).status,
+    ).toBe(200);
     expect(await tagsOf('tagged.txt')).toEqual(['project=blue', 'owner=alice s']);
   });
 
@@ -140,12 +165,19 @@ describe('writes', () => {
   });
 
   test('a wrong Content-MD5 is BadDigest and a malformed one InvalidDigest; nothing is stored', async () => {
-    const bad = await send('PUT', 'digest.txt', { 'content-md5': md5('something else').toString('base64') }, 'the body');
+    const bad = await send(
+      'PUT',
+      'digest.txt',
+      { 'content-md5': md5('something else').toString('base64') },
+      'the body',
+    );
     expect([bad.status, code(bad)]).toEqual([400, 'BadDigest']);
     const malformed = await send('PUT', 'digest.txt', { 'content-md5': 'not-a-digest' }, 'the body');
     expect([malformed.status, code(malformed)]).toEqual([400, 'InvalidDigest']);
     expect((await send('HEAD', 'digest.txt')).status).toBe(404);
-    expect((await send('PUT', 'digest.txt', { 'content-md5': md5('the body').toString('base64') }, 'the body')).status).toBe(200);
+    expect(
+      (await send('PUT', 'digest.txt', { 'content-md5': md5('the body').toString('base64') }, 'the body')).status,
+    ).toBe(200);
   });
 
   test.each([
@@ -168,7 +200,9 @@ describe('writes', () => {
   });
 
   test('concurrent If-None-Match: * writes of one new key: exactly one wins', async () => {
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => send('PUT', 'race-once.txt', { 'if-none-match': '*' }, `writer ${i}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => send('PUT', 'race-once.txt', { 'if-none-match': '*' }, `writer ${i}`)),
+    );
     const winners = answers.filter((answer) => answer.status === 200);
     expect(winners).toHaveLength(1);
     expect(answers.filter((answer) => answer.status === 412)).toHaveLength(5);
@@ -216,7 +250,9 @@ describe('multipart uploads', () => {
     const all = text(await send('GET', `listed.bin?uploadId=${uploadId}`));
     expect([...all.matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((match) => Number(match[1]))).toEqual([1, 2, 3]);
     expect([...all.matchAll(/<Size>(\d+)<\/Size>/g)].map((match) => Number(match[1]))).toEqual([big.length, 3, 5]);
-    expect([...all.matchAll(/<ETag>([^<]+)<\/ETag>/g)].map((match) => match[1]?.replace(/&quot;/g, '"'))).toEqual(etags);
+    expect([...all.matchAll(/<ETag>([^<]+)<\/ETag>/g)].map((match) => match[1]?.replace(/&quot;/g, '"'))).toEqual(
+      etags,
+    );
     const page = text(await send('GET', `listed.bin?max-parts=1&part-number-marker=1&uploadId=${uploadId}`));
     expect(page).toContain('<IsTruncated>true</IsTruncated>');
     expect(page).toContain('<NextPartNumberMarker>2</NextPartNumberMarker>');
@@ -225,12 +261,18 @@ describe('multipart uploads', () => {
     expect(code(await send('GET', `listed.bin?uploadId=${uploadId}`))).toBe('NoSuchUpload');
   });
 
-  test("Complete naming a part of another upload, or a wrong ETag, is InvalidPart; nothing is written", async () => {
+  test('Complete naming a part of another upload, or a wrong ETag, is InvalidPart; nothing is written', async () => {
     const mine = await upload('checked.bin', [big, Buffer.from('tail')]);
     const other = await upload('other.bin', [big, Buffer.from('other tail')]);
     for (const parts of [
-      [[1, mine.etags[0] ?? ''], [2, other.etags[1] ?? '']],
-      [[1, mine.etags[0] ?? ''], [3, mine.etags[1] ?? '']],
+      [
+        [1, mine.etags[0] ?? ''],
+        [2, other.etags[1] ?? ''],
+      ],
+      [
+        [1, mine.etags[0] ?? ''],
+        [3, mine.etags[1] ?? ''],
+      ],
       [[1, '"0123456789abcdef0123456789abcdef"']],
     ] as const) {
       const answer = await send('POST', `checked.bin?uploadId=${mine.uploadId}`, {}, completeXml(parts));
@@ -238,22 +280,48 @@ describe('multipart uploads', () => {
     }
     expect((await send('HEAD', 'checked.bin')).status).toBe(404);
     // The upload is still there: the right parts complete it.
-    const done = await send('POST', `checked.bin?uploadId=${mine.uploadId}`, {}, completeXml([[1, mine.etags[0] ?? ''], [2, mine.etags[1] ?? '']]));
+    const done = await send(
+      'POST',
+      `checked.bin?uploadId=${mine.uploadId}`,
+      {},
+      completeXml([
+        [1, mine.etags[0] ?? ''],
+        [2, mine.etags[1] ?? ''],
+      ]),
+    );
     expect(done.status).toBe(200);
     expect((await send('HEAD', 'checked.bin')).headers['content-length']).toBe(String(big.length + 4));
   });
 
   test('Complete with a part under 5 MiB before the last is EntityTooSmall', async () => {
     const { uploadId, etags } = await upload('small.bin', [Buffer.from('small'), Buffer.from('last')]);
-    const answer = await send('POST', `small.bin?uploadId=${uploadId}`, {}, completeXml([[1, etags[0] ?? ''], [2, etags[1] ?? '']]));
+    const answer = await send(
+      'POST',
+      `small.bin?uploadId=${uploadId}`,
+      {},
+      completeXml([
+        [1, etags[0] ?? ''],
+        [2, etags[1] ?? ''],
+      ]),
+    );
     expect([answer.status, code(answer)]).toEqual([400, 'EntityTooSmall']);
     // One small part alone is the last part: allowed.
-    expect((await send('POST', `small.bin?uploadId=${uploadId}`, {}, completeXml([[1, etags[0] ?? '']]))).status).toBe(200);
+    expect((await send('POST', `small.bin?uploadId=${uploadId}`, {}, completeXml([[1, etags[0] ?? '']]))).status).toBe(
+      200,
+    );
   });
 
   test('Complete with parts out of order is InvalidPartOrder', async () => {
     const { uploadId, etags } = await upload('order.bin', [big, big]);
-    const answer = await send('POST', `order.bin?uploadId=${uploadId}`, {}, completeXml([[2, etags[1] ?? ''], [1, etags[0] ?? '']]));
+    const answer = await send(
+      'POST',
+      `order.bin?uploadId=${uploadId}`,
+      {},
+      completeXml([
+        [2, etags[1] ?? ''],
+        [1, etags[0] ?? ''],
+      ]),
+    );
     expect([answer.status, code(answer)]).toEqual([400, 'InvalidPartOrder']);
   });
 
@@ -261,7 +329,10 @@ describe('multipart uploads', () => {
     const created = await send('POST', 'tagged-upload.bin?uploads', { 'x-amz-tagging': 'kind=upload' });
     const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(text(created))?.[1] ?? '';
     const part = await send('PUT', `tagged-upload.bin?partNumber=1&uploadId=${uploadId}`, {}, 'only part');
-    expect((await send('POST', `tagged-upload.bin?uploadId=${uploadId}`, {}, completeXml([[1, part.headers.etag ?? '']]))).status).toBe(200);
+    expect(
+      (await send('POST', `tagged-upload.bin?uploadId=${uploadId}`, {}, completeXml([[1, part.headers.etag ?? '']])))
+        .status,
+    ).toBe(200);
     expect(await tagsOf('tagged-upload.bin')).toEqual(['kind=upload']);
   });
 
@@ -274,16 +345,30 @@ describe('multipart uploads', () => {
 });
 
 describe('listings', () => {
-  test.each([['garbage'], ['AAAAAAAAAAAAAAAAAAAAAA%3D%3D'], ['%2F%2F']])('a continuation-token the sandbox did not make (%s) is 400 InvalidArgument', async (token) => {
-    const answer = await harness.sendSigned(alice, { method: 'GET', target: `/tvm-files?continuation-token=${token}&list-type=2&prefix=alice%2F` });
-    expect([answer.status, code(answer)]).toEqual([400, 'InvalidArgument']);
-  });
+  test.each([['garbage'], ['AAAAAAAAAAAAAAAAAAAAAA%3D%3D'], ['%2F%2F']])(
+    'a continuation-token the sandbox did not make (%s) is 400 InvalidArgument',
+    async (token) => {
+      const answer = await harness.sendSigned(alice, {
+        method: 'GET',
+        target: `/tvm-files?continuation-token=${token}&list-type=2&prefix=alice%2F`,
+      });
+      expect([answer.status, code(answer)]).toEqual([400, 'InvalidArgument']);
+    },
+  );
 
   test('a continuation-token the sandbox made pages on', async () => {
     for (const name of ['p/1', 'p/2', 'p/3']) expect((await send('PUT', name, {}, name)).status).toBe(200);
-    const first = text(await harness.sendSigned(alice, { method: 'GET', target: '/tvm-files?list-type=2&max-keys=2&prefix=alice%2Fp%2F' }));
+    const first = text(
+      await harness.sendSigned(alice, {
+        method: 'GET',
+        target: '/tvm-files?list-type=2&max-keys=2&prefix=alice%2Fp%2F',
+      }),
+    );
     const token = /<NextContinuationToken>([^<]+)<\/NextContinuationToken>/.exec(first)?.[1] ?? '';
-    const next = await harness.sendSigned(alice, { method: 'GET', target: `/tvm-files?continuation-token=${encodeURIComponent(token)}&list-type=2&max-keys=2&prefix=alice%2Fp%2F` });
+    const next = await harness.sendSigned(alice, {
+      method: 'GET',
+      target: `/tvm-files?continuation-token=${encodeURIComponent(token)}&list-type=2&max-keys=2&prefix=alice%2Fp%2F`,
+    });
     expect(next.status).toBe(200);
     expect([...text(next).matchAll(/<Key>([^<]+)<\/Key>/g)].map((match) => match[1])).toEqual(['alice/p/3']);
   });
@@ -300,7 +385,11 @@ describe('browser POST uploads', () => {
       region: SANDBOX_REGION,
       forcePathStyle: true,
       systemClockOffset: clockOffsetMs,
-      credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken },
+      credentials: {
+        accessKeyId: session.accessKeyId,
+        secretAccessKey: session.secretAccessKey,
+        sessionToken: session.sessionToken,
+      },
     });
   }
 
@@ -336,12 +425,15 @@ describe('browser POST uploads', () => {
 
   describe("alice's own folder", () => {
     test('a POST upload to her own key is stored (204, as S3 answers by default)', async () => {
-      const answer = await post({ Key: 'alice/post.txt', Conditions: [['content-length-range', 0, 1000]] }, 'posted body');
+      const answer = await post(
+        { Key: 'alice/post.txt', Conditions: [['content-length-range', 0, 1000]] },
+        'posted body',
+      );
       expect(answer.status).toBe(204);
       expect((await stored('alice/post.txt'))?.body).toBe('posted body');
     });
 
-    test('${filename} in the key takes the file name, within the policy\'s starts-with', async () => {
+    test("${filename} in the key takes the file name, within the policy's starts-with", async () => {
       const answer = await post({ Key: 'alice/uploads/${filename}' }, 'by name');
       expect(answer.status).toBe(204);
       expect((await stored('alice/uploads/photo.txt'))?.body).toBe('by name');
@@ -349,7 +441,11 @@ describe('browser POST uploads', () => {
 
     test('success_action_status 201 answers a PostResponse, and a Content-Type field is stored', async () => {
       const answer = await post(
-        { Key: 'alice/typed.txt', Fields: { success_action_status: '201', 'Content-Type': 'text/markdown' }, Conditions: [['starts-with', '$Content-Type', 'text/']] },
+        {
+          Key: 'alice/typed.txt',
+          Fields: { success_action_status: '201', 'Content-Type': 'text/markdown' },
+          Conditions: [['starts-with', '$Content-Type', 'text/']],
+        },
         '# typed',
       );
       expect(answer.status).toBe(201);
@@ -363,12 +459,18 @@ describe('browser POST uploads', () => {
       const answer = await post({ Key: 'bob/secret.txt' }, 'overwritten');
       expect({ status: answer.status, code: answer.code }).toEqual({ status: 403, code: 'AccessDenied' });
       expect(answer.text).toContain('s3:PutObject');
-      const bobs = await harness.sendSigned(harness.sessionFor('bob'), { method: 'GET', target: `/${SANDBOX_BUCKET}/bob/secret.txt` });
+      const bobs = await harness.sendSigned(harness.sessionFor('bob'), {
+        method: 'GET',
+        target: `/${SANDBOX_BUCKET}/bob/secret.txt`,
+      });
       expect(bobs.body.toString('utf8')).toBe('bob');
     });
 
     test('the key field changed after signing fails its policy condition (403 AccessDenied)', async () => {
-      const answer = await post({ Key: 'alice/allowed.txt' }, 'moved', (fields) => ({ ...fields, key: 'alice/elsewhere.txt' }));
+      const answer = await post({ Key: 'alice/allowed.txt' }, 'moved', (fields) => ({
+        ...fields,
+        key: 'alice/elsewhere.txt',
+      }));
       expect({ status: answer.status, code: answer.code }).toEqual({ status: 403, code: 'AccessDenied' });
       expect(answer.text).toContain('Policy Condition failed');
       expect(await stored('alice/elsewhere.txt')).toBeUndefined();
@@ -382,41 +484,70 @@ describe('browser POST uploads', () => {
     });
 
     test('a file larger than content-length-range allows (400 EntityTooLarge)', async () => {
-      const answer = await post({ Key: 'alice/big.txt', Conditions: [['content-length-range', 0, 5]] }, 'more than five bytes');
+      const answer = await post(
+        { Key: 'alice/big.txt', Conditions: [['content-length-range', 0, 5]] },
+        'more than five bytes',
+      );
       expect({ status: answer.status, code: answer.code }).toEqual({ status: 400, code: 'EntityTooLarge' });
       expect(await stored('alice/big.txt')).toBeUndefined();
     });
 
     test('a Content-Type outside its starts-with condition (403 AccessDenied)', async () => {
-      const answer = await post({ Key: 'alice/image.txt', Fields: { 'Content-Type': 'image/png' }, Conditions: [['starts-with', '$Content-Type', 'image/']] }, 'x', (fields) => ({ ...fields, 'Content-Type': 'text/html' }));
+      const answer = await post(
+        {
+          Key: 'alice/image.txt',
+          Fields: { 'Content-Type': 'image/png' },
+          Conditions: [['starts-with', '$Content-Type', 'image/']],
+        },
+        'x',
+        (fields) => ({ ...fields, 'Content-Type': 'text/html' }),
+      );
       expect({ status: answer.status, code: answer.code }).toEqual({ status: 403, code: 'AccessDenied' });
       expect(await stored('alice/image.txt')).toBeUndefined();
     });
 
     test('a field the policy does not name (403 AccessDenied, "Extra input fields")', async () => {
-      const answer = await post({ Key: 'alice/meta.txt' }, 'x', (fields) => ({ ...fields, 'x-amz-meta-added': 'later' }));
+      const answer = await post({ Key: 'alice/meta.txt' }, 'x', (fields) => ({
+        ...fields,
+        'x-amz-meta-added': 'later',
+      }));
       expect({ status: answer.status, code: answer.code }).toEqual({ status: 403, code: 'AccessDenied' });
       expect(answer.text).toContain('Extra input fields: x-amz-meta-added');
       expect(await stored('alice/meta.txt')).toBeUndefined();
     });
 
     test('a tampered policy (403 SignatureDoesNotMatch)', async () => {
-      const answer = await post({ Key: 'alice/tampered.txt', Conditions: [['content-length-range', 0, 5]] }, 'more than five bytes', (fields) => {
-        const policy = JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as { conditions: unknown[] };
-        policy.conditions = policy.conditions.filter((condition) => !(Array.isArray(condition) && condition[0] === 'content-length-range'));
-        return { ...fields, Policy: Buffer.from(JSON.stringify(policy)).toString('base64') };
-      });
+      const answer = await post(
+        { Key: 'alice/tampered.txt', Conditions: [['content-length-range', 0, 5]] },
+        'more than five bytes',
+        (fields) => {
+          const policy = JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as {
+            conditions: unknown[];
+          };
+          policy.conditions = policy.conditions.filter(
+            (condition) => !(Array.isArray(condition) && condition[0] === 'content-length-range'),
+          );
+          return { ...fields, Policy: Buffer.from(JSON.stringify(policy)).toString('base64') };
+        },
+      );
       expect({ status: answer.status, code: answer.code }).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
       expect(await stored('alice/tampered.txt')).toBeUndefined();
     });
 
     test('a form without a file, or not multipart at all, is a 4xx', async () => {
-      const { url, fields } = await createPresignedPost(clientFor(alice), { Bucket: SANDBOX_BUCKET, Key: 'alice/nofile.txt' });
+      const { url, fields } = await createPresignedPost(clientFor(alice), {
+        Bucket: SANDBOX_BUCKET,
+        Key: 'alice/nofile.txt',
+      });
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
       const noFile = await fetch(url, { method: 'POST', body: form });
       expect(noFile.status).toBe(400);
-      const broken = await fetch(url, { method: 'POST', body: '--x\r\nContent-Disposition: form-data; name="key"\r\n\r\nalice/a', headers: { 'Content-Type': 'multipart/form-data; boundary=x' } });
+      const broken = await fetch(url, {
+        method: 'POST',
+        body: '--x\r\nContent-Disposition: form-data; name="key"\r\n\r\nalice/a',
+        headers: { 'Content-Type': 'multipart/form-data; boundary=x' },
+      });
       expect(broken.status).toBeGreaterThanOrEqual(400);
       expect(broken.status).toBeLessThan(500);
     });

@@ -7,7 +7,15 @@
  * folder, which holds every password hash (dynamodb/) and every user's files (s3/), is made
  * owner-only on start even when others could read it.
  */
-import { DeleteTableCommand, DescribeLimitsCommand, DynamoDBClient, DynamoDBServiceException, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteTableCommand,
+  DescribeLimitsCommand,
+  DynamoDBClient,
+  DynamoDBServiceException,
+  GetItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -29,14 +37,23 @@ let sandbox: Sandbox;
 let manifest: SandboxManifest;
 let alice: VendResponse;
 
-const userCredentials = () => ({ accessKeyId: alice.credentials.accessKeyId, secretAccessKey: alice.credentials.secretAccessKey, sessionToken: alice.credentials.sessionToken });
+const userCredentials = () => ({
+  accessKeyId: alice.credentials.accessKeyId,
+  secretAccessKey: alice.credentials.secretAccessKey,
+  sessionToken: alice.credentials.sessionToken,
+});
 
 async function errorName(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
     return 'resolved';
   } catch (error) {
-    if (error instanceof DynamoDBServiceException || error instanceof STSServiceException || error instanceof IAMServiceException) return error.name;
+    if (
+      error instanceof DynamoDBServiceException ||
+      error instanceof STSServiceException ||
+      error instanceof IAMServiceException
+    )
+      return error.name;
     return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   }
 }
@@ -95,7 +112,9 @@ describe('the S3 emulator', () => {
     expect(others).toEqual([]);
     const inodes = socketInodes(emulator!);
     expect([...rowsFor('tcp', inodes, 9), ...rowsFor('tcp6', inodes, 9)]).toEqual([]);
-    const unixSockets = rowsFor('unix', inodes, 6).map((fields) => fields[7]).filter((path): path is string => path !== undefined && path.startsWith('/'));
+    const unixSockets = rowsFor('unix', inodes, 6)
+      .map((fields) => fields[7])
+      .filter((path): path is string => path !== undefined && path.startsWith('/'));
     expect(unixSockets).toHaveLength(1);
     const folder = statSync(dirname(unixSockets[0]!));
     expect(folder.mode & 0o777).toBe(0o700);
@@ -141,7 +160,12 @@ describe("the data folder's keys", () => {
 
 describe('DynamoDB (dynalite)', () => {
   const scan = (credentials: LongTermKey & { sessionToken?: string }) => {
-    const client = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials, maxAttempts: 1 });
+    const client = new DynamoDBClient({
+      endpoint: manifest.dynamoEndpoint,
+      region: manifest.region,
+      credentials,
+      maxAttempts: 1,
+    });
     return client.send(new ScanCommand({ TableName: manifest.tableName })).finally(() => client.destroy());
   };
 
@@ -151,8 +175,16 @@ describe('DynamoDB (dynalite)', () => {
 
   test('refuses an unknown key, a known key with a wrong secret, and an unsigned request', async () => {
     const { functionKey } = readSandboxSecrets(dataDir);
-    expect(await errorName(scan({ accessKeyId: 'AKIAQSANDBOXFUNCTION', secretAccessKey: 'sandbox-function-secret-not-a-real-aws-key' }))).toBe('UnrecognizedClientException');
-    expect(await errorName(scan({ accessKeyId: functionKey.accessKeyId, secretAccessKey: `${functionKey.secretAccessKey}x` }))).toBe('InvalidSignatureException');
+    expect(
+      await errorName(
+        scan({ accessKeyId: 'AKIAQSANDBOXFUNCTION', secretAccessKey: 'sandbox-function-secret-not-a-real-aws-key' }),
+      ),
+    ).toBe('UnrecognizedClientException');
+    expect(
+      await errorName(
+        scan({ accessKeyId: functionKey.accessKeyId, secretAccessKey: `${functionKey.secretAccessKey}x` }),
+      ),
+    ).toBe('InvalidSignatureException');
     const unsigned = await fetch(manifest.dynamoEndpoint, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'DynamoDB_20120810.Scan' },
@@ -167,17 +199,39 @@ describe('DynamoDB (dynalite)', () => {
     expect((await scan(operatorKey)).Items?.length).toBeGreaterThan(0);
     // No function is granted Scan (lambda/contract/routes.ts), so on AWS it is AccessDenied; here too.
     expect(await errorName(scan(functionKey))).toBe('AccessDeniedException');
-    const functions = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: functionKey, maxAttempts: 1 });
+    const functions = new DynamoDBClient({
+      endpoint: manifest.dynamoEndpoint,
+      region: manifest.region,
+      credentials: functionKey,
+      maxAttempts: 1,
+    });
     try {
       const profile = { pk: { S: 'USER#nobody-here' }, sk: { S: 'PROFILE' } };
-      await expect(functions.send(new GetItemCommand({ TableName: manifest.tableName, Key: profile }))).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
-      await expect(functions.send(new GetItemCommand({ TableName: 'another-table', Key: profile }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-      await expect(functions.send(new DeleteTableCommand({ TableName: manifest.tableName }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-      // Query only on the sessions index, never on the table itself.
-      const byOwner = { KeyConditionExpression: 'sessionOwner = :owner', ExpressionAttributeValues: { ':owner': { S: 'USER#nobody-here' } } };
-      await expect(functions.send(new QueryCommand({ TableName: manifest.tableName, IndexName: 'sessionsByOwner', ...byOwner }))).resolves.toMatchObject({ Count: 0 });
       await expect(
-        functions.send(new QueryCommand({ TableName: manifest.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'USER#nobody-here' } } })),
+        functions.send(new GetItemCommand({ TableName: manifest.tableName, Key: profile })),
+      ).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
+      await expect(
+        functions.send(new GetItemCommand({ TableName: 'another-table', Key: profile })),
+      ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(functions.send(new DeleteTableCommand({ TableName: manifest.tableName }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+      // Query only on the sessions index, never on the table itself.
+      const byOwner = {
+        KeyConditionExpression: 'sessionOwner = :owner',
+        ExpressionAttributeValues: { ':owner': { S: 'USER#nobody-here' } },
+      };
+      await expect(
+        functions.send(new QueryCommand({ TableName: manifest.tableName, IndexName: 'sessionsByOwner', ...byOwner })),
+      ).resolves.toMatchObject({ Count: 0 });
+      await expect(
+        functions.send(
+          new QueryCommand({
+            TableName: manifest.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: 'USER#nobody-here' } },
+          }),
+        ),
       ).rejects.toMatchObject({ name: 'AccessDeniedException' });
     } finally {
       functions.destroy();
@@ -188,8 +242,14 @@ describe('DynamoDB (dynalite)', () => {
     // The grant modelled here from the route table, independently of local/table-grant.ts.
     const granted = new Set(tableItemActions(ROUTES) as string[]);
     const allowedByModel = (action: string, table: string | undefined, index: string | undefined) =>
-      table === manifest.tableName && (action === 'Query' ? index === TABLE_LAYOUT.sessionsByOwnerIndex.name : granted.has(action));
-    const functions = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: readSandboxSecrets(dataDir).functionKey, maxAttempts: 1 });
+      table === manifest.tableName &&
+      (action === 'Query' ? index === TABLE_LAYOUT.sessionsByOwnerIndex.name : granted.has(action));
+    const functions = new DynamoDBClient({
+      endpoint: manifest.dynamoEndpoint,
+      region: manifest.region,
+      credentials: readSandboxSecrets(dataDir).functionKey,
+      maxAttempts: 1,
+    });
     let sending: { target: string; body: string } = { target: '', body: '' };
     // Rewrites the request before it is signed: any target, any body, signed with the functions' key.
     functions.middlewareStack.add(
@@ -202,7 +262,23 @@ describe('DynamoDB (dynalite)', () => {
       },
       { step: 'build', name: 'anyTargetAnyBody' },
     );
-    const actions = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchWriteItem', 'TransactGetItems', 'TransactWriteItems', 'DescribeTable', 'DeleteTable', 'UpdateTable', 'CreateTable', 'ListTables'];
+    const actions = [
+      'GetItem',
+      'BatchGetItem',
+      'PutItem',
+      'UpdateItem',
+      'DeleteItem',
+      'Query',
+      'Scan',
+      'BatchWriteItem',
+      'TransactGetItems',
+      'TransactWriteItems',
+      'DescribeTable',
+      'DeleteTable',
+      'UpdateTable',
+      'CreateTable',
+      'ListTables',
+    ];
     try {
       await fc.assert(
         fc.asyncProperty(
@@ -210,13 +286,21 @@ describe('DynamoDB (dynalite)', () => {
           fc.constantFrom(manifest.tableName, 'tvm-other-table', undefined),
           fc.constantFrom(TABLE_LAYOUT.sessionsByOwnerIndex.name, 'another-index', undefined),
           async (action, table, index) => {
-            const input = action === 'BatchGetItem' || action === 'BatchWriteItem' ? { RequestItems: table === undefined ? {} : { [table]: {} } } : { TableName: table, IndexName: index };
+            const input =
+              action === 'BatchGetItem' || action === 'BatchWriteItem'
+                ? { RequestItems: table === undefined ? {} : { [table]: {} } }
+                : { TableName: table, IndexName: index };
             sending = { target: `DynamoDB_20120810.${action}`, body: JSON.stringify(input) };
             const name = await functions.send(new DescribeLimitsCommand({})).then(
               () => 'answered',
               (error: unknown) => (error as Error).name,
             );
-            expect({ action, table, index, refused: name === 'AccessDeniedException' }).toEqual({ action, table, index, refused: !allowedByModel(action, table, index) });
+            expect({ action, table, index, refused: name === 'AccessDeniedException' }).toEqual({
+              action,
+              table,
+              index,
+              refused: !allowedByModel(action, table, index),
+            });
           },
         ),
         { numRuns: 150 },
@@ -229,21 +313,42 @@ describe('DynamoDB (dynalite)', () => {
 
 describe('STS', () => {
   const assumeRole = (credentials: LongTermKey & { sessionToken?: string }) => {
-    const client = new STSClient({ endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_STS, region: manifest.region, credentials, maxAttempts: 1 });
-    return client.send(new AssumeRoleCommand({ RoleArn: SANDBOX_VENDING_ROLE_ARN, RoleSessionName: 'mallory' })).finally(() => client.destroy());
+    const client = new STSClient({
+      endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_STS,
+      region: manifest.region,
+      credentials,
+      maxAttempts: 1,
+    });
+    return client
+      .send(new AssumeRoleCommand({ RoleArn: SANDBOX_VENDING_ROLE_ARN, RoleSessionName: 'mallory' }))
+      .finally(() => client.destroy());
   };
 
   test("refuses AssumeRole with a user's vended credentials (AccessDenied), the old constant key and the operator's key", async () => {
     expect(await errorName(assumeRole(userCredentials()))).toBe('AccessDenied');
-    expect(await errorName(assumeRole({ accessKeyId: 'AKIAQSANDBOXFUNCTION', secretAccessKey: 'sandbox-function-secret-not-a-real-aws-key' }))).toBe('InvalidClientTokenId');
+    expect(
+      await errorName(
+        assumeRole({
+          accessKeyId: 'AKIAQSANDBOXFUNCTION',
+          secretAccessKey: 'sandbox-function-secret-not-a-real-aws-key',
+        }),
+      ),
+    ).toBe('InvalidClientTokenId');
     expect(await errorName(assumeRole(readSandboxSecrets(dataDir).operatorKey))).toBe('InvalidClientTokenId');
   });
 });
 
 describe('IAM', () => {
   const getRolePolicy = (credentials: LongTermKey & { sessionToken?: string }) => {
-    const client = new IAMClient({ endpoint: manifest.iamEndpoint, region: manifest.region, credentials, maxAttempts: 1 });
-    return client.send(new GetRolePolicyCommand({ RoleName: 'tvm-vending', PolicyName: 'tvm-revoked-users' })).finally(() => client.destroy());
+    const client = new IAMClient({
+      endpoint: manifest.iamEndpoint,
+      region: manifest.region,
+      credentials,
+      maxAttempts: 1,
+    });
+    return client
+      .send(new GetRolePolicyCommand({ RoleName: 'tvm-vending', PolicyName: 'tvm-revoked-users' }))
+      .finally(() => client.destroy());
   };
 
   test("refuses a user's vended credentials (AccessDenied) and the functions' key; answers the operator's", async () => {
@@ -256,12 +361,23 @@ describe('IAM', () => {
 describe('S3 through the gate', () => {
   test("the operator's key acts as the bucket owner (lists every folder); the functions' key is unknown there", async () => {
     const { functionKey, operatorKey } = readSandboxSecrets(dataDir);
-    const client = (credentials: LongTermKey) => new S3Client({ endpoint: sandbox.s3Url, region: manifest.region, forcePathStyle: true, credentials, maxAttempts: 1 });
+    const client = (credentials: LongTermKey) =>
+      new S3Client({
+        endpoint: sandbox.s3Url,
+        region: manifest.region,
+        forcePathStyle: true,
+        credentials,
+        maxAttempts: 1,
+      });
     const owner = client(operatorKey);
     const functions = client(functionKey);
     try {
-      await expect(owner.send(new ListObjectsV2Command({ Bucket: sandbox.bucket }))).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
-      await expect(functions.send(new ListObjectsV2Command({ Bucket: sandbox.bucket }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
+      await expect(owner.send(new ListObjectsV2Command({ Bucket: sandbox.bucket }))).resolves.toMatchObject({
+        $metadata: { httpStatusCode: 200 },
+      });
+      await expect(functions.send(new ListObjectsV2Command({ Bucket: sandbox.bucket }))).rejects.toMatchObject({
+        name: 'InvalidAccessKeyId',
+      });
     } finally {
       owner.destroy();
       functions.destroy();
@@ -277,10 +393,19 @@ describe('the data folder', () => {
       mkdirSync(folder, { recursive: true });
       chmodSync(folder, 0o755);
     }
-    const started = await startSandbox({ port: 0, s3Port: 0, dataDir: readableDir, bcryptCost: 10, functionThreads: 1 });
+    const started = await startSandbox({
+      port: 0,
+      s3Port: 0,
+      dataDir: readableDir,
+      bcryptCost: 10,
+      functionThreads: 1,
+    });
     try {
       const others = (path: string) => statSync(path).mode & 0o077;
-      expect({ dynamodb: others(join(readableDir, 'dynamodb')), s3: others(join(readableDir, 's3')) }).toEqual({ dynamodb: 0, s3: 0 });
+      expect({ dynamodb: others(join(readableDir, 'dynamodb')), s3: others(join(readableDir, 's3')) }).toEqual({
+        dynamodb: 0,
+        s3: 0,
+      });
     } finally {
       await started.stop();
       rmSync(root, { recursive: true, force: true });

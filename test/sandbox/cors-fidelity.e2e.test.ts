@@ -58,12 +58,16 @@ const unquoted = (value: unknown): string => String(value).replace(/^'(.*)'$/, '
 
 /** The headers a prefix of a response-parameter map sets, lower-cased, unquoted. */
 function templateHeaders(parameters: Record<string, unknown>, prefix: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(parameters).map(([name, value]) => [name.slice(prefix.length).toLowerCase(), unquoted(value)]));
+  return Object.fromEntries(
+    Object.entries(parameters).map(([name, value]) => [name.slice(prefix.length).toLowerCase(), unquoted(value)]),
+  );
 }
 
 /** The CORS headers of an answer (Access-Control-* and Vary), lower-cased. */
 function corsHeadersOf(response: Response): Record<string, string> {
-  return Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-') || name === 'vary'));
+  return Object.fromEntries(
+    [...response.headers].filter(([name]) => name.startsWith('access-control-') || name === 'vary'),
+  );
 }
 
 /** A route's path with its parameters filled in. */
@@ -74,13 +78,23 @@ describe('the API', () => {
   function deployedPreflight(): { status: number; headers: Record<string, string> } {
     const answers = resourcesOf('AWS::ApiGateway::Method')
       .filter((method) => method.HttpMethod === 'OPTIONS')
-      .map((method) => (method.Integration as { IntegrationResponses: { StatusCode: string; ResponseParameters: Record<string, unknown> }[] }).IntegrationResponses[0]);
+      .map(
+        (method) =>
+          (
+            method.Integration as {
+              IntegrationResponses: { StatusCode: string; ResponseParameters: Record<string, unknown> }[];
+            }
+          ).IntegrationResponses[0],
+      );
     expect(answers.length).toBeGreaterThan(0);
     const distinct = new Set(answers.map((answer) => JSON.stringify(answer)));
     expect(distinct.size).toBe(1);
     const [answer] = answers;
     if (!answer) throw new Error('no CORS method in the template');
-    return { status: Number(answer.StatusCode), headers: templateHeaders(answer.ResponseParameters, 'method.response.header.') };
+    return {
+      status: Number(answer.StatusCode),
+      headers: templateHeaders(answer.ResponseParameters, 'method.response.header.'),
+    };
   }
 
   test("every route's preflight in the sandbox answers exactly the template's CORS method", async () => {
@@ -89,9 +103,16 @@ describe('the API', () => {
     for (const route of ROUTES) {
       const response = await fetch(`${sandbox.apiUrl}${concrete(route.path)}`, {
         method: 'OPTIONS',
-        headers: { Origin: ORIGIN, 'Access-Control-Request-Method': route.method, 'Access-Control-Request-Headers': 'authorization,content-type' },
+        headers: {
+          Origin: ORIGIN,
+          'Access-Control-Request-Method': route.method,
+          'Access-Control-Request-Headers': 'authorization,content-type',
+        },
       });
-      expect({ route: route.name, status: response.status, headers: corsHeadersOf(response) }).toEqual({ route: route.name, ...deployed });
+      expect({ route: route.name, status: response.status, headers: corsHeadersOf(response) }).toEqual({
+        route: route.name,
+        ...deployed,
+      });
     }
   });
 
@@ -100,24 +121,42 @@ describe('the API', () => {
   });
 
   test('a preflight from another origin is granted nothing', async () => {
-    const response = await fetch(`${sandbox.apiUrl}/login`, { method: 'OPTIONS', headers: { Origin: STRANGER, 'Access-Control-Request-Method': 'POST' } });
+    const response = await fetch(`${sandbox.apiUrl}/login`, {
+      method: 'OPTIONS',
+      headers: { Origin: STRANGER, 'Access-Control-Request-Method': 'POST' },
+    });
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   test("a body the model refuses carries the template's gateway-response CORS header", async () => {
-    const invalidBody = resourcesOf('AWS::ApiGateway::GatewayResponse').find((response) => response.ResponseType === 'BAD_REQUEST_BODY');
-    const deployed = templateHeaders((invalidBody?.ResponseParameters ?? {}) as Record<string, unknown>, 'gatewayresponse.header.');
-    const response = await fetch(`${sandbox.apiUrl}/register`, { method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 42 }) });
+    const invalidBody = resourcesOf('AWS::ApiGateway::GatewayResponse').find(
+      (response) => response.ResponseType === 'BAD_REQUEST_BODY',
+    );
+    const deployed = templateHeaders(
+      (invalidBody?.ResponseParameters ?? {}) as Record<string, unknown>,
+      'gatewayresponse.header.',
+    );
+    const response = await fetch(`${sandbox.apiUrl}/register`, {
+      method: 'POST',
+      headers: { Origin: ORIGIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 42 }),
+    });
     expect(response.status).toBe(400);
     expect(response.headers.get('access-control-allow-origin')).toBe(deployed['access-control-allow-origin']);
     expect(deployed['access-control-allow-origin']).toBe(ORIGIN);
   });
 
   test("the functions' answers expose the headers the template's CORS method exposes", async () => {
-    const response = await fetch(`${sandbox.apiUrl}/login`, { method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: PASSWORD }) });
+    const response = await fetch(`${sandbox.apiUrl}/login`, {
+      method: 'POST',
+      headers: { Origin: ORIGIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: PASSWORD }),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-    expect(response.headers.get('access-control-expose-headers')).toBe(deployedPreflight().headers['access-control-expose-headers']);
+    expect(response.headers.get('access-control-expose-headers')).toBe(
+      deployedPreflight().headers['access-control-expose-headers'],
+    );
   });
 });
 
@@ -132,7 +171,9 @@ describe('the file bucket', () => {
 
   /** The one CORS rule of the file bucket in the template. */
   function deployedRule(): CorsRule {
-    const rules = resourcesOf('AWS::S3::Bucket').flatMap((bucket) => (bucket.CorsConfiguration as { CorsRules: CorsRule[] } | undefined)?.CorsRules ?? []);
+    const rules = resourcesOf('AWS::S3::Bucket').flatMap(
+      (bucket) => (bucket.CorsConfiguration as { CorsRules: CorsRule[] } | undefined)?.CorsRules ?? [],
+    );
     expect(rules).toHaveLength(1);
     const [rule] = rules;
     if (!rule) throw new Error('no CORS rule in the template');
@@ -140,7 +181,11 @@ describe('the file bucket', () => {
   }
 
   const objectUrl = () => `${sandbox.s3Url}/${alice.storage.bucket}/${alice.storage.prefix}cors.txt`;
-  const list = (header: string | null) => (header ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  const list = (header: string | null) =>
+    (header ?? '')
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
 
   test("the gate's preflight answers the rule's origin, methods, exposed headers and max age", async () => {
     const rule = deployedRule();
@@ -148,7 +193,14 @@ describe('the file bucket', () => {
     expect(rule.AllowedHeaders).toEqual(['*']);
     for (const method of rule.AllowedMethods) {
       const requested = 'authorization,content-type,x-amz-content-sha256,x-amz-date,x-amz-security-token';
-      const response = await fetch(objectUrl(), { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': requested } });
+      const response = await fetch(objectUrl(), {
+        method: 'OPTIONS',
+        headers: {
+          Origin: ORIGIN,
+          'Access-Control-Request-Method': method,
+          'Access-Control-Request-Headers': requested,
+        },
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
       expect(list(response.headers.get('access-control-allow-methods'))).toEqual(rule.AllowedMethods);
@@ -160,8 +212,14 @@ describe('the file bucket', () => {
   });
 
   test("a preflight the rule does not match (another origin, another method) is S3's 403", async () => {
-    const stranger = await fetch(objectUrl(), { method: 'OPTIONS', headers: { Origin: STRANGER, 'Access-Control-Request-Method': 'GET' } });
-    const patch = await fetch(objectUrl(), { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'PATCH' } });
+    const stranger = await fetch(objectUrl(), {
+      method: 'OPTIONS',
+      headers: { Origin: STRANGER, 'Access-Control-Request-Method': 'GET' },
+    });
+    const patch = await fetch(objectUrl(), {
+      method: 'OPTIONS',
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'PATCH' },
+    });
     for (const response of [stranger, patch]) {
       expect(response.status).toBe(403);
       expect(await response.text()).toContain('<Code>AccessForbidden</Code>');
@@ -172,8 +230,14 @@ describe('the file bucket', () => {
   test("a GET from the origin exposes exactly the rule's headers; from another origin, none", async () => {
     const rule = deployedRule();
     const client = s3ClientFor(alice);
-    await client.send(new PutObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}cors.txt`, Body: 'hello' }));
-    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}cors.txt` }), { expiresIn: 300 });
+    await client.send(
+      new PutObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}cors.txt`, Body: 'hello' }),
+    );
+    const url = await getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: alice.storage.bucket, Key: `${alice.storage.prefix}cors.txt` }),
+      { expiresIn: 300 },
+    );
     const fromOrigin = await fetch(url, { headers: { Origin: ORIGIN } });
     expect(fromOrigin.status).toBe(200);
     expect(await fromOrigin.text()).toBe('hello');

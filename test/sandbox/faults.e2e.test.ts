@@ -38,7 +38,11 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tvm-faults-'));
   sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, faultInjection: true });
   const manifest = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as SandboxManifest;
-  table = new DynamoDBClient({ endpoint: manifest.dynamoEndpoint, region: manifest.region, credentials: readSandboxSecrets(dataDir).operatorKey });
+  table = new DynamoDBClient({
+    endpoint: manifest.dynamoEndpoint,
+    region: manifest.region,
+    credentials: readSandboxSecrets(dataDir).operatorKey,
+  });
   sessionToken = (await register(sandbox.apiUrl, 'faults-owner', PASSWORD)).session.token;
 }, 60_000);
 
@@ -62,35 +66,46 @@ const cases: Array<[backend: 'dynamodb' | 'sts', mode: FaultMode, label: string]
 ];
 
 describe('rule 9: a failing backend gives 503 and leaves nothing half-written', () => {
-  it.each(cases)('%s %s: 503 with Retry-After within the Lambda timeout, nothing written, full recovery (%s)', async (backend, mode) => {
-    const proxy = sandbox.faults?.[backend] as FaultProxy;
-    const username = `faulty-${++counter}`;
-    const before = await tableKeys();
-    // Longer than the handlers' 2 s request timeout, so each attempt times out.
-    proxy.delayMs = 3_000;
-    proxy.setMode(mode);
+  it.each(cases)(
+    '%s %s: 503 with Retry-After within the Lambda timeout, nothing written, full recovery (%s)',
+    async (backend, mode) => {
+      const proxy = sandbox.faults?.[backend] as FaultProxy;
+      const username = `faulty-${++counter}`;
+      const before = await tableKeys();
+      // Longer than the handlers' 2 s request timeout, so each attempt times out.
+      proxy.delayMs = 3_000;
+      proxy.setMode(mode);
 
-    const registered = await timed(() => postJson(`${sandbox.apiUrl}/register`, { username, password: PASSWORD }));
-    expect(registered.result.status).toBe(503);
-    expect(registered.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
-    expect(registered.result.body).toEqual({
-      error: { code: 'service_unavailable', message: 'The service is temporarily unavailable. Please retry shortly.' },
-    });
+      const registered = await timed(() => postJson(`${sandbox.apiUrl}/register`, { username, password: PASSWORD }));
+      expect(registered.result.status).toBe(503);
+      expect(registered.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
+      expect(registered.result.body).toEqual({
+        error: {
+          code: 'service_unavailable',
+          message: 'The service is temporarily unavailable. Please retry shortly.',
+        },
+      });
 
-    const vended = await timed(() => postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` }));
-    expect(vended.result.status).toBe(503);
-    expect(vended.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
-    expect(proxy.refused.length).toBeGreaterThan(0);
+      const vended = await timed(() =>
+        postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` }),
+      );
+      expect(vended.result.status).toBe(503);
+      expect(vended.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
+      expect(proxy.refused.length).toBeGreaterThan(0);
 
-    // Let any request the proxy was still holding run out before looking.
-    await new Promise((resolve) => setTimeout(resolve, mode === 'slow' ? proxy.delayMs : 100));
-    expect(await tableKeys()).toEqual(before);
+      // Let any request the proxy was still holding run out before looking.
+      await new Promise((resolve) => setTimeout(resolve, mode === 'slow' ? proxy.delayMs : 100));
+      expect(await tableKeys()).toEqual(before);
 
-    proxy.setMode('pass');
-    expect((await postJson(`${sandbox.apiUrl}/register`, { username, password: PASSWORD })).status).toBe(201);
-    expect((await postJson(`${sandbox.apiUrl}/login`, { username, password: PASSWORD })).status).toBe(200);
-    expect((await postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` })).status).toBe(200);
-  }, 40_000);
+      proxy.setMode('pass');
+      expect((await postJson(`${sandbox.apiUrl}/register`, { username, password: PASSWORD })).status).toBe(201);
+      expect((await postJson(`${sandbox.apiUrl}/login`, { username, password: PASSWORD })).status).toBe(200);
+      expect(
+        (await postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` })).status,
+      ).toBe(200);
+    },
+    40_000,
+  );
 
   it('sends Retry-After with every 503', async () => {
     sandbox.faults?.dynamodb.setMode('fail');

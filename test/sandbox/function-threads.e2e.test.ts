@@ -33,7 +33,11 @@ interface EchoBody {
   remainingMs: number;
 }
 
-async function echo(functions: FunctionThreads, query: Record<string, string> | null = null, requestId = 'request-1'): Promise<EchoBody> {
+async function echo(
+  functions: FunctionThreads,
+  query: Record<string, string> | null = null,
+  requestId = 'request-1',
+): Promise<EchoBody> {
   const result = await functions.invoke('echo', event('/echo', query), requestId);
   expect(result.statusCode).toBe(200);
   return JSON.parse(result.body) as EchoBody;
@@ -46,9 +50,13 @@ afterEach(async () => {
   functions = undefined;
 });
 
-test('functions run off the calling thread with exactly the environment given, and the caller\'s process.env is untouched', async () => {
+test("functions run off the calling thread with exactly the environment given, and the caller's process.env is untouched", async () => {
   const before = { ...process.env };
-  functions = await startFunctionThreads({ functions: FUNCTIONS, environment: { FIXTURE_VALUE: 'from the sandbox' }, threads: 1 });
+  functions = await startFunctionThreads({
+    functions: FUNCTIONS,
+    environment: { FIXTURE_VALUE: 'from the sandbox' },
+    threads: 1,
+  });
   const answer = await echo(functions, null, 'request-42');
   expect(answer.threadId).not.toBe(threadId);
   expect(answer.fixtureValue).toBe('from the sandbox');
@@ -64,7 +72,9 @@ test('functions run off the calling thread with exactly the environment given, a
 test('concurrent invocations spread over the instances (least busy first)', async () => {
   functions = await startFunctionThreads({ functions: FUNCTIONS, environment: {}, threads: 2 });
   const running = functions;
-  const answers = await Promise.all(Array.from({ length: 6 }, (_, index) => echo(running, { waitMs: '50' }, `request-${index}`)));
+  const answers = await Promise.all(
+    Array.from({ length: 6 }, (_, index) => echo(running, { waitMs: '50' }, `request-${index}`)),
+  );
   const threads = new Set(answers.map((answer) => answer.threadId));
   expect(threads.size).toBe(2);
 });
@@ -81,7 +91,9 @@ test('a crashed instance fails what it had in flight and is replaced by a fresh 
   try {
     functions = await startFunctionThreads({ functions: FUNCTIONS, environment: {}, threads: 1 });
     const first = await echo(functions);
-    await expect(functions.invoke('failing', event('/crash'), 'request-2')).rejects.toThrow('the function thread crashed');
+    await expect(functions.invoke('failing', event('/crash'), 'request-2')).rejects.toThrow(
+      'the function thread crashed',
+    );
     // The replacement loads in the background; invocations succeed again once it is up.
     let answer: EchoBody | undefined;
     for (let attempt = 0; attempt < 100 && !answer; attempt++) {
@@ -101,7 +113,11 @@ test('a crashed instance fails what it had in flight and is replaced by a fresh 
 
 test('a handler module that cannot load stops the start, naming the function and the reason', async () => {
   await expect(
-    startFunctionThreads({ functions: [...FUNCTIONS, { name: 'unloadable', file: join(FIXTURES, 'unloadable.ts') }], environment: {}, threads: 2 }),
+    startFunctionThreads({
+      functions: [...FUNCTIONS, { name: 'unloadable', file: join(FIXTURES, 'unloadable.ts') }],
+      environment: {},
+      threads: 2,
+    }),
   ).rejects.toThrow(/Could not load the unloadable handler .*TABLE_NAME is not set/);
 });
 
@@ -121,8 +137,12 @@ test('two sandboxes in one process each serve with their own settings, and neith
   const folder = mkdtempSync(join(tmpdir(), 'tvm-two-sandboxes-'));
   const started: Sandbox[] = [];
   try {
-    started.push(await startSandbox({ port: 0, s3Port: 0, dataDir: join(folder, 'a'), bcryptCost: 10, functionThreads: 1 }));
-    started.push(await startSandbox({ port: 0, s3Port: 0, dataDir: join(folder, 'b'), bcryptCost: 11, functionThreads: 1 }));
+    started.push(
+      await startSandbox({ port: 0, s3Port: 0, dataDir: join(folder, 'a'), bcryptCost: 10, functionThreads: 1 }),
+    );
+    started.push(
+      await startSandbox({ port: 0, s3Port: 0, dataDir: join(folder, 'b'), bcryptCost: 11, functionThreads: 1 }),
+    );
     for (const sandbox of started) {
       const response = await fetch(`${sandbox.apiUrl}/register`, {
         method: 'POST',

@@ -6,7 +6,17 @@
  * stays under a couple of seconds, mallory gets S3's 4xx or 503 SlowDown, and the process's
  * memory grows by far less than the bodies sent.
  */
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectAclCommand, PutObjectCommand, PutObjectTaggingCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3ServiceException,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,7 +60,9 @@ beforeAll(async () => {
     { step: 'serialize', priority: 'low' },
   );
   bobS3 = s3ClientFor(bob);
-  await bobS3.send(new PutObjectCommand({ Bucket: bob.storage.bucket, Key: `${bob.storage.prefix}note.txt`, Body: 'bob note' }));
+  await bobS3.send(
+    new PutObjectCommand({ Bucket: bob.storage.bucket, Key: `${bob.storage.prefix}note.txt`, Body: 'bob note' }),
+  );
   baselineMs = (await whileBobWorks(() => new Promise((resolve) => setTimeout(resolve, 1_500)))).slowestMs;
 }, 60_000);
 
@@ -75,7 +87,9 @@ async function whileBobWorks<T>(attack: () => Promise<T>): Promise<{ result: T; 
       const vended = await login(sandbox.apiUrl, 'bob', PASSWORD);
       slowestMs = Math.max(slowestMs, Date.now() - started);
       const readStarted = Date.now();
-      const read = await bobS3.send(new GetObjectCommand({ Bucket: vended.storage.bucket, Key: `${vended.storage.prefix}note.txt` }));
+      const read = await bobS3.send(
+        new GetObjectCommand({ Bucket: vended.storage.bucket, Key: `${vended.storage.prefix}note.txt` }),
+      );
       expect(await read.Body?.transformToString()).toBe('bob note');
       slowestMs = Math.max(slowestMs, Date.now() - readStarted);
       rounds += 1;
@@ -92,7 +106,11 @@ async function whileBobWorks<T>(attack: () => Promise<T>): Promise<{ result: T; 
 
 /** A request signed as mallory with a presigned URL (so no client-side hashing competes with the sandbox for the CPU). */
 function malloryPutUrl(key: string): Promise<string> {
-  return getSignedUrl(malloryS3, new PutObjectCommand({ Bucket: mallory.storage.bucket, Key: `${mallory.storage.prefix}${key}` }), { expiresIn: 600 });
+  return getSignedUrl(
+    malloryS3,
+    new PutObjectCommand({ Bucket: mallory.storage.bucket, Key: `${mallory.storage.prefix}${key}` }),
+    { expiresIn: 600 },
+  );
 }
 
 describe("the sandbox API's edge", () => {
@@ -104,7 +122,9 @@ describe("the sandbox API's edge", () => {
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
       const body = JSON.stringify({ username: 'bob', password: 'wrong password here' });
-      socket.end(`POST /login HTTP/1.1\r\nHost: evil.example:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `POST /login HTTP/1.1\r\nHost: evil.example:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     expect(answer).toMatch(/^HTTP\/1\.1 421/);
     expect(answer).toContain('"code":"invalid_request"');
@@ -113,12 +133,19 @@ describe("the sandbox API's edge", () => {
   });
 
   test("the functions' CORS grants the sandbox's own origins and no other, never *", async () => {
-    const post = (origin: string) => fetch(`${sandbox.apiUrl}/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: PASSWORD }) });
+    const post = (origin: string) =>
+      fetch(`${sandbox.apiUrl}/login`, {
+        method: 'POST',
+        headers: { Origin: origin, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'bob', password: PASSWORD }),
+      });
     const own = sandbox.apiUrl.replace('127.0.0.1', 'localhost');
     expect((await post(own)).headers.get('access-control-allow-origin')).toBe(own);
     expect((await post(sandbox.apiUrl)).headers.get('access-control-allow-origin')).toBe(sandbox.apiUrl);
     // Null, or (as middy answers an unknown origin) one of the sandbox's own: never the page's, never *.
-    expect([null, own, sandbox.apiUrl]).toContain((await post('http://evil.example')).headers.get('access-control-allow-origin'));
+    expect([null, own, sandbox.apiUrl]).toContain(
+      (await post('http://evil.example')).headers.get('access-control-allow-origin'),
+    );
   });
 });
 
@@ -129,7 +156,16 @@ describe('while bob logs in and reads his file', () => {
     const { result, slowestMs } = await whileBobWorks(async () => {
       const answers = [];
       for (let i = 0; i < 5; i++) {
-        answers.push(await sendWithBody(new PutObjectAclCommand({ Bucket: mallory.storage.bucket, Key: `${mallory.storage.prefix}acl-target.txt`, AccessControlPolicy: {} }), body));
+        answers.push(
+          await sendWithBody(
+            new PutObjectAclCommand({
+              Bucket: mallory.storage.bucket,
+              Key: `${mallory.storage.prefix}acl-target.txt`,
+              AccessControlPolicy: {},
+            }),
+            body,
+          ),
+        );
       }
       return answers;
     });
@@ -143,7 +179,15 @@ describe('while bob logs in and reads his file', () => {
     const { result, slowestMs } = await whileBobWorks(async () => {
       const answers = [];
       for (let i = 0; i < 5; i++) {
-        answers.push(await sendWithBody(new DeleteObjectsCommand({ Bucket: mallory.storage.bucket, Delete: { Objects: [{ Key: `${mallory.storage.prefix}x` }] } }), body));
+        answers.push(
+          await sendWithBody(
+            new DeleteObjectsCommand({
+              Bucket: mallory.storage.bucket,
+              Delete: { Objects: [{ Key: `${mallory.storage.prefix}x` }] },
+            }),
+            body,
+          ),
+        );
       }
       return answers;
     });
@@ -152,31 +196,54 @@ describe('while bob logs in and reads his file', () => {
   }, 60_000);
 
   test('deeply nested tagging XML is refused (400 MalformedXML) and bob is not held up', async () => {
-    await malloryS3.send(new PutObjectCommand({ Bucket: mallory.storage.bucket, Key: `${mallory.storage.prefix}tagged.txt`, Body: 'x' }));
+    await malloryS3.send(
+      new PutObjectCommand({ Bucket: mallory.storage.bucket, Key: `${mallory.storage.prefix}tagged.txt`, Body: 'x' }),
+    );
     const body = `<Tagging><TagSet><Tag><Key>${'<k>'.repeat(5_000)}${'</k>'.repeat(5_000)}</Key><Value>v</Value></Tag></TagSet></Tagging>`;
     const { result, slowestMs } = await whileBobWorks(async () => {
-      return sendWithBody(new PutObjectTaggingCommand({ Bucket: mallory.storage.bucket, Key: `${mallory.storage.prefix}tagged.txt`, Tagging: { TagSet: [] } }), body);
+      return sendWithBody(
+        new PutObjectTaggingCommand({
+          Bucket: mallory.storage.bucket,
+          Key: `${mallory.storage.prefix}tagged.txt`,
+          Tagging: { TagSet: [] },
+        }),
+        body,
+      );
     });
     expect(result).toEqual({ status: 400, code: 'MalformedXML' });
     expect(slowestMs).toBeLessThan(victimLimitMs());
   }, 60_000);
 
-  test('the largest valid CompleteMultipartUpload bodies (10,000 parts), four at a time and back to back, get S3\'s 4xx or 503 SlowDown and bob is not held up', async () => {
+  test("the largest valid CompleteMultipartUpload bodies (10,000 parts), four at a time and back to back, get S3's 4xx or 503 SlowDown and bob is not held up", async () => {
     const key = `${mallory.storage.prefix}complete-target.bin`;
-    const created = await malloryS3.send(new CreateMultipartUploadCommand({ Bucket: mallory.storage.bucket, Key: key }));
+    const created = await malloryS3.send(
+      new CreateMultipartUploadCommand({ Bucket: mallory.storage.bucket, Key: key }),
+    );
     // As an SDK writes it: every part with its ETag and a checksum, about 1.3 MB.
-    const part = (n: number) => `<Part><ChecksumCRC32>AAAAAA==</ChecksumCRC32><ETag>"${n.toString(16).padStart(32, '0')}"</ETag><PartNumber>${n}</PartNumber></Part>`;
+    const part = (n: number) =>
+      `<Part><ChecksumCRC32>AAAAAA==</ChecksumCRC32><ETag>"${n.toString(16).padStart(32, '0')}"</ETag><PartNumber>${n}</PartNumber></Part>`;
     const body = `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${Array.from({ length: 10_000 }, (_, i) => part(i + 1)).join('')}</CompleteMultipartUpload>`;
     expect(body.length).toBeGreaterThan(1_200_000);
-    const command = () => new CompleteMultipartUploadCommand({ Bucket: mallory.storage.bucket, Key: key, UploadId: created.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] } });
+    const command = () =>
+      new CompleteMultipartUploadCommand({
+        Bucket: mallory.storage.bucket,
+        Key: key,
+        UploadId: created.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] },
+      });
     const { result, slowestMs } = await whileBobWorks(async () => {
       const answers = [];
       // Parsed on the gate's event loop, four such bodies arriving together held it for seconds.
-      for (let round = 0; round < 3; round++) answers.push(...(await Promise.all(Array.from({ length: 4 }, () => sendWithBody(command(), body)))));
+      for (let round = 0; round < 3; round++)
+        answers.push(...(await Promise.all(Array.from({ length: 4 }, () => sendWithBody(command(), body)))));
       return answers;
     });
     // No part was uploaded: S3's InvalidPart, or SlowDown when the XML reader is full.
-    expect(result.every(({ status, code }) => (status === 400 && code === 'InvalidPart') || (status === 503 && code === 'SlowDown'))).toBe(true);
+    expect(
+      result.every(
+        ({ status, code }) => (status === 400 && code === 'InvalidPart') || (status === 503 && code === 'SlowDown'),
+      ),
+    ).toBe(true);
     expect(result.some(({ code }) => code === 'InvalidPart')).toBe(true);
     expect(slowestMs).toBeLessThan(victimLimitMs());
   }, 120_000);
@@ -191,7 +258,9 @@ describe('while bob logs in and reads his file', () => {
       const { result, slowestMs } = await whileBobWorks(() => putFromAnotherProcess(urls, BIG_PUT_BYTES));
       expect(result.every((status) => ['200', '503 SlowDown', 'connection closed'].includes(status))).toBe(true);
       expect(result.filter((status) => status === '200').length).toBeGreaterThanOrEqual(1);
-      expect(result.filter((status) => status !== '200').length).toBeGreaterThanOrEqual(6 - Math.floor(BUDGET_BYTES / BIG_PUT_BYTES));
+      expect(result.filter((status) => status !== '200').length).toBeGreaterThanOrEqual(
+        6 - Math.floor(BUDGET_BYTES / BIG_PUT_BYTES),
+      );
       // Each admitted body is copied by this process (socket to buffer to emulator), work that
       // competes with bob's requests for the CPU; bounded, but more loosely than the XML cases.
       expect(slowestMs).toBeLessThan(2 * victimLimitMs() + 5_000);
@@ -212,7 +281,9 @@ describe('while bob logs in and reads his file', () => {
           const chunks: Buffer[] = [];
           socket.on('data', (chunk: Buffer) => chunks.push(chunk));
           socket.on('error', () => undefined);
-          socket.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 1000000\r\n\r\n`);
+          socket.write(
+            `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 1000000\r\n\r\n`,
+          );
           const drip = setInterval(() => socket.write('x'), 200);
           socket.on('close', () => {
             clearInterval(drip);
@@ -235,7 +306,10 @@ let replacing = 0;
  * Sends an SDK command signed as mallory with `body` in place of the one the SDK serialised
  * (the body is made before the measurement starts, so building it costs bob nothing).
  */
-async function sendWithBody(command: CompleteMultipartUploadCommand | DeleteObjectsCommand | PutObjectAclCommand | PutObjectTaggingCommand, body: string): Promise<{ status: number | undefined; code: string | undefined }> {
+async function sendWithBody(
+  command: CompleteMultipartUploadCommand | DeleteObjectsCommand | PutObjectAclCommand | PutObjectTaggingCommand,
+  body: string,
+): Promise<{ status: number | undefined; code: string | undefined }> {
   replacementBody = body;
   replacing += 1;
   try {
@@ -271,6 +345,8 @@ function putFromAnotherProcess(urls: readonly string[], bytes: number): Promise<
     })).then((answers) => process.stdout.write(JSON.stringify(answers)));
   `;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', script], { timeout: 90_000 }, (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout) as string[])));
+    execFile(process.execPath, ['-e', script], { timeout: 90_000 }, (error, stdout) =>
+      error ? reject(error) : resolve(JSON.parse(stdout) as string[]),
+    );
   });
 }

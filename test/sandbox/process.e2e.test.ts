@@ -25,7 +25,11 @@ interface RunningSandbox {
 }
 
 /** Spawns the sandbox in a new process group and waits for its banner. */
-function spawnSandbox(env: Record<string, string>): { child: ChildProcess; exited: RunningSandbox['exited']; output: () => string } {
+function spawnSandbox(env: Record<string, string>): {
+  child: ChildProcess;
+  exited: RunningSandbox['exited'];
+  output: () => string;
+} {
   const child = spawn('npx', ['tsx', 'local/main.ts'], {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, BCRYPT_COST: '10', TVM_LOG: '0', ...env },
@@ -36,7 +40,9 @@ function spawnSandbox(env: Record<string, string>): { child: ChildProcess; exite
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   // 'close' waits for the output pipes too, which the sandbox (a grandchild) shares.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, signal) => done({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('close', (code, signal) => done({ code, signal })),
+  );
   return { child, exited, output: () => output };
 }
 
@@ -45,7 +51,8 @@ async function startSandboxProcess(dataDir: string): Promise<RunningSandbox> {
   const spawned = spawnSandbox({ PORT: String(port), S3_PORT: String(s3Port), TVM_DATA_DIR: dataDir });
   const deadline = Date.now() + 45_000;
   while (!spawned.output().includes('TVM sandbox running')) {
-    if (spawned.child.exitCode !== null || Date.now() > deadline) throw new Error(`the sandbox did not start:\n${spawned.output()}`);
+    if (spawned.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the sandbox did not start:\n${spawned.output()}`);
     await new Promise((wait) => setTimeout(wait, 100));
   }
   return { ...spawned, apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, ports: [port, s3Port] };
@@ -100,7 +107,10 @@ function listeningAddressesOfGroup(pgid: number): string[] {
       const [hexAddress = '', hexPort = ''] = local.split(':');
       const address =
         hexAddress.length === 8
-          ? (hexAddress.match(/../g) ?? []).reverse().map((byte) => Number.parseInt(byte, 16)).join('.')
+          ? (hexAddress.match(/../g) ?? [])
+              .reverse()
+              .map((byte) => Number.parseInt(byte, 16))
+              .join('.')
           : `[ipv6 ${hexAddress}]`;
       addresses.push(`${address}:${Number.parseInt(hexPort, 16)}`);
     }
@@ -117,7 +127,8 @@ beforeAll(() => {
 
 afterAll(() => {
   // Only if a test failed half-way: never leave a sandbox behind.
-  for (const sandbox of started) if (sandbox.child.pid && groupAlive(sandbox.child.pid)) process.kill(-sandbox.child.pid, 'SIGKILL');
+  for (const sandbox of started)
+    if (sandbox.child.pid && groupAlive(sandbox.child.pid)) process.kill(-sandbox.child.pid, 'SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -163,7 +174,9 @@ test('a restart keeps users, files and issued credentials; Ctrl-C leaves no proc
   s3Again.destroy();
   // Credentials vended before the restart stay valid until they expire, as in AWS.
   const oldCredentials = s3ClientFor({ ...carol, storage: { ...carol.storage, endpoint: second.s3Url } });
-  await expect(oldCredentials.send(new GetObjectCommand({ Bucket: carol.storage.bucket, Key: 'carol/diary.txt' }))).resolves.toBeDefined();
+  await expect(
+    oldCredentials.send(new GetObjectCommand({ Bucket: carol.storage.bucket, Key: 'carol/diary.txt' })),
+  ).resolves.toBeDefined();
   oldCredentials.destroy();
 
   await signalGroupAndWait(second, 'SIGINT');
@@ -194,7 +207,9 @@ test('a port already in use gives a one-line error and a non-zero exit', async (
       .output()
       .split('\n')
       .filter((line) => line.includes(String(busy)));
-    expect(errorLines).toEqual([`Port ${busy} on 127.0.0.1 (API) is already in use; stop what uses it or set PORT to another port.`]);
+    expect(errorLines).toEqual([
+      `Port ${busy} on 127.0.0.1 (API) is already in use; stop what uses it or set PORT to another port.`,
+    ]);
   } finally {
     await new Promise<void>((done) => blocker.close(() => done()));
   }
@@ -203,14 +218,27 @@ test('a port already in use gives a one-line error and a non-zero exit', async (
 test.each([
   ['TVM_FUNCTION_THREADS', '0', 'TVM_FUNCTION_THREADS must be a whole number from 1 to 8, got "0".'],
   ['BCRYPT_COST', '9', 'BCRYPT_COST is invalid ("9"). It must be a whole number from 10 to 15.'],
-  ['ALLOWED_ORIGINS', 'http://evil.example', 'ALLOWED_ORIGINS is invalid ("http://evil.example"). "http://evil.example" is not an origin: use https://host[:port] (lower case, no path or trailing slash); http only for localhost.'],
-])('an invalid setting (%s=%s) gives a one-line error and exit 2, before anything starts', async (variable, value, message) => {
-  const spawned = spawnSandbox({ PORT: String(await freePort()), S3_PORT: String(await freePort()), TVM_DATA_DIR: dataDir, [variable]: value });
-  const exit = await spawned.exited;
-  expect(exit.code).toBe(2);
-  const errorLines = spawned
-    .output()
-    .split('\n')
-    .filter((line) => line.includes(variable));
-  expect(errorLines).toEqual([message]);
-}, 60_000);
+  [
+    'ALLOWED_ORIGINS',
+    'http://evil.example',
+    'ALLOWED_ORIGINS is invalid ("http://evil.example"). "http://evil.example" is not an origin: use https://host[:port] (lower case, no path or trailing slash); http only for localhost.',
+  ],
+])(
+  'an invalid setting (%s=%s) gives a one-line error and exit 2, before anything starts',
+  async (variable, value, message) => {
+    const spawned = spawnSandbox({
+      PORT: String(await freePort()),
+      S3_PORT: String(await freePort()),
+      TVM_DATA_DIR: dataDir,
+      [variable]: value,
+    });
+    const exit = await spawned.exited;
+    expect(exit.code).toBe(2);
+    const errorLines = spawned
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(variable));
+    expect(errorLines).toEqual([message]);
+  },
+  60_000,
+);

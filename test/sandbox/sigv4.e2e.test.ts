@@ -12,11 +12,18 @@ const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 function wire(method: string, rawPath: string, rawQuery: string, headers: Record<string, string>): WireRequest {
-  return { method, rawPath, rawQuery, headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])) };
+  return {
+    method,
+    rawPath,
+    rawQuery,
+    headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+  };
 }
 
 function queryOf(rawQuery: string): [string, string][] {
-  return rawQuery === '' ? [] : rawQuery.split('&').map((pair) => pair.split('=').map(decodeURIComponent) as [string, string]);
+  return rawQuery === ''
+    ? []
+    : rawQuery.split('&').map((pair) => pair.split('=').map(decodeURIComponent) as [string, string]);
 }
 
 const getObjectExample = wire('GET', '/test.txt', '', {
@@ -37,7 +44,9 @@ test("accepts AWS's example GET Object signature (Authorization header)", () => 
 test('refuses the same request with one header changed after signing', () => {
   const changed = { ...getObjectExample, headers: { ...getObjectExample.headers, range: ['bytes=0-99'] } };
   const claim = readSignatureClaim(changed, [])!;
-  expect(() => verifySignature(changed, [], claim, EMPTY, SECRET)).toThrow(expect.objectContaining({ code: 'SignatureDoesNotMatch' }) as AwsAuthError);
+  expect(() => verifySignature(changed, [], claim, EMPTY, SECRET)).toThrow(
+    expect.objectContaining({ code: 'SignatureDoesNotMatch' }) as AwsAuthError,
+  );
 });
 
 test("accepts AWS's example presigned URL and refuses it with another key", () => {
@@ -59,7 +68,12 @@ describe("AWS's example aws-chunked upload (66560 bytes in 64 KiB chunks)", () =
     scope: '20130524/us-east-1/s3/aws4_request',
     seedSignature: '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9',
   };
-  const chunk = (data: Buffer, signature: string) => Buffer.concat([Buffer.from(`${data.length.toString(16)};chunk-signature=${signature}\r\n`), data, Buffer.from('\r\n')]);
+  const chunk = (data: Buffer, signature: string) =>
+    Buffer.concat([
+      Buffer.from(`${data.length.toString(16)};chunk-signature=${signature}\r\n`),
+      data,
+      Buffer.from('\r\n'),
+    ]);
   const body = (lastSignature: string) =>
     Buffer.concat([
       chunk(Buffer.alloc(65536, 'a'), 'ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648'),
@@ -68,11 +82,17 @@ describe("AWS's example aws-chunked upload (66560 bytes in 64 KiB chunks)", () =
     ]);
 
   test('decodes it with every chunk signature verified', () => {
-    const decoded = decodeAwsChunked(body('b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9'), signing, false);
+    const decoded = decodeAwsChunked(
+      body('b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9'),
+      signing,
+      false,
+    );
     expect(decoded.payload).toEqual(Buffer.alloc(66560, 'a'));
   });
 
   test('refuses it when a chunk signature is wrong', () => {
-    expect(() => decodeAwsChunked(body('0'.repeat(64)), signing, false)).toThrow(expect.objectContaining({ code: 'SignatureDoesNotMatch' }) as AwsAuthError);
+    expect(() => decodeAwsChunked(body('0'.repeat(64)), signing, false)).toThrow(
+      expect.objectContaining({ code: 'SignatureDoesNotMatch' }) as AwsAuthError,
+    );
   });
 });

@@ -3,7 +3,13 @@
  * as AWS documents and answers AWS's error codes, and every issued session is remembered
  * with what the S3 gate needs.
  */
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleCommand,
+  GetCallerIdentityCommand,
+  STSClient,
+  STSServiceException,
+  type AssumeRoleCommandInput,
+} from '@aws-sdk/client-sts';
 import type { Server } from 'node:http';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
 import { newSecretAccessKey } from '../../local/sts/session-store';
@@ -77,9 +83,15 @@ test('AssumeRole issues ASIA credentials for the asked duration and remembers th
 
 test('the issued credentials can call GetCallerIdentity as the assumed role', async () => {
   const { Credentials } = await sts.send(new AssumeRoleCommand(valid));
-  const session = client({ accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! });
+  const session = client({
+    accessKeyId: Credentials!.AccessKeyId!,
+    secretAccessKey: Credentials!.SecretAccessKey!,
+    sessionToken: Credentials!.SessionToken!,
+  });
   try {
-    expect((await session.send(new GetCallerIdentityCommand({}))).Arn).toBe('arn:aws:sts::000000000000:assumed-role/tvm-vending/dave');
+    expect((await session.send(new GetCallerIdentityCommand({}))).Arn).toBe(
+      'arn:aws:sts::000000000000:assumed-role/tvm-vending/dave',
+    );
   } finally {
     session.destroy();
   }
@@ -90,18 +102,42 @@ test.each([
   ['DurationSeconds below 900', { DurationSeconds: 899 }, 'ValidationError'],
   ['DurationSeconds above the one-hour role-chaining limit', { DurationSeconds: 3601 }, 'ValidationError'],
   ['a session policy that is not JSON', { Policy: '{"Version": "2012-10-17", ' }, 'MalformedPolicyDocumentException'],
-  ['a session policy without an Effect', { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Action: '*', Resource: '*' }] }) }, 'MalformedPolicyDocumentException'],
-  ['a session policy over 2048 characters', { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'x'.repeat(2100), Effect: 'Allow', Action: '*', Resource: '*' }] }) }, 'ValidationError'],
+  [
+    'a session policy without an Effect',
+    { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Action: '*', Resource: '*' }] }) },
+    'MalformedPolicyDocumentException',
+  ],
+  [
+    'a session policy over 2048 characters',
+    {
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'x'.repeat(2100), Effect: 'Allow', Action: '*', Resource: '*' }],
+      }),
+    },
+    'ValidationError',
+  ],
   ['a RoleSessionName with a slash', { RoleSessionName: 'dave/evil' }, 'ValidationError'],
   ['a RoleSessionName of one character', { RoleSessionName: 'd' }, 'ValidationError'],
   ['a RoleSessionName over 64 characters', { RoleSessionName: 'd'.repeat(65) }, 'ValidationError'],
   ['a SourceIdentity starting with aws:', { SourceIdentity: 'aws:dave' }, 'ValidationError'],
   ['a SourceIdentity with a space', { SourceIdentity: 'da ve' }, 'ValidationError'],
-  ['duplicate tag keys differing only in case', { Tags: [{ Key: 'username', Value: 'a' }, { Key: 'UserName', Value: 'b' }] }, 'InvalidParameterValue'],
+  [
+    'duplicate tag keys differing only in case',
+    {
+      Tags: [
+        { Key: 'username', Value: 'a' },
+        { Key: 'UserName', Value: 'b' },
+      ],
+    },
+    'InvalidParameterValue',
+  ],
   ['a tag value with a forbidden character', { Tags: [{ Key: 'username', Value: 'da*ve' }] }, 'ValidationError'],
   ['another role', { RoleArn: 'arn:aws:iam::000000000000:role/admin' }, 'AccessDenied'],
 ] as const)('AssumeRole refuses %s', async (_name, change, code) => {
-  expect(await errorCode(sts.send(new AssumeRoleCommand({ ...valid, ...change } as AssumeRoleCommandInput)))).toBe(code);
+  expect(await errorCode(sts.send(new AssumeRoleCommand({ ...valid, ...change } as AssumeRoleCommandInput)))).toBe(
+    code,
+  );
 });
 
 test('AssumeRole refuses an unknown access key and a wrong secret', async () => {
@@ -118,7 +154,11 @@ test('AssumeRole refuses an unknown access key and a wrong secret', async () => 
 
 test('a vended session cannot itself call AssumeRole to widen its rights', async () => {
   const { Credentials } = await sts.send(new AssumeRoleCommand(valid));
-  const session = client({ accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! });
+  const session = client({
+    accessKeyId: Credentials!.AccessKeyId!,
+    secretAccessKey: Credentials!.SecretAccessKey!,
+    sessionToken: Credentials!.SessionToken!,
+  });
   try {
     expect(await errorCode(session.send(new AssumeRoleCommand({ ...valid, Policy: undefined })))).toBe('AccessDenied');
   } finally {

@@ -8,8 +8,13 @@ import { functionsTableGrant } from '../../local/dynamodb/functions-grant';
 import { tableGrantRefusal, type TableGrant } from '../../local/dynamodb/table-grant';
 import { TABLE_LAYOUT } from '../../lambda/adapters/dynamo/table-layout';
 
-const grant: TableGrant = { actions: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], table: 'tvm-local-users', queryIndex: 'sessionsByOwner' };
-const request = (action: string, input: unknown) => tableGrantRefusal(`DynamoDB_20120810.${action}`, Buffer.from(JSON.stringify(input)), grant);
+const grant: TableGrant = {
+  actions: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'],
+  table: 'tvm-local-users',
+  queryIndex: 'sessionsByOwner',
+};
+const request = (action: string, input: unknown) =>
+  tableGrantRefusal(`DynamoDB_20120810.${action}`, Buffer.from(JSON.stringify(input)), grant);
 
 it('allows each granted action on the table, and refuses it on any other table', () => {
   for (const action of grant.actions.filter((name) => name !== 'BatchGetItem')) {
@@ -17,7 +22,9 @@ it('allows each granted action on the table, and refuses it on any other table',
     expect(request(action, { TableName: 'tvm-other' })).toContain(`dynamodb:${action} on resource: table/tvm-other`);
   }
   expect(request('BatchGetItem', { RequestItems: { [grant.table]: { Keys: [] } } })).toBeUndefined();
-  expect(request('BatchGetItem', { RequestItems: { [grant.table]: { Keys: [] }, other: { Keys: [] } } })).toContain('table/other');
+  expect(request('BatchGetItem', { RequestItems: { [grant.table]: { Keys: [] }, other: { Keys: [] } } })).toContain(
+    'table/other',
+  );
   expect(request('BatchGetItem', { RequestItems: {} })).toBeDefined();
 });
 
@@ -25,30 +32,68 @@ it('allows Query on the sessions index only, never on the table', () => {
   expect(request('Query', { TableName: grant.table, IndexName: 'sessionsByOwner' })).toBeUndefined();
   expect(request('Query', { TableName: grant.table })).toContain('dynamodb:Query');
   expect(request('Query', { TableName: grant.table, IndexName: 'another' })).toContain('/index/another');
-  expect(tableGrantRefusal('DynamoDB_20120810.Query', Buffer.from(JSON.stringify({ TableName: grant.table, IndexName: 'sessionsByOwner' })), { ...grant, queryIndex: undefined })).toBeDefined();
+  expect(
+    tableGrantRefusal(
+      'DynamoDB_20120810.Query',
+      Buffer.from(JSON.stringify({ TableName: grant.table, IndexName: 'sessionsByOwner' })),
+      { ...grant, queryIndex: undefined },
+    ),
+  ).toBeDefined();
 });
 
 it('refuses every action it does not list, a missing or foreign target, and a body it cannot read', () => {
-  for (const action of ['Scan', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems', 'DeleteTable', 'CreateTable', 'DescribeTable', 'UpdateTable', 'ExecuteStatement', 'ListTables']) {
+  for (const action of [
+    'Scan',
+    'BatchWriteItem',
+    'TransactWriteItems',
+    'TransactGetItems',
+    'DeleteTable',
+    'CreateTable',
+    'DescribeTable',
+    'UpdateTable',
+    'ExecuteStatement',
+    'ListTables',
+  ]) {
     expect(request(action, { TableName: grant.table })).toBeDefined();
   }
   expect(tableGrantRefusal(undefined, Buffer.from('{}'), grant)).toBeDefined();
-  expect(tableGrantRefusal('DynamoDB_20111205.GetItem', Buffer.from(JSON.stringify({ TableName: grant.table })), grant)).toBeDefined();
+  expect(
+    tableGrantRefusal('DynamoDB_20111205.GetItem', Buffer.from(JSON.stringify({ TableName: grant.table })), grant),
+  ).toBeDefined();
   expect(tableGrantRefusal('DynamoDB_20120810.GetItem', Buffer.from('not json'), grant)).toBeDefined();
 });
 
 it('never allows what it was not granted, whatever the target and body (property)', () => {
-  const actionNames = fc.oneof(fc.constantFrom(...grant.actions, 'Query', 'Scan', 'BatchWriteItem', 'DeleteTable'), fc.string());
+  const actionNames = fc.oneof(
+    fc.constantFrom(...grant.actions, 'Query', 'Scan', 'BatchWriteItem', 'DeleteTable'),
+    fc.string(),
+  );
   fc.assert(
-    fc.property(actionNames, fc.option(fc.string()), fc.option(fc.string()), fc.jsonValue(), (action, table, index, extra) => {
-      const body = Buffer.from(JSON.stringify({ ...(typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? extra : {}), TableName: table ?? undefined, IndexName: index ?? undefined }));
-      const allowed = tableGrantRefusal(`DynamoDB_20120810.${action}`, body, grant) === undefined;
-      if (!allowed) return;
-      const parsed = JSON.parse(body.toString()) as { TableName?: string; IndexName?: string; RequestItems?: Record<string, unknown> };
-      const tables = action === 'BatchGetItem' ? Object.keys(parsed.RequestItems ?? {}) : [parsed.TableName];
-      expect(tables.every((name) => name === grant.table)).toBe(true);
-      expect(action === 'Query' ? parsed.IndexName === grant.queryIndex : grant.actions.includes(action)).toBe(true);
-    }),
+    fc.property(
+      actionNames,
+      fc.option(fc.string()),
+      fc.option(fc.string()),
+      fc.jsonValue(),
+      (action, table, index, extra) => {
+        const body = Buffer.from(
+          JSON.stringify({
+            ...(typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? extra : {}),
+            TableName: table ?? undefined,
+            IndexName: index ?? undefined,
+          }),
+        );
+        const allowed = tableGrantRefusal(`DynamoDB_20120810.${action}`, body, grant) === undefined;
+        if (!allowed) return;
+        const parsed = JSON.parse(body.toString()) as {
+          TableName?: string;
+          IndexName?: string;
+          RequestItems?: Record<string, unknown>;
+        };
+        const tables = action === 'BatchGetItem' ? Object.keys(parsed.RequestItems ?? {}) : [parsed.TableName];
+        expect(tables.every((name) => name === grant.table)).toBe(true);
+        expect(action === 'Query' ? parsed.IndexName === grant.queryIndex : grant.actions.includes(action)).toBe(true);
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -57,7 +102,9 @@ it('is built from the route table the stack grants from', () => {
   // The grant the sandbox gives its functions' key (local/sandbox.ts); the stack's roles get the same actions (lib/tvm-api.ts).
   const built = functionsTableGrant(ROUTES, grant.table);
   expect(built.actions.map((action) => `dynamodb:${action}`)).toEqual(tableActionsFor(ROUTES));
-  expect(built.actions).toEqual(expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']));
+  expect(built.actions).toEqual(
+    expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']),
+  );
   expect(built.actions).not.toContain('Scan');
   expect(built.actions).not.toContain('Query');
   expect(built).toMatchObject({ table: grant.table, queryIndex: TABLE_LAYOUT.sessionsByOwnerIndex.name });

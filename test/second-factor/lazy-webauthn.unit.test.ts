@@ -29,16 +29,26 @@ function loadedWebAuthnModules(entry: string, after?: string): { atLoad: number;
       console.log(JSON.stringify({ atLoad, afterRun: count() }));
     })();
   `;
-  const output = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const output = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   return JSON.parse(output.trim().split('\n').pop() as string) as { atLoad: number; afterRun: number };
 }
 
-it.each(['lambda/handlers/token.ts', 'lambda/handlers/login.ts', 'lambda/handlers/register.ts'])('%s loads without evaluating @simplewebauthn', (entry) => {
-  expect(loadedWebAuthnModules(entry).atLoad).toBe(0);
-});
+it.each(['lambda/handlers/token.ts', 'lambda/handlers/login.ts', 'lambda/handlers/register.ts'])(
+  '%s loads without evaluating @simplewebauthn',
+  (entry) => {
+    expect(loadedWebAuthnModules(entry).atLoad).toBe(0);
+  },
+);
 
 it('the first passkey ceremony loads it', () => {
-  const { atLoad, afterRun } = loadedWebAuthnModules('lambda/handlers/mfa-passkey-options.ts', 'test/support/first-passkey-ceremony.ts');
+  const { atLoad, afterRun } = loadedWebAuthnModules(
+    'lambda/handlers/mfa-passkey-options.ts',
+    'test/support/first-passkey-ceremony.ts',
+  );
   expect(atLoad).toBe(0);
   expect(afterRun).toBeGreaterThan(0);
 });

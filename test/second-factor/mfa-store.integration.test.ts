@@ -37,7 +37,7 @@ describe('a passkey credential id is owned once', () => {
     expect(await store.claimPasskeyId('shared-id', winner, `id-${winner}`)).toBe(false);
   });
 
-  it('another registration\'s release or removal never deletes the owner record; the owner\'s removal does', async () => {
+  it("another registration's release or removal never deletes the owner record; the owner's removal does", async () => {
     const alice = parseUsername('alice');
     const mallory = parseUsername('mallory');
     await store.putPendingPasskey(alice, 'id-alice', { challenge: 'c1', expiresAt: NOW + 60_000 });
@@ -58,7 +58,9 @@ describe('a passkey signature counter only grows', () => {
     await store.putPendingPasskey(carol, 'id-carol', { challenge: 'c2', expiresAt: NOW + 60_000 });
     expect(await store.addPasskey(carol, 'id-carol', 'c2', passkey('carol-key'))).toBe(true);
     expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 0, NOW)).toBe(true);
-    const uses = await Promise.all(Array.from({ length: 6 }, () => store.usePasskey(carol, 'id-carol', 'carol-key', 7, NOW)));
+    const uses = await Promise.all(
+      Array.from({ length: 6 }, () => store.usePasskey(carol, 'id-carol', 'carol-key', 7, NOW)),
+    );
     expect(uses.filter(Boolean)).toHaveLength(1);
     expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 6, NOW)).toBe(false);
     expect(await store.usePasskey(carol, 'id-carol', 'carol-key', 0, NOW)).toBe(false);
@@ -72,7 +74,9 @@ describe('a factor added voids the other pending ceremony', () => {
     const dave = parseUsername('dave');
     await store.putPendingPasskey(dave, 'id-dave', { challenge: 'c3', expiresAt: NOW + 60_000 });
     await store.putPendingTotp(dave, 'id-dave', { secret: 'S1', expiresAt: NOW + 60_000 });
-    expect(await store.confirmTotp(dave, 'id-dave', 'S1', { secret: 'S1', confirmedAt: NOW, lastUsedStep: 1 })).toBe(true);
+    expect(await store.confirmTotp(dave, 'id-dave', 'S1', { secret: 'S1', confirmedAt: NOW, lastUsedStep: 1 })).toBe(
+      true,
+    );
     expect((await store.getFactors(dave))?.pendingPasskey).toBeUndefined();
     expect(await store.addPasskey(dave, 'id-dave', 'c3', passkey('dave-key'))).toBe(false);
     const erin = parseUsername('erin');
@@ -80,7 +84,9 @@ describe('a factor added voids the other pending ceremony', () => {
     await store.putPendingPasskey(erin, 'id-erin', { challenge: 'c4', expiresAt: NOW + 60_000 });
     expect(await store.addPasskey(erin, 'id-erin', 'c4', passkey('erin-key'))).toBe(true);
     expect((await store.getFactors(erin))?.pendingTotp).toBeUndefined();
-    expect(await store.confirmTotp(erin, 'id-erin', 'S2', { secret: 'S2', confirmedAt: NOW, lastUsedStep: 1 })).toBe(false);
+    expect(await store.confirmTotp(erin, 'id-erin', 'S2', { secret: 'S2', confirmedAt: NOW, lastUsedStep: 1 })).toBe(
+      false,
+    );
   });
 });
 
@@ -89,13 +95,24 @@ describe('factor counters', () => {
 
   it('twenty parallel reservations on one counter take exactly five; another scope of the same user is untouched', async () => {
     const bob = parseUsername('bob');
-    const results = await Promise.all(Array.from({ length: 20 }, () => store.tryReserveAttempt(bob, 'unknown-device', limits, NOW, NOW + 900_000, NOW + 30 * DAY)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        store.tryReserveAttempt(bob, 'unknown-device', limits, NOW, NOW + 900_000, NOW + 30 * DAY),
+      ),
+    );
     expect(results.filter((result) => result.reserved)).toHaveLength(5);
-    expect(await store.tryReserveAttempt(bob, 'device:abc', limits, NOW, NOW + 900_000, NOW + 30 * DAY)).toEqual({ reserved: true });
-    expect(await store.tryReserveAttempt(bob, 'session:s1', limits, NOW, NOW + 900_000, NOW + 30 * DAY)).toEqual({ reserved: true });
+    expect(await store.tryReserveAttempt(bob, 'device:abc', limits, NOW, NOW + 900_000, NOW + 30 * DAY)).toEqual({
+      reserved: true,
+    });
+    expect(await store.tryReserveAttempt(bob, 'session:s1', limits, NOW, NOW + 900_000, NOW + 30 * DAY)).toEqual({
+      reserved: true,
+    });
     await store.clearAttempts(bob, 'device:abc');
     const refused = await store.tryReserveAttempt(bob, 'unknown-device', limits, NOW, NOW + 900_000, NOW + 30 * DAY);
-    expect(refused).toEqual({ reserved: false, state: { attempts: 5, consecutive: 5, windowEndsAt: NOW + 900_000, keepUntil: NOW + 30 * DAY } });
+    expect(refused).toEqual({
+      reserved: false,
+      state: { attempts: 5, consecutive: 5, windowEndsAt: NOW + 900_000, keepUntil: NOW + 30 * DAY },
+    });
   });
 
   it('stops at the consecutive ceiling across windows until the counter is forgotten or cleared', async () => {
@@ -105,20 +122,43 @@ describe('factor counters', () => {
     expect((await store.tryReserveAttempt(carol, 'reset', tight, NOW, NOW + 1000, keep)).reserved).toBe(true);
     expect((await store.tryReserveAttempt(carol, 'reset', tight, NOW, NOW + 1000, keep)).reserved).toBe(true);
     // The window ends: a restart carries the consecutive count on.
-    expect(await store.restartAttempts(carol, 'reset', NOW + 1000, NOW + 3000, keep, tight.consecutive, false)).toBe(true);
+    expect(await store.restartAttempts(carol, 'reset', NOW + 1000, NOW + 3000, keep, tight.consecutive, false)).toBe(
+      true,
+    );
     const atCeiling = await store.tryReserveAttempt(carol, 'reset', tight, NOW + 2000, NOW + 4000, keep);
     expect(atCeiling).toMatchObject({ reserved: false, state: { consecutive: 3 } });
-    expect(await store.restartAttempts(carol, 'reset', NOW + 3000, NOW + 5000, keep, tight.consecutive, false)).toBe(false);
+    expect(await store.restartAttempts(carol, 'reset', NOW + 3000, NOW + 5000, keep, tight.consecutive, false)).toBe(
+      false,
+    );
     // Past keepUntil, a fresh restart starts over.
-    expect(await store.restartAttempts(carol, 'reset', NOW + 3000, NOW + 5000, keep, tight.consecutive, true)).toBe(true);
-    expect(await store.tryReserveAttempt(carol, 'reset', tight, NOW + 4000, NOW + 6000, keep)).toEqual({ reserved: true });
+    expect(await store.restartAttempts(carol, 'reset', NOW + 3000, NOW + 5000, keep, tight.consecutive, true)).toBe(
+      true,
+    );
+    expect(await store.tryReserveAttempt(carol, 'reset', tight, NOW + 4000, NOW + 6000, keep)).toEqual({
+      reserved: true,
+    });
   });
 
   it('reads a counter written before the ceiling existed (no consecutive, no keepUntil) as one that lives as long as its window', async () => {
     const documents = DynamoDBDocumentClient.from(dynamo.client);
-    await documents.send(new PutCommand({ TableName: TABLE, Item: { pk: 'USER#dave', sk: 'MFALOCK', attempts: 5, windowEndsAt: NOW + 1000, ttl: 1 } }));
-    const refused = await store.tryReserveAttempt(parseUsername('dave'), 'unknown-device', limits, NOW, NOW + 900_000, NOW + 30 * DAY);
-    expect(refused).toEqual({ reserved: false, state: { attempts: 5, consecutive: 5, windowEndsAt: NOW + 1000, keepUntil: NOW + 1000 } });
+    await documents.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk: 'USER#dave', sk: 'MFALOCK', attempts: 5, windowEndsAt: NOW + 1000, ttl: 1 },
+      }),
+    );
+    const refused = await store.tryReserveAttempt(
+      parseUsername('dave'),
+      'unknown-device',
+      limits,
+      NOW,
+      NOW + 900_000,
+      NOW + 30 * DAY,
+    );
+    expect(refused).toEqual({
+      reserved: false,
+      state: { attempts: 5, consecutive: 5, windowEndsAt: NOW + 1000, keepUntil: NOW + 1000 },
+    });
   });
 });
 
@@ -134,5 +174,9 @@ it('a login challenge keeps the counter its answers are charged to and the trust
     lockoutScope: 'device:0123456789abcdef01234567',
     trustedDeviceHash: 'f'.repeat(64),
   });
-  expect(await challenges.takeChallengeAttempt('h1', 3, NOW)).toMatchObject({ lockoutScope: 'device:0123456789abcdef01234567', trustedDeviceHash: 'f'.repeat(64), attempts: 1 });
+  expect(await challenges.takeChallengeAttempt('h1', 3, NOW)).toMatchObject({
+    lockoutScope: 'device:0123456789abcdef01234567',
+    trustedDeviceHash: 'f'.repeat(64),
+    attempts: 1,
+  });
 });

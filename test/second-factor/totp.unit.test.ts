@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { Secret, TOTP } from 'otpauth';
-import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode, RECOVERY_CODE_COUNT } from '../../lambda/second-factor/recovery-codes';
+import {
+  hashRecoveryCode,
+  newRecoveryCodes,
+  normaliseRecoveryCode,
+  RECOVERY_CODE_COUNT,
+} from '../../lambda/second-factor/recovery-codes';
 import { matchTotp, newTotpSecret, totpCode, totpStep, totpUri } from '../../lambda/second-factor/totp';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -88,9 +93,11 @@ describe('recovery codes', () => {
     expect(normaliseRecoveryCode('ABCD-EFGH-JKMN-PQRS-TVWX-YZ0')).toBeUndefined();
     expect(normaliseRecoveryCode('ABCD-EFGH-JKMN-PQRS-TVWX-YZ0U')).toBeUndefined();
     expect(normaliseRecoveryCode('abcd efgh jkmn pqrs tvwx yzol')).toBe('ABCDEFGHJKMNPQRSTVWXYZ01');
-    fc.assert(fc.property(fc.string(), (raw) => {
-      const normalised = normaliseRecoveryCode(raw);
-      return normalised === undefined || /^[0-9A-HJKMNP-TV-Z]{24}$/.test(normalised);
-    }));
+    fc.assert(
+      fc.property(fc.string(), (raw) => {
+        const normalised = normaliseRecoveryCode(raw);
+        return normalised === undefined || /^[0-9A-HJKMNP-TV-Z]{24}$/.test(normalised);
+      }),
+    );
   });
 });

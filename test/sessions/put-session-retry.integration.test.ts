@@ -50,7 +50,8 @@ describe('against dynalite', () => {
 describe('when the SDK retries a write that went through', () => {
   let documents: AwsClientStub<DynamoDBDocumentClient>;
   const store = new DynamoSessionStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE);
-  const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+  const conditionFailed = () =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
   beforeAll(() => {
     documents = mockClient(DynamoDBDocumentClient);
   });
@@ -61,12 +62,18 @@ describe('when the SDK retries a write that went through', () => {
     documents.on(PutCommand).rejects(conditionFailed());
     documents.on(GetCommand).resolves({ Item: { pk: 'SESSION#h', sk: 'SESSION', ...session('h') } });
     await expect(store.putSession(session('h'))).resolves.toBeUndefined();
-    expect(documents.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({ Key: { pk: 'SESSION#h', sk: 'SESSION' }, ConsistentRead: true });
+    expect(documents.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'SESSION#h', sk: 'SESSION' },
+      ConsistentRead: true,
+    });
   });
 
   it('answers a 503 when the item read back is gone or another session', async () => {
     documents.on(PutCommand).rejects(conditionFailed());
-    documents.on(GetCommand).resolvesOnce({}).resolvesOnce({ Item: { pk: 'SESSION#h', sk: 'SESSION', ...session('h', 'other') } });
+    documents
+      .on(GetCommand)
+      .resolvesOnce({})
+      .resolvesOnce({ Item: { pk: 'SESSION#h', sk: 'SESSION', ...session('h', 'other') } });
     await expect(store.putSession(session('h'))).rejects.toBeInstanceOf(BackendUnavailableError);
     await expect(store.putSession(session('h'))).rejects.toBeInstanceOf(BackendUnavailableError);
   });

@@ -23,7 +23,9 @@ const login = (service: Services, device?: string) =>
 describe('inactivity timeout (ASVS 7.3.1; default 14 days)', () => {
   it('a session unused for 14 days is refused, though its 30-day lifetime has not ended', async () => {
     const { backend, service } = setup();
-    const { session } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+    );
     backend.clock.advance(14 * DAY - 1);
     const other = await login(service);
     backend.clock.advance(1);
@@ -34,7 +36,9 @@ describe('inactivity timeout (ASVS 7.3.1; default 14 days)', () => {
 
   it('each use moves the timeout: a session used every 13 days lives until its absolute lifetime (ASVS 7.3.2)', async () => {
     const { backend, service } = setup();
-    const { session } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+    );
     for (let day = 13; day < 30; day += 13) {
       backend.clock.advance(13 * DAY);
       await expect(service.sessions.token(session.token)).resolves.toBeDefined();
@@ -45,7 +49,9 @@ describe('inactivity timeout (ASVS 7.3.1; default 14 days)', () => {
 
   it('the timeout is configurable (SESSION_IDLE_DAYS)', async () => {
     const { backend, service } = setup({ sessionIdleDays: 1 });
-    const { session } = await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
+    const { session } = await service.accounts.register(
+      parseRegisterRequest({ username: 'alice', password: PASSWORD }),
+    );
     backend.clock.advance(DAY);
     expect(await thrown(service.sessions.token(session.token))).toBeInstanceOf(AuthenticationError);
   });
@@ -56,7 +62,9 @@ describe('inactivity timeout (ASVS 7.3.1; default 14 days)', () => {
     backend.clock.advance(DAY);
     const recent = await login(service, 'phone');
     backend.clock.advance(DAY);
-    expect((await service.sessions.listSessions(recent.session.token)).map((session) => session.device)).toEqual(['phone']);
+    expect((await service.sessions.listSessions(recent.session.token)).map((session) => session.device)).toEqual([
+      'phone',
+    ]);
   });
 });
 
@@ -93,6 +101,8 @@ describe('live sessions per user (ASVS 7.1.1, 7.1.2; default 50)', () => {
     await service.accounts.register(parseRegisterRequest({ username: 'alice', password: PASSWORD }));
     backend.sessions.failNext('listSessions');
     await expect(login(service)).resolves.toBeDefined();
-    expect(backend.log.entries.some((entry) => entry.message.startsWith('Could not end sessions over the cap'))).toBe(true);
+    expect(backend.log.entries.some((entry) => entry.message.startsWith('Could not end sessions over the cap'))).toBe(
+      true,
+    );
   });
 });

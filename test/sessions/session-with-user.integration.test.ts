@@ -51,7 +51,10 @@ describe('getSessionWithUser against dynalite', () => {
     await store.users.createUser(user(name));
     await store.sessions.putSession(session(name, `hash-${name}`));
     const together = await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name));
-    expect(together).toEqual({ session: await store.sessions.getSession(`hash-${name}`), user: await store.users.getUser(parseUsername(name)) });
+    expect(together).toEqual({
+      session: await store.sessions.getSession(`hash-${name}`),
+      user: await store.users.getUser(parseUsername(name)),
+    });
     expect(together.user?.username).toBe(name);
     expect(together.session?.tokenHash).toBe(`hash-${name}`);
   });
@@ -59,10 +62,14 @@ describe('getSessionWithUser against dynalite', () => {
   it('answers the user alone when the session is gone, and the session alone when the user is', async () => {
     const name = fresh('half');
     await store.users.createUser(user(name));
-    expect(await store.sessions.getSessionWithUser(`hash-none-${name}`, parseUsername(name))).toEqual({ user: await store.users.getUser(parseUsername(name)) });
+    expect(await store.sessions.getSessionWithUser(`hash-none-${name}`, parseUsername(name))).toEqual({
+      user: await store.users.getUser(parseUsername(name)),
+    });
     await store.sessions.putSession(session(name, `hash-${name}`));
     const other = parseUsername(fresh('nobody'));
-    expect(await store.sessions.getSessionWithUser(`hash-${name}`, other)).toEqual({ session: await store.sessions.getSession(`hash-${name}`) });
+    expect(await store.sessions.getSessionWithUser(`hash-${name}`, other)).toEqual({
+      session: await store.sessions.getSession(`hash-${name}`),
+    });
   });
 
   it('answers no user for a held (deleted) name, as getUser does', async () => {
@@ -80,7 +87,9 @@ describe('getSessionWithUser against dynalite', () => {
     await store.users.createUser(user(name));
     await store.sessions.putSession(session(name, `hash-${name}`));
     await store.sessions.touchSession(`hash-${name}`, NOW + 5);
-    expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).session?.lastUsedAt).toBe(NOW + 5);
+    expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).session?.lastUsedAt).toBe(
+      NOW + 5,
+    );
   });
 });
 
@@ -101,24 +110,35 @@ describe('getSessionWithUser when DynamoDB leaves keys unprocessed', () => {
   it('asks again for the keys left over and combines the answers', async () => {
     documents
       .on(BatchGetCommand)
-      .resolvesOnce({ Responses: { [TABLE]: [sessionItem] }, UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'USER#alice', sk: 'PROFILE' }], ConsistentRead: true } } })
+      .resolvesOnce({
+        Responses: { [TABLE]: [sessionItem] },
+        UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'USER#alice', sk: 'PROFILE' }], ConsistentRead: true } },
+      })
       .resolvesOnce({ Responses: { [TABLE]: [aliceItem] }, UnprocessedKeys: {} });
     const together = await mocked.getSessionWithUser('h', alice);
     expect(together.user?.username).toBe('alice');
     expect(together.session?.tokenHash).toBe('h');
     const calls = documents.commandCalls(BatchGetCommand);
     expect(calls).toHaveLength(2);
-    expect(calls[1]!.args[0].input.RequestItems?.[TABLE]).toEqual({ Keys: [{ pk: 'USER#alice', sk: 'PROFILE' }], ConsistentRead: true });
+    expect(calls[1]!.args[0].input.RequestItems?.[TABLE]).toEqual({
+      Keys: [{ pk: 'USER#alice', sk: 'PROFILE' }],
+      ConsistentRead: true,
+    });
   });
 
   it('gives up with a 503 after three tries that each leave keys unprocessed', async () => {
-    documents.on(BatchGetCommand).resolves({ Responses: { [TABLE]: [] }, UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'USER#alice', sk: 'PROFILE' }] } } });
+    documents.on(BatchGetCommand).resolves({
+      Responses: { [TABLE]: [] },
+      UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'USER#alice', sk: 'PROFILE' }] } },
+    });
     await expect(mocked.getSessionWithUser('h', alice)).rejects.toBeInstanceOf(BackendUnavailableError);
     expect(documents.commandCalls(BatchGetCommand)).toHaveLength(3);
   });
 
   it('turns a failing call into a 503 that keeps the cause for the logs only', async () => {
-    documents.on(BatchGetCommand).rejects(new Error('ProvisionedThroughputExceededException from dynamodb.eu-west-1.amazonaws.com'));
+    documents
+      .on(BatchGetCommand)
+      .rejects(new Error('ProvisionedThroughputExceededException from dynamodb.eu-west-1.amazonaws.com'));
     const failure = await mocked.getSessionWithUser('h', alice).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(BackendUnavailableError);
     expect((failure as Error).message).not.toContain('amazonaws');

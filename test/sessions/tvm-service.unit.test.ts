@@ -49,7 +49,15 @@ describe('accounts and sessions services on in-memory fakes', () => {
       });
       expect(result.storage).toEqual({ bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' });
       expect(backend.users.all()).toEqual([
-        { username: 'alice', userId: expect.any(String), passwordHash: expect.any(String), createdAt: backend.clock.now(), disabled: false, sessionGeneration: 0, trustedDevices: [{ hash: expect.stringMatching(/^[0-9a-f]{64}$/), seenAt: backend.clock.now() }] },
+        {
+          username: 'alice',
+          userId: expect.any(String),
+          passwordHash: expect.any(String),
+          createdAt: backend.clock.now(),
+          disabled: false,
+          sessionGeneration: 0,
+          trustedDevices: [{ hash: expect.stringMatching(/^[0-9a-f]{64}$/), seenAt: backend.clock.now() }],
+        },
       ]);
     });
 
@@ -116,7 +124,8 @@ describe('accounts and sessions services on in-memory fakes', () => {
       expect(stages).toBe(3);
       expect(backend.issuer.requests).toHaveLength(2);
       expect(backend.audit.events.slice(before).map((event) => event.type)).toEqual(['token_issued']);
-      const stored = () => backend.sessions.all().find((record) => record.tokenHash === hashSessionToken(session.token))!;
+      const stored = () =>
+        backend.sessions.all().find((record) => record.tokenHash === hashSessionToken(session.token))!;
       expect(stored().lastUsedAt).toBe(backend.clock.now());
 
       // A token issued before tokens named their user needs the session first: one stage more.
@@ -135,7 +144,9 @@ describe('accounts and sessions services on in-memory fakes', () => {
       const secret = alice.session.token.slice('alice.'.length);
       await expect(service.sessions.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
       // Even if a record were stored under the hash of "bob.<secret>", it names alice: refused.
-      const aliceSession = backend.sessions.all().find((record) => record.tokenHash === hashSessionToken(alice.session.token))!;
+      const aliceSession = backend.sessions
+        .all()
+        .find((record) => record.tokenHash === hashSessionToken(alice.session.token))!;
       await backend.sessions.putSession({ ...aliceSession, tokenHash: hashSessionToken(`bob.${secret}`) });
       await expect(service.sessions.token(`bob.${secret}`)).rejects.toBeInstanceOf(AuthenticationError);
       await expect(service.sessions.token(alice.session.token)).resolves.toBeDefined();
@@ -205,7 +216,9 @@ describe('accounts and sessions services on in-memory fakes', () => {
 
     it('rule 1: of 10 parallel registrations of one name exactly one wins, and the losers leave no session behind', async () => {
       const { backend, service } = setup();
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => register(service, 'alice', `password ${i}`)));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => register(service, 'alice', `password ${i}`)),
+      );
       const winners = results.filter((r) => r.status === 'fulfilled');
       expect(winners).toHaveLength(1);
       const losers = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
@@ -246,7 +259,8 @@ describe('accounts and sessions services on in-memory fakes', () => {
     it('rule 5: 5 wrong passwords, then the 6th attempt gets TooManyAttemptsError with Retry-After about 900 s', async () => {
       const { service } = setup();
       await register(service);
-      for (let i = 0; i < 5; i++) await expect(login(service, 'alice', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
+      for (let i = 0; i < 5; i++)
+        await expect(login(service, 'alice', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
       const error = await thrown(login(service, 'alice', WRONG));
       expect(error).toBeInstanceOf(TooManyAttemptsError);
       expect((error as TooManyAttemptsError).retryAfterSeconds).toBeGreaterThanOrEqual(899);
@@ -274,7 +288,8 @@ describe('accounts and sessions services on in-memory fakes', () => {
       await register(service);
       for (let i = 0; i < 4; i++) await thrown(login(service, 'alice', WRONG));
       await login(service);
-      for (let i = 0; i < 4; i++) await expect(login(service, 'alice', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
+      for (let i = 0; i < 4; i++)
+        await expect(login(service, 'alice', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
       await expect(login(service)).resolves.toBeDefined();
     });
 
@@ -283,7 +298,8 @@ describe('accounts and sessions services on in-memory fakes', () => {
       await register(service);
       for (let i = 0; i < 5; i++) await thrown(login(service, 'alice', WRONG));
       backend.clock.advance(15 * MINUTE);
-      for (let i = 0; i < 5; i++) await expect(login(service, 'alice', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
+      for (let i = 0; i < 5; i++)
+        await expect(login(service, 'alice', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
       await expect(login(service)).rejects.toBeInstanceOf(TooManyAttemptsError);
     });
 
@@ -299,11 +315,12 @@ describe('accounts and sessions services on in-memory fakes', () => {
 
     it('rule 4 and 5: an unknown username locks after 5 failures exactly like a known one', async () => {
       const { service } = setup();
-      for (let i = 0; i < 5; i++) await expect(login(service, 'mallory', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
+      for (let i = 0; i < 5; i++)
+        await expect(login(service, 'mallory', WRONG)).rejects.toBeInstanceOf(AuthenticationError);
       await expect(login(service, 'mallory', WRONG)).rejects.toBeInstanceOf(TooManyAttemptsError);
     });
 
-    it('rule 5: one user\'s lockout does not lock another', async () => {
+    it("rule 5: one user's lockout does not lock another", async () => {
       const { service } = setup();
       await register(service, 'alice');
       await register(service, 'bob');

@@ -13,7 +13,11 @@ import { synthesiseTvm, type SynthesisedTvm } from './synth';
 process.env.CDK_VALIDATION = 'false';
 
 const installedVersion = (name: string): string =>
-  (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  (
+    JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'node_modules', name, 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 
 /**
  * The SDK asks for the CRT signer only inside a try/catch, for SigV4a, which the TVM never
@@ -32,9 +36,14 @@ beforeAll(() => {
 
 /** The bundle cdk synth wrote for a route's function (its asset folder is named after the S3 key's hash). */
 function bundleOf(routeName: string): string {
-  const fn = routeName === 'deletionWorker' ? tvm.stack.deletionWorker.function : tvm.stack.api.functions.get(routeName as never);
+  const fn =
+    routeName === 'deletionWorker'
+      ? tvm.stack.deletionWorker.function
+      : tvm.stack.api.functions.get(routeName as never);
   if (!fn) throw new Error(`no function for ${routeName}`);
-  const code = tvm.json.Resources[tvm.stack.getLogicalId(fn.node.defaultChild as CfnElement)]?.Properties?.Code as { S3Key: string };
+  const code = tvm.json.Resources[tvm.stack.getLogicalId(fn.node.defaultChild as CfnElement)]?.Properties?.Code as {
+    S3Key: string;
+  };
   return readFileSync(path.join(tvm.app.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
 }
 
@@ -49,7 +58,10 @@ describe.each([...ROUTES.map((route) => route.name), 'deletionWorker'])('the %s 
 
 it('the bundles that vend credentials carry the installed STS client inside', () => {
   for (const route of ROUTES.filter((candidate) => candidate.vendsCredentials)) {
-    expect([route.name, bundleOf(route.name).includes(`"${installedVersion('@aws-sdk/client-sts')}"`)]).toEqual([route.name, true]);
+    expect([route.name, bundleOf(route.name).includes(`"${installedVersion('@aws-sdk/client-sts')}"`)]).toEqual([
+      route.name,
+      true,
+    ]);
   }
 });
 

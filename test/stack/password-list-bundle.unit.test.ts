@@ -13,7 +13,11 @@ describe('the common-password list in the function bundles (issue 14 item 2)', (
       .map((name) => path.join(outdir, name));
     const withList = bundles.filter((dir) => existsSync(path.join(dir, COMMON_PASSWORDS_FILE)));
     expect(withList).toHaveLength(ROUTES.filter((route) => route.setsPassword).length);
-    expect(ROUTES.filter((route) => route.setsPassword).map((route) => route.name).sort()).toEqual(['password', 'passwordReset', 'register']);
+    expect(
+      ROUTES.filter((route) => route.setsPassword)
+        .map((route) => route.name)
+        .sort(),
+    ).toEqual(['password', 'passwordReset', 'register']);
     for (const dir of withList) expect(statSync(path.join(dir, COMMON_PASSWORDS_FILE)).size).toBeGreaterThan(1_000_000);
     expect(bundles.length).toBeGreaterThan(withList.length);
   }, 120_000);

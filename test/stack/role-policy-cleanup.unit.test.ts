@@ -3,7 +3,12 @@
  * policies with tvm-admin's prefix (every page, already-gone ones tolerated) and nothing else;
  * Create and Update change nothing; a failure is reported to CloudFormation, not thrown.
  */
-import { DeleteRolePolicyCommand, IAMClient, ListRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import {
+  DeleteRolePolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { answer, removeInlinePolicies } from '../../lambda/custom-resources/role-policy-cleanup';
@@ -22,7 +27,13 @@ function event(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCusto
     ResourceProperties: { ServiceToken: 'x', RoleName: 'tvm-dev-VendingRole', PolicyNamePrefix: 'tvm-' },
   };
   if (requestType === 'Create') return { ...common, RequestType: 'Create' };
-  if (requestType === 'Update') return { ...common, RequestType: 'Update', PhysicalResourceId: 'tvm-dev-VendingRole', OldResourceProperties: { ServiceToken: 'x' } };
+  if (requestType === 'Update')
+    return {
+      ...common,
+      RequestType: 'Update',
+      PhysicalResourceId: 'tvm-dev-VendingRole',
+      OldResourceProperties: { ServiceToken: 'x' },
+    };
   return { ...common, RequestType: 'Delete', PhysicalResourceId: 'tvm-dev-VendingRole' };
 }
 
@@ -42,7 +53,10 @@ describe('removeInlinePolicies', () => {
       .resolves({ PolicyNames: ['tvm-revoked-users-2', 'other-tool'], IsTruncated: false });
     iamMock.on(DeleteRolePolicyCommand).resolves({});
 
-    await expect(removeInlinePolicies(iam, 'tvm-dev-VendingRole', 'tvm-')).resolves.toEqual(['tvm-revoked-users', 'tvm-revoked-users-2']);
+    await expect(removeInlinePolicies(iam, 'tvm-dev-VendingRole', 'tvm-')).resolves.toEqual([
+      'tvm-revoked-users',
+      'tvm-revoked-users-2',
+    ]);
     expect(iamMock.commandCalls(DeleteRolePolicyCommand).map((call) => call.args[0].input)).toEqual([
       { RoleName: 'tvm-dev-VendingRole', PolicyName: 'tvm-revoked-users' },
       { RoleName: 'tvm-dev-VendingRole', PolicyName: 'tvm-revoked-users-2' },
@@ -62,21 +76,34 @@ describe('removeInlinePolicies', () => {
 });
 
 describe('the custom resource answer', () => {
-  it.each(['Create', 'Update'] as const)('changes nothing on %s and names the role as the physical id', async (requestType) => {
-    const response = await answer(event(requestType), iam);
-    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'tvm-dev-VendingRole', RequestId: 'request-1' });
-    expect(iamMock.calls()).toHaveLength(0);
-  });
+  it.each(['Create', 'Update'] as const)(
+    'changes nothing on %s and names the role as the physical id',
+    async (requestType) => {
+      const response = await answer(event(requestType), iam);
+      expect(response).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: 'tvm-dev-VendingRole',
+        RequestId: 'request-1',
+      });
+      expect(iamMock.calls()).toHaveLength(0);
+    },
+  );
 
   it('removes the prefixed policies on Delete and answers SUCCESS', async () => {
     iamMock.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['FileBucketAccess', 'tvm-revoked-users'] });
     iamMock.on(DeleteRolePolicyCommand).resolves({});
-    await expect(answer(event('Delete'), iam)).resolves.toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'tvm-dev-VendingRole' });
+    await expect(answer(event('Delete'), iam)).resolves.toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'tvm-dev-VendingRole',
+    });
     expect(iamMock.commandCalls(DeleteRolePolicyCommand)).toHaveLength(1);
   });
 
   it('answers FAILED with the error name and no AWS message when IAM refuses', async () => {
-    const refusal = Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/secret-detail is not authorized'), { name: 'AccessDenied' });
+    const refusal = Object.assign(
+      new Error('User: arn:aws:sts::123456789012:assumed-role/secret-detail is not authorized'),
+      { name: 'AccessDenied' },
+    );
     iamMock.on(ListRolePoliciesCommand).rejects(refusal);
     const response = await answer(event('Delete'), iam);
     expect(response.Status).toBe('FAILED');

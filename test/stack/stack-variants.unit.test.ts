@@ -17,7 +17,9 @@ import {
   assertResourceCount,
   staleAcknowledgements,
   synthesiseTvm,
-  unacknowledgedFindings, type SynthesisedTvm } from './synth';
+  unacknowledgedFindings,
+  type SynthesisedTvm,
+} from './synth';
 
 // CDK's built-in CloudFormation schema validation (a WebAssembly engine, slow to start) runs
 // on the CLI synth and in tvm-stack.test.ts; here only the infrastructure varies.
@@ -88,17 +90,72 @@ describe('the waf setting', () => {
               ScopeDownStatement: {
                 OrStatement: {
                   Statements: [
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/register', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/password', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/password/reset', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/totp', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/totp/confirm', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/mfa', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/mfa/passkeys/options', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/passkey/options', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/login/passkey', PositionalConstraint: 'ENDS_WITH' }) }),
-                    Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: '/account', PositionalConstraint: 'ENDS_WITH' }) }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/register',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/login',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/password',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/password/reset',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/mfa/totp',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/mfa/totp/confirm',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/login/mfa',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/mfa/passkeys/options',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/login/passkey/options',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/login/passkey',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
+                    Match.objectLike({
+                      ByteMatchStatement: Match.objectLike({
+                        SearchString: '/account',
+                        PositionalConstraint: 'ENDS_WITH',
+                      }),
+                    }),
                   ],
                 },
               },
@@ -160,18 +217,23 @@ describe('settings from context and props', () => {
     expect(staleAcknowledgements(custom.app)).toEqual([]);
   });
 
-  it('sets every field of the functions\' TvmConfig: each function loads exactly the configured settings, none falls back to a default', () => {
+  it("sets every field of the functions' TvmConfig: each function loads exactly the configured settings, none falls back to a default", () => {
     const expected = resolveSettings(CUSTOM_SETTINGS);
     // The route functions (the stack's clean-up function reads no TvmConfig).
     const functions = Object.values(custom.json.Resources).filter(
-      (resource) => resource.Type === 'AWS::Lambda::Function' && /^TVM (GET|POST|DELETE) \//.test(String(resource.Properties?.Description)),
+      (resource) =>
+        resource.Type === 'AWS::Lambda::Function' &&
+        /^TVM (GET|POST|DELETE) \//.test(String(resource.Properties?.Description)),
     );
     expect(functions).toHaveLength(ROUTES.length);
     for (const fn of functions) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       // References to resources become placeholders; Lambda itself sets AWS_REGION.
       const environment = Object.fromEntries(
-        Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : PLACEHOLDERS[name] ?? 'unresolved']),
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : (PLACEHOLDERS[name] ?? 'unresolved'),
+        ]),
       );
       expect(Object.keys(variables)).toEqual(expect.arrayContaining([...RESOURCE_VARIABLES]));
       const config = loadConfig({ ...environment, AWS_REGION: 'eu-west-1' });
@@ -187,7 +249,9 @@ describe('settings from context and props', () => {
 
   it('passes durations, bcrypt cost and lockout to the functions, props taking precedence over context', () => {
     const routeFunctions = Object.values(
-      custom.template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^TVM (GET|POST|DELETE) /') } }),
+      custom.template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^TVM (GET|POST|DELETE) /') },
+      }),
     );
     expect(routeFunctions).toHaveLength(ROUTES.length);
     for (const routeFunction of routeFunctions) {
@@ -202,7 +266,9 @@ describe('settings from context and props', () => {
 
   it('allows CORS from exactly the configured origins on the bucket', () => {
     assertHasResourceProperties(custom.template, 'AWS::S3::Bucket', {
-      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'] })] },
+      CorsConfiguration: {
+        CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'] })],
+      },
     });
   });
 
@@ -245,10 +311,9 @@ describe('settings validation', () => {
   });
 
   it('accepts allowedOrigins as a JSON array from -c, as the docs say', () => {
-    expect(resolveSettings({ allowedOrigins: '["https://app.example.com", "https://admin.example.com"]' }).allowedOrigins).toEqual([
-      'https://app.example.com',
-      'https://admin.example.com',
-    ]);
+    expect(
+      resolveSettings({ allowedOrigins: '["https://app.example.com", "https://admin.example.com"]' }).allowedOrigins,
+    ).toEqual(['https://app.example.com', 'https://admin.example.com']);
     expect(() => resolveSettings({ allowedOrigins: '["https://app.example.com"' })).toThrow(/not valid JSON/);
   });
 

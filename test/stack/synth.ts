@@ -40,7 +40,9 @@ export interface TemplateJson {
  * Synthesises the app with cdk-nag on; synthesis throws if cdk-nag reports an
  * unacknowledged error. `bundle: false` skips esbuild (for variants whose code is the same).
  */
-export function synthesiseTvm(options: { settings?: TvmSettingsInput; context?: Record<string, unknown>; bundle?: boolean } = {}): SynthesisedTvm {
+export function synthesiseTvm(
+  options: { settings?: TvmSettingsInput; context?: Record<string, unknown>; bundle?: boolean } = {},
+): SynthesisedTvm {
   const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
   if (options.bundle === false) context['aws:cdk:bundling-stacks'] = [];
   const { app, stack } = createTvmApp({ appProps: { context }, settings: options.settings ?? {} });
@@ -59,7 +61,8 @@ export function logicalIds(json: TemplateJson, type: string, prefix = ''): strin
 /** The one logical ID of a type with a prefix; fails the test when there is not exactly one. */
 export function onlyLogicalId(json: TemplateJson, type: string, prefix = ''): string {
   const ids = logicalIds(json, type, prefix);
-  if (ids.length !== 1) throw new Error(`Expected one ${type} starting with "${prefix}", found ${ids.length}: ${ids.join(', ')}`);
+  if (ids.length !== 1)
+    throw new Error(`Expected one ${type} starting with "${prefix}", found ${ids.length}: ${ids.join(', ')}`);
   return ids[0] as string;
 }
 
@@ -70,7 +73,9 @@ export function onlyLogicalId(json: TemplateJson, type: string, prefix = ''): st
 export function unacknowledgedFindings(scope: IConstruct): string[] {
   const report = new AwsSolutionsChecks().validateScope(scope);
   return report.violations.flatMap((violation) =>
-    violation.violatingResources.map((found) => `${violation.ruleName} at ${found.resourceLogicalId ?? found.constructPath ?? '?'}`),
+    violation.violatingResources.map(
+      (found) => `${violation.ruleName} at ${found.resourceLogicalId ?? found.constructPath ?? '?'}`,
+    ),
   );
 }
 
@@ -104,9 +109,11 @@ export function staleAcknowledgements(scope: IConstruct): string[] {
   const pack = new AwsSolutionsChecks();
   // cdk-nag has no public switch for this; its private check is replaced on this one instance.
   (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
-  const findings = pack.validateScope(scope).violations.flatMap((violation) =>
-    violation.violatingResources.map((found) => ({ rule: violation.ruleName, path: found.constructPath ?? '' })),
-  );
+  const findings = pack
+    .validateScope(scope)
+    .violations.flatMap((violation) =>
+      violation.violatingResources.map((found) => ({ rule: violation.ruleName, path: found.constructPath ?? '' })),
+    );
   const stale: string[] = [];
   for (const construct of scope.node.findAll()) {
     for (const entry of construct.node.metadata) {
@@ -116,7 +123,9 @@ export function staleAcknowledgements(scope: IConstruct): string[] {
         // Only cdk-nag's; the CDK acknowledges some of its own template checks (e.g. W3045).
         if (!rule.startsWith('AwsSolutions-')) continue;
         const at = construct.node.path;
-        const covers = findings.some((finding) => finding.rule === rule && (finding.path === at || finding.path.startsWith(`${at}/`)));
+        const covers = findings.some(
+          (finding) => finding.rule === rule && (finding.path === at || finding.path.startsWith(`${at}/`)),
+        );
         if (!covers) stale.push(`${rule} at ${at}`);
       }
     }

@@ -11,7 +11,13 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { CLI_MANAGED_POLICY_PREFIX, REVOKED_USERS_POLICY_NAME } from '../../policies';
 import { API_STAGE_NAME } from '../../lib/tvm-api';
-import { assertHasResourceProperties, onlyLogicalId, synthesiseTvm, type SynthesisedTvm, type TemplateJson } from './synth';
+import {
+  assertHasResourceProperties,
+  onlyLogicalId,
+  synthesiseTvm,
+  type SynthesisedTvm,
+  type TemplateJson,
+} from './synth';
 
 process.env.CDK_VALIDATION = 'false';
 
@@ -56,7 +62,11 @@ function vendingRoleId({ stack }: SynthesisedTvm): string {
 }
 
 function retainedTypes(json: TemplateJson): Set<string> {
-  return new Set(Object.values(json.Resources).filter((resource) => resource.DeletionPolicy === 'Retain').map((resource) => resource.Type));
+  return new Set(
+    Object.values(json.Resources)
+      .filter((resource) => resource.DeletionPolicy === 'Retain')
+      .map((resource) => resource.Type),
+  );
 }
 
 const stages: [string, () => SynthesisedTvm][] = [];
@@ -102,7 +112,9 @@ describe('a prod stack', () => {
   });
 
   it('keeps each bucket policy with its bucket, so what stays behind still refuses plain HTTP', () => {
-    for (const [id, resource] of Object.entries(prod.json.Resources).filter(([, r]) => r.Type === 'AWS::S3::BucketPolicy')) {
+    for (const [id, resource] of Object.entries(prod.json.Resources).filter(
+      ([, r]) => r.Type === 'AWS::S3::BucketPolicy',
+    )) {
       expect([id, resource.DeletionPolicy]).toEqual([id, 'Retain']);
     }
   });
@@ -130,10 +142,18 @@ describe.each(stages)('the %s stack, on deletion of the vending role', (_stage, 
     const { json } = get();
     const cleanupRole = onlyLogicalId(json, 'AWS::IAM::Role', 'VendingRoleCleanup');
     const policies = Object.values(json.Resources).filter(
-      (resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties?.Roles) === JSON.stringify([{ Ref: cleanupRole }]),
+      (resource) =>
+        resource.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(resource.Properties?.Roles) === JSON.stringify([{ Ref: cleanupRole }]),
     );
-    const statements = policies.flatMap((policy) => (policy.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
-    const iamStatements = statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('iam:')));
+    const statements = policies.flatMap(
+      (policy) =>
+        (policy.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+          .Statement,
+    );
+    const iamStatements = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('iam:')),
+    );
     expect(iamStatements).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
@@ -141,16 +161,24 @@ describe.each(stages)('the %s stack, on deletion of the vending role', (_stage, 
         Resource: { 'Fn::GetAtt': [vendingRoleId(get()), 'Arn'] },
       }),
     ]);
-    const otherActions = statements.filter((statement) => !iamStatements.includes(statement)).flatMap((statement) => [statement.Action].flat());
+    const otherActions = statements
+      .filter((statement) => !iamStatements.includes(statement))
+      .flatMap((statement) => [statement.Action].flat());
     expect(new Set(otherActions)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents']));
   });
 
   it("never lets the prefix match a policy the stack itself puts on the vending role, and covers tvm-admin's", () => {
     const { json } = get();
     const vendingRole = vendingRoleId(get());
-    const inline = ((json.Resources[vendingRole]?.Properties?.Policies ?? []) as { PolicyName: string }[]).map((policy) => policy.PolicyName);
+    const inline = ((json.Resources[vendingRole]?.Properties?.Policies ?? []) as { PolicyName: string }[]).map(
+      (policy) => policy.PolicyName,
+    );
     const attached = Object.values(json.Resources)
-      .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties?.Roles).includes(`"${vendingRole}"`))
+      .filter(
+        (resource) =>
+          resource.Type === 'AWS::IAM::Policy' &&
+          JSON.stringify(resource.Properties?.Roles).includes(`"${vendingRole}"`),
+      )
       .map((resource) => resource.Properties?.PolicyName as string);
     expect(inline).toEqual(['FileBucketAccess']);
     for (const name of [...inline, ...attached]) expect(name.startsWith(CLI_MANAGED_POLICY_PREFIX)).toBe(false);

@@ -19,7 +19,10 @@ import {
   assertResourceCount,
   staleAcknowledgements,
   synthesiseTvm,
-  unacknowledgedFindings, type SynthesisedTvm, type TemplateJson } from './synth';
+  unacknowledgedFindings,
+  type SynthesisedTvm,
+  type TemplateJson,
+} from './synth';
 
 expect.addSnapshotSerializer(maskAssetHashes);
 
@@ -34,7 +37,10 @@ function idOf(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(element);
 }
 
-function resource(json: TemplateJson, id: string): { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string } {
+function resource(
+  json: TemplateJson,
+  id: string,
+): { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string } {
   const found = json.Resources[id];
   if (!found) throw new Error(`No resource ${id}`);
   return { ...found, Properties: found.Properties ?? {} };
@@ -77,8 +83,11 @@ function withLiteralBucketArn(value: unknown, bucketId: string, literalArn: stri
     const object = value as Record<string, unknown>;
     if (JSON.stringify(object) === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] })) return literalArn;
     const join = object['Fn::Join'] as [string, unknown[]] | undefined;
-    if (join) return (join[1].map((part) => withLiteralBucketArn(part, bucketId, literalArn)) as string[]).join(join[0]);
-    return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, withLiteralBucketArn(item, bucketId, literalArn)]));
+    if (join)
+      return (join[1].map((part) => withLiteralBucketArn(part, bucketId, literalArn)) as string[]).join(join[0]);
+    return Object.fromEntries(
+      Object.entries(object).map(([key, item]) => [key, withLiteralBucketArn(item, bucketId, literalArn)]),
+    );
   }
   return value;
 }
@@ -152,16 +161,27 @@ describe('the synthesised TVM stack', () => {
         DestinationBucketName: { Ref: logBucketId },
         LogFilePrefix: 'file-bucket/',
       });
-      expect(resource(tvm.json, logBucketId).Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicPolicy: true });
+      expect(resource(tvm.json, logBucketId).Properties.PublicAccessBlockConfiguration).toMatchObject({
+        BlockPublicPolicy: true,
+      });
       assertHasResourceProperties(tvm.template, 'AWS::S3::BucketPolicy', {
         Bucket: { Ref: logBucketId },
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
       });
     });
 
     it('allows CORS from the configured origins', () => {
       expect(resource(tvm.json, idOf(tvm.stack.fileBucket.bucket)).Properties.CorsConfiguration).toEqual({
-        CorsRules: [expect.objectContaining({ AllowedOrigins: ['*'], AllowedMethods: expect.arrayContaining(['GET', 'PUT', 'DELETE']) })],
+        CorsRules: [
+          expect.objectContaining({
+            AllowedOrigins: ['*'],
+            AllowedMethods: expect.arrayContaining(['GET', 'PUT', 'DELETE']),
+          }),
+        ],
       });
     });
 
@@ -253,9 +273,14 @@ describe('the synthesised TVM stack', () => {
       const vendingRoleId = idOf(tvm.stack.api.vendingFunctionsRole);
       for (const [, roleId] of roles()) {
         const routes = ROUTES.filter((route) => route.vendsCredentials === (roleId === vendingRoleId));
-        const dynamo = allowStatementsOf(tvm.json, roleId).filter((statement) => asList(statement.Action).some((a) => a.startsWith('dynamodb:')));
-        const expected: unknown[] = [{ Sid: 'UserTable', Effect: 'Allow', Action: tableActionsFor(routes), Resource: tableArn }];
-        if (queriesSessionIndex(routes)) expected.push({ Sid: 'SessionsByOwnerIndex', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn });
+        const dynamo = allowStatementsOf(tvm.json, roleId).filter((statement) =>
+          asList(statement.Action).some((a) => a.startsWith('dynamodb:')),
+        );
+        const expected: unknown[] = [
+          { Sid: 'UserTable', Effect: 'Allow', Action: tableActionsFor(routes), Resource: tableArn },
+        ];
+        if (queriesSessionIndex(routes))
+          expected.push({ Sid: 'SessionsByOwnerIndex', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn });
         expect(dynamo).toEqual(expected);
         expect(dynamo.flatMap((statement) => asList(statement.Action))).not.toContain('dynamodb:Scan');
       }
@@ -263,19 +288,28 @@ describe('the synthesised TVM stack', () => {
 
     it('let only the vending functions’ role call AssumeRole, TagSession and SetSourceIdentity, on the vending role alone', () => {
       const stsOf = (roleId: string) =>
-        allowStatementsOf(tvm.json, roleId).filter((statement) => asList(statement.Action).some((a) => a.startsWith('sts:')));
+        allowStatementsOf(tvm.json, roleId).filter((statement) =>
+          asList(statement.Action).some((a) => a.startsWith('sts:')),
+        );
       expect(stsOf(idOf(tvm.stack.api.vendingFunctionsRole))).toEqual([
-        { Effect: 'Allow', Action: [...VENDING_ACTIONS].sort(), Resource: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: [...VENDING_ACTIONS].sort(),
+          Resource: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
+        },
       ]);
       expect(stsOf(idOf(tvm.stack.api.sessionFunctionsRole))).toEqual([]);
     });
 
     it('write logs only to their own functions’ log groups', () => {
       for (const [, roleId] of roles()) {
-        const logs = allowStatementsOf(tvm.json, roleId).filter((statement) => asList(statement.Action).some((a) => a.startsWith('logs:')));
+        const logs = allowStatementsOf(tvm.json, roleId).filter((statement) =>
+          asList(statement.Action).some((a) => a.startsWith('logs:')),
+        );
         expect(logs).toHaveLength(1);
         expect(asList(logs[0]?.Action ?? [])).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-        for (const arn of [logs[0]?.Resource].flat()) expect(arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionLogs/), 'Arn'] });
+        for (const arn of [logs[0]?.Resource].flat())
+          expect(arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionLogs/), 'Arn'] });
       }
     });
   });
@@ -308,7 +342,9 @@ describe('the synthesised TVM stack', () => {
 
     it('get their configuration from the constructs, and never set AWS_REGION', () => {
       for (const fn of tvm.stack.api.functions.values()) {
-        const variables = (resource(tvm.json, idOf(fn)).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        const variables = (
+          resource(tvm.json, idOf(fn)).Properties.Environment as { Variables: Record<string, unknown> }
+        ).Variables;
         expect(variables).toEqual({
           TABLE_NAME: { Ref: idOf(tvm.stack.userTable.table) },
           BUCKET_NAME: { Ref: idOf(tvm.stack.fileBucket.bucket) },
@@ -332,7 +368,9 @@ describe('the synthesised TVM stack', () => {
       for (const route of ROUTES) {
         const fn = tvm.stack.api.functions.get(route.name);
         if (!fn) throw new Error(`no function for ${route.name}`);
-        const roleId = route.vendsCredentials ? idOf(tvm.stack.api.vendingFunctionsRole) : idOf(tvm.stack.api.sessionFunctionsRole);
+        const roleId = route.vendsCredentials
+          ? idOf(tvm.stack.api.vendingFunctionsRole)
+          : idOf(tvm.stack.api.sessionFunctionsRole);
         expect(resource(tvm.json, idOf(fn)).Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
       }
     });
@@ -383,9 +421,24 @@ describe('the synthesised TVM stack', () => {
         );
       for (const route of ROUTES) expect(methodOf(route.name)?.Properties?.RequestValidatorId).toBeDefined();
       const withBody = ROUTES.flatMap((route) => (route.body ? [{ name: route.name, body: route.body }] : []));
-      expect(withBody.map((route) => route.name)).toEqual(['register', 'login', 'password', 'passwordReset', 'totpStart', 'totpConfirm', 'totpRemove', 'loginMfa', 'passkeyOptions', 'passkeyAdd', 'passkeyLogin', 'accountDelete']);
+      expect(withBody.map((route) => route.name)).toEqual([
+        'register',
+        'login',
+        'password',
+        'passwordReset',
+        'totpStart',
+        'totpConfirm',
+        'totpRemove',
+        'loginMfa',
+        'passkeyOptions',
+        'passkeyAdd',
+        'passkeyLogin',
+        'accountDelete',
+      ]);
       for (const route of withBody) {
-        const modelId = (methodOf(route.name)?.Properties?.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
+        const modelId =
+          (methodOf(route.name)?.Properties?.RequestModels as Record<string, { Ref: string }>)['application/json']
+            ?.Ref ?? '';
         // CloudFormation spells the CDK's `schema` key `$schema`.
         const { schema, ...expected } = toApiGatewaySchema(route.name, route.body);
         expect(resource(tvm.json, modelId).Properties.Schema).toEqual({ $schema: schema, ...expected });
@@ -398,7 +451,9 @@ describe('the synthesised TVM stack', () => {
       const bearer = ROUTES.filter((route) => route.auth === 'bearer');
       expect(bearer.length).toBeGreaterThan(0);
       for (const route of bearer) {
-        expect(methodOf(route.name)?.Properties?.RequestParameters).toEqual({ 'method.request.header.Authorization': true });
+        expect(methodOf(route.name)?.Properties?.RequestParameters).toEqual({
+          'method.request.header.Authorization': true,
+        });
       }
     });
 
@@ -421,7 +476,9 @@ describe('the synthesised TVM stack', () => {
       });
       const format = (stage?.Properties?.AccessLogSetting as { Format: string }).Format;
       // Fill the placeholders as API Gateway would (messageString arrives quoted) and parse it.
-      const line = format.replace('$context.error.messageString', '"Invalid request body"').replace(/\$context\.[a-zA-Z.]+/g, 'x');
+      const line = format
+        .replace('$context.error.messageString', '"Invalid request body"')
+        .replace(/\$context\.[a-zA-Z.]+/g, 'x');
       expect(JSON.parse(line)).toMatchObject({ requestId: 'x', status: 'x', ip: 'x', error: 'Invalid request body' });
       expect(format).not.toMatch(/header|authorization/i);
     });
@@ -461,22 +518,36 @@ describe('the synthesised TVM stack', () => {
       expect(statement('UserTable')).toEqual({
         Sid: 'UserTable',
         Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Action: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
         Resource: tableArn,
       });
-      expect(statement('SessionsByOwnerIndex')).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/sessionsByOwner']] } });
+      expect(statement('SessionsByOwnerIndex')).toMatchObject({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [tableArn, '/index/sessionsByOwner']] },
+      });
       expect(statement('VendingRoleCutOffList')).toMatchObject({
         Action: ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
         Resource: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
       });
-      expect(statement('FileBucketListings')).toMatchObject({ Action: ['s3:ListBucketMultipartUploads', 's3:ListBucketVersions'], Resource: bucketArn });
+      expect(statement('FileBucketListings')).toMatchObject({
+        Action: ['s3:ListBucketMultipartUploads', 's3:ListBucketVersions'],
+        Resource: bucketArn,
+      });
       expect(statement('FileBucketPurge')).toMatchObject({
         Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
       });
       const actions = allowStatementsOf(tvm.json, roleId()).flatMap((granted) => asList(granted.Action));
       // It never reads or writes a file, never vends, and has no other IAM right.
-      expect(actions.filter((action) => /^(s3:(Get|Put)|sts:|iam:(?!(Get|Put|Delete)RolePolicy$))/.test(action))).toEqual([]);
+      expect(
+        actions.filter((action) => /^(s3:(Get|Put)|sts:|iam:(?!(Get|Put|Delete)RolePolicy$))/.test(action)),
+      ).toEqual([]);
       expect(resource(tvm.json, roleId()).Properties.ManagedPolicyArns).toBeUndefined();
     });
 
@@ -490,14 +561,22 @@ describe('the synthesised TVM stack', () => {
       });
       const rule = resource(tvm.json, idOf(tvm.stack.deletionWorker.schedule)).Properties;
       expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
-      expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [idOf(tvm.stack.deletionWorker.function), 'Arn'] } })]);
+      expect(rule.Targets).toEqual([
+        expect.objectContaining({ Arn: { 'Fn::GetAtt': [idOf(tvm.stack.deletionWorker.function), 'Arn'] } }),
+      ]);
       const logging = fn.LoggingConfig as { LogGroup: { Ref: string } };
       expect(resource(tvm.json, logging.LogGroup.Ref).Properties.RetentionInDays).toBe(90);
     });
   });
 
   it('outputs the API URL, bucket name, table name, region and vending role ARN', () => {
-    expect(Object.keys(tvm.json.Outputs ?? {}).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName', 'VendingRoleArn']);
+    expect(Object.keys(tvm.json.Outputs ?? {}).sort()).toEqual([
+      'ApiUrl',
+      'BucketName',
+      'Region',
+      'TableName',
+      'VendingRoleArn',
+    ]);
     expect(tvm.json.Outputs?.Region?.Value).toEqual({ Ref: 'AWS::Region' });
   });
 });
@@ -511,7 +590,9 @@ describe('texts that name routes come from the route table', () => {
   function acknowledgement(construct: IConstruct, rule: string): string {
     for (const entry of construct.node.metadata) {
       if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-      const found = Object.entries(entry.data as Record<string, string>).find(([id]) => id.endsWith(`::${rule}`) || id === rule);
+      const found = Object.entries(entry.data as Record<string, string>).find(
+        ([id]) => id.endsWith(`::${rule}`) || id === rule,
+      );
       if (found) return found[1];
     }
     throw new Error(`${construct.node.path} acknowledges no ${rule}`);

@@ -13,10 +13,19 @@ export type BatchGetRequestItems = Record<string, { readonly Keys: readonly Item
  * Answers every table's keys with the items `lookup` finds (missing ones left out, as
  * DynamoDB does), and nothing unprocessed.
  */
-export function answerBatchGet(requestItems: BatchGetRequestItems, lookup: (key: ItemKey) => Record<string, unknown> | undefined) {
+export function answerBatchGet(
+  requestItems: BatchGetRequestItems,
+  lookup: (key: ItemKey) => Record<string, unknown> | undefined,
+) {
   return {
     Responses: Object.fromEntries(
-      Object.entries(requestItems).map(([table, { Keys }]) => [table, Keys.flatMap((key) => { const found = lookup(key); return found ? [found] : []; })]),
+      Object.entries(requestItems).map(([table, { Keys }]) => [
+        table,
+        Keys.flatMap((key) => {
+          const found = lookup(key);
+          return found ? [found] : [];
+        }),
+      ]),
     ),
     UnprocessedKeys: {},
   };

@@ -19,7 +19,9 @@ function newestMtimeMs(dir: string): number {
 
 function builtMtimeMs(): number {
   try {
-    return Math.min(...['index.cjs', 'index.mjs', 'types/index.d.ts'].map((file) => statSync(join(PACKAGE, 'dist', file)).mtimeMs));
+    return Math.min(
+      ...['index.cjs', 'index.mjs', 'types/index.d.ts'].map((file) => statSync(join(PACKAGE, 'dist', file)).mtimeMs),
+    );
   } catch {
     return 0;
   }

@@ -4,5 +4,9 @@ import { passkeyRegistrationOptions } from '../../lambda/second-factor/passkeys'
 import { parseUsername } from '../../lambda/accounts/username';
 
 export async function run(): Promise<void> {
-  await passkeyRegistrationOptions({ id: 'localhost', origins: ['http://localhost:3000'] }, { username: parseUsername('alice'), userId: 'user-1' }, []);
+  await passkeyRegistrationOptions(
+    { id: 'localhost', origins: ['http://localhost:3000'] },
+    { username: parseUsername('alice'), userId: 'user-1' },
+    [],
+  );
 }

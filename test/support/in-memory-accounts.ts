@@ -8,7 +8,12 @@
  * inside one. Failures can be injected per method with `failNext`. For tests only.
  */
 import { BackendUnavailableError, UsernameTakenError } from '../../lambda/platform/errors';
-import { UNKNOWN_DEVICE_SCOPE, type LockoutScope, type LockoutState, type ReserveResult } from '../../lambda/accounts/lockout';
+import {
+  UNKNOWN_DEVICE_SCOPE,
+  type LockoutScope,
+  type LockoutState,
+  type ReserveResult,
+} from '../../lambda/accounts/lockout';
 import type { LockoutStore, ResetCodeStore, UserChanges, UserRecord, UserStore } from '../../lambda/accounts/ports';
 import type { Username } from '../../lambda/accounts/username';
 import { Faults, roundTrip, waitFor, type FakeOptions } from './in-memory-platform';
@@ -36,7 +41,8 @@ export class InMemoryUserStore implements UserStore {
   async createUser(user: UserRecord): Promise<void> {
     await this.faults.enter('createUser', this.calls, this.wait);
     const heldUntil = this.holds.get(user.username);
-    if (this.users.has(user.username) || (heldUntil !== undefined && heldUntil >= user.createdAt)) throw new UsernameTakenError();
+    if (this.users.has(user.username) || (heldUntil !== undefined && heldUntil >= user.createdAt))
+      throw new UsernameTakenError();
     this.holds.delete(user.username);
     this.users.set(user.username, { ...user });
   }
@@ -55,7 +61,11 @@ export class InMemoryUserStore implements UserStore {
     if (changes.sessionGeneration && user.sessionGeneration !== changes.sessionGeneration.from) return undefined;
     if (changes.ifPasswordHash !== undefined && user.passwordHash !== changes.ifPasswordHash) return undefined;
     if (changes.cutOffAt !== undefined && (user.cutOffAt ?? 0) > changes.cutOffAt) return undefined;
-    if (changes.ifTrustedDevices !== undefined && !sameDevicesAsRead(user.trustedDevices, changes.ifTrustedDevices.list)) return undefined;
+    if (
+      changes.ifTrustedDevices !== undefined &&
+      !sameDevicesAsRead(user.trustedDevices, changes.ifTrustedDevices.list)
+    )
+      return undefined;
     const updated: UserRecord = {
       ...user,
       ...(changes.passwordHash !== undefined ? { passwordHash: changes.passwordHash } : {}),
@@ -133,14 +143,23 @@ export class InMemoryLockoutStore implements LockoutStore {
     this.faults.failNext(method, error);
   }
 
-  async tryReserve(username: Username, threshold: number, now: number, expiresAt: number, scope?: LockoutScope): Promise<ReserveResult> {
+  async tryReserve(
+    username: Username,
+    threshold: number,
+    now: number,
+    expiresAt: number,
+    scope?: LockoutScope,
+  ): Promise<ReserveResult> {
     await this.faults.enter('tryReserve', this.calls, this.wait);
     const key = counterKey(username, scope);
     const item = this.counters.get(key);
     // In DynamoDB a comparison with a missing attribute is false, so an item without attempts is refused.
     const open =
       item === undefined ||
-      (item.attempts !== undefined && item.attempts < threshold && item.expiresAt > now && item.lockedUntil === undefined);
+      (item.attempts !== undefined &&
+        item.attempts < threshold &&
+        item.expiresAt > now &&
+        item.lockedUntil === undefined);
     if (open) {
       const attempts = (item?.attempts ?? 0) + 1;
       this.counters.set(key, { ...item, attempts, expiresAt });
@@ -149,7 +168,12 @@ export class InMemoryLockoutStore implements LockoutStore {
     return { reserved: false, state: this.state(username, scope) };
   }
 
-  async restart(username: Username, seen: LockoutState | undefined, expiresAt: number, scope?: LockoutScope): Promise<boolean> {
+  async restart(
+    username: Username,
+    seen: LockoutState | undefined,
+    expiresAt: number,
+    scope?: LockoutScope,
+  ): Promise<boolean> {
     await this.faults.enter('restart', this.calls, this.wait);
     // The adapter puts `seen` into ExpressionAttributeValues; the document client refuses to
     // marshal NaN or Infinity, and the adapter maps that to a 503.

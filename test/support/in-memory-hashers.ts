@@ -78,4 +78,3 @@ export class CountingHasher implements PasswordHasher {
     return this.calls.verify + this.calls.verifyAgainstDummy;
   }
 }
-

@@ -4,7 +4,18 @@
  * in one synchronous step after a yield, so parallel callers interleave as over a network.
  */
 import type { LockoutScope } from '../../lambda/accounts/lockout';
-import type { ChallengeRecord, ChallengeStore, FactorAttemptLimits, FactorAttemptResult, FactorAttemptState, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../lambda/second-factor/ports';
+import type {
+  ChallengeRecord,
+  ChallengeStore,
+  FactorAttemptLimits,
+  FactorAttemptResult,
+  FactorAttemptState,
+  FactorRecord,
+  FactorStore,
+  PasskeyRecord,
+  PendingTotp,
+  TotpFactor,
+} from '../../lambda/second-factor/ports';
 import type { Username } from '../../lambda/accounts/username';
 
 const roundTrip = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -26,16 +37,27 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
   async putPendingTotp(username: Username, userId: string, pendingTotp: PendingTotp): Promise<void> {
     await roundTrip();
     const record = this.records.get(username);
-    const base: FactorRecord = record?.userId === userId ? record : { username, userId, recoveryCodeHashes: [], passkeys: [] };
+    const base: FactorRecord =
+      record?.userId === userId ? record : { username, userId, recoveryCodeHashes: [], passkeys: [] };
     this.records.set(username, { ...base, pendingTotp });
   }
 
-  async confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+  async confirmTotp(
+    username: Username,
+    userId: string,
+    pendingSecret: string,
+    totp: TotpFactor,
+    recoveryCodeHashes?: readonly string[],
+  ): Promise<boolean> {
     await roundTrip();
     const record = this.records.get(username);
     if (record?.userId !== userId || record.pendingTotp?.secret !== pendingSecret || record.totp) return false;
     const { pendingTotp: _, pendingPasskey: __, ...rest } = record;
-    this.records.set(username, { ...rest, totp, ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
+    this.records.set(username, {
+      ...rest,
+      totp,
+      ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}),
+    });
     return true;
   }
 
@@ -51,7 +73,10 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     await roundTrip();
     const record = this.records.get(username);
     if (record?.userId !== userId || !record.recoveryCodeHashes.includes(codeHash)) return false;
-    this.records.set(username, { ...record, recoveryCodeHashes: record.recoveryCodeHashes.filter((hash) => hash !== codeHash) });
+    this.records.set(username, {
+      ...record,
+      recoveryCodeHashes: record.recoveryCodeHashes.filter((hash) => hash !== codeHash),
+    });
     return true;
   }
 
@@ -64,19 +89,39 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     return true;
   }
 
-  async putPendingPasskey(username: Username, userId: string, pendingPasskey: { challenge: string; expiresAt: number }): Promise<void> {
+  async putPendingPasskey(
+    username: Username,
+    userId: string,
+    pendingPasskey: { challenge: string; expiresAt: number },
+  ): Promise<void> {
     await roundTrip();
     const record = this.records.get(username);
-    const base: FactorRecord = record?.userId === userId ? record : { username, userId, recoveryCodeHashes: [], passkeys: [] };
+    const base: FactorRecord =
+      record?.userId === userId ? record : { username, userId, recoveryCodeHashes: [], passkeys: [] };
     this.records.set(username, { ...base, pendingPasskey });
   }
 
-  async addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+  async addPasskey(
+    username: Username,
+    userId: string,
+    challenge: string,
+    passkey: PasskeyRecord,
+    recoveryCodeHashes?: readonly string[],
+  ): Promise<boolean> {
     await roundTrip();
     const record = this.records.get(username);
-    if (record?.userId !== userId || record.pendingPasskey?.challenge !== challenge || record.passkeys.some((known) => known.id === passkey.id)) return false;
+    if (
+      record?.userId !== userId ||
+      record.pendingPasskey?.challenge !== challenge ||
+      record.passkeys.some((known) => known.id === passkey.id)
+    )
+      return false;
     const { pendingPasskey: _, pendingTotp: __, ...rest } = record;
-    this.records.set(username, { ...rest, passkeys: [...rest.passkeys, passkey], ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}) });
+    this.records.set(username, {
+      ...rest,
+      passkeys: [...rest.passkeys, passkey],
+      ...(recoveryCodeHashes ? { recoveryCodeHashes: [...recoveryCodeHashes] } : {}),
+    });
     return true;
   }
 
@@ -97,16 +142,33 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
     return this.owners.get(passkeyId);
   }
 
-  async usePasskey(username: Username, userId: string, passkeyId: string, counter: number, at: number): Promise<boolean> {
+  async usePasskey(
+    username: Username,
+    userId: string,
+    passkeyId: string,
+    counter: number,
+    at: number,
+  ): Promise<boolean> {
     await roundTrip();
     const record = this.records.get(username);
     const stored = record?.passkeys.find((passkey) => passkey.id === passkeyId);
-    if (record?.userId !== userId || !stored || !(stored.counter < counter || (stored.counter === 0 && counter === 0))) return false;
-    this.records.set(username, { ...record, passkeys: record.passkeys.map((passkey) => (passkey.id === passkeyId ? { ...passkey, counter, lastUsedAt: at } : passkey)) });
+    if (record?.userId !== userId || !stored || !(stored.counter < counter || (stored.counter === 0 && counter === 0)))
+      return false;
+    this.records.set(username, {
+      ...record,
+      passkeys: record.passkeys.map((passkey) =>
+        passkey.id === passkeyId ? { ...passkey, counter, lastUsedAt: at } : passkey,
+      ),
+    });
     return true;
   }
 
-  async removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
+  async removePasskey(
+    username: Username,
+    userId: string,
+    passkeyId: string,
+    withRecoveryCodes: boolean,
+  ): Promise<boolean> {
     await roundTrip();
     const record = this.records.get(username);
     if (record?.userId !== userId || !record.passkeys.some((passkey) => passkey.id === passkeyId)) return false;
@@ -122,12 +184,20 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
   async deleteFactors(username: Username): Promise<void> {
     await roundTrip();
     const record = this.records.get(username);
-    for (const passkey of record?.passkeys ?? []) if (this.owners.get(passkey.id)?.userId === record?.userId) this.owners.delete(passkey.id);
+    for (const passkey of record?.passkeys ?? [])
+      if (this.owners.get(passkey.id)?.userId === record?.userId) this.owners.delete(passkey.id);
     this.records.delete(username);
     for (const scope of ['unknown-device', 'reset']) this.attempts.delete(`${username} ${scope}`);
   }
 
-  async tryReserveAttempt(username: Username, scope: LockoutScope, limits: FactorAttemptLimits, now: number, windowEndsAt: number, keepUntil: number): Promise<FactorAttemptResult> {
+  async tryReserveAttempt(
+    username: Username,
+    scope: LockoutScope,
+    limits: FactorAttemptLimits,
+    now: number,
+    windowEndsAt: number,
+    keepUntil: number,
+  ): Promise<FactorAttemptResult> {
     await roundTrip();
     const key = `${username} ${scope}`;
     const item = this.attempts.get(key);
@@ -135,14 +205,27 @@ export class InMemoryMfaStore implements FactorStore, ChallengeStore {
       this.attempts.set(key, { attempts: 1, windowEndsAt, consecutive: 1, keepUntil });
       return { reserved: true };
     }
-    if (item.attempts < limits.perWindow && item.windowEndsAt > now && item.keepUntil > now && item.consecutive < limits.consecutive) {
+    if (
+      item.attempts < limits.perWindow &&
+      item.windowEndsAt > now &&
+      item.keepUntil > now &&
+      item.consecutive < limits.consecutive
+    ) {
       this.attempts.set(key, { ...item, attempts: item.attempts + 1, consecutive: item.consecutive + 1, keepUntil });
       return { reserved: true };
     }
     return { reserved: false, state: { ...item } };
   }
 
-  async restartAttempts(username: Username, scope: LockoutScope, seenWindowEndsAt: number, windowEndsAt: number, keepUntil: number, consecutiveLimit: number, fresh: boolean): Promise<boolean> {
+  async restartAttempts(
+    username: Username,
+    scope: LockoutScope,
+    seenWindowEndsAt: number,
+    windowEndsAt: number,
+    keepUntil: number,
+    consecutiveLimit: number,
+    fresh: boolean,
+  ): Promise<boolean> {
     await roundTrip();
     const key = `${username} ${scope}`;
     const item = this.attempts.get(key);

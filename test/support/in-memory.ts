@@ -101,14 +101,22 @@ export function inMemoryBackend(
 }
 
 /** A login that must open a session: its result, or a failure if a second factor was asked for instead. */
-export async function loginSession(services: Pick<Services, 'sessions'>, request: LoginRequest, origin?: Parameters<Services['sessions']['login']>[1]): Promise<SessionResult> {
+export async function loginSession(
+  services: Pick<Services, 'sessions'>,
+  request: LoginRequest,
+  origin?: Parameters<Services['sessions']['login']>[1],
+): Promise<SessionResult> {
   const outcome = await services.sessions.login(request, origin);
   if (outcome.kind !== 'session') throw new Error('expected a session, got a second-factor challenge');
   return outcome.result;
 }
 
 /** A login that must stop at its second factor: the challenge, or a failure if a session was opened. */
-export async function loginChallenge(services: Pick<Services, 'sessions'>, request: LoginRequest, origin?: Parameters<Services['sessions']['login']>[1]): Promise<MfaChallengeResult> {
+export async function loginChallenge(
+  services: Pick<Services, 'sessions'>,
+  request: LoginRequest,
+  origin?: Parameters<Services['sessions']['login']>[1],
+): Promise<MfaChallengeResult> {
   const outcome = await services.sessions.login(request, origin);
   if (outcome.kind !== 'second-factor-required') throw new Error('expected a second-factor challenge, got a session');
   return outcome.result;

@@ -21,7 +21,10 @@ export interface PausableProxy {
  * line, as an HTTP reverse proxy does (the sandbox API answers only its own Host names);
  * leave it off for SigV4-signed traffic, whose signature covers the Host the client sent.
  */
-export async function startPausableProxy(target: string, options: { rewriteHost?: boolean } = {}): Promise<PausableProxy> {
+export async function startPausableProxy(
+  target: string,
+  options: { rewriteHost?: boolean } = {},
+): Promise<PausableProxy> {
   const { hostname, port: targetPort, host: targetHost } = new URL(target);
   const sockets = new Set<Socket>();
   let accepted = 0;
@@ -42,7 +45,13 @@ export async function startPausableProxy(target: string, options: { rewriteHost?
           ? new Transform({
               transform(chunk: Buffer, _encoding, done) {
                 // Header lines only ever start a line; the API's JSON bodies hold no line breaks.
-                done(null, Buffer.from(chunk.toString('latin1').replace(/^host: [^\r\n]*\r$/gim, `host: ${targetHost}\r`), 'latin1'));
+                done(
+                  null,
+                  Buffer.from(
+                    chunk.toString('latin1').replace(/^host: [^\r\n]*\r$/gim, `host: ${targetHost}\r`),
+                    'latin1',
+                  ),
+                );
               },
             })
           : undefined;

@@ -9,13 +9,32 @@ import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { bucketArn, renderSessionPolicy, renderVendingRolePolicy, serialiseSessionPolicy } from '../../lambda/credentials/policy';
+import {
+  bucketArn,
+  renderSessionPolicy,
+  renderVendingRolePolicy,
+  serialiseSessionPolicy,
+} from '../../lambda/credentials/policy';
 import { parseUsername } from '../../lambda/accounts/username';
 import { SANDBOX_BUCKET, SANDBOX_VENDING_ROLE_ARN, SANDBOX_VENDING_ROLE_ID, assumedRoleArn } from '../../local/names';
 import { startS3Emulator, type S3Emulator } from '../../local/s3/emulator/supervisor';
 import { startS3Gate, type ForwardedRequest, type S3Gate } from '../../local/s3/gate';
-import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, SessionStore, type StsSession } from '../../local/sts/session-store';
-import { canonicalRequest, credentialScope, parseQuery, sha256Hex, signingKey, signString, type SignatureClaim } from '../../local/shared/sigv4';
+import {
+  newSecretAccessKey,
+  newSessionToken,
+  newTemporaryAccessKeyId,
+  SessionStore,
+  type StsSession,
+} from '../../local/sts/session-store';
+import {
+  canonicalRequest,
+  credentialScope,
+  parseQuery,
+  sha256Hex,
+  signingKey,
+  signString,
+  type SignatureClaim,
+} from '../../local/shared/sigv4';
 import { formatAmzDate } from '../../local/shared/sigv4-claim';
 
 /** An HTTP answer read off the socket. */
@@ -55,7 +74,12 @@ export interface GateHarness {
 /** Sends one request on a fresh connection and reads the whole answer. */
 export function sendRaw(port: number, request: RawRequest): Promise<RawAnswer> {
   const body = request.body ?? Buffer.alloc(0);
-  const headerLines = Object.entries({ host: `127.0.0.1:${port}`, ...request.headers, 'content-length': String(body.length), connection: 'close' })
+  const headerLines = Object.entries({
+    host: `127.0.0.1:${port}`,
+    ...request.headers,
+    'content-length': String(body.length),
+    connection: 'close',
+  })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   return new Promise((resolve, reject) => {
@@ -66,7 +90,10 @@ export function sendRaw(port: number, request: RawRequest): Promise<RawAnswer> {
     socket.on('end', () => {
       const all = Buffer.concat(chunks);
       const split = all.indexOf('\r\n\r\n');
-      const head = all.subarray(0, split === -1 ? all.length : split).toString('latin1').split('\r\n');
+      const head = all
+        .subarray(0, split === -1 ? all.length : split)
+        .toString('latin1')
+        .split('\r\n');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head[0] ?? '')?.[1] ?? 0);
       const headers: Record<string, string> = {};
       for (const line of head.slice(1)) {
@@ -77,7 +104,12 @@ export function sendRaw(port: number, request: RawRequest): Promise<RawAnswer> {
       if (headers['transfer-encoding'] === 'chunked') payload = dechunk(payload);
       resolve({ status, headers, body: payload });
     });
-    socket.write(Buffer.concat([Buffer.from(`${request.method} ${request.target} HTTP/1.1\r\n${headerLines}\r\n`, 'latin1'), body]));
+    socket.write(
+      Buffer.concat([
+        Buffer.from(`${request.method} ${request.target} HTTP/1.1\r\n${headerLines}\r\n`, 'latin1'),
+        body,
+      ]),
+    );
   });
 }
 
@@ -105,7 +137,9 @@ function sign(session: StsSession, port: number, request: RawRequest, body: Buff
     'x-amz-content-sha256': sha256Hex(body),
     'x-amz-security-token': session.sessionToken,
   };
-  const signedHeaders = Object.keys(headers).map((name) => name.toLowerCase()).sort();
+  const signedHeaders = Object.keys(headers)
+    .map((name) => name.toLowerCase())
+    .sort();
   const claim: SignatureClaim = {
     kind: 'header',
     accessKeyId: session.accessKeyId,
@@ -121,7 +155,12 @@ function sign(session: StsSession, port: number, request: RawRequest, body: Buff
   const rawQuery = queryStart === -1 ? '' : request.target.slice(queryStart + 1);
   let signature = '0'.repeat(64);
   try {
-    const wire = { method: request.method, rawPath, rawQuery, headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), [value]])) };
+    const wire = {
+      method: request.method,
+      rawPath,
+      rawQuery,
+      headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), [value]])),
+    };
     const canonical = canonicalRequest(wire, parseQuery(rawQuery), claim, sha256Hex(body));
     const stringToSign = ['AWS4-HMAC-SHA256', amzDate, credentialScope(claim), sha256Hex(canonical)].join('\n');
     signature = signString(signingKey(session.secretAccessKey, claim.scopeDate, 'us-east-1', 's3'), stringToSign);
@@ -178,15 +217,31 @@ export async function startGateHarness(root: string): Promise<GateHarness> {
     },
     sendSigned: (session, request) => {
       const body = request.body ?? Buffer.alloc(0);
-      return sendRaw(port, { ...request, headers: { ...sign(session, port, request, body), ...request.unsignedHeaders }, body });
+      return sendRaw(port, {
+        ...request,
+        headers: { ...sign(session, port, request, body), ...request.unsignedHeaders },
+        body,
+      });
     },
     seed: (key, body) =>
       new Promise((resolve, reject) => {
         const path = `/${SANDBOX_BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`;
-        const put = request({ socketPath: emulator.socketPath, method: 'PUT', path, headers: { host: 'localhost', 'content-length': String(Buffer.byteLength(body)) } }, (answer) => {
-          answer.resume();
-          answer.on('end', () => (answer.statusCode === 200 ? resolve() : reject(new Error(`seeding ${key}: the emulator answered ${answer.statusCode}`))));
-        });
+        const put = request(
+          {
+            socketPath: emulator.socketPath,
+            method: 'PUT',
+            path,
+            headers: { host: 'localhost', 'content-length': String(Buffer.byteLength(body)) },
+          },
+          (answer) => {
+            answer.resume();
+            answer.on('end', () =>
+              answer.statusCode === 200
+                ? resolve()
+                : reject(new Error(`seeding ${key}: the emulator answered ${answer.statusCode}`)),
+            );
+          },
+        );
         put.on('error', reject);
         put.end(body);
       }),

@@ -66,13 +66,30 @@ export class SoftAuthenticator {
     const attested = Buffer.concat([Buffer.alloc(16), idLength, credentialId, this.coseKey()]);
     // User present, user verified, attested credential data included.
     const authData = this.authData(rpId, 0x01 | 0x04 | 0x40, attested);
-    const attestationObject = Buffer.concat([Buffer.from([0xa3]), cborText('fmt'), cborText('none'), cborText('attStmt'), Buffer.from([0xa0]), cborText('authData'), cborBytes(authData)]);
-    const clientDataJSON = JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin, crossOrigin: false });
+    const attestationObject = Buffer.concat([
+      Buffer.from([0xa3]),
+      cborText('fmt'),
+      cborText('none'),
+      cborText('attStmt'),
+      Buffer.from([0xa0]),
+      cborText('authData'),
+      cborBytes(authData),
+    ]);
+    const clientDataJSON = JSON.stringify({
+      type: 'webauthn.create',
+      challenge: options.challenge,
+      origin,
+      crossOrigin: false,
+    });
     return {
       id: this.id,
       rawId: this.id,
       type: 'public-key',
-      response: { clientDataJSON: Buffer.from(clientDataJSON).toString('base64url'), attestationObject: attestationObject.toString('base64url'), transports: ['internal'] },
+      response: {
+        clientDataJSON: Buffer.from(clientDataJSON).toString('base64url'),
+        attestationObject: attestationObject.toString('base64url'),
+        transports: ['internal'],
+      },
       clientExtensionResults: {},
     };
   }
@@ -81,7 +98,11 @@ export class SoftAuthenticator {
    * The answer of `navigator.credentials.get` to `challenge` (as JSON), signed by this key,
    * claiming `as.id` (default its own id) and `as.userHandle` (the UTF-8 of a userId) if given.
    */
-  assert(challenge: string, origin: string, as: { id?: string; userHandle?: string; userVerified?: boolean; rpId?: string } = {}): object {
+  assert(
+    challenge: string,
+    origin: string,
+    as: { id?: string; userHandle?: string; userVerified?: boolean; rpId?: string } = {},
+  ): object {
     if (!this.withoutCounter) this.counter += 1;
     const rpId = as.rpId ?? new URL(origin).hostname;
     const authData = this.authData(rpId, 0x01 | (as.userVerified === false ? 0 : 0x04));

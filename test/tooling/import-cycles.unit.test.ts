@@ -11,7 +11,14 @@ import ts from 'typescript';
 const ROOT = resolve(__dirname, '../..');
 const SCANNED = ['lambda', 'lib', 'local', 'admin', 'web', 'packages/client/src'];
 /** The domain: pure logic and its ports, tested without mocks. */
-const DOMAIN = ['lambda/accounts', 'lambda/sessions', 'lambda/credentials', 'lambda/second-factor', 'lambda/platform', 'lambda/contract'];
+const DOMAIN = [
+  'lambda/accounts',
+  'lambda/sessions',
+  'lambda/credentials',
+  'lambda/second-factor',
+  'lambda/platform',
+  'lambda/contract',
+];
 const FORBIDDEN_IN_DOMAIN = ['lambda/adapters', 'lambda/handlers'];
 
 const posix = (path: string) => path.split(sep).join('/');
@@ -126,8 +133,11 @@ describe('the import graph of lambda/, lib/, local/, admin/, web/ and packages/c
     const offences: string[] = [];
     for (const module of modules.values()) {
       if (!DOMAIN.some((folder) => inFolder(module.file, folder))) continue;
-      for (const target of module.imports) if (FORBIDDEN_IN_DOMAIN.some((folder) => inFolder(target, folder))) offences.push(`${module.file} imports ${target}`);
-      for (const name of module.packages) if (name.startsWith('@aws-sdk/')) offences.push(`${module.file} imports ${name}`);
+      for (const target of module.imports)
+        if (FORBIDDEN_IN_DOMAIN.some((folder) => inFolder(target, folder)))
+          offences.push(`${module.file} imports ${target}`);
+      for (const name of module.packages)
+        if (name.startsWith('@aws-sdk/')) offences.push(`${module.file} imports ${name}`);
     }
     expect(offences).toEqual([]);
     // Each domain folder exists, so the rule is not vacuous.

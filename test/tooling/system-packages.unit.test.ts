@@ -21,7 +21,8 @@ test('without root, stops with one line naming the exact command to run', () => 
   const plan = planSystemPackages([CHROMIUM, RCLONE], () => false, { isRoot: false, hasApt: true });
   expect(plan).toEqual({
     action: 'refuse',
-    message: 'The tests need Debian packages that are missing: chromium rclone. Run: sudo apt-get update && sudo apt-get install -y chromium rclone',
+    message:
+      'The tests need Debian packages that are missing: chromium rclone. Run: sudo apt-get update && sudo apt-get install -y chromium rclone',
   });
 });
 

@@ -26,7 +26,9 @@ function tiersOf(file: string): string[] {
 }
 
 /** Every `*.test.ts` under test/, as paths relative to test/. */
-const testFiles = (readdirSync(TEST, { recursive: true }) as string[]).filter((name) => name.endsWith('.test.ts')).sort();
+const testFiles = (readdirSync(TEST, { recursive: true }) as string[])
+  .filter((name) => name.endsWith('.test.ts'))
+  .sort();
 
 describe('the test layout', () => {
   it('has the five tiers as jest projects', () => {

@@ -40,7 +40,14 @@ function workflow(name: string): Workflow {
 }
 
 function runCommands(flow: Workflow): string[] {
-  return Object.values(flow.jobs).flatMap((job) => job.steps.flatMap((step) => (step.run ?? '').split('\n').map((line) => line.trim()).filter(Boolean)));
+  return Object.values(flow.jobs).flatMap((job) =>
+    job.steps.flatMap((step) =>
+      (step.run ?? '')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean),
+    ),
+  );
 }
 
 /** The shell lines of the fenced `sh` blocks of a Markdown file, comments dropped. */
@@ -60,12 +67,17 @@ describe('the workflows', () => {
     expect(validate(path.join(ROOT, '.github', 'workflows', file))).toEqual({ code: 0, output: '' });
   });
 
-  it.each(['ci.yml', 'deploy.yml', 'release.yml'])('%s pins every action to a full commit SHA, its release named beside it', (file) => {
-    // A tag can be moved to other code; a commit cannot. The comment keeps it readable and updatable.
-    const lines = read(`.github/workflows/${file}`).split('\n').filter((line) => /^\s*(-\s+)?uses:/.test(line));
-    expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
-  });
+  it.each(['ci.yml', 'deploy.yml', 'release.yml'])(
+    '%s pins every action to a full commit SHA, its release named beside it',
+    (file) => {
+      // A tag can be moved to other code; a commit cannot. The comment keeps it readable and updatable.
+      const lines = read(`.github/workflows/${file}`)
+        .split('\n')
+        .filter((line) => /^\s*(-\s+)?uses:/.test(line));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+    },
+  );
 
   it('action-validator refuses a broken workflow (negative control)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tvm-workflow-'));
@@ -100,7 +112,9 @@ describe('ci.yml', () => {
   });
 
   it('uploads the synthesised template as an artifact, even when a step failed', () => {
-    const upload = Object.values(ci.jobs).flatMap((job) => job.steps).find((step) => step.uses?.startsWith('actions/upload-artifact@'));
+    const upload = Object.values(ci.jobs)
+      .flatMap((job) => job.steps)
+      .find((step) => step.uses?.startsWith('actions/upload-artifact@'));
     expect(upload?.with?.path).toContain('cdk.out/*.template.json');
     expect(upload).toMatchObject({ if: 'always()' });
   });
@@ -134,17 +148,34 @@ describe('deploy.yml', () => {
       './bin/tvm-admin.cjs smoke --stack "tvm-$TVM_STAGE" --region "$AWS_REGION"',
     ]);
     const documented = documentedCommands('docs/deploying.md');
-    expect(documented.some((line) => line.startsWith('npm run cdk -- deploy') && line.includes('--outputs-file cdk-outputs.json'))).toBe(true);
+    expect(
+      documented.some(
+        (line) => line.startsWith('npm run cdk -- deploy') && line.includes('--outputs-file cdk-outputs.json'),
+      ),
+    ).toBe(true);
     expect(documented.some((line) => line.startsWith('./bin/tvm-admin.cjs smoke --stack tvm-'))).toBe(true);
   });
 });
 
 describe('the documented deploy role', () => {
-  const blocks = [...read('docs/deploying.md').matchAll(/```json\n([\s\S]*?)```/g)].map(([, body]) => JSON.parse((body ?? '').replace(/^ {3}/gm, '')) as {
-    Statement: { Effect: string; Action: string | string[]; Principal?: unknown; Condition?: Record<string, Record<string, string>>; Resource?: string | string[] }[];
-  });
-  const trust = blocks.find((document) => document.Statement.some((statement) => statement.Action === 'sts:AssumeRoleWithWebIdentity'));
-  const permissions = blocks.find((document) => document.Statement.some((statement) => statement.Action === 'cloudformation:DescribeStacks'));
+  const blocks = [...read('docs/deploying.md').matchAll(/```json\n([\s\S]*?)```/g)].map(
+    ([, body]) =>
+      JSON.parse((body ?? '').replace(/^ {3}/gm, '')) as {
+        Statement: {
+          Effect: string;
+          Action: string | string[];
+          Principal?: unknown;
+          Condition?: Record<string, Record<string, string>>;
+          Resource?: string | string[];
+        }[];
+      },
+  );
+  const trust = blocks.find((document) =>
+    document.Statement.some((statement) => statement.Action === 'sts:AssumeRoleWithWebIdentity'),
+  );
+  const permissions = blocks.find((document) =>
+    document.Statement.some((statement) => statement.Action === 'cloudformation:DescribeStacks'),
+  );
 
   it('trusts GitHub OIDC tokens of one repository on main only, with exact matches', () => {
     expect(trust?.Statement).toEqual([
@@ -183,13 +214,19 @@ describe('release.yml', () => {
     expect(jobs.map((job) => job.permissions)).toEqual([{ contents: 'read', 'id-token': 'write' }]);
   });
 
-  it('checks the tag against the client\'s version, tests, then publishes packages/client with provenance, publicly', () => {
+  it("checks the tag against the client's version, tests, then publishes packages/client with provenance, publicly", () => {
     const commands = runCommands(release);
-    expect(commands[0]).toBe('test "$GITHUB_REF_NAME" = "v$(node -p "require(\'./packages/client/package.json\').version")"');
-    expect(commands.indexOf('npm ci --no-audit --no-fund')).toBeLessThan(commands.indexOf('npx jest --selectProjects unit test/client'));
+    expect(commands[0]).toBe(
+      'test "$GITHUB_REF_NAME" = "v$(node -p "require(\'./packages/client/package.json\').version")"',
+    );
+    expect(commands.indexOf('npm ci --no-audit --no-fund')).toBeLessThan(
+      commands.indexOf('npx jest --selectProjects unit test/client'),
+    );
     expect(commands.at(-1)).toBe('npm publish --provenance --access public');
     const publish = steps.at(-1) as Step & { 'working-directory'?: string };
     expect(publish['working-directory']).toBe('packages/client');
-    expect(steps.find((step) => step.uses?.startsWith('actions/setup-node@'))?.with).toMatchObject({ 'registry-url': 'https://registry.npmjs.org' });
+    expect(steps.find((step) => step.uses?.startsWith('actions/setup-node@'))?.with).toMatchObject({
+      'registry-url': 'https://registry.npmjs.org',
+    });
   });
 });

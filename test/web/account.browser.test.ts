@@ -4,7 +4,14 @@
  * next person logs in in the same tab; the sessions list (end one, end all others, with the
  * step-up), a password change, redeeming an operator's reset code, and deleting one's account.
  */
-import { MemorySessionStore, TvmClient, TvmMfa, LoginRequiredError, InvalidCredentialsError, SecondFactorRequiredError } from '@serverless-tvm/client';
+import {
+  MemorySessionStore,
+  TvmClient,
+  TvmMfa,
+  LoginRequiredError,
+  InvalidCredentialsError,
+  SecondFactorRequiredError,
+} from '@serverless-tvm/client';
 import { totpCode, totpStep } from '../../lambda/second-factor/totp';
 import {
   logOutOf,
@@ -36,7 +43,11 @@ afterAll(async () => {
 
 /** The page's whole DOM and the values of its inputs, as one text. */
 async function pageText(): Promise<string> {
-  return app.page.evaluate(() => document.documentElement.outerHTML + [...document.querySelectorAll('input')].map((input) => input.value).join('\n'));
+  return app.page.evaluate(
+    () =>
+      document.documentElement.outerHTML +
+      [...document.querySelectorAll('input')].map((input) => input.value).join('\n'),
+  );
 }
 
 /** The access key ids that signed the S3 requests made while `act` ran. */
@@ -79,7 +90,9 @@ describe('logout forgets the person', () => {
       await page.getByRole('button', { name: 'Create folder' }).click();
       await page.getByRole('button', { name: 'Open folder secret-diary' }).click();
       await page.locator('#breadcrumbs [aria-current]').filter({ hasText: 'secret-diary' }).waitFor();
-      await page.getByLabel('Choose files to upload').setInputFiles([{ name: 'ski-trip-2026.txt', mimeType: 'text/plain', buffer: Buffer.from('the ski trip') }]);
+      await page
+        .getByLabel('Choose files to upload')
+        .setInputFiles([{ name: 'ski-trip-2026.txt', mimeType: 'text/plain', buffer: Buffer.from('the ski trip') }]);
       await page.locator('#upload-list li[data-name="secret-diary/ski-trip-2026.txt"][data-state="done"]').waitFor();
       await page.getByRole('button', { name: 'Show my sessions' }).click();
       await page.locator('#session-list li').first().waitFor();
@@ -113,12 +126,16 @@ describe('logout forgets the person', () => {
 });
 
 describe('the account card', () => {
-  it('lists dave\'s sessions and ends another device\'s after his password; that device is then refused', async () => {
+  it("lists dave's sessions and ends another device's after his password; that device is then refused", async () => {
     const phone = await otherDevice(dave, 'phone');
     await app.page.getByRole('button', { name: 'Refresh the list' }).click();
     await app.page.locator('#session-list li').nth(1).waitFor();
-    expect(await app.page.locator('#session-list li[data-current="true"]').textContent()).toMatch(/\(this browser\) · signed in /);
-    expect(await app.page.locator('#session-list li[data-current="false"]').textContent()).toMatch(/^phone · signed in/);
+    expect(await app.page.locator('#session-list li[data-current="true"]').textContent()).toMatch(
+      /\(this browser\) · signed in /,
+    );
+    expect(await app.page.locator('#session-list li[data-current="false"]').textContent()).toMatch(
+      /^phone · signed in/,
+    );
 
     await app.page.getByRole('button', { name: /^End the session of phone/ }).click();
     // Dave has no second factor: the step-up asks for his password, and for no code.
@@ -160,7 +177,7 @@ describe('the account card', () => {
     }
   });
 
-  it('changes dave\'s password: the new one logs in, the old one no longer does, and this tab stays signed in', async () => {
+  it("changes dave's password: the new one logs in, the old one no longer does, and this tab stays signed in", async () => {
     const newPassword = 'a brand new passphrase for dave';
     expect(await app.page.locator('#password-code').isVisible()).toBe(false);
     await app.page.getByLabel('Old password').fill(dave.password);
@@ -177,7 +194,7 @@ describe('the account card', () => {
     dave.password = newPassword;
   });
 
-  it('redeems an operator\'s reset code on the login screen and logs dave in with the new password', async () => {
+  it("redeems an operator's reset code on the login screen and logs dave in with the new password", async () => {
     const issued = await operator(app, ['reset-code', dave.username]);
     expect(issued.code).toBe(0);
     const code = /Reset code for dave: (\S+)/.exec(issued.out)?.[1] ?? '';
@@ -205,7 +222,7 @@ describe('the account card', () => {
     dave.password = newPassword;
   });
 
-  it('deletes dave\'s account after his password, then forgets him; the server refuses his password and, once the worker ran, holds his name', async () => {
+  it("deletes dave's account after his password, then forgets him; the server refuses his password and, once the worker ran, holds his name", async () => {
     const sent = await requestsTo('/account', async () => {
       const questions: string[] = [];
       app.page.once('dialog', (dialog) => {
@@ -218,7 +235,9 @@ describe('the account card', () => {
       expect(questions).toEqual(['Delete your account and all your files for good?']);
     });
     expect(sent).toEqual([{ method: 'DELETE', body: { currentPassword: dave.password }, status: 202 }]);
-    expect(await app.page.locator('#status').textContent()).toMatch(/^Your account is being deleted\. It is gone for good by /);
+    expect(await app.page.locator('#status').textContent()).toMatch(
+      /^Your account is being deleted\. It is gone for good by /,
+    );
     expect(await app.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)).toBeNull();
     expect(await pageText()).not.toContain('dave');
     await expectDeletedOnServer(dave);
@@ -226,12 +245,23 @@ describe('the account card', () => {
 });
 
 /** The requests the page sent to an API path while `act` ran: method, JSON body and the status it got. */
-async function requestsTo(path: string, act: () => Promise<void>): Promise<Array<{ method: string; body: unknown; status?: number }>> {
+async function requestsTo(
+  path: string,
+  act: () => Promise<void>,
+): Promise<Array<{ method: string; body: unknown; status?: number }>> {
   const seen: Array<{ method: string; body: unknown; status?: number }> = [];
   const pending: Promise<void>[] = [];
-  const listener = (request: { url(): string; method(): string; postData(): string | null; response(): Promise<{ status(): number } | null> }) => {
+  const listener = (request: {
+    url(): string;
+    method(): string;
+    postData(): string | null;
+    response(): Promise<{ status(): number } | null>;
+  }) => {
     if (request.url() !== `${app.sandbox.apiUrl}${path}` || request.method() === 'OPTIONS') return;
-    const entry: { method: string; body: unknown; status?: number } = { method: request.method(), body: JSON.parse(request.postData() ?? 'null') };
+    const entry: { method: string; body: unknown; status?: number } = {
+      method: request.method(),
+      body: JSON.parse(request.postData() ?? 'null'),
+    };
     seen.push(entry);
     pending.push(request.response().then((response) => void (entry.status = response?.status())));
   };
@@ -263,7 +293,13 @@ async function expectDeletedOnServer(user: { username: string; password: string 
 }
 
 /** Erin's authenticator app: the secret, and the last 30 s step it gave a code for. */
-const erin = { username: 'erin', password: 'erin keeps two factors close', secret: '', lastStep: -1, recoveryCodes: [] as string[] };
+const erin = {
+  username: 'erin',
+  password: 'erin keeps two factors close',
+  secret: '',
+  lastStep: -1,
+  recoveryCodes: [] as string[],
+};
 
 /** The next code erin's app shows: for a later step than the last one used (the server refuses a code twice), waiting for it if need be. */
 async function erinsNextCode(): Promise<string> {
@@ -276,7 +312,7 @@ async function erinsNextCode(): Promise<string> {
 describe('the account card on an account with an authenticator app', () => {
   let phone: TvmClient;
 
-  it('asks for the code, with a clear message, when the password alone meets an app set up elsewhere; a code then ends the phone\'s session', async () => {
+  it("asks for the code, with a clear message, when the password alone meets an app set up elsewhere; a code then ends the phone's session", async () => {
     const page = app.page;
     await page.locator('#auth-view').waitFor({ state: 'visible' });
     await submitAuthForm(page, erin, 'Create account');
@@ -316,7 +352,10 @@ describe('the account card on an account with an authenticator app', () => {
     expect(await page.getByLabel('Two-step code').isVisible()).toBe(true);
     // An empty code is caught in the page, before any request could count as a failure.
     await page.getByRole('button', { name: 'Delete my account', exact: true }).click();
-    await page.locator('#error:not([hidden])').filter({ hasText: 'Enter a code from your authenticator app or a recovery code.' }).waitFor();
+    await page
+      .locator('#error:not([hidden])')
+      .filter({ hasText: 'Enter a code from your authenticator app or a recovery code.' })
+      .waitFor();
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });
     try {
@@ -329,7 +368,7 @@ describe('the account card on an account with an authenticator app', () => {
     expect(await page.locator('#step-up-form').isVisible()).toBe(false);
   });
 
-  it('changes erin\'s password with the old one and a code: without the code nothing is sent; the new password then needs her code to log in', async () => {
+  it("changes erin's password with the old one and a code: without the code nothing is sent; the new password then needs her code to log in", async () => {
     const page = app.page;
     const newPassword = 'erin changed it with her app';
     await page.getByLabel('Old password').fill(erin.password);
@@ -340,7 +379,10 @@ describe('the account card on an account with an authenticator app', () => {
     };
     page.on('request', listener);
     await page.getByRole('button', { name: 'Change password' }).click();
-    await page.locator('#error:not([hidden])').filter({ hasText: 'Enter a code from your authenticator app or a recovery code.' }).waitFor();
+    await page
+      .locator('#error:not([hidden])')
+      .filter({ hasText: 'Enter a code from your authenticator app or a recovery code.' })
+      .waitFor();
     page.off('request', listener);
     expect(passwordRequests).toEqual([]);
 
@@ -384,7 +426,7 @@ describe('the account card on an account with an authenticator app', () => {
     await page.locator('#security-state').filter({ hasText: ' 6 recovery codes left' }).waitFor();
   });
 
-  it('deletes erin\'s account with a recovery code as the step-up: the body is the shared step-up body, and the server deletes her', async () => {
+  it("deletes erin's account with a recovery code as the step-up: the body is the shared step-up body, and the server deletes her", async () => {
     const sent = await requestsTo('/account', async () => {
       app.page.once('dialog', (dialog) => void dialog.accept());
       await app.page.getByRole('button', { name: 'Delete my account…' }).click();
@@ -416,7 +458,9 @@ describe('the account card on an account with an authenticator app', () => {
     expect(await page.locator('#error').textContent()).toBe(
       'Two-step verification is on for this account, so your password alone is not enough here. Confirm with a code from your authenticator app or a recovery code.',
     );
-    expect(await page.locator('label[for="totp-current-password"]').textContent()).toBe('Code from your authenticator app, or a recovery code');
+    expect(await page.locator('label[for="totp-current-password"]').textContent()).toBe(
+      'Code from your authenticator app, or a recovery code',
+    );
     expect(await page.locator('#totp-current-password').getAttribute('type')).toBe('text');
     await page.locator('#security-view[data-mfa="on"]').waitFor();
   });

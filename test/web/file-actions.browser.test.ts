@@ -7,7 +7,19 @@
 import type { CDPSession } from 'playwright-core';
 import { MemorySessionStore, TvmClient, type StoredSession } from '@serverless-tvm/client';
 import { TvmStorage } from '@serverless-tvm/client/storage';
-import { alice, entryNames, logOutOf, screenshot, seriousAccessibilityViolations, SESSION_KEY, sidewaysOverflow, startApp, submitAuthForm, waitForFolder, type AppUnderTest } from './file-store-helpers';
+import {
+  alice,
+  entryNames,
+  logOutOf,
+  screenshot,
+  seriousAccessibilityViolations,
+  SESSION_KEY,
+  sidewaysOverflow,
+  startApp,
+  submitAuthForm,
+  waitForFolder,
+  type AppUnderTest,
+} from './file-store-helpers';
 
 const MiB = 1024 * 1024;
 
@@ -28,12 +40,20 @@ afterAll(async () => {
 
 /** Alice's files seen from outside the page, with her own session, as another app of hers would. */
 async function alicesStorage(): Promise<TvmStorage> {
-  const stored = JSON.parse((await app.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)) ?? 'null') as StoredSession;
-  return new TvmStorage({ client: new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore(stored) }) });
+  const stored = JSON.parse(
+    (await app.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)) ?? 'null',
+  ) as StoredSession;
+  return new TvmStorage({
+    client: new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore(stored) }),
+  });
 }
 
 async function choose(files: Array<{ name: string; body: string | Buffer }>): Promise<void> {
-  await app.page.getByLabel('Choose files to upload').setInputFiles(files.map((file) => ({ name: file.name, mimeType: 'application/octet-stream', buffer: Buffer.from(file.body) })));
+  await app.page
+    .getByLabel('Choose files to upload')
+    .setInputFiles(
+      files.map((file) => ({ name: file.name, mimeType: 'application/octet-stream', buffer: Buffer.from(file.body) })),
+    );
 }
 
 async function uploaded(name: string): Promise<void> {
@@ -49,12 +69,20 @@ async function newFolder(name: string): Promise<void> {
   await app.page.getByRole('button', { name: 'New folder' }).click();
   await app.page.getByLabel('Folder name').fill(name);
   await app.page.getByRole('button', { name: 'Create folder' }).click();
-  await app.page.locator('#status').filter({ hasText: `Created folder ${name}.` }).waitFor();
+  await app.page
+    .locator('#status')
+    .filter({ hasText: `Created folder ${name}.` })
+    .waitFor();
 }
 
 /** Slows the page's uplink (CDP network emulation), bytes per second; undefined lifts it. */
 async function uplink(bytesPerSecond: number | undefined): Promise<void> {
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond ?? -1,
+  });
 }
 
 describe('rename, move and delete a folder', () => {
@@ -87,7 +115,7 @@ describe('rename, move and delete a folder', () => {
     }
   });
 
-  it('refuses a name that would leave alice\'s folder, and changes nothing', async () => {
+  it("refuses a name that would leave alice's folder, and changes nothing", async () => {
     const page = app.page;
     await openFolder('archive');
     await page.getByRole('button', { name: 'Rename or move final.txt' }).click();
@@ -115,14 +143,18 @@ describe('rename, move and delete a folder', () => {
     });
     await page.getByRole('button', { name: 'Delete folder archive' }).click();
     await page.locator('#status').filter({ hasText: 'Deleted folder archive and the 2 files in it.' }).waitFor();
-    expect(questions).toEqual(['Delete folder "archive"? Everything in it goes: 2 files, sub-folders included. This cannot be undone.']);
+    expect(questions).toEqual([
+      'Delete folder "archive"? Everything in it goes: 2 files, sub-folders included. This cannot be undone.',
+    ]);
     expect(await entryNames(page)).toEqual(['keep/']);
 
     const storage = await alicesStorage();
     try {
       const { client, info } = await storage.s3Client();
       const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-      const left = await client.send(new ListObjectsV2Command({ Bucket: info.bucket, Prefix: `${info.prefix}archive` }));
+      const left = await client.send(
+        new ListObjectsV2Command({ Bucket: info.bucket, Prefix: `${info.prefix}archive` }),
+      );
       expect(left.Contents ?? []).toEqual([]);
     } finally {
       storage.dispose();
@@ -177,7 +209,8 @@ describe('slow uploads', () => {
   it('shows progress within a 7 MiB part, not only when a part completes', async () => {
     const page = app.page;
     // Into a fresh folder at the top, wherever the tests before left the page.
-    if (await page.locator('#up-button').isVisible()) await page.getByRole('button', { name: 'Open My files, your top folder' }).click();
+    if (await page.locator('#up-button').isVisible())
+      await page.getByRole('button', { name: 'Open My files, your top folder' }).click();
     await page.locator('#breadcrumbs [aria-current]').filter({ hasText: 'My files' }).waitFor();
     await newFolder('slow');
     await openFolder('slow');
@@ -187,7 +220,12 @@ describe('slow uploads', () => {
       new MutationObserver(() => {
         const bar = document.querySelector<HTMLProgressElement>('#upload-list li[data-name="slow/eight.bin"] progress');
         if (bar) seen.push(bar.value);
-      }).observe(document.getElementById('upload-list') as HTMLElement, { attributes: true, subtree: true, childList: true, characterData: true });
+      }).observe(document.getElementById('upload-list') as HTMLElement, {
+        attributes: true,
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
     });
     await uplink(3 * MiB);
     await choose([{ name: 'eight.bin', body: Buffer.alloc(8 * MiB, 7) }]);
@@ -195,7 +233,9 @@ describe('slow uploads', () => {
     const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
     const within = [...new Set(seen.filter((value) => value > 0 && value < 1))];
     // Per part only, an 8 MiB file (parts of 7 and 1 MiB) would show at most 1/8 and 7/8 on the way.
-    expect(within.filter((value) => Math.abs(value - 1 / 8) > 0.01 && Math.abs(value - 7 / 8) > 0.01).length).toBeGreaterThanOrEqual(3);
+    expect(
+      within.filter((value) => Math.abs(value - 1 / 8) > 0.01 && Math.abs(value - 7 / 8) > 0.01).length,
+    ).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
   it('a cancelled upload is reported as cancelled, never as "All uploads finished: 0 B"', async () => {
@@ -223,7 +263,9 @@ describe('slow uploads', () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     expect(questions).toEqual(['Log out and cancel the upload in progress? What has not finished is not kept.']);
     expect(await page.locator('#files-view').isVisible()).toBe(true);
-    expect(await page.locator('#upload-list li[data-name="slow/unfinished.bin"]').getAttribute('data-state')).toBe('uploading');
+    expect(await page.locator('#upload-list li[data-name="slow/unfinished.bin"]').getAttribute('data-state')).toBe(
+      'uploading',
+    );
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Log out' }).click();

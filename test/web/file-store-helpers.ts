@@ -15,7 +15,10 @@ export { submitAuthForm } from './web-app-fixture';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where screenshots go: docs/images with UPDATE_SCREENSHOTS=1 (for the docs), else test-artifacts/. */
-const SCREENSHOTS = resolve(__dirname, process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/images' : '../../test-artifacts');
+const SCREENSHOTS = resolve(
+  __dirname,
+  process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/images' : '../../test-artifacts',
+);
 
 export const SESSION_KEY = 'personal-file-store.session';
 /** One password for alice in every test and document. */
@@ -41,13 +44,28 @@ export async function startApp(viewport = { width: 1000, height: 720 }): Promise
   }
   const workDir = await mkdtemp(join(tmpdir(), 'tvm-browser-'));
   const dataDir = join(workDir, 'data');
-  const sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, log: false, staticHandler: await createWebAppHandler() });
+  const sandbox = await startSandbox({
+    port: 0,
+    s3Port: 0,
+    dataDir,
+    bcryptCost: 10,
+    log: false,
+    staticHandler: await createWebAppHandler(),
+  });
   const context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
     acceptDownloads: true,
     viewport,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
@@ -75,9 +93,15 @@ export async function startApp(viewport = { width: 1000, height: 720 }): Promise
 /** Waits for the folder view after a login, or fails with what the page told the person. */
 export async function waitForFolder(app: AppUnderTest): Promise<void> {
   const error = app.page.locator('#error:not([hidden])');
-  await app.page.locator('#status').filter({ hasText: /Welcome/ }).or(error).waitFor();
+  await app.page
+    .locator('#status')
+    .filter({ hasText: /Welcome/ })
+    .or(error)
+    .waitFor();
   if (await error.isVisible()) {
-    throw new Error(`The app showed an error: ${await error.textContent()}\nConsole errors:\n${app.pageErrors.join('\n')}`);
+    throw new Error(
+      `The app showed an error: ${await error.textContent()}\nConsole errors:\n${app.pageErrors.join('\n')}`,
+    );
   }
 }
 
@@ -91,11 +115,26 @@ export async function seriousAccessibilityViolations(page: Page): Promise<string
   // Evaluated through the DevTools protocol, which the page's CSP (no inline scripts) does not govern.
   await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: Array<{ id: string; impact?: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            context: Document,
+            options: object,
+          ) => Promise<{ violations: Array<{ id: string; impact?: string; nodes: Array<{ target: unknown[] }> }> }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact ?? '', targets: violation.nodes.map((node) => JSON.stringify(node.target)) }));
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact ?? '',
+      targets: violation.nodes.map((node) => JSON.stringify(node.target)),
+    }));
   });
-  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id}: ${violation.targets.join(', ')}`);
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.targets.join(', ')}`);
 }
 
 /** The elements that stick out of the viewport sideways (so the page would scroll), by tag, id and class. */
@@ -120,7 +159,10 @@ export async function operator(app: AppUnderTest, args: readonly string[]): Prom
   process.env.TVM_DATA_DIR = app.dataDir;
   const lines: string[] = [];
   try {
-    const code = await runCli(['--local', ...args], { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) });
+    const code = await runCli(['--local', ...args], {
+      out: (line: string) => lines.push(line),
+      err: (line: string) => lines.push(line),
+    });
     return { code, out: lines.join('\n') };
   } finally {
     if (previous === undefined) delete process.env.TVM_DATA_DIR;

@@ -11,7 +11,16 @@ import type { Readable } from 'node:stream';
 import { MemorySessionStore, TvmClient, type StoredSession } from '@serverless-tvm/client';
 import { TvmStorage } from '@serverless-tvm/client/storage';
 import { BLOCK_BYTES, expectPatternStream, patternBody } from '../support/pattern-body';
-import { alice, entryNames, screenshot, SESSION_KEY, startApp, submitAuthForm, waitForFolder, type AppUnderTest } from './file-store-helpers';
+import {
+  alice,
+  entryNames,
+  screenshot,
+  SESSION_KEY,
+  startApp,
+  submitAuthForm,
+  waitForFolder,
+  type AppUnderTest,
+} from './file-store-helpers';
 
 const MiB = 1024 * 1024;
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
@@ -58,26 +67,52 @@ async function dropPatternFile(name: string, base: Buffer, blocks: number): Prom
 /** Starts recording the page's long tasks and the progress values its bars show. */
 async function startRecording(): Promise<void> {
   await app.page.evaluate(() => {
-    const record = window as unknown as { longTasks: number[]; itemProgress: number[]; overallProgress: number[]; longTaskSupported: boolean };
+    const record = window as unknown as {
+      longTasks: number[];
+      itemProgress: number[];
+      overallProgress: number[];
+      longTaskSupported: boolean;
+    };
     record.longTasks = [];
     record.itemProgress = [];
     record.overallProgress = [];
     record.longTaskSupported = PerformanceObserver.supportedEntryTypes.includes('longtask');
-    new PerformanceObserver((list) => record.longTasks.push(...list.getEntries().map((entry) => entry.duration))).observe({ type: 'longtask' });
+    new PerformanceObserver((list) =>
+      record.longTasks.push(...list.getEntries().map((entry) => entry.duration)),
+    ).observe({ type: 'longtask' });
     new MutationObserver((changes) => {
       for (const change of changes) {
         const bar = change.target as HTMLProgressElement;
         if (bar.id === 'overall-progress') record.overallProgress.push(bar.value);
         else if (bar instanceof HTMLProgressElement) record.itemProgress.push(bar.value);
       }
-    }).observe(document.getElementById('uploads') as HTMLElement, { attributes: true, attributeFilter: ['value'], subtree: true });
+    }).observe(document.getElementById('uploads') as HTMLElement, {
+      attributes: true,
+      attributeFilter: ['value'],
+      subtree: true,
+    });
   });
 }
 
-async function recording(): Promise<{ longTasks: number[]; itemProgress: number[]; overallProgress: number[]; longTaskSupported: boolean }> {
+async function recording(): Promise<{
+  longTasks: number[];
+  itemProgress: number[];
+  overallProgress: number[];
+  longTaskSupported: boolean;
+}> {
   return app.page.evaluate(() => {
-    const record = window as unknown as { longTasks: number[]; itemProgress: number[]; overallProgress: number[]; longTaskSupported: boolean };
-    return { longTasks: record.longTasks, itemProgress: record.itemProgress, overallProgress: record.overallProgress, longTaskSupported: record.longTaskSupported };
+    const record = window as unknown as {
+      longTasks: number[];
+      itemProgress: number[];
+      overallProgress: number[];
+      longTaskSupported: boolean;
+    };
+    return {
+      longTasks: record.longTasks,
+      itemProgress: record.itemProgress,
+      overallProgress: record.overallProgress,
+      longTaskSupported: record.longTaskSupported,
+    };
   });
 }
 
@@ -92,13 +127,22 @@ describe('a large file in the Personal File Store', () => {
     const started = Date.now();
     await dropPatternFile('video.bin', pattern.base, 200);
     await app.page.locator('#upload-list li[data-name="video.bin"][data-state="uploading"]').waitFor();
-    await app.page.locator('#overall-text').filter({ hasText: /\((?:[1-9]\d?)%\)/ }).waitFor({ timeout: 60_000 });
+    await app.page
+      .locator('#overall-text')
+      .filter({ hasText: /\((?:[1-9]\d?)%\)/ })
+      .waitFor({ timeout: 60_000 });
     await screenshot(app.page, 'web-app-uploading.png');
     await app.page.locator('#upload-list li[data-name="video.bin"][data-state="done"]').waitFor({ timeout: 180_000 });
     const elapsedMs = Date.now() - started;
 
     const recorded = await recording();
-    const longTasks = { count: recorded.longTasks.length, maxMs: Math.max(0, ...recorded.longTasks), totalMs: recorded.longTasks.reduce((sum, ms) => sum + ms, 0), uploadMs: elapsedMs, sizeBytes: pattern.sizeBytes };
+    const longTasks = {
+      count: recorded.longTasks.length,
+      maxMs: Math.max(0, ...recorded.longTasks),
+      totalMs: recorded.longTasks.reduce((sum, ms) => sum + ms, 0),
+      uploadMs: elapsedMs,
+      sizeBytes: pattern.sizeBytes,
+    };
     await mkdir(ARTIFACTS, { recursive: true });
     await writeFile(join(ARTIFACTS, 'longtasks.json'), `${JSON.stringify(longTasks, null, 2)}\n`);
     console.log(`200 MiB browser upload: ${elapsedMs} ms; long tasks: ${JSON.stringify(longTasks)}`);
@@ -110,12 +154,18 @@ describe('a large file in the Personal File Store', () => {
     expect(recorded.itemProgress.filter((value) => value > 0 && value < 1).length).toBeGreaterThanOrEqual(10);
     expect(recorded.overallProgress.filter((value) => value > 0 && value < 1).length).toBeGreaterThanOrEqual(10);
     expect(recorded.itemProgress.at(-1)).toBe(1);
-    expect(await app.page.locator('#upload-list li[data-name="video.bin"] .upload-text').textContent()).toBe('Uploaded · 200 MB');
+    expect(await app.page.locator('#upload-list li[data-name="video.bin"] .upload-text').textContent()).toBe(
+      'Uploaded · 200 MB',
+    );
     await app.page.locator('#entries li.file[data-name="video.bin"]').waitFor();
 
     // Checked outside the page, with alice's own session, as another app of hers would.
-    const stored = JSON.parse((await app.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)) ?? 'null') as StoredSession;
-    const storage = new TvmStorage({ client: new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore(stored) }) });
+    const stored = JSON.parse(
+      (await app.page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)) ?? 'null',
+    ) as StoredSession;
+    const storage = new TvmStorage({
+      client: new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore(stored) }),
+    });
     try {
       const download = await storage.download('video.bin');
       expect(await expectPatternStream(download.body as Readable, pattern)).toBe(pattern.sizeBytes);

@@ -44,7 +44,9 @@ async function logOut(): Promise<void> {
 
 /** Chooses files with the picker, as a person would, and waits until each has uploaded or failed. */
 async function chooseFiles(files: Array<{ name: string; buffer: Buffer }>): Promise<void> {
-  await app.page.getByLabel('Choose files to upload').setInputFiles(files.map((file) => ({ ...file, mimeType: 'application/octet-stream' })));
+  await app.page
+    .getByLabel('Choose files to upload')
+    .setInputFiles(files.map((file) => ({ ...file, mimeType: 'application/octet-stream' })));
 }
 
 async function uploadState(name: string): Promise<string | null> {
@@ -83,7 +85,10 @@ describe('Personal File Store in Chromium', () => {
   });
 
   it('alice downloads the file byte for byte', async () => {
-    const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.getByRole('button', { name: `Download ${fileName}` }).click()]);
+    const [download] = await Promise.all([
+      app.page.waitForEvent('download'),
+      app.page.getByRole('button', { name: `Download ${fileName}` }).click(),
+    ]);
 
     expect(download.suggestedFilename()).toBe(fileName);
     const downloaded = await readFile(await download.path());
@@ -129,12 +134,17 @@ describe('Personal File Store in Chromium', () => {
     await chooseFiles([{ name: fileName, buffer: replacement }]);
     await waitForUpload(fileName, 'skipped');
     expect(questions).toEqual([`"${fileName}" already exists in this folder. Replace it?`]);
-    expect(await page.locator('#entries li.file[data-name="holiday photos.bin"] .entry-meta').textContent()).toMatch(/^300 KB/);
+    expect(await page.locator('#entries li.file[data-name="holiday photos.bin"] .entry-meta').textContent()).toMatch(
+      /^300 KB/,
+    );
 
     page.once('dialog', (dialog) => void dialog.accept());
     await chooseFiles([{ name: fileName, buffer: replacement }]);
     await waitForUpload(fileName, 'done');
-    await page.locator('#entries li.file[data-name="holiday photos.bin"] .entry-meta').filter({ hasText: /^22 B/ }).waitFor();
+    await page
+      .locator('#entries li.file[data-name="holiday photos.bin"] .entry-meta')
+      .filter({ hasText: /^22 B/ })
+      .waitFor();
     expect(await uploadState(fileName)).toBe('done');
   });
 
@@ -144,13 +154,23 @@ describe('Personal File Store in Chromium', () => {
     await waitForUpload(longName, 'failed');
 
     expect(await app.page.locator('#error').textContent()).toContain('A name can be at most 1018 bytes long');
-    expect(await app.page.locator(`#upload-list li[data-name="${longName}"] .upload-text`).textContent()).toContain('at most 1018 bytes');
+    expect(await app.page.locator(`#upload-list li[data-name="${longName}"] .upload-text`).textContent()).toContain(
+      'at most 1018 bytes',
+    );
   });
 
   it('at a 390 px phone width nothing scrolls sideways, long names wrap, and axe finds no serious violation in the files view', async () => {
     const page = app.page;
-    await chooseFiles([{ name: 'a-very-long-file-name-without-any-spaces-from-a-phone-camera-20261202-084512-000001.jpg', buffer: Buffer.from('jpeg') }]);
-    await waitForUpload('a-very-long-file-name-without-any-spaces-from-a-phone-camera-20261202-084512-000001.jpg', 'done');
+    await chooseFiles([
+      {
+        name: 'a-very-long-file-name-without-any-spaces-from-a-phone-camera-20261202-084512-000001.jpg',
+        buffer: Buffer.from('jpeg'),
+      },
+    ]);
+    await waitForUpload(
+      'a-very-long-file-name-without-any-spaces-from-a-phone-camera-20261202-084512-000001.jpg',
+      'done',
+    );
     await page.setViewportSize({ width: 390, height: 844 });
 
     expect(await sidewaysOverflow(page)).toEqual([]);
@@ -179,7 +199,7 @@ describe('Personal File Store in Chromium', () => {
     expect(await entryNames(app.page)).toContain(fileName);
   });
 
-  it('bob, a second user, sees an empty folder, and his credentials cannot list or fetch alice\'s key', async () => {
+  it("bob, a second user, sees an empty folder, and his credentials cannot list or fetch alice's key", async () => {
     const page = app.page;
     await logOut();
     expect(await page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)).toBeNull();
@@ -190,15 +210,27 @@ describe('Personal File Store in Chromium', () => {
     expect(await page.locator('#empty-folder').isVisible()).toBe(true);
 
     // Bob's own browser session, used from outside the page with the client SDK.
-    const stored = JSON.parse((await page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)) ?? 'null') as StoredSession;
+    const stored = JSON.parse(
+      (await page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)) ?? 'null',
+    ) as StoredSession;
     const tvm = new TvmClient({ baseUrl: app.sandbox.apiUrl, sessionStore: new MemorySessionStore(stored) });
     const credentials = fromTvm(tvm);
     const storage = await credentials.storage();
     expect(storage.prefix).toBe(`${bob.username}/`);
-    const s3 = new S3Client({ credentials, region: storage.region, endpoint: storage.endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const s3 = new S3Client({
+      credentials,
+      region: storage.region,
+      endpoint: storage.endpoint,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
     try {
-      await expect(s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: `${alice.username}/${fileName}` }))).rejects.toMatchObject({ name: 'AccessDenied' });
-      await expect(s3.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${alice.username}/` }))).rejects.toMatchObject({ name: 'AccessDenied' });
+      await expect(
+        s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: `${alice.username}/${fileName}` })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+      await expect(
+        s3.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: `${alice.username}/` })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
     } finally {
       s3.destroy();
     }
@@ -226,7 +258,10 @@ describe('Personal File Store in Chromium', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: `Delete ${fileName}` }).focus();
     await page.keyboard.press('Enter');
-    await page.locator('#status').filter({ hasText: `Deleted ${fileName}.` }).waitFor();
+    await page
+      .locator('#status')
+      .filter({ hasText: `Deleted ${fileName}.` })
+      .waitFor();
     expect(await entryNames(page)).not.toContain(fileName);
   });
 
@@ -236,7 +271,9 @@ describe('Personal File Store in Chromium', () => {
     const previous = process.env.TVM_DATA_DIR;
     process.env.TVM_DATA_DIR = app.dataDir;
     try {
-      expect(await runCli(['--local', 'revoke-credentials', alice.username], { out: () => undefined, err: () => undefined })).toBe(0);
+      expect(
+        await runCli(['--local', 'revoke-credentials', alice.username], { out: () => undefined, err: () => undefined }),
+      ).toBe(0);
     } finally {
       if (previous === undefined) delete process.env.TVM_DATA_DIR;
       else process.env.TVM_DATA_DIR = previous;

@@ -17,32 +17,52 @@ function s3Error(name: string, status: number): Error {
 
 describe('plainError', () => {
   it.each([
-    ['a wrong password', new InvalidCredentialsError('The username or password is incorrect.'), "That username and password don't match"],
+    [
+      'a wrong password',
+      new InvalidCredentialsError('The username or password is incorrect.'),
+      "That username and password don't match",
+    ],
     ['a taken username', new UsernameTakenError('taken'), 'That username is already taken'],
     ['a lockout, in minutes', new TooManyAttemptsError('locked', { retryAfterSeconds: 600 }), 'wait 10 minutes'],
     ['an outage', new ServiceUnavailableError('down'), 'having trouble right now'],
     ['no network', new NetworkError(), "Can't reach the server"],
     ['an ended session', new LoginRequiredError(), 'Your session has ended; log in again.'],
     ['S3 refusing access', s3Error('AccessDenied', 403), "You don't have permission"],
-    ['access cut off (refused even with fresh credentials)', new AccessCutOffError(), 'Your access to your files was cut off. Log in again'],
+    [
+      'access cut off (refused even with fresh credentials)',
+      new AccessCutOffError(),
+      'Your access to your files was cut off. Log in again',
+    ],
     ['a file deleted elsewhere', s3Error('NoSuchKey', 404), 'no longer there'],
     ['an S3 outage', s3Error('InternalError', 500), 'file store is having trouble'],
     ['the browser failing to reach S3', new TypeError('Failed to fetch'), "Can't reach the file store"],
-    ['a passkey at an IP address', Object.assign(new Error('127.0.0.1 is an invalid domain'), { name: 'SecurityError' }), 'Passkeys do not work at this address'],
-    ['a cancelled passkey prompt', Object.assign(new Error('The operation either timed out or was not allowed.'), { name: 'NotAllowedError' }), 'No passkey was used'],
+    [
+      'a passkey at an IP address',
+      Object.assign(new Error('127.0.0.1 is an invalid domain'), { name: 'SecurityError' }),
+      'Passkeys do not work at this address',
+    ],
+    [
+      'a cancelled passkey prompt',
+      Object.assign(new Error('The operation either timed out or was not allowed.'), { name: 'NotAllowedError' }),
+      'No passkey was used',
+    ],
   ])('explains %s in plain words', (_what, error, expected) => {
     expect(plainError(error).message).toContain(expected);
   });
 
   it('passes a validation message through, capitalised, and points at the field', () => {
-    expect(plainError(new InvalidRequestError('password must be at least 8 characters.', { field: 'password' }))).toEqual({
+    expect(
+      plainError(new InvalidRequestError('password must be at least 8 characters.', { field: 'password' })),
+    ).toEqual({
       message: 'Password must be at least 8 characters.',
       field: 'password',
     });
   });
 
   it('shows a mistake the person can fix as written', () => {
-    expect(plainError(new UserMistake('Choose one or more files to upload first.')).message).toBe('Choose one or more files to upload first.');
+    expect(plainError(new UserMistake('Choose one or more files to upload first.')).message).toBe(
+      'Choose one or more files to upload first.',
+    );
   });
 
   it('never shows a raw value that is not an error', () => {
@@ -58,7 +78,9 @@ describe('plainError for files that cannot be stored', () => {
   });
 
   it('gives the reason and the limit for a name, shortening a very long one', () => {
-    const message = plainError(new InvalidFileNameError('x'.repeat(2000), 'A name can be at most 1018 bytes long (in UTF-8) here.')).message;
+    const message = plainError(
+      new InvalidFileNameError('x'.repeat(2000), 'A name can be at most 1018 bytes long (in UTF-8) here.'),
+    ).message;
     expect(message).toMatch(/^"x{44}…x{15}" cannot be stored under that name\. A name can be at most 1018 bytes long/);
   });
 });

@@ -5,9 +5,21 @@
  * the sandbox prints (`webAppUrl`, at `localhost`, the default relying-party id: WebAuthn refuses IP addresses).
  */
 import type { CDPSession, Page } from 'playwright-core';
-import { LoginRequiredError, MemorySessionStore, SecondFactorRequiredError, TvmClient, TvmMfa } from '@serverless-tvm/client';
+import {
+  LoginRequiredError,
+  MemorySessionStore,
+  SecondFactorRequiredError,
+  TvmClient,
+  TvmMfa,
+} from '@serverless-tvm/client';
 import type { Sandbox } from '../../local/sandbox';
-import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
+import {
+  logOut as logOutOf,
+  startWebApp,
+  submitAuthForm,
+  waitForWelcome as waitForWelcomeIn,
+  type WebAppFixture,
+} from './web-app-fixture';
 
 const dave = { username: 'dave', password: 'correct horse battery staple' };
 
@@ -27,7 +39,14 @@ beforeAll(async () => {
   cdp = await fixture.context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   }));
 }, 60_000);
 
@@ -51,7 +70,8 @@ describe('passkeys in Chromium', () => {
     await page.getByRole('button', { name: 'Create passkey' }).click();
     const error = page.locator('#error:not([hidden])');
     await page.locator('#recovery-codes-view:not([hidden])').or(error).waitFor();
-    if (await error.isVisible()) throw new Error(`The app showed an error: ${await error.textContent()}\n${pageErrors.join('\n')}`);
+    if (await error.isVisible())
+      throw new Error(`The app showed an error: ${await error.textContent()}\n${pageErrors.join('\n')}`);
     recoveryCodes = await page.locator('#recovery-codes li').allTextContents();
     expect(recoveryCodes).toHaveLength(10);
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
@@ -78,7 +98,7 @@ describe('passkeys in Chromium', () => {
     expect(await page.locator('#account-name').textContent()).toBe(dave.username);
   });
 
-  it('in the account card, ends the phone\'s session and changes the password with the passkey as the step-up', async () => {
+  it("in the account card, ends the phone's session and changes the password with the passkey as the step-up", async () => {
     const phone = new TvmClient({ baseUrl: sandbox!.apiUrl, sessionStore: new MemorySessionStore(), device: 'phone' });
     const challenge = await phone.login(dave.username, dave.password).then(
       () => undefined,
@@ -93,7 +113,11 @@ describe('passkeys in Chromium', () => {
     expect(await page.locator('#step-up-password').isVisible()).toBe(false);
     expect(await page.locator('#step-up-code-label').textContent()).toBe('Confirmation code: a recovery code');
     await page.getByRole('button', { name: 'Confirm with a passkey', exact: true }).click();
-    await page.locator('#status').filter({ hasText: 'Ended the session of phone.' }).or(page.locator('#error:not([hidden])')).waitFor();
+    await page
+      .locator('#status')
+      .filter({ hasText: 'Ended the session of phone.' })
+      .or(page.locator('#error:not([hidden])'))
+      .waitFor();
     expect(await page.locator('#status').textContent()).toBe('Ended the session of phone.');
     await expect(phone.token()).rejects.toBeInstanceOf(LoginRequiredError);
 
@@ -101,13 +125,20 @@ describe('passkeys in Chromium', () => {
     await page.getByLabel('Old password').fill(dave.password);
     await page.getByLabel('New password', { exact: true }).fill(newPassword);
     await page.getByRole('button', { name: 'Change password with a passkey', exact: true }).click();
-    await page.locator('#status').filter({ hasText: 'Password changed.' }).or(page.locator('#error:not([hidden])')).waitFor();
+    await page
+      .locator('#status')
+      .filter({ hasText: 'Password changed.' })
+      .or(page.locator('#error:not([hidden])'))
+      .waitFor();
     expect(await page.locator('#status').textContent()).toMatch(/^Password changed\./);
     dave.password = newPassword;
   });
 
   it('removes the passkey after confirming with a factor (the passkey itself), not the password; the password alone then signs in', async () => {
-    await page.locator('#passkey-list').getByRole('button', { name: /^Remove / }).click();
+    await page
+      .locator('#passkey-list')
+      .getByRole('button', { name: /^Remove / })
+      .click();
     // The account has a second factor, so the step-up asks for it, not for the password.
     expect(await page.getByLabel('Current password').count()).toBe(0);
     await page.getByRole('button', { name: 'Use a passkey instead', exact: true }).click();

@@ -8,10 +8,22 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { LoginRequiredError, MemorySessionStore, SecondFactorRequiredError, TvmClient, TvmMfa } from '@serverless-tvm/client';
+import {
+  LoginRequiredError,
+  MemorySessionStore,
+  SecondFactorRequiredError,
+  TvmClient,
+  TvmMfa,
+} from '@serverless-tvm/client';
 import { totpCode, totpStep } from '../../lambda/second-factor/totp';
 import type { Sandbox } from '../../local/sandbox';
-import { logOut as logOutOf, startWebApp, submitAuthForm, waitForWelcome as waitForWelcomeIn, type WebAppFixture } from './web-app-fixture';
+import {
+  logOut as logOutOf,
+  startWebApp,
+  submitAuthForm,
+  waitForWelcome as waitForWelcomeIn,
+  type WebAppFixture,
+} from './web-app-fixture';
 
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 const carol = { username: 'carol', password: 'correct horse battery staple' };
@@ -87,7 +99,9 @@ describe('two-step verification in Chromium', () => {
     await page.getByRole('button', { name: 'I have saved them' }).click();
     await page.locator('#security-view[data-mfa="on"]').waitFor();
     expect(await page.locator('#recovery-codes li').count()).toBe(0);
-    expect(await page.locator('#security-state').textContent()).toMatch(/on: authenticator app\. 10 recovery codes left/);
+    expect(await page.locator('#security-state').textContent()).toMatch(
+      /on: authenticator app\. 10 recovery codes left/,
+    );
   });
 
   it('asks for the code after the password, refuses a wrong one, and signs in with the right one', async () => {
@@ -128,7 +142,7 @@ describe('two-step verification in Chromium', () => {
     await waitForWelcome();
   });
 
-  it('ends another device\'s session with a code from the app as the step-up, instead of the password', async () => {
+  it("ends another device's session with a code from the app as the step-up, instead of the password", async () => {
     const phone = new TvmClient({ baseUrl: sandbox!.apiUrl, sessionStore: new MemorySessionStore(), device: 'phone' });
     const challenge = await phone.login(carol.username, carol.password).then(
       () => undefined,

@@ -6,7 +6,16 @@
  * "Your session has ended; log in again." (the security card's 401 and /token's 401 race; the
  * race lost in 4 of 6 runs before, so it is run many times here).
  */
-import { alice, logOutOf, operator, SESSION_KEY, startApp, submitAuthForm, waitForFolder, type AppUnderTest } from './file-store-helpers';
+import {
+  alice,
+  logOutOf,
+  operator,
+  SESSION_KEY,
+  startApp,
+  submitAuthForm,
+  waitForFolder,
+  type AppUnderTest,
+} from './file-store-helpers';
 
 const DEVICE_PREFIX = 'personal-file-store.device.';
 const RUNS = 10;
@@ -24,12 +33,16 @@ afterAll(async () => {
 
 /** Every localStorage entry of the app's origin, as the page sees it. */
 async function storedEntries(): Promise<Record<string, string>> {
-  return app.page.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((key) => [key, localStorage.getItem(key) ?? ''])));
+  return app.page.evaluate(() =>
+    Object.fromEntries(Object.keys(localStorage).map((key) => [key, localStorage.getItem(key) ?? ''])),
+  );
 }
 
 /** The `deviceToken` the next /login request sends, while `act` runs. */
 async function deviceTokenSentBy(act: () => Promise<void>): Promise<string | undefined> {
-  const request = app.page.waitForRequest((candidate) => candidate.url().endsWith('/login') && candidate.method() === 'POST');
+  const request = app.page.waitForRequest(
+    (candidate) => candidate.url().endsWith('/login') && candidate.method() === 'POST',
+  );
   await act();
   const body = JSON.parse((await request).postData() ?? '{}') as { deviceToken?: string };
   return body.deviceToken;
@@ -73,11 +86,16 @@ describe('the device token across reloads and tabs', () => {
     try {
       await tab.goto(`${app.sandbox.apiUrl}/`);
       await tab.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
-      const request = tab.waitForRequest((candidate) => candidate.url().endsWith('/login') && candidate.method() === 'POST');
+      const request = tab.waitForRequest(
+        (candidate) => candidate.url().endsWith('/login') && candidate.method() === 'POST',
+      );
       await submitAuthForm(tab, alice, 'Log in');
       const body = JSON.parse((await request).postData() ?? '{}') as { deviceToken?: string };
       expect(body.deviceToken).toBe(deviceToken);
-      await tab.locator('#status').filter({ hasText: /Welcome/ }).waitFor();
+      await tab
+        .locator('#status')
+        .filter({ hasText: /Welcome/ })
+        .waitFor();
     } finally {
       await tab.close();
     }
@@ -85,7 +103,7 @@ describe('the device token across reloads and tabs', () => {
 });
 
 describe('two tabs', () => {
-  it('logging out in one tab clears the other: alice\'s names leave it too', async () => {
+  it("logging out in one tab clears the other: alice's names leave it too", async () => {
     if (await app.page.locator('#auth-view').isVisible()) {
       await submitAuthForm(app.page, alice, 'Log in');
       await waitForFolder(app);

@@ -23,7 +23,11 @@ export interface WebAppFixture {
 }
 
 /** Starts the sandbox and Chromium; the page's console errors and uncaught errors go into `pageErrors`. */
-export async function startWebApp(options: { readonly pageErrors: string[]; readonly viewport: { width: number; height: number }; readonly acceptDownloads?: boolean }): Promise<WebAppFixture> {
+export async function startWebApp(options: {
+  readonly pageErrors: string[];
+  readonly viewport: { width: number; height: number };
+  readonly acceptDownloads?: boolean;
+}): Promise<WebAppFixture> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}. Install it with "apt-get install -y chromium" ` +
@@ -39,13 +43,28 @@ export async function startWebApp(options: { readonly pageErrors: string[]; read
     await rm(workDir, { recursive: true, force: true });
   };
   try {
-    sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir: join(workDir, 'data'), bcryptCost: 10, log: false, staticHandler: await createWebAppHandler() });
+    sandbox = await startSandbox({
+      port: 0,
+      s3Port: 0,
+      dataDir: join(workDir, 'data'),
+      bcryptCost: 10,
+      log: false,
+      staticHandler: await createWebAppHandler(),
+    });
     context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
       acceptDownloads: options.acceptDownloads ?? false,
       viewport: options.viewport,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
@@ -61,7 +80,11 @@ export async function startWebApp(options: { readonly pageErrors: string[]; read
 }
 
 /** Fills the login form as a person would (fields by their labels) and presses `button`. */
-export async function submitAuthForm(page: Page, user: { readonly username: string; readonly password: string }, button: 'Log in' | 'Create account'): Promise<void> {
+export async function submitAuthForm(
+  page: Page,
+  user: { readonly username: string; readonly password: string },
+  button: 'Log in' | 'Create account',
+): Promise<void> {
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: button }).click();
@@ -70,8 +93,13 @@ export async function submitAuthForm(page: Page, user: { readonly username: stri
 /** Waits for the "Welcome" of a login, or fails with what the page told the person. */
 export async function waitForWelcome(page: Page, pageErrors: readonly string[]): Promise<void> {
   const error = page.locator('#error:not([hidden])');
-  await page.locator('#status').filter({ hasText: /Welcome/ }).or(error).waitFor();
-  if (await error.isVisible()) throw new Error(`The app showed an error: ${await error.textContent()}\nConsole errors:\n${pageErrors.join('\n')}`);
+  await page
+    .locator('#status')
+    .filter({ hasText: /Welcome/ })
+    .or(error)
+    .waitFor();
+  if (await error.isVisible())
+    throw new Error(`The app showed an error: ${await error.textContent()}\nConsole errors:\n${pageErrors.join('\n')}`);
 }
 
 /** Logs out with the button and waits for the login form. */

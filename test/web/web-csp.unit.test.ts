@@ -29,7 +29,10 @@ describe('web app CSP connect-src (issue 14 item 10)', () => {
   });
 
   it("the sandbox's S3 gate is named with its port once known; before that only loopback ports", () => {
-    expect(connectSources(contentSecurityPolicy({ s3Endpoint: 'http://127.0.0.1:3001' }))).toEqual(["'self'", 'http://127.0.0.1:3001']);
+    expect(connectSources(contentSecurityPolicy({ s3Endpoint: 'http://127.0.0.1:3001' }))).toEqual([
+      "'self'",
+      'http://127.0.0.1:3001',
+    ]);
     expect(connectSources(contentSecurityPolicy({}))).toEqual(["'self'", 'http://127.0.0.1:*', 'http://localhost:*']);
   });
 });

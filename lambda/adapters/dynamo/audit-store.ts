@@ -16,12 +16,15 @@ export class DynamoAuditTrail implements AuditTrail {
     this.table = new DynamoTable(client, tableName);
   }
 
-
   async record(event: AuditEvent, expiresAt: number): Promise<void> {
     await this.table.write(
       new PutCommand({
         TableName: this.table.name,
-        Item: { ...KEYS.audit(event.username, auditSortKeyTail(event.at)), ...event, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+        Item: {
+          ...KEYS.audit(event.username, auditSortKeyTail(event.at)),
+          ...event,
+          [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
+        },
       }),
     );
   }
@@ -31,7 +34,11 @@ export class DynamoAuditTrail implements AuditTrail {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.name,
-          Item: { ...KEYS.audit(event.username, auditSortKeyTail(event.at)), ...event, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+          Item: {
+            ...KEYS.audit(event.username, auditSortKeyTail(event.at)),
+            ...event,
+            [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
+          },
           // The sort key is new and random, so the item cannot exist: the write always fails.
           ConditionExpression: 'attribute_exists(pk)',
         }),
@@ -47,7 +54,10 @@ export class DynamoAuditTrail implements AuditTrail {
         new QueryCommand({
           TableName: this.table.name,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
-          ExpressionAttributeValues: { ':pk': KEYS.auditEntries(username).pk, ':audit': KEYS.auditEntries(username).skPrefix },
+          ExpressionAttributeValues: {
+            ':pk': KEYS.auditEntries(username).pk,
+            ':audit': KEYS.auditEntries(username).skPrefix,
+          },
           ScanIndexForward: false,
           Limit: limit,
         }),
@@ -58,7 +68,6 @@ export class DynamoAuditTrail implements AuditTrail {
     }
   }
 }
-
 
 /**
  * The time-ordered tail of an audit entry's sort key. Within one millisecond the process's monotonic clock keeps this
@@ -79,6 +88,8 @@ function toAuditEvent(item: Record<string, unknown>): AuditEvent {
     at: Number(item.at),
     ...(typeof item.sourceIp === 'string' ? { sourceIp: item.sourceIp } : {}),
     ...(typeof item.userAgent === 'string' ? { userAgent: item.userAgent } : {}),
-    ...(item.details && typeof item.details === 'object' ? { details: item.details as Record<string, string | number> } : {}),
+    ...(item.details && typeof item.details === 'object'
+      ? { details: item.details as Record<string, string | number> }
+      : {}),
   };
 }

@@ -18,7 +18,6 @@ export class DynamoChallengeStore implements ChallengeStore {
     this.table = new DynamoTable(client, tableName);
   }
 
-
   async putChallenge(challenge: ChallengeRecord): Promise<void> {
     await this.run(
       new PutCommand({
@@ -49,7 +48,13 @@ export class DynamoChallengeStore implements ChallengeStore {
   }
 
   consumeChallenge(tokenHash: string): Promise<boolean> {
-    return this.table.conditional(new DeleteCommand({ TableName: this.table.name, Key: KEYS.challenge(tokenHash), ConditionExpression: 'attribute_exists(pk)' }));
+    return this.table.conditional(
+      new DeleteCommand({
+        TableName: this.table.name,
+        Key: KEYS.challenge(tokenHash),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
   }
 
   /** A write that must apply: a failed condition is a 503 too. */
@@ -57,7 +62,6 @@ export class DynamoChallengeStore implements ChallengeStore {
     if (!(await this.table.conditional(command))) throw new BackendUnavailableError('DynamoDB (condition failed)');
   }
 }
-
 
 /** A scope read back: one of the shapes {@link LockoutScope} names (anything else falls back to unknown devices). */
 function isLockoutScope(value: string): value is LockoutScope {
@@ -75,7 +79,9 @@ function toChallenge(item: Record<string, unknown>): ChallengeRecord {
     ...(typeof item.device === 'string' ? { device: item.device } : {}),
     ...(typeof item.webauthnChallenge === 'string' ? { webauthnChallenge: item.webauthnChallenge } : {}),
     ...(item.kind === 'passkey' || item.kind === 'login' ? { kind: item.kind } : {}),
-    ...(typeof item.lockoutScope === 'string' && isLockoutScope(item.lockoutScope) ? { lockoutScope: item.lockoutScope } : {}),
+    ...(typeof item.lockoutScope === 'string' && isLockoutScope(item.lockoutScope)
+      ? { lockoutScope: item.lockoutScope }
+      : {}),
     ...(typeof item.trustedDeviceHash === 'string' ? { trustedDeviceHash: item.trustedDeviceHash } : {}),
   };
 }

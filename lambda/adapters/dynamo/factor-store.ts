@@ -7,7 +7,15 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { UNKNOWN_DEVICE_SCOPE, type LockoutScope } from '../../accounts/lockout';
 import type { Username } from '../../accounts/username';
 import { BackendUnavailableError } from '../../platform/errors';
-import type { FactorAttemptLimits, FactorAttemptResult, FactorRecord, FactorStore, PasskeyRecord, PendingTotp, TotpFactor } from '../../second-factor/ports';
+import type {
+  FactorAttemptLimits,
+  FactorAttemptResult,
+  FactorRecord,
+  FactorStore,
+  PasskeyRecord,
+  PendingTotp,
+  TotpFactor,
+} from '../../second-factor/ports';
 import { DynamoTable, storedUsername, ttlSeconds, type WriteCommand } from './helpers';
 import { KEYS, TABLE_LAYOUT } from './table-layout';
 
@@ -21,7 +29,6 @@ export class DynamoFactorStore implements FactorStore {
     this.table = new DynamoTable(client, tableName);
   }
 
-
   async getFactors(username: Username): Promise<FactorRecord | undefined> {
     const item = await this.table.get(KEYS.factors(username));
     return item ? toFactors(item) : undefined;
@@ -31,12 +38,21 @@ export class DynamoFactorStore implements FactorStore {
     return this.putPending(username, userId, 'pendingTotp', pending);
   }
 
-  putPendingPasskey(username: Username, userId: string, pending: { challenge: string; expiresAt: number }): Promise<void> {
+  putPendingPasskey(
+    username: Username,
+    userId: string,
+    pending: { challenge: string; expiresAt: number },
+  ): Promise<void> {
     return this.putPending(username, userId, 'pendingPasskey', pending);
   }
 
   /** Sets a pending enrolment, creating the record (with an empty passkey map) if needed. */
-  private async putPending(username: Username, userId: string, attribute: 'pendingTotp' | 'pendingPasskey', pending: object): Promise<void> {
+  private async putPending(
+    username: Username,
+    userId: string,
+    attribute: 'pendingTotp' | 'pendingPasskey',
+    pending: object,
+  ): Promise<void> {
     const updated = await this.table.conditional(
       new UpdateCommand({
         TableName: this.table.name,
@@ -47,7 +63,13 @@ export class DynamoFactorStore implements FactorStore {
       }),
     );
     // A record of an earlier registration of this name: replace it whole.
-    if (!updated) await this.run(new PutCommand({ TableName: this.table.name, Item: { ...KEYS.factors(username), username, userId, [attribute]: pending, passkeys: {} } }));
+    if (!updated)
+      await this.run(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: { ...KEYS.factors(username), username, userId, [attribute]: pending, passkeys: {} },
+        }),
+      );
   }
 
   async passkeyOwner(passkeyId: string): Promise<{ username: Username; userId: string } | undefined> {
@@ -58,18 +80,33 @@ export class DynamoFactorStore implements FactorStore {
   claimPasskeyId(passkeyId: string, username: Username, userId: string): Promise<boolean> {
     // Only one account can ever hold an id: the authenticator chooses it, so anyone could send any.
     return this.table.conditional(
-      new PutCommand({ TableName: this.table.name, Item: { ...KEYS.passkeyOwner(passkeyId), username, userId }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      new PutCommand({
+        TableName: this.table.name,
+        Item: { ...KEYS.passkeyOwner(passkeyId), username, userId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     );
   }
 
   async releasePasskeyId(passkeyId: string, userId: string): Promise<void> {
     // Only the claim of this registration: never another account's owner item.
     await this.table.conditional(
-      new DeleteCommand({ TableName: this.table.name, Key: KEYS.passkeyOwner(passkeyId), ConditionExpression: 'userId = :userId', ExpressionAttributeValues: { ':userId': userId } }),
+      new DeleteCommand({
+        TableName: this.table.name,
+        Key: KEYS.passkeyOwner(passkeyId),
+        ConditionExpression: 'userId = :userId',
+        ExpressionAttributeValues: { ':userId': userId },
+      }),
     );
   }
 
-  addPasskey(username: Username, userId: string, challenge: string, passkey: PasskeyRecord, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+  addPasskey(
+    username: Username,
+    userId: string,
+    challenge: string,
+    passkey: PasskeyRecord,
+    recoveryCodeHashes?: readonly string[],
+  ): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':challenge': challenge, ':passkey': passkey };
     const set = withRecoveryCodes('SET passkeys.#id = :passkey', values, recoveryCodeHashes);
     return this.table.conditional(
@@ -77,7 +114,8 @@ export class DynamoFactorStore implements FactorStore {
         TableName: this.table.name,
         Key: KEYS.factors(username),
         UpdateExpression: `${set} REMOVE pendingPasskey, pendingTotp`,
-        ConditionExpression: 'userId = :userId AND pendingPasskey.challenge = :challenge AND attribute_not_exists(passkeys.#id)',
+        ConditionExpression:
+          'userId = :userId AND pendingPasskey.challenge = :challenge AND attribute_not_exists(passkeys.#id)',
         ExpressionAttributeNames: { '#id': passkey.id },
         ExpressionAttributeValues: values,
       }),
@@ -100,7 +138,12 @@ export class DynamoFactorStore implements FactorStore {
     );
   }
 
-  async removePasskey(username: Username, userId: string, passkeyId: string, withRecoveryCodes: boolean): Promise<boolean> {
+  async removePasskey(
+    username: Username,
+    userId: string,
+    passkeyId: string,
+    withRecoveryCodes: boolean,
+  ): Promise<boolean> {
     const removed = await this.table.conditional(
       new UpdateCommand({
         TableName: this.table.name,
@@ -115,7 +158,13 @@ export class DynamoFactorStore implements FactorStore {
     return removed;
   }
 
-  confirmTotp(username: Username, userId: string, pendingSecret: string, totp: TotpFactor, recoveryCodeHashes?: readonly string[]): Promise<boolean> {
+  confirmTotp(
+    username: Username,
+    userId: string,
+    pendingSecret: string,
+    totp: TotpFactor,
+    recoveryCodeHashes?: readonly string[],
+  ): Promise<boolean> {
     const values: Record<string, unknown> = { ':userId': userId, ':secret': pendingSecret, ':totp': totp };
     const set = withRecoveryCodes('SET totp = :totp', values, recoveryCodeHashes);
     return this.table.conditional(
@@ -171,10 +220,18 @@ export class DynamoFactorStore implements FactorStore {
     if (record) for (const passkey of record.passkeys) await this.releasePasskeyId(passkey.id, record.userId);
     await this.run(new DeleteCommand({ TableName: this.table.name, Key: KEYS.factors(username) }));
     // The counters named by the account alone; device and session counters are random names that expire.
-    for (const scope of [UNKNOWN_DEVICE_SCOPE, 'reset'] as const) await this.run(new DeleteCommand({ TableName: this.table.name, Key: KEYS.factorAttempts(username, scope) }));
+    for (const scope of [UNKNOWN_DEVICE_SCOPE, 'reset'] as const)
+      await this.run(new DeleteCommand({ TableName: this.table.name, Key: KEYS.factorAttempts(username, scope) }));
   }
 
-  async tryReserveAttempt(username: Username, scope: LockoutScope, limits: FactorAttemptLimits, now: number, windowEndsAt: number, keepUntil: number): Promise<FactorAttemptResult> {
+  async tryReserveAttempt(
+    username: Username,
+    scope: LockoutScope,
+    limits: FactorAttemptLimits,
+    now: number,
+    windowEndsAt: number,
+    keepUntil: number,
+  ): Promise<FactorAttemptResult> {
     const key = KEYS.factorAttempts(username, scope);
     const reserved = await this.table.conditional(
       new UpdateCommand({
@@ -186,7 +243,16 @@ export class DynamoFactorStore implements FactorStore {
         ConditionExpression:
           'attribute_not_exists(pk) OR (attempts < :max AND windowEndsAt > :now AND keepUntil > :now AND (attribute_not_exists(consecutive) OR consecutive < :ceiling))',
         ExpressionAttributeNames: { '#ttl': TTL },
-        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':ends': windowEndsAt, ':keep': keepUntil, ':ttl': ttlSeconds(keepUntil), ':max': limits.perWindow, ':now': now, ':ceiling': limits.consecutive },
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':one': 1,
+          ':ends': windowEndsAt,
+          ':keep': keepUntil,
+          ':ttl': ttlSeconds(keepUntil),
+          ':max': limits.perWindow,
+          ':now': now,
+          ':ceiling': limits.consecutive,
+        },
       }),
     );
     if (reserved) return { reserved: true };
@@ -205,13 +271,23 @@ export class DynamoFactorStore implements FactorStore {
     };
   }
 
-  restartAttempts(username: Username, scope: LockoutScope, seenWindowEndsAt: number, windowEndsAt: number, keepUntil: number, consecutiveLimit: number, fresh: boolean): Promise<boolean> {
+  restartAttempts(
+    username: Username,
+    scope: LockoutScope,
+    seenWindowEndsAt: number,
+    windowEndsAt: number,
+    keepUntil: number,
+    consecutiveLimit: number,
+    fresh: boolean,
+  ): Promise<boolean> {
     return this.table.conditional(
       new UpdateCommand({
         TableName: this.table.name,
         Key: KEYS.factorAttempts(username, scope),
         UpdateExpression: `SET attempts = :one, windowEndsAt = :ends, keepUntil = :keep, #ttl = :ttl, consecutive = ${fresh ? ':one' : 'if_not_exists(consecutive, :zero) + :one'}`,
-        ConditionExpression: fresh ? 'windowEndsAt = :seen' : 'windowEndsAt = :seen AND (attribute_not_exists(consecutive) OR consecutive < :ceiling)',
+        ConditionExpression: fresh
+          ? 'windowEndsAt = :seen'
+          : 'windowEndsAt = :seen AND (attribute_not_exists(consecutive) OR consecutive < :ceiling)',
         ExpressionAttributeNames: { '#ttl': TTL },
         ExpressionAttributeValues: {
           ':one': 1,
@@ -235,9 +311,12 @@ export class DynamoFactorStore implements FactorStore {
   }
 }
 
-
 /** Adds the first factor's recovery code hashes (a string set) to a SET clause, when there are any. */
-function withRecoveryCodes(set: string, values: Record<string, unknown>, hashes: readonly string[] | undefined): string {
+function withRecoveryCodes(
+  set: string,
+  values: Record<string, unknown>,
+  hashes: readonly string[] | undefined,
+): string {
   if (!hashes || hashes.length === 0) return set;
   values[':codes'] = new Set(hashes);
   return `${set}, recoveryCodes = :codes`;
@@ -252,11 +331,23 @@ function toFactors(item: Record<string, unknown>): FactorRecord {
   return {
     username: storedUsername(item.username, 'MFA'),
     userId: String(item.userId),
-    ...(totp ? { totp: { secret: String(totp.secret), confirmedAt: Number(totp.confirmedAt), lastUsedStep: Number(totp.lastUsedStep) } } : {}),
+    ...(totp
+      ? {
+          totp: {
+            secret: String(totp.secret),
+            confirmedAt: Number(totp.confirmedAt),
+            lastUsedStep: Number(totp.lastUsedStep),
+          },
+        }
+      : {}),
     ...(pending ? { pendingTotp: { secret: String(pending.secret), expiresAt: Number(pending.expiresAt) } } : {}),
-    ...(pendingPasskey ? { pendingPasskey: { challenge: String(pendingPasskey.challenge), expiresAt: Number(pendingPasskey.expiresAt) } } : {}),
+    ...(pendingPasskey
+      ? { pendingPasskey: { challenge: String(pendingPasskey.challenge), expiresAt: Number(pendingPasskey.expiresAt) } }
+      : {}),
     recoveryCodeHashes: codes,
-    passkeys: Object.values(passkeys).map(toPasskey).sort((a, b) => a.createdAt - b.createdAt),
+    passkeys: Object.values(passkeys)
+      .map(toPasskey)
+      .sort((a, b) => a.createdAt - b.createdAt),
   };
 }
 

@@ -1,6 +1,13 @@
 /** What every DynamoDB store shares: the document client, fault mapping, and the partition read. */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, type DeleteCommand, type PutCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type DeleteCommand,
+  type PutCommand,
+  type UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { isUsername, type Username } from '../../accounts/username';
 import { BackendUnavailableError } from '../../platform/errors';
 import type { ItemKey } from './table-layout';
@@ -69,7 +76,8 @@ export function ttlSeconds(epochMs: number): number {
 
 /** Usernames read back are re-checked: a tampered item must not reach a policy or a log. */
 export function storedUsername(value: unknown, what = 'user'): Username {
-  if (typeof value !== 'string' || !isUsername(value)) throw new BackendUnavailableError(`DynamoDB (corrupt ${what} item)`);
+  if (typeof value !== 'string' || !isUsername(value))
+    throw new BackendUnavailableError(`DynamoDB (corrupt ${what} item)`);
   return value;
 }
 

@@ -15,8 +15,13 @@ export class DynamoLockoutStore implements LockoutStore {
     this.table = new DynamoTable(client, tableName);
   }
 
-
-  async tryReserve(username: Username, threshold: number, now: number, expiresAt: number, scope?: LockoutScope): Promise<ReserveResult> {
+  async tryReserve(
+    username: Username,
+    threshold: number,
+    now: number,
+    expiresAt: number,
+    scope?: LockoutScope,
+  ): Promise<ReserveResult> {
     try {
       const result = await this.table.documents.send(
         new UpdateCommand({
@@ -45,12 +50,18 @@ export class DynamoLockoutStore implements LockoutStore {
     return { reserved: false, state: await this.getLockout(username, scope) };
   }
 
-  async restart(username: Username, seen: LockoutState | undefined, expiresAt: number, scope?: LockoutScope): Promise<boolean> {
+  async restart(
+    username: Username,
+    seen: LockoutState | undefined,
+    expiresAt: number,
+    scope?: LockoutScope,
+  ): Promise<boolean> {
     const values: Record<string, unknown> = { ':one': 1, ':expiresAt': expiresAt, ':ttl': ttlSeconds(expiresAt) };
     let condition = 'attribute_not_exists(pk)';
     if (seen) {
       condition = 'attempts = :seenAttempts AND expiresAt = :seenExpiresAt AND ';
-      condition += seen.lockedUntil === undefined ? 'attribute_not_exists(lockedUntil)' : 'lockedUntil = :seenLockedUntil';
+      condition +=
+        seen.lockedUntil === undefined ? 'attribute_not_exists(lockedUntil)' : 'lockedUntil = :seenLockedUntil';
       values[':seenAttempts'] = seen.attempts;
       values[':seenExpiresAt'] = seen.expiresAt;
       if (seen.lockedUntil !== undefined) values[':seenLockedUntil'] = seen.lockedUntil;
@@ -83,7 +94,11 @@ export class DynamoLockoutStore implements LockoutStore {
           // A success cleared the counter while this failure was checked: that success wins.
           ConditionExpression: 'attribute_exists(attempts)',
           ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
-          ExpressionAttributeValues: { ':lockedUntil': lockedUntil, ':expiresAt': expiresAt, ':ttl': ttlSeconds(expiresAt) },
+          ExpressionAttributeValues: {
+            ':lockedUntil': lockedUntil,
+            ':expiresAt': expiresAt,
+            ':ttl': ttlSeconds(expiresAt),
+          },
         }),
       );
     } catch (error) {

@@ -15,12 +15,16 @@ export class DynamoResetCodeStore implements ResetCodeStore {
     this.table = new DynamoTable(client, tableName);
   }
 
-
   async putResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void> {
     await this.table.write(
       new PutCommand({
         TableName: this.table.name,
-        Item: { ...KEYS.resetCode(username), codeHash, expiresAt, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
+        Item: {
+          ...KEYS.resetCode(username),
+          codeHash,
+          expiresAt,
+          [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
+        },
       }),
     );
   }
@@ -43,16 +47,23 @@ export class DynamoResetCodeStore implements ResetCodeStore {
   }
 
   async restoreResetCode(username: Username, codeHash: string, expiresAt: number): Promise<void> {
-    await this.table.write(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: { ...KEYS.resetCode(username), codeHash, expiresAt, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
-        // A newer code issued meanwhile wins.
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    ).catch((error: unknown) => {
-      if (!(error instanceof BackendUnavailableError && isConditionFailure(error.cause))) throw error;
-    });
+    await this.table
+      .write(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...KEYS.resetCode(username),
+            codeHash,
+            expiresAt,
+            [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
+          },
+          // A newer code issued meanwhile wins.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof BackendUnavailableError && isConditionFailure(error.cause))) throw error;
+      });
   }
 
   async deleteResetCode(username: Username): Promise<void> {

@@ -22,7 +22,6 @@ export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
     this.table = new DynamoTable(client, tableName);
   }
 
-
   /**
    * Writes a new session. Its token hash is random, so the condition can only fail because
    * this very write already happened: the SDK retried an attempt that timed out after DynamoDB
@@ -139,7 +138,6 @@ export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
     return items;
   }
 }
-
 
 function toSession(item: Record<string, unknown>): SessionRecord {
   return {

@@ -45,17 +45,26 @@ export const KEYS = {
   user: (username: Username): ItemKey => ({ pk: userPartition(username), sk: 'PROFILE' }),
   /** The sort key of user items, for the operator's listing (a scan). */
   userSortKey: 'PROFILE',
-  lockout: (username: Username, scope: LockoutScope = UNKNOWN_DEVICE_SCOPE): ItemKey => ({ pk: userPartition(username), sk: scoped('LOCKOUT', scope) }),
+  lockout: (username: Username, scope: LockoutScope = UNKNOWN_DEVICE_SCOPE): ItemKey => ({
+    pk: userPartition(username),
+    sk: scoped('LOCKOUT', scope),
+  }),
   session: (tokenHash: string): ItemKey => ({ pk: `SESSION#${tokenHash}`, sk: 'SESSION' }),
   /** The `sessionsByOwner` index's partition key value of one user's sessions. */
   sessionOwner: (username: Username): string => userPartition(username),
   resetCode: (username: Username): ItemKey => ({ pk: userPartition(username), sk: 'RESET' }),
   /** An audit entry at `sortKeyTail` (time-ordered, see audit-store.ts). */
-  audit: (username: Username, sortKeyTail: string): ItemKey => ({ pk: userPartition(username), sk: `${AUDIT_PREFIX}${sortKeyTail}` }),
+  audit: (username: Username, sortKeyTail: string): ItemKey => ({
+    pk: userPartition(username),
+    sk: `${AUDIT_PREFIX}${sortKeyTail}`,
+  }),
   /** The partition and sort key prefix that hold one user's audit entries. */
   auditEntries: (username: Username) => ({ pk: userPartition(username), skPrefix: AUDIT_PREFIX }),
   factors: (username: Username): ItemKey => ({ pk: userPartition(username), sk: 'MFA' }),
-  factorAttempts: (username: Username, scope: LockoutScope): ItemKey => ({ pk: userPartition(username), sk: scoped('MFALOCK', scope) }),
+  factorAttempts: (username: Username, scope: LockoutScope): ItemKey => ({
+    pk: userPartition(username),
+    sk: scoped('MFALOCK', scope),
+  }),
   challenge: (tokenHash: string): ItemKey => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' }),
   passkeyOwner: (passkeyId: string): ItemKey => ({ pk: `PASSKEY#${passkeyId}`, sk: 'OWNER' }),
   revocation: (username: Username): ItemKey => ({ pk: 'REVOCATIONS', sk: `${LIST_ENTRY_PREFIX}${username}` }),

@@ -15,7 +15,6 @@ export class DynamoUserStore implements UserStore {
     this.table = new DynamoTable(client, tableName);
   }
 
-
   async createUser(user: UserRecord): Promise<void> {
     try {
       await this.table.documents.send(
@@ -116,7 +115,12 @@ export class DynamoUserStore implements UserStore {
       await this.table.documents.send(
         new PutCommand({
           TableName: this.table.name,
-          Item: { ...KEYS.user(username), username, heldUntil, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(heldUntil) },
+          Item: {
+            ...KEYS.user(username),
+            username,
+            heldUntil,
+            [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(heldUntil),
+          },
           ConditionExpression: 'userId = :userId',
           ExpressionAttributeValues: { ':userId': userId },
         }),
@@ -146,7 +150,6 @@ export class DynamoUserStore implements UserStore {
     }
   }
 }
-
 
 /** A deleted name's hold, stored in the user's place (see {@link DynamoUserStore.holdName}). */
 export function isHold(item: Record<string, unknown>): boolean {

@@ -14,13 +14,31 @@ export class S3Failure extends Error {
   }
 }
 
-export const preconditionFailed = (condition: string) => new S3Failure(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
-export const malformedXml = () => new S3Failure(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+export const preconditionFailed = (condition: string) =>
+  new S3Failure(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+    Condition: condition,
+  });
+export const malformedXml = () =>
+  new S3Failure(
+    400,
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema',
+  );
 export const invalidPart = () =>
-  new S3Failure(400, 'InvalidPart', "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.");
-export const noSuchKey = (key: string) => new S3Failure(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
+  new S3Failure(
+    400,
+    'InvalidPart',
+    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+  );
+export const noSuchKey = (key: string) =>
+  new S3Failure(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
 export const noSuchUpload = (uploadId: string) =>
-  new S3Failure(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+  new S3Failure(
+    404,
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: uploadId },
+  );
 
 /** The whole request body. */
 export async function readAll(req: IncomingMessage): Promise<Buffer> {
@@ -37,7 +55,10 @@ export function sendFailure(req: IncomingMessage, res: ServerResponse, failure: 
       .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
       .join('') +
     '</Error>';
-  res.writeHead(failure.status, { 'Content-Type': 'application/xml', ...(req.method === 'HEAD' ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }) });
+  res.writeHead(failure.status, {
+    'Content-Type': 'application/xml',
+    ...(req.method === 'HEAD' ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }),
+  });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 

@@ -25,9 +25,13 @@ const send = (message: { type: string; message?: string }) => process.send?.(mes
 /* eslint-disable @typescript-eslint/no-require-imports -- s3rver and he are CommonJS without types */
 // s3rver escapes XML text with he.escape and then its XML builder escapes it again, so a key
 // with & < > ' or a backtick would be listed wrong (&amp;#x27; for '). One escape is enough.
-const he = require(require.resolve('he', { paths: [dirname(require.resolve('@20minutes/s3rver'))] })) as { escape: (text: string) => string };
+const he = require(require.resolve('he', { paths: [dirname(require.resolve('@20minutes/s3rver'))] })) as {
+  escape: (text: string) => string;
+};
 he.escape = (text) => text;
-const S3rver = require('@20minutes/s3rver') as new (options: Record<string, unknown>) => {
+const S3rver = require('@20minutes/s3rver') as new (
+  options: Record<string, unknown>,
+) => {
   store: unknown;
   context: { store: unknown };
   configureBuckets(): Promise<void>;
@@ -35,7 +39,12 @@ const S3rver = require('@20minutes/s3rver') as new (options: Record<string, unkn
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const s3rver = new S3rver({ silent: true, directory: config.directory, vhostBuckets: false, configureBuckets: [{ name: config.bucket, configs: [] }] });
+const s3rver = new S3rver({
+  silent: true,
+  directory: config.directory,
+  vhostBuckets: false,
+  configureBuckets: [{ name: config.bucket, configs: [] }],
+});
 const store = new SafeStore(config.directory);
 s3rver.store = s3rver.context.store = store;
 
@@ -50,7 +59,9 @@ s3rver.configureBuckets().then(
         (error: unknown) => {
           console.error('[sandbox s3] unexpected error', error);
           if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/xml' });
-          res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+          );
         },
       );
     });

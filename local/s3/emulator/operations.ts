@@ -14,7 +14,6 @@ import { abortUpload, completeUpload, listParts, uploadPart } from './multipart'
 import { checkContentMd5, recordFromHeaders, writeCondition } from './writes';
 import type { SafeStore } from './store';
 
-
 /** What a request names, read from the gate's canonical request-target. */
 interface Target {
   readonly bucket: string;
@@ -33,7 +32,11 @@ function readTarget(url: string): Target | undefined {
 }
 
 /** Only query parameters from `allowed` (and at least those of `required`). */
-function queryIs(query: URLSearchParams, required: readonly string[], allowed: (name: string) => boolean = () => false): boolean {
+function queryIs(
+  query: URLSearchParams,
+  required: readonly string[],
+  allowed: (name: string) => boolean = () => false,
+): boolean {
   const names = [...query.keys()];
   return required.every((name) => query.has(name)) && names.every((name) => required.includes(name) || allowed(name));
 }
@@ -42,29 +45,46 @@ function queryIs(query: URLSearchParams, required: readonly string[], allowed: (
  * Answers the request if it is one of the operations above; false hands it to s3rver.
  * Never throws for anything a request carries: a refusal is an S3 error answer.
  */
-export async function answerOwnOperation(store: SafeStore, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function answerOwnOperation(
+  store: SafeStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   const target = readTarget(req.url ?? '/');
   if (!target) return false;
   const { bucket, key, query } = target;
   const method = req.method ?? 'GET';
   let operation: (() => Promise<void>) | undefined;
   if (key === undefined) {
-    if (method === 'GET' && query.get('list-type') === '2' && query.has('continuation-token')) checkContinuationToken(query.get('continuation-token') ?? '', bucket, req, res);
+    if (method === 'GET' && query.get('list-type') === '2' && query.has('continuation-token'))
+      checkContinuationToken(query.get('continuation-token') ?? '', bucket, req, res);
     return res.writableEnded;
   }
   const copy = header(req, 'x-amz-copy-source') !== undefined;
-  if ((method === 'GET' || method === 'HEAD') && queryIs(query, [], (name) => name.startsWith('response-'))) operation = () => getObject(store, req, res, bucket, key, query);
+  if ((method === 'GET' || method === 'HEAD') && queryIs(query, [], (name) => name.startsWith('response-')))
+    operation = () => getObject(store, req, res, bucket, key, query);
   else if (method === 'PUT' && !copy && queryIs(query, [])) operation = () => putObject(store, req, res, bucket, key);
-  else if (method === 'PUT' && !copy && queryIs(query, ['uploadId', 'partNumber'])) operation = () => uploadPart(store, req, res, bucket, query.get('uploadId') ?? '', query.get('partNumber') ?? '');
-  else if (method === 'POST' && queryIs(query, ['uploadId'])) operation = () => completeUpload(store, req, res, bucket, key, query.get('uploadId') ?? '');
-  else if (method === 'DELETE' && queryIs(query, ['uploadId'])) operation = () => abortUpload(store, res, bucket, key, query.get('uploadId') ?? '');
-  else if (method === 'GET' && queryIs(query, ['uploadId'], (name) => name === 'max-parts' || name === 'part-number-marker')) operation = () => listParts(store, res, bucket, key, query);
+  else if (method === 'PUT' && !copy && queryIs(query, ['uploadId', 'partNumber']))
+    operation = () => uploadPart(store, req, res, bucket, query.get('uploadId') ?? '', query.get('partNumber') ?? '');
+  else if (method === 'POST' && queryIs(query, ['uploadId']))
+    operation = () => completeUpload(store, req, res, bucket, key, query.get('uploadId') ?? '');
+  else if (method === 'DELETE' && queryIs(query, ['uploadId']))
+    operation = () => abortUpload(store, res, bucket, key, query.get('uploadId') ?? '');
+  else if (
+    method === 'GET' &&
+    queryIs(query, ['uploadId'], (name) => name === 'max-parts' || name === 'part-number-marker')
+  )
+    operation = () => listParts(store, res, bucket, key, query);
   if (!operation) return false;
   try {
     await operation();
   } catch (error) {
     if (error instanceof S3Failure) sendFailure(req, res, error);
-    else if (error instanceof Error && typeof (error as { status?: unknown }).status === 'number' && typeof (error as { code?: unknown }).code === 'string') {
+    else if (
+      error instanceof Error &&
+      typeof (error as { status?: unknown }).status === 'number' &&
+      typeof (error as { code?: unknown }).code === 'string'
+    ) {
       // s3rver's own S3Error (NoSuchUpload from the store, InvalidStorageClass, ...).
       const s3Error = error as Error & { status: number; code: string };
       sendFailure(req, res, new S3Failure(s3Error.status, s3Error.code, s3Error.message));
@@ -75,7 +95,14 @@ export async function answerOwnOperation(store: SafeStore, req: IncomingMessage,
 
 /** s3rver decrypts the token with DES and fails with a 500 on one it did not make: S3 answers InvalidArgument. */
 function checkContinuationToken(token: string, bucket: string, req: IncomingMessage, res: ServerResponse): void {
-  const refuse = () => sendFailure(req, res, new S3Failure(400, 'InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' }));
+  const refuse = () =>
+    sendFailure(
+      req,
+      res,
+      new S3Failure(400, 'InvalidArgument', 'The continuation token provided is incorrect', {
+        ArgumentName: 'continuation-token',
+      }),
+    );
   const bytes = Buffer.from(token, 'base64');
   if (bytes.length < 16 || bytes.toString('base64') !== token) return refuse();
   try {
@@ -103,7 +130,11 @@ export function byteRange(value: string | undefined, size: number): { start: num
   if (value === undefined) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  const unsatisfiable = () => new S3Failure(416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: value, ActualObjectSize: String(size) });
+  const unsatisfiable = () =>
+    new S3Failure(416, 'InvalidRange', 'The requested range is not satisfiable', {
+      RangeRequested: value,
+      ActualObjectSize: String(size),
+    });
   if (match[1] === '') {
     const count = Number(match[2]);
     if (count === 0 || size === 0) throw unsatisfiable();
@@ -130,20 +161,38 @@ const RESPONSE_OVERRIDES: Readonly<Record<string, string>> = {
 function metadataHeaders(metadata: Readonly<Record<string, string>>): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(metadata)) {
-    headers[name.startsWith('x-amz-') ? name : name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase())] = value;
+    headers[
+      name.startsWith('x-amz-')
+        ? name
+        : name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase())
+    ] = value;
   }
   return headers;
 }
 
-async function getObject(store: SafeStore, req: IncomingMessage, res: ServerResponse, bucket: string, key: string, query: URLSearchParams): Promise<void> {
+async function getObject(
+  store: SafeStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  bucket: string,
+  key: string,
+  query: URLSearchParams,
+): Promise<void> {
   for (const name of query.keys()) {
     if (!(name in RESPONSE_OVERRIDES)) {
-      throw new S3Failure(400, 'InvalidArgument', `${name} is not in the set of overridable response headers. Please refer to the S3 API documentation for a complete list of overridable response headers.`, { ArgumentName: name });
+      throw new S3Failure(
+        400,
+        'InvalidArgument',
+        `${name} is not in the set of overridable response headers. Please refer to the S3 API documentation for a complete list of overridable response headers.`,
+        { ArgumentName: name },
+      );
     }
     // A header carries no control character (it would end the header), and the gate passes on only visible
     // US-ASCII, space and tab (as it accepts in request headers): anything else is refused, not a cut connection.
     if ([...(query.get(name) ?? '')].some((char) => (char < ' ' && char !== '\t') || char > '\x7e')) {
-      throw new S3Failure(400, 'InvalidArgument', `The value of ${name} is not a valid header value.`, { ArgumentName: name });
+      throw new S3Failure(400, 'InvalidArgument', `The value of ${name} is not a valid header value.`, {
+        ArgumentName: name,
+      });
     }
   }
   const opened = await store.openObject(bucket, key);
@@ -157,10 +206,18 @@ async function getObject(store: SafeStore, req: IncomingMessage, res: ServerResp
     const unmodifiedSince = httpDate(header(req, 'if-unmodified-since'));
     const modifiedSince = httpDate(header(req, 'if-modified-since'));
     // RFC 7232's order, which S3 follows: If-Match, else If-Unmodified-Since; If-None-Match, else If-Modified-Since.
-    if (ifMatch !== undefined ? !etagListMatches(ifMatch, etag) : unmodifiedSince !== undefined && modified > unmodifiedSince) {
+    if (
+      ifMatch !== undefined
+        ? !etagListMatches(ifMatch, etag)
+        : unmodifiedSince !== undefined && modified > unmodifiedSince
+    ) {
       throw preconditionFailed(ifMatch !== undefined ? 'If-Match' : 'If-Unmodified-Since');
     }
-    if (ifNoneMatch !== undefined ? etagListMatches(ifNoneMatch, etag) : modifiedSince !== undefined && modified <= modifiedSince) {
+    if (
+      ifNoneMatch !== undefined
+        ? etagListMatches(ifNoneMatch, etag)
+        : modifiedSince !== undefined && modified <= modifiedSince
+    ) {
       res.writeHead(304, { ETag: etag, 'Last-Modified': lastModified.toUTCString() });
       res.end();
       return;
@@ -195,7 +252,13 @@ async function getObject(store: SafeStore, req: IncomingMessage, res: ServerResp
 }
 
 /** Refuses a body whose Content-MD5 is malformed (InvalidDigest) or does not match (BadDigest), as S3 does before storing anything. */
-async function putObject(store: SafeStore, req: IncomingMessage, res: ServerResponse, bucket: string, key: string): Promise<void> {
+async function putObject(
+  store: SafeStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  bucket: string,
+  key: string,
+): Promise<void> {
   const headers = req.headers as Record<string, unknown>;
   const condition = writeCondition(headers, key);
   const record = recordFromHeaders(bucket, key, headers);

@@ -30,15 +30,36 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- s3rver is CommonJS without types */
 const FilesystemStore: new (root: string) => FilesystemStoreBase = require('@20minutes/s3rver/lib/stores/filesystem');
-const S3Object: new (bucket: string, key: string, content: unknown, metadata: Record<string, unknown>) => { metadata: Record<string, string> } = require('@20minutes/s3rver/lib/models/object');
-const S3Error: new (code: string, message: string, detail?: Record<string, unknown>) => Error = require('@20minutes/s3rver/lib/models/error');
+const S3Object: new (
+  bucket: string,
+  key: string,
+  content: unknown,
+  metadata: Record<string, unknown>,
+) => { metadata: Record<string, string> } = require('@20minutes/s3rver/lib/models/object');
+const S3Error: new (
+  code: string,
+  message: string,
+  detail?: Record<string, unknown>,
+) => Error = require('@20minutes/s3rver/lib/models/error');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The parts of s3rver's FilesystemStore this class uses or replaces. */
@@ -220,14 +241,18 @@ export class SafeStore extends FilesystemStore {
       let handle: FileHandle;
       try {
         metadata = await super.getMetadata(bucket, key);
-        if (withTags) taggingXml = await readFile(this.getResourcePath(bucket, key, 'tagging.xml'), 'utf8').catch(ignoreMissing) ?? undefined;
+        if (withTags)
+          taggingXml =
+            (await readFile(this.getResourcePath(bucket, key, 'tagging.xml'), 'utf8').catch(ignoreMissing)) ??
+            undefined;
         handle = await open(this.getResourcePath(bucket, key, 'object'), 'r');
       } catch (error) {
         if (isMissing(error)) return undefined;
         throw error;
       }
       const stored: Record<string, string> = {};
-      for (const [name, value] of Object.entries(metadata)) if (!['etag', 'last-modified', 'content-length'].includes(name)) stored[name] = String(value);
+      for (const [name, value] of Object.entries(metadata))
+        if (!['etag', 'last-modified', 'content-length'].includes(name)) stored[name] = String(value);
       return {
         metadata: stored,
         size: Number(metadata['content-length']),
@@ -246,8 +271,17 @@ export class SafeStore extends FilesystemStore {
   async getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<unknown> {
     const opened = await this.openObject(bucket, key);
     if (!opened) return null;
-    const metadata = { ...opened.metadata, etag: opened.etag, 'last-modified': opened.lastModified.toUTCString(), 'content-length': String(opened.size) };
-    const object = new S3Object(bucket, key, null, metadata) as { metadata: Record<string, string>; content?: Readable; range?: { start: number; end: number } };
+    const metadata = {
+      ...opened.metadata,
+      etag: opened.etag,
+      'last-modified': opened.lastModified.toUTCString(),
+      'content-length': String(opened.size),
+    };
+    const object = new S3Object(bucket, key, null, metadata) as {
+      metadata: Record<string, string>;
+      content?: Readable;
+      range?: { start: number; end: number };
+    };
     const lastByte = Math.max(0, opened.size - 1);
     const ranged = options !== undefined && (options.start !== undefined || options.end !== undefined);
     const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Number.POSITIVE_INFINITY, lastByte) };
@@ -264,7 +298,13 @@ export class SafeStore extends FilesystemStore {
    * Puts a whole object in place: bytes, MD5, metadata and tags, committed together under the
    * bucket's lock after `condition` (if any) has accepted the current version.
    */
-  async putObjectRecord(bucket: string, key: string, content: Buffer | Readable, record: ObjectRecord, condition?: WriteCondition): Promise<{ md5: string; size: number; lastModified: Date }> {
+  async putObjectRecord(
+    bucket: string,
+    key: string,
+    content: Buffer | Readable,
+    record: ObjectRecord,
+    condition?: WriteCondition,
+  ): Promise<{ md5: string; size: number; lastModified: Date }> {
     const body = await this.writeTemporary(content);
     const [md5Path, metadataPath, taggingPath] = await Promise.all([
       this.writeTemporaryText(body.md5),
@@ -287,7 +327,9 @@ export class SafeStore extends FilesystemStore {
         await this.renameIntoFolder(md5Path, this.getResourcePath(bucket, key, 'object.md5'));
         await Promise.all([
           rename(metadataPath, this.getResourcePath(bucket, key, 'metadata.json')),
-          taggingPath ? rename(taggingPath, this.getResourcePath(bucket, key, 'tagging.xml')) : unlink(this.getResourcePath(bucket, key, 'tagging.xml')).catch(ignoreMissing),
+          taggingPath
+            ? rename(taggingPath, this.getResourcePath(bucket, key, 'tagging.xml'))
+            : unlink(this.getResourcePath(bucket, key, 'tagging.xml')).catch(ignoreMissing),
         ]);
         await rename(body.path, objectPath);
         committed = true;
@@ -295,29 +337,55 @@ export class SafeStore extends FilesystemStore {
       });
       return { md5: body.md5, size: body.size, lastModified };
     } finally {
-      if (!committed) await Promise.all([body.path, md5Path, metadataPath, taggingPath].map((path) => (path ? rm(path, { force: true }) : undefined)));
+      if (!committed)
+        await Promise.all(
+          [body.path, md5Path, metadataPath, taggingPath].map((path) => (path ? rm(path, { force: true }) : undefined)),
+        );
     }
   }
 
   /** s3rver's putObject (its POST and PUT controllers): an object without tags. */
-  async putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: Record<string, string> }): Promise<{ md5: string; size: number; lastModified: Date }> {
-    return this.putObjectRecord(object.bucket, object.key, object.content, { metadata: storedMetadata(object.metadata) });
+  async putObject(object: {
+    bucket: string;
+    key: string;
+    content: Buffer | Readable;
+    metadata: Record<string, string>;
+  }): Promise<{ md5: string; size: number; lastModified: Date }> {
+    return this.putObjectRecord(object.bucket, object.key, object.content, {
+      metadata: storedMetadata(object.metadata),
+    });
   }
 
   /** CopyObject: the source's bytes, its metadata (or the replacement) and its tags, as one new version. */
-  async copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacementMetadata: Record<string, string> | null): Promise<Record<string, string | number>> {
+  async copyObject(
+    srcBucket: string,
+    srcKey: string,
+    destBucket: string,
+    destKey: string,
+    replacementMetadata: Record<string, string> | null,
+  ): Promise<Record<string, string | number>> {
     const source = await this.openObject(srcBucket, srcKey, true);
     if (!source) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: srcKey });
     const taggingXml = source.taggingXml;
-    const metadata = replacementMetadata ? storedMetadata(new S3Object(destBucket, destKey, null, replacementMetadata).metadata) : source.metadata;
+    const metadata = replacementMetadata
+      ? storedMetadata(new S3Object(destBucket, destKey, null, replacementMetadata).metadata)
+      : source.metadata;
     let written: { md5: string; size: number; lastModified: Date };
     try {
-      written = await this.putObjectRecord(destBucket, destKey, source.handle.createReadStream({ autoClose: false }), { metadata, ...(taggingXml !== undefined ? { taggingXml } : {}) });
+      written = await this.putObjectRecord(destBucket, destKey, source.handle.createReadStream({ autoClose: false }), {
+        metadata,
+        ...(taggingXml !== undefined ? { taggingXml } : {}),
+      });
     } finally {
       await source.handle.close();
     }
     // What was written, not read back: a delete may already have followed it.
-    return { ...metadata, etag: `"${written.md5}"`, 'last-modified': written.lastModified.toUTCString(), 'content-length': written.size };
+    return {
+      ...metadata,
+      etag: `"${written.md5}"`,
+      'last-modified': written.lastModified.toUTCString(),
+      'content-length': written.size,
+    };
   }
 
   /** DeleteObject: the object's files and tags, then any folder left empty (never one that is not). */
@@ -345,7 +413,10 @@ export class SafeStore extends FilesystemStore {
   }
 
   /** The key and stored request headers of an unfinished upload, or undefined. */
-  async readUpload(bucket: string, uploadId: string): Promise<{ key: string; headers: Record<string, string> } | undefined> {
+  async readUpload(
+    bucket: string,
+    uploadId: string,
+  ): Promise<{ key: string; headers: Record<string, string> } | undefined> {
     try {
       const folder = this.uploadFolder(bucket, uploadId);
       const key = await readFile(join(folder, 'key'), 'utf8');
@@ -367,7 +438,12 @@ export class SafeStore extends FilesystemStore {
   }
 
   /** UploadPart (and UploadPartCopy): the part under its number, replacing an earlier one whole. */
-  async putPart(bucket: string, uploadId: string, partNumber: number | string, content: Buffer | Readable): Promise<{ md5: string; size: number }> {
+  async putPart(
+    bucket: string,
+    uploadId: string,
+    partNumber: number | string,
+    content: Buffer | Readable,
+  ): Promise<{ md5: string; size: number }> {
     const body = await this.writeTemporary(content);
     try {
       return await this.uploadLocked(bucket, uploadId, async () => {
@@ -394,7 +470,10 @@ export class SafeStore extends FilesystemStore {
     for (const name of await readdir(folder).catch(() => [] as string[])) {
       if (!/^[1-9][0-9]*$/.test(name)) continue;
       try {
-        const [info, md5] = await Promise.all([stat(join(folder, name)), readFile(join(folder, `${name}.md5`), 'utf8')]);
+        const [info, md5] = await Promise.all([
+          stat(join(folder, name)),
+          readFile(join(folder, `${name}.md5`), 'utf8'),
+        ]);
         parts.push({ partNumber: Number(name), size: info.size, etag: `"${md5}"`, lastModified: info.mtime });
       } catch (error) {
         if (!isMissing(error)) throw error;
@@ -404,7 +483,14 @@ export class SafeStore extends FilesystemStore {
   }
 
   /** Concatenates the chosen parts into the upload's object and removes the upload. Call under the upload's lock. */
-  async completeUpload(bucket: string, uploadId: string, key: string, partNumbers: readonly number[], record: ObjectRecord, condition?: WriteCondition): Promise<{ md5: string; size: number; lastModified: Date }> {
+  async completeUpload(
+    bucket: string,
+    uploadId: string,
+    key: string,
+    partNumbers: readonly number[],
+    record: ObjectRecord,
+    condition?: WriteCondition,
+  ): Promise<{ md5: string; size: number; lastModified: Date }> {
     const folder = this.uploadFolder(bucket, uploadId);
     const paths = partNumbers.map((number) => join(folder, String(number)));
     async function* concatenated(): AsyncGenerator<Buffer> {
@@ -427,14 +513,30 @@ function ignoreMissing(error: unknown): void {
 
 /** S3's NoSuchUpload, as s3rver's error model. */
 export function noSuchUpload(uploadId: string): Error {
-  return new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+  return new S3Error(
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: uploadId },
+  );
 }
 
 /** The metadata s3rver keeps for an object (its own allowlist, and user metadata). */
 export function storedMetadata(headers: Record<string, string>): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'content-type', 'expires', 'x-amz-storage-class', 'x-amz-website-redirect-location'].includes(name) || name.startsWith('x-amz-meta-')) {
+    if (
+      [
+        'cache-control',
+        'content-disposition',
+        'content-encoding',
+        'content-language',
+        'content-type',
+        'expires',
+        'x-amz-storage-class',
+        'x-amz-website-redirect-location',
+      ].includes(name) ||
+      name.startsWith('x-amz-meta-')
+    ) {
       kept[name] = value;
     }
   }

@@ -38,7 +38,13 @@ const MAX_QUICK_RESTARTS = 10;
 async function startChild(config: { directory: string; bucket: string; socketPath: string }): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', '--require', require.resolve('tsx/cjs'), join(__dirname, 'child.ts'), JSON.stringify(config)],
+    [
+      '--openssl-legacy-provider',
+      '--require',
+      require.resolve('tsx/cjs'),
+      join(__dirname, 'child.ts'),
+      JSON.stringify(config),
+    ],
     { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { PATH: process.env.PATH ?? '' } },
   );
   try {
@@ -88,10 +94,14 @@ export async function startS3Emulator(directory: string): Promise<S3Emulator> {
       recentDeaths.push(now);
       while (recentDeaths.length > 0 && (recentDeaths[0] ?? now) < now - RESTART_WINDOW_MS) recentDeaths.shift();
       if (recentDeaths.length > MAX_QUICK_RESTARTS) {
-        console.error(`[sandbox s3] the S3 emulator died ${recentDeaths.length} times in a minute (last: code ${code}, signal ${signal}); not restarting it. S3 answers 503 until the sandbox restarts.`);
+        console.error(
+          `[sandbox s3] the S3 emulator died ${recentDeaths.length} times in a minute (last: code ${code}, signal ${signal}); not restarting it. S3 answers 503 until the sandbox restarts.`,
+        );
         return;
       }
-      console.error(`[sandbox s3] the S3 emulator (pid ${running.pid}) died (code ${code}, signal ${signal}); starting it again. Stored objects are kept.`);
+      console.error(
+        `[sandbox s3] the S3 emulator (pid ${running.pid}) died (code ${code}, signal ${signal}); starting it again. Stored objects are kept.`,
+      );
       const restart = (attempt: number): Promise<void> =>
         startChild(config).then(
           async (started) => {

@@ -93,7 +93,10 @@ export interface MfaChallenge {
  */
 export class SecondFactorRequiredError extends TvmClientError {
   readonly challenge?: MfaChallenge;
-  constructor(message = 'A second factor is required.', details: TvmClientErrorDetails & { readonly challenge?: MfaChallenge } = {}) {
+  constructor(
+    message = 'A second factor is required.',
+    details: TvmClientErrorDetails & { readonly challenge?: MfaChallenge } = {},
+  ) {
     super('second_factor_required', message, details);
     this.name = 'SecondFactorRequiredError';
     if (details.challenge) this.challenge = details.challenge;
@@ -145,7 +148,10 @@ export class NotFoundError extends TvmClientError {
  * is gone). The stored session has been cleared; the app should show its login screen.
  */
 export class LoginRequiredError extends TvmClientError {
-  constructor(message = 'Login required: there is no valid session. Log in again.', details: TvmClientErrorDetails = {}) {
+  constructor(
+    message = 'Login required: there is no valid session. Log in again.',
+    details: TvmClientErrorDetails = {},
+  ) {
     super('login_required', message, details);
     this.name = 'LoginRequiredError';
   }
@@ -175,7 +181,10 @@ export class TimeoutError extends TvmClientError {
  * S3's own error.
  */
 export class AccessCutOffError extends TvmClientError {
-  constructor(message = 'Access to your files was cut off. Log in again; if that fails, your account may be disabled.', details: TvmClientErrorDetails = {}) {
+  constructor(
+    message = 'Access to your files was cut off. Log in again; if that fails, your account may be disabled.',
+    details: TvmClientErrorDetails = {},
+  ) {
     super('access_cut_off', message, details);
     this.name = 'AccessCutOffError';
   }
@@ -189,20 +198,18 @@ export class UnexpectedResponseError extends TvmClientError {
   }
 }
 
-const errorClassByCode: Record<
-  ApiErrorCode,
-  new (message: string, details?: TvmClientErrorDetails) => TvmClientError
-> = {
-  invalid_request: InvalidRequestError,
-  invalid_credentials: InvalidCredentialsError,
-  username_taken: UsernameTakenError,
-  not_found: NotFoundError,
-  too_many_attempts: TooManyAttemptsError,
-  second_factor_required: SecondFactorRequiredError,
-  already_enrolled: AlreadyEnrolledError,
-  service_unavailable: ServiceUnavailableError,
-  internal_error: InternalServerError,
-};
+const errorClassByCode: Record<ApiErrorCode, new (message: string, details?: TvmClientErrorDetails) => TvmClientError> =
+  {
+    invalid_request: InvalidRequestError,
+    invalid_credentials: InvalidCredentialsError,
+    username_taken: UsernameTakenError,
+    not_found: NotFoundError,
+    too_many_attempts: TooManyAttemptsError,
+    second_factor_required: SecondFactorRequiredError,
+    already_enrolled: AlreadyEnrolledError,
+    service_unavailable: ServiceUnavailableError,
+    internal_error: InternalServerError,
+  };
 
 // When a proxy (API Gateway itself, a CDN) answers without the TVM's body, the status still says enough.
 const codeByStatus: Readonly<Record<number, ApiErrorCode>> = {
@@ -220,10 +227,15 @@ function isApiErrorCode(value: unknown): value is ApiErrorCode {
 }
 
 /** Builds the typed error for a non-2xx answer from its status, parsed body and Retry-After. */
-export function errorFromResponse(status: number, body: unknown, retryAfterSeconds: number | undefined): TvmClientError {
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  retryAfterSeconds: number | undefined,
+): TvmClientError {
   const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
   const fields = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
-  const message = typeof fields['message'] === 'string' ? fields['message'] : `The token vending machine answered HTTP ${status}.`;
+  const message =
+    typeof fields['message'] === 'string' ? fields['message'] : `The token vending machine answered HTTP ${status}.`;
   const details: TvmClientErrorDetails = {
     status,
     ...(typeof fields['field'] === 'string' ? { field: fields['field'] } : {}),

@@ -157,7 +157,8 @@ export function fromTvm(client: TvmClient, options: FromTvmOptions = {}): TvmCre
     if (cache && !forceRefresh) {
       const left = remainingMs(cache);
       // Fresh; or due for renewal, but the TVM was unreachable a moment ago and these still work.
-      if (left > refreshBeforeExpiryMs || (now() < refreshNotBefore && left >= minimumRemainingMs)) return Promise.resolve(cache.identity);
+      if (left > refreshBeforeExpiryMs || (now() < refreshNotBefore && left >= minimumRemainingMs))
+        return Promise.resolve(cache.identity);
     }
     return inFlight ?? refresh(identityProperties?.['credentialsRefused'] === true);
   }) as TvmCredentialProvider;

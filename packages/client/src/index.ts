@@ -18,4 +18,13 @@ export { TvmMfa, stepUpBody } from './mfa';
 export type { LoginFactor, MfaStatus, PasskeyStepUp, SecondFactor, StepUp, TotpEnrolment } from './mfa';
 export { TvmClient } from './tvm-client';
 export type { FetchFunction, SessionEvent, SessionListener, TvmClientOptions } from './tvm-client';
-export type { ApiErrorBody, ApiErrorCode, SessionInfo, SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
+export type {
+  ApiErrorBody,
+  ApiErrorCode,
+  SessionInfo,
+  SessionResult,
+  SessionSummary,
+  StorageInfo,
+  TvmCredentials,
+  VendResult,
+} from './types';

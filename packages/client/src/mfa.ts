@@ -47,7 +47,12 @@ export function stepUpBody(stepUp: StepUp): Record<string, string> {
 export interface MfaStatus {
   readonly totp: { readonly enrolled: boolean; readonly confirmedAt?: string };
   readonly recoveryCodesLeft: number;
-  readonly passkeys: ReadonlyArray<{ readonly id: string; readonly name: string; readonly createdAt: string; readonly lastUsedAt?: string }>;
+  readonly passkeys: ReadonlyArray<{
+    readonly id: string;
+    readonly name: string;
+    readonly createdAt: string;
+    readonly lastUsedAt?: string;
+  }>;
 }
 
 /** A TOTP secret handed out for setting up an authenticator app; show `otpauthUri` as a QR code. */
@@ -59,7 +64,8 @@ export interface TotpEnrolment {
 }
 
 function record(body: unknown, what: string): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null) throw new UnexpectedResponseError(`The token vending machine sent a malformed ${what}.`);
+  if (typeof body !== 'object' || body === null)
+    throw new UnexpectedResponseError(`The token vending machine sent a malformed ${what}.`);
   return body as Record<string, unknown>;
 }
 
@@ -96,14 +102,25 @@ export class TvmMfa {
   async completeLogin(challenge: MfaChallenge, factor: LoginFactor): Promise<SessionResult> {
     // The route's body model holds strings only, so a passkey answer travels as JSON text.
     const answerField = 'passkey' in factor ? { passkey: JSON.stringify(factor.passkey) } : factor;
-    const answer = await this.client.call({ path: '/login/mfa', body: { challenge: challenge.token, ...answerField }, retry: 'retry-after' });
+    const answer = await this.client.call({
+      path: '/login/mfa',
+      body: { challenge: challenge.token, ...answerField },
+      retry: 'retry-after',
+    });
     return this.client.acceptLogin(answer);
   }
 
   /** What the signed-in user has set up. Retried on transient failures. */
   async status(): Promise<MfaStatus> {
-    const body = record(await this.client.call({ method: 'GET', path: '/mfa', bearer: true, retry: true }), 'factor list');
-    if (typeof body['totp'] !== 'object' || typeof body['recoveryCodesLeft'] !== 'number' || !Array.isArray(body['passkeys'])) {
+    const body = record(
+      await this.client.call({ method: 'GET', path: '/mfa', bearer: true, retry: true }),
+      'factor list',
+    );
+    if (
+      typeof body['totp'] !== 'object' ||
+      typeof body['recoveryCodesLeft'] !== 'number' ||
+      !Array.isArray(body['passkeys'])
+    ) {
       throw new UnexpectedResponseError('The token vending machine sent a malformed factor list.');
     }
     return body as unknown as MfaStatus;
@@ -117,7 +134,10 @@ export class TvmMfa {
    */
   async startTotp(stepUp: StepUp | string): Promise<TotpEnrolment> {
     const proof = typeof stepUp === 'string' ? { currentPassword: stepUp } : stepUp;
-    const body = record(await this.client.call({ path: '/mfa/totp', body: stepUpBody(proof), bearer: true, retry: false }), 'TOTP secret');
+    const body = record(
+      await this.client.call({ path: '/mfa/totp', body: stepUpBody(proof), bearer: true, retry: false }),
+      'TOTP secret',
+    );
     if (typeof body['secret'] !== 'string' || typeof body['otpauthUri'] !== 'string') {
       throw new UnexpectedResponseError('The token vending machine sent a malformed TOTP secret.');
     }
@@ -129,7 +149,10 @@ export class TvmMfa {
    * server keeps only their hashes.
    */
   async confirmTotp(code: string): Promise<string[]> {
-    const body = record(await this.client.call({ path: '/mfa/totp/confirm', body: { code }, bearer: true, retry: false }), 'recovery code list');
+    const body = record(
+      await this.client.call({ path: '/mfa/totp/confirm', body: { code }, bearer: true, retry: false }),
+      'recovery code list',
+    );
     const codes = body['recoveryCodes'];
     if (!Array.isArray(codes) || !codes.every((entry) => typeof entry === 'string')) {
       throw new UnexpectedResponseError('The token vending machine sent a malformed recovery code list.');
@@ -139,7 +162,13 @@ export class TvmMfa {
 
   /** Removes the authenticator app, after a fresh code, a recovery code or a passkey (step-up). */
   async removeTotp(factor: SecondFactor | PasskeyStepUp): Promise<void> {
-    await this.client.call({ method: 'DELETE', path: '/mfa/totp', body: stepUpBody(factor), bearer: true, retry: false });
+    await this.client.call({
+      method: 'DELETE',
+      path: '/mfa/totp',
+      body: stepUpBody(factor),
+      bearer: true,
+      retry: false,
+    });
   }
 
   /**
@@ -155,13 +184,21 @@ export class TvmMfa {
    * `startRegistration({ optionsJSON })` of @simplewebauthn/browser, then to {@link addPasskey}.
    */
   async passkeyRegistrationOptions(stepUp: StepUp): Promise<object> {
-    return record(await this.client.call({ path: '/mfa/passkeys/options', body: stepUpBody(stepUp), bearer: true, retry: false }), 'passkey options');
+    return record(
+      await this.client.call({ path: '/mfa/passkeys/options', body: stepUpBody(stepUp), bearer: true, retry: false }),
+      'passkey options',
+    );
   }
 
   /** Adds the passkey the browser created. The account's first factor also brings ten recovery codes (else none). */
   async addPasskey(credential: object, name?: string): Promise<{ id: string; name: string; recoveryCodes: string[] }> {
     const body = record(
-      await this.client.call({ path: '/mfa/passkeys', body: { credential: compactRegistration(credential), ...(name ? { name } : {}) }, bearer: true, retry: false }),
+      await this.client.call({
+        path: '/mfa/passkeys',
+        body: { credential: compactRegistration(credential), ...(name ? { name } : {}) },
+        bearer: true,
+        retry: false,
+      }),
       'passkey',
     );
     if (typeof body['id'] !== 'string' || typeof body['name'] !== 'string' || !Array.isArray(body['recoveryCodes'])) {
@@ -172,7 +209,13 @@ export class TvmMfa {
 
   /** Removes a passkey, after a step-up. */
   async removePasskey(id: string, stepUp: StepUp): Promise<void> {
-    await this.client.call({ method: 'DELETE', path: `/mfa/passkeys/${encodeURIComponent(id)}`, body: stepUpBody(stepUp), bearer: true, retry: false });
+    await this.client.call({
+      method: 'DELETE',
+      path: `/mfa/passkeys/${encodeURIComponent(id)}`,
+      body: stepUpBody(stepUp),
+      bearer: true,
+      retry: false,
+    });
   }
 
   /**
@@ -183,10 +226,18 @@ export class TvmMfa {
   async passkeyLoginOptions(): Promise<{ challenge: { token: string; expiresAt: string }; passkeyOptions: object }> {
     const body = record(await this.client.call({ path: '/login/passkey/options', retry: false }), 'passkey sign-in');
     const challenge = record(body['challenge'], 'passkey sign-in');
-    if (typeof challenge['token'] !== 'string' || typeof challenge['expiresAt'] !== 'string' || typeof body['passkeyOptions'] !== 'object' || body['passkeyOptions'] === null) {
+    if (
+      typeof challenge['token'] !== 'string' ||
+      typeof challenge['expiresAt'] !== 'string' ||
+      typeof body['passkeyOptions'] !== 'object' ||
+      body['passkeyOptions'] === null
+    ) {
       throw new UnexpectedResponseError('The token vending machine sent a malformed passkey sign-in.');
     }
-    return { challenge: { token: challenge['token'], expiresAt: challenge['expiresAt'] }, passkeyOptions: body['passkeyOptions'] };
+    return {
+      challenge: { token: challenge['token'], expiresAt: challenge['expiresAt'] },
+      passkeyOptions: body['passkeyOptions'],
+    };
   }
 
   /** Signs in with a passkey alone and keeps the session, like `login`. Never retried. */

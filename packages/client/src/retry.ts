@@ -58,7 +58,12 @@ export function parseRetryAfterMs(header: string | null | undefined, nowMs: numb
  * user's credential cut-off still lies ahead, or a backend failed before any commit), so
  * sending the same request again once the wait is over is what it asks for.
  */
-export function retryAfterOnlyDelayMs(error: unknown, nextAttempt: number, policy: RetryPolicy, random: () => number): number | undefined {
+export function retryAfterOnlyDelayMs(
+  error: unknown,
+  nextAttempt: number,
+  policy: RetryPolicy,
+  random: () => number,
+): number | undefined {
   if (!(error instanceof ServiceUnavailableError) || error.retryAfterSeconds === undefined) return undefined;
   return retryDelayMs(error, nextAttempt, policy, random);
 }

@@ -15,7 +15,13 @@ import {
 } from './errors';
 import { Connectivity } from './connectivity';
 import { stepUpBody, type PasskeyStepUp, type SecondFactor, type StepUp } from './mfa';
-import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryAfterOnlyDelayMs, retryDelayMs, type RetryPolicy } from './retry';
+import {
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfterMs,
+  retryAfterOnlyDelayMs,
+  retryDelayMs,
+  type RetryPolicy,
+} from './retry';
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
 import type { RequestPlan, SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
@@ -106,7 +112,10 @@ export class TvmClient {
     this.deviceTokens = options.deviceTokens ?? new MemoryDeviceTokenStore();
     const globalFetch = globalThis.fetch as FetchFunction | undefined;
     // Bound, because browsers throw "Illegal invocation" when fetch is called off `window`.
-    this.fetchFn = options.fetch ?? ((input, init) => (globalFetch ? globalFetch(input, init) : Promise.reject(new Error('No fetch here: pass options.fetch.'))));
+    this.fetchFn =
+      options.fetch ??
+      ((input, init) =>
+        globalFetch ? globalFetch(input, init) : Promise.reject(new Error('No fetch here: pass options.fetch.')));
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.connectivity = options.connectivity ?? new Connectivity();
@@ -117,7 +126,11 @@ export class TvmClient {
    * @param options.device overrides the client's `device` label for this session.
    * @throws InvalidRequestError (which field, why), UsernameTakenError, ServiceUnavailableError, NetworkError, TimeoutError.
    */
-  async register(username: string, password: string, options: { readonly device?: string } = {}): Promise<SessionResult> {
+  async register(
+    username: string,
+    password: string,
+    options: { readonly device?: string } = {},
+  ): Promise<SessionResult> {
     const device = options.device ?? this.device;
     const body = { username, password, ...(device !== undefined ? { device } : {}) };
     const result = parseSessionResult(await this.send({ path: '/register', body, retry: 'retry-after' }));
@@ -135,14 +148,20 @@ export class TvmClient {
   async login(username: string, password: string, options: { readonly device?: string } = {}): Promise<SessionResult> {
     const device = options.device ?? this.device;
     const deviceToken = await Promise.resolve(this.deviceTokens.load(username.toLowerCase())).catch(() => undefined);
-    const body = { username, password, ...(device !== undefined ? { device } : {}), ...(deviceToken ? { deviceToken } : {}) };
+    const body = {
+      username,
+      password,
+      ...(device !== undefined ? { device } : {}),
+      ...(deviceToken ? { deviceToken } : {}),
+    };
     const answer = await this.send({ path: '/login', body, retry: 'retry-after' });
     // An account with a second factor answers a challenge instead (docs/mfa.md); the right
     // password still earns the device its trust.
     const challenge = parseMfaChallenge(answer);
     if (challenge) {
       const earned = isRecord(answer) ? answer['deviceToken'] : undefined;
-      if (typeof earned === 'string') await Promise.resolve(this.deviceTokens.save(username.toLowerCase(), earned)).catch(() => undefined);
+      if (typeof earned === 'string')
+        await Promise.resolve(this.deviceTokens.save(username.toLowerCase(), earned)).catch(() => undefined);
       throw new SecondFactorRequiredError('Enter the code from your authenticator app.', { status: 200, challenge });
     }
     return this.acceptLogin(answer);
@@ -223,12 +242,22 @@ export class TvmClient {
    *   password or factor; SecondFactorRequiredError without the factor the account has;
    *   InvalidRequestError when the new one breaks the rules (field `newPassword`).
    */
-  async changePassword(currentPassword: string, newPassword: string, secondFactor?: SecondFactor | PasskeyStepUp): Promise<void> {
+  async changePassword(
+    currentPassword: string,
+    newPassword: string,
+    secondFactor?: SecondFactor | PasskeyStepUp,
+  ): Promise<void> {
     const session = await this.requireSession();
     const factor = secondFactor ? stepUpBody(secondFactor) : {};
-    const body = await this.send({ path: '/password', body: { currentPassword, newPassword, ...factor }, bearer: session.token, retry: false });
+    const body = await this.send({
+      path: '/password',
+      body: { currentPassword, newPassword, ...factor },
+      bearer: session.token,
+      retry: false,
+    });
     const fresh = isRecord(body) ? body['session'] : undefined;
-    if (!allStrings(fresh, ['token', 'expiresAt'])) throw new UnexpectedResponseError('The token vending machine sent a malformed session.');
+    if (!allStrings(fresh, ['token', 'expiresAt']))
+      throw new UnexpectedResponseError('The token vending machine sent a malformed session.');
     const replaced: StoredSession = { username: session.username, token: fresh.token, expiresAt: fresh.expiresAt };
     this.session = Promise.resolve(replaced);
     await Promise.resolve()
@@ -240,10 +269,19 @@ export class TvmClient {
    * Redeems a one-time reset code from an operator and logs in with the new password, like
    * {@link login}. Retried only on a 503 with Retry-After (a wrong code counts in the lockout).
    */
-  async resetPassword(username: string, resetCode: string, newPassword: string, secondFactor?: SecondFactor): Promise<SessionResult> {
+  async resetPassword(
+    username: string,
+    resetCode: string,
+    newPassword: string,
+    secondFactor?: SecondFactor,
+  ): Promise<SessionResult> {
     // An account with a second factor also needs a code or recovery code (SecondFactorRequiredError otherwise).
     const result = parseSessionResult(
-      await this.send({ path: '/password/reset', body: { username, resetCode, newPassword, ...secondFactor }, retry: 'retry-after' }),
+      await this.send({
+        path: '/password/reset',
+        body: { username, resetCode, newPassword, ...secondFactor },
+        retry: 'retry-after',
+      }),
     );
     await this.signIn(result);
     return result;
@@ -254,7 +292,8 @@ export class TvmClient {
     const session = await this.requireSession();
     const body = await this.send({ method: 'GET', path: '/sessions', bearer: session.token, retry: true });
     const sessions = isRecord(body) ? body['sessions'] : undefined;
-    if (!Array.isArray(sessions)) throw new UnexpectedResponseError('The token vending machine sent a malformed session list.');
+    if (!Array.isArray(sessions))
+      throw new UnexpectedResponseError('The token vending machine sent a malformed session list.');
     return sessions as SessionSummary[];
   }
 
@@ -268,7 +307,13 @@ export class TvmClient {
   async revokeSession(sessionId: string, stepUp?: StepUp): Promise<void> {
     const session = await this.requireSession();
     // Another device's session needs the step-up: the account's factor, or the password without one.
-    await this.send({ method: 'DELETE', path: `/sessions/${encodeURIComponent(sessionId)}`, bearer: session.token, retry: stepUp === undefined, ...(stepUp ? { body: stepUpBody(stepUp) } : {}) });
+    await this.send({
+      method: 'DELETE',
+      path: `/sessions/${encodeURIComponent(sessionId)}`,
+      bearer: session.token,
+      retry: stepUp === undefined,
+      ...(stepUp ? { body: stepUpBody(stepUp) } : {}),
+    });
   }
 
   /**
@@ -283,7 +328,13 @@ export class TvmClient {
    */
   async deleteAccount(stepUp: StepUp): Promise<{ readonly status: 'pending'; readonly completesAfter: string }> {
     const session = await this.requireSession();
-    const body = await this.send({ method: 'DELETE', path: '/account', body: stepUpBody(stepUp), bearer: session.token, retry: false });
+    const body = await this.send({
+      method: 'DELETE',
+      path: '/account',
+      body: stepUpBody(stepUp),
+      bearer: session.token,
+      retry: false,
+    });
     const deletion = isRecord(body) ? body['deletion'] : undefined;
     if (!allStrings(deletion, ['status', 'completesAfter']) || deletion.status !== 'pending') {
       throw new UnexpectedResponseError('The token vending machine sent a malformed deletion answer.');
@@ -323,7 +374,11 @@ export class TvmClient {
   }
 
   private async signIn(result: SessionResult): Promise<void> {
-    const session: StoredSession = { username: result.username, token: result.session.token, expiresAt: result.session.expiresAt };
+    const session: StoredSession = {
+      username: result.username,
+      token: result.session.token,
+      expiresAt: result.session.expiresAt,
+    };
     this.session = Promise.resolve(session);
     this.emit({ type: 'signedIn', username: result.username, result });
     // A store that cannot write (private browsing, a full quota) keeps the session in memory
@@ -391,14 +446,21 @@ export class TvmClient {
       const body = parseJson(text);
       if (response.ok) {
         if (response.status !== 204 && body === undefined) {
-          throw new UnexpectedResponseError(`The token vending machine answered HTTP ${response.status} without a JSON body.`, {
-            status: response.status,
-          });
+          throw new UnexpectedResponseError(
+            `The token vending machine answered HTTP ${response.status} without a JSON body.`,
+            {
+              status: response.status,
+            },
+          );
         }
         return body;
       }
       const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now());
-      throw errorFromResponse(response.status, body, retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000));
+      throw errorFromResponse(
+        response.status,
+        body,
+        retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+      );
     } catch (error) {
       if (error instanceof TvmClientError) throw error;
       this.connectivity.markOffline();
@@ -427,14 +489,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function allStrings<K extends string>(value: unknown, keys: readonly K[]): value is Record<K, string> & Record<string, unknown> {
+function allStrings<K extends string>(
+  value: unknown,
+  keys: readonly K[],
+): value is Record<K, string> & Record<string, unknown> {
   return isRecord(value) && keys.every((key) => typeof value[key] === 'string');
 }
 
 function parseVendResult(body: unknown): VendResult {
   if (!isRecord(body)) throw new UnexpectedResponseError('The token vending machine sent no credentials.');
   const { credentials, storage } = body;
-  if (!allStrings(credentials, ['accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration']) || Number.isNaN(Date.parse(credentials.expiration))) {
+  if (
+    !allStrings(credentials, ['accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration']) ||
+    Number.isNaN(Date.parse(credentials.expiration))
+  ) {
     throw new UnexpectedResponseError('The token vending machine sent malformed credentials.');
   }
   if (!allStrings(storage, ['bucket', 'prefix', 'region'])) {

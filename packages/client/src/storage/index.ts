@@ -6,7 +6,23 @@
 export { AbortedError, FileTooLargeError, InvalidFileNameError, StorageError, StorageUnreachableError } from './errors';
 export type { StorageErrorCode } from './errors';
 export { checkSize, keyFor, partSizeFor, S3_LIMITS, utf8Bytes } from './limits';
-export { DEFAULT_RECOVERY_POLICY, isCredentialRefusal, isNoAnswer, isWorthWaitingFor, sendWithRecovery } from './recovery';
+export {
+  DEFAULT_RECOVERY_POLICY,
+  isCredentialRefusal,
+  isNoAnswer,
+  isWorthWaitingFor,
+  sendWithRecovery,
+} from './recovery';
 export type { RecoveryContext, RecoveryPolicy } from './recovery';
 export { DEFAULT_PART_SIZE_BYTES, TvmStorage } from './tvm-storage';
-export type { Download, FileInfo, ListOptions, ListPage, TvmStorageOptions, UploadBody, UploadOptions, UploadProgress, UploadTask } from './tvm-storage';
+export type {
+  Download,
+  FileInfo,
+  ListOptions,
+  ListPage,
+  TvmStorageOptions,
+  UploadBody,
+  UploadOptions,
+  UploadProgress,
+  UploadTask,
+} from './tvm-storage';

@@ -35,14 +35,16 @@ export function keyFor(prefix: string, name: string): string {
   if (body === '') throw new InvalidFileNameError(name, 'A name cannot be empty.');
   if (name.startsWith('/')) throw new InvalidFileNameError(name, 'A name cannot start with "/".');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidFileNameError(name, 'A name cannot contain control characters.');
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    throw new InvalidFileNameError(name, 'A name cannot contain control characters.');
   for (const segment of body.split('/')) {
     if (segment === '' || segment === '.' || segment === '..') {
       throw new InvalidFileNameError(name, 'A folder in the name is empty, "." or "..".');
     }
   }
   const limit = S3_LIMITS.maxKeyBytes - utf8Bytes(prefix);
-  if (utf8Bytes(name) > limit) throw new InvalidFileNameError(name, `A name can be at most ${limit} bytes long (in UTF-8) here.`);
+  if (utf8Bytes(name) > limit)
+    throw new InvalidFileNameError(name, `A name can be at most ${limit} bytes long (in UTF-8) here.`);
   return prefix + name;
 }
 

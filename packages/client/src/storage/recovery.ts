@@ -18,7 +18,11 @@ export interface RecoveryPolicy {
 }
 
 /** The defaults of {@link RecoveryPolicy}. */
-export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, patienceMs: 15 * 60_000 };
+export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = {
+  initialDelayMs: 500,
+  maxDelayMs: 15_000,
+  patienceMs: 15 * 60_000,
+};
 
 /** What {@link sendWithRecovery} needs besides the request. */
 export interface RecoveryContext {
@@ -35,10 +39,29 @@ export interface RecoveryContext {
 }
 
 /** S3's answers that mean "these credentials are no good (any more)". */
-const CREDENTIAL_REFUSALS = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
+const CREDENTIAL_REFUSALS = new Set([
+  'AccessDenied',
+  'Forbidden',
+  'InvalidAccessKeyId',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+]);
 
 /** Error codes of a request that got no answer at all (Node's sockets, browsers' fetch). */
-const NO_ANSWER_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NO_ANSWER_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 
 interface ErrorShape {
   readonly name?: unknown;
@@ -66,13 +89,22 @@ export function isCredentialRefusal(error: unknown): boolean {
 
 /** The request never got an answer: no network, a reset connection, a timeout. */
 export function isNoAnswer(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current !== undefined && depth < 4; current = shape(current).cause, depth++) {
+  for (
+    let current: unknown = error, depth = 0;
+    current !== undefined && depth < 4;
+    current = shape(current).cause, depth++
+  ) {
     const { name, code, message } = shape(current);
     if (typeof code === 'string' && NO_ANSWER_CODES.has(code)) return true;
     // Browsers' fetch says only "TypeError: Failed to fetch"; Node's says "fetch failed".
     if (name === 'TypeError' && statusOf(current) === undefined) return true;
     if (name === 'TimeoutError' || name === 'RequestTimeout') return true;
-    if (typeof message === 'string' && /socket hang up|network|ECONNRESET|ECONNREFUSED/i.test(message) && statusOf(current) === undefined) return true;
+    if (
+      typeof message === 'string' &&
+      /socket hang up|network|ECONNRESET|ECONNREFUSED/i.test(message) &&
+      statusOf(current) === undefined
+    )
+      return true;
   }
   return false;
 }
@@ -156,7 +188,10 @@ export async function sendWithRecovery<T>(send: () => Promise<T>, context: Recov
     if (waitedMs >= policy.patienceMs) throw new StorageUnreachableError(waitedMs, failure);
     // Half fixed, half random: a crowd coming back from one outage spreads out. A Retry-After
     // from the TVM is a floor.
-    const retryAfterMs = failure instanceof TvmClientError && failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : 0;
+    const retryAfterMs =
+      failure instanceof TvmClientError && failure.retryAfterSeconds !== undefined
+        ? failure.retryAfterSeconds * 1000
+        : 0;
     await sleep(Math.max(retryAfterMs, delayMs / 2 + context.random() * (delayMs / 2)), signal);
     delayMs = Math.min(policy.maxDelayMs, delayMs * 2);
   }

@@ -173,7 +173,10 @@ export class TvmStorage {
         // Checksums only where S3 requires them: no CRC of every part on a phone's main thread.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
-        requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: Math.min(this.requestTimeoutMs, 10_000) },
+        requestHandler: {
+          requestTimeout: this.requestTimeoutMs,
+          connectionTimeout: Math.min(this.requestTimeoutMs, 10_000),
+        },
         ...this.s3Overrides,
       });
       this.s3 = { client, endpoint: info.endpoint, region: info.region };
@@ -210,10 +213,13 @@ export class TvmStorage {
         send: {
           value: (original: AnyCommand) => {
             const command = asBlobSlice(original, body, partSize);
-            const stoppable = !(command instanceof CreateMultipartUploadCommand || command instanceof AbortMultipartUploadCommand);
+            const stoppable = !(
+              command instanceof CreateMultipartUploadCommand || command instanceof AbortMultipartUploadCommand
+            );
             const signal = stoppable ? controller.signal : undefined;
             const sent = this.recover((sendOptions) => client.send(command, sendOptions), signal).then((output) => {
-              if (command instanceof CreateMultipartUploadCommand) uploadId = (output as { UploadId?: string }).UploadId;
+              if (command instanceof CreateMultipartUploadCommand)
+                uploadId = (output as { UploadId?: string }).UploadId;
               return output;
             });
             inFlight.add(sent);
@@ -237,7 +243,9 @@ export class TvmStorage {
       });
       if (options.onProgress) {
         const report = options.onProgress;
-        upload.on('httpUploadProgress', (progress) => report({ loadedBytes: progress.loaded ?? 0, totalBytes: progress.total ?? sizeBytes }));
+        upload.on('httpUploadProgress', (progress) =>
+          report({ loadedBytes: progress.loaded ?? 0, totalBytes: progress.total ?? sizeBytes }),
+        );
       }
       try {
         await upload.done();
@@ -257,7 +265,12 @@ export class TvmStorage {
       if (uploadId === undefined || key === undefined) return;
       const { client, info } = await this.s3Client();
       try {
-        await this.recover((sendOptions) => client.send(new AbortMultipartUploadCommand({ Bucket: info.bucket, Key: key, UploadId: uploadId }), sendOptions));
+        await this.recover((sendOptions) =>
+          client.send(
+            new AbortMultipartUploadCommand({ Bucket: info.bucket, Key: key, UploadId: uploadId }),
+            sendOptions,
+          ),
+        );
       } catch (error) {
         // lib-storage may have aborted it already.
         if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
@@ -283,10 +296,17 @@ export class TvmStorage {
     const { client, info } = await this.s3Client();
     try {
       const key = keyFor(info.prefix, name);
-      const head = await this.recover((sendOptions) => client.send(new HeadObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions), options.signal);
+      const head = await this.recover(
+        (sendOptions) => client.send(new HeadObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions),
+        options.signal,
+      );
       return { name, sizeBytes: head.ContentLength ?? 0, lastModified: head.LastModified };
     } catch (error) {
-      if ((error as { name?: string }).name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      if (
+        (error as { name?: string }).name === 'NotFound' ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return undefined;
       throw error;
     }
   }
@@ -300,11 +320,11 @@ export class TvmStorage {
       (sendOptions) =>
         client.send(
           new ListObjectsV2Command({
-        Bucket: info.bucket,
-        Prefix: prefix,
-        Delimiter: '/',
-        ...(options.pageSize !== undefined ? { MaxKeys: options.pageSize } : {}),
-        ...(options.pageToken !== undefined ? { ContinuationToken: options.pageToken } : {}),
+            Bucket: info.bucket,
+            Prefix: prefix,
+            Delimiter: '/',
+            ...(options.pageSize !== undefined ? { MaxKeys: options.pageSize } : {}),
+            ...(options.pageToken !== undefined ? { ContinuationToken: options.pageToken } : {}),
           }),
           sendOptions,
         ),
@@ -314,7 +334,11 @@ export class TvmStorage {
     const files = (page.Contents ?? [])
       // The folder's own marker object (created by createFolder) is the folder, not a file in it.
       .filter((object) => object.Key !== undefined && object.Key !== prefix)
-      .map((object) => ({ name: relative(object.Key ?? ''), sizeBytes: object.Size ?? 0, lastModified: object.LastModified }));
+      .map((object) => ({
+        name: relative(object.Key ?? ''),
+        sizeBytes: object.Size ?? 0,
+        lastModified: object.LastModified,
+      }));
     const folders = (page.CommonPrefixes ?? []).flatMap((common) => (common.Prefix ? [relative(common.Prefix)] : []));
     const next = page.IsTruncated ? page.NextContinuationToken : undefined;
     return {
@@ -339,16 +363,27 @@ export class TvmStorage {
   async download(name: string, options: { readonly signal?: AbortSignal } = {}): Promise<Download> {
     const { client, info } = await this.s3Client();
     const key = keyFor(info.prefix, name);
-    const object = await this.recover((sendOptions) => client.send(new GetObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions), options.signal);
+    const object = await this.recover(
+      (sendOptions) => client.send(new GetObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions),
+      options.signal,
+    );
     if (!object.Body) throw new Error(`S3 sent no body for "${name}".`);
-    return { name, sizeBytes: object.ContentLength ?? 0, lastModified: object.LastModified, contentType: object.ContentType, body: object.Body };
+    return {
+      name,
+      sizeBytes: object.ContentLength ?? 0,
+      lastModified: object.LastModified,
+      contentType: object.ContentType,
+      body: object.Body,
+    };
   }
 
   /** Deletes `name`. Deleting a file that is not there succeeds, as in S3. */
   async delete(name: string): Promise<void> {
     const { client, info } = await this.s3Client();
     const key = keyFor(info.prefix, name);
-    await this.recover((sendOptions) => client.send(new DeleteObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions));
+    await this.recover((sendOptions) =>
+      client.send(new DeleteObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions),
+    );
   }
 
   /** Creates an empty folder (`name` with or without its trailing `/`), shown by {@link list} until it has files. */
@@ -356,7 +391,9 @@ export class TvmStorage {
     const folder = name.endsWith('/') ? name : `${name}/`;
     const { client, info } = await this.s3Client();
     const key = keyFor(info.prefix, folder);
-    await this.recover((sendOptions) => client.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: new Uint8Array() }), sendOptions));
+    await this.recover((sendOptions) =>
+      client.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: new Uint8Array() }), sendOptions),
+    );
     return folder;
   }
 
@@ -396,9 +433,13 @@ function asBlobSlice(command: AnyCommand, body: UploadBody, partSize: number): A
   if (typeof Blob === 'undefined' || !(body instanceof Blob)) return command;
   if (command instanceof UploadPartCommand) {
     const start = ((command.input.PartNumber ?? 1) - 1) * partSize;
-    return new UploadPartCommand({ ...command.input, Body: body.slice(start, start + partSize) }) as unknown as AnyCommand;
+    return new UploadPartCommand({
+      ...command.input,
+      Body: body.slice(start, start + partSize),
+    }) as unknown as AnyCommand;
   }
-  if (command instanceof PutObjectCommand) return new PutObjectCommand({ ...command.input, Body: body }) as unknown as AnyCommand;
+  if (command instanceof PutObjectCommand)
+    return new PutObjectCommand({ ...command.input, Body: body }) as unknown as AnyCommand;
   return command;
 }
 
