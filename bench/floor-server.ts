@@ -2,7 +2,7 @@
  * Serves, over HTTP on 127.0.0.1:FLOOR_PORT, the floor handlers, `/floor` (floor-handler.ts)
  * and `/floor-write` (floor-writing-handler.ts, the same and one PutItem), and `/token`, the
  * TVM's own token handler, on function threads as the sandbox serves its routes
- * (local/function-threads.ts, the same number of threads), with the environment in
+ * (local/api-gateway/function-threads.ts, the same number of threads), with the environment in
  * FLOOR_ENVIRONMENT (JSON): the sandbox's own backends. All three get the same front: the
  * sandbox's proxy event (buildProxyEvent), and none of its routing, validation or CORS. So
  * `/token` here is the handler's own cost, next to the floors', without the API adapter.

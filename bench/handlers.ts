@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-// Static, so it is the same module instance lambda/core/password.ts requires (a dynamic import
+// Static, so it is the same module instance lambda/accounts/password.ts requires (a dynamic import
 // would load bcryptjs's separate ESM build, and stubbing it would not reach the handlers).
 import bcryptModule from 'bcryptjs';
 import { startDynalite } from '../scripts/dev/dynalite';

@@ -2,7 +2,7 @@
  * The deploy-time configuration of the TVM stack: read from CDK context (cdk.json or
  * `cdk deploy -c key=value`) and stack props, validated once at synth time so a bad value
  * stops `cdk synth` with a message naming the key, long before CloudFormation sees it.
- * Keys, defaults and rules all come from the one settings table, lambda/core/settings.ts.
+ * Keys, defaults and rules all come from the one settings table, lambda/platform/settings.ts.
  */
 import type { Node } from 'constructs';
 import {

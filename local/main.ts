@@ -5,7 +5,7 @@
  *
  * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
  * (default `.tvm-local/`), TVM_LOG (`0` silences request logs), the functions' settings of
- * lambda/core/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
+ * lambda/platform/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
  * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2).
  */
 import type { StaticHandler } from './api-gateway/api-server';

@@ -4,7 +4,7 @@
  * `__BUCKET_ARN__` (the file bucket's ARN) and `__USERNAME__` (a validated username); the
  * revocation statements have `__SID__`, `__REVOKED_AT__` (an ISO 8601 instant) and a
  * one-element list `["__VALUES__"]` that stands for the whole list of matched tag values.
- * They are filled in by walking the parsed object (see lambda/core/policy.ts), never by
+ * They are filled in by walking the parsed object (see lambda/credentials/policy.ts), never by
  * replacing text in raw JSON.
  */
 import revokedGroupsStatementTemplate from './revoked-groups-statement.json';

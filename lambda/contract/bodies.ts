@@ -1,12 +1,12 @@
 /**
  * Every request body, declared once with TypeBox. From each declaration come the API Gateway
- * request model (lib/tvm-api.ts), the sandbox's validation (local/body-validator.ts, ajv), the
- * check in the function (lambda/core/body-check.ts, ajv, run by the middleware in
+ * request model (lib/tvm-api.ts), the sandbox's validation (local/api-gateway/body-validator.ts, ajv), the
+ * check in the function (lambda/platform/body-check.ts, ajv, run by the middleware in
  * lambda/handlers/http.ts) and the type the handler receives
  * (`Static<>`). Only JSON objects of string fields with length bounds: that is all the draft-4
  * subset API Gateway models take here, and the validators count lengths in characters (code
  * points), as API Gateway does. What a field means (NFKC, lower case, a code's digits, a
- * printable label) is the domain's to check (lambda/core/requests.ts).
+ * printable label) is the domain's to check (lambda/platform/requests.ts).
  */
 // Named imports, not the `Type` namespace: esbuild then bundles only these builders (3 KB, not 46 KB).
 import {

@@ -1,9 +1,9 @@
 /**
  * The stable, machine-readable codes the API sends in `{error: {code}}`, stated once. The
- * error classes (lambda/core/errors.ts), the responses API Gateway and the WAF answer
+ * error classes (lambda/platform/errors.ts), the responses API Gateway and the WAF answer
  * themselves (lib/), and the sandbox's own answers (local/) take them from here; the client's
  * `ApiErrorCode` (packages/client, which may not import server code) is checked against this
- * list by test/unit/error-codes.test.ts.
+ * list by test/api/error-codes.unit.test.ts.
  */
 export const ERROR_CODES = [
   'invalid_request',

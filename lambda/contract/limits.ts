@@ -1,5 +1,5 @@
 /**
- * Every request limit of the TVM, stated once. The parsers in lambda/core check them, the
+ * Every request limit of the TVM, stated once. The parsers in lambda/platform/requests.ts check them, the
  * route table's body schemas (API Gateway's request models, and the sandbox's validator)
  * are built from them, and the docs quote them; nothing else writes these numbers.
  */
@@ -16,7 +16,7 @@ export const USERNAME_MAX_LENGTH = 64;
 export const PASSWORD_MIN_CHARACTERS = 8;
 /**
  * Longest password in UTF-8 bytes after normalisation. Passwords are prehashed before bcrypt
- * (lambda/core/password-hash.ts), so every byte counts; the cap only bounds the work
+ * (lambda/accounts/password-hash.ts), so every byte counts; the cap only bounds the work
  * (normalisation, HMAC, the common-password scan) and leaves room for 256 characters of any
  * script (at most 4 bytes each).
  */

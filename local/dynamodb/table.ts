@@ -1,4 +1,4 @@
-/** The sandbox's one table in dynalite, with the layout the stack deploys (lambda/adapters/table-layout.ts). */
+/** The sandbox's one table in dynalite, with the layout the stack deploys (lambda/adapters/dynamo/table-layout.ts). */
 import {
   CreateTableCommand,
   DescribeTableCommand,

@@ -7,7 +7,7 @@
  */
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { totpCode } from '../../lambda/second-factor/totp';
-import { postJson, register, s3ClientFor, s3ErrorCode, sandboxForThisFile, type VendResponse } from './helpers';
+import { postJson, register, s3ClientFor, s3ErrorCode, sandboxForThisFile, type VendResponse } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 const sandbox = sandboxForThisFile('tvm-account-deletion-');

@@ -1,5 +1,5 @@
 /**
- * Accounts in lambda/core on the in-memory fakes, without mocks: password change and reset,
+ * Accounts (lambda/accounts) on the in-memory fakes, without mocks: password change and reset,
  * device sessions, disabled users, the audit trail, the operator's AccountAdmin (including the
  * hold on a deleted name) and reset codes.
  */

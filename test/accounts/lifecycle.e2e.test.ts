@@ -30,7 +30,7 @@ import {
   s3ClientFor,
   s3ErrorCode,
   type VendResponse,
-} from './helpers';
+} from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 let sandbox: Sandbox;

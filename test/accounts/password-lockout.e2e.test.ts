@@ -4,7 +4,7 @@
  * the owner's trusted device, and an operator's reset code that works for a locked-out user.
  */
 import { InvalidCredentialsError, InvalidRequestError, TooManyAttemptsError, TvmClient } from '@serverless-tvm/client';
-import { postJson, runAdmin, sandboxForThisFile } from './helpers';
+import { postJson, runAdmin, sandboxForThisFile } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 const sandbox = sandboxForThisFile('tvm-password-lockout-');

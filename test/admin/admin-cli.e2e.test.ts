@@ -30,7 +30,7 @@ import {
   s3ErrorCode,
   sandboxForThisFile,
   type VendResponse,
-} from './helpers';
+} from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 const runningSandbox = sandboxForThisFile('tvm-admin-e2e-');

@@ -11,7 +11,7 @@ import { accountAdmin } from '../../admin/operations';
 import { runSmoke, SMOKE_STEPS } from '../../admin/smoke';
 import { localTarget, type AdminTarget } from '../../admin/target';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { freePort } from './helpers';
+import { freePort } from '../support/e2e';
 
 let sandbox: Sandbox;
 let dataDir: string;

@@ -3,7 +3,7 @@
  * pass on: header and query names that are also names of JavaScript object members are
  * ordinary names, never a crash (a 502) of the adapter.
  */
-import { sandboxForThisFile } from './helpers';
+import { sandboxForThisFile } from '../support/e2e';
 
 const sandbox = sandboxForThisFile('tvm-api-adapter-');
 

@@ -26,7 +26,7 @@ import { isUsername } from '../../lambda/accounts/username';
 import { SANDBOX_REGION, SANDBOX_TABLE } from '../../local/names';
 import { readSandboxSecrets } from '../../local/secrets';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { postJson, register, type VendResponse } from '../e2e/helpers';
+import { postJson, register, type VendResponse } from '../support/e2e';
 
 const FUZZ_RUNS = 300;
 const FUZZ_SECONDS = 60;
@@ -475,7 +475,7 @@ describe('API fuzzing through the sandbox (rule 9: bad input gets a 4xx and chan
     (FUZZ_SECONDS + 60) * 1000,
   );
 
-  // Found by this fuzzer (fixed in 8f2515e): local/api-server.ts parsed req.url with
+  // Found by this fuzzer (fixed in 8f2515e): local/api-gateway/api-server.ts parsed req.url with
   // new URL(url, base) outside its try block; "//", "//[" and "//%zz" read as an authority with
   // a bad host and threw, an uncaught exception that stopped `npm start`'s process.
   it.each(['//', '//[', '//%zz'])(

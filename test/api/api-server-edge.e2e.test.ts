@@ -1,5 +1,5 @@
 /**
- * The sandbox API's edge (local/api-server.ts), over real HTTP with one stand-in route: it
+ * The sandbox API's edge (local/api-gateway/api-server.ts), over real HTTP with one stand-in route: it
  * answers only its own Host names (so a web page that rebinds a name to 127.0.0.1 cannot
  * drive it), its CORS grants only its own origins by default, and a request body that stalls
  * or trickles is refused within seconds with its connection closed.

@@ -10,7 +10,7 @@ import {
   NotFoundError,
   TvmClient,
 } from '@serverless-tvm/client';
-import { sandboxForThisFile } from './helpers';
+import { sandboxForThisFile } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 const sandbox = sandboxForThisFile('tvm-client-accounts-');

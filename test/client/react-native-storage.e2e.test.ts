@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { register } from './helpers';
+import { register } from '../support/e2e';
 
 const ROOT = resolve(__dirname, '../..');
 const run = promisify(execFile);

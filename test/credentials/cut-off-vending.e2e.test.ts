@@ -9,7 +9,15 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MemorySessionStore, TvmClient } from '@serverless-tvm/client';
 import { TvmStorage } from '@serverless-tvm/client/storage';
-import { login, postJson, register, runAdmin, s3ClientFor, sandboxForThisFile, type VendResponse } from './helpers';
+import {
+  login,
+  postJson,
+  register,
+  runAdmin,
+  s3ClientFor,
+  sandboxForThisFile,
+  type VendResponse,
+} from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 const sandbox = sandboxForThisFile('tvm-cut-off-vending-');

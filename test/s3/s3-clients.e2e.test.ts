@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { register, s3ClientFor, type VendResponse } from '../e2e/helpers';
+import { register, s3ClientFor, type VendResponse } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery staple';
 /** Above every client's multipart threshold as set below (5 MiB) and the CLI's (8 MiB). */

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { postJson, register, s3ClientFor, s3ErrorCode, xmlErrorCode, type VendResponse } from './helpers';
+import { postJson, register, s3ClientFor, s3ErrorCode, xmlErrorCode, type VendResponse } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery staple';
 const BOB_SECRET = 'bob/secret.txt';

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { StsSession } from '../../local/sts/session-store';
 import { startGateHarness, type GateHarness, type RawAnswer } from '../support/s3-gate-harness';
-import { xmlErrorCode } from './helpers';
+import { xmlErrorCode } from '../support/e2e';
 
 let root: string;
 let harness: GateHarness;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StsSession } from '../../local/sts/session-store';
 import { startGateHarness, type GateHarness, type RawAnswer } from '../support/s3-gate-harness';
-import { xmlErrorCode } from './helpers';
+import { xmlErrorCode } from '../support/e2e';
 import { SANDBOX_BUCKET, SANDBOX_REGION } from '../../local/names';
 
 let root: string;

@@ -1,5 +1,5 @@
 /**
- * The S3 gate's XML request bodies (local/s3-xml-bodies.ts): read with fast-xml-parser under
+ * The S3 gate's XML request bodies (local/s3/xml-bodies.ts): read with fast-xml-parser under
  * S3's limits, checked against S3's schemas, and refused with S3's error codes. Any input at
  * all ends in a parsed body or an S3 error, never another exception (which would be a 500).
  */

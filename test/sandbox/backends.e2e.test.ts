@@ -29,7 +29,7 @@ import type { SandboxManifest } from '../../local/manifest';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { readSandboxSecrets, SANDBOX_SECRETS_FILE, type LongTermKey } from '../../local/secrets';
-import { register, type VendResponse } from './helpers';
+import { register, type VendResponse } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery staple';
 let dataDir: string;
@@ -239,7 +239,7 @@ describe('DynamoDB (dynalite)', () => {
   });
 
   test("differential: whatever action, table or index the functions' key sends, the sandbox runs it only if their grant allows it", async () => {
-    // The grant modelled here from the route table, independently of local/table-grant.ts.
+    // The grant modelled here from the route table, independently of local/dynamodb/table-grant.ts.
     const granted = new Set(tableItemActions(ROUTES) as string[]);
     const allowedByModel = (action: string, table: string | undefined, index: string | undefined) =>
       table === manifest.tableName &&

@@ -15,7 +15,7 @@ import { API_CORS } from '../../lambda/contract/cors';
 import { ROUTES } from '../../lambda/contract/routes';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { synthesiseTvm, type TemplateJson } from '../stack/synth';
-import { register, s3ClientFor, type VendResponse } from './helpers';
+import { register, s3ClientFor, type VendResponse } from '../support/e2e';
 
 // CDK's CloudFormation schema validation is slow to start and checked in tvm-stack.test.ts.
 process.env.CDK_VALIDATION = 'false';

@@ -11,7 +11,7 @@ import type { FaultMode, FaultProxy } from '../../local/fault-proxy';
 import { readSandboxSecrets } from '../../local/secrets';
 import type { SandboxManifest } from '../../local/manifest';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { postJson, register } from '../e2e/helpers';
+import { postJson, register } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 /** The functions' timeout in the stack; a 503 must come well before it. */

@@ -1,5 +1,5 @@
 /**
- * The sandbox's function instances (local/function-threads.ts): the handlers run on worker
+ * The sandbox's function instances (local/api-gateway/function-threads.ts): the handlers run on worker
  * threads with exactly the functions' environment, spread over the instances, and fail the
  * way API Gateway and Lambda fail: a throwing function fails one invocation, a crashed
  * instance fails what it had in flight and is replaced, a module that cannot load stops

@@ -24,7 +24,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { login, register, s3ClientFor, xmlErrorCode, type VendResponse } from './helpers';
+import { login, register, s3ClientFor, xmlErrorCode, type VendResponse } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery staple';
 /**

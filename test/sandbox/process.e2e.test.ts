@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, isListening, login, register, s3ClientFor, type VendResponse } from './helpers';
+import { freePort, isListening, login, register, s3ClientFor, type VendResponse } from '../support/e2e';
 
 const REPOSITORY_ROOT = resolve(__dirname, '../..');
 const PASSWORD = 'correct horse battery staple';

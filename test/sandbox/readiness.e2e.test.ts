@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox } from '../../local/sandbox';
-import { freePort } from './helpers';
+import { freePort } from '../support/e2e';
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((done) => {

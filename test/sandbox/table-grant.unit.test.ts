@@ -1,5 +1,5 @@
 /**
- * The sandbox's DynamoDB grant for the functions' key (local/table-grant.ts): the union of
+ * The sandbox's DynamoDB grant for the functions' key (local/dynamodb/table-grant.ts): the union of
  * what the stack grants the functions' roles, on the one table, Query on the index only.
  */
 import fc from 'fast-check';

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { totpCode, totpStep } from '../../lambda/second-factor/totp';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SoftAuthenticator } from '../support/soft-authenticator';
-import { postJson, register, runAdmin, s3ClientFor, sandboxForThisFile, type VendResponse } from './helpers';
+import { postJson, register, runAdmin, s3ClientFor, sandboxForThisFile, type VendResponse } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 const sandbox = sandboxForThisFile('tvm-mfa-e2e-');

@@ -1,5 +1,5 @@
 /** Runs one passkey ceremony step (registration options), for test/second-factor/lazy-webauthn.unit.test.ts. */
-/** Runs one passkey ceremony step (registration options), for test/handlers/lazy-webauthn.test.ts. */
+/** Runs one passkey ceremony step (registration options), for test/second-factor/lazy-webauthn.unit.test.ts. */
 import { passkeyRegistrationOptions } from '../../lambda/second-factor/passkeys';
 import { parseUsername } from '../../lambda/accounts/username';
 

@@ -29,7 +29,7 @@ describe('createWebAppHandler', () => {
     expect(buildMs).toBeLessThan(10_000);
   });
 
-  it('states the username and password limits the TVM checks, from lambda/core', async () => {
+  it('states the username and password limits the TVM checks, from lambda/contract/limits.ts', async () => {
     const page = await (await fetch(`${baseUrl}/`)).text();
     expect(page).toContain(`${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} characters.`);
     expect(page).toContain(`At least ${DEFAULT_SETTINGS.passwordMinCharacters} characters.`);

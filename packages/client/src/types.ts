@@ -6,7 +6,7 @@
 
 /**
  * The stable, machine-readable error codes the API sends in `{error: {code}}`: a copy of the
- * server's one list (lambda/contract/error-codes.ts), held to it by test/unit/error-codes.test.ts.
+ * server's one list (lambda/contract/error-codes.ts), held to it by test/api/error-codes.unit.test.ts.
  */
 export type ApiErrorCode =
   | 'invalid_request'
