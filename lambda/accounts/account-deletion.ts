@@ -14,7 +14,7 @@
  *
  * Pure: the queue, the cut-off, the folder and the clock are ports.
  */
-import type { StepUpProof } from '../platform/requests';
+import type { StepUpProof } from '../second-factor/requests';
 import { COMMIT_ALLOWANCE_MS, cutOffInstant, nameHeldUntil, provisionalCutOff } from '../credentials/revocation';
 import { SELF_DELETION_ORIGIN, type AuditRecorder, type RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';

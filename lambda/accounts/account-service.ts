@@ -1,6 +1,6 @@
 /** Accounts: registration, password change and password reset; free of HTTP and AWS. */
 import type { SessionGrant, SessionResult } from '../contract/wire';
-import type { ChangePasswordRequest, RegisterRequest, ResetPasswordRequest } from '../platform/requests';
+import type { ChangePasswordRequest, RegisterRequest, ResetPasswordRequest } from './requests';
 import type { CredentialVendor } from '../credentials/vending';
 import type { AuditRecorder, DomainLog, RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';

@@ -1,20 +1,12 @@
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from '../contract/limits';
 import { ValidationError } from '../platform/errors';
+import { checkWellFormed } from '../platform/text';
 
 /** A password that passed {@link parsePassword}: NFKC-normalised and within limits. */
 export type Password = string & { readonly __brand: 'Password' };
 
 // eslint-disable-next-line no-control-regex -- the point is to find control characters.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-
-/**
- * Refuses text that is not valid Unicode (a lone UTF-16 surrogate): it has no UTF-8 form, so
- * two different inputs would otherwise be stored or compared as the same U+FFFD.
- */
-export function checkWellFormed(text: string, field: string): void {
-  if (!text.isWellFormed())
-    throw new ValidationError(`${field} is not valid Unicode text (it holds a lone surrogate).`, field);
-}
 
 /** Characters (code points) in a normalised password. */
 export function passwordCharacters(password: string): number {
@@ -38,6 +30,17 @@ export function parsePassword(raw: unknown, field = 'password'): Password {
   }
   if (CONTROL_CHARACTERS.test(normalised)) {
     throw new ValidationError(`${field} must not contain control characters.`, field);
+  }
+  return normalised as Password;
+}
+
+/** Normalises a password given at login; longer than any password could be set is a 400. */
+export function parseLoginPassword(raw: string, field = 'password'): Password {
+  checkWellFormed(raw, field);
+  const normalised = raw.normalize('NFKC');
+  if (normalised.length === 0) throw new ValidationError(`${field} must not be empty.`, field);
+  if (Buffer.byteLength(normalised, 'utf8') > PASSWORD_MAX_BYTES) {
+    throw new ValidationError(`${field} must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8.`, field);
   }
   return normalised as Password;
 }

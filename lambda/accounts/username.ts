@@ -1,5 +1,6 @@
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../contract/limits';
 import { ValidationError } from '../platform/errors';
+import type { Username } from '../platform/identity';
 
 /**
  * Letters and digits, with single `.`, `_` or `-` between them: so no leading, trailing or
@@ -10,8 +11,8 @@ const USERNAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 /** Checked before case folding: `toLowerCase` maps some non-ASCII look-alikes (the Kelvin sign) to ASCII. */
 const ASCII_USERNAME_CHARACTERS = /^[A-Za-z0-9._-]*$/;
 
-/** A username that passed {@link parseUsername}: lower case and on the allowlist. */
-export type Username = string & { readonly __brand: 'Username' };
+// The type is shared with the platform (the audit trail); this module is the only one that makes one.
+export type { Username };
 
 /**
  * Normalises a raw username to lower case and checks it against the allowlist.

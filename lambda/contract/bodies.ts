@@ -6,7 +6,7 @@
  * (`Static<>`). Only JSON objects of string fields with length bounds: that is all the draft-4
  * subset API Gateway models take here, and the validators count lengths in characters (code
  * points), as API Gateway does. What a field means (NFKC, lower case, a code's digits, a
- * printable label) is the domain's to check (lambda/platform/requests.ts).
+ * printable label) is the domain's to check (each capability's requests.ts).
  */
 // Named imports, not the `Type` namespace: esbuild then bundles only these builders (3 KB, not 46 KB).
 import {

@@ -1,5 +1,5 @@
 /**
- * Every request limit of the TVM, stated once. The parsers in lambda/platform/requests.ts check them, the
+ * Every request limit of the TVM, stated once. The parsers in each capability's requests.ts check them, the
  * route table's body schemas (API Gateway's request models, and the sandbox's validator)
  * are built from them, and the docs quote them; nothing else writes these numbers.
  */

@@ -1,5 +1,5 @@
 import { createAccountDeletion, propagationFromEnvironment } from '../adapters/account-deletion-wiring';
-import { parseStepUp } from '../platform/requests';
+import { parseStepUp } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

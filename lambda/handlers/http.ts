@@ -12,7 +12,7 @@ import { routeNamed, type RouteName, type RouteNamed } from '../contract/routes'
 import { API_CORS } from '../contract/cors';
 import { MAX_BODY_BYTES } from '../contract/limits';
 import { checkBody } from '../platform/body-check';
-import { parseBearerToken } from '../platform/requests';
+import { parseBearerToken } from '../sessions/requests';
 import { requestOrigin, type RequestOrigin } from '../platform/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../platform/errors';
 import { getRuntime } from './runtime';

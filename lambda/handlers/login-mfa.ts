@@ -1,4 +1,4 @@
-import { parseMfaLogin } from '../platform/requests';
+import { parseMfaLogin } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parsePasskeyLogin } from '../platform/requests';
+import { parsePasskeyLogin } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

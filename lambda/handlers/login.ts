@@ -1,4 +1,4 @@
-import { parseLoginRequest } from '../platform/requests';
+import { parseLoginRequest } from '../accounts/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parsePasskeyAdd } from '../platform/requests';
+import { parsePasskeyAdd } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

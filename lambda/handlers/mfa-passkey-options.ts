@@ -1,4 +1,4 @@
-import { parsePasskeyOptions } from '../platform/requests';
+import { parsePasskeyOptions } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

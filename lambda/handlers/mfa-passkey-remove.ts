@@ -1,4 +1,4 @@
-import { parsePasskeyId, parseStepUpText } from '../platform/requests';
+import { parsePasskeyId, parseStepUpText } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

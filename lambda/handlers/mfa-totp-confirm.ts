@@ -1,4 +1,4 @@
-import { parseTotpConfirm } from '../platform/requests';
+import { parseTotpConfirm } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

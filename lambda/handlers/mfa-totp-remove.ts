@@ -1,4 +1,4 @@
-import { parseTotpRemove } from '../platform/requests';
+import { parseTotpRemove } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parseTotpStart } from '../platform/requests';
+import { parseTotpStart } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parseResetPasswordRequest } from '../platform/requests';
+import { parseResetPasswordRequest } from '../accounts/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parsePasswordChange } from '../platform/requests';
+import { parsePasswordChange } from '../accounts/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -1,4 +1,4 @@
-import { parseRegisterRequest } from '../platform/requests';
+import { parseRegisterRequest } from '../accounts/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

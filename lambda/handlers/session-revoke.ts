@@ -1,4 +1,4 @@
-import { parseOptionalStepUp } from '../platform/requests';
+import { parseOptionalStepUp } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 

@@ -2,7 +2,7 @@
  * Security events: the kinds, where a request came from, the trail's port, and the one
  * recorder every capability writes through.
  */
-import type { Username } from '../accounts/username';
+import type { Username } from './identity';
 import { USER_AGENT_MAX_CHARACTERS } from '../contract/limits';
 import type { Clock } from './clock';
 import type { TvmConfig } from './config';

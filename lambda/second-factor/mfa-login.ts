@@ -6,7 +6,7 @@ import type { LoginTrust } from '../accounts/login-trust';
 import type { UserRecord, UserStore } from '../accounts/ports';
 import type { Username } from '../accounts/username';
 import type { SessionResult } from '../contract/wire';
-import type { MfaLoginRequest } from '../platform/requests';
+import type { MfaLoginRequest } from './requests';
 import type { CredentialVendor } from '../credentials/vending';
 import type { AuditRecorder, RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';

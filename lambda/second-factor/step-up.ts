@@ -5,7 +5,7 @@
 import type { Clock } from '../platform/clock';
 import type { AuditRecorder, RequestOrigin } from '../platform/audit';
 import { AuthenticationError, SecondFactorMissingError } from '../platform/errors';
-import type { StepUpProof } from '../platform/requests';
+import type { StepUpProof } from './requests';
 import type { LiveSession, StepUpCheck } from '../sessions/ports';
 import type { PasswordCheck } from '../accounts/password-check';
 import { MFA_CHALLENGE_MAX_ATTEMPTS, hashChallengeToken } from './challenge';

@@ -5,7 +5,7 @@
 import type { UserRecord } from '../accounts/ports';
 import type { Username } from '../accounts/username';
 import type { MfaChallengeResult } from '../contract/wire';
-import type { StepUpProof } from '../platform/requests';
+import type { StepUpProof } from '../second-factor/requests';
 import type { RequestOrigin } from '../platform/audit';
 
 /** A login session. Only the SHA-256 of its token is stored. */

@@ -9,7 +9,7 @@ import { DynamoDeletionQueue } from '../../lambda/adapters/deletion-queue';
 import { AuthenticationError, UsernameTakenError } from '../../lambda/platform/errors';
 import { BcryptPasswordHasher } from '../../lambda/accounts/password-hash';
 import { systemClock } from '../../lambda/platform/clock';
-import { parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseRegisterRequest } from '../../lambda/accounts/requests';
 import { AuditRecorder } from '../../lambda/platform/audit';
 import { createServices, type ServiceDependencies } from '../../lambda/services';
 import { dynamoStores } from '../../lambda/adapters/dynamo/stores';

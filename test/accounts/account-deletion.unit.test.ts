@@ -14,7 +14,7 @@ import {
 } from '../../lambda/accounts/account-deletion';
 import { AuthenticationError, CutOffPendingError, UsernameTakenError } from '../../lambda/platform/errors';
 import { createServices } from '../../lambda/services';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/accounts/requests';
 import { nameHeldUntil } from '../../lambda/credentials/revocation';
 import { AuditRecorder } from '../../lambda/platform/audit';
 import { parseUsername, type Username } from '../../lambda/accounts/username';

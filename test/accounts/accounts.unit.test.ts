@@ -14,11 +14,11 @@ import {
 } from '../../lambda/platform/errors';
 import {
   parseChangePasswordRequest,
-  parseLoginPassword,
   parseLoginRequest,
   parseRegisterRequest,
   parseResetPasswordRequest,
-} from '../../lambda/platform/requests';
+} from '../../lambda/accounts/requests';
+import { parseLoginPassword } from '../../lambda/accounts/password';
 import { RESET_CODE_TTL_MS, hashResetCode, newResetCode, parseResetCode } from '../../lambda/accounts/reset-code';
 import { createServices } from '../../lambda/services';
 import { parseUsername } from '../../lambda/accounts/username';

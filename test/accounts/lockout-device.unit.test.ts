@@ -12,7 +12,7 @@ import {
   parseLoginRequest,
   parseRegisterRequest,
   parseResetPasswordRequest,
-} from '../../lambda/platform/requests';
+} from '../../lambda/accounts/requests';
 import { createServices, type Services } from '../../lambda/services';
 import { parseUsername } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';

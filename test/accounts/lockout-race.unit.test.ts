@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { AuthenticationError, TooManyAttemptsError } from '../../lambda/platform/errors';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/accounts/requests';
 import { createServices } from '../../lambda/services';
 import { FakePasswordHasher, inMemoryBackend, loginSession } from '../support/in-memory';
 

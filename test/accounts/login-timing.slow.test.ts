@@ -10,7 +10,7 @@ import bcrypt from 'bcryptjs';
 import { AuthenticationError } from '../../lambda/platform/errors';
 import type { Password, PasswordHasher } from '../../lambda/accounts/password';
 import { BcryptPasswordHasher } from '../../lambda/accounts/password-hash';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/accounts/requests';
 import { createServices } from '../../lambda/services';
 import { inMemoryBackend, loginSession } from '../support/in-memory';
 import { mannWhitney } from './mann-whitney';

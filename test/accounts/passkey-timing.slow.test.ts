@@ -7,14 +7,14 @@
  * check, as before issue 21) shows the test detects the oracle the issue reported.
  */
 import { randomBytes } from 'node:crypto';
-import { parsePasskeyAdd } from '../../lambda/platform/requests';
+import { parsePasskeyAdd } from '../../lambda/second-factor/requests';
 import { AuthenticationError } from '../../lambda/platform/errors';
 import { hashChallengeToken } from '../../lambda/second-factor/challenge';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-login';
 import { passkeyIdOf } from '../../lambda/second-factor/passkeys';
 import { createServices } from '../../lambda/services';
 import type { Password } from '../../lambda/accounts/password';
-import { parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseRegisterRequest } from '../../lambda/accounts/requests';
 import { inMemoryBackend } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 import { SoftAuthenticator } from '../support/soft-authenticator';

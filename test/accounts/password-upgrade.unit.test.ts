@@ -5,7 +5,7 @@
 import bcrypt from 'bcryptjs';
 import { AuthenticationError } from '../../lambda/platform/errors';
 import { BcryptPasswordHasher, parsePasswordHash } from '../../lambda/accounts/password-hash';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/accounts/requests';
 import { createServices } from '../../lambda/services';
 import { thrown } from '../support/async';
 import { inMemoryBackend, loginSession } from '../support/in-memory';

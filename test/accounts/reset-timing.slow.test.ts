@@ -9,7 +9,7 @@ import { dynamoStores, type DynamoStores } from '../../lambda/adapters/dynamo/st
 import { AuthenticationError } from '../../lambda/platform/errors';
 import { systemClock } from '../../lambda/platform/clock';
 import { type ResetCodeStore } from '../../lambda/accounts/ports';
-import { parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
+import { parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/accounts/requests';
 import { createServices } from '../../lambda/services';
 import type { Username } from '../../lambda/accounts/username';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';

@@ -1,11 +1,11 @@
 import { LoginBody, RegisterBody } from '../../lambda/contract/bodies';
 import { checkBody } from '../../lambda/platform/body-check';
+import { parseBearerToken } from '../../lambda/sessions/requests';
+import { parseLoginPassword } from '../../lambda/accounts/password';
 import {
-  parseBearerToken,
-  parseLoginPassword,
   parseLoginRequest as normaliseLogin,
   parseRegisterRequest as normaliseRegister,
-} from '../../lambda/platform/requests';
+} from '../../lambda/accounts/requests';
 import { ValidationError } from '../../lambda/platform/errors';
 import { newSessionToken } from '../../lambda/sessions/session-token';
 import type { Username } from '../../lambda/accounts/username';

@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { AccountAdmin } from '../../lambda/operator/account-admin';
 import { CutOffPendingError, toErrorResponse } from '../../lambda/platform/errors';
-import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
-import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/accounts/requests';
+import { parseMfaLogin, parseTotpConfirm, parseTotpStart } from '../../lambda/second-factor/requests';
 import {
   SECOND_RESOLUTION_MS,
   VEND_WAIT_MAX_MS,

@@ -10,11 +10,10 @@ import {
   parseOptionalStepUp,
   parsePasskeyAdd,
   parsePasskeyOptions,
-  parsePasswordChange,
   parseStepUp,
   parseStepUpText,
   parseTotpStart,
-} from '../../lambda/platform/requests';
+} from '../../lambda/second-factor/requests';
 import {
   AlreadyEnrolledError,
   AuthenticationError,
@@ -24,21 +23,21 @@ import {
   ValidationError,
 } from '../../lambda/platform/errors';
 import { hashDeviceToken } from '../../lambda/accounts/device-trust';
-import { type MfaChallengeResult } from '../../lambda/contract/wire';
+import type { MfaChallengeResult } from '../../lambda/contract/wire';
 import { PASSKEY_REFUSED_MESSAGE } from '../../lambda/second-factor/mfa-login';
 import { MfaAdmin } from '../../lambda/operator/second-factor-admin';
 import { FACTOR_CONSECUTIVE_LIMIT, FACTOR_COUNTER_MEMORY_MS } from '../../lambda/second-factor/gate';
 import { AuditRecorder } from '../../lambda/platform/audit';
 import { totpCode } from '../../lambda/second-factor/totp';
 import { createServices } from '../../lambda/services';
-import { parsePassword, type Password } from '../../lambda/accounts/password';
+import { parseLoginPassword, parsePassword, type Password } from '../../lambda/accounts/password';
 import {
   parseChangePasswordRequest,
-  parseLoginPassword,
   parseLoginRequest,
+  parsePasswordChange,
   parseRegisterRequest,
   parseResetPasswordRequest,
-} from '../../lambda/platform/requests';
+} from '../../lambda/accounts/requests';
 import { thrown } from '../support/async';
 import { inMemoryBackend, loginChallenge, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';

@@ -2,7 +2,7 @@
  * TOTP enrolment, second-factor login, step-up and the reset rule, on in-memory stores with
  * the adapter's conditions and a hand-moved clock. Codes are computed as an authenticator app would.
  */
-import { parseMfaLogin, parseStepUp, parseTotpConfirm, parseTotpStart } from '../../lambda/platform/requests';
+import { parseMfaLogin, parseStepUp, parseTotpConfirm, parseTotpStart } from '../../lambda/second-factor/requests';
 import {
   AlreadyEnrolledError,
   AuthenticationError,
@@ -15,7 +15,7 @@ import { type MfaChallengeResult } from '../../lambda/contract/wire';
 import { totpCode } from '../../lambda/second-factor/totp';
 import { createServices } from '../../lambda/services';
 import type { Password } from '../../lambda/accounts/password';
-import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest, parseResetPasswordRequest } from '../../lambda/accounts/requests';
 import { hashResetCode } from '../../lambda/accounts/reset-code';
 import { parseUsername } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';

@@ -4,7 +4,7 @@
  */
 import type { TvmConfig } from '../../lambda/platform/config';
 import { AuthenticationError } from '../../lambda/platform/errors';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/accounts/requests';
 import { createServices, type Services } from '../../lambda/services';
 import { thrown } from '../support/async';
 import { inMemoryBackend, loginSession } from '../support/in-memory';

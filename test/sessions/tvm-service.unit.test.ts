@@ -11,7 +11,7 @@ import {
 import type { Password, PasswordHasher } from '../../lambda/accounts/password';
 import { BcryptPasswordHasher } from '../../lambda/accounts/password-hash';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/credentials/policy';
-import { parseLoginRequest, parseRegisterRequest } from '../../lambda/platform/requests';
+import { parseLoginRequest, parseRegisterRequest } from '../../lambda/accounts/requests';
 import { hashSessionToken } from '../../lambda/sessions/session-token';
 import { createServices, type Services } from '../../lambda/services';
 import { parseUsername } from '../../lambda/accounts/username';

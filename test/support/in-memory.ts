@@ -12,7 +12,7 @@ import type { PasswordHasher } from '../../lambda/accounts/password';
 import { NewPasswordPolicy } from '../../lambda/accounts/password-policy';
 import { GzipCommonPasswordList } from '../../lambda/adapters/common-passwords';
 import type { MfaChallengeResult, SessionResult } from '../../lambda/contract/wire';
-import type { LoginRequest } from '../../lambda/platform/requests';
+import type { LoginRequest } from '../../lambda/accounts/requests';
 import type { TvmConfig } from '../../lambda/platform/config';
 import type { ServiceDependencies, Services } from '../../lambda/services';
 import { InMemoryLockoutStore, InMemoryResetCodeStore, InMemoryUserStore } from './in-memory-accounts';

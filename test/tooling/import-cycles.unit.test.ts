@@ -1,6 +1,7 @@
 /**
  * The import graph of the shipped code has no cycles, and the domain stays free of AWS: a
- * capability folder never imports an adapter, a handler or the AWS SDK. Read with the
+ * capability folder never imports an adapter, a handler or the AWS SDK, and the platform and
+ * the contract, which every capability builds on, import no capability folder. Read with the
  * TypeScript compiler's own import scanner (`ts.preProcessFile`), type-only imports included:
  * a cycle through types is still a knot a reader has to untie.
  */
@@ -20,6 +21,10 @@ const DOMAIN = [
   'lambda/contract',
 ];
 const FORBIDDEN_IN_DOMAIN = ['lambda/adapters', 'lambda/handlers'];
+/** What every capability builds on: the API contract and the shared platform. */
+const FOUNDATION = ['lambda/platform', 'lambda/contract'];
+/** The capability folders, which build on the foundation and never the other way round. */
+const CAPABILITIES = ['lambda/accounts', 'lambda/sessions', 'lambda/credentials', 'lambda/second-factor'];
 
 const posix = (path: string) => path.split(sep).join('/');
 
@@ -142,5 +147,17 @@ describe('the import graph of lambda/, lib/, local/, admin/, web/ and packages/c
     expect(offences).toEqual([]);
     // Each domain folder exists, so the rule is not vacuous.
     for (const folder of DOMAIN) expect([...modules.keys()].some((file) => inFolder(file, folder))).toBe(true);
+  });
+
+  it('keeps lambda/platform and lambda/contract free of the capability folders', () => {
+    const offences: string[] = [];
+    for (const module of modules.values()) {
+      if (!FOUNDATION.some((folder) => inFolder(module.file, folder))) continue;
+      for (const target of module.imports)
+        if (CAPABILITIES.some((folder) => inFolder(target, folder))) offences.push(`${module.file} imports ${target}`);
+    }
+    expect(offences).toEqual([]);
+    // Each capability folder is in the domain list, so the other rules cover it too.
+    for (const folder of CAPABILITIES) expect(DOMAIN).toContain(folder);
   });
 });
