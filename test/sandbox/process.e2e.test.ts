@@ -1,5 +1,5 @@
 /**
- * `npm start` as a user runs it: the sandbox in its own process (`npx tsx local/main.ts`),
+ * `npm start` as a user runs it: the sandbox and its web app in their own process (`npx tsx bin/sandbox.ts`),
  * stopped the way a terminal's Ctrl-C stops it (SIGINT to the whole process group).
  * Proves that data survives a restart, that nothing is left running and that a busy port
  * gives a one-line error.
@@ -30,7 +30,7 @@ function spawnSandbox(env: Record<string, string>): {
   exited: RunningSandbox['exited'];
   output: () => string;
 } {
-  const child = spawn('npx', ['tsx', 'local/main.ts'], {
+  const child = spawn('npx', ['tsx', 'bin/sandbox.ts'], {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, BCRYPT_COST: '10', TVM_LOG: '0', ...env },
     detached: true,
@@ -151,6 +151,11 @@ test('a restart keeps users, files and issued credentials; Ctrl-C leaves no proc
   const listening = listeningAddressesOfGroup(first.child.pid as number);
   expect(listening.length).toBeGreaterThanOrEqual(5);
   expect(listening.filter((address) => !/^127\.0\.0\.1:\d+$/.test(address))).toEqual([]);
+  // The web app is served at the API's address, as the README says.
+  const page = await fetch(`${first.apiUrl}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(await page.text()).toContain('<script');
   const carol: VendResponse = await register(first.apiUrl, 'carol', PASSWORD);
   expect(carol.storage.endpoint).toBe(first.s3Url);
   const s3 = s3ClientFor(carol);
