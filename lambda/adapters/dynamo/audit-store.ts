@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType, type AuditTrail } from '../../platform/audit';
 import type { Username } from '../../accounts/username';
 import { BackendUnavailableError } from '../../platform/errors';
-import { DynamoTable, isConditionFailure, storedUsername, ttlSeconds, unavailable } from './helpers';
+import { DynamoTable, storedUsername, ttlSeconds, unavailable } from './helpers';
 import { KEYS, TABLE_LAYOUT } from './table-layout';
 
 /** {@link AuditTrail} on DynamoDB. */
@@ -17,35 +17,18 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 
   async record(event: AuditEvent, expiresAt: number): Promise<void> {
-    await this.table.write(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: {
-          ...KEYS.audit(event.username, auditSortKeyTail(event.at)),
-          ...event,
-          [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
-        },
-      }),
-    );
+    await this.table.write(new PutCommand({ TableName: this.table.name, Item: auditItem(event, expiresAt) }));
   }
 
   async recordNothing(event: AuditEvent, expiresAt: number): Promise<void> {
-    try {
-      await this.table.documents.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...KEYS.audit(event.username, auditSortKeyTail(event.at)),
-            ...event,
-            [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
-          },
-          // The sort key is new and random, so the item cannot exist: the write always fails.
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw unavailable(error);
-    }
+    await this.table.conditional(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: auditItem(event, expiresAt),
+        // The sort key is new and random, so the item cannot exist: the write always fails.
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
   }
 
   async list(username: Username, limit: number): Promise<AuditEvent[]> {
@@ -91,5 +74,14 @@ function toAuditEvent(item: Record<string, unknown>): AuditEvent {
     ...(item.details && typeof item.details === 'object'
       ? { details: item.details as Record<string, string | number> }
       : {}),
+  };
+}
+
+/** One audit entry as stored: the event under a new, random sort key, gone with DynamoDB's TTL at `expiresAt`. */
+function auditItem(event: AuditEvent, expiresAt: number): Record<string, unknown> {
+  return {
+    ...KEYS.audit(event.username, auditSortKeyTail(event.at)),
+    ...event,
+    [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
   };
 }

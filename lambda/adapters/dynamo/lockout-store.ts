@@ -66,44 +66,34 @@ export class DynamoLockoutStore implements LockoutStore {
       values[':seenExpiresAt'] = seen.expiresAt;
       if (seen.lockedUntil !== undefined) values[':seenLockedUntil'] = seen.lockedUntil;
     }
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: KEYS.lockout(username, scope),
-          UpdateExpression: 'SET attempts = :one, expiresAt = :expiresAt, #ttl = :ttl REMOVE lockedUntil',
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw unavailable(error);
-    }
+    return this.table.conditional(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: KEYS.lockout(username, scope),
+        UpdateExpression: 'SET attempts = :one, expiresAt = :expiresAt, #ttl = :ttl REMOVE lockedUntil',
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
+        ExpressionAttributeValues: values,
+      }),
+    );
   }
 
   async lock(username: Username, lockedUntil: number, expiresAt: number, scope?: LockoutScope): Promise<void> {
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: KEYS.lockout(username, scope),
-          UpdateExpression: 'SET lockedUntil = :lockedUntil, expiresAt = :expiresAt, #ttl = :ttl',
-          // A success cleared the counter while this failure was checked: that success wins.
-          ConditionExpression: 'attribute_exists(attempts)',
-          ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
-          ExpressionAttributeValues: {
-            ':lockedUntil': lockedUntil,
-            ':expiresAt': expiresAt,
-            ':ttl': ttlSeconds(expiresAt),
-          },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw unavailable(error);
-    }
+    await this.table.conditional(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: KEYS.lockout(username, scope),
+        UpdateExpression: 'SET lockedUntil = :lockedUntil, expiresAt = :expiresAt, #ttl = :ttl',
+        // A success cleared the counter while this failure was checked: that success wins.
+        ConditionExpression: 'attribute_exists(attempts)',
+        ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
+        ExpressionAttributeValues: {
+          ':lockedUntil': lockedUntil,
+          ':expiresAt': expiresAt,
+          ':ttl': ttlSeconds(expiresAt),
+        },
+      }),
+    );
   }
 
   async clear(username: Username, scope?: LockoutScope): Promise<void> {

@@ -94,20 +94,16 @@ export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
   }
 
   async touchSession(tokenHash: string, at: number): Promise<void> {
-    try {
-      await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: KEYS.session(tokenHash),
-          UpdateExpression: 'SET lastUsedAt = :at',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-    } catch (error) {
-      // A session revoked a moment ago: nothing to record.
-      if (!isConditionFailure(error)) throw unavailable(error);
-    }
+    // A session revoked a moment ago fails the condition: nothing to record.
+    await this.table.conditional(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: KEYS.session(tokenHash),
+        UpdateExpression: 'SET lastUsedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
   }
 
   async deleteSession(tokenHash: string): Promise<void> {

@@ -111,25 +111,19 @@ export class DynamoUserStore implements UserStore {
   }
 
   async holdName(username: Username, userId: string, heldUntil: number): Promise<boolean> {
-    try {
-      await this.table.documents.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...KEYS.user(username),
-            username,
-            heldUntil,
-            [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(heldUntil),
-          },
-          ConditionExpression: 'userId = :userId',
-          ExpressionAttributeValues: { ':userId': userId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw unavailable(error);
-    }
+    return this.table.conditional(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: {
+          ...KEYS.user(username),
+          username,
+          heldUntil,
+          [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(heldUntil),
+        },
+        ConditionExpression: 'userId = :userId',
+        ExpressionAttributeValues: { ':userId': userId },
+      }),
+    );
   }
 
   async *listUsers(): AsyncIterable<UserRecord> {
