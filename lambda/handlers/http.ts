@@ -169,7 +169,7 @@ export function httpEndpoint<N extends RouteName>(
 }
 
 /** The Authorization header, after middy lower-cased header names. */
-export function authorizationHeader(event: ParsedEvent): string | undefined {
+function authorizationHeader(event: ParsedEvent): string | undefined {
   return event.headers?.authorization ?? undefined;
 }
 
