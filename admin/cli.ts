@@ -4,6 +4,7 @@
  * on any error.
  */
 import { parseArgs } from 'node:util';
+import { AUDIT_LIST_LIMIT } from '../lambda/operator/account-admin';
 import { TvmError } from '../lambda/platform/errors';
 import { RevocationPolicyFullError } from '../lambda/credentials/revocation';
 import type { DomainLog } from '../lambda/platform/audit';
@@ -57,7 +58,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
                                      is vended in the next ~20 s is refused too; refetch)
   revocations [list]                 the cut-off list on the vending role: who, and since when
   revocations prune                  drop entries whose credentials have all expired
-  audit <user> [--limit N]           the audit trail, newest first (default 50)
+  audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
   usage <user> | usage --all         objects and bytes per folder
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
@@ -401,9 +402,9 @@ async function runCommand(
       };
     }
     case 'audit': {
-      const limit = Number(options.limit ?? 50);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw new AdminError('--limit must be a whole number from 1 to 1000.');
+      const limit = Number(options.limit ?? AUDIT_LIST_LIMIT.default);
+      if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIST_LIMIT.max)
+        throw new AdminError(`--limit must be a whole number from 1 to ${AUDIT_LIST_LIMIT.max}.`);
       const events = await admin.audit(user(positionals, userAt), limit);
       return {
         json: events,

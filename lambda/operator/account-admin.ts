@@ -41,6 +41,9 @@ export interface AccountAdminDependencies {
   readonly config: TvmConfig;
 }
 
+/** How many audit entries one listing shows: by default, and at most (`tvm-admin audit --limit`). */
+export const AUDIT_LIST_LIMIT = { default: 50, max: 1000 } as const;
+
 /**
  * The operator's side of accounts (used by `tvm-admin`): listing, disabling, unlocking,
  * deleting, reset codes, session revocation and the audit trail. Every change is audited.
@@ -185,8 +188,8 @@ export class AccountAdmin implements AccountRemover {
     await this.auditor.record('credentials_revoked', username, origin, { before: new Date(cutOffAt).toISOString() });
   }
 
-  /** The audit trail, newest first. */
-  async audit(username: Username, limit = 100): Promise<AuditEvent[]> {
+  /** The audit trail, newest first: {@link AUDIT_LIST_LIMIT}.default entries unless asked for more. */
+  async audit(username: Username, limit: number = AUDIT_LIST_LIMIT.default): Promise<AuditEvent[]> {
     return this.deps.audit.list(username, limit);
   }
 
