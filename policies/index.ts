@@ -10,6 +10,7 @@
 import revokedGroupsStatementTemplate from './revoked-groups-statement.json';
 import revokedUsersStatementTemplate from './revoked-users-statement.json';
 import sessionPolicyTemplate from './session-policy.json';
+import shareSessionPolicyTemplate from './share-session-policy.json';
 import vendingRolePolicyTemplate from './vending-role-policy.json';
 
 /** An IAM policy document as a plain object. */
@@ -70,3 +71,40 @@ export const REVOKED_USERS_POLICY_NAME = `${CLI_MANAGED_POLICY_PREFIX}revoked-us
 
 /** The name of the vending role's own inline policy (policies/vending-role-policy.json). */
 export const VENDING_ROLE_POLICY_NAME = 'FileBucketAccess';
+
+/**
+ * The session policy of credentials vended for a share (and, read-only on one file, for a
+ * link's presigned URL): lambda/sharing/share-policy.ts fills it. Its placeholders stand for
+ * whole string values only (never part of one), so a shared path, which is user input, is
+ * only ever assigned as a value and never scanned for placeholders: `__SHARE_ACTIONS__` as the
+ * only member of the action list, `__SHARED_OBJECTS__` (the object ARN, or ARN pattern for a
+ * folder), `__SHARED_PREFIX__` / `__SHARED_PREFIX_ANYTHING__` (the folder's ListBucket
+ * prefixes; the statement is dropped for a file) and `__SHARE_ENDS_AT__` (the share's end; the
+ * condition is dropped for a share without one).
+ */
+export const SHARE_SESSION_POLICY_TEMPLATE = shareSessionPolicyTemplate as PolicyDocument;
+
+/** Placeholders of {@link SHARE_SESSION_POLICY_TEMPLATE}, each a whole string value. */
+export const SHARE_POLICY_PLACEHOLDERS = {
+  actions: '__SHARE_ACTIONS__',
+  objects: '__SHARED_OBJECTS__',
+  bucketArn: BUCKET_ARN_PLACEHOLDER,
+  prefix: '__SHARED_PREFIX__',
+  prefixAnything: '__SHARED_PREFIX_ANYTHING__',
+  endsAt: '__SHARE_ENDS_AT__',
+} as const;
+
+/** The S3 actions each share access grants within the shared path (a HEAD is s3:GetObject). */
+export const SHARE_OBJECT_ACTIONS = {
+  read: ['s3:GetObject'],
+  readwrite: [
+    's3:GetObject',
+    's3:PutObject',
+    's3:DeleteObject',
+    's3:AbortMultipartUpload',
+    's3:ListMultipartUploadParts',
+  ],
+} as const satisfies Readonly<Record<'read' | 'readwrite', readonly string[]>>;
+
+/** The Sid of the template's ListBucket statement, dropped for a file share. */
+export const SHARE_LIST_STATEMENT_SID = 'ListSharedFolderOnly';

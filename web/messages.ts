@@ -50,6 +50,8 @@ function fromTvmError(error: TvmClientError): PlainError {
       return { message: 'This account also needs a code from your authenticator app or a recovery code.' };
     case 'already_enrolled':
       return { message: 'An authenticator app is already set up for this account.' };
+    case 'limit_reached':
+      return { message: 'You have reached the limit of shares or links. Revoke one you no longer need and try again.' };
     case 'service_unavailable':
       return { message: 'The service is having trouble right now. Please try again in a moment.' };
     case 'not_found':

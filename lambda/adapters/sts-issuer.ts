@@ -29,6 +29,7 @@ export class StsCredentialIssuer implements CredentialIssuer {
           Tags: [
             { Key: USERNAME_SESSION_TAG, Value: request.username },
             { Key: REVOCATION_GROUP_SESSION_TAG, Value: revocationGroup(request.username) },
+            ...Object.entries(request.extraTags ?? {}).map(([Key, Value]) => ({ Key, Value })),
           ],
         }),
       );

@@ -22,6 +22,7 @@ import {
   CHALLENGE_TOKEN_CHARACTERS,
   DEVICE_MAX_CHARACTERS,
   DEVICE_TOKEN_CHARACTERS,
+  EXPIRES_AT_MAX_CHARACTERS,
   PASSKEY_NAME_MAX_CHARACTERS,
   PASSKEY_RESPONSE_MAX_CHARACTERS,
   PASSWORD_MAX_BYTES,
@@ -29,6 +30,7 @@ import {
   RECOVERY_CODE_INPUT_MAX_CHARACTERS,
   RESET_CODE_CHARACTERS,
   RESET_CODE_INPUT_MAX_CHARACTERS,
+  SHARE_PATH_MAX_BYTES,
   TOTP_CODE_INPUT_MAX_CHARACTERS,
   TOTP_DIGITS,
   USERNAME_MAX_LENGTH,
@@ -122,3 +124,24 @@ export type PasskeyAddBody = Static<typeof PasskeyAddBody>;
 /** `POST /login/passkey`. */
 export const PasskeyLoginBody = body({ challenge: challenge(), credential: passkeyResponse() });
 export type PasskeyLoginBody = Static<typeof PasskeyLoginBody>;
+
+/**
+ * A path relative to the owner's folder; the domain checks its bytes, characters and shape
+ * (lambda/sharing/share-path.ts). A character is at least one byte, so the byte limit bounds the characters.
+ */
+const sharePath = () => TypeString({ minLength: 0, maxLength: SHARE_PATH_MAX_BYTES });
+/** ISO 8601; the domain checks it lies ahead and within the longest lifetime. */
+const expiresAt = () => Optional(TypeString({ minLength: 1, maxLength: EXPIRES_AT_MAX_CHARACTERS }));
+
+/** `POST /shares`: `access` is `read` or `readwrite` (the domain checks the value). */
+export const ShareCreateBody = body({
+  path: sharePath(),
+  grantee: username(),
+  access: TypeString({ minLength: 1, maxLength: 16 }),
+  expiresAt: expiresAt(),
+});
+export type ShareCreateBody = Static<typeof ShareCreateBody>;
+
+/** `POST /links`: one file of the caller's folder. */
+export const LinkCreateBody = body({ path: sharePath(), expiresAt: expiresAt() });
+export type LinkCreateBody = Static<typeof LinkCreateBody>;

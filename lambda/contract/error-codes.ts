@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'too_many_attempts',
   'second_factor_required',
   'already_enrolled',
+  'limit_reached',
   'service_unavailable',
   'internal_error',
 ] as const;

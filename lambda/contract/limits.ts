@@ -67,3 +67,24 @@ export const FUNCTION_TIMEOUT_SECONDS = 10;
 export const PASSKEY_RESPONSE_MAX_CHARACTERS = 3000;
 /** Longest passkey label, in characters. */
 export const PASSKEY_NAME_MAX_CHARACTERS = 64;
+
+/**
+ * Longest shared path (relative to the owner's folder), in UTF-8 bytes (so also in characters).
+ * The share's session policy names it up to three times beside the bucket ARN and the owner's
+ * name; at this length the worst case (longest bucket name, username and path, read-write,
+ * expiring) stays within AssumeRole's 2,048 characters and its packed size
+ * (test/sharing/share-policy.unit.test.ts proves it).
+ */
+export const SHARE_PATH_MAX_BYTES = 256;
+/** Most shares one owner may have given at a time (a revoked or expired one frees its place). */
+export const SHARES_PER_OWNER_MAX = 100;
+/** Most share links one owner may have at a time (a revoked or expired one frees its place). */
+export const LINKS_PER_OWNER_MAX = 100;
+/** Furthest ahead a share or link may expire, in days. */
+export const SHARE_MAX_LIFETIME_DAYS = 365;
+/** Longest `expiresAt` as sent (ISO 8601 with milliseconds and an offset is 29). */
+export const EXPIRES_AT_MAX_CHARACTERS = 40;
+/** How long the presigned URL a link redirects to stays valid, in seconds. */
+export const LINK_URL_SECONDS = 300;
+/** Characters of a share id or a link id: 24 random bytes in base64url (192 bits; a link id is a bearer secret). */
+export const GRANT_ID_CHARACTERS = 32;

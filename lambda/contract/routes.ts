@@ -5,12 +5,14 @@
  */
 import {
   MfaLoginBody,
+  LinkCreateBody,
   LoginBody,
   PasskeyAddBody,
   PasskeyLoginBody,
   PasswordChangeBody,
   PasswordResetBody,
   RegisterBody,
+  ShareCreateBody,
   StepUpBody,
   TotpConfirmBody,
   type BodySchema,
@@ -55,7 +57,16 @@ export interface RouteDefinition {
 }
 
 /** DynamoDB actions a function may be granted. */
-export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+export type TableAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  /** A Query on the sessions-by-owner index (granted on the index's ARN only). */
+  | 'Query'
+  /** A Query on the table itself, within one user's partition (their shares and links). */
+  | 'QueryPartition';
 
 /** Memory of a function that may run bcrypt: one full vCPU (see {@link RouteDefinition.memoryMb}). */
 export const PASSWORD_MEMORY_MB = 1769;
@@ -83,6 +94,9 @@ const MFA_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem',
 const MFA_SESSION_ACTIONS: readonly TableAction[] = [READ_SESSION, ...MFA_ACTIONS];
 /** The same, for a login's second step, which ends sessions over the cap as a login does. */
 const MFA_LOGIN_ACTIONS: readonly TableAction[] = [...MFA_ACTIONS, 'Query'];
+
+/** Creating and revoking shares and links: the caller's own partition, the other party's, the owner's counters and the audit trail. */
+const SHARING_ACTIONS: readonly TableAction[] = [READ_SESSION, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 
 /** Every route the TVM serves, with its literal types (names, auth, body declarations). */
 const ROUTE_TABLE = [
@@ -339,6 +353,105 @@ const ROUTE_TABLE = [
     // worker lists the queue (lib/deletion-worker.ts).
     tableActions: MFA_SESSION_ACTIONS,
   },
+  {
+    name: 'shareCreate',
+    method: 'POST',
+    path: '/shares',
+    entry: 'lambda/handlers/share-create.ts',
+    auth: 'bearer',
+    body: ShareCreateBody,
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: SHARING_ACTIONS,
+  },
+  {
+    name: 'sharesList',
+    method: 'GET',
+    path: '/shares',
+    entry: 'lambda/handlers/shares-list.ts',
+    auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: [READ_SESSION, 'GetItem', 'QueryPartition'],
+  },
+  {
+    name: 'shareDelete',
+    method: 'DELETE',
+    path: '/shares/{id}',
+    entry: 'lambda/handlers/share-delete.ts',
+    auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: SHARING_ACTIONS,
+  },
+  {
+    name: 'shareCredentials',
+    method: 'POST',
+    path: '/shares/{id}/credentials',
+    entry: 'lambda/handlers/share-credentials.ts',
+    auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: true,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: [READ_SESSION, 'GetItem', 'UpdateItem', 'PutItem'],
+  },
+  {
+    name: 'linkCreate',
+    method: 'POST',
+    path: '/links',
+    entry: 'lambda/handlers/link-create.ts',
+    auth: 'bearer',
+    body: LinkCreateBody,
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: SHARING_ACTIONS,
+  },
+  {
+    name: 'linksList',
+    method: 'GET',
+    path: '/links',
+    entry: 'lambda/handlers/links-list.ts',
+    auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: [READ_SESSION, 'GetItem', 'QueryPartition'],
+  },
+  {
+    name: 'linkDelete',
+    method: 'DELETE',
+    path: '/links/{id}',
+    entry: 'lambda/handlers/link-delete.ts',
+    auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: SHARING_ACTIONS,
+  },
+  {
+    name: 'linkOpen',
+    method: 'GET',
+    path: '/l/{id}',
+    entry: 'lambda/handlers/link-open.ts',
+    auth: 'none',
+    memoryMb: LIGHT_MEMORY_MB,
+    // It presigns the GET with credentials vended for that one object (docs/sharing.md).
+    vendsCredentials: true,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 /** Every route the TVM serves. */
@@ -360,10 +473,18 @@ export function routeNamed<N extends RouteName>(name: N): RouteNamed<N> {
 /**
  * The DynamoDB item actions a set of routes needs on the table itself, from the route table,
  * sorted: every action they list but `Query`, which the functions run only on the
- * sessions-by-owner index (see {@link queriesSessionIndex}).
+ * sessions-by-owner index (see {@link queriesSessionIndex}); `QueryPartition` (a Query of one
+ * user's own partition) becomes `Query` on the table.
  */
 export function tableItemActions(routes: readonly RouteDefinition[]): TableAction[] {
-  return [...new Set(routes.flatMap((route) => route.tableActions).filter((action) => action !== 'Query'))].sort();
+  return [
+    ...new Set(
+      routes
+        .flatMap((route) => route.tableActions)
+        .filter((action) => action !== 'Query')
+        .map((action): TableAction => (action === 'QueryPartition' ? 'Query' : action)),
+    ),
+  ].sort();
 }
 
 /**

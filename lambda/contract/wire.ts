@@ -76,3 +76,72 @@ export interface MfaChallengeResult {
   /** WebAuthn request options for a passkey answer, when the user has passkeys. */
   readonly passkeyOptions?: unknown;
 }
+
+/** What a share lets its grantee do within the shared path. */
+export type ShareAccess = 'read' | 'readwrite';
+
+/** Every {@link ShareAccess}, for validation and docs. */
+export const SHARE_ACCESS_LEVELS: readonly ShareAccess[] = ['read', 'readwrite'];
+
+/** A share as `POST /shares` answers it and `GET /shares` lists it. */
+export interface ShareSummary {
+  readonly id: string;
+  readonly owner: string;
+  /** Relative to the owner's folder: `""` (all of it), a folder ending in `/`, or one file. */
+  readonly path: string;
+  readonly grantee: string;
+  readonly access: ShareAccess;
+  /** ISO 8601, or null for a share that lasts until revoked. */
+  readonly expiresAt: string | null;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** ISO 8601 of the last credential vend for this share; absent until the first (`GET /shares` only). */
+  readonly lastUsedAt?: string;
+  /** Who used it last (the grantee's username); absent until the first use. */
+  readonly lastUsedBy?: string;
+}
+
+/** `GET /shares`' answer. */
+export interface ShareList {
+  readonly given: readonly ShareSummary[];
+  readonly received: readonly ShareSummary[];
+}
+
+/** Where a share's files are: `prefix` is the owner's folder plus the shared path (a file share: the file's key). */
+export interface ShareStorageInfo extends StorageInfo {}
+
+/** `POST /shares/{id}/credentials`' answer. */
+export interface ShareCredentialsResult {
+  readonly credentials: IssuedCredentials;
+  readonly storage: ShareStorageInfo;
+  readonly access: ShareAccess;
+  /** ISO 8601, or null: the share's own end, after which these credentials are refused whatever their expiration. */
+  readonly expiresAt: string | null;
+}
+
+/** A share link as `POST /links` answers it. */
+export interface LinkCreated {
+  /** At least 128 random bits: whoever holds it can open the file until the link ends. */
+  readonly id: string;
+  /** `<api>/l/<id>`: answers 302 to a presigned GET URL valid at most LINK_URL_SECONDS. */
+  readonly url: string;
+  /** ISO 8601, or null for a link that lasts until revoked. */
+  readonly expiresAt: string | null;
+}
+
+/** One entry of `GET /links`. */
+export interface LinkSummary extends LinkCreated {
+  /** The file, relative to the owner's folder. */
+  readonly path: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** ISO 8601 of the last open; absent until the first. */
+  readonly lastUsedAt?: string;
+  /** Where the last open came from (source IP as API Gateway saw it); absent until the first. */
+  readonly lastUsedBy?: string;
+}
+
+/** `GET /links`' answer. */
+export interface LinkList {
+  readonly links: readonly LinkSummary[];
+}

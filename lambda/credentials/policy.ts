@@ -61,8 +61,10 @@ export function renderSessionPolicy(fileBucketArn: string, username: Username): 
  */
 export function serialiseSessionPolicy(policy: PolicyDocument): string {
   const text = JSON.stringify(policy);
-  if (text.length > SESSION_POLICY_MAX_CHARACTERS) {
-    throw new PolicyTooLargeError(text.length, SESSION_POLICY_MAX_CHARACTERS);
+  // Counted in UTF-8 bytes, never fewer than characters: a shared path may hold non-ASCII text.
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > SESSION_POLICY_MAX_CHARACTERS) {
+    throw new PolicyTooLargeError(size, SESSION_POLICY_MAX_CHARACTERS);
   }
   return text;
 }

@@ -8,6 +8,11 @@ export interface CredentialRequest {
   /** The serialised session policy. */
   readonly sessionPolicy: string;
   readonly durationSeconds: number;
+  /**
+   * Session tags beside `username` and `revocationGroup` (which the issuer always sets from
+   * `username`): a share's credentials carry the share id and its revocation group.
+   */
+  readonly extraTags?: Readonly<Record<string, string>>;
 }
 
 /** Vends credentials (STS AssumeRole on the vending role). */

@@ -39,6 +39,12 @@ export const ROLE_INLINE_POLICY_MAX_CHARACTERS = 10_240;
 /** The session tag carrying the user's revocation group; the vending functions set it. */
 export const REVOCATION_GROUP_SESSION_TAG = 'revocationGroup';
 
+/** The session tag carrying the share id on share credentials (and the link id on a link's). */
+export const SHARE_SESSION_TAG = 'share';
+
+/** The session tag carrying a share's revocation group (a hash of the share id), for long cut-off lists. */
+export const SHARE_GROUP_SESSION_TAG = 'shareGroup';
+
 /** How many revocation groups there are: two hex digits of SHA-256. */
 export const REVOCATION_GROUPS = 256;
 
@@ -90,6 +96,11 @@ export class RevocationPolicyFullError extends Error {
 /** A user's revocation group: the first byte of SHA-256 of the username, two hex digits. */
 export function revocationGroup(username: Username): string {
   return createHash('sha256').update(username, 'utf8').digest('hex').slice(0, 2);
+}
+
+/** A share's revocation group: the first byte of SHA-256 of the share id, two hex digits. */
+export function shareRevocationGroup(shareId: string): string {
+  return createHash('sha256').update(shareId, 'utf8').digest('hex').slice(0, 2);
 }
 
 /** A policy's size as IAM counts it against the quota: characters, whitespace excluded. */

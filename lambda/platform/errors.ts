@@ -88,6 +88,16 @@ export class AlreadyEnrolledError extends TvmError {
   }
 }
 
+/** 409: a per-owner limit (shares, links) is reached; revoking one frees a place. */
+export class LimitReachedError extends TvmError {
+  readonly status = 409;
+  readonly code = ERROR.limit_reached;
+  constructor(message: string) {
+    super(message);
+    this.name = 'LimitReachedError';
+  }
+}
+
 /** 429: the account is cooling down after too many failed attempts. */
 export class TooManyAttemptsError extends TvmError {
   readonly status = 429;

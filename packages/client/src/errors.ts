@@ -111,6 +111,14 @@ export class AlreadyEnrolledError extends TvmClientError {
   }
 }
 
+/** 409: a per-owner limit (shares, links) is reached; revoking one frees a place. */
+export class LimitReachedError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('limit_reached', message, details);
+    this.name = 'LimitReachedError';
+  }
+}
+
 /** 429: the account is cooling down after too many failed logins; see `retryAfterSeconds`. */
 export class TooManyAttemptsError extends TvmClientError {
   constructor(message: string, details: TvmClientErrorDetails = {}) {
@@ -207,6 +215,7 @@ const errorClassByCode: Record<ApiErrorCode, new (message: string, details?: Tvm
     too_many_attempts: TooManyAttemptsError,
     second_factor_required: SecondFactorRequiredError,
     already_enrolled: AlreadyEnrolledError,
+    limit_reached: LimitReachedError,
     service_unavailable: ServiceUnavailableError,
     internal_error: InternalServerError,
   };

@@ -16,6 +16,7 @@ export type ApiErrorCode =
   | 'too_many_attempts'
   | 'second_factor_required'
   | 'already_enrolled'
+  | 'limit_reached'
   | 'service_unavailable'
   | 'internal_error';
 
