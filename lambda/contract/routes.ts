@@ -97,6 +97,8 @@ const MFA_LOGIN_ACTIONS: readonly TableAction[] = [...MFA_ACTIONS, 'Query'];
 
 /** Creating and revoking shares and links: the caller's own partition, the other party's, the owner's counters and the audit trail. */
 const SHARING_ACTIONS: readonly TableAction[] = [READ_SESSION, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+/** The same, for a create: when the owner's count says "full", their records are counted again (a Query of their partition). */
+const SHARING_CREATE_ACTIONS: readonly TableAction[] = [...SHARING_ACTIONS, 'QueryPartition'];
 
 /** Every route the TVM serves, with its literal types (names, auth, body declarations). */
 const ROUTE_TABLE = [
@@ -364,7 +366,7 @@ const ROUTE_TABLE = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: SHARING_ACTIONS,
+    tableActions: SHARING_CREATE_ACTIONS,
   },
   {
     name: 'sharesList',
@@ -413,7 +415,7 @@ const ROUTE_TABLE = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: SHARING_ACTIONS,
+    tableActions: SHARING_CREATE_ACTIONS,
   },
   {
     name: 'linksList',
