@@ -54,6 +54,11 @@ export interface RouteDefinition {
   readonly setsPassword: boolean;
   /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
   readonly tableActions: readonly TableAction[];
+  /**
+   * Whether the function revokes shares: only these may invoke the cut-off worker (which alone
+   * writes the vending role's cut-off list) and are told its name. Default false.
+   */
+  readonly cutsOffShares?: boolean;
 }
 
 /** DynamoDB actions a function may be granted. */
@@ -391,6 +396,8 @@ const ROUTE_TABLE = [
     checksSecret: false,
     setsPassword: false,
     tableActions: SHARING_ACTIONS,
+    // The cut-off entry (DynamoDB's clock, an UpdateItem), then an Invoke of the cut-off worker.
+    cutsOffShares: true,
   },
   {
     name: 'shareCredentials',
