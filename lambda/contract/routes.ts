@@ -102,6 +102,8 @@ const MFA_LOGIN_ACTIONS: readonly TableAction[] = [...MFA_ACTIONS, 'Query'];
 
 /** Creating and revoking shares and links: the caller's own partition, the other party's, the owner's counters and the audit trail. */
 const SHARING_ACTIONS: readonly TableAction[] = [READ_SESSION, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+/** The same, for a create: when the owner's count says "full", their records are counted again (a Query of their partition). */
+const SHARING_CREATE_ACTIONS: readonly TableAction[] = [...SHARING_ACTIONS, 'QueryPartition'];
 
 /** Every route the TVM serves, with its literal types (names, auth, body declarations). */
 const ROUTE_TABLE = [
@@ -369,7 +371,7 @@ const ROUTE_TABLE = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: SHARING_ACTIONS,
+    tableActions: SHARING_CREATE_ACTIONS,
   },
   {
     name: 'sharesList',
@@ -420,7 +422,7 @@ const ROUTE_TABLE = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: SHARING_ACTIONS,
+    tableActions: SHARING_CREATE_ACTIONS,
   },
   {
     name: 'linksList',
