@@ -282,6 +282,23 @@ describe('share credentials', () => {
     expect(world.backend.issuer.requests).toHaveLength(vends);
   });
 
+  it('any id that is not 32 base64url characters is a 404 before any store read (property)', async () => {
+    const { world } = await shared();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 32, maxLength: 32 }), fc.constant(undefined)),
+        async (id) => {
+          fc.pre(id === undefined || !/^[A-Za-z0-9_-]{32}$/.test(id));
+          const reads = world.shares.calls.get('receivedFrom') ?? 0;
+          expect(await thrown(world.sharing.shares.credentials(world.tokens.bob, id))).toBeInstanceOf(NotFoundError);
+          expect(await thrown(world.sharing.revoker.remove(world.tokens.bob, id))).toBeInstanceOf(NotFoundError);
+          expect(world.shares.calls.get('receivedFrom') ?? 0).toBe(reads);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('an expired share vends nothing and is no longer listed', async () => {
     const end = new Date(Date.UTC(2026, 0, 1, 13, 0, 0)).toISOString();
     const { world, share } = await shared('read', 'photos/', end);
