@@ -9,12 +9,14 @@ import { NewPasswordPolicy } from '../accounts/password-policy';
 import { accountStores } from '../adapters/account-deletion-wiring';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
+import { DynamoLinkStore } from '../adapters/dynamo/link-store';
+import { DynamoShareStore } from '../adapters/dynamo/share-store';
 import { dynamoStores } from '../adapters/dynamo/stores';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import type { AccountAdminDependencies } from '../operator/account-admin';
 import type { DomainLog } from '../platform/audit';
 import { loadConfig, type TvmConfig } from '../platform/config';
-import { createServices, type Services } from '../services';
+import { createServices, createSharingServices, type Services, type SharingServices } from '../services';
 
 /** The pieces a handler module uses. */
 export interface Runtime {
@@ -26,6 +28,14 @@ export interface Runtime {
   readonly mfa: Services['mfa'];
   readonly mfaLogin: Services['mfaLogin'];
   readonly stepUp: Services['stepUp'];
+  /** Shares and share links (docs/api.md#shares-and-links). */
+  readonly shares: SharingServices['shares'];
+  readonly links: SharingServices['links'];
+  /** Ending shares and opening links, given the adapter only that route's function carries. */
+  readonly shareRevoker: SharingServices['revoker'];
+  readonly linkOpener: SharingServices['opener'];
+  /** The domain's log, for adapters a handler module builds. */
+  readonly log: DomainLog;
   /** The table's client and stores, for the functions that build more on them (the account deletion). */
   readonly dynamo: DynamoDBClient;
   readonly stores: AccountAdminDependencies;
@@ -50,7 +60,7 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   };
   const stores = accountStores(dynamo, config.tableName, domainLog, config);
   const { sessionWithUser, factors, challenges } = dynamoStores(dynamo, config.tableName);
-  const { accounts, sessions, mfa, mfaLogin, stepUp } = createServices({
+  const services = createServices({
     ...stores,
     sessionWithUser,
     factors,
@@ -60,5 +70,28 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     // The list is read on first use: only the functions that set passwords ever load it.
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
   });
-  return { config, logger, accounts, sessions, mfa, mfaLogin, stepUp, dynamo, stores };
+  const { accounts, sessions, mfa, mfaLogin, stepUp } = services;
+  const sharing = createSharingServices(services, {
+    users: stores.users,
+    clock: stores.clock,
+    shares: new DynamoShareStore(dynamo, config.tableName),
+    links: new DynamoLinkStore(dynamo, config.tableName),
+  });
+  const { shares, links } = sharing;
+  return {
+    config,
+    logger,
+    accounts,
+    sessions,
+    mfa,
+    mfaLogin,
+    stepUp,
+    shares,
+    links,
+    shareRevoker: sharing.revoker,
+    linkOpener: sharing.opener,
+    log: domainLog,
+    dynamo,
+    stores,
+  };
 }

@@ -17,6 +17,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
+import { InvokeCommand, LambdaClient, LambdaServiceException } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
@@ -216,7 +217,7 @@ describe('DynamoDB (dynalite)', () => {
       await expect(functions.send(new DeleteTableCommand({ TableName: manifest.tableName }))).rejects.toMatchObject({
         name: 'AccessDeniedException',
       });
-      // Query only on the sessions index, never on the table itself.
+      // Query on the sessions index, and on the table itself (the routes that list a user's shares and links).
       const byOwner = {
         KeyConditionExpression: 'sessionOwner = :owner',
         ExpressionAttributeValues: { ':owner': { S: 'USER#nobody-here' } },
@@ -232,6 +233,9 @@ describe('DynamoDB (dynalite)', () => {
             ExpressionAttributeValues: { ':pk': { S: 'USER#nobody-here' } },
           }),
         ),
+      ).resolves.toMatchObject({ Count: 0 });
+      await expect(
+        functions.send(new QueryCommand({ TableName: manifest.tableName, IndexName: 'another-index', ...byOwner })),
       ).rejects.toMatchObject({ name: 'AccessDeniedException' });
     } finally {
       functions.destroy();
@@ -243,7 +247,12 @@ describe('DynamoDB (dynalite)', () => {
     const granted = new Set(tableItemActions(ROUTES) as string[]);
     const allowedByModel = (action: string, table: string | undefined, index: string | undefined) =>
       table === manifest.tableName &&
-      (action === 'Query' ? index === TABLE_LAYOUT.sessionsByOwnerIndex.name : granted.has(action));
+      (action === 'Query'
+        ? // On the table itself where a route queries a user's partition (shares, links); else the sessions index only.
+          index === undefined
+          ? granted.has('Query')
+          : index === TABLE_LAYOUT.sessionsByOwnerIndex.name
+        : granted.has(action));
     const functions = new DynamoDBClient({
       endpoint: manifest.dynamoEndpoint,
       region: manifest.region,
@@ -411,4 +420,35 @@ describe('the data folder', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('Lambda', () => {
+  const invoke = (credentials: LongTermKey & { sessionToken?: string }, functionName?: string) => {
+    const client = new LambdaClient({
+      endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_LAMBDA,
+      region: manifest.region,
+      credentials,
+      maxAttempts: 1,
+    });
+    return client
+      .send(
+        new InvokeCommand({
+          FunctionName: functionName ?? sandbox.functionEnvironment.CUT_OFF_WORKER_FUNCTION,
+          InvocationType: 'Event',
+        }),
+      )
+      .then(
+        (answer) => `status ${answer.StatusCode}`,
+        (error: unknown) => (error instanceof LambdaServiceException ? error.name : String(error)),
+      )
+      .finally(() => client.destroy());
+  };
+
+  test("runs the cut-off worker for the functions' key alone: a user's vended credentials and the operator's key are refused, as is any other function", async () => {
+    const { functionKey, operatorKey } = readSandboxSecrets(dataDir);
+    expect(await invoke(userCredentials())).toBe('AccessDeniedException');
+    expect(await invoke(operatorKey)).toBe('UnrecognizedClientException');
+    expect(await invoke(functionKey, 'tvm-login')).toBe('AccessDeniedException');
+    expect(await invoke(functionKey)).toBe('status 202');
+  });
 });
