@@ -8,7 +8,9 @@
  * - no control or invisible format characters, no lone surrogates (no UTF-8 form);
  * - relative: no leading `/`, no empty segment (`a//b`), no `.` or `..` segment (URL
  *   normalisation would make `a/./b` reach `a/b`, and `..` would leave the folder);
- * - at most SHARE_PATH_MAX_BYTES bytes of UTF-8.
+ * - at most SHARE_PATH_MAX_BYTES bytes as a session policy carries it ({@link policyBytes}): AssumeRole
+ *   takes only U+0020-U+00FF (and tab, LF, CR) in a policy, so every other character travels as a
+ *   JSON escape, and an escaped path must fit the policy's 2,048 characters three times over.
  *
  * The bytes are kept exactly as sent (no Unicode normalisation): an S3 key is its bytes, and a
  * normalised path would name a different object from the one the owner chose.
@@ -25,10 +27,33 @@ export type SharePathKind = 'all' | 'folder' | 'file';
 
 const FORBIDDEN = /[*?${}\\\p{Cc}\p{Cf}]/u;
 
+/**
+ * JSON text with every non-ASCII UTF-16 unit written as `\uXXXX`: what a session policy holding
+ * user text must be sent as, since AssumeRole refuses a policy with any character outside tab,
+ * LF, CR and U+0020-U+00FF (STS API reference, AssumeRole, `Policy`). JSON readers (IAM's, the
+ * sandbox's) read the escapes back as the same characters.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * The path's size as a session policy carries it ({@link asciiJson}): ASCII counts 1 (a `"` 2),
+ * any other character 6, or 12 beyond U+FFFF. Never less than its UTF-8 bytes.
+ */
+export function policyBytes(path: string): number {
+  return asciiJson(path).length - 2;
+}
+
 /** Why `raw` is not a shared path, or undefined when it is one. */
 function problem(raw: string): string | undefined {
   if (!raw.isWellFormed()) return 'is not valid Unicode text';
-  if (Buffer.byteLength(raw, 'utf8') > SHARE_PATH_MAX_BYTES) return `must be at most ${SHARE_PATH_MAX_BYTES} bytes`;
+  if (policyBytes(raw) > SHARE_PATH_MAX_BYTES) {
+    return `must be at most ${SHARE_PATH_MAX_BYTES} bytes, where a character outside ASCII counts 6 (12 for an emoji): IAM policies carry it escaped`;
+  }
   if (FORBIDDEN.test(raw)) return 'must not contain *, ?, $, {, }, \\ or control characters';
   if (raw === '') return undefined;
   if (raw.startsWith('/')) return 'is relative to your folder and must not start with "/"';
