@@ -7,12 +7,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FUNCTION_TIMEOUT_SECONDS } from '../contract/limits';
 import { AccountAdmin, type AccountAdminDependencies } from '../operator/account-admin';
 import { AccountDeletion, type AccountDeletionDependencies } from '../accounts/account-deletion';
 import type { TvmConfig } from '../platform/config';
 import { bucketArn, renderVendingRolePolicy } from '../credentials/policy';
-import { CLOCK_SKEW_ALLOWANCE_MS } from '../credentials/revocation';
+import { CUT_OFF_MARGIN_MS } from '../credentials/revocation';
 import { CREDENTIAL_MAX_SECONDS } from '../platform/settings';
 import { AuditRecorder, type DomainLog } from '../platform/audit';
 import { systemClock } from '../platform/clock';
@@ -31,11 +30,8 @@ import { DynamoRevocationStore } from '../operator/revocation-store';
  */
 export const IAM_PROPAGATION_MS = 5 * 60_000;
 
-/**
- * A cut-off instant's margin on AWS: the functions' timeout (a /token call already past its
- * session check) plus the clock skew allowance.
- */
-export const CUT_OFF_MARGIN_MS = FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS;
+/** A cut-off instant's margin on AWS (said once, in revocation.ts). */
+export { CUT_OFF_MARGIN_MS };
 
 /**
  * `IAM_PROPAGATION_SECONDS` when set (the sandbox's IAM applies a policy at once: 0), else

@@ -18,6 +18,7 @@
  * | passkey owner | `PASSKEY#<credential id>` | `OWNER` |
  * | credential cut-off | `REVOCATIONS` | `USER#<username>` |
  * | revocation lock | `REVOCATIONS` | `LOCK` |
+ * | share cut-off (`pending` until the worker has put it on the role) | `REVOCATIONS` | `SHARE#<share id>` |
  * | self-service deletion waiting for its worker | `DELETIONS` | `USER#<username>` |
  *
  * Sessions also carry `sessionOwner` (`USER#<username>`) and `createdAt`, the keys of the
@@ -39,6 +40,8 @@ const scoped = (base: string, scope: LockoutScope) => (scope === UNKNOWN_DEVICE_
 const AUDIT_PREFIX = 'AUDIT#';
 /** The sort key prefix of one user's entry in a list partition (revocations, deletions). */
 const LIST_ENTRY_PREFIX = 'USER#';
+/** The sort key prefix of one share's entry in the revocations partition. */
+const SHARE_LIST_ENTRY_PREFIX = 'SHARE#';
 
 /** Every key the stores read or write. */
 export const KEYS = {
@@ -71,6 +74,10 @@ export const KEYS = {
   revocationLock: { pk: 'REVOCATIONS', sk: 'LOCK' } as ItemKey,
   /** The partition and sort key prefix that hold every revocation entry. */
   revocationEntries: { pk: 'REVOCATIONS', skPrefix: LIST_ENTRY_PREFIX },
+  /** A revoked share's cut-off entry. */
+  shareRevocation: (shareId: string): ItemKey => ({ pk: 'REVOCATIONS', sk: `${SHARE_LIST_ENTRY_PREFIX}${shareId}` }),
+  /** The partition and sort key prefix that hold every share cut-off entry. */
+  shareRevocationEntries: { pk: 'REVOCATIONS', skPrefix: SHARE_LIST_ENTRY_PREFIX },
   deletion: (username: Username): ItemKey => ({ pk: 'DELETIONS', sk: `${LIST_ENTRY_PREFIX}${username}` }),
   /** The partition and sort key prefix that hold every queued deletion. */
   deletionEntries: { pk: 'DELETIONS', skPrefix: LIST_ENTRY_PREFIX },
