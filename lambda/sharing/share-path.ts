@@ -5,7 +5,9 @@
  * one thing to all of them:
  *
  * - no `*`, `?` (IAM wildcards), `$`, `{`, `}` (policy variables), and no `\` (a path separator to some clients);
- * - no control or invisible format characters, no lone surrogates (no UTF-8 form);
+ * - no control or invisible format characters, no line or paragraph separators (U+2028, U+2029:
+ *   line breaks to logs, UIs and regular expressions; IAM engines built on them read a wildcard
+ *   as not matching them), no lone surrogates (no UTF-8 form);
  * - relative: no leading `/`, no empty segment (`a//b`), no `.` or `..` segment (URL
  *   normalisation would make `a/./b` reach `a/b`, and `..` would leave the folder);
  * - at most SHARE_PATH_MAX_BYTES bytes as a session policy carries it ({@link policyBytes}): AssumeRole
@@ -25,7 +27,7 @@ export type SharePath = string & { readonly __sharePath: true };
 /** What a path names: the whole folder, a folder inside it, or one file. */
 export type SharePathKind = 'all' | 'folder' | 'file';
 
-const FORBIDDEN = /[*?${}\\\p{Cc}\p{Cf}]/u;
+const FORBIDDEN = /[*?${}\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /**
  * JSON text with every non-ASCII UTF-16 unit written as `\uXXXX`: what a session policy holding
@@ -54,7 +56,7 @@ function problem(raw: string): string | undefined {
   if (policyBytes(raw) > SHARE_PATH_MAX_BYTES) {
     return `must be at most ${SHARE_PATH_MAX_BYTES} bytes, where a character outside ASCII counts 6 (12 for an emoji): IAM policies carry it escaped`;
   }
-  if (FORBIDDEN.test(raw)) return 'must not contain *, ?, $, {, }, \\ or control characters';
+  if (FORBIDDEN.test(raw)) return 'must not contain *, ?, $, {, }, \\, control characters or line breaks';
   if (raw === '') return undefined;
   if (raw.startsWith('/')) return 'is relative to your folder and must not start with "/"';
   const segments = raw.split('/');

@@ -22,7 +22,6 @@ export const pathUnit: fc.Arbitrary<string> = fc.oneof(
       '\u5199', // 写, 3 bytes
       '\u{1F600}', // 😀, 4 bytes (a surrogate pair)
       '\u00A0', // no-break space
-      '\u2028', // line separator (category Zl, not a control)
       '\uFF21', // fullwidth A
       '\u212A', // Kelvin sign
       '\u0130', // dotted capital I

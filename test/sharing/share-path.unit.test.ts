@@ -82,6 +82,8 @@ describe('parseSharePath refuses every path the issue names, with a 400 on field
     ['a right-to-left override', 'gpj.\u202Eexe'],
     ['a zero-width space', 'pho\u200Btos/'],
     ['a byte order mark', '\uFEFFphotos/'],
+    ['a line separator (U+2028)', 'a\u2028b'],
+    ['a paragraph separator (U+2029)', 'a\u2029b/'],
     ['a lone high surrogate', 'a\uD83Db'],
     ['a lone low surrogate', 'a\uDE00b'],
     ['one byte over the limit', 'a'.repeat(SHARE_PATH_MAX_BYTES + 1)],
@@ -134,11 +136,11 @@ describe('parseSharePath refuses, wherever it is put into a valid path (properti
     );
   });
 
-  it('any control character (C0, DEL, C1) or format character (zero-width, bidi overrides, BOM, tags)', () => {
+  it('any control character (C0, DEL, C1), format character (zero-width, bidi overrides, BOM, tags) or line/paragraph separator', () => {
     fc.assert(
       fc.property(
         pathAndPosition,
-        fc.constantFrom(...CONTROL_CHARACTERS, ...FORMAT_CHARACTERS),
+        fc.constantFrom(...CONTROL_CHARACTERS, ...FORMAT_CHARACTERS, '\u2028', '\u2029'),
         ({ before, after }, bad) => {
           expect(isSharePath(before + bad + after)).toBe(false);
         },
