@@ -19,6 +19,7 @@
  */
 import { SHARE_PATH_MAX_BYTES } from '../contract/limits';
 import { ValidationError } from '../platform/errors';
+import { asciiJson } from '../credentials/policy';
 import { checkWellFormed } from '../platform/text';
 
 /** A path that passed {@link parseSharePath}: `""`, a folder ending in `/`, or a file. */
@@ -28,19 +29,6 @@ export type SharePath = string & { readonly __sharePath: true };
 export type SharePathKind = 'all' | 'folder' | 'file';
 
 const FORBIDDEN = /[*?${}\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-
-/**
- * JSON text with every non-ASCII UTF-16 unit written as `\uXXXX`: what a session policy holding
- * user text must be sent as, since AssumeRole refuses a policy with any character outside tab,
- * LF, CR and U+0020-U+00FF (STS API reference, AssumeRole, `Policy`). JSON readers (IAM's, the
- * sandbox's) read the escapes back as the same characters.
- */
-export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[\u007f-\uffff]/g,
-    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
 
 /**
  * The path's size as a session policy carries it ({@link asciiJson}): ASCII counts 1 (a `"` 2),

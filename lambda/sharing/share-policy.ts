@@ -13,9 +13,8 @@ import {
 } from '../../policies';
 import type { ShareAccess } from '../contract/wire';
 import { isUsername, type Username } from '../accounts/username';
-import { SESSION_POLICY_MAX_CHARACTERS, userPrefix } from '../credentials/policy';
-import { PolicyTooLargeError } from '../platform/errors';
-import { asciiJson, isSharePath, sharePathKind, type SharePath } from './share-path';
+import { userPrefix } from '../credentials/policy';
+import { isSharePath, sharePathKind, type SharePath } from './share-path';
 
 /** What a share's session policy is rendered from. */
 export interface SharePolicyInput {
@@ -87,17 +86,4 @@ export function renderSharePolicy(input: SharePolicyInput): PolicyDocument {
     .map((statement) => (endsAt === undefined ? withoutEnd(statement) : statement))
     .map((statement) => assign(statement, values, actions) as PolicyStatement);
   return { Version: SHARE_SESSION_POLICY_TEMPLATE.Version, Statement: statements };
-}
-
-/**
- * Serialises a share's session policy for AssumeRole: compact JSON in ASCII, every other
- * character escaped (AssumeRole refuses a policy with characters beyond U+00FF, and a shared
- * path may hold any script), refused with {@link PolicyTooLargeError} over AssumeRole's 2,048
- * characters. Use this, not serialiseSessionPolicy, for any policy built from a shared path.
- */
-export function serialiseSharePolicy(policy: PolicyDocument): string {
-  const text = asciiJson(policy);
-  if (text.length > SESSION_POLICY_MAX_CHARACTERS)
-    throw new PolicyTooLargeError(text.length, SESSION_POLICY_MAX_CHARACTERS);
-  return text;
 }

@@ -3,7 +3,7 @@
  * side). The stack is synthesised once; the vending role's identity policies come from the
  * CloudFormation template (test/sharing/vending-role-template.ts), the share's session policy is
  * rendered and serialised by the TVM's own code (parseSharePath, renderSharePolicy,
- * serialiseSharePolicy) and read back as IAM would, the cut-off list is rendered by the TVM's own
+ * serialiseSessionPolicy) and read back as IAM would, the cut-off list is rendered by the TVM's own
  * renderRevocationPolicy within the role's real budget, and every request is decided by a real
  * IAM policy engine (@cloud-copilot/iam-simulate) for the assumed-role principal with the session
  * tags the STS issuer sets (username = the grantee, revocationGroup, share, shareGroup).
@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
 import type { ShareAccess } from '../../lambda/contract/wire';
 import { isUsername, type Username } from '../../lambda/accounts/username';
-import { bucketArn } from '../../lambda/credentials/policy';
+import { asciiJson, bucketArn, serialiseSessionPolicy } from '../../lambda/credentials/policy';
 import {
   renderRevocationPolicy,
   revocationBudget,
@@ -27,8 +27,8 @@ import {
   type RevokedUser,
 } from '../../lambda/credentials/revocation';
 import type { RevokedShare } from '../../lambda/sharing/ports';
-import { asciiJson, parseSharePath, sharePathKind } from '../../lambda/sharing/share-path';
-import { renderSharePolicy, serialiseSharePolicy, sharedPrefix } from '../../lambda/sharing/share-policy';
+import { parseSharePath, sharePathKind } from '../../lambda/sharing/share-path';
+import { renderSharePolicy, sharedPrefix } from '../../lambda/sharing/share-policy';
 import { SHARE_OBJECT_ACTIONS, VENDING_ROLE_POLICY_NAME, type PolicyDocument } from '../../policies';
 import { acceptedPath } from './share-arbitraries';
 import {
@@ -105,7 +105,7 @@ function sessionPolicyOf(share: Share): PolicyDocument {
   const key = JSON.stringify(share);
   let policy = policyCache.get(key);
   if (!policy) {
-    const text = serialiseSharePolicy(
+    const text = serialiseSessionPolicy(
       renderSharePolicy({
         bucketArn: FILE_BUCKET_ARN,
         owner: share.owner,

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { SHARE_PATH_MAX_BYTES } from '../../lambda/contract/limits';
 import { ValidationError } from '../../lambda/platform/errors';
-import { asciiJson, isSharePath, parseSharePath, policyBytes, sharePathKind } from '../../lambda/sharing/share-path';
+import { asciiJson } from '../../lambda/credentials/policy';
+import { isSharePath, parseSharePath, policyBytes, sharePathKind } from '../../lambda/sharing/share-path';
 import { acceptedPath, pathUnit, policySize } from './share-arbitraries';
 
 function refusal(raw: unknown, options: { file?: boolean } = {}): ValidationError {

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { SHARE_PATH_MAX_BYTES, USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
 import type { ShareAccess } from '../../lambda/contract/wire';
 import type { Username } from '../../lambda/accounts/username';
-import { bucketArn } from '../../lambda/credentials/policy';
+import { bucketArn, serialiseSessionPolicy } from '../../lambda/credentials/policy';
 import {
   SHARE_GROUP_SESSION_TAG,
   SHARE_SESSION_TAG,
@@ -21,7 +21,7 @@ import {
 import { USERNAME_SESSION_TAG } from '../../lambda/adapters/sts-issuer';
 import { PolicyTooLargeError } from '../../lambda/platform/errors';
 import { parseSharePath, policyBytes, type SharePath } from '../../lambda/sharing/share-path';
-import { renderSharePolicy, serialiseSharePolicy, sharedPrefix } from '../../lambda/sharing/share-policy';
+import { renderSharePolicy, sharedPrefix } from '../../lambda/sharing/share-policy';
 import { SHARE_OBJECT_ACTIONS, type PolicyDocument, type PolicyStatement } from '../../policies';
 import { assumeRole, StsError } from '../../local/sts/assume-role';
 import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
@@ -216,7 +216,7 @@ describe('the worst-case session policy fits AssumeRole (2,048 characters and th
   ])('a folder path at the limit in %s characters, read-write, expiring', (what, character) => {
     const shared = path(folderAtLimit(character));
     expect(policyBytes(shared)).toBe(SHARE_PATH_MAX_BYTES);
-    const text = serialiseSharePolicy(
+    const text = serialiseSessionPolicy(
       renderSharePolicy({
         bucketArn: WORST_BUCKET_ARN,
         owner: WORST_OWNER,
@@ -264,7 +264,7 @@ describe('the worst-case session policy fits AssumeRole (2,048 characters and th
             access,
             ...(ends ? { endsAt: END } : {}),
           };
-          const text = serialiseSharePolicy(renderSharePolicy(input));
+          const text = serialiseSessionPolicy(renderSharePolicy(input));
           expect(text).toMatch(/^[\u0020-\u007E]+$/);
           expect(JSON.parse(text)).toEqual(renderSharePolicy(input));
           expect(() => assumeRole(assumeRoleParams(WORST_GRANTEE, text, SHARE_ID), 'caller', Date.now())).not.toThrow();
@@ -286,7 +286,7 @@ describe('the worst-case session policy fits AssumeRole (2,048 characters and th
       expect.objectContaining({ code: 'ValidationError' }) as unknown as StsError,
     );
     expect(() =>
-      assumeRole(assumeRoleParams('bob', serialiseSharePolicy(policy), SHARE_ID), 'caller', Date.now()),
+      assumeRole(assumeRoleParams('bob', serialiseSessionPolicy(policy), SHARE_ID), 'caller', Date.now()),
     ).not.toThrow();
   });
 
@@ -301,6 +301,6 @@ describe('the worst-case session policy fits AssumeRole (2,048 characters and th
       ...policy,
       Statement: [...policy.Statement, { ...policy.Statement[0], Sid: 'x'.repeat(2048) } as PolicyStatement],
     };
-    expect(() => serialiseSharePolicy(padded)).toThrow(PolicyTooLargeError);
+    expect(() => serialiseSessionPolicy(padded)).toThrow(PolicyTooLargeError);
   });
 });
