@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { SHARE_PATH_MAX_BYTES } from '../../lambda/contract/limits';
+import { EMULATOR_RESERVED, MAX_KEY_SEGMENT_BYTES } from '../../local/s3/request';
 
 /** One unit of a path segment; never `/` and never a refused character. */
 export const pathUnit: fc.Arbitrary<string> = fc.oneof(
@@ -66,3 +67,17 @@ export const acceptedFile: fc.Arbitrary<string> = fc
   .array(pathSegment, { minLength: 1, maxLength: 4 })
   .map((segments) => segments.join('/'))
   .filter((path) => policySize(path) <= SHARE_PATH_MAX_BYTES);
+
+/**
+ * Whether the sandbox's S3 gate refuses a key that S3 takes, because its storage emulator cannot
+ * hold it (docs/sandbox.md): a `#`, the text `&quot;`, the emulator's own marker, or a segment
+ * too long for a file name.
+ */
+export function sandboxOnlyRefusal(key: string): boolean {
+  return (
+    key.includes('#') ||
+    key.includes('&quot;') ||
+    key.includes(EMULATOR_RESERVED) ||
+    key.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > MAX_KEY_SEGMENT_BYTES)
+  );
+}

@@ -20,9 +20,9 @@ import { parseSharePath, sharePathKind } from '../../lambda/sharing/share-path';
 import { renderSharePolicy, sharedPrefix } from '../../lambda/sharing/share-policy';
 import { SANDBOX_BUCKET, SANDBOX_REGION } from '../../local/names';
 import { describeS3Operation } from '../../local/s3/operations';
-import { parseS3Request, MAX_KEY_SEGMENT_BYTES, EMULATOR_RESERVED } from '../../local/s3/request';
+import { parseS3Request } from '../../local/s3/request';
 import { AwsAuthError } from '../../local/shared/sigv4';
-import { acceptedPath, pathSegment } from './share-arbitraries';
+import { acceptedPath, pathSegment, sandboxOnlyRefusal } from './share-arbitraries';
 
 const ORIGIN = 'http://127.0.0.1:9000';
 const client = new S3Client({
@@ -32,16 +32,6 @@ const client = new S3Client({
   credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' },
 });
 afterAll(() => client.destroy());
-
-/** The sandbox refuses these keys (its storage emulator cannot hold them); S3 takes them. docs/sandbox.md lists them. */
-function sandboxOnlyRefusal(key: string): boolean {
-  return (
-    key.includes('#') ||
-    key.includes('&quot;') ||
-    key.includes(EMULATOR_RESERVED) ||
-    key.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > MAX_KEY_SEGMENT_BYTES)
-  );
-}
 
 /** What the gate reads from the SDK's URL for `command`: the parsed request, or its refusal. */
 async function gateReading(

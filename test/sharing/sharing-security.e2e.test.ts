@@ -33,6 +33,8 @@ import type { SandboxManifest } from '../../local/manifest';
 import { readSandboxSecrets } from '../../local/secrets';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
 import { passInstant, register, runAdmin, s3ClientFor, s3ErrorCode, type VendResponse } from '../support/e2e';
+import fc from 'fast-check';
+import { acceptedFile, acceptedFolder, sandboxOnlyRefusal } from './share-arbitraries';
 
 const PASSWORD = 'correct horse battery staple';
 /**
@@ -333,6 +335,30 @@ describe('item 1: a grantee reaches exactly the shared path with the shared acce
       ),
     }).toEqual({ put: 'AccessDenied', overwrite: 'AccessDenied', delete: 'AccessDenied', multipart: 'AccessDenied' });
     expect(await read(s3(alice), bucket, 'alice/docs/secret.txt')).toBe('read: contents of alice/docs/secret.txt');
+  });
+
+  it('generated paths in any script and with URL syntax (fast-check): the grantee reads inside the shared path, and not a neighbour that only extends its name', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(acceptedFile, acceptedFolder), async (path) => {
+        const inside = path.endsWith('/') ? `alice/${path}inside.txt` : `alice/${path}`;
+        const neighbour = path.endsWith('/') ? `alice/${path.slice(0, -1)}.bak/inside.txt` : `alice/${path}.bak`;
+        fc.pre(!sandboxOnlyRefusal(inside) && !sandboxOnlyRefusal(neighbour));
+        const own = s3(alice);
+        await put(own, bucket, inside);
+        await put(own, bucket, neighbour);
+        const client = s3(await vend(bob, (await share(alice, { path, grantee: 'bob', access: 'read' })).id));
+        expect({
+          path,
+          inside: await read(client, bucket, inside),
+          neighbour: await read(client, bucket, neighbour),
+        }).toEqual({
+          path,
+          inside: `read: contents of ${inside}`,
+          neighbour: 'AccessDenied',
+        });
+      }),
+      { numRuns: 12, seed: 24 },
+    );
   });
 
   it('share credentials reach no STS and no DynamoDB', async () => {
