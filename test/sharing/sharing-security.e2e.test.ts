@@ -401,6 +401,14 @@ describe('item 1: a grantee reaches exactly the shared path with the shared acce
     expect(asOwner.body).toEqual(unknown.body);
     expect(asCarol.body).toEqual(TVM_ERROR);
     expect(stranger.status).toBe(401);
+    // A stranger without a password reaches no sharing route but a link's.
+    expect([
+      (await api('GET', '/shares')).status,
+      (await api('POST', '/shares', { body: { path: 'photos/', grantee: 'bob', access: 'read' } })).status,
+      (await api('DELETE', `/shares/${fileShare.id}`)).status,
+      (await api('GET', '/links')).status,
+      (await api('POST', '/links', { body: { path: 'photos/a.jpg' } })).status,
+    ]).toEqual([401, 401, 401, 401, 401]);
   });
 });
 
