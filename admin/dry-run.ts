@@ -4,7 +4,7 @@
  * plan is shown before `users delete` asks for confirmation on a terminal.
  */
 import { NotFoundError } from '../lambda/platform/errors';
-import { cutOffInstant, liveRevocations, nameHeldUntil } from '../lambda/credentials/revocation';
+import { cutOffInstant, liveRevocations, liveShareRevocations, nameHeldUntil } from '../lambda/credentials/revocation';
 import type { DomainLog } from '../lambda/platform/audit';
 import type { Username } from '../lambda/accounts/username';
 import { folderEntries } from './folder-purge';
@@ -165,20 +165,23 @@ export async function planCommand(
       };
     }
     case 'revocations prune': {
-      const { now, entries } = await revocations.list();
+      const { now, entries, shares } = await revocations.list();
       const live = liveRevocations(entries, now, target.maxCredentialSeconds);
       const dropped = entries.filter(
         (entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt),
       );
+      const liveShares = liveShareRevocations(shares, now, target.maxCredentialSeconds);
+      const droppedShares = shares.length - liveShares.length;
       return {
         command,
         steps: [
           dropped.length === 0
             ? 'drop no entry: none has expired'
             : `drop ${dropped.length} expired entr${dropped.length === 1 ? 'y' : 'ies'}: ${dropped.map((entry) => `${entry.username} (${iso(entry.cutOffAt)})`).join(', ')}`,
-          live.length === 0
+          `drop ${droppedShares} expired share entr${droppedShares === 1 ? 'y' : 'ies'}`,
+          live.length + liveShares.length === 0
             ? `delete the inline policy tvm-revoked-users of ${target.vendingRoleName} (no entry remains)`
-            : `write the ${live.length} remaining entr${live.length === 1 ? 'y' : 'ies'} into the inline policy tvm-revoked-users of ${target.vendingRoleName}`,
+            : `write the ${live.length} remaining user entr${live.length === 1 ? 'y' : 'ies'} and ${liveShares.length} share entr${liveShares.length === 1 ? 'y' : 'ies'} into the inline policy tvm-revoked-users of ${target.vendingRoleName}`,
         ],
       };
     }

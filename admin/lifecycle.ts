@@ -108,12 +108,22 @@ export async function disableUser(
 }
 
 /**
- * Allows logins again. If the user's cut-off instant is still ahead (a recent disable),
- * waits for it, so credentials from the next login work at once.
+ * Allows logins again. If the user's cut-off instant, or that of a share they gave, is still
+ * ahead (a recent disable), waits for it, so credentials from the next login, and those vended
+ * for their shares, work at once.
  */
 export async function enableUser(context: LifecycleContext, username: Username): Promise<void> {
   await context.admin.enable(username);
-  const cutOffAt = await context.revocations.cutOffOf(username);
+  const [own, listed, given] = await Promise.all([
+    context.revocations.cutOffOf(username),
+    context.revocations.list(),
+    context.sharing.given(username),
+  ]);
+  // The disable also cut off the shares the user gave, at instants of their own: credentials
+  // vended for them before those pass would be refused too.
+  const ids = new Set(given.map((share) => share.id));
+  const shareCutOffs = listed.shares.filter((entry) => ids.has(entry.shareId)).map((entry) => entry.cutOffAt);
+  const cutOffAt = own === undefined && shareCutOffs.length === 0 ? undefined : Math.max(own ?? 0, ...shareCutOffs);
   // STS stamps the issue time with its own clock, which may trail DynamoDB's by the skew.
   if (cutOffAt !== undefined) {
     await context.revocations.waitUntil(

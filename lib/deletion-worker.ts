@@ -28,8 +28,10 @@ export interface DeletionWorkerProps {
 /**
  * Finishes self-service deletions (`DELETE /account`): a function on a one-minute schedule
  * that puts each queued user's cut-off on the vending role, waits out IAM's propagation, then
- * deletes every object version under the user's folder and the records, as `tvm-admin users
- * delete --delete-files` does. Its role may do exactly that: the table, the vending role's
+ * deletes every object version under the user's folder, the user's shares and links, and the
+ * records, as `tvm-admin users delete --delete-files` does. It is also the cut-off worker: each
+ * run first puts pending share cut-offs on the vending role, and the function behind
+ * `DELETE /shares/{id}` invokes it at once (TvmApi.connectCutOffWorker). Its role may do exactly that: the table, the vending role's
  * inline policies, and listing and deleting object versions and uploads in the file bucket.
  */
 export class DeletionWorker extends Construct {

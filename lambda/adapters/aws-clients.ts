@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 
 /**
@@ -24,14 +24,11 @@ export function createStsClient(region: string): STSClient {
 }
 
 /**
- * The Lambda client of the functions that ask the cut-off worker to run (an asynchronous
- * Invoke), built once per function instance. The sandbox's Invoke endpoint runs the worker
- * before it answers: its timeout allows for that run, within the function's own.
+ * The Lambda client's settings for the functions that ask the cut-off worker to run (an
+ * asynchronous Invoke). The sandbox's Invoke endpoint runs the worker before it answers: the
+ * timeout allows for that run, within the function's own. The client itself is built where it
+ * is used (share-cut-off.ts), from a module loaded on first use, so no other function loads it.
  */
-export function createLambdaClient(region: string): LambdaClient {
-  return new LambdaClient({
-    region,
-    maxAttempts: MAX_ATTEMPTS,
-    requestHandler: { ...REQUEST_HANDLER, requestTimeout: 6_000 },
-  });
+export function lambdaClientConfig(region: string): LambdaClientConfig {
+  return { region, maxAttempts: MAX_ATTEMPTS, requestHandler: { ...REQUEST_HANDLER, requestTimeout: 6_000 } };
 }

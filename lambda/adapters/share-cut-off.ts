@@ -11,7 +11,7 @@
  * reach STS up to the margin later, and its credentials are covered too.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { CUT_OFF_MARGIN_MS, cutOffInstant, revocationExpiresAt } from '../credentials/revocation';
 import { isGrantId } from '../sharing/requests';
 import type { DomainLog } from '../platform/audit';
@@ -19,7 +19,7 @@ import { requireCutOffWorker, type TvmConfig } from '../platform/config';
 import { CREDENTIAL_MAX_SECONDS } from '../platform/settings';
 import { DynamoRevocationStore } from '../operator/revocation-store';
 import type { ShareCutOff } from '../sharing/ports';
-import { createLambdaClient } from './aws-clients';
+import { lambdaClientConfig } from './aws-clients';
 
 /** The payload the worker is invoked with: it says why (the worker applies pending entries on every run anyway). */
 export const CUT_OFF_WORKER_EVENT = { reason: 'share-cut-off' } as const;
@@ -72,7 +72,10 @@ export interface ShareCutOffDependencies {
   readonly dynamo: DynamoDBClient;
   /** Where a failed Invoke is reported (warn); never a client. */
   readonly log: DomainLog;
-  /** @default a Lambda client for `config.region` (endpoint from AWS_ENDPOINT_URL_LAMBDA in the sandbox) */
+  /**
+   * @default a Lambda client for `config.region` (endpoint from AWS_ENDPOINT_URL_LAMBDA in the
+   * sandbox), built on the first cut-off
+   */
   readonly lambda?: Pick<LambdaClient, 'send'>;
   /** @default CUT_OFF_MARGIN_MS (revocation.ts) */
   readonly cutOffMarginMs?: number;
@@ -89,7 +92,7 @@ export interface ShareCutOffDependencies {
 export function createShareCutOff(deps: ShareCutOffDependencies): ShareCutOff {
   const functionName = requireCutOffWorker(deps.config);
   const store = new DynamoRevocationStore(deps.dynamo, deps.config.tableName);
-  const lambda = deps.lambda ?? createLambdaClient(deps.config.region);
+  let lambda = deps.lambda;
   const timing: ShareCutOffTiming = {
     cutOffMarginMs: deps.cutOffMarginMs ?? CUT_OFF_MARGIN_MS,
     maxCredentialSeconds: deps.maxCredentialSeconds ?? CREDENTIAL_MAX_SECONDS,
@@ -99,8 +102,11 @@ export function createShareCutOff(deps: ShareCutOffDependencies): ShareCutOff {
       const cutOffAt = await recordShareCutOffs(store, shareIds, timing);
       if (cutOffAt === undefined) return;
       try {
+        // Loaded here, not at cold start: every function's runtime builds this port, few use it.
+        const sdk = await import('@aws-sdk/client-lambda');
+        lambda ??= new sdk.LambdaClient(lambdaClientConfig(deps.config.region));
         await lambda.send(
-          new InvokeCommand({
+          new sdk.InvokeCommand({
             FunctionName: functionName,
             InvocationType: 'Event',
             Payload: new TextEncoder().encode(JSON.stringify(CUT_OFF_WORKER_EVENT)),

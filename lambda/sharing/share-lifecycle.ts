@@ -34,6 +34,11 @@ export interface SharingRemoved {
 export class SharingLifecycle {
   constructor(private readonly deps: SharingLifecycleDependencies) {}
 
+  /** Every share the user gave (the ones a disable cuts off). */
+  given(username: Username): Promise<ShareRecord[]> {
+    return this.deps.shares.listGiven(username);
+  }
+
   /** Cuts off every share the user gave (their grantees' issued credentials). Returns how many. */
   async cutOffGiven(username: Username): Promise<number> {
     const given = await this.deps.shares.listGiven(username);

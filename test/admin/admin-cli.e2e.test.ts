@@ -371,6 +371,14 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     await register(runningSandbox().apiUrl, 'cli-lou', PASSWORD);
     expect((await admin('revoke-credentials', 'cli-lou')).code).toBe(0);
     const [session] = await adminJson<Array<{ id: string }>>('sessions', 'list', 'cli-kim');
+    const bearer = { Authorization: `Bearer ${kim.session.token}` };
+    const shared = await postJson(
+      `${runningSandbox().apiUrl}/shares`,
+      { path: 'plan.txt', grantee: 'cli-lou', access: 'read' },
+      bearer,
+    );
+    const linked = await postJson(`${runningSandbox().apiUrl}/links`, { path: 'plan.txt' }, bearer);
+    const [shareId, linkId] = [(shared.body as { id: string }).id, (linked.body as { id: string }).id];
     const commands = [
       ['users', 'disable', 'cli-kim'],
       ['users', 'enable', 'cli-kim'],
@@ -382,13 +390,20 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
       ['revoke-credentials', 'cli-kim'],
       ['revocations', 'prune'],
       ['mfa', 'reset', 'cli-kim'],
+      ['shares', 'revoke', 'cli-kim', shareId],
+      ['links', 'revoke', 'cli-kim', linkId],
       ['smoke'],
     ];
     // Every command that changes something is rehearsed here.
     expect(
       new Set(
         commands.map((args) =>
-          args.filter((arg) => !arg.startsWith('cli-') && !arg.startsWith('--') && arg !== session!.id).join(' '),
+          args
+            .filter(
+              (arg) =>
+                !arg.startsWith('cli-') && !arg.startsWith('--') && ![session!.id, shareId, linkId].includes(arg),
+            )
+            .join(' '),
         ),
       ),
     ).toEqual(new Set(STATE_CHANGING_COMMANDS));
@@ -405,6 +420,10 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
 
     expect(plans.get('users delete')).toContain('delete every object version and delete marker under cli-kim/ (1 now)');
     expect(plans.get('users delete')).toContain('revoke every session (2 live)');
+    expect(plans.get('users delete')).toContain('cut off the 1 share(s) cli-kim gave and the 0 they received');
+    expect(plans.get('users disable')).toContain('cut off the 1 share(s) cli-kim gave');
+    expect(plans.get('shares revoke')).toContain(`cut off every AWS credential issued for share ${shareId}`);
+    expect(plans.get('links revoke')).toContain(`remove the link ${linkId}`);
     expect(plans.get('users unlock')).toMatch(
       /clear the failed-login counters of cli-kim \(locked until \S+Z, 5 failed attempt\(s\) counted\)/,
     );

@@ -17,6 +17,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, IAMClient, IAMServiceException } from '@aws-sdk/client-iam';
+import { InvokeCommand, LambdaClient, LambdaServiceException } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
@@ -419,4 +420,35 @@ describe('the data folder', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('Lambda', () => {
+  const invoke = (credentials: LongTermKey & { sessionToken?: string }, functionName?: string) => {
+    const client = new LambdaClient({
+      endpoint: sandbox.functionEnvironment.AWS_ENDPOINT_URL_LAMBDA,
+      region: manifest.region,
+      credentials,
+      maxAttempts: 1,
+    });
+    return client
+      .send(
+        new InvokeCommand({
+          FunctionName: functionName ?? sandbox.functionEnvironment.CUT_OFF_WORKER_FUNCTION,
+          InvocationType: 'Event',
+        }),
+      )
+      .then(
+        (answer) => `status ${answer.StatusCode}`,
+        (error: unknown) => (error instanceof LambdaServiceException ? error.name : String(error)),
+      )
+      .finally(() => client.destroy());
+  };
+
+  test("runs the cut-off worker for the functions' key alone: a user's vended credentials and the operator's key are refused, as is any other function", async () => {
+    const { functionKey, operatorKey } = readSandboxSecrets(dataDir);
+    expect(await invoke(userCredentials())).toBe('AccessDeniedException');
+    expect(await invoke(operatorKey)).toBe('UnrecognizedClientException');
+    expect(await invoke(functionKey, 'tvm-login')).toBe('AccessDeniedException');
+    expect(await invoke(functionKey)).toBe('status 202');
+  });
 });

@@ -246,7 +246,17 @@ describe('the synthesised TVM stack', () => {
     const roles = (): [string, string][] => [
       ['vending', idOf(tvm.stack.api.vendingFunctionsRole)],
       ['session', idOf(tvm.stack.api.sessionFunctionsRole)],
+      ['cut-off', idOf(tvm.stack.api.cutOffFunctionsRole!)],
     ];
+    /** The routes whose functions run with the role. */
+    const routesOf = (kind: string) =>
+      ROUTES.filter((route) =>
+        kind === 'vending'
+          ? route.vendsCredentials
+          : kind === 'cut-off'
+            ? route.cutsOffShares === true
+            : !route.vendsCredentials && route.cutsOffShares !== true,
+      );
 
     it('never allow an action with a wildcard, and use no managed policy', () => {
       for (const [, roleId] of roles()) {
@@ -270,9 +280,8 @@ describe('the synthesised TVM stack', () => {
     it('name each DynamoDB item action its routes need on the table ARN alone, and Query only on the sessions index', () => {
       const tableArn = { 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] };
       const indexArn = { 'Fn::Join': ['', [tableArn, '/index/sessionsByOwner']] };
-      const vendingRoleId = idOf(tvm.stack.api.vendingFunctionsRole);
-      for (const [, roleId] of roles()) {
-        const routes = ROUTES.filter((route) => route.vendsCredentials === (roleId === vendingRoleId));
+      for (const [kind, roleId] of roles()) {
+        const routes = routesOf(kind);
         const dynamo = allowStatementsOf(tvm.json, roleId).filter((statement) =>
           asList(statement.Action).some((a) => a.startsWith('dynamodb:')),
         );
@@ -299,6 +308,41 @@ describe('the synthesised TVM stack', () => {
         },
       ]);
       expect(stsOf(idOf(tvm.stack.api.sessionFunctionsRole))).toEqual([]);
+      expect(stsOf(idOf(tvm.stack.api.cutOffFunctionsRole!))).toEqual([]);
+    });
+
+    it('give no API function any IAM right, and let only the functions that revoke shares invoke the cut-off worker, that one function alone', () => {
+      expect(routesOf('cut-off').map((route) => route.name)).toEqual(['shareDelete']);
+      for (const [kind, roleId] of roles()) {
+        const statements = allowStatementsOf(tvm.json, roleId);
+        const actions = statements.flatMap((statement) => asList(statement.Action));
+        expect(actions.filter((action) => action.toLowerCase().startsWith('iam:'))).toEqual([]);
+        const invoking = statements.filter((statement) =>
+          asList(statement.Action).some((a) => a.startsWith('lambda:')),
+        );
+        expect(invoking).toEqual(
+          kind === 'cut-off'
+            ? [
+                {
+                  Sid: 'InvokeCutOffWorker',
+                  Effect: 'Allow',
+                  Action: 'lambda:InvokeFunction',
+                  Resource: { 'Fn::GetAtt': [idOf(tvm.stack.deletionWorker.function), 'Arn'] },
+                },
+              ]
+            : [],
+        );
+      }
+      // Nothing else in the stack may invoke the worker but its schedule.
+      const invokers = Object.entries(tvm.json.Resources)
+        .filter(([, item]) => item.Type === 'AWS::IAM::Policy')
+        .filter(([, item]) =>
+          ((item.Properties?.PolicyDocument as { Statement: Statement[] }).Statement ?? []).some((statement) =>
+            asList(statement.Action).includes('lambda:InvokeFunction'),
+          ),
+        )
+        .flatMap(([, item]) => item.Properties?.Roles as unknown[]);
+      expect(invokers).toEqual([{ Ref: idOf(tvm.stack.api.cutOffFunctionsRole!) }]);
     });
 
     it('write logs only to their own functions’ log groups', () => {
@@ -340,11 +384,12 @@ describe('the synthesised TVM stack', () => {
       expect(memoryOf('login')).toBe(1769);
     });
 
-    it('get their configuration from the constructs, and never set AWS_REGION', () => {
-      for (const fn of tvm.stack.api.functions.values()) {
+    it('get their configuration from the constructs, and never set AWS_REGION; only the revoking ones learn the worker', () => {
+      for (const [name, fn] of tvm.stack.api.functions) {
         const variables = (
           resource(tvm.json, idOf(fn)).Properties.Environment as { Variables: Record<string, unknown> }
         ).Variables;
+        const cutsOff = ROUTES.find((route) => route.name === name)?.cutsOffShares === true;
         expect(variables).toEqual({
           TABLE_NAME: { Ref: idOf(tvm.stack.userTable.table) },
           BUCKET_NAME: { Ref: idOf(tvm.stack.fileBucket.bucket) },
@@ -353,6 +398,7 @@ describe('the synthesised TVM stack', () => {
           POWERTOOLS_SERVICE_NAME: 'tvm',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
+          ...(cutsOff ? { CUT_OFF_WORKER_FUNCTION: { Ref: idOf(tvm.stack.deletionWorker.function) } } : {}),
         });
       }
     });
@@ -364,13 +410,15 @@ describe('the synthesised TVM stack', () => {
       }
     });
 
-    it('run with the role matching whether they vend credentials', () => {
+    it('run with the role matching whether they vend credentials or revoke shares', () => {
       for (const route of ROUTES) {
         const fn = tvm.stack.api.functions.get(route.name);
         if (!fn) throw new Error(`no function for ${route.name}`);
         const roleId = route.vendsCredentials
           ? idOf(tvm.stack.api.vendingFunctionsRole)
-          : idOf(tvm.stack.api.sessionFunctionsRole);
+          : route.cutsOffShares === true
+            ? idOf(tvm.stack.api.cutOffFunctionsRole!)
+            : idOf(tvm.stack.api.sessionFunctionsRole);
         expect(resource(tvm.json, idOf(fn)).Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
       }
     });
@@ -522,6 +570,7 @@ describe('the synthesised TVM stack', () => {
         Sid: 'UserTable',
         Effect: 'Allow',
         Action: [
+          'dynamodb:BatchGetItem',
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../local/sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../local/sandbox';
 
 /** What register and login return (the API contract). */
 export interface VendResponse {
@@ -118,15 +118,15 @@ export function xmlErrorCode(xml: string): string | undefined {
 /**
  * Starts a sandbox (bcrypt cost 10) in a fresh data folder before the tests of the calling
  * file and removes both after them. TVM_DATA_DIR points at the folder, so `tvm-admin --local`
- * reaches this sandbox. Returns a getter for the running sandbox.
+ * reaches this sandbox. `options` add to or override those. Returns a getter for the running sandbox.
  */
-export function sandboxForThisFile(prefix: string): () => Sandbox {
+export function sandboxForThisFile(prefix: string, options: SandboxOptions = {}): () => Sandbox {
   let sandbox: Sandbox | undefined;
   let dataDir: string | undefined;
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), prefix));
     process.env.TVM_DATA_DIR = dataDir;
-    sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10 });
+    sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, ...options });
   }, 60_000);
   afterAll(async () => {
     await sandbox?.stop();
