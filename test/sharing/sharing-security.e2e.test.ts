@@ -709,6 +709,7 @@ describe('item 6: links', () => {
     const opened = await open(created.url);
     expect(opened.status).toBe(302);
     expect(opened.headers.get('cache-control')).toMatch(/no-store/);
+    expect(opened.headers.get('referrer-policy')).toBe('no-referrer');
     const location = new URL(opened.headers.get('location') as string);
     expect(Number(location.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(LINK_URL_SECONDS);
     expect(decodeURIComponent(location.pathname)).toBe(`/${bucket}/alice/photos/a.jpg`);
