@@ -69,10 +69,12 @@ export const PASSKEY_RESPONSE_MAX_CHARACTERS = 3000;
 export const PASSKEY_NAME_MAX_CHARACTERS = 64;
 
 /**
- * Longest shared path (relative to the owner's folder), in UTF-8 bytes (so also in characters).
- * The share's session policy names it up to three times beside the bucket ARN and the owner's
- * name; at this length the worst case (longest bucket name, username and path, read-write,
- * expiring) stays within AssumeRole's 2,048 characters and its packed size
+ * Longest shared path (relative to the owner's folder), in bytes as a session policy carries it
+ * (lambda/sharing/share-path.ts, policyBytes): AssumeRole takes a policy in ASCII, so a character
+ * outside ASCII travels as a JSON escape and counts 6 (12 beyond U+FFFF); never fewer than its
+ * UTF-8 bytes. The share's session policy names it up to three times beside the bucket ARN and
+ * the owner's name; at this length the worst case (longest bucket name, username and path,
+ * read-write, expiring) stays within AssumeRole's 2,048 characters and its packed size
  * (test/sharing/share-policy.unit.test.ts proves it).
  */
 export const SHARE_PATH_MAX_BYTES = 256;

@@ -56,15 +56,26 @@ export function renderSessionPolicy(fileBucketArn: string, username: Username): 
 }
 
 /**
- * Serialises a session policy compactly for AssumeRole and refuses one over the limit with
- * {@link PolicyTooLargeError} rather than letting STS fail with its own text.
+ * JSON text with every non-ASCII UTF-16 unit written as `\uXXXX`. AssumeRole refuses a policy
+ * holding any character outside tab, LF, CR and U+0020-U+00FF (STS API reference, AssumeRole,
+ * `Policy`), and a share's policy holds a path in any script; JSON readers (IAM's, the
+ * sandbox's) read the escapes back as the same characters.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * Serialises a session policy compactly for AssumeRole, in ASCII ({@link asciiJson}), and refuses
+ * one over the limit with {@link PolicyTooLargeError} rather than letting STS fail with its own text.
  */
 export function serialiseSessionPolicy(policy: PolicyDocument): string {
-  const text = JSON.stringify(policy);
-  // Counted in UTF-8 bytes, never fewer than characters: a shared path may hold non-ASCII text.
-  const size = Buffer.byteLength(text, 'utf8');
-  if (size > SESSION_POLICY_MAX_CHARACTERS) {
-    throw new PolicyTooLargeError(size, SESSION_POLICY_MAX_CHARACTERS);
+  const text = asciiJson(policy);
+  if (text.length > SESSION_POLICY_MAX_CHARACTERS) {
+    throw new PolicyTooLargeError(text.length, SESSION_POLICY_MAX_CHARACTERS);
   }
   return text;
 }

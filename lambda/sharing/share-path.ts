@@ -5,16 +5,21 @@
  * one thing to all of them:
  *
  * - no `*`, `?` (IAM wildcards), `$`, `{`, `}` (policy variables), and no `\` (a path separator to some clients);
- * - no control or invisible format characters, no lone surrogates (no UTF-8 form);
+ * - no control or invisible format characters, no line or paragraph separators (U+2028, U+2029:
+ *   line breaks to logs, UIs and regular expressions; IAM engines built on them read a wildcard
+ *   as not matching them), no lone surrogates (no UTF-8 form);
  * - relative: no leading `/`, no empty segment (`a//b`), no `.` or `..` segment (URL
  *   normalisation would make `a/./b` reach `a/b`, and `..` would leave the folder);
- * - at most SHARE_PATH_MAX_BYTES bytes of UTF-8.
+ * - at most SHARE_PATH_MAX_BYTES bytes as a session policy carries it ({@link policyBytes}): AssumeRole
+ *   takes only U+0020-U+00FF (and tab, LF, CR) in a policy, so every other character travels as a
+ *   JSON escape, and an escaped path must fit the policy's 2,048 characters three times over.
  *
  * The bytes are kept exactly as sent (no Unicode normalisation): an S3 key is its bytes, and a
  * normalised path would name a different object from the one the owner chose.
  */
 import { SHARE_PATH_MAX_BYTES } from '../contract/limits';
 import { ValidationError } from '../platform/errors';
+import { asciiJson } from '../credentials/policy';
 import { checkWellFormed } from '../platform/text';
 
 /** A path that passed {@link parseSharePath}: `""`, a folder ending in `/`, or a file. */
@@ -23,13 +28,23 @@ export type SharePath = string & { readonly __sharePath: true };
 /** What a path names: the whole folder, a folder inside it, or one file. */
 export type SharePathKind = 'all' | 'folder' | 'file';
 
-const FORBIDDEN = /[*?${}\\\p{Cc}\p{Cf}]/u;
+const FORBIDDEN = /[*?${}\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/**
+ * The path's size as a session policy carries it ({@link asciiJson}): ASCII counts 1 (a `"` 2),
+ * any other character 6, or 12 beyond U+FFFF. Never less than its UTF-8 bytes.
+ */
+export function policyBytes(path: string): number {
+  return asciiJson(path).length - 2;
+}
 
 /** Why `raw` is not a shared path, or undefined when it is one. */
 function problem(raw: string): string | undefined {
   if (!raw.isWellFormed()) return 'is not valid Unicode text';
-  if (Buffer.byteLength(raw, 'utf8') > SHARE_PATH_MAX_BYTES) return `must be at most ${SHARE_PATH_MAX_BYTES} bytes`;
-  if (FORBIDDEN.test(raw)) return 'must not contain *, ?, $, {, }, \\ or control characters';
+  if (policyBytes(raw) > SHARE_PATH_MAX_BYTES) {
+    return `must be at most ${SHARE_PATH_MAX_BYTES} bytes, where a character outside ASCII counts 6 (12 for an emoji): IAM policies carry it escaped`;
+  }
+  if (FORBIDDEN.test(raw)) return 'must not contain *, ?, $, {, }, \\, control characters or line breaks';
   if (raw === '') return undefined;
   if (raw.startsWith('/')) return 'is relative to your folder and must not start with "/"';
   const segments = raw.split('/');

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../lambda/platform/config';
+import { loadConfig, requireCutOffWorker } from '../../lambda/platform/config';
 import { ConfigurationError } from '../../lambda/platform/errors';
 
 const BASE = {
@@ -136,4 +136,23 @@ describe('loadConfig', () => {
       expect(configError({ ...BASE, ALLOWED_ORIGINS: origin }).message).toContain('ALLOWED_ORIGINS');
     },
   );
+
+  it('reads the cut-off worker of the functions that revoke shares: a function name or ARN, refusing anything else', () => {
+    expect(loadConfig(BASE).cutOffWorkerFunction).toBeUndefined();
+    expect(
+      loadConfig({ ...BASE, CUT_OFF_WORKER_FUNCTION: 'tvm-prod-DeletionWorkerFunction1A2B' }).cutOffWorkerFunction,
+    ).toBe('tvm-prod-DeletionWorkerFunction1A2B');
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:tvm-worker';
+    expect(loadConfig({ ...BASE, CUT_OFF_WORKER_FUNCTION: arn }).cutOffWorkerFunction).toBe(arn);
+    for (const bad of ['tvm worker', 'arn:aws:iam::123456789012:role/x', 'x'.repeat(65)]) {
+      expect(configError({ ...BASE, CUT_OFF_WORKER_FUNCTION: bad }).message).toContain('CUT_OFF_WORKER_FUNCTION');
+    }
+  });
+
+  it('fails loudly, naming CUT_OFF_WORKER_FUNCTION, where a function that revokes shares has no worker', () => {
+    expect(() => requireCutOffWorker(loadConfig(BASE))).toThrow(
+      new ConfigurationError('Missing required environment variable CUT_OFF_WORKER_FUNCTION.'),
+    );
+    expect(requireCutOffWorker(loadConfig({ ...BASE, CUT_OFF_WORKER_FUNCTION: 'tvm-worker' }))).toBe('tvm-worker');
+  });
 });
