@@ -22,6 +22,9 @@ import { StepUpService } from './second-factor/step-up';
 import type { SessionStore, SessionWithUserReader } from './sessions/ports';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
+import { LinkService } from './sharing/link-service';
+import type { LinkPresigner, LinkStore, ShareCutOff, ShareStore } from './sharing/ports';
+import { ShareService } from './sharing/share-service';
 
 /** Every port the services need. */
 export interface ServiceDependencies {
@@ -118,4 +121,38 @@ export function createServices(deps: ServiceDependencies): Services {
     relyingParty,
   });
   return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor };
+}
+
+/** The ports sharing needs beside the services' own (lambda/sharing/ports.ts). */
+export interface SharingDependencies {
+  readonly shares: ShareStore;
+  readonly links: LinkStore;
+  /** Cuts off credentials already issued for a share that ends (the vending role's list). */
+  readonly shareCutOff: ShareCutOff;
+  readonly presigner: LinkPresigner;
+}
+
+/** Shares and links, over the services they authenticate and vend with. */
+export interface SharingServices {
+  readonly shares: ShareService;
+  readonly links: LinkService;
+}
+
+/** Builds the sharing services on top of {@link createServices}' (its sessions, vendor and auditor). */
+export function createSharingServices(
+  services: Services,
+  deps: Pick<ServiceDependencies, 'users' | 'clock'> & SharingDependencies,
+): SharingServices {
+  const authenticate = (token: string | undefined) => services.sessions.authenticate(token);
+  const common = {
+    authenticate,
+    users: deps.users,
+    vendor: services.vendor,
+    auditor: services.auditor,
+    clock: deps.clock,
+  };
+  return {
+    shares: new ShareService({ ...common, shares: deps.shares, cutOff: deps.shareCutOff }),
+    links: new LinkService({ ...common, links: deps.links, presigner: deps.presigner }),
+  };
 }

@@ -4,17 +4,22 @@
  */
 import type { TableAction } from './contract/routes';
 
-/** The self-service deletion worker (lambda/accounts/account-deletion.ts, `sweep`). */
+/**
+ * The self-service deletion worker (lambda/accounts/account-deletion.ts, `sweep`), which is also
+ * the cut-off worker: each run first puts pending share cut-offs on the vending role.
+ */
 export const DELETION_WORKER = {
   /** The handler module, relative to the repository root; it exports `handler`. */
   entry: 'lambda/handlers/deletion-worker.ts',
   /**
    * On the table: the queue (Query on the DELETIONS partition, Get, Put, Delete), the user
-   * record and name hold, the revocation list (entries, lock and DynamoDB's clock) and the
-   * records the operator's delete removes. `Query` here is on the table itself; the
-   * sessions-by-owner index is queried too, for the sessions a delete removes.
+   * record and name hold, the revocation list (users' and shares' entries, lock and DynamoDB's
+   * clock), the shares and links a deletion removes (Query of the user's partition, BatchGet of
+   * the canonical shares the received pointers name) and the records the operator's delete
+   * removes. `Query` here is on the table itself; the sessions-by-owner index is queried too,
+   * for the sessions a delete removes.
    */
-  tableActions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] as readonly TableAction[],
+  tableActions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] as readonly TableAction[],
   /** How often the schedule runs it, in minutes: a deletion completes within this after the propagation wait. */
   everyMinutes: 1,
 } as const;

@@ -17,7 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -35,6 +35,7 @@ import {
 } from '../lambda/contract/routes';
 import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
 import { settingsEnvironment } from '../lambda/platform/settings';
+import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 import { isDisposableStage, type TvmSettings } from './settings';
 import type { VendingRole } from './vending-role';
 
@@ -97,17 +98,21 @@ export interface TvmApiProps {
 /**
  * The REST API and its functions: one NodejsFunction per route of the shared route table.
  * The functions that vend credentials share one execution role, so the vending role's trust
- * policy names exactly one principal; the others (logout) share a role without STS rights.
+ * policy names exactly one principal; the functions that revoke shares share one that may
+ * invoke the cut-off worker; the others (logout) share a role without STS or Lambda rights.
  * Call {@link connectVendingRole} once the vending role exists (it trusts
- * {@link vendingFunctionsRole}, so it is made after this construct).
+ * {@link vendingFunctionsRole}, so it is made after this construct), and
+ * {@link connectCutOffWorker} once the worker exists.
  */
 export class TvmApi extends Construct {
   /** The REST API. */
   readonly api: RestApi;
   /** Execution role of the functions that call AssumeRole on the vending role. */
   readonly vendingFunctionsRole: Role;
-  /** Execution role of the functions that never vend credentials. */
+  /** Execution role of the functions that never vend credentials nor revoke shares. */
   readonly sessionFunctionsRole: Role;
+  /** Execution role of the functions that revoke shares (route `cutsOffShares`), if any route does. */
+  readonly cutOffFunctionsRole?: Role;
   /** Each route's function, by route name. */
   readonly functions: ReadonlyMap<RouteDefinition['name'], NodejsFunction>;
   /** The API's access log group (JSON lines, one per request). */
@@ -120,6 +125,7 @@ export class TvmApi extends Construct {
   readonly executionLogGroup: LogGroup;
   private readonly routes: readonly RouteDefinition[];
   private vendingRoleConnected = false;
+  private cutOffWorkerConnected = false;
 
   constructor(scope: Construct, id: string, props: TvmApiProps) {
     super(scope, id);
@@ -135,11 +141,21 @@ export class TvmApi extends Construct {
       'SessionFunctionsRole',
       'functions that never vend credentials: table only, no STS',
     );
-    for (const [role, vends] of [
-      [this.vendingFunctionsRole, true],
-      [this.sessionFunctionsRole, false],
-    ] as const) {
-      const routes = this.routes.filter((route) => route.vendsCredentials === vends);
+    const cutting = this.routes.filter((route) => route.cutsOffShares === true);
+    const both = cutting.filter((route) => route.vendsCredentials);
+    if (both.length > 0)
+      throw new Error(
+        `Routes ${both.map((route) => route.name).join(', ')} both vend and revoke shares: not supported.`,
+      );
+    if (cutting.length > 0) {
+      this.cutOffFunctionsRole = this.executionRole(
+        'CutOffFunctionsRole',
+        'functions that revoke shares: table, and invoking the cut-off worker; no STS',
+      );
+    }
+    for (const role of this.roles()) {
+      const routes = this.routes.filter((route) => this.roleOf(route) === role);
+      if (routes.length === 0) continue;
       role.addToPrincipalPolicy(
         new PolicyStatement({ sid: 'UserTable', actions: tableActionsFor(routes), resources: [props.table.tableArn] }),
       );
@@ -242,8 +258,14 @@ export class TvmApi extends Construct {
     });
 
     this.node.addValidation({
-      validate: () =>
-        this.vendingRoleConnected ? [] : ['TvmApi: call connectVendingRole() so the functions know the vending role.'],
+      validate: () => [
+        ...(this.vendingRoleConnected
+          ? []
+          : ['TvmApi: call connectVendingRole() so the functions know the vending role.']),
+        ...(this.cutOffWorkerConnected || !this.cutOffFunctionsRole
+          ? []
+          : ['TvmApi: call connectCutOffWorker() so the functions that revoke shares can ask the worker to apply it.']),
+      ],
     });
   }
 
@@ -268,6 +290,42 @@ export class TvmApi extends Construct {
     this.vendingRoleConnected = true;
   }
 
+  /**
+   * Lets only the functions that revoke shares invoke the cut-off worker (the deletion worker's
+   * function, the only one that writes the vending role's cut-off list), and tells them its name.
+   */
+  connectCutOffWorker(worker: IFunction): void {
+    if (this.cutOffWorkerConnected) throw new Error('connectCutOffWorker() was already called.');
+    this.cutOffWorkerConnected = true;
+    if (!this.cutOffFunctionsRole) return;
+    this.cutOffFunctionsRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'InvokeCutOffWorker',
+        actions: ['lambda:InvokeFunction'],
+        resources: [worker.functionArn],
+      }),
+    );
+    for (const route of this.routes.filter((candidate) => candidate.cutsOffShares === true)) {
+      this.functions.get(route.name)?.addEnvironment(CUT_OFF_WORKER_VARIABLE, worker.functionName);
+    }
+  }
+
+  /** Every execution role the construct made. */
+  private roles(): Role[] {
+    return [
+      this.vendingFunctionsRole,
+      this.sessionFunctionsRole,
+      ...(this.cutOffFunctionsRole ? [this.cutOffFunctionsRole] : []),
+    ];
+  }
+
+  /** The execution role a route's function runs with. */
+  private roleOf(route: RouteDefinition): Role {
+    if (route.vendsCredentials) return this.vendingFunctionsRole;
+    if (route.cutsOffShares === true && this.cutOffFunctionsRole) return this.cutOffFunctionsRole;
+    return this.sessionFunctionsRole;
+  }
+
   private executionRole(id: string, purpose: string): Role {
     // No AWSLambdaBasicExecutionRole: its logs rights reach every log group in the account.
     // Each function gets CreateLogStream/PutLogEvents on its own log group instead.
@@ -280,7 +338,7 @@ export class TvmApi extends Construct {
   private routeFunction(route: RouteDefinition, props: TvmApiProps, removalPolicy: RemovalPolicy): NodejsFunction {
     const { settings } = props;
     const id = `${pascalCase(route.name)}Function`;
-    const role = route.vendsCredentials ? this.vendingFunctionsRole : this.sessionFunctionsRole;
+    const role = this.roleOf(route);
     const logGroup = new LogGroup(this, `${id}Logs`, {
       retention: settings.logRetentionDays as RetentionDays,
       removalPolicy,

@@ -77,6 +77,8 @@ export class TvmStack extends Stack {
       settings,
       logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
+    // The worker is also the cut-off worker: DELETE /shares asks it to put a cut-off on the role now.
+    api.connectCutOffWorker(this.deletionWorker.function);
     // tvm-admin's cut-off list lives on the vending role; it must go before the role can.
     new RolePolicyCleanup(this, 'VendingRoleCleanup', {
       role: vendingRole.role,

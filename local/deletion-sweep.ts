@@ -1,14 +1,16 @@
 /**
- * The sandbox's deletion worker: on AWS a scheduled function (lib/deletion-worker.ts) finishes
- * self-service deletions; here the same sweep (lambda/adapters/account-deletion-wiring.ts) runs
- * on a timer, with the operator's key for DynamoDB, IAM and S3 (as `tvm-admin --local` has),
- * and no IAM propagation wait: the sandbox's IAM applies a policy at once.
+ * The sandbox's deletion worker, which is also the cut-off worker: on AWS a scheduled function
+ * (lib/deletion-worker.ts) puts pending share cut-offs on the vending role and finishes
+ * self-service deletions; here the same run (lambda/adapters/account-deletion-wiring.ts) runs on
+ * a timer and whenever a function invokes the worker (local/lambda/server.ts), with the
+ * operator's key for DynamoDB, IAM and S3 (as `tvm-admin --local` has), and no IAM propagation
+ * wait: the sandbox's IAM applies a policy at once.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lambda/contract/limits';
-import { accountStores, createAccountDeletion } from '../lambda/adapters/account-deletion-wiring';
+import { accountStores, createCutOffWorker } from '../lambda/adapters/account-deletion-wiring';
 import type { DeletionProgress } from '../lambda/accounts/account-deletion';
 import { readRuntimeSettings, type TvmConfig } from '../lambda/platform/config';
 import type { DomainLog } from '../lambda/platform/audit';
@@ -21,7 +23,7 @@ export type SweepOutcome = { username: Username; progress?: DeletionProgress; er
 
 /** A running sweep timer. */
 export interface DeletionSweep {
-  /** Runs one sweep now (after any sweep in progress) and resolves with what it did. */
+  /** Runs one sweep now (after any sweep in progress) and resolves with what it did to queued deletions. */
   sweep(): Promise<SweepOutcome[]>;
   /** Stops the timer and waits for a sweep in progress. */
   stop(): Promise<void>;
@@ -56,7 +58,7 @@ export function startDeletionSweep(options: DeletionSweepOptions): DeletionSweep
   const log: DomainLog = { info: say, warn: say, error: say };
   // AccountAdmin reads only runtime settings, as tvm-admin's does.
   const stores = accountStores(dynamo, SANDBOX_TABLE, log, readRuntimeSettings(process.env) as TvmConfig);
-  const deletion = createAccountDeletion({
+  const worker = createCutOffWorker({
     config: {
       tableName: SANDBOX_TABLE,
       bucketName: SANDBOX_BUCKET,
@@ -79,7 +81,12 @@ export function startDeletionSweep(options: DeletionSweepOptions): DeletionSweep
     running = running
       .catch(() => [])
       .then(async () => {
-        const outcomes = await deletion.sweep();
+        const { deletions: outcomes, sharesError, sharesApplied } = await worker.run();
+        if (sharesError !== undefined)
+          say(
+            `share cut-offs not applied (${sharesError instanceof Error ? sharesError.message : String(sharesError)}); the next sweep retries`,
+          );
+        else if (sharesApplied) say(`share cut-offs applied (${sharesApplied.shares.length} on the list)`);
         for (const { username, progress, error } of outcomes) {
           if (error !== undefined)
             say(

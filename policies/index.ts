@@ -8,6 +8,8 @@
  * replacing text in raw JSON.
  */
 import revokedGroupsStatementTemplate from './revoked-groups-statement.json';
+import revokedShareGroupsStatementTemplate from './revoked-share-groups-statement.json';
+import revokedSharesStatementTemplate from './revoked-shares-statement.json';
 import revokedUsersStatementTemplate from './revoked-users-statement.json';
 import sessionPolicyTemplate from './session-policy.json';
 import shareSessionPolicyTemplate from './share-session-policy.json';
@@ -57,6 +59,19 @@ export const REVOKED_USERS_STATEMENT_TEMPLATE = revokedUsersStatementTemplate as
  * username): used when too many users are revoked at once to list them by name.
  */
 export const REVOKED_GROUPS_STATEMENT_TEMPLATE = revokedGroupsStatementTemplate as PolicyStatement;
+
+/**
+ * A statement of the same `tvm-revoked-users` policy for revoked shares: it denies everything
+ * to credentials whose `share` session tag (the share id, set on share credentials) is listed
+ * and that were issued before the cut-off instant.
+ */
+export const REVOKED_SHARES_STATEMENT_TEMPLATE = revokedSharesStatementTemplate as PolicyStatement;
+
+/**
+ * The same for whole share revocation groups (the `shareGroup` session tag, a hash of the
+ * share id): used when too many shares are revoked to list them by id.
+ */
+export const REVOKED_SHARE_GROUPS_STATEMENT_TEMPLATE = revokedShareGroupsStatementTemplate as PolicyStatement;
 
 /**
  * Every inline policy that tvm-admin puts on the vending role has a name starting with this

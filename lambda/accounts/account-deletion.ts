@@ -8,9 +8,10 @@
  *    conditional write disables the user, revokes every session (a new generation) and
  *    stores the cut-off instant (revocation.ts), so nothing is vended from then on.
  * 2. {@link AccountDeletion.advance} (a worker, many times): puts the cut-off on the vending
- *    role and starts the propagation wait; once it has passed, deletes every object version
- *    under the folder, then the records, holding the name until every credential issued to it
- *    has expired. Every step is idempotent: a worker that fails is completed by the next run.
+ *    role (the user's, and one for every share they gave or received) and starts the
+ *    propagation wait; once it has passed, deletes every object version under the folder, then
+ *    the shares and links, then the records, holding the name until every credential issued to
+ *    it has expired. Every step is idempotent: a worker that fails is completed by the next run.
  *
  * Pure: the queue, the cut-off, the folder and the clock are ports.
  */
@@ -59,6 +60,14 @@ export interface FolderPurger {
   purge(username: Username): Promise<number>;
 }
 
+/** The account's shares and links (lambda/sharing/share-lifecycle.ts implements it). */
+export interface AccountSharing {
+  /** Records a cut-off for every share the user gave or received (applied with the user's own cut-off). */
+  cutOffAll(username: Username): Promise<unknown>;
+  /** Cuts off and removes every share the user gave or received, and removes every link they have. */
+  removeAll(username: Username): Promise<unknown>;
+}
+
 /** The account's records as the operator removes them (lambda/operator/account-admin.ts implements it). */
 export interface AccountRemover {
   /** Deletes the user's records and holds the name until `heldUntil`. */
@@ -78,6 +87,8 @@ export interface AccountDeletionDependencies {
   readonly queue: DeletionQueue;
   readonly cutOff: CredentialCutOff;
   readonly folder: FolderPurger;
+  /** The user's shares and links: cut off with the account, removed with its records. */
+  readonly sharing: AccountSharing;
   readonly auditor: Pick<AuditRecorder, 'record'>;
   readonly clock: Clock;
   /** The cut-off margin (revocation.ts): function timeout plus clock skew. */
@@ -173,6 +184,8 @@ export class AccountDeletion {
       return { state: 'cancelled' };
     }
     if (request.cutOffAppliedAt === undefined) {
+      // Recorded first, so the user's cut-off below puts them on the role in the same write.
+      await this.deps.sharing.cutOffAll(username);
       await cutOff.cutOff(username, request.cutOffAt);
       await admin.recordCredentialsRevoked(username, request.cutOffAt, SELF_DELETION_ORIGIN);
       const appliedAt = clock.now();
@@ -183,6 +196,8 @@ export class AccountDeletion {
     if (clock.now() < purgeAfter) return { state: 'waiting', purgeAfter };
     const deletedEntries = await folder.purge(username);
     const heldUntil = nameHeldUntil(request.cutOffAt, maxCredentialSeconds);
+    // Before the records: a later account under the freed name must find no share or link.
+    await this.deps.sharing.removeAll(username);
     await admin.deleteUser(username, heldUntil, SELF_DELETION_ORIGIN);
     await queue.remove(username);
     return { state: 'deleted', deletedEntries, heldUntil };

@@ -7,19 +7,22 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FUNCTION_TIMEOUT_SECONDS } from '../contract/limits';
 import { AccountAdmin, type AccountAdminDependencies } from '../operator/account-admin';
 import { AccountDeletion, type AccountDeletionDependencies } from '../accounts/account-deletion';
 import type { TvmConfig } from '../platform/config';
 import { bucketArn, renderVendingRolePolicy } from '../credentials/policy';
-import { CLOCK_SKEW_ALLOWANCE_MS } from '../credentials/revocation';
+import { CUT_OFF_MARGIN_MS } from '../credentials/revocation';
 import { CREDENTIAL_MAX_SECONDS } from '../platform/settings';
 import { AuditRecorder, type DomainLog } from '../platform/audit';
 import { systemClock } from '../platform/clock';
 import { dynamoStores } from './dynamo/stores';
 import { DynamoDeletionQueue } from './deletion-queue';
 import { purgeFolder } from './folder-purge';
-import { RevocationList } from './revocation-list';
+import { RevocationList, type AppliedRevocations } from './revocation-list';
+import { recordShareCutOffs } from './share-cut-off';
+import { SharingLifecycle } from '../sharing/share-lifecycle';
+import { DynamoLinkStore } from './dynamo/link-store';
+import { DynamoShareStore } from './dynamo/share-store';
 import { DynamoRevocationStore } from '../operator/revocation-store';
 
 /**
@@ -31,11 +34,8 @@ import { DynamoRevocationStore } from '../operator/revocation-store';
  */
 export const IAM_PROPAGATION_MS = 5 * 60_000;
 
-/**
- * A cut-off instant's margin on AWS: the functions' timeout (a /token call already past its
- * session check) plus the clock skew allowance.
- */
-export const CUT_OFF_MARGIN_MS = FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS;
+/** A cut-off instant's margin on AWS (said once, in revocation.ts). */
+export { CUT_OFF_MARGIN_MS };
 
 /**
  * `IAM_PROPAGATION_SECONDS` when set (the sandbox's IAM applies a policy at once: 0), else
@@ -88,8 +88,8 @@ const workerOnly = (what: string) => (): never => {
   throw new Error(`${what} is the deletion worker's step; this function has no client for it.`);
 };
 
-/** Self-service deletion wired to the table, the vending role and the bucket. */
-export function createAccountDeletion(wiring: AccountDeletionWiring): AccountDeletion {
+/** The deletion and, where IAM is given, the cut-off list it applies. */
+function wire(wiring: AccountDeletionWiring): { deletion: AccountDeletion; revocations?: RevocationList } {
   const { config, dynamo, stores, requests, iam, s3, log } = wiring;
   const cutOffMarginMs = wiring.cutOffMarginMs ?? CUT_OFF_MARGIN_MS;
   const revocationStore = new DynamoRevocationStore(dynamo, config.tableName);
@@ -105,7 +105,19 @@ export function createAccountDeletion(wiring: AccountDeletionWiring): AccountDel
         progress: log,
       })
     : undefined;
-  return new AccountDeletion({
+  // The worker records share cut-offs and applies them with the user's own (or on its next run).
+  const sharing = new SharingLifecycle({
+    shares: new DynamoShareStore(dynamo, config.tableName),
+    links: new DynamoLinkStore(dynamo, config.tableName),
+    cutOff: {
+      cutOff: async (ids) =>
+        void (await recordShareCutOffs(revocationStore, ids, {
+          cutOffMarginMs,
+          maxCredentialSeconds: CREDENTIAL_MAX_SECONDS,
+        })),
+    },
+  });
+  const deletion = new AccountDeletion({
     authenticate: requests?.authenticate ?? workerOnly('taking a request'),
     stepUp: requests?.stepUp ?? workerOnly('taking a request'),
     users: stores.users,
@@ -120,10 +132,67 @@ export function createAccountDeletion(wiring: AccountDeletionWiring): AccountDel
     folder: {
       purge: s3 ? (username) => purgeFolder(s3, config.bucketName, username, log) : workerOnly('the folder purge'),
     },
+    sharing,
     auditor: new AuditRecorder(stores),
     clock: stores.clock,
     cutOffMarginMs,
     propagationMs: wiring.propagationMs,
     maxCredentialSeconds: CREDENTIAL_MAX_SECONDS,
   });
+  return revocations ? { deletion, revocations } : { deletion };
+}
+
+/** Self-service deletion wired to the table, the vending role and the bucket. */
+export function createAccountDeletion(wiring: AccountDeletionWiring): AccountDeletion {
+  return wire(wiring).deletion;
+}
+
+/** What one run of the cut-off worker did. */
+export interface WorkerRun {
+  /** The share cut-offs it put on the role (undefined: none was pending). */
+  readonly sharesApplied?: AppliedRevocations;
+  /** Why putting pending share cut-offs on the role failed (the next run retries). */
+  readonly sharesError?: unknown;
+  /** Each queued deletion, advanced once. */
+  readonly deletions: Awaited<ReturnType<AccountDeletion['sweep']>>;
+}
+
+/** The deletion worker's function, which is also the cut-off worker: one run does both. */
+export interface CutOffWorker {
+  /**
+   * Puts pending share cut-offs on the vending role, advances every queued deletion once, then
+   * applies what the deletions recorded. Each part's failure is reported, not thrown.
+   */
+  run(): Promise<WorkerRun>;
+}
+
+/** The worker (the scheduled function, an Invoke by a function that revoked shares, the sandbox's timer). */
+export function createCutOffWorker(
+  wiring: AccountDeletionWiring & { readonly iam: Pick<IAMClient, 'send'> },
+): CutOffWorker {
+  const { deletion, revocations } = wire(wiring);
+  if (!revocations) throw new Error('The cut-off worker needs IAM.');
+  const applyPending = async (): Promise<Pick<WorkerRun, 'sharesApplied' | 'sharesError'>> => {
+    try {
+      const applied = await revocations.applyPendingShares();
+      return applied ? { sharesApplied: applied } : {};
+    } catch (error) {
+      return { sharesError: error };
+    }
+  };
+  return {
+    async run() {
+      // Cut-offs first: a DELETE /shares waits for this run in the sandbox.
+      const first = await applyPending();
+      const deletions = await deletion.sweep();
+      const second = deletions.length > 0 ? await applyPending() : {};
+      const sharesApplied = second.sharesApplied ?? first.sharesApplied;
+      const sharesError = second.sharesError ?? first.sharesError;
+      return {
+        ...(sharesApplied ? { sharesApplied } : {}),
+        ...(sharesError !== undefined ? { sharesError } : {}),
+        deletions,
+      };
+    },
+  };
 }

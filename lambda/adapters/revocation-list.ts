@@ -1,7 +1,8 @@
 /**
- * The credential cut-off as tvm-admin runs it: entries in the TVM's table, rendered into the
- * vending role's `tvm-revoked-users` inline policy under a lock, with cut-off instants from
- * DynamoDB's clock (never the operator's).
+ * The credential cut-off as tvm-admin and the cut-off worker run it: entries in the TVM's table
+ * (revoked users and revoked shares), rendered together into the vending role's
+ * `tvm-revoked-users` inline policy under a lock, with cut-off instants from DynamoDB's clock
+ * (never the operator's).
  *
  * Why each step is safe to repeat: an entry only ever moves to a later cut-off; the policy is
  * always rendered from every live entry, never patched; the lock has a lease, so a crashed
@@ -21,6 +22,7 @@ import type { DynamoRevocationStore } from '../operator/revocation-store';
 import {
   cutOffInstant,
   liveRevocations,
+  liveShareRevocations,
   provisionalCutOff,
   renderRevocationPolicy,
   revocationBudget,
@@ -30,6 +32,8 @@ import {
 } from '../credentials/revocation';
 import { isUsername, type Username } from '../accounts/username';
 import { AdminError } from './admin-error';
+import type { RevokedShare } from '../sharing/ports';
+import { recordShareCutOffs } from './share-cut-off';
 
 /** How long one holder may keep the revocation lock before others may take it. */
 export const LOCK_LEASE_MS = 60_000;
@@ -43,7 +47,17 @@ const MAX_LOST_LEASES = 3;
 export interface RevocationListDependencies {
   readonly store: Pick<
     DynamoRevocationStore,
-    'serverDate' | 'record' | 'get' | 'list' | 'remove' | 'acquireLock' | 'releaseLock'
+    | 'serverDate'
+    | 'record'
+    | 'get'
+    | 'list'
+    | 'remove'
+    | 'acquireLock'
+    | 'releaseLock'
+    | 'recordShare'
+    | 'listShares'
+    | 'markShareApplied'
+    | 'removeShare'
   >;
   readonly iam: Pick<IAMClient, 'send'>;
   readonly vendingRoleName: string;
@@ -60,6 +74,9 @@ export interface RevocationListDependencies {
 /** What {@link RevocationList.apply} did. */
 export interface AppliedRevocations extends RenderedRevocations {
   readonly entries: readonly RevokedUser[];
+  /** The live share entries now on the role. */
+  readonly shares: readonly RevokedShare[];
+  /** Expired entries removed, users' and shares' together. */
   readonly pruned: number;
 }
 
@@ -84,6 +101,27 @@ export class RevocationList {
     // A later entry already there wins; report the cut-off that is in force.
     const inForce = (await store.get(username))?.cutOffAt ?? cutOffAt;
     return { cutOffAt: inForce, applied: await this.apply() };
+  }
+
+  /**
+   * Cuts off every credential issued so far for these shares (and any a share-credentials call
+   * already past its checks may still get), and puts the list on the role. Returns the instant,
+   * or undefined for no shares (nothing is written then).
+   */
+  async cutOffShares(shareIds: readonly string[]): Promise<{ cutOffAt?: number; applied?: AppliedRevocations }> {
+    const cutOffAt = await recordShareCutOffs(this.deps.store, shareIds, this.deps);
+    if (cutOffAt === undefined) return {};
+    return { cutOffAt, applied: await this.apply() };
+  }
+
+  /**
+   * The worker's step: puts the list on the role when a share entry waits for it (an API function
+   * recorded one and invoked the worker, or the Invoke failed and this is the schedule's run).
+   * Returns what it applied, or undefined when nothing was pending.
+   */
+  async applyPendingShares(): Promise<AppliedRevocations | undefined> {
+    const shares = await this.deps.store.listShares();
+    return shares.some((entry) => entry.pending) ? this.apply() : undefined;
   }
 
   /**
@@ -116,10 +154,20 @@ export class RevocationList {
     throw new AdminError('Lost the revocation lock repeatedly (IAM answered too slowly); run the command again.');
   }
 
-  /** Every entry with its state at DynamoDB's `now`. */
-  async list(): Promise<{ now: number; entries: RevokedUser[] }> {
-    const [now, entries] = await Promise.all([this.deps.store.serverDate(), this.deps.store.list()]);
-    return { now, entries: entries.sort((a, b) => a.username.localeCompare(b.username)) };
+  /** Every entry (users' and shares') with its state at DynamoDB's `now`. */
+  async list(): Promise<{ now: number; entries: RevokedUser[]; shares: RevokedShare[] }> {
+    const [now, entries, shares] = await Promise.all([
+      this.deps.store.serverDate(),
+      this.deps.store.list(),
+      this.deps.store.listShares(),
+    ]);
+    return {
+      now,
+      entries: entries.sort((a, b) => a.username.localeCompare(b.username)),
+      shares: shares
+        .map(({ shareId, cutOffAt }) => ({ shareId, cutOffAt }))
+        .sort((a, b) => a.cutOffAt - b.cutOffAt || (a.shareId < b.shareId ? -1 : 1)),
+    };
   }
 
   /** The user's cut-off, if one is on the list. */
@@ -190,12 +238,15 @@ export class RevocationList {
   private async renderAndPut(): Promise<AppliedRevocations> {
     const { store, iam, vendingRoleName, vendingRolePolicy, maxCredentialSeconds } = this.deps;
     await this.adoptLegacyEntries();
-    const [now, stored] = await Promise.all([store.serverDate(), store.list()]);
+    const [now, stored, storedShares] = await Promise.all([store.serverDate(), store.list(), store.listShares()]);
     const live = liveRevocations(stored, now, maxCredentialSeconds);
     const expired = stored.filter(
       (entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt),
     );
-    const rendered = renderRevocationPolicy(live, revocationBudget(vendingRolePolicy));
+    const liveShares = liveShareRevocations(storedShares, now, maxCredentialSeconds);
+    const kept = new Set(liveShares.map((entry) => `${entry.shareId}@${entry.cutOffAt}`));
+    const expiredShares = storedShares.filter((entry) => !kept.has(`${entry.shareId}@${entry.cutOffAt}`));
+    const rendered = renderRevocationPolicy(live, revocationBudget(vendingRolePolicy), liveShares);
     if (rendered.policy) {
       await iam.send(
         new PutRolePolicyCommand({
@@ -213,8 +264,17 @@ export class RevocationList {
         if (!(error instanceof NoSuchEntityException || (error as Error).name === 'NoSuchEntity')) throw error;
       }
     }
-    // Only once the policy no longer needs them.
+    // Only once the policy no longer needs them (or carries them).
     for (const entry of expired) await store.remove(entry);
-    return { ...rendered, entries: live, pruned: expired.length };
+    for (const entry of expiredShares) await store.removeShare(entry);
+    for (const entry of storedShares) {
+      if (entry.pending && kept.has(`${entry.shareId}@${entry.cutOffAt}`)) await store.markShareApplied(entry);
+    }
+    return {
+      ...rendered,
+      entries: live,
+      shares: liveShares,
+      pruned: expired.length + expiredShares.length,
+    };
   }
 }

@@ -54,6 +54,11 @@ export interface RouteDefinition {
   readonly setsPassword: boolean;
   /** The DynamoDB actions the function needs on the table (and its index), for least privilege. */
   readonly tableActions: readonly TableAction[];
+  /**
+   * Whether the function revokes shares: only these may invoke the cut-off worker (which alone
+   * writes the vending role's cut-off list) and are told its name. Default false.
+   */
+  readonly cutsOffShares?: boolean;
 }
 
 /** DynamoDB actions a function may be granted. */
@@ -97,6 +102,8 @@ const MFA_LOGIN_ACTIONS: readonly TableAction[] = [...MFA_ACTIONS, 'Query'];
 
 /** Creating and revoking shares and links: the caller's own partition, the other party's, the owner's counters and the audit trail. */
 const SHARING_ACTIONS: readonly TableAction[] = [READ_SESSION, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
+/** The same, for a create: when the owner's count says "full", their records are counted again (a Query of their partition). */
+const SHARING_CREATE_ACTIONS: readonly TableAction[] = [...SHARING_ACTIONS, 'QueryPartition'];
 
 /** Every route the TVM serves, with its literal types (names, auth, body declarations). */
 const ROUTE_TABLE = [
@@ -364,7 +371,7 @@ const ROUTE_TABLE = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: SHARING_ACTIONS,
+    tableActions: SHARING_CREATE_ACTIONS,
   },
   {
     name: 'sharesList',
@@ -389,6 +396,8 @@ const ROUTE_TABLE = [
     checksSecret: false,
     setsPassword: false,
     tableActions: SHARING_ACTIONS,
+    // The cut-off entry (DynamoDB's clock, an UpdateItem), then an Invoke of the cut-off worker.
+    cutsOffShares: true,
   },
   {
     name: 'shareCredentials',
@@ -413,7 +422,7 @@ const ROUTE_TABLE = [
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
-    tableActions: SHARING_ACTIONS,
+    tableActions: SHARING_CREATE_ACTIONS,
   },
   {
     name: 'linksList',

@@ -8,11 +8,17 @@
  * revocation group (a hash of the username, carried as a session tag), so the policy stays
  * bounded however many users are revoked, at the price of also cutting off, once, the
  * credentials of the other users in those groups (their apps fetch fresh ones).
+ *
+ * Revoked shares go on the same list (the one inline policy, the one budget): credentials
+ * vended for a share carry its id (`share` tag) and its revocation group (`shareGroup` tag), and
+ * are matched by id while the ids fit, otherwise by group.
  */
 import { createHash } from 'node:crypto';
 import {
   REVOKED_AT_PLACEHOLDER,
   REVOKED_GROUPS_STATEMENT_TEMPLATE,
+  REVOKED_SHARE_GROUPS_STATEMENT_TEMPLATE,
+  REVOKED_SHARES_STATEMENT_TEMPLATE,
   REVOKED_USERS_STATEMENT_TEMPLATE,
   SID_PLACEHOLDER,
   VALUES_PLACEHOLDER,
@@ -21,6 +27,8 @@ import {
 } from '../../policies';
 import { fillTemplate } from './policy';
 import { isUsername, type Username } from '../accounts/username';
+import { FUNCTION_TIMEOUT_SECONDS, GRANT_ID_CHARACTERS } from '../contract/limits';
+import type { RevokedShare } from '../sharing/ports';
 
 /** A user whose credentials issued before `cutOffAt` must stop working. */
 export interface RevokedUser {
@@ -53,6 +61,12 @@ export const REVOCATION_GROUPS = 256;
  * (which stamps `aws:TokenIssueTime`) may disagree. Both are AWS service clocks.
  */
 export const CLOCK_SKEW_ALLOWANCE_MS = 10_000;
+
+/**
+ * A cut-off instant's margin on AWS: the functions' timeout (a vending call already past its
+ * checks may still reach STS that long after) plus the clock skew allowance.
+ */
+export const CUT_OFF_MARGIN_MS = FUNCTION_TIMEOUT_SECONDS * 1000 + CLOCK_SKEW_ALLOWANCE_MS;
 
 /**
  * How long a revocation's commit (the write that revokes the sessions and carries the cut-off
@@ -183,12 +197,30 @@ export function liveRevocations(
     .sort((a, b) => a.username.localeCompare(b.username));
 }
 
+/** The same for revoked shares: expired entries dropped, the latest cut-off per share kept. */
+export function liveShareRevocations(
+  entries: readonly RevokedShare[],
+  now: number,
+  maxCredentialSeconds: number,
+): RevokedShare[] {
+  const latest = new Map<string, number>();
+  for (const entry of entries) {
+    if (revocationExpiresAt(entry.cutOffAt, maxCredentialSeconds) <= now) continue;
+    latest.set(entry.shareId, Math.max(entry.cutOffAt, latest.get(entry.shareId) ?? 0));
+  }
+  return [...latest]
+    .map(([shareId, cutOffAt]) => ({ shareId, cutOffAt }))
+    .sort((a, b) => (a.shareId < b.shareId ? -1 : a.shareId > b.shareId ? 1 : 0));
+}
+
 /** The rendered revocation policy and how it matches. */
 export interface RenderedRevocations {
-  /** Undefined when nobody is cut off (the inline policy is then deleted: IAM refuses an empty one). */
+  /** Undefined when nothing is cut off (the inline policy is then deleted: IAM refuses an empty one). */
   readonly policy: PolicyDocument | undefined;
   /** `users`: each user named; `groups`: by revocation group, because the names did not fit. */
   readonly matchedBy: 'users' | 'groups';
+  /** `shares`: each share by id; `groups`: by share revocation group, because the ids did not fit. */
+  readonly sharesMatchedBy: 'shares' | 'groups';
   readonly characters: number;
 }
 
@@ -197,16 +229,21 @@ function iamDate(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** One kind of entry on the list, as rendered: its statement template and each tag value with its cut-off. */
+interface Part {
+  readonly template: PolicyStatement;
+  /** Statement ids of this part start with it: ids stay unique across parts with equal cut-offs. */
+  readonly sidPrefix: string;
+  readonly items: ReadonlyMap<string, number>;
+}
+
 /**
- * Statements for `items` (a tag value and its cut-off), keeping the `kept` latest distinct
- * cut-offs as they are and moving every older one later, to the oldest kept cut-off. Moving
- * a cut-off later only denies more, never less, so every merge is safe.
+ * Statements for the part's items, every cut-off older than `floor` moved later, to `floor`.
+ * Moving a cut-off later only denies more, never less, so every merge is safe.
  */
-function statements(template: PolicyStatement, items: ReadonlyMap<string, number>, kept: number): PolicyStatement[] {
-  const cutOffs = [...new Set(items.values())].sort((a, b) => b - a);
-  const floor = cutOffs[Math.min(kept, cutOffs.length) - 1] ?? 0;
+function statements(part: Part, floor: number): PolicyStatement[] {
   const byCutOff = new Map<number, string[]>();
-  for (const [value, cutOffAt] of items) {
+  for (const [value, cutOffAt] of part.items) {
     const effective = Math.max(cutOffAt, floor);
     byCutOff.set(effective, [...(byCutOff.get(effective) ?? []), value]);
   }
@@ -214,8 +251,8 @@ function statements(template: PolicyStatement, items: ReadonlyMap<string, number
     .sort(([a], [b]) => a - b)
     .map(([cutOffAt, values]) => {
       const at = iamDate(cutOffAt);
-      const filled = fillTemplate(template, {
-        [SID_PLACEHOLDER]: `CutOff${at.replace(/\D/g, '')}`,
+      const filled = fillTemplate(part.template, {
+        [SID_PLACEHOLDER]: `${part.sidPrefix}${at.replace(/\D/g, '')}`,
         [REVOKED_AT_PLACEHOLDER]: at,
       });
       return withValues(filled, values.sort());
@@ -238,50 +275,110 @@ function document(statementList: PolicyStatement[]): PolicyDocument {
 }
 
 /**
- * The largest number of distinct cut-offs to keep (1..n) whose rendering fits `budget`, and
- * that rendering; undefined when even one statement does not fit. Size grows with the
- * number kept, so a binary search finds it in log n renderings.
+ * The parts rendered keeping the `kept` latest distinct cut-offs (over all parts together) as
+ * they are and moving every older one to the oldest kept.
  */
-function fitting(
-  template: PolicyStatement,
-  items: ReadonlyMap<string, number>,
-  budget: number,
-): PolicyDocument | undefined {
-  const distinct = new Set(items.values()).size;
-  const render = (kept: number) => document(statements(template, items, kept));
-  if (policyCharacters(render(1)) > budget) return undefined;
-  let low = 1;
-  let high = distinct;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (policyCharacters(render(middle)) <= budget) low = middle;
-    else high = middle - 1;
-  }
-  return render(low);
+function renderKept(parts: readonly Part[], cutOffs: readonly number[], kept: number): PolicyDocument {
+  const floor = cutOffs[Math.min(kept, cutOffs.length) - 1] ?? 0;
+  return document(parts.flatMap((part) => statements(part, floor)));
 }
 
 /**
- * The vending role's revocation policy for `entries` (already pruned with
- * {@link liveRevocations}) within `budget` characters: by username while the names fit,
- * otherwise by revocation group. Throws {@link RevocationPolicyFullError} only when even the
- * 256 groups in one statement do not fit, i.e. the role's other policies leave too little.
+ * The largest number of distinct cut-offs to keep whose rendering fits `budget`, and that
+ * rendering; undefined when even one cut-off does not fit. Size grows with the number kept
+ * (keeping more only splits statements), so a binary search finds it in log n renderings.
  */
-export function renderRevocationPolicy(entries: readonly RevokedUser[], budget: number): RenderedRevocations {
-  if (entries.length === 0) return { policy: undefined, matchedBy: 'users', characters: 0 };
-  const byUser = new Map<string, number>();
-  const byGroup = new Map<string, number>();
+function fitting(parts: readonly Part[], budget: number): PolicyDocument | undefined {
+  const cutOffs = [...new Set(parts.flatMap((part) => [...part.items.values()]))].sort((a, b) => b - a);
+  if (policyCharacters(renderKept(parts, cutOffs, 1)) > budget) return undefined;
+  let low = 1;
+  let high = cutOffs.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (policyCharacters(renderKept(parts, cutOffs, middle)) <= budget) low = middle;
+    else high = middle - 1;
+  }
+  return renderKept(parts, cutOffs, low);
+}
+
+/** `items` keyed by `key`, each with the latest cut-off of its entries. */
+function latestBy<T extends { readonly cutOffAt: number }>(
+  entries: readonly T[],
+  key: (entry: T) => string,
+): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const entry of entries) latest.set(key(entry), Math.max(entry.cutOffAt, latest.get(key(entry)) ?? 0));
+  return latest;
+}
+
+/** The shape of a share id (24 random bytes, base64url): nothing in it means anything to IAM. */
+const SHARE_ID = new RegExp(`^[A-Za-z0-9_-]{${GRANT_ID_CHARACTERS}}$`);
+
+/** Whether `value` has the shape of a share id. */
+export function isShareIdShape(value: string): boolean {
+  return SHARE_ID.test(value);
+}
+
+/**
+ * The vending role's revocation policy (the one `tvm-revoked-users` inline policy) for revoked
+ * users and revoked shares (both already pruned with {@link liveRevocations} and
+ * {@link liveShareRevocations}), together within `budget` characters. Each kind is matched
+ * precisely (users by name, shares by id) while that fits, otherwise by its revocation group;
+ * the combinations are tried from the most precise, shares falling back to groups before users
+ * do (a revoked user's group statement cuts off other users' main credentials; a share group's
+ * only other shares' credentials). Throws {@link RevocationPolicyFullError} only when even both
+ * kinds by group, each in one statement, do not fit, i.e. the role's other policies leave too little.
+ */
+export function renderRevocationPolicy(
+  entries: readonly RevokedUser[],
+  budget: number,
+  shares: readonly RevokedShare[] = [],
+): RenderedRevocations {
+  if (entries.length === 0 && shares.length === 0)
+    return { policy: undefined, matchedBy: 'users', sharesMatchedBy: 'shares', characters: 0 };
   for (const entry of entries) {
     if (!isUsername(entry.username)) throw new TypeError('renderRevocationPolicy needs validated usernames');
-    byUser.set(entry.username, Math.max(entry.cutOffAt, byUser.get(entry.username) ?? 0));
-    const group = revocationGroup(entry.username);
-    byGroup.set(group, Math.max(entry.cutOffAt, byGroup.get(group) ?? 0));
   }
-  const byName = fitting(REVOKED_USERS_STATEMENT_TEMPLATE, byUser, budget);
-  if (byName) return { policy: byName, matchedBy: 'users', characters: policyCharacters(byName) };
-  const grouped = fitting(REVOKED_GROUPS_STATEMENT_TEMPLATE, byGroup, budget);
-  if (grouped) return { policy: grouped, matchedBy: 'groups', characters: policyCharacters(grouped) };
+  for (const share of shares) {
+    if (!isShareIdShape(share.shareId)) throw new TypeError('renderRevocationPolicy needs well-formed share ids');
+  }
+  const users = {
+    users: {
+      template: REVOKED_USERS_STATEMENT_TEMPLATE,
+      sidPrefix: 'CutOff',
+      items: latestBy(entries, (e) => e.username),
+    },
+    groups: {
+      template: REVOKED_GROUPS_STATEMENT_TEMPLATE,
+      sidPrefix: 'CutOff',
+      items: latestBy(entries, (e) => revocationGroup(e.username)),
+    },
+  } satisfies Record<RenderedRevocations['matchedBy'], Part>;
+  const shareParts = {
+    shares: {
+      template: REVOKED_SHARES_STATEMENT_TEMPLATE,
+      sidPrefix: 'ShareCutOff',
+      items: latestBy(shares, (s) => s.shareId),
+    },
+    groups: {
+      template: REVOKED_SHARE_GROUPS_STATEMENT_TEMPLATE,
+      sidPrefix: 'ShareCutOff',
+      items: latestBy(shares, (s) => shareRevocationGroup(s.shareId)),
+    },
+  } satisfies Record<RenderedRevocations['sharesMatchedBy'], Part>;
+  const combinations = [
+    ['users', 'shares'],
+    ['users', 'groups'],
+    ['groups', 'shares'],
+    ['groups', 'groups'],
+  ] as const;
+  for (const [matchedBy, sharesMatchedBy] of combinations) {
+    const policy = fitting([users[matchedBy], shareParts[sharesMatchedBy]], budget);
+    if (policy) return { policy, matchedBy, sharesMatchedBy, characters: policyCharacters(policy) };
+  }
+  const grouped = [users.groups, shareParts.groups];
   throw new RevocationPolicyFullError(
-    policyCharacters(document(statements(REVOKED_GROUPS_STATEMENT_TEMPLATE, byGroup, 1))),
+    policyCharacters(renderKept(grouped, [...new Set(grouped.flatMap((part) => [...part.items.values()]))], 1)),
     budget,
   );
 }

@@ -2,6 +2,7 @@
  * Vending: STS credentials under the user's session policy, never ones the user's cut-off
  * denies, and where the user's files live.
  */
+import type { PolicyDocument } from '../../policies';
 import type { Username } from '../accounts/username';
 import type { IssuedCredentials, StorageInfo } from '../contract/wire';
 import type { DomainLog } from '../platform/audit';
@@ -45,12 +46,25 @@ export class CredentialVendor {
    * after the difference, once.
    */
   async vend(username: Username, cutOffAt?: number): Promise<IssuedCredentials> {
+    return this.vendUnder(username, cutOffAt, renderSessionPolicy(this.bucketArn(), username));
+  }
+
+  /**
+   * Vends credentials as {@link vend} does (the same cut-off rules for `username`), narrowed
+   * by another session policy (a share's) and carrying `extraTags` beside the user's tags.
+   */
+  async vendUnder(
+    username: Username,
+    cutOffAt: number | undefined,
+    policy: PolicyDocument,
+    extraTags?: Readonly<Record<string, string>>,
+  ): Promise<IssuedCredentials> {
     const { config, issuer, clock, log } = this.deps;
-    const policy = renderSessionPolicy(bucketArn(config.bucketName, config.partition), username);
     const request = {
       username,
       sessionPolicy: serialiseSessionPolicy(policy),
       durationSeconds: config.credentialSeconds,
+      ...(extraTags ? { extraTags } : {}),
     };
     this.checkCutOff({ cutOffAt });
     const aheadMs = cutOffDelayMs(cutOffAt, clock.now());
@@ -68,12 +82,22 @@ export class CredentialVendor {
     }
   }
 
+  /** The file bucket's ARN. */
+  bucketArn(): string {
+    return bucketArn(this.deps.config.bucketName, this.deps.config.partition);
+  }
+
   /** Where the user's files live: apps never hard-code the bucket. */
   storage(username: Username): StorageInfo {
+    return this.storageAt(userPrefix(username));
+  }
+
+  /** The same, for any key prefix of the bucket (a share's: the owner's folder plus the shared path). */
+  storageAt(prefix: string): StorageInfo {
     const { config } = this.deps;
     return {
       bucket: config.bucketName,
-      prefix: userPrefix(username),
+      prefix,
       region: config.region,
       ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
     };

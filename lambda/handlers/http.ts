@@ -17,10 +17,12 @@ import { requestOrigin, type RequestOrigin } from '../platform/audit';
 import { BackendUnavailableError, TvmError, ValidationError, toErrorResponse } from '../platform/errors';
 import { getRuntime } from './runtime';
 
-/** What an endpoint's own code returns: a status and an optional JSON body. */
+/** What an endpoint's own code returns: a status, an optional JSON body and optional headers. */
 export interface EndpointResult {
   readonly status: number;
   readonly body?: unknown;
+  /** Headers beside the JSON type and `Cache-Control: no-store` (a redirect's `Location`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** An API Gateway proxy event whose body the JSON parser may have replaced with the parsed value. */
@@ -162,7 +164,7 @@ export function httpEndpoint<N extends RouteName>(
     return {
       statusCode: result.status,
       // Credentials and session tokens must never sit in a cache.
-      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...result.headers },
       body: result.body === undefined ? '' : JSON.stringify(result.body),
     };
   }) as unknown as ApiHandler;
@@ -179,4 +181,19 @@ export function originOf(event: ParsedEvent): RequestOrigin {
     event.requestContext?.identity?.sourceIp ?? undefined,
     event.headers?.['user-agent'] ?? undefined,
   );
+}
+
+/**
+ * The API's public base URL as the caller reached it (no trailing `/`), for URLs the API hands
+ * out (a share link's): API Gateway's domain name, and the part of the path before the route
+ * (the stage on an execute-api domain, a custom domain's base path). API Gateway sets
+ * `X-Forwarded-Proto` itself; only the sandbox answers over plain http.
+ */
+export function apiBaseUrl(event: ParsedEvent): string {
+  const context = event.requestContext;
+  const host = context?.domainName ?? event.headers?.host ?? 'localhost';
+  const fullPath = context?.path ?? event.path;
+  const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
+  const scheme = event.headers?.['x-forwarded-proto'] === 'http' ? 'http' : 'https';
+  return `${scheme}://${host}${prefix}`;
 }

@@ -9,12 +9,17 @@ import { NewPasswordPolicy } from '../accounts/password-policy';
 import { accountStores } from '../adapters/account-deletion-wiring';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
+import { DynamoLinkStore } from '../adapters/dynamo/link-store';
+import { DynamoShareStore } from '../adapters/dynamo/share-store';
 import { dynamoStores } from '../adapters/dynamo/stores';
+import { S3LinkPresigner } from '../adapters/link-presigner';
+import { createShareCutOff } from '../adapters/share-cut-off';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import type { AccountAdminDependencies } from '../operator/account-admin';
 import type { DomainLog } from '../platform/audit';
 import { loadConfig, type TvmConfig } from '../platform/config';
-import { createServices, type Services } from '../services';
+import { createServices, createSharingServices, type Services, type SharingServices } from '../services';
+import type { ShareCutOff } from '../sharing/ports';
 
 /** The pieces a handler module uses. */
 export interface Runtime {
@@ -26,6 +31,9 @@ export interface Runtime {
   readonly mfa: Services['mfa'];
   readonly mfaLogin: Services['mfaLogin'];
   readonly stepUp: Services['stepUp'];
+  /** Shares and share links (docs/api.md#shares-and-links). */
+  readonly shares: SharingServices['shares'];
+  readonly links: SharingServices['links'];
   /** The table's client and stores, for the functions that build more on them (the account deletion). */
   readonly dynamo: DynamoDBClient;
   readonly stores: AccountAdminDependencies;
@@ -50,7 +58,7 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   };
   const stores = accountStores(dynamo, config.tableName, domainLog, config);
   const { sessionWithUser, factors, challenges } = dynamoStores(dynamo, config.tableName);
-  const { accounts, sessions, mfa, mfaLogin, stepUp } = createServices({
+  const services = createServices({
     ...stores,
     sessionWithUser,
     factors,
@@ -60,5 +68,19 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     // The list is read on first use: only the functions that set passwords ever load it.
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
   });
-  return { config, logger, accounts, sessions, mfa, mfaLogin, stepUp, dynamo, stores };
+  const { accounts, sessions, mfa, mfaLogin, stepUp } = services;
+  // Built on first use: only the functions that revoke shares have the cut-off worker's name
+  // (CUT_OFF_WORKER_FUNCTION), and only they ever call it.
+  let shareCutOff: ShareCutOff | undefined;
+  const { shares, links } = createSharingServices(services, {
+    users: stores.users,
+    clock: stores.clock,
+    shares: new DynamoShareStore(dynamo, config.tableName),
+    links: new DynamoLinkStore(dynamo, config.tableName),
+    shareCutOff: {
+      cutOff: (ids) => (shareCutOff ??= createShareCutOff({ config, dynamo, log: domainLog })).cutOff(ids),
+    },
+    presigner: new S3LinkPresigner(config.region, config.s3Endpoint),
+  });
+  return { config, logger, accounts, sessions, mfa, mfaLogin, stepUp, shares, links, dynamo, stores };
 }

@@ -12,15 +12,26 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { BackendUnavailableError } from '../platform/errors';
-import type { RevokedUser } from '../credentials/revocation';
+import { isShareIdShape, type RevokedUser } from '../credentials/revocation';
+import type { RevokedShare } from '../sharing/ports';
 import { isUsername, type Username } from '../accounts/username';
 import { documentClient, guarded, isConditionFailure, queryPartition, unavailable } from '../adapters/dynamo/helpers';
 import { KEYS, TABLE_LAYOUT } from '../adapters/dynamo/table-layout';
 
 const lockKey = KEYS.revocationLock;
 const entryKey = KEYS.revocation;
+const shareEntryKey = KEYS.shareRevocation;
 
-/** Revocation entries and the revocation lock, in the TVM's table (layout in table-layout.ts). */
+/** A share's cut-off entry as stored. */
+export interface StoredShareRevocation extends RevokedShare {
+  /** True until the worker has put the entry on the vending role. */
+  readonly pending: boolean;
+}
+
+/**
+ * Revocation entries (users' and shares') and the revocation lock, in the TVM's table (layout in
+ * table-layout.ts). The API functions use only {@link serverDate} and {@link recordShare}.
+ */
 export class DynamoRevocationStore {
   private readonly documents: DynamoDBDocumentClient;
 
@@ -112,6 +123,79 @@ export class DynamoRevocationStore {
   }
 
   /**
+   * Records a share's cut-off, pending until the worker has put it on the role (see
+   * {@link markShareApplied}); an entry with a later cut-off already there wins.
+   */
+  async recordShare(entry: RevokedShare, expiresAt: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: shareEntryKey(entry.shareId),
+          UpdateExpression:
+            'SET shareId = :shareId, cutOffAt = :cutOffAt, expiresAt = :expiresAt, pending = :pending, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(cutOffAt) OR cutOffAt < :cutOffAt',
+          ExpressionAttributeNames: { '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
+          ExpressionAttributeValues: {
+            ':shareId': entry.shareId,
+            ':cutOffAt': entry.cutOffAt,
+            ':expiresAt': expiresAt,
+            ':pending': true,
+            ':ttl': Math.ceil(expiresAt / 1000),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
+  }
+
+  /** Every share entry, expired or not, with whether it still waits for the worker. */
+  async listShares(): Promise<StoredShareRevocation[]> {
+    return (
+      await queryPartition(
+        this.documents,
+        this.tableName,
+        KEYS.shareRevocationEntries.pk,
+        KEYS.shareRevocationEntries.skPrefix,
+      )
+    ).map(toShareEntry);
+  }
+
+  /** Marks the entry as on the role, only if it still has this cut-off (a newer one stays pending). */
+  async markShareApplied(entry: RevokedShare): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: shareEntryKey(entry.shareId),
+          UpdateExpression: 'REMOVE pending',
+          ConditionExpression: 'cutOffAt = :cutOffAt',
+          ExpressionAttributeValues: { ':cutOffAt': entry.cutOffAt },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
+  }
+
+  /** Removes a share entry only if it still has this cut-off. */
+  async removeShare(entry: RevokedShare): Promise<void> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: shareEntryKey(entry.shareId),
+          ConditionExpression: 'cutOffAt = :cutOffAt',
+          ExpressionAttributeValues: { ':cutOffAt': entry.cutOffAt },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailable(error);
+    }
+  }
+
+  /**
    * Takes the revocation lock for `owner` until `until` (DynamoDB clock, epoch ms) if nobody
    * holds it or the holder's lease has run out. Returns whether it did.
    */
@@ -158,4 +242,11 @@ function toEntry(item: Record<string, unknown>): RevokedUser {
     throw new BackendUnavailableError('DynamoDB (corrupt revocation item)');
   }
   return { username: item.username, cutOffAt: item.cutOffAt };
+}
+
+function toShareEntry(item: Record<string, unknown>): StoredShareRevocation {
+  if (typeof item.shareId !== 'string' || !isShareIdShape(item.shareId) || typeof item.cutOffAt !== 'number') {
+    throw new BackendUnavailableError('DynamoDB (corrupt share revocation item)');
+  }
+  return { shareId: item.shareId, cutOffAt: item.cutOffAt, pending: item.pending === true };
 }

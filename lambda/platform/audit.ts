@@ -39,6 +39,15 @@ export const AUDIT_EVENT_TYPES = [
   'mfa_reset',
   // Self-service deletion (accounts/account-deletion.ts): the request; `deleted` follows when it completes.
   'deletion_requested',
+  // Sharing (lambda/sharing): a share's life in its owner's trail, its use and its end in both parties'.
+  'share_created',
+  'share_revoked',
+  'share_left',
+  'share_used',
+  // Share links, in the owner's trail; the details name a short prefix of the id, never the id.
+  'link_created',
+  'link_revoked',
+  'link_opened',
 ] as const;
 
 /** One kind of security event. */

@@ -28,6 +28,12 @@ export interface TvmConfig extends RuntimeSettings {
   readonly partition: string;
   /** S3_ENDPOINT: optional; reported as `storage.endpoint` when S3 is not AWS's own (the sandbox). */
   readonly s3Endpoint?: string;
+  /**
+   * CUT_OFF_WORKER_FUNCTION: the worker function (the deletion worker, which also applies the
+   * cut-off list) that the functions revoking shares invoke; set only on those functions, so
+   * read with {@link requireCutOffWorker} where it is needed.
+   */
+  readonly cutOffWorkerFunction?: string;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -62,6 +68,22 @@ export function readRuntimeSettings(env: Environment): RuntimeSettings {
   return settings as unknown as RuntimeSettings;
 }
 
+/** The environment variable naming the cut-off worker's function (see {@link TvmConfig.cutOffWorkerFunction}). */
+export const CUT_OFF_WORKER_VARIABLE = 'CUT_OFF_WORKER_FUNCTION';
+
+/** A Lambda function name (or ARN), as Invoke takes it. */
+const FUNCTION_NAME = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The cut-off worker's function name, for the functions that revoke shares: throws
+ * {@link ConfigurationError} when it is missing, so such a function fails at start.
+ */
+export function requireCutOffWorker(config: Pick<TvmConfig, 'cutOffWorkerFunction'>): string {
+  if (config.cutOffWorkerFunction === undefined)
+    throw new ConfigurationError(`Missing required environment variable ${CUT_OFF_WORKER_VARIABLE}.`);
+  return config.cutOffWorkerFunction;
+}
+
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -79,6 +101,11 @@ export function loadConfig(env: Environment): TvmConfig {
   if (!BUCKET_NAME.test(bucketName))
     throw new ConfigurationError(`BUCKET_NAME is not a valid bucket name: "${bucketName}".`);
   const s3Endpoint = env.S3_ENDPOINT?.trim();
+  const cutOffWorkerFunction = env[CUT_OFF_WORKER_VARIABLE]?.trim();
+  if (cutOffWorkerFunction && !FUNCTION_NAME.test(cutOffWorkerFunction))
+    throw new ConfigurationError(
+      `${CUT_OFF_WORKER_VARIABLE} is not a Lambda function name or ARN: "${cutOffWorkerFunction}".`,
+    );
   return {
     tableName,
     bucketName,
@@ -87,5 +114,6 @@ export function loadConfig(env: Environment): TvmConfig {
     partition: roleArn[1] ?? 'aws',
     ...readRuntimeSettings(env),
     ...(s3Endpoint ? { s3Endpoint } : {}),
+    ...(cutOffWorkerFunction ? { cutOffWorkerFunction } : {}),
   };
 }

@@ -5,7 +5,7 @@
  * (dynalite has none): each record has one canonical item, and every other item is a pointer
  * that is only believed once the canonical item confirms it.
  */
-import type { ShareAccess } from '../contract/wire';
+import type { IssuedCredentials, ShareAccess } from '../contract/wire';
 import type { Username } from '../platform/identity';
 import type { SharePath } from './share-path';
 
@@ -58,6 +58,22 @@ export interface RevokedShare {
  * the rest serve the routes.
  */
 export interface ShareStore {
+  /**
+   * Takes one of the owner's places (the `shareCount` on registration `ownerUserId`'s user
+   * record) if fewer than `max` are taken. False when full, or when the user is not that
+   * registration. A place taken by a create that then failed stays taken until a recount.
+   */
+  reserve(owner: Username, ownerUserId: string, max: number): Promise<boolean>;
+  /** Sets the owner's count to `count` (after a recount of {@link listGiven}), if the user is still that registration. */
+  recount(owner: Username, ownerUserId: string, count: number): Promise<void>;
+  /** Stores a new share: the grantee's pointer first, then the canonical record (a pointer alone is never believed). */
+  put(share: ShareRecord): Promise<void>;
+  /** The canonical record of share `id` in the owner's partition. */
+  get(owner: Username, id: string): Promise<ShareRecord | undefined>;
+  /** The owner the grantee's pointer names for share `id` (to be confirmed by the canonical record). */
+  receivedFrom(grantee: Username, id: string): Promise<Username | undefined>;
+  /** Records a credential vend on the canonical record, if it still exists. */
+  recordUse(share: ShareRecord, at: number, by: Username): Promise<void>;
   /** Every share the owner has given (canonical records), oldest first. */
   listGiven(owner: Username): Promise<ShareRecord[]>;
   /** Every share the grantee has received, as their canonical records (dangling pointers skipped). */
@@ -71,6 +87,16 @@ export interface ShareStore {
 
 /** Links in the TVM's table (lambda/adapters/dynamo/link-store.ts). */
 export interface LinkStore {
+  /** Takes one of the owner's link places (`linkCount`), as {@link ShareStore.reserve}. */
+  reserve(owner: Username, ownerUserId: string, max: number): Promise<boolean>;
+  /** Sets the owner's link count, as {@link ShareStore.recount}. */
+  recount(owner: Username, ownerUserId: string, count: number): Promise<void>;
+  /** Stores a new link: the owner's listing item first, then the canonical record (what `GET /l/{id}` reads). */
+  put(link: LinkRecord): Promise<void>;
+  /** The canonical record of link `id`. */
+  get(id: string): Promise<LinkRecord | undefined>;
+  /** Records an open on the canonical record, if it still exists. */
+  recordOpen(link: LinkRecord, at: number, by: string): Promise<void>;
   /** Every link the owner has, oldest first. */
   listByOwner(owner: Username): Promise<LinkRecord[]>;
   /** Removes the link and the owner's count. Idempotent. */
@@ -85,4 +111,10 @@ export interface LinkStore {
 export interface ShareCutOff {
   /** Records the cut-off for every share id (idempotent) and requests that it is applied. */
   cutOff(shareIds: readonly string[]): Promise<void>;
+}
+
+/** Signs a GET of one object with the credentials vended for it (lambda/adapters/link-presigner.ts). */
+export interface LinkPresigner {
+  /** A presigned GET URL for `key` in `bucket`, valid `seconds`, signed with `credentials`. */
+  presignGet(credentials: IssuedCredentials, bucket: string, key: string, seconds: number): Promise<string>;
 }

@@ -67,6 +67,9 @@ export function buildProxyEvent(
   const headerPairs: [string, string][] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2)
     headerPairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+  // API Gateway sets X-Forwarded-Proto itself, whatever the client sent; the sandbox speaks http.
+  const forwarded = headerPairs.filter(([name]) => name.toLowerCase() !== 'x-forwarded-proto');
+  headerPairs.splice(0, headerPairs.length, ...forwarded, ['X-Forwarded-Proto', 'http']);
   const queryPairs = [...url.searchParams.entries()];
   const multiValueHeaders = multiValue(headerPairs);
   const multiValueQuery = multiValue(queryPairs);
@@ -95,8 +98,10 @@ export function buildProxyEvent(
       authorizer: null,
       protocol: `HTTP/${req.httpVersion}`,
       httpMethod: req.method ?? 'GET',
-      path: `/local${url.pathname}`,
+      // The sandbox serves the API at its root (no stage in the URL), under the Host it was reached by.
+      path: url.pathname,
       stage: 'local',
+      domainName: req.headers.host ?? 'localhost',
       requestId,
       requestTimeEpoch: now,
       resourceId: route.name,

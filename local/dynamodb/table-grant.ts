@@ -1,7 +1,8 @@
 /**
  * What the sandbox's DynamoDB lets the functions' key do: what the stack grants the functions'
  * roles (`tableActions` in lambda/contract/routes.ts; lib/tvm-api.ts turns the same into IAM), on the
- * one table, and Query only on the sessions-by-owner index. A handler that sends an action no
+ * one table, and Query on the sessions-by-owner index (and on the table where granted: a user's
+ * shares and links). A handler that sends an action no
  * route lists then fails here as it would on AWS, instead of only once deployed. The sandbox
  * has one key for both function roles, so it allows their union: whatever it refuses, AWS
  * refuses to either role. Loaded by the DynamoDB thread (thread.ts); no imports.
@@ -9,7 +10,7 @@
 
 /** The actions a key may send, and where. */
 export interface TableGrant {
-  /** DynamoDB action names (`GetItem`, `BatchGetItem`, ...), Query excluded. */
+  /** DynamoDB action names (`GetItem`, `BatchGetItem`, ...); `Query` here is Query on the table itself. */
   readonly actions: readonly string[];
   /** The only table the key may use. */
   readonly table: string;
@@ -39,6 +40,9 @@ export function tableGrantRefusal(target: string | undefined, body: Buffer, gran
   if (tables.length === 0 || foreign !== -1)
     return denied(`table/${typeof tables[foreign] === 'string' ? tables[foreign] : ''}`);
   if (action === 'Query') {
+    // On the table itself only when granted there (a user's own partition: shares, links).
+    if (input.IndexName === undefined)
+      return grant.actions.includes('Query') ? undefined : denied(`table/${grant.table}`);
     return grant.queryIndex !== undefined && input.IndexName === grant.queryIndex
       ? undefined
       : denied(`table/${grant.table}${typeof input.IndexName === 'string' ? `/index/${input.IndexName}` : ''}`);

@@ -28,6 +28,12 @@ import { DynamoDeletionQueue } from '../../lambda/adapters/deletion-queue';
 import { DynamoUserStore } from '../../lambda/adapters/dynamo/user-store';
 import { parseUsername } from '../../lambda/accounts/username';
 import { REVOKED_USERS_POLICY_NAME } from '../../policies';
+import { randomBytes } from 'node:crypto';
+import { DynamoShareStore } from '../../lambda/adapters/dynamo/share-store';
+import { DynamoLinkStore } from '../../lambda/adapters/dynamo/link-store';
+import { recordShareCutOffs } from '../../lambda/adapters/share-cut-off';
+import { DynamoRevocationStore } from '../../lambda/operator/revocation-store';
+import { parseSharePath } from '../../lambda/sharing/share-path';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 
@@ -51,7 +57,7 @@ const s3 = mockClient(S3Client);
 let dynamo: TestDynamoDb;
 let register: Handler;
 let accountDelete: Handler;
-let worker: () => Promise<{ advanced: number; failed: number }>;
+let worker: () => Promise<{ advanced: number; failed: number; sharesApplied: number }>;
 
 const deleteEvent = (token: string | undefined, body: unknown): APIGatewayProxyEvent => ({
   ...bearerPost('/account', token),
@@ -161,13 +167,13 @@ describe('deletion worker handler', () => {
       .resolves({});
 
     sent = [];
-    expect(await worker()).toEqual({ advanced: 1, failed: 0 });
+    expect(await worker()).toEqual({ advanced: 1, failed: 0, sharesApplied: 0 });
     const put = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input);
     expect(put).toEqual([expect.objectContaining({ RoleName: 'tvm-vending', PolicyName: REVOKED_USERS_POLICY_NAME })]);
     expect(put[0]?.PolicyDocument).toContain('hd-carol');
     expect(s3.commandCalls(DeleteObjectsCommand)).toEqual([]);
 
-    expect(await worker()).toEqual({ advanced: 1, failed: 0 });
+    expect(await worker()).toEqual({ advanced: 1, failed: 0, sharesApplied: 0 });
     expect(s3.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input.Prefix)).toEqual([
       'hd-carol/',
       'hd-carol/',
@@ -182,7 +188,7 @@ describe('deletion worker handler', () => {
     const again = await register(jsonPost('/register', { username: 'hd-carol', password: PASSWORD }), context);
     expect(again.statusCode).toBe(409);
     // Finished: later sweeps have nothing to do.
-    expect(await worker()).toEqual({ advanced: 0, failed: 0 });
+    expect(await worker()).toEqual({ advanced: 0, failed: 0, sharesApplied: 0 });
     // Every DynamoDB call of the whole deletion is one the stack grants the worker.
     const actions = [...new Set(sent)].map((name) => (name === 'Query' ? name : `${name}Item`));
     expect(actions.filter((action) => !(DELETION_WORKER.tableActions as readonly string[]).includes(action))).toEqual(
@@ -194,9 +200,9 @@ describe('deletion worker handler', () => {
   it('a failing S3 leaves the request queued, the files and the records in place; the next run completes it', async () => {
     const token = await newUser('hd-dave');
     expect((await accountDelete(deleteEvent(token, { currentPassword: PASSWORD }), context)).statusCode).toBe(202);
-    expect(await worker()).toEqual({ advanced: 1, failed: 0 });
+    expect(await worker()).toEqual({ advanced: 1, failed: 0, sharesApplied: 0 });
     s3.on(ListObjectVersionsCommand).rejects(new Error('S3 is down'));
-    expect(await worker()).toEqual({ advanced: 0, failed: 1 });
+    expect(await worker()).toEqual({ advanced: 0, failed: 1, sharesApplied: 0 });
     expect(await new DynamoUserStore(dynamo.client, TABLE).getUser(parseUsername('hd-dave'))).toMatchObject({
       disabled: true,
     });
@@ -204,7 +210,64 @@ describe('deletion worker handler', () => {
       cutOffAppliedAt: expect.any(Number),
     });
     s3.on(ListObjectVersionsCommand).resolves({});
-    expect(await worker()).toEqual({ advanced: 1, failed: 0 });
-    expect(await worker()).toEqual({ advanced: 0, failed: 0 });
+    expect(await worker()).toEqual({ advanced: 1, failed: 0, sharesApplied: 0 });
+    expect(await worker()).toEqual({ advanced: 0, failed: 0, sharesApplied: 0 });
+  });
+
+  it('applies a share cut-off an API function recorded on its next run, and writes nothing more once none is pending', async () => {
+    const store = new DynamoRevocationStore(dynamo.client, TABLE);
+    const id = randomBytes(24).toString('base64url');
+    await recordShareCutOffs(store, [id], { cutOffMarginMs: 1000, maxCredentialSeconds: 3600 });
+    expect(await worker()).toEqual({ advanced: 0, failed: 0, sharesApplied: 1 });
+    const put = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input);
+    expect(put).toHaveLength(1);
+    expect(put[0]?.PolicyDocument).toContain(id);
+    expect(await worker()).toEqual({ advanced: 0, failed: 0, sharesApplied: 0 });
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('deleting an owner cuts off the shares they gave with their own cut-off, then removes them and their links', async () => {
+    const token = await newUser('hd-erin');
+    await newUser('hd-frank');
+    const users = new DynamoUserStore(dynamo.client, TABLE);
+    const [erin, frank] = [parseUsername('hd-erin'), parseUsername('hd-frank')];
+    const shares = new DynamoShareStore(dynamo.client, TABLE);
+    const share = {
+      id: randomBytes(24).toString('base64url'),
+      owner: erin,
+      ownerUserId: (await users.getUser(erin))!.userId,
+      grantee: frank,
+      granteeUserId: (await users.getUser(frank))!.userId,
+      path: parseSharePath('photos/'),
+      access: 'read' as const,
+      createdAt: Date.now(),
+    };
+    await shares.put(share);
+    const links = new DynamoLinkStore(dynamo.client, TABLE);
+    await links.put({
+      id: randomBytes(24).toString('base64url'),
+      owner: erin,
+      ownerUserId: share.ownerUserId,
+      path: parseSharePath('photos/a.jpg', 'path', { file: true }),
+      createdAt: Date.now(),
+    });
+    expect((await accountDelete(deleteEvent(token, { currentPassword: PASSWORD }), context)).statusCode).toBe(202);
+    s3.on(ListObjectVersionsCommand).resolves({});
+
+    sent = [];
+    expect(await worker()).toMatchObject({ advanced: 1, failed: 0 });
+    const put = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input.PolicyDocument);
+    expect(put.at(-1)).toContain(share.id);
+    expect(put.at(-1)).toContain('hd-erin');
+    expect(await shares.listReceived(frank)).toHaveLength(1);
+
+    expect(await worker()).toMatchObject({ advanced: 1, failed: 0 });
+    expect(await shares.listGiven(erin)).toEqual([]);
+    expect(await shares.listReceived(frank)).toEqual([]);
+    expect(await links.listByOwner(erin)).toEqual([]);
+    const actions = [...new Set(sent)].map((name) => (name === 'Query' ? name : `${name}Item`));
+    expect(actions.filter((action) => !(DELETION_WORKER.tableActions as readonly string[]).includes(action))).toEqual(
+      [],
+    );
   });
 });

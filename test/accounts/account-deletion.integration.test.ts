@@ -19,6 +19,8 @@ import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 import { InMemoryCredentialIssuer, MemoryLog, testConfig } from '../support/in-memory';
 import { NewPasswordPolicy } from '../../lambda/accounts/password-policy';
 import { GzipCommonPasswordList } from '../../lambda/adapters/common-passwords';
+import { SharingLifecycle } from '../../lambda/sharing/share-lifecycle';
+import { MemoryLinkStore, MemoryShareStore, RecordingShareCutOff } from '../support/memory-share-lifecycle';
 
 const TABLE = 'tvm-account-deletion';
 const PASSWORD = 'correct horse battery';
@@ -52,6 +54,12 @@ function setup() {
   };
   const purged: Username[] = [];
   const folder: FolderPurger = { purge: async (username) => (purged.push(username), 3) };
+  // The share and link stores on DynamoDB have their own tests; here they only need to be there.
+  const sharing = new SharingLifecycle({
+    shares: new MemoryShareStore(),
+    links: new MemoryLinkStore(),
+    cutOff: new RecordingShareCutOff(),
+  });
   const deletion = new AccountDeletion({
     authenticate: (token) => service.sessions.authenticate(token),
     stepUp: (live, proof) =>
@@ -63,6 +71,7 @@ function setup() {
     queue,
     cutOff,
     folder,
+    sharing,
     auditor: new AuditRecorder(deps),
     clock: systemClock,
     cutOffMarginMs: 1000,

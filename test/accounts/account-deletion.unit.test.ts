@@ -21,6 +21,8 @@ import { parseUsername, type Username } from '../../lambda/accounts/username';
 import { thrown } from '../support/async';
 import { inMemoryBackend, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
+import { MemoryLinkStore, MemoryShareStore, RecordingShareCutOff } from '../support/memory-share-lifecycle';
+import { SharingLifecycle } from '../../lambda/sharing/share-lifecycle';
 
 const PASSWORD = 'correct horse battery';
 const PROPAGATION_MS = 5 * 60_000;
@@ -80,6 +82,10 @@ function setup() {
   const queue = new MemoryQueue();
   const cutOff = new MemoryCutOff(() => backend.clock.now());
   const folders = new MemoryFolders();
+  const shareStore = new MemoryShareStore();
+  const linkStore = new MemoryLinkStore();
+  const shareCutOff = new RecordingShareCutOff(() => [...shareStore.shares.keys()]);
+  const sharing = new SharingLifecycle({ shares: shareStore, links: linkStore, cutOff: shareCutOff });
   const deletion = new AccountDeletion({
     authenticate: (token) => service.sessions.authenticate(token),
     stepUp: (live, proof, origin, purpose) => service.stepUp.stepUp(live, proof, origin, purpose),
@@ -88,13 +94,14 @@ function setup() {
     queue,
     cutOff,
     folder: folders,
+    sharing,
     auditor: new AuditRecorder(backend),
     clock: backend.clock,
     cutOffMarginMs: MARGIN_MS,
     propagationMs: PROPAGATION_MS,
     maxCredentialSeconds: 3600,
   });
-  return { backend, service, deletion, queue, cutOff, folders };
+  return { backend, service, deletion, queue, cutOff, folders, shareStore, linkStore, shareCutOff };
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -206,6 +213,31 @@ describe('AccountDeletion.advance (the worker)', () => {
     expect(await s.deletion.advance(alice)).toEqual({ state: 'cancelled' });
     expect(s.folders.files.has(alice)).toBe(true);
     expect(await s.backend.users.getUser(alice)).toBeDefined();
+  });
+
+  it("cuts off every share alice gave or received with her own cut-off, then removes them and her links before her records; others' shares stay", async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    const bob = parseUsername('bob');
+    const carol = parseUsername('carol');
+    const given = s.shareStore.add(alice, bob);
+    const received = s.shareStore.add(carol, alice);
+    const unrelated = s.shareStore.add(bob, carol);
+    s.linkStore.add(alice);
+    const bobsLink = s.linkStore.add(bob);
+    await s.deletion.request(token, { currentPassword: PASSWORD as never });
+
+    expect(await s.deletion.advance(alice)).toMatchObject({ state: 'cut_off' });
+    expect(s.shareCutOff.ids.sort()).toEqual([given.id, received.id].sort());
+    // Cut off, but kept until the files go: a cancelled deletion loses nothing.
+    expect(s.shareStore.shares.size).toBe(3);
+
+    s.backend.clock.advance(PROPAGATION_MS);
+    expect(await s.deletion.advance(alice)).toMatchObject({ state: 'deleted' });
+    expect([...s.shareStore.shares.keys()]).toEqual([unrelated.id]);
+    expect([...s.linkStore.links.keys()]).toEqual([bobsLink.id]);
+    // Each removed share was cut off (again) while it still existed.
+    expect(s.shareCutOff.presentAtCall.at(-1)).toEqual(expect.arrayContaining([given.id, received.id]));
   });
 
   it('no login vends for the account while it is pending: it is disabled, and its cut-off lies ahead', async () => {

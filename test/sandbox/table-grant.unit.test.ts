@@ -28,7 +28,7 @@ it('allows each granted action on the table, and refuses it on any other table',
   expect(request('BatchGetItem', { RequestItems: {} })).toBeDefined();
 });
 
-it('allows Query on the sessions index only, never on the table', () => {
+it('with no Query granted on the table, allows Query on the sessions index only', () => {
   expect(request('Query', { TableName: grant.table, IndexName: 'sessionsByOwner' })).toBeUndefined();
   expect(request('Query', { TableName: grant.table })).toContain('dynamodb:Query');
   expect(request('Query', { TableName: grant.table, IndexName: 'another' })).toContain('/index/another');
@@ -39,6 +39,17 @@ it('allows Query on the sessions index only, never on the table', () => {
       { ...grant, queryIndex: undefined },
     ),
   ).toBeDefined();
+});
+
+it('allows Query on the table itself only when the grant lists Query (a user partition: shares and links)', () => {
+  const withQuery: TableGrant = { ...grant, actions: [...grant.actions, 'Query'] };
+  const query = (input: unknown, to: TableGrant) =>
+    tableGrantRefusal('DynamoDB_20120810.Query', Buffer.from(JSON.stringify(input)), to);
+  expect(query({ TableName: grant.table }, withQuery)).toBeUndefined();
+  expect(query({ TableName: grant.table }, grant)).toContain('dynamodb:Query on resource: table/tvm-local-users');
+  expect(query({ TableName: 'tvm-other' }, withQuery)).toContain('table/tvm-other');
+  expect(query({ TableName: grant.table, IndexName: 'another' }, withQuery)).toContain('/index/another');
+  expect(query({ TableName: grant.table, IndexName: null }, withQuery)).toBeDefined();
 });
 
 it('refuses every action it does not list, a missing or foreign target, and a body it cannot read', () => {
@@ -91,7 +102,12 @@ it('never allows what it was not granted, whatever the target and body (property
         };
         const tables = action === 'BatchGetItem' ? Object.keys(parsed.RequestItems ?? {}) : [parsed.TableName];
         expect(tables.every((name) => name === grant.table)).toBe(true);
-        expect(action === 'Query' ? parsed.IndexName === grant.queryIndex : grant.actions.includes(action)).toBe(true);
+        expect(
+          action === 'Query'
+            ? parsed.IndexName === grant.queryIndex ||
+                (parsed.IndexName === undefined && grant.actions.includes('Query'))
+            : grant.actions.includes(action),
+        ).toBe(true);
       },
     ),
     { numRuns: 2000 },
@@ -106,7 +122,8 @@ it('is built from the route table the stack grants from', () => {
     expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']),
   );
   expect(built.actions).not.toContain('Scan');
-  expect(built.actions).not.toContain('Query');
+  // Query on the table: the routes that list a user's shares and links (QueryPartition).
+  expect(built.actions).toContain('Query');
   expect(built).toMatchObject({ table: grant.table, queryIndex: TABLE_LAYOUT.sessionsByOwnerIndex.name });
   expect(grant.queryIndex).toBe(TABLE_LAYOUT.sessionsByOwnerIndex.name);
 });

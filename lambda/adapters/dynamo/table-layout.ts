@@ -18,7 +18,15 @@
  * | passkey owner | `PASSKEY#<credential id>` | `OWNER` |
  * | credential cut-off | `REVOCATIONS` | `USER#<username>` |
  * | revocation lock | `REVOCATIONS` | `LOCK` |
+ * | share cut-off (`pending` until the worker has put it on the role) | `REVOCATIONS` | `SHARE#<share id>` |
  * | self-service deletion waiting for its worker | `DELETIONS` | `USER#<username>` |
+ * | share (canonical record) | `USER#<owner>` | `SHARE#<share id>` |
+ * | share received (pointer, believed only once the canonical record confirms it) | `USER#<grantee>` | `RECEIVED#<share id>` |
+ * | share link (canonical record, what `GET /l/{id}` reads) | `LINK#<link id>` | `LINK` |
+ * | share link in its owner's listing | `USER#<owner>` | `LINK#<link id>` |
+ *
+ * The user item also carries the owner's counts of shares given and links (`shareCount`,
+ * `linkCount`), which bound them per owner (lambda/sharing/places.ts).
  *
  * Sessions also carry `sessionOwner` (`USER#<username>`) and `createdAt`, the keys of the
  * `sessionsByOwner` index, which lists one user's sessions; the index projects ALL attributes.
@@ -37,8 +45,14 @@ const userPartition = (username: Username) => `USER#${username}`;
 const scoped = (base: string, scope: LockoutScope) => (scope === UNKNOWN_DEVICE_SCOPE ? base : `${base}#${scope}`);
 /** The sort key prefix of audit entries. */
 const AUDIT_PREFIX = 'AUDIT#';
+/** The sort key prefixes of sharing's items in a user's partition (and of a link's own partition). */
+const SHARE_PREFIX = 'SHARE#';
+const RECEIVED_PREFIX = 'RECEIVED#';
+const LINK_PREFIX = 'LINK#';
 /** The sort key prefix of one user's entry in a list partition (revocations, deletions). */
 const LIST_ENTRY_PREFIX = 'USER#';
+/** The sort key prefix of one share's entry in the revocations partition. */
+const SHARE_LIST_ENTRY_PREFIX = 'SHARE#';
 
 /** Every key the stores read or write. */
 export const KEYS = {
@@ -71,9 +85,33 @@ export const KEYS = {
   revocationLock: { pk: 'REVOCATIONS', sk: 'LOCK' } as ItemKey,
   /** The partition and sort key prefix that hold every revocation entry. */
   revocationEntries: { pk: 'REVOCATIONS', skPrefix: LIST_ENTRY_PREFIX },
+  /** A revoked share's cut-off entry. */
+  shareRevocation: (shareId: string): ItemKey => ({ pk: 'REVOCATIONS', sk: `${SHARE_LIST_ENTRY_PREFIX}${shareId}` }),
+  /** The partition and sort key prefix that hold every share cut-off entry. */
+  shareRevocationEntries: { pk: 'REVOCATIONS', skPrefix: SHARE_LIST_ENTRY_PREFIX },
   deletion: (username: Username): ItemKey => ({ pk: 'DELETIONS', sk: `${LIST_ENTRY_PREFIX}${username}` }),
   /** The partition and sort key prefix that hold every queued deletion. */
   deletionEntries: { pk: 'DELETIONS', skPrefix: LIST_ENTRY_PREFIX },
+  /** A share's canonical record, in its owner's partition. */
+  share: (owner: Username, shareId: string): ItemKey => ({ pk: userPartition(owner), sk: `${SHARE_PREFIX}${shareId}` }),
+  /** The partition and sort key prefix that hold the shares one owner gave. */
+  sharesGiven: (owner: Username) => ({ pk: userPartition(owner), skPrefix: SHARE_PREFIX }),
+  /** A grantee's pointer to a share they received. */
+  shareReceived: (grantee: Username, shareId: string): ItemKey => ({
+    pk: userPartition(grantee),
+    sk: `${RECEIVED_PREFIX}${shareId}`,
+  }),
+  /** The partition and sort key prefix that hold the pointers to the shares one grantee received. */
+  sharesReceived: (grantee: Username) => ({ pk: userPartition(grantee), skPrefix: RECEIVED_PREFIX }),
+  /** A share link's canonical record. */
+  link: (linkId: string): ItemKey => ({ pk: `${LINK_PREFIX}${linkId}`, sk: 'LINK' }),
+  /** A share link's entry in its owner's listing. */
+  ownedLink: (owner: Username, linkId: string): ItemKey => ({
+    pk: userPartition(owner),
+    sk: `${LINK_PREFIX}${linkId}`,
+  }),
+  /** The partition and sort key prefix that hold one owner's link entries. */
+  ownedLinks: (owner: Username) => ({ pk: userPartition(owner), skPrefix: LINK_PREFIX }),
 } as const;
 
 export const TABLE_LAYOUT = {
