@@ -98,7 +98,7 @@ function fileItem(file: FileInfo): HTMLLIElement {
     button('Download', `Download ${label}`, 'secondary small', (control) => guard(control, () => download(file))),
     button('Rename or move', `Rename or move ${label}`, 'secondary small', () => openRenameForm(file, item, actions)),
     button('Share', `Share ${label}`, 'secondary small', () => openShareForm(file.name, label, item, actions)),
-    button('Copy link', `Copy a link to ${label}`, 'secondary small', (control) => copyLink(file.name, label, control)),
+    button('Copy link', `Copy link to ${label}`, 'secondary small', (control) => copyLink(file.name, label, control)),
     button('Delete', `Delete ${label}`, 'danger small', (control) => guard(control, () => remove(file))),
   );
   item.append(details, actions);

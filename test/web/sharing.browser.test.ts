@@ -101,9 +101,9 @@ describe('sharing in the web app', () => {
   it('Copy link gives a URL that serves the file to anyone, and answers 404 once revoked', async () => {
     const page = app.page;
     await page.getByRole('button', { name: 'Open folder photos', exact: true }).click();
-    await page.getByRole('button', { name: 'Copy a link to cat.txt' }).click();
+    await page.getByRole('button', { name: 'Copy link to cat.txt' }).click();
     await status(/link to cat\.txt/);
-    const url = await page.getByLabel('Link to photos/cat.txt').inputValue();
+    const url = await page.getByRole('textbox', { name: 'Link to photos/cat.txt' }).inputValue();
     expect(url).toMatch(/\/l\/[A-Za-z0-9_-]{22,}$/);
 
     // No session, no cookie: a stranger's fetch, following the redirect to S3.
