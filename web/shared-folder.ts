@@ -95,6 +95,25 @@ function fileRow(file: FileInfo): HTMLLIElement {
         }),
     ),
   );
+  if (open?.share.access === 'readwrite') {
+    actions.append(
+      button(
+        'Delete',
+        `Delete shared file ${label}`,
+        'danger small',
+        (control) =>
+          void listener.busy(control, async () => {
+            await onShare(async (current) => {
+              if (!window.confirm(`Delete "${label}" from ${ownerWords(current.share)}? This cannot be undone.`))
+                return;
+              await current.storage.delete(file.name);
+              await show(current.folder);
+              showStatus(`Deleted ${label}.`);
+            });
+          }),
+      ),
+    );
+  }
   item.append(details, actions);
   return item;
 }

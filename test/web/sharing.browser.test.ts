@@ -135,11 +135,12 @@ describe('sharing in the web app', () => {
     ]);
     expect(download.suggestedFilename()).toBe('cat.txt');
     expect((await readFile(await download.path())).toString('utf8')).toBe(CAT);
-    // Read-only: no upload offered.
+    // Read-only: no upload or delete offered.
     await expect(page.locator('#shared-upload').isHidden()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Delete shared file cat.txt' }).count()).resolves.toBe(0);
   });
 
-  it("bob uploads into the read-write share; the file lands in alice's drop/", async () => {
+  it("bob uploads into the read-write share and deletes there; alice's own client sees both", async () => {
     const page = app.page;
     await page.getByRole('button', { name: "Open alice's drop/" }).click();
     await status("Opened alice's drop/.");
@@ -154,9 +155,22 @@ describe('sharing in the web app', () => {
     const files = new TvmStorage({ client: aliceOutside });
     try {
       expect(await (await files.download('drop/from-bob.txt')).body.transformToString()).toBe('hello from bob');
+
+      // And deletes there, after saying what goes.
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Delete shared file from-bob.txt' }).click();
+      await status('Deleted from-bob.txt.');
+      expect(await files.stat('drop/from-bob.txt')).toBeUndefined();
     } finally {
       files.dispose();
     }
+    // Put back, so the phone layout below shows a file in the open share.
+    await page.getByLabel('Upload to this shared folder').setInputFiles({
+      name: 'from-bob.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('hello again'),
+    });
+    await status("Uploaded 1 file to alice's drop/.");
   });
 
   it('at 390 px the sharing card and an open share do not scroll sideways, and axe finds nothing serious', async () => {
