@@ -195,7 +195,7 @@ describe('sharing in the web app', () => {
     if (!photos) throw new Error('alice has no share of photos/');
     await shares.revoke(photos.id);
 
-    await page.getByRole('button', { name: 'Refresh sharing' }).click();
+    await page.getByRole('button', { name: 'Reload sharing' }).click();
     await status('Sharing updated.');
     await expect(page.locator('#received-list .entry-name').allTextContents()).resolves.toEqual(["alice's drop/"]);
     await expect(page.locator('#shared-folder').isHidden()).resolves.toBe(true);
