@@ -71,7 +71,11 @@ describe('TvmShares', () => {
       apiError(503, 'service_unavailable', 'busy', { 'retry-after': '1' }),
       json(201, shareSummary()),
     );
-    const created = new TvmShares(loggedInClient(busy, { random: () => 0 })).create({ path: 'a', grantee: 'bob', access: 'read' });
+    const created = new TvmShares(loggedInClient(busy, { random: () => 0 })).create({
+      path: 'a',
+      grantee: 'bob',
+      access: 'read',
+    });
     await jest.advanceTimersByTimeAsync(5_000);
     await expect(created).resolves.toMatchObject({ owner: 'alice' });
     expect(busy.requests).toHaveLength(2);
