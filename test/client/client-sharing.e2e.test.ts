@@ -2,7 +2,8 @@
  * The client package's sharing against the sandbox (SigV4 and IAM checked at the S3 gate):
  * ShareStorage over a file share (one name, listed without ListBucket) and a read-write folder
  * share; fromShare's credentials ending with the share, after which it refuses without a call
- * and S3 refuses what it handed out; a share left by the grantee is ShareEndedError.
+ * and S3 refuses what it handed out; a share left by the grantee is ShareEndedError; the owner's
+ * revoke cuts off credentials already issued.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,4 +120,31 @@ it('a share the grantee left is ShareEndedError for new credentials, and gone fr
   await expect(fromShare(bob, share.id)()).rejects.toMatchObject({ code: 'share_ended', status: 404 });
   expect((await new TvmShares(alice).list()).given.map((entry) => entry.id)).not.toContain(share.id);
   expect((await new TvmShares(bob).list()).received.map((entry) => entry.id)).not.toContain(share.id);
+}, 30_000);
+
+it("the owner's revoke cuts off credentials already issued; ShareStorage then reports ShareEndedError", async () => {
+  const share = await new TvmShares(alice).create({ path: 'photos/', grantee: 'bob', access: 'read' });
+  const shared = new ShareStorage({ client: bob, shareId: share.id });
+  try {
+    const { client: s3, info } = await shared.s3Client();
+    const read = (): Promise<unknown> =>
+      s3.send(new GetObjectCommand({ Bucket: info.bucket, Key: `${info.prefix}a.jpg` }));
+    await expect(read()).resolves.toBeDefined();
+    await new TvmShares(alice).revoke(share.id);
+
+    // At once where the sandbox runs the cut-off worker on the revoke; else within its 2 s sweep.
+    const deadline = Date.now() + 10_000;
+    let refusal: unknown;
+    while (refusal === undefined && Date.now() < deadline) {
+      refusal = await read().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      if (refusal === undefined) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(refusal).toMatchObject({ name: 'AccessDenied' });
+    await expect(shared.download('a.jpg')).rejects.toEqual(expect.any(ShareEndedError));
+  } finally {
+    shared.dispose();
+  }
 }, 30_000);
