@@ -228,5 +228,33 @@ describe('sharing in the web app', () => {
     await logIn(bob);
     await page.locator('#received-empty').waitFor();
     await expect(page.locator('#received-list li').count()).resolves.toBe(0);
+    await logOutOf(app);
+  });
+
+  it('alice shares one file until a chosen day; bob sees the end and downloads it from his list', async () => {
+    const page = app.page;
+    await logIn(alice);
+    await page.getByRole('button', { name: 'Open folder photos', exact: true }).click();
+    await page.getByRole('button', { name: 'Share cat.txt', exact: true }).click();
+    await page.getByLabel('Share cat.txt with (username)').fill('bob');
+    const lastDay = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Ends after (optional)').fill(lastDay);
+    await page.getByRole('button', { name: 'Share cat.txt now' }).click();
+    await status(/Shared cat\.txt with bob: they can view it, until /);
+    const given = (await new TvmShares(aliceOutside).list()).given.find((entry) => entry.path === 'photos/cat.txt');
+    // The end of the chosen day in the page's time zone: within a day of that date's noon UTC.
+    expect(Math.abs(Date.parse(given?.expiresAt ?? '') - Date.parse(`${lastDay}T12:00:00Z`))).toBeLessThan(86_400_000);
+    await page.getByRole('button', { name: 'Open My files, your top folder' }).click();
+    await logOutOf(app);
+
+    await logIn(bob);
+    const entry = page.locator('#received-list li').filter({ hasText: "alice's photos/cat.txt" });
+    await expect(entry.locator('.entry-meta').textContent()).resolves.toMatch(/can view · until /);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: "Download alice's photos/cat.txt" }).click(),
+    ]);
+    expect((await readFile(await download.path())).toString('utf8')).toBe(CAT);
+    await expect(page.locator('#shared-folder').isHidden()).resolves.toBe(true);
   });
 });
