@@ -16,6 +16,7 @@ import { accountAdmin, bucketUsage, lockoutOf, revocationList, sessionPolicyFor 
 import { describeLockout, planCommand, renderPlan, STATE_CHANGING_COMMANDS, type Plan } from './dry-run';
 import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarget } from './target';
 import { runSmoke } from './smoke';
+import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -37,15 +38,17 @@ Commands (what each does to sessions and to AWS credentials already issued):
   users list                         every user, with disabled and locked flags
   users show <user>                  one user and their live session count
   users disable <user>               refuse logins, revoke every session, and cut off every
-                                     AWS credential issued to the user
+                                     AWS credential issued to the user and for the shares the
+                                     user gave (kept; no new share credentials while disabled)
   users enable <user>                allow logins again; credentials from the next login work
                                      (waits if a cut-off instant is still a few seconds ahead)
   users unlock <user>                end a lockout now, saying whether there was one; sessions and
                                      credentials untouched
   users delete <user> [--delete-files] [--yes]
-                                     revoke sessions, cut off credentials, delete every version
-                                     of the user's files (needs the flag if there are any), then
-                                     the records; the name stays taken until every credential
+                                     revoke sessions, cut off credentials (also those of every
+                                     share the user gave or received), delete every version of
+                                     the user's files (needs the flag if there are any), the
+                                     shares and links, then the records; the name stays taken until every credential
                                      ever issued to it has expired. Run it again to finish a
                                      deletion that failed half-way. On a terminal it shows what it
                                      will do and asks for the username; a script passes --yes.
@@ -56,6 +59,12 @@ Commands (what each does to sessions and to AWS credentials already issued):
   revoke-credentials <user>          revoke every session and cut off every AWS credential
                                      issued to the user; they can log in again at once (what
                                      is vended in the next ~20 s is refused too; refetch)
+  shares list <user>                 the shares the user gave and received, with last use
+  shares revoke <user> <id>          cut off a share's issued credentials (on AWS once IAM
+                                     applies it) and remove it; either party's share
+  links list <user>                  the user's share links, with last open
+  links revoke <user> <id>           remove a link: it answers 404 at once (a URL it already
+                                     handed out lives at most 300 s more)
   revocations [list]                 the cut-off list on the vending role: who, and since when
   revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
@@ -172,6 +181,8 @@ const NAMED = new Set([
   'sessions revoke',
   'revoke-credentials',
   'mfa reset',
+  'shares revoke',
+  'links revoke',
 ]);
 
 /**
@@ -206,6 +217,8 @@ function cutOffJson(cut: CutOffResult) {
   };
 }
 
+const orDash = (value: string | undefined) => value ?? '-';
+
 function cutOffLine(cut: CutOffResult): string {
   const grouped = cut.matchedBy === 'groups' ? ', matched by revocation group because the list is long' : '';
   return `AWS credentials issued before ${new Date(cut.cutOffAt).toISOString()} are denied (${cut.revokedUsers} user(s) on the revocation list${grouped}).`;
@@ -231,12 +244,11 @@ async function runCommand(
 ): Promise<Rendered> {
   const admin = accountAdmin(target, log);
   const revocations = revocationList(target, progress);
-  const lifecycle = { admin, revocations, target, progress };
+  const lifecycle = { admin, revocations, sharing: sharingLifecycle(target), target, progress };
   const [command, sub] = positionals;
-  const key = ['users', 'sessions', 'revocations', 'mfa'].includes(command ?? '')
-    ? `${command} ${sub ?? ''}`.trimEnd()
-    : command;
-  const userAt = command === 'users' || command === 'sessions' || command === 'mfa' ? 2 : 1;
+  const grouped = ['users', 'sessions', 'revocations', 'mfa', 'shares', 'links'];
+  const key = grouped.includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
+  const userAt = grouped.includes(command ?? '') && command !== 'revocations' ? 2 : 1;
   const planFor = () =>
     planCommand(
       { admin, revocations, target, log, progress },
@@ -245,11 +257,14 @@ async function runCommand(
       {
         all: options.all === true,
         'delete-files': options['delete-files'] === true,
-        ...(positionals[userAt + 1] !== undefined ? { sessionId: positionals[userAt + 1] } : {}),
+        ...(positionals[userAt + 1] !== undefined
+          ? { sessionId: positionals[userAt + 1], id: positionals[userAt + 1] }
+          : {}),
       },
     );
   if (options['dry-run'] && (STATE_CHANGING_COMMANDS as readonly string[]).includes(key ?? '')) {
     if (key === 'sessions revoke' && !options.all) need(positionals, userAt + 1, '<session id> or --all');
+    if (key === 'shares revoke' || key === 'links revoke') need(positionals, userAt + 1, '<id>');
     return renderPlan(await planFor(), target);
   }
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
@@ -290,8 +305,8 @@ async function runCommand(
       const name = user(positionals, userAt);
       const cut = await disableUser(lifecycle, name);
       return {
-        json: { username: name, disabled: true, ...cutOffJson(cut) },
-        table: `${name}: disabled; every session revoked; ${cutOffLine(cut)}`,
+        json: { username: name, disabled: true, ...cutOffJson(cut), cutOffShares: cut.cutOffShares },
+        table: `${name}: disabled; every session revoked; ${cutOffLine(cut)} The ${cut.cutOffShares} share(s) ${name} gave are cut off too.`,
       };
     }
     case 'users enable': {
@@ -368,24 +383,92 @@ async function runCommand(
         table: `${name}: ${cut.revokedSessions} session(s) revoked; ${cutOffLine(cut)}`,
       };
     }
+    case 'shares list': {
+      const shares = await listShares(sharingStores(target), user(positionals, userAt));
+      return {
+        json: shares,
+        table: table(
+          ['ID', 'DIRECTION', 'OWNER', 'GRANTEE', 'PATH', 'ACCESS', 'CREATED', 'EXPIRES', 'LAST USED', 'BY'],
+          shares.map((s) => [
+            s.id,
+            s.direction,
+            s.owner,
+            s.grantee,
+            s.path === '' ? '(whole folder)' : s.path,
+            s.access,
+            s.createdAt,
+            orDash(s.expiresAt),
+            orDash(s.lastUsedAt),
+            orDash(s.lastUsedBy),
+          ]),
+        ),
+      };
+    }
+    case 'shares revoke': {
+      const name = user(positionals, userAt);
+      const { share, cutOffAt } = await revokeShare(
+        { revocations, target, log },
+        name,
+        need(positionals, userAt + 1, '<id>'),
+      );
+      const issued = new Date(cutOffAt).toISOString();
+      return {
+        json: {
+          shareId: share.id,
+          owner: share.owner,
+          grantee: share.grantee,
+          revoked: true,
+          credentialsIssuedBefore: issued,
+        },
+        table: `share ${share.id} (${share.owner} -> ${share.grantee}, ${share.path === '' ? 'whole folder' : share.path}) revoked; its AWS credentials issued before ${issued} are denied.`,
+      };
+    }
+    case 'links list': {
+      const links = await listLinks(sharingStores(target), user(positionals, userAt));
+      return {
+        json: links,
+        table: table(
+          ['ID', 'PATH', 'CREATED', 'EXPIRES', 'LAST OPENED', 'FROM'],
+          links.map((l) => [
+            l.id,
+            l.path,
+            l.createdAt,
+            orDash(l.expiresAt),
+            orDash(l.lastUsedAt),
+            orDash(l.lastUsedBy),
+          ]),
+        ),
+      };
+    }
+    case 'links revoke': {
+      const name = user(positionals, userAt);
+      const link = await revokeLink({ target, log }, name, need(positionals, userAt + 1, '<id>'));
+      return {
+        json: { linkId: link.id, owner: link.owner, revoked: true },
+        table: `link ${link.id} (${link.owner}/${link.path}) revoked; it answers 404 from now on.`,
+      };
+    }
     case 'revocations':
     case 'revocations list': {
-      const { now, entries } = await revocations.list();
-      const rows = entries.map((entry) => ({
-        username: entry.username,
-        credentialsIssuedBefore: new Date(entry.cutOffAt).toISOString(),
-        prunableAfter: new Date(revocationExpiresAt(entry.cutOffAt, target.maxCredentialSeconds)).toISOString(),
-        expired: revocationExpiresAt(entry.cutOffAt, target.maxCredentialSeconds) <= now,
-      }));
+      const { now, entries, shares } = await revocations.list();
+      const state = (cutOffAt: number) => ({
+        credentialsIssuedBefore: new Date(cutOffAt).toISOString(),
+        prunableAfter: new Date(revocationExpiresAt(cutOffAt, target.maxCredentialSeconds)).toISOString(),
+        expired: revocationExpiresAt(cutOffAt, target.maxCredentialSeconds) <= now,
+      });
+      const rows = entries.map((entry) => ({ username: entry.username, ...state(entry.cutOffAt) }));
+      const shareRows = shares.map((entry) => ({ shareId: entry.shareId, ...state(entry.cutOffAt) }));
+      const cell = (row: { prunableAfter: string; expired: boolean }) =>
+        row.expired ? `${row.prunableAfter} (now)` : row.prunableAfter;
       return {
-        json: rows,
+        // Users as before (scripts read this list); shares beside them.
+        json: [...rows, ...shareRows],
         table: table(
-          ['USER', 'CREDENTIALS ISSUED BEFORE', 'PRUNABLE AFTER'],
-          rows.map((row) => [
-            row.username,
-            row.credentialsIssuedBefore,
-            row.expired ? `${row.prunableAfter} (now)` : row.prunableAfter,
-          ]),
+          ['USER OR SHARE', 'CREDENTIALS ISSUED BEFORE', 'PRUNABLE AFTER'],
+          [
+            ...rows.map((row) => [row.username, row.credentialsIssuedBefore, cell(row)]),
+            ...shareRows.map((row) => [`share ${row.shareId}`, row.credentialsIssuedBefore, cell(row)]),
+          ],
         ),
       };
     }
@@ -395,10 +478,12 @@ async function runCommand(
         json: {
           pruned: applied.pruned,
           remaining: applied.entries.length,
+          remainingShares: applied.shares.length,
           matchedBy: applied.matchedBy,
+          sharesMatchedBy: applied.sharesMatchedBy,
           policyCharacters: applied.characters,
         },
-        table: `pruned ${applied.pruned} expired entries; ${applied.entries.length} remain (policy: ${applied.characters} characters, matched by ${applied.matchedBy})`,
+        table: `pruned ${applied.pruned} expired entries; ${applied.entries.length} user(s) and ${applied.shares.length} share(s) remain (policy: ${applied.characters} characters, users matched by ${applied.matchedBy}, shares by ${applied.sharesMatchedBy})`,
       };
     }
     case 'audit': {

@@ -13,6 +13,7 @@ import { lockoutOf, type Progress } from './operations';
 import type { AccountAdmin } from '../lambda/operator/account-admin';
 import type { RevocationList } from './revocations';
 import { SMOKE_STEPS } from './smoke';
+import { findLink, findShare, sharingPlanSteps, sharingStores } from './sharing';
 import { AdminError, type AdminTarget } from './target';
 
 /** The commands that change something, as `<command> [<sub>]`; every one takes `--dry-run`. */
@@ -26,6 +27,8 @@ export const STATE_CHANGING_COMMANDS = [
   'revoke-credentials',
   'revocations prune',
   'mfa reset',
+  'shares revoke',
+  'links revoke',
   'smoke',
 ] as const;
 
@@ -53,7 +56,13 @@ export async function planCommand(
   context: PlanContext,
   key: string,
   name: Username | undefined,
-  options: { readonly all?: boolean; readonly 'delete-files'?: boolean; readonly sessionId?: string },
+  options: {
+    readonly all?: boolean;
+    readonly 'delete-files'?: boolean;
+    readonly sessionId?: string;
+    /** The share's or link's id (`shares revoke`, `links revoke`). */
+    readonly id?: string;
+  },
 ): Promise<Plan> {
   const { admin, revocations, target } = context;
   const command = name ? `${key} ${name}` : key;
@@ -73,7 +82,8 @@ export async function planCommand(
         key === 'users disable'
           ? `disable ${user.username} (disabled now: ${user.disabled ? 'yes' : 'no'}), refusing logins, and revoke every session (${user.liveSessions} live)`
           : `revoke every session of ${user.username} (${user.liveSessions} live); logins stay allowed`;
-      return { command, steps: [first, ...(await cutOffSteps(user.username))] };
+      const shareSteps = key === 'users disable' ? await sharingPlanSteps(target, user.username, 'disable') : [];
+      return { command, steps: [first, ...shareSteps, ...(await cutOffSteps(user.username))] };
     }
     case 'users enable': {
       const user = await admin.showUser(need(name));
@@ -118,11 +128,13 @@ export async function planCommand(
         command,
         steps: [
           `disable ${username} and revoke every session (${user.liveSessions} live)`,
+          ...(await sharingPlanSteps(target, username, 'delete')).slice(0, 1),
           ...(await cutOffSteps(username)),
           ...(target.propagationMs > 0
             ? [`wait ${Math.round(target.propagationMs / 60_000)} min for IAM to apply the cut-off everywhere`]
             : []),
           `delete every object version and delete marker under ${username}/ (${count} now) and abort its unfinished multipart uploads`,
+          ...(await sharingPlanSteps(target, username, 'delete')).slice(1),
           `delete the records (sessions, lockout counters, reset code) and second factors of ${username}`,
           `hold the name ${username} until about ${iso(nameHeldUntil(cutOffInstant(now, target.cutOffMarginMs), target.maxCredentialSeconds))}`,
         ],
@@ -184,11 +196,38 @@ export async function planCommand(
         ],
       };
     }
+    case 'shares revoke': {
+      const username = need(name);
+      const share = await findShare(sharingStores(target), username, needId(options.id));
+      const { now } = await revocations.list();
+      return {
+        command: `${command} ${share.id}`,
+        steps: [
+          `cut off every AWS credential issued for share ${share.id} (${share.owner} -> ${share.grantee}, ${share.path === '' ? 'whole folder' : share.path}) before about ${iso(cutOffInstant(now, target.cutOffMarginMs))}, on the inline policy tvm-revoked-users of ${target.vendingRoleName}`,
+          `remove the share, and audit share_revoked for ${share.owner} and ${share.grantee}`,
+        ],
+      };
+    }
+    case 'links revoke': {
+      const username = need(name);
+      const link = await findLink(sharingStores(target), username, needId(options.id));
+      return {
+        command: `${command} ${link.id}`,
+        steps: [
+          `remove the link ${link.id} to ${link.owner}/${link.path} (it then answers 404), and audit link_revoked`,
+        ],
+      };
+    }
     case 'smoke':
       return { command, steps: SMOKE_STEPS.map((step) => step.replace(/^\d+ /, '')) };
     default:
       throw new AdminError(`--dry-run is for commands that change something: ${STATE_CHANGING_COMMANDS.join(', ')}.`);
   }
+}
+
+function needId(id: string | undefined): string {
+  if (id === undefined) throw new AdminError('Missing <id>. Run tvm-admin --help.');
+  return id;
 }
 
 function need(name: Username | undefined): Username {

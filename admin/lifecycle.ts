@@ -9,12 +9,15 @@ import { COMMIT_ALLOWANCE_MS, nameHeldUntil } from '../lambda/credentials/revoca
 import type { Username } from '../lambda/accounts/username';
 import { folderEntries, purgeFolder } from './folder-purge';
 import type { RevocationList } from './revocations';
+import type { SharingLifecycle } from '../lambda/sharing/share-lifecycle';
 import { AdminError, type AdminTarget } from './target';
 
 /** What the lifecycle commands need. */
 export interface LifecycleContext {
   readonly admin: AccountAdmin;
   readonly revocations: RevocationList;
+  /** The user's shares and links (admin/sharing.ts, sharingLifecycle): disable and delete cut them off. */
+  readonly sharing: SharingLifecycle;
   readonly target: Pick<AdminTarget, 's3' | 'bucketName' | 'maxCredentialSeconds' | 'propagationMs' | 'clockSkewMs'>;
   readonly progress: (message: string) => void;
 }
@@ -36,7 +39,7 @@ export interface CutOffResult {
  * (it then covers the commit); otherwise undefined, and the cut-off takes a later one.
  */
 async function commitWithCutOff(
-  context: LifecycleContext,
+  context: Omit<LifecycleContext, 'sharing'>,
   commit: (cutOffAt: number) => Promise<unknown>,
 ): Promise<number | undefined> {
   const started = performance.now();
@@ -47,7 +50,7 @@ async function commitWithCutOff(
 
 /** Runs the cut-off after `committed` describes what is already done, so a failure says so. */
 async function cutOff(
-  context: LifecycleContext,
+  context: Omit<LifecycleContext, 'sharing'>,
   username: Username,
   committed: string,
   committedCutOffAt?: number,
@@ -72,7 +75,7 @@ async function cutOff(
 
 /** Revokes every session of the user, then cuts off every AWS credential issued to them. */
 export async function revokeCredentials(
-  context: LifecycleContext,
+  context: Omit<LifecycleContext, 'sharing'>,
   username: Username,
 ): Promise<CutOffResult & { revokedSessions: number }> {
   let revokedSessions = 0;
@@ -86,10 +89,22 @@ export async function revokeCredentials(
   };
 }
 
-/** Refuses the user's logins and sessions, then cuts off their issued AWS credentials. */
-export async function disableUser(context: LifecycleContext, username: Username): Promise<CutOffResult> {
+/**
+ * Refuses the user's logins and sessions, then cuts off their issued AWS credentials and those
+ * issued to others for the shares the user gave (the shares are kept; nothing is vended for them
+ * while the user is disabled).
+ */
+export async function disableUser(
+  context: LifecycleContext,
+  username: Username,
+): Promise<CutOffResult & { cutOffShares: number }> {
   const committedCutOffAt = await commitWithCutOff(context, (at) => context.admin.disable(username, at));
-  return cutOff(context, username, `${username}: disabled and every session revoked`, committedCutOffAt);
+  // Recorded first: the user's cut-off below puts them on the role in the same write.
+  const cutOffShares = await context.sharing.cutOffGiven(username);
+  return {
+    ...(await cutOff(context, username, `${username}: disabled and every session revoked`, committedCutOffAt)),
+    cutOffShares,
+  };
 }
 
 /**
@@ -117,9 +132,10 @@ export interface DeleteResult {
 
 /**
  * Deletes an account without a gap: (1) disable and revoke every session; (2) cut off every
- * issued credential; (3) wait until the cut-off applies everywhere; (4) delete every object
- * version, delete marker and unfinished upload under `<username>/`; (5) delete the records,
- * holding the name until every credential ever issued to it has expired. A user with files
+ * issued credential, the user's and those of every share they gave or received; (3) wait until
+ * the cut-off applies everywhere; (4) delete every object version, delete marker and unfinished
+ * upload under `<username>/`; (5) remove the shares and links; (6) delete the records, holding
+ * the name until every credential ever issued to it has expired. A user with files
  * needs `deleteFiles`. Run again after a failure, it completes the deletion.
  */
 export async function deleteUser(
@@ -139,7 +155,8 @@ export async function deleteUser(
   }
   progress(`${username}: disabling and revoking every session...`);
   const committedCutOffAt = await commitWithCutOff(context, (at) => admin.disable(username, at));
-  progress(`${username}: cutting off issued AWS credentials...`);
+  progress(`${username}: cutting off issued AWS credentials, theirs and those of every share they gave or received...`);
+  await context.sharing.cutOffAll(username);
   const { cutOffAt } = await cutOff(
     context,
     username,
@@ -152,6 +169,10 @@ export async function deleteUser(
   progress(`${username}: deleting every object version under ${username}/...`);
   const deletedEntries = await purgeFolder(target.s3, target.bucketName, username, progress);
   const held = nameHeldUntil(cutOffAt, target.maxCredentialSeconds);
+  progress(`${username}: removing their shares and links...`);
+  // A later account under the freed name must inherit none of them.
+  await context.sharing.removeAll(username);
+  await revocations.applyPendingShares();
   progress(`${username}: deleting the records...`);
   await admin.deleteUser(username, held);
   return { deletedEntries, heldUntil: held };

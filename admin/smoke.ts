@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { DomainLog } from '../lambda/platform/audit';
 import { parseUsername, type Username } from '../lambda/accounts/username';
 import { deleteUser, revokeCredentials, type LifecycleContext } from './lifecycle';
+import { sharingLifecycle } from './sharing';
 import { accountAdmin, revocationList, type Progress } from './operations';
 import { AdminError, type AdminTarget } from './target';
 
@@ -160,6 +161,7 @@ export async function runSmoke(target: AdminTarget, options: SmokeOptions): Prom
   const lifecycle: LifecycleContext = {
     admin: accountAdmin(target, options.log),
     revocations: revocationList(target, progress),
+    sharing: sharingLifecycle(target),
     target,
     progress,
   };

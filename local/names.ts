@@ -18,6 +18,9 @@ export const SANDBOX_VENDING_ROLE_ARN = `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:role
 /** A stable role id, as IAM gives every role one (`AROA...`); it appears in AssumedRoleId. */
 export const SANDBOX_VENDING_ROLE_ID = 'AROAQSANDBOXVENDING01';
 
+/** The cut-off worker's function name (the deletion worker's); the local Lambda endpoint invokes nothing else. */
+export const SANDBOX_CUT_OFF_WORKER_FUNCTION = 'tvm-cut-off-worker';
+
 /** The execution role the function key stands for, reported by GetCallerIdentity. */
 export const SANDBOX_FUNCTION_ROLE_ARN = `arn:aws:sts::${SANDBOX_ACCOUNT_ID}:assumed-role/tvm-function/sandbox`;
 

@@ -3,6 +3,8 @@
  *
  * - DynamoDB: dynalite, on its own worker thread, on disk under the data folder.
  * - STS: the local STS ({@link startSts}), remembering every session it issues.
+ * - Lambda: an Invoke endpoint for the cut-off worker alone ({@link startLambda}), which runs the
+ *   deletion worker's sweep before it answers, so a revoked share is cut off when the route answers.
  * - S3: an emulator on a Unix socket in a private folder, reachable only through the S3 gate,
  *   which verifies SigV4, evaluates the role and session policies with a real IAM policy
  *   engine, and forwards a request rebuilt from what it authorised.
@@ -29,7 +31,13 @@ import { ensureSandboxTable } from './dynamodb/table';
 import { startDynamoDbThread } from './dynamodb/thread';
 import { functionsTableGrant } from './dynamodb/functions-grant';
 import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } from './api-gateway/api-server';
-import { SANDBOX_BUCKET, SANDBOX_REGION, SANDBOX_TABLE, SANDBOX_VENDING_ROLE_ARN } from './names';
+import {
+  SANDBOX_BUCKET,
+  SANDBOX_CUT_OFF_WORKER_FUNCTION,
+  SANDBOX_REGION,
+  SANDBOX_TABLE,
+  SANDBOX_VENDING_ROLE_ARN,
+} from './names';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { startIam } from './iam/server';
 import { lockDataFolder, SANDBOX_MANIFEST, type SandboxManifest } from './manifest';
@@ -40,6 +48,8 @@ import { startS3Gate, type S3Gate } from './s3/gate';
 import { SessionStore } from './sts/session-store';
 import { listenOnLoopback } from './shared/listen';
 import { startSts } from './sts/server';
+import { startLambda } from './lambda/server';
+import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -270,6 +280,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       cleanup.push(() => started.sts.stop());
     }
 
+    // The deletion worker, which is also the cut-off worker: on its timer, and whenever a
+    // function invokes it through the local Lambda endpoint (after revoking a share).
+    const deletions = startDeletionSweep({
+      dynamoEndpoint,
+      iamEndpoint: iam.url,
+      s3Endpoint: gate.url,
+      operatorKey: secrets.operatorKey,
+      intervalMs: options.deletionSweepMs ?? 2_000,
+      log: options.log ?? false,
+    });
+    cleanup.push(() => deletions.stop());
+    const lambda = await startLambda({
+      functionKey: secrets.functionKey,
+      workerFunctionName: SANDBOX_CUT_OFF_WORKER_FUNCTION,
+      runWorker: () => deletions.sweep(),
+    });
+    cleanup.push(() => closeServer(lambda.server));
+
     const environment: Record<string, string> = {
       TABLE_NAME: SANDBOX_TABLE,
       BUCKET_NAME: SANDBOX_BUCKET,
@@ -280,6 +308,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_SECRET_ACCESS_KEY: secrets.functionKey.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: faults?.dynamodb.endpoint ?? dynamoEndpoint,
       AWS_ENDPOINT_URL_STS: faults?.sts.endpoint ?? sts.url,
+      AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+      // Every sandbox function runs in one pool with one key; on AWS only the revoking ones get it.
+      [CUT_OFF_WORKER_VARIABLE]: SANDBOX_CUT_OFF_WORKER_FUNCTION,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
       // DELETE /account's completesAfter: the sandbox's IAM applies a policy at once.
@@ -311,16 +342,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ),
     );
     functionsLoaded = true;
-
-    const deletions = startDeletionSweep({
-      dynamoEndpoint,
-      iamEndpoint: iam.url,
-      s3Endpoint: gate.url,
-      operatorKey: secrets.operatorKey,
-      intervalMs: options.deletionSweepMs ?? 2_000,
-      log: options.log ?? false,
-    });
-    cleanup.push(() => deletions.stop());
 
     // tvm-admin --local finds the running sandbox, and its internal endpoints, through this file.
     const manifestFile = join(dataDir, SANDBOX_MANIFEST);

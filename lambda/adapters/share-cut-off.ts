@@ -12,7 +12,8 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { CUT_OFF_MARGIN_MS, cutOffInstant, isShareIdShape, revocationExpiresAt } from '../credentials/revocation';
+import { CUT_OFF_MARGIN_MS, cutOffInstant, revocationExpiresAt } from '../credentials/revocation';
+import { isGrantId } from '../sharing/requests';
 import type { DomainLog } from '../platform/audit';
 import { requireCutOffWorker, type TvmConfig } from '../platform/config';
 import { CREDENTIAL_MAX_SECONDS } from '../platform/settings';
@@ -47,7 +48,7 @@ export async function recordShareCutOffs(
   const ids = [...new Set(shareIds)];
   if (ids.length === 0) return undefined;
   // An id of another shape would make the list unreadable (every later render refuses it).
-  const malformed = ids.find((id) => !isShareIdShape(id));
+  const malformed = ids.find((id) => !isGrantId(id));
   if (malformed !== undefined) throw new TypeError('recordShareCutOffs needs well-formed share ids');
   const cutOffAt = cutOffInstant(await store.serverDate(), timing.cutOffMarginMs);
   const expiresAt = revocationExpiresAt(cutOffAt, timing.maxCredentialSeconds);

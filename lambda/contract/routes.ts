@@ -455,7 +455,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/link-open.ts',
     auth: 'none',
     memoryMb: LIGHT_MEMORY_MB,
-    // It presigns the GET with credentials vended for that one object (docs/sharing.md).
+    // It presigns the GET with credentials vended for that one object (docs/api.md#shares-and-links).
     vendsCredentials: true,
     checksSecret: false,
     setsPassword: false,

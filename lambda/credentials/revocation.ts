@@ -27,7 +27,8 @@ import {
 } from '../../policies';
 import { fillTemplate } from './policy';
 import { isUsername, type Username } from '../accounts/username';
-import { FUNCTION_TIMEOUT_SECONDS, GRANT_ID_CHARACTERS } from '../contract/limits';
+import { FUNCTION_TIMEOUT_SECONDS } from '../contract/limits';
+import { isGrantId } from '../sharing/requests';
 import type { RevokedShare } from '../sharing/ports';
 
 /** A user whose credentials issued before `cutOffAt` must stop working. */
@@ -311,14 +312,6 @@ function latestBy<T extends { readonly cutOffAt: number }>(
   return latest;
 }
 
-/** The shape of a share id (24 random bytes, base64url): nothing in it means anything to IAM. */
-const SHARE_ID = new RegExp(`^[A-Za-z0-9_-]{${GRANT_ID_CHARACTERS}}$`);
-
-/** Whether `value` has the shape of a share id. */
-export function isShareIdShape(value: string): boolean {
-  return SHARE_ID.test(value);
-}
-
 /**
  * The vending role's revocation policy (the one `tvm-revoked-users` inline policy) for revoked
  * users and revoked shares (both already pruned with {@link liveRevocations} and
@@ -340,7 +333,7 @@ export function renderRevocationPolicy(
     if (!isUsername(entry.username)) throw new TypeError('renderRevocationPolicy needs validated usernames');
   }
   for (const share of shares) {
-    if (!isShareIdShape(share.shareId)) throw new TypeError('renderRevocationPolicy needs well-formed share ids');
+    if (!isGrantId(share.shareId)) throw new TypeError('renderRevocationPolicy needs well-formed share ids');
   }
   const users = {
     users: {

@@ -12,7 +12,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { BackendUnavailableError } from '../platform/errors';
-import { isShareIdShape, type RevokedUser } from '../credentials/revocation';
+import type { RevokedUser } from '../credentials/revocation';
+import { isGrantId } from '../sharing/requests';
 import type { RevokedShare } from '../sharing/ports';
 import { isUsername, type Username } from '../accounts/username';
 import { documentClient, guarded, isConditionFailure, queryPartition, unavailable } from '../adapters/dynamo/helpers';
@@ -245,7 +246,7 @@ function toEntry(item: Record<string, unknown>): RevokedUser {
 }
 
 function toShareEntry(item: Record<string, unknown>): StoredShareRevocation {
-  if (typeof item.shareId !== 'string' || !isShareIdShape(item.shareId) || typeof item.cutOffAt !== 'number') {
+  if (typeof item.shareId !== 'string' || !isGrantId(item.shareId) || typeof item.cutOffAt !== 'number') {
     throw new BackendUnavailableError('DynamoDB (corrupt share revocation item)');
   }
   return { shareId: item.shareId, cutOffAt: item.cutOffAt, pending: item.pending === true };

@@ -6,7 +6,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { LongTermKey } from '../secrets';
 import { SANDBOX_REGION } from '../names';
-import { AwsAuthError, parseQuery, sha256Hex, verifySignature, wireRequest } from './sigv4';
+import {
+  AwsAuthError,
+  parseQuery,
+  sha256Hex,
+  uriEncode,
+  verifySignature,
+  wireRequest,
+  type WireRequest,
+} from './sigv4';
 import { checkClaimScopeAndTime, readSignatureClaim } from './sigv4-claim';
 
 /** Why a request was refused. */
@@ -31,6 +39,15 @@ export class ServiceAuthError extends Error {
     super(message);
     this.name = 'ServiceAuthError';
   }
+}
+
+/**
+ * Every service but S3 signs the path URI-encoded twice (SigV4); the canonical request of
+ * sigv4.ts encodes it as S3 does, once. Encoding the path once more first gives the twice-encoded
+ * form: the same for `/` (DynamoDB, IAM), different for a Lambda path naming a function by ARN.
+ */
+function pathEncodedOnceMore(wire: WireRequest): WireRequest {
+  return { ...wire, rawPath: wire.rawPath.split('/').map(uriEncode).join('/') };
 }
 
 /**
@@ -77,7 +94,7 @@ export function authenticateLongTermKey(
     );
   }
   try {
-    verifySignature(wire, query, claim, payloadHash, key.secretAccessKey);
+    verifySignature(pathEncodedOnceMore(wire), query, claim, payloadHash, key.secretAccessKey);
   } catch (error) {
     if (error instanceof AwsAuthError) {
       throw new ServiceAuthError(

@@ -71,6 +71,8 @@ describe.each(bearer.map((route) => [`${route.method} ${route.path}`, route] as 
         password: { currentPassword: 'a long enough password', newPassword: 'another long password' },
         totpConfirm: { code: '123456' },
         passkeyAdd: { credential: '{}' },
+        shareCreate: { path: 'photos/', grantee: 'bob', access: 'read' },
+        linkCreate: { path: 'photos/a.jpg' },
       };
       const withoutToken =
         route.name in bodies

@@ -8,6 +8,7 @@
  * authenticator (test/web/mfa-passkey.browser.test.ts) and are not run here.
  */
 import '../support/handler-env';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +25,9 @@ import { startDynalite, type TestDynamoDb } from '../support/dynalite';
 const TABLE = 'tvm-grants-users';
 const PASSWORD = 'correct horse battery';
 const sts = mockClient(STSClient);
+// DELETE /shares/{id} asks the cut-off worker to run (an asynchronous Invoke, no table action).
+const lambda = mockClient(LambdaClient);
+process.env.CUT_OFF_WORKER_FUNCTION ??= 'tvm-cut-off-worker';
 const context = lambdaContext();
 let dynamo: TestDynamoDb;
 
@@ -40,6 +44,7 @@ const ACTION_OF: Record<string, TableAction> = {
   Delete: 'DeleteItem',
   DeleteItem: 'DeleteItem',
   Query: 'Query',
+  QueryTable: 'QueryPartition',
 };
 
 let sent: string[] = [];
@@ -48,7 +53,10 @@ type Send = (this: unknown, command: { constructor: { name: string } }, ...rest:
 for (const client of [DynamoDBDocumentClient, DynamoDBClient] as unknown as { prototype: { send: Send } }[]) {
   const original = client.prototype.send;
   client.prototype.send = function recordingSend(this: unknown, command, ...rest) {
-    sent.push(command.constructor.name.replace(/Command$/, ''));
+    const name = command.constructor.name.replace(/Command$/, '');
+    // A Query on the table itself (a user's partition) is granted apart from one on the sessions index.
+    const onTable = name === 'Query' && (command as { input?: { IndexName?: string } }).input?.IndexName === undefined;
+    sent.push(onTable ? 'QueryTable' : name);
     return original.call(this, command, ...rest);
   };
 }
@@ -127,6 +135,7 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
   sts.restore();
+  lambda.restore();
   await dynamo.stop();
 });
 
@@ -238,4 +247,50 @@ it('every DynamoDB call of DELETE /account is one its route grants, and it vends
     expect.arrayContaining(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem']),
   );
   expect(assumedRoleIn.has('accountDelete')).toBe(false);
+});
+
+it('every DynamoDB call of the sharing routes is one its route grants, and only the share credentials and link routes vend', async () => {
+  lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+  const suffix = Date.now().toString(36);
+  const tokenOf = async (username: string) =>
+    bodyOf<{ session: { token: string } }>(
+      (await call('register', jsonPost('/register', { username, password: PASSWORD }), 201)).result,
+    ).session.token;
+  const [alice, bob] = [await tokenOf(`share-a-${suffix}`), await tokenOf(`share-b-${suffix}`)];
+  assumedRoleIn.clear();
+  const share = bodyOf<{ id: string }>(
+    await expectGranted(
+      'shareCreate',
+      withBody(bearerPost('/shares', alice), { path: 'photos/', grantee: `share-b-${suffix}`, access: 'read' }),
+      201,
+    ),
+  );
+  await expectGranted('sharesList', { ...bearerPost('/shares', bob), body: null }, 200);
+  await expectGranted(
+    'shareCredentials',
+    { ...bearerPost(`/shares/${share.id}/credentials`, bob), pathParameters: { id: share.id } },
+    200,
+  );
+  const link = bodyOf<{ id: string }>(
+    await expectGranted('linkCreate', withBody(bearerPost('/links', alice), { path: 'photos/a.jpg' }), 201),
+  );
+  await expectGranted('linksList', { ...bearerPost('/links', alice), body: null }, 200);
+  await expectGranted(
+    'linkOpen',
+    { ...jsonPost(`/l/${link.id}`, null), body: null, pathParameters: { id: link.id } },
+    302,
+  );
+  await expectGranted(
+    'linkDelete',
+    { ...bearerPost(`/links/${link.id}`, alice), pathParameters: { id: link.id } },
+    204,
+  );
+  await expectGranted(
+    'shareDelete',
+    { ...bearerPost(`/shares/${share.id}`, bob), pathParameters: { id: share.id } },
+    204,
+  );
+  expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
+  expect(exercised.get('sharesList')).toEqual(expect.arrayContaining(['QueryPartition']));
+  expect([...assumedRoleIn].sort()).toEqual(['linkOpen', 'shareCredentials']);
 });

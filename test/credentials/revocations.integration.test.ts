@@ -31,6 +31,7 @@ import { loadOrCreateSandboxSecrets } from '../../local/secrets';
 import { RolePolicyStore } from '../../local/iam/role-policies';
 import { REVOKED_USERS_POLICY_NAME, VENDING_ROLE_POLICY_NAME, type PolicyDocument } from '../../policies';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
+import { sharingLifecycle } from '../../admin/sharing';
 
 const TABLE = 'tvm-revocations';
 const VENDING_POLICY = renderVendingRolePolicy(bucketArn(SANDBOX_BUCKET));
@@ -300,6 +301,12 @@ describe('users delete that fails half-way', () => {
     const context = {
       admin,
       revocations: list(),
+      sharing: sharingLifecycle({
+        dynamo: dynamo.client,
+        tableName: TABLE,
+        cutOffMarginMs: 11_000,
+        maxCredentialSeconds: 3600,
+      }),
       target: {
         s3: s3 as never,
         bucketName: SANDBOX_BUCKET,

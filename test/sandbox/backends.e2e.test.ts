@@ -216,7 +216,7 @@ describe('DynamoDB (dynalite)', () => {
       await expect(functions.send(new DeleteTableCommand({ TableName: manifest.tableName }))).rejects.toMatchObject({
         name: 'AccessDeniedException',
       });
-      // Query only on the sessions index, never on the table itself.
+      // Query on the sessions index, and on the table itself (the routes that list a user's shares and links).
       const byOwner = {
         KeyConditionExpression: 'sessionOwner = :owner',
         ExpressionAttributeValues: { ':owner': { S: 'USER#nobody-here' } },
@@ -232,6 +232,9 @@ describe('DynamoDB (dynalite)', () => {
             ExpressionAttributeValues: { ':pk': { S: 'USER#nobody-here' } },
           }),
         ),
+      ).resolves.toMatchObject({ Count: 0 });
+      await expect(
+        functions.send(new QueryCommand({ TableName: manifest.tableName, IndexName: 'another-index', ...byOwner })),
       ).rejects.toMatchObject({ name: 'AccessDeniedException' });
     } finally {
       functions.destroy();
@@ -243,7 +246,12 @@ describe('DynamoDB (dynalite)', () => {
     const granted = new Set(tableItemActions(ROUTES) as string[]);
     const allowedByModel = (action: string, table: string | undefined, index: string | undefined) =>
       table === manifest.tableName &&
-      (action === 'Query' ? index === TABLE_LAYOUT.sessionsByOwnerIndex.name : granted.has(action));
+      (action === 'Query'
+        ? // On the table itself where a route queries a user's partition (shares, links); else the sessions index only.
+          index === undefined
+          ? granted.has('Query')
+          : index === TABLE_LAYOUT.sessionsByOwnerIndex.name
+        : granted.has(action));
     const functions = new DynamoDBClient({
       endpoint: manifest.dynamoEndpoint,
       region: manifest.region,

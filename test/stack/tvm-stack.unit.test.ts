@@ -434,6 +434,8 @@ describe('the synthesised TVM stack', () => {
         'passkeyAdd',
         'passkeyLogin',
         'accountDelete',
+        'shareCreate',
+        'linkCreate',
       ]);
       for (const route of withBody) {
         const modelId =
@@ -487,7 +489,8 @@ describe('the synthesised TVM stack', () => {
       const options = Object.values(tvm.json.Resources).filter(
         (item) => item.Type === 'AWS::ApiGateway::Method' && item.Properties?.HttpMethod === 'OPTIONS',
       );
-      expect(options.length).toBeGreaterThanOrEqual(ROUTES.length);
+      // One preflight per resource: routes that share a path (GET and POST /shares) share it.
+      expect(options.length).toBeGreaterThanOrEqual(new Set(ROUTES.map((route) => route.path)).size);
       expect(JSON.stringify(options)).toContain("'Authorization,Content-Type'");
     });
 
@@ -578,6 +581,66 @@ describe('the synthesised TVM stack', () => {
       'VendingRoleArn',
     ]);
     expect(tvm.json.Outputs?.Region?.Value).toEqual({ Ref: 'AWS::Region' });
+  });
+});
+
+describe('sharing routes', () => {
+  const methodOf = (name: string) =>
+    Object.values(tvm.json.Resources).find(
+      (item) => item.Type === 'AWS::ApiGateway::Method' && item.Properties?.OperationName === name,
+    );
+
+  it('GET /l/{id} (a share link) needs no bearer token: no authorizer, no required Authorization header', () => {
+    const linkOpen = methodOf('linkOpen');
+    expect(linkOpen?.Properties).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'NONE' });
+    expect(linkOpen?.Properties?.RequestParameters).toBeUndefined();
+    for (const name of [
+      'shareCreate',
+      'sharesList',
+      'shareDelete',
+      'shareCredentials',
+      'linkCreate',
+      'linksList',
+      'linkDelete',
+    ]) {
+      expect(methodOf(name)?.Properties?.RequestParameters).toEqual({ 'method.request.header.Authorization': true });
+    }
+  });
+
+  it('no API function may call IAM (only the cut-off worker writes the vending role)', () => {
+    const apiRoles = new Set(
+      [...tvm.stack.api.functions.values()].map((fn) => JSON.stringify(resource(tvm.json, idOf(fn)).Properties.Role)),
+    );
+    expect(apiRoles.size).toBeGreaterThan(0);
+    for (const role of apiRoles) {
+      const roleId = (JSON.parse(role) as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const actions = allowStatementsOf(tvm.json, roleId).flatMap((statement) => asList(statement.Action));
+      expect(actions.filter((action) => action.toLowerCase().startsWith('iam:'))).toEqual([]);
+    }
+  });
+
+  it('lets the functions that list shares and links Query the table itself (their own partition), as the route table says', () => {
+    const tableArn = { 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] };
+    for (const name of ['sharesList', 'linksList', 'shareCreate', 'linkCreate'] as const) {
+      const fn = tvm.stack.api.functions.get(name);
+      if (!fn) throw new Error(`no function for ${name}`);
+      const roleId = (resource(tvm.json, idOf(fn)).Properties.Role as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0];
+      const onTable = allowStatementsOf(tvm.json, roleId).filter(
+        (statement) => JSON.stringify(statement.Resource) === JSON.stringify(tableArn),
+      );
+      expect(onTable.flatMap((statement) => asList(statement.Action))).toContain('dynamodb:Query');
+    }
+  });
+
+  it('vends share and link credentials from the vending functions only', () => {
+    for (const name of ['shareCredentials', 'linkOpen'] as const) {
+      const fn = tvm.stack.api.functions.get(name);
+      expect(fn && resource(tvm.json, idOf(fn)).Properties.Role).toEqual({
+        'Fn::GetAtt': [idOf(tvm.stack.api.vendingFunctionsRole), 'Arn'],
+      });
+    }
   });
 });
 
