@@ -7,7 +7,8 @@
  * Modules: dom (elements), feedback (messages), session (client, credentials, storage),
  * folder-view (folders and files), uploads (the queue), messages (plain words), mfa (second
  * factors: the code step of a login, passkeys, the sign-in security card), account (sessions,
- * password, deleting the account, reset codes), file-actions (rename, move, delete a folder).
+ * password, deleting the account, reset codes), file-actions (rename, move, delete a folder),
+ * sharing and shared-folder (shares, links, a share received).
  *
  * Logout forgets everything of the person in the page (names, uploads, credentials, downloads,
  * the account card); only the device token stays, which names this browser, not the person.
@@ -20,6 +21,7 @@ import { createFolder, goUp, refreshFolder, resetFolder, setFolderShownListener,
 import { SESSION_ENDED } from './messages';
 import { createMfaUi } from './mfa';
 import { credentials, SESSION_KEY, tvm } from './session';
+import { resetSharing, showSharing, wireSharing } from './sharing';
 import { activeUploads, cancelAll, forgetUploads, showFolderUploads, wireUploads } from './uploads';
 
 // ---- views ----------------------------------------------------------------------------
@@ -35,6 +37,7 @@ function showSignedOut(): void {
   resetFolder();
   forgetUploads();
   resetAccount();
+  resetSharing();
   resetResetForm();
   ui.folderForm.reset();
   ui.folderForm.hidden = true;
@@ -49,6 +52,7 @@ function showSignedIn(username: string): void {
   ui.authView.hidden = true;
   ui.filesView.hidden = false;
   showAccount();
+  showSharing();
   renderExpiry();
 }
 
@@ -266,6 +270,7 @@ ui.logoutButton.addEventListener('click', () => {
 });
 
 wireUploads();
+wireSharing({ busy });
 setFolderShownListener(showFolderUploads);
 wireAccount({
   busy,

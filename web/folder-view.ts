@@ -1,6 +1,7 @@
 /**
  * The folder the person is in: breadcrumbs, up, sub-folders to open, files to download or
- * delete, rename or move, a new folder, and deleting a folder. Folders are S3 prefixes; names
+ * delete, rename or move, share (a file or folder) and copy a link (a file), a new folder, and
+ * deleting a folder. Folders are S3 prefixes; names
  * are relative to the user's folder.
  */
 import type { FileInfo, ListPage } from '@serverless-tvm/client/storage';
@@ -9,6 +10,7 @@ import { countFiles, deleteFolder, moveFile, targetName } from './file-actions';
 import { showStatus } from './feedback';
 import { formatSize } from './format';
 import { storage } from './session';
+import { copyLink, openShareForm } from './sharing';
 
 /** The folder shown, relative, `''` for the top or ending in `/`. */
 let currentFolder = '';
@@ -95,6 +97,8 @@ function fileItem(file: FileInfo): HTMLLIElement {
   actions.append(
     button('Download', `Download ${label}`, 'secondary small', (control) => guard(control, () => download(file))),
     button('Rename or move', `Rename or move ${label}`, 'secondary small', () => openRenameForm(file, item, actions)),
+    button('Share', `Share ${label}`, 'secondary small', () => openShareForm(file.name, label, item, actions)),
+    button('Copy link', `Copy link to ${label}`, 'secondary small', (control) => copyLink(file.name, label, control)),
     button('Delete', `Delete ${label}`, 'danger small', (control) => guard(control, () => remove(file))),
   );
   item.append(details, actions);
@@ -164,6 +168,7 @@ function folderItem(name: string): HTMLLIElement {
   const actions = document.createElement('div');
   actions.className = 'entry-actions';
   actions.append(
+    button('Share', `Share folder ${label}`, 'secondary small', () => openShareForm(name, `${label}/`, item, actions)),
     button('Delete folder', `Delete folder ${label}`, 'danger small', (control) =>
       guard(control, () => removeFolder(name)),
     ),

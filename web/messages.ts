@@ -13,6 +13,9 @@ export const SESSION_ENDED = 'Your session has ended; log in again.';
 export const ACCESS_CUT_OFF =
   'Your access to your files was cut off. Log in again; if that does not work, your account may have been disabled.';
 
+/** What the app says when a share received is over (ShareEndedError: expired, revoked or left). */
+export const SHARE_ENDED = 'This share has ended: it expired, or its owner stopped sharing it.';
+
 /** What went wrong, in plain words, and which form field (if any) to point at. */
 export interface PlainError {
   readonly message: string;
@@ -60,6 +63,8 @@ function fromTvmError(error: TvmClientError): PlainError {
       return { message: SESSION_ENDED };
     case 'access_cut_off':
       return { message: ACCESS_CUT_OFF };
+    case 'share_ended':
+      return { message: SHARE_ENDED };
     case 'network_error':
       return { message: "Can't reach the server. Check your connection and try again." };
     case 'timeout':

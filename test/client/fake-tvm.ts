@@ -7,6 +7,8 @@ import {
   TvmClient,
   type FetchFunction,
   type SessionResult,
+  type ShareAccess,
+  type ShareSummary,
   type TvmClientOptions,
   type VendResult,
 } from '@serverless-tvm/client';
@@ -123,4 +125,45 @@ export function loggedInClient(tvm: FakeTvm, options: Partial<TvmClientOptions> 
     }),
     ...options,
   });
+}
+
+/** A share as the API sends it: alice's `photos/` for bob, read-only, until revoked unless `overrides` say otherwise. */
+export function shareSummary(overrides: Partial<ShareSummary> = {}): ShareSummary {
+  serial++;
+  return {
+    id: `share${serial}`.padEnd(32, 'x'),
+    owner: 'alice',
+    path: 'photos/',
+    grantee: 'bob',
+    access: 'read',
+    expiresAt: null,
+    createdAt: new Date(Date.now()).toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * `POST /shares/{id}/credentials`' answer as JSON: STS credentials for `lifetimeMs` after Date.now()
+ * (fake timers control it), the share's end `expiresAt` (ISO 8601 or null) and storage under `prefix`.
+ */
+export function shareCredentials(
+  options: {
+    readonly lifetimeMs?: number;
+    readonly expiresAt?: string | null;
+    readonly prefix?: string;
+    readonly access?: ShareAccess;
+  } = {},
+): Record<string, unknown> {
+  serial++;
+  return {
+    credentials: {
+      accessKeyId: `ASIASHARE${serial}`,
+      secretAccessKey: `share-secret-${serial}`,
+      sessionToken: `share-token-${serial}`,
+      expiration: new Date(Date.now() + (options.lifetimeMs ?? 3_600_000)).toISOString(),
+    },
+    storage: { ...storage, prefix: options.prefix ?? 'alice/photos/' },
+    access: options.access ?? 'read',
+    expiresAt: options.expiresAt ?? null,
+  };
 }

@@ -131,6 +131,18 @@ describe('examples', () => {
     });
   }, 150_000);
 
+  it('sharing.mjs shares a folder with bob read-only, bob reads it and cannot write, a link serves the file, and both revokes hold', async () => {
+    await eachRun('sharing.mjs', (out) => {
+      expect(out).toMatch(/shared photos\/ with bob until \d{4}-/);
+      expect(out).toContain("bob sees [ 'cat.txt' ]");
+      expect(out).toContain('cat.txt says a photo of a cat');
+      expect(out).toContain('bob cannot write: ReadOnlyShareError');
+      expect(out).toContain('the link serves: a photo of a cat');
+      expect(out).toContain('revoked link answers 404');
+      expect(out).toContain('after the revoke bob gets share_ended');
+    });
+  }, 150_000);
+
   it('every example file runs in a test above, and the docs show each one exactly as it is', () => {
     const files = readdirSync(join(ROOT, 'examples')).sort();
     expect(files).toEqual([
@@ -139,6 +151,7 @@ describe('examples', () => {
       'quickstart.sh',
       'raw-credentials.mjs',
       'second-factor.mjs',
+      'sharing.mjs',
       'storage.mjs',
     ]);
     const shown = documentedExamples();

@@ -17,7 +17,9 @@ export type TvmClientErrorCode =
   /** The TVM answered with something that is not the documented contract. */
   | 'unexpected_response'
   /** S3 refused the user's own folder even with credentials fetched just now: access was cut off. */
-  | 'access_cut_off';
+  | 'access_cut_off'
+  /** A share's credentials were asked for after the share's end, or the TVM no longer knows the share (revoked, left). */
+  | 'share_ended';
 
 /** What every client error carries besides its message. */
 export interface TvmClientErrorDetails {
@@ -195,6 +197,22 @@ export class AccessCutOffError extends TvmClientError {
   ) {
     super('access_cut_off', message, details);
     this.name = 'AccessCutOffError';
+  }
+}
+
+/**
+ * A share is over: its `expiresAt` has passed (thrown without asking the TVM), or the TVM
+ * answered 404 for its credentials (the owner revoked it, the grantee left, or an account is
+ * gone). Not coming back: drop the share from the view. `cause` is the TVM's NotFoundError, if any.
+ */
+export class ShareEndedError extends TvmClientError {
+  constructor(
+    readonly shareId: string,
+    message = 'This share has ended: it expired, or its owner revoked it.',
+    details: TvmClientErrorDetails = {},
+  ) {
+    super('share_ended', message, details);
+    this.name = 'ShareEndedError';
   }
 }
 

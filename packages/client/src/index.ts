@@ -1,6 +1,6 @@
 /**
- * The TVM client SDK: `TvmClient` for register, login, token, logout, passwords and sessions, and `fromTvm` for
- * AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports, no
+ * The TVM client SDK: `TvmClient` for register, login, token, logout, passwords and sessions, `TvmShares` and
+ * `TvmLinks` for sharing, and `fromTvm` (`fromShare` for a share) for AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports, no
  * dependencies. The storage helpers (which need the AWS SDK) are in `@serverless-tvm/client/storage`.
  */
 export { Connectivity } from './connectivity';
@@ -8,6 +8,8 @@ export type { ConnectivityListener, ConnectivityState } from './connectivity';
 export { MemoryDeviceTokenStore } from './device-tokens';
 export type { DeviceTokenStore } from './device-tokens';
 export * from './errors';
+export { fromShare } from './from-share';
+export type { FromShareOptions, ShareCredentialProvider, ShareInfo } from './from-share';
 export { fromTvm } from './from-tvm';
 export type { FromTvmOptions, TvmCredentialIdentity, TvmCredentialProvider, TvmCredentialSnapshot } from './from-tvm';
 export { DEFAULT_RETRY_POLICY, isTransient, parseRetryAfterMs, retryAfterOnlyDelayMs, retryDelayMs } from './retry';
@@ -16,14 +18,34 @@ export { LocalStorageSessionStore, MemorySessionStore } from './session-store';
 export type { KeyValueStorage, LocalStorageSessionStoreOptions, SessionStore, StoredSession } from './session-store';
 export { TvmMfa, stepUpBody } from './mfa';
 export type { LoginFactor, MfaStatus, PasskeyStepUp, SecondFactor, StepUp, TotpEnrolment } from './mfa';
+export {
+  parseLinkCreated,
+  parseLinkList,
+  parseLinkSummary,
+  parseShareCredentials,
+  parseShareList,
+  parseShareSummary,
+  TvmLinks,
+  TvmShares,
+} from './sharing';
+export type { EndsAt, NewLink, NewShare, SharingClientSide } from './sharing';
 export { TvmClient } from './tvm-client';
 export type { FetchFunction, SessionEvent, SessionListener, TvmClientOptions } from './tvm-client';
+export { SHARE_ACCESS_LEVELS } from './types';
 export type {
   ApiErrorBody,
   ApiErrorCode,
+  LinkCreated,
+  LinkList,
+  LinkSummary,
   SessionInfo,
   SessionResult,
   SessionSummary,
+  ShareAccess,
+  ShareCredentialsResult,
+  ShareList,
+  ShareStorageInfo,
+  ShareSummary,
   StorageInfo,
   TvmCredentials,
   VendResult,

@@ -95,3 +95,71 @@ export interface RequestPlan {
    */
   readonly retry: boolean | 'retry-after';
 }
+
+/** What a share lets its grantee do within the shared path: `read` (get, list) or `readwrite` (also put, delete). */
+export type ShareAccess = 'read' | 'readwrite';
+
+/** Every {@link ShareAccess}, in order (a copy of the server's, held to it by test/api/client-wire-shapes.unit.test.ts). */
+export const SHARE_ACCESS_LEVELS: readonly ShareAccess[] = ['read', 'readwrite'];
+
+/** A share as `POST /shares` answers it and `GET /shares` lists it (times are ISO 8601). */
+export interface ShareSummary {
+  readonly id: string;
+  readonly owner: string;
+  /** Relative to the owner's folder: `""` (all of it), a folder ending in `/`, or one file. */
+  readonly path: string;
+  readonly grantee: string;
+  readonly access: ShareAccess;
+  /** Null for a share that lasts until revoked. */
+  readonly expiresAt: string | null;
+  readonly createdAt: string;
+  /** The last credential vend for this share; absent until the first (`GET /shares` only). */
+  readonly lastUsedAt?: string;
+  /** Who used it last (the grantee's username); absent until the first use. */
+  readonly lastUsedBy?: string;
+}
+
+/** `GET /shares`' answer: the shares this user gave, and the ones they received. */
+export interface ShareList {
+  readonly given: readonly ShareSummary[];
+  readonly received: readonly ShareSummary[];
+}
+
+/** Where a share's files are: `prefix` is the owner's folder plus the shared path (a file share: the file's key). */
+export type ShareStorageInfo = StorageInfo;
+
+/** `POST /shares/{id}/credentials`' answer, with `expiration` as a `Date` like {@link TvmCredentials}. */
+export interface ShareCredentialsResult {
+  readonly credentials: TvmCredentials;
+  readonly storage: ShareStorageInfo;
+  readonly access: ShareAccess;
+  /** ISO 8601, or null: the share's own end, after which S3 refuses these credentials whatever their expiration. */
+  readonly expiresAt: string | null;
+}
+
+/** A share link as `POST /links` answers it. */
+export interface LinkCreated {
+  /** At least 128 random bits: whoever holds the link can open the file until it ends. */
+  readonly id: string;
+  /** `<api>/l/<id>`: answers 302 to a presigned GET URL valid a few minutes; no login needed. */
+  readonly url: string;
+  /** ISO 8601, or null for a link that lasts until revoked. */
+  readonly expiresAt: string | null;
+}
+
+/** One entry of `GET /links`. */
+export interface LinkSummary extends LinkCreated {
+  /** The file, relative to the owner's folder. */
+  readonly path: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** ISO 8601 of the last open; absent until the first. */
+  readonly lastUsedAt?: string;
+  /** Where the last open came from (a source IP); absent until the first. */
+  readonly lastUsedBy?: string;
+}
+
+/** `GET /links`' answer. */
+export interface LinkList {
+  readonly links: readonly LinkSummary[];
+}

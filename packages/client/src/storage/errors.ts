@@ -4,7 +4,7 @@
  */
 
 /** Every code a {@link StorageError} can carry. */
-export type StorageErrorCode = 'file_too_large' | 'invalid_name' | 'aborted' | 'unreachable';
+export type StorageErrorCode = 'file_too_large' | 'invalid_name' | 'aborted' | 'unreachable' | 'read_only';
 
 /** Base class of the storage helpers' own errors. */
 export class StorageError extends Error {
@@ -54,5 +54,13 @@ export class StorageUnreachableError extends StorageError {
   constructor(waitedMs: number, cause: unknown) {
     super('unreachable', `The file store was unreachable for ${Math.round(waitedMs / 1000)} s; gave up.`, { cause });
     this.name = 'StorageUnreachableError';
+  }
+}
+
+/** A write (upload, delete, new folder) into a share that is read-only; nothing was sent. */
+export class ReadOnlyShareError extends StorageError {
+  constructor(readonly fileName: string) {
+    super('read_only', `"${fileName}" cannot be changed: this share is read-only.`);
+    this.name = 'ReadOnlyShareError';
   }
 }

@@ -205,7 +205,7 @@ export class TvmStorage {
 
     const run = async (): Promise<void> => {
       const { client, info } = await this.s3Client();
-      key = keyFor(info.prefix, name);
+      key = this.keyOf(info, name, 'write');
       // lib-storage sees a client whose send recovers; Create, Complete and Abort are never
       // cut short by an abort, so an upload that S3 started is always known, and aborted.
       const partSize = partSizeFor(sizeBytes, this.partSizeBytes);
@@ -295,7 +295,7 @@ export class TvmStorage {
   async stat(name: string, options: { readonly signal?: AbortSignal } = {}): Promise<FileInfo | undefined> {
     const { client, info } = await this.s3Client();
     try {
-      const key = keyFor(info.prefix, name);
+      const key = this.keyOf(info, name, 'read');
       const head = await this.recover(
         (sendOptions) => client.send(new HeadObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions),
         options.signal,
@@ -315,7 +315,8 @@ export class TvmStorage {
   async list(options: ListOptions = {}): Promise<ListPage> {
     const folder = options.folder ?? '';
     const { client, info } = await this.s3Client();
-    const prefix = folder === '' ? info.prefix : keyFor(info.prefix, folder.endsWith('/') ? folder : `${folder}/`);
+    const base = this.baseOf(info);
+    const prefix = folder === '' ? base : this.keyOf(info, folder.endsWith('/') ? folder : `${folder}/`, 'read');
     const page = await this.recover(
       (sendOptions) =>
         client.send(
@@ -330,7 +331,7 @@ export class TvmStorage {
         ),
       options.signal,
     );
-    const relative = (key: string): string => key.slice(info.prefix.length);
+    const relative = (key: string): string => key.slice(base.length);
     const files = (page.Contents ?? [])
       // The folder's own marker object (created by createFolder) is the folder, not a file in it.
       .filter((object) => object.Key !== undefined && object.Key !== prefix)
@@ -362,7 +363,7 @@ export class TvmStorage {
   /** Downloads `name`. Read the body once: `await download.body.transformToByteArray()`, `.transformToWebStream()`. */
   async download(name: string, options: { readonly signal?: AbortSignal } = {}): Promise<Download> {
     const { client, info } = await this.s3Client();
-    const key = keyFor(info.prefix, name);
+    const key = this.keyOf(info, name, 'read');
     const object = await this.recover(
       (sendOptions) => client.send(new GetObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions),
       options.signal,
@@ -380,7 +381,7 @@ export class TvmStorage {
   /** Deletes `name`. Deleting a file that is not there succeeds, as in S3. */
   async delete(name: string): Promise<void> {
     const { client, info } = await this.s3Client();
-    const key = keyFor(info.prefix, name);
+    const key = this.keyOf(info, name, 'write');
     await this.recover((sendOptions) =>
       client.send(new DeleteObjectCommand({ Bucket: info.bucket, Key: key }), sendOptions),
     );
@@ -390,7 +391,7 @@ export class TvmStorage {
   async createFolder(name: string): Promise<string> {
     const folder = name.endsWith('/') ? name : `${name}/`;
     const { client, info } = await this.s3Client();
-    const key = keyFor(info.prefix, folder);
+    const key = this.keyOf(info, folder, 'write');
     await this.recover((sendOptions) =>
       client.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: new Uint8Array() }), sendOptions),
     );
@@ -402,6 +403,19 @@ export class TvmStorage {
     this.unsubscribe();
     if (this.ownsCredentials) this.credentials.dispose();
     this.dropS3Client();
+  }
+
+  /**
+   * The key of `name` (relative) for a read or a write, or a StorageError before any request.
+   * Subclasses narrow it (a share: read-only, or one file).
+   */
+  protected keyOf(info: StorageInfo, name: string, _intent: 'read' | 'write'): string {
+    return keyFor(info.prefix, name);
+  }
+
+  /** The prefix names are relative to: the user's folder (a share: the shared folder). */
+  protected baseOf(info: StorageInfo): string {
+    return info.prefix;
   }
 
   private dropS3Client(): void {
