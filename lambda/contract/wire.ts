@@ -108,7 +108,7 @@ export interface ShareList {
 }
 
 /** Where a share's files are: `prefix` is the owner's folder plus the shared path (a file share: the file's key). */
-export interface ShareStorageInfo extends StorageInfo {}
+export type ShareStorageInfo = StorageInfo;
 
 /** `POST /shares/{id}/credentials`' answer. */
 export interface ShareCredentialsResult {
