@@ -53,6 +53,8 @@ function fromTvmError(error: TvmClientError): PlainError {
       return { message: 'This account also needs a code from your authenticator app or a recovery code.' };
     case 'already_enrolled':
       return { message: 'An authenticator app is already set up for this account.' };
+    case 'username_required':
+      return { message: 'Choose a username for your new account.', field: 'username' };
     case 'limit_reached':
       return { message: 'You have reached the limit of shares or links. Revoke one you no longer need and try again.' };
     case 'service_unavailable':

@@ -23,6 +23,8 @@ import {
   DEVICE_MAX_CHARACTERS,
   DEVICE_TOKEN_CHARACTERS,
   EXPIRES_AT_MAX_CHARACTERS,
+  OIDC_ID_TOKEN_MAX_CHARACTERS,
+  OIDC_PROVIDER_NAME_MAX_CHARACTERS,
   PASSKEY_NAME_MAX_CHARACTERS,
   PASSKEY_RESPONSE_MAX_CHARACTERS,
   PASSWORD_MAX_BYTES,
@@ -145,3 +147,29 @@ export type ShareCreateBody = Static<typeof ShareCreateBody>;
 /** `POST /links`: one file of the caller's folder. */
 export const LinkCreateBody = body({ path: sharePath(), expiresAt: expiresAt() });
 export type LinkCreateBody = Static<typeof LinkCreateBody>;
+
+const oidcProvider = () => TypeString({ minLength: 1, maxLength: OIDC_PROVIDER_NAME_MAX_CHARACTERS });
+/** An ID token (a JWS in compact form); the domain checks its shape before anything else. */
+const idToken = () => TypeString({ minLength: 1, maxLength: OIDC_ID_TOKEN_MAX_CHARACTERS });
+
+/**
+ * `POST /login/oidc`: an ID token from a configured provider; `username` only to create the
+ * account on an identity's first sign-in. `device` and `deviceToken` as in `POST /login`.
+ */
+export const OidcLoginBody = body({
+  provider: oidcProvider(),
+  idToken: idToken(),
+  username: Optional(username()),
+  device: device(),
+  deviceToken: Optional(TypeString({ minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS })),
+});
+export type OidcLoginBody = Static<typeof OidcLoginBody>;
+
+/** `POST /identities`: the identity to link, and the step-up of the signed-in account. */
+export const IdentityLinkBody = body({
+  provider: oidcProvider(),
+  idToken: idToken(),
+  currentPassword: Optional(password()),
+  ...stepUpFactors(),
+});
+export type IdentityLinkBody = Static<typeof IdentityLinkBody>;

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'second_factor_required',
   'already_enrolled',
   'limit_reached',
+  'username_required',
   'service_unavailable',
   'internal_error',
 ] as const;

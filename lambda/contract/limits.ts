@@ -90,3 +90,20 @@ export const EXPIRES_AT_MAX_CHARACTERS = 40;
 export const LINK_URL_SECONDS = 300;
 /** Characters of a share id or a link id: 24 random bytes in base64url (192 bits; a link id is a bearer secret). */
 export const GRANT_ID_CHARACTERS = 32;
+
+/**
+ * Longest ID token a body may carry, in characters. Provider tokens are 1-2 KB (Google,
+ * Apple, Auth0, Okta); Microsoft Entra's grow with group claims, which apps should not ask for.
+ * Anything longer is refused before it is parsed or any key is fetched.
+ */
+export const OIDC_ID_TOKEN_MAX_CHARACTERS = 6144;
+/** Longest provider name in `oidcProviders` and in a body. */
+export const OIDC_PROVIDER_NAME_MAX_CHARACTERS = 32;
+/** Characters of a sign-in nonce: 32 random bytes in base64url (256 bits). */
+export const OIDC_NONCE_CHARACTERS = 43;
+/** How long a nonce from `POST /login/oidc/nonce` can be used, in seconds. */
+export const OIDC_NONCE_SECONDS = 600;
+/** The clock skew allowed on an ID token's `exp`, `nbf` and `iat`, in seconds. */
+export const OIDC_CLOCK_SKEW_SECONDS = 60;
+/** The oldest `iat` an ID token may carry, in seconds before now (a token is used at once after sign-in). */
+export const OIDC_TOKEN_MAX_AGE_SECONDS = 600;

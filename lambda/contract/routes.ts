@@ -5,6 +5,8 @@
  */
 import {
   MfaLoginBody,
+  OidcLoginBody,
+  IdentityLinkBody,
   LinkCreateBody,
   LoginBody,
   PasskeyAddBody,
@@ -460,6 +462,74 @@ const ROUTE_TABLE = [
     checksSecret: false,
     setsPassword: false,
     tableActions: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
+  },
+  {
+    name: 'oidcNonce',
+    method: 'POST',
+    path: '/login/oidc/nonce',
+    entry: 'lambda/handlers/oidc-nonce.ts',
+    auth: 'none',
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    // Writes a short-lived nonce for anyone: rate-limited per IP with the secret-checking routes.
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: ['PutItem'],
+  },
+  {
+    name: 'loginOidc',
+    method: 'POST',
+    path: '/login/oidc',
+    entry: 'lambda/handlers/login-oidc.ts',
+    auth: 'none',
+    body: OidcLoginBody,
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: true,
+    checksSecret: true,
+    setsPassword: false,
+    // A login's (ending sessions over the cap), a registration's (the new account and its
+    // name hold) and the nonce's single-use delete and the identity link.
+    tableActions: LOGIN_ACTIONS,
+  },
+  {
+    name: 'identitiesList',
+    method: 'GET',
+    path: '/identities',
+    entry: 'lambda/handlers/identities-list.ts',
+    auth: 'bearer',
+    memoryMb: LIGHT_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: [READ_SESSION, 'GetItem', 'QueryPartition'],
+  },
+  {
+    name: 'identityLink',
+    method: 'POST',
+    path: '/identities',
+    entry: 'lambda/handlers/identity-link.ts',
+    auth: 'bearer',
+    body: IdentityLinkBody,
+    // The step-up may check a password.
+    memoryMb: PASSWORD_MEMORY_MB,
+    vendsCredentials: false,
+    checksSecret: true,
+    setsPassword: false,
+    tableActions: MFA_SESSION_ACTIONS,
+  },
+  {
+    name: 'identityUnlink',
+    method: 'DELETE',
+    path: '/identities/{id}',
+    entry: 'lambda/handlers/identity-unlink.ts',
+    auth: 'bearer',
+    // The step-up may check a password.
+    memoryMb: PASSWORD_MEMORY_MB,
+    vendsCredentials: false,
+    // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
+    checksSecret: false,
+    setsPassword: false,
+    tableActions: [...MFA_SESSION_ACTIONS, 'QueryPartition'],
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -88,6 +88,19 @@ export class AlreadyEnrolledError extends TvmError {
   }
 }
 
+/**
+ * 400: a valid ID token of an identity no account is linked to, and no `username` to create
+ * one with: the app asks the user for a name and sends the same token again with it.
+ */
+export class UsernameRequiredError extends TvmError {
+  readonly status = 400;
+  readonly code = ERROR.username_required;
+  constructor() {
+    super('No account is linked to this identity yet: choose a username and send it with the same token.');
+    this.name = 'UsernameRequiredError';
+  }
+}
+
 /** 409: a per-owner limit (shares, links) is reached; revoking one frees a place. */
 export class LimitReachedError extends TvmError {
   readonly status = 409;

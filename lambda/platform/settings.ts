@@ -6,7 +6,7 @@
  * is written here and nowhere else.
  */
 
-import { PASSWORD_MIN_CHARACTERS } from '../contract/limits';
+import { OIDC_PROVIDER_NAME_MAX_CHARACTERS, PASSWORD_MIN_CHARACTERS } from '../contract/limits';
 
 /** A value that breaks a setting's rule; `rule` says what the value must be. */
 export class SettingRuleError extends Error {
@@ -95,6 +95,62 @@ function originList(raw: unknown): readonly string[] {
     }
   }
   return [...new Set(origins)];
+}
+
+/** One entry of the `oidcProviders` setting (lambda/identities/ports.ts has the domain's view). */
+export interface OidcProviderSetting {
+  readonly name: string;
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly trustProviderMfa: boolean;
+}
+
+const PROVIDER_NAME = new RegExp(`^[a-z0-9](?:[a-z0-9-]{0,${OIDC_PROVIDER_NAME_MAX_CHARACTERS - 2}}[a-z0-9])?$`);
+/** An issuer: https with a host and an optional path, no query or fragment; plain http only on loopback (the sandbox). */
+const HTTPS_ISSUER = /^https:\/\/[a-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/;
+const LOOPBACK_ISSUER = /^http:\/\/127\.0\.0\.1:\d{1,5}(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/;
+
+/** Parses `oidcProviders`: a JSON array (in a string, from context or the environment) or an array. */
+function oidcProviderList(raw: unknown): readonly OidcProviderSetting[] {
+  let list = raw;
+  if (typeof raw === 'string') {
+    if (raw.trim() === '') return [];
+    try {
+      list = JSON.parse(raw) as unknown;
+    } catch {
+      throw new SettingRuleError('It must be a JSON array of providers.');
+    }
+  }
+  if (!Array.isArray(list)) throw new SettingRuleError('It must be a JSON array of providers.');
+  const providers = list.map((item: unknown, index): OidcProviderSetting => {
+    const entry = item as Record<string, unknown> | null;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw new SettingRuleError(`Provider ${index + 1} must be an object.`);
+    const unknownKeys = Object.keys(entry).filter(
+      (key) => !['name', 'issuer', 'audiences', 'trustProviderMfa'].includes(key),
+    );
+    if (unknownKeys.length > 0)
+      throw new SettingRuleError(`Provider ${index + 1} has unknown fields: ${unknownKeys.join(', ')}.`);
+    const { name, issuer, audiences, trustProviderMfa = false } = entry;
+    if (typeof name !== 'string' || !PROVIDER_NAME.test(name))
+      throw new SettingRuleError(
+        `Provider ${index + 1}: name must be 1-${OIDC_PROVIDER_NAME_MAX_CHARACTERS} of a-z, 0-9 and "-".`,
+      );
+    if (typeof issuer !== 'string' || !(HTTPS_ISSUER.test(issuer) || LOOPBACK_ISSUER.test(issuer)))
+      throw new SettingRuleError(`Provider ${name}: issuer must be an https URL (http only for 127.0.0.1).`);
+    if (
+      !Array.isArray(audiences) ||
+      audiences.length === 0 ||
+      !audiences.every((a) => typeof a === 'string' && a.length > 0 && a.length <= 256)
+    )
+      throw new SettingRuleError(`Provider ${name}: audiences must be a non-empty array of client ids.`);
+    if (typeof trustProviderMfa !== 'boolean')
+      throw new SettingRuleError(`Provider ${name}: trustProviderMfa must be true or false.`);
+    return { name, issuer, audiences: [...new Set(audiences as string[])], trustProviderMfa };
+  });
+  const names = providers.map((provider) => provider.name);
+  if (new Set(names).size !== names.length) throw new SettingRuleError('Provider names must be distinct.');
+  return providers;
 }
 
 /** The retention periods CloudWatch Logs accepts, in days (a stack test compares them with CDK's RetentionDays). */
@@ -220,6 +276,15 @@ export const SETTINGS = {
       return origins;
     },
     toVariable: (origins: readonly string[]) => origins.join(','),
+  },
+  oidcProviders: {
+    description:
+      'OpenID Connect providers users may sign in with (docs/identities.md): a JSON array of `{name, issuer, audiences, trustProviderMfa?}`. Deployed stages need https issuers; the sandbox also accepts http://127.0.0.1:<port>.',
+    variable: 'OIDC_PROVIDERS',
+    defaultValue: [] as readonly OidcProviderSetting[],
+    rule: 'a JSON array of {name, issuer, audiences, trustProviderMfa?}: distinct names of a-z, 0-9 and "-", https issuers (http only for 127.0.0.1), at least one audience each',
+    parse: oidcProviderList,
+    toVariable: (providers: readonly OidcProviderSetting[]) => JSON.stringify(providers),
   },
   throttlingRateLimit: {
     description: 'API Gateway stage steady-state rate limit, requests per second.',

@@ -113,6 +113,14 @@ export class AlreadyEnrolledError extends TvmClientError {
   }
 }
 
+/** 400: no account is linked to this identity yet: send the same ID token again with a `username`. */
+export class UsernameRequiredError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('username_required', message, details);
+    this.name = 'UsernameRequiredError';
+  }
+}
+
 /** 409: a per-owner limit (shares, links) is reached; revoking one frees a place. */
 export class LimitReachedError extends TvmClientError {
   constructor(message: string, details: TvmClientErrorDetails = {}) {
@@ -234,6 +242,7 @@ const errorClassByCode: Record<ApiErrorCode, new (message: string, details?: Tvm
     second_factor_required: SecondFactorRequiredError,
     already_enrolled: AlreadyEnrolledError,
     limit_reached: LimitReachedError,
+    username_required: UsernameRequiredError,
     service_unavailable: ServiceUnavailableError,
     internal_error: InternalServerError,
   };

@@ -17,6 +17,7 @@ export type ApiErrorCode =
   | 'second_factor_required'
   | 'already_enrolled'
   | 'limit_reached'
+  | 'username_required'
   | 'service_unavailable'
   | 'internal_error';
 
