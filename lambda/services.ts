@@ -22,8 +22,10 @@ import { StepUpService } from './second-factor/step-up';
 import type { SessionStore, SessionWithUserReader } from './sessions/ports';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
+import { LinkOpener } from './sharing/link-opener';
 import { LinkService } from './sharing/link-service';
 import type { LinkPresigner, LinkStore, ShareCutOff, ShareStore } from './sharing/ports';
+import { ShareRevoker } from './sharing/share-revoker';
 import { ShareService } from './sharing/share-service';
 
 /** Every port the services need. */
@@ -123,19 +125,23 @@ export function createServices(deps: ServiceDependencies): Services {
   return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor };
 }
 
-/** The ports sharing needs beside the services' own (lambda/sharing/ports.ts). */
+/** The stores sharing needs beside the services' own ports (lambda/sharing/ports.ts). */
 export interface SharingDependencies {
   readonly shares: ShareStore;
   readonly links: LinkStore;
-  /** Cuts off credentials already issued for a share that ends (the vending role's list). */
-  readonly shareCutOff: ShareCutOff;
-  readonly presigner: LinkPresigner;
 }
 
 /** Shares and links, over the services they authenticate and vend with. */
 export interface SharingServices {
   readonly shares: ShareService;
   readonly links: LinkService;
+  /**
+   * Ending shares, given the cut-off that stops their issued credentials (only `DELETE
+   * /shares/{id}` builds it: its adapter carries a Lambda client no other function needs).
+   */
+  revoker(cutOff: ShareCutOff): ShareRevoker;
+  /** Opening links, given the presigner (only `GET /l/{id}` builds it: it carries the S3 client). */
+  opener(presigner: LinkPresigner): LinkOpener;
 }
 
 /** Builds the sharing services on top of {@link createServices}' (its sessions, vendor and auditor). */
@@ -144,15 +150,12 @@ export function createSharingServices(
   deps: Pick<ServiceDependencies, 'users' | 'clock'> & SharingDependencies,
 ): SharingServices {
   const authenticate = (token: string | undefined) => services.sessions.authenticate(token);
-  const common = {
-    authenticate,
-    users: deps.users,
-    vendor: services.vendor,
-    auditor: services.auditor,
-    clock: deps.clock,
-  };
+  const { vendor, auditor } = services;
+  const { users, clock, shares, links } = deps;
   return {
-    shares: new ShareService({ ...common, shares: deps.shares, cutOff: deps.shareCutOff }),
-    links: new LinkService({ ...common, links: deps.links, presigner: deps.presigner }),
+    shares: new ShareService({ authenticate, users, vendor, auditor, clock, shares }),
+    links: new LinkService({ authenticate, users, auditor, clock, links }),
+    revoker: (cutOff) => new ShareRevoker({ authenticate, shares, cutOff, auditor }),
+    opener: (presigner) => new LinkOpener({ users, links, vendor, presigner, auditor, clock }),
   };
 }

@@ -1,7 +1,10 @@
+import { S3LinkPresigner } from '../adapters/link-presigner';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { links } = getRuntime();
+const { linkOpener, config } = getRuntime();
+// Only this function carries the S3 client the presigner signs with.
+const opener = linkOpener(new S3LinkPresigner(config.region, config.s3Endpoint));
 
 /**
  * `GET /l/{id}` (no authentication: the id is the secret): 302 to a presigned GET of the linked
@@ -9,5 +12,5 @@ const { links } = getRuntime();
  */
 export const handler = httpEndpoint('linkOpen', async (event) => ({
   status: 302,
-  headers: { Location: await links.open(event.pathParameters?.id, originOf(event)), 'Referrer-Policy': 'no-referrer' },
+  headers: { Location: await opener.open(event.pathParameters?.id, originOf(event)), 'Referrer-Policy': 'no-referrer' },
 }));

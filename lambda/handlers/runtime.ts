@@ -12,14 +12,11 @@ import { GzipCommonPasswordList } from '../adapters/common-passwords';
 import { DynamoLinkStore } from '../adapters/dynamo/link-store';
 import { DynamoShareStore } from '../adapters/dynamo/share-store';
 import { dynamoStores } from '../adapters/dynamo/stores';
-import { S3LinkPresigner } from '../adapters/link-presigner';
-import { createShareCutOff } from '../adapters/share-cut-off';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import type { AccountAdminDependencies } from '../operator/account-admin';
 import type { DomainLog } from '../platform/audit';
 import { loadConfig, type TvmConfig } from '../platform/config';
 import { createServices, createSharingServices, type Services, type SharingServices } from '../services';
-import type { ShareCutOff } from '../sharing/ports';
 
 /** The pieces a handler module uses. */
 export interface Runtime {
@@ -34,6 +31,11 @@ export interface Runtime {
   /** Shares and share links (docs/api.md#shares-and-links). */
   readonly shares: SharingServices['shares'];
   readonly links: SharingServices['links'];
+  /** Ending shares and opening links, given the adapter only that route's function carries. */
+  readonly shareRevoker: SharingServices['revoker'];
+  readonly linkOpener: SharingServices['opener'];
+  /** The domain's log, for adapters a handler module builds. */
+  readonly log: DomainLog;
   /** The table's client and stores, for the functions that build more on them (the account deletion). */
   readonly dynamo: DynamoDBClient;
   readonly stores: AccountAdminDependencies;
@@ -69,18 +71,27 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
   });
   const { accounts, sessions, mfa, mfaLogin, stepUp } = services;
-  // Built on first use: only the functions that revoke shares have the cut-off worker's name
-  // (CUT_OFF_WORKER_FUNCTION), and only they ever call it.
-  let shareCutOff: ShareCutOff | undefined;
-  const { shares, links } = createSharingServices(services, {
+  const sharing = createSharingServices(services, {
     users: stores.users,
     clock: stores.clock,
     shares: new DynamoShareStore(dynamo, config.tableName),
     links: new DynamoLinkStore(dynamo, config.tableName),
-    shareCutOff: {
-      cutOff: (ids) => (shareCutOff ??= createShareCutOff({ config, dynamo, log: domainLog })).cutOff(ids),
-    },
-    presigner: new S3LinkPresigner(config.region, config.s3Endpoint),
   });
-  return { config, logger, accounts, sessions, mfa, mfaLogin, stepUp, shares, links, dynamo, stores };
+  const { shares, links } = sharing;
+  return {
+    config,
+    logger,
+    accounts,
+    sessions,
+    mfa,
+    mfaLogin,
+    stepUp,
+    shares,
+    links,
+    shareRevoker: sharing.revoker,
+    linkOpener: sharing.opener,
+    log: domainLog,
+    dynamo,
+    stores,
+  };
 }

@@ -1,31 +1,25 @@
 /**
  * Share links (docs/api.md#shares-and-links): one file of the owner's folder, opened by whoever
- * holds the link's id until it is revoked or ends. Opening vends credentials that reach that one
- * object for at most LINK_URL_SECONDS and answers a presigned GET signed with them. Pure: the
- * stores, the vendor, the presigner and the clock are ports.
+ * holds the link's id until it is revoked or ends (opening one: link-opener.ts). Pure: the store
+ * and the clock are ports.
  */
 import { createHash } from 'node:crypto';
 import type { UserRecord, UserStore } from '../accounts/ports';
-import { LINK_URL_SECONDS, LINKS_PER_OWNER_MAX } from '../contract/limits';
+import { LINKS_PER_OWNER_MAX } from '../contract/limits';
 import type { LinkCreated, LinkList, LinkSummary } from '../contract/wire';
-import type { CredentialVendor } from '../credentials/vending';
-import { SHARE_GROUP_SESSION_TAG, SHARE_SESSION_TAG, shareRevocationGroup } from '../credentials/revocation';
 import type { AuditRecorder, RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';
 import { NotFoundError } from '../platform/errors';
 import type { LiveSession } from '../sessions/ports';
 import { hasEnded, isoOrNull, takePlace } from './places';
-import type { LinkPresigner, LinkRecord, LinkStore } from './ports';
+import type { LinkRecord, LinkStore } from './ports';
 import { isGrantId, newGrantId, parseLinkCreate } from './requests';
-import { renderSharePolicy, sharedPrefix } from './share-policy';
 
 /** What {@link LinkService} needs. */
 export interface LinkServiceDependencies {
   readonly authenticate: (sessionToken: string | undefined) => Promise<LiveSession>;
   readonly users: Pick<UserStore, 'getUser'>;
   readonly links: LinkStore;
-  readonly vendor: Pick<CredentialVendor, 'vendUnder' | 'bucketArn' | 'storageAt'>;
-  readonly presigner: LinkPresigner;
   readonly auditor: Pick<AuditRecorder, 'record'>;
   readonly clock: Clock;
 }
@@ -34,7 +28,7 @@ export interface LinkServiceDependencies {
 export const LINK_ID_AUDIT_CHARACTERS = 6;
 
 /** The one answer for a link that cannot be opened or is not the caller's, whatever the reason. */
-const notFound = () => new NotFoundError('No such link, or it has ended.');
+export const notFound = () => new NotFoundError('No such link, or it has ended.');
 
 /**
  * The `share` session tag of a link's credentials: a digest of the id, never the id itself
@@ -50,16 +44,11 @@ export function linkUrl(apiBaseUrl: string, linkId: string): string {
 }
 
 /** What the audit trail keeps of a link: a short prefix of the id, never the id. */
-function linkDetails(link: LinkRecord): Record<string, string> {
+export function linkDetails(link: LinkRecord): Record<string, string> {
   return { linkId: link.id.slice(0, LINK_ID_AUDIT_CHARACTERS), path: link.path };
 }
 
-/** Whether the owner still stands for this link: the same registration, enabled. */
-function ownerStands(owner: UserRecord | undefined, link: LinkRecord): boolean {
-  return owner !== undefined && owner.userId === link.ownerUserId && !owner.disabled;
-}
-
-/** Creating, listing, revoking and opening share links. */
+/** Creating, listing and revoking share links (opening one: link-opener.ts). */
 export class LinkService {
   constructor(private readonly deps: LinkServiceDependencies) {}
 
@@ -107,41 +96,6 @@ export class LinkService {
     if (link === undefined || link.owner !== user.username || link.ownerUserId !== user.userId) throw notFound();
     await links.remove(link);
     await auditor.record('link_revoked', user.username, origin, linkDetails(link));
-  }
-
-  /**
-   * `GET /l/{id}` (no authentication: the id is the secret): a presigned GET URL of exactly the
-   * linked object, valid at most LINK_URL_SECONDS and never past the link's end, signed with
-   * credentials vended under the owner's name whose policy reaches that object alone. An
-   * unknown, revoked or ended link, or one whose owner is gone or disabled: 404.
-   */
-  async open(rawId: unknown, origin: RequestOrigin = {}): Promise<string> {
-    const { links, users, vendor, presigner, clock, auditor } = this.deps;
-    if (!isGrantId(rawId)) throw notFound();
-    const link = await links.get(rawId);
-    if (link === undefined || hasEnded(link.expiresAt, clock.now())) throw notFound();
-    const owner = await users.getUser(link.owner);
-    if (!ownerStands(owner, link)) throw notFound();
-    const urlEnd = clock.now() + LINK_URL_SECONDS * 1000;
-    const policy = renderSharePolicy({
-      bucketArn: vendor.bucketArn(),
-      owner: link.owner,
-      path: link.path,
-      access: 'read',
-      endsAt: link.expiresAt === undefined ? urlEnd : Math.min(link.expiresAt, urlEnd),
-    });
-    const tag = linkSessionTag(link.id);
-    const credentials = await vendor.vendUnder(link.owner, owner?.cutOffAt, policy, {
-      [SHARE_SESSION_TAG]: tag,
-      [SHARE_GROUP_SESSION_TAG]: shareRevocationGroup(tag),
-    });
-    const { bucket } = vendor.storageAt('');
-    const url = await presigner.presignGet(credentials, bucket, sharedPrefix(link.owner, link.path), LINK_URL_SECONDS);
-    await Promise.all([
-      links.recordOpen(link, clock.now(), origin.sourceIp ?? 'unknown'),
-      auditor.record('link_opened', link.owner, origin, linkDetails(link)),
-    ]);
-    return url;
   }
 
   /** The owner's live links, for the limit's recount: ended ones are removed. */

@@ -1,8 +1,8 @@
 /**
  * Shares between users (docs/api.md#shares-and-links): an owner gives a grantee read or
  * read-write access to their whole folder, a folder in it or one file, until an optional end;
- * the grantee vends credentials that reach exactly that; either side ends it, and credentials
- * already issued are cut off. Pure: the stores, the vendor, the cut-off and the clock are ports.
+ * the grantee vends credentials that reach exactly that (either side ends it: share-revoker.ts).
+ * Pure: the stores, the vendor, the cut-off and the clock are ports.
  */
 import type { UserRecord, UserStore } from '../accounts/ports';
 import { SHARES_PER_OWNER_MAX } from '../contract/limits';
@@ -14,7 +14,7 @@ import type { Clock } from '../platform/clock';
 import { NotFoundError, ValidationError } from '../platform/errors';
 import type { LiveSession } from '../sessions/ports';
 import { hasEnded, isoOrNull, takePlace } from './places';
-import type { ShareCutOff, ShareRecord, ShareStore } from './ports';
+import type { ShareRecord, ShareStore } from './ports';
 import { isGrantId, newGrantId, parseShareCreate } from './requests';
 import { renderSharePolicy, sharedPrefix } from './share-policy';
 
@@ -24,14 +24,13 @@ export interface ShareServiceDependencies {
   readonly authenticate: (sessionToken: string | undefined) => Promise<LiveSession>;
   readonly users: Pick<UserStore, 'getUser'>;
   readonly shares: ShareStore;
-  readonly cutOff: ShareCutOff;
   readonly vendor: Pick<CredentialVendor, 'vendUnder' | 'storageAt' | 'bucketArn'>;
   readonly auditor: Pick<AuditRecorder, 'record'>;
   readonly clock: Clock;
 }
 
 /** The one answer for a share the caller may not act on: the same as an unknown id, so probing learns nothing. */
-const notFound = () => new NotFoundError('No such share.');
+export const notFound = () => new NotFoundError('No such share.');
 
 /** A share as the wire shows it. */
 export function shareSummary(share: ShareRecord): ShareSummary {
@@ -58,7 +57,7 @@ function ownerStands(owner: UserRecord | undefined, share: ShareRecord): boolean
   return owner !== undefined && owner.userId === share.ownerUserId && !owner.disabled;
 }
 
-/** Creating, listing, ending shares and vending their credentials. */
+/** Creating and listing shares, and vending their credentials (ending one: share-revoker.ts). */
 export class ShareService {
   constructor(private readonly deps: ShareServiceDependencies) {}
 
@@ -107,40 +106,6 @@ export class ShareService {
         .filter((share) => share.grantee === user.username && share.granteeUserId === user.userId && holds(share, now))
         .map(shareSummary),
     };
-  }
-
-  /**
-   * `DELETE /shares/{id}`: the owner revokes or the grantee leaves. Credentials already issued
-   * for the share are cut off first, then the records go. Anyone else: 404.
-   */
-  async remove(sessionToken: string | undefined, rawId: unknown, origin: RequestOrigin = {}): Promise<void> {
-    const { shares, cutOff, auditor } = this.deps;
-    const { user } = await this.deps.authenticate(sessionToken);
-    if (!isGrantId(rawId)) throw notFound();
-    const [given, ownerName] = await Promise.all([
-      shares.get(user.username, rawId),
-      shares.receivedFrom(user.username, rawId),
-    ]);
-    let share: ShareRecord | undefined;
-    let type: 'share_revoked' | 'share_left';
-    if (given !== undefined && given.ownerUserId === user.userId) {
-      share = given;
-      type = 'share_revoked';
-    } else {
-      const received = ownerName === undefined ? undefined : await shares.get(ownerName, rawId);
-      if (received === undefined || received.grantee !== user.username || received.granteeUserId !== user.userId) {
-        throw notFound();
-      }
-      share = received;
-      type = 'share_left';
-    }
-    await cutOff.cutOff([share.id]);
-    await shares.remove(share);
-    const details = shareDetails(share);
-    await Promise.all([
-      auditor.record(type, share.owner, origin, details),
-      auditor.record(type, share.grantee, origin, details),
-    ]);
   }
 
   /**
@@ -209,6 +174,6 @@ export class ShareService {
 }
 
 /** What the audit trail keeps of a share: no secret in it. */
-function shareDetails(share: ShareRecord): Record<string, string> {
+export function shareDetails(share: ShareRecord): Record<string, string> {
   return { shareId: share.id, owner: share.owner, grantee: share.grantee, path: share.path, access: share.access };
 }

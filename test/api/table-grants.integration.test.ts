@@ -27,7 +27,6 @@ const PASSWORD = 'correct horse battery';
 const sts = mockClient(STSClient);
 // DELETE /shares/{id} asks the cut-off worker to run (an asynchronous Invoke, no table action).
 const lambda = mockClient(LambdaClient);
-process.env.CUT_OFF_WORKER_FUNCTION ??= 'tvm-cut-off-worker';
 const context = lambdaContext();
 let dynamo: TestDynamoDb;
 

@@ -52,7 +52,7 @@ describe('share links', () => {
   it('opening signs a GET of exactly that key for LINK_URL_SECONDS, with read-only credentials for that object', async () => {
     const world = await setup();
     const { id } = await world.sharing.links.create(world.tokens.alice, { path: 'photos/a.jpg' }, BASE);
-    const url = await world.sharing.links.open(id, { sourceIp: '198.51.100.7' });
+    const url = await world.sharing.opener.open(id, { sourceIp: '198.51.100.7' });
     expect(world.presigner.signed).toEqual([
       {
         credentials: expect.any(Object),
@@ -92,7 +92,7 @@ describe('share links', () => {
       { path: 'a.txt', expiresAt: new Date(end).toISOString() },
       BASE,
     );
-    await world.sharing.links.open(id);
+    await world.sharing.opener.open(id);
     expect(world.backend.issuer.requests.at(-1)!.sessionPolicy).toContain(
       new Date(end).toISOString().replace('.000Z', 'Z'),
     );
@@ -110,14 +110,14 @@ describe('share links', () => {
     world.backend.clock.advance(HOUR);
     const vends = world.backend.issuer.requests.length;
     for (const id of [revoked, ending, 'A'.repeat(32), 'short', undefined, '../../x']) {
-      const error = await thrown(world.sharing.links.open(id));
+      const error = await thrown(world.sharing.opener.open(id));
       expect(error).toBeInstanceOf(NotFoundError);
       expect((error as NotFoundError).message).toBe('No such link, or it has ended.');
     }
     const { id: live } = await world.sharing.links.create(world.tokens.alice, { path: 'c.txt' }, BASE);
     const owner = (await world.backend.users.getUser(alice))!;
     await world.backend.users.updateUser(alice, owner.userId, { disabled: true });
-    expect(await thrown(world.sharing.links.open(live))).toBeInstanceOf(NotFoundError);
+    expect(await thrown(world.sharing.opener.open(live))).toBeInstanceOf(NotFoundError);
     expect(world.backend.issuer.requests).toHaveLength(vends);
   });
 
@@ -125,7 +125,7 @@ describe('share links', () => {
     const world = await setup();
     const { id } = await world.sharing.links.create(world.tokens.alice, { path: 'a.txt' }, BASE);
     expect(await thrown(world.sharing.links.remove(world.tokens.bob, id))).toBeInstanceOf(NotFoundError);
-    await world.sharing.links.open(id);
+    await world.sharing.opener.open(id);
   });
 
   it(`refuses link number ${LINKS_PER_OWNER_MAX + 1} with 409; revoking one frees a place`, async () => {

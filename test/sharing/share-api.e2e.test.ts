@@ -151,6 +151,25 @@ describe('shares through the API', () => {
   });
 });
 
+describe('ending a share through the API', () => {
+  it('alice revokes (204): bob lists nothing, new credentials are 404 and those issued before are refused at once', async () => {
+    const created = (
+      await call('POST', '/shares', alice.session.token, { path: 'photos/', grantee: 'bob', access: 'read' })
+    ).body as ShareSummary;
+    const issued = (await call('POST', `/shares/${created.id}/credentials`, bob.session.token))
+      .body as ShareCredentialsResult;
+    const before = s3ClientFor(issued);
+    expect(await read(before, 'alice/photos/x')).toBe('photo x');
+    expect((await call('DELETE', `/shares/${created.id}`, carol.session.token)).status).toBe(404);
+    expect((await call('DELETE', `/shares/${created.id}`, alice.session.token)).status).toBe(204);
+    expect(((await call('GET', '/shares', bob.session.token)).body as ShareList).received).not.toContainEqual(
+      expect.objectContaining({ id: created.id }),
+    );
+    expect((await call('POST', `/shares/${created.id}/credentials`, bob.session.token)).status).toBe(404);
+    expect(await s3ErrorCode(read(before, 'alice/photos/x'))).toBe('AccessDenied');
+  });
+});
+
 describe('share links through the API', () => {
   let link: LinkCreated;
 

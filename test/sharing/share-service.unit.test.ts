@@ -163,7 +163,7 @@ describe('creating a share', () => {
     );
     expect(error).toBeInstanceOf(LimitReachedError);
     expect(state(world)).toBe(before);
-    await world.sharing.shares.remove(world.tokens.alice, shares[1]!.id);
+    await world.sharing.revoker.remove(world.tokens.alice, shares[1]!.id);
     await world.sharing.shares.create(world.tokens.alice, { path: 'one-more', grantee: 'bob', access: 'read' });
     // The first share expires: its place is free again, found by the recount.
     world.backend.clock.advance(DAY + 1);
@@ -208,7 +208,7 @@ describe('creating a share', () => {
         // Kept byte for byte, and never with an IAM wildcard, a policy variable or a dot segment.
         expect(outcome.created?.path ?? path).toBe(path);
         expect(outcome.created === undefined || !/[*?${}]|(^|\/)\.\.?(\/|$)|^\//.test(path)).toBe(true);
-        if (outcome.created) await world.sharing.shares.remove(world.tokens.alice, outcome.created.id);
+        if (outcome.created) await world.sharing.revoker.remove(world.tokens.alice, outcome.created.id);
       }),
       { numRuns: 150 },
     );
@@ -282,6 +282,23 @@ describe('share credentials', () => {
     expect(world.backend.issuer.requests).toHaveLength(vends);
   });
 
+  it('any id that is not 32 base64url characters is a 404 before any store read (property)', async () => {
+    const { world } = await shared();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 32, maxLength: 32 }), fc.constant(undefined)),
+        async (id) => {
+          fc.pre(id === undefined || !/^[A-Za-z0-9_-]{32}$/.test(id));
+          const reads = world.shares.calls.get('receivedFrom') ?? 0;
+          expect(await thrown(world.sharing.shares.credentials(world.tokens.bob, id))).toBeInstanceOf(NotFoundError);
+          expect(await thrown(world.sharing.revoker.remove(world.tokens.bob, id))).toBeInstanceOf(NotFoundError);
+          expect(world.shares.calls.get('receivedFrom') ?? 0).toBe(reads);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('an expired share vends nothing and is no longer listed', async () => {
     const end = new Date(Date.UTC(2026, 0, 1, 13, 0, 0)).toISOString();
     const { world, share } = await shared('read', 'photos/', end);
@@ -317,7 +334,7 @@ describe('share credentials', () => {
     const newBob = await world.register('bob');
     expect(await thrown(world.sharing.shares.credentials(newBob, share.id))).toBeInstanceOf(NotFoundError);
     expect(await world.sharing.shares.list(newBob)).toEqual({ given: [], received: [] });
-    expect(await thrown(world.sharing.shares.remove(newBob, share.id))).toBeInstanceOf(NotFoundError);
+    expect(await thrown(world.sharing.revoker.remove(newBob, share.id))).toBeInstanceOf(NotFoundError);
   });
 
   it('a failing STS vends nothing and records no use (503)', async () => {
@@ -338,7 +355,7 @@ describe('ending a share', () => {
       grantee: 'bob',
       access: 'read',
     });
-    await world.sharing.shares.remove(world.tokens.alice, share.id);
+    await world.sharing.revoker.remove(world.tokens.alice, share.id);
     expect(world.shareCutOff.cutOffIds).toEqual([share.id]);
     expect(await world.sharing.shares.list(world.tokens.bob)).toEqual({ given: [], received: [] });
     expect(await thrown(world.sharing.shares.credentials(world.tokens.bob, share.id))).toBeInstanceOf(NotFoundError);
@@ -354,7 +371,7 @@ describe('ending a share', () => {
       grantee: 'bob',
       access: 'readwrite',
     });
-    await world.sharing.shares.remove(world.tokens.bob, share.id);
+    await world.sharing.revoker.remove(world.tokens.bob, share.id);
     expect(world.shareCutOff.cutOffIds).toEqual([share.id]);
     expect((await world.sharing.shares.list(world.tokens.alice)).given).toEqual([]);
     expect(world.backend.audit.types('bob')).toContain('share_left');
@@ -368,8 +385,8 @@ describe('ending a share', () => {
       access: 'read',
     });
     const before = state(world);
-    expect(await thrown(world.sharing.shares.remove(world.tokens.carol, share.id))).toBeInstanceOf(NotFoundError);
-    expect(await thrown(world.sharing.shares.remove(world.tokens.carol, 'not an id'))).toBeInstanceOf(NotFoundError);
+    expect(await thrown(world.sharing.revoker.remove(world.tokens.carol, share.id))).toBeInstanceOf(NotFoundError);
+    expect(await thrown(world.sharing.revoker.remove(world.tokens.carol, 'not an id'))).toBeInstanceOf(NotFoundError);
     expect(state(world)).toBe(before);
     await world.sharing.shares.credentials(world.tokens.bob, share.id);
   });
@@ -382,7 +399,7 @@ describe('ending a share', () => {
       access: 'read',
     });
     world.shareCutOff.failNext(new BackendUnavailableError('IAM'));
-    expect(await thrown(world.sharing.shares.remove(world.tokens.alice, share.id))).toBeInstanceOf(
+    expect(await thrown(world.sharing.revoker.remove(world.tokens.alice, share.id))).toBeInstanceOf(
       BackendUnavailableError,
     );
     expect((await world.sharing.shares.list(world.tokens.bob)).received).toHaveLength(1);

@@ -13,3 +13,6 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'test-secret';
 process.env.BCRYPT_COST ??= '10';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_DEV ??= 'false';
+// The cut-off worker's name: the stack gives it to the share-revoking function alone, which
+// needs it at start; these tests load every handler in one process, as the sandbox does.
+process.env.CUT_OFF_WORKER_FUNCTION ??= 'tvm-cut-off-worker';

@@ -239,7 +239,8 @@ export function inMemorySharing(options: Parameters<typeof inMemoryBackend>[0] =
   const links = new InMemoryLinkStore();
   const shareCutOff = new RecordingShareCutOff();
   const presigner = new FakePresigner();
-  const sharing = createSharingServices(services, { ...backend, shares, links, shareCutOff, presigner });
+  const built = createSharingServices(services, { ...backend, shares, links });
+  const sharing = { ...built, revoker: built.revoker(shareCutOff), opener: built.opener(presigner) };
   /** Registers `username` and answers their session token. */
   const register = async (username: string): Promise<string> =>
     (await services.accounts.register(parseRegisterRequest({ username, password: 'correct horse battery' }))).session
