@@ -59,7 +59,7 @@ beforeEach(async () => {
   await list().apply();
 });
 
-function list(): RevocationList {
+function list(overrides: Partial<ConstructorParameters<typeof RevocationList>[0]> = {}): RevocationList {
   return new RevocationList({
     store,
     iam,
@@ -69,6 +69,7 @@ function list(): RevocationList {
     cutOffMarginMs: 11_000,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     progress: () => undefined,
+    ...overrides,
   });
 }
 
@@ -123,6 +124,17 @@ describe('share cut-offs on the role', () => {
     expect(valuesOnRole(await policyOnRole(), 'share')).toEqual([id]);
     expect((await store.listShares())[0]).toMatchObject({ shareId: id, pending: false });
     expect(await list().applyPendingShares()).toBeUndefined();
+  });
+
+  it('keeps an entry pending when IAM fails, so the next run applies it', async () => {
+    const id = shareId();
+    await recordShareCutOffs(store, [id], { cutOffMarginMs: 11_000, maxCredentialSeconds: MAX_SECONDS });
+    const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
+    await expect(list({ iam: failing }).applyPendingShares()).rejects.toThrow('Rate exceeded');
+    expect((await store.listShares())[0]).toMatchObject({ shareId: id, pending: true });
+    expect(await policyOnRole()).toBeUndefined();
+    expect((await list().applyPendingShares())?.shares).toHaveLength(1);
+    expect(valuesOnRole(await policyOnRole(), 'share')).toEqual([id]);
   });
 
   it('prunes share entries whose credentials have all expired, and deletes the policy when nothing is left', async () => {
