@@ -79,7 +79,8 @@ export async function sessionToken(apiUrl: string, username: string): Promise<st
 /**
  * The answer each function's first event must get: the success path, never a refusal. The
  * second-factor routes (docs/mfa.md) are not measured yet: their success paths need a TOTP
- * code or a WebAuthn answer made for each event.
+ * code or a WebAuthn answer made for each event. The sharing routes act as bench-owner and
+ * bench-grantee; each share or link they need is created through the API just before.
  */
 export const EXPECTED_FIRST_STATUS: Partial<Record<RouteDefinition['name'], number>> = {
   register: 201,
@@ -90,6 +91,14 @@ export const EXPECTED_FIRST_STATUS: Partial<Record<RouteDefinition['name'], numb
   passwordReset: 200,
   sessionsList: 200,
   sessionRevoke: 204,
+  shareCreate: 201,
+  sharesList: 200,
+  shareCredentials: 200,
+  shareDelete: 204,
+  linkCreate: 201,
+  linksList: 200,
+  linkDelete: 204,
+  linkOpen: 302,
 };
 
 /** The routes the benchmarks measure: those with a first event. */
@@ -104,7 +113,36 @@ export const COLD_USERS = [
   'bench-reset',
   'bench-list',
   'bench-sessions',
+  // Sharing: the owner gives, the grantee vends.
+  'bench-owner',
+  'bench-grantee',
 ] as const;
+
+/** The file every benchmark share and link names, in bench-owner's folder (it need not exist). */
+const SHARED_FILE = 'bench/shared.txt';
+
+/** Creates a share of bench-owner's `bench/` folder with bench-grantee through the API; returns its id. */
+async function benchShare(apiUrl: string): Promise<string> {
+  const owner = await sessionToken(apiUrl, 'bench-owner');
+  const { status, json } = await postJson(
+    `${apiUrl}/shares`,
+    { path: 'bench/', grantee: 'bench-grantee', access: 'read' },
+    owner,
+  );
+  if (status !== 201) throw new Error(`share: ${status}`);
+  return json.id as string;
+}
+
+/** Creates a link to bench-owner's shared file through the API; returns its id. */
+async function benchLink(apiUrl: string): Promise<string> {
+  const { status, json } = await postJson(
+    `${apiUrl}/links`,
+    { path: SHARED_FILE },
+    await sessionToken(apiUrl, 'bench-owner'),
+  );
+  if (status !== 201) throw new Error(`link: ${status}`);
+  return json.id as string;
+}
 
 /**
  * A first event that takes the route's success path against the sandbox's current state,
@@ -147,6 +185,32 @@ export async function coldEvent(
       // Ending another device's session takes a step-up: the current password.
       return proxyEvent(route, { currentPassword: PASSWORD }, caller, { id });
     }
+    case 'shareCreate':
+      return proxyEvent(
+        route,
+        { path: 'bench/', grantee: 'bench-grantee', access: 'read' },
+        await sessionToken(apiUrl, 'bench-owner'),
+      );
+    case 'sharesList':
+      return proxyEvent(route, undefined, await sessionToken(apiUrl, 'bench-grantee'));
+    case 'shareCredentials': {
+      const id = await benchShare(apiUrl);
+      return proxyEvent(route, undefined, await sessionToken(apiUrl, 'bench-grantee'), { id });
+    }
+    case 'shareDelete': {
+      const id = await benchShare(apiUrl);
+      return proxyEvent(route, undefined, await sessionToken(apiUrl, 'bench-owner'), { id });
+    }
+    case 'linkCreate':
+      return proxyEvent(route, { path: SHARED_FILE }, await sessionToken(apiUrl, 'bench-owner'));
+    case 'linksList':
+      return proxyEvent(route, undefined, await sessionToken(apiUrl, 'bench-owner'));
+    case 'linkDelete': {
+      const id = await benchLink(apiUrl);
+      return proxyEvent(route, undefined, await sessionToken(apiUrl, 'bench-owner'), { id });
+    }
+    case 'linkOpen':
+      return proxyEvent(route, undefined, undefined, { id: await benchLink(apiUrl) });
     default:
       throw new Error(`no cold-start event for ${route.name}`);
   }

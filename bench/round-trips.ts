@@ -1,11 +1,13 @@
 /**
  * Counts each route's backend round trips, as `npm run bench` reports them: the handler
- * modules run in this process against a sandbox's DynamoDB and STS, with the SDK clients
- * they send through (DynamoDBDocumentClient, DynamoDBClient, STSClient) instrumented. A
+ * modules run in this process against a sandbox's DynamoDB, STS and Lambda Invoke endpoint,
+ * with the SDK clients they send through (DynamoDBDocumentClient, DynamoDBClient, STSClient,
+ * LambdaClient) instrumented. A
  * *stage* begins whenever a call starts while no other is in flight, so calls issued together
  * count as one stage; `stages` is the number of sequential round trips a caller waits for.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -30,7 +32,8 @@ function instrumentClients(): { record<T>(run: () => Promise<T>): Promise<{ resu
   // Only calls made while an invocation is recorded count (not the operator calls that prepare the next event).
   let recording = false;
   let byStage: string[][] = [];
-  for (const client of [DynamoDBDocumentClient, DynamoDBClient, STSClient] as unknown as {
+  // LambdaClient: DELETE /shares/{id} asks the cut-off worker to run (an Invoke).
+  for (const client of [DynamoDBDocumentClient, DynamoDBClient, STSClient, LambdaClient] as unknown as {
     prototype: { send: Send };
   }[]) {
     const original = client.prototype.send;
