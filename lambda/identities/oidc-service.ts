@@ -75,6 +75,8 @@ export class OidcService implements IdentityProofCheck {
 
   /** A single-use nonce for the provider's sign-in; only its hash is stored. */
   async issueNonce(): Promise<OidcNonce> {
+    // No provider, no sign-in to start: strangers cannot fill the table with nonces nobody can use.
+    if (this.deps.providers.length === 0) throw new NotFoundError('Sign-in with a provider is not configured here.');
     const nonce = newNonce();
     const expiresAt = this.deps.clock.now() + OIDC_NONCE_SECONDS * 1000;
     await this.deps.nonces.put(hashNonce(nonce), expiresAt);

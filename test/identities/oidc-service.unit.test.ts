@@ -62,6 +62,12 @@ describe('nonces', () => {
     expect([...world.nonces.nonces.keys()]).not.toContain(nonce);
   });
 
+  it('with no provider configured, no nonce is issued (404) and nothing is written', async () => {
+    const world = inMemoryIdentities([]);
+    expect(await thrown(world.oidc.issueNonce())).toBeInstanceOf(NotFoundError);
+    expect(world.nonces.nonces.size).toBe(0);
+  });
+
   it('a token whose nonce the TVM never issued is the one 401, and nothing is written', async () => {
     const world = inMemoryIdentities();
     const token = world.verifier.mint(google, { sub: 'x', nonce: 'made-up' });
