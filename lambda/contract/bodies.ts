@@ -103,6 +103,19 @@ export type PasswordResetBody = Static<typeof PasswordResetBody>;
 export const StepUpBody = body({ currentPassword: Optional(password()), ...stepUpFactors() });
 export type StepUpBody = Static<typeof StepUpBody>;
 
+/**
+ * A step-up that may also be a fresh ID token of an identity linked to the account (`provider`
+ * + `idToken`): the proof of an account without a password (docs/api.md#sign-in-with-a-provider),
+ * on the routes whose functions verify ID tokens.
+ */
+export const IdentityStepUpBody = body({
+  currentPassword: Optional(password()),
+  ...stepUpFactors(),
+  provider: Optional(TypeString({ minLength: 1, maxLength: OIDC_PROVIDER_NAME_MAX_CHARACTERS })),
+  idToken: Optional(TypeString({ minLength: 1, maxLength: OIDC_ID_TOKEN_MAX_CHARACTERS })),
+});
+export type IdentityStepUpBody = Static<typeof IdentityStepUpBody>;
+
 /** `POST /mfa/totp/confirm`. */
 export const TotpConfirmBody = body({ code: totpCode() });
 export type TotpConfirmBody = Static<typeof TotpConfirmBody>;
@@ -171,5 +184,8 @@ export const IdentityLinkBody = body({
   idToken: idToken(),
   currentPassword: Optional(password()),
   ...stepUpFactors(),
+  // The step-up of an account without a password: a fresh ID token of an identity already linked.
+  stepUpProvider: Optional(oidcProvider()),
+  stepUpIdToken: Optional(idToken()),
 });
 export type IdentityLinkBody = Static<typeof IdentityLinkBody>;

@@ -6,7 +6,7 @@
  * ValidationError naming the field.
  */
 import type { MfaLoginBody, PasskeyAddBody, PasskeyLoginBody, TotpConfirmBody } from '../contract/bodies';
-import { StepUpBody } from '../contract/bodies';
+import { IdentityStepUpBody, StepUpBody } from '../contract/bodies';
 import { CHALLENGE_TOKEN_CHARACTERS, PASSKEY_NAME_MAX_CHARACTERS, TOTP_DIGITS } from '../contract/limits';
 import { checkBody } from '../platform/body-check';
 import { ValidationError } from '../platform/errors';
@@ -62,7 +62,17 @@ export interface PasskeyStepUp {
 export type StepUpProof =
   | { readonly currentPassword: Password }
   | SecondFactorProof
-  | { readonly passkeyAssertion: PasskeyStepUp };
+  | { readonly passkeyAssertion: PasskeyStepUp }
+  | { readonly identityToken: IdentityTokenStepUp };
+
+/**
+ * An ID token as step-up, for an account without a password (lambda/identities/): a fresh
+ * token (its own nonce) of an identity linked to the account. Its shape is checked by the verifier.
+ */
+export interface IdentityTokenStepUp {
+  readonly provider: string;
+  readonly idToken: string;
+}
 
 /** The second factor of a step-up (`code`, `recoveryCode`, or `passkey` with `challenge`), if it has one. */
 export function factorProofFrom(body: FactorFields): StepUpProof | undefined {
@@ -83,8 +93,16 @@ export function factorProofFrom(body: FactorFields): StepUpProof | undefined {
 }
 
 /** A step-up body: exactly one of `currentPassword`, `code`, `recoveryCode` or `passkey`+`challenge`. */
-export function parseStepUp(body: StepUpBody): { proof: StepUpProof } {
+export function parseStepUp(body: StepUpBody | IdentityStepUpBody): { proof: StepUpProof } {
   const factor = factorProofFrom(body);
+  const { provider, idToken } = body as IdentityStepUpBody;
+  if (provider !== undefined || idToken !== undefined) {
+    if (provider === undefined || idToken === undefined)
+      throw new ValidationError('Give provider and idToken together.', provider === undefined ? 'provider' : 'idToken');
+    if (factor !== undefined || body.currentPassword !== undefined)
+      throw new ValidationError('Give one proof: the current password, a second factor or an ID token.', 'idToken');
+    return { proof: { identityToken: { provider, idToken } } };
+  }
   if (body.currentPassword !== undefined) {
     if (factor !== undefined)
       throw new ValidationError('Give the current password or a second factor, not both.', 'currentPassword');
@@ -198,4 +216,16 @@ export function parsePasskeyLogin(body: PasskeyLoginBody): { challenge: string; 
     challenge: parseChallengeToken(body.challenge),
     credential: parsePasskeyResponse(body.credential, 'credential'),
   };
+}
+
+/** A required step-up body as raw JSON text that may also be an ID token (`DELETE /identities/{id}`). */
+export function parseIdentityStepUpText(rawBody: string | undefined): StepUpProof {
+  if (rawBody === undefined || rawBody.trim() === '') return parseStepUp({}).proof;
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody) as unknown;
+  } catch {
+    throw new ValidationError('The body is not valid JSON.');
+  }
+  return parseStepUp(checkBody(IdentityStepUpBody, body)).proof;
 }
