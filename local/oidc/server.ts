@@ -8,6 +8,7 @@
  * none of that is reachable over HTTP.
  */
 import { randomUUID } from 'node:crypto';
+import type { JWK } from 'jose';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isOwnHost } from '../api-gateway/api-server';
 import { listenOnLoopback } from '../shared/listen';
@@ -66,6 +67,8 @@ export interface DevIdp {
   rotate(): Promise<void>;
   /** The current key ids. */
   currentKids(): Record<DevIdpAlgorithm, string>;
+  /** The JWKS it publishes, read in-process (not counted in {@link DevIdp.hits}). */
+  jwks(): { keys: JWK[] };
   /** How many requests its discovery document and its JWKS have received (every answer, failed ones too). */
   hits(): { discovery: number; jwks: number };
   /** Makes the discovery document and the JWKS answer normally, 503, or never (tests). */
@@ -166,6 +169,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     },
     rotate: () => keys.rotate(),
     currentKids: () => keys.currentKids(),
+    jwks: () => keys.publicJwks(),
     hits: () => ({ ...hits }),
     setMetadataMode(next) {
       mode = next;
