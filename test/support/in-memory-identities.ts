@@ -1,104 +1,152 @@
 /**
- * An in-memory {@link IdentityStore} (lambda/identities/ports.ts) keeping the DynamoDB layout's
- * shape: the canonical link keyed by (issuer, subject), and a pointer in the user's partition
- * that is believed only when the canonical link confirms the same registration (`userId`).
- * For tests only.
+ * In-memory fakes of the sign-in-with-a-provider ports (lambda/identities/ports.ts), keeping the
+ * DynamoDB layout's shape (a canonical link by identity, a pointer per account), and a fake
+ * verifier whose tokens are minted by the test. For tests only.
  */
-import { createHash } from 'node:crypto';
 import type { Username } from '../../lambda/accounts/username';
-import type { IdentityLink, IdentityStore } from '../../lambda/identities/ports';
-import { Faults, waitFor, type FakeOptions } from './in-memory-platform';
+import { identityHash } from '../../lambda/identities/identity-id';
+import { INVALID_ID_TOKEN_MESSAGE } from '../../lambda/identities/messages';
+import type { OidcService } from '../../lambda/identities/oidc-service';
+import type {
+  IdTokenVerifier,
+  IdentityLink,
+  IdentityStore,
+  NonceStore,
+  OidcProvider,
+  VerifiedIdentity,
+} from '../../lambda/identities/ports';
+import { AuthenticationError } from '../../lambda/platform/errors';
+import { createIdentityServices, createServices, type Services } from '../../lambda/services';
+import { inMemoryBackend, type InMemoryBackend } from './in-memory';
+import { roundTrip } from './in-memory-platform';
 
-type IdentityMethod = 'get' | 'create' | 'listByUser' | 'remove';
+/** {@link NonceStore} in memory: a consume is one atomic step, as DynamoDB's conditional delete. */
+export class InMemoryNonceStore implements NonceStore {
+  readonly nonces = new Map<string, number>();
 
-const canonicalKey = (issuer: string, subject: string) => `${issuer}\n${subject}`;
+  async put(nonceHash: string, expiresAt: number): Promise<void> {
+    await roundTrip();
+    this.nonces.set(nonceHash, expiresAt);
+  }
 
-/** A link's public id as the design derives it: the identity's hash, never the subject itself. */
-export function identityId(issuer: string, subject: string): string {
-  return createHash('sha256').update(canonicalKey(issuer, subject)).digest('base64url').slice(0, 32);
+  async consume(nonceHash: string, now: number): Promise<boolean> {
+    await roundTrip();
+    const expiresAt = this.nonces.get(nonceHash);
+    if (expiresAt === undefined || expiresAt <= now) return false;
+    this.nonces.delete(nonceHash);
+    return true;
+  }
 }
 
-/** {@link IdentityStore} in memory. */
+/** {@link IdentityStore} in memory: canonical links by (issuer, subject) and per-account pointers. */
 export class InMemoryIdentityStore implements IdentityStore {
-  /** Canonical links by (issuer, subject). */
   readonly canonical = new Map<string, IdentityLink>();
-  /** The users' pointers: `<username>` to the canonical keys listed in their partition. */
-  readonly pointers = new Map<Username, Set<string>>();
-  private readonly faults = new Faults<IdentityMethod>();
-  readonly calls = new Map<IdentityMethod, number>();
-  private readonly wait: (() => Promise<void>) | undefined;
-
-  constructor(options: FakeOptions = {}) {
-    this.wait = waitFor(options);
-  }
-
-  failNext(method: IdentityMethod, error?: unknown): void {
-    this.faults.failNext(method, error);
-  }
-
-  /** Links an identity to an account directly (test setup); returns the link. */
-  seed(
-    username: Username,
-    userId: string,
-    issuer: string,
-    subject: string,
-    provider = 'dev',
-    linkedAt = 0,
-  ): IdentityLink {
-    const link: IdentityLink = {
-      id: identityId(issuer, subject),
-      issuer,
-      subject,
-      provider,
-      username,
-      userId,
-      linkedAt,
-    };
-    this.canonical.set(canonicalKey(issuer, subject), link);
-    this.pointerSet(username).add(canonicalKey(issuer, subject));
-    return link;
-  }
+  readonly pointers = new Map<string, { issuer: string; subject: string }>();
 
   async get(issuer: string, subject: string): Promise<IdentityLink | undefined> {
-    await this.faults.enter('get', this.calls, this.wait);
-    return this.canonical.get(canonicalKey(issuer, subject));
+    await roundTrip();
+    return this.canonical.get(identityHash(issuer, subject));
   }
 
   async create(link: IdentityLink): Promise<boolean> {
-    await this.faults.enter('create', this.calls, this.wait);
-    const key = canonicalKey(link.issuer, link.subject);
+    await roundTrip();
+    const key = identityHash(link.issuer, link.subject);
     if (this.canonical.has(key)) return false;
     this.canonical.set(key, link);
-    this.pointerSet(link.username).add(key);
+    await roundTrip();
+    this.pointers.set(`${link.username}#${link.id}`, { issuer: link.issuer, subject: link.subject });
     return true;
   }
 
   async listByUser(username: Username, userId: string): Promise<IdentityLink[]> {
-    await this.faults.enter('listByUser', this.calls, this.wait);
-    const links: IdentityLink[] = [];
-    for (const key of this.pointers.get(username) ?? []) {
-      const link = this.canonical.get(key);
-      // A pointer is believed only when the canonical link confirms the same registration.
-      if (link && link.username === username && link.userId === userId) links.push(link);
-    }
-    return links.sort((a, b) => a.linkedAt - b.linkedAt);
+    await roundTrip();
+    return [...this.pointers.entries()]
+      .filter(([key]) => key.startsWith(`${username}#`))
+      .map(([, { issuer, subject }]) => this.canonical.get(identityHash(issuer, subject)))
+      .filter((link): link is IdentityLink => link?.username === username && link.userId === userId)
+      .sort((a, b) => a.linkedAt - b.linkedAt);
   }
 
   async remove(link: IdentityLink): Promise<void> {
-    await this.faults.enter('remove', this.calls, this.wait);
-    const key = canonicalKey(link.issuer, link.subject);
-    const current = this.canonical.get(key);
-    // Only this registration's link: one the identity got since (another account) stays.
-    if (current && current.userId === link.userId) this.canonical.delete(key);
-    this.pointers.get(link.username)?.delete(key);
+    await roundTrip();
+    const key = identityHash(link.issuer, link.subject);
+    if (this.canonical.get(key)?.userId === link.userId) this.canonical.delete(key);
+    this.pointers.delete(`${link.username}#${link.id}`);
+  }
+}
+
+/** The claims a test gives a fake token. */
+export interface FakeClaims {
+  readonly sub: string;
+  readonly nonce: string;
+  readonly amr?: readonly string[];
+}
+
+/**
+ * A verifier whose valid tokens are the ones {@link mint} made for that provider's issuer;
+ * anything else is the one 401. Counts its calls.
+ */
+export class FakeIdTokenVerifier implements IdTokenVerifier {
+  private readonly minted = new Map<string, { issuer: string; claims: FakeClaims }>();
+  private counter = 0;
+  calls = 0;
+
+  mint(provider: OidcProvider, claims: FakeClaims): string {
+    const token = `fake.${(this.counter += 1)}.${provider.name}`;
+    this.minted.set(token, { issuer: provider.issuer, claims });
+    return token;
   }
 
-  private pointerSet(username: Username): Set<string> {
-    let set = this.pointers.get(username);
-    if (!set) {
-      set = new Set();
-      this.pointers.set(username, set);
-    }
-    return set;
+  async verify(provider: OidcProvider, idToken: string): Promise<VerifiedIdentity> {
+    this.calls += 1;
+    await roundTrip();
+    const entry = this.minted.get(idToken);
+    if (!entry || entry.issuer !== provider.issuer) throw new AuthenticationError(INVALID_ID_TOKEN_MESSAGE);
+    return {
+      issuer: entry.issuer,
+      subject: entry.claims.sub,
+      nonce: entry.claims.nonce,
+      methods: entry.claims.amr ?? [],
+    };
   }
+}
+
+/** Two providers, as an operator would configure them. */
+export const PROVIDERS: readonly OidcProvider[] = [
+  { name: 'google', issuer: 'https://accounts.google.com', audiences: ['app-1'], trustProviderMfa: false },
+  { name: 'corp', issuer: 'https://login.corp.example', audiences: ['tvm'], trustProviderMfa: true },
+];
+
+/** A whole in-memory TVM with sign-in with a provider. */
+export interface IdentityWorld {
+  readonly backend: InMemoryBackend;
+  readonly services: Services;
+  readonly nonces: InMemoryNonceStore;
+  readonly identities: InMemoryIdentityStore;
+  readonly verifier: FakeIdTokenVerifier;
+  readonly oidc: OidcService;
+  /** A fresh nonce and a token of `sub` at `provider` carrying it. */
+  token(provider: OidcProvider, sub: string, amr?: readonly string[]): Promise<string>;
+}
+
+/** Builds an {@link IdentityWorld}. */
+export function inMemoryIdentities(providers: readonly OidcProvider[] = PROVIDERS): IdentityWorld {
+  const backend = inMemoryBackend({ config: { oidcProviders: providers } });
+  const services = createServices(backend);
+  const nonces = new InMemoryNonceStore();
+  const identities = new InMemoryIdentityStore();
+  const verifier = new FakeIdTokenVerifier();
+  const oidc = createIdentityServices(services, { ...backend, providers, nonces, identities })(verifier);
+  return {
+    backend,
+    services,
+    nonces,
+    identities,
+    verifier,
+    oidc,
+    async token(provider, sub, amr) {
+      const { nonce } = await oidc.issueNonce();
+      return verifier.mint(provider, { sub, nonce, ...(amr ? { amr } : {}) });
+    },
+  };
 }
