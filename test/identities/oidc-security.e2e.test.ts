@@ -483,6 +483,61 @@ describe('item 5: the lifecycle holds', () => {
     });
     expect(((await listed.json()) as IdentityList).identities).toEqual([]);
   });
+  it('link and unlink (with step-up) reach exactly that account, and the audit trail records sign-in, link and unlink', async () => {
+    const owner = await register(api(), unique('linker'), PASSWORD);
+    const bearer = { Authorization: `Bearer ${owner.session.token}`, 'Content-Type': 'application/json' };
+    const subject = unique('linked');
+    const linked = await fetch(`${api()}/identities`, {
+      method: 'POST',
+      headers: bearer,
+      body: JSON.stringify({
+        provider: 'other',
+        idToken: await freshToken(other, { sub: subject }),
+        currentPassword: PASSWORD,
+      }),
+    });
+    expect(linked.status).toBe(201);
+    const viaOther = await loginOidc(api(), { provider: 'other', idToken: await pageToken(other, subject) });
+    expect((viaOther.body as VendResponse).username).toBe(owner.username);
+    const { identities } = (await (await fetch(`${api()}/identities`, { headers: bearer })).json()) as IdentityList;
+    expect(identities.map((identity) => identity.provider)).toEqual(['other']);
+    const id = (identities[0] as { id: string }).id;
+    // The same subject at the dev IdP is someone else: linking it links nothing to this account.
+    expectAcceptedUnknown(
+      await loginOidc(api(), { provider: 'dev', idToken: await freshToken(dev(), { sub: subject }) }),
+    );
+    const unlinked = await fetch(`${api()}/identities/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+      headers: bearer,
+      body: JSON.stringify({ currentPassword: PASSWORD }),
+    });
+    expect(unlinked.status).toBe(204);
+    expectAcceptedUnknown(await loginOidc(api(), { provider: 'other', idToken: await pageToken(other, subject) }));
+    const audit = await runAdmin(['--json', 'audit', owner.username]);
+    expect(audit.code).toBe(0);
+    const events = (JSON.parse(audit.out) as { type: string }[]).map((event) => event.type);
+    expect(events).toEqual(expect.arrayContaining(['identity_linked', 'oidc_login', 'identity_unlinked']));
+    expect(audit.out).not.toContain(subject);
+  });
+
+  it("a password-less account's last identity cannot be unlinked: it would have no way to sign in", async () => {
+    const subject = unique('last');
+    const account = await registerIdentity(dev(), subject, unique('last'));
+    const bearer = { Authorization: `Bearer ${account.session.token}`, 'Content-Type': 'application/json' };
+    const { identities } = (await (await fetch(`${api()}/identities`, { headers: bearer })).json()) as IdentityList;
+    const refused = await fetch(`${api()}/identities/${encodeURIComponent((identities[0] as { id: string }).id)}`, {
+      method: 'DELETE',
+      headers: bearer,
+      body: JSON.stringify({ provider: 'dev', idToken: await freshToken(dev(), { sub: subject }) }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringContaining('only way to sign in') },
+    });
+    expect((await loginOidc(api(), { provider: 'dev', idToken: await pageToken(dev(), subject) })).status).toBe(200);
+    const audit = await runAdmin(['--json', 'audit', account.username]);
+    expect((JSON.parse(audit.out) as { type: string }[]).map((event) => event.type)).toContain('oidc_registered');
+  });
 });
 
 describe('item 3: keys', () => {
