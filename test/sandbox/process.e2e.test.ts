@@ -50,13 +50,18 @@ function spawnSandbox(env: Record<string, string>): {
   return { child, exited, output: () => output };
 }
 
-async function startSandboxProcess(dataDir: string, oidcPort?: number): Promise<RunningSandbox> {
+async function startSandboxProcess(
+  dataDir: string,
+  oidcPort?: number,
+  env: Record<string, string> = {},
+): Promise<RunningSandbox> {
   const [port, s3Port, idpPort] = [await freePort(), await freePort(), oidcPort ?? (await freePort())];
   const spawned = spawnSandbox({
     PORT: String(port),
     S3_PORT: String(s3Port),
     OIDC_PORT: String(idpPort),
     TVM_DATA_DIR: dataDir,
+    ...env,
   });
   const deadline = Date.now() + 45_000;
   while (!spawned.output().includes('TVM sandbox running')) {
@@ -150,7 +155,9 @@ afterAll(() => {
 test('a restart keeps users, files, issued credentials and provider sign-ins; Ctrl-C leaves no process and no port behind', async () => {
   // OIDC_PORT stays the same across the restart, as its default does: the dev IdP's issuer, and the identities linked to it, with it.
   const idpPort = await freePort();
-  const first = await startSandboxProcess(dataDir, idpPort);
+  // A provider of the user's own, configured beside the dev IdP.
+  const acme = { name: 'acme', issuer: 'https://login.acme.example', audiences: ['acme-app'] };
+  const first = await startSandboxProcess(dataDir, idpPort, { OIDC_PROVIDERS: JSON.stringify([acme]) });
   started.push(first);
   // The quickstart works exactly as printed.
   const quickstart = first
@@ -188,6 +195,10 @@ test('a restart keeps users, files, issued credentials and provider sign-ins; Ct
       ...(username !== undefined ? { username } : {}),
     });
   expect((await signInWithDev('dana')).status).toBe(201);
+  expect(first.output()).toContain(`  Providers   dev (${first.idpUrl}), acme (https://login.acme.example)`);
+  // The functions know acme: a token for it is checked (and refused), not an unknown provider's 400.
+  expect((await loginOidc(first.apiUrl, { provider: 'acme', idToken: 'not.a.token' })).status).toBe(401);
+  expect((await loginOidc(first.apiUrl, { provider: 'nobody', idToken: 'not.a.token' })).status).toBe(400);
 
   await signalGroupAndWait(first, 'SIGINT');
   expect(groupAlive(first.child.pid as number)).toBe(false);
