@@ -203,11 +203,16 @@ export class AccountAdmin implements AccountRemover {
 
   /**
    * Unlinks the user's identity `id` (the operator's act: for a lost or compromised provider
-   * account). Sessions are untouched; the identity then signs in as unknown. Returns the link.
+   * account), audited as `identity_unlinked`. Sessions are untouched; the identity then signs in
+   * as unknown. Returns the link.
    */
   async removeIdentity(username: Username, id: string): Promise<IdentityLink> {
     const link = await this.findIdentity(username, id);
     await this.identityStore().remove(link);
+    await this.auditor.record('identity_unlinked', username, OPERATOR_ORIGIN, {
+      provider: link.provider,
+      identity: link.id,
+    });
     return link;
   }
 

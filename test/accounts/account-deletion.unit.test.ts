@@ -24,6 +24,7 @@ import { InMemoryMfaStore } from '../support/in-memory-mfa';
 import { MemoryLinkStore, MemoryShareStore, RecordingShareCutOff } from '../support/memory-share-lifecycle';
 import { SharingLifecycle } from '../../lambda/sharing/share-lifecycle';
 import { InMemoryIdentityStore } from '../support/in-memory-identities';
+import { plantLink } from '../support/identity-links';
 
 const PASSWORD = 'correct horse battery';
 const PROPAGATION_MS = 5 * 60_000;
@@ -199,8 +200,8 @@ describe('AccountDeletion.advance (the worker)', () => {
     const token = await aliceWithFiles(s);
     const aliceId = (await s.backend.users.getUser(alice))!.userId;
     const bob = parseUsername('bob');
-    s.identities.seed(alice, aliceId, 'https://accounts.google.com', 'g-alice', 'google');
-    const bobs = s.identities.seed(bob, 'bob-1', 'https://accounts.google.com', 'g-bob', 'google');
+    await plantLink(s.identities, alice, aliceId, 'https://accounts.google.com', 'g-alice', 'google');
+    const bobs = await plantLink(s.identities, bob, 'bob-1', 'https://accounts.google.com', 'g-bob', 'google');
     await s.deletion.request(token, { currentPassword: PASSWORD as never });
     await s.deletion.advance(alice);
     // Kept through the propagation wait: the account is disabled, which refuses provider sign-in.
