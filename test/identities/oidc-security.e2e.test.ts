@@ -520,6 +520,21 @@ describe('item 5: the lifecycle holds', () => {
     expect(audit.out).not.toContain(subject);
   });
 
+  it("tvm-admin identities lists a user's links (never the subject) and removes one: the identity then signs in as unknown", async () => {
+    const subject = unique('op');
+    const account = await registerIdentity(dev(), subject, unique('op'));
+    const listed = await runAdmin(['--json', 'identities', 'list', account.username]);
+    expect(listed.code).toBe(0);
+    const links = JSON.parse(listed.out) as { id: string; provider: string; issuer: string }[];
+    expect(links).toEqual([expect.objectContaining({ provider: 'dev', issuer: dev().issuer })]);
+    expect(listed.out).not.toContain(subject);
+    const removed = await runAdmin(['identities', 'remove', account.username, (links[0] as { id: string }).id]);
+    expect(removed.code).toBe(0);
+    expectAcceptedUnknown(await loginOidc(api(), { provider: 'dev', idToken: await pageToken(dev(), subject) }));
+    const audit = await runAdmin(['--json', 'audit', account.username]);
+    expect((JSON.parse(audit.out) as { type: string }[]).map((event) => event.type)).toContain('identity_unlinked');
+  });
+
   it("a password-less account's last identity cannot be unlinked: it would have no way to sign in", async () => {
     const subject = unique('last');
     const account = await registerIdentity(dev(), subject, unique('last'));
