@@ -311,6 +311,43 @@ describe('item 1: the ID token is checked as OpenID Connect requires', () => {
     expectRefused(await loginOidc(api(), { provider: 'dev', idToken: await token() }));
   });
 
+  it('any mix of right and wrong iss, aud, exp, nbf, iat, nonce and key (property): accepted only when all are right, else the one 401 body', async () => {
+    const flaw = fc.record({
+      iss: fc.boolean(),
+      aud: fc.boolean(),
+      exp: fc.boolean(),
+      nbf: fc.boolean(),
+      iat: fc.boolean(),
+      nonce: fc.boolean(),
+      key: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(flaw, async (bad) => {
+        const t = now();
+        const claims = {
+          iss: bad.iss ? 'https://accounts.example.com' : dev().issuer,
+          aud: bad.aud ? 'someone-else' : CLIENT,
+          sub: unique('mix'),
+          iat: bad.iat ? t + 3 * OIDC_CLOCK_SKEW_SECONDS : t,
+          exp: bad.exp ? t - 3 * OIDC_CLOCK_SKEW_SECONDS : t + 600,
+          ...(bad.nbf ? { nbf: t + 3 * OIDC_CLOCK_SKEW_SECONDS } : {}),
+          nonce: bad.nonce ? randomBytes(32).toString('base64url') : await tvmNonce(api()),
+        };
+        const idToken = bad.key ? await strangersToken(claims, dev().currentKids().RS256) : await dev().mint(claims);
+        const answer = await loginOidc(api(), { provider: 'dev', idToken });
+        const allRight = !Object.values(bad).some(Boolean);
+        expect({ status: answer.status, body: allRight ? undefined : answer.body }).toEqual(
+          allRight ? { status: 400, body: undefined } : { status: 401, body: refusal },
+        );
+      }),
+      // The all-right token is always among the runs, so both outcomes are exercised.
+      {
+        numRuns: 40,
+        examples: [[{ iss: false, aud: false, exp: false, nbf: false, iat: false, nonce: false, key: false }]],
+      },
+    );
+  });
+
   it('a token works once: a replay with its spent nonce is refused with the same 401 body', async () => {
     const subject = unique('replay');
     await registerIdentity(dev(), subject, unique('replay'));
