@@ -594,8 +594,9 @@ describe('item 5: the lifecycle holds', () => {
 
 describe('item 3: keys', () => {
   it('JWKS answers are cached: known keys cost no request to the issuer', async () => {
-    // Warm both function instances for `late`.
-    await Promise.all([1, 2].map(async () => loginOidc(api(), { provider: 'late', idToken: await freshToken(late) })));
+    // Warm both function instances for `late`: four sign-ins sent at once reach both.
+    const warm = await Promise.all([1, 2, 3, 4].map(() => freshToken(late)));
+    await Promise.all(warm.map((idToken) => loginOidc(api(), { provider: 'late', idToken })));
     const before = late.hits();
     for (let i = 0; i < 6; i++)
       expectAcceptedUnknown(await loginOidc(api(), { provider: 'late', idToken: await freshToken(late) }));
