@@ -17,6 +17,7 @@ import { describeLockout, planCommand, renderPlan, STATE_CHANGING_COMMANDS, type
 import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarget } from './target';
 import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
+import { IDENTITIES_USAGE, identitiesCommand } from './identities';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -73,6 +74,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
 ${MFA_USAGE}
+${IDENTITIES_USAGE}
 
 --dry-run, on every command that changes something (${STATE_CHANGING_COMMANDS.join(', ')}),
 reads what it needs, prints exactly what the command would do, and changes nothing.
@@ -183,6 +185,7 @@ const NAMED = new Set([
   'mfa reset',
   'shares revoke',
   'links revoke',
+  'identities remove',
 ]);
 
 /**
@@ -246,7 +249,7 @@ async function runCommand(
   const revocations = revocationList(target, progress);
   const lifecycle = { admin, revocations, sharing: sharingLifecycle(target), target, progress };
   const [command, sub] = positionals;
-  const grouped = ['users', 'sessions', 'revocations', 'mfa', 'shares', 'links'];
+  const grouped = ['users', 'sessions', 'revocations', 'mfa', 'shares', 'links', 'identities'];
   const key = grouped.includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
   const userAt = grouped.includes(command ?? '') && command !== 'revocations' ? 2 : 1;
   const planFor = () =>
@@ -264,10 +267,12 @@ async function runCommand(
     );
   if (options['dry-run'] && (STATE_CHANGING_COMMANDS as readonly string[]).includes(key ?? '')) {
     if (key === 'sessions revoke' && !options.all) need(positionals, userAt + 1, '<session id> or --all');
-    if (key === 'shares revoke' || key === 'links revoke') need(positionals, userAt + 1, '<id>');
+    if (key === 'shares revoke' || key === 'links revoke' || key === 'identities remove')
+      need(positionals, userAt + 1, '<id>');
     return renderPlan(await planFor(), target);
   }
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
+  if (command === 'identities') return identitiesCommand(admin, sub, user(positionals, 2), positionals[3]);
   switch (key) {
     case 'users list': {
       const users = await admin.listUsers();

@@ -14,6 +14,7 @@ import type { AccountAdmin } from '../lambda/operator/account-admin';
 import type { RevocationList } from './revocations';
 import { SMOKE_STEPS } from './smoke';
 import { findLink, findShare, sharingPlanSteps, sharingStores } from './sharing';
+import { identityRemovalPlan } from './identities';
 import { AdminError, type AdminTarget } from './target';
 
 /** The commands that change something, as `<command> [<sub>]`; every one takes `--dry-run`. */
@@ -29,6 +30,7 @@ export const STATE_CHANGING_COMMANDS = [
   'mfa reset',
   'shares revoke',
   'links revoke',
+  'identities remove',
   'smoke',
 ] as const;
 
@@ -135,7 +137,7 @@ export async function planCommand(
             : []),
           `delete every object version and delete marker under ${username}/ (${count} now) and abort its unfinished multipart uploads`,
           ...(await sharingPlanSteps(target, username, 'delete')).slice(1),
-          `delete the records (sessions, lockout counters, reset code) and second factors of ${username}`,
+          `delete the records (sessions, lockout counters, reset code), second factors and ${describeIdentities((await admin.listIdentities(username)).length)} of ${username}`,
           `hold the name ${username} until about ${iso(nameHeldUntil(cutOffInstant(now, target.cutOffMarginMs), target.maxCredentialSeconds))}`,
         ],
       };
@@ -221,11 +223,21 @@ export async function planCommand(
         ],
       };
     }
+    case 'identities remove': {
+      const username = need(name);
+      const id = needId(options.id);
+      return { command: `${command} ${id}`, steps: await identityRemovalPlan(admin, username, id) };
+    }
     case 'smoke':
       return { command, steps: SMOKE_STEPS.map((step) => step.replace(/^\d+ /, '')) };
     default:
       throw new AdminError(`--dry-run is for commands that change something: ${STATE_CHANGING_COMMANDS.join(', ')}.`);
   }
+}
+
+/** "the 2 linked identities" in words (sign-in with a provider; unlinked with the records). */
+function describeIdentities(count: number): string {
+  return count === 1 ? 'the 1 linked identity' : `the ${count} linked identities`;
 }
 
 function needId(id: string | undefined): string {

@@ -104,6 +104,8 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     ...process.env,
     PORT: String(port),
     S3_PORT: String(s3Port),
+    // The dev identity provider on any free port (its default, 3002, may be taken by a running `npm start`).
+    OIDC_PORT: '0',
     TVM_DATA_DIR: dataDir,
     BCRYPT_COST: String(options.bcryptCost),
     TVM_LOG: '0',

@@ -4,13 +4,13 @@ import type { ChangePasswordRequest, RegisterRequest, ResetPasswordRequest } fro
 import type { CredentialVendor } from '../credentials/vending';
 import type { AuditRecorder, DomainLog, RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';
-import { AuthenticationError, UsernameTakenError } from '../platform/errors';
+import { AuthenticationError, UsernameTakenError, ValidationError } from '../platform/errors';
 import type { LiveSession, SessionStore } from '../sessions/ports';
 import type { SessionKeeper } from '../sessions/session-keeper';
 import { newId } from '../sessions/session-token';
 import { hashDeviceToken, newDeviceToken } from './device-trust';
 import { UNKNOWN_DEVICE_SCOPE } from './lockout';
-import type { PasswordHasher } from './password';
+import { hasPassword, type PasswordHasher } from './password';
 import type { PasswordCheck } from './password-check';
 import type { NewPasswordPolicy } from './password-policy';
 import type { LockoutStore, ResetCodeStore, UserRecord, UserStore } from './ports';
@@ -101,19 +101,31 @@ export class AccountService {
     sessionToken: string | undefined,
     request: ChangePasswordRequest,
     origin: RequestOrigin = {},
-    secondFactor?: (live: LiveSession) => Promise<void>,
+    secondFactor?: (live: LiveSession, passwordChecked: boolean) => Promise<void>,
   ): Promise<{ session: SessionGrant }> {
     const { keeper, passwords, passwordPolicy, hasher, auditor } = this.deps;
     const live = await keeper.live(sessionToken);
     const { session, user } = live;
     passwordPolicy.check(request.newPassword, { username: user.username, field: 'newPassword' });
-    // Charged to this session's own counter: a stranger's login guesses cannot block it.
-    await passwords.inSession(session, request.currentPassword, origin);
-    // An account with a second factor also proves it (MfaService.changePassword's step-up).
-    await secondFactor?.(live);
+    const passwordChecked = request.currentPassword !== undefined;
+    if (request.currentPassword !== undefined) {
+      // Charged to this session's own counter: a stranger's login guesses cannot block it. An
+      // account without a password fails here like a wrong password (the dummy compare).
+      await passwords.inSession(session, request.currentPassword, origin);
+    } else if (hasPassword(user)) {
+      throw new ValidationError('Give your current password (currentPassword).', 'currentPassword');
+    } else if (!secondFactor) {
+      // Setting a first password needs a fresh proof, which only the step-up can check.
+      throw new AuthenticationError();
+    }
+    // A second factor, or for a first password the step-up proof (MfaService.changePassword).
+    await secondFactor?.(live, passwordChecked);
     const passwordHash = await hasher.hash(request.newPassword);
     const opened = await keeper.rotate(user, passwordHash, session.device);
-    await auditor.record('password_changed', user.username, origin, { sessionId: opened.record.sessionId });
+    await auditor.record('password_changed', user.username, origin, {
+      sessionId: opened.record.sessionId,
+      ...(passwordChecked ? {} : { firstPassword: 'set' }),
+    });
     await keeper.removeStale(user.username, opened.record.generation);
     return { session: keeper.grant(opened) };
   }

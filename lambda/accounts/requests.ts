@@ -36,7 +36,8 @@ export interface LoginRequest {
 
 /** A validated `POST /password` body. */
 export interface ChangePasswordRequest {
-  readonly currentPassword: Password;
+  /** Absent only to set the first password of an account without one (with a fresh proof instead). */
+  readonly currentPassword?: Password;
   readonly newPassword: Password;
 }
 
@@ -54,10 +55,9 @@ export interface ResetPasswordRequest {
 export function parseChangePasswordRequest(
   body: Pick<PasswordChangeBody, 'currentPassword' | 'newPassword'>,
 ): ChangePasswordRequest {
-  return {
-    currentPassword: parseLoginPassword(body.currentPassword, 'currentPassword'),
-    newPassword: parsePassword(body.newPassword, 'newPassword'),
-  };
+  const newPassword = parsePassword(body.newPassword, 'newPassword');
+  if (body.currentPassword === undefined) return { newPassword };
+  return { currentPassword: parseLoginPassword(body.currentPassword, 'currentPassword'), newPassword };
 }
 
 /** A reset: username, the operator's code, a new password on the full rules, and a second factor if given. */
@@ -105,11 +105,24 @@ export function parseDeviceToken(raw: string | undefined): string | undefined {
 
 /**
  * `POST /password`: `{currentPassword, newPassword}` and, on an account with a second factor,
- * one of `code`, `recoveryCode` or `passkey`+`challenge`.
+ * one of `code`, `recoveryCode` or `passkey`+`challenge`. An account without a password leaves
+ * `currentPassword` out and proves itself with its second factor or with `provider` and
+ * `idToken` (a fresh ID token of a linked identity).
  */
 export function parsePasswordChange(body: PasswordChangeBody): {
   request: ChangePasswordRequest;
   factor: StepUpProof | undefined;
 } {
-  return { request: parseChangePasswordRequest(body), factor: factorProofFrom(body) };
+  const request = parseChangePasswordRequest(body);
+  const factor = factorProofFrom(body);
+  if (body.provider === undefined && body.idToken === undefined) return { request, factor };
+  if (body.provider === undefined || body.idToken === undefined)
+    throw new ValidationError(
+      'Give provider and idToken together.',
+      body.provider === undefined ? 'provider' : 'idToken',
+    );
+  // The ID token stands in for the current password of an account that has none, never beside it or a factor.
+  if (request.currentPassword !== undefined || factor !== undefined)
+    throw new ValidationError('Give one proof: the current password, a second factor or an ID token.', 'idToken');
+  return { request, factor: { identityToken: { provider: body.provider, idToken: body.idToken } } };
 }

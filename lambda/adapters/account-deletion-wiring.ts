@@ -23,6 +23,7 @@ import { recordShareCutOffs } from './share-cut-off';
 import { SharingLifecycle } from '../sharing/share-lifecycle';
 import { DynamoLinkStore } from './dynamo/link-store';
 import { DynamoShareStore } from './dynamo/share-store';
+import { DynamoIdentityStore } from './dynamo/identity-store';
 import { DynamoRevocationStore } from '../operator/revocation-store';
 
 /**
@@ -65,7 +66,9 @@ export function accountStores(
   config: TvmConfig,
 ): AccountAdminDependencies {
   const { users, sessions, lockout, resetCodes, audit } = dynamoStores(dynamo, tableName);
-  return { users, sessions, lockout, resetCodes, audit, clock: systemClock, log, config };
+  // The identity links go with the account's records (AccountAdmin.deleteUser), for the worker and tvm-admin alike.
+  const identities = new DynamoIdentityStore(dynamo, tableName);
+  return { users, sessions, lockout, resetCodes, audit, identities, clock: systemClock, log, config };
 }
 
 /** What {@link createAccountDeletion} needs. */

@@ -81,8 +81,19 @@ export const LoginBody = body({
 });
 export type LoginBody = Static<typeof LoginBody>;
 
-/** `POST /password`: with a second factor, also one of its proofs (the step-up fields; docs/mfa.md). */
-export const PasswordChangeBody = body({ currentPassword: password(), newPassword: password(), ...stepUpFactors() });
+/**
+ * `POST /password`: with a second factor, also one of its proofs (the step-up fields; docs/mfa.md).
+ * An account without a password (created by a provider sign-in) sets one without
+ * `currentPassword`, with its second factor or a fresh ID token of a linked identity
+ * (`provider`, `idToken`; docs/identities.md).
+ */
+export const PasswordChangeBody = body({
+  currentPassword: Optional(password()),
+  newPassword: password(),
+  ...stepUpFactors(),
+  provider: Optional(TypeString({ minLength: 1, maxLength: OIDC_PROVIDER_NAME_MAX_CHARACTERS })),
+  idToken: Optional(TypeString({ minLength: 1, maxLength: OIDC_ID_TOKEN_MAX_CHARACTERS })),
+});
 export type PasswordChangeBody = Static<typeof PasswordChangeBody>;
 
 /** `POST /password/reset`: `code` or `recoveryCode` is required by the domain when the account has a second factor. */

@@ -9,6 +9,7 @@ import { AuditRecorder, type AuditTrail, type DomainLog } from '../platform/audi
 import type { Clock } from '../platform/clock';
 import type { TvmConfig } from '../platform/config';
 import type { Username } from '../accounts/username';
+import type { IdentityLink, IdentityStore } from '../identities/ports';
 
 /** What an operator sees of a user: never the hash. */
 export interface UserSummary {
@@ -39,6 +40,20 @@ export interface AccountAdminDependencies {
   readonly clock: Clock;
   readonly log: DomainLog;
   readonly config: TvmConfig;
+  /**
+   * The identity links (OpenID Connect): the deletion removes them, so the identity signs in
+   * again as unknown and a later account under the freed name is not reachable with it.
+   */
+  readonly identities?: Pick<IdentityStore, 'listByUser' | 'remove'>;
+}
+
+/** What an operator sees of a linked identity: never the subject, which the provider may reuse elsewhere. */
+export interface OperatorIdentityView {
+  readonly id: string;
+  readonly provider: string;
+  readonly issuer: string;
+  /** ISO 8601. */
+  readonly linkedAt: string;
 }
 
 /** How many audit entries one listing shows: by default, and at most (`tvm-admin audit --limit`). */
@@ -161,10 +176,58 @@ export class AccountAdmin implements AccountRemover {
     await Promise.all(sessions.map((session) => this.deps.sessions.deleteSession(session.tokenHash)));
     await Promise.all([this.deps.lockout.clear(username), this.deps.lockout.clear(username, 'reset')]);
     await this.deps.resetCodes.deleteResetCode(username);
+    // Before the records: a run that fails after them finds no user, and must leave no link behind.
+    const identities = await this.removeIdentities(user);
     if (!(await this.deps.users.holdName(username, user.userId, heldUntil))) {
       throw new NotFoundError(`${username} changed meanwhile; run the command again.`);
     }
-    await this.auditor.record('deleted', username, origin, { heldUntil: new Date(heldUntil).toISOString() });
+    await this.auditor.record('deleted', username, origin, {
+      heldUntil: new Date(heldUntil).toISOString(),
+      ...(identities > 0 ? { identitiesUnlinked: identities } : {}),
+    });
+  }
+
+  /** The identities linked to the user, oldest first. */
+  async listIdentities(username: Username): Promise<OperatorIdentityView[]> {
+    const user = await this.requireUser(username);
+    return (await this.identityStore().listByUser(username, user.userId)).map(identityView);
+  }
+
+  /** The user's linked identity `id`, or NotFoundError. */
+  async findIdentity(username: Username, id: string): Promise<IdentityLink> {
+    const user = await this.requireUser(username);
+    const link = (await this.identityStore().listByUser(username, user.userId)).find((found) => found.id === id);
+    if (!link) throw new NotFoundError(`${username} has no linked identity ${id}; see identities list ${username}.`);
+    return link;
+  }
+
+  /**
+   * Unlinks the user's identity `id` (the operator's act: for a lost or compromised provider
+   * account), audited as `identity_unlinked`. Sessions are untouched; the identity then signs in
+   * as unknown. Returns the link.
+   */
+  async removeIdentity(username: Username, id: string): Promise<IdentityLink> {
+    const link = await this.findIdentity(username, id);
+    await this.identityStore().remove(link);
+    await this.auditor.record('identity_unlinked', username, OPERATOR_ORIGIN, {
+      provider: link.provider,
+      identity: link.id,
+    });
+    return link;
+  }
+
+  /** Removes every identity linked to the registration; returns how many. */
+  private async removeIdentities(user: UserRecord): Promise<number> {
+    const store = this.deps.identities;
+    if (!store) return 0;
+    const links = await store.listByUser(user.username, user.userId);
+    for (const link of links) await store.remove(link);
+    return links.length;
+  }
+
+  private identityStore(): Pick<IdentityStore, 'listByUser' | 'remove'> {
+    if (!this.deps.identities) throw new Error('This operator context has no identity store.');
+    return this.deps.identities;
   }
 
   /** Until when a deleted name is held, if it is. */
@@ -216,6 +279,15 @@ export class AccountAdmin implements AccountRemover {
       locked: state?.lockedUntil !== undefined && state.lockedUntil > this.deps.clock.now(),
     };
   }
+}
+
+function identityView(link: IdentityLink): OperatorIdentityView {
+  return {
+    id: link.id,
+    provider: link.provider,
+    issuer: link.issuer,
+    linkedAt: new Date(link.linkedAt).toISOString(),
+  };
 }
 
 function operatorView(session: SessionRecord): OperatorSessionView {

@@ -11,7 +11,13 @@ import type { StepUpProof } from './requests';
 import type { ChangePasswordRequest } from '../accounts/requests';
 import type { AuditRecorder, RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';
-import { AlreadyEnrolledError, AuthenticationError, NotFoundError, SecondFactorMissingError } from '../platform/errors';
+import {
+  AlreadyEnrolledError,
+  AuthenticationError,
+  NotFoundError,
+  SecondFactorMissingError,
+  ValidationError,
+} from '../platform/errors';
 import type { SessionService } from '../sessions/session-service';
 import { hasSecondFactor, sessionFactorScope, type SecondFactorGate } from './gate';
 import {
@@ -22,7 +28,11 @@ import {
 } from './passkeys';
 import type { FactorRecord, FactorStore } from './ports';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes';
-import { FACTOR_NEEDED, type StepUpService } from './step-up';
+import { FACTOR_NEEDED, type IdentityProofCheck, type StepUpService } from './step-up';
+
+/** What `POST /password` without `currentPassword` answers when it carries no proof (docs/identities.md). */
+export const NO_PASSWORD_PROOF =
+  'This account has no password yet: set one with a fresh ID token of a linked identity (provider and idToken), or give your current password.';
 import { matchTotp, newTotpSecret, totpUri } from './totp';
 
 /** How long a TOTP secret handed out waits for its confirming code. */
@@ -238,10 +248,20 @@ export class MfaService {
   }
 
   /**
-   * `POST /password` on behalf of the account's factors: the current password always, and on
-   * an account with a second factor also that factor ({@link stepUp}), checked after the
-   * password and before anything changes. A changed password ends a stranger's lock on
-   * unknown devices (the password they had is gone).
+   * The same service, whose step-up also takes a fresh ID token of a linked identity (for the
+   * `POST /password` function, which verifies ID tokens: an account without a password sets
+   * its first one with it).
+   */
+  withIdentityProof(identityProof: IdentityProofCheck): MfaService {
+    return new MfaService({ ...this.deps, stepUp: this.deps.stepUp.withIdentityProof(identityProof) });
+  }
+
+  /**
+   * `POST /password` on behalf of the account's factors: the current password, and on an
+   * account with a second factor also that factor ({@link stepUp}), checked after the password
+   * and before anything changes. An account without a password sets its first one with the
+   * step-up alone: its second factor if it has one, else a fresh ID token of a linked identity.
+   * A changed password ends a stranger's lock on unknown devices (the password they had is gone).
    */
   async changePassword(
     sessionToken: string | undefined,
@@ -250,11 +270,17 @@ export class MfaService {
     origin: RequestOrigin = {},
   ): Promise<{ session: SessionGrant }> {
     let username: Username | undefined;
-    const result = await this.deps.accounts.changePassword(sessionToken, request, origin, async (live) => {
+    const result = await this.deps.accounts.changePassword(sessionToken, request, origin, async (live, checked) => {
       username = live.user.username;
-      if (!hasSecondFactor(await this.deps.gate.factorsOf(live.user))) return;
-      if (factor === undefined) throw new SecondFactorMissingError(FACTOR_NEEDED);
-      await this.deps.stepUp.stepUp(live, factor, origin, 'password change');
+      const secondFactor = hasSecondFactor(await this.deps.gate.factorsOf(live.user));
+      if (checked && !secondFactor) return;
+      if (factor === undefined) {
+        if (secondFactor) throw new SecondFactorMissingError(FACTOR_NEEDED);
+        throw new ValidationError(NO_PASSWORD_PROOF, 'idToken');
+      }
+      // A first password (no current one to check): the step-up's rule, which takes the second
+      // factor when there is one, else a fresh ID token of a linked identity.
+      await this.deps.stepUp.stepUp(live, factor, origin, checked ? 'password change' : 'password set');
     });
     if (username !== undefined) await this.deps.factors.clearAttempts(username, UNKNOWN_DEVICE_SCOPE);
     return result;

@@ -23,6 +23,8 @@ import { inMemoryBackend, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
 import { MemoryLinkStore, MemoryShareStore, RecordingShareCutOff } from '../support/memory-share-lifecycle';
 import { SharingLifecycle } from '../../lambda/sharing/share-lifecycle';
+import { InMemoryIdentityStore } from '../support/in-memory-identities';
+import { plantLink } from '../support/identity-links';
 
 const PASSWORD = 'correct horse battery';
 const PROPAGATION_MS = 5 * 60_000;
@@ -86,11 +88,12 @@ function setup() {
   const linkStore = new MemoryLinkStore();
   const shareCutOff = new RecordingShareCutOff(() => [...shareStore.shares.keys()]);
   const sharing = new SharingLifecycle({ shares: shareStore, links: linkStore, cutOff: shareCutOff });
+  const identities = new InMemoryIdentityStore();
   const deletion = new AccountDeletion({
     authenticate: (token) => service.sessions.authenticate(token),
     stepUp: (live, proof, origin, purpose) => service.stepUp.stepUp(live, proof, origin, purpose),
     users: backend.users,
-    admin: new AccountAdmin(backend),
+    admin: new AccountAdmin({ ...backend, identities }),
     queue,
     cutOff,
     folder: folders,
@@ -101,7 +104,7 @@ function setup() {
     propagationMs: PROPAGATION_MS,
     maxCredentialSeconds: 3600,
   });
-  return { backend, service, deletion, queue, cutOff, folders, shareStore, linkStore, shareCutOff };
+  return { backend, service, deletion, queue, cutOff, folders, shareStore, linkStore, shareCutOff, identities };
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -190,6 +193,24 @@ describe('AccountDeletion.advance (the worker)', () => {
     ).toBeInstanceOf(UsernameTakenError);
     // Run again (a retried worker): nothing left to do.
     expect(await s.deletion.advance(alice)).toBeUndefined();
+  });
+
+  it("removes alice's identity links with her records, so the identity is unknown again; bob's link stays", async () => {
+    const s = setup();
+    const token = await aliceWithFiles(s);
+    const aliceId = (await s.backend.users.getUser(alice))!.userId;
+    const bob = parseUsername('bob');
+    await plantLink(s.identities, alice, aliceId, 'https://accounts.google.com', 'g-alice', 'google');
+    const bobs = await plantLink(s.identities, bob, 'bob-1', 'https://accounts.google.com', 'g-bob', 'google');
+    await s.deletion.request(token, { currentPassword: PASSWORD as never });
+    await s.deletion.advance(alice);
+    // Kept through the propagation wait: the account is disabled, which refuses provider sign-in.
+    expect(await s.identities.get('https://accounts.google.com', 'g-alice')).toBeDefined();
+    s.backend.clock.advance(PROPAGATION_MS);
+    expect(await s.deletion.advance(alice)).toMatchObject({ state: 'deleted' });
+    expect(await s.identities.get('https://accounts.google.com', 'g-alice')).toBeUndefined();
+    expect(await s.identities.listByUser(alice, aliceId)).toEqual([]);
+    expect(await s.identities.get('https://accounts.google.com', 'g-bob')).toEqual(bobs);
   });
 
   it('a worker that fails at the cut-off is completed by the next run, and deletes nothing before it', async () => {

@@ -20,6 +20,10 @@ import { STATE_CHANGING_COMMANDS } from '../../admin/dry-run';
 import { localTarget } from '../../admin/target';
 import { join, resolve } from 'node:path';
 import { SessionStore } from '../../local/sts/session-store';
+import { DynamoIdentityStore } from '../../lambda/adapters/dynamo/identity-store';
+import { dynamoStores } from '../../lambda/adapters/dynamo/stores';
+import { identityId } from '../../lambda/identities/identity-id';
+import { parseUsername } from '../../lambda/accounts/username';
 import {
   login,
   passInstant,
@@ -379,6 +383,23 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     );
     const linked = await postJson(`${runningSandbox().apiUrl}/links`, { path: 'plan.txt' }, bearer);
     const [shareId, linkId] = [(shared.body as { id: string }).id, (linked.body as { id: string }).id];
+    // A linked sign-in identity, written as POST /login/oidc writes it (the sign-in itself has its own e2e tests).
+    const identity = identityId('https://accounts.google.com', 'cli-kim-subject');
+    const table = localTarget();
+    try {
+      const kimUser = (await dynamoStores(table.dynamo, table.tableName).users.getUser(parseUsername('cli-kim')))!;
+      await new DynamoIdentityStore(table.dynamo, table.tableName).create({
+        id: identity,
+        issuer: 'https://accounts.google.com',
+        subject: 'cli-kim-subject',
+        provider: 'google',
+        username: kimUser.username,
+        userId: kimUser.userId,
+        linkedAt: Date.now(),
+      });
+    } finally {
+      table.close();
+    }
     const commands = [
       ['users', 'disable', 'cli-kim'],
       ['users', 'enable', 'cli-kim'],
@@ -392,6 +413,7 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
       ['mfa', 'reset', 'cli-kim'],
       ['shares', 'revoke', 'cli-kim', shareId],
       ['links', 'revoke', 'cli-kim', linkId],
+      ['identities', 'remove', 'cli-kim', identity],
       ['smoke'],
     ];
     // Every command that changes something is rehearsed here.
@@ -401,7 +423,9 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
           args
             .filter(
               (arg) =>
-                !arg.startsWith('cli-') && !arg.startsWith('--') && ![session!.id, shareId, linkId].includes(arg),
+                !arg.startsWith('cli-') &&
+                !arg.startsWith('--') &&
+                ![session!.id, shareId, linkId, identity].includes(arg),
             )
             .join(' '),
         ),
@@ -424,6 +448,8 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     expect(plans.get('users disable')).toContain('cut off the 1 share(s) cli-kim gave');
     expect(plans.get('shares revoke')).toContain(`cut off every AWS credential issued for share ${shareId}`);
     expect(plans.get('links revoke')).toContain(`remove the link ${linkId}`);
+    expect(plans.get('identities remove')).toContain(`unlink the identity ${identity} (google,`);
+    expect(plans.get('users delete')).toContain('linked identities');
     expect(plans.get('users unlock')).toMatch(
       /clear the failed-login counters of cli-kim \(locked until \S+Z, 5 failed attempt\(s\) counted\)/,
     );

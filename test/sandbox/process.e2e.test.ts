@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, isListening, login, register, s3ClientFor, type VendResponse } from '../support/e2e';
+import { loginOidc, signInAtIdp, tvmNonce } from '../support/oidc';
 
 const REPOSITORY_ROOT = resolve(__dirname, '../..');
 const PASSWORD = 'correct horse battery staple';
@@ -19,6 +20,8 @@ interface RunningSandbox {
   readonly child: ChildProcess;
   readonly apiUrl: string;
   readonly s3Url: string;
+  /** The dev identity provider's issuer. */
+  readonly idpUrl: string;
   readonly ports: readonly number[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
@@ -32,7 +35,8 @@ function spawnSandbox(env: Record<string, string>): {
 } {
   const child = spawn('npx', ['tsx', 'bin/sandbox.ts'], {
     cwd: REPOSITORY_ROOT,
-    env: { ...process.env, BCRYPT_COST: '10', TVM_LOG: '0', ...env },
+    // The dev IdP on any free port unless a test names one (its default, 3002, is shared by every run).
+    env: { ...process.env, BCRYPT_COST: '10', TVM_LOG: '0', OIDC_PORT: '0', ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,16 +50,32 @@ function spawnSandbox(env: Record<string, string>): {
   return { child, exited, output: () => output };
 }
 
-async function startSandboxProcess(dataDir: string): Promise<RunningSandbox> {
-  const [port, s3Port] = [await freePort(), await freePort()];
-  const spawned = spawnSandbox({ PORT: String(port), S3_PORT: String(s3Port), TVM_DATA_DIR: dataDir });
+async function startSandboxProcess(
+  dataDir: string,
+  oidcPort?: number,
+  env: Record<string, string> = {},
+): Promise<RunningSandbox> {
+  const [port, s3Port, idpPort] = [await freePort(), await freePort(), oidcPort ?? (await freePort())];
+  const spawned = spawnSandbox({
+    PORT: String(port),
+    S3_PORT: String(s3Port),
+    OIDC_PORT: String(idpPort),
+    TVM_DATA_DIR: dataDir,
+    ...env,
+  });
   const deadline = Date.now() + 45_000;
   while (!spawned.output().includes('TVM sandbox running')) {
     if (spawned.child.exitCode !== null || Date.now() > deadline)
       throw new Error(`the sandbox did not start:\n${spawned.output()}`);
     await new Promise((wait) => setTimeout(wait, 100));
   }
-  return { ...spawned, apiUrl: `http://127.0.0.1:${port}`, s3Url: `http://127.0.0.1:${s3Port}`, ports: [port, s3Port] };
+  return {
+    ...spawned,
+    apiUrl: `http://127.0.0.1:${port}`,
+    s3Url: `http://127.0.0.1:${s3Port}`,
+    idpUrl: `http://127.0.0.1:${idpPort}`,
+    ports: [port, s3Port, idpPort],
+  };
 }
 
 /** Whether any process of the group is still alive. */
@@ -132,8 +152,12 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('a restart keeps users, files and issued credentials; Ctrl-C leaves no process and no port behind', async () => {
-  const first = await startSandboxProcess(dataDir);
+test('a restart keeps users, files, issued credentials and provider sign-ins; Ctrl-C leaves no process and no port behind', async () => {
+  // OIDC_PORT stays the same across the restart, as its default does: the dev IdP's issuer, and the identities linked to it, with it.
+  const idpPort = await freePort();
+  // A provider of the user's own, configured beside the dev IdP.
+  const acme = { name: 'acme', issuer: 'https://login.acme.example', audiences: ['acme-app'] };
+  const first = await startSandboxProcess(dataDir, idpPort, { OIDC_PROVIDERS: JSON.stringify([acme]) });
   started.push(first);
   // The quickstart works exactly as printed.
   const quickstart = first
@@ -161,6 +185,20 @@ test('a restart keeps users, files and issued credentials; Ctrl-C leaves no proc
   const s3 = s3ClientFor(carol);
   await s3.send(new PutObjectCommand({ Bucket: carol.storage.bucket, Key: 'carol/diary.txt', Body: 'dear diary' }));
   s3.destroy();
+  // "Sign in with dev": the banner names the dev IdP, and its sign-in page and token endpoint give a token the TVM takes.
+  expect(first.output()).toContain(`  Dev IdP     ${first.idpUrl}  (OpenID Connect provider "dev", client id tvm-web;`);
+  const devIdp = { issuer: first.idpUrl, clients: [{ clientId: 'tvm-web', redirectOrigins: [first.apiUrl] }] };
+  const signInWithDev = async (username?: string) =>
+    loginOidc(first.apiUrl, {
+      provider: 'dev',
+      idToken: await signInAtIdp(devIdp, { subject: 'dev-dana', nonce: await tvmNonce(first.apiUrl) }),
+      ...(username !== undefined ? { username } : {}),
+    });
+  expect((await signInWithDev('dana')).status).toBe(201);
+  expect(first.output()).toContain(`  Providers   dev (${first.idpUrl}), acme (https://login.acme.example)`);
+  // The functions know acme: a token for it is checked (and refused), not an unknown provider's 400.
+  expect((await loginOidc(first.apiUrl, { provider: 'acme', idToken: 'not.a.token' })).status).toBe(401);
+  expect((await loginOidc(first.apiUrl, { provider: 'nobody', idToken: 'not.a.token' })).status).toBe(400);
 
   await signalGroupAndWait(first, 'SIGINT');
   expect(groupAlive(first.child.pid as number)).toBe(false);
@@ -170,8 +208,19 @@ test('a restart keeps users, files and issued credentials; Ctrl-C leaves no proc
   expect(first.output()).toMatch(/Node\.js v24\.\d+\.\d+/);
   expect(first.output()).not.toContain('NodeVersionSupportWarning');
 
-  const second = await startSandboxProcess(dataDir);
+  const second = await startSandboxProcess(dataDir, idpPort);
   started.push(second);
+  const danaAgain = await loginOidc(second.apiUrl, {
+    provider: 'dev',
+    idToken: await signInAtIdp(
+      { issuer: second.idpUrl, clients: [{ clientId: 'tvm-web', redirectOrigins: [second.apiUrl] }] },
+      { subject: 'dev-dana', nonce: await tvmNonce(second.apiUrl) },
+    ),
+  });
+  expect({ status: danaAgain.status, username: (danaAgain.body as VendResponse).username }).toEqual({
+    status: 200,
+    username: 'dana',
+  });
   const again = await login(second.apiUrl, 'carol', PASSWORD);
   const s3Again = s3ClientFor(again);
   const diary = await s3Again.send(new GetObjectCommand({ Bucket: again.storage.bucket, Key: 'carol/diary.txt' }));
@@ -218,6 +267,25 @@ test('a port already in use gives a one-line error and a non-zero exit', async (
   } finally {
     await new Promise<void>((done) => blocker.close(() => done()));
   }
+}, 60_000);
+
+test('OIDC_PROVIDERS naming "dev", the dev IdP\'s own name, gives a one-line error and a non-zero exit', async () => {
+  const spawned = spawnSandbox({
+    PORT: String(await freePort()),
+    S3_PORT: String(await freePort()),
+    TVM_DATA_DIR: dataDir,
+    OIDC_PROVIDERS: JSON.stringify([{ name: 'dev', issuer: 'https://accounts.example.com', audiences: ['x'] }]),
+  });
+  const exit = await spawned.exited;
+  expect(exit.code).toBe(1);
+  expect(
+    spawned
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('OIDC_PROVIDERS')),
+  ).toEqual([
+    'The sandbox could not start: OIDC_PROVIDERS names a provider "dev": that name is the sandbox\'s own identity provider; choose another.',
+  ]);
 }, 60_000);
 
 test.each([
