@@ -225,6 +225,20 @@ describe('TvmIdentities', () => {
     expect(tvm.requests).toHaveLength(2);
   });
 
+  it('sends a fresh ID token of a linked identity as the step-up of an account without a password, beside the new one', async () => {
+    const tvm = new FakeTvm().answer(json(201, linked));
+    await new TvmIdentities(loggedInClient(tvm)).link(
+      { provider: 'google', idToken },
+      { provider: 'dev', idToken: 'linked.id.token' },
+    );
+    expect(tvm.requests[0]?.body).toEqual({
+      provider: 'google',
+      idToken,
+      stepUpProvider: 'dev',
+      stepUpIdToken: 'linked.id.token',
+    });
+  });
+
   it('sends a passkey step-up as JSON text with its challenge', async () => {
     const tvm = new FakeTvm().answer(json(201, linked));
     await new TvmIdentities(loggedInClient(tvm)).link(

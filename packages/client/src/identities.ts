@@ -101,12 +101,21 @@ export class TvmIdentities {
 
   /**
    * Links another identity to this account: `identity` is a fresh ID token of it (its nonce
-   * from `createOidcNonce()`), `stepUp` proves the account as any sensitive change does. Never
+   * from `createOidcNonce()`), `stepUp` proves the account as any sensitive change does (on an
+   * account without a password, a fresh ID token of an identity already linked, with its own
+   * nonce, sent as `stepUpProvider` and `stepUpIdToken`). Never
    * retried (a wrong password or code counts against the account, and the nonce works once).
    * @returns the new link.
    */
-  async link(identity: IdTokenSignIn, stepUp?: StepUp): Promise<IdentitySummary> {
-    const body = { provider: identity.provider, idToken: identity.idToken, ...(stepUp ? stepUpBody(stepUp) : {}) };
+  async link(identity: IdTokenSignIn, stepUp?: IdentityStepUp): Promise<IdentitySummary> {
+    // The body's provider and idToken are the new identity's; an ID token as proof travels beside them.
+    const proof =
+      stepUp === undefined
+        ? {}
+        : 'idToken' in stepUp
+          ? { stepUpProvider: stepUp.provider, stepUpIdToken: stepUp.idToken }
+          : stepUpBody(stepUp);
+    const body = { provider: identity.provider, idToken: identity.idToken, ...proof };
     return parseIdentitySummary(await this.client.call({ path: '/identities', body, bearer: true, retry: false }));
   }
 
