@@ -6,10 +6,13 @@
  * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
  * (default `.tvm-local/`), TVM_LOG (`0` silences request logs), the functions' settings of
  * lambda/platform/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
- * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2).
+ * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2), OIDC_PORT (the
+ * dev identity provider, default 3002; OIDC_PROVIDERS adds providers beside its `dev`).
  */
 import type { StaticHandler } from './api-gateway/api-server';
 import { readRuntimeSettings } from '../lambda/platform/config';
+import type { OidcProviderSetting } from '../lambda/platform/settings';
+import { DEV_IDP_DEFAULT_PORT } from './oidc/server';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
 
 /**
@@ -21,6 +24,11 @@ export type WebAppFactory = (options: {
   readonly s3Endpoint: () => string | undefined;
   /** The shortest password the functions accept, for the page's hint. */
   readonly passwordMinCharacters: number;
+  /**
+   * The OpenID Connect providers the functions accept (`dev` first; a provider's client id is
+   * its first audience), read per request (known once the sandbox has started).
+   */
+  readonly oidcProviders: () => readonly OidcProviderSetting[] | undefined;
 }) => Promise<StaticHandler>;
 
 function portFrom(name: string, fallback: number): number {
@@ -50,6 +58,7 @@ function wholeNumberFrom(name: string, min: number, max: number): number | undef
 export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   const port = portFrom('PORT', 3000);
   const s3Port = portFrom('S3_PORT', 3001);
+  const oidcPort = portFrom('OIDC_PORT', DEV_IDP_DEFAULT_PORT);
   const dataDir = process.env.TVM_DATA_DIR?.trim() || '.tvm-local';
   // The functions' settings (BCRYPT_COST, SESSION_DAYS, ALLOWED_ORIGINS, ...) are checked by
   // the same table the stack uses, so a bad one stops here with one line, not in a thread.
@@ -64,12 +73,17 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
   const staticHandler = webApp
-    ? await webApp({ s3Endpoint: () => sandbox?.s3Url, passwordMinCharacters: runtimeSettings.passwordMinCharacters })
+    ? await webApp({
+        s3Endpoint: () => sandbox?.s3Url,
+        passwordMinCharacters: runtimeSettings.passwordMinCharacters,
+        oidcProviders: () => sandbox?.oidcProviders,
+      })
     : undefined;
   try {
     sandbox = await startSandbox({
       port,
       s3Port,
+      oidcPort,
       dataDir,
       log: process.env.TVM_LOG !== '0',
       ...(staticHandler ? { staticHandler } : {}),
@@ -84,7 +98,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
     process.exit(1);
   }
 
-  const { apiUrl, webAppUrl, s3Url, bucket, region } = sandbox;
+  const { apiUrl, webAppUrl, s3Url, bucket, region, devIdp, oidcProviders } = sandbox;
   console.log(
     [
       '',
@@ -94,6 +108,8 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
         : '  Web app     not served (npm start serves it: bin/sandbox.ts)',
       `  API         ${apiUrl}`,
       `  S3 endpoint ${s3Url}  (bucket ${bucket}, region ${region}, path-style)`,
+      `  Dev IdP     ${devIdp.issuer}  (OpenID Connect provider "dev", client id ${devIdp.clients[0]?.clientId}; POST ${devIdp.issuer}/rotate rotates its keys)`,
+      `  Providers   ${oidcProviders.map((provider) => `${provider.name} (${provider.issuer})`).join(', ')}`,
       `  data        ${dataDir}`,
       '',
       'Quickstart (bash or zsh; register once, then log in and vend fresh credentials):',

@@ -10,6 +10,8 @@
  *   engine, and forwards a request rebuilt from what it authorised.
  * - Keys: the functions' and the operator's, random per data folder (secrets.ts); DynamoDB,
  *   STS and IAM answer only requests signed with them.
+ * - OpenID Connect: a development identity provider (local/oidc/), configured as provider `dev`
+ *   beside those of OIDC_PROVIDERS.
  * - API: the handlers of lambda/handlers/, served from the route table in lambda/contract/routes.ts,
  *   running on worker threads like Lambda instances (function-threads.ts).
  *
@@ -50,6 +52,8 @@ import { listenOnLoopback } from './shared/listen';
 import { startSts } from './sts/server';
 import { startLambda } from './lambda/server';
 import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
+import type { OidcProviderSetting } from '../lambda/platform/settings';
+import { DEV_IDP_CLIENT_ID, DEV_IDP_PROVIDER_NAME, startDevIdp, type DevIdp } from './oidc/server';
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -92,6 +96,17 @@ export interface SandboxOptions {
    * when `sweepDeletions()` is called (tests). Default 2,000.
    */
   readonly deletionSweepMs?: number;
+  /**
+   * The dev identity provider's port on 127.0.0.1. Default 0, any free port (tests run many
+   * sandboxes at once); `npm start` passes OIDC_PORT, default 3002, a fixed issuer so the
+   * identities linked to it survive restarts.
+   */
+  readonly oidcPort?: number;
+  /**
+   * The OpenID Connect providers configured beside the dev IdP's `dev`, overriding
+   * OIDC_PROVIDERS (tests: a second issuer). Default: those of OIDC_PROVIDERS.
+   */
+  readonly oidcProviders?: readonly OidcProviderSetting[];
 }
 
 /** A running sandbox. */
@@ -111,6 +126,10 @@ export interface Sandbox {
   readonly faults?: { readonly dynamodb: FaultProxy; readonly sts: FaultProxy };
   /** The environment the handlers run with: table, bucket, role, region and the internal endpoints. */
   readonly functionEnvironment: Readonly<Record<string, string>>;
+  /** The development OpenID Connect provider (local/oidc/), configured as provider `dev`. */
+  readonly devIdp: DevIdp;
+  /** The providers the functions accept (OIDC_PROVIDERS): `dev` first, then the configured ones. */
+  readonly oidcProviders: readonly OidcProviderSetting[];
   /** Runs the deletion worker's sweep once now (it also runs on its timer) and resolves with what it did. */
   sweepDeletions(): Promise<SweepOutcome[]>;
   /** Stops every server and closes the database; resolves when all are closed. */
@@ -218,6 +237,34 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       process.env.ALLOWED_ORIGINS !== undefined ? runtimeSettings.allowedOrigins : ownOrigins(apiPort);
     cleanup.push(() => closeServer(apiServer));
 
+    // The dev IdP, whose only client is the web app on the sandbox's origins; `dev` beside the configured providers.
+    const configuredProviders = options.oidcProviders ?? runtimeSettings.oidcProviders;
+    if (configuredProviders.some((provider) => provider.name === DEV_IDP_PROVIDER_NAME))
+      throw new Error(
+        `OIDC_PROVIDERS names a provider "${DEV_IDP_PROVIDER_NAME}": that name is the sandbox's own identity provider; choose another.`,
+      );
+    let devIdp: DevIdp;
+    const oidcPort = options.oidcPort ?? 0;
+    try {
+      devIdp = await startDevIdp({
+        port: oidcPort,
+        clients: [
+          { clientId: DEV_IDP_CLIENT_ID, redirectOrigins: [...new Set([...ownOrigins(apiPort), ...allowedOrigins])] },
+        ],
+        ...(options.log !== undefined ? { log: options.log } : {}),
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new SandboxPortInUseError(oidcPort, 'the dev identity provider', 'OIDC_PORT');
+      throw error;
+    }
+    const runningIdp = devIdp;
+    cleanup.push(() => runningIdp.stop());
+    const oidcProviders: OidcProviderSetting[] = [
+      { name: DEV_IDP_PROVIDER_NAME, issuer: devIdp.issuer, audiences: [DEV_IDP_CLIENT_ID], trustProviderMfa: false },
+      ...configuredProviders,
+    ];
+
     const functionsKey = { ...secrets.functionKey, grant: functionsTableGrant(ROUTES, SANDBOX_TABLE) };
     const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [functionsKey, secrets.operatorKey]);
     cleanup.push(() => database.stop());
@@ -320,6 +367,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         // Passkeys are bound to the page's origin: the sandbox's own, unless configured.
         ...(process.env.WEBAUTHN_ORIGINS === undefined ? { passkeyOrigins: [`http://localhost:${apiPort}`] } : {}),
         allowedOrigins,
+        oidcProviders,
       }),
     };
     const functionEnvironment: Record<string, string> = { ...definedVariables(process.env), ...environment };
@@ -369,6 +417,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       region: SANDBOX_REGION,
       ...(faults ? { faults } : {}),
       functionEnvironment,
+      devIdp,
+      oidcProviders,
       sweepDeletions: () => deletions.sweep(),
       stop: () => (stopped ??= stopAll()),
     };
