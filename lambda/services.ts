@@ -22,6 +22,8 @@ import { StepUpService } from './second-factor/step-up';
 import type { SessionStore, SessionWithUserReader } from './sessions/ports';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
+import { OidcService } from './identities/oidc-service';
+import type { IdTokenVerifier, IdentityStore, NonceStore, OidcProvider } from './identities/ports';
 import { LinkOpener } from './sharing/link-opener';
 import { LinkService } from './sharing/link-service';
 import type { LinkPresigner, LinkStore, ShareCutOff, ShareStore } from './sharing/ports';
@@ -63,6 +65,9 @@ export interface Services {
   readonly gate: SecondFactorGate;
   readonly vendor: CredentialVendor;
   readonly auditor: AuditRecorder;
+  /** Sessions' bookkeeping and a login's device trust (sign-in with a provider builds on them). */
+  readonly keeper: SessionKeeper;
+  readonly trust: LoginTrust;
 }
 
 /** Builds every service over the given ports. */
@@ -122,7 +127,7 @@ export function createServices(deps: ServiceDependencies): Services {
     auditor,
     relyingParty,
   });
-  return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor };
+  return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor, keeper, trust };
 }
 
 /** The stores sharing needs beside the services' own ports (lambda/sharing/ports.ts). */
@@ -158,4 +163,38 @@ export function createSharingServices(
     revoker: (cutOff) => new ShareRevoker({ authenticate, shares, cutOff, auditor }),
     opener: (presigner) => new LinkOpener({ users, links, vendor, presigner, auditor, clock }),
   };
+}
+
+/** The stores sign-in with a provider needs beside the services' own ports (lambda/identities/ports.ts). */
+export interface IdentityDependencies {
+  readonly providers: readonly OidcProvider[];
+  readonly nonces: NonceStore;
+  readonly identities: IdentityStore;
+}
+
+/**
+ * Sign-in with a provider over {@link createServices}' services: given the ID token verifier
+ * when the function verifies tokens (only those load jose), without one for the nonce and the list.
+ */
+export function createIdentityServices(
+  services: Services,
+  deps: Pick<ServiceDependencies, 'users' | 'sessions' | 'clock'> & IdentityDependencies,
+): (verifier?: IdTokenVerifier) => OidcService {
+  return (verifier) =>
+    new OidcService({
+      providers: deps.providers,
+      nonces: deps.nonces,
+      identities: deps.identities,
+      users: deps.users,
+      sessionStore: deps.sessions,
+      sessions: services.sessions,
+      keeper: services.keeper,
+      trust: services.trust,
+      gate: services.gate,
+      stepUp: services.stepUp,
+      vendor: services.vendor,
+      auditor: services.auditor,
+      clock: deps.clock,
+      ...(verifier ? { verifier } : {}),
+    });
 }

@@ -62,3 +62,16 @@ export interface PasswordHasher {
   /** True when `hash` is not in the current scheme at the configured cost: a login re-hashes it. */
   needsRehash(hash: string): boolean;
 }
+
+/**
+ * The stored "hash" of an account created by signing in with a provider (lambda/identities/):
+ * no password matches it. It is not a hash this TVM writes, so a password check against it
+ * still spends a dummy bcrypt compare (BcryptPasswordHasher.verify) and fails: the time does
+ * not tell that the account has no password.
+ */
+export const NO_PASSWORD = '!no-password';
+
+/** Whether the account has a password of its own (not {@link NO_PASSWORD}). */
+export function hasPassword(user: { readonly passwordHash: string }): boolean {
+  return user.passwordHash !== NO_PASSWORD;
+}

@@ -89,13 +89,13 @@ export function parseLoginRequest(body: LoginBody): LoginRequest {
   return { username, password, device, ...withToken };
 }
 
-/** An optional device label (register and login). */
-function parseDeviceLabel(device: string | undefined): string | undefined {
+/** An optional device label (register and login, and sign-in with a provider). */
+export function parseDeviceLabel(device: string | undefined): string | undefined {
   return device === undefined ? undefined : parseLabel(device, 'device', DEVICE_MAX_CHARACTERS);
 }
 
 /** An optional device token: absent, or the shape this TVM issues (anything else is a 400). */
-function parseDeviceToken(raw: string | undefined): string | undefined {
+export function parseDeviceToken(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (!isWellFormedDeviceToken(raw)) {
     throw new ValidationError('deviceToken must be a device token this service issued (43 characters).', 'deviceToken');

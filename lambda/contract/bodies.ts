@@ -100,7 +100,13 @@ export type PasswordResetBody = Static<typeof PasswordResetBody>;
  * `passkey`+`challenge`; which one is the domain's rule. Every field is optional, so the body
  * may be left out.
  */
-export const StepUpBody = body({ currentPassword: Optional(password()), ...stepUpFactors() });
+export const StepUpBody = body({
+  currentPassword: Optional(password()),
+  ...stepUpFactors(),
+  // An account without a password (signed up with a provider): a fresh ID token of a linked identity.
+  provider: Optional(TypeString({ minLength: 1, maxLength: OIDC_PROVIDER_NAME_MAX_CHARACTERS })),
+  idToken: Optional(TypeString({ minLength: 1, maxLength: OIDC_ID_TOKEN_MAX_CHARACTERS })),
+});
 export type StepUpBody = Static<typeof StepUpBody>;
 
 /** `POST /mfa/totp/confirm`. */
@@ -171,5 +177,8 @@ export const IdentityLinkBody = body({
   idToken: idToken(),
   currentPassword: Optional(password()),
   ...stepUpFactors(),
+  // The step-up of an account without a password: a fresh ID token of an identity already linked.
+  stepUpProvider: Optional(oidcProvider()),
+  stepUpIdToken: Optional(idToken()),
 });
 export type IdentityLinkBody = Static<typeof IdentityLinkBody>;

@@ -9,14 +9,24 @@ import { NewPasswordPolicy } from '../accounts/password-policy';
 import { accountStores } from '../adapters/account-deletion-wiring';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
+import { DynamoIdentityStore } from '../adapters/dynamo/identity-store';
 import { DynamoLinkStore } from '../adapters/dynamo/link-store';
+import { DynamoNonceStore } from '../adapters/dynamo/nonce-store';
 import { DynamoShareStore } from '../adapters/dynamo/share-store';
 import { dynamoStores } from '../adapters/dynamo/stores';
 import { StsCredentialIssuer } from '../adapters/sts-issuer';
 import type { AccountAdminDependencies } from '../operator/account-admin';
 import type { DomainLog } from '../platform/audit';
 import { loadConfig, type TvmConfig } from '../platform/config';
-import { createServices, createSharingServices, type Services, type SharingServices } from '../services';
+import type { IdTokenVerifier } from '../identities/ports';
+import type { OidcService } from '../identities/oidc-service';
+import {
+  createIdentityServices,
+  createServices,
+  createSharingServices,
+  type Services,
+  type SharingServices,
+} from '../services';
 
 /** The pieces a handler module uses. */
 export interface Runtime {
@@ -34,6 +44,11 @@ export interface Runtime {
   /** Ending shares and opening links, given the adapter only that route's function carries. */
   readonly shareRevoker: SharingServices['revoker'];
   readonly linkOpener: SharingServices['opener'];
+  /**
+   * Sign-in with a provider (docs/api.md#sign-in-with-a-provider), given the ID token verifier
+   * only the functions that verify tokens build (lambda/adapters/oidc-verifier.ts, with jose).
+   */
+  oidc(verifier?: IdTokenVerifier): OidcService;
   /** The domain's log, for adapters a handler module builds. */
   readonly log: DomainLog;
   /** The table's client and stores, for the functions that build more on them (the account deletion). */
@@ -78,7 +93,16 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     links: new DynamoLinkStore(dynamo, config.tableName),
   });
   const { shares, links } = sharing;
+  const oidc = createIdentityServices(services, {
+    users: stores.users,
+    sessions: stores.sessions,
+    clock: stores.clock,
+    providers: config.oidcProviders,
+    nonces: new DynamoNonceStore(dynamo, config.tableName),
+    identities: new DynamoIdentityStore(dynamo, config.tableName),
+  });
   return {
+    oidc,
     config,
     logger,
     accounts,

@@ -48,6 +48,12 @@ export const AUDIT_EVENT_TYPES = [
   'link_created',
   'link_revoked',
   'link_opened',
+  // Sign-in with a provider (lambda/identities): details name the provider and the link id, never a token.
+  'oidc_login',
+  'oidc_registered',
+  'oidc_failed',
+  'identity_linked',
+  'identity_unlinked',
 ] as const;
 
 /** One kind of security event. */

@@ -62,7 +62,17 @@ export interface PasskeyStepUp {
 export type StepUpProof =
   | { readonly currentPassword: Password }
   | SecondFactorProof
-  | { readonly passkeyAssertion: PasskeyStepUp };
+  | { readonly passkeyAssertion: PasskeyStepUp }
+  | { readonly identityToken: IdentityTokenStepUp };
+
+/**
+ * An ID token as step-up, for an account without a password (lambda/identities/): a fresh
+ * token (its own nonce) of an identity linked to the account. Its shape is checked by the verifier.
+ */
+export interface IdentityTokenStepUp {
+  readonly provider: string;
+  readonly idToken: string;
+}
 
 /** The second factor of a step-up (`code`, `recoveryCode`, or `passkey` with `challenge`), if it has one. */
 export function factorProofFrom(body: FactorFields): StepUpProof | undefined {
@@ -85,6 +95,16 @@ export function factorProofFrom(body: FactorFields): StepUpProof | undefined {
 /** A step-up body: exactly one of `currentPassword`, `code`, `recoveryCode` or `passkey`+`challenge`. */
 export function parseStepUp(body: StepUpBody): { proof: StepUpProof } {
   const factor = factorProofFrom(body);
+  if (body.provider !== undefined || body.idToken !== undefined) {
+    if (body.provider === undefined || body.idToken === undefined)
+      throw new ValidationError(
+        'Give provider and idToken together.',
+        body.provider === undefined ? 'provider' : 'idToken',
+      );
+    if (factor !== undefined || body.currentPassword !== undefined)
+      throw new ValidationError('Give one proof: the current password, a second factor or an ID token.', 'idToken');
+    return { proof: { identityToken: { provider: body.provider, idToken: body.idToken } } };
+  }
   if (body.currentPassword !== undefined) {
     if (factor !== undefined)
       throw new ValidationError('Give the current password or a second factor, not both.', 'currentPassword');

@@ -4,7 +4,8 @@
  */
 import type { Clock } from '../platform/clock';
 import type { AuditRecorder, RequestOrigin } from '../platform/audit';
-import { AuthenticationError, SecondFactorMissingError } from '../platform/errors';
+import { AuthenticationError, SecondFactorMissingError, ValidationError } from '../platform/errors';
+import type { UserRecord } from '../accounts/ports';
 import type { StepUpProof } from './requests';
 import type { LiveSession, StepUpCheck } from '../sessions/ports';
 import type { PasswordCheck } from '../accounts/password-check';
@@ -23,11 +24,26 @@ export interface StepUpDependencies {
   readonly challenges: ChallengeStore;
   readonly clock: Clock;
   readonly auditor: AuditRecorder;
+  /**
+   * Checks a fresh ID token of an identity linked to the account (lambda/identities/); only
+   * the functions that verify ID tokens have it (they load jose), see {@link StepUpService.withIdentityProof}.
+   */
+  readonly identityProof?: IdentityProofCheck;
+}
+
+/** Proves a linked identity with a fresh ID token; throws AuthenticationError otherwise. */
+export interface IdentityProofCheck {
+  proveLinkedIdentity(user: UserRecord, provider: string, idToken: string, origin: RequestOrigin): Promise<void>;
 }
 
 /** Proves, inside a live session, that the person is the account's owner right now. */
 export class StepUpService implements StepUpCheck {
   constructor(private readonly deps: StepUpDependencies) {}
+
+  /** The same step-up, also taking an ID token of a linked identity (the functions that verify ID tokens). */
+  withIdentityProof(identityProof: IdentityProofCheck): StepUpService {
+    return new StepUpService({ ...this.deps, identityProof });
+  }
 
   /**
    * Step-up, the one place its rule lives (every route that changes factors, sessions, the
@@ -53,6 +69,25 @@ export class StepUpService implements StepUpCheck {
         throw new SecondFactorMissingError(FACTOR_NEEDED);
       }
       await this.deps.passwords.inSession(session, proof.currentPassword, origin);
+      return record;
+    }
+    if ('identityToken' in proof) {
+      // Like the password: the first factor of an account without one, never a stand-in for its second factor.
+      if (hasSecondFactor(record)) {
+        await auditor.record('mfa_failed', user.username, origin, { purpose, reason: 'identity alone' });
+        throw new SecondFactorMissingError(FACTOR_NEEDED);
+      }
+      if (!this.deps.identityProof)
+        throw new ValidationError(
+          'This route does not take an ID token as confirmation: give the current password or a second factor.',
+          'idToken',
+        );
+      await this.deps.identityProof.proveLinkedIdentity(
+        user,
+        proof.identityToken.provider,
+        proof.identityToken.idToken,
+        origin,
+      );
       return record;
     }
     if ('passkeyAssertion' in proof) {

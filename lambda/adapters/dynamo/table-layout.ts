@@ -24,6 +24,9 @@
  * | share received (pointer, believed only once the canonical record confirms it) | `USER#<grantee>` | `RECEIVED#<share id>` |
  * | share link (canonical record, what `GET /l/{id}` reads) | `LINK#<link id>` | `LINK` |
  * | share link in its owner's listing | `USER#<owner>` | `LINK#<link id>` |
+ * | sign-in nonce (single use, `expiresAt`, TTL) | `OIDC_NONCE#<sha256 of nonce>` | `NONCE` |
+ * | identity link (canonical record, keyed by issuer and subject) | `IDENTITY#<sha256 of issuer, subject>` | `LINK` |
+ * | identity link in its account's listing (pointer, believed only once the canonical record confirms it) | `USER#<username>` | `IDENTITY#<identity id>` |
  *
  * The user item also carries the owner's counts of shares given and links (`shareCount`,
  * `linkCount`), which bound them per owner (lambda/sharing/places.ts).
@@ -49,6 +52,8 @@ const AUDIT_PREFIX = 'AUDIT#';
 const SHARE_PREFIX = 'SHARE#';
 const RECEIVED_PREFIX = 'RECEIVED#';
 const LINK_PREFIX = 'LINK#';
+/** The sort key prefix of identity links in a user's partition. */
+const IDENTITY_PREFIX = 'IDENTITY#';
 /** The sort key prefix of one user's entry in a list partition (revocations, deletions). */
 const LIST_ENTRY_PREFIX = 'USER#';
 /** The sort key prefix of one share's entry in the revocations partition. */
@@ -112,6 +117,17 @@ export const KEYS = {
   }),
   /** The partition and sort key prefix that hold one owner's link entries. */
   ownedLinks: (owner: Username) => ({ pk: userPartition(owner), skPrefix: LINK_PREFIX }),
+  /** A sign-in nonce, by the hash of its value. */
+  oidcNonce: (nonceHash: string): ItemKey => ({ pk: `OIDC_NONCE#${nonceHash}`, sk: 'NONCE' }),
+  /** An identity's canonical link, by the hash of (issuer, subject). */
+  identity: (identityHash: string): ItemKey => ({ pk: `${IDENTITY_PREFIX}${identityHash}`, sk: 'LINK' }),
+  /** An identity link's pointer in its account's partition. */
+  userIdentity: (username: Username, identityId: string): ItemKey => ({
+    pk: userPartition(username),
+    sk: `${IDENTITY_PREFIX}${identityId}`,
+  }),
+  /** The partition and sort key prefix that hold one account's identity pointers. */
+  userIdentities: (username: Username) => ({ pk: userPartition(username), skPrefix: IDENTITY_PREFIX }),
 } as const;
 
 export const TABLE_LAYOUT = {
