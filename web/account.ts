@@ -175,7 +175,7 @@ export function askStepUp(
   const providers = viaProvider?.providers ?? [];
   ui.stepUpProviders.replaceChildren(
     ...providers.map((provider) =>
-      button(`Confirm with ${provider}`, `Confirm by signing in with ${provider} again`, 'secondary', () =>
+      button(`Confirm by signing in with ${provider}`, `Confirm by signing in with ${provider}`, 'secondary', () =>
         viaProvider?.confirm(provider),
       ),
     ),

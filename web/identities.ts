@@ -83,7 +83,7 @@ function renderSignInButtons(hooks: IdentityHooks): void {
 }
 
 /** The first sign-in of an identity: ask for the new account's name. */
-function askUsername(answer: ProviderAnswer): void {
+function askUsername(answer: { readonly provider: string; readonly idToken: string }): void {
   waiting = { provider: answer.provider, idToken: answer.idToken };
   ui.authView.hidden = true;
   ui.usernameForm.reset();
@@ -91,6 +91,31 @@ function askUsername(answer: ProviderAnswer): void {
   ui.usernameView.hidden = false;
   showStatus(`Signed in with ${answer.provider}. One more step: choose a name.`);
   ui.username.focus();
+}
+
+/**
+ * Creates the account of a first sign-in with its chosen name, and enters it. A refused name
+ * (taken, or breaking the rules) keeps the name screen, pointing at the field.
+ * @throws InvalidCredentialsError when the TVM refuses the token itself.
+ */
+async function createAccount(
+  hooks: IdentityHooks,
+  signUp: { readonly provider: string; readonly idToken: string; readonly username: string },
+): Promise<void> {
+  let result: SessionResult | undefined;
+  try {
+    result = await hooks.loginWithIdToken(signUp);
+  } catch (error) {
+    if (error instanceof InvalidCredentialsError || error instanceof UsernameRequiredError) throw error;
+    if (ui.usernameView.hidden) askUsername(signUp);
+    ui.username.value = signUp.username;
+    ui.username.setAttribute('aria-invalid', 'true');
+    ui.username.focus();
+    throw error;
+  }
+  if (!result) return;
+  closeUsername();
+  await hooks.enter(result, `Welcome, ${result.username}! Your folder is ready.`);
 }
 
 function closeUsername(): void {
@@ -273,22 +298,15 @@ export function wireIdentities(hooks: IdentityHooks): void {
     ui.username.removeAttribute('aria-invalid');
     void hooks.busy(ui.usernameButton, async () => {
       showStatus('Creating your account…');
-      let result: SessionResult | undefined;
       try {
-        result = await hooks.loginWithIdToken({ ...pending, username });
+        await createAccount(hooks, { ...pending, username });
       } catch (error) {
-        if (error instanceof InvalidCredentialsError) {
-          closeUsername();
-          ui.authView.hidden = false;
-          throw REFUSED(pending.provider);
-        }
-        ui.username.setAttribute('aria-invalid', 'true');
-        ui.username.focus();
-        throw error;
+        if (!(error instanceof InvalidCredentialsError)) throw error;
+        // The token cannot go again (the TVM may spend its nonce on the first answer, or it
+        // aged): one more trip to the provider brings a fresh one, and the name waits meanwhile.
+        showStatus(`To finish, sign in with ${pending.provider} once more.`);
+        await startProviderSignIn(tvm, providerNamed(pending.provider), { kind: 'signup', carry: { username } });
       }
-      if (!result) return;
-      closeUsername();
-      await hooks.enter(result, `Welcome, ${result.username}! Your folder is ready.`);
     });
   });
   ui.usernameCancel.addEventListener('click', () => {
@@ -322,6 +340,14 @@ export async function resumeProviderSignIn(
   try {
     if (purpose.kind === 'login') {
       await signIn(answer, hooks);
+      return true;
+    }
+    if (purpose.kind === 'signup') {
+      await createAccount(hooks, { provider: answer.provider, idToken: answer.idToken, ...purpose.carry }).catch(
+        (error: unknown) => {
+          throw error instanceof InvalidCredentialsError ? REFUSED(answer.provider) : error;
+        },
+      );
       return true;
     }
     if (!signedIn) throw new UserMistake('Your session ended before the sign-in came back. Log in and start again.');

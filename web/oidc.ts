@@ -16,6 +16,8 @@ import { parseWebProviders, type WebOidcProvider } from './oidc-providers';
 /** What a sign-in with a provider is for; `carry` holds what the page needs after the trip (never a password). */
 export type SignInPurpose =
   | { readonly kind: 'login' }
+  /** A first sign-in whose token could not be used again with the chosen name: the name waits in `carry`. */
+  | { readonly kind: 'signup'; readonly carry: { readonly username: string } }
   | { readonly kind: 'link' }
   /** Confirming a link with a linked identity: the new identity's token waits in `carry`. */
   | { readonly kind: 'link-confirm'; readonly carry: { readonly provider: string; readonly idToken: string } }
