@@ -1,7 +1,7 @@
 /**
  * Outside sign-in providers in the page: "Sign in with <provider>" on the login screen, the
- * first sign-in's "choose a name" screen (the TVM answers username_required; the same ID token
- * goes again with the name), and the account card's linked sign-ins (list, link another,
+ * first sign-in's "choose a name" screen (the TVM answers username_required; an ID token goes
+ * again with the name: the one in hand, or a fresh one when the TVM has spent its nonce), and the account card's linked sign-ins (list, link another,
  * unlink), each change after a step-up. web/oidc.ts makes the trips to the provider.
  */
 import {

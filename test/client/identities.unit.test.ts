@@ -80,7 +80,7 @@ describe('TvmClient.loginWithIdToken', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'signedIn', username: 'alice' })]);
   });
 
-  it('throws UsernameRequiredError for an unknown identity, keeps no session, and sends the same token with the chosen username next', async () => {
+  it('throws UsernameRequiredError for an unknown identity, keeps no session, and sends the next token with the chosen username', async () => {
     const tvm = new FakeTvm().answer(
       apiError(400, 'username_required', 'Choose a username.', {}, 'username'),
       json(201, sessionResult('newcomer')),

@@ -193,8 +193,8 @@ export class TvmClient {
    * An account with a second factor answers its challenge instead, as {@link login} does
    * (SecondFactorRequiredError with `challenge`, for `TvmMfa.completeLogin`), unless the
    * provider is trusted for it. Retried only on a 503 with Retry-After (the TVM did nothing).
-   * @throws UsernameRequiredError for an unknown identity without `username` (nothing is
-   *   written: send the same token again with one); UsernameTakenError for a taken name;
+   * @throws UsernameRequiredError for an unknown identity without `username` (no account is
+   *   created: send a fresh token, new nonce, with one); UsernameTakenError for a taken name;
    *   InvalidCredentialsError for every refused token or a disabled account (one answer);
    *   InvalidRequestError (an unknown provider: field `provider`), ServiceUnavailableError
    *   (the provider's keys could not be fetched), NetworkError, TimeoutError.
