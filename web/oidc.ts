@@ -35,6 +35,7 @@ export const PENDING_KEY = 'personal-file-store.oidc.pending';
 
 interface Pending {
   readonly provider: string;
+  readonly issuer: string;
   readonly state: string;
   readonly verifier: string;
   readonly nonce: string;
@@ -106,6 +107,7 @@ export async function startProviderSignIn(
   const verifier = randomString();
   const pending: Pending = {
     provider: provider.name,
+    issuer: provider.issuer,
     state: randomString(),
     verifier,
     nonce,
@@ -166,6 +168,10 @@ export async function finishProviderSignIn(): Promise<ProviderAnswer | undefined
   }
   if (!pending || pending.state !== state)
     throw new UserMistake('That sign-in was not started on this page. Start it again here.');
+  // RFC 9207: a provider that names itself in the answer must be the one this tab went to (mix-up attacks).
+  const answeredBy = params.get('iss');
+  if (answeredBy !== null && answeredBy !== pending.issuer)
+    throw new UserMistake('That answer came from another sign-in service than the one you chose. Start again.');
   if (params.has('error')) {
     throw new UserMistake(
       params.get('error') === 'access_denied'

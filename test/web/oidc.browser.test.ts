@@ -112,6 +112,17 @@ describe('sign-in with a provider in the web app', () => {
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 
+  it('refuses an answer this tab did not ask for (a code and state sent from elsewhere), and clears it from the address bar', async () => {
+    const page = app.page;
+    await page.goto(
+      `${app.sandbox.apiUrl}/?code=stolen-or-forged&state=not-this-tabs&iss=${encodeURIComponent(app.sandbox.devIdp.issuer)}`,
+    );
+    await errorShown('That sign-in was not started on this page. Start it again here.');
+    expect(new URL(page.url()).search).toBe('');
+    // Still carol's session, untouched.
+    expect(await page.locator('#account-name').textContent()).toBe('carol');
+  });
+
   it('after logout, the same identity signs in to the same account and finds its file', async () => {
     const page = app.page;
     await logOutOf(app);
