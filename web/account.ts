@@ -51,6 +51,7 @@ const ui = {
   stepUpButton: element<HTMLButtonElement>('step-up-button'),
   stepUpPasskey: element<HTMLButtonElement>('step-up-passkey'),
   stepUpCancel: element<HTMLButtonElement>('step-up-cancel'),
+  stepUpProviders: element<HTMLDivElement>('step-up-providers'),
   passwordForm: element<HTMLFormElement>('password-form'),
   currentPassword: element<HTMLInputElement>('current-password'),
   newPassword: element<HTMLInputElement>('new-password'),
@@ -153,11 +154,17 @@ let pendingStepUp:
   | { readonly run: (proof: StepUp, viaPasskey: boolean) => Promise<void>; readonly from: HTMLButtonElement }
   | undefined;
 
-function askStepUp(
+/**
+ * Opens the step-up form for one change. `viaProvider` (the linked identities' changes) adds a
+ * "Confirm with <provider>" button per linked provider: an account without a password proves
+ * itself by signing in there again (web/identities.ts leaves the page for it).
+ */
+export function askStepUp(
   purpose: string,
   confirmText: string,
   from: HTMLButtonElement,
   run: NonNullable<typeof pendingStepUp>['run'],
+  viaProvider?: { readonly providers: readonly string[]; readonly confirm: (provider: string) => void },
 ): void {
   clearMessages();
   pendingStepUp = { run, from };
@@ -165,6 +172,18 @@ function askStepUp(
   ui.stepUpButton.textContent = confirmText;
   ui.stepUpForm.reset();
   renderProofFields();
+  const providers = viaProvider?.providers ?? [];
+  ui.stepUpProviders.replaceChildren(
+    ...providers.map((provider) =>
+      button(`Confirm by signing in with ${provider}`, `Confirm by signing in with ${provider}`, 'secondary', () =>
+        viaProvider?.confirm(provider),
+      ),
+    ),
+  );
+  ui.stepUpProviders.hidden = providers.length === 0;
+  if (providers.length > 0 && !factorMode())
+    ui.stepUpHint.textContent =
+      'Confirm with your password or, for an account without one, by signing in again with a provider linked to it.';
   ui.stepUpForm.hidden = false;
   focusProof();
 }
@@ -176,11 +195,13 @@ function focusProof(): void {
   else ui.stepUpPasskey.focus();
 }
 
-function closeStepUp(): void {
+export function closeStepUp(): void {
   const from = pendingStepUp?.from;
   pendingStepUp = undefined;
   ui.stepUpForm.reset();
   ui.stepUpForm.hidden = true;
+  ui.stepUpProviders.replaceChildren();
+  ui.stepUpProviders.hidden = true;
   if (from?.isConnected) from.focus();
 }
 

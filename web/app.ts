@@ -8,7 +8,8 @@
  * folder-view (folders and files), uploads (the queue), messages (plain words), mfa (second
  * factors: the code step of a login, passkeys, the sign-in security card), account (sessions,
  * password, deleting the account, reset codes), file-actions (rename, move, delete a folder),
- * sharing and shared-folder (shares, links, a share received).
+ * sharing and shared-folder (shares, links, a share received), identities and oidc (sign-in
+ * with an outside provider, the first sign-in's name, linked sign-ins).
  *
  * Logout forgets everything of the person in the page (names, uploads, credentials, downloads,
  * the account card); only the device token stays, which names this browser, not the person.
@@ -20,6 +21,8 @@ import { clearMessages, showError, showErrorText, showStatus } from './feedback'
 import { createFolder, goUp, refreshFolder, resetFolder, setFolderShownListener, setGuard } from './folder-view';
 import { SESSION_ENDED } from './messages';
 import { createMfaUi } from './mfa';
+import { resetIdentities, resumeProviderSignIn, showIdentities, wireIdentities } from './identities';
+import { finishProviderSignIn } from './oidc';
 import { credentials, SESSION_KEY, tvm } from './session';
 import { resetSharing, showSharing, wireSharing } from './sharing';
 import { activeUploads, cancelAll, forgetUploads, showFolderUploads, wireUploads } from './uploads';
@@ -37,6 +40,7 @@ function showSignedOut(): void {
   resetFolder();
   forgetUploads();
   resetAccount();
+  resetIdentities();
   resetSharing();
   resetResetForm();
   ui.folderForm.reset();
@@ -52,6 +56,7 @@ function showSignedIn(username: string): void {
   ui.authView.hidden = true;
   ui.filesView.hidden = false;
   showAccount();
+  showIdentities();
   showSharing();
   renderExpiry();
 }
@@ -282,16 +287,30 @@ wireAccount({
     showStatus(message);
   },
 });
+const identityHooks = {
+  busy,
+  loginWithIdToken: (signIn: { provider: string; idToken: string; username?: string }) =>
+    mfaUi.loginWithIdToken(signIn),
+  enter: (result: { readonly username: string }, welcome: string) => enterFolder(result.username, welcome),
+  report,
+};
+wireIdentities(identityHooks);
 window.setInterval(renderExpiry, 15_000);
 
 async function start(): Promise<void> {
+  // First: a page back from a provider's sign-in takes its trip before anything resets the page.
+  const trip = finishProviderSignIn();
+  // Handled in resumeProviderSignIn; this only keeps a refusal from counting as unhandled meanwhile.
+  trip.catch(() => undefined);
   renderConnectivity();
   const session = await tvm.getSession();
   if (!session) {
     showSignedOut();
+    await resumeProviderSignIn(identityHooks, false, trip);
     return;
   }
   showSignedIn(session.username);
+  await resumeProviderSignIn(identityHooks, true, trip);
   try {
     await refreshFolder();
     renderExpiry();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../lambda/contract/limits';
 import { DEFAULT_SETTINGS } from '../lambda/platform/settings';
+import type { WebOidcProvider } from './oidc-providers';
 
 /** One file of the built app. */
 export interface WebAsset {
@@ -32,6 +33,17 @@ export interface BuildWebAppOptions {
   readonly minify?: boolean;
   /** The shortest password the TVM accepts, shown in the page's hint. Default: the setting's default. */
   readonly passwordMinCharacters?: number;
+  /**
+   * The sign-in providers the page offers, written into its `tvm-oidc-providers` meta tag.
+   * Default: the placeholder is left for the server to fill per request (web/serve.ts); a page
+   * served with it unfilled offers none.
+   */
+  readonly oidcProviders?: readonly WebOidcProvider[];
+}
+
+/** The `tvm-oidc-providers` meta tag's content for `providers`: JSON, escaped for an attribute. */
+export function providersAttribute(providers: readonly WebOidcProvider[]): string {
+  return escapeAttribute(JSON.stringify(providers));
 }
 
 const WEB_DIR = __dirname;
@@ -85,6 +97,7 @@ export async function buildWebApp(options: BuildWebAppOptions = {}): Promise<Web
     USERNAME_MIN_LENGTH: String(USERNAME_MIN_LENGTH),
     USERNAME_MAX_LENGTH: String(USERNAME_MAX_LENGTH),
     PASSWORD_MIN_CHARACTERS: String(options.passwordMinCharacters ?? DEFAULT_SETTINGS.passwordMinCharacters),
+    ...(options.oidcProviders ? { TVM_OIDC_PROVIDERS: providersAttribute(options.oidcProviders) } : {}),
   };
   const page = Buffer.from(html.replace(/%([A-Z_]+)%/g, (whole, name: string) => values[name] ?? whole));
   assets.set('/', { contentType: 'text/html; charset=utf-8', body: page });

@@ -10,12 +10,19 @@ function originOf(url: string): string {
 }
 
 /**
- * The policy for a page that calls `apiUrl` (absent: its own origin) and S3 at `s3Endpoint`
- * (absent: any loopback port, where the sandbox's S3 gate always listens).
+ * The policy for a page that calls `apiUrl` (absent: its own origin), S3 at `s3Endpoint`
+ * (absent: any loopback port, where the sandbox's S3 gate always listens) and the sign-in
+ * providers at `oidcIssuers` (their origins only).
  */
-export function contentSecurityPolicy(options: { readonly apiUrl?: string; readonly s3Endpoint?: string }): string {
+export function contentSecurityPolicy(options: {
+  readonly apiUrl?: string;
+  readonly s3Endpoint?: string;
+  /** The issuers of the sign-in providers the page offers: it reads their discovery document and redeems codes there. */
+  readonly oidcIssuers?: readonly string[];
+}): string {
   const connect = ["'self'"];
   if (options.apiUrl) connect.push(originOf(options.apiUrl));
+  for (const issuer of options.oidcIssuers ?? []) connect.push(originOf(issuer));
   connect.push(...(options.s3Endpoint ? [originOf(options.s3Endpoint)] : ['http://127.0.0.1:*', 'http://localhost:*']));
   return [
     "default-src 'self'",

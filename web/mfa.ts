@@ -8,6 +8,7 @@ import {
   InvalidCredentialsError,
   SecondFactorRequiredError,
   TvmMfa,
+  type IdTokenLogin,
   type MfaChallenge,
   type MfaStatus,
   type PasskeyStepUp,
@@ -63,6 +64,8 @@ export async function passkeyStepUp(mfa: TvmMfa): Promise<PasskeyStepUp> {
 export interface MfaUi {
   /** Logs in; asks for the second factor when the account has one. Undefined if the person cancelled. */
   login(username: string, password: string): Promise<SessionResult | undefined>;
+  /** `tvm.loginWithIdToken`, with the code step when the account has a second factor (undefined if cancelled there). */
+  loginWithIdToken(signIn: IdTokenLogin): Promise<SessionResult | undefined>;
   /** Signs in with a passkey alone (the browser asks which one). */
   loginWithPasskey(): Promise<SessionResult>;
   /** Reads the account's factors again (after a step-up spent a recovery code, or the server asked for a factor). */
@@ -194,8 +197,16 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
   });
 
   async function login(username: string, password: string): Promise<SessionResult | undefined> {
+    return withCodeStep(() => tvm.login(username, password), 'Password accepted. One more step.');
+  }
+
+  /** A login whose answer may be a second-factor challenge: the code step, then its session (undefined if cancelled). */
+  async function withCodeStep(
+    attempt: () => Promise<SessionResult>,
+    accepted: string,
+  ): Promise<SessionResult | undefined> {
     try {
-      return await tvm.login(username, password);
+      return await attempt();
     } catch (error) {
       if (!(error instanceof SecondFactorRequiredError) || !error.challenge) throw error;
       const challenge = error.challenge;
@@ -206,7 +217,7 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
       );
       ui.mfaPasskey.hidden = !challenge.passkeyOptions;
       ui.mfaView.hidden = false;
-      hooks.showStatus('Password accepted. One more step.');
+      hooks.showStatus(accepted);
       ui.mfaCode.focus();
       return new Promise((resolve) => {
         pending = { challenge, resolve };
@@ -441,5 +452,10 @@ export function createMfaUi(tvm: TvmClient, hooks: MfaUiHooks): MfaUi {
     return mfa.loginWithPasskey(challenge, answer);
   }
 
-  return { login, loginWithPasskey, refreshFactors: renderStatus };
+  return {
+    login,
+    loginWithIdToken: (signIn) => withCodeStep(() => tvm.loginWithIdToken(signIn), 'Sign-in accepted. One more step.'),
+    loginWithPasskey,
+    refreshFactors: renderStatus,
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * The sharing wire shapes are stated once on the server (lambda/contract/wire.ts). The client
+ * The sharing and identity wire shapes are stated once on the server (lambda/contract/wire.ts). The client
  * package may not import server code, so its types are copies; this holds them together: at
  * compile time (a field added, removed, renamed or retyped on one side fails the typecheck) and
  * at run time (every answer the server's types allow, generated, is read by the client's parsers
@@ -13,6 +13,7 @@ import {
   parseShareCredentials,
   parseShareList,
 } from '../../packages/client/src/sharing';
+import { parseIdentityList, parseIdentitySummary, parseOidcNonce } from '../../packages/client/src/identities';
 import * as server from '../../lambda/contract/wire';
 
 /** True only when A and B are the same type (readonly and optional modifiers included). */
@@ -27,6 +28,9 @@ same<client.ShareStorageInfo, server.ShareStorageInfo>(true);
 same<client.LinkCreated, server.LinkCreated>(true);
 same<client.LinkSummary, server.LinkSummary>(true);
 same<client.LinkList, server.LinkList>(true);
+same<client.OidcNonce, server.OidcNonce>(true);
+same<client.IdentitySummary, server.IdentitySummary>(true);
+same<client.IdentityList, server.IdentityList>(true);
 // The client hands credentials' expiration out as a Date; everything else is the wire's.
 same<Omit<client.ShareCredentialsResult, 'credentials'>, Omit<server.ShareCredentialsResult, 'credentials'>>(true);
 same<
@@ -79,6 +83,13 @@ const credentials: fc.Arbitrary<server.ShareCredentialsResult> = fc.record({
   expiresAt: end,
 });
 
+const oidcNonce: fc.Arbitrary<server.OidcNonce> = fc.record({ nonce: fc.string({ minLength: 1 }), expiresAt: iso });
+const identity: fc.Arbitrary<server.IdentitySummary> = fc.record({
+  id: fc.string(),
+  provider: fc.string(),
+  linkedAt: iso,
+});
+
 /** What the server's JSON body looks like on the wire. */
 const wire = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
@@ -112,6 +123,25 @@ describe("the client's sharing wire shapes", () => {
           ...parsed,
           credentials: { ...parsed.credentials, expiration: parsed.credentials.expiration.toISOString() },
         }).toEqual(answer);
+      }),
+    );
+  });
+});
+
+describe("the client's identity wire shapes", () => {
+  it('read every sign-in nonce the server can send to the same value', () => {
+    fc.assert(
+      fc.property(oidcNonce, (answer) => {
+        expect(parseOidcNonce(wire(answer))).toEqual(answer);
+      }),
+    );
+  });
+
+  it('read every identity and identity list the server can send to the same value', () => {
+    fc.assert(
+      fc.property(identity, fc.array(identity), (one, identities) => {
+        expect(parseIdentitySummary(wire(one))).toEqual(one);
+        expect(parseIdentityList(wire({ identities }))).toEqual({ identities });
       }),
     );
   });

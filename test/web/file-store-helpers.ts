@@ -50,7 +50,8 @@ export async function startApp(viewport = { width: 1000, height: 720 }): Promise
     dataDir,
     bcryptCost: 10,
     log: false,
-    staticHandler: await createWebAppHandler(),
+    // The page offers the sandbox's sign-in providers (its dev IdP), known once it has started.
+    staticHandler: await createWebAppHandler({ oidcProviders: () => sandbox.oidcProviders }),
   });
   const context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
     executablePath: CHROMIUM,

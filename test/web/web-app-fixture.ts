@@ -49,7 +49,7 @@ export async function startWebApp(options: {
       dataDir: join(workDir, 'data'),
       bcryptCost: 10,
       log: false,
-      staticHandler: await createWebAppHandler(),
+      staticHandler: await createWebAppHandler({ oidcProviders: () => sandbox?.oidcProviders }),
     });
     context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
       executablePath: CHROMIUM,

@@ -35,4 +35,19 @@ describe('web app CSP connect-src (issue 14 item 10)', () => {
     ]);
     expect(connectSources(contentSecurityPolicy({}))).toEqual(["'self'", 'http://127.0.0.1:*', 'http://localhost:*']);
   });
+
+  it("adds the origin of each sign-in provider's issuer, and nothing else of it", () => {
+    const policy = contentSecurityPolicy({
+      apiUrl: 'https://api.example.com/v1',
+      s3Endpoint: 'https://s3.eu-west-1.amazonaws.com',
+      oidcIssuers: ['https://login.example.com/tenant/v2.0', 'http://127.0.0.1:3002'],
+    });
+    expect(connectSources(policy)).toEqual([
+      "'self'",
+      'https://api.example.com',
+      'https://login.example.com',
+      'http://127.0.0.1:3002',
+      'https://s3.eu-west-1.amazonaws.com',
+    ]);
+  });
 });

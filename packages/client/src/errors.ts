@@ -113,7 +113,10 @@ export class AlreadyEnrolledError extends TvmClientError {
   }
 }
 
-/** 400: no account is linked to this identity yet: send the same ID token again with a `username`. */
+/**
+ * 400: no account is linked to this identity yet: ask for a name and send an ID token with a
+ * `username` (a fresh one: the TVM spends a token's nonce on its first answer).
+ */
 export class UsernameRequiredError extends TvmClientError {
   constructor(message: string, details: TvmClientErrorDetails = {}) {
     super('username_required', message, details);

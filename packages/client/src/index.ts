@@ -1,6 +1,6 @@
 /**
  * The TVM client SDK: `TvmClient` for register, login, token, logout, passwords and sessions, `TvmShares` and
- * `TvmLinks` for sharing, and `fromTvm` (`fromShare` for a share) for AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports, no
+ * `TvmLinks` for sharing, `TvmIdentities` for outside identities (sign in with `loginWithIdToken`), and `fromTvm` (`fromShare` for a share) for AWS SDK v3 clients. Standalone: fetch only, no Node built-ins, no server imports, no
  * dependencies. The storage helpers (which need the AWS SDK) are in `@serverless-tvm/client/storage`.
  */
 export { Connectivity } from './connectivity';
@@ -11,6 +11,14 @@ export * from './errors';
 export { fromShare } from './from-share';
 export type { FromShareOptions, ShareCredentialProvider, ShareInfo } from './from-share';
 export { fromTvm } from './from-tvm';
+export {
+  identityStepUpBody,
+  parseIdentityList,
+  parseIdentitySummary,
+  parseOidcNonce,
+  TvmIdentities,
+} from './identities';
+export type { IdentitiesClientSide, IdentityStepUp, IdTokenLogin, IdTokenSignIn } from './identities';
 export type { FromTvmOptions, TvmCredentialIdentity, TvmCredentialProvider, TvmCredentialSnapshot } from './from-tvm';
 export { DEFAULT_RETRY_POLICY, isTransient, parseRetryAfterMs, retryAfterOnlyDelayMs, retryDelayMs } from './retry';
 export type { RetryPolicy } from './retry';
@@ -35,9 +43,12 @@ export { SHARE_ACCESS_LEVELS } from './types';
 export type {
   ApiErrorBody,
   ApiErrorCode,
+  IdentityList,
+  IdentitySummary,
   LinkCreated,
   LinkList,
   LinkSummary,
+  OidcNonce,
   SessionInfo,
   SessionResult,
   SessionSummary,

@@ -24,7 +24,16 @@ import {
 } from './retry';
 import { MemoryDeviceTokenStore, type DeviceTokenStore } from './device-tokens';
 import { MemorySessionStore, type SessionStore, type StoredSession } from './session-store';
-import type { RequestPlan, SessionResult, SessionSummary, StorageInfo, TvmCredentials, VendResult } from './types';
+import type {
+  OidcNonce,
+  RequestPlan,
+  SessionResult,
+  SessionSummary,
+  StorageInfo,
+  TvmCredentials,
+  VendResult,
+} from './types';
+import { parseOidcNonce, type IdTokenLogin } from './identities';
 export type { RequestPlan } from './types';
 
 /** The subset of `fetch` the client uses; pass your own to add headers, logging or a test double. */
@@ -164,6 +173,50 @@ export class TvmClient {
         await Promise.resolve(this.deviceTokens.save(username.toLowerCase(), earned)).catch(() => undefined);
       throw new SecondFactorRequiredError('Enter the code from your authenticator app.', { status: 200, challenge });
     }
+    return this.acceptLogin(answer);
+  }
+
+  /**
+   * A single-use nonce (ten minutes) for a sign-in with an outside provider: pass `nonce` to
+   * the provider's sign-in (the `nonce` parameter of the authorization request, or of a native
+   * sign-in SDK) as it is, then give the ID token to {@link loginWithIdToken}. Retried on
+   * transient failures (an unused nonce simply expires).
+   */
+  async createOidcNonce(): Promise<OidcNonce> {
+    return parseOidcNonce(await this.send({ path: '/login/oidc/nonce', retry: true }));
+  }
+
+  /**
+   * Signs in with an ID token from a configured provider and keeps the session, like
+   * {@link login}. The TVM maps the token's (issuer, subject) to one account; an identity it
+   * does not know yet needs `username`, which creates a new account (no password) linked to it.
+   * An account with a second factor answers its challenge instead, as {@link login} does
+   * (SecondFactorRequiredError with `challenge`, for `TvmMfa.completeLogin`), unless the
+   * provider is trusted for it. Retried only on a 503 with Retry-After (the TVM did nothing).
+   * @throws UsernameRequiredError for an unknown identity without `username` (no account is
+   *   created: send a fresh token, new nonce, with one); UsernameTakenError for a taken name;
+   *   InvalidCredentialsError for every refused token or a disabled account (one answer);
+   *   InvalidRequestError (an unknown provider: field `provider`), ServiceUnavailableError
+   *   (the provider's keys could not be fetched), NetworkError, TimeoutError.
+   */
+  async loginWithIdToken(login: IdTokenLogin): Promise<SessionResult> {
+    const device = login.device ?? this.device;
+    // A device token is kept per username, which a returning identity's app does not know yet.
+    const deviceToken =
+      login.username === undefined
+        ? undefined
+        : await Promise.resolve(this.deviceTokens.load(login.username.toLowerCase())).catch(() => undefined);
+    const body = {
+      provider: login.provider,
+      idToken: login.idToken,
+      ...(login.username !== undefined ? { username: login.username } : {}),
+      ...(device !== undefined ? { device } : {}),
+      ...(deviceToken ? { deviceToken } : {}),
+    };
+    const answer = await this.send({ path: '/login/oidc', body, retry: 'retry-after' });
+    const challenge = parseMfaChallenge(answer);
+    if (challenge)
+      throw new SecondFactorRequiredError('Enter the code from your authenticator app.', { status: 200, challenge });
     return this.acceptLogin(answer);
   }
 

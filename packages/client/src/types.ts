@@ -164,3 +164,26 @@ export interface LinkSummary extends LinkCreated {
 export interface LinkList {
   readonly links: readonly LinkSummary[];
 }
+
+/** `POST /login/oidc/nonce`'s answer: pass `nonce` to the provider's sign-in as it is. */
+export interface OidcNonce {
+  /** 256 random bits, single use, stored only as a hash. */
+  readonly nonce: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+}
+
+/** One identity linked to an account (`GET /identities`). */
+export interface IdentitySummary {
+  /** Opaque and stable: derived from the issuer and subject, never the subject itself. */
+  readonly id: string;
+  /** The configured provider's name (`oidcProviders`). */
+  readonly provider: string;
+  /** ISO 8601. */
+  readonly linkedAt: string;
+}
+
+/** `GET /identities`' answer. */
+export interface IdentityList {
+  readonly identities: readonly IdentitySummary[];
+}
