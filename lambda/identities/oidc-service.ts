@@ -86,13 +86,16 @@ export class OidcService implements IdentityProofCheck {
   /**
    * Signs in with an ID token: a known identity opens a session as `POST /login` does (or gets
    * the same second-factor challenge); an unknown one without `username` is a 400
-   * `username_required` and nothing is written; with a free `username`, a new account without a
-   * password, linked to the identity (201, the register body).
+   * `username_required` and nothing is written, not even the nonce (the app sends the same token
+   * again with a name); a taken name is the register 409, also with the nonce left unspent; with
+   * a free `username`, a new account without a password, linked to the identity (201, the
+   * register body). A known identity's nonce is spent at once.
    */
   async login(request: OidcLoginRequest, origin: RequestOrigin = {}): Promise<OidcLoginOutcome> {
-    const identity = await this.verified(request.provider, request.idToken);
+    const identity = await this.verifiedUnspent(request.provider, request.idToken);
     const link = await this.currentLink(identity);
     if (!link) return this.signUp(request, identity, origin);
+    await this.spend(identity);
     const user = await this.deps.users.getUser(link.username);
     const details = { provider: request.provider.name, identity: link.id };
     if (!user || user.userId !== link.userId) throw new AuthenticationError(INVALID_ID_TOKEN_MESSAGE);
@@ -210,12 +213,22 @@ export class OidcService implements IdentityProofCheck {
 
   /** Verifies the token, then spends its nonce (one conditional delete): a replay finds it gone. */
   private async verified(provider: OidcProvider, idToken: string): Promise<VerifiedIdentity> {
-    const { verifier, nonces, clock } = this.deps;
-    if (!verifier) throw new Error('This function has no ID token verifier.');
-    const identity = await verifier.verify(provider, idToken);
-    if (!(await nonces.consume(hashNonce(identity.nonce), clock.now())))
-      throw new AuthenticationError(INVALID_ID_TOKEN_MESSAGE);
+    const identity = await this.verifiedUnspent(provider, idToken);
+    await this.spend(identity);
     return identity;
+  }
+
+  /** Verifies the token without spending its nonce: the signature and claims only. */
+  private async verifiedUnspent(provider: OidcProvider, idToken: string): Promise<VerifiedIdentity> {
+    const { verifier } = this.deps;
+    if (!verifier) throw new Error('This function has no ID token verifier.');
+    return verifier.verify(provider, idToken);
+  }
+
+  /** Spends the token's nonce (one conditional delete): of two parallel uses only one finds it. */
+  private async spend(identity: VerifiedIdentity): Promise<void> {
+    if (!(await this.deps.nonces.consume(hashNonce(identity.nonce), this.deps.clock.now())))
+      throw new AuthenticationError(INVALID_ID_TOKEN_MESSAGE);
   }
 
   /**
@@ -240,11 +253,16 @@ export class OidcService implements IdentityProofCheck {
   ): Promise<OidcLoginOutcome> {
     const { users, sessionStore, identities, keeper, vendor, clock, auditor } = this.deps;
     const { username } = request;
-    // Nothing is written without a name: the app asks for one and sends a new token with it.
+    // A spent or unknown nonce is the one 401 here too, never a hint that the identity is new.
+    if (!(await this.deps.nonces.isLive(hashNonce(identity.nonce), clock.now())))
+      throw new AuthenticationError(INVALID_ID_TOKEN_MESSAGE);
+    // Nothing is written without a free name, not even the nonce: the app asks for a name and
+    // sends the same token again with it (while the nonce lasts).
     if (username === undefined) throw new UsernameRequiredError();
     // As register: a fast path; the conditional writes below are what guarantee uniqueness.
     if ((await users.getUser(username)) || ((await users.nameHeldUntil(username)) ?? -1) >= clock.now())
       throw new UsernameTakenError();
+    await this.spend(identity);
     const credentials = await vendor.vend(username);
     const deviceToken = newDeviceToken();
     const user: UserRecord = {

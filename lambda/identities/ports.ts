@@ -43,6 +43,8 @@ export interface IdTokenVerifier {
 export interface NonceStore {
   /** Stores the nonce's hash until `expiresAt` (epoch ms). */
   put(nonceHash: string, expiresAt: number): Promise<void>;
+  /** Whether the nonce exists and has not expired at `now` (a read: it stays usable). */
+  isLive(nonceHash: string, now: number): Promise<boolean>;
   /** Deletes the nonce if it exists and has not expired at `now`; true only for the one caller that did. */
   consume(nonceHash: string, now: number): Promise<boolean>;
 }

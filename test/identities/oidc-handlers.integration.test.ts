@@ -83,19 +83,22 @@ afterAll(async () => {
 });
 
 describe('POST /login/oidc', () => {
-  it('an unknown identity: 400 username_required and nothing written; with a username 201; again 200', async () => {
+  it('an unknown identity: 400 username_required and nothing written (nonce unspent); the same token with a username 201; again 200', async () => {
+    const idToken = await freshToken('dev-alice');
     const before = await itemCount();
-    const first = await signIn({ idToken: await freshToken('dev-alice') });
+    const first = await signIn({ idToken });
     expect(first.statusCode).toBe(400);
     expect(bodyOf<{ error: { code: string } }>(first).error.code).toBe('username_required');
-    // Only the nonce the test asked for was written, and the sign-in spent it.
+    // Nothing written, and the nonce left unspent: the same token comes back with a name.
     expect(await itemCount()).toBe(before);
 
-    const created = await signIn({ idToken: await freshToken('dev-alice'), username: 'oidc-alice' });
+    const created = await signIn({ idToken, username: 'oidc-alice' });
     expect(created.statusCode).toBe(201);
     const body = bodyOf<{ username: string; session: { token: string }; deviceToken: string }>(created);
     expect(body.username).toBe('oidc-alice');
     expect(body.deviceToken).toHaveLength(43);
+    // The 201 spent the nonce: the same token is now the one 401.
+    expect((await signIn({ idToken, username: 'oidc-alice2' })).statusCode).toBe(401);
 
     const again = await signIn({ idToken: await freshToken('dev-alice') });
     expect(again.statusCode).toBe(200);
@@ -158,11 +161,14 @@ describe('POST /login/oidc', () => {
     expect(answers.map((answer) => answer.statusCode).sort()).toEqual([200, 401]);
   });
 
-  it('a taken username is 409 username_taken, as at register', async () => {
+  it('a taken username is 409 username_taken, as at register, and the same token then takes a free name', async () => {
     await signIn({ idToken: await freshToken('dev-dave'), username: 'oidc-dave' });
-    const answer = await signIn({ idToken: await freshToken('dev-eve'), username: 'oidc-dave' });
+    const eveToken = await freshToken('dev-eve');
+    const answer = await signIn({ idToken: eveToken, username: 'oidc-dave' });
     expect(answer.statusCode).toBe(409);
     expect(bodyOf<{ error: { code: string } }>(answer).error.code).toBe('username_taken');
+    // The 409 left the nonce unspent: the same token takes another name.
+    expect((await signIn({ idToken: eveToken, username: 'oidc-eve' })).statusCode).toBe(201);
   });
 
   it('an unknown provider name is 400 invalid_request naming the field', async () => {

@@ -29,6 +29,12 @@ export class InMemoryNonceStore implements NonceStore {
     this.nonces.set(nonceHash, expiresAt);
   }
 
+  async isLive(nonceHash: string, now: number): Promise<boolean> {
+    await roundTrip();
+    const expiresAt = this.nonces.get(nonceHash);
+    return expiresAt !== undefined && expiresAt > now;
+  }
+
   async consume(nonceHash: string, now: number): Promise<boolean> {
     await roundTrip();
     const expiresAt = this.nonces.get(nonceHash);

@@ -1,7 +1,7 @@
 /**
  * Sign-in nonces on DynamoDB (layout in table-layout.ts): stored by hash with an expiry and a
- * TTL; consumed by one conditional DeleteItem, so of two parallel sign-ins with one token only
- * one finds it.
+ * TTL; read while a first sign-in asks for a username, and consumed by one conditional
+ * DeleteItem, so of two parallel sign-ins with one token only one finds it.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +24,11 @@ export class DynamoNonceStore implements NonceStore {
         Item: { ...KEYS.oidcNonce(nonceHash), expiresAt, [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt) },
       }),
     );
+  }
+
+  async isLive(nonceHash: string, now: number): Promise<boolean> {
+    const item = await this.table.get(KEYS.oidcNonce(nonceHash));
+    return typeof item?.expiresAt === 'number' && item.expiresAt > now;
   }
 
   consume(nonceHash: string, now: number): Promise<boolean> {

@@ -194,7 +194,8 @@ export class TvmClient {
    * (SecondFactorRequiredError with `challenge`, for `TvmMfa.completeLogin`), unless the
    * provider is trusted for it. Retried only on a 503 with Retry-After (the TVM did nothing).
    * @throws UsernameRequiredError for an unknown identity without `username` (no account is
-   *   created: send a fresh token, new nonce, with one); UsernameTakenError for a taken name;
+   *   created and the nonce is left unspent: send the same token again with one);
+   *   UsernameTakenError for a taken name (nonce unspent too);
    *   InvalidCredentialsError for every refused token or a disabled account (one answer);
    *   InvalidRequestError (an unknown provider: field `provider`), ServiceUnavailableError
    *   (the provider's keys could not be fetched), NetworkError, TimeoutError.
