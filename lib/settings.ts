@@ -50,7 +50,16 @@ export function resolveSettings(input: TvmSettingsInput = {}): TvmSettings {
       throw error;
     }
   }
-  return settings as TvmSettings;
+  const resolved = settings as TvmSettings;
+  // The sandbox's loopback issuers are for `npm start` only: a deployed stack trusts https issuers alone.
+  const plain = resolved.oidcProviders.find((provider) => !provider.issuer.startsWith('https://'));
+  if (plain)
+    throw new InvalidSettingError(
+      'oidcProviders',
+      input.oidcProviders,
+      `Deployed stages need https issuers; provider ${plain.name} has ${plain.issuer}.`,
+    );
+  return resolved;
 }
 
 /** The settings present in a construct's CDK context (cdk.json and `-c key=value`), unvalidated. */

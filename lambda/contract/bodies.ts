@@ -111,14 +111,21 @@ export type PasswordResetBody = Static<typeof PasswordResetBody>;
  * `passkey`+`challenge`; which one is the domain's rule. Every field is optional, so the body
  * may be left out.
  */
-export const StepUpBody = body({
+export const StepUpBody = body({ currentPassword: Optional(password()), ...stepUpFactors() });
+export type StepUpBody = Static<typeof StepUpBody>;
+
+/**
+ * A step-up that may also be a fresh ID token of an identity linked to the account (`provider`
+ * + `idToken`): the proof of an account without a password (docs/api.md#sign-in-with-a-provider),
+ * on the routes whose functions verify ID tokens.
+ */
+export const IdentityStepUpBody = body({
   currentPassword: Optional(password()),
   ...stepUpFactors(),
-  // An account without a password (signed up with a provider): a fresh ID token of a linked identity.
   provider: Optional(TypeString({ minLength: 1, maxLength: OIDC_PROVIDER_NAME_MAX_CHARACTERS })),
   idToken: Optional(TypeString({ minLength: 1, maxLength: OIDC_ID_TOKEN_MAX_CHARACTERS })),
 });
-export type StepUpBody = Static<typeof StepUpBody>;
+export type IdentityStepUpBody = Static<typeof IdentityStepUpBody>;
 
 /** `POST /mfa/totp/confirm`. */
 export const TotpConfirmBody = body({ code: totpCode() });

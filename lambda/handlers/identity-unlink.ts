@@ -1,6 +1,6 @@
 import { JoseIdTokenVerifier } from '../adapters/oidc-verifier';
 import { parseIdentityId } from '../identities/requests';
-import { parseStepUpText } from '../second-factor/requests';
+import { parseIdentityStepUpText } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
@@ -13,7 +13,7 @@ const oidc = getRuntime().oidc(new JoseIdTokenVerifier());
  */
 export const handler = httpEndpoint('identityUnlink', async (event, { token }) => {
   const id = parseIdentityId(event.pathParameters?.id);
-  const proof = parseStepUpText(typeof event.body === 'string' ? event.body : undefined);
+  const proof = parseIdentityStepUpText(typeof event.body === 'string' ? event.body : undefined);
   await oidc.unlink(token, id, proof, originOf(event));
   return { status: 204 };
 });

@@ -6,7 +6,7 @@
  * ValidationError naming the field.
  */
 import type { MfaLoginBody, PasskeyAddBody, PasskeyLoginBody, TotpConfirmBody } from '../contract/bodies';
-import { StepUpBody } from '../contract/bodies';
+import { IdentityStepUpBody, StepUpBody } from '../contract/bodies';
 import { CHALLENGE_TOKEN_CHARACTERS, PASSKEY_NAME_MAX_CHARACTERS, TOTP_DIGITS } from '../contract/limits';
 import { checkBody } from '../platform/body-check';
 import { ValidationError } from '../platform/errors';
@@ -93,17 +93,15 @@ export function factorProofFrom(body: FactorFields): StepUpProof | undefined {
 }
 
 /** A step-up body: exactly one of `currentPassword`, `code`, `recoveryCode` or `passkey`+`challenge`. */
-export function parseStepUp(body: StepUpBody): { proof: StepUpProof } {
+export function parseStepUp(body: StepUpBody | IdentityStepUpBody): { proof: StepUpProof } {
   const factor = factorProofFrom(body);
-  if (body.provider !== undefined || body.idToken !== undefined) {
-    if (body.provider === undefined || body.idToken === undefined)
-      throw new ValidationError(
-        'Give provider and idToken together.',
-        body.provider === undefined ? 'provider' : 'idToken',
-      );
+  const { provider, idToken } = body as IdentityStepUpBody;
+  if (provider !== undefined || idToken !== undefined) {
+    if (provider === undefined || idToken === undefined)
+      throw new ValidationError('Give provider and idToken together.', provider === undefined ? 'provider' : 'idToken');
     if (factor !== undefined || body.currentPassword !== undefined)
       throw new ValidationError('Give one proof: the current password, a second factor or an ID token.', 'idToken');
-    return { proof: { identityToken: { provider: body.provider, idToken: body.idToken } } };
+    return { proof: { identityToken: { provider, idToken } } };
   }
   if (body.currentPassword !== undefined) {
     if (factor !== undefined)
@@ -218,4 +216,16 @@ export function parsePasskeyLogin(body: PasskeyLoginBody): { challenge: string; 
     challenge: parseChallengeToken(body.challenge),
     credential: parsePasskeyResponse(body.credential, 'credential'),
   };
+}
+
+/** A required step-up body as raw JSON text that may also be an ID token (`DELETE /identities/{id}`). */
+export function parseIdentityStepUpText(rawBody: string | undefined): StepUpProof {
+  if (rawBody === undefined || rawBody.trim() === '') return parseStepUp({}).proof;
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody) as unknown;
+  } catch {
+    throw new ValidationError('The body is not valid JSON.');
+  }
+  return parseStepUp(checkBody(IdentityStepUpBody, body)).proof;
 }

@@ -4,9 +4,7 @@
  * iss/aud/azp, the skew and age bounds, sub and nonce required, bounded refetching for unknown
  * key ids, rotation, provider failures as 503 with Retry-After, garbage refused with no fetch.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey as JoseKey } from 'jose';
+import { SignJWT } from 'jose';
 import { createHmac } from 'node:crypto';
 import { OIDC_ID_TOKEN_MAX_CHARACTERS } from '../../lambda/contract/limits';
 import { JoseIdTokenVerifier } from '../../lambda/adapters/oidc-verifier';
@@ -14,68 +12,7 @@ import { INVALID_ID_TOKEN_MESSAGE } from '../../lambda/identities/messages';
 import type { OidcProvider } from '../../lambda/identities/ports';
 import { AuthenticationError, BackendUnavailableError } from '../../lambda/platform/errors';
 import { thrown } from '../support/async';
-
-interface SigningKey {
-  readonly kid: string;
-  readonly alg: string;
-  readonly privateKey: JoseKey;
-  readonly jwk: JWK;
-}
-
-async function signingKey(kid: string, alg = 'RS256'): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-}
-
-/** A provider on 127.0.0.1: discovery and JWKS, with fetch counters and switches for faults. */
-class LocalProvider {
-  keys: SigningKey[] = [];
-  algs: string[] = ['RS256', 'ES256'];
-  jwksFetches = 0;
-  discoveryFetches = 0;
-  jwksStatus = 200;
-  jwksDelayMs = 0;
-  discoveryIssuer?: string;
-  private server!: Server;
-  issuer = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => {
-      if (request.url === '/.well-known/openid-configuration') {
-        this.discoveryFetches += 1;
-        response.setHeader('content-type', 'application/json');
-        response.end(
-          JSON.stringify({
-            issuer: this.discoveryIssuer ?? this.issuer,
-            jwks_uri: `${this.issuer}/jwks`,
-            id_token_signing_alg_values_supported: this.algs,
-          }),
-        );
-        return;
-      }
-      if (request.url === '/jwks') {
-        this.jwksFetches += 1;
-        const answer = () => {
-          response.statusCode = this.jwksStatus;
-          response.setHeader('content-type', 'application/json');
-          response.end(JSON.stringify({ keys: this.keys.map((key) => key.jwk) }));
-        };
-        if (this.jwksDelayMs > 0) setTimeout(answer, this.jwksDelayMs).unref();
-        else answer();
-        return;
-      }
-      response.statusCode = 404;
-      response.end();
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.issuer = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { LocalProvider, signingKey, type SigningKey } from '../support/local-oidc-provider';
 
 const AUDIENCE = 'tvm-app';
 let idp: LocalProvider;

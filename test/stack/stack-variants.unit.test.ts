@@ -156,6 +156,12 @@ describe('the waf setting', () => {
                         PositionalConstraint: 'ENDS_WITH',
                       }),
                     }),
+                    // Sign-in with a provider: the nonce, the ID token check and the link.
+                    ...['/login/oidc/nonce', '/login/oidc', '/identities'].map((path) =>
+                      Match.objectLike({
+                        ByteMatchStatement: Match.objectLike({ SearchString: path, PositionalConstraint: 'ENDS_WITH' }),
+                      }),
+                    ),
                   ],
                 },
               },
@@ -304,6 +310,8 @@ describe('settings validation', () => {
     ['allowedOrigins', 'https://app.example.com/', /not an origin/],
     ['allowedOrigins', '*,https://app.example.com', /cannot be combined/],
     ['allowedOrigins', '', /at least one origin/],
+    ['oidcProviders', '[{"name":"dev","issuer":"http://127.0.0.1:9000","audiences":["app"]}]', /https issuers/],
+    ['oidcProviders', '[{"name":"g","issuer":"http://accounts.example.com","audiences":["app"]}]', /https/],
   ])('refuses %s = %j with a message naming the key', (key, value, message) => {
     const attempt = () => resolveSettings({ [key]: value });
     expect(attempt).toThrow(InvalidSettingError);
