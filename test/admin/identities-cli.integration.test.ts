@@ -126,19 +126,20 @@ describe('tvm-admin identities', () => {
     const google = await link(alice, GOOGLE, `g-${alice.name}`, 'google');
     const bobs = await link(bob, GOOGLE, `g-${bob.name}`, 'google');
 
-    const plan = await admin('--dry-run', 'identities', 'remove', alice.name, google.id);
+    // An id may start with "-" (base64url): after "--" it is never read as an option.
+    const plan = await admin('--dry-run', 'identities', 'remove', alice.name, '--', google.id);
     expect(plan.code).toBe(0);
     expect(plan.out).toContain(`1. unlink the identity ${google.id} (google, ${GOOGLE}) from ${alice.name}`);
     expect(await identities().get(GOOGLE, `g-${alice.name}`)).toEqual(google);
 
-    const foreign = await admin('identities', 'remove', alice.name, bobs.id);
+    const foreign = await admin('identities', 'remove', alice.name, '--', bobs.id);
     expect(foreign.code).toBe(1);
     expect(foreign.errors).toEqual([
       `tvm-admin: ${alice.name} has no linked identity ${bobs.id}; see identities list ${alice.name}.`,
     ]);
     expect(await identities().get(GOOGLE, `g-${bob.name}`)).toEqual(bobs);
 
-    const removed = await admin('identities', 'remove', alice.name, google.id);
+    const removed = await admin('identities', 'remove', alice.name, '--', google.id);
     expect(removed.code).toBe(0);
     expect(removed.out).toContain(`identity ${google.id} (google) unlinked`);
     expect(await identities().get(GOOGLE, `g-${alice.name}`)).toBeUndefined();
