@@ -126,20 +126,19 @@ describe('tvm-admin identities', () => {
     const google = await link(alice, GOOGLE, `g-${alice.name}`, 'google');
     const bobs = await link(bob, GOOGLE, `g-${bob.name}`, 'google');
 
-    // An id may start with "-" (base64url): after "--" it is never read as an option.
-    const plan = await admin('--dry-run', 'identities', 'remove', alice.name, '--', google.id);
+    const plan = await admin('--dry-run', 'identities', 'remove', alice.name, google.id);
     expect(plan.code).toBe(0);
     expect(plan.out).toContain(`1. unlink the identity ${google.id} (google, ${GOOGLE}) from ${alice.name}`);
     expect(await identities().get(GOOGLE, `g-${alice.name}`)).toEqual(google);
 
-    const foreign = await admin('identities', 'remove', alice.name, '--', bobs.id);
+    const foreign = await admin('identities', 'remove', alice.name, bobs.id);
     expect(foreign.code).toBe(1);
     expect(foreign.errors).toEqual([
       `tvm-admin: ${alice.name} has no linked identity ${bobs.id}; see identities list ${alice.name}.`,
     ]);
     expect(await identities().get(GOOGLE, `g-${bob.name}`)).toEqual(bobs);
 
-    const removed = await admin('identities', 'remove', alice.name, '--', google.id);
+    const removed = await admin('identities', 'remove', alice.name, google.id);
     expect(removed.code).toBe(0);
     expect(removed.out).toContain(`identity ${google.id} (google) unlinked`);
     expect(await identities().get(GOOGLE, `g-${alice.name}`)).toBeUndefined();
@@ -149,6 +148,23 @@ describe('tvm-admin identities', () => {
     expect(audit.out).toContain(
       `identity_unlinked  operator   tvm-admin   {"provider":"google","identity":"${google.id}"}`,
     );
+  });
+
+  it('an id that starts with "-" (base64url) is taken as the id, with or without "--" before it', async () => {
+    const alice = await user('alice');
+    let subject = 0;
+    while (!identityId(GOOGLE, `dash-${alice.name}-${subject}`).startsWith('-')) subject += 1;
+    const dashed = await link(alice, GOOGLE, `dash-${alice.name}-${subject}`, 'google');
+    const other = await link(alice, OKTA, `other-${alice.name}`, 'okta');
+    const plan = await admin('--dry-run', 'identities', 'remove', alice.name, dashed.id, '--json');
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.out)).toMatchObject({
+      dryRun: true,
+      command: `identities remove ${alice.name} ${dashed.id}`,
+    });
+    expect((await admin('identities', 'remove', alice.name, dashed.id)).code).toBe(0);
+    expect((await admin('identities', 'remove', alice.name, '--', other.id)).code).toBe(0);
+    expect(await identities().listByUser(alice.name, alice.userId)).toEqual([]);
   });
 
   it('without a link id it says what is missing; an unknown user is an error', async () => {
