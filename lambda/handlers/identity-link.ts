@@ -1,10 +1,8 @@
 import { JoseIdTokenVerifier } from '../adapters/oidc-verifier';
-import { parseIdentityLink } from '../identities/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { config, oidc: build } = getRuntime();
-const oidc = build(new JoseIdTokenVerifier());
+const oidc = getRuntime().oidc(new JoseIdTokenVerifier());
 
 /**
  * `POST /identities` (bearer, step-up): links another provider identity to the caller's account
@@ -12,5 +10,5 @@ const oidc = build(new JoseIdTokenVerifier());
  */
 export const handler = httpEndpoint('identityLink', async (event, { token, body }) => ({
   status: 201,
-  body: await oidc.link(token, parseIdentityLink(body, config.oidcProviders), originOf(event)),
+  body: await oidc.link(token, body, originOf(event)),
 }));

@@ -1,5 +1,4 @@
 import { JoseIdTokenVerifier } from '../adapters/oidc-verifier';
-import { parseIdentityId } from '../identities/requests';
 import { parseIdentityStepUpText } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
@@ -12,8 +11,7 @@ const oidc = getRuntime().oidc(new JoseIdTokenVerifier());
  * 204. Refused (400) when it would leave the account with no way to sign in.
  */
 export const handler = httpEndpoint('identityUnlink', async (event, { token }) => {
-  const id = parseIdentityId(event.pathParameters?.id);
   const proof = parseIdentityStepUpText(typeof event.body === 'string' ? event.body : undefined);
-  await oidc.unlink(token, id, proof, originOf(event));
+  await oidc.unlink(token, event.pathParameters?.id, proof, originOf(event));
   return { status: 204 };
 });

@@ -31,7 +31,8 @@ import type { SessionService } from '../sessions/session-service';
 import { newId } from '../sessions/session-token';
 import { hashNonce, identityId, newNonce } from './identity-id';
 import type { IdTokenVerifier, IdentityLink, IdentityStore, NonceStore, OidcProvider, VerifiedIdentity } from './ports';
-import { findProvider, type IdentityLinkRequest, type OidcLoginRequest } from './requests';
+import { findProvider, parseIdentityId, parseIdentityLink, type OidcLoginRequest } from './requests';
+import type { IdentityLinkBody } from '../contract/bodies';
 
 /**
  * The `amr` values that stand in for the account's second factor when a provider is trusted
@@ -74,6 +75,8 @@ export class OidcService implements IdentityProofCheck {
 
   /** A single-use nonce for the provider's sign-in; only its hash is stored. */
   async issueNonce(): Promise<OidcNonce> {
+    // No provider, no sign-in to start: strangers cannot fill the table with nonces nobody can use.
+    if (this.deps.providers.length === 0) throw new NotFoundError('Sign-in with a provider is not configured here.');
     const nonce = newNonce();
     const expiresAt = this.deps.clock.now() + OIDC_NONCE_SECONDS * 1000;
     await this.deps.nonces.put(hashNonce(nonce), expiresAt);
@@ -134,10 +137,12 @@ export class OidcService implements IdentityProofCheck {
    */
   async link(
     sessionToken: string | undefined,
-    request: IdentityLinkRequest,
+    body: IdentityLinkBody,
     origin: RequestOrigin = {},
   ): Promise<{ id: string; provider: string; linkedAt: string }> {
     const live = await this.deps.sessions.authenticate(sessionToken);
+    // After the session: a caller without one learns nothing about the configured providers.
+    const request = parseIdentityLink(body, this.deps.providers);
     await this.stepUp.stepUp(live, request.proof, origin, 'identity link');
     const identity = await this.verified(request.provider, request.idToken);
     const link = this.newLink(request.provider, identity, live.user);
@@ -159,11 +164,12 @@ export class OidcService implements IdentityProofCheck {
    */
   async unlink(
     sessionToken: string | undefined,
-    id: string,
+    rawId: unknown,
     proof: StepUpProof,
     origin: RequestOrigin = {},
   ): Promise<void> {
     const live = await this.deps.sessions.authenticate(sessionToken);
+    const id = parseIdentityId(rawId);
     const { user } = live;
     const links = await this.deps.identities.listByUser(user.username, user.userId);
     const target = links.find((link) => link.id === id);

@@ -73,6 +73,7 @@ describe.each(bearer.map((route) => [`${route.method} ${route.path}`, route] as 
         passkeyAdd: { credential: '{}' },
         shareCreate: { path: 'photos/', grantee: 'bob', access: 'read' },
         linkCreate: { path: 'photos/a.jpg' },
+        identityLink: { provider: 'dev', idToken: 'a.b.c', currentPassword: 'a long enough password' },
       };
       const withoutToken =
         route.name in bodies

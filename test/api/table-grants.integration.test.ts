@@ -21,6 +21,7 @@ import { totpCode } from '../../lambda/second-factor/totp';
 import { parseUsername } from '../../lambda/accounts/username';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { startDynalite, type TestDynamoDb } from '../support/dynalite';
+import { LocalProvider, mintToken, signingKey, type SigningKey } from '../support/local-oidc-provider';
 
 const TABLE = 'tvm-grants-users';
 const PASSWORD = 'correct horse battery';
@@ -29,6 +30,9 @@ const sts = mockClient(STSClient);
 const lambda = mockClient(LambdaClient);
 const context = lambdaContext();
 let dynamo: TestDynamoDb;
+// A provider for the sign-in-with-a-provider routes, configured before any handler loads.
+const idp = new LocalProvider();
+let idpKey: SigningKey;
 
 /** The table action each command class needs, document-level and low-level names alike. */
 const ACTION_OF: Record<string, TableAction> = {
@@ -121,6 +125,10 @@ beforeAll(async () => {
   dynamo = await startDynalite(TABLE);
   process.env.TABLE_NAME = TABLE;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  await idp.start();
+  idpKey = await signingKey('k1');
+  idp.keys = [idpKey];
+  process.env.OIDC_PROVIDERS = JSON.stringify([{ name: 'dev', issuer: idp.issuer, audiences: ['tvm'] }]);
   sts.on(AssumeRoleCommand).callsFake(async () => ({
     Credentials: {
       AccessKeyId: 'ASIAGRANTS',
@@ -133,6 +141,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  delete process.env.OIDC_PROVIDERS;
+  await idp.stop();
   sts.restore();
   lambda.restore();
   await dynamo.stop();
@@ -292,4 +302,44 @@ it('every DynamoDB call of the sharing routes is one its route grants, and only 
   expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
   expect(exercised.get('sharesList')).toEqual(expect.arrayContaining(['QueryPartition']));
   expect([...assumedRoleIn].sort()).toEqual(['linkOpen', 'shareCredentials']);
+});
+
+it('every DynamoDB call of the sign-in-with-a-provider routes is one its route grants', async () => {
+  const token = async (sub: string) => {
+    const answer = await expectGranted('oidcNonce', jsonPost('/login/oidc/nonce', ''), 200);
+    return mintToken(idpKey, idp.issuer, 'tvm', { sub, nonce: bodyOf<{ nonce: string }>(answer).nonce });
+  };
+  const created = await expectGranted(
+    'loginOidc',
+    jsonPost('/login/oidc', { provider: 'dev', idToken: await token('grants-sub'), username: 'grants-oidc' }),
+    201,
+  );
+  const session = bodyOf<{ session: { token: string } }>(created).session.token;
+  await expectGranted(
+    'loginOidc',
+    jsonPost('/login/oidc', { provider: 'dev', idToken: await token('grants-sub') }),
+    200,
+  );
+  await expectGranted('identitiesList', bearerPost('/identities', session), 200);
+  const linked = await expectGranted(
+    'identityLink',
+    withBody(bearerPost('/identities', session), {
+      provider: 'dev',
+      idToken: await token('grants-second'),
+      stepUpProvider: 'dev',
+      stepUpIdToken: await token('grants-sub'),
+    }),
+    201,
+  );
+  await expectGranted(
+    'identityUnlink',
+    withBody(
+      bearerPost('/identities', session),
+      { provider: 'dev', idToken: await token('grants-sub') },
+      {
+        id: bodyOf<{ id: string }>(linked).id,
+      },
+    ),
+    204,
+  );
 });

@@ -116,6 +116,22 @@ describe('POST /login/oidc', () => {
     ).toEqual(['dev']);
   });
 
+  it("email and name claims link nothing: another identity carrying an account's name or email is still unknown", async () => {
+    const created = await signIn({
+      idToken: await freshToken('dev-grace', { email: 'grace@example.com' }),
+      username: 'oidc-grace',
+    });
+    expect(created.statusCode).toBe(201);
+    for (const claims of [
+      { email: 'grace@example.com', email_verified: true },
+      { email: 'oidc-grace', preferred_username: 'oidc-grace', name: 'oidc-grace' },
+    ]) {
+      const answer = await signIn({ idToken: await freshToken('dev-mallory', claims) });
+      expect(answer.statusCode).toBe(400);
+      expect(bodyOf<{ error: { code: string } }>(answer).error.code).toBe('username_required');
+    }
+  });
+
   it('every bad token gets the same 401 body', async () => {
     await signIn({ idToken: await freshToken('dev-bob'), username: 'oidc-bob' });
     const stranger = await signingKey('k1');

@@ -11,7 +11,8 @@ import { parseUsername } from '../../lambda/accounts/username';
 import type { MfaChallengeResult, SessionResult } from '../../lambda/contract/wire';
 import { identityId } from '../../lambda/identities/identity-id';
 import { INVALID_ID_TOKEN_MESSAGE } from '../../lambda/identities/messages';
-import { parseIdentityLink, parseOidcLogin } from '../../lambda/identities/requests';
+import { parseOidcLogin } from '../../lambda/identities/requests';
+import type { IdentityLinkBody } from '../../lambda/contract/bodies';
 import {
   AlreadyEnrolledError,
   AuthenticationError,
@@ -42,6 +43,11 @@ async function signUp(world: IdentityWorld, username: string, sub = `${username}
   return outcome.body as SessionResult;
 }
 
+/** A `POST /identities` body, checked as the route's model would (the service parses its meaning). */
+function linkBody(body: IdentityLinkBody, _providers: unknown): IdentityLinkBody {
+  return body;
+}
+
 function expectOne401(error: unknown): void {
   expect(error).toBeInstanceOf(AuthenticationError);
   expect((error as AuthenticationError).message).toBe(INVALID_ID_TOKEN_MESSAGE);
@@ -54,6 +60,12 @@ describe('nonces', () => {
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Date.parse(expiresAt) - world.backend.clock.now()).toBe(600_000);
     expect([...world.nonces.nonces.keys()]).not.toContain(nonce);
+  });
+
+  it('with no provider configured, no nonce is issued (404) and nothing is written', async () => {
+    const world = inMemoryIdentities([]);
+    expect(await thrown(world.oidc.issueNonce())).toBeInstanceOf(NotFoundError);
+    expect(world.nonces.nonces.size).toBe(0);
   });
 
   it('a token whose nonce the TVM never issued is the one 401, and nothing is written', async () => {
@@ -217,7 +229,7 @@ describe('second factor', () => {
     );
     const link = await world.oidc.link(
       session.token,
-      parseIdentityLink(
+      linkBody(
         { provider: 'corp', idToken: await world.token(corp, 'carol-corp'), currentPassword: PASSWORD },
         PROVIDERS,
       ),
@@ -244,7 +256,7 @@ describe('second factor', () => {
     const { token } = await withTotp(world);
     await world.oidc.link(
       token,
-      parseIdentityLink(
+      linkBody(
         {
           provider: 'google',
           idToken: await world.token(google, 'carol-g'),
@@ -268,12 +280,12 @@ describe('linking and unlinking', () => {
     const { session } = await loginSession(world.services, parseLoginRequest({ username: 'dave', password: PASSWORD }));
     const idToken = await world.token(google, 'dave-g');
     expect(
-      await thrown(Promise.resolve().then(() => parseIdentityLink({ provider: 'google', idToken }, PROVIDERS))),
+      await thrown(world.oidc.link(session.token, linkBody({ provider: 'google', idToken }, PROVIDERS))),
     ).toBeInstanceOf(ValidationError);
     const wrong = await thrown(
       world.oidc.link(
         session.token,
-        parseIdentityLink({ provider: 'google', idToken, currentPassword: 'wrong password' }, PROVIDERS),
+        linkBody({ provider: 'google', idToken, currentPassword: 'wrong password' }, PROVIDERS),
       ),
     );
     expect(wrong).toBeInstanceOf(AuthenticationError);
@@ -288,7 +300,7 @@ describe('linking and unlinking', () => {
     const error = await thrown(
       world.oidc.link(
         session.token,
-        parseIdentityLink(
+        linkBody(
           { provider: 'google', idToken: await world.token(google, 'alice-sub'), currentPassword: PASSWORD },
           PROVIDERS,
         ),
@@ -304,7 +316,7 @@ describe('linking and unlinking', () => {
     const { session } = await signUp(world, 'erin');
     const link = await world.oidc.link(
       session.token,
-      parseIdentityLink(
+      linkBody(
         {
           provider: 'corp',
           idToken: await world.token(corp, 'erin-corp'),
@@ -330,7 +342,7 @@ describe('linking and unlinking', () => {
     const error = await thrown(
       world.oidc.link(
         session.token,
-        parseIdentityLink(
+        linkBody(
           {
             provider: 'corp',
             idToken: await world.token(corp, 'erin-corp'),
@@ -360,7 +372,7 @@ describe('linking and unlinking', () => {
     const { session } = await loginSession(world.services, parseLoginRequest({ username: 'hank', password: PASSWORD }));
     const link = await world.oidc.link(
       session.token,
-      parseIdentityLink(
+      linkBody(
         { provider: 'google', idToken: await world.token(google, 'hank-g'), currentPassword: PASSWORD },
         PROVIDERS,
       ),
@@ -381,7 +393,7 @@ describe('linking and unlinking', () => {
     const { session } = await loginSession(world.services, parseLoginRequest({ username: 'jane', password: PASSWORD }));
     const link = await world.oidc.link(
       session.token,
-      parseIdentityLink(
+      linkBody(
         { provider: 'google', idToken: await world.token(google, 'jane-g'), currentPassword: PASSWORD },
         PROVIDERS,
       ),

@@ -4,6 +4,7 @@
  * iss/aud/azp, the skew and age bounds, sub and nonce required, bounded refetching for unknown
  * key ids, rotation, provider failures as 503 with Retry-After, garbage refused with no fetch.
  */
+import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { createHmac } from 'node:crypto';
 import { OIDC_ID_TOKEN_MAX_CHARACTERS } from '../../lambda/contract/limits';
@@ -213,5 +214,43 @@ describe('keys', () => {
     expect(again).toBeInstanceOf(BackendUnavailableError);
     expect((again as BackendUnavailableError).retryAfterSeconds).toBeGreaterThan(0);
     await idp.start();
+  });
+});
+
+describe('pre-checks, property-based', () => {
+  const part = fc.stringMatching(/^[A-Za-z0-9_-]{0,40}$/);
+  const json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it('any string that is not a well-formed token of this issuer with an asymmetric alg and a kid: the one 401, zero fetches', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.tuple(part, part, part).map((parts) => parts.join('.')),
+          fc
+            .record({
+              alg: fc.oneof(fc.constantFrom('none', 'HS256', 'HS384', 'HS512', 'RS256'), fc.string()),
+              kid: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }),
+              iss: fc.oneof(fc.constant('https://evil.example'), fc.string()),
+            })
+            // An asymmetric alg with a kid and our issuer passes the pre-checks; everything else must not.
+            .filter(
+              (claims) =>
+                !(claims.alg === 'RS256' && claims.kid !== undefined && claims.kid !== '' && claims.iss === idp.issuer),
+            )
+            .map(
+              ({ alg, kid, iss }) =>
+                `${json({ alg, ...(kid !== undefined ? { kid } : {}) })}.${json({ iss, sub: 's', nonce: 'n' })}.c2ln`,
+            ),
+        ),
+        async (token) => {
+          const error = await thrown(verifier.verify(provider, token));
+          expect(error).toBeInstanceOf(AuthenticationError);
+          expect((error as Error).message).toBe(INVALID_ID_TOKEN_MESSAGE);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(idp.discoveryFetches + idp.jwksFetches).toBe(0);
   });
 });

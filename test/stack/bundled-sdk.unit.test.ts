@@ -71,3 +71,11 @@ it('the deletion worker carries the IAM and S3 operations it calls inside; token
   expect(commands.filter((command) => !bundleOf('deletionWorker').includes(command))).toEqual([]);
   expect(commands.filter((command) => bundleOf('token').includes(command))).toEqual([]);
 });
+
+it('only the functions that verify ID tokens carry jose (loginOidc, identityLink, identityUnlink)', () => {
+  // A code string of jose's key-set lookup, which minifying keeps.
+  const verifying = ROUTES.filter((route) => bundleOf(route.name).includes('ERR_JWKS_NO_MATCHING_KEY')).map(
+    (route) => route.name,
+  );
+  expect(verifying).toEqual(['loginOidc', 'identityLink', 'identityUnlink']);
+});

@@ -484,6 +484,8 @@ describe('the synthesised TVM stack', () => {
         'accountDelete',
         'shareCreate',
         'linkCreate',
+        'loginOidc',
+        'identityLink',
       ]);
       for (const route of withBody) {
         const modelId =
