@@ -112,6 +112,35 @@ function user(positionals: string[], index: number): Username {
   }
 }
 
+/** The options tvm-admin takes, for parseArgs (and to tell them from ids). */
+const OPTIONS = {
+  local: { type: 'boolean', default: false },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  all: { type: 'boolean', default: false },
+  'delete-files': { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  yes: { type: 'boolean', default: false },
+  limit: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** A session, share, link or identity id: base64url, so it may start with "-". */
+const DASHED_ID = /^-[A-Za-z0-9_-]{15,}$/;
+
+/**
+ * Ids that start with "-" are positionals, not options: moved after a "--" (an id is always the
+ * last positional of its command), unless the operator already wrote one.
+ */
+function idsAsPositionals(argv: readonly string[]): string[] {
+  const isOption = (arg: string) => Object.keys(OPTIONS).includes(arg.replace(/^--?/, '').split('=')[0]!);
+  const ids = argv.filter((arg) => DASHED_ID.test(arg) && !isOption(arg));
+  if (ids.length === 0 || argv.includes('--')) return [...argv];
+  return [...argv.filter((arg) => !ids.includes(arg)), '--', ...ids];
+}
+
 /** Runs tvm-admin with `argv` (without node and script); resolves the exit code. */
 export async function runCli(
   argv: string[],
@@ -120,23 +149,7 @@ export async function runCli(
 ): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        local: { type: 'boolean', default: false },
-        stack: { type: 'string' },
-        region: { type: 'string' },
-        profile: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        all: { type: 'boolean', default: false },
-        'delete-files': { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        yes: { type: 'boolean', default: false },
-        limit: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseArgs({ args: idsAsPositionals(argv), allowPositionals: true, options: OPTIONS });
   } catch (error) {
     io.err(`tvm-admin: ${(error as Error).message}`);
     return 2;

@@ -16,6 +16,7 @@ import {
   RegisterBody,
   ShareCreateBody,
   StepUpBody,
+  IdentityStepUpBody,
   TotpConfirmBody,
   type BodySchema,
 } from './bodies';
@@ -350,7 +351,8 @@ const ROUTE_TABLE = [
     path: '/account',
     entry: 'lambda/handlers/account-delete.ts',
     auth: 'bearer',
-    body: StepUpBody,
+    // An account without a password confirms with a fresh ID token of a linked identity.
+    body: IdentityStepUpBody,
     // The step-up may check a password.
     memoryMb: PASSWORD_MEMORY_MB,
     vendsCredentials: false,

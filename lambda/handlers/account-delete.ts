@@ -1,9 +1,12 @@
 import { createAccountDeletion, propagationFromEnvironment } from '../adapters/account-deletion-wiring';
+import { JoseIdTokenVerifier } from '../adapters/oidc-verifier';
 import { parseStepUp } from '../second-factor/requests';
 import { httpEndpoint, originOf } from './http';
 import { getRuntime } from './runtime';
 
-const { config, dynamo, stores, sessions, stepUp, logger } = getRuntime();
+const { config, dynamo, stores, sessions, stepUp: passwordStepUp, logger, oidc } = getRuntime();
+// An account without a password (created by a provider sign-in) confirms with a fresh ID token of a linked identity.
+const stepUp = passwordStepUp.withIdentityProof(oidc(new JoseIdTokenVerifier()));
 // The request side only: the cut-off on the vending role and the purge are the worker's.
 const deletion = createAccountDeletion({
   config,

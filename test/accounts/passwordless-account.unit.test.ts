@@ -32,6 +32,7 @@ import type { Password } from '../../lambda/accounts/password';
 import { thrown } from '../support/async';
 import { inMemoryBackend, loginSession } from '../support/in-memory';
 import { InMemoryMfaStore } from '../support/in-memory-mfa';
+import { inMemoryIdentities, PROVIDERS } from '../support/in-memory-identities';
 
 const FIRST = 'a first password of mine';
 const alice = parseUsername('alice');
@@ -204,5 +205,26 @@ describe('login, lockout and reset on an account without a password', () => {
     await expect(
       stepUp.stepUp(live, { identityToken: { provider: 'google', idToken: ALICE_TOKEN } }, {}, 'test'),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe('provider sign-in and the password lockout', () => {
+  it("a stranger's wrong passwords lock password logins only: the owner's provider sign-in still opens a session, and counts nothing", async () => {
+    const world = inMemoryIdentities();
+    const google = PROVIDERS[0]!;
+    await world.oidc.login({ provider: google, idToken: await world.token(google, 'g-alice'), username: alice });
+    for (let attempt = 0; attempt < world.backend.config.lockoutThreshold; attempt++)
+      await thrown(
+        loginSession(world.services, parseLoginRequest({ username: 'alice', password: `guess ${attempt}` })),
+      );
+    expect(
+      await thrown(loginSession(world.services, parseLoginRequest({ username: 'alice', password: 'one more' }))),
+    ).toBeInstanceOf(TooManyAttemptsError);
+    const before = await world.backend.lockout.peek(alice);
+    for (let signIn = 0; signIn < 3; signIn++) {
+      const outcome = await world.oidc.login({ provider: google, idToken: await world.token(google, 'g-alice') });
+      expect(outcome).toMatchObject({ status: 200, body: { username: 'alice' } });
+    }
+    expect(await world.backend.lockout.peek(alice)).toEqual(before);
   });
 });

@@ -449,7 +449,7 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     expect(plans.get('shares revoke')).toContain(`cut off every AWS credential issued for share ${shareId}`);
     expect(plans.get('links revoke')).toContain(`remove the link ${linkId}`);
     expect(plans.get('identities remove')).toContain(`unlink the identity ${identity} (google,`);
-    expect(plans.get('users delete')).toContain('linked identities');
+    expect(plans.get('users delete')).toContain('second factors and the 1 linked identity of cli-kim');
     expect(plans.get('users unlock')).toMatch(
       /clear the failed-login counters of cli-kim \(locked until \S+Z, 5 failed attempt\(s\) counted\)/,
     );

@@ -150,6 +150,23 @@ describe('tvm-admin identities', () => {
     );
   });
 
+  it('an id that starts with "-" (base64url) is taken as the id, with or without "--" before it', async () => {
+    const alice = await user('alice');
+    let subject = 0;
+    while (!identityId(GOOGLE, `dash-${alice.name}-${subject}`).startsWith('-')) subject += 1;
+    const dashed = await link(alice, GOOGLE, `dash-${alice.name}-${subject}`, 'google');
+    const other = await link(alice, OKTA, `other-${alice.name}`, 'okta');
+    const plan = await admin('--dry-run', 'identities', 'remove', alice.name, dashed.id, '--json');
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.out)).toMatchObject({
+      dryRun: true,
+      command: `identities remove ${alice.name} ${dashed.id}`,
+    });
+    expect((await admin('identities', 'remove', alice.name, dashed.id)).code).toBe(0);
+    expect((await admin('identities', 'remove', alice.name, '--', other.id)).code).toBe(0);
+    expect(await identities().listByUser(alice.name, alice.userId)).toEqual([]);
+  });
+
   it('without a link id it says what is missing; an unknown user is an error', async () => {
     const alice = await user('alice');
     expect((await admin('identities', 'remove', alice.name)).errors).toEqual([

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { AccountAdmin } from '../../lambda/operator/account-admin';
+import { AccountDeletion, type DeletionRequest } from '../../lambda/accounts/account-deletion';
 import { AuthenticationError, NotFoundError, UsernameRequiredError } from '../../lambda/platform/errors';
 import { parseRegisterRequest } from '../../lambda/accounts/requests';
 import { parseUsername, type Username } from '../../lambda/accounts/username';
@@ -222,5 +223,63 @@ describe('sign-in with a provider after the account is deleted (OidcService, in 
     });
     expect(own).toMatchObject({ status: 201, body: { username: 'alice-again' } });
     expect(await world.identities.listByUser(alice, newAlice.userId)).toEqual([]);
+  });
+});
+
+describe('self-service deletion of an account without a password (DELETE /account)', () => {
+  function deletionFor(world: ReturnType<typeof inMemoryIdentities>) {
+    const queued = new Map<Username, DeletionRequest>();
+    const stepUp = world.services.stepUp.withIdentityProof(world.oidc);
+    const deletion = new AccountDeletion({
+      authenticate: (token) => world.services.sessions.authenticate(token),
+      stepUp: (live, proof, origin, purpose) => stepUp.stepUp(live, proof, origin, purpose),
+      users: world.backend.users,
+      admin: new AccountAdmin({ ...world.backend, identities: world.identities }),
+      queue: {
+        put: async (request) => void queued.set(request.username, request),
+        get: async (username) => queued.get(username),
+        list: async () => [...queued.values()],
+        remove: async (username) => void queued.delete(username),
+      },
+      cutOff: { serverDate: async () => world.backend.clock.now(), cutOff: async () => undefined },
+      folder: { purge: async () => 0 },
+      sharing: { cutOffAll: async () => 0, removeAll: async () => 0 },
+      auditor: world.services.auditor,
+      clock: world.backend.clock,
+      cutOffMarginMs: 1000,
+      propagationMs: 0,
+      maxCredentialSeconds: 3600,
+    });
+    return { deletion, queued };
+  }
+
+  it('confirms with a fresh ID token of its linked identity; a stranger’s token is refused and nothing is queued; the worker then unlinks it', async () => {
+    const world = inMemoryIdentities();
+    const google = PROVIDERS[0]!;
+    const { deletion, queued } = deletionFor(world);
+    const signUp = await world.oidc.login({
+      provider: google,
+      idToken: await world.token(google, 'g-alice'),
+      username: alice,
+    });
+    const token = (signUp.body as { session: { token: string } }).session.token;
+
+    const stranger = await world.token(google, 'g-mallory');
+    expect(
+      await thrown(deletion.request(token, { identityToken: { provider: 'google', idToken: stranger } })),
+    ).toBeInstanceOf(AuthenticationError);
+    expect(queued.size).toBe(0);
+    expect((await world.backend.users.getUser(alice))!.disabled).toBe(false);
+
+    const fresh = await world.token(google, 'g-alice');
+    await expect(
+      deletion.request(token, { identityToken: { provider: 'google', idToken: fresh } }),
+    ).resolves.toMatchObject({ status: 'pending' });
+    // A replay of the same token proves nothing twice (its nonce is spent).
+    expect(await thrown(world.oidc.login({ provider: google, idToken: fresh }))).toBeInstanceOf(AuthenticationError);
+
+    await deletion.advance(alice);
+    expect(await deletion.advance(alice)).toMatchObject({ state: 'deleted' });
+    expect(await world.identities.get(google.issuer, 'g-alice')).toBeUndefined();
   });
 });
