@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     },
   );
 
-  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, SESSION_IDLE_DAYS 14, MAX_SESSIONS 50, PASSWORD_MIN_CHARACTERS 8, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, AUDIT_RETENTION_DAYS 90, ALLOWED_ORIGINS *', () => {
+  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, SESSION_IDLE_DAYS 14, MAX_SESSIONS 50, PASSWORD_MIN_CHARACTERS 8, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, AUDIT_RETENTION_DAYS 90, ALLOWED_ORIGINS *, OIDC_PROVIDERS none', () => {
     expect(loadConfig(BASE)).toEqual({
       tableName: 'tvm-users',
       bucketName: 'tvm-files',
@@ -46,7 +46,34 @@ describe('loadConfig', () => {
       auditRetentionDays: 90,
       passkeyRpId: 'localhost',
       passkeyOrigins: ['http://localhost:3000'],
+      oidcProviders: [],
     });
+  });
+
+  it('reads OIDC_PROVIDERS as a JSON array, trustProviderMfa false unless given, and refuses what the rule forbids', () => {
+    const google = {
+      name: 'google',
+      issuer: 'https://accounts.google.com',
+      audiences: ['app.apps.googleusercontent.com'],
+    };
+    const local = { name: 'dev', issuer: 'http://127.0.0.1:3002', audiences: ['tvm-web'], trustProviderMfa: true };
+    expect(loadConfig({ ...BASE, OIDC_PROVIDERS: JSON.stringify([google, local]) }).oidcProviders).toEqual([
+      { ...google, trustProviderMfa: false },
+      local,
+    ]);
+    for (const providers of [
+      'not json',
+      '{"name":"google"}',
+      JSON.stringify([{ ...google, issuer: 'http://accounts.google.com' }]),
+      JSON.stringify([{ ...google, issuer: 'http://localhost:3002' }]),
+      JSON.stringify([{ ...google, audiences: [] }]),
+      JSON.stringify([{ ...google, name: 'Google!' }]),
+      JSON.stringify([{ ...google, trustProviderMfa: 'yes' }]),
+      JSON.stringify([{ ...google, clientSecret: 'x' }]),
+      JSON.stringify([google, google]),
+    ]) {
+      expect(configError({ ...BASE, OIDC_PROVIDERS: providers }).message).toContain('OIDC_PROVIDERS');
+    }
   });
 
   it('refuses a passkey relying-party id that is an IP address, and "*" as a passkey origin', () => {
