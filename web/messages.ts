@@ -26,6 +26,11 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+function seconds(value: number): string {
+  const whole = Math.max(1, Math.ceil(value));
+  return whole === 1 ? 'a second' : `${whole} seconds`;
+}
+
 function minutes(seconds: number): string {
   const whole = Math.max(1, Math.ceil(seconds / 60));
   return whole === 1 ? 'a minute' : `${whole} minutes`;
@@ -55,6 +60,14 @@ function fromTvmError(error: TvmClientError): PlainError {
       return { message: 'An authenticator app is already set up for this account.' };
     case 'username_required':
       return { message: 'Choose a username for your new account.', field: 'username' };
+    case 'registration_closed':
+      return { message: 'This service is not taking new sign-ups. Ask its operator for an account.' };
+    case 'invite_required':
+      return { message: 'Sign-up here needs an invite. Enter a valid, unused invite code.' };
+    case 'rate_limited':
+      return {
+        message: `Too many requests right now. Please wait ${seconds(error.retryAfterSeconds ?? 10)} and try again.`,
+      };
     case 'limit_reached':
       return { message: 'You have reached the limit of shares or links. Revoke one you no longer need and try again.' };
     case 'service_unavailable':

@@ -32,6 +32,11 @@ export interface UserRecord {
    * STS issues before it are denied, so while it lies ahead nothing is vended for this user.
    */
   readonly cutOffAt?: number;
+  /**
+   * The operator's quota for this user (`tvm-admin users quota`), in bytes: absent means the
+   * `defaultQuotaBytes` setting applies, null means no quota (lambda/usage/quota.ts).
+   */
+  readonly quotaBytes?: number | null;
 }
 
 /** Changes {@link UserStore.updateUser} applies together. */

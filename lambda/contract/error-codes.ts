@@ -15,6 +15,9 @@ export const ERROR_CODES = [
   'already_enrolled',
   'limit_reached',
   'username_required',
+  'registration_closed',
+  'invite_required',
+  'rate_limited',
   'service_unavailable',
   'internal_error',
 ] as const;

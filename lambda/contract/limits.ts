@@ -107,3 +107,15 @@ export const OIDC_NONCE_SECONDS = 600;
 export const OIDC_CLOCK_SKEW_SECONDS = 60;
 /** The oldest `iat` an ID token may carry, in seconds before now (a token is used at once after sign-in). */
 export const OIDC_TOKEN_MAX_AGE_SECONDS = 600;
+
+/**
+ * The largest quota (default or per user) the TVM accepts: 1 PiB. Larger is almost surely a
+ * typo (`10PB` for `10TB`) and would make the quota meaningless.
+ */
+export const MAX_QUOTA_BYTES = 2 ** 50;
+/** Characters of an invite code (`tvm-admin invites create`): 128 random bits in base64url. */
+export const INVITE_CODE_CHARACTERS = 22;
+/** The most invites one `tvm-admin invites create --count N` makes. */
+export const INVITES_PER_COMMAND_MAX = 1000;
+/** The longest an invite may stay valid (`--expires`), in days. */
+export const INVITE_MAX_LIFETIME_DAYS = 365;

@@ -22,6 +22,18 @@ export interface StorageInfo {
   readonly endpoint?: string;
 }
 
+/**
+ * What a folder holds against its quota, as the meter last counted it (docs/operating.md#quotas):
+ * current object versions only. `quotaBytes` is null when there is no quota; `overQuota` is
+ * true when the folder holds at least `quotaBytes`, and then vended credentials carry no write.
+ */
+export interface StorageUsage {
+  readonly bytes: number;
+  readonly objects: number;
+  readonly quotaBytes: number | null;
+  readonly overQuota: boolean;
+}
+
 /** `POST /token`'s answer. */
 export interface VendResult {
   readonly credentials: IssuedCredentials;

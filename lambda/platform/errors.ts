@@ -111,6 +111,45 @@ export class LimitReachedError extends TvmError {
   }
 }
 
+/** 403: the `registration` setting is `closed`: only the operator creates accounts. */
+export class RegistrationClosedError extends TvmError {
+  readonly status = 403;
+  readonly code = ERROR.registration_closed;
+  constructor() {
+    super('New accounts are not open to sign-up here. Ask the operator for an account.');
+    this.name = 'RegistrationClosedError';
+  }
+}
+
+/**
+ * 403: the `registration` setting is `invite` and the request carries no invite, or one that
+ * is unknown, used or expired (one message for all: a guesser learns nothing).
+ */
+export class InviteRequiredError extends TvmError {
+  readonly status = 403;
+  readonly code = ERROR.invite_required;
+  constructor() {
+    super('Sign-up here needs an invite: give a valid, unused invite code in "invite".');
+    this.name = 'InviteRequiredError';
+  }
+}
+
+/**
+ * 429: a rate this TVM sets was reached (a route's throttle, a session's or a user's vends
+ * per minute). Nothing was done; Retry-After says when to try again.
+ */
+export class RateLimitedError extends TvmError {
+  readonly status = 429;
+  readonly code = ERROR.rate_limited;
+  constructor(
+    message: string,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** 429: the account is cooling down after too many failed attempts. */
 export class TooManyAttemptsError extends TvmError {
   readonly status = 429;

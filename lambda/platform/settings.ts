@@ -6,7 +6,12 @@
  * is written here and nowhere else.
  */
 
-import { OIDC_PROVIDER_NAME_MAX_CHARACTERS, PASSWORD_MIN_CHARACTERS } from '../contract/limits';
+import { MAX_QUOTA_BYTES, OIDC_PROVIDER_NAME_MAX_CHARACTERS, PASSWORD_MIN_CHARACTERS } from '../contract/limits';
+
+/** Who may create an account (the `registration` setting). */
+export const REGISTRATION_MODES = ['open', 'invite', 'closed'] as const;
+/** One of {@link REGISTRATION_MODES}. */
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
 
 /** A value that breaks a setting's rule; `rule` says what the value must be. */
 export class SettingRuleError extends Error {
@@ -219,6 +224,20 @@ export const SETTINGS = {
     defaultValue: 50,
     ...integer(1, 1000),
   },
+  vendsPerSessionPerMinute: {
+    description:
+      "Credential vends (`POST /token`) one session may make per minute, so one session cannot spend the account's STS quota; more answer 429 with Retry-After.",
+    variable: 'VENDS_PER_SESSION_PER_MINUTE',
+    defaultValue: 6,
+    ...integer(1, 600),
+  },
+  vendsPerUserPerMinute: {
+    description:
+      'Credential vends (`POST /token`) one user may make per minute across all their sessions; more answer 429 with Retry-After.',
+    variable: 'VENDS_PER_USER_PER_MINUTE',
+    defaultValue: 30,
+    ...integer(1, 6000),
+  },
   passwordMinCharacters: {
     description:
       'Shortest new password, in characters. NIST SP 800-63B-4 asks 15 where the password is the only factor, 8 where it is one of two (see docs/asvs.md).',
@@ -285,6 +304,25 @@ export const SETTINGS = {
     rule: 'a JSON array of {name, issuer, audiences, trustProviderMfa?}: distinct names of a-z, 0-9 and "-", https issuers (http only for 127.0.0.1), at least one audience each',
     parse: oidcProviderList,
     toVariable: (providers: readonly OidcProviderSetting[]) => JSON.stringify(providers),
+  },
+  defaultQuotaBytes: {
+    description:
+      "Bytes each user's folder may hold before their credentials lose every write (docs/operating.md#quotas); `0` means no quota. `tvm-admin users quota` overrides it per user.",
+    variable: 'DEFAULT_QUOTA_BYTES',
+    defaultValue: 0,
+    ...integer(0, MAX_QUOTA_BYTES),
+  },
+  registration: {
+    description:
+      'Who may create an account: `open` (anyone), `invite` (`POST /register` needs a single-use invite from `tvm-admin invites create`) or `closed` (only `tvm-admin users create`). Applies to every way an account is created, sign-in with an outside identity included.',
+    variable: 'REGISTRATION',
+    defaultValue: 'open' as RegistrationMode,
+    rule: `one of ${REGISTRATION_MODES.join(', ')}`,
+    parse(raw: unknown): RegistrationMode {
+      if (typeof raw === 'string' && (REGISTRATION_MODES as readonly string[]).includes(raw.trim()))
+        return raw.trim() as RegistrationMode;
+      throw new SettingRuleError(`It must be one of ${REGISTRATION_MODES.join(', ')}.`);
+    },
   },
   throttlingRateLimit: {
     description: 'API Gateway stage steady-state rate limit, requests per second.',

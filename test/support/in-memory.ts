@@ -49,6 +49,10 @@ export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
     passkeyRpId: 'localhost',
     passkeyOrigins: ['http://localhost:3000'],
     oidcProviders: [],
+    vendsPerSessionPerMinute: 6,
+    vendsPerUserPerMinute: 30,
+    defaultQuotaBytes: 0,
+    registration: 'open',
     ...overrides,
   };
 }

@@ -27,6 +27,12 @@
  * | sign-in nonce (single use, `expiresAt`, TTL) | `OIDC_NONCE#<sha256 of nonce>` | `NONCE` |
  * | identity link (canonical record, keyed by issuer and subject) | `IDENTITY#<sha256 of issuer, subject>` | `LINK` |
  * | identity link in its account's listing (pointer, believed only once the canonical record confirms it) | `USER#<username>` | `IDENTITY#<identity id>` |
+ * | storage meter totals (`bytes`, `objects`: current versions in the user's folder) | `USER#<username>` | `USAGE` |
+ * | storage meter state of one object (size, last applied `sequencer`; a tombstone once removed) | `USER#<username>` | `OBJECT#<key within the folder>` |
+ * | over-quota cut-off (writes denied to the folder on the vending role) | `REVOCATIONS` | `QUOTA#<username>` |
+ * | invite (single use, `expiresAt`, TTL) | `INVITE#<sha256 of code>` | `INVITE` |
+ * | one user's requests on one day, from the access logs | `USAGEDAY#<yyyy-mm-dd>` | `USER#<username>` |
+ * | an access-log object already counted (TTL) | `ACCESSLOG#<sha256 of log object key>` | `DONE` |
  *
  * The user item also carries the owner's counts of shares given and links (`shareCount`,
  * `linkCount`), which bound them per owner (lambda/sharing/places.ts).
@@ -54,6 +60,12 @@ const RECEIVED_PREFIX = 'RECEIVED#';
 const LINK_PREFIX = 'LINK#';
 /** The sort key prefix of identity links in a user's partition. */
 const IDENTITY_PREFIX = 'IDENTITY#';
+/** The sort key prefix of the meter's object states in a user's partition. */
+const OBJECT_PREFIX = 'OBJECT#';
+/** The sort key prefix of one user's over-quota entry in the revocations partition. */
+const QUOTA_LIST_ENTRY_PREFIX = 'QUOTA#';
+/** The partition key prefix of one day's request counts. */
+const USAGE_DAY_PREFIX = 'USAGEDAY#';
 /** The sort key prefix of one user's entry in a list partition (revocations, deletions). */
 const LIST_ENTRY_PREFIX = 'USER#';
 /** The sort key prefix of one share's entry in the revocations partition. */
@@ -117,6 +129,33 @@ export const KEYS = {
   }),
   /** The partition and sort key prefix that hold one owner's link entries. */
   ownedLinks: (owner: Username) => ({ pk: userPartition(owner), skPrefix: LINK_PREFIX }),
+  /** A user's storage meter totals. */
+  usage: (username: Username): ItemKey => ({ pk: userPartition(username), sk: 'USAGE' }),
+  /** The meter's state of one object, by its key within the user's folder (without `<username>/`). */
+  meteredObject: (username: Username, keyInFolder: string): ItemKey => ({
+    pk: userPartition(username),
+    sk: `${OBJECT_PREFIX}${keyInFolder}`,
+  }),
+  /** The partition and sort key prefix that hold the meter's object states of one user. */
+  meteredObjects: (username: Username) => ({ pk: userPartition(username), skPrefix: OBJECT_PREFIX }),
+  /** A user's over-quota cut-off entry. */
+  quotaRevocation: (username: Username): ItemKey => ({
+    pk: 'REVOCATIONS',
+    sk: `${QUOTA_LIST_ENTRY_PREFIX}${username}`,
+  }),
+  /** The partition and sort key prefix that hold every over-quota cut-off entry. */
+  quotaRevocationEntries: { pk: 'REVOCATIONS', skPrefix: QUOTA_LIST_ENTRY_PREFIX },
+  /** An invite, by the hash of its code. */
+  invite: (codeHash: string): ItemKey => ({ pk: `INVITE#${codeHash}`, sk: 'INVITE' }),
+  /** One user's request counts on one UTC day (`yyyy-mm-dd`). */
+  usageDay: (day: string, username: Username): ItemKey => ({
+    pk: `${USAGE_DAY_PREFIX}${day}`,
+    sk: `${LIST_ENTRY_PREFIX}${username}`,
+  }),
+  /** The partition and sort key prefix that hold every user's request counts of one day. */
+  usageDayEntries: (day: string) => ({ pk: `${USAGE_DAY_PREFIX}${day}`, skPrefix: LIST_ENTRY_PREFIX }),
+  /** The marker of an access-log object already counted, by the hash of its key. */
+  accessLogDone: (logKeyHash: string): ItemKey => ({ pk: `ACCESSLOG#${logKeyHash}`, sk: 'DONE' }),
   /** A sign-in nonce, by the hash of its value. */
   oidcNonce: (nonceHash: string): ItemKey => ({ pk: `OIDC_NONCE#${nonceHash}`, sk: 'NONCE' }),
   /** An identity's canonical link, by the hash of (issuer, subject). */

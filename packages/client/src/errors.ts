@@ -132,6 +132,30 @@ export class LimitReachedError extends TvmClientError {
   }
 }
 
+/** 403: this TVM does not take sign-ups (its `registration` setting is `closed`); the operator makes accounts. */
+export class RegistrationClosedError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('registration_closed', message, details);
+    this.name = 'RegistrationClosedError';
+  }
+}
+
+/** 403: sign-up here needs an invite, and none, or an unknown, used or expired one, was given. */
+export class InviteRequiredError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('invite_required', message, details);
+    this.name = 'InviteRequiredError';
+  }
+}
+
+/** 429: a rate was reached (a route's throttle, a session's or user's vends per minute); see `retryAfterSeconds`. */
+export class RateLimitedError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('rate_limited', message, details);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** 429: the account is cooling down after too many failed logins; see `retryAfterSeconds`. */
 export class TooManyAttemptsError extends TvmClientError {
   constructor(message: string, details: TvmClientErrorDetails = {}) {
@@ -246,6 +270,9 @@ const errorClassByCode: Record<ApiErrorCode, new (message: string, details?: Tvm
     already_enrolled: AlreadyEnrolledError,
     limit_reached: LimitReachedError,
     username_required: UsernameRequiredError,
+    registration_closed: RegistrationClosedError,
+    invite_required: InviteRequiredError,
+    rate_limited: RateLimitedError,
     service_unavailable: ServiceUnavailableError,
     internal_error: InternalServerError,
   };

@@ -18,6 +18,9 @@ export type ApiErrorCode =
   | 'already_enrolled'
   | 'limit_reached'
   | 'username_required'
+  | 'registration_closed'
+  | 'invite_required'
+  | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';
 
