@@ -7,6 +7,8 @@ import { BackendUnavailableError } from '../../lambda/platform/errors';
 import type { UserStore } from '../../lambda/accounts/ports';
 import type { SessionRecord, SessionStore, SessionWithUserReader } from '../../lambda/sessions/ports';
 import type { Username } from '../../lambda/accounts/username';
+import { EMPTY_USAGE, type UsageTotals } from '../../lambda/usage/quota';
+import type { UsageTotalsReader } from '../../lambda/usage/quota-enforcer';
 import { Faults, waitFor, type FakeOptions } from './in-memory-platform';
 
 type SessionMethod = 'putSession' | 'getSession' | 'deleteSession' | 'listSessions' | 'touchSession';
@@ -72,11 +74,34 @@ export class InMemorySessionStore implements SessionStore {
  * The in-memory stores have no batch read: the two reads are issued together, which is the
  * same single stage a BatchGetItem is.
  */
-export function inMemorySessionWithUser(sessions: SessionStore, users: UserStore): SessionWithUserReader {
+export function inMemorySessionWithUser(
+  sessions: SessionStore,
+  users: UserStore,
+  usage?: UsageTotalsReader,
+): SessionWithUserReader {
   return {
     async getSessionWithUser(tokenHash, username) {
-      const [session, user] = await Promise.all([sessions.getSession(tokenHash), users.getUser(username)]);
-      return { ...(session ? { session } : {}), ...(user ? { user } : {}) };
+      const [session, user, totals] = await Promise.all([
+        sessions.getSession(tokenHash),
+        users.getUser(username),
+        usage?.usageTotals(username),
+      ]);
+      return { ...(session ? { session } : {}), ...(user ? { user } : {}), ...(totals ? { usage: totals } : {}) };
     },
   };
+}
+
+/** The meter's totals in memory: tests set a folder's bytes; a folder never set is empty. */
+export class InMemoryUsageTotals implements UsageTotalsReader {
+  readonly totals = new Map<Username, UsageTotals>();
+
+  async usageTotals(username: Username): Promise<UsageTotals> {
+    await Promise.resolve();
+    return this.totals.get(username) ?? EMPTY_USAGE;
+  }
+
+  /** Test helper: the folder now holds `bytes` in `objects` objects. */
+  set(username: Username, bytes: number, objects = 1): void {
+    this.totals.set(username, { bytes, objects });
+  }
 }
