@@ -11,7 +11,7 @@
  */
 import type { Username } from '../accounts/username';
 import { cutOffInstant } from '../credentials/revocation';
-import { effectiveQuotaBytes, isOverQuota, type UsageTotals } from './quota';
+import { EMPTY_USAGE, effectiveQuotaBytes, isOverQuota, type UsageTotals } from './quota';
 
 /**
  * What the meter, reconcile and `tvm-admin users quota` call after a folder's totals or its
@@ -62,12 +62,13 @@ export interface OverQuotaEntryStore {
 
 /** What the enforcer reads of a user: whether they exist and their own quota. */
 export interface QuotaSubjectReader {
-  getUser(username: Username): Promise<{ readonly quotaBytes?: number | null } | undefined>;
+  getUser(username: Username): Promise<{ readonly userId: string; readonly quotaBytes?: number | null } | undefined>;
 }
 
 /** A folder's totals as the meter last wrote them (the USAGE item; nothing counted yet: empty). */
 export interface UsageTotalsReader {
-  usageTotals(username: Username): Promise<UsageTotals>;
+  /** Totals left by an earlier account of the same name (another `registration`, the user's `userId`) read as empty. */
+  usageTotals(username: Username, registration: string): Promise<UsageTotals>;
 }
 
 /** Asks the cut-off worker to put the list on the vending role. Never throws: its schedule runs anyway. */
@@ -119,11 +120,12 @@ export class QuotaEnforcer implements QuotaSync {
   }
 
   private async read(username: Username): Promise<{ over: boolean; entry: OverQuotaEntry | undefined }> {
-    const [user, totals, entry] = await Promise.all([
+    const [user, entry] = await Promise.all([
       this.deps.users.getUser(username),
-      this.deps.usage.usageTotals(username),
       this.deps.entries.getQuotaEntry(username),
     ]);
+    // The totals count for this registration only (a freed name inherits nothing), so they are read after the user.
+    const totals = user === undefined ? EMPTY_USAGE : await this.deps.usage.usageTotals(username, user.userId);
     // A user who no longer exists is over nothing (their deletion cut off everything anyway).
     const over =
       user !== undefined && isOverQuota(totals, effectiveQuotaBytes(user.quotaBytes, this.deps.defaultQuotaBytes));

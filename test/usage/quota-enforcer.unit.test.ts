@@ -59,7 +59,7 @@ function setUp(options: { quotaBytes?: number | null; defaultQuotaBytes?: number
   const totals = new Map<Username, UsageTotals>();
   const entries = new MemoryEntries();
   const triggers: string[] = [];
-  const user = options.exists === false ? undefined : { quotaBytes: options.quotaBytes };
+  const user = options.exists === false ? undefined : { userId: 'alice-id', quotaBytes: options.quotaBytes };
   const deps: QuotaEnforcerDependencies = {
     users: { getUser: async () => user },
     usage: { usageTotals: async (username) => totals.get(username) ?? { bytes: 0, objects: 0 } },

@@ -10,9 +10,13 @@ import type { UsageTotalsReader } from '../../usage/quota-enforcer';
 import { DynamoTable } from './helpers';
 import { KEYS } from './table-layout';
 
-/** A stored USAGE item's totals; no item (the meter has counted nothing yet) is an empty folder. */
-export function toUsageTotals(item: Record<string, unknown> | undefined): UsageTotals {
-  if (item === undefined) return EMPTY_USAGE;
+/**
+ * A stored USAGE item's totals for registration `registration` (the user's `userId`); no item
+ * (the meter has counted nothing yet), or one an earlier account of the same name left
+ * (lambda/adapters/dynamo/usage-store.ts), is an empty folder.
+ */
+export function toUsageTotals(item: Record<string, unknown> | undefined, registration: string): UsageTotals {
+  if (item === undefined || item.userId !== registration) return EMPTY_USAGE;
   const { bytes, objects } = item;
   if (
     typeof bytes !== 'number' ||
@@ -34,7 +38,7 @@ export class DynamoUsageTotals implements UsageTotalsReader {
     this.table = new DynamoTable(client, tableName);
   }
 
-  async usageTotals(username: Username): Promise<UsageTotals> {
-    return toUsageTotals(await this.table.get(KEYS.usage(username)));
+  async usageTotals(username: Username, registration: string): Promise<UsageTotals> {
+    return toUsageTotals(await this.table.get(KEYS.usage(username)), registration);
   }
 }
