@@ -20,7 +20,7 @@ import { MfaService } from './second-factor/mfa-service';
 import type { ChallengeStore, FactorStore } from './second-factor/ports';
 import { StepUpService } from './second-factor/step-up';
 import type { SessionStore, SessionWithUserReader } from './sessions/ports';
-import type { UsageTotalsReader } from './usage/quota-enforcer';
+import type { StoredUsageReader } from './usage/quota-enforcer';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
 import { OidcService } from './identities/oidc-service';
@@ -45,7 +45,7 @@ export interface ServiceDependencies {
   readonly challenges: ChallengeStore;
   readonly issuer: CredentialIssuer;
   /** The meter's totals of a folder: every vend reads them (over quota, no writes). */
-  readonly usage: UsageTotalsReader;
+  readonly usage: StoredUsageReader;
   readonly hasher: PasswordHasher;
   /** The rules for new passwords (register, change, reset). */
   readonly passwordPolicy: NewPasswordPolicy;

@@ -7,7 +7,7 @@ import type { Username } from '../accounts/username';
 import type { IssuedCredentials, StorageInfo, StorageUsage } from '../contract/wire';
 import type { UserRecord } from '../accounts/ports';
 import { EMPTY_USAGE, effectiveQuotaBytes, storageUsage, type UsageTotals } from '../usage/quota';
-import type { UsageTotalsReader } from '../usage/quota-enforcer';
+import { totalsFor, type StoredUsage, type StoredUsageReader } from '../usage/quota-enforcer';
 import type { DomainLog } from '../platform/audit';
 import type { Clock } from '../platform/clock';
 import type { TvmConfig } from '../platform/config';
@@ -24,7 +24,7 @@ export interface CredentialVendorDependencies {
   >;
   readonly issuer: CredentialIssuer;
   /** The meter's totals of a folder (the USAGE item). */
-  readonly usage: UsageTotalsReader;
+  readonly usage: StoredUsageReader;
   readonly clock: Clock;
   readonly log: DomainLog;
   /** Waits `ms` (a vend waiting out a cut-off instant a few seconds ahead). Default: a timer. */
@@ -60,11 +60,12 @@ export class CredentialVendor {
   }
 
   /**
-   * Starts reading a folder's totals, so a route can read them beside its own reads (a login
-   * beside bcrypt); a failure reaches only whoever awaits the promise (then a 503).
+   * Starts reading a folder's USAGE item, so a route can read it beside its own reads (a login
+   * beside bcrypt) before it knows the user; {@link usageOf} keeps it only for the user's own
+   * registration. A failure reaches only whoever awaits the promise (then a 503).
    */
-  readTotals(username: Username): Promise<UsageTotals> {
-    const reading = this.deps.usage.usageTotals(username);
+  readTotals(username: Username): Promise<StoredUsage | undefined> {
+    const reading = this.deps.usage.storedUsage(username);
     // Awaited later, or never (the login failed first): never an unhandled rejection.
     reading.catch(() => undefined);
     return reading;
@@ -72,13 +73,17 @@ export class CredentialVendor {
 
   /**
    * The user's folder against the quota in force for them (their own, or the default): from
-   * `totals` when the route already read them (or started to, {@link readTotals}), else read now.
+   * `read`, the totals the route already has (/token's first stage) or the item it started to
+   * read ({@link readTotals}), else read now. Totals an earlier account of the name left count nothing.
    */
   async usageOf(
-    user: Pick<UserRecord, 'username' | 'quotaBytes'>,
-    totals?: UsageTotals | Promise<UsageTotals>,
+    user: Pick<UserRecord, 'username' | 'userId' | 'quotaBytes'>,
+    read?: UsageTotals | Promise<StoredUsage | undefined>,
   ): Promise<StorageUsage> {
-    const counted = await (totals ?? this.deps.usage.usageTotals(user.username));
+    const counted =
+      read !== undefined && !(read instanceof Promise)
+        ? read
+        : totalsFor(await (read ?? this.deps.usage.storedUsage(user.username)), user.userId);
     return storageUsage(counted, effectiveQuotaBytes(user.quotaBytes, this.deps.config.defaultQuotaBytes));
   }
 

@@ -5,7 +5,7 @@ import type { PasswordCheck } from '../accounts/password-check';
 import type { UserRecord } from '../accounts/ports';
 import type { MfaChallengeResult, SessionResult, SessionSummary, VendResult } from '../contract/wire';
 import type { StepUpProof } from '../second-factor/requests';
-import type { UsageTotals } from '../usage/quota';
+import type { StoredUsage } from '../usage/quota-enforcer';
 import { parseSessionId } from './requests';
 import type { LoginRequest } from '../accounts/requests';
 import type { CredentialVendor } from '../credentials/vending';
@@ -77,7 +77,7 @@ export class SessionService {
     device: string | undefined,
     origin: RequestOrigin,
     details: Record<string, string> = {},
-    totals?: Promise<UsageTotals>,
+    totals?: Promise<StoredUsage | undefined>,
   ): Promise<SessionResult> {
     const { keeper, vendor, sessions, auditor } = this.deps;
     const { username } = user;

@@ -126,11 +126,8 @@ export class ShareService {
     const ownerName = await shares.receivedFrom(user.username, rawId);
     if (ownerName === undefined) throw notFound();
     // The owner's folder totals beside the share and the owner: the share writes into that folder.
-    const [share, owner, ownerTotals] = await Promise.all([
-      shares.get(ownerName, rawId),
-      users.getUser(ownerName),
-      vendor.readTotals(ownerName),
-    ]);
+    const ownerUsage = vendor.readTotals(ownerName);
+    const [share, owner] = await Promise.all([shares.get(ownerName, rawId), users.getUser(ownerName)]);
     if (
       share === undefined ||
       share.grantee !== user.username ||
@@ -142,7 +139,7 @@ export class ShareService {
       throw notFound();
     }
     // The share writes into the owner's folder: the owner's quota decides its writes.
-    const usage = await vendor.usageOf(owner, ownerTotals);
+    const usage = await vendor.usageOf(owner, ownerUsage);
     const policy = renderSharePolicy({
       bucketArn: vendor.bucketArn(),
       owner: share.owner,

@@ -55,7 +55,7 @@ describe('getSessionWithUser against dynalite', () => {
     expect(together).toEqual({
       session: await store.sessions.getSession(`hash-${name}`),
       user: await store.users.getUser(parseUsername(name)),
-      usage: await store.usage.usageTotals(parseUsername(name)),
+      usage: { bytes: 0, objects: 0 },
     });
     expect(together.user?.username).toBe(name);
     expect(together.session?.tokenHash).toBe(`hash-${name}`);
@@ -75,7 +75,7 @@ describe('getSessionWithUser against dynalite', () => {
     });
   });
 
-  it("carries the folder's totals from the meter's USAGE item in the same read, and an empty folder without one", async () => {
+  it("carries the folder's totals from the meter's USAGE item in the same read; an empty folder without one or with another account's", async () => {
     const name = fresh('usage');
     await store.users.createUser(user(name));
     await store.sessions.putSession(session(name, `hash-${name}`));
@@ -86,12 +86,29 @@ describe('getSessionWithUser against dynalite', () => {
     await dynamo.client.send(
       new PutCommand({
         TableName: TABLE,
-        Item: { ...KEYS.usage(parseUsername(name)), bytes: 1_200_000, objects: 7, updatedAt: NOW },
+        Item: {
+          ...KEYS.usage(parseUsername(name)),
+          bytes: 1_200_000,
+          objects: 7,
+          userId: `id-${name}`,
+          updatedAt: NOW,
+        },
       }),
     );
     expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).usage).toEqual({
       bytes: 1_200_000,
       objects: 7,
+    });
+    // What an earlier account of the same name left counts nothing for this one.
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...KEYS.usage(parseUsername(name)), bytes: 5, objects: 1, userId: 'id-of-a-deleted-account' },
+      }),
+    );
+    expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).usage).toEqual({
+      bytes: 0,
+      objects: 0,
     });
   });
 

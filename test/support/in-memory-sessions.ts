@@ -7,8 +7,13 @@ import { BackendUnavailableError } from '../../lambda/platform/errors';
 import type { UserStore } from '../../lambda/accounts/ports';
 import type { SessionRecord, SessionStore, SessionWithUserReader } from '../../lambda/sessions/ports';
 import type { Username } from '../../lambda/accounts/username';
-import { EMPTY_USAGE, type UsageTotals } from '../../lambda/usage/quota';
-import type { UsageTotalsReader } from '../../lambda/usage/quota-enforcer';
+import type { UsageTotals } from '../../lambda/usage/quota';
+import {
+  totalsFor,
+  type StoredUsage,
+  type StoredUsageReader,
+  type UsageTotalsReader,
+} from '../../lambda/usage/quota-enforcer';
 import { Faults, waitFor, type FakeOptions } from './in-memory-platform';
 
 type SessionMethod = 'putSession' | 'getSession' | 'deleteSession' | 'listSessions' | 'touchSession';
@@ -77,31 +82,46 @@ export class InMemorySessionStore implements SessionStore {
 export function inMemorySessionWithUser(
   sessions: SessionStore,
   users: UserStore,
-  usage?: UsageTotalsReader,
+  usage?: StoredUsageReader,
 ): SessionWithUserReader {
   return {
     async getSessionWithUser(tokenHash, username) {
-      const [session, user, totals] = await Promise.all([
+      const [session, user, stored] = await Promise.all([
         sessions.getSession(tokenHash),
         users.getUser(username),
-        usage?.usageTotals(username),
+        usage?.storedUsage(username),
       ]);
-      return { ...(session ? { session } : {}), ...(user ? { user } : {}), ...(totals ? { usage: totals } : {}) };
+      return {
+        ...(session ? { session } : {}),
+        ...(user ? { user } : {}),
+        ...(user && usage ? { usage: totalsFor(stored, user.userId) } : {}),
+      };
     },
   };
 }
 
-/** The meter's totals in memory: tests set a folder's bytes; a folder never set is empty. */
-export class InMemoryUsageTotals implements UsageTotalsReader {
-  readonly totals = new Map<Username, UsageTotals>();
+/**
+ * The meter's USAGE items in memory: tests set a folder's bytes, counted for the account that
+ * holds the name at that moment (`registrationOf`); a folder never set is empty.
+ */
+export class InMemoryUsageTotals implements StoredUsageReader, UsageTotalsReader {
+  readonly items = new Map<Username, StoredUsage>();
 
-  async usageTotals(username: Username): Promise<UsageTotals> {
+  constructor(private readonly registrationOf: (username: Username) => string | undefined) {}
+
+  async storedUsage(username: Username): Promise<StoredUsage | undefined> {
     await Promise.resolve();
-    return this.totals.get(username) ?? EMPTY_USAGE;
+    return this.items.get(username);
   }
 
-  /** Test helper: the folder now holds `bytes` in `objects` objects. */
+  async usageTotals(username: Username, registration: string): Promise<UsageTotals> {
+    return totalsFor(await this.storedUsage(username), registration);
+  }
+
+  /** Test helper: the folder of the user who now holds the name holds `bytes` in `objects` objects. */
   set(username: Username, bytes: number, objects = 1): void {
-    this.totals.set(username, { bytes, objects });
+    const registration = this.registrationOf(username);
+    if (registration === undefined) throw new Error(`no user ${username}`);
+    this.items.set(username, { registration, totals: { bytes, objects } });
   }
 }

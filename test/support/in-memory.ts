@@ -89,7 +89,7 @@ export function inMemoryBackend(
   const users = new InMemoryUserStore(fakeOptions);
   const sessions = new InMemorySessionStore(fakeOptions);
   const mfa = new InMemoryMfaStore();
-  const usage = new InMemoryUsageTotals();
+  const usage = new InMemoryUsageTotals((username) => users.userIdOf(username));
   return {
     config: testConfig(options.config),
     users,

@@ -66,7 +66,9 @@ export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
     const userItem = find(wantedUser);
     return {
       ...(sessionItem ? { session: toSession(sessionItem) } : {}),
-      ...(userItem && !isHold(userItem) ? { user: toUser(userItem), usage: toUsageTotals(find(wantedUsage)) } : {}),
+      ...(userItem && !isHold(userItem)
+        ? { user: toUser(userItem), usage: toUsageTotals(find(wantedUsage), String(userItem.userId)) }
+        : {}),
     };
   }
 
