@@ -65,13 +65,29 @@ describe('request tally', () => {
   });
 
   it('counts a refused upload as a put with no bytes uploaded', () => {
-    const text = line({ operation: 'REST.PUT.OBJECT', key: 'alice/x', objectSize: 999, httpStatus: 403, errorCode: 'AccessDenied' });
+    const text = line({
+      operation: 'REST.PUT.OBJECT',
+      key: 'alice/x',
+      objectSize: 999,
+      httpStatus: 403,
+      errorCode: 'AccessDenied',
+    });
     expect(countsFor(text, '2026-12-07', 'alice')).toEqual({ ...NO_REQUESTS, put: 1 });
   });
 
   it("attributes a share grantee's request into the owner's folder to the grantee, marked as into another folder", () => {
-    const text = line({ operation: 'REST.GET.OBJECT', key: 'bob/shared/x.pdf', requester: ROLE('carol'), bytesSent: 7 });
-    expect(countsFor(text, '2026-12-07', 'carol')).toEqual({ ...NO_REQUESTS, get: 1, bytesDownloaded: 7, intoOtherFolders: 1 });
+    const text = line({
+      operation: 'REST.GET.OBJECT',
+      key: 'bob/shared/x.pdf',
+      requester: ROLE('carol'),
+      bytesSent: 7,
+    });
+    expect(countsFor(text, '2026-12-07', 'carol')).toEqual({
+      ...NO_REQUESTS,
+      get: 1,
+      bytesDownloaded: 7,
+      intoOtherFolders: 1,
+    });
     expect(countsFor(text, '2026-12-07', 'bob')).toBeUndefined();
   });
 
@@ -107,7 +123,9 @@ describe('request tally', () => {
     expect(attributedUser(ROLE('alice'), 'tvm-vending')).toBe('alice');
     expect(attributedUser(ROLE('alice'), 'other-role')).toBeUndefined();
     expect(attributedUser('arn:aws:iam::000000000000:user/alice', 'tvm-vending')).toBeUndefined();
-    expect(attributedUser('79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be', 'tvm-vending')).toBeUndefined();
+    expect(
+      attributedUser('79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be', 'tvm-vending'),
+    ).toBeUndefined();
   });
 
   it('maps unknown operations to other and batch lines to no request', () => {
@@ -117,7 +135,13 @@ describe('request tally', () => {
 
   it('the tally of a log is the sum of the tallies of its parts, in any split (property)', () => {
     const users = ['alice', 'bob', 'carol'] as Username[];
-    const operations = ['REST.GET.OBJECT', 'REST.PUT.OBJECT', 'REST.GET.BUCKET', 'REST.DELETE.OBJECT', 'REST.POST.UPLOAD'];
+    const operations = [
+      'REST.GET.OBJECT',
+      'REST.PUT.OBJECT',
+      'REST.GET.BUCKET',
+      'REST.DELETE.OBJECT',
+      'REST.POST.UPLOAD',
+    ];
     const lineArb = fc
       .record({
         user: fc.constantFrom(...users),
