@@ -96,6 +96,7 @@ describe('S3 server access log lines', () => {
   const bare = fc.stringMatching(/^[A-Za-z0-9:/=+._-]{1,40}$/).filter((value) => value !== '-');
   const text = fc
     .string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
+    // eslint-disable-next-line no-control-regex -- control characters are what the writer replaces.
     .filter((value) => value !== '-' && !/[\u0000-\u001f\u007f]/.test(value));
   const record: fc.Arbitrary<AccessLogRecord> = fc.record(
     {
@@ -149,11 +150,13 @@ describe('S3 server access log lines', () => {
             .map(([line, at, insert]) => line.slice(0, at % line.length) + insert + line.slice(at % line.length)),
         ),
         (line) => {
+          let thrown: unknown;
           try {
             parseAccessLogLine(line);
           } catch (error) {
-            expect(error).toBeInstanceOf(MalformedAccessLogLine);
+            thrown = error;
           }
+          expect(thrown === undefined || thrown instanceof MalformedAccessLogLine).toBe(true);
         },
       ),
       { numRuns: 2000 },
