@@ -106,13 +106,17 @@ export function splitAccessLogFields(line: string): string[] {
     const opener = line[at];
     if (opener === '[' || opener === '"') {
       const closer = opener === '[' ? ']' : '"';
-      let value = '';
-      let end = at + 1;
-      for (; end < line.length && line[end] !== closer; end++) {
-        if (opener === '"' && line[end] === '\\' && end + 1 < line.length) end++;
-        value += line[end];
+      let end = line.indexOf(closer, at + 1);
+      let value = line.slice(at + 1, end);
+      // Inside quotes a backslash escapes the next character: read those fields one by one.
+      if (opener === '"' && (end === -1 || value.includes('\\'))) {
+        value = '';
+        for (end = at + 1; end < line.length && line[end] !== closer; end++) {
+          if (line[end] === '\\' && end + 1 < line.length) end++;
+          value += line[end];
+        }
       }
-      if (end >= line.length) throw new MalformedAccessLogLine(`unterminated ${opener}`);
+      if (end === -1 || end >= line.length) throw new MalformedAccessLogLine(`unterminated ${opener}`);
       fields.push(opener === '"' ? `"${value}` : value);
       at = end + 1;
     } else {
@@ -186,6 +190,8 @@ export function decodeLogKey(encoded: string): string {
   }
 }
 
+let lastTime = { text: '', ms: 0 };
+
 /** Reads one line (without its newline). Throws {@link MalformedAccessLogLine}. */
 export function parseAccessLogLine(line: string): AccessLogRecord {
   const raw = splitAccessLogFields(line);
@@ -203,8 +209,11 @@ export function parseAccessLogLine(line: string): AccessLogRecord {
       if (name === 'bytesSent') record[name] = 0;
       return;
     }
-    if (name === 'time') record[name] = parseAccessLogTime(text);
-    else if (name === 'key') record[name] = decodeLogKey(text);
+    if (name === 'time') {
+      // Neighbouring lines mostly share their second: read each time text once.
+      if (text !== lastTime.text) lastTime = { text, ms: parseAccessLogTime(text) };
+      record[name] = lastTime.ms;
+    } else if (name === 'key') record[name] = decodeLogKey(text);
     else if (NUMERIC.has(name)) {
       if (!/^\d{1,15}$/.test(text)) throw new MalformedAccessLogLine(`field ${name} is not a number`);
       record[name] = Number(text);

@@ -148,7 +148,10 @@ export function countsOf(record: AccessLogRecord, kind: RequestKind, username: U
 
 /** Counts the lines of one log object (its text, lines separated by `\n`). */
 export function tallyAccessLog(text: string, options: TallyOptions): RequestTally {
-  const byDayAndUser = new Map<string, DayRequests>();
+  const byDayAndUser = new Map<string, { day: string; username: Username; counts: Record<string, number> }>();
+  // A log object holds many lines of few requesters and days: each is worked out once.
+  const users = new Map<string | undefined, Username | undefined>();
+  const dayNames = new Map<number, string>();
   let unattributed = 0;
   let malformed = 0;
   let otherBuckets = 0;
@@ -169,15 +172,30 @@ export function tallyAccessLog(text: string, options: TallyOptions): RequestTall
     }
     const kind = requestKind(record.operation);
     if (kind === undefined) continue;
-    const username = attributedUser(record.requester, options.vendingRoleName);
+    if (!users.has(record.requester))
+      users.set(record.requester, attributedUser(record.requester, options.vendingRoleName));
+    const username = users.get(record.requester);
     if (username === undefined) {
       unattributed++;
       continue;
     }
-    const day = utcDay(record.time);
+    const dayNumber = Math.floor(record.time / 86_400_000);
+    let day = dayNames.get(dayNumber);
+    if (day === undefined) dayNames.set(dayNumber, (day = utcDay(record.time)));
     const slot = `${day} ${username}`;
-    const before = byDayAndUser.get(slot)?.counts ?? NO_REQUESTS;
-    byDayAndUser.set(slot, { day, username, counts: addCounts(before, countsOf(record, kind, username)) });
+    let entry = byDayAndUser.get(slot);
+    if (entry === undefined) byDayAndUser.set(slot, (entry = { day, username, counts: { ...NO_REQUESTS } }));
+    const add = countsOf(record, kind, username);
+    for (const name of REQUEST_COUNTERS) entry.counts[name] = (entry.counts[name] ?? 0) + add[name];
   }
-  return { days: [...byDayAndUser.values()], unattributed, malformed, otherBuckets };
+  return {
+    days: [...byDayAndUser.values()].map(({ day, username, counts }) => ({
+      day,
+      username,
+      counts: counts as unknown as RequestCounts,
+    })),
+    unattributed,
+    malformed,
+    otherBuckets,
+  };
 }
