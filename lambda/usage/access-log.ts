@@ -9,6 +9,9 @@
  * this module names (they are ignored) or, from older deliveries, fewer of the trailing ones.
  */
 
+/** Where the file bucket's server access logs land in the log bucket (the stack's `serverAccessLogsPrefix`). */
+export const ACCESS_LOG_PREFIX = 'file-bucket/';
+
 /** One request as S3 logged it. Absent values (`-`) are undefined (numbers: see each field). */
 export interface AccessLogRecord {
   readonly bucketOwner?: string;

@@ -18,7 +18,7 @@ export interface RequestCounts {
   readonly list: number;
   readonly delete: number;
   readonly other: number;
-  /** Bytes sent in answer to GetObject (whole or ranged). */
+  /** Bytes sent in answer to successful GetObject requests (whole or ranged). */
   readonly bytesDownloaded: number;
   /** Bytes received by PutObject, POST uploads and UploadPart (the object size S3 logged). */
   readonly bytesUploaded: number;
@@ -140,7 +140,8 @@ export function countsOf(record: AccessLogRecord, kind: RequestKind, username: U
   return {
     ...NO_REQUESTS,
     [kind]: 1,
-    bytesDownloaded: record.operation === 'REST.GET.OBJECT' ? record.bytesSent : 0,
+    // The object's bytes: an error body is not a download.
+    bytesDownloaded: record.operation === 'REST.GET.OBJECT' && succeeded ? record.bytesSent : 0,
     bytesUploaded: uploads && succeeded ? (record.objectSize ?? 0) : 0,
     intoOtherFolders: record.key !== undefined && record.key.includes('/') && folder !== username ? 1 : 0,
   };

@@ -47,6 +47,8 @@ const LOG_OPERATIONS: Readonly<Record<string, string>> = {
 
 /** The access log's operation for a request (one the gate refused before knowing it: by method and target). */
 export function logOperation(request: CompletedS3Request): string {
+  // S3's own acts (a lifecycle expiration) come named as the log names them.
+  if (request.operation?.includes('.')) return request.operation;
   const known = request.operation === undefined ? undefined : LOG_OPERATIONS[request.operation];
   if (known) return known;
   const what =

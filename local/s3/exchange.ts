@@ -69,12 +69,18 @@ export interface ExchangeRecord {
   errorCode?: string | undefined;
   /** How the request was signed: `AuthHeader`, `QueryString` or `POST`. */
   authType?: string | undefined;
+  /** The emulator's answer's headers, when the request was forwarded to it. */
+  answerHeaders?: Readonly<Record<string, string | string[]>> | undefined;
+  /** The ETag of an object the gate wrote itself (a POST upload). */
+  eTag?: string | undefined;
+  /** Body bytes written to the client so far. */
+  bytesSent: number;
 }
 
 /** One request in the gate, from its arrival to its answer. */
 export class Exchange {
   /** What the stages learnt, for the access log and event notifications. */
-  readonly record: ExchangeRecord = {};
+  readonly record: ExchangeRecord = { bytesSent: 0 };
   /** S3's request id: 16 upper-case hex digits. */
   readonly requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
   /** The resource a refusal names (`/bucket/key`), once the request is understood that far. */
@@ -96,7 +102,25 @@ export class Exchange {
     // A refused preflight carries no CORS headers, as on S3 (an answered one sets its own).
     this.cors = req.method === 'OPTIONS' ? {} : corsHeaders(req.headers.origin, allowedOrigins);
     this.lease = limits.budget.lease();
+    this.countBytesSent(res);
     this.bodySignal = watchBodyRate(req, res, { ...limits.rate, timedOut: requestTimeout });
+  }
+
+  /** Counts the body bytes the answer carries, for the access log's Bytes Sent. */
+  private countBytesSent(res: ServerResponse): void {
+    const record = this.record;
+    const size = (chunk: unknown) =>
+      typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      record.bytesSent += size(chunk);
+      return write(chunk, ...rest);
+    }) as ServerResponse['write'];
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'function') record.bytesSent += size(chunk);
+      return end(chunk, ...rest);
+    }) as ServerResponse['end'];
   }
 
   /** Reads the whole body, at most `limit` bytes, within the shared budget and at the minimum rate. */

@@ -28,6 +28,7 @@ import { ByteBudget } from '../shared/http-body';
 import { listenOnLoopback } from '../shared/listen';
 import { AwsAuthError } from '../shared/sigv4';
 import type { SessionStore } from '../sts/session-store';
+import type { AuthorisationCheck } from './checks';
 import { authenticate } from './authenticate';
 import { authorise } from './authorise';
 import { receiveBody } from './body';
@@ -69,6 +70,10 @@ export interface S3GateOptions {
   readonly upstreamSocket: string;
   /** The operator's key (tvm-admin --local): the bucket owner, allowed any operation on the sandbox's bucket. */
   readonly operatorKey?: LongTermKey;
+  /** The functions' key: allowed only what {@link S3GateOptions.functionsMay} grants. */
+  readonly functionKey?: LongTermKey;
+  /** What the functions' execution roles may do in S3, as the stack grants it. Default: nothing. */
+  readonly functionsMay?: (check: AuthorisationCheck) => boolean;
   /**
    * The origins the bucket's CORS rule allows (lambda/contract/cors.ts has the rest of the
    * rule): the sandbox passes its configured ALLOWED_ORIGINS, by default its web app's own.

@@ -87,6 +87,7 @@ export async function postObject(
         }
         answer.resume();
         const etag = String(answer.headers.etag ?? '');
+        exchange.record.eTag = etag;
         const location = `/${bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
         const xml =
           upload.successStatus === 201

@@ -2,10 +2,9 @@
  * One answered request of the S3 gate, as the sandbox's access log (access-log-writer.ts) and
  * event notifications (event-notifications.ts) see it: who asked, what, what was answered.
  */
-import type { ServerResponse } from 'node:http';
-import { SANDBOX_ACCOUNT_ID } from '../names';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_FUNCTION_ROLE_ARN } from '../names';
 import type { Principal } from './authenticate';
-import type { Exchange } from './exchange';
+import type { Exchange, ExchangeRecord } from './exchange';
 
 /** A request the gate answered. */
 export interface CompletedS3Request {
@@ -42,18 +41,21 @@ export interface CompletedS3Request {
 
 /** The ARN the access log names a signer by. */
 export function requesterArn(principal: Principal): string {
-  return principal.kind === 'operator' ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : principal.session.assumedRoleArn;
+  if (principal.kind === 'operator') return `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root`;
+  if (principal.kind === 'functions') return SANDBOX_FUNCTION_ROLE_ARN;
+  return principal.session.assumedRoleArn;
 }
 
-function header(res: ServerResponse, name: string): string | undefined {
-  const value = res.getHeader(name);
+/** A header of the emulator's answer (headers given to writeHead are not readable from the response). */
+function header(headers: ExchangeRecord['answerHeaders'], name: string): string | undefined {
+  const value = headers?.[name];
   return value === undefined ? undefined : String(value);
 }
 
 /** The whole object's size an answer states: Content-Range's total, else Content-Length. */
-function answeredObjectSize(res: ServerResponse): number | undefined {
-  const total = /\/(\d+)$/.exec(header(res, 'content-range') ?? '')?.[1];
-  const size = Number(total ?? header(res, 'content-length'));
+function answeredObjectSize(headers: ExchangeRecord['answerHeaders']): number | undefined {
+  const total = /\/(\d+)$/.exec(header(headers, 'content-range') ?? '')?.[1];
+  const size = Number(total ?? header(headers, 'content-length'));
   return Number.isSafeInteger(size) ? size : undefined;
 }
 
@@ -61,12 +63,12 @@ function answeredObjectSize(res: ServerResponse): number | undefined {
 export function completedRequest(exchange: Exchange, now = Date.now()): CompletedS3Request {
   const { req, res, record } = exchange;
   const status = res.headersSent ? res.statusCode : 0;
-  const length = Number(header(res, 'content-length') ?? 0);
   const method = req.method ?? 'GET';
   const reads = method === 'GET' || method === 'HEAD';
   const objectSize =
-    record.objectSize ?? (reads && status < 300 && record.key !== undefined ? answeredObjectSize(res) : undefined);
-  const eTag = header(res, 'etag')?.replace(/"/g, '');
+    record.objectSize ??
+    (reads && status < 300 && record.key !== undefined ? answeredObjectSize(record.answerHeaders) : undefined);
+  const eTag = (header(record.answerHeaders, 'etag') ?? record.eTag)?.replace(/"/g, '');
   const optional = {
     requester: record.requester,
     operation: record.operation,
@@ -89,7 +91,7 @@ export function completedRequest(exchange: Exchange, now = Date.now()): Complete
     method,
     requestLine: `${method} ${req.url ?? '/'} HTTP/${req.httpVersion}`,
     status,
-    bytesSent: method === 'HEAD' || !Number.isSafeInteger(length) ? 0 : length,
+    bytesSent: method === 'HEAD' ? 0 : record.bytesSent,
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined && value !== '')),
   };
 }
