@@ -18,6 +18,7 @@ import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarge
 import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
+import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -70,6 +71,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
   revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
   usage <user> | usage --all         objects and bytes per folder
+${USAGE_REPORT_USAGE}
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
@@ -124,6 +126,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', default: false },
   yes: { type: 'boolean', default: false },
   limit: { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -253,7 +256,14 @@ function describe(error: unknown): string {
 async function runCommand(
   target: AdminTarget,
   positionals: string[],
-  options: { all?: boolean; 'delete-files'?: boolean; 'dry-run'?: boolean; yes?: boolean; limit?: string },
+  options: {
+    all?: boolean;
+    'delete-files'?: boolean;
+    'dry-run'?: boolean;
+    yes?: boolean;
+    limit?: string;
+    since?: string;
+  },
   log: DomainLog,
   progress: (message: string) => void,
   ask: CliIo['ask'],
@@ -284,6 +294,7 @@ async function runCommand(
       need(positionals, userAt + 1, '<id>');
     return renderPlan(await planFor(), target);
   }
+  if (command === 'usage' && sub === 'report') return usageReportCommand(target, options.since, log);
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   if (command === 'identities') return identitiesCommand(admin, sub, user(positionals, 2), positionals[3]);
   switch (key) {
