@@ -18,6 +18,7 @@ import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarge
 import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
+import { QUOTA_USAGE, quotaCommand } from './quota';
 import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
 
 /** Where the CLI writes; tests pass buffers. */
@@ -44,6 +45,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
                                      user gave (kept; no new share credentials while disabled)
   users enable <user>                allow logins again; credentials from the next login work
                                      (waits if a cut-off instant is still a few seconds ahead)
+${QUOTA_USAGE}
   users unlock <user>                end a lockout now, saying whether there was one; sessions and
                                      credentials untouched
   users delete <user> [--delete-files] [--yes]
@@ -288,6 +290,9 @@ async function runCommand(
           : {}),
       },
     );
+  // Checks its value before anything else and rehearses itself under --dry-run.
+  if (key === 'users quota')
+    return quotaCommand(target, revocations, user(positionals, 2), positionals[3], options['dry-run'] === true, log);
   if (options['dry-run'] && (STATE_CHANGING_COMMANDS as readonly string[]).includes(key ?? '')) {
     if (key === 'sessions revoke' && !options.all) need(positionals, userAt + 1, '<session id> or --all');
     if (key === 'shares revoke' || key === 'links revoke' || key === 'identities remove')
