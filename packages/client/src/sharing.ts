@@ -10,6 +10,7 @@
  * await shares.revoke(share.id);
  * ```
  */
+import { parseStorageUsage } from './usage';
 import { UnexpectedResponseError } from './errors';
 import {
   SHARE_ACCESS_LEVELS,
@@ -137,6 +138,8 @@ export function parseShareCredentials(body: unknown): ShareCredentialsResult {
     throw malformed('share credentials answer');
   }
   const endpoint = storage['endpoint'];
+  // The owner's folder against the owner's quota: a share's writes count there.
+  const usage = parseStorageUsage(storage['usage']);
   return {
     credentials: {
       accessKeyId: credentials['accessKeyId'],
@@ -149,6 +152,7 @@ export function parseShareCredentials(body: unknown): ShareCredentialsResult {
       prefix: storage['prefix'],
       region: storage['region'],
       ...(typeof endpoint === 'string' ? { endpoint } : {}),
+      ...(usage ? { usage } : {}),
     },
     access: access as ShareAccess,
     expiresAt,

@@ -50,6 +50,24 @@ export interface StorageInfo {
   readonly region: string;
   /** Present only when S3 is not AWS's own endpoint (the local sandbox). */
   readonly endpoint?: string;
+  /**
+   * What the folder holds against its quota, as the TVM's meter counted it when these
+   * credentials were vended. Absent only from a TVM that does not meter storage.
+   */
+  readonly usage?: StorageUsage;
+}
+
+/**
+ * What a folder holds against its quota (a copy of the server's `StorageUsage`, held to it by
+ * test/api/client-wire-shapes.unit.test.ts): current object versions only. `quotaBytes` is null
+ * without a quota; while `overQuota` is true, the vended credentials carry no write (uploads
+ * are refused with QuotaExceededError) but still read, list and delete.
+ */
+export interface StorageUsage {
+  readonly bytes: number;
+  readonly objects: number;
+  readonly quotaBytes: number | null;
+  readonly overQuota: boolean;
 }
 
 /** A login session: the bearer token for `/token` and `/logout`, and when it stops working. */
