@@ -33,6 +33,7 @@ function s3Error(name: string, status: number): Error {
 function recovery(
   usage: () => StorageUsage | undefined,
   write: boolean,
+  onRefresh: () => void = () => undefined,
 ): RecoveryContext & { refreshes: () => number } {
   let refreshes = 0;
   return {
@@ -40,6 +41,7 @@ function recovery(
     connectivity: new Connectivity(),
     refreshCredentials: async () => {
       refreshes++;
+      onRefresh();
     },
     ...(write ? { writeUsage: usage } : {}),
     now: Date.now,
@@ -110,10 +112,13 @@ describe('sign-up control', () => {
 describe('QuotaExceededError', () => {
   it('a refused write whose fresh credentials say over quota is QuotaExceededError, not sent again', async () => {
     let usage: StorageUsage = UNDER;
-    const context = recovery(() => usage, true);
-    context.refreshCredentials = async () => {
-      usage = OVER;
-    };
+    const context = recovery(
+      () => usage,
+      true,
+      () => {
+        usage = OVER;
+      },
+    );
     let sends = 0;
     const denied = s3Error('AccessDenied', 403);
     const error = await sendWithRecovery(async () => {
@@ -128,10 +133,13 @@ describe('QuotaExceededError', () => {
 
   it('a refused write whose fresh credentials are under quota is sent again and succeeds (files were deleted)', async () => {
     let usage: StorageUsage = OVER;
-    const context = recovery(() => usage, true);
-    context.refreshCredentials = async () => {
-      usage = UNDER;
-    };
+    const context = recovery(
+      () => usage,
+      true,
+      () => {
+        usage = UNDER;
+      },
+    );
     let sends = 0;
     const stored = await sendWithRecovery(async () => {
       if (++sends === 1) throw s3Error('AccessDenied', 403);
