@@ -19,6 +19,7 @@ import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
 import { INVITES_USAGE, invitesCommand } from './invites';
+import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -74,6 +75,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
   revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
   usage <user> | usage --all         objects and bytes per folder
+${USAGE_REPORT_USAGE}
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
@@ -131,6 +133,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   count: { type: 'string' },
   expires: { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -269,6 +272,7 @@ async function runCommand(
     limit?: string;
     count?: string;
     expires?: string;
+    since?: string;
   },
   log: DomainLog,
   progress: (message: string) => void,
@@ -305,6 +309,7 @@ async function runCommand(
       need(positionals, userAt + 1, '<id>');
     return renderPlan(await planFor(), target);
   }
+  if (command === 'usage' && sub === 'report') return usageReportCommand(target, options.since, log);
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   if (command === 'identities') return identitiesCommand(admin, sub, user(positionals, 2), positionals[3]);
   if (command === 'invites') return invitesCommand(target, sub, positionals[2], options);

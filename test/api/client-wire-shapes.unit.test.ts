@@ -15,7 +15,6 @@ import {
 } from '../../packages/client/src/sharing';
 import { parseIdentityList, parseIdentitySummary, parseOidcNonce } from '../../packages/client/src/identities';
 import * as server from '../../lambda/contract/wire';
-import { parseStorageUsage } from '../../packages/client/src/usage';
 
 /** True only when A and B are the same type (readonly and optional modifiers included). */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -25,9 +24,7 @@ const same = <A, B>(proof: Equals<A, B>): Equals<A, B> => proof;
 same<client.ShareAccess, server.ShareAccess>(true);
 same<client.ShareSummary, server.ShareSummary>(true);
 same<client.ShareList, server.ShareList>(true);
-// `usage` is optional on the client (it reads a TVM that does not meter storage too); its shape is the server's.
-same<Omit<client.ShareStorageInfo, 'usage'>, Omit<server.ShareStorageInfo, 'usage'>>(true);
-same<client.StorageUsage, server.StorageUsage>(true);
+same<client.ShareStorageInfo, server.ShareStorageInfo>(true);
 same<client.LinkCreated, server.LinkCreated>(true);
 same<client.LinkSummary, server.LinkSummary>(true);
 same<client.LinkList, server.LinkList>(true);
@@ -35,10 +32,7 @@ same<client.OidcNonce, server.OidcNonce>(true);
 same<client.IdentitySummary, server.IdentitySummary>(true);
 same<client.IdentityList, server.IdentityList>(true);
 // The client hands credentials' expiration out as a Date; everything else is the wire's.
-same<
-  Omit<client.ShareCredentialsResult, 'credentials' | 'storage'>,
-  Omit<server.ShareCredentialsResult, 'credentials' | 'storage'>
->(true);
+same<Omit<client.ShareCredentialsResult, 'credentials'>, Omit<server.ShareCredentialsResult, 'credentials'>>(true);
 same<
   Omit<client.ShareCredentialsResult['credentials'], 'expiration'>,
   Omit<server.ShareCredentialsResult['credentials'], 'expiration'>
@@ -74,12 +68,6 @@ const link: fc.Arbitrary<server.LinkSummary> = fc
     ),
   )
   .map(([created, rest]) => ({ ...created, ...rest }));
-const usage: fc.Arbitrary<server.StorageUsage> = fc.record({
-  bytes: fc.maxSafeNat(),
-  objects: fc.maxSafeNat(),
-  quotaBytes: fc.option(fc.maxSafeNat(), { nil: null }),
-  overQuota: fc.boolean(),
-});
 const credentials: fc.Arbitrary<server.ShareCredentialsResult> = fc.record({
   credentials: fc.record({
     accessKeyId: fc.string(),
@@ -88,8 +76,19 @@ const credentials: fc.Arbitrary<server.ShareCredentialsResult> = fc.record({
     expiration: iso,
   }),
   storage: fc.record(
-    { bucket: fc.string(), prefix: fc.string(), region: fc.string(), endpoint: fc.webUrl(), usage },
-    { requiredKeys: ['bucket', 'prefix', 'region'] },
+    {
+      bucket: fc.string(),
+      prefix: fc.string(),
+      region: fc.string(),
+      endpoint: fc.webUrl(),
+      usage: fc.record({
+        bytes: fc.maxSafeNat(),
+        objects: fc.maxSafeNat(),
+        quotaBytes: fc.option(fc.maxSafeNat(), { nil: null }),
+        overQuota: fc.boolean(),
+      }),
+    },
+    { requiredKeys: ['bucket', 'prefix', 'region', 'usage'] },
   ),
   access,
   expiresAt: end,
@@ -104,24 +103,6 @@ const identity: fc.Arbitrary<server.IdentitySummary> = fc.record({
 
 /** What the server's JSON body looks like on the wire. */
 const wire = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-
-describe("the client's storage usage", () => {
-  it('reads every usage the server can send to the same value, and leaves out what is not that shape', () => {
-    fc.assert(
-      fc.property(usage, (sent) => {
-        expect(parseStorageUsage(wire(sent))).toEqual(sent);
-      }),
-    );
-    for (const bad of [
-      null,
-      'full',
-      { bytes: -1, objects: 0, quotaBytes: null, overQuota: false },
-      { bytes: 1, objects: 1, quotaBytes: '10', overQuota: true },
-      { bytes: 1, objects: 1, quotaBytes: 5 },
-    ])
-      expect(parseStorageUsage(bad)).toBeUndefined();
-  });
-});
 
 describe("the client's sharing wire shapes", () => {
   it('name the same access levels as the server, in order', () => {

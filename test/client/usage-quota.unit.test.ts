@@ -11,6 +11,7 @@ import {
   QuotaExceededError,
   RegistrationClosedError,
   TvmClient,
+  UnexpectedResponseError,
   type CredentialsEvent,
   type StorageUsage,
 } from '@serverless-tvm/client';
@@ -64,7 +65,7 @@ describe('usage on the session and on credentials events', () => {
     tvm.answer(json(200, withUsage(vendResult(), OVER)));
     expect((await client.token()).storage.usage).toEqual(OVER);
     expect(client.usage()).toEqual(OVER);
-    expect(events.map((event) => [event.type, event.username, event.usage?.overQuota])).toEqual([
+    expect(events.map((event) => [event.type, event.username, event.usage.overQuota])).toEqual([
       ['credentials', 'alice', false],
       ['credentials', 'alice', true],
     ]);
@@ -73,12 +74,16 @@ describe('usage on the session and on credentials events', () => {
     expect(client.usage()).toBeUndefined();
   });
 
-  it('reads a TVM that sends no usage, or a malformed one, without failing the vend', async () => {
+  it('refuses a vend whose usage is missing or malformed, as any answer outside the contract', async () => {
     const tvm = new FakeTvm();
     const client = loggedInClient(tvm);
-    tvm.answer(json(200, vendResult()), json(200, withUsage(vendResult(), { bytes: 'lots' } as never)));
-    expect((await client.token()).storage.usage).toBeUndefined();
-    expect((await client.token()).storage.usage).toBeUndefined();
+    const { usage: _dropped, ...storageWithout } = vendResult().storage;
+    tvm.answer(
+      json(200, { ...vendResult(), storage: storageWithout }),
+      json(200, withUsage(vendResult(), { bytes: 'lots' } as never)),
+    );
+    await expect(client.token()).rejects.toBeInstanceOf(UnexpectedResponseError);
+    await expect(client.token()).rejects.toBeInstanceOf(UnexpectedResponseError);
     expect(client.usage()).toBeUndefined();
   });
 });

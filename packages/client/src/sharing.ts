@@ -138,8 +138,6 @@ export function parseShareCredentials(body: unknown): ShareCredentialsResult {
     throw malformed('share credentials answer');
   }
   const endpoint = storage['endpoint'];
-  // The owner's folder against the owner's quota: a share's writes count there.
-  const usage = parseStorageUsage(storage['usage']);
   return {
     credentials: {
       accessKeyId: credentials['accessKeyId'],
@@ -152,7 +150,7 @@ export function parseShareCredentials(body: unknown): ShareCredentialsResult {
       prefix: storage['prefix'],
       region: storage['region'],
       ...(typeof endpoint === 'string' ? { endpoint } : {}),
-      ...(usage ? { usage } : {}),
+      usage: parseStorageUsage(storage['usage']),
     },
     access: access as ShareAccess,
     expiresAt,

@@ -2,6 +2,7 @@
  * The app-side client of the TVM API. It uses `fetch` and nothing else, so it runs in
  * browsers, React Native and Node 20+.
  */
+import { parseStorageUsage } from './usage';
 import {
   errorFromResponse,
   InvalidCredentialsError,
@@ -35,7 +36,6 @@ import type {
   VendResult,
 } from './types';
 import { parseOidcNonce, type IdTokenLogin } from './identities';
-import { parseStorageUsage } from './usage';
 export type { RequestPlan } from './types';
 
 /** The subset of `fetch` the client uses; pass your own to add headers, logging or a test double. */
@@ -91,8 +91,8 @@ export interface CredentialsEvent {
   readonly type: 'credentials';
   readonly username: string;
   readonly storage: StorageInfo;
-  /** `storage.usage`, repeated for convenience; absent from a TVM that does not meter storage. */
-  readonly usage?: StorageUsage;
+  /** `storage.usage`, repeated for convenience. */
+  readonly usage: StorageUsage;
   /** When these credentials expire. */
   readonly expiration: Date;
 }
@@ -308,8 +308,7 @@ export class TvmClient {
 
   /**
    * What the user's folder holds against its quota, as of the session's latest credentials
-   * (register, login or `/token`); undefined before any, after a logout, or from a TVM that
-   * does not meter storage. Never calls the TVM.
+   * (register, login or `/token`); undefined before any and after a logout. Never calls the TVM.
    */
   usage(): StorageUsage | undefined {
     return this.latestUsage;
@@ -331,7 +330,7 @@ export class TvmClient {
       type: 'credentials',
       username,
       storage: vend.storage,
-      ...(vend.storage.usage ? { usage: vend.storage.usage } : {}),
+      usage: vend.storage.usage,
       expiration: vend.credentials.expiration,
     };
     for (const listener of [...this.credentialListeners]) {
@@ -646,13 +645,12 @@ function parseVendResult(body: unknown): VendResult {
     sessionToken: credentials.sessionToken,
     expiration: new Date(credentials.expiration),
   };
-  const usage = parseStorageUsage(storage['usage']);
   const typedStorage: StorageInfo = {
     bucket: storage.bucket,
     prefix: storage.prefix,
     region: storage.region,
     ...(typeof endpoint === 'string' ? { endpoint } : {}),
-    ...(usage ? { usage } : {}),
+    usage: parseStorageUsage(storage['usage']),
   };
   return { credentials: typedCredentials, storage: typedStorage };
 }

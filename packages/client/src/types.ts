@@ -51,22 +51,19 @@ export interface StorageInfo {
   /** Present only when S3 is not AWS's own endpoint (the local sandbox). */
   readonly endpoint?: string;
   /**
-   * What the folder holds against its quota, as the TVM's meter counted it when these
-   * credentials were vended. Absent only from a TVM that does not meter storage.
+   * What the folder holds against its quota (on share credentials: the owner's folder), as the
+   * TVM's meter last counted it; over quota, the credentials in the same answer carry no write.
    */
-  readonly usage?: StorageUsage;
+  readonly usage: StorageUsage;
 }
 
-/**
- * What a folder holds against its quota (a copy of the server's `StorageUsage`, held to it by
- * test/api/client-wire-shapes.unit.test.ts): current object versions only. `quotaBytes` is null
- * without a quota; while `overQuota` is true, the vended credentials carry no write (uploads
- * are refused with QuotaExceededError) but still read, list and delete.
- */
+/** What a folder holds against its quota: current object versions only. */
 export interface StorageUsage {
   readonly bytes: number;
   readonly objects: number;
+  /** Null when there is no quota. */
   readonly quotaBytes: number | null;
+  /** True when the folder holds at least `quotaBytes`: the credentials carry no write. */
   readonly overQuota: boolean;
 }
 

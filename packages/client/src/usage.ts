@@ -1,16 +1,24 @@
-/**
- * `storage.usage` (what the user's folder holds against its quota) as the TVM sends it with
- * every set of credentials, read defensively: a missing or malformed value is left out rather
- * than failing a login over a display detail.
- */
+/** Reading `storage.usage` (what a folder holds against its quota) from the TVM's answers. */
+import { UnexpectedResponseError } from './errors';
 import type { StorageUsage } from './types';
 
-/** The `usage` of a `storage` object, or undefined when absent or not the documented shape. */
-export function parseStorageUsage(value: unknown): StorageUsage | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** `storage.usage` as the TVM sends it on every answer that carries `storage`; anything else is malformed. */
+export function parseStorageUsage(value: unknown): StorageUsage {
+  if (typeof value !== 'object' || value === null) throw malformed();
   const { bytes, objects, quotaBytes, overQuota } = value as Record<string, unknown>;
-  const count = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  if (!count(bytes) || !count(objects) || typeof overQuota !== 'boolean') return undefined;
-  if (quotaBytes !== null && !count(quotaBytes)) return undefined;
+  if (
+    !isCount(bytes) ||
+    !isCount(objects) ||
+    !(quotaBytes === null || isCount(quotaBytes)) ||
+    typeof overQuota !== 'boolean'
+  )
+    throw malformed();
   return { bytes, objects, quotaBytes, overQuota };
+}
+
+function malformed(): UnexpectedResponseError {
+  return new UnexpectedResponseError('The token vending machine sent malformed storage usage.');
 }
