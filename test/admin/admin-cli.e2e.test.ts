@@ -417,7 +417,7 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
       ['identities', 'remove', 'cli-kim', identity],
       ['smoke'],
       ['users', 'create', 'cli-newcomer'],
-      ['invites', 'create', '--count', '2'],
+      ['invites', 'create', '--count=2'],
       ['invites', 'revoke', invite],
     ];
     // Every command that changes something is rehearsed here.
