@@ -26,7 +26,14 @@ import { finishProviderSignIn } from './oidc';
 import { credentials, SESSION_KEY, tvm } from './session';
 import { resetSharing, showSharing, wireSharing } from './sharing';
 import { activeUploads, cancelAll, forgetUploads, showFolderUploads, wireUploads } from './uploads';
-import { applyRegistrationMode, clearInvites, markInviteInvalid, registrationMode, typedInvite } from './registration';
+import {
+  applyRegistrationMode,
+  clearInvites,
+  markInviteInvalid,
+  registrationMode,
+  typedInvite,
+  unmarkInvites,
+} from './registration';
 import { wireUsage } from './usage';
 
 // ---- views ----------------------------------------------------------------------------
@@ -185,6 +192,7 @@ ui.authForm.addEventListener('submit', (event) => {
     showErrorText(username === '' ? 'Enter your username.' : 'Enter your password.');
     return;
   }
+  unmarkInvites();
   const invite = typedInvite();
   if (registering && registrationMode() === 'invite' && invite === undefined) {
     markInviteInvalid(false);

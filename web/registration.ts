@@ -58,6 +58,11 @@ export function markInviteInvalid(onNameScreen: boolean): void {
   input.focus();
 }
 
+/** Drops the mark a refused invite left, before the next attempt. */
+export function unmarkInvites(): void {
+  for (const input of [invite.input, invite.oidcInput]) input.removeAttribute('aria-invalid');
+}
+
 /** Empties both invite fields (logout, a new account made). */
 export function clearInvites(): void {
   for (const input of [invite.input, invite.oidcInput]) {
