@@ -11,7 +11,7 @@
  */
 import type { StaticHandler } from './api-gateway/api-server';
 import { readRuntimeSettings } from '../lambda/platform/config';
-import type { OidcProviderSetting } from '../lambda/platform/settings';
+import type { OidcProviderSetting, RegistrationMode } from '../lambda/platform/settings';
 import { DEV_IDP_DEFAULT_PORT } from './oidc/server';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
 
@@ -24,6 +24,8 @@ export type WebAppFactory = (options: {
   readonly s3Endpoint: () => string | undefined;
   /** The shortest password the functions accept, for the page's hint. */
   readonly passwordMinCharacters: number;
+  /** Who may sign up (the functions' `registration` setting), for the page's sign-up form. */
+  readonly registration: RegistrationMode;
   /**
    * The OpenID Connect providers the functions accept (`dev` first; a provider's client id is
    * its first audience), read per request (known once the sandbox has started).
@@ -77,6 +79,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
     ? await webApp({
         s3Endpoint: () => sandbox?.s3Url,
         passwordMinCharacters: runtimeSettings.passwordMinCharacters,
+        registration: runtimeSettings.registration,
         oidcProviders: () => sandbox?.oidcProviders,
       })
     : undefined;

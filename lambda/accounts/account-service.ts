@@ -6,6 +6,7 @@ import type { AuditRecorder, DomainLog, RequestOrigin } from '../platform/audit'
 import type { Clock } from '../platform/clock';
 import { AuthenticationError, UsernameTakenError, ValidationError } from '../platform/errors';
 import type { LiveSession, SessionStore } from '../sessions/ports';
+import type { RegistrationGate } from '../signup/registration-gate';
 import type { SessionKeeper } from '../sessions/session-keeper';
 import { newId } from '../sessions/session-token';
 import { hashDeviceToken, newDeviceToken } from './device-trust';
@@ -42,6 +43,8 @@ export interface AccountServiceDependencies {
   readonly log: DomainLog;
   /** Second factors: a reset of an account with one must prove it too. */
   readonly secondFactor?: ResetSecondFactor;
+  /** The `registration` setting: who may create an account. */
+  readonly registration: RegistrationGate;
 }
 
 /** Register, change a password, reset a forgotten one. */
@@ -49,12 +52,15 @@ export class AccountService {
   constructor(private readonly deps: AccountServiceDependencies) {}
 
   /**
-   * Creates a user, vends credentials and opens a session. STS is called before anything is
-   * written, and the user record is the last write: a failure at any step leaves no user.
+   * Creates a user, vends credentials and opens a session. The `registration` setting is
+   * applied first (closed, or an invite that is not live, is refused before any other work),
+   * STS is called before anything is written, and the user record is the last write (an
+   * invite is spent with it): a failure at any step leaves no user and the invite unspent.
    */
   async register(request: RegisterRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
-    const { users, sessions, hasher, log, passwordPolicy, clock, keeper, vendor } = this.deps;
+    const { users, sessions, hasher, log, passwordPolicy, clock, keeper, vendor, registration } = this.deps;
     const { username } = request;
+    const admission = await registration.admit(request.invite);
     passwordPolicy.check(request.password, { username, field: 'password' });
     // A fast path only; the conditional write below is what guarantees uniqueness. A deleted
     // name's hold answers exactly like a taken name, without vending (so not 503 if STS is down).
@@ -78,7 +84,7 @@ export class AccountService {
     const opened = keeper.open(user, user.sessionGeneration, request.device);
     await sessions.putSession(opened.record);
     try {
-      await users.createUser(user);
+      await registration.commit(admission, user, origin, () => users.createUser(user));
     } catch (error) {
       // The session is inert without its user (the ids differ); remove it anyway.
       await sessions.deleteSession(opened.record.tokenHash).catch(() => {

@@ -21,6 +21,7 @@ import { InMemoryCredentialIssuer } from './in-memory-credentials';
 import { InMemoryMfaStore } from './in-memory-mfa';
 import { InMemoryAuditTrail, ManualClock, MemoryLog, type FakeOptions } from './in-memory-platform';
 import { InMemorySessionStore, InMemoryUsageTotals, inMemorySessionWithUser } from './in-memory-sessions';
+import { InMemoryInviteStore } from './in-memory-signup';
 
 export { InMemoryLockoutStore, InMemoryResetCodeStore, InMemoryUserStore } from './in-memory-accounts';
 export { CountingHasher, FakePasswordHasher } from './in-memory-hashers';
@@ -72,6 +73,7 @@ export interface InMemoryBackend extends ServiceDependencies {
   /** One store for both second-factor ports, as in DynamoDB. */
   readonly factors: InMemoryMfaStore;
   readonly challenges: InMemoryMfaStore;
+  readonly invites: InMemoryInviteStore;
 }
 
 /** The real list, loaded once per test file on first use. */
@@ -106,6 +108,7 @@ export function inMemoryBackend(
     log: new MemoryLog(),
     factors: mfa,
     challenges: mfa,
+    invites: new InMemoryInviteStore(fakeOptions),
   };
 }
 
