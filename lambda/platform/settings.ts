@@ -324,6 +324,12 @@ export const SETTINGS = {
       throw new SettingRuleError(`It must be one of ${REGISTRATION_MODES.join(', ')}.`);
     },
   },
+  expectedMonthlyUsers: {
+    description:
+      'The monthly active users the API is sized for: the per-route throttles of the vending and light routes come from it through the usage profile (docs/capacity.md; `npm run capacity`).',
+    defaultValue: 1_000_000,
+    ...integer(1_000, 100_000_000),
+  },
   throttlingRateLimit: {
     description: 'API Gateway stage steady-state rate limit, requests per second.',
     defaultValue: 50,
