@@ -253,8 +253,9 @@ const ROUTE_TABLE = [
     path: '/sessions/{id}',
     entry: 'lambda/handlers/session-revoke.ts',
     auth: 'bearer',
-    memoryMb: LIGHT_MEMORY_MB,
-    throttle: SIZED_FOR_EXPECTED_LOAD,
+    // Ending another session takes a step-up, which may check a password.
+    memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
     // Ending another session takes a step-up (docs/mfa.md), checked under the lockouts.
     checksSecret: true,
