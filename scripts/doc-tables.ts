@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SETTINGS, SETTING_KEYS, settingDefinition } from '../lambda/platform/settings';
+import { CAPACITY_DOC_TABLES } from '../lib/capacity/tables';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -28,7 +29,10 @@ export function settingsTable(): string {
 }
 
 /** Every generated table by name. */
-export const GENERATED_TABLES: Readonly<Record<string, () => string>> = { settings: settingsTable };
+export const GENERATED_TABLES: Readonly<Record<string, () => string>> = {
+  settings: settingsTable,
+  ...CAPACITY_DOC_TABLES,
+};
 
 /** The Markdown files that may hold generated tables: the README and docs/. */
 export function markdownFiles(): string[] {
