@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PASSWORD_MEMORY_MB, ROUTES, SIZED_FOR_EXPECTED_LOAD } from '../lambda/contract/routes';
 import { DEFAULT_SETTINGS, SETTINGS, SETTING_KEYS, settingDefinition } from '../lambda/platform/settings';
+import { CAPACITY_DOC_TABLES } from '../lib/capacity/tables';
 import { routeThrottles, throttleOf } from '../lib/throttles';
 
 const ROOT = resolve(__dirname, '..');
@@ -55,6 +56,7 @@ export function throttlesTable(): string {
 export const GENERATED_TABLES: Readonly<Record<string, () => string>> = {
   settings: settingsTable,
   throttles: throttlesTable,
+  ...CAPACITY_DOC_TABLES,
 };
 
 /** The Markdown files that may hold generated tables: the README and docs/. */

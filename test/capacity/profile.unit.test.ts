@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { fromTvm, MemorySessionStore, TvmClient } from '@serverless-tvm/client';
+import { FakeTvm, json, vendResult } from '../client/fake-tvm';
 import {
   CLIENT_REFRESH_BEFORE_EXPIRY_SECONDS,
   DAYS_PER_MONTH,
@@ -96,5 +98,34 @@ describe('the usage profile', () => {
   it('gives one route by name and refuses a route with no declared load', () => {
     expect(routePeakRequestsPerSecond('token')).toBe(peakRequestsPerSecond().token);
     expect(() => routePeakRequestsPerSecond('invites')).toThrow(/"invites" has no load in lib\/capacity\/profile.ts/);
+  });
+
+  it("uses the client's own refresh margin: fromTvm renews the credentials CLIENT_REFRESH_BEFORE_EXPIRY_SECONDS before they expire", async () => {
+    jest.useFakeTimers({ now: new Date('2026-12-08T12:00:00Z') });
+    try {
+      const lifetimeMs = DEFAULT_SETTINGS.credentialSeconds * 1000;
+      const tvm = new FakeTvm(() => json(200, vendResult(lifetimeMs)));
+      const client = new TvmClient({
+        baseUrl: 'https://tvm.example.com',
+        fetch: tvm.fetch,
+        sessionStore: new MemorySessionStore({
+          username: 'alice',
+          token: 'bearer-stored',
+          expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+        }),
+        random: () => 0,
+      });
+      const provider = fromTvm(client);
+      await provider();
+      const renewAt = Date.now() + lifetimeMs - CLIENT_REFRESH_BEFORE_EXPIRY_SECONDS * 1000;
+      jest.setSystemTime(renewAt - 1000);
+      await provider();
+      expect(tvm.requests).toHaveLength(1);
+      jest.setSystemTime(renewAt + 1000);
+      await provider();
+      expect(tvm.requests).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
