@@ -3,7 +3,10 @@
  * over a route's limit gets 429 `rate_limited` with Retry-After in the TVM's error shape, before
  * the body is read or the function runs, and every other route goes on answering.
  */
-import { LOGIN_THROTTLE } from '../../lambda/contract/routes';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LOGIN_THROTTLE, type RouteDefinition } from '../../lambda/contract/routes';
+import { createApiServer } from '../../local/api-gateway/api-server';
 import { register, sandboxForThisFile } from '../support/e2e';
 
 /** GET /mfa gets a tiny bucket here; every other route keeps the route table's own. */
@@ -88,5 +91,48 @@ describe('per-route throttles in the sandbox', () => {
     // The overflow would need four seconds to refill: a burst that arrives within them meets refusals.
     expect(throttled.length).toBeGreaterThan(0);
     for (const answer of throttled) expectThrottled(answer);
+  });
+});
+
+describe('the sandbox API Gateway’s throttle, on a stand-in route', () => {
+  let server: Server;
+  let invocations = 0;
+  const route = { name: 'echo', method: 'POST', path: '/echo', entry: 'unused' } as unknown as RouteDefinition;
+
+  beforeAll(async () => {
+    server = createApiServer({
+      routes: [
+        {
+          route,
+          throttle: { ratePerSecond: 1, burst: 4 },
+          invoke: async () => {
+            invocations += 1;
+            return { statusCode: 200, body: '{}' };
+          },
+        },
+      ],
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('never runs the function for a throttled request: invocations equal the 200s', async () => {
+    const { port } = server.address() as AddressInfo;
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: '{}' });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    const admitted = statuses.filter((status) => status === 200).length;
+    expect(statuses.filter((status) => status !== 200).every((status) => status === 429)).toBe(true);
+    expect(admitted).toBeGreaterThanOrEqual(4);
+    expect(admitted).toBeLessThan(statuses.length);
+    expect(invocations).toBe(admitted);
   });
 });
