@@ -9,6 +9,7 @@ import type { TvmSettings } from '../../lambda/platform/settings';
 import { DAYS_PER_MONTH, monthlyRequests, peakRequestsPerSecond, usageProfile, type UsageProfile } from './profile';
 import { PRICES, tieredCost } from './prices';
 import { QUOTAS } from './quotas';
+import { routeThrottles, throttleOf } from '../throttles';
 
 /** The settings the model reads. */
 export type ModelSettings = TvmSettings;
@@ -31,7 +32,7 @@ export const USER_BYTES = 2_000;
 export const XRAY_RESERVOIR_PER_SECOND = 1;
 export const XRAY_FIXED_RATE = 0.05;
 /** Rules of the web ACL when the WAF is on (lib/api-firewall.ts); the model test checks it against the template. */
-export const WAF_RULES = 1;
+export const WAF_RULES = 2;
 
 const SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400;
 
@@ -42,11 +43,13 @@ export interface Throttle {
 }
 
 /**
- * The throttle API Gateway applies to a route's method. The stage's throttle applies to every
- * method on its own ("applied at the API method level"), so each route gets the full stage rate.
+ * The throttle API Gateway applies to a route's method: the route table's declaration, sized
+ * from the usage profile at `expectedMonthlyUsers` or fixed (lib/throttles.ts, which the stack
+ * and the sandbox apply).
  */
-export function methodThrottle(_route: RouteDefinition, settings: ModelSettings): Throttle {
-  return { rate: settings.throttlingRateLimit, burst: settings.throttlingBurstLimit };
+export function methodThrottle(route: RouteDefinition, settings: ModelSettings): Throttle {
+  const limits = throttleOf(routeThrottles(settings), route);
+  return { rate: limits.ratePerSecond, burst: limits.burst };
 }
 
 /** A function's billed time per request, ms: bcrypt (at the configured cost) for the password routes. */
