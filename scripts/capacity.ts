@@ -154,7 +154,7 @@ export function renderCapacity(request: CapacityRequest): string {
     '## Account-wide limits',
     accountLimitsTable(settings, profile),
     '',
-    `The vending routes' throttles together allow ${figure(vendingThrottleSum(settings))} AssumeRole calls per second (STS quota: ${figure(QUOTAS.stsRequests.value)} per second, shared by the account).`,
+    `The vending routes' throttles together allow ${figure(vendingThrottleSum(settings))} AssumeRole calls per second (STS quota: ${figure(QUOTAS.stsRequests.value)} per second, shared by the account)${vendingThrottleSum(settings) > QUOTAS.stsRequests.value ? ': over the quota, so a flood through the API alone could spend it' : ''}.`,
     `One user's vends write at most ${figure(hottestPartitionWrites(settings))} write units per second to their own partition (DynamoDB allows ${figure(QUOTAS.dynamoDbPartitionWrites.value)} per partition).`,
     '',
     '## Monthly cost (us-east-1, no free tiers) next to Amazon Cognito',

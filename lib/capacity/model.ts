@@ -43,11 +43,12 @@ export interface Throttle {
 }
 
 /**
- * The throttle API Gateway applies to a route's method: the route's own, from the route table
- * (lib/throttles.ts, the numbers the stack sets in the stage's method settings).
+ * The throttle API Gateway applies to a route's method: the route table's declaration, sized
+ * from the usage profile at `expectedMonthlyUsers` or fixed (lib/throttles.ts, which the stack
+ * and the sandbox apply).
  */
 export function methodThrottle(route: RouteDefinition, settings: ModelSettings): Throttle {
-  const limits = throttleOf(routeThrottles(settings, [route]), route);
+  const limits = throttleOf(routeThrottles(settings), route);
   return { rate: limits.ratePerSecond, burst: limits.burst };
 }
 

@@ -74,7 +74,13 @@ export function limitsTable(settings: ModelSettings, profile: UsageProfile, coun
   const report = capacityReport(settings, profile);
   const limits = count === undefined ? report.limits : report.limits.slice(0, count);
   return table(
-    ['limit', 'capacity', 'peak load', 'reached at monthly users', 'source'],
+    [
+      'limit',
+      'capacity',
+      `peak load at ${users(profile.monthlyUsers)} monthly users`,
+      'reached at monthly users',
+      'source',
+    ],
     limits.map((limit) => [
       limit.name,
       `${figure(limit.capacity)} ${limit.unit}`,

@@ -7,7 +7,13 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROUTES, PASSWORD_MEMORY_MB, type RouteDefinition } from '../../lambda/contract/routes';
+import fc from 'fast-check';
+import {
+  ROUTES,
+  PASSWORD_MEMORY_MB,
+  SIZED_FOR_EXPECTED_LOAD,
+  type RouteDefinition,
+} from '../../lambda/contract/routes';
 import { DEFAULT_SETTINGS, type TvmSettings } from '../../lambda/platform/settings';
 import {
   WAF_RULES,
@@ -92,6 +98,28 @@ describe('the capacity model', () => {
     expect(sts?.capacity).toBe(600);
     expect(sts?.load).toBeCloseTo(vending, 9);
     expect(sts?.usersAtLimit).toBeCloseTo((600 / vending) * profile.monthlyUsers, 3);
+  });
+
+  it('with the default settings reaches no limit below one million monthly users but the documented STS quota', () => {
+    const below = capacityReport(DEFAULT_SETTINGS, usageProfile(DEFAULT_SETTINGS, { monthlyUsers: 1_000_000 }))
+      .limits.filter((limit) => limit.usersAtLimit < 1_000_000)
+      .map((limit) => limit.name);
+    expect(below.filter((name) => !name.startsWith('STS quota'))).toEqual([]);
+  });
+
+  it('reaches no sized throttle below expectedMonthlyUsers, whatever it is set to', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1_000, max: 100_000_000 }), (expected) => {
+        const settings = settingsOf({ expectedMonthlyUsers: expected });
+        const early = capacityReport(settings)
+          .routes.filter(
+            (entry) => entry.route.throttle === SIZED_FOR_EXPECTED_LOAD && entry.usersAtThrottle < expected,
+          )
+          .map((entry) => entry.route.name);
+        expect(early).toEqual([]);
+      }),
+      { numRuns: 20 },
+    );
   });
 
   it('lists every limit once, the first reached first, each route throttle at rate / peak x users', () => {
