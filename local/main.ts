@@ -7,7 +7,8 @@
  * (default `.tvm-local/`), TVM_LOG (`0` silences request logs), the functions' settings of
  * lambda/platform/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
  * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2), OIDC_PORT (the
- * dev identity provider, default 3002; OIDC_PROVIDERS adds providers beside its `dev`).
+ * dev identity provider, default 3002; OIDC_PROVIDERS adds providers beside its `dev`),
+ * TVM_THROTTLES (`off` turns off the per-route throttles, for benchmarks of the handlers).
  */
 import type { StaticHandler } from './api-gateway/api-server';
 import { readRuntimeSettings } from '../lambda/platform/config';
@@ -56,6 +57,15 @@ function wholeNumberFrom(name: string, min: number, max: number): number | undef
   return value;
 }
 
+/** Whether TVM_THROTTLES turns the per-route throttles off; anything but `on`, `off` or unset exits with a one-line error. */
+function throttlesOff(): boolean {
+  const raw = process.env.TVM_THROTTLES?.trim();
+  if (raw === undefined || raw === '' || raw === 'on') return false;
+  if (raw === 'off') return true;
+  console.error(`TVM_THROTTLES must be on or off, got "${raw}".`);
+  process.exit(2);
+}
+
 /** Runs the sandbox from the environment's settings, serving the page `webApp` builds if given. */
 export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   const port = portFrom('PORT', 3000);
@@ -73,6 +83,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   }
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
   const accessLogRollSeconds = wholeNumberFrom('ACCESS_LOG_ROLL_SECONDS', 1, 3600);
+  const noThrottles = throttlesOff();
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
   const staticHandler = webApp
@@ -93,6 +104,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
       ...(staticHandler ? { staticHandler } : {}),
       ...(functionThreads !== undefined ? { functionThreads } : {}),
       ...(accessLogRollSeconds !== undefined ? { accessLogRollMs: accessLogRollSeconds * 1000 } : {}),
+      ...(noThrottles ? { routeThrottles: false } : {}),
     });
   } catch (error) {
     console.error(
