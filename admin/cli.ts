@@ -19,6 +19,8 @@ import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
 import { reconcileUsage, USAGE_RECONCILE_USAGE } from './usage-reconcile';
+import { QUOTA_USAGE, quotaCommand } from './quota';
+import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -44,6 +46,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
                                      user gave (kept; no new share credentials while disabled)
   users enable <user>                allow logins again; credentials from the next login work
                                      (waits if a cut-off instant is still a few seconds ahead)
+${QUOTA_USAGE}
   users unlock <user>                end a lockout now, saying whether there was one; sessions and
                                      credentials untouched
   users delete <user> [--delete-files] [--yes]
@@ -72,6 +75,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
   audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
   usage <user> | usage --all         objects and bytes per folder
 ${USAGE_RECONCILE_USAGE}
+${USAGE_REPORT_USAGE}
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
@@ -126,6 +130,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', default: false },
   yes: { type: 'boolean', default: false },
   limit: { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -255,7 +260,14 @@ function describe(error: unknown): string {
 async function runCommand(
   target: AdminTarget,
   positionals: string[],
-  options: { all?: boolean; 'delete-files'?: boolean; 'dry-run'?: boolean; yes?: boolean; limit?: string },
+  options: {
+    all?: boolean;
+    'delete-files'?: boolean;
+    'dry-run'?: boolean;
+    yes?: boolean;
+    limit?: string;
+    since?: string;
+  },
   log: DomainLog,
   progress: (message: string) => void,
   ask: CliIo['ask'],
@@ -280,6 +292,9 @@ async function runCommand(
           : {}),
       },
     );
+  // Checks its value before anything else and rehearses itself under --dry-run.
+  if (key === 'users quota')
+    return quotaCommand(target, revocations, user(positionals, 2), positionals[3], options['dry-run'] === true, log);
   if (options['dry-run'] && (STATE_CHANGING_COMMANDS as readonly string[]).includes(key ?? '')) {
     if (key === 'sessions revoke' && !options.all) need(positionals, userAt + 1, '<session id> or --all');
     if (key === 'shares revoke' || key === 'links revoke' || key === 'identities remove')
@@ -308,6 +323,7 @@ async function runCommand(
       ),
     };
   }
+  if (command === 'usage' && sub === 'report') return usageReportCommand(target, options.since, log);
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   if (command === 'identities') return identitiesCommand(admin, sub, user(positionals, 2), positionals[3]);
   switch (key) {

@@ -17,6 +17,8 @@
  *    the same warm-up, for BENCH_SECONDS (10).
  * 4. soak (soak.ts): BENCH_SOAK_SECONDS (60) of mixed traffic from BENCH_VUS (50) virtual users
  *    against the same child sandbox, after BENCH_WARMUP_SECONDS (15).
+ * 5. usageReport (usage-report.ts): a month of access logs for 1,000 users counted by the
+ *    access-log processor into dynalite, then `tvm-admin usage report` over them.
  */
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -30,6 +32,7 @@ import { printTable } from './print-results';
 import { startSandboxProcess } from './sandbox-process';
 import { soak } from './soak';
 import { TOKEN_FLOOR_TIMING, cannon, tokenAgainstFloor } from './token-floor';
+import { measureUsageReport } from './usage-report';
 
 const COLD_RUNS = integerEnv('BENCH_COLD_RUNS', 20);
 const LOAD_SECONDS = integerEnv('BENCH_SECONDS', 10);
@@ -96,6 +99,11 @@ async function main(): Promise<void> {
       await sandbox.stop();
     }
 
+    const usageReport = await measureUsageReport();
+    log(
+      `usage report: ${usageReport.lines} lines counted in ${usageReport.ingestMs} ms; report for ${usageReport.users} users over ${usageReport.days} days in ${usageReport.reportMs} ms`,
+    );
+
     const {
       token,
       floor,
@@ -145,6 +153,7 @@ async function main(): Promise<void> {
       loginP99Ms: throughput.login.p99Ms,
       throughput,
       soak: soakReport,
+      usageReport,
       goals: {
         coldStartRatioAtMost1_3: ratios.every((ratio) => ratio <= 1.3),
         bundlesUnder300KB: bundles.every((bundle) => bundle.bundleBytes < 300 * 1024),
@@ -152,6 +161,7 @@ async function main(): Promise<void> {
         rssGrowthUnder10Percent: soakReport.rssGrowthPercent < 10,
         tokenAtMost3SequentialStages: tokenStages <= 3,
         tokenRpsAtLeast80PercentOfFloor: tokenToFloorRps >= 0.8,
+        usageReportUnder10Seconds: usageReport.reportMs < 10_000,
       },
       durationSeconds: round((Date.now() - started) / 1000),
     };

@@ -20,6 +20,7 @@ import { MfaService } from './second-factor/mfa-service';
 import type { ChallengeStore, FactorStore } from './second-factor/ports';
 import { StepUpService } from './second-factor/step-up';
 import type { SessionStore, SessionWithUserReader } from './sessions/ports';
+import type { StoredUsageReader } from './usage/quota-enforcer';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
 import { OidcService } from './identities/oidc-service';
@@ -43,6 +44,8 @@ export interface ServiceDependencies {
   readonly factors: FactorStore;
   readonly challenges: ChallengeStore;
   readonly issuer: CredentialIssuer;
+  /** The meter's totals of a folder: every vend reads them (over quota, no writes). */
+  readonly usage: StoredUsageReader;
   readonly hasher: PasswordHasher;
   /** The rules for new passwords (register, change, reset). */
   readonly passwordPolicy: NewPasswordPolicy;
@@ -77,6 +80,7 @@ export function createServices(deps: ServiceDependencies): Services {
   const vendor = new CredentialVendor({
     config,
     issuer: deps.issuer,
+    usage: deps.usage,
     clock,
     log,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),

@@ -60,3 +60,21 @@ export const USAGE_RECONCILE = {
   /** The function's timeout, in minutes (Lambda's maximum): it stops a minute before and leaves the rest to the next run. */
   timeoutMinutes: 15,
 } as const;
+
+/**
+ * The access-log processor (lambda/handlers/access-log-processor.ts): fed the log bucket's
+ * ObjectCreated notifications through an SQS queue, it reads each log object of the file
+ * bucket (GetObject under the log prefix) and adds its counts to the per-user daily items.
+ */
+export const ACCESS_LOG_PROCESSOR = {
+  /** Its name in the sandbox's function threads. */
+  name: 'access-log-processor',
+  entry: 'lambda/handlers/access-log-processor.ts',
+  /** The usage-day items (UpdateItem with ADD), the done markers (GetItem, PutItem). */
+  tableActions: ['GetItem', 'PutItem', 'UpdateItem'] as readonly TableAction[],
+  /** The environment variable naming the log bucket, the only one it reads. */
+  bucketVariable: 'ACCESS_LOG_BUCKET',
+} as const;
+
+/** The functions fed by an SQS queue (not routes), as the sandbox loads them beside the routes. */
+export const SQS_FUNCTIONS = [ACCESS_LOG_PROCESSOR] as const;

@@ -9,6 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BUCKET_CORS } from '../lambda/contract/cors';
+import { ACCESS_LOG_PREFIX } from '../lambda/usage/access-log';
 
 /** Props of {@link FileBucket}. */
 export interface FileBucketProps {
@@ -75,7 +76,7 @@ export class FileBucket extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'file-bucket/',
+      serverAccessLogsPrefix: ACCESS_LOG_PREFIX,
       cors: props.allowedOrigins.length > 0 ? [browserCorsRule(props.allowedOrigins)] : undefined,
       lifecycleRules: [
         {

@@ -70,6 +70,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
     process.exit(2);
   }
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
+  const accessLogRollSeconds = wholeNumberFrom('ACCESS_LOG_ROLL_SECONDS', 1, 3600);
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
   const staticHandler = webApp
@@ -88,6 +89,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
       log: process.env.TVM_LOG !== '0',
       ...(staticHandler ? { staticHandler } : {}),
       ...(functionThreads !== undefined ? { functionThreads } : {}),
+      ...(accessLogRollSeconds !== undefined ? { accessLogRollMs: accessLogRollSeconds * 1000 } : {}),
     });
   } catch (error) {
     console.error(

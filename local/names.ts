@@ -9,6 +9,8 @@ export const SANDBOX_ACCOUNT_ID = '000000000000';
 export const SANDBOX_REGION = 'us-east-1';
 /** The file bucket, created in the S3 emulator on start. */
 export const SANDBOX_BUCKET = 'tvm-files';
+/** The bucket receiving the file bucket's server access logs (as the stack's AccessLogBucket), created in the emulator on start. */
+export const SANDBOX_LOG_BUCKET = 'tvm-files-logs';
 /** The DynamoDB table, created in dynalite on start. */
 export const SANDBOX_TABLE = 'tvm-users';
 /** The vending role's name. */

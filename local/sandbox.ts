@@ -36,6 +36,7 @@ import { createApiServer, ownOrigins, type LoadedRoute, type StaticHandler } fro
 import {
   SANDBOX_BUCKET,
   SANDBOX_CUT_OFF_WORKER_FUNCTION,
+  SANDBOX_LOG_BUCKET,
   SANDBOX_REGION,
   SANDBOX_TABLE,
   SANDBOX_VENDING_ROLE_ARN,
@@ -54,6 +55,19 @@ import { startLambda } from './lambda/server';
 import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 import type { OidcProviderSetting } from '../lambda/platform/settings';
 import { DEV_IDP_CLIENT_ID, DEV_IDP_PROVIDER_NAME, startDevIdp, type DevIdp } from './oidc/server';
+import { randomUUID } from 'node:crypto';
+import { ACCESS_LOG_PROCESSOR, SQS_FUNCTIONS, USAGE_METER } from '../lambda/workers';
+
+/**
+ * The storage meter function (the stack's handler), fed the file bucket's notifications through
+ * the local queue; on the table it needs what the routes already may (GetItem, PutItem, UpdateItem).
+ */
+const SANDBOX_USAGE_METER = { name: 'usage-meter', entry: USAGE_METER.entry } as const;
+import type { FunctionThreads } from './api-gateway/function-threads';
+import { DEFAULT_ACCESS_LOG_ROLL_MS } from './s3/access-log-writer';
+import type { SqsBatchResponse } from './sqs/queue';
+import { functionsS3Grant } from './s3/functions-grant';
+import { startUsagePipeline, type SqsConsumer, type UsagePipeline } from './usage-pipeline';
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
@@ -97,6 +111,14 @@ export interface SandboxOptions {
    */
   readonly deletionSweepMs?: number;
   /**
+   * How often the S3 gate's access log is rolled into a log object of the log bucket (which
+   * the access-log processor then counts), in ms. Default 5,000 (ACCESS_LOG_ROLL_SECONDS for
+   * `npm start`).
+   */
+  readonly accessLogRollMs?: number;
+  /** Told of every S3 event notification the sandbox sends, with its bucket (tests, the meter's lag). */
+  readonly onS3Notification?: (bucket: string, body: string) => void;
+  /**
    * The dev identity provider's port on 127.0.0.1. Default 0, any free port (tests run many
    * sandboxes at once); `npm start` passes OIDC_PORT, default 3002, a fixed issuer so the
    * identities linked to it survive restarts.
@@ -132,6 +154,11 @@ export interface Sandbox {
   readonly oidcProviders: readonly OidcProviderSetting[];
   /** Runs the deletion worker's sweep once now (it also runs on its timer) and resolves with what it did. */
   sweepDeletions(): Promise<SweepOutcome[]>;
+  /**
+   * The usage path (docs/sandbox.md#usage-events-and-access-logs): roll the access log now, run
+   * a lifecycle expiration, wait until every notification sent so far was consumed.
+   */
+  readonly usage: Pick<UsagePipeline, 'rollAccessLog' | 'expire' | 'settled'>;
   /** Stops every server and closes the database; resolves when all are closed. */
   stop(): Promise<void>;
 }
@@ -265,13 +292,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...configuredProviders,
     ];
 
-    const functionsKey = { ...secrets.functionKey, grant: functionsTableGrant(ROUTES, SANDBOX_TABLE) };
+    const routesGrant = functionsTableGrant(ROUTES, SANDBOX_TABLE);
+    // The routes' grants and the queue-fed functions' (one key stands for every role here).
+    const actions = [...new Set([...routesGrant.actions, ...SQS_FUNCTIONS.flatMap((fn) => fn.tableActions)])];
+    const functionsKey = { ...secrets.functionKey, grant: { ...routesGrant, actions } };
     const database = await startDynamoDbThread(join(dataDir, 'dynamodb'), 0, [functionsKey, secrets.operatorKey]);
     cleanup.push(() => database.stop());
     const { endpoint: dynamoEndpoint } = database;
     await ensureSandboxTable(dynamoEndpoint, secrets.operatorKey);
 
-    const emulator = await startS3Emulator(join(dataDir, 's3'));
+    const emulator = await startS3Emulator(join(dataDir, 's3'), [SANDBOX_LOG_BUCKET]);
     cleanup.push(() => emulator.close());
 
     const rolePolicies = new RolePolicyStore(RolePolicyStore.fileIn(dataDir));
@@ -294,6 +324,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanup.push(() => closeServer(sts.server));
 
+    // The functions' consumers of S3's notifications, on the function threads once they run.
+    const running: { threads?: FunctionThreads } = {};
+    const consumer =
+      (name: string): SqsConsumer =>
+      async (event) => {
+        if (!running.threads) throw new Error('the functions are not running yet');
+        return (await running.threads.invokeEvent(name, event, randomUUID())) as SqsBatchResponse;
+      };
+    const usage = startUsagePipeline({
+      socketPath: emulator.socketPath,
+      fileBucket: SANDBOX_BUCKET,
+      logBucket: SANDBOX_LOG_BUCKET,
+      accessLogRollMs: options.accessLogRollMs ?? DEFAULT_ACCESS_LOG_ROLL_MS,
+      accessLogs: consumer(ACCESS_LOG_PROCESSOR.name),
+      meter: consumer(SANDBOX_USAGE_METER.name),
+      ...(options.onS3Notification ? { onNotification: options.onS3Notification } : {}),
+    });
+
     let gate: S3Gate;
     try {
       gate = await startS3Gate({
@@ -302,6 +350,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         inlineRolePolicies: () => rolePolicies.all(),
         upstreamSocket: emulator.socketPath,
         operatorKey: secrets.operatorKey,
+        functionKey: secrets.functionKey,
+        functionsMay: functionsS3Grant,
+        onCompleted: (completed) => usage.requestCompleted(completed),
         allowedOrigins,
         ...s3rverUploadRecords(emulator.directory),
         port: options.s3Port ?? 3001,
@@ -360,6 +411,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [CUT_OFF_WORKER_VARIABLE]: SANDBOX_CUT_OFF_WORKER_FUNCTION,
       AWS_EC2_METADATA_DISABLED: 'true',
       S3_ENDPOINT: gate.url,
+      [ACCESS_LOG_PROCESSOR.bucketVariable]: SANDBOX_LOG_BUCKET,
       // DELETE /account's completesAfter: the sandbox's IAM applies a policy at once.
       IAM_PROPAGATION_SECONDS: '0',
       ...settingsEnvironment({
@@ -376,11 +428,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     delete functionEnvironment.AWS_PROFILE;
     functionEnvironment.POWERTOOLS_LOG_LEVEL ??= options.log ? 'INFO' : 'SILENT';
     const functions = await startFunctionThreads({
-      functions: ROUTES.map((route) => ({ name: route.name, file: join(REPOSITORY_ROOT, route.entry) })),
+      functions: [...ROUTES, ...SQS_FUNCTIONS, SANDBOX_USAGE_METER].map((fn) => ({
+        name: fn.name,
+        file: join(REPOSITORY_ROOT, fn.entry),
+      })),
       environment: functionEnvironment,
       threads: options.functionThreads ?? 2,
     });
     cleanup.push(() => functions.stop());
+    running.threads = functions;
+    // Before the threads stop: the last log object is written and both queues drained.
+    cleanup.push(() => usage.stop());
     routes.push(
       ...ROUTES.map(
         (route): LoadedRoute => ({
@@ -421,6 +479,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       devIdp,
       oidcProviders,
       sweepDeletions: () => deletions.sweep(),
+      usage: {
+        rollAccessLog: () => usage.rollAccessLog(),
+        expire: (rule) => usage.expire(rule),
+        settled: () => usage.settled(),
+      },
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

@@ -62,7 +62,9 @@ export class AccountService {
       throw new UsernameTakenError();
     }
     const passwordHash = await hasher.hash(request.password);
-    const credentials = await vendor.vend(username);
+    // A new account's folder is empty (a deleted name's files went with it).
+    const usage = vendor.newFolderUsage();
+    const credentials = await vendor.vend(username, undefined, usage);
     const deviceToken = newDeviceToken();
     const user: UserRecord = {
       username,
@@ -88,7 +90,13 @@ export class AccountService {
       sessionId: opened.record.sessionId,
       ...(request.device ? { device: request.device } : {}),
     });
-    return { username, session: keeper.grant(opened), credentials, storage: vendor.storage(username), deviceToken };
+    return {
+      username,
+      session: keeper.grant(opened),
+      credentials,
+      storage: vendor.storage(username, usage),
+      deviceToken,
+    };
   }
 
   /**
@@ -152,11 +160,13 @@ export class AccountService {
     }
     let replaced;
     let credentials;
+    let usage;
     try {
       await this.deps.secondFactor?.verifyForReset(user, request.secondFactor ?? {}, origin);
-      const passwordHash = await hasher.hash(request.newPassword);
+      const [passwordHash, counted] = await Promise.all([hasher.hash(request.newPassword), vendor.usageOf(user)]);
+      usage = counted;
       // Vend before the commit, as register and login do: if STS fails, the old password stays.
-      credentials = await vendor.vend(username, user.cutOffAt);
+      credentials = await vendor.vend(username, user.cutOffAt, usage);
       replaced = await keeper.rotate(user, passwordHash);
     } catch (error) {
       // Give the code back, so the person can try again once the backend recovers.
@@ -167,6 +177,6 @@ export class AccountService {
     await Promise.all([lockout.clear(username, 'reset'), lockout.clear(username, UNKNOWN_DEVICE_SCOPE)]);
     await this.deps.auditor.record('reset_used', username, origin, { sessionId: replaced.record.sessionId });
     await keeper.removeStale(username, replaced.record.generation);
-    return { username, session: keeper.grant(replaced), credentials, storage: vendor.storage(username) };
+    return { username, session: keeper.grant(replaced), credentials, storage: vendor.storage(username, usage) };
   }
 }

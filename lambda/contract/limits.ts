@@ -119,3 +119,7 @@ export const INVITE_CODE_CHARACTERS = 22;
 export const INVITES_PER_COMMAND_MAX = 1000;
 /** The longest an invite may stay valid (`--expires`), in days. */
 export const INVITE_MAX_LIFETIME_DAYS = 365;
+/** Days the per-user daily request counts (from the access logs) are kept; `usage report --since` reaches back at most this far. */
+export const USAGE_DAY_RETENTION_DAYS = 400;
+/** Days the marker of a counted access-log object is kept (longer than the log queue keeps a message). */
+export const ACCESS_LOG_DONE_DAYS = 30;

@@ -74,10 +74,11 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     error: (message, attributes) => logger.error(message, attributes ?? {}),
   };
   const stores = accountStores(dynamo, config.tableName, domainLog, config);
-  const { sessionWithUser, factors, challenges } = dynamoStores(dynamo, config.tableName);
+  const { sessionWithUser, factors, challenges, usage } = dynamoStores(dynamo, config.tableName);
   const services = createServices({
     ...stores,
     sessionWithUser,
+    usage,
     factors,
     challenges,
     issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),

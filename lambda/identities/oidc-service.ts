@@ -263,7 +263,8 @@ export class OidcService implements IdentityProofCheck {
     if ((await users.getUser(username)) || ((await users.nameHeldUntil(username)) ?? -1) >= clock.now())
       throw new UsernameTakenError();
     await this.spend(identity);
-    const credentials = await vendor.vend(username);
+    const usage = vendor.newFolderUsage();
+    const credentials = await vendor.vend(username, undefined, usage);
     const deviceToken = newDeviceToken();
     const user: UserRecord = {
       username,
@@ -298,7 +299,13 @@ export class OidcService implements IdentityProofCheck {
     });
     return {
       status: 201,
-      body: { username, session: keeper.grant(opened), credentials, storage: vendor.storage(username), deviceToken },
+      body: {
+        username,
+        session: keeper.grant(opened),
+        credentials,
+        storage: vendor.storage(username, usage),
+        deviceToken,
+      },
     };
   }
 

@@ -31,6 +31,8 @@ export interface FunctionThreadsOptions {
 export interface FunctionThreads {
   /** Runs the named function on the least busy instance; rejects if the function throws or its thread dies. */
   invoke(name: string, event: APIGatewayProxyEvent, requestId: string): Promise<APIGatewayProxyResult>;
+  /** The same for a function that is not a route (an SQS consumer): any event, any result. */
+  invokeEvent(name: string, event: unknown, requestId: string): Promise<unknown>;
   /** Ends every thread; invocations still in flight are rejected. */
   stop(): Promise<void>;
 }
@@ -136,7 +138,9 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
   }
   instances.push(...started.map(adopt));
 
-  return {
+  const threads: FunctionThreads = {
+    invokeEvent: (name, event, requestId) =>
+      threads.invoke(name, event as APIGatewayProxyEvent, requestId) as Promise<unknown>,
     invoke(name, event, requestId) {
       const instance = instances.reduce<Instance | undefined>(
         (least, candidate) => (!least || candidate.pending.size < least.pending.size ? candidate : least),
@@ -156,4 +160,5 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
       await Promise.all(instances.map((instance) => instance.worker.terminate()));
     },
   };
+  return threads;
 }

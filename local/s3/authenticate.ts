@@ -29,8 +29,14 @@ import type { SessionStore, StsSession } from '../sts/session-store';
 import { STREAMING_PAYLOADS, decodeAwsChunked, verifyChecksums } from './aws-chunked';
 import type { ParsedS3Request } from './request';
 
-/** Who signed a request the gate accepted: a session the local STS issued, or the operator. */
-export type Principal = { readonly kind: 'session'; readonly session: StsSession } | { readonly kind: 'operator' };
+/**
+ * Who signed a request the gate accepted: a session the local STS issued, the operator, or the
+ * functions' key (their execution roles, allowed only what GateCredentials.functionsMay grants).
+ */
+export type Principal =
+  | { readonly kind: 'session'; readonly session: StsSession }
+  | { readonly kind: 'operator' }
+  | { readonly kind: 'functions' };
 
 /** The keys the gate knows. */
 export interface GateCredentials {
@@ -38,6 +44,8 @@ export interface GateCredentials {
   readonly sessions: SessionStore;
   /** The operator's key (tvm-admin --local): the bucket owner. */
   readonly operatorKey?: LongTermKey;
+  /** The functions' key, accepted only where {@link GateCredentials.functionsMay} grants. */
+  readonly functionKey?: LongTermKey;
 }
 
 /** A request whose signature holds. */
@@ -63,6 +71,10 @@ export function signerOf(
   const operator = credentials.operatorKey;
   if (operator && accessKeyId === operator.accessKeyId && securityToken === undefined) {
     return { principal: { kind: 'operator' }, secretAccessKey: operator.secretAccessKey };
+  }
+  const functions = credentials.functionKey;
+  if (functions && accessKeyId === functions.accessKeyId && securityToken === undefined) {
+    return { principal: { kind: 'functions' }, secretAccessKey: functions.secretAccessKey };
   }
   const session = credentials.sessions.get(accessKeyId);
   if (!session || securityToken === undefined) {

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from '../../policies';
 import { accessDeniedReason } from '../iam/server';
-import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_REGION } from '../names';
+import { SANDBOX_ACCOUNT_ID, SANDBOX_BUCKET, SANDBOX_LOG_BUCKET, SANDBOX_REGION } from '../names';
 import { AwsAuthError, type SignatureClaim } from '../shared/sigv4';
 import { parseAmzDate } from '../shared/sigv4-claim';
 import type { StsSession } from '../sts/session-store';
@@ -19,6 +19,7 @@ import type { Exchange } from './exchange';
 import type { AuthorisationCheck, DeleteObjectsPlan } from './checks';
 import { describeS3Operation, type S3Operation } from './operations';
 import type { ParsedS3Request } from './request';
+import { requesterArn } from './request-record';
 import type { XmlReader } from './xml-thread';
 
 /** The policies the gate evaluates, and how it reports a refusal. */
@@ -29,6 +30,11 @@ export interface GatePolicies {
   readonly inlineRolePolicies?: () => readonly { readonly name: string; readonly policy: PolicyDocument }[];
   /** Print one line per refused request. */
   readonly log?: boolean;
+  /**
+   * What the functions' execution roles may do in S3 (S3GateOptions.functionsMay): the
+   * stack's grants, e.g. the access-log processor reading the log bucket. Default: nothing.
+   */
+  readonly functionsMay?: (check: AuthorisationCheck) => boolean;
   /** The key a multipart upload was started for, as the emulator recorded it (see S3GateOptions). */
   readonly multipartUploadKey?: (bucket: string, uploadId: string) => Promise<string | undefined>;
 }
@@ -108,10 +114,13 @@ export async function authoriseChecks(
         ? ownerMayDo(check)
           ? undefined
           : accessDeniedReason(check.action, {})
-        : await denial(check, principal.session, identityPolicies(policies), context(principal.session));
+        : principal.kind === 'functions'
+          ? policies.functionsMay?.(check)
+            ? undefined
+            : accessDeniedReason(check.action, {})
+          : await denial(check, principal.session, identityPolicies(policies), context(principal.session));
     if (reason === undefined) continue;
-    const who =
-      principal.kind === 'operator' ? `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:root` : principal.session.assumedRoleArn;
+    const who = requesterArn(principal);
     if (policies.log)
       console.log(`[sandbox s3 gate] AccessDenied ${who} ${check.action} ${check.displayResource}${note}`);
     throw new AwsAuthError(
@@ -122,10 +131,15 @@ export async function authoriseChecks(
   }
 }
 
-/** The bucket owner may do anything to the sandbox's bucket and its objects, nothing elsewhere. */
+/** The bucket owner may do anything to the sandbox's buckets (files and logs) and their objects, nothing elsewhere. */
 function ownerMayDo(check: AuthorisationCheck): boolean {
-  const bucket = `arn:aws:s3:::${SANDBOX_BUCKET}`;
-  return check.resource === '*' || check.resource === bucket || check.resource.startsWith(`${bucket}/`);
+  return (
+    check.resource === '*' ||
+    [SANDBOX_BUCKET, SANDBOX_LOG_BUCKET].some((name) => {
+      const bucket = `arn:aws:s3:::${name}`;
+      return check.resource === bucket || check.resource.startsWith(`${bucket}/`);
+    })
+  );
 }
 
 /** The vending role's policies as they are now. */

@@ -49,8 +49,38 @@ export function emulatorUnavailable(): AwsAuthError {
   return new AwsAuthError(503, 'ServiceUnavailable', 'The S3 emulator behind the gate did not answer.');
 }
 
+/**
+ * What the gate learnt of a request by the time it was answered, for its S3 server access log
+ * line and its event notifications (local/s3/request-record.ts). Stages fill it in as they go;
+ * a request refused early leaves the later fields unset.
+ */
+export interface ExchangeRecord {
+  /** The signer's ARN: a session's assumed-role ARN, or the bucket owner's. Unset: anonymous or not authenticated. */
+  requester?: string | undefined;
+  /** S3's operation name (operations.ts), once known. */
+  operation?: string | undefined;
+  bucket?: string | undefined;
+  key?: string | undefined;
+  /** The size of the object written (PutObject, UploadPart, POST upload). */
+  objectSize?: number | undefined;
+  /** DeleteObjects: the keys deleted. */
+  deletedKeys?: readonly string[] | undefined;
+  /** The S3 error code the gate answered, if any. */
+  errorCode?: string | undefined;
+  /** How the request was signed: `AuthHeader`, `QueryString` or `POST`. */
+  authType?: string | undefined;
+  /** The emulator's answer's headers, when the request was forwarded to it. */
+  answerHeaders?: Readonly<Record<string, string | string[]>> | undefined;
+  /** The ETag of an object the gate wrote itself (a POST upload). */
+  eTag?: string | undefined;
+  /** Body bytes written to the client so far. */
+  bytesSent: number;
+}
+
 /** One request in the gate, from its arrival to its answer. */
 export class Exchange {
+  /** What the stages learnt, for the access log and event notifications. */
+  readonly record: ExchangeRecord = { bytesSent: 0 };
   /** S3's request id: 16 upper-case hex digits. */
   readonly requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
   /** The resource a refusal names (`/bucket/key`), once the request is understood that far. */
@@ -72,7 +102,25 @@ export class Exchange {
     // A refused preflight carries no CORS headers, as on S3 (an answered one sets its own).
     this.cors = req.method === 'OPTIONS' ? {} : corsHeaders(req.headers.origin, allowedOrigins);
     this.lease = limits.budget.lease();
+    this.countBytesSent(res);
     this.bodySignal = watchBodyRate(req, res, { ...limits.rate, timedOut: requestTimeout });
+  }
+
+  /** Counts the body bytes the answer carries, for the access log's Bytes Sent. */
+  private countBytesSent(res: ServerResponse): void {
+    const record = this.record;
+    const size = (chunk: unknown) =>
+      typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.length : 0;
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      record.bytesSent += size(chunk);
+      return write(chunk, ...rest);
+    }) as ServerResponse['write'];
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'function') record.bytesSent += size(chunk);
+      return end(chunk, ...rest);
+    }) as ServerResponse['end'];
   }
 
   /** Reads the whole body, at most `limit` bytes, within the shared budget and at the minimum rate. */
@@ -84,6 +132,7 @@ export class Exchange {
   sendError(error: AwsAuthError, resource = this.resource): void {
     const { req, res } = this;
     const hostId = randomBytes(24).toString('base64');
+    this.record.errorCode = error.code;
     const body =
       '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' +
       xmlElements({ Code: error.code, Message: error.message, ...error.details }) +

@@ -105,6 +105,7 @@ function sendToEmulator(
             responseHeaders[name] = value;
         }
         responseHeaders['x-amz-request-id'] = requestId;
+        exchange.record.answerHeaders = responseHeaders;
         res.writeHead(answer.statusCode ?? 502, { ...responseHeaders, ...exchange.cors });
         answer.pipe(res);
       },

@@ -28,6 +28,7 @@ import { ByteBudget } from '../shared/http-body';
 import { listenOnLoopback } from '../shared/listen';
 import { AwsAuthError } from '../shared/sigv4';
 import type { SessionStore } from '../sts/session-store';
+import type { AuthorisationCheck } from './checks';
 import { authenticate } from './authenticate';
 import { authorise } from './authorise';
 import { receiveBody } from './body';
@@ -39,9 +40,11 @@ import { rebuild, type ForwardedRequest } from './rebuild';
 import { parseS3Request, type ParsedS3Request } from './request';
 import { OWNER_CANONICAL_ID, type PendingUpload } from './uploads';
 import { startXmlReader, type XmlReader } from './xml-thread';
+import { completedRequest, requesterArn, type CompletedS3Request } from './request-record';
 
 export { MAX_GATE_BODY_BYTES } from './exchange';
 export type { ForwardedRequest } from './rebuild';
+export type { CompletedS3Request } from './request-record';
 
 /**
  * The most request-body bytes the gate holds at once across all requests: past it a request is
@@ -67,6 +70,10 @@ export interface S3GateOptions {
   readonly upstreamSocket: string;
   /** The operator's key (tvm-admin --local): the bucket owner, allowed any operation on the sandbox's bucket. */
   readonly operatorKey?: LongTermKey;
+  /** The functions' key: allowed only what {@link S3GateOptions.functionsMay} grants. */
+  readonly functionKey?: LongTermKey;
+  /** What the functions' execution roles may do in S3, as the stack grants it. Default: nothing. */
+  readonly functionsMay?: (check: AuthorisationCheck) => boolean;
   /**
    * The origins the bucket's CORS rule allows (lambda/contract/cors.ts has the rest of the
    * rule): the sandbox passes its configured ALLOWED_ORIGINS, by default its web app's own.
@@ -96,6 +103,11 @@ export interface S3GateOptions {
    * differential test compares it with what the emulator then did.
    */
   readonly onForward?: (forwarded: ForwardedRequest) => void;
+  /**
+   * Told of every request once it is answered (or its connection closed), with what the gate
+   * learnt of it: the sandbox writes its access log and event notifications from this.
+   */
+  readonly onCompleted?: (completed: CompletedS3Request) => void;
   /** Overrides {@link MAX_GATE_BUFFERED_BYTES} (tests). */
   readonly maxBufferedBytes?: number;
   /** Overrides {@link BODY_WINDOW_MS} and {@link MIN_BODY_BYTES_PER_WINDOW} (tests). */
@@ -129,15 +141,24 @@ function parse(req: IncomingMessage): ParsedS3Request {
 async function handle(req: IncomingMessage, res: ServerResponse, gate: Gate): Promise<void> {
   const allowedOrigins = gate.allowedOrigins ?? [];
   const exchange = new Exchange(req, res, (gate.now ?? Date.now)(), gate.limits, allowedOrigins);
+  const { onCompleted } = gate;
+  if (onCompleted && req.method !== 'OPTIONS') res.once('close', () => onCompleted(completedRequest(exchange)));
   try {
     if (req.method === 'OPTIONS') return answerPreflight(req, res, allowedOrigins);
     const parsed = parse(req);
     if (isPostUpload(parsed, req.headers['content-type'])) return await postObject(exchange, parsed.bucket, gate);
+    exchange.record.bucket = parsed.bucket;
+    exchange.record.key = parsed.key;
     const signed = authenticate(req, parsed, gate, exchange.now);
+    exchange.record.requester = requesterArn(signed.principal);
+    exchange.record.authType = signed.claim.kind === 'header' ? 'AuthHeader' : 'QueryString';
     const authorised = await authorise(exchange, parsed, signed, gate, gate.xml);
+    exchange.record.operation = authorised.operation.name;
+    if (authorised.deletePlan) exchange.record.deletedKeys = authorised.deletePlan.keys;
     const payload = authorised.deletePlan
       ? Buffer.alloc(0)
       : await receiveBody(exchange, parsed, signed, authorised.operation, gate.xml);
+    if (parsed.method === 'PUT' && !authorised.operation.copySource) exchange.record.objectSize = payload.length;
     const rebuilt = rebuild(parsed, authorised, payload, gate.multipartUploads);
     await forward(exchange, rebuilt, gate);
   } catch (error) {

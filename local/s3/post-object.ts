@@ -18,6 +18,7 @@ import { describeS3Operation } from './operations';
 import { parsePostForm, readPostClaim, verifyPostPolicy } from './post-upload';
 import { assertRepresentableKey, type ParsedS3Request } from './request';
 import { canonicalObjectPath, forwardedHeaders } from './rebuild';
+import { requesterArn } from './request-record';
 
 /** Whether a parsed request is a browser POST upload: a form POSTed to the bucket itself. */
 export function isPostUpload(
@@ -41,12 +42,15 @@ export async function postObject(
 ): Promise<void> {
   const { req, res, requestId, now } = exchange;
   exchange.resource = `/${bucket}`;
+  exchange.record.bucket = bucket;
   // Parse: the file, plus room for the form's fields and multipart framing.
   const body = await exchange.read(MAX_GATE_BODY_BYTES + 64 * 1024, entityTooLarge);
   const form = await parsePostForm(body, req.headers['content-type'] ?? '', MAX_GATE_BODY_BYTES);
   // Authenticate: the form's credential, and its policy signed with that credential's secret.
   const claimed = readPostClaim(form, SANDBOX_REGION);
   const { principal, secretAccessKey } = signerOf(claimed.accessKeyId, claimed.securityToken, gate, now);
+  exchange.record.requester = requesterArn(principal);
+  exchange.record.authType = 'POST';
   const upload = verifyPostPolicy(form, bucket, secretAccessKey, SANDBOX_REGION, now);
   if (upload.key === '') throw new AwsAuthError(400, 'InvalidArgument', 'User key must have a length greater than 0.');
   assertRepresentableKey(upload.key);
@@ -60,6 +64,7 @@ export async function postObject(
   });
   const context = (session: StsSession) => postContext(session, upload.accessKeyId, upload.amzDate, exchange);
   await authoriseChecks(operation.checks, principal, context, gate, ' (POST upload)');
+  Object.assign(exchange.record, { operation: 'PostObject', key: upload.key, objectSize: form.file.data.length });
   // Rebuild and forward.
   const target = canonicalObjectPath(bucket, upload.key);
   gate.onForward?.({ operation: 'PostObject', bucket, key: upload.key, target });
@@ -82,6 +87,7 @@ export async function postObject(
         }
         answer.resume();
         const etag = String(answer.headers.etag ?? '');
+        exchange.record.eTag = etag;
         const location = `/${bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
         const xml =
           upload.successStatus === 201

@@ -16,6 +16,8 @@ import { answerOwnOperation } from './operations';
 interface ChildConfig {
   readonly directory: string;
   readonly bucket: string;
+  /** More buckets to create (the sandbox's log bucket). */
+  readonly otherBuckets?: readonly string[];
   readonly socketPath: string;
 }
 
@@ -43,7 +45,7 @@ const s3rver = new S3rver({
   silent: true,
   directory: config.directory,
   vhostBuckets: false,
-  configureBuckets: [{ name: config.bucket, configs: [] }],
+  configureBuckets: [config.bucket, ...(config.otherBuckets ?? [])].map((name) => ({ name, configs: [] })),
 });
 const store = new SafeStore(config.directory);
 s3rver.store = s3rver.context.store = store;

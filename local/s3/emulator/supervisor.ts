@@ -35,7 +35,12 @@ const RESTART_WINDOW_MS = 60_000;
 const MAX_QUICK_RESTARTS = 10;
 
 /** Starts one child and resolves once it listens. */
-async function startChild(config: { directory: string; bucket: string; socketPath: string }): Promise<ChildProcess> {
+async function startChild(config: {
+  directory: string;
+  bucket: string;
+  otherBuckets?: readonly string[];
+  socketPath: string;
+}): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -67,12 +72,12 @@ async function startChild(config: { directory: string; bucket: string; socketPat
   return child;
 }
 
-/** Starts the emulator with the sandbox's bucket, objects under `directory`. */
-export async function startS3Emulator(directory: string): Promise<S3Emulator> {
+/** Starts the emulator with the sandbox's bucket (and `otherBuckets`, e.g. the log bucket), objects under `directory`. */
+export async function startS3Emulator(directory: string, otherBuckets: readonly string[] = []): Promise<S3Emulator> {
   // mkdtemp creates the folder 0700: no other user can reach a socket inside it.
   const socketFolder = mkdtempSync(join(tmpdir(), 'tvm-s3-'));
   const socketPath = join(socketFolder, 's3.sock');
-  const config = { directory, bucket: SANDBOX_BUCKET, socketPath };
+  const config = { directory, bucket: SANDBOX_BUCKET, otherBuckets, socketPath };
   let child: ChildProcess;
   try {
     child = await startChild(config);

@@ -58,6 +58,7 @@ export type {
   ShareStorageInfo,
   ShareSummary,
   StorageInfo,
+  StorageUsage,
   TvmCredentials,
   VendResult,
 } from './types';

@@ -2,6 +2,7 @@
  * The app-side client of the TVM API. It uses `fetch` and nothing else, so it runs in
  * browsers, React Native and Node 20+.
  */
+import { parseStorageUsage } from './usage';
 import {
   errorFromResponse,
   InvalidCredentialsError,
@@ -574,6 +575,7 @@ function parseVendResult(body: unknown): VendResult {
     prefix: storage.prefix,
     region: storage.region,
     ...(typeof endpoint === 'string' ? { endpoint } : {}),
+    usage: parseStorageUsage(storage['usage']),
   };
   return { credentials: typedCredentials, storage: typedStorage };
 }
