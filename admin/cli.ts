@@ -18,6 +18,7 @@ import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarge
 import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
+import { reconcileUsage, USAGE_RECONCILE_USAGE } from './usage-reconcile';
 import { QUOTA_USAGE, quotaCommand } from './quota';
 import { INVITES_USAGE, invitesCommand } from './invites';
 import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
@@ -77,6 +78,7 @@ ${QUOTA_USAGE}
   revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
   usage <user> | usage --all         objects and bytes per folder
+${USAGE_RECONCILE_USAGE}
 ${USAGE_REPORT_USAGE}
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
@@ -313,6 +315,28 @@ async function runCommand(
     if (key === 'shares revoke' || key === 'links revoke' || key === 'identities remove')
       need(positionals, userAt + 1, '<id>');
     return renderPlan(await planFor(), target);
+  }
+  if (command === 'usage' && sub === 'reconcile') {
+    const lines = await reconcileUsage(
+      target,
+      positionals[2] === undefined ? undefined : user(positionals, 2),
+      log,
+      progress,
+      options['dry-run'] === true,
+    );
+    return {
+      json: lines,
+      table: table(
+        [
+          'USER',
+          'BYTES',
+          'OBJECTS',
+          'DRIFT BYTES',
+          options['dry-run'] === true ? 'KEYS TO FIX (dry run: nothing changed)' : 'KEYS FIXED',
+        ],
+        lines.map((line) => [line.username, line.after.bytes, line.after.objects, line.driftBytes, line.fixed]),
+      ),
+    };
   }
   if (command === 'usage' && sub === 'report') return usageReportCommand(target, options.since, log);
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);

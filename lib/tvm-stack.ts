@@ -14,6 +14,7 @@ import {
 } from './settings';
 import { RolePolicyCleanup } from './role-policy-cleanup';
 import { BUNDLING, RUNTIME, TvmApi } from './tvm-api';
+import { UsageMeter } from './usage-meter';
 import { UserTable } from './user-table';
 import { VendingRole } from './vending-role';
 
@@ -45,6 +46,8 @@ export class TvmStack extends Stack {
   readonly vendingRole: VendingRole;
   /** Finishes self-service account deletions on a schedule. */
   readonly deletionWorker: DeletionWorker;
+  /** The storage meter: the bucket's event queue, the meter function and the daily reconcile. */
+  readonly usageMeter: UsageMeter;
   /** The WAF web ACL, when the `waf` setting is on. */
   readonly firewall?: ApiFirewall;
 
@@ -79,6 +82,14 @@ export class TvmStack extends Stack {
     });
     // The worker is also the cut-off worker: DELETE /shares asks it to put a cut-off on the role now.
     api.connectCutOffWorker(this.deletionWorker.function);
+    this.usageMeter = new UsageMeter(this, 'UsageMeter', {
+      table: users.table,
+      bucket: files.bucket,
+      vendingRole: vendingRole.role,
+      cutOffWorker: this.deletionWorker.function,
+      settings,
+      logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
     // tvm-admin's cut-off list lives on the vending role; it must go before the role can.
     new RolePolicyCleanup(this, 'VendingRoleCleanup', {
       role: vendingRole.role,
@@ -113,6 +124,10 @@ export class TvmStack extends Stack {
       description: 'The DynamoDB table of users and sessions.',
     });
     new CfnOutput(this, 'Region', { value: this.region, description: 'The region of the API, bucket and table.' });
+    new CfnOutput(this, 'DefaultQuotaBytes', {
+      value: String(settings.defaultQuotaBytes),
+      description: 'The quota of a user without their own, in bytes (0: none); tvm-admin reads it.',
+    });
     new CfnOutput(this, 'VendingRoleArn', {
       value: vendingRole.role.roleArn,
       description: 'The role vended credentials belong to.',

@@ -57,13 +57,13 @@ import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 import type { OidcProviderSetting } from '../lambda/platform/settings';
 import { DEV_IDP_CLIENT_ID, DEV_IDP_PROVIDER_NAME, startDevIdp, type DevIdp } from './oidc/server';
 import { randomUUID } from 'node:crypto';
-import { ACCESS_LOG_PROCESSOR, SQS_FUNCTIONS } from '../lambda/workers';
+import { ACCESS_LOG_PROCESSOR, SQS_FUNCTIONS, USAGE_METER } from '../lambda/workers';
 
 /**
  * The storage meter function (the stack's handler), fed the file bucket's notifications through
  * the local queue; on the table it needs what the routes already may (GetItem, PutItem, UpdateItem).
  */
-const SANDBOX_USAGE_METER = { name: 'usage-meter', entry: 'lambda/handlers/usage-meter.ts' } as const;
+const SANDBOX_USAGE_METER = { name: 'usage-meter', entry: USAGE_METER.entry } as const;
 import type { FunctionThreads } from './api-gateway/function-threads';
 import { DEFAULT_ACCESS_LOG_ROLL_MS } from './s3/access-log-writer';
 import type { SqsBatchResponse } from './sqs/queue';
@@ -476,6 +476,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stsEndpoint: sts.url,
       iamEndpoint: iam.url,
       s3Endpoint: gate.url,
+      defaultQuotaBytes: runtimeSettings.defaultQuotaBytes,
     };
     writeFileSync(manifestFile, JSON.stringify(manifest, null, 2), { mode: 0o600 });
     cleanup.push(async () => rmSync(manifestFile, { force: true }));
