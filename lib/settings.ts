@@ -76,3 +76,12 @@ export function settingsFromContext(node: Node): TvmSettingsInput {
 export function isDisposableStage(settings: TvmSettings): boolean {
   return settings.stage === 'dev';
 }
+
+/**
+ * Whether this stack creates the region's API Gateway account setting and its CloudWatch role:
+ * only the stack of the stage `apiGatewayAccountStage` names, so two stacks in one account and
+ * Region never overwrite each other's, and destroying any other leaves it alone.
+ */
+export function ownsApiGatewayAccount(settings: TvmSettings): boolean {
+  return settings.apiGatewayAccountStage === settings.stage;
+}

@@ -1,6 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../lambda/contract/routes';
+import { ROUTES, secretCheckingPaths } from '../lambda/contract/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
 import { ApiFirewall } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
@@ -12,6 +12,7 @@ import {
   type TvmSettings,
   type TvmSettingsInput,
 } from './settings';
+import { ProviderLogGroups } from './provider-log-groups';
 import { RolePolicyCleanup } from './role-policy-cleanup';
 import { BUNDLING, RUNTIME, TvmApi } from './tvm-api';
 import { UserTable } from './user-table';
@@ -67,7 +68,7 @@ export class TvmStack extends Stack {
     }));
     const vendingRole = (this.vendingRole = new VendingRole(this, 'VendingRole', {
       bucket: files.bucket,
-      trustedRole: api.vendingFunctionsRole,
+      trustedRoles: api.vendingFunctionRoles,
     }));
     api.connectVendingRole(vendingRole);
     this.deletionWorker = new DeletionWorker(this, 'DeletionWorker', {
@@ -82,6 +83,8 @@ export class TvmStack extends Stack {
     // tvm-admin's cut-off list lives on the vending role; it must go before the role can.
     new RolePolicyCleanup(this, 'VendingRoleCleanup', {
       role: vendingRole.role,
+      // A replaced vending role's Delete arrives after the rights moved to the new role.
+      roleNamePattern: vendingRole.roleNamePattern,
       policyNamePrefix: CLI_MANAGED_POLICY_PREFIX,
       runtime: RUNTIME,
       bundling: BUNDLING,
@@ -92,7 +95,7 @@ export class TvmStack extends Stack {
     if (settings.waf) {
       this.firewall = new ApiFirewall(this, 'Firewall', {
         stageArn: api.api.deploymentStage.stageArn,
-        rateLimitedPaths: [...new Set(ROUTES.filter((route) => route.checksSecret).map((route) => route.path))],
+        rateLimitedPaths: secretCheckingPaths(ROUTES),
         requestsPerFiveMinutes: settings.wafRateLimit,
         metricPrefix: `tvm-${settings.stage}`,
         ...(settings.allowedOrigins.length === 1 ? { corsAllowOrigin: settings.allowedOrigins[0] } : {}),
@@ -104,6 +107,12 @@ export class TvmStack extends Stack {
           'WAF is off by choice (context waf=false, saves about US$6 a month): stage throttling bounds the request rate and per-account lockout bounds password guessing. Set waf=true to attach the per-IP rate-limit web ACL.',
       });
     }
+
+    // Last: it finds the CDK's own provider functions, which have no log group of their own.
+    new ProviderLogGroups(this, 'ProviderLogs', {
+      retention: settings.logRetentionDays,
+      removalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: api.urlDescription });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName, description: "The users' file bucket." });

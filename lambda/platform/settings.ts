@@ -358,11 +358,15 @@ export const SETTINGS = {
       return days;
     },
   },
-  apiGatewayCloudWatchRole: {
+  apiGatewayAccountStage: {
     description:
-      "Whether this stack sets the region's API Gateway CloudWatch role (an account-wide setting API Gateway needs before it can write access logs). Turn it off when the account already has one.",
-    defaultValue: true,
-    ...boolean(),
+      "The stage whose stack owns the region's API Gateway account setting (the CloudWatch role API Gateway needs before it writes any API's logs; one per account and Region). Only that stack creates it, and keeps it when destroyed; every other stack leaves it alone. `none` when something outside the TVM sets it.",
+    defaultValue: 'prod',
+    rule: 'a stage name, or none',
+    parse(raw: unknown): string {
+      if (raw === 'none') return raw;
+      return SETTINGS.stage.parse(raw);
+    },
   },
 } as const satisfies Record<string, SettingDefinition<never> | SettingDefinition<unknown>>;
 

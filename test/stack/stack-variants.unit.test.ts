@@ -206,7 +206,7 @@ describe('settings from context and props', () => {
         allowedOrigins: 'https://app.example.com,http://localhost:5173',
         credentialSeconds: '900',
         bcryptCost: 13,
-        apiGatewayCloudWatchRole: 'false',
+        apiGatewayAccountStage: 'none',
         logRetentionDays: 30,
         sessionDays: 7,
         lockoutMinutes: 20,
