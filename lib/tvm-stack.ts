@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ROUTES, secretCheckingPaths } from '../lambda/contract/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
@@ -6,6 +6,7 @@ import { ApiFirewall } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
 import { FileBucket } from './file-bucket';
 import {
+  hasSandboxRelyingParty,
   isDisposableStage,
   resolveSettings,
   settingsFromContext,
@@ -54,6 +55,7 @@ export class TvmStack extends Stack {
     const settings = resolveSettings(mergeDefined(settingsFromContext(this.node), props.settings ?? {}));
     this.settings = settings;
     const disposable = isDisposableStage(settings);
+    this.warnAboutSandboxSettings(settings);
 
     const users = (this.userTable = new UserTable(this, 'UserTable', { disposable }));
     const files = (this.fileBucket = new FileBucket(this, 'FileBucket', {
@@ -125,6 +127,21 @@ export class TvmStack extends Stack {
       value: vendingRole.role.roleArn,
       description: 'The role vended credentials belong to.',
     });
+  }
+
+  /** Synth warnings for a deployed stage that still runs with the sandbox's defaults. */
+  private warnAboutSandboxSettings(settings: TvmSettings): void {
+    if (settings.stage === 'dev') return;
+    if (!settings.passkeys && hasSandboxRelyingParty(settings))
+      Annotations.of(this).addWarningV2(
+        'tvm:passkeysOff',
+        `Passkeys are off in stage ${settings.stage}: passkeyRpId is ${settings.passkeyRpId} and passkeyOrigins ${settings.passkeyOrigins.join(',')}. Set both to your web app's domain and https origin (-c passkeyRpId=files.example.com -c passkeyOrigins=https://files.example.com) to turn them on.`,
+      );
+    if (settings.allowedOrigins.includes('*'))
+      Annotations.of(this).addWarningV2(
+        'tvm:allowedOriginsAny',
+        `allowedOrigins is * in stage ${settings.stage}: any web page may call the API and the bucket from a browser (with a user's token or credentials it already holds). Set -c allowedOrigins=https://your.app to allow only your apps.`,
+      );
   }
 }
 

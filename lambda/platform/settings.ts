@@ -296,6 +296,13 @@ export const SETTINGS = {
     },
     toVariable: (origins: readonly string[]) => origins.join(','),
   },
+  passkeys: {
+    description:
+      'Whether the passkey routes are on. Outside `dev` the synth turns them off while `passkeyRpId` is `localhost` or a passkey origin is not https (it warns; the passkey routes then answer 404 `passkeys_not_configured` and the web app hides passkeys); `true` there stops the synth instead.',
+    variable: 'PASSKEYS',
+    defaultValue: true,
+    ...boolean(),
+  },
   oidcProviders: {
     description:
       'OpenID Connect providers users may sign in with (docs/identities.md): a JSON array of `{name, issuer, audiences, trustProviderMfa?}`. Deployed stages need https issuers; the sandbox also accepts http://127.0.0.1:<port>.',

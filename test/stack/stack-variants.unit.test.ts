@@ -288,8 +288,9 @@ describe('settings from context and props', () => {
 });
 
 describe('settings validation', () => {
-  it('fills in the documented defaults', () => {
-    expect(resolveSettings()).toEqual(DEFAULT_SETTINGS);
+  it('fills in the documented defaults, with passkeys off in the default stage (prod) while the relying party is the sandbox’s', () => {
+    expect(resolveSettings()).toEqual({ ...DEFAULT_SETTINGS, passkeys: false });
+    expect(resolveSettings({ stage: 'dev' })).toEqual({ ...DEFAULT_SETTINGS, stage: 'dev' });
   });
 
   it.each([

@@ -10,7 +10,7 @@ import type { IConstruct } from 'constructs';
 import { ROUTES, type RouteDefinition } from '../../lambda/contract/routes';
 import { toApiGatewaySchema } from '../../lib/tvm-api';
 import { queriesSessionIndex, tableActionsFor } from '../../lambda/contract/routes';
-import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/platform/settings';
+import { settingsEnvironment } from '../../lambda/platform/settings';
 import { renderVendingRolePolicy, renderVendingRoleTrustPolicy } from '../../lambda/credentials/policy';
 import { SESSION_TAG_KEYS } from '../../lambda/credentials/session-tags';
 import { VENDING_ACTIONS } from '../../lib/vending-role';
@@ -438,7 +438,7 @@ describe('the synthesised TVM stack', () => {
           TABLE_NAME: { Ref: idOf(tvm.stack.userTable.table) },
           BUCKET_NAME: { Ref: idOf(tvm.stack.fileBucket.bucket) },
           VENDING_ROLE_ARN: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
-          ...settingsEnvironment(DEFAULT_SETTINGS),
+          ...settingsEnvironment(tvm.stack.settings),
           POWERTOOLS_SERVICE_NAME: 'tvm',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
