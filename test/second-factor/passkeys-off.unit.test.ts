@@ -5,11 +5,16 @@
 import '../support/handler-env';
 import { bearerPost, bodyOf, jsonPost, lambdaContext, type Handler } from '../support/api-events';
 import { ERROR } from '../../lambda/contract/error-codes';
+import { CHALLENGE_TOKEN_CHARACTERS } from '../../lambda/contract/limits';
 
 let loginOptions: Handler;
 let passkeyOptions: Handler;
+let passkeyLogin: Handler;
+let passkeyAdd: Handler;
 beforeAll(async () => {
   process.env.PASSKEYS = 'false';
+  ({ handler: passkeyLogin } = (await import('../../lambda/handlers/login-passkey')) as { handler: Handler });
+  ({ handler: passkeyAdd } = (await import('../../lambda/handlers/mfa-passkey-add')) as { handler: Handler });
   ({ handler: loginOptions } = (await import('../../lambda/handlers/login-passkey-options')) as { handler: Handler });
   ({ handler: passkeyOptions } = (await import('../../lambda/handlers/mfa-passkey-options')) as { handler: Handler });
 });
@@ -37,4 +42,20 @@ it('POST /mfa/passkeys/options answers the same before it reads the session', as
     404,
     ERROR.passkeys_not_configured,
   ]);
+});
+
+it('POST /login/passkey and POST /mfa/passkeys answer the same, whatever the credential', async () => {
+  const login = await passkeyLogin(
+    jsonPost('/login/passkey', { challenge: 'c'.repeat(CHALLENGE_TOKEN_CHARACTERS), credential: '{}' }),
+    lambdaContext(),
+  );
+  const add = await passkeyAdd(
+    jsonPost('/mfa/passkeys', { credential: '{}' }, { Authorization: `Bearer ${'a'.repeat(43)}` }),
+    lambdaContext(),
+  );
+  for (const result of [login, add])
+    expect([result.statusCode, bodyOf<{ error: { code: string } }>(result).error.code]).toEqual([
+      404,
+      ERROR.passkeys_not_configured,
+    ]);
 });
