@@ -24,6 +24,8 @@ export type WebAppFactory = (options: {
   readonly s3Endpoint: () => string | undefined;
   /** The shortest password the functions accept, for the page's hint. */
   readonly passwordMinCharacters: number;
+  /** Whether the functions' passkey routes are on (`PASSKEYS`); the page hides passkeys when not. */
+  readonly passkeys: boolean;
   /**
    * The OpenID Connect providers the functions accept (`dev` first; a provider's client id is
    * its first audience), read per request (known once the sandbox has started).
@@ -76,6 +78,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
     ? await webApp({
         s3Endpoint: () => sandbox?.s3Url,
         passwordMinCharacters: runtimeSettings.passwordMinCharacters,
+        passkeys: runtimeSettings.passkeys,
         oidcProviders: () => sandbox?.oidcProviders,
       })
     : undefined;
