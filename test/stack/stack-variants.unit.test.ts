@@ -337,7 +337,7 @@ describe('settings from context and props', () => {
 describe('settings validation', () => {
   it('fills in the documented defaults, with passkeys off in the default stage (prod) while the relying party is the sandbox’s', () => {
     expect(resolveSettings()).toEqual({ ...DEFAULT_SETTINGS, passkeys: false });
-    expect(resolveSettings({ stage: 'dev' })).toEqual({ ...DEFAULT_SETTINGS, stage: 'dev' });
+    expect(resolveSettings({ stage: 'dev' })).toEqual({ ...DEFAULT_SETTINGS, stage: 'dev', waf: false });
   });
 
   it('turns WAF on by default in every stage but dev, and either way when told', () => {
