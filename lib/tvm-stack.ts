@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'a
 import type { Construct } from 'constructs';
 import { ROUTES } from '../lambda/contract/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
+import { AccessLogProcessing } from './access-log-processing';
 import { ApiFirewall } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
 import { FileBucket } from './file-bucket';
@@ -45,6 +46,8 @@ export class TvmStack extends Stack {
   readonly vendingRole: VendingRole;
   /** Finishes self-service account deletions on a schedule. */
   readonly deletionWorker: DeletionWorker;
+  /** Counts the file bucket's access logs per user and day (tvm-admin usage report). */
+  readonly accessLogProcessing: AccessLogProcessing;
   /** The WAF web ACL, when the `waf` setting is on. */
   readonly firewall?: ApiFirewall;
 
@@ -73,6 +76,14 @@ export class TvmStack extends Stack {
     this.deletionWorker = new DeletionWorker(this, 'DeletionWorker', {
       table: users.table,
       bucket: files.bucket,
+      vendingRole: vendingRole.role,
+      settings,
+      logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.accessLogProcessing = new AccessLogProcessing(this, 'AccessLogProcessing', {
+      table: users.table,
+      bucket: files.bucket,
+      logBucket: files.accessLogBucket,
       vendingRole: vendingRole.role,
       settings,
       logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
