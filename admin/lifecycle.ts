@@ -182,7 +182,7 @@ export async function deleteUser(
   progress(`${username}: removing their shares and links...`);
   // A later account under the freed name must inherit none of them.
   await context.sharing.removeAll(username);
-  await revocations.applyPendingShares();
+  await revocations.applyPending();
   progress(`${username}: deleting the records...`);
   await admin.deleteUser(username, held);
   return { deletedEntries, heldUntil: held };

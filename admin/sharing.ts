@@ -35,7 +35,7 @@ export function sharingStores(target: Pick<AdminTarget, 'dynamo' | 'tableName'>)
 /**
  * The lifecycle's view of the target's shares: its cut-off records the entries only, since the
  * command applies the whole list right after (with the user's own cut-off, or
- * {@link RevocationList.applyPendingShares}).
+ * {@link RevocationList.applyPending}).
  */
 export function sharingLifecycle(
   target: Pick<AdminTarget, 'dynamo' | 'tableName' | 'cutOffMarginMs' | 'maxCredentialSeconds'>,

@@ -38,9 +38,13 @@ export async function readUsageReport(
 ): Promise<UsageReport> {
   const config = readRuntimeSettings(process.env) as TvmConfig;
   const { users: userStore } = accountStores(target.dynamo, target.tableName, log, config);
-  const users: ReportUser[] = [];
+  const users: (ReportUser & { registration: string })[] = [];
   for await (const user of userStore.listUsers())
-    users.push({ username: user.username, ...(user.quotaBytes !== undefined ? { quotaBytes: user.quotaBytes } : {}) });
+    users.push({
+      username: user.username,
+      registration: user.userId,
+      ...(user.quotaBytes !== undefined ? { quotaBytes: user.quotaBytes } : {}),
+    });
   const dayStore = new DynamoUsageDayStore(target.dynamo, target.tableName);
   const dayNames = reportDays(sinceDays, now);
   const days: { day: string; rows: Awaited<ReturnType<DynamoUsageDayStore['readDay']>> }[] = [];
@@ -48,11 +52,7 @@ export async function readUsageReport(
     const slice = dayNames.slice(start, start + PARALLEL_DAYS);
     days.push(...(await Promise.all(slice.map(async (day) => ({ day, rows: await dayStore.readDay(day) })))));
   }
-  const totals = await readUsageTotals(
-    target.dynamo,
-    target.tableName,
-    users.map((user) => user.username),
-  );
+  const totals = await readUsageTotals(target.dynamo, target.tableName, users);
   return buildUsageReport({ users, totals, days, defaultQuotaBytes: config.defaultQuotaBytes });
 }
 

@@ -134,8 +134,10 @@ export async function measureUsageReport(): Promise<UsageReportBench> {
     let userDayItems = 0;
     await Promise.all(
       Array.from({ length: parallel }, async () => {
-        for (let key = queue.shift(); key !== undefined; key = queue.shift())
-          userDayItems += (await processor.process('tvm-logs', key)).userDays;
+        for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+          const outcome = await processor.process('tvm-logs', key);
+          userDayItems += outcome.userDays;
+        }
       }),
     );
     const ingestMs = performance.now() - ingestStarted;

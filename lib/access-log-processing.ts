@@ -9,7 +9,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { EventType, type Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { settingsEnvironment } from '../lambda/platform/settings';
 import { ACCESS_LOG_PREFIX } from '../lambda/usage/access-log';
 import { ACCESS_LOG_PROCESSOR } from '../lambda/workers';
@@ -27,32 +27,6 @@ export interface AccessLogProcessingProps {
   readonly vendingRole: IRole;
   readonly settings: TvmSettings;
   readonly logRemovalPolicy: RemovalPolicy;
-}
-
-const acknowledged = new WeakSet<IConstruct>();
-
-/**
- * CDK configures bucket notifications with one custom-resource function per stack (only at
- * deployment), whose role has AWS's basic execution policy and may put any bucket's
- * notification configuration. Acknowledged on that role alone, once.
- */
-export function acknowledgeNotificationsHandler(stack: Stack): void {
-  const handler = stack.node.children.find((child) => child.node.id.startsWith('BucketNotificationsHandler'));
-  const role = handler?.node.tryFindChild('Role');
-  if (!role || acknowledged.has(role)) return;
-  acknowledged.add(role);
-  Validations.of(role).acknowledge(
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        "CDK's bucket-notifications custom resource runs only while CloudFormation deploys; AWS's basic execution policy lets it write its own logs and nothing else.",
-    },
-    {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        "CDK's bucket-notifications custom resource needs s3:PutBucketNotification; S3 has no resource-level scoping CDK applies to it here, and it runs only while CloudFormation deploys.",
-    },
-  );
 }
 
 /** The processor's timeout: a log object of a busy hour is read and counted in seconds. */
@@ -89,7 +63,7 @@ export class AccessLogProcessing extends Construct {
     logBucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), {
       prefix: ACCESS_LOG_PREFIX,
     });
-    acknowledgeNotificationsHandler(Stack.of(this));
+    // CDK's stack-wide bucket-notifications function is acknowledged once, in lib/usage-meter.ts.
 
     const role = (this.role = new Role(this, 'Role', {
       description: 'TVM access-log processor: reads the file bucket access logs, writes per-user daily counts.',

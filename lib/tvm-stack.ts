@@ -15,6 +15,7 @@ import {
 } from './settings';
 import { RolePolicyCleanup } from './role-policy-cleanup';
 import { BUNDLING, RUNTIME, TvmApi } from './tvm-api';
+import { UsageMeter } from './usage-meter';
 import { UserTable } from './user-table';
 import { VendingRole } from './vending-role';
 
@@ -48,6 +49,8 @@ export class TvmStack extends Stack {
   readonly deletionWorker: DeletionWorker;
   /** Counts the file bucket's access logs per user and day (tvm-admin usage report). */
   readonly accessLogProcessing: AccessLogProcessing;
+  /** The storage meter: the bucket's event queue, the meter function and the daily reconcile. */
+  readonly usageMeter: UsageMeter;
   /** The WAF web ACL, when the `waf` setting is on. */
   readonly firewall?: ApiFirewall;
 
@@ -90,6 +93,14 @@ export class TvmStack extends Stack {
     });
     // The worker is also the cut-off worker: DELETE /shares asks it to put a cut-off on the role now.
     api.connectCutOffWorker(this.deletionWorker.function);
+    this.usageMeter = new UsageMeter(this, 'UsageMeter', {
+      table: users.table,
+      bucket: files.bucket,
+      vendingRole: vendingRole.role,
+      cutOffWorker: this.deletionWorker.function,
+      settings,
+      logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
     // tvm-admin's cut-off list lives on the vending role; it must go before the role can.
     new RolePolicyCleanup(this, 'VendingRoleCleanup', {
       role: vendingRole.role,

@@ -56,7 +56,7 @@ import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 import type { OidcProviderSetting } from '../lambda/platform/settings';
 import { DEV_IDP_CLIENT_ID, DEV_IDP_PROVIDER_NAME, startDevIdp, type DevIdp } from './oidc/server';
 import { randomUUID } from 'node:crypto';
-import { ACCESS_LOG_PROCESSOR, SQS_FUNCTIONS } from '../lambda/workers';
+import { ACCESS_LOG_PROCESSOR, SQS_FUNCTIONS, USAGE_METER_FUNCTION_NAME } from '../lambda/workers';
 import type { FunctionThreads } from './api-gateway/function-threads';
 import { DEFAULT_ACCESS_LOG_ROLL_MS } from './s3/access-log-writer';
 import type { SqsBatchResponse } from './sqs/queue';
@@ -331,6 +331,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       fileBucket: SANDBOX_BUCKET,
       logBucket: SANDBOX_LOG_BUCKET,
       accessLogRollMs: options.accessLogRollMs ?? DEFAULT_ACCESS_LOG_ROLL_MS,
+      meter: consumer(USAGE_METER_FUNCTION_NAME),
       accessLogs: consumer(ACCESS_LOG_PROCESSOR.name),
       ...(options.onS3Notification ? { onNotification: options.onS3Notification } : {}),
     });

@@ -4,9 +4,12 @@
  * `__BUCKET_ARN__` (the file bucket's ARN) and `__USERNAME__` (a validated username); the
  * revocation statements have `__SID__`, `__REVOKED_AT__` (an ISO 8601 instant) and a
  * one-element list `["__VALUES__"]` that stands for the whole list of matched tag values.
+ * (`policies/over-quota-statement.json` has the same `__SID__` and `__REVOKED_AT__`, and its
+ * one-element `Resource` list `["__VALUES__"]` stands for the list of folder ARNs it matches.)
  * They are filled in by walking the parsed object (see lambda/credentials/policy.ts), never by
  * replacing text in raw JSON.
  */
+import overQuotaStatementTemplate from './over-quota-statement.json';
 import revokedGroupsStatementTemplate from './revoked-groups-statement.json';
 import revokedShareGroupsStatementTemplate from './revoked-share-groups-statement.json';
 import revokedSharesStatementTemplate from './revoked-shares-statement.json';
@@ -123,3 +126,20 @@ export const SHARE_OBJECT_ACTIONS = {
 
 /** The Sid of the template's ListBucket statement, dropped for a file share. */
 export const SHARE_LIST_STATEMENT_SID = 'ListSharedFolderOnly';
+
+/**
+ * A statement of the same `tvm-revoked-users` policy for folders over their quota
+ * (lambda/credentials/over-quota-policy.ts): it denies every write into the listed folders
+ * (`Resource`: `<bucket ARN>/<username>/*` each, or the whole bucket as the fallback when the
+ * list does not fit) to credentials issued before the instant, whoever holds them (the owner's
+ * and share credentials alike). Its actions are also the writes a session policy leaves out
+ * while its user is over quota: {@link OVER_QUOTA_WRITE_ACTIONS}.
+ */
+export const OVER_QUOTA_STATEMENT_TEMPLATE = overQuotaStatementTemplate as PolicyStatement;
+
+/**
+ * Every action that adds or changes data in a folder: s3:PutObject also covers the multipart
+ * upload (create, upload part, complete) and being the destination of a copy. Over quota, they
+ * are what credentials lose; reading, listing, deleting and aborting an upload stay.
+ */
+export const OVER_QUOTA_WRITE_ACTIONS: readonly string[] = [OVER_QUOTA_STATEMENT_TEMPLATE.Action].flat();

@@ -177,7 +177,7 @@ export function createCutOffWorker(
   if (!revocations) throw new Error('The cut-off worker needs IAM.');
   const applyPending = async (): Promise<Pick<WorkerRun, 'sharesApplied' | 'sharesError'>> => {
     try {
-      const applied = await revocations.applyPendingShares();
+      const applied = await revocations.applyPending();
       return applied ? { sharesApplied: applied } : {};
     } catch (error) {
       return { sharesError: error };

@@ -24,16 +24,20 @@ import {
   liveRevocations,
   liveShareRevocations,
   provisionalCutOff,
-  renderRevocationPolicy,
   revocationBudget,
   revocationExpiresAt,
-  type RenderedRevocations,
   type RevokedUser,
 } from '../credentials/revocation';
 import { isUsername, type Username } from '../accounts/username';
 import { AdminError } from './admin-error';
 import type { RevokedShare } from '../sharing/ports';
 import { recordShareCutOffs } from './share-cut-off';
+import {
+  liveOverQuota,
+  renderCutOffPolicy,
+  type OverQuotaFolder,
+  type RenderedCutOffs,
+} from '../credentials/over-quota-policy';
 
 /** How long one holder may keep the revocation lock before others may take it. */
 export const LOCK_LEASE_MS = 60_000;
@@ -58,6 +62,9 @@ export interface RevocationListDependencies {
     | 'listShares'
     | 'markShareApplied'
     | 'removeShare'
+    | 'listQuotaEntries'
+    | 'markQuotaApplied'
+    | 'removeQuotaEntry'
   >;
   readonly iam: Pick<IAMClient, 'send'>;
   readonly vendingRoleName: string;
@@ -72,10 +79,12 @@ export interface RevocationListDependencies {
 }
 
 /** What {@link RevocationList.apply} did. */
-export interface AppliedRevocations extends RenderedRevocations {
+export interface AppliedRevocations extends RenderedCutOffs {
   readonly entries: readonly RevokedUser[];
   /** The live share entries now on the role. */
   readonly shares: readonly RevokedShare[];
+  /** The folders over quota whose earlier credentials lose their writes (listed or under the fallback). */
+  readonly overQuota: readonly OverQuotaFolder[];
   /** Expired entries removed, users' and shares' together. */
   readonly pruned: number;
 }
@@ -115,13 +124,13 @@ export class RevocationList {
   }
 
   /**
-   * The worker's step: puts the list on the role when a share entry waits for it (an API function
-   * recorded one and invoked the worker, or the Invoke failed and this is the schedule's run).
-   * Returns what it applied, or undefined when nothing was pending.
+   * The worker's step: puts the list on the role when a share entry or an over-quota entry waits
+   * for it (an API function or the meter recorded one and invoked the worker, or the Invoke failed
+   * and this is the schedule's run). Returns what it applied, or undefined when nothing was pending.
    */
-  async applyPendingShares(): Promise<AppliedRevocations | undefined> {
-    const shares = await this.deps.store.listShares();
-    return shares.some((entry) => entry.pending) ? this.apply() : undefined;
+  async applyPending(): Promise<AppliedRevocations | undefined> {
+    const [shares, quota] = await Promise.all([this.deps.store.listShares(), this.deps.store.listQuotaEntries()]);
+    return shares.some((entry) => entry.pending) || quota.some((entry) => entry.pending) ? this.apply() : undefined;
   }
 
   /**
@@ -238,7 +247,12 @@ export class RevocationList {
   private async renderAndPut(): Promise<AppliedRevocations> {
     const { store, iam, vendingRoleName, vendingRolePolicy, maxCredentialSeconds } = this.deps;
     await this.adoptLegacyEntries();
-    const [now, stored, storedShares] = await Promise.all([store.serverDate(), store.list(), store.listShares()]);
+    const [now, stored, storedShares, storedQuota] = await Promise.all([
+      store.serverDate(),
+      store.list(),
+      store.listShares(),
+      store.listQuotaEntries(),
+    ]);
     const live = liveRevocations(stored, now, maxCredentialSeconds);
     const expired = stored.filter(
       (entry) => !live.some((kept) => kept.username === entry.username && kept.cutOffAt === entry.cutOffAt),
@@ -246,7 +260,19 @@ export class RevocationList {
     const liveShares = liveShareRevocations(storedShares, now, maxCredentialSeconds);
     const kept = new Set(liveShares.map((entry) => `${entry.shareId}@${entry.cutOffAt}`));
     const expiredShares = storedShares.filter((entry) => !kept.has(`${entry.shareId}@${entry.cutOffAt}`));
-    const rendered = renderRevocationPolicy(live, revocationBudget(vendingRolePolicy), liveShares);
+    // Entries marked under are left off: their folder writes again (new credentials already do).
+    const overQuota = liveOverQuota(
+      storedQuota.filter((entry) => !entry.under),
+      now,
+      maxCredentialSeconds,
+    );
+    const rendered = renderCutOffPolicy(
+      live,
+      liveShares,
+      overQuota,
+      revocationBudget(vendingRolePolicy),
+      fileBucketArnOf(vendingRolePolicy),
+    );
     if (rendered.policy) {
       await iam.send(
         new PutRolePolicyCommand({
@@ -270,11 +296,31 @@ export class RevocationList {
     for (const entry of storedShares) {
       if (entry.pending && kept.has(`${entry.shareId}@${entry.cutOffAt}`)) await store.markShareApplied(entry);
     }
+    // An over entry is kept (it says the folder is over) once applied; an under one goes.
+    for (const entry of storedQuota) {
+      if (entry.under) await store.removeQuotaEntry(entry);
+      else if (entry.pending) await store.markQuotaApplied(entry);
+    }
     return {
       ...rendered,
       entries: live,
       shares: liveShares,
+      overQuota,
       pruned: expired.length + expiredShares.length,
     };
   }
+}
+
+/**
+ * The file bucket's ARN, read from the vending role's own policy (its ListBucket statement names
+ * the bucket), so the list needs no second source for it.
+ */
+export function fileBucketArnOf(vendingRolePolicy: PolicyDocument): string {
+  for (const statement of vendingRolePolicy.Statement) {
+    const actions = [statement.Action].flat();
+    const resources = [statement.Resource].flat();
+    if (statement.Effect === 'Allow' && actions.includes('s3:ListBucket') && resources.length === 1)
+      return resources[0]!;
+  }
+  throw new Error('The vending role policy names no bucket (no ListBucket statement).');
 }

@@ -15,6 +15,7 @@ import { BackendUnavailableError } from '../platform/errors';
 import type { RevokedUser } from '../credentials/revocation';
 import { isGrantId } from '../sharing/requests';
 import type { RevokedShare } from '../sharing/ports';
+import type { OverQuotaEntry, OverQuotaEntryStore } from '../usage/quota-enforcer';
 import { isUsername, type Username } from '../accounts/username';
 import { documentClient, guarded, isConditionFailure, queryPartition, unavailable } from '../adapters/dynamo/helpers';
 import { KEYS, TABLE_LAYOUT } from '../adapters/dynamo/table-layout';
@@ -22,6 +23,7 @@ import { KEYS, TABLE_LAYOUT } from '../adapters/dynamo/table-layout';
 const lockKey = KEYS.revocationLock;
 const entryKey = KEYS.revocation;
 const shareEntryKey = KEYS.shareRevocation;
+const quotaEntryKey = KEYS.quotaRevocation;
 
 /** A share's cut-off entry as stored. */
 export interface StoredShareRevocation extends RevokedShare {
@@ -31,9 +33,10 @@ export interface StoredShareRevocation extends RevokedShare {
 
 /**
  * Revocation entries (users' and shares') and the revocation lock, in the TVM's table (layout in
- * table-layout.ts). The API functions use only {@link serverDate} and {@link recordShare}.
+ * table-layout.ts). The API functions use only {@link serverDate} and {@link recordShare}; the
+ * over-quota entries are written by the quota cut-off (lambda/usage/quota-enforcer.ts).
  */
-export class DynamoRevocationStore {
+export class DynamoRevocationStore implements OverQuotaEntryStore {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(
@@ -196,6 +199,91 @@ export class DynamoRevocationStore {
     }
   }
 
+  /** The user's over-quota entry, if any. */
+  async getQuotaEntry(username: Username): Promise<OverQuotaEntry | undefined> {
+    const { Item } = await guarded(() =>
+      this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: quotaEntryKey(username), ConsistentRead: true }),
+      ),
+    );
+    return Item ? toQuotaEntry(Item) : undefined;
+  }
+
+  async recordOverQuota(username: Username, since: number, previous: OverQuotaEntry | undefined): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...quotaEntryKey(username), username, since, under: false, pending: true },
+        ...(previous === undefined
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: 'since = :since AND under = :under',
+              ExpressionAttributeValues: { ':since': previous.since, ':under': previous.under },
+            }),
+      }),
+    );
+  }
+
+  async recordUnderQuota(entry: OverQuotaEntry): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: quotaEntryKey(entry.username),
+        UpdateExpression: 'SET under = :true, pending = :true',
+        ConditionExpression: 'since = :since AND under = :false',
+        ExpressionAttributeValues: { ':since': entry.since, ':true': true, ':false': false },
+      }),
+    );
+  }
+
+  /** Every over-quota entry, over or marked under, with whether it waits for the worker. */
+  async listQuotaEntries(): Promise<OverQuotaEntry[]> {
+    return (
+      await queryPartition(
+        this.documents,
+        this.tableName,
+        KEYS.quotaRevocationEntries.pk,
+        KEYS.quotaRevocationEntries.skPrefix,
+      )
+    ).map(toQuotaEntry);
+  }
+
+  /** Marks the entry as on the role, only if it is still in the state the worker rendered. */
+  async markQuotaApplied(entry: OverQuotaEntry): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: quotaEntryKey(entry.username),
+        UpdateExpression: 'REMOVE pending',
+        ConditionExpression: 'since = :since AND under = :under',
+        ExpressionAttributeValues: { ':since': entry.since, ':under': entry.under },
+      }),
+    );
+  }
+
+  /** Removes an entry marked under once its statement is off the role, only if it is still that entry. */
+  async removeQuotaEntry(entry: OverQuotaEntry): Promise<void> {
+    await this.conditional(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: quotaEntryKey(entry.username),
+        ConditionExpression: 'since = :since AND under = :true',
+        ExpressionAttributeValues: { ':since': entry.since, ':true': true },
+      }),
+    );
+  }
+
+  /** A conditional write: false when its condition failed, 503 on any other fault. */
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
+    try {
+      await this.documents.send(command as PutCommand);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw unavailable(error);
+    }
+  }
+
   /**
    * Takes the revocation lock for `owner` until `until` (DynamoDB clock, epoch ms) if nobody
    * holds it or the holder's lease has run out. Returns whether it did.
@@ -250,4 +338,11 @@ function toShareEntry(item: Record<string, unknown>): StoredShareRevocation {
     throw new BackendUnavailableError('DynamoDB (corrupt share revocation item)');
   }
   return { shareId: item.shareId, cutOffAt: item.cutOffAt, pending: item.pending === true };
+}
+
+function toQuotaEntry(item: Record<string, unknown>): OverQuotaEntry {
+  if (typeof item.username !== 'string' || !isUsername(item.username) || typeof item.since !== 'number') {
+    throw new BackendUnavailableError('DynamoDB (corrupt over-quota item)');
+  }
+  return { username: item.username, since: item.since, under: item.under === true, pending: item.pending === true };
 }

@@ -88,13 +88,5 @@ export interface FolderLister {
   list(username: Username): AsyncIterable<ListedObject>;
 }
 
-/**
- * Brings a user's over-quota cut-off in line with their totals (QuotaEnforcer,
- * lambda/usage/quota-enforcer.ts): the meter calls it after applying a user's events, the
- * reconcile after fixing a folder. Cheap when nothing changed, safe to call again; a failure
- * gives the user's messages back to the queue, so it is retried.
- */
-export interface QuotaSync {
-  /** What it answers is the enforcer's; the meter only waits for it. */
-  sync(username: Username): Promise<unknown>;
-}
+/** The quota sync the meter and the reconcile call after a change (QuotaEnforcer): a failure gives the user's messages back to the queue. */
+export type { QuotaSync } from './quota-enforcer';

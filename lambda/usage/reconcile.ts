@@ -92,6 +92,15 @@ export interface FolderReconciled {
   readonly fixed: number;
 }
 
+/** What a reconcile of many folders did. */
+export interface ReconcileRun {
+  readonly reconciled: readonly FolderReconciled[];
+  /** Folders whose reconcile failed (run again): the error is for the operator's logs. */
+  readonly failed: readonly { readonly username: Username; readonly error: unknown }[];
+  /** Folders left for the next run when the time budget ran out. */
+  readonly unfinished: number;
+}
+
 /** What {@link Reconciler} needs. */
 export interface ReconcilerDependencies {
   readonly store: MeterStore;
@@ -144,6 +153,29 @@ export class Reconciler {
     }
     await quota.sync(username);
     return outcome;
+  }
+
+  /**
+   * Reconciles every folder `usernames` names, one at a time, until `stopAt` (epoch ms; the
+   * scheduled function's time budget): a failed folder is reported and the rest go on.
+   */
+  async reconcileAll(usernames: AsyncIterable<Username>, stopAt = Number.POSITIVE_INFINITY): Promise<ReconcileRun> {
+    const reconciled: FolderReconciled[] = [];
+    const failed: { username: Username; error: unknown }[] = [];
+    let unfinished = 0;
+    for await (const username of usernames) {
+      if (this.deps.clock.now() >= stopAt) {
+        unfinished += 1;
+        continue;
+      }
+      try {
+        const outcome = await this.reconcile(username);
+        if (outcome) reconciled.push(outcome);
+      } catch (error) {
+        failed.push({ username, error });
+      }
+    }
+    return { reconciled, failed, unfinished };
   }
 
   private async apply(

@@ -113,27 +113,27 @@ describe('share cut-offs on the role', () => {
   });
 
   it("the worker's step applies only when an entry is pending (an API function's), then marks it applied", async () => {
-    expect(await list().applyPendingShares()).toBeUndefined();
+    expect(await list().applyPending()).toBeUndefined();
     expect(await policyOnRole()).toBeUndefined();
 
     const id = shareId();
     await recordShareCutOffs(store, [id], { cutOffMarginMs: 11_000, maxCredentialSeconds: MAX_SECONDS });
     expect((await store.listShares())[0]).toMatchObject({ shareId: id, pending: true });
-    const applied = await list().applyPendingShares();
+    const applied = await list().applyPending();
     expect(applied?.shares).toEqual([{ shareId: id, cutOffAt: expect.any(Number) }]);
     expect(valuesOnRole(await policyOnRole(), 'share')).toEqual([id]);
     expect((await store.listShares())[0]).toMatchObject({ shareId: id, pending: false });
-    expect(await list().applyPendingShares()).toBeUndefined();
+    expect(await list().applyPending()).toBeUndefined();
   });
 
   it('keeps an entry pending when IAM fails, so the next run applies it', async () => {
     const id = shareId();
     await recordShareCutOffs(store, [id], { cutOffMarginMs: 11_000, maxCredentialSeconds: MAX_SECONDS });
     const failing = { send: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })) };
-    await expect(list({ iam: failing }).applyPendingShares()).rejects.toThrow('Rate exceeded');
+    await expect(list({ iam: failing }).applyPending()).rejects.toThrow('Rate exceeded');
     expect((await store.listShares())[0]).toMatchObject({ shareId: id, pending: true });
     expect(await policyOnRole()).toBeUndefined();
-    expect((await list().applyPendingShares())?.shares).toHaveLength(1);
+    expect((await list().applyPending())?.shares).toHaveLength(1);
     expect(valuesOnRole(await policyOnRole(), 'share')).toEqual([id]);
   });
 

@@ -725,3 +725,90 @@ describe('texts that name routes come from the route table', () => {
     expect(routesNamedIn(withoutAuth).length).toBeGreaterThan(2);
   });
 });
+
+describe('the storage meter', () => {
+  const meter = () => tvm.stack.usageMeter;
+  const bucketArn = () => ({ 'Fn::GetAtt': [idOf(tvm.stack.fileBucket.bucket), 'Arn'] });
+  const tableArn = () => ({ 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] });
+  const workerArn = () => ({ 'Fn::GetAtt': [idOf(tvm.stack.deletionWorker.function), 'Arn'] });
+
+  it('sends every create, remove and lifecycle expiration of the file bucket to the meter queue', () => {
+    const notifications = Object.values(tvm.json.Resources).find(
+      (candidate) => candidate.Type === 'Custom::S3BucketNotifications',
+    );
+    const queueArn = { 'Fn::GetAtt': [idOf(meter().queue), 'Arn'] };
+    expect(notifications?.Properties).toMatchObject({
+      BucketName: { Ref: idOf(tvm.stack.fileBucket.bucket) },
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          { Events: ['s3:ObjectCreated:*'], QueueArn: queueArn },
+          { Events: ['s3:ObjectRemoved:*'], QueueArn: queueArn },
+          { Events: ['s3:LifecycleExpiration:*'], QueueArn: queueArn },
+        ],
+      },
+    });
+  });
+
+  it('retries a failed message five times, then keeps it 14 days in an encrypted dead-letter queue; both refuse plain HTTP', () => {
+    const queue = resource(tvm.json, idOf(meter().queue)).Properties;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 360,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [idOf(meter().deadLetterQueue), 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+    expect(resource(tvm.json, idOf(meter().deadLetterQueue)).Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86_400,
+    });
+    for (const queueId of [idOf(meter().queue), idOf(meter().deadLetterQueue)]) {
+      const policy = Object.values(tvm.json.Resources).find(
+        (candidate) =>
+          candidate.Type === 'AWS::SQS::QueuePolicy' &&
+          JSON.stringify(candidate.Properties?.Queues) === JSON.stringify([{ Ref: queueId }]),
+      );
+      expect(JSON.stringify(policy?.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('the meter function takes batches with partial failures, and its own role may write only the table and invoke the cut-off worker', () => {
+    assertHasResourceProperties(tvm.template, 'AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: idOf(meter().meterFunction) },
+      EventSourceArn: { 'Fn::GetAtt': [idOf(meter().queue), 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const roleId = idOf(meter().meterFunction.role as never);
+    const statements = allowStatementsOf(tvm.json, roleId);
+    expect(statements.find((candidate) => candidate.Sid === 'UserTable')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: tableArn(),
+    });
+    expect(statements.find((candidate) => candidate.Sid === 'InvokeCutOffWorker')).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Resource: workerArn(),
+    });
+    const actions = statements.flatMap((granted) => asList(granted.Action));
+    expect(actions.filter((action) => /^(s3|sts|iam):/.test(action))).toEqual([]);
+    expect(roleId).not.toBe(idOf(meter().reconcileFunction.role as never));
+  });
+
+  it('the reconcile runs daily with its own role: the table, listing the file bucket, and the cut-off worker, never an object', () => {
+    const roleId = idOf(meter().reconcileFunction.role as never);
+    const statements = allowStatementsOf(tvm.json, roleId);
+    expect(statements.find((candidate) => candidate.Sid === 'UserTable')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+      Resource: tableArn(),
+    });
+    expect(statements.find((candidate) => candidate.Sid === 'ListFileBucket')).toMatchObject({
+      Action: 's3:ListBucket',
+      Resource: bucketArn(),
+    });
+    const actions = statements.flatMap((granted) => asList(granted.Action));
+    expect(actions.filter((action) => /^(s3:(Get|Put|Delete)|sts|iam):/.test(action))).toEqual([]);
+    const rule = resource(tvm.json, idOf(meter().schedule)).Properties;
+    expect(rule).toMatchObject({ ScheduleExpression: 'cron(17 3 * * ? *)', State: 'ENABLED' });
+  });
+});

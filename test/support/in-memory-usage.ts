@@ -16,6 +16,7 @@ import type {
   UserDirectory,
 } from '../../lambda/usage/ports';
 import { EMPTY_USAGE, type UsageTotals } from '../../lambda/usage/quota';
+import type { QuotaSyncResult } from '../../lambda/usage/quota-enforcer';
 import { roundTrip } from './in-memory-platform';
 
 interface Folder {
@@ -120,13 +121,14 @@ export class RecordingQuotaSync implements QuotaSync {
     this.failures += 1;
   }
 
-  async sync(username: Username): Promise<void> {
+  async sync(username: Username): Promise<QuotaSyncResult> {
     await roundTrip();
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error('quota sync failed');
     }
     this.calls.push(username);
+    return { overQuota: false };
   }
 }
 

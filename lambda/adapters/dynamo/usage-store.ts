@@ -22,7 +22,8 @@ import { BackendUnavailableError } from '../../platform/errors';
 import type { Clock } from '../../platform/clock';
 import { TOMBSTONE_DAYS } from '../../usage/meter';
 import type { FolderLease, MeterStore, ObjectState, UsageDelta } from '../../usage/ports';
-import { EMPTY_USAGE, type UsageTotals } from '../../usage/quota';
+import type { UsageTotals } from '../../usage/quota';
+import { toUsageTotals } from './usage-totals';
 import { parseSequencer } from '../../usage/sequencer';
 import { DynamoTable, queryPartition, ttlSeconds } from './helpers';
 import { KEYS, TABLE_LAYOUT, type ItemKey } from './table-layout';
@@ -39,11 +40,8 @@ function storedKeyName(keyInFolder: string): string {
 
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
-/** The totals of a USAGE item, for `registration` (empty for another account's). */
-function totalsOf(item: Record<string, unknown> | undefined, registration: string): UsageTotals {
-  if (item === undefined || item.userId !== registration) return EMPTY_USAGE;
-  return { bytes: num(item.bytes), objects: num(item.objects) };
-}
+/** The totals of a USAGE item, for `registration` (empty for another account's): the one reading, shared with the vend. */
+const totalsOf = toUsageTotals;
 
 interface StoredObject {
   readonly key: string;
@@ -106,9 +104,17 @@ export class DynamoUsageStore implements MeterStore {
         new UpdateCommand({
           TableName: this.table.name,
           Key: KEYS.usage(username),
-          UpdateExpression: 'SET leaseId = :id, leaseHolder = :holder, leaseUntil = :until',
+          // The totals exist from the first lease on, so a reader never finds a USAGE item without them.
+          UpdateExpression:
+            'SET leaseId = :id, leaseHolder = :holder, leaseUntil = :until, bytes = if_not_exists(bytes, :zero), objects = if_not_exists(objects, :zero)',
           ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':id': leaseId, ':holder': holder, ':until': now + leaseMs, ':now': now },
+          ExpressionAttributeValues: {
+            ':id': leaseId,
+            ':holder': holder,
+            ':until': now + leaseMs,
+            ':now': now,
+            ':zero': 0,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );

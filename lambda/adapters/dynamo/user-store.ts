@@ -110,6 +110,34 @@ export class DynamoUserStore implements UserStore {
     }
   }
 
+  /**
+   * Sets the user's own quota (`null`: none; `undefined`: back to the `defaultQuotaBytes`
+   * setting), only on a user (never on a deleted name's hold). Returns the updated user, or
+   * undefined when there is no such user.
+   */
+  async setQuotaBytes(username: Username, quotaBytes: number | null | undefined): Promise<UserRecord | undefined> {
+    try {
+      const result = await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: KEYS.user(username),
+          ...(quotaBytes === undefined
+            ? { UpdateExpression: 'REMOVE quotaBytes' }
+            : {
+                UpdateExpression: 'SET quotaBytes = :quotaBytes',
+                ExpressionAttributeValues: { ':quotaBytes': quotaBytes },
+              }),
+          ConditionExpression: 'attribute_exists(userId)',
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? toUser(result.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw unavailable(error);
+    }
+  }
+
   async holdName(username: Username, userId: string, heldUntil: number): Promise<boolean> {
     return this.table.conditional(
       new PutCommand({
@@ -160,6 +188,7 @@ export function toUser(item: Record<string, unknown>): UserRecord {
     sessionGeneration: Number(item.sessionGeneration ?? 0),
     ...(Array.isArray(item.trustedDevices) ? { trustedDevices: item.trustedDevices.map(toTrustedDevice) } : {}),
     ...(typeof item.cutOffAt === 'number' ? { cutOffAt: item.cutOffAt } : {}),
+    ...(item.quotaBytes === null || typeof item.quotaBytes === 'number' ? { quotaBytes: item.quotaBytes } : {}),
   };
 }
 
