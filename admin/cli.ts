@@ -19,6 +19,7 @@ import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
 import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
+import { reconcileUsage, USAGE_RECONCILE_USAGE } from './usage-reconcile';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -72,6 +73,7 @@ Commands (what each does to sessions and to AWS credentials already issued):
   audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
   usage <user> | usage --all         objects and bytes per folder
 ${USAGE_REPORT_USAGE}
+${USAGE_RECONCILE_USAGE}
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
@@ -295,6 +297,28 @@ async function runCommand(
     return renderPlan(await planFor(), target);
   }
   if (command === 'usage' && sub === 'report') return usageReportCommand(target, options.since, log);
+  if (command === 'usage' && sub === 'reconcile') {
+    const lines = await reconcileUsage(
+      target,
+      positionals[2] === undefined ? undefined : user(positionals, 2),
+      log,
+      progress,
+      options['dry-run'] === true,
+    );
+    return {
+      json: lines,
+      table: table(
+        [
+          'USER',
+          'BYTES',
+          'OBJECTS',
+          'DRIFT BYTES',
+          options['dry-run'] === true ? 'KEYS TO FIX (dry run: nothing changed)' : 'KEYS FIXED',
+        ],
+        lines.map((line) => [line.username, line.after.bytes, line.after.objects, line.driftBytes, line.fixed]),
+      ),
+    };
+  }
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   if (command === 'identities') return identitiesCommand(admin, sub, user(positionals, 2), positionals[3]);
   switch (key) {

@@ -46,6 +46,11 @@ export interface AdminTarget {
   readonly propagationMs: number;
   /** How far STS's clock may trail the clock tvm-admin reads (DynamoDB's). */
   readonly clockSkewMs: number;
+  /**
+   * The functions' `defaultQuotaBytes` (0: none), for the commands that decide a quota cut-off;
+   * undefined for a stack deployed before the storage meter (no DefaultQuotaBytes output).
+   */
+  readonly defaultQuotaBytes?: number;
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
   readonly iam: IAMClient;
@@ -125,6 +130,9 @@ export async function deployedTarget(stackName: string, region: string | undefin
     tableName: outputs.TableName!,
     bucketName: outputs.BucketName!,
     vendingRoleArn: outputs.VendingRoleArn!,
+    ...(outputs.DefaultQuotaBytes !== undefined && /^\d{1,16}$/.test(outputs.DefaultQuotaBytes)
+      ? { defaultQuotaBytes: Number(outputs.DefaultQuotaBytes) }
+      : {}),
   };
   // IAM is global; the SDK resolves its endpoint from the partition of the region.
   const clients = {
@@ -142,7 +150,10 @@ export async function deployedTarget(stackName: string, region: string | undefin
 /** One target from its names and clients; closing it destroys the clients. */
 function assembleTarget(
   description: string,
-  names: Pick<SandboxManifest, 'apiUrl' | 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn'>,
+  names: Pick<
+    SandboxManifest,
+    'apiUrl' | 'region' | 'tableName' | 'bucketName' | 'vendingRoleArn' | 'defaultQuotaBytes'
+  >,
   clients: { dynamo: DynamoDBClient; s3: S3Client; iam: IAMClient },
   timing: Pick<AdminTarget, 'cutOffMarginMs' | 'propagationMs' | 'clockSkewMs'>,
 ): AdminTarget {
@@ -153,6 +164,7 @@ function assembleTarget(
     tableName: names.tableName,
     bucketName: names.bucketName,
     region: names.region,
+    ...(names.defaultQuotaBytes !== undefined ? { defaultQuotaBytes: names.defaultQuotaBytes } : {}),
     partition: role.partition,
     vendingRoleName: role.name,
     // CREDENTIAL_SECONDS can be lower, never higher: pruning by the maximum is always safe.

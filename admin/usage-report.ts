@@ -31,7 +31,7 @@ const PARALLEL_DAYS = 8;
 
 /** Reads everything the report needs from the target. */
 export async function readUsageReport(
-  target: Pick<AdminTarget, 'dynamo' | 'tableName'>,
+  target: Pick<AdminTarget, 'dynamo' | 'tableName' | 'defaultQuotaBytes'>,
   sinceDays: number,
   log: DomainLog,
   now = Date.now(),
@@ -53,7 +53,9 @@ export async function readUsageReport(
     days.push(...(await Promise.all(slice.map(async (day) => ({ day, rows: await dayStore.readDay(day) })))));
   }
   const totals = await readUsageTotals(target.dynamo, target.tableName, users);
-  return buildUsageReport({ users, totals, days, defaultQuotaBytes: config.defaultQuotaBytes });
+  // The deployed (or sandbox's) default, as the target states it; else the operator's DEFAULT_QUOTA_BYTES.
+  const defaultQuotaBytes = target.defaultQuotaBytes ?? config.defaultQuotaBytes;
+  return buildUsageReport({ users, totals, days, defaultQuotaBytes });
 }
 
 function table(headers: string[], rows: string[][]): string {

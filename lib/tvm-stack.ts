@@ -134,6 +134,10 @@ export class TvmStack extends Stack {
       description: 'The DynamoDB table of users and sessions.',
     });
     new CfnOutput(this, 'Region', { value: this.region, description: 'The region of the API, bucket and table.' });
+    new CfnOutput(this, 'DefaultQuotaBytes', {
+      value: String(settings.defaultQuotaBytes),
+      description: 'The quota of a user without their own, in bytes (0: none); tvm-admin reads it.',
+    });
     new CfnOutput(this, 'VendingRoleArn', {
       value: vendingRole.role.roleArn,
       description: 'The role vended credentials belong to.',

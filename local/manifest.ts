@@ -22,6 +22,8 @@ export interface SandboxManifest {
   readonly iamEndpoint: string;
   /** The S3 gate, where the operator's key acts as the bucket owner. The operator's key itself is in secrets.json (secrets.ts). */
   readonly s3Endpoint: string;
+  /** The functions' `defaultQuotaBytes` (DEFAULT_QUOTA_BYTES), for tvm-admin's quota decisions. */
+  readonly defaultQuotaBytes?: number;
 }
 
 /** The file name of the sandbox manifest inside the data folder. */

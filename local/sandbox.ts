@@ -453,6 +453,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stsEndpoint: sts.url,
       iamEndpoint: iam.url,
       s3Endpoint: gate.url,
+      defaultQuotaBytes: runtimeSettings.defaultQuotaBytes,
     };
     writeFileSync(manifestFile, JSON.stringify(manifest, null, 2), { mode: 0o600 });
     cleanup.push(async () => rmSync(manifestFile, { force: true }));

@@ -18,7 +18,7 @@ export interface ObjectState {
   readonly versionId?: string;
   /** The last applied event's sequencer ({@link LOWEST_SEQUENCER} when the reconcile set it). */
   readonly sequencer: Sequencer;
-  /** When that event happened (S3's eventTime), or when the reconcile set the state; epoch ms. */
+  /** When that event happened (S3's eventTime), epoch ms; 0 for a key only the reconcile has seen. */
   readonly changedAt: number;
 }
 

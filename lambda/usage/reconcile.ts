@@ -44,7 +44,6 @@ export function planReconcile(
   listing: Iterable<ListedObject>,
   states: ReadonlyMap<string, ObjectState>,
   listedAt: number,
-  now: number,
 ): ReconcilePlan {
   const writes = new Map<string, ObjectState>();
   const recent = (state: ObjectState | undefined) =>
@@ -58,12 +57,13 @@ export function planReconcile(
       present: true,
       size: object.size,
       sequencer: state?.sequencer ?? LOWEST_SEQUENCER,
-      changedAt: now,
+      // Not an event's time: a state the reconcile wrote never counts as changed since a later listing.
+      changedAt: state?.changedAt ?? 0,
     });
   }
   for (const [key, state] of states) {
     if (listed.has(key) || !state.present || recent(state)) continue;
-    writes.set(key, { ...state, present: false, size: 0, changedAt: now });
+    writes.set(key, { ...state, present: false, size: 0 });
   }
   let bytes = 0;
   let objects = 0;
@@ -125,9 +125,13 @@ export class Reconciler {
 
   /**
    * Reconciles `username`'s folder; undefined when the user does not exist. Throws when the
-   * folder stays leased by the meter past the wait (run it again).
+   * folder stays leased by the meter past the wait (run it again). With `dryRun`, works out
+   * the same answer and writes nothing.
    */
-  async reconcile(username: Username): Promise<FolderReconciled | undefined> {
+  async reconcile(
+    username: Username,
+    options: { readonly dryRun?: boolean } = {},
+  ): Promise<FolderReconciled | undefined> {
     const { users, lister, clock, quota } = this.deps;
     const registration = await users.registration(username);
     if (registration === undefined) return undefined;
@@ -147,11 +151,11 @@ export class Reconciler {
     if (lease === undefined) throw new Error(`The meter is busy with ${username}'s folder; run the reconcile again.`);
     let outcome: FolderReconciled;
     try {
-      outcome = await this.apply(lease, username, listing, listedAt);
+      outcome = await this.apply(lease, username, listing, listedAt, options.dryRun === true);
     } finally {
       await lease.release();
     }
-    await quota.sync(username);
+    if (!options.dryRun) await quota.sync(username);
     return outcome;
   }
 
@@ -159,7 +163,11 @@ export class Reconciler {
    * Reconciles every folder `usernames` names, one at a time, until `stopAt` (epoch ms; the
    * scheduled function's time budget): a failed folder is reported and the rest go on.
    */
-  async reconcileAll(usernames: AsyncIterable<Username>, stopAt = Number.POSITIVE_INFINITY): Promise<ReconcileRun> {
+  async reconcileAll(
+    usernames: AsyncIterable<Username>,
+    stopAt = Number.POSITIVE_INFINITY,
+    options: { readonly dryRun?: boolean } = {},
+  ): Promise<ReconcileRun> {
     const reconciled: FolderReconciled[] = [];
     const failed: { username: Username; error: unknown }[] = [];
     let unfinished = 0;
@@ -169,7 +177,7 @@ export class Reconciler {
         continue;
       }
       try {
-        const outcome = await this.reconcile(username);
+        const outcome = await this.reconcile(username, options);
         if (outcome) reconciled.push(outcome);
       } catch (error) {
         failed.push({ username, error });
@@ -183,9 +191,11 @@ export class Reconciler {
     username: Username,
     listing: readonly ListedObject[],
     listedAt: number,
+    dryRun: boolean,
   ): Promise<FolderReconciled> {
     const before = await lease.totals();
-    const plan = planReconcile(listing, await lease.states(), listedAt, this.deps.clock.now());
+    const plan = planReconcile(listing, await lease.states(), listedAt);
+    if (dryRun) return { username, before, after: plan.totals, fixed: plan.writes.size };
     let written = 0;
     for (const [key, state] of plan.writes) {
       await lease.replace(key, state);

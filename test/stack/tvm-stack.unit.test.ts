@@ -333,7 +333,8 @@ describe('the synthesised TVM stack', () => {
             : [],
         );
       }
-      // Nothing else in the stack may invoke the worker but its schedule.
+      // Nothing else in the stack may invoke the worker but its schedule, and the storage meter's
+      // functions when a folder crosses its quota (the over-quota cut-off).
       const invokers = Object.entries(tvm.json.Resources)
         .filter(([, item]) => item.Type === 'AWS::IAM::Policy')
         .filter(([, item]) =>
@@ -342,7 +343,11 @@ describe('the synthesised TVM stack', () => {
           ),
         )
         .flatMap(([, item]) => item.Properties?.Roles as unknown[]);
-      expect(invokers).toEqual([{ Ref: idOf(tvm.stack.api.cutOffFunctionsRole!) }]);
+      expect(invokers).toEqual([
+        { Ref: idOf(tvm.stack.api.cutOffFunctionsRole!) },
+        { Ref: idOf(tvm.stack.usageMeter.meterFunction.role as never) },
+        { Ref: idOf(tvm.stack.usageMeter.reconcileFunction.role as never) },
+      ]);
     });
 
     it('write logs only to their own functions’ log groups', () => {
@@ -623,10 +628,11 @@ describe('the synthesised TVM stack', () => {
     });
   });
 
-  it('outputs the API URL, bucket name, table name, region and vending role ARN', () => {
+  it('outputs the API URL, bucket name, table name, region, vending role ARN and default quota', () => {
     expect(Object.keys(tvm.json.Outputs ?? {}).sort()).toEqual([
       'ApiUrl',
       'BucketName',
+      'DefaultQuotaBytes',
       'Region',
       'TableName',
       'VendingRoleArn',
