@@ -18,6 +18,8 @@ import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarge
 import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
+import { QUOTA_USAGE, quotaCommand } from './quota';
+import { INVITES_USAGE, invitesCommand } from './invites';
 import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
 import { reconcileUsage, USAGE_RECONCILE_USAGE } from './usage-reconcile';
 
@@ -39,12 +41,16 @@ export const USAGE = `Usage: tvm-admin [--local | --stack NAME] [--region R] [--
 
 Commands (what each does to sessions and to AWS credentials already issued):
   users list                         every user, with disabled and locked flags
+  users create <user>                make an account without a password (works whatever the
+                                     registration setting) and print a one-time reset code,
+                                     valid for an hour, with which the person sets a password
   users show <user>                  one user and their live session count
   users disable <user>               refuse logins, revoke every session, and cut off every
                                      AWS credential issued to the user and for the shares the
                                      user gave (kept; no new share credentials while disabled)
   users enable <user>                allow logins again; credentials from the next login work
                                      (waits if a cut-off instant is still a few seconds ahead)
+${QUOTA_USAGE}
   users unlock <user>                end a lockout now, saying whether there was one; sessions and
                                      credentials untouched
   users delete <user> [--delete-files] [--yes]
@@ -79,6 +85,7 @@ ${USAGE_RECONCILE_USAGE}
                                      revocation cut-off, removal; names the first failed step
 ${MFA_USAGE}
 ${IDENTITIES_USAGE}
+${INVITES_USAGE}
 
 --dry-run, on every command that changes something (${STATE_CHANGING_COMMANDS.join(', ')}),
 reads what it needs, prints exactly what the command would do, and changes nothing.
@@ -128,6 +135,8 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', default: false },
   yes: { type: 'boolean', default: false },
   limit: { type: 'string' },
+  count: { type: 'string' },
+  expires: { type: 'string' },
   since: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -204,6 +213,7 @@ const NAMED = new Set([
   'shares revoke',
   'links revoke',
   'identities remove',
+  'users create',
 ]);
 
 /**
@@ -264,6 +274,8 @@ async function runCommand(
     'dry-run'?: boolean;
     yes?: boolean;
     limit?: string;
+    count?: string;
+    expires?: string;
     since?: string;
   },
   log: DomainLog,
@@ -274,7 +286,7 @@ async function runCommand(
   const revocations = revocationList(target, progress);
   const lifecycle = { admin, revocations, sharing: sharingLifecycle(target), target, progress };
   const [command, sub] = positionals;
-  const grouped = ['users', 'sessions', 'revocations', 'mfa', 'shares', 'links', 'identities'];
+  const grouped = ['users', 'sessions', 'revocations', 'mfa', 'shares', 'links', 'identities', 'invites'];
   const key = grouped.includes(command ?? '') ? `${command} ${sub ?? ''}`.trimEnd() : command;
   const userAt = grouped.includes(command ?? '') && command !== 'revocations' ? 2 : 1;
   const planFor = () =>
@@ -288,8 +300,16 @@ async function runCommand(
         ...(positionals[userAt + 1] !== undefined
           ? { sessionId: positionals[userAt + 1], id: positionals[userAt + 1] }
           : {}),
+        invite: {
+          ...(positionals[2] !== undefined ? { argument: positionals[2] } : {}),
+          ...(options.count !== undefined ? { count: options.count } : {}),
+          ...(options.expires !== undefined ? { expires: options.expires } : {}),
+        },
       },
     );
+  // Checks its value before anything else and rehearses itself under --dry-run.
+  if (key === 'users quota')
+    return quotaCommand(target, revocations, user(positionals, 2), positionals[3], options['dry-run'] === true, log);
   if (options['dry-run'] && (STATE_CHANGING_COMMANDS as readonly string[]).includes(key ?? '')) {
     if (key === 'sessions revoke' && !options.all) need(positionals, userAt + 1, '<session id> or --all');
     if (key === 'shares revoke' || key === 'links revoke' || key === 'identities remove')
@@ -321,6 +341,7 @@ async function runCommand(
   }
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   if (command === 'identities') return identitiesCommand(admin, sub, user(positionals, 2), positionals[3]);
+  if (command === 'invites') return invitesCommand(target, sub, positionals[2], options);
   switch (key) {
     case 'users list': {
       const users = await admin.listUsers();
@@ -330,6 +351,14 @@ async function runCommand(
           ['USER', 'CREATED', 'DISABLED', 'LOCKED'],
           users.map((u) => [u.username, u.createdAt, u.disabled ? 'yes' : 'no', u.locked ? 'yes' : 'no']),
         ),
+      };
+    }
+    case 'users create': {
+      const name = user(positionals, userAt);
+      const issued = await admin.createUser(name);
+      return {
+        json: { username: name, created: true, resetCode: issued.code, resetCodeExpiresAt: issued.expiresAt },
+        table: `${name}: created, without a password. Reset code: ${issued.code}\nValid once, until ${issued.expiresAt}: pass it to the person privately; they set their password with it (web app: "Use a reset code").`,
       };
     }
     case 'users show': {

@@ -15,6 +15,7 @@ import type { RevocationList } from './revocations';
 import { SMOKE_STEPS } from './smoke';
 import { findLink, findShare, sharingPlanSteps, sharingStores } from './sharing';
 import { identityRemovalPlan } from './identities';
+import { invitePlanSteps, type InviteOptions } from './invites';
 import { AdminError, type AdminTarget } from './target';
 
 /** The commands that change something, as `<command> [<sub>]`; every one takes `--dry-run`. */
@@ -32,6 +33,9 @@ export const STATE_CHANGING_COMMANDS = [
   'links revoke',
   'identities remove',
   'smoke',
+  'users create',
+  'invites create',
+  'invites revoke',
 ] as const;
 
 /** One state-changing command's plan: the steps it would take, in order; none when it has nothing to do. */
@@ -64,6 +68,8 @@ export async function planCommand(
     readonly sessionId?: string;
     /** The share's or link's id (`shares revoke`, `links revoke`). */
     readonly id?: string;
+    /** `invites create` and `invites revoke`: the count, lifetime and code or id. */
+    readonly invite?: InviteOptions & { readonly argument?: string };
   },
 ): Promise<Plan> {
   const { admin, revocations, target } = context;
@@ -230,6 +236,35 @@ export async function planCommand(
     }
     case 'smoke':
       return { command, steps: SMOKE_STEPS.map((step) => step.replace(/^\d+ /, '')) };
+    case 'users create': {
+      const username = need(name);
+      const held = await admin.nameHeldUntil(username);
+      const exists = await admin.showUser(username).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof NotFoundError) return false;
+          throw error;
+        },
+      );
+      if (exists || (held !== undefined && held >= Date.now()))
+        return { command, steps: [`refuse: the name ${username} is taken`] };
+      return {
+        command,
+        steps: [
+          `create the account ${username} without a password (in every registration mode), audited as registered by the operator`,
+          `issue a one-time reset code, valid for an hour, with which ${username} sets a password`,
+        ],
+      };
+    }
+    case 'invites create':
+    case 'invites revoke': {
+      const { argument, ...invite } = options.invite ?? {};
+      const sub = key === 'invites create' ? 'create' : 'revoke';
+      return {
+        command: argument ? `${command} ${argument}` : command,
+        steps: await invitePlanSteps(target, sub, argument, invite),
+      };
+    }
     default:
       throw new AdminError(`--dry-run is for commands that change something: ${STATE_CHANGING_COMMANDS.join(', ')}.`);
   }

@@ -30,6 +30,11 @@ export interface SandboxProcess {
 export interface SandboxProcessOptions {
   /** BCRYPT_COST for new passwords. */
   readonly bcryptCost: number;
+  /**
+   * Whether each route's throttle (API Gateway's, docs/deploying.md#throttles) applies. Default
+   * false: the benchmarks measure the handlers, and a load past a route's limit would time 429s.
+   */
+  readonly routeThrottles?: boolean;
 }
 
 /** Resident set size of a process, in KiB (Linux). */
@@ -109,6 +114,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     TVM_DATA_DIR: dataDir,
     BCRYPT_COST: String(options.bcryptCost),
     TVM_LOG: '0',
+    TVM_THROTTLES: options.routeThrottles === true ? 'on' : 'off',
   };
   let child: ChildProcess;
   try {

@@ -20,6 +20,7 @@ import { MfaService } from './second-factor/mfa-service';
 import type { ChallengeStore, FactorStore } from './second-factor/ports';
 import { StepUpService } from './second-factor/step-up';
 import type { SessionStore, SessionWithUserReader } from './sessions/ports';
+import type { StoredUsageReader } from './usage/quota-enforcer';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
 import { OidcService } from './identities/oidc-service';
@@ -29,6 +30,8 @@ import { LinkService } from './sharing/link-service';
 import type { LinkPresigner, LinkStore, ShareCutOff, ShareStore } from './sharing/ports';
 import { ShareRevoker } from './sharing/share-revoker';
 import { ShareService } from './sharing/share-service';
+import type { InviteStore } from './signup/ports';
+import { RegistrationGate } from './signup/registration-gate';
 
 /** Every port the services need. */
 export interface ServiceDependencies {
@@ -43,6 +46,8 @@ export interface ServiceDependencies {
   readonly factors: FactorStore;
   readonly challenges: ChallengeStore;
   readonly issuer: CredentialIssuer;
+  /** The meter's totals of a folder: every vend reads them (over quota, no writes). */
+  readonly usage: StoredUsageReader;
   readonly hasher: PasswordHasher;
   /** The rules for new passwords (register, change, reset). */
   readonly passwordPolicy: NewPasswordPolicy;
@@ -50,6 +55,8 @@ export interface ServiceDependencies {
   readonly log: DomainLog;
   /** Waits `ms` (a vend waiting out a cut-off instant a few seconds ahead). Default: a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The invites (lambda/signup): required when the `registration` setting is `invite`. */
+  readonly invites?: InviteStore;
 }
 
 /** The TVM's services, wired to each other. */
@@ -68,6 +75,8 @@ export interface Services {
   /** Sessions' bookkeeping and a login's device trust (sign-in with a provider builds on them). */
   readonly keeper: SessionKeeper;
   readonly trust: LoginTrust;
+  /** The `registration` setting, for every way an account is created. */
+  readonly registration: RegistrationGate;
 }
 
 /** Builds every service over the given ports. */
@@ -77,6 +86,7 @@ export function createServices(deps: ServiceDependencies): Services {
   const vendor = new CredentialVendor({
     config,
     issuer: deps.issuer,
+    usage: deps.usage,
     clock,
     log,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
@@ -113,7 +123,23 @@ export function createServices(deps: ServiceDependencies): Services {
     secondFactor: gate,
     stepUp,
   });
-  const accounts = new AccountService({ ...deps, passwords, keeper, vendor, auditor, secondFactor: gate });
+  const registration = new RegistrationGate({
+    mode: config.registration,
+    ...(deps.invites ? { invites: deps.invites } : {}),
+    users,
+    auditor,
+    clock,
+    log,
+  });
+  const accounts = new AccountService({
+    ...deps,
+    passwords,
+    keeper,
+    vendor,
+    auditor,
+    secondFactor: gate,
+    registration,
+  });
   const mfa = new MfaService({ sessions, accounts, stepUp, gate, factors: deps.factors, clock, auditor, relyingParty });
   const mfaLogin = new SecondFactorLogin({
     sessions,
@@ -127,7 +153,7 @@ export function createServices(deps: ServiceDependencies): Services {
     auditor,
     relyingParty,
   });
-  return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor, keeper, trust };
+  return { accounts, sessions, mfa, mfaLogin, stepUp, gate, vendor, auditor, keeper, trust, registration };
 }
 
 /** The stores sharing needs beside the services' own ports (lambda/sharing/ports.ts). */
@@ -195,6 +221,7 @@ export function createIdentityServices(
       vendor: services.vendor,
       auditor: services.auditor,
       clock: deps.clock,
+      registration: services.registration,
       ...(verifier ? { verifier } : {}),
     });
 }

@@ -42,7 +42,9 @@ export function resolveSettings(input: TvmSettingsInput = {}): TvmSettings {
   }
   const settings: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
-    const given = input[key] ?? DEFAULT_SETTINGS[key];
+    // `stage` comes first in the table, so a default that depends on it can read it.
+    const stageDefault = settingDefinition(key).defaultForStage;
+    const given = input[key] ?? (stageDefault ? stageDefault(settings.stage as string) : DEFAULT_SETTINGS[key]);
     try {
       settings[key] = settingDefinition(key).parse(given);
     } catch (error) {

@@ -11,6 +11,7 @@ import {
   LogGroupLogDestination,
   MethodLoggingLevel,
   ResponseType,
+  type MethodDeploymentOptions,
   RestApi,
   type JsonSchema,
   type Model,
@@ -28,6 +29,7 @@ import { API_CORS, gatewayResponseAllowOrigin } from '../lambda/contract/cors';
 import { ERROR, type ErrorCode } from '../lambda/contract/error-codes';
 import {
   ROUTES,
+  THROTTLED_MESSAGE,
   queriesSessionIndex,
   tableActionsFor,
   type BodySchema,
@@ -37,6 +39,7 @@ import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
 import { settingsEnvironment } from '../lambda/platform/settings';
 import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 import { isDisposableStage, type TvmSettings } from './settings';
+import { routeThrottles, throttleOf } from './throttles';
 import type { VendingRole } from './vending-role';
 
 /** The repository root: route entries and the lockfile are relative to it. */
@@ -191,13 +194,13 @@ export class TvmApi extends Construct {
       ...(settings.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: API_STAGE_NAME,
+        // The stage-wide default applies to each method without its own (the CORS preflights);
+        // every route's method has its own, from the route table (lib/throttles.ts).
         throttlingRateLimit: settings.throttlingRateLimit,
         throttlingBurstLimit: settings.throttlingBurstLimit,
+        methodOptions: methodThrottles(this.routes, settings),
         tracingEnabled: true,
-        metricsEnabled: true,
-        // Errors only, and never request or response bodies: those carry passwords and credentials.
-        loggingLevel: MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
+        ...METHOD_LOGGING,
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: accessLogFormat(),
       },
@@ -410,7 +413,7 @@ export class TvmApi extends Construct {
       type: ResponseType.THROTTLED,
       statusCode: '429',
       responseHeaders: { ...cors, ...noStore, 'Retry-After': "'1'" },
-      templates: json(ERROR.too_many_attempts, '"Too many requests. Try again shortly."'),
+      templates: json(ERROR.rate_limited, JSON.stringify(THROTTLED_MESSAGE)),
     });
     this.api.addGatewayResponse('Default4xx', {
       type: ResponseType.DEFAULT_4XX,
@@ -423,6 +426,37 @@ export class TvmApi extends Construct {
       templates: json(ERROR.service_unavailable, '"The service is unavailable. Try again shortly."'),
     });
   }
+}
+
+/**
+ * Metrics on, execution logs of errors only, and never request or response bodies: those carry
+ * passwords and credentials. Stated for the stage and again for each method with its own
+ * throttle, since a method's settings replace the stage's.
+ */
+const METHOD_LOGGING = {
+  metricsEnabled: true,
+  loggingLevel: MethodLoggingLevel.ERROR,
+  dataTraceEnabled: false,
+} as const satisfies MethodDeploymentOptions;
+
+/**
+ * Each route's method settings: its throttle (API Gateway applies a stage's limits per method,
+ * so each route gets the limits its traffic needs), with the stage's logging.
+ */
+export function methodThrottles(
+  routes: readonly RouteDefinition[],
+  settings: TvmSettings,
+): Record<string, MethodDeploymentOptions> {
+  const throttles = routeThrottles(settings, routes);
+  return Object.fromEntries(
+    routes.map((route) => {
+      const limits = throttleOf(throttles, route);
+      return [
+        `${route.path}/${route.method}`,
+        { ...METHOD_LOGGING, throttlingRateLimit: limits.ratePerSecond, throttlingBurstLimit: limits.burst },
+      ];
+    }),
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { ROUTES } from '../lambda/contract/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
 import { AccessLogProcessing } from './access-log-processing';
-import { ApiFirewall } from './api-firewall';
+import { ApiFirewall, secretCheckingPaths } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
 import { FileBucket } from './file-bucket';
 import {
@@ -114,8 +114,9 @@ export class TvmStack extends Stack {
     if (settings.waf) {
       this.firewall = new ApiFirewall(this, 'Firewall', {
         stageArn: api.api.deploymentStage.stageArn,
-        rateLimitedPaths: [...new Set(ROUTES.filter((route) => route.checksSecret).map((route) => route.path))],
+        rateLimitedPaths: secretCheckingPaths(ROUTES),
         requestsPerFiveMinutes: settings.wafRateLimit,
+        allPathsRequestsPerFiveMinutes: settings.wafAllRoutesRateLimit,
         metricPrefix: `tvm-${settings.stage}`,
         ...(settings.allowedOrigins.length === 1 ? { corsAllowOrigin: settings.allowedOrigins[0] } : {}),
       });
@@ -123,7 +124,7 @@ export class TvmStack extends Stack {
       Validations.of(api.api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
         reason:
-          'WAF is off by choice (context waf=false, saves about US$6 a month): stage throttling bounds the request rate and per-account lockout bounds password guessing. Set waf=true to attach the per-IP rate-limit web ACL.',
+          "WAF is off by choice (the dev stage's default, or context waf=false; saves about US$7 a month): each method's throttle bounds the request rate and per-account lockout bounds password guessing. Set waf=true to attach the per-IP rate-limit web ACL.",
       });
     }
 

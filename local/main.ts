@@ -7,11 +7,12 @@
  * (default `.tvm-local/`), TVM_LOG (`0` silences request logs), the functions' settings of
  * lambda/platform/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
  * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2), OIDC_PORT (the
- * dev identity provider, default 3002; OIDC_PROVIDERS adds providers beside its `dev`).
+ * dev identity provider, default 3002; OIDC_PROVIDERS adds providers beside its `dev`),
+ * TVM_THROTTLES (`off` turns off the per-route throttles, for benchmarks of the handlers).
  */
 import type { StaticHandler } from './api-gateway/api-server';
 import { readRuntimeSettings } from '../lambda/platform/config';
-import type { OidcProviderSetting } from '../lambda/platform/settings';
+import type { OidcProviderSetting, RegistrationMode } from '../lambda/platform/settings';
 import { DEV_IDP_DEFAULT_PORT } from './oidc/server';
 import { SandboxPortInUseError, startSandbox } from './sandbox';
 
@@ -24,6 +25,8 @@ export type WebAppFactory = (options: {
   readonly s3Endpoint: () => string | undefined;
   /** The shortest password the functions accept, for the page's hint. */
   readonly passwordMinCharacters: number;
+  /** Who may sign up (the functions' `registration` setting), for the page's sign-up form. */
+  readonly registration: RegistrationMode;
   /**
    * The OpenID Connect providers the functions accept (`dev` first; a provider's client id is
    * its first audience), read per request (known once the sandbox has started).
@@ -54,6 +57,15 @@ function wholeNumberFrom(name: string, min: number, max: number): number | undef
   return value;
 }
 
+/** Whether TVM_THROTTLES turns the per-route throttles off; anything but `on`, `off` or unset exits with a one-line error. */
+function throttlesOff(): boolean {
+  const raw = process.env.TVM_THROTTLES?.trim();
+  if (raw === undefined || raw === '' || raw === 'on') return false;
+  if (raw === 'off') return true;
+  console.error(`TVM_THROTTLES must be on or off, got "${raw}".`);
+  process.exit(2);
+}
+
 /** Runs the sandbox from the environment's settings, serving the page `webApp` builds if given. */
 export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   const port = portFrom('PORT', 3000);
@@ -71,12 +83,14 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
   }
   const functionThreads = wholeNumberFrom('TVM_FUNCTION_THREADS', 1, 8);
   const accessLogRollSeconds = wholeNumberFrom('ACCESS_LOG_ROLL_SECONDS', 1, 3600);
+  const noThrottles = throttlesOff();
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   // The page may talk to this sandbox's S3 gate and nowhere else (CSP connect-src).
   const staticHandler = webApp
     ? await webApp({
         s3Endpoint: () => sandbox?.s3Url,
         passwordMinCharacters: runtimeSettings.passwordMinCharacters,
+        registration: runtimeSettings.registration,
         oidcProviders: () => sandbox?.oidcProviders,
       })
     : undefined;
@@ -90,6 +104,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
       ...(staticHandler ? { staticHandler } : {}),
       ...(functionThreads !== undefined ? { functionThreads } : {}),
       ...(accessLogRollSeconds !== undefined ? { accessLogRollMs: accessLogRollSeconds * 1000 } : {}),
+      ...(noThrottles ? { routeThrottles: false } : {}),
     });
   } catch (error) {
     console.error(

@@ -22,10 +22,11 @@ import { s3rverUploadRecords } from './s3/uploads';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { ROUTES } from '../lambda/contract/routes';
+import { ROUTES, type RouteName, type ThrottleLimits } from '../lambda/contract/routes';
 import { bucketArn, renderVendingRolePolicy } from '../lambda/credentials/policy';
 import { readRuntimeSettings } from '../lambda/platform/config';
-import { settingsEnvironment } from '../lambda/platform/settings';
+import { DEFAULT_SETTINGS, settingsEnvironment } from '../lambda/platform/settings';
+import { routeThrottles } from '../lib/throttles';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 import { startDeletionSweep, type SweepOutcome } from './deletion-sweep';
 import { startFunctionThreads } from './api-gateway/function-threads';
@@ -123,6 +124,13 @@ export interface SandboxOptions {
    * OIDC_PROVIDERS (tests: a second issuer). Default: those of OIDC_PROVIDERS.
    */
   readonly oidcProviders?: readonly OidcProviderSetting[];
+  /**
+   * Each route's throttle, API Gateway's per-method token bucket (429 `rate_limited` with
+   * Retry-After). Default: the limits a stack deployed with the default deploy-time settings and
+   * this sandbox's runtime settings gets (lib/throttles.ts). `false` turns them off (benchmarks
+   * of the handlers themselves); an object replaces the limits of the routes it names (tests).
+   */
+  readonly routeThrottles?: false | Readonly<Partial<Record<RouteName, ThrottleLimits>>>;
 }
 
 /** A running sandbox. */
@@ -422,7 +430,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     delete functionEnvironment.AWS_PROFILE;
     functionEnvironment.POWERTOOLS_LOG_LEVEL ??= options.log ? 'INFO' : 'SILENT';
     const functions = await startFunctionThreads({
-      functions: [...ROUTES, ...SQS_FUNCTIONS].map((fn) => ({ name: fn.name, file: join(REPOSITORY_ROOT, fn.entry) })),
+      functions: [...ROUTES, ...SQS_FUNCTIONS].map((fn) => ({
+        name: fn.name,
+        file: join(REPOSITORY_ROOT, fn.entry),
+      })),
       environment: functionEnvironment,
       threads: options.functionThreads ?? 2,
     });
@@ -430,13 +441,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     running.threads = functions;
     // Before the threads stop: the last log object is written and both queues drained.
     cleanup.push(() => usage.stop());
+    // The throttles a deployed stack gets: its deploy-time defaults, with this sandbox's runtime settings.
+    const throttles = routeThrottles({ ...DEFAULT_SETTINGS, ...runtimeSettings });
+    const overrides: Readonly<Partial<Record<string, ThrottleLimits>>> = options.routeThrottles || {};
     routes.push(
-      ...ROUTES.map(
-        (route): LoadedRoute => ({
+      ...ROUTES.map((route): LoadedRoute => {
+        const throttle =
+          options.routeThrottles === false ? undefined : (overrides[route.name] ?? throttles.get(route.name));
+        return {
           route,
           invoke: (event, requestId) => functions.invoke(route.name, event, requestId),
-        }),
-      ),
+          ...(throttle ? { throttle } : {}),
+        };
+      }),
     );
     functionsLoaded = true;
 

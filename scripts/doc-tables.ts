@@ -5,7 +5,10 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SETTINGS, SETTING_KEYS, settingDefinition } from '../lambda/platform/settings';
+import { PASSWORD_MEMORY_MB, ROUTES, SIZED_FOR_EXPECTED_LOAD } from '../lambda/contract/routes';
+import { DEFAULT_SETTINGS, SETTINGS, SETTING_KEYS, settingDefinition } from '../lambda/platform/settings';
+import { CAPACITY_DOC_TABLES } from '../lib/capacity/tables';
+import { routeThrottles, throttleOf } from '../lib/throttles';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -22,13 +25,39 @@ export function settingsTable(): string {
   const rows = SETTING_KEYS.map((key) => {
     const definition = settingDefinition(key);
     const variable = 'variable' in SETTINGS[key] ? ` (\`${definition.variable}\`)` : '';
-    return `| \`${key}\` | \`${shownDefault(definition.defaultValue)}\` | ${cell(definition.rule)} | ${cell(definition.description)}${variable} |`;
+    // A stage-dependent default is shown for the default stage and for `dev`.
+    const devDefault = definition.defaultForStage?.('dev');
+    const shown =
+      devDefault === undefined || devDefault === definition.defaultValue
+        ? `\`${shownDefault(definition.defaultValue)}\``
+        : `\`${shownDefault(definition.defaultValue)}\` (\`${shownDefault(devDefault)}\` in \`dev\`)`;
+    return `| \`${key}\` | ${shown} | ${cell(definition.rule)} | ${cell(definition.description)}${variable} |`;
   });
   return ['| key | default | allowed | what it sets (function variable) |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** Each route's throttle with the default settings (lib/throttles.ts): rate, burst, and where it comes from. */
+export function throttlesTable(): string {
+  const throttles = routeThrottles(DEFAULT_SETTINGS);
+  const rows = ROUTES.map((route) => {
+    const limits = throttleOf(throttles, route);
+    const source =
+      route.throttle === SIZED_FOR_EXPECTED_LOAD
+        ? 'sized for `expectedMonthlyUsers`'
+        : route.memoryMb === PASSWORD_MEMORY_MB
+          ? 'fixed (may run bcrypt)'
+          : 'fixed';
+    return `| \`${route.method} ${route.path}\` | ${limits.ratePerSecond.toLocaleString('en-US')} | ${limits.burst.toLocaleString('en-US')} | ${source} |`;
+  });
+  return ['| route | requests/s | burst | limits |', '|---|---|---|---|', ...rows].join('\n');
+}
+
 /** Every generated table by name. */
-export const GENERATED_TABLES: Readonly<Record<string, () => string>> = { settings: settingsTable };
+export const GENERATED_TABLES: Readonly<Record<string, () => string>> = {
+  settings: settingsTable,
+  throttles: throttlesTable,
+  ...CAPACITY_DOC_TABLES,
+};
 
 /** The Markdown files that may hold generated tables: the README and docs/. */
 export function markdownFiles(): string[] {

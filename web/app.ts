@@ -14,7 +14,7 @@
  * Logout forgets everything of the person in the page (names, uploads, credentials, downloads,
  * the account card); only the device token stays, which names this browser, not the person.
  */
-import { InvalidCredentialsError, LoginRequiredError } from '@serverless-tvm/client';
+import { InvalidCredentialsError, InviteRequiredError, LoginRequiredError } from '@serverless-tvm/client';
 import { resetAccount, resetResetForm, setAccountFactors, showAccount, wireAccount } from './account';
 import { element, ui } from './dom';
 import { clearMessages, showError, showErrorText, showStatus } from './feedback';
@@ -26,6 +26,15 @@ import { finishProviderSignIn } from './oidc';
 import { credentials, SESSION_KEY, tvm } from './session';
 import { resetSharing, showSharing, wireSharing } from './sharing';
 import { activeUploads, cancelAll, forgetUploads, showFolderUploads, wireUploads } from './uploads';
+import {
+  applyRegistrationMode,
+  clearInvites,
+  markInviteInvalid,
+  registrationMode,
+  typedInvite,
+  unmarkInvites,
+} from './registration';
+import { wireUsage } from './usage';
 
 // ---- views ----------------------------------------------------------------------------
 
@@ -47,6 +56,7 @@ function showSignedOut(): void {
   ui.folderForm.hidden = true;
   ui.username.value = '';
   ui.password.value = '';
+  clearInvites();
   ui.username.focus();
 }
 
@@ -182,9 +192,24 @@ ui.authForm.addEventListener('submit', (event) => {
     showErrorText(username === '' ? 'Enter your username.' : 'Enter your password.');
     return;
   }
+  unmarkInvites();
+  const invite = typedInvite();
+  if (registering && registrationMode() === 'invite' && invite === undefined) {
+    markInviteInvalid(false);
+    showErrorText('Enter the invite code the operator gave you.');
+    return;
+  }
   void busy(control, async () => {
     showStatus(registering ? 'Creating your account…' : 'Logging in…');
-    const result = registering ? await tvm.register(username, password) : await mfaUi.login(username, password);
+    let result;
+    try {
+      result = registering
+        ? await tvm.register(username, password, invite === undefined ? {} : { invite })
+        : await mfaUi.login(username, password);
+    } catch (error) {
+      if (error instanceof InviteRequiredError) markInviteInvalid(false);
+      throw error;
+    }
     // Cancelled at the second-factor step: the login form is back.
     if (!result) return;
     await enterFolder(
@@ -274,6 +299,8 @@ ui.logoutButton.addEventListener('click', () => {
   });
 });
 
+applyRegistrationMode();
+wireUsage();
 wireUploads();
 wireSharing({ busy });
 setFolderShownListener(showFolderUploads);
@@ -289,7 +316,7 @@ wireAccount({
 });
 const identityHooks = {
   busy,
-  loginWithIdToken: (signIn: { provider: string; idToken: string; username?: string }) =>
+  loginWithIdToken: (signIn: { provider: string; idToken: string; username?: string; invite?: string }) =>
     mfaUi.loginWithIdToken(signIn),
   enter: (result: { readonly username: string }, welcome: string) => enterFolder(result.username, welcome),
   report,

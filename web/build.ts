@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../lambda/contract/limits';
-import { DEFAULT_SETTINGS } from '../lambda/platform/settings';
+import { DEFAULT_SETTINGS, type RegistrationMode } from '../lambda/platform/settings';
 import type { WebOidcProvider } from './oidc-providers';
 
 /** One file of the built app. */
@@ -39,6 +39,12 @@ export interface BuildWebAppOptions {
    * served with it unfilled offers none.
    */
   readonly oidcProviders?: readonly WebOidcProvider[];
+  /**
+   * Who may sign up (the TVM's `registration` setting), written into the page's
+   * `tvm-registration` meta tag: the page shows the invite field only for `invite` and no
+   * sign-up for `closed`. Default: the setting's default.
+   */
+  readonly registration?: RegistrationMode;
 }
 
 /** The `tvm-oidc-providers` meta tag's content for `providers`: JSON, escaped for an attribute. */
@@ -98,6 +104,7 @@ export async function buildWebApp(options: BuildWebAppOptions = {}): Promise<Web
     USERNAME_MAX_LENGTH: String(USERNAME_MAX_LENGTH),
     PASSWORD_MIN_CHARACTERS: String(options.passwordMinCharacters ?? DEFAULT_SETTINGS.passwordMinCharacters),
     ...(options.oidcProviders ? { TVM_OIDC_PROVIDERS: providersAttribute(options.oidcProviders) } : {}),
+    TVM_REGISTRATION: options.registration ?? DEFAULT_SETTINGS.registration,
   };
   const page = Buffer.from(html.replace(/%([A-Z_]+)%/g, (whole, name: string) => values[name] ?? whole));
   assets.set('/', { contentType: 'text/html; charset=utf-8', body: page });

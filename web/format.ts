@@ -19,3 +19,10 @@ export function shortName(name: string, max = 60): string {
   if (characters.length <= max) return name;
   return `${characters.slice(0, max - 16).join('')}…${characters.slice(-15).join('')}`;
 }
+
+/** "3.2 GB of 10 GB" (with a quota) or "3.2 GB used" (without), from `storage.usage`. */
+export function usageText(usage: { readonly bytes: number; readonly quotaBytes: number | null }): string {
+  return usage.quotaBytes === null
+    ? `${formatSize(usage.bytes)} used`
+    : `${formatSize(usage.bytes)} of ${formatSize(usage.quotaBytes)}`;
+}

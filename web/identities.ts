@@ -8,6 +8,7 @@ import {
   InvalidCredentialsError,
   TvmIdentities,
   UsernameRequiredError,
+  InviteRequiredError,
   type IdentitySummary,
   type SessionResult,
   type StepUp,
@@ -18,6 +19,7 @@ import { clearMessages, showErrorText, showStatus } from './feedback';
 import { UserMistake } from './messages';
 import { configuredProviders, PENDING_KEY, startProviderSignIn, type ProviderAnswer } from './oidc';
 import { tvm } from './session';
+import { markInviteInvalid, typedOidcInvite } from './registration';
 
 const identities = new TvmIdentities(tvm);
 
@@ -29,6 +31,7 @@ export interface IdentityHooks {
     provider: string;
     idToken: string;
     username?: string;
+    invite?: string;
   }): Promise<SessionResult | undefined>;
   /** After a sign-in: the files view, as after a login. */
   enter(result: SessionResult, welcome: string): Promise<void>;
@@ -100,7 +103,7 @@ function askUsername(answer: { readonly provider: string; readonly idToken: stri
  */
 async function createAccount(
   hooks: IdentityHooks,
-  signUp: { readonly provider: string; readonly idToken: string; readonly username: string },
+  signUp: { readonly provider: string; readonly idToken: string; readonly username: string; readonly invite?: string },
 ): Promise<void> {
   let result: SessionResult | undefined;
   try {
@@ -108,6 +111,11 @@ async function createAccount(
   } catch (error) {
     if (error instanceof InvalidCredentialsError || error instanceof UsernameRequiredError) throw error;
     if (ui.usernameView.hidden) askUsername(signUp);
+    if (error instanceof InviteRequiredError) {
+      ui.username.value = signUp.username;
+      markInviteInvalid(true);
+      throw error;
+    }
     ui.username.value = signUp.username;
     ui.username.setAttribute('aria-invalid', 'true');
     ui.username.focus();
@@ -296,10 +304,11 @@ export function wireIdentities(hooks: IdentityHooks): void {
       return;
     }
     ui.username.removeAttribute('aria-invalid');
+    const invite = typedOidcInvite();
     void hooks.busy(ui.usernameButton, async () => {
       showStatus('Creating your account…');
       try {
-        await createAccount(hooks, { ...pending, username });
+        await createAccount(hooks, { ...pending, username, ...(invite !== undefined ? { invite } : {}) });
       } catch (error) {
         if (!(error instanceof InvalidCredentialsError)) throw error;
         // The token cannot go again (the TVM may spend its nonce on the first answer, or it

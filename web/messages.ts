@@ -2,9 +2,9 @@
  * Turns any failure into one sentence a person can act on. Never shows a stack, an AWS error
  * code on its own, or a key.
  */
-import { TvmClientError } from '@serverless-tvm/client';
+import { QuotaExceededError, TvmClientError } from '@serverless-tvm/client';
 import { FileTooLargeError, InvalidFileNameError, StorageError } from '@serverless-tvm/client/storage';
-import { formatSize, shortName } from './format';
+import { formatSize, shortName, usageText } from './format';
 
 /** What the app says when the TVM refused the session (a 401 from /token: expired, revoked, disabled). */
 export const SESSION_ENDED = 'Your session has ended; log in again.';
@@ -80,6 +80,8 @@ function fromTvmError(error: TvmClientError): PlainError {
       return { message: ACCESS_CUT_OFF };
     case 'share_ended':
       return { message: SHARE_ENDED };
+    case 'quota_exceeded':
+      return { message: quotaMessage(error) };
     case 'network_error':
       return { message: "Can't reach the server. Check your connection and try again." };
     case 'timeout':
@@ -88,6 +90,16 @@ function fromTvmError(error: TvmClientError): PlainError {
     case 'unexpected_response':
       return { message: 'Something went wrong on our side. Please try again later.' };
   }
+}
+
+/**
+ * A write refused for quota: how full, what to do (delete, or ask the operator), and that
+ * uploads work again once below the quota. The meter may take a moment to count a delete.
+ */
+function quotaMessage(error: TvmClientError): string {
+  const usage = error instanceof QuotaExceededError ? error.usage : undefined;
+  const how = usage ? ` (${usageText(usage)})` : '';
+  return `Your storage is full${how}: nothing new can be stored. Delete files you no longer need and try again in a minute, or ask the operator for a larger quota.`;
 }
 
 /** An error from S3 (the AWS SDK names its errors after S3's codes). */

@@ -6,6 +6,7 @@ import type { AuditRecorder, DomainLog, RequestOrigin } from '../platform/audit'
 import type { Clock } from '../platform/clock';
 import { AuthenticationError, UsernameTakenError, ValidationError } from '../platform/errors';
 import type { LiveSession, SessionStore } from '../sessions/ports';
+import type { RegistrationGate } from '../signup/registration-gate';
 import type { SessionKeeper } from '../sessions/session-keeper';
 import { newId } from '../sessions/session-token';
 import { hashDeviceToken, newDeviceToken } from './device-trust';
@@ -42,6 +43,8 @@ export interface AccountServiceDependencies {
   readonly log: DomainLog;
   /** Second factors: a reset of an account with one must prove it too. */
   readonly secondFactor?: ResetSecondFactor;
+  /** The `registration` setting: who may create an account. */
+  readonly registration: RegistrationGate;
 }
 
 /** Register, change a password, reset a forgotten one. */
@@ -49,12 +52,15 @@ export class AccountService {
   constructor(private readonly deps: AccountServiceDependencies) {}
 
   /**
-   * Creates a user, vends credentials and opens a session. STS is called before anything is
-   * written, and the user record is the last write: a failure at any step leaves no user.
+   * Creates a user, vends credentials and opens a session. The `registration` setting is
+   * applied first (closed, or an invite that is not live, is refused before any other work),
+   * STS is called before anything is written, and the user record is the last write (an
+   * invite is spent with it): a failure at any step leaves no user and the invite unspent.
    */
   async register(request: RegisterRequest, origin: RequestOrigin = {}): Promise<SessionResult> {
-    const { users, sessions, hasher, log, passwordPolicy, clock, keeper, vendor } = this.deps;
+    const { users, sessions, hasher, log, passwordPolicy, clock, keeper, vendor, registration } = this.deps;
     const { username } = request;
+    const admission = await registration.admit(request.invite);
     passwordPolicy.check(request.password, { username, field: 'password' });
     // A fast path only; the conditional write below is what guarantees uniqueness. A deleted
     // name's hold answers exactly like a taken name, without vending (so not 503 if STS is down).
@@ -62,7 +68,9 @@ export class AccountService {
       throw new UsernameTakenError();
     }
     const passwordHash = await hasher.hash(request.password);
-    const credentials = await vendor.vend(username);
+    // A new account's folder is empty (a deleted name's files went with it).
+    const usage = vendor.newFolderUsage();
+    const credentials = await vendor.vend(username, undefined, usage);
     const deviceToken = newDeviceToken();
     const user: UserRecord = {
       username,
@@ -76,7 +84,7 @@ export class AccountService {
     const opened = keeper.open(user, user.sessionGeneration, request.device);
     await sessions.putSession(opened.record);
     try {
-      await users.createUser(user);
+      await registration.commit(admission, user, origin, () => users.createUser(user));
     } catch (error) {
       // The session is inert without its user (the ids differ); remove it anyway.
       await sessions.deleteSession(opened.record.tokenHash).catch(() => {
@@ -88,7 +96,13 @@ export class AccountService {
       sessionId: opened.record.sessionId,
       ...(request.device ? { device: request.device } : {}),
     });
-    return { username, session: keeper.grant(opened), credentials, storage: vendor.storage(username), deviceToken };
+    return {
+      username,
+      session: keeper.grant(opened),
+      credentials,
+      storage: vendor.storage(username, usage),
+      deviceToken,
+    };
   }
 
   /**
@@ -152,11 +166,13 @@ export class AccountService {
     }
     let replaced;
     let credentials;
+    let usage;
     try {
       await this.deps.secondFactor?.verifyForReset(user, request.secondFactor ?? {}, origin);
-      const passwordHash = await hasher.hash(request.newPassword);
+      const [passwordHash, counted] = await Promise.all([hasher.hash(request.newPassword), vendor.usageOf(user)]);
+      usage = counted;
       // Vend before the commit, as register and login do: if STS fails, the old password stays.
-      credentials = await vendor.vend(username, user.cutOffAt);
+      credentials = await vendor.vend(username, user.cutOffAt, usage);
       replaced = await keeper.rotate(user, passwordHash);
     } catch (error) {
       // Give the code back, so the person can try again once the backend recovers.
@@ -167,6 +183,6 @@ export class AccountService {
     await Promise.all([lockout.clear(username, 'reset'), lockout.clear(username, UNKNOWN_DEVICE_SCOPE)]);
     await this.deps.auditor.record('reset_used', username, origin, { sessionId: replaced.record.sessionId });
     await keeper.removeStale(username, replaced.record.generation);
-    return { username, session: keeper.grant(replaced), credentials, storage: vendor.storage(username) };
+    return { username, session: keeper.grant(replaced), credentials, storage: vendor.storage(username, usage) };
   }
 }

@@ -15,6 +15,7 @@ import { isWellFormedDeviceToken } from './device-trust';
 import { parseLoginPassword, parsePassword, type Password } from './password';
 import { parseResetCode } from './reset-code';
 import { parseUsername, type Username } from './username';
+import { parseInviteCode } from '../signup/invite-code';
 
 /** A validated `POST /register` body. */
 export interface RegisterRequest {
@@ -22,6 +23,8 @@ export interface RegisterRequest {
   readonly password: Password;
   /** A label for the device, kept with the session the registration opens (as at login). */
   readonly device?: string;
+  /** An invite code (only the `invite` registration mode asks for one). */
+  readonly invite?: string;
 }
 
 /** A validated `POST /login` body. */
@@ -70,12 +73,18 @@ export function parseResetPasswordRequest(body: PasswordResetBody): ResetPasswor
   };
 }
 
-/** A register body: `username` and `password`, both on their rules, and an optional `device` label. */
+/** A register body: `username` and `password`, both on their rules, an optional `device` label and `invite`. */
 export function parseRegisterRequest(body: RegisterBody): RegisterRequest {
   const username = parseUsername(body.username);
   const password = parsePassword(body.password);
   const device = parseDeviceLabel(body.device);
-  return { username, password, ...(device !== undefined ? { device } : {}) };
+  const invite = parseInviteCode(body.invite);
+  return {
+    username,
+    password,
+    ...(device !== undefined ? { device } : {}),
+    ...(invite !== undefined ? { invite } : {}),
+  };
 }
 
 /** A login body: `username`, `password`, an optional `device` label and `deviceToken`. */

@@ -23,6 +23,7 @@ import {
   DEVICE_MAX_CHARACTERS,
   DEVICE_TOKEN_CHARACTERS,
   EXPIRES_AT_MAX_CHARACTERS,
+  INVITE_CODE_CHARACTERS,
   OIDC_ID_TOKEN_MAX_CHARACTERS,
   OIDC_PROVIDER_NAME_MAX_CHARACTERS,
   PASSKEY_NAME_MAX_CHARACTERS,
@@ -68,8 +69,11 @@ const stepUpFactors = () => ({
   challenge: Optional(challenge()),
 });
 
-/** `POST /register`. */
-export const RegisterBody = body({ username: username(), password: password(), device: device() });
+/** An invite code (`registration` = invite; docs/api.md#register): the domain checks its alphabet. */
+const invite = () => Optional(TypeString({ minLength: INVITE_CODE_CHARACTERS, maxLength: INVITE_CODE_CHARACTERS }));
+
+/** `POST /register`; `invite` only where the `registration` setting is `invite`. */
+export const RegisterBody = body({ username: username(), password: password(), device: device(), invite: invite() });
 export type RegisterBody = Static<typeof RegisterBody>;
 
 /** `POST /login`; `deviceToken` is the one a previous login returned, if the app kept it. */
@@ -186,6 +190,8 @@ export const OidcLoginBody = body({
   username: Optional(username()),
   device: device(),
   deviceToken: Optional(TypeString({ minLength: DEVICE_TOKEN_CHARACTERS, maxLength: DEVICE_TOKEN_CHARACTERS })),
+  // A new account's invite, as for `POST /register`.
+  invite: invite(),
 });
 export type OidcLoginBody = Static<typeof OidcLoginBody>;
 

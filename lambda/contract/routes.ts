@@ -51,7 +51,10 @@ export interface RouteDefinition {
   readonly memoryMb: number;
   /** Whether the function calls STS AssumeRole on the vending role. */
   readonly vendsCredentials: boolean;
-  /** Whether the route checks a password or reset code: the optional WAF rate-limits these per IP. */
+  /**
+   * Whether the route checks a password, a code or a step-up, or writes a challenge for anyone:
+   * the WAF rate-limits these per IP (lib/api-firewall.ts).
+   */
   readonly checksSecret: boolean;
   /** Whether the route sets a password: only these functions carry and load the common-password list. */
   readonly setsPassword: boolean;
@@ -62,7 +65,45 @@ export interface RouteDefinition {
    * writes the vending role's cut-off list) and are told its name. Default false.
    */
   readonly cutsOffShares?: boolean;
+  /**
+   * API Gateway's throttle for this route's method (a token bucket shared by every caller;
+   * the sandbox applies the same one): {@link SIZED_FOR_EXPECTED_LOAD} for the routes that only
+   * call DynamoDB and STS, sized from the usage profile's peak at the `expectedMonthlyUsers`
+   * setting (lib/throttles.ts), or fixed limits for the routes that may run bcrypt, whose
+   * cost a flood would multiply (docs/deploying.md#throttles).
+   */
+  readonly throttle: RouteThrottle;
 }
+
+/** A throttle's limits: the steady rate, and the bucket a burst may spend at once. */
+export interface ThrottleLimits {
+  /** Requests per second, refilled continuously. */
+  readonly ratePerSecond: number;
+  /** Requests admitted at once from a full bucket. */
+  readonly burst: number;
+}
+
+/** The message of the 429 a throttled request gets, from API Gateway (lib/tvm-api.ts) and the sandbox alike. */
+export const THROTTLED_MESSAGE = 'Too many requests. Try again shortly.';
+
+/** A route's throttle: sized from the expected load, or fixed (see {@link RouteDefinition.throttle}). */
+export type RouteThrottle = typeof SIZED_FOR_EXPECTED_LOAD | ThrottleLimits;
+
+/** The throttle of a route sized from the usage profile's peak at `expectedMonthlyUsers`. */
+export const SIZED_FOR_EXPECTED_LOAD = 'expectedLoad';
+
+/**
+ * POST /login: fixed, since every request may run bcrypt. At least ten times the profile's
+ * peak of password logins at the default `expectedMonthlyUsers` (test/api/route-throttles.unit.test.ts
+ * checks it), and a bound on what a flood of distinct usernames costs.
+ */
+export const LOGIN_THROTTLE: ThrottleLimits = { ratePerSecond: 25, burst: 50 };
+/**
+ * Every other route that may run bcrypt (a registration, a password change or reset, a
+ * step-up): rare by nature, so low; together with {@link LOGIN_THROTTLE} they bound how many
+ * bcrypt checks a second a flood can buy.
+ */
+export const PASSWORD_ROUTE_THROTTLE: ThrottleLimits = { ratePerSecond: 5, burst: 10 };
 
 /** DynamoDB actions a function may be granted. */
 export type TableAction =
@@ -118,6 +159,7 @@ const ROUTE_TABLE = [
     auth: 'none',
     body: RegisterBody,
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: true,
@@ -131,6 +173,7 @@ const ROUTE_TABLE = [
     auth: 'none',
     body: LoginBody,
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: LOGIN_THROTTLE,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
@@ -143,6 +186,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/token.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: true,
     checksSecret: false,
     setsPassword: false,
@@ -155,6 +199,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/logout.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -168,6 +213,7 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     body: PasswordChangeBody,
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: true,
@@ -181,6 +227,7 @@ const ROUTE_TABLE = [
     auth: 'none',
     body: PasswordResetBody,
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: true,
@@ -194,6 +241,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/sessions-list.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -205,11 +253,12 @@ const ROUTE_TABLE = [
     path: '/sessions/{id}',
     entry: 'lambda/handlers/session-revoke.ts',
     auth: 'bearer',
-    memoryMb: LIGHT_MEMORY_MB,
+    // Ending another session takes a step-up, which may check a password.
+    memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
-    // Ending another session takes a step-up (docs/mfa.md), checked under the lockouts; the
-    // WAF matches fixed path suffixes, and this path has a parameter.
-    checksSecret: false,
+    // Ending another session takes a step-up (docs/mfa.md), checked under the lockouts.
+    checksSecret: true,
     setsPassword: false,
     tableActions: SESSION_ACTIONS,
   },
@@ -220,6 +269,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/mfa-status.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -234,6 +284,7 @@ const ROUTE_TABLE = [
     body: StepUpBody,
     // A step-up: it may check a password. The other authenticator-app routes check codes, which cost nothing.
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
@@ -247,6 +298,7 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     body: TotpConfirmBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
@@ -260,6 +312,7 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     body: StepUpBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
@@ -273,6 +326,7 @@ const ROUTE_TABLE = [
     auth: 'none',
     body: MfaLoginBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
@@ -287,6 +341,7 @@ const ROUTE_TABLE = [
     body: StepUpBody,
     // The step-up may check a password.
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
@@ -300,6 +355,7 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     body: PasskeyAddBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -313,9 +369,10 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     // The step-up may check a password.
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
-    // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
-    checksSecret: false,
+    // A step-up body, read by the handler.
+    checksSecret: true,
     setsPassword: false,
     tableActions: MFA_SESSION_ACTIONS,
   },
@@ -326,6 +383,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/login-passkey-options.ts',
     auth: 'none',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     // Writes a short-lived challenge for anyone: rate-limited per IP with the secret-checking routes.
     checksSecret: true,
@@ -340,6 +398,7 @@ const ROUTE_TABLE = [
     auth: 'none',
     body: PasskeyLoginBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
@@ -355,6 +414,7 @@ const ROUTE_TABLE = [
     body: IdentityStepUpBody,
     // The step-up may check a password.
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
     // A step-up: the password, or the account's second factor.
     checksSecret: true,
@@ -372,6 +432,7 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     body: ShareCreateBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -384,6 +445,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/shares-list.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -396,6 +458,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/share-delete.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -410,6 +473,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/share-credentials.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: true,
     checksSecret: false,
     setsPassword: false,
@@ -423,6 +487,7 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     body: LinkCreateBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -435,6 +500,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/links-list.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -447,6 +513,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/link-delete.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -459,6 +526,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/link-open.ts',
     auth: 'none',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     // It presigns the GET with credentials vended for that one object (docs/api.md#shares-and-links).
     vendsCredentials: true,
     checksSecret: false,
@@ -472,6 +540,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/oidc-nonce.ts',
     auth: 'none',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     // Writes a short-lived nonce for anyone: rate-limited per IP with the secret-checking routes.
     checksSecret: true,
@@ -486,6 +555,7 @@ const ROUTE_TABLE = [
     auth: 'none',
     body: OidcLoginBody,
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: true,
     checksSecret: true,
     setsPassword: false,
@@ -500,6 +570,7 @@ const ROUTE_TABLE = [
     entry: 'lambda/handlers/identities-list.ts',
     auth: 'bearer',
     memoryMb: LIGHT_MEMORY_MB,
+    throttle: SIZED_FOR_EXPECTED_LOAD,
     vendsCredentials: false,
     checksSecret: false,
     setsPassword: false,
@@ -514,6 +585,7 @@ const ROUTE_TABLE = [
     body: IdentityLinkBody,
     // The step-up may check a password.
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
     checksSecret: true,
     setsPassword: false,
@@ -527,9 +599,10 @@ const ROUTE_TABLE = [
     auth: 'bearer',
     // The step-up may check a password.
     memoryMb: PASSWORD_MEMORY_MB,
+    throttle: PASSWORD_ROUTE_THROTTLE,
     vendsCredentials: false,
-    // A step-up body, read by the handler; the WAF matches fixed path suffixes only.
-    checksSecret: false,
+    // A step-up body, read by the handler.
+    checksSecret: true,
     setsPassword: false,
     tableActions: [...MFA_SESSION_ACTIONS, 'QueryPartition'],
   },

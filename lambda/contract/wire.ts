@@ -20,6 +20,11 @@ export interface StorageInfo {
   readonly region: string;
   /** Present only when S3 is not AWS's own endpoint (the local sandbox). */
   readonly endpoint?: string;
+  /**
+   * What the folder holds against its quota (on share credentials: the owner's folder), as the
+   * meter last counted it; over quota, the credentials in the same answer carry no write.
+   */
+  readonly usage: StorageUsage;
 }
 
 /**

@@ -1,9 +1,11 @@
 import {
   BUCKET_ARN_PLACEHOLDER,
+  OVER_QUOTA_WRITE_ACTIONS,
   SESSION_POLICY_TEMPLATE,
   USERNAME_PLACEHOLDER,
   VENDING_ROLE_POLICY_TEMPLATE,
   type PolicyDocument,
+  type PolicyStatement,
 } from '../../policies';
 import { PolicyTooLargeError } from '../platform/errors';
 import { isUsername, type Username } from '../accounts/username';
@@ -44,15 +46,38 @@ export function renderVendingRolePolicy(fileBucketArn: string): PolicyDocument {
 
 /**
  * The session policy for one user: object actions on `<bucket>/<username>/*` and ListBucket
- * only under `<username>/`. The username is re-checked here because this is the last stop
- * before it becomes part of a policy.
+ * only under `<username>/`; over quota, without any write (see {@link withoutWrites}). The
+ * username is re-checked here because this is the last stop before it becomes part of a policy.
  */
-export function renderSessionPolicy(fileBucketArn: string, username: Username): PolicyDocument {
+export function renderSessionPolicy(
+  fileBucketArn: string,
+  username: Username,
+  options: { readonly overQuota?: boolean } = {},
+): PolicyDocument {
   if (!isUsername(username)) throw new TypeError('renderSessionPolicy needs a validated username');
-  return fillTemplate(SESSION_POLICY_TEMPLATE, {
+  const policy = fillTemplate(SESSION_POLICY_TEMPLATE, {
     [BUCKET_ARN_PLACEHOLDER]: fileBucketArn,
     [USERNAME_PLACEHOLDER]: username,
   });
+  return options.overQuota ? withoutWrites(policy) : policy;
+}
+
+/**
+ * The policy with every write action (OVER_QUOTA_WRITE_ACTIONS: put, the multipart upload,
+ * being a copy's destination, tags, ACLs) taken out of its Allow statements, and an Allow left
+ * with no action dropped: credentials of a folder over its quota read, list and delete only.
+ * Taking actions out of an Allow can only narrow it.
+ */
+export function withoutWrites(policy: PolicyDocument): PolicyDocument {
+  const statements = policy.Statement.flatMap((statement): PolicyStatement[] => {
+    if (statement.Effect !== 'Allow') return [statement];
+    // A pattern (`s3:Put*`) could hide a write from the filter: the templates name every action.
+    if ([statement.Action].flat().some((action) => action.includes('*')))
+      throw new TypeError('withoutWrites needs Allow statements that name each action');
+    const actions = [statement.Action].flat().filter((action) => !OVER_QUOTA_WRITE_ACTIONS.includes(action));
+    return actions.length === 0 ? [] : [{ ...statement, Action: actions }];
+  });
+  return { ...policy, Statement: statements };
 }
 
 /**

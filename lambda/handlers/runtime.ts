@@ -10,6 +10,7 @@ import { accountStores } from '../adapters/account-deletion-wiring';
 import { createDynamoDbClient, createStsClient } from '../adapters/aws-clients';
 import { GzipCommonPasswordList } from '../adapters/common-passwords';
 import { DynamoIdentityStore } from '../adapters/dynamo/identity-store';
+import { DynamoInviteStore } from '../adapters/dynamo/invite-store';
 import { DynamoLinkStore } from '../adapters/dynamo/link-store';
 import { DynamoNonceStore } from '../adapters/dynamo/nonce-store';
 import { DynamoShareStore } from '../adapters/dynamo/share-store';
@@ -74,16 +75,18 @@ function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     error: (message, attributes) => logger.error(message, attributes ?? {}),
   };
   const stores = accountStores(dynamo, config.tableName, domainLog, config);
-  const { sessionWithUser, factors, challenges } = dynamoStores(dynamo, config.tableName);
+  const { sessionWithUser, factors, challenges, usage } = dynamoStores(dynamo, config.tableName);
   const services = createServices({
     ...stores,
     sessionWithUser,
+    usage,
     factors,
     challenges,
     issuer: new StsCredentialIssuer(createStsClient(config.region), config.vendingRoleArn),
     hasher: new BcryptPasswordHasher(config.bcryptCost),
     // The list is read on first use: only the functions that set passwords ever load it.
     passwordPolicy: new NewPasswordPolicy(config.passwordMinCharacters, new GzipCommonPasswordList()),
+    invites: new DynamoInviteStore(dynamo, config.tableName),
   });
   const { accounts, sessions, mfa, mfaLogin, stepUp } = services;
   const sharing = createSharingServices(services, {

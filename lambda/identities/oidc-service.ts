@@ -33,6 +33,7 @@ import { hashNonce, identityId, newNonce } from './identity-id';
 import type { IdTokenVerifier, IdentityLink, IdentityStore, NonceStore, OidcProvider, VerifiedIdentity } from './ports';
 import { findProvider, parseIdentityId, parseIdentityLink, type OidcLoginRequest } from './requests';
 import type { IdentityLinkBody } from '../contract/bodies';
+import type { RegistrationGate } from '../signup/registration-gate';
 
 /**
  * The `amr` values that stand in for the account's second factor when a provider is trusted
@@ -61,6 +62,8 @@ export interface OidcServiceDependencies {
   readonly vendor: CredentialVendor;
   readonly auditor: AuditRecorder;
   readonly clock: Clock;
+  /** The `registration` setting: whether an unknown identity may create an account. */
+  readonly registration: RegistrationGate;
   /** Only the functions that verify tokens have one (it loads jose): the others never call what needs it. */
   readonly verifier?: IdTokenVerifier;
 }
@@ -89,7 +92,8 @@ export class OidcService implements IdentityProofCheck {
    * `username_required` and nothing is written, not even the nonce (the app sends the same token
    * again with a name); a taken name is the register 409, also with the nonce left unspent; with
    * a free `username`, a new account without a password, linked to the identity (201, the
-   * register body). A known identity's nonce is spent at once.
+   * register body). A known identity's nonce is spent at once. The `registration` setting
+   * applies to new accounts only: a linked identity always signs in.
    */
   async login(request: OidcLoginRequest, origin: RequestOrigin = {}): Promise<OidcLoginOutcome> {
     const identity = await this.verifiedUnspent(request.provider, request.idToken);
@@ -256,14 +260,19 @@ export class OidcService implements IdentityProofCheck {
     // A spent or unknown nonce is the one 401 here too, never a hint that the identity is new.
     if (!(await this.deps.nonces.isLive(hashNonce(identity.nonce), clock.now())))
       throw new AuthenticationError(INVALID_ID_TOKEN_MESSAGE);
+    // Closed: refused before the app asks for a name it cannot use.
+    this.deps.registration.refuseIfClosed();
     // Nothing is written without a free name, not even the nonce: the app asks for a name and
     // sends the same token again with it (while the nonce lasts).
     if (username === undefined) throw new UsernameRequiredError();
+    // As register: the invite before the name, so a stranger without one learns nothing.
+    const admission = await this.deps.registration.admit(request.invite);
     // As register: a fast path; the conditional writes below are what guarantee uniqueness.
     if ((await users.getUser(username)) || ((await users.nameHeldUntil(username)) ?? -1) >= clock.now())
       throw new UsernameTakenError();
     await this.spend(identity);
-    const credentials = await vendor.vend(username);
+    const usage = vendor.newFolderUsage();
+    const credentials = await vendor.vend(username, undefined, usage);
     const deviceToken = newDeviceToken();
     const user: UserRecord = {
       username,
@@ -282,7 +291,7 @@ export class OidcService implements IdentityProofCheck {
     const opened = keeper.open(user, user.sessionGeneration, request.device);
     try {
       await sessionStore.putSession(opened.record);
-      await users.createUser(user);
+      await this.deps.registration.commit(admission, user, origin, () => users.createUser(user));
     } catch (error) {
       await Promise.all([
         identities.remove(link).catch(() => undefined),
@@ -298,7 +307,13 @@ export class OidcService implements IdentityProofCheck {
     });
     return {
       status: 201,
-      body: { username, session: keeper.grant(opened), credentials, storage: vendor.storage(username), deviceToken },
+      body: {
+        username,
+        session: keeper.grant(opened),
+        credentials,
+        storage: vendor.storage(username, usage),
+        deviceToken,
+      },
     };
   }
 

@@ -10,6 +10,7 @@ import type { IdentityLinkBody, OidcLoginBody } from '../contract/bodies';
 import { ValidationError } from '../platform/errors';
 import { parseStepUp, type StepUpProof } from '../second-factor/requests';
 import { isIdentityId } from './identity-id';
+import { parseInviteCode } from '../signup/invite-code';
 import type { OidcProvider } from './ports';
 
 /** A validated `POST /login/oidc` body. */
@@ -20,6 +21,8 @@ export interface OidcLoginRequest {
   readonly username?: Username;
   readonly device?: string;
   readonly deviceToken?: string;
+  /** Only to create the account where the `registration` setting is `invite`. */
+  readonly invite?: string;
 }
 
 /** A validated `POST /identities` body. */
@@ -36,15 +39,17 @@ export function findProvider(providers: readonly OidcProvider[], name: string): 
   return provider;
 }
 
-/** `POST /login/oidc`: `{provider, idToken, username?, device?, deviceToken?}`. */
+/** `POST /login/oidc`: `{provider, idToken, username?, device?, deviceToken?, invite?}`. */
 export function parseOidcLogin(body: OidcLoginBody, providers: readonly OidcProvider[]): OidcLoginRequest {
   const provider = findProvider(providers, body.provider);
   const username = body.username === undefined ? undefined : parseUsername(body.username);
   const device = parseDeviceLabel(body.device);
   const deviceToken = parseDeviceToken(body.deviceToken);
+  const invite = parseInviteCode(body.invite);
   return {
     provider,
     idToken: body.idToken,
+    ...(invite !== undefined ? { invite } : {}),
     ...(username !== undefined ? { username } : {}),
     ...(device !== undefined ? { device } : {}),
     ...(deviceToken !== undefined ? { deviceToken } : {}),

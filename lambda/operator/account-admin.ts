@@ -1,5 +1,7 @@
 import { OPERATOR_ORIGIN, type AuditEvent, type RequestOrigin } from '../platform/audit';
-import { NotFoundError } from '../platform/errors';
+import { NotFoundError, UsernameTakenError } from '../platform/errors';
+import { NO_PASSWORD } from '../accounts/password';
+import { newId } from '../sessions/session-token';
 import { newResetCode, hashResetCode, RESET_CODE_TTL_MS } from '../accounts/reset-code';
 import type { SessionRecord, SessionStore } from '../sessions/ports';
 import type { LockoutStore, ResetCodeStore, UserRecord, UserStore } from '../accounts/ports';
@@ -126,6 +128,29 @@ export class AccountAdmin implements AccountRemover {
     await this.deps.resetCodes.putResetCode(username, hashResetCode(code), expiresAt);
     await this.auditor.record('reset_issued', username, OPERATOR_ORIGIN);
     return { code, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /**
+   * Creates an account without a password (in every `registration` mode: this is how a
+   * `closed` service gets users) and issues its first reset code, with which the person sets
+   * their own password (`POST /password/reset`, the web app's "Use a reset code"). The code is
+   * returned once; the operator never learns a password.
+   */
+  async createUser(username: Username): Promise<{ code: string; expiresAt: string }> {
+    const { users, clock } = this.deps;
+    // A fast path for a clear message; the conditional write is what guarantees uniqueness.
+    const heldUntil = await users.nameHeldUntil(username);
+    if (heldUntil !== undefined && heldUntil >= clock.now()) throw new UsernameTakenError();
+    await users.createUser({
+      username,
+      userId: newId(),
+      passwordHash: NO_PASSWORD,
+      createdAt: clock.now(),
+      disabled: false,
+      sessionGeneration: 0,
+    });
+    await this.auditor.record('registered', username, OPERATOR_ORIGIN, { by: 'operator' });
+    return this.issueResetCode(username);
   }
 
   /** The user's live sessions. */

@@ -24,6 +24,8 @@ const lockKey = KEYS.revocationLock;
 const entryKey = KEYS.revocation;
 const shareEntryKey = KEYS.shareRevocation;
 const quotaEntryKey = KEYS.quotaRevocation;
+/** `under` is one of DynamoDB's reserved words: the over-quota entry's fields go by name placeholders. */
+const QUOTA_ENTRY_NAMES = { '#since': 'since', '#under': 'under' };
 
 /** A share's cut-off entry as stored. */
 export interface StoredShareRevocation extends RevokedShare {
@@ -217,7 +219,8 @@ export class DynamoRevocationStore implements OverQuotaEntryStore {
         ...(previous === undefined
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : {
-              ConditionExpression: 'since = :since AND under = :under',
+              ConditionExpression: '#since = :since AND #under = :under',
+              ExpressionAttributeNames: QUOTA_ENTRY_NAMES,
               ExpressionAttributeValues: { ':since': previous.since, ':under': previous.under },
             }),
       }),
@@ -229,8 +232,9 @@ export class DynamoRevocationStore implements OverQuotaEntryStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: quotaEntryKey(entry.username),
-        UpdateExpression: 'SET under = :true, pending = :true',
-        ConditionExpression: 'since = :since AND under = :false',
+        UpdateExpression: 'SET #under = :true, pending = :true',
+        ConditionExpression: '#since = :since AND #under = :false',
+        ExpressionAttributeNames: QUOTA_ENTRY_NAMES,
         ExpressionAttributeValues: { ':since': entry.since, ':true': true, ':false': false },
       }),
     );
@@ -255,7 +259,8 @@ export class DynamoRevocationStore implements OverQuotaEntryStore {
         TableName: this.tableName,
         Key: quotaEntryKey(entry.username),
         UpdateExpression: 'REMOVE pending',
-        ConditionExpression: 'since = :since AND under = :under',
+        ConditionExpression: '#since = :since AND #under = :under',
+        ExpressionAttributeNames: QUOTA_ENTRY_NAMES,
         ExpressionAttributeValues: { ':since': entry.since, ':under': entry.under },
       }),
     );
@@ -267,7 +272,8 @@ export class DynamoRevocationStore implements OverQuotaEntryStore {
       new DeleteCommand({
         TableName: this.tableName,
         Key: quotaEntryKey(entry.username),
-        ConditionExpression: 'since = :since AND under = :true',
+        ConditionExpression: '#since = :since AND #under = :true',
+        ExpressionAttributeNames: QUOTA_ENTRY_NAMES,
         ExpressionAttributeValues: { ':since': entry.since, ':true': true },
       }),
     );

@@ -54,6 +54,8 @@ export const AUDIT_EVENT_TYPES = [
   'oidc_failed',
   'identity_linked',
   'identity_unlinked',
+  // Sign-up control (lambda/signup): the invite an account was created with (its id, never the code).
+  'invite_used',
 ] as const;
 
 /** One kind of security event. */

@@ -28,6 +28,11 @@ export interface SettingDefinition<T> {
   /** The function environment variable carrying it; absent for deploy-time-only settings. */
   readonly variable?: string;
   readonly defaultValue: T;
+  /**
+   * The default for a given stage, where it depends on the stage (deploy-time settings only);
+   * `defaultValue` is then the default stage's.
+   */
+  readonly defaultForStage?: (stage: string) => T;
   /** The rule in words, for the docs and error messages. */
   readonly rule: string;
   /** Checks and converts a given value; throws {@link SettingRuleError}. */
@@ -324,24 +329,40 @@ export const SETTINGS = {
       throw new SettingRuleError(`It must be one of ${REGISTRATION_MODES.join(', ')}.`);
     },
   },
+  expectedMonthlyUsers: {
+    description:
+      'The monthly active users the API is sized for: the per-route throttles of the vending and light routes come from it through the usage profile (docs/capacity.md; `npm run capacity`).',
+    defaultValue: 1_000_000,
+    ...integer(1_000, 100_000_000),
+  },
   throttlingRateLimit: {
-    description: 'API Gateway stage steady-state rate limit, requests per second.',
+    description:
+      "API Gateway's stage-wide default rate limit, requests per second per method, for the methods without their own (the CORS preflights): each route's own comes from the route table (docs/deploying.md#throttles).",
     defaultValue: 50,
     ...integer(1, 10_000),
   },
   throttlingBurstLimit: {
-    description: 'API Gateway stage burst limit, requests.',
+    description: 'The burst of that stage-wide default, requests.',
     defaultValue: 100,
     ...integer(1, 5_000),
   },
   waf: {
-    description: 'Whether to attach an AWS WAF web ACL with a per-IP rate rule on the routes that check secrets.',
-    defaultValue: false,
+    description:
+      'Whether to attach an AWS WAF web ACL with two per-IP rate rules: `wafRateLimit` on the routes that check secrets, `wafAllRoutesRateLimit` on every path. On by default in every stage but `dev`.',
+    defaultValue: true,
+    defaultForStage: (stage: string) => stage !== 'dev',
     ...boolean(),
   },
   wafRateLimit: {
-    description: 'Requests one IP may send to those routes per 5 minutes before WAF blocks it.',
+    description:
+      'Requests one IP may send to the routes that check secrets (`checksSecret` in the route table) per 5 minutes before WAF blocks it.',
     defaultValue: 100,
+    ...integer(10, 2_000_000_000),
+  },
+  wafAllRoutesRateLimit: {
+    description:
+      'Requests one IP may send to any route per 5 minutes before WAF blocks it: the ceiling that keeps one address from spending a route throttle everyone shares (generous, for many users behind one carrier NAT).',
+    defaultValue: 3000,
     ...integer(10, 2_000_000_000),
   },
   logRetentionDays: {

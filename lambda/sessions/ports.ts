@@ -7,6 +7,7 @@ import type { Username } from '../accounts/username';
 import type { MfaChallengeResult } from '../contract/wire';
 import type { StepUpProof } from '../second-factor/requests';
 import type { RequestOrigin } from '../platform/audit';
+import type { UsageTotals } from '../usage/quota';
 
 /** A login session. Only the SHA-256 of its token is stored. */
 export interface SessionRecord {
@@ -43,6 +44,8 @@ export interface SessionStore {
 export interface SessionWithUser {
   readonly session?: SessionRecord;
   readonly user?: UserRecord;
+  /** The user's folder totals (the meter's USAGE item; none counted yet: empty), when the store reads them in the same round trip. */
+  readonly usage?: UsageTotals;
 }
 
 /**
@@ -58,6 +61,8 @@ export interface SessionWithUserReader {
 export interface LiveSession {
   readonly session: SessionRecord;
   readonly user: UserRecord;
+  /** The folder's totals when they came with the session read (/token reads them there). */
+  readonly usage?: UsageTotals;
 }
 
 /** A login's second factor as sessions see it (lambda/second-factor/gate.ts implements it). */

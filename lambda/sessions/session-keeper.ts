@@ -66,14 +66,17 @@ export class SessionKeeper {
     // trip; a legacy token (no username) needs the session first to find the user.
     const named = sessionTokenUsername(sessionToken);
     const tokenHash = hashSessionToken(sessionToken);
-    const { session, user: namedUser } =
-      named === undefined
-        ? { session: await sessions.getSession(tokenHash) }
-        : await sessionWithUser.getSessionWithUser(tokenHash, named);
+    const {
+      session,
+      user: namedUser,
+      usage,
+    } = named === undefined
+      ? { session: await sessions.getSession(tokenHash), usage: undefined }
+      : await sessionWithUser.getSessionWithUser(tokenHash, named);
     if (!session || (named !== undefined && session.username !== named)) throw new AuthenticationError();
     const user = named === undefined ? await users.getUser(session.username) : namedUser;
     if (!user || !isSessionLive(session, user, clock.now(), config)) throw new AuthenticationError();
-    return { session, user };
+    return { session, user, ...(usage ? { usage } : {}) };
   }
 
   /** The user's live sessions, oldest first (an index query: eventually consistent). */

@@ -5,6 +5,7 @@ import type { PasswordCheck } from '../accounts/password-check';
 import type { UserRecord } from '../accounts/ports';
 import type { MfaChallengeResult, SessionResult, SessionSummary, VendResult } from '../contract/wire';
 import type { StepUpProof } from '../second-factor/requests';
+import type { StoredUsage } from '../usage/quota-enforcer';
 import { parseSessionId } from './requests';
 import type { LoginRequest } from '../accounts/requests';
 import type { CredentialVendor } from '../credentials/vending';
@@ -50,6 +51,8 @@ export class SessionService {
    */
   async login(request: LoginRequest, origin: RequestOrigin = {}): Promise<LoginOutcome> {
     const { passwords, trust, secondFactor } = this.deps;
+    // The folder's totals are read beside the password check (bcrypt), for known and unknown names alike.
+    const totals = this.deps.vendor.readTotals(request.username);
     const user = await passwords.check(request.username, request.password, origin, (found) =>
       loginLockoutScope(found, request.deviceToken),
     );
@@ -61,20 +64,25 @@ export class SessionService {
       return { kind: 'second-factor-required', result: challenge };
     }
     const deviceToken = await trust.afterPassword(user, request.password, request.deviceToken, true);
-    const result = await this.completeLogin(user, request.device, origin);
+    const result = await this.completeLogin(user, request.device, origin, {}, totals);
     return { kind: 'session', result: { ...result, ...(deviceToken !== undefined ? { deviceToken } : {}) } };
   }
 
-  /** Opens a session with credentials for a user whose every factor was checked. */
+  /**
+   * Opens a session with credentials for a user whose every factor was checked; `totals` when
+   * the caller already started reading the folder's (see CredentialVendor.readTotals).
+   */
   async completeLogin(
     user: UserRecord,
     device: string | undefined,
     origin: RequestOrigin,
     details: Record<string, string> = {},
+    totals?: Promise<StoredUsage | undefined>,
   ): Promise<SessionResult> {
     const { keeper, vendor, sessions, auditor } = this.deps;
     const { username } = user;
-    const credentials = await vendor.vend(username, user.cutOffAt);
+    const usage = await vendor.usageOf(user, totals);
+    const credentials = await vendor.vend(username, user.cutOffAt, usage);
     const opened = keeper.open(user, user.sessionGeneration, device);
     await sessions.putSession(opened.record);
     await auditor.record('login_ok', username, origin, {
@@ -83,7 +91,7 @@ export class SessionService {
       ...details,
     });
     await keeper.endOverCap(user, opened.record, origin);
-    return { username, session: keeper.grant(opened), credentials, storage: vendor.storage(username) };
+    return { username, session: keeper.grant(opened), credentials, storage: vendor.storage(username, usage) };
   }
 
   /** The live session behind a bearer token, and its user; AuthenticationError otherwise. */
@@ -94,9 +102,12 @@ export class SessionService {
   /** Vends fresh credentials for a live session, and records the use. */
   async token(sessionToken: string | undefined, origin: RequestOrigin = {}): Promise<VendResult> {
     const { keeper, vendor, sessions, auditor, clock } = this.deps;
-    const { session, user } = await keeper.live(sessionToken);
+    const live = await keeper.live(sessionToken);
+    const { session, user } = live;
+    // The first stage's read carries the folder's totals (a legacy token's did not: read them now).
+    const usage = await vendor.usageOf(user, live.usage);
     // Vend first: if STS fails, nothing is written. The user read above carries the cut-off.
-    const credentials = await vendor.vend(session.username, user.cutOffAt);
+    const credentials = await vendor.vend(session.username, user.cutOffAt, usage);
     const now = clock.now();
     // "Last used" to the nearest few minutes is all a session list needs; it saves a write per
     // call. The two writes are independent, so they go together: one round trip.
@@ -108,7 +119,7 @@ export class SessionService {
       touch,
       auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId }),
     ]);
-    return { credentials, storage: vendor.storage(session.username) };
+    return { credentials, storage: vendor.storage(session.username, usage) };
   }
 
   /** Revokes the session the token belongs to. */

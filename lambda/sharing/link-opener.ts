@@ -19,7 +19,7 @@ import { renderSharePolicy, sharedPrefix } from './share-policy';
 export interface LinkOpenerDependencies {
   readonly users: Pick<UserStore, 'getUser'>;
   readonly links: Pick<LinkStore, 'get' | 'recordOpen'>;
-  readonly vendor: Pick<CredentialVendor, 'vendUnder' | 'bucketArn' | 'storageAt'>;
+  readonly vendor: Pick<CredentialVendor, 'vendUnder' | 'bucketArn' | 'bucketName'>;
   readonly presigner: LinkPresigner;
   readonly auditor: Pick<AuditRecorder, 'record'>;
   readonly clock: Clock;
@@ -60,8 +60,12 @@ export class LinkOpener {
       [SHARE_SESSION_TAG]: tag,
       [SHARE_GROUP_SESSION_TAG]: shareRevocationGroup(tag),
     });
-    const { bucket } = vendor.storageAt('');
-    const url = await presigner.presignGet(credentials, bucket, sharedPrefix(link.owner, link.path), LINK_URL_SECONDS);
+    const url = await presigner.presignGet(
+      credentials,
+      vendor.bucketName(),
+      sharedPrefix(link.owner, link.path),
+      LINK_URL_SECONDS,
+    );
     await Promise.all([
       links.recordOpen(link, clock.now(), origin.sourceIp ?? 'unknown'),
       auditor.record('link_opened', link.owner, origin, linkDetails(link)),

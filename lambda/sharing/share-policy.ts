@@ -13,7 +13,7 @@ import {
 } from '../../policies';
 import type { ShareAccess } from '../contract/wire';
 import { isUsername, type Username } from '../accounts/username';
-import { userPrefix } from '../credentials/policy';
+import { userPrefix, withoutWrites } from '../credentials/policy';
 import { isSharePath, sharePathKind, type SharePath } from './share-path';
 
 /** What a share's session policy is rendered from. */
@@ -25,6 +25,8 @@ export interface SharePolicyInput {
   readonly access: ShareAccess;
   /** Epoch ms after which the credentials reach nothing (the share's end); undefined for none. */
   readonly endsAt?: number;
+  /** The owner's folder is over its quota: the credentials carry no write (read, list, delete stay). */
+  readonly overQuota?: boolean;
 }
 
 /** The S3 key prefix a share reaches: the owner's folder plus the path (a file share: the file's key). */
@@ -63,7 +65,7 @@ function withoutEnd(statement: PolicyStatement): PolicyStatement {
 /**
  * The session policy for a share: object actions of the access on the shared file, or on every
  * key under the shared folder, and (for a folder) ListBucket with that prefix only; each Allow
- * ends at `endsAt`. The owner and path are re-checked: this is the last stop before a policy.
+ * ends at `endsAt`; none writes while the owner is over quota. The owner and path are re-checked: this is the last stop before a policy.
  */
 export function renderSharePolicy(input: SharePolicyInput): PolicyDocument {
   const { bucketArn, owner, path, access, endsAt } = input;
@@ -85,5 +87,6 @@ export function renderSharePolicy(input: SharePolicyInput): PolicyDocument {
     .filter((statement) => !(isFile && statement.Sid === SHARE_LIST_STATEMENT_SID))
     .map((statement) => (endsAt === undefined ? withoutEnd(statement) : statement))
     .map((statement) => assign(statement, values, actions) as PolicyStatement);
-  return { Version: SHARE_SESSION_POLICY_TEMPLATE.Version, Statement: statements };
+  const policy: PolicyDocument = { Version: SHARE_SESSION_POLICY_TEMPLATE.Version, Statement: statements };
+  return input.overQuota ? withoutWrites(policy) : policy;
 }

@@ -24,7 +24,7 @@ export interface ShareServiceDependencies {
   readonly authenticate: (sessionToken: string | undefined) => Promise<LiveSession>;
   readonly users: Pick<UserStore, 'getUser'>;
   readonly shares: ShareStore;
-  readonly vendor: Pick<CredentialVendor, 'vendUnder' | 'storageAt' | 'bucketArn'>;
+  readonly vendor: Pick<CredentialVendor, 'vendUnder' | 'storageAt' | 'bucketArn' | 'readTotals' | 'usageOf'>;
   readonly auditor: Pick<AuditRecorder, 'record'>;
   readonly clock: Clock;
 }
@@ -125,22 +125,28 @@ export class ShareService {
     if (!isGrantId(rawId)) throw notFound();
     const ownerName = await shares.receivedFrom(user.username, rawId);
     if (ownerName === undefined) throw notFound();
+    // The owner's folder totals beside the share and the owner: the share writes into that folder.
+    const ownerUsage = vendor.readTotals(ownerName);
     const [share, owner] = await Promise.all([shares.get(ownerName, rawId), users.getUser(ownerName)]);
     if (
       share === undefined ||
       share.grantee !== user.username ||
       share.granteeUserId !== user.userId ||
       !holds(share, clock.now()) ||
+      owner === undefined ||
       !ownerStands(owner, share)
     ) {
       throw notFound();
     }
+    // The share writes into the owner's folder: the owner's quota decides its writes.
+    const usage = await vendor.usageOf(owner, ownerUsage);
     const policy = renderSharePolicy({
       bucketArn: vendor.bucketArn(),
       owner: share.owner,
       path: share.path,
       access: share.access,
       ...(share.expiresAt !== undefined ? { endsAt: share.expiresAt } : {}),
+      overQuota: usage.overQuota,
     });
     const credentials = await vendor.vendUnder(user.username, user.cutOffAt, policy, {
       [SHARE_SESSION_TAG]: share.id,
@@ -154,7 +160,7 @@ export class ShareService {
     ]);
     return {
       credentials,
-      storage: vendor.storageAt(sharedPrefix(share.owner, share.path)),
+      storage: vendor.storageAt(sharedPrefix(share.owner, share.path), usage),
       access: share.access,
       expiresAt: isoOrNull(share.expiresAt),
     };

@@ -71,6 +71,25 @@ export interface UsageTotalsReader {
   usageTotals(username: Username, registration: string): Promise<UsageTotals>;
 }
 
+/** A folder's USAGE item as stored: its totals and the registration (`userId`) they count for. */
+export interface StoredUsage {
+  readonly registration: string;
+  readonly totals: UsageTotals;
+}
+
+/**
+ * The USAGE item read before the user is known (a login reads it beside the password check),
+ * so the caller matches its registration afterwards: undefined when the meter counted nothing.
+ */
+export interface StoredUsageReader {
+  storedUsage(username: Username): Promise<StoredUsage | undefined>;
+}
+
+/** The totals a stored USAGE item holds for registration `registration`: an earlier account's count nothing. */
+export function totalsFor(stored: StoredUsage | undefined, registration: string): UsageTotals {
+  return stored !== undefined && stored.registration === registration ? stored.totals : EMPTY_USAGE;
+}
+
 /** Asks the cut-off worker to put the list on the vending role. Never throws: its schedule runs anyway. */
 export interface CutOffWorkerTrigger {
   trigger(reason: string): Promise<void>;

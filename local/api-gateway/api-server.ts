@@ -1,18 +1,20 @@
 /**
  * The sandbox's API Gateway: an HTTP server that serves the routes of lambda/contract/routes.ts by
  * building API Gateway proxy events and calling the same handler modules the stack deploys.
- * What API Gateway itself does in the stack (route matching, the body model check, CORS
- * preflight, a 502 for a crashed function) is done here; everything else is the handler's.
+ * What API Gateway itself does in the stack (route matching, each method's throttle, the body
+ * model check, CORS preflight, a 502 for a crashed function) is done here; everything else is
+ * the handler's.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { API_CORS, gatewayResponseAllowOrigin } from '../../lambda/contract/cors';
 import { ERROR } from '../../lambda/contract/error-codes';
-import type { RouteDefinition } from '../../lambda/contract/routes';
+import { THROTTLED_MESSAGE, type RouteDefinition, type ThrottleLimits } from '../../lambda/contract/routes';
 import { bodyModelProblem } from './body-validator';
 import { readBody as readLimitedBody, watchBodyRate } from '../shared/http-body';
 import { buildProxyEvent, matchRoutePath, requestTarget, writeProxyResult } from './proxy-event';
+import { RouteThrottles } from './throttle';
 
 /** Serves a non-API request (e.g. a web app at `GET /`); resolves false when it has nothing. */
 export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -24,6 +26,8 @@ export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => Promi
 export interface LoadedRoute {
   readonly route: RouteDefinition;
   readonly invoke: (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>;
+  /** The route's throttle, as the stack sets it on the method (lib/throttles.ts); none = unthrottled. */
+  readonly throttle?: ThrottleLimits;
 }
 
 /** Options of {@link createApiServer}. */
@@ -124,6 +128,7 @@ function preflightHeaders(origin: string | undefined, allowed: readonly string[]
 
 /** Creates (does not start) the API server. */
 export function createApiServer(options: ApiServerOptions): Server {
+  const throttles = new RouteThrottles();
   const server = createServer((req, res) => {
     const started = Date.now();
     const requestId = randomUUID();
@@ -195,6 +200,18 @@ export function createApiServer(options: ApiServerOptions): Server {
           }
           return;
         }
+        const { route, invoke, throttle } = match;
+        // API Gateway throttles a method before it reads or validates anything; its THROTTLED
+        // response (lib/tvm-api.ts) has the same status, code and message.
+        const decision = throttle ? throttles.take(route.name, throttle) : { admitted: true as const };
+        if (!decision.admitted) {
+          apiError(res, 429, ERROR.rate_limited, THROTTLED_MESSAGE, {
+            ...gatewayCors,
+            'Cache-Control': 'no-store',
+            'Retry-After': String(decision.retryAfterSeconds),
+          });
+          return;
+        }
         let raw: Buffer;
         try {
           raw = await readLimitedBody(req, MAX_API_BODY_BYTES, () => new BodyRefused(413), { signal: bodySignal });
@@ -204,7 +221,6 @@ export function createApiServer(options: ApiServerOptions): Server {
           return;
         }
         const body = raw.length > 0 ? raw.toString('utf8') : null;
-        const { route, invoke } = match;
         // API Gateway's request validator checks JSON bodies against the route's model first.
         const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
         if (route.body && contentType === 'application/json') {

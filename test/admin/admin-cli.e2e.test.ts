@@ -400,6 +400,7 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
     } finally {
       table.close();
     }
+    const invite = (await adminJson<{ codes: string[] }>('invites', 'create')).codes[0]!;
     const commands = [
       ['users', 'disable', 'cli-kim'],
       ['users', 'enable', 'cli-kim'],
@@ -415,6 +416,9 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
       ['links', 'revoke', 'cli-kim', linkId],
       ['identities', 'remove', 'cli-kim', identity],
       ['smoke'],
+      ['users', 'create', 'cli-newcomer'],
+      ['invites', 'create', '--count=2'],
+      ['invites', 'revoke', invite],
     ];
     // Every command that changes something is rehearsed here.
     expect(
@@ -425,7 +429,7 @@ describe('tvm-admin rehearsals: --dry-run and the delete confirmation', () => {
               (arg) =>
                 !arg.startsWith('cli-') &&
                 !arg.startsWith('--') &&
-                ![session!.id, shareId, linkId, identity].includes(arg),
+                ![session!.id, shareId, linkId, identity, invite].includes(arg),
             )
             .join(' '),
         ),

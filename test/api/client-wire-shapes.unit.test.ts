@@ -76,8 +76,19 @@ const credentials: fc.Arbitrary<server.ShareCredentialsResult> = fc.record({
     expiration: iso,
   }),
   storage: fc.record(
-    { bucket: fc.string(), prefix: fc.string(), region: fc.string(), endpoint: fc.webUrl() },
-    { requiredKeys: ['bucket', 'prefix', 'region'] },
+    {
+      bucket: fc.string(),
+      prefix: fc.string(),
+      region: fc.string(),
+      endpoint: fc.webUrl(),
+      usage: fc.record({
+        bytes: fc.maxSafeNat(),
+        objects: fc.maxSafeNat(),
+        quotaBytes: fc.option(fc.maxSafeNat(), { nil: null }),
+        overQuota: fc.boolean(),
+      }),
+    },
+    { requiredKeys: ['bucket', 'prefix', 'region', 'usage'] },
   ),
   access,
   expiresAt: end,

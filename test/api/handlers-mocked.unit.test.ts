@@ -175,7 +175,12 @@ describe('success bodies follow the API contract', () => {
         sessionToken: 'sts-token',
         expiration: '2030-01-01T00:00:00.000Z',
       },
-      storage: { bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' },
+      storage: {
+        bucket: 'tvm-test-files',
+        prefix: 'alice/',
+        region: 'eu-west-1',
+        usage: { bytes: 0, objects: 0, quotaBytes: null, overQuota: false },
+      },
       deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(result.body).not.toContain('passwordHash');

@@ -234,7 +234,12 @@ describe('rule 6: sessions', () => {
     expect(vended.statusCode).toBe(200);
     expect(bodyOf(vended)).toEqual({
       credentials: expect.objectContaining({ accessKeyId: 'ASIATESTTESTTESTTEST' }),
-      storage: { bucket: 'tvm-test-files', prefix: `${username}/`, region: 'eu-west-1' },
+      storage: {
+        bucket: 'tvm-test-files',
+        prefix: `${username}/`,
+        region: 'eu-west-1',
+        usage: { bytes: 0, objects: 0, quotaBytes: null, overQuota: false },
+      },
     });
   });
 });

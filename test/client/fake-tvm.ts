@@ -42,6 +42,7 @@ export const storage = {
   prefix: 'alice/',
   region: 'eu-west-1',
   endpoint: 'http://127.0.0.1:9000',
+  usage: { bytes: 1234, objects: 2, quotaBytes: null, overQuota: false },
 };
 
 let serial = 0;

@@ -1,10 +1,11 @@
 /**
  * The one-round-trip read behind every session route (/token's first stage): a BatchGetItem
- * for the session and the user its token names, against dynalite for DynamoDB's semantics,
+ * for the session, the user its token names and that user's folder totals (the quota), against dynalite for DynamoDB's semantics,
  * and against a mocked client for what dynalite never does (keys left unprocessed).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { KEYS } from '../../lambda/adapters/dynamo/table-layout';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { dynamoStores, type DynamoStores } from '../../lambda/adapters/dynamo/stores';
 import { BackendUnavailableError } from '../../lambda/platform/errors';
@@ -54,6 +55,7 @@ describe('getSessionWithUser against dynalite', () => {
     expect(together).toEqual({
       session: await store.sessions.getSession(`hash-${name}`),
       user: await store.users.getUser(parseUsername(name)),
+      usage: { bytes: 0, objects: 0 },
     });
     expect(together.user?.username).toBe(name);
     expect(together.session?.tokenHash).toBe(`hash-${name}`);
@@ -64,11 +66,49 @@ describe('getSessionWithUser against dynalite', () => {
     await store.users.createUser(user(name));
     expect(await store.sessions.getSessionWithUser(`hash-none-${name}`, parseUsername(name))).toEqual({
       user: await store.users.getUser(parseUsername(name)),
+      usage: { bytes: 0, objects: 0 },
     });
     await store.sessions.putSession(session(name, `hash-${name}`));
     const other = parseUsername(fresh('nobody'));
     expect(await store.sessions.getSessionWithUser(`hash-${name}`, other)).toEqual({
       session: await store.sessions.getSession(`hash-${name}`),
+    });
+  });
+
+  it("carries the folder's totals from the meter's USAGE item in the same read; an empty folder without one or with another account's", async () => {
+    const name = fresh('usage');
+    await store.users.createUser(user(name));
+    await store.sessions.putSession(session(name, `hash-${name}`));
+    expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).usage).toEqual({
+      bytes: 0,
+      objects: 0,
+    });
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          ...KEYS.usage(parseUsername(name)),
+          bytes: 1_200_000,
+          objects: 7,
+          userId: `id-${name}`,
+          updatedAt: NOW,
+        },
+      }),
+    );
+    expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).usage).toEqual({
+      bytes: 1_200_000,
+      objects: 7,
+    });
+    // What an earlier account of the same name left counts nothing for this one.
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...KEYS.usage(parseUsername(name)), bytes: 5, objects: 1, userId: 'id-of-a-deleted-account' },
+      }),
+    );
+    expect((await store.sessions.getSessionWithUser(`hash-${name}`, parseUsername(name))).usage).toEqual({
+      bytes: 0,
+      objects: 0,
     });
   });
 

@@ -47,7 +47,12 @@ describe('accounts and sessions services on in-memory fakes', () => {
         sessionToken: expect.any(String),
         expiration: new Date(backend.clock.now() + 3600_000).toISOString(),
       });
-      expect(result.storage).toEqual({ bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' });
+      expect(result.storage).toEqual({
+        bucket: 'tvm-test-files',
+        prefix: 'alice/',
+        region: 'eu-west-1',
+        usage: { bytes: 0, objects: 0, quotaBytes: null, overQuota: false },
+      });
       expect(backend.users.all()).toEqual([
         {
           username: 'alice',
@@ -99,7 +104,12 @@ describe('accounts and sessions services on in-memory fakes', () => {
       const { backend, service } = setup();
       const { session, credentials } = await register(service);
       const vended = await service.sessions.token(session.token);
-      expect(vended.storage).toEqual({ bucket: 'tvm-test-files', prefix: 'alice/', region: 'eu-west-1' });
+      expect(vended.storage).toEqual({
+        bucket: 'tvm-test-files',
+        prefix: 'alice/',
+        region: 'eu-west-1',
+        usage: { bytes: 0, objects: 0, quotaBytes: null, overQuota: false },
+      });
       expect(vended.credentials.accessKeyId).not.toBe(credentials.accessKeyId);
       expect(backend.issuer.requests).toHaveLength(2);
     });

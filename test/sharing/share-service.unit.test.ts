@@ -232,7 +232,12 @@ describe('share credentials', () => {
     const result = await world.sharing.shares.credentials(world.tokens.bob, share.id, { sourceIp: '203.0.113.9' });
     expect(result).toEqual({
       credentials: expect.objectContaining({ accessKeyId: expect.any(String) }),
-      storage: { bucket: 'tvm-test-files', prefix: 'alice/photos/', region: 'eu-west-1' },
+      storage: {
+        bucket: 'tvm-test-files',
+        prefix: 'alice/photos/',
+        region: 'eu-west-1',
+        usage: { bytes: 0, objects: 0, quotaBytes: null, overQuota: false },
+      },
       access: 'read',
       expiresAt: null,
     });

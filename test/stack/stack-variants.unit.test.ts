@@ -7,6 +7,8 @@ import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ROUTES } from '../../lambda/contract/routes';
+import { secretCheckingPaths, WAF_RETRY_AFTER_SECONDS, wafPathStatement } from '../../lib/api-firewall';
+import { routeThrottles } from '../../lib/throttles';
 import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/platform/config';
 import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/platform/settings';
 import { DEFAULT_SETTINGS, InvalidSettingError, resolveSettings } from '../../lib/settings';
@@ -20,6 +22,41 @@ import {
   unacknowledgedFindings,
   type SynthesisedTvm,
 } from './synth';
+
+/** One WAF match statement as the template spells it. */
+interface MatchStatementJson {
+  ByteMatchStatement?: { SearchString: string; PositionalConstraint: string };
+  RegexMatchStatement?: { RegexString: string };
+}
+
+/** The template's one web ACL's properties. */
+function onlyWebAcl(synthesised: SynthesisedTvm): {
+  Rules: {
+    Statement: { RateBasedStatement: { ScopeDownStatement: { OrStatement: { Statements: MatchStatementJson[] } } } };
+  }[];
+  CustomResponseBodies: { TooManyRequests: { Content: string } };
+} {
+  const acls = Object.values(synthesised.template.findResources('AWS::WAFv2::WebACL'));
+  expect(acls).toHaveLength(1);
+  return acls[0]?.Properties;
+}
+
+/** The match statements of the tight rule's scope-down. */
+function scopeDownStatements(synthesised: SynthesisedTvm): MatchStatementJson[] {
+  return onlyWebAcl(synthesised).Rules[0]?.Statement.RateBasedStatement.ScopeDownStatement.OrStatement.Statements ?? [];
+}
+
+/** CDK's property names as CloudFormation's (`byteMatchStatement` -> `ByteMatchStatement`), recursively. */
+function cloudFormationStatement(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cloudFormationStatement);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key.charAt(0).toUpperCase() + key.slice(1),
+      cloudFormationStatement(inner),
+    ]),
+  );
+}
 
 // CDK's built-in CloudFormation schema validation (a WebAssembly engine, slow to start) runs
 // on the CLI synth and in tvm-stack.test.ts; here only the infrastructure varies.
@@ -53,12 +90,20 @@ describe('the dev stage', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
   });
+
+  it('has no web ACL: WAF is off by default in dev (cdk-nag APIG3 acknowledged with the reason)', () => {
+    assertResourceCount(dev.template, 'AWS::WAFv2::WebACL', 0);
+    expect(dev.stack.firewall).toBeUndefined();
+  });
 });
 
 describe('the waf setting', () => {
   let withWaf: SynthesisedTvm;
   beforeAll(() => {
-    withWaf = synthesiseTvm({ context: { waf: 'true', wafRateLimit: '200' }, bundle: false });
+    withWaf = synthesiseTvm({
+      context: { waf: 'true', wafRateLimit: '200', wafAllRoutesRateLimit: 5000 },
+      bundle: false,
+    });
   }, 60_000);
 
   it('passes cdk-nag with no unacknowledged finding (the web ACL satisfies APIG3)', () => {
@@ -66,110 +111,89 @@ describe('the waf setting', () => {
     expect(staleAcknowledgements(withWaf.app)).toEqual([]);
   });
 
-  it('attaches a web ACL with a per-IP rate-based rule on every route that checks a password or reset code to the API stage', () => {
+  it('attaches a web ACL with two per-IP rate rules to the API stage: the tight one on the secret-checking routes, a broad ceiling on every path, both answering 429 rate_limited with Retry-After', () => {
+    const blockWith429 = {
+      Block: {
+        CustomResponse: Match.objectLike({
+          ResponseCode: 429,
+          CustomResponseBodyKey: 'TooManyRequests',
+          ResponseHeaders: [
+            { Name: 'Retry-After', Value: String(WAF_RETRY_AFTER_SECONDS) },
+            { Name: 'Access-Control-Allow-Origin', Value: '*' },
+          ],
+        }),
+      },
+    };
     assertHasResourceProperties(withWaf.template, 'AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
       Rules: [
         Match.objectLike({
-          Action: {
-            Block: {
-              CustomResponse: Match.objectLike({
-                ResponseCode: 429,
-                ResponseHeaders: [
-                  { Name: 'Retry-After', Value: '300' },
-                  { Name: 'Access-Control-Allow-Origin', Value: '*' },
-                ],
-              }),
-            },
-          },
+          Name: 'SecretRoutesPerIpRateLimit',
+          Action: blockWith429,
           Statement: {
             RateBasedStatement: Match.objectLike({
               AggregateKeyType: 'IP',
+              EvaluationWindowSec: 300,
               Limit: 200,
-              ScopeDownStatement: {
-                OrStatement: {
-                  Statements: [
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/register',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/login',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/password',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/password/reset',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/mfa/totp',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/mfa/totp/confirm',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/login/mfa',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/mfa/passkeys/options',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/login/passkey/options',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/login/passkey',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    Match.objectLike({
-                      ByteMatchStatement: Match.objectLike({
-                        SearchString: '/account',
-                        PositionalConstraint: 'ENDS_WITH',
-                      }),
-                    }),
-                    // Sign-in with a provider: the nonce, the ID token check and the link.
-                    ...['/login/oidc/nonce', '/login/oidc', '/identities'].map((path) =>
-                      Match.objectLike({
-                        ByteMatchStatement: Match.objectLike({ SearchString: path, PositionalConstraint: 'ENDS_WITH' }),
-                      }),
-                    ),
-                  ],
-                },
-              },
+              ScopeDownStatement: { OrStatement: { Statements: Match.anyValue() } },
             }),
           },
         }),
+        Match.objectLike({
+          Name: 'AllRoutesPerIpRateLimit',
+          Action: blockWith429,
+          // No scope-down statement: every request counts.
+          Statement: { RateBasedStatement: { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 5000 } },
+        }),
       ],
     });
+    const body = JSON.parse(onlyWebAcl(withWaf).CustomResponseBodies.TooManyRequests.Content) as unknown;
+    expect(body).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+  });
+
+  it('counts toward the tight rule exactly the paths of the route table’s secret-checking routes (parameters as one segment)', () => {
+    const statements = scopeDownStatements(withWaf);
+    // Derived from the route table, in its order: nobody keeps a second list.
+    expect(statements).toEqual(
+      secretCheckingPaths(ROUTES).map((path) => cloudFormationStatement(wafPathStatement(path))),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        ByteMatchStatement: expect.objectContaining({ SearchString: '/login', PositionalConstraint: 'ENDS_WITH' }),
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({ RegexMatchStatement: expect.objectContaining({ RegexString: '/sessions/[^/]+$' }) }),
+    );
+    // The path sizes the rule's cost: WAF allows 1,500 capacity units per web ACL by default.
+    expect(statements.length).toBeLessThan(40);
+  });
+
+  it('differential: a request to a route counts toward the tight rule exactly when some route of its path checks secrets', () => {
+    const statements = scopeDownStatements(withWaf);
+    const matches = (uri: string) =>
+      statements.some((statement) => {
+        const text = uri.toLowerCase();
+        if (statement.ByteMatchStatement) return text.endsWith(statement.ByteMatchStatement.SearchString);
+        return new RegExp(statement.RegexMatchStatement?.RegexString ?? '$^').test(text);
+      });
+    for (const route of ROUTES) {
+      // The URI WAF sees: the stage, then the path with each parameter filled in.
+      const uri = `/v1${route.path.replace(/\{[^}]+\}/g, 'Ab-12_x')}`;
+      const secret = ROUTES.some((other) => other.path === route.path && other.checksSecret);
+      expect([route.name, uri, matches(uri)]).toEqual([route.name, uri, secret]);
+    }
+    expect(matches('/v1/sessions/abc/extra')).toBe(false);
+    expect(matches('/v1/sessions/')).toBe(false);
+  });
+
+  it('routes the secret-checking step-ups on parameterised paths through the tight rule too', () => {
+    for (const name of ['sessionRevoke', 'passkeyRemove', 'identityUnlink'])
+      expect([name, ROUTES.find((route) => route.name === name)?.checksSecret]).toEqual([name, true]);
+  });
+
+  it('associates the web ACL with the API stage', () => {
     const stageId = Object.keys(withWaf.template.findResources('AWS::ApiGateway::Stage'))[0];
     const webAclId = Object.keys(withWaf.template.findResources('AWS::WAFv2::WebACL'))[0];
     assertHasResourceProperties(withWaf.template, 'AWS::WAFv2::WebACLAssociation', {
@@ -211,6 +235,7 @@ describe('settings from context and props', () => {
         sessionDays: 7,
         lockoutMinutes: 20,
         auditRetentionDays: 400,
+        expectedMonthlyUsers: '20000',
       },
       // Props win over context.
       settings: { lockoutThreshold: 3, bcryptCost: 11 },
@@ -247,10 +272,32 @@ describe('settings from context and props', () => {
     }
   });
 
-  it('throttles the stage with the configured rate and burst', () => {
+  it('throttles the methods without their own limits (the CORS preflights) with the configured stage rate and burst', () => {
     assertHasResourceProperties(custom.template, 'AWS::ApiGateway::Stage', {
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 14 })],
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 7, ThrottlingBurstLimit: 14 }),
+      ]),
     });
+  });
+
+  it('sizes each route’s method throttle for the configured expected load and credential lifetime', () => {
+    const throttles = routeThrottles(custom.stack.settings);
+    // A small deployment: POST /token is sized for 20,000 users refreshing every 600 s, not for a million.
+    expect(throttles.get('token')).not.toEqual(routeThrottles(DEFAULT_SETTINGS).get('token'));
+    const stage = Object.values(custom.template.findResources('AWS::ApiGateway::Stage'))[0];
+    const settings = stage?.Properties.MethodSettings as Record<string, unknown>[];
+    for (const route of ROUTES) {
+      const limits = throttles.get(route.name);
+      expect(settings).toContainEqual(
+        expect.objectContaining({
+          HttpMethod: route.method,
+          // API Gateway's method path: `/` then the resource path with each `/` as `~1`.
+          ResourcePath: `/${route.path.replace(/\//g, '~1')}`,
+          ThrottlingRateLimit: limits?.ratePerSecond,
+          ThrottlingBurstLimit: limits?.burst,
+        }),
+      );
+    }
   });
 
   it('passes durations, bcrypt cost and lockout to the functions, props taking precedence over context', () => {
@@ -292,6 +339,15 @@ describe('settings validation', () => {
     expect(resolveSettings()).toEqual(DEFAULT_SETTINGS);
   });
 
+  it('turns WAF on by default in every stage but dev, and either way when told', () => {
+    expect(DEFAULT_SETTINGS.waf).toBe(true);
+    expect(resolveSettings({ stage: 'prod' }).waf).toBe(true);
+    expect(resolveSettings({ stage: 'staging' }).waf).toBe(true);
+    expect(resolveSettings({ stage: 'dev' }).waf).toBe(false);
+    expect(resolveSettings({ stage: 'dev', waf: 'true' }).waf).toBe(true);
+    expect(resolveSettings({ stage: 'prod', waf: false }).waf).toBe(false);
+  });
+
   it.each([
     ['stage', 'Prod!', /"stage"/],
     ['stage', 'a-very-long-stage-name', /at most 16/],
@@ -305,6 +361,7 @@ describe('settings validation', () => {
     ['throttlingBurstLimit', 6000, /from 1 to 5000/],
     ['waf', 'yes', /true or false/],
     ['wafRateLimit', 5, /from 10 to/],
+    ['wafAllRoutesRateLimit', 9, /from 10 to/],
     ['logRetentionDays', 42, /retention periods/],
     ['allowedOrigins', 'http://evil.example.com', /not an origin/],
     ['allowedOrigins', 'https://app.example.com/', /not an origin/],

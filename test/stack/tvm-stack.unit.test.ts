@@ -7,7 +7,8 @@ import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { ROUTES } from '../../lambda/contract/routes';
+import { ROUTES, THROTTLED_MESSAGE } from '../../lambda/contract/routes';
+import { routeThrottles } from '../../lib/throttles';
 import { toApiGatewaySchema } from '../../lib/tvm-api';
 import { queriesSessionIndex, tableActionsFor } from '../../lambda/contract/routes';
 import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/platform/settings';
@@ -519,7 +520,7 @@ describe('the synthesised TVM stack', () => {
       expect(stage?.Properties).toMatchObject({
         StageName: 'v1',
         TracingEnabled: true,
-        MethodSettings: [
+        MethodSettings: expect.arrayContaining([
           expect.objectContaining({
             HttpMethod: '*',
             ResourcePath: '/*',
@@ -528,7 +529,7 @@ describe('the synthesised TVM stack', () => {
             DataTraceEnabled: false,
             LoggingLevel: 'ERROR',
           }),
-        ],
+        ]),
         AccessLogSetting: { DestinationArn: expect.anything(), Format: expect.any(String) },
       });
       const format = (stage?.Properties?.AccessLogSetting as { Format: string }).Format;
@@ -561,8 +562,49 @@ describe('the synthesised TVM stack', () => {
       });
     });
 
-    it('has no WAF web ACL unless the waf setting is on', () => {
-      assertResourceCount(tvm.template, 'AWS::WAFv2::WebACL', 0);
+    it('throttles every route’s method with its own limits from the route table, keeping the stage’s logging (never bodies) on each', () => {
+      const stage = Object.values(tvm.json.Resources).find((item) => item.Type === 'AWS::ApiGateway::Stage');
+      const methodSettings = stage?.Properties?.MethodSettings as Record<string, unknown>[];
+      // The stage default, then one entry per route.
+      expect(methodSettings).toHaveLength(ROUTES.length + 1);
+      const throttles = routeThrottles(DEFAULT_SETTINGS);
+      for (const route of ROUTES) {
+        const limits = throttles.get(route.name);
+        expect(methodSettings).toContainEqual({
+          HttpMethod: route.method,
+          ResourcePath: `/${route.path.replace(/\//g, '~1')}`,
+          ThrottlingRateLimit: limits?.ratePerSecond,
+          ThrottlingBurstLimit: limits?.burst,
+          MetricsEnabled: true,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        });
+      }
+      // The vending route carries a million monthly users; a password route stays low.
+      expect(methodSettings).toContainEqual(
+        expect.objectContaining({
+          ResourcePath: '/~1token',
+          ThrottlingRateLimit: throttles.get('token')?.ratePerSecond,
+        }),
+      );
+      expect(throttles.get('token')?.ratePerSecond).toBeGreaterThan(100);
+      expect(throttles.get('password')?.ratePerSecond).toBeLessThanOrEqual(5);
+    });
+
+    it('answers a throttled request 429 rate_limited with Retry-After, in the TVM error shape', () => {
+      assertHasResourceProperties(tvm.template, 'AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'THROTTLED',
+        StatusCode: '429',
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'" }),
+        ResponseTemplates: {
+          'application/json': JSON.stringify({ error: { code: 'rate_limited', message: THROTTLED_MESSAGE } }),
+        },
+      });
+    });
+
+    it('attaches the WAF web ACL by default (the default stage is prod; only dev goes without)', () => {
+      assertResourceCount(tvm.template, 'AWS::WAFv2::WebACL', 1);
+      assertResourceCount(tvm.template, 'AWS::WAFv2::WebACLAssociation', 1);
     });
   });
 

@@ -119,6 +119,10 @@ export function xmlErrorCode(xml: string): string | undefined {
  * Starts a sandbox (bcrypt cost 10) in a fresh data folder before the tests of the calling
  * file and removes both after them. TVM_DATA_DIR points at the folder, so `tvm-admin --local`
  * reaches this sandbox. `options` add to or override those. Returns a getter for the running sandbox.
+ *
+ * The routes' throttles are off unless `options.routeThrottles` turns them on: a test file
+ * registers and calls far faster than a deployment's users would (test/api/api-throttle.e2e.test.ts
+ * proves the throttles themselves).
  */
 export function sandboxForThisFile(prefix: string, options: SandboxOptions = {}): () => Sandbox {
   let sandbox: Sandbox | undefined;
@@ -126,7 +130,7 @@ export function sandboxForThisFile(prefix: string, options: SandboxOptions = {})
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), prefix));
     process.env.TVM_DATA_DIR = dataDir;
-    sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, ...options });
+    sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, routeThrottles: false, ...options });
   }, 60_000);
   afterAll(async () => {
     await sandbox?.stop();

@@ -47,6 +47,19 @@ export class InMemoryUserStore implements UserStore {
     this.users.set(user.username, { ...user });
   }
 
+  /** Test helper: the registration (`userId`) that holds the name now, if any. */
+  userIdOf(username: Username): string | undefined {
+    return this.users.get(username)?.userId;
+  }
+
+  /** Test helper: the operator's quota for the user (`null`: none; `undefined`: the default), as `tvm-admin users quota` sets it. */
+  setQuotaBytes(username: Username, quotaBytes: number | null | undefined): void {
+    const user = this.users.get(username);
+    if (!user) throw new Error(`no user ${username}`);
+    const { quotaBytes: _old, ...rest } = user;
+    this.users.set(username, quotaBytes === undefined ? rest : { ...rest, quotaBytes });
+  }
+
   async getUser(username: Username): Promise<UserRecord | undefined> {
     await this.faults.enter('getUser', this.calls, this.wait);
     const user = this.users.get(username);

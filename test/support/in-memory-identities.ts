@@ -16,6 +16,7 @@ import type {
   VerifiedIdentity,
 } from '../../lambda/identities/ports';
 import { AuthenticationError } from '../../lambda/platform/errors';
+import type { TvmConfig } from '../../lambda/platform/config';
 import { createIdentityServices, createServices, type Services } from '../../lambda/services';
 import { inMemoryBackend, type InMemoryBackend } from './in-memory';
 import { roundTrip } from './in-memory-platform';
@@ -136,8 +137,11 @@ export interface IdentityWorld {
 }
 
 /** Builds an {@link IdentityWorld}. */
-export function inMemoryIdentities(providers: readonly OidcProvider[] = PROVIDERS): IdentityWorld {
-  const backend = inMemoryBackend({ config: { oidcProviders: providers } });
+export function inMemoryIdentities(
+  providers: readonly OidcProvider[] = PROVIDERS,
+  config: Partial<TvmConfig> = {},
+): IdentityWorld {
+  const backend = inMemoryBackend({ config: { ...config, oidcProviders: providers } });
   const services = createServices(backend);
   const nonces = new InMemoryNonceStore();
   const identities = new InMemoryIdentityStore();

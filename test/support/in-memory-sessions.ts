@@ -7,6 +7,13 @@ import { BackendUnavailableError } from '../../lambda/platform/errors';
 import type { UserStore } from '../../lambda/accounts/ports';
 import type { SessionRecord, SessionStore, SessionWithUserReader } from '../../lambda/sessions/ports';
 import type { Username } from '../../lambda/accounts/username';
+import type { UsageTotals } from '../../lambda/usage/quota';
+import {
+  totalsFor,
+  type StoredUsage,
+  type StoredUsageReader,
+  type UsageTotalsReader,
+} from '../../lambda/usage/quota-enforcer';
 import { Faults, waitFor, type FakeOptions } from './in-memory-platform';
 
 type SessionMethod = 'putSession' | 'getSession' | 'deleteSession' | 'listSessions' | 'touchSession';
@@ -72,11 +79,49 @@ export class InMemorySessionStore implements SessionStore {
  * The in-memory stores have no batch read: the two reads are issued together, which is the
  * same single stage a BatchGetItem is.
  */
-export function inMemorySessionWithUser(sessions: SessionStore, users: UserStore): SessionWithUserReader {
+export function inMemorySessionWithUser(
+  sessions: SessionStore,
+  users: UserStore,
+  usage?: StoredUsageReader,
+): SessionWithUserReader {
   return {
     async getSessionWithUser(tokenHash, username) {
-      const [session, user] = await Promise.all([sessions.getSession(tokenHash), users.getUser(username)]);
-      return { ...(session ? { session } : {}), ...(user ? { user } : {}) };
+      const [session, user, stored] = await Promise.all([
+        sessions.getSession(tokenHash),
+        users.getUser(username),
+        usage?.storedUsage(username),
+      ]);
+      return {
+        ...(session ? { session } : {}),
+        ...(user ? { user } : {}),
+        ...(user && usage ? { usage: totalsFor(stored, user.userId) } : {}),
+      };
     },
   };
+}
+
+/**
+ * The meter's USAGE items in memory: tests set a folder's bytes, counted for the account that
+ * holds the name at that moment (`registrationOf`); a folder never set is empty.
+ */
+export class InMemoryUsageTotals implements StoredUsageReader, UsageTotalsReader {
+  readonly items = new Map<Username, StoredUsage>();
+
+  constructor(private readonly registrationOf: (username: Username) => string | undefined) {}
+
+  async storedUsage(username: Username): Promise<StoredUsage | undefined> {
+    await Promise.resolve();
+    return this.items.get(username);
+  }
+
+  async usageTotals(username: Username, registration: string): Promise<UsageTotals> {
+    return totalsFor(await this.storedUsage(username), registration);
+  }
+
+  /** Test helper: the folder of the user who now holds the name holds `bytes` in `objects` objects. */
+  set(username: Username, bytes: number, objects = 1): void {
+    const registration = this.registrationOf(username);
+    if (registration === undefined) throw new Error(`no user ${username}`);
+    this.items.set(username, { registration, totals: { bytes, objects } });
+  }
 }

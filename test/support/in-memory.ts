@@ -20,13 +20,14 @@ import { FakePasswordHasher } from './in-memory-hashers';
 import { InMemoryCredentialIssuer } from './in-memory-credentials';
 import { InMemoryMfaStore } from './in-memory-mfa';
 import { InMemoryAuditTrail, ManualClock, MemoryLog, type FakeOptions } from './in-memory-platform';
-import { InMemorySessionStore, inMemorySessionWithUser } from './in-memory-sessions';
+import { InMemorySessionStore, InMemoryUsageTotals, inMemorySessionWithUser } from './in-memory-sessions';
+import { InMemoryInviteStore } from './in-memory-signup';
 
 export { InMemoryLockoutStore, InMemoryResetCodeStore, InMemoryUserStore } from './in-memory-accounts';
 export { CountingHasher, FakePasswordHasher } from './in-memory-hashers';
 export { InMemoryCredentialIssuer } from './in-memory-credentials';
 export { InMemoryAuditTrail, ManualClock, MemoryLog, type FakeOptions, type LogEntry } from './in-memory-platform';
-export { InMemorySessionStore, inMemorySessionWithUser } from './in-memory-sessions';
+export { InMemorySessionStore, InMemoryUsageTotals, inMemorySessionWithUser } from './in-memory-sessions';
 
 /** A complete, valid configuration with the documented defaults and the minimum bcrypt cost. */
 export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
@@ -65,11 +66,14 @@ export interface InMemoryBackend extends ServiceDependencies {
   readonly resetCodes: InMemoryResetCodeStore;
   readonly audit: InMemoryAuditTrail;
   readonly issuer: InMemoryCredentialIssuer;
+  /** The meter's totals: set a folder's bytes to put its user over quota. */
+  readonly usage: InMemoryUsageTotals;
   readonly clock: ManualClock;
   readonly log: MemoryLog;
   /** One store for both second-factor ports, as in DynamoDB. */
   readonly factors: InMemoryMfaStore;
   readonly challenges: InMemoryMfaStore;
+  readonly invites: InMemoryInviteStore;
 }
 
 /** The real list, loaded once per test file on first use. */
@@ -87,11 +91,13 @@ export function inMemoryBackend(
   const users = new InMemoryUserStore(fakeOptions);
   const sessions = new InMemorySessionStore(fakeOptions);
   const mfa = new InMemoryMfaStore();
+  const usage = new InMemoryUsageTotals((username) => users.userIdOf(username));
   return {
     config: testConfig(options.config),
     users,
     sessions,
-    sessionWithUser: inMemorySessionWithUser(sessions, users),
+    sessionWithUser: inMemorySessionWithUser(sessions, users, usage),
+    usage,
     lockout: new InMemoryLockoutStore(fakeOptions),
     resetCodes: new InMemoryResetCodeStore(fakeOptions),
     audit: new InMemoryAuditTrail(fakeOptions),
@@ -102,6 +108,7 @@ export function inMemoryBackend(
     log: new MemoryLog(),
     factors: mfa,
     challenges: mfa,
+    invites: new InMemoryInviteStore(fakeOptions),
   };
 }
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { runCli } from '../../admin/cli';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
+import { readRuntimeSettings } from '../../lambda/platform/config';
 import { createWebAppHandler } from '../../web/serve';
 
 export { submitAuthForm } from './web-app-fixture';
@@ -34,8 +35,15 @@ export interface AppUnderTest {
   close(): Promise<void>;
 }
 
-/** Starts a sandbox on a fresh data folder serving the app, and Chromium on its page. Fails (never skips) without Chromium. */
-export async function startApp(viewport = { width: 1000, height: 720 }): Promise<AppUnderTest> {
+/**
+ * Starts a sandbox on a fresh data folder serving the app, and Chromium on its page. Fails (never skips) without Chromium.
+ * `settings` are the functions' settings by variable (REGISTRATION, DEFAULT_QUOTA_BYTES, ...), for this sandbox only;
+ * the page is served with the same `registration`.
+ */
+export async function startApp(
+  viewport = { width: 1000, height: 720 },
+  settings: Readonly<Record<string, string>> = {},
+): Promise<AppUnderTest> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}. Install it with "apt-get install -y chromium" ` +
@@ -44,15 +52,29 @@ export async function startApp(viewport = { width: 1000, height: 720 }): Promise
   }
   const workDir = await mkdtemp(join(tmpdir(), 'tvm-browser-'));
   const dataDir = join(workDir, 'data');
-  const sandbox = await startSandbox({
-    port: 0,
-    s3Port: 0,
-    dataDir,
-    bcryptCost: 10,
-    log: false,
-    // The page offers the sandbox's sign-in providers (its dev IdP), known once it has started.
-    staticHandler: await createWebAppHandler({ oidcProviders: () => sandbox.oidcProviders }),
-  });
+  // The sandbox gives its functions this process's environment as it starts: set, then restored.
+  const previous = Object.fromEntries(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
+  let sandbox: Sandbox;
+  try {
+    sandbox = await startSandbox({
+      port: 0,
+      s3Port: 0,
+      dataDir,
+      bcryptCost: 10,
+      log: false,
+      // The page offers the sandbox's sign-in providers (its dev IdP), known once it has started.
+      staticHandler: await createWebAppHandler({
+        oidcProviders: () => sandbox.oidcProviders,
+        registration: readRuntimeSettings(process.env).registration,
+      }),
+    });
+  } finally {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
   const context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,

@@ -7,6 +7,7 @@ import { BackendUnavailableError } from '../../platform/errors';
 import type { SessionRecord, SessionStore, SessionWithUser, SessionWithUserReader } from '../../sessions/ports';
 import { DynamoTable, isConditionFailure, storedUsername, ttlSeconds, unavailable } from './helpers';
 import { KEYS, TABLE_LAYOUT, type ItemKey } from './table-layout';
+import { toUsageTotals } from './usage-totals';
 import { isHold, toUser } from './user-store';
 
 /** How often a BatchGetItem is sent before keys it leaves unprocessed make a 503. */
@@ -54,17 +55,20 @@ export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
     return item ? toSession(item) : undefined;
   }
 
-  /** One consistent BatchGetItem for both items. */
+  /** One consistent BatchGetItem for the session, the user and the folder's totals (every vend reads them). */
   async getSessionWithUser(tokenHash: string, username: Username): Promise<SessionWithUser> {
     const wantedSession = KEYS.session(tokenHash);
     const wantedUser = KEYS.user(username);
-    const items = await this.batchGet([wantedSession, wantedUser]);
+    const wantedUsage = KEYS.usage(username);
+    const items = await this.batchGet([wantedSession, wantedUser, wantedUsage]);
     const find = (key: ItemKey) => items.find((item) => item.pk === key.pk && item.sk === key.sk);
     const sessionItem = find(wantedSession);
     const userItem = find(wantedUser);
     return {
       ...(sessionItem ? { session: toSession(sessionItem) } : {}),
-      ...(userItem && !isHold(userItem) ? { user: toUser(userItem) } : {}),
+      ...(userItem && !isHold(userItem)
+        ? { user: toUser(userItem), usage: toUsageTotals(find(wantedUsage), String(userItem.userId)) }
+        : {}),
     };
   }
 

@@ -6,6 +6,7 @@ import { DynamoFactorStore } from './factor-store';
 import { DynamoLockoutStore } from './lockout-store';
 import { DynamoResetCodeStore } from './reset-code-store';
 import { DynamoSessionStore } from './session-store';
+import { DynamoUsageTotals } from './usage-totals';
 import { DynamoUserStore } from './user-store';
 
 /** One store per capability's port, all on one table. */
@@ -19,6 +20,8 @@ export interface DynamoStores {
   readonly audit: DynamoAuditTrail;
   readonly factors: DynamoFactorStore;
   readonly challenges: DynamoChallengeStore;
+  /** The meter's totals, as every vend reads them. */
+  readonly usage: DynamoUsageTotals;
 }
 
 /** The stores of the table `tableName`. */
@@ -33,5 +36,6 @@ export function dynamoStores(client: DynamoDBClient, tableName: string): DynamoS
     audit: new DynamoAuditTrail(client, tableName),
     factors: new DynamoFactorStore(client, tableName),
     challenges: new DynamoChallengeStore(client, tableName),
+    usage: new DynamoUsageTotals(client, tableName),
   };
 }

@@ -6,7 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Username } from '../../accounts/username';
 import { BackendUnavailableError } from '../../platform/errors';
 import { EMPTY_USAGE, type UsageTotals } from '../../usage/quota';
-import type { UsageTotalsReader } from '../../usage/quota-enforcer';
+import type { StoredUsage, StoredUsageReader, UsageTotalsReader } from '../../usage/quota-enforcer';
 import { DynamoTable } from './helpers';
 import { KEYS } from './table-layout';
 
@@ -30,8 +30,8 @@ export function toUsageTotals(item: Record<string, unknown> | undefined, registr
   return { bytes: Math.max(0, bytes), objects: Math.max(0, objects) };
 }
 
-/** {@link UsageTotalsReader} on the TVM's table (a strongly consistent GetItem). */
-export class DynamoUsageTotals implements UsageTotalsReader {
+/** {@link UsageTotalsReader} and {@link StoredUsageReader} on the TVM's table (a strongly consistent GetItem). */
+export class DynamoUsageTotals implements UsageTotalsReader, StoredUsageReader {
   private readonly table: DynamoTable;
 
   constructor(client: DynamoDBClient, tableName: string) {
@@ -40,5 +40,11 @@ export class DynamoUsageTotals implements UsageTotalsReader {
 
   async usageTotals(username: Username, registration: string): Promise<UsageTotals> {
     return toUsageTotals(await this.table.get(KEYS.usage(username)), registration);
+  }
+
+  async storedUsage(username: Username): Promise<StoredUsage | undefined> {
+    const item = await this.table.get(KEYS.usage(username));
+    if (item === undefined || typeof item.userId !== 'string') return undefined;
+    return { registration: item.userId, totals: toUsageTotals(item, item.userId) };
   }
 }

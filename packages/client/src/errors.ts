@@ -3,7 +3,7 @@
  * failures that happen on the client's side of the wire. Apps switch on `code` (stable) or
  * use `instanceof`; `message` is the API's human-readable text where there is one.
  */
-import type { ApiErrorCode } from './types';
+import type { ApiErrorCode, StorageUsage } from './types';
 
 /** Every code a {@link TvmClientError} can carry. */
 export type TvmClientErrorCode =
@@ -19,7 +19,9 @@ export type TvmClientErrorCode =
   /** S3 refused the user's own folder even with credentials fetched just now: access was cut off. */
   | 'access_cut_off'
   /** A share's credentials were asked for after the share's end, or the TVM no longer knows the share (revoked, left). */
-  | 'share_ended';
+  | 'share_ended'
+  /** S3 refused a write because the folder is over its quota (the TVM vends credentials without writes). */
+  | 'quota_exceeded';
 
 /** What every client error carries besides its message. */
 export interface TvmClientErrorDetails {
@@ -248,6 +250,24 @@ export class ShareEndedError extends TvmClientError {
   ) {
     super('share_ended', message, details);
     this.name = 'ShareEndedError';
+  }
+}
+
+/**
+ * S3 refused a write (an upload, a new folder) and the TVM says the folder is over its quota
+ * (`storage.usage.overQuota` of the latest or a freshly vended set of credentials): while it
+ * is, credentials carry no write. Reading, listing and deleting still work; deleting files
+ * below the quota restores writes at the next vend, or the operator can raise the quota.
+ * Retrying will not help until then. `usage` is what the TVM last reported; `cause` is S3's error.
+ */
+export class QuotaExceededError extends TvmClientError {
+  constructor(
+    readonly usage: StorageUsage,
+    message = 'Your storage is full: delete some files to free space, or ask the operator for a larger quota.',
+    details: TvmClientErrorDetails = {},
+  ) {
+    super('quota_exceeded', message, details);
+    this.name = 'QuotaExceededError';
   }
 }
 

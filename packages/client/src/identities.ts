@@ -29,6 +29,8 @@ export interface IdTokenLogin extends IdTokenSignIn {
   readonly username?: string;
   /** Overrides the client's `device` label for this session. */
   readonly device?: string;
+  /** Only for an identity's first sign-in where the TVM's `registration` setting is `invite`: a single-use invite code. */
+  readonly invite?: string;
 }
 
 /**

@@ -38,7 +38,15 @@ export {
 } from './sharing';
 export type { EndsAt, NewLink, NewShare, SharingClientSide } from './sharing';
 export { TvmClient } from './tvm-client';
-export type { FetchFunction, SessionEvent, SessionListener, TvmClientOptions } from './tvm-client';
+export type {
+  CredentialsEvent,
+  CredentialsListener,
+  FetchFunction,
+  SessionEvent,
+  SessionListener,
+  TvmClientOptions,
+} from './tvm-client';
+export { parseStorageUsage } from './usage';
 export { SHARE_ACCESS_LEVELS } from './types';
 export type {
   ApiErrorBody,
@@ -58,6 +66,7 @@ export type {
   ShareStorageInfo,
   ShareSummary,
   StorageInfo,
+  StorageUsage,
   TvmCredentials,
   VendResult,
 } from './types';

@@ -10,6 +10,7 @@
  * await shares.revoke(share.id);
  * ```
  */
+import { parseStorageUsage } from './usage';
 import { UnexpectedResponseError } from './errors';
 import {
   SHARE_ACCESS_LEVELS,
@@ -149,6 +150,7 @@ export function parseShareCredentials(body: unknown): ShareCredentialsResult {
       prefix: storage['prefix'],
       region: storage['region'],
       ...(typeof endpoint === 'string' ? { endpoint } : {}),
+      usage: parseStorageUsage(storage['usage']),
     },
     access: access as ShareAccess,
     expiresAt,

@@ -2,6 +2,7 @@
  * The app-side client of the TVM API. It uses `fetch` and nothing else, so it runs in
  * browsers, React Native and Node 20+.
  */
+import { parseStorageUsage } from './usage';
 import {
   errorFromResponse,
   InvalidCredentialsError,
@@ -30,6 +31,7 @@ import type {
   SessionResult,
   SessionSummary,
   StorageInfo,
+  StorageUsage,
   TvmCredentials,
   VendResult,
 } from './types';
@@ -81,6 +83,24 @@ export type SessionEvent =
 export type SessionListener = (event: SessionEvent) => void;
 
 /**
+ * What {@link TvmClient.onCredentials} listeners are told each time the TVM vends credentials
+ * for this client's session (register, login, reset, `/token`): where the files are and, with
+ * `usage`, what the folder holds against its quota at that moment.
+ */
+export interface CredentialsEvent {
+  readonly type: 'credentials';
+  readonly username: string;
+  readonly storage: StorageInfo;
+  /** `storage.usage`, repeated for convenience. */
+  readonly usage: StorageUsage;
+  /** When these credentials expire. */
+  readonly expiration: Date;
+}
+
+/** A listener of {@link TvmClient.onCredentials}. */
+export type CredentialsListener = (event: CredentialsEvent) => void;
+
+/**
  * Registers, logs in, vends credentials and logs out against one TVM.
  *
  * Retry rules: `token()` and `logout()` are retried on 503 (honouring Retry-After), network
@@ -104,6 +124,9 @@ export class TvmClient {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly listeners = new Set<SessionListener>();
+  private readonly credentialListeners = new Set<CredentialsListener>();
+  /** The `storage.usage` of the session's latest credentials. */
+  private latestUsage: StorageUsage | undefined;
   /**
    * Online or offline, as the last request found the TVM (storage helpers report S3 here too).
    * Offline never ends the session: only a 401 from `/token` does.
@@ -133,15 +156,23 @@ export class TvmClient {
   /**
    * Creates an account and logs it in, with the client's `device` label on the session. Retried only on a 503 with Retry-After, after that wait.
    * @param options.device overrides the client's `device` label for this session.
-   * @throws InvalidRequestError (which field, why), UsernameTakenError, ServiceUnavailableError, NetworkError, TimeoutError.
+   * @param options.invite a single-use invite code, where the TVM's `registration` setting is `invite`.
+   * @throws InvalidRequestError (which field, why), UsernameTakenError, InviteRequiredError (no invite, or
+   *   one that is unknown, used or expired), RegistrationClosedError (sign-up is closed: the operator makes
+   *   accounts), ServiceUnavailableError, NetworkError, TimeoutError.
    */
   async register(
     username: string,
     password: string,
-    options: { readonly device?: string } = {},
+    options: { readonly device?: string; readonly invite?: string } = {},
   ): Promise<SessionResult> {
     const device = options.device ?? this.device;
-    const body = { username, password, ...(device !== undefined ? { device } : {}) };
+    const body = {
+      username,
+      password,
+      ...(device !== undefined ? { device } : {}),
+      ...(options.invite !== undefined ? { invite: options.invite } : {}),
+    };
     const result = parseSessionResult(await this.send({ path: '/register', body, retry: 'retry-after' }));
     await this.keepDeviceToken(result);
     await this.signIn(result);
@@ -195,6 +226,8 @@ export class TvmClient {
    * provider is trusted for it. Retried only on a 503 with Retry-After (the TVM did nothing).
    * @throws UsernameRequiredError for an unknown identity without `username` (no account is
    *   created and the nonce is left unspent: send the same token again with one);
+   *   RegistrationClosedError or InviteRequiredError for an unknown identity where the TVM's
+   *   `registration` setting is `closed`, or `invite` without a valid `invite` (nonce unspent);
    *   UsernameTakenError for a taken name (nonce unspent too);
    *   InvalidCredentialsError for every refused token or a disabled account (one answer);
    *   InvalidRequestError (an unknown provider: field `provider`), ServiceUnavailableError
@@ -213,6 +246,7 @@ export class TvmClient {
       ...(login.username !== undefined ? { username: login.username } : {}),
       ...(device !== undefined ? { device } : {}),
       ...(deviceToken ? { deviceToken } : {}),
+      ...(login.invite !== undefined ? { invite: login.invite } : {}),
     };
     const answer = await this.send({ path: '/login/oidc', body, retry: 'retry-after' });
     const challenge = parseMfaChallenge(answer);
@@ -256,8 +290,9 @@ export class TvmClient {
   async token(): Promise<VendResult> {
     const session = await this.getSession();
     if (!session) throw new LoginRequiredError();
+    let vend: VendResult;
     try {
-      return parseVendResult(await this.send({ path: '/token', bearer: session.token, retry: true }));
+      vend = parseVendResult(await this.send({ path: '/token', bearer: session.token, retry: true }));
     } catch (error) {
       if (!(error instanceof InvalidCredentialsError)) throw error;
       await this.endSession(session, 'rejected');
@@ -265,6 +300,45 @@ export class TvmClient {
         status: 401,
         cause: error,
       });
+    }
+    // Only while the session that asked is still this client's (a logout or another login may have landed).
+    if ((await this.session)?.token === session.token) this.credentialsIssued(session.username, vend);
+    return vend;
+  }
+
+  /**
+   * What the user's folder holds against its quota, as of the session's latest credentials
+   * (register, login or `/token`); undefined before any and after a logout. Never calls the TVM.
+   */
+  usage(): StorageUsage | undefined {
+    return this.latestUsage;
+  }
+
+  /**
+   * Calls `listener` each time the TVM vends credentials for this client's session, with the
+   * storage details and `usage` that came with them (a usage bar follows it). Returns the
+   * unsubscribe function. Listeners run synchronously; a throwing listener does not stop the others.
+   */
+  onCredentials(listener: CredentialsListener): () => void {
+    this.credentialListeners.add(listener);
+    return () => this.credentialListeners.delete(listener);
+  }
+
+  private credentialsIssued(username: string, vend: VendResult): void {
+    this.latestUsage = vend.storage.usage;
+    const event: CredentialsEvent = {
+      type: 'credentials',
+      username,
+      storage: vend.storage,
+      usage: vend.storage.usage,
+      expiration: vend.credentials.expiration,
+    };
+    for (const listener of [...this.credentialListeners]) {
+      try {
+        listener(event);
+      } catch {
+        // As for session listeners: one broken listener must not keep the others from hearing.
+      }
     }
   }
 
@@ -435,6 +509,7 @@ export class TvmClient {
     };
     this.session = Promise.resolve(session);
     this.emit({ type: 'signedIn', username: result.username, result });
+    this.credentialsIssued(result.username, result);
     // A store that cannot write (private browsing, a full quota) keeps the session in memory
     // only: the person stays logged in until the app closes, rather than seeing a failed login.
     await Promise.resolve()
@@ -447,6 +522,7 @@ export class TvmClient {
     const current = await this.session;
     if (current?.token !== session.token) return;
     this.session = Promise.resolve(undefined);
+    this.latestUsage = undefined;
     this.emit({ type: 'signedOut', reason });
     // Best effort, like save: the session is already gone from memory, which is what counts here.
     await Promise.resolve()
@@ -574,6 +650,7 @@ function parseVendResult(body: unknown): VendResult {
     prefix: storage.prefix,
     region: storage.region,
     ...(typeof endpoint === 'string' ? { endpoint } : {}),
+    usage: parseStorageUsage(storage['usage']),
   };
   return { credentials: typedCredentials, storage: typedStorage };
 }

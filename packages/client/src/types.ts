@@ -50,6 +50,21 @@ export interface StorageInfo {
   readonly region: string;
   /** Present only when S3 is not AWS's own endpoint (the local sandbox). */
   readonly endpoint?: string;
+  /**
+   * What the folder holds against its quota (on share credentials: the owner's folder), as the
+   * TVM's meter last counted it; over quota, the credentials in the same answer carry no write.
+   */
+  readonly usage: StorageUsage;
+}
+
+/** What a folder holds against its quota: current object versions only. */
+export interface StorageUsage {
+  readonly bytes: number;
+  readonly objects: number;
+  /** Null when there is no quota. */
+  readonly quotaBytes: number | null;
+  /** True when the folder holds at least `quotaBytes`: the credentials carry no write. */
+  readonly overQuota: boolean;
 }
 
 /** A login session: the bearer token for `/token` and `/logout`, and when it stops working. */

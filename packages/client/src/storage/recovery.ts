@@ -4,7 +4,15 @@
  * while (wait with backoff, report offline, send again when it is back). Only a 401 from the
  * TVM ends the session; the wait never does.
  */
-import { AccessCutOffError, isTransient, LoginRequiredError, TvmClientError, type Connectivity } from '../index';
+import {
+  AccessCutOffError,
+  isTransient,
+  LoginRequiredError,
+  QuotaExceededError,
+  TvmClientError,
+  type Connectivity,
+  type StorageUsage,
+} from '../index';
 import { AbortedError, StorageUnreachableError } from './errors';
 
 /** How long and how often to try again while the network is down. */
@@ -33,6 +41,11 @@ export interface RecoveryContext {
    * `{forceRefresh: true, credentialsRefused: true}`).
    */
   readonly refreshCredentials: () => Promise<unknown>;
+  /**
+   * Given for a write (an upload, a new folder): the `storage.usage` that came with the
+   * credentials held now, so a refusal of an over-quota folder is told apart from a cut-off.
+   */
+  readonly writeUsage?: () => StorageUsage | undefined;
   readonly signal?: AbortSignal;
   readonly now: () => number;
   readonly random: () => number;
@@ -116,6 +129,15 @@ export function isWorthWaitingFor(error: unknown): boolean {
   return (status !== undefined && status >= 500) || shape(error).name === 'SlowDown';
 }
 
+/** A QuotaExceededError when the request is a write and the held credentials' usage is over quota. */
+function overQuota(
+  context: RecoveryContext,
+  details: { status: number; cause: unknown },
+): QuotaExceededError | undefined {
+  const usage = context.writeUsage?.();
+  return usage?.overQuota ? new QuotaExceededError(usage, undefined, details) : undefined;
+}
+
 /** Resolves after `ms`, or rejects with AbortedError as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -142,6 +164,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  *   out for at least its Retry-After and the fetch tried again), then the request is sent
  *   again; refused again with those fresh credentials, access was cut off: AccessCutOffError,
  *   never retried;
+ * - a refused write while the fresh (or, refused again, the latest) credentials' `usage` says
+ *   the folder is over its quota: QuotaExceededError, never retried (the TVM vends no write
+ *   until files are deleted below the quota);
  * - no answer, a 5xx, throttling, or the TVM unreachable: connectivity goes offline, and the
  *   request is sent again after an exponential backoff with jitter, until it gets through
  *   (online again) or `patienceMs` has passed (StorageUnreachableError);
@@ -166,16 +191,24 @@ export async function sendWithRecovery<T>(send: () => Promise<T>, context: Recov
     if (signal?.aborted) throw new AbortedError();
     if (failure instanceof LoginRequiredError || failure instanceof AccessCutOffError) throw failure;
     if (isCredentialRefusal(failure)) {
+      const details = { status: statusOf(failure) ?? 403, cause: failure };
       // Refused with credentials the TVM issued just now: no wait or retry will change that.
-      if (refreshed) throw new AccessCutOffError(undefined, { status: statusOf(failure) ?? 403, cause: failure });
+      if (refreshed) throw overQuota(context, details) ?? new AccessCutOffError(undefined, details);
+      let fetched = false;
       try {
         await context.refreshCredentials();
-        refreshed = true;
-        continue;
+        fetched = true;
       } catch (error) {
         if (!isWorthWaitingFor(error)) throw error;
         // Waited out below; the next refusal fetches again.
         failure = error;
+      }
+      if (fetched) {
+        // The fresh credentials carry no write while the folder is over its quota: sending again cannot work.
+        const quota = overQuota(context, details);
+        if (quota) throw quota;
+        refreshed = true;
+        continue;
       }
     }
     if (!isWorthWaitingFor(failure)) {

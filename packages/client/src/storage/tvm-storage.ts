@@ -217,11 +217,15 @@ export class TvmStorage {
               command instanceof CreateMultipartUploadCommand || command instanceof AbortMultipartUploadCommand
             );
             const signal = stoppable ? controller.signal : undefined;
-            const sent = this.recover((sendOptions) => client.send(command, sendOptions), signal).then((output) => {
-              if (command instanceof CreateMultipartUploadCommand)
-                uploadId = (output as { UploadId?: string }).UploadId;
-              return output;
-            });
+            // Every command of an upload writes but the abort, which frees space and is never refused for quota.
+            const intent = command instanceof AbortMultipartUploadCommand ? 'read' : 'write';
+            const sent = this.recover((sendOptions) => client.send(command, sendOptions), signal, intent).then(
+              (output) => {
+                if (command instanceof CreateMultipartUploadCommand)
+                  uploadId = (output as { UploadId?: string }).UploadId;
+                return output;
+              },
+            );
             inFlight.add(sent);
             void sent.catch(() => undefined).finally(() => inFlight.delete(sent));
             return sent;
@@ -392,8 +396,11 @@ export class TvmStorage {
     const folder = name.endsWith('/') ? name : `${name}/`;
     const { client, info } = await this.s3Client();
     const key = this.keyOf(info, folder, 'write');
-    await this.recover((sendOptions) =>
-      client.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: new Uint8Array() }), sendOptions),
+    await this.recover(
+      (sendOptions) =>
+        client.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: new Uint8Array() }), sendOptions),
+      undefined,
+      'write',
     );
     return folder;
   }
@@ -423,12 +430,20 @@ export class TvmStorage {
     this.s3 = undefined;
   }
 
-  /** Sends through {@link sendWithRecovery}; `send` gets the options carrying `signal` for the SDK. */
-  private recover<T>(send: (options: { abortSignal?: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Sends through {@link sendWithRecovery}; `send` gets the options carrying `signal` for the SDK.
+   * A `write` refused while the folder is over its quota becomes QuotaExceededError.
+   */
+  private recover<T>(
+    send: (options: { abortSignal?: AbortSignal }) => Promise<T>,
+    signal?: AbortSignal,
+    intent: 'read' | 'write' = 'read',
+  ): Promise<T> {
     return sendWithRecovery(() => send(signal ? { abortSignal: signal } : {}), {
       policy: this.recovery,
       connectivity: this.connectivity,
       refreshCredentials: () => this.credentials({ forceRefresh: true, credentialsRefused: true }),
+      ...(intent === 'write' ? { writeUsage: () => this.credentials.cached()?.storage.usage } : {}),
       ...(signal ? { signal } : {}),
       now: this.now,
       random: this.random,
