@@ -64,8 +64,9 @@ export async function quotaCommand(
   log: DomainLog,
 ): Promise<QuotaOutcome> {
   const argument = parseQuotaArgument(rawValue);
-  // The settings the functions run with come from the same environment variables (docs/deploying.md).
-  const { defaultQuotaBytes } = readRuntimeSettings(process.env);
+  // The target's own default quota (stack output, sandbox manifest); else this shell's
+  // environment, from the same variables the functions read (docs/deploying.md).
+  const defaultQuotaBytes = target.defaultQuotaBytes ?? readRuntimeSettings(process.env).defaultQuotaBytes;
   const users = new DynamoUserStore(target.dynamo, target.tableName);
   const user = await users.getUser(username);
   if (!user) throw new AdminError(`No user ${username}. Nothing was changed.`);
