@@ -18,17 +18,10 @@ import { AdminError, DEFAULT_STACK, deployedTarget, localTarget, type AdminTarge
 import { runSmoke } from './smoke';
 import { listLinks, listShares, revokeLink, revokeShare, sharingLifecycle, sharingStores } from './sharing';
 import { IDENTITIES_USAGE, identitiesCommand } from './identities';
-<<<<<<< HEAD
-import { QUOTA_USAGE, quotaCommand } from './quota';
-import { INVITES_USAGE, invitesCommand } from './invites';
-import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
-import { reconcileUsage, USAGE_RECONCILE_USAGE } from './usage-reconcile';
-=======
 import { reconcileUsage, USAGE_RECONCILE_USAGE } from './usage-reconcile';
 import { QUOTA_USAGE, quotaCommand } from './quota';
 import { INVITES_USAGE, invitesCommand } from './invites';
 import { USAGE_REPORT_USAGE, usageReportCommand } from './usage-report';
->>>>>>> main
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -85,13 +78,8 @@ ${QUOTA_USAGE}
   revocations prune                  drop entries whose credentials have all expired
   audit <user> [--limit N]           the audit trail, newest first (default ${AUDIT_LIST_LIMIT.default})
   usage <user> | usage --all         objects and bytes per folder
-<<<<<<< HEAD
-${USAGE_REPORT_USAGE}
-${USAGE_RECONCILE_USAGE}
-=======
 ${USAGE_RECONCILE_USAGE}
 ${USAGE_REPORT_USAGE}
->>>>>>> main
   policy <user>                      the session policy the TVM passes for that user
   smoke                              post-deploy check with a throwaway user: isolation,
                                      revocation cut-off, removal; names the first failed step
@@ -328,10 +316,6 @@ async function runCommand(
       need(positionals, userAt + 1, '<id>');
     return renderPlan(await planFor(), target);
   }
-<<<<<<< HEAD
-  if (command === 'usage' && sub === 'report') return usageReportCommand(target, options.since, log);
-=======
->>>>>>> main
   if (command === 'usage' && sub === 'reconcile') {
     const lines = await reconcileUsage(
       target,
@@ -354,10 +338,7 @@ async function runCommand(
       ),
     };
   }
-<<<<<<< HEAD
-=======
   if (command === 'usage' && sub === 'report') return usageReportCommand(target, options.since, log);
->>>>>>> main
   if (command === 'mfa') return mfaCommand(target, sub, user(positionals, 2), log);
   if (command === 'identities') return identitiesCommand(admin, sub, user(positionals, 2), positionals[3]);
   if (command === 'invites') return invitesCommand(target, sub, positionals[2], options);
