@@ -54,6 +54,8 @@ async function vend(call: number): Promise<APIGatewayProxyResult> {
     new AssumeRoleCommand({
       RoleArn: process.env.VENDING_ROLE_ARN,
       RoleSessionName: `bench-floor-${call}`,
+      // The vending role's trust policy requires a source identity.
+      SourceIdentity: `bench-floor-${call}`,
       DurationSeconds: 900,
     }),
   );

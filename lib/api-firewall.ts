@@ -1,7 +1,6 @@
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ERROR } from '../lambda/contract/error-codes';
-import type { RouteDefinition } from '../lambda/contract/routes';
 
 /** Props of {@link ApiFirewall}. */
 export interface ApiFirewallProps {
@@ -24,11 +23,6 @@ export interface ApiFirewallProps {
    * @default no CORS header
    */
   readonly corsAllowOrigin?: string;
-}
-
-/** The distinct paths of the routes that check secrets (`checksSecret`), in route-table order: the tighter rule's paths. */
-export function secretCheckingPaths(routes: readonly RouteDefinition[]): string[] {
-  return [...new Set(routes.filter((route) => route.checksSecret).map((route) => route.path))];
 }
 
 /** Seconds a blocked address is asked to wait: the rate rules count over five-minute windows. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -11,6 +11,13 @@ import type { RolePolicyCleanupProperties } from '../lambda/custom-resources/rol
 export interface RolePolicyCleanupProps {
   /** The role whose operator-added inline policies must go before CloudFormation deletes it. */
   readonly role: IRole;
+  /**
+   * Name pattern (IAM wildcards) of every role this clean-up may be asked about: the role and
+   * any role that replaced it or that it replaced (the Delete for the old role arrives after
+   * the rights moved on to the new one).
+   * @default the role's own ARN only (a replaced role's policies then cannot be removed)
+   */
+  readonly roleNamePattern?: string;
   /** Inline policies whose name starts with this are removed; the stack's own never do. */
   readonly policyNamePrefix: string;
   /** Runtime, bundling and log settings shared with the API's functions. */
@@ -22,8 +29,9 @@ export interface RolePolicyCleanupProps {
 
 /**
  * Removes the inline policies tvm-admin added to a role (the credential cut-off list) when
- * the stack is deleted. The custom resource names the role, so CloudFormation deletes it
- * first; its function may only list and delete the inline policies of that one role.
+ * the stack is deleted, and from a role that was replaced. The custom resource names the role,
+ * so CloudFormation deletes it first; its function may only list and delete inline policies,
+ * of the roles `roleArnPattern` matches.
  */
 export class RolePolicyCleanup extends Construct {
   /** The custom resource. */
@@ -41,9 +49,26 @@ export class RolePolicyCleanup extends Construct {
       new PolicyStatement({
         sid: 'CliManagedInlinePolicies',
         actions: ['iam:ListRolePolicies', 'iam:DeleteRolePolicy'],
-        resources: [props.role.roleArn],
+        resources: [
+          props.roleNamePattern === undefined
+            ? props.role.roleArn
+            : Stack.of(this).formatArn({
+                service: 'iam',
+                region: '',
+                resource: 'role',
+                resourceName: props.roleNamePattern,
+                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+              }),
+        ],
       }),
     );
+    if (props.roleNamePattern !== undefined) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${props.roleNamePattern}]`,
+        reason:
+          "The pattern is the vending role's CloudFormation-generated name (stack name and logical id), so it matches that one role in every generation: a replaced role's Delete arrives after the rights moved to its successor. Only listing and deleting inline policies, and only those with tvm-admin's prefix.",
+      });
+    }
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,

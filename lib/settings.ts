@@ -61,7 +61,30 @@ export function resolveSettings(input: TvmSettingsInput = {}): TvmSettings {
       input.oidcProviders,
       `Deployed stages need https issuers; provider ${plain.name} has ${plain.issuer}.`,
     );
-  return resolved;
+  return guardPasskeys(resolved, input.passkeys !== undefined);
+}
+
+/** Whether the passkey relying party is the sandbox's: `localhost`, or an origin that is not https. */
+export function hasSandboxRelyingParty(settings: TvmSettings): boolean {
+  return (
+    settings.passkeyRpId === 'localhost' || settings.passkeyOrigins.some((origin) => !origin.startsWith('https://'))
+  );
+}
+
+/**
+ * Outside `dev`, passkeys bound to the sandbox's relying party could never work (and would
+ * trust a plain-http origin): they are turned off until the operator names the web app's
+ * domain, and asking for them explicitly stops the synth with the setting to fix.
+ */
+function guardPasskeys(settings: TvmSettings, passkeysGiven: boolean): TvmSettings {
+  if (settings.stage === 'dev' || !settings.passkeys || !hasSandboxRelyingParty(settings)) return settings;
+  if (passkeysGiven)
+    throw new InvalidSettingError(
+      'passkeyRpId',
+      settings.passkeyRpId,
+      `Stage ${settings.stage} needs a real passkey relying party: set passkeyRpId to your web app's domain and passkeyOrigins to its https origin (-c passkeyRpId=files.example.com -c passkeyOrigins=https://files.example.com; in the deploy workflow the repository variables TVM_PASSKEY_RP_ID and TVM_PASSKEY_ORIGINS), or passkeys=false.`,
+    );
+  return { ...settings, passkeys: false };
 }
 
 /** The settings present in a construct's CDK context (cdk.json and `-c key=value`), unvalidated. */
@@ -77,4 +100,13 @@ export function settingsFromContext(node: Node): TvmSettingsInput {
 /** Whether resources holding data are deleted with the stack (only in `dev`). */
 export function isDisposableStage(settings: TvmSettings): boolean {
   return settings.stage === 'dev';
+}
+
+/**
+ * Whether this stack creates the region's API Gateway account setting and its CloudWatch role:
+ * only the stack of the stage `apiGatewayAccountStage` names, so two stacks in one account and
+ * Region never overwrite each other's, and destroying any other leaves it alone.
+ */
+export function ownsApiGatewayAccount(settings: TvmSettings): boolean {
+  return settings.apiGatewayAccountStage === settings.stage;
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -38,7 +38,7 @@ import {
 import { TABLE_LAYOUT } from '../lambda/adapters/dynamo/table-layout';
 import { settingsEnvironment } from '../lambda/platform/settings';
 import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
-import { isDisposableStage, type TvmSettings } from './settings';
+import { isDisposableStage, ownsApiGatewayAccount, type TvmSettings } from './settings';
 import { routeThrottles, throttleOf } from './throttles';
 import type { VendingRole } from './vending-role';
 
@@ -99,23 +99,21 @@ export interface TvmApiProps {
 }
 
 /**
- * The REST API and its functions: one NodejsFunction per route of the shared route table.
- * The functions that vend credentials share one execution role, so the vending role's trust
- * policy names exactly one principal; the functions that revoke shares share one that may
- * invoke the cut-off worker; the others (logout) share a role without STS or Lambda rights.
- * Call {@link connectVendingRole} once the vending role exists (it trusts
- * {@link vendingFunctionsRole}, so it is made after this construct), and
+ * The REST API and its functions: one NodejsFunction per route of the shared route table,
+ * each with its own execution role derived from its route's entry (least privilege per route,
+ * not per group of routes). Call {@link connectVendingRole} once the vending role exists (it
+ * trusts {@link vendingFunctionRoles}, so it is made after this construct), and
  * {@link connectCutOffWorker} once the worker exists.
  */
 export class TvmApi extends Construct {
   /** The REST API. */
   readonly api: RestApi;
-  /** Execution role of the functions that call AssumeRole on the vending role. */
-  readonly vendingFunctionsRole: Role;
-  /** Execution role of the functions that never vend credentials nor revoke shares. */
-  readonly sessionFunctionsRole: Role;
-  /** Execution role of the functions that revoke shares (route `cutsOffShares`), if any route does. */
-  readonly cutOffFunctionsRole?: Role;
+  /**
+   * Each route's function's own execution role, by route name: exactly its route's table
+   * actions, STS on the vending role only where the route vends, Lambda invoke on the cut-off
+   * worker only where it revokes shares, and its own log group.
+   */
+  readonly functionRoles: ReadonlyMap<RouteDefinition['name'], Role>;
   /** Each route's function, by route name. */
   readonly functions: ReadonlyMap<RouteDefinition['name'], NodejsFunction>;
   /** The API's access log group (JSON lines, one per request). */
@@ -136,42 +134,14 @@ export class TvmApi extends Construct {
     this.routes = props.routes ?? ROUTES;
     const removalPolicy = isDisposableStage(settings) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    this.vendingFunctionsRole = this.executionRole(
-      'VendingFunctionsRole',
-      'functions that vend credentials: table and the vending role',
-    );
-    this.sessionFunctionsRole = this.executionRole(
-      'SessionFunctionsRole',
-      'functions that never vend credentials: table only, no STS',
-    );
-    const cutting = this.routes.filter((route) => route.cutsOffShares === true);
-    const both = cutting.filter((route) => route.vendsCredentials);
+    const both = this.routes.filter((route) => route.cutsOffShares === true && route.vendsCredentials);
     if (both.length > 0)
       throw new Error(
         `Routes ${both.map((route) => route.name).join(', ')} both vend and revoke shares: not supported.`,
       );
-    if (cutting.length > 0) {
-      this.cutOffFunctionsRole = this.executionRole(
-        'CutOffFunctionsRole',
-        'functions that revoke shares: table, and invoking the cut-off worker; no STS',
-      );
-    }
-    for (const role of this.roles()) {
-      const routes = this.routes.filter((route) => this.roleOf(route) === role);
-      if (routes.length === 0) continue;
-      role.addToPrincipalPolicy(
-        new PolicyStatement({ sid: 'UserTable', actions: tableActionsFor(routes), resources: [props.table.tableArn] }),
-      );
-      if (queriesSessionIndex(routes)) {
-        role.addToPrincipalPolicy(
-          new PolicyStatement({
-            sid: 'SessionsByOwnerIndex',
-            actions: ['dynamodb:Query'],
-            resources: [`${props.table.tableArn}/index/${TABLE_LAYOUT.sessionsByOwnerIndex.name}`],
-          }),
-        );
-      }
-    }
+    const roles = new Map<RouteDefinition['name'], Role>();
+    for (const route of this.routes) roles.set(route.name, this.executionRole(route, props.table));
+    this.functionRoles = roles;
 
     const functions = new Map<RouteDefinition['name'], NodejsFunction>();
     for (const route of this.routes) {
@@ -179,6 +149,13 @@ export class TvmApi extends Construct {
     }
     this.functions = functions;
 
+    const ownsAccountSetting = ownsApiGatewayAccount(settings);
+    if (!ownsAccountSetting)
+      Annotations.of(this).addInfo(
+        settings.apiGatewayAccountStage === 'none'
+          ? "apiGatewayAccountStage=none: the region's API Gateway CloudWatch role must already be set, or the stage cannot turn on its logs."
+          : `The region's API Gateway CloudWatch role is set by the ${settings.apiGatewayAccountStage} stack (apiGatewayAccountStage); deploy that stack first in this account and Region, or set -c apiGatewayAccountStage=${settings.stage}.`,
+      );
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
       retention: settings.logRetentionDays as RetentionDays,
       removalPolicy,
@@ -187,11 +164,11 @@ export class TvmApi extends Construct {
       restApiName: `tvm-${settings.stage}`,
       description: 'Token Vending Machine: register, log in and get short-lived S3 credentials.',
       endpointTypes: [EndpointType.REGIONAL],
-      // Access logs need the region's API Gateway CloudWatch role. It is an account-wide
-      // setting, so it is retained on stack deletion (other APIs may rely on it) and can be
-      // switched off where the account already has one.
-      cloudWatchRole: settings.apiGatewayCloudWatchRole,
-      ...(settings.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      // Access logs need the region's API Gateway CloudWatch role, one setting per account and
+      // Region: only the owning stage's stack sets it (others would overwrite it), and keeps it
+      // on deletion (other APIs rely on it).
+      cloudWatchRole: ownsAccountSetting,
+      ...(ownsAccountSetting ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: API_STAGE_NAME,
         // The stage-wide default applies to each method without its own (the CORS preflights);
@@ -221,7 +198,7 @@ export class TvmApi extends Construct {
     this.api.deploymentStage.node.addDependency(this.executionLogGroup);
     // The stack states its own ApiUrl output; the RestApi's automatic one would duplicate it.
     this.api.node.tryRemoveChild('Endpoint');
-    if (settings.apiGatewayCloudWatchRole) {
+    if (ownsAccountSetting) {
       Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         reason:
@@ -265,7 +242,7 @@ export class TvmApi extends Construct {
         ...(this.vendingRoleConnected
           ? []
           : ['TvmApi: call connectVendingRole() so the functions know the vending role.']),
-        ...(this.cutOffWorkerConnected || !this.cutOffFunctionsRole
+        ...(this.cutOffWorkerConnected || !this.routes.some((route) => route.cutsOffShares === true)
           ? []
           : ['TvmApi: call connectCutOffWorker() so the functions that revoke shares can ask the worker to apply it.']),
       ],
@@ -282,13 +259,18 @@ export class TvmApi extends Construct {
     return apiUrlDescription(this.routes);
   }
 
+  /** The execution roles of the functions that vend credentials: the vending role trusts exactly these. */
+  get vendingFunctionRoles(): Role[] {
+    return this.routes.filter((route) => route.vendsCredentials).map((route) => this.roleOf(route));
+  }
+
   /**
    * Gives every function the vending role's ARN (configuration requires it) and lets only the
-   * vending functions' role assume it.
+   * roles of the functions that vend assume it.
    */
   connectVendingRole(vendingRole: VendingRole): void {
     if (this.vendingRoleConnected) throw new Error('connectVendingRole() was already called.');
-    vendingRole.grantVending(this.vendingFunctionsRole);
+    for (const role of this.vendingFunctionRoles) vendingRole.grantVending(role);
     for (const handler of this.functions.values()) handler.addEnvironment('VENDING_ROLE_ARN', vendingRole.role.roleArn);
     this.vendingRoleConnected = true;
   }
@@ -300,42 +282,48 @@ export class TvmApi extends Construct {
   connectCutOffWorker(worker: IFunction): void {
     if (this.cutOffWorkerConnected) throw new Error('connectCutOffWorker() was already called.');
     this.cutOffWorkerConnected = true;
-    if (!this.cutOffFunctionsRole) return;
-    this.cutOffFunctionsRole.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'InvokeCutOffWorker',
-        actions: ['lambda:InvokeFunction'],
-        resources: [worker.functionArn],
-      }),
-    );
     for (const route of this.routes.filter((candidate) => candidate.cutsOffShares === true)) {
+      this.roleOf(route).addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'InvokeCutOffWorker',
+          actions: ['lambda:InvokeFunction'],
+          resources: [worker.functionArn],
+        }),
+      );
       this.functions.get(route.name)?.addEnvironment(CUT_OFF_WORKER_VARIABLE, worker.functionName);
     }
   }
 
-  /** Every execution role the construct made. */
-  private roles(): Role[] {
-    return [
-      this.vendingFunctionsRole,
-      this.sessionFunctionsRole,
-      ...(this.cutOffFunctionsRole ? [this.cutOffFunctionsRole] : []),
-    ];
-  }
-
   /** The execution role a route's function runs with. */
   private roleOf(route: RouteDefinition): Role {
-    if (route.vendsCredentials) return this.vendingFunctionsRole;
-    if (route.cutsOffShares === true && this.cutOffFunctionsRole) return this.cutOffFunctionsRole;
-    return this.sessionFunctionsRole;
+    const role = this.functionRoles.get(route.name);
+    if (!role) throw new Error(`No execution role for route ${route.name}`);
+    return role;
   }
 
-  private executionRole(id: string, purpose: string): Role {
-    // No AWSLambdaBasicExecutionRole: its logs rights reach every log group in the account.
-    // Each function gets CreateLogStream/PutLogEvents on its own log group instead.
-    return new Role(this, id, {
-      description: `TVM functions' execution role (${purpose}).`,
+  /**
+   * A route's own execution role: its route's table actions on the table (Query on the
+   * sessions index only if it lists sessions). No AWSLambdaBasicExecutionRole: its logs rights
+   * reach every log group in the account; the function's own log group is granted instead.
+   */
+  private executionRole(route: RouteDefinition, table: ITable): Role {
+    const role = new Role(this, `${pascalCase(route.name)}FunctionRole`, {
+      description: `TVM ${routeLabel(route)}: execution role of its function alone.`,
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
     });
+    const actions = tableActionsFor([route]);
+    if (actions.length > 0)
+      role.addToPrincipalPolicy(new PolicyStatement({ sid: 'UserTable', actions, resources: [table.tableArn] }));
+    if (queriesSessionIndex([route])) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'SessionsByOwnerIndex',
+          actions: ['dynamodb:Query'],
+          resources: [`${table.tableArn}/index/${TABLE_LAYOUT.sessionsByOwnerIndex.name}`],
+        }),
+      );
+    }
+    return role;
   }
 
   private routeFunction(route: RouteDefinition, props: TvmApiProps, removalPolicy: RemovalPolicy): NodejsFunction {

@@ -1,18 +1,20 @@
-import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../lambda/contract/routes';
+import { ROUTES, secretCheckingPaths } from '../lambda/contract/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
 import { AccessLogProcessing } from './access-log-processing';
-import { ApiFirewall, secretCheckingPaths } from './api-firewall';
+import { ApiFirewall } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
 import { FileBucket } from './file-bucket';
 import {
+  hasSandboxRelyingParty,
   isDisposableStage,
   resolveSettings,
   settingsFromContext,
   type TvmSettings,
   type TvmSettingsInput,
 } from './settings';
+import { ProviderLogGroups } from './provider-log-groups';
 import { RolePolicyCleanup } from './role-policy-cleanup';
 import { BUNDLING, RUNTIME, TvmApi } from './tvm-api';
 import { UsageMeter } from './usage-meter';
@@ -59,6 +61,7 @@ export class TvmStack extends Stack {
     const settings = resolveSettings(mergeDefined(settingsFromContext(this.node), props.settings ?? {}));
     this.settings = settings;
     const disposable = isDisposableStage(settings);
+    this.warnAboutSandboxSettings(settings);
 
     const users = (this.userTable = new UserTable(this, 'UserTable', { disposable }));
     const files = (this.fileBucket = new FileBucket(this, 'FileBucket', {
@@ -73,7 +76,7 @@ export class TvmStack extends Stack {
     }));
     const vendingRole = (this.vendingRole = new VendingRole(this, 'VendingRole', {
       bucket: files.bucket,
-      trustedRole: api.vendingFunctionsRole,
+      trustedRoles: api.vendingFunctionRoles,
     }));
     api.connectVendingRole(vendingRole);
     this.deletionWorker = new DeletionWorker(this, 'DeletionWorker', {
@@ -104,6 +107,8 @@ export class TvmStack extends Stack {
     // tvm-admin's cut-off list lives on the vending role; it must go before the role can.
     new RolePolicyCleanup(this, 'VendingRoleCleanup', {
       role: vendingRole.role,
+      // A replaced vending role's Delete arrives after the rights moved to the new role.
+      roleNamePattern: vendingRole.roleNamePattern,
       policyNamePrefix: CLI_MANAGED_POLICY_PREFIX,
       runtime: RUNTIME,
       bundling: BUNDLING,
@@ -128,6 +133,12 @@ export class TvmStack extends Stack {
       });
     }
 
+    // Last: it finds the CDK's own provider functions, which have no log group of their own.
+    new ProviderLogGroups(this, 'ProviderLogs', {
+      retention: settings.logRetentionDays,
+      removalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: api.urlDescription });
     new CfnOutput(this, 'BucketName', { value: files.bucket.bucketName, description: "The users' file bucket." });
     new CfnOutput(this, 'TableName', {
@@ -143,6 +154,21 @@ export class TvmStack extends Stack {
       value: vendingRole.role.roleArn,
       description: 'The role vended credentials belong to.',
     });
+  }
+
+  /** Synth warnings for a deployed stage that still runs with the sandbox's defaults. */
+  private warnAboutSandboxSettings(settings: TvmSettings): void {
+    if (settings.stage === 'dev') return;
+    if (!settings.passkeys && hasSandboxRelyingParty(settings))
+      Annotations.of(this).addWarningV2(
+        'tvm:passkeysOff',
+        `Passkeys are off in stage ${settings.stage}: passkeyRpId is ${settings.passkeyRpId} and passkeyOrigins ${settings.passkeyOrigins.join(',')}. Set both to your web app's domain and https origin (-c passkeyRpId=files.example.com -c passkeyOrigins=https://files.example.com) to turn them on.`,
+      );
+    if (settings.allowedOrigins.includes('*'))
+      Annotations.of(this).addWarningV2(
+        'tvm:allowedOriginsAny',
+        `allowedOrigins is * in stage ${settings.stage}: any web page may call the API and the bucket from a browser (with a user's token or credentials it already holds). Set -c allowedOrigins=https://your.app to allow only your apps.`,
+      );
   }
 }
 

@@ -1,17 +1,8 @@
-import { Duration, Validations, type CfnElement } from 'aws-cdk-lib';
-import {
-  ArnPrincipal,
-  CfnRole,
-  Grant,
-  PolicyDocument,
-  PolicyStatement,
-  Role,
-  type IGrantable,
-  type IRole,
-} from 'aws-cdk-lib/aws-iam';
+import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { ArnPrincipal, CfnRole, Grant, Role, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { renderVendingRolePolicy } from '../lambda/credentials/policy';
+import { renderVendingRolePolicy, renderVendingRoleTrustPolicy } from '../lambda/credentials/policy';
 import { VENDING_ROLE_POLICY_NAME } from '../policies';
 
 /**
@@ -24,20 +15,8 @@ export const VENDING_ACTIONS = ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSour
 export interface VendingRoleProps {
   /** The users' file bucket; the role's policy reaches this bucket and nothing else. */
   readonly bucket: IBucket;
-  /** The one execution role allowed to assume this role: the vending functions' role. */
-  readonly trustedRole: IRole;
-}
-
-/**
- * Trusts exactly one principal, with all three vending actions in one trust statement (the
- * CDK's principals only add sts:AssumeRole, and TagSession via withSessionTags()).
- */
-class VendingFunctionsPrincipal extends ArnPrincipal {
-  override addToAssumeRolePolicy(document: PolicyDocument): void {
-    document.addStatements(
-      new PolicyStatement({ actions: [...VENDING_ACTIONS], principals: [new ArnPrincipal(this.arn)] }),
-    );
-  }
+  /** The execution roles allowed to assume this role: one per function that vends credentials. */
+  readonly trustedRoles: readonly IRole[];
 }
 
 /**
@@ -53,11 +32,19 @@ export class VendingRole extends Construct {
 
   constructor(scope: Construct, id: string, props: VendingRoleProps) {
     super(scope, id);
+    const [first] = props.trustedRoles;
+    if (!first) throw new Error('VendingRole: give at least one trusted execution role.');
     this.role = new Role(this, 'Role', {
       description: 'Assumed by the TVM for each user; session policies narrow it to the user folder.',
-      assumedBy: new VendingFunctionsPrincipal(props.trustedRole.roleArn),
+      assumedBy: new ArnPrincipal(first.roleArn),
       maxSessionDuration: Duration.hours(1),
     });
+    // The trust policy is the policies/ template, set on the L1 resource like the role's own
+    // policy: every vending function's role, only with a source identity and the TVM's tag keys
+    // (the CDK's principals cannot state those conditions on TagSession and SetSourceIdentity).
+    (this.role.node.defaultChild as CfnRole).assumeRolePolicyDocument = renderVendingRoleTrustPolicy(
+      props.trustedRoles.map((role) => role.roleArn),
+    );
     // Set on the L1 resource so the deployed document is the policies/ file exactly, statement
     // and action order included (the L2 PolicyDocument would sort and merge it). Grants made
     // with addToPolicy land in a separate AWS::IAM::Policy and are unaffected.
@@ -69,6 +56,17 @@ export class VendingRole extends Construct {
       reason:
         'Object actions on every key of the file bucket are the ceiling for all users; each AssumeRole call passes a session policy that narrows the credentials to <bucket>/<username>/* (policies/session-policy.json).',
     });
+  }
+
+  /**
+   * A role-name pattern matching this role and every role that replaces it or that it replaced:
+   * CloudFormation names the role `<stack name>-<logical id>-<random>` (no truncation: the
+   * stack name has at most 20 characters), so the pattern reaches this stack's vending role in
+   * any generation, under any path, and no other role.
+   */
+  get roleNamePattern(): string {
+    const stack = Stack.of(this);
+    return `*${stack.stackName}-${stack.getLogicalId(this.role.node.defaultChild as CfnElement)}-*`;
   }
 
   /** Allows a function's role to assume this role with session tags and a source identity. */

@@ -27,6 +27,8 @@ export type WebAppFactory = (options: {
   readonly passwordMinCharacters: number;
   /** Who may sign up (the functions' `registration` setting), for the page's sign-up form. */
   readonly registration: RegistrationMode;
+  /** Whether the functions' passkey routes are on (`PASSKEYS`); the page hides passkeys when not. */
+  readonly passkeys: boolean;
   /**
    * The OpenID Connect providers the functions accept (`dev` first; a provider's client id is
    * its first audience), read per request (known once the sandbox has started).
@@ -91,6 +93,7 @@ export async function runSandboxCli(webApp?: WebAppFactory): Promise<void> {
         s3Endpoint: () => sandbox?.s3Url,
         passwordMinCharacters: runtimeSettings.passwordMinCharacters,
         registration: runtimeSettings.registration,
+        passkeys: runtimeSettings.passkeys,
         oidcProviders: () => sandbox?.oidcProviders,
       })
     : undefined;

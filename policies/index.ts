@@ -17,6 +17,7 @@ import revokedUsersStatementTemplate from './revoked-users-statement.json';
 import sessionPolicyTemplate from './session-policy.json';
 import shareSessionPolicyTemplate from './share-session-policy.json';
 import vendingRolePolicyTemplate from './vending-role-policy.json';
+import vendingRoleTrustPolicyTemplate from './vending-role-trust-policy.json';
 
 /** An IAM policy document as a plain object. */
 export interface PolicyDocument {
@@ -143,3 +144,29 @@ export const OVER_QUOTA_STATEMENT_TEMPLATE = overQuotaStatementTemplate as Polic
  * are what credentials lose; reading, listing, deleting and aborting an upload stay.
  */
 export const OVER_QUOTA_WRITE_ACTIONS: readonly string[] = [OVER_QUOTA_STATEMENT_TEMPLATE.Action].flat();
+/** A role's trust policy: statements name principals instead of resources. */
+export interface TrustPolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly {
+    readonly Sid?: string;
+    readonly Effect: 'Allow' | 'Deny';
+    readonly Principal: { readonly AWS: readonly string[] };
+    readonly Action: readonly string[];
+    readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+  }[];
+}
+
+/**
+ * The vending role's trust policy: only the vending functions' execution roles may assume it,
+ * only with a source identity (the username, so CloudTrail names the user) and only with the
+ * session tag keys the TVM sets. Its placeholders are one-element lists standing for whole
+ * lists: `["__TRUSTED_ROLE_ARNS__"]` (the execution roles of the routes that vend) and
+ * `["__SESSION_TAG_KEYS__"]` (lambda/credentials/session-tags.ts).
+ */
+export const VENDING_ROLE_TRUST_POLICY_TEMPLATE = vendingRoleTrustPolicyTemplate as TrustPolicyDocument;
+
+/** List placeholders of {@link VENDING_ROLE_TRUST_POLICY_TEMPLATE}. */
+export const TRUST_POLICY_PLACEHOLDERS = {
+  trustedRoleArns: '__TRUSTED_ROLE_ARNS__',
+  sessionTagKeys: '__SESSION_TAG_KEYS__',
+} as const;

@@ -220,6 +220,11 @@ ui.authForm.addEventListener('submit', (event) => {
 });
 
 const passkeyLoginButton = element<HTMLButtonElement>('passkey-login-button');
+// A TVM without a passkey relying party (the page's tvm-passkeys meta tag says off) offers none.
+if (document.querySelector<HTMLMetaElement>('meta[name="tvm-passkeys"]')?.content === 'off') {
+  passkeyLoginButton.hidden = true;
+  element<HTMLButtonElement>('passkey-add-button').hidden = true;
+}
 passkeyLoginButton.addEventListener('click', () => {
   clearMessages();
   endedNoticeShown = false;

@@ -45,6 +45,11 @@ export interface BuildWebAppOptions {
    * sign-up for `closed`. Default: the setting's default.
    */
   readonly registration?: RegistrationMode;
+  /**
+   * Whether the TVM's passkey routes are on (its `passkeys` setting), written into the page's
+   * `tvm-passkeys` meta tag; with `false` the page hides every passkey control. Default true.
+   */
+  readonly passkeys?: boolean;
 }
 
 /** The `tvm-oidc-providers` meta tag's content for `providers`: JSON, escaped for an attribute. */
@@ -100,6 +105,7 @@ export async function buildWebApp(options: BuildWebAppOptions = {}): Promise<Web
   // The page states the limits the TVM checks, from the one place they are written.
   const values: Record<string, string> = {
     TVM_API_URL: escapeAttribute(options.apiUrl ?? ''),
+    TVM_PASSKEYS: options.passkeys === false ? 'off' : 'on',
     USERNAME_MIN_LENGTH: String(USERNAME_MIN_LENGTH),
     USERNAME_MAX_LENGTH: String(USERNAME_MAX_LENGTH),
     PASSWORD_MIN_CHARACTERS: String(options.passwordMinCharacters ?? DEFAULT_SETTINGS.passwordMinCharacters),

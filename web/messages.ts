@@ -68,6 +68,8 @@ function fromTvmError(error: TvmClientError): PlainError {
       return {
         message: `Too many requests right now. Please wait ${seconds(error.retryAfterSeconds ?? 10)} and try again.`,
       };
+    case 'passkeys_not_configured':
+      return { message: 'Passkeys are not available on this service. Sign in with your password.' };
     case 'limit_reached':
       return { message: 'You have reached the limit of shares or links. Revoke one you no longer need and try again.' };
     case 'service_unavailable':

@@ -3,9 +3,9 @@ import { BackendUnavailableError } from '../platform/errors';
 import type { CredentialIssuer, CredentialRequest } from '../credentials/ports';
 import type { IssuedCredentials } from '../contract/wire';
 import { REVOCATION_GROUP_SESSION_TAG, revocationGroup } from '../credentials/revocation';
+import { USERNAME_SESSION_TAG } from '../credentials/session-tags';
 
-/** The session tag carrying the username; policies and CloudTrail can match on it. */
-export const USERNAME_SESSION_TAG = 'username';
+export { USERNAME_SESSION_TAG } from '../credentials/session-tags';
 
 /** Vends credentials by AssumeRole on the vending role, narrowed by the user's session policy. */
 export class StsCredentialIssuer implements CredentialIssuer {
@@ -29,7 +29,9 @@ export class StsCredentialIssuer implements CredentialIssuer {
           Tags: [
             { Key: USERNAME_SESSION_TAG, Value: request.username },
             { Key: REVOCATION_GROUP_SESSION_TAG, Value: revocationGroup(request.username) },
-            ...Object.entries(request.extraTags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+            ...Object.entries(request.extraTags ?? {}).flatMap(([Key, Value]) =>
+              Value === undefined ? [] : [{ Key, Value }],
+            ),
           ],
         }),
       );

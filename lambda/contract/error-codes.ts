@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'registration_closed',
   'invite_required',
   'rate_limited',
+  'passkeys_not_configured',
   'service_unavailable',
   'internal_error',
 ] as const;

@@ -653,3 +653,8 @@ export function tableActionsFor(routes: readonly RouteDefinition[]): string[] {
 export function queriesSessionIndex(routes: readonly RouteDefinition[]): boolean {
   return routes.some((route) => route.tableActions.includes('Query'));
 }
+
+/** The distinct paths of the routes that check a secret: the optional WAF rate-limits these per IP. */
+export function secretCheckingPaths(routes: readonly RouteDefinition[]): string[] {
+  return [...new Set(routes.filter((route) => route.checksSecret).map((route) => route.path))];
+}

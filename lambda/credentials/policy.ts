@@ -2,13 +2,17 @@ import {
   BUCKET_ARN_PLACEHOLDER,
   OVER_QUOTA_WRITE_ACTIONS,
   SESSION_POLICY_TEMPLATE,
+  TRUST_POLICY_PLACEHOLDERS,
   USERNAME_PLACEHOLDER,
   VENDING_ROLE_POLICY_TEMPLATE,
+  VENDING_ROLE_TRUST_POLICY_TEMPLATE,
   type PolicyDocument,
   type PolicyStatement,
+  type TrustPolicyDocument,
 } from '../../policies';
 import { PolicyTooLargeError } from '../platform/errors';
 import { isUsername, type Username } from '../accounts/username';
+import { SESSION_TAG_KEYS } from './session-tags';
 
 /** AssumeRole's limit on the plaintext session policy, in characters. */
 export const SESSION_POLICY_MAX_CHARACTERS = 2048;
@@ -42,6 +46,34 @@ export function fillTemplate<T>(value: T, replacements: Replacements): T {
  */
 export function renderVendingRolePolicy(fileBucketArn: string): PolicyDocument {
   return fillTemplate(VENDING_ROLE_POLICY_TEMPLATE, { [BUCKET_ARN_PLACEHOLDER]: fileBucketArn });
+}
+
+/** Copies a template, replacing each one-element list `[placeholder]` with the whole list given for it. */
+function fillLists<T>(value: T, lists: Readonly<Record<string, readonly string[]>>): T {
+  if (Array.isArray(value)) {
+    const only: unknown = value.length === 1 ? value[0] : undefined;
+    if (typeof only === 'string' && Object.hasOwn(lists, only)) return [...(lists[only] ?? [])] as T;
+    return value.map((item: unknown) => fillLists(item, lists)) as T;
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillLists(item, lists)])) as T;
+  }
+  return value;
+}
+
+/**
+ * The vending role's trust policy for the execution roles of the functions that vend (ARNs, or
+ * CDK tokens in the stack). The session tag keys default to the ones the TVM sets.
+ */
+export function renderVendingRoleTrustPolicy(
+  trustedRoleArns: readonly string[],
+  sessionTagKeys: readonly string[] = SESSION_TAG_KEYS,
+): TrustPolicyDocument {
+  if (trustedRoleArns.length === 0) throw new Error('The vending role must trust at least one execution role.');
+  return fillLists(VENDING_ROLE_TRUST_POLICY_TEMPLATE, {
+    [TRUST_POLICY_PLACEHOLDERS.trustedRoleArns]: trustedRoleArns,
+    [TRUST_POLICY_PLACEHOLDERS.sessionTagKeys]: sessionTagKeys,
+  });
 }
 
 /**

@@ -45,14 +45,7 @@ export interface RevokedUser {
  */
 export const ROLE_INLINE_POLICY_MAX_CHARACTERS = 10_240;
 
-/** The session tag carrying the user's revocation group; the vending functions set it. */
-export const REVOCATION_GROUP_SESSION_TAG = 'revocationGroup';
-
-/** The session tag carrying the share id on share credentials (and the link id on a link's). */
-export const SHARE_SESSION_TAG = 'share';
-
-/** The session tag carrying a share's revocation group (a hash of the share id), for long cut-off lists. */
-export const SHARE_GROUP_SESSION_TAG = 'shareGroup';
+export { REVOCATION_GROUP_SESSION_TAG, SHARE_GROUP_SESSION_TAG, SHARE_SESSION_TAG } from './session-tags';
 
 /** How many revocation groups there are: two hex digits of SHA-256. */
 export const REVOCATION_GROUPS = 256;

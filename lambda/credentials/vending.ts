@@ -15,6 +15,7 @@ import { CutOffPendingError } from '../platform/errors';
 import { bucketArn, renderSessionPolicy, serialiseSessionPolicy, userPrefix } from './policy';
 import type { CredentialIssuer } from './ports';
 import { VEND_WAIT_MAX_MS, credentialsIssuedAt, cutOffDelayMs } from './revocation';
+import type { SessionTagKey } from './session-tags';
 
 /** What {@link CredentialVendor} needs. */
 export interface CredentialVendorDependencies {
@@ -100,7 +101,7 @@ export class CredentialVendor {
     username: Username,
     cutOffAt: number | undefined,
     policy: PolicyDocument,
-    extraTags?: Readonly<Record<string, string>>,
+    extraTags?: Readonly<Partial<Record<SessionTagKey, string>>>,
   ): Promise<IssuedCredentials> {
     const { config, issuer, clock, log } = this.deps;
     const request = {

@@ -3,7 +3,10 @@
  * operator's tool added to a role (those whose name starts with a prefix). CloudFormation
  * deletes this resource before the role it names, and IAM refuses to delete a role that still
  * has inline policies CloudFormation does not know, so without it `cdk destroy` would fail.
- * Create and Update do nothing. The answer goes to CloudFormation's presigned response URL.
+ * Create and Update remove nothing; the physical id is the role's name, so when the role is
+ * replaced an Update answers the new name and CloudFormation then sends a Delete for the old
+ * id (the old role), which removes the old role's policies before CloudFormation deletes it.
+ * The answer goes to CloudFormation's presigned response URL.
  */
 import {
   DeleteRolePolicyCommand,
@@ -59,10 +62,13 @@ export async function answer(
   event: CloudFormationCustomResourceEvent,
   iam: IamSender,
 ): Promise<CustomResourceResponse> {
-  const { RoleName: roleName, PolicyNamePrefix: prefix } =
+  const { RoleName: namedRole, PolicyNamePrefix: prefix } =
     event.ResourceProperties as unknown as RolePolicyCleanupProperties;
-  // The role name is the identity: a new role (replacement) gets a Delete for the old one.
-  const physicalId = event.RequestType === 'Create' ? roleName : event.PhysicalResourceId;
+  // The role's name is the physical id. Create and Update answer the role the properties name
+  // now: after a replacement that is a new id, so CloudFormation sends a Delete for the old one.
+  // A Delete acts on the id it carries (the replaced role), whatever the properties say.
+  const physicalId = event.RequestType === 'Delete' ? event.PhysicalResourceId : namedRole;
+  const roleName = physicalId;
   const base = {
     PhysicalResourceId: physicalId,
     StackId: event.StackId,

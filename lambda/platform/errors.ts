@@ -135,6 +135,19 @@ export class InviteRequiredError extends TvmError {
 }
 
 /**
+ * 404: this TVM has no passkey relying party configured (outside `dev` until the operator sets
+ * `passkeyRpId` and `passkeyOrigins` to the web app's domain), so its passkey routes are off.
+ */
+export class PasskeysNotConfiguredError extends TvmError {
+  readonly status = 404;
+  readonly code = ERROR.passkeys_not_configured;
+  constructor() {
+    super('Passkeys are not configured on this service. Sign in with your password.');
+    this.name = 'PasskeysNotConfiguredError';
+  }
+}
+
+/**
  * 429: a rate this TVM sets was reached (a route's throttle, a session's or a user's vends
  * per minute). Nothing was done; Retry-After says when to try again.
  */

@@ -301,6 +301,13 @@ export const SETTINGS = {
     },
     toVariable: (origins: readonly string[]) => origins.join(','),
   },
+  passkeys: {
+    description:
+      'Whether the passkey routes are on. Outside `dev` the synth turns them off while `passkeyRpId` is `localhost` or a passkey origin is not https (it warns; the passkey routes then answer 404 `passkeys_not_configured` and the web app hides passkeys); `true` there stops the synth instead.',
+    variable: 'PASSKEYS',
+    defaultValue: true,
+    ...boolean(),
+  },
   oidcProviders: {
     description:
       'OpenID Connect providers users may sign in with (docs/identities.md): a JSON array of `{name, issuer, audiences, trustProviderMfa?}`. Deployed stages need https issuers; the sandbox also accepts http://127.0.0.1:<port>.',
@@ -379,11 +386,15 @@ export const SETTINGS = {
       return days;
     },
   },
-  apiGatewayCloudWatchRole: {
+  apiGatewayAccountStage: {
     description:
-      "Whether this stack sets the region's API Gateway CloudWatch role (an account-wide setting API Gateway needs before it can write access logs). Turn it off when the account already has one.",
-    defaultValue: true,
-    ...boolean(),
+      "The stage whose stack owns the region's API Gateway account setting (the CloudWatch role API Gateway needs before it writes any API's logs; one per account and Region). Only that stack creates it, and keeps it when destroyed; every other stack leaves it alone. `none` when something outside the TVM sets it.",
+    defaultValue: 'prod',
+    rule: 'a stage name, or none',
+    parse(raw: unknown): string {
+      if (raw === 'none') return raw;
+      return SETTINGS.stage.parse(raw);
+    },
   },
 } as const satisfies Record<string, SettingDefinition<never> | SettingDefinition<unknown>>;
 

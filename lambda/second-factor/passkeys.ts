@@ -13,6 +13,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Username } from '../accounts/username';
 import type { PasskeyRecord } from './ports';
 import { TOTP_ISSUER } from './totp';
+import { PasskeysNotConfiguredError } from '../platform/errors';
 
 /** Where passkeys are valid: the relying party id (a domain) and the page origins that may use it. */
 export interface RelyingParty {
@@ -203,4 +204,13 @@ export async function verifyPasskeyAuthentication(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Refuses a passkey route where this TVM has no real relying party (the `passkeys` setting is
+ * off: outside `dev` until the operator sets `passkeyRpId` and `passkeyOrigins`), with a 404
+ * that says so, before any other work.
+ */
+export function requirePasskeys(config: { readonly passkeys: boolean }): void {
+  if (!config.passkeys) throw new PasskeysNotConfiguredError();
 }

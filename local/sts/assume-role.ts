@@ -7,6 +7,7 @@ import { deflateRawSync } from 'node:zlib';
 import { SANDBOX_VENDING_ROLE_ARN, SANDBOX_VENDING_ROLE_ID, assumedRoleArn } from '../names';
 import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId, type StsSession } from './session-store';
 import { xmlElements } from '../shared/xml';
+import { SESSION_TAG_KEYS } from '../../lambda/credentials/session-tags';
 
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 export const STS_VERSION = '2011-06-15';
@@ -235,6 +236,22 @@ export function assumeRole(
       `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
     );
   }
+  // The vending role's trust policy (policies/vending-role-trust-policy.json) requires a source
+  // identity and allows only the TVM's session tag keys; AWS refuses anything else as here.
+  if (sourceIdentity === undefined) {
+    throw new StsError(
+      403,
+      'AccessDenied',
+      `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    );
+  }
+  if (Object.keys(tags).some((key) => !(SESSION_TAG_KEYS as readonly string[]).includes(key))) {
+    throw new StsError(
+      403,
+      'AccessDenied',
+      `User: ${callerArn} is not authorized to perform: sts:TagSession on resource: ${roleArn}`,
+    );
+  }
   const session: StsSession = {
     accessKeyId: newTemporaryAccessKeyId(),
     secretAccessKey: newSecretAccessKey(),
@@ -246,7 +263,7 @@ export function assumeRole(
     roleSessionName,
     assumedRoleArn: assumedRoleArn(roleSessionName),
     assumedRoleId: `${SANDBOX_VENDING_ROLE_ID}:${roleSessionName}`,
-    ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+    sourceIdentity,
     ...(policy !== undefined ? { sessionPolicy: policy } : {}),
     tags,
   };

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     },
   );
 
-  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, SESSION_IDLE_DAYS 14, MAX_SESSIONS 50, PASSWORD_MIN_CHARACTERS 8, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, AUDIT_RETENTION_DAYS 90, ALLOWED_ORIGINS *, OIDC_PROVIDERS none, VENDS_PER_SESSION_PER_MINUTE 6, VENDS_PER_USER_PER_MINUTE 30, DEFAULT_QUOTA_BYTES 0 (no quota), REGISTRATION open', () => {
+  it('applies the documented defaults: BCRYPT_COST 12, SESSION_DAYS 30, SESSION_IDLE_DAYS 14, MAX_SESSIONS 50, PASSWORD_MIN_CHARACTERS 8, CREDENTIAL_SECONDS 3600, LOCKOUT_THRESHOLD 5, LOCKOUT_MINUTES 15, AUDIT_RETENTION_DAYS 90, ALLOWED_ORIGINS *, OIDC_PROVIDERS none, VENDS_PER_SESSION_PER_MINUTE 6, VENDS_PER_USER_PER_MINUTE 30, DEFAULT_QUOTA_BYTES 0 (no quota), REGISTRATION open, PASSKEYS true', () => {
     expect(loadConfig(BASE)).toEqual({
       tableName: 'tvm-users',
       bucketName: 'tvm-files',
@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       auditRetentionDays: 90,
       passkeyRpId: 'localhost',
       passkeyOrigins: ['http://localhost:3000'],
+      passkeys: true,
       oidcProviders: [],
       vendsPerSessionPerMinute: 6,
       vendsPerUserPerMinute: 30,

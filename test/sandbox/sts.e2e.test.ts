@@ -134,6 +134,17 @@ test.each([
   ],
   ['a tag value with a forbidden character', { Tags: [{ Key: 'username', Value: 'da*ve' }] }, 'ValidationError'],
   ['another role', { RoleArn: 'arn:aws:iam::000000000000:role/admin' }, 'AccessDenied'],
+  ['no SourceIdentity, which the vending role’s trust policy requires', { SourceIdentity: undefined }, 'AccessDenied'],
+  [
+    'a session tag key the vending role’s trust policy does not list',
+    {
+      Tags: [
+        { Key: 'username', Value: 'dave' },
+        { Key: 'admin', Value: 'true' },
+      ],
+    },
+    'AccessDenied',
+  ],
 ] as const)('AssumeRole refuses %s', async (_name, change, code) => {
   expect(await errorCode(sts.send(new AssumeRoleCommand({ ...valid, ...change } as AssumeRoleCommandInput)))).toBe(
     code,

@@ -1,7 +1,8 @@
 /**
  * The stack's clean-up custom resource: on Delete it removes the vending role's inline
  * policies with tvm-admin's prefix (every page, already-gone ones tolerated) and nothing else;
- * Create and Update change nothing; a failure is reported to CloudFormation, not thrown.
+ * Create and Update change nothing, and a replaced role gets its own Delete; a failure is
+ * reported to CloudFormation, not thrown.
  */
 import {
   DeleteRolePolicyCommand,
@@ -88,6 +89,48 @@ describe('the custom resource answer', () => {
       expect(iamMock.calls()).toHaveLength(0);
     },
   );
+
+  it('survives a replacement of the role: Create, Update with a new role name, then the Delete for the old role clears the old role only', async () => {
+    const properties = (roleName: string) => ({ ServiceToken: 'x', RoleName: roleName, PolicyNamePrefix: 'tvm-' });
+    const base = event('Create');
+    const created = await answer(
+      { ...base, RequestType: 'Create', ResourceProperties: properties('tvm-dev-old') },
+      iam,
+    );
+    expect(created.PhysicalResourceId).toBe('tvm-dev-old');
+
+    const updated = await answer(
+      {
+        ...base,
+        RequestType: 'Update',
+        PhysicalResourceId: created.PhysicalResourceId,
+        ResourceProperties: properties('tvm-dev-new'),
+        OldResourceProperties: properties('tvm-dev-old'),
+      },
+      iam,
+    );
+    // A new physical id is what makes CloudFormation send a Delete for the old one.
+    expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'tvm-dev-new' });
+    expect(iamMock.calls()).toHaveLength(0);
+
+    iamMock.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['FileBucketAccess', 'tvm-revoked-users'] });
+    iamMock.on(DeleteRolePolicyCommand).resolves({});
+    // CloudFormation's clean-up Delete carries the old id; whichever properties it carries, the id decides.
+    for (const carried of ['tvm-dev-old', 'tvm-dev-new']) {
+      iamMock.resetHistory();
+      const deleted = await answer(
+        { ...base, RequestType: 'Delete', PhysicalResourceId: 'tvm-dev-old', ResourceProperties: properties(carried) },
+        iam,
+      );
+      expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'tvm-dev-old' });
+      expect(iamMock.commandCalls(ListRolePoliciesCommand).map((call) => call.args[0].input.RoleName)).toEqual([
+        'tvm-dev-old',
+      ]);
+      expect(iamMock.commandCalls(DeleteRolePolicyCommand).map((call) => call.args[0].input)).toEqual([
+        { RoleName: 'tvm-dev-old', PolicyName: 'tvm-revoked-users' },
+      ]);
+    }
+  });
 
   it('removes the prefixed policies on Delete and answers SUCCESS', async () => {
     iamMock.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['FileBucketAccess', 'tvm-revoked-users'] });

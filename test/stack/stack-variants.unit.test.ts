@@ -6,8 +6,8 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ROUTES } from '../../lambda/contract/routes';
-import { secretCheckingPaths, WAF_RETRY_AFTER_SECONDS, wafPathStatement } from '../../lib/api-firewall';
+import { ROUTES, secretCheckingPaths } from '../../lambda/contract/routes';
+import { WAF_RETRY_AFTER_SECONDS, wafPathStatement } from '../../lib/api-firewall';
 import { routeThrottles } from '../../lib/throttles';
 import { loadConfig, RESOURCE_VARIABLES } from '../../lambda/platform/config';
 import { LOG_RETENTION_DAYS, RUNTIME_SETTING_KEYS } from '../../lambda/platform/settings';
@@ -230,7 +230,7 @@ describe('settings from context and props', () => {
         allowedOrigins: 'https://app.example.com,http://localhost:5173',
         credentialSeconds: '900',
         bcryptCost: 13,
-        apiGatewayCloudWatchRole: 'false',
+        apiGatewayAccountStage: 'none',
         logRetentionDays: 30,
         sessionDays: 7,
         lockoutMinutes: 20,
@@ -335,8 +335,9 @@ describe('settings from context and props', () => {
 });
 
 describe('settings validation', () => {
-  it('fills in the documented defaults', () => {
-    expect(resolveSettings()).toEqual(DEFAULT_SETTINGS);
+  it('fills in the documented defaults, with passkeys off in the default stage (prod) while the relying party is the sandbox’s', () => {
+    expect(resolveSettings()).toEqual({ ...DEFAULT_SETTINGS, passkeys: false });
+    expect(resolveSettings({ stage: 'dev' })).toEqual({ ...DEFAULT_SETTINGS, stage: 'dev' });
   });
 
   it('turns WAF on by default in every stage but dev, and either way when told', () => {

@@ -154,17 +154,40 @@ describe.each(stages)('the %s stack, on deletion of the vending role', (_stage, 
     const iamStatements = statements.filter((statement) =>
       [statement.Action].flat().some((action) => action.startsWith('iam:')),
     );
+    const namePattern = `*${get().stack.stackName}-${vendingRoleId(get())}-*`;
     expect(iamStatements).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
         Action: ['iam:DeleteRolePolicy', 'iam:ListRolePolicies'],
-        Resource: { 'Fn::GetAtt': [vendingRoleId(get()), 'Arn'] },
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/${namePattern}`],
+          ],
+        },
       }),
     ]);
     const otherActions = statements
       .filter((statement) => !iamStatements.includes(statement))
       .flatMap((statement) => [statement.Action].flat());
     expect(new Set(otherActions)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents']));
+  });
+
+  it('reaches the vending role in every generation (a replacement keeps the logical id) and no other role of the stack', () => {
+    const { json, stack } = get();
+    const vendingRole = vendingRoleId(get());
+    const pattern = new RegExp(
+      `^${`*${stack.stackName}-${vendingRole}-*`.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*')}$`,
+    );
+    // CloudFormation's generated names: <stack>-<logical id>-<12 random characters>, any path.
+    const generated = (logicalId: string, suffix: string) => `${stack.stackName}-${logicalId}-${suffix}`;
+    expect(generated(vendingRole, 'A1B2C3D4E5F6')).toMatch(pattern);
+    expect(`some/path/${generated(vendingRole, 'Z9Y8X7W6V5U4')}`).toMatch(pattern);
+    for (const other of Object.keys(json.Resources).filter(
+      (id) => id !== vendingRole && json.Resources[id]?.Type === 'AWS::IAM::Role',
+    )) {
+      expect(generated(other, 'A1B2C3D4E5F6')).not.toMatch(pattern);
+    }
   });
 
   it("never lets the prefix match a policy the stack itself puts on the vending role, and covers tvm-admin's", () => {
@@ -183,6 +206,73 @@ describe.each(stages)('the %s stack, on deletion of the vending role', (_stage, 
     expect(inline).toEqual(['FileBucketAccess']);
     for (const name of [...inline, ...attached]) expect(name.startsWith(CLI_MANAGED_POLICY_PREFIX)).toBe(false);
     expect(REVOKED_USERS_POLICY_NAME.startsWith(CLI_MANAGED_POLICY_PREFIX)).toBe(true);
+  });
+});
+
+describe.each(stages)('the %s stack’s log groups', (stage, get) => {
+  it('every function logs to a log group the stack makes, with the configured retention', () => {
+    const { json } = get();
+    const retention = stage === 'dev' ? 14 : 90;
+    const functions = Object.entries(json.Resources).filter(
+      ([, resource]) => resource.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions.length).toBeGreaterThan(10);
+    for (const [id, fn] of functions) {
+      const own = (fn.Properties?.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
+      const named = Object.entries(json.Resources).find(
+        ([, resource]) =>
+          resource.Type === 'AWS::Logs::LogGroup' &&
+          JSON.stringify(resource.Properties?.LogGroupName) ===
+            JSON.stringify({ 'Fn::Join': ['', ['/aws/lambda/', { Ref: id }]] }),
+      )?.[0];
+      const logGroup = own ?? named;
+      expect([id, logGroup !== undefined]).toEqual([id, true]);
+      expect([id, json.Resources[logGroup as string]?.Properties?.RetentionInDays]).toEqual([id, retention]);
+    }
+  });
+
+  it(`every log group has a retention and is ${stage === 'dev' ? 'deleted' : 'kept'} with the stack`, () => {
+    const logGroups = Object.entries(get().json.Resources).filter(
+      ([, resource]) => resource.Type === 'AWS::Logs::LogGroup',
+    );
+    for (const [id, logGroup] of logGroups) {
+      expect([id, typeof logGroup.Properties?.RetentionInDays]).toEqual([id, 'number']);
+      expect([id, logGroup.DeletionPolicy]).toEqual([id, stage === 'dev' ? 'Delete' : 'Retain']);
+    }
+  });
+});
+
+describe('the dev stack’s bucket auto-delete provider', () => {
+  it('logs to a log group made before any custom resource runs and deleted after the last one', () => {
+    const provider = onlyLogicalId(dev.json, 'AWS::Lambda::Function', 'CustomS3AutoDeleteObjects');
+    const logGroup = Object.entries(dev.json.Resources).find(
+      ([, resource]) =>
+        JSON.stringify(resource.Properties?.LogGroupName) ===
+        JSON.stringify({ 'Fn::Join': ['', ['/aws/lambda/', { Ref: provider }]] }),
+    )?.[0];
+    expect(logGroup).toBeDefined();
+    const autoDeletes = Object.keys(dev.json.Resources).filter(
+      (id) => dev.json.Resources[id]?.Type === 'Custom::S3AutoDeleteObjects',
+    );
+    expect(autoDeletes).toHaveLength(2);
+    for (const id of autoDeletes) expect(dependenciesOf(dev.json, id)).toContain(logGroup);
+  });
+});
+
+describe("the region's API Gateway account setting", () => {
+  it('is made by the stack of the owning stage alone (prod by default), with its CloudWatch role, and kept', () => {
+    expect(dev.stack.settings.apiGatewayAccountStage).toBe('prod');
+    dev.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(Object.keys(dev.json.Resources).filter((id) => id.startsWith('ApiCloudWatchRole'))).toEqual([]);
+    prod.template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const account = onlyLogicalId(prod.json, 'AWS::ApiGateway::Account');
+    expect(prod.json.Resources[account]?.DeletionPolicy).toBe('Retain');
+  });
+
+  it('is what docs/deploying.md says leaves /aws/apigateway/welcome behind, only where the stack owns it', () => {
+    const docs = readFileSync(path.join(__dirname, '..', '..', 'docs', 'deploying.md'), 'utf8');
+    expect(docs).toContain('| the `/aws/apigateway/welcome` log group (no retention) | API Gateway |');
+    expect(docs).toContain('`apiGatewayAccountStage` names (default `prod`)');
   });
 });
 

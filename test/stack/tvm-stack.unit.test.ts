@@ -7,12 +7,13 @@ import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { ROUTES, THROTTLED_MESSAGE } from '../../lambda/contract/routes';
+import { ROUTES, THROTTLED_MESSAGE, type RouteDefinition } from '../../lambda/contract/routes';
 import { routeThrottles } from '../../lib/throttles';
 import { toApiGatewaySchema } from '../../lib/tvm-api';
 import { queriesSessionIndex, tableActionsFor } from '../../lambda/contract/routes';
 import { DEFAULT_SETTINGS, settingsEnvironment } from '../../lambda/platform/settings';
-import { renderVendingRolePolicy } from '../../lambda/credentials/policy';
+import { renderVendingRolePolicy, renderVendingRoleTrustPolicy } from '../../lambda/credentials/policy';
+import { SESSION_TAG_KEYS } from '../../lambda/credentials/session-tags';
 import { VENDING_ACTIONS } from '../../lib/vending-role';
 import { maskAssetHashes } from './mask-asset-hashes';
 import {
@@ -36,6 +37,13 @@ beforeAll(() => {
 function idOf(construct: IConstruct): string {
   const element = (construct.node.defaultChild ?? construct) as CfnElement;
   return Stack.of(construct).getLogicalId(element);
+}
+
+/** The logical ID of a route's function's own execution role. */
+function functionRoleId(name: string): string {
+  const role = tvm.stack.api.functionRoles.get(name as RouteDefinition['name']);
+  if (!role) throw new Error(`no execution role for ${name}`);
+  return idOf(role);
 }
 
 function resource(
@@ -210,19 +218,34 @@ describe('the synthesised TVM stack', () => {
   });
 
   describe('vending role', () => {
-    it('is trusted by exactly the vending functions’ execution role, for AssumeRole, TagSession and SetSourceIdentity', () => {
+    it('is trusted by exactly the execution roles of the routes that vend, with a source identity and only the TVM’s session tag keys', () => {
       const role = resource(tvm.json, idOf(tvm.stack.vendingRole.role)).Properties;
+      const vending = ROUTES.filter((route) => route.vendsCredentials);
+      expect(vending.length).toBeGreaterThan(3);
       expect(role.AssumeRolePolicyDocument).toEqual({
         Version: '2012-10-17',
         Statement: [
           {
+            Sid: 'VendingFunctionsWithSourceIdentityAndTvmTags',
             Effect: 'Allow',
-            Action: [...VENDING_ACTIONS].sort(),
-            Principal: { AWS: { 'Fn::GetAtt': [idOf(tvm.stack.api.vendingFunctionsRole), 'Arn'] } },
+            Principal: { AWS: vending.map((route) => ({ 'Fn::GetAtt': [functionRoleId(route.name), 'Arn'] })) },
+            Action: [...VENDING_ACTIONS],
+            Condition: {
+              Null: { 'sts:SourceIdentity': 'false' },
+              'ForAllValues:StringEquals': { 'aws:TagKeys': [...SESSION_TAG_KEYS] },
+            },
           },
         ],
       });
       expect(JSON.stringify(role.AssumeRolePolicyDocument)).not.toMatch(/:root|AWS::AccountId/);
+    });
+
+    it('keeps its trust policy under IAM’s 2,048-character default quota with the longest role names in the longest partition', () => {
+      const vendingCount = ROUTES.filter((route) => route.vendsCredentials).length;
+      const longest = (index: number) => `arn:aws-us-gov:iam::123456789012:role/${`r${index}`.padEnd(64, 'x')}`;
+      const rendered = renderVendingRoleTrustPolicy(Array.from({ length: vendingCount }, (_, index) => longest(index)));
+      // IAM counts characters without whitespace.
+      expect(JSON.stringify(rendered).replace(/\s/g, '').length).toBeLessThanOrEqual(2048);
     });
 
     it('allows sessions of at most one hour', () => {
@@ -244,20 +267,22 @@ describe('the synthesised TVM stack', () => {
   });
 
   describe('function execution roles', () => {
-    const roles = (): [string, string][] => [
-      ['vending', idOf(tvm.stack.api.vendingFunctionsRole)],
-      ['session', idOf(tvm.stack.api.sessionFunctionsRole)],
-      ['cut-off', idOf(tvm.stack.api.cutOffFunctionsRole!)],
-    ];
-    /** The routes whose functions run with the role. */
-    const routesOf = (kind: string) =>
-      ROUTES.filter((route) =>
-        kind === 'vending'
-          ? route.vendsCredentials
-          : kind === 'cut-off'
-            ? route.cutsOffShares === true
-            : !route.vendsCredentials && route.cutsOffShares !== true,
-      );
+    /** Every route with its function's own execution role. */
+    const roles = (): [RouteDefinition, string][] => ROUTES.map((route) => [route, functionRoleId(route.name)]);
+
+    it('give every function a role of its own', () => {
+      const ids = roles().map(([, roleId]) => roleId);
+      expect(new Set(ids).size).toBe(ROUTES.length);
+      for (const [route, roleId] of roles()) {
+        const fn = tvm.stack.api.functions.get(route.name);
+        if (!fn) throw new Error(`no function for ${route.name}`);
+        expect(resource(tvm.json, idOf(fn)).Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+        expect(resource(tvm.json, roleId).Properties.AssumeRolePolicyDocument).toEqual({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }],
+        });
+      }
+    });
 
     it('never allow an action with a wildcard, and use no managed policy', () => {
       for (const [, roleId] of roles()) {
@@ -278,43 +303,61 @@ describe('the synthesised TVM stack', () => {
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     });
 
-    it('name each DynamoDB item action its routes need on the table ARN alone, and Query only on the sessions index', () => {
+    it('name exactly their own route’s DynamoDB item actions on the table ARN alone, and Query only on the sessions index', () => {
       const tableArn = { 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] };
       const indexArn = { 'Fn::Join': ['', [tableArn, '/index/sessionsByOwner']] };
-      for (const [kind, roleId] of roles()) {
-        const routes = routesOf(kind);
+      for (const [route, roleId] of roles()) {
         const dynamo = allowStatementsOf(tvm.json, roleId).filter((statement) =>
           asList(statement.Action).some((a) => a.startsWith('dynamodb:')),
         );
-        const expected: unknown[] = [
-          { Sid: 'UserTable', Effect: 'Allow', Action: tableActionsFor(routes), Resource: tableArn },
-        ];
-        if (queriesSessionIndex(routes))
+        const expected: unknown[] = [];
+        const itemActions = tableActionsFor([route]);
+        if (itemActions.length > 0)
+          expected.push({
+            Sid: 'UserTable',
+            Effect: 'Allow',
+            Action: itemActions.length === 1 ? itemActions[0] : itemActions,
+            Resource: tableArn,
+          });
+        if (queriesSessionIndex([route]))
           expected.push({ Sid: 'SessionsByOwnerIndex', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn });
         expect(dynamo).toEqual(expected);
         expect(dynamo.flatMap((statement) => asList(statement.Action))).not.toContain('dynamodb:Scan');
       }
     });
 
-    it('let only the vending functions’ role call AssumeRole, TagSession and SetSourceIdentity, on the vending role alone', () => {
-      const stsOf = (roleId: string) =>
-        allowStatementsOf(tvm.json, roleId).filter((statement) =>
+    it('the /token function may neither DeleteItem nor Query (it got the union of the vending routes’ before)', () => {
+      const actions = allowStatementsOf(tvm.json, functionRoleId('token')).flatMap((statement) =>
+        asList(statement.Action),
+      );
+      expect(actions).not.toContain('dynamodb:DeleteItem');
+      expect(actions).not.toContain('dynamodb:Query');
+    });
+
+    it('let only the roles of the routes that vend call AssumeRole, TagSession and SetSourceIdentity, on the vending role alone', () => {
+      for (const [route, roleId] of roles()) {
+        const sts = allowStatementsOf(tvm.json, roleId).filter((statement) =>
           asList(statement.Action).some((a) => a.startsWith('sts:')),
         );
-      expect(stsOf(idOf(tvm.stack.api.vendingFunctionsRole))).toEqual([
-        {
-          Effect: 'Allow',
-          Action: [...VENDING_ACTIONS].sort(),
-          Resource: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
-        },
-      ]);
-      expect(stsOf(idOf(tvm.stack.api.sessionFunctionsRole))).toEqual([]);
-      expect(stsOf(idOf(tvm.stack.api.cutOffFunctionsRole!))).toEqual([]);
+        expect(sts).toEqual(
+          route.vendsCredentials
+            ? [
+                {
+                  Effect: 'Allow',
+                  Action: [...VENDING_ACTIONS].sort(),
+                  Resource: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
+                },
+              ]
+            : [],
+        );
+      }
     });
 
     it('give no API function any IAM right, and let only the functions that revoke shares invoke the cut-off worker, that one function alone', () => {
-      expect(routesOf('cut-off').map((route) => route.name)).toEqual(['shareDelete']);
-      for (const [kind, roleId] of roles()) {
+      expect(ROUTES.filter((route) => route.cutsOffShares === true).map((route) => route.name)).toEqual([
+        'shareDelete',
+      ]);
+      for (const [route, roleId] of roles()) {
         const statements = allowStatementsOf(tvm.json, roleId);
         const actions = statements.flatMap((statement) => asList(statement.Action));
         expect(actions.filter((action) => action.toLowerCase().startsWith('iam:'))).toEqual([]);
@@ -322,7 +365,7 @@ describe('the synthesised TVM stack', () => {
           asList(statement.Action).some((a) => a.startsWith('lambda:')),
         );
         expect(invoking).toEqual(
-          kind === 'cut-off'
+          route.cutsOffShares === true
             ? [
                 {
                   Sid: 'InvokeCutOffWorker',
@@ -345,21 +388,22 @@ describe('the synthesised TVM stack', () => {
         )
         .flatMap(([, item]) => item.Properties?.Roles as unknown[]);
       expect(invokers).toEqual([
-        { Ref: idOf(tvm.stack.api.cutOffFunctionsRole!) },
+        { Ref: functionRoleId('shareDelete') },
         { Ref: idOf(tvm.stack.usageMeter.meterFunction.role as never) },
         { Ref: idOf(tvm.stack.usageMeter.reconcileFunction.role as never) },
       ]);
     });
 
-    it('write logs only to their own functions’ log groups', () => {
-      for (const [, roleId] of roles()) {
+    it('write logs only to their own function’s log group', () => {
+      for (const [route, roleId] of roles()) {
         const logs = allowStatementsOf(tvm.json, roleId).filter((statement) =>
           asList(statement.Action).some((a) => a.startsWith('logs:')),
         );
         expect(logs).toHaveLength(1);
         expect(asList(logs[0]?.Action ?? [])).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-        for (const arn of [logs[0]?.Resource].flat())
-          expect(arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/FunctionLogs/), 'Arn'] });
+        const fn = tvm.stack.api.functions.get(route.name);
+        const logGroup = fn && (resource(tvm.json, idOf(fn)).Properties.LoggingConfig as { LogGroup: { Ref: string } });
+        expect(logs[0]?.Resource).toEqual({ 'Fn::GetAtt': [logGroup?.LogGroup.Ref, 'Arn'] });
       }
     });
   });
@@ -400,7 +444,7 @@ describe('the synthesised TVM stack', () => {
           TABLE_NAME: { Ref: idOf(tvm.stack.userTable.table) },
           BUCKET_NAME: { Ref: idOf(tvm.stack.fileBucket.bucket) },
           VENDING_ROLE_ARN: { 'Fn::GetAtt': [idOf(tvm.stack.vendingRole.role), 'Arn'] },
-          ...settingsEnvironment(DEFAULT_SETTINGS),
+          ...settingsEnvironment(tvm.stack.settings),
           POWERTOOLS_SERVICE_NAME: 'tvm',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
@@ -413,19 +457,6 @@ describe('the synthesised TVM stack', () => {
       for (const fn of tvm.stack.api.functions.values()) {
         const logging = resource(tvm.json, idOf(fn)).Properties.LoggingConfig as { LogGroup: { Ref: string } };
         expect(resource(tvm.json, logging.LogGroup.Ref).Properties.RetentionInDays).toBe(90);
-      }
-    });
-
-    it('run with the role matching whether they vend credentials or revoke shares', () => {
-      for (const route of ROUTES) {
-        const fn = tvm.stack.api.functions.get(route.name);
-        if (!fn) throw new Error(`no function for ${route.name}`);
-        const roleId = route.vendsCredentials
-          ? idOf(tvm.stack.api.vendingFunctionsRole)
-          : route.cutsOffShares === true
-            ? idOf(tvm.stack.api.cutOffFunctionsRole!)
-            : idOf(tvm.stack.api.sessionFunctionsRole);
-        expect(resource(tvm.json, idOf(fn)).Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
       }
     });
   });
@@ -733,12 +764,12 @@ describe('sharing routes', () => {
     }
   });
 
-  it('vends share and link credentials from the vending functions only', () => {
+  it('vends share and link credentials from functions whose roles the vending role trusts', () => {
+    const trusted = JSON.stringify(
+      resource(tvm.json, idOf(tvm.stack.vendingRole.role)).Properties.AssumeRolePolicyDocument,
+    );
     for (const name of ['shareCredentials', 'linkOpen'] as const) {
-      const fn = tvm.stack.api.functions.get(name);
-      expect(fn && resource(tvm.json, idOf(fn)).Properties.Role).toEqual({
-        'Fn::GetAtt': [idOf(tvm.stack.api.vendingFunctionsRole), 'Arn'],
-      });
+      expect(trusted).toContain(JSON.stringify({ 'Fn::GetAtt': [functionRoleId(name), 'Arn'] }));
     }
   });
 });

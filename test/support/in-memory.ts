@@ -49,6 +49,7 @@ export function testConfig(overrides: Partial<TvmConfig> = {}): TvmConfig {
     allowedOrigins: ['*'],
     passkeyRpId: 'localhost',
     passkeyOrigins: ['http://localhost:3000'],
+    passkeys: true,
     oidcProviders: [],
     vendsPerSessionPerMinute: 6,
     vendsPerUserPerMinute: 30,

@@ -1,13 +1,15 @@
 /**
  * The GitHub Actions workflows shipped for adopters: valid by action-validator (offline,
  * from npm), running the README's commands, and deploying with OIDC only (no stored AWS
- * keys), through a role whose documented trust policy is pinned to one repository and branch.
+ * keys), through a role whose documented trust policy is pinned to one repository's
+ * production environment (required reviewers), after the tests pass.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { DEPLOY_CONTEXT_VARIABLES, deployContext } from '../../scripts/deploy-context';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -16,12 +18,17 @@ const VALIDATOR = path.join(ROOT, 'node_modules', '@action-validator', 'cli', 'c
 interface Step {
   readonly uses?: string;
   readonly run?: string;
-  readonly with?: Record<string, string>;
+  readonly with?: Record<string, string | boolean>;
 }
 interface Workflow {
   readonly on: Record<string, unknown>;
   readonly permissions: Record<string, string>;
-  readonly jobs: Record<string, { steps: Step[]; environment?: unknown; if?: string }>;
+  readonly jobs: Record<string, Job>;
+}
+interface Job {
+  readonly steps: Step[];
+  readonly environment?: unknown;
+  readonly if?: string;
 }
 
 /** Runs action-validator on one file; resolves its exit code and output. */
@@ -127,23 +134,43 @@ describe('deploy.yml', () => {
 
   it('deploys only from main', () => {
     expect(deploy.on).toEqual({ push: { branches: ['main'] }, workflow_dispatch: null });
-    expect(Object.values(deploy.jobs).map((job) => job.if)).toEqual(["github.ref == 'refs/heads/main'"]);
+    expect(Object.values(deploy.jobs).map((job) => job.if)).toEqual([
+      "github.ref == 'refs/heads/main'",
+      "github.ref == 'refs/heads/main'",
+    ]);
   });
 
-  it('gets AWS credentials from GitHub OIDC only: an id-token, a role to assume, no stored keys', () => {
-    expect(deploy.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+  it('runs the tests first, and deploys only after they pass and a reviewer approves the production environment', () => {
+    const { test, deploy: deployJob } = deploy.jobs as Record<string, Job & { needs?: string; environment?: string }>;
+    expect(runCommands({ ...deploy, jobs: { test: test as Job } })).toEqual(expect.arrayContaining(['npm test']));
+    expect(deployJob?.needs).toBe('test');
+    expect(deployJob?.environment).toBe('production');
+  });
+
+  it('gets AWS credentials from GitHub OIDC only, in the deploy job alone: an id-token, a role to assume, no stored keys', () => {
+    expect(deploy.permissions).toEqual({ contents: 'read' });
+    const jobs = deploy.jobs as Record<string, Job & { permissions?: unknown }>;
+    expect(jobs.deploy?.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(jobs.test?.permissions).toBeUndefined();
     const assume = steps.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     expect(assume?.with?.['role-to-assume']).toBe('${{ vars.AWS_DEPLOY_ROLE_ARN }}');
     expect(assume?.with).not.toHaveProperty('aws-access-key-id');
     expect(text).not.toMatch(/secrets\.|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
-    // A GitHub environment would change the token's subject away from the pinned branch.
-    expect(Object.values(deploy.jobs).every((job) => job.environment === undefined)).toBe(true);
   });
 
-  it('runs the documented install, deploy and smoke commands', () => {
-    const commands = runCommands(deploy);
+  it('checks out without keeping the token, in containers pinned by digest', () => {
+    for (const job of Object.values(deploy.jobs) as (Job & { container?: string })[]) {
+      expect(job.container).toMatch(/^node:24-bookworm@sha256:[0-9a-f]{64}$/);
+      const checkout = job.steps.find((step) => step.uses?.startsWith('actions/checkout@'));
+      expect(checkout?.with?.['persist-credentials']).toBe(false);
+    }
+  });
+
+  it('runs the documented install, settings, deploy and smoke commands', () => {
+    const commands = runCommands({ ...deploy, jobs: { deploy: deploy.jobs.deploy as Job } });
     expect(commands[0]).toMatch(/^npm ci\b/);
     expect(commands.slice(1)).toEqual([
+      'npx tsx scripts/deploy-context.ts',
       'npm run cdk -- deploy -c "stage=$TVM_STAGE" --require-approval never --outputs-file cdk-outputs.json',
       './bin/tvm-admin.cjs smoke --stack "tvm-$TVM_STAGE" --region "$AWS_REGION"',
     ]);
@@ -154,6 +181,40 @@ describe('deploy.yml', () => {
       ),
     ).toBe(true);
     expect(documented.some((line) => line.startsWith('./bin/tvm-admin.cjs smoke --stack tvm-'))).toBe(true);
+  });
+
+  it('passes every repository variable the settings step reads, each documented', () => {
+    const settingsStep = steps.find((step) => step.run === 'npx tsx scripts/deploy-context.ts') as
+      | (Step & { env?: Record<string, string> })
+      | undefined;
+    const docs = read('docs/deploying.md');
+    for (const variable of Object.keys(DEPLOY_CONTEXT_VARIABLES)) {
+      expect(settingsStep?.env?.[variable]).toBe(`\${{ vars.${variable} }}`);
+      expect(docs).toContain(`\`${variable}\``);
+    }
+  });
+});
+
+describe('dependabot.yml', () => {
+  it('keeps the GitHub Actions pins and the npm lockfile current', () => {
+    const config = parse(read('.github/dependabot.yml')) as {
+      version: number;
+      updates: { 'package-ecosystem': string; directory: string }[];
+    };
+    expect(config.version).toBe(2);
+    expect(config.updates.map((update) => [update['package-ecosystem'], update.directory])).toEqual([
+      ['github-actions', '/'],
+      ['npm', '/'],
+    ]);
+  });
+});
+
+describe('scripts/deploy-context.ts', () => {
+  it('writes only the variables that are set, as the settings they name', () => {
+    expect(deployContext({ TVM_PASSKEY_RP_ID: 'example.com', TVM_WAF: ' true ', TVM_ALLOWED_ORIGINS: '' })).toEqual({
+      passkeyRpId: 'example.com',
+      waf: 'true',
+    });
   });
 });
 
@@ -177,7 +238,7 @@ describe('the documented deploy role', () => {
     document.Statement.some((statement) => statement.Action === 'cloudformation:DescribeStacks'),
   );
 
-  it('trusts GitHub OIDC tokens of one repository on main only, with exact matches', () => {
+  it("trusts GitHub OIDC tokens of one repository's production environment only, with exact matches", () => {
     expect(trust?.Statement).toEqual([
       {
         Effect: 'Allow',
@@ -186,7 +247,7 @@ describe('the documented deploy role', () => {
         Condition: {
           StringEquals: {
             'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-            'token.actions.githubusercontent.com:sub': 'repo:<owner>/<repo>:ref:refs/heads/main',
+            'token.actions.githubusercontent.com:sub': 'repo:<owner>/<repo>:environment:production',
           },
         },
       },

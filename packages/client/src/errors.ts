@@ -158,6 +158,14 @@ export class RateLimitedError extends TvmClientError {
   }
 }
 
+/** 404: this TVM has no passkey relying party configured, so its passkey routes are off; sign in with the password. */
+export class PasskeysNotConfiguredError extends TvmClientError {
+  constructor(message: string, details: TvmClientErrorDetails = {}) {
+    super('passkeys_not_configured', message, details);
+    this.name = 'PasskeysNotConfiguredError';
+  }
+}
+
 /** 429: the account is cooling down after too many failed logins; see `retryAfterSeconds`. */
 export class TooManyAttemptsError extends TvmClientError {
   constructor(message: string, details: TvmClientErrorDetails = {}) {
@@ -293,6 +301,7 @@ const errorClassByCode: Record<ApiErrorCode, new (message: string, details?: Tvm
     registration_closed: RegistrationClosedError,
     invite_required: InviteRequiredError,
     rate_limited: RateLimitedError,
+    passkeys_not_configured: PasskeysNotConfiguredError,
     service_unavailable: ServiceUnavailableError,
     internal_error: InternalServerError,
   };

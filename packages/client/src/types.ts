@@ -21,6 +21,7 @@ export type ApiErrorCode =
   | 'registration_closed'
   | 'invite_required'
   | 'rate_limited'
+  | 'passkeys_not_configured'
   | 'service_unavailable'
   | 'internal_error';
 
