@@ -31,16 +31,20 @@ const PARALLEL_DAYS = 8;
 
 /** Reads everything the report needs from the target. */
 export async function readUsageReport(
-  target: Pick<AdminTarget, 'dynamo' | 'tableName'>,
+  target: Pick<AdminTarget, 'dynamo' | 'tableName' | 'defaultQuotaBytes'>,
   sinceDays: number,
   log: DomainLog,
   now = Date.now(),
 ): Promise<UsageReport> {
   const config = readRuntimeSettings(process.env) as TvmConfig;
   const { users: userStore } = accountStores(target.dynamo, target.tableName, log, config);
-  const users: ReportUser[] = [];
+  const users: (ReportUser & { registration: string })[] = [];
   for await (const user of userStore.listUsers())
-    users.push({ username: user.username, ...(user.quotaBytes !== undefined ? { quotaBytes: user.quotaBytes } : {}) });
+    users.push({
+      username: user.username,
+      registration: user.userId,
+      ...(user.quotaBytes !== undefined ? { quotaBytes: user.quotaBytes } : {}),
+    });
   const dayStore = new DynamoUsageDayStore(target.dynamo, target.tableName);
   const dayNames = reportDays(sinceDays, now);
   const days: { day: string; rows: Awaited<ReturnType<DynamoUsageDayStore['readDay']>> }[] = [];
@@ -48,12 +52,10 @@ export async function readUsageReport(
     const slice = dayNames.slice(start, start + PARALLEL_DAYS);
     days.push(...(await Promise.all(slice.map(async (day) => ({ day, rows: await dayStore.readDay(day) })))));
   }
-  const totals = await readUsageTotals(
-    target.dynamo,
-    target.tableName,
-    users.map((user) => user.username),
-  );
-  return buildUsageReport({ users, totals, days, defaultQuotaBytes: config.defaultQuotaBytes });
+  const totals = await readUsageTotals(target.dynamo, target.tableName, users);
+  // The deployed (or sandbox's) default, as the target states it; else the operator's DEFAULT_QUOTA_BYTES.
+  const defaultQuotaBytes = target.defaultQuotaBytes ?? config.defaultQuotaBytes;
+  return buildUsageReport({ users, totals, days, defaultQuotaBytes });
 }
 
 function table(headers: string[], rows: string[][]): string {

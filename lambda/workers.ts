@@ -76,5 +76,11 @@ export const ACCESS_LOG_PROCESSOR = {
   bucketVariable: 'ACCESS_LOG_BUCKET',
 } as const;
 
-/** The functions fed by an SQS queue (not routes), as the sandbox loads them beside the routes. */
-export const SQS_FUNCTIONS = [ACCESS_LOG_PROCESSOR] as const;
+/** The meter's name in the sandbox's function threads. */
+export const USAGE_METER_FUNCTION_NAME = 'usage-meter';
+
+/** The functions fed by an SQS queue (not routes), by their names in the sandbox's function threads. */
+export const SQS_FUNCTIONS = [
+  { name: USAGE_METER_FUNCTION_NAME, entry: USAGE_METER.entry, tableActions: USAGE_METER.tableActions },
+  ACCESS_LOG_PROCESSOR,
+] as const;

@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, RemovalPolicy, Stack, Validations, type StackPr
 import type { Construct } from 'constructs';
 import { ROUTES, secretCheckingPaths } from '../lambda/contract/routes';
 import { CLI_MANAGED_POLICY_PREFIX } from '../policies';
+import { AccessLogProcessing } from './access-log-processing';
 import { ApiFirewall } from './api-firewall';
 import { DeletionWorker } from './deletion-worker';
 import { FileBucket } from './file-bucket';
@@ -48,6 +49,8 @@ export class TvmStack extends Stack {
   readonly vendingRole: VendingRole;
   /** Finishes self-service account deletions on a schedule. */
   readonly deletionWorker: DeletionWorker;
+  /** Counts the file bucket's access logs per user and day (tvm-admin usage report). */
+  readonly accessLogProcessing: AccessLogProcessing;
   /** The storage meter: the bucket's event queue, the meter function and the daily reconcile. */
   readonly usageMeter: UsageMeter;
   /** The WAF web ACL, when the `waf` setting is on. */
@@ -79,6 +82,14 @@ export class TvmStack extends Stack {
     this.deletionWorker = new DeletionWorker(this, 'DeletionWorker', {
       table: users.table,
       bucket: files.bucket,
+      vendingRole: vendingRole.role,
+      settings,
+      logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.accessLogProcessing = new AccessLogProcessing(this, 'AccessLogProcessing', {
+      table: users.table,
+      bucket: files.bucket,
+      logBucket: files.accessLogBucket,
       vendingRole: vendingRole.role,
       settings,
       logRemovalPolicy: disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

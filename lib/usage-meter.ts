@@ -76,7 +76,7 @@ export class UsageMeter extends Construct {
       Validations.of(notificationsHandler).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason:
-          "CDK's bucket-notifications custom resource (runs only at deployment, sets the file bucket's notification configuration): AWS's basic execution policy lets it write its own logs and nothing else.",
+          "CDK's bucket-notifications custom resource (runs only at deployment, sets the file bucket's and the log bucket's notification configurations): AWS's basic execution policy lets it write its own logs and nothing else.",
       });
 
     const environment = {

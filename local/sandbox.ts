@@ -57,13 +57,7 @@ import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 import type { OidcProviderSetting } from '../lambda/platform/settings';
 import { DEV_IDP_CLIENT_ID, DEV_IDP_PROVIDER_NAME, startDevIdp, type DevIdp } from './oidc/server';
 import { randomUUID } from 'node:crypto';
-import { ACCESS_LOG_PROCESSOR, SQS_FUNCTIONS, USAGE_METER } from '../lambda/workers';
-
-/**
- * The storage meter function (the stack's handler), fed the file bucket's notifications through
- * the local queue; on the table it needs what the routes already may (GetItem, PutItem, UpdateItem).
- */
-const SANDBOX_USAGE_METER = { name: 'usage-meter', entry: USAGE_METER.entry } as const;
+import { ACCESS_LOG_PROCESSOR, SQS_FUNCTIONS, USAGE_METER_FUNCTION_NAME } from '../lambda/workers';
 import type { FunctionThreads } from './api-gateway/function-threads';
 import { DEFAULT_ACCESS_LOG_ROLL_MS } from './s3/access-log-writer';
 import type { SqsBatchResponse } from './sqs/queue';
@@ -345,8 +339,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       fileBucket: SANDBOX_BUCKET,
       logBucket: SANDBOX_LOG_BUCKET,
       accessLogRollMs: options.accessLogRollMs ?? DEFAULT_ACCESS_LOG_ROLL_MS,
+      meter: consumer(USAGE_METER_FUNCTION_NAME),
       accessLogs: consumer(ACCESS_LOG_PROCESSOR.name),
-      meter: consumer(SANDBOX_USAGE_METER.name),
       ...(options.onS3Notification ? { onNotification: options.onS3Notification } : {}),
     });
 
@@ -436,7 +430,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     delete functionEnvironment.AWS_PROFILE;
     functionEnvironment.POWERTOOLS_LOG_LEVEL ??= options.log ? 'INFO' : 'SILENT';
     const functions = await startFunctionThreads({
-      functions: [...ROUTES, ...SQS_FUNCTIONS, SANDBOX_USAGE_METER].map((fn) => ({
+      functions: [...ROUTES, ...SQS_FUNCTIONS].map((fn) => ({
         name: fn.name,
         file: join(REPOSITORY_ROOT, fn.entry),
       })),

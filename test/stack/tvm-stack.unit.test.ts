@@ -813,7 +813,9 @@ describe('the storage meter', () => {
 
   it('sends every create, remove and lifecycle expiration of the file bucket to the meter queue', () => {
     const notifications = Object.values(tvm.json.Resources).find(
-      (candidate) => candidate.Type === 'Custom::S3BucketNotifications',
+      (candidate) =>
+        candidate.Type === 'Custom::S3BucketNotifications' &&
+        JSON.stringify(candidate.Properties?.BucketName) === JSON.stringify({ Ref: idOf(tvm.stack.fileBucket.bucket) }),
     );
     const queueArn = { 'Fn::GetAtt': [idOf(meter().queue), 'Arn'] };
     expect(notifications?.Properties).toMatchObject({
@@ -889,5 +891,65 @@ describe('the storage meter', () => {
     expect(actions.filter((action) => /^(s3:(Get|Put|Delete)|sts|iam):/.test(action))).toEqual([]);
     const rule = resource(tvm.json, idOf(meter().schedule)).Properties;
     expect(rule).toMatchObject({ ScheduleExpression: 'cron(17 3 * * ? *)', State: 'ENABLED' });
+  });
+});
+
+describe('access-log processing', () => {
+  const processing = () => tvm.stack.accessLogProcessing;
+  const logBucket = () => tvm.stack.fileBucket.accessLogBucket;
+
+  it("notifies the log bucket's new objects under file-bucket/ to the processor's queue, and nothing else", () => {
+    const notifications = Object.values(tvm.json.Resources).find(
+      (candidate) =>
+        candidate.Type === 'Custom::S3BucketNotifications' &&
+        JSON.stringify(candidate.Properties?.BucketName) === JSON.stringify({ Ref: idOf(logBucket()) }),
+    );
+    expect(notifications?.Properties?.NotificationConfiguration).toEqual({
+      QueueConfigurations: [
+        {
+          Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'file-bucket/' }] } },
+          QueueArn: { 'Fn::GetAtt': [idOf(processing().queue), 'Arn'] },
+        },
+      ],
+    });
+    assertHasResourceProperties(tvm.template, 'AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [idOf(processing().deadLetterQueue), 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+  });
+
+  it('runs the processor on batches with partial failures; its role reads only log objects and writes only the table', () => {
+    assertHasResourceProperties(tvm.template, 'AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: idOf(processing().function) },
+      EventSourceArn: { 'Fn::GetAtt': [idOf(processing().queue), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const statements = allowStatementsOf(tvm.json, idOf(processing().role));
+    const tableArn = { 'Fn::GetAtt': [idOf(tvm.stack.userTable.table), 'Arn'] };
+    expect(statements.filter((statement) => statement.Sid === 'UsageDays')).toEqual([
+      {
+        Sid: 'UsageDays',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: tableArn,
+      },
+    ]);
+    expect(statements.filter((statement) => statement.Sid === 'AccessLogObjects')).toEqual([
+      {
+        Sid: 'AccessLogObjects',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(logBucket()), 'Arn'] }, '/file-bucket/*']] },
+      },
+    ]);
+    const actions = statements.flatMap((statement) => asList(statement.Action));
+    expect(
+      actions.filter(
+        (action) => !/^(dynamodb:(GetItem|PutItem|UpdateItem)|s3:GetObject|sqs:\w+|logs:\w+)$/.test(action),
+      ),
+    ).toEqual([]);
   });
 });

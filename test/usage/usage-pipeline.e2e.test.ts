@@ -26,6 +26,12 @@ import { ACCESS_LOG_PREFIX } from '../../lambda/usage/access-log';
 import { parseNotification, type S3ObjectEvent } from '../../lambda/usage/s3-events';
 import { compareSequencers } from '../../lambda/usage/sequencer';
 import type { UsageReport } from '../../lambda/usage/usage-report';
+import { localTarget } from '../../admin/target';
+import { accountStores } from '../../lambda/adapters/account-deletion-wiring';
+import { DynamoUsageTotals } from '../../lambda/adapters/dynamo/usage-totals';
+import { parseUsername } from '../../lambda/accounts/username';
+import type { TvmConfig } from '../../lambda/platform/config';
+import { MemoryLog, testConfig } from '../support/in-memory';
 import { register, runAdmin, s3ClientFor, s3ErrorCode, sandboxForThisFile } from '../support/e2e';
 
 const notifications: { bucket: string; body: string }[] = [];
@@ -35,6 +41,7 @@ const sandbox = sandboxForThisFile('tvm-usage-pipeline-', {
   onS3Notification: (bucket, body) => notifications.push({ bucket, body }),
 });
 const PASSWORD = 'correct horse battery staple 26';
+const quietLog = new MemoryLog();
 
 function fileEvents(): S3ObjectEvent[] {
   return notifications
@@ -157,6 +164,44 @@ describe('usage events and access logs in the sandbox', () => {
       bytesUploaded: 11 + 5 + 100 + 3,
     });
     expect(row('bob')).toMatchObject({ put: 1, get: 0, bytesUploaded: 3 });
+    // The meter (the stack's function, fed by the sandbox's queue) counted the same history:
+    // a.txt and multi.bin remain; the copy and the odd key were deleted, tmp/ expired.
+    expect(report.rows.find((entry) => entry.username === 'alice')).toMatchObject({ bytes: 111, objects: 2 });
+    expect(report.rows.find((entry) => entry.username === 'bob')).toMatchObject({ bytes: 3, objects: 1 });
+  }, 60_000);
+
+  it("measures the meter's lag: from S3's answer to the totals counting the write", async () => {
+    const dave = await register(sandbox().apiUrl, 'dave', PASSWORD);
+    const s3 = s3ClientFor(dave);
+    const target = localTarget();
+    const user = await accountStores(
+      target.dynamo,
+      target.tableName,
+      quietLog,
+      testConfig() as TvmConfig,
+    ).users.getUser(parseUsername('dave'));
+    const totals = new DynamoUsageTotals(target.dynamo, target.tableName);
+    const lags: number[] = [];
+    try {
+      for (let index = 1; index <= 10; index++) {
+        await s3.send(
+          new PutObjectCommand({ Bucket: sandbox().bucket, Key: `dave/f${index}`, Body: 'x'.repeat(1000) }),
+        );
+        const answered = performance.now();
+        while ((await totals.usageTotals(parseUsername('dave'), user?.userId ?? '')).bytes < index * 1000) {
+          expect(performance.now() - answered).toBeLessThan(10_000);
+          await new Promise((wait) => setTimeout(wait, 5));
+        }
+        lags.push(performance.now() - answered);
+      }
+    } finally {
+      target.close();
+    }
+    lags.sort((a, b) => a - b);
+    console.log(
+      `meter lag over ${lags.length} PUTs: median ${Math.round(lags[5]!)} ms, max ${Math.round(lags.at(-1)!)} ms`,
+    );
+    expect(lags.at(-1)).toBeLessThan(10_000);
   }, 60_000);
 
   it("lets the functions' key read log objects and nothing else, and keeps users out of the log bucket", async () => {

@@ -80,7 +80,10 @@ async function createUser(name: string): Promise<Username> {
 
 async function setTotals(username: Username, bytes: number, objects: number): Promise<void> {
   await documentClient(dynamo.client).send(
-    new PutCommand({ TableName: TABLE, Item: { ...KEYS.usage(username), bytes, objects, updatedAt: Date.now() } }),
+    new PutCommand({
+      TableName: TABLE,
+      Item: { ...KEYS.usage(username), userId: `${username}-id`, bytes, objects, updatedAt: Date.now() },
+    }),
   );
 }
 

@@ -1,6 +1,7 @@
 /**
- * The meter's totals (`USER#<username>` / `USAGE`: `bytes`, `objects`) of many users at once,
- * for the operator's report: BatchGetItem, 100 keys a call, unprocessed keys asked again.
+ * The meter's totals of many users at once, for the operator's report: BatchGetItem, 100 keys
+ * a call, unprocessed keys asked again; each item read by the vend's own rule (toUsageTotals:
+ * an item of an earlier registration of the name counts as nothing).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
@@ -8,17 +9,20 @@ import type { Username } from '../../accounts/username';
 import type { UsageTotals } from '../../usage/quota';
 import { documentClient, guarded } from './helpers';
 import { KEYS } from './table-layout';
+import { toUsageTotals } from './usage-totals';
 
 /** DynamoDB's limit of keys in one BatchGetItem. */
 const KEYS_PER_BATCH = 100;
 const ATTEMPTS = 6;
 
-/** The totals of `usernames` (users the meter never counted are left out). */
+/** The totals of `users` (by username; registration = the user's `userId`). */
 export async function readUsageTotals(
   client: DynamoDBClient,
   tableName: string,
-  usernames: readonly Username[],
+  users: readonly { readonly username: Username; readonly registration: string }[],
 ): Promise<Map<Username, UsageTotals>> {
+  const usernames = users.map((user) => user.username);
+  const registrations = new Map(users.map((user) => [user.username, user.registration]));
   const documents = documentClient(client);
   const totals = new Map<Username, UsageTotals>();
   // Items are matched back by their key, so this module spells no key itself.
@@ -36,7 +40,7 @@ export async function readUsageTotals(
       for (const item of result.Responses?.[tableName] ?? []) {
         const username = byPartition.get(String(item.pk));
         if (username === undefined) continue;
-        totals.set(username, { bytes: Number(item.bytes ?? 0), objects: Number(item.objects ?? 0) });
+        totals.set(username, toUsageTotals(item, registrations.get(username) ?? ''));
       }
       pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
     }
