@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
+import { SETTINGS } from '../lambda/platform/settings';
 import { freePort } from '../scripts/dev/free-port';
 
 const ROOT = resolve(__dirname, '..');
@@ -30,6 +31,25 @@ export interface SandboxProcess {
 export interface SandboxProcessOptions {
   /** BCRYPT_COST for new passwords. */
   readonly bcryptCost: number;
+  /** More environment for the sandbox (its functions' settings, STS_ASSUME_ROLE_RATE). */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The vend limits of the throughput sandboxes: each setting's maximum, so the loads that
+ * measure /token's cost (many calls per session and user each minute) are not refused by the
+ * limits they measure the cost of. The fairness part keeps the defaults.
+ */
+export const BENCH_VEND_LIMITS: Readonly<Record<string, string>> = {
+  [SETTINGS.vendsPerSessionPerMinute.variable]: String(settingMaximum('vendsPerSessionPerMinute')),
+  [SETTINGS.vendsPerUserPerMinute.variable]: String(settingMaximum('vendsPerUserPerMinute')),
+};
+
+/** The largest value a whole-number setting accepts, read from its rule. */
+function settingMaximum(key: 'vendsPerSessionPerMinute' | 'vendsPerUserPerMinute'): number {
+  const match = /to (\d+)$/.exec(SETTINGS[key].rule);
+  if (!match) throw new Error(`no maximum in the rule of ${key}`);
+  return Number(match[1]);
 }
 
 /** Resident set size of a process, in KiB (Linux). */
@@ -109,6 +129,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     TVM_DATA_DIR: dataDir,
     BCRYPT_COST: String(options.bcryptCost),
     TVM_LOG: '0',
+    ...options.environment,
   };
   let child: ChildProcess;
   try {

@@ -155,11 +155,12 @@ export class DynamoSessionStore implements SessionStore, SessionWithUserReader, 
         new UpdateCommand({
           TableName: this.table.name,
           Key: KEYS.session(tokenHash),
-          UpdateExpression: 'SET #counter = if_not_exists(#counter, :zero) + :one, lastUsedAt = :now REMOVE #previous',
-          ConditionExpression:
-            'attribute_exists(pk) AND expiresAt > :now AND ((attribute_exists(lastUsedAt) AND lastUsedAt > :idle) OR (attribute_not_exists(lastUsedAt) AND createdAt > :idle))',
+          UpdateExpression: 'ADD #counter :one SET lastUsedAt = :now REMOVE #previous',
+          // A missing item or attribute fails a comparison, so this also requires the session to
+          // exist. createdAt <= lastUsedAt, so "either after idleSince" is "the later one after it".
+          ConditionExpression: 'expiresAt > :now AND (lastUsedAt > :idle OR createdAt > :idle)',
           ExpressionAttributeNames: { '#counter': counter, '#previous': previousCounter },
-          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': now, ':idle': idleSince },
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':idle': idleSince },
           ReturnValues: 'ALL_NEW',
         }),
       );
