@@ -46,8 +46,9 @@ export interface SessionWithUser {
 }
 
 /**
- * Reads a session and a user in one round trip where the store can batch reads (/token's
- * first stage). Both with strong consistency, as {@link SessionStore.getSession} and
+ * Reads a session and a user in one round trip where the store can batch reads (the first
+ * stage of every bearer route but /token, which counts as it reads: {@link VendLedger}).
+ * Both with strong consistency, as {@link SessionStore.getSession} and
  * {@link UserStore.getUser} read them; a held name has no user.
  */
 export interface SessionWithUserReader {
