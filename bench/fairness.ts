@@ -158,3 +158,29 @@ export async function measureFairness(apiUrl: string, shape: FairnessShape, pref
     p99Ratio: Math.round((withAbuser.ordinary.p99Ms / Math.max(1, baseline.ordinary.p99Ms)) * 100) / 100,
   };
 }
+
+/** `npm run bench:fairness`: this part alone, against a sandbox child with a small STS rate. */
+async function main(): Promise<void> {
+  const { startSandboxProcess } = await import('./sandbox-process');
+  const { integerEnv } = await import('./numbers');
+  const rate = integerEnv('BENCH_FAIRNESS_STS_RATE', 30);
+  const sandbox = await startSandboxProcess({ bcryptCost: 10, environment: { STS_ASSUME_ROLE_RATE: String(rate) } });
+  try {
+    console.log(
+      JSON.stringify(
+        { stsAssumeRoleRate: rate, ...(await measureFairness(sandbox.apiUrl, BENCH_FAIRNESS_SHAPE)) },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
