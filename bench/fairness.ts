@@ -36,6 +36,9 @@ export interface FairnessPhase {
   readonly ordinary: PopulationResult;
   readonly abuser?: PopulationResult;
   readonly seconds: number;
+  /** Epoch ms at its start and end: the vend limits count per UTC minute, and a phase may span two. */
+  readonly startedAt: number;
+  readonly endedAt: number;
 }
 
 /** The run: the baseline phase, the phase with the abuser, and the figures compared. */
@@ -117,6 +120,7 @@ export async function fairnessPhase(
   abuser?: string,
 ): Promise<FairnessPhase> {
   const started = performance.now();
+  const startedAt = Date.now();
   const ordinarySamples: { status: number; ms: number }[] = [];
   const abuserSamples: { status: number; ms: number }[] = [];
   let done = false;
@@ -142,6 +146,8 @@ export async function fairnessPhase(
     ordinary: summarise(ordinarySamples),
     ...(abuser ? { abuser: summarise(abuserSamples) } : {}),
     seconds: Math.round((performance.now() - started) / 100) / 10,
+    startedAt,
+    endedAt: Date.now(),
   };
 }
 
