@@ -34,7 +34,7 @@ import { LOAD_WARMUP_SECONDS } from './load-phase';
 import { integerEnv, log, round } from './numbers';
 import { printTable } from './print-results';
 import { BENCH_FAIRNESS_SHAPE, type FairnessResult, measureFairness } from './fairness';
-import { BENCH_VEND_LIMITS, startSandboxProcess } from './sandbox-process';
+import { BENCH_LOAD_SANDBOX_ENVIRONMENT, startSandboxProcess } from './sandbox-process';
 import { soak } from './soak';
 import { TOKEN_FLOOR_TIMING, cannon, tokenAgainstFloor } from './token-floor';
 
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     const { coldStart: coldReport, sdkBundling, baselines } = coldStartReport(bundles, cold, baselineFor);
 
     log('starting the sandbox as a child process (node --import tsx local/main.ts)...');
-    const sandbox = await startSandboxProcess({ bcryptCost: BCRYPT_COST, environment: BENCH_VEND_LIMITS });
+    const sandbox = await startSandboxProcess({ bcryptCost: BCRYPT_COST, environment: BENCH_LOAD_SANDBOX_ENVIRONMENT });
     let throughput: {
       tokenAgainstFloor: Awaited<ReturnType<typeof tokenAgainstFloor>>;
       login: Awaited<ReturnType<typeof cannon>>;

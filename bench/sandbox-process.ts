@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
 import { SETTINGS } from '../lambda/platform/settings';
+import { MAX_ASSUME_ROLE_RATE } from '../local/sts/rate';
 import { freePort } from '../scripts/dev/free-port';
 
 const ROOT = resolve(__dirname, '..');
@@ -43,6 +44,17 @@ export interface SandboxProcessOptions {
 export const BENCH_VEND_LIMITS: Readonly<Record<string, string>> = {
   [SETTINGS.vendsPerSessionPerMinute.variable]: String(settingMaximum('vendsPerSessionPerMinute')),
   [SETTINGS.vendsPerUserPerMinute.variable]: String(settingMaximum('vendsPerUserPerMinute')),
+};
+
+/**
+ * The environment of the sandboxes that measure throughput (the /token loads, the soak): the
+ * vend limits at their maxima, and the local STS's account-wide AssumeRole rate at its
+ * highest, since a quiet machine's floor vends more than AWS's default 600 a second and these
+ * loads measure CPU cost, not the quota (the fairness part measures that).
+ */
+export const BENCH_LOAD_SANDBOX_ENVIRONMENT: Readonly<Record<string, string>> = {
+  ...BENCH_VEND_LIMITS,
+  STS_ASSUME_ROLE_RATE: String(MAX_ASSUME_ROLE_RATE),
 };
 
 /** The largest value a whole-number setting accepts, read from its rule. */

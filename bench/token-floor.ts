@@ -14,7 +14,13 @@ import { freePort } from '../scripts/dev/free-port';
 import { PASSWORD, postJson, sessionToken } from './first-events';
 import { LOAD_WARMUP_SECONDS, loadPhase, type LoadPhaseResult } from './load-phase';
 import { integerEnv, median } from './numbers';
-import { BENCH_VEND_LIMITS, startNodeScript, startSandboxProcess, type SandboxProcess } from './sandbox-process';
+import {
+  BENCH_LOAD_SANDBOX_ENVIRONMENT,
+  BENCH_VEND_LIMITS,
+  startNodeScript,
+  startSandboxProcess,
+  type SandboxProcess,
+} from './sandbox-process';
 
 /** How long each measured load runs, and its uncounted warm-up. */
 export interface LoadTiming {
@@ -246,7 +252,7 @@ async function main(): Promise<void> {
       .map((value) => value.toFixed(2))
       .join(' ')}`,
   );
-  const sandbox = await startSandboxProcess({ bcryptCost: 10, environment: BENCH_VEND_LIMITS });
+  const sandbox = await startSandboxProcess({ bcryptCost: 10, environment: BENCH_LOAD_SANDBOX_ENVIRONMENT });
   try {
     const result = await tokenAgainstFloor(sandbox, TOKEN_FLOOR_TIMING);
     console.log(

@@ -8,6 +8,9 @@
 /** The rate when STS_ASSUME_ROLE_RATE is not set: AWS's default quota. */
 export const DEFAULT_ASSUME_ROLE_RATE = 600;
 
+/** The highest rate STS_ASSUME_ROLE_RATE accepts. */
+export const MAX_ASSUME_ROLE_RATE = 100_000;
+
 /** A token bucket: `ratePerSecond` tokens a second, holding at most one second's worth. */
 export class RateBucket {
   private tokens: number;
@@ -37,7 +40,7 @@ export class RateBucket {
 export function assumeRoleRateFrom(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === '') return DEFAULT_ASSUME_ROLE_RATE;
   const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0) || value > 100_000)
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0) || value > MAX_ASSUME_ROLE_RATE)
     throw new RangeError(`STS_ASSUME_ROLE_RATE must be a number of AssumeRole calls per second above 0, got "${raw}".`);
   return value;
 }
