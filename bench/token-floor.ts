@@ -51,21 +51,26 @@ export function cannon(
  * vends per minute).
  */
 export function cannonWithTokens(url: string, tokens: readonly string[], connections: number, timing: LoadTiming) {
-  let next = 0;
   const options = {
     url,
     method: 'POST' as const,
     headers: { 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (request: autocannon.Request) => ({
-          ...request,
-          headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
-        }),
-      },
-    ],
+    requests: rotatingBearer(tokens),
   };
   return loadPhase(`POST ${new URL(url).pathname}`, options, { connections, ...timing });
+}
+
+/** autocannon `requests` that give each request the next bearer token of `tokens` in turn. */
+export function rotatingBearer(tokens: readonly string[]): autocannon.Request[] {
+  let next = 0;
+  return [
+    {
+      setupRequest: (request: autocannon.Request) => ({
+        ...request,
+        headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+      }),
+    },
+  ];
 }
 
 /** Users and sessions of the /token loads: 6 users of 20 sessions each. */
@@ -77,7 +82,7 @@ const LOAD_SESSIONS_PER_USER = 20;
  * LOAD_SESSIONS_PER_USER sessions each, so even several hundred requests a second stay within
  * each session's and user's vends per minute (BENCH_VEND_LIMITS).
  */
-async function loadSessions(apiUrl: string): Promise<string[]> {
+export async function loadSessions(apiUrl: string): Promise<string[]> {
   const perUser = await Promise.all(
     Array.from({ length: LOAD_USERS }, async (_, index) => {
       const username = `bench-load-${index}`;
