@@ -60,6 +60,26 @@ export function printTable(
   console.log(
     `| tokenHandlerRps (the token handler on the floors' front, no API adapter) | ${results.tokenHandlerRps} |\n| tokenHandlerRps / floorWithWriteRps | ${results.tokenHandlerToFloorWithWriteRps} |`,
   );
+  const fairness = results.fairness as {
+    stsAssumeRoleRate: number;
+    p99Bound: string;
+    baseline: { ordinary: { attempts: number; delivered: number; p50Ms: number; p99Ms: number } };
+    withAbuser: {
+      ordinary: { attempts: number; delivered: number; p50Ms: number; p99Ms: number };
+      abuser?: { attempts: number; delivered: number; byStatus: Record<string, number> };
+    };
+    p99Ratio: number;
+  };
+  console.log(`| token handler / floor (one read, one AssumeRole, one write) | ${results.tokenHandlerToFloor} |`);
+  console.log(
+    `| fairness (STS ${fairness.stsAssumeRoleRate} AssumeRole/s): ordinary refreshes delivered, alone / beside the abuser | ${fairness.baseline.ordinary.delivered}/${fairness.baseline.ordinary.attempts} / ${fairness.withAbuser.ordinary.delivered}/${fairness.withAbuser.ordinary.attempts} |`,
+  );
+  console.log(
+    `| fairness: ordinary p50 / p99 ms, alone -> beside the abuser (bound: ${fairness.p99Bound}) | ${fairness.baseline.ordinary.p50Ms} / ${fairness.baseline.ordinary.p99Ms} -> ${fairness.withAbuser.ordinary.p50Ms} / ${fairness.withAbuser.ordinary.p99Ms} (x${fairness.p99Ratio}) |`,
+  );
+  console.log(
+    `| fairness: the abuser's calls, delivered, 429 | ${fairness.withAbuser.abuser?.attempts}, ${fairness.withAbuser.abuser?.delivered}, ${fairness.withAbuser.abuser?.byStatus['429'] ?? 0} |`,
+  );
   console.log(`| loginRps (bcrypt ${bcryptCost}) | ${results.loginRps} |`);
   console.log(
     `| soak: ${soakReport.virtualUsers} users, ${soakReport.seconds} s, ops/s | ${soakReport.opsPerSecond} |`,

@@ -17,8 +17,14 @@
  *    the same warm-up, for BENCH_SECONDS (10).
  * 4. soak (soak.ts): BENCH_SOAK_SECONDS (60) of mixed traffic from BENCH_VUS (50) virtual users
  *    against the same child sandbox, after BENCH_WARMUP_SECONDS (15).
+ * The sandbox of 3 and 4 runs with the vend limits at their maxima (BENCH_VEND_LIMITS): those
+ * loads call /token far more often per session than an app does.
  * 5. usageReport (usage-report.ts): a month of access logs for 1,000 users counted by the
  *    access-log processor into dynalite, then `tvm-admin usage report` over them.
+ * 6. fairness (fairness.ts): another sandbox child with the default vend limits and an
+ *    account-wide STS rate of BENCH_FAIRNESS_STS_RATE (30) AssumeRole calls a second; 50
+ *    ordinary sessions refresh on a compressed schedule, first alone, then beside one abusive
+ *    session calling /token as fast as it can.
  */
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,7 +35,8 @@ import { PASSWORD } from './first-events';
 import { LOAD_WARMUP_SECONDS } from './load-phase';
 import { integerEnv, log, round } from './numbers';
 import { printTable } from './print-results';
-import { startSandboxProcess } from './sandbox-process';
+import { BENCH_FAIRNESS_SHAPE, type FairnessResult, measureFairness } from './fairness';
+import { BENCH_LOAD_SANDBOX_ENVIRONMENT, startSandboxProcess } from './sandbox-process';
 import { soak } from './soak';
 import { TOKEN_FLOOR_TIMING, cannon, tokenAgainstFloor } from './token-floor';
 import { measureUsageReport } from './usage-report';
@@ -40,6 +47,10 @@ const SOAK_SECONDS = integerEnv('BENCH_SOAK_SECONDS', 60);
 const WARMUP_SECONDS = integerEnv('BENCH_WARMUP_SECONDS', 15);
 const VUS = integerEnv('BENCH_VUS', 50);
 const BCRYPT_COST = 10;
+const FAIRNESS_STS_RATE = integerEnv('BENCH_FAIRNESS_STS_RATE', 30);
+/** The fairness goal: the ordinary p99 beside the abuser at most this many times the baseline's, plus the slack. */
+const FAIRNESS_P99_FACTOR = 3;
+const FAIRNESS_P99_SLACK_MS = 250;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -69,7 +80,7 @@ async function main(): Promise<void> {
     const { coldStart: coldReport, sdkBundling, baselines } = coldStartReport(bundles, cold, baselineFor);
 
     log('starting the sandbox as a child process (node --import tsx local/main.ts)...');
-    const sandbox = await startSandboxProcess({ bcryptCost: BCRYPT_COST });
+    const sandbox = await startSandboxProcess({ bcryptCost: BCRYPT_COST, environment: BENCH_LOAD_SANDBOX_ENVIRONMENT });
     let throughput: {
       tokenAgainstFloor: Awaited<ReturnType<typeof tokenAgainstFloor>>;
       login: Awaited<ReturnType<typeof cannon>>;
@@ -103,6 +114,20 @@ async function main(): Promise<void> {
     log(
       `usage report: ${usageReport.lines} lines counted in ${usageReport.ingestMs} ms; report for ${usageReport.users} users over ${usageReport.days} days in ${usageReport.reportMs} ms`,
     );
+    log(
+      `fairness: a sandbox with the default vend limits and STS at ${FAIRNESS_STS_RATE} AssumeRole/s; ${BENCH_FAIRNESS_SHAPE.ordinarySessions} ordinary sessions alone, then beside one abuser...`,
+    );
+    const fairSandbox = await startSandboxProcess({
+      bcryptCost: BCRYPT_COST,
+      environment: { STS_ASSUME_ROLE_RATE: String(FAIRNESS_STS_RATE) },
+    });
+    let fairness: FairnessResult;
+    try {
+      fairness = await measureFairness(fairSandbox.apiUrl, BENCH_FAIRNESS_SHAPE);
+    } finally {
+      await fairSandbox.stop();
+    }
+    const ordinaryRefreshes = BENCH_FAIRNESS_SHAPE.ordinarySessions * BENCH_FAIRNESS_SHAPE.refreshesPerSession;
 
     const {
       token,
@@ -149,6 +174,12 @@ async function main(): Promise<void> {
       tokenToFloorWithWriteRps: ratioToFloorWithWrite,
       tokenHandlerRps: tokenHandler.rps,
       tokenHandlerToFloorWithWriteRps: handlerToFloorWithWrite,
+      tokenHandlerToFloor: handlerToFloorWithWrite,
+      fairness: {
+        stsAssumeRoleRate: FAIRNESS_STS_RATE,
+        p99Bound: `at most ${FAIRNESS_P99_FACTOR} x the baseline p99 + ${FAIRNESS_P99_SLACK_MS} ms`,
+        ...fairness,
+      },
       loginRps: throughput.login.rps,
       loginP99Ms: throughput.login.p99Ms,
       throughput,
@@ -159,8 +190,16 @@ async function main(): Promise<void> {
         bundlesUnder300KB: bundles.every((bundle) => bundle.bundleBytes < 300 * 1024),
         zeroSoakErrors: soakReport.errors === 0,
         rssGrowthUnder10Percent: soakReport.rssGrowthPercent < 10,
-        tokenAtMost3SequentialStages: tokenStages <= 3,
-        tokenRpsAtLeast80PercentOfFloor: tokenToFloorRps >= 0.8,
+        tokenAtMost2SequentialStages: tokenStages <= 2,
+        // The floor is one read, one AssumeRole and one write (issue 27); the handler on the floors' front.
+        tokenHandlerAtLeast80PercentOfFloor: handlerToFloorWithWrite >= 0.8,
+        fairnessEveryOrdinaryRefreshDelivered:
+          fairness.baseline.ordinary.delivered === ordinaryRefreshes &&
+          fairness.withAbuser.ordinary.delivered === ordinaryRefreshes,
+        fairnessAbuserRateLimited: (fairness.withAbuser.abuser?.byStatus['429'] ?? 0) > 0,
+        fairnessOrdinaryP99WithinBound:
+          fairness.withAbuser.ordinary.p99Ms <=
+          fairness.baseline.ordinary.p99Ms * FAIRNESS_P99_FACTOR + FAIRNESS_P99_SLACK_MS,
         usageReportUnder10Seconds: usageReport.reportMs < 10_000,
       },
       durationSeconds: round((Date.now() - started) / 1000),

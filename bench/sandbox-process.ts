@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SANDBOX_MANIFEST, type SandboxManifest } from '../local/manifest';
+import { SETTINGS } from '../lambda/platform/settings';
+import { MAX_ASSUME_ROLE_RATE } from '../local/sts/rate';
 import { freePort } from '../scripts/dev/free-port';
 
 const ROOT = resolve(__dirname, '..');
@@ -35,6 +37,36 @@ export interface SandboxProcessOptions {
    * false: the benchmarks measure the handlers, and a load past a route's limit would time 429s.
    */
   readonly routeThrottles?: boolean;
+  /** More environment for the sandbox (its functions' settings, STS_ASSUME_ROLE_RATE). */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The vend limits of the throughput sandboxes: each setting's maximum, so the loads that
+ * measure /token's cost (many calls per session and user each minute) are not refused by the
+ * limits they measure the cost of. The fairness part keeps the defaults.
+ */
+export const BENCH_VEND_LIMITS: Readonly<Record<string, string>> = {
+  [SETTINGS.vendsPerSessionPerMinute.variable]: String(settingMaximum('vendsPerSessionPerMinute')),
+  [SETTINGS.vendsPerUserPerMinute.variable]: String(settingMaximum('vendsPerUserPerMinute')),
+};
+
+/**
+ * The environment of the sandboxes that measure throughput (the /token loads, the soak): the
+ * vend limits at their maxima, and the local STS's account-wide AssumeRole rate at its
+ * highest, since a quiet machine's floor vends more than AWS's default 600 a second and these
+ * loads measure CPU cost, not the quota (the fairness part measures that).
+ */
+export const BENCH_LOAD_SANDBOX_ENVIRONMENT: Readonly<Record<string, string>> = {
+  ...BENCH_VEND_LIMITS,
+  STS_ASSUME_ROLE_RATE: String(MAX_ASSUME_ROLE_RATE),
+};
+
+/** The largest value a whole-number setting accepts, read from its rule. */
+function settingMaximum(key: 'vendsPerSessionPerMinute' | 'vendsPerUserPerMinute'): number {
+  const match = /to (\d+)$/.exec(SETTINGS[key].rule);
+  if (!match) throw new Error(`no maximum in the rule of ${key}`);
+  return Number(match[1]);
 }
 
 /** Resident set size of a process, in KiB (Linux). */
@@ -115,6 +147,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     BCRYPT_COST: String(options.bcryptCost),
     TVM_LOG: '0',
     TVM_THROTTLES: options.routeThrottles === true ? 'on' : 'off',
+    ...options.environment,
   };
   let child: ChildProcess;
   try {

@@ -6,6 +6,7 @@
  * itself served the floors' way, without the sandbox's API adapter. Used by `npm run bench`; on
  * its own, `npm run bench:token` runs only this part (about two minutes) and prints the ratios.
  */
+import type autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import type { SandboxManifest } from '../local/manifest';
 import { readSandboxSecrets, type LongTermKey } from '../local/secrets';
@@ -13,7 +14,13 @@ import { freePort } from '../scripts/dev/free-port';
 import { PASSWORD, postJson, sessionToken } from './first-events';
 import { LOAD_WARMUP_SECONDS, loadPhase, type LoadPhaseResult } from './load-phase';
 import { integerEnv, median } from './numbers';
-import { startNodeScript, startSandboxProcess, type SandboxProcess } from './sandbox-process';
+import {
+  BENCH_LOAD_SANDBOX_ENVIRONMENT,
+  BENCH_VEND_LIMITS,
+  startNodeScript,
+  startSandboxProcess,
+  type SandboxProcess,
+} from './sandbox-process';
 
 /** How long each measured load runs, and its uncounted warm-up. */
 export interface LoadTiming {
@@ -38,6 +45,58 @@ export function cannon(
   return loadPhase(`POST ${new URL(url).pathname}`, options, { connections, ...timing });
 }
 
+/**
+ * autocannon POSTs to `url`, each request with the next bearer token of `tokens` in turn, so
+ * the load is spread over many sessions and users as real traffic is (and within each one's
+ * vends per minute).
+ */
+export function cannonWithTokens(url: string, tokens: readonly string[], connections: number, timing: LoadTiming) {
+  const options = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    requests: rotatingBearer(tokens),
+  };
+  return loadPhase(`POST ${new URL(url).pathname}`, options, { connections, ...timing });
+}
+
+/** autocannon `requests` that give each request the next bearer token of `tokens` in turn. */
+export function rotatingBearer(tokens: readonly string[]): autocannon.Request[] {
+  let next = 0;
+  return [
+    {
+      setupRequest: (request: autocannon.Request) => ({
+        ...request,
+        headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+      }),
+    },
+  ];
+}
+
+/** Users and sessions of the /token loads: 6 users of 20 sessions each. */
+const LOAD_USERS = 6;
+const LOAD_SESSIONS_PER_USER = 20;
+
+/**
+ * The sessions the /token loads rotate over: LOAD_USERS users (`bench-load-<n>`) with
+ * LOAD_SESSIONS_PER_USER sessions each, so even several hundred requests a second stay within
+ * each session's and user's vends per minute (BENCH_VEND_LIMITS).
+ */
+export async function loadSessions(apiUrl: string): Promise<string[]> {
+  const perUser = await Promise.all(
+    Array.from({ length: LOAD_USERS }, async (_, index) => {
+      const username = `bench-load-${index}`;
+      await postJson(`${apiUrl}/register`, { username, password: PASSWORD });
+      const tokens: string[] = [];
+      // One login at a time per user: parallel logins of one user would race its lockout counter.
+      for (let session = 0; session < LOAD_SESSIONS_PER_USER; session++)
+        tokens.push(await sessionToken(apiUrl, username));
+      return tokens;
+    }),
+  );
+  return perUser.flat();
+}
+
 /** The floor's environment: the functions' settings and key, the sandbox's backends. */
 function floorEnvironment(manifest: SandboxManifest, functionKey: LongTermKey): Record<string, string> {
   return {
@@ -54,6 +113,8 @@ function floorEnvironment(manifest: SandboxManifest, functionKey: LongTermKey): 
     AWS_ENDPOINT_URL_DYNAMODB: manifest.dynamoEndpoint,
     AWS_ENDPOINT_URL_STS: manifest.stsEndpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The token handler counts vends as the sandbox's does, under the same limits.
+    ...BENCH_VEND_LIMITS,
   };
 }
 
@@ -133,8 +194,9 @@ export async function tokenAgainstFloor(
   sandbox: SandboxProcess,
   timing: LoadTiming & { readonly rounds: number },
 ): Promise<TokenAgainstFloor> {
+  // The floors read bench-load's record; the token loads rotate over many sessions.
   await postJson(`${sandbox.apiUrl}/register`, { username: 'bench-load', password: PASSWORD });
-  const session = await sessionToken(sandbox.apiUrl, 'bench-load');
+  const sessions = await loadSessions(sandbox.apiUrl);
   const floor = await startFloor(sandbox);
   try {
     const urls: Record<Target, string> = {
@@ -143,12 +205,9 @@ export async function tokenAgainstFloor(
       floorWithWrite: floor.writeUrl,
       tokenHandler: floor.tokenUrl,
     };
-    // Every target gets the session token: the floors ignore it.
+    // Every target gets the session tokens: the floors ignore them.
     const phase = (which: Target, seconds: number) =>
-      cannon(urls[which], undefined, { authorization: `Bearer ${session}` }, CONNECTIONS, {
-        seconds,
-        warmupSeconds: 0,
-      });
+      cannonWithTokens(urls[which], sessions, CONNECTIONS, { seconds, warmupSeconds: 0 });
     for (const which of TARGETS) await phase(which, timing.warmupSeconds);
     const measured: Record<Target, LoadPhaseResult[]> = { token: [], floor: [], floorWithWrite: [], tokenHandler: [] };
     for (let index = 0; index < timing.rounds; index++) {
@@ -198,7 +257,7 @@ async function main(): Promise<void> {
       .map((value) => value.toFixed(2))
       .join(' ')}`,
   );
-  const sandbox = await startSandboxProcess({ bcryptCost: 10 });
+  const sandbox = await startSandboxProcess({ bcryptCost: 10, environment: BENCH_LOAD_SANDBOX_ENVIRONMENT });
   try {
     const result = await tokenAgainstFloor(sandbox, TOKEN_FLOOR_TIMING);
     console.log(

@@ -19,7 +19,7 @@ import { SecondFactorLogin } from './second-factor/mfa-login';
 import { MfaService } from './second-factor/mfa-service';
 import type { ChallengeStore, FactorStore } from './second-factor/ports';
 import { StepUpService } from './second-factor/step-up';
-import type { SessionStore, SessionWithUserReader } from './sessions/ports';
+import type { SessionStore, SessionWithUserReader, VendLedger } from './sessions/ports';
 import type { StoredUsageReader } from './usage/quota-enforcer';
 import { SessionKeeper } from './sessions/session-keeper';
 import { SessionService } from './sessions/session-service';
@@ -38,8 +38,11 @@ export interface ServiceDependencies {
   readonly config: TvmConfig;
   readonly users: UserStore;
   readonly sessions: SessionStore;
-  /** The session and user of a current token in one read (/token and every authenticated route). */
-  readonly sessionWithUser: SessionWithUserReader;
+  /**
+   * The session and user of a current token in one read (every authenticated route), and
+   * /token's first stage with the vend counts (the same store).
+   */
+  readonly sessionWithUser: SessionWithUserReader & VendLedger;
   readonly lockout: LockoutStore;
   readonly resetCodes: ResetCodeStore;
   readonly audit: AuditTrail;
@@ -113,6 +116,8 @@ export function createServices(deps: ServiceDependencies): Services {
   });
   const stepUp = new StepUpService({ passwords, gate, challenges: deps.challenges, clock, auditor });
   const sessions = new SessionService({
+    config,
+    ledger: deps.sessionWithUser,
     sessions: deps.sessions,
     keeper,
     passwords,

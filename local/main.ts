@@ -6,7 +6,8 @@
  * Environment: PORT (API, default 3000), S3_PORT (S3 endpoint, default 3001), TVM_DATA_DIR
  * (default `.tvm-local/`), TVM_LOG (`0` silences request logs), the functions' settings of
  * lambda/platform/settings.ts by their variables (BCRYPT_COST, SESSION_DAYS, ...),
- * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2), OIDC_PORT (the
+ * TVM_FUNCTION_THREADS (function instances running the handlers, 1-8, default 2),
+ * STS_ASSUME_ROLE_RATE (the local STS's account-wide AssumeRole calls a second, default 600), OIDC_PORT (the
  * dev identity provider, default 3002; OIDC_PROVIDERS adds providers beside its `dev`),
  * TVM_THROTTLES (`off` turns off the per-route throttles, for benchmarks of the handlers).
  */

@@ -52,6 +52,7 @@ import { startS3Gate, type S3Gate } from './s3/gate';
 import { SessionStore } from './sts/session-store';
 import { listenOnLoopback } from './shared/listen';
 import { startSts } from './sts/server';
+import { assumeRoleRateFrom } from './sts/rate';
 import { startLambda } from './lambda/server';
 import { CUT_OFF_WORKER_VARIABLE } from '../lambda/platform/config';
 import type { OidcProviderSetting } from '../lambda/platform/settings';
@@ -119,6 +120,11 @@ export interface SandboxOptions {
    * identities linked to it survive restarts.
    */
   readonly oidcPort?: number;
+  /**
+   * The local STS's account-wide AssumeRole rate, calls per second (AWS's quota is about 600
+   * per account and Region); more answer `Throttling`. Overrides STS_ASSUME_ROLE_RATE; default 600.
+   */
+  readonly stsAssumeRoleRate?: number;
   /**
    * The OpenID Connect providers configured beside the dev IdP's `dev`, overriding
    * OIDC_PROVIDERS (tests: a second issuer). Default: those of OIDC_PROVIDERS.
@@ -322,6 +328,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const sts = await startSts({
       sessions,
       functionKey: secrets.functionKey,
+      assumeRoleRate: options.stsAssumeRoleRate ?? assumeRoleRateFrom(process.env.STS_ASSUME_ROLE_RATE),
       ...(options.now ? { now: options.now } : {}),
     });
     cleanup.push(() => closeServer(sts.server));

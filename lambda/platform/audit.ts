@@ -2,6 +2,7 @@
  * Security events: the kinds, where a request came from, the trail's port, and the one
  * recorder every capability writes through.
  */
+import { randomUUID } from 'node:crypto';
 import type { Username } from './identity';
 import { USER_AGENT_MAX_CHARACTERS } from '../contract/limits';
 import type { Clock } from './clock';
@@ -56,6 +57,9 @@ export const AUDIT_EVENT_TYPES = [
   'identity_unlinked',
   // Sign-up control (lambda/signup): the invite an account was created with (its id, never the code).
   'invite_used',
+  // A vend (/token) that did not deliver credentials, rewritten over the `token_issued` entry
+  // written alongside AssumeRole (details.reason says why): the trail never claims a vend that did not happen.
+  'token_failed',
 ] as const;
 
 /** One kind of security event. */
@@ -94,8 +98,12 @@ export function requestOrigin(sourceIp: string | undefined, userAgent: string | 
 
 /** The per-user audit trail. */
 export interface AuditTrail {
-  /** Stores one event; it expires after `expiresAt` (epoch ms). */
-  record(event: AuditEvent, expiresAt: number): Promise<void>;
+  /**
+   * Stores one event; it expires after `expiresAt` (epoch ms). With `entryId` (unique, chosen by
+   * the caller) the entry's key is fixed by the event's `at` and that id, so recording again
+   * with the same `at` and id replaces the entry instead of adding one.
+   */
+  record(event: AuditEvent, expiresAt: number, entryId?: string): Promise<void>;
   /** A user's events, newest first, at most `limit`. */
   list(username: Username, limit: number): Promise<AuditEvent[]>;
   /**
@@ -111,6 +119,14 @@ export interface DomainLog {
   info(message: string, attributes?: Record<string, unknown>): void;
   warn(message: string, attributes?: Record<string, unknown>): void;
   error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** One audit entry that can be rewritten under the same key (see {@link AuditRecorder.entry}). */
+export interface AuditEntry {
+  /** Writes the entry as first described. */
+  write(): Promise<void>;
+  /** Replaces the entry: same key and time, another type, details merged over the first. */
+  rewrite(type: AuditEventType, details?: Record<string, string | number>): Promise<void>;
 }
 
 /** What {@link AuditRecorder} needs. */
@@ -146,6 +162,38 @@ export class AuditRecorder {
         cause: error instanceof BackendUnavailableError ? error.backend : 'unknown',
       });
     }
+  }
+
+  /**
+   * An event whose entry may be rewritten once the outcome is known: /token writes
+   * `token_issued` alongside AssumeRole (no stage of its own) and, if no credentials were
+   * delivered after all, rewrites the same entry as `token_failed`. Nothing is written until
+   * `write`; neither `write` nor `rewrite` throws (a failed trail write is logged, as in {@link record}).
+   */
+  entry(
+    type: AuditEventType,
+    username: Username,
+    origin: RequestOrigin,
+    details?: Record<string, string | number>,
+  ): AuditEntry {
+    const first = this.event(type, username, origin, details);
+    const entryId = randomUUID();
+    const store = async (event: AuditEvent) => {
+      this.deps.log.info(`audit: ${event.type}`, { username, audit: event });
+      try {
+        await this.deps.audit.record(event, first.expiresAt, entryId);
+      } catch (error) {
+        this.deps.log.error('Audit trail write failed; the event above is the record', {
+          audit: event,
+          cause: error instanceof BackendUnavailableError ? error.backend : 'unknown',
+        });
+      }
+    };
+    return {
+      write: () => store(first.event),
+      rewrite: (nextType, nextDetails) =>
+        store({ ...first.event, type: nextType, details: { ...first.event.details, ...nextDetails } }),
+    };
   }
 
   /**

@@ -191,6 +191,17 @@ export class BackendUnavailableError extends TvmError {
 }
 
 /**
+ * 503: a backend refused for its own rate (STS's `Throttling`). Retry-After is jittered by the
+ * adapter, so a crowd refused together does not come back together.
+ */
+export class BackendThrottledError extends BackendUnavailableError {
+  constructor(backend: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super(`${backend} (throttled)`, options, retryAfterSeconds);
+    this.name = 'BackendThrottledError';
+  }
+}
+
+/**
  * 503: the user's credentials were cut off moments ago and the cut-off instant still lies
  * ahead: credentials issued now would be denied at once, so none are issued. Retry-After says
  * when they can be.

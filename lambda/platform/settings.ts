@@ -217,7 +217,7 @@ export const SETTINGS = {
   },
   sessionIdleDays: {
     description:
-      'Days a session may sit unused before it is refused, whatever its lifetime (ASVS 7.3.1). Each /token call counts as a use (recorded to the nearest five minutes).',
+      'Days a session may sit unused before it is refused, whatever its lifetime (ASVS 7.3.1). Each /token call counts as a use.',
     variable: 'SESSION_IDLE_DAYS',
     defaultValue: 14,
     ...integer(1, 365),

@@ -49,12 +49,55 @@ export interface SessionWithUser {
 }
 
 /**
- * Reads a session and a user in one round trip where the store can batch reads (/token's
- * first stage). Both with strong consistency, as {@link SessionStore.getSession} and
+ * Reads a session and a user in one round trip where the store can batch reads (the first
+ * stage of every bearer route but /token, which counts as it reads: {@link VendLedger}).
+ * Both with strong consistency, as {@link SessionStore.getSession} and
  * {@link UserStore.getUser} read them; a held name has no user.
  */
 export interface SessionWithUserReader {
   getSessionWithUser(tokenHash: string, username: Username): Promise<SessionWithUser>;
+}
+
+/** Where /token's first stage stands: the session it used, its user, and both vend counts. */
+export interface VendStart {
+  /**
+   * The session after this use was recorded (`lastUsedAt`, its window's count), or undefined
+   * when there is none, or it had expired or sat idle past `idleSince` (then nothing was written).
+   */
+  readonly session?: SessionRecord;
+  /** The session's vend attempts in this window, this one included (0 without a session). */
+  readonly sessionVends: number;
+  /** The user the token names (a held name has none). */
+  readonly user?: UserRecord;
+  /** The user's vends in this window before this one, as read in the same stage. */
+  readonly userVends: number;
+  /** The user's folder totals as the meter last counted them, read in the same stage (absent without a user). */
+  readonly usage?: UsageTotals;
+  /**
+   * Store housekeeping to run alongside stage two (old window counters piling up on the
+   * session), if any. Never throws.
+   */
+  readonly tidy?: () => Promise<void>;
+}
+
+/**
+ * The counts that give each session and user a fair share of STS (lambda/credentials/vend-limits.ts),
+ * kept in writes /token makes anyway, so the limits add no sequential stage.
+ */
+export interface VendLedger {
+  /**
+   * Stage one of /token, in one round trip: records a use of the session (its window's count
+   * and `lastUsedAt`) with a conditional update that only a live, unexpired, not idle session
+   * passes (a stranger without the token cannot address it; a dead session is not revived),
+   * and, alongside, reads the user and the user's count in this window.
+   * `idleSince`: a session last used (or, never used, created) at or before it is idle.
+   */
+  startVend(tokenHash: string, username: Username, window: number, now: number, idleSince: number): Promise<VendStart>;
+  /**
+   * Stage two's count of one vend against the user's window: a conditional increment that
+   * refuses (false) when the window already holds `limit`. Called only for a live session.
+   */
+  countUserVend(username: Username, window: number, windowEndsAt: number, limit: number): Promise<boolean>;
 }
 
 /** A session whose token was checked, and its user. */

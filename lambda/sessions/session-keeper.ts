@@ -19,7 +19,7 @@ export interface SessionKeeperDependencies {
   readonly config: Pick<TvmConfig, 'sessionDays' | 'sessionIdleDays' | 'maxSessions'>;
   readonly users: Pick<UserStore, 'getUser' | 'updateUser'>;
   readonly sessions: SessionStore;
-  /** The session and user of a current token in one read (/token and every authenticated route). */
+  /** The session and user of a current token in one read (every authenticated route but /token). */
   readonly sessionWithUser: SessionWithUserReader;
   readonly clock: Clock;
   readonly log: DomainLog;

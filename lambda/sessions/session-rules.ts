@@ -16,6 +16,11 @@ export function idleExpiry(session: SessionRecord, limits: SessionLimits): numbe
   return (session.lastUsedAt ?? session.createdAt) + limits.sessionIdleDays * DAY_MS;
 }
 
+/** A session last used (or, never used, created) at or before this instant is idle at `now`. */
+export function idleSince(now: number, limits: Pick<SessionLimits, 'sessionIdleDays'>): number {
+  return now - limits.sessionIdleDays * DAY_MS;
+}
+
 /**
  * A session counts only while unexpired, used within the inactivity timeout, for the same
  * registration and generation, of an enabled user.

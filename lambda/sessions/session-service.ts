@@ -9,14 +9,28 @@ import type { StoredUsage } from '../usage/quota-enforcer';
 import { parseSessionId } from './requests';
 import type { LoginRequest } from '../accounts/requests';
 import type { CredentialVendor } from '../credentials/vending';
+import {
+  type VendLimits,
+  checkSessionVends,
+  checkUserVends,
+  userRateLimited,
+  vendWindow,
+} from '../credentials/vend-limits';
 import type { AuditRecorder, RequestOrigin } from '../platform/audit';
 import type { Clock } from '../platform/clock';
-import { NotFoundError, ValidationError } from '../platform/errors';
-import type { LiveSession, SecondFactorChallenger, SessionStore, StepUpCheck } from './ports';
+import {
+  AuthenticationError,
+  BackendThrottledError,
+  BackendUnavailableError,
+  NotFoundError,
+  RateLimitedError,
+  TvmError,
+  ValidationError,
+} from '../platform/errors';
+import type { LiveSession, SecondFactorChallenger, SessionStore, StepUpCheck, VendLedger } from './ports';
 import type { SessionKeeper } from './session-keeper';
-
-/** How stale a session's "last used" time may get before /token records a new one. */
-export const LAST_USED_RESOLUTION_MS = 5 * 60_000;
+import { type SessionLimits, idleSince, isSessionLive } from './session-rules';
+import { hashSessionToken, sessionTokenUsername } from './session-token';
 
 /**
  * What `POST /login` leads to: a session, or (for a user with a second factor) a challenge and
@@ -28,6 +42,10 @@ export type LoginOutcome =
 
 /** What {@link SessionService} needs. */
 export interface SessionServiceDependencies {
+  /** The vend limits and the session rules /token checks. */
+  readonly config: VendLimits & SessionLimits;
+  /** /token's counted first stage and the user's count in its second. */
+  readonly ledger: VendLedger;
   readonly sessions: SessionStore;
   readonly keeper: SessionKeeper;
   readonly passwords: PasswordCheck;
@@ -99,27 +117,51 @@ export class SessionService {
     return this.deps.keeper.live(sessionToken);
   }
 
-  /** Vends fresh credentials for a live session, and records the use. */
+  /**
+   * Vends fresh credentials for a live session, within the session's and the user's vends per
+   * minute, in two sequential backend stages:
+   * 1. the session's conditional update (its use and its count; it stands in for the session
+   *    read) together with the read of the user and the user's count;
+   * 2. AssumeRole, together with the `token_issued` audit entry and the user's count.
+   * When no credentials reach the caller after all (STS failed or throttled, a cut-off pending,
+   * the user's count full after a race), the same audit entry is rewritten as `token_failed`
+   * before the error is answered. Every attempt that reaches a counter counts, failed ones too.
+   */
   async token(sessionToken: string | undefined, origin: RequestOrigin = {}): Promise<VendResult> {
-    const { keeper, vendor, sessions, auditor, clock } = this.deps;
-    const live = await keeper.live(sessionToken);
-    const { session, user } = live;
-    // The first stage's read carries the folder's totals (a legacy token's did not: read them now).
-    const usage = await vendor.usageOf(user, live.usage);
-    // Vend first: if STS fails, nothing is written. The user read above carries the cut-off.
-    const credentials = await vendor.vend(session.username, user.cutOffAt, usage);
+    const { ledger, vendor, auditor, clock, config, sessions } = this.deps;
+    if (sessionToken === undefined) throw new AuthenticationError();
+    const tokenHash = hashSessionToken(sessionToken);
+    // A current token names its user; a legacy one (no name) costs one more read to find it.
+    const named = sessionTokenUsername(sessionToken) ?? (await sessions.getSession(tokenHash))?.username;
+    if (named === undefined) throw new AuthenticationError();
     const now = clock.now();
-    // "Last used" to the nearest few minutes is all a session list needs; it saves a write per
-    // call. The two writes are independent, so they go together: one round trip.
-    const touch =
-      session.lastUsedAt === undefined || now - session.lastUsedAt >= LAST_USED_RESOLUTION_MS
-        ? sessions.touchSession(session.tokenHash, now)
-        : undefined;
-    await Promise.all([
-      touch,
-      auditor.record('token_issued', session.username, origin, { sessionId: session.sessionId }),
+    const window = vendWindow(now);
+    const start = await ledger.startVend(tokenHash, named, window.index, now, idleSince(now, config));
+    const { session, user } = start;
+    if (!session || session.username !== named || !user || !isSessionLive(session, user, now, config))
+      throw new AuthenticationError();
+    checkSessionVends(start.sessionVends, config, now);
+    checkUserVends(start.userVends, config, now);
+    // The first stage's read carried the folder's totals; no read is added here.
+    const usage = await vendor.usageOf(user, start.usage);
+    const entry = auditor.entry('token_issued', named, origin, { sessionId: session.sessionId });
+    const [issued, , counted] = await Promise.allSettled([
+      vendor.vend(named, user.cutOffAt, usage),
+      entry.write(),
+      ledger.countUserVend(named, window.index, window.endsAt, config.vendsPerUserPerMinute),
+      start.tidy?.(),
     ]);
-    return { credentials, storage: vendor.storage(session.username, usage) };
+    if (issued.status === 'fulfilled' && counted.status === 'fulfilled' && counted.value)
+      return { credentials: issued.value, storage: vendor.storage(named, usage) };
+    const failure: unknown =
+      issued.status === 'rejected'
+        ? issued.reason
+        : counted.status === 'rejected'
+          ? counted.reason
+          : userRateLimited(config, now);
+    // Credentials STS may have issued are dropped, never sent: the entry must not claim them.
+    await entry.rewrite('token_failed', { reason: failureReason(failure) });
+    throw failure;
   }
 
   /** Revokes the session the token belongs to. */
@@ -172,4 +214,13 @@ export class SessionService {
     await sessions.deleteSession(target.tokenHash);
     await auditor.record('session_revoked', live.user.username, origin, { sessionId });
   }
+}
+
+/** Why a vend delivered nothing, in the audit entry's words (never an AWS error text). */
+function failureReason(failure: unknown): string {
+  if (failure instanceof RateLimitedError) return 'user_rate_limited';
+  if (failure instanceof BackendThrottledError) return 'backend_throttled';
+  if (failure instanceof BackendUnavailableError) return 'backend_unavailable';
+  if (failure instanceof TvmError) return failure.code;
+  return 'internal_error';
 }

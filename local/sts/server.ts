@@ -14,6 +14,7 @@ import type { SessionStore } from './session-store';
 import { AwsAuthError, parseQuery, sha256Hex, verifySignature, wireRequest } from '../shared/sigv4';
 import { checkClaimScopeAndTime, readSignatureClaim } from '../shared/sigv4-claim';
 import { escapeXml, xmlElements } from '../shared/xml';
+import { DEFAULT_ASSUME_ROLE_RATE, RateBucket } from './rate';
 
 import {
   MAX_FORM_BYTES,
@@ -39,6 +40,11 @@ export interface StsServerOptions {
   readonly functionKey: LongTermKey;
   /** The clock, injectable for tests. */
   readonly now?: () => number;
+  /**
+   * AssumeRole calls per second across every caller, as AWS's account-wide quota; more answer
+   * `Throttling` (400, Sender, "Rate exceeded"). Default {@link DEFAULT_ASSUME_ROLE_RATE}.
+   */
+  readonly assumeRoleRate?: number;
 }
 
 /** Authenticates a request by its SigV4 signature, as STS does before anything else. */
@@ -115,6 +121,7 @@ function authenticate(
  */
 export function createStsHandler(options: StsServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const now = options.now ?? Date.now;
+  const assumeRoleBucket = new RateBucket(options.assumeRoleRate ?? DEFAULT_ASSUME_ROLE_RATE, now());
   return (req, res) => {
     const requestId = randomUUID();
     const send = (status: number, xml: string) => {
@@ -157,6 +164,8 @@ export function createStsHandler(options: StsServerOptions): (req: IncomingMessa
               `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.get('RoleArn') ?? ''}`,
             );
           }
+          // The quota is checked once the caller is known, as AWS counts authenticated calls.
+          if (!assumeRoleBucket.take(at)) throw new StsError(400, 'Throttling', 'Rate exceeded');
           const { session, packedPercent } = assumeRole(params, caller.arn, at);
           options.sessions.add(session);
           send(200, assumeRoleXml(session, packedPercent, requestId));

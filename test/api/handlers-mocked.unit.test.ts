@@ -23,7 +23,7 @@ import type { Username } from '../../lambda/accounts/username';
 
 const ALICE = 'alice' as Username;
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';
-import { answerBatchGet, type BatchGetRequestItems } from '../support/batch-get';
+import { answerBatchGet, answerSessionUse, type BatchGetRequestItems } from '../support/batch-get';
 
 const sts = mockClient(STSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -92,7 +92,7 @@ function happyBackends(sessionToken?: string): void {
       return found ? { ...key, ...found } : undefined;
     }),
   );
-  dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
+  dynamo.on(UpdateCommand).callsFake(answerSessionUse(item));
   dynamo.on(PutCommand).resolves({});
   dynamo.on(DeleteCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({

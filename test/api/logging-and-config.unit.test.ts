@@ -17,7 +17,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { bearerPost, bodyOf, jsonPost, lambdaContext } from '../support/api-events';
-import { answerBatchGet, type BatchGetRequestItems } from '../support/batch-get';
+import { answerBatchGet, answerSessionUse, type BatchGetRequestItems } from '../support/batch-get';
 
 const sts = mockClient(STSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -47,7 +47,7 @@ describe('rule 8: nothing secret is logged', () => {
       if (input.Item.pk.startsWith('SESSION#')) sessions.set(input.Item.pk, { ...input.Item, userId: 'id-1' });
       return {};
     });
-    dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
+    dynamo.on(UpdateCommand).callsFake(answerSessionUse(item));
     dynamo.on(DeleteCommand).resolves({});
     sts.on(AssumeRoleCommand).resolves({
       Credentials: {

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import {
   DEFAULT_RETRY_POLICY,
+  RateLimitedError,
   InvalidRequestError,
   NetworkError,
   parseRetryAfterMs,
@@ -66,10 +68,43 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(new NetworkError(), 7, policy, () => 0.5)).toBeUndefined();
   });
 
-  it('waits at least the Retry-After, plus a little jitter', () => {
+  it('waits at least the Retry-After, plus jitter of up to a quarter of it (at least baseDelayMs)', () => {
     const error = new ServiceUnavailableError('down', { retryAfterSeconds: 3 });
     expect(retryDelayMs(error, 2, policy, () => 0)).toBe(3_000);
-    expect(retryDelayMs(error, 2, policy, () => 0.5)).toBe(3_050);
+    expect(retryDelayMs(error, 2, policy, () => 0.5)).toBe(3_375);
+    const short = new ServiceUnavailableError('down', { retryAfterSeconds: 0 });
+    expect(retryDelayMs(short, 2, policy, () => 0.5)).toBe(50);
+  });
+
+  it('retries a 429 rate_limited after its Retry-After with jitter, and never one without Retry-After', () => {
+    const limited = new RateLimitedError('slow down', { retryAfterSeconds: 20 });
+    expect(retryDelayMs(limited, 2, policy, () => 0)).toBe(20_000);
+    expect(retryDelayMs(limited, 2, policy, () => 0.999)).toBeCloseTo(24_995, 0);
+    expect(retryDelayMs(new RateLimitedError('slow down'), 2, policy, () => 0.5)).toBeUndefined();
+    const tooLong = new RateLimitedError('slow down', { retryAfterSeconds: 45 });
+    expect(retryDelayMs(tooLong, 2, { ...policy, maxRetryAfterMs: 30_000 }, () => 0.5)).toBeUndefined();
+  });
+
+  it('a crowd told the same Retry-After comes back spread over a quarter of it (property)', () => {
+    expect(() =>
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 30 }),
+          fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          (seconds, random) => {
+            const delay = retryDelayMs(
+              new RateLimitedError('x', { retryAfterSeconds: seconds }),
+              2,
+              policy,
+              () => random,
+            )!;
+            return (
+              delay >= seconds * 1000 && delay <= seconds * 1000 + Math.max(policy.baseDelayMs, (seconds * 1000) / 4)
+            );
+          },
+        ),
+      ),
+    ).not.toThrow();
   });
 
   it('gives up instead of waiting longer than maxRetryAfterMs', () => {

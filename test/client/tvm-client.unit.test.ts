@@ -209,7 +209,8 @@ describe('TvmClient register and login', () => {
       const pending = track(call(client));
       await jest.advanceTimersByTimeAsync(11_999);
       expect(tvm.callsTo(path)).toHaveLength(1);
-      await jest.advanceTimersByTimeAsync(1_000);
+      // The jitter adds up to a quarter of the wait.
+      await jest.advanceTimersByTimeAsync(3_001);
 
       await expect(pending.result).resolves.toMatchObject({ username: 'alice' });
       expect(tvm.callsTo(path)).toHaveLength(2);
@@ -305,6 +306,34 @@ describe('TvmClient token', () => {
 
     await expect(call.result).resolves.toEqual(vend);
     expect(tvm.requests).toHaveLength(2);
+  });
+
+  it('retries a /token refused 429 rate_limited after its Retry-After plus jitter, and keeps the session', async () => {
+    const vend = vendResult();
+    const tvm = new FakeTvm().answer(
+      apiError(429, 'rate_limited', 'This session asked for credentials too often this minute.', {
+        'retry-after': '8',
+      }),
+      json(200, vend),
+    );
+    const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) });
+
+    const call = track(client.token());
+    // random() = 0.5: half of the jitter span, a quarter of the wait (8 s): 1 s after the Retry-After.
+    await jest.advanceTimersByTimeAsync(8_999);
+    expect(tvm.requests).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(2);
+
+    await expect(call.result).resolves.toEqual(vend);
+    expect(tvm.requests).toHaveLength(2);
+    expect(await client.getSession()).toBeDefined();
+  });
+
+  it('gives up on a /token 429 rate_limited whose Retry-After is longer than the policy waits, and says how long', async () => {
+    const tvm = new FakeTvm().answer(apiError(429, 'rate_limited', 'Slow down.', { 'retry-after': '45' }));
+    const client = clientFor(tvm, { sessionStore: new MemorySessionStore(liveSession()) });
+    await expect(client.token()).rejects.toMatchObject({ code: 'rate_limited', retryAfterSeconds: 45 });
+    expect(tvm.requests).toHaveLength(1);
   });
 
   it('retries a 503 no sooner than its Retry-After as an HTTP date', async () => {

@@ -11,7 +11,7 @@ import type { FaultMode, FaultProxy } from '../../local/fault-proxy';
 import { readSandboxSecrets } from '../../local/secrets';
 import type { SandboxManifest } from '../../local/manifest';
 import { startSandbox, type Sandbox } from '../../local/sandbox';
-import { postJson, register } from '../support/e2e';
+import { login, postJson, register } from '../support/e2e';
 
 const PASSWORD = 'correct horse battery';
 /** The functions' timeout in the stack; a 503 must come well before it. */
@@ -19,13 +19,31 @@ const LAMBDA_TIMEOUT_MS = 10_000;
 let sandbox: Sandbox;
 let dataDir: string;
 let table: DynamoDBClient;
-let sessionToken: string;
 let counter = 0;
 
 /** Every item's key in the real table, read behind the fault proxies. */
 async function tableKeys(): Promise<string[]> {
   const { Items } = await table.send(new ScanCommand({ TableName: 'tvm-users', ConsistentRead: true }));
   return (Items ?? []).map((item) => `${item.pk?.S}|${item.sk?.S}`).sort();
+}
+
+/**
+ * The items a failed /token may leave, each complete in itself: its audit entry, rewritten as
+ * `token_failed` (the trail records the attempt and never claims a vend), and the user's vend
+ * count of the minute (the attempt asked STS, so it counts).
+ */
+async function failedVendRecords(keys: readonly string[]): Promise<string[]> {
+  const { Items } = await table.send(new ScanCommand({ TableName: 'tvm-users', ConsistentRead: true }));
+  return (Items ?? [])
+    .filter((item) => keys.includes(`${item.pk?.S}|${item.sk?.S}`))
+    .map((item) =>
+      item.sk?.S?.startsWith('AUDIT#')
+        ? `audit ${item.type?.S} ${item.details?.M?.reason?.S}`
+        : item.sk?.S?.startsWith('VENDS#')
+          ? 'user vend count'
+          : `${item.pk?.S}|${item.sk?.S}`,
+    )
+    .sort();
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
@@ -43,7 +61,7 @@ beforeAll(async () => {
     region: manifest.region,
     credentials: readSandboxSecrets(dataDir).operatorKey,
   });
-  sessionToken = (await register(sandbox.apiUrl, 'faults-owner', PASSWORD)).session.token;
+  await register(sandbox.apiUrl, 'faults-owner', PASSWORD);
 }, 60_000);
 
 afterEach(() => {
@@ -71,6 +89,8 @@ describe('rule 9: a failing backend gives 503 and leaves nothing half-written', 
     async (backend, mode) => {
       const proxy = sandbox.faults?.[backend] as FaultProxy;
       const username = `faulty-${++counter}`;
+      // A session of its own, so the cases together stay within a session's vends per minute.
+      const ownerToken = (await login(sandbox.apiUrl, 'faults-owner', PASSWORD)).session.token;
       const before = await tableKeys();
       // Longer than the handlers' 2 s request timeout, so each attempt times out.
       proxy.delayMs = 3_000;
@@ -87,7 +107,7 @@ describe('rule 9: a failing backend gives 503 and leaves nothing half-written', 
       });
 
       const vended = await timed(() =>
-        postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` }),
+        postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${ownerToken}` }),
       );
       expect(vended.result.status).toBe(503);
       expect(vended.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
@@ -95,13 +115,20 @@ describe('rule 9: a failing backend gives 503 and leaves nothing half-written', 
 
       // Let any request the proxy was still holding run out before looking.
       await new Promise((resolve) => setTimeout(resolve, mode === 'slow' ? proxy.delayMs : 100));
-      expect(await tableKeys()).toEqual(before);
+      const added = (await tableKeys()).filter((key) => !before.includes(key));
+      // With DynamoDB failing, nothing is written; with STS failing, /token leaves only its
+      // complete records of the failed attempt.
+      // (The minute's count item is new only for the minute's first counted attempt.)
+      expect((await failedVendRecords(added)).filter((record) => record !== 'user vend count')).toEqual(
+        backend === 'sts' ? ['audit token_failed backend_unavailable'] : [],
+      );
+      expect((await tableKeys()).filter((key) => before.includes(key))).toEqual(before);
 
       proxy.setMode('pass');
       expect((await postJson(`${sandbox.apiUrl}/register`, { username, password: PASSWORD })).status).toBe(201);
       expect((await postJson(`${sandbox.apiUrl}/login`, { username, password: PASSWORD })).status).toBe(200);
       expect(
-        (await postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${sessionToken}` })).status,
+        (await postJson(`${sandbox.apiUrl}/token`, undefined, { Authorization: `Bearer ${ownerToken}` })).status,
       ).toBe(200);
     },
     40_000,

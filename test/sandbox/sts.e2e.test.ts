@@ -15,6 +15,9 @@ import { SANDBOX_VENDING_ROLE_ARN } from '../../local/names';
 import { newSecretAccessKey } from '../../local/sts/session-store';
 import { SessionStore } from '../../local/sts/session-store';
 import { startSts } from '../../local/sts/server';
+import { StsCredentialIssuer } from '../../lambda/adapters/sts-issuer';
+import type { Username } from '../../lambda/accounts/username';
+import { BackendThrottledError, toErrorResponse } from '../../lambda/platform/errors';
 
 const sessions = new SessionStore(undefined);
 /** The functions' key, random as in a data folder (secrets.ts). */
@@ -185,4 +188,69 @@ test('an unsigned request is refused with MissingAuthenticationToken', async () 
   });
   expect(response.status).toBe(403);
   expect(await response.text()).toContain('<Code>MissingAuthenticationToken</Code>');
+});
+
+describe('the account-wide AssumeRole rate (STS_ASSUME_ROLE_RATE)', () => {
+  let limited: { server: Server; url: string };
+  let clock = Date.now();
+  beforeAll(async () => {
+    limited = await startSts({ sessions, functionKey, assumeRoleRate: 3, now: () => clock });
+  });
+  afterAll(async () => {
+    limited.server.closeAllConnections();
+    await new Promise<void>((done) => limited.server.close(() => done()));
+  });
+
+  test('above the rate AssumeRole answers Throttling (400, "Rate exceeded") as STS does, and the next second has room again', async () => {
+    const caller = new STSClient({
+      region: 'us-east-1',
+      endpoint: limited.url,
+      credentials: functionKey,
+      maxAttempts: 1,
+    });
+    try {
+      for (let call = 0; call < 3; call++) await caller.send(new AssumeRoleCommand(valid));
+      const refused = await caller.send(new AssumeRoleCommand(valid)).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(STSServiceException);
+      expect([(refused as STSServiceException).name, (refused as STSServiceException).message]).toEqual([
+        'Throttling',
+        'Rate exceeded',
+      ]);
+      expect((refused as STSServiceException).$metadata.httpStatusCode).toBe(400);
+      // Any caller's GetCallerIdentity is not AssumeRole: the quota does not touch it.
+      await expect(caller.send(new GetCallerIdentityCommand({}))).resolves.toBeDefined();
+      clock += 1_000;
+      await expect(caller.send(new AssumeRoleCommand(valid))).resolves.toBeDefined();
+    } finally {
+      caller.destroy();
+    }
+  });
+
+  test("the TVM's issuer turns Throttling into a 503 with a Retry-After of 1 to 4 s and no AWS text", async () => {
+    const issuer = new StsCredentialIssuer(
+      new STSClient({ region: 'us-east-1', endpoint: limited.url, credentials: functionKey, maxAttempts: 1 }),
+      SANDBOX_VENDING_ROLE_ARN,
+    );
+    clock += 1_000;
+    const counted = new STSClient({
+      region: 'us-east-1',
+      endpoint: limited.url,
+      credentials: functionKey,
+      maxAttempts: 1,
+    });
+    try {
+      for (let call = 0; call < 3; call++) await counted.send(new AssumeRoleCommand(valid));
+      const refused = await issuer
+        .issue({ username: 'dave' as Username, sessionPolicy: policy, durationSeconds: 900 })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(BackendThrottledError);
+      const response = toErrorResponse(refused);
+      expect(response.status).toBe(503);
+      expect(Number(response.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+      expect(Number(response.headers['Retry-After'])).toBeLessThanOrEqual(4);
+      expect(JSON.stringify(response.body)).not.toMatch(/Rate exceeded|Throttling/);
+    } finally {
+      counted.destroy();
+    }
+  });
 });

@@ -114,7 +114,7 @@ describe('accounts and sessions services on in-memory fakes', () => {
       expect(backend.issuer.requests).toHaveLength(2);
     });
 
-    it('token makes three sequential backend stages: session and user read together, AssumeRole, last use and audit written together', async () => {
+    it('token makes two sequential backend stages: the counted session use with the user read, then AssumeRole with the audit entry and the user count', async () => {
       // Every fake backend call waits one "round trip"; a stage starts when nothing was in flight.
       let inFlight = 0;
       let stages = 0;
@@ -131,7 +131,7 @@ describe('accounts and sessions services on in-memory fakes', () => {
 
       stages = 0;
       await service.sessions.token(session.token);
-      expect(stages).toBe(3);
+      expect(stages).toBe(2);
       expect(backend.issuer.requests).toHaveLength(2);
       expect(backend.audit.events.slice(before).map((event) => event.type)).toEqual(['token_issued']);
       const stored = () =>
@@ -144,7 +144,7 @@ describe('accounts and sessions services on in-memory fakes', () => {
       backend.clock.advance(DAY);
       stages = 0;
       await service.sessions.token(legacy);
-      expect(stages).toBe(4);
+      expect(stages).toBe(3);
     });
 
     it('refuses a token whose username was changed, and a session record that names another user than its token', async () => {

@@ -30,3 +30,36 @@ export function answerBatchGet(
     UnprocessedKeys: {},
   };
 }
+
+/** The UpdateItem input fields a session-use fake reads. */
+interface UpdateInput {
+  readonly Key: ItemKey;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/**
+ * An UpdateItem fake for DocumentClient mocks: /token's first-stage update of a session item
+ * answers the item `lookup` finds with its use recorded (ALL_NEW: `lastUsedAt` and a first vend in
+ * the minute), or fails its condition when there is none; any other update answers `otherwise`.
+ */
+export function answerSessionUse(
+  lookup: (key: ItemKey) => Record<string, unknown> | undefined,
+  otherwise: Record<string, unknown> = { Attributes: { attempts: 1 } },
+) {
+  return async (input: UpdateInput) => {
+    if (input.Key.sk !== 'SESSION') return otherwise;
+    const found = lookup(input.Key);
+    if (!found)
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    const counter = input.ExpressionAttributeNames?.['#counter'];
+    return {
+      Attributes: {
+        ...input.Key,
+        ...found,
+        lastUsedAt: input.ExpressionAttributeValues?.[':now'],
+        ...(counter ? { [counter]: 1 } : {}),
+      },
+    };
+  };
+}

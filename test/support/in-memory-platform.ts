@@ -76,10 +76,20 @@ export class InMemoryAuditTrail implements AuditTrail {
     this.faults.failNext(method, error);
   }
 
-  async record(event: AuditEvent, expiresAt: number): Promise<void> {
+  async record(event: AuditEvent, expiresAt: number, entryId?: string): Promise<void> {
     await this.faults.enter('record', this.calls, this.wait);
-    this.events.push({ ...event, expiresAt });
+    // An entry id fixes the key (with the time): recording it again replaces the entry in place.
+    const key = entryId === undefined ? undefined : `${event.at}#${entryId}`;
+    const index = key === undefined ? -1 : this.entryKeys.indexOf(key);
+    if (index >= 0) this.events[index] = { ...event, expiresAt };
+    else {
+      this.events.push({ ...event, expiresAt });
+      this.entryKeys.push(key);
+    }
   }
+
+  /** The key each event in {@link events} was written under, when the caller fixed one. */
+  private readonly entryKeys: (string | undefined)[] = [];
 
   /** Counted like a write (the adapter sends one), stored nowhere. */
   async recordNothing(event: AuditEvent, _expiresAt: number): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { BackendUnavailableError } from '../../lambda/platform/errors';
 import type { UserStore } from '../../lambda/accounts/ports';
-import type { SessionRecord, SessionStore, SessionWithUserReader } from '../../lambda/sessions/ports';
+import type { SessionRecord, SessionStore, SessionWithUserReader, VendLedger } from '../../lambda/sessions/ports';
 import type { Username } from '../../lambda/accounts/username';
 import type { UsageTotals } from '../../lambda/usage/quota';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../lambda/usage/quota-enforcer';
 import { Faults, waitFor, type FakeOptions } from './in-memory-platform';
 
-type SessionMethod = 'putSession' | 'getSession' | 'deleteSession' | 'listSessions' | 'touchSession';
+type SessionMethod = 'putSession' | 'getSession' | 'deleteSession' | 'listSessions' | 'touchSession' | 'useForVend';
 
 /** Sessions keyed by token hash; expired records stay until deleted (TTL deletes late). */
 export class InMemorySessionStore implements SessionStore {
@@ -65,6 +65,32 @@ export class InMemorySessionStore implements SessionStore {
     if (session) this.sessions.set(tokenHash, { ...session, lastUsedAt: at });
   }
 
+  /** Vend counts per session and minute (the adapter keeps them on the session item). */
+  private readonly vendCounts = new Map<string, number>();
+
+  /**
+   * The fake of the adapter's conditional update in /token's first stage: counts a vend in
+   * `window` and records the use, only for a stored, unexpired session used (or created)
+   * after `idleSince`. The session and its count, or undefined.
+   */
+  async useForVend(
+    tokenHash: string,
+    window: number,
+    now: number,
+    idleSince: number,
+  ): Promise<{ session: SessionRecord; count: number } | undefined> {
+    await this.faults.enter('useForVend', this.calls, this.wait);
+    const session = this.sessions.get(tokenHash);
+    if (!session || session.expiresAt <= now || (session.lastUsedAt ?? session.createdAt) <= idleSince)
+      return undefined;
+    const key = `${tokenHash}#${window}`;
+    const count = (this.vendCounts.get(key) ?? 0) + 1;
+    this.vendCounts.set(key, count);
+    const used = { ...session, lastUsedAt: now };
+    this.sessions.set(tokenHash, used);
+    return { session: { ...used }, count };
+  }
+
   /** Test helper: every stored session, copied. */
   all(): SessionRecord[] {
     return [...this.sessions.values()].map((session) => ({ ...session }));
@@ -76,15 +102,19 @@ export class InMemorySessionStore implements SessionStore {
 }
 
 /**
- * The in-memory stores have no batch read: the two reads are issued together, which is the
- * same single stage a BatchGetItem is.
+ * The in-memory stores have no batch read: the reads (and /token's conditional update) are
+ * issued together, which is the same single stage a BatchGetItem is. The users' minute
+ * counters live here.
  */
 export function inMemorySessionWithUser(
-  sessions: SessionStore,
+  sessions: InMemorySessionStore,
   users: UserStore,
   usage?: StoredUsageReader,
-): SessionWithUserReader {
+): SessionWithUserReader & VendLedger & { readonly userVendCalls: { count: number } } {
+  const userVends = new Map<string, number>();
+  const userVendCalls = { count: 0 };
   return {
+    userVendCalls,
     async getSessionWithUser(tokenHash, username) {
       const [session, user, stored] = await Promise.all([
         sessions.getSession(tokenHash),
@@ -96,6 +126,29 @@ export function inMemorySessionWithUser(
         ...(user ? { user } : {}),
         ...(user && usage ? { usage: totalsFor(stored, user.userId) } : {}),
       };
+    },
+    async startVend(tokenHash, username, window, now, idleSince) {
+      const [used, user, stored] = await Promise.all([
+        sessions.useForVend(tokenHash, window, now, idleSince),
+        users.getUser(username),
+        usage?.storedUsage(username),
+      ]);
+      return {
+        ...(used ? { session: used.session } : {}),
+        sessionVends: used?.count ?? 0,
+        ...(user ? { user } : {}),
+        ...(user && usage ? { usage: totalsFor(stored, user.userId) } : {}),
+        userVends: userVends.get(`${username}#${window}`) ?? 0,
+      };
+    },
+    async countUserVend(username, window, _windowEndsAt, limit) {
+      userVendCalls.count++;
+      await Promise.resolve();
+      const key = `${username}#${window}`;
+      const count = userVends.get(key) ?? 0;
+      if (count >= limit) return false;
+      userVends.set(key, count + 1);
+      return true;
     },
   };
 }

@@ -16,8 +16,8 @@ export class DynamoAuditTrail implements AuditTrail {
     this.table = new DynamoTable(client, tableName);
   }
 
-  async record(event: AuditEvent, expiresAt: number): Promise<void> {
-    await this.table.write(new PutCommand({ TableName: this.table.name, Item: auditItem(event, expiresAt) }));
+  async record(event: AuditEvent, expiresAt: number, entryId?: string): Promise<void> {
+    await this.table.write(new PutCommand({ TableName: this.table.name, Item: auditItem(event, expiresAt, entryId) }));
   }
 
   async recordNothing(event: AuditEvent, expiresAt: number): Promise<void> {
@@ -77,10 +77,15 @@ function toAuditEvent(item: Record<string, unknown>): AuditEvent {
   };
 }
 
-/** One audit entry as stored: the event under a new, random sort key, gone with DynamoDB's TTL at `expiresAt`. */
-function auditItem(event: AuditEvent, expiresAt: number): Record<string, unknown> {
+/**
+ * One audit entry as stored: the event under a new, random sort key (or, given `entryId`, the
+ * key that id and the event's time fix, so the entry can be rewritten), gone with DynamoDB's
+ * TTL at `expiresAt`.
+ */
+function auditItem(event: AuditEvent, expiresAt: number, entryId?: string): Record<string, unknown> {
+  const tail = entryId === undefined ? auditSortKeyTail(event.at) : `${String(event.at).padStart(13, '0')}#${entryId}`;
   return {
-    ...KEYS.audit(event.username, auditSortKeyTail(event.at)),
+    ...KEYS.audit(event.username, tail),
     ...event,
     [TABLE_LAYOUT.timeToLiveAttribute]: ttlSeconds(expiresAt),
   };

@@ -4,9 +4,16 @@ import { BatchGetCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Username } from '../../accounts/username';
 import { BackendUnavailableError } from '../../platform/errors';
-import type { SessionRecord, SessionStore, SessionWithUser, SessionWithUserReader } from '../../sessions/ports';
+import type {
+  SessionRecord,
+  SessionStore,
+  SessionWithUser,
+  SessionWithUserReader,
+  VendLedger,
+  VendStart,
+} from '../../sessions/ports';
 import { DynamoTable, isConditionFailure, storedUsername, ttlSeconds, unavailable } from './helpers';
-import { KEYS, TABLE_LAYOUT, type ItemKey } from './table-layout';
+import { KEYS, TABLE_LAYOUT, sessionVendsAttribute, sessionVendsWindow, type ItemKey } from './table-layout';
 import { toUsageTotals } from './usage-totals';
 import { isHold, toUser } from './user-store';
 
@@ -14,9 +21,20 @@ import { isHold, toUser } from './user-store';
 const BATCH_GET_ATTEMPTS = 3;
 /** The wait before asking again for unprocessed keys, doubled each time (AWS advises backing off). */
 const BATCH_GET_BACKOFF_MS = 25;
+/**
+ * Stage one removes the previous minute's counter from a session; a counter older than that
+ * (the session sat unused for a while) stays until this many have piled up, then one write
+ * alongside stage two removes them: most vends pay no write for tidying.
+ */
+const STALE_COUNTERS_TIDIED_AT = 4;
+/** How long a user's minute counter outlives its minute before DynamoDB's TTL may delete it. */
+const USER_VENDS_KEPT_MS = 60_000;
 
-/** {@link SessionStore} on DynamoDB, and the session-with-user read /token's first stage makes in one BatchGetItem. */
-export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
+/**
+ * {@link SessionStore} on DynamoDB, the session-with-user read of authenticated routes in one
+ * BatchGetItem, and /token's vend counts ({@link VendLedger}).
+ */
+export class DynamoSessionStore implements SessionStore, SessionWithUserReader, VendLedger {
   private readonly table: DynamoTable;
 
   constructor(client: DynamoDBClient, tableName: string) {
@@ -70,6 +88,110 @@ export class DynamoSessionStore implements SessionStore, SessionWithUserReader {
         ? { user: toUser(userItem), usage: toUsageTotals(find(wantedUsage), String(userItem.userId)) }
         : {}),
     };
+  }
+
+  /**
+   * The session's conditional UpdateItem (ALL_NEW: it replaces the session read) and one
+   * consistent BatchGetItem of the user, their minute counter and their folder's totals, sent together.
+   */
+  async startVend(
+    tokenHash: string,
+    username: Username,
+    window: number,
+    now: number,
+    idleSince: number,
+  ): Promise<VendStart> {
+    const counter = sessionVendsAttribute(window);
+    const wantedUser = KEYS.user(username);
+    const wantedVends = KEYS.userVends(username, window);
+    const wantedUsage = KEYS.usage(username);
+    const [updated, items] = await Promise.all([
+      this.useSession(tokenHash, counter, sessionVendsAttribute(window - 1), now, idleSince),
+      this.batchGet([wantedUser, wantedVends, wantedUsage]),
+    ]);
+    const find = (key: ItemKey) => items.find((item) => item.pk === key.pk && item.sk === key.sk);
+    const userItem = find(wantedUser);
+    const stale = updated
+      ? Object.keys(updated).filter((name) => {
+          const counted = sessionVendsWindow(name);
+          return counted !== undefined && counted !== window;
+        })
+      : [];
+    return {
+      ...(updated ? { session: toSession(updated) } : {}),
+      sessionVends: updated ? Number(updated[counter] ?? 0) : 0,
+      ...(userItem && !isHold(userItem)
+        ? { user: toUser(userItem), usage: toUsageTotals(find(wantedUsage), String(userItem.userId)) }
+        : {}),
+      userVends: Number(find(wantedVends)?.count ?? 0),
+      ...(stale.length >= STALE_COUNTERS_TIDIED_AT ? { tidy: () => this.removeCounters(tokenHash, stale) } : {}),
+    };
+  }
+
+  async countUserVend(username: Username, window: number, windowEndsAt: number, limit: number): Promise<boolean> {
+    return this.table.conditional(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: KEYS.userVends(username, window),
+        UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+        ExpressionAttributeNames: { '#count': 'count', '#ttl': TABLE_LAYOUT.timeToLiveAttribute },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':limit': limit,
+          ':ttl': ttlSeconds(windowEndsAt + USER_VENDS_KEPT_MS),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Counts a vend on the session and records its use, only if the session is there, unexpired
+   * and not idle: a dead session is neither counted nor revived. The whole item, or undefined
+   * when the condition failed.
+   */
+  private async useSession(
+    tokenHash: string,
+    counter: string,
+    previousCounter: string,
+    now: number,
+    idleSince: number,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const result = await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: KEYS.session(tokenHash),
+          UpdateExpression: 'ADD #counter :one SET lastUsedAt = :now REMOVE #previous',
+          // A missing item or attribute fails a comparison, so this also requires the session to
+          // exist. createdAt <= lastUsedAt, so "either after idleSince" is "the later one after it".
+          ConditionExpression: 'expiresAt > :now AND (lastUsedAt > :idle OR createdAt > :idle)',
+          ExpressionAttributeNames: { '#counter': counter, '#previous': previousCounter },
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':idle': idleSince },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw unavailable(error);
+    }
+  }
+
+  /** Removes old minute counters from a session; a failure only leaves them for next time. */
+  private async removeCounters(tokenHash: string, counters: readonly string[]): Promise<void> {
+    const names = Object.fromEntries(counters.map((name, index) => [`#c${index}`, name]));
+    await this.table
+      .conditional(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: KEYS.session(tokenHash),
+          UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+        }),
+      )
+      .catch(() => undefined);
   }
 
   async listSessions(username: Username): Promise<SessionRecord[]> {

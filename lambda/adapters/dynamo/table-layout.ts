@@ -33,9 +33,13 @@
  * | invite (single use, `expiresAt`, TTL) | `INVITE#<sha256 of code>` | `INVITE` |
  * | one user's requests on one day, from the access logs | `USAGEDAY#<yyyy-mm-dd>` | `USER#<username>` |
  * | an access-log object already counted (TTL) | `ACCESSLOG#<sha256 of log object key>` | `DONE` |
+ * | one user's vends in one minute (`count`, TTL) | `USER#<username>` | `VENDS#<minutes since the epoch>` |
  *
  * The user item also carries the owner's counts of shares given and links (`shareCount`,
  * `linkCount`), which bound them per owner (lambda/sharing/places.ts).
+ *
+ * Sessions also count their own vends per minute, in an attribute named by the minute
+ * (`vends#<minutes since the epoch>`, {@link sessionVendsAttribute}).
  *
  * Sessions also carry `sessionOwner` (`USER#<username>`) and `createdAt`, the keys of the
  * `sessionsByOwner` index, which lists one user's sessions; the index projects ALL attributes.
@@ -66,6 +70,23 @@ const OBJECT_PREFIX = 'OBJECT#';
 const QUOTA_LIST_ENTRY_PREFIX = 'QUOTA#';
 /** The partition key prefix of one day's request counts. */
 const USAGE_DAY_PREFIX = 'USAGEDAY#';
+/** The sort key prefix of a user's per-minute vend counters. */
+const USER_VENDS_PREFIX = 'VENDS#';
+/** The prefix of the session attributes that count its vends per minute. */
+const SESSION_VENDS_PREFIX = 'vends#';
+
+/** The session attribute counting its vends in minute `window` (whole minutes since the epoch). */
+export function sessionVendsAttribute(window: number): string {
+  return `${SESSION_VENDS_PREFIX}${window}`;
+}
+
+/** The minute a session attribute counts vends of, or undefined when it is no such counter. */
+export function sessionVendsWindow(attribute: string): number | undefined {
+  if (!attribute.startsWith(SESSION_VENDS_PREFIX)) return undefined;
+  const window = Number(attribute.slice(SESSION_VENDS_PREFIX.length));
+  return Number.isSafeInteger(window) ? window : undefined;
+}
+
 /** The sort key prefix of one user's entry in a list partition (revocations, deletions). */
 const LIST_ENTRY_PREFIX = 'USER#';
 /** The sort key prefix of one share's entry in the revocations partition. */
@@ -156,6 +177,11 @@ export const KEYS = {
   usageDayEntries: (day: string) => ({ pk: `${USAGE_DAY_PREFIX}${day}`, skPrefix: LIST_ENTRY_PREFIX }),
   /** The marker of an access-log object already counted, by the hash of its key. */
   accessLogDone: (logKeyHash: string): ItemKey => ({ pk: `ACCESSLOG#${logKeyHash}`, sk: 'DONE' }),
+  /** One user's vend counter of one minute (`window`: whole minutes since the epoch). */
+  userVends: (username: Username, window: number): ItemKey => ({
+    pk: userPartition(username),
+    sk: `${USER_VENDS_PREFIX}${window}`,
+  }),
   /** A sign-in nonce, by the hash of its value. */
   oidcNonce: (nonceHash: string): ItemKey => ({ pk: `OIDC_NONCE#${nonceHash}`, sk: 'NONCE' }),
   /** An identity's canonical link, by the hash of (issuer, subject). */

@@ -2,7 +2,7 @@
  * When and how long to wait before trying a safe request again. Pure functions, so the rules
  * are tested without a network or a clock.
  */
-import { NetworkError, ServiceUnavailableError, TimeoutError, TvmClientError } from './errors';
+import { NetworkError, RateLimitedError, ServiceUnavailableError, TimeoutError, TvmClientError } from './errors';
 
 /** How the client retries requests that are safe to repeat (`/token`, `/logout`). */
 export interface RetryPolicy {
@@ -70,11 +70,14 @@ export function retryAfterOnlyDelayMs(
 
 /**
  * The wait before attempt `nextAttempt` (2 for the first retry), or undefined when the
- * request must not be retried.
+ * request must not be retried. Retried: what {@link isTransient} names, and a 429
+ * `rate_limited` that says when to come back (Retry-After: a session's or user's vends per
+ * minute, a route's throttle); never a 429 without it.
  *
  * Exponential backoff with full jitter spreads many clients out after a shared outage. A
- * Retry-After is a floor: the client waits at least that long, plus jitter so a crowd told
- * the same number does not return in the same millisecond.
+ * Retry-After is a floor: the client waits at least that long, plus jitter of up to a quarter
+ * of it (at least `baseDelayMs`), so a crowd told the same instant (the end of a minute, a
+ * throttled STS) does not return in the same millisecond.
  */
 export function retryDelayMs(
   error: unknown,
@@ -82,12 +85,13 @@ export function retryDelayMs(
   policy: RetryPolicy,
   random: () => number,
 ): number | undefined {
-  if (nextAttempt > policy.maxAttempts || !isTransient(error)) return undefined;
+  const rateLimited = error instanceof RateLimitedError && error.retryAfterSeconds !== undefined;
+  if (nextAttempt > policy.maxAttempts || !(isTransient(error) || rateLimited)) return undefined;
   const retryAfterSeconds = error instanceof TvmClientError ? error.retryAfterSeconds : undefined;
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (nextAttempt - 2));
   const jitter = random() * ceiling;
   if (retryAfterSeconds === undefined) return jitter;
   const retryAfterMs = retryAfterSeconds * 1000;
   if (retryAfterMs > policy.maxRetryAfterMs) return undefined;
-  return retryAfterMs + random() * policy.baseDelayMs;
+  return retryAfterMs + random() * Math.max(policy.baseDelayMs, retryAfterMs / 4);
 }
