@@ -24,7 +24,11 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tvm-client-storage-'));
-  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10 });
+  // Credentials are rotated between parts, far more often than the vend limits allow one session
+  // (they are proven in test/credentials): this sandbox raises them and runs without route throttles.
+  process.env.VENDS_PER_SESSION_PER_MINUTE = '600';
+  process.env.VENDS_PER_USER_PER_MINUTE = '6000';
+  sandbox = await startSandbox({ port: 0, s3Port: 0, dataDir, bcryptCost: 10, routeThrottles: false });
 }, 60_000);
 
 afterAll(async () => {

@@ -76,13 +76,14 @@ afterAll(async () => {
 });
 
 describe('the API through the sandbox', () => {
-  test('register vends ASIA credentials and reports the gate as storage.endpoint', () => {
+  test('register vends ASIA credentials and reports the gate as storage.endpoint, with an empty folder and no quota', () => {
     expect(alice.credentials.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
     expect(alice.storage).toEqual({
       bucket: 'tvm-files',
       prefix: 'alice/',
       region: 'us-east-1',
       endpoint: sandbox.s3Url,
+      usage: { bytes: 0, objects: 0, quotaBytes: null, overQuota: false },
     });
   });
 
