@@ -286,7 +286,17 @@ describe('tvm-admin --local', () => {
   });
 });
 
-/** Everything tvm-admin could change: every table item, every object in the bucket, and the role's policies. */
+/**
+ * The sandbox's own count of the requests made to its bucket (access-log processing: the
+ * per-user daily counts and the markers of log objects counted), which every request moves,
+ * a dry run's reads included. They record requests; no command changes them.
+ */
+function countsRequests(item: Record<string, AttributeValue>): boolean {
+  const pk = item.pk?.S ?? '';
+  return pk.startsWith('USAGEDAY#') || pk.startsWith('ACCESSLOG#');
+}
+
+/** Everything tvm-admin could change: every table item but the request counts, every object in the bucket, and the role's policies. */
 async function sandboxState(): Promise<{
   items: Array<Record<string, AttributeValue>>;
   objects: string[];
@@ -300,7 +310,7 @@ async function sandboxState(): Promise<{
       const page = await target.dynamo.send(
         new ScanCommand({ TableName: target.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
       );
-      items.push(...(page.Items ?? []));
+      items.push(...(page.Items ?? []).filter((item) => !countsRequests(item)));
       start = page.LastEvaluatedKey;
     } while (start);
     const listed = await target.s3.send(new ListObjectsV2Command({ Bucket: target.bucketName }));
